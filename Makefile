@@ -1,0 +1,61 @@
+# InTime. The two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PG15 = $$($(BIN)/intime pg bindir --major 15)
+PG18 = $$($(BIN)/intime pg fetch)
+
+.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/intime demo
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql/
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# The suite runs once per PostgreSQL major: the system's 15 and 18 from the wheel.
+pytest-pg15: venv
+	@bindir=$(PG15); \
+	if [ -z "$$bindir" ]; then \
+	  if [ -n "$$INTIME_REQUIRE_MATRIX" ]; then echo "PostgreSQL 15 is required" >&2; exit 1; fi; \
+	  echo "== skipping the PostgreSQL 15 leg: not installed (apt-get install postgresql-15)"; \
+	else \
+	  echo "== tests on PostgreSQL 15 ($$bindir)"; \
+	  INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS); \
+	fi
+
+pytest-pg18: venv
+	@bindir=$(PG18); echo "== tests on PostgreSQL 18 ($$bindir)"; \
+	INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS)
+
+pytest: pytest-pg15 pytest-pg18
+
+test: lint pytest
+
+snapshot: venv
+	INTIME_PG_BINDIR=$(PG15) $(BIN)/intime db snapshot
+
+docs: venv
+	$(BIN)/intime db docs
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .intime .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""InTime shared package: config, db helpers, migrations, embedded PostgreSQL, CLI."""

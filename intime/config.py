@@ -1,0 +1,54 @@
+"""Configuration from the environment. Read once at the edge and passed down."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+SERVICE_ROLE = "intime_service"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Settings for the CLI, the worker and the web app.
+
+    ``database_url`` is the admin connection used by migrations; when it is
+    unset the CLI starts the embedded server. ``service_url`` is how the web
+    app and the worker connect: as ``intime_service``, never as a superuser.
+    """
+
+    database_url: str | None
+    service_url: str | None
+    home: Path | None
+    pg_bindir: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        home = env.get("INTIME_HOME")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            service_url=env.get("INTIME_SERVICE_URL") or None,
+            home=Path(home) if home else None,
+            pg_bindir=env.get("INTIME_PG_BINDIR") or None,
+        )
+
+
+def as_role(dsn: str, role: str, dbname: str | None = None) -> str:
+    """The same connection string, logging in as ``role`` (and optionally another db)."""
+    params = conninfo_to_dict(dsn)
+    if params.get("user") != role:
+        params.pop("password", None)  # another role has its own secret
+    params["user"] = role
+    if dbname:
+        params["dbname"] = dbname
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def service_dsn(config: Config, admin_dsn: str) -> str:
+    """Where the service role connects: INTIME_SERVICE_URL or the admin DSN as intime_service."""
+    return config.service_url or as_role(admin_dsn, SERVICE_ROLE)

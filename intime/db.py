@@ -1,0 +1,58 @@
+"""Database helpers shared by the CLI, the worker and the web app.
+
+- ``actor`` / ``async_actor``: a transaction that acts for an org and user
+  through ``api.set_actor`` (transaction-local, safe on pooled connections);
+- ``errors_translated``: psycopg errors with an IT SQLSTATE become
+  ``intime.errors`` exceptions;
+- ``open_pool``: the psycopg 3 async pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from intime.errors import translate
+
+SET_ACTOR = "select api.set_actor(p_org_id => %(org_id)s, p_user_id => %(user_id)s)"
+
+
+@contextlib.contextmanager
+def errors_translated() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+
+
+@contextlib.contextmanager
+def actor(
+    conn: psycopg.Connection, org_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> Iterator[psycopg.Connection]:
+    """Run a transaction on ``conn`` as ``org_id``/``user_id`` (service role)."""
+    with errors_translated(), conn.transaction():
+        conn.execute(SET_ACTOR, {"org_id": org_id, "user_id": user_id})
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def async_actor(
+    conn: psycopg.AsyncConnection, org_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> AsyncIterator[psycopg.AsyncConnection]:
+    """The async twin of ``actor``."""
+    try:
+        async with conn.transaction():
+            await conn.execute(SET_ACTOR, {"org_id": org_id, "user_id": user_id})
+            yield conn
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+
+
+async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
+    pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False)
+    await pool.open(wait=True)
+    return pool

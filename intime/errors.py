@@ -1,0 +1,80 @@
+"""Project SQLSTATEs (class IT) mapped to Python exceptions, in one place.
+
+``docs/errors.md`` is the registry; a test checks that every code raised in
+``sql/`` appears there and here.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+
+class InTimeError(Exception):
+    """An error raised by InTime's SQL with a project SQLSTATE."""
+
+    sqlstate: str = "IT000"
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        if sqlstate:
+            self.sqlstate = sqlstate
+
+
+class MigrationChangedError(InTimeError):
+    sqlstate = "IT001"
+
+
+class ServiceRoleRequiredError(InTimeError):
+    sqlstate = "IT002"
+
+
+class PermissionDeniedError(InTimeError):
+    sqlstate = "IT003"
+
+
+class NotFoundError(InTimeError):
+    sqlstate = "IT004"
+
+
+class InvalidParameterError(InTimeError):
+    sqlstate = "IT005"
+
+
+class AlreadyExistsError(InTimeError):
+    sqlstate = "IT006"
+
+
+class InvalidTokenError(InTimeError):
+    sqlstate = "IT007"
+
+
+class NoActorError(InTimeError):
+    sqlstate = "IT008"
+
+
+BY_SQLSTATE: dict[str, type[InTimeError]] = {
+    cls.sqlstate: cls
+    for cls in (
+        MigrationChangedError,
+        ServiceRoleRequiredError,
+        PermissionDeniedError,
+        NotFoundError,
+        InvalidParameterError,
+        AlreadyExistsError,
+        InvalidTokenError,
+        NoActorError,
+    )
+}
+
+
+def translate(exc: psycopg.Error) -> Exception:
+    """The project exception for a psycopg error with an IT SQLSTATE, else ``exc``."""
+    state = exc.sqlstate or ""
+    if not state.startswith("IT"):
+        return exc
+    cls = BY_SQLSTATE.get(state, InTimeError)
+    diag = exc.diag
+    message = diag.message_primary or str(exc)
+    if diag.message_detail:
+        message = f"{message} ({diag.message_detail})"
+    return cls(message, sqlstate=state)

@@ -1,0 +1,166 @@
+"""The migration runner.
+
+One ``migrate`` run, under a session advisory lock so that concurrent runners
+queue behind each other:
+
+1. ``sql/bootstrap.sql`` as the connecting admin role (roles, the ``app``
+   schema, the migration ledger);
+2. each pending ``sql/schema/NNNN_*.sql`` in its own transaction, as
+   ``intime_owner``, recorded with its SHA-256 checksum; an applied file whose
+   checksum changed is refused with SQLSTATE IT001;
+3. pgqueuer's schema in ``queue``, installed or upgraded by pgqueuer itself;
+4. ``sql/functions/**`` then ``sql/triggers/**`` (sorted by path), then
+   ``sql/grants.sql``, all in one transaction, as ``intime_owner``.
+
+pgqueuer comes before the function files so that SQL-language functions may
+refer to queue tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import re
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from intime.errors import translate
+from intime.paths import sql_dir
+
+LOCK_KEY = 0x1A7E_0001  # pg_advisory_lock key for migrations
+QUEUE_SCHEMA = "queue"
+MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    name: str
+    path: Path
+    checksum: str
+
+    @classmethod
+    def load(cls, path: Path) -> Migration:
+        return cls(path.name, path, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+@dataclasses.dataclass
+class MigrationStatus:
+    applied: list[tuple[str, str]]  # (name, applied_at)
+    pending: list[str]
+
+
+@dataclasses.dataclass
+class MigrateResult:
+    applied: list[str]
+    repeatable_files: int
+    queue: str
+
+
+def schema_migrations(root: Path | None = None) -> list[Migration]:
+    directory = (root or sql_dir()) / "schema"
+    files = sorted(p for p in directory.glob("*.sql"))
+    bad = [p.name for p in files if not MIGRATION_NAME.match(p.name)]
+    if bad:
+        raise ValueError(f"migration files must be named NNNN_name.sql: {bad}")
+    return [Migration.load(p) for p in files]
+
+
+def repeatable_files(root: Path | None = None) -> list[Path]:
+    base = root or sql_dir()
+    functions = sorted((base / "functions").rglob("*.sql"))
+    triggers = sorted((base / "triggers").rglob("*.sql"))
+    return [*functions, *triggers, base / "grants.sql"]
+
+
+def _read(path: Path) -> sql.SQL:
+    # Files are trusted project SQL executed without parameters.
+    return sql.SQL(path.read_text())  # type: ignore[arg-type]
+
+
+async def _install_queue(dsn: str) -> str:
+    from pgqueuer.adapters.drivers.psycopg import PsycopgDriver
+    from pgqueuer.adapters.persistence import qb
+    from pgqueuer.adapters.persistence.queries import Queries
+
+    settings = qb.DBSettings(db_schema=QUEUE_SCHEMA)
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute("set role intime_owner")
+        queries = Queries(
+            PsycopgDriver(conn),
+            qbe=qb.QueryBuilderEnvironment(settings=settings),
+            qbq=qb.QueryQueueBuilder(settings=settings),
+            qbs=qb.QuerySchedulerBuilder(settings=settings),
+        )
+        if await queries.schema_is_installed():
+            plan = await queries.apply_upgrade()
+            return "upgraded" if plan.statements else "current"
+        await queries.install()
+        return "installed"
+
+
+def migrate(dsn: str, root: Path | None = None) -> MigrateResult:
+    """Bring the database at ``dsn`` up to date. Safe to run concurrently."""
+    base = root or sql_dir()
+    migrations = schema_migrations(base)
+    applied: list[str] = []
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+            try:
+                with conn.transaction():
+                    conn.execute(_read(base / "bootstrap.sql"))
+                for migration in migrations:
+                    with conn.transaction():
+                        row = conn.execute(
+                            "select app._migration_status(%s, %s)",
+                            (migration.name, migration.checksum),
+                        ).fetchone()
+                        if row is None or row[0] == "applied":
+                            continue
+                        conn.execute("set local role intime_owner")
+                        conn.execute(_read(migration.path))
+                        conn.execute("reset role")
+                        conn.execute(
+                            "insert into app.schema_migrations (name, checksum) values (%s, %s)",
+                            (migration.name, migration.checksum),
+                        )
+                        applied.append(migration.name)
+                queue = asyncio.run(_install_queue(dsn))
+                files = repeatable_files(base)
+                with conn.transaction():
+                    conn.execute("set local role intime_owner")
+                    for path in files:
+                        conn.execute(_read(path))
+            finally:
+                conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+    return MigrateResult(applied=applied, repeatable_files=len(files), queue=queue)
+
+
+def status(dsn: str, root: Path | None = None) -> MigrationStatus:
+    """What is applied and what is pending. Raises IT001 on a changed file."""
+    migrations = schema_migrations(root)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            exists = conn.execute("select to_regclass('app.schema_migrations')").fetchone()
+            if exists is None or exists[0] is None:
+                return MigrationStatus(applied=[], pending=[m.name for m in migrations])
+            rows = conn.execute(
+                "select name, checksum, applied_at::text from app.schema_migrations order by name"
+            ).fetchall()
+            recorded = {name: (checksum, at) for name, checksum, at in rows}
+            for migration in migrations:
+                # Let the database raise IT001 the same way migrate would.
+                conn.execute(
+                    "select app._migration_status(%s, %s)", (migration.name, migration.checksum)
+                )
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+    return MigrationStatus(
+        applied=[(name, at) for name, (_, at) in recorded.items()],
+        pending=[m.name for m in migrations if m.name not in recorded],
+    )

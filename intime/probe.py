@@ -1,0 +1,149 @@
+"""Cross-tenant probe, generated from the catalog.
+
+Every table in schema ``app`` with an ``org_id`` column is a tenant table, so
+a new table is probed without anyone listing it. For each one, a connection
+acting for org A tries to read, update, delete and insert org B's rows. Each
+attempt runs in a savepoint and the whole probe is rolled back, so even a
+write that got through leaves nothing behind; it is counted instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable
+
+import psycopg
+from psycopg import sql
+
+TENANT_TABLES = """
+select c.relname
+from pg_catalog.pg_class as c
+join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+where n.nspname = 'app'
+  and c.relkind in ('r', 'p')
+  and not c.relispartition
+  and exists (
+    select from pg_catalog.pg_attribute as a
+    where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
+  )
+order by c.relname
+"""
+
+TENANT_VIEWS = TENANT_TABLES.replace("('r', 'p')", "('v', 'm')")
+
+INSERTABLE_COLUMNS = """
+select a.attname
+from pg_catalog.pg_attribute as a
+where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
+  and a.attgenerated = '' and a.attidentity <> 'a' and a.attname <> 'id'
+order by a.attnum
+"""
+
+
+def tenant_tables(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(TENANT_TABLES).fetchall()]
+
+
+def tenant_views(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(TENANT_VIEWS).fetchall()]
+
+
+@dataclasses.dataclass
+class ProbeReport:
+    tables: list[str] = dataclasses.field(default_factory=list)
+    views: list[str] = dataclasses.field(default_factory=list)
+    leaked_rows: dict[str, int] = dataclasses.field(default_factory=dict)
+    allowed_writes: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    blocked_by: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    missing_seed: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def total_leaked(self) -> int:
+        return sum(self.leaked_rows.values())
+
+    @property
+    def total_allowed_writes(self) -> int:
+        return sum(len(v) for v in self.allowed_writes.values())
+
+
+def _attempt(
+    conn: psycopg.Connection,
+    report: ProbeReport,
+    table: str,
+    action: str,
+    query: sql.Composable,
+    params: tuple[object, ...],
+) -> int:
+    """Run one probe statement in a savepoint; return the rows it read or wrote."""
+    try:
+        with conn.transaction():
+            cur = conn.execute(query, params)
+            row = cur.fetchone() if action == "select" else None
+            count = int(row[0]) if row else max(cur.rowcount, 0)
+    except psycopg.Error as exc:
+        report.blocked_by.setdefault(table, set()).add(f"{action}:{exc.sqlstate}")
+        return 0
+    if action != "select" and count > 0:
+        report.allowed_writes.setdefault(table, []).append(action)
+    return count
+
+
+def probe(
+    attacker: psycopg.Connection,
+    admin: psycopg.Connection,
+    victim_org: uuid.UUID,
+    *,
+    before: Callable[[psycopg.Connection], None] | None = None,
+) -> ProbeReport:
+    """Probe every tenant table and view from ``attacker`` against ``victim_org``.
+
+    ``admin`` (a superuser connection to the same database) reads the catalog
+    and a sample row per table to build realistic inserts. ``before`` runs at
+    the start of the attacker's transaction (the service role sets its actor
+    there).
+    """
+    report = ProbeReport(tables=tenant_tables(admin), views=tenant_views(admin))
+    victim = (victim_org,)
+    with attacker.transaction(force_rollback=True):
+        if before:
+            before(attacker)
+        for table in ["organizations", *report.tables]:
+            ident = sql.Identifier("app", table)
+            key = sql.Identifier("id" if table == "organizations" else "org_id")
+            sample = admin.execute(
+                sql.SQL("select to_jsonb(t) from {} as t where {} = %s limit 1").format(ident, key),
+                victim,
+            ).fetchone()
+            if sample is None:
+                report.missing_seed.append(table)
+                continue
+            report.leaked_rows[table] = _attempt(
+                attacker,
+                report,
+                table,
+                "select",
+                sql.SQL("select count(*) from {} where {} = %s").format(ident, key),
+                victim,
+            )
+            update = sql.SQL("update {} set {} = {} where {} = %s").format(ident, key, key, key)
+            _attempt(attacker, report, table, "update", update, victim)
+            delete = sql.SQL("delete from {} where {} = %s").format(ident, key)
+            _attempt(attacker, report, table, "delete", delete, victim)
+
+            columns = [r[0] for r in admin.execute(INSERTABLE_COLUMNS, (f"app.{table}",))]
+            row = dict(sample[0])
+            if table == "organizations":
+                row["slug"] = f"probe-{uuid.uuid4().hex[:12]}"
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+            insert = sql.SQL(
+                "insert into {} ({}) select {} from jsonb_populate_record(null::{}, %s::jsonb)"
+            ).format(ident, cols, cols, ident)
+            _attempt(attacker, report, table, "insert", insert, (json.dumps(row),))
+        for view in report.views:
+            query = sql.SQL("select count(*) from {} where org_id = %s").format(
+                sql.Identifier("app", view)
+            )
+            report.leaked_rows[view] = _attempt(attacker, report, view, "select", query, victim)
+    return report

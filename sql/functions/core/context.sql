@@ -1,0 +1,134 @@
+-- Who is calling. For the service role (and superusers, who are members of
+-- every role) the org and user come from the transaction-local settings that
+-- api.set_actor writes. For everyone else they come from the mapping
+-- app.user_profiles.db_role = session_user, so a GUC such a role sets itself
+-- is ignored. SECURITY DEFINER so the mapping is read past RLS.
+
+create or replace function app._is_service()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $function$
+    select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+$function$;
+
+create or replace function app.current_org_id()
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $function$
+begin
+    if app._is_service() then
+        return nullif(pg_catalog.current_setting('intime.org_id', true), '')::uuid;
+    end if;
+    return (
+        select u.org_id
+        from app.user_profiles as u
+        where u.db_role = session_user and u.is_active
+    );
+end
+$function$;
+
+create or replace function app.current_user_id()
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $function$
+begin
+    if app._is_service() then
+        return nullif(pg_catalog.current_setting('intime.user_id', true), '')::uuid;
+    end if;
+    return (
+        select u.id
+        from app.user_profiles as u
+        where u.db_role = session_user and u.is_active
+    );
+end
+$function$;
+
+-- Raise IT002 unless the caller is the service role.
+create or replace function app._require_service()
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $function$
+begin
+    if not app._is_service() then
+        raise exception using
+            errcode = 'IT002',
+            message = 'this function is for the intime_service role only';
+    end if;
+end
+$function$;
+
+-- The caller's org, or IT008 when there is none.
+create or replace function app._require_org()
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $function$
+declare
+    v_org_id uuid := app.current_org_id();
+begin
+    if v_org_id is null then
+        raise exception using
+            errcode = 'IT008',
+            message = 'no organization in context',
+            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
+            || 'a SQL login must be mapped by app.user_profiles.db_role.';
+    end if;
+    return v_org_id;
+end
+$function$;
+
+-- True when the caller may administer the org: the service role acting as
+-- the system (no user set), or a user whose profile role is admin. When the
+-- service acts for a user, that user's role decides.
+create or replace function app._is_org_admin()
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $function$
+begin
+    if app._is_service() and app.current_user_id() is null then
+        return true;
+    end if;
+    return exists (
+        select
+        from app.user_profiles as u
+        where
+            u.org_id = app.current_org_id()
+            and u.id = app.current_user_id()
+            and u.role = 'admin'
+    );
+end
+$function$;
+
+-- Raise IT005 unless p_timezone is a time zone name PostgreSQL knows.
+create or replace function app._assert_timezone(p_timezone text)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $function$
+begin
+    if p_timezone is null then
+        raise exception using errcode = 'IT005', message = 'time zone must not be null';
+    end if;
+    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
+exception
+    when invalid_parameter_value then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', p_timezone);
+end
+$function$;

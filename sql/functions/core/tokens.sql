@@ -1,0 +1,131 @@
+create or replace function api.create_api_token(
+    p_name text,
+    p_user_id uuid default null,
+    p_expires_at timestamptz default null
+)
+returns table (token_id uuid, token text)
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_caller uuid := app.current_user_id();
+    v_user_id uuid := coalesce(p_user_id, app.current_user_id());
+    v_token text;
+    v_token_id uuid;
+begin
+    if v_user_id is null then
+        raise exception using errcode = 'IT005', message = 'p_user_id is required';
+    end if;
+    if p_name is null or length(btrim(p_name)) = 0 then
+        raise exception using errcode = 'IT005', message = 'token name must not be empty';
+    end if;
+    if p_expires_at is not null and p_expires_at <= app.now() then
+        raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
+    end if;
+    if v_user_id is distinct from v_caller and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may create tokens for another user';
+    end if;
+    if not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_org_id and u.id = v_user_id and u.is_active
+    ) then
+        raise exception using errcode = 'IT004', message = format('user %s not found', v_user_id);
+    end if;
+
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath).
+    v_token := 'itk_'
+        || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+
+    insert into app.api_tokens (org_id, user_id, name, token_prefix, token_hash, expires_at)
+    values (
+        v_org_id, v_user_id, btrim(p_name), left(v_token, 12),
+        sha256(convert_to(v_token, 'UTF8')), p_expires_at
+    )
+    returning id into v_token_id;
+
+    return query select v_token_id, v_token;
+end
+$function$;
+
+comment on function api.create_api_token(text, uuid, timestamptz) is
+$$Creates an API token for a user of the caller's org (default: the caller) and returns its id
+and clear text. The clear text is shown only here: the table keeps its SHA-256 hash and a
+12-character prefix. Only an org admin or the service role may create tokens for another
+user (IT003).$$;
+
+create or replace function api.revoke_api_token(p_token_id uuid)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_owner uuid;
+begin
+    select t.user_id into v_owner
+    from app.api_tokens as t
+    where t.org_id = v_org_id and t.id = p_token_id;
+
+    if not found then
+        raise exception using errcode = 'IT004', message = format('token %s not found', p_token_id);
+    end if;
+    if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token';
+    end if;
+
+    update app.api_tokens as t
+    set revoked_at = app.now()
+    where t.org_id = v_org_id and t.id = p_token_id and t.revoked_at is null;
+    return found;
+end
+$function$;
+
+comment on function api.revoke_api_token(uuid) is
+$$Revokes a token of the caller's org. Returns true when this call revoked it, false when it
+was already revoked. Its owner, an org admin or the service role may revoke it.$$;
+
+create or replace function api.authenticate(p_token text)
+returns table (org_id uuid, user_id uuid, token_id uuid)
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+declare
+    v_token app.api_tokens%rowtype;
+begin
+    perform app._require_service();
+    -- Lookup by hash: a timing difference can only reveal bits of a SHA-256
+    -- digest, never of the secret, so an index probe is safe here.
+    select t.* into v_token
+    from app.api_tokens as t
+    inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+    where
+        t.token_hash = sha256(convert_to(coalesce(p_token, ''), 'UTF8'))
+        and t.revoked_at is null
+        and (t.expires_at is null or t.expires_at > app.now())
+        and u.is_active;
+
+    if not found then
+        raise exception using errcode = 'IT007', message = 'invalid, expired or revoked token';
+    end if;
+
+    if v_token.last_used_at is null or v_token.last_used_at < app.now() - interval '1 minute' then
+        update app.api_tokens as t
+        set last_used_at = app.now()
+        where t.org_id = v_token.org_id and t.id = v_token.id;
+    end if;
+
+    return query select v_token.org_id, v_token.user_id, v_token.id;
+end
+$function$;
+
+comment on function api.authenticate(text) is
+$$Service role only. Resolves a clear-text API token to its org, user and token id, or raises
+IT007 when it is unknown, revoked, expired or its user is inactive. Records last use at most
+once a minute. The web app calls it for bearer tokens, then api.set_actor.$$;

@@ -1,0 +1,79 @@
+-- Generic trigger functions shared by the entity tables.
+
+-- BEFORE UPDATE, per row: stamp updated_at and, where the table has it,
+-- updated_by. jsonb_populate_record ignores keys the row type lacks, so one
+-- function serves every table.
+create or replace function app._tg_touch()
+returns trigger
+language plpgsql
+set search_path = ''
+as $function$
+begin
+    new := jsonb_populate_record(
+        new,
+        jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
+    );
+    return new;
+end
+$function$;
+
+-- AFTER INSERT/UPDATE/DELETE, per statement, with transition tables
+-- new_rows/old_rows: write entity_history set-based, one row per changed
+-- field for updates and one per row for creates and deletes.
+-- tg_argv[0] is the entity type. One function per event, because each
+-- event has its own transition tables.
+create or replace function app._tg_entity_history_update()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+begin
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
+    )
+    select
+        n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value,
+        app.current_user_id()
+    from (select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r) as n
+    inner join (select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r) as o
+        on n.org_id = o.org_id and n.id = o.id
+    cross join lateral jsonb_each(n.doc) as f
+    where
+        f.key not in ('updated_at', 'updated_by')
+        and (o.doc -> f.key) is distinct from f.value;
+    return null;
+end
+$function$;
+
+create or replace function app._tg_entity_history_insert()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+begin
+    insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
+    select r.org_id, tg_argv[0], r.id, 'created', app.current_user_id()
+    from new_rows as r;
+    return null;
+end
+$function$;
+
+create or replace function app._tg_entity_history_delete()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+begin
+    -- Skip rows whose organization is being deleted in the same statement.
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, old_value, changed_by
+    )
+    select r.org_id, tg_argv[0], r.id, 'deleted', to_jsonb(r), app.current_user_id()
+    from old_rows as r
+    where exists (select from app.organizations as o where o.id = r.org_id);
+    return null;
+end
+$function$;

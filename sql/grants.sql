@@ -1,0 +1,47 @@
+-- Privileges, re-applied last on every migrate. Nothing is granted to PUBLIC;
+-- row-level security decides which rows a granted role sees.
+
+revoke all on schema app, api from public;
+grant usage on schema app, api to intime_service, intime_user;
+
+revoke execute on all functions in schema app from public;
+revoke execute on all functions in schema api from public;
+grant execute on all functions in schema api to intime_service, intime_user;
+-- Column defaults and RLS policies call these as the invoking role.
+grant execute on function app.now(), app.current_org_id(), app.current_user_id()
+to intime_service, intime_user;
+
+grant select on app.settings, app.entity_types, app.organizations
+to intime_service, intime_user;
+
+grant select on app.user_profiles to intime_user;
+grant select, insert, update on app.user_profiles to intime_service;
+
+-- Entity and collaboration tables: plain DML under RLS.
+grant select, insert, update, delete on
+app.accounts,
+app.contacts,
+app.deal_stages,
+app.deals,
+app.activities,
+app.comments,
+app.notes,
+app.jobs,
+app.candidates,
+app.submissions,
+app.interviews,
+app.placements
+to intime_service, intime_user;
+
+-- History is written by the engine only.
+grant select on
+app.deal_stages_history,
+app.deal_stages_history_legacy,
+app.deals_with_company,
+app.entity_history
+to intime_service, intime_user;
+
+-- The job queue (pgqueuer) is the worker's.
+grant usage on schema queue to intime_service;
+grant select, insert, update, delete on all tables in schema queue to intime_service;
+grant usage, select on all sequences in schema queue to intime_service;

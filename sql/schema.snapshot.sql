@@ -1,0 +1,3553 @@
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: api; Type: SCHEMA; Schema: -; Owner: intime_owner
+--
+
+CREATE SCHEMA api;
+
+
+ALTER SCHEMA api OWNER TO intime_owner;
+
+--
+-- Name: app; Type: SCHEMA; Schema: -; Owner: intime_owner
+--
+
+CREATE SCHEMA app;
+
+
+ALTER SCHEMA app OWNER TO intime_owner;
+
+--
+-- Name: queue; Type: SCHEMA; Schema: -; Owner: intime_owner
+--
+
+CREATE SCHEMA queue;
+
+
+ALTER SCHEMA queue OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_status; Type: TYPE; Schema: queue; Owner: intime_owner
+--
+
+CREATE TYPE queue.pgqueuer_status AS ENUM (
+    'queued',
+    'picked',
+    'successful',
+    'exception',
+    'canceled',
+    'deleted',
+    'failed'
+);
+
+
+ALTER TYPE queue.pgqueuer_status OWNER TO intime_owner;
+
+--
+-- Name: authenticate(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.authenticate(p_token text) RETURNS TABLE(org_id uuid, user_id uuid, token_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_token app.api_tokens%rowtype;
+begin
+    perform app._require_service();
+    -- Lookup by hash: a timing difference can only reveal bits of a SHA-256
+    -- digest, never of the secret, so an index probe is safe here.
+    select t.* into v_token
+    from app.api_tokens as t
+    inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+    where
+        t.token_hash = sha256(convert_to(coalesce(p_token, ''), 'UTF8'))
+        and t.revoked_at is null
+        and (t.expires_at is null or t.expires_at > app.now())
+        and u.is_active;
+
+    if not found then
+        raise exception using errcode = 'IT007', message = 'invalid, expired or revoked token';
+    end if;
+
+    if v_token.last_used_at is null or v_token.last_used_at < app.now() - interval '1 minute' then
+        update app.api_tokens as t
+        set last_used_at = app.now()
+        where t.org_id = v_token.org_id and t.id = v_token.id;
+    end if;
+
+    return query select v_token.org_id, v_token.user_id, v_token.id;
+end
+$$;
+
+
+ALTER FUNCTION api.authenticate(p_token text) OWNER TO intime_owner;
+
+--
+-- Name: create_api_token(text, uuid, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_api_token(p_name text, p_user_id uuid DEFAULT NULL::uuid, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(token_id uuid, token text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_caller uuid := app.current_user_id();
+    v_user_id uuid := coalesce(p_user_id, app.current_user_id());
+    v_token text;
+    v_token_id uuid;
+begin
+    if v_user_id is null then
+        raise exception using errcode = 'IT005', message = 'p_user_id is required';
+    end if;
+    if p_name is null or length(btrim(p_name)) = 0 then
+        raise exception using errcode = 'IT005', message = 'token name must not be empty';
+    end if;
+    if p_expires_at is not null and p_expires_at <= app.now() then
+        raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
+    end if;
+    if v_user_id is distinct from v_caller and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may create tokens for another user';
+    end if;
+    if not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_org_id and u.id = v_user_id and u.is_active
+    ) then
+        raise exception using errcode = 'IT004', message = format('user %s not found', v_user_id);
+    end if;
+
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath).
+    v_token := 'itk_'
+        || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+
+    insert into app.api_tokens (org_id, user_id, name, token_prefix, token_hash, expires_at)
+    values (
+        v_org_id, v_user_id, btrim(p_name), left(v_token, 12),
+        sha256(convert_to(v_token, 'UTF8')), p_expires_at
+    )
+    returning id into v_token_id;
+
+    return query select v_token_id, v_token;
+end
+$$;
+
+
+ALTER FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: create_organization(text, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text DEFAULT 'UTC'::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_org_id uuid;
+begin
+    perform app._require_service();
+    if p_name is null or length(btrim(p_name)) = 0 then
+        raise exception using errcode = 'IT005', message = 'organization name must not be empty';
+    end if;
+    if p_slug is null or p_slug !~ '^[a-z0-9][a-z0-9-]{1,62}$' then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid organization slug %L', p_slug),
+            hint = 'Use 2 to 63 lower-case letters, digits and dashes.';
+    end if;
+    perform app._assert_timezone(p_timezone);
+    if exists (select from app.organizations as o where o.slug = p_slug) then
+        raise exception using
+            errcode = 'IT006', message = format('organization slug %s is taken', p_slug);
+    end if;
+
+    insert into app.organizations (name, slug, timezone)
+    values (btrim(p_name), p_slug, p_timezone)
+    returning id into v_org_id;
+
+    -- Every org starts with a standard pipeline it may edit.
+    insert into app.deal_stages (org_id, name, position, probability, is_won, is_lost)
+    values
+    (v_org_id, 'Lead', 1, 10, false, false),
+    (v_org_id, 'Qualified', 2, 25, false, false),
+    (v_org_id, 'Proposal', 3, 50, false, false),
+    (v_org_id, 'Negotiation', 4, 75, false, false),
+    (v_org_id, 'Closed Won', 5, 100, true, false),
+    (v_org_id, 'Closed Lost', 6, 0, false, true);
+
+    return v_org_id;
+end
+$_$;
+
+
+ALTER FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) OWNER TO intime_owner;
+
+--
+-- Name: create_user(text, text, text, uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_user(p_email text, p_full_name text, p_role text DEFAULT 'member'::text, p_manager_id uuid DEFAULT NULL::uuid, p_timezone text DEFAULT 'UTC'::text, p_db_role text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid;
+begin
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin or the service role may create users';
+    end if;
+    if p_email is null or p_email !~ '^[^@\s]+@[^@\s]+$' then
+        raise exception using errcode = 'IT005', message = format('invalid email %L', p_email);
+    end if;
+    if p_full_name is null or length(btrim(p_full_name)) = 0 then
+        raise exception using errcode = 'IT005', message = 'full name must not be empty';
+    end if;
+    if p_role is null or p_role not in ('admin', 'manager', 'member') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid role %L', p_role),
+            hint = 'Use admin, manager or member.';
+    end if;
+    perform app._assert_timezone(p_timezone);
+    if p_manager_id is not null and not exists (
+        select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('manager %s not found', p_manager_id);
+    end if;
+    if exists (
+        select from app.user_profiles as u
+        where u.org_id = v_org_id and lower(u.email) = lower(p_email)
+    ) then
+        raise exception using
+            errcode = 'IT006', message = format('a user with email %s exists', p_email);
+    end if;
+    if p_db_role is not null then
+        if not exists (select from pg_catalog.pg_roles as r where r.rolname = p_db_role) then
+            raise exception using
+                errcode = 'IT005', message = format('database role %s does not exist', p_db_role);
+        end if;
+        if not pg_catalog.pg_has_role(p_db_role, 'intime_user', 'member')
+            or pg_catalog.pg_has_role(p_db_role, 'intime_service', 'member')
+            or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member') then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'database role %s must be a member of intime_user and of no privileged role',
+                    p_db_role
+                );
+        end if;
+        if exists (select from app.user_profiles as u where u.db_role = p_db_role) then
+            raise exception using
+                errcode = 'IT006',
+                message = format('database role %s is already mapped to a user', p_db_role);
+        end if;
+    end if;
+
+    insert into app.user_profiles (
+        org_id, email, full_name, role, manager_id, timezone, db_role
+    )
+    values (
+        v_org_id, p_email, btrim(p_full_name), p_role, p_manager_id, p_timezone, p_db_role
+    )
+    returning id into v_user_id;
+    return v_user_id;
+end
+$_$;
+
+
+ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) OWNER TO intime_owner;
+
+--
+-- Name: current_org_id(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app.current_org_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if app._is_service() then
+        return nullif(pg_catalog.current_setting('intime.org_id', true), '')::uuid;
+    end if;
+    return (
+        select u.org_id
+        from app.user_profiles as u
+        where u.db_role = session_user and u.is_active
+    );
+end
+$$;
+
+
+ALTER FUNCTION app.current_org_id() OWNER TO intime_owner;
+
+--
+-- Name: current_user_id(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app.current_user_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if app._is_service() then
+        return nullif(pg_catalog.current_setting('intime.user_id', true), '')::uuid;
+    end if;
+    return (
+        select u.id
+        from app.user_profiles as u
+        where u.db_role = session_user and u.is_active
+    );
+end
+$$;
+
+
+ALTER FUNCTION app.current_user_id() OWNER TO intime_owner;
+
+--
+-- Name: now(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app.now() RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_fake text := pg_catalog.current_setting('app.fake_now', true);
+begin
+    if v_fake is null or v_fake = '' then
+        return pg_catalog.clock_timestamp();
+    end if;
+    if not coalesce((select s.allow_fake_clock from app.settings as s), false) then
+        return pg_catalog.clock_timestamp();
+    end if;
+    return v_fake::timestamptz;
+end
+$$;
+
+
+ALTER FUNCTION app.now() OWNER TO intime_owner;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: deals; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.deals (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    account_id uuid,
+    lead_contact_id uuid,
+    owner_id uuid,
+    stage_id uuid NOT NULL,
+    value numeric(16,2) DEFAULT 0 NOT NULL,
+    currency text DEFAULT 'USD'::text NOT NULL,
+    probability integer NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    expected_close_date date,
+    closed_at timestamp with time zone,
+    stage_entered_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    description text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT deals_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT deals_name_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT deals_probability_check CHECK (((probability >= 0) AND (probability <= 100))),
+    CONSTRAINT deals_status_check CHECK ((status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
+    CONSTRAINT deals_value_check CHECK ((value >= (0)::numeric))
+);
+
+ALTER TABLE ONLY app.deals FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.deals OWNER TO intime_owner;
+
+--
+-- Name: move_deal_stage(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text DEFAULT NULL::text) RETURNS app.deals
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_deal app.deals%rowtype;
+    v_stage app.deal_stages%rowtype;
+    v_now timestamptz := app.now();
+begin
+    select d.* into v_deal
+    from app.deals as d
+    where d.org_id = v_org_id and d.id = p_deal_id and d.deleted_at is null
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('deal %s not found', p_deal_id);
+    end if;
+
+    select s.* into v_stage
+    from app.deal_stages as s
+    where s.org_id = v_org_id and s.id = p_stage_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('deal stage %s not found', p_stage_id);
+    end if;
+
+    if v_deal.stage_id = p_stage_id then
+        return v_deal;  -- already there: a retry changes nothing
+    end if;
+
+    insert into app.deal_stages_history (
+        org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
+        days_in_stage, notes, changed_by, changed_at
+    )
+    values (
+        v_org_id, v_deal.id, v_deal.stage_id, v_stage.id, v_deal.probability,
+        v_stage.probability,
+        greatest(0, extract(day from v_now - v_deal.stage_entered_at))::integer,
+        p_notes, app.current_user_id(), v_now
+    );
+
+    update app.deals as d
+    set
+        stage_id = v_stage.id,
+        probability = v_stage.probability,
+        status = case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end,
+        closed_at = case when v_stage.is_won or v_stage.is_lost then v_now end,
+        stage_entered_at = v_now
+    where d.org_id = v_org_id and d.id = v_deal.id
+    returning d.* into v_deal;
+
+    return v_deal;
+end
+$$;
+
+
+ALTER FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) OWNER TO intime_owner;
+
+--
+-- Name: revoke_api_token(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.revoke_api_token(p_token_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_owner uuid;
+begin
+    select t.user_id into v_owner
+    from app.api_tokens as t
+    where t.org_id = v_org_id and t.id = p_token_id;
+
+    if not found then
+        raise exception using errcode = 'IT004', message = format('token %s not found', p_token_id);
+    end if;
+    if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token';
+    end if;
+
+    update app.api_tokens as t
+    set revoked_at = app.now()
+    where t.org_id = v_org_id and t.id = p_token_id and t.revoked_at is null;
+    return found;
+end
+$$;
+
+
+ALTER FUNCTION api.revoke_api_token(p_token_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: set_actor(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform app._require_service();
+    if p_org_id is null then
+        raise exception using errcode = 'IT005', message = 'p_org_id must not be null';
+    end if;
+    if not exists (select from app.organizations as o where o.id = p_org_id) then
+        raise exception using
+            errcode = 'IT004', message = format('organization %s not found', p_org_id);
+    end if;
+    if p_user_id is not null and not exists (
+        select
+        from app.user_profiles as u
+        where u.org_id = p_org_id and u.id = p_user_id and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT004',
+            message = format('user %s not found in organization %s', p_user_id, p_org_id);
+    end if;
+    perform pg_catalog.set_config('intime.org_id', p_org_id::text, true);
+    perform pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
+end
+$$;
+
+
+ALTER FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: whoami(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.whoami() RETURNS TABLE(org_id uuid, user_id uuid, email text, full_name text, role text, via text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
+begin
+    return query
+    select
+        v_org_id,
+        v_user_id,
+        u.email,
+        u.full_name,
+        u.role,
+        case when app._is_service() then 'service' else 'db_role' end
+    from (select) as dummy
+    left join app.user_profiles as u on u.org_id = v_org_id and u.id = v_user_id;
+end
+$$;
+
+
+ALTER FUNCTION api.whoami() OWNER TO intime_owner;
+
+--
+-- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._assert_timezone(p_timezone text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_timezone is null then
+        raise exception using errcode = 'IT005', message = 'time zone must not be null';
+    end if;
+    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
+exception
+    when invalid_parameter_value then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', p_timezone);
+end
+$$;
+
+
+ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
+
+--
+-- Name: _is_org_admin(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._is_org_admin() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if app._is_service() and app.current_user_id() is null then
+        return true;
+    end if;
+    return exists (
+        select
+        from app.user_profiles as u
+        where
+            u.org_id = app.current_org_id()
+            and u.id = app.current_user_id()
+            and u.role = 'admin'
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._is_org_admin() OWNER TO intime_owner;
+
+--
+-- Name: _is_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._is_service() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+$$;
+
+
+ALTER FUNCTION app._is_service() OWNER TO intime_owner;
+
+--
+-- Name: _migration_status(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._migration_status(p_name text, p_checksum text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_applied text;
+begin
+    select m.checksum into v_applied
+    from app.schema_migrations as m
+    where m.name = p_name;
+
+    if not found then
+        return 'pending';
+    end if;
+    if v_applied <> p_checksum then
+        raise exception using
+            errcode = 'IT001',
+            message = format('migration %s was changed after it was applied', p_name),
+            detail = format('recorded checksum %s, file checksum %s', v_applied, p_checksum),
+            hint = 'Applied migrations are immutable: add a new numbered migration instead.';
+    end if;
+    return 'applied';
+end
+$$;
+
+
+ALTER FUNCTION app._migration_status(p_name text, p_checksum text) OWNER TO intime_owner;
+
+--
+-- Name: _require_org(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._require_org() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+begin
+    if v_org_id is null then
+        raise exception using
+            errcode = 'IT008',
+            message = 'no organization in context',
+            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
+            || 'a SQL login must be mapped by app.user_profiles.db_role.';
+    end if;
+    return v_org_id;
+end
+$$;
+
+
+ALTER FUNCTION app._require_org() OWNER TO intime_owner;
+
+--
+-- Name: _require_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._require_service() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if not app._is_service() then
+        raise exception using
+            errcode = 'IT002',
+            message = 'this function is for the intime_service role only';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._require_service() OWNER TO intime_owner;
+
+--
+-- Name: _tg_deal_defaults(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_deal_defaults() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_stage app.deal_stages%rowtype;
+begin
+    select s.* into v_stage
+    from app.deal_stages as s
+    where s.org_id = new.org_id and s.id = new.stage_id;
+    if found then
+        new.probability := coalesce(new.probability, v_stage.probability);
+        if v_stage.is_won or v_stage.is_lost then
+            new.status := case when v_stage.is_won then 'won' else 'lost' end;
+            new.closed_at := coalesce(new.closed_at, app.now());
+        end if;
+    end if;
+    return new;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_deal_defaults() OWNER TO intime_owner;
+
+--
+-- Name: _tg_entity_history_delete(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_entity_history_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- Skip rows whose organization is being deleted in the same statement.
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, old_value, changed_by
+    )
+    select r.org_id, tg_argv[0], r.id, 'deleted', to_jsonb(r), app.current_user_id()
+    from old_rows as r
+    where exists (select from app.organizations as o where o.id = r.org_id);
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_entity_history_delete() OWNER TO intime_owner;
+
+--
+-- Name: _tg_entity_history_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_entity_history_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
+    select r.org_id, tg_argv[0], r.id, 'created', app.current_user_id()
+    from new_rows as r;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_entity_history_insert() OWNER TO intime_owner;
+
+--
+-- Name: _tg_entity_history_update(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_entity_history_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
+    )
+    select
+        n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value,
+        app.current_user_id()
+    from (select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r) as n
+    inner join (select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r) as o
+        on n.org_id = o.org_id and n.id = o.id
+    cross join lateral jsonb_each(n.doc) as f
+    where
+        f.key not in ('updated_at', 'updated_by')
+        and (o.doc -> f.key) is distinct from f.value;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_entity_history_update() OWNER TO intime_owner;
+
+--
+-- Name: _tg_touch(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_touch() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    new := jsonb_populate_record(
+        new,
+        jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
+    );
+    return new;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_touch() OWNER TO intime_owner;
+
+--
+-- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
+--
+
+CREATE FUNCTION queue.fn_pgqueuer_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    to_emit BOOLEAN := false;  -- Flag to decide whether to emit a notification
+BEGIN
+    -- Check operation type and set the emit flag accordingly
+    IF TG_OP = 'UPDATE' AND OLD IS DISTINCT FROM NEW THEN
+        to_emit := true;
+    ELSIF TG_OP = 'DELETE' THEN
+        to_emit := true;
+    ELSIF TG_OP = 'INSERT' THEN
+        to_emit := true;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        to_emit := true;
+    END IF;
+
+    -- Perform notification if the emit flag is set
+    IF to_emit THEN
+        PERFORM pg_notify(
+            'ch_pgqueuer',
+            json_build_object(
+                'channel', 'ch_pgqueuer',
+                'operation', lower(TG_OP),
+                'sent_at', NOW(),
+                'table', TG_TABLE_NAME,
+                'type', 'table_changed_event'
+            )::text
+        );
+    END IF;
+
+    -- Return appropriate value based on the operation
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        RETURN NEW;
+    ELSIF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    ELSE
+        RETURN NULL; -- For TRUNCATE and other non-row-specific contexts
+    END IF;
+
+END;
+$$;
+
+
+ALTER FUNCTION queue.fn_pgqueuer_changed() OWNER TO intime_owner;
+
+--
+-- Name: accounts; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.accounts (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    domain text,
+    industry text,
+    website text,
+    phone text,
+    employee_count integer,
+    annual_revenue numeric(16,2),
+    status text DEFAULT 'prospect'::text NOT NULL,
+    owner_id uuid,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT accounts_annual_revenue_check CHECK ((annual_revenue >= (0)::numeric)),
+    CONSTRAINT accounts_employee_count_check CHECK ((employee_count >= 0)),
+    CONSTRAINT accounts_name_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT accounts_status_check CHECK ((status = ANY (ARRAY['prospect'::text, 'customer'::text, 'partner'::text, 'churned'::text, 'inactive'::text])))
+);
+
+ALTER TABLE ONLY app.accounts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.accounts OWNER TO intime_owner;
+
+--
+-- Name: activities; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.activities (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    secondary_entity_type text,
+    secondary_entity_id uuid,
+    type text NOT NULL,
+    subject text NOT NULL,
+    description text,
+    status text DEFAULT 'open'::text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    due_date timestamp with time zone,
+    completed_at timestamp with time zone,
+    assignee_id uuid,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT activities_check CHECK (((secondary_entity_type IS NULL) = (secondary_entity_id IS NULL))),
+    CONSTRAINT activities_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT activities_status_check CHECK ((status = ANY (ARRAY['open'::text, 'scheduled'::text, 'in_progress'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT activities_type_check CHECK ((type = ANY (ARRAY['task'::text, 'call'::text, 'email'::text, 'meeting'::text, 'note'::text, 'linkedin'::text])))
+);
+
+ALTER TABLE ONLY app.activities FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.activities OWNER TO intime_owner;
+
+--
+-- Name: api_tokens; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.api_tokens (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    name text NOT NULL,
+    token_prefix text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    expires_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone
+);
+
+ALTER TABLE ONLY app.api_tokens FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.api_tokens OWNER TO intime_owner;
+
+--
+-- Name: candidates; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.candidates (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    first_name text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
+    email text,
+    phone text,
+    headline text,
+    location text,
+    timezone text,
+    linkedin_url text,
+    status text DEFAULT 'active'::text NOT NULL,
+    source text,
+    owner_id uuid,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT candidates_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT candidates_status_check CHECK ((status = ANY (ARRAY['active'::text, 'placed'::text, 'inactive'::text, 'do_not_contact'::text])))
+);
+
+ALTER TABLE ONLY app.candidates FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.candidates OWNER TO intime_owner;
+
+--
+-- Name: comments; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.comments (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    parent_id uuid,
+    body text NOT NULL,
+    author_id uuid DEFAULT app.current_user_id(),
+    mentioned_user_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    edited_at timestamp with time zone,
+    deleted_at timestamp with time zone,
+    CONSTRAINT comments_body_check CHECK ((length(btrim(body)) > 0))
+);
+
+ALTER TABLE ONLY app.comments FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.comments OWNER TO intime_owner;
+
+--
+-- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.contacts (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
+    email text,
+    phone text,
+    title text,
+    company_name text,
+    account_id uuid,
+    owner_id uuid,
+    timezone text,
+    linkedin_url text,
+    status text DEFAULT 'active'::text NOT NULL,
+    source text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
+);
+
+ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.contacts OWNER TO intime_owner;
+
+--
+-- Name: deal_stages; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.deal_stages (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    "position" integer NOT NULL,
+    probability integer NOT NULL,
+    is_won boolean DEFAULT false NOT NULL,
+    is_lost boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT deal_stages_check CHECK ((NOT (is_won AND is_lost))),
+    CONSTRAINT deal_stages_probability_check CHECK (((probability >= 0) AND (probability <= 100)))
+);
+
+ALTER TABLE ONLY app.deal_stages FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.deal_stages OWNER TO intime_owner;
+
+--
+-- Name: deal_stages_history; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.deal_stages_history (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    deal_id uuid NOT NULL,
+    from_stage_id uuid,
+    to_stage_id uuid NOT NULL,
+    from_probability integer,
+    to_probability integer NOT NULL,
+    days_in_stage integer,
+    notes text,
+    changed_by uuid,
+    changed_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.deal_stages_history FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.deal_stages_history OWNER TO intime_owner;
+
+--
+-- Name: deal_stages_history_legacy; Type: VIEW; Schema: app; Owner: intime_owner
+--
+
+CREATE VIEW app.deal_stages_history_legacy WITH (security_invoker='true') AS
+ SELECT h.id,
+    h.org_id,
+    h.deal_id AS entity_id,
+    'deal'::text AS entity_type,
+    'stage_change'::text AS change_type,
+    'stage_id'::text AS field_name,
+    to_jsonb(h.from_stage_id) AS old_value,
+    to_jsonb(h.to_stage_id) AS new_value,
+    h.changed_by,
+    h.changed_at,
+    jsonb_build_object('from_probability', h.from_probability, 'to_probability', h.to_probability, 'days_in_stage', h.days_in_stage, 'notes', h.notes) AS metadata
+   FROM app.deal_stages_history h;
+
+
+ALTER TABLE app.deal_stages_history_legacy OWNER TO intime_owner;
+
+--
+-- Name: deals_with_company; Type: VIEW; Schema: app; Owner: intime_owner
+--
+
+CREATE VIEW app.deals_with_company WITH (security_invoker='true') AS
+ SELECT d.org_id,
+    d.id,
+    d.name,
+    d.account_id,
+    d.lead_contact_id,
+    d.owner_id,
+    d.stage_id,
+    d.value,
+    d.currency,
+    d.probability,
+    d.status,
+    d.expected_close_date,
+    d.closed_at,
+    d.stage_entered_at,
+    d.description,
+    d.created_by,
+    d.updated_by,
+    d.created_at,
+    d.updated_at,
+    d.deleted_at,
+    d.account_id AS company_id
+   FROM app.deals d;
+
+
+ALTER TABLE app.deals_with_company OWNER TO intime_owner;
+
+--
+-- Name: entity_history; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.entity_history (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    change_type text NOT NULL,
+    field_name text,
+    old_value jsonb,
+    new_value jsonb,
+    changed_by uuid,
+    changed_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    xact_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    CONSTRAINT entity_history_change_type_check CHECK ((change_type = ANY (ARRAY['created'::text, 'updated'::text, 'deleted'::text]))),
+    CONSTRAINT entity_history_check CHECK (((change_type = 'updated'::text) = (field_name IS NOT NULL)))
+);
+
+ALTER TABLE ONLY app.entity_history FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.entity_history OWNER TO intime_owner;
+
+--
+-- Name: entity_history_id_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.entity_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.entity_history_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: entity_types; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.entity_types (
+    entity_type text NOT NULL,
+    table_name text NOT NULL,
+    label text NOT NULL,
+    name_field text NOT NULL,
+    owner_field text,
+    status_field text,
+    updatable_fields text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT entity_types_entity_type_check CHECK ((entity_type ~ '^[a-z][a-z_]*$'::text))
+);
+
+
+ALTER TABLE app.entity_types OWNER TO intime_owner;
+
+--
+-- Name: interviews; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.interviews (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    submission_id uuid NOT NULL,
+    scheduled_at timestamp with time zone NOT NULL,
+    duration_minutes integer DEFAULT 60 NOT NULL,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    interview_type text DEFAULT 'video'::text NOT NULL,
+    location text,
+    interviewer_id uuid,
+    status text DEFAULT 'scheduled'::text NOT NULL,
+    feedback text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT interviews_duration_minutes_check CHECK ((duration_minutes > 0)),
+    CONSTRAINT interviews_interview_type_check CHECK ((interview_type = ANY (ARRAY['phone'::text, 'video'::text, 'onsite'::text, 'technical'::text]))),
+    CONSTRAINT interviews_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'completed'::text, 'cancelled'::text, 'no_show'::text])))
+);
+
+ALTER TABLE ONLY app.interviews FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.interviews OWNER TO intime_owner;
+
+--
+-- Name: jobs; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.jobs (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    title text NOT NULL,
+    account_id uuid,
+    hiring_contact_id uuid,
+    owner_id uuid,
+    status text DEFAULT 'open'::text NOT NULL,
+    location text,
+    employment_type text DEFAULT 'full_time'::text NOT NULL,
+    openings integer DEFAULT 1 NOT NULL,
+    salary_min numeric(12,2),
+    salary_max numeric(12,2),
+    currency text DEFAULT 'USD'::text NOT NULL,
+    description text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT jobs_check CHECK (((salary_min IS NULL) OR (salary_max IS NULL) OR (salary_min <= salary_max))),
+    CONSTRAINT jobs_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT jobs_employment_type_check CHECK ((employment_type = ANY (ARRAY['full_time'::text, 'part_time'::text, 'contract'::text, 'contract_to_hire'::text]))),
+    CONSTRAINT jobs_openings_check CHECK ((openings >= 0)),
+    CONSTRAINT jobs_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'open'::text, 'on_hold'::text, 'filled'::text, 'closed'::text]))),
+    CONSTRAINT jobs_title_check CHECK ((length(btrim(title)) > 0))
+);
+
+ALTER TABLE ONLY app.jobs FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.jobs OWNER TO intime_owner;
+
+--
+-- Name: notes; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notes (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    title text,
+    body text NOT NULL,
+    is_pinned boolean DEFAULT false NOT NULL,
+    author_id uuid DEFAULT app.current_user_id(),
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone
+);
+
+ALTER TABLE ONLY app.notes FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notes OWNER TO intime_owner;
+
+--
+-- Name: organizations; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT organizations_name_check CHECK ((length(btrim(name)) > 0)),
+    CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
+);
+
+ALTER TABLE ONLY app.organizations FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.organizations OWNER TO intime_owner;
+
+--
+-- Name: placements; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.placements (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    submission_id uuid NOT NULL,
+    job_id uuid NOT NULL,
+    candidate_id uuid NOT NULL,
+    start_date date NOT NULL,
+    end_date date,
+    bill_rate numeric(12,2),
+    pay_rate numeric(12,2),
+    currency text DEFAULT 'USD'::text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    placed_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT placements_check CHECK (((end_date IS NULL) OR (end_date >= start_date))),
+    CONSTRAINT placements_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT placements_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'active'::text, 'completed'::text, 'terminated'::text])))
+);
+
+ALTER TABLE ONLY app.placements FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.placements OWNER TO intime_owner;
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.schema_migrations (
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    applied_by text DEFAULT SESSION_USER NOT NULL
+);
+
+
+ALTER TABLE app.schema_migrations OWNER TO intime_owner;
+
+--
+-- Name: settings; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.settings (
+    singleton boolean DEFAULT true NOT NULL,
+    allow_fake_clock boolean DEFAULT false NOT NULL,
+    CONSTRAINT settings_singleton_check CHECK (singleton)
+);
+
+
+ALTER TABLE app.settings OWNER TO intime_owner;
+
+--
+-- Name: submissions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.submissions (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    job_id uuid NOT NULL,
+    candidate_id uuid NOT NULL,
+    submitted_by uuid DEFAULT app.current_user_id(),
+    status text DEFAULT 'submitted'::text NOT NULL,
+    submitted_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    bill_rate numeric(12,2),
+    notes text,
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'client_review'::text, 'interviewing'::text, 'offered'::text, 'placed'::text, 'rejected'::text, 'withdrawn'::text])))
+);
+
+ALTER TABLE ONLY app.submissions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.submissions OWNER TO intime_owner;
+
+--
+-- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.user_profiles (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    full_name text NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    manager_id uuid,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    available boolean DEFAULT true NOT NULL,
+    out_of_office_until timestamp with time zone,
+    db_role name,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT user_profiles_check CHECK ((manager_id IS DISTINCT FROM id)),
+    CONSTRAINT user_profiles_email_check CHECK ((POSITION(('@'::text) IN (email)) > 1)),
+    CONSTRAINT user_profiles_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'manager'::text, 'member'::text])))
+);
+
+ALTER TABLE ONLY app.user_profiles FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.user_profiles OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer; Type: TABLE; Schema: queue; Owner: intime_owner
+--
+
+CREATE TABLE queue.pgqueuer (
+    id bigint NOT NULL,
+    priority integer NOT NULL,
+    queue_manager_id uuid,
+    created timestamp with time zone DEFAULT now() NOT NULL,
+    updated timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat timestamp with time zone DEFAULT now() NOT NULL,
+    execute_after timestamp with time zone DEFAULT now() NOT NULL,
+    status queue.pgqueuer_status NOT NULL,
+    entrypoint text NOT NULL,
+    dedupe_key text,
+    payload bytea,
+    headers jsonb,
+    attempts integer DEFAULT 0 NOT NULL,
+    slot bigint
+);
+
+
+ALTER TABLE queue.pgqueuer OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_id_seq; Type: SEQUENCE; Schema: queue; Owner: intime_owner
+--
+
+CREATE SEQUENCE queue.pgqueuer_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE queue.pgqueuer_id_seq OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_id_seq; Type: SEQUENCE OWNED BY; Schema: queue; Owner: intime_owner
+--
+
+ALTER SEQUENCE queue.pgqueuer_id_seq OWNED BY queue.pgqueuer.id;
+
+
+--
+-- Name: pgqueuer_log; Type: TABLE; Schema: queue; Owner: intime_owner
+--
+
+CREATE TABLE queue.pgqueuer_log (
+    id bigint NOT NULL,
+    created timestamp with time zone DEFAULT now() NOT NULL,
+    job_id bigint NOT NULL,
+    status queue.pgqueuer_status NOT NULL,
+    priority integer NOT NULL,
+    entrypoint text NOT NULL,
+    traceback jsonb,
+    aggregated boolean DEFAULT false
+);
+
+
+ALTER TABLE queue.pgqueuer_log OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_log_id_seq; Type: SEQUENCE; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE queue.pgqueuer_log ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME queue.pgqueuer_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: pgqueuer_schedules; Type: TABLE; Schema: queue; Owner: intime_owner
+--
+
+CREATE TABLE queue.pgqueuer_schedules (
+    id bigint NOT NULL,
+    expression text NOT NULL,
+    entrypoint text NOT NULL,
+    heartbeat timestamp with time zone DEFAULT now() NOT NULL,
+    created timestamp with time zone DEFAULT now() NOT NULL,
+    updated timestamp with time zone DEFAULT now() NOT NULL,
+    next_run timestamp with time zone DEFAULT now() NOT NULL,
+    last_run timestamp with time zone,
+    status queue.pgqueuer_status DEFAULT 'queued'::queue.pgqueuer_status
+);
+
+
+ALTER TABLE queue.pgqueuer_schedules OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_schedules_id_seq; Type: SEQUENCE; Schema: queue; Owner: intime_owner
+--
+
+CREATE SEQUENCE queue.pgqueuer_schedules_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE queue.pgqueuer_schedules_id_seq OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_schedules_id_seq; Type: SEQUENCE OWNED BY; Schema: queue; Owner: intime_owner
+--
+
+ALTER SEQUENCE queue.pgqueuer_schedules_id_seq OWNED BY queue.pgqueuer_schedules.id;
+
+
+--
+-- Name: pgqueuer_statistics; Type: TABLE; Schema: queue; Owner: intime_owner
+--
+
+CREATE TABLE queue.pgqueuer_statistics (
+    id bigint NOT NULL,
+    created timestamp with time zone DEFAULT date_trunc('sec'::text, now()) NOT NULL,
+    count bigint NOT NULL,
+    priority integer NOT NULL,
+    status queue.pgqueuer_status NOT NULL,
+    entrypoint text NOT NULL
+);
+
+
+ALTER TABLE queue.pgqueuer_statistics OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_statistics_id_seq; Type: SEQUENCE; Schema: queue; Owner: intime_owner
+--
+
+CREATE SEQUENCE queue.pgqueuer_statistics_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE queue.pgqueuer_statistics_id_seq OWNER TO intime_owner;
+
+--
+-- Name: pgqueuer_statistics_id_seq; Type: SEQUENCE OWNED BY; Schema: queue; Owner: intime_owner
+--
+
+ALTER SEQUENCE queue.pgqueuer_statistics_id_seq OWNED BY queue.pgqueuer_statistics.id;
+
+
+--
+-- Name: pgqueuer id; Type: DEFAULT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer ALTER COLUMN id SET DEFAULT nextval('queue.pgqueuer_id_seq'::regclass);
+
+
+--
+-- Name: pgqueuer_schedules id; Type: DEFAULT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer_schedules ALTER COLUMN id SET DEFAULT nextval('queue.pgqueuer_schedules_id_seq'::regclass);
+
+
+--
+-- Name: pgqueuer_statistics id; Type: DEFAULT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer_statistics ALTER COLUMN id SET DEFAULT nextval('queue.pgqueuer_statistics_id_seq'::regclass);
+
+
+--
+-- Name: accounts accounts_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.accounts
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: activities activities_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.activities
+    ADD CONSTRAINT activities_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: api_tokens api_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.api_tokens
+    ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: api_tokens api_tokens_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.api_tokens
+    ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: candidates candidates_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.candidates
+    ADD CONSTRAINT candidates_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: comments comments_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.comments
+    ADD CONSTRAINT comments_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: contacts contacts_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: deal_stages_history deal_stages_history_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages_history
+    ADD CONSTRAINT deal_stages_history_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: deal_stages deal_stages_org_id_name_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages
+    ADD CONSTRAINT deal_stages_org_id_name_key UNIQUE (org_id, name);
+
+
+--
+-- Name: deal_stages deal_stages_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages
+    ADD CONSTRAINT deal_stages_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: deals deals_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: entity_history entity_history_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.entity_history
+    ADD CONSTRAINT entity_history_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: entity_types entity_types_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.entity_types
+    ADD CONSTRAINT entity_types_pkey PRIMARY KEY (entity_type);
+
+
+--
+-- Name: entity_types entity_types_table_name_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.entity_types
+    ADD CONSTRAINT entity_types_table_name_key UNIQUE (table_name);
+
+
+--
+-- Name: interviews interviews_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.interviews
+    ADD CONSTRAINT interviews_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: notes notes_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notes
+    ADD CONSTRAINT notes_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: organizations organizations_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.organizations
+    ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: organizations organizations_slug_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.organizations
+    ADD CONSTRAINT organizations_slug_key UNIQUE (slug);
+
+
+--
+-- Name: placements placements_org_id_submission_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_submission_id_key UNIQUE (org_id, submission_id);
+
+
+--
+-- Name: placements placements_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (singleton);
+
+
+--
+-- Name: submissions submissions_org_id_job_id_candidate_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_job_id_candidate_id_key UNIQUE (org_id, job_id, candidate_id);
+
+
+--
+-- Name: submissions submissions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: user_profiles user_profiles_db_role_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.user_profiles
+    ADD CONSTRAINT user_profiles_db_role_key UNIQUE (db_role);
+
+
+--
+-- Name: user_profiles user_profiles_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.user_profiles
+    ADD CONSTRAINT user_profiles_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: pgqueuer_log pgqueuer_log_pkey; Type: CONSTRAINT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer_log
+    ADD CONSTRAINT pgqueuer_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: pgqueuer pgqueuer_pkey; Type: CONSTRAINT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer
+    ADD CONSTRAINT pgqueuer_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: pgqueuer_schedules pgqueuer_schedules_expression_entrypoint_key; Type: CONSTRAINT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer_schedules
+    ADD CONSTRAINT pgqueuer_schedules_expression_entrypoint_key UNIQUE (expression, entrypoint);
+
+
+--
+-- Name: pgqueuer_schedules pgqueuer_schedules_pkey; Type: CONSTRAINT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer_schedules
+    ADD CONSTRAINT pgqueuer_schedules_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: pgqueuer_statistics pgqueuer_statistics_pkey; Type: CONSTRAINT; Schema: queue; Owner: intime_owner
+--
+
+ALTER TABLE ONLY queue.pgqueuer_statistics
+    ADD CONSTRAINT pgqueuer_statistics_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: accounts_owner_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX accounts_owner_idx ON app.accounts USING btree (org_id, owner_id) WHERE (owner_id IS NOT NULL);
+
+
+--
+-- Name: activities_assignee_open_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX activities_assignee_open_idx ON app.activities USING btree (org_id, assignee_id, due_date) WHERE (status = ANY (ARRAY['open'::text, 'scheduled'::text, 'in_progress'::text]));
+
+
+--
+-- Name: activities_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX activities_entity_idx ON app.activities USING btree (org_id, entity_type, entity_id);
+
+
+--
+-- Name: api_tokens_user_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX api_tokens_user_idx ON app.api_tokens USING btree (org_id, user_id);
+
+
+--
+-- Name: candidates_email_key; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX candidates_email_key ON app.candidates USING btree (org_id, lower(email)) WHERE (email IS NOT NULL);
+
+
+--
+-- Name: comments_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX comments_entity_idx ON app.comments USING btree (org_id, entity_type, entity_id, created_at);
+
+
+--
+-- Name: comments_mentions_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX comments_mentions_idx ON app.comments USING gin (mentioned_user_ids);
+
+
+--
+-- Name: contacts_account_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX contacts_account_idx ON app.contacts USING btree (org_id, account_id) WHERE (account_id IS NOT NULL);
+
+
+--
+-- Name: contacts_email_key; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX contacts_email_key ON app.contacts USING btree (org_id, lower(email)) WHERE (email IS NOT NULL);
+
+
+--
+-- Name: deal_stages_history_deal_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX deal_stages_history_deal_idx ON app.deal_stages_history USING btree (org_id, deal_id, changed_at);
+
+
+--
+-- Name: deals_account_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX deals_account_idx ON app.deals USING btree (org_id, account_id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: deals_lead_contact_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX deals_lead_contact_idx ON app.deals USING btree (org_id, lead_contact_id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: deals_owner_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX deals_owner_idx ON app.deals USING btree (org_id, owner_id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: deals_stage_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX deals_stage_idx ON app.deals USING btree (org_id, stage_id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: entity_history_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX entity_history_entity_idx ON app.entity_history USING btree (org_id, entity_type, entity_id, changed_at);
+
+
+--
+-- Name: interviews_submission_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX interviews_submission_idx ON app.interviews USING btree (org_id, submission_id);
+
+
+--
+-- Name: jobs_account_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX jobs_account_idx ON app.jobs USING btree (org_id, account_id) WHERE (account_id IS NOT NULL);
+
+
+--
+-- Name: notes_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notes_entity_idx ON app.notes USING btree (org_id, entity_type, entity_id);
+
+
+--
+-- Name: submissions_candidate_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX submissions_candidate_idx ON app.submissions USING btree (org_id, candidate_id);
+
+
+--
+-- Name: user_profiles_email_key; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX user_profiles_email_key ON app.user_profiles USING btree (org_id, lower(email));
+
+
+--
+-- Name: user_profiles_manager_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX user_profiles_manager_idx ON app.user_profiles USING btree (org_id, manager_id) WHERE (manager_id IS NOT NULL);
+
+
+--
+-- Name: pgqueuer_ep_ea_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_ep_ea_idx ON queue.pgqueuer USING btree (entrypoint, execute_after) WHERE (status = 'queued'::queue.pgqueuer_status);
+
+
+--
+-- Name: pgqueuer_ep_prio_id_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_ep_prio_id_idx ON queue.pgqueuer USING btree (entrypoint, priority DESC, id) WHERE (status = 'queued'::queue.pgqueuer_status);
+
+
+--
+-- Name: pgqueuer_log_created; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_log_created ON queue.pgqueuer_log USING btree (created);
+
+
+--
+-- Name: pgqueuer_log_job_id_status; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_log_job_id_status ON queue.pgqueuer_log USING btree (job_id, created DESC);
+
+
+--
+-- Name: pgqueuer_log_not_aggregated; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_log_not_aggregated ON queue.pgqueuer_log USING btree ((1)) WHERE (NOT aggregated);
+
+
+--
+-- Name: pgqueuer_log_status; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_log_status ON queue.pgqueuer_log USING btree (status);
+
+
+--
+-- Name: pgqueuer_picked_heartbeat_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_picked_heartbeat_idx ON queue.pgqueuer USING btree (heartbeat) WHERE (status = 'picked'::queue.pgqueuer_status);
+
+
+--
+-- Name: pgqueuer_picked_slot_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX pgqueuer_picked_slot_idx ON queue.pgqueuer USING btree (entrypoint, slot) WHERE ((status = 'picked'::queue.pgqueuer_status) AND (slot IS NOT NULL));
+
+
+--
+-- Name: pgqueuer_priority_id_id1_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_priority_id_id1_idx ON queue.pgqueuer USING btree (priority, id DESC) INCLUDE (id) WHERE (status = 'queued'::queue.pgqueuer_status);
+
+
+--
+-- Name: pgqueuer_queue_manager_id_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_queue_manager_id_idx ON queue.pgqueuer USING btree (queue_manager_id) WHERE (queue_manager_id IS NOT NULL);
+
+
+--
+-- Name: pgqueuer_statistics_unique_count; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX pgqueuer_statistics_unique_count ON queue.pgqueuer_statistics USING btree (priority, date_trunc('sec'::text, timezone('UTC'::text, created)), status, entrypoint);
+
+
+--
+-- Name: pgqueuer_unique_dedupe_key; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX pgqueuer_unique_dedupe_key ON queue.pgqueuer USING btree (dedupe_key) WHERE ((status = ANY (ARRAY['queued'::queue.pgqueuer_status, 'picked'::queue.pgqueuer_status])) AND (dedupe_key IS NOT NULL));
+
+
+--
+-- Name: pgqueuer_updated_id_id1_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_updated_id_id1_idx ON queue.pgqueuer USING btree (updated, id DESC) INCLUDE (id) WHERE (status = 'picked'::queue.pgqueuer_status);
+
+
+--
+-- Name: deals deal_defaults; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER deal_defaults BEFORE INSERT ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_defaults();
+
+
+--
+-- Name: accounts history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.accounts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('account');
+
+
+--
+-- Name: activities history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.activities REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('activity');
+
+
+--
+-- Name: candidates history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.candidates REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('candidate');
+
+
+--
+-- Name: contacts history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.contacts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('contact');
+
+
+--
+-- Name: deals history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.deals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('deal');
+
+
+--
+-- Name: interviews history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.interviews REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('interview');
+
+
+--
+-- Name: jobs history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.jobs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('job');
+
+
+--
+-- Name: placements history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.placements REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('placement');
+
+
+--
+-- Name: submissions history_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_delete AFTER DELETE ON app.submissions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_delete('submission');
+
+
+--
+-- Name: accounts history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.accounts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('account');
+
+
+--
+-- Name: activities history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.activities REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('activity');
+
+
+--
+-- Name: candidates history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.candidates REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('candidate');
+
+
+--
+-- Name: contacts history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.contacts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('contact');
+
+
+--
+-- Name: deals history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.deals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('deal');
+
+
+--
+-- Name: interviews history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.interviews REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('interview');
+
+
+--
+-- Name: jobs history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.jobs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('job');
+
+
+--
+-- Name: placements history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.placements REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('placement');
+
+
+--
+-- Name: submissions history_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_insert AFTER INSERT ON app.submissions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_insert('submission');
+
+
+--
+-- Name: accounts history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.accounts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('account');
+
+
+--
+-- Name: activities history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('activity');
+
+
+--
+-- Name: candidates history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.candidates REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('candidate');
+
+
+--
+-- Name: contacts history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.contacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('contact');
+
+
+--
+-- Name: deals history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('deal');
+
+
+--
+-- Name: interviews history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.interviews REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('interview');
+
+
+--
+-- Name: jobs history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('job');
+
+
+--
+-- Name: placements history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.placements REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('placement');
+
+
+--
+-- Name: submissions history_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER history_update AFTER UPDATE ON app.submissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('submission');
+
+
+--
+-- Name: accounts touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.accounts FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: activities touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.activities FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: candidates touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.candidates FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: comments touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.comments FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: contacts touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.contacts FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: deals touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: interviews touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.interviews FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: jobs touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.jobs FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: notes touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.notes FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: organizations touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.organizations FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: placements touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.placements FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: submissions touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: user_profiles touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER touch_updated BEFORE UPDATE ON app.user_profiles FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: pgqueuer tg_pgqueuer_changed; Type: TRIGGER; Schema: queue; Owner: intime_owner
+--
+
+CREATE TRIGGER tg_pgqueuer_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON queue.pgqueuer FOR EACH STATEMENT EXECUTE FUNCTION queue.fn_pgqueuer_changed();
+
+
+--
+-- Name: accounts accounts_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.accounts
+    ADD CONSTRAINT accounts_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: accounts accounts_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.accounts
+    ADD CONSTRAINT accounts_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: accounts accounts_org_id_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.accounts
+    ADD CONSTRAINT accounts_org_id_owner_id_fkey FOREIGN KEY (org_id, owner_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (owner_id);
+
+
+--
+-- Name: accounts accounts_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.accounts
+    ADD CONSTRAINT accounts_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: activities activities_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.activities
+    ADD CONSTRAINT activities_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: activities activities_org_id_assignee_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.activities
+    ADD CONSTRAINT activities_org_id_assignee_id_fkey FOREIGN KEY (org_id, assignee_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (assignee_id);
+
+
+--
+-- Name: activities activities_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.activities
+    ADD CONSTRAINT activities_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: activities activities_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.activities
+    ADD CONSTRAINT activities_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: activities activities_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.activities
+    ADD CONSTRAINT activities_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: api_tokens api_tokens_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.api_tokens
+    ADD CONSTRAINT api_tokens_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: api_tokens api_tokens_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.api_tokens
+    ADD CONSTRAINT api_tokens_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: candidates candidates_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.candidates
+    ADD CONSTRAINT candidates_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: candidates candidates_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.candidates
+    ADD CONSTRAINT candidates_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: candidates candidates_org_id_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.candidates
+    ADD CONSTRAINT candidates_org_id_owner_id_fkey FOREIGN KEY (org_id, owner_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (owner_id);
+
+
+--
+-- Name: candidates candidates_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.candidates
+    ADD CONSTRAINT candidates_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: comments comments_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.comments
+    ADD CONSTRAINT comments_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: comments comments_org_id_author_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.comments
+    ADD CONSTRAINT comments_org_id_author_id_fkey FOREIGN KEY (org_id, author_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (author_id);
+
+
+--
+-- Name: comments comments_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.comments
+    ADD CONSTRAINT comments_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: comments comments_org_id_parent_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.comments
+    ADD CONSTRAINT comments_org_id_parent_id_fkey FOREIGN KEY (org_id, parent_id) REFERENCES app.comments(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: contacts contacts_org_id_account_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.contacts
+    ADD CONSTRAINT contacts_org_id_account_id_fkey FOREIGN KEY (org_id, account_id) REFERENCES app.accounts(org_id, id) ON DELETE SET NULL (account_id);
+
+
+--
+-- Name: contacts contacts_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.contacts
+    ADD CONSTRAINT contacts_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: contacts contacts_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.contacts
+    ADD CONSTRAINT contacts_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: contacts contacts_org_id_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.contacts
+    ADD CONSTRAINT contacts_org_id_owner_id_fkey FOREIGN KEY (org_id, owner_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (owner_id);
+
+
+--
+-- Name: contacts contacts_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.contacts
+    ADD CONSTRAINT contacts_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: deal_stages_history deal_stages_history_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages_history
+    ADD CONSTRAINT deal_stages_history_org_id_changed_by_fkey FOREIGN KEY (org_id, changed_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (changed_by);
+
+
+--
+-- Name: deal_stages_history deal_stages_history_org_id_deal_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages_history
+    ADD CONSTRAINT deal_stages_history_org_id_deal_id_fkey FOREIGN KEY (org_id, deal_id) REFERENCES app.deals(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: deal_stages_history deal_stages_history_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages_history
+    ADD CONSTRAINT deal_stages_history_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: deal_stages_history deal_stages_history_org_id_from_stage_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages_history
+    ADD CONSTRAINT deal_stages_history_org_id_from_stage_id_fkey FOREIGN KEY (org_id, from_stage_id) REFERENCES app.deal_stages(org_id, id) ON DELETE SET NULL (from_stage_id);
+
+
+--
+-- Name: deal_stages_history deal_stages_history_org_id_to_stage_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages_history
+    ADD CONSTRAINT deal_stages_history_org_id_to_stage_id_fkey FOREIGN KEY (org_id, to_stage_id) REFERENCES app.deal_stages(org_id, id);
+
+
+--
+-- Name: deal_stages deal_stages_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deal_stages
+    ADD CONSTRAINT deal_stages_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: deals deals_org_id_account_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_account_id_fkey FOREIGN KEY (org_id, account_id) REFERENCES app.accounts(org_id, id) ON DELETE SET NULL (account_id);
+
+
+--
+-- Name: deals deals_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: deals deals_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: deals deals_org_id_lead_contact_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_lead_contact_id_fkey FOREIGN KEY (org_id, lead_contact_id) REFERENCES app.contacts(org_id, id) ON DELETE SET NULL (lead_contact_id);
+
+
+--
+-- Name: deals deals_org_id_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_owner_id_fkey FOREIGN KEY (org_id, owner_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (owner_id);
+
+
+--
+-- Name: deals deals_org_id_stage_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_stage_id_fkey FOREIGN KEY (org_id, stage_id) REFERENCES app.deal_stages(org_id, id);
+
+
+--
+-- Name: deals deals_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.deals
+    ADD CONSTRAINT deals_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: entity_history entity_history_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.entity_history
+    ADD CONSTRAINT entity_history_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: entity_history entity_history_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.entity_history
+    ADD CONSTRAINT entity_history_org_id_changed_by_fkey FOREIGN KEY (org_id, changed_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (changed_by);
+
+
+--
+-- Name: entity_history entity_history_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.entity_history
+    ADD CONSTRAINT entity_history_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: interviews interviews_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.interviews
+    ADD CONSTRAINT interviews_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: interviews interviews_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.interviews
+    ADD CONSTRAINT interviews_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: interviews interviews_org_id_interviewer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.interviews
+    ADD CONSTRAINT interviews_org_id_interviewer_id_fkey FOREIGN KEY (org_id, interviewer_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (interviewer_id);
+
+
+--
+-- Name: interviews interviews_org_id_submission_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.interviews
+    ADD CONSTRAINT interviews_org_id_submission_id_fkey FOREIGN KEY (org_id, submission_id) REFERENCES app.submissions(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: interviews interviews_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.interviews
+    ADD CONSTRAINT interviews_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: jobs jobs_org_id_account_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_org_id_account_id_fkey FOREIGN KEY (org_id, account_id) REFERENCES app.accounts(org_id, id) ON DELETE SET NULL (account_id);
+
+
+--
+-- Name: jobs jobs_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: jobs jobs_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: jobs jobs_org_id_hiring_contact_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_org_id_hiring_contact_id_fkey FOREIGN KEY (org_id, hiring_contact_id) REFERENCES app.contacts(org_id, id) ON DELETE SET NULL (hiring_contact_id);
+
+
+--
+-- Name: jobs jobs_org_id_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_org_id_owner_id_fkey FOREIGN KEY (org_id, owner_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (owner_id);
+
+
+--
+-- Name: jobs jobs_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.jobs
+    ADD CONSTRAINT jobs_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: notes notes_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notes
+    ADD CONSTRAINT notes_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: notes notes_org_id_author_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notes
+    ADD CONSTRAINT notes_org_id_author_id_fkey FOREIGN KEY (org_id, author_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (author_id);
+
+
+--
+-- Name: notes notes_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notes
+    ADD CONSTRAINT notes_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: placements placements_org_id_candidate_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_candidate_id_fkey FOREIGN KEY (org_id, candidate_id) REFERENCES app.candidates(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: placements placements_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: placements placements_org_id_job_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_job_id_fkey FOREIGN KEY (org_id, job_id) REFERENCES app.jobs(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: placements placements_org_id_placed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_placed_by_fkey FOREIGN KEY (org_id, placed_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (placed_by);
+
+
+--
+-- Name: placements placements_org_id_submission_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_submission_id_fkey FOREIGN KEY (org_id, submission_id) REFERENCES app.submissions(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: placements placements_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.placements
+    ADD CONSTRAINT placements_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: submissions submissions_org_id_candidate_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_candidate_id_fkey FOREIGN KEY (org_id, candidate_id) REFERENCES app.candidates(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: submissions submissions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: submissions submissions_org_id_job_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_job_id_fkey FOREIGN KEY (org_id, job_id) REFERENCES app.jobs(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: submissions submissions_org_id_submitted_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_submitted_by_fkey FOREIGN KEY (org_id, submitted_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (submitted_by);
+
+
+--
+-- Name: submissions submissions_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
+-- Name: user_profiles user_profiles_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.user_profiles
+    ADD CONSTRAINT user_profiles_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: user_profiles user_profiles_org_id_manager_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.user_profiles
+    ADD CONSTRAINT user_profiles_org_id_manager_id_fkey FOREIGN KEY (org_id, manager_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (manager_id);
+
+
+--
+-- Name: accounts; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.accounts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: activities; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.activities ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_tokens; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.api_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: candidates; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.candidates ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: comments; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.comments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: contacts; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.contacts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: deal_stages; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.deal_stages ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: deal_stages_history; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.deal_stages_history ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: deals; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.deals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: entity_history; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.entity_history ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: interviews; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.interviews ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: jobs; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.jobs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notes; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.notes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: organizations; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.organizations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: organizations organizations_own; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY organizations_own ON app.organizations USING ((id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: placements; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.placements ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: submissions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.submissions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: accounts tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.accounts USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: activities tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.activities USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: api_tokens tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.api_tokens USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: candidates tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.candidates USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: comments tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.comments USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: contacts tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.contacts USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: deal_stages tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.deal_stages USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: deal_stages_history tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.deal_stages_history USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: deals tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.deals USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: entity_history tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.entity_history USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: interviews tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.interviews USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: jobs tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.jobs USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: notes tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.notes USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: placements tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.placements USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: submissions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.submissions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: user_profiles tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.user_profiles USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: user_profiles; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.user_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: SCHEMA api; Type: ACL; Schema: -; Owner: intime_owner
+--
+
+GRANT USAGE ON SCHEMA api TO intime_service;
+GRANT USAGE ON SCHEMA api TO intime_user;
+
+
+--
+-- Name: SCHEMA app; Type: ACL; Schema: -; Owner: intime_owner
+--
+
+GRANT USAGE ON SCHEMA app TO intime_service;
+GRANT USAGE ON SCHEMA app TO intime_user;
+
+
+--
+-- Name: SCHEMA queue; Type: ACL; Schema: -; Owner: intime_owner
+--
+
+GRANT USAGE ON SCHEMA queue TO intime_service;
+
+
+--
+-- Name: FUNCTION authenticate(p_token text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.authenticate(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_service;
+GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_user;
+
+
+--
+-- Name: FUNCTION create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) TO intime_service;
+GRANT ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) TO intime_user;
+
+
+--
+-- Name: FUNCTION create_organization(p_name text, p_slug text, p_timezone text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) TO intime_service;
+GRANT ALL ON FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) TO intime_user;
+
+
+--
+-- Name: FUNCTION create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) TO intime_service;
+GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) TO intime_user;
+
+
+--
+-- Name: FUNCTION current_org_id(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app.current_org_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.current_org_id() TO intime_service;
+GRANT ALL ON FUNCTION app.current_org_id() TO intime_user;
+
+
+--
+-- Name: FUNCTION current_user_id(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app.current_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.current_user_id() TO intime_service;
+GRANT ALL ON FUNCTION app.current_user_id() TO intime_user;
+
+
+--
+-- Name: FUNCTION now(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app.now() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.now() TO intime_service;
+GRANT ALL ON FUNCTION app.now() TO intime_user;
+
+
+--
+-- Name: TABLE deals; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.deals TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.deals TO intime_user;
+
+
+--
+-- Name: FUNCTION move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) TO intime_service;
+GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) TO intime_user;
+
+
+--
+-- Name: FUNCTION revoke_api_token(p_token_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION set_actor(p_org_id uuid, p_user_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION whoami(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.whoami() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.whoami() TO intime_service;
+GRANT ALL ON FUNCTION api.whoami() TO intime_user;
+
+
+--
+-- Name: FUNCTION _assert_timezone(p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _is_org_admin(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._is_org_admin() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _is_service(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _migration_status(p_name text, p_checksum text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._migration_status(p_name text, p_checksum text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _require_org(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _require_service(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_deal_defaults(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_deal_defaults() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_entity_history_delete(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_entity_history_delete() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_entity_history_insert(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_entity_history_insert() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_entity_history_update(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_entity_history_update() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_touch(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_touch() FROM PUBLIC;
+
+
+--
+-- Name: TABLE accounts; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.accounts TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.accounts TO intime_user;
+
+
+--
+-- Name: TABLE activities; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.activities TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.activities TO intime_user;
+
+
+--
+-- Name: TABLE candidates; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.candidates TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.candidates TO intime_user;
+
+
+--
+-- Name: TABLE comments; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.comments TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.comments TO intime_user;
+
+
+--
+-- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
+
+
+--
+-- Name: TABLE deal_stages; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.deal_stages TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.deal_stages TO intime_user;
+
+
+--
+-- Name: TABLE deal_stages_history; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.deal_stages_history TO intime_service;
+GRANT SELECT ON TABLE app.deal_stages_history TO intime_user;
+
+
+--
+-- Name: TABLE deal_stages_history_legacy; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.deal_stages_history_legacy TO intime_service;
+GRANT SELECT ON TABLE app.deal_stages_history_legacy TO intime_user;
+
+
+--
+-- Name: TABLE deals_with_company; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.deals_with_company TO intime_service;
+GRANT SELECT ON TABLE app.deals_with_company TO intime_user;
+
+
+--
+-- Name: TABLE entity_history; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.entity_history TO intime_service;
+GRANT SELECT ON TABLE app.entity_history TO intime_user;
+
+
+--
+-- Name: TABLE entity_types; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.entity_types TO intime_service;
+GRANT SELECT ON TABLE app.entity_types TO intime_user;
+
+
+--
+-- Name: TABLE interviews; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.interviews TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.interviews TO intime_user;
+
+
+--
+-- Name: TABLE jobs; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.jobs TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.jobs TO intime_user;
+
+
+--
+-- Name: TABLE notes; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.notes TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.notes TO intime_user;
+
+
+--
+-- Name: TABLE organizations; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.organizations TO intime_service;
+GRANT SELECT ON TABLE app.organizations TO intime_user;
+
+
+--
+-- Name: TABLE placements; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.placements TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.placements TO intime_user;
+
+
+--
+-- Name: TABLE settings; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.settings TO intime_service;
+GRANT SELECT ON TABLE app.settings TO intime_user;
+
+
+--
+-- Name: TABLE submissions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_user;
+
+
+--
+-- Name: TABLE user_profiles; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.user_profiles TO intime_user;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.user_profiles TO intime_service;
+
+
+--
+-- Name: TABLE pgqueuer; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE queue.pgqueuer TO intime_service;
+
+
+--
+-- Name: SEQUENCE pgqueuer_id_seq; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE queue.pgqueuer_id_seq TO intime_service;
+
+
+--
+-- Name: TABLE pgqueuer_log; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE queue.pgqueuer_log TO intime_service;
+
+
+--
+-- Name: SEQUENCE pgqueuer_log_id_seq; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE queue.pgqueuer_log_id_seq TO intime_service;
+
+
+--
+-- Name: TABLE pgqueuer_schedules; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE queue.pgqueuer_schedules TO intime_service;
+
+
+--
+-- Name: SEQUENCE pgqueuer_schedules_id_seq; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE queue.pgqueuer_schedules_id_seq TO intime_service;
+
+
+--
+-- Name: TABLE pgqueuer_statistics; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE queue.pgqueuer_statistics TO intime_service;
+
+
+--
+-- Name: SEQUENCE pgqueuer_statistics_id_seq; Type: ACL; Schema: queue; Owner: intime_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE queue.pgqueuer_statistics_id_seq TO intime_service;
+
+
+--
+-- PostgreSQL database dump complete
+--

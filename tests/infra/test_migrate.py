@@ -1,0 +1,124 @@
+"""The migration runner: once each, checksummed, locked, re-applied functions."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from intime import migrate
+from intime.cli import schema_dump
+from intime.errors import MigrationChangedError
+from intime.paths import sql_dir
+from tests.support import Database
+
+
+def _applied(db: Database) -> list[tuple[str, str]]:
+    with db.connect() as conn:
+        return conn.execute(
+            "select name, checksum from app.schema_migrations order by 1"
+        ).fetchall()
+
+
+def test_migrate_applies_every_file_once(empty_db: Database) -> None:
+    result = migrate.migrate(empty_db.dsn())
+    files = [m.name for m in migrate.schema_migrations()]
+    assert result.applied == files
+    assert [name for name, _ in _applied(empty_db)] == files
+    assert result.queue == "installed"
+
+
+def test_second_migrate_changes_nothing(empty_db: Database) -> None:
+    migrate.migrate(empty_db.dsn())
+    before = schema_dump(empty_db.server.binaries.bindir, empty_db.dsn())
+    ledger = _applied(empty_db)
+    again = migrate.migrate(empty_db.dsn())
+    assert again.applied == []
+    assert again.queue == "current"
+    assert _applied(empty_db) == ledger
+    assert schema_dump(empty_db.server.binaries.bindir, empty_db.dsn()) == before
+
+
+def test_changed_applied_migration_is_refused(empty_db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    migrate.migrate(empty_db.dsn(), root)
+    first = sorted((root / "schema").glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- an edit after release\n")
+    with pytest.raises(MigrationChangedError, match=first.name) as info:
+        migrate.migrate(empty_db.dsn(), root)
+    assert info.value.sqlstate == "IT001"
+    with pytest.raises(MigrationChangedError):
+        migrate.status(empty_db.dsn(), root)
+
+
+def test_status_lists_applied_and_pending(empty_db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    migrate.migrate(empty_db.dsn(), root)
+    (root / "schema" / "9000_later.sql").write_text("create table app.later (id int);\n")
+    state = migrate.status(empty_db.dsn(), root)
+    assert [name for name, _ in state.applied] == [m.name for m in migrate.schema_migrations()]
+    assert state.pending == ["9000_later.sql"]
+
+
+def test_a_failing_migration_leaves_no_trace(empty_db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    migrate.migrate(empty_db.dsn(), root)
+    (root / "schema" / "9000_broken.sql").write_text(
+        "create table app.half_done (id int);\nselect * from app.no_such_table;\n"
+    )
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        migrate.migrate(empty_db.dsn(), root)
+    with empty_db.connect() as conn:
+        assert conn.execute("select to_regclass('app.half_done')").fetchone() == (None,)
+        recorded = conn.execute(
+            "select count(*) from app.schema_migrations where name = '9000_broken.sql'"
+        ).fetchone()
+        assert recorded == (0,)
+
+
+def test_concurrent_migrators_apply_each_migration_once(empty_db: Database) -> None:
+    results: list[migrate.MigrateResult] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(migrate.migrate(empty_db.dsn()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    applied = sorted(name for r in results for name in r.applied)
+    assert applied == [m.name for m in migrate.schema_migrations()]
+
+
+def test_objects_are_owned_by_intime_owner(db: Database) -> None:
+    with db.connect() as conn:
+        owners = conn.execute(
+            """
+            select distinct pg_get_userbyid(c.relowner)
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname in ('app', 'queue') and c.relkind in ('r', 'v', 'p', 'S')
+            union
+            select distinct pg_get_userbyid(p.proowner)
+            from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            where n.nspname in ('app', 'api')
+            """
+        ).fetchall()
+    assert owners == [("intime_owner",)]
+
+
+def test_queue_schema_is_installed_by_pgqueuer(db: Database) -> None:
+    with db.connect() as conn:
+        row = conn.execute("select to_regclass('queue.pgqueuer')").fetchone()
+    assert row == ("queue.pgqueuer",)

@@ -1,0 +1,55 @@
+"""The embedded server: binary discovery and running as an unprivileged user."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from intime import pgserver
+
+
+def test_env_bindir_wins_discovery(pg_server: pgserver.PgServer, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("INTIME_PG_BINDIR", str(pg_server.binaries.bindir))
+    found = pgserver.find_binaries(tmp_path, fetch=False)
+    assert found.bindir == pg_server.binaries.bindir
+    assert found.source == "INTIME_PG_BINDIR"
+
+
+def test_env_bindir_without_binaries_is_refused(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("INTIME_PG_BINDIR", str(tmp_path))
+    with pytest.raises(pgserver.PgServerError, match="has no postgres"):
+        pgserver.find_binaries(tmp_path, fetch=False)
+
+
+def test_candidate_bindirs_lists_system_servers_newest_first(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("INTIME_PG_BINDIR", raising=False)
+    debian = [p for p in pgserver.candidate_bindirs(tmp_path) if "/usr/lib/postgresql/" in str(p)]
+    majors = [float(p.parent.name) for p in debian]
+    assert majors == sorted(majors, reverse=True)
+
+
+def test_server_runs_the_binaries_it_found(pg_server: pgserver.PgServer, pg_major: int) -> None:
+    with psycopg.connect(pg_server.dsn()) as conn:
+        version = conn.execute("show server_version_num").fetchone()
+    assert version is not None
+    assert int(version[0]) // 10000 == pg_major
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only meaningful when the tests run as root")
+def test_server_runs_as_an_unprivileged_user_under_root(pg_server: pgserver.PgServer) -> None:
+    pid_line = (pg_server.data_dir / "postmaster.pid").read_text().splitlines()[0]
+    status = Path(f"/proc/{int(pid_line)}/status").read_text()
+    uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
+    assert int(uid) != 0
+    assert pg_server.data_dir.stat().st_uid == int(uid)
+
+
+def test_temporary_server_stops_and_cleans_up(tmp_path: Path) -> None:
+    with pgserver.temporary_server(pgserver.default_home() / "pgbin") as server:
+        base = server.base_dir
+        with psycopg.connect(server.dsn()) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+    assert not base.exists()

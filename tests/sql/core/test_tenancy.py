@@ -1,0 +1,169 @@
+"""Tenancy and row-level security, checked from the catalog."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from intime.db import actor, errors_translated
+from intime.errors import NotFoundError, ServiceRoleRequiredError
+from intime.probe import probe, tenant_tables
+from tests.support import Database, TwoOrgs
+
+
+def _assert_clean(report, admin, capsys) -> None:
+    tables = tenant_tables(admin)
+    assert report.missing_seed == [], "seed a row of org B in these tables"
+    assert sorted(report.tables) == sorted(tables)
+    assert report.total_leaked == 0, report.leaked_rows
+    assert report.total_allowed_writes == 0, report.allowed_writes
+    # Every blocked insert was stopped by RLS or privileges (42501), not by luck.
+    for table in tables:
+        inserts = {b for b in report.blocked_by.get(table, set()) if b.startswith("insert:")}
+        assert inserts == {"insert:42501"}, (table, report.blocked_by.get(table))
+    with capsys.disabled():
+        print(
+            f"\n  cross-tenant probe: {len(report.tables)} tenant tables "
+            f"(of {len(tables)}) + {len(report.views)} views + organizations; "
+            f"{report.total_leaked} rows leaked, {report.total_allowed_writes} writes allowed"
+        )
+
+
+def test_cross_tenant_probe_as_mapped_login_covers_every_tenant_table(
+    db: Database, admin: psycopg.Connection, two_orgs: TwoOrgs, capsys: pytest.CaptureFixture
+) -> None:
+    with db.connect(two_orgs.login_a) as attacker:
+        # The login sees its own org's rows, so the probe is not vacuous.
+        own = attacker.execute("select count(*) from app.deals").fetchone()
+        assert own == (len(two_orgs.a.deal_ids),)
+        report = probe(attacker, admin, two_orgs.b.org_id)
+    _assert_clean(report, admin, capsys)
+
+
+def test_cross_tenant_probe_as_service_with_actor(
+    db: Database, admin: psycopg.Connection, two_orgs: TwoOrgs, capsys: pytest.CaptureFixture
+) -> None:
+    def set_actor(conn: psycopg.Connection) -> None:
+        conn.execute(
+            "select api.set_actor(p_org_id => %s, p_user_id => %s)",
+            (two_orgs.a.org_id, two_orgs.a.admin_id),
+        )
+
+    with db.connect("intime_service") as attacker:
+        report = probe(attacker, admin, two_orgs.b.org_id, before=set_actor)
+    _assert_clean(report, admin, capsys)
+
+
+def test_every_tenant_table_has_forced_rls_and_an_org_scoped_primary_key(
+    admin: psycopg.Connection,
+) -> None:
+    rows = admin.execute(
+        """
+        select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               (select array_agg(a.attname order by k.ord)
+                from pg_index i
+                cross join unnest(i.indkey) with ordinality as k(attnum, ord)
+                join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum
+                where i.indrelid = c.oid and i.indisprimary) as pk,
+               (select a.attnotnull from pg_attribute a
+                where a.attrelid = c.oid and a.attname = 'org_id') as org_not_null,
+               (select count(*) from pg_policy p where p.polrelid = c.oid) as policies
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'app' and c.relkind in ('r', 'p')
+          and exists (select from pg_attribute a where a.attrelid = c.oid and a.attname = 'org_id')
+        """
+    ).fetchall()
+    assert rows
+    problems = [
+        r
+        for r in rows
+        if not (r[1] and r[2] and r[3] is not None and r[3][0] == "org_id" and r[4] and r[5])
+    ]
+    assert problems == []
+
+
+def test_every_foreign_key_between_tenant_tables_includes_org_id(
+    admin: psycopg.Connection,
+) -> None:
+    rows = admin.execute(
+        """
+        select con.conname, con.conrelid::regclass::text, con.confrelid::regclass::text,
+               (select array_agg(a.attname) from unnest(con.conkey) k
+                join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k) as cols
+        from pg_constraint con
+        join pg_class c on c.oid = con.confrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        where con.contype = 'f' and n.nspname = 'app'
+          and exists (select from pg_attribute a
+                      where a.attrelid = con.confrelid and a.attname = 'org_id')
+        """
+    ).fetchall()
+    assert rows
+    assert [r for r in rows if "org_id" not in r[3]] == []
+
+
+def test_org_guc_set_by_a_user_role_is_ignored(db: Database, two_orgs: TwoOrgs) -> None:
+    with db.connect(two_orgs.login_a) as conn:
+        conn.execute("select set_config('intime.org_id', %s, false)", (str(two_orgs.b.org_id),))
+        conn.execute("select set_config('intime.user_id', %s, false)", (str(two_orgs.b.admin_id),))
+        row = conn.execute("select org_id, user_id, via from api.whoami()").fetchone()
+        assert row == (two_orgs.a.org_id, two_orgs.a.login_user_id, "db_role")
+        visible = conn.execute(
+            "select count(*) from app.deals where org_id = %s", (two_orgs.b.org_id,)
+        )
+        assert visible.fetchone() == (0,)
+
+
+def test_a_user_role_cannot_set_an_actor(db: Database, two_orgs: TwoOrgs) -> None:
+    with (
+        db.connect(two_orgs.login_a) as conn,
+        pytest.raises(ServiceRoleRequiredError),
+        errors_translated(),
+    ):
+        conn.execute("select api.set_actor(p_org_id => %s)", (two_orgs.b.org_id,))
+
+
+def test_unmapped_user_role_sees_no_rows(db: Database, two_orgs: TwoOrgs, make_login) -> None:
+    stranger = make_login()
+    with db.connect(stranger) as conn:
+        assert conn.execute("select count(*) from app.deals").fetchone() == (0,)
+        assert conn.execute("select org_id from api.whoami()").fetchone() == (None,)
+
+
+def test_composite_foreign_key_rejects_another_orgs_row(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), actor(service, two_orgs.a.org_id):
+        service.execute(
+            "update app.deals set owner_id = %s where id = %s",
+            (two_orgs.b.admin_id, two_orgs.a.deal_ids[0]),
+        )
+
+
+def test_set_actor_rejects_a_user_of_another_org(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    with pytest.raises(NotFoundError), actor(service, two_orgs.a.org_id, two_orgs.b.admin_id):
+        pass
+
+
+def test_actor_does_not_leak_into_the_next_pooled_transaction(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    with ConnectionPool(db.dsn("intime_service"), min_size=1, max_size=1) as pool:
+        with pool.connection() as conn:
+            with actor(conn, two_orgs.a.org_id, two_orgs.a.admin_id):
+                seen = conn.execute("select count(*) from app.deals").fetchone()
+                assert seen == (len(two_orgs.a.deal_ids),)
+            pid = conn.info.backend_pid
+        with pool.connection() as conn:
+            assert conn.info.backend_pid == pid  # the same pooled session
+            row = conn.execute(
+                "select app.current_org_id(), app.current_user_id(), count(*) from app.deals"
+            ).fetchone()
+            assert row == (None, None, 0)
+
+
+def test_service_without_actor_sees_no_rows(service: psycopg.Connection, two_orgs: TwoOrgs) -> None:
+    assert service.execute("select count(*) from app.contacts").fetchone() == (0,)

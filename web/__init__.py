@@ -1,0 +1,1 @@
+"""The Starlette web app: webhooks, the SSE stream and small HTML pages."""

@@ -1,0 +1,40 @@
+"""The ASGI application. Routes are added per route group as features land."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from psycopg_pool import AsyncConnectionPool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from intime.db import open_pool
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness and database reachability, for load balancers."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    try:
+        async with pool.connection(timeout=2) as conn:
+            cur = await conn.execute("select current_user")
+            row = await cur.fetchone()
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+    return JSONResponse({"status": "ok", "role": row[0] if row else None})
+
+
+def create_app(service_dsn: str) -> Starlette:
+    """The app, connecting to the database as ``intime_service``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.pool = await open_pool(service_dsn, min_size=1, max_size=10)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
