@@ -205,9 +205,11 @@ def _cmd_token(args: argparse.Namespace, config: Config) -> int:
     from intime.config import service_dsn
     from intime.db import actor
 
-    with admin_database(config) as dsn, psycopg.connect(service_dsn(config, dsn)) as conn:
-        with conn.transaction():
-            row = conn.execute(
+    with admin_database(config) as dsn:
+        # The admin connection resolves the slug and email across orgs (it is
+        # not subject to RLS); the token is then created as the service role.
+        with psycopg.connect(dsn) as admin:
+            row = admin.execute(
                 "select u.org_id, u.id from app.user_profiles as u "
                 "join app.organizations as o on o.id = u.org_id "
                 "where o.slug = %s and lower(u.email) = lower(%s)",
@@ -216,7 +218,7 @@ def _cmd_token(args: argparse.Namespace, config: Config) -> int:
         if row is None:
             print(f"no user {args.email} in organization {args.org}", file=sys.stderr)
             return 1
-        with actor(conn, row[0], row[1]):
+        with psycopg.connect(service_dsn(config, dsn)) as conn, actor(conn, row[0], row[1]):
             token_id, token = conn.execute(
                 "select token_id, token from api.create_api_token(p_name => %s)", (args.name,)
             ).fetchone()  # type: ignore[misc]

@@ -690,6 +690,38 @@ $$;
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
 
 --
+-- Name: _tg_comment_mentions(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_comment_mentions() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_unknown uuid;
+begin
+    select m.user_id into v_unknown
+    from new_rows as c
+    cross join lateral unnest(c.mentioned_user_ids) as m (user_id)
+    where not exists (
+        select
+        from app.user_profiles as u
+        where u.org_id = c.org_id and u.id = m.user_id
+    )
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT004',
+            message = format('mentioned user %s not found', v_unknown);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_comment_mentions() OWNER TO intime_owner;
+
+--
 -- Name: _tg_deal_defaults(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -767,16 +799,26 @@ CREATE FUNCTION app._tg_entity_history_update() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_actor uuid := app.current_user_id();
 begin
+    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
+    -- would recompute to_jsonb() for every field it is compared on.
+    with
+    n as materialized (
+        select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
+    ),
+
+    o as materialized (
+        select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
+    )
+
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
     )
-    select
-        n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value,
-        app.current_user_id()
-    from (select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r) as n
-    inner join (select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r) as o
-        on n.org_id = o.org_id and n.id = o.id
+    select n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value, v_actor
+    from n
+    inner join o on n.org_id = o.org_id and n.id = o.id
     cross join lateral jsonb_each(n.doc) as f
     where
         f.key not in ('updated_at', 'updated_by')
@@ -2083,6 +2125,20 @@ CREATE INDEX pgqueuer_updated_id_id1_idx ON queue.pgqueuer USING btree (updated,
 
 
 --
+-- Name: comments comment_mentions_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER comment_mentions_insert AFTER INSERT ON app.comments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_comment_mentions();
+
+
+--
+-- Name: comments comment_mentions_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER comment_mentions_update AFTER UPDATE ON app.comments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_comment_mentions();
+
+
+--
 -- Name: deals deal_defaults; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -2670,14 +2726,6 @@ ALTER TABLE ONLY app.deals
 
 ALTER TABLE ONLY app.deals
     ADD CONSTRAINT deals_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
-
-
---
--- Name: entity_history entity_history_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
---
-
-ALTER TABLE ONLY app.entity_history
-    ADD CONSTRAINT entity_history_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
 
 
 --
@@ -3303,6 +3351,13 @@ REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_comment_mentions(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_comment_mentions() FROM PUBLIC;
 
 
 --

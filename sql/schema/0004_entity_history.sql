@@ -4,7 +4,10 @@
 create table app.entity_history (
     org_id uuid not null references app.organizations (id) on delete cascade,
     id bigint generated always as identity,
-    entity_type text not null references app.entity_types (entity_type),
+    -- No foreign key to app.entity_types: the history triggers are the only
+    -- writers and take the type from the registry, and a bulk UPDATE would
+    -- otherwise pay one referential check per history row.
+    entity_type text not null,
     entity_id uuid not null,
     change_type text not null check (change_type in ('created', 'updated', 'deleted')),
     field_name text,

@@ -28,16 +28,26 @@ language plpgsql
 security definer
 set search_path = ''
 as $function$
+declare
+    v_actor uuid := app.current_user_id();
 begin
+    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
+    -- would recompute to_jsonb() for every field it is compared on.
+    with
+    n as materialized (
+        select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
+    ),
+
+    o as materialized (
+        select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
+    )
+
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
     )
-    select
-        n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value,
-        app.current_user_id()
-    from (select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r) as n
-    inner join (select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r) as o
-        on n.org_id = o.org_id and n.id = o.id
+    select n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value, v_actor
+    from n
+    inner join o on n.org_id = o.org_id and n.id = o.id
     cross join lateral jsonb_each(n.doc) as f
     where
         f.key not in ('updated_at', 'updated_by')

@@ -1,0 +1,1 @@
+"""Benchmarks. Run with `make bench`; each prints a table against a baseline."""

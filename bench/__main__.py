@@ -1,0 +1,15 @@
+"""`make bench`: every benchmark, one after another."""
+
+from __future__ import annotations
+
+from bench import history_trigger, rls_policy
+
+
+def main() -> None:
+    print("# InTime benchmarks")
+    history_trigger.run()
+    rls_policy.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""RLS policy shape: `org_id = (select app.current_org_id())` against the plain call.
+
+Wrapped in a scalar subquery, the org is computed once per query (an
+InitPlan) and used as an index condition. Written as a bare function call,
+PostgreSQL calls the SECURITY DEFINER function for every row. Both are
+measured on the same table as a mapped SQL login counting its org's rows.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from bench.common import bench_database, machine, median_ms, print_table
+from intime.config import as_role
+from intime.db import actor
+from intime.seed import seed_org
+
+ROWS = 20_000
+LOGIN = "bench_login"
+
+
+def run() -> None:
+    with bench_database() as (server, dsn):
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(LOGIN)))
+            admin.execute(
+                sql.SQL("create role {} login in role intime_user").format(sql.Identifier(LOGIN))
+            )
+        try:
+            with psycopg.connect(as_role(dsn, "intime_service"), autocommit=True) as svc:
+                org = seed_org(svc, "Bench", "bench", login_role=LOGIN, deals=1)
+                other = seed_org(svc, "Other", "other", deals=1)
+                for org_id in (org.org_id, other.org_id):
+                    with actor(svc, org_id):
+                        svc.execute(
+                            "insert into app.contacts (first_name, last_name) "
+                            "select 'F', 'L' || g from generate_series(1, %s) g",
+                            (ROWS,),
+                        )
+            with psycopg.connect(dsn, autocommit=True) as admin:
+                admin.execute("analyze app.contacts")
+            query = "select count(*) from app.contacts where title is null"
+            with psycopg.connect(as_role(dsn, LOGIN), autocommit=True) as login:
+                ours = median_ms(lambda: login.execute(query).fetchone())
+                with psycopg.connect(dsn, autocommit=True) as admin:
+                    admin.execute(
+                        "alter policy tenant_isolation on app.contacts "
+                        "using (org_id = app.current_org_id())"
+                    )
+                naive = median_ms(lambda: login.execute(query).fetchone())
+        finally:
+            with psycopg.connect(server.dsn(), autocommit=True) as admin:
+                admin.execute(sql.SQL("drop database if exists bench with (force)"))
+                admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(LOGIN)))
+        print_table(
+            f"RLS policy on a count over one org's {ROWS:,} contacts (2 orgs, median of 7)",
+            [("(select app.current_org_id()) (ours) vs app.current_org_id()", ours, naive)],
+            "ms",
+            f"Machine: {machine(server)}.",
+        )
+
+
+if __name__ == "__main__":
+    run()

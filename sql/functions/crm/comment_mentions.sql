@@ -1,0 +1,31 @@
+-- AFTER INSERT OR UPDATE on comments, per statement: every mentioned user
+-- must be a user of the comment's organization. An array cannot carry a
+-- foreign key, and a mention of another org's user would later route a
+-- notification across tenants. Running after the row-level security checks
+-- keeps RLS the first line of refusal; one set-based query per statement.
+create or replace function app._tg_comment_mentions()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $function$
+declare
+    v_unknown uuid;
+begin
+    select m.user_id into v_unknown
+    from new_rows as c
+    cross join lateral unnest(c.mentioned_user_ids) as m (user_id)
+    where not exists (
+        select
+        from app.user_profiles as u
+        where u.org_id = c.org_id and u.id = m.user_id
+    )
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT004',
+            message = format('mentioned user %s not found', v_unknown);
+    end if;
+    return null;
+end
+$function$;
