@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
 from intime.errors import translate
@@ -33,7 +34,13 @@ def errors_translated() -> Iterator[None]:
 def actor(
     conn: psycopg.Connection, org_id: uuid.UUID, user_id: uuid.UUID | None = None
 ) -> Iterator[psycopg.Connection]:
-    """Run a transaction on ``conn`` as ``org_id``/``user_id`` (service role)."""
+    """Run a transaction on ``conn`` as ``org_id``/``user_id`` (service role).
+
+    It must be a transaction of its own: nested in an open one it would be a
+    savepoint, and the actor would outlive the block.
+    """
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("actor() must start its own transaction; the connection is in one")
     with errors_translated(), conn.transaction():
         conn.execute(SET_ACTOR, {"org_id": org_id, "user_id": user_id})
         yield conn
@@ -44,6 +51,8 @@ async def async_actor(
     conn: psycopg.AsyncConnection, org_id: uuid.UUID, user_id: uuid.UUID | None = None
 ) -> AsyncIterator[psycopg.AsyncConnection]:
     """The async twin of ``actor``."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("async_actor() must start its own transaction; the connection is in one")
     try:
         async with conn.transaction():
             await conn.execute(SET_ACTOR, {"org_id": org_id, "user_id": user_id})

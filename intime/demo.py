@@ -3,7 +3,10 @@
 Two organizations with users, accounts, contacts and deals moved through their
 pipelines; the stage history (and its legacy view); field-level entity
 history; and a cross-tenant check from a mapped SQL login and from the service
-role. The demo database is recreated on every run.
+role. On the embedded server the demo database is recreated on every run. With
+DATABASE_URL set it adds two new organizations (unique slugs) to that database
+and maps a passwordless login role ``demo_riley``: point it at a scratch
+database, never at production.
 """
 
 from __future__ import annotations

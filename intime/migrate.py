@@ -101,6 +101,20 @@ async def _install_queue(dsn: str) -> str:
         return "installed"
 
 
+def bootstrap(dsn: str, root: Path | None = None) -> None:
+    """Apply only ``sql/bootstrap.sql``: roles and database-level privileges.
+
+    Database privileges are not copied by ``CREATE DATABASE ... TEMPLATE``,
+    so a clone of a migrated database needs this (``migrate`` runs it too).
+    """
+    base = root or sql_dir()
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
+            conn.execute(_read(base / "bootstrap.sql"))
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+
+
 def migrate(dsn: str, root: Path | None = None) -> MigrateResult:
     """Bring the database at ``dsn`` up to date. Safe to run concurrently."""
     base = root or sql_dir()

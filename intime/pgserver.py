@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import pwd
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tarfile
@@ -205,6 +207,23 @@ def _ensure_unprivileged_user() -> pwd.struct_passwd:
     return pwd.getpwnam(UNPRIVILEGED_FALLBACK_USER)
 
 
+def _secure_dir(path: Path, uid: int, gid: int, mode: int) -> None:
+    """Create ``path`` (or accept it) only if it is a real folder owned by us.
+
+    Refuses a symlink or a folder owned by another non-root user, so that a
+    pre-planted path cannot make root hand an arbitrary folder to the server.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise PgServerError(f"{path} is not a plain folder; refusing to use it")
+    if st.st_uid not in (0, uid, os.geteuid()):
+        raise PgServerError(f"{path} belongs to uid {st.st_uid}; refusing to use it")
+    if st.st_uid != uid or st.st_gid != gid:
+        os.chown(path, uid, gid, follow_symlinks=False)
+    path.chmod(mode)  # lstat above: not a link
+
+
 def _accessible_by(user: pwd.struct_passwd, path: Path) -> bool:
     """Whether ``user`` can traverse to and execute/read ``path``."""
     result = subprocess.run(
@@ -279,24 +298,39 @@ class PgServer:
         return subprocess.run(argv, check=False, env=env, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
     def _prepare_dirs(self) -> None:
-        self.base_dir.mkdir(parents=True, exist_ok=True)
-        self.socket_dir.mkdir(exist_ok=True)
-        if os.geteuid() == 0:
+        """Create the server folders; as root, hand them to the unprivileged user.
+
+        The socket folder is 0700 and the server listens on no TCP port, so only
+        its owner (and root) can reach a trust-authenticated server.
+        """
+        uid, gid = os.geteuid(), os.getegid()
+        if uid == 0:
             self._run_as = _ensure_unprivileged_user()
+            uid, gid = self._run_as.pw_uid, self._run_as.pw_gid
             if not _accessible_by(self._run_as, self.binaries.bindir / "postgres"):
                 raise PgServerError(
                     f"{self.binaries.bindir} is not readable by OS user "
                     f"{self._run_as.pw_name}; put the binaries somewhere world-readable"
                 )
-            if not _accessible_by(self._run_as, self.base_dir):
-                raise PgServerError(
-                    f"{self.base_dir} is not reachable by OS user {self._run_as.pw_name}"
-                )
-            uid, gid = self._run_as.pw_uid, self._run_as.pw_gid
-            for path in (self.base_dir, self.socket_dir):
-                os.chown(path, uid, gid)
-            if self.data_dir.exists():
-                os.chown(self.data_dir, uid, gid)
+        _secure_dir(self.base_dir, uid, gid, 0o755)
+        _secure_dir(self.socket_dir, uid, gid, 0o700)
+        if self.data_dir.exists():
+            _secure_dir(self.data_dir, uid, gid, 0o700)
+        if self._run_as is not None and not _accessible_by(self._run_as, self.base_dir):
+            raise PgServerError(
+                f"{self.base_dir} is not reachable by OS user {self._run_as.pw_name}"
+            )
+
+    def _running_port(self) -> int | None:
+        """The port of a server already running on this data folder, if any."""
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        status = self._run([self.binaries.tool("pg_ctl"), "status", "--pgdata", str(self.data_dir)])
+        if status.returncode != 0:
+            return None
+        lines = pid_file.read_text().splitlines()
+        return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
 
     def initdb(self) -> None:
         if (self.data_dir / "PG_VERSION").exists():
@@ -322,14 +356,24 @@ class PgServer:
             raise PgServerError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
 
     def start(self) -> PgServer:
+        """Start the server, or attach to one already running on this data folder.
+
+        An attached server (``intime pg run`` in another terminal, or one left by
+        a killed process) is used as it is and not stopped on exit.
+        """
         self.initdb()
         self._prepare_dirs()
+        running = self._running_port()
+        if running:
+            self.port = running
+            return self
         if not self.port:
             self.port = _free_port()
         options = [
             f"-c port={self.port}",
-            "-c listen_addresses=127.0.0.1",
+            "-c listen_addresses=''",
             f"-c unix_socket_directories={self.socket_dir}",
+            "-c unix_socket_permissions=0700",
             "-c max_connections=200",
             "-c shared_buffers=128MB",
             "-c timezone=UTC",
@@ -393,16 +437,12 @@ def default_home() -> Path:
     if os.geteuid() != 0:
         return home
     user = _ensure_unprivileged_user()
-    home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o755)
+    _secure_dir(home, 0, 0, 0o755)
     if _accessible_by(user, home):
         return home
-    import hashlib
-
     digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
-    fallback = Path("/var/tmp") / f"intime-{digest}"  # noqa: S108 - a fixed, per-checkout name
-    fallback.mkdir(parents=True, exist_ok=True)
-    fallback.chmod(0o755)
+    fallback = Path("/var/tmp") / f"intime-{digest}"  # noqa: S108 - checked below
+    _secure_dir(fallback, 0, 0, 0o755)  # root-owned, not a link: nobody else planted it
     return fallback
 
 

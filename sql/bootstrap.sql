@@ -6,16 +6,27 @@
 -- that role owns every object (ARCHITECTURE.md section 2).
 
 do $bootstrap$
+declare
+    v_role record;
 begin
-    if not exists (select from pg_catalog.pg_roles where rolname = 'intime_owner') then
-        create role intime_owner nologin bypassrls;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'intime_service') then
-        create role intime_service login;
-    end if;
-    if not exists (select from pg_catalog.pg_roles where rolname = 'intime_user') then
-        create role intime_user nologin;
-    end if;
+    -- Roles are cluster-wide and the migration lock is per database, so two
+    -- databases migrating at once may race here: the loser ignores the error.
+    for v_role in
+        select r.name, r.options
+        from (values
+            ('intime_owner', 'nologin bypassrls'),
+            ('intime_service', 'login'),
+            ('intime_user', 'nologin')
+        ) as r (name, options)
+    loop
+        if not exists (select from pg_catalog.pg_roles where rolname = v_role.name) then
+            begin
+                execute format('create role %I %s', v_role.name, v_role.options);
+            exception when duplicate_object or unique_violation then
+                null;
+            end;
+        end if;
+    end loop;
     if not pg_catalog.pg_has_role(current_user, 'intime_owner', 'member') then
         execute format('grant intime_owner to %I', current_user);
     end if;
@@ -26,6 +37,9 @@ begin
     execute format(
         'grant connect on database %I to intime_service, intime_user', current_database()
     );
+    -- Nobody but the owner may create temporary objects: a pg_temp type or
+    -- table could otherwise shadow a name inside a SECURITY DEFINER function.
+    execute format('revoke temporary on database %I from public', current_database());
 end
 $bootstrap$;
 
@@ -46,7 +60,7 @@ create or replace function app._migration_status(p_name text, p_checksum text)
 returns text
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_applied text;

@@ -2,6 +2,8 @@
 -- row-level security decides which rows a granted role sees.
 
 revoke all on schema app, api from public;
+-- This file is the whole truth about table privileges: start from nothing.
+revoke all on all tables in schema app from public, intime_service, intime_user;
 grant usage on schema app, api to intime_service, intime_user;
 
 revoke execute on all functions in schema app from public;
@@ -14,8 +16,9 @@ to intime_service, intime_user;
 grant select on app.settings, app.entity_types, app.organizations
 to intime_service, intime_user;
 
-grant select on app.user_profiles to intime_user;
-grant select, insert, update on app.user_profiles to intime_service;
+-- Profiles change only through api.create_user and api.update_user, which
+-- check who may change what (role, mapping, activity).
+grant select on app.user_profiles to intime_service, intime_user;
 
 -- Entity and collaboration tables: plain DML under RLS.
 grant select, insert, update, delete on

@@ -65,7 +65,7 @@ ALTER TYPE queue.pgqueuer_status OWNER TO intime_owner;
 
 CREATE FUNCTION api.authenticate(p_token text) RETURNS TABLE(org_id uuid, user_id uuid, token_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_token app.api_tokens%rowtype;
@@ -105,7 +105,7 @@ ALTER FUNCTION api.authenticate(p_token text) OWNER TO intime_owner;
 
 CREATE FUNCTION api.create_api_token(p_name text, p_user_id uuid DEFAULT NULL::uuid, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(token_id uuid, token text)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_org_id uuid := app._require_org();
@@ -159,7 +159,7 @@ ALTER FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at ti
 
 CREATE FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text DEFAULT 'UTC'::text) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_org_id uuid;
@@ -207,7 +207,7 @@ ALTER FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text
 
 CREATE FUNCTION api.create_user(p_email text, p_full_name text, p_role text DEFAULT 'member'::text, p_manager_id uuid DEFAULT NULL::uuid, p_timezone text DEFAULT 'UTC'::text, p_db_role text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_org_id uuid := app._require_org();
@@ -250,11 +250,19 @@ begin
         end if;
         if not pg_catalog.pg_has_role(p_db_role, 'intime_user', 'member')
             or pg_catalog.pg_has_role(p_db_role, 'intime_service', 'member')
-            or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member') then
+            or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member')
+            or exists (
+                select
+                from pg_catalog.pg_roles as r
+                where
+                    r.rolname = p_db_role
+                    and (r.rolsuper or r.rolbypassrls or r.rolcreaterole or not r.rolcanlogin)
+            ) then
             raise exception using
                 errcode = 'IT005',
                 message = format(
-                    'database role %s must be a member of intime_user and of no privileged role',
+                    'database role %s must be a login in intime_user with no privileged role '
+                    'or attribute (superuser, bypassrls, createrole)',
                     p_db_role
                 );
         end if;
@@ -285,11 +293,11 @@ ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_ma
 
 CREATE FUNCTION app.current_org_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if app._is_service() then
-        return nullif(pg_catalog.current_setting('intime.org_id', true), '')::uuid;
+        return app._actor_setting('intime.org_id')::uuid;
     end if;
     return (
         select u.org_id
@@ -308,11 +316,11 @@ ALTER FUNCTION app.current_org_id() OWNER TO intime_owner;
 
 CREATE FUNCTION app.current_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if app._is_service() then
-        return nullif(pg_catalog.current_setting('intime.user_id', true), '')::uuid;
+        return app._actor_setting('intime.user_id')::uuid;
     end if;
     return (
         select u.id
@@ -331,7 +339,7 @@ ALTER FUNCTION app.current_user_id() OWNER TO intime_owner;
 
 CREATE FUNCTION app.now() RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_fake text := pg_catalog.current_setting('app.fake_now', true);
@@ -396,13 +404,11 @@ ALTER TABLE app.deals OWNER TO intime_owner;
 
 CREATE FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text DEFAULT NULL::text) RETURNS app.deals
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_org_id uuid := app._require_org();
     v_deal app.deals%rowtype;
-    v_stage app.deal_stages%rowtype;
-    v_now timestamptz := app.now();
 begin
     select d.* into v_deal
     from app.deals as d
@@ -411,40 +417,23 @@ begin
     if not found then
         raise exception using errcode = 'IT004', message = format('deal %s not found', p_deal_id);
     end if;
-
-    select s.* into v_stage
-    from app.deal_stages as s
-    where s.org_id = v_org_id and s.id = p_stage_id;
-    if not found then
+    if not exists (
+        select from app.deal_stages as s where s.org_id = v_org_id and s.id = p_stage_id
+    ) then
         raise exception using
             errcode = 'IT004', message = format('deal stage %s not found', p_stage_id);
     end if;
-
     if v_deal.stage_id = p_stage_id then
         return v_deal;  -- already there: a retry changes nothing
     end if;
 
-    insert into app.deal_stages_history (
-        org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
-        days_in_stage, notes, changed_by, changed_at
-    )
-    values (
-        v_org_id, v_deal.id, v_deal.stage_id, v_stage.id, v_deal.probability,
-        v_stage.probability,
-        greatest(0, extract(day from v_now - v_deal.stage_entered_at))::integer,
-        p_notes, app.current_user_id(), v_now
-    );
-
+    -- The deal triggers sync probability and status and write the history row.
+    perform pg_catalog.set_config('intime.deal_stage_notes', coalesce(p_notes, ''), true);
     update app.deals as d
-    set
-        stage_id = v_stage.id,
-        probability = v_stage.probability,
-        status = case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end,
-        closed_at = case when v_stage.is_won or v_stage.is_lost then v_now end,
-        stage_entered_at = v_now
-    where d.org_id = v_org_id and d.id = v_deal.id
+    set stage_id = p_stage_id
+    where d.org_id = v_org_id and d.id = p_deal_id
     returning d.* into v_deal;
-
+    perform pg_catalog.set_config('intime.deal_stage_notes', '', true);
     return v_deal;
 end
 $$;
@@ -458,7 +447,7 @@ ALTER FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text
 
 CREATE FUNCTION api.revoke_api_token(p_token_id uuid) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_org_id uuid := app._require_org();
@@ -492,7 +481,7 @@ ALTER FUNCTION api.revoke_api_token(p_token_id uuid) OWNER TO intime_owner;
 
 CREATE FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid DEFAULT NULL::uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     perform app._require_service();
@@ -512,6 +501,7 @@ begin
             errcode = 'IT004',
             message = format('user %s not found in organization %s', p_user_id, p_org_id);
     end if;
+    perform pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true);
     perform pg_catalog.set_config('intime.org_id', p_org_id::text, true);
     perform pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
 end
@@ -521,12 +511,159 @@ $$;
 ALTER FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.user_profiles (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    full_name text NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    manager_id uuid,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    available boolean DEFAULT true NOT NULL,
+    out_of_office_until timestamp with time zone,
+    db_role name,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT user_profiles_check CHECK ((manager_id IS DISTINCT FROM id)),
+    CONSTRAINT user_profiles_email_check CHECK ((POSITION(('@'::text) IN (email)) > 1)),
+    CONSTRAINT user_profiles_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'manager'::text, 'member'::text])))
+);
+
+ALTER TABLE ONLY app.user_profiles FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.user_profiles OWNER TO intime_owner;
+
+--
+-- Name: update_user(uuid, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) RETURNS app.user_profiles
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_is_admin boolean := app._is_org_admin();
+    v_user app.user_profiles%rowtype;
+    v_unknown text[];
+    v_self_keys constant text[] := array[
+        'full_name', 'timezone', 'available', 'out_of_office_until'
+    ];
+    v_admin_keys constant text[] := array['role', 'manager_id', 'is_active'];
+begin
+    if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
+    end if;
+    select array_agg(k order by k) into v_unknown
+    from jsonb_object_keys(p_changes) as k
+    where k <> all(v_self_keys || v_admin_keys);
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('cannot change %s', array_to_string(v_unknown, ', ')),
+            hint = format('Changeable: %s.', array_to_string(v_self_keys || v_admin_keys, ', '));
+    end if;
+
+    select u.* into v_user
+    from app.user_profiles as u
+    where u.org_id = v_org_id and u.id = p_user_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
+    end if;
+    if not v_is_admin and (
+        p_user_id is distinct from app.current_user_id() or p_changes ?| v_admin_keys
+    ) then
+        raise exception using
+            errcode = 'IT003',
+            message = 'members may change only their own name, time zone and availability';
+    end if;
+
+    if p_changes ? 'full_name' and length(btrim(coalesce(p_changes ->> 'full_name', ''))) = 0 then
+        raise exception using errcode = 'IT005', message = 'full name must not be empty';
+    end if;
+    if p_changes ? 'timezone' then
+        perform app._assert_timezone(p_changes ->> 'timezone');
+    end if;
+    if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
+        raise exception using
+            errcode = 'IT005', message = format('invalid role %L', p_changes ->> 'role');
+    end if;
+    if p_changes ? 'available' and jsonb_typeof(p_changes -> 'available') <> 'boolean' then
+        raise exception using errcode = 'IT005', message = 'available must be true or false';
+    end if;
+    if p_changes ? 'is_active' and jsonb_typeof(p_changes -> 'is_active') <> 'boolean' then
+        raise exception using errcode = 'IT005', message = 'is_active must be true or false';
+    end if;
+    if p_changes ? 'manager_id' and p_changes ->> 'manager_id' is not null then
+        -- The new manager must exist here, and the chain must not loop back.
+        if not exists (
+            with recursive chain (id) as (
+                select (p_changes ->> 'manager_id')::uuid
+                union
+                select u.manager_id
+                from chain
+                inner join app.user_profiles as u on u.org_id = v_org_id and u.id = chain.id
+                where u.manager_id is not null
+            )
+            select from app.user_profiles as m
+            where m.org_id = v_org_id and m.id = (p_changes ->> 'manager_id')::uuid
+                and not exists (select from chain where chain.id = p_user_id)
+        ) then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'manager %s is unknown or would make a reporting loop',
+                    p_changes ->> 'manager_id'
+                );
+        end if;
+    end if;
+
+    update app.user_profiles as u
+    set
+        full_name = case when p_changes ? 'full_name' then btrim(p_changes ->> 'full_name')
+            else u.full_name end,
+        timezone = case when p_changes ? 'timezone' then p_changes ->> 'timezone'
+            else u.timezone end,
+        available = case when p_changes ? 'available' then (p_changes ->> 'available')::boolean
+            else u.available end,
+        out_of_office_until = case when p_changes ? 'out_of_office_until'
+            then (p_changes ->> 'out_of_office_until')::timestamptz
+            else u.out_of_office_until end,
+        role = case when p_changes ? 'role' then p_changes ->> 'role' else u.role end,
+        manager_id = case when p_changes ? 'manager_id' then (p_changes ->> 'manager_id')::uuid
+            else u.manager_id end,
+        is_active = case when p_changes ? 'is_active' then (p_changes ->> 'is_active')::boolean
+            else u.is_active end
+    where u.org_id = v_org_id and u.id = p_user_id
+    returning u.* into v_user;
+
+    if not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_org_id and u.role = 'admin' and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT005', message = 'the organization must keep at least one active admin';
+    end if;
+    return v_user;
+end
+$$;
+
+
+ALTER FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) OWNER TO intime_owner;
+
+--
 -- Name: whoami(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
 CREATE FUNCTION api.whoami() RETURNS TABLE(org_id uuid, user_id uuid, email text, full_name text, role text, via text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_org_id uuid := app.current_org_id();
@@ -549,12 +686,32 @@ $$;
 ALTER FUNCTION api.whoami() OWNER TO intime_owner;
 
 --
+-- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._actor_setting(p_name text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if pg_catalog.current_setting('intime.actor_stamp', true)
+        is distinct from app._transaction_stamp() then
+        return null;
+    end if;
+    return nullif(pg_catalog.current_setting(p_name, true), '');
+end
+$$;
+
+
+ALTER FUNCTION app._actor_setting(p_name text) OWNER TO intime_owner;
+
+--
 -- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
 CREATE FUNCTION app._assert_timezone(p_timezone text) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if p_timezone is null then
@@ -573,12 +730,35 @@ $$;
 ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
 
 --
+-- Name: _ensure_trigger(regclass, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if exists (
+        select from pg_catalog.pg_trigger as t
+        where t.tgrelid = p_table and t.tgname = p_name and not t.tgisinternal
+    ) then
+        return false;
+    end if;
+    execute format('create trigger %I %s', p_name, format(p_body, p_table));
+    return true;
+end
+$$;
+
+
+ALTER FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) OWNER TO intime_owner;
+
+--
 -- Name: _is_org_admin(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
 CREATE FUNCTION app._is_org_admin() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if app._is_service() and app.current_user_id() is null then
@@ -591,6 +771,7 @@ begin
             u.org_id = app.current_org_id()
             and u.id = app.current_user_id()
             and u.role = 'admin'
+            and u.is_active
     );
 end
 $$;
@@ -604,7 +785,7 @@ ALTER FUNCTION app._is_org_admin() OWNER TO intime_owner;
 
 CREATE FUNCTION app._is_service() RETURNS boolean
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
 $$;
@@ -618,7 +799,7 @@ ALTER FUNCTION app._is_service() OWNER TO intime_owner;
 
 CREATE FUNCTION app._migration_status(p_name text, p_checksum text) RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_applied text;
@@ -650,7 +831,7 @@ ALTER FUNCTION app._migration_status(p_name text, p_checksum text) OWNER TO inti
 
 CREATE FUNCTION app._require_org() RETURNS uuid
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_org_id uuid := app.current_org_id();
@@ -675,7 +856,7 @@ ALTER FUNCTION app._require_org() OWNER TO intime_owner;
 
 CREATE FUNCTION app._require_service() RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if not app._is_service() then
@@ -690,12 +871,68 @@ $$;
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
 
 --
+-- Name: _tg_check_entity_refs(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_check_entity_refs() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_refs text := 'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
+        || 'from new_rows as r';
+    v_bad text;
+    v_missing uuid;
+    v_entity_type text;
+    v_table_name text;
+begin
+    if tg_table_name = 'activities' then
+        v_refs := v_refs
+            || ' union all select r.org_id, r.secondary_entity_type, r.secondary_entity_id '
+            || 'from new_rows as r where r.secondary_entity_type is not null';
+    end if;
+
+    execute format(
+        'select refs.ref_type from (%s) as refs where not exists ('
+        || 'select from app.entity_types as e where e.entity_type = refs.ref_type) limit 1',
+        v_refs
+    ) into v_bad;
+    if v_bad is not null then
+        raise exception using
+            errcode = 'IT005', message = format('unknown entity type %L', v_bad);
+    end if;
+
+    for v_entity_type, v_table_name in execute format(
+        'select distinct e.entity_type, e.table_name from (%s) as refs '
+        || 'inner join app.entity_types as e on e.entity_type = refs.ref_type',
+        v_refs
+    ) loop
+        execute format(
+            'select refs.ref_id from (%s) as refs where refs.ref_type = $1 and not exists ('
+            || 'select from app.%I as t where t.org_id = refs.org_id and t.id = refs.ref_id) '
+            || 'limit 1',
+            v_refs, v_table_name
+        ) into v_missing using v_entity_type;
+        if v_missing is not null then
+            raise exception using
+                errcode = 'IT004',
+                message = format('%s %s not found', v_entity_type, v_missing);
+        end if;
+    end loop;
+    return null;
+end
+$_$;
+
+
+ALTER FUNCTION app._tg_check_entity_refs() OWNER TO intime_owner;
+
+--
 -- Name: _tg_comment_mentions(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
 CREATE FUNCTION app._tg_comment_mentions() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_unknown uuid;
@@ -722,32 +959,71 @@ $$;
 ALTER FUNCTION app._tg_comment_mentions() OWNER TO intime_owner;
 
 --
--- Name: _tg_deal_defaults(); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _tg_deal_stage_history(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._tg_deal_defaults() RETURNS trigger
+CREATE FUNCTION app._tg_deal_stage_history() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    insert into app.deal_stages_history (
+        org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
+        days_in_stage, notes, changed_by, changed_at
+    )
+    select
+        n.org_id, n.id, o.stage_id, n.stage_id, o.probability, n.probability,
+        greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer,
+        nullif(pg_catalog.current_setting('intime.deal_stage_notes', true), ''),
+        app.current_user_id(),
+        n.stage_entered_at
+    from new_rows as n
+    inner join old_rows as o on n.org_id = o.org_id and n.id = o.id
+    where n.stage_id is distinct from o.stage_id;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_deal_stage_history() OWNER TO intime_owner;
+
+--
+-- Name: _tg_deal_stage_sync(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_deal_stage_sync() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_stage app.deal_stages%rowtype;
+    v_now timestamptz := app.now();
 begin
+    if tg_op = 'UPDATE' and new.stage_id is not distinct from old.stage_id then
+        return new;
+    end if;
     select s.* into v_stage
     from app.deal_stages as s
     where s.org_id = new.org_id and s.id = new.stage_id;
-    if found then
-        new.probability := coalesce(new.probability, v_stage.probability);
-        if v_stage.is_won or v_stage.is_lost then
-            new.status := case when v_stage.is_won then 'won' else 'lost' end;
-            new.closed_at := coalesce(new.closed_at, app.now());
-        end if;
+    if not found then
+        return new;  -- the foreign key reports the bad stage
     end if;
+    if tg_op = 'INSERT' then
+        new.probability := coalesce(new.probability, v_stage.probability);
+    else
+        new.probability := v_stage.probability;
+        new.stage_entered_at := v_now;
+    end if;
+    new.status := case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end;
+    new.closed_at := case
+        when v_stage.is_won or v_stage.is_lost then coalesce(new.closed_at, v_now)
+    end;
     return new;
 end
 $$;
 
 
-ALTER FUNCTION app._tg_deal_defaults() OWNER TO intime_owner;
+ALTER FUNCTION app._tg_deal_stage_sync() OWNER TO intime_owner;
 
 --
 -- Name: _tg_entity_history_delete(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -755,7 +1031,7 @@ ALTER FUNCTION app._tg_deal_defaults() OWNER TO intime_owner;
 
 CREATE FUNCTION app._tg_entity_history_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     -- Skip rows whose organization is being deleted in the same statement.
@@ -778,7 +1054,7 @@ ALTER FUNCTION app._tg_entity_history_delete() OWNER TO intime_owner;
 
 CREATE FUNCTION app._tg_entity_history_insert() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
@@ -797,7 +1073,7 @@ ALTER FUNCTION app._tg_entity_history_insert() OWNER TO intime_owner;
 
 CREATE FUNCTION app._tg_entity_history_update() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_actor uuid := app.current_user_id();
@@ -831,12 +1107,56 @@ $$;
 ALTER FUNCTION app._tg_entity_history_update() OWNER TO intime_owner;
 
 --
+-- Name: _tg_immutable_keys(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_immutable_keys() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if new.id is distinct from old.id or new.org_id is distinct from old.org_id then
+        raise exception using
+            errcode = 'IT005',
+            message = format('%s.id and org_id cannot change', tg_table_name);
+    end if;
+    return new;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_immutable_keys() OWNER TO intime_owner;
+
+--
+-- Name: _tg_stamp_created(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_stamp_created() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_user_id uuid := app.current_user_id();
+begin
+    if v_user_id is not null then
+        new := jsonb_populate_record(
+            new, jsonb_build_object('created_by', v_user_id, 'author_id', v_user_id)
+        );
+    end if;
+    return new;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_stamp_created() OWNER TO intime_owner;
+
+--
 -- Name: _tg_touch(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
 CREATE FUNCTION app._tg_touch() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     new := jsonb_populate_record(
@@ -849,6 +1169,20 @@ $$;
 
 
 ALTER FUNCTION app._tg_touch() OWNER TO intime_owner;
+
+--
+-- Name: _transaction_stamp(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._transaction_stamp() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select extract(epoch from pg_catalog.transaction_timestamp())::text
+$$;
+
+
+ALTER FUNCTION app._transaction_stamp() OWNER TO intime_owner;
 
 --
 -- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
@@ -1428,34 +1762,6 @@ ALTER TABLE ONLY app.submissions FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.submissions OWNER TO intime_owner;
 
 --
--- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.user_profiles (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    email text NOT NULL,
-    full_name text NOT NULL,
-    role text DEFAULT 'member'::text NOT NULL,
-    manager_id uuid,
-    timezone text DEFAULT 'UTC'::text NOT NULL,
-    available boolean DEFAULT true NOT NULL,
-    out_of_office_until timestamp with time zone,
-    db_role name,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    CONSTRAINT user_profiles_check CHECK ((manager_id IS DISTINCT FROM id)),
-    CONSTRAINT user_profiles_email_check CHECK ((POSITION(('@'::text) IN (email)) > 1)),
-    CONSTRAINT user_profiles_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'manager'::text, 'member'::text])))
-);
-
-ALTER TABLE ONLY app.user_profiles FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.user_profiles OWNER TO intime_owner;
-
---
 -- Name: pgqueuer; Type: TABLE; Schema: queue; Owner: intime_owner
 --
 
@@ -1815,6 +2121,14 @@ ALTER TABLE ONLY app.settings
 
 
 --
+-- Name: submissions submissions_org_id_id_job_id_candidate_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.submissions
+    ADD CONSTRAINT submissions_org_id_id_job_id_candidate_id_key UNIQUE (org_id, id, job_id, candidate_id);
+
+
+--
 -- Name: submissions submissions_org_id_job_id_candidate_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -2139,10 +2453,59 @@ CREATE TRIGGER comment_mentions_update AFTER UPDATE ON app.comments REFERENCING 
 
 
 --
--- Name: deals deal_defaults; Type: TRIGGER; Schema: app; Owner: intime_owner
+-- Name: deals deal_stage_history; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER deal_defaults BEFORE INSERT ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_defaults();
+CREATE TRIGGER deal_stage_history AFTER UPDATE ON app.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_deal_stage_history();
+
+
+--
+-- Name: deals deal_stage_sync; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE OF stage_id ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_stage_sync();
+
+
+--
+-- Name: activities entity_refs_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER entity_refs_insert AFTER INSERT ON app.activities REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+
+
+--
+-- Name: comments entity_refs_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER entity_refs_insert AFTER INSERT ON app.comments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+
+
+--
+-- Name: notes entity_refs_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER entity_refs_insert AFTER INSERT ON app.notes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+
+
+--
+-- Name: activities entity_refs_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.activities REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+
+
+--
+-- Name: comments entity_refs_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.comments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+
+
+--
+-- Name: notes entity_refs_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.notes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
 
 
 --
@@ -2332,6 +2695,146 @@ CREATE TRIGGER history_update AFTER UPDATE ON app.placements REFERENCING OLD TAB
 --
 
 CREATE TRIGGER history_update AFTER UPDATE ON app.submissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_entity_history_update('submission');
+
+
+--
+-- Name: accounts immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.accounts FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: activities immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.activities FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: candidates immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.candidates FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: contacts immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.contacts FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: deals immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: interviews immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.interviews FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: jobs immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.jobs FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: placements immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.placements FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: submissions immutable_keys; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: accounts stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.accounts FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: activities stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.activities FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: candidates stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.candidates FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: comments stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.comments FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: contacts stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.contacts FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: deals stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: interviews stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.interviews FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: jobs stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.jobs FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: notes stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.notes FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: placements stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.placements FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: submissions stamp_created; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER stamp_created BEFORE INSERT ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
 
 
 --
@@ -2857,27 +3360,11 @@ ALTER TABLE ONLY app.notes
 
 
 --
--- Name: placements placements_org_id_candidate_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
---
-
-ALTER TABLE ONLY app.placements
-    ADD CONSTRAINT placements_org_id_candidate_id_fkey FOREIGN KEY (org_id, candidate_id) REFERENCES app.candidates(org_id, id) ON DELETE CASCADE;
-
-
---
 -- Name: placements placements_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
 ALTER TABLE ONLY app.placements
     ADD CONSTRAINT placements_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
-
-
---
--- Name: placements placements_org_id_job_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
---
-
-ALTER TABLE ONLY app.placements
-    ADD CONSTRAINT placements_org_id_job_id_fkey FOREIGN KEY (org_id, job_id) REFERENCES app.jobs(org_id, id) ON DELETE CASCADE;
 
 
 --
@@ -2889,11 +3376,11 @@ ALTER TABLE ONLY app.placements
 
 
 --
--- Name: placements placements_org_id_submission_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+-- Name: placements placements_org_id_submission_id_job_id_candidate_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
 ALTER TABLE ONLY app.placements
-    ADD CONSTRAINT placements_org_id_submission_id_fkey FOREIGN KEY (org_id, submission_id) REFERENCES app.submissions(org_id, id) ON DELETE CASCADE;
+    ADD CONSTRAINT placements_org_id_submission_id_job_id_candidate_id_fkey FOREIGN KEY (org_id, submission_id, job_id, candidate_id) REFERENCES app.submissions(org_id, id, job_id, candidate_id) ON DELETE CASCADE;
 
 
 --
@@ -3303,6 +3790,23 @@ GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_use
 
 
 --
+-- Name: TABLE user_profiles; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.user_profiles TO intime_service;
+GRANT SELECT ON TABLE app.user_profiles TO intime_user;
+
+
+--
+-- Name: FUNCTION update_user(p_user_id uuid, p_changes jsonb); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) TO intime_user;
+
+
+--
 -- Name: FUNCTION whoami(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -3312,10 +3816,24 @@ GRANT ALL ON FUNCTION api.whoami() TO intime_user;
 
 
 --
+-- Name: FUNCTION _actor_setting(p_name text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._actor_setting(p_name text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _assert_timezone(p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ensure_trigger(p_table regclass, p_name text, p_body text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) FROM PUBLIC;
 
 
 --
@@ -3354,6 +3872,13 @@ REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_check_entity_refs(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_check_entity_refs() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_comment_mentions(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -3361,10 +3886,17 @@ REVOKE ALL ON FUNCTION app._tg_comment_mentions() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _tg_deal_defaults(); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _tg_deal_stage_history(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._tg_deal_defaults() FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._tg_deal_stage_history() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_deal_stage_sync(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_deal_stage_sync() FROM PUBLIC;
 
 
 --
@@ -3389,10 +3921,31 @@ REVOKE ALL ON FUNCTION app._tg_entity_history_update() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_immutable_keys(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_immutable_keys() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_stamp_created(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_stamp_created() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_touch(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._tg_touch() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _transaction_stamp(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._transaction_stamp() FROM PUBLIC;
 
 
 --
@@ -3537,14 +4090,6 @@ GRANT SELECT ON TABLE app.settings TO intime_user;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_user;
-
-
---
--- Name: TABLE user_profiles; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.user_profiles TO intime_user;
-GRANT SELECT,INSERT,UPDATE ON TABLE app.user_profiles TO intime_service;
 
 
 --

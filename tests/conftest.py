@@ -65,6 +65,7 @@ def db(pg_server: pgserver.PgServer, template_db: str) -> Iterator[Database]:
     janitor = _janitor(pg_server, name, template_db)
     janitor.init()
     try:
+        migrate.bootstrap(pg_server.dsn(name))  # database privileges are not cloned
         yield Database(pg_server, name)
     finally:
         janitor.drop()

@@ -11,17 +11,17 @@ comment on schema api is 'InTime functions for SQL clients, the worker and the w
 -- sql/functions/core/ and replace these on every migrate.
 create function app.now() returns timestamptz
 language sql stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$ select pg_catalog.clock_timestamp() $$;
 
 create function app.current_org_id() returns uuid
 language sql stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$ select null::uuid $$;
 
 create function app.current_user_id() returns uuid
 language sql stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$ select null::uuid $$;
 
 -- One row: database-wide switches that only the owner may change.

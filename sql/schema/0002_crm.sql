@@ -109,7 +109,7 @@ create table app.deals (
     stage_id uuid not null,
     value numeric(16, 2) not null default 0 check (value >= 0),
     currency text not null default 'USD' check (currency ~ '^[A-Z]{3}$'),
-    -- Filled from the stage on insert when not given (app._tg_deal_defaults).
+    -- Filled from the stage on insert when not given (app._tg_deal_stage_sync).
     probability integer not null check (probability between 0 and 100),
     status text not null default 'open' check (status in ('open', 'won', 'lost')),
     expected_close_date date,

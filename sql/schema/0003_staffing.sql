@@ -92,6 +92,8 @@ create table app.submissions (
     updated_at timestamptz not null default app.now(),
     primary key (org_id, id),
     unique (org_id, job_id, candidate_id),
+    -- Lets a placement's foreign key pin its job and candidate to its submission's.
+    unique (org_id, id, job_id, candidate_id),
     foreign key (org_id, job_id) references app.jobs (org_id, id) on delete cascade,
     foreign key (org_id, candidate_id) references app.candidates (org_id, id) on delete cascade,
     foreign key (org_id, submitted_by) references app.user_profiles (org_id, id)
@@ -155,10 +157,8 @@ create table app.placements (
     primary key (org_id, id),
     unique (org_id, submission_id),
     check (end_date is null or end_date >= start_date),
-    foreign key (org_id, submission_id) references app.submissions (org_id, id)
-    on delete cascade,
-    foreign key (org_id, job_id) references app.jobs (org_id, id) on delete cascade,
-    foreign key (org_id, candidate_id) references app.candidates (org_id, id) on delete cascade,
+    foreign key (org_id, submission_id, job_id, candidate_id)
+    references app.submissions (org_id, id, job_id, candidate_id) on delete cascade,
     foreign key (org_id, placed_by) references app.user_profiles (org_id, id)
     on delete set null (placed_by),
     foreign key (org_id, updated_by) references app.user_profiles (org_id, id)

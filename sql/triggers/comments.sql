@@ -1,7 +1,13 @@
-create or replace trigger comment_mentions_insert after insert on app.comments
-referencing new table as new_rows
-for each statement execute function app._tg_comment_mentions();
+select app._ensure_trigger(
+    p_table => 'app.comments',
+    p_name => 'comment_mentions_insert',
+    p_body => 'after insert on %s referencing new table as new_rows '
+    || 'for each statement execute function app._tg_comment_mentions()'
+);
 
-create or replace trigger comment_mentions_update after update on app.comments
-referencing new table as new_rows
-for each statement execute function app._tg_comment_mentions();
+select app._ensure_trigger(
+    p_table => 'app.comments',
+    p_name => 'comment_mentions_update',
+    p_body => 'after update on %s referencing new table as new_rows '
+    || 'for each statement execute function app._tg_comment_mentions()'
+);

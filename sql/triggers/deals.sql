@@ -1,2 +1,13 @@
-create or replace trigger deal_defaults before insert on app.deals
-for each row execute function app._tg_deal_defaults();
+select app._ensure_trigger(
+    p_table => 'app.deals',
+    p_name => 'deal_stage_sync',
+    p_body => 'before insert or update of stage_id on %s '
+    || 'for each row execute function app._tg_deal_stage_sync()'
+);
+
+select app._ensure_trigger(
+    p_table => 'app.deals',
+    p_name => 'deal_stage_history',
+    p_body => 'after update on %s referencing old table as old_rows new table as new_rows '
+    || 'for each statement execute function app._tg_deal_stage_history()'
+);

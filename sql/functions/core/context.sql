@@ -1,16 +1,46 @@
 -- Who is calling. For the service role (and superusers, who are members of
--- every role) the org and user come from the transaction-local settings that
--- api.set_actor writes. For everyone else they come from the mapping
--- app.user_profiles.db_role = session_user, so a GUC such a role sets itself
--- is ignored. SECURITY DEFINER so the mapping is read past RLS.
+-- every role) the org and user come from the transaction-local settings
+-- that api.set_actor writes, and only in the transaction that wrote them.
+-- For everyone else they come from the mapping
+-- app.user_profiles.db_role = session_user, so a GUC such a role sets
+-- itself is ignored. SECURITY DEFINER so the mapping is read past RLS.
 
 create or replace function app._is_service()
 returns boolean
 language sql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
     select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+$function$;
+
+-- The epoch of the current transaction's start: api.set_actor stamps it next
+-- to the actor, and an actor whose stamp differs (a session-level SET, or a
+-- setting left from an earlier transaction) is ignored. Deliberately the real
+-- transaction clock, not app.now(): it identifies a transaction, not a time.
+create or replace function app._transaction_stamp()
+returns text
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select extract(epoch from pg_catalog.transaction_timestamp())::text
+$function$;
+
+-- An actor setting written by api.set_actor in this transaction, else null.
+create or replace function app._actor_setting(p_name text)
+returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if pg_catalog.current_setting('intime.actor_stamp', true)
+        is distinct from app._transaction_stamp() then
+        return null;
+    end if;
+    return nullif(pg_catalog.current_setting(p_name, true), '');
+end
 $function$;
 
 create or replace function app.current_org_id()
@@ -18,11 +48,11 @@ returns uuid
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     if app._is_service() then
-        return nullif(pg_catalog.current_setting('intime.org_id', true), '')::uuid;
+        return app._actor_setting('intime.org_id')::uuid;
     end if;
     return (
         select u.org_id
@@ -37,11 +67,11 @@ returns uuid
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     if app._is_service() then
-        return nullif(pg_catalog.current_setting('intime.user_id', true), '')::uuid;
+        return app._actor_setting('intime.user_id')::uuid;
     end if;
     return (
         select u.id
@@ -56,7 +86,7 @@ create or replace function app._require_service()
 returns void
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     if not app._is_service() then
@@ -72,7 +102,7 @@ create or replace function app._require_org()
 returns uuid
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app.current_org_id();
@@ -96,7 +126,7 @@ returns boolean
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     if app._is_service() and app.current_user_id() is null then
@@ -109,6 +139,7 @@ begin
             u.org_id = app.current_org_id()
             and u.id = app.current_user_id()
             and u.role = 'admin'
+            and u.is_active
     );
 end
 $function$;
@@ -118,7 +149,7 @@ create or replace function app._assert_timezone(p_timezone text)
 returns void
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     if p_timezone is null then

@@ -5,7 +5,7 @@ create or replace function app.now()
 returns timestamptz
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_fake text := pg_catalog.current_setting('app.fake_now', true);

@@ -6,7 +6,7 @@ create or replace function api.create_organization(
 returns uuid
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid;

@@ -2,7 +2,7 @@ create or replace function api.set_actor(p_org_id uuid, p_user_id uuid default n
 returns void
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     perform app._require_service();
@@ -22,6 +22,7 @@ begin
             errcode = 'IT004',
             message = format('user %s not found in organization %s', p_user_id, p_org_id);
     end if;
+    perform pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true);
     perform pg_catalog.set_config('intime.org_id', p_org_id::text, true);
     perform pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
 end
@@ -38,7 +39,7 @@ returns table (org_id uuid, user_id uuid, email text, full_name text, role text,
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app.current_org_id();

@@ -6,7 +6,7 @@ create or replace function api.create_api_token(
 returns table (token_id uuid, token text)
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
@@ -61,7 +61,7 @@ create or replace function api.revoke_api_token(p_token_id uuid)
 returns boolean
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
@@ -94,7 +94,7 @@ create or replace function api.authenticate(p_token text)
 returns table (org_id uuid, user_id uuid, token_id uuid)
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_token app.api_tokens%rowtype;

@@ -6,13 +6,50 @@
 create or replace function app._tg_touch()
 returns trigger
 language plpgsql
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     new := jsonb_populate_record(
         new,
         jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
     );
+    return new;
+end
+$function$;
+
+-- BEFORE INSERT, per row: when a user is in context, authorship is theirs.
+-- created_by and author_id default to the current user; this also stops a
+-- client from writing another user's id into them.
+create or replace function app._tg_stamp_created()
+returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_user_id uuid := app.current_user_id();
+begin
+    if v_user_id is not null then
+        new := jsonb_populate_record(
+            new, jsonb_build_object('created_by', v_user_id, 'author_id', v_user_id)
+        );
+    end if;
+    return new;
+end
+$function$;
+
+-- BEFORE UPDATE OF id, org_id, per row: keys never change. History joins old
+-- and new rows on them, and a row never moves between organizations.
+create or replace function app._tg_immutable_keys()
+returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if new.id is distinct from old.id or new.org_id is distinct from old.org_id then
+        raise exception using
+            errcode = 'IT005',
+            message = format('%s.id and org_id cannot change', tg_table_name);
+    end if;
     return new;
 end
 $function$;
@@ -26,7 +63,7 @@ create or replace function app._tg_entity_history_update()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
@@ -60,7 +97,7 @@ create or replace function app._tg_entity_history_insert()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
@@ -74,7 +111,7 @@ create or replace function app._tg_entity_history_delete()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 begin
     -- Skip rows whose organization is being deleted in the same statement.

@@ -9,7 +9,7 @@ create or replace function api.create_user(
 returns uuid
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
@@ -52,11 +52,19 @@ begin
         end if;
         if not pg_catalog.pg_has_role(p_db_role, 'intime_user', 'member')
             or pg_catalog.pg_has_role(p_db_role, 'intime_service', 'member')
-            or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member') then
+            or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member')
+            or exists (
+                select
+                from pg_catalog.pg_roles as r
+                where
+                    r.rolname = p_db_role
+                    and (r.rolsuper or r.rolbypassrls or r.rolcreaterole or not r.rolcanlogin)
+            ) then
             raise exception using
                 errcode = 'IT005',
                 message = format(
-                    'database role %s must be a member of intime_user and of no privileged role',
+                    'database role %s must be a login in intime_user with no privileged role '
+                    'or attribute (superuser, bypassrls, createrole)',
                     p_db_role
                 );
         end if;
@@ -84,3 +92,125 @@ with an actor set, or an org admin. p_db_role optionally maps an existing login 
 of intime_user, of no privileged role) so that SQL sessions of that role act as this user.
 Errors: IT003 not an admin, IT005 invalid input, IT004 unknown manager, IT006 duplicate email
 or role.$$;
+
+create or replace function api.update_user(p_user_id uuid, p_changes jsonb)
+returns app.user_profiles
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_is_admin boolean := app._is_org_admin();
+    v_user app.user_profiles%rowtype;
+    v_unknown text[];
+    v_self_keys constant text[] := array[
+        'full_name', 'timezone', 'available', 'out_of_office_until'
+    ];
+    v_admin_keys constant text[] := array['role', 'manager_id', 'is_active'];
+begin
+    if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
+    end if;
+    select array_agg(k order by k) into v_unknown
+    from jsonb_object_keys(p_changes) as k
+    where k <> all(v_self_keys || v_admin_keys);
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('cannot change %s', array_to_string(v_unknown, ', ')),
+            hint = format('Changeable: %s.', array_to_string(v_self_keys || v_admin_keys, ', '));
+    end if;
+
+    select u.* into v_user
+    from app.user_profiles as u
+    where u.org_id = v_org_id and u.id = p_user_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
+    end if;
+    if not v_is_admin and (
+        p_user_id is distinct from app.current_user_id() or p_changes ?| v_admin_keys
+    ) then
+        raise exception using
+            errcode = 'IT003',
+            message = 'members may change only their own name, time zone and availability';
+    end if;
+
+    if p_changes ? 'full_name' and length(btrim(coalesce(p_changes ->> 'full_name', ''))) = 0 then
+        raise exception using errcode = 'IT005', message = 'full name must not be empty';
+    end if;
+    if p_changes ? 'timezone' then
+        perform app._assert_timezone(p_changes ->> 'timezone');
+    end if;
+    if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
+        raise exception using
+            errcode = 'IT005', message = format('invalid role %L', p_changes ->> 'role');
+    end if;
+    if p_changes ? 'available' and jsonb_typeof(p_changes -> 'available') <> 'boolean' then
+        raise exception using errcode = 'IT005', message = 'available must be true or false';
+    end if;
+    if p_changes ? 'is_active' and jsonb_typeof(p_changes -> 'is_active') <> 'boolean' then
+        raise exception using errcode = 'IT005', message = 'is_active must be true or false';
+    end if;
+    if p_changes ? 'manager_id' and p_changes ->> 'manager_id' is not null then
+        -- The new manager must exist here, and the chain must not loop back.
+        if not exists (
+            with recursive chain (id) as (
+                select (p_changes ->> 'manager_id')::uuid
+                union
+                select u.manager_id
+                from chain
+                inner join app.user_profiles as u on u.org_id = v_org_id and u.id = chain.id
+                where u.manager_id is not null
+            )
+            select from app.user_profiles as m
+            where m.org_id = v_org_id and m.id = (p_changes ->> 'manager_id')::uuid
+                and not exists (select from chain where chain.id = p_user_id)
+        ) then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'manager %s is unknown or would make a reporting loop',
+                    p_changes ->> 'manager_id'
+                );
+        end if;
+    end if;
+
+    update app.user_profiles as u
+    set
+        full_name = case when p_changes ? 'full_name' then btrim(p_changes ->> 'full_name')
+            else u.full_name end,
+        timezone = case when p_changes ? 'timezone' then p_changes ->> 'timezone'
+            else u.timezone end,
+        available = case when p_changes ? 'available' then (p_changes ->> 'available')::boolean
+            else u.available end,
+        out_of_office_until = case when p_changes ? 'out_of_office_until'
+            then (p_changes ->> 'out_of_office_until')::timestamptz
+            else u.out_of_office_until end,
+        role = case when p_changes ? 'role' then p_changes ->> 'role' else u.role end,
+        manager_id = case when p_changes ? 'manager_id' then (p_changes ->> 'manager_id')::uuid
+            else u.manager_id end,
+        is_active = case when p_changes ? 'is_active' then (p_changes ->> 'is_active')::boolean
+            else u.is_active end
+    where u.org_id = v_org_id and u.id = p_user_id
+    returning u.* into v_user;
+
+    if not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_org_id and u.role = 'admin' and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT005', message = 'the organization must keep at least one active admin';
+    end if;
+    return v_user;
+end
+$function$;
+
+comment on function api.update_user(uuid, jsonb) is
+$$Changes a user of the caller's org. p_changes is a JSON object of the fields to change (a JSON
+null clears a nullable one): full_name, timezone, available and out_of_office_until, which
+users may change on themselves; role, manager_id and is_active, which only an org admin (or
+the service role acting as the system) may change. A manager must be in the org and must not
+create a reporting loop, and the org always keeps one active admin. db_role is not changeable
+here. Errors: IT003, IT004, IT005. Returns the updated profile.$$;

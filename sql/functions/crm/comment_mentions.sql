@@ -7,7 +7,7 @@ create or replace function app._tg_comment_mentions()
 returns trigger
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_unknown uuid;

@@ -11,11 +11,24 @@ from intime.errors import NotFoundError, ServiceRoleRequiredError
 from intime.probe import probe, tenant_tables
 from tests.support import Database, TwoOrgs
 
+# Tables in schema app that are not tenant tables. Everything else must be
+# probed; a new global table has to be listed here on purpose.
+GLOBAL_TABLES = {"schema_migrations", "settings", "entity_types", "organizations"}
+
+
+def _expected_tenant_tables(admin: psycopg.Connection) -> list[str]:
+    """Every base table in app but the global ones: independent of the probe's query."""
+    rows = admin.execute(
+        "select tablename from pg_tables where schemaname = 'app' order by 1"
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in GLOBAL_TABLES]
+
 
 def _assert_clean(report, admin, capsys) -> None:
-    tables = tenant_tables(admin)
+    tables = _expected_tenant_tables(admin)
     assert report.missing_seed == [], "seed a row of org B in these tables"
     assert sorted(report.tables) == sorted(tables)
+    assert sorted(tenant_tables(admin)) == sorted(tables)
     assert report.total_leaked == 0, report.leaked_rows
     assert report.total_allowed_writes == 0, report.allowed_writes
     # Every blocked insert was stopped by RLS or privileges (42501), not by luck.
@@ -167,3 +180,27 @@ def test_actor_does_not_leak_into_the_next_pooled_transaction(
 
 def test_service_without_actor_sees_no_rows(service: psycopg.Connection, two_orgs: TwoOrgs) -> None:
     assert service.execute("select count(*) from app.contacts").fetchone() == (0,)
+
+
+def test_api_functions_treat_another_orgs_ids_as_not_found(
+    db: Database, admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    b = two_orgs.b
+    b_token = admin.execute(
+        "select id from app.api_tokens where org_id = %s limit 1", (b.org_id,)
+    ).fetchone()
+    calls = [
+        (
+            "select api.move_deal_stage(p_deal_id => %s, p_stage_id => %s)",
+            (b.deal_ids[0], b.stage_ids["Proposal"]),
+        ),
+        ("select api.revoke_api_token(p_token_id => %s)", b_token),
+        (
+            "select api.update_user(p_user_id => %s, p_changes => '{\"available\": false}')",
+            (b.rep_ids[0],),
+        ),
+    ]
+    with db.connect(two_orgs.login_a, autocommit=True) as conn:
+        for query, params in calls:
+            with pytest.raises(NotFoundError), errors_translated():
+                conn.execute(query, params)

@@ -1,0 +1,61 @@
+"""SECURITY DEFINER hygiene: no caller-controlled name can reach owner code."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.support import Database, TwoOrgs
+
+PIN = "search_path=pg_catalog, pg_temp"
+
+
+def test_every_function_pins_its_search_path_with_pg_temp_last(admin) -> None:
+    rows = admin.execute(
+        """
+        select p.oid::regprocedure::text, p.prosecdef, p.proconfig
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname in ('app', 'api')
+        """
+    ).fetchall()
+    assert rows
+    assert [name for name, _, config in rows if PIN not in (config or [])] == []
+
+
+def test_a_sql_login_cannot_create_temporary_objects(db: Database, two_orgs: TwoOrgs) -> None:
+    with (
+        db.connect(two_orgs.login_a, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("create domain pg_temp.uuid as pg_catalog.uuid")
+
+
+def test_the_service_role_cannot_create_temporary_objects(service) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        service.execute("create temporary table shadow (id int)")
+
+
+def test_a_shadowing_temp_type_never_runs_as_the_owner(
+    admin, db: Database, two_orgs: TwoOrgs
+) -> None:
+    """Even where TEMP is granted again, the pinned path keeps pg_temp last."""
+    admin.execute(f"grant temporary on database {db.name} to {two_orgs.login_a}")
+    try:
+        ran_as: list[str] = []
+        with db.connect(two_orgs.login_a, autocommit=True) as conn:
+            conn.add_notice_handler(lambda d: ran_as.append(d.message_primary or ""))
+            conn.execute(
+                "create function pg_temp.evil(v text) returns boolean language plpgsql as $f$ "
+                "begin raise notice '%', current_user; return true; end $f$"
+            )
+            conn.execute(
+                "create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.evil(value::text))"
+            )
+            row = conn.execute("select org_id from api.whoami()").fetchone()
+            conn.execute(
+                "update app.deals set description = 'x' where id = %s", (two_orgs.a.deal_ids[0],)
+            )
+    finally:
+        admin.execute(f"revoke temporary on database {db.name} from {two_orgs.login_a}")
+    assert row == (two_orgs.a.org_id,)
+    assert "intime_owner" not in ran_as
