@@ -24,6 +24,7 @@ from psycopg import sql
 
 from intime import migrate as migrations
 from intime import pgserver
+from intime import queries as q
 from intime.config import Config
 from intime.errors import InTimeError
 
@@ -42,12 +43,9 @@ def embedded_server(config: Config) -> Iterator[pgserver.PgServer]:
 
 def ensure_database(admin_dsn: str, dbname: str, *, recreate: bool = False) -> None:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
+        exists = conn.execute(q.DATABASE_EXISTS, {"name": dbname}).fetchone()
         if exists and recreate:
-            conn.execute(
-                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
-                (dbname,),
-            )
+            conn.execute(q.TERMINATE_BACKENDS, {"name": dbname})
             conn.execute(sql.SQL("drop database {}").format(sql.Identifier(dbname)))
             exists = None
         if not exists:
@@ -83,25 +81,10 @@ def schema_dump(bindir: Path, dsn: str) -> str:
     return "\n".join(keep).strip() + "\n"
 
 
-API_DOC_QUERY = """
-select p.proname,
-       pg_catalog.pg_get_function_identity_arguments(p.oid),
-       pg_catalog.pg_get_function_arguments(p.oid),
-       pg_catalog.pg_get_function_result(p.oid),
-       d.description
-from pg_catalog.pg_proc as p
-join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
-left join pg_catalog.pg_description as d
-  on d.objoid = p.oid and d.classoid = 'pg_catalog.pg_proc'::regclass
-where n.nspname = 'api'
-order by p.proname, 2
-"""
-
-
 def api_docs(dsn: str) -> str:
     """docs/sql-api.md, generated from the COMMENT ON FUNCTION of every api function."""
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute(API_DOC_QUERY).fetchall()
+        rows = conn.execute(q.API_DOCS).fetchall()
     lines = [
         "# SQL API reference",
         "",
@@ -210,17 +193,14 @@ def _cmd_token(args: argparse.Namespace, config: Config) -> int:
         # not subject to RLS); the token is then created as the service role.
         with psycopg.connect(dsn) as admin:
             row = admin.execute(
-                "select u.org_id, u.id from app.user_profiles as u "
-                "join app.organizations as o on o.id = u.org_id "
-                "where o.slug = %s and lower(u.email) = lower(%s)",
-                (args.org, args.email),
+                q.FIND_USER_BY_SLUG_AND_EMAIL, {"slug": args.org, "email": args.email}
             ).fetchone()
         if row is None:
             print(f"no user {args.email} in organization {args.org}", file=sys.stderr)
             return 1
         with psycopg.connect(service_dsn(config, dsn)) as conn, actor(conn, row[0], row[1]):
             token_id, token = conn.execute(
-                "select token_id, token from api.create_api_token(p_name => %s)", (args.name,)
+                q.CREATE_API_TOKEN, {"name": args.name, "user_id": row[1]}
             ).fetchone()  # type: ignore[misc]
     print(f"token id: {token_id}")
     print(f"token:    {token}   (shown once)")

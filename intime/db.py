@@ -17,9 +17,8 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
+from intime import queries as q
 from intime.errors import translate
-
-SET_ACTOR = "select api.set_actor(p_org_id => %(org_id)s, p_user_id => %(user_id)s)"
 
 
 @contextlib.contextmanager
@@ -42,7 +41,7 @@ def actor(
     if conn.info.transaction_status != TransactionStatus.IDLE:
         raise RuntimeError("actor() must start its own transaction; the connection is in one")
     with errors_translated(), conn.transaction():
-        conn.execute(SET_ACTOR, {"org_id": org_id, "user_id": user_id})
+        conn.execute(q.SET_ACTOR, {"org_id": org_id, "user_id": user_id})
         yield conn
 
 
@@ -55,7 +54,7 @@ async def async_actor(
         raise RuntimeError("async_actor() must start its own transaction; the connection is in one")
     try:
         async with conn.transaction():
-            await conn.execute(SET_ACTOR, {"org_id": org_id, "user_id": user_id})
+            await conn.execute(q.SET_ACTOR, {"org_id": org_id, "user_id": user_id})
             yield conn
     except psycopg.Error as exc:
         raise translate(exc) from exc

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from intime import migrate
+from intime import queries as q
 from intime.cli import embedded_server, ensure_database
 from intime.config import Config, as_role
 from intime.db import actor
@@ -44,8 +45,7 @@ def _demo_database(config: Config) -> Iterator[str]:
 
 
 def _ensure_login(admin: psycopg.Connection, role: str) -> None:
-    exists = admin.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-    if not exists:
+    if not admin.execute(q.LOGIN_EXISTS, {"role": role}).fetchone():
         admin.execute(
             sql.SQL("create role {} login in role intime_user").format(sql.Identifier(role))
         )
@@ -53,12 +53,8 @@ def _ensure_login(admin: psycopg.Connection, role: str) -> None:
 
 def _print_org(conn: psycopg.Connection, org: SeededOrg) -> None:
     with actor(conn, org.org_id, org.admin_id):
-        name = conn.execute("select name from app.organizations").fetchone()
-        counts = conn.execute(
-            "select (select count(*) from app.user_profiles), (select count(*) from app.accounts),"
-            " (select count(*) from app.contacts), (select count(*) from app.deals),"
-            " (select count(*) from app.jobs), (select count(*) from app.entity_history)"
-        ).fetchone()
+        name = conn.execute(q.ORG_NAME).fetchone()
+        counts = conn.execute(q.ORG_COUNTS).fetchone()
         assert name is not None
         assert counts is not None
         print(f"\n== {name[0]} ({org.slug})")
@@ -67,31 +63,17 @@ def _print_org(conn: psycopg.Connection, org: SeededOrg) -> None:
             f" {counts[4]} jobs, {counts[5]} entity_history rows"
         )
         print("   deals:")
-        for deal, stage, status, probability, value in conn.execute(
-            "select d.name, s.name, d.status, d.probability, d.value from app.deals d "
-            "join app.deal_stages s on s.org_id = d.org_id and s.id = d.stage_id order by d.name"
-        ):
+        for deal, stage, status, probability, value in conn.execute(q.DEALS_WITH_STAGES):
             print(f"     {deal:<28} {stage:<12} {status:<5} {probability:>3}%  {value:>10}")
         print("   stage history (deal_stages_history_legacy view):")
-        for deal, old, new, meta in conn.execute(
-            "select d.name, fs.name, ts.name, h.metadata from app.deal_stages_history_legacy h "
-            "join app.deals d on d.org_id = h.org_id and d.id = h.entity_id "
-            "left join app.deal_stages fs "
-            "on fs.org_id = h.org_id and fs.id = (h.old_value->>0)::uuid "
-            "join app.deal_stages ts on ts.org_id = h.org_id and ts.id = (h.new_value->>0)::uuid "
-            "order by d.name, h.changed_at"
-        ):
+        for deal, old, new, meta in conn.execute(q.LEGACY_STAGE_HISTORY):
             print(
                 f"     {deal:<28} {old or '-':<12} -> {new:<12} "
                 f"{meta['from_probability']}% -> {meta['to_probability']}%"
             )
         print("   field history of the first deal (entity_history):")
         for field, old, new, who in conn.execute(
-            "select h.field_name, h.old_value, h.new_value, u.full_name from app.entity_history h "
-            "left join app.user_profiles u on u.org_id = h.org_id and u.id = h.changed_by "
-            "where h.entity_type = 'deal' and h.entity_id = %s and h.change_type = 'updated' "
-            "and h.field_name in ('status', 'probability') order by h.id",
-            (org.deal_ids[0],),
+            q.DEAL_FIELD_HISTORY, {"deal_id": org.deal_ids[0]}
         ):
             print(f"     {field:<12} {old!s:<8} -> {new!s:<8} by {who}")
 
@@ -103,9 +85,7 @@ def run_demo(config: Config) -> int:
         suffix = uuid.uuid4().hex[:6]
         with psycopg.connect(dsn, autocommit=True) as admin:
             _ensure_login(admin, DEMO_LOGIN)
-            admin.execute(
-                "update app.user_profiles set db_role = null where db_role = %s", (DEMO_LOGIN,)
-            )
+            admin.execute(q.UNMAP_LOGIN, {"role": DEMO_LOGIN})
             with psycopg.connect(as_role(dsn, "intime_service")) as service:
                 acme = seed_org(service, "Acme Staffing", f"acme-{suffix}", login_role=DEMO_LOGIN)
                 globex = seed_org(service, "Globex Sales", f"globex-{suffix}")
@@ -114,7 +94,7 @@ def run_demo(config: Config) -> int:
 
                 print("\n== Cross-tenant check (every tenant table, from the catalog)")
                 with psycopg.connect(as_role(dsn, DEMO_LOGIN)) as login:
-                    who = login.execute("select full_name from api.whoami()").fetchone()
+                    who = login.execute(q.WHOAMI_NAME).fetchone()
                     as_login = probe(login, admin, globex.org_id)
                 with psycopg.connect(as_role(dsn, "intime_service")) as svc:
                     as_service = probe(
@@ -122,7 +102,7 @@ def run_demo(config: Config) -> int:
                         admin,
                         globex.org_id,
                         before=lambda c: c.execute(
-                            "select api.set_actor(p_org_id => %s)", (acme.org_id,)
+                            q.SET_ACTOR, {"org_id": acme.org_id, "user_id": None}
                         ),
                     )
         ok = True

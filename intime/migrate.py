@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from intime import queries as q
 from intime.errors import translate
 from intime.paths import sql_dir
 
@@ -87,7 +88,7 @@ async def _install_queue(dsn: str) -> str:
 
     settings = qb.DBSettings(db_schema=QUEUE_SCHEMA)
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-        await conn.execute("set role intime_owner")
+        await conn.execute(q.SET_SESSION_OWNER_ROLE)
         queries = Queries(
             PsycopgDriver(conn),
             qbe=qb.QueryBuilderEnvironment(settings=settings),
@@ -122,34 +123,34 @@ def migrate(dsn: str, root: Path | None = None) -> MigrateResult:
     applied: list[str] = []
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+            conn.execute(q.ADVISORY_LOCK, {"key": LOCK_KEY})
             try:
                 with conn.transaction():
                     conn.execute(_read(base / "bootstrap.sql"))
                 for migration in migrations:
                     with conn.transaction():
                         row = conn.execute(
-                            "select app._migration_status(%s, %s)",
-                            (migration.name, migration.checksum),
+                            q.MIGRATION_STATUS,
+                            {"name": migration.name, "checksum": migration.checksum},
                         ).fetchone()
                         if row is None or row[0] == "applied":
                             continue
-                        conn.execute("set local role intime_owner")
+                        conn.execute(q.SET_OWNER_ROLE)
                         conn.execute(_read(migration.path))
-                        conn.execute("reset role")
+                        conn.execute(q.RESET_ROLE)
                         conn.execute(
-                            "insert into app.schema_migrations (name, checksum) values (%s, %s)",
-                            (migration.name, migration.checksum),
+                            q.RECORD_MIGRATION,
+                            {"name": migration.name, "checksum": migration.checksum},
                         )
                         applied.append(migration.name)
                 queue = asyncio.run(_install_queue(dsn))
                 files = repeatable_files(base)
                 with conn.transaction():
-                    conn.execute("set local role intime_owner")
+                    conn.execute(q.SET_OWNER_ROLE)
                     for path in files:
                         conn.execute(_read(path))
             finally:
-                conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+                conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})
     except psycopg.Error as exc:
         raise translate(exc) from exc
     return MigrateResult(applied=applied, repeatable_files=len(files), queue=queue)
@@ -160,17 +161,15 @@ def status(dsn: str, root: Path | None = None) -> MigrationStatus:
     migrations = schema_migrations(root)
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            exists = conn.execute("select to_regclass('app.schema_migrations')").fetchone()
+            exists = conn.execute(q.LEDGER_EXISTS).fetchone()
             if exists is None or exists[0] is None:
                 return MigrationStatus(applied=[], pending=[m.name for m in migrations])
-            rows = conn.execute(
-                "select name, checksum, applied_at::text from app.schema_migrations order by name"
-            ).fetchall()
+            rows = conn.execute(q.LEDGER).fetchall()
             recorded = {name: (checksum, at) for name, checksum, at in rows}
             for migration in migrations:
                 # Let the database raise IT001 the same way migrate would.
                 conn.execute(
-                    "select app._migration_status(%s, %s)", (migration.name, migration.checksum)
+                    q.MIGRATION_STATUS, {"name": migration.name, "checksum": migration.checksum}
                 )
     except psycopg.Error as exc:
         raise translate(exc) from exc

@@ -17,37 +17,15 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-TENANT_TABLES = """
-select c.relname
-from pg_catalog.pg_class as c
-join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
-where n.nspname = 'app'
-  and c.relkind in ('r', 'p')
-  and not c.relispartition
-  and exists (
-    select from pg_catalog.pg_attribute as a
-    where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
-  )
-order by c.relname
-"""
-
-TENANT_VIEWS = TENANT_TABLES.replace("('r', 'p')", "('v', 'm')")
-
-INSERTABLE_COLUMNS = """
-select a.attname
-from pg_catalog.pg_attribute as a
-where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
-  and a.attgenerated = '' and a.attidentity <> 'a' and a.attname <> 'id'
-order by a.attnum
-"""
+from intime import queries as q
 
 
 def tenant_tables(conn: psycopg.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(TENANT_TABLES).fetchall()]
+    return [r[0] for r in conn.execute(q.TENANT_TABLES).fetchall()]
 
 
 def tenant_views(conn: psycopg.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(TENANT_VIEWS).fetchall()]
+    return [r[0] for r in conn.execute(q.TENANT_VIEWS).fetchall()]
 
 
 @dataclasses.dataclass
@@ -132,7 +110,7 @@ def probe(
             delete = sql.SQL("delete from {} where {} = %s").format(ident, key)
             _attempt(attacker, report, table, "delete", delete, victim)
 
-            columns = [r[0] for r in admin.execute(INSERTABLE_COLUMNS, (f"app.{table}",))]
+            columns = [r[0] for r in admin.execute(q.INSERTABLE_COLUMNS, {"table": f"app.{table}"})]
             row = dict(sample[0])
             if table == "organizations":
                 row["slug"] = f"probe-{uuid.uuid4().hex[:12]}"

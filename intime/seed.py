@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from typing import LiteralString
 
 import psycopg
-from psycopg.rows import dict_row
 
+from intime import queries as q
 from intime.db import actor
+
+PIPELINE = ("Qualified", "Proposal", "Negotiation", "Closed Won")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,10 +32,43 @@ class SeededOrg:
     login_user_id: uuid.UUID | None
 
 
-def _one(conn: psycopg.Connection, query: str, params: dict[str, object]) -> uuid.UUID:
+def _one(conn: psycopg.Connection, query: LiteralString, params: dict[str, object]) -> uuid.UUID:
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0]  # type: ignore[no-any-return]
+
+
+def _user(
+    conn: psycopg.Connection,
+    email: str,
+    full_name: str,
+    *,
+    role: str = "member",
+    manager_id: uuid.UUID | None = None,
+    timezone: str = "UTC",
+    db_role: str | None = None,
+) -> uuid.UUID:
+    return _one(
+        conn,
+        q.CREATE_USER,
+        {
+            "email": email,
+            "full_name": full_name,
+            "role": role,
+            "manager_id": manager_id,
+            "timezone": timezone,
+            "db_role": db_role,
+        },
+    )
+
+
+def _stage_path(index: int, count: int) -> tuple[str, ...]:
+    """The first deal is won, the last (of several) lost, the others move part way."""
+    if index == 0:
+        return PIPELINE
+    if index == count - 1:
+        return ("Qualified", "Closed Lost")
+    return PIPELINE[: 1 + index % 3]
 
 
 def seed_org(
@@ -52,65 +88,49 @@ def seed_org(
     with conn.transaction():
         org_id = _one(
             conn,
-            "select api.create_organization(p_name => %(name)s, p_slug => %(slug)s, "
-            "p_timezone => 'America/New_York')",
-            {"name": name, "slug": slug},
+            q.CREATE_ORGANIZATION,
+            {"name": name, "slug": slug, "timezone": "America/New_York"},
         )
     with actor(conn, org_id):
-        admin_id = _one(
-            conn,
-            "select api.create_user(p_email => %(e)s, p_full_name => %(n)s, p_role => 'admin')",
-            {"e": f"admin@{domain}", "n": f"{name} Admin"},
-        )
-        manager_id = _one(
-            conn,
-            "select api.create_user(p_email => %(e)s, p_full_name => %(n)s, p_role => 'manager',"
-            " p_timezone => 'Europe/London')",
-            {"e": f"manager@{domain}", "n": "Morgan Manager"},
+        admin_id = _user(conn, f"admin@{domain}", f"{name} Admin", role="admin")
+        manager_id = _user(
+            conn, f"manager@{domain}", "Morgan Manager", role="manager", timezone="Europe/London"
         )
         rep_ids = tuple(
-            _one(
+            _user(
                 conn,
-                "select api.create_user(p_email => %(e)s, p_full_name => %(n)s, "
-                "p_manager_id => %(m)s, p_db_role => %(r)s)",
-                {
-                    "e": f"{first.lower()}@{domain}",
-                    "n": f"{first} Rep",
-                    "m": manager_id,
-                    "r": login_role if i == 0 else None,
-                },
+                f"{first.lower()}@{domain}",
+                f"{first} Rep",
+                manager_id=manager_id,
+                db_role=login_role if i == 0 else None,
             )
             for i, first in enumerate(("Riley", "Sam"))
         )
     with actor(conn, org_id, admin_id):
-        conn.execute(
-            "select token_id from api.create_api_token(p_name => 'seed', p_user_id => %(u)s)",
-            {"u": rep_ids[0]},
-        )
-        stages = {
-            r["name"]: r["id"]
-            for r in conn.cursor(row_factory=dict_row)
-            .execute("select id, name from app.deal_stages order by position")
-            .fetchall()
-        }
+        conn.execute(q.CREATE_API_TOKEN, {"name": "seed", "user_id": rep_ids[0]})
+        stages = {name: id_ for id_, name in conn.execute(q.DEAL_STAGES).fetchall()}
         account_id = _one(
             conn,
-            "insert into app.accounts (name, domain, industry, owner_id, status) "
-            "values (%(n)s, %(d)s, 'Software', %(o)s, 'customer') returning id",
-            {"n": f"{name} Client Co", "d": f"client.{domain}", "o": rep_ids[0]},
+            q.INSERT_ACCOUNT,
+            {
+                "name": f"{name} Client Co",
+                "domain": f"client.{domain}",
+                "industry": "Software",
+                "owner_id": rep_ids[0],
+                "status": "customer",
+            },
         )
         contact_ids = tuple(
             _one(
                 conn,
-                "insert into app.contacts (first_name, last_name, email, account_id, owner_id, "
-                "timezone) values (%(f)s, %(l)s, %(e)s, %(a)s, %(o)s, 'America/Chicago') "
-                "returning id",
+                q.INSERT_CONTACT,
                 {
-                    "f": first,
-                    "l": last,
-                    "e": f"{first.lower()}.{last.lower()}@client.{domain}",
-                    "a": account_id,
-                    "o": rep_ids[0],
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{first.lower()}.{last.lower()}@client.{domain}",
+                    "account_id": account_id,
+                    "owner_id": rep_ids[0],
+                    "timezone": "America/Chicago",
                 },
             )
             for first, last in (("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing"))
@@ -118,86 +138,114 @@ def seed_org(
         deal_ids = tuple(
             _one(
                 conn,
-                "insert into app.deals (name, account_id, lead_contact_id, owner_id, stage_id, "
-                "value, expected_close_date) values (%(n)s, %(a)s, %(c)s, %(o)s, %(s)s, %(v)s, "
-                "app.now()::date + 30) returning id",
+                q.INSERT_DEAL,
                 {
-                    "n": f"{name} deal {i + 1}",
-                    "a": account_id,
-                    "c": contact_ids[i % len(contact_ids)],
-                    "o": rep_ids[i % len(rep_ids)],
-                    "s": stages["Lead"],
-                    "v": 10000 * (i + 1),
+                    "name": f"{name} deal {i + 1}",
+                    "account_id": account_id,
+                    "contact_id": contact_ids[i % len(contact_ids)],
+                    "owner_id": rep_ids[i % len(rep_ids)],
+                    "stage_id": stages["Lead"],
+                    "value": 10000 * (i + 1),
+                    "close_in_days": 30,
                 },
             )
             for i in range(deals)
         )
-        path = ("Qualified", "Proposal", "Negotiation", "Closed Won")
         for i, deal_id in enumerate(deal_ids):
-            steps = path if i == 0 else path[: 1 + i % 3]
-            if i == len(deal_ids) - 1 and i > 0:
-                steps = ("Qualified", "Closed Lost")
-            for stage in steps:
+            for stage in _stage_path(i, len(deal_ids)):
                 conn.execute(
-                    "select api.move_deal_stage(p_deal_id => %(d)s, p_stage_id => %(s)s, "
-                    "p_notes => %(n)s)",
-                    {"d": deal_id, "s": stages[stage], "n": f"moved to {stage}"},
+                    q.MOVE_DEAL_STAGE,
+                    {"deal_id": deal_id, "stage_id": stages[stage], "notes": f"moved to {stage}"},
                 )
         conn.execute(
-            "insert into app.activities (entity_type, entity_id, type, subject, assignee_id, "
-            "due_date, priority) values ('deal', %(d)s, 'task', 'Send proposal', %(u)s, "
-            "app.now() + interval '2 days', 'high')",
-            {"d": deal_ids[0], "u": rep_ids[0]},
+            q.INSERT_TASK,
+            {
+                "entity_type": "deal",
+                "entity_id": deal_ids[0],
+                "subject": "Send proposal",
+                "assignee_id": rep_ids[0],
+                "due_in": "2 days",
+                "priority": "high",
+            },
         )
         comment_id = _one(
             conn,
-            "insert into app.comments (entity_type, entity_id, body, mentioned_user_ids) "
-            "values ('deal', %(d)s, 'Looping in @manager', array[%(m)s]::uuid[]) returning id",
-            {"d": deal_ids[0], "m": manager_id},
+            q.INSERT_COMMENT,
+            {
+                "entity_type": "deal",
+                "entity_id": deal_ids[0],
+                "parent_id": None,
+                "body": "Looping in @manager",
+                "mentions": [manager_id],
+            },
         )
         conn.execute(
-            "insert into app.comments (entity_type, entity_id, parent_id, body) "
-            "values ('deal', %(d)s, %(p)s, 'On it')",
-            {"d": deal_ids[0], "p": comment_id},
+            q.INSERT_COMMENT,
+            {
+                "entity_type": "deal",
+                "entity_id": deal_ids[0],
+                "parent_id": comment_id,
+                "body": "On it",
+                "mentions": [],
+            },
         )
         conn.execute(
-            "insert into app.notes (entity_type, entity_id, title, body, is_pinned) "
-            "values ('account', %(a)s, 'Context', 'Renewal due in Q3', true)",
-            {"a": account_id},
+            q.INSERT_NOTE,
+            {
+                "entity_type": "account",
+                "entity_id": account_id,
+                "title": "Context",
+                "body": "Renewal due in Q3",
+                "pinned": True,
+            },
         )
         job_id = _one(
             conn,
-            "insert into app.jobs (title, account_id, hiring_contact_id, owner_id, location) "
-            "values ('Senior Data Engineer', %(a)s, %(c)s, %(o)s, 'Remote') returning id",
-            {"a": account_id, "c": contact_ids[0], "o": rep_ids[1]},
+            q.INSERT_JOB,
+            {
+                "title": "Senior Data Engineer",
+                "account_id": account_id,
+                "contact_id": contact_ids[0],
+                "owner_id": rep_ids[1],
+                "location": "Remote",
+            },
         )
         candidate_id = _one(
             conn,
-            "insert into app.candidates (first_name, last_name, email, owner_id) "
-            "values ('Katherine', 'Johnson', %(e)s, %(o)s) returning id",
-            {"e": f"katherine@candidates.{domain}", "o": rep_ids[1]},
+            q.INSERT_CANDIDATE,
+            {
+                "first_name": "Katherine",
+                "last_name": "Johnson",
+                "email": f"katherine@candidates.{domain}",
+                "owner_id": rep_ids[1],
+            },
         )
     with actor(conn, org_id, rep_ids[1]):
         submission_id = _one(
             conn,
-            "insert into app.submissions (job_id, candidate_id, bill_rate) "
-            "values (%(j)s, %(c)s, 120) returning id",
-            {"j": job_id, "c": candidate_id},
+            q.INSERT_SUBMISSION,
+            {"job_id": job_id, "candidate_id": candidate_id, "bill_rate": 120},
         )
         conn.execute(
-            "insert into app.interviews (submission_id, scheduled_at, timezone, interviewer_id) "
-            "values (%(s)s, app.now() + interval '3 days', 'America/New_York', %(i)s)",
-            {"s": submission_id, "i": manager_id},
+            q.INSERT_INTERVIEW,
+            {
+                "submission_id": submission_id,
+                "in": "3 days",
+                "timezone": "America/New_York",
+                "interviewer_id": manager_id,
+            },
         )
+        conn.execute(q.SET_SUBMISSION_STATUS, {"status": "offered", "id": submission_id})
         conn.execute(
-            "update app.submissions set status = 'offered' where id = %(s)s",
-            {"s": submission_id},
-        )
-        conn.execute(
-            "insert into app.placements (submission_id, job_id, candidate_id, start_date, "
-            "bill_rate, pay_rate, status) values (%(s)s, %(j)s, %(c)s, app.now()::date + 14, "
-            "120, 85, 'pending')",
-            {"s": submission_id, "j": job_id, "c": candidate_id},
+            q.INSERT_PLACEMENT,
+            {
+                "submission_id": submission_id,
+                "job_id": job_id,
+                "candidate_id": candidate_id,
+                "start_in_days": 14,
+                "bill_rate": 120,
+                "pay_rate": 85,
+            },
         )
     return SeededOrg(
         org_id=org_id,

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from intime.db import open_pool
+from web import queries as q
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -19,7 +20,7 @@ async def healthz(request: Request) -> JSONResponse:
     pool: AsyncConnectionPool = request.app.state.pool
     try:
         async with pool.connection(timeout=2) as conn:
-            cur = await conn.execute("select current_user")
+            cur = await conn.execute(q.HEALTH)
             row = await cur.fetchone()
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)

@@ -8,9 +8,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from intime.cli import API_DOC_QUERY, api_docs, schema_dump
+from intime.cli import api_docs, schema_dump
 from intime.errors import BY_SQLSTATE
 from intime.paths import sql_dir
+from intime.queries import API_DOCS
 from tests.support import Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ def test_schema_snapshot_matches_a_freshly_migrated_database(db: Database, pg_ma
 
 
 def test_every_api_function_has_a_comment(admin: psycopg.Connection) -> None:
-    rows = admin.execute(API_DOC_QUERY).fetchall()
+    rows = admin.execute(API_DOCS).fetchall()
     assert rows
     assert [r[0] for r in rows if not (r[4] or "").strip()] == []
 

@@ -1,0 +1,175 @@
+"""Every SQL statement of the shared package, in one place.
+
+Parameters are named (``%(name)s``) and ``api`` functions are called with named
+arguments. Identifiers that vary (tables in the probe) are composed with
+``psycopg.sql`` where they are used, never formatted into these strings.
+"""
+
+from __future__ import annotations
+
+# -- context (db.py) ------------------------------------------------------------
+SET_ACTOR = "select api.set_actor(p_org_id => %(org_id)s, p_user_id => %(user_id)s)"
+
+# -- migrations (migrate.py) ----------------------------------------------------
+ADVISORY_LOCK = "select pg_advisory_lock(%(key)s)"
+ADVISORY_UNLOCK = "select pg_advisory_unlock(%(key)s)"
+MIGRATION_STATUS = "select app._migration_status(%(name)s, %(checksum)s)"
+SET_OWNER_ROLE = "set local role intime_owner"
+SET_SESSION_OWNER_ROLE = "set role intime_owner"
+RESET_ROLE = "reset role"
+RECORD_MIGRATION = (
+    "insert into app.schema_migrations (name, checksum) values (%(name)s, %(checksum)s)"
+)
+LEDGER_EXISTS = "select to_regclass('app.schema_migrations')"
+LEDGER = "select name, checksum, applied_at::text from app.schema_migrations order by name"
+
+# -- command line (cli.py) ------------------------------------------------------
+DATABASE_EXISTS = "select 1 from pg_database where datname = %(name)s"
+TERMINATE_BACKENDS = (
+    "select pg_terminate_backend(pid) from pg_stat_activity where datname = %(name)s"
+)
+API_DOCS = """
+select p.proname,
+       pg_catalog.pg_get_function_identity_arguments(p.oid),
+       pg_catalog.pg_get_function_arguments(p.oid),
+       pg_catalog.pg_get_function_result(p.oid),
+       d.description
+from pg_catalog.pg_proc as p
+join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+left join pg_catalog.pg_description as d
+  on d.objoid = p.oid and d.classoid = 'pg_catalog.pg_proc'::regclass
+where n.nspname = 'api'
+order by p.proname, 2
+"""
+# Admin only: resolves a user across organizations, past RLS.
+FIND_USER_BY_SLUG_AND_EMAIL = """
+select u.org_id, u.id
+from app.user_profiles as u
+join app.organizations as o on o.id = u.org_id
+where o.slug = %(slug)s and lower(u.email) = lower(%(email)s)
+"""
+CREATE_API_TOKEN = (
+    "select token_id, token from api.create_api_token(p_name => %(name)s, p_user_id => %(user_id)s)"
+)
+
+# -- cross-tenant probe (probe.py) ----------------------------------------------
+TENANT_TABLES = """
+select c.relname
+from pg_catalog.pg_class as c
+join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+where n.nspname = 'app'
+  and c.relkind in ('r', 'p')
+  and not c.relispartition
+  and exists (
+    select from pg_catalog.pg_attribute as a
+    where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
+  )
+order by c.relname
+"""
+TENANT_VIEWS = TENANT_TABLES.replace("('r', 'p')", "('v', 'm')")
+INSERTABLE_COLUMNS = """
+select a.attname
+from pg_catalog.pg_attribute as a
+where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped
+  and a.attgenerated = '' and a.attidentity <> 'a' and a.attname <> 'id'
+order by a.attnum
+"""
+
+# -- demo data (seed.py) ----------------------------------------------------------
+CREATE_ORGANIZATION = (
+    "select api.create_organization(p_name => %(name)s, p_slug => %(slug)s, "
+    "p_timezone => %(timezone)s)"
+)
+CREATE_USER = (
+    "select api.create_user(p_email => %(email)s, p_full_name => %(full_name)s, "
+    "p_role => %(role)s, p_manager_id => %(manager_id)s, p_timezone => %(timezone)s, "
+    "p_db_role => %(db_role)s)"
+)
+DEAL_STAGES = "select id, name from app.deal_stages order by position"
+INSERT_ACCOUNT = (
+    "insert into app.accounts (name, domain, industry, owner_id, status) "
+    "values (%(name)s, %(domain)s, %(industry)s, %(owner_id)s, %(status)s) returning id"
+)
+INSERT_CONTACT = (
+    "insert into app.contacts (first_name, last_name, email, account_id, owner_id, timezone) "
+    "values (%(first_name)s, %(last_name)s, %(email)s, %(account_id)s, %(owner_id)s, "
+    "%(timezone)s) returning id"
+)
+INSERT_DEAL = (
+    "insert into app.deals (name, account_id, lead_contact_id, owner_id, stage_id, value, "
+    "expected_close_date) values (%(name)s, %(account_id)s, %(contact_id)s, %(owner_id)s, "
+    "%(stage_id)s, %(value)s, app.now()::date + %(close_in_days)s) returning id"
+)
+MOVE_DEAL_STAGE = (
+    "select api.move_deal_stage(p_deal_id => %(deal_id)s, p_stage_id => %(stage_id)s, "
+    "p_notes => %(notes)s)"
+)
+INSERT_TASK = (
+    "insert into app.activities (entity_type, entity_id, type, subject, assignee_id, due_date, "
+    "priority) values (%(entity_type)s, %(entity_id)s, 'task', %(subject)s, %(assignee_id)s, "
+    "app.now() + %(due_in)s::interval, %(priority)s)"
+)
+INSERT_COMMENT = (
+    "insert into app.comments (entity_type, entity_id, parent_id, body, mentioned_user_ids) "
+    "values (%(entity_type)s, %(entity_id)s, %(parent_id)s, %(body)s, "
+    "%(mentions)s::uuid[]) returning id"
+)
+INSERT_NOTE = (
+    "insert into app.notes (entity_type, entity_id, title, body, is_pinned) "
+    "values (%(entity_type)s, %(entity_id)s, %(title)s, %(body)s, %(pinned)s)"
+)
+INSERT_JOB = (
+    "insert into app.jobs (title, account_id, hiring_contact_id, owner_id, location) "
+    "values (%(title)s, %(account_id)s, %(contact_id)s, %(owner_id)s, %(location)s) returning id"
+)
+INSERT_CANDIDATE = (
+    "insert into app.candidates (first_name, last_name, email, owner_id) "
+    "values (%(first_name)s, %(last_name)s, %(email)s, %(owner_id)s) returning id"
+)
+INSERT_SUBMISSION = (
+    "insert into app.submissions (job_id, candidate_id, bill_rate) "
+    "values (%(job_id)s, %(candidate_id)s, %(bill_rate)s) returning id"
+)
+INSERT_INTERVIEW = (
+    "insert into app.interviews (submission_id, scheduled_at, timezone, interviewer_id) "
+    "values (%(submission_id)s, app.now() + %(in)s::interval, %(timezone)s, %(interviewer_id)s)"
+)
+SET_SUBMISSION_STATUS = "update app.submissions set status = %(status)s where id = %(id)s"
+INSERT_PLACEMENT = (
+    "insert into app.placements (submission_id, job_id, candidate_id, start_date, bill_rate, "
+    "pay_rate, status) values (%(submission_id)s, %(job_id)s, %(candidate_id)s, "
+    "app.now()::date + %(start_in_days)s, %(bill_rate)s, %(pay_rate)s, 'pending')"
+)
+
+# -- demo report (demo.py) --------------------------------------------------------
+LOGIN_EXISTS = "select 1 from pg_roles where rolname = %(role)s"
+UNMAP_LOGIN = "update app.user_profiles set db_role = null where db_role = %(role)s"
+WHOAMI_NAME = "select full_name from api.whoami()"
+ORG_NAME = "select name from app.organizations"
+ORG_COUNTS = """
+select (select count(*) from app.user_profiles), (select count(*) from app.accounts),
+       (select count(*) from app.contacts), (select count(*) from app.deals),
+       (select count(*) from app.jobs), (select count(*) from app.entity_history)
+"""
+DEALS_WITH_STAGES = """
+select d.name, s.name, d.status, d.probability, d.value
+from app.deals as d
+join app.deal_stages as s on s.org_id = d.org_id and s.id = d.stage_id
+order by d.name
+"""
+LEGACY_STAGE_HISTORY = """
+select d.name, fs.name, ts.name, h.metadata
+from app.deal_stages_history_legacy as h
+join app.deals as d on d.org_id = h.org_id and d.id = h.entity_id
+left join app.deal_stages as fs on fs.org_id = h.org_id and fs.id = (h.old_value #>> '{}')::uuid
+join app.deal_stages as ts on ts.org_id = h.org_id and ts.id = (h.new_value #>> '{}')::uuid
+order by d.name, h.changed_at
+"""
+DEAL_FIELD_HISTORY = """
+select h.field_name, h.old_value, h.new_value, u.full_name
+from app.entity_history as h
+left join app.user_profiles as u on u.org_id = h.org_id and u.id = h.changed_by
+where h.entity_type = 'deal' and h.entity_id = %(deal_id)s and h.change_type = 'updated'
+  and h.field_name in ('status', 'probability')
+order by h.id
+"""

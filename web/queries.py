@@ -1,0 +1,6 @@
+"""Every SQL statement of the web app, in one place."""
+
+from __future__ import annotations
+
+# Which role the pool connects as: the health check shows it is never a superuser.
+HEALTH = "select current_user"
