@@ -52,6 +52,12 @@ class NoActorError(InTimeError):
     sqlstate = "IT008"
 
 
+class MigrationLockTimeoutError(InTimeError):
+    """Raised by the Python migration runner, not by SQL."""
+
+    sqlstate = "IT009"
+
+
 BY_SQLSTATE: dict[str, type[InTimeError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -63,6 +69,7 @@ BY_SQLSTATE: dict[str, type[InTimeError]] = {
         AlreadyExistsError,
         InvalidTokenError,
         NoActorError,
+        MigrationLockTimeoutError,
     )
 }
 

@@ -22,13 +22,14 @@ import asyncio
 import dataclasses
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from intime import queries as q
-from intime.errors import translate
+from intime.errors import MigrationLockTimeoutError, translate
 from intime.paths import sql_dir
 
 LOCK_KEY = 0x1A7E_0001  # pg_advisory_lock key for migrations
@@ -102,6 +103,26 @@ async def _install_queue(dsn: str) -> str:
         return "installed"
 
 
+def _acquire_lock(conn: psycopg.Connection, timeout: float) -> None:
+    """Take the migration lock, or fail naming whoever holds it.
+
+    Advisory locks are open to every role, so a stuck (or hostile) session
+    could hold ours: waiting forever would hide it, this names it.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        row = conn.execute(q.TRY_ADVISORY_LOCK, {"key": LOCK_KEY}).fetchone()
+        if row and row[0]:
+            return
+        if time.monotonic() >= deadline:
+            holder = conn.execute(q.ADVISORY_LOCK_HOLDER, {"key": LOCK_KEY}).fetchone()
+            who = f"pid {holder[0]}, role {holder[1]}, app {holder[2]!r}" if holder else "unknown"
+            raise MigrationLockTimeoutError(
+                f"the migration lock is held by another session ({who}) after {timeout:.0f} s"
+            )
+        time.sleep(0.1)
+
+
 def bootstrap(dsn: str, root: Path | None = None) -> None:
     """Apply only ``sql/bootstrap.sql``: roles and database-level privileges.
 
@@ -116,14 +137,17 @@ def bootstrap(dsn: str, root: Path | None = None) -> None:
         raise translate(exc) from exc
 
 
-def migrate(dsn: str, root: Path | None = None) -> MigrateResult:
-    """Bring the database at ``dsn`` up to date. Safe to run concurrently."""
+def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) -> MigrateResult:
+    """Bring the database at ``dsn`` up to date. Safe to run concurrently.
+
+    Waits up to ``lock_timeout`` seconds for another migrator, then raises IT009.
+    """
     base = root or sql_dir()
     migrations = schema_migrations(base)
     applied: list[str] = []
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(q.ADVISORY_LOCK, {"key": LOCK_KEY})
+            _acquire_lock(conn, lock_timeout)
             try:
                 with conn.transaction():
                     conn.execute(_read(base / "bootstrap.sql"))

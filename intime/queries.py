@@ -11,7 +11,16 @@ from __future__ import annotations
 SET_ACTOR = "select api.set_actor(p_org_id => %(org_id)s, p_user_id => %(user_id)s)"
 
 # -- migrations (migrate.py) ----------------------------------------------------
-ADVISORY_LOCK = "select pg_advisory_lock(%(key)s)"
+TRY_ADVISORY_LOCK = "select pg_try_advisory_lock(%(key)s)"
+# Who holds our advisory lock (a bigint key below 2^32 is classid 0, objid key).
+ADVISORY_LOCK_HOLDER = """
+select a.pid, a.usename, a.application_name
+from pg_catalog.pg_locks as l
+join pg_catalog.pg_stat_activity as a on a.pid = l.pid
+where l.locktype = 'advisory' and l.granted and l.classid = 0 and l.objid = %(key)s
+  and l.database = (select oid from pg_catalog.pg_database where datname = current_database())
+limit 1
+"""
 ADVISORY_UNLOCK = "select pg_advisory_unlock(%(key)s)"
 MIGRATION_STATUS = "select app._migration_status(%(name)s, %(checksum)s)"
 SET_OWNER_ROLE = "set local role intime_owner"

@@ -281,6 +281,12 @@ begin
     )
     returning id into v_user_id;
     return v_user_id;
+exception
+    when unique_violation then
+        -- A concurrent create_user took the email or the login first.
+        raise exception using
+            errcode = 'IT006',
+            message = format('a user with email %s or database role %s exists', p_email, p_db_role);
 end
 $_$;
 
@@ -428,7 +434,9 @@ begin
     end if;
 
     -- The deal triggers sync probability and status and write the history row.
-    perform pg_catalog.set_config('intime.deal_stage_notes', coalesce(p_notes, ''), true);
+    perform pg_catalog.set_config(
+        'intime.deal_stage_notes', app._transaction_stamp() || '|' || coalesce(p_notes, ''), true
+    );
     update app.deals as d
     set stage_id = p_stage_id
     where d.org_id = v_org_id and d.id = p_deal_id
@@ -549,12 +557,15 @@ CREATE FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) RETURNS app.use
 declare
     v_org_id uuid := app._require_org();
     v_is_admin boolean := app._is_org_admin();
+    v_old app.user_profiles%rowtype;
     v_user app.user_profiles%rowtype;
     v_unknown text[];
     v_self_keys constant text[] := array[
         'full_name', 'timezone', 'available', 'out_of_office_until'
     ];
     v_admin_keys constant text[] := array['role', 'manager_id', 'is_active'];
+    v_manager_id uuid;
+    v_ooo timestamptz;
 begin
     if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
@@ -568,14 +579,6 @@ begin
             message = format('cannot change %s', array_to_string(v_unknown, ', ')),
             hint = format('Changeable: %s.', array_to_string(v_self_keys || v_admin_keys, ', '));
     end if;
-
-    select u.* into v_user
-    from app.user_profiles as u
-    where u.org_id = v_org_id and u.id = p_user_id
-    for update;
-    if not found then
-        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
-    end if;
     if not v_is_admin and (
         p_user_id is distinct from app.current_user_id() or p_changes ?| v_admin_keys
     ) then
@@ -584,8 +587,12 @@ begin
             message = 'members may change only their own name, time zone and availability';
     end if;
 
-    if p_changes ? 'full_name' and length(btrim(coalesce(p_changes ->> 'full_name', ''))) = 0 then
-        raise exception using errcode = 'IT005', message = 'full name must not be empty';
+    -- Types first, with the field named in the error.
+    if p_changes ? 'full_name' and (
+        jsonb_typeof(p_changes -> 'full_name') is distinct from 'string'
+        or length(btrim(p_changes ->> 'full_name')) = 0
+    ) then
+        raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
         perform app._assert_timezone(p_changes ->> 'timezone');
@@ -600,53 +607,81 @@ begin
     if p_changes ? 'is_active' and jsonb_typeof(p_changes -> 'is_active') <> 'boolean' then
         raise exception using errcode = 'IT005', message = 'is_active must be true or false';
     end if;
-    if p_changes ? 'manager_id' and p_changes ->> 'manager_id' is not null then
-        -- The new manager must exist here, and the chain must not loop back.
-        if not exists (
-            with recursive chain (id) as (
-                select (p_changes ->> 'manager_id')::uuid
-                union
-                select u.manager_id
-                from chain
-                inner join app.user_profiles as u on u.org_id = v_org_id and u.id = chain.id
-                where u.manager_id is not null
-            )
-            select from app.user_profiles as m
-            where m.org_id = v_org_id and m.id = (p_changes ->> 'manager_id')::uuid
-                and not exists (select from chain where chain.id = p_user_id)
-        ) then
+    begin
+        v_manager_id := (p_changes ->> 'manager_id')::uuid;
+        v_ooo := (p_changes ->> 'out_of_office_until')::timestamptz;
+    exception
+        when invalid_text_representation or invalid_datetime_format or datetime_field_overflow then
             raise exception using
                 errcode = 'IT005',
-                message = format(
-                    'manager %s is unknown or would make a reporting loop',
-                    p_changes ->> 'manager_id'
-                );
-        end if;
+                message = 'manager_id must be a user id and out_of_office_until a timestamp';
+    end;
+
+    -- Structure changes (role, activity, reporting lines) are checked against
+    -- the whole org, so they run one at a time per org: lock the org row.
+    -- Users cannot take this lock (it needs UPDATE on organizations).
+    if p_changes ?| v_admin_keys then
+        perform from app.organizations as o where o.id = v_org_id for no key update;
+    end if;
+
+    select u.* into v_old
+    from app.user_profiles as u
+    where u.org_id = v_org_id and u.id = p_user_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
+    end if;
+
+    if v_manager_id is not null and not exists (
+        with recursive chain (id) as (
+            select v_manager_id
+            union
+            select u.manager_id
+            from chain
+            inner join app.user_profiles as u on u.org_id = v_org_id and u.id = chain.id
+            where u.manager_id is not null
+        )
+
+        select from app.user_profiles as m
+        where
+            m.org_id = v_org_id and m.id = v_manager_id
+            and not exists (select from chain where chain.id = p_user_id)
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('manager %s is unknown or would make a reporting loop', v_manager_id);
     end if;
 
     update app.user_profiles as u
     set
-        full_name = case when p_changes ? 'full_name' then btrim(p_changes ->> 'full_name')
-            else u.full_name end,
-        timezone = case when p_changes ? 'timezone' then p_changes ->> 'timezone'
-            else u.timezone end,
-        available = case when p_changes ? 'available' then (p_changes ->> 'available')::boolean
-            else u.available end,
-        out_of_office_until = case when p_changes ? 'out_of_office_until'
-            then (p_changes ->> 'out_of_office_until')::timestamptz
-            else u.out_of_office_until end,
+        full_name = case
+            when p_changes ? 'full_name' then btrim(p_changes ->> 'full_name') else u.full_name
+        end,
+        timezone = case
+            when p_changes ? 'timezone' then p_changes ->> 'timezone' else u.timezone
+        end,
+        available = case
+            when p_changes ? 'available' then (p_changes ->> 'available')::boolean
+            else u.available
+        end,
+        out_of_office_until = case
+            when p_changes ? 'out_of_office_until' then v_ooo else u.out_of_office_until
+        end,
         role = case when p_changes ? 'role' then p_changes ->> 'role' else u.role end,
-        manager_id = case when p_changes ? 'manager_id' then (p_changes ->> 'manager_id')::uuid
-            else u.manager_id end,
-        is_active = case when p_changes ? 'is_active' then (p_changes ->> 'is_active')::boolean
-            else u.is_active end
+        manager_id = case when p_changes ? 'manager_id' then v_manager_id else u.manager_id end,
+        is_active = case
+            when p_changes ? 'is_active' then (p_changes ->> 'is_active')::boolean
+            else u.is_active
+        end
     where u.org_id = v_org_id and u.id = p_user_id
     returning u.* into v_user;
 
-    if not exists (
-        select from app.user_profiles as u
-        where u.org_id = v_org_id and u.role = 'admin' and u.is_active
-    ) then
+    if v_old.role = 'admin' and v_old.is_active
+        and not (v_user.role = 'admin' and v_user.is_active)
+        and not exists (
+            select from app.user_profiles as u
+            where u.org_id = v_org_id and u.role = 'admin' and u.is_active
+        ) then
         raise exception using
             errcode = 'IT005', message = 'the organization must keep at least one active admin';
     end if;
@@ -879,8 +914,16 @@ CREATE FUNCTION app._tg_check_entity_refs() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
+    -- On UPDATE only references that changed are checked, so a row whose
+    -- target was deleted since stays editable.
+    v_changed text := case when tg_op = 'UPDATE' then
+        ' inner join old_rows as o on o.org_id = r.org_id and o.id = r.id where '
+        else ' where ' end;
     v_refs text := 'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
-        || 'from new_rows as r';
+        || 'from new_rows as r' || v_changed
+        || case when tg_op = 'UPDATE'
+            then '(r.entity_type, r.entity_id) is distinct from (o.entity_type, o.entity_id)'
+            else 'true' end;
     v_bad text;
     v_missing uuid;
     v_entity_type text;
@@ -889,7 +932,11 @@ begin
     if tg_table_name = 'activities' then
         v_refs := v_refs
             || ' union all select r.org_id, r.secondary_entity_type, r.secondary_entity_id '
-            || 'from new_rows as r where r.secondary_entity_type is not null';
+            || 'from new_rows as r' || v_changed || 'r.secondary_entity_type is not null'
+            || case when tg_op = 'UPDATE'
+                then ' and (r.secondary_entity_type, r.secondary_entity_id) is distinct from '
+                || '(o.secondary_entity_type, o.secondary_entity_id)'
+                else '' end;
     end if;
 
     execute format(
@@ -966,7 +1013,14 @@ CREATE FUNCTION app._tg_deal_stage_history() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_setting text := coalesce(pg_catalog.current_setting('intime.deal_stage_notes', true), '');
+    v_stamp text := app._transaction_stamp() || '|';
+    v_notes text;
 begin
+    if starts_with(v_setting, v_stamp) then
+        v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
+    end if;
     insert into app.deal_stages_history (
         org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
         days_in_stage, notes, changed_by, changed_at
@@ -974,7 +1028,7 @@ begin
     select
         n.org_id, n.id, o.stage_id, n.stage_id, o.probability, n.probability,
         greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer,
-        nullif(pg_catalog.current_setting('intime.deal_stage_notes', true), ''),
+        v_notes,
         app.current_user_id(),
         n.stage_entered_at
     from new_rows as n
@@ -1000,7 +1054,14 @@ declare
     v_now timestamptz := app.now();
 begin
     if tg_op = 'UPDATE' and new.stage_id is not distinct from old.stage_id then
+        new.status := old.status;
+        new.closed_at := old.closed_at;
+        new.stage_entered_at := old.stage_entered_at;
         return new;
+    end if;
+    if tg_op = 'UPDATE' and old.deleted_at is not null and new.deleted_at is not null then
+        raise exception using
+            errcode = 'IT005', message = format('deal %s is deleted; restore it first', old.id);
     end if;
     select s.* into v_stage
     from app.deal_stages as s
@@ -1008,16 +1069,13 @@ begin
     if not found then
         return new;  -- the foreign key reports the bad stage
     end if;
-    if tg_op = 'INSERT' then
-        new.probability := coalesce(new.probability, v_stage.probability);
-    else
-        new.probability := v_stage.probability;
-        new.stage_entered_at := v_now;
-    end if;
-    new.status := case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end;
-    new.closed_at := case
-        when v_stage.is_won or v_stage.is_lost then coalesce(new.closed_at, v_now)
+    new.probability := case
+        when tg_op = 'INSERT' then coalesce(new.probability, v_stage.probability)
+        else v_stage.probability
     end;
+    new.status := case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end;
+    new.closed_at := case when v_stage.is_won or v_stage.is_lost then v_now end;
+    new.stage_entered_at := v_now;
     return new;
 end
 $$;
@@ -1140,7 +1198,15 @@ declare
 begin
     if v_user_id is not null then
         new := jsonb_populate_record(
-            new, jsonb_build_object('created_by', v_user_id, 'author_id', v_user_id)
+            new,
+            jsonb_build_object(
+                'created_by', v_user_id,
+                'author_id', v_user_id,
+                'submitted_by', v_user_id,
+                'placed_by', v_user_id,
+                'updated_by', null,
+                'created_at', app.now()
+            )
         );
     end if;
     return new;
@@ -1162,6 +1228,11 @@ begin
     new := jsonb_populate_record(
         new,
         jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
+        || (
+            select coalesce(jsonb_object_agg(f.key, f.value), '{}')
+            from jsonb_each(to_jsonb(old)) as f
+            where f.key in ('created_at', 'created_by', 'author_id', 'submitted_by', 'placed_by')
+        )
     );
     return new;
 end
@@ -2463,7 +2534,7 @@ CREATE TRIGGER deal_stage_history AFTER UPDATE ON app.deals REFERENCING OLD TABL
 -- Name: deals deal_stage_sync; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE OF stage_id ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_stage_sync();
+CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_stage_sync();
 
 
 --
@@ -2491,21 +2562,21 @@ CREATE TRIGGER entity_refs_insert AFTER INSERT ON app.notes REFERENCING NEW TABL
 -- Name: activities entity_refs_update; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.activities REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
 
 
 --
 -- Name: comments entity_refs_update; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.comments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.comments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
 
 
 --
 -- Name: notes entity_refs_update; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.notes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
+CREATE TRIGGER entity_refs_update AFTER UPDATE ON app.notes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_check_entity_refs();
 
 
 --

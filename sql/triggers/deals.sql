@@ -1,7 +1,7 @@
 select app._ensure_trigger(
     p_table => 'app.deals',
     p_name => 'deal_stage_sync',
-    p_body => 'before insert or update of stage_id on %s '
+    p_body => 'before insert or update on %s '
     || 'for each row execute function app._tg_deal_stage_sync()'
 );
 

@@ -14,7 +14,7 @@ begin
         perform app._ensure_trigger(
             p_table => format('app.%I', v_table)::regclass,
             p_name => 'entity_refs_update',
-            p_body => 'after update on %s referencing new table as new_rows '
+            p_body => 'after update on %s referencing old table as old_rows new table as new_rows '
             || 'for each statement execute function app._tg_check_entity_refs()'
         );
     end loop;

@@ -11,7 +11,7 @@ import pytest
 
 from intime import migrate, pgserver
 from intime.cli import schema_dump
-from intime.errors import MigrationChangedError
+from intime.errors import MigrationChangedError, MigrationLockTimeoutError
 from intime.paths import sql_dir
 from tests.support import Database
 
@@ -154,3 +154,11 @@ def test_a_migrate_that_changes_nothing_does_not_wait_for_writers(db: Database, 
         result = migrate.migrate(db.dsn() + " options='-c lock_timeout=3000'")
         writer.rollback()
     assert result.applied == []
+
+
+def test_a_held_migration_lock_is_reported_with_its_holder(db: Database, two_orgs) -> None:
+    with db.connect(two_orgs.login_a, autocommit=True) as squatter:
+        squatter.execute("select pg_advisory_lock(%s)", (migrate.LOCK_KEY,))
+        with pytest.raises(MigrationLockTimeoutError, match=two_orgs.login_a) as info:
+            migrate.migrate(db.dsn(), lock_timeout=0.5)
+    assert info.value.sqlstate == "IT009"

@@ -1,8 +1,13 @@
 -- Generic trigger functions shared by the entity tables.
 
--- BEFORE UPDATE, per row: stamp updated_at and, where the table has it,
--- updated_by. jsonb_populate_record ignores keys the row type lacks, so one
--- function serves every table.
+-- Who wrote a row, and when, is the engine's to record. These columns are
+-- stamped on insert (when a user is in context) and frozen on update.
+-- jsonb_populate_record ignores keys a table lacks, so one function serves
+-- every table.
+
+-- BEFORE UPDATE, per row: stamp updated_at and updated_by; keep the creation
+-- stamps (created_at, created_by, author_id, submitted_by, placed_by) as they
+-- were, whatever the UPDATE wrote.
 create or replace function app._tg_touch()
 returns trigger
 language plpgsql
@@ -12,14 +17,20 @@ begin
     new := jsonb_populate_record(
         new,
         jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
+        || (
+            select coalesce(jsonb_object_agg(f.key, f.value), '{}')
+            from jsonb_each(to_jsonb(old)) as f
+            where f.key in ('created_at', 'created_by', 'author_id', 'submitted_by', 'placed_by')
+        )
     );
     return new;
 end
 $function$;
 
--- BEFORE INSERT, per row: when a user is in context, authorship is theirs.
--- created_by and author_id default to the current user; this also stops a
--- client from writing another user's id into them.
+-- BEFORE INSERT, per row: when a user is in context, the row is theirs and
+-- new: created_by, author_id, submitted_by and placed_by are that user,
+-- updated_by is empty and created_at is now, whatever the client wrote. The
+-- service acting as the system (an import) may set them.
 create or replace function app._tg_stamp_created()
 returns trigger
 language plpgsql
@@ -30,7 +41,15 @@ declare
 begin
     if v_user_id is not null then
         new := jsonb_populate_record(
-            new, jsonb_build_object('created_by', v_user_id, 'author_id', v_user_id)
+            new,
+            jsonb_build_object(
+                'created_by', v_user_id,
+                'author_id', v_user_id,
+                'submitted_by', v_user_id,
+                'placed_by', v_user_id,
+                'updated_by', null,
+                'created_at', app.now()
+            )
         );
     end if;
     return new;

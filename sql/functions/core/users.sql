@@ -83,6 +83,12 @@ begin
     )
     returning id into v_user_id;
     return v_user_id;
+exception
+    when unique_violation then
+        -- A concurrent create_user took the email or the login first.
+        raise exception using
+            errcode = 'IT006',
+            message = format('a user with email %s or database role %s exists', p_email, p_db_role);
 end
 $function$;
 
@@ -102,12 +108,15 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_is_admin boolean := app._is_org_admin();
+    v_old app.user_profiles%rowtype;
     v_user app.user_profiles%rowtype;
     v_unknown text[];
     v_self_keys constant text[] := array[
         'full_name', 'timezone', 'available', 'out_of_office_until'
     ];
     v_admin_keys constant text[] := array['role', 'manager_id', 'is_active'];
+    v_manager_id uuid;
+    v_ooo timestamptz;
 begin
     if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
@@ -121,14 +130,6 @@ begin
             message = format('cannot change %s', array_to_string(v_unknown, ', ')),
             hint = format('Changeable: %s.', array_to_string(v_self_keys || v_admin_keys, ', '));
     end if;
-
-    select u.* into v_user
-    from app.user_profiles as u
-    where u.org_id = v_org_id and u.id = p_user_id
-    for update;
-    if not found then
-        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
-    end if;
     if not v_is_admin and (
         p_user_id is distinct from app.current_user_id() or p_changes ?| v_admin_keys
     ) then
@@ -137,8 +138,12 @@ begin
             message = 'members may change only their own name, time zone and availability';
     end if;
 
-    if p_changes ? 'full_name' and length(btrim(coalesce(p_changes ->> 'full_name', ''))) = 0 then
-        raise exception using errcode = 'IT005', message = 'full name must not be empty';
+    -- Types first, with the field named in the error.
+    if p_changes ? 'full_name' and (
+        jsonb_typeof(p_changes -> 'full_name') is distinct from 'string'
+        or length(btrim(p_changes ->> 'full_name')) = 0
+    ) then
+        raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
         perform app._assert_timezone(p_changes ->> 'timezone');
@@ -153,53 +158,81 @@ begin
     if p_changes ? 'is_active' and jsonb_typeof(p_changes -> 'is_active') <> 'boolean' then
         raise exception using errcode = 'IT005', message = 'is_active must be true or false';
     end if;
-    if p_changes ? 'manager_id' and p_changes ->> 'manager_id' is not null then
-        -- The new manager must exist here, and the chain must not loop back.
-        if not exists (
-            with recursive chain (id) as (
-                select (p_changes ->> 'manager_id')::uuid
-                union
-                select u.manager_id
-                from chain
-                inner join app.user_profiles as u on u.org_id = v_org_id and u.id = chain.id
-                where u.manager_id is not null
-            )
-            select from app.user_profiles as m
-            where m.org_id = v_org_id and m.id = (p_changes ->> 'manager_id')::uuid
-                and not exists (select from chain where chain.id = p_user_id)
-        ) then
+    begin
+        v_manager_id := (p_changes ->> 'manager_id')::uuid;
+        v_ooo := (p_changes ->> 'out_of_office_until')::timestamptz;
+    exception
+        when invalid_text_representation or invalid_datetime_format or datetime_field_overflow then
             raise exception using
                 errcode = 'IT005',
-                message = format(
-                    'manager %s is unknown or would make a reporting loop',
-                    p_changes ->> 'manager_id'
-                );
-        end if;
+                message = 'manager_id must be a user id and out_of_office_until a timestamp';
+    end;
+
+    -- Structure changes (role, activity, reporting lines) are checked against
+    -- the whole org, so they run one at a time per org: lock the org row.
+    -- Users cannot take this lock (it needs UPDATE on organizations).
+    if p_changes ?| v_admin_keys then
+        perform from app.organizations as o where o.id = v_org_id for no key update;
+    end if;
+
+    select u.* into v_old
+    from app.user_profiles as u
+    where u.org_id = v_org_id and u.id = p_user_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
+    end if;
+
+    if v_manager_id is not null and not exists (
+        with recursive chain (id) as (
+            select v_manager_id
+            union
+            select u.manager_id
+            from chain
+            inner join app.user_profiles as u on u.org_id = v_org_id and u.id = chain.id
+            where u.manager_id is not null
+        )
+
+        select from app.user_profiles as m
+        where
+            m.org_id = v_org_id and m.id = v_manager_id
+            and not exists (select from chain where chain.id = p_user_id)
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('manager %s is unknown or would make a reporting loop', v_manager_id);
     end if;
 
     update app.user_profiles as u
     set
-        full_name = case when p_changes ? 'full_name' then btrim(p_changes ->> 'full_name')
-            else u.full_name end,
-        timezone = case when p_changes ? 'timezone' then p_changes ->> 'timezone'
-            else u.timezone end,
-        available = case when p_changes ? 'available' then (p_changes ->> 'available')::boolean
-            else u.available end,
-        out_of_office_until = case when p_changes ? 'out_of_office_until'
-            then (p_changes ->> 'out_of_office_until')::timestamptz
-            else u.out_of_office_until end,
+        full_name = case
+            when p_changes ? 'full_name' then btrim(p_changes ->> 'full_name') else u.full_name
+        end,
+        timezone = case
+            when p_changes ? 'timezone' then p_changes ->> 'timezone' else u.timezone
+        end,
+        available = case
+            when p_changes ? 'available' then (p_changes ->> 'available')::boolean
+            else u.available
+        end,
+        out_of_office_until = case
+            when p_changes ? 'out_of_office_until' then v_ooo else u.out_of_office_until
+        end,
         role = case when p_changes ? 'role' then p_changes ->> 'role' else u.role end,
-        manager_id = case when p_changes ? 'manager_id' then (p_changes ->> 'manager_id')::uuid
-            else u.manager_id end,
-        is_active = case when p_changes ? 'is_active' then (p_changes ->> 'is_active')::boolean
-            else u.is_active end
+        manager_id = case when p_changes ? 'manager_id' then v_manager_id else u.manager_id end,
+        is_active = case
+            when p_changes ? 'is_active' then (p_changes ->> 'is_active')::boolean
+            else u.is_active
+        end
     where u.org_id = v_org_id and u.id = p_user_id
     returning u.* into v_user;
 
-    if not exists (
-        select from app.user_profiles as u
-        where u.org_id = v_org_id and u.role = 'admin' and u.is_active
-    ) then
+    if v_old.role = 'admin' and v_old.is_active
+        and not (v_user.role = 'admin' and v_user.is_active)
+        and not exists (
+            select from app.user_profiles as u
+            where u.org_id = v_org_id and u.role = 'admin' and u.is_active
+        ) then
         raise exception using
             errcode = 'IT005', message = 'the organization must keep at least one active admin';
     end if;
@@ -212,5 +245,6 @@ $$Changes a user of the caller's org. p_changes is a JSON object of the fields t
 null clears a nullable one): full_name, timezone, available and out_of_office_until, which
 users may change on themselves; role, manager_id and is_active, which only an org admin (or
 the service role acting as the system) may change. A manager must be in the org and must not
-create a reporting loop, and the org always keeps one active admin. db_role is not changeable
-here. Errors: IT003, IT004, IT005. Returns the updated profile.$$;
+create a reporting loop, and the last active admin cannot be demoted or deactivated; such
+structure changes are serialized per org. db_role is not changeable here. Errors: IT003,
+IT004, IT005. Returns the updated profile.$$;

@@ -1,9 +1,15 @@
--- The deal pipeline's bookkeeping lives in triggers, so a plain
--- UPDATE app.deals SET stage_id = ... is as complete as api.move_deal_stage.
+-- The deal pipeline's bookkeeping lives in triggers, so a plain UPDATE of
+-- app.deals is as complete as api.move_deal_stage, and cannot contradict it.
 
--- BEFORE INSERT OR UPDATE OF stage_id, per row: a deal takes its probability
--- (on insert only when not given) and its status from its stage; entering a
--- stage stamps stage_entered_at, and a won or lost stage closes the deal.
+-- BEFORE INSERT OR UPDATE, per row:
+--   * status always follows the stage (won, lost or open);
+--   * entering a stage stamps stage_entered_at and takes the stage's
+--     probability (on insert only when none is given); a won or lost stage
+--     stamps closed_at, an open one clears it;
+--   * without a stage change, status, closed_at and stage_entered_at keep
+--     their values; probability may be overridden by hand (a forecast);
+--   * a soft-deleted deal does not move.
+-- Only a stage change costs a lookup.
 create or replace function app._tg_deal_stage_sync()
 returns trigger
 language plpgsql
@@ -15,7 +21,14 @@ declare
     v_now timestamptz := app.now();
 begin
     if tg_op = 'UPDATE' and new.stage_id is not distinct from old.stage_id then
+        new.status := old.status;
+        new.closed_at := old.closed_at;
+        new.stage_entered_at := old.stage_entered_at;
         return new;
+    end if;
+    if tg_op = 'UPDATE' and old.deleted_at is not null and new.deleted_at is not null then
+        raise exception using
+            errcode = 'IT005', message = format('deal %s is deleted; restore it first', old.id);
     end if;
     select s.* into v_stage
     from app.deal_stages as s
@@ -23,30 +36,35 @@ begin
     if not found then
         return new;  -- the foreign key reports the bad stage
     end if;
-    if tg_op = 'INSERT' then
-        new.probability := coalesce(new.probability, v_stage.probability);
-    else
-        new.probability := v_stage.probability;
-        new.stage_entered_at := v_now;
-    end if;
-    new.status := case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end;
-    new.closed_at := case
-        when v_stage.is_won or v_stage.is_lost then coalesce(new.closed_at, v_now)
+    new.probability := case
+        when tg_op = 'INSERT' then coalesce(new.probability, v_stage.probability)
+        else v_stage.probability
     end;
+    new.status := case when v_stage.is_won then 'won' when v_stage.is_lost then 'lost' else 'open' end;
+    new.closed_at := case when v_stage.is_won or v_stage.is_lost then v_now end;
+    new.stage_entered_at := v_now;
     return new;
 end
 $function$;
 
 -- AFTER UPDATE, per statement: one deal_stages_history row per deal whose
 -- stage changed, set-based. Notes come from api.move_deal_stage through the
--- transaction-local setting intime.deal_stage_notes.
+-- transaction-local setting intime.deal_stage_notes, stamped with the
+-- transaction like an actor, so a session-level SET is ignored.
 create or replace function app._tg_deal_stage_history()
 returns trigger
 language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_setting text := coalesce(pg_catalog.current_setting('intime.deal_stage_notes', true), '');
+    v_stamp text := app._transaction_stamp() || '|';
+    v_notes text;
 begin
+    if starts_with(v_setting, v_stamp) then
+        v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
+    end if;
     insert into app.deal_stages_history (
         org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
         days_in_stage, notes, changed_by, changed_at
@@ -54,7 +72,7 @@ begin
     select
         n.org_id, n.id, o.stage_id, n.stage_id, o.probability, n.probability,
         greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer,
-        nullif(pg_catalog.current_setting('intime.deal_stage_notes', true), ''),
+        v_notes,
         app.current_user_id(),
         n.stage_entered_at
     from new_rows as n

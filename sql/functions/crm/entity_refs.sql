@@ -3,6 +3,8 @@
 -- activities every (secondary_entity_type, secondary_entity_id), must name a
 -- registered type and a row of the same organization. One query per entity
 -- type in the statement; table names come from app.entity_types via %I.
+-- A reference is checked when written; a later delete of its target leaves
+-- it dangling (readers join and skip), as with any polymorphic link.
 create or replace function app._tg_check_entity_refs()
 returns trigger
 language plpgsql
@@ -10,8 +12,16 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
+    -- On UPDATE only references that changed are checked, so a row whose
+    -- target was deleted since stays editable.
+    v_changed text := case when tg_op = 'UPDATE' then
+        ' inner join old_rows as o on o.org_id = r.org_id and o.id = r.id where '
+        else ' where ' end;
     v_refs text := 'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
-        || 'from new_rows as r';
+        || 'from new_rows as r' || v_changed
+        || case when tg_op = 'UPDATE'
+            then '(r.entity_type, r.entity_id) is distinct from (o.entity_type, o.entity_id)'
+            else 'true' end;
     v_bad text;
     v_missing uuid;
     v_entity_type text;
@@ -20,7 +30,11 @@ begin
     if tg_table_name = 'activities' then
         v_refs := v_refs
             || ' union all select r.org_id, r.secondary_entity_type, r.secondary_entity_id '
-            || 'from new_rows as r where r.secondary_entity_type is not null';
+            || 'from new_rows as r' || v_changed || 'r.secondary_entity_type is not null'
+            || case when tg_op = 'UPDATE'
+                then ' and (r.secondary_entity_type, r.secondary_entity_id) is distinct from '
+                || '(o.secondary_entity_type, o.secondary_entity_id)'
+                else '' end;
     end if;
 
     execute format(

@@ -30,7 +30,9 @@ begin
     end if;
 
     -- The deal triggers sync probability and status and write the history row.
-    perform pg_catalog.set_config('intime.deal_stage_notes', coalesce(p_notes, ''), true);
+    perform pg_catalog.set_config(
+        'intime.deal_stage_notes', app._transaction_stamp() || '|' || coalesce(p_notes, ''), true
+    );
     update app.deals as d
     set stage_id = p_stage_id
     where d.org_id = v_org_id and d.id = p_deal_id

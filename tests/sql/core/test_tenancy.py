@@ -183,7 +183,7 @@ def test_service_without_actor_sees_no_rows(service: psycopg.Connection, two_org
 
 
 def test_api_functions_treat_another_orgs_ids_as_not_found(
-    db: Database, admin: psycopg.Connection, two_orgs: TwoOrgs
+    db: Database, admin: psycopg.Connection, service: psycopg.Connection, two_orgs: TwoOrgs
 ) -> None:
     b = two_orgs.b
     b_token = admin.execute(
@@ -195,12 +195,14 @@ def test_api_functions_treat_another_orgs_ids_as_not_found(
             (b.deal_ids[0], b.stage_ids["Proposal"]),
         ),
         ("select api.revoke_api_token(p_token_id => %s)", b_token),
-        (
-            "select api.update_user(p_user_id => %s, p_changes => '{\"available\": false}')",
-            (b.rep_ids[0],),
-        ),
     ]
     with db.connect(two_orgs.login_a, autocommit=True) as conn:
         for query, params in calls:
             with pytest.raises(NotFoundError), errors_translated():
                 conn.execute(query, params)
+    # update_user needs an admin (a member is refused before any lookup).
+    with pytest.raises(NotFoundError), actor(service, two_orgs.a.org_id):
+        service.execute(
+            "select api.update_user(p_user_id => %s, p_changes => '{\"available\": false}')",
+            (b.rep_ids[0],),
+        )

@@ -117,3 +117,96 @@ def test_a_bulk_stage_move_writes_one_history_row_per_deal(service, admin, two_o
         "where d.name like 'Bulk %%'"
     ).fetchone()
     assert row == (200, 200, 10, 25)
+
+
+def test_authorship_cannot_be_rewritten_by_an_update(db: Database, admin, two_orgs) -> None:
+    org = two_orgs.a
+    with db.connect(two_orgs.login_a) as conn:
+        conn.execute(
+            "update app.comments set author_id = %s, created_at = '2000-01-01' "
+            "where author_id is not distinct from author_id",
+            (org.admin_id,),
+        )
+        conn.commit()
+    rows = admin.execute(
+        "select count(*) from app.comments where org_id = %s and "
+        "(created_at = '2000-01-01' or author_id = %s)",
+        (org.org_id, org.admin_id),
+    ).fetchone()
+    assert rows == (2,)  # the seed's two comments, written by the admin, unchanged
+
+
+def test_a_submitter_is_the_acting_user(service, admin, two_orgs: TwoOrgs) -> None:
+    org = two_orgs.a
+    with actor(service, org.org_id, org.rep_ids[0]):
+        service.execute("insert into app.candidates (first_name) values ('New')")
+        submission_id = service.execute(
+            "insert into app.submissions (job_id, candidate_id, submitted_by, updated_by) "
+            "select j.id, c.id, %s, %s from app.jobs j, app.candidates c "
+            "where c.first_name = 'New' returning id",
+            (org.admin_id, org.admin_id),
+        ).fetchone()[0]
+    row = admin.execute(
+        "select submitted_by, updated_by from app.submissions where id = %s", (submission_id,)
+    ).fetchone()
+    assert row == (org.rep_ids[0], None)
+
+
+def test_a_reference_whose_target_is_gone_stays_editable(service, admin, two_orgs) -> None:
+    org = two_orgs.a
+    with actor(service, org.org_id):
+        account_id = service.execute(
+            "insert into app.accounts (name) values ('Gone soon') returning id"
+        ).fetchone()[0]
+        service.execute(
+            "insert into app.notes (entity_type, entity_id, body) values ('account', %s, 'n')",
+            (account_id,),
+        )
+        service.execute("delete from app.accounts where id = %s", (account_id,))
+        service.execute("update app.notes set is_pinned = true where entity_id = %s", (account_id,))
+    row = admin.execute("select is_pinned from app.notes where entity_id = %s", (account_id,))
+    assert row.fetchone() == (True,)
+
+
+def test_deal_status_always_follows_its_stage(service, admin, two_orgs: TwoOrgs) -> None:
+    org = two_orgs.a
+    deal_id = org.deal_ids[1]  # in Proposal
+    with actor(service, org.org_id):
+        service.execute(
+            "update app.deals set status = 'won', closed_at = now(), "
+            "stage_entered_at = '2000-01-01', probability = 60 where id = %s",
+            (deal_id,),
+        )
+    row = admin.execute(
+        "select status, closed_at, stage_entered_at > '2001-01-01', probability "
+        "from app.deals where id = %s",
+        (deal_id,),
+    ).fetchone()
+    assert row == ("open", None, True, 60)  # a hand-set forecast probability is kept
+
+
+def test_a_deleted_deal_does_not_move(service, two_orgs: TwoOrgs) -> None:
+    org = two_orgs.a
+    with actor(service, org.org_id):
+        service.execute("update app.deals set deleted_at = now() where id = %s", (org.deal_ids[1],))
+    with pytest.raises(InvalidParameterError, match="deleted"), actor(service, org.org_id):
+        service.execute(
+            "update app.deals set stage_id = %s where id = %s",
+            (org.stage_ids["Negotiation"], org.deal_ids[1]),
+        )
+
+
+def test_a_session_level_stage_note_is_ignored(service, admin, two_orgs: TwoOrgs) -> None:
+    org = two_orgs.a
+    service.execute("set intime.deal_stage_notes = 'approved by CFO'")
+    with actor(service, org.org_id):
+        service.execute(
+            "update app.deals set stage_id = %s where id = %s",
+            (org.stage_ids["Negotiation"], org.deal_ids[1]),
+        )
+    notes = admin.execute(
+        "select notes from app.deal_stages_history where deal_id = %s "
+        "order by changed_at desc limit 1",
+        (org.deal_ids[1],),
+    ).fetchone()
+    assert notes == (None,)
