@@ -1224,14 +1224,20 @@ CREATE FUNCTION app._tg_touch() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_old jsonb := to_jsonb(old);
 begin
+    -- A key the table lacks is null here and ignored by jsonb_populate_record.
     new := jsonb_populate_record(
         new,
-        jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
-        || (
-            select coalesce(jsonb_object_agg(f.key, f.value), '{}')
-            from jsonb_each(to_jsonb(old)) as f
-            where f.key in ('created_at', 'created_by', 'author_id', 'submitted_by', 'placed_by')
+        jsonb_build_object(
+            'updated_at', app.now(),
+            'updated_by', app.current_user_id(),
+            'created_at', v_old -> 'created_at',
+            'created_by', v_old -> 'created_by',
+            'author_id', v_old -> 'author_id',
+            'submitted_by', v_old -> 'submitted_by',
+            'placed_by', v_old -> 'placed_by'
         )
     );
     return new;

@@ -13,14 +13,20 @@ returns trigger
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_old jsonb := to_jsonb(old);
 begin
+    -- A key the table lacks is null here and ignored by jsonb_populate_record.
     new := jsonb_populate_record(
         new,
-        jsonb_build_object('updated_at', app.now(), 'updated_by', app.current_user_id())
-        || (
-            select coalesce(jsonb_object_agg(f.key, f.value), '{}')
-            from jsonb_each(to_jsonb(old)) as f
-            where f.key in ('created_at', 'created_by', 'author_id', 'submitted_by', 'placed_by')
+        jsonb_build_object(
+            'updated_at', app.now(),
+            'updated_by', app.current_user_id(),
+            'created_at', v_old -> 'created_at',
+            'created_by', v_old -> 'created_by',
+            'author_id', v_old -> 'author_id',
+            'submitted_by', v_old -> 'submitted_by',
+            'placed_by', v_old -> 'placed_by'
         )
     );
     return new;
