@@ -58,6 +58,14 @@ class MigrationLockTimeoutError(InTimeError):
     sqlstate = "IT009"
 
 
+class MissingVariablesError(InTimeError):
+    sqlstate = "IT010"
+
+
+class NotConfiguredError(InTimeError):
+    sqlstate = "IT011"
+
+
 BY_SQLSTATE: dict[str, type[InTimeError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -70,6 +78,8 @@ BY_SQLSTATE: dict[str, type[InTimeError]] = {
         InvalidTokenError,
         NoActorError,
         MigrationLockTimeoutError,
+        MissingVariablesError,
+        NotConfiguredError,
     )
 }
 

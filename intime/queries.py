@@ -150,6 +150,27 @@ INSERT_PLACEMENT = (
     "app.now()::date + %(start_in_days)s, %(bill_rate)s, %(pay_rate)s, 'pending')"
 )
 
+SET_EMAIL_SETTINGS = (
+    "select id from api.set_email_settings(p_from_email => %(from_email)s, "
+    "p_reply_domain => %(reply_domain)s, p_from_name => %(from_name)s)"
+)
+INSERT_EMAIL_TEMPLATE = (
+    "insert into app.email_templates (slug, name, category, subject_template, html_template, "
+    "text_template, variables) values (%(slug)s, %(name)s, %(category)s, %(subject)s, "
+    "%(html)s, %(text)s, %(variables)s) returning id"
+)
+QUEUE_TEMPLATE_EMAIL = (
+    "select api.queue_email(p_to => %(to)s, p_template_slug => %(slug)s, "
+    "p_variables => %(variables)s, p_entity_type => %(entity_type)s, p_entity_id => %(entity_id)s)"
+)
+RECORD_EMAIL_SENT = (
+    "select api.record_email_sent(p_email_send_id => %(id)s, p_provider => %(provider)s, "
+    "p_provider_message_id => %(message_id)s)"
+)
+INGEST_EMAIL_EVENT = (
+    "select api.ingest_email_event(p_provider_event_id => %(event_id)s, p_payload => %(payload)s)"
+)
+
 # -- demo report (demo.py) --------------------------------------------------------
 LOGIN_EXISTS = "select 1 from pg_roles where rolname = %(role)s"
 UNMAP_LOGIN = "update app.user_profiles set db_role = null where db_role = %(role)s"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import UTC, datetime
 from typing import LiteralString
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from intime import queries as q
 from intime.db import actor
@@ -69,6 +71,72 @@ def _stage_path(index: int, count: int) -> tuple[str, ...]:
     if index == count - 1:
         return ("Qualified", "Closed Lost")
     return PIPELINE[: 1 + index % 3]
+
+
+def _resend_event(kind: str, message_id: str, **extra: object) -> Jsonb:
+    """A Resend webhook payload in the documented shape."""
+    now = datetime.now(UTC).isoformat()
+    data = {"email_id": message_id, "created_at": now, "from": "x", "to": [], "subject": "x"}
+    return Jsonb({"type": kind, "created_at": now, "data": {**data, **extra}})
+
+
+def _seed_email(
+    conn: psycopg.Connection,
+    org_id: uuid.UUID,
+    admin_id: uuid.UUID,
+    slug: str,
+    domain: str,
+    contact_id: uuid.UUID,
+    deal_id: uuid.UUID,
+) -> None:
+    """Sending settings, a template, a delivered email and a hard bounce."""
+    with actor(conn, org_id, admin_id):
+        conn.execute(
+            q.SET_EMAIL_SETTINGS,
+            {"from_email": f"sales@{domain}", "reply_domain": f"mail.{domain}", "from_name": slug},
+        )
+        conn.execute(
+            q.INSERT_EMAIL_TEMPLATE,
+            {
+                "slug": "intro",
+                "name": "Introduction",
+                "category": "marketing",
+                "subject": "Hello {{ contact.first_name }}",
+                "html": "<p>Hi {{ contact.first_name }}, about {{ deal.name }}.</p>",
+                "text": "Hi {{ contact.first_name }}, about {{ deal.name }}.",
+                "variables": Jsonb([{"name": "contact.first_name", "required": True}]),
+            },
+        )
+        sends = [
+            _one(
+                conn,
+                q.QUEUE_TEMPLATE_EMAIL,
+                {
+                    "to": to,
+                    "slug": "intro",
+                    "variables": Jsonb({"contact": {"first_name": "Ada"}, "deal": {"name": "D"}}),
+                    "entity_type": "deal",
+                    "entity_id": deal_id,
+                },
+            )
+            for to in (f"ada.lovelace@client.{domain}", f"nobody@bounce.{domain}")
+        ]
+    with actor(conn, org_id):
+        for send_id, event, extra in (
+            (sends[0], "email.delivered", {}),
+            (sends[1], "email.bounced", {"bounce": {"type": "Permanent", "message": "no user"}}),
+        ):
+            message_id = f"{slug}-{send_id}"
+            conn.execute(
+                q.RECORD_EMAIL_SENT, {"id": send_id, "provider": "resend", "message_id": message_id}
+            )
+            conn.execute(
+                q.INGEST_EMAIL_EVENT,
+                {
+                    "event_id": f"msg_{uuid.uuid4().hex}",
+                    "payload": _resend_event(event, message_id, **extra),
+                },
+            )
 
 
 def seed_org(
@@ -220,6 +288,7 @@ def seed_org(
                 "owner_id": rep_ids[1],
             },
         )
+    _seed_email(conn, org_id, admin_id, slug, domain, contact_ids[0], deal_ids[0])
     with actor(conn, org_id, rep_ids[1]):
         submission_id = _one(
             conn,

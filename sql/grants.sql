@@ -36,6 +36,12 @@ app.interviews,
 app.placements
 to intime_service, intime_user;
 
+-- Email: templates are the org's to edit; settings, sends, events and
+-- suppressions change only through the api functions.
+grant select, insert, update, delete on app.email_templates to intime_service, intime_user;
+grant select on app.email_settings, app.email_sends, app.email_events, app.suppressions
+to intime_service, intime_user;
+
 -- History is written by the engine only.
 grant select on
 app.deal_stages_history,

@@ -294,6 +294,57 @@ $_$;
 ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) OWNER TO intime_owner;
 
 --
+-- Name: ingest_email_event(text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_message_id text := p_payload -> 'data' ->> 'email_id';
+    v_org_id uuid;
+    v_send_id uuid;
+begin
+    perform app._require_service();
+    if p_provider_event_id is null or length(p_provider_event_id) = 0 then
+        raise exception using errcode = 'IT005', message = 'p_provider_event_id is required';
+    end if;
+    if p_payload is null or jsonb_typeof(p_payload) <> 'object'
+        or jsonb_typeof(p_payload -> 'type') is distinct from 'string'
+        or jsonb_typeof(p_payload -> 'data') is distinct from 'object' then
+        raise exception using
+            errcode = 'IT005', message = 'an event is a JSON object with type and data';
+    end if;
+
+    insert into app.webhook_receipts (provider, event_id)
+    values ('resend', p_provider_event_id)
+    on conflict do nothing;
+    if not found then
+        return 'duplicate';
+    end if;
+    if v_message_id is null or not starts_with(p_payload ->> 'type', 'email.')
+        or p_payload ->> 'type' = 'email.received' then
+        return 'ignored';  -- not about a send of ours (inbound mail has its own endpoint)
+    end if;
+
+    select s.org_id, s.id into v_org_id, v_send_id
+    from app.email_sends as s
+    where s.provider_message_id = v_message_id;
+    if not found then
+        insert into app.email_events_pending (provider_event_id, provider_message_id, payload)
+        values (p_provider_event_id, v_message_id, p_payload);
+        return 'pending';
+    end if;
+    perform app._apply_email_event(v_org_id, v_send_id, p_provider_event_id, p_payload, app.now());
+    return 'applied';
+end
+$$;
+
+
+ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) OWNER TO intime_owner;
+
+--
 -- Name: current_org_id(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -450,6 +501,168 @@ $$;
 ALTER FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) OWNER TO intime_owner;
 
 --
+-- Name: queue_email(text, text, jsonb, text, text, text, text, text, uuid, timestamp with time zone, uuid, uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.queue_email(p_to text, p_template_slug text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_subject text DEFAULT NULL::text, p_html text DEFAULT NULL::text, p_text text DEFAULT NULL::text, p_category text DEFAULT NULL::text, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_org_id uuid := app._require_org();
+    v_settings app.email_settings%rowtype;
+    v_template app.email_templates%rowtype;
+    v_vars jsonb := coalesce(p_variables, '{}');
+    v_missing text[];
+    v_category text;
+    v_reason text;
+    v_id uuid := gen_random_uuid();
+    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
+begin
+    if p_to is null or p_to !~ '^[^@\s<>]+@[^@\s<>]+$' then
+        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
+    end if;
+    if jsonb_typeof(v_vars) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
+    end if;
+    select s.* into v_settings from app.email_settings as s where s.org_id = v_org_id;
+    if not found then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+
+    if p_template_slug is not null then
+        select t.* into v_template
+        from app.email_templates as t
+        where t.org_id = v_org_id and t.slug = p_template_slug and t.is_active;
+        if not found then
+            raise exception using
+                errcode = 'IT004',
+                message = format('email template %s not found', p_template_slug);
+        end if;
+        v_missing := app._missing_variables(v_template.variables, v_vars);
+        if cardinality(v_missing) > 0 then
+            raise exception using
+                errcode = 'IT010',
+                message = format(
+                    'template %s is missing required variables: %s',
+                    p_template_slug, array_to_string(v_missing, ', ')
+                );
+        end if;
+    elsif p_subject is null or (p_html is null and p_text is null) then
+        raise exception using
+            errcode = 'IT005',
+            message = 'give p_template_slug, or p_subject with p_html or p_text';
+    end if;
+
+    v_category := coalesce(p_category, v_template.category, 'transactional');
+    if v_category not in ('transactional', 'marketing', 'campaign') then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
+    end if;
+    v_reason := app._suppression_reason(v_org_id, p_to, v_category);
+
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+        category, template_id, variables, entity_type, entity_id, enrollment_id,
+        workflow_action_id, notification_id, status, suppression_reason, provider, message_id,
+        reply_token, unsubscribe_token, send_after
+    )
+    values (
+        v_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
+        app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
+        app._render_template(
+            coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
+        ),
+        app._render_template(coalesce(v_template.text_template, p_text), v_vars),
+        v_category, v_template.id, v_vars, p_entity_type, p_entity_id, p_enrollment_id,
+        p_workflow_action_id, p_notification_id,
+        case when v_reason is null then 'queued' else 'suppressed' end,
+        v_reason, v_settings.provider,
+        format('<%s@%s>', v_id, v_settings.reply_domain),
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+    );
+
+    if v_reason is null then
+        -- The queue runs on the real clock: a send_after on the (possibly fake)
+        -- application clock becomes the same delay from the real now.
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (
+            0,
+            'email.send',
+            convert_to(jsonb_build_object('org_id', v_org_id, 'email_send_id', v_id)::text, 'UTF8'),
+            'queued',
+            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
+            'email.send:' || v_id
+        );
+    end if;
+    return v_id;
+end
+$_$;
+
+
+ALTER FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: record_email_sent(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_status text;
+    v_pending record;
+begin
+    perform app._require_service();
+    update app.email_sends as s
+    set
+        provider = p_provider,
+        provider_message_id = coalesce(s.provider_message_id, p_provider_message_id),
+        status = case
+            when app._email_status_rank(s.status) < app._email_status_rank('sent') then 'sent'
+            else s.status
+        end,
+        sent_at = coalesce(s.sent_at, app.now()),
+        attempts = s.attempts + 1,
+        updated_at = app.now()
+    where s.org_id = v_org_id and s.id = p_email_send_id
+    returning s.status into v_status;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
+    end if;
+
+    -- Events that beat the send response are applied now, in arrival order.
+    for v_pending in
+        select p.provider_event_id, p.payload, p.received_at
+        from app.email_events_pending as p
+        where p.provider_message_id = p_provider_message_id
+        order by p.received_at, p.provider_event_id
+        for update
+    loop
+        perform app._apply_email_event(
+            v_org_id, p_email_send_id, v_pending.provider_event_id, v_pending.payload,
+            v_pending.received_at
+        );
+    end loop;
+    delete from app.email_events_pending as p
+    where p.provider_message_id = p_provider_message_id;
+    select s.status into v_status
+    from app.email_sends as s
+    where s.org_id = v_org_id and s.id = p_email_send_id;
+    return v_status;
+end
+$$;
+
+
+ALTER FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) OWNER TO intime_owner;
+
+--
 -- Name: revoke_api_token(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -517,6 +730,88 @@ $$;
 
 
 ALTER FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: email_settings; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_settings (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    from_email text NOT NULL,
+    from_name text,
+    reply_domain text NOT NULL,
+    provider text DEFAULT 'outbox'::text NOT NULL,
+    rate_limit_per_minute integer DEFAULT 100 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT email_settings_from_email_check CHECK ((POSITION(('@'::text) IN (from_email)) > 1)),
+    CONSTRAINT email_settings_provider_check CHECK ((provider = ANY (ARRAY['smtp'::text, 'resend'::text, 'outbox'::text]))),
+    CONSTRAINT email_settings_rate_limit_per_minute_check CHECK ((rate_limit_per_minute > 0)),
+    CONSTRAINT email_settings_reply_domain_check CHECK ((reply_domain ~ '^[a-z0-9.-]+\.[a-z]{2,}$'::text))
+);
+
+ALTER TABLE ONLY app.email_settings FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_settings OWNER TO intime_owner;
+
+--
+-- Name: set_email_settings(text, text, text, text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text DEFAULT NULL::text, p_provider text DEFAULT 'outbox'::text, p_rate_limit_per_minute integer DEFAULT 100) RETURNS app.email_settings
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_org_id uuid := app._require_org();
+    v_settings app.email_settings%rowtype;
+begin
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may change email settings';
+    end if;
+    if p_from_email is null or p_from_email !~ '^[^@\s]+@[^@\s]+$' then
+        raise exception using
+            errcode = 'IT005', message = format('invalid from address %L', p_from_email);
+    end if;
+    if p_reply_domain is null or lower(p_reply_domain) !~ '^[a-z0-9.-]+\.[a-z]{2,}$' then
+        raise exception using
+            errcode = 'IT005', message = format('invalid reply domain %L', p_reply_domain);
+    end if;
+    if p_provider is null or p_provider not in ('smtp', 'resend', 'outbox') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid provider %L', p_provider),
+            hint = 'Use smtp, resend or outbox.';
+    end if;
+    if p_rate_limit_per_minute is null or p_rate_limit_per_minute < 1 then
+        raise exception using errcode = 'IT005', message = 'the rate limit must be at least 1';
+    end if;
+
+    insert into app.email_settings (
+        org_id, from_email, from_name, reply_domain, provider, rate_limit_per_minute
+    )
+    values (
+        v_org_id, p_from_email, p_from_name, lower(p_reply_domain), p_provider,
+        p_rate_limit_per_minute
+    )
+    on conflict (org_id) do update
+    set
+        from_email = excluded.from_email,
+        from_name = excluded.from_name,
+        reply_domain = excluded.reply_domain,
+        provider = excluded.provider,
+        rate_limit_per_minute = excluded.rate_limit_per_minute,
+        updated_at = app.now()
+    returning * into v_settings;
+    return v_settings;
+end
+$_$;
+
+
+ALTER FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) OWNER TO intime_owner;
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
@@ -741,6 +1036,132 @@ $$;
 ALTER FUNCTION app._actor_setting(p_name text) OWNER TO intime_owner;
 
 --
+-- Name: _apply_email_event(uuid, uuid, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_type text := p_payload ->> 'type';
+    v_data jsonb := coalesce(p_payload -> 'data', '{}');
+    v_at timestamptz;
+    v_send app.email_sends%rowtype;
+    v_target text;
+    v_status text;
+    v_hard boolean;
+begin
+    begin
+        v_at := coalesce((p_payload ->> 'created_at')::timestamptz, p_received_at);
+    exception when invalid_datetime_format or datetime_field_overflow then
+        v_at := p_received_at;
+    end;
+    select s.* into v_send
+    from app.email_sends as s
+    where s.org_id = p_org_id and s.id = p_send_id
+    for update;
+
+    insert into app.email_events (
+        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at
+    )
+    values (p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at);
+
+    v_target := case v_type
+        when 'email.sent' then 'sent'
+        when 'email.delivery_delayed' then 'delivery_delayed'
+        when 'email.delivered' then 'delivered'
+        when 'email.opened' then 'opened'
+        when 'email.clicked' then 'clicked'
+        when 'email.bounced' then 'bounced'
+        when 'email.complained' then 'complained'
+        when 'email.failed' then 'failed'
+        when 'email.suppressed' then 'suppressed'
+    end;
+    v_status := case
+        when app._email_status_rank(v_send.status) >= 100 then v_send.status
+        when v_target is null then v_send.status
+        when app._email_status_rank(v_target) > app._email_status_rank(v_send.status)
+            then v_target
+        else v_send.status
+    end;
+    v_hard := v_type = 'email.bounced'
+        and lower(coalesce(v_data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard');
+
+    update app.email_sends as s
+    set
+        status = v_status,
+        suppression_reason = case
+            when v_status = 'suppressed' then coalesce(s.suppression_reason, 'provider')
+        end,
+        sent_at = case when v_type = 'email.sent' then coalesce(s.sent_at, v_at) else s.sent_at end,
+        delivered_at = case
+            when v_type = 'email.delivered' then coalesce(s.delivered_at, v_at) else s.delivered_at
+        end,
+        first_opened_at = case
+            when v_type = 'email.opened' then least(coalesce(s.first_opened_at, v_at), v_at)
+            else s.first_opened_at
+        end,
+        open_count = s.open_count + (v_type = 'email.opened')::integer,
+        first_clicked_at = case
+            when v_type = 'email.clicked' then least(coalesce(s.first_clicked_at, v_at), v_at)
+            else s.first_clicked_at
+        end,
+        click_count = s.click_count + (v_type = 'email.clicked')::integer,
+        bounced_at = case
+            when v_type = 'email.bounced' then coalesce(s.bounced_at, v_at) else s.bounced_at
+        end,
+        bounce_type = case
+            when v_type = 'email.bounced' then case when v_hard then 'hard' else 'soft' end
+            else s.bounce_type
+        end,
+        complained_at = case
+            when v_type = 'email.complained' then coalesce(s.complained_at, v_at)
+            else s.complained_at
+        end,
+        failed_at = case
+            when v_type = 'email.failed' then coalesce(s.failed_at, v_at) else s.failed_at
+        end,
+        error = case
+            when v_type = 'email.failed' then coalesce(v_data -> 'failed' ->> 'reason', s.error)
+            when v_type = 'email.bounced' then coalesce(v_data -> 'bounce' ->> 'message', s.error)
+            else s.error
+        end,
+        updated_at = app.now()
+    where s.org_id = p_org_id and s.id = p_send_id;
+
+    -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
+    -- also unsubscribes from marketing) or a provider-side suppression.
+    insert into app.suppressions (org_id, email, reason, source_event_id)
+    select p_org_id, lower(v_send.to_email), r.reason, p_event_id
+    from (
+        select 'hard_bounce' as reason where v_hard
+        union all
+        select 'soft_bounce'
+        where
+            v_type = 'email.bounced' and not v_hard
+            and (
+                select count(*)
+                from app.email_sends as b
+                where
+                    b.org_id = p_org_id and lower(b.to_email) = lower(v_send.to_email)
+                    and b.bounce_type = 'soft'
+            ) >= 3
+        union all
+        select 'complaint' where v_type = 'email.complained'
+        union all
+        select 'unsubscribe' where v_type = 'email.complained'
+        union all
+        select 'provider' where v_type = 'email.suppressed'
+    ) as r
+    on conflict (org_id, email, reason) do nothing;
+end
+$$;
+
+
+ALTER FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) OWNER TO intime_owner;
+
+--
 -- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -765,6 +1186,29 @@ $$;
 ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
 
 --
+-- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_status_rank(p_status text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case p_status
+        when 'queued' then 0
+        when 'sending' then 1
+        when 'sent' then 2
+        when 'delivery_delayed' then 3
+        when 'delivered' then 4
+        when 'opened' then 5
+        when 'clicked' then 6
+        else 100  -- bounced, complained, failed, suppressed
+    end
+$$;
+
+
+ALTER FUNCTION app._email_status_rank(p_status text) OWNER TO intime_owner;
+
+--
 -- Name: _ensure_trigger(regclass, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -786,6 +1230,21 @@ $$;
 
 
 ALTER FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) OWNER TO intime_owner;
+
+--
+-- Name: _html_escape(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._html_escape(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select replace(replace(replace(replace(replace(
+        p_text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
+$$;
+
+
+ALTER FUNCTION app._html_escape(p_text text) OWNER TO intime_owner;
 
 --
 -- Name: _is_org_admin(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -861,6 +1320,58 @@ $$;
 ALTER FUNCTION app._migration_status(p_name text, p_checksum text) OWNER TO intime_owner;
 
 --
+-- Name: _missing_variables(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(array_agg(d ->> 'name' order by d ->> 'name'), '{}')
+    from jsonb_array_elements(coalesce(p_declared, '[]')) as d
+    where
+        coalesce((d ->> 'required')::boolean, false)
+        and (p_vars #>> string_to_array(d ->> 'name', '.')) is null
+$$;
+
+
+ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean DEFAULT false) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    c_pattern constant text := '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}';
+    v_out text := '';
+    v_rest text := coalesce(p_template, '');
+    v_pos integer;
+    v_token text;
+    v_value text;
+begin
+    loop
+        v_pos := regexp_instr(v_rest, c_pattern);
+        exit when v_pos = 0;
+        v_token := regexp_substr(v_rest, c_pattern);
+        v_value := coalesce(
+            p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
+        );
+        v_out := v_out || left(v_rest, v_pos - 1)
+            || case when p_html then app._html_escape(v_value) else v_value end;
+        v_rest := substr(v_rest, v_pos + length(v_token));
+    end loop;
+    return v_out || v_rest;
+end
+$$;
+
+
+ALTER FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean) OWNER TO intime_owner;
+
+--
 -- Name: _require_org(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -904,6 +1415,27 @@ $$;
 
 
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
+
+--
+-- Name: _suppression_reason(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select s.reason
+    from app.suppressions as s
+    where
+        s.org_id = p_org_id
+        and s.email = lower(p_email)
+        and (s.reason <> 'unsubscribe' or p_category in ('marketing', 'campaign'))
+    order by s.created_at
+    limit 1
+$$;
+
+
+ALTER FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) OWNER TO intime_owner;
 
 --
 -- Name: _tg_check_entity_refs(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -1590,6 +2122,140 @@ CREATE VIEW app.deals_with_company WITH (security_invoker='true') AS
 ALTER TABLE app.deals_with_company OWNER TO intime_owner;
 
 --
+-- Name: email_events; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_events (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    email_send_id uuid NOT NULL,
+    provider_event_id text NOT NULL,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    applied_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.email_events FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_events OWNER TO intime_owner;
+
+--
+-- Name: email_events_id_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.email_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.email_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: email_events_pending; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_events_pending (
+    provider_event_id text NOT NULL,
+    provider_message_id text NOT NULL,
+    payload jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+
+ALTER TABLE app.email_events_pending OWNER TO intime_owner;
+
+--
+-- Name: email_sends; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_sends (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    to_email text NOT NULL,
+    from_email text NOT NULL,
+    from_name text,
+    reply_to text NOT NULL,
+    subject text NOT NULL,
+    html_body text NOT NULL,
+    text_body text,
+    category text NOT NULL,
+    template_id uuid,
+    variables jsonb DEFAULT '{}'::jsonb NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    enrollment_id uuid,
+    workflow_action_id uuid,
+    notification_id uuid,
+    status text DEFAULT 'queued'::text NOT NULL,
+    suppression_reason text,
+    provider text,
+    provider_message_id text,
+    message_id text NOT NULL,
+    reply_token text NOT NULL,
+    unsubscribe_token text NOT NULL,
+    send_after timestamp with time zone,
+    queued_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    sent_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    first_opened_at timestamp with time zone,
+    first_clicked_at timestamp with time zone,
+    bounced_at timestamp with time zone,
+    complained_at timestamp with time zone,
+    failed_at timestamp with time zone,
+    open_count integer DEFAULT 0 NOT NULL,
+    click_count integer DEFAULT 0 NOT NULL,
+    bounce_type text,
+    error text,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_by uuid DEFAULT app.current_user_id(),
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
+    CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
+    CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
+    CONSTRAINT email_sends_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivery_delayed'::text, 'delivered'::text, 'opened'::text, 'clicked'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text])))
+);
+
+ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_sends OWNER TO intime_owner;
+
+--
+-- Name: email_templates; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_templates (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    category text DEFAULT 'transactional'::text NOT NULL,
+    subject_template text NOT NULL,
+    html_template text NOT NULL,
+    text_template text,
+    variables jsonb DEFAULT '[]'::jsonb NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_by uuid DEFAULT app.current_user_id(),
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT email_templates_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text]))),
+    CONSTRAINT email_templates_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9_-]*$'::text)),
+    CONSTRAINT email_templates_variables_check CHECK ((jsonb_typeof(variables) = 'array'::text))
+);
+
+ALTER TABLE ONLY app.email_templates FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_templates OWNER TO intime_owner;
+
+--
 -- Name: entity_history; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -1837,6 +2503,39 @@ ALTER TABLE ONLY app.submissions FORCE ROW LEVEL SECURITY;
 
 
 ALTER TABLE app.submissions OWNER TO intime_owner;
+
+--
+-- Name: suppressions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.suppressions (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    reason text NOT NULL,
+    source_event_id text,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT suppressions_email_check CHECK (((email = lower(email)) AND (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT suppressions_reason_check CHECK ((reason = ANY (ARRAY['hard_bounce'::text, 'soft_bounce'::text, 'complaint'::text, 'unsubscribe'::text, 'manual'::text, 'provider'::text])))
+);
+
+ALTER TABLE ONLY app.suppressions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.suppressions OWNER TO intime_owner;
+
+--
+-- Name: webhook_receipts; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.webhook_receipts (
+    provider text NOT NULL,
+    event_id text NOT NULL,
+    received_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+
+ALTER TABLE app.webhook_receipts OWNER TO intime_owner;
 
 --
 -- Name: pgqueuer; Type: TABLE; Schema: queue; Owner: intime_owner
@@ -2102,6 +2801,102 @@ ALTER TABLE ONLY app.deals
 
 
 --
+-- Name: email_events_pending email_events_pending_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_events_pending
+    ADD CONSTRAINT email_events_pending_pkey PRIMARY KEY (provider_event_id);
+
+
+--
+-- Name: email_events email_events_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_events
+    ADD CONSTRAINT email_events_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: email_events email_events_provider_event_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_events
+    ADD CONSTRAINT email_events_provider_event_id_key UNIQUE (provider_event_id);
+
+
+--
+-- Name: email_sends email_sends_message_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_message_id_key UNIQUE (message_id);
+
+
+--
+-- Name: email_sends email_sends_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: email_sends email_sends_provider_message_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_provider_message_id_key UNIQUE (provider_message_id);
+
+
+--
+-- Name: email_sends email_sends_reply_token_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_reply_token_key UNIQUE (reply_token);
+
+
+--
+-- Name: email_sends email_sends_unsubscribe_token_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_unsubscribe_token_key UNIQUE (unsubscribe_token);
+
+
+--
+-- Name: email_settings email_settings_org_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_settings
+    ADD CONSTRAINT email_settings_org_id_key UNIQUE (org_id);
+
+
+--
+-- Name: email_settings email_settings_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_settings
+    ADD CONSTRAINT email_settings_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: email_templates email_templates_org_id_slug_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_templates
+    ADD CONSTRAINT email_templates_org_id_slug_key UNIQUE (org_id, slug);
+
+
+--
+-- Name: email_templates email_templates_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_templates
+    ADD CONSTRAINT email_templates_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: entity_history entity_history_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -2222,6 +3017,22 @@ ALTER TABLE ONLY app.submissions
 
 
 --
+-- Name: suppressions suppressions_org_id_email_reason_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppressions
+    ADD CONSTRAINT suppressions_org_id_email_reason_key UNIQUE (org_id, email, reason);
+
+
+--
+-- Name: suppressions suppressions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppressions
+    ADD CONSTRAINT suppressions_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: user_profiles user_profiles_db_role_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -2235,6 +3046,14 @@ ALTER TABLE ONLY app.user_profiles
 
 ALTER TABLE ONLY app.user_profiles
     ADD CONSTRAINT user_profiles_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: webhook_receipts webhook_receipts_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.webhook_receipts
+    ADD CONSTRAINT webhook_receipts_pkey PRIMARY KEY (provider, event_id);
 
 
 --
@@ -2373,6 +3192,41 @@ CREATE INDEX deals_owner_idx ON app.deals USING btree (org_id, owner_id) WHERE (
 --
 
 CREATE INDEX deals_stage_idx ON app.deals USING btree (org_id, stage_id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: email_events_pending_message_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_events_pending_message_idx ON app.email_events_pending USING btree (provider_message_id);
+
+
+--
+-- Name: email_events_send_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_events_send_idx ON app.email_events USING btree (org_id, email_send_id, occurred_at);
+
+
+--
+-- Name: email_sends_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_sends_entity_idx ON app.email_sends USING btree (org_id, entity_type, entity_id) WHERE (entity_type IS NOT NULL);
+
+
+--
+-- Name: email_sends_template_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_sends_template_idx ON app.email_sends USING btree (org_id, template_id) WHERE (template_id IS NOT NULL);
+
+
+--
+-- Name: email_sends_to_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_sends_to_idx ON app.email_sends USING btree (org_id, lower(to_email), created_at);
 
 
 --
@@ -3309,6 +4163,70 @@ ALTER TABLE ONLY app.deals
 
 
 --
+-- Name: email_events email_events_org_id_email_send_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_events
+    ADD CONSTRAINT email_events_org_id_email_send_id_fkey FOREIGN KEY (org_id, email_send_id) REFERENCES app.email_sends(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: email_events email_events_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_events
+    ADD CONSTRAINT email_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: email_sends email_sends_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: email_sends email_sends_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: email_sends email_sends_org_id_template_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_org_id_template_id_fkey FOREIGN KEY (org_id, template_id) REFERENCES app.email_templates(org_id, id) ON DELETE SET NULL (template_id);
+
+
+--
+-- Name: email_settings email_settings_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_settings
+    ADD CONSTRAINT email_settings_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: email_templates email_templates_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_templates
+    ADD CONSTRAINT email_templates_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: email_templates email_templates_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_templates
+    ADD CONSTRAINT email_templates_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
 -- Name: entity_history entity_history_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -3509,6 +4427,14 @@ ALTER TABLE ONLY app.submissions
 
 
 --
+-- Name: suppressions suppressions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppressions
+    ADD CONSTRAINT suppressions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
 -- Name: user_profiles user_profiles_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -3579,6 +4505,30 @@ ALTER TABLE app.deal_stages_history ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.deals ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: email_events; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.email_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_sends; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.email_sends ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_settings; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.email_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_templates; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.email_templates ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: entity_history; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -3626,6 +4576,12 @@ ALTER TABLE app.placements ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.submissions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: suppressions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.suppressions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: accounts tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
@@ -3691,6 +4647,34 @@ CREATE POLICY tenant_isolation ON app.deals USING ((org_id = ( SELECT app.curren
 
 
 --
+-- Name: email_events tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.email_events USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: email_sends tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.email_sends USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: email_settings tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.email_settings USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: email_templates tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.email_templates USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: entity_history tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
@@ -3730,6 +4714,13 @@ CREATE POLICY tenant_isolation ON app.placements USING ((org_id = ( SELECT app.c
 --
 
 CREATE POLICY tenant_isolation ON app.submissions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: suppressions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.suppressions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -3805,6 +4796,15 @@ GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role tex
 
 
 --
+-- Name: FUNCTION ingest_email_event(p_provider_event_id text, p_payload jsonb); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) TO intime_user;
+
+
+--
 -- Name: FUNCTION current_org_id(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -3849,6 +4849,24 @@ GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_not
 
 
 --
+-- Name: FUNCTION queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) TO intime_service;
+GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) TO intime_user;
+
+
+--
 -- Name: FUNCTION revoke_api_token(p_token_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -3864,6 +4882,23 @@ GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_user;
 REVOKE ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_user;
+
+
+--
+-- Name: TABLE email_settings; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.email_settings TO intime_service;
+GRANT SELECT ON TABLE app.email_settings TO intime_user;
+
+
+--
+-- Name: FUNCTION set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) TO intime_service;
+GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) TO intime_user;
 
 
 --
@@ -3900,6 +4935,13 @@ REVOKE ALL ON FUNCTION app._actor_setting(p_name text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _assert_timezone(p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -3907,10 +4949,24 @@ REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _email_status_rank(p_status text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_status_rank(p_status text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _ensure_trigger(p_table regclass, p_name text, p_body text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _html_escape(p_text text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._html_escape(p_text text) FROM PUBLIC;
 
 
 --
@@ -3935,6 +4991,20 @@ REVOKE ALL ON FUNCTION app._migration_status(p_name text, p_checksum text) FROM 
 
 
 --
+-- Name: FUNCTION _missing_variables(p_declared jsonb, p_vars jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _render_template(p_template text, p_vars jsonb, p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _require_org(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -3946,6 +5016,13 @@ REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _suppression_reason(p_org_id uuid, p_email text, p_category text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) FROM PUBLIC;
 
 
 --
@@ -4098,6 +5175,30 @@ GRANT SELECT ON TABLE app.deals_with_company TO intime_user;
 
 
 --
+-- Name: TABLE email_events; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.email_events TO intime_service;
+GRANT SELECT ON TABLE app.email_events TO intime_user;
+
+
+--
+-- Name: TABLE email_sends; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.email_sends TO intime_service;
+GRANT SELECT ON TABLE app.email_sends TO intime_user;
+
+
+--
+-- Name: TABLE email_templates; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.email_templates TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.email_templates TO intime_user;
+
+
+--
 -- Name: TABLE entity_history; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -4167,6 +5268,14 @@ GRANT SELECT ON TABLE app.settings TO intime_user;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_user;
+
+
+--
+-- Name: TABLE suppressions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.suppressions TO intime_service;
+GRANT SELECT ON TABLE app.suppressions TO intime_user;
 
 
 --

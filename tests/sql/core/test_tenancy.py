@@ -13,7 +13,14 @@ from tests.support import Database, TwoOrgs
 
 # Tables in schema app that are not tenant tables. Everything else must be
 # probed; a new global table has to be listed here on purpose.
-GLOBAL_TABLES = {"schema_migrations", "settings", "entity_types", "organizations"}
+GLOBAL_TABLES = {
+    "schema_migrations",
+    "settings",
+    "entity_types",
+    "organizations",
+    "webhook_receipts",  # engine-only: provider event ids, for deduplication
+    "email_events_pending",  # engine-only: events waiting for their send
+}
 
 
 def _expected_tenant_tables(admin: psycopg.Connection) -> list[str]:
@@ -206,3 +213,15 @@ def test_api_functions_treat_another_orgs_ids_as_not_found(
             "select api.update_user(p_user_id => %s, p_changes => '{\"available\": false}')",
             (b.rep_ids[0],),
         )
+
+
+@pytest.mark.parametrize("table", ["webhook_receipts", "email_events_pending", "schema_migrations"])
+def test_engine_only_tables_are_closed_to_clients(
+    db: Database, two_orgs: TwoOrgs, table: str
+) -> None:
+    for role in (two_orgs.login_a, "intime_service"):
+        with (
+            db.connect(role, autocommit=True) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute(f"select count(*) from app.{table}")

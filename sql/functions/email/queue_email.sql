@@ -1,0 +1,164 @@
+-- The order of email statuses. Terminal ones never change again.
+create or replace function app._email_status_rank(p_status text)
+returns integer
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select case p_status
+        when 'queued' then 0
+        when 'sending' then 1
+        when 'sent' then 2
+        when 'delivery_delayed' then 3
+        when 'delivered' then 4
+        when 'opened' then 5
+        when 'clicked' then 6
+        else 100  -- bounced, complained, failed, suppressed
+    end
+$function$;
+
+-- Why p_email may not receive mail of p_category from org p_org_id, or null.
+-- An unsubscribe stops marketing and campaign mail only; every other reason
+-- stops everything.
+create or replace function app._suppression_reason(p_org_id uuid, p_email text, p_category text)
+returns text
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select s.reason
+    from app.suppressions as s
+    where
+        s.org_id = p_org_id
+        and s.email = lower(p_email)
+        and (s.reason <> 'unsubscribe' or p_category in ('marketing', 'campaign'))
+    order by s.created_at
+    limit 1
+$function$;
+
+create or replace function api.queue_email(
+    p_to text,
+    p_template_slug text default null,
+    p_variables jsonb default '{}',
+    p_subject text default null,
+    p_html text default null,
+    p_text text default null,
+    p_category text default null,
+    p_entity_type text default null,
+    p_entity_id uuid default null,
+    p_send_after timestamptz default null,
+    p_enrollment_id uuid default null,
+    p_workflow_action_id uuid default null,
+    p_notification_id uuid default null
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_settings app.email_settings%rowtype;
+    v_template app.email_templates%rowtype;
+    v_vars jsonb := coalesce(p_variables, '{}');
+    v_missing text[];
+    v_category text;
+    v_reason text;
+    v_id uuid := gen_random_uuid();
+    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
+begin
+    if p_to is null or p_to !~ '^[^@\s<>]+@[^@\s<>]+$' then
+        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
+    end if;
+    if jsonb_typeof(v_vars) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
+    end if;
+    select s.* into v_settings from app.email_settings as s where s.org_id = v_org_id;
+    if not found then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+
+    if p_template_slug is not null then
+        select t.* into v_template
+        from app.email_templates as t
+        where t.org_id = v_org_id and t.slug = p_template_slug and t.is_active;
+        if not found then
+            raise exception using
+                errcode = 'IT004',
+                message = format('email template %s not found', p_template_slug);
+        end if;
+        v_missing := app._missing_variables(v_template.variables, v_vars);
+        if cardinality(v_missing) > 0 then
+            raise exception using
+                errcode = 'IT010',
+                message = format(
+                    'template %s is missing required variables: %s',
+                    p_template_slug, array_to_string(v_missing, ', ')
+                );
+        end if;
+    elsif p_subject is null or (p_html is null and p_text is null) then
+        raise exception using
+            errcode = 'IT005',
+            message = 'give p_template_slug, or p_subject with p_html or p_text';
+    end if;
+
+    v_category := coalesce(p_category, v_template.category, 'transactional');
+    if v_category not in ('transactional', 'marketing', 'campaign') then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
+    end if;
+    v_reason := app._suppression_reason(v_org_id, p_to, v_category);
+
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+        category, template_id, variables, entity_type, entity_id, enrollment_id,
+        workflow_action_id, notification_id, status, suppression_reason, provider, message_id,
+        reply_token, unsubscribe_token, send_after
+    )
+    values (
+        v_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
+        app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
+        app._render_template(
+            coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
+        ),
+        app._render_template(coalesce(v_template.text_template, p_text), v_vars),
+        v_category, v_template.id, v_vars, p_entity_type, p_entity_id, p_enrollment_id,
+        p_workflow_action_id, p_notification_id,
+        case when v_reason is null then 'queued' else 'suppressed' end,
+        v_reason, v_settings.provider,
+        format('<%s@%s>', v_id, v_settings.reply_domain),
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+    );
+
+    if v_reason is null then
+        -- The queue runs on the real clock: a send_after on the (possibly fake)
+        -- application clock becomes the same delay from the real now.
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (
+            0,
+            'email.send',
+            convert_to(jsonb_build_object('org_id', v_org_id, 'email_send_id', v_id)::text, 'UTF8'),
+            'queued',
+            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
+            'email.send:' || v_id
+        );
+    end if;
+    return v_id;
+end
+$function$;
+
+comment on function api.queue_email(
+    text, text, jsonb, text, text, text, text, text, uuid, timestamptz, uuid, uuid, uuid
+) is
+$$Queues one email from the caller's org in one transaction: the email_sends row and an
+email.send job (after p_send_after, if given). Content is the org's active template
+p_template_slug rendered with p_variables ({{ a.b }} nested lookup, values HTML-escaped in
+the HTML body), or p_subject with p_html and/or p_text. p_category (default: the template's,
+else transactional) decides suppression: an unsubscribe stops marketing and campaign mail,
+every other suppression stops all mail; a suppressed recipient gets a row with status
+suppressed and its reason, and no job. Returns the email_sends id. Errors: IT010 names the
+missing required variables, IT011 when email is not configured, IT004 unknown template,
+IT005 bad input.$$;

@@ -1,0 +1,63 @@
+create or replace function api.set_email_settings(
+    p_from_email text,
+    p_reply_domain text,
+    p_from_name text default null,
+    p_provider text default 'outbox',
+    p_rate_limit_per_minute integer default 100
+)
+returns app.email_settings
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_settings app.email_settings%rowtype;
+begin
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may change email settings';
+    end if;
+    if p_from_email is null or p_from_email !~ '^[^@\s]+@[^@\s]+$' then
+        raise exception using
+            errcode = 'IT005', message = format('invalid from address %L', p_from_email);
+    end if;
+    if p_reply_domain is null or lower(p_reply_domain) !~ '^[a-z0-9.-]+\.[a-z]{2,}$' then
+        raise exception using
+            errcode = 'IT005', message = format('invalid reply domain %L', p_reply_domain);
+    end if;
+    if p_provider is null or p_provider not in ('smtp', 'resend', 'outbox') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid provider %L', p_provider),
+            hint = 'Use smtp, resend or outbox.';
+    end if;
+    if p_rate_limit_per_minute is null or p_rate_limit_per_minute < 1 then
+        raise exception using errcode = 'IT005', message = 'the rate limit must be at least 1';
+    end if;
+
+    insert into app.email_settings (
+        org_id, from_email, from_name, reply_domain, provider, rate_limit_per_minute
+    )
+    values (
+        v_org_id, p_from_email, p_from_name, lower(p_reply_domain), p_provider,
+        p_rate_limit_per_minute
+    )
+    on conflict (org_id) do update
+    set
+        from_email = excluded.from_email,
+        from_name = excluded.from_name,
+        reply_domain = excluded.reply_domain,
+        provider = excluded.provider,
+        rate_limit_per_minute = excluded.rate_limit_per_minute,
+        updated_at = app.now()
+    returning * into v_settings;
+    return v_settings;
+end
+$function$;
+
+comment on function api.set_email_settings(text, text, text, text, integer) is
+$$Sets the caller's org's sending settings (org admin or the service role): the From address
+and name, the reply domain (Message-IDs and reply+token@ addresses are on it), the provider
+(smtp, resend or outbox; credentials come from the environment, never from tables) and the
+sending limit per minute (default 100). Returns the settings row.$$;
