@@ -25,6 +25,7 @@ class Config:
     service_url: str | None
     home: Path | None
     pg_bindir: str | None
+    resend_webhook_secrets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -35,6 +36,9 @@ class Config:
             service_url=env.get("INTIME_SERVICE_URL") or None,
             home=Path(home) if home else None,
             pg_bindir=env.get("INTIME_PG_BINDIR") or None,
+            resend_webhook_secrets=tuple(
+                env.get("RESEND_WEBHOOK_SECRETS", "").replace(",", " ").split()
+            ),
         )
 
 

@@ -8,9 +8,11 @@ the per-test clones against it.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,7 +21,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from intime import migrate, pgserver
 from intime.seed import seed_org
-from tests.support import Database, TwoOrgs
+from tests.support import Database, Mail, TwoOrgs
 
 TEMPLATE = "intime_template"
 
@@ -127,3 +129,17 @@ def two_orgs(db: Database, service: psycopg.Connection, make_login: Callable[[],
 
 def pytest_report_header() -> list[str]:
     return [f"INTIME_PG_BINDIR={os.environ.get('INTIME_PG_BINDIR', '(discovery order)')}"]
+
+
+RESEND_EVENTS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "resend_events.json"
+
+
+@pytest.fixture
+def mail(service: psycopg.Connection, two_orgs: TwoOrgs) -> Mail:
+    """Org A, configured for email by the seed (template 'intro' needs contact.first_name)."""
+    return Mail(service, two_orgs.a.org_id, two_orgs.a.admin_id)
+
+
+@pytest.fixture(scope="session")
+def resend_events() -> list[dict]:
+    return json.loads(RESEND_EVENTS.read_text())["events"]

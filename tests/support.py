@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from intime import pgserver
+from intime.db import actor, errors_translated
 from intime.seed import SeededOrg
 
 
@@ -28,3 +31,53 @@ class TwoOrgs:
     b: SeededOrg
     login_a: str  # SQL login mapped to a user of org A
     login_b: str
+
+
+@dataclasses.dataclass
+class Mail:
+    conn: psycopg.Connection
+    org_id: uuid.UUID
+    user_id: uuid.UUID
+
+    def queue(self, **params: object) -> uuid.UUID:
+        names = ", ".join(f"p_{k} => %({k})s" for k in params)
+        values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
+        with actor(self.conn, self.org_id, self.user_id):
+            row = self.conn.execute(f"select api.queue_email({names})", values).fetchone()
+        assert row is not None
+        return row[0]
+
+    def sent(self, send_id: uuid.UUID, message_id: str) -> str:
+        with actor(self.conn, self.org_id):
+            row = self.conn.execute(
+                "select api.record_email_sent(p_email_send_id => %s, p_provider => 'resend', "
+                "p_provider_message_id => %s)",
+                (send_id, message_id),
+            ).fetchone()
+        assert row is not None
+        return row[0]
+
+    def ingest(self, event_id: str, payload: dict) -> str:
+        with errors_translated(), self.conn.transaction():
+            row = self.conn.execute(
+                "select api.ingest_email_event(p_provider_event_id => %s, p_payload => %s)",
+                (event_id, Jsonb(payload)),
+            ).fetchone()
+        assert row is not None
+        return row[0]
+
+    def send_row(self, send_id: uuid.UUID) -> dict:
+        with actor(self.conn, self.org_id):
+            cur = self.conn.execute(
+                "select to_jsonb(s) from app.email_sends s where id = %s", (send_id,)
+            )
+            row = cur.fetchone()
+        assert row is not None
+        return row[0]
+
+
+def event(
+    kind: str, message_id: str, created_at: str = "2026-01-01T00:00:00Z", **extra: object
+) -> dict:
+    data = {"email_id": message_id, "created_at": created_at, "from": "a@b.c", "to": ["x@y.z"]}
+    return {"type": kind, "created_at": created_at, "data": {**data, **extra}}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
@@ -13,6 +13,8 @@ from starlette.routing import Route
 
 from intime.db import open_pool
 from web import queries as q
+from web.signatures import SignatureVerifier
+from web.webhooks import resend_webhook
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -27,8 +29,12 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "role": row[0] if row else None})
 
 
-def create_app(service_dsn: str) -> Starlette:
-    """The app, connecting to the database as ``intime_service``."""
+def create_app(service_dsn: str, *, resend_secrets: Sequence[str] = ()) -> Starlette:
+    """The app, connecting to the database as ``intime_service``.
+
+    ``resend_secrets`` are the Svix signing secrets of the Resend webhook; more
+    than one is accepted while a secret is being rotated.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -38,4 +44,12 @@ def create_app(service_dsn: str) -> Starlette:
         finally:
             await app.state.pool.close()
 
-    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/webhooks/resend", resend_webhook, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None
+    return app

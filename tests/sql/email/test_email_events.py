@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from intime.errors import InvalidParameterError
-from tests.sql.email.conftest import Mail, event
+from tests.support import Mail, event
 
 FINAL_STATUS = {
     "email.sent": "sent",

@@ -7,8 +7,7 @@ import pytest
 
 from intime.db import actor
 from intime.errors import InvalidParameterError, MissingVariablesError, NotConfiguredError
-from tests.sql.email.conftest import Mail
-from tests.support import TwoOrgs
+from tests.support import Mail, TwoOrgs
 
 VARS = {"contact": {"first_name": "<Ada & Co>"}, "deal": {"name": 'Big "deal"'}}
 
