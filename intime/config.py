@@ -26,6 +26,7 @@ class Config:
     home: Path | None
     pg_bindir: str | None
     resend_webhook_secrets: tuple[str, ...] = ()
+    inbound_webhook_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -39,6 +40,7 @@ class Config:
             resend_webhook_secrets=tuple(
                 env.get("RESEND_WEBHOOK_SECRETS", "").replace(",", " ").split()
             ),
+            inbound_webhook_token=env.get("INBOUND_WEBHOOK_TOKEN") or None,
         )
 
 

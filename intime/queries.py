@@ -171,6 +171,12 @@ INGEST_EMAIL_EVENT = (
     "select api.ingest_email_event(p_provider_event_id => %(event_id)s, p_payload => %(payload)s)"
 )
 
+RECORD_INBOUND_EMAIL = (
+    "select result, matched_send_id from api.record_inbound_email(p_message_id => %(message_id)s, "
+    "p_from => %(from)s, p_in_reply_to => %(in_reply_to)s, p_subject => %(subject)s, "
+    "p_text => %(text)s)"
+)
+
 # -- demo report (demo.py) --------------------------------------------------------
 LOGIN_EXISTS = "select 1 from pg_roles where rolname = %(role)s"
 UNMAP_LOGIN = "update app.user_profiles set db_role = null where db_role = %(role)s"

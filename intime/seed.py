@@ -89,7 +89,7 @@ def _seed_email(
     contact_id: uuid.UUID,
     deal_id: uuid.UUID,
 ) -> None:
-    """Sending settings, a template, a delivered email and a hard bounce."""
+    """Sending settings, a template, a delivered email with a reply, and a hard bounce."""
     with actor(conn, org_id, admin_id):
         conn.execute(
             q.SET_EMAIL_SETTINGS,
@@ -137,6 +137,17 @@ def _seed_email(
                     "payload": _resend_event(event, message_id, **extra),
                 },
             )
+    with conn.transaction():
+        conn.execute(
+            q.RECORD_INBOUND_EMAIL,
+            {
+                "message_id": f"<reply-{uuid.uuid4().hex}@client.{domain}>",
+                "from": f"ada.lovelace@client.{domain}",
+                "in_reply_to": f"<{sends[0]}@mail.{domain}>",
+                "subject": "Re: Hello Ada",
+                "text": "Sounds good, let's talk.",
+            },
+        )
 
 
 def seed_org(

@@ -39,7 +39,13 @@ to intime_service, intime_user;
 -- Email: templates are the org's to edit; settings, sends, events and
 -- suppressions change only through the api functions.
 grant select, insert, update, delete on app.email_templates to intime_service, intime_user;
-grant select on app.email_settings, app.email_sends, app.email_events, app.suppressions
+grant select on
+app.email_settings,
+app.email_sends,
+app.email_events,
+app.suppressions,
+app.email_threads,
+app.inbound_emails
 to intime_service, intime_user;
 
 -- History is written by the engine only.

@@ -294,6 +294,45 @@ $_$;
 ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) OWNER TO intime_owner;
 
 --
+-- Name: email_stats(text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.email_stats(p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_template_id uuid DEFAULT NULL::uuid) RETURNS TABLE(sent bigint, delivered bigint, opened bigint, clicked bigint, replied bigint, bounced bigint, complained bigint, open_rate numeric, click_rate numeric, bounce_rate numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    with s as (
+        select
+            count(*) filter (where e.sent_at is not null) as sent,
+            count(*) filter (where e.delivered_at is not null) as delivered,
+            -- A click implies an open (clients that block images never report one).
+            count(*) filter (
+                where e.first_opened_at is not null or e.first_clicked_at is not null
+            ) as opened,
+            count(*) filter (where e.first_clicked_at is not null) as clicked,
+            count(*) filter (where e.replied_at is not null) as replied,
+            count(*) filter (where e.status = 'bounced') as bounced,
+            count(*) filter (where e.status = 'complained') as complained
+        from app.email_sends as e
+        where
+            e.org_id = app._require_org()
+            and (p_entity_type is null or e.entity_type = p_entity_type)
+            and (p_entity_id is null or e.entity_id = p_entity_id)
+            and (p_template_id is null or e.template_id = p_template_id)
+    )
+
+    select
+        s.sent, s.delivered, s.opened, s.clicked, s.replied, s.bounced, s.complained,
+        round(s.opened::numeric / nullif(s.delivered, 0), 4),
+        round(s.clicked::numeric / nullif(s.delivered, 0), 4),
+        round(s.bounced::numeric / nullif(s.sent, 0), 4)
+    from s
+$$;
+
+
+ALTER FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: ingest_email_event(text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -663,6 +702,128 @@ $$;
 ALTER FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) OWNER TO intime_owner;
 
 --
+-- Name: record_inbound_email(text, text, text[], text, text, text[], text, text, jsonb, text, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[] DEFAULT '{}'::text[], p_subject text DEFAULT NULL::text, p_in_reply_to text DEFAULT NULL::text, p_references text[] DEFAULT '{}'::text[], p_text text DEFAULT NULL::text, p_html text DEFAULT NULL::text, p_headers jsonb DEFAULT '{}'::jsonb, p_provider text DEFAULT 'smtp'::text, p_provider_email_id text DEFAULT NULL::text, p_from_name text DEFAULT NULL::text) RETURNS TABLE(result text, inbound_id uuid, org_id uuid, matched_send_id uuid, match_method text, is_auto_reply boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_message_id text := app._message_id(p_message_id);
+    v_in_reply_to text := app._message_id(p_in_reply_to);
+    v_headers jsonb := coalesce(p_headers, '{}');
+    v_reason text;
+    v_org_id uuid;
+    v_send_id uuid;
+    v_method text;
+    v_thread_id uuid;
+    v_inbound_id uuid;
+begin
+    perform app._require_service();
+    if v_message_id is null then
+        raise exception using errcode = 'IT005', message = 'an inbound email needs a Message-ID';
+    end if;
+    if p_from is null or p_from !~ '@' then
+        raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
+    end if;
+    v_reason := app._auto_reply_reason(v_headers);
+
+    -- 1. In-Reply-To names the Message-ID we gave the send.
+    select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
+    from app.email_sends as s
+    where s.message_id = v_in_reply_to;
+    -- 2. References, newest first (a client that dropped In-Reply-To).
+    if v_send_id is null then
+        select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
+        from unnest(coalesce(p_references, '{}')) with ordinality as r (ref, n)
+        inner join app.email_sends as s on s.message_id = app._message_id(r.ref)
+        order by r.n desc
+        limit 1;
+    end if;
+    -- 3. The plus-address token of our Reply-To.
+    if v_send_id is null then
+        select s.org_id, s.id, 'reply_token' into v_org_id, v_send_id, v_method
+        from unnest(coalesce(p_to, '{}')) as t (address)
+        inner join app.email_sends as s
+            on s.reply_token = substring(lower(t.address) from 'reply\+([0-9a-f]{16,64})@')
+        limit 1;
+    end if;
+    -- 4. The sender, to whom we sent in the last 30 days (most recent send).
+    if v_send_id is null then
+        select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where
+            lower(s.to_email) = lower(btrim(p_from))
+            and s.created_at > app.now() - interval '30 days'
+            and s.status <> 'suppressed'
+        order by s.created_at desc
+        limit 1;
+    end if;
+
+    if v_send_id is null then
+        insert into app.inbound_unmatched (
+            message_id, from_email, to_emails, subject, headers, provider
+        )
+        values (v_message_id, p_from, coalesce(p_to, '{}'), p_subject, v_headers, p_provider)
+        on conflict (message_id) do nothing;
+        return query
+        select 'unmatched', null::uuid, null::uuid, null::uuid, null::text, v_reason is not null;
+        return;
+    end if;
+
+    select i.id into v_inbound_id
+    from app.inbound_emails as i
+    where i.org_id = v_org_id and i.message_id = v_message_id;
+    if found then
+        return query
+        select 'duplicate', i.id, i.org_id, i.matched_send_id, i.match_method, i.is_auto_reply
+        from app.inbound_emails as i
+        where i.org_id = v_org_id and i.id = v_inbound_id;
+        return;
+    end if;
+
+    insert into app.email_threads (
+        org_id, root_send_id, subject, entity_type, entity_id, message_count, last_message_at
+    )
+    select s.org_id, s.id, s.subject, s.entity_type, s.entity_id, 1, app.now()
+    from app.email_sends as s
+    where s.org_id = v_org_id and s.id = v_send_id
+    on conflict (org_id, root_send_id) do update
+    set
+        message_count = app.email_threads.message_count + 1,
+        last_message_at = app.now()
+    returning id into v_thread_id;
+
+    insert into app.inbound_emails (
+        org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
+        text_body, html_body, headers, is_auto_reply, auto_reply_reason, matched_send_id,
+        match_method, thread_id, provider, provider_email_id
+    )
+    values (
+        v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
+        p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
+        v_reason is not null, v_reason, v_send_id, v_method, v_thread_id, p_provider,
+        p_provider_email_id
+    )
+    returning id into v_inbound_id;
+
+    -- An automatic message (out of office, bounce report) is no reply.
+    if v_reason is null then
+        update app.email_sends as s
+        set replied_at = coalesce(s.replied_at, app.now()), updated_at = app.now()
+        where s.org_id = v_org_id and s.id = v_send_id;
+    end if;
+    return query
+    select 'recorded', v_inbound_id, v_org_id, v_send_id, v_method, v_reason is not null;
+end
+$$;
+
+
+ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) OWNER TO intime_owner;
+
+--
 -- Name: revoke_api_token(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -812,6 +973,53 @@ $_$;
 
 
 ALTER FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) OWNER TO intime_owner;
+
+--
+-- Name: unsubscribe(text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.unsubscribe(p_token text, p_confirm boolean DEFAULT true) RETURNS TABLE(result text, email text, organization text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_send app.email_sends%rowtype;
+    v_org_name text;
+    v_done boolean;
+begin
+    perform app._require_service();
+    select s.* into v_send
+    from app.email_sends as s
+    where s.unsubscribe_token = p_token;
+    if not found then
+        raise exception using errcode = 'IT004', message = 'unknown unsubscribe link';
+    end if;
+    select o.name into v_org_name from app.organizations as o where o.id = v_send.org_id;
+    v_done := exists (
+        select from app.suppressions as s
+        where
+            s.org_id = v_send.org_id and s.email = lower(v_send.to_email)
+            and s.reason = 'unsubscribe'
+    );
+    if p_confirm and not v_done then
+        insert into app.suppressions (org_id, email, reason, source_event_id)
+        values (v_send.org_id, lower(v_send.to_email), 'unsubscribe', 'one-click:' || v_send.id)
+        on conflict (org_id, email, reason) do nothing;
+    end if;
+    return query select
+        case
+            when v_done then 'already_unsubscribed'
+            when p_confirm then 'unsubscribed'
+            else 'subscribed'
+        end,
+        v_send.to_email,
+        v_org_name;
+end
+$$;
+
+
+ALTER FUNCTION api.unsubscribe(p_token text, p_confirm boolean) OWNER TO intime_owner;
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
@@ -1186,6 +1394,28 @@ $$;
 ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
 
 --
+-- Name: _auto_reply_reason(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._auto_reply_reason(p_headers jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when lower(btrim(coalesce(p_headers ->> 'auto-submitted', 'no'))) <> 'no'
+            then 'auto-submitted: ' || btrim(p_headers ->> 'auto-submitted')
+        when p_headers ? 'x-autoreply' then 'x-autoreply'
+        when p_headers ? 'x-autorespond' then 'x-autorespond'
+        when lower(btrim(coalesce(p_headers ->> 'precedence', '')))
+            in ('bulk', 'junk', 'auto_reply') then 'precedence: ' || lower(btrim(p_headers ->> 'precedence'))
+        when btrim(coalesce(p_headers ->> 'return-path', 'x')) = '<>' then 'empty return-path'
+    end
+$$;
+
+
+ALTER FUNCTION app._auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+
+--
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -1286,6 +1516,23 @@ $$;
 
 
 ALTER FUNCTION app._is_service() OWNER TO intime_owner;
+
+--
+-- Name: _message_id(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._message_id(p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when nullif(btrim(p_value), '') is null then null
+        else '<' || btrim(btrim(p_value), '<>') || '>'
+    end
+$$;
+
+
+ALTER FUNCTION app._message_id(p_value text) OWNER TO intime_owner;
 
 --
 -- Name: _migration_status(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -2208,6 +2455,7 @@ CREATE TABLE app.email_sends (
     bounced_at timestamp with time zone,
     complained_at timestamp with time zone,
     failed_at timestamp with time zone,
+    replied_at timestamp with time zone,
     open_count integer DEFAULT 0 NOT NULL,
     click_count integer DEFAULT 0 NOT NULL,
     bounce_type text,
@@ -2254,6 +2502,27 @@ ALTER TABLE ONLY app.email_templates FORCE ROW LEVEL SECURITY;
 
 
 ALTER TABLE app.email_templates OWNER TO intime_owner;
+
+--
+-- Name: email_threads; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_threads (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    root_send_id uuid NOT NULL,
+    subject text,
+    entity_type text,
+    entity_id uuid,
+    message_count integer DEFAULT 0 NOT NULL,
+    last_message_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.email_threads FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_threads OWNER TO intime_owner;
 
 --
 -- Name: entity_history; Type: TABLE; Schema: app; Owner: intime_owner
@@ -2311,6 +2580,57 @@ CREATE TABLE app.entity_types (
 
 
 ALTER TABLE app.entity_types OWNER TO intime_owner;
+
+--
+-- Name: inbound_emails; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.inbound_emails (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    message_id text NOT NULL,
+    in_reply_to text,
+    "references" text[] DEFAULT '{}'::text[] NOT NULL,
+    from_email text NOT NULL,
+    from_name text,
+    to_emails text[] DEFAULT '{}'::text[] NOT NULL,
+    subject text,
+    text_body text,
+    html_body text,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    is_auto_reply boolean NOT NULL,
+    auto_reply_reason text,
+    matched_send_id uuid NOT NULL,
+    match_method text NOT NULL,
+    thread_id uuid NOT NULL,
+    provider text NOT NULL,
+    provider_email_id text,
+    received_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT inbound_emails_check CHECK (((auto_reply_reason IS NOT NULL) = is_auto_reply)),
+    CONSTRAINT inbound_emails_match_method_check CHECK ((match_method = ANY (ARRAY['in_reply_to'::text, 'references'::text, 'reply_token'::text, 'sender'::text])))
+);
+
+ALTER TABLE ONLY app.inbound_emails FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.inbound_emails OWNER TO intime_owner;
+
+--
+-- Name: inbound_unmatched; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.inbound_unmatched (
+    message_id text NOT NULL,
+    from_email text,
+    to_emails text[] DEFAULT '{}'::text[] NOT NULL,
+    subject text,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    provider text NOT NULL,
+    received_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+
+ALTER TABLE app.inbound_unmatched OWNER TO intime_owner;
 
 --
 -- Name: interviews; Type: TABLE; Schema: app; Owner: intime_owner
@@ -2897,6 +3217,22 @@ ALTER TABLE ONLY app.email_templates
 
 
 --
+-- Name: email_threads email_threads_org_id_root_send_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_threads
+    ADD CONSTRAINT email_threads_org_id_root_send_id_key UNIQUE (org_id, root_send_id);
+
+
+--
+-- Name: email_threads email_threads_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_threads
+    ADD CONSTRAINT email_threads_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: entity_history entity_history_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -2918,6 +3254,30 @@ ALTER TABLE ONLY app.entity_types
 
 ALTER TABLE ONLY app.entity_types
     ADD CONSTRAINT entity_types_table_name_key UNIQUE (table_name);
+
+
+--
+-- Name: inbound_emails inbound_emails_org_id_message_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_emails
+    ADD CONSTRAINT inbound_emails_org_id_message_id_key UNIQUE (org_id, message_id);
+
+
+--
+-- Name: inbound_emails inbound_emails_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_emails
+    ADD CONSTRAINT inbound_emails_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: inbound_unmatched inbound_unmatched_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_unmatched
+    ADD CONSTRAINT inbound_unmatched_pkey PRIMARY KEY (message_id);
 
 
 --
@@ -3234,6 +3594,13 @@ CREATE INDEX email_sends_to_idx ON app.email_sends USING btree (org_id, lower(to
 --
 
 CREATE INDEX entity_history_entity_idx ON app.entity_history USING btree (org_id, entity_type, entity_id, changed_at);
+
+
+--
+-- Name: inbound_emails_send_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX inbound_emails_send_idx ON app.inbound_emails USING btree (org_id, matched_send_id);
 
 
 --
@@ -4227,6 +4594,22 @@ ALTER TABLE ONLY app.email_templates
 
 
 --
+-- Name: email_threads email_threads_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_threads
+    ADD CONSTRAINT email_threads_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: email_threads email_threads_org_id_root_send_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_threads
+    ADD CONSTRAINT email_threads_org_id_root_send_id_fkey FOREIGN KEY (org_id, root_send_id) REFERENCES app.email_sends(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: entity_history entity_history_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -4240,6 +4623,30 @@ ALTER TABLE ONLY app.entity_history
 
 ALTER TABLE ONLY app.entity_history
     ADD CONSTRAINT entity_history_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: inbound_emails inbound_emails_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_emails
+    ADD CONSTRAINT inbound_emails_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: inbound_emails inbound_emails_org_id_matched_send_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_emails
+    ADD CONSTRAINT inbound_emails_org_id_matched_send_id_fkey FOREIGN KEY (org_id, matched_send_id) REFERENCES app.email_sends(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: inbound_emails inbound_emails_org_id_thread_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_emails
+    ADD CONSTRAINT inbound_emails_org_id_thread_id_fkey FOREIGN KEY (org_id, thread_id) REFERENCES app.email_threads(org_id, id) ON DELETE CASCADE;
 
 
 --
@@ -4529,10 +4936,22 @@ ALTER TABLE app.email_settings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.email_templates ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: email_threads; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.email_threads ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: entity_history; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
 ALTER TABLE app.entity_history ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: inbound_emails; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.inbound_emails ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: interviews; Type: ROW SECURITY; Schema: app; Owner: intime_owner
@@ -4675,10 +5094,24 @@ CREATE POLICY tenant_isolation ON app.email_templates USING ((org_id = ( SELECT 
 
 
 --
+-- Name: email_threads tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.email_threads USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: entity_history tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
 CREATE POLICY tenant_isolation ON app.entity_history USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: inbound_emails tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.inbound_emails USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -4796,6 +5229,15 @@ GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role tex
 
 
 --
+-- Name: FUNCTION email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION ingest_email_event(p_provider_event_id text, p_payload jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -4867,6 +5309,15 @@ GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider tex
 
 
 --
+-- Name: FUNCTION record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) TO intime_service;
+GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) TO intime_user;
+
+
+--
 -- Name: FUNCTION revoke_api_token(p_token_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -4899,6 +5350,15 @@ GRANT SELECT ON TABLE app.email_settings TO intime_user;
 REVOKE ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) TO intime_service;
 GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION unsubscribe(p_token text, p_confirm boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime_user;
 
 
 --
@@ -4949,6 +5409,13 @@ REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _auto_reply_reason(p_headers jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _email_status_rank(p_status text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -4981,6 +5448,13 @@ REVOKE ALL ON FUNCTION app._is_org_admin() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _message_id(p_value text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._message_id(p_value text) FROM PUBLIC;
 
 
 --
@@ -5199,6 +5673,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.email_templates TO intime_user;
 
 
 --
+-- Name: TABLE email_threads; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.email_threads TO intime_service;
+GRANT SELECT ON TABLE app.email_threads TO intime_user;
+
+
+--
 -- Name: TABLE entity_history; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5212,6 +5694,14 @@ GRANT SELECT ON TABLE app.entity_history TO intime_user;
 
 GRANT SELECT ON TABLE app.entity_types TO intime_service;
 GRANT SELECT ON TABLE app.entity_types TO intime_user;
+
+
+--
+-- Name: TABLE inbound_emails; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.inbound_emails TO intime_service;
+GRANT SELECT ON TABLE app.inbound_emails TO intime_user;
 
 
 --

@@ -13,7 +13,9 @@ from starlette.routing import Route
 
 from intime.db import open_pool
 from web import queries as q
+from web.inbound import inbound_webhook
 from web.signatures import SignatureVerifier
+from web.unsubscribe import unsubscribe
 from web.webhooks import resend_webhook
 
 
@@ -29,11 +31,14 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "role": row[0] if row else None})
 
 
-def create_app(service_dsn: str, *, resend_secrets: Sequence[str] = ()) -> Starlette:
+def create_app(
+    service_dsn: str, *, resend_secrets: Sequence[str] = (), inbound_token: str | None = None
+) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
     ``resend_secrets`` are the Svix signing secrets of the Resend webhook; more
-    than one is accepted while a secret is being rotated.
+    than one is accepted while a secret is being rotated. ``inbound_token`` is the
+    bearer token an SMTP gateway presents to ``/webhooks/inbound``.
     """
 
     @contextlib.asynccontextmanager
@@ -48,8 +53,11 @@ def create_app(service_dsn: str, *, resend_secrets: Sequence[str] = ()) -> Starl
         routes=[
             Route("/healthz", healthz),
             Route("/webhooks/resend", resend_webhook, methods=["POST"]),
+            Route("/webhooks/inbound", inbound_webhook, methods=["POST"]),
+            Route("/u/{token:str}", unsubscribe, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None
+    app.state.inbound_token = inbound_token
     return app

@@ -76,6 +76,7 @@ create table app.email_sends (
     bounced_at timestamptz,
     complained_at timestamptz,
     failed_at timestamptz,
+    replied_at timestamptz,
     open_count integer not null default 0,
     click_count integer not null default 0,
     bounce_type text check (bounce_type in ('hard', 'soft')),

@@ -13,6 +13,7 @@ import uvicorn
 from tests.support import Database
 from web.app import create_app
 
+INBOUND_TOKEN = "test-inbound-token"
 SECRETS = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_bmV3LXNlY3JldC1hZnRlci1yb3RhdGlvbg==")
 
 
@@ -25,7 +26,9 @@ def serve(db: Database) -> Iterator[Callable[..., str]]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        app = create_app(db.dsn("intime_service"), resend_secrets=resend_secrets)
+        app = create_app(
+            db.dsn("intime_service"), resend_secrets=resend_secrets, inbound_token=INBOUND_TOKEN
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )

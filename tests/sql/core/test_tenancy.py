@@ -20,6 +20,7 @@ GLOBAL_TABLES = {
     "organizations",
     "webhook_receipts",  # engine-only: provider event ids, for deduplication
     "email_events_pending",  # engine-only: events waiting for their send
+    "inbound_unmatched",  # engine-only: inbound mail that matched no org
 }
 
 
@@ -215,7 +216,10 @@ def test_api_functions_treat_another_orgs_ids_as_not_found(
         )
 
 
-@pytest.mark.parametrize("table", ["webhook_receipts", "email_events_pending", "schema_migrations"])
+@pytest.mark.parametrize(
+    "table",
+    ["webhook_receipts", "email_events_pending", "inbound_unmatched", "schema_migrations"],
+)
 def test_engine_only_tables_are_closed_to_clients(
     db: Database, two_orgs: TwoOrgs, table: str
 ) -> None:

@@ -1,0 +1,146 @@
+"""POST /webhooks/inbound: raw ``message/rfc822`` from an SMTP gateway.
+
+The gateway authenticates with ``Authorization: Bearer <INBOUND_WEBHOOK_TOKEN>``
+(compared in constant time). The message is parsed with the stdlib ``email``
+package and recorded by ``api.record_inbound_email``, which matches it to the
+send it answers and flags automatic replies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+import hmac
+import json
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from intime.errors import InvalidParameterError, translate
+from web import queries as q
+from web.webhooks import Rejected
+
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundMessage:
+    message_id: str | None
+    from_email: str
+    from_name: str | None
+    to: list[str]
+    subject: str | None
+    in_reply_to: str | None
+    references: list[str]
+    text: str | None
+    html: str | None
+    headers: dict[str, str]
+
+
+def _body(message: EmailMessage, subtype: str) -> str | None:
+    part = message.get_body(preferencelist=(subtype,))
+    if part is None:
+        return None
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # unknown charset, broken encoding
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
+    return content if isinstance(content, str) else None
+
+
+def parse_message(raw: bytes) -> InboundMessage:
+    """The parts of a raw RFC 5322 message that matching and threading need."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    headers: dict[str, str] = {}
+    for name, value in message.items():
+        headers.setdefault(name.lower(), str(value))
+    name, address = parseaddr(str(message.get("from", "")))
+    recipients = [
+        addr
+        for _, addr in getaddresses(
+            [str(v) for key in ("to", "cc", "delivered-to") for v in message.get_all(key, [])]
+        )
+        if addr
+    ]
+    return InboundMessage(
+        message_id=str(message["message-id"]).strip() if message["message-id"] else None,
+        from_email=address,
+        from_name=name or None,
+        to=recipients,
+        subject=str(message["subject"]) if message["subject"] is not None else None,
+        in_reply_to=str(message["in-reply-to"]).strip() if message["in-reply-to"] else None,
+        references=str(message.get("references", "")).split(),
+        text=_body(message, "plain"),
+        html=_body(message, "html"),
+        headers=headers,
+    )
+
+
+def record_params(message: InboundMessage, provider: str) -> dict[str, object]:
+    return {
+        "message_id": message.message_id,
+        "from": message.from_email,
+        "from_name": message.from_name,
+        "to": message.to,
+        "subject": message.subject,
+        "in_reply_to": message.in_reply_to,
+        "references": message.references,
+        "text": message.text,
+        "html": message.html,
+        "headers": json.dumps(message.headers),
+        "provider": provider,
+    }
+
+
+def accepted_message(token: str | None, headers: Mapping[str, str], raw: bytes) -> InboundMessage:
+    """The parsed message of an authenticated, well-formed request, or ``Rejected``."""
+    if not token:
+        raise Rejected(503, "inbound mail is not configured")
+    offered = headers.get("authorization", "")
+    if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+        raise Rejected(401, "bad or missing bearer token")
+    if headers.get("content-type", "").split(";")[0].strip() != "message/rfc822":
+        raise Rejected(415, "send the raw message as message/rfc822")
+    if not raw or len(raw) > MAX_MESSAGE_BYTES:
+        raise Rejected(400, "empty or oversized message")
+    message = parse_message(raw)
+    if not message.message_id or not message.from_email:
+        raise Rejected(400, "the message needs Message-ID and From")
+    return message
+
+
+async def inbound_webhook(request: Request) -> JSONResponse:
+    try:
+        message = accepted_message(
+            request.app.state.inbound_token, request.headers, await request.body()
+        )
+    except Rejected as rejected:
+        return JSONResponse({"error": rejected.message}, rejected.status)
+    pool: AsyncConnectionPool = request.app.state.pool
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(q.RECORD_INBOUND_EMAIL, record_params(message, "smtp"))
+            row = await cur.fetchone()
+    except psycopg.Error as exc:
+        error = translate(exc)
+        if isinstance(error, InvalidParameterError):
+            return JSONResponse({"error": str(error)}, 400)
+        raise error from exc
+    assert row is not None
+    result, inbound_id, match_method, is_auto_reply = row
+    return JSONResponse(
+        {
+            "result": result,
+            "inbound_id": str(inbound_id) if inbound_id else None,
+            "match_method": match_method,
+            "is_auto_reply": is_auto_reply,
+        }
+    )
