@@ -27,6 +27,14 @@ class Config:
     pg_bindir: str | None
     resend_webhook_secrets: tuple[str, ...] = ()
     inbound_webhook_token: str | None = None
+    public_url: str = "http://localhost:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    resend_api_key: str | None = None
+    resend_base_url: str = "https://api.resend.com"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -41,6 +49,14 @@ class Config:
                 env.get("RESEND_WEBHOOK_SECRETS", "").replace(",", " ").split()
             ),
             inbound_webhook_token=env.get("INBOUND_WEBHOOK_TOKEN") or None,
+            public_url=env.get("INTIME_PUBLIC_URL") or "http://localhost:8000",
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=int(env.get("SMTP_PORT") or 25),
+            smtp_username=env.get("SMTP_USERNAME") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_starttls=(env.get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
+            resend_api_key=env.get("RESEND_API_KEY") or None,
+            resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
         )
 
 

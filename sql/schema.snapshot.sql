@@ -100,6 +100,72 @@ $$;
 ALTER FUNCTION api.authenticate(p_token text) OWNER TO intime_owner;
 
 --
+-- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_send app.email_sends%rowtype;
+    v_reason text;
+    v_wait double precision;
+begin
+    perform app._require_service();
+    select s.* into v_send
+    from app.email_sends as s
+    where s.org_id = v_org_id and s.id = p_email_send_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
+    end if;
+    if v_send.status not in ('queued', 'sending') then
+        return query select 'done', 0::double precision, v_send.id, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
+    v_reason := app._suppression_reason(v_org_id, v_send.to_email, v_send.category);
+    if v_reason is not null then
+        update app.email_sends as s
+        set status = 'suppressed', suppression_reason = v_reason, updated_at = app.now()
+        where s.org_id = v_org_id and s.id = v_send.id;
+        return query select 'suppressed', 0::double precision, v_send.id, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
+    v_wait := app._take_send_token(v_org_id);
+    if v_wait > 0 then
+        return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, v_send.attempts;
+        return;
+    end if;
+
+    -- 'sending' again means an earlier attempt died mid-send: send again with
+    -- the same Message-ID and idempotency key.
+    update app.email_sends as s
+    set status = 'sending', attempts = s.attempts + 1, updated_at = app.now()
+    where s.org_id = v_org_id and s.id = v_send.id
+    returning s.* into v_send;
+    return query select 'send', 0::double precision, v_send.id, v_send.to_email,
+        v_send.from_email, v_send.from_name, v_send.reply_to, v_send.subject, v_send.html_body,
+        v_send.text_body, v_send.category, v_send.message_id, v_send.unsubscribe_token,
+        v_send.provider, v_send.attempts;
+end
+$$;
+
+
+ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: create_api_token(text, uuid, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -331,6 +397,43 @@ $$;
 
 
 ALTER FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: fail_email_send(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_status text;
+begin
+    perform app._require_service();
+    update app.email_sends as s
+    set
+        status = case when p_permanent then 'failed' else 'queued' end,
+        failed_at = case when p_permanent then app.now() else s.failed_at end,
+        error = left(p_error, 2000),
+        updated_at = app.now()
+    where s.org_id = v_org_id and s.id = p_email_send_id and s.status in ('queued', 'sending')
+    returning s.status into v_status;
+    if not found then
+        select s.status into v_status
+        from app.email_sends as s
+        where s.org_id = v_org_id and s.id = p_email_send_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
+        end if;
+    end if;
+    return v_status;
+end
+$$;
+
+
+ALTER FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) OWNER TO intime_owner;
 
 --
 -- Name: ingest_email_event(text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -904,6 +1007,8 @@ CREATE TABLE app.email_settings (
     reply_domain text NOT NULL,
     provider text DEFAULT 'outbox'::text NOT NULL,
     rate_limit_per_minute integer DEFAULT 100 NOT NULL,
+    rate_tokens double precision,
+    rate_refilled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
     CONSTRAINT email_settings_from_email_check CHECK ((POSITION(('@'::text) IN (from_email)) > 1)),
@@ -1683,6 +1788,52 @@ $$;
 
 
 ALTER FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) OWNER TO intime_owner;
+
+--
+-- Name: _take_send_token(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._take_send_token(p_org_id uuid) RETURNS double precision
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_settings app.email_settings%rowtype;
+    v_now timestamptz := pg_catalog.clock_timestamp();
+    v_per_second double precision;
+    v_tokens double precision;
+begin
+    select s.* into v_settings
+    from app.email_settings as s
+    where s.org_id = p_org_id
+    for update;
+    if not found then
+        return 0;
+    end if;
+    v_per_second := v_settings.rate_limit_per_minute / 60.0;
+    v_tokens := least(
+        v_settings.rate_limit_per_minute::double precision,
+        coalesce(
+            v_settings.rate_tokens
+            + extract(epoch from v_now - v_settings.rate_refilled_at) * v_per_second,
+            v_settings.rate_limit_per_minute
+        )
+    );
+    if v_tokens < 1 then
+        update app.email_settings as s
+        set rate_tokens = v_tokens, rate_refilled_at = v_now
+        where s.org_id = p_org_id;
+        return (1 - v_tokens) / v_per_second;
+    end if;
+    update app.email_settings as s
+    set rate_tokens = v_tokens - 1, rate_refilled_at = v_now
+    where s.org_id = p_org_id;
+    return 0;
+end
+$$;
+
+
+ALTER FUNCTION app._take_send_token(p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _tg_check_entity_refs(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -5202,6 +5353,15 @@ GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_user;
 
 
 --
+-- Name: FUNCTION claim_email_send(p_email_send_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -5235,6 +5395,15 @@ GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role tex
 REVOKE ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) TO intime_user;
 
 
 --
@@ -5497,6 +5666,13 @@ REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _take_send_token(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._take_send_token(p_org_id uuid) FROM PUBLIC;
 
 
 --

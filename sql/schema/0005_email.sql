@@ -10,6 +10,9 @@ create table app.email_settings (
     reply_domain text not null check (reply_domain ~ '^[a-z0-9.-]+\.[a-z]{2,}$'),
     provider text not null default 'outbox' check (provider in ('smtp', 'resend', 'outbox')),
     rate_limit_per_minute integer not null default 100 check (rate_limit_per_minute > 0),
+    -- The org's token bucket (api.claim_email_send), on the real clock.
+    rate_tokens double precision,
+    rate_refilled_at timestamptz,
     created_at timestamptz not null default app.now(),
     updated_at timestamptz not null default app.now(),
     primary key (org_id, id),

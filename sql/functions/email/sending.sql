@@ -1,0 +1,172 @@
+-- The worker's side of sending: claim a send (suppression checked again, the
+-- org's rate limit applied), then report the outcome.
+
+-- Take one token from the org's bucket (capacity and refill per minute from
+-- email_settings). Returns 0 when a token was taken, else the seconds until
+-- one is due. Real clock: a rate limit is about real time, fake clock or not.
+create or replace function app._take_send_token(p_org_id uuid)
+returns double precision
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_settings app.email_settings%rowtype;
+    v_now timestamptz := pg_catalog.clock_timestamp();
+    v_per_second double precision;
+    v_tokens double precision;
+begin
+    select s.* into v_settings
+    from app.email_settings as s
+    where s.org_id = p_org_id
+    for update;
+    if not found then
+        return 0;
+    end if;
+    v_per_second := v_settings.rate_limit_per_minute / 60.0;
+    v_tokens := least(
+        v_settings.rate_limit_per_minute::double precision,
+        coalesce(
+            v_settings.rate_tokens
+            + extract(epoch from v_now - v_settings.rate_refilled_at) * v_per_second,
+            v_settings.rate_limit_per_minute
+        )
+    );
+    if v_tokens < 1 then
+        update app.email_settings as s
+        set rate_tokens = v_tokens, rate_refilled_at = v_now
+        where s.org_id = p_org_id;
+        return (1 - v_tokens) / v_per_second;
+    end if;
+    update app.email_settings as s
+    set rate_tokens = v_tokens - 1, rate_refilled_at = v_now
+    where s.org_id = p_org_id;
+    return 0;
+end
+$function$;
+
+create or replace function api.claim_email_send(p_email_send_id uuid)
+returns table (
+    action text,
+    retry_after_seconds double precision,
+    email_send_id uuid,
+    to_email text,
+    from_email text,
+    from_name text,
+    reply_to text,
+    subject text,
+    html_body text,
+    text_body text,
+    category text,
+    message_id text,
+    unsubscribe_token text,
+    provider text,
+    attempts integer
+)
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_send app.email_sends%rowtype;
+    v_reason text;
+    v_wait double precision;
+begin
+    perform app._require_service();
+    select s.* into v_send
+    from app.email_sends as s
+    where s.org_id = v_org_id and s.id = p_email_send_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
+    end if;
+    if v_send.status not in ('queued', 'sending') then
+        return query select 'done', 0::double precision, v_send.id, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
+    v_reason := app._suppression_reason(v_org_id, v_send.to_email, v_send.category);
+    if v_reason is not null then
+        update app.email_sends as s
+        set status = 'suppressed', suppression_reason = v_reason, updated_at = app.now()
+        where s.org_id = v_org_id and s.id = v_send.id;
+        return query select 'suppressed', 0::double precision, v_send.id, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
+    v_wait := app._take_send_token(v_org_id);
+    if v_wait > 0 then
+        return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, v_send.attempts;
+        return;
+    end if;
+
+    -- 'sending' again means an earlier attempt died mid-send: send again with
+    -- the same Message-ID and idempotency key.
+    update app.email_sends as s
+    set status = 'sending', attempts = s.attempts + 1, updated_at = app.now()
+    where s.org_id = v_org_id and s.id = v_send.id
+    returning s.* into v_send;
+    return query select 'send', 0::double precision, v_send.id, v_send.to_email,
+        v_send.from_email, v_send.from_name, v_send.reply_to, v_send.subject, v_send.html_body,
+        v_send.text_body, v_send.category, v_send.message_id, v_send.unsubscribe_token,
+        v_send.provider, v_send.attempts;
+end
+$function$;
+
+comment on function api.claim_email_send(uuid) is
+$$Service role only, with the send's org as actor: the email.send job's first step. Returns
+action 'send' with what to send (status becomes sending, attempts + 1; a send found in
+sending is re-sent after a crash with the same Message-ID), 'suppressed' when the recipient
+was suppressed since queueing (status becomes suppressed), 'defer' with retry_after_seconds
+when the org's per-minute limit has no token left (nothing changes; never dropped), or
+'done' when the send is already past sending (a duplicate job).$$;
+
+create or replace function api.fail_email_send(
+    p_email_send_id uuid,
+    p_error text,
+    p_permanent boolean
+)
+returns text
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_status text;
+begin
+    perform app._require_service();
+    update app.email_sends as s
+    set
+        status = case when p_permanent then 'failed' else 'queued' end,
+        failed_at = case when p_permanent then app.now() else s.failed_at end,
+        error = left(p_error, 2000),
+        updated_at = app.now()
+    where s.org_id = v_org_id and s.id = p_email_send_id and s.status in ('queued', 'sending')
+    returning s.status into v_status;
+    if not found then
+        select s.status into v_status
+        from app.email_sends as s
+        where s.org_id = v_org_id and s.id = p_email_send_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
+        end if;
+    end if;
+    return v_status;
+end
+$function$;
+
+comment on function api.fail_email_send(uuid, text, boolean) is
+$$Service role only, with the send's org as actor. Records a failed attempt: permanent
+(a 4xx from the provider, a 5xx SMTP reply) ends the send as failed with the error;
+transient (429, 5xx, 4xx SMTP, a timeout) puts it back to queued for the job's retry.
+Returns the resulting status; a send already past sending is left as it is.$$;
