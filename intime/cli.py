@@ -3,6 +3,7 @@
     intime db migrate | db status | db snapshot [--check] | db docs [--check]
     intime pg bindir [--major N] | pg fetch | pg run
     intime token create --org SLUG --email EMAIL --name NAME
+    intime web [--host H --port P] | worker [--drain] | up [--host H --port P]
     intime demo
 
 Without ``DATABASE_URL`` every command that needs a database starts the
@@ -25,7 +26,7 @@ from psycopg import sql
 from intime import migrate as migrations
 from intime import pgserver
 from intime import queries as q
-from intime.config import Config
+from intime.config import Config, service_dsn
 from intime.errors import InTimeError
 
 DEFAULT_DB = "intime"
@@ -185,7 +186,6 @@ def _cmd_pg(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_token(args: argparse.Namespace, config: Config) -> int:
-    from intime.config import service_dsn
     from intime.db import actor
 
     with admin_database(config) as dsn:
@@ -204,6 +204,88 @@ def _cmd_token(args: argparse.Namespace, config: Config) -> int:
             ).fetchone()  # type: ignore[misc]
     print(f"token id: {token_id}")
     print(f"token:    {token}   (shown once)")
+    return 0
+
+
+def _home(config: Config) -> Path:
+    return config.home.resolve() if config.home else pgserver.default_home()
+
+
+def _web_app(config: Config, service: str) -> object:
+    from web.app import create_app
+
+    return create_app(
+        service,
+        resend_secrets=config.resend_webhook_secrets,
+        inbound_token=config.inbound_webhook_token,
+    )
+
+
+def _cmd_web(args: argparse.Namespace, config: Config) -> int:
+    import uvicorn
+
+    with admin_database(config) as dsn:
+        app = _web_app(config, service_dsn(config, dsn))
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")  # type: ignore[arg-type]
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
+    from worker.app import run_worker, transports_from
+
+    with admin_database(config) as dsn:
+        transports = transports_from(config, _home(config) / "outbox")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                run_worker(
+                    service_dsn(config, dsn), transports, config.public_url, drain=args.drain
+                )
+            )
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace, config: Config) -> int:
+    """Embedded PostgreSQL, migrate, web and worker in one process; Ctrl-C stops all."""
+    import asyncio
+
+    import uvicorn
+
+    from worker.app import build_worker, transports_from
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises a captured Ctrl-C after its shutdown; we finish the
+        worker's shutdown ourselves and exit 0 instead."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    async def serve(service: str) -> None:
+        server = Server(
+            uvicorn.Config(_web_app(config, service), host=args.host, port=args.port)  # type: ignore[arg-type]
+        )
+        transports = transports_from(config, _home(config) / "outbox")
+        pgq, deps, conn = await build_worker(service, transports, config.public_url)
+        worker = asyncio.create_task(pgq.run())
+        try:
+            await server.serve()  # returns on Ctrl-C / SIGTERM
+        finally:
+            pgq.shutdown.set()
+            await asyncio.wait_for(worker, timeout=30)
+            for transport in transports.values():
+                await transport.close()
+            await deps.pool.close()
+            await conn.close()
+
+    with admin_database(config) as dsn:
+        result = migrations.migrate(dsn)
+        print(f"migrated ({len(result.applied)} new); web on http://{args.host}:{args.port}")
+        print(f"outbox: {_home(config) / 'outbox'}; Ctrl-C stops everything")
+        asyncio.run(serve(service_dsn(config, dsn)))
     return 0
 
 
@@ -242,6 +324,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True, help="the user's email")
     create.add_argument("--name", default="cli", help="a label for the token")
     token.set_defaults(func=_cmd_token)
+
+    for name, help_text in (
+        ("web", "run the web app (webhooks, unsubscribe pages) under uvicorn"),
+        ("up", "embedded PostgreSQL + migrate + web + worker in one process"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.set_defaults(func=_cmd_web if name == "web" else _cmd_up)
+    worker = sub.add_parser("worker", help="run the pgqueuer worker (email.send, ...)")
+    worker.add_argument("--drain", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(func=_cmd_worker)
 
     demo = sub.add_parser("demo", help="seed two orgs and show what InTime does so far")
     demo.set_defaults(func=_cmd_demo)

@@ -43,3 +43,55 @@ def test_token_create_prints_a_token_that_authenticates(
 def test_token_create_for_an_unknown_user_fails_clearly(database_url: str, capsys) -> None:
     assert main(["token", "create", "--org", "nope", "--email", "x@y.z"]) == 1
     assert "no user x@y.z in organization nope" in capsys.readouterr().err
+
+
+def test_worker_drain_sends_queued_mail_to_the_outbox(
+    database_url: str, mail, admin, tmp_path, monkeypatch
+) -> None:
+    import mailbox
+
+    monkeypatch.setenv("INTIME_HOME", str(tmp_path))
+    admin.execute("delete from queue.pgqueuer")
+    send_id = mail.queue(to="cli@example.com", subject="From the CLI", text="x")
+    assert main(["worker", "--drain"]) == 0
+    assert mail.send_row(send_id)["status"] == "sent"
+    [message] = list(mailbox.Maildir(tmp_path / "outbox"))
+    assert message["Subject"] == "From the CLI"
+
+
+def test_up_serves_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.worker.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "INTIME_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "intime.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "intime up did not come up"
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
