@@ -12,7 +12,6 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,7 +20,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from intime import migrate, pgserver
 from intime.seed import seed_org
-from tests.support import Database, Mail, TwoOrgs
+from tests.support import TESTDATA, Database, Mail, TwoOrgs
 
 TEMPLATE = "intime_template"
 
@@ -131,7 +130,7 @@ def pytest_report_header() -> list[str]:
     return [f"INTIME_PG_BINDIR={os.environ.get('INTIME_PG_BINDIR', '(discovery order)')}"]
 
 
-RESEND_EVENTS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "resend_events.json"
+RESEND_EVENTS = TESTDATA / "resend_events.json"
 
 
 @pytest.fixture

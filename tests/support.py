@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -11,6 +12,10 @@ from psycopg.types.json import Jsonb
 from intime import pgserver
 from intime.db import actor, errors_translated
 from intime.seed import SeededOrg
+
+# Real-world fixtures (Svix vectors, Resend payloads, raw emails), vendored from
+# ../shared/testdata; see tests/fixtures/README.md.
+TESTDATA = Path(__file__).resolve().parent / "fixtures" / "testdata"
 
 
 @dataclasses.dataclass

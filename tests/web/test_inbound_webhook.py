@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.support import Mail
+from tests.support import TESTDATA, Mail
 from tests.web.conftest import INBOUND_TOKEN
 
-OOO = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "testdata"
-    / "mail"
-    / "ooo_auto_submitted_auto_replied.eml"
-).read_bytes()
+OOO = (TESTDATA / "mail" / "ooo_auto_submitted_auto_replied.eml").read_bytes()
 
 
 def post(base_url: str, body: bytes, **headers: str) -> httpx.Response:

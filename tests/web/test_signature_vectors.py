@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import standardwebhooks.webhooks as stdwh
 
+from tests.support import TESTDATA
 from web.signatures import SignatureVerifier, Verdict
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "testdata" / "svix_vectors.json").read_text()
-)
+VECTORS = json.loads((TESTDATA / "svix_vectors.json").read_text())
 VERIFY_CASES = [c for c in VECTORS["cases"] if c["kind"] == "verify"]
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.support import Mail
+from tests.support import TESTDATA, Mail
 from web import queries as web_queries
 from web.inbound import parse_message, record_params
 
-MAIL = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "mail"
+MAIL = TESTDATA / "mail"
 
 
 def raw(name: str) -> bytes:
