@@ -18,11 +18,12 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-from intime import migrate
+from intime import migrate, pgserver
 from intime import queries as q
 from intime.cli import embedded_server, ensure_database
 from intime.config import Config, as_role
 from intime.db import actor
+from intime.demo_email import run_email_demo
 from intime.probe import probe
 from intime.seed import SeededOrg, seed_org
 
@@ -92,7 +93,6 @@ def run_demo(config: Config) -> int:
                 for org in (acme, globex):
                     _print_org(service, org)
 
-                print("\n== Cross-tenant check (every tenant table, from the catalog)")
                 with psycopg.connect(as_role(dsn, DEMO_LOGIN)) as login:
                     who = login.execute(q.WHOAMI_NAME).fetchone()
                     as_login = probe(login, admin, globex.org_id)
@@ -105,7 +105,10 @@ def run_demo(config: Config) -> int:
                             q.SET_ACTOR, {"org_id": acme.org_id, "user_id": None}
                         ),
                     )
+        outbox = (config.home.resolve() if config.home else pgserver.default_home()) / "demo-outbox"
+        run_email_demo(as_role(dsn, "intime_service"), acme, outbox)
         ok = True
+        print("\n== Cross-tenant check (every tenant table, from the catalog)")
         for label, report in (
             (f"SQL login {DEMO_LOGIN} ({who[0] if who else '?'}, Acme)", as_login),
             ("intime_service acting for Acme", as_service),

@@ -209,3 +209,18 @@ where h.entity_type = 'deal' and h.entity_id = %(deal_id)s and h.change_type = '
   and h.field_name in ('status', 'probability')
 order by h.id
 """
+
+# -- email demo (demo_email.py) ------------------------------------------------------
+DEMO_SEND_IDS = (
+    "select id, to_email, provider_message_id, message_id from app.email_sends "
+    "where id = any(%(ids)s) order by to_email"
+)
+DEMO_SEND_STATUSES = (
+    "select to_email, status, open_count, click_count, replied_at is not null, "
+    "delivered_at is not null from app.email_sends where id = any(%(ids)s) order by to_email"
+)
+DEMO_DEAL_EMAIL_STATS = (
+    "select sent, delivered, opened, clicked, replied, bounced, open_rate, click_rate, "
+    "bounce_rate from api.email_stats(p_entity_type => 'deal', p_entity_id => %(deal_id)s)"
+)
+DEMO_SUPPRESSIONS = "select email, reason from app.suppressions order by email, reason"

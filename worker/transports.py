@@ -47,13 +47,13 @@ class OutboxTransport:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._box: mailbox.Maildir | None = None
 
     async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
-        def write() -> str:
-            box = mailbox.Maildir(self.path, create=True)
-            return f"outbox-{box.add(message)}"
-
-        return await asyncio.to_thread(write)
+        if self._box is None:  # created once: concurrent first sends would race on mkdir
+            self._box = mailbox.Maildir(self.path, create=True)
+        box = self._box
+        return f"outbox-{await asyncio.to_thread(box.add, message)}"
 
     async def close(self) -> None:
         return None
