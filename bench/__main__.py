@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from bench import history_trigger, rls_policy
+from bench import history_trigger, rls_policy, smtp, webhooks
 
 
 def main() -> None:
     print("# InTime benchmarks")
     history_trigger.run()
     rls_policy.run()
+    webhooks.run()
+    smtp.run()
 
 
 if __name__ == "__main__":

@@ -60,7 +60,17 @@ async def async_actor(
         raise translate(exc) from exc
 
 
-async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
-    pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False)
+async def open_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, autocommit: bool = False
+) -> AsyncConnectionPool:
+    """An open async pool. With ``autocommit`` a lone statement is its own
+    transaction in one round trip (``conn.transaction()`` still works)."""
+    pool = AsyncConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        kwargs={"autocommit": autocommit},
+    )
     await pool.open(wait=True)
     return pool

@@ -43,7 +43,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await open_pool(service_dsn, min_size=1, max_size=10)
+        app.state.pool = await open_pool(service_dsn, min_size=2, max_size=16, autocommit=True)
         try:
             yield
         finally:

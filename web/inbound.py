@@ -126,7 +126,7 @@ async def inbound_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": rejected.message}, rejected.status)
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        async with pool.connection() as conn, conn.transaction():
+        async with pool.connection() as conn:  # autocommit: one statement, one round trip
             cur = await conn.execute(q.RECORD_INBOUND_EMAIL, record_params(message, "smtp"))
             row = await cur.fetchone()
     except psycopg.Error as exc:

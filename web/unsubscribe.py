@@ -30,7 +30,7 @@ async def unsubscribe(request: Request) -> HTMLResponse:
     confirm = request.method == "POST"
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        async with pool.connection() as conn, conn.transaction():
+        async with pool.connection() as conn:  # autocommit: one statement, one round trip
             cur = await conn.execute(q.UNSUBSCRIBE, {"token": token, "confirm": confirm})
             row = await cur.fetchone()
     except psycopg.Error as exc:

@@ -64,7 +64,7 @@ async def resend_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": rejected.message}, rejected.status)
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        async with pool.connection() as conn, conn.transaction():
+        async with pool.connection() as conn:  # autocommit: one statement, one round trip
             cur = await conn.execute(
                 q.INGEST_EMAIL_EVENT,
                 {"event_id": request.headers["svix-id"], "payload": json.dumps(payload)},

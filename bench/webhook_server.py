@@ -1,0 +1,82 @@
+"""The app `bench/webhooks.py` serves in a subprocess: ours, plus the baseline route.
+
+The baseline is the seed's per-event flow for the same event: after the same
+signature check, separate round trips to find the send, update its status,
+insert the log row and touch the campaign enrollment, with no deduplication.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from web.app import create_app
+from web.webhooks import Rejected, verified_event
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+async def baseline(request: Request) -> JSONResponse:
+    try:
+        payload = verified_event(
+            request.app.state.resend_verifier, await request.body(), request.headers
+        )
+    except Rejected as rejected:
+        return JSONResponse({"error": rejected.message}, rejected.status)
+    email_id = payload["data"]["email_id"]
+    # Each step is its own round trip and its own commit, as the seed's
+    # Supabase client calls are.
+    async with request.app.state.pool.connection() as conn:
+        async with conn.transaction():
+            cur = await conn.execute(
+                "select org_id, id from app.email_sends where provider_message_id = %s",
+                (email_id,),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return JSONResponse({"result": "unknown"})
+        org_id, send_id = row
+        async with conn.transaction():
+            await conn.execute(
+                "update app.email_sends set status = 'delivered', delivered_at = now() "
+                "where org_id = %s and id = %s",
+                (org_id, send_id),
+            )
+        async with conn.transaction():
+            await conn.execute(
+                "insert into app.email_events (org_id, email_send_id, provider_event_id, type, "
+                "payload, occurred_at, received_at) values (%s, %s, %s, %s, %s, now(), now())",
+                (org_id, send_id, request.headers["svix-id"], payload["type"], json.dumps(payload)),
+            )
+        async with conn.transaction():  # the seed's enrollment touch (campaigns come later)
+            await conn.execute(
+                "update app.email_sends set updated_at = now() where org_id = %s and id = %s",
+                (org_id, send_id),
+            )
+    return JSONResponse({"result": "applied"})
+
+
+def main() -> None:
+    dsn, port = sys.argv[1], int(sys.argv[2])
+    app = create_app(dsn, resend_secrets=(SECRET,))
+    app.router.routes.append(Route("/baseline/resend", baseline, methods=["POST"]))
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+        workers=1,
+    )
+
+
+if __name__ == "__main__":
+    main()
