@@ -218,6 +218,8 @@ def _web_app(config: Config, service: str) -> object:
         service,
         resend_secrets=config.resend_webhook_secrets,
         inbound_token=config.inbound_webhook_token,
+        resend_api_key=config.resend_api_key,
+        resend_base_url=config.resend_base_url,
     )
 
 

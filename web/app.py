@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+import httpx
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,21 +33,39 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def create_app(
-    service_dsn: str, *, resend_secrets: Sequence[str] = (), inbound_token: str | None = None
+    service_dsn: str,
+    *,
+    resend_secrets: Sequence[str] = (),
+    inbound_token: str | None = None,
+    resend_api_key: str | None = None,
+    resend_base_url: str = "https://api.resend.com",
 ) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
     ``resend_secrets`` are the Svix signing secrets of the Resend webhook; more
     than one is accepted while a secret is being rotated. ``inbound_token`` is the
-    bearer token an SMTP gateway presents to ``/webhooks/inbound``.
+    bearer token an SMTP gateway presents to ``/webhooks/inbound``; with
+    ``resend_api_key`` that endpoint also takes Resend's ``email.received`` and
+    fetches the content from ``resend_base_url``.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await open_pool(service_dsn, min_size=2, max_size=16, autocommit=True)
+        app.state.resend_client = (
+            httpx.AsyncClient(
+                base_url=resend_base_url,
+                timeout=10,
+                headers={"Authorization": f"Bearer {resend_api_key}"},
+            )
+            if resend_api_key
+            else None
+        )
         try:
             yield
         finally:
+            if app.state.resend_client is not None:
+                await app.state.resend_client.aclose()
             await app.state.pool.close()
 
     app = Starlette(

@@ -1,9 +1,15 @@
-"""POST /webhooks/inbound: raw ``message/rfc822`` from an SMTP gateway.
+"""POST /webhooks/inbound: inbound mail, two ways in.
 
-The gateway authenticates with ``Authorization: Bearer <INBOUND_WEBHOOK_TOKEN>``
-(compared in constant time). The message is parsed with the stdlib ``email``
-package and recorded by ``api.record_inbound_email``, which matches it to the
-send it answers and flags automatic replies.
+* Raw ``message/rfc822`` from an SMTP gateway, authenticated with
+  ``Authorization: Bearer <INBOUND_WEBHOOK_TOKEN>`` (compared in constant time)
+  and parsed with the stdlib ``email`` package.
+* Resend's ``email.received`` webhook (JSON, Svix-signed like the other Resend
+  events): it carries metadata only, so the body and headers are fetched from
+  ``GET {RESEND_BASE_URL}/emails/receiving/{email_id}``. A failed fetch answers
+  502 and writes nothing, so Resend retries.
+
+Either way ``api.record_inbound_email`` matches the message to the send it
+answers and flags automatic replies.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import json
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
+from typing import Any
 
+import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
@@ -24,7 +32,7 @@ from starlette.responses import JSONResponse
 
 from intime.errors import InvalidParameterError, translate
 from web import queries as q
-from web.webhooks import Rejected
+from web.webhooks import Rejected, verified_event
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
@@ -100,6 +108,57 @@ def record_params(message: InboundMessage, provider: str) -> dict[str, object]:
     }
 
 
+def message_from_resend(email: Mapping[str, Any]) -> InboundMessage:
+    """An InboundMessage from Resend's received-email object."""
+    raw_headers = email.get("headers") or {}
+    if isinstance(raw_headers, list):  # [{"name": ..., "value": ...}] in some SDKs
+        raw_headers = {h.get("name", ""): h.get("value", "") for h in raw_headers}
+    headers = {str(k).lower(): str(v) for k, v in raw_headers.items()}
+    name, address = parseaddr(str(email.get("from") or ""))
+    recipients = [
+        addr
+        for _, addr in getaddresses(
+            [str(a) for a in [*(email.get("to") or []), *(email.get("cc") or [])]]
+        )
+        if addr
+    ]
+    return InboundMessage(
+        message_id=str(email.get("message_id") or headers.get("message-id") or "") or None,
+        from_email=address,
+        from_name=name or None,
+        to=recipients,
+        subject=email.get("subject"),
+        in_reply_to=headers.get("in-reply-to"),
+        references=headers.get("references", "").split(),
+        text=email.get("text"),
+        html=email.get("html"),
+        headers=headers,
+    )
+
+
+async def resend_received(request: Request, body: bytes) -> InboundMessage:
+    """Verify an email.received event and fetch its content, or ``Rejected``."""
+    payload = verified_event(request.app.state.resend_verifier, body, request.headers)
+    if payload.get("type") != "email.received":
+        raise Rejected(400, "only email.received events are taken here")
+    email_id = str((payload.get("data") or {}).get("email_id") or "")
+    client: httpx.AsyncClient | None = request.app.state.resend_client
+    if not email_id:
+        raise Rejected(400, "email.received without data.email_id")
+    if client is None:
+        raise Rejected(503, "no Resend API key configured to fetch inbound mail")
+    try:
+        response = await client.get(f"/emails/receiving/{email_id}")
+    except httpx.TransportError as exc:
+        raise Rejected(502, f"could not fetch the received email: {exc!r}") from exc
+    if response.status_code != 200:
+        raise Rejected(502, f"Resend answered {response.status_code} for the received email")
+    message = message_from_resend(response.json())
+    if not message.message_id or not message.from_email:
+        raise Rejected(400, "the received email has no Message-ID or From")
+    return message
+
+
 def accepted_message(token: str | None, headers: Mapping[str, str], raw: bytes) -> InboundMessage:
     """The parsed message of an authenticated, well-formed request, or ``Rejected``."""
     if not token:
@@ -118,16 +177,21 @@ def accepted_message(token: str | None, headers: Mapping[str, str], raw: bytes) 
 
 
 async def inbound_webhook(request: Request) -> JSONResponse:
+    body = await request.body()
+    is_json = request.headers.get("content-type", "").startswith("application/json")
     try:
-        message = accepted_message(
-            request.app.state.inbound_token, request.headers, await request.body()
-        )
+        if is_json:
+            message = await resend_received(request, body)
+        else:
+            message = accepted_message(request.app.state.inbound_token, request.headers, body)
     except Rejected as rejected:
         return JSONResponse({"error": rejected.message}, rejected.status)
     pool: AsyncConnectionPool = request.app.state.pool
     try:
         async with pool.connection() as conn:  # autocommit: one statement, one round trip
-            cur = await conn.execute(q.RECORD_INBOUND_EMAIL, record_params(message, "smtp"))
+            cur = await conn.execute(
+                q.RECORD_INBOUND_EMAIL, record_params(message, "resend" if is_json else "smtp")
+            )
             row = await cur.fetchone()
     except psycopg.Error as exc:
         error = translate(exc)

@@ -68,7 +68,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path) -> N
 
     import httpx
 
-    from tests.worker.conftest import free_port
+    from tests.peers import free_port
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "INTIME_HOME": str(tmp_path)}

@@ -10,15 +10,18 @@ from collections.abc import Callable, Iterator
 import pytest
 import uvicorn
 
+from tests.peers import FakeResend, fake_resend
 from tests.support import Database
 from web.app import create_app
+
+__all__ = ["fake_resend"]
 
 INBOUND_TOKEN = "test-inbound-token"
 SECRETS = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_bmV3LXNlY3JldC1hZnRlci1yb3RhdGlvbg==")
 
 
 @pytest.fixture
-def serve(db: Database) -> Iterator[Callable[..., str]]:
+def serve(db: Database, fake_resend: FakeResend) -> Iterator[Callable[..., str]]:
     """Start the app (with the given Resend secrets); returns its base URL."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
@@ -27,7 +30,11 @@ def serve(db: Database) -> Iterator[Callable[..., str]]:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         app = create_app(
-            db.dsn("intime_service"), resend_secrets=resend_secrets, inbound_token=INBOUND_TOKEN
+            db.dsn("intime_service"),
+            resend_secrets=resend_secrets,
+            inbound_token=INBOUND_TOKEN,
+            resend_api_key="re_test",
+            resend_base_url=fake_resend.url,
         )
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -51,3 +53,73 @@ def test_unauthenticated_or_wrong_type_is_refused_and_writes_nothing(
 def test_a_message_without_message_id_is_a_400(base_url: str) -> None:
     body = b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n"
     assert post(base_url, body, authorization=f"Bearer {INBOUND_TOKEN}").status_code == 400
+
+
+def _signed_json(body: str) -> dict[str, str]:
+    from tests.web.test_resend_webhook import signed
+
+    return signed(body)
+
+
+def test_resend_email_received_is_fetched_and_recorded(
+    base_url: str, mail: Mail, fake_resend, admin
+) -> None:
+    send_id = mail.queue(to="client@corp.example", subject="Proposal", text="x")
+    our_message_id = mail.send_row(send_id)["message_id"]
+    fake_resend.received["rcv_1"] = {
+        "object": "email",
+        "id": "rcv_1",
+        "from": "Client <client@corp.example>",
+        "to": ["reply@mail.acme.example"],
+        "subject": "Re: Proposal",
+        "text": "Yes, let's go.",
+        "html": None,
+        "message_id": "<client-1@corp.example>",
+        "headers": {"In-Reply-To": our_message_id, "References": our_message_id},
+    }
+    body = json.dumps(
+        {
+            "type": "email.received",
+            "created_at": "2026-01-01T00:00:00Z",
+            "data": {"email_id": "rcv_1", "from": "client@corp.example", "to": [], "subject": "x"},
+        }
+    )
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=_signed_json(body), timeout=10
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["result"], response.json()["match_method"]) == (
+        "recorded",
+        "in_reply_to",
+    )
+    assert fake_resend.requests[-1]["headers"]["authorization"] == "Bearer re_test"
+    assert mail.send_row(send_id)["replied_at"] is not None
+
+
+def test_a_received_email_the_api_cannot_find_is_a_502_and_writes_nothing(
+    base_url: str, admin
+) -> None:
+    body = json.dumps(
+        {
+            "type": "email.received",
+            "created_at": "x",
+            "data": {"email_id": "missing", "to": [], "subject": "x"},
+        }
+    )
+    before = admin.execute("select count(*) from app.inbound_emails").fetchone()
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=_signed_json(body), timeout=10
+    )
+    assert response.status_code == 502
+    assert admin.execute("select count(*) from app.inbound_emails").fetchone() == before
+
+
+def test_an_unsigned_received_event_is_refused(base_url: str) -> None:
+    body = json.dumps({"type": "email.received", "data": {"email_id": "rcv_1"}})
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound",
+        content=body,
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 400

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from intime.db import open_pool
+from tests.peers import FakeResend, SmtpServer
 from tests.support import Database, Mail, event
-from tests.worker.conftest import FakeResend, SmtpServer
 from worker.app import run_worker
 from worker.breaker import CircuitBreaker
 from worker.email import Defer, EmailDeps, send_email
