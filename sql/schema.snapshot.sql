@@ -770,7 +770,6 @@ begin
             else s.status
         end,
         sent_at = coalesce(s.sent_at, app.now()),
-        attempts = s.attempts + 1,
         updated_at = app.now()
     where s.org_id = v_org_id and s.id = p_email_send_id
     returning s.status into v_status;

@@ -138,3 +138,22 @@ def test_fuzzed_requests_never_fail_and_rejections_write_nothing(
     assert response.status_code < 500, response.text
     if response.status_code != 200:
         assert receipts(admin) == before
+
+
+def test_every_resend_event_type_is_accepted_over_http(
+    base_url: str, mail: Mail, resend_events: list[dict]
+) -> None:
+    for i, fixture in enumerate(resend_events):
+        send_id = mail.queue(to=f"h{i}@example.com", subject="Hi", text="x")
+        message_id = f"re_{uuid.uuid4().hex}"
+        mail.sent(send_id, message_id)
+        payload = {
+            **fixture["payload"],
+            "data": {**fixture["payload"]["data"], "email_id": message_id},
+        }
+        body = json.dumps(payload)
+        response = post(base_url, body, signed(body))
+        expected = "ignored" if fixture["type"] == "email.received" else "applied"
+        assert (response.status_code, response.json()) == (200, {"result": expected}), fixture[
+            "type"
+        ]

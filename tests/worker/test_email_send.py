@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from intime.db import open_pool
+from intime.db import actor, open_pool
 from tests.peers import FakeResend, SmtpServer
 from tests.support import Database, Mail, event
 from worker.app import run_worker
@@ -243,3 +243,28 @@ def test_an_event_that_beat_the_send_response_lands(
         lambda d: send_email(d, mail.org_id, send_id),
     )
     assert mail.send_row(send_id)["status"] == "delivered"
+
+
+def test_a_send_interrupted_mid_flight_is_resent_with_the_same_key(
+    db: Database, mail: Mail, admin, fake_resend: FakeResend
+) -> None:
+    """A worker that dies after claiming (status sending) loses nothing: the
+    re-delivered job sends again with the same Idempotency-Key."""
+    use_provider(admin, mail, "resend")
+    send_id = mail.queue(to="crash@example.com", subject="Hi", text="x")
+    with actor(mail.conn, mail.org_id):
+        action = mail.conn.execute(
+            "select action from api.claim_email_send(p_email_send_id => %s)", (send_id,)
+        ).fetchone()
+    assert action == ("send",)
+    assert mail.send_row(send_id)["status"] == "sending"  # ... and the worker died here
+    assert (
+        run(
+            db,
+            {"resend": ResendTransport("k", fake_resend.url)},
+            lambda d: send_email(d, mail.org_id, send_id),
+        )
+        == "sent"
+    )
+    assert [r["headers"]["idempotency-key"] for r in fake_resend.requests] == [str(send_id)]
+    assert mail.send_row(send_id)["attempts"] == 2
