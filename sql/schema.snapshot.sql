@@ -470,6 +470,11 @@ begin
         return 'ignored';  -- not about a send of ours (inbound mail has its own endpoint)
     end if;
 
+    -- Serialize with api.record_email_sent for this message id, so an event
+    -- either sees the recorded send or is parked before the drain runs.
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || v_message_id, 0)
+    );
     select s.org_id, s.id into v_org_id, v_send_id
     from app.email_sends as s
     where s.provider_message_id = v_message_id;
@@ -661,7 +666,9 @@ declare
     v_id uuid := gen_random_uuid();
     v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    if p_to is null or p_to !~ '^[^@\s<>]+@[^@\s<>]+$' then
+    -- One plain address: no list separators, quotes, comments or brackets
+    -- (a comma would smuggle a second recipient past suppression).
+    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
         raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
     end if;
     if jsonb_typeof(v_vars) <> 'object' then
@@ -714,7 +721,10 @@ begin
     values (
         v_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
         format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
-        app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
+        regexp_replace(
+            app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
+            '[\r\n]+', ' ', 'g'
+        ),
         app._render_template(
             coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
         ),
@@ -761,6 +771,9 @@ declare
     v_pending record;
 begin
     perform app._require_service();
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
+    );
     update app.email_sends as s
     set
         provider = p_provider,
@@ -852,14 +865,24 @@ begin
             on s.reply_token = substring(lower(t.address) from 'reply\+([0-9a-f]{16,64})@')
         limit 1;
     end if;
-    -- 4. The sender, to whom we sent in the last 30 days (most recent send).
+    -- 4. The sender, to whom we sent in the last 30 days (most recent send),
+    -- but only from an org the mail was addressed to (its reply domain or the
+    -- domain of its From address): never file one org's mail under another.
     if v_send_id is null then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
+        inner join app.email_settings as e on e.org_id = s.org_id
         where
             lower(s.to_email) = lower(btrim(p_from))
             and s.created_at > app.now() - interval '30 days'
             and s.status <> 'suppressed'
+            and exists (
+                select
+                from unnest(coalesce(p_to, '{}')) as t (address)
+                where lower(split_part(t.address, '@', 2)) in (
+                    e.reply_domain, lower(split_part(e.from_email, '@', 2))
+                )
+            )
         order by s.created_at desc
         limit 1;
     end if;
@@ -1044,6 +1067,9 @@ begin
     if p_reply_domain is null or lower(p_reply_domain) !~ '^[a-z0-9.-]+\.[a-z]{2,}$' then
         raise exception using
             errcode = 'IT005', message = format('invalid reply domain %L', p_reply_domain);
+    end if;
+    if p_from_name ~ '[\r\n]' then
+        raise exception using errcode = 'IT005', message = 'the from name must be one line';
     end if;
     if p_provider is null or p_provider not in ('smtp', 'resend', 'outbox') then
         raise exception using

@@ -92,20 +92,37 @@ def parse_message(raw: bytes) -> InboundMessage:
     )
 
 
+def _no_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL; mail from the internet sometimes does."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    return value
+
+
 def record_params(message: InboundMessage, provider: str) -> dict[str, object]:
-    return {
-        "message_id": message.message_id,
-        "from": message.from_email,
-        "from_name": message.from_name,
-        "to": message.to,
-        "subject": message.subject,
-        "in_reply_to": message.in_reply_to,
-        "references": message.references,
-        "text": message.text,
-        "html": message.html,
-        "headers": json.dumps(message.headers),
-        "provider": provider,
-    }
+    return _clean(
+        {
+            "message_id": message.message_id,
+            "from": message.from_email,
+            "from_name": message.from_name,
+            "to": message.to,
+            "subject": message.subject,
+            "in_reply_to": message.in_reply_to,
+            "references": message.references,
+            "text": message.text,
+            "html": message.html,
+            "headers": json.dumps(_no_nul(message.headers)),
+            "provider": provider,
+        }
+    )
+
+
+def _clean(params: dict[str, object]) -> dict[str, object]:
+    return {key: _no_nul(value) for key, value in params.items()}
 
 
 def message_from_resend(email: Mapping[str, Any]) -> InboundMessage:
@@ -141,7 +158,10 @@ async def resend_received(request: Request, body: bytes) -> InboundMessage:
     payload = verified_event(request.app.state.resend_verifier, body, request.headers)
     if payload.get("type") != "email.received":
         raise Rejected(400, "only email.received events are taken here")
-    email_id = str((payload.get("data") or {}).get("email_id") or "")
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise Rejected(400, "email.received without a data object")
+    email_id = str(data.get("email_id") or "")
     client: httpx.AsyncClient | None = request.app.state.resend_client
     if not email_id:
         raise Rejected(400, "email.received without data.email_id")
@@ -153,7 +173,10 @@ async def resend_received(request: Request, body: bytes) -> InboundMessage:
         raise Rejected(502, f"could not fetch the received email: {exc!r}") from exc
     if response.status_code != 200:
         raise Rejected(502, f"Resend answered {response.status_code} for the received email")
-    message = message_from_resend(response.json())
+    try:
+        message = message_from_resend(response.json())
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise Rejected(502, "Resend answered with an unreadable received email") from exc
     if not message.message_id or not message.from_email:
         raise Rejected(400, "the received email has no Message-ID or From")
     return message
@@ -193,6 +216,8 @@ async def inbound_webhook(request: Request) -> JSONResponse:
                 q.RECORD_INBOUND_EMAIL, record_params(message, "resend" if is_json else "smtp")
             )
             row = await cur.fetchone()
+    except psycopg.DataError as exc:  # a value PostgreSQL cannot store: the sender's fault
+        return JSONResponse({"error": f"unstorable message: {exc.diag.message_primary}"}, 422)
     except psycopg.Error as exc:
         error = translate(exc)
         if isinstance(error, InvalidParameterError):

@@ -33,6 +33,8 @@ async def unsubscribe(request: Request) -> HTMLResponse:
         async with pool.connection() as conn:  # autocommit: one statement, one round trip
             cur = await conn.execute(q.UNSUBSCRIBE, {"token": token, "confirm": confirm})
             row = await cur.fetchone()
+    except psycopg.DataError:  # a token no link of ours could carry (e.g. a NUL byte)
+        return HTMLResponse("<h1>This link is not valid.</h1>", 404)
     except psycopg.Error as exc:
         error = translate(exc)
         if isinstance(error, NotFoundError):

@@ -70,6 +70,8 @@ async def resend_webhook(request: Request) -> JSONResponse:
                 {"event_id": request.headers["svix-id"], "payload": json.dumps(payload)},
             )
             row = await cur.fetchone()
+    except psycopg.DataError as exc:  # e.g. a NUL in a string: not storable, not our fault
+        return JSONResponse({"error": f"unstorable event: {exc.diag.message_primary}"}, 422)
     except psycopg.Error as exc:
         error = translate(exc)
         if isinstance(error, InvalidParameterError):  # not an event: nothing was written

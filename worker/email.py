@@ -119,9 +119,12 @@ async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> 
             error, retry_after = f"{provider} circuit open", wait
         else:
             try:
-                provider_message_id = await transport.send(
-                    build_message(send, deps), idempotency_key=str(send_id)
-                )
+                message = build_message(send, deps)
+            except (ValueError, TypeError) as exc:  # e.g. a header the email package refuses
+                error, permanent = f"cannot build the message: {exc}", True
+        if error is None and transport is not None:
+            try:
+                provider_message_id = await transport.send(message, idempotency_key=str(send_id))
                 breaker.success()
             except TransientError as exc:
                 breaker.failure()

@@ -10,7 +10,12 @@ import pytest
 from tests.support import TESTDATA, Mail
 from tests.web.conftest import INBOUND_TOKEN
 
-OOO = (TESTDATA / "mail" / "ooo_auto_submitted_auto_replied.eml").read_bytes()
+# Addressed to Acme's reply domain, so the sender fallback may match it.
+OOO = (
+    (TESTDATA / "mail" / "ooo_auto_submitted_auto_replied.eml")
+    .read_bytes()
+    .replace(b"To: neko@libsisimai.org", b"To: sales@mail.acme.example")
+)
 
 
 def post(base_url: str, body: bytes, **headers: str) -> httpx.Response:
@@ -121,5 +126,33 @@ def test_an_unsigned_received_event_is_refused(base_url: str) -> None:
         content=body,
         headers={"content-type": "application/json"},
         timeout=10,
+    )
+    assert response.status_code == 400
+
+
+def test_a_nul_byte_in_a_message_is_stored_without_it(base_url: str, mail: Mail, admin) -> None:
+    import base64
+    import uuid
+
+    mail.queue(to="nul@example.com", subject="Hi", text="x")
+    body = base64.b64encode(b"hello\x00world").decode()
+    raw = (
+        f"Message-ID: <{uuid.uuid4().hex}@x.example>\r\nFrom: nul@example.com\r\n"
+        "To: sales@mail.acme.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{body}\r\n"
+    ).encode()
+    response = post(base_url, raw, authorization=f"Bearer {INBOUND_TOKEN}")
+    assert response.status_code == 200, response.text
+    stored = admin.execute(
+        "select text_body from app.inbound_emails where id = %s", (response.json()["inbound_id"],)
+    ).fetchone()
+    assert stored == ("helloworld",)
+
+
+def test_a_signed_received_event_without_a_data_object_is_a_400(base_url: str) -> None:
+    body = json.dumps({"type": "email.received", "created_at": "x", "data": [1]})
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=_signed_json(body), timeout=10
     )
     assert response.status_code == 400

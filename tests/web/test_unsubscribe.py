@@ -55,3 +55,7 @@ def test_the_page_escapes_what_it_shows(base_url: str, mail: Mail, admin) -> Non
     page = httpx.get(f"{base_url}/u/{token}", timeout=5)
     assert "<script>" not in page.text
     assert "&lt;script&gt;" in page.text
+
+
+def test_a_token_with_a_nul_byte_is_a_404(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/u/abc%00def", timeout=5).status_code == 404

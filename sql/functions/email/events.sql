@@ -163,6 +163,11 @@ begin
         return 'ignored';  -- not about a send of ours (inbound mail has its own endpoint)
     end if;
 
+    -- Serialize with api.record_email_sent for this message id, so an event
+    -- either sees the recorded send or is parked before the drain runs.
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || v_message_id, 0)
+    );
     select s.org_id, s.id into v_org_id, v_send_id
     from app.email_sends as s
     where s.provider_message_id = v_message_id;
@@ -202,6 +207,9 @@ declare
     v_pending record;
 begin
     perform app._require_service();
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
+    );
     update app.email_sends as s
     set
         provider = p_provider,

@@ -102,14 +102,24 @@ begin
             on s.reply_token = substring(lower(t.address) from 'reply\+([0-9a-f]{16,64})@')
         limit 1;
     end if;
-    -- 4. The sender, to whom we sent in the last 30 days (most recent send).
+    -- 4. The sender, to whom we sent in the last 30 days (most recent send),
+    -- but only from an org the mail was addressed to (its reply domain or the
+    -- domain of its From address): never file one org's mail under another.
     if v_send_id is null then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
+        inner join app.email_settings as e on e.org_id = s.org_id
         where
             lower(s.to_email) = lower(btrim(p_from))
             and s.created_at > app.now() - interval '30 days'
             and s.status <> 'suppressed'
+            and exists (
+                select
+                from unnest(coalesce(p_to, '{}')) as t (address)
+                where lower(split_part(t.address, '@', 2)) in (
+                    e.reply_domain, lower(split_part(e.from_email, '@', 2))
+                )
+            )
         order by s.created_at desc
         limit 1;
     end if;

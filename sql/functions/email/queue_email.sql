@@ -67,7 +67,9 @@ declare
     v_id uuid := gen_random_uuid();
     v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    if p_to is null or p_to !~ '^[^@\s<>]+@[^@\s<>]+$' then
+    -- One plain address: no list separators, quotes, comments or brackets
+    -- (a comma would smuggle a second recipient past suppression).
+    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
         raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
     end if;
     if jsonb_typeof(v_vars) <> 'object' then
@@ -120,7 +122,10 @@ begin
     values (
         v_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
         format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
-        app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
+        regexp_replace(
+            app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
+            '[\r\n]+', ' ', 'g'
+        ),
         app._render_template(
             coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
         ),

@@ -26,6 +26,9 @@ begin
         raise exception using
             errcode = 'IT005', message = format('invalid reply domain %L', p_reply_domain);
     end if;
+    if p_from_name ~ '[\r\n]' then
+        raise exception using errcode = 'IT005', message = 'the from name must be one line';
+    end if;
     if p_provider is null or p_provider not in ('smtp', 'resend', 'outbox') then
         raise exception using
             errcode = 'IT005',
