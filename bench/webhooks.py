@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import psycopg
 from svix.webhooks import Webhook
 
@@ -30,6 +28,7 @@ from bench.webhook_server import SECRET
 from intime.config import as_role
 from intime.db import actor
 from intime.seed import seed_org
+from intime.serving import free_port, wait_for_http
 
 EVENTS = 6000
 CONCURRENCY = 32
@@ -112,24 +111,13 @@ def run() -> None:
                     "from generate_series(1, %s) g",
                     (SENDS,),
                 )
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.webhook_server", service, str(port)],
             cwd=Path(__file__).resolve().parents[1],
         )
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("bench web server did not start")
-                time.sleep(0.1)
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: proc.poll() is None)
             results = {}
             for label, path in (("ours", "/webhooks/resend"), ("baseline", "/baseline/resend")):
                 warm = [_request(path, f"bench-{i % SENDS + 1}") for i in range(500)]

@@ -8,9 +8,6 @@ import asyncio
 import json
 import mailbox
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,13 +16,13 @@ from pathlib import Path
 
 import httpx
 import psycopg
-import uvicorn
 from psycopg.types.json import Jsonb
 from svix.webhooks import Webhook
 
 from intime import queries as q
 from intime.db import actor
 from intime.seed import SeededOrg
+from intime.serving import serve_in_thread
 
 # A demo-only secret and token; production reads them from the environment.
 DEMO_SECRET = "whsec_ZGVtby1zZWNyZXQtZm9yLWludGltZS1kZW1v"  # noqa: S105
@@ -36,23 +33,9 @@ DEMO_INBOUND_TOKEN = "demo-inbound-token"  # noqa: S105
 def _web(service_dsn: str) -> Iterator[str]:
     from web.app import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     app = create_app(service_dsn, resend_secrets=(DEMO_SECRET,), inbound_token=DEMO_INBOUND_TOKEN)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the demo web app did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield base
 
 
 def _signed_post(base: str, event: dict[str, object]) -> str:

@@ -4,26 +4,18 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from intime.serving import free_port, serve_in_thread
 
 
 class _Collector:
@@ -93,13 +85,5 @@ def fake_resend() -> Iterator[FakeResend]:
             Route("/emails/receiving/{email_id}", received, methods=["GET"]),
         ]
     )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    yield fake
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, port=port):
+        yield fake

@@ -64,11 +64,8 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path) -> N
     import signal
     import subprocess
     import sys
-    import time
 
-    import httpx
-
-    from tests.peers import free_port
+    from intime.serving import free_port, wait_for_http
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "INTIME_HOME": str(tmp_path)}
@@ -80,16 +77,7 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path) -> N
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "intime up did not come up"
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.2)
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: proc.poll() is None)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     finally:
