@@ -472,9 +472,7 @@ begin
 
     -- Serialize with api.record_email_sent for this message id, so an event
     -- either sees the recorded send or is parked before the drain runs.
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('intime.email:' || v_message_id, 0)
-    );
+    perform app._lock_provider_message(v_message_id);
     select s.org_id, s.id into v_org_id, v_send_id
     from app.email_sends as s
     where s.provider_message_id = v_message_id;
@@ -771,9 +769,7 @@ declare
     v_pending record;
 begin
     perform app._require_service();
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
-    );
+    perform app._lock_provider_message(p_provider_message_id);
     update app.email_sends as s
     set
         provider = p_provider,
@@ -1646,6 +1642,22 @@ $$;
 
 
 ALTER FUNCTION app._is_service() OWNER TO intime_owner;
+
+--
+-- Name: _lock_provider_message(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._lock_provider_message(p_provider_message_id text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
+    )
+$$;
+
+
+ALTER FUNCTION app._lock_provider_message(p_provider_message_id text) OWNER TO intime_owner;
 
 --
 -- Name: _message_id(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -5642,6 +5654,13 @@ REVOKE ALL ON FUNCTION app._is_org_admin() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _lock_provider_message(p_provider_message_id text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._lock_provider_message(p_provider_message_id text) FROM PUBLIC;
 
 
 --

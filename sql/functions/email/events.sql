@@ -2,6 +2,19 @@
 -- send they name, statuses only moving forward, and kept aside until the send
 -- is known when they arrive before the send response.
 
+-- One transaction-scoped lock per provider message id, taken by both
+-- api.ingest_email_event and api.record_email_sent, so an event racing the
+-- send record either sees the send or is parked before the drain runs.
+create or replace function app._lock_provider_message(p_provider_message_id text)
+returns void
+language sql
+set search_path = pg_catalog, pg_temp
+as $function$
+    select pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
+    )
+$function$;
+
 -- Apply one event to a send (row-locked). Called by api.ingest_email_event and
 -- by api.record_email_sent when it drains events that arrived early.
 create or replace function app._apply_email_event(
@@ -165,9 +178,7 @@ begin
 
     -- Serialize with api.record_email_sent for this message id, so an event
     -- either sees the recorded send or is parked before the drain runs.
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('intime.email:' || v_message_id, 0)
-    );
+    perform app._lock_provider_message(v_message_id);
     select s.org_id, s.id into v_org_id, v_send_id
     from app.email_sends as s
     where s.provider_message_id = v_message_id;
@@ -207,9 +218,7 @@ declare
     v_pending record;
 begin
     perform app._require_service();
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
-    );
+    perform app._lock_provider_message(p_provider_message_id);
     update app.email_sends as s
     set
         provider = p_provider,
