@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import history_trigger, rls_policy, smtp, webhooks
+from bench import history_trigger, notifications, rls_policy, smtp, webhooks
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
     rls_policy.run()
     webhooks.run()
     smtp.run()
+    notifications.run()
 
 
 if __name__ == "__main__":

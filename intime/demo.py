@@ -24,6 +24,7 @@ from intime.cli import embedded_server, ensure_database
 from intime.config import Config, as_role
 from intime.db import actor
 from intime.demo_email import run_email_demo
+from intime.demo_notifications import run_notifications_demo
 from intime.probe import probe
 from intime.seed import SeededOrg, seed_org
 
@@ -107,6 +108,7 @@ def run_demo(config: Config) -> int:
                     )
         outbox = (config.home.resolve() if config.home else pgserver.default_home()) / "demo-outbox"
         run_email_demo(as_role(dsn, "intime_service"), acme, outbox)
+        run_notifications_demo(as_role(dsn, "intime_service"), acme)
         ok = True
         print("\n== Cross-tenant check (every tenant table, from the catalog)")
         for label, report in (

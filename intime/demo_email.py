@@ -97,11 +97,15 @@ def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
         )
     )
     box = mailbox.Maildir(outbox)
-    print(f"   worker sent {len(sends)} messages; the outbox {outbox} holds {len(box)} .eml files")
+    ours = sum(1 for message in box if message["To"] in recipients)
+    print(
+        f"   worker sent the outbox {outbox} {len(box)} .eml files: these {ours}, and "
+        f"{len(box) - ours} notification emails from the seed"
+    )
     with psycopg.connect(service_dsn, autocommit=True) as conn, actor(conn, org.org_id):
         rows = conn.execute(q.DEMO_SEND_IDS, {"ids": sends}).fetchall()
     by_to = {to: (sid, pmid, mid) for sid, to, pmid, mid in rows}
-    sample = next(iter(box))
+    sample = next(m for m in box if m["To"] in recipients)
     print(f"   e.g. To: {sample['To']} | Reply-To: {sample['Reply-To']}")
     print(f"        List-Unsubscribe: {sample['List-Unsubscribe']}")
 

@@ -68,6 +68,47 @@ def _attempt(
     return count
 
 
+def _probe_rows(
+    attacker: psycopg.Connection,
+    admin: psycopg.Connection,
+    report: ProbeReport,
+    table: str,
+    where: sql.Composable,
+    params: tuple[object, ...],
+    column: sql.Identifier,
+) -> None:
+    """Read, update (``column`` to itself), delete and re-insert the rows of
+    ``table`` matching ``where`` from ``attacker``; count what got through."""
+    ident = sql.Identifier("app", table)
+    sample = admin.execute(
+        sql.SQL("select to_jsonb(t) from {} as t where {} limit 1").format(ident, where), params
+    ).fetchone()
+    if sample is None:
+        report.missing_seed.append(table)
+        return
+    report.leaked_rows[table] = _attempt(
+        attacker,
+        report,
+        table,
+        "select",
+        sql.SQL("select count(*) from {} where {}").format(ident, where),
+        params,
+    )
+    update = sql.SQL("update {} set {} = {} where {}").format(ident, column, column, where)
+    _attempt(attacker, report, table, "update", update, params)
+    delete = sql.SQL("delete from {} where {}").format(ident, where)
+    _attempt(attacker, report, table, "delete", delete, params)
+    columns = [r[0] for r in admin.execute(q.INSERTABLE_COLUMNS, {"table": f"app.{table}"})]
+    row = dict(sample[0])
+    if table == "organizations":
+        row["slug"] = f"probe-{uuid.uuid4().hex[:12]}"
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    insert = sql.SQL(
+        "insert into {} ({}) select {} from jsonb_populate_record(null::{}, %s::jsonb)"
+    ).format(ident, cols, cols, ident)
+    _attempt(attacker, report, table, "insert", insert, (json.dumps(row),))
+
+
 def probe(
     attacker: psycopg.Connection,
     admin: psycopg.Connection,
@@ -88,40 +129,45 @@ def probe(
         if before:
             before(attacker)
         for table in ["organizations", *report.tables]:
-            ident = sql.Identifier("app", table)
             key = sql.Identifier("id" if table == "organizations" else "org_id")
-            sample = admin.execute(
-                sql.SQL("select to_jsonb(t) from {} as t where {} = %s limit 1").format(ident, key),
-                victim,
-            ).fetchone()
-            if sample is None:
-                report.missing_seed.append(table)
-                continue
-            report.leaked_rows[table] = _attempt(
-                attacker,
-                report,
-                table,
-                "select",
-                sql.SQL("select count(*) from {} where {} = %s").format(ident, key),
-                victim,
-            )
-            update = sql.SQL("update {} set {} = {} where {} = %s").format(ident, key, key, key)
-            _attempt(attacker, report, table, "update", update, victim)
-            delete = sql.SQL("delete from {} where {} = %s").format(ident, key)
-            _attempt(attacker, report, table, "delete", delete, victim)
-
-            columns = [r[0] for r in admin.execute(q.INSERTABLE_COLUMNS, {"table": f"app.{table}"})]
-            row = dict(sample[0])
-            if table == "organizations":
-                row["slug"] = f"probe-{uuid.uuid4().hex[:12]}"
-            cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-            insert = sql.SQL(
-                "insert into {} ({}) select {} from jsonb_populate_record(null::{}, %s::jsonb)"
-            ).format(ident, cols, cols, ident)
-            _attempt(attacker, report, table, "insert", insert, (json.dumps(row),))
+            where = sql.SQL("{} = %s").format(key)
+            _probe_rows(attacker, admin, report, table, where, victim, key)
         for view in report.views:
             query = sql.SQL("select count(*) from {} where org_id = %s").format(
                 sql.Identifier("app", view)
             )
             report.leaked_rows[view] = _attempt(attacker, report, view, "select", query, victim)
+    return report
+
+
+def user_private_tables(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(q.USER_PRIVATE_TABLES).fetchall()]
+
+
+def _user_column(conn: psycopg.Connection, table: str) -> str:
+    """The column naming the owning user: user_id, or recipient_user_id (email)."""
+    columns = {r[0] for r in conn.execute(q.INSERTABLE_COLUMNS, {"table": f"app.{table}"})}
+    return "user_id" if "user_id" in columns else "recipient_user_id"
+
+
+def probe_users(
+    attacker: psycopg.Connection,
+    admin: psycopg.Connection,
+    org_id: uuid.UUID,
+    own_user: uuid.UUID,
+    *,
+    before: Callable[[psycopg.Connection], None] | None = None,
+) -> ProbeReport:
+    """Probe the user-private tables from ``attacker`` (acting as ``own_user``)
+    against the other users of the same org: read, update, delete and insert.
+    Rows with a null user_id (an org's defaults) are shared on purpose.
+    """
+    report = ProbeReport(tables=user_private_tables(admin))
+    with attacker.transaction(force_rollback=True):
+        if before:
+            before(attacker)
+        for table in report.tables:
+            user_col = sql.Identifier(_user_column(admin, table))
+            where = sql.SQL("org_id = %s and {} <> %s").format(user_col)
+            _probe_rows(attacker, admin, report, table, where, (org_id, own_user), user_col)
     return report

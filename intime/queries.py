@@ -75,6 +75,20 @@ where n.nspname = 'app'
   )
 order by c.relname
 """
+# Tables whose policy also checks the user: private to each user of an org.
+USER_PRIVATE_TABLES = """
+select c.relname
+from pg_catalog.pg_class as c
+join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+where n.nspname = 'app'
+  and c.relkind in ('r', 'p')
+  and exists (
+    select from pg_catalog.pg_policy as p
+    where p.polrelid = c.oid
+      and pg_catalog.pg_get_expr(p.polqual, p.polrelid) like '%%current_user_id()%%'
+  )
+order by c.relname
+"""
 TENANT_VIEWS = TENANT_TABLES.replace("('r', 'p')", "('v', 'm')")
 INSERTABLE_COLUMNS = """
 select a.attname
@@ -178,6 +192,43 @@ RECORD_INBOUND_EMAIL = (
 )
 
 # -- demo report (demo.py) --------------------------------------------------------
+INSERT_NOTIFICATION_TEMPLATE = (
+    "insert into app.notification_templates (slug, name, category, title_template, "
+    "message_template, default_channels, variables) values (%(slug)s, %(name)s, %(category)s, "
+    "%(title)s, %(message)s, %(channels)s, %(variables)s) returning id"
+)
+SET_NOTIFICATION_PREFERENCE = (
+    "select id from api.set_preference(p_category => %(category)s, p_channels => %(channels)s, "
+    "p_frequency => %(frequency)s)"
+)
+SEND_TEMPLATE_NOTIFICATION = (
+    "select api.send_notification(p_user_id => %(user_id)s, p_template_slug => %(slug)s, "
+    "p_variables => %(variables)s, p_entity_type => %(entity_type)s, "
+    "p_entity_id => %(entity_id)s)"
+)
+SEND_NOTIFICATION_BULK = (
+    "select count(*) from api.send_notification_bulk(p_user_ids => %(user_ids)s, "
+    "p_template_slug => %(slug)s, p_variables => %(variables)s)"
+)
+DEMO_SET_QUIET_HOURS = (
+    "select id from api.set_preference(p_category => 'deal', p_quiet_hours_enabled => true, "
+    "p_quiet_hours_start => %(start)s, p_quiet_hours_end => %(end)s, "
+    "p_quiet_hours_timezone => 'UTC')"
+)
+DEMO_SET_DND = "select id from api.set_preference(p_category => '*', p_dnd_until => %(until)s)"
+DEMO_SEND_NOTIFICATION = (
+    "select api.send_notification(p_user_id => %(user_id)s, p_template_slug => %(slug)s, "
+    "p_variables => %(variables)s, p_group_key => %(group_key)s, p_critical => %(critical)s, "
+    "p_channels => array['in_app', 'email'])"
+)
+DEMO_DELIVERIES = (
+    "select channel, status, coalesce(reason, ''), deliver_after "
+    "from app.notification_deliveries where notification_id = %(id)s order by channel"
+)
+NOTIFICATION_EMAIL_OF_USER = (
+    "select id from app.email_sends where recipient_user_id = %(user_id)s "
+    "and notification_id is not null order by created_at limit 1"
+)
 LOGIN_EXISTS = "select 1 from pg_roles where rolname = %(role)s"
 UNMAP_LOGIN = "update app.user_profiles set db_role = null where db_role = %(role)s"
 WHOAMI_NAME = "select full_name from api.whoami()"

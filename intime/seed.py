@@ -150,6 +150,79 @@ def _seed_email(
         )
 
 
+def _seed_notifications(
+    conn: psycopg.Connection,
+    org_id: uuid.UUID,
+    admin_id: uuid.UUID,
+    manager_id: uuid.UUID,
+    rep_ids: tuple[uuid.UUID, ...],
+    deal_id: uuid.UUID,
+) -> None:
+    """An org template override, a preference, and notifications with deliveries."""
+    with actor(conn, org_id, admin_id):
+        conn.execute(
+            q.INSERT_NOTIFICATION_TEMPLATE,
+            {
+                "slug": "deal_closed_won",
+                "name": "Deal won (house style)",
+                "category": "deal",
+                "title": "Won: {{deal.name}}",
+                "message": "{{deal.name}} closed for {{deal.value}}. Ring the bell!",
+                "channels": Jsonb(["in_app", "email"]),
+                "variables": Jsonb([{"name": "deal.name", "required": True}]),
+            },
+        )
+        conn.execute(
+            q.SEND_TEMPLATE_NOTIFICATION,
+            {
+                "user_id": rep_ids[0],
+                "slug": "deal_closed_won",
+                "variables": Jsonb({"deal": {"name": "First deal", "value": "$10,000"}}),
+                "entity_type": "deal",
+                "entity_id": deal_id,
+            },
+        )
+        conn.execute(
+            q.SEND_TEMPLATE_NOTIFICATION,
+            {
+                "user_id": manager_id,
+                "slug": "mention_comment",
+                "variables": Jsonb({"mentioner": {"name": "Riley"}, "entity": {"name": "Deal"}}),
+                "entity_type": "deal",
+                "entity_id": deal_id,
+            },
+        )
+        conn.execute(
+            q.SEND_NOTIFICATION_BULK,
+            {
+                "user_ids": list(rep_ids),
+                "slug": "task_assigned",
+                "variables": Jsonb({"task": {"title": "Call Ada"}, "assigner": {"name": "Admin"}}),
+            },
+        )
+    for user_id in (rep_ids[0], manager_id):
+        with actor(conn, org_id, user_id):
+            conn.execute(
+                q.SET_NOTIFICATION_PREFERENCE,
+                {"category": "deal", "channels": ["in_app", "email"], "frequency": "immediate"},
+            )
+    # The manager's mention email was delivered: an event private to them.
+    with actor(conn, org_id, manager_id):
+        send_id = _one(conn, q.NOTIFICATION_EMAIL_OF_USER, {"user_id": manager_id})
+    with actor(conn, org_id):
+        message_id = f"notify-{send_id}"
+        conn.execute(
+            q.RECORD_EMAIL_SENT, {"id": send_id, "provider": "resend", "message_id": message_id}
+        )
+        conn.execute(
+            q.INGEST_EMAIL_EVENT,
+            {
+                "event_id": f"msg_{uuid.uuid4().hex}",
+                "payload": _resend_event("email.delivered", message_id),
+            },
+        )
+
+
 def seed_org(
     conn: psycopg.Connection,
     name: str,
@@ -300,6 +373,7 @@ def seed_org(
             },
         )
     _seed_email(conn, org_id, admin_id, slug, domain, contact_ids[0], deal_ids[0])
+    _seed_notifications(conn, org_id, admin_id, manager_id, rep_ids, deal_ids[0])
     with actor(conn, org_id, rep_ids[1]):
         submission_id = _one(
             conn,

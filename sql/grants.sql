@@ -48,6 +48,21 @@ app.email_threads,
 app.inbound_emails
 to intime_service, intime_user;
 
+-- Notifications: system templates are read-only; an org edits its own
+-- templates; preferences, notifications and deliveries change only through
+-- the api functions.
+grant select on app.notification_system_templates to intime_service, intime_user;
+grant select, insert, update, delete on app.notification_templates to intime_service, intime_user;
+grant select on
+app.notification_preferences,
+app.notifications,
+app.notification_deliveries,
+app.notification_template_catalog,
+app.notification_delivery_status
+to intime_service, intime_user;
+
+grant select on app.stream_secret to intime_service;
+
 -- History is written by the engine only.
 grant select on
 app.deal_stages_history,

@@ -60,6 +60,20 @@ CREATE TYPE queue.pgqueuer_status AS ENUM (
 ALTER TYPE queue.pgqueuer_status OWNER TO intime_owner;
 
 --
+-- Name: archive(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.archive(p_ids uuid[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._mark_notifications(p_ids, 'archive')
+$$;
+
+
+ALTER FUNCTION api.archive(p_ids uuid[]) OWNER TO intime_owner;
+
+--
 -- Name: authenticate(text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -164,6 +178,39 @@ $$;
 
 
 ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: count_unread_for(uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) RETURNS TABLE(org_id uuid, user_id uuid, unread bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_now timestamptz := app.now();
+begin
+    perform app._require_service();
+    return query
+    select
+        k.org_id, k.user_id,
+        (
+            select count(*)
+            from app.notifications as n
+            where
+                n.org_id = k.org_id
+                and n.user_id = k.user_id
+                and n.read_at is null
+                and n.archived_at is null
+                and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+        )
+    from unnest(p_org_ids, p_user_ids) as k (org_id, user_id);
+end
+$$;
+
+
+ALTER FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) OWNER TO intime_owner;
 
 --
 -- Name: create_api_token(text, uuid, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -382,6 +429,8 @@ CREATE FUNCTION api.email_stats(p_entity_type text DEFAULT NULL::text, p_entity_
         from app.email_sends as e
         where
             e.org_id = app._require_org()
+            -- Notification emails to the org's own users are not outreach.
+            and e.recipient_user_id is null
             and (p_entity_type is null or e.entity_type = p_entity_type)
             and (p_entity_id is null or e.entity_id = p_entity_id)
             and (p_template_id is null or e.template_id = p_template_id)
@@ -436,6 +485,55 @@ $$;
 ALTER FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) OWNER TO intime_owner;
 
 --
+-- Name: get_preferences(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_preferences() RETURNS TABLE(category text, scope text, channels text[], frequency text, digest_time time without time zone, digest_day text, quiet_hours_enabled boolean, quiet_hours_start time without time zone, quiet_hours_end time without time zone, quiet_hours_timezone text, dnd_enabled boolean, dnd_until timestamp with time zone, sound_enabled boolean, email_unsubscribed boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+begin
+    if v_user_id is null then
+        raise exception using errcode = 'IT008', message = 'no user in context';
+    end if;
+    return query
+    with categories as (
+        select '*' as category
+        union
+        select s.category from app.notification_system_templates as s
+        union
+        select t.category from app.notification_templates as t where t.org_id = v_org_id
+        union
+        select p.category from app.notification_preferences as p
+        where p.org_id = v_org_id and (p.user_id is null or p.user_id = v_user_id)
+    )
+    select
+        c.category,
+        case
+            when e.id is null then 'default'
+            when e.user_id is not null and e.category = '*' then 'user_all'
+            when e.user_id is not null then 'user'
+            when e.category = '*' then 'org_all'
+            else 'org'
+        end,
+        array(select jsonb_array_elements_text(e.channels)),
+        e.frequency, e.digest_time, e.digest_day, e.quiet_hours_enabled, e.quiet_hours_start,
+        e.quiet_hours_end, e.quiet_hours_timezone, e.dnd_enabled, e.dnd_until, e.sound_enabled,
+        e.email_unsubscribed
+    from categories as c
+    cross join lateral app._effective_preference(v_org_id, v_user_id, c.category) as e
+    order by c.category <> '*', c.category;
+end
+$$;
+
+
+ALTER FUNCTION api.get_preferences() OWNER TO intime_owner;
+
+--
 -- Name: ingest_email_event(text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -488,6 +586,95 @@ $$;
 
 
 ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) OWNER TO intime_owner;
+
+--
+-- Name: list_notifications(boolean, boolean, bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_notifications(p_unread_only boolean DEFAULT false, p_archived boolean DEFAULT false, p_before_seq bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 50) RETURNS TABLE(id uuid, seq bigint, title text, message text, type text, category text, priority text, entity_type text, entity_id uuid, action_url text, action_label text, data jsonb, group_key text, group_count integer, critical boolean, silent boolean, read_at timestamp with time zone, seen_at timestamp with time zone, archived_at timestamp with time zone, expires_at timestamp with time zone, created_at timestamp with time zone, updated_at timestamp with time zone, delivery_status jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+begin
+    if v_user_id is null then
+        raise exception using errcode = 'IT008', message = 'no user in context';
+    end if;
+    if p_limit is null or p_limit < 1 or p_limit > 500 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
+    end if;
+    return query
+    select
+        n.id, n.seq, n.title, n.message, n.type, n.category, n.priority, n.entity_type,
+        n.entity_id, n.action_url, n.action_label, n.data, n.group_key, n.group_count,
+        n.critical, n.silent, n.read_at, n.seen_at, n.archived_at, n.expires_at, n.created_at,
+        n.updated_at,
+        (
+            select jsonb_object_agg(d.channel, d.status order by d.channel)
+            from app.notification_deliveries as d
+            where d.org_id = n.org_id and d.notification_id = n.id
+        )
+    from app.notifications as n
+    where
+        n.org_id = v_org_id
+        and n.user_id = v_user_id
+        and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+        and (n.archived_at is not null) = coalesce(p_archived, false)
+        and (not coalesce(p_unread_only, false) or n.read_at is null)
+        and (p_before_seq is null or n.seq < p_before_seq)
+    order by n.seq desc
+    limit p_limit;
+end
+$$;
+
+
+ALTER FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: mark_all_read(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.mark_all_read() RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._mark_notifications(null, 'all_read')
+$$;
+
+
+ALTER FUNCTION api.mark_all_read() OWNER TO intime_owner;
+
+--
+-- Name: mark_read(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.mark_read(p_ids uuid[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._mark_notifications(p_ids, 'read')
+$$;
+
+
+ALTER FUNCTION api.mark_read(p_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: mark_seen(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.mark_seen(p_ids uuid[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._mark_notifications(p_ids, 'seen')
+$$;
+
+
+ALTER FUNCTION api.mark_seen(p_ids uuid[]) OWNER TO intime_owner;
 
 --
 -- Name: current_org_id(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -646,38 +833,81 @@ $$;
 ALTER FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) OWNER TO intime_owner;
 
 --
+-- Name: notification_feed_head(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.notification_feed_head() RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    return coalesce((select max(n.seq) from app.notifications as n), 0);
+end
+$$;
+
+
+ALTER FUNCTION api.notification_feed_head() OWNER TO intime_owner;
+
+--
+-- Name: purge_expired_notifications(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.purge_expired_notifications(p_limit integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_count integer;
+begin
+    perform app._require_service();
+    delete from app.notifications as n
+    where (n.org_id, n.id) in (
+        select e.org_id, e.id
+        from app.notifications as e
+        where e.expires_at <= app.now()
+        order by e.expires_at
+        limit p_limit
+        for update skip locked
+    );
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION api.purge_expired_notifications(p_limit integer) OWNER TO intime_owner;
+
+--
 -- Name: queue_email(text, text, jsonb, text, text, text, text, text, uuid, timestamp with time zone, uuid, uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
 CREATE FUNCTION api.queue_email(p_to text, p_template_slug text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_subject text DEFAULT NULL::text, p_html text DEFAULT NULL::text, p_text text DEFAULT NULL::text, p_category text DEFAULT NULL::text, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
     v_org_id uuid := app._require_org();
-    v_settings app.email_settings%rowtype;
     v_template app.email_templates%rowtype;
     v_vars jsonb := coalesce(p_variables, '{}');
     v_missing text[];
-    v_category text;
-    v_reason text;
-    v_id uuid := gen_random_uuid();
-    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    -- One plain address: no list separators, quotes, comments or brackets
-    -- (a comma would smuggle a second recipient past suppression).
-    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
-        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
-    end if;
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    select s.* into v_settings from app.email_settings as s where s.org_id = v_org_id;
-    if not found then
+    if not exists (select from app.email_settings as s where s.org_id = v_org_id) then
         raise exception using
             errcode = 'IT011',
             message = 'email is not configured for this organization',
             hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+
+    if p_notification_id is not null and not exists (
+        select from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
+    ) then
+        raise exception using
+            errcode = 'IT004',
+            message = format('notification %s not found', p_notification_id);
     end if;
 
     if p_template_slug is not null then
@@ -704,56 +934,70 @@ begin
             message = 'give p_template_slug, or p_subject with p_html or p_text';
     end if;
 
-    v_category := coalesce(p_category, v_template.category, 'transactional');
-    if v_category not in ('transactional', 'marketing', 'campaign') then
-        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
-    end if;
-    v_reason := app._suppression_reason(v_org_id, p_to, v_category);
-
-    insert into app.email_sends (
-        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
-        category, template_id, variables, entity_type, entity_id, enrollment_id,
-        workflow_action_id, notification_id, status, suppression_reason, provider, message_id,
-        reply_token, unsubscribe_token, send_after
-    )
-    values (
-        v_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
-        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
-        regexp_replace(
-            app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
-            '[\r\n]+', ' ', 'g'
-        ),
-        app._render_template(
-            coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
-        ),
-        app._render_template(coalesce(v_template.text_template, p_text), v_vars),
-        v_category, v_template.id, v_vars, p_entity_type, p_entity_id, p_enrollment_id,
-        p_workflow_action_id, p_notification_id,
-        case when v_reason is null then 'queued' else 'suppressed' end,
-        v_reason, v_settings.provider,
-        format('<%s@%s>', v_id, v_settings.reply_domain),
-        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
-    );
-
-    if v_reason is null then
-        -- The queue runs on the real clock: a send_after on the (possibly fake)
-        -- application clock becomes the same delay from the real now.
-        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (
-            0,
-            'email.send',
-            convert_to(jsonb_build_object('org_id', v_org_id, 'email_send_id', v_id)::text, 'UTF8'),
-            'queued',
-            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
-            'email.send:' || v_id
-        );
-    end if;
-    return v_id;
+    return (
+        app._insert_email_send(
+            p_org_id => v_org_id,
+            p_to => p_to,
+            p_subject => app._render_template(
+                coalesce(v_template.subject_template, p_subject), v_vars
+            ),
+            p_html => app._render_template(
+                coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
+            ),
+            p_text => app._render_template(coalesce(v_template.text_template, p_text), v_vars),
+            p_category => coalesce(p_category, v_template.category, 'transactional'),
+            p_template_id => v_template.id,
+            p_variables => v_vars,
+            p_entity_type => p_entity_type,
+            p_entity_id => p_entity_id,
+            p_send_after => p_send_after,
+            p_enrollment_id => p_enrollment_id,
+            p_workflow_action_id => p_workflow_action_id,
+            p_notification_id => p_notification_id
+        )
+    ).id;
 end
-$_$;
+$$;
 
 
 ALTER FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: read_notification_feed(bigint, integer, bigint[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[] DEFAULT '{}'::bigint[]) RETURNS TABLE(seq bigint, org_id uuid, user_id uuid, notification jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_now timestamptz := app.now();
+begin
+    perform app._require_service();
+    return query
+    select
+        n.seq, n.org_id, n.user_id,
+        case when (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now)) then app._notification_json(n) end
+    from (
+        select g.*
+        from app.notifications as g
+        where g.seq = any(p_gaps)
+        union all
+        (
+            select a.*
+            from app.notifications as a
+            where a.seq > p_after_seq
+            order by a.seq
+            limit p_limit
+        )
+    ) as n
+    order by n.seq;
+end
+$$;
+
+
+ALTER FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) OWNER TO intime_owner;
 
 --
 -- Name: record_email_sent(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -945,6 +1189,46 @@ $$;
 ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) OWNER TO intime_owner;
 
 --
+-- Name: replay_notifications(bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer DEFAULT 200) RETURNS TABLE(seq bigint, notification jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+begin
+    if p_after_seq is null or p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_after_seq is required and p_limit must be between 1 and 1000';
+    end if;
+    return query
+    select r.seq, r.notification
+    from (
+        select n.seq, app._notification_json(n) as notification
+        from app.notifications as n
+        where
+            n.org_id = v_org_id
+            and n.user_id = v_user_id
+            and n.seq > p_after_seq
+            and n.archived_at is null
+            and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+        order by n.seq desc
+        limit p_limit
+    ) as r
+    order by r.seq;
+end
+$$;
+
+
+ALTER FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
 -- Name: revoke_api_token(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -977,6 +1261,110 @@ $$;
 
 
 ALTER FUNCTION api.revoke_api_token(p_token_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: run_notification_tick(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.run_notification_tick(p_limit integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    return app._release_held(p_limit => p_limit)
+        || jsonb_build_object('digests', app._send_due_digests(p_limit => p_limit));
+end
+$$;
+
+
+ALTER FUNCTION api.run_notification_tick(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: send_notification(uuid, text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.send_notification(p_user_id uuid, p_category text DEFAULT NULL::text, p_template_slug text DEFAULT NULL::text, p_title text DEFAULT NULL::text, p_message text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_type text DEFAULT NULL::text, p_priority text DEFAULT NULL::text, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text, p_channels text[] DEFAULT NULL::text[], p_group_key text DEFAULT NULL::text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_critical boolean DEFAULT false) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_id uuid;
+    v_outcome text;
+begin
+    if p_user_id is null then
+        raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
+    end if;
+    select s.notification_id, s.outcome into v_id, v_outcome
+    from app._send_notifications(
+        p_org_id => v_org_id,
+        p_user_ids => array[p_user_id],
+        p_category => p_category,
+        p_template_slug => p_template_slug,
+        p_title => p_title,
+        p_message => p_message,
+        p_variables => p_variables,
+        p_type => p_type,
+        p_priority => p_priority,
+        p_entity_type => p_entity_type,
+        p_entity_id => p_entity_id,
+        p_action_url => p_action_url,
+        p_action_label => p_action_label,
+        p_channels => p_channels,
+        p_group_key => p_group_key,
+        p_expires_at => p_expires_at,
+        p_critical => p_critical
+    ) as s;
+    if v_outcome = 'inactive' then
+        raise exception using
+            errcode = 'IT004',
+            message = format('user %s is not active', p_user_id);
+    end if;
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
+
+--
+-- Name: send_notification_bulk(uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text DEFAULT NULL::text, p_template_slug text DEFAULT NULL::text, p_title text DEFAULT NULL::text, p_message text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_type text DEFAULT NULL::text, p_priority text DEFAULT NULL::text, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text, p_channels text[] DEFAULT NULL::text[], p_group_key text DEFAULT NULL::text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_critical boolean DEFAULT false) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    return query
+    select s.user_id, s.notification_id, s.outcome
+    from app._send_notifications(
+        p_org_id => v_org_id,
+        p_user_ids => p_user_ids,
+        p_category => p_category,
+        p_template_slug => p_template_slug,
+        p_title => p_title,
+        p_message => p_message,
+        p_variables => p_variables,
+        p_type => p_type,
+        p_priority => p_priority,
+        p_entity_type => p_entity_type,
+        p_entity_id => p_entity_id,
+        p_action_url => p_action_url,
+        p_action_label => p_action_label,
+        p_channels => p_channels,
+        p_group_key => p_group_key,
+        p_expires_at => p_expires_at,
+        p_critical => p_critical
+    ) as s;
+end
+$$;
+
+
+ALTER FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
 
 --
 -- Name: set_actor(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1099,6 +1487,192 @@ $_$;
 
 
 ALTER FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) OWNER TO intime_owner;
+
+--
+-- Name: notification_preferences; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notification_preferences (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    category text NOT NULL,
+    channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
+    frequency text DEFAULT 'immediate'::text NOT NULL,
+    digest_time time without time zone DEFAULT '09:00:00'::time without time zone NOT NULL,
+    digest_day text DEFAULT 'monday'::text NOT NULL,
+    quiet_hours_enabled boolean DEFAULT false NOT NULL,
+    quiet_hours_start time without time zone DEFAULT '22:00:00'::time without time zone NOT NULL,
+    quiet_hours_end time without time zone DEFAULT '08:00:00'::time without time zone NOT NULL,
+    quiet_hours_timezone text DEFAULT 'America/New_York'::text NOT NULL,
+    dnd_enabled boolean DEFAULT false NOT NULL,
+    dnd_until timestamp with time zone,
+    sound_enabled boolean DEFAULT true NOT NULL,
+    email_unsubscribed boolean DEFAULT false NOT NULL,
+    email_unsubscribed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT notification_preferences_category_check CHECK (((category = '*'::text) OR (category ~ '^[a-z][a-z0-9_]*$'::text))),
+    CONSTRAINT notification_preferences_channels_check CHECK (((jsonb_typeof(channels) = 'array'::text) AND (channels <@ '["in_app", "email", "sms", "push"]'::jsonb))),
+    CONSTRAINT notification_preferences_digest_day_check CHECK ((digest_day = ANY (ARRAY['monday'::text, 'tuesday'::text, 'wednesday'::text, 'thursday'::text, 'friday'::text, 'saturday'::text, 'sunday'::text]))),
+    CONSTRAINT notification_preferences_frequency_check CHECK ((frequency = ANY (ARRAY['immediate'::text, 'hourly_digest'::text, 'daily_digest'::text, 'weekly_digest'::text, 'never'::text])))
+);
+
+ALTER TABLE ONLY app.notification_preferences FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notification_preferences OWNER TO intime_owner;
+
+--
+-- Name: set_preference(text, text[], text, time without time zone, text, boolean, time without time zone, time without time zone, text, boolean, timestamp with time zone, boolean, boolean, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.set_preference(p_category text, p_channels text[] DEFAULT NULL::text[], p_frequency text DEFAULT NULL::text, p_digest_time time without time zone DEFAULT NULL::time without time zone, p_digest_day text DEFAULT NULL::text, p_quiet_hours_enabled boolean DEFAULT NULL::boolean, p_quiet_hours_start time without time zone DEFAULT NULL::time without time zone, p_quiet_hours_end time without time zone DEFAULT NULL::time without time zone, p_quiet_hours_timezone text DEFAULT NULL::text, p_dnd_enabled boolean DEFAULT NULL::boolean, p_dnd_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_sound_enabled boolean DEFAULT NULL::boolean, p_email_unsubscribed boolean DEFAULT NULL::boolean, p_org_default boolean DEFAULT false) RETURNS app.notification_preferences
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    v_base app.notification_preferences;
+    v_row app.notification_preferences;
+begin
+    if coalesce(p_org_default, false) then
+        if not app._is_org_admin() then
+            raise exception using
+                errcode = 'IT003',
+                message = 'only an org admin sets the org''s default preferences';
+        end if;
+        v_user_id := null;
+    elsif v_user_id is null then
+        raise exception using errcode = 'IT008', message = 'no user in context';
+    end if;
+    if p_category is null or (p_category <> '*' and p_category !~ '^[a-z][a-z0-9_]*$') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid category %L (a lower-case name, or * for all)', p_category);
+    end if;
+    perform app._assert_channels(p_channels);
+    if p_frequency is not null and p_frequency not in (
+        'immediate', 'hourly_digest', 'daily_digest', 'weekly_digest', 'never'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'invalid frequency %L (immediate, hourly_digest, daily_digest, weekly_digest, '
+                || 'never)', p_frequency
+            );
+    end if;
+    if p_digest_day is not null and p_digest_day not in (
+        'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid digest day %L (monday .. sunday)', p_digest_day);
+    end if;
+    if p_quiet_hours_timezone is not null then
+        perform app._assert_timezone(p_quiet_hours_timezone);
+    end if;
+    if p_dnd_until is not null and p_dnd_until <= v_now then
+        raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
+    end if;
+
+    v_base := app._effective_preference(v_org_id, v_user_id, p_category);
+    -- Do-not-disturb is copied only into '*' rows: a category row that took
+    -- it over would stay silent after the user switched it off at '*'.
+    if p_category <> '*' and not (
+        v_base.category = p_category and v_base.user_id is not distinct from v_user_id
+    ) then
+        v_base.dnd_enabled := false;
+        v_base.dnd_until := null;
+    end if;
+    insert into app.notification_preferences as p (
+        org_id, user_id, category, channels, frequency, digest_time, digest_day,
+        quiet_hours_enabled, quiet_hours_start, quiet_hours_end, quiet_hours_timezone,
+        dnd_enabled, dnd_until, sound_enabled, email_unsubscribed, email_unsubscribed_at,
+        created_at, updated_at
+    )
+    values (
+        v_org_id, v_user_id, p_category,
+        coalesce(to_jsonb(p_channels), v_base.channels),
+        coalesce(p_frequency, v_base.frequency),
+        coalesce(p_digest_time, v_base.digest_time),
+        coalesce(p_digest_day, v_base.digest_day),
+        coalesce(p_quiet_hours_enabled, v_base.quiet_hours_enabled),
+        coalesce(p_quiet_hours_start, v_base.quiet_hours_start),
+        coalesce(p_quiet_hours_end, v_base.quiet_hours_end),
+        coalesce(p_quiet_hours_timezone, v_base.quiet_hours_timezone),
+        coalesce(p_dnd_enabled, p_dnd_until is not null or v_base.dnd_enabled),
+        case
+            when p_dnd_enabled is false then null
+            when p_dnd_enabled or p_dnd_until is not null then p_dnd_until
+            else v_base.dnd_until
+        end,
+        coalesce(p_sound_enabled, v_base.sound_enabled),
+        coalesce(p_email_unsubscribed, v_base.email_unsubscribed),
+        case
+            when p_email_unsubscribed then coalesce(v_base.email_unsubscribed_at, v_now)
+            when p_email_unsubscribed is false then null
+            else v_base.email_unsubscribed_at
+        end,
+        v_now, v_now
+    )
+    on conflict on constraint unique_user_category do update set
+        channels = excluded.channels,
+        frequency = excluded.frequency,
+        digest_time = excluded.digest_time,
+        digest_day = excluded.digest_day,
+        quiet_hours_enabled = excluded.quiet_hours_enabled,
+        quiet_hours_start = excluded.quiet_hours_start,
+        quiet_hours_end = excluded.quiet_hours_end,
+        quiet_hours_timezone = excluded.quiet_hours_timezone,
+        dnd_enabled = excluded.dnd_enabled,
+        dnd_until = excluded.dnd_until,
+        sound_enabled = excluded.sound_enabled,
+        email_unsubscribed = excluded.email_unsubscribed,
+        email_unsubscribed_at = excluded.email_unsubscribed_at,
+        updated_at = excluded.updated_at
+    returning p.* into v_row;
+
+    -- A window that ended early (do-not-disturb off, quiet hours moved)
+    -- releases what it held now, not at the old end: the user's, or with an
+    -- org default every user's.
+    perform app._release_held(p_org_id => v_org_id, p_user_id => v_user_id, p_limit => 10000);
+    return v_row;
+end
+$_$;
+
+
+ALTER FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) OWNER TO intime_owner;
+
+--
+-- Name: unread_count(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.unread_count() RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_now timestamptz := app.now();
+begin
+    return (
+        select count(*)
+        from app.notifications as n
+        where
+            n.org_id = v_org_id
+            and n.user_id = app.current_user_id()
+            and n.read_at is null
+            and n.archived_at is null
+            and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.unread_count() OWNER TO intime_owner;
 
 --
 -- Name: unsubscribe(text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1397,9 +1971,13 @@ begin
     for update;
 
     insert into app.email_events (
-        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at
+        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,
+        recipient_user_id
     )
-    values (p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at);
+    values (
+        p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at,
+        v_send.recipient_user_id
+    );
 
     v_target := case v_type
         when 'email.sent' then 'sent'
@@ -1496,6 +2074,26 @@ $$;
 ALTER FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) OWNER TO intime_owner;
 
 --
+-- Name: _assert_channels(text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._assert_channels(p_channels text[]) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_channels is not null and not (p_channels <@ array['in_app', 'email', 'sms', 'push']) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown channel in %s (known: in_app, email, sms, push)', p_channels);
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._assert_channels(p_channels text[]) OWNER TO intime_owner;
+
+--
 -- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -1540,6 +2138,71 @@ $$;
 
 
 ALTER FUNCTION app._auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) RETURNS app.notification_preferences
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row app.notification_preferences;
+    v_found boolean;
+    v_timezone text;
+begin
+    select p.* into v_row
+    from app.notification_preferences as p
+    where
+        p.org_id = p_org_id
+        and (p.user_id = p_user_id or p.user_id is null)
+        and p.category in (p_category, '*')
+    order by p.user_id is null, p.category = '*'
+    limit 1;
+    v_found := found;
+    if v_found and v_row.user_id is not null then
+        return v_row;
+    end if;
+
+    v_timezone := coalesce(
+        (
+            select u.timezone from app.user_profiles as u
+            where u.org_id = p_org_id and u.id = p_user_id
+        ),
+        (select o.timezone from app.organizations as o where o.id = p_org_id),
+        'UTC'
+    );
+    if v_found then
+        v_row.quiet_hours_timezone := case
+            when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
+        end;
+        return v_row;
+    end if;
+    return jsonb_populate_record(
+        null::app.notification_preferences,
+        jsonb_build_object(
+            'org_id', p_org_id,
+            'user_id', p_user_id,
+            'category', '*',
+            'channels', '["in_app", "email"]'::jsonb,
+            'frequency', 'immediate',
+            'digest_time', '09:00',
+            'digest_day', 'monday',
+            'quiet_hours_enabled', false,
+            'quiet_hours_start', '22:00',
+            'quiet_hours_end', '08:00',
+            'quiet_hours_timezone', v_timezone,
+            'dnd_enabled', false,
+            'sound_enabled', true,
+            'email_unsubscribed', false
+        )
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) OWNER TO intime_owner;
 
 --
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -1603,6 +2266,137 @@ $$;
 ALTER FUNCTION app._html_escape(p_text text) OWNER TO intime_owner;
 
 --
+-- Name: email_sends; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_sends (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    to_email text NOT NULL,
+    from_email text NOT NULL,
+    from_name text,
+    reply_to text NOT NULL,
+    subject text NOT NULL,
+    html_body text NOT NULL,
+    text_body text,
+    category text NOT NULL,
+    template_id uuid,
+    variables jsonb DEFAULT '{}'::jsonb NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    enrollment_id uuid,
+    workflow_action_id uuid,
+    notification_id uuid,
+    status text DEFAULT 'queued'::text NOT NULL,
+    suppression_reason text,
+    provider text,
+    provider_message_id text,
+    message_id text NOT NULL,
+    reply_token text NOT NULL,
+    unsubscribe_token text NOT NULL,
+    send_after timestamp with time zone,
+    queued_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    sent_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    first_opened_at timestamp with time zone,
+    first_clicked_at timestamp with time zone,
+    bounced_at timestamp with time zone,
+    complained_at timestamp with time zone,
+    failed_at timestamp with time zone,
+    replied_at timestamp with time zone,
+    open_count integer DEFAULT 0 NOT NULL,
+    click_count integer DEFAULT 0 NOT NULL,
+    bounce_type text,
+    error text,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_by uuid DEFAULT app.current_user_id(),
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    recipient_user_id uuid,
+    CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
+    CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
+    CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
+    CONSTRAINT email_sends_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivery_delayed'::text, 'delivered'::text, 'opened'::text, 'clicked'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text])))
+);
+
+ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_sends OWNER TO intime_owner;
+
+--
+-- Name: _insert_email_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid) RETURNS app.email_sends
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_settings app.email_settings%rowtype;
+    v_reason text;
+    v_row app.email_sends%rowtype;
+    v_id uuid := gen_random_uuid();
+    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
+begin
+    -- One plain address: no list separators, quotes, comments or brackets
+    -- (a comma would smuggle a second recipient past suppression).
+    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
+        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
+    end if;
+    if p_category not in ('transactional', 'marketing', 'campaign') then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', p_category);
+    end if;
+    select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    if not found then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+    v_reason := app._suppression_reason(p_org_id, p_to, p_category);
+
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+        category, template_id, variables, entity_type, entity_id, enrollment_id,
+        workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
+        provider, message_id, reply_token, unsubscribe_token, send_after
+    )
+    values (
+        p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
+        regexp_replace(p_subject, '[\r\n]+', ' ', 'g'),
+        p_html, p_text, p_category, p_template_id, coalesce(p_variables, '{}'),
+        p_entity_type, p_entity_id, p_enrollment_id, p_workflow_action_id, p_notification_id,
+        p_recipient_user_id,
+        case when v_reason is null then 'queued' else 'suppressed' end,
+        v_reason, v_settings.provider,
+        format('<%s@%s>', v_id, v_settings.reply_domain),
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+    )
+    returning * into v_row;
+
+    if v_reason is null then
+        -- The queue runs on the real clock: a send_after on the (possibly fake)
+        -- application clock becomes the same delay from the real now.
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (
+            0,
+            'email.send',
+            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id)::text, 'UTF8'),
+            'queued',
+            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
+            'email.send:' || v_id
+        );
+    end if;
+    return v_row;
+end
+$_$;
+
+
+ALTER FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: _is_org_admin(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -1658,6 +2452,62 @@ $$;
 
 
 ALTER FUNCTION app._lock_provider_message(p_provider_message_id text) OWNER TO intime_owner;
+
+--
+-- Name: _mark_notifications(uuid[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._mark_notifications(p_ids uuid[], p_mark text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    v_count integer;
+begin
+    if v_user_id is null then
+        raise exception using errcode = 'IT008', message = 'no user in context';
+    end if;
+    if p_mark <> 'all_read' and p_ids is null then
+        raise exception using errcode = 'IT005', message = 'p_ids must not be null';
+    end if;
+    update app.notifications as n
+    set
+        read_at = case when p_mark in ('read', 'all_read') then v_now else n.read_at end,
+        seen_at = case when p_mark in ('read', 'all_read', 'seen') then v_now else n.seen_at end,
+        archived_at = case when p_mark = 'archive' then v_now else n.archived_at end,
+        updated_at = v_now
+    where
+        n.org_id = v_org_id
+        and n.user_id = v_user_id
+        and (p_mark = 'all_read' or n.id = any(p_ids))
+        and case p_mark
+            when 'read' then n.read_at is null
+            when 'all_read' then n.read_at is null and n.archived_at is null
+            when 'seen' then n.seen_at is null
+            else n.archived_at is null
+        end;
+    get diagnostics v_count = row_count;
+    if v_count > 0 and p_mark <> 'seen' then
+        -- The stream hub recounts this user's badge for their other tabs.
+        -- The payload is a keyed hash of the user: any role may LISTEN, and ids
+        -- of other tenants' users must not reach it.
+        perform pg_catalog.pg_notify(
+            'app_notification_reads',
+            left(encode(sha256(
+                (select k.secret from app.stream_secret as k)
+                || convert_to(v_org_id || ':' || v_user_id, 'UTF8')
+            ), 'hex'), 32)
+        );
+    end if;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION app._mark_notifications(p_ids uuid[], p_mark text) OWNER TO intime_owner;
 
 --
 -- Name: _message_id(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -1727,10 +2577,419 @@ $$;
 ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) OWNER TO intime_owner;
 
 --
--- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _next_digest_at(timestamp with time zone, text, time without time zone, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean DEFAULT false) RETURNS text
+CREATE FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_local timestamp := p_after at time zone p_timezone;
+    v_candidate timestamptz;
+    v_dow integer;
+begin
+    if p_frequency = 'hourly_digest' then
+        return (date_trunc('hour', v_local) + interval '1 hour') at time zone p_timezone;
+    elsif p_frequency = 'daily_digest' then
+        v_candidate := (v_local::date + p_time) at time zone p_timezone;
+        if v_candidate <= p_after then
+            v_candidate := (v_local::date + 1 + p_time) at time zone p_timezone;
+        end if;
+        return v_candidate;
+    elsif p_frequency = 'weekly_digest' then
+        v_dow := array_position(
+            array['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
+            p_day
+        ) - 1;
+        for v_i in 0..7 loop
+            if extract(dow from v_local::date + v_i) = v_dow then
+                v_candidate := (v_local::date + v_i + p_time) at time zone p_timezone;
+                if v_candidate > p_after then
+                    return v_candidate;
+                end if;
+            end if;
+        end loop;
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) OWNER TO intime_owner;
+
+--
+-- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notifications (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    user_id uuid NOT NULL,
+    title text NOT NULL,
+    message text NOT NULL,
+    type text DEFAULT 'info'::text NOT NULL,
+    category text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    action_url text,
+    action_label text,
+    channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
+    template_slug text,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    group_key text,
+    group_count integer DEFAULT 1 NOT NULL,
+    critical boolean DEFAULT false NOT NULL,
+    silent boolean DEFAULT false NOT NULL,
+    email_subject text,
+    email_html text,
+    email_text text,
+    expires_at timestamp with time zone,
+    read_at timestamp with time zone,
+    seen_at timestamp with time zone,
+    archived_at timestamp with time zone,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT notifications_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_group_count_check CHECK ((group_count >= 1)),
+    CONSTRAINT notifications_group_key_check CHECK ((length(group_key) <= 200)),
+    CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notifications_title_check CHECK ((length(title) <= 500)),
+    CONSTRAINT notifications_type_check CHECK ((type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text])))
+);
+
+ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notifications OWNER TO intime_owner;
+
+--
+-- Name: _notification_json(app.notifications); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_json(p_row app.notifications) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select jsonb_build_object(
+        'id', p_row.id,
+        'seq', p_row.seq,
+        'title', p_row.title,
+        'message', p_row.message,
+        'type', p_row.type,
+        'category', p_row.category,
+        'priority', p_row.priority,
+        'entity_type', p_row.entity_type,
+        'entity_id', p_row.entity_id,
+        'action_url', p_row.action_url,
+        'action_label', p_row.action_label,
+        'data', p_row.data,
+        'group_key', p_row.group_key,
+        'group_count', p_row.group_count,
+        'critical', p_row.critical,
+        'silent', p_row.silent,
+        'read_at', p_row.read_at,
+        'seen_at', p_row.seen_at,
+        'archived_at', p_row.archived_at,
+        'expires_at', p_row.expires_at,
+        'created_at', p_row.created_at,
+        'updated_at', p_row.updated_at
+    )
+$$;
+
+
+ALTER FUNCTION app._notification_json(p_row app.notifications) OWNER TO intime_owner;
+
+--
+-- Name: _notification_plan(uuid, uuid, text, jsonb, boolean, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone) RETURNS TABLE(channels jsonb, suppressed boolean, hold_until timestamp with time zone, hold_reason text, silent boolean, digest_at timestamp with time zone, email_unsubscribed boolean)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_pref app.notification_preferences;
+    v_global app.notification_preferences;
+    v_dnd_until timestamptz;
+    v_dnd boolean;
+    v_pref_dnd boolean;
+    v_global_dnd boolean;
+    v_quiet_end timestamptz;
+begin
+    v_pref := app._effective_preference(p_org_id, p_user_id, p_category);
+    channels := (
+        select coalesce(jsonb_agg(r.c order by r.o), '[]')
+        from jsonb_array_elements_text(coalesce(p_requested, v_pref.channels)) with ordinality
+            as r (c, o)
+        where v_pref.channels ? r.c
+    );
+    suppressed := v_pref.frequency = 'never' and not p_critical;
+    email_unsubscribed := v_pref.email_unsubscribed;
+    silent := false;
+    hold_until := null;
+    hold_reason := null;
+    digest_at := null;
+    if p_critical then
+        return next;
+        return;
+    end if;
+
+    -- Do-not-disturb is the user's switch: the applying row or the user's
+    -- '*' row turns it on for this category.
+    select p.* into v_global
+    from app.notification_preferences as p
+    where p.org_id = p_org_id and p.user_id = p_user_id and p.category = '*';
+    v_pref_dnd := v_pref.dnd_enabled and (v_pref.dnd_until is null or v_pref.dnd_until > p_now);
+    v_global_dnd := coalesce(
+        v_global.dnd_enabled and (v_global.dnd_until is null or v_global.dnd_until > p_now), false
+    );
+    v_dnd := v_pref_dnd or v_global_dnd;
+    if (v_pref_dnd and v_pref.dnd_until is null) or (v_global_dnd and v_global.dnd_until is null) then
+        v_dnd_until := null;
+    else
+        v_dnd_until := greatest(
+            case when v_pref_dnd then v_pref.dnd_until end,
+            case when v_global_dnd then v_global.dnd_until end
+        );
+    end if;
+    if v_pref.quiet_hours_enabled then
+        v_quiet_end := app._quiet_hours_end(
+            p_now, v_pref.quiet_hours_start, v_pref.quiet_hours_end, v_pref.quiet_hours_timezone
+        );
+    end if;
+
+    silent := v_dnd;
+    if v_dnd then
+        -- Open-ended do-not-disturb is re-checked hourly (and at once when the
+        -- user changes it through api.set_preference).
+        hold_until := greatest(coalesce(v_dnd_until, p_now + interval '1 hour'), v_quiet_end);
+        hold_reason := case
+            when v_dnd_until is null then 'do not disturb (no end set)'
+            else 'do not disturb'
+        end;
+    elsif v_quiet_end is not null then
+        hold_until := v_quiet_end;
+        hold_reason := 'quiet hours';
+    end if;
+    if v_pref.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest') then
+        digest_at := app._next_digest_at(
+            p_now, v_pref.frequency, v_pref.digest_time, v_pref.digest_day,
+            v_pref.quiet_hours_timezone
+        );
+    end if;
+    return next;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _queue_notification_emails(uuid, uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row record;
+    v_send app.email_sends;
+    v_skip text;
+    v_queued integer := 0;
+begin
+    for v_row in
+        select d.id, d.user_id, n.id as notification_id, n.email_subject, n.email_html,
+            n.email_text, n.entity_type, n.entity_id, u.email, u.is_active
+        from app.notification_deliveries as d
+        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+        where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
+        order by d.id
+    loop
+        v_send := null;
+        v_skip := case when not v_row.is_active then 'user inactive' end;
+        if v_skip is null then
+            begin
+                v_send := app._insert_email_send(
+                    p_org_id => p_org_id,
+                    p_to => v_row.email,
+                    p_subject => v_row.email_subject,
+                    p_html => v_row.email_html,
+                    p_text => v_row.email_text,
+                    p_category => 'transactional',
+                    p_entity_type => v_row.entity_type,
+                    p_entity_id => v_row.entity_id,
+                    p_notification_id => v_row.notification_id,
+                    p_recipient_user_id => v_row.user_id
+                );
+            exception
+                when sqlstate 'IT005' then
+                    v_skip := 'invalid recipient address';
+                when sqlstate 'IT011' then
+                    v_skip := 'no email provider configured';
+            end;
+        end if;
+        update app.notification_deliveries as d
+        set
+            email_send_id = v_send.id,
+            status = case
+                when v_skip is not null or v_send.status = 'suppressed' then 'skipped'
+                else 'pending'
+            end,
+            reason = coalesce(v_skip, 'suppressed: ' || v_send.suppression_reason),
+            deliver_after = null,
+            attempts = d.attempts + (v_send.id is not null)::integer,
+            updated_at = app.now()
+        where d.org_id = p_org_id and d.id = v_row.id;
+        v_queued := v_queued + (v_skip is null and v_send.status <> 'suppressed')::integer;
+    end loop;
+    return v_queued;
+end
+$$;
+
+
+ALTER FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: _quiet_hours_end(timestamp with time zone, time without time zone, time without time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when p_start = p_end then null
+        when p_start < p_end and l.t >= p_start and l.t < p_end
+            then (l.d + p_end) at time zone p_timezone
+        when p_start > p_end and l.t >= p_start
+            then (l.d + 1 + p_end) at time zone p_timezone
+        when p_start > p_end and l.t < p_end
+            then (l.d + p_end) at time zone p_timezone
+    end
+    from (
+        select
+            (p_now at time zone p_timezone)::date as d,
+            (p_now at time zone p_timezone)::time as t
+    ) as l
+$$;
+
+
+ALTER FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) OWNER TO intime_owner;
+
+--
+-- Name: _release_held(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._release_held(p_org_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := app.now();
+    v_ids uuid[];
+    v_orgs uuid[];
+    v_pending uuid[];
+    v_pending_orgs uuid[];
+    v_org uuid;
+    v_counts jsonb;
+begin
+    if p_org_id is null then
+        select array_agg(c.id), array_agg(c.org_id) into v_ids, v_orgs
+        from (
+            select d.org_id, d.id
+            from app.notification_deliveries as d
+            where d.status = 'held' and d.deliver_after <= v_now
+            order by d.deliver_after
+            limit p_limit
+            for update skip locked
+        ) as c;
+    else
+        select array_agg(c.id), array_agg(c.org_id) into v_ids, v_orgs
+        from (
+            select d.org_id, d.id
+            from app.notification_deliveries as d
+            where
+                d.org_id = p_org_id
+                and (p_user_id is null or d.user_id = p_user_id)
+                and d.status = 'held'
+            order by d.deliver_after
+            limit p_limit
+            for update skip locked
+        ) as c;
+    end if;
+    if v_ids is null then
+        return jsonb_build_object('released', 0, 'rescheduled', 0, 'skipped', 0);
+    end if;
+
+    with decided as (
+        select
+            d.org_id,
+            d.id,
+            case when r.reason is not null then 'skipped'
+                when pl.digest_at is not null then 'digest'
+                when pl.hold_until is not null then 'held'
+                else 'pending'
+            end as status,
+            coalesce(r.reason, case when pl.digest_at is null then pl.hold_reason end) as reason,
+            coalesce(pl.digest_at, pl.hold_until) as deliver_after
+        from app.notification_deliveries as d
+        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+        cross join lateral app._notification_plan(
+            d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
+        ) as pl
+        cross join lateral app._skip_reason(n, u.is_active, pl.suppressed, pl.channels,
+            pl.email_unsubscribed, d.channel, v_now, 'delivery') as r (reason)
+        where (d.org_id, d.id) in (select * from unnest(v_orgs, v_ids))
+    ),
+
+    updated as (
+        update app.notification_deliveries as d
+        set
+            status = x.status,
+            reason = x.reason,
+            deliver_after = case when x.status in ('held', 'digest') then x.deliver_after end,
+            updated_at = v_now
+        from decided as x
+        where d.org_id = x.org_id and d.id = x.id
+        returning d.org_id, d.id, d.status
+    )
+
+    select
+        jsonb_build_object(
+            'released', count(*) filter (where u.status = 'pending'),
+            'rescheduled', count(*) filter (where u.status in ('held', 'digest')),
+            'skipped', count(*) filter (where u.status = 'skipped')
+        ),
+        array_agg(u.id) filter (where u.status = 'pending'),
+        array_agg(u.org_id) filter (where u.status = 'pending')
+    into v_counts, v_pending, v_pending_orgs
+    from updated as u;
+
+    if v_pending is not null then
+        for v_org in select distinct o from unnest(v_pending_orgs) as o loop
+            perform app._queue_notification_emails(v_org, v_pending);
+        end loop;
+    end if;
+    return v_counts;
+end
+$$;
+
+
+ALTER FUNCTION app._release_held(p_org_id uuid, p_user_id uuid, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _render(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1742,6 +3001,9 @@ declare
     v_token text;
     v_value text;
 begin
+    if p_escape not in ('none', 'html', 'url') then
+        raise exception using errcode = 'IT005', message = format('unknown escape %L', p_escape);
+    end if;
     loop
         v_pos := regexp_instr(v_rest, c_pattern);
         exit when v_pos = 0;
@@ -1750,11 +3012,29 @@ begin
             p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
         );
         v_out := v_out || left(v_rest, v_pos - 1)
-            || case when p_html then app._html_escape(v_value) else v_value end;
+            || case p_escape
+                when 'html' then app._html_escape(v_value)
+                when 'url' then app._url_encode(v_value)
+                else v_value
+            end;
         v_rest := substr(v_rest, v_pos + length(v_token));
     end loop;
     return v_out || v_rest;
 end
+$$;
+
+
+ALTER FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) OWNER TO intime_owner;
+
+--
+-- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean DEFAULT false) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._render(p_template, p_vars, case when p_html then 'html' else 'none' end)
 $$;
 
 
@@ -1804,6 +3084,520 @@ $$;
 
 
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
+
+--
+-- Name: _send_due_digests(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._send_due_digests(p_limit integer DEFAULT 500) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := app.now();
+    v_user record;
+    v_ids uuid[];
+    v_count integer;
+    v_html text;
+    v_text text;
+    v_send app.email_sends;
+    v_skip text;
+    v_sent integer := 0;
+begin
+    for v_user in
+        select d.org_id, d.user_id, u.email
+        from app.notification_deliveries as d
+        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+        where d.status = 'digest' and d.deliver_after <= v_now
+        group by d.org_id, d.user_id, u.email
+        order by min(d.deliver_after)
+        limit p_limit
+    loop
+        -- One digest per user even with two ticks at once.
+        continue when not pg_try_advisory_xact_lock(
+            hashtextextended('intime.digest:' || v_user.org_id || ':' || v_user.user_id, 0)
+        );
+        select array_agg(c.id) into v_ids
+        from (
+            select d.id
+            from app.notification_deliveries as d
+            where
+                d.org_id = v_user.org_id
+                and d.user_id = v_user.user_id
+                and d.status = 'digest'
+                and d.deliver_after <= v_now
+            for update skip locked
+        ) as c;
+        continue when v_ids is null;
+
+        -- Decided again now: skip what must not go out any more, and move
+        -- what a quiet window or do-not-disturb holds to the window's end.
+        with decided as (
+            select d.org_id, d.id, r.reason, pl.hold_until
+            from app.notification_deliveries as d
+            inner join app.notifications as n
+                on n.org_id = d.org_id and n.id = d.notification_id
+            inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+            cross join lateral app._notification_plan(
+                d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
+            ) as pl
+            cross join lateral app._skip_reason(
+                n, u.is_active, pl.suppressed, pl.channels, pl.email_unsubscribed, d.channel,
+                v_now, 'the digest'
+            ) as r (reason)
+            where d.org_id = v_user.org_id and d.id = any(v_ids)
+        )
+
+        update app.notification_deliveries as d
+        set
+            status = case when x.reason is not null then 'skipped' else 'digest' end,
+            reason = x.reason,
+            deliver_after = case when x.reason is null then x.hold_until end,
+            updated_at = v_now
+        from decided as x
+        where
+            d.org_id = x.org_id
+            and d.id = x.id
+            and (x.reason is not null or x.hold_until is not null);
+
+        select
+            count(*),
+            string_agg(
+                format(
+                    '<li><strong>%s</strong><br>%s%s</li>',
+                    app._html_escape(n.title),
+                    app._html_escape(n.message),
+                    case
+                        when n.action_url is not null then format(
+                            '<br><a href="%s">%s</a>',
+                            app._html_escape(n.action_url),
+                            app._html_escape(coalesce(n.action_label, 'Open'))
+                        )
+                        else ''
+                    end
+                ),
+                '' order by n.seq
+            ),
+            string_agg(
+                '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
+                E'\n' order by n.seq
+            )
+        into v_count, v_html, v_text
+        from app.notification_deliveries as d
+        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+        where
+            d.org_id = v_user.org_id
+            and d.id = any(v_ids)
+            and d.status = 'digest'
+            and d.deliver_after <= v_now;
+        continue when v_count = 0;
+
+        if not exists (select from app.email_settings as s where s.org_id = v_user.org_id) then
+            update app.notification_deliveries as d
+            set status = 'skipped', reason = 'no email provider configured',
+                deliver_after = null, updated_at = v_now
+            where
+                d.org_id = v_user.org_id
+                and d.id = any(v_ids)
+                and d.status = 'digest'
+                and d.deliver_after <= v_now;
+            continue;
+        end if;
+
+        v_send := null;
+        v_skip := null;
+        begin
+            v_send := app._insert_email_send(
+                p_org_id => v_user.org_id,
+                p_to => v_user.email,
+                p_subject => format(
+                    'Your digest: %s new notification%s', v_count,
+                    case when v_count > 1 then 's' end
+                ),
+                p_html => format(
+                    '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
+                ),
+                p_text => v_text,
+                p_category => 'transactional',
+                p_entity_type => 'notification_digest',
+                p_recipient_user_id => v_user.user_id
+            );
+        exception
+            when sqlstate 'IT005' then
+                v_skip := 'invalid recipient address';
+            when sqlstate 'IT011' then
+                v_skip := 'no email provider configured';
+        end;
+        update app.notification_deliveries as d
+        set
+            status = case
+                when v_skip is not null or v_send.status = 'suppressed' then 'skipped'
+                else 'pending'
+            end,
+            reason = coalesce(v_skip, 'suppressed: ' || v_send.suppression_reason),
+            email_send_id = v_send.id,
+            deliver_after = null,
+            attempts = d.attempts + (v_send.id is not null)::integer,
+            updated_at = v_now
+        where
+            d.org_id = v_user.org_id
+            and d.id = any(v_ids)
+            and d.status = 'digest'
+            and d.deliver_after <= v_now;
+        v_sent := v_sent + (v_skip is null and v_send.status <> 'suppressed')::integer;
+    end loop;
+    return v_sent;
+end
+$$;
+
+
+ALTER FUNCTION app._send_due_digests(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _send_notifications(uuid, uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+declare
+    v_now timestamptz := app.now();
+    v_vars jsonb := coalesce(p_variables, '{}');
+    v_critical boolean := coalesce(p_critical, false);
+    v_tpl record;
+    v_missing text[];
+    v_unknown uuid[];
+    v_category text;
+    v_title text;
+    v_message text;
+    v_type text;
+    v_priority text;
+    v_action_url text;
+    v_action_label text;
+    v_requested jsonb;
+    v_email_vars jsonb;
+    v_email_subject text;
+    v_email_html text;
+    v_email_text text;
+    v_has_email boolean;
+    v_subject_tpl text;
+    v_body_tpl text;
+    v_text_tpl text;
+    v_outcomes jsonb;
+    v_pending uuid[];
+begin
+    if p_user_ids is null or cardinality(p_user_ids) = 0 then
+        raise exception using errcode = 'IT005', message = 'no recipients given';
+    end if;
+    if jsonb_typeof(v_vars) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
+    end if;
+    perform app._assert_channels(p_channels);
+    if p_expires_at is not null and p_expires_at <= v_now then
+        raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
+    end if;
+    if length(p_group_key) > 200 then
+        raise exception using errcode = 'IT005', message = 'p_group_key is longer than 200';
+    end if;
+
+    if p_template_slug is not null then
+        if p_title is not null or p_message is not null then
+            raise exception using
+                errcode = 'IT005',
+                message = 'give p_template_slug, or p_title with p_message, not both';
+        end if;
+        -- The org's active template wins over the system one with that slug.
+        select t.* into v_tpl
+        from (
+            select o.category, o.title_template, o.message_template, o.default_type,
+                o.default_priority, o.action_url_template, o.action_label,
+                o.email_subject_template, o.email_body_template, o.email_body_text_template,
+                o.default_channels, o.variables, 0 as rank
+            from app.notification_templates as o
+            where o.org_id = p_org_id and o.slug = p_template_slug and o.is_active
+            union all
+            select s.category, s.title_template, s.message_template, s.default_type,
+                s.default_priority, s.action_url_template, s.action_label,
+                s.email_subject_template, s.email_body_template, s.email_body_text_template,
+                s.default_channels, s.variables, 1 as rank
+            from app.notification_system_templates as s
+            where s.slug = p_template_slug and s.is_active
+        ) as t
+        order by t.rank
+        limit 1;
+        if not found then
+            raise exception using
+                errcode = 'IT004',
+                message = format('notification template %s not found', p_template_slug);
+        end if;
+        v_missing := app._missing_variables(v_tpl.variables, v_vars);
+        if cardinality(v_missing) > 0 then
+            raise exception using
+                errcode = 'IT010',
+                message = format(
+                    'template %s is missing required variables: %s',
+                    p_template_slug, array_to_string(v_missing, ', ')
+                );
+        end if;
+        v_category := coalesce(p_category, v_tpl.category);
+        v_title := app._render(v_tpl.title_template, v_vars, 'none');
+        v_message := app._render(v_tpl.message_template, v_vars, 'none');
+        v_action_url := coalesce(
+            p_action_url, nullif(app._render(v_tpl.action_url_template, v_vars, 'url'), '')
+        );
+        v_action_label := coalesce(p_action_label, v_tpl.action_label);
+        v_type := coalesce(p_type, v_tpl.default_type);
+        v_priority := coalesce(p_priority, v_tpl.default_priority);
+        v_requested := coalesce(to_jsonb(p_channels), v_tpl.default_channels);
+        v_subject_tpl := v_tpl.email_subject_template;
+        v_body_tpl := v_tpl.email_body_template;
+        v_text_tpl := v_tpl.email_body_text_template;
+    else
+        if p_title is null or p_message is null or p_category is null then
+            raise exception using
+                errcode = 'IT005',
+                message = 'give p_template_slug, or p_category with p_title and p_message';
+        end if;
+        v_category := p_category;
+        v_title := p_title;
+        v_message := p_message;
+        v_action_url := p_action_url;
+        v_action_label := p_action_label;
+        v_type := coalesce(p_type, 'info');
+        v_priority := coalesce(p_priority, 'normal');
+        v_requested := to_jsonb(p_channels);
+    end if;
+
+    if length(v_title) > 500 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('the title is %s characters long (at most 500)', length(v_title));
+    end if;
+    if v_category is null or v_category !~ '^[a-z][a-z0-9_]*$' then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
+    end if;
+    if v_type not in ('info', 'success', 'warning', 'error', 'action_required') then
+        raise exception using errcode = 'IT005', message = format('invalid type %L', v_type);
+    end if;
+    if v_priority not in ('low', 'normal', 'high', 'urgent') then
+        raise exception using errcode = 'IT005', message = format('invalid priority %L', v_priority);
+    end if;
+    -- A relative path or an http(s) URL: never javascript:, data: or //host
+    -- links, and no whitespace or control characters (browsers drop a tab in
+    -- "/\t/evil.example", which would make it //evil.example).
+    if v_action_url is not null and v_action_url !~* (
+        '^(/([^/\\[:cntrl:][:space:]][^[:cntrl:][:space:]]*)?'
+        || '|https?://[^/\\?#[:cntrl:][:space:]]+([/?#][^[:cntrl:][:space:]]*)?)$'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('action URL %L must be a path or an http(s) URL', v_action_url);
+    end if;
+
+    -- The email version: the template's email fields (values HTML-escaped),
+    -- else the title and message.
+    v_email_vars := v_vars || jsonb_build_object('action_url', coalesce(v_action_url, ''));
+    v_email_subject := regexp_replace(
+        case
+            when v_subject_tpl is not null then app._render(v_subject_tpl, v_vars, 'none')
+            else v_title
+        end,
+        '[\r\n]+', ' ', 'g'
+    );
+    v_email_html := case
+        when v_body_tpl is not null then app._render(v_body_tpl, v_email_vars, 'html')
+        else '<p>' || app._html_escape(v_message) || '</p>'
+            || case
+                when v_action_url is not null then format(
+                    '<p><a href="%s">%s</a></p>',
+                    app._html_escape(v_action_url),
+                    app._html_escape(coalesce(v_action_label, 'Open'))
+                )
+                else ''
+            end
+    end;
+    v_email_text := case
+        when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
+        else v_message || coalesce(E'\n\n' || v_action_url, '')
+    end;
+    v_has_email := exists (select from app.email_settings as s where s.org_id = p_org_id);
+
+    select array_agg(r.id order by r.id) into v_unknown
+    from (select distinct unnest(p_user_ids) as id) as r
+    where not exists (
+        select from app.user_profiles as u where u.org_id = p_org_id and u.id = r.id
+    );
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT004',
+            message = format('no such user in this organization: %s', array_to_string(
+                v_unknown[1:5], ', '
+            ));
+    end if;
+
+    -- An expired notification still holds its group open (it is unread);
+    -- archive it so this one starts a new row instead of reviving it.
+    if p_group_key is not null then
+        update app.notifications as n
+        set archived_at = v_now, updated_at = v_now
+        where
+            n.org_id = p_org_id
+            and n.user_id = any(p_user_ids)
+            and n.group_key = p_group_key
+            and n.read_at is null
+            and n.archived_at is null
+            and n.expires_at <= v_now;
+    end if;
+
+    with plan as (
+        select u.id as user_id, u.is_active, p.*
+        from app.user_profiles as u
+        cross join lateral app._notification_plan(
+            p_org_id, u.id, v_category, v_requested, v_critical, v_now
+        ) as p
+        where u.org_id = p_org_id and u.id = any(p_user_ids)
+    ),
+
+    upserted as (
+        insert into app.notifications as n (
+            org_id, user_id, title, message, type, category, priority, entity_type, entity_id,
+            action_url, action_label, channels, template_slug, data, group_key, critical,
+            silent, email_subject, email_html, email_text, expires_at, created_by,
+            created_at, updated_at
+        )
+        select
+            p_org_id, pl.user_id, v_title, v_message, v_type, v_category, v_priority,
+            p_entity_type, p_entity_id, v_action_url, v_action_label, pl.channels,
+            p_template_slug, v_vars, p_group_key, v_critical, pl.silent, v_email_subject,
+            v_email_html, v_email_text, p_expires_at, app.current_user_id(), v_now, v_now
+        from plan as pl
+        where pl.is_active and not pl.suppressed
+        on conflict (org_id, user_id, group_key)
+        where group_key is not null and read_at is null and archived_at is null
+        and channels ? 'in_app'
+        do update set
+            seq = default,
+            group_count = n.group_count + 1,
+            title = excluded.title,
+            message = excluded.message,
+            type = excluded.type,
+            priority = excluded.priority,
+            entity_type = excluded.entity_type,
+            entity_id = excluded.entity_id,
+            action_url = excluded.action_url,
+            action_label = excluded.action_label,
+            data = excluded.data,
+            channels = excluded.channels,
+            critical = excluded.critical,
+            created_by = excluded.created_by,
+            silent = excluded.silent,
+            email_subject = excluded.email_subject,
+            email_html = excluded.email_html,
+            email_text = excluded.email_text,
+            expires_at = excluded.expires_at,
+            seen_at = null,
+            updated_at = excluded.updated_at
+        returning n.id, n.user_id, n.xmax = 0 as inserted
+    ),
+
+    -- A collapsed row keeps its deliveries: a group emails once until it is
+    -- read, and a held email goes out with the newest text. Only a critical
+    -- send upgrades a waiting (held, digest) delivery to go now.
+    deliveries as (
+        insert into app.notification_deliveries as d (
+            org_id, notification_id, user_id, channel, status, reason, deliver_after,
+            created_at, updated_at
+        )
+        select
+            p_org_id, up.id, up.user_id, c.channel, s.status, s.reason,
+            case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
+            v_now, v_now
+        from upserted as up
+        inner join plan as pl on pl.user_id = up.user_id
+        cross join lateral jsonb_array_elements_text(pl.channels) as c (channel)
+        cross join lateral (
+            select
+                case
+                    when c.channel = 'in_app' then 'delivered'
+                    when c.channel in ('sms', 'push') then 'skipped'
+                    when pl.email_unsubscribed or not v_has_email then 'skipped'
+                    when pl.digest_at is not null then 'digest'
+                    when pl.hold_until is not null then 'held'
+                    else 'pending'
+                end as status,
+                case
+                    when c.channel = 'in_app' and pl.silent then 'silent: do not disturb'
+                    when c.channel in ('sms', 'push') then 'no provider configured'
+                    when c.channel = 'in_app' then null
+                    when pl.email_unsubscribed then 'email unsubscribed'
+                    when not v_has_email then 'no email provider configured'
+                    when pl.digest_at is not null then null
+                    else pl.hold_reason
+                end as reason
+        ) as s
+        on conflict (org_id, notification_id, channel) do update set
+            status = excluded.status,
+            reason = excluded.reason,
+            deliver_after = excluded.deliver_after,
+            updated_at = excluded.updated_at
+        where d.status in ('held', 'digest') and excluded.status = 'pending'
+        returning d.id, d.channel, d.status
+    )
+
+    select
+        (
+            select jsonb_agg(jsonb_build_object(
+                'user_id', pl.user_id,
+                'notification_id', up.id,
+                'outcome', case
+                    when not pl.is_active then 'inactive'
+                    when pl.suppressed then 'suppressed'
+                    when up.inserted then 'created'
+                    else 'collapsed'
+                end
+            ))
+            from plan as pl
+            left join upserted as up on up.user_id = pl.user_id
+        ),
+        (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending')
+    into v_outcomes, v_pending;
+
+    if v_pending is not null then
+        perform app._queue_notification_emails(p_org_id, v_pending);
+    end if;
+
+    return query
+    select (o ->> 'user_id')::uuid, (o ->> 'notification_id')::uuid, o ->> 'outcome'
+    from jsonb_array_elements(v_outcomes) as o;
+end
+$_$;
+
+
+ALTER FUNCTION app._send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
+
+--
+-- Name: _skip_reason(app.notifications, boolean, boolean, jsonb, boolean, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when p_row.read_at is not null then 'read before ' || p_stage
+        when p_row.archived_at is not null then 'archived before ' || p_stage
+        when p_row.expires_at is not null and p_row.expires_at <= p_now then 'expired'
+        when not p_user_active then 'user inactive'
+        when p_suppressed then 'frequency never'
+        when not p_channels ? p_channel then 'channel turned off'
+        when p_email_unsubscribed and p_channel = 'email' then 'email unsubscribed'
+    end
+$$;
+
+
+ALTER FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
 
 --
 -- Name: _suppression_reason(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -2051,6 +3845,41 @@ $$;
 ALTER FUNCTION app._tg_deal_stage_sync() OWNER TO intime_owner;
 
 --
+-- Name: _tg_email_send_delivery_status(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_email_send_delivery_status() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    update app.notification_deliveries as d
+    set
+        status = case
+            when new.status in ('queued', 'sending') then 'pending'
+            when new.status in ('sent', 'delivery_delayed') then 'sent'
+            when new.status in ('delivered', 'opened', 'clicked') then 'delivered'
+            when new.status = 'suppressed' then 'skipped'
+            else 'failed'
+        end,
+        reason = case
+            when new.status in ('bounced', 'complained', 'failed') then
+                new.status || coalesce(': ' || new.error, '')
+            when new.status = 'suppressed' then 'suppressed: ' || new.suppression_reason
+        end,
+        updated_at = app.now()
+    where
+        d.org_id = new.org_id
+        and d.email_send_id = new.id
+        and d.status not in ('held', 'digest');
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_email_send_delivery_status() OWNER TO intime_owner;
+
+--
 -- Name: _tg_entity_history_delete(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -2153,6 +3982,40 @@ $$;
 ALTER FUNCTION app._tg_immutable_keys() OWNER TO intime_owner;
 
 --
+-- Name: _tg_notifications_announce(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_notifications_announce() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pg_catalog.pg_notify('app_notifications', '');
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_notifications_announce() OWNER TO intime_owner;
+
+--
+-- Name: _tg_notifications_assign_xid(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_notifications_assign_xid() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pg_catalog.pg_current_xact_id();
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_notifications_assign_xid() OWNER TO intime_owner;
+
+--
 -- Name: _tg_stamp_created(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -2227,6 +4090,26 @@ $$;
 
 
 ALTER FUNCTION app._transaction_stamp() OWNER TO intime_owner;
+
+--
+-- Name: _url_encode(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._url_encode(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select coalesce(string_agg(
+        case
+            when c.ch ~ '^[A-Za-z0-9_.~-]$' then c.ch
+            else regexp_replace(upper(encode(convert_to(c.ch, 'UTF8'), 'hex')), '(..)', '%\1', 'g')
+        end, '' order by c.ord
+    ), '')
+    from regexp_split_to_table(p_text, '') with ordinality as c (ch, ord)
+$_$;
+
+
+ALTER FUNCTION app._url_encode(p_text text) OWNER TO intime_owner;
 
 --
 -- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
@@ -2569,7 +4452,8 @@ CREATE TABLE app.email_events (
     payload jsonb NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
     received_at timestamp with time zone NOT NULL,
-    applied_at timestamp with time zone DEFAULT app.now() NOT NULL
+    applied_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    recipient_user_id uuid
 );
 
 ALTER TABLE ONLY app.email_events FORCE ROW LEVEL SECURITY;
@@ -2604,64 +4488,6 @@ CREATE TABLE app.email_events_pending (
 
 
 ALTER TABLE app.email_events_pending OWNER TO intime_owner;
-
---
--- Name: email_sends; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.email_sends (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    to_email text NOT NULL,
-    from_email text NOT NULL,
-    from_name text,
-    reply_to text NOT NULL,
-    subject text NOT NULL,
-    html_body text NOT NULL,
-    text_body text,
-    category text NOT NULL,
-    template_id uuid,
-    variables jsonb DEFAULT '{}'::jsonb NOT NULL,
-    entity_type text,
-    entity_id uuid,
-    enrollment_id uuid,
-    workflow_action_id uuid,
-    notification_id uuid,
-    status text DEFAULT 'queued'::text NOT NULL,
-    suppression_reason text,
-    provider text,
-    provider_message_id text,
-    message_id text NOT NULL,
-    reply_token text NOT NULL,
-    unsubscribe_token text NOT NULL,
-    send_after timestamp with time zone,
-    queued_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    sent_at timestamp with time zone,
-    delivered_at timestamp with time zone,
-    first_opened_at timestamp with time zone,
-    first_clicked_at timestamp with time zone,
-    bounced_at timestamp with time zone,
-    complained_at timestamp with time zone,
-    failed_at timestamp with time zone,
-    replied_at timestamp with time zone,
-    open_count integer DEFAULT 0 NOT NULL,
-    click_count integer DEFAULT 0 NOT NULL,
-    bounce_type text,
-    error text,
-    attempts integer DEFAULT 0 NOT NULL,
-    created_by uuid DEFAULT app.current_user_id(),
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
-    CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
-    CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
-    CONSTRAINT email_sends_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivery_delayed'::text, 'delivered'::text, 'opened'::text, 'clicked'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text])))
-);
-
-ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.email_sends OWNER TO intime_owner;
 
 --
 -- Name: email_templates; Type: TABLE; Schema: app; Owner: intime_owner
@@ -2911,6 +4737,218 @@ ALTER TABLE ONLY app.notes FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.notes OWNER TO intime_owner;
 
 --
+-- Name: notification_deliveries; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notification_deliveries (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    notification_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    channel text NOT NULL,
+    status text NOT NULL,
+    reason text,
+    deliver_after timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    email_send_id uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT notification_deliveries_channel_check CHECK ((channel = ANY (ARRAY['in_app'::text, 'email'::text, 'sms'::text, 'push'::text]))),
+    CONSTRAINT notification_deliveries_check CHECK (((status = ANY (ARRAY['held'::text, 'digest'::text])) = (deliver_after IS NOT NULL))),
+    CONSTRAINT notification_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'held'::text, 'digest'::text, 'sent'::text, 'delivered'::text, 'skipped'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY app.notification_deliveries FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notification_deliveries OWNER TO intime_owner;
+
+--
+-- Name: notification_delivery_status; Type: VIEW; Schema: app; Owner: intime_owner
+--
+
+CREATE VIEW app.notification_delivery_status WITH (security_invoker='true') AS
+ SELECT d.org_id,
+    d.notification_id,
+    d.user_id,
+    jsonb_object_agg(d.channel, d.status ORDER BY d.channel) AS delivery_status
+   FROM app.notification_deliveries d
+  GROUP BY d.org_id, d.notification_id, d.user_id;
+
+
+ALTER TABLE app.notification_delivery_status OWNER TO intime_owner;
+
+--
+-- Name: notification_system_templates; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notification_system_templates (
+    slug text NOT NULL,
+    name text NOT NULL,
+    description text,
+    category text NOT NULL,
+    title_template text NOT NULL,
+    message_template text NOT NULL,
+    default_type text DEFAULT 'info'::text NOT NULL,
+    default_priority text DEFAULT 'normal'::text NOT NULL,
+    action_url_template text,
+    action_label text,
+    email_subject_template text,
+    email_body_template text,
+    email_body_text_template text,
+    sms_template text,
+    push_title_template text,
+    push_body_template text,
+    push_image_url text,
+    default_channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
+    variables jsonb DEFAULT '[]'::jsonb NOT NULL,
+    conditions jsonb DEFAULT '{}'::jsonb NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    is_system boolean DEFAULT true NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT notification_system_templates_action_label_check CHECK ((length(action_label) <= 100)),
+    CONSTRAINT notification_system_templates_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT notification_system_templates_conditions_check CHECK ((jsonb_typeof(conditions) = 'object'::text)),
+    CONSTRAINT notification_system_templates_default_channels_check CHECK ((default_channels <@ '["in_app", "email", "sms", "push"]'::jsonb)),
+    CONSTRAINT notification_system_templates_default_priority_check CHECK ((default_priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notification_system_templates_default_type_check CHECK ((default_type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text]))),
+    CONSTRAINT notification_system_templates_email_subject_template_check CHECK ((length(email_subject_template) <= 500)),
+    CONSTRAINT notification_system_templates_is_system_check CHECK (is_system),
+    CONSTRAINT notification_system_templates_push_body_template_check CHECK ((length(push_body_template) <= 255)),
+    CONSTRAINT notification_system_templates_push_title_template_check CHECK ((length(push_title_template) <= 100)),
+    CONSTRAINT notification_system_templates_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9_-]*$'::text)),
+    CONSTRAINT notification_system_templates_sms_template_check CHECK ((length(sms_template) <= 500)),
+    CONSTRAINT notification_system_templates_title_template_check CHECK ((length(title_template) <= 500)),
+    CONSTRAINT notification_system_templates_variables_check CHECK ((jsonb_typeof(variables) = 'array'::text))
+);
+
+
+ALTER TABLE app.notification_system_templates OWNER TO intime_owner;
+
+--
+-- Name: notification_templates; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notification_templates (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    description text,
+    category text NOT NULL,
+    title_template text NOT NULL,
+    message_template text NOT NULL,
+    default_type text DEFAULT 'info'::text NOT NULL,
+    default_priority text DEFAULT 'normal'::text NOT NULL,
+    action_url_template text,
+    action_label text,
+    email_subject_template text,
+    email_body_template text,
+    email_body_text_template text,
+    sms_template text,
+    push_title_template text,
+    push_body_template text,
+    push_image_url text,
+    default_channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
+    variables jsonb DEFAULT '[]'::jsonb NOT NULL,
+    conditions jsonb DEFAULT '{}'::jsonb NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    created_by uuid DEFAULT app.current_user_id(),
+    CONSTRAINT notification_templates_action_label_check CHECK ((length(action_label) <= 100)),
+    CONSTRAINT notification_templates_category_check CHECK (((category ~ '^[a-z][a-z0-9_]*$'::text) AND (length(category) <= 100))),
+    CONSTRAINT notification_templates_conditions_check CHECK ((jsonb_typeof(conditions) = 'object'::text)),
+    CONSTRAINT notification_templates_default_channels_check CHECK (((jsonb_typeof(default_channels) = 'array'::text) AND (default_channels <@ '["in_app", "email", "sms", "push"]'::jsonb))),
+    CONSTRAINT notification_templates_default_priority_check CHECK ((default_priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notification_templates_default_type_check CHECK ((default_type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text]))),
+    CONSTRAINT notification_templates_email_subject_template_check CHECK ((length(email_subject_template) <= 500)),
+    CONSTRAINT notification_templates_name_check CHECK ((length(name) <= 100)),
+    CONSTRAINT notification_templates_push_body_template_check CHECK ((length(push_body_template) <= 255)),
+    CONSTRAINT notification_templates_push_title_template_check CHECK ((length(push_title_template) <= 100)),
+    CONSTRAINT notification_templates_slug_check CHECK (((slug ~ '^[a-z0-9][a-z0-9_-]*$'::text) AND (length(slug) <= 100))),
+    CONSTRAINT notification_templates_sms_template_check CHECK ((length(sms_template) <= 500)),
+    CONSTRAINT notification_templates_title_template_check CHECK ((length(title_template) <= 500)),
+    CONSTRAINT notification_templates_variables_check CHECK ((jsonb_typeof(variables) = 'array'::text))
+);
+
+ALTER TABLE ONLY app.notification_templates FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notification_templates OWNER TO intime_owner;
+
+--
+-- Name: notification_template_catalog; Type: VIEW; Schema: app; Owner: intime_owner
+--
+
+CREATE VIEW app.notification_template_catalog WITH (security_invoker='true') AS
+ SELECT t.org_id,
+    t.id,
+    t.slug,
+    t.name,
+    t.description,
+    t.category,
+    t.title_template,
+    t.message_template,
+    t.default_type,
+    t.default_priority,
+    t.action_url_template,
+    t.action_label,
+    t.email_subject_template,
+    t.email_body_template,
+    t.email_body_text_template,
+    t.default_channels,
+    t.variables,
+    t.is_active,
+    false AS is_system,
+    false AS is_overridden
+   FROM app.notification_templates t
+UNION ALL
+ SELECT NULL::uuid AS org_id,
+    NULL::uuid AS id,
+    s.slug,
+    s.name,
+    s.description,
+    s.category,
+    s.title_template,
+    s.message_template,
+    s.default_type,
+    s.default_priority,
+    s.action_url_template,
+    s.action_label,
+    s.email_subject_template,
+    s.email_body_template,
+    s.email_body_text_template,
+    s.default_channels,
+    s.variables,
+    s.is_active,
+    true AS is_system,
+    (EXISTS ( SELECT
+           FROM app.notification_templates o
+          WHERE ((o.slug = s.slug) AND o.is_active))) AS is_overridden
+   FROM app.notification_system_templates s;
+
+
+ALTER TABLE app.notification_template_catalog OWNER TO intime_owner;
+
+--
+-- Name: notifications_seq_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.notifications ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.notifications_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: organizations; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -2986,6 +5024,19 @@ CREATE TABLE app.settings (
 
 
 ALTER TABLE app.settings OWNER TO intime_owner;
+
+--
+-- Name: stream_secret; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.stream_secret (
+    singleton boolean DEFAULT true NOT NULL,
+    secret bytea DEFAULT (uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) NOT NULL,
+    CONSTRAINT stream_secret_singleton_check CHECK (singleton)
+);
+
+
+ALTER TABLE app.stream_secret OWNER TO intime_owner;
 
 --
 -- Name: submissions; Type: TABLE; Schema: app; Owner: intime_owner
@@ -3493,6 +5544,62 @@ ALTER TABLE ONLY app.notes
 
 
 --
+-- Name: notification_deliveries notification_deliveries_org_id_notification_id_channel_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_org_id_notification_id_channel_key UNIQUE (org_id, notification_id, channel);
+
+
+--
+-- Name: notification_deliveries notification_deliveries_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: notification_preferences notification_preferences_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: notification_system_templates notification_system_templates_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_system_templates
+    ADD CONSTRAINT notification_system_templates_pkey PRIMARY KEY (slug);
+
+
+--
+-- Name: notification_templates notification_templates_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_templates
+    ADD CONSTRAINT notification_templates_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: notifications notifications_seq_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_seq_key UNIQUE (seq);
+
+
+--
 -- Name: organizations organizations_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -3541,6 +5648,14 @@ ALTER TABLE ONLY app.settings
 
 
 --
+-- Name: stream_secret stream_secret_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_secret
+    ADD CONSTRAINT stream_secret_pkey PRIMARY KEY (singleton);
+
+
+--
 -- Name: submissions submissions_org_id_id_job_id_candidate_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -3578,6 +5693,22 @@ ALTER TABLE ONLY app.suppressions
 
 ALTER TABLE ONLY app.suppressions
     ADD CONSTRAINT suppressions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: notification_templates unique_template_slug; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_templates
+    ADD CONSTRAINT unique_template_slug UNIQUE (org_id, slug);
+
+
+--
+-- Name: notification_preferences unique_user_category; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT unique_user_category UNIQUE NULLS NOT DISTINCT (org_id, user_id, category);
 
 
 --
@@ -3764,6 +5895,13 @@ CREATE INDEX email_sends_entity_idx ON app.email_sends USING btree (org_id, enti
 
 
 --
+-- Name: email_sends_notification_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_sends_notification_idx ON app.email_sends USING btree (org_id, notification_id) WHERE (notification_id IS NOT NULL);
+
+
+--
 -- Name: email_sends_template_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
@@ -3810,6 +5948,69 @@ CREATE INDEX jobs_account_idx ON app.jobs USING btree (org_id, account_id) WHERE
 --
 
 CREATE INDEX notes_entity_idx ON app.notes USING btree (org_id, entity_type, entity_id);
+
+
+--
+-- Name: notification_deliveries_due_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notification_deliveries_due_idx ON app.notification_deliveries USING btree (status, deliver_after) WHERE (status = ANY (ARRAY['held'::text, 'digest'::text]));
+
+
+--
+-- Name: notification_deliveries_email_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notification_deliveries_email_idx ON app.notification_deliveries USING btree (org_id, email_send_id) WHERE (email_send_id IS NOT NULL);
+
+
+--
+-- Name: notification_deliveries_user_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notification_deliveries_user_idx ON app.notification_deliveries USING btree (org_id, user_id);
+
+
+--
+-- Name: notification_preferences_dnd_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notification_preferences_dnd_idx ON app.notification_preferences USING btree (org_id, dnd_until) WHERE dnd_enabled;
+
+
+--
+-- Name: notification_templates_category_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notification_templates_category_idx ON app.notification_templates USING btree (org_id, category) WHERE is_active;
+
+
+--
+-- Name: notifications_expires_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notifications_expires_idx ON app.notifications USING btree (expires_at) WHERE (expires_at IS NOT NULL);
+
+
+--
+-- Name: notifications_group_key; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX notifications_group_key ON app.notifications USING btree (org_id, user_id, group_key) WHERE ((group_key IS NOT NULL) AND (read_at IS NULL) AND (archived_at IS NULL) AND (channels ? 'in_app'::text));
+
+
+--
+-- Name: notifications_inbox_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notifications_inbox_idx ON app.notifications USING btree (org_id, user_id, seq DESC);
+
+
+--
+-- Name: notifications_unread_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notifications_unread_idx ON app.notifications USING btree (org_id, user_id) WHERE ((read_at IS NULL) AND (archived_at IS NULL));
 
 
 --
@@ -3950,6 +6151,13 @@ CREATE TRIGGER deal_stage_history AFTER UPDATE ON app.deals REFERENCING OLD TABL
 --
 
 CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_stage_sync();
+
+
+--
+-- Name: email_sends email_sends_delivery_status; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER email_sends_delivery_status AFTER UPDATE OF status ON app.email_sends FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND ((new.notification_id IS NOT NULL) OR (new.entity_type = 'notification_digest'::text)))) EXECUTE FUNCTION app._tg_email_send_delivery_status();
 
 
 --
@@ -4244,6 +6452,27 @@ CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.placements FOR 
 --
 
 CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: notifications notifications_announce_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notifications_announce_insert AFTER INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_announce();
+
+
+--
+-- Name: notifications notifications_announce_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notifications_announce_update AFTER UPDATE OF seq ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_announce();
+
+
+--
+-- Name: notifications notifications_assign_xid; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notifications_assign_xid BEFORE INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_assign_xid();
 
 
 --
@@ -4750,6 +6979,22 @@ ALTER TABLE ONLY app.email_sends
 
 
 --
+-- Name: email_sends email_sends_org_id_notification_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_org_id_notification_id_fkey FOREIGN KEY (org_id, notification_id) REFERENCES app.notifications(org_id, id) ON DELETE SET NULL (notification_id);
+
+
+--
+-- Name: email_sends email_sends_org_id_recipient_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_sends
+    ADD CONSTRAINT email_sends_org_id_recipient_user_id_fkey FOREIGN KEY (org_id, recipient_user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (recipient_user_id);
+
+
+--
 -- Name: email_sends email_sends_org_id_template_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -4947,6 +7192,94 @@ ALTER TABLE ONLY app.notes
 
 ALTER TABLE ONLY app.notes
     ADD CONSTRAINT notes_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notification_deliveries notification_deliveries_org_id_email_send_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_org_id_email_send_id_fkey FOREIGN KEY (org_id, email_send_id) REFERENCES app.email_sends(org_id, id) ON DELETE SET NULL (email_send_id);
+
+
+--
+-- Name: notification_deliveries notification_deliveries_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notification_deliveries notification_deliveries_org_id_notification_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_org_id_notification_id_fkey FOREIGN KEY (org_id, notification_id) REFERENCES app.notifications(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: notification_deliveries notification_deliveries_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: notification_preferences notification_preferences_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notification_preferences notification_preferences_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: notification_templates notification_templates_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_templates
+    ADD CONSTRAINT notification_templates_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: notification_templates notification_templates_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notification_templates
+    ADD CONSTRAINT notification_templates_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notifications notifications_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: notifications notifications_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notifications notifications_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
 
 
 --
@@ -5160,6 +7493,30 @@ ALTER TABLE app.jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.notes ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: notification_deliveries; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.notification_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_preferences; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.notification_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_templates; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.notification_templates ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notifications; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.notifications ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: organizations; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -5257,14 +7614,14 @@ CREATE POLICY tenant_isolation ON app.deals USING ((org_id = ( SELECT app.curren
 -- Name: email_events tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
-CREATE POLICY tenant_isolation ON app.email_events USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+CREATE POLICY tenant_isolation ON app.email_events USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND ((recipient_user_id IS NULL) OR (recipient_user_id = ( SELECT app.current_user_id() AS current_user_id))))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
 -- Name: email_sends tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
-CREATE POLICY tenant_isolation ON app.email_sends USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+CREATE POLICY tenant_isolation ON app.email_sends USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND ((recipient_user_id IS NULL) OR (recipient_user_id = ( SELECT app.current_user_id() AS current_user_id))))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -5324,6 +7681,13 @@ CREATE POLICY tenant_isolation ON app.notes USING ((org_id = ( SELECT app.curren
 
 
 --
+-- Name: notification_templates tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.notification_templates USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: placements tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
@@ -5349,6 +7713,27 @@ CREATE POLICY tenant_isolation ON app.suppressions USING ((org_id = ( SELECT app
 --
 
 CREATE POLICY tenant_isolation ON app.user_profiles USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: notification_deliveries user_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY user_isolation ON app.notification_deliveries USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND (user_id = ( SELECT app.current_user_id() AS current_user_id)))) WITH CHECK (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND (user_id = ( SELECT app.current_user_id() AS current_user_id))));
+
+
+--
+-- Name: notification_preferences user_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY user_isolation ON app.notification_preferences USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND ((user_id IS NULL) OR (user_id = ( SELECT app.current_user_id() AS current_user_id))))) WITH CHECK (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND (user_id = ( SELECT app.current_user_id() AS current_user_id))));
+
+
+--
+-- Name: notifications user_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY user_isolation ON app.notifications USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND (user_id = ( SELECT app.current_user_id() AS current_user_id)))) WITH CHECK (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND (user_id = ( SELECT app.current_user_id() AS current_user_id))));
 
 
 --
@@ -5381,6 +7766,15 @@ GRANT USAGE ON SCHEMA queue TO intime_service;
 
 
 --
+-- Name: FUNCTION archive(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.archive(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.archive(p_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.archive(p_ids uuid[]) TO intime_user;
+
+
+--
 -- Name: FUNCTION authenticate(p_token text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -5396,6 +7790,15 @@ GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_user;
 REVOKE ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION count_unread_for(p_org_ids uuid[], p_user_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_user;
 
 
 --
@@ -5444,12 +7847,57 @@ GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_
 
 
 --
+-- Name: FUNCTION get_preferences(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_preferences() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_preferences() TO intime_service;
+GRANT ALL ON FUNCTION api.get_preferences() TO intime_user;
+
+
+--
 -- Name: FUNCTION ingest_email_event(p_provider_event_id text, p_payload jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) TO intime_service;
 GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION mark_all_read(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.mark_all_read() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_all_read() TO intime_service;
+GRANT ALL ON FUNCTION api.mark_all_read() TO intime_user;
+
+
+--
+-- Name: FUNCTION mark_read(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.mark_read(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_read(p_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.mark_read(p_ids uuid[]) TO intime_user;
+
+
+--
+-- Name: FUNCTION mark_seen(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.mark_seen(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_seen(p_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.mark_seen(p_ids uuid[]) TO intime_user;
 
 
 --
@@ -5497,12 +7945,39 @@ GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_not
 
 
 --
+-- Name: FUNCTION notification_feed_head(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.notification_feed_head() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_service;
+GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_user;
+
+
+--
+-- Name: FUNCTION purge_expired_notifications(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.purge_expired_notifications(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.purge_expired_notifications(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.purge_expired_notifications(p_limit integer) TO intime_user;
+
+
+--
 -- Name: FUNCTION queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) TO intime_service;
+GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) TO intime_user;
 
 
 --
@@ -5524,12 +7999,48 @@ GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p
 
 
 --
+-- Name: FUNCTION replay_notifications(p_after_seq bigint, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) TO intime_user;
+
+
+--
 -- Name: FUNCTION revoke_api_token(p_token_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION run_notification_tick(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.run_notification_tick(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.run_notification_tick(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.run_notification_tick(p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_user;
 
 
 --
@@ -5556,6 +8067,32 @@ GRANT SELECT ON TABLE app.email_settings TO intime_user;
 REVOKE ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) TO intime_service;
 GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) TO intime_user;
+
+
+--
+-- Name: TABLE notification_preferences; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notification_preferences TO intime_service;
+GRANT SELECT ON TABLE app.notification_preferences TO intime_user;
+
+
+--
+-- Name: FUNCTION set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION unread_count(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.unread_count() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.unread_count() TO intime_service;
+GRANT ALL ON FUNCTION api.unread_count() TO intime_user;
 
 
 --
@@ -5608,6 +8145,13 @@ REVOKE ALL ON FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_e
 
 
 --
+-- Name: FUNCTION _assert_channels(p_channels text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._assert_channels(p_channels text[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _assert_timezone(p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5619,6 +8163,13 @@ REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _effective_preference(p_org_id uuid, p_user_id uuid, p_category text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) FROM PUBLIC;
 
 
 --
@@ -5643,6 +8194,21 @@ REVOKE ALL ON FUNCTION app._html_escape(p_text text) FROM PUBLIC;
 
 
 --
+-- Name: TABLE email_sends; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.email_sends TO intime_service;
+GRANT SELECT ON TABLE app.email_sends TO intime_user;
+
+
+--
+-- Name: FUNCTION _insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _is_org_admin(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5661,6 +8227,13 @@ REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._lock_provider_message(p_provider_message_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _mark_notifications(p_ids uuid[], p_mark text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._mark_notifications(p_ids uuid[], p_mark text) FROM PUBLIC;
 
 
 --
@@ -5685,6 +8258,63 @@ REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FR
 
 
 --
+-- Name: FUNCTION _next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) FROM PUBLIC;
+
+
+--
+-- Name: TABLE notifications; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notifications TO intime_service;
+GRANT SELECT ON TABLE app.notifications TO intime_user;
+
+
+--
+-- Name: FUNCTION _notification_json(p_row app.notifications); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_json(p_row app.notifications) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _release_held(p_org_id uuid, p_user_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._release_held(p_org_id uuid, p_user_id uuid, p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _render(p_template text, p_vars jsonb, p_escape text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _render_template(p_template text, p_vars jsonb, p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5703,6 +8333,27 @@ REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _send_due_digests(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._send_due_digests(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) FROM PUBLIC;
 
 
 --
@@ -5748,6 +8399,13 @@ REVOKE ALL ON FUNCTION app._tg_deal_stage_sync() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_email_send_delivery_status(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_email_send_delivery_status() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_entity_history_delete(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5776,6 +8434,20 @@ REVOKE ALL ON FUNCTION app._tg_immutable_keys() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_notifications_announce(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_notifications_announce() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_notifications_assign_xid(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_notifications_assign_xid() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_stamp_created(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5794,6 +8466,13 @@ REVOKE ALL ON FUNCTION app._tg_touch() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._transaction_stamp() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _url_encode(p_text text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._url_encode(p_text text) FROM PUBLIC;
 
 
 --
@@ -5877,14 +8556,6 @@ GRANT SELECT ON TABLE app.email_events TO intime_user;
 
 
 --
--- Name: TABLE email_sends; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.email_sends TO intime_service;
-GRANT SELECT ON TABLE app.email_sends TO intime_user;
-
-
---
 -- Name: TABLE email_templates; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5949,6 +8620,46 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.notes TO intime_user;
 
 
 --
+-- Name: TABLE notification_deliveries; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notification_deliveries TO intime_service;
+GRANT SELECT ON TABLE app.notification_deliveries TO intime_user;
+
+
+--
+-- Name: TABLE notification_delivery_status; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notification_delivery_status TO intime_service;
+GRANT SELECT ON TABLE app.notification_delivery_status TO intime_user;
+
+
+--
+-- Name: TABLE notification_system_templates; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notification_system_templates TO intime_service;
+GRANT SELECT ON TABLE app.notification_system_templates TO intime_user;
+
+
+--
+-- Name: TABLE notification_templates; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.notification_templates TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.notification_templates TO intime_user;
+
+
+--
+-- Name: TABLE notification_template_catalog; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notification_template_catalog TO intime_service;
+GRANT SELECT ON TABLE app.notification_template_catalog TO intime_user;
+
+
+--
 -- Name: TABLE organizations; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -5970,6 +8681,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.placements TO intime_user;
 
 GRANT SELECT ON TABLE app.settings TO intime_service;
 GRANT SELECT ON TABLE app.settings TO intime_user;
+
+
+--
+-- Name: TABLE stream_secret; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.stream_secret TO intime_service;
 
 
 --

@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 from psycopg import sql
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from intime import migrate, pgserver
 from intime.seed import seed_org
-from tests.support import TESTDATA, Database, Mail, TwoOrgs
+from tests.support import TESTDATA, Database, Mail, TwoOrgs, janitor_for
 
 TEMPLATE = "intime_template"
 
@@ -37,19 +36,9 @@ def pg_major(pg_server: pgserver.PgServer) -> int:
     return pg_server.binaries.major_version()
 
 
-def _janitor(server: pgserver.PgServer, name: str, template: str | None = None) -> DatabaseJanitor:
-    return DatabaseJanitor(
-        user=server.superuser,
-        host=str(server.socket_dir),
-        port=server.port,
-        dbname=name,
-        template_dbname=template,
-    )
-
-
 @pytest.fixture(scope="session")
 def template_db(pg_server: pgserver.PgServer) -> Iterator[str]:
-    janitor = _janitor(pg_server, TEMPLATE)
+    janitor = janitor_for(pg_server, TEMPLATE)
     janitor.init()
     dsn = pg_server.dsn(TEMPLATE)
     migrate.migrate(dsn)
@@ -63,7 +52,7 @@ def template_db(pg_server: pgserver.PgServer) -> Iterator[str]:
 def db(pg_server: pgserver.PgServer, template_db: str) -> Iterator[Database]:
     """A fresh, migrated database cloned from the template."""
     name = f"t_{uuid.uuid4().hex[:16]}"
-    janitor = _janitor(pg_server, name, template_db)
+    janitor = janitor_for(pg_server, name, template_db)
     janitor.init()
     try:
         migrate.bootstrap(pg_server.dsn(name))  # database privileges are not cloned
@@ -76,7 +65,7 @@ def db(pg_server: pgserver.PgServer, template_db: str) -> Iterator[Database]:
 def empty_db(pg_server: pgserver.PgServer) -> Iterator[Database]:
     """A fresh database with nothing migrated."""
     name = f"e_{uuid.uuid4().hex[:16]}"
-    janitor = _janitor(pg_server, name)
+    janitor = janitor_for(pg_server, name)
     janitor.init()
     try:
         yield Database(pg_server, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
@@ -14,7 +15,9 @@ from starlette.routing import Route
 
 from intime.db import open_pool
 from web import queries as q
+from web.hub import NotificationHub
 from web.inbound import inbound_webhook
+from web.notifications import list_notifications, mark_read, stream
 from web.signatures import SignatureVerifier
 from web.unsubscribe import unsubscribe
 from web.webhooks import resend_webhook
@@ -29,7 +32,18 @@ async def healthz(request: Request) -> JSONResponse:
             row = await cur.fetchone()
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
-    return JSONResponse({"status": "ok", "role": row[0] if row else None})
+    hub = request.app.state.hub
+    return JSONResponse(
+        {
+            "status": "ok",
+            "role": row[0] if row else None,
+            "stream": {
+                "listening": hub.listening.is_set(),
+                "clients": hub.connected,
+                **dataclasses.asdict(hub.stats),
+            },
+        }
+    )
 
 
 def create_app(
@@ -39,6 +53,8 @@ def create_app(
     inbound_token: str | None = None,
     resend_api_key: str | None = None,
     resend_base_url: str = "https://api.resend.com",
+    stream_heartbeat: float = 15.0,
+    stream_reauth: float = 60.0,
 ) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
@@ -46,12 +62,17 @@ def create_app(
     than one is accepted while a secret is being rotated. ``inbound_token`` is the
     bearer token an SMTP gateway presents to ``/webhooks/inbound``; with
     ``resend_api_key`` that endpoint also takes Resend's ``email.received`` and
-    fetches the content from ``resend_base_url``.
+    fetches the content from ``resend_base_url``. ``stream_heartbeat`` is the
+    seconds between comment lines on an idle notification stream; every
+    ``stream_reauth`` seconds an open stream checks its token again and ends
+    when it was revoked, expired or its user deactivated.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await open_pool(service_dsn, min_size=2, max_size=16, autocommit=True)
+        app.state.hub = NotificationHub(service_dsn, app.state.pool)
+        await app.state.hub.start()
         app.state.resend_client = (
             httpx.AsyncClient(
                 base_url=resend_base_url,
@@ -64,6 +85,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.hub.stop()
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
             await app.state.pool.close()
@@ -74,9 +96,14 @@ def create_app(
             Route("/webhooks/resend", resend_webhook, methods=["POST"]),
             Route("/webhooks/inbound", inbound_webhook, methods=["POST"]),
             Route("/u/{token:str}", unsubscribe, methods=["GET", "POST"]),
+            Route("/notifications/stream", stream),
+            Route("/notifications", list_notifications),
+            Route("/notifications/read", mark_read, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
+    app.state.stream_heartbeat = stream_heartbeat
+    app.state.stream_reauth = stream_reauth
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None
     app.state.inbound_token = inbound_token
     return app

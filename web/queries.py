@@ -19,3 +19,30 @@ UNSUBSCRIBE = (
     "select result, email, organization "
     "from api.unsubscribe(p_token => %(token)s, p_confirm => %(confirm)s)"
 )
+
+# The notification stream (web/hub.py, web/notifications.py).
+AUTHENTICATE = "select org_id, user_id from api.authenticate(p_token => %(token)s)"
+FEED_HEAD = "select api.notification_feed_head()"
+STREAM_KEY = "select secret from app.stream_secret"
+READ_FEED = (
+    "select pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, "
+    "f.seq, f.org_id, f.user_id, f.notification "
+    "from pg_current_snapshot() as s left join api.read_notification_feed("
+    "p_after_seq => %(after)s, p_limit => %(limit)s, p_gaps => %(gaps)s::bigint[]) as f on true "
+    "order by f.seq"
+)
+COUNT_UNREAD_FOR = (
+    "select org_id, user_id, unread from api.count_unread_for("
+    "p_org_ids => %(org_ids)s::uuid[], p_user_ids => %(user_ids)s::uuid[])"
+)
+REPLAY_NOTIFICATIONS = (
+    "select seq, notification from api.replay_notifications("
+    "p_after_seq => %(after)s, p_limit => %(limit)s)"
+)
+UNREAD_COUNT = "select api.unread_count()"
+LIST_NOTIFICATIONS = (
+    "select to_jsonb(n) from api.list_notifications(p_unread_only => %(unread_only)s, "
+    "p_archived => %(archived)s, p_before_seq => %(before_seq)s, p_limit => %(limit)s) as n"
+)
+MARK_READ = "select api.mark_read(p_ids => %(ids)s::uuid[])"
+MARK_ALL_READ = "select api.mark_all_read()"

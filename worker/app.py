@@ -19,6 +19,7 @@ from pgqueuer.domain.types import QueueExecutionMode
 from intime.config import Config
 from intime.db import open_pool
 from intime.migrate import QUEUE_SCHEMA
+from worker import notifications
 from worker.email import Defer, EmailDeps, send_email
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
 
@@ -71,6 +72,7 @@ async def build_worker(
                 delay=timedelta(seconds=defer.seconds), reason=str(defer)
             ) from None
 
+    notifications.register(pgq, pool)
     return pgq, deps, conn
 
 

@@ -15,3 +15,5 @@ FAIL_EMAIL_SEND = (
     "select api.fail_email_send(p_email_send_id => %(id)s, p_error => %(error)s, "
     "p_permanent => %(permanent)s)"
 )
+RUN_NOTIFICATION_TICK = "select api.run_notification_tick(p_limit => 1000)"
+PURGE_EXPIRED_NOTIFICATIONS = "select api.purge_expired_notifications(p_limit => 10000)"

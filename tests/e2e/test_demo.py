@@ -2,35 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
-from pathlib import Path
+import uuid
+from collections.abc import Iterator
 
 import pytest
 
+from intime import migrate, pgserver
 from intime.config import Config
 from intime.demo import run_demo
-from tests.support import Database
+from tests.support import Database, janitor_for
 
 
-def test_demo_seeds_two_orgs_and_finds_no_cross_tenant_leak(
-    db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    config = Config(database_url=db.dsn(), service_url=None, home=tmp_path, pg_bindir=None)
-    assert run_demo(config) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_output(
+    pg_server: pgserver.PgServer, template_db: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One demo run (about 20 s) whose printout the tests below read."""
+    name = f"demo_{uuid.uuid4().hex[:12]}"
+    janitor = janitor_for(pg_server, name, template_db)
+    janitor.init()
+    try:
+        migrate.bootstrap(pg_server.dsn(name))
+        db = Database(pg_server, name)
+        home = tmp_path_factory.mktemp("demo-home")
+        config = Config(database_url=db.dsn(), service_url=None, home=home, pg_bindir=None)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            assert run_demo(config) == 0
+        yield buffer.getvalue()
+    finally:
+        janitor.drop()
+
+
+def test_demo_seeds_two_orgs_and_finds_no_cross_tenant_leak(demo_output: str) -> None:
+    out = demo_output
     assert "Acme Staffing" in out
     assert "Globex Sales" in out
     assert "Negotiation  -> Closed Won" in out
     assert out.count("0 rows leaked, 0 writes allowed  [ok]") == 2
 
 
-def test_demo_sends_mail_and_drives_the_web_app(
-    db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    config = Config(database_url=db.dsn(), service_url=None, home=tmp_path, pg_bindir=None)
-    assert run_demo(config) == 0
-    out = capsys.readouterr().out
-    assert "holds 3 .eml files" in out
+def test_demo_sends_mail_and_drives_the_web_app(demo_output: str) -> None:
+    out = demo_output
+    assert re.search(r"\.eml files: these 3, and \d+ notification emails", out)
     assert re.search(r"opened before delivered\s+-> 200 applied", out)
     assert re.search(
         r"human reply \(In-Reply-To\)\s+-> 200 recorded, matched by in_reply_to, auto-reply: False",
@@ -39,3 +56,25 @@ def test_demo_sends_mail_and_drives_the_web_app(
     assert re.search(r"out-of-office \(RFC 3834\)\s+-> 200 recorded, .* auto-reply: True", out)
     assert re.search(r"ada\.lovelace\S+\s+clicked\s+opens 1 clicks 1 delivered_at set: True", out)
     assert re.search(r"alan\.turing\S+\s+bounced", out)
+
+
+def test_demo_shows_live_notifications_with_latency(demo_output: str) -> None:
+    out = demo_output
+    assert "/notifications/stream -> 200 text/event-stream" in out
+    lines = {line.strip().split("  ")[0]: line for line in out.splitlines() if " ms  x" in line}
+    assert set(lines) >= {
+        "plain (immediate)",
+        "deal, in quiet hours",
+        "mention #1 (group)",
+        "mention #2 (collapses)",
+        "during DND",
+        "critical, during DND",
+    }
+    assert "x2" in lines["mention #2 (collapses)"]
+    assert re.search(r"email held \(quiet hours\) until \d\d:\d\d UTC", out)
+    assert re.search(
+        r"email held \(do not disturb\) until \d\d:\d\d UTC, in_app delivered "
+        r"\(silent: do not disturb\)",
+        out,
+    )
+    assert re.search(r"critical, during DND .*\n\s+email pending, in_app delivered\n", out)

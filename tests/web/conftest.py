@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 
+import psycopg
 import pytest
+from starlette.applications import Starlette
 
+from intime.db import actor
 from intime.serving import serve_in_thread
 from tests.peers import FakeResend, fake_resend
-from tests.support import Database
+from tests.support import Database, TwoOrgs
 from web.app import create_app
 
 __all__ = ["fake_resend"]
@@ -39,3 +43,51 @@ def serve(db: Database, fake_resend: FakeResend) -> Iterator[Callable[..., str]]
 @pytest.fixture
 def base_url(serve: Callable[..., str]) -> str:
     return serve()
+
+
+@pytest.fixture
+def stream_app(db: Database) -> Starlette:
+    """The app with a short heartbeat and token re-check, for the stream tests."""
+    return create_app(db.dsn("intime_service"), stream_heartbeat=0.3, stream_reauth=0.5)
+
+
+@pytest.fixture
+def stream_url(stream_app: Starlette) -> Iterator[str]:
+    with serve_in_thread(stream_app) as url:
+        yield url
+
+
+@pytest.fixture
+def token_for(service: psycopg.Connection, two_orgs: TwoOrgs) -> Callable[[uuid.UUID], str]:
+    def create(user_id: uuid.UUID, org_id: uuid.UUID | None = None) -> str:
+        org = org_id or two_orgs.a.org_id
+        with actor(service, org):
+            row = service.execute(
+                "select token from api.create_api_token(p_name => 'sse', p_user_id => %s)",
+                (user_id,),
+            ).fetchone()
+        assert row is not None
+        return row[0]
+
+    return create
+
+
+@pytest.fixture
+def send(service: psycopg.Connection, two_orgs: TwoOrgs) -> Callable[..., int]:
+    """Send a notification as org A's admin; returns its seq."""
+
+    def send(user_id: uuid.UUID, title: str, org_id: uuid.UUID | None = None) -> int:
+        org = org_id or two_orgs.a.org_id
+        with actor(service, org, user_id):
+            service.execute(
+                "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                "p_title => %s, p_message => 'm', p_channels => array['in_app'])",
+                (user_id, title),
+            )
+            row = service.execute(
+                "select max(seq) from api.list_notifications() where title = %s", (title,)
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    return send

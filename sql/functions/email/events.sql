@@ -48,9 +48,13 @@ begin
     for update;
 
     insert into app.email_events (
-        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at
+        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,
+        recipient_user_id
     )
-    values (p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at);
+    values (
+        p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at,
+        v_send.recipient_user_id
+    );
 
     v_target := case v_type
         when 'email.sent' then 'sent'

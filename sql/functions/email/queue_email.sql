@@ -36,6 +36,91 @@ as $function$
     limit 1
 $function$;
 
+-- Writes one email_sends row with final (already rendered) content and, unless
+-- the recipient is suppressed, its email.send job. The org must have email
+-- settings (IT011). Shared by api.queue_email and the notification engine.
+create or replace function app._insert_email_send(
+    p_org_id uuid,
+    p_to text,
+    p_subject text,
+    p_html text,
+    p_text text,
+    p_category text,
+    p_template_id uuid default null,
+    p_variables jsonb default '{}',
+    p_entity_type text default null,
+    p_entity_id uuid default null,
+    p_send_after timestamptz default null,
+    p_enrollment_id uuid default null,
+    p_workflow_action_id uuid default null,
+    p_notification_id uuid default null,
+    p_recipient_user_id uuid default null
+)
+returns app.email_sends
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_settings app.email_settings%rowtype;
+    v_reason text;
+    v_row app.email_sends%rowtype;
+    v_id uuid := gen_random_uuid();
+    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
+begin
+    -- One plain address: no list separators, quotes, comments or brackets
+    -- (a comma would smuggle a second recipient past suppression).
+    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
+        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
+    end if;
+    if p_category not in ('transactional', 'marketing', 'campaign') then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', p_category);
+    end if;
+    select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    if not found then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+    v_reason := app._suppression_reason(p_org_id, p_to, p_category);
+
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+        category, template_id, variables, entity_type, entity_id, enrollment_id,
+        workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
+        provider, message_id, reply_token, unsubscribe_token, send_after
+    )
+    values (
+        p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
+        regexp_replace(p_subject, '[\r\n]+', ' ', 'g'),
+        p_html, p_text, p_category, p_template_id, coalesce(p_variables, '{}'),
+        p_entity_type, p_entity_id, p_enrollment_id, p_workflow_action_id, p_notification_id,
+        p_recipient_user_id,
+        case when v_reason is null then 'queued' else 'suppressed' end,
+        v_reason, v_settings.provider,
+        format('<%s@%s>', v_id, v_settings.reply_domain),
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+    )
+    returning * into v_row;
+
+    if v_reason is null then
+        -- The queue runs on the real clock: a send_after on the (possibly fake)
+        -- application clock becomes the same delay from the real now.
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (
+            0,
+            'email.send',
+            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id)::text, 'UTF8'),
+            'queued',
+            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
+            'email.send:' || v_id
+        );
+    end if;
+    return v_row;
+end
+$function$;
+
 create or replace function api.queue_email(
     p_to text,
     p_template_slug text default null,
@@ -58,29 +143,26 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
-    v_settings app.email_settings%rowtype;
     v_template app.email_templates%rowtype;
     v_vars jsonb := coalesce(p_variables, '{}');
     v_missing text[];
-    v_category text;
-    v_reason text;
-    v_id uuid := gen_random_uuid();
-    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    -- One plain address: no list separators, quotes, comments or brackets
-    -- (a comma would smuggle a second recipient past suppression).
-    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
-        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
-    end if;
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    select s.* into v_settings from app.email_settings as s where s.org_id = v_org_id;
-    if not found then
+    if not exists (select from app.email_settings as s where s.org_id = v_org_id) then
         raise exception using
             errcode = 'IT011',
             message = 'email is not configured for this organization',
             hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+
+    if p_notification_id is not null and not exists (
+        select from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
+    ) then
+        raise exception using
+            errcode = 'IT004',
+            message = format('notification %s not found', p_notification_id);
     end if;
 
     if p_template_slug is not null then
@@ -107,51 +189,28 @@ begin
             message = 'give p_template_slug, or p_subject with p_html or p_text';
     end if;
 
-    v_category := coalesce(p_category, v_template.category, 'transactional');
-    if v_category not in ('transactional', 'marketing', 'campaign') then
-        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
-    end if;
-    v_reason := app._suppression_reason(v_org_id, p_to, v_category);
-
-    insert into app.email_sends (
-        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
-        category, template_id, variables, entity_type, entity_id, enrollment_id,
-        workflow_action_id, notification_id, status, suppression_reason, provider, message_id,
-        reply_token, unsubscribe_token, send_after
-    )
-    values (
-        v_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
-        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
-        regexp_replace(
-            app._render_template(coalesce(v_template.subject_template, p_subject), v_vars),
-            '[\r\n]+', ' ', 'g'
-        ),
-        app._render_template(
-            coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
-        ),
-        app._render_template(coalesce(v_template.text_template, p_text), v_vars),
-        v_category, v_template.id, v_vars, p_entity_type, p_entity_id, p_enrollment_id,
-        p_workflow_action_id, p_notification_id,
-        case when v_reason is null then 'queued' else 'suppressed' end,
-        v_reason, v_settings.provider,
-        format('<%s@%s>', v_id, v_settings.reply_domain),
-        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
-    );
-
-    if v_reason is null then
-        -- The queue runs on the real clock: a send_after on the (possibly fake)
-        -- application clock becomes the same delay from the real now.
-        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (
-            0,
-            'email.send',
-            convert_to(jsonb_build_object('org_id', v_org_id, 'email_send_id', v_id)::text, 'UTF8'),
-            'queued',
-            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
-            'email.send:' || v_id
-        );
-    end if;
-    return v_id;
+    return (
+        app._insert_email_send(
+            p_org_id => v_org_id,
+            p_to => p_to,
+            p_subject => app._render_template(
+                coalesce(v_template.subject_template, p_subject), v_vars
+            ),
+            p_html => app._render_template(
+                coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
+            ),
+            p_text => app._render_template(coalesce(v_template.text_template, p_text), v_vars),
+            p_category => coalesce(p_category, v_template.category, 'transactional'),
+            p_template_id => v_template.id,
+            p_variables => v_vars,
+            p_entity_type => p_entity_type,
+            p_entity_id => p_entity_id,
+            p_send_after => p_send_after,
+            p_enrollment_id => p_enrollment_id,
+            p_workflow_action_id => p_workflow_action_id,
+            p_notification_id => p_notification_id
+        )
+    ).id;
 end
 $function$;
 

@@ -85,6 +85,8 @@ as $function$
         from app.email_sends as e
         where
             e.org_id = app._require_org()
+            -- Notification emails to the org's own users are not outreach.
+            and e.recipient_user_id is null
             and (p_entity_type is null or e.entity_type = p_entity_type)
             and (p_entity_id is null or e.entity_id = p_entity_id)
             and (p_template_id is null or e.template_id = p_template_id)
@@ -103,4 +105,5 @@ $$Email outcomes of the caller's org, optionally for one entity (p_entity_type, 
 one template: counts sent, delivered, opened, clicked, replied, bounced, complained, with the
 open and click rates over delivered mail (a click counts as an open too) and the bounce rate
 over sent mail (null when there
-is nothing to divide by). A message counts once however many opens or clicks it had.$$;
+is nothing to divide by). A message counts once however many opens or clicks it had.
+Notification emails to the org's own users (and digests) are not counted.$$;

@@ -8,7 +8,7 @@ from psycopg_pool import ConnectionPool
 
 from intime.db import actor, errors_translated
 from intime.errors import NotFoundError, ServiceRoleRequiredError
-from intime.probe import probe, tenant_tables
+from intime.probe import probe, probe_users, tenant_tables
 from tests.support import Database, TwoOrgs
 
 # Tables in schema app that are not tenant tables. Everything else must be
@@ -21,6 +21,19 @@ GLOBAL_TABLES = {
     "webhook_receipts",  # engine-only: provider event ids, for deduplication
     "email_events_pending",  # engine-only: events waiting for their send
     "inbound_unmatched",  # engine-only: inbound mail that matched no org
+    "notification_system_templates",  # read-only for all: the seed's 9 system templates
+    "stream_secret",  # the stream hub's key: the service role reads it, nobody else
+}
+
+# Tables private to each user inside an org (the policy also checks the user).
+# email_sends and email_events are private to their recipient when they carry
+# a notification (recipient_user_id), org-wide otherwise.
+USER_PRIVATE_TABLES = {
+    "notifications",
+    "notification_deliveries",
+    "notification_preferences",
+    "email_sends",
+    "email_events",
 }
 
 
@@ -229,3 +242,36 @@ def test_engine_only_tables_are_closed_to_clients(
             pytest.raises(psycopg.errors.InsufficientPrivilege),
         ):
             conn.execute(f"select count(*) from app.{table}")
+
+
+def _assert_users_clean(report) -> None:
+    assert set(report.tables) == USER_PRIVATE_TABLES
+    assert report.missing_seed == [], "seed a row of another user of org A in these tables"
+    assert report.total_leaked == 0, report.leaked_rows
+    assert report.total_allowed_writes == 0, report.allowed_writes
+    for table in report.tables:
+        inserts = {b for b in report.blocked_by.get(table, set()) if b.startswith("insert:")}
+        assert inserts == {"insert:42501"}, (table, report.blocked_by.get(table))
+
+
+def test_cross_user_probe_as_mapped_login(db: Database, admin, two_orgs: TwoOrgs) -> None:
+    with db.connect(two_orgs.login_a) as attacker:
+        own = attacker.execute("select count(*) from app.notifications").fetchone()
+        assert own is not None
+        assert own[0] > 0
+        report = probe_users(attacker, admin, two_orgs.a.org_id, two_orgs.a.rep_ids[0])
+    _assert_users_clean(report)
+
+
+def test_cross_user_probe_as_service_acting_for_a_user(
+    db: Database, admin, two_orgs: TwoOrgs
+) -> None:
+    def act(conn: psycopg.Connection) -> None:
+        conn.execute(
+            "select api.set_actor(p_org_id => %s, p_user_id => %s)",
+            (two_orgs.a.org_id, two_orgs.a.rep_ids[0]),
+        )
+
+    with db.connect("intime_service") as attacker:
+        report = probe_users(attacker, admin, two_orgs.a.org_id, two_orgs.a.rep_ids[0], before=act)
+    _assert_users_clean(report)

@@ -1,0 +1,477 @@
+-- Sending: render once, apply each recipient's preferences in one set-based
+-- statement (insert or collapse the notification, one delivery per
+-- channel), then queue the immediate emails. One transaction.
+
+-- The engine behind api.send_notification and api.send_notification_bulk.
+create or replace function app._send_notifications(
+    p_org_id uuid,
+    p_user_ids uuid[],
+    p_category text,
+    p_template_slug text,
+    p_title text,
+    p_message text,
+    p_variables jsonb,
+    p_type text,
+    p_priority text,
+    p_entity_type text,
+    p_entity_id uuid,
+    p_action_url text,
+    p_action_label text,
+    p_channels text[],
+    p_group_key text,
+    p_expires_at timestamptz,
+    p_critical boolean
+)
+returns table (user_id uuid, notification_id uuid, outcome text)
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_now timestamptz := app.now();
+    v_vars jsonb := coalesce(p_variables, '{}');
+    v_critical boolean := coalesce(p_critical, false);
+    v_tpl record;
+    v_missing text[];
+    v_unknown uuid[];
+    v_category text;
+    v_title text;
+    v_message text;
+    v_type text;
+    v_priority text;
+    v_action_url text;
+    v_action_label text;
+    v_requested jsonb;
+    v_email_vars jsonb;
+    v_email_subject text;
+    v_email_html text;
+    v_email_text text;
+    v_has_email boolean;
+    v_subject_tpl text;
+    v_body_tpl text;
+    v_text_tpl text;
+    v_outcomes jsonb;
+    v_pending uuid[];
+begin
+    if p_user_ids is null or cardinality(p_user_ids) = 0 then
+        raise exception using errcode = 'IT005', message = 'no recipients given';
+    end if;
+    if jsonb_typeof(v_vars) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
+    end if;
+    perform app._assert_channels(p_channels);
+    if p_expires_at is not null and p_expires_at <= v_now then
+        raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
+    end if;
+    if length(p_group_key) > 200 then
+        raise exception using errcode = 'IT005', message = 'p_group_key is longer than 200';
+    end if;
+
+    if p_template_slug is not null then
+        if p_title is not null or p_message is not null then
+            raise exception using
+                errcode = 'IT005',
+                message = 'give p_template_slug, or p_title with p_message, not both';
+        end if;
+        -- The org's active template wins over the system one with that slug.
+        select t.* into v_tpl
+        from (
+            select o.category, o.title_template, o.message_template, o.default_type,
+                o.default_priority, o.action_url_template, o.action_label,
+                o.email_subject_template, o.email_body_template, o.email_body_text_template,
+                o.default_channels, o.variables, 0 as rank
+            from app.notification_templates as o
+            where o.org_id = p_org_id and o.slug = p_template_slug and o.is_active
+            union all
+            select s.category, s.title_template, s.message_template, s.default_type,
+                s.default_priority, s.action_url_template, s.action_label,
+                s.email_subject_template, s.email_body_template, s.email_body_text_template,
+                s.default_channels, s.variables, 1 as rank
+            from app.notification_system_templates as s
+            where s.slug = p_template_slug and s.is_active
+        ) as t
+        order by t.rank
+        limit 1;
+        if not found then
+            raise exception using
+                errcode = 'IT004',
+                message = format('notification template %s not found', p_template_slug);
+        end if;
+        v_missing := app._missing_variables(v_tpl.variables, v_vars);
+        if cardinality(v_missing) > 0 then
+            raise exception using
+                errcode = 'IT010',
+                message = format(
+                    'template %s is missing required variables: %s',
+                    p_template_slug, array_to_string(v_missing, ', ')
+                );
+        end if;
+        v_category := coalesce(p_category, v_tpl.category);
+        v_title := app._render(v_tpl.title_template, v_vars, 'none');
+        v_message := app._render(v_tpl.message_template, v_vars, 'none');
+        v_action_url := coalesce(
+            p_action_url, nullif(app._render(v_tpl.action_url_template, v_vars, 'url'), '')
+        );
+        v_action_label := coalesce(p_action_label, v_tpl.action_label);
+        v_type := coalesce(p_type, v_tpl.default_type);
+        v_priority := coalesce(p_priority, v_tpl.default_priority);
+        v_requested := coalesce(to_jsonb(p_channels), v_tpl.default_channels);
+        v_subject_tpl := v_tpl.email_subject_template;
+        v_body_tpl := v_tpl.email_body_template;
+        v_text_tpl := v_tpl.email_body_text_template;
+    else
+        if p_title is null or p_message is null or p_category is null then
+            raise exception using
+                errcode = 'IT005',
+                message = 'give p_template_slug, or p_category with p_title and p_message';
+        end if;
+        v_category := p_category;
+        v_title := p_title;
+        v_message := p_message;
+        v_action_url := p_action_url;
+        v_action_label := p_action_label;
+        v_type := coalesce(p_type, 'info');
+        v_priority := coalesce(p_priority, 'normal');
+        v_requested := to_jsonb(p_channels);
+    end if;
+
+    if length(v_title) > 500 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('the title is %s characters long (at most 500)', length(v_title));
+    end if;
+    if v_category is null or v_category !~ '^[a-z][a-z0-9_]*$' then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
+    end if;
+    if v_type not in ('info', 'success', 'warning', 'error', 'action_required') then
+        raise exception using errcode = 'IT005', message = format('invalid type %L', v_type);
+    end if;
+    if v_priority not in ('low', 'normal', 'high', 'urgent') then
+        raise exception using errcode = 'IT005', message = format('invalid priority %L', v_priority);
+    end if;
+    -- A relative path or an http(s) URL: never javascript:, data: or //host
+    -- links, and no whitespace or control characters (browsers drop a tab in
+    -- "/\t/evil.example", which would make it //evil.example).
+    if v_action_url is not null and v_action_url !~* (
+        '^(/([^/\\[:cntrl:][:space:]][^[:cntrl:][:space:]]*)?'
+        || '|https?://[^/\\?#[:cntrl:][:space:]]+([/?#][^[:cntrl:][:space:]]*)?)$'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('action URL %L must be a path or an http(s) URL', v_action_url);
+    end if;
+
+    -- The email version: the template's email fields (values HTML-escaped),
+    -- else the title and message.
+    v_email_vars := v_vars || jsonb_build_object('action_url', coalesce(v_action_url, ''));
+    v_email_subject := regexp_replace(
+        case
+            when v_subject_tpl is not null then app._render(v_subject_tpl, v_vars, 'none')
+            else v_title
+        end,
+        '[\r\n]+', ' ', 'g'
+    );
+    v_email_html := case
+        when v_body_tpl is not null then app._render(v_body_tpl, v_email_vars, 'html')
+        else '<p>' || app._html_escape(v_message) || '</p>'
+            || case
+                when v_action_url is not null then format(
+                    '<p><a href="%s">%s</a></p>',
+                    app._html_escape(v_action_url),
+                    app._html_escape(coalesce(v_action_label, 'Open'))
+                )
+                else ''
+            end
+    end;
+    v_email_text := case
+        when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
+        else v_message || coalesce(E'\n\n' || v_action_url, '')
+    end;
+    v_has_email := exists (select from app.email_settings as s where s.org_id = p_org_id);
+
+    select array_agg(r.id order by r.id) into v_unknown
+    from (select distinct unnest(p_user_ids) as id) as r
+    where not exists (
+        select from app.user_profiles as u where u.org_id = p_org_id and u.id = r.id
+    );
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT004',
+            message = format('no such user in this organization: %s', array_to_string(
+                v_unknown[1:5], ', '
+            ));
+    end if;
+
+    -- An expired notification still holds its group open (it is unread);
+    -- archive it so this one starts a new row instead of reviving it.
+    if p_group_key is not null then
+        update app.notifications as n
+        set archived_at = v_now, updated_at = v_now
+        where
+            n.org_id = p_org_id
+            and n.user_id = any(p_user_ids)
+            and n.group_key = p_group_key
+            and n.read_at is null
+            and n.archived_at is null
+            and n.expires_at <= v_now;
+    end if;
+
+    with plan as (
+        select u.id as user_id, u.is_active, p.*
+        from app.user_profiles as u
+        cross join lateral app._notification_plan(
+            p_org_id, u.id, v_category, v_requested, v_critical, v_now
+        ) as p
+        where u.org_id = p_org_id and u.id = any(p_user_ids)
+    ),
+
+    upserted as (
+        insert into app.notifications as n (
+            org_id, user_id, title, message, type, category, priority, entity_type, entity_id,
+            action_url, action_label, channels, template_slug, data, group_key, critical,
+            silent, email_subject, email_html, email_text, expires_at, created_by,
+            created_at, updated_at
+        )
+        select
+            p_org_id, pl.user_id, v_title, v_message, v_type, v_category, v_priority,
+            p_entity_type, p_entity_id, v_action_url, v_action_label, pl.channels,
+            p_template_slug, v_vars, p_group_key, v_critical, pl.silent, v_email_subject,
+            v_email_html, v_email_text, p_expires_at, app.current_user_id(), v_now, v_now
+        from plan as pl
+        where pl.is_active and not pl.suppressed
+        on conflict (org_id, user_id, group_key)
+        where group_key is not null and read_at is null and archived_at is null
+        and channels ? 'in_app'
+        do update set
+            seq = default,
+            group_count = n.group_count + 1,
+            title = excluded.title,
+            message = excluded.message,
+            type = excluded.type,
+            priority = excluded.priority,
+            entity_type = excluded.entity_type,
+            entity_id = excluded.entity_id,
+            action_url = excluded.action_url,
+            action_label = excluded.action_label,
+            data = excluded.data,
+            channels = excluded.channels,
+            critical = excluded.critical,
+            created_by = excluded.created_by,
+            silent = excluded.silent,
+            email_subject = excluded.email_subject,
+            email_html = excluded.email_html,
+            email_text = excluded.email_text,
+            expires_at = excluded.expires_at,
+            seen_at = null,
+            updated_at = excluded.updated_at
+        returning n.id, n.user_id, n.xmax = 0 as inserted
+    ),
+
+    -- A collapsed row keeps its deliveries: a group emails once until it is
+    -- read, and a held email goes out with the newest text. Only a critical
+    -- send upgrades a waiting (held, digest) delivery to go now.
+    deliveries as (
+        insert into app.notification_deliveries as d (
+            org_id, notification_id, user_id, channel, status, reason, deliver_after,
+            created_at, updated_at
+        )
+        select
+            p_org_id, up.id, up.user_id, c.channel, s.status, s.reason,
+            case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
+            v_now, v_now
+        from upserted as up
+        inner join plan as pl on pl.user_id = up.user_id
+        cross join lateral jsonb_array_elements_text(pl.channels) as c (channel)
+        cross join lateral (
+            select
+                case
+                    when c.channel = 'in_app' then 'delivered'
+                    when c.channel in ('sms', 'push') then 'skipped'
+                    when pl.email_unsubscribed or not v_has_email then 'skipped'
+                    when pl.digest_at is not null then 'digest'
+                    when pl.hold_until is not null then 'held'
+                    else 'pending'
+                end as status,
+                case
+                    when c.channel = 'in_app' and pl.silent then 'silent: do not disturb'
+                    when c.channel in ('sms', 'push') then 'no provider configured'
+                    when c.channel = 'in_app' then null
+                    when pl.email_unsubscribed then 'email unsubscribed'
+                    when not v_has_email then 'no email provider configured'
+                    when pl.digest_at is not null then null
+                    else pl.hold_reason
+                end as reason
+        ) as s
+        on conflict (org_id, notification_id, channel) do update set
+            status = excluded.status,
+            reason = excluded.reason,
+            deliver_after = excluded.deliver_after,
+            updated_at = excluded.updated_at
+        where d.status in ('held', 'digest') and excluded.status = 'pending'
+        returning d.id, d.channel, d.status
+    )
+
+    select
+        (
+            select jsonb_agg(jsonb_build_object(
+                'user_id', pl.user_id,
+                'notification_id', up.id,
+                'outcome', case
+                    when not pl.is_active then 'inactive'
+                    when pl.suppressed then 'suppressed'
+                    when up.inserted then 'created'
+                    else 'collapsed'
+                end
+            ))
+            from plan as pl
+            left join upserted as up on up.user_id = pl.user_id
+        ),
+        (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending')
+    into v_outcomes, v_pending;
+
+    if v_pending is not null then
+        perform app._queue_notification_emails(p_org_id, v_pending);
+    end if;
+
+    return query
+    select (o ->> 'user_id')::uuid, (o ->> 'notification_id')::uuid, o ->> 'outcome'
+    from jsonb_array_elements(v_outcomes) as o;
+end
+$function$;
+
+create or replace function api.send_notification(
+    p_user_id uuid,
+    p_category text default null,
+    p_template_slug text default null,
+    p_title text default null,
+    p_message text default null,
+    p_variables jsonb default '{}',
+    p_type text default null,
+    p_priority text default null,
+    p_entity_type text default null,
+    p_entity_id uuid default null,
+    p_action_url text default null,
+    p_action_label text default null,
+    p_channels text[] default null,
+    p_group_key text default null,
+    p_expires_at timestamptz default null,
+    p_critical boolean default false
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_id uuid;
+    v_outcome text;
+begin
+    if p_user_id is null then
+        raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
+    end if;
+    select s.notification_id, s.outcome into v_id, v_outcome
+    from app._send_notifications(
+        p_org_id => v_org_id,
+        p_user_ids => array[p_user_id],
+        p_category => p_category,
+        p_template_slug => p_template_slug,
+        p_title => p_title,
+        p_message => p_message,
+        p_variables => p_variables,
+        p_type => p_type,
+        p_priority => p_priority,
+        p_entity_type => p_entity_type,
+        p_entity_id => p_entity_id,
+        p_action_url => p_action_url,
+        p_action_label => p_action_label,
+        p_channels => p_channels,
+        p_group_key => p_group_key,
+        p_expires_at => p_expires_at,
+        p_critical => p_critical
+    ) as s;
+    if v_outcome = 'inactive' then
+        raise exception using
+            errcode = 'IT004',
+            message = format('user %s is not active', p_user_id);
+    end if;
+    return v_id;
+end
+$function$;
+
+comment on function api.send_notification(
+    uuid, text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text,
+    timestamptz, boolean
+) is
+$$Notifies one active user of the caller's org, in one transaction. Content is the template
+p_template_slug (the org's active one, else the system one) rendered with p_variables
+({{ a.b }}; values percent-encoded in the action URL, HTML-escaped in the email body), or
+p_category with p_title and p_message. Channels are p_channels (default: the template's
+default channels, else the user's) intersected with the user's preference for the category.
+Rules: frequency never stores nothing and returns null; do-not-disturb and quiet hours hold
+email until they end (deliver_after) and do-not-disturb stores the in-app row silent; a
+digest frequency moves email to the next digest; p_critical bypasses all of these. An unread
+notification with the same p_group_key collapses: group_count + 1, the newest text, a new
+seq (re-announced). Email is queued through the email engine; sms and push are skipped with
+reason 'no provider configured'. Returns the notification id. Errors: IT004 unknown template
+or user, IT010 missing required variables (named), IT005 bad input.$$;
+
+create or replace function api.send_notification_bulk(
+    p_user_ids uuid[],
+    p_category text default null,
+    p_template_slug text default null,
+    p_title text default null,
+    p_message text default null,
+    p_variables jsonb default '{}',
+    p_type text default null,
+    p_priority text default null,
+    p_entity_type text default null,
+    p_entity_id uuid default null,
+    p_action_url text default null,
+    p_action_label text default null,
+    p_channels text[] default null,
+    p_group_key text default null,
+    p_expires_at timestamptz default null,
+    p_critical boolean default false
+)
+returns table (user_id uuid, notification_id uuid, outcome text)
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    return query
+    select s.user_id, s.notification_id, s.outcome
+    from app._send_notifications(
+        p_org_id => v_org_id,
+        p_user_ids => p_user_ids,
+        p_category => p_category,
+        p_template_slug => p_template_slug,
+        p_title => p_title,
+        p_message => p_message,
+        p_variables => p_variables,
+        p_type => p_type,
+        p_priority => p_priority,
+        p_entity_type => p_entity_type,
+        p_entity_id => p_entity_id,
+        p_action_url => p_action_url,
+        p_action_label => p_action_label,
+        p_channels => p_channels,
+        p_group_key => p_group_key,
+        p_expires_at => p_expires_at,
+        p_critical => p_critical
+    ) as s;
+end
+$function$;
+
+comment on function api.send_notification_bulk(
+    uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text,
+    timestamptz, boolean
+) is
+$$The set-based form of api.send_notification for "notify the team": renders once, applies
+every recipient's preferences in one statement, and returns one row per distinct user with
+its notification id and outcome: created, collapsed (same unread group_key), suppressed
+(frequency never) or inactive (nothing stored). All or nothing: a user outside the org
+raises IT004 naming it.$$;

@@ -1,0 +1,53 @@
+"""Shared pieces of the notification stream tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+
+from intime.sse import SseStream
+from tests.support import Database
+
+
+@contextlib.contextmanager
+def opened(url: str, **kwargs) -> Iterator[SseStream]:
+    """A stream read up to its first unread_count: live from there on."""
+    stream = SseStream(f"{url}/notifications/stream", **kwargs)
+    try:
+        if stream.status_code == 200:
+            stream.next("unread_count")
+        yield stream
+    finally:
+        stream.close()
+
+
+def open_send(
+    db: Database, org: uuid.UUID, user: uuid.UUID, title: str, group: str | None = None
+) -> psycopg.Connection:
+    """Send in a transaction left open; the caller commits or rolls it back, and closes."""
+    conn = db.connect("intime_service")
+    conn.execute("select api.set_actor(p_org_id => %s, p_user_id => %s)", (org, user))
+    conn.execute(
+        "select api.send_notification(p_user_id => %s, p_category => 'deal', p_title => %s, "
+        "p_message => 'm', p_channels => array['in_app'], p_group_key => %s)",
+        (user, title, group),
+    )
+    return conn
+
+
+def titles_within(stream: SseStream, seconds: float) -> list[str]:
+    """The titles of the notification events that arrive within ``seconds``."""
+    got = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event = stream.next(timeout=left)
+        except TimeoutError:
+            break
+        got.append(json.loads(event.data)["title"])
+    return got

@@ -1,0 +1,254 @@
+"""GET /notifications/stream over real uvicorn, read by an httpx streaming client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+
+from intime.db import actor
+from intime.sse import SseStream
+from tests.web.streams import opened
+from web.hub import StreamEvent, Subscriber
+
+
+def test_an_event_arrives_after_the_commit(stream_url, token_for, send, two_orgs) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, token=token_for(sam)) as stream:
+        seq = send(sam, "Deal won")
+        event = stream.next()
+    assert event.id == str(seq)
+    assert json.loads(event.data)["title"] == "Deal won"
+
+
+def test_the_response_is_an_unbuffered_event_stream(stream_url, token_for, two_orgs) -> None:
+    with opened(stream_url, token=token_for(two_orgs.a.rep_ids[1])) as stream:
+        headers = stream.response_headers
+    assert headers is not None
+    assert headers["content-type"].startswith("text/event-stream")
+    assert headers["x-accel-buffering"] == "no"
+    assert headers["cache-control"] == "no-store"
+
+
+def test_the_stream_sets_retry_and_sends_heartbeats(stream_url, token_for, two_orgs) -> None:
+    stream = SseStream(f"{stream_url}/notifications/stream", token=token_for(two_orgs.a.rep_ids[1]))
+    try:
+        assert stream.next("retry").retry == 3000
+        stream.next("comment", timeout=3)  # the banner
+        assert stream.next("comment", timeout=3).comment.startswith("ping")
+    finally:
+        stream.close()
+
+
+def test_a_rolled_back_transaction_sends_nothing(stream_url, token_for, send, db, two_orgs) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, token=token_for(sam)) as stream:
+        with db.connect("intime_service") as conn:
+            conn.execute(
+                "select api.set_actor(p_org_id => %s, p_user_id => %s)", (two_orgs.a.org_id, sam)
+            )
+            conn.execute(
+                "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                "p_title => 'never happened', p_message => 'm')",
+                (sam,),
+            )
+            conn.rollback()
+        send(sam, "committed")
+        event = stream.next()
+    assert json.loads(event.data)["title"] == "committed"
+
+
+def test_resume_with_last_event_id_is_exact(stream_url, token_for, send, two_orgs) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    seqs = [send(sam, f"missed {i}") for i in range(4)]
+    stream = SseStream(
+        f"{stream_url}/notifications/stream", token=token_for(sam), last_event_id=seqs[0]
+    )
+    try:
+        replayed = [int(stream.next().id or 0) for _ in range(3)]
+        stream.next("unread_count")
+        live = send(sam, "live")
+        after = stream.next()
+    finally:
+        stream.close()
+    assert replayed == seqs[1:]
+    assert int(after.id or 0) == live
+
+
+def test_two_users_only_get_their_own_events(stream_url, token_for, send, two_orgs) -> None:
+    sam, morgan = two_orgs.a.rep_ids[1], two_orgs.a.manager_id
+    with (
+        opened(stream_url, token=token_for(sam)) as sams,
+        opened(stream_url, token=token_for(morgan)) as morgans,
+    ):
+        send(morgan, "for morgan")
+        send(sam, "for sam")
+        assert sams.next_json()["title"] == "for sam"
+        assert morgans.next_json()["title"] == "for morgan"
+        assert sams.nothing_within(0.3)
+        assert morgans.nothing_within(0.3)
+
+
+def test_another_orgs_user_with_the_same_seq_range_sees_nothing(
+    stream_url, token_for, send, two_orgs
+) -> None:
+    b_user = two_orgs.b.rep_ids[1]
+    with opened(stream_url, token=token_for(b_user, two_orgs.b.org_id)) as stream:
+        send(two_orgs.a.rep_ids[1], "org a only")
+        assert stream.nothing_within(0.5)
+
+
+@pytest.mark.parametrize("token", [None, "not-a-token", "it_" + "0" * 40])
+def test_a_bad_or_missing_token_gets_401(stream_url, token) -> None:
+    response = httpx.get(
+        f"{stream_url}/notifications/stream",
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_revoked_token_gets_401(stream_url, service, two_orgs) -> None:
+    with actor(service, two_orgs.a.org_id):
+        row = service.execute(
+            "select token_id, token from api.create_api_token(p_name => 'gone', p_user_id => %s)",
+            (two_orgs.a.rep_ids[1],),
+        ).fetchone()
+        assert row is not None
+        service.execute("select api.revoke_api_token(p_token_id => %s)", (row[0],))
+    response = httpx.get(f"{stream_url}/notifications/stream", params={"access_token": row[1]})
+    assert response.status_code == 401
+
+
+def test_the_token_may_come_in_the_query_for_eventsource(
+    stream_url, token_for, send, two_orgs
+) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, params={"access_token": token_for(sam)}) as stream:
+        assert stream.status_code == 200
+        send(sam, "via query token")
+        assert stream.next_json()["title"] == "via query token"
+
+
+def test_a_malformed_last_event_id_is_a_400(stream_url, token_for, two_orgs) -> None:
+    response = httpx.get(
+        f"{stream_url}/notifications/stream",
+        headers={
+            "Authorization": f"Bearer {token_for(two_orgs.a.rep_ids[1])}",
+            "Last-Event-ID": "abc",
+        },
+    )
+    assert response.status_code == 400
+
+
+def test_restarting_the_listen_connection_loses_nothing(
+    stream_url, token_for, send, db, two_orgs
+) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, token=token_for(sam)) as stream, db.connect(autocommit=True) as admin:
+        killed = admin.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+            "where datname = current_database() and query like 'listen %'"
+        ).fetchone()
+        assert killed == (1,)
+        # Written while nobody listens: the NOTIFY is lost, the rows are not.
+        seqs = [send(sam, f"during outage {i}") for i in range(3)]
+        got = [int(stream.next(timeout=10).id or 0) for _ in range(3)]
+        health = httpx.get(f"{stream_url}/healthz").json()
+    assert got == seqs
+    assert health["stream"]["reconnects"] >= 1
+
+
+def test_reading_in_one_tab_updates_the_badge_in_another(
+    stream_url, token_for, send, two_orgs
+) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    token = token_for(sam)
+    with opened(stream_url, token=token) as other_tab:
+        send(sam, "read me")
+        nid = other_tab.next_json()["id"]
+        response = httpx.post(
+            f"{stream_url}/notifications/read",
+            json={"ids": [nid]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200
+        assert response.json()["updated"] == 1
+        badge = other_tab.next_json("unread_count")
+    assert badge == {"unread_count": response.json()["unread_count"]}
+
+
+def test_the_json_inbox_lists_and_marks_all_read(stream_url, token_for, send, two_orgs) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    headers = {"Authorization": f"Bearer {token_for(sam)}"}
+    send(sam, "listed")
+    listed = httpx.get(f"{stream_url}/notifications", params={"limit": 5}, headers=headers).json()
+    assert listed["notifications"][0]["title"] == "listed"
+    assert listed["unread_count"] >= 1
+    done = httpx.post(f"{stream_url}/notifications/read", json={"all": True}, headers=headers)
+    assert done.json()["unread_count"] == 0
+
+
+@pytest.mark.parametrize("body", [b"[]", b'{"ids": ["not-a-uuid"]}', b'{"ids": []}', b"{"])
+def test_a_bad_read_request_is_a_400(stream_url, token_for, two_orgs, body) -> None:
+    response = httpx.post(
+        f"{stream_url}/notifications/read",
+        content=body,
+        headers={"Authorization": f"Bearer {token_for(two_orgs.a.rep_ids[1])}"},
+    )
+    assert response.status_code == 400
+
+
+def test_a_full_queue_drops_to_a_catch_up_without_touching_others() -> None:
+    async def scenario() -> tuple[list[bool], bool, str | None, int]:
+        slow = Subscriber((uuid.uuid4(), uuid.uuid4()), queue_size=2)
+        fast = Subscriber(slow.key, queue_size=2)
+        accepted = [slow.offer(StreamEvent("notification", "{}", i)) for i in range(4)]
+        fast.offer(StreamEvent("notification", "{}", 1))
+        return accepted, slow.overflowed, slow.closed_reason, fast.queue.qsize()
+
+    accepted, overflowed, reason, fast_size = asyncio.run(scenario())
+    assert accepted == [True, True, False, False]  # kept what was queued, dropped the rest
+    assert overflowed
+    assert reason is None  # one burst is not a slow consumer: the stream catches up
+    assert fast_size == 1
+
+
+def test_a_consumer_that_keeps_overflowing_is_cut_off() -> None:
+    async def scenario() -> list:
+        sub = Subscriber((uuid.uuid4(), uuid.uuid4()), queue_size=1)
+        for episode in range(3):
+            sub.offer(StreamEvent("notification", "{}", 2 * episode))
+            sub.offer(StreamEvent("notification", "{}", 2 * episode + 1))  # overflows
+            sub.caught_up()  # the stream read the table, but never drained its queue
+        return [sub.closed_reason, *(sub.queue.get_nowait() for _ in range(sub.queue.qsize()))]
+
+    assert asyncio.run(scenario()) == ["slow consumer", None]
+
+
+def test_many_notifications_arrive_in_order(stream_url, token_for, service, two_orgs) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, token=token_for(sam)) as stream:
+        with actor(service, two_orgs.a.org_id):
+            service.execute(
+                "select api.send_notification_bulk(p_user_ids => array[%s]::uuid[], "
+                "p_category => 'deal', p_title => 'bulk', p_message => 'm')",
+                (sam,),
+            )
+        for i in range(20):
+            with actor(service, two_orgs.a.org_id):
+                service.execute(
+                    "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                    "p_title => %s, p_message => 'm')",
+                    (sam, f"n{i}"),
+                )
+        deadline = time.monotonic() + 10
+        seqs = []
+        while len(seqs) < 21 and time.monotonic() < deadline:
+            seqs.append(int(stream.next().id or 0))
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 21

@@ -1,0 +1,333 @@
+"""The notification stream hub: one LISTEN connection per web process.
+
+A statement-level trigger sends ``NOTIFY app_notifications`` (no payload) when
+notifications are written. The hub treats it as a wake-up only: it reads every
+row past its cursor in one query (``api.read_notification_feed``) and fans the
+rows out to the bounded queues of the users connected to this process. A lost
+NOTIFY or a lost connection costs nothing but latency: after reconnecting, the
+hub reads the table from its cursor again.
+
+Sequence numbers are taken at insert and become visible at commit, so a lower
+seq can commit after a higher one. Each seq the hub jumps over is kept as a
+*gap*, tagged with the snapshot's xmax, and asked for again on every read.
+Every transaction has an xid before it draws a seq (a statement trigger sees
+to it), so once the snapshot's xmin passes a gap's tag, every transaction that
+could still commit that seq has ended and the gap is dropped: it was rolled
+back, or taken by a re-announced group. A safety cap (count and age) bounds
+the set; ``stats`` counts what it dropped.
+
+The *watermark* is the highest seq below every open gap: everything at or
+below it has been read and fanned out. Stream event ids are built from it
+(web/notifications.py), so a client that resumes never misses a notification
+that committed late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from web import queries as q
+
+log = logging.getLogger("intime.web.hub")
+
+NOTIFY_CHANNEL = "app_notifications"
+READS_CHANNEL = "app_notification_reads"
+MAX_GAPS = 10_000
+STARTUP_WINDOW = 10_000  # seqs below the head re-read at start, to find in-flight gaps
+
+UserKey = tuple[uuid.UUID, uuid.UUID]
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamEvent:
+    """One SSE event: ``notification`` (with its seq and the watermark) or ``unread_count``."""
+
+    kind: str
+    data: str
+    seq: int | None = None
+    watermark: int = 0
+
+
+class Subscriber:
+    """One connected stream. ``None`` in the queue ends it.
+
+    A full queue does not end it at once: the event is dropped and
+    ``overflowed`` set, and the stream catches up from the table. Overflowing
+    again before it caught up marks a slow consumer, which is cut off (its
+    client resumes with Last-Event-ID and loses nothing).
+    """
+
+    def __init__(self, key: UserKey, queue_size: int) -> None:
+        self.key = key
+        self.queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(maxsize=queue_size + 1)
+        self.capacity = queue_size
+        self.overflowed = False
+        self.overflows = 0
+        self.closed_reason: str | None = None
+
+    def offer(self, event: StreamEvent) -> bool:
+        if self.closed_reason is not None:
+            return False
+        if self.overflowed:
+            return False  # the catch-up will read it from the table
+        if self.queue.qsize() >= self.capacity:
+            self.overflows += 1
+            if self.overflows > 2:
+                self.close("slow consumer")
+            else:
+                self.overflowed = True
+            return False
+        self.queue.put_nowait(event)
+        return True
+
+    def caught_up(self) -> None:
+        """The stream re-read the table: deliver live events again."""
+        self.overflowed = False
+
+    def close(self, reason: str) -> None:
+        if self.closed_reason is not None:
+            return
+        self.closed_reason = reason
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
+@dataclasses.dataclass
+class HubStats:
+    reads: int = 0
+    rows: int = 0
+    delivered: int = 0
+    overflows: int = 0
+    slow_consumers: int = 0
+    reconnects: int = 0
+    gaps_open: int = 0
+    gaps_filled: int = 0
+    gaps_settled: int = 0
+    gaps_given_up: int = 0
+
+
+class NotificationHub:
+    def __init__(
+        self,
+        dsn: str,
+        pool: AsyncConnectionPool,
+        *,
+        queue_size: int = 256,
+        batch: int = 1000,
+        gap_ttl: float = 600.0,
+        reconnect_delay: float = 0.5,
+    ) -> None:
+        self._dsn = dsn
+        self._pool = pool
+        self._queue_size = queue_size
+        self._batch = batch
+        self._gap_ttl = gap_ttl
+        self._reconnect_delay = reconnect_delay
+        self._subscribers: dict[UserKey, set[Subscriber]] = defaultdict(set)
+        self._read_keys: dict[str, UserKey] = {}
+        self._secret = b""
+        self._cursor = 0
+        self._gaps: dict[int, tuple[int, float]] = {}
+        self._wake = asyncio.Event()
+        self._recount: set[UserKey] = set()
+        self._recount_all = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listen_conn: psycopg.AsyncConnection[Any] | None = None
+        self.listening = asyncio.Event()
+        self.stats = HubStats()
+
+    async def start(self) -> None:
+        """Read a window below the head first, so transactions in flight across
+        a restart become gaps (and are streamed when they commit)."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(q.STREAM_KEY)
+            row = await cur.fetchone()
+            self._secret = bytes(row[0]) if row else b""
+            cur = await conn.execute(q.FEED_HEAD)
+            row = await cur.fetchone()
+        head = int(row[0]) if row else 0
+        self._cursor = max(0, head - STARTUP_WINDOW)
+        while await self._read_once():
+            pass
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="hub-listen"),
+            asyncio.create_task(self._read_loop(), name="hub-read"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for subscribers in self._subscribers.values():
+            for sub in subscribers:
+                sub.close("server shutting down")
+        self._subscribers.clear()
+        self._read_keys.clear()
+
+    def watermark(self) -> int:
+        """Every seq at or below this has been read and fanned out."""
+        return min(self._gaps) - 1 if self._gaps else self._cursor
+
+    def read_key(self, key: UserKey) -> str:
+        """The keyed hash the mark functions NOTIFY for a user (see inbox.sql)."""
+        return hashlib.sha256(self._secret + f"{key[0]}:{key[1]}".encode()).hexdigest()[:32]
+
+    def subscribe(self, org_id: uuid.UUID, user_id: uuid.UUID) -> Subscriber:
+        sub = Subscriber((org_id, user_id), self._queue_size)
+        self._subscribers[sub.key].add(sub)
+        self._read_keys[self.read_key(sub.key)] = sub.key
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        subscribers = self._subscribers.get(sub.key)
+        if subscribers is not None:
+            subscribers.discard(sub)
+            if not subscribers:
+                del self._subscribers[sub.key]
+                self._read_keys.pop(self.read_key(sub.key), None)
+
+    @property
+    def connected(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._dsn, autocommit=True
+                ) as conn:
+                    self._listen_conn = conn
+                    await conn.execute(f"listen {NOTIFY_CHANNEL}")
+                    await conn.execute(f"listen {READS_CHANNEL}")
+                    # Anything committed while nobody listened is in the table.
+                    self._recount_all = True
+                    self._wake.set()
+                    self.listening.set()
+                    async for notify in conn.notifies():
+                        if notify.channel == READS_CHANNEL:
+                            self._note_read(notify.payload)
+                        self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except (psycopg.Error, OSError) as exc:
+                log.warning("stream hub lost its LISTEN connection: %s", exc)
+            finally:
+                self._listen_conn = None
+                self.listening.clear()
+            self.stats.reconnects += 1
+            await asyncio.sleep(self._reconnect_delay)
+
+    def _note_read(self, payload: str) -> None:
+        key = self._read_keys.get(payload)
+        if key is not None:  # anyone may NOTIFY: an unknown payload is ignored
+            self._recount.add(key)
+
+    async def _read_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                while await self._read_once():
+                    pass
+                await self._send_counts()
+            except asyncio.CancelledError:
+                raise
+            except (psycopg.Error, OSError) as exc:
+                log.warning("stream hub read failed, retrying: %s", exc)
+                await asyncio.sleep(self._reconnect_delay)
+                self._wake.set()
+
+    async def _read_once(self) -> bool:
+        """Read and fan out one batch; True when more rows may be waiting."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                q.READ_FEED,
+                {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
+            )
+            rows = await cur.fetchall()
+        self.stats.reads += 1
+        xmin, xmax = int(rows[0][0]), int(rows[0][1])
+        now = time.monotonic()
+        new_rows = 0
+        for _, _, seq, org_id, user_id, notification in rows:
+            if seq is None:
+                continue
+            if seq > self._cursor:
+                new_rows += 1
+                room = MAX_GAPS - len(self._gaps)
+                missing = range(self._cursor + 1, seq)
+                for gap in missing[: max(room, 0)]:
+                    self._gaps[gap] = (xmax, now)
+                self.stats.gaps_given_up += max(len(missing) - max(room, 0), 0)
+                self._cursor = seq
+            elif self._gaps.pop(seq, None) is not None:
+                self.stats.gaps_filled += 1
+            else:
+                continue
+            self.stats.rows += 1
+            if notification is not None:
+                self._fan_out(org_id, user_id, seq, notification)
+        for seq, (tag, noticed) in list(self._gaps.items()):
+            if tag <= xmin:
+                del self._gaps[seq]
+                self.stats.gaps_settled += 1
+            elif now - noticed > self._gap_ttl:
+                del self._gaps[seq]
+                self.stats.gaps_given_up += 1
+                log.warning("stream hub gave up waiting for seq %s after %ss", seq, self._gap_ttl)
+        self.stats.gaps_open = len(self._gaps)
+        return new_rows >= self._batch
+
+    def _fan_out(self, org_id: uuid.UUID, user_id: uuid.UUID, seq: int, notification: Any) -> None:
+        subscribers = self._subscribers.get((org_id, user_id))
+        if not subscribers:
+            return
+        event = StreamEvent(
+            "notification",
+            json.dumps(notification, separators=(",", ":")),
+            seq,
+            self.watermark(),
+        )
+        for sub in list(subscribers):
+            if sub.offer(event):
+                self.stats.delivered += 1
+            elif sub.closed_reason == "slow consumer":
+                self.stats.slow_consumers += 1
+                self.unsubscribe(sub)
+            else:
+                self.stats.overflows += 1
+
+    async def _send_counts(self) -> None:
+        keys = (
+            set(self._subscribers) if self._recount_all else self._recount & set(self._subscribers)
+        )
+        if not keys:
+            self._recount_all = False
+            self._recount.clear()
+            return
+        orgs = [k[0] for k in keys]
+        users = [k[1] for k in keys]
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(q.COUNT_UNREAD_FOR, {"org_ids": orgs, "user_ids": users})
+            counts = await cur.fetchall()
+        self._recount_all = False
+        self._recount -= keys
+        for org_id, user_id, unread in counts:
+            event = StreamEvent("unread_count", json.dumps({"unread_count": unread}))
+            for sub in list(self._subscribers.get((org_id, user_id), ())):
+                sub.offer(event)

@@ -1,0 +1,333 @@
+"""Notification routes: the SSE stream, and a JSON inbox for clients without SQL.
+
+Every route authenticates an API token (``Authorization: Bearer``; the stream
+also takes ``?access_token=``, since a browser's EventSource cannot set
+headers) and acts as its user through ``api.set_actor``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from intime.db import async_actor
+from intime.errors import InTimeError, InvalidParameterError, InvalidTokenError, translate
+from web import queries as q
+from web.hub import NotificationHub
+
+RETRY_MS = 3000
+REPLAY_CAP = 500
+MAX_LISTED = 200
+MAX_BODY = 65_536
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def _token(request: Request, *, allow_query: bool) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    token = ""
+    if scheme.lower() == "bearer" and value.strip():
+        token = value.strip()
+    elif allow_query:
+        token = request.query_params.get("access_token", "")
+    if not token or len(token) > 512 or not token.isprintable():
+        raise Unauthorized
+    return token
+
+
+async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(q.AUTHENTICATE, {"token": token})
+            row = await cur.fetchone()
+    except psycopg.Error as exc:
+        if isinstance(translate(exc), InvalidTokenError):
+            raise Unauthorized from None
+        raise
+    if row is None:
+        raise Unauthorized
+    return row[0], row[1]
+
+
+def _unauthorized() -> JSONResponse:
+    return JSONResponse(
+        {"error": "a valid API token is required"},
+        401,
+        headers={"WWW-Authenticate": 'Bearer realm="intime"'},
+    )
+
+
+@dataclasses.dataclass
+class Position:
+    """Where a stream stands, sent as each event's id: every notification with
+    seq <= ``watermark`` was delivered (or is not this user's), and so was each
+    seq in ``above``. Written "W" or "W.s1.s2"; a resume replays seq > W minus
+    those listed, so a notification that committed late is not missed and none
+    is sent twice.
+    """
+
+    watermark: int
+    above: set[int] = dataclasses.field(default_factory=set)
+
+    @classmethod
+    def parse(cls, raw: str) -> Position:
+        parts = raw.split(".")
+        if len(parts) > MAX_LISTED + 1 or not all(
+            p.isascii() and p.isdigit() and 0 < len(p) <= 18 for p in parts
+        ):
+            raise InvalidParameterError("Last-Event-ID is not a position this server sent")
+        watermark, *above = (int(p) for p in parts)
+        return cls(watermark, {s for s in above if s > watermark})
+
+    def delivered(self, seq: int) -> bool:
+        return seq <= self.watermark or seq in self.above
+
+    def record(self, seq: int, watermark: int) -> None:
+        if seq > self.watermark:
+            self.above.add(seq)
+        if watermark > self.watermark:
+            self.watermark = watermark
+            self.above = {s for s in self.above if s > watermark}
+        while len(self.above) > MAX_LISTED:
+            # Bounded ids: past the cap, resume exactness gives way for the
+            # oldest open gap (live delivery is unaffected).
+            self.watermark = min(self.above)
+            self.above.discard(self.watermark)
+
+    def event_id(self) -> str:
+        return ".".join(str(s) for s in [self.watermark, *sorted(self.above)])
+
+
+def _last_event_id(request: Request) -> Position | None:
+    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    if not raw:
+        return None
+    return Position.parse(raw)
+
+
+@dataclasses.dataclass
+class _Stream:
+    """One authenticated stream: the replay, then live events from the hub."""
+
+    pool: AsyncConnectionPool
+    hub: NotificationHub
+    org_id: uuid.UUID
+    user_id: uuid.UUID
+    token: str
+    resume: Position | None
+    reauth_every: float
+
+    async def replay(self, pos: Position, floor: int) -> tuple[list[ServerSentEvent], int]:
+        """Events for what the table has past ``pos`` (recording them), and the unread count.
+
+        ``floor`` is the hub's watermark, taken after subscribing: everything at
+        or below it that the table shows now has been replayed once the rows
+        up to it are sent.
+        """
+        async with self.pool.connection() as conn, async_actor(conn, self.org_id, self.user_id):
+            cur = await conn.execute(q.FEED_HEAD)
+            head_row = await cur.fetchone()
+            out: list[ServerSentEvent] = []
+            if head_row is not None and pos.watermark > head_row[0]:
+                # A position from another database (a restore, a failover).
+                out.append(_reset("Last-Event-ID is ahead of this server"))
+                pos.watermark, pos.above = floor, set()
+            cur = await conn.execute(
+                q.REPLAY_NOTIFICATIONS,
+                {"after": pos.watermark, "limit": REPLAY_CAP + len(pos.above) + 1},
+            )
+            rows = [r for r in await cur.fetchall() if not pos.delivered(r[0])]
+            cur = await conn.execute(q.UNREAD_COUNT)
+            unread_row = await cur.fetchone()
+        if len(rows) > REPLAY_CAP:
+            out.append(_reset("more notifications were missed than a stream replays"))
+            rows = rows[-REPLAY_CAP:]
+        for seq, notification in rows:
+            pos.record(seq, min(seq, floor))
+            out.append(
+                ServerSentEvent(
+                    event="notification",
+                    id=pos.event_id(),
+                    data=json.dumps(notification, separators=(",", ":")),
+                )
+            )
+        return out, unread_row[0] if unread_row else 0
+
+    async def still_authorized(self) -> bool:
+        try:
+            await _authenticate(self.pool, self.token)
+        except Unauthorized:
+            return False
+        return True
+
+    async def events(self) -> AsyncIterator[ServerSentEvent]:
+        # Subscribe before reading the table, so nothing falls between the two.
+        sub = self.hub.subscribe(self.org_id, self.user_id)
+        try:
+            floor = self.hub.watermark()
+            pos = self.resume if self.resume is not None else Position(floor)
+            yield ServerSentEvent(comment="intime notifications", retry=RETRY_MS)
+            backlog, unread = await self.replay(pos, floor)
+            if self.resume is None:
+                backlog = []  # a new stream starts now; the count is all it needs
+            for event in backlog:
+                yield event
+            yield _count(unread, pos)
+            next_auth = time.monotonic() + self.reauth_every
+            while True:
+                if sub.overflowed and sub.queue.empty():
+                    # Events were dropped while the queue was full: read them
+                    # from the table, then take live events again.
+                    sub.caught_up()
+                    backlog, unread = await self.replay(pos, self.hub.watermark())
+                    for event in backlog:
+                        yield event
+                    yield _count(unread, pos)
+                try:
+                    item = await asyncio.wait_for(
+                        sub.queue.get(), timeout=max(next_auth - time.monotonic(), 0.01)
+                    )
+                except TimeoutError:
+                    if not await self.still_authorized():
+                        return  # revoked, expired, or the user was deactivated
+                    next_auth = time.monotonic() + self.reauth_every
+                    continue
+                if item is None:
+                    return
+                if item.seq is None:
+                    yield ServerSentEvent(event=item.kind, data=item.data)
+                elif not pos.delivered(item.seq):
+                    pos.record(item.seq, item.watermark)
+                    yield ServerSentEvent(event=item.kind, id=pos.event_id(), data=item.data)
+        finally:
+            self.hub.unsubscribe(sub)
+
+
+async def stream(request: Request) -> Response:
+    """``GET /notifications/stream``: the caller's notifications as Server-Sent Events."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    try:
+        token = _token(request, allow_query=True)
+        org_id, user_id = await _authenticate(pool, token)
+        resume = _last_event_id(request)
+    except Unauthorized:
+        return _unauthorized()
+    except InvalidParameterError as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    session = _Stream(
+        pool=pool,
+        hub=request.app.state.hub,
+        org_id=org_id,
+        user_id=user_id,
+        token=token,
+        resume=resume,
+        reauth_every=request.app.state.stream_reauth,
+    )
+    return EventSourceResponse(
+        session.events(),
+        ping=request.app.state.stream_heartbeat,
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+        send_timeout=30,
+    )
+
+
+def _reset(reason: str) -> ServerSentEvent:
+    return ServerSentEvent(event="reset", data=json.dumps({"reason": reason}))
+
+
+def _count(unread: int, pos: Position) -> ServerSentEvent:
+    """The badge; it carries the position too, so a client always has one to resume from."""
+    return ServerSentEvent(
+        event="unread_count", id=pos.event_id(), data=json.dumps({"unread_count": unread})
+    )
+
+
+def _bounded_int(raw: str, low: int, high: int) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
+
+
+async def list_notifications(request: Request) -> Response:
+    """``GET /notifications``: the caller's inbox as JSON (same filters as the SQL api)."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    try:
+        org_id, user_id = await _authenticate(pool, _token(request, allow_query=False))
+    except Unauthorized:
+        return _unauthorized()
+    try:
+        before = request.query_params.get("before_seq")
+        params = {
+            "unread_only": _flag(request, "unread_only"),
+            "archived": _flag(request, "archived"),
+            "before_seq": _bounded_int(before, 1, 2**63 - 1) if before else None,
+            "limit": _bounded_int(request.query_params.get("limit", "50"), 1, 500),
+        }
+    except ValueError:
+        return JSONResponse(
+            {"error": "before_seq must be a positive integer and limit 1 to 500"}, 400
+        )
+    try:
+        async with pool.connection() as conn, async_actor(conn, org_id, user_id):
+            cur = await conn.execute(q.LIST_NOTIFICATIONS, params)
+            rows = [r[0] for r in await cur.fetchall()]
+            cur = await conn.execute(q.UNREAD_COUNT)
+            unread = await cur.fetchone()
+    except InvalidParameterError as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    return JSONResponse({"notifications": rows, "unread_count": unread[0] if unread else 0})
+
+
+async def mark_read(request: Request) -> Response:
+    """``POST /notifications/read`` with ``{"ids": [...]}`` or ``{"all": true}``."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    try:
+        org_id, user_id = await _authenticate(pool, _token(request, allow_query=False))
+    except Unauthorized:
+        return _unauthorized()
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return JSONResponse({"error": "the body is too large"}, 413)
+    try:
+        body = json.loads(raw or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError
+        if body.get("all") is True:
+            query, params = q.MARK_ALL_READ, {}
+        else:
+            ids = [uuid.UUID(str(i)) for i in body["ids"]]
+            if not ids or len(ids) > 1000:
+                raise ValueError
+            query, params = q.MARK_READ, {"ids": ids}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return JSONResponse(
+            {"error": 'send {"ids": [notification ids]} (1 to 1000) or {"all": true}'}, 400
+        )
+    try:
+        async with pool.connection() as conn, async_actor(conn, org_id, user_id):
+            cur = await conn.execute(query, params)
+            changed = await cur.fetchone()
+            cur = await conn.execute(q.UNREAD_COUNT)
+            unread = await cur.fetchone()
+    except InTimeError as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    return JSONResponse(
+        {"updated": changed[0] if changed else 0, "unread_count": unread[0] if unread else 0}
+    )
