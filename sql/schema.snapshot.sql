@@ -1647,6 +1647,53 @@ $_$;
 ALTER FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) OWNER TO intime_owner;
 
 --
+-- Name: stream_hub_heartbeat(uuid, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := pg_catalog.clock_timestamp();
+begin
+    perform app._require_service();
+    if p_hub_id is null or p_polling_for is null or p_polling_for < interval '0'
+        or p_polling_for > interval '1 minute' then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_hub_id is required and p_polling_for must be between 0 and 1 minute';
+    end if;
+    insert into app.stream_hubs as h (hub_id, polling_until, seen_at)
+    values (p_hub_id, v_now + p_polling_for, v_now)
+    on conflict (hub_id) do update set
+        polling_until = excluded.polling_until,
+        seen_at = excluded.seen_at;
+    delete from app.stream_hubs as h where h.seen_at < v_now - interval '1 minute';
+end
+$$;
+
+
+ALTER FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) OWNER TO intime_owner;
+
+--
+-- Name: stream_hub_leave(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.stream_hub_leave(p_hub_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    delete from app.stream_hubs as h where h.hub_id = p_hub_id;
+end
+$$;
+
+
+ALTER FUNCTION api.stream_hub_leave(p_hub_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: unread_count(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2148,56 +2195,51 @@ CREATE FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_categ
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+    v_found record;
     v_row app.notification_preferences;
-    v_found boolean;
     v_timezone text;
 begin
-    select p.* into v_row
-    from app.notification_preferences as p
-    where
-        p.org_id = p_org_id
-        and (p.user_id = p_user_id or p.user_id is null)
-        and p.category in (p_category, '*')
-    order by p.user_id is null, p.category = '*'
-    limit 1;
-    v_found := found;
-    if v_found and v_row.user_id is not null then
+    -- One query: the applying row, and the zones a default would use.
+    select x.pref, u.timezone as user_tz, o.timezone as org_tz into v_found
+    from app.organizations as o
+    left join app.user_profiles as u on u.org_id = o.id and u.id = p_user_id
+    left join lateral (
+        select p as pref
+        from app.notification_preferences as p
+        where
+            p.org_id = p_org_id
+            and (p.user_id = p_user_id or p.user_id is null)
+            and p.category in (p_category, '*')
+        order by p.user_id is null, p.category = '*'
+        limit 1
+    ) as x on true
+    where o.id = p_org_id;
+    v_row := v_found.pref;
+    if v_row.id is not null and v_row.user_id is not null then
         return v_row;
     end if;
-
-    v_timezone := coalesce(
-        (
-            select u.timezone from app.user_profiles as u
-            where u.org_id = p_org_id and u.id = p_user_id
-        ),
-        (select o.timezone from app.organizations as o where o.id = p_org_id),
-        'UTC'
-    );
-    if v_found then
+    v_timezone := coalesce(v_found.user_tz, v_found.org_tz, 'UTC');
+    if v_row.id is not null then
         v_row.quiet_hours_timezone := case
             when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
         end;
         return v_row;
     end if;
-    return jsonb_populate_record(
-        null::app.notification_preferences,
-        jsonb_build_object(
-            'org_id', p_org_id,
-            'user_id', p_user_id,
-            'category', '*',
-            'channels', '["in_app", "email"]'::jsonb,
-            'frequency', 'immediate',
-            'digest_time', '09:00',
-            'digest_day', 'monday',
-            'quiet_hours_enabled', false,
-            'quiet_hours_start', '22:00',
-            'quiet_hours_end', '08:00',
-            'quiet_hours_timezone', v_timezone,
-            'dnd_enabled', false,
-            'sound_enabled', true,
-            'email_unsubscribed', false
-        )
-    );
+    v_row.org_id := p_org_id;
+    v_row.user_id := p_user_id;
+    v_row.category := '*';
+    v_row.channels := '["in_app", "email"]';
+    v_row.frequency := 'immediate';
+    v_row.digest_time := '09:00';
+    v_row.digest_day := 'monday';
+    v_row.quiet_hours_enabled := false;
+    v_row.quiet_hours_start := '22:00';
+    v_row.quiet_hours_end := '08:00';
+    v_row.quiet_hours_timezone := v_timezone;
+    v_row.dnd_enabled := false;
+    v_row.sound_enabled := true;
+    v_row.email_unsubscribed := false;
+    return v_row;
 end
 $$;
 
@@ -3281,11 +3323,13 @@ declare
     v_email_subject text;
     v_email_html text;
     v_email_text text;
-    v_has_email boolean;
     v_subject_tpl text;
     v_body_tpl text;
     v_text_tpl text;
-    v_outcomes jsonb;
+    v_users uuid[];
+    v_ids uuid[];
+    v_outcomes text[];
+    v_expected bigint;
     v_pending uuid[];
 begin
     if p_user_ids is null or cardinality(p_user_ids) = 0 then
@@ -3422,20 +3466,11 @@ begin
         when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
         else v_message || coalesce(E'\n\n' || v_action_url, '')
     end;
-    v_has_email := exists (select from app.email_settings as s where s.org_id = p_org_id);
-
-    select array_agg(r.id order by r.id) into v_unknown
-    from (select distinct unnest(p_user_ids) as id) as r
-    where not exists (
-        select from app.user_profiles as u where u.org_id = p_org_id and u.id = r.id
-    );
-    if v_unknown is not null then
-        raise exception using
-            errcode = 'IT004',
-            message = format('no such user in this organization: %s', array_to_string(
-                v_unknown[1:5], ', '
-            ));
-    end if;
+    -- The transaction takes its xid before any seq is drawn: the stream hub
+    -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
+    -- and a transaction that drew a seq with no xid yet (an ON CONFLICT
+    -- insert waits before it writes) could commit it after that point.
+    perform pg_catalog.pg_current_xact_id();
 
     -- An expired notification still holds its group open (it is unread);
     -- archive it so this one starts a new row instead of reviving it.
@@ -3519,10 +3554,16 @@ begin
         cross join lateral jsonb_array_elements_text(pl.channels) as c (channel)
         cross join lateral (
             select
+                c.channel <> 'email' or exists (
+                    select from app.email_settings as e where e.org_id = p_org_id
+                ) as has_email
+        ) as cfg
+        cross join lateral (
+            select
                 case
                     when c.channel = 'in_app' then 'delivered'
                     when c.channel in ('sms', 'push') then 'skipped'
-                    when pl.email_unsubscribed or not v_has_email then 'skipped'
+                    when pl.email_unsubscribed or not cfg.has_email then 'skipped'
                     when pl.digest_at is not null then 'digest'
                     when pl.hold_until is not null then 'held'
                     else 'pending'
@@ -3532,7 +3573,7 @@ begin
                     when c.channel in ('sms', 'push') then 'no provider configured'
                     when c.channel = 'in_app' then null
                     when pl.email_unsubscribed then 'email unsubscribed'
-                    when not v_has_email then 'no email provider configured'
+                    when not cfg.has_email then 'no email provider configured'
                     when pl.digest_at is not null then null
                     else pl.hold_reason
                 end as reason
@@ -3547,30 +3588,40 @@ begin
     )
 
     select
-        (
-            select jsonb_agg(jsonb_build_object(
-                'user_id', pl.user_id,
-                'notification_id', up.id,
-                'outcome', case
-                    when not pl.is_active then 'inactive'
-                    when pl.suppressed then 'suppressed'
-                    when up.inserted then 'created'
-                    else 'collapsed'
-                end
-            ))
-            from plan as pl
-            left join upserted as up on up.user_id = pl.user_id
+        array_agg(pl.user_id order by pl.user_id),
+        array_agg(up.id order by pl.user_id),
+        array_agg(
+            case
+                when not pl.is_active then 'inactive'
+                when pl.suppressed then 'suppressed'
+                when up.inserted then 'created'
+                else 'collapsed'
+            end
+            order by pl.user_id
         ),
-        (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending')
-    into v_outcomes, v_pending;
+        (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending'),
+        (select count(distinct r.id) from unnest(p_user_ids) as r (id))
+    into v_users, v_ids, v_outcomes, v_pending, v_expected
+    from plan as pl
+    left join upserted as up on up.user_id = pl.user_id;
+
+    -- A user outside the org: all or nothing (the raise undoes the writes).
+    if coalesce(cardinality(v_users), 0) < v_expected then
+        select array_agg(r.id order by r.id) into v_unknown
+        from (select distinct unnest(p_user_ids) as id) as r
+        where r.id <> all(coalesce(v_users, '{}'));
+        raise exception using
+            errcode = 'IT004',
+            message = format(
+                'no such user in this organization: %s', array_to_string(v_unknown[1:5], ', ')
+            );
+    end if;
 
     if v_pending is not null then
         perform app._queue_notification_emails(p_org_id, v_pending);
     end if;
 
-    return query
-    select (o ->> 'user_id')::uuid, (o ->> 'notification_id')::uuid, o ->> 'outcome'
-    from jsonb_array_elements(v_outcomes) as o;
+    return query select * from unnest(v_users, v_ids, v_outcomes);
 end
 $_$;
 
@@ -3990,6 +4041,16 @@ CREATE FUNCTION app._tg_notifications_announce() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
+    if coalesce(
+        (
+            select bool_and(h.polling_until > pg_catalog.clock_timestamp() + interval '100 ms')
+            from app.stream_hubs as h
+            where h.seen_at > pg_catalog.clock_timestamp() - interval '5 s'
+        ),
+        false
+    ) then
+        return null;
+    end if;
     perform pg_catalog.pg_notify('app_notifications', '');
     return null;
 end
@@ -3997,23 +4058,6 @@ $$;
 
 
 ALTER FUNCTION app._tg_notifications_announce() OWNER TO intime_owner;
-
---
--- Name: _tg_notifications_assign_xid(); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._tg_notifications_assign_xid() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform pg_catalog.pg_current_xact_id();
-    return null;
-end
-$$;
-
-
-ALTER FUNCTION app._tg_notifications_assign_xid() OWNER TO intime_owner;
 
 --
 -- Name: _tg_stamp_created(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -5026,6 +5070,19 @@ CREATE TABLE app.settings (
 ALTER TABLE app.settings OWNER TO intime_owner;
 
 --
+-- Name: stream_hubs; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE UNLOGGED TABLE app.stream_hubs (
+    hub_id uuid NOT NULL,
+    polling_until timestamp with time zone NOT NULL,
+    seen_at timestamp with time zone NOT NULL
+);
+
+
+ALTER TABLE app.stream_hubs OWNER TO intime_owner;
+
+--
 -- Name: stream_secret; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -5645,6 +5702,14 @@ ALTER TABLE ONLY app.schema_migrations
 
 ALTER TABLE ONLY app.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (singleton);
+
+
+--
+-- Name: stream_hubs stream_hubs_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_hubs
+    ADD CONSTRAINT stream_hubs_pkey PRIMARY KEY (hub_id);
 
 
 --
@@ -6459,20 +6524,6 @@ CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.submissions FOR
 --
 
 CREATE TRIGGER notifications_announce_insert AFTER INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_announce();
-
-
---
--- Name: notifications notifications_announce_update; Type: TRIGGER; Schema: app; Owner: intime_owner
---
-
-CREATE TRIGGER notifications_announce_update AFTER UPDATE OF seq ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_announce();
-
-
---
--- Name: notifications notifications_assign_xid; Type: TRIGGER; Schema: app; Owner: intime_owner
---
-
-CREATE TRIGGER notifications_assign_xid BEFORE INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_assign_xid();
 
 
 --
@@ -8087,6 +8138,24 @@ GRANT ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_f
 
 
 --
+-- Name: FUNCTION stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) TO intime_service;
+GRANT ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) TO intime_user;
+
+
+--
+-- Name: FUNCTION stream_hub_leave(p_hub_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION unread_count(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -8438,13 +8507,6 @@ REVOKE ALL ON FUNCTION app._tg_immutable_keys() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_notifications_announce() FROM PUBLIC;
-
-
---
--- Name: FUNCTION _tg_notifications_assign_xid(); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._tg_notifications_assign_xid() FROM PUBLIC;
 
 
 --

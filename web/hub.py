@@ -16,6 +16,14 @@ could still commit that seq has ended and the gap is dropped: it was rolled
 back, or taken by a re-announced group. A safety cap (count and age) bounds
 the set; ``stats`` counts what it dropped.
 
+Under load the hub polls instead of waiting: after a read that found rows it
+reads every few milliseconds and registers as polling in app.stream_hubs, and
+writes skip their NOTIFY while every live hub polls. NOTIFY takes a
+database-wide lock from commit until the WAL flush, so notifying commits
+cannot share a flush; skipping it keeps write throughput. When idle, the hub
+unregisters (writes NOTIFY again) and still reads once a second, which also
+bounds the delay of a long transaction that skipped its NOTIFY.
+
 The *watermark* is the highest seq below every open gap: everything at or
 below it has been read and fanned out. Stream event ids are built from it
 (web/notifications.py), so a client that resumes never misses a notification
@@ -129,6 +137,9 @@ class NotificationHub:
         batch: int = 1000,
         gap_ttl: float = 600.0,
         reconnect_delay: float = 0.5,
+        poll_interval: float = 0.005,
+        linger: float = 0.5,
+        idle_poll: float = 1.0,
     ) -> None:
         self._dsn = dsn
         self._pool = pool
@@ -136,6 +147,10 @@ class NotificationHub:
         self._batch = batch
         self._gap_ttl = gap_ttl
         self._reconnect_delay = reconnect_delay
+        self._poll_interval = poll_interval
+        self._linger = linger
+        self._idle_poll = idle_poll
+        self.hub_id = uuid.uuid4()
         self._subscribers: dict[UserKey, set[Subscriber]] = defaultdict(set)
         self._read_keys: dict[str, UserKey] = {}
         self._secret = b""
@@ -160,8 +175,9 @@ class NotificationHub:
             row = await cur.fetchone()
         head = int(row[0]) if row else 0
         self._cursor = max(0, head - STARTUP_WINDOW)
-        while await self._read_once():
+        while (await self._read_once())[0]:
             pass
+        await self._register(0)
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._read_loop(), name="hub-read"),
@@ -173,6 +189,9 @@ class NotificationHub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        with contextlib.suppress(psycopg.Error, OSError):
+            async with self._pool.connection() as conn:
+                await conn.execute(q.HUB_LEAVE, {"hub_id": self.hub_id})
         for subscribers in self._subscribers.values():
             for sub in subscribers:
                 sub.close("server shutting down")
@@ -237,14 +256,49 @@ class NotificationHub:
         if key is not None:  # anyone may NOTIFY: an unknown payload is ignored
             self._recount.add(key)
 
+    async def _register(self, polling_for: float) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(q.HUB_HEARTBEAT, {"hub_id": self.hub_id, "seconds": polling_for})
+
     async def _read_loop(self) -> None:
+        """Idle: read when a NOTIFY wakes the hub (and once a second anyway).
+        Busy: after a read that found rows, poll every ``poll_interval`` and
+        register as polling, so that writes skip their NOTIFY (which would
+        serialize their commits); ``linger`` seconds without rows, unregister
+        and read once more."""
+        active_until = 0.0  # local monotonic deadlines
+        registered_until = 0.0
+        beat_at = 0.0
         while True:
-            await self._wake.wait()
+            busy = time.monotonic() < max(active_until, registered_until)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), self._poll_interval if busy else self._idle_poll
+                )
             self._wake.clear()
             try:
-                while await self._read_once():
-                    pass
+                found = 0
+                while True:
+                    more, new = await self._read_once()
+                    found += new
+                    if not more:
+                        break
                 await self._send_counts()
+                now = time.monotonic()
+                if found:
+                    active_until = now + self._linger
+                    if registered_until - now < self._linger / 2:
+                        await self._register(self._linger + 0.1)
+                        registered_until = now + self._linger + 0.1
+                        beat_at = now
+                elif registered_until and now > max(active_until, registered_until):
+                    await self._register(0)  # idle: writes NOTIFY again
+                    registered_until = 0.0
+                    beat_at = now
+                    self._wake.set()  # and read what committed just before
+                elif now - beat_at > 2.0:
+                    await self._register(max(registered_until - now, 0.0))
+                    beat_at = now
             except asyncio.CancelledError:
                 raise
             except (psycopg.Error, OSError) as exc:
@@ -252,8 +306,8 @@ class NotificationHub:
                 await asyncio.sleep(self._reconnect_delay)
                 self._wake.set()
 
-    async def _read_once(self) -> bool:
-        """Read and fan out one batch; True when more rows may be waiting."""
+    async def _read_once(self) -> tuple[bool, int]:
+        """Read and fan out one batch: (more rows may be waiting, new rows read)."""
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 q.READ_FEED,
@@ -291,7 +345,7 @@ class NotificationHub:
                 self.stats.gaps_given_up += 1
                 log.warning("stream hub gave up waiting for seq %s after %ss", seq, self._gap_ttl)
         self.stats.gaps_open = len(self._gaps)
-        return new_rows >= self._batch
+        return new_rows >= self._batch, new_rows
 
     def _fan_out(self, org_id: uuid.UUID, user_id: uuid.UUID, seq: int, notification: Any) -> None:
         subscribers = self._subscribers.get((org_id, user_id))

@@ -46,3 +46,8 @@ LIST_NOTIFICATIONS = (
 )
 MARK_READ = "select api.mark_read(p_ids => %(ids)s::uuid[])"
 MARK_ALL_READ = "select api.mark_all_read()"
+HUB_HEARTBEAT = (
+    "select api.stream_hub_heartbeat(p_hub_id => %(hub_id)s, "
+    "p_polling_for => make_interval(secs => %(seconds)s))"
+)
+HUB_LEAVE = "select api.stream_hub_leave(p_hub_id => %(hub_id)s)"

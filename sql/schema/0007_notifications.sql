@@ -239,6 +239,16 @@ create table app.stream_secret (
 );
 insert into app.stream_secret default values;
 
+-- The web processes' stream hubs, for the announce trigger: while every
+-- live hub is polling the table anyway, a write skips its NOTIFY (which
+-- would serialize its commit with every other notifying commit). Unlogged:
+-- it is soft state, rebuilt by the hubs within seconds.
+create unlogged table app.stream_hubs (
+    hub_id uuid primary key,
+    polling_until timestamptz not null,
+    seen_at timestamptz not null
+);
+
 -- email_sends.notification_id (0005) now has its table.
 update app.email_sends set notification_id = null
 where notification_id is not null;

@@ -1,22 +1,7 @@
 select app._ensure_trigger(
     p_table => 'app.notifications',
-    p_name => 'notifications_assign_xid',
-    p_body => 'before insert on %s for each statement '
-    || 'execute function app._tg_notifications_assign_xid()'
-);
-
-select app._ensure_trigger(
-    p_table => 'app.notifications',
     p_name => 'notifications_announce_insert',
     p_body => 'after insert on %s for each statement '
-    || 'execute function app._tg_notifications_announce()'
-);
-
--- A collapsed group takes a new seq: announce it again.
-select app._ensure_trigger(
-    p_table => 'app.notifications',
-    p_name => 'notifications_announce_update',
-    p_body => 'after update of seq on %s for each statement '
     || 'execute function app._tg_notifications_announce()'
 );
 

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import httpx
+import psycopg
 import pytest
 
 from intime.db import actor
@@ -252,3 +253,68 @@ def test_many_notifications_arrive_in_order(stream_url, token_for, service, two_
             seqs.append(int(stream.next().id or 0))
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == 21
+
+
+def _notifies_within(conn: psycopg.Connection, seconds: float) -> int:
+    return len(list(conn.notifies(timeout=seconds, stop_after=1)))
+
+
+def test_a_write_notifies_when_no_hub_polls(db, send, two_orgs) -> None:
+    with db.connect("intime_service", autocommit=True) as listener:
+        listener.execute("listen app_notifications")
+        send(two_orgs.a.rep_ids[1], "wake up")
+        assert _notifies_within(listener, 2) == 1
+
+
+def _wait_until_idle(db) -> bool:
+    """True once no hub is polling (it lingers 0.5 s after its last rows)."""
+    deadline = time.monotonic() + 5
+    with db.connect(autocommit=True) as admin:
+        while time.monotonic() < deadline:
+            row = admin.execute(
+                "select coalesce(bool_or(polling_until > clock_timestamp()), false) "
+                "from app.stream_hubs"
+            ).fetchone()
+            if row == (False,):
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def test_a_busy_hub_polls_and_writes_skip_their_notify(
+    stream_url, db, token_for, send, two_orgs
+) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, token=token_for(sam)) as stream:
+        assert _wait_until_idle(db)  # the seed's writes made it busy
+        with db.connect("intime_service", autocommit=True) as listener:
+            listener.execute("listen app_notifications")
+            send(sam, "first")  # wakes the idle hub, which then polls for a while
+            assert stream.next_json()["title"] == "first"
+            assert _notifies_within(listener, 1) == 1
+            send(sam, "second")
+            assert stream.next_json(timeout=2)["title"] == "second"  # read by a poll
+            assert _notifies_within(listener, 0.2) == 0  # no NOTIFY, no commit lock
+        assert _wait_until_idle(db)  # and it goes idle again
+
+
+def test_a_stale_hub_does_not_silence_writes(db, send, two_orgs) -> None:
+    with db.connect(autocommit=True) as admin:
+        admin.execute(
+            "insert into app.stream_hubs (hub_id, polling_until, seen_at) values "
+            "(gen_random_uuid(), clock_timestamp() + interval '1 hour', "
+            "clock_timestamp() - interval '10 seconds')"
+        )
+    with db.connect("intime_service", autocommit=True) as listener:
+        listener.execute("listen app_notifications")
+        send(two_orgs.a.rep_ids[1], "still heard")
+        assert _notifies_within(listener, 2) == 1
+
+
+def test_a_login_cannot_register_a_hub(db, two_orgs) -> None:
+    with db.connect(two_orgs.login_a) as conn, pytest.raises(psycopg.Error) as caught:
+        conn.execute(
+            "select api.stream_hub_heartbeat(p_hub_id => gen_random_uuid(), "
+            "p_polling_for => interval '1 minute')"
+        )
+    assert caught.value.sqlstate == "IT002"

@@ -17,56 +17,51 @@ stable
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
+    v_found record;
     v_row app.notification_preferences;
-    v_found boolean;
     v_timezone text;
 begin
-    select p.* into v_row
-    from app.notification_preferences as p
-    where
-        p.org_id = p_org_id
-        and (p.user_id = p_user_id or p.user_id is null)
-        and p.category in (p_category, '*')
-    order by p.user_id is null, p.category = '*'
-    limit 1;
-    v_found := found;
-    if v_found and v_row.user_id is not null then
+    -- One query: the applying row, and the zones a default would use.
+    select x.pref, u.timezone as user_tz, o.timezone as org_tz into v_found
+    from app.organizations as o
+    left join app.user_profiles as u on u.org_id = o.id and u.id = p_user_id
+    left join lateral (
+        select p as pref
+        from app.notification_preferences as p
+        where
+            p.org_id = p_org_id
+            and (p.user_id = p_user_id or p.user_id is null)
+            and p.category in (p_category, '*')
+        order by p.user_id is null, p.category = '*'
+        limit 1
+    ) as x on true
+    where o.id = p_org_id;
+    v_row := v_found.pref;
+    if v_row.id is not null and v_row.user_id is not null then
         return v_row;
     end if;
-
-    v_timezone := coalesce(
-        (
-            select u.timezone from app.user_profiles as u
-            where u.org_id = p_org_id and u.id = p_user_id
-        ),
-        (select o.timezone from app.organizations as o where o.id = p_org_id),
-        'UTC'
-    );
-    if v_found then
+    v_timezone := coalesce(v_found.user_tz, v_found.org_tz, 'UTC');
+    if v_row.id is not null then
         v_row.quiet_hours_timezone := case
             when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
         end;
         return v_row;
     end if;
-    return jsonb_populate_record(
-        null::app.notification_preferences,
-        jsonb_build_object(
-            'org_id', p_org_id,
-            'user_id', p_user_id,
-            'category', '*',
-            'channels', '["in_app", "email"]'::jsonb,
-            'frequency', 'immediate',
-            'digest_time', '09:00',
-            'digest_day', 'monday',
-            'quiet_hours_enabled', false,
-            'quiet_hours_start', '22:00',
-            'quiet_hours_end', '08:00',
-            'quiet_hours_timezone', v_timezone,
-            'dnd_enabled', false,
-            'sound_enabled', true,
-            'email_unsubscribed', false
-        )
-    );
+    v_row.org_id := p_org_id;
+    v_row.user_id := p_user_id;
+    v_row.category := '*';
+    v_row.channels := '["in_app", "email"]';
+    v_row.frequency := 'immediate';
+    v_row.digest_time := '09:00';
+    v_row.digest_day := 'monday';
+    v_row.quiet_hours_enabled := false;
+    v_row.quiet_hours_start := '22:00';
+    v_row.quiet_hours_end := '08:00';
+    v_row.quiet_hours_timezone := v_timezone;
+    v_row.dnd_enabled := false;
+    v_row.sound_enabled := true;
+    v_row.email_unsubscribed := false;
+    return v_row;
 end
 $function$;
 

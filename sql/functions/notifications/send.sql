@@ -46,11 +46,13 @@ declare
     v_email_subject text;
     v_email_html text;
     v_email_text text;
-    v_has_email boolean;
     v_subject_tpl text;
     v_body_tpl text;
     v_text_tpl text;
-    v_outcomes jsonb;
+    v_users uuid[];
+    v_ids uuid[];
+    v_outcomes text[];
+    v_expected bigint;
     v_pending uuid[];
 begin
     if p_user_ids is null or cardinality(p_user_ids) = 0 then
@@ -187,20 +189,11 @@ begin
         when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
         else v_message || coalesce(E'\n\n' || v_action_url, '')
     end;
-    v_has_email := exists (select from app.email_settings as s where s.org_id = p_org_id);
-
-    select array_agg(r.id order by r.id) into v_unknown
-    from (select distinct unnest(p_user_ids) as id) as r
-    where not exists (
-        select from app.user_profiles as u where u.org_id = p_org_id and u.id = r.id
-    );
-    if v_unknown is not null then
-        raise exception using
-            errcode = 'IT004',
-            message = format('no such user in this organization: %s', array_to_string(
-                v_unknown[1:5], ', '
-            ));
-    end if;
+    -- The transaction takes its xid before any seq is drawn: the stream hub
+    -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
+    -- and a transaction that drew a seq with no xid yet (an ON CONFLICT
+    -- insert waits before it writes) could commit it after that point.
+    perform pg_catalog.pg_current_xact_id();
 
     -- An expired notification still holds its group open (it is unread);
     -- archive it so this one starts a new row instead of reviving it.
@@ -284,10 +277,16 @@ begin
         cross join lateral jsonb_array_elements_text(pl.channels) as c (channel)
         cross join lateral (
             select
+                c.channel <> 'email' or exists (
+                    select from app.email_settings as e where e.org_id = p_org_id
+                ) as has_email
+        ) as cfg
+        cross join lateral (
+            select
                 case
                     when c.channel = 'in_app' then 'delivered'
                     when c.channel in ('sms', 'push') then 'skipped'
-                    when pl.email_unsubscribed or not v_has_email then 'skipped'
+                    when pl.email_unsubscribed or not cfg.has_email then 'skipped'
                     when pl.digest_at is not null then 'digest'
                     when pl.hold_until is not null then 'held'
                     else 'pending'
@@ -297,7 +296,7 @@ begin
                     when c.channel in ('sms', 'push') then 'no provider configured'
                     when c.channel = 'in_app' then null
                     when pl.email_unsubscribed then 'email unsubscribed'
-                    when not v_has_email then 'no email provider configured'
+                    when not cfg.has_email then 'no email provider configured'
                     when pl.digest_at is not null then null
                     else pl.hold_reason
                 end as reason
@@ -312,30 +311,40 @@ begin
     )
 
     select
-        (
-            select jsonb_agg(jsonb_build_object(
-                'user_id', pl.user_id,
-                'notification_id', up.id,
-                'outcome', case
-                    when not pl.is_active then 'inactive'
-                    when pl.suppressed then 'suppressed'
-                    when up.inserted then 'created'
-                    else 'collapsed'
-                end
-            ))
-            from plan as pl
-            left join upserted as up on up.user_id = pl.user_id
+        array_agg(pl.user_id order by pl.user_id),
+        array_agg(up.id order by pl.user_id),
+        array_agg(
+            case
+                when not pl.is_active then 'inactive'
+                when pl.suppressed then 'suppressed'
+                when up.inserted then 'created'
+                else 'collapsed'
+            end
+            order by pl.user_id
         ),
-        (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending')
-    into v_outcomes, v_pending;
+        (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending'),
+        (select count(distinct r.id) from unnest(p_user_ids) as r (id))
+    into v_users, v_ids, v_outcomes, v_pending, v_expected
+    from plan as pl
+    left join upserted as up on up.user_id = pl.user_id;
+
+    -- A user outside the org: all or nothing (the raise undoes the writes).
+    if coalesce(cardinality(v_users), 0) < v_expected then
+        select array_agg(r.id order by r.id) into v_unknown
+        from (select distinct unnest(p_user_ids) as id) as r
+        where r.id <> all(coalesce(v_users, '{}'));
+        raise exception using
+            errcode = 'IT004',
+            message = format(
+                'no such user in this organization: %s', array_to_string(v_unknown[1:5], ', ')
+            );
+    end if;
 
     if v_pending is not null then
         perform app._queue_notification_emails(p_org_id, v_pending);
     end if;
 
-    return query
-    select (o ->> 'user_id')::uuid, (o ->> 'notification_id')::uuid, o ->> 'outcome'
-    from jsonb_array_elements(v_outcomes) as o;
+    return query select * from unnest(v_users, v_ids, v_outcomes);
 end
 $function$;
 

@@ -1,32 +1,33 @@
 -- Trigger functions of the notification tables.
 
--- Once per statement that adds or re-announces notifications: a wake-up for
--- the web processes' stream hubs, with no row data. Identical notifications
--- of one transaction fold into one, and listeners re-read the table past
--- their high-water seq, so a forged or lost NOTIFY costs nothing.
+-- Once per statement that adds or re-announces notifications (a collapse is
+-- an INSERT ... ON CONFLICT DO UPDATE: the insert trigger covers it): a
+-- wake-up for the web processes' stream hubs, with no row data. Identical
+-- notifications of one transaction fold into one, and listeners re-read the
+-- table past their cursor, so a forged or lost NOTIFY costs nothing.
+--
+-- NOTIFY makes a commit take a database-wide lock until it is flushed, so
+-- notifying commits cannot share a WAL flush. While every live hub is
+-- polling the table (it registered polling_until in app.stream_hubs, with a
+-- margin for this transaction to commit), the wake-up is redundant and is
+-- skipped; an idle hub, or none at all, always gets it.
 create or replace function app._tg_notifications_announce()
 returns trigger
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
 begin
+    if coalesce(
+        (
+            select bool_and(h.polling_until > pg_catalog.clock_timestamp() + interval '100 ms')
+            from app.stream_hubs as h
+            where h.seen_at > pg_catalog.clock_timestamp() - interval '5 s'
+        ),
+        false
+    ) then
+        return null;
+    end if;
     perform pg_catalog.pg_notify('app_notifications', '');
-    return null;
-end
-$function$;
-
--- Before a statement inserts notifications: give the transaction its xid
--- now, before any seq is drawn. The stream hub settles a skipped seq once
--- the snapshot's xmin passes the xmax it saw; a transaction that drew a seq
--- before having an xid (an ON CONFLICT insert waits before it writes) could
--- otherwise commit it after that point and never be streamed.
-create or replace function app._tg_notifications_assign_xid()
-returns trigger
-language plpgsql
-set search_path = pg_catalog, pg_temp
-as $function$
-begin
-    perform pg_catalog.pg_current_xact_id();
     return null;
 end
 $function$;

@@ -23,6 +23,7 @@ GLOBAL_TABLES = {
     "inbound_unmatched",  # engine-only: inbound mail that matched no org
     "notification_system_templates",  # read-only for all: the seed's 9 system templates
     "stream_secret",  # the stream hub's key: the service role reads it, nobody else
+    "stream_hubs",  # engine-only: which web processes are polling the notifications
 }
 
 # Tables private to each user inside an org (the policy also checks the user).
