@@ -149,7 +149,7 @@ def run_notifications_demo(service_dsn: str, org: SeededOrg) -> None:
                     for channel, status, reason, after in deliveries
                 )
                 print(
-                    f"   {label:<24} id {event.id:>4}  {latency_ms:6.2f} ms  "
+                    f"   {label:<24} seq {data['seq']:>4}  {latency_ms:6.2f} ms  "
                     f'x{data["group_count"]}  "{data["title"]}"'
                 )
                 print(f"   {'':<24} {decided}")
