@@ -2247,6 +2247,58 @@ $$;
 ALTER FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) OWNER TO intime_owner;
 
 --
+-- Name: _email_deliveries(uuid, uuid[], text, text, text, text, text, uuid, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_send app.email_sends;
+    v_skip text := p_skip;
+begin
+    if v_skip is null then
+        begin
+            v_send := app._insert_email_send(
+                p_org_id => p_org_id,
+                p_to => p_to,
+                p_subject => p_subject,
+                p_html => p_html,
+                p_text => p_text,
+                p_category => 'transactional',
+                p_entity_type => p_entity_type,
+                p_entity_id => p_entity_id,
+                p_notification_id => p_notification_id,
+                p_recipient_user_id => p_recipient_user_id
+            );
+        exception
+            when sqlstate 'IT005' then
+                v_skip := 'invalid recipient address';
+            when sqlstate 'IT011' then
+                v_skip := 'no email provider configured';
+        end;
+    end if;
+    if v_skip is null and v_send.status = 'suppressed' then
+        v_skip := 'suppressed: ' || v_send.suppression_reason;
+    end if;
+    update app.notification_deliveries as d
+    set
+        email_send_id = v_send.id,
+        status = case when v_skip is null then 'pending' else 'skipped' end,
+        reason = v_skip,
+        deliver_after = null,
+        attempts = d.attempts + (v_send.id is not null)::integer,
+        updated_at = app.now()
+    where d.org_id = p_org_id and d.id = any(p_delivery_ids);
+    return v_skip is null;
+end
+$$;
+
+
+ALTER FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) OWNER TO intime_owner;
+
+--
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -2841,8 +2893,6 @@ CREATE FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uui
     AS $$
 declare
     v_row record;
-    v_send app.email_sends;
-    v_skip text;
     v_queued integer := 0;
 begin
     for v_row in
@@ -2854,42 +2904,19 @@ begin
         where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
         order by d.id
     loop
-        v_send := null;
-        v_skip := case when not v_row.is_active then 'user inactive' end;
-        if v_skip is null then
-            begin
-                v_send := app._insert_email_send(
-                    p_org_id => p_org_id,
-                    p_to => v_row.email,
-                    p_subject => v_row.email_subject,
-                    p_html => v_row.email_html,
-                    p_text => v_row.email_text,
-                    p_category => 'transactional',
-                    p_entity_type => v_row.entity_type,
-                    p_entity_id => v_row.entity_id,
-                    p_notification_id => v_row.notification_id,
-                    p_recipient_user_id => v_row.user_id
-                );
-            exception
-                when sqlstate 'IT005' then
-                    v_skip := 'invalid recipient address';
-                when sqlstate 'IT011' then
-                    v_skip := 'no email provider configured';
-            end;
-        end if;
-        update app.notification_deliveries as d
-        set
-            email_send_id = v_send.id,
-            status = case
-                when v_skip is not null or v_send.status = 'suppressed' then 'skipped'
-                else 'pending'
-            end,
-            reason = coalesce(v_skip, 'suppressed: ' || v_send.suppression_reason),
-            deliver_after = null,
-            attempts = d.attempts + (v_send.id is not null)::integer,
-            updated_at = app.now()
-        where d.org_id = p_org_id and d.id = v_row.id;
-        v_queued := v_queued + (v_skip is null and v_send.status <> 'suppressed')::integer;
+        v_queued := v_queued + app._email_deliveries(
+            p_org_id => p_org_id,
+            p_delivery_ids => array[v_row.id],
+            p_to => v_row.email,
+            p_subject => v_row.email_subject,
+            p_html => v_row.email_html,
+            p_text => v_row.email_text,
+            p_entity_type => v_row.entity_type,
+            p_entity_id => v_row.entity_id,
+            p_notification_id => v_row.notification_id,
+            p_recipient_user_id => v_row.user_id,
+            p_skip => case when not v_row.is_active then 'user inactive' end
+        )::integer;
     end loop;
     return v_queued;
 end
@@ -3142,8 +3169,7 @@ declare
     v_count integer;
     v_html text;
     v_text text;
-    v_send app.email_sends;
-    v_skip text;
+    v_due uuid[];
     v_sent integer := 0;
 begin
     for v_user in
@@ -3204,6 +3230,7 @@ begin
 
         select
             count(*),
+            array_agg(d.id),
             string_agg(
                 format(
                     '<li><strong>%s</strong><br>%s%s</li>',
@@ -3224,7 +3251,7 @@ begin
                 '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
                 E'\n' order by n.seq
             )
-        into v_count, v_html, v_text
+        into v_count, v_due, v_html, v_text
         from app.notification_deliveries as d
         inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
         where
@@ -3234,59 +3261,22 @@ begin
             and d.deliver_after <= v_now;
         continue when v_count = 0;
 
-        if not exists (select from app.email_settings as s where s.org_id = v_user.org_id) then
-            update app.notification_deliveries as d
-            set status = 'skipped', reason = 'no email provider configured',
-                deliver_after = null, updated_at = v_now
-            where
-                d.org_id = v_user.org_id
-                and d.id = any(v_ids)
-                and d.status = 'digest'
-                and d.deliver_after <= v_now;
-            continue;
-        end if;
-
-        v_send := null;
-        v_skip := null;
-        begin
-            v_send := app._insert_email_send(
-                p_org_id => v_user.org_id,
-                p_to => v_user.email,
-                p_subject => format(
-                    'Your digest: %s new notification%s', v_count,
-                    case when v_count > 1 then 's' end
-                ),
-                p_html => format(
-                    '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
-                ),
-                p_text => v_text,
-                p_category => 'transactional',
-                p_entity_type => 'notification_digest',
-                p_recipient_user_id => v_user.user_id
-            );
-        exception
-            when sqlstate 'IT005' then
-                v_skip := 'invalid recipient address';
-            when sqlstate 'IT011' then
-                v_skip := 'no email provider configured';
-        end;
-        update app.notification_deliveries as d
-        set
-            status = case
-                when v_skip is not null or v_send.status = 'suppressed' then 'skipped'
-                else 'pending'
-            end,
-            reason = coalesce(v_skip, 'suppressed: ' || v_send.suppression_reason),
-            email_send_id = v_send.id,
-            deliver_after = null,
-            attempts = d.attempts + (v_send.id is not null)::integer,
-            updated_at = v_now
-        where
-            d.org_id = v_user.org_id
-            and d.id = any(v_ids)
-            and d.status = 'digest'
-            and d.deliver_after <= v_now;
-        v_sent := v_sent + (v_skip is null and v_send.status <> 'suppressed')::integer;
+        v_sent := v_sent + app._email_deliveries(
+            p_org_id => v_user.org_id,
+            p_delivery_ids => v_due,
+            p_to => v_user.email,
+            p_subject => format(
+                'Your digest: %s new notification%s', v_count, case when v_count > 1 then 's' end
+            ),
+            p_html => format(
+                '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
+            ),
+            p_text => v_text,
+            p_entity_type => 'notification_digest',
+            p_entity_id => null,
+            p_notification_id => null,
+            p_recipient_user_id => v_user.user_id
+        )::integer;
     end loop;
     return v_sent;
 end
@@ -8239,6 +8229,13 @@ REVOKE ALL ON FUNCTION app._auto_reply_reason(p_headers jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) FROM PUBLIC;
 
 
 --

@@ -1,10 +1,71 @@
--- Queueing the email of notification deliveries (send, release).
+-- Emailing notification deliveries (send, release, digests).
 
--- Queues the email of each given pending email delivery (org p_org_id) and
--- links it. One bad row never stops the others: an address the mailer
--- refuses, email settings removed meanwhile or an inactive user leave that
--- delivery skipped with the reason, as does a suppressed recipient. Returns
--- how many emails were queued.
+-- Queues one email for deliveries p_delivery_ids of org p_org_id and links
+-- them to it: pending when queued, skipped with the reason otherwise (p_skip
+-- given, an address the mailer refuses, email settings removed meanwhile, a
+-- suppressed recipient). One bad recipient never fails the caller's batch.
+-- Returns whether an email was queued.
+create or replace function app._email_deliveries(
+    p_org_id uuid,
+    p_delivery_ids uuid[],
+    p_to text,
+    p_subject text,
+    p_html text,
+    p_text text,
+    p_entity_type text,
+    p_entity_id uuid,
+    p_notification_id uuid,
+    p_recipient_user_id uuid,
+    p_skip text default null
+)
+returns boolean
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_send app.email_sends;
+    v_skip text := p_skip;
+begin
+    if v_skip is null then
+        begin
+            v_send := app._insert_email_send(
+                p_org_id => p_org_id,
+                p_to => p_to,
+                p_subject => p_subject,
+                p_html => p_html,
+                p_text => p_text,
+                p_category => 'transactional',
+                p_entity_type => p_entity_type,
+                p_entity_id => p_entity_id,
+                p_notification_id => p_notification_id,
+                p_recipient_user_id => p_recipient_user_id
+            );
+        exception
+            when sqlstate 'IT005' then
+                v_skip := 'invalid recipient address';
+            when sqlstate 'IT011' then
+                v_skip := 'no email provider configured';
+        end;
+    end if;
+    if v_skip is null and v_send.status = 'suppressed' then
+        v_skip := 'suppressed: ' || v_send.suppression_reason;
+    end if;
+    update app.notification_deliveries as d
+    set
+        email_send_id = v_send.id,
+        status = case when v_skip is null then 'pending' else 'skipped' end,
+        reason = v_skip,
+        deliver_after = null,
+        attempts = d.attempts + (v_send.id is not null)::integer,
+        updated_at = app.now()
+    where d.org_id = p_org_id and d.id = any(p_delivery_ids);
+    return v_skip is null;
+end
+$function$;
+
+-- Queues the email of each given pending email delivery (org p_org_id), one
+-- email per notification; an inactive user's is skipped. Returns how many
+-- emails were queued.
 create or replace function app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[])
 returns integer
 language plpgsql
@@ -12,8 +73,6 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_row record;
-    v_send app.email_sends;
-    v_skip text;
     v_queued integer := 0;
 begin
     for v_row in
@@ -25,42 +84,19 @@ begin
         where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
         order by d.id
     loop
-        v_send := null;
-        v_skip := case when not v_row.is_active then 'user inactive' end;
-        if v_skip is null then
-            begin
-                v_send := app._insert_email_send(
-                    p_org_id => p_org_id,
-                    p_to => v_row.email,
-                    p_subject => v_row.email_subject,
-                    p_html => v_row.email_html,
-                    p_text => v_row.email_text,
-                    p_category => 'transactional',
-                    p_entity_type => v_row.entity_type,
-                    p_entity_id => v_row.entity_id,
-                    p_notification_id => v_row.notification_id,
-                    p_recipient_user_id => v_row.user_id
-                );
-            exception
-                when sqlstate 'IT005' then
-                    v_skip := 'invalid recipient address';
-                when sqlstate 'IT011' then
-                    v_skip := 'no email provider configured';
-            end;
-        end if;
-        update app.notification_deliveries as d
-        set
-            email_send_id = v_send.id,
-            status = case
-                when v_skip is not null or v_send.status = 'suppressed' then 'skipped'
-                else 'pending'
-            end,
-            reason = coalesce(v_skip, 'suppressed: ' || v_send.suppression_reason),
-            deliver_after = null,
-            attempts = d.attempts + (v_send.id is not null)::integer,
-            updated_at = app.now()
-        where d.org_id = p_org_id and d.id = v_row.id;
-        v_queued := v_queued + (v_skip is null and v_send.status <> 'suppressed')::integer;
+        v_queued := v_queued + app._email_deliveries(
+            p_org_id => p_org_id,
+            p_delivery_ids => array[v_row.id],
+            p_to => v_row.email,
+            p_subject => v_row.email_subject,
+            p_html => v_row.email_html,
+            p_text => v_row.email_text,
+            p_entity_type => v_row.entity_type,
+            p_entity_id => v_row.entity_id,
+            p_notification_id => v_row.notification_id,
+            p_recipient_user_id => v_row.user_id,
+            p_skip => case when not v_row.is_active then 'user inactive' end
+        )::integer;
     end loop;
     return v_queued;
 end

@@ -151,8 +151,7 @@ declare
     v_count integer;
     v_html text;
     v_text text;
-    v_send app.email_sends;
-    v_skip text;
+    v_due uuid[];
     v_sent integer := 0;
 begin
     for v_user in
@@ -213,6 +212,7 @@ begin
 
         select
             count(*),
+            array_agg(d.id),
             string_agg(
                 format(
                     '<li><strong>%s</strong><br>%s%s</li>',
@@ -233,7 +233,7 @@ begin
                 '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
                 E'\n' order by n.seq
             )
-        into v_count, v_html, v_text
+        into v_count, v_due, v_html, v_text
         from app.notification_deliveries as d
         inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
         where
@@ -243,59 +243,22 @@ begin
             and d.deliver_after <= v_now;
         continue when v_count = 0;
 
-        if not exists (select from app.email_settings as s where s.org_id = v_user.org_id) then
-            update app.notification_deliveries as d
-            set status = 'skipped', reason = 'no email provider configured',
-                deliver_after = null, updated_at = v_now
-            where
-                d.org_id = v_user.org_id
-                and d.id = any(v_ids)
-                and d.status = 'digest'
-                and d.deliver_after <= v_now;
-            continue;
-        end if;
-
-        v_send := null;
-        v_skip := null;
-        begin
-            v_send := app._insert_email_send(
-                p_org_id => v_user.org_id,
-                p_to => v_user.email,
-                p_subject => format(
-                    'Your digest: %s new notification%s', v_count,
-                    case when v_count > 1 then 's' end
-                ),
-                p_html => format(
-                    '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
-                ),
-                p_text => v_text,
-                p_category => 'transactional',
-                p_entity_type => 'notification_digest',
-                p_recipient_user_id => v_user.user_id
-            );
-        exception
-            when sqlstate 'IT005' then
-                v_skip := 'invalid recipient address';
-            when sqlstate 'IT011' then
-                v_skip := 'no email provider configured';
-        end;
-        update app.notification_deliveries as d
-        set
-            status = case
-                when v_skip is not null or v_send.status = 'suppressed' then 'skipped'
-                else 'pending'
-            end,
-            reason = coalesce(v_skip, 'suppressed: ' || v_send.suppression_reason),
-            email_send_id = v_send.id,
-            deliver_after = null,
-            attempts = d.attempts + (v_send.id is not null)::integer,
-            updated_at = v_now
-        where
-            d.org_id = v_user.org_id
-            and d.id = any(v_ids)
-            and d.status = 'digest'
-            and d.deliver_after <= v_now;
-        v_sent := v_sent + (v_skip is null and v_send.status <> 'suppressed')::integer;
+        v_sent := v_sent + app._email_deliveries(
+            p_org_id => v_user.org_id,
+            p_delivery_ids => v_due,
+            p_to => v_user.email,
+            p_subject => format(
+                'Your digest: %s new notification%s', v_count, case when v_count > 1 then 's' end
+            ),
+            p_html => format(
+                '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
+            ),
+            p_text => v_text,
+            p_entity_type => 'notification_digest',
+            p_entity_id => null,
+            p_notification_id => null,
+            p_recipient_user_id => v_user.user_id
+        )::integer;
     end loop;
     return v_sent;
 end
