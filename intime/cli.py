@@ -242,7 +242,11 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
                 run_worker(
-                    service_dsn(config, dsn), transports, config.public_url, drain=args.drain
+                    service_dsn(config, dsn),
+                    transports,
+                    config.public_url,
+                    drain=args.drain,
+                    webhook_allow=config.webhook_allow,
                 )
             )
     return 0
@@ -254,7 +258,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
 
     import uvicorn
 
-    from worker.app import build_worker, transports_from
+    from worker.app import build_worker, close_worker, transports_from
 
     class Server(uvicorn.Server):
         """uvicorn re-raises a captured Ctrl-C after its shutdown; we finish the
@@ -271,17 +275,16 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
             uvicorn.Config(_web_app(config, service), host=args.host, port=args.port)  # type: ignore[arg-type]
         )
         transports = transports_from(config, _home(config) / "outbox")
-        pgq, deps, conn = await build_worker(service, transports, config.public_url)
+        pgq, deps, conn = await build_worker(
+            service, transports, config.public_url, webhook_allow=config.webhook_allow
+        )
         worker = asyncio.create_task(pgq.run())
         try:
             await server.serve()  # returns on Ctrl-C / SIGTERM
         finally:
             pgq.shutdown.set()
             await asyncio.wait_for(worker, timeout=30)
-            for transport in transports.values():
-                await transport.close()
-            await deps.pool.close()
-            await conn.close()
+            await close_worker(pgq, deps, conn)
 
     with admin_database(config) as dsn:
         result = migrations.migrate(dsn)

@@ -35,6 +35,8 @@ class Config:
     smtp_starttls: bool = False
     resend_api_key: str | None = None
     resend_base_url: str = "https://api.resend.com"
+    # Webhook targets allowed although not public: CIDRs and exact host names.
+    webhook_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -57,6 +59,8 @@ class Config:
             smtp_starttls=(env.get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
             resend_api_key=env.get("RESEND_API_KEY") or None,
             resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
+            # The same split as worker.webhooks.parse_allow (intime never imports worker).
+            webhook_allow=tuple(env.get("INTIME_WEBHOOK_ALLOW", "").replace(",", " ").split()),
         )
 
 

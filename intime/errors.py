@@ -66,6 +66,22 @@ class NotConfiguredError(InTimeError):
     sqlstate = "IT011"
 
 
+class InvalidDefinitionError(InTimeError):
+    sqlstate = "IT012"
+
+
+class InvalidStateError(InTimeError):
+    sqlstate = "IT013"
+
+
+class EntityLockedError(InTimeError):
+    sqlstate = "IT014"
+
+
+class TransitionNotAllowedError(InTimeError):
+    sqlstate = "IT015"
+
+
 BY_SQLSTATE: dict[str, type[InTimeError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -80,6 +96,10 @@ BY_SQLSTATE: dict[str, type[InTimeError]] = {
         MigrationLockTimeoutError,
         MissingVariablesError,
         NotConfiguredError,
+        InvalidDefinitionError,
+        InvalidStateError,
+        EntityLockedError,
+        TransitionNotAllowedError,
     )
 }
 

@@ -275,3 +275,24 @@ DEMO_DEAL_EMAIL_STATS = (
     "bounce_rate from api.email_stats(p_entity_type => 'deal', p_entity_id => %(deal_id)s)"
 )
 DEMO_SUPPRESSIONS = "select email, reason from app.suppressions order by email, reason"
+
+# -- workflows (seed.py, demo_workflows.py) ------------------------------------------
+CREATE_WORKFLOW = (
+    "select api.create_workflow(p_name => %(name)s, p_entity_type => %(entity_type)s, "
+    "p_definition => %(definition)s)"
+)
+START_WORKFLOW = (
+    "select api.start_workflow(p_workflow_id => %(workflow_id)s, p_entity_id => %(entity_id)s)"
+)
+RUN_EXECUTION = (
+    "select api.run_execution(p_execution_id => %(execution_id)s, p_org_id => %(org_id)s)"
+)
+EXECUTION_WEBHOOK_ACTION = (
+    "select id from app.workflow_actions "
+    "where execution_id = %(execution_id)s and action_type = 'webhook'"
+)
+COMPLETE_ACTION = (
+    "select api.complete_action(p_action_id => %(action_id)s, p_result => %(result)s, "
+    "p_org_id => %(org_id)s)"
+)
+WEBHOOK_SIGNING_SECRET = "select api.webhook_signing_secret()"

@@ -223,6 +223,58 @@ def _seed_notifications(
         )
 
 
+def _seed_workflows(
+    conn: psycopg.Connection,
+    org_id: uuid.UUID,
+    admin_id: uuid.UUID,
+    rep_ids: tuple[uuid.UUID, ...],
+    deal_id: uuid.UUID,
+) -> None:
+    """A state-machine workflow run up to a pending approval: a round-robin
+    assignment, a delivered webhook, an approval that locks the deal."""
+    definition = {
+        "triggers": [{"type": "manual"}],
+        "states": [{"name": "draft", "type": "initial"}, {"name": "approved", "type": "final"}],
+        "transitions": [{"name": "approve", "from": "draft", "to": "approved"}],
+        "steps": [
+            {
+                "name": "route",
+                "type": "assign",
+                "mode": "round_robin",
+                "users": [str(u) for u in rep_ids],
+            },
+            {"name": "notify_crm", "type": "webhook", "url": "https://hooks.example.invalid/deal"},
+            {
+                "name": "sign_off",
+                "type": "approval",
+                "approvers": [{"manager": True}],
+                "due_in": "P1D",
+            },
+        ],
+    }
+    with actor(conn, org_id, admin_id):
+        workflow_id = _one(
+            conn,
+            q.CREATE_WORKFLOW,
+            {"name": "Discount sign-off", "entity_type": "deal", "definition": Jsonb(definition)},
+        )
+        execution_id = _one(
+            conn, q.START_WORKFLOW, {"workflow_id": workflow_id, "entity_id": deal_id}
+        )
+        conn.execute(q.WEBHOOK_SIGNING_SECRET)
+    ids = {"execution_id": execution_id, "org_id": org_id}
+    with conn.transaction():
+        conn.execute(q.RUN_EXECUTION, ids)  # parks on the webhook
+    with actor(conn, org_id):
+        action_id = _one(conn, q.EXECUTION_WEBHOOK_ACTION, {"execution_id": execution_id})
+        conn.execute(
+            q.COMPLETE_ACTION,
+            {"action_id": action_id, "result": Jsonb({"status_code": 200}), "org_id": org_id},
+        )
+    with conn.transaction():
+        conn.execute(q.RUN_EXECUTION, ids)  # parks on the approval
+
+
 def seed_org(
     conn: psycopg.Connection,
     name: str,
@@ -374,6 +426,7 @@ def seed_org(
         )
     _seed_email(conn, org_id, admin_id, slug, domain, contact_ids[0], deal_ids[0])
     _seed_notifications(conn, org_id, admin_id, manager_id, rep_ids, deal_ids[0])
+    _seed_workflows(conn, org_id, admin_id, rep_ids, deal_ids[-1])
     with actor(conn, org_id, rep_ids[1]):
         submission_id = _one(
             conn,

@@ -75,3 +75,21 @@ to intime_service, intime_user;
 grant usage on schema queue to intime_service;
 grant select, insert, update, delete on all tables in schema queue to intime_service;
 grant usage, select on all sequences in schema queue to intime_service;
+
+-- Workflows: definitions change through api.create_workflow and
+-- api.update_workflow; executions, steps, actions, approvals and logs are
+-- the engine's, readable under row-level security.
+grant select on
+app.workflows,
+app.workflow_versions,
+app.workflow_states,
+app.workflow_transitions,
+app.workflow_instances,
+app.workflow_executions,
+app.workflow_steps,
+app.workflow_actions,
+app.workflow_approvals,
+app.workflow_execution_logs,
+app.workflow_round_robin,
+app.workflow_entity_locks
+to intime_service, intime_user;

@@ -60,6 +60,20 @@ CREATE TYPE queue.pgqueuer_status AS ENUM (
 ALTER TYPE queue.pgqueuer_status OWNER TO intime_owner;
 
 --
+-- Name: approve(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.approve(p_approval_id uuid, p_notes text DEFAULT NULL::text) RETURNS text
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._wf_decide(p_approval_id, 'approved', p_notes)
+$$;
+
+
+ALTER FUNCTION api.approve(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
+
+--
 -- Name: archive(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -112,6 +126,40 @@ $$;
 
 
 ALTER FUNCTION api.authenticate(p_token text) OWNER TO intime_owner;
+
+--
+-- Name: cancel_execution(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
+begin
+    if v_exec.status in ('completed', 'failed', 'cancelled') then
+        raise exception using
+            errcode = 'IT013', message = format('execution %s already ended (%s)', p_execution_id, v_exec.status);
+    end if;
+    update app.workflow_executions as e
+    set
+        status = 'cancelled', waiting_for = null, wake_at = null, completed_at = app.now(),
+        updated_at = app.now(), error_message = coalesce('cancelled: ' || p_reason, 'cancelled')
+    where e.org_id = v_exec.org_id and e.id = v_exec.id;
+    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
+    where a.org_id = v_exec.org_id and a.execution_id = v_exec.id and a.status in ('pending', 'queued');
+    delete from app.workflow_entity_locks as l
+    where l.org_id = v_exec.org_id and l.execution_id = v_exec.id;
+    perform app._wf_log(
+        v_exec.org_id, v_exec.id, 'info', 'execution cancelled',
+        jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) OWNER TO intime_owner;
 
 --
 -- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -178,6 +226,72 @@ $$;
 
 
 ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: claim_webhook(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid DEFAULT NULL::uuid) RETURNS TABLE(action text, url text, headers jsonb, body text, msg_id text, secrets text[], attempt integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid;
+    v_action app.workflow_actions%rowtype;
+    v_settings app.webhook_settings%rowtype;
+begin
+    perform app._require_service();
+    v_org_id := coalesce(p_org_id, app._require_org());
+    select a.* into v_action from app.workflow_actions as a
+    where a.org_id = v_org_id and a.id = p_action_id and a.action_type = 'webhook'
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('webhook action %s not found', p_action_id);
+    end if;
+    if v_action.status not in ('pending', 'running') then
+        return query select 'done', null::text, null::jsonb, null::text, null::text, null::text [], 0;
+        return;
+    end if;
+    v_settings := app._webhook_settings(v_org_id);
+    update app.workflow_actions as a
+    set status = 'running', started_at = coalesce(a.started_at, app.now())
+    where a.org_id = v_org_id and a.id = p_action_id;
+    return query select
+        'send',
+        v_action.request ->> 'url',
+        v_action.request -> 'headers',
+        (v_action.request -> 'body')::text,
+        'msg_' || replace(v_action.id::text, '-', ''),
+        array_remove(array[
+            v_settings.secret,
+            case when v_settings.previous_valid_until > app.now() then v_settings.previous_secret end
+        ], null),
+        v_action.retry_count + 1;
+end
+$$;
+
+
+ALTER FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: complete_action(uuid, jsonb, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.complete_action(p_action_id uuid, p_result jsonb DEFAULT '{}'::jsonb, p_org_id uuid DEFAULT NULL::uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    return app._wf_action_finished(
+        coalesce(p_org_id, app._require_org()), p_action_id, true, coalesce(p_result, '{}')
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.complete_action(p_action_id uuid, p_result jsonb, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: count_unread_for(uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -407,6 +521,109 @@ $_$;
 ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) OWNER TO intime_owner;
 
 --
+-- Name: create_workflow(text, text, jsonb, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text DEFAULT NULL::text, p_is_active boolean DEFAULT true) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_id uuid := gen_random_uuid();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may create workflows';
+    end if;
+    perform app._wf_assert_valid(p_entity_type, p_definition);
+    insert into app.workflows (
+        org_id, id, name, description, entity_type, is_active, definition, created_by
+    )
+    values (
+        v_org_id, v_id, p_name, p_description, p_entity_type, coalesce(p_is_active, true),
+        p_definition, app.current_user_id()
+    );
+    perform app._wf_store_version(v_org_id, v_id);
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean) OWNER TO intime_owner;
+
+--
+-- Name: delegate(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
+    v_id uuid;
+begin
+    if p_to_user is null or p_to_user = v_row.approver_id or not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT005', message = format('cannot delegate to %s', coalesce(p_to_user::text, 'nobody'));
+    end if;
+    update app.workflow_approvals as a
+    set
+        status = 'delegated', delegated_to = p_to_user, delegated_at = app.now(),
+        delegation_reason = p_reason, updated_at = app.now()
+    where a.org_id = v_row.org_id and a.id = v_row.id;
+    insert into app.workflow_approvals (
+        org_id, execution_id, step_id, approver_id, approver_type, status, due_at, slot,
+        sequence_order, is_parallel, source_approval_id
+    )
+    values (
+        v_row.org_id, v_row.execution_id, v_row.step_id, p_to_user, 'delegate', 'pending',
+        v_row.due_at, v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
+    )
+    returning id into v_id;
+    perform app._wf_log(
+        v_row.org_id, v_row.execution_id, 'info', format('approval delegated to %s', p_to_user),
+        jsonb_build_object('from', v_row.approver_id, 'reason', p_reason, 'approval_id', v_id),
+        v_row.step_id
+    );
+    perform app._wf_notify_approvers(v_row.org_id, array[v_id]);
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) OWNER TO intime_owner;
+
+--
+-- Name: delete_workflow(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.delete_workflow(p_workflow_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may delete workflows';
+    end if;
+    update app.workflows as w
+    set deleted_at = app.now(), is_active = false, updated_by = app.current_user_id()
+    where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION api.delete_workflow(p_workflow_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: email_stats(text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -446,6 +663,89 @@ $$;
 
 
 ALTER FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: execution_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.execution_timeline(p_execution_id uuid) RETURNS TABLE(occurred_at timestamp with time zone, kind text, name text, status text, message text, detail jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not exists (
+        select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+    ) then
+        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    return query
+    select x.at, x.kind, x.name, x.status, x.message, x.detail
+    from (
+        select
+            s.created_at as at, 'step' as kind, s.step_name as name, s.status,
+            format('%s #%s', s.step_kind, s.position) as message,
+            jsonb_build_object(
+                'attempts', s.attempts, 'completed_at', s.completed_at, 'result', s.result,
+                'error', s.error_message
+            ) as detail,
+            0 as rank, 0::bigint as seq
+        from app.workflow_steps as s
+        where s.org_id = v_org_id and s.execution_id = p_execution_id
+        union all
+        select
+            a.created_at, 'action', a.action_type, a.status, a.error_message,
+            jsonb_build_object('retries', a.retry_count, 'result', a.result, 'completed_at', a.completed_at),
+            1, 0
+        from app.workflow_actions as a
+        where a.org_id = v_org_id and a.execution_id = p_execution_id
+        union all
+        select
+            a.created_at, 'approval', u.full_name, a.status, a.response_notes,
+            jsonb_build_object(
+                'approval_id', a.id, 'slot', a.slot, 'approver_type', a.approver_type,
+                'due_at', a.due_at, 'responded_at', a.responded_at,
+                'escalated_at', a.escalated_at, 'escalation_reason', a.escalation_reason,
+                'delegated_to', a.delegated_to
+            ),
+            2, 0
+        from app.workflow_approvals as a
+        inner join app.user_profiles as u on u.org_id = a.org_id and u.id = a.approver_id
+        where a.org_id = v_org_id and a.execution_id = p_execution_id
+        union all
+        select l.occurred_at, 'log', l.level, null, l.message, l.data, 3, l.seq
+        from app.workflow_execution_logs as l
+        where l.org_id = v_org_id and l.execution_id = p_execution_id
+    ) as x
+    order by x.at, x.rank, x.seq;
+end
+$$;
+
+
+ALTER FUNCTION api.execution_timeline(p_execution_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: fail_action(uuid, text, boolean, double precision, jsonb, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanent boolean DEFAULT false, p_retry_after_seconds double precision DEFAULT NULL::double precision, p_result jsonb DEFAULT '{}'::jsonb, p_org_id uuid DEFAULT NULL::uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    return app._wf_action_finished(
+        coalesce(p_org_id, app._require_org()), p_action_id, false, coalesce(p_result, '{}'),
+        coalesce(p_error, 'action failed'), coalesce(p_permanent, false),
+        make_interval(secs => coalesce(p_retry_after_seconds, 0))
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanent boolean, p_retry_after_seconds double precision, p_result jsonb, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: fail_email_send(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -633,6 +933,112 @@ $$;
 
 
 ALTER FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: maintain_workflow_logs(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.maintain_workflow_logs() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_settings app.settings%rowtype;
+    v_month date;
+    v_name text;
+    v_made text [] := '{}';
+    v_expired text [] := '{}';
+    v_moved bigint := 0;
+    v_count bigint;
+    v_part record;
+    v_first date;
+    v_cutoff date;
+begin
+    perform app._require_service();
+    -- One maintainer at a time.
+    perform pg_catalog.pg_advisory_xact_lock(444770001);
+    select s.* into v_settings from app.settings as s;
+    v_cutoff := (date_trunc('month', app.now() at time zone 'UTC')
+        - make_interval(months => v_settings.workflow_log_retention_months))::date;
+    -- From this month (or the oldest month the default partition holds, if
+    -- earlier and still within the retention).
+    select min(date_trunc('month', l.occurred_at at time zone 'UTC'))::date
+    into v_first
+    from app.workflow_execution_logs_default as l;
+    v_first := greatest(
+        least(
+            coalesce(v_first, date_trunc('month', app.now() at time zone 'UTC')::date),
+            date_trunc('month', app.now() at time zone 'UTC')::date
+        ),
+        v_cutoff
+    );
+
+    for v_month in
+        select m::date from generate_series(
+            v_first,
+            date_trunc('month', app.now() at time zone 'UTC')
+            + make_interval(months => v_settings.workflow_log_premake_months),
+            interval '1 month'
+        ) as m
+    loop
+        v_name := format('workflow_execution_logs_y%sm%s', to_char(v_month, 'YYYY'), to_char(v_month, 'MM'));
+        continue when to_regclass(format('app.%I', v_name)) is not null;
+        execute format(
+            'create table app.%I (like app.workflow_execution_logs including defaults including constraints)',
+            v_name
+        );
+        execute format(
+            'with moved as (delete from app.workflow_execution_logs_default '
+            'where occurred_at >= $1 and occurred_at < $2 returning *) '
+            'insert into app.%I select * from moved',
+            v_name
+        ) using (v_month::timestamp at time zone 'UTC'), ((v_month + interval '1 month')::timestamp at time zone 'UTC');
+        get diagnostics v_count = row_count;
+        v_moved := v_moved + v_count;
+        execute format(
+            'alter table app.workflow_execution_logs attach partition app.%I '
+            'for values from (%L) to (%L)',
+            v_name, v_month::timestamp at time zone 'UTC',
+            (v_month + interval '1 month')::timestamp at time zone 'UTC'
+        );
+        execute format('alter table app.%I enable row level security', v_name);
+        execute format('alter table app.%I force row level security', v_name);
+        execute format(
+            'create policy tenant_isolation on app.%I '
+            'using (org_id = (select app.current_org_id())) '
+            'with check (org_id = (select app.current_org_id()))',
+            v_name
+        );
+        v_made := v_made || v_name;
+    end loop;
+
+    for v_part in
+        select c.relname, to_date(substring(c.relname from 'y([0-9]{4}m[0-9]{2})$'), 'YYYY"m"MM') as month
+        from pg_catalog.pg_inherits as i
+        inner join pg_catalog.pg_class as c on c.oid = i.inhrelid
+        where
+            i.inhparent = 'app.workflow_execution_logs'::regclass
+            and c.relname ~ '^workflow_execution_logs_y[0-9]{4}m[0-9]{2}$'
+    loop
+        continue when v_part.month + interval '1 month' > v_cutoff;
+        execute format('alter table app.workflow_execution_logs detach partition app.%I', v_part.relname);
+        if v_settings.workflow_log_expiry = 'drop' then
+            execute format('drop table app.%I', v_part.relname);
+        end if;
+        v_expired := v_expired || v_part.relname::text;
+    end loop;
+    -- Rows older than the retention that sat in the default partition.
+    delete from app.workflow_execution_logs_default as l
+    where l.occurred_at < (v_cutoff::timestamp at time zone 'UTC');
+    return jsonb_build_object(
+        'created', to_jsonb(v_made), 'expired', to_jsonb(v_expired),
+        'expiry', v_settings.workflow_log_expiry, 'moved_from_default', v_moved
+    );
+end
+$_$;
+
+
+ALTER FUNCTION api.maintain_workflow_logs() OWNER TO intime_owner;
 
 --
 -- Name: mark_all_read(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -833,6 +1239,28 @@ $$;
 ALTER FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) OWNER TO intime_owner;
 
 --
+-- Name: my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.my_approvals() RETURNS TABLE(approval_id uuid, execution_id uuid, title text, entity_type text, entity_id uuid, requested_at timestamp with time zone, due_at timestamp with time zone, approver_type text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select a.id, a.execution_id, s.result ->> 'title', e.entity_type, e.entity_id, a.requested_at,
+        a.due_at, a.approver_type
+    from app.workflow_approvals as a
+    inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+    left join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+    where
+        a.org_id = app._require_org() and a.approver_id = app.current_user_id()
+        and a.status = 'pending'
+    order by a.requested_at
+$$;
+
+
+ALTER FUNCTION api.my_approvals() OWNER TO intime_owner;
+
+--
 -- Name: notification_feed_head(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -848,6 +1276,32 @@ $$;
 
 
 ALTER FUNCTION api.notification_feed_head() OWNER TO intime_owner;
+
+--
+-- Name: pause_execution(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.pause_execution(p_execution_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
+begin
+    if v_exec.status not in ('pending', 'running', 'waiting') then
+        raise exception using
+            errcode = 'IT013', message = format('execution %s is %s; only active ones pause', p_execution_id, v_exec.status);
+    end if;
+    update app.workflow_executions as e
+    set status = 'paused', waiting_for = null, paused_at = app.now(), updated_at = app.now()
+    where e.org_id = v_exec.org_id and e.id = v_exec.id;
+    perform app._wf_log(v_exec.org_id, v_exec.id, 'info', 'execution paused',
+        jsonb_build_object('by', app.current_user_id(), 'was', v_exec.status));
+end
+$$;
+
+
+ALTER FUNCTION api.pause_execution(p_execution_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: purge_expired_notifications(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -998,6 +1452,50 @@ $$;
 
 
 ALTER FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) OWNER TO intime_owner;
+
+--
+-- Name: recall(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.recall(p_execution_id uuid, p_reason text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_exec app.workflow_executions%rowtype;
+begin
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_org_id and e.id = p_execution_id
+    for no key update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    if not (app._is_org_admin() or v_exec.triggered_by = app.current_user_id()) then
+        raise exception using
+            errcode = 'IT003', message = 'only whoever started it, or an admin, may recall an approval';
+    end if;
+    if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'approval' then
+        raise exception using
+            errcode = 'IT013', message = format('execution %s is not waiting for an approval', p_execution_id);
+    end if;
+    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
+    where a.org_id = v_org_id and a.execution_id = p_execution_id and a.status in ('pending', 'queued');
+    delete from app.workflow_entity_locks as l
+    where l.org_id = v_org_id and l.execution_id = p_execution_id;
+    update app.workflow_executions as e
+    set status = 'cancelled', waiting_for = null, completed_at = app.now(), updated_at = app.now(),
+        error_message = coalesce('recalled: ' || p_reason, 'recalled')
+    where e.org_id = v_org_id and e.id = p_execution_id;
+    perform app._wf_log(
+        v_org_id, p_execution_id, 'info', 'approval recalled',
+        jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.recall(p_execution_id uuid, p_reason text) OWNER TO intime_owner;
 
 --
 -- Name: record_email_sent(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1189,6 +1687,20 @@ $$;
 ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) OWNER TO intime_owner;
 
 --
+-- Name: reject(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.reject(p_approval_id uuid, p_notes text DEFAULT NULL::text) RETURNS text
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._wf_decide(p_approval_id, 'rejected', p_notes)
+$$;
+
+
+ALTER FUNCTION api.reject(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
+
+--
 -- Name: replay_notifications(bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1229,6 +1741,68 @@ $$;
 ALTER FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) OWNER TO intime_owner;
 
 --
+-- Name: resume_execution(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.resume_execution(p_execution_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
+begin
+    if v_exec.status <> 'paused' then
+        raise exception using
+            errcode = 'IT013', message = format('execution %s is %s, not paused', p_execution_id, v_exec.status);
+    end if;
+    update app.workflow_executions as e
+    set status = 'running', paused_at = null, updated_at = app.now()
+    where e.org_id = v_exec.org_id and e.id = v_exec.id;
+    perform app._wf_schedule_run(v_exec.org_id, v_exec.id);
+    perform app._wf_log(v_exec.org_id, v_exec.id, 'info', 'execution resumed',
+        jsonb_build_object('by', app.current_user_id()));
+end
+$$;
+
+
+ALTER FUNCTION api.resume_execution(p_execution_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: retry_execution(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.retry_execution(p_execution_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
+begin
+    if v_exec.status <> 'failed' then
+        raise exception using
+            errcode = 'IT013', message = format('execution %s is %s; only failed ones are retried', p_execution_id, v_exec.status);
+    end if;
+    begin
+        update app.workflow_executions as e
+        set
+            status = 'running', retry_count = 0, completed_at = null, error_message = null,
+            error_stack = null, updated_at = app.now()
+        where e.org_id = v_exec.org_id and e.id = v_exec.id;
+    exception when unique_violation then
+        raise exception using
+            errcode = 'IT013',
+            message = 'another execution of this workflow is active for the entity; retry it later';
+    end;
+    perform app._wf_schedule_run(v_exec.org_id, v_exec.id);
+    perform app._wf_log(v_exec.org_id, v_exec.id, 'info', 'execution retried from its failed step',
+        jsonb_build_object('by', app.current_user_id(), 'step_index', v_exec.current_step_index));
+end
+$$;
+
+
+ALTER FUNCTION api.retry_execution(p_execution_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: revoke_api_token(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1261,6 +1835,254 @@ $$;
 
 
 ALTER FUNCTION api.revoke_api_token(p_token_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: rotate_webhook_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.rotate_webhook_secret() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_secret text := app._new_webhook_secret();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may rotate the webhook secret';
+    end if;
+    perform app._webhook_settings(v_org_id);
+    update app.webhook_settings as s
+    set
+        previous_secret = s.secret, previous_valid_until = app.now() + interval '24 hours',
+        secret = v_secret, rotated_at = app.now()
+    where s.org_id = v_org_id;
+    return v_secret;
+end
+$$;
+
+
+ALTER FUNCTION api.rotate_webhook_secret() OWNER TO intime_owner;
+
+--
+-- Name: run_execution(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid DEFAULT NULL::uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid;
+    v_exec app.workflow_executions%rowtype;
+    v_type app.entity_types%rowtype;
+    v_wf_name text;
+    v_steps jsonb;
+    v_step jsonb;
+    v_row app.workflow_steps%rowtype;
+    v_doc jsonb;
+    v_vars jsonb;
+    v_out jsonb;
+    v_result jsonb;
+    v_next integer;
+    v_message text;
+    v_state text;
+    v_detail text;
+    v_ran integer := 0;
+    v_outcome text;
+    v_park text;
+    v_action_status text;
+begin
+    perform app._require_service();
+    v_org_id := coalesce(p_org_id, app._require_org());
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_org_id and e.id = p_execution_id
+    for no key update skip locked;
+    if not found then
+        if exists (
+            select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+        ) then
+            return 'busy';
+        end if;
+        raise exception using
+            errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    if v_exec.status in ('completed', 'failed', 'cancelled', 'paused') then
+        return v_exec.status;
+    end if;
+    if v_exec.status = 'waiting' and (
+        v_exec.waiting_for in ('action', 'approval') or v_exec.wake_at > app.now()
+    ) then
+        return 'waiting';
+    end if;
+
+    -- The engine acts as the org's system user from here on; the matcher
+    -- trusts intime.wf_execution because run_xid names this transaction.
+    perform api.set_actor(p_org_id => v_org_id);
+    perform pg_catalog.set_config('intime.wf_execution', v_org_id || ':' || p_execution_id, true);
+    update app.workflow_executions as e
+    set
+        status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
+        started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
+        runs = e.runs + 1, updated_at = app.now()
+    where e.org_id = v_org_id and e.id = p_execution_id
+    returning * into v_exec;
+    if v_exec.runs = 1 then
+        perform app._wf_log(v_org_id, v_exec.id, 'info', 'execution started', null);
+    end if;
+
+    select e.* into v_type from app.entity_types as e where e.entity_type = v_exec.entity_type;
+    select w.name into v_wf_name from app.workflows as w
+    where w.org_id = v_org_id and w.id = v_exec.workflow_id;
+    v_steps := coalesce(
+        v_exec.steps,
+        (
+            select v.definition -> 'steps' from app.workflow_versions as v
+            where
+                v.org_id = v_org_id and v.workflow_id = v_exec.workflow_id
+                and v.version = v_exec.workflow_version
+        ),
+        '[]'
+    );
+
+    loop
+        exit when v_exec.current_step_index >= jsonb_array_length(v_steps) or v_ran >= 1000;
+        v_ran := v_ran + 1;
+        v_step := v_steps -> v_exec.current_step_index;
+        v_row := app._wf_step_row(v_exec, v_exec.current_step_index, v_step);
+
+        if v_row.status = 'waiting' then
+            -- Parked before: finished now, or park again (a paused execution
+            -- resumed early, a timer job that ran ahead of the clock).
+            v_park := null;
+            v_result := coalesce(v_row.result, '{}');
+            if v_step ->> 'type' = 'wait' and v_row.wait_until > app.now() then
+                v_park := 'timer';
+            elsif v_step ->> 'type' in ('send_email', 'webhook') then
+                select a.status into v_action_status from app.workflow_actions as a
+                where a.org_id = v_org_id and a.id = (v_result ->> 'action_id')::uuid;
+                if v_action_status = 'failed' then
+                    v_outcome := app._wf_fail_step(
+                        v_org_id, v_exec.id, v_row.id, 'action failed while the execution was paused'
+                    );
+                    exit;
+                elsif v_action_status is distinct from 'completed' then
+                    v_park := 'action';
+                end if;
+            elsif v_step ->> 'type' = 'approval' and not v_result ? 'decision' then
+                v_park := 'approval';
+            end if;
+            if v_park is not null then
+                update app.workflow_executions as e
+                set
+                    status = 'waiting', waiting_for = v_park,
+                    wake_at = case when v_park = 'timer' then v_row.wait_until end,
+                    updated_at = app.now()
+                where e.org_id = v_org_id and e.id = v_exec.id;
+                if v_park = 'timer' then
+                    perform app._wf_schedule_run(v_org_id, v_exec.id, v_row.wait_until);
+                end if;
+                v_outcome := 'waiting';
+                exit;
+            end if;
+        else
+            v_doc := app._wf_entity_doc(v_org_id, v_exec.entity_type, v_exec.entity_id);
+            if v_doc is null and v_exec.trigger_event ? 'row' then
+                v_doc := v_exec.trigger_event -> 'row';
+            end if;
+            v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
+            begin
+                update app.workflow_steps as s
+                set
+                    status = 'running', attempts = s.attempts + 1,
+                    started_at = coalesce(s.started_at, app.now()), error_message = null
+                where s.org_id = v_org_id and s.id = v_row.id;
+                v_out := app._wf_dispatch(v_exec, v_step, v_row.id, v_doc, v_vars, v_type);
+            exception when others then
+                get stacked diagnostics
+                    v_message = message_text, v_state = returned_sqlstate, v_detail = pg_exception_context;
+                v_outcome := app._wf_fail_step(
+                    v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state), v_detail,
+                    -- A vanished entity will not come back.
+                    v_state = 'IT004' and v_message like '% no longer exists'
+                );
+                exit;
+            end;
+            if v_out ? 'park' then
+                update app.workflow_steps as s
+                set status = 'waiting', result = v_out -> 'result', wait_until = (v_out ->> 'wake_at')::timestamptz
+                where s.org_id = v_org_id and s.id = v_row.id;
+                update app.workflow_executions as e
+                set
+                    status = 'waiting', waiting_for = v_out ->> 'park',
+                    wake_at = (v_out ->> 'wake_at')::timestamptz, updated_at = app.now()
+                where e.org_id = v_org_id and e.id = v_exec.id;
+                perform app._wf_log(
+                    v_org_id, v_exec.id, 'info',
+                    format('step %s waiting for %s', v_step ->> 'name', v_out ->> 'park'),
+                    v_out -> 'result', v_row.id
+                );
+                if v_out ->> 'park' = 'timer' then
+                    perform app._wf_schedule_run(v_org_id, v_exec.id, (v_out ->> 'wake_at')::timestamptz);
+                end if;
+                v_outcome := 'waiting';
+                exit;
+            end if;
+            v_result := coalesce(v_out -> 'result', '{}');
+        end if;
+
+        -- The step is done.
+        update app.workflow_steps as s
+        set status = 'completed', completed_at = app.now(), result = v_result
+        where s.org_id = v_org_id and s.id = v_row.id;
+        v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+        if v_step ->> 'type' = 'approval' and v_result ->> 'decision' = 'rejected'
+            and v_step ->> 'on_reject' is null then
+            v_outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, 'approval rejected', v_result ->> 'notes', true
+            );
+            exit;
+        end if;
+        update app.workflow_executions as e
+        set
+            current_step_index = v_next, retry_count = 0, error_message = null,
+            execution_context = jsonb_set(
+                e.execution_context, '{steps}',
+                coalesce(e.execution_context -> 'steps', '{}')
+                || jsonb_build_object(v_step ->> 'name', v_result)
+            )
+        where e.org_id = v_org_id and e.id = v_exec.id
+        returning * into v_exec;
+        perform app._wf_log(
+            v_org_id, v_exec.id, 'info', format('step %s completed', v_step ->> 'name'), v_result,
+            v_row.id
+        );
+    end loop;
+
+    if v_outcome is null then
+        if v_ran >= 1000 then
+            v_outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, 'more than 1000 steps in one run (a loop?)', null, true
+            );
+        else
+            update app.workflow_executions as e
+            set
+                status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
+                updated_at = app.now()
+            where e.org_id = v_org_id and e.id = v_exec.id;
+            delete from app.workflow_entity_locks as l
+            where l.org_id = v_org_id and l.execution_id = v_exec.id;
+            perform app._wf_log(v_org_id, v_exec.id, 'info', 'execution completed', null);
+            v_outcome := 'completed';
+        end if;
+    end if;
+    perform pg_catalog.set_config('intime.wf_execution', '', true);
+    return v_outcome;
+end
+$$;
+
+
+ALTER FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: run_notification_tick(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1647,6 +2469,60 @@ $_$;
 ALTER FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) OWNER TO intime_owner;
 
 --
+-- Name: start_workflow(uuid, uuid, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_org_id uuid := app._require_org();
+    v_wf app.workflows%rowtype;
+    v_table text;
+    v_exists boolean;
+    v_id uuid;
+begin
+    select w.* into v_wf from app.workflows as w
+    where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
+    end if;
+    if not v_wf.is_active then
+        raise exception using errcode = 'IT013', message = format('workflow %s is not active', v_wf.name);
+    end if;
+    select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
+    execute format('select exists (select from app.%I where org_id = $1 and id = $2)', v_table)
+    into v_exists using v_org_id, p_entity_id;
+    if not v_exists then
+        raise exception using
+            errcode = 'IT004', message = format('%s %s not found', v_wf.entity_type, p_entity_id);
+    end if;
+    select s.execution_id into v_id
+    from app._wf_start(
+        p_org_ids => array[v_org_id],
+        p_workflow_ids => array[p_workflow_id],
+        p_entity_ids => array[p_entity_id],
+        p_trigger_events => array[jsonb_build_object('event', 'manual', 'payload', coalesce(p_payload, '{}'))],
+        p_trigger_type => 'manual',
+        p_triggered_by => app.current_user_id()
+    ) as s;
+    if v_id is null then
+        raise exception using
+            errcode = 'IT013',
+            message = format(
+                'workflow %s is already running for this %s (re-enrollment: %s)',
+                v_wf.name, v_wf.entity_type, v_wf.reenrollment
+            );
+    end if;
+    return v_id;
+end
+$_$;
+
+
+ALTER FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb) OWNER TO intime_owner;
+
+--
 -- Name: stream_hub_heartbeat(uuid, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1692,6 +2568,201 @@ $$;
 
 
 ALTER FUNCTION api.stream_hub_leave(p_hub_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: sweep_workflows(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.sweep_workflows(p_limit integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_woken integer;
+    v_stalled integer;
+    v_escalated integer;
+    v_scheduled integer;
+begin
+    perform app._require_service();
+    -- Due timers and retries whose job is not queued (lost, or queued for a
+    -- later real time than the application clock says): queue them now.
+    -- No row locks: a runner that meets one would skip the execution, and
+    -- a duplicate job is harmless (the runner locks, then checks the state).
+    with due as (
+        select e.org_id, e.id, e.wake_job_id
+        from app.workflow_executions as e
+        where e.status = 'waiting' and e.wake_at <= app.now()
+        order by e.wake_at
+        limit p_limit
+    ),
+
+    moved as (
+        update queue.pgqueuer as j set execute_after = pg_catalog.now()
+        from due as d
+        where j.id = d.wake_job_id and j.status = 'queued' and j.execute_after > pg_catalog.now()
+        returning j.id
+    )
+
+    select count(app._wf_schedule_run(d.org_id, d.id)) into v_woken
+    from due as d
+    where not exists (
+        select from queue.pgqueuer as j
+        where j.id = d.wake_job_id and j.status in ('queued', 'picked')
+    ) and not exists (select from moved as m where m.id = d.wake_job_id);
+
+    -- Pending or running executions with no job left (a crash between the
+    -- job and its execution): five minutes of silence, then queue them.
+    select count(app._wf_schedule_run(e.org_id, e.id)) into v_stalled
+    from (
+        select e.org_id, e.id
+        from app.workflow_executions as e
+        where
+            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
+            and not exists (
+                select from queue.pgqueuer as j
+                where j.id = e.wake_job_id and j.status in ('queued', 'picked')
+            )
+        limit p_limit
+    ) as e;
+
+    -- Webhook deliveries left without a job for ten minutes (a job lost
+    -- with its worker's queue row): queue them again, same message id.
+    select v_stalled + count(app._wf_queue_delivery(a.org_id, a.id)) into v_stalled
+    from (
+        select a.org_id, a.id
+        from app.workflow_actions as a
+        inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+        where
+            a.action_type = 'webhook' and a.status in ('pending', 'running')
+            and e.status = 'waiting' and e.waiting_for = 'action'
+            and coalesce(a.scheduled_at, a.created_at) < app.now() - interval '10 minutes'
+            and not exists (
+                select from queue.pgqueuer as j
+                where
+                    j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
+                    and j.status in ('queued', 'picked')
+            )
+        limit p_limit
+    ) as a;
+
+    v_escalated := app._wf_escalate_due(p_limit);
+    v_scheduled := app._wf_fire_schedules(p_limit);
+    return jsonb_build_object(
+        'woken', v_woken, 'stalled', v_stalled, 'escalated', v_escalated, 'scheduled', v_scheduled
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.sweep_workflows(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: transition_entity(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_user uuid := app.current_user_id();
+    v_inst app.workflow_instances%rowtype;
+    v_tr app.workflow_transitions%rowtype;
+    v_from text;
+    v_role text;
+    v_steps jsonb;
+    v_exec_id uuid;
+    v_moved jsonb;
+    v_final boolean;
+begin
+    select i.* into v_inst from app.workflow_instances as i
+    where i.org_id = v_org_id and i.id = p_instance_id
+    for no key update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('instance %s not found', p_instance_id);
+    end if;
+    select s.name, s.state_type = 'final' into v_from, v_final from app.workflow_states as s
+    where s.org_id = v_org_id and s.id = v_inst.current_state_id;
+    if v_final then
+        raise exception using
+            errcode = 'IT015', message = format('%s is a final state: no transition leaves it', v_from);
+    end if;
+    select t.* into v_tr
+    from app.workflow_transitions as t
+    inner join app.workflow_states as s on s.org_id = t.org_id and s.id = t.to_state_id
+    where
+        t.org_id = v_org_id and t.workflow_id = v_inst.workflow_id and s.name = p_to_state
+        and (t.from_state_id = v_inst.current_state_id or t.from_state_id is null)
+    order by t.from_state_id nulls last
+    limit 1;
+    if not found then
+        raise exception using
+            errcode = 'IT015',
+            message = format('no transition from %s to %s', coalesce(v_from, '(no state)'), p_to_state);
+    end if;
+    if v_tr.required_role is not null and v_user is not null then
+        select u.role into v_role from app.user_profiles as u where u.org_id = v_org_id and u.id = v_user;
+        if array_position(array['member', 'manager', 'admin'], v_role)
+            < array_position(array['member', 'manager', 'admin'], v_tr.required_role) then
+            raise exception using
+                errcode = 'IT003',
+                message = format('transition %s needs the %s role', v_tr.name, v_tr.required_role);
+        end if;
+    end if;
+    perform app._wf_assert_unlocked(v_org_id, v_inst.entity_type, v_inst.entity_id, null);
+
+    if v_tr.approval is null then
+        v_moved := app._wf_move_state(v_org_id, p_instance_id, v_tr.id, p_notes, v_user);
+        v_steps := v_tr.steps;
+    else
+        -- The approval gates the move: an execution asks, then moves, then
+        -- runs the transition's steps. A rejection ends it where it is.
+        v_steps := jsonb_build_array(
+            v_tr.approval || jsonb_build_object(
+                'name', 'approval', 'type', 'approval', 'on_reject', 'end',
+                'title', coalesce(v_tr.approval ->> 'title', format('%s → %s', coalesce(v_from, '?'), p_to_state))
+            ),
+            jsonb_build_object('name', 'move', 'type', 'set_state', 'transition_id', v_tr.id, 'notes', p_notes)
+        ) || v_tr.steps;
+    end if;
+
+    if jsonb_array_length(v_steps) > 0 then
+        insert into app.workflow_executions (
+            org_id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
+            triggered_by, trigger_type, trigger_event, steps, total_steps, max_retries, exclusive,
+            transition_id
+        )
+        select
+            v_org_id, v_inst.id, w.id, w.version, v_inst.entity_type, v_inst.entity_id, v_user,
+            'transition',
+            jsonb_build_object('event', 'transition', 'transition', v_tr.name, 'from', v_from,
+                'to', p_to_state, 'notes', p_notes),
+            v_steps, jsonb_array_length(v_steps), w.max_retries, false, v_tr.id
+        from app.workflows as w
+        where w.org_id = v_org_id and w.id = v_inst.workflow_id
+        returning id into v_exec_id;
+        perform app._wf_log(v_org_id, v_exec_id, 'info', format('transition %s requested', v_tr.name),
+            jsonb_build_object('from', v_from, 'to', p_to_state, 'by', v_user));
+        perform app._wf_schedule_run(v_org_id, v_exec_id);
+    end if;
+    if v_tr.approval is not null then
+        -- Lock the entity now, so nothing moves it before the approval asks.
+        insert into app.workflow_entity_locks (org_id, entity_type, entity_id, execution_id, reason)
+        values (
+            v_org_id, v_inst.entity_type, v_inst.entity_id, v_exec_id,
+            format('transition %s awaits approval', v_tr.name)
+        );
+        return jsonb_build_object(
+            'status', 'pending_approval', 'transition', v_tr.name, 'execution_id', v_exec_id
+        );
+    end if;
+    return v_moved || jsonb_build_object('status', 'moved', 'execution_id', v_exec_id);
+end
+$$;
+
+
+ALTER FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text) OWNER TO intime_owner;
 
 --
 -- Name: unread_count(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1943,6 +3014,85 @@ $$;
 ALTER FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) OWNER TO intime_owner;
 
 --
+-- Name: update_workflow(uuid, jsonb, text, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb DEFAULT NULL::jsonb, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_is_active boolean DEFAULT NULL::boolean) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_wf app.workflows%rowtype;
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may change workflows';
+    end if;
+    select w.* into v_wf from app.workflows as w
+    where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
+    end if;
+    if p_definition is not null then
+        perform app._wf_assert_valid(v_wf.entity_type, p_definition);
+    end if;
+    update app.workflows as w
+    set
+        name = coalesce(p_name, w.name),
+        description = coalesce(p_description, w.description),
+        is_active = coalesce(p_is_active, w.is_active),
+        definition = coalesce(p_definition, w.definition),
+        version = w.version + case when p_definition is null then 0 else 1 end,
+        updated_by = app.current_user_id()
+    where w.org_id = v_org_id and w.id = p_workflow_id
+    returning w.* into v_wf;
+    if p_definition is not null then
+        perform app._wf_store_version(v_org_id, p_workflow_id);
+    end if;
+    return v_wf.version;
+end
+$$;
+
+
+ALTER FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) OWNER TO intime_owner;
+
+--
+-- Name: validate_workflow_definition(jsonb, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text DEFAULT 'deal'::text) RETURNS TABLE(path text, problem text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select p.path, p.problem from app._wf_problems(p_entity_type, p_definition) as p
+$$;
+
+
+ALTER FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text) OWNER TO intime_owner;
+
+--
+-- Name: webhook_signing_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.webhook_signing_secret() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
+    end if;
+    return (app._webhook_settings(v_org_id)).secret;
+end
+$$;
+
+
+ALTER FUNCTION api.webhook_signing_secret() OWNER TO intime_owner;
+
+--
 -- Name: whoami(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1969,6 +3119,28 @@ $$;
 
 
 ALTER FUNCTION api.whoami() OWNER TO intime_owner;
+
+--
+-- Name: workflow_instance(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) RETURNS TABLE(instance_id uuid, state text, status text, locked boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        i.id, s.name, i.status,
+        exists (
+            select from app.workflow_entity_locks as l
+            where l.org_id = i.org_id and l.entity_type = i.entity_type and l.entity_id = i.entity_id
+        )
+    from app.workflow_instances as i
+    left join app.workflow_states as s on s.org_id = i.org_id and s.id = i.current_state_id
+    where i.org_id = app._require_org() and i.workflow_id = p_workflow_id and i.entity_id = p_entity_id
+$$;
+
+
+ALTER FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -2185,6 +3357,117 @@ $$;
 
 
 ALTER FUNCTION app._auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _cron_field_matches(text, integer, integer, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_part text;
+    v_range text;
+    v_step integer;
+    v_lo integer;
+    v_hi integer;
+begin
+    foreach v_part in array string_to_array(p_field, ',') loop
+        v_range := split_part(v_part, '/', 1);
+        v_step := coalesce(nullif(split_part(v_part, '/', 2), '')::integer, 1);
+        if v_range = '*' then
+            v_lo := p_min;
+            v_hi := p_max;
+        elsif v_range like '%-%' then
+            v_lo := split_part(v_range, '-', 1)::integer;
+            v_hi := split_part(v_range, '-', 2)::integer;
+        else
+            v_lo := v_range::integer;
+            v_hi := case when v_part like '%/%' then p_max else v_lo end;
+        end if;
+        if p_value between v_lo and v_hi and (p_value - v_lo) % v_step = 0 then
+            return true;
+        end if;
+    end loop;
+    return false;
+end
+$$;
+
+
+ALTER FUNCTION app._cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) OWNER TO intime_owner;
+
+--
+-- Name: _cron_matches(text, timestamp without time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._cron_matches(p_expr text, p_local timestamp without time zone) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_f text[] := regexp_split_to_array(btrim(p_expr), '\s+');
+    v_dow integer := extract(dow from p_local)::integer;
+    v_dom_ok boolean;
+    v_dow_ok boolean;
+begin
+    if not (
+        app._cron_field_matches(v_f[1], extract(minute from p_local)::integer, 0, 59)
+        and app._cron_field_matches(v_f[2], extract(hour from p_local)::integer, 0, 23)
+        and app._cron_field_matches(v_f[4], extract(month from p_local)::integer, 1, 12)
+    ) then
+        return false;
+    end if;
+    v_dom_ok := app._cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
+    v_dow_ok := app._cron_field_matches(v_f[5], v_dow, 0, 7)
+        or (v_dow = 0 and app._cron_field_matches(v_f[5], 7, 0, 7));
+    if v_f[3] <> '*' and v_f[5] <> '*' then
+        return v_dom_ok or v_dow_ok;
+    end if;
+    return v_dom_ok and v_dow_ok;
+end
+$$;
+
+
+ALTER FUNCTION app._cron_matches(p_expr text, p_local timestamp without time zone) OWNER TO intime_owner;
+
+--
+-- Name: _cron_valid(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._cron_valid(p_expr text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    c_min constant integer[] := array[0, 0, 1, 1, 0];
+    c_max constant integer[] := array[59, 23, 31, 12, 7];
+    v_fields text[] := regexp_split_to_array(btrim(coalesce(p_expr, '')), '\s+');
+    v_i integer;
+    v_part text;
+    v_n text;
+begin
+    if cardinality(v_fields) <> 5 then
+        return false;
+    end if;
+    for v_i in 1 .. 5 loop
+        foreach v_part in array string_to_array(v_fields[v_i], ',') loop
+            if v_part !~ '^(\*|[0-9]{1,2}(-[0-9]{1,2})?)(/[1-9][0-9]?)?$' then
+                return false;
+            end if;
+            foreach v_n in array regexp_split_to_array(split_part(v_part, '/', 1), '-') loop
+                if v_n <> '*' and v_n::integer not between c_min[v_i] and c_max[v_i] then
+                    return false;
+                end if;
+            end loop;
+        end loop;
+    end loop;
+    return true;
+end
+$_$;
+
+
+ALTER FUNCTION app._cron_valid(p_expr text) OWNER TO intime_owner;
 
 --
 -- Name: _effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -2669,6 +3952,22 @@ $$;
 
 
 ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _new_webhook_secret(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._new_webhook_secret() RETURNS text
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select 'whsec_' || encode(
+        decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'
+    )
+$$;
+
+
+ALTER FUNCTION app._new_webhook_secret() OWNER TO intime_owner;
 
 --
 -- Name: _next_digest_at(timestamp with time zone, text, time without time zone, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -3921,6 +5220,37 @@ $$;
 ALTER FUNCTION app._tg_email_send_delivery_status() OWNER TO intime_owner;
 
 --
+-- Name: _tg_email_send_workflow_action(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_email_send_workflow_action() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if exists (
+        select from app.workflow_actions as a
+        where a.org_id = new.org_id and a.id = new.workflow_action_id and a.status in ('pending', 'running')
+    ) then
+        perform app._wf_action_finished(
+            new.org_id, new.workflow_action_id, new.status <> 'failed',
+            jsonb_build_object(
+                'email_send_id', new.id, 'status', new.status,
+                'provider_message_id', new.provider_message_id,
+                'suppression_reason', new.suppression_reason
+            ),
+            case when new.status = 'failed' then coalesce(new.error, 'email failed') end,
+            true
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_email_send_workflow_action() OWNER TO intime_owner;
+
+--
 -- Name: _tg_entity_history_delete(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -4112,6 +5442,98 @@ $$;
 ALTER FUNCTION app._tg_touch() OWNER TO intime_owner;
 
 --
+-- Name: _tg_workflow_delete(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_workflow_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if exists (
+        select from app.workflows as w
+        where
+            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+            and 'delete' = any(w.trigger_events)
+            and w.org_id in (select r.org_id from old_rows as r)
+    ) then
+        perform app._wf_match_rows(
+            tg_argv[0], 'delete',
+            array_fill(null::jsonb, array[(select count(*)::integer from old_rows)]),
+            array(
+                select to_jsonb(r) from old_rows as r
+                where exists (select from app.organizations as o where o.id = r.org_id)
+            )
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_workflow_delete() OWNER TO intime_owner;
+
+--
+-- Name: _tg_workflow_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_workflow_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if exists (
+        select from app.workflows as w
+        where
+            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+            and 'insert' = any(w.trigger_events)
+            and w.org_id in (select r.org_id from new_rows as r)
+    ) then
+        perform app._wf_match_rows(
+            tg_argv[0], 'insert', array(select to_jsonb(r) from new_rows as r),
+            array_fill(null::jsonb, array[(select count(*)::integer from new_rows)])
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_workflow_insert() OWNER TO intime_owner;
+
+--
+-- Name: _tg_workflow_update(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_workflow_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_new jsonb [];
+    v_old jsonb [];
+begin
+    if exists (
+        select from app.workflows as w
+        where
+            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+            and 'update' = any(w.trigger_events)
+            and w.org_id in (select r.org_id from new_rows as r)
+    ) then
+        select array_agg(to_jsonb(n)), array_agg(to_jsonb(o))
+        into v_new, v_old
+        from new_rows as n
+        inner join old_rows as o on o.org_id = n.org_id and o.id = n.id;
+        perform app._wf_match_rows(tg_argv[0], 'update', v_new, v_old);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_workflow_update() OWNER TO intime_owner;
+
+--
 -- Name: _transaction_stamp(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -4144,6 +5566,3176 @@ $_$;
 
 
 ALTER FUNCTION app._url_encode(p_text text) OWNER TO intime_owner;
+
+--
+-- Name: webhook_settings; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.webhook_settings (
+    org_id uuid NOT NULL,
+    secret text NOT NULL,
+    previous_secret text,
+    previous_valid_until timestamp with time zone,
+    rotated_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.webhook_settings FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.webhook_settings OWNER TO intime_owner;
+
+--
+-- Name: _webhook_settings(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._webhook_settings(p_org_id uuid) RETURNS app.webhook_settings
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row app.webhook_settings%rowtype;
+begin
+    insert into app.webhook_settings (org_id, secret)
+    values (p_org_id, app._new_webhook_secret())
+    on conflict (org_id) do nothing;
+    select s.* into v_row from app.webhook_settings as s where s.org_id = p_org_id;
+    return v_row;
+end
+$$;
+
+
+ALTER FUNCTION app._webhook_settings(p_org_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_action_finished(uuid, uuid, boolean, jsonb, text, boolean, interval); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, p_ok boolean, p_result jsonb, p_error text DEFAULT NULL::text, p_permanent boolean DEFAULT false, p_retry_after interval DEFAULT NULL::interval) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_action app.workflow_actions%rowtype;
+    v_exec app.workflow_executions%rowtype;
+begin
+    select a.* into v_action from app.workflow_actions as a
+    where a.org_id = p_org_id and a.id = p_action_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('action %s not found', p_action_id);
+    end if;
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = p_org_id and e.id = v_action.execution_id
+    for no key update;
+    if v_action.status in ('completed', 'failed', 'skipped') then
+        return 'duplicate';
+    end if;
+    update app.workflow_actions as a
+    set
+        status = case when p_ok then 'completed' else 'failed' end,
+        completed_at = app.now(),
+        result = p_result,
+        error_message = left(p_error, 2000),
+        error_code = case when not p_ok then case when p_permanent then 'permanent' else 'transient' end end
+    where a.org_id = p_org_id and a.id = p_action_id;
+    perform app._wf_log(
+        p_org_id, v_action.execution_id, case when p_ok then 'info' else 'warning' end,
+        format('%s action %s', v_action.action_type, case when p_ok then 'succeeded' else 'failed' end),
+        coalesce(p_result, '{}') || jsonb_build_object('error', p_error), v_action.step_id, p_action_id
+    );
+    if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'action' then
+        -- Cancelled or paused meanwhile: the outcome is recorded, nothing resumes.
+        return 'recorded';
+    end if;
+    if not p_ok then
+        return app._wf_fail_step(
+            p_org_id, v_exec.id, v_action.step_id, coalesce(p_error, 'action failed'), null,
+            p_permanent, p_retry_after
+        );
+    end if;
+    update app.workflow_steps as s
+    set result = coalesce(s.result, '{}') || coalesce(p_result, '{}')
+    where s.org_id = p_org_id and s.id = v_action.step_id;
+    update app.workflow_executions as e
+    set status = 'running', waiting_for = null, updated_at = app.now()
+    where e.org_id = p_org_id and e.id = v_exec.id;
+    -- The step row stays 'waiting' with its result; run_execution completes it.
+    update app.workflow_steps as s set status = 'waiting'
+    where s.org_id = p_org_id and s.id = v_action.step_id;
+    perform app._wf_schedule_run(p_org_id, v_exec.id);
+    return 'resumed';
+end
+$$;
+
+
+ALTER FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, p_ok boolean, p_result jsonb, p_error text, p_permanent boolean, p_retry_after interval) OWNER TO intime_owner;
+
+--
+-- Name: _wf_approval_problems(jsonb, text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_mode text := coalesce(p_step ->> 'mode', 'sequential');
+    v_count integer;
+    v_i integer;
+    v_ref jsonb;
+begin
+    if jsonb_typeof(p_step -> 'approvers') is distinct from 'array'
+        or jsonb_array_length(p_step -> 'approvers') = 0 then
+        return query select p_at || '.approvers', 'a non-empty array of approvers';
+        return;
+    end if;
+    v_count := jsonb_array_length(p_step -> 'approvers');
+    for v_i in 0 .. v_count - 1 loop
+        v_ref := p_step -> 'approvers' -> v_i;
+        if not (
+            (v_ref ? 'user' and app._wf_is_user_ref(v_ref -> 'user', '{}'))
+            or (v_ref ->> 'role') in ('admin', 'manager', 'member')
+            or v_ref = '{"manager": true}'
+            or v_ref = '{"owner": true}'
+            or (v_ref ? 'field' and v_ref ->> 'field' = any(p_columns))
+        ) then
+            return query select format('%s.approvers[%s]', p_at, v_i),
+                'one of {"user": id}, {"role": "manager"}, {"manager": true}, {"owner": true}, '
+                || '{"field": "<user id column>"}';
+        end if;
+    end loop;
+    if v_mode not in ('sequential', 'any', 'all', 'quorum') then
+        return query select p_at || '.mode', 'sequential, any, all or quorum';
+    end if;
+    if v_mode = 'quorum' and coalesce(p_step ->> 'quorum', '') !~ '^[1-9][0-9]*$' then
+        return query select p_at || '.quorum', 'how many approvals are needed (1 or more)';
+    end if;
+    if p_step ? 'quorum' and v_mode <> 'quorum' then
+        return query select p_at || '.quorum', 'only with mode quorum';
+    end if;
+    if p_step ? 'due_in' and (
+        app._wf_try_interval(p_step ->> 'due_in') is null
+        or app._wf_try_interval(p_step ->> 'due_in') <= interval '0'
+    ) then
+        return query select p_at || '.due_in', 'a positive interval, like "P1D"';
+    end if;
+    if p_step ? 'escalate_to' and not app._wf_is_user_ref(p_step -> 'escalate_to', p_columns) then
+        return query select p_at || '.escalate_to', 'a user';
+    end if;
+    if p_step ? 'lock_entity' and jsonb_typeof(p_step -> 'lock_entity') <> 'boolean' then
+        return query select p_at || '.lock_entity', 'true or false';
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_assert_unlocked(uuid, text, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_assert_unlocked(p_org_id uuid, p_entity_type text, p_entity_id uuid, p_execution_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_lock app.workflow_entity_locks%rowtype;
+begin
+    select l.* into v_lock from app.workflow_entity_locks as l
+    where
+        l.org_id = p_org_id and l.entity_type = p_entity_type and l.entity_id = p_entity_id
+        and l.execution_id is distinct from p_execution_id
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT014',
+            message = format('%s %s is locked: %s', p_entity_type, p_entity_id, v_lock.reason),
+            hint = 'It unlocks when the approval is decided or recalled.';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_assert_unlocked(p_org_id uuid, p_entity_type text, p_entity_id uuid, p_execution_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_assert_valid(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_assert_valid(p_entity_type text, p_definition jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_problems text;
+begin
+    select string_agg(format('%s: %s', p.path, p.problem), '; ' order by p.path)
+    into v_problems
+    from app._wf_problems(p_entity_type, p_definition) as p;
+    if v_problems is not null then
+        raise exception using
+            errcode = 'IT012',
+            message = 'invalid workflow definition: ' || v_problems,
+            hint = 'api.validate_workflow_definition lists the problems with their JSON paths.';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_assert_valid(p_entity_type text, p_definition jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_backoff(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_backoff(p_attempt integer) RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select least(interval '1 hour', interval '10 seconds' * power(2, greatest(p_attempt - 1, 0)))
+$$;
+
+
+ALTER FUNCTION app._wf_backoff(p_attempt integer) OWNER TO intime_owner;
+
+--
+-- Name: _wf_columns(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_columns(p_table text) RETURNS TABLE(column_name text, column_type text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select a.attname::text, format_type(a.atttypid, a.atttypmod)
+    from pg_catalog.pg_attribute as a
+    where
+        a.attrelid = format('app.%I', p_table)::regclass
+        and a.attnum > 0
+        and not a.attisdropped
+$$;
+
+
+ALTER FUNCTION app._wf_columns(p_table text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_compare(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $_$
+declare
+    c_number constant text := '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$';
+    c_time constant text := '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?(Z|[+-][0-9:]+)?$';
+    v_ta text := jsonb_typeof(p_a);
+    v_tb text := jsonb_typeof(p_b);
+    v_sa text := p_a #>> '{}';
+    v_sb text := p_b #>> '{}';
+    v_na numeric;
+    v_nb numeric;
+    v_xa timestamptz;
+    v_xb timestamptz;
+begin
+    if v_ta is null or v_tb is null or v_ta = 'null' or v_tb = 'null' then
+        return null;
+    end if;
+    if v_ta in ('object', 'array') or v_tb in ('object', 'array') then
+        return case when p_a = p_b then 0 end;
+    end if;
+    if (v_ta = 'number' or v_sa ~ c_number) and (v_tb = 'number' or v_sb ~ c_number)
+        and 'number' in (v_ta, v_tb) then
+        v_na := v_sa::numeric;
+        v_nb := v_sb::numeric;
+        return sign(v_na - v_nb)::integer;
+    end if;
+    if v_ta = 'boolean' and v_tb = 'boolean' then
+        return case when v_sa = v_sb then 0 when v_sa < v_sb then -1 else 1 end;
+    end if;
+    if v_ta = 'string' and v_tb = 'string' and v_sa ~ c_time and v_sb ~ c_time then
+        begin
+            v_xa := v_sa::timestamptz;
+            v_xb := v_sb::timestamptz;
+            return case when v_xa = v_xb then 0 when v_xa < v_xb then -1 else 1 end;
+        exception when invalid_datetime_format or datetime_field_overflow then
+            null;  -- not a real date after all: compare as text
+        end;
+    end if;
+    return case when v_sa = v_sb then 0 when v_sa < v_sb then -1 else 1 end;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_condition_problems(jsonb, text, text[], text[], integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    c_ops constant text[] := array[
+        'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'not_contains', 'in', 'not_in',
+        'is_null', 'is_not_null', 'changed'
+    ];
+    v_key text;
+    v_field text;
+    v_root text;
+    v_op text;
+    v_i integer;
+begin
+    if jsonb_typeof(p_cond) is distinct from 'object' then
+        return query select p_path, 'a condition must be an object';
+        return;
+    end if;
+    if p_depth > 10 then
+        return query select p_path, 'conditions nest at most 10 deep';
+        return;
+    end if;
+    if p_cond ? 'all' or p_cond ? 'any' then
+        v_key := case when p_cond ? 'all' then 'all' else 'any' end;
+        if (select count(*) from jsonb_object_keys(p_cond)) <> 1 then
+            return query select p_path, 'a group has exactly one key, "all" or "any"';
+        end if;
+        if jsonb_typeof(p_cond -> v_key) is distinct from 'array'
+            or jsonb_array_length(p_cond -> v_key) = 0 then
+            return query select p_path || '.' || v_key, 'must be a non-empty array';
+            return;
+        end if;
+        for v_i in 0 .. jsonb_array_length(p_cond -> v_key) - 1 loop
+            return query select * from app._wf_condition_problems(
+                p_cond -> v_key -> v_i, format('%s.%s[%s]', p_path, v_key, v_i),
+                p_columns, p_org_columns, p_depth + 1
+            );
+        end loop;
+        return;
+    end if;
+    if exists (
+        select from jsonb_object_keys(p_cond) as k (key)
+        where k.key not in ('field', 'operator', 'value')
+    ) then
+        return query select p_path, 'a condition has only "field", "operator" and "value"';
+    end if;
+    v_field := p_cond ->> 'field';
+    v_op := p_cond ->> 'operator';
+    if v_field is null or v_field !~ '^[a-z_][a-z0-9_]*(\.[A-Za-z0-9_]+)*$' then
+        return query select p_path || '.field', 'must name a field, like "value" or "old.status"';
+    else
+        v_root := split_part(v_field, '.', 1);
+        if v_root = 'org' then
+            if split_part(v_field, '.', 2) <> all(p_org_columns) then
+                return query select p_path || '.field',
+                    format('organizations has no column %L', split_part(v_field, '.', 2));
+            end if;
+        else
+            if v_root in ('new', 'old') then
+                v_root := split_part(v_field, '.', 2);
+            end if;
+            if v_root <> all(p_columns) then
+                return query select p_path || '.field', format('unknown field %L', v_root);
+            end if;
+        end if;
+    end if;
+    if v_op is null or v_op <> all(c_ops) then
+        return query select p_path || '.operator',
+            format('unknown operator %L; one of %s', v_op, array_to_string(c_ops, ', '));
+    elsif v_op in ('is_null', 'is_not_null', 'changed') then
+        if p_cond ? 'value' then
+            return query select p_path || '.value', format('%s takes no value', v_op);
+        end if;
+        if v_op = 'changed' and v_field ~ '^(old|org)\.' then
+            return query select p_path || '.field', 'changed compares the old and new row';
+        end if;
+    elsif not p_cond ? 'value' then
+        return query select p_path || '.value', format('%s needs a value', v_op);
+    elsif v_op in ('in', 'not_in') and jsonb_typeof(p_cond -> 'value') <> 'array' then
+        return query select p_path || '.value', format('%s needs an array', v_op);
+    elsif v_op in ('gt', 'gte', 'lt', 'lte')
+        and jsonb_typeof(p_cond -> 'value') not in ('number', 'string') then
+        return query select p_path || '.value', format('%s needs a number, date or text', v_op);
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer) OWNER TO intime_owner;
+
+--
+-- Name: workflow_executions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_executions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    instance_id uuid NOT NULL,
+    workflow_id uuid NOT NULL,
+    workflow_version integer NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    waiting_for text,
+    wake_at timestamp with time zone,
+    wake_job_id bigint,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    paused_at timestamp with time zone,
+    triggered_by uuid,
+    trigger_type text DEFAULT 'event'::text NOT NULL,
+    trigger_event jsonb,
+    steps jsonb,
+    current_step_index integer DEFAULT 0 NOT NULL,
+    total_steps integer DEFAULT 0 NOT NULL,
+    error_message text,
+    error_stack text,
+    retry_count integer DEFAULT 0 NOT NULL,
+    max_retries integer DEFAULT 3 NOT NULL,
+    next_retry_at timestamp with time zone,
+    execution_context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    depth integer DEFAULT 0 NOT NULL,
+    chain uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    parent_execution_id uuid,
+    exclusive boolean DEFAULT true NOT NULL,
+    transition_id uuid,
+    run_xid xid8,
+    runs integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_executions_check CHECK (((status = 'waiting'::text) = (waiting_for IS NOT NULL))),
+    CONSTRAINT workflow_executions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'paused'::text]))),
+    CONSTRAINT workflow_executions_steps_check CHECK (((steps IS NULL) OR (jsonb_typeof(steps) = 'array'::text))),
+    CONSTRAINT workflow_executions_trigger_type_check CHECK ((trigger_type = ANY (ARRAY['manual'::text, 'automatic'::text, 'scheduled'::text, 'event'::text, 'api'::text, 'transition'::text]))),
+    CONSTRAINT workflow_executions_waiting_for_check CHECK ((waiting_for = ANY (ARRAY['timer'::text, 'action'::text, 'approval'::text, 'retry'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_executions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_executions OWNER TO intime_owner;
+
+--
+-- Name: _wf_controlled(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_controlled(p_execution_id uuid) RETURNS app.workflow_executions
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_exec app.workflow_executions%rowtype;
+begin
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_org_id and e.id = p_execution_id
+    for no key update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    if not (app._is_org_admin() or v_exec.triggered_by = app.current_user_id()) then
+        raise exception using
+            errcode = 'IT003', message = 'only an admin, or whoever started it, may control an execution';
+    end if;
+    return v_exec;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_controlled(p_execution_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_decide(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_decide(p_approval_id uuid, p_decision text, p_notes text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
+begin
+    update app.workflow_approvals as a
+    set
+        status = p_decision, responded_at = app.now(), responded_by = app.current_user_id(),
+        response_notes = p_notes, updated_at = app.now()
+    where a.org_id = v_row.org_id and a.id = v_row.id;
+    -- The slot is settled: its other rows (a delegator's, an escalation's) close.
+    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
+    where
+        a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
+        and a.status = 'pending' and a.id <> v_row.id;
+    perform app._wf_log(
+        v_row.org_id, v_row.execution_id, 'info', format('approval %s by %s', p_decision, v_row.approver_id),
+        jsonb_build_object('approval_id', v_row.id, 'notes', p_notes), v_row.step_id
+    );
+    return app._wf_settle_approval(v_row.org_id, v_row.step_id);
+end
+$$;
+
+
+ALTER FUNCTION app._wf_decide(p_approval_id uuid, p_decision text, p_notes text) OWNER TO intime_owner;
+
+--
+-- Name: entity_types; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.entity_types (
+    entity_type text NOT NULL,
+    table_name text NOT NULL,
+    label text NOT NULL,
+    name_field text NOT NULL,
+    owner_field text,
+    status_field text,
+    updatable_fields text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT entity_types_entity_type_check CHECK ((entity_type ~ '^[a-z][a-z_]*$'::text))
+);
+
+
+ALTER TABLE app.entity_types OWNER TO intime_owner;
+
+--
+-- Name: _wf_dispatch(app.workflow_executions, jsonb, uuid, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_dispatch(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_doc is null and p_step ->> 'type' not in ('wait', 'webhook', 'send_notification') then
+        raise exception using
+            errcode = 'IT004',
+            message = format('%s %s no longer exists', p_exec.entity_type, p_exec.entity_id);
+    end if;
+    return case p_step ->> 'type'
+        when 'create_task' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'create_activity' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'update_field' then app._wf_step_update_field(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'assign' then app._wf_step_assign(p_exec, p_step, p_doc, p_type)
+        when 'send_notification' then app._wf_step_notify(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'send_email' then app._wf_step_email(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
+        when 'webhook' then app._wf_step_webhook(p_exec, p_step, p_step_id, p_doc, p_vars)
+        when 'wait' then app._wf_step_wait(p_exec, p_step, p_doc, p_type)
+        when 'condition' then jsonb_build_object('result', jsonb_build_object(
+            'holds', app._wf_holds(p_step -> 'if', p_doc, null, p_vars -> 'org')
+        ))
+        when 'approval' then app._wf_request_approval(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
+        when 'escalate' then app._wf_step_escalate(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'set_state' then jsonb_build_object('result', app._wf_move_state(
+            p_exec.org_id, p_exec.instance_id, (p_step ->> 'transition_id')::uuid, p_step ->> 'notes',
+            p_exec.triggered_by
+        ))
+    end;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_dispatch(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_entity_doc(uuid, text, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_entity_doc(p_org_id uuid, p_entity_type text, p_entity_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_table text;
+    v_doc jsonb;
+begin
+    select e.table_name into v_table from app.entity_types as e where e.entity_type = p_entity_type;
+    execute format('select to_jsonb(t) from app.%I as t where t.org_id = $1 and t.id = $2', v_table)
+    into v_doc using p_org_id, p_entity_id;
+    return v_doc;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_entity_doc(p_org_id uuid, p_entity_type text, p_entity_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_equals(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_equals(p_a jsonb, p_b jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(app._wf_compare(p_a, p_b) = 0, coalesce(p_a, 'null') = coalesce(p_b, 'null'))
+$$;
+
+
+ALTER FUNCTION app._wf_equals(p_a jsonb, p_b jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_escalate_due(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_escalate_due(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row record;
+    v_target uuid;
+    v_count integer := 0;
+    v_new uuid;
+    v_asked boolean;
+begin
+    for v_row in
+        select a.*, s.step_config, e.entity_type, e.entity_id, e.triggered_by
+        from app.workflow_approvals as a
+        inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+        inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+        where a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+        order by a.due_at
+        limit p_limit
+        for update of a skip locked
+    loop
+        v_target := null;
+        if v_row.step_config ? 'escalate_to' then
+            v_target := app._wf_resolve_user(
+                v_row.org_id, v_row.step_config ->> 'escalate_to',
+                app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
+                (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
+                v_row.triggered_by
+            );
+        end if;
+        if v_target is null then
+            select u.manager_id into v_target from app.user_profiles as u
+            where u.org_id = v_row.org_id and u.id = v_row.approver_id;
+        end if;
+        v_asked := v_target is not null and exists (
+            select from app.workflow_approvals as a
+            where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
+                and a.approver_id = v_target and a.status = 'pending'
+        );
+        update app.workflow_approvals as a
+        set
+            escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
+            escalation_reason = case
+                when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
+                when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
+                else format('not decided by %s', v_row.due_at)
+            end
+        where a.org_id = v_row.org_id and a.id = v_row.id;
+        if v_target is not null and not v_asked then
+            insert into app.workflow_approvals (
+                org_id, execution_id, step_id, approver_id, approver_type, status, slot,
+                sequence_order, is_parallel, source_approval_id
+            )
+            values (
+                v_row.org_id, v_row.execution_id, v_row.step_id, v_target, 'escalation', 'pending',
+                v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
+            )
+            returning id into v_new;
+            perform app._wf_notify(
+                p_org_id => v_row.org_id,
+                p_user_ids => array[v_target],
+                p_template => 'approval_escalated',
+                p_variables => jsonb_build_object(
+                    'item', jsonb_build_object('title', (
+                        select s.result ->> 'title' from app.workflow_steps as s
+                        where s.org_id = v_row.org_id and s.id = v_row.step_id
+                    )),
+                    'approver', jsonb_build_object('name', (
+                        select u.full_name from app.user_profiles as u
+                        where u.org_id = v_row.org_id and u.id = v_row.approver_id
+                    )),
+                    'due_at', v_row.due_at::text
+                ),
+                p_entity_type => v_row.entity_type,
+                p_entity_id => v_row.entity_id,
+                p_type => 'action_required',
+                p_action_url => '/approvals/' || v_new,
+                p_action_label => 'Review'
+            );
+        end if;
+        perform app._wf_log(
+            v_row.org_id, v_row.execution_id, 'warning',
+            case when v_target is null then 'approval overdue; no one to escalate to'
+                else format('approval escalated to %s', v_target) end,
+            jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
+            v_row.step_id
+        );
+        v_count := v_count + 1;
+    end loop;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_escalate_due(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _wf_fail_step(uuid, uuid, uuid, text, text, boolean, interval); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_fail_step(p_org_id uuid, p_execution_id uuid, p_step_id uuid, p_error text, p_detail text DEFAULT NULL::text, p_permanent boolean DEFAULT false, p_retry_after interval DEFAULT NULL::interval) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_exec app.workflow_executions%rowtype;
+    v_step app.workflow_steps%rowtype;
+    v_at timestamptz;
+    v_notify uuid;
+    v_wf app.workflows%rowtype;
+    v_doc jsonb;
+begin
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = p_org_id and e.id = p_execution_id;
+    update app.workflow_steps as s
+    set status = 'failed', error_message = left(p_error, 2000), completed_at = app.now()
+    where s.org_id = p_org_id and s.id = p_step_id
+    returning * into v_step;
+
+    if not p_permanent and v_exec.retry_count < v_exec.max_retries then
+        v_at := app.now() + greatest(app._wf_backoff(v_exec.retry_count + 1), coalesce(p_retry_after, '0'));
+        update app.workflow_executions as e
+        set
+            status = 'waiting', waiting_for = 'retry', wake_at = v_at, next_retry_at = v_at,
+            retry_count = e.retry_count + 1, error_message = left(p_error, 2000),
+            error_stack = p_detail, updated_at = app.now()
+        where e.org_id = p_org_id and e.id = p_execution_id;
+        perform app._wf_log(
+            p_org_id, p_execution_id, 'warning',
+            format('step %s failed; retry %s of %s at %s', v_step.step_name, v_exec.retry_count + 1,
+                v_exec.max_retries, v_at),
+            jsonb_build_object('error', p_error), p_step_id
+        );
+        perform app._wf_schedule_run(p_org_id, p_execution_id, v_at);
+        return 'retrying';
+    end if;
+
+    update app.workflow_executions as e
+    set
+        status = 'failed', waiting_for = null, wake_at = null, next_retry_at = null,
+        completed_at = app.now(), error_message = left(p_error, 2000), error_stack = p_detail,
+        updated_at = app.now()
+    where e.org_id = p_org_id and e.id = p_execution_id;
+    delete from app.workflow_entity_locks as l
+    where l.org_id = p_org_id and l.execution_id = p_execution_id;
+    perform app._wf_log(
+        p_org_id, p_execution_id, 'error',
+        format('execution failed at step %s: %s', v_step.step_name, p_error),
+        jsonb_build_object('error', p_error, 'permanent', p_permanent, 'retries', v_exec.retry_count),
+        p_step_id
+    );
+    -- The workflow's owner hears of it (else the entity's owner).
+    select w.* into v_wf from app.workflows as w
+    where w.org_id = p_org_id and w.id = v_exec.workflow_id;
+    v_doc := app._wf_entity_doc(p_org_id, v_exec.entity_type, v_exec.entity_id);
+    v_notify := coalesce(
+        v_wf.created_by,
+        (
+            select (v_doc ->> e.owner_field)::uuid from app.entity_types as e
+            where e.entity_type = v_exec.entity_type
+        )
+    );
+    if v_notify is not null and exists (
+        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_notify and u.is_active
+    ) then
+        perform app._wf_notify(
+            p_org_id => p_org_id,
+            p_user_ids => array[v_notify],
+            p_template => 'workflow_failed',
+            p_variables => jsonb_build_object(
+                'workflow', jsonb_build_object('name', v_wf.name),
+                'step', jsonb_build_object('name', coalesce(v_step.step_name, '?')),
+                'error', left(p_error, 500)
+            ),
+            p_entity_type => v_exec.entity_type,
+            p_entity_id => v_exec.entity_id
+        );
+    end if;
+    return 'failed';
+end
+$$;
+
+
+ALTER FUNCTION app._wf_fail_step(p_org_id uuid, p_execution_id uuid, p_step_id uuid, p_error text, p_detail text, p_permanent boolean, p_retry_after interval) OWNER TO intime_owner;
+
+--
+-- Name: _wf_field_value(text, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_field_value(p_field text, p_new jsonb, p_old jsonb, p_org jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case split_part(p_field, '.', 1)
+        when 'new' then p_new #> (string_to_array(p_field, '.'))[2:]
+        when 'old' then p_old #> (string_to_array(p_field, '.'))[2:]
+        when 'org' then p_org #> (string_to_array(p_field, '.'))[2:]
+        else p_new #> string_to_array(p_field, '.')
+    end
+$$;
+
+
+ALTER FUNCTION app._wf_field_value(p_field text, p_new jsonb, p_old jsonb, p_org jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_fire_schedules(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_fire_schedules(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_wf record;
+    v_now timestamptz := date_trunc('minute', app.now());
+    v_table text;
+    v_soft boolean;
+    v_docs jsonb [];
+    v_ids uuid [];
+    v_filter jsonb;
+    v_org jsonb;
+    v_started integer := 0;
+    v_count integer;
+begin
+    for v_wf in
+        select w.* from app.workflows as w
+        where
+            w.schedule_cron is not null and w.is_active and w.deleted_at is null
+            and w.schedule_fired_at < v_now
+        order by w.schedule_fired_at
+        limit p_limit
+        for update skip locked
+    loop
+        if exists (
+            select from generate_series(
+                greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
+                v_now, interval '1 minute'
+            ) as m (at)
+            where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
+        ) then
+            select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
+            select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
+            into v_soft;
+            execute format(
+                'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
+                v_table, case when v_soft then 'and t.deleted_at is null' else '' end
+            ) into v_docs using v_wf.org_id;
+            select t.v -> 'filter' into v_filter
+            from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+            where t.v ->> 'type' = 'scheduled';
+            select to_jsonb(o) into v_org from app.organizations as o where o.id = v_wf.org_id;
+            select array_agg((d.doc ->> 'id')::uuid) into v_ids
+            from unnest(v_docs) as d (doc)
+            where
+                app._wf_holds(v_filter, d.doc, null, v_org)
+                and app._wf_holds(v_wf.definition -> 'conditions', d.doc, null, v_org);
+            if v_ids is not null then
+                select count(*) into v_count from app._wf_start(
+                    p_org_ids => array_fill(v_wf.org_id, array[cardinality(v_ids)]),
+                    p_workflow_ids => array_fill(v_wf.id, array[cardinality(v_ids)]),
+                    p_entity_ids => v_ids,
+                    p_trigger_events => array_fill(
+                        jsonb_build_object('event', 'scheduled', 'at', v_now), array[cardinality(v_ids)]
+                    ),
+                    p_trigger_type => 'scheduled'
+                );
+                v_started := v_started + v_count;
+            end if;
+        end if;
+        update app.workflows as w set schedule_fired_at = v_now
+        where w.org_id = v_wf.org_id and w.id = v_wf.id;
+    end loop;
+    return v_started;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_fire_schedules(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _wf_holds(jsonb, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_holds(p_condition jsonb, p_new jsonb, p_old jsonb, p_org jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_child jsonb;
+begin
+    if p_condition is null or p_condition = '{}'::jsonb then
+        return true;
+    end if;
+    if p_condition ? 'all' then
+        for v_child in select e.v from jsonb_array_elements(p_condition -> 'all') as e (v) loop
+            if not app._wf_holds(v_child, p_new, p_old, p_org) then
+                return false;
+            end if;
+        end loop;
+        return true;
+    end if;
+    if p_condition ? 'any' then
+        for v_child in select e.v from jsonb_array_elements(p_condition -> 'any') as e (v) loop
+            if app._wf_holds(v_child, p_new, p_old, p_org) then
+                return true;
+            end if;
+        end loop;
+        return false;
+    end if;
+    return app._wf_leaf_holds(p_condition, p_new, p_old, p_org);
+end
+$$;
+
+
+ALTER FUNCTION app._wf_holds(p_condition jsonb, p_new jsonb, p_old jsonb, p_org jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_interval(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_interval(p_value text) RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when p_value ~ '^\s*-\s*P' then -(regexp_replace(p_value, '^\s*-\s*', '')::interval)
+        else p_value::interval
+    end
+$$;
+
+
+ALTER FUNCTION app._wf_interval(p_value text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_is_user_ref(jsonb, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_is_user_ref(p_ref jsonb, p_columns text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select jsonb_typeof(p_ref) = 'string' and (
+        p_ref #>> '{}' in ('owner', 'manager', 'triggered_by')
+        or p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        or (p_ref #>> '{}' like 'field:%' and substr(p_ref #>> '{}', 7) = any(p_columns))
+    )
+$_$;
+
+
+ALTER FUNCTION app._wf_is_user_ref(p_ref jsonb, p_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_leaf_holds(jsonb, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_field text := p_leaf ->> 'field';
+    v_op text := p_leaf ->> 'operator';
+    v_want jsonb := p_leaf -> 'value';
+    v_have jsonb := app._wf_field_value(v_field, p_new, p_old, p_org);
+    v_null boolean := v_have is null or jsonb_typeof(v_have) = 'null';
+    v_bare text;
+    v_contains boolean;
+begin
+    case v_op
+        when 'is_null' then
+            return v_null;
+        when 'is_not_null' then
+            return not v_null;
+        when 'changed' then
+            v_bare := regexp_replace(v_field, '^new\.', '');
+            -- A missing row or key counts as a JSON null.
+            return coalesce(p_new #> string_to_array(v_bare, '.'), 'null')
+                is distinct from coalesce(p_old #> string_to_array(v_bare, '.'), 'null');
+        when 'eq' then
+            return case when v_want is null or jsonb_typeof(v_want) = 'null' then v_null
+                else not v_null and app._wf_equals(v_have, v_want) end;
+        when 'neq' then
+            return case when v_want is null or jsonb_typeof(v_want) = 'null' then not v_null
+                else v_null or not app._wf_equals(v_have, v_want) end;
+        when 'gt' then
+            return coalesce(app._wf_compare(v_have, v_want) > 0, false);
+        when 'gte' then
+            return coalesce(app._wf_compare(v_have, v_want) >= 0, false);
+        when 'lt' then
+            return coalesce(app._wf_compare(v_have, v_want) < 0, false);
+        when 'lte' then
+            return coalesce(app._wf_compare(v_have, v_want) <= 0, false);
+        when 'in', 'not_in' then
+            v_contains := not v_null and exists (
+                select from jsonb_array_elements(v_want) as e (v) where app._wf_equals(v_have, e.v)
+            );
+            return case when v_op = 'in' then v_contains else not v_contains end;
+        when 'contains', 'not_contains' then
+            v_contains := case jsonb_typeof(v_have)
+                when 'array' then exists (
+                    select from jsonb_array_elements(v_have) as e (v) where app._wf_equals(e.v, v_want)
+                )
+                when 'object' then v_have ? (v_want #>> '{}')
+                when 'string' then
+                    strpos(lower(v_have #>> '{}'), lower(v_want #>> '{}')) > 0
+                else false
+            end;
+            return case when v_op = 'contains' then v_contains else not v_contains end;
+        else
+            raise exception using
+                errcode = 'IT005', message = format('unknown condition operator %L', v_op);
+    end case;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_log(uuid, uuid, text, text, jsonb, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_log(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb DEFAULT NULL::jsonb, p_step_id uuid DEFAULT NULL::uuid, p_action_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    insert into app.workflow_execution_logs (
+        org_id, execution_id, step_id, action_id, level, message, data
+    )
+    values (p_org_id, p_execution_id, p_step_id, p_action_id, p_level, p_message, p_data)
+$$;
+
+
+ALTER FUNCTION app._wf_log(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid, p_action_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_match_rows(text, text, jsonb[], jsonb[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_ctx record;
+    v_max_depth integer;
+    v_org_ids uuid [];
+    v_workflow_ids uuid [];
+    v_entity_ids uuid [];
+    v_events jsonb [];
+    v_started integer;
+    v_status_field text;
+begin
+    select e.status_field into v_status_field
+    from app.entity_types as e where e.entity_type = p_entity_type;
+    select c.* into v_ctx from app._wf_run_context() as c;
+
+    with
+    changed as materialized (
+        select
+            x.new_doc, x.old_doc, coalesce(x.new_doc, x.old_doc) as doc,
+            (coalesce(x.new_doc, x.old_doc) ->> 'org_id')::uuid as org_id,
+            (coalesce(x.new_doc, x.old_doc) ->> 'id')::uuid as entity_id
+        from unnest(p_new, p_old) as x (new_doc, old_doc)
+    ),
+
+    orgs as materialized (
+        select o.id, to_jsonb(o) as doc
+        from app.organizations as o
+        where o.id in (select c.org_id from changed as c)
+    )
+
+    select
+        array_agg(c.org_id), array_agg(w.id), array_agg(c.entity_id),
+        array_agg(
+            jsonb_build_object('event', p_event, 'trigger', t.v)
+            -- A deleted row is gone by the time the steps run: keep it.
+            || case when p_event = 'delete' then jsonb_build_object('row', c.old_doc) else '{}' end
+        )
+    into v_org_ids, v_workflow_ids, v_entity_ids, v_events
+    from changed as c
+    inner join orgs as o on o.id = c.org_id
+    inner join app.workflows as w
+        on
+            w.org_id = c.org_id and w.entity_type = p_entity_type and w.is_active
+            and w.deleted_at is null and p_event = any(w.trigger_events)
+    cross join lateral (
+        select tr.v
+        from jsonb_array_elements(w.definition -> 'triggers') as tr (v)
+        where app._wf_trigger_fires(tr.v, p_event, c.new_doc, c.old_doc, v_status_field)
+        limit 1
+    ) as t
+    where app._wf_holds(
+        w.definition -> 'conditions',
+        c.doc,
+        c.old_doc,
+        o.doc
+    );
+
+    if v_org_ids is null then
+        return 0;
+    end if;
+
+    if v_ctx.execution_id is not null then
+        select s.workflow_max_depth into v_max_depth from app.settings as s;
+        -- The recursion guard: a workflow never re-fires itself through its
+        -- own chain, and chains stop at the depth limit. Both are logged on
+        -- the execution whose step made the change.
+        insert into app.workflow_execution_logs (org_id, execution_id, level, message, data)
+        select
+            v_ctx.org_id, v_ctx.execution_id, 'warning',
+            case
+                when x.workflow_id = any(v_ctx.chain)
+                    then 'recursion guard: workflow not re-fired by its own chain'
+                else format('recursion guard: depth limit %s reached', v_max_depth)
+            end,
+            jsonb_build_object(
+                'workflow_id', x.workflow_id, 'entity_id', x.entity_id,
+                'depth', v_ctx.depth + 1, 'chain', to_jsonb(v_ctx.chain)
+            )
+        from unnest(v_workflow_ids, v_entity_ids) as x (workflow_id, entity_id)
+        where x.workflow_id = any(v_ctx.chain) or v_ctx.depth + 1 > v_max_depth;
+
+        select array_agg(x.org_id), array_agg(x.workflow_id), array_agg(x.entity_id), array_agg(x.ev)
+        into v_org_ids, v_workflow_ids, v_entity_ids, v_events
+        from unnest(v_org_ids, v_workflow_ids, v_entity_ids, v_events)
+            as x (org_id, workflow_id, entity_id, ev)
+        where x.workflow_id <> all(v_ctx.chain) and v_ctx.depth + 1 <= v_max_depth;
+        if v_org_ids is null then
+            return 0;
+        end if;
+    end if;
+
+    select count(*) into v_started
+    from app._wf_start(
+        p_org_ids => v_org_ids,
+        p_workflow_ids => v_workflow_ids,
+        p_entity_ids => v_entity_ids,
+        p_trigger_events => v_events,
+        p_trigger_type => 'event',
+        p_triggered_by => app.current_user_id(),
+        p_depth => coalesce(v_ctx.depth + 1, 0),
+        p_chain => coalesce(v_ctx.chain, '{}'),
+        p_parent_execution_id => v_ctx.execution_id
+    );
+    return v_started;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_move_state(uuid, uuid, uuid, text, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_move_state(p_org_id uuid, p_instance_id uuid, p_transition_id uuid, p_notes text, p_actor uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_inst app.workflow_instances%rowtype;
+    v_tr app.workflow_transitions%rowtype;
+    v_from text;
+    v_to text;
+    v_wf_name text;
+begin
+    select i.* into v_inst from app.workflow_instances as i
+    where i.org_id = p_org_id and i.id = p_instance_id
+    for no key update;
+    select t.* into v_tr from app.workflow_transitions as t
+    where t.org_id = p_org_id and t.id = p_transition_id;
+    if v_tr.from_state_id is not null and v_tr.from_state_id is distinct from v_inst.current_state_id then
+        raise exception using
+            errcode = 'IT015', message = 'the entity left the transition''s from state meanwhile';
+    end if;
+    select s.name into v_from from app.workflow_states as s
+    where s.org_id = p_org_id and s.id = v_inst.current_state_id;
+    select s.name into v_to from app.workflow_states as s
+    where s.org_id = p_org_id and s.id = v_tr.to_state_id;
+    select w.name into v_wf_name from app.workflows as w
+    where w.org_id = p_org_id and w.id = v_inst.workflow_id;
+    update app.workflow_instances as i
+    set
+        current_state_id = v_tr.to_state_id, updated_at = app.now(),
+        status = case
+            when exists (
+                select from app.workflow_states as s
+                where s.org_id = p_org_id and s.id = v_tr.to_state_id and s.state_type = 'final'
+            ) then 'completed'
+            else 'active'
+        end
+    where i.org_id = p_org_id and i.id = p_instance_id;
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
+    )
+    values (
+        p_org_id, v_inst.entity_type, v_inst.entity_id, 'updated', 'workflow_state',
+        jsonb_build_object('workflow', v_wf_name, 'state', v_from),
+        jsonb_build_object(
+            'workflow', v_wf_name, 'state', v_to, 'transition', v_tr.name, 'notes', p_notes
+        ),
+        p_actor
+    );
+    return jsonb_build_object('from', v_from, 'to', v_to, 'transition', v_tr.name);
+end
+$$;
+
+
+ALTER FUNCTION app._wf_move_state(p_org_id uuid, p_instance_id uuid, p_transition_id uuid, p_notes text, p_actor uuid) OWNER TO intime_owner;
+
+--
+-- Name: workflow_approvals; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_approvals (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    execution_id uuid NOT NULL,
+    step_id uuid,
+    approver_id uuid NOT NULL,
+    approver_type text,
+    approver_role text,
+    status text DEFAULT 'pending'::text NOT NULL,
+    requested_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    due_at timestamp with time zone,
+    responded_at timestamp with time zone,
+    responded_by uuid,
+    response_notes text,
+    delegated_to uuid,
+    delegated_at timestamp with time zone,
+    delegation_reason text,
+    escalated_to uuid,
+    escalated_at timestamp with time zone,
+    escalation_reason text,
+    slot integer DEFAULT 1 NOT NULL,
+    sequence_order integer DEFAULT 1 NOT NULL,
+    is_parallel boolean DEFAULT false NOT NULL,
+    source_approval_id uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_approvals_approver_type_check CHECK ((approver_type = ANY (ARRAY['user'::text, 'role'::text, 'manager'::text, 'owner'::text, 'field'::text, 'delegate'::text, 'escalation'::text]))),
+    CONSTRAINT workflow_approvals_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'pending'::text, 'approved'::text, 'rejected'::text, 'delegated'::text, 'escalated'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_approvals FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_approvals OWNER TO intime_owner;
+
+--
+-- Name: _wf_my_approval(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_my_approval(p_approval_id uuid) RETURNS app.workflow_approvals
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_row app.workflow_approvals%rowtype;
+begin
+    select a.* into v_row from app.workflow_approvals as a
+    where a.org_id = v_org_id and a.id = p_approval_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('approval %s not found', p_approval_id);
+    end if;
+    if v_user_id is null or v_row.approver_id <> v_user_id then
+        raise exception using
+            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval';
+    end if;
+    if v_row.status <> 'pending' then
+        raise exception using
+            errcode = 'IT013', message = format('approval %s is %s, not pending', p_approval_id, v_row.status);
+    end if;
+    return v_row;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_my_approval(p_approval_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_next_index(jsonb, integer, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_next_index(p_steps jsonb, p_index integer, p_step jsonb, p_result jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    with target as (
+        select case
+            when p_step ->> 'type' = 'condition' then
+                case when (p_result ->> 'holds')::boolean then p_step ->> 'then' else p_step ->> 'else' end
+            when p_step ->> 'type' = 'approval' and p_result ->> 'decision' = 'rejected' then
+                p_step ->> 'on_reject'
+            else p_step ->> 'next'
+        end as name
+    )
+    select case
+        when t.name is null then p_index + 1
+        when t.name = 'end' then jsonb_array_length(p_steps)
+        else (
+            select s.i::integer - 1 from jsonb_array_elements(p_steps) with ordinality as s (v, i)
+            where s.v ->> 'name' = t.name
+        )
+    end
+    from target as t
+$$;
+
+
+ALTER FUNCTION app._wf_next_index(p_steps jsonb, p_index integer, p_step jsonb, p_result jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_notify(uuid, uuid[], text, jsonb, text, uuid, text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text DEFAULT NULL::text, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select from app._send_notifications(
+        p_org_id => p_org_id,
+        p_user_ids => p_user_ids,
+        p_category => null,
+        p_template_slug => p_template,
+        p_title => null,
+        p_message => null,
+        p_variables => p_variables,
+        p_type => p_type,
+        p_priority => null,
+        p_entity_type => p_entity_type,
+        p_entity_id => p_entity_id,
+        p_action_url => p_action_url,
+        p_action_label => p_action_label,
+        p_channels => null,
+        p_group_key => null,
+        p_expires_at => null,
+        p_critical => false
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_notify_approvers(uuid, uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row record;
+begin
+    for v_row in
+        select
+            a.id, a.approver_id, e.entity_type, e.entity_id,
+            coalesce(s.result ->> 'title', w.name) as title,
+            coalesce(req.full_name, 'Workflow ' || w.name) as requester
+        from app.workflow_approvals as a
+        inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+        inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
+        left join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+        left join app.user_profiles as req on req.org_id = e.org_id and req.id = e.triggered_by
+        where a.org_id = p_org_id and a.id = any(p_approval_ids)
+    loop
+        perform app._wf_notify(
+            p_org_id => p_org_id,
+            p_user_ids => array[v_row.approver_id],
+            p_template => 'approval_required',
+            p_variables => jsonb_build_object(
+                'item', jsonb_build_object('title', v_row.title),
+                'requester', jsonb_build_object('name', v_row.requester),
+                'approval', jsonb_build_object('id', v_row.id),
+                'action_url', '/approvals/' || v_row.id
+            ),
+            p_entity_type => v_row.entity_type,
+            p_entity_id => v_row.entity_id,
+            p_type => 'action_required'
+        );
+    end loop;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_problems(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_problems(p_entity_type text, p_definition jsonb) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    c_trigger_types constant text[] := array[
+        'created', 'updated', 'deleted', 'status_change', 'field_change', 'manual', 'scheduled'
+    ];
+    v_type app.entity_types%rowtype;
+    v_columns text[];
+    v_org_columns text[];
+    v_trigger jsonb;
+    v_at text;
+    v_i integer;
+    v_states text[];
+    v_transition jsonb;
+begin
+    select e.* into v_type from app.entity_types as e where e.entity_type = p_entity_type;
+    if not found then
+        return query select '$', format('unknown entity type %L', p_entity_type);
+        return;
+    end if;
+    if jsonb_typeof(p_definition) is distinct from 'object' then
+        return query select '$', 'a definition is a JSON object';
+        return;
+    end if;
+    select array_agg(c.column_name) into v_columns from app._wf_columns(v_type.table_name) as c;
+    select array_agg(c.column_name) into v_org_columns from app._wf_columns('organizations') as c;
+
+    return query
+    select '$.' || k.key, format('unknown key %L', k.key)
+    from jsonb_object_keys(p_definition) as k (key)
+    where k.key not in (
+        'triggers', 'conditions', 'steps', 'states', 'transitions', 'reenrollment', 'max_retries'
+    );
+
+    if jsonb_typeof(p_definition -> 'triggers') is distinct from 'array'
+        or jsonb_array_length(p_definition -> 'triggers') = 0 then
+        return query select '$.triggers', 'a non-empty array of triggers';
+    else
+        for v_i in 0 .. jsonb_array_length(p_definition -> 'triggers') - 1 loop
+            v_trigger := p_definition -> 'triggers' -> v_i;
+            v_at := format('$.triggers[%s]', v_i);
+            if jsonb_typeof(v_trigger) <> 'object' or v_trigger ->> 'type' <> all(c_trigger_types)
+                or v_trigger ->> 'type' is null then
+                return query select v_at || '.type', format(
+                    'unknown trigger %L; one of %s', v_trigger ->> 'type',
+                    array_to_string(c_trigger_types, ', ')
+                );
+                continue;
+            end if;
+            return query
+            select v_at || '.' || k.key, format('%s takes no %L', v_trigger ->> 'type', k.key)
+            from jsonb_object_keys(v_trigger) as k (key)
+            where k.key <> 'type' and k.key <> all(
+                case v_trigger ->> 'type'
+                    when 'status_change' then array['from', 'to']
+                    when 'field_change' then array['field', 'from', 'to']
+                    when 'scheduled' then array['cron', 'timezone', 'filter']
+                    else array[]::text[]
+                end
+            );
+            if v_trigger ->> 'type' = 'status_change' and v_type.status_field is null then
+                return query select v_at, format('%s has no status field', p_entity_type);
+            end if;
+            if v_trigger ->> 'type' = 'field_change'
+                and coalesce(v_trigger ->> 'field', '') <> all(v_columns) then
+                return query select v_at || '.field', format('unknown field %L', v_trigger ->> 'field');
+            end if;
+            if v_trigger ->> 'type' = 'scheduled' then
+                if not app._cron_valid(v_trigger ->> 'cron') then
+                    return query select v_at || '.cron',
+                        'a five-field cron expression, like "0 9 * * 1-5"';
+                end if;
+                if not exists (
+                    select from pg_catalog.pg_timezone_names as z
+                    where z.name = coalesce(v_trigger ->> 'timezone', 'UTC')
+                ) then
+                    return query select v_at || '.timezone', 'an IANA time zone name';
+                end if;
+                if v_trigger ? 'filter' then
+                    return query select * from app._wf_condition_problems(
+                        v_trigger -> 'filter', v_at || '.filter', v_columns, v_org_columns, 1
+                    );
+                end if;
+            end if;
+        end loop;
+        if (
+            select count(*) from jsonb_array_elements(p_definition -> 'triggers') as t (v)
+            where t.v ->> 'type' = 'scheduled'
+        ) > 1 then
+            return query select '$.triggers', 'at most one scheduled trigger';
+        end if;
+    end if;
+
+    if p_definition ? 'conditions' then
+        return query select * from app._wf_condition_problems(
+            p_definition -> 'conditions', '$.conditions', v_columns, v_org_columns, 1
+        );
+    end if;
+
+    if not p_definition ? 'steps' and not p_definition ? 'transitions' then
+        return query select '$.steps', 'a workflow needs steps (or a state machine''s transitions)';
+    elsif p_definition ? 'steps' then
+        return query select * from app._wf_steps_problems(
+            p_definition -> 'steps', '$.steps', p_entity_type, v_columns, v_org_columns
+        );
+        if jsonb_typeof(p_definition -> 'steps') = 'array'
+            and jsonb_array_length(p_definition -> 'steps') > 200 then
+            return query select '$.steps', 'at most 200 steps';
+        end if;
+    end if;
+
+    if p_definition ? 'reenrollment'
+        and p_definition ->> 'reenrollment' not in ('never', 'after_exit', 'concurrent') then
+        return query select '$.reenrollment', 'never, after_exit or concurrent';
+    end if;
+    if p_definition ? 'max_retries'
+        and coalesce(p_definition ->> 'max_retries', '') !~ '^([0-9]|1[0-9]|2[0-5])$' then
+        return query select '$.max_retries', 'a whole number from 0 to 25';
+    end if;
+
+    -- The state machine.
+    if p_definition ? 'states' then
+        if jsonb_typeof(p_definition -> 'states') <> 'array'
+            or jsonb_array_length(p_definition -> 'states') = 0 then
+            return query select '$.states', 'a non-empty array of states';
+        else
+            select array_agg(s.v ->> 'name') into v_states
+            from jsonb_array_elements(p_definition -> 'states') as s (v);
+            return query
+            select format('$.states[%s].name', s.i - 1), 'a unique name: lowercase letters, digits and _'
+            from jsonb_array_elements(p_definition -> 'states') with ordinality as s (v, i)
+            where
+                coalesce(s.v ->> 'name', '') !~ '^[a-z][a-z0-9_]{0,62}$'
+                or (select count(*) from unnest(v_states) as n where n = s.v ->> 'name') > 1;
+            return query
+            select format('$.states[%s].type', s.i - 1), 'initial, intermediate or final'
+            from jsonb_array_elements(p_definition -> 'states') with ordinality as s (v, i)
+            where coalesce(s.v ->> 'type', 'intermediate') not in ('initial', 'intermediate', 'final');
+            if (
+                select count(*) from jsonb_array_elements(p_definition -> 'states') as s (v)
+                where s.v ->> 'type' = 'initial'
+            ) <> 1 then
+                return query select '$.states', 'exactly one state has type initial';
+            end if;
+        end if;
+    end if;
+    if p_definition ? 'transitions' then
+        if not p_definition ? 'states' then
+            return query select '$.transitions', 'transitions need states';
+        elsif jsonb_typeof(p_definition -> 'transitions') <> 'array' then
+            return query select '$.transitions', 'an array of transitions';
+        else
+            for v_i in 0 .. jsonb_array_length(p_definition -> 'transitions') - 1 loop
+                v_transition := p_definition -> 'transitions' -> v_i;
+                v_at := format('$.transitions[%s]', v_i);
+                if coalesce(v_transition ->> 'name', '') !~ '^[a-z][a-z0-9_]{0,62}$'
+                    or (
+                        select count(*) from jsonb_array_elements(p_definition -> 'transitions') as t (v)
+                        where t.v ->> 'name' = v_transition ->> 'name'
+                    ) > 1 then
+                    return query select v_at || '.name', 'a unique name: lowercase letters, digits and _';
+                end if;
+                if v_transition ? 'from' and v_transition ->> 'from' <> all(coalesce(v_states, '{}')) then
+                    return query select v_at || '.from', format('no state %L', v_transition ->> 'from');
+                end if;
+                if coalesce(v_transition ->> 'to', '') <> all(coalesce(v_states, '{}')) then
+                    return query select v_at || '.to', format('no state %L', v_transition ->> 'to');
+                end if;
+                if v_transition ? 'required_role'
+                    and v_transition ->> 'required_role' not in ('admin', 'manager', 'member') then
+                    return query select v_at || '.required_role', 'admin, manager or member';
+                end if;
+                if v_transition ? 'approval' then
+                    return query select * from app._wf_approval_problems(
+                        v_transition -> 'approval', v_at || '.approval', v_columns
+                    );
+                end if;
+                if v_transition ? 'steps' then
+                    return query select * from app._wf_steps_problems(
+                        v_transition -> 'steps', v_at || '.steps', p_entity_type, v_columns,
+                        v_org_columns
+                    );
+                end if;
+            end loop;
+        end if;
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_problems(p_entity_type text, p_definition jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_queue_delivery(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_queue_delivery(p_org_id uuid, p_action_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_attempt integer;
+begin
+    update app.workflow_actions as a set scheduled_at = app.now()
+    where a.org_id = p_org_id and a.id = p_action_id
+    returning a.retry_count into v_attempt;
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+    values (
+        0, 'webhook.deliver',
+        convert_to(format('{"org_id": "%s", "action_id": "%s"}', p_org_id, p_action_id), 'UTF8'),
+        'queued', pg_catalog.now(), format('webhook.deliver:%s:%s', p_action_id, v_attempt)
+    )
+    on conflict do nothing;
+    return true;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_queue_delivery(p_org_id uuid, p_action_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_render_json(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_render_json(p_value jsonb, p_vars jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case jsonb_typeof(p_value)
+        when 'string' then to_jsonb(app._render(p_value #>> '{}', p_vars, 'none'))
+        when 'object' then coalesce(
+            (select jsonb_object_agg(e.key, app._wf_render_json(e.value, p_vars))
+            from jsonb_each(p_value) as e),
+            '{}'
+        )
+        when 'array' then coalesce(
+            (select jsonb_agg(app._wf_render_json(e.value, p_vars) order by e.i)
+            from jsonb_array_elements(p_value) with ordinality as e (value, i)),
+            '[]'
+        )
+        else p_value
+    end
+$$;
+
+
+ALTER FUNCTION app._wf_render_json(p_value jsonb, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_request_approval(app.workflow_executions, jsonb, uuid, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_request_approval(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_mode text := coalesce(p_step ->> 'mode', 'sequential');
+    v_slots integer;
+    v_needed integer;
+    v_due timestamptz := app.now() + app._wf_interval(p_step ->> 'due_in');
+    v_ids uuid [];
+    v_title text := coalesce(
+        app._wf_text(p_step ->> 'title', p_vars),
+        format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
+    );
+begin
+    -- A retried step starts its chain again.
+    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
+    where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
+
+    with
+    specs as (
+        select s.v as spec, s.i::integer as slot
+        from jsonb_array_elements(p_step -> 'approvers') with ordinality as s (v, i)
+    ),
+
+    resolved as (
+        select
+            sp.slot,
+            u.id as approver_id,
+            case
+                when sp.spec ? 'role' then 'role'
+                when sp.spec ? 'manager' then 'manager'
+                when sp.spec ? 'owner' then 'owner'
+                when sp.spec ? 'field' then 'field'
+                else 'user'
+            end as approver_type,
+            sp.spec ->> 'role' as approver_role
+        from specs as sp
+        cross join lateral (
+            select p.id from app.user_profiles as p
+            where
+                p.org_id = p_exec.org_id and p.is_active
+                and (
+                    (sp.spec ? 'role' and p.role = sp.spec ->> 'role')
+                    or (
+                        not sp.spec ? 'role'
+                        and p.id = app._wf_resolve_user(
+                            p_exec.org_id,
+                            case
+                                when sp.spec ? 'manager' then 'manager'
+                                when sp.spec ? 'owner' then 'owner'
+                                when sp.spec ? 'field' then 'field:' || (sp.spec ->> 'field')
+                                else sp.spec ->> 'user'
+                            end,
+                            p_doc, p_type.owner_field, p_exec.triggered_by
+                        )
+                    )
+                )
+        ) as u
+    ),
+
+    numbered as (
+        select r.*, dense_rank() over (order by r.slot) as slot_no from resolved as r
+    ),
+
+    inserted as (
+        insert into app.workflow_approvals (
+            org_id, execution_id, step_id, approver_id, approver_type, approver_role, status,
+            due_at, slot, sequence_order, is_parallel
+        )
+        select
+            p_exec.org_id, p_exec.id, p_step_id, n.approver_id, n.approver_type, n.approver_role,
+            case when v_mode = 'sequential' and n.slot_no > 1 then 'queued' else 'pending' end,
+            case when v_mode = 'sequential' and n.slot_no > 1 then null else v_due end,
+            n.slot_no, n.slot_no, v_mode <> 'sequential'
+        from numbered as n
+        returning id, status
+    )
+
+    select array_agg(i.id) filter (where i.status = 'pending'), count(*)
+    into v_ids, v_slots
+    from inserted as i;
+
+    select count(distinct a.slot) into v_slots from app.workflow_approvals as a
+    where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
+    if v_slots = 0 then
+        raise exception using errcode = 'IT013', message = 'no approver could be resolved';
+    end if;
+    v_needed := case v_mode
+        when 'any' then 1
+        when 'quorum' then least((p_step ->> 'quorum')::integer, v_slots)
+        else v_slots
+    end;
+    if coalesce((p_step ->> 'lock_entity')::boolean, true) then
+        insert into app.workflow_entity_locks (org_id, entity_type, entity_id, execution_id, reason)
+        values (
+            p_exec.org_id, p_exec.entity_type, p_exec.entity_id, p_exec.id,
+            format('approval %L is pending', p_step ->> 'name')
+        )
+        on conflict do nothing;
+    end if;
+    -- The step row carries the rule the decisions are counted by.
+    update app.workflow_steps as s
+    set result = jsonb_build_object(
+        'mode', v_mode, 'slots', v_slots, 'needed', v_needed, 'title', v_title
+    )
+    where s.org_id = p_exec.org_id and s.id = p_step_id;
+    perform app._wf_notify_approvers(p_exec.org_id, v_ids);
+    return jsonb_build_object('park', 'approval', 'result', jsonb_build_object(
+        'mode', v_mode, 'slots', v_slots, 'needed', v_needed, 'title', v_title
+    ));
+end
+$$;
+
+
+ALTER FUNCTION app._wf_request_approval(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_resolve_path(uuid, text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_resolve_path(p_org_id uuid, p_table text, p_doc jsonb, p_path text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_doc jsonb := p_doc;
+    v_rel regclass := format('app.%I', p_table)::regclass;
+    v_segment text;
+    v_target regclass;
+begin
+    foreach v_segment in array string_to_array(p_path, '.') loop
+        if v_doc is null then
+            return null;
+        end if;
+        if v_doc ? v_segment then
+            v_doc := v_doc -> v_segment;
+            v_rel := null;
+            continue;
+        end if;
+        if v_rel is null or not v_doc ? (v_segment || '_id') then
+            return null;
+        end if;
+        select c.confrelid::regclass into v_target
+        from pg_catalog.pg_constraint as c
+        inner join pg_catalog.pg_attribute as a
+            on a.attrelid = c.conrelid and a.attnum = c.conkey[2]
+        inner join pg_catalog.pg_class as t on t.oid = c.confrelid
+        inner join pg_catalog.pg_namespace as n on n.oid = t.relnamespace
+        where
+            c.conrelid = v_rel and c.contype = 'f' and cardinality(c.conkey) = 2
+            and a.attname = v_segment || '_id' and n.nspname = 'app';
+        if v_target is null then
+            return null;
+        end if;
+        execute format('select to_jsonb(t) from %s as t where t.org_id = $1 and t.id = $2', v_target)
+        into v_doc using p_org_id, (v_doc ->> (v_segment || '_id'))::uuid;
+        v_rel := v_target;
+    end loop;
+    return v_doc;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_resolve_path(p_org_id uuid, p_table text, p_doc jsonb, p_path text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_resolve_user(uuid, text, jsonb, text, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_resolve_user(p_org_id uuid, p_ref text, p_doc jsonb, p_owner_field text, p_triggered_by uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_id uuid;
+begin
+    if p_ref is null then
+        return null;
+    end if;
+    v_id := case
+        when p_ref = 'owner' then (p_doc ->> p_owner_field)::uuid
+        when p_ref = 'triggered_by' then p_triggered_by
+        when p_ref = 'manager' then (
+            select u.manager_id from app.user_profiles as u
+            where u.org_id = p_org_id and u.id = (p_doc ->> p_owner_field)::uuid
+        )
+        when p_ref like 'field:%' then (p_doc ->> substr(p_ref, 7))::uuid
+        else p_ref::uuid
+    end;
+    if v_id is not null and not exists (
+        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_id
+    ) then
+        raise exception using errcode = 'IT004', message = format('user %s not found', v_id);
+    end if;
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_resolve_user(p_org_id uuid, p_ref text, p_doc jsonb, p_owner_field text, p_triggered_by uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_run_context(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_run_context() RETURNS TABLE(org_id uuid, execution_id uuid, depth integer, chain uuid[])
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_setting text := nullif(pg_catalog.current_setting('intime.wf_execution', true), '');
+begin
+    if v_setting is null then
+        return;
+    end if;
+    return query
+    select e.org_id, e.id, e.depth, e.chain
+    from app.workflow_executions as e
+    where
+        e.org_id = split_part(v_setting, ':', 1)::uuid
+        and e.id = split_part(v_setting, ':', 2)::uuid
+        and e.run_xid = pg_catalog.pg_current_xact_id();
+end
+$$;
+
+
+ALTER FUNCTION app._wf_run_context() OWNER TO intime_owner;
+
+--
+-- Name: _wf_schedule_run(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_job_id bigint;
+begin
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
+    values (
+        0, 'workflow.run',
+        convert_to(format('{"org_id": "%s", "execution_id": "%s"}', p_org_id, p_execution_id), 'UTF8'),
+        'queued',
+        pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0')
+    )
+    returning id into v_job_id;
+    update app.workflow_executions as e set wake_job_id = v_job_id
+    where e.org_id = p_org_id and e.id = p_execution_id;
+    return v_job_id;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _wf_set_field(app.workflow_executions, app.entity_types, text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_count integer;
+begin
+    if p_field <> all(p_type.updatable_fields) then
+        raise exception using
+            errcode = 'IT005', message = format('%L is not updatable on %s', p_field, p_type.entity_type);
+    end if;
+    perform app._wf_assert_unlocked(p_exec.org_id, p_exec.entity_type, p_exec.entity_id, p_exec.id);
+    execute format(
+        'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, $1)).%2$I '
+        'where t.org_id = $2 and t.id = $3',
+        p_type.table_name, p_field
+    ) using jsonb_build_object(p_field, p_value), p_exec.org_id, p_exec.entity_id;
+    get diagnostics v_count = row_count;
+    if v_count = 0 then
+        raise exception using
+            errcode = 'IT004',
+            message = format('%s %s no longer exists', p_exec.entity_type, p_exec.entity_id);
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_settle_approval(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_settle_approval(p_org_id uuid, p_step_id uuid) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_step app.workflow_steps%rowtype;
+    v_approved integer;
+    v_rejected integer;
+    v_open integer;
+    v_needed integer;
+    v_decision text;
+    v_next integer;
+    v_ids uuid [];
+begin
+    select s.* into v_step from app.workflow_steps as s
+    where s.org_id = p_org_id and s.id = p_step_id
+    for update;
+    if v_step.result ? 'decision' then
+        return v_step.result ->> 'decision';
+    end if;
+    v_needed := (v_step.result ->> 'needed')::integer;
+    select
+        count(*) filter (where x.state = 'approved'),
+        count(*) filter (where x.state = 'rejected'),
+        count(*) filter (where x.state = 'open')
+    into v_approved, v_rejected, v_open
+    from (
+        select
+            a.slot,
+            case
+                when bool_or(a.status = 'approved') then 'approved'
+                when bool_or(a.status = 'rejected') then 'rejected'
+                when bool_or(a.status in ('pending', 'queued')) then 'open'
+                else 'dead'
+            end as state
+        from app.workflow_approvals as a
+        where a.org_id = p_org_id and a.step_id = p_step_id and a.status <> 'cancelled'
+        group by a.slot
+    ) as x;
+
+    if v_approved >= v_needed then
+        v_decision := 'approved';
+    elsif v_approved + v_open < v_needed then
+        v_decision := 'rejected';
+    end if;
+
+    if v_decision is null then
+        if v_step.result ->> 'mode' = 'sequential' and not exists (
+            select from app.workflow_approvals as a
+            where a.org_id = p_org_id and a.step_id = p_step_id and a.status = 'pending'
+        ) then
+            select min(a.slot) into v_next from app.workflow_approvals as a
+            where a.org_id = p_org_id and a.step_id = p_step_id and a.status = 'queued';
+            with opened as (
+                update app.workflow_approvals as a
+                set
+                    status = 'pending', requested_at = app.now(), updated_at = app.now(),
+                    due_at = app.now() + app._wf_interval(v_step.step_config ->> 'due_in')
+                where a.org_id = p_org_id and a.step_id = p_step_id and a.slot = v_next
+                    and a.status = 'queued'
+                returning a.id
+            )
+
+            select array_agg(o.id) into v_ids from opened as o;
+            perform app._wf_notify_approvers(p_org_id, v_ids);
+        end if;
+        return 'open';
+    end if;
+
+    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
+    where a.org_id = p_org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
+    update app.workflow_steps as s
+    set result = s.result || jsonb_build_object(
+        'decision', v_decision, 'decided_at', app.now(), 'approved', v_approved,
+        'rejected', v_rejected,
+        'notes', (
+            select string_agg(a.response_notes, '; ' order by a.responded_at)
+            from app.workflow_approvals as a
+            where a.org_id = p_org_id and a.step_id = p_step_id and a.response_notes is not null
+        )
+    )
+    where s.org_id = p_org_id and s.id = p_step_id;
+    delete from app.workflow_entity_locks as l
+    where l.org_id = p_org_id and l.execution_id = v_step.execution_id;
+    perform app._wf_log(
+        p_org_id, v_step.execution_id, 'info',
+        format('approval %s %s (%s approved, %s rejected, %s needed)',
+            v_step.step_name, v_decision, v_approved, v_rejected, v_needed),
+        null, p_step_id
+    );
+    update app.workflow_executions as e
+    set status = 'running', waiting_for = null, updated_at = app.now()
+    where e.org_id = p_org_id and e.id = v_step.execution_id and e.status = 'waiting';
+    if found then
+        perform app._wf_schedule_run(p_org_id, v_step.execution_id);
+    end if;
+    return v_decision;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_settle_approval(p_org_id uuid, p_step_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_start(uuid[], uuid[], uuid[], jsonb[], text, uuid, integer, uuid[], uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_ids uuid[], p_trigger_events jsonb[], p_trigger_type text, p_triggered_by uuid DEFAULT NULL::uuid, p_depth integer DEFAULT 0, p_chain uuid[] DEFAULT '{}'::uuid[], p_parent_execution_id uuid DEFAULT NULL::uuid) RETURNS TABLE(execution_id uuid, org_id uuid, workflow_id uuid, entity_id uuid)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_ids uuid [];
+    v_orgs uuid [];
+    v_instances uuid [];
+begin
+    insert into app.workflow_instances (
+        org_id, workflow_id, entity_type, entity_id, current_state_id, created_by
+    )
+    select distinct on (i.org_id, i.workflow_id, i.entity_id)
+        i.org_id, i.workflow_id, w.entity_type, i.entity_id, s.id, p_triggered_by
+    from unnest(p_org_ids, p_workflow_ids, p_entity_ids) as i (org_id, workflow_id, entity_id)
+    inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
+    left join app.workflow_states as s
+        on s.org_id = i.org_id and s.workflow_id = i.workflow_id and s.state_type = 'initial'
+    on conflict (org_id, workflow_id, entity_id) do nothing;
+
+    with
+    input as (
+        select i.*
+        from unnest(p_org_ids, p_workflow_ids, p_entity_ids, p_trigger_events)
+            as i (org_id, workflow_id, entity_id, trigger_event)
+    ),
+
+    candidates as (
+        select
+            i.org_id, i.workflow_id, i.entity_id, i.trigger_event, w.entity_type, w.version,
+            w.max_retries, w.reenrollment, inst.id as instance_id,
+            jsonb_array_length(w.definition -> 'steps') as total_steps
+        from input as i
+        inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
+        inner join app.workflow_instances as inst
+            on
+                inst.org_id = i.org_id and inst.workflow_id = i.workflow_id
+                and inst.entity_id = i.entity_id
+        where
+            w.reenrollment <> 'never'
+            or not exists (
+                select from app.workflow_executions as e
+                where e.org_id = inst.org_id and e.instance_id = inst.id
+            )
+    ),
+
+    inserted as (
+        insert into app.workflow_executions (
+            org_id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
+            triggered_by, trigger_type, trigger_event, total_steps, max_retries, depth, chain,
+            parent_execution_id, exclusive, wake_job_id
+        )
+        select
+            c.org_id, c.instance_id, c.workflow_id, c.version, c.entity_type, c.entity_id,
+            p_triggered_by, p_trigger_type, c.trigger_event, coalesce(c.total_steps, 0),
+            c.max_retries, p_depth, p_chain || c.workflow_id, p_parent_execution_id,
+            c.reenrollment <> 'concurrent', nextval('queue.pgqueuer_id_seq')
+        from candidates as c
+        on conflict (org_id, workflow_id, entity_id)
+        where exclusive and status in ('pending', 'running', 'waiting', 'paused')
+        do nothing
+        returning
+            workflow_executions.id, workflow_executions.org_id, workflow_executions.instance_id,
+            workflow_executions.wake_job_id
+    ),
+
+    jobs as (
+        insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
+        select
+            x.wake_job_id, 0, 'workflow.run',
+            convert_to(format('{"org_id": "%s", "execution_id": "%s"}', x.org_id, x.id), 'UTF8'),
+            'queued', pg_catalog.now()
+        from inserted as x
+    )
+
+    select array_agg(x.id), array_agg(x.org_id), array_agg(x.instance_id)
+    into v_ids, v_orgs, v_instances
+    from inserted as x;
+
+    if v_ids is null then
+        return;
+    end if;
+
+    update app.workflow_instances as i
+    set
+        executions_started = i.executions_started + n.started,
+        last_execution_at = app.now(),
+        updated_at = app.now()
+    from (
+        select x.org_id, x.instance_id, count(*)::integer as started
+        from unnest(v_orgs, v_instances) as x (org_id, instance_id)
+        group by 1, 2
+    ) as n
+    where i.org_id = n.org_id and i.id = n.instance_id;
+
+    insert into app.workflow_execution_logs (org_id, execution_id, message, data)
+    select
+        e.org_id, e.id, 'execution queued',
+        jsonb_build_object(
+            'trigger_type', e.trigger_type, 'trigger', e.trigger_event, 'version', e.workflow_version,
+            'depth', e.depth
+        )
+    from app.workflow_executions as e
+    inner join unnest(v_orgs, v_ids) as x (org_id, id) on e.org_id = x.org_id and e.id = x.id;
+
+    return query
+    select e.id, e.org_id, e.workflow_id, e.entity_id
+    from app.workflow_executions as e
+    inner join unnest(v_orgs, v_ids) as x (org_id, id) on e.org_id = x.org_id and e.id = x.id;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_ids uuid[], p_trigger_events jsonb[], p_trigger_type text, p_triggered_by uuid, p_depth integer, p_chain uuid[], p_parent_execution_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_activity(app.workflow_executions, jsonb, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_task boolean := p_step ->> 'type' = 'create_task';
+    v_assignee uuid;
+    v_id uuid;
+begin
+    v_assignee := app._wf_resolve_user(
+        p_exec.org_id, coalesce(p_step ->> 'assignee', case when v_task then 'owner' end), p_doc,
+        p_type.owner_field, p_exec.triggered_by
+    );
+    insert into app.activities (
+        org_id, entity_type, entity_id, type, subject, description, status, priority, due_date,
+        completed_at, assignee_id, metadata
+    )
+    values (
+        p_exec.org_id, p_exec.entity_type, p_exec.entity_id,
+        coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
+        app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), p_vars, 'none'),
+        app._wf_text(p_step ->> 'description', p_vars),
+        case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
+        coalesce(p_step ->> 'priority', 'normal'),
+        app.now() + app._wf_interval(p_step ->> 'due_in'),
+        case when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed' then app.now() end,
+        v_assignee,
+        jsonb_build_object('workflow_id', p_exec.workflow_id, 'execution_id', p_exec.id)
+    )
+    returning id into v_id;
+    return jsonb_build_object(
+        'result', jsonb_build_object('activity_id', v_id, 'assignee_id', v_assignee)
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_assign(app.workflow_executions, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_assign(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_field text := coalesce(p_step ->> 'field', p_type.owner_field);
+    v_mode text := p_step ->> 'mode';
+    v_user uuid;
+    v_users uuid [];
+    v_weights integer [];
+    v_step_name text := p_step ->> 'name';
+begin
+    if v_mode = 'user' then
+        v_user := app._wf_resolve_user(
+            p_exec.org_id, p_step ->> 'user', p_doc, p_type.owner_field, p_exec.triggered_by
+        );
+    elsif v_mode = 'manager' then
+        v_user := app._wf_resolve_user(
+            p_exec.org_id, 'manager', p_doc, p_type.owner_field, p_exec.triggered_by
+        );
+        if v_user is null then
+            return jsonb_build_object('result', jsonb_build_object(
+                'skipped', 'the owner has no manager'
+            ));
+        end if;
+    else
+        select
+            array_agg(coalesce(u.v ->> 'user', u.v #>> '{}')::uuid order by u.i),
+            array_agg(coalesce((u.v ->> 'weight')::integer, 1) order by u.i)
+        into v_users, v_weights
+        from jsonb_array_elements(p_step -> 'users') with ordinality as u (v, i);
+        insert into app.workflow_round_robin (org_id, workflow_id, step_name, user_id, weight)
+        select p_exec.org_id, p_exec.workflow_id, v_step_name, x.user_id, x.weight
+        from unnest(v_users, v_weights) as x (user_id, weight)
+        where exists (
+            select from app.user_profiles as p where p.org_id = p_exec.org_id and p.id = x.user_id
+        )
+        on conflict (org_id, workflow_id, step_name, user_id) do update set weight = excluded.weight;
+        -- One rotation at a time: lock it whole, then pick.
+        perform from app.workflow_round_robin as r
+        where r.org_id = p_exec.org_id and r.workflow_id = p_exec.workflow_id and r.step_name = v_step_name
+        for update;
+        select r.user_id into v_user
+        from app.workflow_round_robin as r
+        inner join app.user_profiles as u on u.org_id = r.org_id and u.id = r.user_id
+        where
+            r.org_id = p_exec.org_id and r.workflow_id = p_exec.workflow_id
+            and r.step_name = v_step_name and r.user_id = any(v_users)
+            and u.is_active and u.available
+            and (u.out_of_office_until is null or u.out_of_office_until <= app.now())
+        order by
+            (r.assigned_count + 1)::numeric / r.weight, r.last_assigned_at nulls first,
+            array_position(v_users, r.user_id)
+        limit 1;
+        if v_user is null then
+            raise exception using
+                errcode = 'IT013', message = 'no available user in the round robin';
+        end if;
+        update app.workflow_round_robin as r
+        set assigned_count = r.assigned_count + 1, last_assigned_at = app.now()
+        where
+            r.org_id = p_exec.org_id and r.workflow_id = p_exec.workflow_id
+            and r.step_name = v_step_name and r.user_id = v_user;
+    end if;
+    perform app._wf_set_field(p_exec, p_type, v_field, to_jsonb(v_user));
+    return jsonb_build_object('result', jsonb_build_object(
+        'field', v_field, 'user_id', v_user, 'previous', p_doc -> v_field
+    ));
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_assign(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_email(app.workflow_executions, jsonb, uuid, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_email(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_to_spec text := p_step ->> 'to';
+    v_to text;
+    v_action_id uuid;
+    v_send app.email_sends%rowtype;
+    v_send_id uuid;
+begin
+    -- A retried step reuses its action (and its email, if one was made).
+    select a.id into v_action_id from app.workflow_actions as a
+    where a.org_id = p_exec.org_id and a.step_id = p_step_id
+    order by a.created_at desc limit 1;
+    if v_action_id is not null then
+        select s.* into v_send from app.email_sends as s
+        where s.org_id = p_exec.org_id and s.workflow_action_id = v_action_id
+        order by s.created_at desc limit 1;
+        if found and v_send.status not in ('failed') then
+            update app.workflow_actions as a set status = 'running', retry_count = a.retry_count + 1
+            where a.org_id = p_exec.org_id and a.id = v_action_id;
+            return jsonb_build_object('park', 'action', 'result', jsonb_build_object(
+                'action_id', v_action_id, 'email_send_id', v_send.id
+            ));
+        end if;
+    end if;
+
+    v_to := case
+        when v_to_spec like '%{{%' then app._render(v_to_spec, p_vars, 'none')
+        when v_to_spec like '%@%' then v_to_spec
+        else app._wf_resolve_path(p_exec.org_id, p_type.table_name, p_doc, v_to_spec) #>> '{}'
+    end;
+    if v_to is null or btrim(v_to) = '' then
+        raise exception using
+            errcode = 'IT005', message = format('no recipient address at %L', v_to_spec);
+    end if;
+    if v_action_id is null then
+        insert into app.workflow_actions (
+            org_id, execution_id, step_id, action_type, action_config, status, started_at
+        )
+        values (p_exec.org_id, p_exec.id, p_step_id, 'send_email', p_step, 'running', app.now())
+        returning id into v_action_id;
+    else
+        update app.workflow_actions as a
+        set status = 'running', retry_count = a.retry_count + 1, error_message = null
+        where a.org_id = p_exec.org_id and a.id = v_action_id;
+    end if;
+    v_send_id := api.queue_email(
+        p_to => btrim(v_to),
+        p_template_slug => p_step ->> 'template',
+        p_variables => p_vars || app._wf_render_json(coalesce(p_step -> 'variables', '{}'), p_vars),
+        p_subject => app._wf_text(p_step ->> 'subject', p_vars),
+        p_html => p_step ->> 'html',
+        p_text => p_step ->> 'text',
+        p_category => coalesce(p_step ->> 'category', 'transactional'),
+        p_entity_type => p_exec.entity_type,
+        p_entity_id => p_exec.entity_id,
+        p_workflow_action_id => v_action_id
+    );
+    select s.* into v_send from app.email_sends as s
+    where s.org_id = p_exec.org_id and s.id = v_send_id;
+    if v_send.status = 'suppressed' then
+        update app.workflow_actions as a
+        set
+            status = 'completed', completed_at = app.now(),
+            result = jsonb_build_object(
+                'email_send_id', v_send_id, 'status', 'suppressed', 'reason', v_send.suppression_reason
+            )
+        where a.org_id = p_exec.org_id and a.id = v_action_id;
+        return jsonb_build_object('result', jsonb_build_object(
+            'action_id', v_action_id, 'email_send_id', v_send_id, 'to', v_to,
+            'skipped', 'suppressed: ' || v_send.suppression_reason
+        ));
+    end if;
+    return jsonb_build_object('park', 'action', 'result', jsonb_build_object(
+        'action_id', v_action_id, 'email_send_id', v_send_id, 'to', v_to
+    ));
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_email(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_escalate(app.workflow_executions, jsonb, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_escalate(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_target uuid;
+    v_level integer;
+begin
+    if coalesce(p_step ->> 'to', 'manager') = 'manager' then
+        v_target := (p_doc ->> p_type.owner_field)::uuid;
+        for v_level in 1 .. coalesce((p_step ->> 'levels')::integer, 1) loop
+            select u.manager_id into v_target from app.user_profiles as u
+            where u.org_id = p_exec.org_id and u.id = v_target;
+            exit when v_target is null;
+        end loop;
+    else
+        v_target := app._wf_resolve_user(
+            p_exec.org_id, p_step ->> 'to', p_doc, p_type.owner_field, p_exec.triggered_by
+        );
+    end if;
+    if v_target is null then
+        return jsonb_build_object('result', jsonb_build_object('skipped', 'no one to escalate to'));
+    end if;
+    if coalesce(p_step ->> 'action', 'notify') = 'reassign' then
+        perform app._wf_set_field(p_exec, p_type, p_type.owner_field, to_jsonb(v_target));
+    end if;
+    perform app._wf_notify(
+        p_org_id => p_exec.org_id,
+        p_user_ids => array[v_target],
+        p_template => 'workflow_escalation',
+        p_variables => p_vars || jsonb_build_object(
+            'item', jsonb_build_object('title', p_doc ->> p_type.name_field),
+            'message', coalesce(
+                app._wf_text(p_step ->> 'message', p_vars),
+                format('%s needs your attention.', p_doc ->> p_type.name_field)
+            )
+        ),
+        p_entity_type => p_exec.entity_type,
+        p_entity_id => p_exec.entity_id
+    );
+    return jsonb_build_object('result', jsonb_build_object(
+        'escalated_to', v_target, 'action', coalesce(p_step ->> 'action', 'notify')
+    ));
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_escalate(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_notify(app.workflow_executions, jsonb, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_users uuid [];
+    v_vars jsonb := p_vars || app._wf_render_json(coalesce(p_step -> 'variables', '{}'), p_vars);
+    v_result jsonb;
+begin
+    select array_agg(distinct u.id) into v_users
+    from jsonb_array_elements_text(coalesce(p_step -> 'to', '["owner"]')) as r (ref)
+    cross join lateral (
+        select app._wf_resolve_user(
+            p_exec.org_id, r.ref, p_doc, p_type.owner_field, p_exec.triggered_by
+        ) as id
+    ) as u
+    where u.id is not null;
+    if v_users is null then
+        return jsonb_build_object('result', jsonb_build_object('skipped', 'no recipient'));
+    end if;
+    select jsonb_build_object(
+        'notifications', jsonb_agg(jsonb_build_object(
+            'user_id', s.user_id, 'notification_id', s.notification_id, 'outcome', s.outcome
+        ))
+    )
+    into v_result
+    from app._send_notifications(
+        p_org_id => p_exec.org_id,
+        p_user_ids => v_users,
+        p_category => coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),
+        p_template_slug => p_step ->> 'template',
+        p_title => app._wf_text(p_step ->> 'title', p_vars),
+        p_message => app._wf_text(p_step ->> 'message', p_vars),
+        p_variables => v_vars,
+        p_type => p_step ->> 'notification_type',
+        p_priority => p_step ->> 'priority',
+        p_entity_type => p_exec.entity_type,
+        p_entity_id => p_exec.entity_id,
+        p_action_url => app._wf_text(p_step ->> 'action_url', p_vars),
+        p_action_label => p_step ->> 'action_label',
+        p_channels => (select array_agg(c) from jsonb_array_elements_text(p_step -> 'channels') as c),
+        p_group_key => p_step ->> 'group_key',
+        p_expires_at => null,
+        p_critical => coalesce((p_step ->> 'critical')::boolean, false)
+    ) as s;
+    return jsonb_build_object('result', v_result);
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: workflow_steps; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_steps (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    execution_id uuid NOT NULL,
+    state_id uuid,
+    transition_id uuid,
+    step_type text NOT NULL,
+    step_kind text NOT NULL,
+    step_name text,
+    step_config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    "position" integer NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    wait_until timestamp with time zone,
+    wait_condition jsonb,
+    result jsonb,
+    error_message text,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_steps_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'completed'::text, 'failed'::text, 'skipped'::text, 'waiting'::text]))),
+    CONSTRAINT workflow_steps_step_type_check CHECK ((step_type = ANY (ARRAY['state'::text, 'transition'::text, 'action'::text, 'condition'::text, 'wait'::text, 'approval'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_steps FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_steps OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_row(app.workflow_executions, integer, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_row(p_exec app.workflow_executions, p_index integer, p_step jsonb) RETURNS app.workflow_steps
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row app.workflow_steps%rowtype;
+begin
+    select s.* into v_row from app.workflow_steps as s
+    where
+        s.org_id = p_exec.org_id and s.execution_id = p_exec.id and s.position = p_index
+        and s.status in ('pending', 'running', 'waiting', 'failed')
+    order by s.created_at desc
+    limit 1;
+    if found then
+        return v_row;
+    end if;
+    insert into app.workflow_steps (
+        org_id, execution_id, transition_id, step_type, step_kind, step_name, step_config,
+        position, status
+    )
+    values (
+        p_exec.org_id, p_exec.id, p_exec.transition_id,
+        case p_step ->> 'type'
+            when 'wait' then 'wait' when 'condition' then 'condition' when 'approval' then 'approval'
+            when 'set_state' then 'transition'
+            else 'action'
+        end,
+        p_step ->> 'type', p_step ->> 'name', p_step, p_index, 'pending'
+    )
+    returning * into v_row;
+    return v_row;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_row(p_exec app.workflow_executions, p_index integer, p_step jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_update_field(app.workflow_executions, jsonb, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_value jsonb := app._wf_render_json(p_step -> 'value', p_vars);
+begin
+    perform app._wf_set_field(p_exec, p_type, p_step ->> 'field', v_value);
+    return jsonb_build_object('result', jsonb_build_object(
+        'field', p_step ->> 'field', 'old', p_doc -> (p_step ->> 'field'), 'new', v_value
+    ));
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_wait(app.workflow_executions, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := app.now();
+    v_at timestamptz;
+    v_tz text;
+    v_local timestamp;
+    v_days text[];
+    v_day integer;
+    v_candidate timestamp;
+begin
+    if p_step ? 'duration' then
+        v_at := v_now + app._wf_interval(p_step ->> 'duration');
+    elsif p_step ? 'until_field' then
+        if p_doc ->> (p_step ->> 'until_field') is null then
+            return jsonb_build_object('result', jsonb_build_object(
+                'skipped', format('%s is empty', p_step ->> 'until_field')
+            ));
+        end if;
+        v_at := (p_doc ->> (p_step ->> 'until_field'))::timestamptz
+            + coalesce(app._wf_interval(p_step ->> 'offset'), interval '0');
+    else
+        v_tz := case coalesce(p_step #>> '{until,timezone}', 'org')
+            when 'org' then (select o.timezone from app.organizations as o where o.id = p_exec.org_id)
+            when 'owner' then coalesce(
+                (
+                    select u.timezone from app.user_profiles as u
+                    where u.org_id = p_exec.org_id and u.id = (p_doc ->> p_type.owner_field)::uuid
+                ),
+                (select o.timezone from app.organizations as o where o.id = p_exec.org_id)
+            )
+            else p_step #>> '{until,timezone}'
+        end;
+        v_days := coalesce(
+            (select array_agg(d) from jsonb_array_elements_text(p_step #> '{until,weekdays}') as d),
+            array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
+        );
+        v_local := v_now at time zone v_tz;
+        for v_day in 0 .. 7 loop
+            v_candidate := v_local::date + v_day + (p_step #>> '{until,time}')::time;
+            if v_candidate > v_local
+                and (array['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'])[
+                    extract(dow from v_candidate)::integer + 1
+                ] = any(v_days) then
+                v_at := v_candidate at time zone v_tz;
+                exit;
+            end if;
+        end loop;
+    end if;
+    if v_at <= v_now then
+        return jsonb_build_object('result', jsonb_build_object('until', v_at, 'waited', false));
+    end if;
+    return jsonb_build_object(
+        'park', 'timer', 'wake_at', v_at, 'result', jsonb_build_object('until', v_at)
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_webhook(app.workflow_executions, jsonb, uuid, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_webhook(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_action_id uuid;
+    v_body jsonb;
+begin
+    select a.id into v_action_id from app.workflow_actions as a
+    where a.org_id = p_exec.org_id and a.step_id = p_step_id
+    order by a.created_at desc limit 1;
+    v_body := coalesce(
+        app._wf_render_json(p_step -> 'body', p_vars),
+        jsonb_build_object(
+            'type', 'workflow.step',
+            'timestamp', app.now(),
+            'data', jsonb_build_object(
+                'workflow', p_vars -> 'workflow',
+                'execution_id', p_exec.id,
+                'step', p_step ->> 'name',
+                'entity_type', p_exec.entity_type,
+                'entity_id', p_exec.entity_id,
+                'entity', p_doc,
+                'trigger', p_exec.trigger_event
+            )
+        )
+    );
+    if v_action_id is null then
+        insert into app.workflow_actions (
+            org_id, execution_id, step_id, action_type, action_config, status, started_at, request
+        )
+        values (
+            p_exec.org_id, p_exec.id, p_step_id, 'webhook', p_step, 'pending', app.now(),
+            jsonb_build_object(
+                'url', app._render(p_step ->> 'url', p_vars, 'url'),
+                'headers', coalesce(p_step -> 'headers', '{}'),
+                'body', v_body
+            )
+        )
+        returning id into v_action_id;
+    else
+        -- A retry delivers the same message again (same id, same body).
+        update app.workflow_actions as a
+        set status = 'pending', retry_count = a.retry_count + 1, error_message = null, error_code = null
+        where a.org_id = p_exec.org_id and a.id = v_action_id;
+    end if;
+    perform app._wf_queue_delivery(p_exec.org_id, v_action_id);
+    return jsonb_build_object('park', 'action', 'result', jsonb_build_object('action_id', v_action_id));
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_webhook(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_steps_problems(jsonb, text, text, text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    c_kinds constant text[] := array[
+        'create_task', 'create_activity', 'update_field', 'assign', 'send_notification',
+        'send_email', 'webhook', 'wait', 'condition', 'approval', 'escalate'
+    ];
+    v_type app.entity_types%rowtype;
+    v_names text[];
+    v_step jsonb;
+    v_kind text;
+    v_at text;
+    v_i integer;
+    v_j integer;
+    v_target text;
+    v_ref jsonb;
+    v_url text;
+begin
+    select e.* into v_type from app.entity_types as e where e.entity_type = p_entity_type;
+    if jsonb_typeof(p_steps) is distinct from 'array' then
+        return query select p_path, 'must be an array of steps';
+        return;
+    end if;
+    select array_agg(s.v ->> 'name') into v_names from jsonb_array_elements(p_steps) as s (v);
+    for v_i in 0 .. jsonb_array_length(p_steps) - 1 loop
+        v_step := p_steps -> v_i;
+        v_at := format('%s[%s]', p_path, v_i);
+        if jsonb_typeof(v_step) <> 'object' then
+            return query select v_at, 'a step must be an object';
+            continue;
+        end if;
+        v_kind := v_step ->> 'type';
+        if v_step ->> 'name' is null or v_step ->> 'name' !~ '^[a-z][a-z0-9_]{0,62}$' then
+            return query select v_at || '.name',
+                'every step needs a name: lowercase letters, digits and _';
+        elsif v_step ->> 'name' = 'end' then
+            return query select v_at || '.name', '"end" is reserved';
+        elsif (select count(*) from unnest(v_names) as n where n = v_step ->> 'name') > 1 then
+            return query select v_at || '.name', format('duplicate step name %L', v_step ->> 'name');
+        end if;
+        if v_kind is null or v_kind <> all(c_kinds) then
+            return query select v_at || '.type',
+                format('unknown step type %L; one of %s', v_kind, array_to_string(c_kinds, ', '));
+            continue;
+        end if;
+        -- Jumps: next (any step), then/else (condition), on_reject (approval).
+        foreach v_target in array array['next', 'then', 'else', 'on_reject'] loop
+            if v_step ? v_target and (
+                jsonb_typeof(v_step -> v_target) <> 'string'
+                or (v_step ->> v_target <> 'end' and v_step ->> v_target <> all(v_names))
+            ) then
+                return query select v_at || '.' || v_target,
+                    format('no step named %L (use a step name or "end")', v_step ->> v_target);
+            end if;
+        end loop;
+        case v_kind
+            when 'create_task', 'create_activity' then
+                if coalesce(v_step ->> 'title', v_step ->> 'subject') is null then
+                    return query select v_at || '.title', 'needs a title';
+                end if;
+                if v_step ? 'assignee' and not app._wf_is_user_ref(v_step -> 'assignee', p_columns) then
+                    return query select v_at || '.assignee',
+                        'a user: owner, manager, triggered_by, a user id or field:<column>';
+                end if;
+                if v_step ? 'due_in' and app._wf_try_interval(v_step ->> 'due_in') is null then
+                    return query select v_at || '.due_in', 'an interval, like "P2D" or "2 days"';
+                end if;
+                if v_step ? 'priority'
+                    and v_step ->> 'priority' not in ('low', 'normal', 'high', 'urgent') then
+                    return query select v_at || '.priority', 'low, normal, high or urgent';
+                end if;
+                if v_step ? 'activity_type' and v_step ->> 'activity_type'
+                    not in ('task', 'call', 'email', 'meeting', 'note', 'linkedin') then
+                    return query select v_at || '.activity_type',
+                        'task, call, email, meeting, note or linkedin';
+                end if;
+            when 'update_field' then
+                if v_step ->> 'field' is null or v_step ->> 'field' <> all(v_type.updatable_fields) then
+                    return query select v_at || '.field', format(
+                        '%L is not updatable on %s; allowed: %s', v_step ->> 'field', p_entity_type,
+                        array_to_string(v_type.updatable_fields, ', ')
+                    );
+                end if;
+                if not v_step ? 'value' then
+                    return query select v_at || '.value', 'needs a value (null clears the field)';
+                end if;
+            when 'assign' then
+                if coalesce(v_step ->> 'mode', '') not in ('user', 'round_robin', 'manager') then
+                    return query select v_at || '.mode', 'user, round_robin or manager';
+                end if;
+                if coalesce(v_step ->> 'field', v_type.owner_field) <> all(v_type.updatable_fields) then
+                    return query select v_at || '.field', format(
+                        '%L is not an updatable user field of %s',
+                        coalesce(v_step ->> 'field', v_type.owner_field), p_entity_type
+                    );
+                end if;
+                if v_step ->> 'mode' = 'user' and not app._wf_is_user_ref(v_step -> 'user', p_columns) then
+                    return query select v_at || '.user', 'the user to assign';
+                end if;
+                if v_step ->> 'mode' = 'round_robin' then
+                    if jsonb_typeof(v_step -> 'users') is distinct from 'array'
+                        or jsonb_array_length(v_step -> 'users') = 0 then
+                        return query select v_at || '.users', 'a non-empty array of users';
+                    else
+                        for v_j in 0 .. jsonb_array_length(v_step -> 'users') - 1 loop
+                            v_ref := v_step -> 'users' -> v_j;
+                            if not (
+                                app._wf_is_user_ref(v_ref, '{}')
+                                or (
+                                    jsonb_typeof(v_ref) = 'object'
+                                    and app._wf_is_user_ref(v_ref -> 'user', '{}')
+                                    and coalesce(v_ref ->> 'weight', '1') ~ '^[1-9][0-9]?$'
+                                )
+                            ) then
+                                return query select format('%s.users[%s]', v_at, v_j),
+                                    'a user id, or {"user": id, "weight": 1-99}';
+                            end if;
+                        end loop;
+                    end if;
+                end if;
+            when 'send_notification' then
+                if v_step ? 'to' and (
+                    jsonb_typeof(v_step -> 'to') <> 'array'
+                    or exists (
+                        select from jsonb_array_elements(v_step -> 'to') as r (v)
+                        where not app._wf_is_user_ref(r.v, p_columns)
+                    )
+                ) then
+                    return query select v_at || '.to', 'an array of users';
+                end if;
+                if v_step ->> 'template' is null and v_step ->> 'title' is null then
+                    return query select v_at, 'needs a template or a title';
+                end if;
+                if v_step ->> 'template' is not null and not exists (
+                    select from app.notification_system_templates as t where t.slug = v_step ->> 'template'
+                ) and not exists (
+                    select from app.notification_templates as t
+                    where t.slug = v_step ->> 'template' and t.org_id = app.current_org_id()
+                ) then
+                    return query select v_at || '.template',
+                        format('no notification template %L', v_step ->> 'template');
+                end if;
+                if v_step ? 'variables' and jsonb_typeof(v_step -> 'variables') <> 'object' then
+                    return query select v_at || '.variables', 'an object';
+                end if;
+            when 'send_email' then
+                if v_step ->> 'to' is null then
+                    return query select v_at || '.to',
+                        'an address, a field path like "lead_contact.email", or a {{template}}';
+                end if;
+                if v_step ->> 'template' is null and v_step ->> 'subject' is null then
+                    return query select v_at, 'needs a template, or a subject and html or text';
+                end if;
+                if v_step ->> 'template' is not null and not exists (
+                    select from app.email_templates as t
+                    where t.slug = v_step ->> 'template' and t.org_id = app.current_org_id()
+                ) then
+                    return query select v_at || '.template',
+                        format('no email template %L', v_step ->> 'template');
+                end if;
+                if v_step ? 'category'
+                    and v_step ->> 'category' not in ('transactional', 'marketing', 'campaign') then
+                    return query select v_at || '.category', 'transactional, marketing or campaign';
+                end if;
+            when 'webhook' then
+                v_url := v_step ->> 'url';
+                if v_url is null or v_url !~ '^https?://[^/\s@]+(/\S*)?$' then
+                    return query select v_at || '.url', 'an http(s) URL without credentials';
+                end if;
+                if v_step ? 'headers' and (
+                    jsonb_typeof(v_step -> 'headers') <> 'object'
+                    or exists (
+                        select from jsonb_each(v_step -> 'headers') as h (k, v)
+                        where jsonb_typeof(h.v) <> 'string' or h.k !~ '^[A-Za-z0-9-]{1,64}$'
+                            or h.v #>> '{}' !~ '^[ -~]*$'
+                            or lower(h.k) like 'webhook-%'
+                            or lower(h.k) in (
+                                'host', 'content-type', 'content-length', 'idempotency-key',
+                                'transfer-encoding', 'connection', 'user-agent'
+                            )
+                    )
+                ) then
+                    return query select v_at || '.headers',
+                        'an object of extra headers with printable ASCII values (not Host, Content-Type, '
+                        || 'Content-Length, Connection, Transfer-Encoding, User-Agent, Idempotency-Key '
+                        || 'or webhook-*)';
+                end if;
+            when 'wait' then
+                if (v_step ? 'duration')::integer + (v_step ? 'until_field')::integer
+                    + (v_step ? 'until')::integer <> 1 then
+                    return query select v_at, 'give exactly one of duration, until_field or until';
+                elsif v_step ? 'duration' and (
+                    app._wf_try_interval(v_step ->> 'duration') is null
+                    or app._wf_try_interval(v_step ->> 'duration') < interval '0'
+                ) then
+                    return query select v_at || '.duration', 'a positive interval, like "PT2H" or "3 days"';
+                elsif v_step ? 'until_field' and v_step ->> 'until_field' <> all(p_columns) then
+                    return query select v_at || '.until_field',
+                        format('unknown field %L', v_step ->> 'until_field');
+                elsif v_step ? 'offset' and app._wf_try_interval(v_step ->> 'offset') is null then
+                    return query select v_at || '.offset', 'an interval, like "-P1D"';
+                elsif v_step ? 'until' then
+                    if jsonb_typeof(v_step -> 'until') <> 'object'
+                        or coalesce(v_step #>> '{until,time}', '') !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' then
+                        return query select v_at || '.until.time', 'a time of day, "HH:MM"';
+                    end if;
+                    if v_step #> '{until,weekdays}' is not null and (
+                        jsonb_typeof(v_step #> '{until,weekdays}') <> 'array'
+                        or not (v_step #> '{until,weekdays}') <@ '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+                        or jsonb_array_length(v_step #> '{until,weekdays}') = 0
+                    ) then
+                        return query select v_at || '.until.weekdays',
+                            'an array of mon, tue, wed, thu, fri, sat, sun';
+                    end if;
+                    if coalesce(v_step #>> '{until,timezone}', 'org') not in ('org', 'owner')
+                        and not exists (
+                            select from pg_catalog.pg_timezone_names as z
+                            where z.name = v_step #>> '{until,timezone}'
+                        ) then
+                        return query select v_at || '.until.timezone',
+                            'org, owner or an IANA time zone name';
+                    end if;
+                end if;
+            when 'condition' then
+                if not v_step ? 'if' then
+                    return query select v_at || '.if', 'a condition';
+                else
+                    return query select * from app._wf_condition_problems(
+                        v_step -> 'if', v_at || '.if', p_columns, p_org_columns, 1
+                    );
+                end if;
+            when 'approval' then
+                return query select * from app._wf_approval_problems(v_step, v_at, p_columns);
+            when 'escalate' then
+                if v_step ? 'to' and v_step ->> 'to' <> 'manager'
+                    and not app._wf_is_user_ref(v_step -> 'to', p_columns) then
+                    return query select v_at || '.to', 'manager or a user';
+                end if;
+                if coalesce(v_step ->> 'action', 'notify') not in ('notify', 'reassign') then
+                    return query select v_at || '.action', 'notify or reassign';
+                end if;
+                if coalesce(v_step ->> 'levels', '1') !~ '^[1-9]$' then
+                    return query select v_at || '.levels', 'how many managers up: 1-9';
+                end if;
+        end case;
+    end loop;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_store_version(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_store_version(p_org_id uuid, p_workflow_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_wf app.workflows%rowtype;
+    v_scheduled jsonb;
+    v_busy text;
+begin
+    select w.* into v_wf from app.workflows as w where w.org_id = p_org_id and w.id = p_workflow_id;
+    select t.v into v_scheduled
+    from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+    where t.v ->> 'type' = 'scheduled';
+
+    update app.workflows as w
+    set
+        reenrollment = coalesce(v_wf.definition ->> 'reenrollment', 'after_exit'),
+        max_retries = coalesce((v_wf.definition ->> 'max_retries')::integer, 3),
+        trigger_events = array(
+            select distinct case t.v ->> 'type'
+                when 'created' then 'insert' when 'deleted' then 'delete' else 'update'
+            end
+            from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+            where t.v ->> 'type' in ('created', 'updated', 'deleted', 'status_change', 'field_change')
+            order by 1
+        ),
+        schedule_cron = v_scheduled ->> 'cron',
+        schedule_timezone = case
+            when v_scheduled is not null then coalesce(v_scheduled ->> 'timezone', 'UTC')
+        end,
+        schedule_fired_at = case
+            when v_scheduled is null then null
+            else coalesce(w.schedule_fired_at, app.now())
+        end
+    where w.org_id = p_org_id and w.id = p_workflow_id;
+
+    insert into app.workflow_versions (org_id, workflow_id, version, definition, created_by)
+    values (p_org_id, p_workflow_id, v_wf.version, v_wf.definition, app.current_user_id());
+
+    -- States: removed ones must be empty.
+    select string_agg(s.name, ', ') into v_busy
+    from app.workflow_states as s
+    where
+        s.org_id = p_org_id and s.workflow_id = p_workflow_id
+        and not exists (
+            select from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
+            where d.v ->> 'name' = s.name
+        )
+        and exists (
+            select from app.workflow_instances as i
+            where i.org_id = p_org_id and i.current_state_id = s.id
+        );
+    if v_busy is not null then
+        raise exception using
+            errcode = 'IT012',
+            message = format('states still hold entities and cannot be removed: %s', v_busy);
+    end if;
+    delete from app.workflow_transitions as t
+    where t.org_id = p_org_id and t.workflow_id = p_workflow_id;
+    delete from app.workflow_states as s
+    where
+        s.org_id = p_org_id and s.workflow_id = p_workflow_id
+        and not exists (
+            select from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
+            where d.v ->> 'name' = s.name
+        );
+    -- Demote first, so that a new initial state never meets the old one.
+    update app.workflow_states as s set state_type = 'intermediate'
+    where s.org_id = p_org_id and s.workflow_id = p_workflow_id;
+    insert into app.workflow_states (org_id, workflow_id, name, label, state_type, position)
+    select
+        p_org_id, p_workflow_id, d.v ->> 'name', coalesce(d.v ->> 'label', d.v ->> 'name'),
+        coalesce(d.v ->> 'type', 'intermediate'), d.i::integer
+    from jsonb_array_elements(v_wf.definition -> 'states') with ordinality as d (v, i)
+    on conflict (org_id, workflow_id, name) do update
+    set label = excluded.label, state_type = excluded.state_type, position = excluded.position;
+    insert into app.workflow_transitions (
+        org_id, workflow_id, name, from_state_id, to_state_id, required_role, approval, steps
+    )
+    select
+        p_org_id, p_workflow_id, d.v ->> 'name', f.id, t.id, d.v ->> 'required_role',
+        d.v -> 'approval', coalesce(d.v -> 'steps', '[]')
+    from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
+    inner join app.workflow_states as t
+        on t.org_id = p_org_id and t.workflow_id = p_workflow_id and t.name = d.v ->> 'to'
+    left join app.workflow_states as f
+        on f.org_id = p_org_id and f.workflow_id = p_workflow_id and f.name = d.v ->> 'from';
+end
+$$;
+
+
+ALTER FUNCTION app._wf_store_version(p_org_id uuid, p_workflow_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_text(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_text(p_template text, p_vars jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case when p_template is not null then app._render(p_template, p_vars, 'none') end
+$$;
+
+
+ALTER FUNCTION app._wf_text(p_template text, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_trigger_fires(jsonb, text, jsonb, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_trigger_fires(p_trigger jsonb, p_event text, p_new jsonb, p_old jsonb, p_status_field text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_field text;
+begin
+    case p_trigger ->> 'type'
+        when 'created' then
+            return p_event = 'insert';
+        when 'deleted' then
+            return p_event = 'delete';
+        when 'updated' then
+            return p_event = 'update'
+                and (p_new - 'updated_at' - 'updated_by') <> (p_old - 'updated_at' - 'updated_by');
+        when 'status_change', 'field_change' then
+            if p_event <> 'update' then
+                return false;
+            end if;
+            v_field := case p_trigger ->> 'type'
+                when 'status_change' then p_status_field else p_trigger ->> 'field'
+            end;
+            return (p_new -> v_field) is distinct from (p_old -> v_field)
+                and (not p_trigger ? 'from' or app._wf_equals(p_old -> v_field, p_trigger -> 'from'))
+                and (not p_trigger ? 'to' or app._wf_equals(p_new -> v_field, p_trigger -> 'to'));
+        else
+            return false;  -- manual and scheduled start elsewhere
+    end case;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_trigger_fires(p_trigger jsonb, p_event text, p_new jsonb, p_old jsonb, p_status_field text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_try_interval(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_try_interval(p_value text) RETURNS interval
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return app._wf_interval(p_value);
+exception when others then
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_try_interval(p_value text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_vars(app.workflow_executions, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select jsonb_build_object(
+        'entity', p_doc,
+        p_exec.entity_type, p_doc,
+        'owner', (
+            select jsonb_build_object('id', u.id, 'name', u.full_name, 'email', u.email)
+            from app.user_profiles as u
+            inner join app.entity_types as e on e.entity_type = p_exec.entity_type
+            where u.org_id = p_exec.org_id and u.id = (p_doc ->> e.owner_field)::uuid
+        ),
+        'org', (
+            select jsonb_build_object('id', o.id, 'name', o.name, 'timezone', o.timezone)
+            from app.organizations as o where o.id = p_exec.org_id
+        ),
+        'workflow', jsonb_build_object(
+            'id', p_exec.workflow_id, 'name', p_workflow_name, 'version', p_exec.workflow_version
+        ),
+        'execution', jsonb_build_object('id', p_exec.id, 'started_at', p_exec.started_at),
+        'trigger', p_exec.trigger_event,
+        'steps', coalesce(p_exec.execution_context -> 'steps', '{}'),
+        'now', app.now()
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text) OWNER TO intime_owner;
 
 --
 -- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
@@ -4612,24 +9204,6 @@ ALTER TABLE app.entity_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
 
 
 --
--- Name: entity_types; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.entity_types (
-    entity_type text NOT NULL,
-    table_name text NOT NULL,
-    label text NOT NULL,
-    name_field text NOT NULL,
-    owner_field text,
-    status_field text,
-    updatable_fields text[] DEFAULT '{}'::text[] NOT NULL,
-    CONSTRAINT entity_types_entity_type_check CHECK ((entity_type ~ '^[a-z][a-z_]*$'::text))
-);
-
-
-ALTER TABLE app.entity_types OWNER TO intime_owner;
-
---
 -- Name: inbound_emails; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -5053,7 +9627,15 @@ ALTER TABLE app.schema_migrations OWNER TO intime_owner;
 CREATE TABLE app.settings (
     singleton boolean DEFAULT true NOT NULL,
     allow_fake_clock boolean DEFAULT false NOT NULL,
-    CONSTRAINT settings_singleton_check CHECK (singleton)
+    workflow_max_depth integer DEFAULT 5 NOT NULL,
+    workflow_log_retention_months integer DEFAULT 6 NOT NULL,
+    workflow_log_premake_months integer DEFAULT 3 NOT NULL,
+    workflow_log_expiry text DEFAULT 'drop'::text NOT NULL,
+    CONSTRAINT settings_singleton_check CHECK (singleton),
+    CONSTRAINT settings_workflow_log_expiry_check CHECK ((workflow_log_expiry = ANY (ARRAY['drop'::text, 'detach'::text]))),
+    CONSTRAINT settings_workflow_log_premake_months_check CHECK (((workflow_log_premake_months >= 1) AND (workflow_log_premake_months <= 24))),
+    CONSTRAINT settings_workflow_log_retention_months_check CHECK (((workflow_log_retention_months >= 1) AND (workflow_log_retention_months <= 120))),
+    CONSTRAINT settings_workflow_max_depth_check CHECK (((workflow_max_depth >= 1) AND (workflow_max_depth <= 20)))
 );
 
 
@@ -5142,6 +9724,263 @@ CREATE TABLE app.webhook_receipts (
 
 
 ALTER TABLE app.webhook_receipts OWNER TO intime_owner;
+
+--
+-- Name: workflow_actions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_actions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    execution_id uuid NOT NULL,
+    step_id uuid,
+    action_type text NOT NULL,
+    action_config jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    scheduled_at timestamp with time zone,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    result jsonb,
+    error_message text,
+    error_code text,
+    retry_count integer DEFAULT 0 NOT NULL,
+    request jsonb,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_actions_action_type_check CHECK ((action_type = ANY (ARRAY['send_email'::text, 'send_notification'::text, 'create_task'::text, 'create_activity'::text, 'update_field'::text, 'webhook'::text, 'wait'::text, 'condition'::text, 'assign'::text, 'escalate'::text]))),
+    CONSTRAINT workflow_actions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'completed'::text, 'failed'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_actions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_actions OWNER TO intime_owner;
+
+--
+-- Name: workflow_entity_locks; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_entity_locks (
+    org_id uuid NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    execution_id uuid NOT NULL,
+    reason text NOT NULL,
+    locked_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.workflow_entity_locks FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_entity_locks OWNER TO intime_owner;
+
+--
+-- Name: workflow_execution_logs_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+CREATE SEQUENCE app.workflow_execution_logs_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE app.workflow_execution_logs_seq OWNER TO intime_owner;
+
+--
+-- Name: workflow_execution_logs; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_execution_logs (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    execution_id uuid NOT NULL,
+    step_id uuid,
+    action_id uuid,
+    level text DEFAULT 'info'::text NOT NULL,
+    message text NOT NULL,
+    data jsonb,
+    occurred_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    seq bigint DEFAULT nextval('app.workflow_execution_logs_seq'::regclass) NOT NULL,
+    CONSTRAINT workflow_execution_logs_level_check CHECK ((level = ANY (ARRAY['debug'::text, 'info'::text, 'warning'::text, 'error'::text])))
+)
+PARTITION BY RANGE (occurred_at);
+
+ALTER TABLE ONLY app.workflow_execution_logs FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_execution_logs OWNER TO intime_owner;
+
+--
+-- Name: workflow_execution_logs_default; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_execution_logs_default (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    execution_id uuid NOT NULL,
+    step_id uuid,
+    action_id uuid,
+    level text DEFAULT 'info'::text NOT NULL,
+    message text NOT NULL,
+    data jsonb,
+    occurred_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    seq bigint DEFAULT nextval('app.workflow_execution_logs_seq'::regclass) NOT NULL,
+    CONSTRAINT workflow_execution_logs_level_check CHECK ((level = ANY (ARRAY['debug'::text, 'info'::text, 'warning'::text, 'error'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_execution_logs_default FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_execution_logs_default OWNER TO intime_owner;
+
+--
+-- Name: workflow_instances; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_instances (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    workflow_id uuid NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    current_state_id uuid,
+    status text DEFAULT 'active'::text NOT NULL,
+    executions_started integer DEFAULT 0 NOT NULL,
+    last_execution_at timestamp with time zone,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_instances_status_check CHECK ((status = ANY (ARRAY['active'::text, 'completed'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_instances FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_instances OWNER TO intime_owner;
+
+--
+-- Name: workflow_round_robin; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_round_robin (
+    org_id uuid NOT NULL,
+    workflow_id uuid NOT NULL,
+    step_name text NOT NULL,
+    user_id uuid NOT NULL,
+    weight integer DEFAULT 1 NOT NULL,
+    assigned_count bigint DEFAULT 0 NOT NULL,
+    last_assigned_at timestamp with time zone,
+    CONSTRAINT workflow_round_robin_weight_check CHECK (((weight >= 1) AND (weight <= 100)))
+);
+
+ALTER TABLE ONLY app.workflow_round_robin FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_round_robin OWNER TO intime_owner;
+
+--
+-- Name: workflow_states; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_states (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    workflow_id uuid NOT NULL,
+    name text NOT NULL,
+    label text NOT NULL,
+    state_type text DEFAULT 'intermediate'::text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_states_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT workflow_states_state_type_check CHECK ((state_type = ANY (ARRAY['initial'::text, 'intermediate'::text, 'final'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_states FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_states OWNER TO intime_owner;
+
+--
+-- Name: workflow_transitions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_transitions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    workflow_id uuid NOT NULL,
+    name text NOT NULL,
+    from_state_id uuid,
+    to_state_id uuid NOT NULL,
+    required_role text,
+    approval jsonb,
+    steps jsonb DEFAULT '[]'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT workflow_transitions_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT workflow_transitions_required_role_check CHECK ((required_role = ANY (ARRAY['admin'::text, 'manager'::text, 'member'::text]))),
+    CONSTRAINT workflow_transitions_steps_check CHECK ((jsonb_typeof(steps) = 'array'::text))
+);
+
+ALTER TABLE ONLY app.workflow_transitions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_transitions OWNER TO intime_owner;
+
+--
+-- Name: workflow_versions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_versions (
+    org_id uuid NOT NULL,
+    workflow_id uuid NOT NULL,
+    version integer NOT NULL,
+    definition jsonb NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.workflow_versions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_versions OWNER TO intime_owner;
+
+--
+-- Name: workflows; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflows (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    description text,
+    entity_type text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    definition jsonb NOT NULL,
+    reenrollment text DEFAULT 'after_exit'::text NOT NULL,
+    max_retries integer DEFAULT 3 NOT NULL,
+    trigger_events text[] DEFAULT '{}'::text[] NOT NULL,
+    schedule_cron text,
+    schedule_timezone text,
+    schedule_fired_at timestamp with time zone,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT workflows_check CHECK (((schedule_cron IS NULL) = (schedule_timezone IS NULL))),
+    CONSTRAINT workflows_definition_check CHECK ((jsonb_typeof(definition) = 'object'::text)),
+    CONSTRAINT workflows_max_retries_check CHECK (((max_retries >= 0) AND (max_retries <= 25))),
+    CONSTRAINT workflows_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT workflows_reenrollment_check CHECK ((reenrollment = ANY (ARRAY['never'::text, 'after_exit'::text, 'concurrent'::text]))),
+    CONSTRAINT workflows_trigger_events_check CHECK ((trigger_events <@ ARRAY['insert'::text, 'update'::text, 'delete'::text])),
+    CONSTRAINT workflows_version_check CHECK ((version >= 1))
+);
+
+ALTER TABLE ONLY app.workflows FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflows OWNER TO intime_owner;
 
 --
 -- Name: pgqueuer; Type: TABLE; Schema: queue; Owner: intime_owner
@@ -5295,6 +10134,13 @@ ALTER TABLE queue.pgqueuer_statistics_id_seq OWNER TO intime_owner;
 --
 
 ALTER SEQUENCE queue.pgqueuer_statistics_id_seq OWNED BY queue.pgqueuer_statistics.id;
+
+
+--
+-- Name: workflow_execution_logs_default; Type: TABLE ATTACH; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_execution_logs ATTACH PARTITION app.workflow_execution_logs_default DEFAULT;
 
 
 --
@@ -5791,6 +10637,142 @@ ALTER TABLE ONLY app.webhook_receipts
 
 
 --
+-- Name: webhook_settings webhook_settings_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.webhook_settings
+    ADD CONSTRAINT webhook_settings_pkey PRIMARY KEY (org_id);
+
+
+--
+-- Name: workflow_actions workflow_actions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_actions
+    ADD CONSTRAINT workflow_actions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_approvals workflow_approvals_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_entity_locks workflow_entity_locks_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_entity_locks
+    ADD CONSTRAINT workflow_entity_locks_pkey PRIMARY KEY (org_id, entity_type, entity_id, execution_id);
+
+
+--
+-- Name: workflow_execution_logs workflow_execution_logs_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_execution_logs
+    ADD CONSTRAINT workflow_execution_logs_pkey PRIMARY KEY (org_id, id, occurred_at);
+
+
+--
+-- Name: workflow_execution_logs_default workflow_execution_logs_default_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_execution_logs_default
+    ADD CONSTRAINT workflow_execution_logs_default_pkey PRIMARY KEY (org_id, id, occurred_at);
+
+
+--
+-- Name: workflow_executions workflow_executions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_executions
+    ADD CONSTRAINT workflow_executions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_instances workflow_instances_org_id_workflow_id_entity_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_org_id_workflow_id_entity_id_key UNIQUE (org_id, workflow_id, entity_id);
+
+
+--
+-- Name: workflow_instances workflow_instances_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_round_robin workflow_round_robin_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_round_robin
+    ADD CONSTRAINT workflow_round_robin_pkey PRIMARY KEY (org_id, workflow_id, step_name, user_id);
+
+
+--
+-- Name: workflow_states workflow_states_org_id_workflow_id_name_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_states
+    ADD CONSTRAINT workflow_states_org_id_workflow_id_name_key UNIQUE (org_id, workflow_id, name);
+
+
+--
+-- Name: workflow_states workflow_states_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_states
+    ADD CONSTRAINT workflow_states_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_steps workflow_steps_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_steps
+    ADD CONSTRAINT workflow_steps_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_transitions workflow_transitions_org_id_workflow_id_name_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_transitions
+    ADD CONSTRAINT workflow_transitions_org_id_workflow_id_name_key UNIQUE (org_id, workflow_id, name);
+
+
+--
+-- Name: workflow_transitions workflow_transitions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_transitions
+    ADD CONSTRAINT workflow_transitions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: workflow_versions workflow_versions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_versions
+    ADD CONSTRAINT workflow_versions_pkey PRIMARY KEY (org_id, workflow_id, version);
+
+
+--
+-- Name: workflows workflows_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflows
+    ADD CONSTRAINT workflows_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: pgqueuer_log pgqueuer_log_pkey; Type: CONSTRAINT; Schema: queue; Owner: intime_owner
 --
 
@@ -6090,6 +11072,153 @@ CREATE INDEX user_profiles_manager_idx ON app.user_profiles USING btree (org_id,
 
 
 --
+-- Name: workflow_actions_execution_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_actions_execution_idx ON app.workflow_actions USING btree (org_id, execution_id);
+
+
+--
+-- Name: workflow_actions_scheduled_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_actions_scheduled_idx ON app.workflow_actions USING btree (scheduled_at) WHERE ((status = 'pending'::text) AND (scheduled_at IS NOT NULL));
+
+
+--
+-- Name: workflow_actions_step_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_actions_step_idx ON app.workflow_actions USING btree (org_id, step_id);
+
+
+--
+-- Name: workflow_approvals_approver_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_approvals_approver_idx ON app.workflow_approvals USING btree (org_id, approver_id, status);
+
+
+--
+-- Name: workflow_approvals_due_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_approvals_due_idx ON app.workflow_approvals USING btree (due_at) WHERE ((status = 'pending'::text) AND (escalated_at IS NULL));
+
+
+--
+-- Name: workflow_approvals_execution_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_approvals_execution_idx ON app.workflow_approvals USING btree (org_id, execution_id);
+
+
+--
+-- Name: workflow_execution_logs_execution_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_execution_logs_execution_idx ON ONLY app.workflow_execution_logs USING btree (org_id, execution_id, occurred_at, seq);
+
+
+--
+-- Name: workflow_execution_logs_defau_org_id_execution_id_occurred__idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_execution_logs_defau_org_id_execution_id_occurred__idx ON app.workflow_execution_logs_default USING btree (org_id, execution_id, occurred_at, seq);
+
+
+--
+-- Name: workflow_execution_logs_level_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_execution_logs_level_idx ON ONLY app.workflow_execution_logs USING btree (org_id, level, occurred_at DESC) WHERE (level = ANY (ARRAY['warning'::text, 'error'::text]));
+
+
+--
+-- Name: workflow_execution_logs_default_org_id_level_occurred_at_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_execution_logs_default_org_id_level_occurred_at_idx ON app.workflow_execution_logs_default USING btree (org_id, level, occurred_at DESC) WHERE (level = ANY (ARRAY['warning'::text, 'error'::text]));
+
+
+--
+-- Name: workflow_executions_instance_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_instance_idx ON app.workflow_executions USING btree (org_id, instance_id, status);
+
+
+--
+-- Name: workflow_executions_one_active; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX workflow_executions_one_active ON app.workflow_executions USING btree (org_id, workflow_id, entity_id) WHERE (exclusive AND (status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'paused'::text])));
+
+
+--
+-- Name: workflow_executions_org_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_org_idx ON app.workflow_executions USING btree (org_id, status, created_at DESC);
+
+
+--
+-- Name: workflow_executions_stalled_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_stalled_idx ON app.workflow_executions USING btree (updated_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+
+--
+-- Name: workflow_executions_wake_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_wake_idx ON app.workflow_executions USING btree (wake_at) WHERE ((status = 'waiting'::text) AND (wake_at IS NOT NULL));
+
+
+--
+-- Name: workflow_instances_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_instances_entity_idx ON app.workflow_instances USING btree (org_id, entity_type, entity_id);
+
+
+--
+-- Name: workflow_states_one_initial; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX workflow_states_one_initial ON app.workflow_states USING btree (org_id, workflow_id) WHERE (state_type = 'initial'::text);
+
+
+--
+-- Name: workflow_steps_execution_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_steps_execution_idx ON app.workflow_steps USING btree (org_id, execution_id, "position");
+
+
+--
+-- Name: workflow_steps_waiting_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_steps_waiting_idx ON app.workflow_steps USING btree (wait_until) WHERE (status = 'waiting'::text);
+
+
+--
+-- Name: workflows_match_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflows_match_idx ON app.workflows USING btree (org_id, entity_type) INCLUDE (trigger_events) WHERE (is_active AND (deleted_at IS NULL));
+
+
+--
+-- Name: workflows_scheduled_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflows_scheduled_idx ON app.workflows USING btree (schedule_fired_at) WHERE ((schedule_cron IS NOT NULL) AND is_active AND (deleted_at IS NULL));
+
+
+--
 -- Name: pgqueuer_ep_ea_idx; Type: INDEX; Schema: queue; Owner: intime_owner
 --
 
@@ -6181,6 +11310,27 @@ CREATE INDEX pgqueuer_updated_id_id1_idx ON queue.pgqueuer USING btree (updated,
 
 
 --
+-- Name: workflow_execution_logs_defau_org_id_execution_id_occurred__idx; Type: INDEX ATTACH; Schema: app; Owner: intime_owner
+--
+
+ALTER INDEX app.workflow_execution_logs_execution_idx ATTACH PARTITION app.workflow_execution_logs_defau_org_id_execution_id_occurred__idx;
+
+
+--
+-- Name: workflow_execution_logs_default_org_id_level_occurred_at_idx; Type: INDEX ATTACH; Schema: app; Owner: intime_owner
+--
+
+ALTER INDEX app.workflow_execution_logs_level_idx ATTACH PARTITION app.workflow_execution_logs_default_org_id_level_occurred_at_idx;
+
+
+--
+-- Name: workflow_execution_logs_default_pkey; Type: INDEX ATTACH; Schema: app; Owner: intime_owner
+--
+
+ALTER INDEX app.workflow_execution_logs_pkey ATTACH PARTITION app.workflow_execution_logs_default_pkey;
+
+
+--
 -- Name: comments comment_mentions_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -6213,6 +11363,13 @@ CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE ON app.deals FOR EACH ROW
 --
 
 CREATE TRIGGER email_sends_delivery_status AFTER UPDATE OF status ON app.email_sends FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND ((new.notification_id IS NOT NULL) OR (new.entity_type = 'notification_digest'::text)))) EXECUTE FUNCTION app._tg_email_send_delivery_status();
+
+
+--
+-- Name: email_sends email_sends_workflow_action; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER email_sends_workflow_action AFTER UPDATE OF status ON app.email_sends FOR EACH ROW WHEN (((new.workflow_action_id IS NOT NULL) AND (old.status IS DISTINCT FROM new.status) AND (old.status = ANY (ARRAY['queued'::text, 'sending'::text])) AND (new.status <> ALL (ARRAY['queued'::text, 'sending'::text])))) EXECUTE FUNCTION app._tg_email_send_workflow_action();
 
 
 --
@@ -6682,6 +11839,195 @@ CREATE TRIGGER touch_updated BEFORE UPDATE ON app.submissions FOR EACH ROW EXECU
 --
 
 CREATE TRIGGER touch_updated BEFORE UPDATE ON app.user_profiles FOR EACH ROW EXECUTE FUNCTION app._tg_touch();
+
+
+--
+-- Name: accounts workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.accounts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('account');
+
+
+--
+-- Name: activities workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.activities REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('activity');
+
+
+--
+-- Name: candidates workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.candidates REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('candidate');
+
+
+--
+-- Name: contacts workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.contacts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('contact');
+
+
+--
+-- Name: deals workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.deals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('deal');
+
+
+--
+-- Name: interviews workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.interviews REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('interview');
+
+
+--
+-- Name: jobs workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.jobs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('job');
+
+
+--
+-- Name: placements workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.placements REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('placement');
+
+
+--
+-- Name: submissions workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_delete AFTER DELETE ON app.submissions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_delete('submission');
+
+
+--
+-- Name: accounts workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.accounts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('account');
+
+
+--
+-- Name: activities workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.activities REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('activity');
+
+
+--
+-- Name: candidates workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.candidates REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('candidate');
+
+
+--
+-- Name: contacts workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.contacts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('contact');
+
+
+--
+-- Name: deals workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.deals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('deal');
+
+
+--
+-- Name: interviews workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.interviews REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('interview');
+
+
+--
+-- Name: jobs workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.jobs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('job');
+
+
+--
+-- Name: placements workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.placements REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('placement');
+
+
+--
+-- Name: submissions workflow_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_insert AFTER INSERT ON app.submissions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_insert('submission');
+
+
+--
+-- Name: accounts workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.accounts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('account');
+
+
+--
+-- Name: activities workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('activity');
+
+
+--
+-- Name: candidates workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.candidates REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('candidate');
+
+
+--
+-- Name: contacts workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.contacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('contact');
+
+
+--
+-- Name: deals workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('deal');
+
+
+--
+-- Name: interviews workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.interviews REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('interview');
+
+
+--
+-- Name: jobs workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('job');
+
+
+--
+-- Name: placements workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.placements REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('placement');
+
+
+--
+-- Name: submissions workflow_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_update AFTER UPDATE ON app.submissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_workflow_update('submission');
 
 
 --
@@ -7420,6 +12766,374 @@ ALTER TABLE ONLY app.user_profiles
 
 
 --
+-- Name: webhook_settings webhook_settings_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.webhook_settings
+    ADD CONSTRAINT webhook_settings_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_actions workflow_actions_org_id_execution_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_actions
+    ADD CONSTRAINT workflow_actions_org_id_execution_id_fkey FOREIGN KEY (org_id, execution_id) REFERENCES app.workflow_executions(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_actions workflow_actions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_actions
+    ADD CONSTRAINT workflow_actions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_actions workflow_actions_org_id_step_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_actions
+    ADD CONSTRAINT workflow_actions_org_id_step_id_fkey FOREIGN KEY (org_id, step_id) REFERENCES app.workflow_steps(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_approver_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_approver_id_fkey FOREIGN KEY (org_id, approver_id) REFERENCES app.user_profiles(org_id, id);
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_delegated_to_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_delegated_to_fkey FOREIGN KEY (org_id, delegated_to) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (delegated_to);
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_escalated_to_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_escalated_to_fkey FOREIGN KEY (org_id, escalated_to) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (escalated_to);
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_execution_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_execution_id_fkey FOREIGN KEY (org_id, execution_id) REFERENCES app.workflow_executions(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_responded_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_responded_by_fkey FOREIGN KEY (org_id, responded_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (responded_by);
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_source_approval_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_source_approval_id_fkey FOREIGN KEY (org_id, source_approval_id) REFERENCES app.workflow_approvals(org_id, id) ON DELETE SET NULL (source_approval_id);
+
+
+--
+-- Name: workflow_approvals workflow_approvals_org_id_step_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_approvals
+    ADD CONSTRAINT workflow_approvals_org_id_step_id_fkey FOREIGN KEY (org_id, step_id) REFERENCES app.workflow_steps(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_entity_locks workflow_entity_locks_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_entity_locks
+    ADD CONSTRAINT workflow_entity_locks_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: workflow_entity_locks workflow_entity_locks_org_id_execution_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_entity_locks
+    ADD CONSTRAINT workflow_entity_locks_org_id_execution_id_fkey FOREIGN KEY (org_id, execution_id) REFERENCES app.workflow_executions(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_entity_locks workflow_entity_locks_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_entity_locks
+    ADD CONSTRAINT workflow_entity_locks_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_execution_logs workflow_execution_logs_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_execution_logs
+    ADD CONSTRAINT workflow_execution_logs_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_executions workflow_executions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_executions
+    ADD CONSTRAINT workflow_executions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_executions workflow_executions_org_id_instance_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_executions
+    ADD CONSTRAINT workflow_executions_org_id_instance_id_fkey FOREIGN KEY (org_id, instance_id) REFERENCES app.workflow_instances(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_executions workflow_executions_org_id_transition_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_executions
+    ADD CONSTRAINT workflow_executions_org_id_transition_id_fkey FOREIGN KEY (org_id, transition_id) REFERENCES app.workflow_transitions(org_id, id) ON DELETE SET NULL (transition_id);
+
+
+--
+-- Name: workflow_executions workflow_executions_org_id_triggered_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_executions
+    ADD CONSTRAINT workflow_executions_org_id_triggered_by_fkey FOREIGN KEY (org_id, triggered_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (triggered_by);
+
+
+--
+-- Name: workflow_executions workflow_executions_org_id_workflow_id_workflow_version_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_executions
+    ADD CONSTRAINT workflow_executions_org_id_workflow_id_workflow_version_fkey FOREIGN KEY (org_id, workflow_id, workflow_version) REFERENCES app.workflow_versions(org_id, workflow_id, version) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_instances workflow_instances_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: workflow_instances workflow_instances_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: workflow_instances workflow_instances_org_id_current_state_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_org_id_current_state_id_fkey FOREIGN KEY (org_id, current_state_id) REFERENCES app.workflow_states(org_id, id) ON DELETE SET NULL (current_state_id);
+
+
+--
+-- Name: workflow_instances workflow_instances_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_instances workflow_instances_org_id_workflow_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_instances
+    ADD CONSTRAINT workflow_instances_org_id_workflow_id_fkey FOREIGN KEY (org_id, workflow_id) REFERENCES app.workflows(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_round_robin workflow_round_robin_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_round_robin
+    ADD CONSTRAINT workflow_round_robin_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_round_robin workflow_round_robin_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_round_robin
+    ADD CONSTRAINT workflow_round_robin_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_round_robin workflow_round_robin_org_id_workflow_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_round_robin
+    ADD CONSTRAINT workflow_round_robin_org_id_workflow_id_fkey FOREIGN KEY (org_id, workflow_id) REFERENCES app.workflows(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_states workflow_states_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_states
+    ADD CONSTRAINT workflow_states_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_states workflow_states_org_id_workflow_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_states
+    ADD CONSTRAINT workflow_states_org_id_workflow_id_fkey FOREIGN KEY (org_id, workflow_id) REFERENCES app.workflows(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_steps workflow_steps_org_id_execution_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_steps
+    ADD CONSTRAINT workflow_steps_org_id_execution_id_fkey FOREIGN KEY (org_id, execution_id) REFERENCES app.workflow_executions(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_steps workflow_steps_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_steps
+    ADD CONSTRAINT workflow_steps_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_steps workflow_steps_org_id_state_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_steps
+    ADD CONSTRAINT workflow_steps_org_id_state_id_fkey FOREIGN KEY (org_id, state_id) REFERENCES app.workflow_states(org_id, id) ON DELETE SET NULL (state_id);
+
+
+--
+-- Name: workflow_steps workflow_steps_org_id_transition_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_steps
+    ADD CONSTRAINT workflow_steps_org_id_transition_id_fkey FOREIGN KEY (org_id, transition_id) REFERENCES app.workflow_transitions(org_id, id) ON DELETE SET NULL (transition_id);
+
+
+--
+-- Name: workflow_transitions workflow_transitions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_transitions
+    ADD CONSTRAINT workflow_transitions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_transitions workflow_transitions_org_id_from_state_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_transitions
+    ADD CONSTRAINT workflow_transitions_org_id_from_state_id_fkey FOREIGN KEY (org_id, from_state_id) REFERENCES app.workflow_states(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_transitions workflow_transitions_org_id_to_state_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_transitions
+    ADD CONSTRAINT workflow_transitions_org_id_to_state_id_fkey FOREIGN KEY (org_id, to_state_id) REFERENCES app.workflow_states(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_transitions workflow_transitions_org_id_workflow_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_transitions
+    ADD CONSTRAINT workflow_transitions_org_id_workflow_id_fkey FOREIGN KEY (org_id, workflow_id) REFERENCES app.workflows(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_versions workflow_versions_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_versions
+    ADD CONSTRAINT workflow_versions_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: workflow_versions workflow_versions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_versions
+    ADD CONSTRAINT workflow_versions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflow_versions workflow_versions_org_id_workflow_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflow_versions
+    ADD CONSTRAINT workflow_versions_org_id_workflow_id_fkey FOREIGN KEY (org_id, workflow_id) REFERENCES app.workflows(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflows workflows_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflows
+    ADD CONSTRAINT workflows_entity_type_fkey FOREIGN KEY (entity_type) REFERENCES app.entity_types(entity_type);
+
+
+--
+-- Name: workflows workflows_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflows
+    ADD CONSTRAINT workflows_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: workflows workflows_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflows
+    ADD CONSTRAINT workflows_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: workflows workflows_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.workflows
+    ADD CONSTRAINT workflows_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (updated_by);
+
+
+--
 -- Name: accounts; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -7757,6 +13471,104 @@ CREATE POLICY tenant_isolation ON app.user_profiles USING ((org_id = ( SELECT ap
 
 
 --
+-- Name: webhook_settings tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.webhook_settings USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_actions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_actions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_approvals tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_approvals USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_entity_locks tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_entity_locks USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_execution_logs tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_execution_logs USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_execution_logs_default tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_execution_logs_default USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_executions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_executions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_instances tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_instances USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_round_robin tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_round_robin USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_states tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_states USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_steps tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_steps USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_transitions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_transitions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflow_versions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflow_versions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: workflows tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.workflows USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: notification_deliveries user_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
@@ -7784,6 +13596,90 @@ CREATE POLICY user_isolation ON app.notifications USING (((org_id = ( SELECT app
 ALTER TABLE app.user_profiles ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: webhook_settings; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.webhook_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_actions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_approvals; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_approvals ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_entity_locks; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_entity_locks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_execution_logs; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_execution_logs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_execution_logs_default; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_execution_logs_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_executions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_executions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_instances; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_instances ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_round_robin; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_round_robin ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_states; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_states ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_steps; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_steps ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_transitions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_transitions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflow_versions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflow_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: workflows; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.workflows ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA api; Type: ACL; Schema: -; Owner: intime_owner
 --
 
@@ -7807,6 +13703,15 @@ GRANT USAGE ON SCHEMA queue TO intime_service;
 
 
 --
+-- Name: FUNCTION approve(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.approve(p_approval_id uuid, p_notes text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.approve(p_approval_id uuid, p_notes text) TO intime_service;
+GRANT ALL ON FUNCTION api.approve(p_approval_id uuid, p_notes text) TO intime_user;
+
+
+--
 -- Name: FUNCTION archive(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -7825,12 +13730,39 @@ GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_user;
 
 
 --
+-- Name: FUNCTION cancel_execution(p_execution_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) TO intime_user;
+
+
+--
 -- Name: FUNCTION claim_email_send(p_email_send_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION claim_webhook(p_action_id uuid, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION complete_action(p_action_id uuid, p_result jsonb, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.complete_action(p_action_id uuid, p_result jsonb, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.complete_action(p_action_id uuid, p_result jsonb, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.complete_action(p_action_id uuid, p_result jsonb, p_org_id uuid) TO intime_user;
 
 
 --
@@ -7870,12 +13802,57 @@ GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role tex
 
 
 --
+-- Name: FUNCTION create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION delegate(p_approval_id uuid, p_to_user uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) TO intime_user;
+
+
+--
+-- Name: FUNCTION delete_workflow(p_workflow_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION execution_timeline(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.execution_timeline(p_execution_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.execution_timeline(p_execution_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.execution_timeline(p_execution_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION fail_action(p_action_id uuid, p_error text, p_permanent boolean, p_retry_after_seconds double precision, p_result jsonb, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanent boolean, p_retry_after_seconds double precision, p_result jsonb, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanent boolean, p_retry_after_seconds double precision, p_result jsonb, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanent boolean, p_retry_after_seconds double precision, p_result jsonb, p_org_id uuid) TO intime_user;
 
 
 --
@@ -7912,6 +13889,15 @@ GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload
 REVOKE ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_service;
 GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION maintain_workflow_logs(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.maintain_workflow_logs() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.maintain_workflow_logs() TO intime_service;
+GRANT ALL ON FUNCTION api.maintain_workflow_logs() TO intime_user;
 
 
 --
@@ -7986,12 +13972,30 @@ GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_not
 
 
 --
+-- Name: FUNCTION my_approvals(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.my_approvals() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.my_approvals() TO intime_service;
+GRANT ALL ON FUNCTION api.my_approvals() TO intime_user;
+
+
+--
 -- Name: FUNCTION notification_feed_head(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.notification_feed_head() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_service;
 GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_user;
+
+
+--
+-- Name: FUNCTION pause_execution(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.pause_execution(p_execution_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.pause_execution(p_execution_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.pause_execution(p_execution_id uuid) TO intime_user;
 
 
 --
@@ -8022,6 +14026,15 @@ GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit int
 
 
 --
+-- Name: FUNCTION recall(p_execution_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) TO intime_user;
+
+
+--
 -- Name: FUNCTION record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -8040,6 +14053,15 @@ GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p
 
 
 --
+-- Name: FUNCTION reject(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.reject(p_approval_id uuid, p_notes text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reject(p_approval_id uuid, p_notes text) TO intime_service;
+GRANT ALL ON FUNCTION api.reject(p_approval_id uuid, p_notes text) TO intime_user;
+
+
+--
 -- Name: FUNCTION replay_notifications(p_after_seq bigint, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -8049,12 +14071,48 @@ GRANT ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integ
 
 
 --
+-- Name: FUNCTION resume_execution(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.resume_execution(p_execution_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.resume_execution(p_execution_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.resume_execution(p_execution_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION retry_execution(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.retry_execution(p_execution_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.retry_execution(p_execution_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.retry_execution(p_execution_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION revoke_api_token(p_token_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION rotate_webhook_secret(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.rotate_webhook_secret() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.rotate_webhook_secret() TO intime_service;
+GRANT ALL ON FUNCTION api.rotate_webhook_secret() TO intime_user;
+
+
+--
+-- Name: FUNCTION run_execution(p_execution_id uuid, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) TO intime_user;
 
 
 --
@@ -8128,6 +14186,15 @@ GRANT ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_f
 
 
 --
+-- Name: FUNCTION start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb) TO intime_user;
+
+
+--
 -- Name: FUNCTION stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -8143,6 +14210,24 @@ GRANT ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for inte
 REVOKE ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION sweep_workflows(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.sweep_workflows(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.sweep_workflows(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.sweep_workflows(p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION transition_entity(p_instance_id uuid, p_to_state text, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text) TO intime_service;
+GRANT ALL ON FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text) TO intime_user;
 
 
 --
@@ -8181,12 +14266,48 @@ GRANT ALL ON FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) TO intime
 
 
 --
+-- Name: FUNCTION update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION validate_workflow_definition(p_definition jsonb, p_entity_type text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text) TO intime_service;
+GRANT ALL ON FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text) TO intime_user;
+
+
+--
+-- Name: FUNCTION webhook_signing_secret(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.webhook_signing_secret() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.webhook_signing_secret() TO intime_service;
+GRANT ALL ON FUNCTION api.webhook_signing_secret() TO intime_user;
+
+
+--
 -- Name: FUNCTION whoami(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.whoami() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.whoami() TO intime_service;
 GRANT ALL ON FUNCTION api.whoami() TO intime_user;
+
+
+--
+-- Name: FUNCTION workflow_instance(p_workflow_id uuid, p_entity_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) TO intime_user;
 
 
 --
@@ -8222,6 +14343,27 @@ REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _cron_matches(p_expr text, p_local timestamp without time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._cron_matches(p_expr text, p_local timestamp without time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _cron_valid(p_expr text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._cron_valid(p_expr text) FROM PUBLIC;
 
 
 --
@@ -8321,6 +14463,13 @@ REVOKE ALL ON FUNCTION app._migration_status(p_name text, p_checksum text) FROM 
 --
 
 REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _new_webhook_secret(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._new_webhook_secret() FROM PUBLIC;
 
 
 --
@@ -8472,6 +14621,13 @@ REVOKE ALL ON FUNCTION app._tg_email_send_delivery_status() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_email_send_workflow_action(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_email_send_workflow_action() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_entity_history_delete(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -8521,6 +14677,27 @@ REVOKE ALL ON FUNCTION app._tg_touch() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_workflow_delete(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_workflow_delete() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_workflow_insert(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_workflow_insert() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_workflow_update(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_workflow_update() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _transaction_stamp(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -8532,6 +14709,423 @@ REVOKE ALL ON FUNCTION app._transaction_stamp() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._url_encode(p_text text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _webhook_settings(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._webhook_settings(p_org_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_action_finished(p_org_id uuid, p_action_id uuid, p_ok boolean, p_result jsonb, p_error text, p_permanent boolean, p_retry_after interval); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, p_ok boolean, p_result jsonb, p_error text, p_permanent boolean, p_retry_after interval) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_approval_problems(p_step jsonb, p_at text, p_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_assert_unlocked(p_org_id uuid, p_entity_type text, p_entity_id uuid, p_execution_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_assert_unlocked(p_org_id uuid, p_entity_type text, p_entity_id uuid, p_execution_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_assert_valid(p_entity_type text, p_definition jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_assert_valid(p_entity_type text, p_definition jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_backoff(p_attempt integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_backoff(p_attempt integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_columns(p_table text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_columns(p_table text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_compare(p_a jsonb, p_b jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer) FROM PUBLIC;
+
+
+--
+-- Name: TABLE workflow_executions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_executions TO intime_service;
+GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
+
+
+--
+-- Name: FUNCTION _wf_controlled(p_execution_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_controlled(p_execution_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_decide(p_approval_id uuid, p_decision text, p_notes text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_decide(p_approval_id uuid, p_decision text, p_notes text) FROM PUBLIC;
+
+
+--
+-- Name: TABLE entity_types; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.entity_types TO intime_service;
+GRANT SELECT ON TABLE app.entity_types TO intime_user;
+
+
+--
+-- Name: FUNCTION _wf_dispatch(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_dispatch(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_entity_doc(p_org_id uuid, p_entity_type text, p_entity_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_entity_doc(p_org_id uuid, p_entity_type text, p_entity_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_equals(p_a jsonb, p_b jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_equals(p_a jsonb, p_b jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_escalate_due(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_escalate_due(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_fail_step(p_org_id uuid, p_execution_id uuid, p_step_id uuid, p_error text, p_detail text, p_permanent boolean, p_retry_after interval); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_fail_step(p_org_id uuid, p_execution_id uuid, p_step_id uuid, p_error text, p_detail text, p_permanent boolean, p_retry_after interval) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_field_value(p_field text, p_new jsonb, p_old jsonb, p_org jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_field_value(p_field text, p_new jsonb, p_old jsonb, p_org jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_fire_schedules(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_fire_schedules(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_holds(p_condition jsonb, p_new jsonb, p_old jsonb, p_org jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_holds(p_condition jsonb, p_new jsonb, p_old jsonb, p_org jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_interval(p_value text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_interval(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_is_user_ref(p_ref jsonb, p_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_is_user_ref(p_ref jsonb, p_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_log(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid, p_action_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_log(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid, p_action_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_move_state(p_org_id uuid, p_instance_id uuid, p_transition_id uuid, p_notes text, p_actor uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_move_state(p_org_id uuid, p_instance_id uuid, p_transition_id uuid, p_notes text, p_actor uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE workflow_approvals; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_approvals TO intime_service;
+GRANT SELECT ON TABLE app.workflow_approvals TO intime_user;
+
+
+--
+-- Name: FUNCTION _wf_my_approval(p_approval_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_my_approval(p_approval_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_next_index(p_steps jsonb, p_index integer, p_step jsonb, p_result jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_next_index(p_steps jsonb, p_index integer, p_step jsonb, p_result jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_problems(p_entity_type text, p_definition jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_problems(p_entity_type text, p_definition jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_queue_delivery(p_org_id uuid, p_action_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_queue_delivery(p_org_id uuid, p_action_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_render_json(p_value jsonb, p_vars jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_render_json(p_value jsonb, p_vars jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_request_approval(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_request_approval(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_resolve_path(p_org_id uuid, p_table text, p_doc jsonb, p_path text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_resolve_path(p_org_id uuid, p_table text, p_doc jsonb, p_path text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_resolve_user(p_org_id uuid, p_ref text, p_doc jsonb, p_owner_field text, p_triggered_by uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_resolve_user(p_org_id uuid, p_ref text, p_doc jsonb, p_owner_field text, p_triggered_by uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_run_context(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_run_context() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_settle_approval(p_org_id uuid, p_step_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_settle_approval(p_org_id uuid, p_step_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_ids uuid[], p_trigger_events jsonb[], p_trigger_type text, p_triggered_by uuid, p_depth integer, p_chain uuid[], p_parent_execution_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_ids uuid[], p_trigger_events jsonb[], p_trigger_type text, p_triggered_by uuid, p_depth integer, p_chain uuid[], p_parent_execution_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_assign(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_assign(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_email(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_email(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_escalate(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_escalate(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: TABLE workflow_steps; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_steps TO intime_service;
+GRANT SELECT ON TABLE app.workflow_steps TO intime_user;
+
+
+--
+-- Name: FUNCTION _wf_step_row(p_exec app.workflow_executions, p_index integer, p_step jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_row(p_exec app.workflow_executions, p_index integer, p_step jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_webhook(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_webhook(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_store_version(p_org_id uuid, p_workflow_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_store_version(p_org_id uuid, p_workflow_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_text(p_template text, p_vars jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_text(p_template text, p_vars jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_trigger_fires(p_trigger jsonb, p_event text, p_new jsonb, p_old jsonb, p_status_field text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_trigger_fires(p_trigger jsonb, p_event text, p_new jsonb, p_old jsonb, p_status_field text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_try_interval(p_value text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_try_interval(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_vars(p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text) FROM PUBLIC;
 
 
 --
@@ -8636,14 +15230,6 @@ GRANT SELECT ON TABLE app.email_threads TO intime_user;
 
 GRANT SELECT ON TABLE app.entity_history TO intime_service;
 GRANT SELECT ON TABLE app.entity_history TO intime_user;
-
-
---
--- Name: TABLE entity_types; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.entity_types TO intime_service;
-GRANT SELECT ON TABLE app.entity_types TO intime_user;
 
 
 --
@@ -8763,6 +15349,78 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_user;
 
 GRANT SELECT ON TABLE app.suppressions TO intime_service;
 GRANT SELECT ON TABLE app.suppressions TO intime_user;
+
+
+--
+-- Name: TABLE workflow_actions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_actions TO intime_service;
+GRANT SELECT ON TABLE app.workflow_actions TO intime_user;
+
+
+--
+-- Name: TABLE workflow_entity_locks; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_entity_locks TO intime_service;
+GRANT SELECT ON TABLE app.workflow_entity_locks TO intime_user;
+
+
+--
+-- Name: TABLE workflow_execution_logs; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_execution_logs TO intime_service;
+GRANT SELECT ON TABLE app.workflow_execution_logs TO intime_user;
+
+
+--
+-- Name: TABLE workflow_instances; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_instances TO intime_service;
+GRANT SELECT ON TABLE app.workflow_instances TO intime_user;
+
+
+--
+-- Name: TABLE workflow_round_robin; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_round_robin TO intime_service;
+GRANT SELECT ON TABLE app.workflow_round_robin TO intime_user;
+
+
+--
+-- Name: TABLE workflow_states; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_states TO intime_service;
+GRANT SELECT ON TABLE app.workflow_states TO intime_user;
+
+
+--
+-- Name: TABLE workflow_transitions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_transitions TO intime_service;
+GRANT SELECT ON TABLE app.workflow_transitions TO intime_user;
+
+
+--
+-- Name: TABLE workflow_versions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_versions TO intime_service;
+GRANT SELECT ON TABLE app.workflow_versions TO intime_user;
+
+
+--
+-- Name: TABLE workflows; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflows TO intime_service;
+GRANT SELECT ON TABLE app.workflows TO intime_user;
 
 
 --

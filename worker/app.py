@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from pgqueuer.domain.types import QueueExecutionMode
 from intime.config import Config
 from intime.db import open_pool
 from intime.migrate import QUEUE_SCHEMA
-from worker import notifications
+from worker import notifications, workflows
 from worker.email import Defer, EmailDeps, send_email
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
+from worker.webhooks import TargetGuard
 
 
 def transports_from(config: Config, outbox: Path) -> dict[str, Transport]:
@@ -50,10 +52,24 @@ def queries_for(driver: PsycopgDriver) -> Queries:
     )
 
 
+# A picked job whose heartbeat is older than this is picked again (its worker died).
+HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+WORKFLOWS = "workflows"  # pgq.resources key of the workflow jobs' WorkflowDeps
+
+
 async def build_worker(
-    service_dsn: str, transports: dict[str, Transport], public_url: str
+    service_dsn: str,
+    transports: dict[str, Transport],
+    public_url: str,
+    *,
+    webhook_allow: Sequence[str] | None = None,
 ) -> tuple[PgQueuer, EmailDeps, psycopg.AsyncConnection]:
-    """A PgQueuer with InTime's entrypoints registered, and what it holds open."""
+    """A PgQueuer with InTime's entrypoints registered, and what it holds open
+    (``close_worker`` releases it). ``webhook_allow``: non-public webhook targets
+    allowed; None reads ``INTIME_WEBHOOK_ALLOW``."""
+    guard = TargetGuard(
+        Config.from_env().webhook_allow if webhook_allow is None else webhook_allow
+    )  # first: a bad allow-list entry fails before anything is opened
     pool = await open_pool(service_dsn, min_size=1, max_size=8)
     conn = await psycopg.AsyncConnection.connect(service_dsn, autocommit=True)
     driver = PsycopgDriver(conn)
@@ -73,7 +89,21 @@ async def build_worker(
             ) from None
 
     notifications.register(pgq, pool)
+    flows = workflows.register(pgq, pool, guard)
+    pgq.resources[WORKFLOWS] = flows
+    await workflows.start(flows)
     return pgq, deps, conn
+
+
+async def close_worker(pgq: PgQueuer, deps: EmailDeps, conn: psycopg.AsyncConnection) -> None:
+    """Release what ``build_worker`` opened, once ``pgq.run`` has returned."""
+    for transport in deps.transports.values():
+        await transport.close()
+    flows = pgq.resources.get(WORKFLOWS)
+    if isinstance(flows, workflows.WorkflowDeps):
+        await flows.aclose()
+    await deps.pool.close()
+    await conn.close()
 
 
 async def run_worker(
@@ -82,16 +112,18 @@ async def run_worker(
     public_url: str,
     *,
     drain: bool = False,
+    webhook_allow: Sequence[str] | None = None,
+    heartbeat_timeout: timedelta = HEARTBEAT_TIMEOUT,
 ) -> None:
     """Run until stopped (or, with ``drain``, until the queue is empty)."""
-    pgq, deps, conn = await build_worker(service_dsn, transports, public_url)
+    pgq, deps, conn = await build_worker(
+        service_dsn, transports, public_url, webhook_allow=webhook_allow
+    )
     try:
         await pgq.run(
             mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
             dequeue_timeout=timedelta(seconds=1 if drain else 30),
+            heartbeat_timeout=heartbeat_timeout,
         )
     finally:
-        for transport in transports.values():
-            await transport.close()
-        await deps.pool.close()
-        await conn.close()
+        await close_worker(pgq, deps, conn)

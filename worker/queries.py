@@ -17,3 +17,23 @@ FAIL_EMAIL_SEND = (
 )
 RUN_NOTIFICATION_TICK = "select api.run_notification_tick(p_limit => 1000)"
 PURGE_EXPIRED_NOTIFICATIONS = "select api.purge_expired_notifications(p_limit => 10000)"
+
+# Workflows (worker/workflows.py): service-role functions that take the org directly.
+RUN_EXECUTION = (
+    "select api.run_execution(p_execution_id => %(execution_id)s, p_org_id => %(org_id)s)"
+)
+CLAIM_WEBHOOK = (
+    "select action, url, headers, body, msg_id, secrets, attempt "
+    "from api.claim_webhook(p_action_id => %(action_id)s, p_org_id => %(org_id)s)"
+)
+COMPLETE_ACTION = (
+    "select api.complete_action(p_action_id => %(action_id)s, p_result => %(result)s, "
+    "p_org_id => %(org_id)s)"
+)
+FAIL_ACTION = (
+    "select api.fail_action(p_action_id => %(action_id)s, p_error => %(error)s, "
+    "p_permanent => %(permanent)s, p_retry_after_seconds => %(retry_after)s, "
+    "p_result => %(result)s, p_org_id => %(org_id)s)"
+)
+SWEEP_WORKFLOWS = "select api.sweep_workflows(p_limit => 1000)"
+MAINTAIN_WORKFLOW_LOGS = "select api.maintain_workflow_logs()"

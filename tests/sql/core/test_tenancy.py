@@ -39,11 +39,30 @@ USER_PRIVATE_TABLES = {
 
 
 def _expected_tenant_tables(admin: psycopg.Connection) -> list[str]:
-    """Every base table in app but the global ones: independent of the probe's query."""
+    """Every base table in app but the global ones and partitions (reached through
+    their parent; see test_partitions_grant_nothing_and_force_rls): independent of
+    the probe's query."""
     rows = admin.execute(
-        "select tablename from pg_tables where schemaname = 'app' order by 1"
+        "select t.tablename from pg_tables as t "
+        "join pg_class as c on c.oid = format('%I.%I', t.schemaname, t.tablename)::regclass "
+        "where t.schemaname = 'app' and not c.relispartition order by 1"
     ).fetchall()
     return [r[0] for r in rows if r[0] not in GLOBAL_TABLES]
+
+
+def test_partitions_grant_nothing_and_force_rls(admin: psycopg.Connection) -> None:
+    """A partition is only reached through its parent: no role but the owner may
+    touch it directly, and its own row-level security is on anyway."""
+    admin.execute("select api.maintain_workflow_logs()")  # make the monthly partitions
+    rows = admin.execute(
+        "select c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+        "has_table_privilege('intime_service', c.oid, 'select,insert,update,delete'), "
+        "has_table_privilege('intime_user', c.oid, 'select,insert,update,delete') "
+        "from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname = 'app' and c.relispartition and c.relkind in ('r', 'p') order by 1"
+    ).fetchall()
+    assert len(rows) >= 2
+    assert all(r[1:] == (True, True, False, False) for r in rows), rows
 
 
 def _assert_clean(report, admin, capsys) -> None:

@@ -1,0 +1,596 @@
+-- api.run_execution: advance an execution inside SQL until it completes,
+-- fails, or parks (a timer, an action the worker performs, an approval).
+-- One transaction; each step in a subtransaction, so a failing step leaves
+-- no half-done work and is recorded and retried with backoff.
+
+-- The index after a finished step: its "next", a condition's branch, an
+-- approval's on_reject; "end" (or past the last step) finishes.
+create or replace function app._wf_next_index(
+    p_steps jsonb, p_index integer, p_step jsonb, p_result jsonb
+)
+returns integer
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    with target as (
+        select case
+            when p_step ->> 'type' = 'condition' then
+                case when (p_result ->> 'holds')::boolean then p_step ->> 'then' else p_step ->> 'else' end
+            when p_step ->> 'type' = 'approval' and p_result ->> 'decision' = 'rejected' then
+                p_step ->> 'on_reject'
+            else p_step ->> 'next'
+        end as name
+    )
+    select case
+        when t.name is null then p_index + 1
+        when t.name = 'end' then jsonb_array_length(p_steps)
+        else (
+            select s.i::integer - 1 from jsonb_array_elements(p_steps) with ordinality as s (v, i)
+            where s.v ->> 'name' = t.name
+        )
+    end
+    from target as t
+$function$;
+
+-- The step row for a visit to position p_index that has not finished yet,
+-- or a new one.
+create or replace function app._wf_step_row(
+    p_exec app.workflow_executions, p_index integer, p_step jsonb
+)
+returns app.workflow_steps
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_row app.workflow_steps%rowtype;
+begin
+    select s.* into v_row from app.workflow_steps as s
+    where
+        s.org_id = p_exec.org_id and s.execution_id = p_exec.id and s.position = p_index
+        and s.status in ('pending', 'running', 'waiting', 'failed')
+    order by s.created_at desc
+    limit 1;
+    if found then
+        return v_row;
+    end if;
+    insert into app.workflow_steps (
+        org_id, execution_id, transition_id, step_type, step_kind, step_name, step_config,
+        position, status
+    )
+    values (
+        p_exec.org_id, p_exec.id, p_exec.transition_id,
+        case p_step ->> 'type'
+            when 'wait' then 'wait' when 'condition' then 'condition' when 'approval' then 'approval'
+            when 'set_state' then 'transition'
+            else 'action'
+        end,
+        p_step ->> 'type', p_step ->> 'name', p_step, p_index, 'pending'
+    )
+    returning * into v_row;
+    return v_row;
+end
+$function$;
+
+-- Run one step's work (raises on failure).
+create or replace function app._wf_dispatch(
+    p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb,
+    p_type app.entity_types
+)
+returns jsonb
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if p_doc is null and p_step ->> 'type' not in ('wait', 'webhook', 'send_notification') then
+        raise exception using
+            errcode = 'IT004',
+            message = format('%s %s no longer exists', p_exec.entity_type, p_exec.entity_id);
+    end if;
+    return case p_step ->> 'type'
+        when 'create_task' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'create_activity' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'update_field' then app._wf_step_update_field(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'assign' then app._wf_step_assign(p_exec, p_step, p_doc, p_type)
+        when 'send_notification' then app._wf_step_notify(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'send_email' then app._wf_step_email(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
+        when 'webhook' then app._wf_step_webhook(p_exec, p_step, p_step_id, p_doc, p_vars)
+        when 'wait' then app._wf_step_wait(p_exec, p_step, p_doc, p_type)
+        when 'condition' then jsonb_build_object('result', jsonb_build_object(
+            'holds', app._wf_holds(p_step -> 'if', p_doc, null, p_vars -> 'org')
+        ))
+        when 'approval' then app._wf_request_approval(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
+        when 'escalate' then app._wf_step_escalate(p_exec, p_step, p_doc, p_vars, p_type)
+        when 'set_state' then jsonb_build_object('result', app._wf_move_state(
+            p_exec.org_id, p_exec.instance_id, (p_step ->> 'transition_id')::uuid, p_step ->> 'notes',
+            p_exec.triggered_by
+        ))
+    end;
+end
+$function$;
+
+-- Record a step failure: retry with backoff while retries are left, else
+-- fail the execution and notify its owner. p_permanent skips the retries.
+create or replace function app._wf_fail_step(
+    p_org_id uuid,
+    p_execution_id uuid,
+    p_step_id uuid,
+    p_error text,
+    p_detail text default null,
+    p_permanent boolean default false,
+    p_retry_after interval default null
+)
+returns text
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_exec app.workflow_executions%rowtype;
+    v_step app.workflow_steps%rowtype;
+    v_at timestamptz;
+    v_notify uuid;
+    v_wf app.workflows%rowtype;
+    v_doc jsonb;
+begin
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = p_org_id and e.id = p_execution_id;
+    update app.workflow_steps as s
+    set status = 'failed', error_message = left(p_error, 2000), completed_at = app.now()
+    where s.org_id = p_org_id and s.id = p_step_id
+    returning * into v_step;
+
+    if not p_permanent and v_exec.retry_count < v_exec.max_retries then
+        v_at := app.now() + greatest(app._wf_backoff(v_exec.retry_count + 1), coalesce(p_retry_after, '0'));
+        update app.workflow_executions as e
+        set
+            status = 'waiting', waiting_for = 'retry', wake_at = v_at, next_retry_at = v_at,
+            retry_count = e.retry_count + 1, error_message = left(p_error, 2000),
+            error_stack = p_detail, updated_at = app.now()
+        where e.org_id = p_org_id and e.id = p_execution_id;
+        perform app._wf_log(
+            p_org_id, p_execution_id, 'warning',
+            format('step %s failed; retry %s of %s at %s', v_step.step_name, v_exec.retry_count + 1,
+                v_exec.max_retries, v_at),
+            jsonb_build_object('error', p_error), p_step_id
+        );
+        perform app._wf_schedule_run(p_org_id, p_execution_id, v_at);
+        return 'retrying';
+    end if;
+
+    update app.workflow_executions as e
+    set
+        status = 'failed', waiting_for = null, wake_at = null, next_retry_at = null,
+        completed_at = app.now(), error_message = left(p_error, 2000), error_stack = p_detail,
+        updated_at = app.now()
+    where e.org_id = p_org_id and e.id = p_execution_id;
+    delete from app.workflow_entity_locks as l
+    where l.org_id = p_org_id and l.execution_id = p_execution_id;
+    perform app._wf_log(
+        p_org_id, p_execution_id, 'error',
+        format('execution failed at step %s: %s', v_step.step_name, p_error),
+        jsonb_build_object('error', p_error, 'permanent', p_permanent, 'retries', v_exec.retry_count),
+        p_step_id
+    );
+    -- The workflow's owner hears of it (else the entity's owner).
+    select w.* into v_wf from app.workflows as w
+    where w.org_id = p_org_id and w.id = v_exec.workflow_id;
+    v_doc := app._wf_entity_doc(p_org_id, v_exec.entity_type, v_exec.entity_id);
+    v_notify := coalesce(
+        v_wf.created_by,
+        (
+            select (v_doc ->> e.owner_field)::uuid from app.entity_types as e
+            where e.entity_type = v_exec.entity_type
+        )
+    );
+    if v_notify is not null and exists (
+        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_notify and u.is_active
+    ) then
+        perform app._wf_notify(
+            p_org_id => p_org_id,
+            p_user_ids => array[v_notify],
+            p_template => 'workflow_failed',
+            p_variables => jsonb_build_object(
+                'workflow', jsonb_build_object('name', v_wf.name),
+                'step', jsonb_build_object('name', coalesce(v_step.step_name, '?')),
+                'error', left(p_error, 500)
+            ),
+            p_entity_type => v_exec.entity_type,
+            p_entity_id => v_exec.entity_id
+        );
+    end if;
+    return 'failed';
+end
+$function$;
+
+create or replace function api.run_execution(p_execution_id uuid, p_org_id uuid default null)
+returns text
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid;
+    v_exec app.workflow_executions%rowtype;
+    v_type app.entity_types%rowtype;
+    v_wf_name text;
+    v_steps jsonb;
+    v_step jsonb;
+    v_row app.workflow_steps%rowtype;
+    v_doc jsonb;
+    v_vars jsonb;
+    v_out jsonb;
+    v_result jsonb;
+    v_next integer;
+    v_message text;
+    v_state text;
+    v_detail text;
+    v_ran integer := 0;
+    v_outcome text;
+    v_park text;
+    v_action_status text;
+begin
+    perform app._require_service();
+    v_org_id := coalesce(p_org_id, app._require_org());
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_org_id and e.id = p_execution_id
+    for no key update skip locked;
+    if not found then
+        if exists (
+            select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+        ) then
+            return 'busy';
+        end if;
+        raise exception using
+            errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    if v_exec.status in ('completed', 'failed', 'cancelled', 'paused') then
+        return v_exec.status;
+    end if;
+    if v_exec.status = 'waiting' and (
+        v_exec.waiting_for in ('action', 'approval') or v_exec.wake_at > app.now()
+    ) then
+        return 'waiting';
+    end if;
+
+    -- The engine acts as the org's system user from here on; the matcher
+    -- trusts intime.wf_execution because run_xid names this transaction.
+    perform api.set_actor(p_org_id => v_org_id);
+    perform pg_catalog.set_config('intime.wf_execution', v_org_id || ':' || p_execution_id, true);
+    update app.workflow_executions as e
+    set
+        status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
+        started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
+        runs = e.runs + 1, updated_at = app.now()
+    where e.org_id = v_org_id and e.id = p_execution_id
+    returning * into v_exec;
+    if v_exec.runs = 1 then
+        perform app._wf_log(v_org_id, v_exec.id, 'info', 'execution started', null);
+    end if;
+
+    select e.* into v_type from app.entity_types as e where e.entity_type = v_exec.entity_type;
+    select w.name into v_wf_name from app.workflows as w
+    where w.org_id = v_org_id and w.id = v_exec.workflow_id;
+    v_steps := coalesce(
+        v_exec.steps,
+        (
+            select v.definition -> 'steps' from app.workflow_versions as v
+            where
+                v.org_id = v_org_id and v.workflow_id = v_exec.workflow_id
+                and v.version = v_exec.workflow_version
+        ),
+        '[]'
+    );
+
+    loop
+        exit when v_exec.current_step_index >= jsonb_array_length(v_steps) or v_ran >= 1000;
+        v_ran := v_ran + 1;
+        v_step := v_steps -> v_exec.current_step_index;
+        v_row := app._wf_step_row(v_exec, v_exec.current_step_index, v_step);
+
+        if v_row.status = 'waiting' then
+            -- Parked before: finished now, or park again (a paused execution
+            -- resumed early, a timer job that ran ahead of the clock).
+            v_park := null;
+            v_result := coalesce(v_row.result, '{}');
+            if v_step ->> 'type' = 'wait' and v_row.wait_until > app.now() then
+                v_park := 'timer';
+            elsif v_step ->> 'type' in ('send_email', 'webhook') then
+                select a.status into v_action_status from app.workflow_actions as a
+                where a.org_id = v_org_id and a.id = (v_result ->> 'action_id')::uuid;
+                if v_action_status = 'failed' then
+                    v_outcome := app._wf_fail_step(
+                        v_org_id, v_exec.id, v_row.id, 'action failed while the execution was paused'
+                    );
+                    exit;
+                elsif v_action_status is distinct from 'completed' then
+                    v_park := 'action';
+                end if;
+            elsif v_step ->> 'type' = 'approval' and not v_result ? 'decision' then
+                v_park := 'approval';
+            end if;
+            if v_park is not null then
+                update app.workflow_executions as e
+                set
+                    status = 'waiting', waiting_for = v_park,
+                    wake_at = case when v_park = 'timer' then v_row.wait_until end,
+                    updated_at = app.now()
+                where e.org_id = v_org_id and e.id = v_exec.id;
+                if v_park = 'timer' then
+                    perform app._wf_schedule_run(v_org_id, v_exec.id, v_row.wait_until);
+                end if;
+                v_outcome := 'waiting';
+                exit;
+            end if;
+        else
+            v_doc := app._wf_entity_doc(v_org_id, v_exec.entity_type, v_exec.entity_id);
+            if v_doc is null and v_exec.trigger_event ? 'row' then
+                v_doc := v_exec.trigger_event -> 'row';
+            end if;
+            v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
+            begin
+                update app.workflow_steps as s
+                set
+                    status = 'running', attempts = s.attempts + 1,
+                    started_at = coalesce(s.started_at, app.now()), error_message = null
+                where s.org_id = v_org_id and s.id = v_row.id;
+                v_out := app._wf_dispatch(v_exec, v_step, v_row.id, v_doc, v_vars, v_type);
+            exception when others then
+                get stacked diagnostics
+                    v_message = message_text, v_state = returned_sqlstate, v_detail = pg_exception_context;
+                v_outcome := app._wf_fail_step(
+                    v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state), v_detail,
+                    -- A vanished entity will not come back.
+                    v_state = 'IT004' and v_message like '% no longer exists'
+                );
+                exit;
+            end;
+            if v_out ? 'park' then
+                update app.workflow_steps as s
+                set status = 'waiting', result = v_out -> 'result', wait_until = (v_out ->> 'wake_at')::timestamptz
+                where s.org_id = v_org_id and s.id = v_row.id;
+                update app.workflow_executions as e
+                set
+                    status = 'waiting', waiting_for = v_out ->> 'park',
+                    wake_at = (v_out ->> 'wake_at')::timestamptz, updated_at = app.now()
+                where e.org_id = v_org_id and e.id = v_exec.id;
+                perform app._wf_log(
+                    v_org_id, v_exec.id, 'info',
+                    format('step %s waiting for %s', v_step ->> 'name', v_out ->> 'park'),
+                    v_out -> 'result', v_row.id
+                );
+                if v_out ->> 'park' = 'timer' then
+                    perform app._wf_schedule_run(v_org_id, v_exec.id, (v_out ->> 'wake_at')::timestamptz);
+                end if;
+                v_outcome := 'waiting';
+                exit;
+            end if;
+            v_result := coalesce(v_out -> 'result', '{}');
+        end if;
+
+        -- The step is done.
+        update app.workflow_steps as s
+        set status = 'completed', completed_at = app.now(), result = v_result
+        where s.org_id = v_org_id and s.id = v_row.id;
+        v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+        if v_step ->> 'type' = 'approval' and v_result ->> 'decision' = 'rejected'
+            and v_step ->> 'on_reject' is null then
+            v_outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, 'approval rejected', v_result ->> 'notes', true
+            );
+            exit;
+        end if;
+        update app.workflow_executions as e
+        set
+            current_step_index = v_next, retry_count = 0, error_message = null,
+            execution_context = jsonb_set(
+                e.execution_context, '{steps}',
+                coalesce(e.execution_context -> 'steps', '{}')
+                || jsonb_build_object(v_step ->> 'name', v_result)
+            )
+        where e.org_id = v_org_id and e.id = v_exec.id
+        returning * into v_exec;
+        perform app._wf_log(
+            v_org_id, v_exec.id, 'info', format('step %s completed', v_step ->> 'name'), v_result,
+            v_row.id
+        );
+    end loop;
+
+    if v_outcome is null then
+        if v_ran >= 1000 then
+            v_outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, 'more than 1000 steps in one run (a loop?)', null, true
+            );
+        else
+            update app.workflow_executions as e
+            set
+                status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
+                updated_at = app.now()
+            where e.org_id = v_org_id and e.id = v_exec.id;
+            delete from app.workflow_entity_locks as l
+            where l.org_id = v_org_id and l.execution_id = v_exec.id;
+            perform app._wf_log(v_org_id, v_exec.id, 'info', 'execution completed', null);
+            v_outcome := 'completed';
+        end if;
+    end if;
+    perform pg_catalog.set_config('intime.wf_execution', '', true);
+    return v_outcome;
+end
+$function$;
+
+comment on function api.run_execution(uuid, uuid) is
+'Service role only (the worker''s workflow.run job). Advances an execution in one transaction: '
+'runs its database steps in order (each in a subtransaction), and parks on a wait (a timer job), '
+'an email or webhook (resumed by the worker''s report), or an approval. A failing step is retried '
+'with exponential backoff (10 s doubling, at most an hour) up to max_retries, then the execution '
+'fails and its owner is notified. Returns completed, waiting, retrying, failed, busy (another '
+'runner holds it) or the status it already had. p_org_id defaults to the actor''s org.';
+
+-- An action ended (the worker's report, or the email trigger): record it
+-- on the action and its step, and let the execution go on (or retry/fail).
+create or replace function app._wf_action_finished(
+    p_org_id uuid,
+    p_action_id uuid,
+    p_ok boolean,
+    p_result jsonb,
+    p_error text default null,
+    p_permanent boolean default false,
+    p_retry_after interval default null
+)
+returns text
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_action app.workflow_actions%rowtype;
+    v_exec app.workflow_executions%rowtype;
+begin
+    select a.* into v_action from app.workflow_actions as a
+    where a.org_id = p_org_id and a.id = p_action_id
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('action %s not found', p_action_id);
+    end if;
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = p_org_id and e.id = v_action.execution_id
+    for no key update;
+    if v_action.status in ('completed', 'failed', 'skipped') then
+        return 'duplicate';
+    end if;
+    update app.workflow_actions as a
+    set
+        status = case when p_ok then 'completed' else 'failed' end,
+        completed_at = app.now(),
+        result = p_result,
+        error_message = left(p_error, 2000),
+        error_code = case when not p_ok then case when p_permanent then 'permanent' else 'transient' end end
+    where a.org_id = p_org_id and a.id = p_action_id;
+    perform app._wf_log(
+        p_org_id, v_action.execution_id, case when p_ok then 'info' else 'warning' end,
+        format('%s action %s', v_action.action_type, case when p_ok then 'succeeded' else 'failed' end),
+        coalesce(p_result, '{}') || jsonb_build_object('error', p_error), v_action.step_id, p_action_id
+    );
+    if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'action' then
+        -- Cancelled or paused meanwhile: the outcome is recorded, nothing resumes.
+        return 'recorded';
+    end if;
+    if not p_ok then
+        return app._wf_fail_step(
+            p_org_id, v_exec.id, v_action.step_id, coalesce(p_error, 'action failed'), null,
+            p_permanent, p_retry_after
+        );
+    end if;
+    update app.workflow_steps as s
+    set result = coalesce(s.result, '{}') || coalesce(p_result, '{}')
+    where s.org_id = p_org_id and s.id = v_action.step_id;
+    update app.workflow_executions as e
+    set status = 'running', waiting_for = null, updated_at = app.now()
+    where e.org_id = p_org_id and e.id = v_exec.id;
+    -- The step row stays 'waiting' with its result; run_execution completes it.
+    update app.workflow_steps as s set status = 'waiting'
+    where s.org_id = p_org_id and s.id = v_action.step_id;
+    perform app._wf_schedule_run(p_org_id, v_exec.id);
+    return 'resumed';
+end
+$function$;
+
+create or replace function api.complete_action(
+    p_action_id uuid, p_result jsonb default '{}', p_org_id uuid default null
+)
+returns text
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    perform app._require_service();
+    return app._wf_action_finished(
+        coalesce(p_org_id, app._require_org()), p_action_id, true, coalesce(p_result, '{}')
+    );
+end
+$function$;
+
+comment on function api.complete_action(uuid, jsonb, uuid) is
+'Service role only. The worker reports an action (webhook, email) done: the result is stored on '
+'the action and its step, and the execution is queued to go on. Idempotent: a second report '
+'returns duplicate. Returns resumed, recorded (the execution was cancelled or paused meanwhile) '
+'or duplicate.';
+
+create or replace function api.fail_action(
+    p_action_id uuid,
+    p_error text,
+    p_permanent boolean default false,
+    p_retry_after_seconds double precision default null,
+    p_result jsonb default '{}',
+    p_org_id uuid default null
+)
+returns text
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    perform app._require_service();
+    return app._wf_action_finished(
+        coalesce(p_org_id, app._require_org()), p_action_id, false, coalesce(p_result, '{}'),
+        coalesce(p_error, 'action failed'), coalesce(p_permanent, false),
+        make_interval(secs => coalesce(p_retry_after_seconds, 0))
+    );
+end
+$function$;
+
+comment on function api.fail_action(uuid, text, boolean, double precision, jsonb, uuid) is
+'Service role only. The worker reports an action failed. Transient failures (p_permanent false) '
+'retry the step with exponential backoff, no sooner than p_retry_after_seconds (a Retry-After), up '
+'to the execution''s max_retries; a permanent one (a 4xx) fails the execution at once. Returns '
+'retrying, failed, recorded or duplicate.';
+
+-- What the webhook.deliver job sends: the request and the org's secrets.
+create or replace function api.claim_webhook(p_action_id uuid, p_org_id uuid default null)
+returns table (
+    action text, url text, headers jsonb, body text, msg_id text, secrets text[], attempt integer
+)
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_org_id uuid;
+    v_action app.workflow_actions%rowtype;
+    v_settings app.webhook_settings%rowtype;
+begin
+    perform app._require_service();
+    v_org_id := coalesce(p_org_id, app._require_org());
+    select a.* into v_action from app.workflow_actions as a
+    where a.org_id = v_org_id and a.id = p_action_id and a.action_type = 'webhook'
+    for update;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('webhook action %s not found', p_action_id);
+    end if;
+    if v_action.status not in ('pending', 'running') then
+        return query select 'done', null::text, null::jsonb, null::text, null::text, null::text [], 0;
+        return;
+    end if;
+    v_settings := app._webhook_settings(v_org_id);
+    update app.workflow_actions as a
+    set status = 'running', started_at = coalesce(a.started_at, app.now())
+    where a.org_id = v_org_id and a.id = p_action_id;
+    return query select
+        'send',
+        v_action.request ->> 'url',
+        v_action.request -> 'headers',
+        (v_action.request -> 'body')::text,
+        'msg_' || replace(v_action.id::text, '-', ''),
+        array_remove(array[
+            v_settings.secret,
+            case when v_settings.previous_valid_until > app.now() then v_settings.previous_secret end
+        ], null),
+        v_action.retry_count + 1;
+end
+$function$;
+
+comment on function api.claim_webhook(uuid, uuid) is
+'Service role only: the webhook.deliver job''s first step. Returns action send with the URL, extra '
+'headers, the JSON body, the Standard Webhooks message id (the same on every retry; also the '
+'Idempotency-Key) and the org''s signing secrets (the previous one too for a day after a '
+'rotation), or done when the action already ended (a duplicate job).';

@@ -1,0 +1,350 @@
+-- The sweeper (due timers, stalled executions, overdue approvals, scheduled
+-- triggers), log partitions, and the org's webhook signing secret.
+
+-- Fire the scheduled triggers whose cron matched a minute since they last
+-- fired (at most the last day is looked at): one execution per matching
+-- entity. Returns the executions started.
+create or replace function app._wf_fire_schedules(p_limit integer)
+returns integer
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_wf record;
+    v_now timestamptz := date_trunc('minute', app.now());
+    v_table text;
+    v_soft boolean;
+    v_docs jsonb [];
+    v_ids uuid [];
+    v_filter jsonb;
+    v_org jsonb;
+    v_started integer := 0;
+    v_count integer;
+begin
+    for v_wf in
+        select w.* from app.workflows as w
+        where
+            w.schedule_cron is not null and w.is_active and w.deleted_at is null
+            and w.schedule_fired_at < v_now
+        order by w.schedule_fired_at
+        limit p_limit
+        for update skip locked
+    loop
+        if exists (
+            select from generate_series(
+                greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
+                v_now, interval '1 minute'
+            ) as m (at)
+            where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
+        ) then
+            select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
+            select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
+            into v_soft;
+            execute format(
+                'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
+                v_table, case when v_soft then 'and t.deleted_at is null' else '' end
+            ) into v_docs using v_wf.org_id;
+            select t.v -> 'filter' into v_filter
+            from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+            where t.v ->> 'type' = 'scheduled';
+            select to_jsonb(o) into v_org from app.organizations as o where o.id = v_wf.org_id;
+            select array_agg((d.doc ->> 'id')::uuid) into v_ids
+            from unnest(v_docs) as d (doc)
+            where
+                app._wf_holds(v_filter, d.doc, null, v_org)
+                and app._wf_holds(v_wf.definition -> 'conditions', d.doc, null, v_org);
+            if v_ids is not null then
+                select count(*) into v_count from app._wf_start(
+                    p_org_ids => array_fill(v_wf.org_id, array[cardinality(v_ids)]),
+                    p_workflow_ids => array_fill(v_wf.id, array[cardinality(v_ids)]),
+                    p_entity_ids => v_ids,
+                    p_trigger_events => array_fill(
+                        jsonb_build_object('event', 'scheduled', 'at', v_now), array[cardinality(v_ids)]
+                    ),
+                    p_trigger_type => 'scheduled'
+                );
+                v_started := v_started + v_count;
+            end if;
+        end if;
+        update app.workflows as w set schedule_fired_at = v_now
+        where w.org_id = v_wf.org_id and w.id = v_wf.id;
+    end loop;
+    return v_started;
+end
+$function$;
+
+create or replace function api.sweep_workflows(p_limit integer default 1000)
+returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_woken integer;
+    v_stalled integer;
+    v_escalated integer;
+    v_scheduled integer;
+begin
+    perform app._require_service();
+    -- Due timers and retries whose job is not queued (lost, or queued for a
+    -- later real time than the application clock says): queue them now.
+    -- No row locks: a runner that meets one would skip the execution, and
+    -- a duplicate job is harmless (the runner locks, then checks the state).
+    with due as (
+        select e.org_id, e.id, e.wake_job_id
+        from app.workflow_executions as e
+        where e.status = 'waiting' and e.wake_at <= app.now()
+        order by e.wake_at
+        limit p_limit
+    ),
+
+    moved as (
+        update queue.pgqueuer as j set execute_after = pg_catalog.now()
+        from due as d
+        where j.id = d.wake_job_id and j.status = 'queued' and j.execute_after > pg_catalog.now()
+        returning j.id
+    )
+
+    select count(app._wf_schedule_run(d.org_id, d.id)) into v_woken
+    from due as d
+    where not exists (
+        select from queue.pgqueuer as j
+        where j.id = d.wake_job_id and j.status in ('queued', 'picked')
+    ) and not exists (select from moved as m where m.id = d.wake_job_id);
+
+    -- Pending or running executions with no job left (a crash between the
+    -- job and its execution): five minutes of silence, then queue them.
+    select count(app._wf_schedule_run(e.org_id, e.id)) into v_stalled
+    from (
+        select e.org_id, e.id
+        from app.workflow_executions as e
+        where
+            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
+            and not exists (
+                select from queue.pgqueuer as j
+                where j.id = e.wake_job_id and j.status in ('queued', 'picked')
+            )
+        limit p_limit
+    ) as e;
+
+    -- Webhook deliveries left without a job for ten minutes (a job lost
+    -- with its worker's queue row): queue them again, same message id.
+    select v_stalled + count(app._wf_queue_delivery(a.org_id, a.id)) into v_stalled
+    from (
+        select a.org_id, a.id
+        from app.workflow_actions as a
+        inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+        where
+            a.action_type = 'webhook' and a.status in ('pending', 'running')
+            and e.status = 'waiting' and e.waiting_for = 'action'
+            and coalesce(a.scheduled_at, a.created_at) < app.now() - interval '10 minutes'
+            and not exists (
+                select from queue.pgqueuer as j
+                where
+                    j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
+                    and j.status in ('queued', 'picked')
+            )
+        limit p_limit
+    ) as a;
+
+    v_escalated := app._wf_escalate_due(p_limit);
+    v_scheduled := app._wf_fire_schedules(p_limit);
+    return jsonb_build_object(
+        'woken', v_woken, 'stalled', v_stalled, 'escalated', v_escalated, 'scheduled', v_scheduled
+    );
+end
+$function$;
+
+comment on function api.sweep_workflows(integer) is
+'Service role only (the worker runs it every minute). Queues executions whose timer or retry is '
+'due but whose job is missing or late, re-queues pending/running executions left without a job '
+'for five minutes, escalates approvals past due_at, and fires scheduled triggers. Returns the '
+'counts as JSON.';
+
+-- Log partitions: one per month, made workflow_log_premake_months ahead;
+-- rows caught by the default partition move into their month; months past
+-- the retention are dropped or detached. Returns what it did.
+create or replace function api.maintain_workflow_logs()
+returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_settings app.settings%rowtype;
+    v_month date;
+    v_name text;
+    v_made text [] := '{}';
+    v_expired text [] := '{}';
+    v_moved bigint := 0;
+    v_count bigint;
+    v_part record;
+    v_first date;
+    v_cutoff date;
+begin
+    perform app._require_service();
+    -- One maintainer at a time.
+    perform pg_catalog.pg_advisory_xact_lock(444770001);
+    select s.* into v_settings from app.settings as s;
+    v_cutoff := (date_trunc('month', app.now() at time zone 'UTC')
+        - make_interval(months => v_settings.workflow_log_retention_months))::date;
+    -- From this month (or the oldest month the default partition holds, if
+    -- earlier and still within the retention).
+    select min(date_trunc('month', l.occurred_at at time zone 'UTC'))::date
+    into v_first
+    from app.workflow_execution_logs_default as l;
+    v_first := greatest(
+        least(
+            coalesce(v_first, date_trunc('month', app.now() at time zone 'UTC')::date),
+            date_trunc('month', app.now() at time zone 'UTC')::date
+        ),
+        v_cutoff
+    );
+
+    for v_month in
+        select m::date from generate_series(
+            v_first,
+            date_trunc('month', app.now() at time zone 'UTC')
+            + make_interval(months => v_settings.workflow_log_premake_months),
+            interval '1 month'
+        ) as m
+    loop
+        v_name := format('workflow_execution_logs_y%sm%s', to_char(v_month, 'YYYY'), to_char(v_month, 'MM'));
+        continue when to_regclass(format('app.%I', v_name)) is not null;
+        execute format(
+            'create table app.%I (like app.workflow_execution_logs including defaults including constraints)',
+            v_name
+        );
+        execute format(
+            'with moved as (delete from app.workflow_execution_logs_default '
+            'where occurred_at >= $1 and occurred_at < $2 returning *) '
+            'insert into app.%I select * from moved',
+            v_name
+        ) using (v_month::timestamp at time zone 'UTC'), ((v_month + interval '1 month')::timestamp at time zone 'UTC');
+        get diagnostics v_count = row_count;
+        v_moved := v_moved + v_count;
+        execute format(
+            'alter table app.workflow_execution_logs attach partition app.%I '
+            'for values from (%L) to (%L)',
+            v_name, v_month::timestamp at time zone 'UTC',
+            (v_month + interval '1 month')::timestamp at time zone 'UTC'
+        );
+        execute format('alter table app.%I enable row level security', v_name);
+        execute format('alter table app.%I force row level security', v_name);
+        execute format(
+            'create policy tenant_isolation on app.%I '
+            'using (org_id = (select app.current_org_id())) '
+            'with check (org_id = (select app.current_org_id()))',
+            v_name
+        );
+        v_made := v_made || v_name;
+    end loop;
+
+    for v_part in
+        select c.relname, to_date(substring(c.relname from 'y([0-9]{4}m[0-9]{2})$'), 'YYYY"m"MM') as month
+        from pg_catalog.pg_inherits as i
+        inner join pg_catalog.pg_class as c on c.oid = i.inhrelid
+        where
+            i.inhparent = 'app.workflow_execution_logs'::regclass
+            and c.relname ~ '^workflow_execution_logs_y[0-9]{4}m[0-9]{2}$'
+    loop
+        continue when v_part.month + interval '1 month' > v_cutoff;
+        execute format('alter table app.workflow_execution_logs detach partition app.%I', v_part.relname);
+        if v_settings.workflow_log_expiry = 'drop' then
+            execute format('drop table app.%I', v_part.relname);
+        end if;
+        v_expired := v_expired || v_part.relname::text;
+    end loop;
+    -- Rows older than the retention that sat in the default partition.
+    delete from app.workflow_execution_logs_default as l
+    where l.occurred_at < (v_cutoff::timestamp at time zone 'UTC');
+    return jsonb_build_object(
+        'created', to_jsonb(v_made), 'expired', to_jsonb(v_expired),
+        'expiry', v_settings.workflow_log_expiry, 'moved_from_default', v_moved
+    );
+end
+$function$;
+
+comment on function api.maintain_workflow_logs() is
+'Service role only (the worker''s daily maintenance job). Makes monthly partitions of '
+'workflow_execution_logs up to workflow_log_premake_months ahead (moving rows the default '
+'partition caught into their month), and expires months older than '
+'workflow_log_retention_months: dropped, or detached and kept when workflow_log_expiry is detach. '
+'Returns the partitions created and expired.';
+
+-- 32 random bytes (two v4 UUIDs: 244 bits from the strong generator) as a
+-- Standard Webhooks secret.
+create or replace function app._new_webhook_secret()
+returns text
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $function$
+    select 'whsec_' || encode(
+        decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'
+    )
+$function$;
+
+-- The org's signing secret, made on first use.
+create or replace function app._webhook_settings(p_org_id uuid)
+returns app.webhook_settings
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_row app.webhook_settings%rowtype;
+begin
+    insert into app.webhook_settings (org_id, secret)
+    values (p_org_id, app._new_webhook_secret())
+    on conflict (org_id) do nothing;
+    select s.* into v_row from app.webhook_settings as s where s.org_id = p_org_id;
+    return v_row;
+end
+$function$;
+
+create or replace function api.webhook_signing_secret()
+returns text
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
+    end if;
+    return (app._webhook_settings(v_org_id)).secret;
+end
+$function$;
+
+comment on function api.webhook_signing_secret() is
+'The org''s Standard Webhooks signing secret (whsec_...; admins), made on first use. Receivers '
+'verify webhook-signature with it.';
+
+create or replace function api.rotate_webhook_secret()
+returns text
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_secret text := app._new_webhook_secret();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may rotate the webhook secret';
+    end if;
+    perform app._webhook_settings(v_org_id);
+    update app.webhook_settings as s
+    set
+        previous_secret = s.secret, previous_valid_until = app.now() + interval '24 hours',
+        secret = v_secret, rotated_at = app.now()
+    where s.org_id = v_org_id;
+    return v_secret;
+end
+$function$;
+
+comment on function api.rotate_webhook_secret() is
+'Make a new webhook signing secret (admins) and return it. For 24 hours deliveries carry '
+'signatures by both the new and the previous secret, so receivers can switch without a gap.';

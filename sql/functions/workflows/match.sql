@@ -1,0 +1,409 @@
+-- Starting executions: the statement-level triggers on every entity table
+-- match workflows set-based, in the transaction of the change; manual starts
+-- and scheduled triggers use the same insert.
+
+-- The execution this transaction is running (api.run_execution), if any:
+-- its org, id, depth and workflow chain. The setting alone proves nothing
+-- (anyone may set it); the execution row must name this transaction.
+create or replace function app._wf_run_context()
+returns table (org_id uuid, execution_id uuid, depth integer, chain uuid[])
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_setting text := nullif(pg_catalog.current_setting('intime.wf_execution', true), '');
+begin
+    if v_setting is null then
+        return;
+    end if;
+    return query
+    select e.org_id, e.id, e.depth, e.chain
+    from app.workflow_executions as e
+    where
+        e.org_id = split_part(v_setting, ':', 1)::uuid
+        and e.id = split_part(v_setting, ':', 2)::uuid
+        and e.run_xid = pg_catalog.pg_current_xact_id();
+end
+$function$;
+
+-- Insert executions (and their instances, logs and workflow.run jobs) for
+-- (org, workflow, entity) triples, honouring each workflow's re-enrollment
+-- policy: one active execution per workflow and entity unless concurrent,
+-- and never a second one for 'never'. Returns the executions made.
+create or replace function app._wf_start(
+    p_org_ids uuid[],
+    p_workflow_ids uuid[],
+    p_entity_ids uuid[],
+    p_trigger_events jsonb[],
+    p_trigger_type text,
+    p_triggered_by uuid default null,
+    p_depth integer default 0,
+    p_chain uuid[] default '{}',
+    p_parent_execution_id uuid default null
+)
+returns table (execution_id uuid, org_id uuid, workflow_id uuid, entity_id uuid)
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_ids uuid [];
+    v_orgs uuid [];
+    v_instances uuid [];
+begin
+    insert into app.workflow_instances (
+        org_id, workflow_id, entity_type, entity_id, current_state_id, created_by
+    )
+    select distinct on (i.org_id, i.workflow_id, i.entity_id)
+        i.org_id, i.workflow_id, w.entity_type, i.entity_id, s.id, p_triggered_by
+    from unnest(p_org_ids, p_workflow_ids, p_entity_ids) as i (org_id, workflow_id, entity_id)
+    inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
+    left join app.workflow_states as s
+        on s.org_id = i.org_id and s.workflow_id = i.workflow_id and s.state_type = 'initial'
+    on conflict (org_id, workflow_id, entity_id) do nothing;
+
+    with
+    input as (
+        select i.*
+        from unnest(p_org_ids, p_workflow_ids, p_entity_ids, p_trigger_events)
+            as i (org_id, workflow_id, entity_id, trigger_event)
+    ),
+
+    candidates as (
+        select
+            i.org_id, i.workflow_id, i.entity_id, i.trigger_event, w.entity_type, w.version,
+            w.max_retries, w.reenrollment, inst.id as instance_id,
+            jsonb_array_length(w.definition -> 'steps') as total_steps
+        from input as i
+        inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
+        inner join app.workflow_instances as inst
+            on
+                inst.org_id = i.org_id and inst.workflow_id = i.workflow_id
+                and inst.entity_id = i.entity_id
+        where
+            w.reenrollment <> 'never'
+            or not exists (
+                select from app.workflow_executions as e
+                where e.org_id = inst.org_id and e.instance_id = inst.id
+            )
+    ),
+
+    inserted as (
+        insert into app.workflow_executions (
+            org_id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
+            triggered_by, trigger_type, trigger_event, total_steps, max_retries, depth, chain,
+            parent_execution_id, exclusive, wake_job_id
+        )
+        select
+            c.org_id, c.instance_id, c.workflow_id, c.version, c.entity_type, c.entity_id,
+            p_triggered_by, p_trigger_type, c.trigger_event, coalesce(c.total_steps, 0),
+            c.max_retries, p_depth, p_chain || c.workflow_id, p_parent_execution_id,
+            c.reenrollment <> 'concurrent', nextval('queue.pgqueuer_id_seq')
+        from candidates as c
+        on conflict (org_id, workflow_id, entity_id)
+        where exclusive and status in ('pending', 'running', 'waiting', 'paused')
+        do nothing
+        returning
+            workflow_executions.id, workflow_executions.org_id, workflow_executions.instance_id,
+            workflow_executions.wake_job_id
+    ),
+
+    jobs as (
+        insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
+        select
+            x.wake_job_id, 0, 'workflow.run',
+            convert_to(format('{"org_id": "%s", "execution_id": "%s"}', x.org_id, x.id), 'UTF8'),
+            'queued', pg_catalog.now()
+        from inserted as x
+    )
+
+    select array_agg(x.id), array_agg(x.org_id), array_agg(x.instance_id)
+    into v_ids, v_orgs, v_instances
+    from inserted as x;
+
+    if v_ids is null then
+        return;
+    end if;
+
+    update app.workflow_instances as i
+    set
+        executions_started = i.executions_started + n.started,
+        last_execution_at = app.now(),
+        updated_at = app.now()
+    from (
+        select x.org_id, x.instance_id, count(*)::integer as started
+        from unnest(v_orgs, v_instances) as x (org_id, instance_id)
+        group by 1, 2
+    ) as n
+    where i.org_id = n.org_id and i.id = n.instance_id;
+
+    insert into app.workflow_execution_logs (org_id, execution_id, message, data)
+    select
+        e.org_id, e.id, 'execution queued',
+        jsonb_build_object(
+            'trigger_type', e.trigger_type, 'trigger', e.trigger_event, 'version', e.workflow_version,
+            'depth', e.depth
+        )
+    from app.workflow_executions as e
+    inner join unnest(v_orgs, v_ids) as x (org_id, id) on e.org_id = x.org_id and e.id = x.id;
+
+    return query
+    select e.id, e.org_id, e.workflow_id, e.entity_id
+    from app.workflow_executions as e
+    inner join unnest(v_orgs, v_ids) as x (org_id, id) on e.org_id = x.org_id and e.id = x.id;
+end
+$function$;
+
+-- Match changed rows against the active workflows of their orgs and start
+-- what fires. p_new/p_old are the rows as jsonb, pairwise (null on the side
+-- that does not exist). Called by the statement triggers below.
+create or replace function app._wf_match_rows(
+    p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]
+)
+returns integer
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_ctx record;
+    v_max_depth integer;
+    v_org_ids uuid [];
+    v_workflow_ids uuid [];
+    v_entity_ids uuid [];
+    v_events jsonb [];
+    v_started integer;
+    v_status_field text;
+begin
+    select e.status_field into v_status_field
+    from app.entity_types as e where e.entity_type = p_entity_type;
+    select c.* into v_ctx from app._wf_run_context() as c;
+
+    with
+    changed as materialized (
+        select
+            x.new_doc, x.old_doc, coalesce(x.new_doc, x.old_doc) as doc,
+            (coalesce(x.new_doc, x.old_doc) ->> 'org_id')::uuid as org_id,
+            (coalesce(x.new_doc, x.old_doc) ->> 'id')::uuid as entity_id
+        from unnest(p_new, p_old) as x (new_doc, old_doc)
+    ),
+
+    orgs as materialized (
+        select o.id, to_jsonb(o) as doc
+        from app.organizations as o
+        where o.id in (select c.org_id from changed as c)
+    )
+
+    select
+        array_agg(c.org_id), array_agg(w.id), array_agg(c.entity_id),
+        array_agg(
+            jsonb_build_object('event', p_event, 'trigger', t.v)
+            -- A deleted row is gone by the time the steps run: keep it.
+            || case when p_event = 'delete' then jsonb_build_object('row', c.old_doc) else '{}' end
+        )
+    into v_org_ids, v_workflow_ids, v_entity_ids, v_events
+    from changed as c
+    inner join orgs as o on o.id = c.org_id
+    inner join app.workflows as w
+        on
+            w.org_id = c.org_id and w.entity_type = p_entity_type and w.is_active
+            and w.deleted_at is null and p_event = any(w.trigger_events)
+    cross join lateral (
+        select tr.v
+        from jsonb_array_elements(w.definition -> 'triggers') as tr (v)
+        where app._wf_trigger_fires(tr.v, p_event, c.new_doc, c.old_doc, v_status_field)
+        limit 1
+    ) as t
+    where app._wf_holds(
+        w.definition -> 'conditions',
+        c.doc,
+        c.old_doc,
+        o.doc
+    );
+
+    if v_org_ids is null then
+        return 0;
+    end if;
+
+    if v_ctx.execution_id is not null then
+        select s.workflow_max_depth into v_max_depth from app.settings as s;
+        -- The recursion guard: a workflow never re-fires itself through its
+        -- own chain, and chains stop at the depth limit. Both are logged on
+        -- the execution whose step made the change.
+        insert into app.workflow_execution_logs (org_id, execution_id, level, message, data)
+        select
+            v_ctx.org_id, v_ctx.execution_id, 'warning',
+            case
+                when x.workflow_id = any(v_ctx.chain)
+                    then 'recursion guard: workflow not re-fired by its own chain'
+                else format('recursion guard: depth limit %s reached', v_max_depth)
+            end,
+            jsonb_build_object(
+                'workflow_id', x.workflow_id, 'entity_id', x.entity_id,
+                'depth', v_ctx.depth + 1, 'chain', to_jsonb(v_ctx.chain)
+            )
+        from unnest(v_workflow_ids, v_entity_ids) as x (workflow_id, entity_id)
+        where x.workflow_id = any(v_ctx.chain) or v_ctx.depth + 1 > v_max_depth;
+
+        select array_agg(x.org_id), array_agg(x.workflow_id), array_agg(x.entity_id), array_agg(x.ev)
+        into v_org_ids, v_workflow_ids, v_entity_ids, v_events
+        from unnest(v_org_ids, v_workflow_ids, v_entity_ids, v_events)
+            as x (org_id, workflow_id, entity_id, ev)
+        where x.workflow_id <> all(v_ctx.chain) and v_ctx.depth + 1 <= v_max_depth;
+        if v_org_ids is null then
+            return 0;
+        end if;
+    end if;
+
+    select count(*) into v_started
+    from app._wf_start(
+        p_org_ids => v_org_ids,
+        p_workflow_ids => v_workflow_ids,
+        p_entity_ids => v_entity_ids,
+        p_trigger_events => v_events,
+        p_trigger_type => 'event',
+        p_triggered_by => app.current_user_id(),
+        p_depth => coalesce(v_ctx.depth + 1, 0),
+        p_chain => coalesce(v_ctx.chain, '{}'),
+        p_parent_execution_id => v_ctx.execution_id
+    );
+    return v_started;
+end
+$function$;
+
+-- AFTER INSERT/UPDATE/DELETE, per statement, on every entity table.
+-- tg_argv[0] is the entity type. When the changed rows' orgs have no active
+-- workflow for this event, one index probe and out.
+create or replace function app._tg_workflow_insert()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if exists (
+        select from app.workflows as w
+        where
+            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+            and 'insert' = any(w.trigger_events)
+            and w.org_id in (select r.org_id from new_rows as r)
+    ) then
+        perform app._wf_match_rows(
+            tg_argv[0], 'insert', array(select to_jsonb(r) from new_rows as r),
+            array_fill(null::jsonb, array[(select count(*)::integer from new_rows)])
+        );
+    end if;
+    return null;
+end
+$function$;
+
+create or replace function app._tg_workflow_update()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_new jsonb [];
+    v_old jsonb [];
+begin
+    if exists (
+        select from app.workflows as w
+        where
+            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+            and 'update' = any(w.trigger_events)
+            and w.org_id in (select r.org_id from new_rows as r)
+    ) then
+        select array_agg(to_jsonb(n)), array_agg(to_jsonb(o))
+        into v_new, v_old
+        from new_rows as n
+        inner join old_rows as o on o.org_id = n.org_id and o.id = n.id;
+        perform app._wf_match_rows(tg_argv[0], 'update', v_new, v_old);
+    end if;
+    return null;
+end
+$function$;
+
+create or replace function app._tg_workflow_delete()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if exists (
+        select from app.workflows as w
+        where
+            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+            and 'delete' = any(w.trigger_events)
+            and w.org_id in (select r.org_id from old_rows as r)
+    ) then
+        perform app._wf_match_rows(
+            tg_argv[0], 'delete',
+            array_fill(null::jsonb, array[(select count(*)::integer from old_rows)]),
+            array(
+                select to_jsonb(r) from old_rows as r
+                where exists (select from app.organizations as o where o.id = r.org_id)
+            )
+        );
+    end if;
+    return null;
+end
+$function$;
+
+-- Start a workflow by hand (trigger type manual) for one entity.
+create or replace function api.start_workflow(
+    p_workflow_id uuid, p_entity_id uuid, p_payload jsonb default '{}'
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_wf app.workflows%rowtype;
+    v_table text;
+    v_exists boolean;
+    v_id uuid;
+begin
+    select w.* into v_wf from app.workflows as w
+    where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null;
+    if not found then
+        raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
+    end if;
+    if not v_wf.is_active then
+        raise exception using errcode = 'IT013', message = format('workflow %s is not active', v_wf.name);
+    end if;
+    select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
+    execute format('select exists (select from app.%I where org_id = $1 and id = $2)', v_table)
+    into v_exists using v_org_id, p_entity_id;
+    if not v_exists then
+        raise exception using
+            errcode = 'IT004', message = format('%s %s not found', v_wf.entity_type, p_entity_id);
+    end if;
+    select s.execution_id into v_id
+    from app._wf_start(
+        p_org_ids => array[v_org_id],
+        p_workflow_ids => array[p_workflow_id],
+        p_entity_ids => array[p_entity_id],
+        p_trigger_events => array[jsonb_build_object('event', 'manual', 'payload', coalesce(p_payload, '{}'))],
+        p_trigger_type => 'manual',
+        p_triggered_by => app.current_user_id()
+    ) as s;
+    if v_id is null then
+        raise exception using
+            errcode = 'IT013',
+            message = format(
+                'workflow %s is already running for this %s (re-enrollment: %s)',
+                v_wf.name, v_wf.entity_type, v_wf.reenrollment
+            );
+    end if;
+    return v_id;
+end
+$function$;
+
+comment on function api.start_workflow(uuid, uuid, jsonb) is
+'Start a workflow by hand for one entity of its type (trigger type manual); p_payload is kept in '
+'the execution''s trigger_event. IT013 when the workflow is inactive or the entity is already '
+'enrolled and the re-enrollment policy refuses another run. Returns the execution id.';

@@ -1,0 +1,317 @@
+-- Helpers the engine's steps share: logging, the entity row, template
+-- variables, user references, field paths and the queue.
+
+create or replace function app._wf_log(
+    p_org_id uuid,
+    p_execution_id uuid,
+    p_level text,
+    p_message text,
+    p_data jsonb default null,
+    p_step_id uuid default null,
+    p_action_id uuid default null
+)
+returns void
+language sql
+set search_path = pg_catalog, pg_temp
+as $function$
+    insert into app.workflow_execution_logs (
+        org_id, execution_id, step_id, action_id, level, message, data
+    )
+    values (p_org_id, p_execution_id, p_step_id, p_action_id, p_level, p_message, p_data)
+$function$;
+
+-- The entity's current row as jsonb, or null when it is gone.
+create or replace function app._wf_entity_doc(p_org_id uuid, p_entity_type text, p_entity_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_table text;
+    v_doc jsonb;
+begin
+    select e.table_name into v_table from app.entity_types as e where e.entity_type = p_entity_type;
+    execute format('select to_jsonb(t) from app.%I as t where t.org_id = $1 and t.id = $2', v_table)
+    into v_doc using p_org_id, p_entity_id;
+    return v_doc;
+end
+$function$;
+
+-- Queue a workflow.run job for an execution, now or at p_at (application
+-- clock; the queue runs on the real one), and remember it for the sweeper.
+create or replace function app._wf_schedule_run(
+    p_org_id uuid, p_execution_id uuid, p_at timestamptz default null
+)
+returns bigint
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_job_id bigint;
+begin
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
+    values (
+        0, 'workflow.run',
+        convert_to(format('{"org_id": "%s", "execution_id": "%s"}', p_org_id, p_execution_id), 'UTF8'),
+        'queued',
+        pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0')
+    )
+    returning id into v_job_id;
+    update app.workflow_executions as e set wake_job_id = v_job_id
+    where e.org_id = p_org_id and e.id = p_execution_id;
+    return v_job_id;
+end
+$function$;
+
+-- Queue a webhook.deliver job for an action. The dedupe key carries the
+-- attempt, so a retry is never swallowed by the previous attempt's job
+-- still finishing; the action remembers when it was queued, for the sweeper.
+create or replace function app._wf_queue_delivery(p_org_id uuid, p_action_id uuid)
+returns boolean
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_attempt integer;
+begin
+    update app.workflow_actions as a set scheduled_at = app.now()
+    where a.org_id = p_org_id and a.id = p_action_id
+    returning a.retry_count into v_attempt;
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+    values (
+        0, 'webhook.deliver',
+        convert_to(format('{"org_id": "%s", "action_id": "%s"}', p_org_id, p_action_id), 'UTF8'),
+        'queued', pg_catalog.now(), format('webhook.deliver:%s:%s', p_action_id, v_attempt)
+    )
+    on conflict do nothing;
+    return true;
+end
+$function$;
+
+-- Notify users with a system (or org) template: the engine's own messages
+-- (approval requests, escalations, failures).
+create or replace function app._wf_notify(
+    p_org_id uuid,
+    p_user_ids uuid[],
+    p_template text,
+    p_variables jsonb,
+    p_entity_type text,
+    p_entity_id uuid,
+    p_type text default null,
+    p_action_url text default null,
+    p_action_label text default null
+)
+returns void
+language sql
+set search_path = pg_catalog, pg_temp
+as $function$
+    select from app._send_notifications(
+        p_org_id => p_org_id,
+        p_user_ids => p_user_ids,
+        p_category => null,
+        p_template_slug => p_template,
+        p_title => null,
+        p_message => null,
+        p_variables => p_variables,
+        p_type => p_type,
+        p_priority => null,
+        p_entity_type => p_entity_type,
+        p_entity_id => p_entity_id,
+        p_action_url => p_action_url,
+        p_action_label => p_action_label,
+        p_channels => null,
+        p_group_key => null,
+        p_expires_at => null,
+        p_critical => false
+    )
+$function$;
+
+-- A user reference resolved against the entity: 'owner', 'manager' (the
+-- owner's manager), 'triggered_by', a user id, or 'field:<column>'. Null
+-- when it names nobody; IT004 for a user id outside the org.
+create or replace function app._wf_resolve_user(
+    p_org_id uuid, p_ref text, p_doc jsonb, p_owner_field text, p_triggered_by uuid
+)
+returns uuid
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_id uuid;
+begin
+    if p_ref is null then
+        return null;
+    end if;
+    v_id := case
+        when p_ref = 'owner' then (p_doc ->> p_owner_field)::uuid
+        when p_ref = 'triggered_by' then p_triggered_by
+        when p_ref = 'manager' then (
+            select u.manager_id from app.user_profiles as u
+            where u.org_id = p_org_id and u.id = (p_doc ->> p_owner_field)::uuid
+        )
+        when p_ref like 'field:%' then (p_doc ->> substr(p_ref, 7))::uuid
+        else p_ref::uuid
+    end;
+    if v_id is not null and not exists (
+        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_id
+    ) then
+        raise exception using errcode = 'IT004', message = format('user %s not found', v_id);
+    end if;
+    return v_id;
+end
+$function$;
+
+-- A dotted path from the entity: plain keys descend into the row (and into
+-- jsonb columns); a segment X with a column X_id that is a foreign key into
+-- another app table loads that row ("lead_contact.email", "owner.email",
+-- "account.name"). Table names come from the catalog, never from the path.
+create or replace function app._wf_resolve_path(
+    p_org_id uuid, p_table text, p_doc jsonb, p_path text
+)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_doc jsonb := p_doc;
+    v_rel regclass := format('app.%I', p_table)::regclass;
+    v_segment text;
+    v_target regclass;
+begin
+    foreach v_segment in array string_to_array(p_path, '.') loop
+        if v_doc is null then
+            return null;
+        end if;
+        if v_doc ? v_segment then
+            v_doc := v_doc -> v_segment;
+            v_rel := null;
+            continue;
+        end if;
+        if v_rel is null or not v_doc ? (v_segment || '_id') then
+            return null;
+        end if;
+        select c.confrelid::regclass into v_target
+        from pg_catalog.pg_constraint as c
+        inner join pg_catalog.pg_attribute as a
+            on a.attrelid = c.conrelid and a.attnum = c.conkey[2]
+        inner join pg_catalog.pg_class as t on t.oid = c.confrelid
+        inner join pg_catalog.pg_namespace as n on n.oid = t.relnamespace
+        where
+            c.conrelid = v_rel and c.contype = 'f' and cardinality(c.conkey) = 2
+            and a.attname = v_segment || '_id' and n.nspname = 'app';
+        if v_target is null then
+            return null;
+        end if;
+        execute format('select to_jsonb(t) from %s as t where t.org_id = $1 and t.id = $2', v_target)
+        into v_doc using p_org_id, (v_doc ->> (v_segment || '_id'))::uuid;
+        v_rel := v_target;
+    end loop;
+    return v_doc;
+end
+$function$;
+
+-- A template rendered with the variables; null stays null.
+create or replace function app._wf_text(p_template text, p_vars jsonb)
+returns text
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select case when p_template is not null then app._render(p_template, p_vars, 'none') end
+$function$;
+
+-- Render every string inside a JSON value with the template variables.
+create or replace function app._wf_render_json(p_value jsonb, p_vars jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select case jsonb_typeof(p_value)
+        when 'string' then to_jsonb(app._render(p_value #>> '{}', p_vars, 'none'))
+        when 'object' then coalesce(
+            (select jsonb_object_agg(e.key, app._wf_render_json(e.value, p_vars))
+            from jsonb_each(p_value) as e),
+            '{}'
+        )
+        when 'array' then coalesce(
+            (select jsonb_agg(app._wf_render_json(e.value, p_vars) order by e.i)
+            from jsonb_array_elements(p_value) with ordinality as e (value, i)),
+            '[]'
+        )
+        else p_value
+    end
+$function$;
+
+-- The variables a step's templates see: entity (also under its type's name,
+-- like deal), owner, org, workflow, execution, trigger, the earlier steps'
+-- results and now.
+create or replace function app._wf_vars(
+    p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text
+)
+returns jsonb
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select jsonb_build_object(
+        'entity', p_doc,
+        p_exec.entity_type, p_doc,
+        'owner', (
+            select jsonb_build_object('id', u.id, 'name', u.full_name, 'email', u.email)
+            from app.user_profiles as u
+            inner join app.entity_types as e on e.entity_type = p_exec.entity_type
+            where u.org_id = p_exec.org_id and u.id = (p_doc ->> e.owner_field)::uuid
+        ),
+        'org', (
+            select jsonb_build_object('id', o.id, 'name', o.name, 'timezone', o.timezone)
+            from app.organizations as o where o.id = p_exec.org_id
+        ),
+        'workflow', jsonb_build_object(
+            'id', p_exec.workflow_id, 'name', p_workflow_name, 'version', p_exec.workflow_version
+        ),
+        'execution', jsonb_build_object('id', p_exec.id, 'started_at', p_exec.started_at),
+        'trigger', p_exec.trigger_event,
+        'steps', coalesce(p_exec.execution_context -> 'steps', '{}'),
+        'now', app.now()
+    )
+$function$;
+
+-- Exponential backoff for step retries: 10 s, 20 s, 40 s ... capped at an hour.
+create or replace function app._wf_backoff(p_attempt integer)
+returns interval
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select least(interval '1 hour', interval '10 seconds' * power(2, greatest(p_attempt - 1, 0)))
+$function$;
+
+-- Refuse a change to an entity while another execution's approval locks it.
+create or replace function app._wf_assert_unlocked(
+    p_org_id uuid, p_entity_type text, p_entity_id uuid, p_execution_id uuid
+)
+returns void
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_lock app.workflow_entity_locks%rowtype;
+begin
+    select l.* into v_lock from app.workflow_entity_locks as l
+    where
+        l.org_id = p_org_id and l.entity_type = p_entity_type and l.entity_id = p_entity_id
+        and l.execution_id is distinct from p_execution_id
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT014',
+            message = format('%s %s is locked: %s', p_entity_type, p_entity_id, v_lock.reason),
+            hint = 'It unlocks when the approval is decided or recalled.';
+    end if;
+end
+$function$;

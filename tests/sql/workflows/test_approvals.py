@@ -1,0 +1,784 @@
+"""Approval steps: sequential chains, any/all/quorum, role slots, delegation,
+escalation at the due time, recall, rejection branching, who may act, the
+entity lock and api.my_approvals. Real PostgreSQL; executions are driven by
+flows.drain() as the worker would."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from psycopg.rows import dict_row
+
+from intime.errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from tests.sql.workflows.conftest import Flows
+
+MANUAL = [{"type": "manual"}]
+DONE = {"name": "done", "type": "create_activity", "subject": "approved"}
+
+
+def approval_workflow(
+    flows: Flows,
+    approval: dict[str, Any],
+    *,
+    after: list[dict[str, Any]] | None = None,
+    triggers: list[dict[str, Any]] | None = None,
+    name: str = "approval",
+) -> uuid.UUID:
+    """A workflow whose first step is the approval `ok`, then `done` (or `after`)."""
+    step = {"name": "ok", "type": "approval", **approval}
+    return flows.create(
+        {
+            "triggers": triggers or MANUAL,
+            "steps": [step, *(after if after is not None else [DONE])],
+        },
+        name=name,
+    )
+
+
+def start(
+    flows: Flows, workflow_id: uuid.UUID, *, deal: int = 0, user: uuid.UUID | None = None
+) -> uuid.UUID:
+    """Start a workflow by hand for deal `deal` (as rep 0 by default) and park it."""
+    a = flows.orgs.a
+    [row] = flows.call(
+        "select api.start_workflow(%s, %s) as id",
+        (workflow_id, a.deal_ids[deal]),
+        user=user or a.rep_ids[0],
+    )
+    flows.drain()
+    return row["id"]
+
+
+def approvals(flows: Flows, execution_id: uuid.UUID) -> list[dict[str, Any]]:
+    return (
+        flows.owner.cursor(row_factory=dict_row)
+        .execute(
+            "select * from app.workflow_approvals where execution_id = %s "
+            "order by slot, created_at, approver_id",
+            (execution_id,),
+        )
+        .fetchall()
+    )
+
+
+def row_of(
+    flows: Flows, execution_id: uuid.UUID, user: uuid.UUID, status: str = "pending"
+) -> dict[str, Any]:
+    [row] = [
+        r
+        for r in approvals(flows, execution_id)
+        if r["approver_id"] == user and r["status"] == status
+    ]
+    return row
+
+
+def statuses(flows: Flows, execution_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    return {r["approver_id"]: r["status"] for r in approvals(flows, execution_id)}
+
+
+def decide(
+    flows: Flows, verb: str, approval_id: uuid.UUID, user: uuid.UUID, notes: str | None = None
+) -> str:
+    [row] = flows.call(f"select api.{verb}(%s, %s) as r", (approval_id, notes), user=user)
+    return row["r"]
+
+
+def act(
+    flows: Flows,
+    execution_id: uuid.UUID,
+    user: uuid.UUID,
+    verb: str = "approve",
+    notes: str | None = None,
+) -> str:
+    """`user` approves (or rejects) their pending row of the execution."""
+    return decide(flows, verb, row_of(flows, execution_id, user)["id"], user, notes)
+
+
+def notifications(flows: Flows, user: uuid.UUID, slug: str, approval_id: uuid.UUID) -> int:
+    row = flows.owner.execute(
+        "select count(*) from app.notifications "
+        "where user_id = %s and template_slug = %s and action_url = %s",
+        (user, slug, f"/approvals/{approval_id}"),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def locks(flows: Flows, deal_id: uuid.UUID) -> int:
+    row = flows.owner.execute(
+        "select count(*) from app.workflow_entity_locks where entity_id = %s", (deal_id,)
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def step_names(flows: Flows, execution_id: uuid.UUID) -> list[str]:
+    return [s["step_name"] for s in flows.steps(execution_id) if s["status"] == "completed"]
+
+
+def drained_status(flows: Flows, execution_id: uuid.UUID) -> str:
+    flows.drain()
+    return flows.execution(execution_id)["status"]
+
+
+# -- sequential chains --------------------------------------------------------
+
+
+@pytest.fixture
+def chain(flows: Flows) -> uuid.UUID:
+    """A sequential chain: the manager, then the admin; parked."""
+    a = flows.orgs.a
+    wf = approval_workflow(
+        flows, {"approvers": [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]}
+    )
+    return start(flows, wf)
+
+
+def test_an_approval_step_parks_the_execution(flows: Flows, chain) -> None:
+    execution = flows.execution(chain)
+    assert (execution["status"], execution["waiting_for"]) == ("waiting", "approval")
+
+
+def test_a_sequential_chain_asks_only_its_first_approver(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    assert statuses(flows, chain) == {a.manager_id: "pending", a.admin_id: "queued"}
+
+
+def test_only_the_first_link_of_a_chain_is_notified(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    first = row_of(flows, chain, a.manager_id)
+    second = row_of(flows, chain, a.admin_id, "queued")
+    assert notifications(flows, a.manager_id, "approval_required", first["id"]) == 1
+    assert notifications(flows, a.admin_id, "approval_required", second["id"]) == 0
+
+
+def test_approving_a_link_opens_the_next_one(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    assert act(flows, chain, a.manager_id) == "open"
+    second = row_of(flows, chain, a.admin_id)
+    assert second["due_at"] is None  # no due_in configured
+    assert notifications(flows, a.admin_id, "approval_required", second["id"]) == 1
+    assert flows.execution(chain)["status"] == "waiting"
+
+
+def test_approving_the_last_link_completes_the_execution(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    act(flows, chain, a.manager_id)
+    assert act(flows, chain, a.admin_id) == "approved"
+    assert drained_status(flows, chain) == "completed"
+    assert step_names(flows, chain) == ["ok", "done"]
+
+
+def test_a_rejected_link_ends_the_chain(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    assert act(flows, chain, a.manager_id, "reject") == "rejected"
+    assert statuses(flows, chain) == {a.manager_id: "rejected", a.admin_id: "cancelled"}
+
+
+def test_a_link_is_due_from_when_it_opens(flows: Flows) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    flows.at("2026-03-02T09:00:00Z")
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers, "due_in": "PT1H"}))
+    assert row_of(flows, execution, a.admin_id, "queued")["due_at"] is None
+    flows.at("2026-03-02T09:30:00Z")
+    act(flows, execution, a.manager_id)
+    second = row_of(flows, execution, a.admin_id)
+    assert second["due_at"] - second["requested_at"] == timedelta(hours=1)
+    assert second["due_at"] == datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+
+
+# -- any, all, quorum ---------------------------------------------------------
+
+
+def three_approvers(flows: Flows) -> list[dict[str, str]]:
+    a = flows.orgs.a
+    return [{"user": str(u)} for u in (a.manager_id, a.admin_id, a.rep_ids[1])]
+
+
+def test_parallel_approvers_are_all_asked_at_once(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows, approval_workflow(flows, {"approvers": three_approvers(flows), "mode": "all"})
+    )
+    assert set(statuses(flows, execution).values()) == {"pending"}
+    for user in (a.manager_id, a.admin_id, a.rep_ids[1]):
+        row = row_of(flows, execution, user)
+        assert notifications(flows, user, "approval_required", row["id"]) == 1
+
+
+def test_in_any_mode_the_first_approval_decides(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows, approval_workflow(flows, {"approvers": three_approvers(flows), "mode": "any"})
+    )
+    assert act(flows, execution, a.admin_id) == "approved"
+    assert statuses(flows, execution) == {
+        a.manager_id: "cancelled",
+        a.admin_id: "approved",
+        a.rep_ids[1]: "cancelled",
+    }
+    assert drained_status(flows, execution) == "completed"
+
+
+def test_in_any_mode_one_rejection_leaves_the_others_open(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows, approval_workflow(flows, {"approvers": three_approvers(flows), "mode": "any"})
+    )
+    assert act(flows, execution, a.admin_id, "reject") == "open"
+    assert statuses(flows, execution)[a.manager_id] == "pending"
+
+
+def test_in_all_mode_one_approval_leaves_the_step_open(flows: Flows) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers, "mode": "all"}))
+    assert act(flows, execution, a.manager_id) == "open"
+    assert statuses(flows, execution)[a.admin_id] == "pending"
+    assert drained_status(flows, execution) == "waiting"
+
+
+def test_in_all_mode_every_approval_approves(flows: Flows) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers, "mode": "all"}))
+    act(flows, execution, a.manager_id)
+    assert act(flows, execution, a.admin_id) == "approved"
+    assert drained_status(flows, execution) == "completed"
+
+
+def test_in_all_mode_a_single_rejection_rejects(flows: Flows) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers, "mode": "all"}))
+    assert act(flows, execution, a.admin_id, "reject") == "rejected"
+    assert statuses(flows, execution)[a.manager_id] == "cancelled"
+
+
+def test_a_quorum_is_approved_by_enough_approvals(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows,
+        approval_workflow(
+            flows, {"approvers": three_approvers(flows), "mode": "quorum", "quorum": 2}
+        ),
+    )
+    assert act(flows, execution, a.manager_id) == "open"
+    assert act(flows, execution, a.rep_ids[1]) == "approved"
+    assert statuses(flows, execution)[a.admin_id] == "cancelled"
+    assert drained_status(flows, execution) == "completed"
+
+
+def test_a_quorum_is_rejected_once_it_can_no_longer_be_reached(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows,
+        approval_workflow(
+            flows, {"approvers": three_approvers(flows), "mode": "quorum", "quorum": 2}
+        ),
+    )
+    assert act(flows, execution, a.manager_id, "reject") == "open"
+    assert act(flows, execution, a.admin_id, "reject") == "rejected"
+    assert statuses(flows, execution)[a.rep_ids[1]] == "cancelled"
+
+
+# -- role slots ---------------------------------------------------------------
+
+
+def test_a_role_slot_asks_everyone_with_the_role(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}))
+    rows = approvals(flows, execution)
+    assert {r["approver_id"] for r in rows} == set(a.rep_ids)
+    assert {(r["slot"], r["status"], r["approver_role"]) for r in rows} == {
+        (1, "pending", "member")
+    }
+    for r in rows:
+        assert notifications(flows, r["approver_id"], "approval_required", r["id"]) == 1
+
+
+def test_anyone_with_the_role_may_decide_a_role_slot(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}))
+    assert act(flows, execution, a.rep_ids[1]) == "approved"
+    assert statuses(flows, execution) == {a.rep_ids[0]: "cancelled", a.rep_ids[1]: "approved"}
+    assert drained_status(flows, execution) == "completed"
+
+
+def test_an_owner_slot_asks_the_entitys_owner(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"owner": True}]}), deal=1)
+    [row] = approvals(flows, execution)
+    assert (row["approver_id"], row["approver_type"]) == (a.rep_ids[1], "owner")
+
+
+def test_a_field_slot_asks_the_user_in_that_column(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows, approval_workflow(flows, {"approvers": [{"field": "owner_id"}]}), deal=1
+    )
+    [row] = approvals(flows, execution)
+    assert (row["approver_id"], row["approver_type"]) == (a.rep_ids[1], "field")
+
+
+def test_a_manager_slot_asks_the_owners_manager(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}), deal=1)
+    [row] = approvals(flows, execution)
+    assert (row["approver_id"], row["approver_type"]) == (a.manager_id, "manager")
+
+
+# -- delegation ---------------------------------------------------------------
+
+
+@pytest.fixture
+def delegated(flows: Flows) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """The manager's approval delegated to rep 1: (execution, original row, new row)."""
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    original = row_of(flows, execution, a.manager_id)["id"]
+    [row] = flows.call(
+        "select api.delegate(%s, %s, 'on holiday') as id",
+        (original, a.rep_ids[1]),
+        user=a.manager_id,
+    )
+    return execution, original, row["id"]
+
+
+def test_a_delegate_gets_a_pending_row_in_the_same_slot(flows: Flows, delegated) -> None:
+    a = flows.orgs.a
+    execution, original, new = delegated
+    rows = {r["id"]: r for r in approvals(flows, execution)}
+    assert rows[new]["approver_id"] == a.rep_ids[1]
+    assert (rows[new]["status"], rows[new]["slot"]) == ("pending", rows[original]["slot"])
+    assert rows[new]["source_approval_id"] == original
+
+
+def test_the_delegated_row_records_the_delegation(flows: Flows, delegated) -> None:
+    a = flows.orgs.a
+    execution, original, _ = delegated
+    [row] = [r for r in approvals(flows, execution) if r["id"] == original]
+    assert (row["status"], row["delegated_to"], row["delegation_reason"]) == (
+        "delegated",
+        a.rep_ids[1],
+        "on holiday",
+    )
+
+
+def test_a_delegate_is_notified(flows: Flows, delegated) -> None:
+    _, _, new = delegated
+    assert notifications(flows, flows.orgs.a.rep_ids[1], "approval_required", new) == 1
+
+
+def test_a_delegate_may_approve(flows: Flows, delegated) -> None:
+    execution, _, new = delegated
+    assert decide(flows, "approve", new, flows.orgs.a.rep_ids[1]) == "approved"
+    assert drained_status(flows, execution) == "completed"
+
+
+def test_a_delegator_can_no_longer_act_on_their_row(flows: Flows, delegated) -> None:
+    _, original, _ = delegated
+    with pytest.raises(InvalidStateError) as err:
+        decide(flows, "approve", original, flows.orgs.a.manager_id)
+    assert err.value.sqlstate == "IT013"
+
+
+def test_a_delegator_cannot_act_on_the_delegates_row(flows: Flows, delegated) -> None:
+    _, _, new = delegated
+    with pytest.raises(PermissionDeniedError) as err:
+        decide(flows, "approve", new, flows.orgs.a.manager_id)
+    assert err.value.sqlstate == "IT003"
+
+
+def test_an_approval_cannot_be_delegated_to_its_approver_or_an_outsider(flows: Flows) -> None:
+    a, b = flows.orgs.a, flows.orgs.b
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    row = row_of(flows, execution, a.manager_id)
+    for target in (a.manager_id, b.admin_id):
+        with pytest.raises(InvalidParameterError):
+            flows.call("select api.delegate(%s, %s)", (row["id"], target), user=a.manager_id)
+    assert statuses(flows, execution) == {a.manager_id: "pending"}
+
+
+# -- escalation ---------------------------------------------------------------
+
+
+def overdue(flows: Flows, approval: dict[str, Any]) -> uuid.UUID:
+    """Park an approval due in an hour at 09:00, then move the clock to 10:30."""
+    flows.at("2026-03-02T09:00:00Z")
+    execution = start(flows, approval_workflow(flows, {"due_in": "PT1H", **approval}))
+    flows.at("2026-03-02T10:30:00Z")
+    return execution
+
+
+def test_an_approval_before_its_due_time_is_not_escalated(flows: Flows) -> None:
+    a = flows.orgs.a
+    flows.at("2026-03-02T09:00:00Z")
+    execution = start(
+        flows,
+        approval_workflow(flows, {"due_in": "PT1H", "approvers": [{"user": str(a.rep_ids[1])}]}),
+    )
+    flows.at("2026-03-02T09:59:00Z")
+    assert flows.sweep()["escalated"] == 0
+    assert row_of(flows, execution, a.rep_ids[1])["escalated_at"] is None
+
+
+def test_an_overdue_approval_escalates_to_escalate_to(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(
+        flows, {"approvers": [{"user": str(a.rep_ids[1])}], "escalate_to": str(a.admin_id)}
+    )
+    assert flows.sweep()["escalated"] == 1
+    row = row_of(flows, execution, a.rep_ids[1])
+    assert row["escalated_to"] == a.admin_id
+    assert row["escalated_at"] is not None
+    assert row["escalation_reason"].startswith("not decided by")
+    added = row_of(flows, execution, a.admin_id)
+    assert (added["slot"], added["approver_type"]) == (row["slot"], "escalation")
+    assert notifications(flows, a.admin_id, "approval_escalated", added["id"]) == 1
+
+
+def test_an_overdue_approval_escalates_to_the_approvers_manager_by_default(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"user": str(a.rep_ids[1])}]})
+    flows.sweep()
+    assert row_of(flows, execution, a.rep_ids[1])["escalated_to"] == a.manager_id
+    assert row_of(flows, execution, a.manager_id)["slot"] == 1
+
+
+def test_the_escalation_target_is_notified(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"user": str(a.rep_ids[1])}]})
+    flows.sweep()
+    added = row_of(flows, execution, a.manager_id)
+    assert notifications(flows, a.manager_id, "approval_escalated", added["id"]) == 1
+
+
+def test_an_approval_escalates_once(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"user": str(a.rep_ids[1])}]})
+    flows.sweep()
+    flows.at("2026-03-03T10:30:00Z")
+    assert flows.sweep()["escalated"] == 0
+    assert len(approvals(flows, execution)) == 2
+
+
+def test_an_approver_without_a_manager_is_marked_overdue_only(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"user": str(a.admin_id)}]})
+    assert flows.sweep()["escalated"] == 1
+    [row] = approvals(flows, execution)
+    assert (row["status"], row["escalated_to"]) == ("pending", None)
+    assert row["escalated_at"] is not None
+    assert "no escalation target" in row["escalation_reason"]
+
+
+def test_an_overdue_role_slot_escalates_to_the_shared_manager_once(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"role": "member"}]})
+    flows.sweep()
+    reps = [row_of(flows, execution, rep) for rep in a.rep_ids]
+    assert {r["escalated_to"] for r in reps} == {a.manager_id}
+    reasons = sorted(r["escalation_reason"] for r in reps)
+    assert reasons[0].startswith("not decided by")
+    assert "already has it" in reasons[1]
+    assert [r["approver_id"] for r in approvals(flows, execution)].count(a.manager_id) == 1
+
+
+def test_the_escalation_target_may_approve(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"user": str(a.rep_ids[1])}]})
+    flows.sweep()
+    assert act(flows, execution, a.manager_id) == "approved"
+    assert statuses(flows, execution) == {a.rep_ids[1]: "cancelled", a.manager_id: "approved"}
+    assert drained_status(flows, execution) == "completed"
+
+
+def test_the_original_approver_may_still_decide_after_escalation(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = overdue(flows, {"approvers": [{"user": str(a.rep_ids[1])}]})
+    flows.sweep()
+    assert act(flows, execution, a.rep_ids[1]) == "approved"
+    assert statuses(flows, execution)[a.manager_id] == "cancelled"
+
+
+# -- recall -------------------------------------------------------------------
+
+
+@pytest.fixture
+def recallable(flows: Flows) -> uuid.UUID:
+    """Rep 0 raises deal 0's value, which asks the manager for an approval."""
+    a = flows.orgs.a
+    approval_workflow(
+        flows,
+        {"approvers": [{"manager": True}, {"user": str(a.admin_id)}]},
+        triggers=[{"type": "field_change", "field": "value"}],
+    )
+    flows.write(
+        "update app.deals set value = 99000 where id = %s", (a.deal_ids[0],), user=a.rep_ids[0]
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    assert execution["triggered_by"] == a.rep_ids[0]
+    return execution["id"]
+
+
+def recall(flows: Flows, execution_id: uuid.UUID, user: uuid.UUID) -> None:
+    flows.call("select api.recall(%s, 'changed my mind')", (execution_id,), user=user)
+
+
+def test_the_starter_may_recall_an_approval(flows: Flows, recallable) -> None:
+    a = flows.orgs.a
+    recall(flows, recallable, a.rep_ids[0])
+    execution = flows.execution(recallable)
+    assert (execution["status"], execution["waiting_for"]) == ("cancelled", None)
+    assert set(statuses(flows, recallable).values()) == {"cancelled"}
+    assert locks(flows, a.deal_ids[0]) == 0
+
+
+def test_an_admin_may_recall_an_approval(flows: Flows, recallable) -> None:
+    recall(flows, recallable, flows.admin_id)
+    assert flows.execution(recallable)["status"] == "cancelled"
+
+
+def test_a_member_who_did_not_start_it_cannot_recall(flows: Flows, recallable) -> None:
+    a = flows.orgs.a
+    with pytest.raises(PermissionDeniedError) as err:
+        recall(flows, recallable, a.rep_ids[1])
+    assert err.value.sqlstate == "IT003"
+    assert flows.execution(recallable)["status"] == "waiting"
+    assert locks(flows, a.deal_ids[0]) == 1
+
+
+def test_a_recalled_approval_cannot_be_decided(flows: Flows, recallable) -> None:
+    a = flows.orgs.a
+    row = row_of(flows, recallable, a.manager_id)
+    recall(flows, recallable, a.rep_ids[0])
+    with pytest.raises(InvalidStateError):
+        decide(flows, "approve", row["id"], a.manager_id)
+
+
+def test_an_approval_decided_while_paused_goes_on_when_resumed(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    flows.call("select api.pause_execution(%s)", (execution,), user=a.rep_ids[0])
+    act(flows, execution, a.manager_id)
+    assert drained_status(flows, execution) == "paused"
+    flows.call("select api.resume_execution(%s)", (execution,), user=a.rep_ids[0])
+    assert drained_status(flows, execution) == "completed"
+    assert step_names(flows, execution) == ["ok", "done"]
+
+
+# -- rejection ----------------------------------------------------------------
+
+
+def test_a_rejection_follows_on_reject(flows: Flows) -> None:
+    a = flows.orgs.a
+    wf = approval_workflow(
+        flows,
+        {"approvers": [{"manager": True}], "on_reject": "declined"},
+        after=[
+            {**DONE, "next": "end"},
+            {"name": "declined", "type": "create_activity", "subject": "declined"},
+        ],
+    )
+    execution = start(flows, wf)
+    assert act(flows, execution, a.manager_id, "reject", "too cheap") == "rejected"
+    assert drained_status(flows, execution) == "completed"
+    assert step_names(flows, execution) == ["ok", "declined"]
+    [ok] = [s for s in flows.steps(execution) if s["step_name"] == "ok"]
+    assert (ok["result"]["decision"], ok["result"]["notes"]) == ("rejected", "too cheap")
+
+
+def test_a_rejection_without_on_reject_fails_the_execution(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    act(flows, execution, a.manager_id, "reject")
+    assert drained_status(flows, execution) == "failed"
+    assert flows.execution(execution)["error_message"] == "approval rejected"
+    assert "done" not in step_names(flows, execution)
+
+
+def test_an_approval_takes_the_next_step_not_on_reject(flows: Flows) -> None:
+    a = flows.orgs.a
+    wf = approval_workflow(
+        flows,
+        {"approvers": [{"manager": True}], "on_reject": "declined"},
+        after=[
+            {**DONE, "next": "end"},
+            {"name": "declined", "type": "create_activity", "subject": "declined"},
+        ],
+    )
+    execution = start(flows, wf)
+    act(flows, execution, a.manager_id)
+    assert drained_status(flows, execution) == "completed"
+    assert step_names(flows, execution) == ["ok", "done"]
+
+
+# -- who may act --------------------------------------------------------------
+
+
+def test_only_the_approver_may_act(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    row = row_of(flows, execution, a.manager_id)
+    for verb in ("approve", "reject"):
+        with pytest.raises(PermissionDeniedError) as err:
+            decide(flows, verb, row["id"], a.rep_ids[1])
+        assert err.value.sqlstate == "IT003"
+    assert row_of(flows, execution, a.manager_id)["status"] == "pending"
+
+
+def test_an_admin_who_is_not_the_approver_may_not_act(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    row = row_of(flows, execution, a.manager_id)
+    with pytest.raises(PermissionDeniedError):
+        decide(flows, "approve", row["id"], a.admin_id)
+
+
+def test_deciding_twice_is_refused(flows: Flows) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers, "mode": "all"}))
+    row = row_of(flows, execution, a.manager_id)
+    decide(flows, "approve", row["id"], a.manager_id)
+    for verb in ("approve", "reject"):
+        with pytest.raises(InvalidStateError) as err:
+            decide(flows, verb, row["id"], a.manager_id)
+        assert err.value.sqlstate == "IT013"
+
+
+def test_a_queued_link_cannot_be_decided_yet(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    queued = row_of(flows, chain, a.admin_id, "queued")
+    with pytest.raises(InvalidStateError):
+        decide(flows, "approve", queued["id"], a.admin_id)
+
+
+# -- the entity lock ----------------------------------------------------------
+
+
+def bump_workflow(flows: Flows) -> uuid.UUID:
+    """Another workflow that writes the deal's description."""
+    return flows.create(
+        {
+            "triggers": MANUAL,
+            "steps": [
+                {"name": "bump", "type": "update_field", "field": "description", "value": "bumped"}
+            ],
+        },
+        name="bump",
+    )
+
+
+def test_a_pending_approval_locks_the_entity(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    [lock] = flows.owner.execute(
+        "select execution_id from app.workflow_entity_locks where entity_id = %s", (a.deal_ids[0],)
+    ).fetchall()
+    assert lock[0] == execution
+
+
+def test_a_locked_entity_refuses_another_workflows_update_field(flows: Flows) -> None:
+    a = flows.orgs.a
+    start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    other = start(flows, bump_workflow(flows))
+    execution = flows.execution(other)
+    assert (execution["status"], execution["waiting_for"]) == ("waiting", "retry")
+    [bump] = flows.steps(other)
+    assert bump["status"] == "failed"
+    assert "IT014" in bump["error_message"]
+    assert flows.deal(a.deal_ids[0])["description"] != "bumped"
+
+
+def test_the_decision_lifts_the_lock(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    act(flows, execution, a.manager_id)
+    assert locks(flows, a.deal_ids[0]) == 0
+    other = start(flows, bump_workflow(flows))
+    assert flows.execution(other)["status"] == "completed"
+    assert flows.deal(a.deal_ids[0])["description"] == "bumped"
+
+
+def test_a_rejection_lifts_the_lock_too(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    act(flows, execution, a.manager_id, "reject")
+    assert locks(flows, a.deal_ids[0]) == 0
+
+
+def test_lock_entity_false_leaves_the_entity_unlocked(flows: Flows) -> None:
+    a = flows.orgs.a
+    start(flows, approval_workflow(flows, {"approvers": [{"manager": True}], "lock_entity": False}))
+    assert locks(flows, a.deal_ids[0]) == 0
+    other = start(flows, bump_workflow(flows))
+    assert flows.execution(other)["status"] == "completed"
+
+
+# -- my_approvals -------------------------------------------------------------
+
+
+def my_approvals(flows: Flows, user: uuid.UUID) -> list[dict[str, Any]]:
+    return flows.call("select * from api.my_approvals()", user=user)
+
+
+def test_my_approvals_lists_the_callers_pending_approvals(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(
+        flows,
+        approval_workflow(
+            flows, {"approvers": [{"manager": True}], "title": "Discount on {{deal.name}}"}
+        ),
+    )
+    [mine] = my_approvals(flows, a.manager_id)
+    assert mine["approval_id"] == row_of(flows, execution, a.manager_id)["id"]
+    assert (mine["execution_id"], mine["entity_type"], mine["entity_id"]) == (
+        execution,
+        "deal",
+        a.deal_ids[0],
+    )
+    assert mine["title"] == f"Discount on {flows.deal(a.deal_ids[0])['name']}"
+
+
+def test_an_untitled_approval_is_named_after_the_entity(flows: Flows) -> None:
+    a = flows.orgs.a
+    start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    [mine] = my_approvals(flows, a.manager_id)
+    assert mine["title"] == f"Deal: {flows.deal(a.deal_ids[0])['name']}"
+
+
+def test_another_orgs_user_cannot_see_or_decide_an_approval(flows: Flows) -> None:
+    a, b = flows.orgs.a, flows.orgs.b
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    row = row_of(flows, execution, a.manager_id)
+    assert flows.call("select * from api.my_approvals()", user=b.manager_id, org_id=b.org_id) == []
+    with pytest.raises(NotFoundError):
+        flows.call("select api.approve(%s)", (row["id"],), user=b.manager_id, org_id=b.org_id)
+    assert row_of(flows, execution, a.manager_id)["status"] == "pending"
+
+
+def test_my_approvals_leaves_out_other_users_approvals(flows: Flows) -> None:
+    a = flows.orgs.a
+    start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    assert my_approvals(flows, a.rep_ids[1]) == []
+    assert my_approvals(flows, a.admin_id) == []
+
+
+def test_my_approvals_leaves_out_decided_and_queued_ones(flows: Flows, chain) -> None:
+    a = flows.orgs.a
+    assert my_approvals(flows, a.admin_id) == []  # queued behind the manager
+    act(flows, chain, a.manager_id)
+    assert my_approvals(flows, a.manager_id) == []
+    assert len(my_approvals(flows, a.admin_id)) == 1

@@ -1,0 +1,166 @@
+"""Definitions: validation names every problem with its JSON path, an
+invalid definition is never stored, and a new version leaves running
+executions on theirs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from psycopg.types.json import Jsonb
+
+from intime.errors import InvalidDefinitionError, PermissionDeniedError
+from tests.sql.workflows.conftest import Flows
+
+VALID: dict[str, Any] = {
+    "triggers": [{"type": "status_change", "to": "won"}],
+    "conditions": {"all": [{"field": "value", "operator": "gt", "value": 1000}]},
+    "steps": [{"name": "task", "type": "create_task", "title": "Call {{deal.name}}"}],
+}
+
+
+def problems(flows: Flows, definition: Any, entity_type: str = "deal") -> dict[str, str]:
+    rows = flows.call(
+        "select path, problem from api.validate_workflow_definition("
+        "p_definition => %s, p_entity_type => %s)",
+        (Jsonb(definition), entity_type),
+    )
+    return {r["path"]: r["problem"] for r in rows}
+
+
+def test_a_valid_definition_has_no_problems(flows: Flows) -> None:
+    assert problems(flows, VALID) == {}
+
+
+def test_every_problem_is_reported_with_its_path(flows: Flows) -> None:
+    found = problems(
+        flows,
+        {
+            "triggers": [
+                {"type": "status_change", "to": "won"},
+                {"type": "field_change", "field": "nope"},
+                {"type": "teleported"},
+                {"type": "scheduled", "cron": "61 * * * *", "timezone": "Mars/Olympus"},
+            ],
+            "conditions": {
+                "any": [
+                    {"field": "value", "operator": "about", "value": 1},
+                    {"field": "colour", "operator": "eq", "value": "red"},
+                    {"field": "value", "operator": "in", "value": 3},
+                ]
+            },
+            "steps": [
+                {"name": "a", "type": "update_field", "field": "stage_id", "value": "x"},
+                {"name": "a", "type": "wait"},
+                {"name": "c", "type": "condition", "if": {"field": "value", "operator": "gt"}},
+                {"name": "d", "type": "webhook", "url": "ftp://example.com"},
+                {"name": "e", "type": "create_task", "title": "t", "next": "nowhere"},
+                {"name": "f", "type": "approval", "approvers": [], "mode": "some"},
+                {"name": "g", "type": "assign", "mode": "round_robin", "users": ["bob"]},
+                {"name": "h", "type": "fly"},
+            ],
+            "colour": "blue",
+        },
+    )
+    expected = {
+        "$.triggers[1].field",
+        "$.triggers[2].type",
+        "$.triggers[3].cron",
+        "$.triggers[3].timezone",
+        "$.conditions.any[0].operator",
+        "$.conditions.any[1].field",
+        "$.conditions.any[2].value",
+        "$.steps[0].field",
+        "$.steps[1].name",
+        "$.steps[1]",
+        "$.steps[2].if.value",
+        "$.steps[3].url",
+        "$.steps[4].next",
+        "$.steps[5].approvers",
+        "$.steps[6].users[0]",
+        "$.steps[7].type",
+        "$.colour",
+    }
+    assert expected <= set(found), sorted(set(expected) - set(found))
+    assert "stage_id" in found["$.steps[0].field"]
+    assert "allowed:" in found["$.steps[0].field"]
+
+
+def test_state_machine_problems_are_reported(flows: Flows) -> None:
+    found = problems(
+        flows,
+        {
+            "triggers": [{"type": "manual"}],
+            "states": [{"name": "draft"}, {"name": "done", "type": "final"}],
+            "transitions": [
+                {"name": "go", "from": "draft", "to": "limbo", "required_role": "king"},
+            ],
+        },
+    )
+    assert set(found) == {"$.states", "$.transitions[0].to", "$.transitions[0].required_role"}
+
+
+def test_an_unknown_entity_type_is_a_problem(flows: Flows) -> None:
+    assert problems(flows, VALID, "spaceship") == {"$": "unknown entity type 'spaceship'"}
+
+
+def test_an_invalid_definition_is_never_stored(flows: Flows) -> None:
+    bad = {**VALID, "steps": [{"name": "x", "type": "update_field", "field": "org_id", "value": 1}]}
+    with pytest.raises(InvalidDefinitionError, match=r"\$\.steps\[0\]\.field"):
+        flows.create(bad)
+    assert flows.owner.execute("select count(*) from app.workflows").fetchone() == (0,)
+
+
+def test_only_admins_create_workflows(flows: Flows) -> None:
+    with pytest.raises(PermissionDeniedError):
+        flows.call(
+            "select api.create_workflow(p_name => 'x', p_entity_type => 'deal', "
+            "p_definition => %s)",
+            (Jsonb(VALID),),
+            user=flows.orgs.a.rep_ids[0],
+        )
+
+
+def test_update_bumps_the_version_and_running_executions_keep_theirs(flows: Flows) -> None:
+    wf = flows.create(
+        {
+            "triggers": [{"type": "updated"}],
+            "steps": [
+                {"name": "pause", "type": "wait", "duration": "PT1H"},
+                {"name": "note", "type": "create_activity", "subject": "version one"},
+            ],
+        }
+    )
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'v1 run' where id = %s", (deal,))
+    flows.drain()
+    rows = flows.call(
+        "select api.update_workflow(p_workflow_id => %s, p_definition => %s) as version",
+        (
+            wf,
+            Jsonb(
+                {
+                    "triggers": [{"type": "updated"}],
+                    "steps": [
+                        {"name": "note", "type": "create_activity", "subject": "version two"}
+                    ],
+                }
+            ),
+        ),
+    )
+    assert rows[0]["version"] == 2
+    flows.at("2099-01-01T00:00:00Z")
+    flows.sweep()
+    flows.drain()
+    (execution,) = flows.executions(wf)
+    assert execution["workflow_version"] == 1
+    assert execution["status"] == "completed"
+    subjects = flows.owner.execute(
+        "select subject from app.activities where entity_id = %s and subject like 'version%%'",
+        (deal,),
+    ).fetchall()
+    assert subjects == [("version one",)]
+    versions = flows.owner.execute(
+        "select version from app.workflow_versions where workflow_id = %s order by 1", (wf,)
+    ).fetchall()
+    assert versions == [(1,), (2,)]

@@ -1,0 +1,327 @@
+"""Matching: every trigger kind fires on its event and not on others, the
+conditions gate it, it runs in the transaction of the change, set-based for
+bulk statements, per org, once per entity, and never loops."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from intime.errors import InvalidStateError
+from tests.sql.workflows.conftest import Flows
+
+STEP = [{"name": "note", "type": "create_activity", "subject": "hit {{trigger.event}}"}]
+
+
+def workflow(flows: Flows, *triggers: dict[str, Any], **extra: Any) -> uuid.UUID:
+    return flows.create({"triggers": list(triggers), "steps": STEP, **extra})
+
+
+def new_deal(
+    flows: Flows, name: str = "Fresh deal", value: int = 500, *, user: Any = None
+) -> uuid.UUID:
+    a = flows.orgs.a
+    rows = flows.call(
+        "insert into app.deals (name, owner_id, stage_id, value) values (%s, %s, %s, %s) "
+        "returning id",
+        (name, a.rep_ids[0], a.stage_ids["Lead"], value),
+        user=user or a.rep_ids[0],
+    )
+    return rows[0]["id"]
+
+
+def count(flows: Flows, workflow_id: uuid.UUID) -> int:
+    return len(flows.executions(workflow_id))
+
+
+def move(flows: Flows, deal_id: uuid.UUID, stage: str) -> None:
+    a = flows.orgs.a
+    flows.call(
+        "select api.move_deal_stage(p_deal_id => %s, p_stage_id => %s)",
+        (deal_id, a.stage_ids[stage]),
+        user=a.rep_ids[0],
+    )
+
+
+def test_created_fires_on_insert_only(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "created"})
+    deal = new_deal(flows)
+    assert count(flows, wf) == 1
+    flows.write("update app.deals set value = 1 where id = %s", (deal,))
+    flows.write("delete from app.deals where id = %s", (deal,))
+    assert count(flows, wf) == 1
+
+
+def test_updated_fires_on_a_real_change_only(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "updated"}, reenrollment="concurrent")
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = name where id = %s", (deal,))
+    assert count(flows, wf) == 0
+    flows.write("update app.deals set name = 'Renamed' where id = %s", (deal,))
+    assert count(flows, wf) == 1
+
+
+def test_deleted_fires_with_the_deleted_row(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "deleted"})
+    deal = new_deal(flows, "Doomed")
+    flows.write("delete from app.deals where id = %s", (deal,))
+    (execution,) = flows.executions(wf)
+    assert execution["trigger_event"]["event"] == "delete"
+    assert execution["trigger_event"]["row"]["name"] == "Doomed"
+
+
+def test_status_change_matches_from_and_to(flows: Flows) -> None:
+    won = workflow(flows, {"type": "status_change", "to": "won"})
+    from_open = workflow(flows, {"type": "status_change", "from": "open", "to": "lost"})
+    deal = flows.orgs.a.deal_ids[1]
+    move(flows, deal, "Negotiation")  # stays open: no status change
+    assert count(flows, won) == 0
+    move(flows, deal, "Closed Won")
+    assert count(flows, won) == 1
+    assert count(flows, from_open) == 0
+
+
+def test_field_change_matches_field_from_and_to(flows: Flows) -> None:
+    a = flows.orgs.a
+    any_change = workflow(flows, {"type": "field_change", "field": "owner_id"})
+    to_sam = workflow(flows, {"type": "field_change", "field": "owner_id", "to": str(a.rep_ids[1])})
+    from_sam = workflow(
+        flows, {"type": "field_change", "field": "owner_id", "from": str(a.rep_ids[1])}
+    )
+    deal = a.deal_ids[0]  # owned by rep 0
+    flows.write("update app.deals set value = value + 1 where id = %s", (deal,))
+    assert count(flows, any_change) == 0
+    flows.write("update app.deals set owner_id = %s where id = %s", (a.rep_ids[1], deal))
+    assert (count(flows, any_change), count(flows, to_sam), count(flows, from_sam)) == (1, 1, 0)
+
+
+def test_field_change_compares_type_aware(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "field_change", "field": "value", "to": 2500})
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set value = 2500.00 where id = %s", (deal,))
+    assert count(flows, wf) == 1
+
+
+def test_manual_trigger_starts_only_through_start_workflow(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "manual"})
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'x' where id = %s", (deal,))
+    assert count(flows, wf) == 0
+    rows = flows.call(
+        "select api.start_workflow(p_workflow_id => %s, p_entity_id => %s, p_payload => %s::jsonb)",
+        (wf, deal, '{"why": "demo"}'),
+    )
+    (execution,) = flows.executions(wf)
+    assert execution["id"] == rows[0]["start_workflow"]
+    assert execution["trigger_type"] == "manual"
+    assert execution["trigger_event"]["payload"] == {"why": "demo"}
+
+
+def test_start_workflow_refuses_a_second_active_run(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "manual"})
+    deal = flows.orgs.a.deal_ids[1]
+    flows.call("select api.start_workflow(p_workflow_id => %s, p_entity_id => %s)", (wf, deal))
+    with pytest.raises(InvalidStateError, match="already running"):
+        flows.call("select api.start_workflow(p_workflow_id => %s, p_entity_id => %s)", (wf, deal))
+
+
+def test_conditions_gate_the_trigger(flows: Flows) -> None:
+    wf = workflow(
+        flows,
+        {"type": "created"},
+        conditions={"all": [{"field": "value", "operator": "gte", "value": 1000}]},
+    )
+    new_deal(flows, "small", 999)
+    assert count(flows, wf) == 0
+    new_deal(flows, "big", 1000)
+    assert count(flows, wf) == 1
+
+
+def test_conditions_can_read_the_old_row_and_the_org(flows: Flows) -> None:
+    wf = workflow(
+        flows,
+        {"type": "updated"},
+        conditions={
+            "all": [
+                {"field": "old.value", "operator": "lt", "value": 1000},
+                {"field": "value", "operator": "gte", "value": 1000},
+                {"field": "org.timezone", "operator": "eq", "value": "America/New_York"},
+            ]
+        },
+    )
+    deal = new_deal(flows, "grows", 500)
+    flows.write("update app.deals set value = 800 where id = %s", (deal,))
+    assert count(flows, wf) == 0
+    flows.write("update app.deals set value = 1500 where id = %s", (deal,))
+    assert count(flows, wf) == 1
+
+
+def test_inactive_and_deleted_workflows_do_not_fire(flows: Flows) -> None:
+    off = workflow(flows, {"type": "created"})
+    gone = workflow(flows, {"type": "created"})
+    flows.call("select api.update_workflow(p_workflow_id => %s, p_is_active => false)", (off,))
+    flows.call("select api.delete_workflow(p_workflow_id => %s)", (gone,))
+    new_deal(flows)
+    assert count(flows, off) == count(flows, gone) == 0
+
+
+def test_other_entity_types_do_not_fire(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "created"})
+    flows.write(
+        "insert into app.contacts (first_name, last_name, email) "
+        "values ('New', 'Person', 'np@x.example')"
+    )
+    assert count(flows, wf) == 0
+
+
+def test_execution_and_job_commit_with_the_change(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "created"})
+    a = flows.orgs.a
+    conn = flows.conn
+    with conn.transaction(force_rollback=True):
+        conn.execute("select api.set_actor(p_org_id => %s)", (a.org_id,))
+        conn.execute(
+            "insert into app.deals (name, stage_id) values ('rolled back', %s)",
+            (a.stage_ids["Lead"],),
+        )
+        assert count(flows, wf) == 0  # not visible to others before the commit
+        assert flows.jobs() == []
+    assert count(flows, wf) == 0
+    assert flows.jobs() == []
+    new_deal(flows)
+    (execution,) = flows.executions(wf)
+    (job,) = flows.jobs()
+    assert job["execution_id"] == str(execution["id"])
+    assert execution["wake_job_id"] == job["id"]
+
+
+def test_bulk_update_of_1000_rows_starts_1000_executions_once_each(flows: Flows) -> None:
+    a = flows.orgs.a
+    wf = workflow(flows, {"type": "field_change", "field": "value"})
+    flows.write(
+        "insert into app.deals (name, stage_id, value) "
+        "select 'bulk ' || i, %s, i from generate_series(1, 1000) as i",
+        (a.stage_ids["Lead"],),
+    )
+    flows.write("update app.deals set value = value + 1 where name like 'bulk %%'")
+    executions = flows.executions(wf)
+    assert len(executions) == 1000
+    assert len({e["entity_id"] for e in executions}) == 1000
+    assert len(flows.jobs()) == 1000
+    # A second bulk update while they are active starts nothing (after_exit).
+    flows.write("update app.deals set value = value + 1 where name like 'bulk %%'")
+    assert count(flows, wf) == 1000
+
+
+def test_workflows_of_another_org_never_fire(flows: Flows) -> None:
+    b = flows.orgs.b
+    theirs = flows.create(
+        {"triggers": [{"type": "created"}], "steps": STEP}, org_id=b.org_id, admin_id=b.admin_id
+    )
+    new_deal(flows)  # org A
+    assert count(flows, theirs) == 0
+    flows.write(
+        "insert into app.deals (name, stage_id) values ('theirs', %s)",
+        (b.stage_ids["Lead"],),
+        org_id=b.org_id,
+        user=b.admin_id,
+    )
+    assert count(flows, theirs) == 1
+
+
+def test_after_exit_allows_a_new_run_once_the_last_ended(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "updated"})
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'one' where id = %s", (deal,))
+    flows.write("update app.deals set name = 'two' where id = %s", (deal,))
+    assert count(flows, wf) == 1
+    assert flows.drain() == ["completed"]
+    flows.write("update app.deals set name = 'three' where id = %s", (deal,))
+    assert count(flows, wf) == 2
+
+
+def test_never_reenrolls_an_entity(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "updated"}, reenrollment="never")
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'one' where id = %s", (deal,))
+    flows.drain()
+    flows.write("update app.deals set name = 'two' where id = %s", (deal,))
+    assert count(flows, wf) == 1
+
+
+def test_concurrent_starts_one_per_trigger(flows: Flows) -> None:
+    wf = workflow(flows, {"type": "updated"}, reenrollment="concurrent")
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'one' where id = %s", (deal,))
+    flows.write("update app.deals set name = 'two' where id = %s", (deal,))
+    assert count(flows, wf) == 2
+
+
+def test_two_transactions_cannot_both_enroll_an_entity(flows: Flows, db) -> None:
+    wf = workflow(flows, {"type": "updated"})
+    a = flows.orgs.a
+    deal = a.deal_ids[1]
+    with db.connect("intime_service") as one, db.connect("intime_service") as two:
+        for conn in (one, two):
+            conn.execute("select api.set_actor(p_org_id => %s)", (a.org_id,))
+        one.execute("update app.deals set name = 'first' where id = %s", (deal,))
+        one.commit()
+        two.execute("update app.deals set name = 'second' where id = %s", (deal,))
+        two.commit()
+    assert count(flows, wf) == 1
+
+
+def test_an_update_field_step_cannot_refire_its_own_workflow(flows: Flows) -> None:
+    wf = flows.create(
+        {
+            "triggers": [{"type": "updated"}],
+            "reenrollment": "concurrent",
+            "steps": [
+                {
+                    "name": "touch",
+                    "type": "update_field",
+                    "field": "description",
+                    "value": "{{now}}",
+                }
+            ],
+        }
+    )
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'go' where id = %s", (deal,))
+    assert flows.drain() == ["completed"]
+    (execution,) = flows.executions(wf)
+    assert any("recursion guard" in line for line in flows.logs(execution["id"]))
+
+
+def test_chains_stop_at_the_depth_limit(flows: Flows) -> None:
+    # Two workflows that feed each other through two fields: A sets name, B sets description.
+    flows.owner.execute("update app.settings set workflow_max_depth = 3")
+    a = flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "description"}],
+            "reenrollment": "concurrent",
+            "steps": [{"name": "s", "type": "update_field", "field": "name", "value": "n{{now}}"}],
+        },
+        name="a",
+    )
+    b = flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "name"}],
+            "reenrollment": "concurrent",
+            "steps": [
+                {"name": "s", "type": "update_field", "field": "description", "value": "d{{now}}"}
+            ],
+        },
+        name="b",
+    )
+    deal = flows.orgs.a.deal_ids[1]
+    flows.write("update app.deals set name = 'start' where id = %s", (deal,))
+    flows.drain()
+    executions = flows.executions()
+    assert {e["workflow_id"] for e in executions} == {a, b}
+    # B (depth 0) -> A (1) -> B? no: B is in the chain. The chain stops on the guard.
+    assert max(e["depth"] for e in executions) <= 3
+    assert all(e["status"] == "completed" for e in executions)
+    assert len(executions) == 2
