@@ -25,6 +25,7 @@ from intime.config import Config, as_role
 from intime.db import actor
 from intime.demo_email import run_email_demo
 from intime.demo_notifications import run_notifications_demo
+from intime.demo_workflows import run_workflows_demo
 from intime.probe import probe
 from intime.seed import SeededOrg, seed_org
 
@@ -109,6 +110,7 @@ def run_demo(config: Config) -> int:
         outbox = (config.home.resolve() if config.home else pgserver.default_home()) / "demo-outbox"
         run_email_demo(as_role(dsn, "intime_service"), acme, outbox)
         run_notifications_demo(as_role(dsn, "intime_service"), acme)
+        run_workflows_demo(as_role(dsn, "intime_service"), acme, outbox)
         ok = True
         print("\n== Cross-tenant check (every tenant table, from the catalog)")
         for label, report in (

@@ -296,3 +296,43 @@ COMPLETE_ACTION = (
     "p_org_id => %(org_id)s)"
 )
 WEBHOOK_SIGNING_SECRET = "select api.webhook_signing_secret()"
+SWEEP_WORKFLOWS = "select api.sweep_workflows()"
+APPROVE = "select api.approve(p_approval_id => %(id)s, p_notes => %(notes)s)"
+DEMO_TIMELINE = (
+    "select occurred_at, kind, name, status, message "
+    "from api.execution_timeline(p_execution_id => %(id)s)"
+)
+DEMO_EXECUTION_OF = (
+    "select id from app.workflow_executions where entity_id = %(deal_id)s "
+    "order by created_at desc limit 1"
+)
+DEMO_EXECUTIONS_OF = (
+    "select id from app.workflow_executions where entity_id = %(deal_id)s order by created_at"
+)
+DEMO_EXECUTION_STATUS = "select status, waiting_for from app.workflow_executions where id = %(id)s"
+DEMO_WORKFLOW_TASK = """
+select a.subject, u.full_name, a.due_date
+from app.activities as a
+join app.user_profiles as u on u.org_id = a.org_id and u.id = a.assignee_id
+where a.entity_id = %(deal_id)s and a.type = 'task' and a.metadata ? 'workflow_id'
+"""
+DEMO_WORKFLOW_EMAIL = (
+    "select to_email, subject, status from app.email_sends "
+    "where entity_id = %(deal_id)s and workflow_action_id is not null"
+)
+DEMO_NEW_DEAL = (
+    "insert into app.deals (name, owner_id, stage_id, value) "
+    "values (%(name)s, %(owner_id)s, %(stage_id)s, 120000) returning id"
+)
+DEMO_SET_DISCOUNT = "update app.deals set discount_percent = %(discount)s where id = %(deal_id)s"
+DEMO_APPROVALS = """
+select u.full_name, a.approver_type, a.status, a.escalated_at is not null, a.escalation_reason
+from app.workflow_approvals as a
+join app.user_profiles as u on u.org_id = a.org_id and u.id = a.approver_id
+where a.execution_id = %(id)s
+order by a.created_at
+"""
+DEMO_PENDING_APPROVAL_OF = (
+    "select id from app.workflow_approvals where execution_id = %(id)s "
+    "and approver_id = %(user_id)s and status = 'pending'"
+)

@@ -585,7 +585,8 @@ begin
     )
     returning id into v_id;
     perform app._wf_log(
-        v_row.org_id, v_row.execution_id, 'info', format('approval delegated to %s', p_to_user),
+        v_row.org_id, v_row.execution_id, 'info',
+        format('approval delegated to %s', app._wf_user_name(v_row.org_id, p_to_user)),
         jsonb_build_object('from', v_row.approver_id, 'reason', p_reason, 'approval_id', v_id),
         v_row.step_id
     );
@@ -1181,7 +1182,9 @@ CREATE TABLE app.deals (
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
     deleted_at timestamp with time zone,
+    discount_percent numeric(5,2) DEFAULT 0 NOT NULL,
     CONSTRAINT deals_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT deals_discount_percent_check CHECK (((discount_percent >= (0)::numeric) AND (discount_percent <= (100)::numeric))),
     CONSTRAINT deals_name_check CHECK ((length(btrim(name)) > 0)),
     CONSTRAINT deals_probability_check CHECK (((probability >= 0) AND (probability <= 100))),
     CONSTRAINT deals_status_check CHECK ((status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
@@ -6068,7 +6071,8 @@ begin
         a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
         and a.status = 'pending' and a.id <> v_row.id;
     perform app._wf_log(
-        v_row.org_id, v_row.execution_id, 'info', format('approval %s by %s', p_decision, v_row.approver_id),
+        v_row.org_id, v_row.execution_id, 'info',
+        format('approval %s by %s', p_decision, app._wf_user_name(v_row.org_id, v_row.approver_id)),
         jsonb_build_object('approval_id', v_row.id, 'notes', p_notes), v_row.step_id
     );
     return app._wf_settle_approval(v_row.org_id, v_row.step_id);
@@ -6258,7 +6262,7 @@ begin
         perform app._wf_log(
             v_row.org_id, v_row.execution_id, 'warning',
             case when v_target is null then 'approval overdue; no one to escalate to'
-                else format('approval escalated to %s', v_target) end,
+                else format('approval escalated to %s', app._wf_user_name(v_row.org_id, v_target)) end,
             jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
             v_row.step_id
         );
@@ -8702,6 +8706,23 @@ $$;
 
 
 ALTER FUNCTION app._wf_try_interval(p_value text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_user_name(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_user_name(p_org_id uuid, p_user_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(
+        (select u.full_name from app.user_profiles as u where u.org_id = p_org_id and u.id = p_user_id),
+        p_user_id::text
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_user_name(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _wf_vars(app.workflow_executions, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15119,6 +15140,13 @@ REVOKE ALL ON FUNCTION app._wf_trigger_fires(p_trigger jsonb, p_event text, p_ne
 --
 
 REVOKE ALL ON FUNCTION app._wf_try_interval(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_user_name(p_org_id uuid, p_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_user_name(p_org_id uuid, p_user_id uuid) FROM PUBLIC;
 
 
 --

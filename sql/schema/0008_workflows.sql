@@ -16,6 +16,15 @@ check (workflow_log_premake_months between 1 and 24),
 add column workflow_log_expiry text not null default 'drop'
 check (workflow_log_expiry in ('drop', 'detach'));
 
+-- A deal's discount, the field approval chains gate most often.
+alter table app.deals
+add column discount_percent numeric(5, 2) not null default 0
+check (discount_percent between 0 and 100);
+
+update app.entity_types
+set updatable_fields = updatable_fields || array['discount_percent']
+where entity_type = 'deal';
+
 create table app.workflows (
     org_id uuid not null default app.current_org_id()
     references app.organizations (id) on delete cascade,

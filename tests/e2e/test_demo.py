@@ -78,3 +78,23 @@ def test_demo_shows_live_notifications_with_latency(demo_output: str) -> None:
         out,
     )
     assert re.search(r"critical, during DND .*\n\s+email pending, in_app delivered\n", out)
+
+
+def test_demo_runs_the_won_deal_workflow_through_the_worker(demo_output: str) -> None:
+    out = demo_output
+    assert re.search(r'SSE event for Sam \d+ ms after the commit: "Won: Acme Staffing deal 2"', out)
+    assert 'task for Sam Rep: "Kick-off call for Acme Staffing deal 2"' in out
+    assert re.search(r"email to grace\.hopper\S+ .* status sent, 1 message in the outbox", out)
+    part = out.split("== Workflows 1")[1].split("== Workflows 2")[0]
+    for line in ("step     kickoff_task", "action   send_email", "log      execution completed"):
+        assert line in part
+
+
+def test_demo_escalates_and_approves_the_discount(demo_output: str) -> None:
+    part = demo_output.split("== Workflows 2")[1]
+    assert "parked on the approval: execution waiting (approval)" in part
+    assert "'escalated': 1" in part
+    assert re.search(r"Acme Staffing Admin\s+escalation pending", part)
+    assert "the admin (escalation target) approves: step approved" in part
+    assert "decided: execution completed" in part
+    assert "approval escalated to Acme Staffing Admin" in part

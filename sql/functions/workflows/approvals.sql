@@ -4,6 +4,19 @@
 -- or a quorum. Delegation and escalation add rows to a slot; the first
 -- decision in a slot settles it.
 
+-- A user's name, for log lines people read.
+create or replace function app._wf_user_name(p_org_id uuid, p_user_id uuid)
+returns text
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select coalesce(
+        (select u.full_name from app.user_profiles as u where u.org_id = p_org_id and u.id = p_user_id),
+        p_user_id::text
+    )
+$function$;
+
 -- Notify approvers of the given approval rows.
 create or replace function app._wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[])
 returns void
@@ -315,7 +328,8 @@ begin
         a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
         and a.status = 'pending' and a.id <> v_row.id;
     perform app._wf_log(
-        v_row.org_id, v_row.execution_id, 'info', format('approval %s by %s', p_decision, v_row.approver_id),
+        v_row.org_id, v_row.execution_id, 'info',
+        format('approval %s by %s', p_decision, app._wf_user_name(v_row.org_id, v_row.approver_id)),
         jsonb_build_object('approval_id', v_row.id, 'notes', p_notes), v_row.step_id
     );
     return app._wf_settle_approval(v_row.org_id, v_row.step_id);
@@ -385,7 +399,8 @@ begin
     )
     returning id into v_id;
     perform app._wf_log(
-        v_row.org_id, v_row.execution_id, 'info', format('approval delegated to %s', p_to_user),
+        v_row.org_id, v_row.execution_id, 'info',
+        format('approval delegated to %s', app._wf_user_name(v_row.org_id, p_to_user)),
         jsonb_build_object('from', v_row.approver_id, 'reason', p_reason, 'approval_id', v_id),
         v_row.step_id
     );
@@ -530,7 +545,7 @@ begin
         perform app._wf_log(
             v_row.org_id, v_row.execution_id, 'warning',
             case when v_target is null then 'approval overdue; no one to escalate to'
-                else format('approval escalated to %s', v_target) end,
+                else format('approval escalated to %s', app._wf_user_name(v_row.org_id, v_target)) end,
             jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
             v_row.step_id
         );
