@@ -949,6 +949,7 @@ declare
     v_name text;
     v_made text [] := '{}';
     v_expired text [] := '{}';
+    v_busy text [] := '{}';
     v_moved bigint := 0;
     v_count bigint;
     v_part record;
@@ -956,8 +957,14 @@ declare
     v_cutoff date;
 begin
     perform app._require_service();
-    -- One maintainer at a time.
-    perform pg_catalog.pg_advisory_xact_lock(444770001);
+    -- One maintainer at a time; a second (or anyone holding the lock) is
+    -- not waited for: maintenance runs again tomorrow.
+    if not pg_catalog.pg_try_advisory_xact_lock(444770001) then
+        return jsonb_build_object('skipped', 'another maintenance run holds the lock');
+    end if;
+    -- DETACH and ATTACH lock the log table: never queue every log write
+    -- behind a long reader. A lock not had in half a second skips the step.
+    perform pg_catalog.set_config('lock_timeout', '500ms', true);
     select s.* into v_settings from app.settings as s;
     v_cutoff := (date_trunc('month', app.now() at time zone 'UTC')
         - make_interval(months => v_settings.workflow_log_retention_months))::date;
@@ -984,33 +991,40 @@ begin
     loop
         v_name := format('workflow_execution_logs_y%sm%s', to_char(v_month, 'YYYY'), to_char(v_month, 'MM'));
         continue when to_regclass(format('app.%I', v_name)) is not null;
-        execute format(
-            'create table app.%I (like app.workflow_execution_logs including defaults including constraints)',
-            v_name
-        );
-        execute format(
-            'with moved as (delete from app.workflow_execution_logs_default '
-            'where occurred_at >= $1 and occurred_at < $2 returning *) '
-            'insert into app.%I select * from moved',
-            v_name
-        ) using (v_month::timestamp at time zone 'UTC'), ((v_month + interval '1 month')::timestamp at time zone 'UTC');
-        get diagnostics v_count = row_count;
-        v_moved := v_moved + v_count;
-        execute format(
-            'alter table app.workflow_execution_logs attach partition app.%I '
-            'for values from (%L) to (%L)',
-            v_name, v_month::timestamp at time zone 'UTC',
-            (v_month + interval '1 month')::timestamp at time zone 'UTC'
-        );
-        execute format('alter table app.%I enable row level security', v_name);
-        execute format('alter table app.%I force row level security', v_name);
-        execute format(
-            'create policy tenant_isolation on app.%I '
-            'using (org_id = (select app.current_org_id())) '
-            'with check (org_id = (select app.current_org_id()))',
-            v_name
-        );
-        v_made := v_made || v_name;
+        begin
+            -- Nothing may land in the default partition between the move and the
+            -- attach (the attach would then fail its scan of the default).
+            lock table app.workflow_execution_logs_default in share row exclusive mode;
+            execute format(
+                'create table app.%I (like app.workflow_execution_logs including defaults including constraints)',
+                v_name
+            );
+            execute format(
+                'with moved as (delete from app.workflow_execution_logs_default '
+                'where occurred_at >= $1 and occurred_at < $2 returning *) '
+                'insert into app.%I select * from moved',
+                v_name
+            ) using (v_month::timestamp at time zone 'UTC'), ((v_month + interval '1 month')::timestamp at time zone 'UTC');
+            get diagnostics v_count = row_count;
+            v_moved := v_moved + v_count;
+            execute format(
+                'alter table app.workflow_execution_logs attach partition app.%I '
+                'for values from (%L) to (%L)',
+                v_name, v_month::timestamp at time zone 'UTC',
+                (v_month + interval '1 month')::timestamp at time zone 'UTC'
+            );
+            execute format('alter table app.%I enable row level security', v_name);
+            execute format('alter table app.%I force row level security', v_name);
+            execute format(
+                'create policy tenant_isolation on app.%I '
+                'using (org_id = (select app.current_org_id())) '
+                'with check (org_id = (select app.current_org_id()))',
+                v_name
+            );
+            v_made := v_made || v_name;
+        exception when lock_not_available then
+            v_busy := v_busy || v_name;
+        end;
     end loop;
 
     for v_part in
@@ -1022,18 +1036,25 @@ begin
             and c.relname ~ '^workflow_execution_logs_y[0-9]{4}m[0-9]{2}$'
     loop
         continue when v_part.month + interval '1 month' > v_cutoff;
-        execute format('alter table app.workflow_execution_logs detach partition app.%I', v_part.relname);
-        if v_settings.workflow_log_expiry = 'drop' then
-            execute format('drop table app.%I', v_part.relname);
-        end if;
-        v_expired := v_expired || v_part.relname::text;
+        begin
+            execute format(
+                'alter table app.workflow_execution_logs detach partition app.%I', v_part.relname
+            );
+            if v_settings.workflow_log_expiry = 'drop' then
+                execute format('drop table app.%I', v_part.relname);
+            end if;
+            v_expired := v_expired || v_part.relname::text;
+        exception when lock_not_available then
+            v_busy := v_busy || v_part.relname::text;
+        end;
     end loop;
     -- Rows older than the retention that sat in the default partition.
     delete from app.workflow_execution_logs_default as l
     where l.occurred_at < (v_cutoff::timestamp at time zone 'UTC');
     return jsonb_build_object(
         'created', to_jsonb(v_made), 'expired', to_jsonb(v_expired),
-        'expiry', v_settings.workflow_log_expiry, 'moved_from_default', v_moved
+        'expiry', v_settings.workflow_log_expiry, 'moved_from_default', v_moved,
+        'skipped_busy', to_jsonb(v_busy)
     );
 end
 $_$;
@@ -1357,6 +1378,22 @@ begin
             errcode = 'IT011',
             message = 'email is not configured for this organization',
             hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+
+    -- Only the workflow engine, inside the run that owns the action, may tie a
+    -- send to a workflow action (the send's status resumes that action).
+    if p_workflow_action_id is not null and not exists (
+        select
+        from app._wf_run_context() as c
+        inner join app.workflow_actions as a
+            on a.org_id = c.org_id and a.execution_id = c.execution_id
+        where
+            a.id = p_workflow_action_id and a.action_type = 'send_email'
+            and a.status in ('pending', 'running')
+    ) then
+        raise exception using
+            errcode = 'IT003',
+            message = 'p_workflow_action_id is set by the workflow engine only';
     end if;
 
     if p_notification_id is not null and not exists (
@@ -1758,10 +1795,20 @@ begin
         raise exception using
             errcode = 'IT013', message = format('execution %s is %s, not paused', p_execution_id, v_exec.status);
     end if;
-    update app.workflow_executions as e
-    set status = 'running', paused_at = null, updated_at = app.now()
-    where e.org_id = v_exec.org_id and e.id = v_exec.id;
-    perform app._wf_schedule_run(v_exec.org_id, v_exec.id);
+    if v_exec.next_retry_at > app.now() then
+        -- Paused during a retry's backoff: the backoff still applies.
+        update app.workflow_executions as e
+        set
+            status = 'waiting', waiting_for = 'retry', wake_at = e.next_retry_at, paused_at = null,
+            updated_at = app.now()
+        where e.org_id = v_exec.org_id and e.id = v_exec.id;
+        perform app._wf_schedule_run(v_exec.org_id, v_exec.id, v_exec.next_retry_at);
+    else
+        update app.workflow_executions as e
+        set status = 'running', paused_at = null, updated_at = app.now()
+        where e.org_id = v_exec.org_id and e.id = v_exec.id;
+        perform app._wf_schedule_run(v_exec.org_id, v_exec.id);
+    end if;
     perform app._wf_log(v_exec.org_id, v_exec.id, 'info', 'execution resumed',
         jsonb_build_object('by', app.current_user_id()));
 end
@@ -1927,7 +1974,7 @@ begin
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
         started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
-        runs = e.runs + 1, updated_at = app.now()
+        runs = e.runs + 1, updated_at = app.now(), execution_context = e.execution_context - 'requeued'
     where e.org_id = v_org_id and e.id = p_execution_id
     returning * into v_exec;
     if v_exec.runs = 1 then
@@ -2038,7 +2085,21 @@ begin
         update app.workflow_steps as s
         set status = 'completed', completed_at = app.now(), result = v_result
         where s.org_id = v_org_id and s.id = v_row.id;
-        v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+        begin
+            v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+            if v_next is null then
+                raise exception using
+                    errcode = 'IT012', message = format('step %s jumps to no step', v_step ->> 'name');
+            end if;
+        exception when others then
+            -- A definition that passed validation but cannot go on (an
+            -- ambiguous or unknown jump): fail for good, loudly.
+            get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+            v_outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state), null, true
+            );
+            exit;
+        end;
         if v_step ->> 'type' = 'approval' and v_result ->> 'decision' = 'rejected'
             and v_step ->> 'on_reject' is null then
             v_outcome := app._wf_fail_step(
@@ -2494,6 +2555,15 @@ begin
     if not v_wf.is_active then
         raise exception using errcode = 'IT013', message = format('workflow %s is not active', v_wf.name);
     end if;
+    if not exists (
+        select from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+        where t.v ->> 'type' = 'manual'
+    ) then
+        raise exception using
+            errcode = 'IT013',
+            message = format('workflow %s has no manual trigger', v_wf.name),
+            hint = 'Add {"type": "manual"} to its triggers to allow starting it by hand.';
+    end if;
     select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
     execute format('select exists (select from app.%I where org_id = $1 and id = $2)', v_table)
     into v_exists using v_org_id, p_entity_id;
@@ -2585,6 +2655,7 @@ declare
     v_stalled integer;
     v_escalated integer;
     v_scheduled integer;
+    v_poisoned integer;
 begin
     perform app._require_service();
     -- Due timers and retries whose job is not queued (lost, or queued for a
@@ -2613,20 +2684,65 @@ begin
         where j.id = d.wake_job_id and j.status in ('queued', 'picked')
     ) and not exists (select from moved as m where m.id = d.wake_job_id);
 
+    -- A run that itself fails (its job held as failed by the worker, or
+    -- re-queued here three times already) would fail forever: fail the
+    -- execution for good instead, so its owner hears of it.
+    select count(
+        app._wf_fail_step(
+            e.org_id, e.id, null,
+            coalesce(
+                'the run failed: ' || (
+                    select t.traceback ->> 'exception_message'
+                    from queue.pgqueuer_log as t
+                    where t.job_id = e.wake_job_id and t.traceback is not null
+                    order by t.id desc limit 1
+                ),
+                'the run failed repeatedly'
+            ),
+            null, true
+        )
+    ) into v_poisoned
+    from (
+        select e.org_id, e.id, e.wake_job_id
+        from app.workflow_executions as e
+        where
+            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
+            and (
+                exists (
+                    select from queue.pgqueuer as j
+                    where j.id = e.wake_job_id and j.status = 'failed'
+                )
+                or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= 3
+            )
+        limit p_limit
+    ) as e;
+
     -- Pending or running executions with no job left (a crash between the
     -- job and its execution): five minutes of silence, then queue them.
-    select count(app._wf_schedule_run(e.org_id, e.id)) into v_stalled
-    from (
+    with stalled as (
         select e.org_id, e.id
         from app.workflow_executions as e
         where
             e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
             and not exists (
                 select from queue.pgqueuer as j
-                where j.id = e.wake_job_id and j.status in ('queued', 'picked')
+                where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
             )
         limit p_limit
-    ) as e;
+    ),
+
+    counted as (
+        update app.workflow_executions as e
+        set execution_context = jsonb_set(
+            e.execution_context, '{requeued}',
+            to_jsonb(coalesce((e.execution_context ->> 'requeued')::integer, 0) + 1)
+        )
+        from stalled as s
+        where e.org_id = s.org_id and e.id = s.id
+        returning e.org_id, e.id
+    )
+
+    select count(app._wf_schedule_run(c.org_id, c.id)) into v_stalled from counted as c;
 
     -- Webhook deliveries left without a job for ten minutes (a job lost
     -- with its worker's queue row): queue them again, same message id.
@@ -2651,7 +2767,8 @@ begin
     v_escalated := app._wf_escalate_due(p_limit);
     v_scheduled := app._wf_fire_schedules(p_limit);
     return jsonb_build_object(
-        'woken', v_woken, 'stalled', v_stalled, 'escalated', v_escalated, 'scheduled', v_scheduled
+        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned, 'escalated', v_escalated,
+        'scheduled', v_scheduled
     );
 end
 $$;
@@ -3424,10 +3541,12 @@ begin
     v_dom_ok := app._cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
     v_dow_ok := app._cron_field_matches(v_f[5], v_dow, 0, 7)
         or (v_dow = 0 and app._cron_field_matches(v_f[5], 7, 0, 7));
-    if v_f[3] <> '*' and v_f[5] <> '*' then
-        return v_dom_ok or v_dow_ok;
+    -- Vixie cron: a day field that starts with * does not restrict; when
+    -- both are restricted, either may match.
+    if v_f[3] like '*%' or v_f[5] like '*%' then
+        return v_dom_ok and v_dow_ok;
     end if;
-    return v_dom_ok and v_dow_ok;
+    return v_dom_ok or v_dow_ok;
 end
 $$;
 
@@ -5233,7 +5352,9 @@ CREATE FUNCTION app._tg_email_send_workflow_action() RETURNS trigger
 begin
     if exists (
         select from app.workflow_actions as a
-        where a.org_id = new.org_id and a.id = new.workflow_action_id and a.status in ('pending', 'running')
+        where
+            a.org_id = new.org_id and a.id = new.workflow_action_id
+            and a.action_type = 'send_email' and a.status in ('pending', 'running')
     ) then
         perform app._wf_action_finished(
             new.org_id, new.workflow_action_id, new.status <> 'failed',
@@ -5621,15 +5742,21 @@ declare
     v_action app.workflow_actions%rowtype;
     v_exec app.workflow_executions%rowtype;
 begin
+    -- Lock order everywhere: execution, then its action.
+    select e.* into v_exec from app.workflow_executions as e
+    where
+        e.org_id = p_org_id
+        and e.id = (
+            select a.execution_id from app.workflow_actions as a
+            where a.org_id = p_org_id and a.id = p_action_id
+        )
+    for no key update;
     select a.* into v_action from app.workflow_actions as a
     where a.org_id = p_org_id and a.id = p_action_id
     for update;
     if not found then
         raise exception using errcode = 'IT004', message = format('action %s not found', p_action_id);
     end if;
-    select e.* into v_exec from app.workflow_executions as e
-    where e.org_id = p_org_id and e.id = v_action.execution_id
-    for no key update;
     if v_action.status in ('completed', 'failed', 'skipped') then
         return 'duplicate';
     end if;
@@ -5646,6 +5773,11 @@ begin
         format('%s action %s', v_action.action_type, case when p_ok then 'succeeded' else 'failed' end),
         coalesce(p_result, '{}') || jsonb_build_object('error', p_error), v_action.step_id, p_action_id
     );
+    if p_ok then
+        update app.workflow_steps as s
+        set result = coalesce(s.result, '{}') || coalesce(p_result, '{}')
+        where s.org_id = p_org_id and s.id = v_action.step_id;
+    end if;
     if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'action' then
         -- Cancelled or paused meanwhile: the outcome is recorded, nothing resumes.
         return 'recorded';
@@ -5656,9 +5788,6 @@ begin
             p_permanent, p_retry_after
         );
     end if;
-    update app.workflow_steps as s
-    set result = coalesce(s.result, '{}') || coalesce(p_result, '{}')
-    where s.org_id = p_org_id and s.id = v_action.step_id;
     update app.workflow_executions as e
     set status = 'running', waiting_for = null, updated_at = app.now()
     where e.org_id = p_org_id and e.id = v_exec.id;
@@ -5693,6 +5822,13 @@ begin
         return;
     end if;
     v_count := jsonb_array_length(p_step -> 'approvers');
+    -- A transition's gate takes no step keys (name, type, next, on_reject).
+    if p_at ~ '\.approval$' then
+        return query
+        select p_at || '.' || k.key, format('an approval gate takes no %L', k.key)
+        from jsonb_object_keys(p_step) as k (key)
+        where k.key not in ('approvers', 'mode', 'quorum', 'due_in', 'escalate_to', 'lock_entity', 'title');
+    end if;
     for v_i in 0 .. v_count - 1 loop
         v_ref := p_step -> 'approvers' -> v_i;
         if not (
@@ -5850,9 +5986,13 @@ begin
     end if;
     if (v_ta = 'number' or v_sa ~ c_number) and (v_tb = 'number' or v_sb ~ c_number)
         and 'number' in (v_ta, v_tb) then
-        v_na := v_sa::numeric;
-        v_nb := v_sb::numeric;
-        return sign(v_na - v_nb)::integer;
+        begin
+            v_na := v_sa::numeric;
+            v_nb := v_sb::numeric;
+            return sign(v_na - v_nb)::integer;
+        exception when others then
+            null;  -- out of numeric's range: compare as text
+        end;
     end if;
     if v_ta = 'boolean' and v_tb = 'boolean' then
         return case when v_sa = v_sb then 0 when v_sa < v_sb then -1 else 1 end;
@@ -5862,8 +6002,8 @@ begin
             v_xa := v_sa::timestamptz;
             v_xb := v_sb::timestamptz;
             return case when v_xa = v_xb then 0 when v_xa < v_xb then -1 else 1 end;
-        exception when invalid_datetime_format or datetime_field_overflow then
-            null;  -- not a real date after all: compare as text
+        exception when others then
+            null;  -- not a real date after all (or out of range): compare as text
         end;
     end if;
     return case when v_sa = v_sb then 0 when v_sa < v_sb then -1 else 1 end;
@@ -6128,10 +6268,7 @@ begin
         ))
         when 'approval' then app._wf_request_approval(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
         when 'escalate' then app._wf_step_escalate(p_exec, p_step, p_doc, p_vars, p_type)
-        when 'set_state' then jsonb_build_object('result', app._wf_move_state(
-            p_exec.org_id, p_exec.instance_id, (p_step ->> 'transition_id')::uuid, p_step ->> 'notes',
-            p_exec.triggered_by
-        ))
+        when 'set_state' then jsonb_build_object('result', app._wf_set_state(p_exec, p_step))
     end;
 end
 $$;
@@ -6189,83 +6326,102 @@ declare
     v_count integer := 0;
     v_new uuid;
     v_asked boolean;
+    v_error text;
 begin
     for v_row in
         select a.*, s.step_config, e.entity_type, e.entity_id, e.triggered_by
         from app.workflow_approvals as a
         inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
         inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
-        where a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+        where
+            a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+            and not coalesce(s.result ? 'decision', false)
         order by a.due_at
         limit p_limit
         for update of a skip locked
     loop
-        v_target := null;
-        if v_row.step_config ? 'escalate_to' then
-            v_target := app._wf_resolve_user(
-                v_row.org_id, v_row.step_config ->> 'escalate_to',
-                app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
-                (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
-                v_row.triggered_by
+        begin
+            v_target := null;
+            if v_row.step_config ? 'escalate_to' then
+                v_target := app._wf_resolve_user(
+                    v_row.org_id, v_row.step_config ->> 'escalate_to',
+                    app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
+                    (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
+                    v_row.triggered_by
+                );
+            end if;
+            if v_target is null then
+                select u.manager_id into v_target from app.user_profiles as u
+                where u.org_id = v_row.org_id and u.id = v_row.approver_id;
+            end if;
+            v_asked := v_target is not null and exists (
+                select from app.workflow_approvals as a
+                where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
+                    and a.approver_id = v_target and a.status = 'pending'
             );
-        end if;
-        if v_target is null then
-            select u.manager_id into v_target from app.user_profiles as u
-            where u.org_id = v_row.org_id and u.id = v_row.approver_id;
-        end if;
-        v_asked := v_target is not null and exists (
-            select from app.workflow_approvals as a
-            where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
-                and a.approver_id = v_target and a.status = 'pending'
-        );
-        update app.workflow_approvals as a
-        set
-            escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
-            escalation_reason = case
-                when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
-                when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
-                else format('not decided by %s', v_row.due_at)
-            end
-        where a.org_id = v_row.org_id and a.id = v_row.id;
-        if v_target is not null and not v_asked then
-            insert into app.workflow_approvals (
-                org_id, execution_id, step_id, approver_id, approver_type, status, slot,
-                sequence_order, is_parallel, source_approval_id
-            )
-            values (
-                v_row.org_id, v_row.execution_id, v_row.step_id, v_target, 'escalation', 'pending',
-                v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
-            )
-            returning id into v_new;
-            perform app._wf_notify(
-                p_org_id => v_row.org_id,
-                p_user_ids => array[v_target],
-                p_template => 'approval_escalated',
-                p_variables => jsonb_build_object(
-                    'item', jsonb_build_object('title', (
-                        select s.result ->> 'title' from app.workflow_steps as s
-                        where s.org_id = v_row.org_id and s.id = v_row.step_id
-                    )),
-                    'approver', jsonb_build_object('name', (
-                        select u.full_name from app.user_profiles as u
-                        where u.org_id = v_row.org_id and u.id = v_row.approver_id
-                    )),
-                    'due_at', v_row.due_at::text
-                ),
-                p_entity_type => v_row.entity_type,
-                p_entity_id => v_row.entity_id,
-                p_type => 'action_required',
-                p_action_url => '/approvals/' || v_new,
-                p_action_label => 'Review'
+            update app.workflow_approvals as a
+            set
+                escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
+                escalation_reason = case
+                    when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
+                    when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
+                    else format('not decided by %s', v_row.due_at)
+                end
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            if v_target is not null and not v_asked then
+                insert into app.workflow_approvals (
+                    org_id, execution_id, step_id, approver_id, approver_type, status, slot,
+                    sequence_order, is_parallel, source_approval_id
+                )
+                values (
+                    v_row.org_id, v_row.execution_id, v_row.step_id, v_target, 'escalation', 'pending',
+                    v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
+                )
+                returning id into v_new;
+                perform app._wf_notify(
+                    p_org_id => v_row.org_id,
+                    p_user_ids => array[v_target],
+                    p_template => 'approval_escalated',
+                    p_variables => jsonb_build_object(
+                        'item', jsonb_build_object('title', (
+                            select s.result ->> 'title' from app.workflow_steps as s
+                            where s.org_id = v_row.org_id and s.id = v_row.step_id
+                        )),
+                        'approver', jsonb_build_object('name', (
+                            select u.full_name from app.user_profiles as u
+                            where u.org_id = v_row.org_id and u.id = v_row.approver_id
+                        )),
+                        'due_at', v_row.due_at::text
+                    ),
+                    p_entity_type => v_row.entity_type,
+                    p_entity_id => v_row.entity_id,
+                    p_type => 'action_required',
+                    p_action_url => '/approvals/' || v_new,
+                    p_action_label => 'Review',
+                    p_execution_id => v_row.execution_id
+                );
+            end if;
+            perform app._wf_log(
+                v_row.org_id, v_row.execution_id, 'warning',
+                case when v_target is null then 'approval overdue; no one to escalate to'
+                    else format('approval escalated to %s', app._wf_user_name(v_row.org_id, v_target)) end,
+                jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
+                v_row.step_id
             );
-        end if;
-        perform app._wf_log(
-            v_row.org_id, v_row.execution_id, 'warning',
-            case when v_target is null then 'approval overdue; no one to escalate to'
-                else format('approval escalated to %s', app._wf_user_name(v_row.org_id, v_target)) end,
-            jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
-            v_row.step_id
-        );
+        exception when others then
+            -- One approval's trouble (a user who left the org, say) never
+            -- stops the sweep for everyone: record it and move on.
+            get stacked diagnostics v_error = message_text;
+            update app.workflow_approvals as a
+            set
+                escalated_at = app.now(), updated_at = app.now(),
+                escalation_reason = left('escalation failed: ' || v_error, 500)
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            perform app._wf_log(
+                v_row.org_id, v_row.execution_id, 'error', 'approval escalation failed: ' || v_error,
+                jsonb_build_object('approval_id', v_row.id), v_row.step_id
+            );
+        end;
         v_count := v_count + 1;
     end loop;
     return v_count;
@@ -6354,7 +6510,8 @@ begin
                 'error', left(p_error, 500)
             ),
             p_entity_type => v_exec.entity_type,
-            p_entity_id => v_exec.entity_id
+            p_entity_id => v_exec.entity_id,
+            p_execution_id => p_execution_id
         );
     end if;
     return 'failed';
@@ -6402,6 +6559,7 @@ declare
     v_org jsonb;
     v_started integer := 0;
     v_count integer;
+    v_error text;
 begin
     for v_wf in
         select w.* from app.workflows as w
@@ -6412,42 +6570,48 @@ begin
         limit p_limit
         for update skip locked
     loop
-        if exists (
-            select from generate_series(
-                greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
-                v_now, interval '1 minute'
-            ) as m (at)
-            where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
-        ) then
-            select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
-            select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
-            into v_soft;
-            execute format(
-                'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
-                v_table, case when v_soft then 'and t.deleted_at is null' else '' end
-            ) into v_docs using v_wf.org_id;
-            select t.v -> 'filter' into v_filter
-            from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
-            where t.v ->> 'type' = 'scheduled';
-            select to_jsonb(o) into v_org from app.organizations as o where o.id = v_wf.org_id;
-            select array_agg((d.doc ->> 'id')::uuid) into v_ids
-            from unnest(v_docs) as d (doc)
-            where
-                app._wf_holds(v_filter, d.doc, null, v_org)
-                and app._wf_holds(v_wf.definition -> 'conditions', d.doc, null, v_org);
-            if v_ids is not null then
-                select count(*) into v_count from app._wf_start(
-                    p_org_ids => array_fill(v_wf.org_id, array[cardinality(v_ids)]),
-                    p_workflow_ids => array_fill(v_wf.id, array[cardinality(v_ids)]),
-                    p_entity_ids => v_ids,
-                    p_trigger_events => array_fill(
-                        jsonb_build_object('event', 'scheduled', 'at', v_now), array[cardinality(v_ids)]
-                    ),
-                    p_trigger_type => 'scheduled'
-                );
-                v_started := v_started + v_count;
+        begin
+            if exists (
+                select from generate_series(
+                    greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
+                    v_now, interval '1 minute'
+                ) as m (at)
+                where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
+            ) then
+                select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
+                select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
+                into v_soft;
+                execute format(
+                    'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
+                    v_table, case when v_soft then 'and t.deleted_at is null' else '' end
+                ) into v_docs using v_wf.org_id;
+                select t.v -> 'filter' into v_filter
+                from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+                where t.v ->> 'type' = 'scheduled';
+                select to_jsonb(o) into v_org from app.organizations as o where o.id = v_wf.org_id;
+                select array_agg((d.doc ->> 'id')::uuid) into v_ids
+                from unnest(v_docs) as d (doc)
+                where
+                    app._wf_holds(v_filter, d.doc, null, v_org)
+                    and app._wf_holds(v_wf.definition -> 'conditions', d.doc, null, v_org);
+                if v_ids is not null then
+                    select count(*) into v_count from app._wf_start(
+                        p_org_ids => array_fill(v_wf.org_id, array[cardinality(v_ids)]),
+                        p_workflow_ids => array_fill(v_wf.id, array[cardinality(v_ids)]),
+                        p_entity_ids => v_ids,
+                        p_trigger_events => array_fill(
+                            jsonb_build_object('event', 'scheduled', 'at', v_now), array[cardinality(v_ids)]
+                        ),
+                        p_trigger_type => 'scheduled'
+                    );
+                    v_started := v_started + v_count;
+                end if;
             end if;
-        end if;
+        exception when others then
+            -- One workflow's trouble never stops another org's schedules.
+            get stacked diagnostics v_error = message_text;
+            raise warning 'scheduled workflow % (org %) failed: %', v_wf.id, v_wf.org_id, v_error;
+        end;
         update app.workflows as w set schedule_fired_at = v_now
         where w.org_id = v_wf.org_id and w.id = v_wf.id;
     end loop;
@@ -6516,19 +6680,27 @@ ALTER FUNCTION app._wf_interval(p_value text) OWNER TO intime_owner;
 -- Name: _wf_is_user_ref(jsonb, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._wf_is_user_ref(p_ref jsonb, p_columns text[]) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
+CREATE FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) RETURNS boolean
+    LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
     select jsonb_typeof(p_ref) = 'string' and (
         p_ref #>> '{}' in ('owner', 'manager', 'triggered_by')
-        or p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        or (p_ref #>> '{}' like 'field:%' and substr(p_ref #>> '{}', 7) = any(p_columns))
+        or (
+            p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            and exists (
+                select from app.user_profiles as u
+                where
+                    u.org_id = app.current_org_id() and u.id = (p_ref #>> '{}')::uuid
+                    and u.is_active
+            )
+        )
+        or (p_ref #>> '{}' like 'field:%' and substr(p_ref #>> '{}', 7) = any(p_user_columns))
     )
 $_$;
 
 
-ALTER FUNCTION app._wf_is_user_ref(p_ref jsonb, p_columns text[]) OWNER TO intime_owner;
+ALTER FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) OWNER TO intime_owner;
 
 --
 -- Name: _wf_leaf_holds(jsonb, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -6751,6 +6923,10 @@ begin
     for no key update;
     select t.* into v_tr from app.workflow_transitions as t
     where t.org_id = p_org_id and t.id = p_transition_id;
+    if not found then
+        raise exception using
+            errcode = 'IT015', message = 'the transition no longer exists (the workflow changed)';
+    end if;
     if v_tr.from_state_id is not null and v_tr.from_state_id is distinct from v_inst.current_state_id then
         raise exception using
             errcode = 'IT015', message = 'the entity left the transition''s from state meanwhile';
@@ -6842,6 +7018,16 @@ declare
     v_user_id uuid := app.current_user_id();
     v_row app.workflow_approvals%rowtype;
 begin
+    -- Lock order everywhere: execution, then its approvals (recall and
+    -- cancel take them in that order too).
+    perform from app.workflow_executions as e
+    where
+        e.org_id = v_org_id
+        and e.id = (
+            select a.execution_id from app.workflow_approvals as a
+            where a.org_id = v_org_id and a.id = p_approval_id
+        )
+    for no key update;
     select a.* into v_row from app.workflow_approvals as a
     where a.org_id = v_org_id and a.id = p_approval_id
     for update;
@@ -6895,14 +7081,18 @@ $$;
 ALTER FUNCTION app._wf_next_index(p_steps jsonb, p_index integer, p_step jsonb, p_result jsonb) OWNER TO intime_owner;
 
 --
--- Name: _wf_notify(uuid, uuid[], text, jsonb, text, uuid, text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _wf_notify(uuid, uuid[], text, jsonb, text, uuid, text, text, text, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text DEFAULT NULL::text, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text) RETURNS void
-    LANGUAGE sql
+CREATE FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text DEFAULT NULL::text, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text, p_execution_id uuid DEFAULT NULL::uuid) RETURNS boolean
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select from app._send_notifications(
+declare
+    v_message text;
+    v_state text;
+begin
+    perform from app._send_notifications(
         p_org_id => p_org_id,
         p_user_ids => p_user_ids,
         p_category => null,
@@ -6920,11 +7110,23 @@ CREATE FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text
         p_group_key => null,
         p_expires_at => null,
         p_critical => false
-    )
+    );
+    return true;
+exception when others then
+    get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+    if p_execution_id is not null then
+        perform app._wf_log(
+            p_org_id, p_execution_id, 'warning',
+            format('notification %s not sent: %s (%s)', p_template, v_message, v_state),
+            jsonb_build_object('users', to_jsonb(p_user_ids))
+        );
+    end if;
+    return false;
+end
 $$;
 
 
-ALTER FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text) OWNER TO intime_owner;
+ALTER FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text, p_execution_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _wf_notify_approvers(uuid, uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -6939,7 +7141,7 @@ declare
 begin
     for v_row in
         select
-            a.id, a.approver_id, e.entity_type, e.entity_id,
+            a.id, a.approver_id, e.id as execution_id, e.entity_type, e.entity_id,
             coalesce(s.result ->> 'title', w.name) as title,
             coalesce(req.full_name, 'Workflow ' || w.name) as requester
         from app.workflow_approvals as a
@@ -6961,7 +7163,8 @@ begin
             ),
             p_entity_type => v_row.entity_type,
             p_entity_id => v_row.entity_id,
-            p_type => 'action_required'
+            p_type => 'action_required',
+            p_execution_id => v_row.execution_id
         );
     end loop;
 end
@@ -7150,7 +7353,8 @@ begin
                 end if;
                 if v_transition ? 'approval' then
                     return query select * from app._wf_approval_problems(
-                        v_transition -> 'approval', v_at || '.approval', v_columns
+                        v_transition -> 'approval', v_at || '.approval',
+                        app._wf_user_columns(v_type.table_name)
                     );
                 end if;
                 if v_transition ? 'steps' then
@@ -7242,9 +7446,15 @@ declare
         format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
     );
 begin
-    -- A retried step starts its chain again.
-    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
-    where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
+    -- A retried step starts its chain again: open rows are cancelled, the
+    -- earlier attempt's decisions expire (kept for the record, not counted).
+    update app.workflow_approvals as a
+    set
+        status = case when a.status in ('pending', 'queued') then 'cancelled' else 'expired' end,
+        updated_at = app.now()
+    where
+        a.org_id = p_exec.org_id and a.step_id = p_step_id
+        and a.status not in ('cancelled', 'expired');
 
     with
     specs as (
@@ -7518,6 +7728,30 @@ $_$;
 ALTER FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) OWNER TO intime_owner;
 
 --
+-- Name: _wf_set_state(app.workflow_executions, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_set_state(p_exec app.workflow_executions, p_step jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_moved jsonb;
+begin
+    v_moved := app._wf_move_state(
+        p_exec.org_id, p_exec.instance_id, (p_step ->> 'transition_id')::uuid, p_step ->> 'notes',
+        p_exec.triggered_by
+    );
+    delete from app.workflow_entity_locks as l
+    where l.org_id = p_exec.org_id and l.execution_id = p_exec.id;
+    return v_moved;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_set_state(p_exec app.workflow_executions, p_step jsonb) OWNER TO intime_owner;
+
+--
 -- Name: _wf_settle_approval(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7557,7 +7791,7 @@ begin
                 else 'dead'
             end as state
         from app.workflow_approvals as a
-        where a.org_id = p_org_id and a.step_id = p_step_id and a.status <> 'cancelled'
+        where a.org_id = p_org_id and a.step_id = p_step_id and a.status not in ('cancelled', 'expired')
         group by a.slot
     ) as x;
 
@@ -7603,8 +7837,16 @@ begin
         )
     )
     where s.org_id = p_org_id and s.id = p_step_id;
+    -- An approved transition keeps the entity locked until its move step ran.
     delete from app.workflow_entity_locks as l
-    where l.org_id = p_org_id and l.execution_id = v_step.execution_id;
+    where
+        l.org_id = p_org_id and l.execution_id = v_step.execution_id
+        and not (
+            v_decision = 'approved' and exists (
+                select from app.workflow_executions as e
+                where e.org_id = p_org_id and e.id = v_step.execution_id and e.transition_id is not null
+            )
+        );
     perform app._wf_log(
         p_org_id, v_step.execution_id, 'info',
         format('approval %s %s (%s approved, %s rejected, %s needed)',
@@ -7921,7 +8163,7 @@ begin
         p_to => btrim(v_to),
         p_template_slug => p_step ->> 'template',
         p_variables => p_vars || app._wf_render_json(coalesce(p_step -> 'variables', '{}'), p_vars),
-        p_subject => app._wf_text(p_step ->> 'subject', p_vars),
+        p_subject => p_step ->> 'subject',  -- queue_email renders it, once
         p_html => p_step ->> 'html',
         p_text => p_step ->> 'text',
         p_category => coalesce(p_step ->> 'category', 'transactional'),
@@ -7963,7 +8205,7 @@ CREATE FUNCTION app._wf_step_escalate(p_exec app.workflow_executions, p_step jso
     AS $$
 declare
     v_target uuid;
-    v_level integer;
+    v_notified boolean;
 begin
     if coalesce(p_step ->> 'to', 'manager') = 'manager' then
         v_target := (p_doc ->> p_type.owner_field)::uuid;
@@ -7983,7 +8225,7 @@ begin
     if coalesce(p_step ->> 'action', 'notify') = 'reassign' then
         perform app._wf_set_field(p_exec, p_type, p_type.owner_field, to_jsonb(v_target));
     end if;
-    perform app._wf_notify(
+    v_notified := app._wf_notify(
         p_org_id => p_exec.org_id,
         p_user_ids => array[v_target],
         p_template => 'workflow_escalation',
@@ -7995,10 +8237,12 @@ begin
             )
         ),
         p_entity_type => p_exec.entity_type,
-        p_entity_id => p_exec.entity_id
+        p_entity_id => p_exec.entity_id,
+        p_execution_id => p_exec.id
     );
     return jsonb_build_object('result', jsonb_build_object(
-        'escalated_to', v_target, 'action', coalesce(p_step ->> 'action', 'notify')
+        'escalated_to', v_target, 'action', coalesce(p_step ->> 'action', 'notify'),
+        'notified', v_notified
     ));
 end
 $$;
@@ -8164,7 +8408,7 @@ ALTER FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step 
 CREATE FUNCTION app._wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
     v_now timestamptz := app.now();
     v_at timestamptz;
@@ -8182,8 +8426,14 @@ begin
                 'skipped', format('%s is empty', p_step ->> 'until_field')
             ));
         end if;
-        v_at := (p_doc ->> (p_step ->> 'until_field'))::timestamptz
-            + coalesce(app._wf_interval(p_step ->> 'offset'), interval '0');
+        -- A date (no time) means midnight in the org's time zone.
+        v_at := case
+            when p_doc ->> (p_step ->> 'until_field') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+                (p_doc ->> (p_step ->> 'until_field'))::date::timestamp at time zone (
+                    select o.timezone from app.organizations as o where o.id = p_exec.org_id
+                )
+            else (p_doc ->> (p_step ->> 'until_field'))::timestamptz
+        end + coalesce(app._wf_interval(p_step ->> 'offset'), interval '0');
     else
         v_tz := case coalesce(p_step #>> '{until,timezone}', 'org')
             when 'org' then (select o.timezone from app.organizations as o where o.id = p_exec.org_id)
@@ -8219,7 +8469,7 @@ begin
         'park', 'timer', 'wake_at', v_at, 'result', jsonb_build_object('until', v_at)
     );
 end
-$$;
+$_$;
 
 
 ALTER FUNCTION app._wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types) OWNER TO intime_owner;
@@ -8305,8 +8555,11 @@ declare
     v_target text;
     v_ref jsonb;
     v_url text;
+    v_user_columns text [];
+    v_allowed text [];
 begin
     select e.* into v_type from app.entity_types as e where e.entity_type = p_entity_type;
+    v_user_columns := app._wf_user_columns(v_type.table_name);
     if jsonb_typeof(p_steps) is distinct from 'array' then
         return query select p_path, 'must be an array of steps';
         return;
@@ -8333,6 +8586,40 @@ begin
                 format('unknown step type %L; one of %s', v_kind, array_to_string(c_kinds, ', '));
             continue;
         end if;
+        v_allowed := array['name', 'type', 'next'] || case v_kind
+            when 'create_task' then array['title', 'description', 'assignee', 'due_in', 'priority']
+            when 'create_activity' then array[
+                'subject', 'title', 'activity_type', 'description', 'status', 'assignee', 'due_in',
+                'priority'
+            ]
+            when 'update_field' then array['field', 'value']
+            when 'assign' then array['mode', 'user', 'users', 'field']
+            when 'send_notification' then array[
+                'to', 'template', 'title', 'message', 'variables', 'category', 'channels',
+                'priority', 'critical', 'action_url', 'action_label', 'notification_type',
+                'group_key'
+            ]
+            when 'send_email' then array[
+                'to', 'template', 'subject', 'html', 'text', 'variables', 'category'
+            ]
+            when 'webhook' then array['url', 'body', 'headers']
+            when 'wait' then array['duration', 'until_field', 'offset', 'until']
+            when 'condition' then array['if', 'then', 'else']
+            when 'approval' then array[
+                'approvers', 'mode', 'quorum', 'due_in', 'escalate_to', 'on_reject', 'lock_entity',
+                'title'
+            ]
+            when 'escalate' then array['to', 'levels', 'action', 'message']
+        end;
+        return query
+        select v_at || '.' || k.key, format('%s takes no %L', v_kind, k.key)
+        from jsonb_object_keys(v_step) as k (key)
+        where k.key <> all(v_allowed);
+        if p_path like '%.steps' and p_path <> '$.steps'
+            and v_step ->> 'name' in ('approval', 'move') then
+            return query select v_at || '.name',
+                'approval and move are reserved in a transition''s steps';
+        end if;
         -- Jumps: next (any step), then/else (condition), on_reject (approval).
         foreach v_target in array array['next', 'then', 'else', 'on_reject'] loop
             if v_step ? v_target and (
@@ -8348,7 +8635,7 @@ begin
                 if coalesce(v_step ->> 'title', v_step ->> 'subject') is null then
                     return query select v_at || '.title', 'needs a title';
                 end if;
-                if v_step ? 'assignee' and not app._wf_is_user_ref(v_step -> 'assignee', p_columns) then
+                if v_step ? 'assignee' and not app._wf_is_user_ref(v_step -> 'assignee', v_user_columns) then
                     return query select v_at || '.assignee',
                         'a user: owner, manager, triggered_by, a user id or field:<column>';
                 end if;
@@ -8384,7 +8671,7 @@ begin
                         coalesce(v_step ->> 'field', v_type.owner_field), p_entity_type
                     );
                 end if;
-                if v_step ->> 'mode' = 'user' and not app._wf_is_user_ref(v_step -> 'user', p_columns) then
+                if v_step ->> 'mode' = 'user' and not app._wf_is_user_ref(v_step -> 'user', v_user_columns) then
                     return query select v_at || '.user', 'the user to assign';
                 end if;
                 if v_step ->> 'mode' = 'round_robin' then
@@ -8395,7 +8682,10 @@ begin
                         for v_j in 0 .. jsonb_array_length(v_step -> 'users') - 1 loop
                             v_ref := v_step -> 'users' -> v_j;
                             if not (
-                                app._wf_is_user_ref(v_ref, '{}')
+                                (
+                                    app._wf_is_user_ref(v_ref, '{}')
+                                    and v_ref #>> '{}' not in ('owner', 'manager', 'triggered_by')
+                                )
                                 or (
                                     jsonb_typeof(v_ref) = 'object'
                                     and app._wf_is_user_ref(v_ref -> 'user', '{}')
@@ -8413,7 +8703,7 @@ begin
                     jsonb_typeof(v_step -> 'to') <> 'array'
                     or exists (
                         select from jsonb_array_elements(v_step -> 'to') as r (v)
-                        where not app._wf_is_user_ref(r.v, p_columns)
+                        where not app._wf_is_user_ref(r.v, v_user_columns)
                     )
                 ) then
                     return query select v_at || '.to', 'an array of users';
@@ -8520,14 +8810,20 @@ begin
                     );
                 end if;
             when 'approval' then
-                return query select * from app._wf_approval_problems(v_step, v_at, p_columns);
+                return query select * from app._wf_approval_problems(v_step, v_at, v_user_columns);
             when 'escalate' then
                 if v_step ? 'to' and v_step ->> 'to' <> 'manager'
-                    and not app._wf_is_user_ref(v_step -> 'to', p_columns) then
+                    and not app._wf_is_user_ref(v_step -> 'to', v_user_columns) then
                     return query select v_at || '.to', 'manager or a user';
                 end if;
                 if coalesce(v_step ->> 'action', 'notify') not in ('notify', 'reassign') then
                     return query select v_at || '.action', 'notify or reassign';
+                elsif v_step ->> 'action' = 'reassign'
+                    and coalesce(v_type.owner_field, '') <> all(v_type.updatable_fields) then
+                    return query select v_at || '.action', format(
+                        'the owner field of %s is not updatable: reassign cannot work',
+                        p_entity_type
+                    );
                 end if;
                 if coalesce(v_step ->> 'levels', '1') !~ '^[1-9]$' then
                     return query select v_at || '.levels', 'how many managers up: 1-9';
@@ -8601,8 +8897,15 @@ begin
             errcode = 'IT012',
             message = format('states still hold entities and cannot be removed: %s', v_busy);
     end if;
+    -- Transitions are kept by name (a pending transition execution refers
+    -- to its row); those no longer defined go.
     delete from app.workflow_transitions as t
-    where t.org_id = p_org_id and t.workflow_id = p_workflow_id;
+    where
+        t.org_id = p_org_id and t.workflow_id = p_workflow_id
+        and not exists (
+            select from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
+            where d.v ->> 'name' = t.name
+        );
     delete from app.workflow_states as s
     where
         s.org_id = p_org_id and s.workflow_id = p_workflow_id
@@ -8630,7 +8933,12 @@ begin
     inner join app.workflow_states as t
         on t.org_id = p_org_id and t.workflow_id = p_workflow_id and t.name = d.v ->> 'to'
     left join app.workflow_states as f
-        on f.org_id = p_org_id and f.workflow_id = p_workflow_id and f.name = d.v ->> 'from';
+        on f.org_id = p_org_id and f.workflow_id = p_workflow_id and f.name = d.v ->> 'from'
+    on conflict (org_id, workflow_id, name) do update
+    set
+        from_state_id = excluded.from_state_id, to_state_id = excluded.to_state_id,
+        required_role = excluded.required_role, approval = excluded.approval,
+        steps = excluded.steps;
 end
 $$;
 
@@ -8706,6 +9014,25 @@ $$;
 
 
 ALTER FUNCTION app._wf_try_interval(p_value text) OWNER TO intime_owner;
+
+--
+-- Name: _wf_user_columns(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_user_columns(p_table text) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(array_agg(a.attname::text order by a.attname), '{}')
+    from pg_catalog.pg_constraint as c
+    inner join pg_catalog.pg_attribute as a on a.attrelid = c.conrelid and a.attnum = c.conkey[2]
+    where
+        c.conrelid = format('app.%I', p_table)::regclass and c.contype = 'f'
+        and c.confrelid = 'app.user_profiles'::regclass and cardinality(c.conkey) = 2
+$$;
+
+
+ALTER FUNCTION app._wf_user_columns(p_table text) OWNER TO intime_owner;
 
 --
 -- Name: _wf_user_name(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14889,10 +15216,10 @@ REVOKE ALL ON FUNCTION app._wf_interval(p_value text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _wf_is_user_ref(p_ref jsonb, p_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _wf_is_user_ref(p_ref jsonb, p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._wf_is_user_ref(p_ref jsonb, p_columns text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) FROM PUBLIC;
 
 
 --
@@ -14946,10 +15273,10 @@ REVOKE ALL ON FUNCTION app._wf_next_index(p_steps jsonb, p_index integer, p_step
 
 
 --
--- Name: FUNCTION _wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text, p_execution_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._wf_notify(p_org_id uuid, p_user_ids uuid[], p_template text, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_type text, p_action_url text, p_action_label text, p_execution_id uuid) FROM PUBLIC;
 
 
 --
@@ -15020,6 +15347,13 @@ REVOKE ALL ON FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, 
 --
 
 REVOKE ALL ON FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_set_state(p_exec app.workflow_executions, p_step jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_set_state(p_exec app.workflow_executions, p_step jsonb) FROM PUBLIC;
 
 
 --
@@ -15140,6 +15474,13 @@ REVOKE ALL ON FUNCTION app._wf_trigger_fires(p_trigger jsonb, p_event text, p_ne
 --
 
 REVOKE ALL ON FUNCTION app._wf_try_interval(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_user_columns(p_table text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_user_columns(p_table text) FROM PUBLIC;
 
 
 --

@@ -44,6 +44,7 @@ log = logging.getLogger("intime.worker.workflows")
 SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
 MAX_DB_RETRY_SECONDS = 300.0
+BUSY_RETRY = timedelta(seconds=1)
 
 
 @dataclasses.dataclass
@@ -196,9 +197,13 @@ def register(pgq: PgQueuer, pool: AsyncConnectionPool, guard: TargetGuard) -> Wo
     async def workflow_run(job: Job) -> None:
         payload = json.loads(job.payload or b"{}")
         with retry_when_the_database_fails(job):
-            await run_execution(
+            outcome = await run_execution(
                 pool, uuid.UUID(payload["org_id"]), uuid.UUID(payload["execution_id"])
             )
+        if outcome == "busy":
+            # Another transaction holds the execution (a runner, an approval, a
+            # report): run again shortly rather than drop the job.
+            raise RetryRequested(delay=BUSY_RETRY, reason="execution busy")
 
     @pgq.entrypoint("webhook.deliver", on_failure="hold")
     async def webhook_deliver(job: Job) -> None:

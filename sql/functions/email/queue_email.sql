@@ -157,6 +157,22 @@ begin
             hint = 'An org admin calls api.set_email_settings first.';
     end if;
 
+    -- Only the workflow engine, inside the run that owns the action, may tie a
+    -- send to a workflow action (the send's status resumes that action).
+    if p_workflow_action_id is not null and not exists (
+        select
+        from app._wf_run_context() as c
+        inner join app.workflow_actions as a
+            on a.org_id = c.org_id and a.execution_id = c.execution_id
+        where
+            a.id = p_workflow_action_id and a.action_type = 'send_email'
+            and a.status in ('pending', 'running')
+    ) then
+        raise exception using
+            errcode = 'IT003',
+            message = 'p_workflow_action_id is set by the workflow engine only';
+    end if;
+
     if p_notification_id is not null and not exists (
         select from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
     ) then

@@ -28,7 +28,7 @@ declare
 begin
     for v_row in
         select
-            a.id, a.approver_id, e.entity_type, e.entity_id,
+            a.id, a.approver_id, e.id as execution_id, e.entity_type, e.entity_id,
             coalesce(s.result ->> 'title', w.name) as title,
             coalesce(req.full_name, 'Workflow ' || w.name) as requester
         from app.workflow_approvals as a
@@ -50,7 +50,8 @@ begin
             ),
             p_entity_type => v_row.entity_type,
             p_entity_id => v_row.entity_id,
-            p_type => 'action_required'
+            p_type => 'action_required',
+            p_execution_id => v_row.execution_id
         );
     end loop;
 end
@@ -77,9 +78,15 @@ declare
         format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
     );
 begin
-    -- A retried step starts its chain again.
-    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
-    where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
+    -- A retried step starts its chain again: open rows are cancelled, the
+    -- earlier attempt's decisions expire (kept for the record, not counted).
+    update app.workflow_approvals as a
+    set
+        status = case when a.status in ('pending', 'queued') then 'cancelled' else 'expired' end,
+        updated_at = app.now()
+    where
+        a.org_id = p_exec.org_id and a.step_id = p_step_id
+        and a.status not in ('cancelled', 'expired');
 
     with
     specs as (
@@ -216,7 +223,7 @@ begin
                 else 'dead'
             end as state
         from app.workflow_approvals as a
-        where a.org_id = p_org_id and a.step_id = p_step_id and a.status <> 'cancelled'
+        where a.org_id = p_org_id and a.step_id = p_step_id and a.status not in ('cancelled', 'expired')
         group by a.slot
     ) as x;
 
@@ -262,8 +269,16 @@ begin
         )
     )
     where s.org_id = p_org_id and s.id = p_step_id;
+    -- An approved transition keeps the entity locked until its move step ran.
     delete from app.workflow_entity_locks as l
-    where l.org_id = p_org_id and l.execution_id = v_step.execution_id;
+    where
+        l.org_id = p_org_id and l.execution_id = v_step.execution_id
+        and not (
+            v_decision = 'approved' and exists (
+                select from app.workflow_executions as e
+                where e.org_id = p_org_id and e.id = v_step.execution_id and e.transition_id is not null
+            )
+        );
     perform app._wf_log(
         p_org_id, v_step.execution_id, 'info',
         format('approval %s %s (%s approved, %s rejected, %s needed)',
@@ -291,6 +306,16 @@ declare
     v_user_id uuid := app.current_user_id();
     v_row app.workflow_approvals%rowtype;
 begin
+    -- Lock order everywhere: execution, then its approvals (recall and
+    -- cancel take them in that order too).
+    perform from app.workflow_executions as e
+    where
+        e.org_id = v_org_id
+        and e.id = (
+            select a.execution_id from app.workflow_approvals as a
+            where a.org_id = v_org_id and a.id = p_approval_id
+        )
+    for no key update;
     select a.* into v_row from app.workflow_approvals as a
     where a.org_id = v_org_id and a.id = p_approval_id
     for update;
@@ -472,83 +497,102 @@ declare
     v_count integer := 0;
     v_new uuid;
     v_asked boolean;
+    v_error text;
 begin
     for v_row in
         select a.*, s.step_config, e.entity_type, e.entity_id, e.triggered_by
         from app.workflow_approvals as a
         inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
         inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
-        where a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+        where
+            a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+            and not coalesce(s.result ? 'decision', false)
         order by a.due_at
         limit p_limit
         for update of a skip locked
     loop
-        v_target := null;
-        if v_row.step_config ? 'escalate_to' then
-            v_target := app._wf_resolve_user(
-                v_row.org_id, v_row.step_config ->> 'escalate_to',
-                app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
-                (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
-                v_row.triggered_by
+        begin
+            v_target := null;
+            if v_row.step_config ? 'escalate_to' then
+                v_target := app._wf_resolve_user(
+                    v_row.org_id, v_row.step_config ->> 'escalate_to',
+                    app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
+                    (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
+                    v_row.triggered_by
+                );
+            end if;
+            if v_target is null then
+                select u.manager_id into v_target from app.user_profiles as u
+                where u.org_id = v_row.org_id and u.id = v_row.approver_id;
+            end if;
+            v_asked := v_target is not null and exists (
+                select from app.workflow_approvals as a
+                where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
+                    and a.approver_id = v_target and a.status = 'pending'
             );
-        end if;
-        if v_target is null then
-            select u.manager_id into v_target from app.user_profiles as u
-            where u.org_id = v_row.org_id and u.id = v_row.approver_id;
-        end if;
-        v_asked := v_target is not null and exists (
-            select from app.workflow_approvals as a
-            where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
-                and a.approver_id = v_target and a.status = 'pending'
-        );
-        update app.workflow_approvals as a
-        set
-            escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
-            escalation_reason = case
-                when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
-                when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
-                else format('not decided by %s', v_row.due_at)
-            end
-        where a.org_id = v_row.org_id and a.id = v_row.id;
-        if v_target is not null and not v_asked then
-            insert into app.workflow_approvals (
-                org_id, execution_id, step_id, approver_id, approver_type, status, slot,
-                sequence_order, is_parallel, source_approval_id
-            )
-            values (
-                v_row.org_id, v_row.execution_id, v_row.step_id, v_target, 'escalation', 'pending',
-                v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
-            )
-            returning id into v_new;
-            perform app._wf_notify(
-                p_org_id => v_row.org_id,
-                p_user_ids => array[v_target],
-                p_template => 'approval_escalated',
-                p_variables => jsonb_build_object(
-                    'item', jsonb_build_object('title', (
-                        select s.result ->> 'title' from app.workflow_steps as s
-                        where s.org_id = v_row.org_id and s.id = v_row.step_id
-                    )),
-                    'approver', jsonb_build_object('name', (
-                        select u.full_name from app.user_profiles as u
-                        where u.org_id = v_row.org_id and u.id = v_row.approver_id
-                    )),
-                    'due_at', v_row.due_at::text
-                ),
-                p_entity_type => v_row.entity_type,
-                p_entity_id => v_row.entity_id,
-                p_type => 'action_required',
-                p_action_url => '/approvals/' || v_new,
-                p_action_label => 'Review'
+            update app.workflow_approvals as a
+            set
+                escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
+                escalation_reason = case
+                    when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
+                    when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
+                    else format('not decided by %s', v_row.due_at)
+                end
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            if v_target is not null and not v_asked then
+                insert into app.workflow_approvals (
+                    org_id, execution_id, step_id, approver_id, approver_type, status, slot,
+                    sequence_order, is_parallel, source_approval_id
+                )
+                values (
+                    v_row.org_id, v_row.execution_id, v_row.step_id, v_target, 'escalation', 'pending',
+                    v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
+                )
+                returning id into v_new;
+                perform app._wf_notify(
+                    p_org_id => v_row.org_id,
+                    p_user_ids => array[v_target],
+                    p_template => 'approval_escalated',
+                    p_variables => jsonb_build_object(
+                        'item', jsonb_build_object('title', (
+                            select s.result ->> 'title' from app.workflow_steps as s
+                            where s.org_id = v_row.org_id and s.id = v_row.step_id
+                        )),
+                        'approver', jsonb_build_object('name', (
+                            select u.full_name from app.user_profiles as u
+                            where u.org_id = v_row.org_id and u.id = v_row.approver_id
+                        )),
+                        'due_at', v_row.due_at::text
+                    ),
+                    p_entity_type => v_row.entity_type,
+                    p_entity_id => v_row.entity_id,
+                    p_type => 'action_required',
+                    p_action_url => '/approvals/' || v_new,
+                    p_action_label => 'Review',
+                    p_execution_id => v_row.execution_id
+                );
+            end if;
+            perform app._wf_log(
+                v_row.org_id, v_row.execution_id, 'warning',
+                case when v_target is null then 'approval overdue; no one to escalate to'
+                    else format('approval escalated to %s', app._wf_user_name(v_row.org_id, v_target)) end,
+                jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
+                v_row.step_id
             );
-        end if;
-        perform app._wf_log(
-            v_row.org_id, v_row.execution_id, 'warning',
-            case when v_target is null then 'approval overdue; no one to escalate to'
-                else format('approval escalated to %s', app._wf_user_name(v_row.org_id, v_target)) end,
-            jsonb_build_object('approval_id', v_row.id, 'due_at', v_row.due_at, 'escalated_to', v_target),
-            v_row.step_id
-        );
+        exception when others then
+            -- One approval's trouble (a user who left the org, say) never
+            -- stops the sweep for everyone: record it and move on.
+            get stacked diagnostics v_error = message_text;
+            update app.workflow_approvals as a
+            set
+                escalated_at = app.now(), updated_at = app.now(),
+                escalation_reason = left('escalation failed: ' || v_error, 500)
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            perform app._wf_log(
+                v_row.org_id, v_row.execution_id, 'error', 'approval escalation failed: ' || v_error,
+                jsonb_build_object('approval_id', v_row.id), v_row.step_id
+            );
+        end;
         v_count := v_count + 1;
     end loop;
     return v_count;

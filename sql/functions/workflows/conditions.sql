@@ -32,9 +32,13 @@ begin
     end if;
     if (v_ta = 'number' or v_sa ~ c_number) and (v_tb = 'number' or v_sb ~ c_number)
         and 'number' in (v_ta, v_tb) then
-        v_na := v_sa::numeric;
-        v_nb := v_sb::numeric;
-        return sign(v_na - v_nb)::integer;
+        begin
+            v_na := v_sa::numeric;
+            v_nb := v_sb::numeric;
+            return sign(v_na - v_nb)::integer;
+        exception when others then
+            null;  -- out of numeric's range: compare as text
+        end;
     end if;
     if v_ta = 'boolean' and v_tb = 'boolean' then
         return case when v_sa = v_sb then 0 when v_sa < v_sb then -1 else 1 end;
@@ -44,8 +48,8 @@ begin
             v_xa := v_sa::timestamptz;
             v_xb := v_sb::timestamptz;
             return case when v_xa = v_xb then 0 when v_xa < v_xb then -1 else 1 end;
-        exception when invalid_datetime_format or datetime_field_overflow then
-            null;  -- not a real date after all: compare as text
+        exception when others then
+            null;  -- not a real date after all (or out of range): compare as text
         end;
     end if;
     return case when v_sa = v_sb then 0 when v_sa < v_sb then -1 else 1 end;

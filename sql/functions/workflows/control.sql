@@ -97,10 +97,20 @@ begin
         raise exception using
             errcode = 'IT013', message = format('execution %s is %s, not paused', p_execution_id, v_exec.status);
     end if;
-    update app.workflow_executions as e
-    set status = 'running', paused_at = null, updated_at = app.now()
-    where e.org_id = v_exec.org_id and e.id = v_exec.id;
-    perform app._wf_schedule_run(v_exec.org_id, v_exec.id);
+    if v_exec.next_retry_at > app.now() then
+        -- Paused during a retry's backoff: the backoff still applies.
+        update app.workflow_executions as e
+        set
+            status = 'waiting', waiting_for = 'retry', wake_at = e.next_retry_at, paused_at = null,
+            updated_at = app.now()
+        where e.org_id = v_exec.org_id and e.id = v_exec.id;
+        perform app._wf_schedule_run(v_exec.org_id, v_exec.id, v_exec.next_retry_at);
+    else
+        update app.workflow_executions as e
+        set status = 'running', paused_at = null, updated_at = app.now()
+        where e.org_id = v_exec.org_id and e.id = v_exec.id;
+        perform app._wf_schedule_run(v_exec.org_id, v_exec.id);
+    end if;
     perform app._wf_log(v_exec.org_id, v_exec.id, 'info', 'execution resumed',
         jsonb_build_object('by', app.current_user_id()));
 end
@@ -220,7 +230,9 @@ as $function$
 begin
     if exists (
         select from app.workflow_actions as a
-        where a.org_id = new.org_id and a.id = new.workflow_action_id and a.status in ('pending', 'running')
+        where
+            a.org_id = new.org_id and a.id = new.workflow_action_id
+            and a.action_type = 'send_email' and a.status in ('pending', 'running')
     ) then
         perform app._wf_action_finished(
             new.org_id, new.workflow_action_id, new.status <> 'failed',

@@ -97,9 +97,11 @@ begin
     v_dom_ok := app._cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
     v_dow_ok := app._cron_field_matches(v_f[5], v_dow, 0, 7)
         or (v_dow = 0 and app._cron_field_matches(v_f[5], 7, 0, 7));
-    if v_f[3] <> '*' and v_f[5] <> '*' then
-        return v_dom_ok or v_dow_ok;
+    -- Vixie cron: a day field that starts with * does not restrict; when
+    -- both are restricted, either may match.
+    if v_f[3] like '*%' or v_f[5] like '*%' then
+        return v_dom_ok and v_dow_ok;
     end if;
-    return v_dom_ok and v_dow_ok;
+    return v_dom_ok or v_dow_ok;
 end
 $function$;

@@ -43,18 +43,43 @@ as $function$
     end
 $function$;
 
--- Is this a user reference: 'owner', 'manager', 'triggered_by', a user id,
--- or 'field:<column>' (a user id column of the entity)?
-create or replace function app._wf_is_user_ref(p_ref jsonb, p_columns text[])
+-- The columns of an app table that reference a user (a foreign key to
+-- user_profiles): what a 'field:<column>' user reference may name.
+create or replace function app._wf_user_columns(p_table text)
+returns text[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select coalesce(array_agg(a.attname::text order by a.attname), '{}')
+    from pg_catalog.pg_constraint as c
+    inner join pg_catalog.pg_attribute as a on a.attrelid = c.conrelid and a.attnum = c.conkey[2]
+    where
+        c.conrelid = format('app.%I', p_table)::regclass and c.contype = 'f'
+        and c.confrelid = 'app.user_profiles'::regclass and cardinality(c.conkey) = 2
+$function$;
+
+-- Is this a user reference: 'owner', 'manager', 'triggered_by', the id of an
+-- active user of the caller's org, or 'field:<column>' with a user column
+-- (p_user_columns)?
+create or replace function app._wf_is_user_ref(p_ref jsonb, p_user_columns text[])
 returns boolean
 language sql
-immutable
+stable
 set search_path = pg_catalog, pg_temp
 as $function$
     select jsonb_typeof(p_ref) = 'string' and (
         p_ref #>> '{}' in ('owner', 'manager', 'triggered_by')
-        or p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        or (p_ref #>> '{}' like 'field:%' and substr(p_ref #>> '{}', 7) = any(p_columns))
+        or (
+            p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            and exists (
+                select from app.user_profiles as u
+                where
+                    u.org_id = app.current_org_id() and u.id = (p_ref #>> '{}')::uuid
+                    and u.is_active
+            )
+        )
+        or (p_ref #>> '{}' like 'field:%' and substr(p_ref #>> '{}', 7) = any(p_user_columns))
     )
 $function$;
 
@@ -175,8 +200,11 @@ declare
     v_target text;
     v_ref jsonb;
     v_url text;
+    v_user_columns text [];
+    v_allowed text [];
 begin
     select e.* into v_type from app.entity_types as e where e.entity_type = p_entity_type;
+    v_user_columns := app._wf_user_columns(v_type.table_name);
     if jsonb_typeof(p_steps) is distinct from 'array' then
         return query select p_path, 'must be an array of steps';
         return;
@@ -203,6 +231,40 @@ begin
                 format('unknown step type %L; one of %s', v_kind, array_to_string(c_kinds, ', '));
             continue;
         end if;
+        v_allowed := array['name', 'type', 'next'] || case v_kind
+            when 'create_task' then array['title', 'description', 'assignee', 'due_in', 'priority']
+            when 'create_activity' then array[
+                'subject', 'title', 'activity_type', 'description', 'status', 'assignee', 'due_in',
+                'priority'
+            ]
+            when 'update_field' then array['field', 'value']
+            when 'assign' then array['mode', 'user', 'users', 'field']
+            when 'send_notification' then array[
+                'to', 'template', 'title', 'message', 'variables', 'category', 'channels',
+                'priority', 'critical', 'action_url', 'action_label', 'notification_type',
+                'group_key'
+            ]
+            when 'send_email' then array[
+                'to', 'template', 'subject', 'html', 'text', 'variables', 'category'
+            ]
+            when 'webhook' then array['url', 'body', 'headers']
+            when 'wait' then array['duration', 'until_field', 'offset', 'until']
+            when 'condition' then array['if', 'then', 'else']
+            when 'approval' then array[
+                'approvers', 'mode', 'quorum', 'due_in', 'escalate_to', 'on_reject', 'lock_entity',
+                'title'
+            ]
+            when 'escalate' then array['to', 'levels', 'action', 'message']
+        end;
+        return query
+        select v_at || '.' || k.key, format('%s takes no %L', v_kind, k.key)
+        from jsonb_object_keys(v_step) as k (key)
+        where k.key <> all(v_allowed);
+        if p_path like '%.steps' and p_path <> '$.steps'
+            and v_step ->> 'name' in ('approval', 'move') then
+            return query select v_at || '.name',
+                'approval and move are reserved in a transition''s steps';
+        end if;
         -- Jumps: next (any step), then/else (condition), on_reject (approval).
         foreach v_target in array array['next', 'then', 'else', 'on_reject'] loop
             if v_step ? v_target and (
@@ -218,7 +280,7 @@ begin
                 if coalesce(v_step ->> 'title', v_step ->> 'subject') is null then
                     return query select v_at || '.title', 'needs a title';
                 end if;
-                if v_step ? 'assignee' and not app._wf_is_user_ref(v_step -> 'assignee', p_columns) then
+                if v_step ? 'assignee' and not app._wf_is_user_ref(v_step -> 'assignee', v_user_columns) then
                     return query select v_at || '.assignee',
                         'a user: owner, manager, triggered_by, a user id or field:<column>';
                 end if;
@@ -254,7 +316,7 @@ begin
                         coalesce(v_step ->> 'field', v_type.owner_field), p_entity_type
                     );
                 end if;
-                if v_step ->> 'mode' = 'user' and not app._wf_is_user_ref(v_step -> 'user', p_columns) then
+                if v_step ->> 'mode' = 'user' and not app._wf_is_user_ref(v_step -> 'user', v_user_columns) then
                     return query select v_at || '.user', 'the user to assign';
                 end if;
                 if v_step ->> 'mode' = 'round_robin' then
@@ -265,7 +327,10 @@ begin
                         for v_j in 0 .. jsonb_array_length(v_step -> 'users') - 1 loop
                             v_ref := v_step -> 'users' -> v_j;
                             if not (
-                                app._wf_is_user_ref(v_ref, '{}')
+                                (
+                                    app._wf_is_user_ref(v_ref, '{}')
+                                    and v_ref #>> '{}' not in ('owner', 'manager', 'triggered_by')
+                                )
                                 or (
                                     jsonb_typeof(v_ref) = 'object'
                                     and app._wf_is_user_ref(v_ref -> 'user', '{}')
@@ -283,7 +348,7 @@ begin
                     jsonb_typeof(v_step -> 'to') <> 'array'
                     or exists (
                         select from jsonb_array_elements(v_step -> 'to') as r (v)
-                        where not app._wf_is_user_ref(r.v, p_columns)
+                        where not app._wf_is_user_ref(r.v, v_user_columns)
                     )
                 ) then
                     return query select v_at || '.to', 'an array of users';
@@ -390,14 +455,20 @@ begin
                     );
                 end if;
             when 'approval' then
-                return query select * from app._wf_approval_problems(v_step, v_at, p_columns);
+                return query select * from app._wf_approval_problems(v_step, v_at, v_user_columns);
             when 'escalate' then
                 if v_step ? 'to' and v_step ->> 'to' <> 'manager'
-                    and not app._wf_is_user_ref(v_step -> 'to', p_columns) then
+                    and not app._wf_is_user_ref(v_step -> 'to', v_user_columns) then
                     return query select v_at || '.to', 'manager or a user';
                 end if;
                 if coalesce(v_step ->> 'action', 'notify') not in ('notify', 'reassign') then
                     return query select v_at || '.action', 'notify or reassign';
+                elsif v_step ->> 'action' = 'reassign'
+                    and coalesce(v_type.owner_field, '') <> all(v_type.updatable_fields) then
+                    return query select v_at || '.action', format(
+                        'the owner field of %s is not updatable: reassign cannot work',
+                        p_entity_type
+                    );
                 end if;
                 if coalesce(v_step ->> 'levels', '1') !~ '^[1-9]$' then
                     return query select v_at || '.levels', 'how many managers up: 1-9';
@@ -426,6 +497,13 @@ begin
         return;
     end if;
     v_count := jsonb_array_length(p_step -> 'approvers');
+    -- A transition's gate takes no step keys (name, type, next, on_reject).
+    if p_at ~ '\.approval$' then
+        return query
+        select p_at || '.' || k.key, format('an approval gate takes no %L', k.key)
+        from jsonb_object_keys(p_step) as k (key)
+        where k.key not in ('approvers', 'mode', 'quorum', 'due_in', 'escalate_to', 'lock_entity', 'title');
+    end if;
     for v_i in 0 .. v_count - 1 loop
         v_ref := p_step -> 'approvers' -> v_i;
         if not (
@@ -643,7 +721,8 @@ begin
                 end if;
                 if v_transition ? 'approval' then
                     return query select * from app._wf_approval_problems(
-                        v_transition -> 'approval', v_at || '.approval', v_columns
+                        v_transition -> 'approval', v_at || '.approval',
+                        app._wf_user_columns(v_type.table_name)
                     );
                 end if;
                 if v_transition ? 'steps' then
@@ -758,8 +837,15 @@ begin
             errcode = 'IT012',
             message = format('states still hold entities and cannot be removed: %s', v_busy);
     end if;
+    -- Transitions are kept by name (a pending transition execution refers
+    -- to its row); those no longer defined go.
     delete from app.workflow_transitions as t
-    where t.org_id = p_org_id and t.workflow_id = p_workflow_id;
+    where
+        t.org_id = p_org_id and t.workflow_id = p_workflow_id
+        and not exists (
+            select from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
+            where d.v ->> 'name' = t.name
+        );
     delete from app.workflow_states as s
     where
         s.org_id = p_org_id and s.workflow_id = p_workflow_id
@@ -787,7 +873,12 @@ begin
     inner join app.workflow_states as t
         on t.org_id = p_org_id and t.workflow_id = p_workflow_id and t.name = d.v ->> 'to'
     left join app.workflow_states as f
-        on f.org_id = p_org_id and f.workflow_id = p_workflow_id and f.name = d.v ->> 'from';
+        on f.org_id = p_org_id and f.workflow_id = p_workflow_id and f.name = d.v ->> 'from'
+    on conflict (org_id, workflow_id, name) do update
+    set
+        from_state_id = excluded.from_state_id, to_state_id = excluded.to_state_id,
+        required_role = excluded.required_role, approval = excluded.approval,
+        steps = excluded.steps;
 end
 $function$;
 

@@ -101,10 +101,7 @@ begin
         ))
         when 'approval' then app._wf_request_approval(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
         when 'escalate' then app._wf_step_escalate(p_exec, p_step, p_doc, p_vars, p_type)
-        when 'set_state' then jsonb_build_object('result', app._wf_move_state(
-            p_exec.org_id, p_exec.instance_id, (p_step ->> 'transition_id')::uuid, p_step ->> 'notes',
-            p_exec.triggered_by
-        ))
+        when 'set_state' then jsonb_build_object('result', app._wf_set_state(p_exec, p_step))
     end;
 end
 $function$;
@@ -195,7 +192,8 @@ begin
                 'error', left(p_error, 500)
             ),
             p_entity_type => v_exec.entity_type,
-            p_entity_id => v_exec.entity_id
+            p_entity_id => v_exec.entity_id,
+            p_execution_id => p_execution_id
         );
     end if;
     return 'failed';
@@ -260,7 +258,7 @@ begin
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
         started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
-        runs = e.runs + 1, updated_at = app.now()
+        runs = e.runs + 1, updated_at = app.now(), execution_context = e.execution_context - 'requeued'
     where e.org_id = v_org_id and e.id = p_execution_id
     returning * into v_exec;
     if v_exec.runs = 1 then
@@ -371,7 +369,21 @@ begin
         update app.workflow_steps as s
         set status = 'completed', completed_at = app.now(), result = v_result
         where s.org_id = v_org_id and s.id = v_row.id;
-        v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+        begin
+            v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+            if v_next is null then
+                raise exception using
+                    errcode = 'IT012', message = format('step %s jumps to no step', v_step ->> 'name');
+            end if;
+        exception when others then
+            -- A definition that passed validation but cannot go on (an
+            -- ambiguous or unknown jump): fail for good, loudly.
+            get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+            v_outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state), null, true
+            );
+            exit;
+        end;
         if v_step ->> 'type' = 'approval' and v_result ->> 'decision' = 'rejected'
             and v_step ->> 'on_reject' is null then
             v_outcome := app._wf_fail_step(
@@ -444,15 +456,21 @@ declare
     v_action app.workflow_actions%rowtype;
     v_exec app.workflow_executions%rowtype;
 begin
+    -- Lock order everywhere: execution, then its action.
+    select e.* into v_exec from app.workflow_executions as e
+    where
+        e.org_id = p_org_id
+        and e.id = (
+            select a.execution_id from app.workflow_actions as a
+            where a.org_id = p_org_id and a.id = p_action_id
+        )
+    for no key update;
     select a.* into v_action from app.workflow_actions as a
     where a.org_id = p_org_id and a.id = p_action_id
     for update;
     if not found then
         raise exception using errcode = 'IT004', message = format('action %s not found', p_action_id);
     end if;
-    select e.* into v_exec from app.workflow_executions as e
-    where e.org_id = p_org_id and e.id = v_action.execution_id
-    for no key update;
     if v_action.status in ('completed', 'failed', 'skipped') then
         return 'duplicate';
     end if;
@@ -469,6 +487,11 @@ begin
         format('%s action %s', v_action.action_type, case when p_ok then 'succeeded' else 'failed' end),
         coalesce(p_result, '{}') || jsonb_build_object('error', p_error), v_action.step_id, p_action_id
     );
+    if p_ok then
+        update app.workflow_steps as s
+        set result = coalesce(s.result, '{}') || coalesce(p_result, '{}')
+        where s.org_id = p_org_id and s.id = v_action.step_id;
+    end if;
     if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'action' then
         -- Cancelled or paused meanwhile: the outcome is recorded, nothing resumes.
         return 'recorded';
@@ -479,9 +502,6 @@ begin
             p_permanent, p_retry_after
         );
     end if;
-    update app.workflow_steps as s
-    set result = coalesce(s.result, '{}') || coalesce(p_result, '{}')
-    where s.org_id = p_org_id and s.id = v_action.step_id;
     update app.workflow_executions as e
     set status = 'running', waiting_for = null, updated_at = app.now()
     where e.org_id = p_org_id and e.id = v_exec.id;

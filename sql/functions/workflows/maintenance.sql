@@ -20,6 +20,7 @@ declare
     v_org jsonb;
     v_started integer := 0;
     v_count integer;
+    v_error text;
 begin
     for v_wf in
         select w.* from app.workflows as w
@@ -30,42 +31,48 @@ begin
         limit p_limit
         for update skip locked
     loop
-        if exists (
-            select from generate_series(
-                greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
-                v_now, interval '1 minute'
-            ) as m (at)
-            where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
-        ) then
-            select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
-            select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
-            into v_soft;
-            execute format(
-                'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
-                v_table, case when v_soft then 'and t.deleted_at is null' else '' end
-            ) into v_docs using v_wf.org_id;
-            select t.v -> 'filter' into v_filter
-            from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
-            where t.v ->> 'type' = 'scheduled';
-            select to_jsonb(o) into v_org from app.organizations as o where o.id = v_wf.org_id;
-            select array_agg((d.doc ->> 'id')::uuid) into v_ids
-            from unnest(v_docs) as d (doc)
-            where
-                app._wf_holds(v_filter, d.doc, null, v_org)
-                and app._wf_holds(v_wf.definition -> 'conditions', d.doc, null, v_org);
-            if v_ids is not null then
-                select count(*) into v_count from app._wf_start(
-                    p_org_ids => array_fill(v_wf.org_id, array[cardinality(v_ids)]),
-                    p_workflow_ids => array_fill(v_wf.id, array[cardinality(v_ids)]),
-                    p_entity_ids => v_ids,
-                    p_trigger_events => array_fill(
-                        jsonb_build_object('event', 'scheduled', 'at', v_now), array[cardinality(v_ids)]
-                    ),
-                    p_trigger_type => 'scheduled'
-                );
-                v_started := v_started + v_count;
+        begin
+            if exists (
+                select from generate_series(
+                    greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
+                    v_now, interval '1 minute'
+                ) as m (at)
+                where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
+            ) then
+                select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
+                select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
+                into v_soft;
+                execute format(
+                    'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
+                    v_table, case when v_soft then 'and t.deleted_at is null' else '' end
+                ) into v_docs using v_wf.org_id;
+                select t.v -> 'filter' into v_filter
+                from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+                where t.v ->> 'type' = 'scheduled';
+                select to_jsonb(o) into v_org from app.organizations as o where o.id = v_wf.org_id;
+                select array_agg((d.doc ->> 'id')::uuid) into v_ids
+                from unnest(v_docs) as d (doc)
+                where
+                    app._wf_holds(v_filter, d.doc, null, v_org)
+                    and app._wf_holds(v_wf.definition -> 'conditions', d.doc, null, v_org);
+                if v_ids is not null then
+                    select count(*) into v_count from app._wf_start(
+                        p_org_ids => array_fill(v_wf.org_id, array[cardinality(v_ids)]),
+                        p_workflow_ids => array_fill(v_wf.id, array[cardinality(v_ids)]),
+                        p_entity_ids => v_ids,
+                        p_trigger_events => array_fill(
+                            jsonb_build_object('event', 'scheduled', 'at', v_now), array[cardinality(v_ids)]
+                        ),
+                        p_trigger_type => 'scheduled'
+                    );
+                    v_started := v_started + v_count;
+                end if;
             end if;
-        end if;
+        exception when others then
+            -- One workflow's trouble never stops another org's schedules.
+            get stacked diagnostics v_error = message_text;
+            raise warning 'scheduled workflow % (org %) failed: %', v_wf.id, v_wf.org_id, v_error;
+        end;
         update app.workflows as w set schedule_fired_at = v_now
         where w.org_id = v_wf.org_id and w.id = v_wf.id;
     end loop;
@@ -84,6 +91,7 @@ declare
     v_stalled integer;
     v_escalated integer;
     v_scheduled integer;
+    v_poisoned integer;
 begin
     perform app._require_service();
     -- Due timers and retries whose job is not queued (lost, or queued for a
@@ -112,20 +120,65 @@ begin
         where j.id = d.wake_job_id and j.status in ('queued', 'picked')
     ) and not exists (select from moved as m where m.id = d.wake_job_id);
 
+    -- A run that itself fails (its job held as failed by the worker, or
+    -- re-queued here three times already) would fail forever: fail the
+    -- execution for good instead, so its owner hears of it.
+    select count(
+        app._wf_fail_step(
+            e.org_id, e.id, null,
+            coalesce(
+                'the run failed: ' || (
+                    select t.traceback ->> 'exception_message'
+                    from queue.pgqueuer_log as t
+                    where t.job_id = e.wake_job_id and t.traceback is not null
+                    order by t.id desc limit 1
+                ),
+                'the run failed repeatedly'
+            ),
+            null, true
+        )
+    ) into v_poisoned
+    from (
+        select e.org_id, e.id, e.wake_job_id
+        from app.workflow_executions as e
+        where
+            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
+            and (
+                exists (
+                    select from queue.pgqueuer as j
+                    where j.id = e.wake_job_id and j.status = 'failed'
+                )
+                or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= 3
+            )
+        limit p_limit
+    ) as e;
+
     -- Pending or running executions with no job left (a crash between the
     -- job and its execution): five minutes of silence, then queue them.
-    select count(app._wf_schedule_run(e.org_id, e.id)) into v_stalled
-    from (
+    with stalled as (
         select e.org_id, e.id
         from app.workflow_executions as e
         where
             e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
             and not exists (
                 select from queue.pgqueuer as j
-                where j.id = e.wake_job_id and j.status in ('queued', 'picked')
+                where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
             )
         limit p_limit
-    ) as e;
+    ),
+
+    counted as (
+        update app.workflow_executions as e
+        set execution_context = jsonb_set(
+            e.execution_context, '{requeued}',
+            to_jsonb(coalesce((e.execution_context ->> 'requeued')::integer, 0) + 1)
+        )
+        from stalled as s
+        where e.org_id = s.org_id and e.id = s.id
+        returning e.org_id, e.id
+    )
+
+    select count(app._wf_schedule_run(c.org_id, c.id)) into v_stalled from counted as c;
 
     -- Webhook deliveries left without a job for ten minutes (a job lost
     -- with its worker's queue row): queue them again, same message id.
@@ -150,7 +203,8 @@ begin
     v_escalated := app._wf_escalate_due(p_limit);
     v_scheduled := app._wf_fire_schedules(p_limit);
     return jsonb_build_object(
-        'woken', v_woken, 'stalled', v_stalled, 'escalated', v_escalated, 'scheduled', v_scheduled
+        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned, 'escalated', v_escalated,
+        'scheduled', v_scheduled
     );
 end
 $function$;
@@ -176,6 +230,7 @@ declare
     v_name text;
     v_made text [] := '{}';
     v_expired text [] := '{}';
+    v_busy text [] := '{}';
     v_moved bigint := 0;
     v_count bigint;
     v_part record;
@@ -183,8 +238,14 @@ declare
     v_cutoff date;
 begin
     perform app._require_service();
-    -- One maintainer at a time.
-    perform pg_catalog.pg_advisory_xact_lock(444770001);
+    -- One maintainer at a time; a second (or anyone holding the lock) is
+    -- not waited for: maintenance runs again tomorrow.
+    if not pg_catalog.pg_try_advisory_xact_lock(444770001) then
+        return jsonb_build_object('skipped', 'another maintenance run holds the lock');
+    end if;
+    -- DETACH and ATTACH lock the log table: never queue every log write
+    -- behind a long reader. A lock not had in half a second skips the step.
+    perform pg_catalog.set_config('lock_timeout', '500ms', true);
     select s.* into v_settings from app.settings as s;
     v_cutoff := (date_trunc('month', app.now() at time zone 'UTC')
         - make_interval(months => v_settings.workflow_log_retention_months))::date;
@@ -211,33 +272,40 @@ begin
     loop
         v_name := format('workflow_execution_logs_y%sm%s', to_char(v_month, 'YYYY'), to_char(v_month, 'MM'));
         continue when to_regclass(format('app.%I', v_name)) is not null;
-        execute format(
-            'create table app.%I (like app.workflow_execution_logs including defaults including constraints)',
-            v_name
-        );
-        execute format(
-            'with moved as (delete from app.workflow_execution_logs_default '
-            'where occurred_at >= $1 and occurred_at < $2 returning *) '
-            'insert into app.%I select * from moved',
-            v_name
-        ) using (v_month::timestamp at time zone 'UTC'), ((v_month + interval '1 month')::timestamp at time zone 'UTC');
-        get diagnostics v_count = row_count;
-        v_moved := v_moved + v_count;
-        execute format(
-            'alter table app.workflow_execution_logs attach partition app.%I '
-            'for values from (%L) to (%L)',
-            v_name, v_month::timestamp at time zone 'UTC',
-            (v_month + interval '1 month')::timestamp at time zone 'UTC'
-        );
-        execute format('alter table app.%I enable row level security', v_name);
-        execute format('alter table app.%I force row level security', v_name);
-        execute format(
-            'create policy tenant_isolation on app.%I '
-            'using (org_id = (select app.current_org_id())) '
-            'with check (org_id = (select app.current_org_id()))',
-            v_name
-        );
-        v_made := v_made || v_name;
+        begin
+            -- Nothing may land in the default partition between the move and the
+            -- attach (the attach would then fail its scan of the default).
+            lock table app.workflow_execution_logs_default in share row exclusive mode;
+            execute format(
+                'create table app.%I (like app.workflow_execution_logs including defaults including constraints)',
+                v_name
+            );
+            execute format(
+                'with moved as (delete from app.workflow_execution_logs_default '
+                'where occurred_at >= $1 and occurred_at < $2 returning *) '
+                'insert into app.%I select * from moved',
+                v_name
+            ) using (v_month::timestamp at time zone 'UTC'), ((v_month + interval '1 month')::timestamp at time zone 'UTC');
+            get diagnostics v_count = row_count;
+            v_moved := v_moved + v_count;
+            execute format(
+                'alter table app.workflow_execution_logs attach partition app.%I '
+                'for values from (%L) to (%L)',
+                v_name, v_month::timestamp at time zone 'UTC',
+                (v_month + interval '1 month')::timestamp at time zone 'UTC'
+            );
+            execute format('alter table app.%I enable row level security', v_name);
+            execute format('alter table app.%I force row level security', v_name);
+            execute format(
+                'create policy tenant_isolation on app.%I '
+                'using (org_id = (select app.current_org_id())) '
+                'with check (org_id = (select app.current_org_id()))',
+                v_name
+            );
+            v_made := v_made || v_name;
+        exception when lock_not_available then
+            v_busy := v_busy || v_name;
+        end;
     end loop;
 
     for v_part in
@@ -249,18 +317,25 @@ begin
             and c.relname ~ '^workflow_execution_logs_y[0-9]{4}m[0-9]{2}$'
     loop
         continue when v_part.month + interval '1 month' > v_cutoff;
-        execute format('alter table app.workflow_execution_logs detach partition app.%I', v_part.relname);
-        if v_settings.workflow_log_expiry = 'drop' then
-            execute format('drop table app.%I', v_part.relname);
-        end if;
-        v_expired := v_expired || v_part.relname::text;
+        begin
+            execute format(
+                'alter table app.workflow_execution_logs detach partition app.%I', v_part.relname
+            );
+            if v_settings.workflow_log_expiry = 'drop' then
+                execute format('drop table app.%I', v_part.relname);
+            end if;
+            v_expired := v_expired || v_part.relname::text;
+        exception when lock_not_available then
+            v_busy := v_busy || v_part.relname::text;
+        end;
     end loop;
     -- Rows older than the retention that sat in the default partition.
     delete from app.workflow_execution_logs_default as l
     where l.occurred_at < (v_cutoff::timestamp at time zone 'UTC');
     return jsonb_build_object(
         'created', to_jsonb(v_made), 'expired', to_jsonb(v_expired),
-        'expiry', v_settings.workflow_log_expiry, 'moved_from_default', v_moved
+        'expiry', v_settings.workflow_log_expiry, 'moved_from_default', v_moved,
+        'skipped_busy', to_jsonb(v_busy)
     );
 end
 $function$;

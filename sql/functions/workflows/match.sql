@@ -375,6 +375,15 @@ begin
     if not v_wf.is_active then
         raise exception using errcode = 'IT013', message = format('workflow %s is not active', v_wf.name);
     end if;
+    if not exists (
+        select from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+        where t.v ->> 'type' = 'manual'
+    ) then
+        raise exception using
+            errcode = 'IT013',
+            message = format('workflow %s has no manual trigger', v_wf.name),
+            hint = 'Add {"type": "manual"} to its triggers to allow starting it by hand.';
+    end if;
     select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
     execute format('select exists (select from app.%I where org_id = $1 and id = $2)', v_table)
     into v_exists using v_org_id, p_entity_id;

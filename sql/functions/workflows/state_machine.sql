@@ -22,6 +22,10 @@ begin
     for no key update;
     select t.* into v_tr from app.workflow_transitions as t
     where t.org_id = p_org_id and t.id = p_transition_id;
+    if not found then
+        raise exception using
+            errcode = 'IT015', message = 'the transition no longer exists (the workflow changed)';
+    end if;
     if v_tr.from_state_id is not null and v_tr.from_state_id is distinct from v_inst.current_state_id then
         raise exception using
             errcode = 'IT015', message = 'the entity left the transition''s from state meanwhile';
@@ -55,6 +59,26 @@ begin
         p_actor
     );
     return jsonb_build_object('from', v_from, 'to', v_to, 'transition', v_tr.name);
+end
+$function$;
+
+-- The set_state step of an approved transition: move, then release the
+-- lock the approval kept for it.
+create or replace function app._wf_set_state(p_exec app.workflow_executions, p_step jsonb)
+returns jsonb
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_moved jsonb;
+begin
+    v_moved := app._wf_move_state(
+        p_exec.org_id, p_exec.instance_id, (p_step ->> 'transition_id')::uuid, p_step ->> 'notes',
+        p_exec.triggered_by
+    );
+    delete from app.workflow_entity_locks as l
+    where l.org_id = p_exec.org_id and l.execution_id = p_exec.id;
+    return v_moved;
 end
 $function$;
 

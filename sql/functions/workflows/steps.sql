@@ -281,7 +281,7 @@ begin
         p_to => btrim(v_to),
         p_template_slug => p_step ->> 'template',
         p_variables => p_vars || app._wf_render_json(coalesce(p_step -> 'variables', '{}'), p_vars),
-        p_subject => app._wf_text(p_step ->> 'subject', p_vars),
+        p_subject => p_step ->> 'subject',  -- queue_email renders it, once
         p_html => p_step ->> 'html',
         p_text => p_step ->> 'text',
         p_category => coalesce(p_step ->> 'category', 'transactional'),
@@ -393,8 +393,14 @@ begin
                 'skipped', format('%s is empty', p_step ->> 'until_field')
             ));
         end if;
-        v_at := (p_doc ->> (p_step ->> 'until_field'))::timestamptz
-            + coalesce(app._wf_interval(p_step ->> 'offset'), interval '0');
+        -- A date (no time) means midnight in the org's time zone.
+        v_at := case
+            when p_doc ->> (p_step ->> 'until_field') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+                (p_doc ->> (p_step ->> 'until_field'))::date::timestamp at time zone (
+                    select o.timezone from app.organizations as o where o.id = p_exec.org_id
+                )
+            else (p_doc ->> (p_step ->> 'until_field'))::timestamptz
+        end + coalesce(app._wf_interval(p_step ->> 'offset'), interval '0');
     else
         v_tz := case coalesce(p_step #>> '{until,timezone}', 'org')
             when 'org' then (select o.timezone from app.organizations as o where o.id = p_exec.org_id)
@@ -444,7 +450,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_target uuid;
-    v_level integer;
+    v_notified boolean;
 begin
     if coalesce(p_step ->> 'to', 'manager') = 'manager' then
         v_target := (p_doc ->> p_type.owner_field)::uuid;
@@ -464,7 +470,7 @@ begin
     if coalesce(p_step ->> 'action', 'notify') = 'reassign' then
         perform app._wf_set_field(p_exec, p_type, p_type.owner_field, to_jsonb(v_target));
     end if;
-    perform app._wf_notify(
+    v_notified := app._wf_notify(
         p_org_id => p_exec.org_id,
         p_user_ids => array[v_target],
         p_template => 'workflow_escalation',
@@ -476,10 +482,12 @@ begin
             )
         ),
         p_entity_type => p_exec.entity_type,
-        p_entity_id => p_exec.entity_id
+        p_entity_id => p_exec.entity_id,
+        p_execution_id => p_exec.id
     );
     return jsonb_build_object('result', jsonb_build_object(
-        'escalated_to', v_target, 'action', coalesce(p_step ->> 'action', 'notify')
+        'escalated_to', v_target, 'action', coalesce(p_step ->> 'action', 'notify'),
+        'notified', v_notified
     ));
 end
 $function$;

@@ -90,7 +90,9 @@ end
 $function$;
 
 -- Notify users with a system (or org) template: the engine's own messages
--- (approval requests, escalations, failures).
+-- (approval requests, escalations, failures). Guarded: an org's template
+-- override that cannot render (members may edit templates) costs the
+-- message, logged as a warning on the execution, never the engine's work.
 create or replace function app._wf_notify(
     p_org_id uuid,
     p_user_ids uuid[],
@@ -100,13 +102,18 @@ create or replace function app._wf_notify(
     p_entity_id uuid,
     p_type text default null,
     p_action_url text default null,
-    p_action_label text default null
+    p_action_label text default null,
+    p_execution_id uuid default null
 )
-returns void
-language sql
+returns boolean
+language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
-    select from app._send_notifications(
+declare
+    v_message text;
+    v_state text;
+begin
+    perform from app._send_notifications(
         p_org_id => p_org_id,
         p_user_ids => p_user_ids,
         p_category => null,
@@ -124,7 +131,19 @@ as $function$
         p_group_key => null,
         p_expires_at => null,
         p_critical => false
-    )
+    );
+    return true;
+exception when others then
+    get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+    if p_execution_id is not null then
+        perform app._wf_log(
+            p_org_id, p_execution_id, 'warning',
+            format('notification %s not sent: %s (%s)', p_template, v_message, v_state),
+            jsonb_build_object('users', to_jsonb(p_user_ids))
+        );
+    end if;
+    return false;
+end
 $function$;
 
 -- A user reference resolved against the entity: 'owner', 'manager' (the

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from intime.errors import (
     EntityLockedError,
@@ -392,3 +393,22 @@ def test_another_orgs_user_cannot_transition_an_instance(flows: Flows, wf, inst)
     with pytest.raises(NotFoundError):
         transition(flows, inst, "review", user=b.admin_id, org_id=b.org_id)
     assert state(flows, wf) == "draft"
+
+
+def test_updating_a_workflow_keeps_a_pending_transition_working(flows: Flows, wf, inst) -> None:
+    a = flows.orgs.a
+    transition(flows, inst, "parked")
+    flows.drain()
+    pending = transition(flows, inst, "review")
+    flows.drain()
+    execution = uuid.UUID(pending["execution_id"])
+    flows.call(
+        "select api.update_workflow(%s, p_definition => %s)",
+        (
+            wf,
+            Jsonb({"triggers": [{"type": "manual"}], "states": STATES, "transitions": TRANSITIONS}),
+        ),
+    )
+    decide(flows, "approve", approval_id(flows, execution, a.manager_id), a.manager_id)
+    flows.drain()
+    assert state(flows, wf) == "review"

@@ -482,7 +482,8 @@ def test_wait_until_a_date_field_plus_an_offset(flows: Flows) -> None:
         ],
         deal,
     )
-    assert execution["wake_at"] == datetime(2027, 3, 9, tzinfo=UTC)
+    # A date means midnight in the org's time zone (New York, UTC-5 in March before DST).
+    assert execution["wake_at"] == datetime(2027, 3, 9, 5, tzinfo=UTC)
 
 
 def test_wait_until_the_next_weekday_time_in_a_time_zone(flows: Flows) -> None:

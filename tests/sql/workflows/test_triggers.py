@@ -325,3 +325,90 @@ def test_chains_stop_at_the_depth_limit(flows: Flows) -> None:
     assert max(e["depth"] for e in executions) <= 3
     assert all(e["status"] == "completed" for e in executions)
     assert len(executions) == 2
+
+
+def test_scheduled_trigger_fires_for_every_matching_entity_when_the_cron_matches(
+    flows: Flows,
+) -> None:
+    flows.at("2026-11-30T13:00:00Z")  # Monday, 08:00 in New York
+    wf = workflow(
+        flows,
+        {
+            "type": "scheduled",
+            "cron": "0 9 * * 1-5",
+            "timezone": "America/New_York",
+            "filter": {"field": "value", "operator": "gte", "value": 20000},
+        },
+    )
+    flows.at("2026-11-30T13:59:00Z")
+    assert flows.sweep()["scheduled"] == 0
+    flows.at("2026-11-30T14:00:30Z")  # 09:00 in New York
+    started = flows.sweep()["scheduled"]
+    deals = {e["entity_id"] for e in flows.executions(wf)}
+    big = {
+        r[0]
+        for r in flows.owner.execute(
+            "select id from app.deals where org_id = %s and value >= 20000", (flows.org_id,)
+        ).fetchall()
+    }
+    assert started == len(big) > 0
+    assert deals == big
+    assert {e["trigger_type"] for e in flows.executions(wf)} == {"scheduled"}
+    # The same minute never fires twice.
+    flows.at("2026-11-30T14:00:50Z")
+    assert flows.sweep()["scheduled"] == 0
+
+
+def test_scheduled_trigger_that_missed_its_minute_fires_once_on_catch_up(flows: Flows) -> None:
+    flows.at("2026-11-30T13:00:00Z")
+    wf = workflow(flows, {"type": "scheduled", "cron": "*/15 * * * *", "timezone": "UTC"})
+    flows.at("2026-11-30T14:20:00Z")  # 13:15, 13:30, 13:45, 14:00 and 14:15 were missed
+    flows.sweep()
+    per_deal = {e["entity_id"] for e in flows.executions(wf)}
+    assert len(flows.executions(wf)) == len(per_deal)  # one round, not five
+
+
+@pytest.mark.parametrize(
+    ("expr", "local", "expected"),
+    [
+        ("0 9 * * 1-5", "2026-11-30 09:00", True),
+        ("0 9 * * 1-5", "2026-11-29 09:00", False),  # Sunday
+        ("*/15 * * * *", "2026-11-29 10:45", True),
+        ("*/15 * * * *", "2026-11-29 10:46", False),
+        ("0 0 1 * *", "2026-12-01 00:00", True),
+        ("30 8-18/2 * * *", "2026-11-29 12:30", True),
+        ("30 8-18/2 * * *", "2026-11-29 13:30", False),
+        ("0 12 * * 7", "2026-11-29 12:00", True),  # 7 is Sunday too
+        # Both day fields restricted: either matches (Vixie cron).
+        ("0 12 1 * 1", "2026-11-30 12:00", True),
+        ("0 12 1 * 1", "2026-12-01 12:00", True),
+        ("0 12 1 * 1", "2026-12-02 12:00", False),
+        ("5,35 * * 1,6 *", "2026-06-02 07:35", True),
+    ],
+)
+def test_cron_expressions_match_local_minutes(
+    flows: Flows, expr: str, local: str, expected
+) -> None:
+    row = flows.owner.execute(
+        "select app._cron_matches(%s, %s::timestamp)", (expr, local)
+    ).fetchone()
+    assert row == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("expr", "valid"),
+    [
+        ("0 9 * * 1-5", True),
+        ("*/5 * * * *", True),
+        ("60 * * * *", False),
+        ("* 24 * * *", False),
+        ("* * 0 * *", False),
+        ("* * * 13 *", False),
+        ("* * * * 8", False),
+        ("* * * *", False),
+        ("@daily", False),
+        ("*/0 * * * *", False),
+    ],
+)
+def test_cron_expressions_are_validated(flows: Flows, expr: str, valid: bool) -> None:
+    assert flows.owner.execute("select app._cron_valid(%s)", (expr,)).fetchone() == (valid,)
