@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import history_trigger, notifications, rls_policy, smtp, webhooks
+from bench import history_trigger, notifications, rls_policy, smtp, webhooks, workflows
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     webhooks.run()
     smtp.run()
     notifications.run()
+    workflows.run()
 
 
 if __name__ == "__main__":

@@ -258,7 +258,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
 
     import uvicorn
 
-    from worker.app import build_worker, close_worker, transports_from
+    from worker.app import MAX_CONCURRENT_TASKS, build_worker, close_worker, transports_from
 
     class Server(uvicorn.Server):
         """uvicorn re-raises a captured Ctrl-C after its shutdown; we finish the
@@ -278,7 +278,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
         pgq, deps, conn = await build_worker(
             service, transports, config.public_url, webhook_allow=config.webhook_allow
         )
-        worker = asyncio.create_task(pgq.run())
+        worker = asyncio.create_task(pgq.run(max_concurrent_tasks=MAX_CONCURRENT_TASKS))
         try:
             await server.serve()  # returns on Ctrl-C / SIGTERM
         finally:

@@ -95,7 +95,7 @@ def discount_approval(admin_id: uuid.UUID) -> dict[str, object]:
 @contextmanager
 def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
     """The real worker, running continuously in a thread, as in production."""
-    from worker.app import build_worker, close_worker
+    from worker.app import MAX_CONCURRENT_TASKS, build_worker, close_worker
     from worker.transports import OutboxTransport
 
     loop = asyncio.new_event_loop()
@@ -109,7 +109,9 @@ def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
         holder["pgq"] = pgq
         ready.set()
         try:
-            await pgq.run(dequeue_timeout=timedelta(seconds=5))
+            await pgq.run(
+                dequeue_timeout=timedelta(seconds=5), max_concurrent_tasks=MAX_CONCURRENT_TASKS
+            )
         finally:
             await close_worker(pgq, deps, conn)
 

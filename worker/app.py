@@ -21,6 +21,7 @@ from intime.config import Config
 from intime.db import open_pool
 from intime.migrate import QUEUE_SCHEMA
 from worker import notifications, workflows
+from worker.driver import SplitListenDriver
 from worker.email import Defer, EmailDeps, send_email
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
 from worker.webhooks import TargetGuard
@@ -55,6 +56,10 @@ def queries_for(driver: PsycopgDriver) -> Queries:
 # A picked job whose heartbeat is older than this is picked again (its worker died).
 HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 WORKFLOWS = "workflows"  # pgq.resources key of the workflow jobs' WorkflowDeps
+LISTEN = "listen_connection"  # pgq.resources key of the driver's LISTEN connection
+# At most this many jobs in flight per worker (pgqueuer's default is unlimited: a
+# worker would take the whole backlog into tasks waiting on its 8-connection pool).
+MAX_CONCURRENT_TASKS = 20
 
 
 async def build_worker(
@@ -72,7 +77,8 @@ async def build_worker(
     )  # first: a bad allow-list entry fails before anything is opened
     pool = await open_pool(service_dsn, min_size=1, max_size=8)
     conn = await psycopg.AsyncConnection.connect(service_dsn, autocommit=True)
-    driver = PsycopgDriver(conn)
+    listen = await psycopg.AsyncConnection.connect(service_dsn, autocommit=True)
+    driver = SplitListenDriver(conn, listen)
     pgq = PgQueuer(connection=driver, queries=queries_for(driver))
     deps = EmailDeps(pool=pool, transports=transports, public_url=public_url)
 
@@ -91,6 +97,7 @@ async def build_worker(
     notifications.register(pgq, pool)
     flows = workflows.register(pgq, pool, guard)
     pgq.resources[WORKFLOWS] = flows
+    pgq.resources[LISTEN] = listen
     await workflows.start(flows)
     return pgq, deps, conn
 
@@ -103,6 +110,9 @@ async def close_worker(pgq: PgQueuer, deps: EmailDeps, conn: psycopg.AsyncConnec
     if isinstance(flows, workflows.WorkflowDeps):
         await flows.aclose()
     await deps.pool.close()
+    listen = pgq.resources.get(LISTEN)
+    if isinstance(listen, psycopg.AsyncConnection):
+        await listen.close()
     await conn.close()
 
 
@@ -124,6 +134,7 @@ async def run_worker(
             mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
             dequeue_timeout=timedelta(seconds=1 if drain else 30),
             heartbeat_timeout=heartbeat_timeout,
+            max_concurrent_tasks=MAX_CONCURRENT_TASKS,
         )
     finally:
         await close_worker(pgq, deps, conn)

@@ -95,6 +95,10 @@ declare
 begin
     -- Materialized CTEs compute each row's jsonb once; a flattened subquery
     -- would recompute to_jsonb() for every field it is compared on.
+    -- EXECUTE: planned for this statement's row counts. A static query's plan
+    -- is kept per connection with the row count it first saw, so a bulk
+    -- UPDATE after a single-row one would join with nested loops (quadratic).
+    execute '
     with
     n as materialized (
         select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
@@ -107,13 +111,14 @@ begin
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
     )
-    select n.org_id, tg_argv[0], n.id, 'updated', f.key, o.doc -> f.key, f.value, v_actor
+    select n.org_id, $1, n.id, ''updated'', f.key, o.doc -> f.key, f.value, $2
     from n
     inner join o on n.org_id = o.org_id and n.id = o.id
     cross join lateral jsonb_each(n.doc) as f
     where
-        f.key not in ('updated_at', 'updated_by')
-        and (o.doc -> f.key) is distinct from f.value;
+        f.key not in (''updated_at'', ''updated_by'')
+        and (o.doc -> f.key) is distinct from f.value'
+    using tg_argv[0], v_actor;
     return null;
 end
 $function$;

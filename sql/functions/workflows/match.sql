@@ -51,17 +51,27 @@ declare
     v_ids uuid [];
     v_orgs uuid [];
     v_instances uuid [];
+    v_new_instances uuid [];
 begin
-    insert into app.workflow_instances (
-        org_id, workflow_id, entity_type, entity_id, current_state_id, created_by
+    -- A new instance has had no execution, so the one about to start is
+    -- certain: count it now (updating the rows just inserted would pay every
+    -- foreign-key check again, a third of a bulk statement's time).
+    with made as (
+        insert into app.workflow_instances (
+            org_id, workflow_id, entity_type, entity_id, current_state_id, created_by,
+            executions_started, last_execution_at
+        )
+        select distinct on (i.org_id, i.workflow_id, i.entity_id)
+            i.org_id, i.workflow_id, w.entity_type, i.entity_id, s.id, p_triggered_by, 1, app.now()
+        from unnest(p_org_ids, p_workflow_ids, p_entity_ids) as i (org_id, workflow_id, entity_id)
+        inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
+        left join app.workflow_states as s
+            on s.org_id = i.org_id and s.workflow_id = i.workflow_id and s.state_type = 'initial'
+        on conflict (org_id, workflow_id, entity_id) do nothing
+        returning workflow_instances.id
     )
-    select distinct on (i.org_id, i.workflow_id, i.entity_id)
-        i.org_id, i.workflow_id, w.entity_type, i.entity_id, s.id, p_triggered_by
-    from unnest(p_org_ids, p_workflow_ids, p_entity_ids) as i (org_id, workflow_id, entity_id)
-    inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
-    left join app.workflow_states as s
-        on s.org_id = i.org_id and s.workflow_id = i.workflow_id and s.state_type = 'initial'
-    on conflict (org_id, workflow_id, entity_id) do nothing;
+
+    select array_agg(m.id) into v_new_instances from made as m;
 
     with
     input as (
@@ -134,6 +144,7 @@ begin
     from (
         select x.org_id, x.instance_id, count(*)::integer as started
         from unnest(v_orgs, v_instances) as x (org_id, instance_id)
+        where x.instance_id <> all(coalesce(v_new_instances, '{}'))
         group by 1, 2
     ) as n
     where i.org_id = n.org_id and i.id = n.instance_id;
@@ -314,10 +325,12 @@ begin
             and 'update' = any(w.trigger_events)
             and w.org_id in (select r.org_id from new_rows as r)
     ) then
-        select array_agg(to_jsonb(n)), array_agg(to_jsonb(o))
-        into v_new, v_old
-        from new_rows as n
-        inner join old_rows as o on o.org_id = n.org_id and o.id = n.id;
+        -- EXECUTE: planned for this statement's row counts. A static query's
+        -- plan is kept per connection with the row count it first saw, so a
+        -- bulk UPDATE after a single-row one would join with nested loops.
+        execute 'select array_agg(to_jsonb(n)), array_agg(to_jsonb(o)) '
+            'from new_rows as n inner join old_rows as o on o.org_id = n.org_id and o.id = n.id'
+        into v_new, v_old;
         perform app._wf_match_rows(tg_argv[0], 'update', v_new, v_old);
     end if;
     return null;
