@@ -176,6 +176,17 @@ begin
     select x.at, x.kind, x.name, x.status, x.message, x.detail
     from (
         select
+            e.created_at as at, 'log' as kind, 'info' as name, null as status,
+            'execution queued' as message,
+            jsonb_build_object(
+                'trigger_type', e.trigger_type, 'trigger', e.trigger_event,
+                'version', e.workflow_version, 'depth', e.depth
+            ) as detail,
+            -1 as rank, 0::bigint as seq
+        from app.workflow_executions as e
+        where e.org_id = v_org_id and e.id = p_execution_id
+        union all
+        select
             s.created_at as at, 'step' as kind, s.step_name as name, s.status,
             format('%s #%s', s.step_kind, s.position) as message,
             jsonb_build_object(

@@ -149,16 +149,9 @@ begin
     ) as n
     where i.org_id = n.org_id and i.id = n.instance_id;
 
-    insert into app.workflow_execution_logs (org_id, execution_id, message, data)
-    select
-        e.org_id, e.id, 'execution queued',
-        jsonb_build_object(
-            'trigger_type', e.trigger_type, 'trigger', e.trigger_event, 'version', e.workflow_version,
-            'depth', e.depth
-        )
-    from app.workflow_executions as e
-    inner join unnest(v_orgs, v_ids) as x (org_id, id) on e.org_id = x.org_id and e.id = x.id;
-
+    -- No "queued" log line per execution: the execution row says it
+    -- (api.execution_timeline shows it first), and a bulk statement would
+    -- otherwise write one more partitioned row, with its checks, per row.
     return query
     select e.id, e.org_id, e.workflow_id, e.entity_id
     from app.workflow_executions as e
