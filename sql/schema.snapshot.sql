@@ -3738,6 +3738,36 @@ $$;
 ALTER FUNCTION app._email_status_rank(p_status text) OWNER TO intime_owner;
 
 --
+-- Name: _enqueue_job(text, jsonb, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_dedupe_key text DEFAULT NULL::text, p_skip_duplicate boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_job_id bigint;
+    v_after timestamptz := pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0');
+    v_payload bytea := convert_to(p_payload::text, 'UTF8');
+begin
+    if p_skip_duplicate then
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        on conflict do nothing
+        returning id into v_job_id;
+    else
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        returning id into v_job_id;
+    end if;
+    return v_job_id;
+end
+$$;
+
+
+ALTER FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean) OWNER TO intime_owner;
+
+--
 -- Name: _ensure_trigger(regclass, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -3887,16 +3917,11 @@ begin
     returning * into v_row;
 
     if v_reason is null then
-        -- The queue runs on the real clock: a send_after on the (possibly fake)
-        -- application clock becomes the same delay from the real now.
-        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (
-            0,
-            'email.send',
-            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id)::text, 'UTF8'),
-            'queued',
-            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
-            'email.send:' || v_id
+        perform app._enqueue_job(
+            p_entrypoint => 'email.send',
+            p_payload => jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id),
+            p_at => p_send_after,
+            p_dedupe_key => 'email.send:' || v_id
         );
     end if;
     return v_row;
@@ -7404,13 +7429,12 @@ begin
     update app.workflow_actions as a set scheduled_at = app.now()
     where a.org_id = p_org_id and a.id = p_action_id
     returning a.retry_count into v_attempt;
-    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-    values (
-        0, 'webhook.deliver',
-        convert_to(format('{"org_id": "%s", "action_id": "%s"}', p_org_id, p_action_id), 'UTF8'),
-        'queued', pg_catalog.now(), format('webhook.deliver:%s:%s', p_action_id, v_attempt)
-    )
-    on conflict do nothing;
+    perform app._enqueue_job(
+        p_entrypoint => 'webhook.deliver',
+        p_payload => jsonb_build_object('org_id', p_org_id, 'action_id', p_action_id),
+        p_dedupe_key => format('webhook.deliver:%s:%s', p_action_id, v_attempt),
+        p_skip_duplicate => true
+    );
     return true;
 end
 $$;
@@ -7695,14 +7719,11 @@ CREATE FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at ti
 declare
     v_job_id bigint;
 begin
-    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
-    values (
-        0, 'workflow.run',
-        convert_to(format('{"org_id": "%s", "execution_id": "%s"}', p_org_id, p_execution_id), 'UTF8'),
-        'queued',
-        pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0')
-    )
-    returning id into v_job_id;
+    v_job_id := app._enqueue_job(
+        p_entrypoint => 'workflow.run',
+        p_payload => jsonb_build_object('org_id', p_org_id, 'execution_id', p_execution_id),
+        p_at => p_at
+    );
     update app.workflow_executions as e set wake_job_id = v_job_id
     where e.org_id = p_org_id and e.id = p_execution_id;
     return v_job_id;
@@ -14755,6 +14776,13 @@ REVOKE ALL ON FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[
 --
 
 REVOKE ALL ON FUNCTION app._email_status_rank(p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean) FROM PUBLIC;
 
 
 --

@@ -105,16 +105,11 @@ begin
     returning * into v_row;
 
     if v_reason is null then
-        -- The queue runs on the real clock: a send_after on the (possibly fake)
-        -- application clock becomes the same delay from the real now.
-        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (
-            0,
-            'email.send',
-            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id)::text, 'UTF8'),
-            'queued',
-            pg_catalog.now() + greatest(coalesce(p_send_after - app.now(), '0'), interval '0'),
-            'email.send:' || v_id
+        perform app._enqueue_job(
+            p_entrypoint => 'email.send',
+            p_payload => jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id),
+            p_at => p_send_after,
+            p_dedupe_key => 'email.send:' || v_id
         );
     end if;
     return v_row;

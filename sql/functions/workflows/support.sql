@@ -50,14 +50,11 @@ as $function$
 declare
     v_job_id bigint;
 begin
-    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
-    values (
-        0, 'workflow.run',
-        convert_to(format('{"org_id": "%s", "execution_id": "%s"}', p_org_id, p_execution_id), 'UTF8'),
-        'queued',
-        pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0')
-    )
-    returning id into v_job_id;
+    v_job_id := app._enqueue_job(
+        p_entrypoint => 'workflow.run',
+        p_payload => jsonb_build_object('org_id', p_org_id, 'execution_id', p_execution_id),
+        p_at => p_at
+    );
     update app.workflow_executions as e set wake_job_id = v_job_id
     where e.org_id = p_org_id and e.id = p_execution_id;
     return v_job_id;
@@ -78,13 +75,12 @@ begin
     update app.workflow_actions as a set scheduled_at = app.now()
     where a.org_id = p_org_id and a.id = p_action_id
     returning a.retry_count into v_attempt;
-    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-    values (
-        0, 'webhook.deliver',
-        convert_to(format('{"org_id": "%s", "action_id": "%s"}', p_org_id, p_action_id), 'UTF8'),
-        'queued', pg_catalog.now(), format('webhook.deliver:%s:%s', p_action_id, v_attempt)
-    )
-    on conflict do nothing;
+    perform app._enqueue_job(
+        p_entrypoint => 'webhook.deliver',
+        p_payload => jsonb_build_object('org_id', p_org_id, 'action_id', p_action_id),
+        p_dedupe_key => format('webhook.deliver:%s:%s', p_action_id, v_attempt),
+        p_skip_duplicate => true
+    );
     return true;
 end
 $function$;

@@ -1,0 +1,33 @@
+-- Enqueue one pgqueuer job from SQL, in the caller's transaction. p_at is on
+-- the (possibly fake) application clock; the queue runs on the real one, so
+-- the job runs after the same delay from the real now. A duplicate
+-- p_dedupe_key raises, unless p_skip_duplicate (then null is returned).
+create or replace function app._enqueue_job(
+    p_entrypoint text,
+    p_payload jsonb,
+    p_at timestamptz default null,
+    p_dedupe_key text default null,
+    p_skip_duplicate boolean default false
+)
+returns bigint
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_job_id bigint;
+    v_after timestamptz := pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0');
+    v_payload bytea := convert_to(p_payload::text, 'UTF8');
+begin
+    if p_skip_duplicate then
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        on conflict do nothing
+        returning id into v_job_id;
+    else
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        returning id into v_job_id;
+    end if;
+    return v_job_id;
+end
+$function$;
