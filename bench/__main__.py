@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import history_trigger, notifications, rls_policy, smtp, webhooks, workflows
+from bench import campaigns, history_trigger, notifications, rls_policy, smtp, webhooks, workflows
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     smtp.run()
     notifications.run()
     workflows.run()
+    campaigns.run()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from intime import queries as q
 from intime.cli import embedded_server, ensure_database
 from intime.config import Config, as_role
 from intime.db import actor
+from intime.demo_campaigns import run_campaigns_demo
 from intime.demo_email import run_email_demo
 from intime.demo_notifications import run_notifications_demo
 from intime.demo_workflows import run_workflows_demo
@@ -88,6 +89,8 @@ def run_demo(config: Config) -> int:
         suffix = uuid.uuid4().hex[:6]
         with psycopg.connect(dsn, autocommit=True) as admin:
             _ensure_login(admin, DEMO_LOGIN)
+            # The campaign demo moves the application clock (app.fake_now).
+            admin.execute(q.ALLOW_FAKE_CLOCK)
             admin.execute(q.UNMAP_LOGIN, {"role": DEMO_LOGIN})
             with psycopg.connect(as_role(dsn, "intime_service")) as service:
                 acme = seed_org(service, "Acme Staffing", f"acme-{suffix}", login_role=DEMO_LOGIN)
@@ -111,6 +114,7 @@ def run_demo(config: Config) -> int:
         run_email_demo(as_role(dsn, "intime_service"), acme, outbox)
         run_notifications_demo(as_role(dsn, "intime_service"), acme)
         run_workflows_demo(as_role(dsn, "intime_service"), acme, outbox)
+        run_campaigns_demo(as_role(dsn, "intime_service"), acme, outbox)
         ok = True
         print("\n== Cross-tenant check (every tenant table, from the catalog)")
         for label, report in (

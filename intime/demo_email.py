@@ -97,15 +97,16 @@ def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
         )
     )
     box = mailbox.Maildir(outbox)
-    ours = sum(1 for message in box if message["To"] in recipients)
-    print(
-        f"   worker sent the outbox {outbox} {len(box)} .eml files: these {ours}, and "
-        f"{len(box) - ours} notification emails from the seed"
-    )
     with psycopg.connect(service_dsn, autocommit=True) as conn, actor(conn, org.org_id):
         rows = conn.execute(q.DEMO_SEND_IDS, {"ids": sends}).fetchall()
+    message_ids = {mid for _, _, _, mid in rows}
+    ours = sum(1 for message in box if message["Message-ID"] in message_ids)
+    print(
+        f"   worker sent the outbox {outbox} {len(box)} .eml files: these {ours}, and "
+        f"{len(box) - ours} more from the seed (notifications, a campaign's first step)"
+    )
     by_to = {to: (sid, pmid, mid) for sid, to, pmid, mid in rows}
-    sample = next(m for m in box if m["To"] in recipients)
+    sample = next(m for m in box if m["Message-ID"] in message_ids)
     print(f"   e.g. To: {sample['To']} | Reply-To: {sample['Reply-To']}")
     print(f"        List-Unsubscribe: {sample['List-Unsubscribe']}")
 

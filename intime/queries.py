@@ -336,3 +336,72 @@ DEMO_PENDING_APPROVAL_OF = (
     "select id from app.workflow_approvals where execution_id = %(id)s "
     "and approver_id = %(user_id)s and status = 'pending'"
 )
+
+# Campaigns (issue 6).
+CREATE_CAMPAIGN = (
+    "select api.create_campaign(p_name => %(name)s, p_send_window_start => %(start)s, "
+    "p_send_window_end => %(end)s, p_send_days => %(days)s, p_timezone => %(timezone)s, "
+    "p_daily_send_limit => %(daily_limit)s, p_ab_min_sample_per_variant => %(min_sample)s)"
+)
+ADD_EMAIL_STEP = (
+    "select api.add_sequence_step(p_campaign_id => %(campaign_id)s, p_channel => 'email', "
+    "p_delay_minutes => %(delay_minutes)s, p_subject => %(subject)s, "
+    "p_body_html => %(body_html)s, p_ab_variants => %(ab_variants)s)"
+)
+ADD_TASK_STEP = (
+    "select api.add_sequence_step(p_campaign_id => %(campaign_id)s, p_channel => %(channel)s, "
+    "p_delay_minutes => %(delay_minutes)s, p_task_config => %(task_config)s)"
+)
+ENROLL_CONTACTS = (
+    "select api.enroll_contacts(p_campaign_id => %(campaign_id)s, p_contact_ids => %(contact_ids)s)"
+)
+ACTIVATE_CAMPAIGN = "select api.activate_campaign(p_campaign_id => %(campaign_id)s)"
+CAMPAIGN_TICK = "select * from api.campaign_tick(p_batch_size => %(batch_size)s)"
+SELECT_AB_WINNER = (
+    "select api.select_ab_winner(p_campaign_id => %(campaign_id)s, p_variant => %(variant)s)"
+)
+ARCHIVE_CAMPAIGN_LOGS = (
+    "select api.archive_campaign_logs(p_limit => 1000, p_retention => %(retention)s)"
+)
+CAMPAIGN_ENROLLMENTS = (
+    "select id from app.campaign_enrollments where campaign_id = %(campaign_id)s order by id"
+)
+UNENROLL = "select api.unenroll(p_enrollment_id => %(enrollment_id)s, p_reason => %(reason)s)"
+
+# The campaign part of the demo (intime/demo_campaigns.py).
+SET_FAKE_NOW = "select set_config('app.fake_now', %(at)s, false)"
+ALLOW_FAKE_CLOCK = "update app.settings set allow_fake_clock = true"
+DEMO_LOCAL_NOW = "select to_char(app.now() at time zone 'America/New_York', 'Dy HH24:MI')"
+DEMO_CAMPAIGN_TICK = (
+    "select processed, sent, skipped, deferred, completed, stopped, elapsed_ms "
+    "from api.campaign_tick(p_batch_size => 1000)"
+)
+DEMO_CAMPAIGN_SENT = (
+    "select count(*) from app.email_sends as s join app.campaign_enrollments as e "
+    "on e.org_id = s.org_id and e.id = s.enrollment_id "
+    "where e.campaign_id = %(campaign_id)s and s.status <> 'queued' and s.status <> 'sending'"
+)
+DEMO_CAMPAIGN_FIRST_SENDS = (
+    "select s.to_email, s.provider_message_id, s.message_id from app.email_sends as s "
+    "join app.campaign_sequence_logs as l on l.org_id = s.org_id and l.email_send_id = s.id "
+    "where s.org_id = %(org_id)s and l.step_number = 1 and s.to_email like '%%@prospects.%%'"
+)
+DEMO_CAMPAIGN_ENROLLMENTS = (
+    "select e.id, k.full_name as name, e.status from app.campaign_enrollments as e "
+    "join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id "
+    "where e.campaign_id = %(campaign_id)s order by k.first_name"
+)
+DEMO_ENROLLMENT_TIMELINE = (
+    "select at at time zone 'America/New_York', step_number, status, ab_variant "
+    "from api.enrollment_timeline(p_enrollment_id => %(enrollment_id)s) "
+    "where status <> 'deferred'"
+)
+DEMO_CAMPAIGN_STATS = "select * from api.campaign_stats(p_campaign_id => %(campaign_id)s)"
+DEMO_CAMPAIGN_TASKS = (
+    "select count(*), min(subject) from app.activities "
+    "where metadata ->> 'campaign_id' = %(campaign_id)s and metadata ->> 'channel' = 'linkedin'"
+)
+DEMO_CAMPAIGN_NOTIFICATIONS = (
+    "select title from app.notifications where user_id = %(user_id)s "
+    "and category = 'campaign' and strpos(message, %(name)s) > 0 order by created_at"
+)

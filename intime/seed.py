@@ -275,6 +275,60 @@ def _seed_workflows(
         conn.execute(q.RUN_EXECUTION, ids)  # parks on the approval
 
 
+def _seed_campaigns(
+    conn: psycopg.Connection,
+    org_id: uuid.UUID,
+    admin_id: uuid.UUID,
+    contact_ids: tuple[uuid.UUID, ...],
+) -> None:
+    """A campaign that ran its first step: an A/B email to three contacts, a
+    daily limit, a manual A/B choice, its first logs archived, one unenrolled."""
+    with actor(conn, org_id, admin_id):
+        campaign_id = _one(
+            conn,
+            q.CREATE_CAMPAIGN,
+            {
+                "name": "Spring outreach",
+                "start": "00:00",
+                "end": "23:59:59",
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "timezone": "America/New_York",
+                "daily_limit": 500,
+                "min_sample": 100,
+            },
+        )
+        variants = [
+            {"id": "A", "subject": "Hello {{contact.first_name}}", "body_html": "<p>A</p>"},
+            {"id": "B", "subject": "A question, {{contact.first_name}}", "body_html": "<p>B</p>"},
+        ]
+        ids = {"campaign_id": campaign_id}
+        conn.execute(
+            q.ADD_EMAIL_STEP,
+            {
+                **ids,
+                "delay_minutes": 0,
+                "subject": None,
+                "body_html": None,
+                "ab_variants": Jsonb(variants),
+            },
+        )
+        conn.execute(
+            q.ADD_TASK_STEP,
+            {**ids, "channel": "linkedin", "delay_minutes": 60 * 24, "task_config": Jsonb({})},
+        )
+        conn.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": list(contact_ids)})
+        conn.execute(q.ACTIVATE_CAMPAIGN, ids)
+    with conn.transaction():
+        conn.execute(q.CAMPAIGN_TICK, {"batch_size": 100})
+    with actor(conn, org_id, admin_id):
+        conn.execute(q.SELECT_AB_WINNER, {**ids, "variant": "B"})
+    with conn.transaction():
+        conn.execute(q.ARCHIVE_CAMPAIGN_LOGS, {"retention": "0 seconds"})
+    with actor(conn, org_id, admin_id):
+        enrollment_id = _one(conn, q.CAMPAIGN_ENROLLMENTS, ids)
+        conn.execute(q.UNENROLL, {"enrollment_id": enrollment_id, "reason": "asked by phone"})
+
+
 def seed_org(
     conn: psycopg.Connection,
     name: str,
@@ -427,6 +481,7 @@ def seed_org(
     _seed_email(conn, org_id, admin_id, slug, domain, contact_ids[0], deal_ids[0])
     _seed_notifications(conn, org_id, admin_id, manager_id, rep_ids, deal_ids[0])
     _seed_workflows(conn, org_id, admin_id, rep_ids, deal_ids[-1])
+    _seed_campaigns(conn, org_id, admin_id, contact_ids)
     with actor(conn, org_id, rep_ids[1]):
         submission_id = _one(
             conn,

@@ -93,3 +93,15 @@ app.workflow_execution_logs,
 app.workflow_round_robin,
 app.workflow_entity_locks
 to intime_service, intime_user;
+
+-- Campaigns: built, enrolled and run through the api functions; every table
+-- is readable under row-level security.
+grant select on
+app.campaigns,
+app.campaign_sequences,
+app.campaign_enrollments,
+app.campaign_sequence_logs,
+app.campaign_sequence_logs_archive,
+app.campaign_daily_sends,
+app.campaign_ab_decisions
+to intime_service, intime_user;

@@ -43,6 +43,23 @@ CREATE SCHEMA queue;
 ALTER SCHEMA queue OWNER TO intime_owner;
 
 --
+-- Name: campaign_batch_counts; Type: TYPE; Schema: app; Owner: intime_owner
+--
+
+CREATE TYPE app.campaign_batch_counts AS (
+	processed integer,
+	sent integer,
+	skipped integer,
+	errored integer,
+	deferred integer,
+	completed integer,
+	stopped integer
+);
+
+
+ALTER TYPE app.campaign_batch_counts OWNER TO intime_owner;
+
+--
 -- Name: pgqueuer_status; Type: TYPE; Schema: queue; Owner: intime_owner
 --
 
@@ -58,6 +75,138 @@ CREATE TYPE queue.pgqueuer_status AS ENUM (
 
 
 ALTER TYPE queue.pgqueuer_status OWNER TO intime_owner;
+
+--
+-- Name: activate_campaign(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.activate_campaign(p_campaign_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_c app.campaigns%rowtype := app._campaign_for_change(
+        p_campaign_id => p_campaign_id, p_lock_enrollments => true
+    );
+    v_enrolled integer;
+begin
+    -- RAISE refuses a null HINT: the paused case has its own statement.
+    if v_c.status = 'paused' then
+        raise exception using
+            errcode = 'IT013',
+            message = 'only a draft campaign can be activated (this one is paused)',
+            hint = 'Use api.resume_campaign.';
+    elsif v_c.status <> 'draft' then
+        raise exception using
+            errcode = 'IT013',
+            message = format('only a draft campaign can be activated (this one is %s)', v_c.status);
+    end if;
+    perform app._campaign_assert_runnable(v_c.org_id, v_c.id);
+    if not exists (select from app.email_settings as s where s.org_id = v_c.org_id)
+        and exists (
+            select from app.campaign_sequences as s
+            where
+                s.org_id = v_c.org_id and s.campaign_id = v_c.id and s.is_active
+                and s.channel = 'email'
+        ) then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+    update app.campaigns as c
+    set status = 'active', activated_at = app.now(), updated_at = app.now()
+    where c.org_id = v_c.org_id and c.id = v_c.id;
+    perform app._campaign_release_parked(v_c.org_id, v_c.id);
+    select c.total_enrolled into v_enrolled
+    from app.campaigns as c
+    where c.org_id = v_c.org_id and c.id = v_c.id;
+    perform app._campaign_notify(
+        p_org_id => v_c.org_id,
+        p_user_id => v_c.owner_id,
+        p_template => 'campaign_activated',
+        p_variables => jsonb_build_object(
+            'campaign', jsonb_build_object('name', v_c.name, 'enrolled_count', v_enrolled)
+        ),
+        p_campaign_id => v_c.id
+    );
+    return v_enrolled;
+end
+$$;
+
+
+ALTER FUNCTION api.activate_campaign(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: add_sequence_step(uuid, text, integer, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer DEFAULT NULL::integer, p_delay_days integer DEFAULT 0, p_delay_hours integer DEFAULT 0, p_delay_minutes integer DEFAULT 0, p_template_id uuid DEFAULT NULL::uuid, p_subject text DEFAULT NULL::text, p_body_html text DEFAULT NULL::text, p_body_text text DEFAULT NULL::text, p_task_config jsonb DEFAULT '{}'::jsonb, p_skip_conditions jsonb DEFAULT '[]'::jsonb, p_stop_on_reply boolean DEFAULT true, p_ab_variants jsonb DEFAULT NULL::jsonb) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_c app.campaigns%rowtype := app._campaign_for_change(p_campaign_id);
+    v_id uuid := gen_random_uuid();
+    v_number integer;
+begin
+    if v_c.status in ('completed', 'archived') then
+        raise exception using
+            errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
+    end if;
+    perform app._campaign_assert_step(
+        p_org_id => v_c.org_id,
+        p_channel => p_channel,
+        p_template_id => p_template_id,
+        p_subject => p_subject,
+        p_body_html => p_body_html,
+        p_body_text => p_body_text,
+        p_task_config => coalesce(p_task_config, '{}'),
+        p_skip_conditions => coalesce(p_skip_conditions, '[]'),
+        p_ab_variants => p_ab_variants,
+        p_delays => array[p_delay_days, p_delay_hours, p_delay_minutes]
+    );
+    v_number := coalesce(
+        p_step_number,
+        (
+            select coalesce(max(s.step_number), 0) + 1
+            from app.campaign_sequences as s
+            where s.org_id = v_c.org_id and s.campaign_id = v_c.id
+        )
+    );
+    if v_number < 1 then
+        raise exception using errcode = 'IT005', message = 'step numbers start at 1';
+    end if;
+    if exists (
+        select from app.campaign_sequences as s
+        where s.org_id = v_c.org_id and s.campaign_id = v_c.id and s.step_number = v_number
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('the campaign already has a step %s', v_number),
+            hint = 'Use api.update_sequence_step to change it.';
+    end if;
+    insert into app.campaign_sequences (
+        org_id, id, campaign_id, step_number, channel, delay_days, delay_hours, delay_minutes,
+        template_id, subject, body_html, body_text, task_config, skip_conditions, stop_on_reply,
+        ab_variants
+    )
+    values (
+        v_c.org_id, v_id, v_c.id, v_number, p_channel, p_delay_days, p_delay_hours,
+        p_delay_minutes, p_template_id, app._campaign_normalize(p_subject),
+        app._campaign_normalize(p_body_html), app._campaign_normalize(p_body_text),
+        coalesce(p_task_config, '{}'), coalesce(p_skip_conditions, '[]'),
+        coalesce(p_stop_on_reply, true), app._campaign_normalize_variants(p_ab_variants)
+    );
+    if v_c.status in ('active', 'paused') then
+        perform app._campaign_assert_runnable(v_c.org_id, v_c.id);
+    end if;
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) OWNER TO intime_owner;
 
 --
 -- Name: approve(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -86,6 +235,55 @@ $$;
 
 
 ALTER FUNCTION api.archive(p_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: archive_campaign_logs(integer, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.archive_campaign_logs(p_limit integer DEFAULT 50000, p_retention interval DEFAULT NULL::interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_retention interval;
+    v_count integer;
+begin
+    perform app._require_service();
+    select coalesce(p_retention, make_interval(days => s.campaign_log_retention_days))
+    into v_retention
+    from app.settings as s;
+    if v_retention < interval '0' then
+        raise exception using errcode = 'IT005', message = 'p_retention must not be negative';
+    end if;
+    with moved as (
+        delete from app.campaign_sequence_logs as l
+        where l.ctid in (
+            select o.ctid
+            from app.campaign_sequence_logs as o
+            where o.created_at < app.now() - v_retention
+            order by o.created_at
+            limit greatest(p_limit, 1)
+            for update skip locked
+        )
+        returning l.*
+    )
+
+    insert into app.campaign_sequence_logs_archive (
+        org_id, id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
+        detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
+    )
+    select
+        m.org_id, m.id, m.campaign_id, m.enrollment_id, m.sequence_id, m.step_number,
+        m.channel, m.status, m.detail, m.ab_variant, m.email_send_id, m.activity_id,
+        m.scheduled_at, m.sent_at, m.created_at
+    from moved as m;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION api.archive_campaign_logs(p_limit integer, p_retention interval) OWNER TO intime_owner;
 
 --
 -- Name: authenticate(text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -126,6 +324,175 @@ $$;
 
 
 ALTER FUNCTION api.authenticate(p_token text) OWNER TO intime_owner;
+
+--
+-- Name: campaign_stats(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.campaign_stats(p_campaign_id uuid) RETURNS TABLE(scope text, step_number integer, channel text, ab_variant text, enrolled integer, sent integer, delivered integer, opened integer, clicked integer, replied integer, bounced integer, unsubscribed integer, completed integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_c app.campaigns%rowtype;
+begin
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    return query
+    with logs as (
+        select l.sequence_id, l.status, l.ab_variant, l.email_send_id
+        from app.campaign_sequence_logs as l
+        where l.org_id = v_org_id and l.campaign_id = p_campaign_id
+        union all
+        select l.sequence_id, l.status, l.ab_variant, l.email_send_id
+        from app.campaign_sequence_logs_archive as l
+        where l.org_id = v_org_id and l.campaign_id = p_campaign_id
+    ),
+
+    steps as (
+        select
+            s.step_number, s.channel, l.ab_variant,
+            count(*) filter (where l.status = 'sent') as sent,
+            count(*) filter (
+                where l.status = 'sent' and (
+                    m.delivered_at is not null or m.status in ('delivered', 'opened', 'clicked')
+                )
+            ) as delivered,
+            count(*) filter (
+                where l.status = 'sent'
+                and (m.first_opened_at is not null or m.first_clicked_at is not null)
+            ) as opened,
+            count(*) filter (where l.status = 'sent' and m.first_clicked_at is not null)
+                as clicked,
+            count(*) filter (where l.status = 'sent' and m.replied_at is not null) as replied,
+            count(*) filter (where l.status = 'sent' and m.status = 'bounced') as bounced,
+            count(*) filter (where l.status in ('sent', 'skipped', 'completed')) as completed
+        from app.campaign_sequences as s
+        -- Only the tick's step runs carry the step's id: the stop lines of
+        -- replies, bounces and suppressions don't count as runs.
+        left join logs as l
+            on l.sequence_id = s.id and l.status in ('sent', 'skipped', 'completed')
+        left join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
+        where s.org_id = v_org_id and s.campaign_id = p_campaign_id
+        group by grouping sets ((s.step_number, s.channel), (s.step_number, s.channel, l.ab_variant))
+        having grouping(l.ab_variant) = 1 or l.ab_variant is not null
+    ),
+
+    unsubscribed as (
+        select e.current_step, e.ab_variant, count(*) as n
+        from app.campaign_enrollments as e
+        where
+            e.org_id = v_org_id and e.campaign_id = p_campaign_id
+            and e.status = 'unsubscribed'
+        group by grouping sets ((e.current_step), (e.current_step, e.ab_variant))
+    )
+
+    select
+        'campaign', null::integer, null::text, null::text, v_c.total_enrolled, v_c.total_sent,
+        (select count(*)::integer from logs as l
+            inner join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
+            where l.status = 'sent'
+            and (m.delivered_at is not null or m.status in ('delivered', 'opened', 'clicked'))),
+        v_c.total_opened, v_c.total_clicked, v_c.total_replied, v_c.total_bounced,
+        v_c.total_unsubscribed, v_c.total_completed
+    union all
+    select
+        case when s.ab_variant is null then 'step' else 'variant' end,
+        s.step_number, s.channel, s.ab_variant, null::integer, s.sent::integer,
+        s.delivered::integer, s.opened::integer, s.clicked::integer, s.replied::integer,
+        s.bounced::integer, coalesce(u.n, 0)::integer, s.completed::integer
+    from steps as s
+    left join unsubscribed as u
+        on u.current_step = s.step_number and u.ab_variant is not distinct from s.ab_variant
+    order by 2 nulls first, 4 nulls first;
+end
+$$;
+
+
+ALTER FUNCTION api.campaign_stats(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: campaign_tick(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.campaign_tick(p_batch_size integer DEFAULT 1000) RETURNS TABLE(processed integer, sent integer, skipped integer, errored integer, deferred integer, completed integer, stopped integer, more_due boolean, elapsed_ms numeric)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_started timestamptz := clock_timestamp();
+    v_now timestamptz := app.now();
+    v_org_ids uuid[];
+    v_ids uuid[];
+    v_counts app.campaign_batch_counts;
+    v_one app.campaign_batch_counts;
+    v_error text;
+begin
+    perform app._require_service();
+    if p_batch_size is null or p_batch_size not between 1 and 10000 then
+        raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
+    end if;
+    select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
+    from (
+        select e.org_id, e.id
+        from app.campaign_enrollments as e
+        where e.status = 'active' and e.next_step_at <= v_now
+        order by e.next_step_at
+        limit p_batch_size
+        for update skip locked
+    ) as d;
+
+    v_counts := row(0, 0, 0, 0, 0, 0, 0);
+    if v_ids is not null then
+        begin
+            v_counts := app._campaign_run_batch(p_now => v_now, p_org_ids => v_org_ids, p_ids => v_ids);
+        exception when others then
+            -- Something in the batch raised: run it one enrollment at a time so
+            -- that one bad row (a trigger, a template) can't hold up the rest.
+            for i in 1 .. cardinality(v_ids) loop
+                begin
+                    v_one := app._campaign_run_batch(
+                        p_now => v_now, p_org_ids => array[v_org_ids[i]], p_ids => array[v_ids[i]]
+                    );
+                    v_counts := row(
+                        v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+                        v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+                        v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+                        v_counts.stopped + v_one.stopped
+                    );
+                exception when others then
+                    get stacked diagnostics v_error = message_text;
+                    perform app._campaign_record_error(
+                        p_now => v_now, p_org_id => v_org_ids[i], p_id => v_ids[i], p_error => v_error
+                    );
+                    v_counts.processed := v_counts.processed + 1;
+                    v_counts.errored := v_counts.errored + 1;
+                end;
+            end loop;
+        end;
+    end if;
+
+    return query select
+        v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
+        v_counts.completed, v_counts.stopped,
+        exists (
+            select from app.campaign_enrollments as e
+            where e.status = 'active' and e.next_step_at <= v_now
+        ),
+        round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1);
+end
+$$;
+
+
+ALTER FUNCTION api.campaign_tick(p_batch_size integer) OWNER TO intime_owner;
 
 --
 -- Name: cancel_execution(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -175,6 +542,7 @@ declare
     v_send app.email_sends%rowtype;
     v_reason text;
     v_wait double precision;
+    v_campaign_gate text;
 begin
     perform app._require_service();
     select s.* into v_send
@@ -190,6 +558,38 @@ begin
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
             null::text, null::text, v_send.attempts;
         return;
+    end if;
+
+    -- A campaign step's email waits while its campaign is paused and is not
+    -- sent once its enrollment stopped (a reply, a bounce, an unsubscribe,
+    -- unenrolled, the campaign completed) after it was queued.
+    if v_send.enrollment_id is not null then
+        select
+            case
+                when e.status = 'paused' and e.stop_reason = 'campaign_paused' then 'defer'
+                when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
+                    or c.status in ('completed', 'archived') then 'stop'
+            end
+        into v_campaign_gate
+        from app.campaign_enrollments as e
+        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+        where e.org_id = v_org_id and e.id = v_send.enrollment_id;
+        if v_campaign_gate = 'defer' then
+            return query select 'defer', 600::double precision, v_send.id, null::text,
+                null::text, null::text, null::text, null::text, null::text, null::text,
+                null::text, null::text, null::text, null::text, v_send.attempts;
+            return;
+        end if;
+        if v_campaign_gate = 'stop' then
+            update app.email_sends as s
+            set status = 'suppressed', suppression_reason = 'enrollment_stopped',
+                updated_at = app.now()
+            where s.org_id = v_org_id and s.id = v_send.id;
+            return query select 'suppressed', 0::double precision, v_send.id, null::text,
+                null::text, null::text, null::text, null::text, null::text, null::text,
+                null::text, null::text, null::text, null::text, v_send.attempts;
+            return;
+        end if;
     end if;
 
     v_reason := app._suppression_reason(v_org_id, v_send.to_email, v_send.category);
@@ -294,6 +694,51 @@ $$;
 ALTER FUNCTION api.complete_action(p_action_id uuid, p_result jsonb, p_org_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: complete_campaign(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.complete_campaign(p_campaign_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_c app.campaigns%rowtype := app._campaign_for_change(
+        p_campaign_id => p_campaign_id, p_lock_enrollments => true
+    );
+    v_count integer;
+begin
+    if v_c.status not in ('draft', 'active', 'paused') then
+        raise exception using
+            errcode = 'IT013', message = format('campaign is already %s', v_c.status);
+    end if;
+    update app.campaigns as c
+    set status = 'completed', completed_at = app.now(), updated_at = app.now()
+    where c.org_id = v_c.org_id and c.id = v_c.id;
+    with stopped as (
+        update app.campaign_enrollments as e
+        set
+            status = 'stopped', stop_reason = 'campaign_completed', next_step_at = null,
+            updated_at = app.now()
+        where
+            e.org_id = v_c.org_id and e.campaign_id = v_c.id
+            and e.status in ('active', 'paused')
+        returning e.org_id, e.campaign_id, e.id, e.current_step
+    )
+
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail
+    )
+    select s.org_id, s.campaign_id, s.id, s.current_step, 'none', 'stopped', 'campaign completed'
+    from stopped as s;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION api.complete_campaign(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: count_unread_for(uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -379,6 +824,70 @@ $$;
 
 
 ALTER FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: create_campaign(text, text, uuid, time without time zone, time without time zone, text[], text, boolean, integer, text, integer, numeric, boolean, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_campaign(p_name text, p_description text DEFAULT NULL::text, p_owner_id uuid DEFAULT NULL::uuid, p_send_window_start time without time zone DEFAULT '09:00:00'::time without time zone, p_send_window_end time without time zone DEFAULT '17:00:00'::time without time zone, p_send_days text[] DEFAULT ARRAY['mon'::text, 'tue'::text, 'wed'::text, 'thu'::text, 'fri'::text], p_timezone text DEFAULT 'America/New_York'::text, p_use_contact_timezone boolean DEFAULT false, p_daily_send_limit integer DEFAULT NULL::integer, p_ab_metric text DEFAULT 'reply'::text, p_ab_min_sample_per_variant integer DEFAULT 100, p_ab_alpha numeric DEFAULT 0.05, p_ab_auto_select boolean DEFAULT true, p_ab_metric_window interval DEFAULT '3 days'::interval) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_owner uuid := coalesce(p_owner_id, app.current_user_id());
+    v_id uuid := gen_random_uuid();
+begin
+    if v_owner is null then
+        raise exception using
+            errcode = 'IT005', message = 'a campaign needs an owner: give p_owner_id';
+    end if;
+    if p_owner_id is not null and p_owner_id is distinct from app.current_user_id()
+        and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may create a campaign for someone else';
+    end if;
+    if not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_org_id and u.id = v_owner and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('user %s not found', v_owner);
+    end if;
+    if coalesce(length(btrim(p_name)), 0) not between 1 and 200 then
+        raise exception using
+            errcode = 'IT005', message = 'a campaign name has 1 to 200 characters';
+    end if;
+    perform app._assert_send_window(
+        p_window_start => p_send_window_start,
+        p_window_end => p_send_window_end,
+        p_send_days => p_send_days,
+        p_timezone => p_timezone
+    );
+    perform app._campaign_assert_ab_settings(
+        p_metric => p_ab_metric,
+        p_min_sample => p_ab_min_sample_per_variant,
+        p_alpha => p_ab_alpha,
+        p_window => p_ab_metric_window,
+        p_daily_limit => p_daily_send_limit
+    );
+    insert into app.campaigns (
+        org_id, id, name, description, owner_id, send_window_start, send_window_end, send_days,
+        timezone, use_contact_timezone, daily_send_limit, ab_metric, ab_min_sample_per_variant,
+        ab_alpha, ab_auto_select, ab_metric_window, created_by
+    )
+    values (
+        v_org_id, v_id, btrim(p_name), p_description, v_owner, p_send_window_start,
+        p_send_window_end, p_send_days, p_timezone, coalesce(p_use_contact_timezone, false),
+        p_daily_send_limit, p_ab_metric, p_ab_min_sample_per_variant, p_ab_alpha,
+        coalesce(p_ab_auto_select, true), p_ab_metric_window, app.current_user_id()
+    );
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) OWNER TO intime_owner;
 
 --
 -- Name: create_organization(text, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -664,6 +1173,309 @@ $$;
 
 
 ALTER FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: enroll_contacts(uuid, uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_c app.campaigns%rowtype;
+    v_now timestamptz := app.now();
+    v_first app.campaign_sequences%rowtype;
+    v_needs_email boolean;
+    v_ab_variants jsonb;
+    v_result jsonb;
+    v_repeats integer;
+begin
+    -- Any member may enroll into a campaign of the org; the lock orders
+    -- concurrent enrollments (a contact is enrolled once).
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if v_c.status not in ('draft', 'active', 'paused') then
+        raise exception using
+            errcode = 'IT013',
+            message = format('campaign is %s: no new enrollments', v_c.status);
+    end if;
+    if cardinality(p_contact_ids) > 100000 then
+        raise exception using
+            errcode = 'IT005', message = 'enroll at most 100,000 contacts per call';
+    end if;
+    select s.* into v_first
+    from app.campaign_sequences as s
+    where s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
+    order by s.step_number
+    limit 1;
+    v_needs_email := exists (
+        select from app.campaign_sequences as s
+        where
+            s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
+            and s.channel = 'email'
+    );
+    select s.ab_variants into v_ab_variants
+    from app.campaign_sequences as s
+    where
+        s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
+        and s.ab_variants is not null
+    order by s.step_number
+    limit 1;
+
+    -- A contact listed twice is enrolled once; the repeats count as already enrolled.
+    select count(i.contact_id) - count(distinct i.contact_id) into v_repeats
+    from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id);
+
+    with input as (
+        select distinct i.contact_id
+        from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id)
+        where i.contact_id is not null
+    ),
+
+    classified as (
+        select
+            i.contact_id,
+            k.timezone,
+            case
+                when k.id is null or k.deleted_at is not null then 'not_found'
+                -- EXISTS, not a join: a join was planned as a nested loop over
+                -- the campaign's enrollments (quadratic as a campaign fills).
+                when exists (
+                    select
+                    from app.campaign_enrollments as e
+                    where
+                        e.org_id = v_org_id and e.campaign_id = v_c.id
+                        and e.contact_id = i.contact_id
+                ) then 'already_enrolled'
+                when k.status = 'do_not_contact' then 'do_not_contact'
+                when v_needs_email and nullif(btrim(k.email), '') is null then 'no_email'
+                when v_needs_email and exists (
+                    select from app.suppressions as s
+                    where
+                        s.org_id = v_org_id and s.email = lower(k.email)
+                        and s.reason = 'unsubscribe'
+                ) then 'unsubscribed'
+                when v_needs_email and exists (
+                    select from app.suppressions as s
+                    where s.org_id = v_org_id and s.email = lower(k.email)
+                ) then 'suppressed'
+                else 'enrolled'
+            end as reason
+        from input as i
+        left join app.contacts as k on k.org_id = v_org_id and k.id = i.contact_id
+    ),
+
+    zones as (
+        -- One window computation per distinct zone.
+        select
+            z.zone,
+            app._next_send_time(
+                -- Calendar days in the zone, then elapsed hours and minutes.
+                p_ts => ((v_now at time zone z.zone) + make_interval(
+                    days => coalesce(v_first.delay_days, 0)
+                )) at time zone z.zone + make_interval(
+                    hours => coalesce(v_first.delay_hours, 0),
+                    mins => coalesce(v_first.delay_minutes, 0)
+                ),
+                p_timezone => z.zone,
+                p_window_start => v_c.send_window_start,
+                p_window_end => v_c.send_window_end,
+                p_send_days => v_c.send_days
+            ) as first_at
+        from (
+            select distinct
+                app._campaign_timezone(
+                    p_contact_timezone => c.timezone,
+                    p_campaign_timezone => v_c.timezone,
+                    p_use_contact => v_c.use_contact_timezone
+                ) as zone
+            from classified as c
+            where c.reason = 'enrolled'
+        ) as z
+    ),
+
+    fresh as (
+        select c.contact_id, gen_random_uuid() as id, c.timezone
+        from classified as c
+        where c.reason = 'enrolled'
+    ),
+
+    inserted as (
+        insert into app.campaign_enrollments (
+            org_id, id, campaign_id, contact_id, status, stop_reason, next_step_at, ab_variant,
+            enrolled_by, enrolled_at
+        )
+        select
+            v_org_id, f.id, v_c.id, f.contact_id,
+            case when v_c.status = 'active' then 'active' else 'paused' end,
+            case when v_c.status = 'active' then null else 'campaign_paused' end,
+            z.first_at,
+            app._ab_pick_variant(f.id, v_ab_variants),
+            app.current_user_id(), v_now
+        from fresh as f
+        inner join zones as z
+            on z.zone = app._campaign_timezone(
+                p_contact_timezone => f.timezone,
+                p_campaign_timezone => v_c.timezone,
+                p_use_contact => v_c.use_contact_timezone
+            )
+        on conflict (org_id, campaign_id, contact_id) do nothing
+        returning 1
+    )
+
+    select jsonb_build_object(
+        'enrolled', (select count(*) from inserted),
+        'already_enrolled',
+        (select count(*) from classified where reason = 'already_enrolled')
+        + (select count(*) from fresh) - (select count(*) from inserted) + v_repeats,
+        'not_found', count(*) filter (where c.reason = 'not_found'),
+        'do_not_contact', count(*) filter (where c.reason = 'do_not_contact'),
+        'no_email', count(*) filter (where c.reason = 'no_email'),
+        'unsubscribed', count(*) filter (where c.reason = 'unsubscribed'),
+        'suppressed', count(*) filter (where c.reason = 'suppressed')
+    ) into v_result
+    from classified as c;
+    return v_result;
+end
+$$;
+
+
+ALTER FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: enrollment_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.enrollment_timeline(p_enrollment_id uuid) RETURNS TABLE(at timestamp with time zone, step_number integer, channel text, status text, detail text, ab_variant text, email_status text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not exists (
+        select from app.campaign_enrollments as e
+        where e.org_id = v_org_id and e.id = p_enrollment_id
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
+    end if;
+    return query
+    select
+        l.created_at, l.step_number, l.channel, l.status, l.detail, l.ab_variant, m.status
+    from (
+        select
+            l.created_at, l.id, l.step_number, l.channel, l.status, l.detail, l.ab_variant,
+            l.email_send_id
+        from app.campaign_sequence_logs as l
+        where l.org_id = v_org_id and l.enrollment_id = p_enrollment_id
+        union all
+        select
+            l.created_at, l.id, l.step_number, l.channel, l.status, l.detail, l.ab_variant,
+            l.email_send_id
+        from app.campaign_sequence_logs_archive as l
+        where l.org_id = v_org_id and l.enrollment_id = p_enrollment_id
+    ) as l
+    left join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
+    order by l.created_at, l.id;
+end
+$$;
+
+
+ALTER FUNCTION api.enrollment_timeline(p_enrollment_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: evaluate_ab_test(uuid, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.evaluate_ab_test(p_campaign_id uuid, p_step_number integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    -- Evaluating may select the winner that every later send uses: the
+    -- campaign's owner or an org admin (IT003), like api.select_ab_winner.
+    perform app._campaign_for_change(p_campaign_id => p_campaign_id);
+    return app._evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
+end
+$$;
+
+
+ALTER FUNCTION api.evaluate_ab_test(p_campaign_id uuid, p_step_number integer) OWNER TO intime_owner;
+
+--
+-- Name: evaluate_ab_tests(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.evaluate_ab_tests() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_campaign record;
+    v_step integer;
+    v_result jsonb;
+    v_winners integer := 0;
+    v_message text;
+    v_state text;
+begin
+    perform app._require_service();
+    for v_campaign in
+        select c.org_id, c.id
+        from app.campaigns as c
+        where
+            c.status = 'active' and c.ab_winner_variant is null
+            and exists (
+                select from app.campaign_sequences as s
+                where
+                    s.org_id = c.org_id and s.campaign_id = c.id and s.is_active
+                    and jsonb_array_length(s.ab_variants) >= 2
+            )
+        -- Key order, like every other path that locks campaigns.
+        order by c.org_id, c.id
+    loop
+        -- One campaign's bad data never stops the others.
+        begin
+            for v_step in
+                select s.step_number
+                from app.campaign_sequences as s
+                where
+                    s.org_id = v_campaign.org_id and s.campaign_id = v_campaign.id
+                    and s.is_active and jsonb_array_length(s.ab_variants) >= 2
+                order by s.step_number
+            loop
+                v_result := app._evaluate_ab_test(v_campaign.org_id, v_campaign.id, v_step);
+                if (v_result ->> 'already_selected')::boolean then
+                    exit;
+                end if;
+                if v_result ->> 'outcome' = 'winner' then
+                    v_winners := v_winners + 1;
+                    exit;
+                end if;
+            end loop;
+        exception when others then
+            get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+            raise warning 'A/B evaluation of campaign % (org %) failed: % (%)',
+                v_campaign.id, v_campaign.org_id, v_message, v_state;
+        end;
+    end loop;
+    return v_winners;
+end
+$$;
+
+
+ALTER FUNCTION api.evaluate_ab_tests() OWNER TO intime_owner;
 
 --
 -- Name: execution_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1313,6 +2125,39 @@ $$;
 ALTER FUNCTION api.notification_feed_head() OWNER TO intime_owner;
 
 --
+-- Name: pause_campaign(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.pause_campaign(p_campaign_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_c app.campaigns%rowtype := app._campaign_for_change(
+        p_campaign_id => p_campaign_id, p_lock_enrollments => true
+    );
+    v_count integer;
+begin
+    if v_c.status <> 'active' then
+        raise exception using
+            errcode = 'IT013',
+            message = format('only an active campaign can be paused (this one is %s)', v_c.status);
+    end if;
+    update app.campaigns as c
+    set status = 'paused', updated_at = app.now()
+    where c.org_id = v_c.org_id and c.id = v_c.id;
+    update app.campaign_enrollments as e
+    set status = 'paused', stop_reason = 'campaign_paused', updated_at = app.now()
+    where e.org_id = v_c.org_id and e.campaign_id = v_c.id and e.status = 'active';
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION api.pause_campaign(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: pause_execution(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1792,6 +2637,78 @@ $$;
 ALTER FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) OWNER TO intime_owner;
 
 --
+-- Name: resume_campaign(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.resume_campaign(p_campaign_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_c app.campaigns%rowtype := app._campaign_for_change(
+        p_campaign_id => p_campaign_id, p_lock_enrollments => true
+    );
+begin
+    if v_c.status <> 'paused' then
+        raise exception using
+            errcode = 'IT013',
+            message = format('only a paused campaign can be resumed (this one is %s)', v_c.status);
+    end if;
+    perform app._campaign_assert_runnable(v_c.org_id, v_c.id);
+    update app.campaigns as c
+    set status = 'active', updated_at = app.now()
+    where c.org_id = v_c.org_id and c.id = v_c.id;
+    return app._campaign_release_parked(v_c.org_id, v_c.id);
+end
+$$;
+
+
+ALTER FUNCTION api.resume_campaign(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: resume_enrollment(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.resume_enrollment(p_enrollment_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_e app.campaign_enrollments%rowtype;
+    v_c app.campaigns%rowtype;
+begin
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = v_org_id and e.id = p_enrollment_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
+    end if;
+    v_c := app._campaign_for_change(v_e.campaign_id);
+    if v_e.status <> 'paused' or v_e.stop_reason is distinct from 'errors' then
+        return false;
+    end if;
+    -- In a campaign that is not running the enrollment is parked like the
+    -- others (the tick only runs active campaigns; an active enrollment of a
+    -- paused one would be locked by every tick and never run).
+    update app.campaign_enrollments as e
+    set
+        status = case when v_c.status = 'active' then 'active' else 'paused' end,
+        stop_reason = case when v_c.status = 'active' then null else 'campaign_paused' end,
+        error_count = 0,
+        next_step_at = greatest(coalesce(e.next_step_at, app.now()), app.now()),
+        updated_at = app.now()
+    where e.org_id = v_org_id and e.id = p_enrollment_id;
+    return true;
+end
+$$;
+
+
+ALTER FUNCTION api.resume_enrollment(p_enrollment_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: resume_execution(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2176,6 +3093,78 @@ $$;
 
 
 ALTER FUNCTION api.run_notification_tick(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: select_ab_winner(uuid, text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer DEFAULT NULL::integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_owner_id uuid;
+    v_step integer;
+begin
+    select c.owner_id into v_owner_id
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if not (app._is_org_admin() or v_owner_id = app.current_user_id()) then
+        raise exception using
+            errcode = 'IT003',
+            message = 'only an admin or the campaign''s owner may select an A/B winner';
+    end if;
+    select s.step_number into v_step
+    from app.campaign_sequences as s
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(s.ab_variants) = 'array' then s.ab_variants end
+    ) as e (value)
+    where
+        s.org_id = v_org_id and s.campaign_id = p_campaign_id
+        and (p_step_number is null or s.step_number = p_step_number)
+        and jsonb_typeof(e.value) = 'object' and e.value ->> 'id' = p_variant
+    order by s.step_number
+    limit 1;
+    if not found then
+        raise exception using
+            errcode = 'IT005',
+            message = case
+                when p_step_number is null then format(
+                    'variant %s is not a variant of any A/B step of campaign %s',
+                    p_variant, p_campaign_id
+                )
+                else format(
+                    'variant %s is not a variant of step %s of campaign %s',
+                    p_variant, p_step_number, p_campaign_id
+                )
+            end;
+    end if;
+    update app.campaigns as c
+    set
+        ab_winner_variant = p_variant,
+        ab_winner_step = v_step,
+        ab_winner_stats = jsonb_build_object('manual', true),
+        ab_winner_selected_at = app.now(),
+        ab_winner_selected_by = app.current_user_id(),
+        updated_at = app.now()
+    where c.org_id = v_org_id and c.id = p_campaign_id;
+    insert into app.campaign_ab_decisions (
+        org_id, campaign_id, step_number, metric, outcome, winner_variant, decided_by
+    )
+    select v_org_id, c.id, v_step, c.ab_metric, 'manual', p_variant, app.current_user_id()
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id;
+end
+$$;
+
+
+ALTER FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer) OWNER TO intime_owner;
 
 --
 -- Name: send_notification(uuid, text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2896,6 +3885,50 @@ $$;
 ALTER FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text) OWNER TO intime_owner;
 
 --
+-- Name: unenroll(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_e app.campaign_enrollments%rowtype;
+begin
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = v_org_id and e.id = p_enrollment_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
+    end if;
+    if v_e.status not in ('active', 'paused') then
+        return false;
+    end if;
+    update app.campaign_enrollments as e
+    set
+        status = 'stopped',
+        stop_reason = coalesce(nullif(btrim(p_reason), ''), 'unenrolled'),
+        next_step_at = null,
+        updated_at = app.now()
+    where e.org_id = v_org_id and e.id = p_enrollment_id;
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail
+    )
+    values (
+        v_org_id, v_e.campaign_id, v_e.id, v_e.current_step, 'none', 'stopped',
+        'unenrolled: ' || coalesce(nullif(btrim(p_reason), ''), 'no reason given')
+    );
+    return true;
+end
+$$;
+
+
+ALTER FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) OWNER TO intime_owner;
+
+--
 -- Name: unread_count(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2969,6 +4002,157 @@ $$;
 
 
 ALTER FUNCTION api.unsubscribe(p_token text, p_confirm boolean) OWNER TO intime_owner;
+
+--
+-- Name: update_campaign(uuid, text, text, time without time zone, time without time zone, text[], text, boolean, integer, boolean, text, integer, numeric, boolean, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.update_campaign(p_campaign_id uuid, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_send_window_start time without time zone DEFAULT NULL::time without time zone, p_send_window_end time without time zone DEFAULT NULL::time without time zone, p_send_days text[] DEFAULT NULL::text[], p_timezone text DEFAULT NULL::text, p_use_contact_timezone boolean DEFAULT NULL::boolean, p_daily_send_limit integer DEFAULT NULL::integer, p_clear_daily_send_limit boolean DEFAULT false, p_ab_metric text DEFAULT NULL::text, p_ab_min_sample_per_variant integer DEFAULT NULL::integer, p_ab_alpha numeric DEFAULT NULL::numeric, p_ab_auto_select boolean DEFAULT NULL::boolean, p_ab_metric_window interval DEFAULT NULL::interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_c app.campaigns%rowtype := app._campaign_for_change(p_campaign_id);
+begin
+    if v_c.status in ('completed', 'archived') then
+        raise exception using
+            errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
+    end if;
+    v_c.name := coalesce(btrim(p_name), v_c.name);
+    if length(v_c.name) not between 1 and 200 then
+        raise exception using
+            errcode = 'IT005', message = 'a campaign name has 1 to 200 characters';
+    end if;
+    v_c.send_window_start := coalesce(p_send_window_start, v_c.send_window_start);
+    v_c.send_window_end := coalesce(p_send_window_end, v_c.send_window_end);
+    v_c.send_days := coalesce(p_send_days, v_c.send_days);
+    v_c.timezone := coalesce(p_timezone, v_c.timezone);
+    v_c.daily_send_limit := case
+        when p_clear_daily_send_limit then null
+        else coalesce(p_daily_send_limit, v_c.daily_send_limit)
+    end;
+    v_c.ab_metric := coalesce(p_ab_metric, v_c.ab_metric);
+    v_c.ab_min_sample_per_variant := coalesce(
+        p_ab_min_sample_per_variant, v_c.ab_min_sample_per_variant
+    );
+    v_c.ab_alpha := coalesce(p_ab_alpha, v_c.ab_alpha);
+    v_c.ab_metric_window := coalesce(p_ab_metric_window, v_c.ab_metric_window);
+    perform app._assert_send_window(
+        p_window_start => v_c.send_window_start,
+        p_window_end => v_c.send_window_end,
+        p_send_days => v_c.send_days,
+        p_timezone => v_c.timezone
+    );
+    perform app._campaign_assert_ab_settings(
+        p_metric => v_c.ab_metric,
+        p_min_sample => v_c.ab_min_sample_per_variant,
+        p_alpha => v_c.ab_alpha,
+        p_window => v_c.ab_metric_window,
+        p_daily_limit => v_c.daily_send_limit
+    );
+    update app.campaigns as c
+    set
+        name = v_c.name,
+        description = coalesce(p_description, c.description),
+        send_window_start = v_c.send_window_start,
+        send_window_end = v_c.send_window_end,
+        send_days = v_c.send_days,
+        timezone = v_c.timezone,
+        use_contact_timezone = coalesce(p_use_contact_timezone, c.use_contact_timezone),
+        daily_send_limit = v_c.daily_send_limit,
+        ab_metric = v_c.ab_metric,
+        ab_min_sample_per_variant = v_c.ab_min_sample_per_variant,
+        ab_alpha = v_c.ab_alpha,
+        ab_auto_select = coalesce(p_ab_auto_select, c.ab_auto_select),
+        ab_metric_window = v_c.ab_metric_window,
+        updated_at = app.now()
+    where c.org_id = v_c.org_id and c.id = v_c.id;
+end
+$$;
+
+
+ALTER FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) OWNER TO intime_owner;
+
+--
+-- Name: update_sequence_step(uuid, text, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean, jsonb, boolean, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text DEFAULT NULL::text, p_delay_days integer DEFAULT NULL::integer, p_delay_hours integer DEFAULT NULL::integer, p_delay_minutes integer DEFAULT NULL::integer, p_template_id uuid DEFAULT NULL::uuid, p_subject text DEFAULT NULL::text, p_body_html text DEFAULT NULL::text, p_body_text text DEFAULT NULL::text, p_task_config jsonb DEFAULT NULL::jsonb, p_skip_conditions jsonb DEFAULT NULL::jsonb, p_stop_on_reply boolean DEFAULT NULL::boolean, p_ab_variants jsonb DEFAULT NULL::jsonb, p_is_active boolean DEFAULT NULL::boolean, p_clear_ab_variants boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_s app.campaign_sequences%rowtype;
+    v_c app.campaigns%rowtype;
+begin
+    select s.* into v_s
+    from app.campaign_sequences as s
+    where s.org_id = v_org_id and s.id = p_step_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign step %s not found', p_step_id);
+    end if;
+    v_c := app._campaign_for_change(v_s.campaign_id);
+    if v_c.status in ('completed', 'archived') then
+        raise exception using
+            errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
+    end if;
+    select s.* into v_s
+    from app.campaign_sequences as s
+    where s.org_id = v_org_id and s.id = p_step_id
+    for update;
+    v_s.channel := coalesce(p_channel, v_s.channel);
+    v_s.delay_days := coalesce(p_delay_days, v_s.delay_days);
+    v_s.delay_hours := coalesce(p_delay_hours, v_s.delay_hours);
+    v_s.delay_minutes := coalesce(p_delay_minutes, v_s.delay_minutes);
+    v_s.template_id := coalesce(p_template_id, v_s.template_id);
+    v_s.subject := coalesce(p_subject, v_s.subject);
+    v_s.body_html := coalesce(p_body_html, v_s.body_html);
+    v_s.body_text := coalesce(p_body_text, v_s.body_text);
+    v_s.task_config := coalesce(p_task_config, v_s.task_config);
+    v_s.skip_conditions := coalesce(p_skip_conditions, v_s.skip_conditions);
+    v_s.ab_variants := case
+        when p_clear_ab_variants then null
+        else coalesce(p_ab_variants, v_s.ab_variants)
+    end;
+    perform app._campaign_assert_step(
+        p_org_id => v_org_id,
+        p_channel => v_s.channel,
+        p_template_id => v_s.template_id,
+        p_subject => v_s.subject,
+        p_body_html => v_s.body_html,
+        p_body_text => v_s.body_text,
+        p_task_config => v_s.task_config,
+        p_skip_conditions => v_s.skip_conditions,
+        p_ab_variants => v_s.ab_variants,
+        p_delays => array[v_s.delay_days, v_s.delay_hours, v_s.delay_minutes]
+    );
+    update app.campaign_sequences as s
+    set
+        channel = v_s.channel,
+        delay_days = v_s.delay_days,
+        delay_hours = v_s.delay_hours,
+        delay_minutes = v_s.delay_minutes,
+        template_id = v_s.template_id,
+        subject = app._campaign_normalize(v_s.subject),
+        body_html = app._campaign_normalize(v_s.body_html),
+        body_text = app._campaign_normalize(v_s.body_text),
+        task_config = v_s.task_config,
+        skip_conditions = v_s.skip_conditions,
+        stop_on_reply = coalesce(p_stop_on_reply, s.stop_on_reply),
+        ab_variants = app._campaign_normalize_variants(v_s.ab_variants),
+        is_active = coalesce(p_is_active, s.is_active),
+        updated_at = app.now()
+    where s.org_id = v_org_id and s.id = p_step_id;
+    if v_c.status = 'active' then
+        perform app._campaign_assert_runnable(v_org_id, v_c.id);
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) OWNER TO intime_owner;
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
@@ -3274,6 +4458,178 @@ $$;
 ALTER FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _ab_arm_ids(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ab_arm_ids(p_variants jsonb) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_element jsonb;
+    v_position bigint;
+    v_id text;
+    v_ids text [] := '{}'::text [];
+begin
+    if p_variants is null or jsonb_typeof(p_variants) <> 'array'
+        or jsonb_array_length(p_variants) = 0 then
+        raise exception using
+            errcode = 'IT005', message = 'ab_variants must be a non-empty JSON array';
+    end if;
+    for v_element, v_position in
+        select e.value, e.i - 1 from jsonb_array_elements(p_variants) with ordinality as e (value, i)
+    loop
+        if jsonb_typeof(v_element) <> 'object' then
+            raise exception using
+                errcode = 'IT005', message = format('ab_variants[%s] is not an object', v_position);
+        end if;
+        if jsonb_typeof(v_element -> 'id') is distinct from 'string'
+            or length(btrim(v_element ->> 'id')) = 0 then
+            raise exception using
+                errcode = 'IT005',
+                message = format('ab_variants[%s].id must be a non-empty string', v_position);
+        end if;
+        v_id := v_element ->> 'id';
+        if v_id = any(v_ids) then
+            raise exception using
+                errcode = 'IT005',
+                message = format('ab_variants[%s].id %s is repeated', v_position, v_id);
+        end if;
+        if coalesce(v_element -> 'weight', 'null'::jsonb) <> 'null'::jsonb
+            and (
+                jsonb_typeof(v_element -> 'weight') <> 'number'
+                or (v_element ->> 'weight')::numeric <= 0
+            ) then
+            raise exception using
+                errcode = 'IT005',
+                message = format('ab_variants[%s].weight must be a positive number', v_position);
+        end if;
+        v_ids := v_ids || v_id;
+    end loop;
+    return v_ids;
+end
+$$;
+
+
+ALTER FUNCTION app._ab_arm_ids(p_variants jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _ab_notify_winner(uuid, uuid, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_name text;
+    v_owner uuid;
+    v_winner jsonb;
+    v_runner_up jsonb;
+    v_p double precision;
+    v_message text;
+    v_state text;
+begin
+    select c.name, c.owner_id into v_name, v_owner
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = p_campaign_id;
+    select a.value into v_winner
+    from jsonb_array_elements(p_result -> 'arms') as a (value)
+    where a.value ->> 'variant' = p_result ->> 'winner_variant';
+    -- The strongest of the others: highest rate, the first in array order on ties.
+    select a.value into v_runner_up
+    from jsonb_array_elements(p_result -> 'arms') with ordinality as a (value, i)
+    where a.value ->> 'variant' <> p_result ->> 'winner_variant'
+    order by (a.value ->> 'rate')::double precision desc nulls last, a.i
+    limit 1;
+    v_p := (v_runner_up ->> 'p_value')::double precision;
+    perform from app._send_notifications(
+        p_org_id => p_org_id,
+        p_user_ids => array[v_owner],
+        p_category => null,
+        p_template_slug => 'campaign_ab_winner',
+        p_title => null,
+        p_message => null,
+        p_variables => jsonb_build_object(
+            'campaign', jsonb_build_object('id', p_campaign_id, 'name', v_name),
+            'variant', p_result ->> 'winner_variant',
+            'step_number', p_result -> 'step_number',
+            'metric', p_result ->> 'metric',
+            'rate', to_char((v_winner ->> 'rate')::double precision * 100, 'FM990.0') || '%',
+            'runner_up_rate',
+            to_char((v_runner_up ->> 'rate')::double precision * 100, 'FM990.0') || '%',
+            'p', case
+                when v_p >= 0.001 then to_char(v_p, 'FM0.0000')
+                else btrim(to_char(v_p, '9.9EEEE'))
+            end
+        ),
+        p_type => null,
+        p_priority => null,
+        p_entity_type => 'campaign',
+        p_entity_id => p_campaign_id,
+        p_action_url => null,
+        p_action_label => null,
+        p_channels => null,
+        p_group_key => null,
+        p_expires_at => null,
+        p_critical => false
+    );
+    return true;
+exception when others then
+    get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+    raise warning 'campaign_ab_winner notification for campaign % not sent: % (%)',
+        p_campaign_id, v_message, v_state;
+    return false;
+end
+$$;
+
+
+ALTER FUNCTION app._ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _ab_pick_variant(uuid, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select w.id
+    from (
+        select
+            v.id,
+            v.i,
+            v.weight,
+            sum(v.weight) over (order by v.i) as cumulative,
+            sum(v.weight) over () as total
+        from (
+            select
+                e.value ->> 'id' as id,
+                e.i,
+                case
+                    when e.value ->> 'id' is null then 0
+                    when coalesce(e.value -> 'weight', 'null'::jsonb) = 'null'::jsonb then 1
+                    when jsonb_typeof(e.value -> 'weight') = 'number'
+                        then greatest((e.value ->> 'weight')::numeric, 0)
+                    else 0
+                end as weight
+            from jsonb_array_elements(
+                case when jsonb_typeof(p_variants) = 'array' then p_variants end
+            ) with ordinality as e (value, i)
+        ) as v
+    ) as w
+    where
+        w.weight > 0
+        and w.cumulative / w.total
+        > ('x' || left(md5(p_enrollment_id::text), 8))::bit(32)::bigint / 4294967296.0
+    order by w.i
+    limit 1
+$$;
+
+
+ALTER FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) OWNER TO intime_owner;
+
+--
 -- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -3444,6 +4800,71 @@ $$;
 ALTER FUNCTION app._assert_channels(p_channels text[]) OWNER TO intime_owner;
 
 --
+-- Name: _assert_send_window(time without time zone, time without time zone, text[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    v_unknown text [];
+begin
+    if p_window_start is null or p_window_end is null then
+        raise exception using
+            errcode = 'IT005', message = 'send window start and end must not be null';
+    end if;
+    if p_window_end <= p_window_start then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send window must end after it starts (overnight windows are not supported): %s-%s',
+                regexp_replace(p_window_start::text, ':00$', ''),
+                regexp_replace(p_window_end::text, ':00$', '')
+            );
+    end if;
+    if p_send_days is null or cardinality(p_send_days) = 0 then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send days must name at least one day (valid: %s)',
+                array_to_string(v_day_names, ', ')
+            );
+    end if;
+    select array_agg(distinct coalesce(d.name, 'null') order by coalesce(d.name, 'null'))
+    into v_unknown
+    from unnest(p_send_days) as d (name)
+    where d.name is null or not d.name = any(v_day_names);
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'unknown send day %s (valid: %s)',
+                array_to_string(v_unknown, ', '), array_to_string(v_day_names, ', ')
+            );
+    end if;
+    if cardinality(p_send_days) <> (
+        select count(distinct d.name) from unnest(p_send_days) as d (name)
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
+            );
+    end if;
+    if not app._valid_timezone(p_timezone) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', coalesce(p_timezone, 'null'));
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) OWNER TO intime_owner;
+
+--
 -- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -3488,6 +4909,1271 @@ $$;
 
 
 ALTER FUNCTION app._auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_assert_ab_settings(text, integer, numeric, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_assert_ab_settings(p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_metric is null or p_metric not in ('reply', 'click', 'open') then
+        raise exception using
+            errcode = 'IT005', message = format('A/B metric %L: use reply, click or open', p_metric);
+    end if;
+    if p_min_sample is null or p_min_sample < 1 then
+        raise exception using
+            errcode = 'IT005', message = 'the A/B minimum sample per variant must be at least 1';
+    end if;
+    if p_alpha is null or p_alpha <= 0 or p_alpha >= 0.5 then
+        raise exception using
+            errcode = 'IT005', message = 'the A/B significance level must be in (0, 0.5)';
+    end if;
+    if p_window is null or p_window < interval '0' then
+        raise exception using
+            errcode = 'IT005', message = 'the A/B metric window must not be negative';
+    end if;
+    if p_daily_limit is not null and p_daily_limit < 1 then
+        raise exception using
+            errcode = 'IT005', message = 'the daily send limit must be at least 1 (or null)';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_assert_ab_settings(p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_assert_runnable(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_count integer;
+    v_max integer;
+    v_bad integer;
+begin
+    select count(*), max(s.step_number) into v_count, v_max
+    from app.campaign_sequences as s
+    where s.org_id = p_org_id and s.campaign_id = p_campaign_id;
+    if v_count = 0 or not exists (
+        select from app.campaign_sequences as s
+        where s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
+    ) then
+        raise exception using errcode = 'IT005', message = 'the campaign has no active steps';
+    end if;
+    if v_max <> v_count then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'steps must be numbered 1 to %s without gaps (found %s)',
+                v_count,
+                (
+                    select string_agg(s.step_number::text, ', ' order by s.step_number)
+                    from app.campaign_sequences as s
+                    where s.org_id = p_org_id and s.campaign_id = p_campaign_id
+                )
+            );
+    end if;
+    select s.step_number into v_bad
+    from app.campaign_sequences as s
+    where
+        s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
+        and s.channel = 'email'
+        and s.template_id is null
+        and (
+            case
+                when s.ab_variants is not null then exists (
+                    select from jsonb_array_elements(s.ab_variants) as v (variant)
+                    where
+                        coalesce(v.variant ->> 'subject', s.subject, '') = ''
+                        or coalesce(
+                            v.variant ->> 'body_html', v.variant ->> 'body_text',
+                            s.body_html, s.body_text, ''
+                        ) = ''
+                )
+                else coalesce(s.subject, '') = ''
+                or coalesce(s.body_html, s.body_text, '') = ''
+            end
+        )
+    order by s.step_number
+    limit 1;
+    if v_bad is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'email step %s has no content: give a template, or a subject and a body '
+                || '(for every A/B variant)',
+                v_bad
+            );
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_assert_step(uuid, text, uuid, text, text, text, jsonb, jsonb, jsonb, integer[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_assert_step(p_org_id uuid, p_channel text, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_ab_variants jsonb, p_delays integer[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_variant jsonb;
+    v_problems text;
+    v_ids text[] := '{}';
+    v_id text;
+begin
+    if p_channel is null
+        or p_channel not in ('email', 'linkedin', 'phone', 'sms', 'task', 'wait') then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'channel %L: use email, linkedin, phone, sms, task or wait', p_channel
+            );
+    end if;
+    if p_delays[1] not between 0 and 365 or p_delays[2] not between 0 and 1000
+        or p_delays[3] not between 0 and 100000 or array_position(p_delays, null) is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = 'delays: days 0-365, hours 0-1000, minutes 0-100000';
+    end if;
+    if p_channel <> 'email' and (
+        p_template_id is not null or p_subject is not null or p_body_html is not null
+        or p_ab_variants is not null
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'a %s step has no email content (template, subject, body, A/B variants)',
+                p_channel
+            );
+    end if;
+    if p_template_id is not null and not exists (
+        select from app.email_templates as t
+        where t.org_id = p_org_id and t.id = p_template_id
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('email template %s not found', p_template_id);
+    end if;
+    perform app._campaign_assert_tokens(p_subject, 'subject');
+    perform app._campaign_assert_tokens(p_body_html, 'body_html');
+    perform app._campaign_assert_tokens(p_body_text, 'body_text');
+
+    if jsonb_typeof(p_task_config) is distinct from 'object' then
+        raise exception using errcode = 'IT005', message = 'task_config must be a JSON object';
+    end if;
+    if exists (
+        select from jsonb_object_keys(p_task_config) as k
+        where k not in ('title', 'description', 'priority', 'due_hours')
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = 'task_config keys: title, description, priority, due_hours';
+    end if;
+    if p_task_config ? 'priority'
+        and p_task_config ->> 'priority' not in ('low', 'normal', 'high', 'urgent') then
+        raise exception using
+            errcode = 'IT005', message = 'task_config.priority: low, normal, high or urgent';
+    end if;
+    if p_task_config ? 'due_hours' and (
+        jsonb_typeof(p_task_config -> 'due_hours') <> 'number'
+        or (p_task_config ->> 'due_hours')::numeric not between 0 and 8760
+    ) then
+        raise exception using
+            errcode = 'IT005', message = 'task_config.due_hours: a number of hours, 0-8760';
+    end if;
+    if length(p_task_config ->> 'title') > 200 then
+        raise exception using
+            errcode = 'IT005', message = 'task_config.title: at most 200 characters';
+    end if;
+
+    if jsonb_typeof(p_skip_conditions) is distinct from 'array' then
+        raise exception using
+            errcode = 'IT005', message = 'skip_conditions must be a JSON array of conditions';
+    end if;
+    -- The workflow engine's checker, over the enrollment's columns plus
+    -- contact.* and campaign.*.
+    select string_agg(format('%s: %s', x.path, x.problem), '; ') into v_problems
+    from jsonb_array_elements(p_skip_conditions) with ordinality as e (v, i)
+    cross join lateral app._wf_condition_problems(
+        p_cond => e.v,
+        p_path => format('skip_conditions[%s]', e.i - 1),
+        p_columns => app._campaign_condition_fields(),
+        p_org_columns => '{}'::text[],
+        p_depth => 0
+    ) as x;
+    if v_problems is not null then
+        raise exception using
+            errcode = 'IT005', message = 'invalid skip conditions: ' || v_problems;
+    end if;
+
+    if p_ab_variants is not null then
+        if jsonb_typeof(p_ab_variants) <> 'array' or jsonb_array_length(p_ab_variants) < 2 then
+            raise exception using
+                errcode = 'IT005', message = 'ab_variants is an array of at least 2 variants';
+        end if;
+        for v_variant in select e.v from jsonb_array_elements(p_ab_variants) as e (v) loop
+            v_id := v_variant ->> 'id';
+            if jsonb_typeof(v_variant) <> 'object' or v_id is null
+                or v_id !~ '^[A-Za-z0-9_-]{1,32}$' then
+                raise exception using
+                    errcode = 'IT005',
+                    message = 'each A/B variant has an "id" of 1-32 letters, digits, _ or -';
+            end if;
+            if v_id = any(v_ids) then
+                raise exception using
+                    errcode = 'IT005', message = format('A/B variant id %L is repeated', v_id);
+            end if;
+            v_ids := v_ids || v_id;
+            if exists (
+                select from jsonb_object_keys(v_variant) as k
+                where k not in ('id', 'subject', 'body_html', 'body_text', 'weight')
+            ) then
+                raise exception using
+                    errcode = 'IT005',
+                    message = 'A/B variant keys: id, subject, body_html, body_text, weight';
+            end if;
+            if jsonb_typeof(coalesce(v_variant -> 'weight', '1')) <> 'number'
+                or coalesce((v_variant ->> 'weight')::numeric, 1) <= 0 then
+                raise exception using
+                    errcode = 'IT005',
+                    message = format('A/B variant %s: weight must be a positive number', v_id);
+            end if;
+            perform app._campaign_assert_tokens(
+                v_variant ->> 'subject', format('variant %s subject', v_id)
+            );
+            perform app._campaign_assert_tokens(
+                v_variant ->> 'body_html', format('variant %s body_html', v_id)
+            );
+            perform app._campaign_assert_tokens(
+                v_variant ->> 'body_text', format('variant %s body_text', v_id)
+            );
+        end loop;
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._campaign_assert_step(p_org_id uuid, p_channel text, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_ab_variants jsonb, p_delays integer[]) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_assert_tokens(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_assert_tokens(p_text text, p_where text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_unknown text[];
+begin
+    select array_agg(distinct m[1] order by m[1]) into v_unknown
+    from regexp_matches(
+        coalesce(p_text, ''), '\{\{\s*([^}]*?)\s*\}\}', 'g'
+    ) as m
+    where m[1] <> all(app._campaign_variables());
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                '%s uses unknown variables: %s (known: %s)',
+                p_where, array_to_string(v_unknown, ', '),
+                array_to_string(app._campaign_variables(), ', ')
+            );
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_assert_tokens(p_text text, p_where text) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_condition_fields(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_condition_fields() RETURNS text[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return (
+        select array_agg(a.attname::text order by a.attnum) || array['contact', 'campaign']
+        from pg_catalog.pg_attribute as a
+        where
+            a.attrelid = 'app.campaign_enrollments'::regclass and a.attnum > 0
+            and not a.attisdropped
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_condition_fields() OWNER TO intime_owner;
+
+--
+-- Name: _campaign_fill(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_fill(p_template text, p_values text[]) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_out text;
+begin
+    if p_template is null or strpos(p_template, '{{') = 0 then
+        return p_template;
+    end if;
+    v_out := replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        replace(
+            p_template,
+            '{{contact.first_name}}', p_values[1]),
+        '{{contact.last_name}}', p_values[2]),
+        '{{contact.full_name}}', p_values[3]),
+        '{{contact.name}}', p_values[4]),
+        '{{contact.email}}', p_values[5]),
+        '{{contact.company}}', p_values[6]),
+        '{{contact.title}}', p_values[7]),
+        '{{campaign.name}}', p_values[8]),
+        '{{sender.name}}', p_values[9]),
+        '{{sender.first_name}}', p_values[10]),
+        '{{sender.email}}', p_values[11]);
+    if strpos(v_out, '{{') > 0 then
+        v_out := regexp_replace(
+            v_out, '\{\{\s*[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\s*\}\}', '', 'g'
+        );
+    end if;
+    return replace(v_out, chr(1), '{');
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_fill(p_template text, p_values text[]) OWNER TO intime_owner;
+
+--
+-- Name: campaigns; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaigns (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    description text,
+    status text DEFAULT 'draft'::text NOT NULL,
+    owner_id uuid NOT NULL,
+    send_window_start time without time zone DEFAULT '09:00:00'::time without time zone NOT NULL,
+    send_window_end time without time zone DEFAULT '17:00:00'::time without time zone NOT NULL,
+    send_days text[] DEFAULT ARRAY['mon'::text, 'tue'::text, 'wed'::text, 'thu'::text, 'fri'::text] NOT NULL,
+    timezone text DEFAULT 'America/New_York'::text NOT NULL,
+    use_contact_timezone boolean DEFAULT false NOT NULL,
+    daily_send_limit integer,
+    ab_metric text DEFAULT 'reply'::text NOT NULL,
+    ab_min_sample_per_variant integer DEFAULT 100 NOT NULL,
+    ab_alpha numeric DEFAULT 0.05 NOT NULL,
+    ab_metric_window interval DEFAULT '3 days'::interval NOT NULL,
+    ab_auto_select boolean DEFAULT true NOT NULL,
+    ab_winner_variant text,
+    ab_winner_step integer,
+    ab_winner_stats jsonb,
+    ab_winner_selected_at timestamp with time zone,
+    ab_winner_selected_by uuid,
+    total_enrolled integer DEFAULT 0 NOT NULL,
+    total_active integer DEFAULT 0 NOT NULL,
+    total_completed integer DEFAULT 0 NOT NULL,
+    total_replied integer DEFAULT 0 NOT NULL,
+    total_bounced integer DEFAULT 0 NOT NULL,
+    total_unsubscribed integer DEFAULT 0 NOT NULL,
+    total_stopped integer DEFAULT 0 NOT NULL,
+    total_paused integer DEFAULT 0 NOT NULL,
+    total_sent integer DEFAULT 0 NOT NULL,
+    total_opened integer DEFAULT 0 NOT NULL,
+    total_clicked integer DEFAULT 0 NOT NULL,
+    total_tasks integer DEFAULT 0 NOT NULL,
+    activated_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    created_by uuid DEFAULT app.current_user_id(),
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT campaigns_ab_alpha_check CHECK (((ab_alpha > (0)::numeric) AND (ab_alpha < 0.5))),
+    CONSTRAINT campaigns_ab_metric_check CHECK ((ab_metric = ANY (ARRAY['reply'::text, 'click'::text, 'open'::text]))),
+    CONSTRAINT campaigns_ab_metric_window_check CHECK ((ab_metric_window >= '00:00:00'::interval)),
+    CONSTRAINT campaigns_ab_min_sample_per_variant_check CHECK ((ab_min_sample_per_variant >= 1)),
+    CONSTRAINT campaigns_check CHECK ((send_window_end > send_window_start)),
+    CONSTRAINT campaigns_check1 CHECK (((ab_winner_variant IS NULL) = (ab_winner_selected_at IS NULL))),
+    CONSTRAINT campaigns_daily_send_limit_check CHECK ((daily_send_limit > 0)),
+    CONSTRAINT campaigns_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT campaigns_send_days_check CHECK ((((cardinality(send_days) >= 1) AND (cardinality(send_days) <= 7)) AND (send_days <@ ARRAY['mon'::text, 'tue'::text, 'wed'::text, 'thu'::text, 'fri'::text, 'sat'::text, 'sun'::text]))),
+    CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'active'::text, 'paused'::text, 'completed'::text, 'archived'::text])))
+);
+
+ALTER TABLE ONLY app.campaigns FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaigns OWNER TO intime_owner;
+
+--
+-- Name: _campaign_for_change(uuid, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean DEFAULT false) RETURNS app.campaigns
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_campaign app.campaigns%rowtype;
+begin
+    select c.* into v_campaign
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if not (
+        app._is_org_admin() or v_campaign.owner_id is not distinct from app.current_user_id()
+    ) then
+        raise exception using
+            errcode = 'IT003',
+            message = 'only the campaign''s owner or an org admin may change it';
+    end if;
+    -- Lock order everywhere: enrollments (in key order), then the campaign.
+    -- The tick and the stop-rule triggers lock enrollments and then, through
+    -- the totals trigger, the campaign; taking the campaign first here while
+    -- changing its enrollments would deadlock with them.
+    if p_lock_enrollments then
+        perform
+        from app.campaign_enrollments as e
+        where
+            e.org_id = v_org_id and e.campaign_id = p_campaign_id
+            and e.status in ('active', 'paused')
+        order by e.id
+        for update;
+    end if;
+    select c.* into v_campaign
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id
+    for update;
+    return v_campaign;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_normalize(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_normalize(p_text text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return regexp_replace(
+        p_text, '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}', '{{\1}}', 'g'
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_normalize(p_text text) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_normalize_variants(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_normalize_variants(p_variants jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_variants is null then
+        return null;
+    end if;
+    return (
+        select jsonb_agg(
+            jsonb_strip_nulls(jsonb_build_object(
+                'id', v ->> 'id',
+                'subject', app._campaign_normalize(v ->> 'subject'),
+                'body_html', app._campaign_normalize(v ->> 'body_html'),
+                'body_text', app._campaign_normalize(v ->> 'body_text'),
+                'weight', coalesce(v -> 'weight', '1')
+            ))
+            order by o
+        )
+        from jsonb_array_elements(p_variants) with ordinality as e (v, o)
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_normalize_variants(p_variants jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_notify(uuid, uuid, text, jsonb, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_notify(p_org_id uuid, p_user_id uuid, p_template text, p_variables jsonb, p_campaign_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_message text;
+begin
+    if p_user_id is null then
+        return false;
+    end if;
+    perform from app._send_notifications(
+        p_org_id => p_org_id,
+        p_user_ids => array[p_user_id],
+        p_category => null,
+        p_template_slug => p_template,
+        p_title => null,
+        p_message => null,
+        p_variables => p_variables,
+        p_type => null,
+        p_priority => null,
+        p_entity_type => null,
+        p_entity_id => null,
+        p_action_url => format('/campaigns/%s', p_campaign_id),
+        p_action_label => 'Open campaign',
+        p_channels => null,
+        p_group_key => null,
+        p_expires_at => null,
+        p_critical => false
+    );
+    return true;
+exception when others then
+    get stacked diagnostics v_message = message_text;
+    raise warning 'campaign notification % not sent: %', p_template, v_message;
+    return false;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_notify(p_org_id uuid, p_user_id uuid, p_template text, p_variables jsonb, p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_record_error(timestamp with time zone, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_record_error(p_now timestamp with time zone, p_org_id uuid, p_id uuid, p_error text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_e app.campaign_enrollments%rowtype;
+    v_c app.campaigns%rowtype;
+    v_zone text;
+begin
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = p_org_id and e.id = p_id;
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = v_e.campaign_id;
+    select app._campaign_timezone(
+        p_contact_timezone => k.timezone,
+        p_campaign_timezone => v_c.timezone,
+        p_use_contact => v_c.use_contact_timezone
+    ) into v_zone
+    from app.contacts as k
+    where k.org_id = p_org_id and k.id = v_e.contact_id;
+    v_zone := coalesce(v_zone, v_c.timezone);
+    update app.campaign_enrollments as e
+    set
+        error_count = e.error_count + 1,
+        last_error = left(p_error, 1000),
+        last_error_at = p_now,
+        status = case when e.error_count + 1 >= 3 then 'paused' else e.status end,
+        stop_reason = case when e.error_count + 1 >= 3 then 'errors' else e.stop_reason end,
+        next_step_at = case
+            when e.error_count + 1 >= 3 then e.next_step_at
+            else app._next_send_time(
+                p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
+                p_timezone => v_zone, p_window_start => v_c.send_window_start,
+                p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
+            )
+        end,
+        updated_at = p_now
+    where e.org_id = p_org_id and e.id = p_id;
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail, scheduled_at
+    )
+    values (
+        p_org_id, v_e.campaign_id, p_id, v_e.current_step + 1, 'none', 'failed',
+        left(p_error, 1000)
+        || case when v_e.error_count + 1 >= 3 then ' (3 errors in a row: paused)' else '' end,
+        v_e.next_step_at
+    );
+    if v_e.error_count + 1 >= 3 then
+        perform app._campaign_notify(
+            p_org_id => p_org_id,
+            p_user_id => v_c.owner_id,
+            p_template => 'campaign_enrollment_paused',
+            p_variables => jsonb_build_object(
+                'campaign', jsonb_build_object('name', v_c.name),
+                'contact', jsonb_build_object(
+                    'name',
+                    (
+                        select k.full_name from app.contacts as k
+                        where k.org_id = p_org_id and k.id = v_e.contact_id
+                    )
+                ),
+                'error', left(p_error, 200)
+            ),
+            p_campaign_id => v_c.id
+        );
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_record_error(p_now timestamp with time zone, p_org_id uuid, p_id uuid, p_error text) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_release_parked(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_release_parked(p_org_id uuid, p_campaign_id uuid) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_count integer;
+begin
+    update app.campaign_enrollments as e
+    set
+        status = 'active',
+        stop_reason = null,
+        next_step_at = greatest(e.next_step_at, app.now()),
+        updated_at = app.now()
+    where
+        e.org_id = p_org_id and e.campaign_id = p_campaign_id and e.status = 'paused'
+        and e.stop_reason = 'campaign_paused';
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_release_parked(p_org_id uuid, p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_run_batch(timestamp with time zone, uuid[], uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_run_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) RETURNS app.campaign_batch_counts
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_counts app.campaign_batch_counts;
+    v_paused record;
+begin
+    -- Daily send limits: one counter row per campaign and local day, locked
+    -- so that concurrent ticks of one campaign never exceed it.
+    insert into app.campaign_daily_sends as d (org_id, campaign_id, local_date, sent)
+    select distinct e.org_id, e.campaign_id, (p_now at time zone c.timezone)::date, 0
+    from unnest(p_org_ids, p_ids) as x (org_id, id)
+    inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+    inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+    where c.daily_send_limit is not null
+    order by 1, 2
+    on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
+
+    with b as materialized (
+        select
+            e.org_id, e.id, e.campaign_id, e.contact_id, e.current_step, e.next_step_at,
+            e.ab_variant, e.error_count, e as e_row,
+            c.name as campaign_name, c.owner_id, c.timezone as campaign_zone,
+            c.use_contact_timezone, c.send_window_start, c.send_window_end, c.send_days,
+            c.daily_send_limit, c.ab_winner_variant,
+            (p_now at time zone c.timezone)::date as local_date,
+            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k.first_name,
+            k.last_name, k.full_name, k.company_name, k.title, k as k_row,
+            coalesce(k.timezone, '') as contact_zone,
+            u.full_name as sender_name, u.email as sender_email
+        from unnest(p_org_ids, p_ids) as x (org_id, id)
+        inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
+        left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
+        where e.status = 'active' and c.status = 'active'
+    ),
+
+    zones as materialized (
+        -- One zone decision and window check per distinct (campaign, zone).
+        select
+            z.org_id, z.campaign_id, z.contact_zone, z.zone,
+            app._next_send_time(
+                p_ts => p_now, p_timezone => z.zone, p_window_start => z.send_window_start,
+                p_window_end => z.send_window_end, p_send_days => z.send_days
+            ) as open_at
+        from (
+            select
+                d.org_id, d.campaign_id, d.contact_zone, d.send_window_start, d.send_window_end,
+                d.send_days,
+                app._campaign_timezone(
+                    p_contact_timezone => nullif(d.contact_zone, ''),
+                    p_campaign_timezone => d.campaign_zone,
+                    p_use_contact => d.use_contact_timezone
+                ) as zone
+            from (
+                select distinct
+                    b.org_id, b.campaign_id, b.contact_zone, b.campaign_zone,
+                    b.use_contact_timezone, b.send_window_start, b.send_window_end, b.send_days
+                from b
+            ) as d
+        ) as z
+    ),
+
+    seq as materialized (
+        -- The batch's campaigns' active steps with their neighbours.
+        select
+            s.org_id, s.campaign_id, s.id, s.step_number, s.channel, s.template_id,
+            s.subject, s.body_html, s.body_text, s.task_config, s.skip_conditions,
+            s.ab_variants,
+            coalesce(lag(s.step_number) over w, 0) as prev_number,
+            lead(s.step_number) over w as next_number,
+            lead(make_interval(
+                days => s.delay_days, hours => s.delay_hours, mins => s.delay_minutes
+            )) over w as next_delay,
+            lead(s.delay_days) over w as next_delay_days,
+            lead(make_interval(hours => s.delay_hours, mins => s.delay_minutes)) over w
+                as next_delay_hm
+        from app.campaign_sequences as s
+        where
+            s.is_active
+            and (s.org_id, s.campaign_id) in (select b.org_id, b.campaign_id from b)
+        window w as (partition by s.org_id, s.campaign_id order by s.step_number)
+    ),
+
+    contents as materialized (
+        -- Each email step's content per A/B arm ('' without a test):
+        -- the variant's fields, else the step's, else its template's.
+        select
+            s.id as step_id, coalesce(v.variant ->> 'id', '') as variant_id,
+            coalesce(
+                v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
+            ) as subject,
+            coalesce(
+                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template),
+                app._html_escape(coalesce(
+                    v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
+                ))
+            ) as body_html,
+            coalesce(
+                v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
+            ) as body_text,
+            s.template_id
+        from seq as s
+        left join app.email_templates as t on t.org_id = s.org_id and t.id = s.template_id
+        left join lateral jsonb_array_elements(s.ab_variants) as v (variant) on true
+        where s.channel = 'email'
+    ),
+
+    classified as materialized (
+        select
+            b.*, z.zone, z.open_at, s.id as step_id, s.step_number, s.channel,
+            s.task_config, s.next_number, s.next_delay, s.next_delay_days, s.next_delay_hm,
+            case
+                when s.ab_variants is null then null
+                when b.ab_winner_variant is not null
+                    and s.ab_variants @> jsonb_build_array(
+                        jsonb_build_object('id', b.ab_winner_variant)
+                    ) then b.ab_winner_variant
+                when b.ab_variant is not null
+                    and s.ab_variants @> jsonb_build_array(jsonb_build_object('id', b.ab_variant))
+                    then b.ab_variant
+                else app._ab_pick_variant(b.id, s.ab_variants)
+            end as variant,
+            case
+                when b.k_id is null or b.deleted_at is not null then 'stop_contact'
+                when s.id is null then 'complete'
+                when z.open_at > p_now then 'defer_window'
+                when b.contact_status = 'do_not_contact' then 'stop_contact'
+                when sk.skip then 'skip'
+                when sk.skip is null then 'error_condition'
+                when s.channel = 'email' and (
+                    b.email is null
+                    or b.email !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+                ) then 'error_address'
+                when s.channel = 'email' and not exists (
+                    select from app.email_settings as st where st.org_id = b.org_id
+                ) then 'error_settings'
+                when s.channel = 'email' and exists (
+                    select from app.suppressions as sp
+                    where sp.org_id = b.org_id and sp.email = lower(b.email)
+                ) then 'suppressed'
+                when s.channel = 'sms' then 'skip_sms'
+                else 'run'
+            end as act
+        from b
+        inner join zones as z
+            on
+                z.org_id = b.org_id and z.campaign_id = b.campaign_id
+                and z.contact_zone = b.contact_zone
+        left join seq as s
+            on
+                s.org_id = b.org_id and s.campaign_id = b.campaign_id
+                and b.current_step >= s.prev_number and b.current_step < s.step_number
+        cross join lateral (
+            select case
+                when s.id is null or jsonb_array_length(s.skip_conditions) = 0 then false
+                else app._campaign_skip_holds(
+                    p_conditions => s.skip_conditions,
+                    p_doc => to_jsonb(b.e_row) || jsonb_build_object(
+                        'contact', to_jsonb(b.k_row),
+                        'campaign', jsonb_build_object('id', b.campaign_id, 'name', b.campaign_name)
+                    )
+                )
+            end as skip
+        ) as sk
+    ),
+
+    limited as materialized (
+        -- Email sends beyond the campaign's daily limit roll to the next day.
+        select
+            c.*,
+            case
+                when c.act = 'run' and c.channel = 'email' and c.daily_send_limit is not null
+                    and row_number() over (
+                        partition by c.org_id, c.campaign_id, (c.act = 'run' and c.channel = 'email')
+                        order by c.next_step_at, c.id
+                    ) > c.daily_send_limit - coalesce(d.sent, 0)
+                    then 'defer_limit'
+                else c.act
+            end as final_act
+        from classified as c
+        left join app.campaign_daily_sends as d
+            on
+                d.org_id = c.org_id and d.campaign_id = c.campaign_id
+                and d.local_date = c.local_date
+    ),
+
+    plan as materialized (
+        select
+            l.*,
+            case when l.final_act = 'run' and l.channel = 'email' then gen_random_uuid() end
+                as send_id,
+            case when l.final_act = 'run' and l.channel in ('linkedin', 'phone', 'task')
+                    then gen_random_uuid() end as activity_id,
+            case when l.final_act = 'run' and l.channel = 'email'
+                    then replace(gen_random_uuid()::text, '-', '') end as reply_token,
+            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
+                array[
+                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                    l.sender_email
+                ],
+                false
+            ) end as vars,
+            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
+                array[
+                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                    l.sender_email
+                ],
+                true
+            ) end as vars_html,
+            l.error_count + 1 >= 3 as pauses
+        from limited as l
+    ),
+
+    timing as materialized (
+        -- When each enrollment's next step is due: one window computation
+        -- per distinct (campaign, zone, delay).
+        select
+            g.org_id, g.campaign_id, g.zone, g.next_delay, g.final_act,
+            app._next_send_time(
+                p_ts => case
+                    when g.final_act = 'defer_limit'
+                        then (g.local_date + 1)::timestamp at time zone g.campaign_zone
+                    -- Days are calendar days in the zone (a day across a DST
+                    -- change is 23 or 25 hours); hours and minutes elapse.
+                    else ((p_now at time zone g.zone) + make_interval(days => g.next_delay_days))
+                        at time zone g.zone + g.next_delay_hm
+                end,
+                p_timezone => g.zone, p_window_start => g.send_window_start,
+                p_window_end => g.send_window_end, p_send_days => g.send_days
+            ) as due_at
+        from (
+            select distinct
+                p.org_id, p.campaign_id, p.zone, p.next_delay, p.next_delay_days,
+                p.next_delay_hm, p.final_act, p.local_date,
+                p.campaign_zone, p.send_window_start, p.send_window_end, p.send_days
+            from plan as p
+            where
+                p.final_act = 'defer_limit'
+                or (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is not null)
+        ) as g
+    ),
+
+    sends as (
+        insert into app.email_sends (
+            org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+            category, template_id, variables, entity_type, entity_id, enrollment_id, status,
+            provider, message_id, reply_token, unsubscribe_token, queued_at, created_by,
+            created_at, updated_at
+        )
+        select
+            p.org_id, p.send_id, p.email, st.from_email, st.from_name,
+            format('reply+%s@%s', p.reply_token, st.reply_domain),
+            regexp_replace(app._campaign_fill(ct.subject, p.vars), '[\r\n]+', ' ', 'g'),
+            app._campaign_fill(ct.body_html, p.vars_html),
+            app._campaign_fill(ct.body_text, p.vars),
+            'campaign', ct.template_id,
+            jsonb_build_object(
+                'campaign_id', p.campaign_id, 'step_number', p.step_number,
+                'ab_variant', p.variant
+            ),
+            'contact', p.contact_id, p.id, 'queued', st.provider,
+            format('<%s@%s>', p.send_id, st.reply_domain), p.reply_token,
+            replace(gen_random_uuid()::text, '-', ''),
+            -- The batch's clock, not a column default per row (app.now() per
+            -- row and column was a fifth of the tick's time).
+            p_now, null, p_now, p_now
+        from plan as p
+        inner join app.email_settings as st on st.org_id = p.org_id
+        inner join contents as ct
+            on ct.step_id = p.step_id and ct.variant_id = coalesce(p.variant, '')
+        where p.send_id is not null
+        returning email_sends.org_id, email_sends.id
+    ),
+
+    jobs as (
+        insert into queue.pgqueuer (
+            priority, entrypoint, payload, status, execute_after, dedupe_key
+        )
+        select
+            0, 'email.send',
+            convert_to(
+                format('{"org_id": "%s", "email_send_id": "%s"}', s.org_id, s.id), 'UTF8'
+            ),
+            'queued', pg_catalog.now(), 'email.send:' || s.id
+        from sends as s
+    ),
+
+    activities as (
+        insert into app.activities (
+            org_id, id, entity_type, entity_id, type, subject, description, status, priority,
+            due_date, assignee_id, metadata
+        )
+        select
+            p.org_id, p.activity_id, 'contact', p.contact_id,
+            case p.channel when 'phone' then 'call' else 'task' end,
+            case p.channel
+                when 'linkedin'
+                    then 'LinkedIn: ' || coalesce(p.task_config ->> 'title', 'Send LinkedIn message')
+                when 'phone'
+                    then 'Call: ' || coalesce(p.task_config ->> 'title', 'Campaign follow-up call')
+                else coalesce(p.task_config ->> 'title', 'Campaign task')
+            end,
+            p.task_config ->> 'description',
+            case p.channel when 'phone' then 'scheduled' else 'open' end,
+            coalesce(p.task_config ->> 'priority', 'normal'),
+            p_now + make_interval(
+                secs => coalesce((p.task_config ->> 'due_hours')::numeric, 24) * 3600
+            ),
+            p.owner_id,
+            jsonb_build_object(
+                'campaign_id', p.campaign_id, 'enrollment_id', p.id,
+                'sequence_step', p.step_number, 'channel', p.channel
+            )
+        from plan as p
+        where p.activity_id is not null
+    ),
+
+    daily as (
+        update app.campaign_daily_sends as d
+        set sent = d.sent + n.sends
+        from (
+            select p.org_id, p.campaign_id, p.local_date, count(*) as sends
+            from plan as p
+            where p.send_id is not null and p.daily_send_limit is not null
+            group by p.org_id, p.campaign_id, p.local_date
+        ) as n
+        where
+            d.org_id = n.org_id and d.campaign_id = n.campaign_id
+            and d.local_date = n.local_date
+    ),
+
+    moved as (
+        update app.campaign_enrollments as e
+        set
+            status = case
+                when p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null
+                    then 'completed'
+                when p.final_act = 'complete' then 'completed'
+                when p.final_act = 'stop_contact' then 'stopped'
+                when p.final_act = 'suppressed' then 'stopped'
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses then 'paused'
+                else e.status
+            end,
+            stop_reason = case
+                when p.final_act = 'stop_contact' then case
+                    when p.k_id is null or p.deleted_at is not null then 'contact_deleted'
+                    else 'do_not_contact'
+                end
+                when p.final_act = 'suppressed' then 'suppressed'
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses
+                    then 'errors'
+                else e.stop_reason
+            end,
+            current_step = case
+                when p.final_act in ('run', 'skip', 'skip_sms') then p.step_number
+                else e.current_step
+            end,
+            steps_completed = e.steps_completed
+            + (p.final_act in ('run', 'skip', 'skip_sms'))::integer,
+            last_step_at = case
+                when p.final_act in ('run', 'skip', 'skip_sms') then p_now
+                else e.last_step_at
+            end,
+            next_step_at = case
+                when p.final_act in ('run', 'skip', 'skip_sms', 'defer_limit') then t.due_at
+                when p.final_act = 'defer_window' then p.open_at
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
+                    then app._next_send_time(
+                        p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
+                        p_timezone => p.zone, p_window_start => p.send_window_start,
+                        p_window_end => p.send_window_end, p_send_days => p.send_days
+                    )
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') then e.next_step_at
+            end,
+            emails_sent = e.emails_sent + (p.send_id is not null)::integer,
+            linkedin_sent = e.linkedin_sent
+            + (p.activity_id is not null and p.channel = 'linkedin')::integer,
+            calls_made = e.calls_made + (p.activity_id is not null and p.channel = 'phone')::integer,
+            tasks_created = e.tasks_created
+            + (p.activity_id is not null and p.channel = 'task')::integer,
+            ab_variant = coalesce(e.ab_variant, p.variant),
+            error_count = case
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') then e.error_count + 1
+                when p.final_act in ('run', 'skip', 'skip_sms') then 0
+                else e.error_count
+            end,
+            last_error = case
+                when p.final_act = 'error_address'
+                    then format('invalid or missing email address %L', p.email)
+                when p.final_act = 'error_settings'
+                    then 'email is not configured for this organization'
+                when p.final_act = 'error_condition'
+                    then 'a skip condition could not be evaluated'
+                else e.last_error
+            end,
+            last_error_at = case
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') then p_now
+                else e.last_error_at
+            end,
+            completed_at = case
+                when (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null)
+                    or p.final_act = 'complete' then p_now
+                else e.completed_at
+            end,
+            updated_at = p_now
+        from plan as p
+        left join timing as t
+            on
+                t.org_id = p.org_id and t.campaign_id = p.campaign_id and t.zone = p.zone
+                and t.final_act = p.final_act
+                and t.next_delay is not distinct from p.next_delay
+        where e.org_id = p.org_id and e.id = p.id
+    ),
+
+    logged as (
+        insert into app.campaign_sequence_logs (
+            org_id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
+            detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
+        )
+        select
+            p.org_id, p.campaign_id, p.id, p.step_id, coalesce(p.step_number, p.current_step),
+            coalesce(p.channel, 'none'),
+            case p.final_act
+                when 'run' then case when p.channel = 'wait' then 'completed' else 'sent' end
+                when 'skip' then 'skipped'
+                when 'skip_sms' then 'skipped'
+                when 'defer_window' then 'deferred'
+                when 'defer_limit' then 'deferred'
+                when 'error_address' then 'failed'
+                when 'error_settings' then 'failed'
+                when 'error_condition' then 'failed'
+                when 'suppressed' then 'suppressed'
+                when 'stop_contact' then 'stopped'
+                when 'complete' then 'completed'
+            end,
+            case p.final_act
+                when 'run' then case when p.channel = 'wait' then 'wait elapsed' end
+                when 'skip' then 'skipped: a skip condition holds'
+                when 'skip_sms' then 'skipped: no sms provider configured'
+                when 'defer_window' then 'outside the send window until ' || p.open_at
+                when 'defer_limit' then 'daily send limit reached'
+                when 'error_address' then format('invalid or missing email address %L', p.email)
+                when 'error_settings' then 'email is not configured for this organization'
+                when 'error_condition' then 'a skip condition could not be evaluated'
+                when 'suppressed' then 'recipient is suppressed'
+                when 'stop_contact' then case
+                    when p.k_id is null or p.deleted_at is not null then 'contact deleted'
+                    else 'contact is do not contact'
+                end
+                when 'complete' then 'no steps left'
+            end
+            || case
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses
+                    then ' (3 errors in a row: paused)'
+                else ''
+            end,
+            p.variant, p.send_id, p.activity_id, p.next_step_at,
+            case when p.final_act = 'run' then p_now end, p_now
+        from plan as p
+    )
+
+    select
+        count(*)::integer,
+        (count(*) filter (where p.final_act = 'run'))::integer,
+        (count(*) filter (where p.final_act in ('skip', 'skip_sms')))::integer,
+        (count(*) filter (where p.final_act in ('error_address', 'error_settings', 'error_condition')))::integer,
+        (count(*) filter (where p.final_act in ('defer_window', 'defer_limit')))::integer,
+        (
+            count(*) filter (
+                where p.final_act = 'complete'
+                or (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null)
+            )
+        )::integer,
+        (count(*) filter (where p.final_act in ('stop_contact', 'suppressed')))::integer
+    into
+        v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored,
+        v_counts.deferred, v_counts.completed, v_counts.stopped
+    from plan as p;
+
+    -- The owner hears about enrollments the third error in a row paused.
+    for v_paused in
+        select e.org_id, e.campaign_id, c.name as campaign_name, c.owner_id, e.last_error,
+            k.full_name
+        from unnest(p_org_ids, p_ids) as x (org_id, id)
+        inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
+        where e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
+    loop
+        perform app._campaign_notify(
+            p_org_id => v_paused.org_id,
+            p_user_id => v_paused.owner_id,
+            p_template => 'campaign_enrollment_paused',
+            p_variables => jsonb_build_object(
+                'campaign', jsonb_build_object('name', v_paused.campaign_name),
+                'contact', jsonb_build_object('name', v_paused.full_name),
+                'error', v_paused.last_error
+            ),
+            p_campaign_id => v_paused.campaign_id
+        );
+    end loop;
+    return v_counts;
+end
+$_$;
+
+
+ALTER FUNCTION app._campaign_run_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_skip_holds(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return exists (
+        select
+        from jsonb_array_elements(p_conditions) as c (condition)
+        where app._wf_holds(c.condition, p_doc, null, null)
+    );
+exception when others then
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_timezone(text, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_timezone(p_contact_timezone text, p_campaign_timezone text, p_use_contact boolean) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_use_contact and app._valid_timezone(p_contact_timezone) then
+        return p_contact_timezone;
+    end if;
+    return p_campaign_timezone;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_timezone(p_contact_timezone text, p_campaign_timezone text, p_use_contact boolean) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_values(text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_values(p_values text[], p_html boolean) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_html then
+        return array(
+            select replace(replace(replace(replace(replace(replace(
+                coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+                '''', '&#39;'), '{', chr(1))
+            from unnest(p_values) with ordinality as v (value, i)
+            order by v.i
+        );
+    end if;
+    return array(
+        select replace(coalesce(v.value, ''), '{', chr(1))
+        from unnest(p_values) with ordinality as v (value, i)
+        order by v.i
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_values(p_values text[], p_html boolean) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_variables(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_variables() RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return array[
+        'contact.first_name', 'contact.last_name', 'contact.full_name', 'contact.name',
+        'contact.email', 'contact.company', 'contact.title', 'campaign.name',
+        'sender.name', 'sender.first_name', 'sender.email'
+    ];
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_variables() OWNER TO intime_owner;
 
 --
 -- Name: _cron_field_matches(text, integer, integer, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -3789,6 +6475,241 @@ $$;
 
 
 ALTER FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) OWNER TO intime_owner;
+
+--
+-- Name: _evaluate_ab_test(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_campaign app.campaigns%rowtype;
+    v_variants jsonb;
+    v_found boolean;
+    v_ids text [];
+    v_n bigint [];
+    v_s bigint [];
+    v_rate double precision [];
+    v_z double precision;
+    v_p double precision;
+    v_significant boolean;
+    v_arm jsonb;
+    v_arms jsonb := '[]'::jsonb;
+    v_count integer;
+    v_k integer;
+    v_alpha_corrected numeric;
+    v_best integer;
+    v_all_significant boolean := true;
+    v_insufficient boolean;
+    v_outcome text;
+    v_winner text;
+    v_decision_id uuid;
+    v_already boolean;
+    v_result jsonb;
+    v_cutoff timestamptz;
+    v_unchanged boolean := false;
+begin
+    select c.* into v_campaign
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = p_campaign_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if p_step_number is null then
+        raise exception using errcode = 'IT005', message = 'p_step_number must not be null';
+    end if;
+    select s.ab_variants, true into v_variants, v_found
+    from app.campaign_sequences as s
+    where s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.step_number = p_step_number;
+    if v_found is null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('campaign %s has no step %s', p_campaign_id, p_step_number);
+    end if;
+    if v_variants is null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('step %s of campaign %s has no A/B variants', p_step_number, p_campaign_id);
+    end if;
+    v_ids := app._ab_arm_ids(v_variants);
+    v_count := cardinality(v_ids);
+    v_already := v_campaign.ab_winner_variant is not null;
+    v_cutoff := app.now() - v_campaign.ab_metric_window;
+
+    -- Per arm: the step's sent emails (archived logs too) whose window
+    -- closed, counting from the later of the log's and the send's sent_at,
+    -- and leaving out sends that never reached anyone.
+    with
+    logs as (
+        select l.ab_variant, l.email_send_id, l.sent_at
+        from app.campaign_sequence_logs as l
+        where
+            l.org_id = p_org_id and l.campaign_id = p_campaign_id
+            and l.step_number = p_step_number and l.status = 'sent'
+            and l.email_send_id is not null
+        union all
+        select l.ab_variant, l.email_send_id, l.sent_at
+        from app.campaign_sequence_logs_archive as l
+        where
+            l.org_id = p_org_id and l.campaign_id = p_campaign_id
+            and l.step_number = p_step_number and l.status = 'sent'
+            and l.email_send_id is not null
+    ),
+
+    closed as (
+        select
+            l.ab_variant,
+            e.id,
+            case v_campaign.ab_metric
+                when 'reply' then e.replied_at is not null
+                when 'click' then e.first_clicked_at is not null
+                else e.first_opened_at is not null or e.first_clicked_at is not null
+            end as success
+        from logs as l
+        inner join app.email_sends as e on e.org_id = p_org_id and e.id = l.email_send_id
+        where
+            greatest(l.sent_at, e.sent_at) <= v_cutoff
+            and e.status not in ('queued', 'sending', 'failed', 'suppressed', 'bounced')
+    ),
+
+    counts as (
+        select
+            c.ab_variant,
+            count(distinct c.id) as n,
+            count(distinct c.id) filter (where c.success) as successes
+        from closed as c
+        group by c.ab_variant
+    )
+
+    select
+        array_agg(coalesce(c.n, 0) order by a.i),
+        array_agg(coalesce(c.successes, 0) order by a.i)
+    into v_n, v_s
+    from unnest(v_ids) with ordinality as a (variant, i)
+    left join counts as c on c.ab_variant = a.variant;
+
+    v_rate := array(
+        select case when x.n > 0 then x.s::double precision / x.n end
+        from unnest(v_n, v_s) with ordinality as x (n, s, i)
+        order by x.i
+    );
+    v_insufficient := exists (
+        select from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
+    );
+    v_k := v_count - 1;
+    v_alpha_corrected := case when v_k > 0 then trim_scale(v_campaign.ab_alpha / v_k) end;
+
+    if not v_insufficient then
+        v_best := 1;
+        for i in 2..v_count loop
+            if v_rate[i] > v_rate[v_best] then
+                v_best := i;
+            end if;
+        end loop;
+    end if;
+
+    for i in 1..v_count loop
+        v_z := null;
+        v_p := null;
+        v_significant := null;
+        if not v_insufficient and i <> v_best then
+            select t.z, t.p_value into v_z, v_p
+            from app._two_proportion_z(v_s[v_best], v_n[v_best], v_s[i], v_n[i]) as t;
+            v_significant := v_z > 0 and v_p < v_alpha_corrected;
+            v_all_significant := v_all_significant and v_significant;
+        end if;
+        v_arm := jsonb_build_object(
+            'variant', v_ids[i], 'n', v_n[i], 'successes', v_s[i], 'rate', v_rate[i],
+            'z', v_z, 'p_value', v_p, 'significant', v_significant
+        );
+        v_arms := v_arms || jsonb_build_array(v_arm);
+    end loop;
+
+    if v_insufficient then
+        v_outcome := 'insufficient_sample';
+    elsif v_k >= 1 and v_all_significant then
+        v_winner := v_ids[v_best];
+        v_outcome := case when v_campaign.ab_auto_select then 'winner' else 'significant' end;
+    else
+        v_outcome := 'inconclusive';
+    end if;
+
+    -- An evaluation identical to the step's last recorded one (same outcome,
+    -- same arms: nothing new closed) is not recorded again, so the job that
+    -- evaluates every 15 minutes leaves one row per change, not one per run.
+    if not v_already and exists (
+        select
+        from (
+            select d.outcome, d.arms
+            from app.campaign_ab_decisions as d
+            where
+                d.org_id = p_org_id and d.campaign_id = p_campaign_id
+                and d.step_number = p_step_number
+            order by d.created_at desc, d.id
+            limit 1
+        ) as last
+        where last.outcome = v_outcome and last.arms = v_arms
+    ) then
+        v_unchanged := true;
+    end if;
+
+    if not v_already and not v_unchanged then
+        insert into app.campaign_ab_decisions (
+            org_id, campaign_id, step_number, metric, outcome, winner_variant, best_variant,
+            arms, alpha, alpha_corrected, min_sample, decided_by
+        ) values (
+            p_org_id, p_campaign_id, p_step_number, v_campaign.ab_metric, v_outcome, v_winner,
+            v_ids[v_best], v_arms, v_campaign.ab_alpha, v_alpha_corrected,
+            v_campaign.ab_min_sample_per_variant, app.current_user_id()
+        )
+        returning id into v_decision_id;
+    end if;
+
+    v_result := jsonb_build_object(
+        'campaign_id', p_campaign_id,
+        'outcome', v_outcome,
+        'metric', v_campaign.ab_metric,
+        'step_number', p_step_number,
+        'alpha', v_campaign.ab_alpha,
+        'alpha_corrected', v_alpha_corrected,
+        'min_sample', v_campaign.ab_min_sample_per_variant,
+        'metric_window', v_campaign.ab_metric_window,
+        'best_variant', v_ids[v_best],
+        'winner_variant', v_winner,
+        'arms', v_arms,
+        'decision_id', v_decision_id,
+        'already_selected', v_already,
+        'unchanged', v_unchanged,
+        'evaluated_at', app.now()
+    );
+    if v_already then
+        return v_result || jsonb_build_object('selected_variant', v_campaign.ab_winner_variant);
+    end if;
+
+    if v_outcome = 'winner' then
+        v_result := v_result || jsonb_build_object(
+            'notified', app._ab_notify_winner(p_org_id, p_campaign_id, v_result)
+        );
+        update app.campaigns as c
+        set
+            ab_winner_variant = v_winner,
+            ab_winner_step = p_step_number,
+            ab_winner_stats = v_result,
+            ab_winner_selected_at = app.now(),
+            ab_winner_selected_by = null,
+            updated_at = app.now()
+        where c.org_id = p_org_id and c.id = p_campaign_id;
+    end if;
+    return v_result;
+end
+$$;
+
+
+ALTER FUNCTION app._evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) OWNER TO intime_owner;
 
 --
 -- Name: _html_escape(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -4168,6 +7089,159 @@ $$;
 
 
 ALTER FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) OWNER TO intime_owner;
+
+--
+-- Name: _next_send_time(timestamp with time zone, text, time without time zone, time without time zone, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    v_first date;
+    v_first_dow integer;
+    v_dow integer;
+    v_day date;
+    v_open timestamptz;
+    v_close timestamptz;
+begin
+    if p_ts is null then
+        return null;
+    end if;
+    if p_timezone is null or p_window_start is null or p_window_end is null
+        or p_send_days is null then
+        raise exception using
+            errcode = 'IT005',
+            message = 'send window: time zone, start, end and days must not be null';
+    end if;
+    if p_window_end <= p_window_start then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send window must end after it starts (overnight windows are not supported): %s-%s',
+                regexp_replace(p_window_start::text, ':00$', ''),
+                regexp_replace(p_window_end::text, ':00$', '')
+            );
+    end if;
+    v_first := (p_ts at time zone p_timezone)::date;
+    v_first_dow := extract(isodow from v_first)::integer;
+    -- Eight days: today's window may be over and today the only send day.
+    for v_offset in 0..7 loop
+        -- A null in p_send_days makes `= any` null for the other days: not send days.
+        v_dow := (v_first_dow - 1 + v_offset) % 7 + 1;
+        continue when (v_day_names[v_dow] = any(p_send_days)) is not true;
+        v_day := v_first + v_offset;
+        v_open := (v_day + p_window_start) at time zone p_timezone;
+        v_close := (v_day + p_window_end) at time zone p_timezone;
+        if greatest(p_ts, v_open) < v_close then
+            return greatest(p_ts, v_open);
+        end if;
+    end loop;
+    raise exception using
+        errcode = 'IT005',
+        message = format(
+            'send days %s name no day of the week (valid: %s)',
+            p_send_days, array_to_string(v_day_names, ', ')
+        );
+exception
+    when invalid_parameter_value then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', p_timezone);
+end
+$_$;
+
+
+ALTER FUNCTION app._next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) OWNER TO intime_owner;
+
+--
+-- Name: _normal_cdf(double precision); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._normal_cdf(p_x double precision) RETURNS double precision
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_y double precision := abs(p_x);
+    v_xsq double precision;
+    v_xnum double precision;
+    v_xden double precision;
+    v_temp double precision;
+    v_del double precision;
+    v_small double precision;
+begin
+    if p_x = 'NaN'::double precision then
+        return p_x;
+    end if;
+    if v_y <= 0.67448975 then
+        v_xsq := p_x * p_x;
+        v_xnum := 0.065682337918207449113 * v_xsq;
+        v_xden := v_xsq;
+        v_xnum := (v_xnum + 2.2352520354606839287) * v_xsq;
+        v_xden := (v_xden + 47.20258190468824187) * v_xsq;
+        v_xnum := (v_xnum + 161.02823106855587881) * v_xsq;
+        v_xden := (v_xden + 976.09855173777669322) * v_xsq;
+        v_xnum := (v_xnum + 1067.6894854603709582) * v_xsq;
+        v_xden := (v_xden + 10260.932208618978205) * v_xsq;
+        return 0.5 + p_x * (v_xnum + 18154.981253343561249)
+            / (v_xden + 45507.789335026729956);
+    end if;
+    if p_x <= -37.5193 then
+        return 0.0::double precision;
+    end if;
+    if p_x >= 8.2924 then
+        return 1.0::double precision;
+    end if;
+    if v_y <= 5.656854249492380195206754896838 then
+        v_xnum := 1.0765576773720192317e-8 * v_y;
+        v_xden := v_y;
+        v_xnum := (v_xnum + 0.39894151208813466764) * v_y;
+        v_xden := (v_xden + 22.266688044328115691) * v_y;
+        v_xnum := (v_xnum + 8.8831497943883759412) * v_y;
+        v_xden := (v_xden + 235.38790178262499861) * v_y;
+        v_xnum := (v_xnum + 93.506656132177855979) * v_y;
+        v_xden := (v_xden + 1519.377599407554805) * v_y;
+        v_xnum := (v_xnum + 597.27027639480026226) * v_y;
+        v_xden := (v_xden + 6485.558298266760755) * v_y;
+        v_xnum := (v_xnum + 2494.5375852903726711) * v_y;
+        v_xden := (v_xden + 18615.571640885098091) * v_y;
+        v_xnum := (v_xnum + 6848.1904505362823326) * v_y;
+        v_xden := (v_xden + 34900.952721145977266) * v_y;
+        v_xnum := (v_xnum + 11602.651437647350124) * v_y;
+        v_xden := (v_xden + 38912.003286093271411) * v_y;
+        v_temp := (v_xnum + 9842.7148383839780218) / (v_xden + 19685.429676859990727);
+    else
+        v_xsq := 1.0 / (p_x * p_x);
+        v_xnum := 0.02307344176494017303 * v_xsq;
+        v_xden := v_xsq;
+        v_xnum := (v_xnum + 0.21589853405795699) * v_xsq;
+        v_xden := (v_xden + 1.28426009614491121) * v_xsq;
+        v_xnum := (v_xnum + 0.1274011611602473639) * v_xsq;
+        v_xden := (v_xden + 0.468238212480865118) * v_xsq;
+        v_xnum := (v_xnum + 0.022235277870649807) * v_xsq;
+        v_xden := (v_xden + 0.0659881378689285515) * v_xsq;
+        v_xnum := (v_xnum + 0.001421619193227893466) * v_xsq;
+        v_xden := (v_xden + 0.00378239633202758244) * v_xsq;
+        v_temp := v_xsq * (v_xnum + 2.9112874951168792e-5) / (v_xden + 7.29751555083966205e-5);
+        v_temp := (0.398942280401432677939946059934 - v_temp) / v_y;
+    end if;
+    -- exp(-y^2/2) as exp(-xsq^2/2) * exp(-del/2), xsq = y truncated to 1/16:
+    -- xsq^2 is exact, so the large exponent loses nothing to rounding.
+    v_xsq := trunc(v_y * 16) / 16;
+    v_del := (v_y - v_xsq) * (v_y + v_xsq);
+    v_small := exp(-v_xsq * v_xsq * 0.5) * exp(-v_del * 0.5) * v_temp;
+    if p_x < 0 then
+        return v_small;
+    end if;
+    return 1.0 - v_small;
+end
+$$;
+
+
+ALTER FUNCTION app._normal_cdf(p_x double precision) OWNER TO intime_owner;
 
 --
 -- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
@@ -5165,6 +8239,87 @@ $$;
 ALTER FUNCTION app._take_send_token(p_org_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _tg_campaign_enrollment_totals(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_campaign_enrollment_totals() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_rows text;
+begin
+    -- Signed rows: +1 for the new image, -1 for the old one. Planned per
+    -- statement (EXECUTE): a plan kept from a one-row statement would join a
+    -- 10,000-row batch with nested loops.
+    v_rows := case tg_op
+        when 'INSERT' then 'select 1 as sign, n.* from new_rows as n'
+        when 'DELETE' then 'select -1 as sign, o.* from old_rows as o'
+        else 'select 1 as sign, n.* from new_rows as n '
+            || 'union all select -1 as sign, o.* from old_rows as o'
+    end;
+    -- Lock the campaigns in key order first: concurrent ticks over the same
+    -- campaigns then queue instead of deadlocking.
+    execute format(
+        'select from app.campaigns as c where (c.org_id, c.id) in '
+        || '(select r.org_id, r.campaign_id from (%s) as r) '
+        || 'order by c.org_id, c.id for update of c',
+        v_rows
+    );
+    execute format(
+        $sql$
+        update app.campaigns as c
+        set
+            total_enrolled = c.total_enrolled + d.enrolled,
+            total_active = c.total_active + d.active,
+            total_completed = c.total_completed + d.completed,
+            total_replied = c.total_replied + d.replied,
+            total_bounced = c.total_bounced + d.bounced,
+            total_unsubscribed = c.total_unsubscribed + d.unsubscribed,
+            total_stopped = c.total_stopped + d.stopped,
+            total_paused = c.total_paused + d.paused,
+            total_sent = c.total_sent + d.sent,
+            total_opened = c.total_opened + d.opened,
+            total_clicked = c.total_clicked + d.clicked,
+            total_tasks = c.total_tasks + d.tasks
+        from (
+            select
+                r.org_id, r.campaign_id,
+                coalesce(sum(r.sign) filter (where %1$s), 0) as enrolled,
+                coalesce(sum(r.sign) filter (where r.status = 'active'), 0) as active,
+                coalesce(sum(r.sign) filter (where r.status = 'completed'), 0) as completed,
+                coalesce(sum(r.sign) filter (where r.status = 'replied'), 0) as replied,
+                coalesce(sum(r.sign) filter (where r.status = 'bounced'), 0) as bounced,
+                coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0) as unsubscribed,
+                coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0) as stopped,
+                coalesce(sum(r.sign) filter (where r.status = 'paused'), 0) as paused,
+                coalesce(sum(r.sign * r.emails_sent), 0) as sent,
+                coalesce(
+                    sum(r.sign) filter (
+                        where r.first_opened_at is not null or r.first_clicked_at is not null
+                    ),
+                    0
+                ) as opened,
+                coalesce(sum(r.sign) filter (where r.first_clicked_at is not null), 0) as clicked,
+                coalesce(
+                    sum(r.sign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
+                ) as tasks
+            from (%2$s) as r
+            group by r.org_id, r.campaign_id
+        ) as d
+        where c.org_id = d.org_id and c.id = d.campaign_id
+        $sql$,
+        case tg_op when 'UPDATE' then 'false' else 'true' end,
+        v_rows
+    );
+    return null;
+end
+$_$;
+
+
+ALTER FUNCTION app._tg_campaign_enrollment_totals() OWNER TO intime_owner;
+
+--
 -- Name: _tg_check_entity_refs(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -5341,6 +8496,166 @@ $$;
 
 
 ALTER FUNCTION app._tg_deal_stage_sync() OWNER TO intime_owner;
+
+--
+-- Name: _tg_email_send_campaign(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_email_send_campaign() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_e app.campaign_enrollments%rowtype;
+    v_c app.campaigns%rowtype;
+    v_stop_on_reply boolean;
+    v_step integer;
+    v_contact text;
+    v_replied boolean := new.replied_at is not null and old.replied_at is null;
+    v_bounced boolean := new.status = 'bounced' and old.status <> 'bounced';
+    v_complained boolean := new.status = 'complained' and old.status <> 'complained';
+    v_opens integer := greatest(new.open_count - old.open_count, 0);
+    v_clicks integer := greatest(new.click_count - old.click_count, 0);
+begin
+    if not (v_replied or v_bounced or v_complained or v_opens > 0 or v_clicks > 0) then
+        return null;
+    end if;
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = new.org_id and e.id = new.enrollment_id
+    for update;
+    if not found then
+        return null;
+    end if;
+
+    if v_opens > 0 or v_clicks > 0 then
+        update app.campaign_enrollments as e
+        set
+            engagement_score = least(100, e.engagement_score + 10 * v_opens + 25 * v_clicks),
+            first_opened_at = coalesce(
+                e.first_opened_at, case when v_opens > 0 then new.first_opened_at end
+            ),
+            first_clicked_at = coalesce(
+                e.first_clicked_at, case when v_clicks > 0 then new.first_clicked_at end
+            ),
+            updated_at = app.now()
+        where e.org_id = v_e.org_id and e.id = v_e.id;
+    end if;
+
+    if v_bounced or v_complained then
+        update app.campaign_enrollments as e
+        set
+            status = case
+                when e.status in ('active', 'paused', 'completed')
+                    then case when v_bounced then 'bounced' else 'unsubscribed' end
+                else e.status
+            end,
+            stop_reason = case
+                when e.status in ('active', 'paused', 'completed')
+                    then case when v_bounced then 'bounce' else 'complaint' end
+                else e.stop_reason
+            end,
+            next_step_at = case
+                when e.status in ('active', 'paused', 'completed') then null
+                else e.next_step_at
+            end,
+            bounced_at = case when v_bounced then coalesce(e.bounced_at, app.now()) else e.bounced_at end,
+            unsubscribed_at = case
+                when v_complained then coalesce(e.unsubscribed_at, app.now())
+                else e.unsubscribed_at
+            end,
+            updated_at = app.now()
+        where e.org_id = v_e.org_id and e.id = v_e.id;
+        if v_e.status in ('active', 'paused', 'completed') then
+            insert into app.campaign_sequence_logs (
+                org_id, campaign_id, enrollment_id, step_number, channel, status, detail,
+                email_send_id
+            )
+            values (
+                v_e.org_id, v_e.campaign_id, v_e.id, v_e.current_step, 'email', 'stopped',
+                case when v_bounced then 'bounced' else 'complaint' end, new.id
+            );
+        end if;
+    end if;
+
+    if v_replied then
+        -- The step that sent this email decides (stop_on_reply, default on).
+        -- The send carries its step (variables.step_number), so this holds
+        -- after its log line was archived too.
+        select s.stop_on_reply, s.step_number into v_stop_on_reply, v_step
+        from app.campaign_sequences as s
+        where
+            s.org_id = v_e.org_id and s.campaign_id = v_e.campaign_id
+            and s.step_number = case
+                when new.variables ->> 'step_number' ~ '^[0-9]{1,9}$'
+                    then (new.variables ->> 'step_number')::integer
+            end;
+        v_stop_on_reply := coalesce(v_stop_on_reply, true);
+        update app.campaign_enrollments as e
+        set
+            replied_at = coalesce(e.replied_at, new.replied_at),
+            status = case
+                when v_stop_on_reply and e.status in ('active', 'paused', 'completed')
+                    then 'replied'
+                else e.status
+            end,
+            stop_reason = case
+                when v_stop_on_reply and e.status in ('active', 'paused', 'completed')
+                    then 'reply'
+                else e.stop_reason
+            end,
+            next_step_at = case
+                when v_stop_on_reply and e.status in ('active', 'paused', 'completed') then null
+                else e.next_step_at
+            end,
+            updated_at = app.now()
+        where e.org_id = v_e.org_id and e.id = v_e.id;
+        insert into app.campaign_sequence_logs (
+            org_id, campaign_id, enrollment_id, step_number, channel, status, detail,
+            email_send_id
+        )
+        values (
+            v_e.org_id, v_e.campaign_id, v_e.id, coalesce(v_step, v_e.current_step), 'email',
+            case
+                when v_stop_on_reply and v_e.status in ('active', 'paused', 'completed')
+                    then 'stopped'
+                else 'completed'
+            end,
+            case
+                when v_stop_on_reply and v_e.status in ('active', 'paused', 'completed')
+                    then 'replied: sequence stopped'
+                else 'replied (this step does not stop on reply)'
+            end,
+            new.id
+        );
+        select c.* into v_c from app.campaigns as c where c.org_id = v_e.org_id and c.id = v_e.campaign_id;
+        select k.full_name into v_contact
+        from app.contacts as k
+        where k.org_id = v_e.org_id and k.id = v_e.contact_id;
+        perform app._campaign_notify(
+            p_org_id => v_e.org_id,
+            p_user_id => v_c.owner_id,
+            p_template => 'campaign_reply',
+            p_variables => jsonb_build_object(
+                'campaign', jsonb_build_object('name', v_c.name),
+                'contact', jsonb_build_object('name', coalesce(v_contact, new.to_email)),
+                'step_number', coalesce(v_step, v_e.current_step),
+                'outcome', case
+                    when v_stop_on_reply and v_e.status in ('active', 'paused')
+                        then 'the sequence stopped'
+                    when v_e.status in ('active', 'paused') then 'the sequence goes on'
+                    else 'after the sequence ended'
+                end
+            ),
+            p_campaign_id => v_c.id
+        );
+    end if;
+    return null;
+end
+$_$;
+
+
+ALTER FUNCTION app._tg_email_send_campaign() OWNER TO intime_owner;
 
 --
 -- Name: _tg_email_send_delivery_status(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -5576,6 +8891,54 @@ $$;
 ALTER FUNCTION app._tg_stamp_created() OWNER TO intime_owner;
 
 --
+-- Name: _tg_suppression_campaign(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_suppression_campaign() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    with stopped as (
+        update app.campaign_enrollments as e
+        set
+            status = case
+                when new.reason in ('unsubscribe', 'complaint') then 'unsubscribed'
+                when new.reason in ('hard_bounce', 'soft_bounce') then 'bounced'
+                else 'stopped'
+            end,
+            stop_reason = new.reason,
+            next_step_at = null,
+            unsubscribed_at = case
+                when new.reason in ('unsubscribe', 'complaint') then app.now()
+                else e.unsubscribed_at
+            end,
+            bounced_at = case
+                when new.reason in ('hard_bounce', 'soft_bounce') then coalesce(e.bounced_at, app.now())
+                else e.bounced_at
+            end,
+            updated_at = app.now()
+        from app.contacts as k
+        where
+            k.org_id = new.org_id and lower(k.email) = new.email
+            and e.org_id = k.org_id and e.contact_id = k.id
+            and e.status in ('active', 'paused')
+        returning e.org_id, e.campaign_id, e.id, e.current_step
+    )
+
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail
+    )
+    select s.org_id, s.campaign_id, s.id, s.current_step, 'none', 'stopped', 'suppressed: ' || new.reason
+    from stopped as s;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_suppression_campaign() OWNER TO intime_owner;
+
+--
 -- Name: _tg_touch(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -5715,6 +9078,46 @@ $$;
 ALTER FUNCTION app._transaction_stamp() OWNER TO intime_owner;
 
 --
+-- Name: _two_proportion_z(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) RETURNS TABLE(z double precision, p_value double precision)
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_pool double precision;
+    v_se double precision;
+    v_z double precision;
+begin
+    if p_n_a is null or p_n_b is null or p_success_a is null or p_success_b is null
+        or p_n_a <= 0 or p_n_b <= 0 then
+        return query select null::double precision, null::double precision;
+        return;
+    end if;
+    if p_success_a < 0 or p_success_b < 0 or p_success_a > p_n_a or p_success_b > p_n_b then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'successes must be between 0 and the trials (%s/%s, %s/%s)',
+                p_success_a, p_n_a, p_success_b, p_n_b
+            );
+    end if;
+    v_pool := (p_success_a + p_success_b)::double precision / (p_n_a + p_n_b);
+    v_se := sqrt(v_pool * (1 - v_pool) * (1.0 / p_n_a + 1.0 / p_n_b));
+    if v_se = 0 then
+        return query select 0::double precision, 1::double precision;
+        return;
+    end if;
+    v_z := (p_success_a::double precision / p_n_a - p_success_b::double precision / p_n_b) / v_se;
+    return query select v_z, least(1.0, 2 * app._normal_cdf(-abs(v_z)));
+end
+$$;
+
+
+ALTER FUNCTION app._two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) OWNER TO intime_owner;
+
+--
 -- Name: _url_encode(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -5733,6 +9136,29 @@ $_$;
 
 
 ALTER FUNCTION app._url_encode(p_text text) OWNER TO intime_owner;
+
+--
+-- Name: _valid_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._valid_timezone(p_name text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_name is null or p_name = '' then
+        return false;
+    end if;
+    perform pg_catalog.timezone(p_name, '2000-01-01 00:00:00+00'::timestamptz);
+    return true;
+exception
+    when invalid_parameter_value then
+        return false;
+end
+$$;
+
+
+ALTER FUNCTION app._valid_timezone(p_name text) OWNER TO intime_owner;
 
 --
 -- Name: webhook_settings; Type: TABLE; Schema: app; Owner: intime_owner
@@ -9129,6 +12555,54 @@ $$;
 ALTER FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text) OWNER TO intime_owner;
 
 --
+-- Name: next_send_time(timestamp with time zone, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app.next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid DEFAULT NULL::uuid) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid;
+    v_timezone text;
+    v_use_contact boolean;
+    v_window_start time;
+    v_window_end time;
+    v_send_days text [];
+    v_contact_timezone text;
+begin
+    select c.org_id, c.timezone, c.use_contact_timezone, c.send_window_start, c.send_window_end,
+        c.send_days
+    into v_org_id, v_timezone, v_use_contact, v_window_start, v_window_end, v_send_days
+    from app.campaigns as c
+    where c.id = p_campaign_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if p_contact_id is not null then
+        select ct.timezone into v_contact_timezone
+        from app.contacts as ct
+        where ct.org_id = v_org_id and ct.id = p_contact_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('contact %s not found', p_contact_id);
+        end if;
+    end if;
+    return app._next_send_time(
+        p_ts,
+        app._campaign_timezone(v_contact_timezone, v_timezone, v_use_contact),
+        v_window_start,
+        v_window_end,
+        v_send_days
+    );
+end
+$$;
+
+
+ALTER FUNCTION app.next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
 --
 
@@ -9266,6 +12740,204 @@ ALTER TABLE ONLY app.api_tokens FORCE ROW LEVEL SECURITY;
 
 
 ALTER TABLE app.api_tokens OWNER TO intime_owner;
+
+--
+-- Name: campaign_ab_decisions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaign_ab_decisions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    campaign_id uuid NOT NULL,
+    step_number integer NOT NULL,
+    metric text NOT NULL,
+    outcome text NOT NULL,
+    winner_variant text,
+    best_variant text,
+    arms jsonb DEFAULT '[]'::jsonb NOT NULL,
+    alpha numeric,
+    alpha_corrected numeric,
+    min_sample integer,
+    decided_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT campaign_ab_decisions_outcome_check CHECK ((outcome = ANY (ARRAY['winner'::text, 'significant'::text, 'inconclusive'::text, 'insufficient_sample'::text, 'manual'::text])))
+);
+
+ALTER TABLE ONLY app.campaign_ab_decisions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaign_ab_decisions OWNER TO intime_owner;
+
+--
+-- Name: campaign_daily_sends; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaign_daily_sends (
+    org_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    local_date date NOT NULL,
+    sent integer DEFAULT 0 NOT NULL,
+    CONSTRAINT campaign_daily_sends_sent_check CHECK ((sent >= 0))
+);
+
+ALTER TABLE ONLY app.campaign_daily_sends FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaign_daily_sends OWNER TO intime_owner;
+
+--
+-- Name: campaign_enrollments; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaign_enrollments (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    campaign_id uuid NOT NULL,
+    contact_id uuid NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    stop_reason text,
+    current_step integer DEFAULT 0 NOT NULL,
+    steps_completed integer DEFAULT 0 NOT NULL,
+    next_step_at timestamp with time zone,
+    last_step_at timestamp with time zone,
+    ab_variant text,
+    emails_sent integer DEFAULT 0 NOT NULL,
+    linkedin_sent integer DEFAULT 0 NOT NULL,
+    calls_made integer DEFAULT 0 NOT NULL,
+    sms_sent integer DEFAULT 0 NOT NULL,
+    tasks_created integer DEFAULT 0 NOT NULL,
+    first_opened_at timestamp with time zone,
+    first_clicked_at timestamp with time zone,
+    replied_at timestamp with time zone,
+    bounced_at timestamp with time zone,
+    unsubscribed_at timestamp with time zone,
+    engagement_score integer DEFAULT 0 NOT NULL,
+    error_count integer DEFAULT 0 NOT NULL,
+    last_error text,
+    last_error_at timestamp with time zone,
+    enrolled_by uuid,
+    enrolled_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    completed_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT campaign_enrollments_check CHECK (((status <> 'active'::text) OR (next_step_at IS NOT NULL))),
+    CONSTRAINT campaign_enrollments_current_step_check CHECK ((current_step >= 0)),
+    CONSTRAINT campaign_enrollments_engagement_score_check CHECK (((engagement_score >= 0) AND (engagement_score <= 100))),
+    CONSTRAINT campaign_enrollments_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'completed'::text, 'replied'::text, 'bounced'::text, 'unsubscribed'::text, 'stopped'::text])))
+);
+
+ALTER TABLE ONLY app.campaign_enrollments FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaign_enrollments OWNER TO intime_owner;
+
+--
+-- Name: campaign_sequence_logs; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaign_sequence_logs (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    campaign_id uuid NOT NULL,
+    enrollment_id uuid NOT NULL,
+    sequence_id uuid,
+    step_number integer NOT NULL,
+    channel text NOT NULL,
+    status text NOT NULL,
+    detail text,
+    ab_variant text,
+    email_send_id uuid,
+    activity_id uuid,
+    scheduled_at timestamp with time zone,
+    sent_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT campaign_sequence_logs_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'skipped'::text, 'failed'::text, 'suppressed'::text, 'deferred'::text, 'stopped'::text, 'completed'::text])))
+);
+
+ALTER TABLE ONLY app.campaign_sequence_logs FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaign_sequence_logs OWNER TO intime_owner;
+
+--
+-- Name: campaign_sequence_logs_archive; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaign_sequence_logs_archive (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    campaign_id uuid NOT NULL,
+    enrollment_id uuid NOT NULL,
+    sequence_id uuid,
+    step_number integer NOT NULL,
+    channel text NOT NULL,
+    status text NOT NULL,
+    detail text,
+    ab_variant text,
+    email_send_id uuid,
+    activity_id uuid,
+    scheduled_at timestamp with time zone,
+    sent_at timestamp with time zone,
+    created_at timestamp with time zone NOT NULL,
+    archived_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.campaign_sequence_logs_archive FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaign_sequence_logs_archive OWNER TO intime_owner;
+
+--
+-- Name: campaign_sequence_logs_id_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_sequence_logs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.campaign_sequence_logs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: campaign_sequences; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.campaign_sequences (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    campaign_id uuid NOT NULL,
+    step_number integer NOT NULL,
+    channel text NOT NULL,
+    delay_days integer DEFAULT 0 NOT NULL,
+    delay_hours integer DEFAULT 0 NOT NULL,
+    delay_minutes integer DEFAULT 0 NOT NULL,
+    template_id uuid,
+    subject text,
+    body_html text,
+    body_text text,
+    task_config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    skip_conditions jsonb DEFAULT '[]'::jsonb NOT NULL,
+    stop_on_reply boolean DEFAULT true NOT NULL,
+    ab_variants jsonb,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT campaign_sequences_ab_variants_check CHECK (((ab_variants IS NULL) OR (jsonb_typeof(ab_variants) = 'array'::text))),
+    CONSTRAINT campaign_sequences_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'linkedin'::text, 'phone'::text, 'sms'::text, 'task'::text, 'wait'::text]))),
+    CONSTRAINT campaign_sequences_delay_days_check CHECK (((delay_days >= 0) AND (delay_days <= 365))),
+    CONSTRAINT campaign_sequences_delay_hours_check CHECK (((delay_hours >= 0) AND (delay_hours <= 1000))),
+    CONSTRAINT campaign_sequences_delay_minutes_check CHECK (((delay_minutes >= 0) AND (delay_minutes <= 100000))),
+    CONSTRAINT campaign_sequences_skip_conditions_check CHECK ((jsonb_typeof(skip_conditions) = 'array'::text)),
+    CONSTRAINT campaign_sequences_step_number_check CHECK ((step_number >= 1)),
+    CONSTRAINT campaign_sequences_task_config_check CHECK ((jsonb_typeof(task_config) = 'object'::text))
+);
+
+ALTER TABLE ONLY app.campaign_sequences FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.campaign_sequences OWNER TO intime_owner;
 
 --
 -- Name: candidates; Type: TABLE; Schema: app; Owner: intime_owner
@@ -10022,6 +13694,8 @@ CREATE TABLE app.settings (
     workflow_log_retention_months integer DEFAULT 6 NOT NULL,
     workflow_log_premake_months integer DEFAULT 3 NOT NULL,
     workflow_log_expiry text DEFAULT 'drop'::text NOT NULL,
+    campaign_log_retention_days integer DEFAULT 90 NOT NULL,
+    CONSTRAINT settings_campaign_log_retention_days_check CHECK (((campaign_log_retention_days >= 1) AND (campaign_log_retention_days <= 3650))),
     CONSTRAINT settings_singleton_check CHECK (singleton),
     CONSTRAINT settings_workflow_log_expiry_check CHECK ((workflow_log_expiry = ANY (ARRAY['drop'::text, 'detach'::text]))),
     CONSTRAINT settings_workflow_log_premake_months_check CHECK (((workflow_log_premake_months >= 1) AND (workflow_log_premake_months <= 24))),
@@ -10585,6 +14259,78 @@ ALTER TABLE ONLY app.api_tokens
 
 ALTER TABLE ONLY app.api_tokens
     ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: campaign_ab_decisions campaign_ab_decisions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_ab_decisions
+    ADD CONSTRAINT campaign_ab_decisions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: campaign_daily_sends campaign_daily_sends_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_daily_sends
+    ADD CONSTRAINT campaign_daily_sends_pkey PRIMARY KEY (org_id, campaign_id, local_date);
+
+
+--
+-- Name: campaign_enrollments campaign_enrollments_org_id_campaign_id_contact_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_enrollments
+    ADD CONSTRAINT campaign_enrollments_org_id_campaign_id_contact_id_key UNIQUE (org_id, campaign_id, contact_id);
+
+
+--
+-- Name: campaign_enrollments campaign_enrollments_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_enrollments
+    ADD CONSTRAINT campaign_enrollments_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: campaign_sequence_logs_archive campaign_sequence_logs_archive_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequence_logs_archive
+    ADD CONSTRAINT campaign_sequence_logs_archive_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: campaign_sequence_logs campaign_sequence_logs_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequence_logs
+    ADD CONSTRAINT campaign_sequence_logs_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: campaign_sequences campaign_sequences_org_id_campaign_id_step_number_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequences
+    ADD CONSTRAINT campaign_sequences_org_id_campaign_id_step_number_key UNIQUE (org_id, campaign_id, step_number);
+
+
+--
+-- Name: campaign_sequences campaign_sequences_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequences
+    ADD CONSTRAINT campaign_sequences_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: campaigns campaigns_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaigns
+    ADD CONSTRAINT campaigns_pkey PRIMARY KEY (org_id, id);
 
 
 --
@@ -11232,6 +14978,76 @@ CREATE INDEX api_tokens_user_idx ON app.api_tokens USING btree (org_id, user_id)
 
 
 --
+-- Name: campaign_ab_decisions_campaign_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_ab_decisions_campaign_idx ON app.campaign_ab_decisions USING btree (org_id, campaign_id, created_at);
+
+
+--
+-- Name: campaign_enrollments_campaign_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_enrollments_campaign_idx ON app.campaign_enrollments USING btree (org_id, campaign_id, status);
+
+
+--
+-- Name: campaign_enrollments_contact_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_enrollments_contact_idx ON app.campaign_enrollments USING btree (org_id, contact_id);
+
+
+--
+-- Name: campaign_enrollments_due_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_enrollments_due_idx ON app.campaign_enrollments USING btree (next_step_at) WHERE (status = 'active'::text);
+
+
+--
+-- Name: campaign_sequence_logs_archive_campaign_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_sequence_logs_archive_campaign_idx ON app.campaign_sequence_logs_archive USING btree (org_id, campaign_id, step_number);
+
+
+--
+-- Name: campaign_sequence_logs_campaign_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_sequence_logs_campaign_idx ON app.campaign_sequence_logs USING btree (org_id, campaign_id, step_number);
+
+
+--
+-- Name: campaign_sequence_logs_created_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_sequence_logs_created_idx ON app.campaign_sequence_logs USING btree (created_at);
+
+
+--
+-- Name: campaign_sequence_logs_enrollment_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_sequence_logs_enrollment_idx ON app.campaign_sequence_logs USING btree (org_id, enrollment_id, id);
+
+
+--
+-- Name: campaign_sequence_logs_send_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_sequence_logs_send_idx ON app.campaign_sequence_logs USING btree (org_id, email_send_id) WHERE (email_send_id IS NOT NULL);
+
+
+--
+-- Name: campaigns_active_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaigns_active_idx ON app.campaigns USING btree (org_id, id) WHERE (status = 'active'::text);
+
+
+--
 -- Name: candidates_email_key; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
@@ -11722,6 +15538,27 @@ ALTER INDEX app.workflow_execution_logs_pkey ATTACH PARTITION app.workflow_execu
 
 
 --
+-- Name: campaign_enrollments campaign_totals_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER campaign_totals_delete AFTER DELETE ON app.campaign_enrollments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_campaign_enrollment_totals();
+
+
+--
+-- Name: campaign_enrollments campaign_totals_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER campaign_totals_insert AFTER INSERT ON app.campaign_enrollments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_campaign_enrollment_totals();
+
+
+--
+-- Name: campaign_enrollments campaign_totals_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER campaign_totals_update AFTER UPDATE ON app.campaign_enrollments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_campaign_enrollment_totals();
+
+
+--
 -- Name: comments comment_mentions_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -11747,6 +15584,13 @@ CREATE TRIGGER deal_stage_history AFTER UPDATE ON app.deals REFERENCING OLD TABL
 --
 
 CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE ON app.deals FOR EACH ROW EXECUTE FUNCTION app._tg_deal_stage_sync();
+
+
+--
+-- Name: email_sends email_sends_campaign; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER email_sends_campaign AFTER UPDATE OF replied_at, status, open_count, click_count ON app.email_sends FOR EACH ROW WHEN (((new.enrollment_id IS NOT NULL) AND (((old.replied_at IS NULL) AND (new.replied_at IS NOT NULL)) OR ((old.status IS DISTINCT FROM new.status) AND (new.status = ANY (ARRAY['bounced'::text, 'complained'::text]))) OR (new.open_count > old.open_count) OR (new.click_count > old.click_count)))) EXECUTE FUNCTION app._tg_email_send_campaign();
 
 
 --
@@ -12142,6 +15986,13 @@ CREATE TRIGGER stamp_created BEFORE INSERT ON app.submissions FOR EACH ROW EXECU
 
 
 --
+-- Name: suppressions suppressions_campaign; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER suppressions_campaign AFTER INSERT ON app.suppressions FOR EACH ROW EXECUTE FUNCTION app._tg_suppression_campaign();
+
+
+--
 -- Name: accounts touch_updated; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -12514,6 +16365,126 @@ ALTER TABLE ONLY app.api_tokens
 
 ALTER TABLE ONLY app.api_tokens
     ADD CONSTRAINT api_tokens_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_ab_decisions campaign_ab_decisions_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_ab_decisions
+    ADD CONSTRAINT campaign_ab_decisions_org_id_campaign_id_fkey FOREIGN KEY (org_id, campaign_id) REFERENCES app.campaigns(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_ab_decisions campaign_ab_decisions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_ab_decisions
+    ADD CONSTRAINT campaign_ab_decisions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_daily_sends campaign_daily_sends_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_daily_sends
+    ADD CONSTRAINT campaign_daily_sends_org_id_campaign_id_fkey FOREIGN KEY (org_id, campaign_id) REFERENCES app.campaigns(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_daily_sends campaign_daily_sends_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_daily_sends
+    ADD CONSTRAINT campaign_daily_sends_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_enrollments campaign_enrollments_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_enrollments
+    ADD CONSTRAINT campaign_enrollments_org_id_campaign_id_fkey FOREIGN KEY (org_id, campaign_id) REFERENCES app.campaigns(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_enrollments campaign_enrollments_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_enrollments
+    ADD CONSTRAINT campaign_enrollments_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES app.contacts(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_enrollments campaign_enrollments_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_enrollments
+    ADD CONSTRAINT campaign_enrollments_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_sequence_logs_archive campaign_sequence_logs_archive_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequence_logs_archive
+    ADD CONSTRAINT campaign_sequence_logs_archive_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_sequence_logs campaign_sequence_logs_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequence_logs
+    ADD CONSTRAINT campaign_sequence_logs_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_sequences campaign_sequences_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequences
+    ADD CONSTRAINT campaign_sequences_org_id_campaign_id_fkey FOREIGN KEY (org_id, campaign_id) REFERENCES app.campaigns(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_sequences campaign_sequences_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequences
+    ADD CONSTRAINT campaign_sequences_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaign_sequences campaign_sequences_org_id_template_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaign_sequences
+    ADD CONSTRAINT campaign_sequences_org_id_template_id_fkey FOREIGN KEY (org_id, template_id) REFERENCES app.email_templates(org_id, id);
+
+
+--
+-- Name: campaigns campaigns_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaigns
+    ADD CONSTRAINT campaigns_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
+-- Name: campaigns campaigns_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaigns
+    ADD CONSTRAINT campaigns_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: campaigns campaigns_org_id_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.campaigns
+    ADD CONSTRAINT campaigns_org_id_owner_id_fkey FOREIGN KEY (org_id, owner_id) REFERENCES app.user_profiles(org_id, id);
 
 
 --
@@ -13543,6 +17514,48 @@ ALTER TABLE app.activities ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.api_tokens ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: campaign_ab_decisions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_ab_decisions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_daily_sends; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_daily_sends ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_enrollments; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_enrollments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_sequence_logs; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_sequence_logs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_sequence_logs_archive; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_sequence_logs_archive ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_sequences; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaign_sequences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaigns; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.campaigns ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: candidates; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -13712,6 +17725,55 @@ CREATE POLICY tenant_isolation ON app.activities USING ((org_id = ( SELECT app.c
 --
 
 CREATE POLICY tenant_isolation ON app.api_tokens USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaign_ab_decisions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaign_ab_decisions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaign_daily_sends tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaign_daily_sends USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaign_enrollments tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaign_enrollments USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaign_sequence_logs tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaign_sequence_logs USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaign_sequence_logs_archive tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaign_sequence_logs_archive USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaign_sequences tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaign_sequences USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: campaigns tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.campaigns USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -14094,6 +18156,24 @@ GRANT USAGE ON SCHEMA queue TO intime_service;
 
 
 --
+-- Name: FUNCTION activate_campaign(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.activate_campaign(p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.activate_campaign(p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.activate_campaign(p_campaign_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) TO intime_user;
+
+
+--
 -- Name: FUNCTION approve(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -14112,12 +18192,39 @@ GRANT ALL ON FUNCTION api.archive(p_ids uuid[]) TO intime_user;
 
 
 --
+-- Name: FUNCTION archive_campaign_logs(p_limit integer, p_retention interval); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.archive_campaign_logs(p_limit integer, p_retention interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.archive_campaign_logs(p_limit integer, p_retention interval) TO intime_service;
+GRANT ALL ON FUNCTION api.archive_campaign_logs(p_limit integer, p_retention interval) TO intime_user;
+
+
+--
 -- Name: FUNCTION authenticate(p_token text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.authenticate(p_token text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_service;
 GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_user;
+
+
+--
+-- Name: FUNCTION campaign_stats(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.campaign_stats(p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.campaign_stats(p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.campaign_stats(p_campaign_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION campaign_tick(p_batch_size integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.campaign_tick(p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.campaign_tick(p_batch_size integer) TO intime_service;
+GRANT ALL ON FUNCTION api.campaign_tick(p_batch_size integer) TO intime_user;
 
 
 --
@@ -14157,6 +18264,15 @@ GRANT ALL ON FUNCTION api.complete_action(p_action_id uuid, p_result jsonb, p_or
 
 
 --
+-- Name: FUNCTION complete_campaign(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.complete_campaign(p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.complete_campaign(p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.complete_campaign(p_campaign_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION count_unread_for(p_org_ids uuid[], p_user_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -14172,6 +18288,15 @@ GRANT ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) 
 REVOKE ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) TO intime_service;
 GRANT ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) TO intime_user;
+
+
+--
+-- Name: FUNCTION create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_service;
+GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_user;
 
 
 --
@@ -14226,6 +18351,42 @@ GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_user;
 REVOKE ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) TO intime_user;
+
+
+--
+-- Name: FUNCTION enrollment_timeline(p_enrollment_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.enrollment_timeline(p_enrollment_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.enrollment_timeline(p_enrollment_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.enrollment_timeline(p_enrollment_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION evaluate_ab_test(p_campaign_id uuid, p_step_number integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.evaluate_ab_test(p_campaign_id uuid, p_step_number integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.evaluate_ab_test(p_campaign_id uuid, p_step_number integer) TO intime_service;
+GRANT ALL ON FUNCTION api.evaluate_ab_test(p_campaign_id uuid, p_step_number integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION evaluate_ab_tests(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.evaluate_ab_tests() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.evaluate_ab_tests() TO intime_service;
+GRANT ALL ON FUNCTION api.evaluate_ab_tests() TO intime_user;
 
 
 --
@@ -14381,6 +18542,15 @@ GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_user;
 
 
 --
+-- Name: FUNCTION pause_campaign(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.pause_campaign(p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.pause_campaign(p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.pause_campaign(p_campaign_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION pause_execution(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -14462,6 +18632,24 @@ GRANT ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integ
 
 
 --
+-- Name: FUNCTION resume_campaign(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.resume_campaign(p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.resume_campaign(p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.resume_campaign(p_campaign_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION resume_enrollment(p_enrollment_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.resume_enrollment(p_enrollment_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.resume_enrollment(p_enrollment_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.resume_enrollment(p_enrollment_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION resume_execution(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -14513,6 +18701,15 @@ GRANT ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) TO i
 REVOKE ALL ON FUNCTION api.run_notification_tick(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.run_notification_tick(p_limit integer) TO intime_service;
 GRANT ALL ON FUNCTION api.run_notification_tick(p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer) TO intime_service;
+GRANT ALL ON FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer) TO intime_user;
 
 
 --
@@ -14622,6 +18819,15 @@ GRANT ALL ON FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text,
 
 
 --
+-- Name: FUNCTION unenroll(p_enrollment_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) TO intime_user;
+
+
+--
 -- Name: FUNCTION unread_count(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -14637,6 +18843,24 @@ GRANT ALL ON FUNCTION api.unread_count() TO intime_user;
 REVOKE ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime_service;
 GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_service;
+GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_user;
+
+
+--
+-- Name: FUNCTION update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) TO intime_user;
 
 
 --
@@ -14702,6 +18926,27 @@ GRANT ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid
 
 
 --
+-- Name: FUNCTION _ab_arm_ids(p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ab_arm_ids(p_variants jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ab_pick_variant(p_enrollment_id uuid, p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _actor_setting(p_name text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -14723,6 +18968,13 @@ REVOKE ALL ON FUNCTION app._assert_channels(p_channels text[]) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _assert_timezone(p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -14734,6 +18986,133 @@ REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_assert_ab_settings(p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_assert_ab_settings(p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_assert_step(p_org_id uuid, p_channel text, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_ab_variants jsonb, p_delays integer[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_assert_step(p_org_id uuid, p_channel text, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_ab_variants jsonb, p_delays integer[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_assert_tokens(p_text text, p_where text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_assert_tokens(p_text text, p_where text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_condition_fields(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_condition_fields() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_fill(p_template text, p_values text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_fill(p_template text, p_values text[]) FROM PUBLIC;
+
+
+--
+-- Name: TABLE campaigns; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaigns TO intime_service;
+GRANT SELECT ON TABLE app.campaigns TO intime_user;
+
+
+--
+-- Name: FUNCTION _campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_normalize(p_text text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_normalize(p_text text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_normalize_variants(p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_normalize_variants(p_variants jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_notify(p_org_id uuid, p_user_id uuid, p_template text, p_variables jsonb, p_campaign_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_notify(p_org_id uuid, p_user_id uuid, p_template text, p_variables jsonb, p_campaign_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_record_error(p_now timestamp with time zone, p_org_id uuid, p_id uuid, p_error text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_record_error(p_now timestamp with time zone, p_org_id uuid, p_id uuid, p_error text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_release_parked(p_org_id uuid, p_campaign_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_release_parked(p_org_id uuid, p_campaign_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_run_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_run_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_skip_holds(p_conditions jsonb, p_doc jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_timezone(p_contact_timezone text, p_campaign_timezone text, p_use_contact boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_timezone(p_contact_timezone text, p_campaign_timezone text, p_use_contact boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_values(p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_values(p_values text[], p_html boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_variables(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_variables() FROM PUBLIC;
 
 
 --
@@ -14790,6 +19169,13 @@ REVOKE ALL ON FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at
 --
 
 REVOKE ALL ON FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) FROM PUBLIC;
 
 
 --
@@ -14875,6 +19261,20 @@ REVOKE ALL ON FUNCTION app._new_webhook_secret() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _normal_cdf(p_x double precision); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._normal_cdf(p_x double precision) FROM PUBLIC;
 
 
 --
@@ -14984,6 +19384,13 @@ REVOKE ALL ON FUNCTION app._take_send_token(p_org_id uuid) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_campaign_enrollment_totals(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_campaign_enrollment_totals() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_check_entity_refs(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -15009,6 +19416,13 @@ REVOKE ALL ON FUNCTION app._tg_deal_stage_history() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_deal_stage_sync() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_email_send_campaign(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_email_send_campaign() FROM PUBLIC;
 
 
 --
@@ -15068,6 +19482,13 @@ REVOKE ALL ON FUNCTION app._tg_stamp_created() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_suppression_campaign(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_suppression_campaign() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_touch(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -15103,10 +19524,24 @@ REVOKE ALL ON FUNCTION app._transaction_stamp() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _url_encode(p_text text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._url_encode(p_text text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _valid_timezone(p_name text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._valid_timezone(p_name text) FROM PUBLIC;
 
 
 --
@@ -15548,6 +19983,13 @@ REVOKE ALL ON FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb,
 
 
 --
+-- Name: FUNCTION next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app.next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: TABLE accounts; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -15561,6 +20003,54 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.accounts TO intime_user;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.activities TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.activities TO intime_user;
+
+
+--
+-- Name: TABLE campaign_ab_decisions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaign_ab_decisions TO intime_service;
+GRANT SELECT ON TABLE app.campaign_ab_decisions TO intime_user;
+
+
+--
+-- Name: TABLE campaign_daily_sends; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaign_daily_sends TO intime_service;
+GRANT SELECT ON TABLE app.campaign_daily_sends TO intime_user;
+
+
+--
+-- Name: TABLE campaign_enrollments; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaign_enrollments TO intime_service;
+GRANT SELECT ON TABLE app.campaign_enrollments TO intime_user;
+
+
+--
+-- Name: TABLE campaign_sequence_logs; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaign_sequence_logs TO intime_service;
+GRANT SELECT ON TABLE app.campaign_sequence_logs TO intime_user;
+
+
+--
+-- Name: TABLE campaign_sequence_logs_archive; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaign_sequence_logs_archive TO intime_service;
+GRANT SELECT ON TABLE app.campaign_sequence_logs_archive TO intime_user;
+
+
+--
+-- Name: TABLE campaign_sequences; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.campaign_sequences TO intime_service;
+GRANT SELECT ON TABLE app.campaign_sequences TO intime_user;
 
 
 --

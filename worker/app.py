@@ -20,7 +20,7 @@ from pgqueuer.domain.types import QueueExecutionMode
 from intime.config import Config
 from intime.db import open_pool
 from intime.migrate import QUEUE_SCHEMA
-from worker import notifications, workflows
+from worker import campaigns, notifications, workflows
 from worker.driver import SplitListenDriver
 from worker.email import Defer, EmailDeps, send_email
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
@@ -95,6 +95,7 @@ async def build_worker(
             ) from None
 
     notifications.register(pgq, pool)
+    campaigns.register(pgq, pool)
     flows = workflows.register(pgq, pool, guard)
     pgq.resources[WORKFLOWS] = flows
     pgq.resources[LISTEN] = listen

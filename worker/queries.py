@@ -37,3 +37,18 @@ FAIL_ACTION = (
 )
 SWEEP_WORKFLOWS = "select api.sweep_workflows(p_limit => 1000)"
 MAINTAIN_WORKFLOW_LOGS = "select api.maintain_workflow_logs()"
+
+# Campaigns (worker/campaigns.py): service-role functions across every org.
+CAMPAIGN_TICK = (
+    "select processed, sent, skipped, errored, deferred, completed, stopped, more_due, "
+    "elapsed_ms from api.campaign_tick(p_batch_size => %(batch_size)s)"
+)
+# One waiting continuation is enough. No dedupe key: pgqueuer's key also
+# covers the picked job, i.e. the very tick that queues its successor.
+ENQUEUE_CAMPAIGN_TICK = (
+    "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after) "
+    "select 0, 'campaigns.tick', null, 'queued', now() where not exists ("
+    "select from queue.pgqueuer where entrypoint = 'campaigns.tick' and status = 'queued')"
+)
+EVALUATE_AB_TESTS = "select api.evaluate_ab_tests()"
+ARCHIVE_CAMPAIGN_LOGS = "select api.archive_campaign_logs(p_limit => %(limit)s)"

@@ -47,7 +47,7 @@ def test_demo_seeds_two_orgs_and_finds_no_cross_tenant_leak(demo_output: str) ->
 
 def test_demo_sends_mail_and_drives_the_web_app(demo_output: str) -> None:
     out = demo_output
-    assert re.search(r"\.eml files: these 3, and \d+ notification emails", out)
+    assert re.search(r"\.eml files: these 3, and \d+ more from the seed", out)
     assert re.search(r"opened before delivered\s+-> 200 applied", out)
     assert re.search(
         r"human reply \(In-Reply-To\)\s+-> 200 recorded, matched by in_reply_to, auto-reply: False",
@@ -98,3 +98,19 @@ def test_demo_escalates_and_approves_the_discount(demo_output: str) -> None:
     assert "the admin (escalation target) approves: step approved" in part
     assert "decided: execution completed" in part
     assert "approval escalated to Acme Staffing Admin" in part
+
+
+def test_demo_runs_ten_enrollments_through_the_campaign(demo_output: str) -> None:
+    out = demo_output
+    assert "'enrolled': 10" in out
+    assert re.search(r"Mon 09:00  tick \(intro emails\): 10 due -> 10 run", out)
+    assert "the worker sent the 10 intro emails to the outbox" in out
+    assert "Barbara replies (inbound email) -> 200 recorded" in out
+    assert "Donald's address bounces (signed Resend webhook) -> 200 applied" in out
+    assert re.search(r"tick \(A/B follow-ups\): 8 due -> 8 run, .* 8 completed", out)
+    assert re.search(r"Barbara Liskov\s+replied\s+Mon 09:00 1:sent\s+\S+ \S+ 1:stopped", out)
+    assert re.search(r"Donald Knuth\s+bounced\s+", out)
+    assert len(re.findall(r"completed\s+Mon 09:00 1:sent .* 4:sent\[[AB]\]", out)) == 8
+    assert re.search(r"campaign\s+10\s+18\s+\d+\s+\d+\s+\d+\s+1\s+1\s+0\s+8", out)
+    assert "LinkedIn tasks for the owner: 8" in out
+    assert "replied to Q3 platform outreach" in out

@@ -72,6 +72,7 @@ declare
     v_send app.email_sends%rowtype;
     v_reason text;
     v_wait double precision;
+    v_campaign_gate text;
 begin
     perform app._require_service();
     select s.* into v_send
@@ -87,6 +88,38 @@ begin
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
             null::text, null::text, v_send.attempts;
         return;
+    end if;
+
+    -- A campaign step's email waits while its campaign is paused and is not
+    -- sent once its enrollment stopped (a reply, a bounce, an unsubscribe,
+    -- unenrolled, the campaign completed) after it was queued.
+    if v_send.enrollment_id is not null then
+        select
+            case
+                when e.status = 'paused' and e.stop_reason = 'campaign_paused' then 'defer'
+                when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
+                    or c.status in ('completed', 'archived') then 'stop'
+            end
+        into v_campaign_gate
+        from app.campaign_enrollments as e
+        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+        where e.org_id = v_org_id and e.id = v_send.enrollment_id;
+        if v_campaign_gate = 'defer' then
+            return query select 'defer', 600::double precision, v_send.id, null::text,
+                null::text, null::text, null::text, null::text, null::text, null::text,
+                null::text, null::text, null::text, null::text, v_send.attempts;
+            return;
+        end if;
+        if v_campaign_gate = 'stop' then
+            update app.email_sends as s
+            set status = 'suppressed', suppression_reason = 'enrollment_stopped',
+                updated_at = app.now()
+            where s.org_id = v_org_id and s.id = v_send.id;
+            return query select 'suppressed', 0::double precision, v_send.id, null::text,
+                null::text, null::text, null::text, null::text, null::text, null::text,
+                null::text, null::text, null::text, null::text, v_send.attempts;
+            return;
+        end if;
     end if;
 
     v_reason := app._suppression_reason(v_org_id, v_send.to_email, v_send.category);
@@ -125,8 +158,10 @@ comment on function api.claim_email_send(uuid) is
 $$Service role only, with the send's org as actor: the email.send job's first step. Returns
 action 'send' with what to send (status becomes sending, attempts + 1; a send found in
 sending is re-sent after a crash with the same Message-ID), 'suppressed' when the recipient
-was suppressed since queueing (status becomes suppressed), 'defer' with retry_after_seconds
-when the org's per-minute limit has no token left (nothing changes; never dropped), or
+was suppressed since queueing, or the campaign enrollment the email belongs to has stopped
+(status becomes suppressed, reason enrollment_stopped), 'defer' with retry_after_seconds
+when the org's per-minute limit has no token left or the email's campaign is paused
+(nothing changes; never dropped), or
 'done' when the send is already past sending (a duplicate job).$$;
 
 create or replace function api.fail_email_send(

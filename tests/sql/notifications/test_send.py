@@ -17,14 +17,15 @@ WON = {"deal": {"name": "Acme <Renewal> & Co", "value": "$5"}}
 
 SEED_TEMPLATES = 9  # the seed's nine
 WORKFLOW_TEMPLATES = {"workflow_failed", "approval_escalated", "workflow_escalation"}
+CAMPAIGN_TEMPLATES = {"campaign_reply", "campaign_ab_winner", "campaign_enrollment_paused"}
 
 
 def test_the_system_templates_exist_and_render(notifier: Notifier, two_orgs) -> None:
     rows = notifier.owner.execute(
         "select slug, variables from app.notification_system_templates order by slug"
     ).fetchall()
-    assert len(rows) == SEED_TEMPLATES + len(WORKFLOW_TEMPLATES)
-    assert {slug for slug, _ in rows} >= WORKFLOW_TEMPLATES
+    assert len(rows) == SEED_TEMPLATES + len(WORKFLOW_TEMPLATES) + len(CAMPAIGN_TEMPLATES)
+    assert {slug for slug, _ in rows} >= WORKFLOW_TEMPLATES | CAMPAIGN_TEMPLATES
     user = two_orgs.a.rep_ids[1]
     for slug, declared in rows:
         variables: dict = {}

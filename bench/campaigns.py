@@ -1,0 +1,730 @@
+"""Campaigns: the tick's throughput on due email steps, against the seed's per-enrollment loop.
+
+1. Tick throughput. One org with email settings; a campaign whose send window is open all
+   week (00:00 to 23:59:59 on all seven days, America/New_York) with two steps: an email
+   (a subject and an HTML body using contact, campaign and sender variables), then a
+   follow-up email three days later. ENROLLMENTS contacts are enrolled with
+   api.enroll_contacts in chunks (timed: the extra line under the table), with the
+   application clock (app.fake_now) on a Monday 10:00 in New York, so every enrollment is
+   due at once. The service role calls api.campaign_tick(p_batch_size => N) in a loop, each
+   call its own transaction, until none is due: each call renders and writes the
+   email_sends rows, their email.send jobs (queue.pgqueuer) and the log lines, and moves
+   the enrollments on to step 2. Email steps per second, wall clock from the first call to
+   the last, for each batch size, and once more at SAMPLE_BATCH on the real clock (the
+   enrollments due a minute ago; app.now() then skips its app.settings query). The counts
+   (sends, jobs, logs, enrollments at step 2) are checked after every run. Before each run
+   the campaign sends, jobs and logs are deleted, the enrollments set back to due, the
+   tables vacuumed (their statistics are those of an ANALYZE after a warm-up run) and a
+   CHECKPOINT taken, so that every run pays the same full-page writes.
+2. Against the seed: its CampaignAutomationEngine.processScheduledSteps over the
+   SEED_ENROLLMENTS enrollments of a second campaign with the same steps: fetch 100 due
+   enrollments with their campaign and contact, the send window checked in Python, then
+   per enrollment fetch the step, render (Python), send (app._insert_email_send: the
+   email_sends row and its email.send job in one round trip), add to the enrollment's and
+   the campaign's counters, insert the log, fetch the next step, schedule the enrollment:
+   7 round trips, each autocommitted (the seed's REST calls), as the superuser (RLS
+   bypassed, like its adminClient). The campaign-totals triggers are disabled during this
+   run, since the seed keeps its counters itself. Beside it, our tick on the same
+   enrollments. Every case runs once per round, ROUNDS rounds, the order rotated.
+3. Where the tick's time goes, after the rounds: each statement's (of at least 1 ms) and
+   trigger's time per batch (auto_explain with nested statements and triggers, as
+   NOTICEs) over PROFILE_BATCHES batches of each size, and the plpgsql functions' self
+   time (track_functions = all) over a whole run.
+
+Sizes: INTIME_BENCH_CAMP_* environment variables (see the constants below).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from bench.common import bench_database, machine
+from intime.config import as_role
+from intime.db import actor
+from intime.pgserver import PgServer
+from intime.seed import SeededOrg, seed_org
+
+
+def _env(name: str, default: int) -> int:
+    return int(os.environ.get(f"INTIME_BENCH_CAMP_{name}", default))
+
+
+ENROLLMENTS = _env("ENROLLMENTS", 100_000)  # 1. due enrollments per tick run
+ENROLL_CHUNK = _env("ENROLL_CHUNK", 10_000)  # 1. contacts per api.enroll_contacts call
+ROUNDS = _env("ROUNDS", 3)  # 1, 2. interleaved rounds
+SEED_ENROLLMENTS = _env("SEED_ENROLLMENTS", 5000)  # 2. enrollments of the seed's loop
+PROFILE_BATCHES = _env("PROFILE_BATCHES", 4)  # 3. batches explained per batch size
+BATCH_SIZES = tuple(
+    int(x) for x in os.environ.get("INTIME_BENCH_CAMP_BATCH_SIZES", "500,1000,5000").split(",")
+)
+SAMPLE_BATCH = 1000  # 2. our tick's batch size on the seed's sample
+
+GOAL_STEPS = 5000.0
+GOAL_RATIO = 20.0
+SEED_BATCH = 100  # the seed's batchSize
+NOW = "2026-06-01 10:00:00-04"  # a Monday 10:00 in New York: inside the window
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+STEPS: list[dict[str, Any]] = [
+    {
+        "channel": "email",
+        "subject": "Quick question for {{contact.first_name}} at {{contact.company}}",
+        "body_html": (
+            "<p>Hi {{contact.first_name}},</p><p>I noticed {{contact.company}} is growing its "
+            "team. Could {{campaign.name}} help you, as {{contact.title}}?</p>"
+            "<p>Best,<br>{{sender.name}}</p>"
+        ),
+    },
+    {
+        "channel": "email",
+        "delay_days": 3,
+        "subject": "Re: {{contact.first_name}}, a follow-up",
+        "body_html": "<p>{{contact.first_name}}, any thoughts? {{sender.first_name}}</p>",
+    },
+]
+
+TICK = (
+    "select processed, sent, errored, more_due, elapsed_ms "
+    "from api.campaign_tick(p_batch_size => %s)"
+)
+SET_CLOCK = "select set_config('app.fake_now', %s, false)"
+
+
+@dataclass
+class Ctx:
+    server: PgServer
+    dsn: str  # superuser
+    service: str
+    svc: psycopg.Connection  # intime_service, the application clock at NOW
+    admin: psycopg.Connection  # superuser
+    org: SeededOrg
+    now: datetime
+
+
+@dataclass
+class TickRun:
+    steps: int  # email steps sent
+    seconds: float  # wall clock, first call to last
+    calls: int
+    server_ms: float  # sum of the tick's own elapsed_ms
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.seconds
+
+
+@dataclass
+class Campaign:
+    id: uuid.UUID
+    enrollments: int
+    enroll_chunks: list[float] = field(default_factory=list)
+    results: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+# -- setup --------------------------------------------------------------------------------
+
+
+def _contacts(ctx: Ctx, count: int) -> tuple[list[uuid.UUID], float]:
+    with actor(ctx.svc, ctx.org.org_id, ctx.org.admin_id):
+        start = time.perf_counter()
+        rows = ctx.svc.execute(
+            "insert into app.contacts (first_name, last_name, email, company_name, title, "
+            "owner_id) select 'First' || g, 'Last' || g, 'bench' || g || '@contacts.example', "
+            "'Company ' || g || ' & Sons', 'Head of <Ops>', %s "
+            "from generate_series(1, %s) as g returning id",
+            (ctx.org.rep_ids[0], count),
+        ).fetchall()
+    return [r[0] for r in rows], time.perf_counter() - start
+
+
+def _campaign(ctx: Ctx, name: str) -> uuid.UUID:
+    """An active campaign, window open all week, with the two email steps."""
+    with actor(ctx.svc, ctx.org.org_id, ctx.org.admin_id):
+        row = ctx.svc.execute(
+            "select api.create_campaign(p_name => %s, p_owner_id => %s, "
+            "p_send_window_start => '00:00', p_send_window_end => '23:59:59', "
+            "p_send_days => %s, p_timezone => 'America/New_York')",
+            (name, ctx.org.rep_ids[0], DAYS),
+        ).fetchone()
+        assert row is not None
+        campaign_id: uuid.UUID = row[0]
+        for step in STEPS:
+            names = ", ".join(f"p_{k} => %({k})s" for k in step)
+            ctx.svc.execute(
+                f"select api.add_sequence_step(p_campaign_id => %(campaign_id)s, {names})",
+                {"campaign_id": campaign_id, **step},
+            )
+        ctx.svc.execute("select api.activate_campaign(p_campaign_id => %s)", (campaign_id,))
+    return campaign_id
+
+
+def _enroll(ctx: Ctx, campaign_id: uuid.UUID, contacts: list[uuid.UUID]) -> list[float]:
+    """api.enroll_contacts in chunks of ENROLL_CHUNK, each its own transaction on one
+    connection; each chunk's seconds."""
+    chunks = []
+    for k in range(0, len(contacts), ENROLL_CHUNK):
+        start = time.perf_counter()
+        with actor(ctx.svc, ctx.org.org_id, ctx.org.admin_id):
+            row = ctx.svc.execute(
+                "select api.enroll_contacts(p_campaign_id => %s, p_contact_ids => %s)",
+                (campaign_id, contacts[k : k + ENROLL_CHUNK]),
+            ).fetchone()
+        assert row is not None
+        chunk = len(contacts[k : k + ENROLL_CHUNK])
+        if row[0]["enrolled"] != chunk:
+            raise RuntimeError(f"enrolled {row[0]} of {chunk}")
+        chunks.append(time.perf_counter() - start)
+    return chunks
+
+
+CAMPAIGN_TABLES = (
+    "app.email_sends, queue.pgqueuer, app.campaign_sequence_logs, "
+    "app.campaign_enrollments, app.campaigns"
+)
+
+
+def _reset(ctx: Ctx, campaign_id: uuid.UUID, *, real_clock: bool = False) -> None:
+    """No campaign send, job or log left; the campaign's enrollments due again (at NOW, or
+    a minute ago on the real clock); vacuumed (without ANALYZE)."""
+    a = ctx.admin
+    a.execute("delete from app.email_sends where enrollment_id is not null")
+    a.execute("delete from queue.pgqueuer")
+    a.execute("delete from app.campaign_sequence_logs")
+    a.execute(
+        "update app.campaign_enrollments set status = 'active', current_step = 0, "
+        "steps_completed = 0, emails_sent = 0, last_step_at = null, "
+        "next_step_at = coalesce(%s, clock_timestamp() - interval '1 minute'), "
+        "updated_at = %s where org_id = %s and campaign_id = %s",
+        (None if real_clock else ctx.now, ctx.now, ctx.org.org_id, campaign_id),
+    )
+    a.execute(f"vacuum {CAMPAIGN_TABLES}")
+    # Every run starts right after a checkpoint: each pays the full-page images of the
+    # pages it touches first, as in steady state, whatever the previous run left.
+    a.execute("checkpoint")
+
+
+def _check(ctx: Ctx, campaign_id: uuid.UUID, expected: int) -> None:
+    """Every enrollment of the campaign ran step 1: one send, one job, one log line each,
+    and waits for step 2 (three days on)."""
+    row = ctx.admin.execute(
+        """
+        select
+            (select count(*) from app.email_sends as s
+             inner join app.campaign_enrollments as e
+                on e.org_id = s.org_id and e.id = s.enrollment_id
+             where e.campaign_id = %(c)s and s.status = 'queued'),
+            (select count(*) from queue.pgqueuer as j
+             inner join app.email_sends as s
+                on s.id = (convert_from(j.payload, 'UTF8')::jsonb ->> 'email_send_id')::uuid
+             inner join app.campaign_enrollments as e
+                on e.org_id = s.org_id and e.id = s.enrollment_id
+             where j.entrypoint = 'email.send' and e.campaign_id = %(c)s),
+            (select count(*) from app.campaign_sequence_logs
+             where campaign_id = %(c)s and step_number = 1 and status = 'sent'),
+            (select count(*) from app.campaign_enrollments
+             where campaign_id = %(c)s and status = 'active' and current_step = 1
+               and emails_sent = 1 and next_step_at > %(now)s + interval '2 days')
+        """,
+        {"c": campaign_id, "now": ctx.now},
+    ).fetchone()
+    assert row is not None
+    if tuple(row) != (expected,) * 4:
+        raise RuntimeError(
+            f"expected {expected:,} sends, email.send jobs, logs and enrollments at step 1; "
+            f"got {tuple(row)}"
+        )
+
+
+# -- 1. ours ------------------------------------------------------------------------------
+
+
+def _tick_until_done(conn: psycopg.Connection, batch: int) -> TickRun:
+    """api.campaign_tick in a loop, each call its own transaction, until none is due."""
+    steps = calls = 0
+    server_ms = 0.0
+    start = time.perf_counter()
+    while True:
+        row = conn.execute(TICK, (batch,)).fetchone()
+        assert row is not None
+        processed, sent, errored, more_due, elapsed_ms = row
+        if errored:
+            raise RuntimeError(f"the tick reported {errored} errors")
+        steps += sent
+        calls += 1
+        server_ms += float(elapsed_ms)
+        if not more_due or processed == 0:
+            break
+    return TickRun(steps, time.perf_counter() - start, calls, server_ms)
+
+
+def _ours(ctx: Ctx, campaign: Campaign, batch: int, *, real_clock: bool = False) -> TickRun:
+    _reset(ctx, campaign.id, real_clock=real_clock)
+    if real_clock:
+        with psycopg.connect(ctx.service, autocommit=True) as conn:
+            run = _tick_until_done(conn, batch)
+    else:
+        run = _tick_until_done(ctx.svc, batch)
+    _check(ctx, campaign.id, campaign.enrollments)
+    return run
+
+
+# -- 2. the seed's loop -------------------------------------------------------------------
+
+SEED_DUE = """
+select
+    e.org_id, e.id, e.campaign_id, e.contact_id, e.current_step, e.ab_variant, e.next_step_at,
+    c.name as campaign_name, c.status as campaign_status, c.send_window_start,
+    c.send_window_end, c.send_days, c.timezone,
+    k.email, k.first_name, k.last_name, k.company_name, k.title
+from app.campaign_enrollments as e
+inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+inner join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
+where e.status = 'active' and c.status = 'active' and e.next_step_at <= %s
+limit %s
+"""
+SEED_STEP = (
+    "select * from app.campaign_sequences where org_id = %s and campaign_id = %s "
+    "and step_number = %s and is_active"
+)
+SEED_SEND = (
+    "select (app._insert_email_send(p_org_id => %(org_id)s, p_to => %(to)s, "
+    "p_subject => %(subject)s, p_html => %(html)s, p_text => null, p_category => 'campaign', "
+    "p_template_id => %(template_id)s, p_variables => %(variables)s, "
+    "p_entity_type => 'contact', p_entity_id => %(contact_id)s, "
+    "p_enrollment_id => %(enrollment_id)s)).id"
+)
+SEED_COUNT_ENROLLMENT = (
+    "update app.campaign_enrollments set emails_sent = emails_sent + 1, last_step_at = %s "
+    "where org_id = %s and id = %s"
+)
+SEED_COUNT_CAMPAIGN = (
+    "update app.campaigns set total_sent = total_sent + 1 where org_id = %s and id = %s"
+)
+SEED_LOG = (
+    "insert into app.campaign_sequence_logs (org_id, campaign_id, enrollment_id, sequence_id, "
+    "step_number, channel, status, ab_variant, email_send_id, scheduled_at, sent_at) "
+    "values (%s, %s, %s, %s, %s, %s, 'sent', %s, %s, %s, %s)"
+)
+SEED_NEXT = (
+    "select step_number, delay_days, delay_hours, delay_minutes from app.campaign_sequences "
+    "where org_id = %s and campaign_id = %s and step_number = %s and is_active"
+)
+SEED_SCHEDULE = (
+    "update app.campaign_enrollments set current_step = %s, steps_completed = %s, "
+    "next_step_at = %s where org_id = %s and id = %s"
+)
+SEED_COMPLETE = (
+    "update app.campaign_enrollments set status = 'completed', next_step_at = null "
+    "where org_id = %s and id = %s"
+)
+TOKEN = re.compile(r"\{\{(\w+(?:\.\w+)*)\}\}")
+TOTALS_TRIGGERS = ("campaign_totals_insert", "campaign_totals_update", "campaign_totals_delete")
+
+
+def _in_window(now: datetime, e: dict[str, Any]) -> bool:
+    """The seed's isWithinSendWindow: the day and the time of day in the campaign's zone."""
+    local = now.astimezone(ZoneInfo(e["timezone"] or "America/New_York"))
+    if DAYS[local.weekday()] not in e["send_days"]:
+        return False
+    return bool(e["send_window_start"] <= local.time() <= e["send_window_end"])
+
+
+def _merge(template: str, variables: dict[str, str], escape: bool) -> str:
+    """The seed's mergeVariables (values HTML-escaped in the body, as ours are)."""
+
+    def value(m: re.Match[str]) -> str:
+        v = variables.get(m.group(1))
+        if v is None:
+            return m.group(0)
+        return html.escape(v) if escape else v
+
+    return TOKEN.sub(value, template)
+
+
+def _seed_step(conn: psycopg.Connection, e: dict[str, Any], now: datetime) -> bool:
+    """The seed's executeNextStep for one email step; True when it sent."""
+    step = conn.execute(
+        SEED_STEP, (e["org_id"], e["campaign_id"], e["current_step"] + 1)
+    ).fetchone()
+    if step is None:
+        conn.execute(SEED_COMPLETE, (e["org_id"], e["id"]))
+        return False
+    if step["skip_conditions"]:
+        raise RuntimeError("the bench campaign has no skip conditions")
+    variables = {
+        "contact.first_name": e["first_name"] or "",
+        "contact.last_name": e["last_name"] or "",
+        "contact.email": e["email"],
+        "contact.company": e["company_name"] or "",
+        "contact.title": e["title"] or "",
+        "campaign.name": e["campaign_name"],
+        "sender.name": e["sender_name"],
+        "sender.first_name": e["sender_name"].split(" ")[0],
+    }
+    send = conn.execute(
+        SEED_SEND,
+        {
+            "org_id": e["org_id"],
+            "to": e["email"],
+            "subject": _merge(step["subject"] or "", variables, False),
+            "html": _merge(step["body_html"] or "", variables, True),
+            "template_id": step["template_id"],
+            "variables": Jsonb(
+                {"campaign_id": str(e["campaign_id"]), "step_number": step["step_number"]}
+            ),
+            "contact_id": e["contact_id"],
+            "enrollment_id": e["id"],
+        },
+    ).fetchone()
+    assert send is not None
+    conn.execute(SEED_COUNT_ENROLLMENT, (now, e["org_id"], e["id"]))
+    conn.execute(SEED_COUNT_CAMPAIGN, (e["org_id"], e["campaign_id"]))
+    conn.execute(
+        SEED_LOG,
+        (
+            e["org_id"],
+            e["campaign_id"],
+            e["id"],
+            step["id"],
+            step["step_number"],
+            step["channel"],
+            e["ab_variant"],
+            send["id"],
+            e["next_step_at"],
+            now,
+        ),
+    )
+    following = conn.execute(
+        SEED_NEXT, (e["org_id"], e["campaign_id"], step["step_number"] + 1)
+    ).fetchone()
+    due = None
+    if following is not None:
+        due = now + timedelta(
+            days=following["delay_days"],
+            hours=following["delay_hours"],
+            minutes=following["delay_minutes"],
+        )
+    conn.execute(
+        SEED_SCHEDULE,
+        (step["step_number"], step["step_number"], due, e["org_id"], e["id"]),
+    )
+    return True
+
+
+def _seed_loop(ctx: Ctx, sender_name: str) -> TickRun:
+    """The seed's processScheduledSteps: batches of 100 until fewer come back."""
+    steps = calls = 0
+    with psycopg.connect(ctx.dsn, autocommit=True, row_factory=dict_row) as conn:
+        conn.execute(SET_CLOCK, (NOW,))
+        start = time.perf_counter()
+        while True:
+            due = conn.execute(SEED_DUE, (ctx.now, SEED_BATCH)).fetchall()
+            calls += 1
+            due = [e for e in due if _in_window(ctx.now, e)]
+            if not due:
+                break
+            for e in due:
+                steps += _seed_step(conn, e | {"sender_name": sender_name}, ctx.now)
+            if len(due) < SEED_BATCH:
+                break
+        seconds = time.perf_counter() - start
+    return TickRun(steps, seconds, calls, 0.0)
+
+
+def _totals_triggers(ctx: Ctx, enabled: bool) -> None:
+    for name in TOTALS_TRIGGERS:
+        verb = "enable" if enabled else "disable"
+        ctx.admin.execute(f"alter table app.campaign_enrollments {verb} trigger {name}")
+
+
+def _seed(ctx: Ctx, campaign: Campaign, sender_name: str) -> TickRun:
+    _reset(ctx, campaign.id)
+    _totals_triggers(ctx, False)
+    try:
+        run = _seed_loop(ctx, sender_name)
+    finally:
+        _totals_triggers(ctx, True)
+    _check(ctx, campaign.id, campaign.enrollments)
+    return run
+
+
+# -- 3. profile ---------------------------------------------------------------------------
+
+DURATION = re.compile(r"duration: ([\d.]+) ms")
+TRIGGER = re.compile(r"Trigger (?:for constraint )?(.+?)(?: on \S+)?: time=([\d.]+) calls=(\d+)")
+STATEMENTS = (
+    ("from api.campaign_tick", "api.campaign_tick: the whole call"),
+    ("for update skip locked", "select the due enrollments ... for update skip locked"),
+    ("insert into app.campaign_daily_sends", "insert campaign_daily_sends (daily limit counters)"),
+    ("with b as materialized", "the batch statement: classify, sends, jobs, logs, moves"),
+    ("e.stop_reason = 'errors'", "select enrollments the batch paused (notifications)"),
+    ("exists ( select from app.campaign_enrollments", "more_due: exists(due enrollment)"),
+    ("for update of c", "totals trigger: lock the campaigns"),
+    ("update app.campaigns as c", "totals trigger: update the campaigns"),
+)
+
+
+def _statement_label(message: str) -> str:
+    """A short name for a statement auto_explain logged inside the tick."""
+    body = " ".join(message.split("Query Text:", 1)[-1].split()).lower()
+    for needle, label in STATEMENTS:
+        if needle in body:
+            return label
+    return "other: " + body[:60]
+
+
+def _explain_batches(ctx: Ctx, campaign: Campaign, batch: int) -> dict[str, float]:
+    """PROFILE_BATCHES ticks under auto_explain (analyze with timing, nested statements
+    and triggers; the plans arrive as NOTICEs): ms per batch of each statement that took
+    at least 1 ms and of each trigger. A superuser session: app._is_service() holds for
+    it, and it may LOAD the module."""
+    _reset(ctx, campaign.id)
+    found: dict[str, float] = defaultdict(float)
+    notices: list[str] = []
+    with psycopg.connect(ctx.dsn, autocommit=True) as conn:
+        conn.execute(SET_CLOCK, (NOW,))
+        try:
+            conn.execute("load 'auto_explain'")
+        except psycopg.Error as exc:
+            return {f"(auto_explain unavailable: {exc})": 0.0}
+        for setting in (
+            "auto_explain.log_min_duration = 1",
+            "auto_explain.log_analyze = on",
+            "auto_explain.log_timing = on",
+            "auto_explain.log_nested_statements = on",
+            "auto_explain.log_triggers = on",
+            "auto_explain.log_level = notice",
+            "client_min_messages = notice",
+        ):
+            conn.execute(f"set {setting}")
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        for _ in range(PROFILE_BATCHES):
+            conn.execute(TICK, (batch,))
+    for message in notices:
+        duration = DURATION.search(message)
+        if duration:
+            found[_statement_label(message)] += float(duration.group(1)) / PROFILE_BATCHES
+        for name, ms, _calls in TRIGGER.findall(message):
+            found[f"trigger {name}"] += float(ms) / PROFILE_BATCHES
+    return found
+
+
+def _function_profile(ctx: Ctx, campaign: Campaign, batch: int, top: int = 8) -> str:
+    """Self time of the top plpgsql/sql functions over one whole run (a fresh superuser
+    connection with track_functions = all)."""
+    _reset(ctx, campaign.id)
+    query = (
+        "select schemaname || '.' || funcname, calls, self_time, total_time "
+        "from pg_stat_user_functions"
+    )
+
+    def snapshot() -> dict[str, tuple[int, float, float]]:
+        ctx.admin.execute("select pg_stat_clear_snapshot()")
+        return {r[0]: (r[1], r[2], r[3]) for r in ctx.admin.execute(query).fetchall()}
+
+    before = snapshot()
+    with psycopg.connect(ctx.dsn, autocommit=True) as conn:
+        conn.execute(SET_CLOCK, (NOW,))
+        conn.execute("set track_functions = 'all'")
+        run = _tick_until_done(conn, batch)
+        conn.execute("select pg_stat_force_next_flush()")
+    time.sleep(0.5)
+    after = snapshot()
+    diffs = []
+    for name, (calls, self_ms, total_ms) in after.items():
+        b = before.get(name, (0, 0.0, 0.0))
+        diffs.append((self_ms - b[1], name, calls - b[0], total_ms - b[2]))
+    diffs.sort(reverse=True)
+    listed = "; ".join(
+        f"{name} {self_ms:,.0f} ms self ({calls:,} calls, {total_ms:,.0f} ms total)"
+        for self_ms, name, calls, total_ms in diffs[:top]
+    )
+    return f"{run.seconds * 1000:,.0f} ms for the run, batch {batch:,}: {listed}"
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    ours: Campaign
+    sample: Campaign
+    contacts_seconds: float
+    explained: dict[int, dict[str, float]] = field(default_factory=dict)
+    functions: str = ""
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{x:,.0f}" for x in values)
+
+
+def _report(ctx: Ctx, res: Results) -> None:
+    ours, sample = res.ours, res.sample
+    seed = statistics.median(sample.results["seed"])
+    rows: list[tuple[str, list[float]]] = [
+        (
+            f"api.campaign_tick(p_batch_size => {batch:,}) until none is due, "
+            f"{ours.enrollments:,} due",
+            ours.results[f"rate {batch}"],
+        )
+        for batch in BATCH_SIZES
+    ]
+    rows.append(
+        (
+            f"the same, batch {SAMPLE_BATCH:,}, on the real clock (no app.fake_now)",
+            ours.results["rate real"],
+        )
+    )
+    rows.append(
+        (
+            f"the same, batch {SAMPLE_BATCH:,}, on the baseline's {sample.enrollments:,} "
+            f"enrollments",
+            sample.results["ours"],
+        )
+    )
+    print(f"\n### Campaign tick: email steps per second (median of {ROUNDS} rounds)\n")
+    print(
+        "| case | ours (steps/s) | baseline: the seed's loop (steps/s) | ours / baseline "
+        "| goal met? (>= 5,000/s and >= 20x) | every run (steps/s) |"
+    )
+    print("|---|---:|---:|---:|---|---|")
+    for label, rates in rows:
+        rate = statistics.median(rates)
+        met = "yes" if rate >= GOAL_STEPS and rate / seed >= GOAL_RATIO else "no"
+        print(
+            f"| {label} | {rate:,.0f} | {seed:,.0f} | {rate / seed:,.1f}x | {met} | "
+            f"{_runs(rates)} |"
+        )
+    calls = {b: statistics.median(ours.results[f"calls {b}"]) for b in BATCH_SIZES}
+    server = {b: statistics.median(ours.results[f"server {b}"]) for b in BATCH_SIZES}
+    chunks = ours.enroll_chunks
+    print(
+        f"\nBaseline: the seed's processScheduledSteps over {sample.enrollments:,} "
+        f"enrollments, 7 autocommitted round trips per step plus one per {SEED_BATCH} "
+        f"(every run: {_runs(sample.results['seed'])} steps/s). Server time inside "
+        f"api.campaign_tick (its elapsed_ms, summed over the calls of a run, median): "
+        + ", ".join(
+            f"batch {b:,}: {server[b] / 1000:,.1f} s in {calls[b]:,.0f} calls" for b in BATCH_SIZES
+        )
+        + "."
+    )
+    print(
+        f"\nEnrollment (setup): {ours.enrollments:,} enrollments with api.enroll_contacts in "
+        f"chunks of {ENROLL_CHUNK:,} on one connection: {sum(chunks):.1f} s "
+        f"({ours.enrollments / sum(chunks):,.0f} enrollments/s); each chunk (s): "
+        f"{', '.join(f'{x:.1f}' for x in chunks)}. The {ours.enrollments + sample.enrollments:,} "
+        f"contacts (one INSERT ... SELECT generate_series as the service role): "
+        f"{res.contacts_seconds:.1f} s."
+    )
+    print(
+        "\nEach step renders the subject and HTML body (contact, campaign and sender variables, "
+        "HTML-escaped), writes the email_sends row (reply and unsubscribe tokens), its "
+        "email.send job and a log line, and moves the enrollment to step 2, due three days "
+        "later inside the window; the counts (sends, jobs pointing at them, logs, "
+        "enrollments at step 1) are checked after every run. Before each run the campaign "
+        "sends, jobs and logs are deleted, the enrollments set back to due, the tables "
+        "vacuumed (statistics from an ANALYZE after a warm-up run) and a CHECKPOINT taken. "
+        "The application clock (app.fake_now) costs a query of app.settings in every "
+        "app.now() call: the real-clock row shows the engine without it."
+    )
+    print(
+        f"\nWhere a batch's time goes (auto_explain over {PROFILE_BATCHES} batches: ms per "
+        f"batch, statements of at least 1 ms and triggers; timing instrumentation on, so "
+        f"totals run above the measured ones):\n"
+    )
+    explained = res.explained
+    print("| statement or trigger | " + " | ".join(f"batch {b:,}" for b in explained) + " |")
+    print("|---|" + "---:|" * len(explained))
+    labels: list[str] = []
+    for found in explained.values():
+        labels += [k for k in found if k not in labels]
+    last = explained[max(explained)] if explained else {}
+    labels.sort(key=lambda k: -last.get(k, 0.0))
+    for label in labels:
+        cells = [f"{found[label]:,.1f}" if label in found else "-" for found in explained.values()]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(f"\nplpgsql self time over one run (track_functions = all): {res.functions}.")
+    print(
+        f"\nMachine: {machine(ctx.server)}; fsync on, synchronous_commit on, the embedded "
+        f"server's shared_buffers (128MB)."
+    )
+
+
+def _round(ctx: Ctx, r: int, res: Results, sender: str) -> None:
+    ours, sample = res.ours, res.sample
+    cases: list[int | str] = [*BATCH_SIZES, "real", "seed", "sample"]
+    for case in cases[r % len(cases) :] + cases[: r % len(cases)]:
+        if case == "real":
+            ours.results["rate real"].append(_ours(ctx, ours, SAMPLE_BATCH, real_clock=True).rate)
+        elif case == "seed":
+            sample.results["seed"].append(_seed(ctx, sample, sender).rate)
+        elif case == "sample":
+            sample.results["ours"].append(_ours(ctx, sample, SAMPLE_BATCH).rate)
+        else:
+            assert isinstance(case, int)
+            run = _ours(ctx, ours, case)
+            ours.results[f"rate {case}"].append(run.rate)
+            ours.results[f"calls {case}"].append(run.calls)
+            ours.results[f"server {case}"].append(run.server_ms)
+
+
+def run() -> None:
+    with bench_database() as (server, dsn):
+        service = as_role(dsn, "intime_service")
+        with (
+            psycopg.connect(service, autocommit=True) as svc,
+            psycopg.connect(dsn, autocommit=True) as admin,
+        ):
+            admin.execute("update app.settings set allow_fake_clock = true")
+            org = seed_org(svc, "Campaigns", "campaigns", deals=1)
+            # The seed's workflows would start executions on every contact insert, and its
+            # campaign's enrollments would join the runs.
+            admin.execute("delete from app.workflows")
+            admin.execute("delete from app.campaigns")
+            admin.execute("delete from app.campaign_sequence_logs")
+            admin.execute("delete from app.campaign_sequence_logs_archive")
+            admin.execute("delete from queue.pgqueuer")
+            svc.execute(SET_CLOCK, (NOW,))
+            row = svc.execute("select app.now()").fetchone()
+            assert row is not None
+            ctx = Ctx(server, dsn, service, svc, admin, org, row[0])
+            sender = admin.execute(
+                "select full_name from app.user_profiles where id = %s", (org.rep_ids[0],)
+            ).fetchone()
+            assert sender is not None
+
+            contacts, contacts_seconds = _contacts(ctx, ENROLLMENTS + SEED_ENROLLMENTS)
+            res = Results(
+                Campaign(_campaign(ctx, "Bench outreach"), ENROLLMENTS),
+                Campaign(_campaign(ctx, "Seed sample"), SEED_ENROLLMENTS),
+                contacts_seconds,
+            )
+            res.ours.enroll_chunks = _enroll(ctx, res.ours.id, contacts[:ENROLLMENTS])
+            _enroll(ctx, res.sample.id, contacts[ENROLLMENTS:])
+            # Settle the setup's writes (so that autovacuum has nothing left of them), then a
+            # warm-up and the statistics of populated tables (kept through the resets).
+            admin.execute("vacuum analyze")
+            _ours(ctx, res.ours, SAMPLE_BATCH)
+            admin.execute(f"analyze {CAMPAIGN_TABLES}")
+            for r in range(ROUNDS):
+                _round(ctx, r, res, sender[0])
+            res.explained = {b: _explain_batches(ctx, res.ours, b) for b in BATCH_SIZES}
+            res.functions = _function_profile(ctx, res.ours, SAMPLE_BATCH)
+            _report(ctx, res)
+
+
+if __name__ == "__main__":
+    run()

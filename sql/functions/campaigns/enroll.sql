@@ -1,0 +1,227 @@
+-- Enrolling contacts (set-based) and unenrolling them.
+
+create or replace function api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[])
+returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_c app.campaigns%rowtype;
+    v_now timestamptz := app.now();
+    v_first app.campaign_sequences%rowtype;
+    v_needs_email boolean;
+    v_ab_variants jsonb;
+    v_result jsonb;
+    v_repeats integer;
+begin
+    -- Any member may enroll into a campaign of the org; the lock orders
+    -- concurrent enrollments (a contact is enrolled once).
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if v_c.status not in ('draft', 'active', 'paused') then
+        raise exception using
+            errcode = 'IT013',
+            message = format('campaign is %s: no new enrollments', v_c.status);
+    end if;
+    if cardinality(p_contact_ids) > 100000 then
+        raise exception using
+            errcode = 'IT005', message = 'enroll at most 100,000 contacts per call';
+    end if;
+    select s.* into v_first
+    from app.campaign_sequences as s
+    where s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
+    order by s.step_number
+    limit 1;
+    v_needs_email := exists (
+        select from app.campaign_sequences as s
+        where
+            s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
+            and s.channel = 'email'
+    );
+    select s.ab_variants into v_ab_variants
+    from app.campaign_sequences as s
+    where
+        s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
+        and s.ab_variants is not null
+    order by s.step_number
+    limit 1;
+
+    -- A contact listed twice is enrolled once; the repeats count as already enrolled.
+    select count(i.contact_id) - count(distinct i.contact_id) into v_repeats
+    from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id);
+
+    with input as (
+        select distinct i.contact_id
+        from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id)
+        where i.contact_id is not null
+    ),
+
+    classified as (
+        select
+            i.contact_id,
+            k.timezone,
+            case
+                when k.id is null or k.deleted_at is not null then 'not_found'
+                -- EXISTS, not a join: a join was planned as a nested loop over
+                -- the campaign's enrollments (quadratic as a campaign fills).
+                when exists (
+                    select
+                    from app.campaign_enrollments as e
+                    where
+                        e.org_id = v_org_id and e.campaign_id = v_c.id
+                        and e.contact_id = i.contact_id
+                ) then 'already_enrolled'
+                when k.status = 'do_not_contact' then 'do_not_contact'
+                when v_needs_email and nullif(btrim(k.email), '') is null then 'no_email'
+                when v_needs_email and exists (
+                    select from app.suppressions as s
+                    where
+                        s.org_id = v_org_id and s.email = lower(k.email)
+                        and s.reason = 'unsubscribe'
+                ) then 'unsubscribed'
+                when v_needs_email and exists (
+                    select from app.suppressions as s
+                    where s.org_id = v_org_id and s.email = lower(k.email)
+                ) then 'suppressed'
+                else 'enrolled'
+            end as reason
+        from input as i
+        left join app.contacts as k on k.org_id = v_org_id and k.id = i.contact_id
+    ),
+
+    zones as (
+        -- One window computation per distinct zone.
+        select
+            z.zone,
+            app._next_send_time(
+                -- Calendar days in the zone, then elapsed hours and minutes.
+                p_ts => ((v_now at time zone z.zone) + make_interval(
+                    days => coalesce(v_first.delay_days, 0)
+                )) at time zone z.zone + make_interval(
+                    hours => coalesce(v_first.delay_hours, 0),
+                    mins => coalesce(v_first.delay_minutes, 0)
+                ),
+                p_timezone => z.zone,
+                p_window_start => v_c.send_window_start,
+                p_window_end => v_c.send_window_end,
+                p_send_days => v_c.send_days
+            ) as first_at
+        from (
+            select distinct
+                app._campaign_timezone(
+                    p_contact_timezone => c.timezone,
+                    p_campaign_timezone => v_c.timezone,
+                    p_use_contact => v_c.use_contact_timezone
+                ) as zone
+            from classified as c
+            where c.reason = 'enrolled'
+        ) as z
+    ),
+
+    fresh as (
+        select c.contact_id, gen_random_uuid() as id, c.timezone
+        from classified as c
+        where c.reason = 'enrolled'
+    ),
+
+    inserted as (
+        insert into app.campaign_enrollments (
+            org_id, id, campaign_id, contact_id, status, stop_reason, next_step_at, ab_variant,
+            enrolled_by, enrolled_at
+        )
+        select
+            v_org_id, f.id, v_c.id, f.contact_id,
+            case when v_c.status = 'active' then 'active' else 'paused' end,
+            case when v_c.status = 'active' then null else 'campaign_paused' end,
+            z.first_at,
+            app._ab_pick_variant(f.id, v_ab_variants),
+            app.current_user_id(), v_now
+        from fresh as f
+        inner join zones as z
+            on z.zone = app._campaign_timezone(
+                p_contact_timezone => f.timezone,
+                p_campaign_timezone => v_c.timezone,
+                p_use_contact => v_c.use_contact_timezone
+            )
+        on conflict (org_id, campaign_id, contact_id) do nothing
+        returning 1
+    )
+
+    select jsonb_build_object(
+        'enrolled', (select count(*) from inserted),
+        'already_enrolled',
+        (select count(*) from classified where reason = 'already_enrolled')
+        + (select count(*) from fresh) - (select count(*) from inserted) + v_repeats,
+        'not_found', count(*) filter (where c.reason = 'not_found'),
+        'do_not_contact', count(*) filter (where c.reason = 'do_not_contact'),
+        'no_email', count(*) filter (where c.reason = 'no_email'),
+        'unsubscribed', count(*) filter (where c.reason = 'unsubscribed'),
+        'suppressed', count(*) filter (where c.reason = 'suppressed')
+    ) into v_result
+    from classified as c;
+    return v_result;
+end
+$function$;
+
+comment on function api.enroll_contacts(uuid, uuid[]) is
+$$Enroll contacts of the caller's org into a campaign (draft, active or paused; IT013 once
+completed), set-based, in one transaction. Each contact gets one outcome, counted in the
+returned object: enrolled, already_enrolled (a contact is enrolled in a campaign once; an
+id repeated in p_contact_ids counts here),
+not_found (unknown, deleted or another org's), do_not_contact (contact status), no_email and
+unsubscribed / suppressed (only when the sequence has an email step). The first step is due
+after its delay, at the next send window (campaign or contact zone); an A/B arm is assigned
+deterministically from the enrollment id and kept for the whole sequence. Enrollments into a
+draft or paused campaign wait (status paused, stop_reason campaign_paused) until it runs.$$;
+
+create or replace function api.unenroll(p_enrollment_id uuid, p_reason text default null)
+returns boolean
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_e app.campaign_enrollments%rowtype;
+begin
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = v_org_id and e.id = p_enrollment_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
+    end if;
+    if v_e.status not in ('active', 'paused') then
+        return false;
+    end if;
+    update app.campaign_enrollments as e
+    set
+        status = 'stopped',
+        stop_reason = coalesce(nullif(btrim(p_reason), ''), 'unenrolled'),
+        next_step_at = null,
+        updated_at = app.now()
+    where e.org_id = v_org_id and e.id = p_enrollment_id;
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail
+    )
+    values (
+        v_org_id, v_e.campaign_id, v_e.id, v_e.current_step, 'none', 'stopped',
+        'unenrolled: ' || coalesce(nullif(btrim(p_reason), ''), 'no reason given')
+    );
+    return true;
+end
+$function$;
+
+comment on function api.unenroll(uuid, text) is
+$$Stop one enrollment of the caller's org (status stopped, stop_reason p_reason or
+'unenrolled', one log line). Returns false when it had already ended (idempotent); IT004
+when unknown.$$;

@@ -1,0 +1,249 @@
+-- Campaign send windows (issue 6): when a step may go out. A window is
+-- [start, end) local wall time on the listed days ('mon'..'sun'), in the
+-- campaign's zone or, with use_contact_timezone, the contact's. Nothing here
+-- reads the clock: the instant is always a parameter.
+
+-- True when PostgreSQL accepts p_name as a time zone (what `at time zone`
+-- accepts: full names such as 'America/New_York', case-insensitively, but
+-- also abbreviations such as 'EST' and POSIX specs such as 'UTC+3'). Null or
+-- empty: false. Catches the error instead of reading pg_timezone_names,
+-- which scans the zone files (milliseconds).
+create or replace function app._valid_timezone(p_name text)
+returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if p_name is null or p_name = '' then
+        return false;
+    end if;
+    perform pg_catalog.timezone(p_name, '2000-01-01 00:00:00+00'::timestamptz);
+    return true;
+exception
+    when invalid_parameter_value then
+        return false;
+end
+$function$;
+
+-- The earliest instant at or after p_ts inside the window: local wall time
+-- [p_window_start, p_window_end) in p_timezone, on a day whose name is in
+-- p_send_days. Null p_ts: null. Local times are converted with
+-- `timestamp at time zone`, so DST follows PostgreSQL's rule: a wall time in
+-- a spring-forward gap takes the offset before the change (02:30 in a 02:00
+-- -> 03:00 gap is 03:30 after it), an ambiguous fall-back time the offset
+-- after it (the later of the two instants). No queries: it runs per row.
+create or replace function app._next_send_time(
+    p_ts timestamptz,
+    p_timezone text,
+    p_window_start time,
+    p_window_end time,
+    p_send_days text[]
+)
+returns timestamptz
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    v_first date;
+    v_first_dow integer;
+    v_dow integer;
+    v_day date;
+    v_open timestamptz;
+    v_close timestamptz;
+begin
+    if p_ts is null then
+        return null;
+    end if;
+    if p_timezone is null or p_window_start is null or p_window_end is null
+        or p_send_days is null then
+        raise exception using
+            errcode = 'IT005',
+            message = 'send window: time zone, start, end and days must not be null';
+    end if;
+    if p_window_end <= p_window_start then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send window must end after it starts (overnight windows are not supported): %s-%s',
+                regexp_replace(p_window_start::text, ':00$', ''),
+                regexp_replace(p_window_end::text, ':00$', '')
+            );
+    end if;
+    v_first := (p_ts at time zone p_timezone)::date;
+    v_first_dow := extract(isodow from v_first)::integer;
+    -- Eight days: today's window may be over and today the only send day.
+    for v_offset in 0..7 loop
+        -- A null in p_send_days makes `= any` null for the other days: not send days.
+        v_dow := (v_first_dow - 1 + v_offset) % 7 + 1;
+        continue when (v_day_names[v_dow] = any(p_send_days)) is not true;
+        v_day := v_first + v_offset;
+        v_open := (v_day + p_window_start) at time zone p_timezone;
+        v_close := (v_day + p_window_end) at time zone p_timezone;
+        if greatest(p_ts, v_open) < v_close then
+            return greatest(p_ts, v_open);
+        end if;
+    end loop;
+    raise exception using
+        errcode = 'IT005',
+        message = format(
+            'send days %s name no day of the week (valid: %s)',
+            p_send_days, array_to_string(v_day_names, ', ')
+        );
+exception
+    when invalid_parameter_value then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', p_timezone);
+end
+$function$;
+
+-- The zone a campaign's step is scheduled in: the contact's when the
+-- campaign uses contact zones and the contact's zone is valid, else the
+-- campaign's.
+create or replace function app._campaign_timezone(
+    p_contact_timezone text,
+    p_campaign_timezone text,
+    p_use_contact boolean
+)
+returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if p_use_contact and app._valid_timezone(p_contact_timezone) then
+        return p_contact_timezone;
+    end if;
+    return p_campaign_timezone;
+end
+$function$;
+
+-- app._next_send_time with a campaign's window and zone (and the contact's
+-- zone, when given and the campaign uses contact zones). Reads the campaign by
+-- id and the contact in the campaign's org; IT004 when either is missing.
+create or replace function app.next_send_time(
+    p_ts timestamptz,
+    p_campaign_id uuid,
+    p_contact_id uuid default null
+)
+returns timestamptz
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid;
+    v_timezone text;
+    v_use_contact boolean;
+    v_window_start time;
+    v_window_end time;
+    v_send_days text [];
+    v_contact_timezone text;
+begin
+    select c.org_id, c.timezone, c.use_contact_timezone, c.send_window_start, c.send_window_end,
+        c.send_days
+    into v_org_id, v_timezone, v_use_contact, v_window_start, v_window_end, v_send_days
+    from app.campaigns as c
+    where c.id = p_campaign_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if p_contact_id is not null then
+        select ct.timezone into v_contact_timezone
+        from app.contacts as ct
+        where ct.org_id = v_org_id and ct.id = p_contact_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('contact %s not found', p_contact_id);
+        end if;
+    end if;
+    return app._next_send_time(
+        p_ts,
+        app._campaign_timezone(v_contact_timezone, v_timezone, v_use_contact),
+        v_window_start,
+        v_window_end,
+        v_send_days
+    );
+end
+$function$;
+
+comment on function app.next_send_time(timestamptz, uuid, uuid) is
+$$The earliest instant at or after p_ts when campaign p_campaign_id may send: inside its send
+window ([send_window_start, send_window_end) local time on send_days) in the campaign's time
+zone, or in the contact's when p_contact_id is given, the campaign has use_contact_timezone and
+the contact's zone is valid. Returns p_ts itself inside the window; null for a null p_ts. DST
+follows PostgreSQL: a window time in a spring-forward gap moves forward by the gap, an ambiguous
+fall-back time is the later instant. IT004 for an unknown campaign or a contact outside its org.$$;
+
+-- Raise IT005 unless the window is usable: no null piece, end after start
+-- (overnight windows are refused, not supported), one to seven distinct day
+-- names from 'mon'..'sun', a known time zone. The campaign API calls it on
+-- create and update, before the table's check constraints would fire.
+create or replace function app._assert_send_window(
+    p_window_start time,
+    p_window_end time,
+    p_send_days text[],
+    p_timezone text
+)
+returns void
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    v_unknown text [];
+begin
+    if p_window_start is null or p_window_end is null then
+        raise exception using
+            errcode = 'IT005', message = 'send window start and end must not be null';
+    end if;
+    if p_window_end <= p_window_start then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send window must end after it starts (overnight windows are not supported): %s-%s',
+                regexp_replace(p_window_start::text, ':00$', ''),
+                regexp_replace(p_window_end::text, ':00$', '')
+            );
+    end if;
+    if p_send_days is null or cardinality(p_send_days) = 0 then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send days must name at least one day (valid: %s)',
+                array_to_string(v_day_names, ', ')
+            );
+    end if;
+    select array_agg(distinct coalesce(d.name, 'null') order by coalesce(d.name, 'null'))
+    into v_unknown
+    from unnest(p_send_days) as d (name)
+    where d.name is null or not d.name = any(v_day_names);
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'unknown send day %s (valid: %s)',
+                array_to_string(v_unknown, ', '), array_to_string(v_day_names, ', ')
+            );
+    end if;
+    if cardinality(p_send_days) <> (
+        select count(distinct d.name) from unnest(p_send_days) as d (name)
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
+            );
+    end if;
+    if not app._valid_timezone(p_timezone) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', coalesce(p_timezone, 'null'));
+    end if;
+end
+$function$;

@@ -1,0 +1,777 @@
+-- The campaign tick: due enrollments run their next step set-based, a
+-- handful of statements per batch whatever its size.
+
+-- Substitute the campaign variables into a normalised template ({{a.b}},
+-- see app._campaign_normalize). p_values follow app._campaign_variables()
+-- and come prepared by app._campaign_values (escaped for HTML or not, their
+-- braces set aside as chr(1) so that contact data can't name another
+-- variable). A token the tick does not know (only possible through an org
+-- email template) renders empty, like app._render.
+create or replace function app._campaign_fill(p_template text, p_values text[])
+returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_out text;
+begin
+    if p_template is null or strpos(p_template, '{{') = 0 then
+        return p_template;
+    end if;
+    v_out := replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        replace(
+            p_template,
+            '{{contact.first_name}}', p_values[1]),
+        '{{contact.last_name}}', p_values[2]),
+        '{{contact.full_name}}', p_values[3]),
+        '{{contact.name}}', p_values[4]),
+        '{{contact.email}}', p_values[5]),
+        '{{contact.company}}', p_values[6]),
+        '{{contact.title}}', p_values[7]),
+        '{{campaign.name}}', p_values[8]),
+        '{{sender.name}}', p_values[9]),
+        '{{sender.first_name}}', p_values[10]),
+        '{{sender.email}}', p_values[11]);
+    if strpos(v_out, '{{') > 0 then
+        v_out := regexp_replace(
+            v_out, '\{\{\s*[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\s*\}\}', '', 'g'
+        );
+    end if;
+    return replace(v_out, chr(1), '{');
+end
+$function$;
+
+-- The variable values of one recipient for app._campaign_fill, in the order
+-- of app._campaign_variables(): nulls as '', braces set aside, and with
+-- p_html escaped for an HTML body.
+create or replace function app._campaign_values(p_values text[], p_html boolean)
+returns text[]
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if p_html then
+        return array(
+            select replace(replace(replace(replace(replace(replace(
+                coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+                '''', '&#39;'), '{', chr(1))
+            from unnest(p_values) with ordinality as v (value, i)
+            order by v.i
+        );
+    end if;
+    return array(
+        select replace(coalesce(v.value, ''), '{', chr(1))
+        from unnest(p_values) with ordinality as v (value, i)
+        order by v.i
+    );
+end
+$function$;
+
+-- Does any of a step's skip conditions hold for this document? Null when a
+-- condition can't be evaluated (the tick counts an error for the enrollment
+-- instead of failing the batch).
+create or replace function app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb)
+returns boolean
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    return exists (
+        select
+        from jsonb_array_elements(p_conditions) as c (condition)
+        where app._wf_holds(c.condition, p_doc, null, null)
+    );
+exception when others then
+    return null;
+end
+$function$;
+
+-- Run the next step of the given enrollments (locked by the caller) at
+-- p_now. Statements: lock the daily counters, then one statement that
+-- classifies every enrollment, writes the sends, jobs, activities, logs and
+-- daily counts, and moves every enrollment on.
+create or replace function app._campaign_run_batch(
+    p_now timestamptz, p_org_ids uuid[], p_ids uuid[]
+)
+returns app.campaign_batch_counts
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_counts app.campaign_batch_counts;
+    v_paused record;
+begin
+    -- Daily send limits: one counter row per campaign and local day, locked
+    -- so that concurrent ticks of one campaign never exceed it.
+    insert into app.campaign_daily_sends as d (org_id, campaign_id, local_date, sent)
+    select distinct e.org_id, e.campaign_id, (p_now at time zone c.timezone)::date, 0
+    from unnest(p_org_ids, p_ids) as x (org_id, id)
+    inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+    inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+    where c.daily_send_limit is not null
+    order by 1, 2
+    on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
+
+    with b as materialized (
+        select
+            e.org_id, e.id, e.campaign_id, e.contact_id, e.current_step, e.next_step_at,
+            e.ab_variant, e.error_count, e as e_row,
+            c.name as campaign_name, c.owner_id, c.timezone as campaign_zone,
+            c.use_contact_timezone, c.send_window_start, c.send_window_end, c.send_days,
+            c.daily_send_limit, c.ab_winner_variant,
+            (p_now at time zone c.timezone)::date as local_date,
+            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k.first_name,
+            k.last_name, k.full_name, k.company_name, k.title, k as k_row,
+            coalesce(k.timezone, '') as contact_zone,
+            u.full_name as sender_name, u.email as sender_email
+        from unnest(p_org_ids, p_ids) as x (org_id, id)
+        inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
+        left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
+        where e.status = 'active' and c.status = 'active'
+    ),
+
+    zones as materialized (
+        -- One zone decision and window check per distinct (campaign, zone).
+        select
+            z.org_id, z.campaign_id, z.contact_zone, z.zone,
+            app._next_send_time(
+                p_ts => p_now, p_timezone => z.zone, p_window_start => z.send_window_start,
+                p_window_end => z.send_window_end, p_send_days => z.send_days
+            ) as open_at
+        from (
+            select
+                d.org_id, d.campaign_id, d.contact_zone, d.send_window_start, d.send_window_end,
+                d.send_days,
+                app._campaign_timezone(
+                    p_contact_timezone => nullif(d.contact_zone, ''),
+                    p_campaign_timezone => d.campaign_zone,
+                    p_use_contact => d.use_contact_timezone
+                ) as zone
+            from (
+                select distinct
+                    b.org_id, b.campaign_id, b.contact_zone, b.campaign_zone,
+                    b.use_contact_timezone, b.send_window_start, b.send_window_end, b.send_days
+                from b
+            ) as d
+        ) as z
+    ),
+
+    seq as materialized (
+        -- The batch's campaigns' active steps with their neighbours.
+        select
+            s.org_id, s.campaign_id, s.id, s.step_number, s.channel, s.template_id,
+            s.subject, s.body_html, s.body_text, s.task_config, s.skip_conditions,
+            s.ab_variants,
+            coalesce(lag(s.step_number) over w, 0) as prev_number,
+            lead(s.step_number) over w as next_number,
+            lead(make_interval(
+                days => s.delay_days, hours => s.delay_hours, mins => s.delay_minutes
+            )) over w as next_delay,
+            lead(s.delay_days) over w as next_delay_days,
+            lead(make_interval(hours => s.delay_hours, mins => s.delay_minutes)) over w
+                as next_delay_hm
+        from app.campaign_sequences as s
+        where
+            s.is_active
+            and (s.org_id, s.campaign_id) in (select b.org_id, b.campaign_id from b)
+        window w as (partition by s.org_id, s.campaign_id order by s.step_number)
+    ),
+
+    contents as materialized (
+        -- Each email step's content per A/B arm ('' without a test):
+        -- the variant's fields, else the step's, else its template's.
+        select
+            s.id as step_id, coalesce(v.variant ->> 'id', '') as variant_id,
+            coalesce(
+                v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
+            ) as subject,
+            coalesce(
+                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template),
+                app._html_escape(coalesce(
+                    v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
+                ))
+            ) as body_html,
+            coalesce(
+                v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
+            ) as body_text,
+            s.template_id
+        from seq as s
+        left join app.email_templates as t on t.org_id = s.org_id and t.id = s.template_id
+        left join lateral jsonb_array_elements(s.ab_variants) as v (variant) on true
+        where s.channel = 'email'
+    ),
+
+    classified as materialized (
+        select
+            b.*, z.zone, z.open_at, s.id as step_id, s.step_number, s.channel,
+            s.task_config, s.next_number, s.next_delay, s.next_delay_days, s.next_delay_hm,
+            case
+                when s.ab_variants is null then null
+                when b.ab_winner_variant is not null
+                    and s.ab_variants @> jsonb_build_array(
+                        jsonb_build_object('id', b.ab_winner_variant)
+                    ) then b.ab_winner_variant
+                when b.ab_variant is not null
+                    and s.ab_variants @> jsonb_build_array(jsonb_build_object('id', b.ab_variant))
+                    then b.ab_variant
+                else app._ab_pick_variant(b.id, s.ab_variants)
+            end as variant,
+            case
+                when b.k_id is null or b.deleted_at is not null then 'stop_contact'
+                when s.id is null then 'complete'
+                when z.open_at > p_now then 'defer_window'
+                when b.contact_status = 'do_not_contact' then 'stop_contact'
+                when sk.skip then 'skip'
+                when sk.skip is null then 'error_condition'
+                when s.channel = 'email' and (
+                    b.email is null
+                    or b.email !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+                ) then 'error_address'
+                when s.channel = 'email' and not exists (
+                    select from app.email_settings as st where st.org_id = b.org_id
+                ) then 'error_settings'
+                when s.channel = 'email' and exists (
+                    select from app.suppressions as sp
+                    where sp.org_id = b.org_id and sp.email = lower(b.email)
+                ) then 'suppressed'
+                when s.channel = 'sms' then 'skip_sms'
+                else 'run'
+            end as act
+        from b
+        inner join zones as z
+            on
+                z.org_id = b.org_id and z.campaign_id = b.campaign_id
+                and z.contact_zone = b.contact_zone
+        left join seq as s
+            on
+                s.org_id = b.org_id and s.campaign_id = b.campaign_id
+                and b.current_step >= s.prev_number and b.current_step < s.step_number
+        cross join lateral (
+            select case
+                when s.id is null or jsonb_array_length(s.skip_conditions) = 0 then false
+                else app._campaign_skip_holds(
+                    p_conditions => s.skip_conditions,
+                    p_doc => to_jsonb(b.e_row) || jsonb_build_object(
+                        'contact', to_jsonb(b.k_row),
+                        'campaign', jsonb_build_object('id', b.campaign_id, 'name', b.campaign_name)
+                    )
+                )
+            end as skip
+        ) as sk
+    ),
+
+    limited as materialized (
+        -- Email sends beyond the campaign's daily limit roll to the next day.
+        select
+            c.*,
+            case
+                when c.act = 'run' and c.channel = 'email' and c.daily_send_limit is not null
+                    and row_number() over (
+                        partition by c.org_id, c.campaign_id, (c.act = 'run' and c.channel = 'email')
+                        order by c.next_step_at, c.id
+                    ) > c.daily_send_limit - coalesce(d.sent, 0)
+                    then 'defer_limit'
+                else c.act
+            end as final_act
+        from classified as c
+        left join app.campaign_daily_sends as d
+            on
+                d.org_id = c.org_id and d.campaign_id = c.campaign_id
+                and d.local_date = c.local_date
+    ),
+
+    plan as materialized (
+        select
+            l.*,
+            case when l.final_act = 'run' and l.channel = 'email' then gen_random_uuid() end
+                as send_id,
+            case when l.final_act = 'run' and l.channel in ('linkedin', 'phone', 'task')
+                    then gen_random_uuid() end as activity_id,
+            case when l.final_act = 'run' and l.channel = 'email'
+                    then replace(gen_random_uuid()::text, '-', '') end as reply_token,
+            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
+                array[
+                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                    l.sender_email
+                ],
+                false
+            ) end as vars,
+            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
+                array[
+                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                    l.sender_email
+                ],
+                true
+            ) end as vars_html,
+            l.error_count + 1 >= 3 as pauses
+        from limited as l
+    ),
+
+    timing as materialized (
+        -- When each enrollment's next step is due: one window computation
+        -- per distinct (campaign, zone, delay).
+        select
+            g.org_id, g.campaign_id, g.zone, g.next_delay, g.final_act,
+            app._next_send_time(
+                p_ts => case
+                    when g.final_act = 'defer_limit'
+                        then (g.local_date + 1)::timestamp at time zone g.campaign_zone
+                    -- Days are calendar days in the zone (a day across a DST
+                    -- change is 23 or 25 hours); hours and minutes elapse.
+                    else ((p_now at time zone g.zone) + make_interval(days => g.next_delay_days))
+                        at time zone g.zone + g.next_delay_hm
+                end,
+                p_timezone => g.zone, p_window_start => g.send_window_start,
+                p_window_end => g.send_window_end, p_send_days => g.send_days
+            ) as due_at
+        from (
+            select distinct
+                p.org_id, p.campaign_id, p.zone, p.next_delay, p.next_delay_days,
+                p.next_delay_hm, p.final_act, p.local_date,
+                p.campaign_zone, p.send_window_start, p.send_window_end, p.send_days
+            from plan as p
+            where
+                p.final_act = 'defer_limit'
+                or (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is not null)
+        ) as g
+    ),
+
+    sends as (
+        insert into app.email_sends (
+            org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+            category, template_id, variables, entity_type, entity_id, enrollment_id, status,
+            provider, message_id, reply_token, unsubscribe_token, queued_at, created_by,
+            created_at, updated_at
+        )
+        select
+            p.org_id, p.send_id, p.email, st.from_email, st.from_name,
+            format('reply+%s@%s', p.reply_token, st.reply_domain),
+            regexp_replace(app._campaign_fill(ct.subject, p.vars), '[\r\n]+', ' ', 'g'),
+            app._campaign_fill(ct.body_html, p.vars_html),
+            app._campaign_fill(ct.body_text, p.vars),
+            'campaign', ct.template_id,
+            jsonb_build_object(
+                'campaign_id', p.campaign_id, 'step_number', p.step_number,
+                'ab_variant', p.variant
+            ),
+            'contact', p.contact_id, p.id, 'queued', st.provider,
+            format('<%s@%s>', p.send_id, st.reply_domain), p.reply_token,
+            replace(gen_random_uuid()::text, '-', ''),
+            -- The batch's clock, not a column default per row (app.now() per
+            -- row and column was a fifth of the tick's time).
+            p_now, null, p_now, p_now
+        from plan as p
+        inner join app.email_settings as st on st.org_id = p.org_id
+        inner join contents as ct
+            on ct.step_id = p.step_id and ct.variant_id = coalesce(p.variant, '')
+        where p.send_id is not null
+        returning email_sends.org_id, email_sends.id
+    ),
+
+    jobs as (
+        insert into queue.pgqueuer (
+            priority, entrypoint, payload, status, execute_after, dedupe_key
+        )
+        select
+            0, 'email.send',
+            convert_to(
+                format('{"org_id": "%s", "email_send_id": "%s"}', s.org_id, s.id), 'UTF8'
+            ),
+            'queued', pg_catalog.now(), 'email.send:' || s.id
+        from sends as s
+    ),
+
+    activities as (
+        insert into app.activities (
+            org_id, id, entity_type, entity_id, type, subject, description, status, priority,
+            due_date, assignee_id, metadata
+        )
+        select
+            p.org_id, p.activity_id, 'contact', p.contact_id,
+            case p.channel when 'phone' then 'call' else 'task' end,
+            case p.channel
+                when 'linkedin'
+                    then 'LinkedIn: ' || coalesce(p.task_config ->> 'title', 'Send LinkedIn message')
+                when 'phone'
+                    then 'Call: ' || coalesce(p.task_config ->> 'title', 'Campaign follow-up call')
+                else coalesce(p.task_config ->> 'title', 'Campaign task')
+            end,
+            p.task_config ->> 'description',
+            case p.channel when 'phone' then 'scheduled' else 'open' end,
+            coalesce(p.task_config ->> 'priority', 'normal'),
+            p_now + make_interval(
+                secs => coalesce((p.task_config ->> 'due_hours')::numeric, 24) * 3600
+            ),
+            p.owner_id,
+            jsonb_build_object(
+                'campaign_id', p.campaign_id, 'enrollment_id', p.id,
+                'sequence_step', p.step_number, 'channel', p.channel
+            )
+        from plan as p
+        where p.activity_id is not null
+    ),
+
+    daily as (
+        update app.campaign_daily_sends as d
+        set sent = d.sent + n.sends
+        from (
+            select p.org_id, p.campaign_id, p.local_date, count(*) as sends
+            from plan as p
+            where p.send_id is not null and p.daily_send_limit is not null
+            group by p.org_id, p.campaign_id, p.local_date
+        ) as n
+        where
+            d.org_id = n.org_id and d.campaign_id = n.campaign_id
+            and d.local_date = n.local_date
+    ),
+
+    moved as (
+        update app.campaign_enrollments as e
+        set
+            status = case
+                when p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null
+                    then 'completed'
+                when p.final_act = 'complete' then 'completed'
+                when p.final_act = 'stop_contact' then 'stopped'
+                when p.final_act = 'suppressed' then 'stopped'
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses then 'paused'
+                else e.status
+            end,
+            stop_reason = case
+                when p.final_act = 'stop_contact' then case
+                    when p.k_id is null or p.deleted_at is not null then 'contact_deleted'
+                    else 'do_not_contact'
+                end
+                when p.final_act = 'suppressed' then 'suppressed'
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses
+                    then 'errors'
+                else e.stop_reason
+            end,
+            current_step = case
+                when p.final_act in ('run', 'skip', 'skip_sms') then p.step_number
+                else e.current_step
+            end,
+            steps_completed = e.steps_completed
+            + (p.final_act in ('run', 'skip', 'skip_sms'))::integer,
+            last_step_at = case
+                when p.final_act in ('run', 'skip', 'skip_sms') then p_now
+                else e.last_step_at
+            end,
+            next_step_at = case
+                when p.final_act in ('run', 'skip', 'skip_sms', 'defer_limit') then t.due_at
+                when p.final_act = 'defer_window' then p.open_at
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
+                    then app._next_send_time(
+                        p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
+                        p_timezone => p.zone, p_window_start => p.send_window_start,
+                        p_window_end => p.send_window_end, p_send_days => p.send_days
+                    )
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') then e.next_step_at
+            end,
+            emails_sent = e.emails_sent + (p.send_id is not null)::integer,
+            linkedin_sent = e.linkedin_sent
+            + (p.activity_id is not null and p.channel = 'linkedin')::integer,
+            calls_made = e.calls_made + (p.activity_id is not null and p.channel = 'phone')::integer,
+            tasks_created = e.tasks_created
+            + (p.activity_id is not null and p.channel = 'task')::integer,
+            ab_variant = coalesce(e.ab_variant, p.variant),
+            error_count = case
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') then e.error_count + 1
+                when p.final_act in ('run', 'skip', 'skip_sms') then 0
+                else e.error_count
+            end,
+            last_error = case
+                when p.final_act = 'error_address'
+                    then format('invalid or missing email address %L', p.email)
+                when p.final_act = 'error_settings'
+                    then 'email is not configured for this organization'
+                when p.final_act = 'error_condition'
+                    then 'a skip condition could not be evaluated'
+                else e.last_error
+            end,
+            last_error_at = case
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') then p_now
+                else e.last_error_at
+            end,
+            completed_at = case
+                when (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null)
+                    or p.final_act = 'complete' then p_now
+                else e.completed_at
+            end,
+            updated_at = p_now
+        from plan as p
+        left join timing as t
+            on
+                t.org_id = p.org_id and t.campaign_id = p.campaign_id and t.zone = p.zone
+                and t.final_act = p.final_act
+                and t.next_delay is not distinct from p.next_delay
+        where e.org_id = p.org_id and e.id = p.id
+    ),
+
+    logged as (
+        insert into app.campaign_sequence_logs (
+            org_id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
+            detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
+        )
+        select
+            p.org_id, p.campaign_id, p.id, p.step_id, coalesce(p.step_number, p.current_step),
+            coalesce(p.channel, 'none'),
+            case p.final_act
+                when 'run' then case when p.channel = 'wait' then 'completed' else 'sent' end
+                when 'skip' then 'skipped'
+                when 'skip_sms' then 'skipped'
+                when 'defer_window' then 'deferred'
+                when 'defer_limit' then 'deferred'
+                when 'error_address' then 'failed'
+                when 'error_settings' then 'failed'
+                when 'error_condition' then 'failed'
+                when 'suppressed' then 'suppressed'
+                when 'stop_contact' then 'stopped'
+                when 'complete' then 'completed'
+            end,
+            case p.final_act
+                when 'run' then case when p.channel = 'wait' then 'wait elapsed' end
+                when 'skip' then 'skipped: a skip condition holds'
+                when 'skip_sms' then 'skipped: no sms provider configured'
+                when 'defer_window' then 'outside the send window until ' || p.open_at
+                when 'defer_limit' then 'daily send limit reached'
+                when 'error_address' then format('invalid or missing email address %L', p.email)
+                when 'error_settings' then 'email is not configured for this organization'
+                when 'error_condition' then 'a skip condition could not be evaluated'
+                when 'suppressed' then 'recipient is suppressed'
+                when 'stop_contact' then case
+                    when p.k_id is null or p.deleted_at is not null then 'contact deleted'
+                    else 'contact is do not contact'
+                end
+                when 'complete' then 'no steps left'
+            end
+            || case
+                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses
+                    then ' (3 errors in a row: paused)'
+                else ''
+            end,
+            p.variant, p.send_id, p.activity_id, p.next_step_at,
+            case when p.final_act = 'run' then p_now end, p_now
+        from plan as p
+    )
+
+    select
+        count(*)::integer,
+        (count(*) filter (where p.final_act = 'run'))::integer,
+        (count(*) filter (where p.final_act in ('skip', 'skip_sms')))::integer,
+        (count(*) filter (where p.final_act in ('error_address', 'error_settings', 'error_condition')))::integer,
+        (count(*) filter (where p.final_act in ('defer_window', 'defer_limit')))::integer,
+        (
+            count(*) filter (
+                where p.final_act = 'complete'
+                or (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null)
+            )
+        )::integer,
+        (count(*) filter (where p.final_act in ('stop_contact', 'suppressed')))::integer
+    into
+        v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored,
+        v_counts.deferred, v_counts.completed, v_counts.stopped
+    from plan as p;
+
+    -- The owner hears about enrollments the third error in a row paused.
+    for v_paused in
+        select e.org_id, e.campaign_id, c.name as campaign_name, c.owner_id, e.last_error,
+            k.full_name
+        from unnest(p_org_ids, p_ids) as x (org_id, id)
+        inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
+        where e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
+    loop
+        perform app._campaign_notify(
+            p_org_id => v_paused.org_id,
+            p_user_id => v_paused.owner_id,
+            p_template => 'campaign_enrollment_paused',
+            p_variables => jsonb_build_object(
+                'campaign', jsonb_build_object('name', v_paused.campaign_name),
+                'contact', jsonb_build_object('name', v_paused.full_name),
+                'error', v_paused.last_error
+            ),
+            p_campaign_id => v_paused.campaign_id
+        );
+    end loop;
+    return v_counts;
+end
+$function$;
+
+-- One enrollment whose step raised an unexpected error: count it (the third
+-- in a row pauses), retry at the next window after a back-off.
+create or replace function app._campaign_record_error(
+    p_now timestamptz, p_org_id uuid, p_id uuid, p_error text
+)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_e app.campaign_enrollments%rowtype;
+    v_c app.campaigns%rowtype;
+    v_zone text;
+begin
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = p_org_id and e.id = p_id;
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = v_e.campaign_id;
+    select app._campaign_timezone(
+        p_contact_timezone => k.timezone,
+        p_campaign_timezone => v_c.timezone,
+        p_use_contact => v_c.use_contact_timezone
+    ) into v_zone
+    from app.contacts as k
+    where k.org_id = p_org_id and k.id = v_e.contact_id;
+    v_zone := coalesce(v_zone, v_c.timezone);
+    update app.campaign_enrollments as e
+    set
+        error_count = e.error_count + 1,
+        last_error = left(p_error, 1000),
+        last_error_at = p_now,
+        status = case when e.error_count + 1 >= 3 then 'paused' else e.status end,
+        stop_reason = case when e.error_count + 1 >= 3 then 'errors' else e.stop_reason end,
+        next_step_at = case
+            when e.error_count + 1 >= 3 then e.next_step_at
+            else app._next_send_time(
+                p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
+                p_timezone => v_zone, p_window_start => v_c.send_window_start,
+                p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
+            )
+        end,
+        updated_at = p_now
+    where e.org_id = p_org_id and e.id = p_id;
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail, scheduled_at
+    )
+    values (
+        p_org_id, v_e.campaign_id, p_id, v_e.current_step + 1, 'none', 'failed',
+        left(p_error, 1000)
+        || case when v_e.error_count + 1 >= 3 then ' (3 errors in a row: paused)' else '' end,
+        v_e.next_step_at
+    );
+    if v_e.error_count + 1 >= 3 then
+        perform app._campaign_notify(
+            p_org_id => p_org_id,
+            p_user_id => v_c.owner_id,
+            p_template => 'campaign_enrollment_paused',
+            p_variables => jsonb_build_object(
+                'campaign', jsonb_build_object('name', v_c.name),
+                'contact', jsonb_build_object(
+                    'name',
+                    (
+                        select k.full_name from app.contacts as k
+                        where k.org_id = p_org_id and k.id = v_e.contact_id
+                    )
+                ),
+                'error', left(p_error, 200)
+            ),
+            p_campaign_id => v_c.id
+        );
+    end if;
+end
+$function$;
+
+create or replace function api.campaign_tick(p_batch_size integer default 1000)
+returns table (
+    processed integer,
+    sent integer,
+    skipped integer,
+    errored integer,
+    deferred integer,
+    completed integer,
+    stopped integer,
+    more_due boolean,
+    elapsed_ms numeric
+)
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_started timestamptz := clock_timestamp();
+    v_now timestamptz := app.now();
+    v_org_ids uuid[];
+    v_ids uuid[];
+    v_counts app.campaign_batch_counts;
+    v_one app.campaign_batch_counts;
+    v_error text;
+begin
+    perform app._require_service();
+    if p_batch_size is null or p_batch_size not between 1 and 10000 then
+        raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
+    end if;
+    select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
+    from (
+        select e.org_id, e.id
+        from app.campaign_enrollments as e
+        where e.status = 'active' and e.next_step_at <= v_now
+        order by e.next_step_at
+        limit p_batch_size
+        for update skip locked
+    ) as d;
+
+    v_counts := row(0, 0, 0, 0, 0, 0, 0);
+    if v_ids is not null then
+        begin
+            v_counts := app._campaign_run_batch(p_now => v_now, p_org_ids => v_org_ids, p_ids => v_ids);
+        exception when others then
+            -- Something in the batch raised: run it one enrollment at a time so
+            -- that one bad row (a trigger, a template) can't hold up the rest.
+            for i in 1 .. cardinality(v_ids) loop
+                begin
+                    v_one := app._campaign_run_batch(
+                        p_now => v_now, p_org_ids => array[v_org_ids[i]], p_ids => array[v_ids[i]]
+                    );
+                    v_counts := row(
+                        v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+                        v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+                        v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+                        v_counts.stopped + v_one.stopped
+                    );
+                exception when others then
+                    get stacked diagnostics v_error = message_text;
+                    perform app._campaign_record_error(
+                        p_now => v_now, p_org_id => v_org_ids[i], p_id => v_ids[i], p_error => v_error
+                    );
+                    v_counts.processed := v_counts.processed + 1;
+                    v_counts.errored := v_counts.errored + 1;
+                end;
+            end loop;
+        end;
+    end if;
+
+    return query select
+        v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
+        v_counts.completed, v_counts.stopped,
+        exists (
+            select from app.campaign_enrollments as e
+            where e.status = 'active' and e.next_step_at <= v_now
+        ),
+        round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1);
+end
+$function$;
+
+comment on function api.campaign_tick(integer) is
+$$Service role only (the worker's campaigns.tick, every minute). Runs the next step of at most
+p_batch_size due enrollments (active, in an active campaign, next_step_at <= app.now()),
+locked FOR UPDATE SKIP LOCKED so concurrent ticks share the work, in a few set-based
+statements: outside the send window → deferred to its next opening; skip conditions → skipped;
+email → rendered and queued (email_sends + email.send job; List-Unsubscribe and the reply
+token as for api.queue_email); linkedin/phone/task → an activity for the campaign owner; sms →
+skipped: no sms provider configured; wait → only the timing moves. Sends over the daily
+limit roll to the next window. Then the log lines, the counters and the next step time
+(app._next_send_time after the next step's delay); enrollments without a next step complete.
+A batch that raises is re-run one enrollment at a time; a failing enrollment counts an error
+(three in a row pause it). Returns the counts, whether more are due, and the time taken.$$;
