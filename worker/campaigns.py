@@ -68,7 +68,9 @@ async def tick_once(pool: AsyncConnectionPool, batch_size: int = BATCH_SIZE) -> 
         cur = conn.cursor(row_factory=dict_row)
         await cur.execute(q.CAMPAIGN_TICK, {"batch_size": batch_size})
         row = await cur.fetchone()
-    return dict(row) if row else {"processed": 0, "more_due": False}
+    if row is None:  # api.campaign_tick always returns one row
+        raise RuntimeError("api.campaign_tick returned no row")
+    return dict(row)
 
 
 async def drain(

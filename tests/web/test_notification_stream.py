@@ -266,6 +266,22 @@ def test_a_write_notifies_when_no_hub_polls(db, send, two_orgs) -> None:
         assert _notifies_within(listener, 2) == 1
 
 
+def _wait_until_polling(db) -> bool:
+    """True once a hub has registered as polling (its heartbeat is its own write, so on
+    a loaded machine it can commit after the next notification's write)."""
+    deadline = time.monotonic() + 5
+    with db.connect(autocommit=True) as admin:
+        while time.monotonic() < deadline:
+            row = admin.execute(
+                "select coalesce(bool_or(polling_until > clock_timestamp() + interval '0.05 s'),"
+                " false) from app.stream_hubs"
+            ).fetchone()
+            if row == (True,):
+                return True
+            time.sleep(0.005)
+    return False
+
+
 def _wait_until_idle(db) -> bool:
     """True once no hub is polling (it lingers 0.5 s after its last rows)."""
     deadline = time.monotonic() + 5
@@ -292,6 +308,7 @@ def test_a_busy_hub_polls_and_writes_skip_their_notify(
             send(sam, "first")  # wakes the idle hub, which then polls for a while
             assert stream.next_json()["title"] == "first"
             assert _notifies_within(listener, 1) == 1
+            assert _wait_until_polling(db)
             send(sam, "second")
             assert stream.next_json(timeout=2)["title"] == "second"  # read by a poll
             assert _notifies_within(listener, 0.2) == 0  # no NOTIFY, no commit lock
