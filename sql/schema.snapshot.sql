@@ -102,18 +102,6 @@ begin
             message = format('only a draft campaign can be activated (this one is %s)', v_c.status);
     end if;
     perform app._campaign_assert_runnable(v_c.org_id, v_c.id);
-    if not exists (select from app.email_settings as s where s.org_id = v_c.org_id)
-        and exists (
-            select from app.campaign_sequences as s
-            where
-                s.org_id = v_c.org_id and s.campaign_id = v_c.id and s.is_active
-                and s.channel = 'email'
-        ) then
-        raise exception using
-            errcode = 'IT011',
-            message = 'email is not configured for this organization',
-            hint = 'An org admin calls api.set_email_settings first.';
-    end if;
     update app.campaigns as c
     set status = 'active', activated_at = app.now(), updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
@@ -174,8 +162,8 @@ begin
             where s.org_id = v_c.org_id and s.campaign_id = v_c.id
         )
     );
-    if v_number < 1 then
-        raise exception using errcode = 'IT005', message = 'step numbers start at 1';
+    if v_number not between 1 and 1000 then
+        raise exception using errcode = 'IT005', message = 'step numbers are 1 to 1000';
     end if;
     if exists (
         select from app.campaign_sequences as s
@@ -566,14 +554,18 @@ begin
     if v_send.enrollment_id is not null then
         select
             case
-                when e.status = 'paused' and e.stop_reason = 'campaign_paused' then 'defer'
                 when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
                     or c.status in ('completed', 'archived') then 'stop'
+                when c.status = 'paused' then 'defer'
             end
         into v_campaign_gate
         from app.campaign_enrollments as e
         inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
         where e.org_id = v_org_id and e.id = v_send.enrollment_id;
+        -- The enrollment is gone (its contact was deleted): nothing to send to.
+        if not found then
+            v_campaign_gate := 'stop';
+        end if;
         if v_campaign_gate = 'defer' then
             return query select 'defer', 600::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
@@ -2234,6 +2226,15 @@ begin
             errcode = 'IT011',
             message = 'email is not configured for this organization',
             hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+
+    -- Campaign step emails are written by the campaign tick itself: a send
+    -- tied to an enrollment moves it (a reply stops it, opens score it), so
+    -- no caller may tie one here.
+    if p_enrollment_id is not null then
+        raise exception using
+            errcode = 'IT003',
+            message = 'p_enrollment_id is set by the campaign engine only';
     end if;
 
     -- Only the workflow engine, inside the run that owns the action, may tie a
@@ -4931,9 +4932,9 @@ begin
         raise exception using
             errcode = 'IT005', message = 'the A/B significance level must be in (0, 0.5)';
     end if;
-    if p_window is null or p_window < interval '0' then
+    if p_window is null or p_window < interval '0' or p_window > interval '365 days' then
         raise exception using
-            errcode = 'IT005', message = 'the A/B metric window must not be negative';
+            errcode = 'IT005', message = 'the A/B metric window is 0 to 365 days';
     end if;
     if p_daily_limit is not null and p_daily_limit < 1 then
         raise exception using
@@ -5011,6 +5012,18 @@ begin
                 || '(for every A/B variant)',
                 v_bad
             );
+    end if;
+    if not exists (select from app.email_settings as s where s.org_id = p_org_id)
+        and exists (
+            select from app.campaign_sequences as s
+            where
+                s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
+                and s.channel = 'email'
+        ) then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
     end if;
 end
 $$;
@@ -5794,7 +5807,7 @@ begin
         -- When each enrollment's next step is due: one window computation
         -- per distinct (campaign, zone, delay).
         select
-            g.org_id, g.campaign_id, g.zone, g.next_delay, g.final_act,
+            g.org_id, g.campaign_id, g.zone, g.next_delay_days, g.next_delay_hm, g.final_act,
             app._next_send_time(
                 p_ts => case
                     when g.final_act = 'defer_limit'
@@ -5987,7 +6000,10 @@ begin
             on
                 t.org_id = p.org_id and t.campaign_id = p.campaign_id and t.zone = p.zone
                 and t.final_act = p.final_act
-                and t.next_delay is not distinct from p.next_delay
+                -- Days and hours apart: interval '1 day' = '24 hours' in SQL,
+                -- but not across a DST change.
+                and t.next_delay_days is not distinct from p.next_delay_days
+                and t.next_delay_hm is not distinct from p.next_delay_hm
         where e.org_id = p.org_id and e.id = p.id
     ),
 
@@ -8249,14 +8265,17 @@ CREATE FUNCTION app._tg_campaign_enrollment_totals() RETURNS trigger
 declare
     v_rows text;
 begin
-    -- Signed rows: +1 for the new image, -1 for the old one. Planned per
+    -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
+    -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
+    -- deleted enrollment (its contact deleted): what was sent stays sent, as
+    -- in the logs; the status totals count the enrollments that exist. Planned per
     -- statement (EXECUTE): a plan kept from a one-row statement would join a
     -- 10,000-row batch with nested loops.
     v_rows := case tg_op
-        when 'INSERT' then 'select 1 as sign, n.* from new_rows as n'
-        when 'DELETE' then 'select -1 as sign, o.* from old_rows as o'
-        else 'select 1 as sign, n.* from new_rows as n '
-            || 'union all select -1 as sign, o.* from old_rows as o'
+        when 'INSERT' then 'select 1 as sign, 1 as csign, n.* from new_rows as n'
+        when 'DELETE' then 'select -1 as sign, 0 as csign, o.* from old_rows as o'
+        else 'select 1 as sign, 1 as csign, n.* from new_rows as n '
+            || 'union all select -1 as sign, -1 as csign, o.* from old_rows as o'
     end;
     -- Lock the campaigns in key order first: concurrent ticks over the same
     -- campaigns then queue instead of deadlocking.
@@ -8285,7 +8304,7 @@ begin
         from (
             select
                 r.org_id, r.campaign_id,
-                coalesce(sum(r.sign) filter (where %1$s), 0) as enrolled,
+                coalesce(sum(r.csign) filter (where %1$s), 0) as enrolled,
                 coalesce(sum(r.sign) filter (where r.status = 'active'), 0) as active,
                 coalesce(sum(r.sign) filter (where r.status = 'completed'), 0) as completed,
                 coalesce(sum(r.sign) filter (where r.status = 'replied'), 0) as replied,
@@ -8293,16 +8312,16 @@ begin
                 coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0) as unsubscribed,
                 coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0) as stopped,
                 coalesce(sum(r.sign) filter (where r.status = 'paused'), 0) as paused,
-                coalesce(sum(r.sign * r.emails_sent), 0) as sent,
+                coalesce(sum(r.csign * r.emails_sent), 0) as sent,
                 coalesce(
-                    sum(r.sign) filter (
+                    sum(r.csign) filter (
                         where r.first_opened_at is not null or r.first_clicked_at is not null
                     ),
                     0
                 ) as opened,
-                coalesce(sum(r.sign) filter (where r.first_clicked_at is not null), 0) as clicked,
+                coalesce(sum(r.csign) filter (where r.first_clicked_at is not null), 0) as clicked,
                 coalesce(
-                    sum(r.sign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
+                    sum(r.csign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
                 ) as tasks
             from (%2$s) as r
             group by r.org_id, r.campaign_id
@@ -8624,7 +8643,9 @@ begin
             case
                 when v_stop_on_reply and v_e.status in ('active', 'paused', 'completed')
                     then 'replied: sequence stopped'
-                else 'replied (this step does not stop on reply)'
+                when v_e.status in ('active', 'paused', 'completed')
+                    then 'replied (this step does not stop on reply)'
+                else 'replied after the enrollment ended (' || v_e.status || ')'
             end,
             new.id
         );
@@ -8724,6 +8745,39 @@ $$;
 
 
 ALTER FUNCTION app._tg_email_send_workflow_action() OWNER TO intime_owner;
+
+--
+-- Name: _tg_email_template_in_campaign(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_email_template_in_campaign() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_step integer;
+    v_campaign text;
+begin
+    select s.step_number, c.name into v_step, v_campaign
+    from app.campaign_sequences as s
+    inner join app.campaigns as c on c.org_id = s.org_id and c.id = s.campaign_id
+    where s.org_id = old.org_id and s.template_id = old.id
+    order by c.name, s.step_number
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT013',
+            message = format(
+                'email template %s is used by step %s of campaign %s', old.slug, v_step, v_campaign
+            ),
+            hint = 'Point the step at other content with api.update_sequence_step first.';
+    end if;
+    return old;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_email_template_in_campaign() OWNER TO intime_owner;
 
 --
 -- Name: _tg_entity_history_delete(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15608,6 +15662,13 @@ CREATE TRIGGER email_sends_workflow_action AFTER UPDATE OF status ON app.email_s
 
 
 --
+-- Name: email_templates email_templates_campaign_steps; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER email_templates_campaign_steps BEFORE DELETE ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_email_template_in_campaign();
+
+
+--
 -- Name: activities entity_refs_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -19437,6 +19498,13 @@ REVOKE ALL ON FUNCTION app._tg_email_send_delivery_status() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_email_send_workflow_action() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_email_template_in_campaign(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_email_template_in_campaign() FROM PUBLIC;
 
 
 --

@@ -40,3 +40,10 @@ select app._ensure_trigger(
     p_body => 'after delete on %s referencing old table as old_rows for each statement '
     || 'execute function app._tg_campaign_enrollment_totals()'
 );
+
+select app._ensure_trigger(
+    p_table => 'app.email_templates',
+    p_name => 'email_templates_campaign_steps',
+    p_body => 'before delete on %s for each row '
+    || 'execute function app._tg_email_template_in_campaign()'
+);

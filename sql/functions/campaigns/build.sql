@@ -216,9 +216,9 @@ begin
         raise exception using
             errcode = 'IT005', message = 'the A/B significance level must be in (0, 0.5)';
     end if;
-    if p_window is null or p_window < interval '0' then
+    if p_window is null or p_window < interval '0' or p_window > interval '365 days' then
         raise exception using
-            errcode = 'IT005', message = 'the A/B metric window must not be negative';
+            errcode = 'IT005', message = 'the A/B metric window is 0 to 365 days';
     end if;
     if p_daily_limit is not null and p_daily_limit < 1 then
         raise exception using
@@ -567,8 +567,8 @@ begin
             where s.org_id = v_c.org_id and s.campaign_id = v_c.id
         )
     );
-    if v_number < 1 then
-        raise exception using errcode = 'IT005', message = 'step numbers start at 1';
+    if v_number not between 1 and 1000 then
+        raise exception using errcode = 'IT005', message = 'step numbers are 1 to 1000';
     end if;
     if exists (
         select from app.campaign_sequences as s
@@ -717,7 +717,8 @@ runnable (every active email step has content). Enrollments keep their place: th
 applies to steps not run yet.$$;
 
 -- IT005 unless the campaign can run: steps numbered 1..n without gaps, at
--- least one active step, every active email step with content.
+-- least one active step, every active email step with content; IT011 when it
+-- has an active email step and the org no email settings.
 create or replace function app._campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid)
 returns void
 language plpgsql
@@ -782,6 +783,18 @@ begin
                 v_bad
             );
     end if;
+    if not exists (select from app.email_settings as s where s.org_id = p_org_id)
+        and exists (
+            select from app.campaign_sequences as s
+            where
+                s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
+                and s.channel = 'email'
+        ) then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
 end
 $function$;
 
@@ -809,18 +822,6 @@ begin
             message = format('only a draft campaign can be activated (this one is %s)', v_c.status);
     end if;
     perform app._campaign_assert_runnable(v_c.org_id, v_c.id);
-    if not exists (select from app.email_settings as s where s.org_id = v_c.org_id)
-        and exists (
-            select from app.campaign_sequences as s
-            where
-                s.org_id = v_c.org_id and s.campaign_id = v_c.id and s.is_active
-                and s.channel = 'email'
-        ) then
-        raise exception using
-            errcode = 'IT011',
-            message = 'email is not configured for this organization',
-            hint = 'An org admin calls api.set_email_settings first.';
-    end if;
     update app.campaigns as c
     set status = 'active', activated_at = app.now(), updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
@@ -1024,5 +1025,35 @@ exception when others then
     get stacked diagnostics v_message = message_text;
     raise warning 'campaign notification % not sent: %', p_template, v_message;
     return false;
+end
+$function$;
+
+-- An email template a campaign step uses can't be deleted (IT013, naming the
+-- step) instead of the raw foreign-key error.
+create or replace function app._tg_email_template_in_campaign()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_step integer;
+    v_campaign text;
+begin
+    select s.step_number, c.name into v_step, v_campaign
+    from app.campaign_sequences as s
+    inner join app.campaigns as c on c.org_id = s.org_id and c.id = s.campaign_id
+    where s.org_id = old.org_id and s.template_id = old.id
+    order by c.name, s.step_number
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT013',
+            message = format(
+                'email template %s is used by step %s of campaign %s', old.slug, v_step, v_campaign
+            ),
+            hint = 'Point the step at other content with api.update_sequence_step first.';
+    end if;
+    return old;
 end
 $function$;

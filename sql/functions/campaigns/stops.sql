@@ -130,7 +130,9 @@ begin
             case
                 when v_stop_on_reply and v_e.status in ('active', 'paused', 'completed')
                     then 'replied: sequence stopped'
-                else 'replied (this step does not stop on reply)'
+                when v_e.status in ('active', 'paused', 'completed')
+                    then 'replied (this step does not stop on reply)'
+                else 'replied after the enrollment ended (' || v_e.status || ')'
             end,
             new.id
         );
@@ -218,14 +220,17 @@ as $function$
 declare
     v_rows text;
 begin
-    -- Signed rows: +1 for the new image, -1 for the old one. Planned per
+    -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
+    -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
+    -- deleted enrollment (its contact deleted): what was sent stays sent, as
+    -- in the logs; the status totals count the enrollments that exist. Planned per
     -- statement (EXECUTE): a plan kept from a one-row statement would join a
     -- 10,000-row batch with nested loops.
     v_rows := case tg_op
-        when 'INSERT' then 'select 1 as sign, n.* from new_rows as n'
-        when 'DELETE' then 'select -1 as sign, o.* from old_rows as o'
-        else 'select 1 as sign, n.* from new_rows as n '
-            || 'union all select -1 as sign, o.* from old_rows as o'
+        when 'INSERT' then 'select 1 as sign, 1 as csign, n.* from new_rows as n'
+        when 'DELETE' then 'select -1 as sign, 0 as csign, o.* from old_rows as o'
+        else 'select 1 as sign, 1 as csign, n.* from new_rows as n '
+            || 'union all select -1 as sign, -1 as csign, o.* from old_rows as o'
     end;
     -- Lock the campaigns in key order first: concurrent ticks over the same
     -- campaigns then queue instead of deadlocking.
@@ -254,7 +259,7 @@ begin
         from (
             select
                 r.org_id, r.campaign_id,
-                coalesce(sum(r.sign) filter (where %1$s), 0) as enrolled,
+                coalesce(sum(r.csign) filter (where %1$s), 0) as enrolled,
                 coalesce(sum(r.sign) filter (where r.status = 'active'), 0) as active,
                 coalesce(sum(r.sign) filter (where r.status = 'completed'), 0) as completed,
                 coalesce(sum(r.sign) filter (where r.status = 'replied'), 0) as replied,
@@ -262,16 +267,16 @@ begin
                 coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0) as unsubscribed,
                 coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0) as stopped,
                 coalesce(sum(r.sign) filter (where r.status = 'paused'), 0) as paused,
-                coalesce(sum(r.sign * r.emails_sent), 0) as sent,
+                coalesce(sum(r.csign * r.emails_sent), 0) as sent,
                 coalesce(
-                    sum(r.sign) filter (
+                    sum(r.csign) filter (
                         where r.first_opened_at is not null or r.first_clicked_at is not null
                     ),
                     0
                 ) as opened,
-                coalesce(sum(r.sign) filter (where r.first_clicked_at is not null), 0) as clicked,
+                coalesce(sum(r.csign) filter (where r.first_clicked_at is not null), 0) as clicked,
                 coalesce(
-                    sum(r.sign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
+                    sum(r.csign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
                 ) as tasks
             from (%2$s) as r
             group by r.org_id, r.campaign_id

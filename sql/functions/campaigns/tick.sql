@@ -318,7 +318,7 @@ begin
         -- When each enrollment's next step is due: one window computation
         -- per distinct (campaign, zone, delay).
         select
-            g.org_id, g.campaign_id, g.zone, g.next_delay, g.final_act,
+            g.org_id, g.campaign_id, g.zone, g.next_delay_days, g.next_delay_hm, g.final_act,
             app._next_send_time(
                 p_ts => case
                     when g.final_act = 'defer_limit'
@@ -511,7 +511,10 @@ begin
             on
                 t.org_id = p.org_id and t.campaign_id = p.campaign_id and t.zone = p.zone
                 and t.final_act = p.final_act
-                and t.next_delay is not distinct from p.next_delay
+                -- Days and hours apart: interval '1 day' = '24 hours' in SQL,
+                -- but not across a DST change.
+                and t.next_delay_days is not distinct from p.next_delay_days
+                and t.next_delay_hm is not distinct from p.next_delay_hm
         where e.org_id = p.org_id and e.id = p.id
     ),
 

@@ -152,6 +152,15 @@ begin
             hint = 'An org admin calls api.set_email_settings first.';
     end if;
 
+    -- Campaign step emails are written by the campaign tick itself: a send
+    -- tied to an enrollment moves it (a reply stops it, opens score it), so
+    -- no caller may tie one here.
+    if p_enrollment_id is not null then
+        raise exception using
+            errcode = 'IT003',
+            message = 'p_enrollment_id is set by the campaign engine only';
+    end if;
+
     -- Only the workflow engine, inside the run that owns the action, may tie a
     -- send to a workflow action (the send's status resumes that action).
     if p_workflow_action_id is not null and not exists (

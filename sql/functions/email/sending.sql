@@ -96,14 +96,18 @@ begin
     if v_send.enrollment_id is not null then
         select
             case
-                when e.status = 'paused' and e.stop_reason = 'campaign_paused' then 'defer'
                 when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
                     or c.status in ('completed', 'archived') then 'stop'
+                when c.status = 'paused' then 'defer'
             end
         into v_campaign_gate
         from app.campaign_enrollments as e
         inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
         where e.org_id = v_org_id and e.id = v_send.enrollment_id;
+        -- The enrollment is gone (its contact was deleted): nothing to send to.
+        if not found then
+            v_campaign_gate := 'stop';
+        end if;
         if v_campaign_gate = 'defer' then
             return query select 'defer', 600::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,

@@ -8,7 +8,12 @@ import uuid
 
 import pytest
 
-from intime.errors import InvalidParameterError
+from intime.errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    NotConfiguredError,
+    PermissionDeniedError,
+)
 from tests.sql.campaigns.conftest import MONDAY_10, Campaigns
 from tests.support import Database
 
@@ -232,3 +237,119 @@ def test_stop_on_reply_off_still_holds_after_the_logs_are_archived(camp: Campaig
         ).fetchone()
     [enrollment] = camp.enrollments(cid)
     assert (enrollment["status"], enrollment["replied_at"] is not None) == ("active", True)
+
+
+# -- a second review ------------------------------------------------------------------
+
+
+def test_a_caller_can_not_tie_an_email_to_an_enrollment(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.enroll(cid, camp.contacts(1))
+    [enrollment] = camp.enrollments(cid)
+    with pytest.raises(PermissionDeniedError, match="campaign engine only"):
+        camp.call(
+            "select api.queue_email(p_to => 'rep.inbox@attacker.test', p_subject => 's', "
+            "p_text => 't', p_enrollment_id => %s)",
+            (enrollment["id"],),
+            user=camp.orgs.a.rep_ids[0],
+        )
+
+
+def test_a_deleted_contacts_queued_email_is_not_sent_and_what_was_sent_stays_counted(
+    camp: Campaigns,
+) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=1)
+    gone, kept = camp.contacts(2)
+    camp.enroll(cid, [gone, kept])
+    camp.activate(cid)
+    camp.tick()
+    send_id = next(s["id"] for s in camp.sends(cid) if s["entity_id"] == gone)
+    camp.owner.execute("delete from app.contacts where id = %s", (gone,))
+    [claim] = camp.call(
+        "select action from api.claim_email_send(p_email_send_id => %s)", (send_id,)
+    )
+    assert claim["action"] == "suppressed"
+    c = camp.campaign(cid)
+    assert (c["total_enrolled"], c["total_sent"], c["total_active"]) == (2, 2, 1)
+    [campaign_row, step_one, _] = camp.stats(cid)
+    assert campaign_row["sent"] == step_one["sent"] == 2
+
+
+def test_a_paused_campaign_holds_its_last_steps_email_too(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    camp.tick()
+    [send] = camp.sends(cid)
+    assert camp.enrollments(cid)[0]["status"] == "completed"
+    camp.call("select api.pause_campaign(p_campaign_id => %s)", (cid,))
+    [claim] = camp.call(
+        "select action from api.claim_email_send(p_email_send_id => %s)", (send["id"],)
+    )
+    assert claim["action"] == "defer"
+
+
+def test_a_one_day_and_a_24_hour_delay_differ_across_dst_in_one_batch(camp: Campaigns) -> None:
+    cid = camp.create(
+        send_window_start="00:00",
+        send_window_end="23:59",
+        send_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    )
+    camp.step(cid, "wait")
+    camp.step(cid, "wait", delay_days=1)
+    camp.step(cid, "wait", delay_hours=24)
+    camp.step(cid, "wait")
+    later, earlier = camp.contacts(2)
+    camp.at("2026-03-06 10:00:00-05")
+    camp.enroll(cid, [earlier])
+    camp.activate(cid)
+    assert camp.tick()["processed"] == 1
+    camp.at("2026-03-07 10:00:00-05")  # Saturday; DST starts Sunday 02:00
+    camp.enroll(cid, [later])
+    assert camp.tick()["processed"] == 2  # one before the 1-day step, one before the 24 h
+    due = {e["contact_id"]: e["next_step_at"] for e in camp.enrollments(cid)}
+    utc = camp.owner.execute(
+        "select to_char(%s::timestamptz at time zone 'UTC', 'MM-DD HH24:MI'), "
+        "to_char(%s::timestamptz at time zone 'UTC', 'MM-DD HH24:MI')",
+        (due[later], due[earlier]),
+    ).fetchone()
+    assert utc == ("03-08 14:00", "03-08 15:00")  # 10:00 EDT a calendar day on; 24 h on
+
+
+def test_an_a_b_metric_window_over_a_year_is_refused(camp: Campaigns) -> None:
+    with pytest.raises(InvalidParameterError, match="0 to 365 days"):
+        camp.create(ab_metric_window="10000 years")
+
+
+def test_a_step_number_over_1000_is_refused(camp: Campaigns) -> None:
+    cid = camp.create()
+    with pytest.raises(InvalidParameterError, match="1 to 1000"):
+        camp.step(cid, "wait", step_number=2147483647)
+
+
+def test_an_email_template_a_step_uses_can_not_be_deleted(camp: Campaigns) -> None:
+    template_id = camp.one(
+        "insert into app.email_templates (slug, name, category, subject_template, "
+        "html_template) values ('intro-x', 'Intro', 'marketing', 'Hi', '<p>Hi</p>') "
+        "returning id"
+    )
+    cid = camp.create(name="Uses it")
+    camp.step(cid, "email", template_id=template_id)
+    with pytest.raises(InvalidStateError, match="used by step 1 of campaign Uses it"):
+        camp.call("delete from app.email_templates where id = %s", (template_id,))
+
+
+def test_an_email_step_can_not_be_added_to_an_active_campaign_without_email_settings(
+    camp: Campaigns,
+) -> None:
+    camp.owner.execute("delete from app.email_settings where org_id = %s", (camp.org_id,))
+    cid = camp.create()
+    camp.step(cid, "task")
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    with pytest.raises(NotConfiguredError):
+        camp.email_step(cid)
