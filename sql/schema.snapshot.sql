@@ -4005,10 +4005,10 @@ $$;
 ALTER FUNCTION api.unsubscribe(p_token text, p_confirm boolean) OWNER TO intime_owner;
 
 --
--- Name: update_campaign(uuid, text, text, time without time zone, time without time zone, text[], text, boolean, integer, boolean, text, integer, numeric, boolean, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: update_campaign(uuid, text, text, time without time zone, time without time zone, text[], text, boolean, integer, boolean, text, integer, numeric, boolean, interval, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.update_campaign(p_campaign_id uuid, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_send_window_start time without time zone DEFAULT NULL::time without time zone, p_send_window_end time without time zone DEFAULT NULL::time without time zone, p_send_days text[] DEFAULT NULL::text[], p_timezone text DEFAULT NULL::text, p_use_contact_timezone boolean DEFAULT NULL::boolean, p_daily_send_limit integer DEFAULT NULL::integer, p_clear_daily_send_limit boolean DEFAULT false, p_ab_metric text DEFAULT NULL::text, p_ab_min_sample_per_variant integer DEFAULT NULL::integer, p_ab_alpha numeric DEFAULT NULL::numeric, p_ab_auto_select boolean DEFAULT NULL::boolean, p_ab_metric_window interval DEFAULT NULL::interval) RETURNS void
+CREATE FUNCTION api.update_campaign(p_campaign_id uuid, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_send_window_start time without time zone DEFAULT NULL::time without time zone, p_send_window_end time without time zone DEFAULT NULL::time without time zone, p_send_days text[] DEFAULT NULL::text[], p_timezone text DEFAULT NULL::text, p_use_contact_timezone boolean DEFAULT NULL::boolean, p_daily_send_limit integer DEFAULT NULL::integer, p_clear_daily_send_limit boolean DEFAULT false, p_ab_metric text DEFAULT NULL::text, p_ab_min_sample_per_variant integer DEFAULT NULL::integer, p_ab_alpha numeric DEFAULT NULL::numeric, p_ab_auto_select boolean DEFAULT NULL::boolean, p_ab_metric_window interval DEFAULT NULL::interval, p_owner_id uuid DEFAULT NULL::uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4018,6 +4018,15 @@ begin
     if v_c.status in ('completed', 'archived') then
         raise exception using
             errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
+    end if;
+    -- A new owner (an active user of the org) gets the tasks, the replies and
+    -- the notifications from now on; the current owner or an admin hands over.
+    if p_owner_id is not null and not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_c.org_id and u.id = p_owner_id and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('user %s not found', p_owner_id);
     end if;
     v_c.name := coalesce(btrim(p_name), v_c.name);
     if length(v_c.name) not between 1 and 200 then
@@ -4066,13 +4075,14 @@ begin
         ab_alpha = v_c.ab_alpha,
         ab_auto_select = coalesce(p_ab_auto_select, c.ab_auto_select),
         ab_metric_window = v_c.ab_metric_window,
+        owner_id = coalesce(p_owner_id, c.owner_id),
         updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
 end
 $$;
 
 
-ALTER FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) OWNER TO intime_owner;
+ALTER FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: update_sequence_step(uuid, text, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean, jsonb, boolean, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -18907,12 +18917,12 @@ GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime
 
 
 --
--- Name: FUNCTION update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_service;
-GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_user;
+REVOKE ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) TO intime_user;
 
 
 --

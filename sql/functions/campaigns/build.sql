@@ -227,6 +227,12 @@ begin
 end
 $function$;
 
+-- The first signature had no p_owner_id.
+drop function if exists api.update_campaign(
+    uuid, text, text, time, time, text[], text, boolean, integer, boolean, text, integer,
+    numeric, boolean, interval
+);
+
 create or replace function api.update_campaign(
     p_campaign_id uuid,
     p_name text default null,
@@ -242,7 +248,8 @@ create or replace function api.update_campaign(
     p_ab_min_sample_per_variant integer default null,
     p_ab_alpha numeric default null,
     p_ab_auto_select boolean default null,
-    p_ab_metric_window interval default null
+    p_ab_metric_window interval default null,
+    p_owner_id uuid default null
 )
 returns void
 language plpgsql
@@ -255,6 +262,15 @@ begin
     if v_c.status in ('completed', 'archived') then
         raise exception using
             errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
+    end if;
+    -- A new owner (an active user of the org) gets the tasks, the replies and
+    -- the notifications from now on; the current owner or an admin hands over.
+    if p_owner_id is not null and not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_c.org_id and u.id = p_owner_id and u.is_active
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('user %s not found', p_owner_id);
     end if;
     v_c.name := coalesce(btrim(p_name), v_c.name);
     if length(v_c.name) not between 1 and 200 then
@@ -303,6 +319,7 @@ begin
         ab_alpha = v_c.ab_alpha,
         ab_auto_select = coalesce(p_ab_auto_select, c.ab_auto_select),
         ab_metric_window = v_c.ab_metric_window,
+        owner_id = coalesce(p_owner_id, c.owner_id),
         updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
 end
@@ -310,12 +327,14 @@ $function$;
 
 comment on function api.update_campaign(
     uuid, text, text, time, time, text[], text, boolean, integer, boolean, text, integer,
-    numeric, boolean, interval
+    numeric, boolean, interval, uuid
 ) is
 $$Change a campaign's settings (owner or org admin; not once completed or archived, IT013).
 Null arguments keep the current value; p_clear_daily_send_limit removes the limit. The same
 checks as api.create_campaign (IT005). Enrollments already scheduled keep their next step
-time; the tick re-checks the window when a step falls due.$$;
+time; the tick re-checks the window when a step falls due. p_owner_id hands the campaign to
+another active user of the org (IT004 otherwise): later tasks, reply and A/B notifications and
+{{sender.name}} are theirs.$$;
 
 -- What a skip condition may name: the enrollment's columns (bare), contact.*
 -- and campaign.*.

@@ -12,6 +12,7 @@ from intime.errors import (
     InvalidParameterError,
     InvalidStateError,
     NotConfiguredError,
+    NotFoundError,
     PermissionDeniedError,
 )
 from tests.sql.campaigns.conftest import MONDAY_10, Campaigns
@@ -353,3 +354,23 @@ def test_an_email_step_can_not_be_added_to_an_active_campaign_without_email_sett
     camp.activate(cid)
     with pytest.raises(NotConfiguredError):
         camp.email_step(cid)
+
+
+def test_a_campaign_can_be_handed_to_another_owner(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.step(cid, "linkedin")
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    rep = camp.orgs.a.rep_ids[1]
+    camp.call("select api.update_campaign(p_campaign_id => %s, p_owner_id => %s)", (cid, rep))
+    camp.tick()
+    assignee = camp.owner.execute(
+        "select assignee_id from app.activities where metadata ->> 'campaign_id' = %s",
+        (str(cid),),
+    ).fetchone()
+    assert assignee == (rep,)
+    with pytest.raises(NotFoundError):
+        camp.call(
+            "select api.update_campaign(p_campaign_id => %s, p_owner_id => %s)",
+            (cid, camp.orgs.b.admin_id),
+        )
