@@ -4538,8 +4538,6 @@ declare
     v_winner jsonb;
     v_runner_up jsonb;
     v_p double precision;
-    v_message text;
-    v_state text;
 begin
     select c.name, c.owner_id into v_name, v_owner
     from app.campaigns as c
@@ -4554,13 +4552,10 @@ begin
     order by (a.value ->> 'rate')::double precision desc nulls last, a.i
     limit 1;
     v_p := (v_runner_up ->> 'p_value')::double precision;
-    perform from app._send_notifications(
+    return app._campaign_notify(
         p_org_id => p_org_id,
-        p_user_ids => array[v_owner],
-        p_category => null,
-        p_template_slug => 'campaign_ab_winner',
-        p_title => null,
-        p_message => null,
+        p_user_id => v_owner,
+        p_template => 'campaign_ab_winner',
         p_variables => jsonb_build_object(
             'campaign', jsonb_build_object('id', p_campaign_id, 'name', v_name),
             'variant', p_result ->> 'winner_variant',
@@ -4574,23 +4569,8 @@ begin
                 else btrim(to_char(v_p, '9.9EEEE'))
             end
         ),
-        p_type => null,
-        p_priority => null,
-        p_entity_type => 'campaign',
-        p_entity_id => p_campaign_id,
-        p_action_url => null,
-        p_action_label => null,
-        p_channels => null,
-        p_group_key => null,
-        p_expires_at => null,
-        p_critical => false
+        p_campaign_id => p_campaign_id
     );
-    return true;
-exception when others then
-    get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
-    raise warning 'campaign_ab_winner notification for campaign % not sent: % (%)',
-        p_campaign_id, v_message, v_state;
-    return false;
 end
 $$;
 
@@ -5465,8 +5445,8 @@ begin
         p_variables => p_variables,
         p_type => null,
         p_priority => null,
-        p_entity_type => null,
-        p_entity_id => null,
+        p_entity_type => 'campaign',
+        p_entity_id => p_campaign_id,
         p_action_url => format('/campaigns/%s', p_campaign_id),
         p_action_label => 'Open campaign',
         p_channels => null,
@@ -5598,7 +5578,7 @@ ALTER FUNCTION app._campaign_release_parked(p_org_id uuid, p_campaign_id uuid) O
 CREATE FUNCTION app._campaign_run_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) RETURNS app.campaign_batch_counts
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
     v_counts app.campaign_batch_counts;
     v_paused record;
@@ -5728,8 +5708,7 @@ begin
                 when sk.skip then 'skip'
                 when sk.skip is null then 'error_condition'
                 when s.channel = 'email' and (
-                    b.email is null
-                    or b.email !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+                    not coalesce(app._is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
                     select from app.email_settings as st where st.org_id = b.org_id
@@ -5793,24 +5772,20 @@ begin
                     then gen_random_uuid() end as activity_id,
             case when l.final_act = 'run' and l.channel = 'email'
                     then replace(gen_random_uuid()::text, '-', '') end as reply_token,
-            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
-                array[
-                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                    l.sender_email
-                ],
-                false
-            ) end as vars,
-            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
-                array[
-                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                    l.sender_email
-                ],
-                true
-            ) end as vars_html,
+            case when l.final_act = 'run' and l.channel = 'email'
+                    then app._campaign_values(v.raw, false) end as vars,
+            case when l.final_act = 'run' and l.channel = 'email'
+                    then app._campaign_values(v.raw, true) end as vars_html,
             l.error_count + 1 >= 3 as pauses
         from limited as l
+        -- The recipient's values, in the order of app._campaign_variables().
+        cross join lateral (
+            select array[
+                l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                l.sender_email
+            ] as raw
+        ) as v
     ),
 
     timing as materialized (
@@ -6106,7 +6081,7 @@ begin
     end loop;
     return v_counts;
 end
-$_$;
+$$;
 
 
 ALTER FUNCTION app._campaign_run_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) OWNER TO intime_owner;
@@ -6818,7 +6793,7 @@ ALTER TABLE app.email_sends OWNER TO intime_owner;
 CREATE FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid) RETURNS app.email_sends
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
     v_settings app.email_settings%rowtype;
     v_reason text;
@@ -6826,9 +6801,7 @@ declare
     v_id uuid := gen_random_uuid();
     v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    -- One plain address: no list separators, quotes, comments or brackets
-    -- (a comma would smuggle a second recipient past suppression).
-    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
+    if not coalesce(app._is_plain_address(p_to), false) then
         raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
     end if;
     if p_category not in ('transactional', 'marketing', 'campaign') then
@@ -6873,7 +6846,7 @@ begin
     end if;
     return v_row;
 end
-$_$;
+$$;
 
 
 ALTER FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
@@ -6904,6 +6877,20 @@ $$;
 
 
 ALTER FUNCTION app._is_org_admin() OWNER TO intime_owner;
+
+--
+-- Name: _is_plain_address(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._is_plain_address(p_address text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select p_address ~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+$_$;
+
+
+ALTER FUNCTION app._is_plain_address(p_address text) OWNER TO intime_owner;
 
 --
 -- Name: _is_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -19276,6 +19263,13 @@ REVOKE ALL ON FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subjec
 --
 
 REVOKE ALL ON FUNCTION app._is_org_admin() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _is_plain_address(p_address text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._is_plain_address(p_address text) FROM PUBLIC;
 
 
 --

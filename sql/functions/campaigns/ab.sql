@@ -251,8 +251,6 @@ declare
     v_winner jsonb;
     v_runner_up jsonb;
     v_p double precision;
-    v_message text;
-    v_state text;
 begin
     select c.name, c.owner_id into v_name, v_owner
     from app.campaigns as c
@@ -267,13 +265,10 @@ begin
     order by (a.value ->> 'rate')::double precision desc nulls last, a.i
     limit 1;
     v_p := (v_runner_up ->> 'p_value')::double precision;
-    perform from app._send_notifications(
+    return app._campaign_notify(
         p_org_id => p_org_id,
-        p_user_ids => array[v_owner],
-        p_category => null,
-        p_template_slug => 'campaign_ab_winner',
-        p_title => null,
-        p_message => null,
+        p_user_id => v_owner,
+        p_template => 'campaign_ab_winner',
         p_variables => jsonb_build_object(
             'campaign', jsonb_build_object('id', p_campaign_id, 'name', v_name),
             'variant', p_result ->> 'winner_variant',
@@ -287,23 +282,8 @@ begin
                 else btrim(to_char(v_p, '9.9EEEE'))
             end
         ),
-        p_type => null,
-        p_priority => null,
-        p_entity_type => 'campaign',
-        p_entity_id => p_campaign_id,
-        p_action_url => null,
-        p_action_label => null,
-        p_channels => null,
-        p_group_key => null,
-        p_expires_at => null,
-        p_critical => false
+        p_campaign_id => p_campaign_id
     );
-    return true;
-exception when others then
-    get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
-    raise warning 'campaign_ab_winner notification for campaign % not sent: % (%)',
-        p_campaign_id, v_message, v_state;
-    return false;
 end
 $function$;
 

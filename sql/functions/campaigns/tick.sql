@@ -229,8 +229,7 @@ begin
                 when sk.skip then 'skip'
                 when sk.skip is null then 'error_condition'
                 when s.channel = 'email' and (
-                    b.email is null
-                    or b.email !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+                    not coalesce(app._is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
                     select from app.email_settings as st where st.org_id = b.org_id
@@ -294,24 +293,20 @@ begin
                     then gen_random_uuid() end as activity_id,
             case when l.final_act = 'run' and l.channel = 'email'
                     then replace(gen_random_uuid()::text, '-', '') end as reply_token,
-            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
-                array[
-                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                    l.sender_email
-                ],
-                false
-            ) end as vars,
-            case when l.final_act = 'run' and l.channel = 'email' then app._campaign_values(
-                array[
-                    l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                    l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                    l.sender_email
-                ],
-                true
-            ) end as vars_html,
+            case when l.final_act = 'run' and l.channel = 'email'
+                    then app._campaign_values(v.raw, false) end as vars,
+            case when l.final_act = 'run' and l.channel = 'email'
+                    then app._campaign_values(v.raw, true) end as vars_html,
             l.error_count + 1 >= 3 as pauses
         from limited as l
+        -- The recipient's values, in the order of app._campaign_variables().
+        cross join lateral (
+            select array[
+                l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                l.sender_email
+            ] as raw
+        ) as v
     ),
 
     timing as materialized (

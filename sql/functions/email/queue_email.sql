@@ -36,6 +36,17 @@ as $function$
     limit 1
 $function$;
 
+-- One plain address: no list separators, quotes, comments or brackets (a
+-- comma would smuggle a second recipient past suppression). Null for null.
+create or replace function app._is_plain_address(p_address text)
+returns boolean
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select p_address ~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+$function$;
+
 -- Writes one email_sends row with final (already rendered) content and, unless
 -- the recipient is suppressed, its email.send job. The org must have email
 -- settings (IT011). Shared by api.queue_email and the notification engine.
@@ -67,9 +78,7 @@ declare
     v_id uuid := gen_random_uuid();
     v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    -- One plain address: no list separators, quotes, comments or brackets
-    -- (a comma would smuggle a second recipient past suppression).
-    if p_to is null or p_to !~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$' then
+    if not coalesce(app._is_plain_address(p_to), false) then
         raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
     end if;
     if p_category not in ('transactional', 'marketing', 'campaign') then
