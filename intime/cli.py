@@ -23,10 +23,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from intime import logs, pgserver
 from intime import migrate as migrations
-from intime import pgserver
 from intime import queries as q
-from intime.config import Config, service_dsn
+from intime.config import Config, ConfigError, service_dsn
 from intime.errors import InTimeError
 
 DEFAULT_DB = "intime"
@@ -62,6 +62,41 @@ def admin_database(config: Config, dbname: str = DEFAULT_DB) -> Iterator[str]:
     with embedded_server(config) as server:
         ensure_database(server.dsn(), dbname)
         yield server.dsn(dbname)
+
+
+@contextlib.contextmanager
+def service_database(config: Config, dbname: str = DEFAULT_DB) -> Iterator[str]:
+    """Where ``intime web`` and ``intime worker`` connect: INTIME_SERVICE_URL alone,
+    else DATABASE_URL as intime_service, else the embedded server (started here and
+    stopped when the block ends)."""
+    if config.service_url:
+        yield config.service_url
+        return
+    with admin_database(config, dbname) as dsn:
+        yield service_dsn(config, dsn)
+
+
+def wait_for_database(dsn: str, timeout: float) -> None:
+    """Return once ``dsn`` accepts a connection; ``DatabaseUnreachable`` after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    delay = 0.25
+    while True:
+        try:
+            with psycopg.connect(dsn, connect_timeout=10) as conn:
+                conn.execute("select 1")
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + delay > deadline:
+                reason = " ".join(str(exc).split())
+                raise DatabaseUnreachable(f"cannot reach the database: {reason}") from None
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+class DatabaseUnreachable(Exception):
+    """The database did not answer within the start-up timeout (one line, exit 2)."""
 
 
 def schema_dump(bindir: Path, dsn: str) -> str:
@@ -220,35 +255,125 @@ def _web_app(config: Config, service: str) -> object:
         inbound_token=config.inbound_webhook_token,
         resend_api_key=config.resend_api_key,
         resend_base_url=config.resend_base_url,
+        pool_min_size=min(2, config.web_pool_size),
+        pool_max_size=config.web_pool_size,
     )
 
 
+def web_app_from_env() -> object:
+    """The web app of one ``intime web`` process (uvicorn's factory; its processes
+    get the service DSN in INTIME_SERVICE_URL from the command that started them)."""
+    config = Config.from_env()
+    logs.configure(config.log_format)
+    if not config.service_url:
+        raise ConfigError("INTIME_SERVICE_URL is not set")
+    return _web_app(config, config.service_url)
+
+
+class _Server:
+    """uvicorn's server, but a captured SIGTERM/SIGINT ends ``serve`` and stays
+    handled: uvicorn re-raises it after its shutdown, which would kill the process
+    before the embedded server it started is stopped."""
+
+    @staticmethod
+    def make(config: object) -> object:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                with super().capture_signals():
+                    yield
+                    self._captured_signals.clear()
+
+        return Server(config)  # type: ignore[arg-type]
+
+
+def _configure_logging(args: argparse.Namespace, config: Config) -> str:
+    fmt = args.log_format or config.log_format
+    if fmt not in logs.FORMATS:
+        raise ConfigError(f"INTIME_LOG_FORMAT must be one of {', '.join(logs.FORMATS)}")
+    logs.configure(fmt)
+    return str(fmt)
+
+
 def _cmd_web(args: argparse.Namespace, config: Config) -> int:
+    import os
+
     import uvicorn
 
-    with admin_database(config) as dsn:
-        app = _web_app(config, service_dsn(config, dsn))
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")  # type: ignore[arg-type]
+    log_format = _configure_logging(args, config)
+    workers = args.workers if args.workers is not None else config.web_workers
+    with service_database(config) as service:
+        wait_for_database(service, config.connect_timeout)
+        # The app is built in each server process from the environment.
+        os.environ["INTIME_SERVICE_URL"] = service
+        os.environ["INTIME_LOG_FORMAT"] = log_format
+        uv_config = uvicorn.Config(
+            "intime.cli:web_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_config=None,
+            timeout_graceful_shutdown=5,
+        )
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            socket = uv_config.bind_socket()
+            server = _Server.make(uv_config)
+            Multiprocess(uv_config, target=server.run, sockets=[socket]).run()  # type: ignore[attr-defined]
+            return 0
+        server = _Server.make(uv_config)
+        server.run()  # type: ignore[attr-defined]
+        if not server.started:  # type: ignore[attr-defined]
+            print("error: the web app did not start (see the log above)", file=sys.stderr)
+            return 2
     return 0
+
+
+def _worker_options(args: argparse.Namespace, config: Config) -> object:
+    from worker.app import WorkerOptions
+
+    pool = args.pool_size if args.pool_size is not None else config.worker_pool_size
+    return WorkerOptions(
+        pool_min=1,
+        pool_max=pool,
+        max_in_flight=(
+            args.max_in_flight if args.max_in_flight is not None else config.worker_max_in_flight
+        ),
+        grace_seconds=args.grace if args.grace is not None else config.worker_grace_seconds,
+        connect_timeout=config.connect_timeout,
+    )
 
 
 def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
     import asyncio
 
-    from worker.app import run_worker, transports_from
+    from worker.app import DatabaseUnavailable, run_worker, transports_from
 
-    with admin_database(config) as dsn:
+    _configure_logging(args, config)
+    try:
+        options = _worker_options(args, config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    with service_database(config) as service:
         transports = transports_from(config, _home(config) / "outbox")
-        with contextlib.suppress(KeyboardInterrupt):
+        try:
             asyncio.run(
                 run_worker(
-                    service_dsn(config, dsn),
+                    service,
                     transports,
                     config.public_url,
                     drain=args.drain,
                     webhook_allow=config.webhook_allow,
+                    options=options,  # type: ignore[arg-type]
+                    handle_signals=True,
                 )
             )
+        except DatabaseUnavailable as exc:
+            raise DatabaseUnreachable(f"cannot reach the database: {exc}") from None
     return 0
 
 
@@ -258,33 +383,35 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
 
     import uvicorn
 
-    from worker.app import MAX_CONCURRENT_TASKS, build_worker, close_worker, transports_from
+    from worker.app import start_worker, transports_from
 
-    class Server(uvicorn.Server):
-        """uvicorn re-raises a captured Ctrl-C after its shutdown; we finish the
-        worker's shutdown ourselves and exit 0 instead."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            with super().capture_signals():
-                yield
-                self._captured_signals.clear()
+    _configure_logging(args, config)
 
     async def serve(service: str) -> None:
-        server = Server(
-            uvicorn.Config(_web_app(config, service), host=args.host, port=args.port)  # type: ignore[arg-type]
+        server = _Server.make(
+            uvicorn.Config(
+                _web_app(config, service),  # type: ignore[arg-type]
+                host=args.host,
+                port=args.port,
+                log_config=None,
+                timeout_graceful_shutdown=5,
+            )
         )
         transports = transports_from(config, _home(config) / "outbox")
-        pgq, deps, conn = await build_worker(
-            service, transports, config.public_url, webhook_allow=config.webhook_allow
+        worker = await start_worker(
+            service,
+            transports,
+            config.public_url,
+            webhook_allow=config.webhook_allow,
+            options=_worker_options(args, config),  # type: ignore[arg-type]
         )
-        worker = asyncio.create_task(pgq.run(max_concurrent_tasks=MAX_CONCURRENT_TASKS))
+        running = asyncio.create_task(worker.run())
         try:
-            await server.serve()  # returns on Ctrl-C / SIGTERM
+            await server.serve()  # type: ignore[attr-defined]  # returns on Ctrl-C / SIGTERM
         finally:
-            pgq.shutdown.set()
-            await asyncio.wait_for(worker, timeout=30)
-            await close_worker(pgq, deps, conn)
+            await worker.stop()
+            await asyncio.wait({running})
+            await worker.close()
 
     with admin_database(config) as dsn:
         result = migrations.migrate(dsn)
@@ -330,15 +457,44 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="cli", help="a label for the token")
     token.set_defaults(func=_cmd_token)
 
+    log_format = argparse.ArgumentParser(add_help=False)
+    log_format.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text for people, json (one object per line) for log shippers "
+        "(default: INTIME_LOG_FORMAT or text)",
+    )
+    worker_flags = argparse.ArgumentParser(add_help=False)
+    worker_flags.add_argument(
+        "--pool-size", type=int, help="database connections for jobs (INTIME_WORKER_POOL_SIZE, 8)"
+    )
+    worker_flags.add_argument(
+        "--max-in-flight",
+        type=int,
+        help="jobs run at once by this process (INTIME_WORKER_MAX_IN_FLIGHT, 20)",
+    )
+    worker_flags.add_argument(
+        "--grace",
+        type=float,
+        help="seconds running jobs get to finish on SIGTERM before they are released "
+        "to the queue (INTIME_WORKER_GRACE_SECONDS, 30)",
+    )
     for name, help_text in (
         ("web", "run the web app (webhooks, unsubscribe pages) under uvicorn"),
         ("up", "embedded PostgreSQL + migrate + web + worker in one process"),
     ):
-        p = sub.add_parser(name, help=help_text)
+        parents = [log_format] + ([worker_flags] if name == "up" else [])
+        p = sub.add_parser(name, help=help_text, parents=parents)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+        if name == "web":
+            p.add_argument("--workers", type=int, help="server processes (INTIME_WEB_WORKERS, 1)")
         p.set_defaults(func=_cmd_web if name == "web" else _cmd_up)
-    worker = sub.add_parser("worker", help="run the pgqueuer worker (email.send, ...)")
+    worker = sub.add_parser(
+        "worker",
+        help="run the pgqueuer worker (email.send, ...)",
+        parents=[log_format, worker_flags],
+    )
     worker.add_argument("--drain", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(func=_cmd_worker)
 
@@ -347,15 +503,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: every ``with`` block runs its clean-up (an
+    embedded server this command started is stopped). Commands with a loop of
+    their own (web, worker, up) handle it there, gracefully."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config = Config.from_env()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        config = Config.from_env()
         return int(args.func(args, config))
     except (InTimeError, pgserver.PgServerError) as exc:
         code = getattr(exc, "sqlstate", "")
         print(f"error{f' {code}' if code else ''}: {exc}", file=sys.stderr)
         return 2
+    except (ConfigError, DatabaseUnreachable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

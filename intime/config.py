@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 SERVICE_ROLE = "intime_service"
+N = TypeVar("N", int, float)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,21 @@ class Config:
     resend_base_url: str = "https://api.resend.com"
     # Webhook targets allowed although not public: CIDRs and exact host names.
     webhook_allow: tuple[str, ...] = ()
+    # Process sizing and behaviour (docs/operations.md); CLI flags override them.
+    log_format: str = "text"
+    worker_pool_size: int = 8
+    worker_max_in_flight: int = 20
+    worker_grace_seconds: float = 30.0
+    web_pool_size: int = 16
+    web_workers: int = 1
+    connect_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("worker_pool_size", "worker_max_in_flight", "web_pool_size", "web_workers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.worker_max_in_flight < 2:
+            raise ConfigError("worker_max_in_flight must be at least 2")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -61,7 +78,31 @@ class Config:
             resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
             # The same split as worker.webhooks.parse_allow (intime never imports worker).
             webhook_allow=tuple(env.get("INTIME_WEBHOOK_ALLOW", "").replace(",", " ").split()),
+            log_format=env.get("INTIME_LOG_FORMAT") or "text",
+            worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int),
+            worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int),
+            worker_grace_seconds=_number(env, "INTIME_WORKER_GRACE_SECONDS", 30.0, float),
+            web_pool_size=_number(env, "INTIME_WEB_POOL_SIZE", 16, int),
+            web_workers=_number(env, "INTIME_WEB_WORKERS", 1, int),
+            connect_timeout=_number(env, "INTIME_CONNECT_TIMEOUT", 30.0, float),
         )
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the CLI prints it as one line."""
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < 0:  # type: ignore[operator]
+        raise ConfigError(f"{name} cannot be negative")
+    return value
 
 
 def as_role(dsn: str, role: str, dbname: str | None = None) -> str:

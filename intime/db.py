@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from intime import queries as q
@@ -60,17 +61,52 @@ async def async_actor(
         raise translate(exc) from exc
 
 
+def pool_reset(autocommit: bool) -> Callable[[psycopg.AsyncConnection], Awaitable[None]]:
+    """The pool's ``reset``: whatever a job changed on a connection, the next
+    borrower gets the defaults back (client side: row factory, autocommit and
+    transaction characteristics; server side: every session setting)."""
+
+    async def reset(conn: psycopg.AsyncConnection) -> None:
+        conn.row_factory = tuple_row  # type: ignore[assignment]
+        for name in ("isolation_level", "read_only", "deferrable"):
+            if getattr(conn, name) is not None:
+                await getattr(conn, f"set_{name}")(None)
+        if not conn.autocommit:
+            await conn.set_autocommit(True)
+        await conn.execute("reset all")
+        if not autocommit:
+            await conn.set_autocommit(False)
+
+    return reset
+
+
 async def open_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, autocommit: bool = False
+    dsn: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    autocommit: bool = False,
+    timeout: float = 30.0,
+    name: str | None = None,
+    wait: bool = True,
 ) -> AsyncConnectionPool:
     """An open async pool. With ``autocommit`` a lone statement is its own
-    transaction in one round trip (``conn.transaction()`` still works)."""
+    transaction in one round trip (``conn.transaction()`` still works).
+
+    Every connection is checked before it is handed out (a dropped backend is
+    replaced, not given to a request) and reset when it comes back
+    (``pool_reset``). ``wait``: block until ``min_size`` connections are open
+    (``PoolTimeout`` after ``timeout`` seconds)."""
     pool = AsyncConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         open=False,
         kwargs={"autocommit": autocommit},
+        check=AsyncConnectionPool.check_connection,
+        reset=pool_reset(autocommit),
+        timeout=timeout,
+        name=name,
     )
-    await pool.open(wait=True)
+    await pool.open(wait=wait, timeout=timeout)
     return pool

@@ -95,25 +95,28 @@ def discount_approval(admin_id: uuid.UUID) -> dict[str, object]:
 @contextmanager
 def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
     """The real worker, running continuously in a thread, as in production."""
-    from worker.app import MAX_CONCURRENT_TASKS, build_worker, close_worker
+    from worker.app import WorkerOptions, start_worker
     from worker.transports import OutboxTransport
 
     loop = asyncio.new_event_loop()
     ready = threading.Event()
-    holder: dict[str, object] = {}
+    stop = asyncio.Event()
 
     async def main() -> None:
-        pgq, deps, conn = await build_worker(
-            service_dsn, {"outbox": OutboxTransport(outbox)}, "http://localhost:8000"
+        worker = await start_worker(
+            service_dsn,
+            {"outbox": OutboxTransport(outbox)},
+            "http://localhost:8000",
+            options=WorkerOptions(dequeue_timeout=timedelta(seconds=5)),
         )
-        holder["pgq"] = pgq
         ready.set()
         try:
-            await pgq.run(
-                dequeue_timeout=timedelta(seconds=5), max_concurrent_tasks=MAX_CONCURRENT_TASKS
-            )
+            running = asyncio.create_task(worker.run())
+            await stop.wait()
+            await worker.stop()
+            await asyncio.wait({running})
         finally:
-            await close_worker(pgq, deps, conn)
+            await worker.close()
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
@@ -121,9 +124,8 @@ def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        pgq = holder["pgq"]
-        loop.call_soon_threadsafe(pgq.shutdown.set)  # type: ignore[attr-defined]
-        thread.join(30)
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(45)
         loop.close()
 
 

@@ -548,6 +548,20 @@ begin
         return;
     end if;
 
+    -- The send is leased to the worker that claimed it (real clock: the lease
+    -- is about real time, fake clock or not). That worker may be cut off from
+    -- the database while it holds the provider's answer, and records it when
+    -- it is back; a second job for the same send (pgqueuer hands a job whose
+    -- heartbeat went stale to another worker) waits for the lease instead of
+    -- sending again. Checked before anything that could change the row.
+    if v_send.status = 'sending' and v_send.sending_until > pg_catalog.clock_timestamp() then
+        return query select 'defer',
+            extract(epoch from v_send.sending_until - pg_catalog.clock_timestamp())::double precision,
+            v_send.id, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
     -- A campaign step's email waits while its campaign is paused and is not
     -- sent once its enrollment stopped (a reply, a bounce, an unsubscribe,
     -- unenrolled, the campaign completed) after it was queued.
@@ -603,10 +617,14 @@ begin
         return;
     end if;
 
-    -- 'sending' again means an earlier attempt died mid-send: send again with
-    -- the same Message-ID and idempotency key.
+    -- 'sending' again means an earlier attempt died mid-send and its lease
+    -- ran out: send again with the same Message-ID and idempotency key.
     update app.email_sends as s
-    set status = 'sending', attempts = s.attempts + 1, updated_at = app.now()
+    set
+        status = 'sending', attempts = s.attempts + 1, updated_at = app.now(),
+        sending_until = pg_catalog.clock_timestamp() + make_interval(
+            secs => (select t.email_send_lease_seconds from app.settings as t)
+        )
     where s.org_id = v_org_id and s.id = v_send.id
     returning s.* into v_send;
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,
@@ -1601,6 +1619,46 @@ $$;
 ALTER FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) OWNER TO intime_owner;
 
 --
+-- Name: fail_execution(uuid, text, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_org_id uuid DEFAULT NULL::uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid;
+    v_exec app.workflow_executions%rowtype;
+    v_step_id uuid;
+begin
+    perform app._require_service();
+    v_org_id := coalesce(p_org_id, app._require_org());
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_org_id and e.id = p_execution_id
+    for no key update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    if v_exec.status in ('completed', 'failed', 'cancelled') then
+        return v_exec.status;
+    end if;
+    select s.id into v_step_id from app.workflow_steps as s
+    where s.org_id = v_org_id and s.execution_id = p_execution_id and s.status = 'running'
+    order by s.started_at desc nulls last
+    limit 1;
+    perform app._wf_fail_step(
+        v_org_id, p_execution_id, v_step_id,
+        coalesce(nullif(btrim(p_error), ''), 'the run failed'), null, true
+    );
+    return 'failed';
+end
+$$;
+
+
+ALTER FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_org_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: get_preferences(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2176,6 +2234,117 @@ $$;
 ALTER FUNCTION api.pause_execution(p_execution_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: purge_expired_data(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.purge_expired_data(p_limit integer DEFAULT 10000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_settings app.settings%rowtype;
+    v_now timestamptz := app.now();
+    v_inbound integer;
+    v_capped integer := 0;
+    v_receipts integer;
+    v_pending integer;
+    v_history integer;
+begin
+    perform app._require_service();
+    if p_limit is null or p_limit < 1 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
+    end if;
+    select s.* into v_settings from app.settings as s;
+
+    -- Each delete is one bounded statement: at most p_limit rows, oldest
+    -- first, found through an index on the age column and deleted by their
+    -- tuple ids (a TID scan: never a plan that reads the whole table).
+    delete from app.inbound_unmatched as u
+    where u.ctid = any(array(
+        select x.ctid
+        from app.inbound_unmatched as x
+        where x.received_at < v_now - make_interval(days => v_settings.inbound_unmatched_retention_days)
+        order by x.received_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_inbound = row_count;
+
+    -- Any internet sender can add unmatched mail: past the row cap the
+    -- oldest go, whatever their age (within the same p_limit).
+    if v_inbound < p_limit then
+        delete from app.inbound_unmatched as u
+        where u.ctid = any(array(
+            select x.ctid
+            from app.inbound_unmatched as x
+            order by x.received_at desc
+            offset v_settings.inbound_unmatched_max_rows
+            limit p_limit - v_inbound
+            for update skip locked
+        ));
+        get diagnostics v_capped = row_count;
+    end if;
+
+    delete from app.webhook_receipts as r
+    where r.ctid = any(array(
+        select x.ctid
+        from app.webhook_receipts as x
+        where x.received_at < v_now - make_interval(days => v_settings.webhook_receipt_retention_days)
+        order by x.received_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_receipts = row_count;
+
+    delete from app.email_events_pending as p
+    where p.ctid = any(array(
+        select x.ctid
+        from app.email_events_pending as x
+        where
+            x.received_at
+            < v_now - make_interval(days => v_settings.email_events_pending_retention_days)
+        order by x.received_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_pending = row_count;
+
+    -- Per org: its own retention, else the default. Each org's oldest rows
+    -- come from entity_history_changed_idx (org_id, changed_at).
+    delete from app.entity_history as h
+    where h.ctid = any(array(
+        select x.ctid
+        from app.organizations as o
+        cross join lateral (
+            select e.ctid
+            from app.entity_history as e
+            where
+                e.org_id = o.id
+                and e.changed_at < v_now - make_interval(
+                    days => coalesce(
+                        o.entity_history_retention_days, v_settings.entity_history_retention_days
+                    )
+                )
+            order by e.changed_at
+            limit p_limit
+        ) as x
+        limit p_limit
+    ));
+    get diagnostics v_history = row_count;
+
+    return jsonb_build_object(
+        'inbound_unmatched', v_inbound + v_capped,
+        'webhook_receipts', v_receipts,
+        'email_events_pending', v_pending,
+        'entity_history', v_history
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.purge_expired_data(p_limit integer) OWNER TO intime_owner;
+
+--
 -- Name: purge_expired_notifications(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2393,6 +2562,50 @@ $$;
 
 
 ALTER FUNCTION api.recall(p_execution_id uuid, p_reason text) OWNER TO intime_owner;
+
+--
+-- Name: reconcile_in_flight(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.reconcile_in_flight(p_limit integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_settings app.settings%rowtype;
+    v_grace interval;
+    v_emails jsonb;
+    v_flows jsonb;
+    v_deliveries jsonb;
+begin
+    perform app._require_service();
+    if p_limit is null or p_limit < 1 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
+    end if;
+    if not app._reconcile_lock() then
+        return jsonb_build_object('skipped', 'another reconciliation holds the lock');
+    end if;
+    select s.* into v_settings from app.settings as s;
+    v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
+    v_emails := app._reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    v_deliveries := app._reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    return jsonb_build_object(
+        'emails_requeued', (v_emails ->> 'requeued')::integer,
+        'emails_failed', (v_emails ->> 'failed')::integer,
+        'executions_requeued', (v_flows ->> 'woken')::integer + (v_flows ->> 'stalled')::integer,
+        'executions_failed', (v_flows ->> 'poisoned')::integer,
+        'actions_requeued', (v_flows ->> 'deliveries_requeued')::integer,
+        'actions_failed', (v_flows ->> 'deliveries_failed')::integer,
+        'deliveries_settled', (v_deliveries ->> 'settled')::integer,
+        'deliveries_redriven', (v_deliveries ->> 'redriven')::integer,
+        'deliveries_failed', (v_deliveries ->> 'failed')::integer
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.reconcile_in_flight(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: record_email_sent(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -3376,6 +3589,38 @@ $_$;
 ALTER FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) OWNER TO intime_owner;
 
 --
+-- Name: set_entity_history_retention(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.set_entity_history_retention(p_days integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_days integer;
+begin
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may change the history retention';
+    end if;
+    if p_days is not null and p_days not between 30 and 36500 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('the history retention must be 30 to 36500 days, not %s', p_days);
+    end if;
+    update app.organizations as o
+    set entity_history_retention_days = p_days
+    where o.id = v_org_id;
+    select coalesce(p_days, s.entity_history_retention_days) into v_days from app.settings as s;
+    return v_days;
+end
+$$;
+
+
+ALTER FUNCTION api.set_entity_history_retention(p_days integer) OWNER TO intime_owner;
+
+--
 -- Name: notification_preferences; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -3652,123 +3897,32 @@ CREATE FUNCTION api.sweep_workflows(p_limit integer DEFAULT 1000) RETURNS jsonb
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_woken integer;
-    v_stalled integer;
+    v_settings app.settings%rowtype;
+    v_reconciled jsonb := jsonb_build_object(
+        'woken', 0, 'stalled', 0, 'poisoned', 0, 'deliveries_requeued', 0, 'deliveries_failed', 0
+    );
     v_escalated integer;
     v_scheduled integer;
-    v_poisoned integer;
 begin
     perform app._require_service();
-    -- Due timers and retries whose job is not queued (lost, or queued for a
-    -- later real time than the application clock says): queue them now.
-    -- No row locks: a runner that meets one would skip the execution, and
-    -- a duplicate job is harmless (the runner locks, then checks the state).
-    with due as (
-        select e.org_id, e.id, e.wake_job_id
-        from app.workflow_executions as e
-        where e.status = 'waiting' and e.wake_at <= app.now()
-        order by e.wake_at
-        limit p_limit
-    ),
-
-    moved as (
-        update queue.pgqueuer as j set execute_after = pg_catalog.now()
-        from due as d
-        where j.id = d.wake_job_id and j.status = 'queued' and j.execute_after > pg_catalog.now()
-        returning j.id
-    )
-
-    select count(app._wf_schedule_run(d.org_id, d.id)) into v_woken
-    from due as d
-    where not exists (
-        select from queue.pgqueuer as j
-        where j.id = d.wake_job_id and j.status in ('queued', 'picked')
-    ) and not exists (select from moved as m where m.id = d.wake_job_id);
-
-    -- A run that itself fails (its job held as failed by the worker, or
-    -- re-queued here three times already) would fail forever: fail the
-    -- execution for good instead, so its owner hears of it.
-    select count(
-        app._wf_fail_step(
-            e.org_id, e.id, null,
-            coalesce(
-                'the run failed: ' || (
-                    select t.traceback ->> 'exception_message'
-                    from queue.pgqueuer_log as t
-                    where t.job_id = e.wake_job_id and t.traceback is not null
-                    order by t.id desc limit 1
-                ),
-                'the run failed repeatedly'
-            ),
-            null, true
-        )
-    ) into v_poisoned
-    from (
-        select e.org_id, e.id, e.wake_job_id
-        from app.workflow_executions as e
-        where
-            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
-            and (
-                exists (
-                    select from queue.pgqueuer as j
-                    where j.id = e.wake_job_id and j.status = 'failed'
-                )
-                or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= 3
-            )
-        limit p_limit
-    ) as e;
-
-    -- Pending or running executions with no job left (a crash between the
-    -- job and its execution): five minutes of silence, then queue them.
-    with stalled as (
-        select e.org_id, e.id
-        from app.workflow_executions as e
-        where
-            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
-            and not exists (
-                select from queue.pgqueuer as j
-                where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
-            )
-        limit p_limit
-    ),
-
-    counted as (
-        update app.workflow_executions as e
-        set execution_context = jsonb_set(
-            e.execution_context, '{requeued}',
-            to_jsonb(coalesce((e.execution_context ->> 'requeued')::integer, 0) + 1)
-        )
-        from stalled as s
-        where e.org_id = s.org_id and e.id = s.id
-        returning e.org_id, e.id
-    )
-
-    select count(app._wf_schedule_run(c.org_id, c.id)) into v_stalled from counted as c;
-
-    -- Webhook deliveries left without a job for ten minutes (a job lost
-    -- with its worker's queue row): queue them again, same message id.
-    select v_stalled + count(app._wf_queue_delivery(a.org_id, a.id)) into v_stalled
-    from (
-        select a.org_id, a.id
-        from app.workflow_actions as a
-        inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
-        where
-            a.action_type = 'webhook' and a.status in ('pending', 'running')
-            and e.status = 'waiting' and e.waiting_for = 'action'
-            and coalesce(a.scheduled_at, a.created_at) < app.now() - interval '10 minutes'
-            and not exists (
-                select from queue.pgqueuer as j
-                where
-                    j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
-                    and j.status in ('queued', 'picked')
-            )
-        limit p_limit
-    ) as a;
-
+    select s.* into v_settings from app.settings as s;
+    -- A reconciliation running at the same time (api.reconcile_in_flight, or
+    -- another sweep) does this part: skip it rather than queue twice.
+    if app._reconcile_lock() then
+        v_reconciled := app._wf_reconcile(
+            p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
+            v_settings.reconcile_max_rounds
+        );
+    end if;
     v_escalated := app._wf_escalate_due(p_limit);
     v_scheduled := app._wf_fire_schedules(p_limit);
     return jsonb_build_object(
-        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned, 'escalated', v_escalated,
+        'woken', (v_reconciled ->> 'woken')::integer,
+        'stalled',
+        (v_reconciled ->> 'stalled')::integer + (v_reconciled ->> 'deliveries_requeued')::integer,
+        'poisoned',
+        (v_reconciled ->> 'poisoned')::integer + (v_reconciled ->> 'deliveries_failed')::integer,
+        'escalated', v_escalated,
         'scheduled', v_scheduled
     );
 end
@@ -3956,6 +4110,106 @@ $$;
 
 
 ALTER FUNCTION api.unread_count() OWNER TO intime_owner;
+
+--
+-- Name: unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.unsettled_work() RETURNS TABLE(kind text, org_id uuid, id uuid, status text, job_status text, waiting_until timestamp with time zone, since timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    return query
+    with jobs as materialized (
+        -- One row per dedupe key: a live job before a held failed one.
+        select distinct on (j.dedupe_key) j.dedupe_key, j.status::text as status
+        from queue.pgqueuer as j
+        where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
+        order by j.dedupe_key, j.status = 'failed', j.id desc
+    ),
+
+    actions as materialized (
+        select
+            a.org_id, a.id, a.execution_id, a.status, a.created_at,
+            coalesce(a.scheduled_at, a.started_at, a.created_at) as since,
+            case a.action_type when 'webhook' then wj.status else ej.status end as job_status
+        from app.workflow_actions as a
+        inner join app.workflow_executions as e
+            on
+                e.org_id = a.org_id and e.id = a.execution_id
+                and e.status in ('pending', 'running', 'waiting', 'paused')
+        left join jobs as wj
+            on
+                a.action_type = 'webhook'
+                and wj.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
+        left join lateral (
+            select s.id
+            from app.email_sends as s
+            where
+                a.action_type = 'send_email' and s.org_id = a.org_id
+                and s.workflow_action_id = a.id
+            order by s.created_at desc
+            limit 1
+        ) as es on true
+        left join jobs as ej on ej.dedupe_key = 'email.send:' || es.id
+        where a.status in ('pending', 'running')
+    )
+
+    select 'email', s.org_id, s.id, s.status, jb.status,
+        case when s.send_after > app.now() then s.send_after end,
+        s.updated_at
+    from app.email_sends as s
+    left join jobs as jb on jb.dedupe_key = 'email.send:' || s.id
+    where s.status in ('queued', 'sending')
+
+    union all
+
+    select 'execution', e.org_id, e.id,
+        case when e.status = 'waiting' then 'waiting:' || e.waiting_for else e.status end,
+        case when e.waiting_for = 'action' then (
+            select a.job_status from actions as a
+            where a.org_id = e.org_id and a.execution_id = e.id
+            order by a.created_at desc
+            limit 1
+        ) else j.status::text end,
+        case
+            when e.waiting_for in ('timer', 'retry') then e.wake_at
+            when e.waiting_for = 'approval' then (
+                select min(p.due_at) from app.workflow_approvals as p
+                where
+                    p.org_id = e.org_id and p.execution_id = e.id and p.status = 'pending'
+                    and p.escalated_at is null
+            )
+        end,
+        e.updated_at
+    from app.workflow_executions as e
+    left join queue.pgqueuer as j
+        on j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
+    where e.status in ('pending', 'running', 'waiting', 'paused')
+
+    union all
+
+    select 'action', a.org_id, a.id, a.status, a.job_status, null::timestamptz, a.since
+    from actions as a
+
+    union all
+
+    select 'delivery', d.org_id, d.id, d.status, jb.status,
+        case when d.status in ('held', 'digest') then d.deliver_after end,
+        d.updated_at
+    from app.notification_deliveries as d
+    left join jobs as jb on d.status = 'pending' and jb.dedupe_key = 'email.send:' || d.email_send_id
+    where d.status in ('pending', 'held', 'digest')
+
+    order by 7, 1, 3;
+end
+$$;
+
+
+ALTER FUNCTION api.unsettled_work() OWNER TO intime_owner;
 
 --
 -- Name: unsubscribe(text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -6402,6 +6656,32 @@ $$;
 ALTER FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) OWNER TO intime_owner;
 
 --
+-- Name: _email_delivery_outcome(text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) RETURNS record
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        case
+            when p_email_status in ('queued', 'sending') then 'pending'
+            when p_email_status in ('sent', 'delivery_delayed') then 'sent'
+            when p_email_status in ('delivered', 'opened', 'clicked') then 'delivered'
+            when p_email_status = 'suppressed' then 'skipped'
+            else 'failed'
+        end,
+        case
+            when p_email_status in ('bounced', 'complained', 'failed') then
+                p_email_status || coalesce(': ' || p_error, '')
+            when p_email_status = 'suppressed' then 'suppressed: ' || p_suppression_reason
+        end
+$$;
+
+
+ALTER FUNCTION app._email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) OWNER TO intime_owner;
+
+--
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -6775,6 +7055,8 @@ CREATE TABLE app.email_sends (
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
     recipient_user_id uuid,
+    sending_until timestamp with time zone,
+    reconciled integer DEFAULT 0 NOT NULL,
     CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
     CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
     CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
@@ -6905,6 +7187,24 @@ $$;
 
 
 ALTER FUNCTION app._is_service() OWNER TO intime_owner;
+
+--
+-- Name: _job_error(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._job_error(p_job_id bigint) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select t.traceback ->> 'exception_message'
+    from queue.pgqueuer_log as t
+    where t.job_id = p_job_id and t.traceback is not null
+    order by t.id desc
+    limit 1
+$$;
+
+
+ALTER FUNCTION app._job_error(p_job_id bigint) OWNER TO intime_owner;
 
 --
 -- Name: _lock_provider_message(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7497,6 +7797,182 @@ $$;
 ALTER FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) OWNER TO intime_owner;
 
 --
+-- Name: _reconcile_deliveries(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_settled integer;
+    v_redriven integer;
+    v_failed integer;
+begin
+    with settled as (
+        select d.org_id, d.id, o.status, o.reason
+        from app.notification_deliveries as d
+        inner join app.email_sends as s on s.org_id = d.org_id and s.id = d.email_send_id
+        cross join lateral app._email_delivery_outcome(
+            s.status, s.error, s.suppression_reason
+        ) as o
+        where
+            d.status = 'pending' and d.updated_at < app.now() - p_grace
+            and s.status not in ('queued', 'sending')
+        order by d.updated_at
+        limit p_limit
+        for no key update of d skip locked
+    )
+
+    update app.notification_deliveries as d
+    set status = x.status, reason = x.reason, updated_at = app.now()
+    from settled as x
+    where d.org_id = x.org_id and d.id = x.id;
+    get diagnostics v_settled = row_count;
+
+    with lost as (
+        select d.org_id, d.id, d.attempts > p_max_rounds as poison
+        from app.notification_deliveries as d
+        where
+            d.status = 'pending' and d.channel = 'email' and d.email_send_id is null
+            and d.updated_at < app.now() - p_grace
+        order by d.updated_at
+        limit p_limit
+        for no key update of d skip locked
+    ),
+
+    changed as (
+        update app.notification_deliveries as d
+        set
+            status = case when l.poison then 'failed' else 'held' end,
+            reason = case
+                when l.poison then format('its email was lost %s times', d.attempts)
+                else 'its email was lost: decided again by the next tick'
+            end,
+            deliver_after = case when not l.poison then app.now() end,
+            updated_at = app.now()
+        from lost as l
+        where d.org_id = l.org_id and d.id = l.id
+        returning l.poison
+    )
+
+    select count(*) filter (where not c.poison), count(*) filter (where c.poison)
+    into v_redriven, v_failed
+    from changed as c;
+
+    return jsonb_build_object('settled', v_settled, 'redriven', v_redriven, 'failed', v_failed);
+end
+$$;
+
+
+ALTER FUNCTION app._reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
+-- Name: _reconcile_emails(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row record;
+    v_requeued integer := 0;
+    v_failed integer := 0;
+begin
+    for v_row in
+        with stuck as (
+            select
+                s.org_id, s.id, s.status, s.send_after, s.reconciled,
+                'email.send:' || s.id as dedupe_key
+            from app.email_sends as s
+            where
+                s.status in ('queued', 'sending')
+                and s.updated_at < app.now() - p_grace
+                and (
+                    s.status = 'queued'
+                    or s.sending_until is null
+                    or s.sending_until <= pg_catalog.clock_timestamp()
+                )
+                and not exists (
+                    select from queue.pgqueuer as j
+                    where j.dedupe_key = 'email.send:' || s.id and j.status in ('queued', 'picked')
+                )
+            order by s.updated_at
+            limit p_limit
+            for no key update of s skip locked
+        ),
+
+        -- Held jobs have no index on their dedupe key: one pass over the
+        -- queue's failed email jobs for the whole batch.
+        held as (
+            select distinct on (j.dedupe_key) j.dedupe_key, j.id
+            from queue.pgqueuer as j
+            where
+                j.entrypoint = 'email.send' and j.status = 'failed'
+                and j.dedupe_key in (select s.dedupe_key from stuck as s)
+            order by j.dedupe_key, j.id desc
+        )
+
+        select s.org_id, s.id, s.status, s.send_after, s.reconciled, s.dedupe_key, h.id as held_job_id
+        from stuck as s
+        left join held as h on h.dedupe_key = s.dedupe_key
+    loop
+        if v_row.reconciled >= p_max_rounds then
+            update app.email_sends as s
+            set
+                status = 'failed',
+                failed_at = app.now(),
+                updated_at = app.now(),
+                error = left(
+                    format(
+                        'left %s without a live job after %s re-queues by the reconciliation '
+                        'sweep%s',
+                        v_row.status, v_row.reconciled,
+                        coalesce('; the job last failed with: ' || app._job_error(v_row.held_job_id), '')
+                    ),
+                    2000
+                )
+            where s.org_id = v_row.org_id and s.id = v_row.id;
+            v_failed := v_failed + 1;
+        else
+            update app.email_sends as s
+            set reconciled = s.reconciled + 1, updated_at = app.now()
+            where s.org_id = v_row.org_id and s.id = v_row.id;
+            perform app._revive_held_job(v_row.held_job_id, v_row.send_after);
+            -- Queues a job unless the revived one holds the dedupe key.
+            perform app._enqueue_job(
+                p_entrypoint => 'email.send',
+                p_payload => jsonb_build_object('org_id', v_row.org_id, 'email_send_id', v_row.id),
+                p_at => v_row.send_after,
+                p_dedupe_key => v_row.dedupe_key,
+                p_skip_duplicate => true
+            );
+            v_requeued := v_requeued + 1;
+        end if;
+    end loop;
+    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
+end
+$$;
+
+
+ALTER FUNCTION app._reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
+-- Name: _reconcile_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._reconcile_lock() RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select pg_catalog.pg_try_advisory_xact_lock(444770002)
+$$;
+
+
+ALTER FUNCTION app._reconcile_lock() OWNER TO intime_owner;
+
+--
 -- Name: _release_held(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7697,6 +8173,38 @@ $$;
 
 
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
+
+--
+-- Name: _revive_held_job(bigint, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._revive_held_job(p_job_id bigint, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_job_id is null then
+        return false;
+    end if;
+    begin
+        update queue.pgqueuer as j
+        set
+            status = 'queued',
+            execute_after = pg_catalog.now()
+            + greatest(coalesce(p_at - app.now(), '0'), interval '0'),
+            updated = pg_catalog.now(),
+            attempts = 0,
+            queue_manager_id = null
+        where j.id = p_job_id and j.status = 'failed';
+        return found;
+    exception when unique_violation then
+        return false;
+    end;
+end
+$$;
+
+
+ALTER FUNCTION app._revive_held_job(p_job_id bigint, p_at timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: _send_due_digests(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8686,19 +9194,10 @@ CREATE FUNCTION app._tg_email_send_delivery_status() RETURNS trigger
 begin
     update app.notification_deliveries as d
     set
-        status = case
-            when new.status in ('queued', 'sending') then 'pending'
-            when new.status in ('sent', 'delivery_delayed') then 'sent'
-            when new.status in ('delivered', 'opened', 'clicked') then 'delivered'
-            when new.status = 'suppressed' then 'skipped'
-            else 'failed'
-        end,
-        reason = case
-            when new.status in ('bounced', 'complained', 'failed') then
-                new.status || coalesce(': ' || new.error, '')
-            when new.status = 'suppressed' then 'suppressed: ' || new.suppression_reason
-        end,
+        status = o.status,
+        reason = o.reason,
         updated_at = app.now()
+    from app._email_delivery_outcome(new.status, new.error, new.suppression_reason) as o
     where
         d.org_id = new.org_id
         and d.email_send_id = new.id
@@ -10918,6 +11417,188 @@ $$;
 
 
 ALTER FUNCTION app._wf_queue_delivery(p_org_id uuid, p_action_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_reconcile(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_reconcile(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_woken integer;
+    v_stalled integer;
+    v_poisoned integer;
+    v_deliveries integer := 0;
+    v_deliveries_failed integer := 0;
+    v_row record;
+begin
+    -- A run that itself fails (its job held as failed by the worker, or
+    -- re-queued here p_max_rounds times already) would fail forever: fail
+    -- the execution for good instead, so its owner hears of it. That holds
+    -- for a waiting execution whose due timer's run was held failed too (the
+    -- run rolled back, so it is still waiting): no failed job stays behind
+    -- an execution that is not over.
+    select count(
+        app._wf_fail_step(
+            e.org_id, e.id, null,
+            coalesce('the run failed: ' || app._job_error(e.wake_job_id), 'the run failed repeatedly'),
+            null, true
+        )
+    ) into v_poisoned
+    from (
+        (
+            select e.org_id, e.id, e.wake_job_id
+            from app.workflow_executions as e
+            where
+                e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
+                and (
+                    exists (
+                        select from queue.pgqueuer as j
+                        where j.id = e.wake_job_id and j.status = 'failed'
+                    )
+                    or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= p_max_rounds
+                )
+            limit p_limit
+        )
+        union all
+        (
+            select e.org_id, e.id, e.wake_job_id
+            from app.workflow_executions as e
+            where
+                e.status = 'waiting' and e.wake_at <= app.now()
+                and exists (
+                    select from queue.pgqueuer as j
+                    where j.id = e.wake_job_id and j.status = 'failed'
+                )
+            limit p_limit
+        )
+    ) as e;
+
+    -- Due timers and retries whose job is not queued (lost, or queued for a
+    -- later real time than the application clock says): queue them now.
+    -- No row locks: a runner that meets one would skip the execution, and
+    -- a duplicate job is harmless (the runner locks, then checks the state).
+    with due as (
+        select e.org_id, e.id, e.wake_job_id
+        from app.workflow_executions as e
+        where e.status = 'waiting' and e.wake_at <= app.now()
+        order by e.wake_at
+        limit p_limit
+    ),
+
+    moved as (
+        update queue.pgqueuer as j set execute_after = pg_catalog.now()
+        from due as d
+        where j.id = d.wake_job_id and j.status = 'queued' and j.execute_after > pg_catalog.now()
+        returning j.id
+    )
+
+    select count(app._wf_schedule_run(d.org_id, d.id)) into v_woken
+    from due as d
+    where not exists (
+        select from queue.pgqueuer as j
+        where j.id = d.wake_job_id and j.status in ('queued', 'picked')
+    ) and not exists (select from moved as m where m.id = d.wake_job_id);
+
+    -- Pending or running executions with no job left (a crash between the
+    -- job and its execution): p_grace of silence, then queue them.
+    with stalled as (
+        select e.org_id, e.id
+        from app.workflow_executions as e
+        where
+            e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
+            and not exists (
+                select from queue.pgqueuer as j
+                where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
+            )
+        limit p_limit
+    ),
+
+    counted as (
+        update app.workflow_executions as e
+        set execution_context = jsonb_set(
+            e.execution_context, '{requeued}',
+            to_jsonb(coalesce((e.execution_context ->> 'requeued')::integer, 0) + 1)
+        )
+        from stalled as s
+        where e.org_id = s.org_id and e.id = s.id
+        returning e.org_id, e.id
+    )
+
+    select count(app._wf_schedule_run(c.org_id, c.id)) into v_stalled from counted as c;
+
+    -- Webhook deliveries of waiting executions whose job is gone or held
+    -- failed (a job lost with its worker's queue row, a delivery that
+    -- crashed the worker): queued again with the same message id (a held
+    -- job is put back itself, so no failed job stays behind), until they were
+    -- re-queued p_max_rounds times; then the delivery fails for good, which
+    -- fails its step (and the execution, with its owner notified).
+    for v_row in
+        with stuck as (
+            select
+                a.org_id, a.id, a.reconciled,
+                format('webhook.deliver:%s:%s', a.id, a.retry_count) as dedupe_key
+            from app.workflow_actions as a
+            inner join app.workflow_executions as e
+                on e.org_id = a.org_id and e.id = a.execution_id
+            where
+                a.action_type = 'webhook' and a.status in ('pending', 'running')
+                and e.status = 'waiting' and e.waiting_for = 'action'
+                and coalesce(a.scheduled_at, a.created_at) < app.now() - p_grace
+                and not exists (
+                    select from queue.pgqueuer as j
+                    where
+                        j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
+                        and j.status in ('queued', 'picked')
+                )
+            order by coalesce(a.scheduled_at, a.created_at)
+            limit p_limit
+        ),
+
+        held as (
+            select distinct on (j.dedupe_key) j.dedupe_key, j.id
+            from queue.pgqueuer as j
+            where
+                j.entrypoint = 'webhook.deliver' and j.status = 'failed'
+                and j.dedupe_key in (select s.dedupe_key from stuck as s)
+            order by j.dedupe_key, j.id desc
+        )
+
+        select s.org_id, s.id, s.reconciled, h.id as held_job_id
+        from stuck as s
+        left join held as h on h.dedupe_key = s.dedupe_key
+    loop
+        if v_row.reconciled >= p_max_rounds then
+            perform app._wf_action_finished(
+                v_row.org_id, v_row.id, false, '{}',
+                format(
+                    'the delivery was re-queued %s times without an outcome%s', v_row.reconciled,
+                    coalesce(': ' || app._job_error(v_row.held_job_id), '')
+                ),
+                true
+            );
+            v_deliveries_failed := v_deliveries_failed + 1;
+        else
+            update app.workflow_actions as a set reconciled = a.reconciled + 1
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            perform app._revive_held_job(v_row.held_job_id);
+            -- Queues a job unless the revived one holds the dedupe key.
+            perform app._wf_queue_delivery(v_row.org_id, v_row.id);
+            v_deliveries := v_deliveries + 1;
+        end if;
+    end loop;
+
+    return jsonb_build_object(
+        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned,
+        'deliveries_requeued', v_deliveries, 'deliveries_failed', v_deliveries_failed
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._wf_reconcile(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
 
 --
 -- Name: _wf_render_json(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -13681,6 +14362,8 @@ CREATE TABLE app.organizations (
     timezone text DEFAULT 'UTC'::text NOT NULL,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    entity_history_retention_days integer,
+    CONSTRAINT organizations_entity_history_retention_days_check CHECK (((entity_history_retention_days >= 30) AND (entity_history_retention_days <= 36500))),
     CONSTRAINT organizations_name_check CHECK ((length(btrim(name)) > 0)),
     CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
 );
@@ -13746,8 +14429,24 @@ CREATE TABLE app.settings (
     workflow_log_premake_months integer DEFAULT 3 NOT NULL,
     workflow_log_expiry text DEFAULT 'drop'::text NOT NULL,
     campaign_log_retention_days integer DEFAULT 90 NOT NULL,
+    inbound_unmatched_retention_days integer DEFAULT 30 NOT NULL,
+    inbound_unmatched_max_rows integer DEFAULT 100000 NOT NULL,
+    webhook_receipt_retention_days integer DEFAULT 30 NOT NULL,
+    email_events_pending_retention_days integer DEFAULT 7 NOT NULL,
+    entity_history_retention_days integer DEFAULT 1095 NOT NULL,
+    email_send_lease_seconds integer DEFAULT 120 NOT NULL,
+    reconcile_grace_seconds integer DEFAULT 300 NOT NULL,
+    reconcile_max_rounds integer DEFAULT 3 NOT NULL,
     CONSTRAINT settings_campaign_log_retention_days_check CHECK (((campaign_log_retention_days >= 1) AND (campaign_log_retention_days <= 3650))),
+    CONSTRAINT settings_email_events_pending_retention_days_check CHECK (((email_events_pending_retention_days >= 1) AND (email_events_pending_retention_days <= 365))),
+    CONSTRAINT settings_email_send_lease_seconds_check CHECK (((email_send_lease_seconds >= 10) AND (email_send_lease_seconds <= 3600))),
+    CONSTRAINT settings_entity_history_retention_days_check CHECK (((entity_history_retention_days >= 30) AND (entity_history_retention_days <= 36500))),
+    CONSTRAINT settings_inbound_unmatched_max_rows_check CHECK (((inbound_unmatched_max_rows >= 1000) AND (inbound_unmatched_max_rows <= 100000000))),
+    CONSTRAINT settings_inbound_unmatched_retention_days_check CHECK (((inbound_unmatched_retention_days >= 1) AND (inbound_unmatched_retention_days <= 3650))),
+    CONSTRAINT settings_reconcile_grace_seconds_check CHECK (((reconcile_grace_seconds >= 60) AND (reconcile_grace_seconds <= 86400))),
+    CONSTRAINT settings_reconcile_max_rounds_check CHECK (((reconcile_max_rounds >= 1) AND (reconcile_max_rounds <= 100))),
     CONSTRAINT settings_singleton_check CHECK (singleton),
+    CONSTRAINT settings_webhook_receipt_retention_days_check CHECK (((webhook_receipt_retention_days >= 2) AND (webhook_receipt_retention_days <= 3650))),
     CONSTRAINT settings_workflow_log_expiry_check CHECK ((workflow_log_expiry = ANY (ARRAY['drop'::text, 'detach'::text]))),
     CONSTRAINT settings_workflow_log_premake_months_check CHECK (((workflow_log_premake_months >= 1) AND (workflow_log_premake_months <= 24))),
     CONSTRAINT settings_workflow_log_retention_months_check CHECK (((workflow_log_retention_months >= 1) AND (workflow_log_retention_months <= 120))),
@@ -13862,6 +14561,7 @@ CREATE TABLE app.workflow_actions (
     retry_count integer DEFAULT 0 NOT NULL,
     request jsonb,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    reconciled integer DEFAULT 0 NOT NULL,
     CONSTRAINT workflow_actions_action_type_check CHECK ((action_type = ANY (ARRAY['send_email'::text, 'send_notification'::text, 'create_task'::text, 'create_activity'::text, 'update_field'::text, 'webhook'::text, 'wait'::text, 'condition'::text, 'assign'::text, 'escalate'::text]))),
     CONSTRAINT workflow_actions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'completed'::text, 'failed'::text, 'skipped'::text])))
 );
@@ -15176,6 +15876,13 @@ CREATE INDEX email_events_pending_message_idx ON app.email_events_pending USING 
 
 
 --
+-- Name: email_events_pending_received_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_events_pending_received_idx ON app.email_events_pending USING btree (received_at);
+
+
+--
 -- Name: email_events_send_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
@@ -15187,6 +15894,13 @@ CREATE INDEX email_events_send_idx ON app.email_events USING btree (org_id, emai
 --
 
 CREATE INDEX email_sends_entity_idx ON app.email_sends USING btree (org_id, entity_type, entity_id) WHERE (entity_type IS NOT NULL);
+
+
+--
+-- Name: email_sends_in_flight_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_sends_in_flight_idx ON app.email_sends USING btree (updated_at) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text]));
 
 
 --
@@ -15211,6 +15925,20 @@ CREATE INDEX email_sends_to_idx ON app.email_sends USING btree (org_id, lower(to
 
 
 --
+-- Name: email_sends_workflow_action_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX email_sends_workflow_action_idx ON app.email_sends USING btree (org_id, workflow_action_id) WHERE (workflow_action_id IS NOT NULL);
+
+
+--
+-- Name: entity_history_changed_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX entity_history_changed_idx ON app.entity_history USING btree (org_id, changed_at);
+
+
+--
 -- Name: entity_history_entity_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
@@ -15222,6 +15950,13 @@ CREATE INDEX entity_history_entity_idx ON app.entity_history USING btree (org_id
 --
 
 CREATE INDEX inbound_emails_send_idx ON app.inbound_emails USING btree (org_id, matched_send_id);
+
+
+--
+-- Name: inbound_unmatched_received_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX inbound_unmatched_received_idx ON app.inbound_unmatched USING btree (received_at);
 
 
 --
@@ -15257,6 +15992,13 @@ CREATE INDEX notification_deliveries_due_idx ON app.notification_deliveries USIN
 --
 
 CREATE INDEX notification_deliveries_email_idx ON app.notification_deliveries USING btree (org_id, email_send_id) WHERE (email_send_id IS NOT NULL);
+
+
+--
+-- Name: notification_deliveries_pending_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notification_deliveries_pending_idx ON app.notification_deliveries USING btree (updated_at) WHERE (status = 'pending'::text);
 
 
 --
@@ -15330,10 +16072,24 @@ CREATE INDEX user_profiles_manager_idx ON app.user_profiles USING btree (org_id,
 
 
 --
+-- Name: webhook_receipts_received_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX webhook_receipts_received_idx ON app.webhook_receipts USING btree (received_at);
+
+
+--
 -- Name: workflow_actions_execution_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
 CREATE INDEX workflow_actions_execution_idx ON app.workflow_actions USING btree (org_id, execution_id);
+
+
+--
+-- Name: workflow_actions_in_flight_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_actions_in_flight_idx ON app.workflow_actions USING btree (COALESCE(scheduled_at, created_at)) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
 
 
 --
@@ -18475,6 +19231,15 @@ GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_
 
 
 --
+-- Name: FUNCTION fail_execution(p_execution_id uuid, p_error text, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_org_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION get_preferences(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -18618,6 +19383,15 @@ GRANT ALL ON FUNCTION api.pause_execution(p_execution_id uuid) TO intime_user;
 
 
 --
+-- Name: FUNCTION purge_expired_data(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.purge_expired_data(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.purge_expired_data(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.purge_expired_data(p_limit integer) TO intime_user;
+
+
+--
 -- Name: FUNCTION purge_expired_notifications(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -18651,6 +19425,15 @@ GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit int
 REVOKE ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) TO intime_service;
 GRANT ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) TO intime_user;
+
+
+--
+-- Name: FUNCTION reconcile_in_flight(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.reconcile_in_flight(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reconcile_in_flight(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.reconcile_in_flight(p_limit integer) TO intime_user;
 
 
 --
@@ -18815,6 +19598,15 @@ GRANT ALL ON FUNCTION api.set_email_settings(p_from_email text, p_reply_domain t
 
 
 --
+-- Name: FUNCTION set_entity_history_retention(p_days integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.set_entity_history_retention(p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_entity_history_retention(p_days integer) TO intime_service;
+GRANT ALL ON FUNCTION api.set_entity_history_retention(p_days integer) TO intime_user;
+
+
+--
 -- Name: TABLE notification_preferences; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -18892,6 +19684,15 @@ GRANT ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) TO intim
 REVOKE ALL ON FUNCTION api.unread_count() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.unread_count() TO intime_service;
 GRANT ALL ON FUNCTION api.unread_count() TO intime_user;
+
+
+--
+-- Name: FUNCTION unsettled_work(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.unsettled_work() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.unsettled_work() TO intime_service;
+GRANT ALL ON FUNCTION api.unsettled_work() TO intime_user;
 
 
 --
@@ -19209,6 +20010,13 @@ REVOKE ALL ON FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[
 
 
 --
+-- Name: FUNCTION _email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _email_status_rank(p_status text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -19277,6 +20085,13 @@ REVOKE ALL ON FUNCTION app._is_plain_address(p_address text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _job_error(p_job_id bigint); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._job_error(p_job_id bigint) FROM PUBLIC;
 
 
 --
@@ -19379,6 +20194,27 @@ REVOKE ALL ON FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_st
 
 
 --
+-- Name: FUNCTION _reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _reconcile_lock(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._reconcile_lock() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _release_held(p_org_id uuid, p_user_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -19411,6 +20247,13 @@ REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _revive_held_job(p_job_id bigint, p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._revive_held_job(p_job_id bigint, p_at timestamp with time zone) FROM PUBLIC;
 
 
 --
@@ -19855,6 +20698,13 @@ REVOKE ALL ON FUNCTION app._wf_problems(p_entity_type text, p_definition jsonb) 
 --
 
 REVOKE ALL ON FUNCTION app._wf_queue_delivery(p_org_id uuid, p_action_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_reconcile(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_reconcile(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
 
 
 --

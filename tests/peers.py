@@ -1,18 +1,23 @@
-"""Real peers for the worker and the web app: an SMTP server (aiosmtpd) and a fake Resend API
-(Starlette under uvicorn), both on loopback."""
+"""Real peers for the worker and the web app, all on loopback: an SMTP server (aiosmtpd), a
+fake Resend API (Starlette under uvicorn) and a webhook receiver that verifies what it gets
+with the ``standardwebhooks`` library."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from intime.serving import free_port, serve_in_thread
@@ -87,3 +92,62 @@ def fake_resend() -> Iterator[FakeResend]:
     )
     with serve_in_thread(app, port=port):
         yield fake
+
+
+# -- a webhook receiver: verifies every request with the standardwebhooks library ------
+
+BLOCK = "block"  # a scripted answer: hold the request until the test releases it
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    headers: dict[str, str]
+    body: bytes
+    verified: bool  # the standardwebhooks library accepted it with the org's secret
+
+    @property
+    def msg_id(self) -> str:
+        return self.headers["webhook-id"]
+
+
+@dataclasses.dataclass
+class Receiver:
+    port: int
+    secret: str = ""
+    hits: list[Hit] = dataclasses.field(default_factory=list)
+    # Answers to give, in order (a status, a status with headers, or BLOCK); then ``default``.
+    script: list[int | tuple[int, dict[str, str]] | str] = dataclasses.field(default_factory=list)
+    default: int = 200
+    release: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_for_hits(self, count: int, timeout: float = 30.0, alive: Callable[[], bool] = bool):
+        deadline = time.monotonic() + timeout
+        while len(self.hits) < count:
+            assert time.monotonic() < deadline, f"{len(self.hits)} of {count} requests arrived"
+            assert alive(), "the worker died"
+            time.sleep(0.02)
+
+
+def receiver_app(receiver: Receiver) -> Starlette:
+    async def hook(request: Request) -> PlainTextResponse:
+        body = await request.body()
+        headers = dict(request.headers)
+        try:
+            Webhook(receiver.secret).verify(body, headers)
+            verified = True
+        except WebhookVerificationError:
+            verified = False
+        receiver.hits.append(Hit(headers, body, verified))
+        answer = receiver.script.pop(0) if receiver.script else receiver.default
+        if answer == BLOCK:
+            deadline = time.monotonic() + 60
+            while not receiver.release.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            answer = 200
+        status, extra = answer if isinstance(answer, tuple) else (int(answer), {})
+        return PlainTextResponse(f"answer {status}", status, headers=extra)
+
+    return Starlette(routes=[Route("/hook", hook, methods=["POST"])])

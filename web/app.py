@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,10 +15,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from intime.db import open_pool
+from web import limits
 from web import queries as q
+from web.guards import database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
 from web.notifications import list_notifications, mark_read, stream
+from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
 from web.unsubscribe import unsubscribe
 from web.webhooks import resend_webhook
@@ -31,8 +35,13 @@ async def healthz(request: Request) -> JSONResponse:
             cur = await conn.execute(q.HEALTH)
             row = await cur.fetchone()
     except Exception as exc:
-        return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, 503)
+        return JSONResponse(
+            {"status": "unavailable", "error": type(exc).__name__},
+            503,
+            headers={"Retry-After": str(limits.RETRY_AFTER_SECONDS)},
+        )
     hub = request.app.state.hub
+    parser: ParserSandbox = request.app.state.parser
     return JSONResponse(
         {
             "status": "ok",
@@ -42,6 +51,7 @@ async def healthz(request: Request) -> JSONResponse:
                 "clients": hub.connected,
                 **dataclasses.asdict(hub.stats),
             },
+            "parser": {"processes": len(parser.pids()), "killed": parser.killed},
         }
     )
 
@@ -55,6 +65,13 @@ def create_app(
     resend_base_url: str = "https://api.resend.com",
     stream_heartbeat: float = 15.0,
     stream_reauth: float = 60.0,
+    pool_min_size: int = 2,
+    pool_max_size: int = 16,
+    db_timeout: float = 10.0,
+    parse_processes: int = limits.PARSE_PROCESSES,
+    parse_queue: int = limits.PARSE_QUEUE,
+    parse_cpu_seconds: int = limits.PARSE_CPU_SECONDS,
+    parse_wall_seconds: float = limits.PARSE_WALL_SECONDS,
 ) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
@@ -66,11 +83,28 @@ def create_app(
     seconds between comment lines on an idle notification stream; every
     ``stream_reauth`` seconds an open stream checks its token again and ends
     when it was revoked, expired or its user deactivated.
+
+    ``db_timeout``: seconds a request waits for a pooled connection before it
+    answers 503 (also the pool's start-up wait). ``parse_processes``,
+    ``parse_queue``, ``parse_cpu_seconds`` and ``parse_wall_seconds``: the MIME
+    parser processes (web/sandbox.py).
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await open_pool(service_dsn, min_size=2, max_size=16, autocommit=True)
+        app.state.pool = await open_pool(
+            service_dsn,
+            min_size=pool_min_size,
+            max_size=pool_max_size,
+            autocommit=True,
+            timeout=db_timeout,
+        )
+        app.state.parser = ParserSandbox(
+            processes=parse_processes,
+            queue=parse_queue,
+            cpu_seconds=parse_cpu_seconds,
+            wall_seconds=parse_wall_seconds,
+        )
         app.state.hub = NotificationHub(service_dsn, app.state.pool)
         await app.state.hub.start()
         app.state.resend_client = (
@@ -86,6 +120,7 @@ def create_app(
             yield
         finally:
             await app.state.hub.stop()
+            await app.state.parser.close()
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
             await app.state.pool.close()
@@ -100,6 +135,8 @@ def create_app(
             Route("/notifications", list_notifications),
             Route("/notifications/read", mark_read, methods=["POST"]),
         ],
+        # Database unavailability on any route: 503 with Retry-After (web/guards.py).
+        exception_handlers={psycopg.OperationalError: database_error},
         lifespan=lifespan,
     )
     app.state.stream_heartbeat = stream_heartbeat

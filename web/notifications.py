@@ -8,8 +8,10 @@ headers) and acts as its user through ``api.set_actor``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,12 +25,16 @@ from starlette.responses import JSONResponse, Response
 from intime.db import async_actor
 from intime.errors import InTimeError, InvalidParameterError, InvalidTokenError, translate
 from web import queries as q
+from web.guards import Rejected, read_body, rejected
 from web.hub import NotificationHub
+from web.limits import MAX_READ_BODY_BYTES, JsonRefused, load_json
+
+log = logging.getLogger("intime.web.notifications")
 
 RETRY_MS = 3000
 REPLAY_CAP = 500
 MAX_LISTED = 200
-MAX_BODY = 65_536
+MAX_BODY = MAX_READ_BODY_BYTES
 
 
 class Unauthorized(Exception):
@@ -174,6 +180,17 @@ class _Stream:
         return True
 
     async def events(self) -> AsyncIterator[ServerSentEvent]:
+        """The stream's events. Once the response has started a lost database
+        cannot become a 503: the stream ends, and the client resumes from its
+        last id when it reconnects."""
+        try:
+            async with contextlib.aclosing(self._events()) as events:
+                async for event in events:
+                    yield event
+        except psycopg.OperationalError as exc:
+            log.warning("a notification stream ended: database unavailable: %r", exc)
+
+    async def _events(self) -> AsyncIterator[ServerSentEvent]:
         # Subscribe before reading the table, so nothing falls between the two.
         sub = self.hub.subscribe(self.org_id, self.user_id)
         try:
@@ -302,11 +319,15 @@ async def mark_read(request: Request) -> Response:
         org_id, user_id = await _authenticate(pool, _token(request, allow_query=False))
     except Unauthorized:
         return _unauthorized()
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return JSONResponse({"error": "the body is too large"}, 413)
     try:
-        body = json.loads(raw or b"{}")
+        raw = await read_body(request, MAX_BODY)
+    except Rejected as exc:
+        return rejected(exc, request)
+    try:
+        body = load_json(raw or b"{}")
+    except JsonRefused as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    try:
         if not isinstance(body, dict):
             raise ValueError
         if body.get("all") is True:

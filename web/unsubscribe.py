@@ -39,6 +39,8 @@ async def unsubscribe(request: Request) -> HTMLResponse:
         error = translate(exc)
         if isinstance(error, NotFoundError):
             return HTMLResponse("<h1>This link is not valid.</h1>", 404)
+        if error is exc:
+            raise  # an outage is the app's 503 (web/guards.py)
         raise error from exc
     assert row is not None
     result, email, organization = row

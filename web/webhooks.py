@@ -1,14 +1,16 @@
 """POST /webhooks/resend: signed provider events, verified, recorded once.
 
-Rejections write nothing: 400 for missing Svix headers or a body that is not a
-JSON event, 401 for a bad or stale signature. An accepted event is one call to
-``api.ingest_email_event`` in its own transaction; a replayed ``svix-id`` is
+Order: no secrets configured is a 503; missing Svix headers a 400; a
+``Content-Length`` over 1 MiB a 413, before anything is read; the body is then
+streamed with the same cap (413) and verified (401 for a bad or stale
+signature); a body that is not UTF-8 JSON, nests deeper than the JSON cap or is
+not an event is a 400. Rejections write nothing. An accepted event is one call
+to ``api.ingest_email_event`` in its own transaction; a replayed ``svix-id`` is
 answered 200 and changes nothing.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,26 +21,35 @@ from starlette.responses import JSONResponse
 
 from intime.errors import InvalidParameterError, translate
 from web import queries as q
-from web.signatures import SignatureVerifier, Verdict
+from web.guards import Rejected, is_input_limit, read_body, rejected
+from web.limits import MAX_EVENT_BYTES, JsonRefused, load_json
+from web.signatures import SVIX_HEADERS, SignatureVerifier, Verdict
 
-MAX_BODY_BYTES = 1024 * 1024  # Resend events are small; refuse anything absurd
+__all__ = ["MAX_BODY_BYTES", "Rejected", "resend_webhook", "verified_event"]
+
+MAX_BODY_BYTES = MAX_EVENT_BYTES  # Resend events are small; refuse anything absurd
 
 
-class Rejected(Exception):
-    """A request refused before anything is written."""
+def require_signed(verifier: SignatureVerifier | None, headers: Mapping[str, str]) -> None:
+    """What can be checked before the body is read: configured, Svix headers present."""
+    if verifier is None:
+        raise Rejected(503, "resend webhooks are not configured")
+    if not all(headers.get(name) for name in SVIX_HEADERS):
+        raise Rejected(400, Verdict.MISSING_HEADERS.value)
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+
+async def read_signed_body(request: Request, verifier: SignatureVerifier | None) -> bytes:
+    """The body of a Svix-signed request: headers first, then a capped read."""
+    require_signed(verifier, request.headers)
+    return await read_body(request, MAX_BODY_BYTES)
 
 
 def verified_event(
     verifier: SignatureVerifier | None, body: bytes, headers: Mapping[str, str]
 ) -> dict[str, Any]:
     """The JSON event of a correctly signed request, or ``Rejected``."""
-    if verifier is None:
-        raise Rejected(503, "resend webhooks are not configured")
+    require_signed(verifier, headers)
+    assert verifier is not None
     if len(body) > MAX_BODY_BYTES:
         raise Rejected(413, "body too large")
     verdict = verifier.verify(body, headers)
@@ -47,34 +58,43 @@ def verified_event(
     if verdict is not Verdict.OK:
         raise Rejected(401, verdict.value)
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Rejected(400, "body is not JSON") from exc
+        payload = load_json(body)
+    except JsonRefused as exc:
+        raise Rejected(400, str(exc)) from exc
     if not isinstance(payload, dict):
         raise Rejected(400, "an event is a JSON object")
     return payload
 
 
 async def resend_webhook(request: Request) -> JSONResponse:
-    body = await request.body()
+    verifier = request.app.state.resend_verifier
     try:
-        verified_event(request.app.state.resend_verifier, body, request.headers)
-    except Rejected as rejected:
-        return JSONResponse({"error": rejected.message}, rejected.status)
+        body = await read_signed_body(request, verifier)
+    except Rejected as exc:
+        return rejected(exc, request)
+    try:
+        verified_event(verifier, body, request.headers)
+    except Rejected as exc:
+        return rejected(exc)
     pool: AsyncConnectionPool = request.app.state.pool
     try:
         async with pool.connection() as conn:  # autocommit: one statement, one round trip
             cur = await conn.execute(
                 q.INGEST_EMAIL_EVENT,
-                # The verified raw body, parsed once more by PostgreSQL: no re-serialising.
+                # The verified raw body (UTF-8, checked above), parsed once more
+                # by PostgreSQL: no re-serialising.
                 {"event_id": request.headers["svix-id"], "payload": body.decode()},
             )
             row = await cur.fetchone()
     except psycopg.DataError as exc:  # e.g. a NUL in a string: not storable, not our fault
         return JSONResponse({"error": f"unstorable event: {exc.diag.message_primary}"}, 422)
     except psycopg.Error as exc:
+        if is_input_limit(exc):
+            return JSONResponse({"error": f"unstorable event: {exc.diag.message_primary}"}, 422)
         error = translate(exc)
         if isinstance(error, InvalidParameterError):  # not an event: nothing was written
             return JSONResponse({"error": str(error)}, 400)
+        if error is exc:
+            raise  # an outage is the app's 503 (web/guards.py)
         raise error from exc
     return JSONResponse({"result": row[0] if row else None})

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -28,7 +29,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from worker import queries as q
-from worker.workflows import retry_when_the_database_fails
+from worker.jobs import JobRunner
 
 log = logging.getLogger("intime.worker.campaigns")
 
@@ -78,8 +79,10 @@ async def drain(
     *,
     batch_size: int = BATCH_SIZE,
     budget_seconds: float = TIME_BUDGET_SECONDS,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> TickTotals:
-    """Batches until none is due or the budget is spent; re-queues itself on a backlog."""
+    """Batches until none is due or the budget is spent; re-queues itself on a backlog
+    (also when the worker is stopping: another worker takes it on)."""
     totals = TickTotals()
     deadline = time.monotonic() + budget_seconds
     while True:
@@ -89,7 +92,7 @@ async def drain(
         # locked by another tick: leave it to that one.
         if not row["more_due"] or row["processed"] == 0:
             break
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or stopping():
             async with pool.connection() as conn:
                 await conn.execute(q.ENQUEUE_CAMPAIGN_TICK)
             log.info("campaign tick: backlog remains, queued another run")
@@ -125,20 +128,26 @@ async def archive_logs(pool: AsyncConnectionPool, chunk: int = ARCHIVE_CHUNK) ->
     return moved
 
 
-def register(pgq: PgQueuer, pool: AsyncConnectionPool) -> None:
+def register(
+    pgq: PgQueuer,
+    pool: AsyncConnectionPool,
+    runner: JobRunner,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> None:
     """Add the campaign schedules and the tick's continuation entrypoint to a worker."""
 
     @pgq.schedule(TICK, TICK_CRON)
     async def tick_schedule(schedule: Schedule) -> None:
         try:
-            await drain(pool)
+            await drain(pool, stopping=stopping)
         except psycopg.Error:
             log.exception("campaign tick failed; the next minute tries again")
 
-    @pgq.entrypoint(TICK, on_failure="delete")
+    # A continuation that fails for good is dropped: the minute schedule covers it.
+    @runner.entrypoint(pgq, TICK, on_failure="delete")
     async def tick_job(job: Job) -> None:
-        with retry_when_the_database_fails(job):
-            await drain(pool)
+        await drain(pool, stopping=stopping)
 
     @pgq.schedule("campaigns.ab", AB_CRON)
     async def ab_schedule(schedule: Schedule) -> None:

@@ -1,38 +1,168 @@
-"""pgqueuer's psycopg driver, listening on a connection of its own.
+"""pgqueuer's psycopg driver, made to outlive its connections.
 
-pgqueuer 1.6's ``PsycopgDriver`` LISTENs on the connection it queries with,
-and its watcher holds that connection's lock inside ``notifies(timeout=1.0)``:
-every dequeue, status flush and heartbeat then waits up to a second for a
-NOTIFY. Measured in ``bench/workflows.py``: 80 workflow executions/s with two
-workers as shipped, 193/s with the watcher on its own connection (and the
-concurrency cap in ``worker.app``). This driver keeps queries on one
-connection and LISTEN on another; the caller owns and closes both.
+Two things on top of pgqueuer 1.6's ``PsycopgDriver``:
+
+- **LISTEN on a connection of its own.** The stock driver LISTENs on the
+  connection it queries with, and its watcher holds that connection's lock
+  inside ``notifies(timeout=1.0)``: every dequeue, status flush and heartbeat
+  then waits up to a second for a NOTIFY. Measured in ``bench/workflows.py``:
+  80 workflow executions/s with two workers as shipped, 193/s with the watcher
+  on its own connection (and the in-flight cap in ``worker.app``).
+- **Reconnection.** A query that fails because its connection broke (a
+  terminated backend, a PostgreSQL restart) waits for a new connection, with
+  backoff and jitter, and runs again on it; the listener reconnects the same
+  way, LISTENs again and wakes the dequeue loop (a NOTIFY sent while it was
+  away is lost, the rows are not). pgqueuer's own loops never see the outage,
+  so a running job keeps its heartbeat, its retry and its final status; they
+  are all written once the database is back. Every pgqueuer statement is one
+  autocommit statement whose repetition is harmless: a dequeue whose answer
+  was lost leaves its jobs picked until their heartbeat is stale, when they
+  are picked again.
+
+An error on a connection that is still usable (a deadlock, a statement
+timeout) is raised as before. ``close()`` makes a reconnect in progress give
+up; the caller owns and closes the connections it passed in, and the driver
+closes the ones it opened itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import psycopg
 from pgqueuer.adapters.drivers.psycopg import PsycopgDriver
-from pgqueuer.core import logconfig
 from pgqueuer.core.tm import cancel_and_wait
 from pgqueuer.ports.driver import NotifyCallback
 from psycopg import sql
+from psycopg.rows import dict_row
+
+log = logging.getLogger("intime.worker")
+
+T = TypeVar("T")
+Connect = Callable[[], Awaitable[psycopg.AsyncConnection]]
+
+BACKOFF_FIRST = 0.25
+BACKOFF_MAX = 5.0
 
 
-class SplitListenDriver(PsycopgDriver):
-    def __init__(
-        self, connection: psycopg.AsyncConnection, listen_connection: psycopg.AsyncConnection
-    ) -> None:
-        super().__init__(connection)
-        if not listen_connection.autocommit:
+def backoff_delays(first: float = BACKOFF_FIRST, cap: float = BACKOFF_MAX) -> Iterator[float]:
+    """0.25 s, 0.5 s, 1 s ... capped at ``cap``, each with ±20 % jitter."""
+    delay = first
+    while True:
+        yield delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+        delay = min(cap, delay * 2)
+
+
+def connection_lost(conn: psycopg.AsyncConnection) -> bool:
+    return bool(conn.closed or conn.broken)
+
+
+class ReconnectingConnection:
+    """One autocommit connection that is replaced when it breaks."""
+
+    def __init__(self, connect: Connect, conn: psycopg.AsyncConnection, name: str) -> None:
+        self._connect = connect
+        self.conn = conn
+        self.name = name
+        self._lock = asyncio.Lock()
+        self._closing = False
+        self.reconnects = 0
+
+    def close(self) -> None:
+        """A reconnect in progress gives up (with the error it started from)."""
+        self._closing = True
+
+    async def replace(self, broken: psycopg.AsyncConnection, error: BaseException) -> None:
+        """Wait until ``self.conn`` is a new, working connection (single flight)."""
+        async with self._lock:
+            if self.conn is not broken:
+                return  # another caller reconnected already
+            started = time.monotonic()
+            log.warning(
+                "database connection lost (%s): %s; reconnecting",
+                self.name,
+                _one_line(error),
+                extra={"event": "db_disconnected", "connection": self.name},
+            )
+            with contextlib.suppress(psycopg.Error):
+                await broken.close()
+            for delay in backoff_delays():
+                if self._closing:
+                    raise error
+                try:
+                    self.conn = await self._connect()
+                except psycopg.OperationalError:
+                    await asyncio.sleep(delay)
+                    continue
+                self.reconnects += 1
+                log.warning(
+                    "database connection back (%s) after %.1f s",
+                    self.name,
+                    time.monotonic() - started,
+                    extra={
+                        "event": "db_reconnected",
+                        "connection": self.name,
+                        "seconds": round(time.monotonic() - started, 3),
+                    },
+                )
+                return
+
+    async def run(self, call: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
+        """``call(conn)``; again on a new connection when this one broke under it."""
+        while True:
+            conn = self.conn
+            try:
+                return await call(conn)
+            except psycopg.OperationalError as exc:
+                if not connection_lost(conn) or self._closing:
+                    raise
+                await self.replace(conn, exc)
+
+
+class ResilientDriver(PsycopgDriver):
+    """Queries on one reconnecting connection, LISTEN on another."""
+
+    def __init__(self, query: ReconnectingConnection, listen: ReconnectingConnection) -> None:
+        super().__init__(query.conn)
+        if not listen.conn.autocommit:
             raise RuntimeError("the listening connection must have autocommit enabled")
-        self._listen = listen_connection
+        self.query = query
+        self.listen = listen
+
+    def close(self) -> None:
+        self.query.close()
+        self.listen.close()
+
+    async def fetch(self, query: str, *args: object) -> list[dict[str, object]]:
+        async def call(conn: psycopg.AsyncConnection) -> list[dict[str, object]]:
+            self._connection = conn
+            cursor = psycopg.AsyncRawCursor(conn, row_factory=dict_row)
+            await cursor.execute(query, args or None)
+            return await cursor.fetchall()
+
+        return await self.query.run(call)
+
+    async def execute(self, query: str, *args: object) -> str:
+        async def call(conn: psycopg.AsyncConnection) -> str:
+            self._connection = conn
+            cursor = psycopg.AsyncRawCursor(conn)
+            await cursor.execute(query, args or None)
+            return cursor.statusmessage or ""
+
+        return await self.query.run(call)
 
     async def add_listener(self, channel: str, callback: NotifyCallback) -> None:
         if channel not in self._listeners:
-            await self._listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            statement = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+            await self.listen.run(lambda conn: conn.execute(statement))
             self._listeners[channel] = []
         self._listeners[channel].append(callback)
         if self._watcher is None:
@@ -41,14 +171,26 @@ class SplitListenDriver(PsycopgDriver):
 
     async def watch_notifies(self) -> None:
         while not self.shutdown.is_set():
-            async for note in self._listen.notifies(timeout=1.0, stop_after=1):
-                for callback in list(self._listeners.get(note.channel, [])):
-                    try:
-                        callback(note.payload)
-                    except Exception:
-                        logconfig.logger.exception(
-                            "Unhandled error in NOTIFY callback for channel %s", note.channel
-                        )
+            conn = self.listen.conn
+            try:
+                async for note in conn.notifies(timeout=1.0, stop_after=1):
+                    self._dispatch(note.channel, note.payload)
+            except psycopg.OperationalError as exc:
+                if not connection_lost(conn) or self.shutdown.is_set():
+                    raise
+                await self.listen.replace(conn, exc)
+                for channel in list(self._listeners):
+                    statement = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+                    await self.listen.run(lambda c, s=statement: c.execute(s))
+                    # Whatever was queued while we were away: look now.
+                    self._dispatch(channel, _wake_up(channel))
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        for callback in list(self._listeners.get(channel, [])):
+            try:
+                callback(payload)
+            except Exception:
+                log.exception("unhandled error in a NOTIFY callback for channel %s", channel)
 
     async def remove_listener(self, channel: str, callback: NotifyCallback) -> None:
         callbacks = self._listeners.get(channel, [])
@@ -61,4 +203,23 @@ class SplitListenDriver(PsycopgDriver):
         if not self._listeners and self._watcher is not None:
             await cancel_and_wait(self._watcher)
             self._watcher = None
-        await self._listen.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
+        statement = sql.SQL("UNLISTEN {}").format(sql.Identifier(channel))
+        with contextlib.suppress(psycopg.OperationalError):
+            await self.listen.conn.execute(statement)
+
+
+def _wake_up(channel: str) -> str:
+    """A pgqueuer table-changed event: its dequeue loop looks at the queue at once."""
+    event = {
+        "channel": channel,
+        "sent_at": datetime.now(UTC).isoformat(),
+        "type": "table_changed_event",
+        "operation": "insert",
+        "table": "pgqueuer",
+    }
+    return json.dumps(event)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}"[:300]

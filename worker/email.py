@@ -9,25 +9,32 @@
 
 ``Defer`` asks the queue to run the job again later (rate limit, open
 circuit, transient failure); the worker turns it into pgqueuer's
-``RetryRequested``.
+``RetryRequested``. Every other failure of a hand-over is classified
+(``_attempt``): an unforeseen exception ends the send ``failed`` with the
+reason, never ``sending`` for good. The connection goes back to the pool
+while the provider is talked to.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
+from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from intime.db import async_actor
+from intime.errors import NotFoundError
 from worker import queries as q
 from worker.breaker import CircuitBreaker
+from worker.jobs import Transient, one_line, settle_durably
 from worker.transports import PermanentError, TransientError, Transport
 
 LAYOUT = """<!doctype html>
@@ -38,14 +45,18 @@ LAYOUT = """<!doctype html>
 <a href="{{ unsubscribe_url }}">Unsubscribe</a> from these emails.</p>{% endif %}
 </body></html>
 """
+log = logging.getLogger("intime.worker.email")
+
 BULK_CATEGORIES = ("marketing", "campaign")
 MAX_BACKOFF = 3600.0
 
 
-class Defer(Exception):
+class Defer(Transient):
+    """Send again after ``seconds`` (a rate limit, an open circuit, a transient failure)."""
+
     def __init__(self, seconds: float, reason: str) -> None:
-        super().__init__(reason)
-        self.seconds = seconds
+        super().__init__(reason, seconds)
+        self.seconds: float = seconds
 
 
 @dataclasses.dataclass
@@ -92,63 +103,127 @@ def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:
     return message
 
 
-async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> str:
-    """Run one email.send job. Returns the outcome, or raises ``Defer``."""
-    async with deps.pool.connection() as conn:
-        conn.row_factory = dict_row  # type: ignore[assignment]
-        async with async_actor(conn, org_id):
-            cur = await conn.execute(q.CLAIM_EMAIL_SEND, {"id": send_id})
-            send = await cur.fetchone()
-        assert send is not None
-        if send["action"] == "defer":
-            raise Defer(float(send["retry_after_seconds"]), "rate limit")
-        if send["action"] != "send":
-            return str(send["action"])  # done or suppressed
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """What one hand-over to the provider came to."""
 
-        provider = str(send["provider"])
-        transport = deps.transports.get(provider)
-        breaker = deps.breaker(provider)
-        wait = breaker.wait()
-        error: str | None = None
-        permanent = False
-        retry_after: float | None = None
-        provider_message_id: str | None = None
-        if transport is None:
-            error, permanent = f"no {provider} transport configured", True
-        elif wait:
-            error, retry_after = f"{provider} circuit open", wait
-        else:
-            try:
-                message = build_message(send, deps)
-            except (ValueError, TypeError) as exc:  # e.g. a header the email package refuses
-                error, permanent = f"cannot build the message: {exc}", True
-        if error is None and transport is not None:
-            try:
-                provider_message_id = await transport.send(message, idempotency_key=str(send_id))
-                breaker.success()
-            except TransientError as exc:
-                breaker.failure()
-                error, retry_after = str(exc), exc.retry_after
-            except PermanentError as exc:
-                error, permanent = str(exc), True
+    provider_message_id: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
 
-        async with async_actor(conn, org_id):
-            if provider_message_id is not None:
-                await conn.execute(
-                    q.RECORD_EMAIL_SENT,
-                    {
-                        "id": send_id,
-                        "provider": provider,
-                        "provider_message_id": provider_message_id,
-                    },
-                )
-                return "sent"
-            await conn.execute(
-                q.FAIL_EMAIL_SEND, {"id": send_id, "error": error, "permanent": permanent}
-            )
-        if permanent:
-            return "failed"
-        raise Defer(
-            retry_after if retry_after is not None else backoff(int(send["attempts"])),
-            error or "transient failure",
+
+async def _claim(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> dict[str, Any] | None:
+    """The claimed send (its action says what to do), or None when it no longer exists."""
+    try:
+        async with deps.pool.connection() as conn, async_actor(conn, org_id):
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(q.CLAIM_EMAIL_SEND, {"id": send_id})
+            return await cur.fetchone()
+    except NotFoundError:
+        return None  # the send (or its org) was deleted after it was queued
+
+
+async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa: PLR0911
+    """Build and hand over the message. Never raises: every failure is classified."""
+    provider = str(send["provider"])
+    transport = deps.transports.get(provider)
+    if transport is None:
+        return Attempt(error=f"no {provider} transport configured", permanent=True)
+    breaker = deps.breaker(provider)
+    wait = breaker.wait()
+    if wait:
+        return Attempt(error=f"{provider} circuit open", retry_after=wait)
+    try:
+        message = build_message(send, deps)
+    except Exception as exc:  # e.g. a header or address the email package refuses
+        return Attempt(error=f"cannot build the message: {one_line(exc)}", permanent=True)
+    try:
+        key = str(send["email_send_id"])
+        provider_message_id = await transport.send(message, idempotency_key=key)
+    except TransientError as exc:
+        breaker.failure()
+        return Attempt(error=str(exc), retry_after=exc.retry_after)
+    except PermanentError as exc:
+        return Attempt(error=str(exc), permanent=True)
+    except OSError as exc:  # the machine's trouble (a disk, a socket): try again later
+        breaker.failure()
+        return Attempt(error=f"{provider}: {one_line(exc)}")
+    except Exception as exc:  # a transport bug: end the send, say why, keep the traceback
+        log.error(
+            "email %s: the %s transport failed unexpectedly",
+            send["email_send_id"],
+            provider,
+            exc_info=exc,
         )
+        return Attempt(error=f"{provider} transport error: {one_line(exc)}", permanent=True)
+    breaker.success()
+    return Attempt(provider_message_id=provider_message_id)
+
+
+async def _record(
+    deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, provider: str, attempt: Attempt
+) -> None:
+    async with deps.pool.connection() as conn, async_actor(conn, org_id):
+        if attempt.provider_message_id is not None:
+            await conn.execute(
+                q.RECORD_EMAIL_SENT,
+                {
+                    "id": send_id,
+                    "provider": provider,
+                    "provider_message_id": attempt.provider_message_id,
+                },
+            )
+        else:
+            await conn.execute(
+                q.FAIL_EMAIL_SEND,
+                {"id": send_id, "error": attempt.error, "permanent": attempt.permanent},
+            )
+
+
+async def fail_send(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, error: str) -> None:
+    """End a send as failed (best effort: the caller is already handling an error)."""
+    attempt = Attempt(error=error, permanent=True)
+    try:
+        await _record(deps, org_id, send_id, "", attempt)
+    except Exception as exc:
+        log.error("email %s could not be marked failed: %s", send_id, one_line(exc))
+
+
+async def send_email(
+    deps: EmailDeps,
+    org_id: uuid.UUID,
+    send_id: uuid.UUID,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> str:
+    """Run one email.send job: sent, failed, suppressed, done or missing; or raise
+    ``Defer`` (try again later) or a transient database error (the job retries).
+
+    The outcome of a hand-over is recorded durably: when the database is away
+    after the provider accepted the message, this waits for it (``stopping``
+    ends the wait at shutdown) instead of losing the fact that it was sent.
+    """
+    send = await _claim(deps, org_id, send_id)
+    if send is None:
+        return "missing"
+    if send["action"] == "defer":
+        raise Defer(float(send["retry_after_seconds"]), "deferred: rate limit, lease or pause")
+    if send["action"] != "send":
+        return str(send["action"])  # done or suppressed
+
+    provider = str(send["provider"])
+    attempt = await _attempt(deps, send)
+    await settle_durably(
+        lambda: _record(deps, org_id, send_id, provider, attempt),
+        f"the outcome of email {send_id} ({'sent' if attempt.provider_message_id else 'failed'})",
+        stopping=stopping,
+    )
+    if attempt.provider_message_id is not None:
+        return "sent"
+    if attempt.permanent:
+        return "failed"
+    raise Defer(
+        attempt.retry_after if attempt.retry_after is not None else backoff(int(send["attempts"])),
+        attempt.error or "transient failure",
+    )

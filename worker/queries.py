@@ -35,6 +35,10 @@ FAIL_ACTION = (
     "p_permanent => %(permanent)s, p_retry_after_seconds => %(retry_after)s, "
     "p_result => %(result)s, p_org_id => %(org_id)s)"
 )
+FAIL_EXECUTION = (
+    "select api.fail_execution(p_execution_id => %(execution_id)s, p_error => %(error)s, "
+    "p_org_id => %(org_id)s)"
+)
 SWEEP_WORKFLOWS = "select api.sweep_workflows(p_limit => 1000)"
 MAINTAIN_WORKFLOW_LOGS = "select api.maintain_workflow_logs()"
 
@@ -52,3 +56,7 @@ ENQUEUE_CAMPAIGN_TICK = (
 )
 EVALUATE_AB_TESTS = "select api.evaluate_ab_tests()"
 ARCHIVE_CAMPAIGN_LOGS = "select api.archive_campaign_logs(p_limit => %(limit)s)"
+
+# Housekeeping (worker/maintenance.py): service-role functions across every org.
+RECONCILE_IN_FLIGHT = "select api.reconcile_in_flight(p_limit => %(limit)s)"
+PURGE_EXPIRED_DATA = "select api.purge_expired_data(p_limit => %(limit)s)"

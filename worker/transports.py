@@ -51,9 +51,20 @@ class OutboxTransport:
 
     async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
         if self._box is None:  # created once: concurrent first sends would race on mkdir
-            self._box = mailbox.Maildir(self.path, create=True)
+            self._box = self._open()
         box = self._box
-        return f"outbox-{await asyncio.to_thread(box.add, message)}"
+        try:
+            key = await asyncio.to_thread(box.add, message)
+        except FileNotFoundError:
+            # The folder went away under us (cleaned up, a volume remounted): make it
+            # again and try once more; a second failure is an OSError, i.e. transient.
+            self._box = box = await asyncio.to_thread(self._open)
+            key = await asyncio.to_thread(box.add, message)
+        return f"outbox-{key}"
+
+    def _open(self) -> mailbox.Maildir:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return mailbox.Maildir(self.path, create=True)
 
     async def close(self) -> None:
         return None

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -37,13 +36,21 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from worker import queries as q
+from worker.jobs import (
+    JobRunner,
+    Transient,
+    is_transient_db_error,
+    one_line,
+    payload_ids,
+    retry_delay,
+    settle_durably,
+)
 from worker.webhooks import TargetGuard, WebhookRequest, deliver, new_client
 
 log = logging.getLogger("intime.worker.workflows")
 
 SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
-MAX_DB_RETRY_SECONDS = 300.0
 BUSY_RETRY = timedelta(seconds=1)
 
 
@@ -65,8 +72,9 @@ def retry_when_the_database_fails(job: Job) -> Iterator[None]:
     try:
         yield
     except psycopg.OperationalError as exc:
-        delay = min(MAX_DB_RETRY_SECONDS, 5.0 * 2 ** min(job.attempts, 10))
-        raise RetryRequested(delay=timedelta(seconds=delay), reason=f"database: {exc}") from exc
+        raise RetryRequested(
+            delay=timedelta(seconds=retry_delay(job.attempts)), reason=f"database: {exc}"
+        ) from exc
 
 
 async def run_execution(
@@ -101,8 +109,23 @@ def webhook_request(
     return WebhookRequest(url, body.encode(), msg_id or "", tuple(secrets or ()), extra)
 
 
-async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid.UUID) -> str:
-    """Run one webhook.deliver job: delivered, retry, permanent, invalid or done."""
+async def _execute(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(query, params)
+
+
+async def deliver_webhook(
+    deps: WorkflowDeps,
+    org_id: uuid.UUID,
+    action_id: uuid.UUID,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> str:
+    """Run one webhook.deliver job: delivered, retry, permanent, invalid or done.
+
+    The outcome of a request that went out is recorded durably (``settle_durably``):
+    a database outage after the receiver answered delays the record, it does not
+    lose it (which would send the same message again)."""
     ids = {"action_id": action_id, "org_id": org_id}
     async with deps.pool.connection() as conn:
         cur = await conn.execute(q.CLAIM_WEBHOOK, ids)
@@ -114,17 +137,12 @@ async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid
         request = webhook_request(url, headers, body, msg_id, secrets)
     except ValueError as exc:
         error = f"invalid webhook: {exc}"
-        async with deps.pool.connection() as conn:
-            await conn.execute(
-                q.FAIL_ACTION,
-                {
-                    **ids,
-                    "error": error,
-                    "permanent": True,
-                    "retry_after": None,
-                    "result": Jsonb({}),
-                },
-            )
+        params = {**ids, "error": error, "permanent": True, "retry_after": None}
+        await settle_durably(
+            lambda: _execute(deps.pool, q.FAIL_ACTION, {**params, "result": Jsonb({})}),
+            f"the failure of webhook {msg_id}",
+            stopping=stopping,
+        )
         log.warning("webhook %s not sent: %s", msg_id, error)
         return "invalid"
 
@@ -136,20 +154,22 @@ async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid
             "response_excerpt": outcome.response_excerpt,
         }
     )
-    async with deps.pool.connection() as conn:
-        if outcome.kind == "delivered":
-            await conn.execute(q.COMPLETE_ACTION, {**ids, "result": result})
-        else:
-            await conn.execute(
-                q.FAIL_ACTION,
-                {
-                    **ids,
-                    "error": outcome.error,
-                    "permanent": outcome.kind == "permanent",
-                    "retry_after": outcome.retry_after,
-                    "result": result,
-                },
-            )
+    if outcome.kind == "delivered":
+        query, params = q.COMPLETE_ACTION, {**ids, "result": result}
+    else:
+        query = q.FAIL_ACTION
+        params = {
+            **ids,
+            "error": outcome.error,
+            "permanent": outcome.kind == "permanent",
+            "retry_after": outcome.retry_after,
+            "result": result,
+        }
+    await settle_durably(
+        lambda: _execute(deps.pool, query, params),
+        f"the outcome of webhook {msg_id} ({outcome.kind})",
+        stopping=stopping,
+    )
     log.info(
         "webhook %s attempt %s: %s %s",
         msg_id,
@@ -188,30 +208,51 @@ async def start(deps: WorkflowDeps) -> None:
         log.exception("workflow log maintenance failed at start")
 
 
-def register(pgq: PgQueuer, pool: AsyncConnectionPool, guard: TargetGuard) -> WorkflowDeps:
+async def fail_execution(
+    pool: AsyncConnectionPool, org_id: uuid.UUID, execution_id: uuid.UUID, error: str
+) -> None:
+    """End an execution whose run cannot succeed (best effort: already handling an error)."""
+    try:
+        await _execute(
+            pool,
+            q.FAIL_EXECUTION,
+            {"execution_id": execution_id, "org_id": org_id, "error": error},
+        )
+    except Exception as exc:
+        log.error("execution %s could not be marked failed: %s", execution_id, one_line(exc))
+
+
+def register(
+    pgq: PgQueuer,
+    pool: AsyncConnectionPool,
+    guard: TargetGuard,
+    runner: JobRunner,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> WorkflowDeps:
     """Add the workflow entrypoints and schedules to a worker; ``aclose`` the result
     when the worker stops (it holds the process's one HTTP client)."""
     deps = WorkflowDeps(pool=pool, client=new_client(), guard=guard)
 
-    @pgq.entrypoint("workflow.run", on_failure="hold")
+    @runner.entrypoint(pgq, "workflow.run")
     async def workflow_run(job: Job) -> None:
-        payload = json.loads(job.payload or b"{}")
-        with retry_when_the_database_fails(job):
-            outcome = await run_execution(
-                pool, uuid.UUID(payload["org_id"]), uuid.UUID(payload["execution_id"])
-            )
+        org_id, execution_id = payload_ids(job, "org_id", "execution_id")
+        try:
+            outcome = await run_execution(pool, org_id, execution_id)
+        except Exception as exc:
+            if not is_transient_db_error(exc):
+                # No retry cures it: the execution ends now, with the reason.
+                await fail_execution(pool, org_id, execution_id, f"the run failed: {one_line(exc)}")
+            raise
         if outcome == "busy":
             # Another transaction holds the execution (a runner, an approval, a
             # report): run again shortly rather than drop the job.
-            raise RetryRequested(delay=BUSY_RETRY, reason="execution busy")
+            raise Transient("execution busy", BUSY_RETRY.total_seconds())
 
-    @pgq.entrypoint("webhook.deliver", on_failure="hold")
+    @runner.entrypoint(pgq, "webhook.deliver")
     async def webhook_deliver(job: Job) -> None:
-        payload = json.loads(job.payload or b"{}")
-        with retry_when_the_database_fails(job):
-            await deliver_webhook(
-                deps, uuid.UUID(payload["org_id"]), uuid.UUID(payload["action_id"])
-            )
+        org_id, action_id = payload_ids(job, "org_id", "action_id")
+        await deliver_webhook(deps, org_id, action_id, stopping=stopping)
 
     @pgq.schedule("workflows.sweep", SWEEP_CRON)
     async def sweep_schedule(schedule: Schedule) -> None:

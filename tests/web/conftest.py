@@ -24,16 +24,18 @@ SECRETS = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_bmV3LXNlY3JldC1hZnRl
 
 @pytest.fixture
 def serve(db: Database, fake_resend: FakeResend) -> Iterator[Callable[..., str]]:
-    """Start the app (with the given Resend secrets); returns its base URL."""
+    """Start the app (with the given Resend secrets and other ``create_app``
+    options); returns its base URL."""
     with contextlib.ExitStack() as stack:
 
-        def start(resend_secrets: tuple[str, ...] = SECRETS) -> str:
+        def start(resend_secrets: tuple[str, ...] = SECRETS, **options: object) -> str:
             app = create_app(
                 db.dsn("intime_service"),
                 resend_secrets=resend_secrets,
                 inbound_token=INBOUND_TOKEN,
                 resend_api_key="re_test",
                 resend_base_url=fake_resend.url,
+                **options,  # type: ignore[arg-type]
             )
             return stack.enter_context(serve_in_thread(app))
 

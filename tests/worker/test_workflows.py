@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,82 +22,19 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from standardwebhooks import Webhook, WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 
 from intime.db import actor, open_pool
 from intime.serving import free_port, serve_in_thread
-from tests.peers import SmtpServer
+from tests.peers import BLOCK, Receiver, SmtpServer, receiver_app
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database, TwoOrgs
 from worker import workflows
-from worker.app import build_worker, close_worker, run_worker
+from worker.app import WorkerOptions, run_worker, start_worker
 from worker.transports import OutboxTransport, SmtpTransport, Transport
 
 PUBLIC = "https://crm.example"
 LOOPBACK = ("127.0.0.0/8",)
-BLOCK = "block"  # a scripted answer: hold the request until the test releases it
 ON_VALUE_CHANGE = [{"type": "field_change", "field": "value"}]
-
-
-# -- the webhook receiver ------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Hit:
-    headers: dict[str, str]
-    body: bytes
-    verified: bool  # the standardwebhooks library accepted it with the org's secret
-
-    @property
-    def msg_id(self) -> str:
-        return self.headers["webhook-id"]
-
-
-@dataclasses.dataclass
-class Receiver:
-    port: int
-    secret: str = ""
-    hits: list[Hit] = dataclasses.field(default_factory=list)
-    # Answers to give, in order (a status, a status with headers, or BLOCK); then ``default``.
-    script: list[int | tuple[int, dict[str, str]] | str] = dataclasses.field(default_factory=list)
-    default: int = 200
-    release: threading.Event = dataclasses.field(default_factory=threading.Event)
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def wait_for_hits(self, count: int, timeout: float = 30.0, alive: Callable[[], bool] = bool):
-        deadline = time.monotonic() + timeout
-        while len(self.hits) < count:
-            assert time.monotonic() < deadline, f"{len(self.hits)} of {count} requests arrived"
-            assert alive(), "the worker died"
-            time.sleep(0.02)
-
-
-def receiver_app(receiver: Receiver) -> Starlette:
-    async def hook(request: Request) -> PlainTextResponse:
-        body = await request.body()
-        headers = dict(request.headers)
-        try:
-            Webhook(receiver.secret).verify(body, headers)
-            verified = True
-        except WebhookVerificationError:
-            verified = False
-        receiver.hits.append(Hit(headers, body, verified))
-        answer = receiver.script.pop(0) if receiver.script else receiver.default
-        if answer == BLOCK:
-            deadline = time.monotonic() + 60
-            while not receiver.release.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            answer = 200
-        status, extra = answer if isinstance(answer, tuple) else (int(answer), {})
-        return PlainTextResponse(f"answer {status}", status, headers=extra)
-
-    return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
 
 
 @pytest.fixture(scope="module")
@@ -161,10 +97,14 @@ class Worker:
         """Until ``done()`` holds; then the worker stops the way it does on SIGTERM."""
 
         async def scenario() -> None:
-            pgq, deps, conn = await build_worker(
-                self.db.dsn("intime_service"), self.transports(), PUBLIC, webhook_allow=allow
+            worker = await start_worker(
+                self.db.dsn("intime_service"),
+                self.transports(),
+                PUBLIC,
+                webhook_allow=allow,
+                options=WorkerOptions(dequeue_timeout=timedelta(seconds=1)),
             )
-            task = asyncio.create_task(pgq.run(dequeue_timeout=timedelta(seconds=1)))
+            task = asyncio.create_task(worker.run())
             try:
                 deadline = time.monotonic() + timeout
                 while not await asyncio.to_thread(done):
@@ -172,9 +112,8 @@ class Worker:
                     assert time.monotonic() < deadline, "timed out waiting for the worker"
                     await asyncio.sleep(0.05)
             finally:
-                pgq.shutdown.set()
-                await asyncio.wait_for(task, timeout=30)
-                await close_worker(pgq, deps, conn)
+                await asyncio.wait_for(worker.stop(), timeout=30)
+                await worker.close()
 
         asyncio.run(scenario())
 

@@ -90,6 +90,20 @@ begin
         return;
     end if;
 
+    -- The send is leased to the worker that claimed it (real clock: the lease
+    -- is about real time, fake clock or not). That worker may be cut off from
+    -- the database while it holds the provider's answer, and records it when
+    -- it is back; a second job for the same send (pgqueuer hands a job whose
+    -- heartbeat went stale to another worker) waits for the lease instead of
+    -- sending again. Checked before anything that could change the row.
+    if v_send.status = 'sending' and v_send.sending_until > pg_catalog.clock_timestamp() then
+        return query select 'defer',
+            extract(epoch from v_send.sending_until - pg_catalog.clock_timestamp())::double precision,
+            v_send.id, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
     -- A campaign step's email waits while its campaign is paused and is not
     -- sent once its enrollment stopped (a reply, a bounce, an unsubscribe,
     -- unenrolled, the campaign completed) after it was queued.
@@ -145,10 +159,14 @@ begin
         return;
     end if;
 
-    -- 'sending' again means an earlier attempt died mid-send: send again with
-    -- the same Message-ID and idempotency key.
+    -- 'sending' again means an earlier attempt died mid-send and its lease
+    -- ran out: send again with the same Message-ID and idempotency key.
     update app.email_sends as s
-    set status = 'sending', attempts = s.attempts + 1, updated_at = app.now()
+    set
+        status = 'sending', attempts = s.attempts + 1, updated_at = app.now(),
+        sending_until = pg_catalog.clock_timestamp() + make_interval(
+            secs => (select t.email_send_lease_seconds from app.settings as t)
+        )
     where s.org_id = v_org_id and s.id = v_send.id
     returning s.* into v_send;
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,
@@ -160,13 +178,16 @@ $function$;
 
 comment on function api.claim_email_send(uuid) is
 $$Service role only, with the send's org as actor: the email.send job's first step. Returns
-action 'send' with what to send (status becomes sending, attempts + 1; a send found in
-sending is re-sent after a crash with the same Message-ID), 'suppressed' when the recipient
-was suppressed since queueing, or the campaign enrollment the email belongs to has stopped
-(status becomes suppressed, reason enrollment_stopped), 'defer' with retry_after_seconds
-when the org's per-minute limit has no token left or the email's campaign is paused
-(nothing changes; never dropped), or
-'done' when the send is already past sending (a duplicate job).$$;
+action 'send' with what to send (status becomes sending, attempts + 1, and the send is leased
+to this worker for app.settings.email_send_lease_seconds of real time, default 120), 'defer'
+with retry_after_seconds = the lease left when another claim's lease has not run out (that
+worker may still record the outcome; nothing changes), 'send' again once the lease ran out
+(a worker that died mid-send: same Message-ID and idempotency key), 'suppressed' when the
+recipient was suppressed since queueing, or the campaign enrollment the email belongs to has
+stopped (status becomes suppressed, reason enrollment_stopped), 'defer' with
+retry_after_seconds when the org's per-minute limit has no token left or the email's campaign
+is paused (nothing changes; never dropped), or 'done' when the send is already past sending
+(a duplicate job).$$;
 
 create or replace function api.fail_email_send(
     p_email_send_id uuid,

@@ -32,6 +32,35 @@ begin
 end
 $function$;
 
+-- What an email's status means for the deliveries that sent it: their
+-- status and reason. One mapping for the trigger below and for the
+-- reconciliation sweep (a pending delivery whose email already settled).
+create or replace function app._email_delivery_outcome(
+    p_email_status text,
+    p_error text,
+    p_suppression_reason text,
+    out status text,
+    out reason text
+)
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select
+        case
+            when p_email_status in ('queued', 'sending') then 'pending'
+            when p_email_status in ('sent', 'delivery_delayed') then 'sent'
+            when p_email_status in ('delivered', 'opened', 'clicked') then 'delivered'
+            when p_email_status = 'suppressed' then 'skipped'
+            else 'failed'
+        end,
+        case
+            when p_email_status in ('bounced', 'complained', 'failed') then
+                p_email_status || coalesce(': ' || p_error, '')
+            when p_email_status = 'suppressed' then 'suppressed: ' || p_suppression_reason
+        end
+$function$;
+
 -- Email status changes flow to the deliveries that sent the email (one
 -- notification's email, or every notification of a digest).
 create or replace function app._tg_email_send_delivery_status()
@@ -42,19 +71,10 @@ as $function$
 begin
     update app.notification_deliveries as d
     set
-        status = case
-            when new.status in ('queued', 'sending') then 'pending'
-            when new.status in ('sent', 'delivery_delayed') then 'sent'
-            when new.status in ('delivered', 'opened', 'clicked') then 'delivered'
-            when new.status = 'suppressed' then 'skipped'
-            else 'failed'
-        end,
-        reason = case
-            when new.status in ('bounced', 'complained', 'failed') then
-                new.status || coalesce(': ' || new.error, '')
-            when new.status = 'suppressed' then 'suppressed: ' || new.suppression_reason
-        end,
+        status = o.status,
+        reason = o.reason,
         updated_at = app.now()
+    from app._email_delivery_outcome(new.status, new.error, new.suppression_reason) as o
     where
         d.org_id = new.org_id
         and d.email_send_id = new.id

@@ -80,20 +80,69 @@ begin
 end
 $function$;
 
-create or replace function api.sweep_workflows(p_limit integer default 1000)
+-- Executions and webhook deliveries left in flight without a live job: the
+-- workflow part of the reconciliation, run by api.sweep_workflows (every
+-- minute) and by api.reconcile_in_flight. Callers hold the reconciliation
+-- lock (app._reconcile_lock), so two sweeps never queue the same row twice.
+-- p_grace: how long a row may go untouched without a job; p_max_rounds: how
+-- many re-queues make a row poison (failed for good, its owner notified).
+create or replace function app._wf_reconcile(
+    p_limit integer, p_grace interval, p_max_rounds integer
+)
 returns jsonb
 language plpgsql
-security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_woken integer;
     v_stalled integer;
-    v_escalated integer;
-    v_scheduled integer;
     v_poisoned integer;
+    v_deliveries integer := 0;
+    v_deliveries_failed integer := 0;
+    v_row record;
 begin
-    perform app._require_service();
+    -- A run that itself fails (its job held as failed by the worker, or
+    -- re-queued here p_max_rounds times already) would fail forever: fail
+    -- the execution for good instead, so its owner hears of it. That holds
+    -- for a waiting execution whose due timer's run was held failed too (the
+    -- run rolled back, so it is still waiting): no failed job stays behind
+    -- an execution that is not over.
+    select count(
+        app._wf_fail_step(
+            e.org_id, e.id, null,
+            coalesce('the run failed: ' || app._job_error(e.wake_job_id), 'the run failed repeatedly'),
+            null, true
+        )
+    ) into v_poisoned
+    from (
+        (
+            select e.org_id, e.id, e.wake_job_id
+            from app.workflow_executions as e
+            where
+                e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
+                and (
+                    exists (
+                        select from queue.pgqueuer as j
+                        where j.id = e.wake_job_id and j.status = 'failed'
+                    )
+                    or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= p_max_rounds
+                )
+            limit p_limit
+        )
+        union all
+        (
+            select e.org_id, e.id, e.wake_job_id
+            from app.workflow_executions as e
+            where
+                e.status = 'waiting' and e.wake_at <= app.now()
+                and exists (
+                    select from queue.pgqueuer as j
+                    where j.id = e.wake_job_id and j.status = 'failed'
+                )
+            limit p_limit
+        )
+    ) as e;
+
     -- Due timers and retries whose job is not queued (lost, or queued for a
     -- later real time than the application clock says): queue them now.
     -- No row locks: a runner that meets one would skip the execution, and
@@ -120,46 +169,13 @@ begin
         where j.id = d.wake_job_id and j.status in ('queued', 'picked')
     ) and not exists (select from moved as m where m.id = d.wake_job_id);
 
-    -- A run that itself fails (its job held as failed by the worker, or
-    -- re-queued here three times already) would fail forever: fail the
-    -- execution for good instead, so its owner hears of it.
-    select count(
-        app._wf_fail_step(
-            e.org_id, e.id, null,
-            coalesce(
-                'the run failed: ' || (
-                    select t.traceback ->> 'exception_message'
-                    from queue.pgqueuer_log as t
-                    where t.job_id = e.wake_job_id and t.traceback is not null
-                    order by t.id desc limit 1
-                ),
-                'the run failed repeatedly'
-            ),
-            null, true
-        )
-    ) into v_poisoned
-    from (
-        select e.org_id, e.id, e.wake_job_id
-        from app.workflow_executions as e
-        where
-            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
-            and (
-                exists (
-                    select from queue.pgqueuer as j
-                    where j.id = e.wake_job_id and j.status = 'failed'
-                )
-                or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= 3
-            )
-        limit p_limit
-    ) as e;
-
     -- Pending or running executions with no job left (a crash between the
-    -- job and its execution): five minutes of silence, then queue them.
+    -- job and its execution): p_grace of silence, then queue them.
     with stalled as (
         select e.org_id, e.id
         from app.workflow_executions as e
         where
-            e.status in ('pending', 'running') and e.updated_at < app.now() - interval '5 minutes'
+            e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
             and not exists (
                 select from queue.pgqueuer as j
                 where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
@@ -180,30 +196,107 @@ begin
 
     select count(app._wf_schedule_run(c.org_id, c.id)) into v_stalled from counted as c;
 
-    -- Webhook deliveries left without a job for ten minutes (a job lost
-    -- with its worker's queue row): queue them again, same message id.
-    select v_stalled + count(app._wf_queue_delivery(a.org_id, a.id)) into v_stalled
-    from (
-        select a.org_id, a.id
-        from app.workflow_actions as a
-        inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
-        where
-            a.action_type = 'webhook' and a.status in ('pending', 'running')
-            and e.status = 'waiting' and e.waiting_for = 'action'
-            and coalesce(a.scheduled_at, a.created_at) < app.now() - interval '10 minutes'
-            and not exists (
-                select from queue.pgqueuer as j
-                where
-                    j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
-                    and j.status in ('queued', 'picked')
-            )
-        limit p_limit
-    ) as a;
+    -- Webhook deliveries of waiting executions whose job is gone or held
+    -- failed (a job lost with its worker's queue row, a delivery that
+    -- crashed the worker): queued again with the same message id (a held
+    -- job is put back itself, so no failed job stays behind), until they were
+    -- re-queued p_max_rounds times; then the delivery fails for good, which
+    -- fails its step (and the execution, with its owner notified).
+    for v_row in
+        with stuck as (
+            select
+                a.org_id, a.id, a.reconciled,
+                format('webhook.deliver:%s:%s', a.id, a.retry_count) as dedupe_key
+            from app.workflow_actions as a
+            inner join app.workflow_executions as e
+                on e.org_id = a.org_id and e.id = a.execution_id
+            where
+                a.action_type = 'webhook' and a.status in ('pending', 'running')
+                and e.status = 'waiting' and e.waiting_for = 'action'
+                and coalesce(a.scheduled_at, a.created_at) < app.now() - p_grace
+                and not exists (
+                    select from queue.pgqueuer as j
+                    where
+                        j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
+                        and j.status in ('queued', 'picked')
+                )
+            order by coalesce(a.scheduled_at, a.created_at)
+            limit p_limit
+        ),
 
+        held as (
+            select distinct on (j.dedupe_key) j.dedupe_key, j.id
+            from queue.pgqueuer as j
+            where
+                j.entrypoint = 'webhook.deliver' and j.status = 'failed'
+                and j.dedupe_key in (select s.dedupe_key from stuck as s)
+            order by j.dedupe_key, j.id desc
+        )
+
+        select s.org_id, s.id, s.reconciled, h.id as held_job_id
+        from stuck as s
+        left join held as h on h.dedupe_key = s.dedupe_key
+    loop
+        if v_row.reconciled >= p_max_rounds then
+            perform app._wf_action_finished(
+                v_row.org_id, v_row.id, false, '{}',
+                format(
+                    'the delivery was re-queued %s times without an outcome%s', v_row.reconciled,
+                    coalesce(': ' || app._job_error(v_row.held_job_id), '')
+                ),
+                true
+            );
+            v_deliveries_failed := v_deliveries_failed + 1;
+        else
+            update app.workflow_actions as a set reconciled = a.reconciled + 1
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            perform app._revive_held_job(v_row.held_job_id);
+            -- Queues a job unless the revived one holds the dedupe key.
+            perform app._wf_queue_delivery(v_row.org_id, v_row.id);
+            v_deliveries := v_deliveries + 1;
+        end if;
+    end loop;
+
+    return jsonb_build_object(
+        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned,
+        'deliveries_requeued', v_deliveries, 'deliveries_failed', v_deliveries_failed
+    );
+end
+$function$;
+
+create or replace function api.sweep_workflows(p_limit integer default 1000)
+returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_settings app.settings%rowtype;
+    v_reconciled jsonb := jsonb_build_object(
+        'woken', 0, 'stalled', 0, 'poisoned', 0, 'deliveries_requeued', 0, 'deliveries_failed', 0
+    );
+    v_escalated integer;
+    v_scheduled integer;
+begin
+    perform app._require_service();
+    select s.* into v_settings from app.settings as s;
+    -- A reconciliation running at the same time (api.reconcile_in_flight, or
+    -- another sweep) does this part: skip it rather than queue twice.
+    if app._reconcile_lock() then
+        v_reconciled := app._wf_reconcile(
+            p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
+            v_settings.reconcile_max_rounds
+        );
+    end if;
     v_escalated := app._wf_escalate_due(p_limit);
     v_scheduled := app._wf_fire_schedules(p_limit);
     return jsonb_build_object(
-        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned, 'escalated', v_escalated,
+        'woken', (v_reconciled ->> 'woken')::integer,
+        'stalled',
+        (v_reconciled ->> 'stalled')::integer + (v_reconciled ->> 'deliveries_requeued')::integer,
+        'poisoned',
+        (v_reconciled ->> 'poisoned')::integer + (v_reconciled ->> 'deliveries_failed')::integer,
+        'escalated', v_escalated,
         'scheduled', v_scheduled
     );
 end
@@ -211,9 +304,15 @@ $function$;
 
 comment on function api.sweep_workflows(integer) is
 'Service role only (the worker runs it every minute). Queues executions whose timer or retry is '
-'due but whose job is missing or late, re-queues pending/running executions left without a job '
-'for five minutes, escalates approvals past due_at, and fires scheduled triggers. Returns the '
-'counts as JSON.';
+'due but whose job is missing or late; re-queues pending/running executions, and webhook '
+'deliveries of waiting executions, left without a live job for '
+'app.settings.reconcile_grace_seconds (default 300; a held failed delivery job is put back '
+'rather than left failed); fails for good a run whose job is held failed and any execution or '
+'delivery already re-queued reconcile_max_rounds times (default 3); escalates approvals past '
+'due_at; and fires scheduled triggers. The re-queueing is skipped while another sweep or '
+'api.reconcile_in_flight holds the reconciliation lock. Returns the counts as JSON: woken, '
+'stalled (executions and deliveries re-queued), poisoned (failed for good), escalated, '
+'scheduled.';
 
 -- Log partitions: one per month, made workflow_log_premake_months ahead;
 -- rows caught by the default partition move into their month; months past

@@ -1,0 +1,158 @@
+-- Retention of the tables that grow without bound (settings in app.settings,
+-- an org's own entity_history retention on app.organizations). The worker
+-- runs api.purge_expired_data on a schedule, again while a table still had
+-- p_limit rows to delete. Ages are on the application clock. See
+-- docs/retention.md.
+
+create or replace function api.purge_expired_data(p_limit integer default 10000)
+returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_settings app.settings%rowtype;
+    v_now timestamptz := app.now();
+    v_inbound integer;
+    v_capped integer := 0;
+    v_receipts integer;
+    v_pending integer;
+    v_history integer;
+begin
+    perform app._require_service();
+    if p_limit is null or p_limit < 1 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
+    end if;
+    select s.* into v_settings from app.settings as s;
+
+    -- Each delete is one bounded statement: at most p_limit rows, oldest
+    -- first, found through an index on the age column and deleted by their
+    -- tuple ids (a TID scan: never a plan that reads the whole table).
+    delete from app.inbound_unmatched as u
+    where u.ctid = any(array(
+        select x.ctid
+        from app.inbound_unmatched as x
+        where x.received_at < v_now - make_interval(days => v_settings.inbound_unmatched_retention_days)
+        order by x.received_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_inbound = row_count;
+
+    -- Any internet sender can add unmatched mail: past the row cap the
+    -- oldest go, whatever their age (within the same p_limit).
+    if v_inbound < p_limit then
+        delete from app.inbound_unmatched as u
+        where u.ctid = any(array(
+            select x.ctid
+            from app.inbound_unmatched as x
+            order by x.received_at desc
+            offset v_settings.inbound_unmatched_max_rows
+            limit p_limit - v_inbound
+            for update skip locked
+        ));
+        get diagnostics v_capped = row_count;
+    end if;
+
+    delete from app.webhook_receipts as r
+    where r.ctid = any(array(
+        select x.ctid
+        from app.webhook_receipts as x
+        where x.received_at < v_now - make_interval(days => v_settings.webhook_receipt_retention_days)
+        order by x.received_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_receipts = row_count;
+
+    delete from app.email_events_pending as p
+    where p.ctid = any(array(
+        select x.ctid
+        from app.email_events_pending as x
+        where
+            x.received_at
+            < v_now - make_interval(days => v_settings.email_events_pending_retention_days)
+        order by x.received_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_pending = row_count;
+
+    -- Per org: its own retention, else the default. Each org's oldest rows
+    -- come from entity_history_changed_idx (org_id, changed_at).
+    delete from app.entity_history as h
+    where h.ctid = any(array(
+        select x.ctid
+        from app.organizations as o
+        cross join lateral (
+            select e.ctid
+            from app.entity_history as e
+            where
+                e.org_id = o.id
+                and e.changed_at < v_now - make_interval(
+                    days => coalesce(
+                        o.entity_history_retention_days, v_settings.entity_history_retention_days
+                    )
+                )
+            order by e.changed_at
+            limit p_limit
+        ) as x
+        limit p_limit
+    ));
+    get diagnostics v_history = row_count;
+
+    return jsonb_build_object(
+        'inbound_unmatched', v_inbound + v_capped,
+        'webhook_receipts', v_receipts,
+        'email_events_pending', v_pending,
+        'entity_history', v_history
+    );
+end
+$function$;
+
+comment on function api.purge_expired_data(integer) is
+$$Service role only (the worker's retention job). Deletes, oldest first and at most p_limit
+rows per table per call, what is older than its retention in app.settings (application
+clock): inbound_unmatched past inbound_unmatched_retention_days (default 30) and beyond its
+newest inbound_unmatched_max_rows (default 100000); webhook_receipts past
+webhook_receipt_retention_days (default 30; Svix retries for about 28 hours, so at least 2);
+email_events_pending past email_events_pending_retention_days (default 7); entity_history past
+the org's entity_history_retention_days (api.set_entity_history_retention), else
+app.settings.entity_history_retention_days (default 1095). Notifications have their own purge
+(api.purge_expired_notifications). Returns the rows deleted per table, e.g.
+{"inbound_unmatched": 0, "webhook_receipts": 12, "email_events_pending": 0, "entity_history":
+10000}; call again while any count equals p_limit.$$;
+
+create or replace function api.set_entity_history_retention(p_days integer)
+returns integer
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_days integer;
+begin
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may change the history retention';
+    end if;
+    if p_days is not null and p_days not between 30 and 36500 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('the history retention must be 30 to 36500 days, not %s', p_days);
+    end if;
+    update app.organizations as o
+    set entity_history_retention_days = p_days
+    where o.id = v_org_id;
+    select coalesce(p_days, s.entity_history_retention_days) into v_days from app.settings as s;
+    return v_days;
+end
+$function$;
+
+comment on function api.set_entity_history_retention(integer) is
+$$Org admins (or the service acting for the org): how many days the org's field-level history
+(app.entity_history) is kept, 30 to 36500; null goes back to the default
+(app.settings.entity_history_retention_days, 1095 days unless the DBA changed it). Rows
+older than that are deleted by api.purge_expired_data. Returns the retention now in force,
+in days. IT003 for anyone but an admin, IT005 out of range.$$;

@@ -1,0 +1,564 @@
+"""The worker as it runs in production: one long-lived process, pooled connections reused
+by every job in turn, and a database that goes away and comes back.
+
+Each test runs the real worker (``worker.app.start_worker``) in this process against the
+session's PostgreSQL, with real peers on loopback (aiosmtpd, the webhook receiver).
+A database outage is made for one test database only: ``allow_connections = false``
+refuses every new connection to it and ``pg_terminate_backend`` drops the live ones."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mailbox
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+import intime.db
+from intime.serving import free_port, serve_in_thread
+from tests.peers import Receiver, SmtpServer, receiver_app
+from tests.sql.workflows.conftest import Flows
+from tests.support import Database, Mail, TwoOrgs
+from worker.app import Worker, WorkerOptions, start_worker
+from worker.transports import OutboxTransport, SmtpTransport, Transport
+
+PUBLIC = "https://crm.example"
+LOOPBACK = ("127.0.0.0/8",)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def use_smtp(admin: psycopg.Connection, org_id: uuid.UUID) -> None:
+    admin.execute(
+        "update app.email_settings set provider = 'smtp', rate_limit_per_minute = 1000, "
+        "rate_tokens = null where org_id = %s",
+        (org_id,),
+    )
+
+
+def email_status(admin: psycopg.Connection, send_id: uuid.UUID) -> str:
+    row = admin.execute("select status from app.email_sends where id = %s", (send_id,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def failed_jobs(admin: psycopg.Connection) -> list[tuple[str, str | None]]:
+    """Jobs held ``failed``, with the exception that failed them."""
+    return admin.execute(
+        "select entrypoint, (select l.traceback ->> 'exception_message' from queue.pgqueuer_log "
+        "as l where l.job_id = j.id and l.traceback is not null order by l.id desc limit 1) "
+        "from queue.pgqueuer as j where status = 'failed'"
+    ).fetchall()
+
+
+async def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):
+        assert time.monotonic() < deadline, f"timed out waiting for {what or check}"
+        await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    db: Database, transports: dict[str, Transport], **options: Any
+) -> AsyncIterator[Worker]:
+    """The real worker, taking jobs continuously until the block ends (then as on SIGTERM)."""
+    worker = await start_worker(
+        db.dsn("intime_service"),
+        transports,
+        PUBLIC,
+        webhook_allow=LOOPBACK,
+        options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), **options),
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker
+        assert not task.done(), "the worker stopped by itself"
+    finally:
+        await asyncio.wait_for(worker.stop(), timeout=60)
+        await worker.close()
+
+
+class Outage:
+    """Take one test database away from the service role, and give it back."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def begin(self, keep: psycopg.Connection) -> None:
+        """From now on nobody may connect; every service connection but ``keep`` is dropped."""
+        with psycopg.connect(self.db.server.dsn(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("alter database {} with allow_connections false").format(
+                    sql.Identifier(self.db.name)
+                )
+            )
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = %s and usename = 'intime_service' and pid <> %s",
+                (self.db.name, keep.info.backend_pid),
+            )
+
+    def end(self) -> None:
+        with psycopg.connect(self.db.server.dsn(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("alter database {} with allow_connections true").format(
+                    sql.Identifier(self.db.name)
+                )
+            )
+
+
+@pytest.fixture
+def outage(db: Database) -> Iterator[Outage]:
+    made = Outage(db)
+    yield made
+    made.end()
+
+
+def terminate_service_backends(
+    admin: psycopg.Connection, db: Database, keep: psycopg.Connection
+) -> int:
+    """Drop the worker's connections (every service connection but the test's ``keep``)."""
+    row = admin.execute(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+        "where datname = %s and usename = 'intime_service' and pid <> %s",
+        (db.name, keep.info.backend_pid),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+class BlockingSmtp:
+    """Wraps the SMTP sink: the next message waits in the server until ``release``."""
+
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+        self.arrived = asyncio.Event()
+        self.released = False
+        collector = server.collector
+        original = collector.handle_DATA
+
+        async def handle_DATA(srv: Any, session: Any, envelope: Any) -> str:
+            self.arrived_at = time.monotonic()
+            self.arrived_flag = True
+            while not self.released:
+                await asyncio.sleep(0.02)
+            return await original(srv, session, envelope)
+
+        self.arrived_flag = False
+        collector.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+    def release(self) -> None:
+        self.released = True
+
+
+# -- the tests -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver(flows_orgs: TwoOrgs, service: psycopg.Connection) -> Iterator[Receiver]:
+    from intime.db import actor
+
+    with actor(service, flows_orgs.a.org_id, flows_orgs.a.admin_id):
+        row = service.execute("select api.webhook_signing_secret()").fetchone()
+    assert row is not None
+    hook = Receiver(free_port(), secret=row[0])
+    with serve_in_thread(receiver_app(hook), port=hook.port):
+        yield hook
+
+
+@pytest.fixture
+def flows_orgs(two_orgs: TwoOrgs, admin: psycopg.Connection) -> TwoOrgs:
+    admin.execute("delete from queue.pgqueuer")  # the seed's jobs are not these tests'
+    return two_orgs
+
+
+def connection_state(conn: psycopg.Connection) -> dict[str, Any]:
+    """Everything a job could leave behind on a connection, client and server side."""
+    return {
+        "row_factory": getattr(conn.row_factory, "__name__", repr(conn.row_factory)),
+        "autocommit": conn.autocommit,
+        "isolation_level": conn.isolation_level,
+        "read_only": conn.read_only,
+        "deferrable": conn.deferrable,
+        "transaction": conn.info.transaction_status.name,
+    }
+
+
+SERVER_STATE = (
+    "select coalesce(array_agg(name || '=' || setting order by name) "
+    "filter (where source = 'session'), '{}') from pg_settings"
+)
+SESSION_EXTRAS = (
+    "select (select count(*) from pg_listening_channels()), "
+    "(select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()), "
+    "(select count(*) from pg_prepared_statements where name not like '_pg3_%%'), "
+    "(select count(*) from pg_class where relpersistence = 't')"
+)
+
+
+def test_no_job_or_schedule_changes_a_pooled_connection(
+    db: Database,
+    flows_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    receiver: Receiver,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every entrypoint and every schedule, one after the other on a pool of one connection:
+    each must hand the connection back as it got it (before the pool's reset restores it).
+    The defect this pins: email.send set ``dict_row`` on its pooled connection and the next
+    job on it failed with ``KeyError: 0``."""
+    changes: list[tuple[str, Any]] = []
+    real_reset = intime.db.pool_reset
+
+    def recording_reset(autocommit: bool) -> Callable[[Any], Any]:
+        restore = real_reset(autocommit)
+
+        async def reset(conn: psycopg.AsyncConnection) -> None:
+            client = {
+                "row_factory": conn.row_factory is tuple_row,
+                "autocommit": conn.autocommit == autocommit,
+                "isolation_level": conn.isolation_level,
+                "read_only": conn.read_only,
+                "deferrable": conn.deferrable,
+            }
+            if client != {
+                "row_factory": True,
+                "autocommit": True,
+                "isolation_level": None,
+                "read_only": None,
+                "deferrable": None,
+            }:
+                changes.append(("client", client))
+            await conn.set_autocommit(True)
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(SERVER_STATE)
+            settings = (await cur.fetchone() or [None])[0]
+            await cur.execute(SESSION_EXTRAS)
+            extras = await cur.fetchone()
+            if settings or extras != (0, 0, 0, 0):
+                changes.append(("server", (settings, extras)))
+            await conn.set_autocommit(autocommit)
+            await restore(conn)
+
+        return reset
+
+    monkeypatch.setattr(intime.db, "pool_reset", recording_reset)
+    org = flows_orgs.a
+    use_smtp(admin, org.org_id)
+    flows = Flows(service, admin, flows_orgs)
+    flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "value"}],
+            "steps": [
+                {"name": "task", "type": "create_task", "title": "Call {{deal.name}}"},
+                {"name": "hook", "type": "webhook", "url": receiver.url()},
+                {
+                    "name": "mail",
+                    "type": "send_email",
+                    "to": "lead@example.com",
+                    "subject": "Hello {{deal.name}}",
+                    "text": "Hi",
+                },
+                {"name": "tell", "type": "send_notification", "title": "Done", "message": "ok"},
+            ],
+        }
+    )
+    mail = Mail(service, org.org_id, org.admin_id)
+    transports: dict[str, Transport] = {
+        "smtp": SmtpTransport(smtp_server.host, smtp_server.port),
+        "outbox": OutboxTransport(tmp_path / "outbox"),
+    }
+
+    async def scenario() -> set[str]:
+        ran: set[str] = set()
+        async with running_worker(db, transports, pool_min=1, pool_max=1) as worker:
+            for round_ in range(2):  # twice: a second job meets what the first left
+                mail.queue(to=f"first{round_}@example.com", subject="Hi", text="x")
+                flows.write(
+                    "update app.deals set value = value + 1 where id = %s",
+                    (org.deal_ids[0],),
+                    user=org.rep_ids[0],
+                )
+                admin.execute(
+                    "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+                    "values (0, 'campaigns.tick', null, 'queued')"
+                )
+                await wait_until(
+                    lambda: admin.execute(
+                        "select count(*) = 0 from queue.pgqueuer where status <> 'failed'"
+                    ).fetchone()[0],  # type: ignore[index]
+                    what="the queue to drain",
+                )
+                for key, executor in worker.pgq.sm.registry.items():
+                    await executor.parameters.func(None)  # type: ignore[attr-defined]
+                    ran.add(f"schedule {key.entrypoint}")
+            ran |= {f"job {name}" for name in worker.pgq.qm.entrypoint_registry}
+            logged = admin.execute(
+                "select distinct entrypoint from queue.pgqueuer_log where status = 'successful'"
+            ).fetchall()
+            assert {f"job {e}" for (e,) in logged} >= {
+                f"job {name}" for name in worker.pgq.qm.entrypoint_registry
+            }
+        return ran
+
+    ran = asyncio.run(scenario())
+    assert failed_jobs(admin) == []
+    assert changes == []
+    assert {r for r in ran if r.startswith("schedule")} >= {
+        "schedule notifications.tick",
+        "schedule workflows.sweep",
+        "schedule campaigns.tick",
+        "schedule maintenance.reconcile",
+        "schedule maintenance.retention",
+    }
+    assert len(receiver.hits) == 2
+    # The queued emails, the workflow's send_email steps, and its notification's emails
+    # to the deal's owner.
+    sent = Counter(str(m["To"]) for m in smtp_server.messages)
+    assert sent.pop("first0@example.com") == sent.pop("first1@example.com") == 1
+    assert sent.pop("lead@example.com") == 2
+    assert list(sent.values()) == [2]
+
+
+def test_an_email_queued_after_the_workers_connections_were_dropped_is_sent(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
+) -> None:
+    """pg_terminate_backend on every idle connection of the worker (its pool, the queue
+    connection, the listener): the next email.send job is sent, not held ``failed`` with
+    ``AdminShutdown`` and its email left ``queued``."""
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> uuid.UUID:
+        async with running_worker(db, transports, pool_min=2, pool_max=2):
+            await asyncio.sleep(0.5)
+            assert terminate_service_backends(admin, db, mail.conn) >= 3
+            send_id = mail.queue(to="after-drop@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, send_id) == "sent", what="the send")
+            return send_id
+
+    asyncio.run(scenario())
+    assert len(smtp_server.messages) == 1
+    assert failed_jobs(admin) == []
+
+
+def test_an_email_the_provider_accepted_during_an_outage_is_recorded_once_it_ends(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer, outage: Outage
+) -> None:
+    """The database goes away while the SMTP server has the message: the worker holds the
+    outcome and records ``sent`` when the database is back. The email is neither left
+    ``sending`` nor sent a second time, and the worker lives on."""
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    smtp = BlockingSmtp(smtp_server)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> None:
+        async with running_worker(db, transports) as worker:
+            send_id = mail.queue(to="during@example.com", subject="Hi", text="x")
+            await wait_until(lambda: smtp.arrived_flag, what="the SMTP server to get the mail")
+            outage.begin(keep=mail.conn)
+            smtp.release()
+            await asyncio.sleep(3)  # the worker tries to record, and holds
+            outage.end()
+            await wait_until(lambda: email_status(admin, send_id) == "sent", what="the record")
+            later = mail.queue(to="after@example.com", subject="Again", text="y")
+            await wait_until(lambda: email_status(admin, later) == "sent", what="a later send")
+            assert worker.driver.query.reconnects >= 1
+
+    asyncio.run(scenario())
+    assert [m["To"] for m in smtp_server.messages] == ["during@example.com", "after@example.com"]
+    assert failed_jobs(admin) == []
+
+
+def test_an_unexpected_transport_error_fails_the_email_with_its_reason(
+    db: Database, mail: Mail, admin: psycopg.Connection
+) -> None:
+    """A transport that raises something no one foresaw (here an AttributeError) ends the
+    email ``failed`` with the error, instead of leaving it ``sending`` for good."""
+    admin.execute("delete from queue.pgqueuer")
+    admin.execute(
+        "update app.email_settings set provider = 'outbox', rate_tokens = null where org_id = %s",
+        (mail.org_id,),
+    )
+
+    class Broken:
+        name = "outbox"
+
+        async def send(self, message: Any, *, idempotency_key: str) -> str:
+            raise AttributeError("'NoneType' object has no attribute 'addr_spec'")
+
+        async def close(self) -> None:
+            return None
+
+    async def scenario() -> uuid.UUID:
+        async with running_worker(db, {"outbox": Broken()}):  # type: ignore[dict-item]
+            send_id = mail.queue(to="x@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, send_id) == "failed", what="failed")
+            return send_id
+
+    send_id = asyncio.run(scenario())
+    row = mail.send_row(send_id)
+    assert "AttributeError" in row["error"]
+    assert failed_jobs(admin) == []
+
+
+def test_an_outbox_folder_removed_under_the_worker_is_made_again(
+    db: Database, mail: Mail, admin: psycopg.Connection, tmp_path: Path
+) -> None:
+    admin.execute("delete from queue.pgqueuer")
+    admin.execute(
+        "update app.email_settings set provider = 'outbox', rate_tokens = null where org_id = %s",
+        (mail.org_id,),
+    )
+    outbox = tmp_path / "outbox"
+    transports: dict[str, Transport] = {"outbox": OutboxTransport(outbox)}
+
+    async def scenario() -> None:
+        async with running_worker(db, transports):
+            first = mail.queue(to="one@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, first) == "sent", what="first")
+            for path in sorted(outbox.rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+            outbox.rmdir()
+            second = mail.queue(to="two@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, second) == "sent", what="second")
+
+    asyncio.run(scenario())
+    assert len(mailbox.Maildir(outbox)) == 1
+
+
+def test_a_job_with_an_unreadable_payload_is_held_failed_and_named_in_one_log_line(
+    db: Database, admin: psycopg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin.execute("delete from queue.pgqueuer")
+    admin.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+        "values (0, 'email.send', convert_to('{\"org_id\": 1}', 'UTF8'), 'queued')"
+    )
+
+    async def scenario() -> None:
+        async with running_worker(db, {}):
+            await wait_until(lambda: failed_jobs(admin) != [], what="the job to fail")
+
+    with caplog.at_level("INFO", logger="intime.worker"):
+        asyncio.run(scenario())
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "job_failed"]
+    assert len(lines) == 1
+    assert lines[0].entrypoint == "email.send"  # type: ignore[attr-defined]
+    assert "job failed: email.send" in lines[0].getMessage()
+    assert "ValueError" in lines[0].getMessage() or "KeyError" in lines[0].getMessage()
+    assert "\n" not in lines[0].getMessage()
+    started = [r for r in caplog.records if getattr(r, "event", None) == "worker_started"]
+    stopped = [r for r in caplog.records if getattr(r, "event", None) == "worker_stopped"]
+    assert len(started) == len(stopped) == 1
+
+
+def test_a_worker_stopping_finishes_the_job_in_flight_within_the_grace_period(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
+) -> None:
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    smtp = BlockingSmtp(smtp_server)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> uuid.UUID:
+        worker = await start_worker(
+            db.dsn("intime_service"),
+            transports,
+            PUBLIC,
+            options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), grace_seconds=20),
+        )
+        task = asyncio.create_task(worker.run())
+        send_id = mail.queue(to="inflight@example.com", subject="Hi", text="x")
+        await wait_until(lambda: smtp.arrived_flag, what="the send to start")
+        stopping = asyncio.create_task(worker.stop())
+        await asyncio.sleep(1)
+        assert not stopping.done()  # it waits for the job
+        smtp.release()
+        await asyncio.wait_for(stopping, timeout=20)
+        await worker.close()
+        assert task.done()
+        return send_id
+
+    send_id = asyncio.run(scenario())
+    assert email_status(admin, send_id) == "sent"
+    assert failed_jobs(admin) == []
+
+
+def test_a_job_still_running_when_the_grace_period_ends_goes_back_to_the_queue(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
+) -> None:
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    smtp = BlockingSmtp(smtp_server)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> None:
+        worker = await start_worker(
+            db.dsn("intime_service"),
+            transports,
+            PUBLIC,
+            options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), grace_seconds=0.5),
+        )
+        task = asyncio.create_task(worker.run())
+        mail.queue(to="slow@example.com", subject="Hi", text="x")
+        await wait_until(lambda: smtp.arrived_flag, what="the send to start")
+        await asyncio.wait_for(worker.stop(), timeout=20)
+        await worker.close()
+        assert task.done()
+        assert worker.runner.released == 1
+        smtp.release()
+
+    asyncio.run(scenario())
+    [[status]] = admin.execute(
+        "select status from queue.pgqueuer where entrypoint = 'email.send'"
+    ).fetchall()
+    assert status == "queued"
+    assert failed_jobs(admin) == []
+
+
+def test_the_worker_reconnects_its_listener_and_takes_new_jobs_at_once(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
+) -> None:
+    """After its connections were dropped, a job queued later starts within seconds (the
+    listener is back and woke the dequeue loop), not after the 30 s fallback poll."""
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> float:
+        worker = await start_worker(
+            db.dsn("intime_service"), transports, PUBLIC, options=WorkerOptions()
+        )
+        task = asyncio.create_task(worker.run())
+        try:
+            await asyncio.sleep(0.5)
+            terminate_service_backends(admin, db, mail.conn)
+            await wait_until(lambda: worker.driver.listen.reconnects >= 1, what="the listener")
+            started = time.monotonic()
+            send_id = mail.queue(to="wake@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, send_id) == "sent", timeout=25)
+            return time.monotonic() - started
+        finally:
+            await worker.stop()
+            await worker.close()
+            assert task.done()
+
+    assert asyncio.run(scenario()) < 10

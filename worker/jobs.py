@@ -1,0 +1,212 @@
+"""How every worker entrypoint treats its errors (docs/operations.md, rule 2).
+
+``JobRunner.entrypoint`` registers a handler with pgqueuer and wraps it:
+
+- **transient** errors (``Transient``, a lost or refused database connection,
+  a pool timeout, a deadlock or serialization failure) re-queue the job with
+  exponential backoff and jitter (pgqueuer's ``RetryRequested``): the retry is
+  a row in ``queue.pgqueuer``, so it survives this process;
+- anything else is a **bug** or an input no handler foresaw: the job is held
+  ``failed`` (with its traceback in ``queue.pgqueuer_log``) after the handler
+  had its chance to settle its domain row (each handler does, before it
+  raises: an email ``failed``, an execution ``failed``). One log line names
+  the entrypoint, the job and the error;
+- when the worker stops and its grace period is over, a job still running is
+  **released**: its task is cancelled and the job goes back to ``queued`` for
+  another worker (``release_all``).
+
+``settle_durably`` is rule 4: a result the outside world has already seen (a
+message the provider accepted) is written to the database with retries until
+it is recorded, however long the database is away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import psycopg
+from pgqueuer import PgQueuer
+from pgqueuer.domain.errors import RetryRequested
+from pgqueuer.domain.models import Job
+from psycopg_pool import PoolTimeout
+
+from worker.driver import backoff_delays
+
+log = logging.getLogger("intime.worker")
+
+T = TypeVar("T")
+Handler = Callable[[Job], Awaitable[None]]
+
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 300.0
+
+
+class Transient(Exception):
+    """Try the job again later (after ``seconds``, or the backoff when None)."""
+
+    def __init__(self, reason: str, seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """A database error that a later attempt may not meet: connection loss and
+    refusal (``OperationalError``, which includes ``PoolTimeout``, deadlocks,
+    serialization failures, statement timeouts and lock timeouts)."""
+    return isinstance(exc, psycopg.OperationalError | PoolTimeout)
+
+
+def retry_delay(attempts: int) -> float:
+    """5 s, 10 s, 20 s ... capped at 5 minutes, with ±20 % jitter."""
+    base = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** min(max(attempts, 0), 16))
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+def payload_ids(job: Job, *names: str) -> tuple[uuid.UUID, ...]:
+    """UUIDs from the job's JSON payload; a malformed payload is a bug upstream (ValueError)."""
+    payload = json.loads(job.payload or b"{}")
+    if not isinstance(payload, dict):
+        raise ValueError(f"job {job.id}: the payload is not a JSON object")
+    return tuple(uuid.UUID(str(payload[name])) for name in names)
+
+
+def one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
+
+
+@dataclasses.dataclass
+class JobRunner:
+    """The worker's entrypoints, and the tasks running them right now."""
+
+    running: dict[asyncio.Task[Any], Job] = dataclasses.field(default_factory=dict)
+    releasing: bool = False
+    released: int = 0
+
+    def entrypoint(
+        self, pgq: PgQueuer, name: str, *, on_failure: str = "hold"
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            async def run(job: Job) -> None:
+                await self._run(name, handler, job)
+
+            pgq.entrypoint(name, on_failure=on_failure)(run)  # type: ignore[arg-type]
+            return handler
+
+        return register
+
+    async def _run(self, name: str, handler: Handler, job: Job) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.running[task] = job
+        started = time.monotonic()
+        try:
+            await handler(job)
+        except RetryRequested:
+            raise
+        except asyncio.CancelledError:
+            if not self.releasing:
+                raise
+            self.released += 1
+            log.warning(
+                "job released at shutdown: %s %s",
+                name,
+                job.id,
+                extra={"event": "job_released", "entrypoint": name, "job_id": job.id},
+            )
+            raise RetryRequested(timedelta(0), "released by a worker shutting down") from None
+        except Exception as exc:
+            transient = isinstance(exc, Transient) or is_transient_db_error(exc)
+            if not transient:
+                log.error(
+                    "job failed: %s %s: %s",
+                    name,
+                    job.id,
+                    one_line(exc),
+                    exc_info=exc,
+                    extra={
+                        "event": "job_failed",
+                        "entrypoint": name,
+                        "job_id": job.id,
+                        "seconds": round(time.monotonic() - started, 3),
+                    },
+                )
+                raise
+            seconds = exc.seconds if isinstance(exc, Transient) else None
+            delay = retry_delay(job.attempts) if seconds is None else seconds
+            log.info(
+                "job retried in %.0f s: %s %s: %s",
+                delay,
+                name,
+                job.id,
+                one_line(exc),
+                extra={
+                    "event": "job_retried",
+                    "entrypoint": name,
+                    "job_id": job.id,
+                    "delay": round(delay, 3),
+                },
+            )
+            raise RetryRequested(timedelta(seconds=delay), one_line(exc)) from exc
+        finally:
+            self.running.pop(task, None)
+
+    def release_all(self) -> int:
+        """Cancel every running job; each goes back to the queue. Returns how many."""
+        self.releasing = True
+        tasks = list(self.running)
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
+
+
+async def settle_durably(
+    pool_call: Callable[[], Awaitable[T]], what: str, *, stopping: Callable[[], bool]
+) -> T:
+    """Run ``pool_call`` until it succeeds, waiting out a database outage.
+
+    Only connection-level errors are waited out; any other error is raised at
+    once. ``stopping()`` true (the worker is past its grace period) makes a
+    failed attempt raise instead of waiting again.
+    """
+    delays = backoff_delays()
+    first_failure: float | None = None
+    while True:
+        try:
+            result = await pool_call()
+        except Exception as exc:
+            if not is_transient_db_error(exc) or stopping():
+                if first_failure is not None:
+                    log.error(
+                        "could not record %s: %s",
+                        what,
+                        one_line(exc),
+                        extra={"event": "outcome_lost", "what": what},
+                    )
+                raise
+            if first_failure is None:
+                first_failure = time.monotonic()
+                log.warning(
+                    "holding %s until the database is back: %s",
+                    what,
+                    one_line(exc),
+                    extra={"event": "outcome_held", "what": what},
+                )
+            await asyncio.sleep(next(delays))
+            continue
+        if first_failure is not None:
+            log.warning(
+                "recorded %s after %.1f s",
+                what,
+                time.monotonic() - first_failure,
+                extra={"event": "outcome_recorded", "what": what},
+            )
+        return result
