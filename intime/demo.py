@@ -133,5 +133,11 @@ def run_demo(config: Config) -> int:
                 f"{report.total_leaked} rows leaked, "
                 f"{report.total_allowed_writes} writes allowed  [{'ok' if clean else 'FAIL'}]"
             )
-    print("\nDemo finished." if ok else "\nDemo found a tenancy leak.")
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            failed = admin.execute(q.FAILED_JOBS).fetchone()
+        held = int(failed[0]) if failed else 0
+        ok = ok and held == 0
+        print("\n== The queue after the demo")
+        print(f"   jobs held failed: {held}  [{'ok' if held == 0 else 'FAIL'}]")
+    print("\nDemo finished." if ok else "\nDemo found a problem (see FAIL above).")
     return 0 if ok else 1

@@ -405,3 +405,6 @@ DEMO_CAMPAIGN_NOTIFICATIONS = (
     "select title from app.notifications where user_id = %(user_id)s "
     "and category = 'campaign' and strpos(message, %(name)s) > 0 order by created_at"
 )
+
+# A held failed job is a bug (docs/operations.md, rule 2); the demo shows there are none.
+FAILED_JOBS = "select count(distinct job_id) from queue.pgqueuer_log where status = 'failed'"

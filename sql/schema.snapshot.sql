@@ -2249,6 +2249,8 @@ declare
     v_receipts integer;
     v_pending integer;
     v_history integer;
+    v_queue_log integer;
+    v_queue_stats integer;
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -2332,11 +2334,42 @@ begin
     ));
     get diagnostics v_history = row_count;
 
+    -- pgqueuer's history, on the real clock (the queue's own): the log rows
+    -- of jobs that left the queue (a held job keeps its traceback, which the
+    -- sweep reads), and the per-second statistics buckets.
+    delete from queue.pgqueuer_log as l
+    where l.ctid = any(array(
+        select x.ctid
+        from queue.pgqueuer_log as x
+        where
+            x.created < pg_catalog.now() - make_interval(days => v_settings.queue_log_retention_days)
+            and not exists (select from queue.pgqueuer as j where j.id = x.job_id)
+        order by x.created
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_queue_log = row_count;
+
+    delete from queue.pgqueuer_statistics as t
+    where t.ctid = any(array(
+        select x.ctid
+        from queue.pgqueuer_statistics as x
+        where
+            x.created
+            < pg_catalog.now() - make_interval(days => v_settings.queue_statistics_retention_days)
+        order by x.created
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_queue_stats = row_count;
+
     return jsonb_build_object(
         'inbound_unmatched', v_inbound + v_capped,
         'webhook_receipts', v_receipts,
         'email_events_pending', v_pending,
-        'entity_history', v_history
+        'entity_history', v_history,
+        'queue_log', v_queue_log,
+        'queue_statistics', v_queue_stats
     );
 end
 $$;
@@ -14437,12 +14470,16 @@ CREATE TABLE app.settings (
     email_send_lease_seconds integer DEFAULT 120 NOT NULL,
     reconcile_grace_seconds integer DEFAULT 300 NOT NULL,
     reconcile_max_rounds integer DEFAULT 3 NOT NULL,
+    queue_log_retention_days integer DEFAULT 14 NOT NULL,
+    queue_statistics_retention_days integer DEFAULT 90 NOT NULL,
     CONSTRAINT settings_campaign_log_retention_days_check CHECK (((campaign_log_retention_days >= 1) AND (campaign_log_retention_days <= 3650))),
     CONSTRAINT settings_email_events_pending_retention_days_check CHECK (((email_events_pending_retention_days >= 1) AND (email_events_pending_retention_days <= 365))),
     CONSTRAINT settings_email_send_lease_seconds_check CHECK (((email_send_lease_seconds >= 10) AND (email_send_lease_seconds <= 3600))),
     CONSTRAINT settings_entity_history_retention_days_check CHECK (((entity_history_retention_days >= 30) AND (entity_history_retention_days <= 36500))),
     CONSTRAINT settings_inbound_unmatched_max_rows_check CHECK (((inbound_unmatched_max_rows >= 1000) AND (inbound_unmatched_max_rows <= 100000000))),
     CONSTRAINT settings_inbound_unmatched_retention_days_check CHECK (((inbound_unmatched_retention_days >= 1) AND (inbound_unmatched_retention_days <= 3650))),
+    CONSTRAINT settings_queue_log_retention_days_check CHECK (((queue_log_retention_days >= 1) AND (queue_log_retention_days <= 3650))),
+    CONSTRAINT settings_queue_statistics_retention_days_check CHECK (((queue_statistics_retention_days >= 1) AND (queue_statistics_retention_days <= 3650))),
     CONSTRAINT settings_reconcile_grace_seconds_check CHECK (((reconcile_grace_seconds >= 60) AND (reconcile_grace_seconds <= 86400))),
     CONSTRAINT settings_reconcile_max_rounds_check CHECK (((reconcile_max_rounds >= 1) AND (reconcile_max_rounds <= 100))),
     CONSTRAINT settings_singleton_check CHECK (singleton),
@@ -16300,6 +16337,13 @@ CREATE INDEX pgqueuer_priority_id_id1_idx ON queue.pgqueuer USING btree (priorit
 --
 
 CREATE INDEX pgqueuer_queue_manager_id_idx ON queue.pgqueuer USING btree (queue_manager_id) WHERE (queue_manager_id IS NOT NULL);
+
+
+--
+-- Name: pgqueuer_statistics_created_idx; Type: INDEX; Schema: queue; Owner: intime_owner
+--
+
+CREATE INDEX pgqueuer_statistics_created_idx ON queue.pgqueuer_statistics USING btree (created);
 
 
 --

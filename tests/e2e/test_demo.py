@@ -45,6 +45,11 @@ def test_demo_seeds_two_orgs_and_finds_no_cross_tenant_leak(demo_output: str) ->
     assert out.count("0 rows leaked, 0 writes allowed  [ok]") == 2
 
 
+def test_demo_leaves_no_failed_job(demo_output: str) -> None:
+    """A plain demo once left 10 jobs held failed (a pooled connection kept dict_row)."""
+    assert "jobs held failed: 0  [ok]" in demo_output
+
+
 def test_demo_sends_mail_and_drives_the_web_app(demo_output: str) -> None:
     out = demo_output
     assert re.search(r"\.eml files: these 3, and \d+ more from the seed", out)

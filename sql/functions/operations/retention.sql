@@ -18,6 +18,8 @@ declare
     v_receipts integer;
     v_pending integer;
     v_history integer;
+    v_queue_log integer;
+    v_queue_stats integer;
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -101,11 +103,42 @@ begin
     ));
     get diagnostics v_history = row_count;
 
+    -- pgqueuer's history, on the real clock (the queue's own): the log rows
+    -- of jobs that left the queue (a held job keeps its traceback, which the
+    -- sweep reads), and the per-second statistics buckets.
+    delete from queue.pgqueuer_log as l
+    where l.ctid = any(array(
+        select x.ctid
+        from queue.pgqueuer_log as x
+        where
+            x.created < pg_catalog.now() - make_interval(days => v_settings.queue_log_retention_days)
+            and not exists (select from queue.pgqueuer as j where j.id = x.job_id)
+        order by x.created
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_queue_log = row_count;
+
+    delete from queue.pgqueuer_statistics as t
+    where t.ctid = any(array(
+        select x.ctid
+        from queue.pgqueuer_statistics as x
+        where
+            x.created
+            < pg_catalog.now() - make_interval(days => v_settings.queue_statistics_retention_days)
+        order by x.created
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_queue_stats = row_count;
+
     return jsonb_build_object(
         'inbound_unmatched', v_inbound + v_capped,
         'webhook_receipts', v_receipts,
         'email_events_pending', v_pending,
-        'entity_history', v_history
+        'entity_history', v_history,
+        'queue_log', v_queue_log,
+        'queue_statistics', v_queue_stats
     );
 end
 $function$;
@@ -118,10 +151,13 @@ newest inbound_unmatched_max_rows (default 100000); webhook_receipts past
 webhook_receipt_retention_days (default 30; Svix retries for about 28 hours, so at least 2);
 email_events_pending past email_events_pending_retention_days (default 7); entity_history past
 the org's entity_history_retention_days (api.set_entity_history_retention), else
-app.settings.entity_history_retention_days (default 1095). Notifications have their own purge
-(api.purge_expired_notifications). Returns the rows deleted per table, e.g.
-{"inbound_unmatched": 0, "webhook_receipts": 12, "email_events_pending": 0, "entity_history":
-10000}; call again while any count equals p_limit.$$;
+app.settings.entity_history_retention_days (default 1095); pgqueuer's job log
+(queue.pgqueuer_log, rows of jobs no longer in the queue) past queue_log_retention_days
+(default 14) and its statistics past queue_statistics_retention_days (default 90), both on
+the real clock. Notifications have their own purge (api.purge_expired_notifications).
+Returns the rows deleted per table, e.g. {"inbound_unmatched": 0, "webhook_receipts": 12,
+"email_events_pending": 0, "entity_history": 10000, "queue_log": 0, "queue_statistics": 0};
+call again while any count equals p_limit.$$;
 
 create or replace function api.set_entity_history_retention(p_days integer)
 returns integer

@@ -52,6 +52,23 @@ def history(ops: Ops, org_id: uuid.UUID, days_ago: float, n: int = 1) -> None:
     )
 
 
+def queue_log(ops: Ops, days_ago: float, n: int = 1, job_id: int = -1) -> None:
+    """pgqueuer log rows of a job (by default one that left the queue long ago)."""
+    ops.owner.execute(
+        "insert into queue.pgqueuer_log (created, job_id, status, priority, entrypoint) "
+        "select now() - make_interval(days => %s), %s, 'successful', 0, 'email.send' "
+        "from generate_series(1, %s)",
+        (days_ago, job_id, n),
+    )
+
+
+def queue_count(ops: Ops, table: str) -> int:
+    assert table in {"pgqueuer_log", "pgqueuer_statistics"}
+    row = ops.owner.execute(f"select count(*) from queue.{table}").fetchone()
+    assert row is not None
+    return row[0]
+
+
 def count(ops: Ops, table: str, where: str = "true", params: tuple = ()) -> int:
     allowed = {"inbound_unmatched", "webhook_receipts", "email_events_pending", "entity_history"}
     assert table in allowed
@@ -172,15 +189,52 @@ def test_each_table_loses_at_most_p_limit_rows_per_call(ops: Ops) -> None:
     pending_events(ops, days_ago=40, n=5)
     history(ops, ops.orgs.a.org_id, days_ago=2000, n=3)
     history(ops, ops.orgs.b.org_id, days_ago=2000, n=3)
+    queue_log(ops, days_ago=20, n=5)
     limits = {
         "inbound_unmatched": 3,
         "webhook_receipts": 3,
         "email_events_pending": 3,
         "entity_history": 3,
+        "queue_log": 3,
+        "queue_statistics": 0,
     }
     assert ops.purge(limit=3) == limits
-    assert ops.purge(limit=3) == {k: 2 if k != "entity_history" else 3 for k in limits}
+    assert ops.purge(limit=3) == {
+        **{k: 2 if k != "entity_history" else 3 for k in limits},
+        "queue_statistics": 0,
+    }
     assert ops.purge(limit=3) == dict.fromkeys(limits, 0)
+
+
+def test_the_queue_log_of_jobs_gone_longer_than_its_retention_goes(ops: Ops) -> None:
+    ops.owner.execute("delete from queue.pgqueuer_log")
+    queue_log(ops, days_ago=15, n=2)
+    queue_log(ops, days_ago=13)
+    assert ops.purge()["queue_log"] == 2
+    assert queue_count(ops, "pgqueuer_log") == 1
+
+
+def test_a_job_still_in_the_queue_keeps_its_log_however_old(ops: Ops) -> None:
+    """A held failed job's traceback is in its log; the reconciliation reads it."""
+    ops.owner.execute("delete from queue.pgqueuer_log")
+    [[job_id]] = ops.owner.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+        "values (0, 'email.send', null, 'failed') returning id"
+    ).fetchall()
+    queue_log(ops, days_ago=100, n=2, job_id=job_id)
+    assert ops.purge()["queue_log"] == 0
+    assert queue_count(ops, "pgqueuer_log") == 2
+
+
+def test_queue_statistics_older_than_their_retention_go(ops: Ops) -> None:
+    ops.owner.execute("delete from queue.pgqueuer_statistics")
+    ops.owner.execute(
+        "insert into queue.pgqueuer_statistics (created, count, priority, status, entrypoint) "
+        "select date_trunc('sec', now() - make_interval(days => d)), 1, 0, 'successful', "
+        "'email.send' from unnest(array[91, 92, 89]) as d"
+    )
+    assert ops.purge()["queue_statistics"] == 2
+    assert queue_count(ops, "pgqueuer_statistics") == 1
 
 
 def test_the_purge_is_for_the_service_role_only(db: Database, ops: Ops) -> None:
