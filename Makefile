@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG15 = $$($(BIN)/intime pg bindir --major 15)
 PG18 = $$($(BIN)/intime pg fetch)
 
-.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench clean
+.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ docs: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# Soak-and-chaos run (tests/soak/README.md): SOAK_MINUTES of load (default 10) with faults,
+# then a drain and the invariants; exits non-zero when one fails.
+SOAK_MINUTES ?= 10
+soak: venv
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m tests.soak
 
 clean:
 	rm -rf $(VENV) .intime .pytest_cache .ruff_cache

@@ -317,6 +317,9 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
             workers=workers,
             log_config=None,
             timeout_graceful_shutdown=5,
+            # Open connections (notification streams included) past this get a 503:
+            # a flood of slow clients cannot exhaust the process's file descriptors.
+            limit_concurrency=config.web_max_connections,
         )
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
@@ -352,10 +355,12 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
     import asyncio
 
     from worker.app import DatabaseUnavailable, run_worker, transports_from
+    from worker.webhooks import TargetGuard
 
     _configure_logging(args, config)
     try:
         options = _worker_options(args, config)
+        TargetGuard(config.webhook_allow)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     with service_database(config) as service:
@@ -370,6 +375,7 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
                     webhook_allow=config.webhook_allow,
                     options=options,  # type: ignore[arg-type]
                     handle_signals=True,
+                    journal_dir=_home(config) / "journal",
                 )
             )
         except DatabaseUnavailable as exc:
@@ -404,6 +410,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
             config.public_url,
             webhook_allow=config.webhook_allow,
             options=_worker_options(args, config),  # type: ignore[arg-type]
+            journal_dir=_home(config) / "journal",
         )
         running = asyncio.create_task(worker.run())
         try:
@@ -503,11 +510,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: a requested stop (exit 0), unlike Ctrl-C (130)."""
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM unwinds like Ctrl-C: every ``with`` block runs its clean-up (an
     embedded server this command started is stopped). Commands with a loop of
     their own (web, worker, up) handle it there, gracefully."""
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -525,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DatabaseUnreachable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        return 0
     except KeyboardInterrupt:
         return 130
     finally:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 SERVICE_ROLE = "intime_service"
@@ -46,10 +47,29 @@ class Config:
     worker_grace_seconds: float = 30.0
     web_pool_size: int = 16
     web_workers: int = 1
+    web_max_connections: int = 1000
     connect_timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("worker_pool_size", "worker_max_in_flight", "web_pool_size", "web_workers"):
+        for name, value in (
+            ("DATABASE_URL", self.database_url),
+            ("INTIME_SERVICE_URL", self.service_url),
+        ):
+            if value:
+                try:
+                    conninfo_to_dict(value)
+                except psycopg.ProgrammingError as exc:
+                    reason = " ".join(str(exc).split())
+                    raise ConfigError(f"{name} is not a connection string: {reason}") from None
+        if self.log_format not in ("text", "json"):
+            raise ConfigError("INTIME_LOG_FORMAT must be text or json")
+        for name in (
+            "worker_pool_size",
+            "worker_max_in_flight",
+            "web_pool_size",
+            "web_workers",
+            "web_max_connections",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.worker_max_in_flight < 2:
@@ -70,7 +90,7 @@ class Config:
             inbound_webhook_token=env.get("INBOUND_WEBHOOK_TOKEN") or None,
             public_url=env.get("INTIME_PUBLIC_URL") or "http://localhost:8000",
             smtp_host=env.get("SMTP_HOST") or None,
-            smtp_port=int(env.get("SMTP_PORT") or 25),
+            smtp_port=_number(env, "SMTP_PORT", 25, int),
             smtp_username=env.get("SMTP_USERNAME") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_starttls=(env.get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
@@ -84,6 +104,7 @@ class Config:
             worker_grace_seconds=_number(env, "INTIME_WORKER_GRACE_SECONDS", 30.0, float),
             web_pool_size=_number(env, "INTIME_WEB_POOL_SIZE", 16, int),
             web_workers=_number(env, "INTIME_WEB_WORKERS", 1, int),
+            web_max_connections=_number(env, "INTIME_WEB_MAX_CONNECTIONS", 1000, int),
             connect_timeout=_number(env, "INTIME_CONNECT_TIMEOUT", 30.0, float),
         )
 

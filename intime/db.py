@@ -14,12 +14,54 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from intime import queries as q
 from intime.errors import translate
+
+# SQLSTATEs a later attempt may not meet: a serialization failure or deadlock,
+# a lock or statement timeout, the server shutting down or starting up. Class 08
+# (connection exceptions) and 53 (insufficient resources: disk, memory, too many
+# connections) count as a whole.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"})
+TRANSIENT_CLASSES = ("08", "53")
+# Keep a TCP connection to a peer that went silent (a failover that moved its
+# address, a firewall that dropped the state) from hanging for the kernel's
+# default of minutes to hours. libpq ignores these on Unix-domain sockets.
+TCP_OPTIONS = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",
+    "connect_timeout": "10",
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error may go away by itself (retry later), as opposed to
+    one no retry can cure (a bug, a value the database refuses: classes 22, 23, 42,
+    54 ...). A connection that broke without a server error has no SQLSTATE."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate
+    if state is None:
+        return isinstance(exc, psycopg.OperationalError)
+    return state in TRANSIENT_SQLSTATES or state.startswith(TRANSIENT_CLASSES)
+
+
+def with_tcp_options(dsn: str) -> str:
+    """``dsn`` with keepalives, a TCP user timeout and a connect timeout, unless it
+    sets them itself."""
+    params = conninfo_to_dict(dsn)
+    for name, value in TCP_OPTIONS.items():
+        params.setdefault(name, value)
+    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager
@@ -98,7 +140,7 @@ async def open_pool(
     (``pool_reset``). ``wait``: block until ``min_size`` connections are open
     (``PoolTimeout`` after ``timeout`` seconds)."""
     pool = AsyncConnectionPool(
-        dsn,
+        with_tcp_options(dsn),
         min_size=min_size,
         max_size=max_size,
         open=False,

@@ -641,7 +641,7 @@ ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
 -- Name: claim_webhook(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid DEFAULT NULL::uuid) RETURNS TABLE(action text, url text, headers jsonb, body text, msg_id text, secrets text[], attempt integer)
+CREATE FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid DEFAULT NULL::uuid) RETURNS TABLE(action text, url text, headers jsonb, body text, msg_id text, secrets text[], attempt integer, retry_after_seconds double precision)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -660,12 +660,27 @@ begin
         raise exception using errcode = 'IT004', message = format('webhook action %s not found', p_action_id);
     end if;
     if v_action.status not in ('pending', 'running') then
-        return query select 'done', null::text, null::jsonb, null::text, null::text, null::text [], 0;
+        return query select
+            'done', null::text, null::jsonb, null::text, null::text, null::text [], 0,
+            0::double precision;
+        return;
+    end if;
+    -- Another worker claimed it and its lease (real clock) is live: it may hold
+    -- the receiver's answer while cut off from the database. Not a second POST.
+    if v_action.status = 'running' and v_action.sending_until > pg_catalog.clock_timestamp() then
+        return query select
+            'defer', null::text, null::jsonb, null::text, null::text, null::text [],
+            v_action.retry_count + 1,
+            extract(epoch from v_action.sending_until - pg_catalog.clock_timestamp())::double precision;
         return;
     end if;
     v_settings := app._webhook_settings(v_org_id);
     update app.workflow_actions as a
-    set status = 'running', started_at = coalesce(a.started_at, app.now())
+    set
+        status = 'running', started_at = coalesce(a.started_at, app.now()),
+        sending_until = pg_catalog.clock_timestamp() + make_interval(
+            secs => (select t.webhook_send_lease_seconds from app.settings as t)
+        )
     where a.org_id = v_org_id and a.id = p_action_id;
     return query select
         'send',
@@ -677,7 +692,8 @@ begin
             v_settings.secret,
             case when v_settings.previous_valid_until > app.now() then v_settings.previous_secret end
         ], null),
-        v_action.retry_count + 1;
+        v_action.retry_count + 1,
+        0::double precision;
 end
 $$;
 
@@ -6747,7 +6763,12 @@ CREATE FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timest
     AS $$
 declare
     v_job_id bigint;
-    v_after timestamptz := pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0');
+    -- clock_timestamp, not now(): app.now() is the clock's time too, and a job due
+    -- at the transaction's start would run a few milliseconds before p_at (a
+    -- runner finding its timer not yet due drops the job; the sweeper then wakes
+    -- the execution up to a minute late).
+    v_after timestamptz := pg_catalog.clock_timestamp()
+        + greatest(coalesce(p_at - app.now(), '0'), interval '0');
     v_payload bytea := convert_to(p_payload::text, 'UTF8');
 begin
     if p_skip_duplicate then
@@ -14472,6 +14493,7 @@ CREATE TABLE app.settings (
     reconcile_max_rounds integer DEFAULT 3 NOT NULL,
     queue_log_retention_days integer DEFAULT 14 NOT NULL,
     queue_statistics_retention_days integer DEFAULT 90 NOT NULL,
+    webhook_send_lease_seconds integer DEFAULT 120 NOT NULL,
     CONSTRAINT settings_campaign_log_retention_days_check CHECK (((campaign_log_retention_days >= 1) AND (campaign_log_retention_days <= 3650))),
     CONSTRAINT settings_email_events_pending_retention_days_check CHECK (((email_events_pending_retention_days >= 1) AND (email_events_pending_retention_days <= 365))),
     CONSTRAINT settings_email_send_lease_seconds_check CHECK (((email_send_lease_seconds >= 10) AND (email_send_lease_seconds <= 3600))),
@@ -14484,6 +14506,7 @@ CREATE TABLE app.settings (
     CONSTRAINT settings_reconcile_max_rounds_check CHECK (((reconcile_max_rounds >= 1) AND (reconcile_max_rounds <= 100))),
     CONSTRAINT settings_singleton_check CHECK (singleton),
     CONSTRAINT settings_webhook_receipt_retention_days_check CHECK (((webhook_receipt_retention_days >= 2) AND (webhook_receipt_retention_days <= 3650))),
+    CONSTRAINT settings_webhook_send_lease_seconds_check CHECK (((webhook_send_lease_seconds >= 10) AND (webhook_send_lease_seconds <= 3600))),
     CONSTRAINT settings_workflow_log_expiry_check CHECK ((workflow_log_expiry = ANY (ARRAY['drop'::text, 'detach'::text]))),
     CONSTRAINT settings_workflow_log_premake_months_check CHECK (((workflow_log_premake_months >= 1) AND (workflow_log_premake_months <= 24))),
     CONSTRAINT settings_workflow_log_retention_months_check CHECK (((workflow_log_retention_months >= 1) AND (workflow_log_retention_months <= 120))),
@@ -14599,6 +14622,7 @@ CREATE TABLE app.workflow_actions (
     request jsonb,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     reconciled integer DEFAULT 0 NOT NULL,
+    sending_until timestamp with time zone,
     CONSTRAINT workflow_actions_action_type_check CHECK ((action_type = ANY (ARRAY['send_email'::text, 'send_notification'::text, 'create_task'::text, 'create_activity'::text, 'update_field'::text, 'webhook'::text, 'wait'::text, 'condition'::text, 'assign'::text, 'escalate'::text]))),
     CONSTRAINT workflow_actions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'completed'::text, 'failed'::text, 'skipped'::text])))
 );

@@ -3,19 +3,22 @@ answer to an unavailable database.
 
 Order on every route that takes a body: authenticate (or, for a Svix-signed
 webhook, require its headers), refuse a ``Content-Length`` over the limit,
-then stream the body with a byte cap. A refusal sent before the body was read
-carries ``Connection: close``, so the server does not go on receiving (and
-discarding) an upload nobody will read.
+then stream the body with a byte cap and a deadline (``limits.body_deadline``:
+a body that has not arrived in full by then is a 408). A refusal sent before
+the body was read carries ``Connection: close``, so the server does not go on
+receiving (and discarding) an upload nobody will read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import psycopg
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from web import limits
 from web.limits import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("intime.web")
@@ -32,6 +35,8 @@ class Rejected(Exception):
 
 def body_pending(request: Request) -> bool:
     """Whether the client announced a body that has not been read."""
+    if getattr(request.state, "body_read", False):
+        return False
     length = request.headers.get("content-length")
     return bool(length and length.strip() != "0") or "transfer-encoding" in request.headers
 
@@ -53,23 +58,34 @@ def rejected(exc: Rejected, request: Request | None = None) -> JSONResponse:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, at most ``limit`` bytes, or ``Rejected(413)`` without reading
-    more than the limit (a chunked upload is cut off at the limit too)."""
+    more than the limit (a chunked upload is cut off at the limit too).
+
+    The whole body must arrive within ``limits.body_deadline`` of the size
+    announced (of ``limit`` for a chunked upload), or ``Rejected(408)``.
+    """
     declared = request.headers.get("content-length")
+    expected = limit
     if declared is not None:
         if not declared.strip().isdigit():
             raise Rejected(400, "invalid Content-Length")
-        if int(declared) > limit:
+        expected = int(declared)
+        if expected > limit:
             raise Rejected(413, f"the body is over {limit} bytes")
+    seconds = limits.body_deadline(expected)
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Rejected(413, f"the body is over {limit} bytes")
-            chunks.append(chunk)
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Rejected(413, f"the body is over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise Rejected(408, f"the body did not arrive within {seconds:.0f} s") from exc
     except ClientDisconnect as exc:
         raise Rejected(400, "the client went away while sending the body") from exc
+    request.state.body_read = True  # a refusal from here on keeps the connection
     return b"".join(chunks)
 
 

@@ -7,12 +7,16 @@
   ``GET {RESEND_BASE_URL}/emails/receiving/{email_id}``. A failed fetch answers
   502 and writes nothing, so Resend retries.
 
-Either way the request is authenticated before its body is read, the body is
-read with a byte cap, and the mail is parsed in a parser process
-(web/sandbox.py, web/mime.py) with a time limit and caps on header fields,
-recipients, MIME depth and parts. A message whose MIME structure breaks a cap
-is recorded with its headers and without bodies (the answer says ``partial``);
-too many header fields or recipients is a 422. Then
+Either way the request is authenticated before its body is read (a Svix
+signature needs the body: its headers are required first, then the body is
+read, at most 1 MiB, and verified), the body is read with a byte cap and a
+deadline (408), and only then does the request take a place among the parses
+(``ParserSandbox.admit``, 503 when they are all taken): a client that trickles
+its body, authenticated or not, holds no parser. The mail is parsed in a parser
+process (web/sandbox.py, web/mime.py) with a time limit and caps on header
+fields, recipients, MIME depth and parts. A message whose MIME structure breaks
+a cap is recorded with its headers and without bodies (the answer says
+``partial``); too many header fields or recipients is a 422. Then
 ``api.record_inbound_email`` matches the message to the send it answers and
 flags automatic replies.
 """
@@ -23,7 +27,9 @@ import dataclasses
 import hmac
 import json
 import logging
+import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -34,7 +40,7 @@ from starlette.responses import JSONResponse
 from intime.errors import InvalidParameterError, translate
 from web import mime
 from web import queries as q
-from web.guards import Rejected, is_input_limit, read_body, refusal, rejected
+from web.guards import Rejected, is_input_limit, read_body, rejected
 from web.limits import MAX_FETCHED_BYTES, MAX_MESSAGE_BYTES
 from web.sandbox import Busy, ParseFailed, ParserSandbox, Unavailable
 from web.webhooks import read_signed_body, verified_event
@@ -42,6 +48,10 @@ from web.webhooks import read_signed_body, verified_event
 __all__ = ["MAX_MESSAGE_BYTES", "InboundMessage", "inbound_webhook", "parse_message"]
 
 log = logging.getLogger("intime.web.inbound")
+
+# What a Resend id looks like (a UUID; letters, digits, ``_`` and ``-`` allowed):
+# anything else is refused before it goes into the API path.
+_EMAIL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,8 +124,14 @@ def _clean(params: dict[str, object]) -> dict[str, object]:
 
 
 async def _parse(sandbox: ParserSandbox, kind: bytes, payload: bytes) -> Parsed:
+    """Parse in a parser process. The place among the parses is taken here,
+    once the request is authenticated and its body read in full, so a slow
+    client cannot hold one."""
     try:
-        return _from_reply(await sandbox.parse(kind, payload))
+        with sandbox.admit():
+            return _from_reply(await sandbox.parse(kind, payload))
+    except Busy as exc:
+        raise Rejected(503, "inbound mail is busy; retry later") from exc
     except ParseFailed as exc:
         raise Rejected(422, str(exc)) from exc
     except Unavailable as exc:
@@ -126,7 +142,9 @@ async def _parse(sandbox: ParserSandbox, kind: bytes, payload: bytes) -> Parsed:
 async def _fetch_received(client: httpx.AsyncClient, email_id: str) -> bytes:
     """The received email's JSON from Resend, read with a byte cap."""
     try:
-        async with client.stream("GET", f"/emails/receiving/{email_id}") as response:
+        async with client.stream(
+            "GET", f"/emails/receiving/{quote(email_id, safe='')}"
+        ) as response:
             if response.status_code != 200:
                 raise Rejected(
                     502, f"Resend answered {response.status_code} for the received email"
@@ -138,9 +156,22 @@ async def _fetch_received(client: httpx.AsyncClient, email_id: str) -> bytes:
                 if size > MAX_FETCHED_BYTES:
                     raise Rejected(422, f"the received email is over {MAX_FETCHED_BYTES} bytes")
                 chunks.append(chunk)
-    except httpx.HTTPError as exc:  # transport errors, a broken encoding
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # transport errors, a broken encoding
         raise Rejected(502, f"could not fetch the received email: {exc!r}") from exc
     return b"".join(chunks)
+
+
+def _email_id(value: object) -> str:
+    """``data.email_id`` as it goes into the API path, or ``Rejected(400)``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not value or not isinstance(value, str):
+        raise Rejected(400, "email.received without data.email_id")
+    if not _EMAIL_ID.fullmatch(value):
+        raise Rejected(
+            400, "data.email_id is not a Resend id (1 to 128 letters, digits, '_' or '-')"
+        )
+    return value
 
 
 async def resend_received(request: Request, sandbox: ParserSandbox) -> Parsed:
@@ -153,13 +184,11 @@ async def resend_received(request: Request, sandbox: ParserSandbox) -> Parsed:
     data = payload.get("data")
     if not isinstance(data, dict):
         raise Rejected(400, "email.received without a data object")
-    email_id = data.get("email_id")
+    email_id = _email_id(data.get("email_id"))
     client: httpx.AsyncClient | None = request.app.state.resend_client
-    if not email_id or not isinstance(email_id, str | int):
-        raise Rejected(400, "email.received without data.email_id")
     if client is None:
         raise Rejected(503, "no Resend API key configured to fetch inbound mail")
-    parsed = await _parse(sandbox, b"J", await _fetch_received(client, str(email_id)))
+    parsed = await _parse(sandbox, b"J", await _fetch_received(client, email_id))
     if not parsed.message.message_id or not parsed.message.from_email:
         raise Rejected(400, "the received email has no Message-ID or From")
     return parsed
@@ -191,13 +220,10 @@ async def inbound_webhook(request: Request) -> JSONResponse:
     is_json = request.headers.get("content-type", "").startswith("application/json")
     sandbox: ParserSandbox = request.app.state.parser
     try:
-        with sandbox.admit():  # before the body is read: a burst holds no memory
-            if is_json:
-                parsed = await resend_received(request, sandbox)
-            else:
-                parsed = await gateway_message(request, sandbox)
-    except Busy:
-        return refusal(503, "inbound mail is busy; retry later", request=request)
+        if is_json:
+            parsed = await resend_received(request, sandbox)
+        else:
+            parsed = await gateway_message(request, sandbox)
     except Rejected as exc:
         return rejected(exc, request)
     if parsed.partial:

@@ -15,6 +15,13 @@ MAX_EVENT_BYTES = 1024 * 1024  # a Resend webhook event (they are small)
 MAX_FETCHED_BYTES = 10 * 1024 * 1024  # a received email fetched from Resend's API
 MAX_READ_BODY_BYTES = 65_536  # POST /notifications/read
 
+# A body must arrive in full within BODY_SECONDS plus one second per BODY_MIN_RATE
+# bytes announced (the route's cap when no Content-Length is sent), or 408: a
+# client that trickles its body does not hold a connection and its buffer for ever.
+# A 10 MiB message gets 330 s, enough for a 256 kbit/s link.
+BODY_SECONDS = 10.0
+BODY_MIN_RATE = 32 * 1024  # bytes a second
+
 # What a message may contain before it is refused (422) or recorded in part.
 MAX_HEADERS = 500  # header fields of the message (Postfix stops a mail loop at 50 hops)
 MAX_ADDRESSES = 1000  # To + Cc + Delivered-To
@@ -32,6 +39,11 @@ PARSE_WALL_SECONDS = 60.0  # wall-clock backstop: an overloaded machine (503)
 PARSE_MEMORY = 1024 * 1024 * 1024  # address space of a parser process (RLIMIT_AS)
 
 RETRY_AFTER_SECONDS = 5  # Retry-After on a 503
+
+
+def body_deadline(size: int) -> float:
+    """Seconds a request body of ``size`` bytes is given to arrive in full."""
+    return BODY_SECONDS + size / BODY_MIN_RATE
 
 
 class JsonRefused(ValueError):

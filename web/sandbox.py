@@ -17,9 +17,11 @@ event loop or in a thread of the web process:
   with a cap on their address space and no core dumps.
 
 Concurrency is bounded twice: ``processes`` parses run at once (one per
-process) and at most ``queue`` more requests wait for one; ``admit()`` is
-taken before the body is read, so a burst beyond that answers 503 with
-Retry-After at once, holding neither a body in memory nor CPU. Processes start
+process) and at most ``queue`` more requests wait for one; past that,
+``admit()`` answers ``Busy`` (503 with Retry-After) at once. A request takes
+its place only once it is authenticated and its body has arrived in full
+(web/inbound.py): a client that sends its body slowly, or never, holds no
+place, so it cannot keep other mail out. Processes start
 on first use and are replaced after ``max_jobs`` parses and after a kill.
 Replies are JSON, so a parser process that a message managed to subvert still
 cannot run code in the web process; it gets no secrets either (a minimal

@@ -26,19 +26,20 @@ from pathlib import Path
 
 import psycopg
 from pgqueuer import PgQueuer
-from pgqueuer.adapters.persistence import qb
-from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.models import Job
 from pgqueuer.domain.types import QueueExecutionMode
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from intime.config import Config
-from intime.db import open_pool
+from intime.db import open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
 from worker import campaigns, maintenance, notifications, workflows
 from worker.driver import ReconnectingConnection, ResilientDriver, backoff_delays
 from worker.email import EmailDeps, send_email
-from worker.jobs import JobRunner, one_line, payload_ids
+from worker.jobs import Durability, JobRunner, one_line, payload_ids
+from worker.journal import OutcomeJournal
+from worker.queue import GuardedQueries
+from worker.queue import queries_for as guarded_queries
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
 from worker.webhooks import TargetGuard
 
@@ -49,6 +50,10 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 # At most this many jobs in flight per worker (pgqueuer's default is unlimited: a
 # worker would take the whole backlog into tasks waiting on its 8-connection pool).
 MAX_CONCURRENT_TASKS = 20
+# At the end of a stop: how long a send in progress may still take, and how long
+# pgqueuer gets to write the last job statuses.
+FINAL_SECONDS = 10.0
+FLUSH_SECONDS = 5.0
 
 
 class DatabaseUnavailable(Exception):
@@ -67,6 +72,9 @@ class WorkerOptions:
     connect_timeout: float = 30.0
     # How long a picked job waits for a NOTIFY before looking at the queue anyway.
     dequeue_timeout: timedelta = timedelta(seconds=30)
+    # At the end of a stop, past the grace period: how long a send in progress may
+    # still take to be recorded before its outcome goes to the journal.
+    final_seconds: float = FINAL_SECONDS
 
     def __post_init__(self) -> None:
         if not 1 <= self.pool_min <= self.pool_max:
@@ -98,14 +106,8 @@ def transports_from(config: Config, outbox: Path) -> dict[str, Transport]:
     return found
 
 
-def queries_for(driver: ResilientDriver) -> Queries:
-    settings = qb.DBSettings(db_schema=QUEUE_SCHEMA)
-    return Queries(
-        driver,
-        qbe=qb.QueryBuilderEnvironment(settings=settings),
-        qbq=qb.QueryQueueBuilder(settings=settings),
-        qbs=qb.QuerySchedulerBuilder(settings=settings),
-    )
+def queries_for(driver: ResilientDriver) -> GuardedQueries:
+    return guarded_queries(driver, QUEUE_SCHEMA)
 
 
 async def _connect_within(dsn: str, timeout: float) -> psycopg.AsyncConnection:
@@ -113,7 +115,7 @@ async def _connect_within(dsn: str, timeout: float) -> psycopg.AsyncConnection:
     deadline = time.monotonic() + timeout
     for delay in backoff_delays():
         try:
-            return await psycopg.AsyncConnection.connect(dsn, autocommit=True, connect_timeout=10)
+            return await psycopg.AsyncConnection.connect(with_tcp_options(dsn), autocommit=True)
         except psycopg.OperationalError as exc:
             if time.monotonic() + delay > deadline:
                 raise DatabaseUnavailable(one_line(exc)) from exc
@@ -130,16 +132,36 @@ class Worker:
     flows: workflows.WorkflowDeps
     runner: JobRunner
     options: WorkerOptions
+    journal: OutcomeJournal | None = None
     _run_task: asyncio.Task[None] | None = None
+    _stop_requested: bool = False
     _closed: bool = False
+    restarts: int = 0
 
     @property
     def stopping(self) -> bool:
-        """Past the grace period: outcomes held for the database stop waiting."""
+        """Past the grace period: running jobs are being released."""
         return self.runner.releasing
 
+    def _loop(self, drain: bool, dequeue_timeout: timedelta | None) -> asyncio.Task[None]:
+        options = self.options
+        return asyncio.create_task(
+            self.pgq.run(
+                mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
+                dequeue_timeout=dequeue_timeout
+                or (timedelta(seconds=1) if drain else options.dequeue_timeout),
+                batch_size=options.batch_size,
+                heartbeat_timeout=options.heartbeat_timeout,
+                max_concurrent_tasks=options.max_in_flight,
+            )
+        )
+
     async def run(self, *, drain: bool = False, dequeue_timeout: timedelta | None = None) -> None:
-        """Take jobs until ``stop()`` (or, with ``drain``, until the queue is empty)."""
+        """Take jobs until ``stop()`` (or, with ``drain``, until the queue is empty).
+
+        pgqueuer's loop is supervised: should it fail (an error no retry in the
+        driver absorbed), it is logged in one line and started again after a
+        backoff; the jobs it was running finish first."""
         options = self.options
         log.info(
             "worker started: %s entrypoints, %s schedules; in flight <= %s; pool %s-%s; "
@@ -157,22 +179,45 @@ class Worker:
                 "entrypoints": sorted(self.pgq.qm.entrypoint_registry),
             },
         )
-        self._run_task = asyncio.create_task(
-            self.pgq.run(
-                mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
-                dequeue_timeout=dequeue_timeout
-                or (timedelta(seconds=1) if drain else options.dequeue_timeout),
-                batch_size=options.batch_size,
-                heartbeat_timeout=options.heartbeat_timeout,
-                max_concurrent_tasks=options.max_in_flight,
-            )
-        )
-        await self._run_task
+        delays = backoff_delays(first=1.0, cap=30.0)
+        while True:
+            self._run_task = self._loop(drain, dequeue_timeout)
+            try:
+                await self._run_task
+                return
+            except Exception as exc:
+                if self._stop_requested:
+                    return
+                self.restarts += 1
+                delay = next(delays)
+                log.error(
+                    "worker loop failed, restarting in %.0f s: %s",
+                    delay,
+                    one_line(exc),
+                    exc_info=exc,
+                    extra={"event": "worker_loop_failed", "restarts": self.restarts},
+                )
+                await asyncio.sleep(delay)
+                if self._stop_requested:
+                    return
+                self.pgq.shutdown.clear()
+
+    async def _until_idle(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for no job to be running; whether none is."""
+        deadline = time.monotonic() + seconds
+        while self.runner.running and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return not self.runner.running
 
     async def stop(self) -> None:
         """Stop taking jobs; finish the running ones within the grace period, release
-        the rest to the queue; return once ``run()`` has returned."""
-        task = self._run_task
+        the rest to the queue; return once ``run()`` has returned.
+
+        A job between a provider's hand-over and its record is not released: it
+        gets ``final_seconds`` more, after which an outcome it still holds (the
+        database is away) goes to the journal. A send still in progress after
+        that is cancelled and logged: it may be made again after its lease."""
+        self._stop_requested = True
         in_flight = len(self.runner.running)
         log.info(
             "worker stopping: %s job(s) in flight, grace %.0f s",
@@ -181,20 +226,36 @@ class Worker:
             extra={"event": "worker_stopping", "in_flight": in_flight},
         )
         self.pgq.shutdown.set()
-        if task is None or task.done():
-            return
-        done, _ = await asyncio.wait({task}, timeout=self.options.grace_seconds)
-        if not done:
+        self.driver.listen.close()  # no new NOTIFY is needed; a reconnect would only delay
+        if not await self._until_idle(self.options.grace_seconds):
             released = self.runner.release_all()
             log.warning(
-                "grace period over: releasing %s job(s) to the queue",
+                "grace period over: releasing %s job(s) to the queue, %s finishing a send",
                 released,
+                len(self.runner.critical),
                 extra={"event": "jobs_releasing", "count": released},
             )
-            # Releasing writes to the queue; a database that is away gets a little time.
-            done, _ = await asyncio.wait({task}, timeout=10)
+            if not await self._until_idle(self.options.final_seconds):
+                self.runner.finalizing.set()  # held outcomes go to the journal now
+                if not await self._until_idle(self.options.final_seconds / 2 + 1):
+                    for job in self.runner.cancel_critical():
+                        log.error(
+                            "job cancelled mid-send at shutdown: %s %s (it may be sent again "
+                            "once its lease runs out)",
+                            job.entrypoint,
+                            job.id,
+                            extra={"event": "send_abandoned", "job_id": job.id},
+                        )
+                    await self._until_idle(2)
+        task = self._run_task
+        if task is None:
+            return
+        # pgqueuer writes the jobs' last statuses; a database that is away gets a little time.
+        done, _ = await asyncio.wait({task}, timeout=FLUSH_SECONDS)
         if not done:
             self.driver.close()
+            done, _ = await asyncio.wait({task}, timeout=FLUSH_SECONDS)
+        if not done:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
@@ -210,6 +271,8 @@ class Worker:
                 await transport.close()
         await self.flows.aclose()
         await self.pool.close()
+        if self.journal is not None:
+            self.journal.close()
         for conn in (self.driver.query.conn, self.driver.listen.conn):
             with contextlib.suppress(Exception):
                 await conn.close()
@@ -227,8 +290,12 @@ async def start_worker(
     *,
     webhook_allow: Sequence[str] | None = None,
     options: WorkerOptions | None = None,
+    journal_dir: Path | None = None,
 ) -> Worker:
     """A worker with InTime's entrypoints and schedules registered, connected.
+
+    ``journal_dir``: where outcomes held at a stop are journaled (and replayed
+    from, before the first job); None keeps no journal.
 
     ``webhook_allow``: non-public webhook targets allowed; None reads
     ``INTIME_WEBHOOK_ALLOW``. Raises ``DatabaseUnavailable`` when the database
@@ -239,7 +306,7 @@ async def start_worker(
     )  # first: a bad allow-list entry fails before anything is opened
 
     async def connect() -> psycopg.AsyncConnection:
-        return await psycopg.AsyncConnection.connect(service_dsn, autocommit=True)
+        return await psycopg.AsyncConnection.connect(with_tcp_options(service_dsn), autocommit=True)
 
     query = await _connect_within(service_dsn, options.connect_timeout)
     try:
@@ -265,23 +332,29 @@ async def start_worker(
     )
     pgq = PgQueuer(connection=driver, queries=queries_for(driver))
     runner = JobRunner()
+    journal = OutcomeJournal(journal_dir) if journal_dir is not None else None
+    if journal is not None:
+        await journal.replay(pool)
+    durability = Durability(runner, journal)
 
     def stopping() -> bool:
         return runner.releasing
 
-    email = EmailDeps(pool=pool, transports=transports, public_url=public_url)
+    email = EmailDeps(
+        pool=pool, transports=transports, public_url=public_url, durability=durability
+    )
 
     @runner.entrypoint(pgq, "email.send")
     async def email_send(job: Job) -> None:
         org_id, send_id = payload_ids(job, "org_id", "email_send_id")
-        await send_email(email, org_id, send_id, stopping=stopping)
+        await send_email(email, org_id, send_id)
 
     notifications.register(pgq, pool)
     campaigns.register(pgq, pool, runner, stopping=stopping)
     maintenance.register(pgq, pool, stopping=stopping)
-    flows = workflows.register(pgq, pool, guard, runner, stopping=stopping)
+    flows = workflows.register(pgq, pool, guard, runner, durability)
     await workflows.start(flows)
-    return Worker(pgq, driver, pool, email, flows, runner, options)
+    return Worker(pgq, driver, pool, email, flows, runner, options, journal)
 
 
 async def run_worker(
@@ -294,13 +367,19 @@ async def run_worker(
     heartbeat_timeout: timedelta = HEARTBEAT_TIMEOUT,
     options: WorkerOptions | None = None,
     handle_signals: bool = False,
+    journal_dir: Path | None = None,
 ) -> None:
     """Run until stopped (or, with ``drain``, until the queue is empty).
 
     ``handle_signals``: SIGTERM and SIGINT stop the worker gracefully (the CLI)."""
     options = dataclasses.replace(options or WorkerOptions(), heartbeat_timeout=heartbeat_timeout)
     worker = await start_worker(
-        service_dsn, transports, public_url, webhook_allow=webhook_allow, options=options
+        service_dsn,
+        transports,
+        public_url,
+        webhook_allow=webhook_allow,
+        options=options,
+        journal_dir=journal_dir,
     )
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()

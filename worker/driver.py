@@ -44,6 +44,8 @@ from pgqueuer.ports.driver import NotifyCallback
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from intime.db import is_transient
+
 log = logging.getLogger("intime.worker")
 
 T = TypeVar("T")
@@ -51,6 +53,8 @@ Connect = Callable[[], Awaitable[psycopg.AsyncConnection]]
 
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 5.0
+LISTEN_PROBE_SECONDS = 30.0
+LISTEN_PROBE_TIMEOUT = 10.0
 
 
 def backoff_delays(first: float = BACKOFF_FIRST, cap: float = BACKOFF_MAX) -> Iterator[float]:
@@ -66,19 +70,37 @@ def connection_lost(conn: psycopg.AsyncConnection) -> bool:
 
 
 class ReconnectingConnection:
-    """One autocommit connection that is replaced when it breaks."""
+    """One autocommit connection that is replaced when it breaks.
 
-    def __init__(self, connect: Connect, conn: psycopg.AsyncConnection, name: str) -> None:
+    ``run`` gives every statement ``deadline`` seconds: a peer that stopped
+    answering (no FIN, no RST) counts as a lost connection. A statement that
+    failed for a passing reason (a deadlock, a lock or statement timeout, a
+    cancel) runs again after a backoff; pgqueuer's statements are single
+    autocommit statements, so a failed one changed nothing.
+    """
+
+    def __init__(
+        self, connect: Connect, conn: psycopg.AsyncConnection, name: str, deadline: float = 60.0
+    ) -> None:
         self._connect = connect
         self.conn = conn
         self.name = name
+        self.deadline = deadline
         self._lock = asyncio.Lock()
-        self._closing = False
+        self._closing = asyncio.Event()
         self.reconnects = 0
 
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
+
     def close(self) -> None:
-        """A reconnect in progress gives up (with the error it started from)."""
-        self._closing = True
+        """A reconnect or retry in progress gives up (with the error it started from)."""
+        self._closing.set()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
 
     async def replace(self, broken: psycopg.AsyncConnection, error: BaseException) -> None:
         """Wait until ``self.conn`` is a new, working connection (single flight)."""
@@ -92,15 +114,15 @@ class ReconnectingConnection:
                 _one_line(error),
                 extra={"event": "db_disconnected", "connection": self.name},
             )
-            with contextlib.suppress(psycopg.Error):
-                await broken.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(broken.close(), 5)
             for delay in backoff_delays():
-                if self._closing:
+                if self.closing:
                     raise error
                 try:
                     self.conn = await self._connect()
                 except psycopg.OperationalError:
-                    await asyncio.sleep(delay)
+                    await self._pause(delay)
                     continue
                 self.reconnects += 1
                 log.warning(
@@ -116,15 +138,27 @@ class ReconnectingConnection:
                 return
 
     async def run(self, call: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
-        """``call(conn)``; again on a new connection when this one broke under it."""
+        """``call(conn)``; again on a new connection when this one broke under it, and
+        again after a backoff when it failed for a passing reason."""
+        delays = backoff_delays()
         while True:
             conn = self.conn
             try:
-                return await call(conn)
-            except psycopg.OperationalError as exc:
-                if not connection_lost(conn) or self._closing:
+                async with asyncio.timeout(self.deadline):
+                    return await call(conn)
+            except TimeoutError:
+                if self.closing:
                     raise
-                await self.replace(conn, exc)
+                await self.replace(conn, ConnectionError(f"no answer in {self.deadline:g} s"))
+            except psycopg.OperationalError as exc:
+                if self.closing:
+                    raise
+                if connection_lost(conn):
+                    await self.replace(conn, exc)
+                elif is_transient(exc):
+                    await self._pause(next(delays))
+                else:
+                    raise
 
 
 class ResilientDriver(PsycopgDriver):
@@ -170,20 +204,35 @@ class ResilientDriver(PsycopgDriver):
             self._tm.add(self._watcher)
 
     async def watch_notifies(self) -> None:
-        while not self.shutdown.is_set():
+        """Hand each NOTIFY to its callbacks; probe the idle connection now and then
+        (a LISTEN connection whose peer went silent would otherwise wait for hours),
+        and after a reconnect LISTEN again and wake the dequeue loop."""
+        probe_at = time.monotonic() + LISTEN_PROBE_SECONDS
+        while not self.shutdown.is_set() and not self.listen.closing:
             conn = self.listen.conn
             try:
                 async for note in conn.notifies(timeout=1.0, stop_after=1):
                     self._dispatch(note.channel, note.payload)
-            except psycopg.OperationalError as exc:
-                if not connection_lost(conn) or self.shutdown.is_set():
+                if time.monotonic() >= probe_at:
+                    probe_at = time.monotonic() + LISTEN_PROBE_SECONDS
+                    async with asyncio.timeout(LISTEN_PROBE_TIMEOUT):
+                        await conn.execute("select 1")
+            except (psycopg.OperationalError, TimeoutError) as exc:
+                if self.shutdown.is_set() or self.listen.closing:
+                    return
+                if isinstance(exc, psycopg.OperationalError) and not connection_lost(conn):
                     raise
-                await self.listen.replace(conn, exc)
-                for channel in list(self._listeners):
-                    statement = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
-                    await self.listen.run(lambda c, s=statement: c.execute(s))
-                    # Whatever was queued while we were away: look now.
-                    self._dispatch(channel, _wake_up(channel))
+                try:
+                    await self.listen.replace(conn, exc)
+                    for channel in list(self._listeners):
+                        statement = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+                        await self.listen.run(lambda c, s=statement: c.execute(s))
+                        # Whatever was queued while we were away: look now.
+                        self._dispatch(channel, _wake_up(channel))
+                except psycopg.OperationalError:
+                    if self.listen.closing:
+                        return
+                    raise
 
     def _dispatch(self, channel: str, payload: str) -> None:
         for callback in list(self._listeners.get(channel, [])):

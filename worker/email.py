@@ -21,7 +21,7 @@ import dataclasses
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
@@ -32,9 +32,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from intime.db import async_actor
 from intime.errors import NotFoundError
+from worker import journal
 from worker import queries as q
 from worker.breaker import CircuitBreaker
-from worker.jobs import Transient, one_line, settle_durably
+from worker.jobs import Durability, Transient, one_line
 from worker.transports import PermanentError, TransientError, Transport
 
 LAYOUT = """<!doctype html>
@@ -49,6 +50,7 @@ log = logging.getLogger("intime.worker.email")
 
 BULK_CATEGORIES = ("marketing", "campaign")
 MAX_BACKOFF = 3600.0
+RECORD_TIMEOUT = 5.0
 
 
 class Defer(Transient):
@@ -65,6 +67,7 @@ class EmailDeps:
     transports: Mapping[str, Transport]
     public_url: str
     breakers: dict[str, CircuitBreaker] = dataclasses.field(default_factory=dict)
+    durability: Durability = dataclasses.field(default_factory=Durability)
     layout: SandboxedEnvironment = dataclasses.field(
         default_factory=lambda: SandboxedEnvironment(autoescape=True)
     )
@@ -164,7 +167,8 @@ async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa
 async def _record(
     deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, provider: str, attempt: Attempt
 ) -> None:
-    async with deps.pool.connection() as conn, async_actor(conn, org_id):
+    # A short wait for a connection: an outage is noticed (and logged) in seconds.
+    async with deps.pool.connection(timeout=RECORD_TIMEOUT) as conn, async_actor(conn, org_id):
         if attempt.provider_message_id is not None:
             await conn.execute(
                 q.RECORD_EMAIL_SENT,
@@ -190,19 +194,28 @@ async def fail_send(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, erro
         log.error("email %s could not be marked failed: %s", send_id, one_line(exc))
 
 
-async def send_email(
-    deps: EmailDeps,
-    org_id: uuid.UUID,
-    send_id: uuid.UUID,
-    *,
-    stopping: Callable[[], bool] = lambda: False,
-) -> str:
+def _journal_entry(
+    org_id: uuid.UUID, send_id: uuid.UUID, provider: str, attempt: Attempt
+) -> dict[str, Any]:
+    if attempt.provider_message_id is not None:
+        params = {
+            "id": str(send_id),
+            "provider": provider,
+            "provider_message_id": attempt.provider_message_id,
+        }
+        return journal.entry("RECORD_EMAIL_SENT", params, org_id)
+    params = {"id": str(send_id), "error": attempt.error, "permanent": attempt.permanent}
+    return journal.entry("FAIL_EMAIL_SEND", params, org_id)
+
+
+async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> str:
     """Run one email.send job: sent, failed, suppressed, done or missing; or raise
     ``Defer`` (try again later) or a transient database error (the job retries).
 
-    The outcome of a hand-over is recorded durably: when the database is away
-    after the provider accepted the message, this waits for it (``stopping``
-    ends the wait at shutdown) instead of losing the fact that it was sent.
+    The outcome of a hand-over is recorded durably (``deps.durability``): when
+    the database is away after the provider accepted the message, this waits
+    for it instead of losing the fact that it was sent, and a stopping worker
+    does not release the job meanwhile.
     """
     send = await _claim(deps, org_id, send_id)
     if send is None:
@@ -213,12 +226,14 @@ async def send_email(
         return str(send["action"])  # done or suppressed
 
     provider = str(send["provider"])
-    attempt = await _attempt(deps, send)
-    await settle_durably(
-        lambda: _record(deps, org_id, send_id, provider, attempt),
-        f"the outcome of email {send_id} ({'sent' if attempt.provider_message_id else 'failed'})",
-        stopping=stopping,
-    )
+    with deps.durability.critical():
+        attempt = await _attempt(deps, send)
+        await deps.durability.settle(
+            lambda: _record(deps, org_id, send_id, provider, attempt),
+            f"the outcome of email {send_id} "
+            f"({'sent' if attempt.provider_message_id else 'failed'})",
+            _journal_entry(org_id, send_id, provider, attempt),
+        )
     if attempt.provider_message_id is not None:
         return "sent"
     if attempt.permanent:

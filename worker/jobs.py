@@ -15,31 +15,34 @@
   **released**: its task is cancelled and the job goes back to ``queued`` for
   another worker (``release_all``).
 
-``settle_durably`` is rule 4: a result the outside world has already seen (a
+``Durability`` is rule 4: a result the outside world has already seen (a
 message the provider accepted) is written to the database with retries until
-it is recorded, however long the database is away.
+it is recorded, however long the database is away; a job inside such a
+stretch is not released by a stopping worker, and an outcome still held at
+the very end of a stop goes to the local journal (``worker.journal``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar
 
-import psycopg
 from pgqueuer import PgQueuer
 from pgqueuer.domain.errors import RetryRequested
 from pgqueuer.domain.models import Job
-from psycopg_pool import PoolTimeout
 
+from intime.db import is_transient
 from worker.driver import backoff_delays
+from worker.journal import OutcomeJournal
 
 log = logging.getLogger("intime.worker")
 
@@ -59,10 +62,11 @@ class Transient(Exception):
 
 
 def is_transient_db_error(exc: BaseException) -> bool:
-    """A database error that a later attempt may not meet: connection loss and
-    refusal (``OperationalError``, which includes ``PoolTimeout``, deadlocks,
-    serialization failures, statement timeouts and lock timeouts)."""
-    return isinstance(exc, psycopg.OperationalError | PoolTimeout)
+    """A database error that a later attempt may not meet (``intime.db.is_transient``:
+    a lost or refused connection, a pool timeout, a deadlock, a serialization failure,
+    a lock or statement timeout). A value the database refuses (a too-long key, a bad
+    byte, a constraint) is permanent: no retry cures it."""
+    return is_transient(exc)
 
 
 def retry_delay(attempts: int) -> float:
@@ -88,8 +92,12 @@ class JobRunner:
     """The worker's entrypoints, and the tasks running them right now."""
 
     running: dict[asyncio.Task[Any], Job] = dataclasses.field(default_factory=dict)
+    # Tasks between a hand-over to a provider and its record: never released.
+    critical: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
     releasing: bool = False
     released: int = 0
+    # Past the last window of a stop: held outcomes go to the journal.
+    finalizing: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
     def entrypoint(
         self, pgq: PgQueuer, name: str, *, on_failure: str = "hold"
@@ -160,53 +168,130 @@ class JobRunner:
             self.running.pop(task, None)
 
     def release_all(self) -> int:
-        """Cancel every running job; each goes back to the queue. Returns how many."""
+        """Cancel every running job outside a critical section; each goes back to the
+        queue. Returns how many."""
         self.releasing = True
-        tasks = list(self.running)
+        tasks = [task for task in self.running if task not in self.critical]
         for task in tasks:
             task.cancel()
         return len(tasks)
 
+    def cancel_critical(self) -> list[Job]:
+        """The very end of a stop: cancel what is still mid-send (its outcome is then
+        unknown, and the send may be made again after its lease). Returns those jobs."""
+        jobs = [self.running[t] for t in self.critical if t in self.running]
+        for task in list(self.critical):
+            task.cancel()
+        return jobs
 
-async def settle_durably(
-    pool_call: Callable[[], Awaitable[T]], what: str, *, stopping: Callable[[], bool]
-) -> T:
-    """Run ``pool_call`` until it succeeds, waiting out a database outage.
 
-    Only connection-level errors are waited out; any other error is raised at
-    once. ``stopping()`` true (the worker is past its grace period) makes a
-    failed attempt raise instead of waiting again.
+@dataclasses.dataclass
+class Durability:
+    """How a job keeps what the outside world has already seen (rule 4).
+
+    ``critical()`` marks the stretch from the hand-over to a provider to its
+    record: a stopping worker does not release a job inside it. ``settle()``
+    records an outcome, waiting out a database outage; when the worker is past
+    the last window of its stop, an outcome still unrecorded goes to the
+    journal, which the next worker on this machine replays.
     """
-    delays = backoff_delays()
-    first_failure: float | None = None
-    while True:
+
+    runner: JobRunner | None = None
+    journal: OutcomeJournal | None = None
+
+    @contextlib.contextmanager
+    def critical(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if self.runner is None or task is None:
+            yield
+            return
+        self.runner.critical.add(task)
         try:
-            result = await pool_call()
-        except Exception as exc:
-            if not is_transient_db_error(exc) or stopping():
-                if first_failure is not None:
-                    log.error(
-                        "could not record %s: %s",
+            yield
+        finally:
+            self.runner.critical.discard(task)
+
+    def _journal(self, what: str, journal_entry: dict[str, Any] | None) -> None:
+        if self.journal is None or journal_entry is None:
+            log.error(
+                "lost %s: the database is away and the worker is stopping",
+                what,
+                extra={"event": "outcome_lost", "what": what},
+            )
+            raise ConnectionError(f"{what} could not be recorded")
+        self.journal.append(journal_entry)
+        log.warning(
+            "journaled %s: the database is away and the worker is stopping",
+            what,
+            extra={"event": "outcome_journaled", "what": what},
+        )
+
+    def _finalizing(self) -> bool:
+        return self.runner is not None and self.runner.finalizing.is_set()
+
+    async def _pause(self, seconds: float) -> None:
+        if self.runner is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.runner.finalizing.wait(), seconds)
+
+    async def settle(
+        self,
+        call: Callable[[], Awaitable[T]],
+        what: str,
+        journal_entry: dict[str, Any] | None = None,
+    ) -> T | None:
+        """``call()`` until it succeeds; only transient database errors are waited out,
+        any other is raised at once. Returns None when the outcome was journaled."""
+        try:
+            return await self._settle(call, what, journal_entry)
+        except asyncio.CancelledError:
+            # Cancelled at the very end of a stop, the record possibly not made: keep it.
+            if self.journal is not None and journal_entry is not None:
+                self._journal(what, journal_entry)
+            raise
+
+    async def _settle(
+        self,
+        call: Callable[[], Awaitable[T]],
+        what: str,
+        journal_entry: dict[str, Any] | None,
+    ) -> T | None:
+        delays = backoff_delays()
+        first_failure: float | None = None
+        while True:
+            try:
+                result = await call()
+            except Exception as exc:
+                if not is_transient_db_error(exc):
+                    if first_failure is not None:
+                        log.error(
+                            "could not record %s: %s",
+                            what,
+                            one_line(exc),
+                            extra={"event": "outcome_lost", "what": what},
+                        )
+                    raise
+                if first_failure is None:
+                    first_failure = time.monotonic()
+                    log.warning(
+                        "holding %s until the database is back: %s",
                         what,
                         one_line(exc),
-                        extra={"event": "outcome_lost", "what": what},
+                        extra={"event": "outcome_held", "what": what},
                     )
-                raise
-            if first_failure is None:
-                first_failure = time.monotonic()
+                if not self._finalizing():
+                    await self._pause(next(delays))
+                if self._finalizing():  # the worker's last window is over: no more waiting
+                    self._journal(what, journal_entry)
+                    return None
+                continue
+            if first_failure is not None:
                 log.warning(
-                    "holding %s until the database is back: %s",
+                    "recorded %s after %.1f s",
                     what,
-                    one_line(exc),
-                    extra={"event": "outcome_held", "what": what},
+                    time.monotonic() - first_failure,
+                    extra={"event": "outcome_recorded", "what": what},
                 )
-            await asyncio.sleep(next(delays))
-            continue
-        if first_failure is not None:
-            log.warning(
-                "recorded %s after %.1f s",
-                what,
-                time.monotonic() - first_failure,
-                extra={"event": "outcome_recorded", "what": what},
-            )
-        return result
+            return result

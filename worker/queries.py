@@ -23,7 +23,7 @@ RUN_EXECUTION = (
     "select api.run_execution(p_execution_id => %(execution_id)s, p_org_id => %(org_id)s)"
 )
 CLAIM_WEBHOOK = (
-    "select action, url, headers, body, msg_id, secrets, attempt "
+    "select action, url, headers, body, msg_id, secrets, attempt, retry_after_seconds "
     "from api.claim_webhook(p_action_id => %(action_id)s, p_org_id => %(org_id)s)"
 )
 COMPLETE_ACTION = (

@@ -19,6 +19,9 @@ from typing import Protocol
 
 import httpx
 
+# Provider message ids are short tokens (Resend: a UUID); a longer one could not be indexed.
+MAX_PROVIDER_ID = 256
+
 
 class TransientError(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
@@ -191,9 +194,19 @@ class ResendTransport:
         if response.status_code >= 400:
             raise PermanentError(f"Resend {response.status_code}: {response.text[:300]}")
         try:
-            return str(response.json()["id"])
+            provider_id = response.json()["id"]
         except (ValueError, KeyError, TypeError) as exc:
             raise TransientError(f"Resend answered without an id: {response.text[:300]}") from exc
+        if not (
+            isinstance(provider_id, str)
+            and 0 < len(provider_id) <= MAX_PROVIDER_ID
+            and provider_id.isascii()
+            and provider_id.isprintable()
+        ):
+            # Accepted, but with an id we cannot store or match events by: the send is
+            # not retried (the idempotency key would return the same id anyway).
+            raise PermanentError(f"Resend answered with an unusable id: {str(provider_id)[:80]!r}")
+        return provider_id
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -23,7 +23,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -35,15 +35,16 @@ from pgqueuer.domain.models import Job, Schedule
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from worker import journal
 from worker import queries as q
 from worker.jobs import (
+    Durability,
     JobRunner,
     Transient,
     is_transient_db_error,
     one_line,
     payload_ids,
     retry_delay,
-    settle_durably,
 )
 from worker.webhooks import TargetGuard, WebhookRequest, deliver, new_client
 
@@ -52,6 +53,7 @@ log = logging.getLogger("intime.worker.workflows")
 SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
 BUSY_RETRY = timedelta(seconds=1)
+RECORD_TIMEOUT = 5.0
 
 
 @dataclasses.dataclass
@@ -61,6 +63,7 @@ class WorkflowDeps:
     pool: AsyncConnectionPool
     client: httpx.AsyncClient
     guard: TargetGuard
+    durability: Durability = dataclasses.field(default_factory=Durability)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -110,17 +113,16 @@ def webhook_request(
 
 
 async def _execute(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> None:
-    async with pool.connection() as conn:
+    async with pool.connection(timeout=RECORD_TIMEOUT) as conn:
         await conn.execute(query, params)
 
 
-async def deliver_webhook(
-    deps: WorkflowDeps,
-    org_id: uuid.UUID,
-    action_id: uuid.UUID,
-    *,
-    stopping: Callable[[], bool] = lambda: False,
-) -> str:
+def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON can hold them (ids as text), for the journal."""
+    return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in params.items()}
+
+
+async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid.UUID) -> str:
     """Run one webhook.deliver job: delivered, retry, permanent, invalid or done.
 
     The outcome of a request that went out is recorded durably (``settle_durably``):
@@ -130,22 +132,36 @@ async def deliver_webhook(
     async with deps.pool.connection() as conn:
         cur = await conn.execute(q.CLAIM_WEBHOOK, ids)
         claim = await cur.fetchone()
-    if claim is None or claim[0] != "send":
+    if claim is None:
+        return "done"
+    if claim[0] == "defer":
+        # Another worker holds the delivery (its lease is live): not a second send.
+        raise Transient("webhook held by another worker", max(1.0, float(claim[7] or 0)))
+    if claim[0] != "send":
         return "done"  # the action ended already: a duplicate job
-    _, url, headers, body, msg_id, secrets, attempt = claim
+    _, url, headers, body, msg_id, secrets, attempt, _ = claim
     try:
         request = webhook_request(url, headers, body, msg_id, secrets)
     except ValueError as exc:
         error = f"invalid webhook: {exc}"
         params = {**ids, "error": error, "permanent": True, "retry_after": None}
-        await settle_durably(
-            lambda: _execute(deps.pool, q.FAIL_ACTION, {**params, "result": Jsonb({})}),
+        params["result"] = Jsonb({})
+        await deps.durability.settle(
+            lambda: _execute(deps.pool, q.FAIL_ACTION, params),
             f"the failure of webhook {msg_id}",
-            stopping=stopping,
+            journal.entry("FAIL_ACTION", _plain(params)),
         )
         log.warning("webhook %s not sent: %s", msg_id, error)
         return "invalid"
 
+    with deps.durability.critical():
+        return await _deliver_and_record(deps, ids, request, attempt)
+
+
+async def _deliver_and_record(
+    deps: WorkflowDeps, ids: dict[str, uuid.UUID], request: WebhookRequest, attempt: int
+) -> str:
+    msg_id = request.msg_id
     outcome = await deliver(deps.client, deps.guard, request)
     result = Jsonb(
         {
@@ -155,8 +171,10 @@ async def deliver_webhook(
         }
     )
     if outcome.kind == "delivered":
+        journal_query = "COMPLETE_ACTION"
         query, params = q.COMPLETE_ACTION, {**ids, "result": result}
     else:
+        journal_query = "FAIL_ACTION"
         query = q.FAIL_ACTION
         params = {
             **ids,
@@ -165,10 +183,10 @@ async def deliver_webhook(
             "retry_after": outcome.retry_after,
             "result": result,
         }
-    await settle_durably(
+    await deps.durability.settle(
         lambda: _execute(deps.pool, query, params),
         f"the outcome of webhook {msg_id} ({outcome.kind})",
-        stopping=stopping,
+        journal.entry(journal_query, _plain(params)),
     )
     log.info(
         "webhook %s attempt %s: %s %s",
@@ -227,12 +245,13 @@ def register(
     pool: AsyncConnectionPool,
     guard: TargetGuard,
     runner: JobRunner,
-    *,
-    stopping: Callable[[], bool] = lambda: False,
+    durability: Durability | None = None,
 ) -> WorkflowDeps:
     """Add the workflow entrypoints and schedules to a worker; ``aclose`` the result
     when the worker stops (it holds the process's one HTTP client)."""
-    deps = WorkflowDeps(pool=pool, client=new_client(), guard=guard)
+    deps = WorkflowDeps(
+        pool=pool, client=new_client(), guard=guard, durability=durability or Durability()
+    )
 
     @runner.entrypoint(pgq, "workflow.run")
     async def workflow_run(job: Job) -> None:
@@ -252,7 +271,7 @@ def register(
     @runner.entrypoint(pgq, "webhook.deliver")
     async def webhook_deliver(job: Job) -> None:
         org_id, action_id = payload_ids(job, "org_id", "action_id")
-        await deliver_webhook(deps, org_id, action_id, stopping=stopping)
+        await deliver_webhook(deps, org_id, action_id)
 
     @pgq.schedule("workflows.sweep", SWEEP_CRON)
     async def sweep_schedule(schedule: Schedule) -> None:

@@ -271,10 +271,42 @@ def test_the_worker_logs_json_lines_with_log_format_json(db: Database, tmp_path:
     assert all({"ts", "level", "logger", "message"} <= r.keys() for r in records)
 
 
-def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    env = base_env(tmp_path, INTIME_SERVICE_URL="host=/nowhere", INTIME_WORKER_MAX_IN_FLIGHT="x")
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("INTIME_WORKER_MAX_IN_FLIGHT", "x", "INTIME_WORKER_MAX_IN_FLIGHT='x' is not a number"),
+        ("SMTP_PORT", "smtp", "SMTP_PORT='smtp' is not a number"),
+        ("INTIME_SERVICE_URL", "host=a port", "INTIME_SERVICE_URL is not a connection string"),
+        ("INTIME_WEBHOOK_ALLOW", "not/a/cidr", "webhook allow-list entry 'not/a/cidr'"),
+        ("INTIME_LOG_FORMAT", "xml", "INTIME_LOG_FORMAT must be"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_2(
+    setting: str, value: str, says: str, tmp_path: Path
+) -> None:
+    env = base_env(tmp_path, INTIME_SERVICE_URL="host=/nowhere")
+    env[setting] = value
     result = subprocess.run(
         [*INTIME, "worker"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
-    assert result.returncode == 2
-    assert result.stderr.strip() == "error: INTIME_WORKER_MAX_IN_FLIGHT='x' is not a number"
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: {says}"), result.stderr
+
+
+def test_sigterm_to_a_worker_whose_database_is_down_exits_0_promptly(
+    own_server: pgserver.PgServer, tmp_path: Path
+) -> None:
+    """Idle, with PostgreSQL gone: no grace period to wait out, no reconnect to finish."""
+    dsn = own_server.dsn("intime")
+    env = base_env(tmp_path, INTIME_SERVICE_URL=as_role(dsn, "intime_service"))
+    log = tmp_path / "worker.log"
+    with process(["worker"], env, log) as worker:
+        wait_for(lambda: "worker started" in log.read_text(), what="the worker to start")
+        own_server.stop()
+        wait_for(lambda: "database connection lost" in log.read_text(), what="the loss")
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0, log.read_text()
+        assert time.monotonic() - started < 20, log.read_text()
+        own_server.start()  # for the fixture's clean stop

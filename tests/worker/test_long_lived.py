@@ -21,16 +21,20 @@ from typing import Any
 
 import psycopg
 import pytest
+from pgqueuer.adapters.drivers.psycopg import PsycopgDriver
+from pgqueuer.domain.models import Job
 from psycopg import sql
 from psycopg.rows import tuple_row
 
 import intime.db
 from intime.serving import free_port, serve_in_thread
-from tests.peers import Receiver, SmtpServer, receiver_app
+from tests.peers import FakeResend, Receiver, SmtpServer, receiver_app
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database, Mail, TwoOrgs
 from worker.app import Worker, WorkerOptions, start_worker
-from worker.transports import OutboxTransport, SmtpTransport, Transport
+from worker.driver import ReconnectingConnection
+from worker.queue import queries_for as guarded_queries
+from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
 
 PUBLIC = "https://crm.example"
 LOOPBACK = ("127.0.0.0/8",)
@@ -71,7 +75,7 @@ async def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    db: Database, transports: dict[str, Transport], **options: Any
+    db: Database, transports: dict[str, Transport], journal_dir: Path | None = None, **options: Any
 ) -> AsyncIterator[Worker]:
     """The real worker, taking jobs continuously until the block ends (then as on SIGTERM)."""
     worker = await start_worker(
@@ -80,6 +84,7 @@ async def running_worker(
         PUBLIC,
         webhook_allow=LOOPBACK,
         options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), **options),
+        journal_dir=journal_dir,
     )
     task = asyncio.create_task(worker.run())
     try:
@@ -505,33 +510,251 @@ def test_a_worker_stopping_finishes_the_job_in_flight_within_the_grace_period(
 def test_a_job_still_running_when_the_grace_period_ends_goes_back_to_the_queue(
     db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
 ) -> None:
+    """A job that has not handed anything to a provider yet (here its claim waits on a
+    row lock) is released when the grace period is over: back to ``queued``."""
     admin.execute("delete from queue.pgqueuer")
     use_smtp(admin, mail.org_id)
-    smtp = BlockingSmtp(smtp_server)
     transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+    send_id = mail.queue(to="slow@example.com", subject="Hi", text="x")
 
     async def scenario() -> None:
-        worker = await start_worker(
-            db.dsn("intime_service"),
-            transports,
-            PUBLIC,
-            options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), grace_seconds=0.5),
-        )
-        task = asyncio.create_task(worker.run())
-        mail.queue(to="slow@example.com", subject="Hi", text="x")
-        await wait_until(lambda: smtp.arrived_flag, what="the send to start")
-        await asyncio.wait_for(worker.stop(), timeout=20)
-        await worker.close()
-        assert task.done()
-        assert worker.runner.released == 1
-        smtp.release()
+        with psycopg.connect(db.dsn(), autocommit=False) as locker:
+            locker.execute("select 1 from app.email_sends where id = %s for update", (send_id,))
+            worker = await start_worker(
+                db.dsn("intime_service"),
+                transports,
+                PUBLIC,
+                options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), grace_seconds=0.5),
+            )
+            task = asyncio.create_task(worker.run())
+            await wait_until(lambda: worker.runner.running != {}, what="the job to start")
+            await asyncio.sleep(0.5)  # its claim waits on the lock
+            await asyncio.wait_for(worker.stop(), timeout=30)
+            await worker.close()
+            assert task.done()
+            assert worker.runner.released == 1
+            locker.rollback()
 
     asyncio.run(scenario())
     [[status]] = admin.execute(
         "select status from queue.pgqueuer where entrypoint = 'email.send'"
     ).fetchall()
     assert status == "queued"
+    assert email_status(admin, send_id) == "queued"
+    assert smtp_server.messages == []
     assert failed_jobs(admin) == []
+
+
+def test_a_send_in_progress_at_the_end_of_the_grace_period_is_finished_not_released(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
+) -> None:
+    """Released mid-send, the mail would reach the SMTP server and the row stay ``sending``
+    for the next worker to send again. From the hand-over to its record a job is not
+    released; the stop waits for it."""
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    smtp = BlockingSmtp(smtp_server)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> uuid.UUID:
+        worker = await start_worker(
+            db.dsn("intime_service"),
+            transports,
+            PUBLIC,
+            options=WorkerOptions(
+                dequeue_timeout=timedelta(seconds=1), grace_seconds=0.5, final_seconds=20
+            ),
+        )
+        task = asyncio.create_task(worker.run())
+        send_id = mail.queue(to="midsend@example.com", subject="Hi", text="x")
+        await wait_until(lambda: smtp.arrived_flag, what="the send to start")
+        stopping = asyncio.create_task(worker.stop())
+        await asyncio.sleep(2)  # well past the grace period
+        assert not stopping.done()
+        smtp.release()
+        await asyncio.wait_for(stopping, timeout=30)
+        await worker.close()
+        assert task.done()
+        assert worker.runner.released == 0
+        return send_id
+
+    send_id = asyncio.run(scenario())
+    assert email_status(admin, send_id) == "sent"
+    assert len(smtp_server.messages) == 1
+    assert failed_jobs(admin) == []
+
+
+def test_an_outcome_held_when_the_worker_stops_is_journaled_and_recorded_at_the_next_start(
+    db: Database,
+    mail: Mail,
+    admin: psycopg.Connection,
+    smtp_server: SmtpServer,
+    outage: Outage,
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while the database is away and the SMTP server has accepted the mail: the
+    outcome goes to the journal on disk; the next worker records it before it takes jobs,
+    so the mail is not sent a second time."""
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    smtp = BlockingSmtp(smtp_server)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+    journal = tmp_path / "journal"
+
+    async def first() -> uuid.UUID:
+        worker = await start_worker(
+            db.dsn("intime_service"),
+            transports,
+            PUBLIC,
+            options=WorkerOptions(
+                dequeue_timeout=timedelta(seconds=1), grace_seconds=0.5, final_seconds=1
+            ),
+            journal_dir=journal,
+        )
+        task = asyncio.create_task(worker.run())
+        send_id = mail.queue(to="journal@example.com", subject="Hi", text="x")
+        await wait_until(lambda: smtp.arrived_flag, what="the send to start")
+        outage.begin(keep=mail.conn)
+        smtp.release()
+        await asyncio.sleep(1)
+        await asyncio.wait_for(worker.stop(), timeout=60)
+        await worker.close()
+        assert task.done()
+        return send_id
+
+    send_id = asyncio.run(first())
+    [journaled] = list(journal.iterdir())
+    assert journaled.name.startswith("outcomes-")
+    outage.end()
+    assert email_status(admin, send_id) == "sending"
+
+    async def second() -> None:
+        async with running_worker(db, transports, journal_dir=journal):
+            await wait_until(lambda: email_status(admin, send_id) == "sent", what="the record")
+            await asyncio.sleep(2)  # its job, picked again, finds the send done
+
+    asyncio.run(second())
+    assert len(smtp_server.messages) == 1
+    assert list(journal.iterdir()) == []
+
+
+def test_a_provider_id_the_database_cannot_store_fails_the_email_at_once(
+    db: Database, mail: Mail, admin: psycopg.Connection, fake_resend: FakeResend
+) -> None:
+    """An id too long for its unique index is an error no retry cures (class 54): it was
+    waited out as if the database were away, the email left ``sending``."""
+    admin.execute("delete from queue.pgqueuer")
+    admin.execute(
+        "update app.email_settings set provider = 'resend', rate_tokens = null where org_id = %s",
+        (mail.org_id,),
+    )
+    fake_resend.script.append((200, {"id": "x" * 5000}, {}))
+    transports: dict[str, Transport] = {"resend": ResendTransport("k", fake_resend.url)}
+
+    async def scenario() -> uuid.UUID:
+        async with running_worker(db, transports):
+            send_id = mail.queue(to="long@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, send_id) == "failed", what="failed")
+            return send_id
+
+    send_id = asyncio.run(scenario())
+    assert "unusable id" in mail.send_row(send_id)["error"]
+    assert failed_jobs(admin) == []
+
+
+def test_a_cancelled_queue_statement_does_not_end_the_worker(
+    db: Database, mail: Mail, admin: psycopg.Connection, smtp_server: SmtpServer
+) -> None:
+    """pg_cancel_backend (or a statement or lock timeout) on the worker's queue connection
+    while it waits on a lock: the statement runs again; the worker does not exit."""
+    admin.execute("delete from queue.pgqueuer")
+    use_smtp(admin, mail.org_id)
+    transports: dict[str, Transport] = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+
+    async def scenario() -> None:
+        async with running_worker(db, transports) as worker:
+            with psycopg.connect(db.dsn()) as locker:
+                locker.execute("lock table queue.pgqueuer in access exclusive mode")
+                query_pid = worker.driver.query.conn.info.backend_pid
+
+                def waiting() -> bool:
+                    row = admin.execute(
+                        "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s",
+                        (query_pid,),
+                    ).fetchone()
+                    return bool(row and row[0])
+
+                await wait_until(waiting, what="the worker to wait on the lock")
+                admin.execute("select pg_cancel_backend(%s)", (query_pid,))
+                await asyncio.sleep(0.5)
+                locker.rollback()
+            send_id = mail.queue(to="after-cancel@example.com", subject="Hi", text="x")
+            await wait_until(lambda: email_status(admin, send_id) == "sent", what="the send")
+
+    asyncio.run(scenario())
+    assert failed_jobs(admin) == []
+
+
+def test_a_late_retry_leaves_a_job_another_worker_picked_alone(
+    db: Database, admin: psycopg.Connection
+) -> None:
+    """pgqueuer's retry_job re-queued by id alone: run late, it took a job another worker
+    had picked meanwhile and put it back in the queue, for a third to run it again."""
+    admin.execute("delete from queue.pgqueuer")
+    [[job_id]] = admin.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status, queue_manager_id) "
+        "values (0, 'email.send', null, 'picked', gen_random_uuid()) returning id"
+    ).fetchall()
+
+    async def scenario() -> None:
+        conn = await psycopg.AsyncConnection.connect(db.dsn("intime_service"), autocommit=True)
+        try:
+            queries = guarded_queries(PsycopgDriver(conn), "queue")
+            [row] = await (
+                await conn.execute(
+                    "select to_jsonb(j) from queue.pgqueuer as j where id = %s", (job_id,)
+                )
+            ).fetchall()
+            job = Job.model_validate({**row[0], "payload": None, "queue_manager_id": uuid.uuid4()})
+            await queries.retry_job(job, timedelta(0), None)
+        finally:
+            await conn.close()
+
+    asyncio.run(scenario())
+    [[status]] = admin.execute(
+        "select status from queue.pgqueuer where id = %s", (job_id,)
+    ).fetchall()
+    assert status == "picked"
+
+
+def test_a_statement_that_gets_no_answer_counts_as_a_lost_connection(db: Database) -> None:
+    """A peer that went silent (no FIN, no RST) would hang a statement for as long as the
+    kernel keeps the socket: past its deadline the connection is replaced and the
+    statement runs again on the new one."""
+
+    async def scenario() -> tuple[int, int]:
+        async def connect() -> psycopg.AsyncConnection:
+            return await psycopg.AsyncConnection.connect(db.dsn("intime_service"), autocommit=True)
+
+        first = await connect()
+        conn = ReconnectingConnection(connect, first, "test", deadline=0.5)
+        calls = 0
+
+        async def call(c: psycopg.AsyncConnection) -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                await asyncio.sleep(5)  # as if the server never answered
+            cur = await c.execute("select 1")
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
+
+        try:
+            return await conn.run(call), conn.reconnects
+        finally:
+            await conn.conn.close()
+
+    assert asyncio.run(scenario()) == (1, 1)
 
 
 def test_the_worker_reconnects_its_listener_and_takes_new_jobs_at_once(

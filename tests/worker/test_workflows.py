@@ -389,8 +389,8 @@ def test_a_worker_killed_mid_delivery_leaves_the_execution_resumable_without_rer
 ) -> None:
     """kill -9 while the webhook request is in flight: the webhook.deliver job stays
     picked with a heartbeat nobody renews; a fresh worker picks it again once the
-    heartbeat is stale, delivers the same message once more, and the execution goes on.
-    Nothing that committed is run again."""
+    heartbeat is stale and the send lease ran out, delivers the same message once more,
+    and the execution goes on. Nothing that committed is run again."""
     receiver.script.append(BLOCK)
     execution_id = start(
         flows,
@@ -436,6 +436,11 @@ def test_a_worker_killed_mid_delivery_leaves_the_execution_resumable_without_rer
     ).fetchone()[0]:  # type: ignore[index]
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    # ... and its send lease runs out (a live lease defers: docs/operations.md, rule 4).
+    flows.owner.execute(
+        "update app.workflow_actions set sending_until = clock_timestamp() where execution_id = %s",
+        (execution_id,),
+    )
     worker.drain(heartbeat_timeout=stale_after)
 
     execution = flows.execution(execution_id)

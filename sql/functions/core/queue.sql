@@ -15,7 +15,12 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_job_id bigint;
-    v_after timestamptz := pg_catalog.now() + greatest(coalesce(p_at - app.now(), '0'), interval '0');
+    -- clock_timestamp, not now(): app.now() is the clock's time too, and a job due
+    -- at the transaction's start would run a few milliseconds before p_at (a
+    -- runner finding its timer not yet due drops the job; the sweeper then wakes
+    -- the execution up to a minute late).
+    v_after timestamptz := pg_catalog.clock_timestamp()
+        + greatest(coalesce(p_at - app.now(), '0'), interval '0');
     v_payload bytea := convert_to(p_payload::text, 'UTF8');
 begin
     if p_skip_duplicate then

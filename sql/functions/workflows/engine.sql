@@ -565,9 +565,21 @@ comment on function api.fail_action(uuid, text, boolean, double precision, jsonb
 'retrying, failed, recorded or duplicate.';
 
 -- What the webhook.deliver job sends: the request and the org's secrets.
+-- The result gained retry_after_seconds (the send lease): drop the old shape.
+do $drop$
+begin
+    if to_regprocedure('api.claim_webhook(uuid, uuid)') is not null and pg_catalog.pg_get_function_result(
+        to_regprocedure('api.claim_webhook(uuid, uuid)')
+    ) not like '%retry_after_seconds%' then
+        drop function api.claim_webhook(uuid, uuid);
+    end if;
+end
+$drop$;
+
 create or replace function api.claim_webhook(p_action_id uuid, p_org_id uuid default null)
 returns table (
-    action text, url text, headers jsonb, body text, msg_id text, secrets text[], attempt integer
+    action text, url text, headers jsonb, body text, msg_id text, secrets text[], attempt integer,
+    retry_after_seconds double precision
 )
 language plpgsql
 security definer
@@ -588,12 +600,27 @@ begin
         raise exception using errcode = 'IT004', message = format('webhook action %s not found', p_action_id);
     end if;
     if v_action.status not in ('pending', 'running') then
-        return query select 'done', null::text, null::jsonb, null::text, null::text, null::text [], 0;
+        return query select
+            'done', null::text, null::jsonb, null::text, null::text, null::text [], 0,
+            0::double precision;
+        return;
+    end if;
+    -- Another worker claimed it and its lease (real clock) is live: it may hold
+    -- the receiver's answer while cut off from the database. Not a second POST.
+    if v_action.status = 'running' and v_action.sending_until > pg_catalog.clock_timestamp() then
+        return query select
+            'defer', null::text, null::jsonb, null::text, null::text, null::text [],
+            v_action.retry_count + 1,
+            extract(epoch from v_action.sending_until - pg_catalog.clock_timestamp())::double precision;
         return;
     end if;
     v_settings := app._webhook_settings(v_org_id);
     update app.workflow_actions as a
-    set status = 'running', started_at = coalesce(a.started_at, app.now())
+    set
+        status = 'running', started_at = coalesce(a.started_at, app.now()),
+        sending_until = pg_catalog.clock_timestamp() + make_interval(
+            secs => (select t.webhook_send_lease_seconds from app.settings as t)
+        )
     where a.org_id = v_org_id and a.id = p_action_id;
     return query select
         'send',
@@ -605,7 +632,8 @@ begin
             v_settings.secret,
             case when v_settings.previous_valid_until > app.now() then v_settings.previous_secret end
         ], null),
-        v_action.retry_count + 1;
+        v_action.retry_count + 1,
+        0::double precision;
 end
 $function$;
 
@@ -613,4 +641,8 @@ comment on function api.claim_webhook(uuid, uuid) is
 'Service role only: the webhook.deliver job''s first step. Returns action send with the URL, extra '
 'headers, the JSON body, the Standard Webhooks message id (the same on every retry; also the '
 'Idempotency-Key) and the org''s signing secrets (the previous one too for a day after a '
-'rotation), or done when the action already ended (a duplicate job).';
+'rotation), or done when the action already ended (a duplicate job). A claim takes the delivery '
+'for app.settings.webhook_send_lease_seconds of real time (default 120): a second claim while '
+'the lease is live (another worker holds the receiver''s answer but cannot reach the database) '
+'returns defer with retry_after_seconds, the time left, and changes nothing; once the lease ran '
+'out the message is sent again with the same webhook-id.';

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 FAKE = "2031-03-04T05:06:07Z"
 
@@ -31,3 +31,23 @@ def test_a_user_role_cannot_switch_the_fake_clock_on(db, two_orgs, admin) -> Non
         now = conn.execute("select app.now()").fetchone()
     assert now is not None
     assert now[0].year != 2031
+
+
+def test_a_job_for_a_time_is_never_due_before_that_time(admin) -> None:
+    """app._enqueue_job measured the delay from the clock (app.now()) but added it to the
+    transaction's start: in a transaction that had run for a while, a workflow's wake job
+    became due before its wake time, the runner found the timer not yet due and dropped
+    the job, and only the minute sweep woke the execution."""
+    with admin.transaction():
+        admin.execute("select pg_sleep(0.3)")
+        row = admin.execute(
+            "select app._enqueue_job(p_entrypoint => 'test.noop', p_payload => '{}', "
+            "p_at => app.now() + interval '1 second'), clock_timestamp() + interval '1 second'"
+        ).fetchone()
+        assert row is not None
+        job_id, due = row
+        after = admin.execute(
+            "select execute_after from queue.pgqueuer where id = %s", (job_id,)
+        ).fetchone()
+    assert after is not None
+    assert after[0] >= due - timedelta(milliseconds=50)

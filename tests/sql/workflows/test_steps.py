@@ -358,6 +358,38 @@ def test_webhook_parks_with_a_signed_request_for_the_worker(flows: Flows) -> Non
     assert claim["secrets"][0].startswith("whsec_")
 
 
+def claim_webhook(flows: Flows, action_id: str) -> dict:
+    return flows.call(
+        "select * from api.claim_webhook(p_action_id => %s, p_org_id => %s)",
+        (action_id, flows.org_id),
+    )[0]
+
+
+def test_a_second_claim_within_the_webhook_lease_defers_unsent(flows: Flows) -> None:
+    """Another worker may hold the receiver's answer while cut off from the database."""
+    execution = webhook_execution(flows)
+    action_id = results(flows, execution)["hook"]["action_id"]
+    assert claim_webhook(flows, action_id)["action"] == "send"
+    again = claim_webhook(flows, action_id)
+    assert again["action"] == "defer"
+    assert again["url"] is None
+    assert 100 < again["retry_after_seconds"] <= 120
+
+
+def test_a_claim_after_the_webhook_lease_ran_out_sends_the_same_message_again(
+    flows: Flows,
+) -> None:
+    execution = webhook_execution(flows)
+    action_id = results(flows, execution)["hook"]["action_id"]
+    first = claim_webhook(flows, action_id)
+    flows.owner.execute(
+        "update app.workflow_actions set sending_until = clock_timestamp() where id = %s",
+        (action_id,),
+    )
+    again = claim_webhook(flows, action_id)
+    assert (again["action"], again["msg_id"]) == ("send", first["msg_id"])
+
+
 def test_complete_action_resumes_the_execution(flows: Flows) -> None:
     execution = webhook_execution(flows)
     action_id = results(flows, execution)["hook"]["action_id"]

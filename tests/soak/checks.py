@@ -1,0 +1,776 @@
+"""After the load: the drain, then every invariant of issue 12, each with its evidence.
+
+Everything is read directly from the database as the superuser, and from the peers' and
+clients' own counts. A failing row carries details that name the rows, the processes
+and, where a traceback says so, the function and line that caused it.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import dataclasses
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg.rows import dict_row
+
+from tests.soak import queries as sq
+from tests.soak.clients import HttpStats, SseClient
+from tests.soak.faults import FaultRecord
+from tests.soak.journal import Journal
+from tests.soak.peers import Delivery, ResendStub, SmtpSink, WebhookReceiver
+from tests.soak.processes import HARNESS_APP, Database, ManagedProcess
+
+TERMINAL_EMAIL = frozenset(
+    {
+        "sent",
+        "delivery_delayed",
+        "delivered",
+        "opened",
+        "clicked",
+        "bounced",
+        "complained",
+        "failed",
+        "suppressed",
+    }
+)
+TERMINAL_EXECUTION = frozenset({"completed", "failed", "cancelled"})
+TERMINAL_ACTION = frozenset({"completed", "failed", "skipped"})
+LIVE_JOB = ("picked", "queued")
+# A held or digest delivery whose time passed is due at the next notification tick.
+TICK_GRACE_SECONDS = 120.0
+DRAIN_EVIDENCE = 6  # lost rows the drain describes as they appear
+# The oversized POST must be answered before its body is read: the kernel's socket
+# buffers hold a few MB, so an answer within this many bytes sent counts as early.
+EARLY_ANSWER_BYTES = 32 << 20
+OVERSIZE_RSS_GROWTH_KB = 100 << 10
+
+# The harness's own view, used when the product has no api.unsettled_work() (and
+# reported beside it when it has). One row per non-terminal domain row, with the best
+# live job for it (picked, else queued, else failed) and when it is due.
+
+EVIDENCE_KEYS = (
+    "status",
+    "action_type",
+    "channel",
+    "attempts",
+    "retry_count",
+    "reconciled",
+    "error",
+    "error_message",
+    "reason",
+    "email_send_id",
+    "sending_until",
+    "scheduled_at",
+    "started_at",
+    "updated_at",
+)
+
+UUID_IN_MESSAGE_ID = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")
+REPO_FRAME = re.compile(
+    r'File "[^"]*?/(?P<path>(?:worker|web|intime|tests)/[^"]+\.py)", line (?P<line>\d+), '
+    r"in (?P<func>\S+)"
+)
+
+
+@dataclasses.dataclass
+class Check:
+    name: str
+    figure: str
+    limit: str = ""
+    ok: bool | None = None  # None: a figure that is reported, not judged
+    details: list[str] = dataclasses.field(default_factory=list)
+    show_details: bool = False  # also when ok
+
+
+@dataclasses.dataclass
+class Unsettled:
+    kind: str
+    org_id: Any
+    id: str
+    status: str
+    job_status: str | None
+    waiting_until: datetime | None
+    future: bool
+    age: float
+    related: str | None
+    verdict: str = ""  # timer | approval | follows | inflight | lost
+    reason: str = ""
+
+
+async def _connect(db: Database) -> psycopg.AsyncConnection:
+    return await psycopg.AsyncConnection.connect(
+        db.admin_dsn, autocommit=True, application_name=HARNESS_APP, connect_timeout=10
+    )
+
+
+async def _rows(db: Database, query: LiteralString, params: Any = None) -> list[dict[str, Any]]:
+    async with await _connect(db) as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(query, params)
+        return list(await cur.fetchall())
+
+
+# -- lost work ---------------------------------------------------------------------------
+
+
+def _job_verdict(row: Unsettled) -> tuple[str, str]:
+    if row.job_status == "picked":
+        return "inflight", "its job is picked"
+    if row.job_status == "queued":
+        return ("timer", "retry scheduled") if row.future else ("inflight", "its job is due")
+    if row.job_status == "failed":
+        return "lost", "its job failed and is held"
+    return "lost", "no job"
+
+
+def _execution_verdict(row: Unsettled) -> tuple[str, str]:
+    status = row.status
+    if status == "waiting:approval":
+        return "approval", "waits for a person"
+    if status == "waiting:action" and row.related:
+        return "follows", f"waits on its action(s) {row.related}"
+    if status in ("waiting:timer", "waiting:retry") and row.future:
+        return "timer", "wakes later"
+    verdict, reason = _job_verdict(row)
+    if verdict == "lost" and status == "waiting:action":
+        reason = "its action ended, but nothing resumes it"
+    elif verdict == "lost" and status.startswith("waiting:"):
+        reason = f"wake time passed and {reason}"
+    return verdict, reason
+
+
+def _action_verdict(row: Unsettled) -> tuple[str, str]:
+    if row.kind == "action:webhook":
+        return _job_verdict(row)
+    if row.kind == "action:send_email":
+        if row.related in ("queued", "sending"):
+            return "follows", f"its email is {row.related}"
+        return "lost", f"its email is {row.related or 'missing'} but the action is {row.status}"
+    if row.related in ("pending", "running", "waiting"):
+        return "follows", f"its execution is {row.related}"
+    return "lost", f"its execution is {row.related}"
+
+
+def _delivery_verdict(row: Unsettled) -> tuple[str, str]:
+    if row.status in ("held", "digest"):
+        if row.future:
+            return "timer", f"{row.status} until later"
+        if row.age < TICK_GRACE_SECONDS:
+            return "inflight", "due at the next notification tick"
+        return "lost", f"{row.status} and overdue by {row.age:.0f}s"
+    if row.related in ("queued", "sending"):
+        return "follows", f"its email is {row.related}"
+    return "lost", f"its email is {row.related or 'missing'} but the delivery is {row.status}"
+
+
+def classify(row: Unsettled) -> Unsettled:
+    """timer/approval/follows: legitimately not done; inflight/lost: not settled."""
+    if row.kind == "email":
+        row.verdict, row.reason = _job_verdict(row)
+    elif row.kind == "execution":
+        row.verdict, row.reason = _execution_verdict(row)
+    elif row.kind.startswith("action:"):
+        row.verdict, row.reason = _action_verdict(row)
+    elif row.kind.startswith("delivery:"):
+        row.verdict, row.reason = _delivery_verdict(row)
+    elif row.future:  # a kind only api.unsettled_work() knows
+        row.verdict, row.reason = "timer", "waits until later"
+    else:
+        row.verdict, row.reason = _job_verdict(row)
+    return row
+
+
+async def unsettled(db: Database) -> tuple[str, list[Unsettled]]:
+    """(source, classified rows): api.unsettled_work() when the product has it."""
+    async with await _connect(db) as conn:
+        cur = await conn.execute(sq.HAS_UNSETTLED_WORK)
+        row = await cur.fetchone()
+    has_product = bool(row and row[0])
+    query = sq.PRODUCT_UNSETTLED if has_product else sq.HARNESS_UNSETTLED
+    rows = await _rows(db, query)
+    out = [_unsettled(r) for r in rows]
+    return ("api.unsettled_work()" if has_product else "the harness's queries"), out
+
+
+def _tally(rows: Iterable[Unsettled], verdicts: Sequence[str]) -> Counter[str]:
+    return Counter(r.kind for r in rows if r.verdict in verdicts)
+
+
+@dataclasses.dataclass
+class DrainResult:
+    settled: bool
+    seconds: float
+    last: Counter[str]
+
+
+async def drain(db: Database, journal: Journal, budget: float) -> DrainResult:
+    """Poll every 5 s until, twice in a row, nothing is in flight or lost and no timer is
+    due before the budget ends (so short waits and retries are seen through), or until
+    the budget is spent. Rows that turn up lost are shown as they appear."""
+    t0 = time.monotonic()
+    deadline = datetime.now(UTC) + timedelta(seconds=budget)
+    quiet = 0
+    last: Counter[str] = Counter()
+    shown: set[str] = set()
+    while True:
+        try:
+            _, rows = await unsettled(db)
+        except psycopg.Error as exc:
+            journal.log("drain", f"cannot read the state yet: {exc!r}")
+            rows = None
+        if rows is not None:
+            bad = [r for r in rows if r.verdict in ("inflight", "lost")]
+            last = Counter(f"{r.kind} {r.verdict}" for r in bad)
+            timers = [r for r in rows if r.verdict in ("timer", "approval")]
+            due = [r for r in timers if r.waiting_until is not None and r.waiting_until < deadline]
+            journal.log(
+                "drain",
+                f"{len(bad)} unsettled {dict(last) or ''}; {len(timers)} waiting on a timer or a "
+                f"person, {len(due)} of them due within the budget",
+            )
+            if len(shown) < DRAIN_EVIDENCE:  # the first few, as they turn up
+                new_lost = [r for r in bad if r.verdict == "lost" and r.id not in shown][:3]
+                for line in await _evidence(db, new_lost):
+                    journal.log("drain", "  " + line)
+                shown |= {r.id for r in new_lost}
+            quiet = quiet + 1 if not bad and not due else 0
+            if quiet >= 2:
+                return DrainResult(True, time.monotonic() - t0, last)
+        if time.monotonic() - t0 > budget:
+            return DrainResult(not last, time.monotonic() - t0, last)
+        await asyncio.sleep(5.0)
+
+
+async def check_lost(db: Database) -> list[Check]:
+    source, rows = await unsettled(db)
+    lost = [r for r in rows if r.verdict == "lost"]
+    stuck = [r for r in rows if r.verdict == "inflight"]
+    waiting = [r for r in rows if r.verdict in ("timer", "approval")]
+    check = Check(
+        "lost work (not terminal, not waiting on a timer)",
+        f"{len(lost) + len(stuck)}"
+        + (f" ({_fmt_counter(_tally(rows, ('lost', 'inflight')))})" if lost or stuck else ""),
+        "0",
+        ok=not lost and not stuck,
+    )
+    check.details.append(f"source: {source}")
+    reasons = Counter(f"{r.kind} {r.status}: {r.reason}" for r in [*lost, *stuck])
+    check.details += [f"{n:>5} x {reason}" for reason, n in reasons.most_common(20)]
+    check.details += await _evidence(db, [*lost, *stuck][:8])
+    if source != "the harness's queries":
+        _, own = await _own_unsettled(db)
+        own_bad = [r for r in own if r.verdict in ("lost", "inflight")]
+        check.details.append(f"the harness's own queries count {len(own_bad)}")
+    legit = Check(
+        "  waiting legitimately (timer, approval)",
+        f"{len(waiting)}"
+        + (f" ({_fmt_counter(_tally(rows, ('timer', 'approval')))})" if waiting else ""),
+    )
+    return [check, legit]
+
+
+async def _evidence(db: Database, rows: Sequence[Unsettled]) -> list[str]:
+    """What the database says about a few of the rows: enough to see which step stopped."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    out = []
+    executions = {r["id"]: r for r in await _rows(db, sq.EXECUTION_EVIDENCE, {"ids": ids})}
+    others = {r["id"]: r["row"] for r in await _rows(db, sq.ROW_EVIDENCE, {"ids": ids})}
+    for r in rows:
+        head = f"e.g. {r.kind} {r.id} {r.status} job={r.job_status}: {r.reason}"
+        if (e := executions.get(r.id)) is not None:
+            out.append(
+                f"{head}; wake_at {e['wake_at']} (overdue {e['overdue_s']}s), wake job "
+                f"{e['wake_job_id']} [{e['wake_job'] or 'not in the log'}], retries "
+                f"{e['retry_count']}, runs {e['runs']}; last log: {e['last_logs']}"
+            )
+        elif (row := others.get(r.id)) is not None:
+            facts = ", ".join(f"{k}={row[k]}" for k in EVIDENCE_KEYS if row.get(k) is not None)
+            out.append(f"{head}; {facts}")
+        else:
+            out.append(head)
+    return out
+
+
+def _unsettled(r: dict[str, Any]) -> Unsettled:
+    return classify(
+        Unsettled(
+            kind=str(r["kind"]),
+            org_id=r["org_id"],
+            id=str(r["id"]),
+            status=str(r["status"]),
+            job_status=r["job_status"],
+            waiting_until=r["waiting_until"],
+            future=bool(r["future"]),
+            age=float(r["age"] or 0.0),
+            related=r["related"],
+        )
+    )
+
+
+async def _own_unsettled(db: Database) -> tuple[str, list[Unsettled]]:
+    rows = await _rows(db, sq.HARNESS_UNSETTLED)
+    return "the harness's queries", [_unsettled(r) for r in rows]
+
+
+# -- failed jobs -------------------------------------------------------------------------
+
+
+def frame_of(traceback: str) -> str:
+    """The innermost frame in the project's code: ``path:line in function``."""
+    frames = list(REPO_FRAME.finditer(traceback or ""))
+    if not frames:
+        return "no project frame"
+    m = frames[-1]
+    return f"{m['path']}:{m['line']} in {m['func']}"
+
+
+def _terminal(entrypoint: str, status: str | None) -> bool:
+    if status is None:
+        return True  # the domain row is gone: nothing is waiting on it
+    return status in {
+        "email.send": TERMINAL_EMAIL,
+        "workflow.run": TERMINAL_EXECUTION,
+        "webhook.deliver": TERMINAL_ACTION,
+    }.get(entrypoint, frozenset({status}))
+
+
+async def check_failed_jobs(db: Database) -> list[Check]:
+    rows = await _rows(db, sq.FAILED_JOBS)
+    bad = [r for r in rows if not _terminal(r["entrypoint"], r["domain_status"])]
+    check = Check(
+        "failed jobs whose domain row is non-terminal",
+        str(len(bad))
+        + (f" ({_fmt_counter(Counter(r['entrypoint'] for r in bad))})" if bad else ""),
+        "0",
+        ok=not bad,
+    )
+    causes = Counter(
+        f"{r['entrypoint']} ({r['domain_status']}): "
+        f"{_exc_line(r['traceback'])} @ {frame_of((r['traceback'] or {}).get('traceback', ''))}"
+        for r in bad
+    )
+    check.details += [f"{n:>5} x {cause}" for cause, n in causes.most_common(12)]
+    check.details += [
+        f"e.g. job {r['id']} {r['entrypoint']} -> {r['domain_id']} {r['domain_status']}"
+        for r in bad[:5]
+    ]
+    async with await _connect(db) as conn:
+        cur = await conn.execute(sq.FAILED_LOG_ONLY)
+        log_only = await cur.fetchone()
+    held = Check(
+        "  failed jobs held in total (any domain state)",
+        f"{len(rows)}; {log_only[0] if log_only else 0} more in the log only",
+    )
+    return [check, held]
+
+
+def _exc_line(traceback: dict[str, Any] | None) -> str:
+    if not traceback:
+        return "?"
+    message = str(traceback.get("exception_message", ""))[:100]
+    return f"{traceback.get('exception_type', '?')}: {message}"
+
+
+async def job_error_signatures(db: Database) -> list[str]:
+    """Why jobs failed or raised, grouped, with the project frame that raised."""
+    rows = await _rows(db, sq.JOB_ERRORS)
+    causes = Counter(
+        f"{r['entrypoint']} {r['status']}: {_exc_line(r['traceback'])} @ "
+        f"{frame_of(str(r['traceback'].get('traceback', '')))}"
+        for r in rows
+    )
+    return [f"{n:>5} x {cause}" for cause, n in causes.most_common(15)]
+
+
+# -- duplicates --------------------------------------------------------------------------
+
+
+def _norm(key: str) -> str:
+    """One spelling for ids: a webhook-id is ``msg_<hex>``, the snapshot has the uuid."""
+    return key.removeprefix("msg_").replace("-", "").lower()
+
+
+def _attribute(keys: set[str], faults: Sequence[FaultRecord]) -> tuple[bool, str]:
+    """Was one of ``keys`` (send ids, Message-IDs, action ids) in flight at a fault?"""
+    wanted = {_norm(k) for k in keys}
+    hits = []
+    for record in faults:
+        snap = record.snapshot
+        if snap is None:
+            continue
+        inflight = set(snap.sending) | set(snap.sending.values()) | snap.running_webhooks
+        if wanted & {_norm(k) for k in inflight}:
+            hits.append(record)
+    kills = [r for r in hits if r.kind == "worker_kill"]
+    if kills:
+        return True, f"in flight at {kills[0].label}, t={kills[0].t:.1f}s"
+    if hits:
+        where = ", ".join(f"{r.label} t={r.t:.1f}s" for r in hits)
+        return False, f"in flight at {where}: a database fault, not a worker death"
+    return False, "not in flight at any fault"
+
+
+async def check_duplicates(
+    db: Database,
+    sink: SmtpSink,
+    stub: ResendStub,
+    receiver: WebhookReceiver,
+    faults: Sequence[FaultRecord],
+) -> list[Check]:
+    smtp = {mid: n for mid, n in sink.counts.items() if n > 1}
+    resend = {key: n for key, n in stub.counts.items() if n > 1}
+    hooks = {mid: n for mid, n in receiver.acked.items() if n > 1}
+    ids = [key for key in resend if len(key) == 36]
+    ids += [m[1] for mid in smtp if (m := UUID_IN_MESSAGE_ID.search(mid))]
+    emails = {}
+    if ids or smtp:
+        for r in await _rows(db, sq.EMAILS_BY_ID, {"ids": ids, "mids": list(smtp)}):
+            emails[r["id"]] = r
+            emails[r["message_id"]] = r
+    checks = []
+    for label, dups, to_keys in (
+        ("SMTP sink, per Message-ID", smtp, _smtp_keys),
+        ("Resend stub, POSTs per Idempotency-Key", resend, lambda k: {k}),
+        ("webhook receiver, 2xx per webhook-id", hooks, lambda k: {k}),
+    ):
+        excused, unexcused = [], []
+        for key, n in sorted(dups.items()):
+            ok, why = _attribute(to_keys(key), faults)
+            row = emails.get(key) or next((emails[k] for k in to_keys(key) if k in emails), None)
+            state = f" [{row['status']}, attempts {row['attempts']}]" if row else ""
+            (excused if ok else unexcused).append(f"{key} x{n}{state}: {why}")
+        check = Check(
+            f"duplicates: {label}",
+            f"{len(unexcused)} unexplained, {len(excused)} from a SIGKILL",
+            "0 unexplained",
+            ok=not unexcused,
+        )
+        check.details += [f"UNEXPLAINED {line}" for line in unexcused[:15]]
+        check.details += [f"from SIGKILL {line}" for line in excused[:15]]
+        check.show_details = bool(excused)
+        checks.append(check)
+    return checks
+
+
+def _smtp_keys(message_id: str) -> set[str]:
+    m = UUID_IN_MESSAGE_ID.search(message_id)
+    return {message_id, m[1]} if m else {message_id}
+
+
+# -- HTTP --------------------------------------------------------------------------------
+
+
+def check_http(stats: HttpStats) -> list[Check]:
+    bad = stats.count(lambda s: s >= 500 and s != 503)
+    per_endpoint = Counter()
+    for (web, endpoint, status), n in stats.statuses.items():
+        if status >= 500 and status != 503:
+            per_endpoint[f"{endpoint} {status} on {web}"] += n
+    check = Check(
+        "HTTP 5xx other than 503",
+        f"{bad}" + (f" ({_fmt_counter(per_endpoint)})" if bad else ""),
+        "0",
+        ok=bad == 0,
+    )
+    check.details += stats.bad[:12]
+    statuses = stats.by_status()
+    total = sum(statuses.values())
+    errors = sum(stats.errors.values())
+    info = Check(
+        "  HTTP answers by status",
+        f"{total}: "
+        + ", ".join(f"{s} x{n}" for s, n in sorted(statuses.items()))
+        + (f"; {errors} transport errors" if errors else ""),
+    )
+    info.details += [f"{n:>5} x {w} {e} {kind}" for (w, e, kind), n in stats.errors.most_common(8)]
+    health = Check(
+        "  slowest /healthz per web",
+        ", ".join(f"{w} {s:.2f}s" for w, s in sorted(stats.healthz_max.items())) or "-",
+    )
+    return [check, info, health]
+
+
+# -- SSE ---------------------------------------------------------------------------------
+
+
+def _position(raw: str) -> tuple[int, set[int]]:
+    watermark, *above = (int(p) for p in raw.split("."))
+    return watermark, set(above)
+
+
+async def sse_catch_up(db: Database, clients: Sequence[SseClient], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    heads: dict[str, int] = {}
+    async with await _connect(db) as conn:
+        for c in clients:
+            cur = await conn.execute(sq.STREAM_HEAD, {"user_id": c.user_id})
+            row = await cur.fetchone()
+            heads[c.name] = int(row[0]) if row else 0
+    while time.monotonic() < deadline:
+        if all(c.live and c.max_seq >= heads[c.name] for c in clients):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def check_sse(db: Database, clients: Sequence[SseClient]) -> list[Check]:
+    missing_total = dup_total = expected_total = 0
+    details = []
+    async with await _connect(db) as conn:
+        for c in clients:
+            if c.first_position is None:
+                details.append(f"{c.name}: never connected")
+                missing_total += 1
+                continue
+            watermark, above = _position(c.first_position)
+            cur = await conn.execute(sq.STREAMED, {"user_id": c.user_id, "after": watermark})
+            expected = {(str(i), int(s)) for i, s in await cur.fetchall() if s not in above}
+            missing = expected - set(c.received)
+            dups = {k: n for k, n in c.received.items() if n > 1}
+            expected_total += len(expected)
+            missing_total += len(missing)
+            dup_total += sum(n - 1 for n in dups.values())
+            if missing or dups:
+                details.append(
+                    f"{c.name}: expected {len(expected)}, missing {len(missing)}, "
+                    f"duplicated {len(dups)} (connects {c.connects}, resets {c.resets})"
+                    + (f"; missing seqs {sorted(s for _, s in missing)[:10]}" if missing else "")
+                    + (f"; duplicated seqs {sorted(s for _, s in dups)[:10]}" if dups else "")
+                )
+    check = Check(
+        "SSE: each notification to a streaming user exactly once",
+        f"{expected_total} expected over {len(clients)} streams: {missing_total} missing, "
+        f"{dup_total} duplicated",
+        "0 missing, 0 duplicated",
+        ok=missing_total == 0 and dup_total == 0,
+        details=details,
+    )
+    resumes = sum(max(0, c.connects - 1) for c in clients)
+    info = Check(
+        "  SSE resumes with Last-Event-ID",
+        f"{resumes} over {len(clients)} streams (the client hung up "
+        f"{sum(c.hangups for c in clients)} times, the server ended or dropped "
+        f"{sum(c.drops for c in clients)})",
+    )
+    return [check, info]
+
+
+# -- processes ---------------------------------------------------------------------------
+
+
+CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
+def log_error_signatures(path: Path) -> Counter[str]:
+    """Tracebacks in a process log: the exception line and the innermost project frame."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return Counter()
+    out: Counter[str] = Counter()
+    i = 0
+    while i < len(lines):
+        if "Traceback (most recent call last):" in lines[i]:
+            frame = "no project frame"
+            j = i + 1
+            while j < len(lines) and (lines[j][:1] in (" ", "|", "\t", "+") or not lines[j]):
+                if m := REPO_FRAME.search(lines[j]):
+                    frame = f"{m['path']}:{m['line']} in {m['func']}"
+                j += 1
+            exception = lines[j].strip() if j < len(lines) else "?"
+            following = next((t for t in lines[j + 1 : j + 4] if t.strip()), "")
+            if not following.startswith(CHAINED):  # a cause is counted with its effect
+                out[f"{exception[:120]} @ {frame}"] += 1
+            i = j
+        i += 1
+    return out
+
+
+SWEEP_LINE = re.compile(r"(workflow sweep|reconciled work left in flight): (\{.*\})")
+
+
+def check_rescues(processes: Sequence[ManagedProcess]) -> Check:
+    """What the worker's minute sweeps had to pick up (from their log lines): work that no
+    job would have moved on. Context, not an invariant: a wake the sweeper makes is up to a
+    minute late."""
+    totals: Counter[str] = Counter()
+    for p in processes:
+        try:
+            text = p.log_path.read_text(errors="replace")
+        except OSError:
+            continue
+        for m in SWEEP_LINE.finditer(text):
+            with contextlib.suppress(ValueError, SyntaxError):
+                counts = ast.literal_eval(m[2])
+                for key, value in counts.items():
+                    if isinstance(value, int) and value:
+                        totals[f"{m[1].split()[0]} {key}"] += value
+    return Check("  picked up by the minute sweeps", _fmt_counter(totals) or "nothing")
+
+
+def check_processes(processes: Sequence[ManagedProcess]) -> list[Check]:
+    unexpected = [(p, inc) for p in processes for inc in p.unexpected_exits]
+    check = Check(
+        "processes that exited unexpectedly",
+        str(len(unexpected))
+        + (f" ({_fmt_counter(Counter(p.name for p, _ in unexpected))})" if unexpected else ""),
+        "0",
+        ok=not unexpected,
+    )
+    for p, inc in unexpected[:10]:
+        check.details.append(
+            f"{p.name} pid {inc.pid} (#{inc.number}) exit {inc.returncode} at t={inc.ended:.1f}s"
+        )
+    logs = Check("  tracebacks in the process logs", "0")
+    total = 0
+    for p in processes:
+        sigs = log_error_signatures(p.log_path)
+        total += sum(sigs.values())
+        logs.details += [f"{p.name}: {n:>4} x {sig}" for sig, n in sigs.most_common(8)]
+    logs.figure = str(total)
+    rss = Check(
+        "  RSS start -> end (max), per process group", "; ".join(_rss(p) for p in processes)
+    )
+    return [check, logs, rss]
+
+
+def _rss(p: ManagedProcess) -> str:
+    inc = p.current
+    if inc is None:
+        return f"{p.name} -"
+    start = inc.rss_ready_kb
+    end = inc.rss_last_kb
+    growth = f"{(end - start) / 1024:+.0f}" if start and end else "?"
+    extra = f", #{inc.number}" if inc.number > 1 else ""
+    return f"{p.name} {_mb(start)}->{_mb(end)} MB ({growth}; max {_mb(inc.rss_max_kb)}{extra})"
+
+
+def _mb(kb: int | None) -> str:
+    return "?" if not kb else f"{kb / 1024:.0f}"
+
+
+# -- recovery, faults, peers -------------------------------------------------------------
+
+
+def check_recovery(faults: Sequence[FaultRecord], deliveries: Sequence[Delivery]) -> list[Check]:
+    restarts = [r for r in faults if r.kind == "pg_restart" and r.t_up is not None]
+    times = sorted(d.at for d in deliveries)
+    figures, failed = [], []
+    for r in restarts:
+        assert r.t_up is not None
+        nxt = next((t for t in times if t > r.t_up), None)
+        if nxt is None or nxt - r.t_up > 120.0:
+            failed.append(r.label)
+            figures.append("none" if nxt is None else f"{nxt - r.t_up:.1f}s")
+        else:
+            figures.append(f"{nxt - r.t_up:.1f}s")
+    return [
+        Check(
+            "recovery after each PostgreSQL restart (next email sent)",
+            ", ".join(figures) or "no restart",
+            "each <= 120s",
+            ok=not failed if restarts else None,
+            details=[f"no email within 120 s after {label}" for label in failed],
+        )
+    ]
+
+
+def check_faults(faults: Sequence[FaultRecord], kinds: Sequence[str], required: int) -> Check:
+    counts = Counter(r.kind for r in faults if r.done)
+    short = [k for k in kinds if counts[k] < required]
+    return Check(
+        "faults injected (each kind)",
+        ", ".join(f"{k} {counts[k]}" for k in kinds),
+        f">= {required} each",
+        ok=not short,
+        details=[f"{r.label} t={r.t:.1f}s: {r.detail}" for r in faults],
+        show_details=True,
+    )
+
+
+def check_oversized(faults: Sequence[FaultRecord]) -> Check:
+    """Issue 12, rule 6: a body is refused before it is read (auth first, Content-Length)."""
+    posts = [r for r in faults if r.kind == "oversized_post" and r.done]
+    late = [
+        r
+        for r in posts
+        if r.answered_after is None
+        or r.answered_after > EARLY_ANSWER_BYTES
+        or (r.rss_growth_kb or 0) > OVERSIZE_RSS_GROWTH_KB
+    ]
+    return Check(
+        "oversized unauthenticated POST refused before reading",
+        ", ".join(
+            f"{r.target}: answered after {_short_mb(r.answered_after)}, web "
+            f"+{(r.rss_growth_kb or 0) >> 10} MB"
+            for r in posts
+        )
+        or "not sent",
+        f"<= {EARLY_ANSWER_BYTES >> 20} MB, < +{OVERSIZE_RSS_GROWTH_KB >> 10} MB",
+        ok=not late if posts else None,
+        details=[f"{r.label}: {r.detail}" for r in late],
+    )
+
+
+def _short_mb(n: int | None) -> str:
+    return "no answer" if n is None else f"{n >> 20} MB"
+
+
+def check_signatures(receiver: WebhookReceiver) -> Check:
+    return Check(
+        "webhook signatures that did not verify",
+        str(len(receiver.invalid)),
+        "0",
+        ok=not receiver.invalid,
+        details=receiver.invalid[:10],
+    )
+
+
+def check_embedded(home: Path, passed_database_url: bool) -> Check:
+    stray = [str(p.parent) for p in home.glob("pg*/data/PG_VERSION")]
+    how = "INTIME_SERVICE_URL + DATABASE_URL" if passed_database_url else "INTIME_SERVICE_URL only"
+    return Check(
+        "web/worker started an embedded PostgreSQL",
+        f"{len(stray)} (given {how})",
+        "0",
+        ok=not stray,
+        details=[f"data folder {p}" for p in stray],
+    )
+
+
+async def totals(db: Database) -> list[Check]:
+    emails = await _rows(db, sq.EMAIL_TOTALS)
+    by_org: dict[str, list[str]] = {}
+    for r in emails:
+        by_org.setdefault(r["slug"], []).append(f"{r['status']} {r['count']}")
+    executions = await _rows(db, sq.EXECUTION_TOTALS)
+    jobs = await _rows(db, sq.JOB_STATUS_COUNTS)
+    job_summary: dict[str, list[str]] = {}
+    for r in jobs:
+        if r["status"] in ("successful", "exception", "failed"):
+            job_summary.setdefault(r["entrypoint"], []).append(f"{r['status']} {r['count']}")
+    return [
+        Check(f"  emails of {slug}", ", ".join(parts)) for slug, parts in sorted(by_org.items())
+    ] + [
+        Check(
+            "  workflow executions", ", ".join(f"{r['status']} {r['count']}" for r in executions)
+        ),
+        Check(
+            "  jobs by outcome (queue log)",
+            "; ".join(f"{e}: {', '.join(v)}" for e, v in sorted(job_summary.items())),
+        ),
+    ]
+
+
+def _fmt_counter(counter: Counter[str]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in counter.most_common())
