@@ -324,9 +324,8 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
 
-            socket = uv_config.bind_socket()
-            server = _Server.make(uv_config)
-            Multiprocess(uv_config, target=server.run, sockets=[socket]).run()  # type: ignore[attr-defined]
+            # uvicorn's supervisor: it handles SIGTERM/SIGINT itself and returns.
+            Multiprocess(uv_config, sockets=[uv_config.bind_socket()]).run()
             return 0
         server = _Server.make(uv_config)
         server.run()  # type: ignore[attr-defined]

@@ -310,3 +310,17 @@ def test_sigterm_to_a_worker_whose_database_is_down_exits_0_promptly(
         assert worker.wait(timeout=60) == 0, log.read_text()
         assert time.monotonic() - started < 20, log.read_text()
         own_server.start()  # for the fixture's clean stop
+
+
+def test_web_with_two_worker_processes_serves_and_stops_on_sigterm(
+    db: Database, tmp_path: Path
+) -> None:
+    env = base_env(tmp_path, INTIME_SERVICE_URL=db.dsn("intime_service"))
+    port = free_port()
+    log = tmp_path / "web.log"
+    with process(["web", "--port", str(port), "--workers", "2"], env, log) as web:
+        for _ in range(4):
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: web.poll() is None)
+        wait_for(lambda: log.read_text().count("Application startup complete") == 2)
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(timeout=30) == 0, log.read_text()
