@@ -353,7 +353,7 @@ def _worker_options(args: argparse.Namespace, config: Config) -> object:
 def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
     import asyncio
 
-    from worker.app import DatabaseUnavailable, run_worker, transports_from
+    from worker.app import DatabaseUnavailable, WorkerFailed, run_worker, transports_from
     from worker.webhooks import TargetGuard
 
     _configure_logging(args, config)
@@ -379,6 +379,10 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
             )
         except DatabaseUnavailable as exc:
             raise DatabaseUnreachable(f"cannot reach the database: {exc}") from None
+        except WorkerFailed as exc:
+            raise ConfigError(
+                f"the worker cannot run: {exc} (is the database migrated? intime db migrate)"
+            ) from None
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -90,7 +91,7 @@ class Config:
             inbound_webhook_token=env.get("INBOUND_WEBHOOK_TOKEN") or None,
             public_url=env.get("INTIME_PUBLIC_URL") or "http://localhost:8000",
             smtp_host=env.get("SMTP_HOST") or None,
-            smtp_port=_number(env, "SMTP_PORT", 25, int),
+            smtp_port=_number(env, "SMTP_PORT", 25, int, 65535),
             smtp_username=env.get("SMTP_USERNAME") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_starttls=(env.get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
@@ -99,13 +100,13 @@ class Config:
             # The same split as worker.webhooks.parse_allow (intime never imports worker).
             webhook_allow=tuple(env.get("INTIME_WEBHOOK_ALLOW", "").replace(",", " ").split()),
             log_format=env.get("INTIME_LOG_FORMAT") or "text",
-            worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int),
-            worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int),
-            worker_grace_seconds=_number(env, "INTIME_WORKER_GRACE_SECONDS", 30.0, float),
-            web_pool_size=_number(env, "INTIME_WEB_POOL_SIZE", 16, int),
-            web_workers=_number(env, "INTIME_WEB_WORKERS", 1, int),
-            web_max_connections=_number(env, "INTIME_WEB_MAX_CONNECTIONS", 1000, int),
-            connect_timeout=_number(env, "INTIME_CONNECT_TIMEOUT", 30.0, float),
+            worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int, 1000),
+            worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int, 10000),
+            worker_grace_seconds=_number(env, "INTIME_WORKER_GRACE_SECONDS", 30.0, float, 3600),
+            web_pool_size=_number(env, "INTIME_WEB_POOL_SIZE", 16, int, 1000),
+            web_workers=_number(env, "INTIME_WEB_WORKERS", 1, int, 256),
+            web_max_connections=_number(env, "INTIME_WEB_MAX_CONNECTIONS", 1000, int, 1_000_000),
+            connect_timeout=_number(env, "INTIME_CONNECT_TIMEOUT", 30.0, float, 3600),
         )
 
 
@@ -113,7 +114,10 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the CLI prints it as one line."""
 
 
-def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+def _number(
+    env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N], high: float = 1e6
+) -> N:
+    """A setting that must be a finite number from 0 to ``high``."""
     raw = env.get(name)
     if not raw:
         return default
@@ -121,8 +125,8 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < 0:  # type: ignore[operator]
-        raise ConfigError(f"{name} cannot be negative")
+    if not math.isfinite(value) or not 0 <= value <= high:
+        raise ConfigError(f"{name}={raw!r} must be a number from 0 to {high:g}")
     return value
 
 

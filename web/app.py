@@ -17,7 +17,7 @@ from starlette.routing import Route
 from intime.db import open_pool
 from web import limits
 from web import queries as q
-from web.guards import database_error
+from web.guards import ByteBudget, database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
 from web.notifications import list_notifications, mark_read, stream
@@ -142,5 +142,6 @@ def create_app(
     app.state.stream_heartbeat = stream_heartbeat
     app.state.stream_reauth = stream_reauth
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None
+    app.state.unverified_bodies = ByteBudget(limits.UNVERIFIED_BODY_BUDGET)
     app.state.inbound_token = inbound_token
     return app

@@ -12,7 +12,9 @@ receiving (and discarding) an upload nobody will read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 
 import psycopg
 from starlette.requests import ClientDisconnect, Request
@@ -87,6 +89,25 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise Rejected(400, "the client went away while sending the body") from exc
     request.state.body_read = True  # a refusal from here on keeps the connection
     return b"".join(chunks)
+
+
+class ByteBudget:
+    """Bytes that may be buffered at once by requests not yet authenticated."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+
+    @contextlib.contextmanager
+    def reserve(self, size: int) -> Iterator[None]:
+        """Hold ``size`` bytes for the block, or ``Rejected(503)`` when they are not free."""
+        if self.used + size > self.capacity:
+            raise Rejected(503, "too many unverified bodies in flight; retry later")
+        self.used += size
+        try:
+            yield
+        finally:
+            self.used -= size
 
 
 def unavailable(error: str = "the database is unavailable; retry later") -> JSONResponse:

@@ -39,6 +39,13 @@ PARSE_WALL_SECONDS = 60.0  # wall-clock backstop: an overloaded machine (503)
 PARSE_MEMORY = 1024 * 1024 * 1024  # address space of a parser process (RLIMIT_AS)
 
 RETRY_AFTER_SECONDS = 5  # Retry-After on a 503
+# Bytes of Svix-signed bodies being read before their signature could be checked, per
+# process: past it, 503 (Retry-After). Resend events are about a kilobyte; a flood of
+# connections that merely carry the three svix-* headers cannot buffer more than this.
+UNVERIFIED_BODY_BUDGET = 16 * 1024 * 1024
+# A svix-timestamp further than this from now is refused before the body is read (the
+# svix library's own tolerance).
+SIGNATURE_TOLERANCE_SECONDS = 5 * 60
 
 
 def body_deadline(size: int) -> float:

@@ -11,6 +11,7 @@ answered 200 and changes nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,8 +22,8 @@ from starlette.responses import JSONResponse
 
 from intime.errors import InvalidParameterError, translate
 from web import queries as q
-from web.guards import Rejected, is_input_limit, read_body, rejected
-from web.limits import MAX_EVENT_BYTES, JsonRefused, load_json
+from web.guards import ByteBudget, Rejected, is_input_limit, read_body, rejected
+from web.limits import MAX_EVENT_BYTES, SIGNATURE_TOLERANCE_SECONDS, JsonRefused, load_json
 from web.signatures import SVIX_HEADERS, SignatureVerifier, Verdict
 
 __all__ = ["MAX_BODY_BYTES", "Rejected", "resend_webhook", "verified_event"]
@@ -38,10 +39,27 @@ def require_signed(verifier: SignatureVerifier | None, headers: Mapping[str, str
         raise Rejected(400, Verdict.MISSING_HEADERS.value)
 
 
+def require_fresh(headers: Mapping[str, str], now: float | None = None) -> None:
+    """A ``svix-timestamp`` outside the signature tolerance can never verify: refused
+    before its body is read."""
+    raw = headers.get("svix-timestamp", "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise Rejected(401, Verdict.BAD_SIGNATURE.value)
+    current = time.time() if now is None else now
+    if abs(int(raw) - current) > SIGNATURE_TOLERANCE_SECONDS:
+        raise Rejected(401, Verdict.BAD_SIGNATURE.value)
+
+
 async def read_signed_body(request: Request, verifier: SignatureVerifier | None) -> bytes:
-    """The body of a Svix-signed request: headers first, then a capped read."""
+    """The body of a Svix-signed request: headers first (present, a fresh timestamp),
+    then a capped read within the process's budget for bodies not yet verified."""
     require_signed(verifier, request.headers)
-    return await read_body(request, MAX_BODY_BYTES)
+    require_fresh(request.headers)
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.strip().isdigit() else MAX_BODY_BYTES
+    budget: ByteBudget = request.app.state.unverified_bodies
+    with budget.reserve(min(size, MAX_BODY_BYTES)):
+        return await read_body(request, MAX_BODY_BYTES)
 
 
 def verified_event(

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import signal
 import time
 from collections.abc import Sequence
@@ -31,13 +32,13 @@ from pgqueuer.domain.types import QueueExecutionMode
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from intime.config import Config
-from intime.db import open_pool, with_tcp_options
+from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
 from worker import campaigns, maintenance, notifications, workflows
 from worker.driver import ReconnectingConnection, ResilientDriver, backoff_delays
 from worker.email import EmailDeps, send_email
 from worker.jobs import Durability, JobRunner, one_line, payload_ids
-from worker.journal import OutcomeJournal
+from worker.journal import REPLAY_SECONDS, OutcomeJournal
 from worker.queue import GuardedQueries
 from worker.queue import queries_for as guarded_queries
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
@@ -54,10 +55,17 @@ MAX_CONCURRENT_TASKS = 20
 # pgqueuer gets to write the last job statuses.
 FINAL_SECONDS = 10.0
 FLUSH_SECONDS = 5.0
+RECORD_TIMEOUT = 5.0  # what a record waits for a pooled connection (worker.email)
+# A pgqueuer loop that ran this long before it failed starts the backoff afresh.
+HEALTHY_SECONDS = 60.0
 
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached within the start-up timeout."""
+
+
+class WorkerFailed(Exception):
+    """pgqueuer's loop failed in a way a restart cannot cure (say, no queue schema)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +89,8 @@ class WorkerOptions:
             raise ValueError("the pool needs 1 <= min <= max connections")
         if self.max_in_flight < 2:
             raise ValueError("the in-flight limit must be at least 2")
-        if self.grace_seconds < 0:
-            raise ValueError("the grace period cannot be negative")
+        if not (math.isfinite(self.grace_seconds) and 0 <= self.grace_seconds <= 3600):
+            raise ValueError("the grace period must be 0 to 3600 seconds")
 
     @property
     def batch_size(self) -> int:
@@ -135,6 +143,7 @@ class Worker:
     journal: OutcomeJournal | None = None
     _run_task: asyncio.Task[None] | None = None
     _stop_requested: bool = False
+    _stopped: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     _closed: bool = False
     restarts: int = 0
 
@@ -163,9 +172,11 @@ class Worker:
         driver absorbed), it is logged in one line and started again after a
         backoff; the jobs it was running finish first."""
         options = self.options
+        worker_id = str(self.pgq.qm.queue_manager_id)
         log.info(
-            "worker started: %s entrypoints, %s schedules; in flight <= %s; pool %s-%s; "
+            "worker %s started: %s entrypoints, %s schedules; in flight <= %s; pool %s-%s; "
             "grace %.0f s; transports %s",
+            worker_id,
             len(self.pgq.qm.entrypoint_registry),
             len(self.pgq.sm.registry),
             options.max_in_flight,
@@ -175,12 +186,22 @@ class Worker:
             ", ".join(sorted(self.email.transports)),
             extra={
                 "event": "worker_started",
-                "worker_id": str(self.pgq.qm.queue_manager_id),
+                "worker_id": worker_id,
                 "entrypoints": sorted(self.pgq.qm.entrypoint_registry),
             },
         )
+        replaying = asyncio.create_task(self._replay_journal())
+        try:
+            await self._supervise(drain, dequeue_timeout)
+        finally:
+            replaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replaying
+
+    async def _supervise(self, drain: bool, dequeue_timeout: timedelta | None) -> None:
         delays = backoff_delays(first=1.0, cap=30.0)
         while True:
+            started = time.monotonic()
             self._run_task = self._loop(drain, dequeue_timeout)
             try:
                 await self._run_task
@@ -188,19 +209,35 @@ class Worker:
             except Exception as exc:
                 if self._stop_requested:
                     return
+                if not is_transient(exc):
+                    # A missing queue schema, a bug: restarting would fail the same way.
+                    log.debug("worker loop failed", exc_info=exc)
+                    raise WorkerFailed(one_line(exc)) from exc
+                if time.monotonic() - started > HEALTHY_SECONDS:
+                    delays = backoff_delays(first=1.0, cap=30.0)
                 self.restarts += 1
                 delay = next(delays)
                 log.error(
                     "worker loop failed, restarting in %.0f s: %s",
                     delay,
                     one_line(exc),
-                    exc_info=exc,
                     extra={"event": "worker_loop_failed", "restarts": self.restarts},
                 )
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
                 if self._stop_requested:
                     return
                 self.pgq.shutdown.clear()
+
+    async def _replay_journal(self) -> None:
+        """Record what a stopped worker on this machine journaled, now and then."""
+        if self.journal is None:
+            return
+        while not self._stop_requested:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), REPLAY_SECONDS)
+            if not self._stop_requested:
+                await self.journal.replay(self.pool)
 
     async def _until_idle(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for no job to be running; whether none is."""
@@ -218,6 +255,7 @@ class Worker:
         database is away) goes to the journal. A send still in progress after
         that is cancelled and logged: it may be made again after its lease."""
         self._stop_requested = True
+        self._stopped.set()
         in_flight = len(self.runner.running)
         log.info(
             "worker stopping: %s job(s) in flight, grace %.0f s",
@@ -237,8 +275,9 @@ class Worker:
             )
             if not await self._until_idle(self.options.final_seconds):
                 self.runner.finalizing.set()  # held outcomes go to the journal now
-                if not await self._until_idle(self.options.final_seconds / 2 + 1):
-                    for job in self.runner.cancel_critical():
+                # A record in progress waits at most RECORD_TIMEOUT for a connection.
+                if not await self._until_idle(RECORD_TIMEOUT + 2):
+                    for job in self.runner.cancel_sends():
                         log.error(
                             "job cancelled mid-send at shutdown: %s %s (it may be sent again "
                             "once its lease runs out)",
@@ -333,6 +372,18 @@ async def start_worker(
     pgq = PgQueuer(connection=driver, queries=queries_for(driver))
     runner = JobRunner()
     journal = OutcomeJournal(journal_dir) if journal_dir is not None else None
+    if journal is not None:
+        try:
+            journal.check()
+        except OSError as exc:
+            log.error(
+                "outcome journal unavailable at %s (%s): a send held at a stop while the "
+                "database is away would be lost",
+                journal_dir,
+                one_line(exc),
+                extra={"event": "journal_unavailable"},
+            )
+            journal = None
     if journal is not None:
         await journal.replay(pool)
     durability = Durability(runner, journal)

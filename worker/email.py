@@ -196,16 +196,16 @@ async def fail_send(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, erro
 
 def _journal_entry(
     org_id: uuid.UUID, send_id: uuid.UUID, provider: str, attempt: Attempt
-) -> dict[str, Any]:
-    if attempt.provider_message_id is not None:
-        params = {
-            "id": str(send_id),
-            "provider": provider,
-            "provider_message_id": attempt.provider_message_id,
-        }
-        return journal.entry("RECORD_EMAIL_SENT", params, org_id)
-    params = {"id": str(send_id), "error": attempt.error, "permanent": attempt.permanent}
-    return journal.entry("FAIL_EMAIL_SEND", params, org_id)
+) -> dict[str, Any] | None:
+    """How to record a hand-over later (journal.py): successes only."""
+    if attempt.provider_message_id is None:
+        return None
+    params = {
+        "id": str(send_id),
+        "provider": provider,
+        "provider_message_id": attempt.provider_message_id,
+    }
+    return journal.entry("RECORD_EMAIL_SENT", params, org_id)
 
 
 async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> str:

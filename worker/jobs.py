@@ -94,6 +94,8 @@ class JobRunner:
     running: dict[asyncio.Task[Any], Job] = dataclasses.field(default_factory=dict)
     # Tasks between a hand-over to a provider and its record: never released.
     critical: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
+    # Of those, the ones recording an outcome (the hand-over is done).
+    recording: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
     releasing: bool = False
     released: int = 0
     # Past the last window of a stop: held outcomes go to the journal.
@@ -176,13 +178,14 @@ class JobRunner:
             task.cancel()
         return len(tasks)
 
-    def cancel_critical(self) -> list[Job]:
-        """The very end of a stop: cancel what is still mid-send (its outcome is then
-        unknown, and the send may be made again after its lease). Returns those jobs."""
-        jobs = [self.running[t] for t in self.critical if t in self.running]
-        for task in list(self.critical):
+    def cancel_sends(self) -> list[Job]:
+        """The very end of a stop: cancel what is still talking to a provider (its
+        outcome is then unknown, and the send may be made again after its lease).
+        A job recording an outcome is left to journal it. Returns the jobs cancelled."""
+        tasks = [t for t in self.critical - self.recording if t in self.running]
+        for task in tasks:
             task.cancel()
-        return jobs
+        return [self.running[t] for t in tasks]
 
 
 @dataclasses.dataclass
@@ -212,14 +215,34 @@ class Durability:
             self.runner.critical.discard(task)
 
     def _journal(self, what: str, journal_entry: dict[str, Any] | None) -> None:
-        if self.journal is None or journal_entry is None:
-            log.error(
-                "lost %s: the database is away and the worker is stopping",
+        """Keep an unrecorded outcome past this process: a success goes to the journal;
+        a failure is let go (the send is retried, never duplicated)."""
+        if journal_entry is None:
+            log.warning(
+                "not recorded, will be retried: %s (the database is away, the worker stopping)",
                 what,
+                extra={"event": "outcome_dropped", "what": what},
+            )
+            return
+        if self.journal is None:
+            log.error(
+                "lost %s: the database is away, the worker is stopping and keeps no journal: %s",
+                what,
+                json.dumps(journal_entry, default=str),
                 extra={"event": "outcome_lost", "what": what},
             )
-            raise ConnectionError(f"{what} could not be recorded")
-        self.journal.append(journal_entry)
+            return
+        try:
+            self.journal.append(journal_entry)
+        except OSError as exc:
+            log.error(
+                "lost %s: the journal cannot take it (%s): %s",
+                what,
+                one_line(exc),
+                json.dumps(journal_entry, default=str),
+                extra={"event": "outcome_lost", "what": what},
+            )
+            return
         log.warning(
             "journaled %s: the database is away and the worker is stopping",
             what,
@@ -243,14 +266,20 @@ class Durability:
         journal_entry: dict[str, Any] | None = None,
     ) -> T | None:
         """``call()`` until it succeeds; only transient database errors are waited out,
-        any other is raised at once. Returns None when the outcome was journaled."""
+        any other is raised at once. ``journal_entry``: how to record a success later
+        (None for a failure). Returns None when the outcome was journaled or let go."""
+        task = asyncio.current_task()
+        if self.runner is not None and task is not None:
+            self.runner.recording.add(task)
         try:
             return await self._settle(call, what, journal_entry)
         except asyncio.CancelledError:
-            # Cancelled at the very end of a stop, the record possibly not made: keep it.
-            if self.journal is not None and journal_entry is not None:
-                self._journal(what, journal_entry)
+            # Cancelled before the record was made (the very end of a stop): keep it.
+            self._journal(what, journal_entry)
             raise
+        finally:
+            if self.runner is not None and task is not None:
+                self.runner.recording.discard(task)
 
     async def _settle(
         self,

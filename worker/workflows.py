@@ -117,11 +117,6 @@ async def _execute(pool: AsyncConnectionPool, query: str, params: Mapping[str, A
         await conn.execute(query, params)
 
 
-def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as JSON can hold them (ids as text), for the journal."""
-    return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in params.items()}
-
-
 async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid.UUID) -> str:
     """Run one webhook.deliver job: delivered, retry, permanent, invalid or done.
 
@@ -149,7 +144,6 @@ async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid
         await deps.durability.settle(
             lambda: _execute(deps.pool, q.FAIL_ACTION, params),
             f"the failure of webhook {msg_id}",
-            journal.entry("FAIL_ACTION", _plain(params)),
         )
         log.warning("webhook %s not sent: %s", msg_id, error)
         return "invalid"
@@ -171,10 +165,8 @@ async def _deliver_and_record(
         }
     )
     if outcome.kind == "delivered":
-        journal_query = "COMPLETE_ACTION"
         query, params = q.COMPLETE_ACTION, {**ids, "result": result}
     else:
-        journal_query = "FAIL_ACTION"
         query = q.FAIL_ACTION
         params = {
             **ids,
@@ -186,7 +178,7 @@ async def _deliver_and_record(
     await deps.durability.settle(
         lambda: _execute(deps.pool, query, params),
         f"the outcome of webhook {msg_id} ({outcome.kind})",
-        journal.entry(journal_query, _plain(params)),
+        journal.entry("COMPLETE_ACTION", params) if outcome.kind == "delivered" else None,
     )
     log.info(
         "webhook %s attempt %s: %s %s",

@@ -279,6 +279,8 @@ def test_the_worker_logs_json_lines_with_log_format_json(db: Database, tmp_path:
         ("INTIME_SERVICE_URL", "host=a port", "INTIME_SERVICE_URL is not a connection string"),
         ("INTIME_WEBHOOK_ALLOW", "not/a/cidr", "webhook allow-list entry 'not/a/cidr'"),
         ("INTIME_LOG_FORMAT", "xml", "INTIME_LOG_FORMAT must be"),
+        ("INTIME_CONNECT_TIMEOUT", "nan", "INTIME_CONNECT_TIMEOUT='nan' must be a number"),
+        ("INTIME_WORKER_GRACE_SECONDS", "inf", "INTIME_WORKER_GRACE_SECONDS='inf' must be"),
     ],
 )
 def test_a_bad_setting_is_one_line_and_exit_2(
@@ -302,7 +304,7 @@ def test_sigterm_to_a_worker_whose_database_is_down_exits_0_promptly(
     env = base_env(tmp_path, INTIME_SERVICE_URL=as_role(dsn, "intime_service"))
     log = tmp_path / "worker.log"
     with process(["worker"], env, log) as worker:
-        wait_for(lambda: "worker started" in log.read_text(), what="the worker to start")
+        wait_for(lambda: " started: " in log.read_text(), what="the worker to start")
         own_server.stop()
         wait_for(lambda: "database connection lost" in log.read_text(), what="the loss")
         started = time.monotonic()
@@ -324,3 +326,22 @@ def test_web_with_two_worker_processes_serves_and_stops_on_sigterm(
         wait_for(lambda: log.read_text().count("Application startup complete") == 2)
         web.send_signal(signal.SIGTERM)
         assert web.wait(timeout=30) == 0, log.read_text()
+
+
+def test_a_worker_on_a_database_without_the_queue_schema_exits_2_with_one_line(
+    own_server: pgserver.PgServer, tmp_path: Path
+) -> None:
+    """Restarting pgqueuer's loop cannot cure a missing piece of its schema: one line,
+    exit 2, instead of a worker that retries forever."""
+    dsn = own_server.dsn("intime")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("drop index queue.pgqueuer_log_job_id_status")
+    env = base_env(tmp_path, INTIME_SERVICE_URL=as_role(dsn, "intime_service"))
+    result = subprocess.run(
+        [*INTIME, "worker"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the worker cannot run:"), result.stderr
+    assert "intime db migrate" in last
+    assert "Traceback" not in result.stderr

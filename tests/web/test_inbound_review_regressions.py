@@ -38,12 +38,17 @@ from web import limits
 # Enough to take every admission slot of the default parser (2 running + 8 waiting).
 SLOW_CLIENTS = limits.PARSE_PROCESSES + limits.PARSE_QUEUE + 2
 
-UNSIGNED_JSON = {
-    "Content-Type": "application/json",
-    "svix-id": "msg_x",
-    "svix-timestamp": "1",
-    "svix-signature": "v1,x",
-}
+
+class _UnsignedJson(dict):
+    """Svix headers with a fresh timestamp (read when the test runs) and no valid signature."""
+
+    def items(self):  # type: ignore[override]
+        return {**dict(super().items()), "svix-timestamp": str(int(time.time()))}.items()
+
+
+UNSIGNED_JSON = _UnsignedJson(
+    {"Content-Type": "application/json", "svix-id": "msg_x", "svix-signature": "v1,x"}
+)
 GATEWAY = {"Authorization": f"Bearer {INBOUND_TOKEN}", "Content-Type": "message/rfc822"}
 
 
@@ -191,3 +196,41 @@ def test_a_resend_style_email_id_is_fetched(base_url, fake_resend) -> None:
     response = post_received(base_url, email_id)
     assert response.status_code == 200, response.text
     assert fake_resend.requests[-1]["get"] == email_id
+
+
+def test_a_stale_svix_timestamp_is_refused_before_the_body_is_read(base_url) -> None:
+    """It can never verify: no reason to buffer its body first."""
+    stale = {
+        "Content-Type": "application/json",
+        "svix-id": "msg_x",
+        "svix-timestamp": str(int(time.time()) - 3600),
+        "svix-signature": "v1,x",
+        "Content-Length": str(limits.MAX_EVENT_BYTES),
+    }
+
+    def slowly() -> Iterator[bytes]:
+        for _ in range(1000):
+            yield b"{" * 1024
+            time.sleep(0.05)
+
+    for path in ("/webhooks/resend", "/webhooks/inbound"):
+        answer = exchange(base_url, path, stale, slowly(), timeout=30)
+        assert answer.status == 401, answer
+        assert answer.sent < limits.MAX_EVENT_BYTES // 2
+
+
+def test_unverified_bodies_past_the_process_budget_answer_503(serve, monkeypatch) -> None:
+    """Connections that only carry the svix-* headers may not buffer without bound: past
+    the budget of bodies read before their signature is checked, 503 at once."""
+    monkeypatch.setattr(limits, "UNVERIFIED_BODY_BUDGET", 3 * 100_000)
+    url = serve()
+    with trickling(url, UNSIGNED_JSON, 3, length=100_000):
+        answer = exchange(
+            url,
+            "/webhooks/resend",
+            {**dict(UNSIGNED_JSON.items()), "Content-Length": "100000"},
+            iter([b"{"]),
+            timeout=30,
+        )
+    assert answer.status == 503, answer
+    assert answer.headers.get("retry-after") == str(limits.RETRY_AFTER_SECONDS)

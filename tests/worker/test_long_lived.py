@@ -27,12 +27,16 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 import intime.db
+import worker.app as worker_app
+from intime.db import open_pool
 from intime.serving import free_port, serve_in_thread
 from tests.peers import FakeResend, Receiver, SmtpServer, receiver_app
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database, Mail, TwoOrgs
+from worker import journal
 from worker.app import Worker, WorkerOptions, start_worker
 from worker.driver import ReconnectingConnection
+from worker.journal import OutcomeJournal
 from worker.queue import queries_for as guarded_queries
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
 
@@ -636,6 +640,101 @@ def test_an_outcome_held_when_the_worker_stops_is_journaled_and_recorded_at_the_
     asyncio.run(second())
     assert len(smtp_server.messages) == 1
     assert list(journal.iterdir()) == []
+
+
+def test_a_running_worker_records_what_a_stopped_worker_on_the_same_machine_journaled(
+    db: Database,
+    mail: Mail,
+    admin: psycopg.Connection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The journal is not only read at start: a worker already running on the same
+    INTIME_HOME records it within seconds, well before the send lease runs out and
+    another worker would send the email again."""
+    monkeypatch.setattr(worker_app, "REPLAY_SECONDS", 0.5)
+    admin.execute("delete from queue.pgqueuer")
+    send_id = mail.queue(to="left@example.com", subject="Hi", text="x")
+    admin.execute("update app.email_sends set status = 'sending' where id = %s", (send_id,))
+    admin.execute("delete from queue.pgqueuer")
+    stopped = OutcomeJournal(tmp_path / "journal")
+    stopped.append(
+        journal.entry(
+            "RECORD_EMAIL_SENT",
+            {"id": send_id, "provider": "outbox", "provider_message_id": "outbox-left"},
+            mail.org_id,
+        )
+    )
+
+    async def scenario() -> None:
+        async with running_worker(db, {}, journal_dir=tmp_path / "journal"):
+            await asyncio.sleep(1.5)
+            assert email_status(admin, send_id) == "sending"  # its writer still lives
+            stopped.close()  # ... and now it is gone
+            await wait_until(lambda: email_status(admin, send_id) == "sent", what="replay")
+
+    asyncio.run(scenario())
+    assert list((tmp_path / "journal").glob("outcomes-*")) == []
+
+
+def test_a_failure_is_never_journaled(db: Database) -> None:
+    """Replayed later, an old attempt's failure would undo a newer attempt's success; a
+    failure nobody recorded only costs a retry."""
+    for query in ("FAIL_EMAIL_SEND", "FAIL_ACTION"):
+        with pytest.raises(ValueError, match="cannot be journaled"):
+            journal.entry(query, {})
+
+
+def test_two_workers_replaying_one_journal_record_it_once_and_neither_fails(
+    db: Database, mail: Mail, admin: psycopg.Connection, tmp_path: Path
+) -> None:
+    admin.execute("delete from queue.pgqueuer")
+    sends = []
+    folder = tmp_path / "journal"
+    for i in range(3):
+        send_id = mail.queue(to=f"j{i}@example.com", subject="Hi", text="x")
+        admin.execute("update app.email_sends set status = 'sending' where id = %s", (send_id,))
+        sends.append(send_id)
+        writer = OutcomeJournal(folder)
+        writer.append(
+            journal.entry(
+                "RECORD_EMAIL_SENT",
+                {"id": send_id, "provider": "outbox", "provider_message_id": f"outbox-j{i}"},
+                mail.org_id,
+            )
+        )
+        writer.close()
+
+    async def scenario() -> list[int]:
+        pool = await open_pool(db.dsn("intime_service"), max_size=2)
+        try:
+            return list(
+                await asyncio.gather(
+                    OutcomeJournal(folder).replay(pool), OutcomeJournal(folder).replay(pool)
+                )
+            )
+        finally:
+            await pool.close()
+
+    assert sum(asyncio.run(scenario())) == 3
+    assert {email_status(admin, s) for s in sends} == {"sent"}
+    assert list(folder.glob("outcomes-*")) == []
+
+
+def test_a_journal_folder_that_cannot_be_written_is_said_at_start(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "journal"
+    blocked.write_text("a file where the folder should be")
+
+    async def scenario() -> None:
+        async with running_worker(db, {}, journal_dir=blocked) as worker:
+            assert worker.journal is None
+
+    with caplog.at_level("WARNING", logger="intime.worker"):
+        asyncio.run(scenario())
+    [line] = [r for r in caplog.records if getattr(r, "event", None) == "journal_unavailable"]
+    assert "would be lost" in line.getMessage()
 
 
 def test_a_provider_id_the_database_cannot_store_fails_the_email_at_once(
