@@ -17,7 +17,10 @@ FAULT_KINDS = (
     "smtp_451",  # the SMTP sink answers 451 to DATA for a while
     "webhook_hang",  # the webhook receiver accepts and never answers for a while
     "oversized_post",  # an unauthenticated POST of hundreds of MB to /webhooks/inbound
+    "pg_down_sigterm",  # PostgreSQL stopped, SIGTERM to a worker with a send in flight,
+    # PostgreSQL started once it exited; the worker is restarted on the same INTIME_HOME
 )
+LOG_FORMATS = ("mixed", "text", "json")
 
 
 DEFAULT_SETTINGS = (
@@ -53,6 +56,12 @@ class SoakConfig:
     smtp_refuse_seconds: float = 20.0
     hang_seconds: float = 25.0
     pg_down_seconds: float = 5.0
+    # INTIME_WORKER_GRACE_SECONDS of the workers (the product's default is 30): a worker
+    # stopped with the database down keeps it down for about grace + 20 s.
+    worker_grace_seconds: float = 5.0
+    # The workers' log format: mixed gives worker-1 json and worker-2 text, so that both
+    # are exercised (and read: the worker id, the journal lines).
+    worker_log_format: str = "mixed"
     # A process that exits by itself is counted as a failure, then restarted (as a
     # supervisor would), so that the rest of the run still measures something.
     restart_crashed: bool = True
@@ -64,6 +73,17 @@ class SoakConfig:
     @property
     def load_seconds(self) -> float:
         return self.minutes * 60.0
+
+    @property
+    def worker_stop_limit(self) -> float:
+        """Seconds a worker may take from SIGTERM to its exit (docs/operations.md)."""
+        return self.worker_grace_seconds + 30.0
+
+    def log_format(self, index: int) -> str:
+        """The log format of worker ``index`` (0-based)."""
+        if self.worker_log_format == "mixed":
+            return ("json", "text")[index % 2]
+        return self.worker_log_format
 
     @property
     def faults_per_kind(self) -> int:
@@ -145,13 +165,31 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         "defaults; default: %(default)s)",
     )
     parser.add_argument(
+        "--worker-grace-seconds",
+        type=float,
+        default=float(_env("SOAK_WORKER_GRACE_SECONDS", "5")),
+        help="INTIME_WORKER_GRACE_SECONDS given to the workers (SOAK_WORKER_GRACE_SECONDS, 5; "
+        "the product's default is 30); a worker must exit within it + 30 s of a SIGTERM",
+    )
+    parser.add_argument(
+        "--worker-log-format",
+        choices=LOG_FORMATS,
+        default=_env("SOAK_WORKER_LOG_FORMAT", "mixed"),
+        help="the workers' INTIME_LOG_FORMAT (SOAK_WORKER_LOG_FORMAT; mixed: worker-1 json, "
+        "worker-2 text)",
+    )
+    parser.add_argument(
         "--no-restart-crashed",
         action="store_true",
         help="leave a process that exited by itself down (it is counted either way)",
     )
     args = parser.parse_args(argv)
-    if args.minutes <= 0 or args.drain_seconds < 0:
-        parser.error("--minutes must be positive and --drain-seconds not negative")
+    if args.minutes <= 0 or args.drain_seconds < 0 or args.worker_grace_seconds < 0:
+        parser.error(
+            "--minutes must be positive, --drain-seconds and --worker-grace-seconds not negative"
+        )
+    if args.worker_log_format not in LOG_FORMATS:
+        parser.error(f"--worker-log-format must be one of {', '.join(LOG_FORMATS)}")
     return SoakConfig(
         minutes=args.minutes,
         drain_seconds=args.drain_seconds,
@@ -161,4 +199,6 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         oversize_mb=args.oversize_mb,
         restart_crashed=not args.no_restart_crashed,
         settings=args.settings,
+        worker_grace_seconds=args.worker_grace_seconds,
+        worker_log_format=args.worker_log_format,
     )

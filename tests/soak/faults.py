@@ -1,10 +1,18 @@
 """Faults on a schedule, each recorded with what was in flight when it struck.
 
-Before a SIGKILL the worker is stopped (SIGSTOP), the emails in ``sending`` and the
-webhook actions in ``running`` are read, and only then is it killed: a duplicate
-delivery of one of those is attributed to that kill. The same snapshot is taken before
-a PostgreSQL restart and a ``pg_terminate_backend``, so a duplicate there is explained,
-although it still counts as a failure (issue 12, rule 4).
+Before a SIGKILL the worker is stopped (SIGSTOP) and, while it is paused, the in-flight
+state is read: every email ``sending`` and webhook action ``running`` in the database,
+and every ``email.send`` / ``webhook.deliver`` job picked, with the
+``queue_manager_id`` of the worker holding it. Only then is it killed. A duplicate
+delivery is attributed to that kill only if the killed worker held the job (its id is
+read from its start line); when its log gives no id, the database-wide view is used, as
+before, and the evidence says so. The same snapshot is taken before a PostgreSQL
+restart, a ``pg_terminate_backend`` and a SIGTERM with PostgreSQL down, so a duplicate
+there is named, although it still counts as a failure (issue 12, rule 4).
+
+The faults that touch a worker or the database run one at a time (``exclusive``): a
+snapshot needs the database, and a SIGTERM must not meet a worker that a kill is
+restarting.
 """
 
 from __future__ import annotations
@@ -16,31 +24,79 @@ import signal
 import socket
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 import httpx
 import psycopg
 
+from tests.soak import logs
 from tests.soak import queries as sq
 from tests.soak.clients import HttpStats, Web
 from tests.soak.config import SoakConfig
 from tests.soak.journal import Journal
-from tests.soak.peers import SmtpSink, WebhookReceiver
+from tests.soak.peers import ResendStub, SmtpSink, WebhookReceiver
 from tests.soak.processes import HARNESS_APP, Database, ManagedProcess, Supervisor, rss_kb
+
+# pg_down_sigterm: the providers answer this slowly for a while, so that a send is surely
+# in flight when PostgreSQL stops (its outcome then has to be held, then journaled).
+SLOW_ANSWER_SECONDS = 3.0
+SLOW_WINDOW_SECONDS = 15.0
+AIM_SECONDS = 10.0  # how long a fault waits for a worker to have a send in flight
+
+
+@dataclasses.dataclass(frozen=True)
+class InFlight:
+    kind: str  # email | webhook
+    key: str  # app.email_sends id, or app.workflow_actions id
+    message_id: str | None
+    status: str
+    holders: frozenset[str]  # queue_manager_id of each worker with a job picked for it
+
+    @property
+    def active(self) -> bool:
+        """An email ``sending`` or a webhook ``running`` (the database-wide view)."""
+        return self.status in ("sending", "running")
+
+    def ids(self) -> set[str]:
+        return {self.key} | ({self.message_id} if self.message_id else set())
 
 
 @dataclasses.dataclass
 class Snapshot:
     label: str
     t: float
-    sending: dict[str, str]  # email_sends id -> Message-ID
-    running_webhooks: set[str]  # workflow_actions id
+    rows: list[InFlight]
+    worker: str | None = None  # the process the fault strikes, if any
+    worker_id: str | None = None  # its queue_manager_id, when its log gave it
+    worker_id_note: str = ""  # where the id was read, or why it is unknown
     error: str | None = None
+
+    def in_flight(self) -> list[InFlight]:
+        return [r for r in self.rows if r.active]
+
+    def held(self) -> list[InFlight]:
+        """What the struck worker held a picked job for (empty when its id is unknown)."""
+        if self.worker_id is None:
+            return []
+        return [r for r in self.rows if self.worker_id in r.holders]
 
     def summary(self) -> str:
         if self.error:
             return f"in flight unknown ({self.error})"
-        return (
-            f"{len(self.sending)} email(s) sending, {len(self.running_webhooks)} webhook(s) running"
+        rows = self.in_flight()
+        emails = sum(r.kind == "email" for r in rows)
+        out = f"{emails} email(s) sending, {len(rows) - emails} webhook(s) running"
+        if self.worker is None:
+            return out
+        if self.worker_id is None:
+            return out + f"; {self.worker}'s own jobs unknown ({self.worker_id_note})"
+        held = self.held()
+        mails = [r for r in held if r.kind == "email"]
+        hooks = [r for r in held if r.kind == "webhook"]
+        return out + (
+            f"; {self.worker} held {len(mails)} email job(s) "
+            f"({sum(r.active for r in mails)} sending), {len(hooks)} webhook job(s) "
+            f"({sum(r.active for r in hooks)} running)"
         )
 
 
@@ -52,9 +108,17 @@ class FaultRecord:
     target: str = ""
     detail: str = ""
     snapshot: Snapshot | None = None
-    t_up: float | None = None  # pg_restart: when the server was accepting again
+    t_up: float | None = None  # pg_restart, pg_down_sigterm: when the server accepted again
     answered_after: int | None = None  # oversized_post: bytes sent when it was answered
     rss_growth_kb: int | None = None  # oversized_post: the web's peak RSS growth
+    # pg_down_sigterm: the worker's exit (code, None when it had to be killed; seconds),
+    # its limit, and what its log says about the outcomes it journaled and the next
+    # incarnation replayed.
+    exit_code: int | None = None
+    exit_seconds: float | None = None
+    exit_limit: float | None = None
+    journaled: int = 0
+    replayed: int = 0
     done: bool = False
 
     @property
@@ -62,18 +126,40 @@ class FaultRecord:
         return f"{self.kind} #{self.number}" + (f" ({self.target})" if self.target else "")
 
 
-async def snapshot(db: Database, label: str, t: float) -> Snapshot:
+async def in_flight(conn: psycopg.AsyncConnection) -> list[InFlight]:
+    cur = await conn.execute(sq.IN_FLIGHT)
+    return [
+        InFlight(kind, key, message_id, status, frozenset(holders or ()))
+        for kind, key, message_id, status, holders in await cur.fetchall()
+    ]
+
+
+async def _admin(db: Database) -> psycopg.AsyncConnection:
+    return await psycopg.AsyncConnection.connect(
+        db.admin_dsn, autocommit=True, application_name=HARNESS_APP, connect_timeout=5
+    )
+
+
+async def snapshot(
+    db: Database, label: str, t: float, worker: ManagedProcess | None = None
+) -> Snapshot:
+    name = wid = None
+    note = ""
+    if worker is not None:
+        name, wid = worker.name, worker.worker_id()
+        inc = worker.current
+        note = (
+            f"read from {inc.worker_id_source} in {worker.log_path.name}"
+            if wid and inc is not None
+            else f"no 'worker <uuid> started' line nor JSON worker_id in "
+            f"{worker.log_path.name} (incarnation #{inc.number if inc else '?'})"
+        )
     try:
-        async with await psycopg.AsyncConnection.connect(
-            db.admin_dsn, autocommit=True, application_name=HARNESS_APP, connect_timeout=5
-        ) as conn:
-            cur = await conn.execute(sq.IN_FLIGHT_EMAILS)
-            sending = {row[0]: row[1] for row in await cur.fetchall()}
-            cur = await conn.execute(sq.IN_FLIGHT_WEBHOOKS)
-            webhooks = {row[0] for row in await cur.fetchall()}
+        async with await _admin(db) as conn:
+            rows = await in_flight(conn)
     except psycopg.Error as exc:
-        return Snapshot(label, t, {}, set(), error=type(exc).__name__)
-    return Snapshot(label, t, sending, webhooks)
+        return Snapshot(label, t, [], name, wid, note, error=type(exc).__name__)
+    return Snapshot(label, t, rows, name, wid, note)
 
 
 class Faults:
@@ -86,21 +172,25 @@ class Faults:
         supervisor: Supervisor,
         webs: list[Web],
         sink: SmtpSink,
+        stub: ResendStub,
         receiver: WebhookReceiver,
         stats: HttpStats,
+        home: Path,
     ) -> None:
         self.config = config
+        self.home = home  # the INTIME_HOME every process shares
         self.journal = journal
         self.db = db
         self.supervisor = supervisor
         self.webs = webs
         self.sink = sink
+        self.stub = stub
         self.receiver = receiver
         self.stats = stats
         self.records: list[FaultRecord] = []
         self._running: set[asyncio.Task[None]] = set()
         self._counts: dict[str, int] = {}
-        self.pg_lock = asyncio.Lock()
+        self.exclusive = asyncio.Lock()  # worker_kill, pg_*: one at a time
 
     def _record(self, kind: str, target: str = "") -> FaultRecord:
         self._counts[kind] = self._counts.get(kind, 0) + 1
@@ -129,6 +219,8 @@ class Faults:
         """End the timed faults at once and wait for the ones still running."""
         self.sink.refuse_until = 0.0
         self.receiver.stop_hanging()
+        for peer in (self.sink, self.stub, self.receiver):
+            peer.pace.normal()
         if self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
@@ -142,81 +234,168 @@ class Faults:
 
     # -- the faults --------------------------------------------------------------------
 
-    async def _worker_kill(self) -> None:
-        workers = [w for w in self.supervisor.workers if w.pid is not None]
-        if not workers:
-            self.journal.log("fault", "worker_kill skipped: no worker is running")
-            return
-        index = sum(1 for r in self.records if r.kind == "worker_kill")
-        worker: ManagedProcess = workers[index % len(workers)]
-        busy = await self._await_in_flight(10.0)
-        record = self._record("worker_kill", worker.name)
-        worker.send(signal.SIGSTOP)  # nothing more leaves it while we look
-        record.snapshot = await snapshot(self.db, record.label, self.journal.now())
-        await worker.kill()
-        record.detail = record.snapshot.summary() + ("" if busy else " (nothing was in flight)")
-        self.journal.log("FAULT", f"SIGKILL {worker.name}: {record.snapshot.summary()}")
-        if record.snapshot.sending:
-            self.journal.log("fault", f"  sending: {_some(record.snapshot.sending)}")
-        if record.snapshot.running_webhooks:
-            self.journal.log(
-                "fault", f"  webhooks running: {_some(record.snapshot.running_webhooks)}"
-            )
-        record.done = True
-        await self.supervisor.restart(worker, delay=1.0)
+    def _index(self, kind: str) -> int:
+        return sum(1 for r in self.records if r.kind == kind)
 
-    async def _await_in_flight(self, timeout: float) -> bool:
-        """Wait (bounded) for a moment with an email sending or a webhook running, so that
-        a kill can catch one in flight (it may still be the other worker's)."""
+    async def _worker_kill(self) -> None:
+        async with self.exclusive:
+            workers = [w for w in self.supervisor.workers if w.ready]
+            if not workers:
+                self.journal.log("fault", "worker_kill skipped: no worker is running")
+                return
+            worker: ManagedProcess = workers[self._index("worker_kill") % len(workers)]
+            busy = await self._holder([worker], AIM_SECONDS) is not None
+            record = self._record("worker_kill", worker.name)
+            worker.send(signal.SIGSTOP)  # nothing more leaves it while we look
+            try:
+                record.snapshot = await snapshot(self.db, record.label, self.journal.now(), worker)
+            finally:
+                await worker.kill()
+            snap = record.snapshot
+            record.detail = snap.summary() + ("" if busy else " (nothing of its own in flight)")
+            self.journal.log("FAULT", f"SIGKILL {worker.name}: {snap.summary()}")
+            self._log_held(snap)
+            record.done = True
+            await self.supervisor.restart(worker, delay=1.0)
+
+    def _log_held(self, snap: Snapshot) -> None:
+        rows = snap.held() if snap.worker_id else snap.in_flight()
+        whose = f"{snap.worker}'s" if snap.worker_id else "database-wide"
+        for kind in ("email", "webhook"):
+            keys = [r.key for r in rows if r.kind == kind]
+            if keys:
+                self.journal.log("fault", f"  {whose} {kind} jobs: {_some(keys)}")
+
+    async def _holder(
+        self, candidates: list[ManagedProcess], timeout: float
+    ) -> ManagedProcess | None:
+        """Wait (bounded) for one of ``candidates`` to hold a send in flight (a picked job
+        whose email is ``sending`` or webhook ``running``); returns that worker. A
+        candidate whose id is unknown is returned when anything at all is in flight."""
         deadline = time.monotonic() + timeout
+        known = {wid: w for w in candidates if (wid := w.worker_id()) is not None}
+        unknown = [w for w in candidates if w not in known.values()]
         with contextlib.suppress(psycopg.Error):
-            async with await psycopg.AsyncConnection.connect(
-                self.db.admin_dsn, autocommit=True, application_name=HARNESS_APP
-            ) as conn:
+            async with await _admin(self.db) as conn:
                 while time.monotonic() < deadline:
-                    cur = await conn.execute(sq.ANY_IN_FLIGHT)
-                    row = await cur.fetchone()
-                    if row and row[0]:
-                        return True
+                    active = [r for r in await in_flight(conn) if r.active]
+                    for row in active:
+                        for holder in row.holders:
+                            if holder in known:
+                                return known[holder]
+                    if active and unknown:
+                        return unknown[0]
                     await asyncio.sleep(0.05)
-        return False
+        return None
 
     async def _pg_terminate(self) -> None:
-        record = self._record("pg_terminate")
-        record.snapshot = await snapshot(self.db, record.label, self.journal.now())
-        try:
-            async with await psycopg.AsyncConnection.connect(
-                self.db.admin_dsn, autocommit=True, application_name=HARNESS_APP
-            ) as conn:
-                cur = await conn.execute(sq.TERMINATE_SERVICE, {"harness": HARNESS_APP})
-                row = await cur.fetchone()
-        except psycopg.Error as exc:
-            self.journal.log("fault", f"pg_terminate could not run: {exc!r}")
-            return
-        killed, seen = row if row else (0, 0)
-        record.detail = f"{killed} of {seen} intime_service backends terminated"
-        record.done = True
-        self.journal.log("FAULT", f"pg_terminate_backend: {record.detail}")
+        async with self.exclusive:
+            record = self._record("pg_terminate")
+            record.snapshot = await snapshot(self.db, record.label, self.journal.now())
+            try:
+                async with await _admin(self.db) as conn:
+                    cur = await conn.execute(sq.TERMINATE_SERVICE, {"harness": HARNESS_APP})
+                    row = await cur.fetchone()
+            except psycopg.Error as exc:
+                self.journal.log("fault", f"pg_terminate could not run: {exc!r}")
+                return
+            killed, seen = row if row else (0, 0)
+            record.detail = f"{killed} of {seen} intime_service backends terminated"
+            record.done = True
+            self.journal.log("FAULT", f"pg_terminate_backend: {record.detail}")
 
     async def _pg_restart(self) -> None:
-        async with self.pg_lock:
+        async with self.exclusive:
             record = self._record("pg_restart")
             record.snapshot = await snapshot(self.db, record.label, self.journal.now())
             t0 = time.monotonic()
             await asyncio.to_thread(self.db.stop)
-            self.journal.log(
-                "FAULT",
-                f"PostgreSQL stopped (fast) in {time.monotonic() - t0:.1f}s; "
-                f"{record.snapshot.summary()} at the stop",
-            )
-            await asyncio.sleep(self.config.pg_down_seconds)
-            await asyncio.to_thread(self.db.start_again)
+            try:
+                self.journal.log(
+                    "FAULT",
+                    f"PostgreSQL stopped (fast) in {time.monotonic() - t0:.1f}s; "
+                    f"{record.snapshot.summary()} at the stop",
+                )
+                await asyncio.sleep(self.config.pg_down_seconds)
+            finally:
+                await asyncio.to_thread(self.db.start_again)
             record.t_up = self.journal.now()
             record.detail = f"down {time.monotonic() - t0:.1f}s"
             record.done = True
             self.journal.log(
                 "FAULT", f"PostgreSQL started again on the same port ({record.detail})"
             )
+
+    async def _pg_down_sigterm(self) -> None:
+        """PostgreSQL stopped; SIGTERM to a worker with a send in flight (the providers
+        answer slowly meanwhile, so that its outcome arrives with the database away);
+        PostgreSQL stays down until that worker has exited (at most its grace + 30 s), so
+        an outcome it still holds at the end of its stop goes to its journal; then
+        PostgreSQL starts and the worker is started again on the same INTIME_HOME, where it
+        replays the journal before it takes a job."""
+        async with self.exclusive:
+            workers = [w for w in self.supervisor.workers if w.ready]
+            if not workers:
+                self.journal.log("fault", "pg_down_sigterm skipped: no worker is running")
+                return
+            for peer in (self.sink, self.stub, self.receiver):
+                peer.pace.slow_for(SLOW_WINDOW_SECONDS, SLOW_ANSWER_SECONDS)
+            holder = await self._holder(workers, AIM_SECONDS)
+            worker = holder or workers[self._index("pg_down_sigterm") % len(workers)]
+            record = self._record("pg_down_sigterm", worker.name)
+            record.snapshot = snap = await snapshot(
+                self.db, record.label, self.journal.now(), worker
+            )
+            stopped = worker.current
+            assert stopped is not None
+            limit = record.exit_limit = self.config.worker_stop_limit
+            t0 = time.monotonic()
+            await asyncio.to_thread(self.db.stop)
+            try:
+                self.journal.log(
+                    "FAULT",
+                    f"PostgreSQL stopped (fast) in {time.monotonic() - t0:.1f}s; SIGTERM "
+                    f"{worker.name}"
+                    + ("" if holder else " (no worker had a send in flight)")
+                    + f"; {snap.summary()}",
+                )
+                self._log_held(snap)
+                record.exit_code, record.exit_seconds = await worker.sigterm(limit)
+            finally:
+                for peer in (self.sink, self.stub, self.receiver):
+                    peer.pace.normal()
+                await asyncio.to_thread(self.db.start_again)
+            down = time.monotonic() - t0
+            record.t_up = self.journal.now()
+            counts = logs.journal_counts(
+                [logs.parse(raw) for raw in logs.section(worker.log_path, stopped.number)]
+            )
+            record.journaled = counts.journaled
+            exit_text = (
+                f"exit {record.exit_code}"
+                if record.exit_code is not None
+                else "did not exit: SIGKILLed"
+            )
+            self.journal.log(
+                "FAULT",
+                f"{worker.name} {exit_text} after {record.exit_seconds or 0:.1f}s (limit "
+                f"{limit:.0f}s), {counts.journaled} outcome(s) journaled, {counts.lost} lost; "
+                f"PostgreSQL started again after {down:.1f}s",
+            )
+            await self.supervisor.restart(worker, delay=1.0)
+            again = worker.current
+            if again is not None and again.number > stopped.number:
+                record.replayed = logs.journal_counts(
+                    [logs.parse(raw) for raw in logs.section(worker.log_path, again.number)]
+                ).replayed
+            left = logs.journal_entries(self.home / "journal")
+            record.detail = (
+                f"{snap.summary()}; {exit_text} after {record.exit_seconds or 0:.1f}s (limit "
+                f"{limit:.0f}s); PostgreSQL down {down:.1f}s; journaled {record.journaled}, "
+                f"replayed {record.replayed} by the next incarnation at its start, {left} "
+                "entries left in INTIME_HOME/journal"
+            )
+            record.done = True
 
     async def _smtp_451(self) -> None:
         record = self._record("smtp_451")

@@ -9,6 +9,9 @@
   ``webhook-id`` (received, and acknowledged with a 2xx); on a schedule hangs: accepts
   and never answers, then drops the connection.
 
+Each answers after a short delay (``Pace``); a fault may stretch it for a few seconds so
+that sends are surely in flight when it strikes.
+
 The two HTTP peers run on ``TinyHttpServer``, a minimal HTTP/1.1 server (keep-alive,
 Content-Length bodies) that can also drop a request unanswered, which an ASGI server
 cannot do without sending a 500.
@@ -153,9 +156,28 @@ SMTP_DELAY = 0.2
 HTTP_DELAY = 0.1
 
 
+class Pace:
+    """How long a peer takes to answer: ``base``, or ``slow`` seconds within a window."""
+
+    def __init__(self, base: float) -> None:
+        self.base = base
+        self.slow = base
+        self.slow_until = 0.0  # monotonic
+
+    def slow_for(self, seconds: float, delay: float) -> None:
+        self.slow, self.slow_until = delay, time.monotonic() + seconds
+
+    def normal(self) -> None:
+        self.slow_until = 0.0
+
+    async def wait(self) -> None:
+        await asyncio.sleep(self.slow if time.monotonic() < self.slow_until else self.base)
+
+
 class SmtpSink:
     def __init__(self, journal: Journal, port: int) -> None:
         self.journal, self.port = journal, port
+        self.pace = Pace(SMTP_DELAY)
         self.counts: Counter[str] = Counter()
         self.deliveries: list[Delivery] = []
         self.refused = 0
@@ -169,7 +191,7 @@ class SmtpSink:
         if time.monotonic() < self.refuse_until:
             self.refused += 1
             return "451 4.3.0 soak: mail refused for now, try again later"
-        await asyncio.sleep(SMTP_DELAY)
+        await self.pace.wait()
         raw = envelope.content if isinstance(envelope.content, bytes) else b""
         headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
         message_id = str(headers.get("Message-ID", "")).strip()
@@ -205,6 +227,7 @@ class SmtpSink:
 class ResendStub:
     def __init__(self, journal: Journal, port: int, api_key: str) -> None:
         self.journal, self.port, self.api_key = journal, port, api_key
+        self.pace = Pace(HTTP_DELAY)
         self.ids: dict[str, str] = {}
         self.counts: Counter[str] = Counter()  # POSTs per Idempotency-Key
         self.deliveries: list[Delivery] = []
@@ -226,7 +249,7 @@ class ResendStub:
             payload = json.loads(request.body)
         except ValueError:
             return HttpResponse(422, {"message": "not JSON"})
-        await asyncio.sleep(HTTP_DELAY)
+        await self.pace.wait()
         key = request.headers.get("idempotency-key") or f"none-{uuid.uuid4().hex}"
         self.counts[key] += 1
         if key in self.ids:
@@ -263,6 +286,7 @@ class ResendStub:
 class WebhookReceiver:
     def __init__(self, journal: Journal, port: int) -> None:
         self.journal, self.port = journal, port
+        self.pace = Pace(HTTP_DELAY)
         self.verifiers: dict[str, Webhook] = {}
         self.received: Counter[str] = Counter()  # per webhook-id, every request
         self.acked: Counter[str] = Counter()  # per webhook-id, answered 2xx
@@ -295,7 +319,7 @@ class WebhookReceiver:
             while time.monotonic() < self.hang_until:
                 await asyncio.sleep(min(1.0, max(0.01, self.hang_until - time.monotonic())))
             return None  # accepted, never answered
-        await asyncio.sleep(HTTP_DELAY)
+        await self.pace.wait()
         signed = {k: v for k, v in request.headers.items() if k.startswith("webhook-")}
         try:
             self.verifiers[slug].verify(request.body, signed)

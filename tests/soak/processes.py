@@ -27,6 +27,7 @@ from psycopg import sql
 from intime import migrate, pgserver
 from intime.cli import ensure_database
 from intime.config import SERVICE_ROLE, as_role
+from tests.soak import logs
 from tests.soak.journal import Journal
 
 DBNAME = "intime"
@@ -183,6 +184,9 @@ class Incarnation:
     ended: float | None = None
     returncode: int | None = None
     expected_exit: bool = False  # killed by a fault, or stopped at the end
+    # A worker's pgqueuer queue_manager_id, read from its start line (logs.worker_id).
+    worker_id: str | None = None
+    worker_id_source: str = ""
 
     @property
     def alive(self) -> bool:
@@ -201,6 +205,7 @@ class ManagedProcess:
         journal: Journal,
         *,
         health_url: str | None = None,
+        stop_limit: float = 15.0,
     ) -> None:
         self.name = name
         self.argv = argv
@@ -208,6 +213,9 @@ class ManagedProcess:
         self.log_path = log_path
         self.journal = journal
         self.health_url = health_url
+        # Seconds from SIGTERM to its exit that the process is allowed (a web 15 s, a
+        # worker its grace + 30 s: docs/operations.md, rule 5).
+        self.stop_limit = stop_limit
         self.incarnations: list[Incarnation] = []
         self.stopping = False
         self.restarts_pending = 0
@@ -227,6 +235,24 @@ class ManagedProcess:
     @property
     def unexpected_exits(self) -> list[Incarnation]:
         return [i for i in self.incarnations if i.ended is not None and not i.expected_exit]
+
+    def worker_id(self, inc: Incarnation | None = None) -> str | None:
+        """The pgqueuer ``queue_manager_id`` of this worker's incarnation (the current one
+        by default), from its start line; None while it has not logged one."""
+        inc = inc or self.current
+        if inc is None:
+            return None
+        if inc.worker_id is None:
+            found = logs.worker_id(logs.section(self.log_path, inc.number))
+            if found is not None:
+                inc.worker_id, inc.worker_id_source = found
+        return inc.worker_id
+
+    @property
+    def ready(self) -> bool:
+        """Alive and past ``wait_ready`` (a signal before that may find no handler yet)."""
+        inc = self.current
+        return inc is not None and inc.alive and inc.ready_at is not None
 
     async def start(self) -> Incarnation:
         number = len(self.incarnations) + 1
@@ -314,9 +340,10 @@ class ManagedProcess:
             await self._watch
         return inc
 
-    async def terminate(self, grace: float) -> tuple[int | None, float | None]:
-        """SIGTERM, wait ``grace`` seconds, then SIGKILL the group. (exit code, seconds)."""
-        self.stopping = True
+    async def sigterm(self, limit: float) -> tuple[int | None, float | None]:
+        """SIGTERM the current incarnation (an expected exit), wait up to ``limit`` seconds,
+        then SIGKILL the group. (exit code, or None when it had to be killed; seconds).
+        The process may be started again afterwards (``terminate`` is for the end)."""
         inc = self.current
         if inc is None or not inc.alive:
             return None, None
@@ -326,7 +353,7 @@ class ManagedProcess:
             os.kill(inc.pid, signal.SIGTERM)
         assert self._watch is not None
         try:
-            await asyncio.wait_for(asyncio.shield(self._watch), grace)
+            await asyncio.wait_for(asyncio.shield(self._watch), limit)
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(inc.pid, signal.SIGKILL)
@@ -336,6 +363,11 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(inc.pid, signal.SIGKILL)
         return inc.returncode, time.monotonic() - t0
+
+    async def terminate(self, grace: float | None = None) -> tuple[int | None, float | None]:
+        """The end: SIGTERM, wait ``grace`` (default ``stop_limit``), then SIGKILL; no restart."""
+        self.stopping = True
+        return await self.sigterm(self.stop_limit if grace is None else grace)
 
 
 class Supervisor:
@@ -409,7 +441,20 @@ class Supervisor:
                 await task
         self._tasks = []
 
-    async def terminate_all(self, grace: float) -> dict[str, tuple[int | None, float | None]]:
+    def worker_names(self) -> dict[str, str]:
+        """queue_manager_id -> ``worker-1 #2`` for every incarnation whose id is known."""
+        out = {}
+        for process in self.workers:
+            for inc in process.incarnations:
+                wid = process.worker_id(inc)
+                if wid is not None:
+                    out[wid] = f"{process.name} #{inc.number}"
+        return out
+
+    async def terminate_all(
+        self, grace: float | None = None
+    ) -> dict[str, tuple[int | None, float | None]]:
+        """SIGTERM every process at once; each gets ``grace`` or, when None, its own limit."""
         await self.stop_sampling()
         for process in self.processes:
             process.stopping = True

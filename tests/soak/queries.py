@@ -164,16 +164,34 @@ from app.notification_deliveries as d where d.id = any(%(ids)s::uuid[])
 
 # -- faults ---------------------------------------------------------------------------
 
-IN_FLIGHT_EMAILS: LiteralString = (
-    "select id::text, message_id, provider from app.email_sends where status = 'sending'"
+# Every email `sending` and webhook action `running` (database-wide), and every one an
+# `email.send` / `webhook.deliver` job is picked for, with the queue_manager_id of each
+# worker holding such a job (the worker's id, logged at its start).
+IN_FLIGHT: LiteralString = """
+with picked as (
+    select q.entrypoint, q.queue_manager_id::text as holder,
+           coalesce(x.p ->> 'email_send_id', x.p ->> 'action_id') as key
+    from queue.pgqueuer as q,
+         lateral (select case when q.payload is not null
+                              then convert_from(q.payload, 'UTF8')::jsonb end as p) as x
+    where q.status = 'picked' and q.entrypoint in ('email.send', 'webhook.deliver')
+),
+held as (
+    select entrypoint, key,
+           coalesce(array_agg(holder) filter (where holder is not null), '{}') as holders
+    from picked
+    group by entrypoint, key
 )
-IN_FLIGHT_WEBHOOKS: LiteralString = (
-    "select id::text from app.workflow_actions where action_type = 'webhook' and status = 'running'"
-)
-ANY_IN_FLIGHT: LiteralString = """
-select exists (select from app.email_sends where status = 'sending')
-    or exists (select from app.workflow_actions
-               where action_type = 'webhook' and status = 'running')
+select 'email' as kind, s.id::text as key, s.message_id, s.status,
+       coalesce(h.holders, '{}') as holders
+from app.email_sends as s
+left join held as h on h.entrypoint = 'email.send' and h.key = s.id::text
+where s.status = 'sending' or h.key is not null
+union all
+select 'webhook', a.id::text, null, a.status, coalesce(h.holders, '{}')
+from app.workflow_actions as a
+left join held as h on h.entrypoint = 'webhook.deliver' and h.key = a.id::text
+where (a.action_type = 'webhook' and a.status = 'running') or h.key is not null
 """
 TERMINATE_SERVICE: LiteralString = """
 select count(*) filter (where pg_terminate_backend(pid)), count(*)
