@@ -83,5 +83,14 @@ def configure(fmt: str = "text", level: str = "info", stream: TextIO | None = No
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
+# pgqueuer's lines the worker says itself, once: a failed job (with its traceback), and a
+# status flush that failed while the database was away (a dozen at a time at a stop).
+_REPEATED = (
+    "Exception while processing entrypoint/job-id",
+    "Shutdown flush failed",
+    "Flush failed, requeuing",
+)
+
+
 def _drop_job_tracebacks(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith("Exception while processing entrypoint/job-id")
+    return not str(record.msg).startswith(_REPEATED)

@@ -35,7 +35,12 @@ from intime.config import Config
 from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
 from worker import campaigns, maintenance, notifications, workflows
-from worker.driver import ReconnectingConnection, ResilientDriver, backoff_delays
+from worker.driver import (
+    ReconnectingConnection,
+    ResilientDriver,
+    backoff_delays,
+    connection_lost,
+)
 from worker.email import EmailDeps, send_email
 from worker.jobs import Durability, JobRunner, one_line, payload_ids
 from worker.journal import REPLAY_SECONDS, OutcomeJournal
@@ -298,6 +303,12 @@ class Worker:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        if self.driver.query.closing and connection_lost(self.driver.query.conn):
+            log.warning(
+                "stopped without writing the last job statuses: the database is away; those "
+                "jobs are picked again once their heartbeat is stale",
+                extra={"event": "statuses_unwritten"},
+            )
 
     async def close(self) -> None:
         """Release what ``start_worker`` opened (after ``run()`` returned)."""
