@@ -24,12 +24,18 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint sql/
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 fmt: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The suite runs once per PostgreSQL major: the system's 15 and 18 from the wheel.
+# The suite runs once per PostgreSQL major: the system's 15 and 18 from the wheel. The
+# two legs run at once, each over 4 pytest-xdist workers (each worker its own throwaway
+# server); a leg's output is printed when it ends. PYTEST_ARGS replaces the worker count
+# (PYTEST_ARGS="-n 0 -x tests/sql" runs a part in one process).
+PYTEST_ARGS ?= -n 4
 pytest-pg15: venv
 	@bindir=$(PG15); \
 	if [ -z "$$bindir" ]; then \
@@ -44,7 +50,8 @@ pytest-pg18: venv
 	@bindir=$(PG18); echo "== tests on PostgreSQL 18 ($$bindir)"; \
 	INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS)
 
-pytest: pytest-pg15 pytest-pg18
+pytest: venv
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-pg15 pytest-pg18
 
 test: lint pytest
 

@@ -35,8 +35,8 @@ import psycopg
 from bench.common import bench_database, machine
 from intime.config import as_role
 from intime.db import actor
-from intime.seed import seed_org
-from intime.serving import free_port, wait_for_http
+from intime_cli.seed import seed_org
+from intime_cli.serving import free_port, wait_for_http
 
 USERS = 1000
 SINGLE_SAMPLES = 300

@@ -14,7 +14,7 @@ from psycopg import sql
 from bench.common import bench_database, machine, median_ms, print_table
 from intime.config import as_role
 from intime.db import actor
-from intime.seed import seed_org
+from intime_cli.seed import seed_org
 
 ROWS = 20_000
 LOGIN = "bench_login"

@@ -27,8 +27,8 @@ from bench.common import bench_database, machine
 from bench.webhook_server import SECRET
 from intime.config import as_role
 from intime.db import actor
-from intime.seed import seed_org
-from intime.serving import free_port, wait_for_http
+from intime_cli.seed import seed_org
+from intime_cli.serving import free_port, wait_for_http
 
 EVENTS = 6000
 CONCURRENCY = 32

@@ -58,7 +58,7 @@ from bench.common import bench_database, machine, print_table
 from intime.config import as_role
 from intime.db import actor
 from intime.pgserver import PgServer
-from intime.seed import SeededOrg, seed_org
+from intime_cli.seed import SeededOrg, seed_org
 
 
 def _env(name: str, default: int) -> int:

@@ -1,1 +1,4 @@
-"""InTime shared package: config, db helpers, migrations, embedded PostgreSQL, CLI."""
+"""InTime core: configuration, database helpers, migrations and the embedded PostgreSQL.
+
+Web, worker and the shell (``intime_cli``) build on it; it imports none of them.
+"""

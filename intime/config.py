@@ -138,7 +138,7 @@ def as_role(dsn: str, role: str, dbname: str | None = None) -> str:
     params["user"] = role
     if dbname:
         params["dbname"] = dbname
-    return make_conninfo(**params)  # type: ignore[arg-type]
+    return make_conninfo("", **params)
 
 
 def service_dsn(config: Config, admin_dsn: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -61,7 +62,7 @@ def with_tcp_options(dsn: str) -> str:
     params = conninfo_to_dict(dsn)
     for name, value in TCP_OPTIONS.items():
         params.setdefault(name, value)
-    return make_conninfo(**params)  # type: ignore[arg-type]
+    return make_conninfo("", **params)
 
 
 @contextlib.contextmanager
@@ -109,7 +110,7 @@ def pool_reset(autocommit: bool) -> Callable[[psycopg.AsyncConnection], Awaitabl
     transaction characteristics; server side: every session setting)."""
 
     async def reset(conn: psycopg.AsyncConnection) -> None:
-        conn.row_factory = tuple_row  # type: ignore[assignment]
+        conn.row_factory = tuple_row
         for name in ("isolation_level", "read_only", "deferrable"):
             if getattr(conn, name) is not None:
                 await getattr(conn, f"set_{name}")(None)
@@ -152,3 +153,11 @@ async def open_pool(
     )
     await pool.open(wait=wait, timeout=timeout)
     return pool
+
+
+def scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first value of the one row a statement returned (``LookupError`` if none)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row[0]

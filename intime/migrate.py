@@ -79,7 +79,7 @@ def repeatable_files(root: Path | None = None) -> list[Path]:
 
 def _read(path: Path) -> sql.SQL:
     # Files are trusted project SQL executed without parameters.
-    return sql.SQL(path.read_text())  # type: ignore[arg-type]
+    return sql.SQL(path.read_text())
 
 
 async def _install_queue(dsn: str) -> str:

@@ -283,7 +283,7 @@ class PgServer:
         )
 
     # -- process helpers ------------------------------------------------------
-    def _run(self, argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def _run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         if self._run_as is not None:
             argv = [
                 "setpriv",
@@ -295,7 +295,7 @@ class PgServer:
             ]
         env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
         env.pop("PGDATA", None)
-        return subprocess.run(argv, check=False, env=env, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+        return subprocess.run(argv, check=False, env=env, text=True, capture_output=True)
 
     def _prepare_dirs(self) -> None:
         """Create the server folders; as root, hand them to the unprivileged user.
@@ -447,10 +447,13 @@ def default_home() -> Path:
 
 
 @contextlib.contextmanager
-def temporary_server(cache_dir: Path, *, fast_unsafe: bool = True) -> Iterator[PgServer]:
-    """A throwaway server in a temporary directory, removed afterwards."""
+def temporary_server(
+    cache_dir: Path, *, fast_unsafe: bool = True, parent: Path | None = None
+) -> Iterator[PgServer]:
+    """A throwaway server in a temporary directory (under ``parent``, default the
+    system's temporary folder), removed afterwards."""
     binaries = find_binaries(cache_dir)
-    base = Path(tempfile.mkdtemp(prefix="intime-pg-"))
+    base = Path(tempfile.mkdtemp(prefix="intime-pg-", dir=parent))
     base.chmod(0o755)
     server = PgServer(binaries=binaries, base_dir=base, fast_unsafe=fast_unsafe)
     try:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from intime.serving import free_port, serve_in_thread
+from intime_cli.serving import free_port, serve_in_thread
 
 
 class _Collector:

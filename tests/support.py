@@ -8,28 +8,14 @@ from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from intime import pgserver
 from intime.db import actor, errors_translated
-from intime.seed import SeededOrg
+from intime_cli.seed import SeededOrg
 
 # Real-world fixtures (Svix vectors, Resend payloads, raw emails), vendored from
 # ../shared/testdata; see tests/fixtures/README.md.
 TESTDATA = Path(__file__).resolve().parent / "fixtures" / "testdata"
-
-
-def janitor_for(
-    server: pgserver.PgServer, name: str, template: str | None = None
-) -> DatabaseJanitor:
-    """Creates (init) and drops a database on the embedded server, from a template."""
-    return DatabaseJanitor(
-        user=server.superuser,
-        host=str(server.socket_dir),
-        port=server.port,
-        dbname=name,
-        template_dbname=template,
-    )
 
 
 @dataclasses.dataclass

@@ -79,7 +79,7 @@ def _parse_bounded(raw: bytes) -> EmailMessage:
             raise _LimitExceeded(f"more than {MAX_MIME_PARTS} MIME parts")
         return _Part(policy=policy)
 
-    return BytesParser(_class=factory, policy=email.policy.default).parsebytes(raw)  # type: ignore[arg-type]
+    return BytesParser(_class=factory, policy=email.policy.default).parsebytes(raw)
 
 
 def text(value: str) -> str:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -190,7 +190,7 @@ class _Stream:
         except psycopg.OperationalError as exc:
             log.warning("a notification stream ended: database unavailable: %r", exc)
 
-    async def _events(self) -> AsyncIterator[ServerSentEvent]:
+    async def _events(self) -> AsyncGenerator[ServerSentEvent, None]:
         # Subscribe before reading the table, so nothing falls between the two.
         sub = self.hub.subscribe(self.org_id, self.user_id)
         try:

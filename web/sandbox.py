@@ -121,6 +121,8 @@ class _Worker:
         if size > _MAX_REPLY:
             raise ValueError("the parser answered out of protocol")
         reply = json.loads(await proc.stdout.readexactly(size))
+        if not isinstance(reply, dict):
+            raise ValueError("the parser answered out of protocol")
         self.jobs += 1
         return reply
 

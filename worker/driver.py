@@ -35,7 +35,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from pgqueuer.adapters.drivers.psycopg import PsycopgDriver
@@ -225,8 +225,7 @@ class ResilientDriver(PsycopgDriver):
                 try:
                     await self.listen.replace(conn, exc)
                     for channel in list(self._listeners):
-                        statement = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
-                        await self.listen.run(lambda c, s=statement: c.execute(s))
+                        await self.listen.run(_listen_to(channel))
                         # Whatever was queued while we were away: look now.
                         self._dispatch(channel, _wake_up(channel))
                 except psycopg.OperationalError:
@@ -272,3 +271,15 @@ def _wake_up(channel: str) -> str:
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}"[:300]
+
+
+def _listen_to(
+    channel: str,
+) -> Callable[[psycopg.AsyncConnection], Awaitable[psycopg.AsyncCursor[Any]]]:
+    """The call that LISTENs to ``channel`` on a (re)connected connection."""
+    statement = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+
+    def call(conn: psycopg.AsyncConnection) -> Awaitable[psycopg.AsyncCursor[Any]]:
+        return conn.execute(statement)
+
+    return call

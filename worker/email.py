@@ -79,7 +79,7 @@ class EmailDeps:
 def backoff(attempts: int) -> float:
     """Exponential backoff with jitter: about 5 s, 10 s, 20 s ... capped at an hour."""
     base = min(MAX_BACKOFF, 5.0 * 2 ** max(0, attempts - 1))
-    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+    return float(base) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
 def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 from pgqueuer import PgQueuer
 from pgqueuer.domain.errors import RetryRequested
 from pgqueuer.domain.models import Job
+from pgqueuer.types import OnFailure
 
 from intime.db import is_transient
 from worker.driver import backoff_delays
@@ -72,7 +73,7 @@ def is_transient_db_error(exc: BaseException) -> bool:
 def retry_delay(attempts: int) -> float:
     """5 s, 10 s, 20 s ... capped at 5 minutes, with ±20 % jitter."""
     base = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** min(max(attempts, 0), 16))
-    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+    return float(base) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
 def payload_ids(job: Job, *names: str) -> tuple[uuid.UUID, ...]:
@@ -102,13 +103,13 @@ class JobRunner:
     finalizing: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
     def entrypoint(
-        self, pgq: PgQueuer, name: str, *, on_failure: str = "hold"
+        self, pgq: PgQueuer, name: str, *, on_failure: OnFailure = "hold"
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             async def run(job: Job) -> None:
                 await self._run(name, handler, job)
 
-            pgq.entrypoint(name, on_failure=on_failure)(run)  # type: ignore[arg-type]
+            pgq.entrypoint(name, on_failure=on_failure)(run)
             return handler
 
         return register

@@ -43,7 +43,7 @@ REPLAYABLE = frozenset({"RECORD_EMAIL_SENT", "COMPLETE_ACTION"})
 REPLAY_SECONDS = 15.0
 
 
-def entry(query: str, params: dict[str, Any], actor_org: uuid.UUID | None = None) -> dict:
+def entry(query: str, params: dict[str, Any], actor_org: uuid.UUID | None = None) -> dict[str, Any]:
     """A journal entry: run ``worker.queries.<query>`` with ``params`` (as ``actor_org``)."""
     if query not in REPLAYABLE:
         raise ValueError(f"{query} cannot be journaled")
@@ -70,7 +70,7 @@ class OutcomeJournal:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         probe.unlink()
 
-    def append(self, item: dict) -> None:
+    def append(self, item: dict[str, Any]) -> None:
         """Write ``item`` durably (``OSError`` when the folder cannot take it)."""
         if self._file is None:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ class OutcomeJournal:
             return replayed
 
 
-async def _run(pool: AsyncConnectionPool, item: dict) -> None:
+async def _run(pool: AsyncConnectionPool, item: dict[str, Any]) -> None:
     name = item.get("query")
     if name not in REPLAYABLE:
         raise ValueError(f"unknown journal query {name!r}")

@@ -139,8 +139,13 @@ async def deliver_webhook(deps: WorkflowDeps, org_id: uuid.UUID, action_id: uuid
         request = webhook_request(url, headers, body, msg_id, secrets)
     except ValueError as exc:
         error = f"invalid webhook: {exc}"
-        params = {**ids, "error": error, "permanent": True, "retry_after": None}
-        params["result"] = Jsonb({})
+        params: dict[str, object] = {
+            **ids,
+            "error": error,
+            "permanent": True,
+            "retry_after": None,
+            "result": Jsonb({}),
+        }
         await deps.durability.settle(
             lambda: _execute(deps.pool, q.FAIL_ACTION, params),
             f"the failure of webhook {msg_id}",

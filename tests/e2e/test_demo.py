@@ -8,24 +8,27 @@ import re
 import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
-from intime import migrate, pgserver
+from intime import pgserver
 from intime.config import Config
-from intime.demo import run_demo
-from tests.support import Database, janitor_for
+from intime_cli.demo import run_demo
+from tests.conftest import create_database, drop_database
+from tests.support import Database
 
 
 @pytest.fixture(scope="module")
 def demo_output(
-    pg_server: pgserver.PgServer, template_db: str, tmp_path_factory: pytest.TempPathFactory
+    pg_server: pgserver.PgServer,
+    cluster: psycopg.Connection,
+    template_db: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """One demo run (about 20 s) whose printout the tests below read."""
     name = f"demo_{uuid.uuid4().hex[:12]}"
-    janitor = janitor_for(pg_server, name, template_db)
-    janitor.init()
+    create_database(cluster, name, template_db)
     try:
-        migrate.bootstrap(pg_server.dsn(name))
         db = Database(pg_server, name)
         home = tmp_path_factory.mktemp("demo-home")
         config = Config(database_url=db.dsn(), service_url=None, home=home, pg_bindir=None)
@@ -34,7 +37,7 @@ def demo_output(
             assert run_demo(config) == 0
         yield buffer.getvalue()
     finally:
-        janitor.drop()
+        drop_database(cluster, name)
 
 
 def test_demo_seeds_two_orgs_and_finds_no_cross_tenant_leak(demo_output: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intime.cli import main
+from intime_cli.cli import main
 from tests.support import Database, TwoOrgs
 
 
@@ -65,12 +65,12 @@ def test_up_serves_and_stops_cleanly_on_ctrl_c(database_url: str, tmp_path) -> N
     import subprocess
     import sys
 
-    from intime.serving import free_port, wait_for_http
+    from intime_cli.serving import free_port, wait_for_http
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "INTIME_HOME": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "intime.cli", "up", "--port", str(port)],
+        [sys.executable, "-m", "intime_cli.cli", "up", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -10,9 +10,9 @@ import psycopg
 import pytest
 
 from intime import migrate, pgserver
-from intime.cli import schema_dump
 from intime.errors import MigrationChangedError, MigrationLockTimeoutError
 from intime.paths import sql_dir
+from intime_cli.cli import schema_dump
 from tests.support import Database
 
 

@@ -27,11 +27,11 @@ from aiosmtpd.controller import Controller
 from intime import migrate, pgserver
 from intime.config import as_role
 from intime.db import actor
-from intime.seed import seed_org
-from intime.serving import free_port, wait_for_http
+from intime_cli.seed import seed_org
+from intime_cli.serving import free_port, wait_for_http
 from tests.support import Database
 
-INTIME = [sys.executable, "-m", "intime.cli"]
+INTIME = [sys.executable, "-m", "intime_cli.cli"]
 
 
 def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from intime.cli import api_docs, schema_dump
 from intime.errors import BY_SQLSTATE
 from intime.paths import sql_dir
-from intime.queries import API_DOCS
+from intime_cli.cli import api_docs, schema_dump
+from intime_cli.queries import API_DOCS
 from tests.support import Database
 
 ROOT = Path(__file__).resolve().parents[2]

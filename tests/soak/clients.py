@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from intime.sse import SseParser
+from intime_cli.sse import SseParser
 from tests.soak.journal import Journal
 
 

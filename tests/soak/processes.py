@@ -25,8 +25,8 @@ import psycopg
 from psycopg import sql
 
 from intime import migrate, pgserver
-from intime.cli import ensure_database
 from intime.config import SERVICE_ROLE, as_role
+from intime_cli.cli import ensure_database
 from tests.soak import logs
 from tests.soak.journal import Journal
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from intime.serving import free_port
+from intime_cli.serving import free_port
 from tests.soak import checks as c
 from tests.soak.clients import HttpStats, SseClient, Web, WebClients, cancel_all, run_all
 from tests.soak.config import FAULT_KINDS, SoakConfig, fault_schedule

@@ -34,10 +34,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 from svix.webhooks import Webhook as SvixWebhook
 
-from intime import queries as q
 from intime.db import actor, async_actor
 from intime.errors import InTimeError
-from intime.seed import seed_org
+from intime_cli import queries as q
+from intime_cli.seed import seed_org
 from tests.soak import queries as sq
 from tests.soak.clients import Web, WebClients
 from tests.soak.journal import Journal

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from intime.db import actor
-from intime.serving import serve_in_thread
+from intime_cli.serving import serve_in_thread
 from tests.peers import FakeResend, fake_resend
 from tests.support import Database, TwoOrgs
 from web.app import create_app

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import psycopg
 
-from intime.sse import SseStream
+from intime_cli.sse import SseStream
 from tests.support import Database
 
 

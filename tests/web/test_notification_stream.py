@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
-from intime.sse import SseStream
+from intime_cli.sse import SseStream
 from tests.web.streams import opened
 from web.hub import StreamEvent, Subscriber
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from intime.db import actor
-from intime.serving import serve_in_thread
-from intime.sse import SseStream
+from intime_cli.serving import serve_in_thread
+from intime_cli.sse import SseStream
 from tests.web.streams import open_send, opened, titles_within
 from web.app import create_app
 

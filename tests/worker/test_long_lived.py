@@ -29,7 +29,7 @@ from psycopg.rows import tuple_row
 import intime.db
 import worker.app as worker_app
 from intime.db import open_pool
-from intime.serving import free_port, serve_in_thread
+from intime_cli.serving import free_port, serve_in_thread
 from tests.peers import FakeResend, Receiver, SmtpServer, receiver_app
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database, Mail, TwoOrgs

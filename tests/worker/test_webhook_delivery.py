@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from intime.serving import free_port, serve_in_thread
+from intime_cli.serving import free_port, serve_in_thread
 from tests.support import TESTDATA
 from worker.webhooks import (
     WEBHOOK_TIMEOUT_SECONDS,

@@ -24,7 +24,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, open_pool
-from intime.serving import free_port, serve_in_thread
+from intime_cli.serving import free_port, serve_in_thread
 from tests.peers import BLOCK, Receiver, SmtpServer, receiver_app
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database, TwoOrgs
@@ -409,7 +409,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_execution_resumable_without_rer
     env.pop("INTIME_SERVICE_URL", None)
     with (tmp_path / "worker.log").open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "intime.cli", "worker"], env=env, stdout=log, stderr=log
+            [sys.executable, "-m", "intime_cli.cli", "worker"], env=env, stdout=log, stderr=log
         )
         try:
             receiver.wait_for_hits(1, timeout=60, alive=lambda: proc.poll() is None)

@@ -8,7 +8,7 @@ from psycopg_pool import ConnectionPool
 
 from intime.db import actor, errors_translated
 from intime.errors import NotFoundError, ServiceRoleRequiredError
-from intime.probe import probe, probe_users, tenant_tables
+from intime_cli.probe import probe, probe_users, tenant_tables
 from tests.support import Database, TwoOrgs
 
 # Tables in schema app that are not tenant tables. Everything else must be

@@ -27,11 +27,11 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from intime import queries as q
-from intime.db import actor
-from intime.seed import SeededOrg
-from intime.serving import serve_in_thread
-from intime.sse import SseStream
+from intime.db import actor, scalar
+from intime_cli import queries as q
+from intime_cli.seed import SeededOrg
+from intime_cli.serving import serve_in_thread
+from intime_cli.sse import SseStream
 
 WON_FOLLOW_UP = {
     "triggers": [{"type": "status_change", "to": "won"}],
@@ -239,10 +239,16 @@ def _discount_chain(service_dsn: str, org: SeededOrg) -> None:
                 },
             )
         with actor(conn, org.org_id, owner):
-            deal_id = conn.execute(
-                q.DEMO_NEW_DEAL,
-                {"name": "Globex expansion", "owner_id": owner, "stage_id": org.stage_ids["Lead"]},
-            ).fetchone()[0]  # type: ignore[index]
+            deal_id = scalar(
+                conn.execute(
+                    q.DEMO_NEW_DEAL,
+                    {
+                        "name": "Globex expansion",
+                        "owner_id": owner,
+                        "stage_id": org.stage_ids["Lead"],
+                    },
+                )
+            )
             conn.execute(q.DEMO_SET_DISCOUNT, {"deal_id": deal_id, "discount": 10})
             conn.execute(q.DEMO_SET_DISCOUNT, {"deal_id": deal_id, "discount": 25})
         with actor(conn, org.org_id):
@@ -258,12 +264,14 @@ def _discount_chain(service_dsn: str, org: SeededOrg) -> None:
         print(f"   {DUE_SECONDS + 0.5:.1f} s later the sweeper runs: {swept[0]}")
         _print_approvals(conn, org, execution_id, "after the escalation")
         with actor(conn, org.org_id, org.admin_id):
-            approval_id = conn.execute(
-                q.DEMO_PENDING_APPROVAL_OF, {"id": execution_id, "user_id": org.admin_id}
-            ).fetchone()[0]  # type: ignore[index]
-            decided = conn.execute(
-                q.APPROVE, {"id": approval_id, "notes": "fine for a 3-year term"}
-            ).fetchone()[0]  # type: ignore[index]
+            approval_id = scalar(
+                conn.execute(
+                    q.DEMO_PENDING_APPROVAL_OF, {"id": execution_id, "user_id": org.admin_id}
+                )
+            )
+            decided = scalar(
+                conn.execute(q.APPROVE, {"id": approval_id, "notes": "fine for a 3-year term"})
+            )
         print(f"   the admin (escalation target) approves: step {decided}")
         _wait_for(conn, org, execution_id, "completed", "failed")
         _print_approvals(conn, org, execution_id, "decided")

@@ -21,11 +21,11 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from intime import queries as q
-from intime.db import actor
-from intime.demo_email import DEMO_INBOUND_TOKEN, _event, _signed_post, _web
-from intime.demo_workflows import _background_worker
-from intime.seed import SeededOrg
+from intime.db import actor, scalar
+from intime_cli import queries as q
+from intime_cli.demo_email import DEMO_INBOUND_TOKEN, _event, _signed_post, _web
+from intime_cli.demo_workflows import _background_worker
+from intime_cli.seed import SeededOrg
 
 # Monday 1 June 2026 in New York, five minutes before the send window opens.
 START = "2026-06-01 08:55:00-04"
@@ -73,31 +73,35 @@ def _build(conn: psycopg.Connection, org: SeededOrg) -> tuple[uuid.UUID, list[uu
     domain = f"prospects.{org.slug}.example"
     with actor(conn, org.org_id, org.admin_id):
         contact_ids = [
-            conn.execute(
-                q.INSERT_CONTACT,
-                {
-                    "first_name": first,
-                    "last_name": last,
-                    "email": f"{first.lower()}.{last.lower()}@{domain}",
-                    "account_id": None,
-                    "owner_id": org.rep_ids[0],
-                    "timezone": "America/New_York",
-                },
-            ).fetchone()[0]  # type: ignore[index]
+            scalar(
+                conn.execute(
+                    q.INSERT_CONTACT,
+                    {
+                        "first_name": first,
+                        "last_name": last,
+                        "email": f"{first.lower()}.{last.lower()}@{domain}",
+                        "account_id": None,
+                        "owner_id": org.rep_ids[0],
+                        "timezone": "America/New_York",
+                    },
+                )
+            )
             for first, last in CONTACTS
         ]
-        campaign_id = conn.execute(
-            q.CREATE_CAMPAIGN,
-            {
-                "name": "Q3 platform outreach",
-                "start": "09:00",
-                "end": "17:00",
-                "days": ["mon", "tue", "wed", "thu", "fri"],
-                "timezone": "America/New_York",
-                "daily_limit": 200,
-                "min_sample": 100,
-            },
-        ).fetchone()[0]  # type: ignore[index]
+        campaign_id = scalar(
+            conn.execute(
+                q.CREATE_CAMPAIGN,
+                {
+                    "name": "Q3 platform outreach",
+                    "start": "09:00",
+                    "end": "17:00",
+                    "days": ["mon", "tue", "wed", "thu", "fri"],
+                    "timezone": "America/New_York",
+                    "daily_limit": 200,
+                    "min_sample": 100,
+                },
+            )
+        )
         ids = {"campaign_id": campaign_id}
         conn.execute(
             q.ADD_EMAIL_STEP,
@@ -145,9 +149,7 @@ def _build(conn: psycopg.Connection, org: SeededOrg) -> tuple[uuid.UUID, list[uu
                 ),
             },
         )
-        enrolled = conn.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": contact_ids}).fetchone()[
-            0
-        ]  # type: ignore[index]
+        enrolled = scalar(conn.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": contact_ids}))
         conn.execute(q.ACTIVATE_CAMPAIGN, ids)
     print(
         "   campaign: 1 intro email -> wait 30 min -> LinkedIn task -> 45 min later a follow-up "

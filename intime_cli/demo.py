@@ -19,16 +19,17 @@ import psycopg
 from psycopg import sql
 
 from intime import migrate, pgserver
-from intime import queries as q
-from intime.cli import embedded_server, ensure_database
 from intime.config import Config, as_role
 from intime.db import actor
-from intime.demo_campaigns import run_campaigns_demo
-from intime.demo_email import run_email_demo
-from intime.demo_notifications import run_notifications_demo
-from intime.demo_workflows import run_workflows_demo
-from intime.probe import probe
-from intime.seed import SeededOrg, seed_org
+from intime.queries import SET_ACTOR
+from intime_cli import queries as q
+from intime_cli.cli import embedded_server, ensure_database
+from intime_cli.demo_campaigns import run_campaigns_demo
+from intime_cli.demo_email import run_email_demo
+from intime_cli.demo_notifications import run_notifications_demo
+from intime_cli.demo_workflows import run_workflows_demo
+from intime_cli.probe import probe
+from intime_cli.seed import SeededOrg, seed_org
 
 DEMO_DB = "intime_demo"
 DEMO_LOGIN = "demo_riley"  # a human SQL login mapped to a rep of the first org
@@ -107,7 +108,7 @@ def run_demo(config: Config) -> int:
                         admin,
                         globex.org_id,
                         before=lambda c: c.execute(
-                            q.SET_ACTOR, {"org_id": acme.org_id, "user_id": None}
+                            SET_ACTOR, {"org_id": acme.org_id, "user_id": None}
                         ),
                     )
         outbox = (config.home.resolve() if config.home else pgserver.default_home()) / "demo-outbox"

@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg.types.json import Jsonb
 
-from intime import queries as q
 from intime.db import actor
-from intime.seed import SeededOrg
-from intime.serving import serve_in_thread
-from intime.sse import SseStream
+from intime.queries import SET_ACTOR
+from intime_cli import queries as q
+from intime_cli.seed import SeededOrg
+from intime_cli.serving import serve_in_thread
+from intime_cli.sse import SseStream
 
 CASES: tuple[tuple[str, str, dict[str, object], str | None, bool], ...] = (
     (
@@ -84,7 +85,7 @@ def _send(
 ) -> tuple[uuid.UUID, float]:
     """Send in a transaction of its own; returns the id and when COMMIT was issued."""
     conn.execute("begin")
-    conn.execute(q.SET_ACTOR, {"org_id": org.org_id, "user_id": org.admin_id})
+    conn.execute(SET_ACTOR, {"org_id": org.org_id, "user_id": org.admin_id})
     row = conn.execute(
         q.DEMO_SEND_NOTIFICATION,
         {

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-from intime import queries as q
+from intime_cli import queries as q
 
 
 def tenant_tables(conn: psycopg.Connection) -> list[str]:
@@ -51,7 +51,7 @@ def _attempt(
     report: ProbeReport,
     table: str,
     action: str,
-    query: sql.Composable,
+    query: sql.Composed,
     params: tuple[object, ...],
 ) -> int:
     """Run one probe statement in a savepoint; return the rows it read or wrote."""
@@ -114,7 +114,7 @@ def probe(
     admin: psycopg.Connection,
     victim_org: uuid.UUID,
     *,
-    before: Callable[[psycopg.Connection], None] | None = None,
+    before: Callable[[psycopg.Connection], object] | None = None,
 ) -> ProbeReport:
     """Probe every tenant table and view from ``attacker`` against ``victim_org``.
 
@@ -156,7 +156,7 @@ def probe_users(
     org_id: uuid.UUID,
     own_user: uuid.UUID,
     *,
-    before: Callable[[psycopg.Connection], None] | None = None,
+    before: Callable[[psycopg.Connection], object] | None = None,
 ) -> ProbeReport:
     """Probe the user-private tables from ``attacker`` (acting as ``own_user``)
     against the other users of the same org: read, update, delete and insert.

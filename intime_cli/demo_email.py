@@ -19,10 +19,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 from svix.webhooks import Webhook
 
-from intime import queries as q
-from intime.db import actor
-from intime.seed import SeededOrg
-from intime.serving import serve_in_thread
+from intime.db import actor, scalar
+from intime_cli import queries as q
+from intime_cli.seed import SeededOrg
+from intime_cli.serving import serve_in_thread
 
 # A demo-only secret and token; production reads them from the environment.
 DEMO_SECRET = "whsec_ZGVtby1zZWNyZXQtZm9yLWludGltZS1kZW1v"  # noqa: S105
@@ -74,21 +74,23 @@ def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
         actor(conn, org.org_id, org.admin_id),
     ):
         sends = [
-            conn.execute(
-                q.QUEUE_TEMPLATE_EMAIL,
-                {
-                    "to": to,
-                    "slug": "intro",
-                    "variables": Jsonb(
-                        {
-                            "contact": {"first_name": to.split(".")[0].title()},
-                            "deal": {"name": "Q3"},
-                        }
-                    ),
-                    "entity_type": "deal",
-                    "entity_id": org.deal_ids[0],
-                },
-            ).fetchone()[0]  # type: ignore[index]
+            scalar(
+                conn.execute(
+                    q.QUEUE_TEMPLATE_EMAIL,
+                    {
+                        "to": to,
+                        "slug": "intro",
+                        "variables": Jsonb(
+                            {
+                                "contact": {"first_name": to.split(".")[0].title()},
+                                "deal": {"name": "Q3"},
+                            }
+                        ),
+                        "entity_type": "deal",
+                        "entity_id": org.deal_ids[0],
+                    },
+                )
+            )
             for to in recipients
         ]
     asyncio.run(

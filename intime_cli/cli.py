@@ -19,15 +19,23 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
-from intime import logs, pgserver
 from intime import migrate as migrations
-from intime import queries as q
+from intime import pgserver
 from intime.config import Config, ConfigError, service_dsn
 from intime.errors import InTimeError
+from intime_cli import logs
+from intime_cli import queries as q
+
+if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads one side
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from worker.app import WorkerOptions
 
 DEFAULT_DB = "intime"
 
@@ -234,9 +242,11 @@ def _cmd_token(args: argparse.Namespace, config: Config) -> int:
             print(f"no user {args.email} in organization {args.org}", file=sys.stderr)
             return 1
         with psycopg.connect(service_dsn(config, dsn)) as conn, actor(conn, row[0], row[1]):
-            token_id, token = conn.execute(
+            created = conn.execute(
                 q.CREATE_API_TOKEN, {"name": args.name, "user_id": row[1]}
-            ).fetchone()  # type: ignore[misc]
+            ).fetchone()
+        assert created is not None  # the function returns one row
+        token_id, token = created
     print(f"token id: {token_id}")
     print(f"token:    {token}   (shown once)")
     return 0
@@ -246,7 +256,7 @@ def _home(config: Config) -> Path:
     return config.home.resolve() if config.home else pgserver.default_home()
 
 
-def _web_app(config: Config, service: str) -> object:
+def _web_app(config: Config, service: str) -> Starlette:
     from web.app import create_app
 
     return create_app(
@@ -276,7 +286,7 @@ class _Server:
     before the embedded server it started is stopped."""
 
     @staticmethod
-    def make(config: object) -> object:
+    def make(config: uvicorn.Config) -> uvicorn.Server:
         import uvicorn
 
         class Server(uvicorn.Server):
@@ -286,7 +296,7 @@ class _Server:
                     yield
                     self._captured_signals.clear()
 
-        return Server(config)  # type: ignore[arg-type]
+        return Server(config)
 
 
 def _configure_logging(args: argparse.Namespace, config: Config) -> str:
@@ -310,7 +320,7 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
         os.environ["INTIME_SERVICE_URL"] = service
         os.environ["INTIME_LOG_FORMAT"] = log_format
         uv_config = uvicorn.Config(
-            "intime.cli:web_app_from_env",
+            "intime_cli.cli:web_app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
@@ -328,14 +338,14 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
             Multiprocess(uv_config, sockets=[uv_config.bind_socket()]).run()
             return 0
         server = _Server.make(uv_config)
-        server.run()  # type: ignore[attr-defined]
-        if not server.started:  # type: ignore[attr-defined]
+        server.run()
+        if not server.started:
             print("error: the web app did not start (see the log above)", file=sys.stderr)
             return 2
     return 0
 
 
-def _worker_options(args: argparse.Namespace, config: Config) -> object:
+def _worker_options(args: argparse.Namespace, config: Config) -> WorkerOptions:
     from worker.app import WorkerOptions
 
     pool = args.pool_size if args.pool_size is not None else config.worker_pool_size
@@ -372,7 +382,7 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
                     config.public_url,
                     drain=args.drain,
                     webhook_allow=config.webhook_allow,
-                    options=options,  # type: ignore[arg-type]
+                    options=options,
                     handle_signals=True,
                     journal_dir=_home(config) / "journal",
                 )
@@ -399,7 +409,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
     async def serve(service: str) -> None:
         server = _Server.make(
             uvicorn.Config(
-                _web_app(config, service),  # type: ignore[arg-type]
+                _web_app(config, service),
                 host=args.host,
                 port=args.port,
                 log_config=None,
@@ -412,12 +422,12 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
             transports,
             config.public_url,
             webhook_allow=config.webhook_allow,
-            options=_worker_options(args, config),  # type: ignore[arg-type]
+            options=_worker_options(args, config),
             journal_dir=_home(config) / "journal",
         )
         running = asyncio.create_task(worker.run())
         try:
-            await server.serve()  # type: ignore[attr-defined]  # returns on Ctrl-C / SIGTERM
+            await server.serve()  # returns on Ctrl-C / SIGTERM
         finally:
             await worker.stop()
             await asyncio.wait({running})
@@ -432,7 +442,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, config: Config) -> int:
-    from intime.demo import run_demo
+    from intime_cli.demo import run_demo
 
     return run_demo(config)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import LiteralString
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from intime import queries as q
 from intime.db import actor
+from intime_cli import queries as q
 
 PIPELINE = ("Qualified", "Proposal", "Negotiation", "Closed Won")
 
@@ -34,10 +35,12 @@ class SeededOrg:
     login_user_id: uuid.UUID | None
 
 
-def _one(conn: psycopg.Connection, query: LiteralString, params: dict[str, object]) -> uuid.UUID:
+def _one(conn: psycopg.Connection, query: LiteralString, params: Mapping[str, object]) -> uuid.UUID:
     row = conn.execute(query, params).fetchone()
     assert row is not None
-    return row[0]  # type: ignore[no-any-return]
+    value = row[0]
+    assert isinstance(value, uuid.UUID)
+    return value
 
 
 def _user(
