@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG15 = $$($(BIN)/intime pg bindir --major 15)
 PG18 = $$($(BIN)/intime pg fetch)
 
-.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench soak clean
+.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench soak upgrade-fixture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ test: lint pytest
 
 snapshot: venv
 	INTIME_PG_BINDIR=$(PG15) $(BIN)/intime db snapshot
+
+# The previous release for the upgrade test (tests/upgrade): its sql/ and migration runner.
+RELEASE ?= v0.1.0
+upgrade-fixture:
+	git archive --format=tar $(RELEASE) sql intime/__init__.py intime/errors.py \
+	  intime/migrate.py intime/paths.py intime/queries.py | gzip -n -9 > tests/upgrade/$(RELEASE).tar.gz
 
 docs: venv
 	$(BIN)/intime db docs

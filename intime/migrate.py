@@ -10,7 +10,12 @@ queue behind each other:
    checksum changed is refused with SQLSTATE IT001;
 3. pgqueuer's schema in ``queue``, installed or upgraded by pgqueuer itself;
 4. ``sql/functions/**`` then ``sql/triggers/**`` (sorted by path), then
-   ``sql/grants.sql``, all in one transaction, as ``intime_owner``.
+   ``sql/grants.sql``, all in one transaction, as ``intime_owner``;
+5. in that same transaction, before ``grants.sql``, the triggers and routines of
+   ``app`` and ``api`` that no file defines any more are dropped
+   (``MigrateResult.dropped`` names them): a trigger that ``app._ensure_trigger`` did
+   not name, a routine that no ``CREATE OR REPLACE`` rewrote. Something else that
+   still depends on such a routine makes the whole step fail (``2BP01``) and roll back.
 
 pgqueuer comes before the function files so that SQL-language functions may
 refer to queue tables.
@@ -59,6 +64,7 @@ class MigrateResult:
     applied: list[str]
     repeatable_files: int
     queue: str
+    dropped: list[str] = dataclasses.field(default_factory=list)  # 'trigger x on t', 'f(args)'
 
 
 def schema_migrations(root: Path | None = None) -> list[Migration]:
@@ -149,6 +155,7 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
         with psycopg.connect(dsn, autocommit=True) as conn:
             _acquire_lock(conn, lock_timeout)
             try:
+                before = _routines(conn)
                 with conn.transaction():
                     conn.execute(_read(base / "bootstrap.sql"))
                 for migration in migrations:
@@ -171,13 +178,43 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
                 files = repeatable_files(base)
                 with conn.transaction():
                     conn.execute(q.SET_OWNER_ROLE)
+                    grants = base / "grants.sql"
+                    dropped: list[str] = []
                     for path in files:
+                        if path == grants:
+                            # Before the grants: GRANT ... ON ALL FUNCTIONS rewrites
+                            # every routine's catalog row, stale ones too.
+                            dropped = _drop_stale(conn, before)
                         conn.execute(_read(path))
             finally:
                 conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})
     except psycopg.Error as exc:
         raise translate(exc) from exc
-    return MigrateResult(applied=applied, repeatable_files=len(files), queue=queue)
+    return MigrateResult(applied=applied, repeatable_files=len(files), queue=queue, dropped=dropped)
+
+
+def _routines(conn: psycopg.Connection) -> dict[int, tuple[str, str]]:
+    """oid -> (xmin, signature) of every routine of app and api."""
+    return {oid: (xmin, sig) for oid, xmin, sig in conn.execute(q.ROUTINES).fetchall()}
+
+
+def _drop_stale(conn: psycopg.Connection, before: dict[int, tuple[str, str]]) -> list[str]:
+    """Drop what no file defines any more (triggers first: they use the routines)."""
+    dropped: list[str] = []
+    for schema, table, name in conn.execute(q.STALE_TRIGGERS).fetchall():
+        conn.execute(
+            sql.SQL("drop trigger {} on {}").format(
+                sql.Identifier(name), sql.Identifier(schema, table)
+            )
+        )
+        dropped.append(f"trigger {name} on {schema}.{table}")
+    after = _routines(conn)
+    for oid, (xmin, signature) in sorted(before.items(), key=lambda item: item[1][1]):
+        if after.get(oid) == (xmin, signature):
+            # The signature is the catalog's own regprocedure output, quoted by it.
+            conn.execute(sql.SQL("drop routine {}").format(sql.SQL(signature)))
+            dropped.append(signature)
+    return dropped
 
 
 def status(dsn: str, root: Path | None = None) -> MigrationStatus:

@@ -31,3 +31,31 @@ RECORD_MIGRATION = (
 )
 LEDGER_EXISTS = "select to_regclass('app.schema_migrations')"
 LEDGER = "select name, checksum, applied_at::text from app.schema_migrations order by name"
+# Every routine of app and api (not an extension's) with the xmin of its catalog row:
+# CREATE OR REPLACE always rewrites that row, so a routine whose row is unchanged after
+# the function files ran was defined by no file.
+ROUTINES = """
+select p.oid::bigint, p.xmin::text, p.oid::regprocedure::text
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+where
+    n.nspname in ('app', 'api')
+    and not exists (
+        select from pg_catalog.pg_depend as d
+        where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
+    )
+"""
+# Triggers on app and api tables that app._ensure_trigger did not name in this
+# transaction (it lists each one in the transaction-local setting intime.ensured_triggers).
+STALE_TRIGGERS = """
+select n.nspname, c.relname, t.tgname
+from pg_catalog.pg_trigger as t
+inner join pg_catalog.pg_class as c on c.oid = t.tgrelid
+inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+where
+    n.nspname in ('app', 'api') and not t.tgisinternal
+    and not (t.tgrelid::bigint || '/' || t.tgname) = any(
+        string_to_array(coalesce(current_setting('intime.ensured_triggers', true), ''), ',')
+    )
+order by 1, 2, 3
+"""

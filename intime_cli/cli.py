@@ -159,9 +159,12 @@ def _cmd_db(args: argparse.Namespace, config: Config) -> int:
             result = migrations.migrate(dsn)
         for name in result.applied:
             print(f"applied {name}")
+        for name in result.dropped:
+            print(f"dropped {name} (no file under sql/ defines it any more)")
         print(
             f"{len(result.applied)} migration(s) applied; "
             f"{result.repeatable_files} function/trigger/grant files re-applied; "
+            f"{len(result.dropped)} stale function(s)/trigger(s) dropped; "
             f"queue schema {result.queue}"
         )
         return 0

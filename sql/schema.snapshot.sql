@@ -6796,14 +6796,28 @@ CREATE FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) 
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_statement text := format('create trigger %I %s', p_name, format(p_body, p_table));
+    v_tag text := 'intime:' || md5(v_statement);
+    v_comment text;
 begin
-    if exists (
-        select from pg_catalog.pg_trigger as t
-        where t.tgrelid = p_table and t.tgname = p_name and not t.tgisinternal
-    ) then
-        return false;
+    perform set_config(
+        'intime.ensured_triggers',
+        coalesce(current_setting('intime.ensured_triggers', true), '')
+        || p_table::oid::bigint || '/' || p_name || ',',
+        true
+    );
+    select pg_catalog.obj_description(t.oid, 'pg_trigger') into v_comment
+    from pg_catalog.pg_trigger as t
+    where t.tgrelid = p_table and t.tgname = p_name and not t.tgisinternal;
+    if found then
+        if v_comment is not distinct from v_tag then
+            return false;
+        end if;
+        execute format('drop trigger %I on %s', p_name, p_table);
     end if;
-    execute format('create trigger %I %s', p_name, format(p_body, p_table));
+    execute v_statement;
+    execute format('comment on trigger %I on %s is %L', p_name, p_table, v_tag);
     return true;
 end
 $$;

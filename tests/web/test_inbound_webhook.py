@@ -23,7 +23,7 @@ def post(base_url: str, body: bytes, **headers: str) -> httpx.Response:
         f"{base_url}/webhooks/inbound",
         content=body,
         headers={"content-type": "message/rfc822", **headers},
-        timeout=10,
+        timeout=60,  # generous: the suite runs eight processes on two cores
     )
 
 
