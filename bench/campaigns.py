@@ -6,7 +6,7 @@
    follow-up email three days later. ENROLLMENTS contacts are enrolled with
    api.enroll_contacts in chunks (timed: the extra line under the table), with the
    application clock (app.fake_now) on a Monday 10:00 in New York, so every enrollment is
-   due at once. The service role calls api.campaign_tick(p_batch_size => N) in a loop, each
+   due at once. The service role calls api.tick_campaigns(p_batch_size => N) in a loop, each
    call its own transaction, until none is due: each call renders and writes the
    email_sends rows, their email.send jobs (queue.pgqueuer) and the log lines, and moves
    the enrollments on to step 2. Email steps per second, wall clock from the first call to
@@ -19,7 +19,7 @@
 2. Against the seed: its CampaignAutomationEngine.processScheduledSteps over the
    SEED_ENROLLMENTS enrollments of a second campaign with the same steps: fetch 100 due
    enrollments with their campaign and contact, the send window checked in Python, then
-   per enrollment fetch the step, render (Python), send (app._insert_email_send: the
+   per enrollment fetch the step, render (Python), send (app._email_insert_send: the
    email_sends row and its email.send job in one round trip), add to the enrollment's and
    the campaign's counters, insert the log, fetch the next step, schedule the enrollment:
    7 round trips, each autocommitted (the seed's REST calls), as the superuser (RLS
@@ -98,7 +98,7 @@ STEPS: list[dict[str, Any]] = [
 
 TICK = (
     "select processed, sent, errored, more_due, elapsed_ms "
-    "from api.campaign_tick(p_batch_size => %s)"
+    "from api.tick_campaigns(p_batch_size => %s)"
 )
 SET_CLOCK = "select set_config('app.fake_now', %s, false)"
 
@@ -252,7 +252,7 @@ def _check(ctx: Ctx, campaign_id: uuid.UUID, expected: int) -> None:
 
 
 def _tick_until_done(conn: psycopg.Connection, batch: int) -> TickRun:
-    """api.campaign_tick in a loop, each call its own transaction, until none is due."""
+    """api.tick_campaigns in a loop, each call its own transaction, until none is due."""
     steps = calls = 0
     server_ms = 0.0
     start = time.perf_counter()
@@ -300,7 +300,7 @@ SEED_STEP = (
     "and step_number = %s and is_active"
 )
 SEED_SEND = (
-    "select (app._insert_email_send(p_org_id => %(org_id)s, p_to => %(to)s, "
+    "select (app._email_insert_send(p_org_id => %(org_id)s, p_to => %(to)s, "
     "p_subject => %(subject)s, p_html => %(html)s, p_text => null, p_category => 'campaign', "
     "p_template_id => %(template_id)s, p_variables => %(variables)s, "
     "p_entity_type => 'contact', p_entity_id => %(contact_id)s, "
@@ -466,7 +466,7 @@ def _seed(ctx: Ctx, campaign: Campaign, sender_name: str) -> TickRun:
 DURATION = re.compile(r"duration: ([\d.]+) ms")
 TRIGGER = re.compile(r"Trigger (?:for constraint )?(.+?)(?: on \S+)?: time=([\d.]+) calls=(\d+)")
 STATEMENTS = (
-    ("from api.campaign_tick", "api.campaign_tick: the whole call"),
+    ("from api.tick_campaigns", "api.tick_campaigns: the whole call"),
     ("for update skip locked", "select the due enrollments ... for update skip locked"),
     ("insert into app.campaign_daily_sends", "insert campaign_daily_sends (daily limit counters)"),
     ("with b as materialized", "the batch statement: classify, sends, jobs, logs, moves"),
@@ -576,7 +576,7 @@ def _report(ctx: Ctx, res: Results) -> None:
     seed = statistics.median(sample.results["seed"])
     rows: list[tuple[str, list[float]]] = [
         (
-            f"api.campaign_tick(p_batch_size => {batch:,}) until none is due, "
+            f"api.tick_campaigns(p_batch_size => {batch:,}) until none is due, "
             f"{ours.enrollments:,} due",
             ours.results[f"rate {batch}"],
         )
@@ -615,7 +615,7 @@ def _report(ctx: Ctx, res: Results) -> None:
         f"\nBaseline: the seed's processScheduledSteps over {sample.enrollments:,} "
         f"enrollments, 7 autocommitted round trips per step plus one per {SEED_BATCH} "
         f"(every run: {_runs(sample.results['seed'])} steps/s). Server time inside "
-        f"api.campaign_tick (its elapsed_ms, summed over the calls of a run, median): "
+        f"api.tick_campaigns (its elapsed_ms, summed over the calls of a run, median): "
         + ", ".join(
             f"batch {b:,}: {server[b] / 1000:,.1f} s in {calls[b]:,.0f} calls" for b in BATCH_SIZES
         )

@@ -100,7 +100,7 @@ def run_demo(config: Config) -> int:
                     _print_org(service, org)
 
                 with psycopg.connect(as_role(dsn, DEMO_LOGIN)) as login:
-                    who = login.execute(q.WHOAMI_NAME).fetchone()
+                    who = login.execute(q.ACTOR_NAME).fetchone()
                     as_login = probe(login, admin, globex.org_id)
                 with psycopg.connect(as_role(dsn, "intime_service")) as svc:
                     as_service = probe(

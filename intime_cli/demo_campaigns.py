@@ -4,10 +4,10 @@ A campaign with a 3-step sequence (an intro email; a 30-minute wait, then a
 LinkedIn task for the owner; a follow-up email with two A/B variants) and ten
 enrollments runs through on its own: the demo moves the application clock
 (``app.fake_now``, a session setting honoured because the demo database allows
-it) and calls ``api.campaign_tick`` as the worker's minute job would, while the
+it) and calls ``api.tick_campaigns`` as the worker's minute job would, while the
 real worker sends every queued email to the outbox. One contact replies (an
 inbound email to the real web app) and stops; one bounces (a signed Resend
-webhook) and stops. The timeline and ``api.campaign_stats`` are printed.
+webhook) and stops. The timeline and ``api.get_campaign_stats`` are printed.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def _tick(conn: psycopg.Connection, label: str) -> None:
 
 
 def _wait_sent(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.UUID, n: int) -> None:
-    """Until the worker has sent n emails of the campaign (status no longer queued)."""
-    deadline = time.monotonic() + 60
+    """Until the worker has sent n emails of the campaign (status no longer queued). A
+    send whose job was handed to another attempt waits out its lease (120 s) first."""
+    deadline = time.monotonic() + 180
     while True:
         with actor(conn, org.org_id):
             row = conn.execute(q.DEMO_CAMPAIGN_SENT, {"campaign_id": campaign_id}).fetchone()
@@ -193,8 +194,8 @@ def _print_results(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.U
         cur = conn.cursor(row_factory=dict_row)
         people = cur.execute(q.DEMO_CAMPAIGN_ENROLLMENTS, {"campaign_id": campaign_id}).fetchall()
         print(
-            "   timeline per enrollment (api.enrollment_timeline; the reply and the bounce came "
-            "through the web app, on the real clock):"
+            "   timeline per enrollment (api.get_enrollment_timeline; the reply and the bounce "
+            "came through the web app, on the real clock):"
         )
         for person in people:
             events = conn.execute(
@@ -205,7 +206,7 @@ def _print_results(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.U
                 for at, step, status, variant in events
             )
             print(f"     {person['name']:<18} {person['status']:<10} {steps}")
-        print("   api.campaign_stats:")
+        print("   api.get_campaign_stats:")
         print(
             "     scope     step channel   arm  enrolled sent deliv opened click reply "
             "bounce unsub done"

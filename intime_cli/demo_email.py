@@ -163,7 +163,7 @@ def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
         stats = conn.execute(q.DEMO_DEAL_EMAIL_STATS, {"deal_id": org.deal_ids[0]}).fetchone()
         assert stats is not None
         print(
-            "   api.email_stats for the deal: sent {}, delivered {}, opened {}, clicked {}, "
+            "   api.get_email_stats for the deal: sent {}, delivered {}, opened {}, clicked {}, "
             "replied {}, bounced {}; open rate {}, click rate {}, bounce rate {}".format(*stats)
         )
         suppressed = conn.execute(q.DEMO_SUPPRESSIONS).fetchall()

@@ -8,7 +8,7 @@
    approval is due in three seconds, escalates to the admin when that passes,
    and the admin approves it.
 
-Each execution's timeline is printed from ``api.execution_timeline``.
+Each execution's timeline is printed from ``api.get_execution_timeline``.
 """
 
 from __future__ import annotations
@@ -259,9 +259,15 @@ def _discount_chain(service_dsn: str, org: SeededOrg) -> None:
         _print_approvals(conn, org, execution_id, "parked on the approval")
         time.sleep(DUE_SECONDS + 0.5)
         with conn.transaction():
-            swept = conn.execute(q.SWEEP_WORKFLOWS).fetchone()
+            swept = conn.execute(q.TICK_WORKFLOWS).fetchone()
         assert swept is not None
-        print(f"   {DUE_SECONDS + 0.5:.1f} s later the sweeper runs: {swept[0]}")
+        # The worker's own minute sweep may have escalated it first: say what is true.
+        with actor(conn, org.org_id):
+            escalated = scalar(conn.execute(q.DEMO_ESCALATED_OF, {"id": execution_id}))
+        print(
+            f"   {DUE_SECONDS + 0.5:.1f} s later the sweeper runs: {swept[0]}; "
+            f"escalated approvals of the execution: {escalated}"
+        )
         _print_approvals(conn, org, execution_id, "after the escalation")
         with actor(conn, org.org_id, org.admin_id):
             approval_id = scalar(
@@ -270,7 +276,9 @@ def _discount_chain(service_dsn: str, org: SeededOrg) -> None:
                 )
             )
             decided = scalar(
-                conn.execute(q.APPROVE, {"id": approval_id, "notes": "fine for a 3-year term"})
+                conn.execute(
+                    q.APPROVE_APPROVAL, {"id": approval_id, "notes": "fine for a 3-year term"}
+                )
             )
         print(f"   the admin (escalation target) approves: step {decided}")
         _wait_for(conn, org, execution_id, "completed", "failed")

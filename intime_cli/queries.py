@@ -206,7 +206,7 @@ NOTIFICATION_EMAIL_OF_USER = (
 )
 LOGIN_EXISTS = "select 1 from pg_roles where rolname = %(role)s"
 UNMAP_LOGIN = "update app.user_profiles set db_role = null where db_role = %(role)s"
-WHOAMI_NAME = "select full_name from api.whoami()"
+ACTOR_NAME = "select full_name from api.get_actor()"
 ORG_NAME = "select name from app.organizations"
 ORG_COUNTS = """
 select (select count(*) from app.user_profiles), (select count(*) from app.accounts),
@@ -247,7 +247,7 @@ DEMO_SEND_STATUSES = (
 )
 DEMO_DEAL_EMAIL_STATS = (
     "select sent, delivered, opened, clicked, replied, bounced, open_rate, click_rate, "
-    "bounce_rate from api.email_stats(p_entity_type => 'deal', p_entity_id => %(deal_id)s)"
+    "bounce_rate from api.get_email_stats(p_entity_type => 'deal', p_entity_id => %(deal_id)s)"
 )
 DEMO_SUPPRESSIONS = "select email, reason from app.suppressions order by email, reason"
 
@@ -270,12 +270,12 @@ COMPLETE_ACTION = (
     "select api.complete_action(p_action_id => %(action_id)s, p_result => %(result)s, "
     "p_org_id => %(org_id)s)"
 )
-WEBHOOK_SIGNING_SECRET = "select api.webhook_signing_secret()"
-SWEEP_WORKFLOWS = "select api.sweep_workflows()"
-APPROVE = "select api.approve(p_approval_id => %(id)s, p_notes => %(notes)s)"
+WEBHOOK_SIGNING_SECRET = "select api.get_webhook_signing_secret()"
+TICK_WORKFLOWS = "select api.tick_workflows()"
+APPROVE_APPROVAL = "select api.approve_approval(p_approval_id => %(id)s, p_notes => %(notes)s)"
 DEMO_TIMELINE = (
     "select occurred_at, kind, name, status, message "
-    "from api.execution_timeline(p_execution_id => %(id)s)"
+    "from api.get_execution_timeline(p_execution_id => %(id)s)"
 )
 DEMO_EXECUTION_OF = (
     "select id from app.workflow_executions where entity_id = %(deal_id)s "
@@ -300,6 +300,10 @@ DEMO_NEW_DEAL = (
     "values (%(name)s, %(owner_id)s, %(stage_id)s, 120000) returning id"
 )
 DEMO_SET_DISCOUNT = "update app.deals set discount_percent = %(discount)s where id = %(deal_id)s"
+DEMO_ESCALATED_OF = (
+    "select count(*) from app.workflow_approvals "
+    "where execution_id = %(id)s and escalated_at is not null"
+)
 DEMO_APPROVALS = """
 select u.full_name, a.approver_type, a.status, a.escalated_at is not null, a.escalation_reason
 from app.workflow_approvals as a
@@ -331,7 +335,7 @@ ENROLL_CONTACTS = (
     "select api.enroll_contacts(p_campaign_id => %(campaign_id)s, p_contact_ids => %(contact_ids)s)"
 )
 ACTIVATE_CAMPAIGN = "select api.activate_campaign(p_campaign_id => %(campaign_id)s)"
-CAMPAIGN_TICK = "select * from api.campaign_tick(p_batch_size => %(batch_size)s)"
+TICK_CAMPAIGNS = "select * from api.tick_campaigns(p_batch_size => %(batch_size)s)"
 SELECT_AB_WINNER = (
     "select api.select_ab_winner(p_campaign_id => %(campaign_id)s, p_variant => %(variant)s)"
 )
@@ -341,7 +345,9 @@ ARCHIVE_CAMPAIGN_LOGS = (
 CAMPAIGN_ENROLLMENTS = (
     "select id from app.campaign_enrollments where campaign_id = %(campaign_id)s order by id"
 )
-UNENROLL = "select api.unenroll(p_enrollment_id => %(enrollment_id)s, p_reason => %(reason)s)"
+STOP_ENROLLMENT = (
+    "select api.stop_enrollment(p_enrollment_id => %(enrollment_id)s, p_reason => %(reason)s)"
+)
 
 # The campaign part of the demo (intime_cli/demo_campaigns.py).
 SET_FAKE_NOW = "select set_config('app.fake_now', %(at)s, false)"
@@ -349,7 +355,7 @@ ALLOW_FAKE_CLOCK = "update app.settings set allow_fake_clock = true"
 DEMO_LOCAL_NOW = "select to_char(app.now() at time zone 'America/New_York', 'Dy HH24:MI')"
 DEMO_CAMPAIGN_TICK = (
     "select processed, sent, skipped, deferred, completed, stopped, elapsed_ms "
-    "from api.campaign_tick(p_batch_size => 1000)"
+    "from api.tick_campaigns(p_batch_size => 1000)"
 )
 DEMO_CAMPAIGN_SENT = (
     "select count(*) from app.email_sends as s join app.campaign_enrollments as e "
@@ -368,10 +374,10 @@ DEMO_CAMPAIGN_ENROLLMENTS = (
 )
 DEMO_ENROLLMENT_TIMELINE = (
     "select at at time zone 'America/New_York', step_number, status, ab_variant "
-    "from api.enrollment_timeline(p_enrollment_id => %(enrollment_id)s) "
+    "from api.get_enrollment_timeline(p_enrollment_id => %(enrollment_id)s) "
     "where status <> 'deferred'"
 )
-DEMO_CAMPAIGN_STATS = "select * from api.campaign_stats(p_campaign_id => %(campaign_id)s)"
+DEMO_CAMPAIGN_STATS = "select * from api.get_campaign_stats(p_campaign_id => %(campaign_id)s)"
 DEMO_CAMPAIGN_TASKS = (
     "select count(*), min(subject) from app.activities "
     "where metadata ->> 'campaign_id' = %(campaign_id)s and metadata ->> 'channel' = 'linkedin'"

@@ -322,14 +322,16 @@ def _seed_campaigns(
         conn.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": list(contact_ids)})
         conn.execute(q.ACTIVATE_CAMPAIGN, ids)
     with conn.transaction():
-        conn.execute(q.CAMPAIGN_TICK, {"batch_size": 100})
+        conn.execute(q.TICK_CAMPAIGNS, {"batch_size": 100})
     with actor(conn, org_id, admin_id):
         conn.execute(q.SELECT_AB_WINNER, {**ids, "variant": "B"})
     with conn.transaction():
         conn.execute(q.ARCHIVE_CAMPAIGN_LOGS, {"retention": "0 seconds"})
     with actor(conn, org_id, admin_id):
         enrollment_id = _one(conn, q.CAMPAIGN_ENROLLMENTS, ids)
-        conn.execute(q.UNENROLL, {"enrollment_id": enrollment_id, "reason": "asked by phone"})
+        conn.execute(
+            q.STOP_ENROLLMENT, {"enrollment_id": enrollment_id, "reason": "asked by phone"}
+        )
 
 
 def seed_org(

@@ -3,7 +3,7 @@
 --
 -- Roles are cluster-wide, so they are created only when missing. Numbered
 -- migrations and the re-applied function files then run as intime_owner, so
--- that role owns every object (ARCHITECTURE.md section 2).
+-- that role owns every object (docs/architecture.md).
 
 do $bootstrap$
 declare

@@ -197,10 +197,10 @@ $$;
 ALTER FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) OWNER TO intime_owner;
 
 --
--- Name: approve(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: approve_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.approve(p_approval_id uuid, p_notes text DEFAULT NULL::text) RETURNS text
+CREATE FUNCTION api.approve_approval(p_approval_id uuid, p_notes text DEFAULT NULL::text) RETURNS text
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -208,21 +208,7 @@ CREATE FUNCTION api.approve(p_approval_id uuid, p_notes text DEFAULT NULL::text)
 $$;
 
 
-ALTER FUNCTION api.approve(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
-
---
--- Name: archive(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.archive(p_ids uuid[]) RETURNS integer
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select app._mark_notifications(p_ids, 'archive')
-$$;
-
-
-ALTER FUNCTION api.archive(p_ids uuid[]) OWNER TO intime_owner;
+ALTER FUNCTION api.approve_approval(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
 
 --
 -- Name: archive_campaign_logs(integer, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -274,10 +260,24 @@ $$;
 ALTER FUNCTION api.archive_campaign_logs(p_limit integer, p_retention interval) OWNER TO intime_owner;
 
 --
--- Name: authenticate(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: archive_notifications(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.authenticate(p_token text) RETURNS TABLE(org_id uuid, user_id uuid, token_id uuid)
+CREATE FUNCTION api.archive_notifications(p_ids uuid[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._notification_mark(p_ids, 'archive')
+$$;
+
+
+ALTER FUNCTION api.archive_notifications(p_ids uuid[]) OWNER TO intime_owner;
+
+--
+-- Name: authenticate_token(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.authenticate_token(p_token text) RETURNS TABLE(org_id uuid, user_id uuid, token_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -311,176 +311,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.authenticate(p_token text) OWNER TO intime_owner;
-
---
--- Name: campaign_stats(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.campaign_stats(p_campaign_id uuid) RETURNS TABLE(scope text, step_number integer, channel text, ab_variant text, enrolled integer, sent integer, delivered integer, opened integer, clicked integer, replied integer, bounced integer, unsubscribed integer, completed integer)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_org_id uuid := app._require_org();
-    v_c app.campaigns%rowtype;
-begin
-    select c.* into v_c
-    from app.campaigns as c
-    where c.org_id = v_org_id and c.id = p_campaign_id;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
-    end if;
-    return query
-    with logs as (
-        select l.sequence_id, l.status, l.ab_variant, l.email_send_id
-        from app.campaign_sequence_logs as l
-        where l.org_id = v_org_id and l.campaign_id = p_campaign_id
-        union all
-        select l.sequence_id, l.status, l.ab_variant, l.email_send_id
-        from app.campaign_sequence_logs_archive as l
-        where l.org_id = v_org_id and l.campaign_id = p_campaign_id
-    ),
-
-    steps as (
-        select
-            s.step_number, s.channel, l.ab_variant,
-            count(*) filter (where l.status = 'sent') as sent,
-            count(*) filter (
-                where l.status = 'sent' and (
-                    m.delivered_at is not null or m.status in ('delivered', 'opened', 'clicked')
-                )
-            ) as delivered,
-            count(*) filter (
-                where l.status = 'sent'
-                and (m.first_opened_at is not null or m.first_clicked_at is not null)
-            ) as opened,
-            count(*) filter (where l.status = 'sent' and m.first_clicked_at is not null)
-                as clicked,
-            count(*) filter (where l.status = 'sent' and m.replied_at is not null) as replied,
-            count(*) filter (where l.status = 'sent' and m.status = 'bounced') as bounced,
-            count(*) filter (where l.status in ('sent', 'skipped', 'completed')) as completed
-        from app.campaign_sequences as s
-        -- Only the tick's step runs carry the step's id: the stop lines of
-        -- replies, bounces and suppressions don't count as runs.
-        left join logs as l
-            on l.sequence_id = s.id and l.status in ('sent', 'skipped', 'completed')
-        left join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
-        where s.org_id = v_org_id and s.campaign_id = p_campaign_id
-        group by grouping sets ((s.step_number, s.channel), (s.step_number, s.channel, l.ab_variant))
-        having grouping(l.ab_variant) = 1 or l.ab_variant is not null
-    ),
-
-    unsubscribed as (
-        select e.current_step, e.ab_variant, count(*) as n
-        from app.campaign_enrollments as e
-        where
-            e.org_id = v_org_id and e.campaign_id = p_campaign_id
-            and e.status = 'unsubscribed'
-        group by grouping sets ((e.current_step), (e.current_step, e.ab_variant))
-    )
-
-    select
-        'campaign', null::integer, null::text, null::text, v_c.total_enrolled, v_c.total_sent,
-        (select count(*)::integer from logs as l
-            inner join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
-            where l.status = 'sent'
-            and (m.delivered_at is not null or m.status in ('delivered', 'opened', 'clicked'))),
-        v_c.total_opened, v_c.total_clicked, v_c.total_replied, v_c.total_bounced,
-        v_c.total_unsubscribed, v_c.total_completed
-    union all
-    select
-        case when s.ab_variant is null then 'step' else 'variant' end,
-        s.step_number, s.channel, s.ab_variant, null::integer, s.sent::integer,
-        s.delivered::integer, s.opened::integer, s.clicked::integer, s.replied::integer,
-        s.bounced::integer, coalesce(u.n, 0)::integer, s.completed::integer
-    from steps as s
-    left join unsubscribed as u
-        on u.current_step = s.step_number and u.ab_variant is not distinct from s.ab_variant
-    order by 2 nulls first, 4 nulls first;
-end
-$$;
-
-
-ALTER FUNCTION api.campaign_stats(p_campaign_id uuid) OWNER TO intime_owner;
-
---
--- Name: campaign_tick(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.campaign_tick(p_batch_size integer DEFAULT 1000) RETURNS TABLE(processed integer, sent integer, skipped integer, errored integer, deferred integer, completed integer, stopped integer, more_due boolean, elapsed_ms numeric)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_started timestamptz := clock_timestamp();
-    v_now timestamptz := app.now();
-    v_org_ids uuid[];
-    v_ids uuid[];
-    v_counts app.campaign_batch_counts;
-    v_one app.campaign_batch_counts;
-    v_error text;
-begin
-    perform app._require_service();
-    if p_batch_size is null or p_batch_size not between 1 and 10000 then
-        raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
-    end if;
-    select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
-    from (
-        select e.org_id, e.id
-        from app.campaign_enrollments as e
-        where e.status = 'active' and e.next_step_at <= v_now
-        order by e.next_step_at
-        limit p_batch_size
-        for update skip locked
-    ) as d;
-
-    v_counts := row(0, 0, 0, 0, 0, 0, 0);
-    if v_ids is not null then
-        begin
-            v_counts := app._campaign_run_batch(p_now => v_now, p_org_ids => v_org_ids, p_ids => v_ids);
-        exception when others then
-            -- Something in the batch raised: run it one enrollment at a time so
-            -- that one bad row (a trigger, a template) can't hold up the rest.
-            for i in 1 .. cardinality(v_ids) loop
-                begin
-                    v_one := app._campaign_run_batch(
-                        p_now => v_now, p_org_ids => array[v_org_ids[i]], p_ids => array[v_ids[i]]
-                    );
-                    v_counts := row(
-                        v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-                        v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-                        v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-                        v_counts.stopped + v_one.stopped
-                    );
-                exception when others then
-                    get stacked diagnostics v_error = message_text;
-                    perform app._campaign_record_error(
-                        p_now => v_now, p_org_id => v_org_ids[i], p_id => v_ids[i], p_error => v_error
-                    );
-                    v_counts.processed := v_counts.processed + 1;
-                    v_counts.errored := v_counts.errored + 1;
-                end;
-            end loop;
-        end;
-    end if;
-
-    return query select
-        v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
-        v_counts.completed, v_counts.stopped,
-        exists (
-            select from app.campaign_enrollments as e
-            where e.status = 'active' and e.next_step_at <= v_now
-        ),
-        round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1);
-end
-$$;
-
-
-ALTER FUNCTION api.campaign_tick(p_batch_size integer) OWNER TO intime_owner;
+ALTER FUNCTION api.authenticate_token(p_token text) OWNER TO intime_owner;
 
 --
 -- Name: cancel_execution(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -598,7 +429,7 @@ begin
         end if;
     end if;
 
-    v_reason := app._suppression_reason(v_org_id, v_send.to_email, v_send.category);
+    v_reason := app._email_suppression_reason(v_org_id, v_send.to_email, v_send.category);
     if v_reason is not null then
         update app.email_sends as s
         set status = 'suppressed', suppression_reason = v_reason, updated_at = app.now()
@@ -609,7 +440,7 @@ begin
         return;
     end if;
 
-    v_wait := app._take_send_token(v_org_id);
+    v_wait := app._email_take_send_token(v_org_id);
     if v_wait > 0 then
         return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
@@ -674,7 +505,7 @@ begin
             extract(epoch from v_action.sending_until - pg_catalog.clock_timestamp())::double precision;
         return;
     end if;
-    v_settings := app._webhook_settings(v_org_id);
+    v_settings := app._wf_webhook_settings(v_org_id);
     update app.workflow_actions as a
     set
         status = 'running', started_at = coalesce(a.started_at, app.now()),
@@ -765,10 +596,38 @@ $$;
 ALTER FUNCTION api.complete_campaign(p_campaign_id uuid) OWNER TO intime_owner;
 
 --
--- Name: count_unread_for(uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: count_unread_notifications(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) RETURNS TABLE(org_id uuid, user_id uuid, unread bigint)
+CREATE FUNCTION api.count_unread_notifications() RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_now timestamptz := app.now();
+begin
+    return (
+        select count(*)
+        from app.notifications as n
+        where
+            n.org_id = v_org_id
+            and n.user_id = app.current_user_id()
+            and n.read_at is null
+            and n.archived_at is null
+            and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+    );
+end
+$$;
+
+
+ALTER FUNCTION api.count_unread_notifications() OWNER TO intime_owner;
+
+--
+-- Name: count_unread_notifications_for(uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) RETURNS TABLE(org_id uuid, user_id uuid, unread bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -795,7 +654,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) OWNER TO intime_owner;
+ALTER FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) OWNER TO intime_owner;
 
 --
 -- Name: create_api_token(text, uuid, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -884,7 +743,7 @@ begin
         raise exception using
             errcode = 'IT005', message = 'a campaign name has 1 to 200 characters';
     end if;
-    perform app._assert_send_window(
+    perform app._campaign_assert_send_window(
         p_window_start => p_send_window_start,
         p_window_end => p_send_window_end,
         p_send_days => p_send_days,
@@ -1087,10 +946,10 @@ $$;
 ALTER FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean) OWNER TO intime_owner;
 
 --
--- Name: delegate(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: delegate_approval(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text DEFAULT NULL::text) RETURNS uuid
+CREATE FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text DEFAULT NULL::text) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1131,7 +990,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) OWNER TO intime_owner;
+ALTER FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text) OWNER TO intime_owner;
 
 --
 -- Name: delete_workflow(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1158,47 +1017,6 @@ $$;
 
 
 ALTER FUNCTION api.delete_workflow(p_workflow_id uuid) OWNER TO intime_owner;
-
---
--- Name: email_stats(text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.email_stats(p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_template_id uuid DEFAULT NULL::uuid) RETURNS TABLE(sent bigint, delivered bigint, opened bigint, clicked bigint, replied bigint, bounced bigint, complained bigint, open_rate numeric, click_rate numeric, bounce_rate numeric)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    with s as (
-        select
-            count(*) filter (where e.sent_at is not null) as sent,
-            count(*) filter (where e.delivered_at is not null) as delivered,
-            -- A click implies an open (clients that block images never report one).
-            count(*) filter (
-                where e.first_opened_at is not null or e.first_clicked_at is not null
-            ) as opened,
-            count(*) filter (where e.first_clicked_at is not null) as clicked,
-            count(*) filter (where e.replied_at is not null) as replied,
-            count(*) filter (where e.status = 'bounced') as bounced,
-            count(*) filter (where e.status = 'complained') as complained
-        from app.email_sends as e
-        where
-            e.org_id = app._require_org()
-            -- Notification emails to the org's own users are not outreach.
-            and e.recipient_user_id is null
-            and (p_entity_type is null or e.entity_type = p_entity_type)
-            and (p_entity_id is null or e.entity_id = p_entity_id)
-            and (p_template_id is null or e.template_id = p_template_id)
-    )
-
-    select
-        s.sent, s.delivered, s.opened, s.clicked, s.replied, s.bounced, s.complained,
-        round(s.opened::numeric / nullif(s.delivered, 0), 4),
-        round(s.clicked::numeric / nullif(s.delivered, 0), 4),
-        round(s.bounced::numeric / nullif(s.sent, 0), 4)
-    from s
-$$;
-
-
-ALTER FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: enroll_contacts(uuid, uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1303,7 +1121,7 @@ begin
         -- One window computation per distinct zone.
         select
             z.zone,
-            app._next_send_time(
+            app._campaign_next_send_time(
                 -- Calendar days in the zone, then elapsed hours and minutes.
                 p_ts => ((v_now at time zone z.zone) + make_interval(
                     days => coalesce(v_first.delay_days, 0)
@@ -1344,7 +1162,7 @@ begin
             case when v_c.status = 'active' then 'active' else 'paused' end,
             case when v_c.status = 'active' then null else 'campaign_paused' end,
             z.first_at,
-            app._ab_pick_variant(f.id, v_ab_variants),
+            app._campaign_ab_pick_variant(f.id, v_ab_variants),
             app.current_user_id(), v_now
         from fresh as f
         inner join zones as z
@@ -1377,49 +1195,6 @@ $$;
 ALTER FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) OWNER TO intime_owner;
 
 --
--- Name: enrollment_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.enrollment_timeline(p_enrollment_id uuid) RETURNS TABLE(at timestamp with time zone, step_number integer, channel text, status text, detail text, ab_variant text, email_status text)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_org_id uuid := app._require_org();
-begin
-    if not exists (
-        select from app.campaign_enrollments as e
-        where e.org_id = v_org_id and e.id = p_enrollment_id
-    ) then
-        raise exception using
-            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
-    end if;
-    return query
-    select
-        l.created_at, l.step_number, l.channel, l.status, l.detail, l.ab_variant, m.status
-    from (
-        select
-            l.created_at, l.id, l.step_number, l.channel, l.status, l.detail, l.ab_variant,
-            l.email_send_id
-        from app.campaign_sequence_logs as l
-        where l.org_id = v_org_id and l.enrollment_id = p_enrollment_id
-        union all
-        select
-            l.created_at, l.id, l.step_number, l.channel, l.status, l.detail, l.ab_variant,
-            l.email_send_id
-        from app.campaign_sequence_logs_archive as l
-        where l.org_id = v_org_id and l.enrollment_id = p_enrollment_id
-    ) as l
-    left join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
-    order by l.created_at, l.id;
-end
-$$;
-
-
-ALTER FUNCTION api.enrollment_timeline(p_enrollment_id uuid) OWNER TO intime_owner;
-
---
 -- Name: evaluate_ab_test(uuid, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1433,7 +1208,7 @@ begin
     -- Evaluating may select the winner that every later send uses: the
     -- campaign's owner or an org admin (IT003), like api.select_ab_winner.
     perform app._campaign_for_change(p_campaign_id => p_campaign_id);
-    return app._evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
+    return app._campaign_evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
 end
 $$;
 
@@ -1481,7 +1256,7 @@ begin
                     and s.is_active and jsonb_array_length(s.ab_variants) >= 2
                 order by s.step_number
             loop
-                v_result := app._evaluate_ab_test(v_campaign.org_id, v_campaign.id, v_step);
+                v_result := app._campaign_evaluate_ab_test(v_campaign.org_id, v_campaign.id, v_step);
                 if (v_result ->> 'already_selected')::boolean then
                     exit;
                 end if;
@@ -1502,79 +1277,6 @@ $$;
 
 
 ALTER FUNCTION api.evaluate_ab_tests() OWNER TO intime_owner;
-
---
--- Name: execution_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.execution_timeline(p_execution_id uuid) RETURNS TABLE(occurred_at timestamp with time zone, kind text, name text, status text, message text, detail jsonb)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_org_id uuid := app._require_org();
-begin
-    if not exists (
-        select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
-    ) then
-        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
-    end if;
-    return query
-    select x.at, x.kind, x.name, x.status, x.message, x.detail
-    from (
-        select
-            e.created_at as at, 'log' as kind, 'info' as name, null as status,
-            'execution queued' as message,
-            jsonb_build_object(
-                'trigger_type', e.trigger_type, 'trigger', e.trigger_event,
-                'version', e.workflow_version, 'depth', e.depth
-            ) as detail,
-            -1 as rank, 0::bigint as seq
-        from app.workflow_executions as e
-        where e.org_id = v_org_id and e.id = p_execution_id
-        union all
-        select
-            s.created_at as at, 'step' as kind, s.step_name as name, s.status,
-            format('%s #%s', s.step_kind, s.position) as message,
-            jsonb_build_object(
-                'attempts', s.attempts, 'completed_at', s.completed_at, 'result', s.result,
-                'error', s.error_message
-            ) as detail,
-            0 as rank, 0::bigint as seq
-        from app.workflow_steps as s
-        where s.org_id = v_org_id and s.execution_id = p_execution_id
-        union all
-        select
-            a.created_at, 'action', a.action_type, a.status, a.error_message,
-            jsonb_build_object('retries', a.retry_count, 'result', a.result, 'completed_at', a.completed_at),
-            1, 0
-        from app.workflow_actions as a
-        where a.org_id = v_org_id and a.execution_id = p_execution_id
-        union all
-        select
-            a.created_at, 'approval', u.full_name, a.status, a.response_notes,
-            jsonb_build_object(
-                'approval_id', a.id, 'slot', a.slot, 'approver_type', a.approver_type,
-                'due_at', a.due_at, 'responded_at', a.responded_at,
-                'escalated_at', a.escalated_at, 'escalation_reason', a.escalation_reason,
-                'delegated_to', a.delegated_to
-            ),
-            2, 0
-        from app.workflow_approvals as a
-        inner join app.user_profiles as u on u.org_id = a.org_id and u.id = a.approver_id
-        where a.org_id = v_org_id and a.execution_id = p_execution_id
-        union all
-        select l.occurred_at, 'log', l.level, null, l.message, l.data, 3, l.seq
-        from app.workflow_execution_logs as l
-        where l.org_id = v_org_id and l.execution_id = p_execution_id
-    ) as x
-    order by x.at, x.rank, x.seq;
-end
-$$;
-
-
-ALTER FUNCTION api.execution_timeline(p_execution_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: fail_action(uuid, text, boolean, double precision, jsonb, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1675,6 +1377,301 @@ $$;
 ALTER FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_org_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: get_actor(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_actor() RETURNS TABLE(org_id uuid, user_id uuid, email text, full_name text, role text, via text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
+begin
+    return query
+    select
+        v_org_id,
+        v_user_id,
+        u.email,
+        u.full_name,
+        u.role,
+        case when app._is_service() then 'service' else 'db_role' end
+    from (select) as dummy
+    left join app.user_profiles as u on u.org_id = v_org_id and u.id = v_user_id;
+end
+$$;
+
+
+ALTER FUNCTION api.get_actor() OWNER TO intime_owner;
+
+--
+-- Name: get_campaign_stats(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_campaign_stats(p_campaign_id uuid) RETURNS TABLE(scope text, step_number integer, channel text, ab_variant text, enrolled integer, sent integer, delivered integer, opened integer, clicked integer, replied integer, bounced integer, unsubscribed integer, completed integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_c app.campaigns%rowtype;
+begin
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = v_org_id and c.id = p_campaign_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    return query
+    with logs as (
+        select l.sequence_id, l.status, l.ab_variant, l.email_send_id
+        from app.campaign_sequence_logs as l
+        where l.org_id = v_org_id and l.campaign_id = p_campaign_id
+        union all
+        select l.sequence_id, l.status, l.ab_variant, l.email_send_id
+        from app.campaign_sequence_logs_archive as l
+        where l.org_id = v_org_id and l.campaign_id = p_campaign_id
+    ),
+
+    steps as (
+        select
+            s.step_number, s.channel, l.ab_variant,
+            count(*) filter (where l.status = 'sent') as sent,
+            count(*) filter (
+                where l.status = 'sent' and (
+                    m.delivered_at is not null or m.status in ('delivered', 'opened', 'clicked')
+                )
+            ) as delivered,
+            count(*) filter (
+                where l.status = 'sent'
+                and (m.first_opened_at is not null or m.first_clicked_at is not null)
+            ) as opened,
+            count(*) filter (where l.status = 'sent' and m.first_clicked_at is not null)
+                as clicked,
+            count(*) filter (where l.status = 'sent' and m.replied_at is not null) as replied,
+            count(*) filter (where l.status = 'sent' and m.status = 'bounced') as bounced,
+            count(*) filter (where l.status in ('sent', 'skipped', 'completed')) as completed
+        from app.campaign_sequences as s
+        -- Only the tick's step runs carry the step's id: the stop lines of
+        -- replies, bounces and suppressions don't count as runs.
+        left join logs as l
+            on l.sequence_id = s.id and l.status in ('sent', 'skipped', 'completed')
+        left join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
+        where s.org_id = v_org_id and s.campaign_id = p_campaign_id
+        group by grouping sets ((s.step_number, s.channel), (s.step_number, s.channel, l.ab_variant))
+        having grouping(l.ab_variant) = 1 or l.ab_variant is not null
+    ),
+
+    unsubscribed as (
+        select e.current_step, e.ab_variant, count(*) as n
+        from app.campaign_enrollments as e
+        where
+            e.org_id = v_org_id and e.campaign_id = p_campaign_id
+            and e.status = 'unsubscribed'
+        group by grouping sets ((e.current_step), (e.current_step, e.ab_variant))
+    )
+
+    select
+        'campaign', null::integer, null::text, null::text, v_c.total_enrolled, v_c.total_sent,
+        (select count(*)::integer from logs as l
+            inner join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
+            where l.status = 'sent'
+            and (m.delivered_at is not null or m.status in ('delivered', 'opened', 'clicked'))),
+        v_c.total_opened, v_c.total_clicked, v_c.total_replied, v_c.total_bounced,
+        v_c.total_unsubscribed, v_c.total_completed
+    union all
+    select
+        case when s.ab_variant is null then 'step' else 'variant' end,
+        s.step_number, s.channel, s.ab_variant, null::integer, s.sent::integer,
+        s.delivered::integer, s.opened::integer, s.clicked::integer, s.replied::integer,
+        s.bounced::integer, coalesce(u.n, 0)::integer, s.completed::integer
+    from steps as s
+    left join unsubscribed as u
+        on u.current_step = s.step_number and u.ab_variant is not distinct from s.ab_variant
+    order by 2 nulls first, 4 nulls first;
+end
+$$;
+
+
+ALTER FUNCTION api.get_campaign_stats(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: get_email_stats(text, uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_email_stats(p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_template_id uuid DEFAULT NULL::uuid) RETURNS TABLE(sent bigint, delivered bigint, opened bigint, clicked bigint, replied bigint, bounced bigint, complained bigint, open_rate numeric, click_rate numeric, bounce_rate numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    with s as (
+        select
+            count(*) filter (where e.sent_at is not null) as sent,
+            count(*) filter (where e.delivered_at is not null) as delivered,
+            -- A click implies an open (clients that block images never report one).
+            count(*) filter (
+                where e.first_opened_at is not null or e.first_clicked_at is not null
+            ) as opened,
+            count(*) filter (where e.first_clicked_at is not null) as clicked,
+            count(*) filter (where e.replied_at is not null) as replied,
+            count(*) filter (where e.status = 'bounced') as bounced,
+            count(*) filter (where e.status = 'complained') as complained
+        from app.email_sends as e
+        where
+            e.org_id = app._require_org()
+            -- Notification emails to the org's own users are not outreach.
+            and e.recipient_user_id is null
+            and (p_entity_type is null or e.entity_type = p_entity_type)
+            and (p_entity_id is null or e.entity_id = p_entity_id)
+            and (p_template_id is null or e.template_id = p_template_id)
+    )
+
+    select
+        s.sent, s.delivered, s.opened, s.clicked, s.replied, s.bounced, s.complained,
+        round(s.opened::numeric / nullif(s.delivered, 0), 4),
+        round(s.clicked::numeric / nullif(s.delivered, 0), 4),
+        round(s.bounced::numeric / nullif(s.sent, 0), 4)
+    from s
+$$;
+
+
+ALTER FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: get_enrollment_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_enrollment_timeline(p_enrollment_id uuid) RETURNS TABLE(at timestamp with time zone, step_number integer, channel text, status text, detail text, ab_variant text, email_status text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not exists (
+        select from app.campaign_enrollments as e
+        where e.org_id = v_org_id and e.id = p_enrollment_id
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
+    end if;
+    return query
+    select
+        l.created_at, l.step_number, l.channel, l.status, l.detail, l.ab_variant, m.status
+    from (
+        select
+            l.created_at, l.id, l.step_number, l.channel, l.status, l.detail, l.ab_variant,
+            l.email_send_id
+        from app.campaign_sequence_logs as l
+        where l.org_id = v_org_id and l.enrollment_id = p_enrollment_id
+        union all
+        select
+            l.created_at, l.id, l.step_number, l.channel, l.status, l.detail, l.ab_variant,
+            l.email_send_id
+        from app.campaign_sequence_logs_archive as l
+        where l.org_id = v_org_id and l.enrollment_id = p_enrollment_id
+    ) as l
+    left join app.email_sends as m on m.org_id = v_org_id and m.id = l.email_send_id
+    order by l.created_at, l.id;
+end
+$$;
+
+
+ALTER FUNCTION api.get_enrollment_timeline(p_enrollment_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: get_execution_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_execution_timeline(p_execution_id uuid) RETURNS TABLE(occurred_at timestamp with time zone, kind text, name text, status text, message text, detail jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not exists (
+        select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+    ) then
+        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+    end if;
+    return query
+    select x.at, x.kind, x.name, x.status, x.message, x.detail
+    from (
+        select
+            e.created_at as at, 'log' as kind, 'info' as name, null as status,
+            'execution queued' as message,
+            jsonb_build_object(
+                'trigger_type', e.trigger_type, 'trigger', e.trigger_event,
+                'version', e.workflow_version, 'depth', e.depth
+            ) as detail,
+            -1 as rank, 0::bigint as seq
+        from app.workflow_executions as e
+        where e.org_id = v_org_id and e.id = p_execution_id
+        union all
+        select
+            s.created_at as at, 'step' as kind, s.step_name as name, s.status,
+            format('%s #%s', s.step_kind, s.position) as message,
+            jsonb_build_object(
+                'attempts', s.attempts, 'completed_at', s.completed_at, 'result', s.result,
+                'error', s.error_message
+            ) as detail,
+            0 as rank, 0::bigint as seq
+        from app.workflow_steps as s
+        where s.org_id = v_org_id and s.execution_id = p_execution_id
+        union all
+        select
+            a.created_at, 'action', a.action_type, a.status, a.error_message,
+            jsonb_build_object('retries', a.retry_count, 'result', a.result, 'completed_at', a.completed_at),
+            1, 0
+        from app.workflow_actions as a
+        where a.org_id = v_org_id and a.execution_id = p_execution_id
+        union all
+        select
+            a.created_at, 'approval', u.full_name, a.status, a.response_notes,
+            jsonb_build_object(
+                'approval_id', a.id, 'slot', a.slot, 'approver_type', a.approver_type,
+                'due_at', a.due_at, 'responded_at', a.responded_at,
+                'escalated_at', a.escalated_at, 'escalation_reason', a.escalation_reason,
+                'delegated_to', a.delegated_to
+            ),
+            2, 0
+        from app.workflow_approvals as a
+        inner join app.user_profiles as u on u.org_id = a.org_id and u.id = a.approver_id
+        where a.org_id = v_org_id and a.execution_id = p_execution_id
+        union all
+        select l.occurred_at, 'log', l.level, null, l.message, l.data, 3, l.seq
+        from app.workflow_execution_logs as l
+        where l.org_id = v_org_id and l.execution_id = p_execution_id
+    ) as x
+    order by x.at, x.rank, x.seq;
+end
+$$;
+
+
+ALTER FUNCTION api.get_execution_timeline(p_execution_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: get_notification_feed_head(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_notification_feed_head() RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    return coalesce((select max(n.seq) from app.notifications as n), 0);
+end
+$$;
+
+
+ALTER FUNCTION api.get_notification_feed_head() OWNER TO intime_owner;
+
+--
 -- Name: get_preferences(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1715,13 +1712,56 @@ begin
         e.quiet_hours_end, e.quiet_hours_timezone, e.dnd_enabled, e.dnd_until, e.sound_enabled,
         e.email_unsubscribed
     from categories as c
-    cross join lateral app._effective_preference(v_org_id, v_user_id, c.category) as e
+    cross join lateral app._notification_effective_preference(v_org_id, v_user_id, c.category) as e
     order by c.category <> '*', c.category;
 end
 $$;
 
 
 ALTER FUNCTION api.get_preferences() OWNER TO intime_owner;
+
+--
+-- Name: get_webhook_signing_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_webhook_signing_secret() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not app._is_org_admin() then
+        raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
+    end if;
+    return (app._wf_webhook_settings(v_org_id)).secret;
+end
+$$;
+
+
+ALTER FUNCTION api.get_webhook_signing_secret() OWNER TO intime_owner;
+
+--
+-- Name: get_workflow_instance(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) RETURNS TABLE(instance_id uuid, state text, status text, locked boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        i.id, s.name, i.status,
+        exists (
+            select from app.workflow_entity_locks as l
+            where l.org_id = i.org_id and l.entity_type = i.entity_type and l.entity_id = i.entity_id
+        )
+    from app.workflow_instances as i
+    left join app.workflow_states as s on s.org_id = i.org_id and s.id = i.current_state_id
+    where i.org_id = app._require_org() and i.workflow_id = p_workflow_id and i.entity_id = p_entity_id
+$$;
+
+
+ALTER FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: ingest_email_event(text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1760,7 +1800,7 @@ begin
 
     -- Serialize with api.record_email_sent for this message id, so an event
     -- either sees the recorded send or is parked before the drain runs.
-    perform app._lock_provider_message(v_message_id);
+    perform app._email_lock_provider_message(v_message_id);
     select s.org_id, s.id into v_org_id, v_send_id
     from app.email_sends as s
     where s.provider_message_id = v_message_id;
@@ -1769,13 +1809,35 @@ begin
         values (p_provider_event_id, v_message_id, p_payload);
         return 'pending';
     end if;
-    perform app._apply_email_event(v_org_id, v_send_id, p_provider_event_id, p_payload, app.now());
+    perform app._email_apply_event(v_org_id, v_send_id, p_provider_event_id, p_payload, app.now());
     return 'applied';
 end
 $$;
 
 
 ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) OWNER TO intime_owner;
+
+--
+-- Name: list_my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_my_approvals() RETURNS TABLE(approval_id uuid, execution_id uuid, title text, entity_type text, entity_id uuid, requested_at timestamp with time zone, due_at timestamp with time zone, approver_type text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select a.id, a.execution_id, s.result ->> 'title', e.entity_type, e.entity_id, a.requested_at,
+        a.due_at, a.approver_type
+    from app.workflow_approvals as a
+    inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+    left join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+    where
+        a.org_id = app._require_org() and a.approver_id = app.current_user_id()
+        and a.status = 'pending'
+    order by a.requested_at
+$$;
+
+
+ALTER FUNCTION api.list_my_approvals() OWNER TO intime_owner;
 
 --
 -- Name: list_notifications(boolean, boolean, bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1823,6 +1885,106 @@ $$;
 
 
 ALTER FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: list_unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_unsettled_work() RETURNS TABLE(kind text, org_id uuid, id uuid, status text, job_status text, waiting_until timestamp with time zone, since timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    return query
+    with jobs as materialized (
+        -- One row per dedupe key: a live job before a held failed one.
+        select distinct on (j.dedupe_key) j.dedupe_key, j.status::text as status
+        from queue.pgqueuer as j
+        where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
+        order by j.dedupe_key, j.status = 'failed', j.id desc
+    ),
+
+    actions as materialized (
+        select
+            a.org_id, a.id, a.execution_id, a.status, a.created_at,
+            coalesce(a.scheduled_at, a.started_at, a.created_at) as since,
+            case a.action_type when 'webhook' then wj.status else ej.status end as job_status
+        from app.workflow_actions as a
+        inner join app.workflow_executions as e
+            on
+                e.org_id = a.org_id and e.id = a.execution_id
+                and e.status in ('pending', 'running', 'waiting', 'paused')
+        left join jobs as wj
+            on
+                a.action_type = 'webhook'
+                and wj.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
+        left join lateral (
+            select s.id
+            from app.email_sends as s
+            where
+                a.action_type = 'send_email' and s.org_id = a.org_id
+                and s.workflow_action_id = a.id
+            order by s.created_at desc
+            limit 1
+        ) as es on true
+        left join jobs as ej on ej.dedupe_key = 'email.send:' || es.id
+        where a.status in ('pending', 'running')
+    )
+
+    select 'email', s.org_id, s.id, s.status, jb.status,
+        case when s.send_after > app.now() then s.send_after end,
+        s.updated_at
+    from app.email_sends as s
+    left join jobs as jb on jb.dedupe_key = 'email.send:' || s.id
+    where s.status in ('queued', 'sending')
+
+    union all
+
+    select 'execution', e.org_id, e.id,
+        case when e.status = 'waiting' then 'waiting:' || e.waiting_for else e.status end,
+        case when e.waiting_for = 'action' then (
+            select a.job_status from actions as a
+            where a.org_id = e.org_id and a.execution_id = e.id
+            order by a.created_at desc
+            limit 1
+        ) else j.status::text end,
+        case
+            when e.waiting_for in ('timer', 'retry') then e.wake_at
+            when e.waiting_for = 'approval' then (
+                select min(p.due_at) from app.workflow_approvals as p
+                where
+                    p.org_id = e.org_id and p.execution_id = e.id and p.status = 'pending'
+                    and p.escalated_at is null
+            )
+        end,
+        e.updated_at
+    from app.workflow_executions as e
+    left join queue.pgqueuer as j
+        on j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
+    where e.status in ('pending', 'running', 'waiting', 'paused')
+
+    union all
+
+    select 'action', a.org_id, a.id, a.status, a.job_status, null::timestamptz, a.since
+    from actions as a
+
+    union all
+
+    select 'delivery', d.org_id, d.id, d.status, jb.status,
+        case when d.status in ('held', 'digest') then d.deliver_after end,
+        d.updated_at
+    from app.notification_deliveries as d
+    left join jobs as jb on d.status = 'pending' and jb.dedupe_key = 'email.send:' || d.email_send_id
+    where d.status in ('pending', 'held', 'digest')
+
+    order by 7, 1, 3;
+end
+$$;
+
+
+ALTER FUNCTION api.list_unsettled_work() OWNER TO intime_owner;
 
 --
 -- Name: maintain_workflow_logs(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1952,46 +2114,46 @@ $_$;
 ALTER FUNCTION api.maintain_workflow_logs() OWNER TO intime_owner;
 
 --
--- Name: mark_all_read(); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: mark_all_notifications_read(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.mark_all_read() RETURNS integer
+CREATE FUNCTION api.mark_all_notifications_read() RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select app._mark_notifications(null, 'all_read')
+    select app._notification_mark(null, 'all_read')
 $$;
 
 
-ALTER FUNCTION api.mark_all_read() OWNER TO intime_owner;
+ALTER FUNCTION api.mark_all_notifications_read() OWNER TO intime_owner;
 
 --
--- Name: mark_read(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: mark_notifications_read(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.mark_read(p_ids uuid[]) RETURNS integer
+CREATE FUNCTION api.mark_notifications_read(p_ids uuid[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select app._mark_notifications(p_ids, 'read')
+    select app._notification_mark(p_ids, 'read')
 $$;
 
 
-ALTER FUNCTION api.mark_read(p_ids uuid[]) OWNER TO intime_owner;
+ALTER FUNCTION api.mark_notifications_read(p_ids uuid[]) OWNER TO intime_owner;
 
 --
--- Name: mark_seen(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: mark_notifications_seen(uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.mark_seen(p_ids uuid[]) RETURNS integer
+CREATE FUNCTION api.mark_notifications_seen(p_ids uuid[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select app._mark_notifications(p_ids, 'seen')
+    select app._notification_mark(p_ids, 'seen')
 $$;
 
 
-ALTER FUNCTION api.mark_seen(p_ids uuid[]) OWNER TO intime_owner;
+ALTER FUNCTION api.mark_notifications_seen(p_ids uuid[]) OWNER TO intime_owner;
 
 --
 -- Name: current_org_id(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -2150,45 +2312,6 @@ $$;
 
 
 ALTER FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) OWNER TO intime_owner;
-
---
--- Name: my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.my_approvals() RETURNS TABLE(approval_id uuid, execution_id uuid, title text, entity_type text, entity_id uuid, requested_at timestamp with time zone, due_at timestamp with time zone, approver_type text)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select a.id, a.execution_id, s.result ->> 'title', e.entity_type, e.entity_id, a.requested_at,
-        a.due_at, a.approver_type
-    from app.workflow_approvals as a
-    inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
-    left join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
-    where
-        a.org_id = app._require_org() and a.approver_id = app.current_user_id()
-        and a.status = 'pending'
-    order by a.requested_at
-$$;
-
-
-ALTER FUNCTION api.my_approvals() OWNER TO intime_owner;
-
---
--- Name: notification_feed_head(); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.notification_feed_head() RETURNS bigint
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform app._require_service();
-    return coalesce((select max(n.seq) from app.notifications as n), 0);
-end
-$$;
-
-
-ALTER FUNCTION api.notification_feed_head() OWNER TO intime_owner;
 
 --
 -- Name: pause_campaign(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2504,7 +2627,7 @@ begin
     end if;
 
     return (
-        app._insert_email_send(
+        app._email_insert_send(
             p_org_id => v_org_id,
             p_to => p_to,
             p_subject => app._render_template(
@@ -2569,10 +2692,10 @@ $$;
 ALTER FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) OWNER TO intime_owner;
 
 --
--- Name: recall(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: recall_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.recall(p_execution_id uuid, p_reason text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION api.recall_approval(p_execution_id uuid, p_reason text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2610,13 +2733,13 @@ end
 $$;
 
 
-ALTER FUNCTION api.recall(p_execution_id uuid, p_reason text) OWNER TO intime_owner;
+ALTER FUNCTION api.recall_approval(p_execution_id uuid, p_reason text) OWNER TO intime_owner;
 
 --
--- Name: reconcile_in_flight(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: reconcile_in_flight_work(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.reconcile_in_flight(p_limit integer DEFAULT 1000) RETURNS jsonb
+CREATE FUNCTION api.reconcile_in_flight_work(p_limit integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2631,14 +2754,14 @@ begin
     if p_limit is null or p_limit < 1 then
         raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
     end if;
-    if not app._reconcile_lock() then
+    if not app._ops_reconcile_lock() then
         return jsonb_build_object('skipped', 'another reconciliation holds the lock');
     end if;
     select s.* into v_settings from app.settings as s;
     v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
-    v_emails := app._reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
     v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
-    v_deliveries := app._reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    v_deliveries := app._ops_reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
     return jsonb_build_object(
         'emails_requeued', (v_emails ->> 'requeued')::integer,
         'emails_failed', (v_emails ->> 'failed')::integer,
@@ -2654,7 +2777,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.reconcile_in_flight(p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION api.reconcile_in_flight_work(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: record_email_sent(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2670,7 +2793,7 @@ declare
     v_pending record;
 begin
     perform app._require_service();
-    perform app._lock_provider_message(p_provider_message_id);
+    perform app._email_lock_provider_message(p_provider_message_id);
     update app.email_sends as s
     set
         provider = p_provider,
@@ -2696,7 +2819,7 @@ begin
         order by p.received_at, p.provider_event_id
         for update
     loop
-        perform app._apply_email_event(
+        perform app._email_apply_event(
             v_org_id, p_email_send_id, v_pending.provider_event_id, v_pending.payload,
             v_pending.received_at
         );
@@ -2723,8 +2846,8 @@ CREATE FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to te
     AS $$
 #variable_conflict use_column
 declare
-    v_message_id text := app._message_id(p_message_id);
-    v_in_reply_to text := app._message_id(p_in_reply_to);
+    v_message_id text := app._email_message_id(p_message_id);
+    v_in_reply_to text := app._email_message_id(p_in_reply_to);
     v_headers jsonb := coalesce(p_headers, '{}');
     v_reason text;
     v_org_id uuid;
@@ -2740,7 +2863,7 @@ begin
     if p_from is null or p_from !~ '@' then
         raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
     end if;
-    v_reason := app._auto_reply_reason(v_headers);
+    v_reason := app._email_auto_reply_reason(v_headers);
 
     -- 1. In-Reply-To names the Message-ID we gave the send.
     select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
@@ -2750,7 +2873,7 @@ begin
     if v_send_id is null then
         select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
         from unnest(coalesce(p_references, '{}')) with ordinality as r (ref, n)
-        inner join app.email_sends as s on s.message_id = app._message_id(r.ref)
+        inner join app.email_sends as s on s.message_id = app._email_message_id(r.ref)
         order by r.n desc
         limit 1;
     end if;
@@ -2846,10 +2969,10 @@ $$;
 ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) OWNER TO intime_owner;
 
 --
--- Name: reject(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: reject_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.reject(p_approval_id uuid, p_notes text DEFAULT NULL::text) RETURNS text
+CREATE FUNCTION api.reject_approval(p_approval_id uuid, p_notes text DEFAULT NULL::text) RETURNS text
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2857,7 +2980,54 @@ CREATE FUNCTION api.reject(p_approval_id uuid, p_notes text DEFAULT NULL::text) 
 $$;
 
 
-ALTER FUNCTION api.reject(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
+ALTER FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
+
+--
+-- Name: remove_stream_hub(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.remove_stream_hub(p_hub_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    delete from app.stream_hubs as h where h.hub_id = p_hub_id;
+end
+$$;
+
+
+ALTER FUNCTION api.remove_stream_hub(p_hub_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: renew_stream_hub(uuid, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.renew_stream_hub(p_hub_id uuid, p_polling_for interval) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := pg_catalog.clock_timestamp();
+begin
+    perform app._require_service();
+    if p_hub_id is null or p_polling_for is null or p_polling_for < interval '0'
+        or p_polling_for > interval '1 minute' then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_hub_id is required and p_polling_for must be between 0 and 1 minute';
+    end if;
+    insert into app.stream_hubs as h (hub_id, polling_until, seen_at)
+    values (p_hub_id, v_now + p_polling_for, v_now)
+    on conflict (hub_id) do update set
+        polling_until = excluded.polling_until,
+        seen_at = excluded.seen_at;
+    delete from app.stream_hubs as h where h.seen_at < v_now - interval '1 minute';
+end
+$$;
+
+
+ALTER FUNCTION api.renew_stream_hub(p_hub_id uuid, p_polling_for interval) OWNER TO intime_owner;
 
 --
 -- Name: replay_notifications(bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -3087,12 +3257,12 @@ CREATE FUNCTION api.rotate_webhook_secret() RETURNS text
     AS $$
 declare
     v_org_id uuid := app._require_org();
-    v_secret text := app._new_webhook_secret();
+    v_secret text := app._wf_new_webhook_secret();
 begin
     if not app._is_org_admin() then
         raise exception using errcode = 'IT003', message = 'only an admin may rotate the webhook secret';
     end if;
-    perform app._webhook_settings(v_org_id);
+    perform app._wf_webhook_settings(v_org_id);
     update app.webhook_settings as s
     set
         previous_secret = s.secret, previous_valid_until = app.now() + interval '24 hours',
@@ -3340,24 +3510,6 @@ $$;
 ALTER FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) OWNER TO intime_owner;
 
 --
--- Name: run_notification_tick(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.run_notification_tick(p_limit integer DEFAULT 1000) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform app._require_service();
-    return app._release_held(p_limit => p_limit)
-        || jsonb_build_object('digests', app._send_due_digests(p_limit => p_limit));
-end
-$$;
-
-
-ALTER FUNCTION api.run_notification_tick(p_limit integer) OWNER TO intime_owner;
-
---
 -- Name: select_ab_winner(uuid, text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -3446,7 +3598,7 @@ begin
         raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
     end if;
     select s.notification_id, s.outcome into v_id, v_outcome
-    from app._send_notifications(
+    from app._notification_send(
         p_org_id => v_org_id,
         p_user_ids => array[p_user_id],
         p_category => p_category,
@@ -3490,7 +3642,7 @@ declare
 begin
     return query
     select s.user_id, s.notification_id, s.outcome
-    from app._send_notifications(
+    from app._notification_send(
         p_org_id => v_org_id,
         p_user_ids => p_user_ids,
         p_category => p_category,
@@ -3734,7 +3886,7 @@ begin
             errcode = 'IT005',
             message = format('invalid category %L (a lower-case name, or * for all)', p_category);
     end if;
-    perform app._assert_channels(p_channels);
+    perform app._notification_assert_channels(p_channels);
     if p_frequency is not null and p_frequency not in (
         'immediate', 'hourly_digest', 'daily_digest', 'weekly_digest', 'never'
     ) then
@@ -3759,7 +3911,7 @@ begin
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
     end if;
 
-    v_base := app._effective_preference(v_org_id, v_user_id, p_category);
+    v_base := app._notification_effective_preference(v_org_id, v_user_id, p_category);
     -- Do-not-disturb is copied only into '*' rows: a category row that took
     -- it over would stay silent after the user switched it off at '*'.
     if p_category <> '*' and not (
@@ -3819,7 +3971,7 @@ begin
     -- A window that ended early (do-not-disturb off, quiet hours moved)
     -- releases what it held now, not at the old end: the user's, or with an
     -- org default every user's.
-    perform app._release_held(p_org_id => v_org_id, p_user_id => v_user_id, p_limit => 10000);
+    perform app._notification_release_held(p_org_id => v_org_id, p_user_id => v_user_id, p_limit => 10000);
     return v_row;
 end
 $_$;
@@ -3891,57 +4043,148 @@ $_$;
 ALTER FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p_payload jsonb) OWNER TO intime_owner;
 
 --
--- Name: stream_hub_heartbeat(uuid, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: stop_enrollment(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) RETURNS void
+CREATE FUNCTION api.stop_enrollment(p_enrollment_id uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_now timestamptz := pg_catalog.clock_timestamp();
+    v_org_id uuid := app._require_org();
+    v_e app.campaign_enrollments%rowtype;
 begin
-    perform app._require_service();
-    if p_hub_id is null or p_polling_for is null or p_polling_for < interval '0'
-        or p_polling_for > interval '1 minute' then
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = v_org_id and e.id = p_enrollment_id
+    for update;
+    if not found then
         raise exception using
-            errcode = 'IT005',
-            message = 'p_hub_id is required and p_polling_for must be between 0 and 1 minute';
+            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
     end if;
-    insert into app.stream_hubs as h (hub_id, polling_until, seen_at)
-    values (p_hub_id, v_now + p_polling_for, v_now)
-    on conflict (hub_id) do update set
-        polling_until = excluded.polling_until,
-        seen_at = excluded.seen_at;
-    delete from app.stream_hubs as h where h.seen_at < v_now - interval '1 minute';
+    if v_e.status not in ('active', 'paused') then
+        return false;
+    end if;
+    update app.campaign_enrollments as e
+    set
+        status = 'stopped',
+        stop_reason = coalesce(nullif(btrim(p_reason), ''), 'unenrolled'),
+        next_step_at = null,
+        updated_at = app.now()
+    where e.org_id = v_org_id and e.id = p_enrollment_id;
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail
+    )
+    values (
+        v_org_id, v_e.campaign_id, v_e.id, v_e.current_step, 'none', 'stopped',
+        'unenrolled: ' || coalesce(nullif(btrim(p_reason), ''), 'no reason given')
+    );
+    return true;
 end
 $$;
 
 
-ALTER FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) OWNER TO intime_owner;
+ALTER FUNCTION api.stop_enrollment(p_enrollment_id uuid, p_reason text) OWNER TO intime_owner;
 
 --
--- Name: stream_hub_leave(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: tick_campaigns(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.stream_hub_leave(p_hub_id uuid) RETURNS void
+CREATE FUNCTION api.tick_campaigns(p_batch_size integer DEFAULT 1000) RETURNS TABLE(processed integer, sent integer, skipped integer, errored integer, deferred integer, completed integer, stopped integer, more_due boolean, elapsed_ms numeric)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_started timestamptz := clock_timestamp();
+    v_now timestamptz := app.now();
+    v_org_ids uuid[];
+    v_ids uuid[];
+    v_counts app.campaign_batch_counts;
+    v_one app.campaign_batch_counts;
+    v_error text;
+begin
+    perform app._require_service();
+    if p_batch_size is null or p_batch_size not between 1 and 10000 then
+        raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
+    end if;
+    select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
+    from (
+        select e.org_id, e.id
+        from app.campaign_enrollments as e
+        where e.status = 'active' and e.next_step_at <= v_now
+        order by e.next_step_at
+        limit p_batch_size
+        for update skip locked
+    ) as d;
+
+    v_counts := row(0, 0, 0, 0, 0, 0, 0);
+    if v_ids is not null then
+        begin
+            v_counts := app._campaign_run_batch(p_now => v_now, p_org_ids => v_org_ids, p_ids => v_ids);
+        exception when others then
+            -- Something in the batch raised: run it one enrollment at a time so
+            -- that one bad row (a trigger, a template) can't hold up the rest.
+            for i in 1 .. cardinality(v_ids) loop
+                begin
+                    v_one := app._campaign_run_batch(
+                        p_now => v_now, p_org_ids => array[v_org_ids[i]], p_ids => array[v_ids[i]]
+                    );
+                    v_counts := row(
+                        v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+                        v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+                        v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+                        v_counts.stopped + v_one.stopped
+                    );
+                exception when others then
+                    get stacked diagnostics v_error = message_text;
+                    perform app._campaign_record_error(
+                        p_now => v_now, p_org_id => v_org_ids[i], p_id => v_ids[i], p_error => v_error
+                    );
+                    v_counts.processed := v_counts.processed + 1;
+                    v_counts.errored := v_counts.errored + 1;
+                end;
+            end loop;
+        end;
+    end if;
+
+    return query select
+        v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
+        v_counts.completed, v_counts.stopped,
+        exists (
+            select from app.campaign_enrollments as e
+            where e.status = 'active' and e.next_step_at <= v_now
+        ),
+        round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1);
+end
+$$;
+
+
+ALTER FUNCTION api.tick_campaigns(p_batch_size integer) OWNER TO intime_owner;
+
+--
+-- Name: tick_notifications(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.tick_notifications(p_limit integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     perform app._require_service();
-    delete from app.stream_hubs as h where h.hub_id = p_hub_id;
+    return app._notification_release_held(p_limit => p_limit)
+        || jsonb_build_object('digests', app._notification_send_due_digests(p_limit => p_limit));
 end
 $$;
 
 
-ALTER FUNCTION api.stream_hub_leave(p_hub_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION api.tick_notifications(p_limit integer) OWNER TO intime_owner;
 
 --
--- Name: sweep_workflows(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: tick_workflows(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.sweep_workflows(p_limit integer DEFAULT 1000) RETURNS jsonb
+CREATE FUNCTION api.tick_workflows(p_limit integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3955,9 +4198,9 @@ declare
 begin
     perform app._require_service();
     select s.* into v_settings from app.settings as s;
-    -- A reconciliation running at the same time (api.reconcile_in_flight, or
+    -- A reconciliation running at the same time (api.reconcile_in_flight_work, or
     -- another sweep) does this part: skip it rather than queue twice.
-    if app._reconcile_lock() then
+    if app._ops_reconcile_lock() then
         v_reconciled := app._wf_reconcile(
             p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
             v_settings.reconcile_max_rounds
@@ -3978,7 +4221,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.sweep_workflows(p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION api.tick_workflows(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: transition_entity(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4089,182 +4332,10 @@ $$;
 ALTER FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text, p_notes text) OWNER TO intime_owner;
 
 --
--- Name: unenroll(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: unsubscribe_recipient(text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text DEFAULT NULL::text) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app._require_org();
-    v_e app.campaign_enrollments%rowtype;
-begin
-    select e.* into v_e
-    from app.campaign_enrollments as e
-    where e.org_id = v_org_id and e.id = p_enrollment_id
-    for update;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('enrollment %s not found', p_enrollment_id);
-    end if;
-    if v_e.status not in ('active', 'paused') then
-        return false;
-    end if;
-    update app.campaign_enrollments as e
-    set
-        status = 'stopped',
-        stop_reason = coalesce(nullif(btrim(p_reason), ''), 'unenrolled'),
-        next_step_at = null,
-        updated_at = app.now()
-    where e.org_id = v_org_id and e.id = p_enrollment_id;
-    insert into app.campaign_sequence_logs (
-        org_id, campaign_id, enrollment_id, step_number, channel, status, detail
-    )
-    values (
-        v_org_id, v_e.campaign_id, v_e.id, v_e.current_step, 'none', 'stopped',
-        'unenrolled: ' || coalesce(nullif(btrim(p_reason), ''), 'no reason given')
-    );
-    return true;
-end
-$$;
-
-
-ALTER FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) OWNER TO intime_owner;
-
---
--- Name: unread_count(); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.unread_count() RETURNS bigint
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app._require_org();
-    v_now timestamptz := app.now();
-begin
-    return (
-        select count(*)
-        from app.notifications as n
-        where
-            n.org_id = v_org_id
-            and n.user_id = app.current_user_id()
-            and n.read_at is null
-            and n.archived_at is null
-            and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
-    );
-end
-$$;
-
-
-ALTER FUNCTION api.unread_count() OWNER TO intime_owner;
-
---
--- Name: unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.unsettled_work() RETURNS TABLE(kind text, org_id uuid, id uuid, status text, job_status text, waiting_until timestamp with time zone, since timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-begin
-    perform app._require_service();
-    return query
-    with jobs as materialized (
-        -- One row per dedupe key: a live job before a held failed one.
-        select distinct on (j.dedupe_key) j.dedupe_key, j.status::text as status
-        from queue.pgqueuer as j
-        where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
-        order by j.dedupe_key, j.status = 'failed', j.id desc
-    ),
-
-    actions as materialized (
-        select
-            a.org_id, a.id, a.execution_id, a.status, a.created_at,
-            coalesce(a.scheduled_at, a.started_at, a.created_at) as since,
-            case a.action_type when 'webhook' then wj.status else ej.status end as job_status
-        from app.workflow_actions as a
-        inner join app.workflow_executions as e
-            on
-                e.org_id = a.org_id and e.id = a.execution_id
-                and e.status in ('pending', 'running', 'waiting', 'paused')
-        left join jobs as wj
-            on
-                a.action_type = 'webhook'
-                and wj.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
-        left join lateral (
-            select s.id
-            from app.email_sends as s
-            where
-                a.action_type = 'send_email' and s.org_id = a.org_id
-                and s.workflow_action_id = a.id
-            order by s.created_at desc
-            limit 1
-        ) as es on true
-        left join jobs as ej on ej.dedupe_key = 'email.send:' || es.id
-        where a.status in ('pending', 'running')
-    )
-
-    select 'email', s.org_id, s.id, s.status, jb.status,
-        case when s.send_after > app.now() then s.send_after end,
-        s.updated_at
-    from app.email_sends as s
-    left join jobs as jb on jb.dedupe_key = 'email.send:' || s.id
-    where s.status in ('queued', 'sending')
-
-    union all
-
-    select 'execution', e.org_id, e.id,
-        case when e.status = 'waiting' then 'waiting:' || e.waiting_for else e.status end,
-        case when e.waiting_for = 'action' then (
-            select a.job_status from actions as a
-            where a.org_id = e.org_id and a.execution_id = e.id
-            order by a.created_at desc
-            limit 1
-        ) else j.status::text end,
-        case
-            when e.waiting_for in ('timer', 'retry') then e.wake_at
-            when e.waiting_for = 'approval' then (
-                select min(p.due_at) from app.workflow_approvals as p
-                where
-                    p.org_id = e.org_id and p.execution_id = e.id and p.status = 'pending'
-                    and p.escalated_at is null
-            )
-        end,
-        e.updated_at
-    from app.workflow_executions as e
-    left join queue.pgqueuer as j
-        on j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
-    where e.status in ('pending', 'running', 'waiting', 'paused')
-
-    union all
-
-    select 'action', a.org_id, a.id, a.status, a.job_status, null::timestamptz, a.since
-    from actions as a
-
-    union all
-
-    select 'delivery', d.org_id, d.id, d.status, jb.status,
-        case when d.status in ('held', 'digest') then d.deliver_after end,
-        d.updated_at
-    from app.notification_deliveries as d
-    left join jobs as jb on d.status = 'pending' and jb.dedupe_key = 'email.send:' || d.email_send_id
-    where d.status in ('pending', 'held', 'digest')
-
-    order by 7, 1, 3;
-end
-$$;
-
-
-ALTER FUNCTION api.unsettled_work() OWNER TO intime_owner;
-
---
--- Name: unsubscribe(text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.unsubscribe(p_token text, p_confirm boolean DEFAULT true) RETURNS TABLE(result text, email text, organization text)
+CREATE FUNCTION api.unsubscribe_recipient(p_token text, p_confirm boolean DEFAULT true) RETURNS TABLE(result text, email text, organization text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4305,52 +4376,53 @@ end
 $$;
 
 
-ALTER FUNCTION api.unsubscribe(p_token text, p_confirm boolean) OWNER TO intime_owner;
+ALTER FUNCTION api.unsubscribe_recipient(p_token text, p_confirm boolean) OWNER TO intime_owner;
 
 --
--- Name: update_campaign(uuid, text, text, time without time zone, time without time zone, text[], text, boolean, integer, boolean, text, integer, numeric, boolean, interval, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: update_campaign(uuid, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.update_campaign(p_campaign_id uuid, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_send_window_start time without time zone DEFAULT NULL::time without time zone, p_send_window_end time without time zone DEFAULT NULL::time without time zone, p_send_days text[] DEFAULT NULL::text[], p_timezone text DEFAULT NULL::text, p_use_contact_timezone boolean DEFAULT NULL::boolean, p_daily_send_limit integer DEFAULT NULL::integer, p_clear_daily_send_limit boolean DEFAULT false, p_ab_metric text DEFAULT NULL::text, p_ab_min_sample_per_variant integer DEFAULT NULL::integer, p_ab_alpha numeric DEFAULT NULL::numeric, p_ab_auto_select boolean DEFAULT NULL::boolean, p_ab_metric_window interval DEFAULT NULL::interval, p_owner_id uuid DEFAULT NULL::uuid) RETURNS void
+CREATE FUNCTION api.update_campaign(p_campaign_id uuid, p_changes jsonb) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_c app.campaigns%rowtype := app._campaign_for_change(p_campaign_id);
 begin
+    perform app._assert_changes(
+        p_changes,
+        array[
+            'name', 'description', 'send_window_start', 'send_window_end', 'send_days',
+            'timezone', 'use_contact_timezone', 'daily_send_limit', 'ab_metric',
+            'ab_min_sample_per_variant', 'ab_alpha', 'ab_auto_select', 'ab_metric_window',
+            'owner_id'
+        ],
+        array[
+            'name', 'send_window_start', 'send_window_end', 'send_days', 'timezone',
+            'use_contact_timezone', 'ab_metric', 'ab_min_sample_per_variant', 'ab_alpha',
+            'ab_auto_select', 'ab_metric_window', 'owner_id'
+        ]
+    );
     if v_c.status in ('completed', 'archived') then
         raise exception using
             errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
     end if;
+    v_c := app._apply_changes(v_c, p_changes);
     -- A new owner (an active user of the org) gets the tasks, the replies and
     -- the notifications from now on; the current owner or an admin hands over.
-    if p_owner_id is not null and not exists (
+    if p_changes ? 'owner_id' and not exists (
         select from app.user_profiles as u
-        where u.org_id = v_c.org_id and u.id = p_owner_id and u.is_active
+        where u.org_id = v_c.org_id and u.id = v_c.owner_id and u.is_active
     ) then
         raise exception using
-            errcode = 'IT004', message = format('user %s not found', p_owner_id);
+            errcode = 'IT004', message = format('user %s not found', v_c.owner_id);
     end if;
-    v_c.name := coalesce(btrim(p_name), v_c.name);
+    v_c.name := btrim(v_c.name);
     if length(v_c.name) not between 1 and 200 then
         raise exception using
             errcode = 'IT005', message = 'a campaign name has 1 to 200 characters';
     end if;
-    v_c.send_window_start := coalesce(p_send_window_start, v_c.send_window_start);
-    v_c.send_window_end := coalesce(p_send_window_end, v_c.send_window_end);
-    v_c.send_days := coalesce(p_send_days, v_c.send_days);
-    v_c.timezone := coalesce(p_timezone, v_c.timezone);
-    v_c.daily_send_limit := case
-        when p_clear_daily_send_limit then null
-        else coalesce(p_daily_send_limit, v_c.daily_send_limit)
-    end;
-    v_c.ab_metric := coalesce(p_ab_metric, v_c.ab_metric);
-    v_c.ab_min_sample_per_variant := coalesce(
-        p_ab_min_sample_per_variant, v_c.ab_min_sample_per_variant
-    );
-    v_c.ab_alpha := coalesce(p_ab_alpha, v_c.ab_alpha);
-    v_c.ab_metric_window := coalesce(p_ab_metric_window, v_c.ab_metric_window);
-    perform app._assert_send_window(
+    perform app._campaign_assert_send_window(
         p_window_start => v_c.send_window_start,
         p_window_end => v_c.send_window_end,
         p_send_days => v_c.send_days,
@@ -4366,32 +4438,32 @@ begin
     update app.campaigns as c
     set
         name = v_c.name,
-        description = coalesce(p_description, c.description),
+        description = v_c.description,
         send_window_start = v_c.send_window_start,
         send_window_end = v_c.send_window_end,
         send_days = v_c.send_days,
         timezone = v_c.timezone,
-        use_contact_timezone = coalesce(p_use_contact_timezone, c.use_contact_timezone),
+        use_contact_timezone = v_c.use_contact_timezone,
         daily_send_limit = v_c.daily_send_limit,
         ab_metric = v_c.ab_metric,
         ab_min_sample_per_variant = v_c.ab_min_sample_per_variant,
         ab_alpha = v_c.ab_alpha,
-        ab_auto_select = coalesce(p_ab_auto_select, c.ab_auto_select),
+        ab_auto_select = v_c.ab_auto_select,
         ab_metric_window = v_c.ab_metric_window,
-        owner_id = coalesce(p_owner_id, c.owner_id),
+        owner_id = v_c.owner_id,
         updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
 end
 $$;
 
 
-ALTER FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION api.update_campaign(p_campaign_id uuid, p_changes jsonb) OWNER TO intime_owner;
 
 --
--- Name: update_sequence_step(uuid, text, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean, jsonb, boolean, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: update_sequence_step(uuid, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text DEFAULT NULL::text, p_delay_days integer DEFAULT NULL::integer, p_delay_hours integer DEFAULT NULL::integer, p_delay_minutes integer DEFAULT NULL::integer, p_template_id uuid DEFAULT NULL::uuid, p_subject text DEFAULT NULL::text, p_body_html text DEFAULT NULL::text, p_body_text text DEFAULT NULL::text, p_task_config jsonb DEFAULT NULL::jsonb, p_skip_conditions jsonb DEFAULT NULL::jsonb, p_stop_on_reply boolean DEFAULT NULL::boolean, p_ab_variants jsonb DEFAULT NULL::jsonb, p_is_active boolean DEFAULT NULL::boolean, p_clear_ab_variants boolean DEFAULT false) RETURNS void
+CREATE FUNCTION api.update_sequence_step(p_step_id uuid, p_changes jsonb) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4400,6 +4472,17 @@ declare
     v_s app.campaign_sequences%rowtype;
     v_c app.campaigns%rowtype;
 begin
+    perform app._assert_changes(
+        p_changes,
+        array[
+            'channel', 'delay_days', 'delay_hours', 'delay_minutes', 'template_id', 'subject',
+            'body_html', 'body_text', 'task_config', 'skip_conditions', 'stop_on_reply',
+            'ab_variants', 'is_active'
+        ],
+        array[
+            'channel', 'delay_days', 'delay_hours', 'delay_minutes', 'stop_on_reply', 'is_active'
+        ]
+    );
     select s.* into v_s
     from app.campaign_sequences as s
     where s.org_id = v_org_id and s.id = p_step_id;
@@ -4416,20 +4499,7 @@ begin
     from app.campaign_sequences as s
     where s.org_id = v_org_id and s.id = p_step_id
     for update;
-    v_s.channel := coalesce(p_channel, v_s.channel);
-    v_s.delay_days := coalesce(p_delay_days, v_s.delay_days);
-    v_s.delay_hours := coalesce(p_delay_hours, v_s.delay_hours);
-    v_s.delay_minutes := coalesce(p_delay_minutes, v_s.delay_minutes);
-    v_s.template_id := coalesce(p_template_id, v_s.template_id);
-    v_s.subject := coalesce(p_subject, v_s.subject);
-    v_s.body_html := coalesce(p_body_html, v_s.body_html);
-    v_s.body_text := coalesce(p_body_text, v_s.body_text);
-    v_s.task_config := coalesce(p_task_config, v_s.task_config);
-    v_s.skip_conditions := coalesce(p_skip_conditions, v_s.skip_conditions);
-    v_s.ab_variants := case
-        when p_clear_ab_variants then null
-        else coalesce(p_ab_variants, v_s.ab_variants)
-    end;
+    v_s := app._apply_changes(v_s, p_changes);
     perform app._campaign_assert_step(
         p_org_id => v_org_id,
         p_channel => v_s.channel,
@@ -4454,9 +4524,9 @@ begin
         body_text = app._campaign_normalize(v_s.body_text),
         task_config = v_s.task_config,
         skip_conditions = v_s.skip_conditions,
-        stop_on_reply = coalesce(p_stop_on_reply, s.stop_on_reply),
+        stop_on_reply = v_s.stop_on_reply,
         ab_variants = app._campaign_normalize_variants(v_s.ab_variants),
-        is_active = coalesce(p_is_active, s.is_active),
+        is_active = v_s.is_active,
         updated_at = app.now()
     where s.org_id = v_org_id and s.id = p_step_id;
     if v_c.status = 'active' then
@@ -4466,7 +4536,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) OWNER TO intime_owner;
+ALTER FUNCTION api.update_sequence_step(p_step_id uuid, p_changes jsonb) OWNER TO intime_owner;
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: app; Owner: intime_owner
@@ -4643,17 +4713,23 @@ $$;
 ALTER FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) OWNER TO intime_owner;
 
 --
--- Name: update_workflow(uuid, jsonb, text, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: update_workflow(uuid, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb DEFAULT NULL::jsonb, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_is_active boolean DEFAULT NULL::boolean) RETURNS integer
+CREATE FUNCTION api.update_workflow(p_workflow_id uuid, p_changes jsonb) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_org_id uuid := app._require_org();
     v_wf app.workflows%rowtype;
+    v_new_definition boolean := p_changes ? 'definition';
 begin
+    perform app._assert_changes(
+        p_changes,
+        array['definition', 'name', 'description', 'is_active'],
+        array['definition', 'name', 'is_active']
+    );
     if not app._is_org_admin() then
         raise exception using errcode = 'IT003', message = 'only an admin may change workflows';
     end if;
@@ -4663,20 +4739,21 @@ begin
     if not found then
         raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
     end if;
-    if p_definition is not null then
-        perform app._wf_assert_valid(v_wf.entity_type, p_definition);
+    v_wf := app._apply_changes(v_wf, p_changes);
+    if v_new_definition then
+        perform app._wf_assert_valid(v_wf.entity_type, v_wf.definition);
     end if;
     update app.workflows as w
     set
-        name = coalesce(p_name, w.name),
-        description = coalesce(p_description, w.description),
-        is_active = coalesce(p_is_active, w.is_active),
-        definition = coalesce(p_definition, w.definition),
-        version = w.version + case when p_definition is null then 0 else 1 end,
+        name = v_wf.name,
+        description = v_wf.description,
+        is_active = v_wf.is_active,
+        definition = v_wf.definition,
+        version = w.version + case when v_new_definition then 1 else 0 end,
         updated_by = app.current_user_id()
     where w.org_id = v_org_id and w.id = p_workflow_id
     returning w.* into v_wf;
-    if p_definition is not null then
+    if v_new_definition then
         perform app._wf_store_version(v_org_id, p_workflow_id);
     end if;
     return v_wf.version;
@@ -4684,7 +4761,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) OWNER TO intime_owner;
+ALTER FUNCTION api.update_workflow(p_workflow_id uuid, p_changes jsonb) OWNER TO intime_owner;
 
 --
 -- Name: validate_workflow_definition(jsonb, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4701,81 +4778,108 @@ $$;
 ALTER FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text) OWNER TO intime_owner;
 
 --
--- Name: webhook_signing_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION api.webhook_signing_secret() RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION app._actor_setting(p_name text) RETURNS text
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    v_org_id uuid := app._require_org();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
+    if pg_catalog.current_setting('intime.actor_stamp', true)
+        is distinct from app._transaction_stamp() then
+        return null;
     end if;
-    return (app._webhook_settings(v_org_id)).secret;
+    return nullif(pg_catalog.current_setting(p_name, true), '');
 end
 $$;
 
 
-ALTER FUNCTION api.webhook_signing_secret() OWNER TO intime_owner;
+ALTER FUNCTION app._actor_setting(p_name text) OWNER TO intime_owner;
 
 --
--- Name: whoami(); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: _apply_changes(anyelement, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION api.whoami() RETURNS TABLE(org_id uuid, user_id uuid, email text, full_name text, role text, via text)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION app._apply_changes(p_row anyelement, p_changes jsonb) RETURNS anyelement
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return jsonb_populate_record(p_row, p_changes);
+exception when data_exception then
+    raise exception using errcode = 'IT005', message = format('p_changes: %s', sqlerrm);
+end
+$$;
+
+
+ALTER FUNCTION app._apply_changes(p_row anyelement, p_changes jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _assert_changes(jsonb, text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._assert_changes(p_changes jsonb, p_keys text[], p_not_null text[] DEFAULT '{}'::text[]) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid := app.current_org_id();
-    v_user_id uuid := app.current_user_id();
+    v_bad text[];
 begin
-    return query
-    select
-        v_org_id,
-        v_user_id,
-        u.email,
-        u.full_name,
-        u.role,
-        case when app._is_service() then 'service' else 'db_role' end
-    from (select) as dummy
-    left join app.user_profiles as u on u.org_id = v_org_id and u.id = v_user_id;
+    if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
+    end if;
+    select array_agg(k order by k) into v_bad
+    from jsonb_object_keys(p_changes) as k
+    where k <> all(p_keys);
+    if v_bad is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('cannot change %s', array_to_string(v_bad, ', ')),
+            hint = format('Changeable: %s.', array_to_string(p_keys, ', '));
+    end if;
+    select array_agg(k order by k) into v_bad
+    from unnest(p_not_null) as k
+    where jsonb_typeof(p_changes -> k) = 'null';
+    if v_bad is not null then
+        raise exception using
+            errcode = 'IT005', message = format('%s cannot be null', array_to_string(v_bad, ', '));
+    end if;
 end
 $$;
 
 
-ALTER FUNCTION api.whoami() OWNER TO intime_owner;
+ALTER FUNCTION app._assert_changes(p_changes jsonb, p_keys text[], p_not_null text[]) OWNER TO intime_owner;
 
 --
--- Name: workflow_instance(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) RETURNS TABLE(instance_id uuid, state text, status text, locked boolean)
-    LANGUAGE sql STABLE SECURITY DEFINER
+CREATE FUNCTION app._assert_timezone(p_timezone text) RETURNS void
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select
-        i.id, s.name, i.status,
-        exists (
-            select from app.workflow_entity_locks as l
-            where l.org_id = i.org_id and l.entity_type = i.entity_type and l.entity_id = i.entity_id
-        )
-    from app.workflow_instances as i
-    left join app.workflow_states as s on s.org_id = i.org_id and s.id = i.current_state_id
-    where i.org_id = app._require_org() and i.workflow_id = p_workflow_id and i.entity_id = p_entity_id
+begin
+    if p_timezone is null then
+        raise exception using errcode = 'IT005', message = 'time zone must not be null';
+    end if;
+    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
+exception
+    when invalid_parameter_value then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', p_timezone);
+end
 $$;
 
 
-ALTER FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
 
 --
--- Name: _ab_arm_ids(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_ab_arm_ids(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._ab_arm_ids(p_variants jsonb) RETURNS text[]
+CREATE FUNCTION app._campaign_ab_arm_ids(p_variants jsonb) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4825,13 +4929,13 @@ end
 $$;
 
 
-ALTER FUNCTION app._ab_arm_ids(p_variants jsonb) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_ab_arm_ids(p_variants jsonb) OWNER TO intime_owner;
 
 --
--- Name: _ab_notify_winner(uuid, uuid, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_ab_notify_winner(uuid, uuid, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) RETURNS boolean
+CREATE FUNCTION app._campaign_ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4878,13 +4982,13 @@ end
 $$;
 
 
-ALTER FUNCTION app._ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) OWNER TO intime_owner;
 
 --
--- Name: _ab_pick_variant(uuid, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_ab_pick_variant(uuid, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) RETURNS text
+CREATE FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4921,288 +5025,7 @@ CREATE FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) RET
 $$;
 
 
-ALTER FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) OWNER TO intime_owner;
-
---
--- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._actor_setting(p_name text) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if pg_catalog.current_setting('intime.actor_stamp', true)
-        is distinct from app._transaction_stamp() then
-        return null;
-    end if;
-    return nullif(pg_catalog.current_setting(p_name, true), '');
-end
-$$;
-
-
-ALTER FUNCTION app._actor_setting(p_name text) OWNER TO intime_owner;
-
---
--- Name: _apply_email_event(uuid, uuid, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_type text := p_payload ->> 'type';
-    v_data jsonb := coalesce(p_payload -> 'data', '{}');
-    v_at timestamptz;
-    v_send app.email_sends%rowtype;
-    v_target text;
-    v_status text;
-    v_hard boolean;
-begin
-    begin
-        v_at := coalesce((p_payload ->> 'created_at')::timestamptz, p_received_at);
-    exception when invalid_datetime_format or datetime_field_overflow then
-        v_at := p_received_at;
-    end;
-    select s.* into v_send
-    from app.email_sends as s
-    where s.org_id = p_org_id and s.id = p_send_id
-    for update;
-
-    insert into app.email_events (
-        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,
-        recipient_user_id
-    )
-    values (
-        p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at,
-        v_send.recipient_user_id
-    );
-
-    v_target := case v_type
-        when 'email.sent' then 'sent'
-        when 'email.delivery_delayed' then 'delivery_delayed'
-        when 'email.delivered' then 'delivered'
-        when 'email.opened' then 'opened'
-        when 'email.clicked' then 'clicked'
-        when 'email.bounced' then 'bounced'
-        when 'email.complained' then 'complained'
-        when 'email.failed' then 'failed'
-        when 'email.suppressed' then 'suppressed'
-    end;
-    v_status := case
-        when app._email_status_rank(v_send.status) >= 100 then v_send.status
-        when v_target is null then v_send.status
-        when app._email_status_rank(v_target) > app._email_status_rank(v_send.status)
-            then v_target
-        else v_send.status
-    end;
-    v_hard := v_type = 'email.bounced'
-        and lower(coalesce(v_data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard');
-
-    update app.email_sends as s
-    set
-        status = v_status,
-        suppression_reason = case
-            when v_status = 'suppressed' then coalesce(s.suppression_reason, 'provider')
-        end,
-        sent_at = case when v_type = 'email.sent' then coalesce(s.sent_at, v_at) else s.sent_at end,
-        delivered_at = case
-            when v_type = 'email.delivered' then coalesce(s.delivered_at, v_at) else s.delivered_at
-        end,
-        first_opened_at = case
-            when v_type = 'email.opened' then least(coalesce(s.first_opened_at, v_at), v_at)
-            else s.first_opened_at
-        end,
-        open_count = s.open_count + (v_type = 'email.opened')::integer,
-        first_clicked_at = case
-            when v_type = 'email.clicked' then least(coalesce(s.first_clicked_at, v_at), v_at)
-            else s.first_clicked_at
-        end,
-        click_count = s.click_count + (v_type = 'email.clicked')::integer,
-        bounced_at = case
-            when v_type = 'email.bounced' then coalesce(s.bounced_at, v_at) else s.bounced_at
-        end,
-        bounce_type = case
-            when v_type = 'email.bounced' then case when v_hard then 'hard' else 'soft' end
-            else s.bounce_type
-        end,
-        complained_at = case
-            when v_type = 'email.complained' then coalesce(s.complained_at, v_at)
-            else s.complained_at
-        end,
-        failed_at = case
-            when v_type = 'email.failed' then coalesce(s.failed_at, v_at) else s.failed_at
-        end,
-        error = case
-            when v_type = 'email.failed' then coalesce(v_data -> 'failed' ->> 'reason', s.error)
-            when v_type = 'email.bounced' then coalesce(v_data -> 'bounce' ->> 'message', s.error)
-            else s.error
-        end,
-        updated_at = app.now()
-    where s.org_id = p_org_id and s.id = p_send_id;
-
-    -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
-    -- also unsubscribes from marketing) or a provider-side suppression.
-    insert into app.suppressions (org_id, email, reason, source_event_id)
-    select p_org_id, lower(v_send.to_email), r.reason, p_event_id
-    from (
-        select 'hard_bounce' as reason where v_hard
-        union all
-        select 'soft_bounce'
-        where
-            v_type = 'email.bounced' and not v_hard
-            and (
-                select count(*)
-                from app.email_sends as b
-                where
-                    b.org_id = p_org_id and lower(b.to_email) = lower(v_send.to_email)
-                    and b.bounce_type = 'soft'
-            ) >= 3
-        union all
-        select 'complaint' where v_type = 'email.complained'
-        union all
-        select 'unsubscribe' where v_type = 'email.complained'
-        union all
-        select 'provider' where v_type = 'email.suppressed'
-    ) as r
-    on conflict (org_id, email, reason) do nothing;
-end
-$$;
-
-
-ALTER FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) OWNER TO intime_owner;
-
---
--- Name: _assert_channels(text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._assert_channels(p_channels text[]) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if p_channels is not null and not (p_channels <@ array['in_app', 'email', 'sms', 'push']) then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown channel in %s (known: in_app, email, sms, push)', p_channels);
-    end if;
-end
-$$;
-
-
-ALTER FUNCTION app._assert_channels(p_channels text[]) OWNER TO intime_owner;
-
---
--- Name: _assert_send_window(time without time zone, time without time zone, text[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-    v_unknown text [];
-begin
-    if p_window_start is null or p_window_end is null then
-        raise exception using
-            errcode = 'IT005', message = 'send window start and end must not be null';
-    end if;
-    if p_window_end <= p_window_start then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'send window must end after it starts (overnight windows are not supported): %s-%s',
-                regexp_replace(p_window_start::text, ':00$', ''),
-                regexp_replace(p_window_end::text, ':00$', '')
-            );
-    end if;
-    if p_send_days is null or cardinality(p_send_days) = 0 then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'send days must name at least one day (valid: %s)',
-                array_to_string(v_day_names, ', ')
-            );
-    end if;
-    select array_agg(distinct coalesce(d.name, 'null') order by coalesce(d.name, 'null'))
-    into v_unknown
-    from unnest(p_send_days) as d (name)
-    where d.name is null or not d.name = any(v_day_names);
-    if v_unknown is not null then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'unknown send day %s (valid: %s)',
-                array_to_string(v_unknown, ', '), array_to_string(v_day_names, ', ')
-            );
-    end if;
-    if cardinality(p_send_days) <> (
-        select count(distinct d.name) from unnest(p_send_days) as d (name)
-    ) then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
-            );
-    end if;
-    if not app._valid_timezone(p_timezone) then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', coalesce(p_timezone, 'null'));
-    end if;
-end
-$_$;
-
-
-ALTER FUNCTION app._assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) OWNER TO intime_owner;
-
---
--- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._assert_timezone(p_timezone text) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if p_timezone is null then
-        raise exception using errcode = 'IT005', message = 'time zone must not be null';
-    end if;
-    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
-exception
-    when invalid_parameter_value then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', p_timezone);
-end
-$$;
-
-
-ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
-
---
--- Name: _auto_reply_reason(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._auto_reply_reason(p_headers jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select case
-        when lower(btrim(coalesce(p_headers ->> 'auto-submitted', 'no'))) <> 'no'
-            then 'auto-submitted: ' || btrim(p_headers ->> 'auto-submitted')
-        when p_headers ? 'x-autoreply' then 'x-autoreply'
-        when p_headers ? 'x-autorespond' then 'x-autorespond'
-        when lower(btrim(coalesce(p_headers ->> 'precedence', '')))
-            in ('bulk', 'junk', 'auto_reply') then 'precedence: ' || lower(btrim(p_headers ->> 'precedence'))
-        when btrim(coalesce(p_headers ->> 'return-path', 'x')) = '<>' then 'empty return-path'
-    end
-$$;
-
-
-ALTER FUNCTION app._auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_assert_ab_settings(text, integer, numeric, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -5323,6 +5146,71 @@ $$;
 
 
 ALTER FUNCTION app._campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_assert_send_window(time without time zone, time without time zone, text[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    v_unknown text [];
+begin
+    if p_window_start is null or p_window_end is null then
+        raise exception using
+            errcode = 'IT005', message = 'send window start and end must not be null';
+    end if;
+    if p_window_end <= p_window_start then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send window must end after it starts (overnight windows are not supported): %s-%s',
+                regexp_replace(p_window_start::text, ':00$', ''),
+                regexp_replace(p_window_end::text, ':00$', '')
+            );
+    end if;
+    if p_send_days is null or cardinality(p_send_days) = 0 then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send days must name at least one day (valid: %s)',
+                array_to_string(v_day_names, ', ')
+            );
+    end if;
+    select array_agg(distinct coalesce(d.name, 'null') order by coalesce(d.name, 'null'))
+    into v_unknown
+    from unnest(p_send_days) as d (name)
+    where d.name is null or not d.name = any(v_day_names);
+    if v_unknown is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'unknown send day %s (valid: %s)',
+                array_to_string(v_unknown, ', '), array_to_string(v_day_names, ', ')
+            );
+    end if;
+    if cardinality(p_send_days) <> (
+        select count(distinct d.name) from unnest(p_send_days) as d (name)
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
+            );
+    end if;
+    if not app._valid_timezone(p_timezone) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', coalesce(p_timezone, 'null'));
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._campaign_assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_assert_step(uuid, text, uuid, text, text, text, jsonb, jsonb, jsonb, integer[]); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -5525,6 +5413,241 @@ $$;
 ALTER FUNCTION app._campaign_condition_fields() OWNER TO intime_owner;
 
 --
+-- Name: _campaign_evaluate_ab_test(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_campaign app.campaigns%rowtype;
+    v_variants jsonb;
+    v_found boolean;
+    v_ids text [];
+    v_n bigint [];
+    v_s bigint [];
+    v_rate double precision [];
+    v_z double precision;
+    v_p double precision;
+    v_significant boolean;
+    v_arm jsonb;
+    v_arms jsonb := '[]'::jsonb;
+    v_count integer;
+    v_k integer;
+    v_alpha_corrected numeric;
+    v_best integer;
+    v_all_significant boolean := true;
+    v_insufficient boolean;
+    v_outcome text;
+    v_winner text;
+    v_decision_id uuid;
+    v_already boolean;
+    v_result jsonb;
+    v_cutoff timestamptz;
+    v_unchanged boolean := false;
+begin
+    select c.* into v_campaign
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = p_campaign_id
+    for update;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+    end if;
+    if p_step_number is null then
+        raise exception using errcode = 'IT005', message = 'p_step_number must not be null';
+    end if;
+    select s.ab_variants, true into v_variants, v_found
+    from app.campaign_sequences as s
+    where s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.step_number = p_step_number;
+    if v_found is null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('campaign %s has no step %s', p_campaign_id, p_step_number);
+    end if;
+    if v_variants is null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('step %s of campaign %s has no A/B variants', p_step_number, p_campaign_id);
+    end if;
+    v_ids := app._campaign_ab_arm_ids(v_variants);
+    v_count := cardinality(v_ids);
+    v_already := v_campaign.ab_winner_variant is not null;
+    v_cutoff := app.now() - v_campaign.ab_metric_window;
+
+    -- Per arm: the step's sent emails (archived logs too) whose window
+    -- closed, counting from the later of the log's and the send's sent_at,
+    -- and leaving out sends that never reached anyone.
+    with
+    logs as (
+        select l.ab_variant, l.email_send_id, l.sent_at
+        from app.campaign_sequence_logs as l
+        where
+            l.org_id = p_org_id and l.campaign_id = p_campaign_id
+            and l.step_number = p_step_number and l.status = 'sent'
+            and l.email_send_id is not null
+        union all
+        select l.ab_variant, l.email_send_id, l.sent_at
+        from app.campaign_sequence_logs_archive as l
+        where
+            l.org_id = p_org_id and l.campaign_id = p_campaign_id
+            and l.step_number = p_step_number and l.status = 'sent'
+            and l.email_send_id is not null
+    ),
+
+    closed as (
+        select
+            l.ab_variant,
+            e.id,
+            case v_campaign.ab_metric
+                when 'reply' then e.replied_at is not null
+                when 'click' then e.first_clicked_at is not null
+                else e.first_opened_at is not null or e.first_clicked_at is not null
+            end as success
+        from logs as l
+        inner join app.email_sends as e on e.org_id = p_org_id and e.id = l.email_send_id
+        where
+            greatest(l.sent_at, e.sent_at) <= v_cutoff
+            and e.status not in ('queued', 'sending', 'failed', 'suppressed', 'bounced')
+    ),
+
+    counts as (
+        select
+            c.ab_variant,
+            count(distinct c.id) as n,
+            count(distinct c.id) filter (where c.success) as successes
+        from closed as c
+        group by c.ab_variant
+    )
+
+    select
+        array_agg(coalesce(c.n, 0) order by a.i),
+        array_agg(coalesce(c.successes, 0) order by a.i)
+    into v_n, v_s
+    from unnest(v_ids) with ordinality as a (variant, i)
+    left join counts as c on c.ab_variant = a.variant;
+
+    v_rate := array(
+        select case when x.n > 0 then x.s::double precision / x.n end
+        from unnest(v_n, v_s) with ordinality as x (n, s, i)
+        order by x.i
+    );
+    v_insufficient := exists (
+        select from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
+    );
+    v_k := v_count - 1;
+    v_alpha_corrected := case when v_k > 0 then trim_scale(v_campaign.ab_alpha / v_k) end;
+
+    if not v_insufficient then
+        v_best := 1;
+        for i in 2..v_count loop
+            if v_rate[i] > v_rate[v_best] then
+                v_best := i;
+            end if;
+        end loop;
+    end if;
+
+    for i in 1..v_count loop
+        v_z := null;
+        v_p := null;
+        v_significant := null;
+        if not v_insufficient and i <> v_best then
+            select t.z, t.p_value into v_z, v_p
+            from app._campaign_two_proportion_z(v_s[v_best], v_n[v_best], v_s[i], v_n[i]) as t;
+            v_significant := v_z > 0 and v_p < v_alpha_corrected;
+            v_all_significant := v_all_significant and v_significant;
+        end if;
+        v_arm := jsonb_build_object(
+            'variant', v_ids[i], 'n', v_n[i], 'successes', v_s[i], 'rate', v_rate[i],
+            'z', v_z, 'p_value', v_p, 'significant', v_significant
+        );
+        v_arms := v_arms || jsonb_build_array(v_arm);
+    end loop;
+
+    if v_insufficient then
+        v_outcome := 'insufficient_sample';
+    elsif v_k >= 1 and v_all_significant then
+        v_winner := v_ids[v_best];
+        v_outcome := case when v_campaign.ab_auto_select then 'winner' else 'significant' end;
+    else
+        v_outcome := 'inconclusive';
+    end if;
+
+    -- An evaluation identical to the step's last recorded one (same outcome,
+    -- same arms: nothing new closed) is not recorded again, so the job that
+    -- evaluates every 15 minutes leaves one row per change, not one per run.
+    if not v_already and exists (
+        select
+        from (
+            select d.outcome, d.arms
+            from app.campaign_ab_decisions as d
+            where
+                d.org_id = p_org_id and d.campaign_id = p_campaign_id
+                and d.step_number = p_step_number
+            order by d.created_at desc, d.id
+            limit 1
+        ) as last
+        where last.outcome = v_outcome and last.arms = v_arms
+    ) then
+        v_unchanged := true;
+    end if;
+
+    if not v_already and not v_unchanged then
+        insert into app.campaign_ab_decisions (
+            org_id, campaign_id, step_number, metric, outcome, winner_variant, best_variant,
+            arms, alpha, alpha_corrected, min_sample, decided_by
+        ) values (
+            p_org_id, p_campaign_id, p_step_number, v_campaign.ab_metric, v_outcome, v_winner,
+            v_ids[v_best], v_arms, v_campaign.ab_alpha, v_alpha_corrected,
+            v_campaign.ab_min_sample_per_variant, app.current_user_id()
+        )
+        returning id into v_decision_id;
+    end if;
+
+    v_result := jsonb_build_object(
+        'campaign_id', p_campaign_id,
+        'outcome', v_outcome,
+        'metric', v_campaign.ab_metric,
+        'step_number', p_step_number,
+        'alpha', v_campaign.ab_alpha,
+        'alpha_corrected', v_alpha_corrected,
+        'min_sample', v_campaign.ab_min_sample_per_variant,
+        'metric_window', v_campaign.ab_metric_window,
+        'best_variant', v_ids[v_best],
+        'winner_variant', v_winner,
+        'arms', v_arms,
+        'decision_id', v_decision_id,
+        'already_selected', v_already,
+        'unchanged', v_unchanged,
+        'evaluated_at', app.now()
+    );
+    if v_already then
+        return v_result || jsonb_build_object('selected_variant', v_campaign.ab_winner_variant);
+    end if;
+
+    if v_outcome = 'winner' then
+        v_result := v_result || jsonb_build_object(
+            'notified', app._campaign_ab_notify_winner(p_org_id, p_campaign_id, v_result)
+        );
+        update app.campaigns as c
+        set
+            ab_winner_variant = v_winner,
+            ab_winner_step = p_step_number,
+            ab_winner_stats = v_result,
+            ab_winner_selected_at = app.now(),
+            ab_winner_selected_by = null,
+            updated_at = app.now()
+        where c.org_id = p_org_id and c.id = p_campaign_id;
+    end if;
+    return v_result;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) OWNER TO intime_owner;
+
+--
 -- Name: _campaign_fill(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -5676,6 +5799,159 @@ $$;
 ALTER FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean) OWNER TO intime_owner;
 
 --
+-- Name: _campaign_next_send_time(timestamp with time zone, text, time without time zone, time without time zone, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    v_first date;
+    v_first_dow integer;
+    v_dow integer;
+    v_day date;
+    v_open timestamptz;
+    v_close timestamptz;
+begin
+    if p_ts is null then
+        return null;
+    end if;
+    if p_timezone is null or p_window_start is null or p_window_end is null
+        or p_send_days is null then
+        raise exception using
+            errcode = 'IT005',
+            message = 'send window: time zone, start, end and days must not be null';
+    end if;
+    if p_window_end <= p_window_start then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'send window must end after it starts (overnight windows are not supported): %s-%s',
+                regexp_replace(p_window_start::text, ':00$', ''),
+                regexp_replace(p_window_end::text, ':00$', '')
+            );
+    end if;
+    v_first := (p_ts at time zone p_timezone)::date;
+    v_first_dow := extract(isodow from v_first)::integer;
+    -- Eight days: today's window may be over and today the only send day.
+    for v_offset in 0..7 loop
+        -- A null in p_send_days makes `= any` null for the other days: not send days.
+        v_dow := (v_first_dow - 1 + v_offset) % 7 + 1;
+        continue when (v_day_names[v_dow] = any(p_send_days)) is not true;
+        v_day := v_first + v_offset;
+        v_open := (v_day + p_window_start) at time zone p_timezone;
+        v_close := (v_day + p_window_end) at time zone p_timezone;
+        if greatest(p_ts, v_open) < v_close then
+            return greatest(p_ts, v_open);
+        end if;
+    end loop;
+    raise exception using
+        errcode = 'IT005',
+        message = format(
+            'send days %s name no day of the week (valid: %s)',
+            p_send_days, array_to_string(v_day_names, ', ')
+        );
+exception
+    when invalid_parameter_value then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s', p_timezone);
+end
+$_$;
+
+
+ALTER FUNCTION app._campaign_next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_normal_cdf(double precision); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_normal_cdf(p_x double precision) RETURNS double precision
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_y double precision := abs(p_x);
+    v_xsq double precision;
+    v_xnum double precision;
+    v_xden double precision;
+    v_temp double precision;
+    v_del double precision;
+    v_small double precision;
+begin
+    if p_x = 'NaN'::double precision then
+        return p_x;
+    end if;
+    if v_y <= 0.67448975 then
+        v_xsq := p_x * p_x;
+        v_xnum := 0.065682337918207449113 * v_xsq;
+        v_xden := v_xsq;
+        v_xnum := (v_xnum + 2.2352520354606839287) * v_xsq;
+        v_xden := (v_xden + 47.20258190468824187) * v_xsq;
+        v_xnum := (v_xnum + 161.02823106855587881) * v_xsq;
+        v_xden := (v_xden + 976.09855173777669322) * v_xsq;
+        v_xnum := (v_xnum + 1067.6894854603709582) * v_xsq;
+        v_xden := (v_xden + 10260.932208618978205) * v_xsq;
+        return 0.5 + p_x * (v_xnum + 18154.981253343561249)
+            / (v_xden + 45507.789335026729956);
+    end if;
+    if p_x <= -37.5193 then
+        return 0.0::double precision;
+    end if;
+    if p_x >= 8.2924 then
+        return 1.0::double precision;
+    end if;
+    if v_y <= 5.656854249492380195206754896838 then
+        v_xnum := 1.0765576773720192317e-8 * v_y;
+        v_xden := v_y;
+        v_xnum := (v_xnum + 0.39894151208813466764) * v_y;
+        v_xden := (v_xden + 22.266688044328115691) * v_y;
+        v_xnum := (v_xnum + 8.8831497943883759412) * v_y;
+        v_xden := (v_xden + 235.38790178262499861) * v_y;
+        v_xnum := (v_xnum + 93.506656132177855979) * v_y;
+        v_xden := (v_xden + 1519.377599407554805) * v_y;
+        v_xnum := (v_xnum + 597.27027639480026226) * v_y;
+        v_xden := (v_xden + 6485.558298266760755) * v_y;
+        v_xnum := (v_xnum + 2494.5375852903726711) * v_y;
+        v_xden := (v_xden + 18615.571640885098091) * v_y;
+        v_xnum := (v_xnum + 6848.1904505362823326) * v_y;
+        v_xden := (v_xden + 34900.952721145977266) * v_y;
+        v_xnum := (v_xnum + 11602.651437647350124) * v_y;
+        v_xden := (v_xden + 38912.003286093271411) * v_y;
+        v_temp := (v_xnum + 9842.7148383839780218) / (v_xden + 19685.429676859990727);
+    else
+        v_xsq := 1.0 / (p_x * p_x);
+        v_xnum := 0.02307344176494017303 * v_xsq;
+        v_xden := v_xsq;
+        v_xnum := (v_xnum + 0.21589853405795699) * v_xsq;
+        v_xden := (v_xden + 1.28426009614491121) * v_xsq;
+        v_xnum := (v_xnum + 0.1274011611602473639) * v_xsq;
+        v_xden := (v_xden + 0.468238212480865118) * v_xsq;
+        v_xnum := (v_xnum + 0.022235277870649807) * v_xsq;
+        v_xden := (v_xden + 0.0659881378689285515) * v_xsq;
+        v_xnum := (v_xnum + 0.001421619193227893466) * v_xsq;
+        v_xden := (v_xden + 0.00378239633202758244) * v_xsq;
+        v_temp := v_xsq * (v_xnum + 2.9112874951168792e-5) / (v_xden + 7.29751555083966205e-5);
+        v_temp := (0.398942280401432677939946059934 - v_temp) / v_y;
+    end if;
+    -- exp(-y^2/2) as exp(-xsq^2/2) * exp(-del/2), xsq = y truncated to 1/16:
+    -- xsq^2 is exact, so the large exponent loses nothing to rounding.
+    v_xsq := trunc(v_y * 16) / 16;
+    v_del := (v_y - v_xsq) * (v_y + v_xsq);
+    v_small := exp(-v_xsq * v_xsq * 0.5) * exp(-v_del * 0.5) * v_temp;
+    if p_x < 0 then
+        return v_small;
+    end if;
+    return 1.0 - v_small;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_normal_cdf(p_x double precision) OWNER TO intime_owner;
+
+--
 -- Name: _campaign_normalize(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -5738,7 +6014,7 @@ begin
     if p_user_id is null then
         return false;
     end if;
-    perform from app._send_notifications(
+    perform from app._notification_send(
         p_org_id => p_org_id,
         p_user_ids => array[p_user_id],
         p_category => null,
@@ -5804,7 +6080,7 @@ begin
         stop_reason = case when e.error_count + 1 >= 3 then 'errors' else e.stop_reason end,
         next_step_at = case
             when e.error_count + 1 >= 3 then e.next_step_at
-            else app._next_send_time(
+            else app._campaign_next_send_time(
                 p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
                 p_timezone => v_zone, p_window_start => v_c.send_window_start,
                 p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
@@ -5921,7 +6197,7 @@ begin
         -- One zone decision and window check per distinct (campaign, zone).
         select
             z.org_id, z.campaign_id, z.contact_zone, z.zone,
-            app._next_send_time(
+            app._campaign_next_send_time(
                 p_ts => p_now, p_timezone => z.zone, p_window_start => z.send_window_start,
                 p_window_end => z.send_window_end, p_send_days => z.send_days
             ) as open_at
@@ -6001,7 +6277,7 @@ begin
                 when b.ab_variant is not null
                     and s.ab_variants @> jsonb_build_array(jsonb_build_object('id', b.ab_variant))
                     then b.ab_variant
-                else app._ab_pick_variant(b.id, s.ab_variants)
+                else app._campaign_ab_pick_variant(b.id, s.ab_variants)
             end as variant,
             case
                 when b.k_id is null or b.deleted_at is not null then 'stop_contact'
@@ -6011,7 +6287,7 @@ begin
                 when sk.skip then 'skip'
                 when sk.skip is null then 'error_condition'
                 when s.channel = 'email' and (
-                    not coalesce(app._is_plain_address(b.email), false)
+                    not coalesce(app._email_is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
                     select from app.email_settings as st where st.org_id = b.org_id
@@ -6096,7 +6372,7 @@ begin
         -- per distinct (campaign, zone, delay).
         select
             g.org_id, g.campaign_id, g.zone, g.next_delay_days, g.next_delay_hm, g.final_act,
-            app._next_send_time(
+            app._campaign_next_send_time(
                 p_ts => case
                     when g.final_act = 'defer_limit'
                         then (g.local_date + 1)::timestamp at time zone g.campaign_zone
@@ -6245,7 +6521,7 @@ begin
                 when p.final_act in ('run', 'skip', 'skip_sms', 'defer_limit') then t.due_at
                 when p.final_act = 'defer_window' then p.open_at
                 when p.final_act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
-                    then app._next_send_time(
+                    then app._campaign_next_send_time(
                         p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
                         p_timezone => p.zone, p_window_start => p.send_window_start,
                         p_window_end => p.send_window_end, p_send_days => p.send_days
@@ -6431,6 +6707,46 @@ $$;
 ALTER FUNCTION app._campaign_timezone(p_contact_timezone text, p_campaign_timezone text, p_use_contact boolean) OWNER TO intime_owner;
 
 --
+-- Name: _campaign_two_proportion_z(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) RETURNS TABLE(z double precision, p_value double precision)
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_pool double precision;
+    v_se double precision;
+    v_z double precision;
+begin
+    if p_n_a is null or p_n_b is null or p_success_a is null or p_success_b is null
+        or p_n_a <= 0 or p_n_b <= 0 then
+        return query select null::double precision, null::double precision;
+        return;
+    end if;
+    if p_success_a < 0 or p_success_b < 0 or p_success_a > p_n_a or p_success_b > p_n_b then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'successes must be between 0 and the trials (%s/%s, %s/%s)',
+                p_success_a, p_n_a, p_success_b, p_n_b
+            );
+    end if;
+    v_pool := (p_success_a + p_success_b)::double precision / (p_n_a + p_n_b);
+    v_se := sqrt(v_pool * (1 - v_pool) * (1.0 / p_n_a + 1.0 / p_n_b));
+    if v_se = 0 then
+        return query select 0::double precision, 1::double precision;
+        return;
+    end if;
+    v_z := (p_success_a::double precision / p_n_a - p_success_b::double precision / p_n_b) / v_se;
+    return query select v_z, least(1.0, 2 * app._campaign_normal_cdf(-abs(v_z)));
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) OWNER TO intime_owner;
+
+--
 -- Name: _campaign_values(text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -6480,255 +6796,329 @@ $$;
 ALTER FUNCTION app._campaign_variables() OWNER TO intime_owner;
 
 --
--- Name: _cron_field_matches(text, integer, integer, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_apply_event(uuid, uuid, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
+CREATE FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_part text;
-    v_range text;
-    v_step integer;
-    v_lo integer;
-    v_hi integer;
+    v_type text := p_payload ->> 'type';
+    v_data jsonb := coalesce(p_payload -> 'data', '{}');
+    v_at timestamptz;
+    v_send app.email_sends%rowtype;
+    v_target text;
+    v_status text;
+    v_hard boolean;
 begin
-    foreach v_part in array string_to_array(p_field, ',') loop
-        v_range := split_part(v_part, '/', 1);
-        v_step := coalesce(nullif(split_part(v_part, '/', 2), '')::integer, 1);
-        if v_range = '*' then
-            v_lo := p_min;
-            v_hi := p_max;
-        elsif v_range like '%-%' then
-            v_lo := split_part(v_range, '-', 1)::integer;
-            v_hi := split_part(v_range, '-', 2)::integer;
-        else
-            v_lo := v_range::integer;
-            v_hi := case when v_part like '%/%' then p_max else v_lo end;
-        end if;
-        if p_value between v_lo and v_hi and (p_value - v_lo) % v_step = 0 then
-            return true;
-        end if;
-    end loop;
-    return false;
-end
-$$;
+    begin
+        v_at := coalesce((p_payload ->> 'created_at')::timestamptz, p_received_at);
+    exception when invalid_datetime_format or datetime_field_overflow then
+        v_at := p_received_at;
+    end;
+    select s.* into v_send
+    from app.email_sends as s
+    where s.org_id = p_org_id and s.id = p_send_id
+    for update;
 
+    insert into app.email_events (
+        org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,
+        recipient_user_id
+    )
+    values (
+        p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at,
+        v_send.recipient_user_id
+    );
 
-ALTER FUNCTION app._cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) OWNER TO intime_owner;
+    v_target := case v_type
+        when 'email.sent' then 'sent'
+        when 'email.delivery_delayed' then 'delivery_delayed'
+        when 'email.delivered' then 'delivered'
+        when 'email.opened' then 'opened'
+        when 'email.clicked' then 'clicked'
+        when 'email.bounced' then 'bounced'
+        when 'email.complained' then 'complained'
+        when 'email.failed' then 'failed'
+        when 'email.suppressed' then 'suppressed'
+    end;
+    v_status := case
+        when app._email_status_rank(v_send.status) >= 100 then v_send.status
+        when v_target is null then v_send.status
+        when app._email_status_rank(v_target) > app._email_status_rank(v_send.status)
+            then v_target
+        else v_send.status
+    end;
+    v_hard := v_type = 'email.bounced'
+        and lower(coalesce(v_data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard');
 
---
--- Name: _cron_matches(text, timestamp without time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
---
+    update app.email_sends as s
+    set
+        status = v_status,
+        suppression_reason = case
+            when v_status = 'suppressed' then coalesce(s.suppression_reason, 'provider')
+        end,
+        sent_at = case when v_type = 'email.sent' then coalesce(s.sent_at, v_at) else s.sent_at end,
+        delivered_at = case
+            when v_type = 'email.delivered' then coalesce(s.delivered_at, v_at) else s.delivered_at
+        end,
+        first_opened_at = case
+            when v_type = 'email.opened' then least(coalesce(s.first_opened_at, v_at), v_at)
+            else s.first_opened_at
+        end,
+        open_count = s.open_count + (v_type = 'email.opened')::integer,
+        first_clicked_at = case
+            when v_type = 'email.clicked' then least(coalesce(s.first_clicked_at, v_at), v_at)
+            else s.first_clicked_at
+        end,
+        click_count = s.click_count + (v_type = 'email.clicked')::integer,
+        bounced_at = case
+            when v_type = 'email.bounced' then coalesce(s.bounced_at, v_at) else s.bounced_at
+        end,
+        bounce_type = case
+            when v_type = 'email.bounced' then case when v_hard then 'hard' else 'soft' end
+            else s.bounce_type
+        end,
+        complained_at = case
+            when v_type = 'email.complained' then coalesce(s.complained_at, v_at)
+            else s.complained_at
+        end,
+        failed_at = case
+            when v_type = 'email.failed' then coalesce(s.failed_at, v_at) else s.failed_at
+        end,
+        error = case
+            when v_type = 'email.failed' then coalesce(v_data -> 'failed' ->> 'reason', s.error)
+            when v_type = 'email.bounced' then coalesce(v_data -> 'bounce' ->> 'message', s.error)
+            else s.error
+        end,
+        updated_at = app.now()
+    where s.org_id = p_org_id and s.id = p_send_id;
 
-CREATE FUNCTION app._cron_matches(p_expr text, p_local timestamp without time zone) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_f text[] := regexp_split_to_array(btrim(p_expr), '\s+');
-    v_dow integer := extract(dow from p_local)::integer;
-    v_dom_ok boolean;
-    v_dow_ok boolean;
-begin
-    if not (
-        app._cron_field_matches(v_f[1], extract(minute from p_local)::integer, 0, 59)
-        and app._cron_field_matches(v_f[2], extract(hour from p_local)::integer, 0, 23)
-        and app._cron_field_matches(v_f[4], extract(month from p_local)::integer, 1, 12)
-    ) then
-        return false;
-    end if;
-    v_dom_ok := app._cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
-    v_dow_ok := app._cron_field_matches(v_f[5], v_dow, 0, 7)
-        or (v_dow = 0 and app._cron_field_matches(v_f[5], 7, 0, 7));
-    -- Vixie cron: a day field that starts with * does not restrict; when
-    -- both are restricted, either may match.
-    if v_f[3] like '*%' or v_f[5] like '*%' then
-        return v_dom_ok and v_dow_ok;
-    end if;
-    return v_dom_ok or v_dow_ok;
-end
-$$;
-
-
-ALTER FUNCTION app._cron_matches(p_expr text, p_local timestamp without time zone) OWNER TO intime_owner;
-
---
--- Name: _cron_valid(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._cron_valid(p_expr text) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    c_min constant integer[] := array[0, 0, 1, 1, 0];
-    c_max constant integer[] := array[59, 23, 31, 12, 7];
-    v_fields text[] := regexp_split_to_array(btrim(coalesce(p_expr, '')), '\s+');
-    v_i integer;
-    v_part text;
-    v_n text;
-begin
-    if cardinality(v_fields) <> 5 then
-        return false;
-    end if;
-    for v_i in 1 .. 5 loop
-        foreach v_part in array string_to_array(v_fields[v_i], ',') loop
-            if v_part !~ '^(\*|[0-9]{1,2}(-[0-9]{1,2})?)(/[1-9][0-9]?)?$' then
-                return false;
-            end if;
-            foreach v_n in array regexp_split_to_array(split_part(v_part, '/', 1), '-') loop
-                if v_n <> '*' and v_n::integer not between c_min[v_i] and c_max[v_i] then
-                    return false;
-                end if;
-            end loop;
-        end loop;
-    end loop;
-    return true;
-end
-$_$;
-
-
-ALTER FUNCTION app._cron_valid(p_expr text) OWNER TO intime_owner;
-
---
--- Name: _effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) RETURNS app.notification_preferences
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_found record;
-    v_row app.notification_preferences;
-    v_timezone text;
-begin
-    -- One query: the applying row, and the zones a default would use.
-    select x.pref, u.timezone as user_tz, o.timezone as org_tz into v_found
-    from app.organizations as o
-    left join app.user_profiles as u on u.org_id = o.id and u.id = p_user_id
-    left join lateral (
-        select p as pref
-        from app.notification_preferences as p
+    -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
+    -- also unsubscribes from marketing) or a provider-side suppression.
+    insert into app.suppressions (org_id, email, reason, source_event_id)
+    select p_org_id, lower(v_send.to_email), r.reason, p_event_id
+    from (
+        select 'hard_bounce' as reason where v_hard
+        union all
+        select 'soft_bounce'
         where
-            p.org_id = p_org_id
-            and (p.user_id = p_user_id or p.user_id is null)
-            and p.category in (p_category, '*')
-        order by p.user_id is null, p.category = '*'
-        limit 1
-    ) as x on true
-    where o.id = p_org_id;
-    v_row := v_found.pref;
-    if v_row.id is not null and v_row.user_id is not null then
-        return v_row;
+            v_type = 'email.bounced' and not v_hard
+            and (
+                select count(*)
+                from app.email_sends as b
+                where
+                    b.org_id = p_org_id and lower(b.to_email) = lower(v_send.to_email)
+                    and b.bounce_type = 'soft'
+            ) >= 3
+        union all
+        select 'complaint' where v_type = 'email.complained'
+        union all
+        select 'unsubscribe' where v_type = 'email.complained'
+        union all
+        select 'provider' where v_type = 'email.suppressed'
+    ) as r
+    on conflict (org_id, email, reason) do nothing;
+end
+$$;
+
+
+ALTER FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _email_auto_reply_reason(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_auto_reply_reason(p_headers jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when lower(btrim(coalesce(p_headers ->> 'auto-submitted', 'no'))) <> 'no'
+            then 'auto-submitted: ' || btrim(p_headers ->> 'auto-submitted')
+        when p_headers ? 'x-autoreply' then 'x-autoreply'
+        when p_headers ? 'x-autorespond' then 'x-autorespond'
+        when lower(btrim(coalesce(p_headers ->> 'precedence', '')))
+            in ('bulk', 'junk', 'auto_reply') then 'precedence: ' || lower(btrim(p_headers ->> 'precedence'))
+        when btrim(coalesce(p_headers ->> 'return-path', 'x')) = '<>' then 'empty return-path'
+    end
+$$;
+
+
+ALTER FUNCTION app._email_auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+
+--
+-- Name: email_sends; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.email_sends (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    to_email text NOT NULL,
+    from_email text NOT NULL,
+    from_name text,
+    reply_to text NOT NULL,
+    subject text NOT NULL,
+    html_body text NOT NULL,
+    text_body text,
+    category text NOT NULL,
+    template_id uuid,
+    variables jsonb DEFAULT '{}'::jsonb NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    enrollment_id uuid,
+    workflow_action_id uuid,
+    notification_id uuid,
+    status text DEFAULT 'queued'::text NOT NULL,
+    suppression_reason text,
+    provider text,
+    provider_message_id text,
+    message_id text NOT NULL,
+    reply_token text NOT NULL,
+    unsubscribe_token text NOT NULL,
+    send_after timestamp with time zone,
+    queued_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    sent_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    first_opened_at timestamp with time zone,
+    first_clicked_at timestamp with time zone,
+    bounced_at timestamp with time zone,
+    complained_at timestamp with time zone,
+    failed_at timestamp with time zone,
+    replied_at timestamp with time zone,
+    open_count integer DEFAULT 0 NOT NULL,
+    click_count integer DEFAULT 0 NOT NULL,
+    bounce_type text,
+    error text,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_by uuid DEFAULT app.current_user_id(),
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    recipient_user_id uuid,
+    sending_until timestamp with time zone,
+    reconciled integer DEFAULT 0 NOT NULL,
+    CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
+    CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
+    CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
+    CONSTRAINT email_sends_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivery_delayed'::text, 'delivered'::text, 'opened'::text, 'clicked'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text])))
+);
+
+ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.email_sends OWNER TO intime_owner;
+
+--
+-- Name: _email_insert_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid) RETURNS app.email_sends
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_settings app.email_settings%rowtype;
+    v_reason text;
+    v_row app.email_sends%rowtype;
+    v_id uuid := gen_random_uuid();
+    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
+begin
+    if not coalesce(app._email_is_plain_address(p_to), false) then
+        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
     end if;
-    v_timezone := coalesce(v_found.user_tz, v_found.org_tz, 'UTC');
-    if v_row.id is not null then
-        v_row.quiet_hours_timezone := case
-            when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
-        end;
-        return v_row;
+    if p_category not in ('transactional', 'marketing', 'campaign') then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', p_category);
     end if;
-    v_row.org_id := p_org_id;
-    v_row.user_id := p_user_id;
-    v_row.category := '*';
-    v_row.channels := '["in_app", "email"]';
-    v_row.frequency := 'immediate';
-    v_row.digest_time := '09:00';
-    v_row.digest_day := 'monday';
-    v_row.quiet_hours_enabled := false;
-    v_row.quiet_hours_start := '22:00';
-    v_row.quiet_hours_end := '08:00';
-    v_row.quiet_hours_timezone := v_timezone;
-    v_row.dnd_enabled := false;
-    v_row.sound_enabled := true;
-    v_row.email_unsubscribed := false;
+    select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    if not found then
+        raise exception using
+            errcode = 'IT011',
+            message = 'email is not configured for this organization',
+            hint = 'An org admin calls api.set_email_settings first.';
+    end if;
+    v_reason := app._email_suppression_reason(p_org_id, p_to, p_category);
+
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
+        category, template_id, variables, entity_type, entity_id, enrollment_id,
+        workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
+        provider, message_id, reply_token, unsubscribe_token, send_after
+    )
+    values (
+        p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
+        regexp_replace(p_subject, '[\r\n]+', ' ', 'g'),
+        p_html, p_text, p_category, p_template_id, coalesce(p_variables, '{}'),
+        p_entity_type, p_entity_id, p_enrollment_id, p_workflow_action_id, p_notification_id,
+        p_recipient_user_id,
+        case when v_reason is null then 'queued' else 'suppressed' end,
+        v_reason, v_settings.provider,
+        format('<%s@%s>', v_id, v_settings.reply_domain),
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+    )
+    returning * into v_row;
+
+    if v_reason is null then
+        perform app._enqueue_job(
+            p_entrypoint => 'email.send',
+            p_payload => jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id),
+            p_at => p_send_after,
+            p_dedupe_key => 'email.send:' || v_id
+        );
+    end if;
     return v_row;
 end
 $$;
 
 
-ALTER FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) OWNER TO intime_owner;
+ALTER FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
 
 --
--- Name: _email_deliveries(uuid, uuid[], text, text, text, text, text, uuid, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_is_plain_address(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text DEFAULT NULL::text) RETURNS boolean
-    LANGUAGE plpgsql
+CREATE FUNCTION app._email_is_plain_address(p_address text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select p_address ~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+$_$;
+
+
+ALTER FUNCTION app._email_is_plain_address(p_address text) OWNER TO intime_owner;
+
+--
+-- Name: _email_lock_provider_message(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_lock_provider_message(p_provider_message_id text) RETURNS void
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    v_send app.email_sends;
-    v_skip text := p_skip;
-begin
-    if v_skip is null then
-        begin
-            v_send := app._insert_email_send(
-                p_org_id => p_org_id,
-                p_to => p_to,
-                p_subject => p_subject,
-                p_html => p_html,
-                p_text => p_text,
-                p_category => 'transactional',
-                p_entity_type => p_entity_type,
-                p_entity_id => p_entity_id,
-                p_notification_id => p_notification_id,
-                p_recipient_user_id => p_recipient_user_id
-            );
-        exception
-            when sqlstate 'IT005' then
-                v_skip := 'invalid recipient address';
-            when sqlstate 'IT011' then
-                v_skip := 'no email provider configured';
-        end;
-    end if;
-    if v_skip is null and v_send.status = 'suppressed' then
-        v_skip := 'suppressed: ' || v_send.suppression_reason;
-    end if;
-    update app.notification_deliveries as d
-    set
-        email_send_id = v_send.id,
-        status = case when v_skip is null then 'pending' else 'skipped' end,
-        reason = v_skip,
-        deliver_after = null,
-        attempts = d.attempts + (v_send.id is not null)::integer,
-        updated_at = app.now()
-    where d.org_id = p_org_id and d.id = any(p_delivery_ids);
-    return v_skip is null;
-end
+    select pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
+    )
 $$;
 
 
-ALTER FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) OWNER TO intime_owner;
+ALTER FUNCTION app._email_lock_provider_message(p_provider_message_id text) OWNER TO intime_owner;
 
 --
--- Name: _email_delivery_outcome(text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_message_id(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) RETURNS record
+CREATE FUNCTION app._email_message_id(p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select
-        case
-            when p_email_status in ('queued', 'sending') then 'pending'
-            when p_email_status in ('sent', 'delivery_delayed') then 'sent'
-            when p_email_status in ('delivered', 'opened', 'clicked') then 'delivered'
-            when p_email_status = 'suppressed' then 'skipped'
-            else 'failed'
-        end,
-        case
-            when p_email_status in ('bounced', 'complained', 'failed') then
-                p_email_status || coalesce(': ' || p_error, '')
-            when p_email_status = 'suppressed' then 'suppressed: ' || p_suppression_reason
-        end
+    select case
+        when nullif(btrim(p_value), '') is null then null
+        else '<' || btrim(btrim(p_value), '<>') || '>'
+    end
 $$;
 
 
-ALTER FUNCTION app._email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) OWNER TO intime_owner;
+ALTER FUNCTION app._email_message_id(p_value text) OWNER TO intime_owner;
 
 --
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -6752,6 +7142,73 @@ $$;
 
 
 ALTER FUNCTION app._email_status_rank(p_status text) OWNER TO intime_owner;
+
+--
+-- Name: _email_suppression_reason(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_suppression_reason(p_org_id uuid, p_email text, p_category text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select s.reason
+    from app.suppressions as s
+    where
+        s.org_id = p_org_id
+        and s.email = lower(p_email)
+        and (s.reason <> 'unsubscribe' or p_category in ('marketing', 'campaign'))
+    order by s.created_at
+    limit 1
+$$;
+
+
+ALTER FUNCTION app._email_suppression_reason(p_org_id uuid, p_email text, p_category text) OWNER TO intime_owner;
+
+--
+-- Name: _email_take_send_token(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_take_send_token(p_org_id uuid) RETURNS double precision
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_settings app.email_settings%rowtype;
+    v_now timestamptz := pg_catalog.clock_timestamp();
+    v_per_second double precision;
+    v_tokens double precision;
+begin
+    select s.* into v_settings
+    from app.email_settings as s
+    where s.org_id = p_org_id
+    for update;
+    if not found then
+        return 0;
+    end if;
+    v_per_second := v_settings.rate_limit_per_minute / 60.0;
+    v_tokens := least(
+        v_settings.rate_limit_per_minute::double precision,
+        coalesce(
+            v_settings.rate_tokens
+            + extract(epoch from v_now - v_settings.rate_refilled_at) * v_per_second,
+            v_settings.rate_limit_per_minute
+        )
+    );
+    if v_tokens < 1 then
+        update app.email_settings as s
+        set rate_tokens = v_tokens, rate_refilled_at = v_now
+        where s.org_id = p_org_id;
+        return (1 - v_tokens) / v_per_second;
+    end if;
+    update app.email_settings as s
+    set rate_tokens = v_tokens - 1, rate_refilled_at = v_now
+    where s.org_id = p_org_id;
+    return 0;
+end
+$$;
+
+
+ALTER FUNCTION app._email_take_send_token(p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _enqueue_job(text, jsonb, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -6826,241 +7283,6 @@ $$;
 ALTER FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) OWNER TO intime_owner;
 
 --
--- Name: _evaluate_ab_test(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_campaign app.campaigns%rowtype;
-    v_variants jsonb;
-    v_found boolean;
-    v_ids text [];
-    v_n bigint [];
-    v_s bigint [];
-    v_rate double precision [];
-    v_z double precision;
-    v_p double precision;
-    v_significant boolean;
-    v_arm jsonb;
-    v_arms jsonb := '[]'::jsonb;
-    v_count integer;
-    v_k integer;
-    v_alpha_corrected numeric;
-    v_best integer;
-    v_all_significant boolean := true;
-    v_insufficient boolean;
-    v_outcome text;
-    v_winner text;
-    v_decision_id uuid;
-    v_already boolean;
-    v_result jsonb;
-    v_cutoff timestamptz;
-    v_unchanged boolean := false;
-begin
-    select c.* into v_campaign
-    from app.campaigns as c
-    where c.org_id = p_org_id and c.id = p_campaign_id
-    for update;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
-    end if;
-    if p_step_number is null then
-        raise exception using errcode = 'IT005', message = 'p_step_number must not be null';
-    end if;
-    select s.ab_variants, true into v_variants, v_found
-    from app.campaign_sequences as s
-    where s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.step_number = p_step_number;
-    if v_found is null then
-        raise exception using
-            errcode = 'IT005',
-            message = format('campaign %s has no step %s', p_campaign_id, p_step_number);
-    end if;
-    if v_variants is null then
-        raise exception using
-            errcode = 'IT005',
-            message = format('step %s of campaign %s has no A/B variants', p_step_number, p_campaign_id);
-    end if;
-    v_ids := app._ab_arm_ids(v_variants);
-    v_count := cardinality(v_ids);
-    v_already := v_campaign.ab_winner_variant is not null;
-    v_cutoff := app.now() - v_campaign.ab_metric_window;
-
-    -- Per arm: the step's sent emails (archived logs too) whose window
-    -- closed, counting from the later of the log's and the send's sent_at,
-    -- and leaving out sends that never reached anyone.
-    with
-    logs as (
-        select l.ab_variant, l.email_send_id, l.sent_at
-        from app.campaign_sequence_logs as l
-        where
-            l.org_id = p_org_id and l.campaign_id = p_campaign_id
-            and l.step_number = p_step_number and l.status = 'sent'
-            and l.email_send_id is not null
-        union all
-        select l.ab_variant, l.email_send_id, l.sent_at
-        from app.campaign_sequence_logs_archive as l
-        where
-            l.org_id = p_org_id and l.campaign_id = p_campaign_id
-            and l.step_number = p_step_number and l.status = 'sent'
-            and l.email_send_id is not null
-    ),
-
-    closed as (
-        select
-            l.ab_variant,
-            e.id,
-            case v_campaign.ab_metric
-                when 'reply' then e.replied_at is not null
-                when 'click' then e.first_clicked_at is not null
-                else e.first_opened_at is not null or e.first_clicked_at is not null
-            end as success
-        from logs as l
-        inner join app.email_sends as e on e.org_id = p_org_id and e.id = l.email_send_id
-        where
-            greatest(l.sent_at, e.sent_at) <= v_cutoff
-            and e.status not in ('queued', 'sending', 'failed', 'suppressed', 'bounced')
-    ),
-
-    counts as (
-        select
-            c.ab_variant,
-            count(distinct c.id) as n,
-            count(distinct c.id) filter (where c.success) as successes
-        from closed as c
-        group by c.ab_variant
-    )
-
-    select
-        array_agg(coalesce(c.n, 0) order by a.i),
-        array_agg(coalesce(c.successes, 0) order by a.i)
-    into v_n, v_s
-    from unnest(v_ids) with ordinality as a (variant, i)
-    left join counts as c on c.ab_variant = a.variant;
-
-    v_rate := array(
-        select case when x.n > 0 then x.s::double precision / x.n end
-        from unnest(v_n, v_s) with ordinality as x (n, s, i)
-        order by x.i
-    );
-    v_insufficient := exists (
-        select from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
-    );
-    v_k := v_count - 1;
-    v_alpha_corrected := case when v_k > 0 then trim_scale(v_campaign.ab_alpha / v_k) end;
-
-    if not v_insufficient then
-        v_best := 1;
-        for i in 2..v_count loop
-            if v_rate[i] > v_rate[v_best] then
-                v_best := i;
-            end if;
-        end loop;
-    end if;
-
-    for i in 1..v_count loop
-        v_z := null;
-        v_p := null;
-        v_significant := null;
-        if not v_insufficient and i <> v_best then
-            select t.z, t.p_value into v_z, v_p
-            from app._two_proportion_z(v_s[v_best], v_n[v_best], v_s[i], v_n[i]) as t;
-            v_significant := v_z > 0 and v_p < v_alpha_corrected;
-            v_all_significant := v_all_significant and v_significant;
-        end if;
-        v_arm := jsonb_build_object(
-            'variant', v_ids[i], 'n', v_n[i], 'successes', v_s[i], 'rate', v_rate[i],
-            'z', v_z, 'p_value', v_p, 'significant', v_significant
-        );
-        v_arms := v_arms || jsonb_build_array(v_arm);
-    end loop;
-
-    if v_insufficient then
-        v_outcome := 'insufficient_sample';
-    elsif v_k >= 1 and v_all_significant then
-        v_winner := v_ids[v_best];
-        v_outcome := case when v_campaign.ab_auto_select then 'winner' else 'significant' end;
-    else
-        v_outcome := 'inconclusive';
-    end if;
-
-    -- An evaluation identical to the step's last recorded one (same outcome,
-    -- same arms: nothing new closed) is not recorded again, so the job that
-    -- evaluates every 15 minutes leaves one row per change, not one per run.
-    if not v_already and exists (
-        select
-        from (
-            select d.outcome, d.arms
-            from app.campaign_ab_decisions as d
-            where
-                d.org_id = p_org_id and d.campaign_id = p_campaign_id
-                and d.step_number = p_step_number
-            order by d.created_at desc, d.id
-            limit 1
-        ) as last
-        where last.outcome = v_outcome and last.arms = v_arms
-    ) then
-        v_unchanged := true;
-    end if;
-
-    if not v_already and not v_unchanged then
-        insert into app.campaign_ab_decisions (
-            org_id, campaign_id, step_number, metric, outcome, winner_variant, best_variant,
-            arms, alpha, alpha_corrected, min_sample, decided_by
-        ) values (
-            p_org_id, p_campaign_id, p_step_number, v_campaign.ab_metric, v_outcome, v_winner,
-            v_ids[v_best], v_arms, v_campaign.ab_alpha, v_alpha_corrected,
-            v_campaign.ab_min_sample_per_variant, app.current_user_id()
-        )
-        returning id into v_decision_id;
-    end if;
-
-    v_result := jsonb_build_object(
-        'campaign_id', p_campaign_id,
-        'outcome', v_outcome,
-        'metric', v_campaign.ab_metric,
-        'step_number', p_step_number,
-        'alpha', v_campaign.ab_alpha,
-        'alpha_corrected', v_alpha_corrected,
-        'min_sample', v_campaign.ab_min_sample_per_variant,
-        'metric_window', v_campaign.ab_metric_window,
-        'best_variant', v_ids[v_best],
-        'winner_variant', v_winner,
-        'arms', v_arms,
-        'decision_id', v_decision_id,
-        'already_selected', v_already,
-        'unchanged', v_unchanged,
-        'evaluated_at', app.now()
-    );
-    if v_already then
-        return v_result || jsonb_build_object('selected_variant', v_campaign.ab_winner_variant);
-    end if;
-
-    if v_outcome = 'winner' then
-        v_result := v_result || jsonb_build_object(
-            'notified', app._ab_notify_winner(p_org_id, p_campaign_id, v_result)
-        );
-        update app.campaigns as c
-        set
-            ab_winner_variant = v_winner,
-            ab_winner_step = p_step_number,
-            ab_winner_stats = v_result,
-            ab_winner_selected_at = app.now(),
-            ab_winner_selected_by = null,
-            updated_at = app.now()
-        where c.org_id = p_org_id and c.id = p_campaign_id;
-    end if;
-    return v_result;
-end
-$$;
-
-
-ALTER FUNCTION app._evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) OWNER TO intime_owner;
-
---
 -- Name: _html_escape(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7074,132 +7296,6 @@ $$;
 
 
 ALTER FUNCTION app._html_escape(p_text text) OWNER TO intime_owner;
-
---
--- Name: email_sends; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.email_sends (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    to_email text NOT NULL,
-    from_email text NOT NULL,
-    from_name text,
-    reply_to text NOT NULL,
-    subject text NOT NULL,
-    html_body text NOT NULL,
-    text_body text,
-    category text NOT NULL,
-    template_id uuid,
-    variables jsonb DEFAULT '{}'::jsonb NOT NULL,
-    entity_type text,
-    entity_id uuid,
-    enrollment_id uuid,
-    workflow_action_id uuid,
-    notification_id uuid,
-    status text DEFAULT 'queued'::text NOT NULL,
-    suppression_reason text,
-    provider text,
-    provider_message_id text,
-    message_id text NOT NULL,
-    reply_token text NOT NULL,
-    unsubscribe_token text NOT NULL,
-    send_after timestamp with time zone,
-    queued_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    sent_at timestamp with time zone,
-    delivered_at timestamp with time zone,
-    first_opened_at timestamp with time zone,
-    first_clicked_at timestamp with time zone,
-    bounced_at timestamp with time zone,
-    complained_at timestamp with time zone,
-    failed_at timestamp with time zone,
-    replied_at timestamp with time zone,
-    open_count integer DEFAULT 0 NOT NULL,
-    click_count integer DEFAULT 0 NOT NULL,
-    bounce_type text,
-    error text,
-    attempts integer DEFAULT 0 NOT NULL,
-    created_by uuid DEFAULT app.current_user_id(),
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    recipient_user_id uuid,
-    sending_until timestamp with time zone,
-    reconciled integer DEFAULT 0 NOT NULL,
-    CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
-    CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
-    CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
-    CONSTRAINT email_sends_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivery_delayed'::text, 'delivered'::text, 'opened'::text, 'clicked'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text])))
-);
-
-ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.email_sends OWNER TO intime_owner;
-
---
--- Name: _insert_email_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid) RETURNS app.email_sends
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_settings app.email_settings%rowtype;
-    v_reason text;
-    v_row app.email_sends%rowtype;
-    v_id uuid := gen_random_uuid();
-    v_reply_token text := replace(gen_random_uuid()::text, '-', '');
-begin
-    if not coalesce(app._is_plain_address(p_to), false) then
-        raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
-    end if;
-    if p_category not in ('transactional', 'marketing', 'campaign') then
-        raise exception using errcode = 'IT005', message = format('invalid category %L', p_category);
-    end if;
-    select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
-    if not found then
-        raise exception using
-            errcode = 'IT011',
-            message = 'email is not configured for this organization',
-            hint = 'An org admin calls api.set_email_settings first.';
-    end if;
-    v_reason := app._suppression_reason(p_org_id, p_to, p_category);
-
-    insert into app.email_sends (
-        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
-        category, template_id, variables, entity_type, entity_id, enrollment_id,
-        workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
-        provider, message_id, reply_token, unsubscribe_token, send_after
-    )
-    values (
-        p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
-        format('reply+%s@%s', v_reply_token, v_settings.reply_domain),
-        regexp_replace(p_subject, '[\r\n]+', ' ', 'g'),
-        p_html, p_text, p_category, p_template_id, coalesce(p_variables, '{}'),
-        p_entity_type, p_entity_id, p_enrollment_id, p_workflow_action_id, p_notification_id,
-        p_recipient_user_id,
-        case when v_reason is null then 'queued' else 'suppressed' end,
-        v_reason, v_settings.provider,
-        format('<%s@%s>', v_id, v_settings.reply_domain),
-        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
-    )
-    returning * into v_row;
-
-    if v_reason is null then
-        perform app._enqueue_job(
-            p_entrypoint => 'email.send',
-            p_payload => jsonb_build_object('org_id', p_org_id, 'email_send_id', v_id),
-            p_at => p_send_after,
-            p_dedupe_key => 'email.send:' || v_id
-        );
-    end if;
-    return v_row;
-end
-$$;
-
-
-ALTER FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _is_org_admin(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7229,20 +7325,6 @@ $$;
 ALTER FUNCTION app._is_org_admin() OWNER TO intime_owner;
 
 --
--- Name: _is_plain_address(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._is_plain_address(p_address text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-    select p_address ~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
-$_$;
-
-
-ALTER FUNCTION app._is_plain_address(p_address text) OWNER TO intime_owner;
-
---
 -- Name: _is_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7255,113 +7337,6 @@ $$;
 
 
 ALTER FUNCTION app._is_service() OWNER TO intime_owner;
-
---
--- Name: _job_error(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._job_error(p_job_id bigint) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select t.traceback ->> 'exception_message'
-    from queue.pgqueuer_log as t
-    where t.job_id = p_job_id and t.traceback is not null
-    order by t.id desc
-    limit 1
-$$;
-
-
-ALTER FUNCTION app._job_error(p_job_id bigint) OWNER TO intime_owner;
-
---
--- Name: _lock_provider_message(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._lock_provider_message(p_provider_message_id text) RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
-    )
-$$;
-
-
-ALTER FUNCTION app._lock_provider_message(p_provider_message_id text) OWNER TO intime_owner;
-
---
--- Name: _mark_notifications(uuid[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._mark_notifications(p_ids uuid[], p_mark text) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app._require_org();
-    v_user_id uuid := app.current_user_id();
-    v_now timestamptz := app.now();
-    v_count integer;
-begin
-    if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
-    end if;
-    if p_mark <> 'all_read' and p_ids is null then
-        raise exception using errcode = 'IT005', message = 'p_ids must not be null';
-    end if;
-    update app.notifications as n
-    set
-        read_at = case when p_mark in ('read', 'all_read') then v_now else n.read_at end,
-        seen_at = case when p_mark in ('read', 'all_read', 'seen') then v_now else n.seen_at end,
-        archived_at = case when p_mark = 'archive' then v_now else n.archived_at end,
-        updated_at = v_now
-    where
-        n.org_id = v_org_id
-        and n.user_id = v_user_id
-        and (p_mark = 'all_read' or n.id = any(p_ids))
-        and case p_mark
-            when 'read' then n.read_at is null
-            when 'all_read' then n.read_at is null and n.archived_at is null
-            when 'seen' then n.seen_at is null
-            else n.archived_at is null
-        end;
-    get diagnostics v_count = row_count;
-    if v_count > 0 and p_mark <> 'seen' then
-        -- The stream hub recounts this user's badge for their other tabs.
-        -- The payload is a keyed hash of the user: any role may LISTEN, and ids
-        -- of other tenants' users must not reach it.
-        perform pg_catalog.pg_notify(
-            'app_notification_reads',
-            left(encode(sha256(
-                (select k.secret from app.stream_secret as k)
-                || convert_to(v_org_id || ':' || v_user_id, 'UTF8')
-            ), 'hex'), 32)
-        );
-    end if;
-    return v_count;
-end
-$$;
-
-
-ALTER FUNCTION app._mark_notifications(p_ids uuid[], p_mark text) OWNER TO intime_owner;
-
---
--- Name: _message_id(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._message_id(p_value text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select case
-        when nullif(btrim(p_value), '') is null then null
-        else '<' || btrim(btrim(p_value), '<>') || '>'
-    end
-$$;
-
-
-ALTER FUNCTION app._message_id(p_value text) OWNER TO intime_owner;
 
 --
 -- Name: _migration_status(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7414,215 +7389,162 @@ $$;
 ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) OWNER TO intime_owner;
 
 --
--- Name: _new_webhook_secret(); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_assert_channels(text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._new_webhook_secret() RETURNS text
-    LANGUAGE sql
+CREATE FUNCTION app._notification_assert_channels(p_channels text[]) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select 'whsec_' || encode(
-        decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'
-    )
-$$;
-
-
-ALTER FUNCTION app._new_webhook_secret() OWNER TO intime_owner;
-
---
--- Name: _next_digest_at(timestamp with time zone, text, time without time zone, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) RETURNS timestamp with time zone
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_local timestamp := p_after at time zone p_timezone;
-    v_candidate timestamptz;
-    v_dow integer;
 begin
-    if p_frequency = 'hourly_digest' then
-        return (date_trunc('hour', v_local) + interval '1 hour') at time zone p_timezone;
-    elsif p_frequency = 'daily_digest' then
-        v_candidate := (v_local::date + p_time) at time zone p_timezone;
-        if v_candidate <= p_after then
-            v_candidate := (v_local::date + 1 + p_time) at time zone p_timezone;
-        end if;
-        return v_candidate;
-    elsif p_frequency = 'weekly_digest' then
-        v_dow := array_position(
-            array['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
-            p_day
-        ) - 1;
-        for v_i in 0..7 loop
-            if extract(dow from v_local::date + v_i) = v_dow then
-                v_candidate := (v_local::date + v_i + p_time) at time zone p_timezone;
-                if v_candidate > p_after then
-                    return v_candidate;
-                end if;
-            end if;
-        end loop;
+    if p_channels is not null and not (p_channels <@ array['in_app', 'email', 'sms', 'push']) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown channel in %s (known: in_app, email, sms, push)', p_channels);
     end if;
-    return null;
 end
 $$;
 
 
-ALTER FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_assert_channels(p_channels text[]) OWNER TO intime_owner;
 
 --
--- Name: _next_send_time(timestamp with time zone, text, time without time zone, time without time zone, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) RETURNS timestamp with time zone
+CREATE FUNCTION app._notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text) RETURNS app.notification_preferences
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
-    v_day_names constant text [] := array['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-    v_first date;
-    v_first_dow integer;
-    v_dow integer;
-    v_day date;
-    v_open timestamptz;
-    v_close timestamptz;
+    v_found record;
+    v_row app.notification_preferences;
+    v_timezone text;
 begin
-    if p_ts is null then
-        return null;
+    -- One query: the applying row, and the zones a default would use.
+    select x.pref, u.timezone as user_tz, o.timezone as org_tz into v_found
+    from app.organizations as o
+    left join app.user_profiles as u on u.org_id = o.id and u.id = p_user_id
+    left join lateral (
+        select p as pref
+        from app.notification_preferences as p
+        where
+            p.org_id = p_org_id
+            and (p.user_id = p_user_id or p.user_id is null)
+            and p.category in (p_category, '*')
+        order by p.user_id is null, p.category = '*'
+        limit 1
+    ) as x on true
+    where o.id = p_org_id;
+    v_row := v_found.pref;
+    if v_row.id is not null and v_row.user_id is not null then
+        return v_row;
     end if;
-    if p_timezone is null or p_window_start is null or p_window_end is null
-        or p_send_days is null then
-        raise exception using
-            errcode = 'IT005',
-            message = 'send window: time zone, start, end and days must not be null';
+    v_timezone := coalesce(v_found.user_tz, v_found.org_tz, 'UTC');
+    if v_row.id is not null then
+        v_row.quiet_hours_timezone := case
+            when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
+        end;
+        return v_row;
     end if;
-    if p_window_end <= p_window_start then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'send window must end after it starts (overnight windows are not supported): %s-%s',
-                regexp_replace(p_window_start::text, ':00$', ''),
-                regexp_replace(p_window_end::text, ':00$', '')
+    v_row.org_id := p_org_id;
+    v_row.user_id := p_user_id;
+    v_row.category := '*';
+    v_row.channels := '["in_app", "email"]';
+    v_row.frequency := 'immediate';
+    v_row.digest_time := '09:00';
+    v_row.digest_day := 'monday';
+    v_row.quiet_hours_enabled := false;
+    v_row.quiet_hours_start := '22:00';
+    v_row.quiet_hours_end := '08:00';
+    v_row.quiet_hours_timezone := v_timezone;
+    v_row.dnd_enabled := false;
+    v_row.sound_enabled := true;
+    v_row.email_unsubscribed := false;
+    return v_row;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text) OWNER TO intime_owner;
+
+--
+-- Name: _notification_email_deliveries(uuid, uuid[], text, text, text, text, text, uuid, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_send app.email_sends;
+    v_skip text := p_skip;
+begin
+    if v_skip is null then
+        begin
+            v_send := app._email_insert_send(
+                p_org_id => p_org_id,
+                p_to => p_to,
+                p_subject => p_subject,
+                p_html => p_html,
+                p_text => p_text,
+                p_category => 'transactional',
+                p_entity_type => p_entity_type,
+                p_entity_id => p_entity_id,
+                p_notification_id => p_notification_id,
+                p_recipient_user_id => p_recipient_user_id
             );
+        exception
+            when sqlstate 'IT005' then
+                v_skip := 'invalid recipient address';
+            when sqlstate 'IT011' then
+                v_skip := 'no email provider configured';
+        end;
     end if;
-    v_first := (p_ts at time zone p_timezone)::date;
-    v_first_dow := extract(isodow from v_first)::integer;
-    -- Eight days: today's window may be over and today the only send day.
-    for v_offset in 0..7 loop
-        -- A null in p_send_days makes `= any` null for the other days: not send days.
-        v_dow := (v_first_dow - 1 + v_offset) % 7 + 1;
-        continue when (v_day_names[v_dow] = any(p_send_days)) is not true;
-        v_day := v_first + v_offset;
-        v_open := (v_day + p_window_start) at time zone p_timezone;
-        v_close := (v_day + p_window_end) at time zone p_timezone;
-        if greatest(p_ts, v_open) < v_close then
-            return greatest(p_ts, v_open);
-        end if;
-    end loop;
-    raise exception using
-        errcode = 'IT005',
-        message = format(
-            'send days %s name no day of the week (valid: %s)',
-            p_send_days, array_to_string(v_day_names, ', ')
-        );
-exception
-    when invalid_parameter_value then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', p_timezone);
-end
-$_$;
-
-
-ALTER FUNCTION app._next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) OWNER TO intime_owner;
-
---
--- Name: _normal_cdf(double precision); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._normal_cdf(p_x double precision) RETURNS double precision
-    LANGUAGE plpgsql IMMUTABLE STRICT
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_y double precision := abs(p_x);
-    v_xsq double precision;
-    v_xnum double precision;
-    v_xden double precision;
-    v_temp double precision;
-    v_del double precision;
-    v_small double precision;
-begin
-    if p_x = 'NaN'::double precision then
-        return p_x;
+    if v_skip is null and v_send.status = 'suppressed' then
+        v_skip := 'suppressed: ' || v_send.suppression_reason;
     end if;
-    if v_y <= 0.67448975 then
-        v_xsq := p_x * p_x;
-        v_xnum := 0.065682337918207449113 * v_xsq;
-        v_xden := v_xsq;
-        v_xnum := (v_xnum + 2.2352520354606839287) * v_xsq;
-        v_xden := (v_xden + 47.20258190468824187) * v_xsq;
-        v_xnum := (v_xnum + 161.02823106855587881) * v_xsq;
-        v_xden := (v_xden + 976.09855173777669322) * v_xsq;
-        v_xnum := (v_xnum + 1067.6894854603709582) * v_xsq;
-        v_xden := (v_xden + 10260.932208618978205) * v_xsq;
-        return 0.5 + p_x * (v_xnum + 18154.981253343561249)
-            / (v_xden + 45507.789335026729956);
-    end if;
-    if p_x <= -37.5193 then
-        return 0.0::double precision;
-    end if;
-    if p_x >= 8.2924 then
-        return 1.0::double precision;
-    end if;
-    if v_y <= 5.656854249492380195206754896838 then
-        v_xnum := 1.0765576773720192317e-8 * v_y;
-        v_xden := v_y;
-        v_xnum := (v_xnum + 0.39894151208813466764) * v_y;
-        v_xden := (v_xden + 22.266688044328115691) * v_y;
-        v_xnum := (v_xnum + 8.8831497943883759412) * v_y;
-        v_xden := (v_xden + 235.38790178262499861) * v_y;
-        v_xnum := (v_xnum + 93.506656132177855979) * v_y;
-        v_xden := (v_xden + 1519.377599407554805) * v_y;
-        v_xnum := (v_xnum + 597.27027639480026226) * v_y;
-        v_xden := (v_xden + 6485.558298266760755) * v_y;
-        v_xnum := (v_xnum + 2494.5375852903726711) * v_y;
-        v_xden := (v_xden + 18615.571640885098091) * v_y;
-        v_xnum := (v_xnum + 6848.1904505362823326) * v_y;
-        v_xden := (v_xden + 34900.952721145977266) * v_y;
-        v_xnum := (v_xnum + 11602.651437647350124) * v_y;
-        v_xden := (v_xden + 38912.003286093271411) * v_y;
-        v_temp := (v_xnum + 9842.7148383839780218) / (v_xden + 19685.429676859990727);
-    else
-        v_xsq := 1.0 / (p_x * p_x);
-        v_xnum := 0.02307344176494017303 * v_xsq;
-        v_xden := v_xsq;
-        v_xnum := (v_xnum + 0.21589853405795699) * v_xsq;
-        v_xden := (v_xden + 1.28426009614491121) * v_xsq;
-        v_xnum := (v_xnum + 0.1274011611602473639) * v_xsq;
-        v_xden := (v_xden + 0.468238212480865118) * v_xsq;
-        v_xnum := (v_xnum + 0.022235277870649807) * v_xsq;
-        v_xden := (v_xden + 0.0659881378689285515) * v_xsq;
-        v_xnum := (v_xnum + 0.001421619193227893466) * v_xsq;
-        v_xden := (v_xden + 0.00378239633202758244) * v_xsq;
-        v_temp := v_xsq * (v_xnum + 2.9112874951168792e-5) / (v_xden + 7.29751555083966205e-5);
-        v_temp := (0.398942280401432677939946059934 - v_temp) / v_y;
-    end if;
-    -- exp(-y^2/2) as exp(-xsq^2/2) * exp(-del/2), xsq = y truncated to 1/16:
-    -- xsq^2 is exact, so the large exponent loses nothing to rounding.
-    v_xsq := trunc(v_y * 16) / 16;
-    v_del := (v_y - v_xsq) * (v_y + v_xsq);
-    v_small := exp(-v_xsq * v_xsq * 0.5) * exp(-v_del * 0.5) * v_temp;
-    if p_x < 0 then
-        return v_small;
-    end if;
-    return 1.0 - v_small;
+    update app.notification_deliveries as d
+    set
+        email_send_id = v_send.id,
+        status = case when v_skip is null then 'pending' else 'skipped' end,
+        reason = v_skip,
+        deliver_after = null,
+        attempts = d.attempts + (v_send.id is not null)::integer,
+        updated_at = app.now()
+    where d.org_id = p_org_id and d.id = any(p_delivery_ids);
+    return v_skip is null;
 end
 $$;
 
 
-ALTER FUNCTION app._normal_cdf(p_x double precision) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) OWNER TO intime_owner;
+
+--
+-- Name: _notification_email_outcome(text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_email_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) RETURNS record
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        case
+            when p_email_status in ('queued', 'sending') then 'pending'
+            when p_email_status in ('sent', 'delivery_delayed') then 'sent'
+            when p_email_status in ('delivered', 'opened', 'clicked') then 'delivered'
+            when p_email_status = 'suppressed' then 'skipped'
+            else 'failed'
+        end,
+        case
+            when p_email_status in ('bounced', 'complained', 'failed') then
+                p_email_status || coalesce(': ' || p_error, '')
+            when p_email_status = 'suppressed' then 'suppressed: ' || p_suppression_reason
+        end
+$$;
+
+
+ALTER FUNCTION app._notification_email_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) OWNER TO intime_owner;
 
 --
 -- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
@@ -7711,6 +7633,104 @@ $$;
 ALTER FUNCTION app._notification_json(p_row app.notifications) OWNER TO intime_owner;
 
 --
+-- Name: _notification_mark(uuid[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_mark(p_ids uuid[], p_mark text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    v_count integer;
+begin
+    if v_user_id is null then
+        raise exception using errcode = 'IT008', message = 'no user in context';
+    end if;
+    if p_mark <> 'all_read' and p_ids is null then
+        raise exception using errcode = 'IT005', message = 'p_ids must not be null';
+    end if;
+    update app.notifications as n
+    set
+        read_at = case when p_mark in ('read', 'all_read') then v_now else n.read_at end,
+        seen_at = case when p_mark in ('read', 'all_read', 'seen') then v_now else n.seen_at end,
+        archived_at = case when p_mark = 'archive' then v_now else n.archived_at end,
+        updated_at = v_now
+    where
+        n.org_id = v_org_id
+        and n.user_id = v_user_id
+        and (p_mark = 'all_read' or n.id = any(p_ids))
+        and case p_mark
+            when 'read' then n.read_at is null
+            when 'all_read' then n.read_at is null and n.archived_at is null
+            when 'seen' then n.seen_at is null
+            else n.archived_at is null
+        end;
+    get diagnostics v_count = row_count;
+    if v_count > 0 and p_mark <> 'seen' then
+        -- The stream hub recounts this user's badge for their other tabs.
+        -- The payload is a keyed hash of the user: any role may LISTEN, and ids
+        -- of other tenants' users must not reach it.
+        perform pg_catalog.pg_notify(
+            'app_notification_reads',
+            left(encode(sha256(
+                (select k.secret from app.stream_secret as k)
+                || convert_to(v_org_id || ':' || v_user_id, 'UTF8')
+            ), 'hex'), 32)
+        );
+    end if;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_mark(p_ids uuid[], p_mark text) OWNER TO intime_owner;
+
+--
+-- Name: _notification_next_digest_at(timestamp with time zone, text, time without time zone, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_local timestamp := p_after at time zone p_timezone;
+    v_candidate timestamptz;
+    v_dow integer;
+begin
+    if p_frequency = 'hourly_digest' then
+        return (date_trunc('hour', v_local) + interval '1 hour') at time zone p_timezone;
+    elsif p_frequency = 'daily_digest' then
+        v_candidate := (v_local::date + p_time) at time zone p_timezone;
+        if v_candidate <= p_after then
+            v_candidate := (v_local::date + 1 + p_time) at time zone p_timezone;
+        end if;
+        return v_candidate;
+    elsif p_frequency = 'weekly_digest' then
+        v_dow := array_position(
+            array['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
+            p_day
+        ) - 1;
+        for v_i in 0..7 loop
+            if extract(dow from v_local::date + v_i) = v_dow then
+                v_candidate := (v_local::date + v_i + p_time) at time zone p_timezone;
+                if v_candidate > p_after then
+                    return v_candidate;
+                end if;
+            end if;
+        end loop;
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) OWNER TO intime_owner;
+
+--
 -- Name: _notification_plan(uuid, uuid, text, jsonb, boolean, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7727,7 +7747,7 @@ declare
     v_global_dnd boolean;
     v_quiet_end timestamptz;
 begin
-    v_pref := app._effective_preference(p_org_id, p_user_id, p_category);
+    v_pref := app._notification_effective_preference(p_org_id, p_user_id, p_category);
     channels := (
         select coalesce(jsonb_agg(r.c order by r.o), '[]')
         from jsonb_array_elements_text(coalesce(p_requested, v_pref.channels)) with ordinality
@@ -7764,7 +7784,7 @@ begin
         );
     end if;
     if v_pref.quiet_hours_enabled then
-        v_quiet_end := app._quiet_hours_end(
+        v_quiet_end := app._notification_quiet_hours_end(
             p_now, v_pref.quiet_hours_start, v_pref.quiet_hours_end, v_pref.quiet_hours_timezone
         );
     end if;
@@ -7783,7 +7803,7 @@ begin
         hold_reason := 'quiet hours';
     end if;
     if v_pref.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest') then
-        digest_at := app._next_digest_at(
+        digest_at := app._notification_next_digest_at(
             p_now, v_pref.frequency, v_pref.digest_time, v_pref.digest_day,
             v_pref.quiet_hours_timezone
         );
@@ -7796,10 +7816,10 @@ $$;
 ALTER FUNCTION app._notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone) OWNER TO intime_owner;
 
 --
--- Name: _queue_notification_emails(uuid, uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_queue_emails(uuid, uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]) RETURNS integer
+CREATE FUNCTION app._notification_queue_emails(p_org_id uuid, p_delivery_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -7816,7 +7836,7 @@ begin
         where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
         order by d.id
     loop
-        v_queued := v_queued + app._email_deliveries(
+        v_queued := v_queued + app._notification_email_deliveries(
             p_org_id => p_org_id,
             p_delivery_ids => array[v_row.id],
             p_to => v_row.email,
@@ -7835,13 +7855,13 @@ end
 $$;
 
 
-ALTER FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_queue_emails(p_org_id uuid, p_delivery_ids uuid[]) OWNER TO intime_owner;
 
 --
--- Name: _quiet_hours_end(timestamp with time zone, time without time zone, time without time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_quiet_hours_end(timestamp with time zone, time without time zone, time without time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) RETURNS timestamp with time zone
+CREATE FUNCTION app._notification_quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -7862,189 +7882,13 @@ CREATE FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start tim
 $$;
 
 
-ALTER FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) OWNER TO intime_owner;
 
 --
--- Name: _reconcile_deliveries(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_release_held(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_settled integer;
-    v_redriven integer;
-    v_failed integer;
-begin
-    with settled as (
-        select d.org_id, d.id, o.status, o.reason
-        from app.notification_deliveries as d
-        inner join app.email_sends as s on s.org_id = d.org_id and s.id = d.email_send_id
-        cross join lateral app._email_delivery_outcome(
-            s.status, s.error, s.suppression_reason
-        ) as o
-        where
-            d.status = 'pending' and d.updated_at < app.now() - p_grace
-            and s.status not in ('queued', 'sending')
-        order by d.updated_at
-        limit p_limit
-        for no key update of d skip locked
-    )
-
-    update app.notification_deliveries as d
-    set status = x.status, reason = x.reason, updated_at = app.now()
-    from settled as x
-    where d.org_id = x.org_id and d.id = x.id;
-    get diagnostics v_settled = row_count;
-
-    with lost as (
-        select d.org_id, d.id, d.attempts > p_max_rounds as poison
-        from app.notification_deliveries as d
-        where
-            d.status = 'pending' and d.channel = 'email' and d.email_send_id is null
-            and d.updated_at < app.now() - p_grace
-        order by d.updated_at
-        limit p_limit
-        for no key update of d skip locked
-    ),
-
-    changed as (
-        update app.notification_deliveries as d
-        set
-            status = case when l.poison then 'failed' else 'held' end,
-            reason = case
-                when l.poison then format('its email was lost %s times', d.attempts)
-                else 'its email was lost: decided again by the next tick'
-            end,
-            deliver_after = case when not l.poison then app.now() end,
-            updated_at = app.now()
-        from lost as l
-        where d.org_id = l.org_id and d.id = l.id
-        returning l.poison
-    )
-
-    select count(*) filter (where not c.poison), count(*) filter (where c.poison)
-    into v_redriven, v_failed
-    from changed as c;
-
-    return jsonb_build_object('settled', v_settled, 'redriven', v_redriven, 'failed', v_failed);
-end
-$$;
-
-
-ALTER FUNCTION app._reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
-
---
--- Name: _reconcile_emails(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_row record;
-    v_requeued integer := 0;
-    v_failed integer := 0;
-begin
-    for v_row in
-        with stuck as (
-            select
-                s.org_id, s.id, s.status, s.send_after, s.reconciled,
-                'email.send:' || s.id as dedupe_key
-            from app.email_sends as s
-            where
-                s.status in ('queued', 'sending')
-                and s.updated_at < app.now() - p_grace
-                and (
-                    s.status = 'queued'
-                    or s.sending_until is null
-                    or s.sending_until <= pg_catalog.clock_timestamp()
-                )
-                and not exists (
-                    select from queue.pgqueuer as j
-                    where j.dedupe_key = 'email.send:' || s.id and j.status in ('queued', 'picked')
-                )
-            order by s.updated_at
-            limit p_limit
-            for no key update of s skip locked
-        ),
-
-        -- Held jobs have no index on their dedupe key: one pass over the
-        -- queue's failed email jobs for the whole batch.
-        held as (
-            select distinct on (j.dedupe_key) j.dedupe_key, j.id
-            from queue.pgqueuer as j
-            where
-                j.entrypoint = 'email.send' and j.status = 'failed'
-                and j.dedupe_key in (select s.dedupe_key from stuck as s)
-            order by j.dedupe_key, j.id desc
-        )
-
-        select s.org_id, s.id, s.status, s.send_after, s.reconciled, s.dedupe_key, h.id as held_job_id
-        from stuck as s
-        left join held as h on h.dedupe_key = s.dedupe_key
-    loop
-        if v_row.reconciled >= p_max_rounds then
-            update app.email_sends as s
-            set
-                status = 'failed',
-                failed_at = app.now(),
-                updated_at = app.now(),
-                error = left(
-                    format(
-                        'left %s without a live job after %s re-queues by the reconciliation '
-                        'sweep%s',
-                        v_row.status, v_row.reconciled,
-                        coalesce('; the job last failed with: ' || app._job_error(v_row.held_job_id), '')
-                    ),
-                    2000
-                )
-            where s.org_id = v_row.org_id and s.id = v_row.id;
-            v_failed := v_failed + 1;
-        else
-            update app.email_sends as s
-            set reconciled = s.reconciled + 1, updated_at = app.now()
-            where s.org_id = v_row.org_id and s.id = v_row.id;
-            perform app._revive_held_job(v_row.held_job_id, v_row.send_after);
-            -- Queues a job unless the revived one holds the dedupe key.
-            perform app._enqueue_job(
-                p_entrypoint => 'email.send',
-                p_payload => jsonb_build_object('org_id', v_row.org_id, 'email_send_id', v_row.id),
-                p_at => v_row.send_after,
-                p_dedupe_key => v_row.dedupe_key,
-                p_skip_duplicate => true
-            );
-            v_requeued := v_requeued + 1;
-        end if;
-    end loop;
-    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
-end
-$$;
-
-
-ALTER FUNCTION app._reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
-
---
--- Name: _reconcile_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._reconcile_lock() RETURNS boolean
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select pg_catalog.pg_try_advisory_xact_lock(444770002)
-$$;
-
-
-ALTER FUNCTION app._reconcile_lock() OWNER TO intime_owner;
-
---
--- Name: _release_held(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._release_held(p_org_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 1000) RETURNS jsonb
+CREATE FUNCTION app._notification_release_held(p_org_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -8102,7 +7946,7 @@ begin
         cross join lateral app._notification_plan(
             d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
         ) as pl
-        cross join lateral app._skip_reason(n, u.is_active, pl.suppressed, pl.channels,
+        cross join lateral app._notification_skip_reason(n, u.is_active, pl.suppressed, pl.channels,
             pl.email_unsubscribed, d.channel, v_now, 'delivery') as r (reason)
         where (d.org_id, d.id) in (select * from unnest(v_orgs, v_ids))
     ),
@@ -8132,7 +7976,7 @@ begin
 
     if v_pending is not null then
         for v_org in select distinct o from unnest(v_pending_orgs) as o loop
-            perform app._queue_notification_emails(v_org, v_pending);
+            perform app._notification_queue_emails(v_org, v_pending);
         end loop;
     end if;
     return v_counts;
@@ -8140,276 +7984,13 @@ end
 $$;
 
 
-ALTER FUNCTION app._release_held(p_org_id uuid, p_user_id uuid, p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_release_held(p_org_id uuid, p_user_id uuid, p_limit integer) OWNER TO intime_owner;
 
 --
--- Name: _render(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_send(uuid, uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    c_pattern constant text := '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}';
-    v_out text := '';
-    v_rest text := coalesce(p_template, '');
-    v_pos integer;
-    v_token text;
-    v_value text;
-begin
-    if p_escape not in ('none', 'html', 'url') then
-        raise exception using errcode = 'IT005', message = format('unknown escape %L', p_escape);
-    end if;
-    loop
-        v_pos := regexp_instr(v_rest, c_pattern);
-        exit when v_pos = 0;
-        v_token := regexp_substr(v_rest, c_pattern);
-        v_value := coalesce(
-            p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
-        );
-        v_out := v_out || left(v_rest, v_pos - 1)
-            || case p_escape
-                when 'html' then app._html_escape(v_value)
-                when 'url' then app._url_encode(v_value)
-                else v_value
-            end;
-        v_rest := substr(v_rest, v_pos + length(v_token));
-    end loop;
-    return v_out || v_rest;
-end
-$$;
-
-
-ALTER FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) OWNER TO intime_owner;
-
---
--- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean DEFAULT false) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select app._render(p_template, p_vars, case when p_html then 'html' else 'none' end)
-$$;
-
-
-ALTER FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean) OWNER TO intime_owner;
-
---
--- Name: _require_org(); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._require_org() RETURNS uuid
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app.current_org_id();
-begin
-    if v_org_id is null then
-        raise exception using
-            errcode = 'IT008',
-            message = 'no organization in context',
-            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
-            || 'a SQL login must be mapped by app.user_profiles.db_role.';
-    end if;
-    return v_org_id;
-end
-$$;
-
-
-ALTER FUNCTION app._require_org() OWNER TO intime_owner;
-
---
--- Name: _require_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._require_service() RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if not app._is_service() then
-        raise exception using
-            errcode = 'IT002',
-            message = 'this function is for the intime_service role only';
-    end if;
-end
-$$;
-
-
-ALTER FUNCTION app._require_service() OWNER TO intime_owner;
-
---
--- Name: _revive_held_job(bigint, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._revive_held_job(p_job_id bigint, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if p_job_id is null then
-        return false;
-    end if;
-    begin
-        update queue.pgqueuer as j
-        set
-            status = 'queued',
-            execute_after = pg_catalog.now()
-            + greatest(coalesce(p_at - app.now(), '0'), interval '0'),
-            updated = pg_catalog.now(),
-            attempts = 0,
-            queue_manager_id = null
-        where j.id = p_job_id and j.status = 'failed';
-        return found;
-    exception when unique_violation then
-        return false;
-    end;
-end
-$$;
-
-
-ALTER FUNCTION app._revive_held_job(p_job_id bigint, p_at timestamp with time zone) OWNER TO intime_owner;
-
---
--- Name: _send_due_digests(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._send_due_digests(p_limit integer DEFAULT 500) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_now timestamptz := app.now();
-    v_user record;
-    v_ids uuid[];
-    v_count integer;
-    v_html text;
-    v_text text;
-    v_due uuid[];
-    v_sent integer := 0;
-begin
-    for v_user in
-        select d.org_id, d.user_id, u.email
-        from app.notification_deliveries as d
-        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
-        where d.status = 'digest' and d.deliver_after <= v_now
-        group by d.org_id, d.user_id, u.email
-        order by min(d.deliver_after)
-        limit p_limit
-    loop
-        -- One digest per user even with two ticks at once.
-        continue when not pg_try_advisory_xact_lock(
-            hashtextextended('intime.digest:' || v_user.org_id || ':' || v_user.user_id, 0)
-        );
-        select array_agg(c.id) into v_ids
-        from (
-            select d.id
-            from app.notification_deliveries as d
-            where
-                d.org_id = v_user.org_id
-                and d.user_id = v_user.user_id
-                and d.status = 'digest'
-                and d.deliver_after <= v_now
-            for update skip locked
-        ) as c;
-        continue when v_ids is null;
-
-        -- Decided again now: skip what must not go out any more, and move
-        -- what a quiet window or do-not-disturb holds to the window's end.
-        with decided as (
-            select d.org_id, d.id, r.reason, pl.hold_until
-            from app.notification_deliveries as d
-            inner join app.notifications as n
-                on n.org_id = d.org_id and n.id = d.notification_id
-            inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
-            cross join lateral app._notification_plan(
-                d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
-            ) as pl
-            cross join lateral app._skip_reason(
-                n, u.is_active, pl.suppressed, pl.channels, pl.email_unsubscribed, d.channel,
-                v_now, 'the digest'
-            ) as r (reason)
-            where d.org_id = v_user.org_id and d.id = any(v_ids)
-        )
-
-        update app.notification_deliveries as d
-        set
-            status = case when x.reason is not null then 'skipped' else 'digest' end,
-            reason = x.reason,
-            deliver_after = case when x.reason is null then x.hold_until end,
-            updated_at = v_now
-        from decided as x
-        where
-            d.org_id = x.org_id
-            and d.id = x.id
-            and (x.reason is not null or x.hold_until is not null);
-
-        select
-            count(*),
-            array_agg(d.id),
-            string_agg(
-                format(
-                    '<li><strong>%s</strong><br>%s%s</li>',
-                    app._html_escape(n.title),
-                    app._html_escape(n.message),
-                    case
-                        when n.action_url is not null then format(
-                            '<br><a href="%s">%s</a>',
-                            app._html_escape(n.action_url),
-                            app._html_escape(coalesce(n.action_label, 'Open'))
-                        )
-                        else ''
-                    end
-                ),
-                '' order by n.seq
-            ),
-            string_agg(
-                '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
-                E'\n' order by n.seq
-            )
-        into v_count, v_due, v_html, v_text
-        from app.notification_deliveries as d
-        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
-        where
-            d.org_id = v_user.org_id
-            and d.id = any(v_ids)
-            and d.status = 'digest'
-            and d.deliver_after <= v_now;
-        continue when v_count = 0;
-
-        v_sent := v_sent + app._email_deliveries(
-            p_org_id => v_user.org_id,
-            p_delivery_ids => v_due,
-            p_to => v_user.email,
-            p_subject => format(
-                'Your digest: %s new notification%s', v_count, case when v_count > 1 then 's' end
-            ),
-            p_html => format(
-                '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
-            ),
-            p_text => v_text,
-            p_entity_type => 'notification_digest',
-            p_entity_id => null,
-            p_notification_id => null,
-            p_recipient_user_id => v_user.user_id
-        )::integer;
-    end loop;
-    return v_sent;
-end
-$$;
-
-
-ALTER FUNCTION app._send_due_digests(p_limit integer) OWNER TO intime_owner;
-
---
--- Name: _send_notifications(uuid, uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
+CREATE FUNCTION app._notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -8448,7 +8029,7 @@ begin
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    perform app._assert_channels(p_channels);
+    perform app._notification_assert_channels(p_channels);
     if p_expires_at is not null and p_expires_at <= v_now then
         raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
     end if;
@@ -8728,7 +8309,7 @@ begin
     end if;
 
     if v_pending is not null then
-        perform app._queue_notification_emails(p_org_id, v_pending);
+        perform app._notification_queue_emails(p_org_id, v_pending);
     end if;
 
     return query select * from unnest(v_users, v_ids, v_outcomes);
@@ -8736,13 +8317,144 @@ end
 $_$;
 
 
-ALTER FUNCTION app._send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
 
 --
--- Name: _skip_reason(app.notifications, boolean, boolean, jsonb, boolean, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_send_due_digests(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) RETURNS text
+CREATE FUNCTION app._notification_send_due_digests(p_limit integer DEFAULT 500) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := app.now();
+    v_user record;
+    v_ids uuid[];
+    v_count integer;
+    v_html text;
+    v_text text;
+    v_due uuid[];
+    v_sent integer := 0;
+begin
+    for v_user in
+        select d.org_id, d.user_id, u.email
+        from app.notification_deliveries as d
+        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+        where d.status = 'digest' and d.deliver_after <= v_now
+        group by d.org_id, d.user_id, u.email
+        order by min(d.deliver_after)
+        limit p_limit
+    loop
+        -- One digest per user even with two ticks at once.
+        continue when not pg_try_advisory_xact_lock(
+            hashtextextended('intime.digest:' || v_user.org_id || ':' || v_user.user_id, 0)
+        );
+        select array_agg(c.id) into v_ids
+        from (
+            select d.id
+            from app.notification_deliveries as d
+            where
+                d.org_id = v_user.org_id
+                and d.user_id = v_user.user_id
+                and d.status = 'digest'
+                and d.deliver_after <= v_now
+            for update skip locked
+        ) as c;
+        continue when v_ids is null;
+
+        -- Decided again now: skip what must not go out any more, and move
+        -- what a quiet window or do-not-disturb holds to the window's end.
+        with decided as (
+            select d.org_id, d.id, r.reason, pl.hold_until
+            from app.notification_deliveries as d
+            inner join app.notifications as n
+                on n.org_id = d.org_id and n.id = d.notification_id
+            inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+            cross join lateral app._notification_plan(
+                d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
+            ) as pl
+            cross join lateral app._notification_skip_reason(
+                n, u.is_active, pl.suppressed, pl.channels, pl.email_unsubscribed, d.channel,
+                v_now, 'the digest'
+            ) as r (reason)
+            where d.org_id = v_user.org_id and d.id = any(v_ids)
+        )
+
+        update app.notification_deliveries as d
+        set
+            status = case when x.reason is not null then 'skipped' else 'digest' end,
+            reason = x.reason,
+            deliver_after = case when x.reason is null then x.hold_until end,
+            updated_at = v_now
+        from decided as x
+        where
+            d.org_id = x.org_id
+            and d.id = x.id
+            and (x.reason is not null or x.hold_until is not null);
+
+        select
+            count(*),
+            array_agg(d.id),
+            string_agg(
+                format(
+                    '<li><strong>%s</strong><br>%s%s</li>',
+                    app._html_escape(n.title),
+                    app._html_escape(n.message),
+                    case
+                        when n.action_url is not null then format(
+                            '<br><a href="%s">%s</a>',
+                            app._html_escape(n.action_url),
+                            app._html_escape(coalesce(n.action_label, 'Open'))
+                        )
+                        else ''
+                    end
+                ),
+                '' order by n.seq
+            ),
+            string_agg(
+                '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
+                E'\n' order by n.seq
+            )
+        into v_count, v_due, v_html, v_text
+        from app.notification_deliveries as d
+        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+        where
+            d.org_id = v_user.org_id
+            and d.id = any(v_ids)
+            and d.status = 'digest'
+            and d.deliver_after <= v_now;
+        continue when v_count = 0;
+
+        v_sent := v_sent + app._notification_email_deliveries(
+            p_org_id => v_user.org_id,
+            p_delivery_ids => v_due,
+            p_to => v_user.email,
+            p_subject => format(
+                'Your digest: %s new notification%s', v_count, case when v_count > 1 then 's' end
+            ),
+            p_html => format(
+                '<p>Here is what happened since your last digest:</p><ul>%s</ul>', v_html
+            ),
+            p_text => v_text,
+            p_entity_type => 'notification_digest',
+            p_entity_id => null,
+            p_notification_id => null,
+            p_recipient_user_id => v_user.user_id
+        )::integer;
+    end loop;
+    return v_sent;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_send_due_digests(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _notification_skip_reason(app.notifications, boolean, boolean, jsonb, boolean, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -8758,74 +8470,333 @@ CREATE FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean,
 $$;
 
 
-ALTER FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
 
 --
--- Name: _suppression_reason(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _ops_job_error(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) RETURNS text
+CREATE FUNCTION app._ops_job_error(p_job_id bigint) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select s.reason
-    from app.suppressions as s
-    where
-        s.org_id = p_org_id
-        and s.email = lower(p_email)
-        and (s.reason <> 'unsubscribe' or p_category in ('marketing', 'campaign'))
-    order by s.created_at
+    select t.traceback ->> 'exception_message'
+    from queue.pgqueuer_log as t
+    where t.job_id = p_job_id and t.traceback is not null
+    order by t.id desc
     limit 1
 $$;
 
 
-ALTER FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) OWNER TO intime_owner;
+ALTER FUNCTION app._ops_job_error(p_job_id bigint) OWNER TO intime_owner;
 
 --
--- Name: _take_send_token(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _ops_reconcile_deliveries(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._take_send_token(p_org_id uuid) RETURNS double precision
+CREATE FUNCTION app._ops_reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_settings app.email_settings%rowtype;
-    v_now timestamptz := pg_catalog.clock_timestamp();
-    v_per_second double precision;
-    v_tokens double precision;
+    v_settled integer;
+    v_redriven integer;
+    v_failed integer;
 begin
-    select s.* into v_settings
-    from app.email_settings as s
-    where s.org_id = p_org_id
-    for update;
-    if not found then
-        return 0;
-    end if;
-    v_per_second := v_settings.rate_limit_per_minute / 60.0;
-    v_tokens := least(
-        v_settings.rate_limit_per_minute::double precision,
-        coalesce(
-            v_settings.rate_tokens
-            + extract(epoch from v_now - v_settings.rate_refilled_at) * v_per_second,
-            v_settings.rate_limit_per_minute
-        )
-    );
-    if v_tokens < 1 then
-        update app.email_settings as s
-        set rate_tokens = v_tokens, rate_refilled_at = v_now
-        where s.org_id = p_org_id;
-        return (1 - v_tokens) / v_per_second;
-    end if;
-    update app.email_settings as s
-    set rate_tokens = v_tokens - 1, rate_refilled_at = v_now
-    where s.org_id = p_org_id;
-    return 0;
+    with settled as (
+        select d.org_id, d.id, o.status, o.reason
+        from app.notification_deliveries as d
+        inner join app.email_sends as s on s.org_id = d.org_id and s.id = d.email_send_id
+        cross join lateral app._notification_email_outcome(
+            s.status, s.error, s.suppression_reason
+        ) as o
+        where
+            d.status = 'pending' and d.updated_at < app.now() - p_grace
+            and s.status not in ('queued', 'sending')
+        order by d.updated_at
+        limit p_limit
+        for no key update of d skip locked
+    )
+
+    update app.notification_deliveries as d
+    set status = x.status, reason = x.reason, updated_at = app.now()
+    from settled as x
+    where d.org_id = x.org_id and d.id = x.id;
+    get diagnostics v_settled = row_count;
+
+    with lost as (
+        select d.org_id, d.id, d.attempts > p_max_rounds as poison
+        from app.notification_deliveries as d
+        where
+            d.status = 'pending' and d.channel = 'email' and d.email_send_id is null
+            and d.updated_at < app.now() - p_grace
+        order by d.updated_at
+        limit p_limit
+        for no key update of d skip locked
+    ),
+
+    changed as (
+        update app.notification_deliveries as d
+        set
+            status = case when l.poison then 'failed' else 'held' end,
+            reason = case
+                when l.poison then format('its email was lost %s times', d.attempts)
+                else 'its email was lost: decided again by the next tick'
+            end,
+            deliver_after = case when not l.poison then app.now() end,
+            updated_at = app.now()
+        from lost as l
+        where d.org_id = l.org_id and d.id = l.id
+        returning l.poison
+    )
+
+    select count(*) filter (where not c.poison), count(*) filter (where c.poison)
+    into v_redriven, v_failed
+    from changed as c;
+
+    return jsonb_build_object('settled', v_settled, 'redriven', v_redriven, 'failed', v_failed);
 end
 $$;
 
 
-ALTER FUNCTION app._take_send_token(p_org_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION app._ops_reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
+-- Name: _ops_reconcile_emails(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row record;
+    v_requeued integer := 0;
+    v_failed integer := 0;
+begin
+    for v_row in
+        with stuck as (
+            select
+                s.org_id, s.id, s.status, s.send_after, s.reconciled,
+                'email.send:' || s.id as dedupe_key
+            from app.email_sends as s
+            where
+                s.status in ('queued', 'sending')
+                and s.updated_at < app.now() - p_grace
+                and (
+                    s.status = 'queued'
+                    or s.sending_until is null
+                    or s.sending_until <= pg_catalog.clock_timestamp()
+                )
+                and not exists (
+                    select from queue.pgqueuer as j
+                    where j.dedupe_key = 'email.send:' || s.id and j.status in ('queued', 'picked')
+                )
+            order by s.updated_at
+            limit p_limit
+            for no key update of s skip locked
+        ),
+
+        -- Held jobs have no index on their dedupe key: one pass over the
+        -- queue's failed email jobs for the whole batch.
+        held as (
+            select distinct on (j.dedupe_key) j.dedupe_key, j.id
+            from queue.pgqueuer as j
+            where
+                j.entrypoint = 'email.send' and j.status = 'failed'
+                and j.dedupe_key in (select s.dedupe_key from stuck as s)
+            order by j.dedupe_key, j.id desc
+        )
+
+        select s.org_id, s.id, s.status, s.send_after, s.reconciled, s.dedupe_key, h.id as held_job_id
+        from stuck as s
+        left join held as h on h.dedupe_key = s.dedupe_key
+    loop
+        if v_row.reconciled >= p_max_rounds then
+            update app.email_sends as s
+            set
+                status = 'failed',
+                failed_at = app.now(),
+                updated_at = app.now(),
+                error = left(
+                    format(
+                        'left %s without a live job after %s re-queues by the reconciliation '
+                        'sweep%s',
+                        v_row.status, v_row.reconciled,
+                        coalesce('; the job last failed with: ' || app._ops_job_error(v_row.held_job_id), '')
+                    ),
+                    2000
+                )
+            where s.org_id = v_row.org_id and s.id = v_row.id;
+            v_failed := v_failed + 1;
+        else
+            update app.email_sends as s
+            set reconciled = s.reconciled + 1, updated_at = app.now()
+            where s.org_id = v_row.org_id and s.id = v_row.id;
+            perform app._ops_revive_held_job(v_row.held_job_id, v_row.send_after);
+            -- Queues a job unless the revived one holds the dedupe key.
+            perform app._enqueue_job(
+                p_entrypoint => 'email.send',
+                p_payload => jsonb_build_object('org_id', v_row.org_id, 'email_send_id', v_row.id),
+                p_at => v_row.send_after,
+                p_dedupe_key => v_row.dedupe_key,
+                p_skip_duplicate => true
+            );
+            v_requeued := v_requeued + 1;
+        end if;
+    end loop;
+    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
+end
+$$;
+
+
+ALTER FUNCTION app._ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
+-- Name: _ops_reconcile_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_reconcile_lock() RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select pg_catalog.pg_try_advisory_xact_lock(444770002)
+$$;
+
+
+ALTER FUNCTION app._ops_reconcile_lock() OWNER TO intime_owner;
+
+--
+-- Name: _ops_revive_held_job(bigint, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_revive_held_job(p_job_id bigint, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_job_id is null then
+        return false;
+    end if;
+    begin
+        update queue.pgqueuer as j
+        set
+            status = 'queued',
+            execute_after = pg_catalog.now()
+            + greatest(coalesce(p_at - app.now(), '0'), interval '0'),
+            updated = pg_catalog.now(),
+            attempts = 0,
+            queue_manager_id = null
+        where j.id = p_job_id and j.status = 'failed';
+        return found;
+    exception when unique_violation then
+        return false;
+    end;
+end
+$$;
+
+
+ALTER FUNCTION app._ops_revive_held_job(p_job_id bigint, p_at timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _render(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    c_pattern constant text := '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}';
+    v_out text := '';
+    v_rest text := coalesce(p_template, '');
+    v_pos integer;
+    v_token text;
+    v_value text;
+begin
+    if p_escape not in ('none', 'html', 'url') then
+        raise exception using errcode = 'IT005', message = format('unknown escape %L', p_escape);
+    end if;
+    loop
+        v_pos := regexp_instr(v_rest, c_pattern);
+        exit when v_pos = 0;
+        v_token := regexp_substr(v_rest, c_pattern);
+        v_value := coalesce(
+            p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
+        );
+        v_out := v_out || left(v_rest, v_pos - 1)
+            || case p_escape
+                when 'html' then app._html_escape(v_value)
+                when 'url' then app._url_encode(v_value)
+                else v_value
+            end;
+        v_rest := substr(v_rest, v_pos + length(v_token));
+    end loop;
+    return v_out || v_rest;
+end
+$$;
+
+
+ALTER FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) OWNER TO intime_owner;
+
+--
+-- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean DEFAULT false) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._render(p_template, p_vars, case when p_html then 'html' else 'none' end)
+$$;
+
+
+ALTER FUNCTION app._render_template(p_template text, p_vars jsonb, p_html boolean) OWNER TO intime_owner;
+
+--
+-- Name: _require_org(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._require_org() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+begin
+    if v_org_id is null then
+        raise exception using
+            errcode = 'IT008',
+            message = 'no organization in context',
+            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
+            || 'a SQL login must be mapped by app.user_profiles.db_role.';
+    end if;
+    return v_org_id;
+end
+$$;
+
+
+ALTER FUNCTION app._require_org() OWNER TO intime_owner;
+
+--
+-- Name: _require_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._require_service() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if not app._is_service() then
+        raise exception using
+            errcode = 'IT002',
+            message = 'this function is for the intime_service role only';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._require_service() OWNER TO intime_owner;
 
 --
 -- Name: _tg_campaign_enrollment_totals(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -9265,7 +9236,7 @@ begin
         status = o.status,
         reason = o.reason,
         updated_at = app.now()
-    from app._email_delivery_outcome(new.status, new.error, new.suppression_reason) as o
+    from app._notification_email_outcome(new.status, new.error, new.suppression_reason) as o
     where
         d.org_id = new.org_id
         and d.email_send_id = new.id
@@ -9451,10 +9422,10 @@ $$;
 ALTER FUNCTION app._tg_immutable_keys() OWNER TO intime_owner;
 
 --
--- Name: _tg_notifications_announce(); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _tg_notification_announce(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._tg_notifications_announce() RETURNS trigger
+CREATE FUNCTION app._tg_notification_announce() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -9475,7 +9446,7 @@ end
 $$;
 
 
-ALTER FUNCTION app._tg_notifications_announce() OWNER TO intime_owner;
+ALTER FUNCTION app._tg_notification_announce() OWNER TO intime_owner;
 
 --
 -- Name: _tg_stamp_created(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -9696,46 +9667,6 @@ $$;
 ALTER FUNCTION app._transaction_stamp() OWNER TO intime_owner;
 
 --
--- Name: _two_proportion_z(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) RETURNS TABLE(z double precision, p_value double precision)
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_pool double precision;
-    v_se double precision;
-    v_z double precision;
-begin
-    if p_n_a is null or p_n_b is null or p_success_a is null or p_success_b is null
-        or p_n_a <= 0 or p_n_b <= 0 then
-        return query select null::double precision, null::double precision;
-        return;
-    end if;
-    if p_success_a < 0 or p_success_b < 0 or p_success_a > p_n_a or p_success_b > p_n_b then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'successes must be between 0 and the trials (%s/%s, %s/%s)',
-                p_success_a, p_n_a, p_success_b, p_n_b
-            );
-    end if;
-    v_pool := (p_success_a + p_success_b)::double precision / (p_n_a + p_n_b);
-    v_se := sqrt(v_pool * (1 - v_pool) * (1.0 / p_n_a + 1.0 / p_n_b));
-    if v_se = 0 then
-        return query select 0::double precision, 1::double precision;
-        return;
-    end if;
-    v_z := (p_success_a::double precision / p_n_a - p_success_b::double precision / p_n_b) / v_se;
-    return query select v_z, least(1.0, 2 * app._normal_cdf(-abs(v_z)));
-end
-$$;
-
-
-ALTER FUNCTION app._two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) OWNER TO intime_owner;
-
---
 -- Name: _url_encode(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -9777,45 +9708,6 @@ $$;
 
 
 ALTER FUNCTION app._valid_timezone(p_name text) OWNER TO intime_owner;
-
---
--- Name: webhook_settings; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.webhook_settings (
-    org_id uuid NOT NULL,
-    secret text NOT NULL,
-    previous_secret text,
-    previous_valid_until timestamp with time zone,
-    rotated_at timestamp with time zone DEFAULT app.now() NOT NULL
-);
-
-ALTER TABLE ONLY app.webhook_settings FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.webhook_settings OWNER TO intime_owner;
-
---
--- Name: _webhook_settings(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._webhook_settings(p_org_id uuid) RETURNS app.webhook_settings
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_row app.webhook_settings%rowtype;
-begin
-    insert into app.webhook_settings (org_id, secret)
-    values (p_org_id, app._new_webhook_secret())
-    on conflict (org_id) do nothing;
-    select s.* into v_row from app.webhook_settings as s where s.org_id = p_org_id;
-    return v_row;
-end
-$$;
-
-
-ALTER FUNCTION app._webhook_settings(p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _wf_action_finished(uuid, uuid, boolean, jsonb, text, boolean, interval); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -10277,6 +10169,119 @@ $$;
 ALTER FUNCTION app._wf_controlled(p_execution_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _wf_cron_field_matches(text, integer, integer, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_part text;
+    v_range text;
+    v_step integer;
+    v_lo integer;
+    v_hi integer;
+begin
+    foreach v_part in array string_to_array(p_field, ',') loop
+        v_range := split_part(v_part, '/', 1);
+        v_step := coalesce(nullif(split_part(v_part, '/', 2), '')::integer, 1);
+        if v_range = '*' then
+            v_lo := p_min;
+            v_hi := p_max;
+        elsif v_range like '%-%' then
+            v_lo := split_part(v_range, '-', 1)::integer;
+            v_hi := split_part(v_range, '-', 2)::integer;
+        else
+            v_lo := v_range::integer;
+            v_hi := case when v_part like '%/%' then p_max else v_lo end;
+        end if;
+        if p_value between v_lo and v_hi and (p_value - v_lo) % v_step = 0 then
+            return true;
+        end if;
+    end loop;
+    return false;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) OWNER TO intime_owner;
+
+--
+-- Name: _wf_cron_matches(text, timestamp without time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_cron_matches(p_expr text, p_local timestamp without time zone) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_f text[] := regexp_split_to_array(btrim(p_expr), '\s+');
+    v_dow integer := extract(dow from p_local)::integer;
+    v_dom_ok boolean;
+    v_dow_ok boolean;
+begin
+    if not (
+        app._wf_cron_field_matches(v_f[1], extract(minute from p_local)::integer, 0, 59)
+        and app._wf_cron_field_matches(v_f[2], extract(hour from p_local)::integer, 0, 23)
+        and app._wf_cron_field_matches(v_f[4], extract(month from p_local)::integer, 1, 12)
+    ) then
+        return false;
+    end if;
+    v_dom_ok := app._wf_cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
+    v_dow_ok := app._wf_cron_field_matches(v_f[5], v_dow, 0, 7)
+        or (v_dow = 0 and app._wf_cron_field_matches(v_f[5], 7, 0, 7));
+    -- Vixie cron: a day field that starts with * does not restrict; when
+    -- both are restricted, either may match.
+    if v_f[3] like '*%' or v_f[5] like '*%' then
+        return v_dom_ok and v_dow_ok;
+    end if;
+    return v_dom_ok or v_dow_ok;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_cron_matches(p_expr text, p_local timestamp without time zone) OWNER TO intime_owner;
+
+--
+-- Name: _wf_cron_valid(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_cron_valid(p_expr text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    c_min constant integer[] := array[0, 0, 1, 1, 0];
+    c_max constant integer[] := array[59, 23, 31, 12, 7];
+    v_fields text[] := regexp_split_to_array(btrim(coalesce(p_expr, '')), '\s+');
+    v_i integer;
+    v_part text;
+    v_n text;
+begin
+    if cardinality(v_fields) <> 5 then
+        return false;
+    end if;
+    for v_i in 1 .. 5 loop
+        foreach v_part in array string_to_array(v_fields[v_i], ',') loop
+            if v_part !~ '^(\*|[0-9]{1,2}(-[0-9]{1,2})?)(/[1-9][0-9]?)?$' then
+                return false;
+            end if;
+            foreach v_n in array regexp_split_to_array(split_part(v_part, '/', 1), '-') loop
+                if v_n <> '*' and v_n::integer not between c_min[v_i] and c_max[v_i] then
+                    return false;
+                end if;
+            end loop;
+        end loop;
+    end loop;
+    return true;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_cron_valid(p_expr text) OWNER TO intime_owner;
+
+--
 -- Name: _wf_decide(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10663,7 +10668,7 @@ begin
                     greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
                     v_now, interval '1 minute'
                 ) as m (at)
-                where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
+                where app._wf_cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
             ) then
                 select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
                 select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
@@ -11137,6 +11142,22 @@ $$;
 ALTER FUNCTION app._wf_my_approval(p_approval_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _wf_new_webhook_secret(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_new_webhook_secret() RETURNS text
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select 'whsec_' || encode(
+        decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_new_webhook_secret() OWNER TO intime_owner;
+
+--
 -- Name: _wf_next_index(jsonb, integer, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -11179,7 +11200,7 @@ declare
     v_message text;
     v_state text;
 begin
-    perform from app._send_notifications(
+    perform from app._notification_send(
         p_org_id => p_org_id,
         p_user_ids => p_user_ids,
         p_category => null,
@@ -11334,7 +11355,7 @@ begin
                 return query select v_at || '.field', format('unknown field %L', v_trigger ->> 'field');
             end if;
             if v_trigger ->> 'type' = 'scheduled' then
-                if not app._cron_valid(v_trigger ->> 'cron') then
+                if not app._wf_cron_valid(v_trigger ->> 'cron') then
                     return query select v_at || '.cron',
                         'a five-field cron expression, like "0 9 * * 1-5"';
                 end if;
@@ -11511,7 +11532,7 @@ begin
     select count(
         app._wf_fail_step(
             e.org_id, e.id, null,
-            coalesce('the run failed: ' || app._job_error(e.wake_job_id), 'the run failed repeatedly'),
+            coalesce('the run failed: ' || app._ops_job_error(e.wake_job_id), 'the run failed repeatedly'),
             null, true
         )
     ) into v_poisoned
@@ -11643,7 +11664,7 @@ begin
                 v_row.org_id, v_row.id, false, '{}',
                 format(
                     'the delivery was re-queued %s times without an outcome%s', v_row.reconciled,
-                    coalesce(': ' || app._job_error(v_row.held_job_id), '')
+                    coalesce(': ' || app._ops_job_error(v_row.held_job_id), '')
                 ),
                 true
             );
@@ -11651,7 +11672,7 @@ begin
         else
             update app.workflow_actions as a set reconciled = a.reconciled + 1
             where a.org_id = v_row.org_id and a.id = v_row.id;
-            perform app._revive_held_job(v_row.held_job_id);
+            perform app._ops_revive_held_job(v_row.held_job_id);
             -- Queues a job unless the revived one holds the dedupe key.
             perform app._wf_queue_delivery(v_row.org_id, v_row.id);
             v_deliveries := v_deliveries + 1;
@@ -12243,7 +12264,7 @@ begin
     where i.org_id = n.org_id and i.id = n.instance_id;
 
     -- No "queued" log line per execution: the execution row says it
-    -- (api.execution_timeline shows it first), and a bulk statement would
+    -- (api.get_execution_timeline shows it first), and a bulk statement would
     -- otherwise write one more partitioned row, with its checks, per row.
     return query
     select e.id, e.org_id, e.workflow_id, e.entity_id
@@ -12549,7 +12570,7 @@ begin
         ))
     )
     into v_result
-    from app._send_notifications(
+    from app._notification_send(
         p_org_id => p_exec.org_id,
         p_user_ids => v_users,
         p_category => coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),
@@ -13355,52 +13376,43 @@ $$;
 ALTER FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text) OWNER TO intime_owner;
 
 --
--- Name: next_send_time(timestamp with time zone, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: webhook_settings; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app.next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid DEFAULT NULL::uuid) RETURNS timestamp with time zone
-    LANGUAGE plpgsql STABLE
+CREATE TABLE app.webhook_settings (
+    org_id uuid NOT NULL,
+    secret text NOT NULL,
+    previous_secret text,
+    previous_valid_until timestamp with time zone,
+    rotated_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.webhook_settings FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.webhook_settings OWNER TO intime_owner;
+
+--
+-- Name: _wf_webhook_settings(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_webhook_settings(p_org_id uuid) RETURNS app.webhook_settings
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid;
-    v_timezone text;
-    v_use_contact boolean;
-    v_window_start time;
-    v_window_end time;
-    v_send_days text [];
-    v_contact_timezone text;
+    v_row app.webhook_settings%rowtype;
 begin
-    select c.org_id, c.timezone, c.use_contact_timezone, c.send_window_start, c.send_window_end,
-        c.send_days
-    into v_org_id, v_timezone, v_use_contact, v_window_start, v_window_end, v_send_days
-    from app.campaigns as c
-    where c.id = p_campaign_id;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
-    end if;
-    if p_contact_id is not null then
-        select ct.timezone into v_contact_timezone
-        from app.contacts as ct
-        where ct.org_id = v_org_id and ct.id = p_contact_id;
-        if not found then
-            raise exception using
-                errcode = 'IT004', message = format('contact %s not found', p_contact_id);
-        end if;
-    end if;
-    return app._next_send_time(
-        p_ts,
-        app._campaign_timezone(v_contact_timezone, v_timezone, v_use_contact),
-        v_window_start,
-        v_window_end,
-        v_send_days
-    );
+    insert into app.webhook_settings (org_id, secret)
+    values (p_org_id, app._wf_new_webhook_secret())
+    on conflict (org_id) do nothing;
+    select s.* into v_row from app.webhook_settings as s where s.org_id = p_org_id;
+    return v_row;
 end
 $$;
 
 
-ALTER FUNCTION app.next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION app._wf_webhook_settings(p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
@@ -16801,7 +16813,7 @@ CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.submissions FOR
 -- Name: notifications notifications_announce_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER notifications_announce_insert AFTER INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notifications_announce();
+CREATE TRIGGER notifications_announce_insert AFTER INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notification_announce();
 
 
 --
@@ -19070,21 +19082,12 @@ GRANT ALL ON FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, 
 
 
 --
--- Name: FUNCTION approve(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION approve_approval(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.approve(p_approval_id uuid, p_notes text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.approve(p_approval_id uuid, p_notes text) TO intime_service;
-GRANT ALL ON FUNCTION api.approve(p_approval_id uuid, p_notes text) TO intime_user;
-
-
---
--- Name: FUNCTION archive(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.archive(p_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.archive(p_ids uuid[]) TO intime_service;
-GRANT ALL ON FUNCTION api.archive(p_ids uuid[]) TO intime_user;
+REVOKE ALL ON FUNCTION api.approve_approval(p_approval_id uuid, p_notes text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.approve_approval(p_approval_id uuid, p_notes text) TO intime_service;
+GRANT ALL ON FUNCTION api.approve_approval(p_approval_id uuid, p_notes text) TO intime_user;
 
 
 --
@@ -19097,30 +19100,21 @@ GRANT ALL ON FUNCTION api.archive_campaign_logs(p_limit integer, p_retention int
 
 
 --
--- Name: FUNCTION authenticate(p_token text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION archive_notifications(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.authenticate(p_token text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_service;
-GRANT ALL ON FUNCTION api.authenticate(p_token text) TO intime_user;
-
-
---
--- Name: FUNCTION campaign_stats(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.campaign_stats(p_campaign_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.campaign_stats(p_campaign_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.campaign_stats(p_campaign_id uuid) TO intime_user;
+REVOKE ALL ON FUNCTION api.archive_notifications(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.archive_notifications(p_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.archive_notifications(p_ids uuid[]) TO intime_user;
 
 
 --
--- Name: FUNCTION campaign_tick(p_batch_size integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION authenticate_token(p_token text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.campaign_tick(p_batch_size integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.campaign_tick(p_batch_size integer) TO intime_service;
-GRANT ALL ON FUNCTION api.campaign_tick(p_batch_size integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.authenticate_token(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.authenticate_token(p_token text) TO intime_service;
+GRANT ALL ON FUNCTION api.authenticate_token(p_token text) TO intime_user;
 
 
 --
@@ -19169,12 +19163,21 @@ GRANT ALL ON FUNCTION api.complete_campaign(p_campaign_id uuid) TO intime_user;
 
 
 --
--- Name: FUNCTION count_unread_for(p_org_ids uuid[], p_user_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION count_unread_notifications(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_service;
-GRANT ALL ON FUNCTION api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_user;
+REVOKE ALL ON FUNCTION api.count_unread_notifications() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.count_unread_notifications() TO intime_service;
+GRANT ALL ON FUNCTION api.count_unread_notifications() TO intime_user;
+
+
+--
+-- Name: FUNCTION count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_user;
 
 
 --
@@ -19223,12 +19226,12 @@ GRANT ALL ON FUNCTION api.create_workflow(p_name text, p_entity_type text, p_def
 
 
 --
--- Name: FUNCTION delegate(p_approval_id uuid, p_to_user uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) TO intime_service;
-GRANT ALL ON FUNCTION api.delegate(p_approval_id uuid, p_to_user uuid, p_reason text) TO intime_user;
+REVOKE ALL ON FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text) TO intime_user;
 
 
 --
@@ -19241,30 +19244,12 @@ GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_user;
 
 
 --
--- Name: FUNCTION email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
-
-
---
 -- Name: FUNCTION enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) TO intime_service;
 GRANT ALL ON FUNCTION api.enroll_contacts(p_campaign_id uuid, p_contact_ids uuid[]) TO intime_user;
-
-
---
--- Name: FUNCTION enrollment_timeline(p_enrollment_id uuid); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.enrollment_timeline(p_enrollment_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.enrollment_timeline(p_enrollment_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.enrollment_timeline(p_enrollment_id uuid) TO intime_user;
 
 
 --
@@ -19283,15 +19268,6 @@ GRANT ALL ON FUNCTION api.evaluate_ab_test(p_campaign_id uuid, p_step_number int
 REVOKE ALL ON FUNCTION api.evaluate_ab_tests() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.evaluate_ab_tests() TO intime_service;
 GRANT ALL ON FUNCTION api.evaluate_ab_tests() TO intime_user;
-
-
---
--- Name: FUNCTION execution_timeline(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.execution_timeline(p_execution_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.execution_timeline(p_execution_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.execution_timeline(p_execution_id uuid) TO intime_user;
 
 
 --
@@ -19322,12 +19298,84 @@ GRANT ALL ON FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_or
 
 
 --
+-- Name: FUNCTION get_actor(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_actor() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_actor() TO intime_service;
+GRANT ALL ON FUNCTION api.get_actor() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_campaign_stats(p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_campaign_stats(p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_campaign_stats(p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.get_campaign_stats(p_campaign_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION get_enrollment_timeline(p_enrollment_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_enrollment_timeline(p_enrollment_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_enrollment_timeline(p_enrollment_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.get_enrollment_timeline(p_enrollment_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION get_execution_timeline(p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_execution_timeline(p_execution_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_execution_timeline(p_execution_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.get_execution_timeline(p_execution_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION get_notification_feed_head(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_notification_feed_head() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_notification_feed_head() TO intime_service;
+GRANT ALL ON FUNCTION api.get_notification_feed_head() TO intime_user;
+
+
+--
 -- Name: FUNCTION get_preferences(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.get_preferences() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_preferences() TO intime_service;
 GRANT ALL ON FUNCTION api.get_preferences() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_webhook_signing_secret(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_webhook_signing_secret() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_webhook_signing_secret() TO intime_service;
+GRANT ALL ON FUNCTION api.get_webhook_signing_secret() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_workflow_instance(p_workflow_id uuid, p_entity_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) TO intime_user;
 
 
 --
@@ -19340,12 +19388,30 @@ GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload
 
 
 --
+-- Name: FUNCTION list_my_approvals(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_my_approvals() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_my_approvals() TO intime_service;
+GRANT ALL ON FUNCTION api.list_my_approvals() TO intime_user;
+
+
+--
 -- Name: FUNCTION list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_service;
 GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_unsettled_work(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_unsettled_work() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_unsettled_work() TO intime_service;
+GRANT ALL ON FUNCTION api.list_unsettled_work() TO intime_user;
 
 
 --
@@ -19358,30 +19424,30 @@ GRANT ALL ON FUNCTION api.maintain_workflow_logs() TO intime_user;
 
 
 --
--- Name: FUNCTION mark_all_read(); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION mark_all_notifications_read(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.mark_all_read() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.mark_all_read() TO intime_service;
-GRANT ALL ON FUNCTION api.mark_all_read() TO intime_user;
-
-
---
--- Name: FUNCTION mark_read(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.mark_read(p_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.mark_read(p_ids uuid[]) TO intime_service;
-GRANT ALL ON FUNCTION api.mark_read(p_ids uuid[]) TO intime_user;
+REVOKE ALL ON FUNCTION api.mark_all_notifications_read() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_all_notifications_read() TO intime_service;
+GRANT ALL ON FUNCTION api.mark_all_notifications_read() TO intime_user;
 
 
 --
--- Name: FUNCTION mark_seen(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION mark_notifications_read(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.mark_seen(p_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.mark_seen(p_ids uuid[]) TO intime_service;
-GRANT ALL ON FUNCTION api.mark_seen(p_ids uuid[]) TO intime_user;
+REVOKE ALL ON FUNCTION api.mark_notifications_read(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_notifications_read(p_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.mark_notifications_read(p_ids uuid[]) TO intime_user;
+
+
+--
+-- Name: FUNCTION mark_notifications_seen(p_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.mark_notifications_seen(p_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.mark_notifications_seen(p_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.mark_notifications_seen(p_ids uuid[]) TO intime_user;
 
 
 --
@@ -19426,24 +19492,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.deals TO intime_user;
 REVOKE ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) TO intime_service;
 GRANT ALL ON FUNCTION api.move_deal_stage(p_deal_id uuid, p_stage_id uuid, p_notes text) TO intime_user;
-
-
---
--- Name: FUNCTION my_approvals(); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.my_approvals() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.my_approvals() TO intime_service;
-GRANT ALL ON FUNCTION api.my_approvals() TO intime_user;
-
-
---
--- Name: FUNCTION notification_feed_head(); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.notification_feed_head() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_service;
-GRANT ALL ON FUNCTION api.notification_feed_head() TO intime_user;
 
 
 --
@@ -19501,21 +19549,21 @@ GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit int
 
 
 --
--- Name: FUNCTION recall(p_execution_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION recall_approval(p_execution_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) TO intime_service;
-GRANT ALL ON FUNCTION api.recall(p_execution_id uuid, p_reason text) TO intime_user;
+REVOKE ALL ON FUNCTION api.recall_approval(p_execution_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.recall_approval(p_execution_id uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.recall_approval(p_execution_id uuid, p_reason text) TO intime_user;
 
 
 --
--- Name: FUNCTION reconcile_in_flight(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION reconcile_in_flight_work(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.reconcile_in_flight(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.reconcile_in_flight(p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.reconcile_in_flight(p_limit integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.reconcile_in_flight_work(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reconcile_in_flight_work(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.reconcile_in_flight_work(p_limit integer) TO intime_user;
 
 
 --
@@ -19537,12 +19585,30 @@ GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p
 
 
 --
--- Name: FUNCTION reject(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION reject_approval(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.reject(p_approval_id uuid, p_notes text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.reject(p_approval_id uuid, p_notes text) TO intime_service;
-GRANT ALL ON FUNCTION api.reject(p_approval_id uuid, p_notes text) TO intime_user;
+REVOKE ALL ON FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) TO intime_service;
+GRANT ALL ON FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) TO intime_user;
+
+
+--
+-- Name: FUNCTION remove_stream_hub(p_hub_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION renew_stream_hub(p_hub_id uuid, p_polling_for interval); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.renew_stream_hub(p_hub_id uuid, p_polling_for interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.renew_stream_hub(p_hub_id uuid, p_polling_for interval) TO intime_service;
+GRANT ALL ON FUNCTION api.renew_stream_hub(p_hub_id uuid, p_polling_for interval) TO intime_user;
 
 
 --
@@ -19615,15 +19681,6 @@ GRANT ALL ON FUNCTION api.rotate_webhook_secret() TO intime_user;
 REVOKE ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) TO intime_user;
-
-
---
--- Name: FUNCTION run_notification_tick(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.run_notification_tick(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.run_notification_tick(p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.run_notification_tick(p_limit integer) TO intime_user;
 
 
 --
@@ -19715,30 +19772,39 @@ GRANT ALL ON FUNCTION api.start_workflow(p_workflow_id uuid, p_entity_id uuid, p
 
 
 --
--- Name: FUNCTION stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION stop_enrollment(p_enrollment_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) TO intime_service;
-GRANT ALL ON FUNCTION api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval) TO intime_user;
-
-
---
--- Name: FUNCTION stream_hub_leave(p_hub_id uuid); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.stream_hub_leave(p_hub_id uuid) TO intime_user;
+REVOKE ALL ON FUNCTION api.stop_enrollment(p_enrollment_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.stop_enrollment(p_enrollment_id uuid, p_reason text) TO intime_service;
+GRANT ALL ON FUNCTION api.stop_enrollment(p_enrollment_id uuid, p_reason text) TO intime_user;
 
 
 --
--- Name: FUNCTION sweep_workflows(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION tick_campaigns(p_batch_size integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.sweep_workflows(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.sweep_workflows(p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.sweep_workflows(p_limit integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.tick_campaigns(p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.tick_campaigns(p_batch_size integer) TO intime_service;
+GRANT ALL ON FUNCTION api.tick_campaigns(p_batch_size integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION tick_notifications(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.tick_notifications(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.tick_notifications(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.tick_notifications(p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION tick_workflows(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.tick_workflows(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.tick_workflows(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.tick_workflows(p_limit integer) TO intime_user;
 
 
 --
@@ -19751,57 +19817,30 @@ GRANT ALL ON FUNCTION api.transition_entity(p_instance_id uuid, p_to_state text,
 
 
 --
--- Name: FUNCTION unenroll(p_enrollment_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION unsubscribe_recipient(p_token text, p_confirm boolean); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) TO intime_service;
-GRANT ALL ON FUNCTION api.unenroll(p_enrollment_id uuid, p_reason text) TO intime_user;
-
-
---
--- Name: FUNCTION unread_count(); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.unread_count() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.unread_count() TO intime_service;
-GRANT ALL ON FUNCTION api.unread_count() TO intime_user;
+REVOKE ALL ON FUNCTION api.unsubscribe_recipient(p_token text, p_confirm boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.unsubscribe_recipient(p_token text, p_confirm boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.unsubscribe_recipient(p_token text, p_confirm boolean) TO intime_user;
 
 
 --
--- Name: FUNCTION unsettled_work(); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION update_campaign(p_campaign_id uuid, p_changes jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.unsettled_work() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.unsettled_work() TO intime_service;
-GRANT ALL ON FUNCTION api.unsettled_work() TO intime_user;
-
-
---
--- Name: FUNCTION unsubscribe(p_token text, p_confirm boolean); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime_service;
-GRANT ALL ON FUNCTION api.unsubscribe(p_token text, p_confirm boolean) TO intime_user;
+REVOKE ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_changes jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_changes jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_changes jsonb) TO intime_user;
 
 
 --
--- Name: FUNCTION update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION update_sequence_step(p_step_id uuid, p_changes jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.update_campaign(p_campaign_id uuid, p_name text, p_description text, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_clear_daily_send_limit boolean, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_owner_id uuid) TO intime_user;
-
-
---
--- Name: FUNCTION update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) TO intime_service;
-GRANT ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_channel text, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb, p_is_active boolean, p_clear_ab_variants boolean) TO intime_user;
+REVOKE ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_changes jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_changes jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.update_sequence_step(p_step_id uuid, p_changes jsonb) TO intime_user;
 
 
 --
@@ -19822,12 +19861,12 @@ GRANT ALL ON FUNCTION api.update_user(p_user_id uuid, p_changes jsonb) TO intime
 
 
 --
--- Name: FUNCTION update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION update_workflow(p_workflow_id uuid, p_changes jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) TO intime_service;
-GRANT ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_definition jsonb, p_name text, p_description text, p_is_active boolean) TO intime_user;
+REVOKE ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_changes jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_changes jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.update_workflow(p_workflow_id uuid, p_changes jsonb) TO intime_user;
 
 
 --
@@ -19840,54 +19879,6 @@ GRANT ALL ON FUNCTION api.validate_workflow_definition(p_definition jsonb, p_ent
 
 
 --
--- Name: FUNCTION webhook_signing_secret(); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.webhook_signing_secret() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.webhook_signing_secret() TO intime_service;
-GRANT ALL ON FUNCTION api.webhook_signing_secret() TO intime_user;
-
-
---
--- Name: FUNCTION whoami(); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.whoami() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.whoami() TO intime_service;
-GRANT ALL ON FUNCTION api.whoami() TO intime_user;
-
-
---
--- Name: FUNCTION workflow_instance(p_workflow_id uuid, p_entity_id uuid); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.workflow_instance(p_workflow_id uuid, p_entity_id uuid) TO intime_user;
-
-
---
--- Name: FUNCTION _ab_arm_ids(p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._ab_arm_ids(p_variants jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _ab_pick_variant(p_enrollment_id uuid, p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _actor_setting(p_name text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -19895,24 +19886,17 @@ REVOKE ALL ON FUNCTION app._actor_setting(p_name text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _apply_changes(p_row anyelement, p_changes jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._apply_email_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _assert_channels(p_channels text[]); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._assert_channels(p_channels text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._apply_changes(p_row anyelement, p_changes jsonb) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _assert_changes(p_changes jsonb, p_keys text[], p_not_null text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._assert_changes(p_changes jsonb, p_keys text[], p_not_null text[]) FROM PUBLIC;
 
 
 --
@@ -19923,10 +19907,24 @@ REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _auto_reply_reason(p_headers jsonb); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _campaign_ab_arm_ids(p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._campaign_ab_arm_ids(p_variants jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_ab_notify_winner(p_org_id uuid, p_campaign_id uuid, p_result jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) FROM PUBLIC;
 
 
 --
@@ -19941,6 +19939,13 @@ REVOKE ALL ON FUNCTION app._campaign_assert_ab_settings(p_metric text, p_min_sam
 --
 
 REVOKE ALL ON FUNCTION app._campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_assert_send_window(p_window_start time without time zone, p_window_end time without time zone, p_send_days text[], p_timezone text) FROM PUBLIC;
 
 
 --
@@ -19965,6 +19970,13 @@ REVOKE ALL ON FUNCTION app._campaign_condition_fields() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _campaign_evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _campaign_fill(p_template text, p_values text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -19984,6 +19996,20 @@ GRANT SELECT ON TABLE app.campaigns TO intime_user;
 --
 
 REVOKE ALL ON FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_normal_cdf(p_x double precision); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_normal_cdf(p_x double precision) FROM PUBLIC;
 
 
 --
@@ -20043,6 +20069,13 @@ REVOKE ALL ON FUNCTION app._campaign_timezone(p_contact_timezone text, p_campaig
 
 
 --
+-- Name: FUNCTION _campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _campaign_values(p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20057,45 +20090,53 @@ REVOKE ALL ON FUNCTION app._campaign_variables() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _cron_matches(p_expr text, p_local timestamp without time zone); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._cron_matches(p_expr text, p_local timestamp without time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _cron_valid(p_expr text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_auto_reply_reason(p_headers jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._cron_valid(p_expr text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _effective_preference(p_org_id uuid, p_user_id uuid, p_category text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._effective_preference(p_org_id uuid, p_user_id uuid, p_category text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_auto_reply_reason(p_headers jsonb) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: TABLE email_sends; Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) FROM PUBLIC;
+GRANT SELECT ON TABLE app.email_sends TO intime_service;
+GRANT SELECT ON TABLE app.email_sends TO intime_user;
 
 
 --
--- Name: FUNCTION _email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._email_delivery_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_is_plain_address(p_address text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_is_plain_address(p_address text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_lock_provider_message(p_provider_message_id text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_lock_provider_message(p_provider_message_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_message_id(p_value text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_message_id(p_value text) FROM PUBLIC;
 
 
 --
@@ -20103,6 +20144,20 @@ REVOKE ALL ON FUNCTION app._email_delivery_outcome(p_email_status text, p_error 
 --
 
 REVOKE ALL ON FUNCTION app._email_status_rank(p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_suppression_reason(p_org_id uuid, p_email text, p_category text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_suppression_reason(p_org_id uuid, p_email text, p_category text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_take_send_token(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_take_send_token(p_org_id uuid) FROM PUBLIC;
 
 
 --
@@ -20120,32 +20175,10 @@ REVOKE ALL ON FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body
 
 
 --
--- Name: FUNCTION _evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _html_escape(p_text text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._html_escape(p_text text) FROM PUBLIC;
-
-
---
--- Name: TABLE email_sends; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.email_sends TO intime_service;
-GRANT SELECT ON TABLE app.email_sends TO intime_user;
-
-
---
--- Name: FUNCTION _insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._insert_email_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) FROM PUBLIC;
 
 
 --
@@ -20156,45 +20189,10 @@ REVOKE ALL ON FUNCTION app._is_org_admin() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _is_plain_address(p_address text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._is_plain_address(p_address text) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _is_service(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
-
-
---
--- Name: FUNCTION _job_error(p_job_id bigint); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._job_error(p_job_id bigint) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _lock_provider_message(p_provider_message_id text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._lock_provider_message(p_provider_message_id text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _mark_notifications(p_ids uuid[], p_mark text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._mark_notifications(p_ids uuid[], p_mark text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _message_id(p_value text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._message_id(p_value text) FROM PUBLIC;
 
 
 --
@@ -20212,31 +20210,31 @@ REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FR
 
 
 --
--- Name: FUNCTION _new_webhook_secret(); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_assert_channels(p_channels text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._new_webhook_secret() FROM PUBLIC;
-
-
---
--- Name: FUNCTION _next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_assert_channels(p_channels text[]) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _normal_cdf(p_x double precision); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._normal_cdf(p_x double precision) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_email_deliveries(p_org_id uuid, p_delivery_ids uuid[], p_to text, p_subject text, p_html text, p_text text, p_entity_type text, p_entity_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_skip text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_email_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_email_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) FROM PUBLIC;
 
 
 --
@@ -20255,6 +20253,20 @@ REVOKE ALL ON FUNCTION app._notification_json(p_row app.notifications) FROM PUBL
 
 
 --
+-- Name: FUNCTION _notification_mark(p_ids uuid[], p_mark text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_mark(p_ids uuid[], p_mark text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_next_digest_at(p_after timestamp with time zone, p_frequency text, p_time time without time zone, p_day text, p_timezone text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20262,45 +20274,80 @@ REVOKE ALL ON FUNCTION app._notification_plan(p_org_id uuid, p_user_id uuid, p_c
 
 
 --
--- Name: FUNCTION _queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_queue_emails(p_org_id uuid, p_delivery_ids uuid[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_queue_emails(p_org_id uuid, p_delivery_ids uuid[]) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _reconcile_lock(); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_release_held(p_org_id uuid, p_user_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._reconcile_lock() FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_release_held(p_org_id uuid, p_user_id uuid, p_limit integer) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _release_held(p_org_id uuid, p_user_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._release_held(p_org_id uuid, p_user_id uuid, p_limit integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_send_due_digests(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_send_due_digests(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_job_error(p_job_id bigint); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_job_error(p_job_id bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_reconcile_lock(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_reconcile_lock() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_revive_held_job(p_job_id bigint, p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_revive_held_job(p_job_id bigint, p_at timestamp with time zone) FROM PUBLIC;
 
 
 --
@@ -20329,48 +20376,6 @@ REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
-
-
---
--- Name: FUNCTION _revive_held_job(p_job_id bigint, p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._revive_held_job(p_job_id bigint, p_at timestamp with time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _send_due_digests(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._send_due_digests(p_limit integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._send_notifications(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _suppression_reason(p_org_id uuid, p_email text, p_category text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._suppression_reason(p_org_id uuid, p_email text, p_category text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _take_send_token(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._take_send_token(p_org_id uuid) FROM PUBLIC;
 
 
 --
@@ -20465,10 +20470,10 @@ REVOKE ALL ON FUNCTION app._tg_immutable_keys() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _tg_notifications_announce(); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _tg_notification_announce(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._tg_notifications_announce() FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._tg_notification_announce() FROM PUBLIC;
 
 
 --
@@ -20521,13 +20526,6 @@ REVOKE ALL ON FUNCTION app._transaction_stamp() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _url_encode(p_text text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20539,13 +20537,6 @@ REVOKE ALL ON FUNCTION app._url_encode(p_text text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._valid_timezone(p_name text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _webhook_settings(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._webhook_settings(p_org_id uuid) FROM PUBLIC;
 
 
 --
@@ -20617,6 +20608,27 @@ GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
 --
 
 REVOKE ALL ON FUNCTION app._wf_controlled(p_execution_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_cron_field_matches(p_field text, p_value integer, p_min integer, p_max integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_cron_matches(p_expr text, p_local timestamp without time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_cron_matches(p_expr text, p_local timestamp without time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_cron_valid(p_expr text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_cron_valid(p_expr text) FROM PUBLIC;
 
 
 --
@@ -20745,6 +20757,13 @@ GRANT SELECT ON TABLE app.workflow_approvals TO intime_user;
 --
 
 REVOKE ALL ON FUNCTION app._wf_my_approval(p_approval_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_new_webhook_secret(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_new_webhook_secret() FROM PUBLIC;
 
 
 --
@@ -20987,10 +21006,10 @@ REVOKE ALL ON FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb,
 
 
 --
--- Name: FUNCTION next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _wf_webhook_settings(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app.next_send_time(p_ts timestamp with time zone, p_campaign_id uuid, p_contact_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._wf_webhook_settings(p_org_id uuid) FROM PUBLIC;
 
 
 --

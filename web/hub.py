@@ -171,7 +171,7 @@ class NotificationHub:
             cur = await conn.execute(q.STREAM_KEY)
             row = await cur.fetchone()
             self._secret = bytes(row[0]) if row else b""
-            cur = await conn.execute(q.FEED_HEAD)
+            cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
             row = await cur.fetchone()
         head = int(row[0]) if row else 0
         self._cursor = max(0, head - STARTUP_WINDOW)
@@ -191,7 +191,7 @@ class NotificationHub:
                 await task
         with contextlib.suppress(psycopg.Error, OSError):
             async with self._pool.connection() as conn:
-                await conn.execute(q.HUB_LEAVE, {"hub_id": self.hub_id})
+                await conn.execute(q.REMOVE_STREAM_HUB, {"hub_id": self.hub_id})
         for subscribers in self._subscribers.values():
             for sub in subscribers:
                 sub.close("server shutting down")
@@ -258,7 +258,7 @@ class NotificationHub:
 
     async def _register(self, polling_for: float) -> None:
         async with self._pool.connection() as conn:
-            await conn.execute(q.HUB_HEARTBEAT, {"hub_id": self.hub_id, "seconds": polling_for})
+            await conn.execute(q.RENEW_STREAM_HUB, {"hub_id": self.hub_id, "seconds": polling_for})
 
     async def _read_loop(self) -> None:
         """Idle: read when a NOTIFY wakes the hub (and once a second anyway).

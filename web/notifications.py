@@ -57,7 +57,7 @@ def _token(request: Request, *, allow_query: bool) -> str:
 async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uuid.UUID]:
     try:
         async with pool.connection() as conn:
-            cur = await conn.execute(q.AUTHENTICATE, {"token": token})
+            cur = await conn.execute(q.AUTHENTICATE_TOKEN, {"token": token})
             row = await cur.fetchone()
     except psycopg.Error as exc:
         if isinstance(translate(exc), InvalidTokenError):
@@ -144,7 +144,7 @@ class _Stream:
         up to it are sent.
         """
         async with self.pool.connection() as conn, async_actor(conn, self.org_id, self.user_id):
-            cur = await conn.execute(q.FEED_HEAD)
+            cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
             head_row = await cur.fetchone()
             out: list[ServerSentEvent] = []
             if head_row is not None and pos.watermark > head_row[0]:
@@ -156,7 +156,7 @@ class _Stream:
                 {"after": pos.watermark, "limit": REPLAY_CAP + len(pos.above) + 1},
             )
             rows = [r for r in await cur.fetchall() if not pos.delivered(r[0])]
-            cur = await conn.execute(q.UNREAD_COUNT)
+            cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
             unread_row = await cur.fetchone()
         if len(rows) > REPLAY_CAP:
             out.append(_reset("more notifications were missed than a stream replays"))
@@ -305,7 +305,7 @@ async def list_notifications(request: Request) -> Response:
         async with pool.connection() as conn, async_actor(conn, org_id, user_id):
             cur = await conn.execute(q.LIST_NOTIFICATIONS, params)
             rows = [r[0] for r in await cur.fetchall()]
-            cur = await conn.execute(q.UNREAD_COUNT)
+            cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
             unread = await cur.fetchone()
     except InvalidParameterError as exc:
         return JSONResponse({"error": str(exc)}, 400)
@@ -331,12 +331,12 @@ async def mark_read(request: Request) -> Response:
         if not isinstance(body, dict):
             raise ValueError
         if body.get("all") is True:
-            query, params = q.MARK_ALL_READ, {}
+            query, params = q.MARK_ALL_NOTIFICATIONS_READ, {}
         else:
             ids = [uuid.UUID(str(i)) for i in body["ids"]]
             if not ids or len(ids) > 1000:
                 raise ValueError
-            query, params = q.MARK_READ, {"ids": ids}
+            query, params = q.MARK_NOTIFICATIONS_READ, {"ids": ids}
     except (ValueError, KeyError, TypeError, RecursionError):
         return JSONResponse(
             {"error": 'send {"ids": [notification ids]} (1 to 1000) or {"all": true}'}, 400
@@ -345,7 +345,7 @@ async def mark_read(request: Request) -> Response:
         async with pool.connection() as conn, async_actor(conn, org_id, user_id):
             cur = await conn.execute(query, params)
             changed = await cur.fetchone()
-            cur = await conn.execute(q.UNREAD_COUNT)
+            cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
             unread = await cur.fetchone()
     except InTimeError as exc:
         return JSONResponse({"error": str(exc)}, 400)

@@ -17,12 +17,12 @@ RECORD_INBOUND_EMAIL = (
 )
 UNSUBSCRIBE = (
     "select result, email, organization "
-    "from api.unsubscribe(p_token => %(token)s, p_confirm => %(confirm)s)"
+    "from api.unsubscribe_recipient(p_token => %(token)s, p_confirm => %(confirm)s)"
 )
 
 # The notification stream (web/hub.py, web/notifications.py).
-AUTHENTICATE = "select org_id, user_id from api.authenticate(p_token => %(token)s)"
-FEED_HEAD = "select api.notification_feed_head()"
+AUTHENTICATE_TOKEN = "select org_id, user_id from api.authenticate_token(p_token => %(token)s)"
+GET_NOTIFICATION_FEED_HEAD = "select api.get_notification_feed_head()"
 STREAM_KEY = "select secret from app.stream_secret"
 READ_FEED = (
     "select pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, "
@@ -32,22 +32,22 @@ READ_FEED = (
     "order by f.seq"
 )
 COUNT_UNREAD_FOR = (
-    "select org_id, user_id, unread from api.count_unread_for("
+    "select org_id, user_id, unread from api.count_unread_notifications_for("
     "p_org_ids => %(org_ids)s::uuid[], p_user_ids => %(user_ids)s::uuid[])"
 )
 REPLAY_NOTIFICATIONS = (
     "select seq, notification from api.replay_notifications("
     "p_after_seq => %(after)s, p_limit => %(limit)s)"
 )
-UNREAD_COUNT = "select api.unread_count()"
+COUNT_UNREAD_NOTIFICATIONS = "select api.count_unread_notifications()"
 LIST_NOTIFICATIONS = (
     "select to_jsonb(n) from api.list_notifications(p_unread_only => %(unread_only)s, "
     "p_archived => %(archived)s, p_before_seq => %(before_seq)s, p_limit => %(limit)s) as n"
 )
-MARK_READ = "select api.mark_read(p_ids => %(ids)s::uuid[])"
-MARK_ALL_READ = "select api.mark_all_read()"
-HUB_HEARTBEAT = (
-    "select api.stream_hub_heartbeat(p_hub_id => %(hub_id)s, "
+MARK_NOTIFICATIONS_READ = "select api.mark_notifications_read(p_ids => %(ids)s::uuid[])"
+MARK_ALL_NOTIFICATIONS_READ = "select api.mark_all_notifications_read()"
+RENEW_STREAM_HUB = (
+    "select api.renew_stream_hub(p_hub_id => %(hub_id)s, "
     "p_polling_for => make_interval(secs => %(seconds)s))"
 )
-HUB_LEAVE = "select api.stream_hub_leave(p_hub_id => %(hub_id)s)"
+REMOVE_STREAM_HUB = "select api.remove_stream_hub(p_hub_id => %(hub_id)s)"

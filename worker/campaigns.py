@@ -3,7 +3,7 @@
 The engine lives in SQL (docs/campaigns.md); these handlers only call it:
 
 - ``campaigns.tick`` (a schedule, every minute, and an entrypoint of the same name):
-  ``api.campaign_tick`` batch after batch, each its own transaction, until nothing
+  ``api.tick_campaigns`` batch after batch, each its own transaction, until nothing
   is due or the time budget is spent; while a backlog remains it queues a
   ``campaigns.tick`` job for itself, so a large campaign keeps every worker busy
   instead of waiting for the next minute. Concurrent ticks share the work
@@ -67,10 +67,10 @@ async def tick_once(pool: AsyncConnectionPool, batch_size: int = BATCH_SIZE) -> 
     """One batch, in one transaction; returns the tick's counts."""
     async with pool.connection() as conn:
         cur = conn.cursor(row_factory=dict_row)
-        await cur.execute(q.CAMPAIGN_TICK, {"batch_size": batch_size})
+        await cur.execute(q.TICK_CAMPAIGNS, {"batch_size": batch_size})
         row = await cur.fetchone()
-    if row is None:  # api.campaign_tick always returns one row
-        raise RuntimeError("api.campaign_tick returned no row")
+    if row is None:  # api.tick_campaigns always returns one row
+        raise RuntimeError("api.tick_campaigns returned no row")
     return dict(row)
 
 

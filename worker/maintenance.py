@@ -1,6 +1,6 @@
 """Housekeeping schedules: the reconciliation sweep and the retention purge.
 
-- ``maintenance.reconcile`` (every minute): ``api.reconcile_in_flight``
+- ``maintenance.reconcile`` (every minute): ``api.reconcile_in_flight_work``
   re-queues or settles every domain row left in flight with no live job past
   its lease (an email ``queued``/``sending``, a workflow action or execution
   ``running``, a notification delivery ``pending``): what a worker killed at
@@ -38,7 +38,7 @@ def _counted(counts: dict[str, Any]) -> dict[str, Any]:
 async def reconcile(pool: AsyncConnectionPool, limit: int = RECONCILE_LIMIT) -> dict[str, Any]:
     """One reconciliation pass, in one transaction; returns its counts."""
     async with pool.connection() as conn:
-        cur = await conn.execute(q.RECONCILE_IN_FLIGHT, {"limit": limit})
+        cur = await conn.execute(q.RECONCILE_IN_FLIGHT_WORK, {"limit": limit})
         row = await cur.fetchone()
     counts: dict[str, Any] = row[0] if row and row[0] else {}
     if _counted(counts):

@@ -1,6 +1,6 @@
 """Scheduled notification work: the minute tick and the expiry purge.
 
-The decisions live in SQL (``api.run_notification_tick``): it releases held
+The decisions live in SQL (``api.tick_notifications``): it releases held
 deliveries whose window ended and queues due digests as ``email.send`` jobs,
 which the email entrypoint then sends. These handlers only call it.
 """
@@ -25,7 +25,7 @@ PURGE_CRON = "17 * * * *"
 async def run_tick(pool: AsyncConnectionPool) -> dict[str, Any]:
     """One tick, in one transaction; returns its counts."""
     async with pool.connection() as conn:
-        cur = await conn.execute(q.RUN_NOTIFICATION_TICK)
+        cur = await conn.execute(q.TICK_NOTIFICATIONS)
         row = await cur.fetchone()
     counts: dict[str, Any] = row[0] if row else {}
     if any(counts.values()):

@@ -15,7 +15,7 @@ FAIL_EMAIL_SEND = (
     "select api.fail_email_send(p_email_send_id => %(id)s, p_error => %(error)s, "
     "p_permanent => %(permanent)s)"
 )
-RUN_NOTIFICATION_TICK = "select api.run_notification_tick(p_limit => 1000)"
+TICK_NOTIFICATIONS = "select api.tick_notifications(p_limit => 1000)"
 PURGE_EXPIRED_NOTIFICATIONS = "select api.purge_expired_notifications(p_limit => 10000)"
 
 # Workflows (worker/workflows.py): service-role functions that take the org directly.
@@ -39,13 +39,13 @@ FAIL_EXECUTION = (
     "select api.fail_execution(p_execution_id => %(execution_id)s, p_error => %(error)s, "
     "p_org_id => %(org_id)s)"
 )
-SWEEP_WORKFLOWS = "select api.sweep_workflows(p_limit => 1000)"
+TICK_WORKFLOWS = "select api.tick_workflows(p_limit => 1000)"
 MAINTAIN_WORKFLOW_LOGS = "select api.maintain_workflow_logs()"
 
 # Campaigns (worker/campaigns.py): service-role functions across every org.
-CAMPAIGN_TICK = (
+TICK_CAMPAIGNS = (
     "select processed, sent, skipped, errored, deferred, completed, stopped, more_due, "
-    "elapsed_ms from api.campaign_tick(p_batch_size => %(batch_size)s)"
+    "elapsed_ms from api.tick_campaigns(p_batch_size => %(batch_size)s)"
 )
 # One waiting continuation is enough. No dedupe key: pgqueuer's key also
 # covers the picked job, i.e. the very tick that queues its successor.
@@ -58,5 +58,5 @@ EVALUATE_AB_TESTS = "select api.evaluate_ab_tests()"
 ARCHIVE_CAMPAIGN_LOGS = "select api.archive_campaign_logs(p_limit => %(limit)s)"
 
 # Housekeeping (worker/maintenance.py): service-role functions across every org.
-RECONCILE_IN_FLIGHT = "select api.reconcile_in_flight(p_limit => %(limit)s)"
+RECONCILE_IN_FLIGHT_WORK = "select api.reconcile_in_flight_work(p_limit => %(limit)s)"
 PURGE_EXPIRED_DATA = "select api.purge_expired_data(p_limit => %(limit)s)"

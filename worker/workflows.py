@@ -197,7 +197,7 @@ async def _deliver_and_record(
 
 async def sweep(pool: AsyncConnectionPool) -> dict[str, Any]:
     async with pool.connection() as conn:
-        cur = await conn.execute(q.SWEEP_WORKFLOWS)
+        cur = await conn.execute(q.TICK_WORKFLOWS)
         row = await cur.fetchone()
     counts: dict[str, Any] = row[0] if row else {}
     if any(counts.values()):

@@ -2,7 +2,7 @@ select app._ensure_trigger(
     p_table => 'app.notifications',
     p_name => 'notifications_announce_insert',
     p_body => 'after insert on %s for each statement '
-    || 'execute function app._tg_notifications_announce()'
+    || 'execute function app._tg_notification_announce()'
 );
 
 select app._ensure_trigger(

@@ -35,7 +35,7 @@ def test_token_create_prints_a_token_that_authenticates(
     token = next(line.split()[1] for line in out.splitlines() if line.startswith("token:"))
     with service.transaction():
         row = service.execute(
-            "select user_id from api.authenticate(p_token => %s)", (token,)
+            "select user_id from api.authenticate_token(p_token => %s)", (token,)
         ).fetchone()
     assert row == (two_orgs.a.rep_ids[0],)
 

@@ -56,7 +56,7 @@ EARLY_ANSWER_BYTES = 32 << 20
 OVERSIZE_RSS_GROWTH_KB = 100 << 10
 PG_RESTARTS = ("pg_restart", "pg_down_sigterm")  # faults that stop and start PostgreSQL
 
-# The harness's own view, used when the product has no api.unsettled_work() (and
+# The harness's own view, used when the product has no api.list_unsettled_work() (and
 # reported beside it when it has). One row per non-terminal domain row, with the best
 # live job for it (picked, else queued, else failed) and when it is due.
 
@@ -185,7 +185,7 @@ def classify(row: Unsettled) -> Unsettled:
         row.verdict, row.reason = _action_verdict(row)
     elif row.kind.startswith("delivery:"):
         row.verdict, row.reason = _delivery_verdict(row)
-    elif row.future:  # a kind only api.unsettled_work() knows
+    elif row.future:  # a kind only api.list_unsettled_work() knows
         row.verdict, row.reason = "timer", "waits until later"
     else:
         row.verdict, row.reason = _job_verdict(row)
@@ -193,7 +193,7 @@ def classify(row: Unsettled) -> Unsettled:
 
 
 async def unsettled(db: Database) -> tuple[str, list[Unsettled]]:
-    """(source, classified rows): api.unsettled_work() when the product has it."""
+    """(source, classified rows): api.list_unsettled_work() when the product has it."""
     async with await _connect(db) as conn:
         cur = await conn.execute(sq.HAS_UNSETTLED_WORK)
         row = await cur.fetchone()
@@ -201,7 +201,7 @@ async def unsettled(db: Database) -> tuple[str, list[Unsettled]]:
     query = sq.PRODUCT_UNSETTLED if has_product else sq.HARNESS_UNSETTLED
     rows = await _rows(db, query)
     out = [_unsettled(r) for r in rows]
-    return ("api.unsettled_work()" if has_product else "the harness's queries"), out
+    return ("api.list_unsettled_work()" if has_product else "the harness's queries"), out
 
 
 def _tally(rows: Iterable[Unsettled], verdicts: Sequence[str]) -> Counter[str]:

@@ -6,13 +6,15 @@ from typing import LiteralString
 
 # -- checks ---------------------------------------------------------------------------
 
-HAS_UNSETTLED_WORK: LiteralString = "select to_regprocedure('api.unsettled_work()') is not null"
+HAS_UNSETTLED_WORK: LiteralString = (
+    "select to_regprocedure('api.list_unsettled_work()') is not null"
+)
 PRODUCT_UNSETTLED: LiteralString = """
 select kind, org_id, id::text as id, status, job_status, waiting_until,
        coalesce(waiting_until > now(), false) as future,
        extract(epoch from now() - coalesce(waiting_until, since)) as age,
        null::text as related
-from api.unsettled_work()
+from api.list_unsettled_work()
 """
 HARNESS_UNSETTLED: LiteralString = """
 with keyed as (

@@ -331,7 +331,7 @@ def test_a_stale_hub_does_not_silence_writes(db, send, two_orgs) -> None:
 def test_a_login_cannot_register_a_hub(db, two_orgs) -> None:
     with db.connect(two_orgs.login_a) as conn, pytest.raises(psycopg.Error) as caught:
         conn.execute(
-            "select api.stream_hub_heartbeat(p_hub_id => gen_random_uuid(), "
+            "select api.renew_stream_hub(p_hub_id => gen_random_uuid(), "
             "p_polling_for => interval '1 minute')"
         )
     assert caught.value.sqlstate == "IT002"

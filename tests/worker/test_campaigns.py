@@ -2,7 +2,7 @@
 against real PostgreSQL, step emails leaving through the real worker to a real SMTP server
 (aiosmtpd on loopback), the A/B evaluation and the log archive.
 
-``api.campaign_tick`` reads ``app.now()`` and the fake clock is a session setting the
+``api.tick_campaigns`` reads ``app.now()`` and the fake clock is a session setting the
 worker's pool never sees, so these tests use the real clock: their campaigns send all day,
 every day (00:00 to 23:59:59 UTC), and enrollments made now are due now."""
 
@@ -190,7 +190,7 @@ def test_a_queued_step_email_of_an_unenrolled_contact_is_not_delivered(
     cid = running(camp, 2, follow_up=True)  # the enrollments stay active after step 1
     with_pool(db, campaigns.drain)
     gone, kept = camp.enrollments(cid)
-    assert camp.one("select api.unenroll(p_enrollment_id => %s)", (gone["id"],)) is True
+    assert camp.one("select api.stop_enrollment(p_enrollment_id => %s)", (gone["id"],)) is True
 
     run_the_worker(db, smtp_server)
 

@@ -180,7 +180,7 @@ def receiver(flows_orgs: TwoOrgs, service: psycopg.Connection) -> Iterator[Recei
     from intime.db import actor
 
     with actor(service, flows_orgs.a.org_id, flows_orgs.a.admin_id):
-        row = service.execute("select api.webhook_signing_secret()").fetchone()
+        row = service.execute("select api.get_webhook_signing_secret()").fetchone()
     assert row is not None
     hook = Receiver(free_port(), secret=row[0])
     with serve_in_thread(receiver_app(hook), port=hook.port):

@@ -57,7 +57,7 @@ def flows(service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoO
 def receiver(_receiver_server: Receiver, flows: Flows) -> Iterator[Receiver]:
     """The receiver, verifying with org A's secret (read as its admin)."""
     with actor(flows.conn, flows.org_id, flows.admin_id):
-        row = flows.conn.execute("select api.webhook_signing_secret()").fetchone()
+        row = flows.conn.execute("select api.get_webhook_signing_secret()").fetchone()
     assert row is not None
     receiver = _receiver_server
     receiver.hits.clear()

@@ -11,7 +11,7 @@
 -- or whose weight is not a positive number, is never chosen. Null when no
 -- variant can be (null, empty or all-zero variants). Called per row by the
 -- tick, so one statement over builtins.
-create or replace function app._ab_pick_variant(p_enrollment_id uuid, p_variants jsonb)
+create or replace function app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb)
 returns text
 language sql
 immutable
@@ -53,7 +53,7 @@ $function$;
 -- definition is not usable: not a non-empty array, an element that is not
 -- an object, an id that is missing, empty or repeated, a weight that is not
 -- a positive number.
-create or replace function app._ab_arm_ids(p_variants jsonb)
+create or replace function app._campaign_ab_arm_ids(p_variants jsonb)
 returns text[]
 language plpgsql
 immutable
@@ -111,7 +111,7 @@ $function$;
 -- two exact factors. Relative accuracy near machine precision in both
 -- tails (no 1 - x cancellation on the small side); 0 below -37.5193 and 1
 -- above 8.2924, where a double cannot tell the difference.
-create or replace function app._normal_cdf(p_x double precision)
+create or replace function app._campaign_normal_cdf(p_x double precision)
 returns double precision
 language plpgsql
 immutable
@@ -198,7 +198,7 @@ $function$;
 -- higher; the two-sided p-value is 2 * P(Z <= -|z|) (the upper tail without
 -- cancellation). No spread (both rates 0% or both 100%): z 0, p 1. Null
 -- when an arm has no trials; IT005 for counts that are not proportions.
-create or replace function app._two_proportion_z(
+create or replace function app._campaign_two_proportion_z(
     p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint
 )
 returns table (z double precision, p_value double precision)
@@ -231,14 +231,14 @@ begin
         return;
     end if;
     v_z := (p_success_a::double precision / p_n_a - p_success_b::double precision / p_n_b) / v_se;
-    return query select v_z, least(1.0, 2 * app._normal_cdf(-abs(v_z)));
+    return query select v_z, least(1.0, 2 * app._campaign_normal_cdf(-abs(v_z)));
 end
 $function$;
 
 -- Tell the campaign's owner that an arm won (campaign_ab_winner). Never
 -- raises: a notification that cannot be sent (unknown or inactive owner,
 -- a template problem) must not fail the evaluation. True when sent.
-create or replace function app._ab_notify_winner(
+create or replace function app._campaign_ab_notify_winner(
     p_org_id uuid, p_campaign_id uuid, p_result jsonb
 )
 returns boolean
@@ -296,7 +296,7 @@ $function$;
 -- campaign that already has a winner is evaluated but nothing is recorded
 -- or changed. The campaign row is locked, so concurrent evaluations
 -- serialize.
-create or replace function app._evaluate_ab_test(
+create or replace function app._campaign_evaluate_ab_test(
     p_org_id uuid, p_campaign_id uuid, p_step_number integer
 )
 returns jsonb
@@ -354,7 +354,7 @@ begin
             errcode = 'IT005',
             message = format('step %s of campaign %s has no A/B variants', p_step_number, p_campaign_id);
     end if;
-    v_ids := app._ab_arm_ids(v_variants);
+    v_ids := app._campaign_ab_arm_ids(v_variants);
     v_count := cardinality(v_ids);
     v_already := v_campaign.ab_winner_variant is not null;
     v_cutoff := app.now() - v_campaign.ab_metric_window;
@@ -437,7 +437,7 @@ begin
         v_significant := null;
         if not v_insufficient and i <> v_best then
             select t.z, t.p_value into v_z, v_p
-            from app._two_proportion_z(v_s[v_best], v_n[v_best], v_s[i], v_n[i]) as t;
+            from app._campaign_two_proportion_z(v_s[v_best], v_n[v_best], v_s[i], v_n[i]) as t;
             v_significant := v_z > 0 and v_p < v_alpha_corrected;
             v_all_significant := v_all_significant and v_significant;
         end if;
@@ -511,7 +511,7 @@ begin
 
     if v_outcome = 'winner' then
         v_result := v_result || jsonb_build_object(
-            'notified', app._ab_notify_winner(p_org_id, p_campaign_id, v_result)
+            'notified', app._campaign_ab_notify_winner(p_org_id, p_campaign_id, v_result)
         );
         update app.campaigns as c
         set
@@ -539,7 +539,7 @@ begin
     -- Evaluating may select the winner that every later send uses: the
     -- campaign's owner or an org admin (IT003), like api.select_ab_winner.
     perform app._campaign_for_change(p_campaign_id => p_campaign_id);
-    return app._evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
+    return app._campaign_evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
 end
 $function$;
 
@@ -674,7 +674,7 @@ begin
                     and s.is_active and jsonb_array_length(s.ab_variants) >= 2
                 order by s.step_number
             loop
-                v_result := app._evaluate_ab_test(v_campaign.org_id, v_campaign.id, v_step);
+                v_result := app._campaign_evaluate_ab_test(v_campaign.org_id, v_campaign.id, v_step);
                 if (v_result ->> 'already_selected')::boolean then
                     exit;
                 end if;

@@ -154,7 +154,7 @@ begin
         raise exception using
             errcode = 'IT005', message = 'a campaign name has 1 to 200 characters';
     end if;
-    perform app._assert_send_window(
+    perform app._campaign_assert_send_window(
         p_window_start => p_send_window_start,
         p_window_end => p_send_window_end,
         p_send_days => p_send_days,
@@ -227,30 +227,7 @@ begin
 end
 $function$;
 
--- The first signature had no p_owner_id.
-drop function if exists api.update_campaign(
-    uuid, text, text, time, time, text[], text, boolean, integer, boolean, text, integer,
-    numeric, boolean, interval
-);
-
-create or replace function api.update_campaign(
-    p_campaign_id uuid,
-    p_name text default null,
-    p_description text default null,
-    p_send_window_start time default null,
-    p_send_window_end time default null,
-    p_send_days text[] default null,
-    p_timezone text default null,
-    p_use_contact_timezone boolean default null,
-    p_daily_send_limit integer default null,
-    p_clear_daily_send_limit boolean default false,
-    p_ab_metric text default null,
-    p_ab_min_sample_per_variant integer default null,
-    p_ab_alpha numeric default null,
-    p_ab_auto_select boolean default null,
-    p_ab_metric_window interval default null,
-    p_owner_id uuid default null
-)
+create or replace function api.update_campaign(p_campaign_id uuid, p_changes jsonb)
 returns void
 language plpgsql
 security definer
@@ -259,39 +236,40 @@ as $function$
 declare
     v_c app.campaigns%rowtype := app._campaign_for_change(p_campaign_id);
 begin
+    perform app._assert_changes(
+        p_changes,
+        array[
+            'name', 'description', 'send_window_start', 'send_window_end', 'send_days',
+            'timezone', 'use_contact_timezone', 'daily_send_limit', 'ab_metric',
+            'ab_min_sample_per_variant', 'ab_alpha', 'ab_auto_select', 'ab_metric_window',
+            'owner_id'
+        ],
+        array[
+            'name', 'send_window_start', 'send_window_end', 'send_days', 'timezone',
+            'use_contact_timezone', 'ab_metric', 'ab_min_sample_per_variant', 'ab_alpha',
+            'ab_auto_select', 'ab_metric_window', 'owner_id'
+        ]
+    );
     if v_c.status in ('completed', 'archived') then
         raise exception using
             errcode = 'IT013', message = format('campaign is %s and can''t change', v_c.status);
     end if;
+    v_c := app._apply_changes(v_c, p_changes);
     -- A new owner (an active user of the org) gets the tasks, the replies and
     -- the notifications from now on; the current owner or an admin hands over.
-    if p_owner_id is not null and not exists (
+    if p_changes ? 'owner_id' and not exists (
         select from app.user_profiles as u
-        where u.org_id = v_c.org_id and u.id = p_owner_id and u.is_active
+        where u.org_id = v_c.org_id and u.id = v_c.owner_id and u.is_active
     ) then
         raise exception using
-            errcode = 'IT004', message = format('user %s not found', p_owner_id);
+            errcode = 'IT004', message = format('user %s not found', v_c.owner_id);
     end if;
-    v_c.name := coalesce(btrim(p_name), v_c.name);
+    v_c.name := btrim(v_c.name);
     if length(v_c.name) not between 1 and 200 then
         raise exception using
             errcode = 'IT005', message = 'a campaign name has 1 to 200 characters';
     end if;
-    v_c.send_window_start := coalesce(p_send_window_start, v_c.send_window_start);
-    v_c.send_window_end := coalesce(p_send_window_end, v_c.send_window_end);
-    v_c.send_days := coalesce(p_send_days, v_c.send_days);
-    v_c.timezone := coalesce(p_timezone, v_c.timezone);
-    v_c.daily_send_limit := case
-        when p_clear_daily_send_limit then null
-        else coalesce(p_daily_send_limit, v_c.daily_send_limit)
-    end;
-    v_c.ab_metric := coalesce(p_ab_metric, v_c.ab_metric);
-    v_c.ab_min_sample_per_variant := coalesce(
-        p_ab_min_sample_per_variant, v_c.ab_min_sample_per_variant
-    );
-    v_c.ab_alpha := coalesce(p_ab_alpha, v_c.ab_alpha);
-    v_c.ab_metric_window := coalesce(p_ab_metric_window, v_c.ab_metric_window);
-    perform app._assert_send_window(
+    perform app._campaign_assert_send_window(
         p_window_start => v_c.send_window_start,
         p_window_end => v_c.send_window_end,
         p_send_days => v_c.send_days,
@@ -307,34 +285,34 @@ begin
     update app.campaigns as c
     set
         name = v_c.name,
-        description = coalesce(p_description, c.description),
+        description = v_c.description,
         send_window_start = v_c.send_window_start,
         send_window_end = v_c.send_window_end,
         send_days = v_c.send_days,
         timezone = v_c.timezone,
-        use_contact_timezone = coalesce(p_use_contact_timezone, c.use_contact_timezone),
+        use_contact_timezone = v_c.use_contact_timezone,
         daily_send_limit = v_c.daily_send_limit,
         ab_metric = v_c.ab_metric,
         ab_min_sample_per_variant = v_c.ab_min_sample_per_variant,
         ab_alpha = v_c.ab_alpha,
-        ab_auto_select = coalesce(p_ab_auto_select, c.ab_auto_select),
+        ab_auto_select = v_c.ab_auto_select,
         ab_metric_window = v_c.ab_metric_window,
-        owner_id = coalesce(p_owner_id, c.owner_id),
+        owner_id = v_c.owner_id,
         updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
 end
 $function$;
 
-comment on function api.update_campaign(
-    uuid, text, text, time, time, text[], text, boolean, integer, boolean, text, integer,
-    numeric, boolean, interval, uuid
-) is
+comment on function api.update_campaign(uuid, jsonb) is
 $$Change a campaign's settings (owner or org admin; not once completed or archived, IT013).
-Null arguments keep the current value; p_clear_daily_send_limit removes the limit. The same
-checks as api.create_campaign (IT005). Enrollments already scheduled keep their next step
-time; the tick re-checks the window when a step falls due. p_owner_id hands the campaign to
-another active user of the org (IT004 otherwise): later tasks, reply and A/B notifications and
-{{sender.name}} are theirs.$$;
+p_changes is a JSON object of the fields to change: name, description, send_window_start,
+send_window_end ("HH:MM"), send_days (["mon", ...]), timezone, use_contact_timezone,
+daily_send_limit (null removes the limit), ab_metric, ab_min_sample_per_variant, ab_alpha,
+ab_auto_select, ab_metric_window (an interval, "3 days"), owner_id; description and
+daily_send_limit may be null. The same checks as api.create_campaign (IT005). Enrollments
+already scheduled keep their next step time; the tick re-checks the window when a step falls
+due. owner_id hands the campaign to another active user of the org (IT004 otherwise): later
+tasks, reply and A/B notifications and {{sender.name}} are theirs.$$;
 
 -- What a skip condition may name: the enrollment's columns (bare), contact.*
 -- and campaign.*.
@@ -633,23 +611,7 @@ activities. p_skip_conditions: conditions (docs/workflows.md format) over the en
 (bare fields) and contact.* / campaign.*; the step is skipped when any holds. p_step_number
 defaults to the next number. Returns the step id.$$;
 
-create or replace function api.update_sequence_step(
-    p_step_id uuid,
-    p_channel text default null,
-    p_delay_days integer default null,
-    p_delay_hours integer default null,
-    p_delay_minutes integer default null,
-    p_template_id uuid default null,
-    p_subject text default null,
-    p_body_html text default null,
-    p_body_text text default null,
-    p_task_config jsonb default null,
-    p_skip_conditions jsonb default null,
-    p_stop_on_reply boolean default null,
-    p_ab_variants jsonb default null,
-    p_is_active boolean default null,
-    p_clear_ab_variants boolean default false
-)
+create or replace function api.update_sequence_step(p_step_id uuid, p_changes jsonb)
 returns void
 language plpgsql
 security definer
@@ -660,6 +622,17 @@ declare
     v_s app.campaign_sequences%rowtype;
     v_c app.campaigns%rowtype;
 begin
+    perform app._assert_changes(
+        p_changes,
+        array[
+            'channel', 'delay_days', 'delay_hours', 'delay_minutes', 'template_id', 'subject',
+            'body_html', 'body_text', 'task_config', 'skip_conditions', 'stop_on_reply',
+            'ab_variants', 'is_active'
+        ],
+        array[
+            'channel', 'delay_days', 'delay_hours', 'delay_minutes', 'stop_on_reply', 'is_active'
+        ]
+    );
     select s.* into v_s
     from app.campaign_sequences as s
     where s.org_id = v_org_id and s.id = p_step_id;
@@ -676,20 +649,7 @@ begin
     from app.campaign_sequences as s
     where s.org_id = v_org_id and s.id = p_step_id
     for update;
-    v_s.channel := coalesce(p_channel, v_s.channel);
-    v_s.delay_days := coalesce(p_delay_days, v_s.delay_days);
-    v_s.delay_hours := coalesce(p_delay_hours, v_s.delay_hours);
-    v_s.delay_minutes := coalesce(p_delay_minutes, v_s.delay_minutes);
-    v_s.template_id := coalesce(p_template_id, v_s.template_id);
-    v_s.subject := coalesce(p_subject, v_s.subject);
-    v_s.body_html := coalesce(p_body_html, v_s.body_html);
-    v_s.body_text := coalesce(p_body_text, v_s.body_text);
-    v_s.task_config := coalesce(p_task_config, v_s.task_config);
-    v_s.skip_conditions := coalesce(p_skip_conditions, v_s.skip_conditions);
-    v_s.ab_variants := case
-        when p_clear_ab_variants then null
-        else coalesce(p_ab_variants, v_s.ab_variants)
-    end;
+    v_s := app._apply_changes(v_s, p_changes);
     perform app._campaign_assert_step(
         p_org_id => v_org_id,
         p_channel => v_s.channel,
@@ -714,9 +674,9 @@ begin
         body_text = app._campaign_normalize(v_s.body_text),
         task_config = v_s.task_config,
         skip_conditions = v_s.skip_conditions,
-        stop_on_reply = coalesce(p_stop_on_reply, s.stop_on_reply),
+        stop_on_reply = v_s.stop_on_reply,
         ab_variants = app._campaign_normalize_variants(v_s.ab_variants),
-        is_active = coalesce(p_is_active, s.is_active),
+        is_active = v_s.is_active,
         updated_at = app.now()
     where s.org_id = v_org_id and s.id = p_step_id;
     if v_c.status = 'active' then
@@ -725,13 +685,12 @@ begin
 end
 $function$;
 
-comment on function api.update_sequence_step(
-    uuid, text, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean, jsonb,
-    boolean, boolean
-) is
-$$Change a step (owner or org admin). Null arguments keep the current value;
-p_clear_ab_variants removes the A/B test; p_is_active false makes the tick pass over the step.
-The same checks as api.add_sequence_step (IT005); on an active campaign the sequence must stay
+comment on function api.update_sequence_step(uuid, jsonb) is
+$$Change a step (owner or org admin). p_changes is a JSON object of the fields to change:
+channel, delay_days, delay_hours, delay_minutes, template_id, subject, body_html, body_text,
+task_config, skip_conditions, stop_on_reply, ab_variants (null removes the A/B test),
+is_active (false makes the tick pass over the step); the content fields may be null. The
+same checks as api.add_sequence_step (IT005); on an active campaign the sequence must stay
 runnable (every active email step has content). Enrollments keep their place: the change
 applies to steps not run yet.$$;
 
@@ -1020,7 +979,7 @@ begin
     if p_user_id is null then
         return false;
     end if;
-    perform from app._send_notifications(
+    perform from app._notification_send(
         p_org_id => p_org_id,
         p_user_ids => array[p_user_id],
         p_category => null,

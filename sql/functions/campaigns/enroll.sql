@@ -101,7 +101,7 @@ begin
         -- One window computation per distinct zone.
         select
             z.zone,
-            app._next_send_time(
+            app._campaign_next_send_time(
                 -- Calendar days in the zone, then elapsed hours and minutes.
                 p_ts => ((v_now at time zone z.zone) + make_interval(
                     days => coalesce(v_first.delay_days, 0)
@@ -142,7 +142,7 @@ begin
             case when v_c.status = 'active' then 'active' else 'paused' end,
             case when v_c.status = 'active' then null else 'campaign_paused' end,
             z.first_at,
-            app._ab_pick_variant(f.id, v_ab_variants),
+            app._campaign_ab_pick_variant(f.id, v_ab_variants),
             app.current_user_id(), v_now
         from fresh as f
         inner join zones as z
@@ -182,7 +182,7 @@ after its delay, at the next send window (campaign or contact zone); an A/B arm 
 deterministically from the enrollment id and kept for the whole sequence. Enrollments into a
 draft or paused campaign wait (status paused, stop_reason campaign_paused) until it runs.$$;
 
-create or replace function api.unenroll(p_enrollment_id uuid, p_reason text default null)
+create or replace function api.stop_enrollment(p_enrollment_id uuid, p_reason text default null)
 returns boolean
 language plpgsql
 security definer
@@ -221,7 +221,7 @@ begin
 end
 $function$;
 
-comment on function api.unenroll(uuid, text) is
+comment on function api.stop_enrollment(uuid, text) is
 $$Stop one enrollment of the caller's org (status stopped, stop_reason p_reason or
 'unenrolled', one log line). Returns false when it had already ended (idempotent); IT004
 when unknown.$$;

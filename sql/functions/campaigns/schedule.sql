@@ -33,7 +33,7 @@ $function$;
 -- a spring-forward gap takes the offset before the change (02:30 in a 02:00
 -- -> 03:00 gap is 03:30 after it), an ambiguous fall-back time the offset
 -- after it (the later of the two instants). No queries: it runs per row.
-create or replace function app._next_send_time(
+create or replace function app._campaign_next_send_time(
     p_ts timestamptz,
     p_timezone text,
     p_window_start time,
@@ -121,69 +121,11 @@ begin
 end
 $function$;
 
--- app._next_send_time with a campaign's window and zone (and the contact's
--- zone, when given and the campaign uses contact zones). Reads the campaign by
--- id and the contact in the campaign's org; IT004 when either is missing.
-create or replace function app.next_send_time(
-    p_ts timestamptz,
-    p_campaign_id uuid,
-    p_contact_id uuid default null
-)
-returns timestamptz
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $function$
-declare
-    v_org_id uuid;
-    v_timezone text;
-    v_use_contact boolean;
-    v_window_start time;
-    v_window_end time;
-    v_send_days text [];
-    v_contact_timezone text;
-begin
-    select c.org_id, c.timezone, c.use_contact_timezone, c.send_window_start, c.send_window_end,
-        c.send_days
-    into v_org_id, v_timezone, v_use_contact, v_window_start, v_window_end, v_send_days
-    from app.campaigns as c
-    where c.id = p_campaign_id;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
-    end if;
-    if p_contact_id is not null then
-        select ct.timezone into v_contact_timezone
-        from app.contacts as ct
-        where ct.org_id = v_org_id and ct.id = p_contact_id;
-        if not found then
-            raise exception using
-                errcode = 'IT004', message = format('contact %s not found', p_contact_id);
-        end if;
-    end if;
-    return app._next_send_time(
-        p_ts,
-        app._campaign_timezone(v_contact_timezone, v_timezone, v_use_contact),
-        v_window_start,
-        v_window_end,
-        v_send_days
-    );
-end
-$function$;
-
-comment on function app.next_send_time(timestamptz, uuid, uuid) is
-$$The earliest instant at or after p_ts when campaign p_campaign_id may send: inside its send
-window ([send_window_start, send_window_end) local time on send_days) in the campaign's time
-zone, or in the contact's when p_contact_id is given, the campaign has use_contact_timezone and
-the contact's zone is valid. Returns p_ts itself inside the window; null for a null p_ts. DST
-follows PostgreSQL: a window time in a spring-forward gap moves forward by the gap, an ambiguous
-fall-back time is the later instant. IT004 for an unknown campaign or a contact outside its org.$$;
-
 -- Raise IT005 unless the window is usable: no null piece, end after start
 -- (overnight windows are refused, not supported), one to seven distinct day
 -- names from 'mon'..'sun', a known time zone. The campaign API calls it on
 -- create and update, before the table's check constraints would fire.
-create or replace function app._assert_send_window(
+create or replace function app._campaign_assert_send_window(
     p_window_start time,
     p_window_end time,
     p_send_days text[],

@@ -1,7 +1,7 @@
 -- Reading campaigns (stats, an enrollment's timeline), resuming an
 -- enrollment, and the log archive.
 
-create or replace function api.campaign_stats(p_campaign_id uuid)
+create or replace function api.get_campaign_stats(p_campaign_id uuid)
 returns table (
     scope text,
     step_number integer,
@@ -104,7 +104,7 @@ begin
 end
 $function$;
 
-comment on function api.campaign_stats(uuid) is
+comment on function api.get_campaign_stats(uuid) is
 $$A campaign's numbers (caller's org; IT004 otherwise). One 'campaign' row from the
 campaign's totals: enrolled, emails sent, delivered, and enrollments that opened (or clicked), clicked,
 replied (and stopped), bounced, unsubscribed, completed. Then per step a 'step' row and, for
@@ -113,7 +113,7 @@ their email sends: sent (emails queued, activities created), delivered, opened (
 counts as an open), clicked, replied, bounced, unsubscribed (enrollments that unsubscribed
 after this step) and completed (the step ran or was skipped).$$;
 
-create or replace function api.enrollment_timeline(p_enrollment_id uuid)
+create or replace function api.get_enrollment_timeline(p_enrollment_id uuid)
 returns table (
     at timestamptz,
     step_number integer,
@@ -160,7 +160,7 @@ begin
 end
 $function$;
 
-comment on function api.enrollment_timeline(uuid) is
+comment on function api.get_enrollment_timeline(uuid) is
 $$An enrollment's step log in order (caller's org; IT004 otherwise): when, the step, its
 channel, status (sent, skipped, deferred, failed, suppressed, stopped, completed), detail,
 the A/B arm, and the email's current delivery status for email steps.$$;

@@ -209,7 +209,7 @@ end
 $function$;
 
 -- Campaign totals follow the enrollments: per statement, the status counts,
--- first opens (a click counts as an open, as in api.campaign_stats) and
+-- first opens (a click counts as an open, as in api.get_campaign_stats) and
 -- clicks, and the step counters' changes, one UPDATE per campaign touched.
 create or replace function app._tg_campaign_enrollment_totals()
 returns trigger

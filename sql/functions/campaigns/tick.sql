@@ -139,7 +139,7 @@ begin
         -- One zone decision and window check per distinct (campaign, zone).
         select
             z.org_id, z.campaign_id, z.contact_zone, z.zone,
-            app._next_send_time(
+            app._campaign_next_send_time(
                 p_ts => p_now, p_timezone => z.zone, p_window_start => z.send_window_start,
                 p_window_end => z.send_window_end, p_send_days => z.send_days
             ) as open_at
@@ -219,7 +219,7 @@ begin
                 when b.ab_variant is not null
                     and s.ab_variants @> jsonb_build_array(jsonb_build_object('id', b.ab_variant))
                     then b.ab_variant
-                else app._ab_pick_variant(b.id, s.ab_variants)
+                else app._campaign_ab_pick_variant(b.id, s.ab_variants)
             end as variant,
             case
                 when b.k_id is null or b.deleted_at is not null then 'stop_contact'
@@ -229,7 +229,7 @@ begin
                 when sk.skip then 'skip'
                 when sk.skip is null then 'error_condition'
                 when s.channel = 'email' and (
-                    not coalesce(app._is_plain_address(b.email), false)
+                    not coalesce(app._email_is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
                     select from app.email_settings as st where st.org_id = b.org_id
@@ -314,7 +314,7 @@ begin
         -- per distinct (campaign, zone, delay).
         select
             g.org_id, g.campaign_id, g.zone, g.next_delay_days, g.next_delay_hm, g.final_act,
-            app._next_send_time(
+            app._campaign_next_send_time(
                 p_ts => case
                     when g.final_act = 'defer_limit'
                         then (g.local_date + 1)::timestamp at time zone g.campaign_zone
@@ -463,7 +463,7 @@ begin
                 when p.final_act in ('run', 'skip', 'skip_sms', 'defer_limit') then t.due_at
                 when p.final_act = 'defer_window' then p.open_at
                 when p.final_act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
-                    then app._next_send_time(
+                    then app._campaign_next_send_time(
                         p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
                         p_timezone => p.zone, p_window_start => p.send_window_start,
                         p_window_end => p.send_window_end, p_send_days => p.send_days
@@ -641,7 +641,7 @@ begin
         stop_reason = case when e.error_count + 1 >= 3 then 'errors' else e.stop_reason end,
         next_step_at = case
             when e.error_count + 1 >= 3 then e.next_step_at
-            else app._next_send_time(
+            else app._campaign_next_send_time(
                 p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
                 p_timezone => v_zone, p_window_start => v_c.send_window_start,
                 p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
@@ -680,7 +680,7 @@ begin
 end
 $function$;
 
-create or replace function api.campaign_tick(p_batch_size integer default 1000)
+create or replace function api.tick_campaigns(p_batch_size integer default 1000)
 returns table (
     processed integer,
     sent integer,
@@ -761,7 +761,7 @@ begin
 end
 $function$;
 
-comment on function api.campaign_tick(integer) is
+comment on function api.tick_campaigns(integer) is
 $$Service role only (the worker's campaigns.tick, every minute). Runs the next step of at most
 p_batch_size due enrollments (active, in an active campaign, next_step_at <= app.now()),
 locked FOR UPDATE SKIP LOCKED so concurrent ticks share the work, in a few set-based
@@ -770,6 +770,6 @@ email → rendered and queued (email_sends + email.send job; List-Unsubscribe an
 token as for api.queue_email); linkedin/phone/task → an activity for the campaign owner; sms →
 skipped: no sms provider configured; wait → only the timing moves. Sends over the daily
 limit roll to the next window. Then the log lines, the counters and the next step time
-(app._next_send_time after the next step's delay); enrollments without a next step complete.
+(app._campaign_next_send_time after the next step's delay); enrollments without a next step complete.
 A batch that raises is re-run one enrollment at a time; a failing enrollment counts an error
 (three in a row pause it). Returns the counts, whether more are due, and the time taken.$$;

@@ -34,7 +34,7 @@ current transaction acts for. The setting is transaction-local, so a pooled conn
 carries it into the next transaction. Raises IT002 for other roles and IT004 for an unknown
 org or a user outside it.$$;
 
-create or replace function api.whoami()
+create or replace function api.get_actor()
 returns table (org_id uuid, user_id uuid, email text, full_name text, role text, via text)
 language plpgsql
 stable
@@ -58,6 +58,6 @@ begin
 end
 $function$;
 
-comment on function api.whoami() is
+comment on function api.get_actor() is
 $$The caller's organization and user as InTime sees them, and how they were resolved:
 'service' (api.set_actor) or 'db_role' (app.user_profiles.db_role = session_user).$$;

@@ -90,7 +90,7 @@ comment on function api.revoke_api_token(uuid) is
 $$Revokes a token of the caller's org. Returns true when this call revoked it, false when it
 was already revoked. Its owner, an org admin or the service role may revoke it.$$;
 
-create or replace function api.authenticate(p_token text)
+create or replace function api.authenticate_token(p_token text)
 returns table (org_id uuid, user_id uuid, token_id uuid)
 language plpgsql
 security definer
@@ -125,7 +125,7 @@ begin
 end
 $function$;
 
-comment on function api.authenticate(text) is
+comment on function api.authenticate_token(text) is
 $$Service role only. Resolves a clear-text API token to its org, user and token id, or raises
 IT007 when it is unknown, revoked, expired or its user is inactive. Records last use at most
 once a minute. The web app calls it for bearer tokens, then api.set_actor.$$;

@@ -5,7 +5,7 @@
 -- One transaction-scoped lock per provider message id, taken by both
 -- api.ingest_email_event and api.record_email_sent, so an event racing the
 -- send record either sees the send or is parked before the drain runs.
-create or replace function app._lock_provider_message(p_provider_message_id text)
+create or replace function app._email_lock_provider_message(p_provider_message_id text)
 returns void
 language sql
 set search_path = pg_catalog, pg_temp
@@ -17,7 +17,7 @@ $function$;
 
 -- Apply one event to a send (row-locked). Called by api.ingest_email_event and
 -- by api.record_email_sent when it drains events that arrived early.
-create or replace function app._apply_email_event(
+create or replace function app._email_apply_event(
     p_org_id uuid,
     p_send_id uuid,
     p_event_id text,
@@ -182,7 +182,7 @@ begin
 
     -- Serialize with api.record_email_sent for this message id, so an event
     -- either sees the recorded send or is parked before the drain runs.
-    perform app._lock_provider_message(v_message_id);
+    perform app._email_lock_provider_message(v_message_id);
     select s.org_id, s.id into v_org_id, v_send_id
     from app.email_sends as s
     where s.provider_message_id = v_message_id;
@@ -191,7 +191,7 @@ begin
         values (p_provider_event_id, v_message_id, p_payload);
         return 'pending';
     end if;
-    perform app._apply_email_event(v_org_id, v_send_id, p_provider_event_id, p_payload, app.now());
+    perform app._email_apply_event(v_org_id, v_send_id, p_provider_event_id, p_payload, app.now());
     return 'applied';
 end
 $function$;
@@ -222,7 +222,7 @@ declare
     v_pending record;
 begin
     perform app._require_service();
-    perform app._lock_provider_message(p_provider_message_id);
+    perform app._email_lock_provider_message(p_provider_message_id);
     update app.email_sends as s
     set
         provider = p_provider,
@@ -248,7 +248,7 @@ begin
         order by p.received_at, p.provider_event_id
         for update
     loop
-        perform app._apply_email_event(
+        perform app._email_apply_event(
             v_org_id, p_email_send_id, v_pending.provider_event_id, v_pending.payload,
             v_pending.received_at
         );

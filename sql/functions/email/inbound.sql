@@ -2,7 +2,7 @@
 -- answers, threads, and reply tracking.
 
 -- '<id@host>' whatever spacing or brackets the header had.
-create or replace function app._message_id(p_value text)
+create or replace function app._email_message_id(p_value text)
 returns text
 language sql
 immutable
@@ -18,7 +18,7 @@ $function$;
 -- human one. p_headers maps lower-case header names to values.
 -- X-Auto-Response-Suppress asks others not to auto-reply: it does not mark
 -- this message automatic.
-create or replace function app._auto_reply_reason(p_headers jsonb)
+create or replace function app._email_auto_reply_reason(p_headers jsonb)
 returns text
 language sql
 immutable
@@ -63,8 +63,8 @@ set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
 declare
-    v_message_id text := app._message_id(p_message_id);
-    v_in_reply_to text := app._message_id(p_in_reply_to);
+    v_message_id text := app._email_message_id(p_message_id);
+    v_in_reply_to text := app._email_message_id(p_in_reply_to);
     v_headers jsonb := coalesce(p_headers, '{}');
     v_reason text;
     v_org_id uuid;
@@ -80,7 +80,7 @@ begin
     if p_from is null or p_from !~ '@' then
         raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
     end if;
-    v_reason := app._auto_reply_reason(v_headers);
+    v_reason := app._email_auto_reply_reason(v_headers);
 
     -- 1. In-Reply-To names the Message-ID we gave the send.
     select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
@@ -90,7 +90,7 @@ begin
     if v_send_id is null then
         select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
         from unnest(coalesce(p_references, '{}')) with ordinality as r (ref, n)
-        inner join app.email_sends as s on s.message_id = app._message_id(r.ref)
+        inner join app.email_sends as s on s.message_id = app._email_message_id(r.ref)
         order by r.n desc
         limit 1;
     end if;

@@ -20,7 +20,9 @@ $function$;
 -- Why p_email may not receive mail of p_category from org p_org_id, or null.
 -- An unsubscribe stops marketing and campaign mail only; every other reason
 -- stops everything.
-create or replace function app._suppression_reason(p_org_id uuid, p_email text, p_category text)
+create or replace function app._email_suppression_reason(
+    p_org_id uuid, p_email text, p_category text
+)
 returns text
 language sql
 stable
@@ -38,7 +40,7 @@ $function$;
 
 -- One plain address: no list separators, quotes, comments or brackets (a
 -- comma would smuggle a second recipient past suppression). Null for null.
-create or replace function app._is_plain_address(p_address text)
+create or replace function app._email_is_plain_address(p_address text)
 returns boolean
 language sql
 immutable
@@ -50,7 +52,7 @@ $function$;
 -- Writes one email_sends row with final (already rendered) content and, unless
 -- the recipient is suppressed, its email.send job. The org must have email
 -- settings (IT011). Shared by api.queue_email and the notification engine.
-create or replace function app._insert_email_send(
+create or replace function app._email_insert_send(
     p_org_id uuid,
     p_to text,
     p_subject text,
@@ -78,7 +80,7 @@ declare
     v_id uuid := gen_random_uuid();
     v_reply_token text := replace(gen_random_uuid()::text, '-', '');
 begin
-    if not coalesce(app._is_plain_address(p_to), false) then
+    if not coalesce(app._email_is_plain_address(p_to), false) then
         raise exception using errcode = 'IT005', message = format('invalid recipient %L', p_to);
     end if;
     if p_category not in ('transactional', 'marketing', 'campaign') then
@@ -91,7 +93,7 @@ begin
             message = 'email is not configured for this organization',
             hint = 'An org admin calls api.set_email_settings first.';
     end if;
-    v_reason := app._suppression_reason(p_org_id, p_to, p_category);
+    v_reason := app._email_suppression_reason(p_org_id, p_to, p_category);
 
     insert into app.email_sends (
         org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
@@ -219,7 +221,7 @@ begin
     end if;
 
     return (
-        app._insert_email_send(
+        app._email_insert_send(
             p_org_id => v_org_id,
             p_to => p_to,
             p_subject => app._render_template(

@@ -4,7 +4,7 @@
 -- Take one token from the org's bucket (capacity and refill per minute from
 -- email_settings). Returns 0 when a token was taken, else the seconds until
 -- one is due. Real clock: a rate limit is about real time, fake clock or not.
-create or replace function app._take_send_token(p_org_id uuid)
+create or replace function app._email_take_send_token(p_org_id uuid)
 returns double precision
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -140,7 +140,7 @@ begin
         end if;
     end if;
 
-    v_reason := app._suppression_reason(v_org_id, v_send.to_email, v_send.category);
+    v_reason := app._email_suppression_reason(v_org_id, v_send.to_email, v_send.category);
     if v_reason is not null then
         update app.email_sends as s
         set status = 'suppressed', suppression_reason = v_reason, updated_at = app.now()
@@ -151,7 +151,7 @@ begin
         return;
     end if;
 
-    v_wait := app._take_send_token(v_org_id);
+    v_wait := app._email_take_send_token(v_org_id);
     if v_wait > 0 then
         return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,

@@ -5,7 +5,7 @@
 -- given, an address the mailer refuses, email settings removed meanwhile, a
 -- suppressed recipient). One bad recipient never fails the caller's batch.
 -- Returns whether an email was queued.
-create or replace function app._email_deliveries(
+create or replace function app._notification_email_deliveries(
     p_org_id uuid,
     p_delivery_ids uuid[],
     p_to text,
@@ -28,7 +28,7 @@ declare
 begin
     if v_skip is null then
         begin
-            v_send := app._insert_email_send(
+            v_send := app._email_insert_send(
                 p_org_id => p_org_id,
                 p_to => p_to,
                 p_subject => p_subject,
@@ -66,7 +66,7 @@ $function$;
 -- Queues the email of each given pending email delivery (org p_org_id), one
 -- email per notification; an inactive user's is skipped. Returns how many
 -- emails were queued.
-create or replace function app._queue_notification_emails(p_org_id uuid, p_delivery_ids uuid[])
+create or replace function app._notification_queue_emails(p_org_id uuid, p_delivery_ids uuid[])
 returns integer
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -84,7 +84,7 @@ begin
         where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
         order by d.id
     loop
-        v_queued := v_queued + app._email_deliveries(
+        v_queued := v_queued + app._notification_email_deliveries(
             p_org_id => p_org_id,
             p_delivery_ids => array[v_row.id],
             p_to => v_row.email,

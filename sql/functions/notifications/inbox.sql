@@ -112,7 +112,7 @@ the archived ones with p_archived, older than p_before_seq for the next page, at
 (1..500). Expired notifications never show. delivery_status is the seed's summary,
 {"in_app": "delivered", "email": "held", ...}.$$;
 
-create or replace function api.unread_count()
+create or replace function api.count_unread_notifications()
 returns bigint
 language plpgsql
 stable
@@ -136,13 +136,13 @@ begin
 end
 $function$;
 
-comment on function api.unread_count() is
+comment on function api.count_unread_notifications() is
 $$How many of the caller's in-app notifications are unread, not archived and not expired (the
 badge). A collapsed group counts once.$$;
 
 -- The shared body of the mark functions: p_mark is read, seen, archive or
 -- all_read; returns the rows changed.
-create or replace function app._mark_notifications(p_ids uuid[], p_mark text)
+create or replace function app._notification_mark(p_ids uuid[], p_mark text)
 returns integer
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -192,55 +192,55 @@ begin
 end
 $function$;
 
-create or replace function api.mark_read(p_ids uuid[])
+create or replace function api.mark_notifications_read(p_ids uuid[])
 returns integer
 language sql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
-    select app._mark_notifications(p_ids, 'read')
+    select app._notification_mark(p_ids, 'read')
 $function$;
 
-comment on function api.mark_read(uuid[]) is
+comment on function api.mark_notifications_read(uuid[]) is
 $$Marks the caller's notifications p_ids read (and seen). Ids that are not the caller's, or
 already read, are ignored. Returns how many changed; the stream then sends unread_count to
 the user's other tabs.$$;
 
-create or replace function api.mark_all_read()
+create or replace function api.mark_all_notifications_read()
 returns integer
 language sql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
-    select app._mark_notifications(null, 'all_read')
+    select app._notification_mark(null, 'all_read')
 $function$;
 
-comment on function api.mark_all_read() is
+comment on function api.mark_all_notifications_read() is
 $$Marks every unread, unarchived notification of the caller read. Returns how many changed.$$;
 
-create or replace function api.mark_seen(p_ids uuid[])
+create or replace function api.mark_notifications_seen(p_ids uuid[])
 returns integer
 language sql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
-    select app._mark_notifications(p_ids, 'seen')
+    select app._notification_mark(p_ids, 'seen')
 $function$;
 
-comment on function api.mark_seen(uuid[]) is
+comment on function api.mark_notifications_seen(uuid[]) is
 $$Marks the caller's notifications p_ids seen (shown in a list, not necessarily read).
 Returns how many changed.$$;
 
-create or replace function api.archive(p_ids uuid[])
+create or replace function api.archive_notifications(p_ids uuid[])
 returns integer
 language sql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
-    select app._mark_notifications(p_ids, 'archive')
+    select app._notification_mark(p_ids, 'archive')
 $function$;
 
-comment on function api.archive(uuid[]) is
+comment on function api.archive_notifications(uuid[]) is
 $$Archives the caller's notifications p_ids: they leave the inbox and the unread count and
 show with api.list_notifications(p_archived => true). Returns how many changed.$$;
 
@@ -330,7 +330,7 @@ must not be streamed (no in-app channel, or expired), so the reader still advanc
 It is STABLE: called in the same statement as pg_current_snapshot(), it reads with that
 snapshot.$$;
 
-create or replace function api.notification_feed_head()
+create or replace function api.get_notification_feed_head()
 returns bigint
 language plpgsql
 stable
@@ -343,11 +343,11 @@ begin
 end
 $function$;
 
-comment on function api.notification_feed_head() is
+comment on function api.get_notification_feed_head() is
 $$Service role only. The highest notification seq written so far (0 when none): where a
 starting stream hub begins reading.$$;
 
-create or replace function api.count_unread_for(p_org_ids uuid[], p_user_ids uuid[])
+create or replace function api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[])
 returns table (org_id uuid, user_id uuid, unread bigint)
 language plpgsql
 stable
@@ -376,6 +376,6 @@ begin
 end
 $function$;
 
-comment on function api.count_unread_for(uuid[], uuid[]) is
+comment on function api.count_unread_notifications_for(uuid[], uuid[]) is
 $$Service role only (the stream hub). The unread count of each (p_org_ids[i], p_user_ids[i])
-pair, as api.unread_count computes it for one user.$$;
+pair, as api.count_unread_notifications computes it for one user.$$;

@@ -57,7 +57,7 @@ begin
         e.quiet_hours_end, e.quiet_hours_timezone, e.dnd_enabled, e.dnd_until, e.sound_enabled,
         e.email_unsubscribed
     from categories as c
-    cross join lateral app._effective_preference(v_org_id, v_user_id, c.category) as e
+    cross join lateral app._notification_effective_preference(v_org_id, v_user_id, c.category) as e
     order by c.category <> '*', c.category;
 end
 $function$;
@@ -112,7 +112,7 @@ begin
             errcode = 'IT005',
             message = format('invalid category %L (a lower-case name, or * for all)', p_category);
     end if;
-    perform app._assert_channels(p_channels);
+    perform app._notification_assert_channels(p_channels);
     if p_frequency is not null and p_frequency not in (
         'immediate', 'hourly_digest', 'daily_digest', 'weekly_digest', 'never'
     ) then
@@ -137,7 +137,7 @@ begin
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
     end if;
 
-    v_base := app._effective_preference(v_org_id, v_user_id, p_category);
+    v_base := app._notification_effective_preference(v_org_id, v_user_id, p_category);
     -- Do-not-disturb is copied only into '*' rows: a category row that took
     -- it over would stay silent after the user switched it off at '*'.
     if p_category <> '*' and not (
@@ -197,7 +197,7 @@ begin
     -- A window that ended early (do-not-disturb off, quiet hours moved)
     -- releases what it held now, not at the old end: the user's, or with an
     -- org default every user's.
-    perform app._release_held(p_org_id => v_org_id, p_user_id => v_user_id, p_limit => 10000);
+    perform app._notification_release_held(p_org_id => v_org_id, p_user_id => v_user_id, p_limit => 10000);
     return v_row;
 end
 $function$;

@@ -6,7 +6,7 @@
 -- (in-app and email, immediate, no quiet hours). An org row or the default
 -- applies in the user's own time zone (their profile's; the org's when
 -- p_user_id is null, which resolves the org's default).
-create or replace function app._effective_preference(
+create or replace function app._notification_effective_preference(
     p_org_id uuid,
     p_user_id uuid,
     p_category text
@@ -69,7 +69,7 @@ $function$;
 -- clock times in p_timezone, so the window follows DST; a window whose start
 -- is after its end runs overnight; start = end is an empty window. A wall
 -- time that a DST jump skips resolves as PostgreSQL does (it moves forward).
-create or replace function app._quiet_hours_end(
+create or replace function app._notification_quiet_hours_end(
     p_now timestamptz,
     p_start time,
     p_end time,
@@ -98,7 +98,7 @@ $function$;
 
 -- The first digest slot strictly after p_after: the next hour (local), the
 -- next p_time (daily), or the next p_day at p_time (weekly), in p_timezone.
-create or replace function app._next_digest_at(
+create or replace function app._notification_next_digest_at(
     p_after timestamptz,
     p_frequency text,
     p_time time,
@@ -176,7 +176,7 @@ declare
     v_global_dnd boolean;
     v_quiet_end timestamptz;
 begin
-    v_pref := app._effective_preference(p_org_id, p_user_id, p_category);
+    v_pref := app._notification_effective_preference(p_org_id, p_user_id, p_category);
     channels := (
         select coalesce(jsonb_agg(r.c order by r.o), '[]')
         from jsonb_array_elements_text(coalesce(p_requested, v_pref.channels)) with ordinality
@@ -213,7 +213,7 @@ begin
         );
     end if;
     if v_pref.quiet_hours_enabled then
-        v_quiet_end := app._quiet_hours_end(
+        v_quiet_end := app._notification_quiet_hours_end(
             p_now, v_pref.quiet_hours_start, v_pref.quiet_hours_end, v_pref.quiet_hours_timezone
         );
     end if;
@@ -232,7 +232,7 @@ begin
         hold_reason := 'quiet hours';
     end if;
     if v_pref.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest') then
-        digest_at := app._next_digest_at(
+        digest_at := app._notification_next_digest_at(
             p_now, v_pref.frequency, v_pref.digest_time, v_pref.digest_day,
             v_pref.quiet_hours_timezone
         );
@@ -242,7 +242,7 @@ end
 $function$;
 
 -- Raise IT005 unless every channel is one InTime knows (null is allowed).
-create or replace function app._assert_channels(p_channels text[])
+create or replace function app._notification_assert_channels(p_channels text[])
 returns void
 language plpgsql
 immutable

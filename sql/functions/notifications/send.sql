@@ -3,7 +3,7 @@
 -- channel), then queue the immediate emails. One transaction.
 
 -- The engine behind api.send_notification and api.send_notification_bulk.
-create or replace function app._send_notifications(
+create or replace function app._notification_send(
     p_org_id uuid,
     p_user_ids uuid[],
     p_category text,
@@ -61,7 +61,7 @@ begin
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    perform app._assert_channels(p_channels);
+    perform app._notification_assert_channels(p_channels);
     if p_expires_at is not null and p_expires_at <= v_now then
         raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
     end if;
@@ -341,7 +341,7 @@ begin
     end if;
 
     if v_pending is not null then
-        perform app._queue_notification_emails(p_org_id, v_pending);
+        perform app._notification_queue_emails(p_org_id, v_pending);
     end if;
 
     return query select * from unnest(v_users, v_ids, v_outcomes);
@@ -380,7 +380,7 @@ begin
         raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
     end if;
     select s.notification_id, s.outcome into v_id, v_outcome
-    from app._send_notifications(
+    from app._notification_send(
         p_org_id => v_org_id,
         p_user_ids => array[p_user_id],
         p_category => p_category,
@@ -453,7 +453,7 @@ declare
 begin
     return query
     select s.user_id, s.notification_id, s.outcome
-    from app._send_notifications(
+    from app._notification_send(
         p_org_id => v_org_id,
         p_user_ids => p_user_ids,
         p_category => p_category,

@@ -1,6 +1,6 @@
 -- The stream hubs' registration (web/hub.py), on the real clock.
 
-create or replace function api.stream_hub_heartbeat(p_hub_id uuid, p_polling_for interval)
+create or replace function api.renew_stream_hub(p_hub_id uuid, p_polling_for interval)
 returns void
 language plpgsql
 security definer
@@ -25,13 +25,13 @@ begin
 end
 $function$;
 
-comment on function api.stream_hub_heartbeat(uuid, interval) is
+comment on function api.renew_stream_hub(uuid, interval) is
 $$Service role only (the web process's stream hub). Records that hub p_hub_id is alive and
 reads the notifications table by itself for the next p_polling_for (0 when idle: then
 every write wakes it with NOTIFY). While every hub seen in the last 5 seconds is polling,
 writes skip their NOTIFY. Hubs not seen for a minute are forgotten.$$;
 
-create or replace function api.stream_hub_leave(p_hub_id uuid)
+create or replace function api.remove_stream_hub(p_hub_id uuid)
 returns void
 language plpgsql
 security definer
@@ -43,5 +43,5 @@ begin
 end
 $function$;
 
-comment on function api.stream_hub_leave(uuid) is
+comment on function api.remove_stream_hub(uuid) is
 $$Service role only. Forgets hub p_hub_id (a web process shutting down).$$;

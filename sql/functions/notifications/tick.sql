@@ -7,7 +7,7 @@
 -- notification was read, archived or expired, the user is inactive, chose
 -- never, turned the channel off or unsubscribed from email. p_stage names
 -- the wait ('delivery' or 'the digest') in the reason.
-create or replace function app._skip_reason(
+create or replace function app._notification_skip_reason(
     p_row app.notifications,
     p_user_active boolean,
     p_suppressed boolean,
@@ -37,7 +37,7 @@ $function$;
 -- p_org_id every held delivery of that org, or of p_user_id in it. A delivery whose notification
 -- was read, archived or expired meanwhile is skipped; one still inside a
 -- window moves to the new end; the rest are queued. Returns counts.
-create or replace function app._release_held(
+create or replace function app._notification_release_held(
     p_org_id uuid default null,
     p_user_id uuid default null,
     p_limit integer default 1000
@@ -100,7 +100,7 @@ begin
         cross join lateral app._notification_plan(
             d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
         ) as pl
-        cross join lateral app._skip_reason(n, u.is_active, pl.suppressed, pl.channels,
+        cross join lateral app._notification_skip_reason(n, u.is_active, pl.suppressed, pl.channels,
             pl.email_unsubscribed, d.channel, v_now, 'delivery') as r (reason)
         where (d.org_id, d.id) in (select * from unnest(v_orgs, v_ids))
     ),
@@ -130,7 +130,7 @@ begin
 
     if v_pending is not null then
         for v_org in select distinct o from unnest(v_pending_orgs) as o loop
-            perform app._queue_notification_emails(v_org, v_pending);
+            perform app._notification_queue_emails(v_org, v_pending);
         end loop;
     end if;
     return v_counts;
@@ -139,7 +139,7 @@ $function$;
 
 -- Sends one digest email per user whose digest deliveries are due, listing
 -- the notifications still unread; returns how many digests were queued.
-create or replace function app._send_due_digests(p_limit integer default 500)
+create or replace function app._notification_send_due_digests(p_limit integer default 500)
 returns integer
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -191,7 +191,7 @@ begin
             cross join lateral app._notification_plan(
                 d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
             ) as pl
-            cross join lateral app._skip_reason(
+            cross join lateral app._notification_skip_reason(
                 n, u.is_active, pl.suppressed, pl.channels, pl.email_unsubscribed, d.channel,
                 v_now, 'the digest'
             ) as r (reason)
@@ -243,7 +243,7 @@ begin
             and d.deliver_after <= v_now;
         continue when v_count = 0;
 
-        v_sent := v_sent + app._email_deliveries(
+        v_sent := v_sent + app._notification_email_deliveries(
             p_org_id => v_user.org_id,
             p_delivery_ids => v_due,
             p_to => v_user.email,
@@ -294,7 +294,7 @@ expires_at has passed, with their deliveries; sent emails keep their row and los
 Expired notifications are already hidden everywhere; this only reclaims space. Returns how
 many were deleted.$$;
 
-create or replace function api.run_notification_tick(p_limit integer default 1000)
+create or replace function api.tick_notifications(p_limit integer default 1000)
 returns jsonb
 language plpgsql
 security definer
@@ -302,12 +302,12 @@ set search_path = pg_catalog, pg_temp
 as $function$
 begin
     perform app._require_service();
-    return app._release_held(p_limit => p_limit)
-        || jsonb_build_object('digests', app._send_due_digests(p_limit => p_limit));
+    return app._notification_release_held(p_limit => p_limit)
+        || jsonb_build_object('digests', app._notification_send_due_digests(p_limit => p_limit));
 end
 $function$;
 
-comment on function api.run_notification_tick(integer) is
+comment on function api.tick_notifications(integer) is
 $$Service role only; the worker runs it every minute. Releases held deliveries whose window
 ended (re-checking the user's preferences: still in a window moves them to its end; read,
 archived or expired notifications are skipped), and sends each user whose digest slot came one

@@ -11,7 +11,7 @@
 -- polling the table (it registered polling_until in app.stream_hubs, with a
 -- margin for this transaction to commit), the wake-up is redundant and is
 -- skipped; an idle hub, or none at all, always gets it.
-create or replace function app._tg_notifications_announce()
+create or replace function app._tg_notification_announce()
 returns trigger
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -35,7 +35,7 @@ $function$;
 -- What an email's status means for the deliveries that sent it: their
 -- status and reason. One mapping for the trigger below and for the
 -- reconciliation sweep (a pending delivery whose email already settled).
-create or replace function app._email_delivery_outcome(
+create or replace function app._notification_email_outcome(
     p_email_status text,
     p_error text,
     p_suppression_reason text,
@@ -74,7 +74,7 @@ begin
         status = o.status,
         reason = o.reason,
         updated_at = app.now()
-    from app._email_delivery_outcome(new.status, new.error, new.suppression_reason) as o
+    from app._notification_email_outcome(new.status, new.error, new.suppression_reason) as o
     where
         d.org_id = new.org_id
         and d.email_send_id = new.id

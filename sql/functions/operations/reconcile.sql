@@ -1,13 +1,13 @@
 -- The reconciliation sweep: domain rows left in flight with no live job
 -- (emails queued or sending, workflow executions and webhook deliveries,
 -- pending notification deliveries) are queued again, or settled for good
--- when they keep coming back; and api.unsettled_work, which lists every row
+-- when they keep coming back; and api.list_unsettled_work, which lists every row
 -- still in flight with the state of its job. See docs/retention.md.
 
--- One reconciliation at a time (api.reconcile_in_flight and the re-queueing
--- part of api.sweep_workflows): the second skips instead of queueing the
+-- One reconciliation at a time (api.reconcile_in_flight_work and the re-queueing
+-- part of api.tick_workflows): the second skips instead of queueing the
 -- same rows again. Held to the end of the transaction; re-entrant.
-create or replace function app._reconcile_lock()
+create or replace function app._ops_reconcile_lock()
 returns boolean
 language sql
 volatile
@@ -18,7 +18,7 @@ $function$;
 
 -- The error a job last failed with (pgqueuer keeps the traceback in its
 -- log), or null.
-create or replace function app._job_error(p_job_id bigint)
+create or replace function app._ops_job_error(p_job_id bigint)
 returns text
 language sql
 stable
@@ -35,7 +35,7 @@ $function$;
 -- manual re-queue does: attempts reset), due at p_at on the application
 -- clock (now when null or past). False when there is no such held job, or
 -- when a live job with its dedupe key exists already.
-create or replace function app._revive_held_job(p_job_id bigint, p_at timestamptz default null)
+create or replace function app._ops_revive_held_job(p_job_id bigint, p_at timestamptz default null)
 returns boolean
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -68,7 +68,7 @@ $function$;
 -- and idempotency key. One already re-queued p_max_rounds times is failed
 -- with the reason instead (its workflow step, notification delivery and
 -- campaign follow the failure as they follow any).
-create or replace function app._reconcile_emails(
+create or replace function app._ops_reconcile_emails(
     p_limit integer, p_grace interval, p_max_rounds integer
 )
 returns jsonb
@@ -129,7 +129,7 @@ begin
                         'left %s without a live job after %s re-queues by the reconciliation '
                         'sweep%s',
                         v_row.status, v_row.reconciled,
-                        coalesce('; the job last failed with: ' || app._job_error(v_row.held_job_id), '')
+                        coalesce('; the job last failed with: ' || app._ops_job_error(v_row.held_job_id), '')
                     ),
                     2000
                 )
@@ -139,7 +139,7 @@ begin
             update app.email_sends as s
             set reconciled = s.reconciled + 1, updated_at = app.now()
             where s.org_id = v_row.org_id and s.id = v_row.id;
-            perform app._revive_held_job(v_row.held_job_id, v_row.send_after);
+            perform app._ops_revive_held_job(v_row.held_job_id, v_row.send_after);
             -- Queues a job unless the revived one holds the dedupe key.
             perform app._enqueue_job(
                 p_entrypoint => 'email.send',
@@ -162,8 +162,8 @@ $function$;
 --   notification tick decides it again (preferences, read, expired) and
 --   queues a new email; after p_max_rounds such emails it is failed.
 -- A delivery whose email is still queued or sending follows that email
--- (app._reconcile_emails).
-create or replace function app._reconcile_deliveries(
+-- (app._ops_reconcile_emails).
+create or replace function app._ops_reconcile_deliveries(
     p_limit integer, p_grace interval, p_max_rounds integer
 )
 returns jsonb
@@ -179,7 +179,7 @@ begin
         select d.org_id, d.id, o.status, o.reason
         from app.notification_deliveries as d
         inner join app.email_sends as s on s.org_id = d.org_id and s.id = d.email_send_id
-        cross join lateral app._email_delivery_outcome(
+        cross join lateral app._notification_email_outcome(
             s.status, s.error, s.suppression_reason
         ) as o
         where
@@ -230,7 +230,7 @@ begin
 end
 $function$;
 
-create or replace function api.reconcile_in_flight(p_limit integer default 1000)
+create or replace function api.reconcile_in_flight_work(p_limit integer default 1000)
 returns jsonb
 language plpgsql
 security definer
@@ -247,14 +247,14 @@ begin
     if p_limit is null or p_limit < 1 then
         raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
     end if;
-    if not app._reconcile_lock() then
+    if not app._ops_reconcile_lock() then
         return jsonb_build_object('skipped', 'another reconciliation holds the lock');
     end if;
     select s.* into v_settings from app.settings as s;
     v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
-    v_emails := app._reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
     v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
-    v_deliveries := app._reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    v_deliveries := app._ops_reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
     return jsonb_build_object(
         'emails_requeued', (v_emails ->> 'requeued')::integer,
         'emails_failed', (v_emails ->> 'failed')::integer,
@@ -269,7 +269,7 @@ begin
 end
 $function$;
 
-comment on function api.reconcile_in_flight(integer) is
+comment on function api.reconcile_in_flight_work(integer) is
 $$Service role only (the worker runs it on a schedule). Re-queues or settles every row left in
 flight without a live pgqueuer job (none queued or picked, or the job held failed) and
 untouched for app.settings.reconcile_grace_seconds (default 300), at most p_limit per kind:
@@ -277,7 +277,7 @@ untouched for app.settings.reconcile_grace_seconds (default 300), at most p_limi
   when that is still ahead, with the same Message-ID and idempotency key (a held job is put
   back itself, so no failed job stays behind);
 - workflow executions pending or running without a job, waiting ones whose timer is due, and
-  webhook deliveries of waiting executions: as api.sweep_workflows does (the same code);
+  webhook deliveries of waiting executions: as api.tick_workflows does (the same code);
 - notification deliveries pending on an email that settled without them: they take its
   outcome; on an email that is gone: held until now, for the next tick to decide again.
 A row already re-queued reconcile_max_rounds times (default 3), or an execution whose run job
@@ -292,7 +292,7 @@ count equals p_limit.$$;
 -- Rows in flight, for operators and the soak harness: every email queued or
 -- sending, execution not ended, action pending or running of an execution
 -- not ended, and notification delivery pending, held or digest.
-create or replace function api.unsettled_work()
+create or replace function api.list_unsettled_work()
 returns table (
     kind text,
     org_id uuid,
@@ -396,7 +396,7 @@ begin
 end
 $function$;
 
-comment on function api.unsettled_work() is
+comment on function api.list_unsettled_work() is
 $$Service role only: every row still in flight, across orgs, for operators and the soak
 harness. kind is email (queued or sending), execution (not ended; status waiting:timer,
 waiting:retry, waiting:action or waiting:approval while parked), action (a webhook or
@@ -411,4 +411,4 @@ of an open approval, a held or digest delivery's deliver_after. since is when th
 changed. Reading it: a row with a queued or picked job is moving; one with waiting_until set
 is waiting on time; one waiting:approval (with no escalation left) or paused waits on a
 person; anything else older than app.settings.reconcile_grace_seconds, or with job_status
-failed, is what api.reconcile_in_flight re-queues or settles.$$;
+failed, is what api.reconcile_in_flight_work re-queues or settles.$$;

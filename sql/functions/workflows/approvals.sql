@@ -361,7 +361,7 @@ begin
 end
 $function$;
 
-create or replace function api.approve(p_approval_id uuid, p_notes text default null)
+create or replace function api.approve_approval(p_approval_id uuid, p_notes text default null)
 returns text
 language sql
 security definer
@@ -370,13 +370,13 @@ as $function$
     select app._wf_decide(p_approval_id, 'approved', p_notes)
 $function$;
 
-comment on function api.approve(uuid, text) is
+comment on function api.approve_approval(uuid, text) is
 'Approve a pending approval. Only its approver may (a delegate has a row of their own); IT003 '
 'otherwise, IT013 when it is no longer pending. Returns the step''s state: approved (the '
 'execution goes on), rejected, or open (more decisions needed; a sequential chain opens its next '
 'approver).';
 
-create or replace function api.reject(p_approval_id uuid, p_notes text default null)
+create or replace function api.reject_approval(p_approval_id uuid, p_notes text default null)
 returns text
 language sql
 security definer
@@ -385,12 +385,12 @@ as $function$
     select app._wf_decide(p_approval_id, 'rejected', p_notes)
 $function$;
 
-comment on function api.reject(uuid, text) is
+comment on function api.reject_approval(uuid, text) is
 'Reject a pending approval (its approver only). When the step can no longer reach the approvals '
 'it needs it is rejected: the execution follows the step''s on_reject branch, or fails. Returns '
 'approved, rejected or open.';
 
-create or replace function api.delegate(
+create or replace function api.delegate_approval(
     p_approval_id uuid, p_to_user uuid, p_reason text default null
 )
 returns uuid
@@ -434,12 +434,12 @@ begin
 end
 $function$;
 
-comment on function api.delegate(uuid, uuid, text) is
+comment on function api.delegate_approval(uuid, uuid, text) is
 'Hand a pending approval to another active user of the org (its approver only). The original row '
 'becomes delegated; the delegate gets a pending row in the same slot (same due time) and an '
 'approval_required notification. Returns the new approval id.';
 
-create or replace function api.recall(p_execution_id uuid, p_reason text default null)
+create or replace function api.recall_approval(p_execution_id uuid, p_reason text default null)
 returns void
 language plpgsql
 security definer
@@ -478,7 +478,7 @@ begin
 end
 $function$;
 
-comment on function api.recall(uuid, text) is
+comment on function api.recall_approval(uuid, text) is
 'Withdraw an execution''s pending approval request (whoever started the execution, or an admin): '
 'the open approvals are cancelled, the entity unlocked and the execution cancelled. IT013 when it '
 'is not waiting for an approval.';
@@ -600,7 +600,7 @@ end
 $function$;
 
 -- Approvals waiting for the caller.
-create or replace function api.my_approvals()
+create or replace function api.list_my_approvals()
 returns table (
     approval_id uuid, execution_id uuid, title text, entity_type text, entity_id uuid,
     requested_at timestamptz, due_at timestamptz, approver_type text
@@ -621,5 +621,5 @@ as $function$
     order by a.requested_at
 $function$;
 
-comment on function api.my_approvals() is
+comment on function api.list_my_approvals() is
 'The caller''s pending approvals, oldest first.';

@@ -154,7 +154,7 @@ comment on function api.retry_execution(uuid) is
 'webhook is re-delivered with the same message id). IT013 unless it failed, or when another '
 'execution of the workflow is active for the entity.';
 
-create or replace function api.execution_timeline(p_execution_id uuid)
+create or replace function api.get_execution_timeline(p_execution_id uuid)
 returns table (
     occurred_at timestamptz, kind text, name text, status text, message text, detail jsonb
 )
@@ -225,7 +225,7 @@ begin
 end
 $function$;
 
-comment on function api.execution_timeline(uuid) is
+comment on function api.get_execution_timeline(uuid) is
 'An execution''s steps, actions, approvals and log lines in time order (kind step, action, '
 'approval or log), for the caller''s org.';
 

@@ -4,7 +4,7 @@
 -- matches either.
 
 -- Does one field match a value?
-create or replace function app._cron_field_matches(
+create or replace function app._wf_cron_field_matches(
     p_field text, p_value integer, p_min integer, p_max integer
 )
 returns boolean
@@ -41,7 +41,7 @@ end
 $function$;
 
 -- Is the expression well formed (five fields, numbers in range)?
-create or replace function app._cron_valid(p_expr text)
+create or replace function app._wf_cron_valid(p_expr text)
 returns boolean
 language plpgsql
 immutable
@@ -75,7 +75,7 @@ end
 $function$;
 
 -- Does the expression match this local wall-clock minute?
-create or replace function app._cron_matches(p_expr text, p_local timestamp)
+create or replace function app._wf_cron_matches(p_expr text, p_local timestamp)
 returns boolean
 language plpgsql
 immutable
@@ -88,15 +88,15 @@ declare
     v_dow_ok boolean;
 begin
     if not (
-        app._cron_field_matches(v_f[1], extract(minute from p_local)::integer, 0, 59)
-        and app._cron_field_matches(v_f[2], extract(hour from p_local)::integer, 0, 23)
-        and app._cron_field_matches(v_f[4], extract(month from p_local)::integer, 1, 12)
+        app._wf_cron_field_matches(v_f[1], extract(minute from p_local)::integer, 0, 59)
+        and app._wf_cron_field_matches(v_f[2], extract(hour from p_local)::integer, 0, 23)
+        and app._wf_cron_field_matches(v_f[4], extract(month from p_local)::integer, 1, 12)
     ) then
         return false;
     end if;
-    v_dom_ok := app._cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
-    v_dow_ok := app._cron_field_matches(v_f[5], v_dow, 0, 7)
-        or (v_dow = 0 and app._cron_field_matches(v_f[5], 7, 0, 7));
+    v_dom_ok := app._wf_cron_field_matches(v_f[3], extract(day from p_local)::integer, 1, 31);
+    v_dow_ok := app._wf_cron_field_matches(v_f[5], v_dow, 0, 7)
+        or (v_dow = 0 and app._wf_cron_field_matches(v_f[5], 7, 0, 7));
     -- Vixie cron: a day field that starts with * does not restrict; when
     -- both are restricted, either may match.
     if v_f[3] like '*%' or v_f[5] like '*%' then

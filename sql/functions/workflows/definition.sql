@@ -615,7 +615,7 @@ begin
                 return query select v_at || '.field', format('unknown field %L', v_trigger ->> 'field');
             end if;
             if v_trigger ->> 'type' = 'scheduled' then
-                if not app._cron_valid(v_trigger ->> 'cron') then
+                if not app._wf_cron_valid(v_trigger ->> 'cron') then
                     return query select v_at || '.cron',
                         'a five-field cron expression, like "0 9 * * 1-5"';
                 end if;
@@ -918,13 +918,7 @@ comment on function api.create_workflow(text, text, jsonb, text, boolean) is
 'Create a workflow (admins). The definition is validated first: IT012 names every problem. '
 'Returns the workflow id; version 1 is stored in app.workflow_versions.';
 
-create or replace function api.update_workflow(
-    p_workflow_id uuid,
-    p_definition jsonb default null,
-    p_name text default null,
-    p_description text default null,
-    p_is_active boolean default null
-)
+create or replace function api.update_workflow(p_workflow_id uuid, p_changes jsonb)
 returns integer
 language plpgsql
 security definer
@@ -933,7 +927,13 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_wf app.workflows%rowtype;
+    v_new_definition boolean := p_changes ? 'definition';
 begin
+    perform app._assert_changes(
+        p_changes,
+        array['definition', 'name', 'description', 'is_active'],
+        array['definition', 'name', 'is_active']
+    );
     if not app._is_org_admin() then
         raise exception using errcode = 'IT003', message = 'only an admin may change workflows';
     end if;
@@ -943,29 +943,32 @@ begin
     if not found then
         raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
     end if;
-    if p_definition is not null then
-        perform app._wf_assert_valid(v_wf.entity_type, p_definition);
+    v_wf := app._apply_changes(v_wf, p_changes);
+    if v_new_definition then
+        perform app._wf_assert_valid(v_wf.entity_type, v_wf.definition);
     end if;
     update app.workflows as w
     set
-        name = coalesce(p_name, w.name),
-        description = coalesce(p_description, w.description),
-        is_active = coalesce(p_is_active, w.is_active),
-        definition = coalesce(p_definition, w.definition),
-        version = w.version + case when p_definition is null then 0 else 1 end,
+        name = v_wf.name,
+        description = v_wf.description,
+        is_active = v_wf.is_active,
+        definition = v_wf.definition,
+        version = w.version + case when v_new_definition then 1 else 0 end,
         updated_by = app.current_user_id()
     where w.org_id = v_org_id and w.id = p_workflow_id
     returning w.* into v_wf;
-    if p_definition is not null then
+    if v_new_definition then
         perform app._wf_store_version(v_org_id, p_workflow_id);
     end if;
     return v_wf.version;
 end
 $function$;
 
-comment on function api.update_workflow(uuid, jsonb, text, text, boolean) is
-'Change a workflow (admins). A new definition is validated (IT012) and becomes a new version; '
-'executions already started keep the version they started with. Returns the current version.';
+comment on function api.update_workflow(uuid, jsonb) is
+'Change a workflow (admins). p_changes is a JSON object of the fields to change: definition, '
+'name, description (may be null), is_active. A new definition is validated (IT012) and becomes '
+'a new version; executions already started keep the version they started with. Returns the '
+'current version.';
 
 create or replace function api.delete_workflow(p_workflow_id uuid)
 returns void

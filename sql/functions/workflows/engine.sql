@@ -614,7 +614,7 @@ begin
             extract(epoch from v_action.sending_until - pg_catalog.clock_timestamp())::double precision;
         return;
     end if;
-    v_settings := app._webhook_settings(v_org_id);
+    v_settings := app._wf_webhook_settings(v_org_id);
     update app.workflow_actions as a
     set
         status = 'running', started_at = coalesce(a.started_at, app.now()),

@@ -37,7 +37,7 @@ begin
                     greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
                     v_now, interval '1 minute'
                 ) as m (at)
-                where app._cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
+                where app._wf_cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
             ) then
                 select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
                 select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
@@ -81,9 +81,9 @@ end
 $function$;
 
 -- Executions and webhook deliveries left in flight without a live job: the
--- workflow part of the reconciliation, run by api.sweep_workflows (every
+-- workflow part of the reconciliation, run by api.tick_workflows (every
 -- minute) and by api.reconcile_in_flight. Callers hold the reconciliation
--- lock (app._reconcile_lock), so two sweeps never queue the same row twice.
+-- lock (app._ops_reconcile_lock), so two sweeps never queue the same row twice.
 -- p_grace: how long a row may go untouched without a job; p_max_rounds: how
 -- many re-queues make a row poison (failed for good, its owner notified).
 create or replace function app._wf_reconcile(
@@ -110,7 +110,7 @@ begin
     select count(
         app._wf_fail_step(
             e.org_id, e.id, null,
-            coalesce('the run failed: ' || app._job_error(e.wake_job_id), 'the run failed repeatedly'),
+            coalesce('the run failed: ' || app._ops_job_error(e.wake_job_id), 'the run failed repeatedly'),
             null, true
         )
     ) into v_poisoned
@@ -242,7 +242,7 @@ begin
                 v_row.org_id, v_row.id, false, '{}',
                 format(
                     'the delivery was re-queued %s times without an outcome%s', v_row.reconciled,
-                    coalesce(': ' || app._job_error(v_row.held_job_id), '')
+                    coalesce(': ' || app._ops_job_error(v_row.held_job_id), '')
                 ),
                 true
             );
@@ -250,7 +250,7 @@ begin
         else
             update app.workflow_actions as a set reconciled = a.reconciled + 1
             where a.org_id = v_row.org_id and a.id = v_row.id;
-            perform app._revive_held_job(v_row.held_job_id);
+            perform app._ops_revive_held_job(v_row.held_job_id);
             -- Queues a job unless the revived one holds the dedupe key.
             perform app._wf_queue_delivery(v_row.org_id, v_row.id);
             v_deliveries := v_deliveries + 1;
@@ -264,7 +264,7 @@ begin
 end
 $function$;
 
-create or replace function api.sweep_workflows(p_limit integer default 1000)
+create or replace function api.tick_workflows(p_limit integer default 1000)
 returns jsonb
 language plpgsql
 security definer
@@ -280,9 +280,9 @@ declare
 begin
     perform app._require_service();
     select s.* into v_settings from app.settings as s;
-    -- A reconciliation running at the same time (api.reconcile_in_flight, or
+    -- A reconciliation running at the same time (api.reconcile_in_flight_work, or
     -- another sweep) does this part: skip it rather than queue twice.
-    if app._reconcile_lock() then
+    if app._ops_reconcile_lock() then
         v_reconciled := app._wf_reconcile(
             p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
             v_settings.reconcile_max_rounds
@@ -302,7 +302,7 @@ begin
 end
 $function$;
 
-comment on function api.sweep_workflows(integer) is
+comment on function api.tick_workflows(integer) is
 'Service role only (the worker runs it every minute). Queues executions whose timer or retry is '
 'due but whose job is missing or late; re-queues pending/running executions, and webhook '
 'deliveries of waiting executions, left without a live job for '
@@ -310,7 +310,7 @@ comment on function api.sweep_workflows(integer) is
 'rather than left failed); fails for good a run whose job is held failed and any execution or '
 'delivery already re-queued reconcile_max_rounds times (default 3); escalates approvals past '
 'due_at; and fires scheduled triggers. The re-queueing is skipped while another sweep or '
-'api.reconcile_in_flight holds the reconciliation lock. Returns the counts as JSON: woken, '
+'api.reconcile_in_flight_work holds the reconciliation lock. Returns the counts as JSON: woken, '
 'stalled (executions and deliveries re-queued), poisoned (failed for good), escalated, '
 'scheduled.';
 
@@ -448,7 +448,7 @@ comment on function api.maintain_workflow_logs() is
 
 -- 32 random bytes (two v4 UUIDs: 244 bits from the strong generator) as a
 -- Standard Webhooks secret.
-create or replace function app._new_webhook_secret()
+create or replace function app._wf_new_webhook_secret()
 returns text
 language sql
 volatile
@@ -460,7 +460,7 @@ as $function$
 $function$;
 
 -- The org's signing secret, made on first use.
-create or replace function app._webhook_settings(p_org_id uuid)
+create or replace function app._wf_webhook_settings(p_org_id uuid)
 returns app.webhook_settings
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -469,14 +469,14 @@ declare
     v_row app.webhook_settings%rowtype;
 begin
     insert into app.webhook_settings (org_id, secret)
-    values (p_org_id, app._new_webhook_secret())
+    values (p_org_id, app._wf_new_webhook_secret())
     on conflict (org_id) do nothing;
     select s.* into v_row from app.webhook_settings as s where s.org_id = p_org_id;
     return v_row;
 end
 $function$;
 
-create or replace function api.webhook_signing_secret()
+create or replace function api.get_webhook_signing_secret()
 returns text
 language plpgsql
 security definer
@@ -488,11 +488,11 @@ begin
     if not app._is_org_admin() then
         raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
     end if;
-    return (app._webhook_settings(v_org_id)).secret;
+    return (app._wf_webhook_settings(v_org_id)).secret;
 end
 $function$;
 
-comment on function api.webhook_signing_secret() is
+comment on function api.get_webhook_signing_secret() is
 'The org''s Standard Webhooks signing secret (whsec_...; admins), made on first use. Receivers '
 'verify webhook-signature with it.';
 
@@ -504,12 +504,12 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
-    v_secret text := app._new_webhook_secret();
+    v_secret text := app._wf_new_webhook_secret();
 begin
     if not app._is_org_admin() then
         raise exception using errcode = 'IT003', message = 'only an admin may rotate the webhook secret';
     end if;
-    perform app._webhook_settings(v_org_id);
+    perform app._wf_webhook_settings(v_org_id);
     update app.webhook_settings as s
     set
         previous_secret = s.secret, previous_valid_until = app.now() + interval '24 hours',

@@ -150,7 +150,7 @@ begin
     where i.org_id = n.org_id and i.id = n.instance_id;
 
     -- No "queued" log line per execution: the execution row says it
-    -- (api.execution_timeline shows it first), and a bulk statement would
+    -- (api.get_execution_timeline shows it first), and a bulk statement would
     -- otherwise write one more partitioned row, with its checks, per row.
     return query
     select e.id, e.org_id, e.workflow_id, e.entity_id

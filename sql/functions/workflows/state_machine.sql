@@ -195,7 +195,7 @@ comment on function api.transition_entity(uuid, text, text) is
 'execution; with one, an execution asks for the approval, then moves and runs the steps (a '
 'rejection leaves the state as it was). Returns {status: moved|pending_approval, ...}.';
 
-create or replace function api.workflow_instance(p_workflow_id uuid, p_entity_id uuid)
+create or replace function api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid)
 returns table (instance_id uuid, state text, status text, locked boolean)
 language sql
 stable
@@ -213,6 +213,6 @@ as $function$
     where i.org_id = app._require_org() and i.workflow_id = p_workflow_id and i.entity_id = p_entity_id
 $function$;
 
-comment on function api.workflow_instance(uuid, uuid) is
+comment on function api.get_workflow_instance(uuid, uuid) is
 'The instance of a workflow for an entity: its id, current state, status and whether a pending '
 'approval locks the entity.';

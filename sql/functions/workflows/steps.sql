@@ -199,7 +199,7 @@ begin
         ))
     )
     into v_result
-    from app._send_notifications(
+    from app._notification_send(
         p_org_id => p_exec.org_id,
         p_user_ids => v_users,
         p_category => coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),

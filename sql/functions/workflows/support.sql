@@ -109,7 +109,7 @@ declare
     v_message text;
     v_state text;
 begin
-    perform from app._send_notifications(
+    perform from app._notification_send(
         p_org_id => p_org_id,
         p_user_ids => p_user_ids,
         p_category => null,

@@ -100,7 +100,7 @@ class Campaigns:
         with errors_translated(), self.conn.transaction():
             cur = self.conn.cursor(row_factory=dict_row)
             row = cur.execute(
-                "select * from api.campaign_tick(p_batch_size => %s)", (batch_size,)
+                "select * from api.tick_campaigns(p_batch_size => %s)", (batch_size,)
             ).fetchone()
         assert row is not None
         return row
@@ -152,7 +152,9 @@ class Campaigns:
         return [{"id": r[0], **json.loads(bytes(r[1])), "dedupe_key": r[2]} for r in rows]
 
     def stats(self, campaign_id: uuid.UUID) -> list[dict[str, Any]]:
-        return self.call("select * from api.campaign_stats(p_campaign_id => %s)", (campaign_id,))
+        return self.call(
+            "select * from api.get_campaign_stats(p_campaign_id => %s)", (campaign_id,)
+        )
 
 
 @pytest.fixture

@@ -305,7 +305,7 @@ def reference_pick(enrollment_id: uuid.UUID, weights: list[tuple[str, int]]) -> 
 
 def pick(admin: psycopg.Connection, ids: list[uuid.UUID], arms: Any) -> list[str | None]:
     rows = admin.execute(
-        "select app._ab_pick_variant(e.id, %s) "
+        "select app._campaign_ab_pick_variant(e.id, %s) "
         "from unnest(%s::uuid[]) with ordinality as e (id, i) order by e.i",
         (Jsonb(arms) if arms is not None else None, ids),
     ).fetchall()
@@ -357,7 +357,7 @@ def test_a_single_variant_always_wins_and_no_variants_pick_none(admin) -> None:
 def test_normal_cdf_matches_python_from_minus_8_to_8(admin) -> None:
     xs = [i / 100 for i in range(-800, 801)]
     rows = admin.execute(
-        "select app._normal_cdf(x) from unnest(%s::float8[]) with ordinality as t (x, i) "
+        "select app._campaign_normal_cdf(x) from unnest(%s::float8[]) with ordinality as t (x, i) "
         "order by t.i",
         (xs,),
     ).fetchall()
@@ -373,7 +373,7 @@ def test_normal_cdf_matches_python_from_minus_8_to_8(admin) -> None:
 def test_normal_cdf_tails_neither_underflow_nor_lose_precision(admin) -> None:
     xs = [-37.6, -37.5, -30.0, -20.0, -10.0, 10.0, 37.6]
     rows = admin.execute(
-        "select app._normal_cdf(x) from unnest(%s::float8[]) with ordinality as t (x, i) "
+        "select app._campaign_normal_cdf(x) from unnest(%s::float8[]) with ordinality as t (x, i) "
         "order by t.i",
         (xs,),
     ).fetchall()
@@ -399,7 +399,7 @@ def test_normal_cdf_tails_neither_underflow_nor_lose_precision(admin) -> None:
 )
 def test_two_proportion_z_matches_a_python_reference(admin, sa, na, sb, nb) -> None:
     z, p = admin.execute(
-        "select z, p_value from app._two_proportion_z(%s, %s, %s, %s)", (sa, na, sb, nb)
+        "select z, p_value from app._campaign_two_proportion_z(%s, %s, %s, %s)", (sa, na, sb, nb)
     ).fetchone()
     ref_z, ref_p = reference_z(sa, na, sb, nb)
     assert z == pytest.approx(ref_z, rel=1e-12)
@@ -407,11 +407,15 @@ def test_two_proportion_z_matches_a_python_reference(admin, sa, na, sb, nb) -> N
 
 
 def test_two_proportion_z_without_spread_is_zero_with_p_one(admin) -> None:
-    assert admin.execute("select * from app._two_proportion_z(0, 50, 0, 80)").fetchone() == (
+    assert admin.execute(
+        "select * from app._campaign_two_proportion_z(0, 50, 0, 80)"
+    ).fetchone() == (
         0.0,
         1.0,
     )
-    assert admin.execute("select * from app._two_proportion_z(50, 50, 80, 80)").fetchone() == (
+    assert admin.execute(
+        "select * from app._campaign_two_proportion_z(50, 50, 80, 80)"
+    ).fetchone() == (
         0.0,
         1.0,
     )

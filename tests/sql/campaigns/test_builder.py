@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from intime.errors import (
     InvalidParameterError,
@@ -358,6 +359,8 @@ def test_complete_stops_enrollments_with_a_log_line(camp: Campaigns) -> None:
 
 # update_sequence_step --------------------------------------------------------
 
+UPDATE_STEP = "select api.update_sequence_step(p_step_id => %s, p_changes => %s)"
+
 
 def test_an_updated_step_applies_to_the_next_run(camp: Campaigns) -> None:
     cid = camp.create()
@@ -365,8 +368,8 @@ def test_an_updated_step_applies_to_the_next_run(camp: Campaigns) -> None:
     camp.enroll(cid, camp.contacts(1))
     camp.activate(cid)
     camp.call(
-        "select api.update_sequence_step(p_step_id => %s, p_subject => %s)",
-        (step, "New {{ campaign.name }}"),
+        "select api.update_sequence_step(p_step_id => %s, p_changes => %s)",
+        (step, Jsonb({"subject": "New {{ campaign.name }}"})),
     )
     camp.tick()
     [send] = camp.sends(cid)
@@ -385,8 +388,8 @@ def test_an_update_with_an_unknown_variable_changes_nothing(camp: Campaigns) -> 
     step = camp.email_step(cid)
     with pytest.raises(InvalidParameterError, match=r"body_text uses unknown variables: x\.y"):
         camp.call(
-            "select api.update_sequence_step(p_step_id => %s, p_body_text => %s)",
-            (step, "{{x.y}}"),
+            "select api.update_sequence_step(p_step_id => %s, p_changes => %s)",
+            (step, Jsonb({"body_text": "{{x.y}}"})),
         )
     row = camp.owner.execute(
         "select body_text from app.campaign_sequences where id = %s", (step,)
@@ -399,9 +402,9 @@ def test_an_update_that_leaves_an_active_campaign_unrunnable_is_refused(camp: Ca
     camp.email_step(cid)
     wait = camp.step(cid, "wait", step_number=2)
     camp.activate(cid)
-    camp.call("select api.update_sequence_step(p_step_id => %s, p_delay_hours => 3)", (wait,))
+    camp.call(UPDATE_STEP, (wait, Jsonb({"delay_hours": 3})))
     with pytest.raises(InvalidParameterError, match="email step 2 has no content"):
-        camp.call("select api.update_sequence_step(p_step_id => %s, p_channel => 'email')", (wait,))
+        camp.call(UPDATE_STEP, (wait, Jsonb({"channel": "email"})))
     row = camp.owner.execute(
         "select channel, delay_hours from app.campaign_sequences where id = %s", (wait,)
     ).fetchone()
@@ -413,7 +416,7 @@ def test_a_rep_who_does_not_own_the_campaign_may_not_update_a_step(camp: Campaig
     step = camp.email_step(cid)
     with pytest.raises(PermissionDeniedError):
         camp.call(
-            "select api.update_sequence_step(p_step_id => %s, p_subject => 'x')",
-            (step,),
+            UPDATE_STEP,
+            (step, Jsonb({"subject": "x"})),
             user=camp.orgs.a.rep_ids[1],
         )

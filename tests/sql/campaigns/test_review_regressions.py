@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from intime.errors import (
     InvalidParameterError,
@@ -58,7 +59,7 @@ def test_pausing_a_campaign_during_a_tick_waits_instead_of_deadlocking(
 
         def tick() -> None:
             try:
-                t.execute("select * from api.campaign_tick(p_batch_size => 100)").fetchone()
+                t.execute("select * from api.tick_campaigns(p_batch_size => 100)").fetchone()
                 t.commit()
             except BaseException as exc:
                 errors["tick"] = exc
@@ -102,7 +103,7 @@ def test_a_queued_step_email_is_not_sent_once_its_enrollment_stopped(camp: Campa
     camp.tick()
     sends = {s["entity_id"]: s["id"] for s in camp.sends(cid)}
     [enrollment] = [e for e in camp.enrollments(cid) if e["contact_id"] == first]
-    camp.call("select api.unenroll(p_enrollment_id => %s)", (enrollment["id"],))
+    camp.call("select api.stop_enrollment(p_enrollment_id => %s)", (enrollment["id"],))
     [claim] = camp.call(
         "select action from api.claim_email_send(p_email_send_id => %s)", (sends[first],)
     )
@@ -362,7 +363,10 @@ def test_a_campaign_can_be_handed_to_another_owner(camp: Campaigns) -> None:
     camp.enroll(cid, camp.contacts(1))
     camp.activate(cid)
     rep = camp.orgs.a.rep_ids[1]
-    camp.call("select api.update_campaign(p_campaign_id => %s, p_owner_id => %s)", (cid, rep))
+    camp.call(
+        "select api.update_campaign(p_campaign_id => %s, p_changes => %s)",
+        (cid, Jsonb({"owner_id": str(rep)})),
+    )
     camp.tick()
     assignee = camp.owner.execute(
         "select assignee_id from app.activities where metadata ->> 'campaign_id' = %s",
@@ -371,6 +375,6 @@ def test_a_campaign_can_be_handed_to_another_owner(camp: Campaigns) -> None:
     assert assignee == (rep,)
     with pytest.raises(NotFoundError):
         camp.call(
-            "select api.update_campaign(p_campaign_id => %s, p_owner_id => %s)",
-            (cid, camp.orgs.b.admin_id),
+            "select api.update_campaign(p_campaign_id => %s, p_changes => %s)",
+            (cid, Jsonb({"owner_id": str(camp.orgs.b.admin_id)})),
         )

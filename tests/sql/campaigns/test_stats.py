@@ -1,4 +1,4 @@
-"""api.campaign_stats against counts derived in the test from the
+"""api.get_campaign_stats against counts derived in the test from the
 enrollments, the step logs and the email sends; the timeline; the archive."""
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def run(camp: Campaigns, events: dict[str, dict]) -> uuid.UUID:
     _reply(camp, first[4])
     _event(camp, events, first[5], "email.bounced")
     with camp.conn.transaction():
-        camp.conn.execute("select api.unsubscribe(p_token => %s)", (first[6]["unsubscribe_token"],))
+        camp.conn.execute(
+            "select api.unsubscribe_recipient(p_token => %s)", (first[6]["unsubscribe_token"],)
+        )
     camp.at("2026-06-01 10:30:00-04")
     camp.tick()
     camp.tick()
@@ -253,7 +255,7 @@ def test_the_timeline_is_in_order(camp: Campaigns, run: uuid.UUID) -> None:
     done = next(e for e in by_email.values() if e["status"] == "completed")
     replied = next(e for e in by_email.values() if e["status"] == "replied")
     timeline = camp.call(
-        "select * from api.enrollment_timeline(p_enrollment_id => %s)", (done["id"],)
+        "select * from api.get_enrollment_timeline(p_enrollment_id => %s)", (done["id"],)
     )
     assert [(r["step_number"], r["channel"], r["status"]) for r in timeline] == [
         (1, "email", "sent"),
@@ -263,7 +265,7 @@ def test_the_timeline_is_in_order(camp: Campaigns, run: uuid.UUID) -> None:
     ]
     assert [r["at"] for r in timeline] == sorted(r["at"] for r in timeline)
     timeline = camp.call(
-        "select * from api.enrollment_timeline(p_enrollment_id => %s)", (replied["id"],)
+        "select * from api.get_enrollment_timeline(p_enrollment_id => %s)", (replied["id"],)
     )
     assert [(r["step_number"], r["status"], r["detail"]) for r in timeline] == [
         (1, "sent", None),

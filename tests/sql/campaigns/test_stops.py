@@ -214,7 +214,7 @@ def test_unsubscribing_stops_every_enrollment_of_the_address_in_the_org(
     token = run.send_of(leaver)["unsubscribe_token"]
     with camp.conn.transaction():
         row = camp.conn.execute(
-            "select result from api.unsubscribe(p_token => %s)", (token,)
+            "select result from api.unsubscribe_recipient(p_token => %s)", (token,)
         ).fetchone()
     assert row == ("unsubscribed",)
     stopped = camp.owner.execute(

@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 from tests.sql.campaigns.conftest import MONDAY_10, Campaigns
 from tests.support import Database
 
-TICK = "select * from api.campaign_tick(p_batch_size => 150)"
+TICK = "select * from api.tick_campaigns(p_batch_size => 150)"
 
 
 def test_two_ticks_at_once_run_each_step_exactly_once(camp: Campaigns, db: Database) -> None:

@@ -51,7 +51,7 @@ def test_a_shadowing_temp_type_never_runs_as_the_owner(
             conn.execute(
                 "create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.evil(value::text))"
             )
-            row = conn.execute("select org_id from api.whoami()").fetchone()
+            row = conn.execute("select org_id from api.get_actor()").fetchone()
             conn.execute(
                 "update app.deals set description = 'x' where id = %s", (two_orgs.a.deal_ids[0],)
             )

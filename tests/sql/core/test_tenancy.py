@@ -161,7 +161,7 @@ def test_org_guc_set_by_a_user_role_is_ignored(db: Database, two_orgs: TwoOrgs) 
     with db.connect(two_orgs.login_a) as conn:
         conn.execute("select set_config('intime.org_id', %s, false)", (str(two_orgs.b.org_id),))
         conn.execute("select set_config('intime.user_id', %s, false)", (str(two_orgs.b.admin_id),))
-        row = conn.execute("select org_id, user_id, via from api.whoami()").fetchone()
+        row = conn.execute("select org_id, user_id, via from api.get_actor()").fetchone()
         assert row == (two_orgs.a.org_id, two_orgs.a.login_user_id, "db_role")
         visible = conn.execute(
             "select count(*) from app.deals where org_id = %s", (two_orgs.b.org_id,)
@@ -182,7 +182,7 @@ def test_unmapped_user_role_sees_no_rows(db: Database, two_orgs: TwoOrgs, make_l
     stranger = make_login()
     with db.connect(stranger) as conn:
         assert conn.execute("select count(*) from app.deals").fetchone() == (0,)
-        assert conn.execute("select org_id from api.whoami()").fetchone() == (None,)
+        assert conn.execute("select org_id from api.get_actor()").fetchone() == (None,)
 
 
 def test_composite_foreign_key_rejects_another_orgs_row(

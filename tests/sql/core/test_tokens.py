@@ -26,7 +26,7 @@ def _create(conn: psycopg.Connection, two_orgs: TwoOrgs, **kw: object) -> tuple[
 def _authenticate(conn: psycopg.Connection, token: str) -> tuple:
     with errors_translated(), conn.transaction():
         return conn.execute(
-            "select org_id, user_id, token_id from api.authenticate(p_token => %s)", (token,)
+            "select org_id, user_id, token_id from api.authenticate_token(p_token => %s)", (token,)
         ).fetchone()
 
 
@@ -85,4 +85,4 @@ def test_authenticate_is_for_the_service_role_only(db, two_orgs: TwoOrgs) -> Non
         pytest.raises(ServiceRoleRequiredError),
         errors_translated(),
     ):
-        conn.execute("select * from api.authenticate(p_token => 'x')")
+        conn.execute("select * from api.authenticate_token(p_token => 'x')")

@@ -1,4 +1,4 @@
-"""api.email_stats: counts and rates per entity and per template."""
+"""api.get_email_stats: counts and rates per entity and per template."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_stats_count_each_message_once_and_divide_safely(mail: Mail, two_orgs) -
     with actor(mail.conn, mail.org_id):
         row = mail.conn.execute(
             "select sent, delivered, opened, clicked, bounced, open_rate, click_rate, bounce_rate "
-            "from api.email_stats(p_entity_type => 'deal', p_entity_id => %s)",
+            "from api.get_email_stats(p_entity_type => 'deal', p_entity_id => %s)",
             (two_orgs.a.deal_ids[0],),
         ).fetchone()
     # The seed sent two mails about this deal too (one delivered, one bounced).
@@ -40,7 +40,7 @@ def test_stats_count_each_message_once_and_divide_safely(mail: Mail, two_orgs) -
 def test_stats_of_nothing_have_no_rates(mail: Mail) -> None:
     with actor(mail.conn, mail.org_id):
         row = mail.conn.execute(
-            "select sent, open_rate, bounce_rate from api.email_stats(p_entity_id => %s)",
+            "select sent, open_rate, bounce_rate from api.get_email_stats(p_entity_id => %s)",
             (uuid.uuid4(),),
         ).fetchone()
     assert row == (0, None, None)

@@ -58,7 +58,7 @@ class Notifier:
 
     def tick(self) -> dict:
         with errors_translated(), self.conn.transaction():
-            row = self.conn.execute("select api.run_notification_tick()").fetchone()
+            row = self.conn.execute("select api.tick_notifications()").fetchone()
         assert row is not None
         return row[0]
 

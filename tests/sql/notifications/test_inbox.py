@@ -17,7 +17,9 @@ from tests.support import TwoOrgs
 def sam(notifier: Notifier, two_orgs):
     """A rep whose seeded notifications are archived: an empty inbox."""
     user = two_orgs.a.rep_ids[1]
-    notifier.as_user(user, "select api.archive(array(select id from api.list_notifications()))")
+    notifier.as_user(
+        user, "select api.archive_notifications(array(select id from api.list_notifications()))"
+    )
     return user
 
 
@@ -46,11 +48,14 @@ def test_the_list_is_newest_first_and_pages_by_seq(notifier: Notifier, sam) -> N
 
 def test_unread_count_follows_reads(notifier: Notifier, sam) -> None:
     ids = _three(notifier, sam)
-    count = "select api.unread_count() as n"
+    count = "select api.count_unread_notifications() as n"
     assert notifier.as_user(sam, count)[0]["n"] == 3
-    assert notifier.as_user(sam, "select api.mark_read(%s) as n", ([ids[0]],))[0]["n"] == 1
+    assert (
+        notifier.as_user(sam, "select api.mark_notifications_read(%s) as n", ([ids[0]],))[0]["n"]
+        == 1
+    )
     assert notifier.as_user(sam, count)[0]["n"] == 2
-    assert notifier.as_user(sam, "select api.mark_all_read() as n")[0]["n"] == 2
+    assert notifier.as_user(sam, "select api.mark_all_notifications_read() as n")[0]["n"] == 2
     assert notifier.as_user(sam, count)[0]["n"] == 0
 
 
@@ -59,14 +64,19 @@ def test_marking_someone_elses_notification_changes_nothing(
 ) -> None:
     [nid, *_] = _three(notifier, sam)
     other = two_orgs.a.manager_id
-    assert notifier.as_user(other, "select api.mark_read(%s) as n", ([nid],))[0]["n"] == 0
-    assert notifier.as_user(other, "select api.archive(%s) as n", ([nid],))[0]["n"] == 0
-    assert notifier.as_user(sam, "select api.unread_count() as n")[0]["n"] == 3
+    assert (
+        notifier.as_user(other, "select api.mark_notifications_read(%s) as n", ([nid],))[0]["n"]
+        == 0
+    )
+    assert (
+        notifier.as_user(other, "select api.archive_notifications(%s) as n", ([nid],))[0]["n"] == 0
+    )
+    assert notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"] == 3
 
 
 def test_seen_is_not_read(notifier: Notifier, sam) -> None:
     [nid, *_] = _three(notifier, sam)
-    notifier.as_user(sam, "select api.mark_seen(%s)", ([nid],))
+    notifier.as_user(sam, "select api.mark_notifications_seen(%s)", ([nid],))
     [row] = notifier.as_user(
         sam, "select seen_at, read_at from api.list_notifications() where id = %s", (nid,)
     )
@@ -76,16 +86,16 @@ def test_seen_is_not_read(notifier: Notifier, sam) -> None:
 
 def test_archived_notifications_leave_the_inbox(notifier: Notifier, sam) -> None:
     [nid, *_] = _three(notifier, sam)
-    notifier.as_user(sam, "select api.archive(%s)", ([nid],))
+    notifier.as_user(sam, "select api.archive_notifications(%s)", ([nid],))
     assert "n0" not in _titles(notifier, sam)
     archived = "select title from api.list_notifications(p_archived => true, p_limit => 1)"
     assert _titles(notifier, sam, archived) == ["n0"]
-    assert notifier.as_user(sam, "select api.unread_count() as n")[0]["n"] == 2
+    assert notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"] == 2
 
 
 def test_unread_only_filters(notifier: Notifier, sam) -> None:
     ids = _three(notifier, sam)
-    notifier.as_user(sam, "select api.mark_read(%s)", ([ids[1]],))
+    notifier.as_user(sam, "select api.mark_notifications_read(%s)", ([ids[1]],))
     assert _titles(
         notifier, sam, "select title from api.list_notifications(p_unread_only => true)"
     ) == ["n2", "n0"]
@@ -99,7 +109,7 @@ def test_expired_notifications_never_show_and_are_purged(notifier: Notifier, sam
     assert "flash" in _titles(notifier, sam)
     notifier.at("2026-06-10T13:00:00Z")
     assert "flash" not in _titles(notifier, sam)
-    assert notifier.as_user(sam, "select api.unread_count() as n")[0]["n"] == 0
+    assert notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"] == 0
     purged = notifier.conn.execute("select api.purge_expired_notifications()").fetchone()
     assert purged == (1,)
     assert notifier.deliveries(nid) == {}
@@ -201,7 +211,7 @@ def test_marks_wake_the_stream_with_a_keyed_hash_of_the_user(
         [(secret,)] = listener.execute("select secret from app.stream_secret").fetchall()
         listener.execute("listen app_notification_reads")
         with actor(notifier.conn, two_orgs.a.org_id, sam):
-            notifier.conn.execute("select api.mark_read(%s)", ([nid],))
+            notifier.conn.execute("select api.mark_notifications_read(%s)", ([nid],))
         got = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
     key = hashlib.sha256(bytes(secret) + f"{two_orgs.a.org_id}:{sam}".encode()).hexdigest()[:32]
     assert got == [key]

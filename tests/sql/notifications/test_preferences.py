@@ -170,7 +170,7 @@ def test_a_notification_read_while_held_is_not_emailed(notifier: Notifier, sam) 
     notifier.prefer(sam, category="deal", quiet_hours_enabled=True, quiet_hours_timezone=NY)
     notifier.at("2026-06-10T03:30:00Z")
     nid = _deal(notifier, sam)
-    notifier.as_user(sam, "select api.mark_read(%s)", ([nid],))
+    notifier.as_user(sam, "select api.mark_notifications_read(%s)", ([nid],))
     notifier.at("2026-06-10T12:00:00Z")
     assert notifier.tick() == {"released": 0, "rescheduled": 0, "skipped": 1, "digests": 0}
     email = notifier.deliveries(nid)["email"]
@@ -208,7 +208,7 @@ def test_daily_digest_is_built_at_the_users_local_time(notifier: Notifier, sam) 
     ids = [_deal(notifier, sam, title=f"Deal {i}") for i in range(3)]
     email = notifier.deliveries(ids[0])["email"]
     assert (email["status"], email["deliver_after"]) == ("digest", _utc("2026-06-02T07:00:00"))
-    notifier.as_user(sam, "select api.mark_read(%s)", ([ids[2]],))
+    notifier.as_user(sam, "select api.mark_notifications_read(%s)", ([ids[2]],))
 
     notifier.at("2026-06-02T06:59:00Z")
     assert notifier.tick()["digests"] == 0
@@ -270,8 +270,8 @@ def test_two_ticks_at_once_release_each_delivery_once(db, notifier: Notifier, tw
     with db.connect("intime_service") as one, db.connect("intime_service") as two:
         for conn in (one, two):
             conn.execute("set app.fake_now = '2026-06-10T12:00:00Z'")
-        first = one.execute("select api.run_notification_tick()").fetchone()
-        second = two.execute("select api.run_notification_tick()").fetchone()
+        first = one.execute("select api.tick_notifications()").fetchone()
+        second = two.execute("select api.tick_notifications()").fetchone()
         one.commit()
         two.commit()
     assert first is not None

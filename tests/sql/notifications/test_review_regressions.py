@@ -82,7 +82,7 @@ def test_review_critical_collapse_releases_held_email(notifier: Notifier, sam):
 
 # 5. A row without in_app (channels off, or p_channels email only) swallows the group forever.
 def test_review_group_key_does_not_collapse_into_an_invisible_row(notifier: Notifier, sam):
-    unread_before = notifier.as_user(sam, "select api.unread_count() as n")[0]["n"]
+    unread_before = notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"]
     notifier.prefer(sam, category="deal", channels=["email"])  # in-app off for deals
     a = _deal(notifier, sam, group_key="acct-1")
     b = _deal(notifier, sam, group_key="acct-1")
@@ -93,7 +93,7 @@ def test_review_group_key_does_not_collapse_into_an_invisible_row(notifier: Noti
     notifier.prefer(sam, category="deal", channels=["in_app", "email"])  # in-app back on
     d = _deal(notifier, sam, group_key="acct-1", title="visible?")
     listed = notifier.as_user(sam, "select id from api.list_notifications() where id = %s", (d,))
-    unread = notifier.as_user(sam, "select api.unread_count() as n")[0]["n"]
+    unread = notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"]
     # today: one email for three sends, d is a (collapsed into the hidden row), nothing listed
     assert (emails, listed, unread - unread_before) == ((3,), [{"id": d}], 1), (
         emails,
@@ -261,8 +261,8 @@ def test_review_two_ticks_send_one_digest(db, notifier: Notifier, two_orgs) -> N
     with db.connect("intime_service") as one, db.connect("intime_service") as two:
         for c in (one, two):
             c.execute("set app.fake_now = '2026-06-02T09:00:00Z'")
-        a = one.execute("select api.run_notification_tick()").fetchone()[0]
-        b = two.execute("select api.run_notification_tick()").fetchone()[0]
+        a = one.execute("select api.tick_notifications()").fetchone()[0]
+        b = two.execute("select api.tick_notifications()").fetchone()[0]
         one.commit()
         two.commit()
     sends = notifier.owner.execute(
@@ -344,7 +344,7 @@ def test_review_login_cannot_learn_other_tenants_ids_from_reads(
     nid = b.send(victim, category="deal", title="t", message="m", channels=["in_app"])
     with db.connect(two_orgs.login_a, autocommit=True) as spy:  # a member of org A
         spy.execute("listen app_notification_reads")
-        b.as_user(victim, "select api.mark_read(%s)", ([nid],))
+        b.as_user(victim, "select api.mark_notifications_read(%s)", ([nid],))
         got = [n.payload for n in spy.notifies(timeout=1, stop_after=1)]
     assert len(got) == 1  # a wake-up any role may see, but only a keyed hash
     assert str(victim) not in got[0]
@@ -353,7 +353,7 @@ def test_review_login_cannot_learn_other_tenants_ids_from_reads(
 
 def test_review_login_cannot_call_engine_internals(db, two_orgs) -> None:
     with db.connect(two_orgs.login_a) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute("select app._release_held()")
+        conn.execute("select app._notification_release_held()")
 
 
 def test_review_digest_honours_channel_turned_off(notifier: Notifier, two_orgs) -> None:

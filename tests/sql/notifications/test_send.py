@@ -243,7 +243,7 @@ def test_the_same_unread_group_key_collapses_into_one_row(notifier: Notifier, tw
 def test_a_read_group_starts_a_new_row(notifier: Notifier, two_orgs) -> None:
     user = two_orgs.a.rep_ids[1]
     first = notifier.send(user, category="deal", title="t", message="m", group_key="g")
-    notifier.as_user(user, "select api.mark_read(%s)", ([first],))
+    notifier.as_user(user, "select api.mark_notifications_read(%s)", ([first],))
     second = notifier.send(user, category="deal", title="t", message="m", group_key="g")
     assert second != first
 

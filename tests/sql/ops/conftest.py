@@ -1,5 +1,5 @@
 """Helpers for the operations tests: retention, the send lease, the
-reconciliation sweep and api.unsettled_work, called as the worker calls them
+reconciliation sweep and api.list_unsettled_work, called as the worker calls them
 (the service role), with engine state read and aged through the owner."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Ops:
     def reconcile(self, limit: int = 1000) -> dict[str, Any]:
         with errors_translated(), self.conn.transaction():
             row = self.conn.execute(
-                "select api.reconcile_in_flight(p_limit => %s)", (limit,)
+                "select api.reconcile_in_flight_work(p_limit => %s)", (limit,)
             ).fetchone()
         assert row is not None
         return row[0]
@@ -53,7 +53,7 @@ class Ops:
     def unsettled(self) -> list[dict[str, Any]]:
         with errors_translated(), self.conn.transaction():
             cur = self.conn.cursor(row_factory=dict_row)
-            return cur.execute("select * from api.unsettled_work()").fetchall()
+            return cur.execute("select * from api.list_unsettled_work()").fetchall()
 
     def claim(self, send_id: uuid.UUID) -> dict[str, Any]:
         with actor(self.conn, self.mail.org_id):
@@ -145,7 +145,7 @@ NOTE = [{"name": "note", "type": "create_activity", "subject": "x"}]
 
 
 def kind(counts: dict[str, Any], name: str) -> dict[str, int]:
-    """One kind's counts from api.reconcile_in_flight: emails_requeued -> requeued."""
+    """One kind's counts from api.reconcile_in_flight_work: emails_requeued -> requeued."""
     prefix = f"{name}_"
     return {k.removeprefix(prefix): v for k, v in counts.items() if k.startswith(prefix)}
 

@@ -1,4 +1,4 @@
-"""api.reconcile_in_flight: rows left in flight without a live job are queued
+"""api.reconcile_in_flight_work: rows left in flight without a live job are queued
 again exactly once, rows with a live job are left alone, and a row that keeps
 coming back ends terminal with its reason."""
 
@@ -99,8 +99,8 @@ def test_an_email_that_keeps_coming_back_ends_failed_with_its_reason(ops: Ops) -
 def test_two_reconciliations_at_once_queue_an_email_once(ops: Ops, db: Database) -> None:
     send_id = lost_email(ops)
     with db.connect("intime_service") as first, db.connect("intime_service") as second:
-        first.execute("select api.reconcile_in_flight()")  # its transaction stays open
-        (other,) = second.execute("select api.reconcile_in_flight()").fetchone()
+        first.execute("select api.reconcile_in_flight_work()")  # its transaction stays open
+        (other,) = second.execute("select api.reconcile_in_flight_work()").fetchone()
         second.commit()
         first.commit()
     assert other == {"skipped": "another reconciliation holds the lock"}
@@ -191,8 +191,8 @@ def test_a_sweep_during_a_reconciliation_queues_nothing_twice(ops: Ops, db: Data
     ops.owner.execute("delete from queue.pgqueuer where id = %s", (job_id,))
     ops.age("workflow_executions", execution)
     with db.connect("intime_service") as first, db.connect("intime_service") as second:
-        first.execute("select api.reconcile_in_flight()")
-        (swept,) = second.execute("select api.sweep_workflows()").fetchone()
+        first.execute("select api.reconcile_in_flight_work()")
+        (swept,) = second.execute("select api.tick_workflows()").fetchone()
         second.commit()
         first.commit()
     assert (swept["woken"], swept["stalled"]) == (0, 0)
@@ -273,7 +273,7 @@ def test_a_delivery_whose_email_is_gone_is_decided_again_by_the_tick(ops: Ops) -
     assert kind(ops.reconcile(), "deliveries") == {"settled": 0, "redriven": 1, "failed": 0}
     assert ops.row("notification_deliveries", delivery["id"])["status"] == "held"
     with ops.conn.transaction():
-        ops.conn.execute("select api.run_notification_tick()")
+        ops.conn.execute("select api.tick_notifications()")
     row = ops.row("notification_deliveries", delivery["id"])
     assert (row["status"], row["attempts"]) == ("pending", 2)
     assert len(ops.jobs(email_key(row["email_send_id"]))) == 1
@@ -321,7 +321,7 @@ def test_the_reconciliation_is_for_the_service_role_only(db: Database, ops: Ops)
         pytest.raises(ServiceRoleRequiredError),
         errors_translated(),
     ):
-        conn.execute("select api.reconcile_in_flight()")
+        conn.execute("select api.reconcile_in_flight_work()")
 
 
 def test_a_limit_below_one_is_refused(ops: Ops) -> None:

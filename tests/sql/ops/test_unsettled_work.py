@@ -1,4 +1,4 @@
-"""api.unsettled_work: every row still in flight, with the state of the job
+"""api.list_unsettled_work: every row still in flight, with the state of the job
 that moves it on and the timer it legitimately waits for."""
 
 from __future__ import annotations
@@ -117,4 +117,4 @@ def test_unsettled_work_is_for_the_service_role_only(db: Database, ops: Ops) -> 
         pytest.raises(ServiceRoleRequiredError),
         errors_translated(),
     ):
-        conn.execute("select * from api.unsettled_work()")
+        conn.execute("select * from api.list_unsettled_work()")

@@ -155,7 +155,7 @@ class Flows:
 
     def sweep(self) -> dict[str, int]:
         with errors_translated(), self.conn.transaction():
-            row = self.conn.execute("select api.sweep_workflows()").fetchone()
+            row = self.conn.execute("select api.tick_workflows()").fetchone()
         assert row is not None
         return row[0]
 

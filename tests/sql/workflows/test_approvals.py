@@ -87,7 +87,7 @@ def statuses(flows: Flows, execution_id: uuid.UUID) -> dict[uuid.UUID, str]:
 def decide(
     flows: Flows, verb: str, approval_id: uuid.UUID, user: uuid.UUID, notes: str | None = None
 ) -> str:
-    [row] = flows.call(f"select api.{verb}(%s, %s) as r", (approval_id, notes), user=user)
+    [row] = flows.call(f"select api.{verb}_approval(%s, %s) as r", (approval_id, notes), user=user)
     return row["r"]
 
 
@@ -347,7 +347,7 @@ def delegated(flows: Flows) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
     original = row_of(flows, execution, a.manager_id)["id"]
     [row] = flows.call(
-        "select api.delegate(%s, %s, 'on holiday') as id",
+        "select api.delegate_approval(%s, %s, 'on holiday') as id",
         (original, a.rep_ids[1]),
         user=a.manager_id,
     )
@@ -405,7 +405,9 @@ def test_an_approval_cannot_be_delegated_to_its_approver_or_an_outsider(flows: F
     row = row_of(flows, execution, a.manager_id)
     for target in (a.manager_id, b.admin_id):
         with pytest.raises(InvalidParameterError):
-            flows.call("select api.delegate(%s, %s)", (row["id"], target), user=a.manager_id)
+            flows.call(
+                "select api.delegate_approval(%s, %s)", (row["id"], target), user=a.manager_id
+            )
     assert statuses(flows, execution) == {a.manager_id: "pending"}
 
 
@@ -533,7 +535,7 @@ def recallable(flows: Flows) -> uuid.UUID:
 
 
 def recall(flows: Flows, execution_id: uuid.UUID, user: uuid.UUID) -> None:
-    flows.call("select api.recall(%s, 'changed my mind')", (execution_id,), user=user)
+    flows.call("select api.recall_approval(%s, 'changed my mind')", (execution_id,), user=user)
 
 
 def test_the_starter_may_recall_an_approval(flows: Flows, recallable) -> None:
@@ -731,7 +733,7 @@ def test_lock_entity_false_leaves_the_entity_unlocked(flows: Flows) -> None:
 
 
 def my_approvals(flows: Flows, user: uuid.UUID) -> list[dict[str, Any]]:
-    return flows.call("select * from api.my_approvals()", user=user)
+    return flows.call("select * from api.list_my_approvals()", user=user)
 
 
 def test_my_approvals_lists_the_callers_pending_approvals(flows: Flows) -> None:
@@ -763,9 +765,14 @@ def test_another_orgs_user_cannot_see_or_decide_an_approval(flows: Flows) -> Non
     a, b = flows.orgs.a, flows.orgs.b
     execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
     row = row_of(flows, execution, a.manager_id)
-    assert flows.call("select * from api.my_approvals()", user=b.manager_id, org_id=b.org_id) == []
+    assert (
+        flows.call("select * from api.list_my_approvals()", user=b.manager_id, org_id=b.org_id)
+        == []
+    )
     with pytest.raises(NotFoundError):
-        flows.call("select api.approve(%s)", (row["id"],), user=b.manager_id, org_id=b.org_id)
+        flows.call(
+            "select api.approve_approval(%s)", (row["id"],), user=b.manager_id, org_id=b.org_id
+        )
     assert row_of(flows, execution, a.manager_id)["status"] == "pending"
 
 

@@ -135,15 +135,17 @@ def test_update_bumps_the_version_and_running_executions_keep_theirs(flows: Flow
     flows.write("update app.deals set name = 'v1 run' where id = %s", (deal,))
     flows.drain()
     rows = flows.call(
-        "select api.update_workflow(p_workflow_id => %s, p_definition => %s) as version",
+        "select api.update_workflow(p_workflow_id => %s, p_changes => %s) as version",
         (
             wf,
             Jsonb(
                 {
-                    "triggers": [{"type": "updated"}],
-                    "steps": [
-                        {"name": "note", "type": "create_activity", "subject": "version two"}
-                    ],
+                    "definition": {
+                        "triggers": [{"type": "updated"}],
+                        "steps": [
+                            {"name": "note", "type": "create_activity", "subject": "version two"}
+                        ],
+                    }
                 }
             ),
         ),

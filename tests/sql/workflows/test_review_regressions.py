@@ -343,7 +343,7 @@ def test_the_approval_lock_holds_until_the_transition_moved(flows: Flows) -> Non
     flows.call("select api.start_workflow(%s, %s)", (workflow_id, a.deal_ids[0]))
     flows.drain()
     [instance] = flows.call(
-        "select * from api.workflow_instance(%s, %s)", (workflow_id, a.deal_ids[0])
+        "select * from api.get_workflow_instance(%s, %s)", (workflow_id, a.deal_ids[0])
     )
     [res] = flows.call("select api.transition_entity(%s, 'b') as r", (instance["instance_id"],))
     flows.drain()
@@ -353,7 +353,7 @@ def test_the_approval_lock_holds_until_the_transition_moved(flows: Flows) -> Non
         flows.call("select api.transition_entity(%s, 'c')", (instance["instance_id"],))
     flows.drain()
     [after] = flows.call(
-        "select * from api.workflow_instance(%s, %s)", (workflow_id, a.deal_ids[0])
+        "select * from api.get_workflow_instance(%s, %s)", (workflow_id, a.deal_ids[0])
     )
     assert (after["state"], after["locked"]) == ("b", False)
 
@@ -394,7 +394,7 @@ def test_cron_day_fields_follow_vixie(flows: Flows) -> None:
     # "*/2" in day-of-month does not make the day fields an OR: both must match
     # (Monday the 9th, odd: yes; Monday the 2nd, even: no).
     row = flows.owner.execute(
-        "select app._cron_matches('0 9 */2 * 1', '2026-11-09 09:00'::timestamp), "
-        "app._cron_matches('0 9 */2 * 1', '2026-11-02 09:00'::timestamp)"
+        "select app._wf_cron_matches('0 9 */2 * 1', '2026-11-09 09:00'::timestamp), "
+        "app._wf_cron_matches('0 9 */2 * 1', '2026-11-02 09:00'::timestamp)"
     ).fetchone()
     assert row == (True, False)

@@ -131,7 +131,7 @@ def test_timeline_orders_steps_actions_and_logs(flows: Flows) -> None:
     )
     flows.drain()
     rows = flows.call(
-        "select kind, name, status, message from api.execution_timeline(p_execution_id => %s)",
+        "select kind, name, status, message from api.get_execution_timeline(p_execution_id => %s)",
         (execution,),
     )
     kinds = [(r["kind"], r["name"] if r["kind"] == "step" else r["message"]) for r in rows]
@@ -147,7 +147,7 @@ def test_timeline_of_another_orgs_execution_is_not_found(flows: Flows) -> None:
     b = flows.orgs.b
     with pytest.raises(Exception, match="not found"):
         flows.call(
-            "select * from api.execution_timeline(p_execution_id => %s)",
+            "select * from api.get_execution_timeline(p_execution_id => %s)",
             (execution,),
             org_id=b.org_id,
             user=b.admin_id,

@@ -58,7 +58,8 @@ def machine(flows: Flows, **extra: Any) -> uuid.UUID:
 
 def instance(flows: Flows, workflow_id: uuid.UUID, deal: int = 0) -> dict[str, Any]:
     [row] = flows.call(
-        "select * from api.workflow_instance(%s, %s)", (workflow_id, flows.orgs.a.deal_ids[deal])
+        "select * from api.get_workflow_instance(%s, %s)",
+        (workflow_id, flows.orgs.a.deal_ids[deal]),
     )
     return row
 
@@ -130,7 +131,7 @@ def approval_id(flows: Flows, execution_id: uuid.UUID, user: uuid.UUID) -> uuid.
 
 
 def decide(flows: Flows, verb: str, approval: uuid.UUID, user: uuid.UUID) -> str:
-    [row] = flows.call(f"select api.{verb}(%s) as r", (approval,), user=user)
+    [row] = flows.call(f"select api.{verb}_approval(%s) as r", (approval,), user=user)
     return row["r"]
 
 
@@ -293,7 +294,7 @@ def test_an_approval_gated_transition_waits_for_the_approval(flows: Flows, wf, g
 
 def test_the_gating_approval_asks_the_approvers(flows: Flows, gated) -> None:
     approval = approval_id(flows, gated["execution_id"], flows.orgs.a.manager_id)
-    [mine] = flows.call("select * from api.my_approvals()", user=flows.orgs.a.manager_id)
+    [mine] = flows.call("select * from api.list_my_approvals()", user=flows.orgs.a.manager_id)
     assert mine["approval_id"] == approval
     assert mine["title"] == "parked → review"
 
@@ -357,11 +358,11 @@ def test_after_a_rejection_the_transition_may_be_asked_again(flows: Flows, wf, i
 
 def test_the_requester_may_recall_a_gated_transition(flows: Flows, wf, gated) -> None:
     a = flows.orgs.a
-    flows.call("select api.recall(%s)", (gated["execution_id"],), user=a.rep_ids[0])
+    flows.call("select api.recall_approval(%s)", (gated["execution_id"],), user=a.rep_ids[0])
     row = instance(flows, wf)
     assert (row["state"], row["locked"]) == ("parked", False)
     assert flows.execution(gated["execution_id"])["status"] == "cancelled"
-    assert flows.call("select * from api.my_approvals()", user=a.manager_id) == []
+    assert flows.call("select * from api.list_my_approvals()", user=a.manager_id) == []
 
 
 def test_a_gated_transition_to_a_final_state_completes_the_instance(flows: Flows) -> None:
@@ -403,10 +404,18 @@ def test_updating_a_workflow_keeps_a_pending_transition_working(flows: Flows, wf
     flows.drain()
     execution = uuid.UUID(pending["execution_id"])
     flows.call(
-        "select api.update_workflow(%s, p_definition => %s)",
+        "select api.update_workflow(%s, p_changes => %s)",
         (
             wf,
-            Jsonb({"triggers": [{"type": "manual"}], "states": STATES, "transitions": TRANSITIONS}),
+            Jsonb(
+                {
+                    "definition": {
+                        "triggers": [{"type": "manual"}],
+                        "states": STATES,
+                        "transitions": TRANSITIONS,
+                    }
+                }
+            ),
         ),
     )
     decide(flows, "approve", approval_id(flows, execution, a.manager_id), a.manager_id)

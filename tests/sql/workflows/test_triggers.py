@@ -161,7 +161,10 @@ def test_conditions_can_read_the_old_row_and_the_org(flows: Flows) -> None:
 def test_inactive_and_deleted_workflows_do_not_fire(flows: Flows) -> None:
     off = workflow(flows, {"type": "created"})
     gone = workflow(flows, {"type": "created"})
-    flows.call("select api.update_workflow(p_workflow_id => %s, p_is_active => false)", (off,))
+    flows.call(
+        "select api.update_workflow(p_workflow_id => %s, p_changes => '{\"is_active\": false}')",
+        (off,),
+    )
     flows.call("select api.delete_workflow(p_workflow_id => %s)", (gone,))
     new_deal(flows)
     assert count(flows, off) == count(flows, gone) == 0
@@ -390,7 +393,7 @@ def test_cron_expressions_match_local_minutes(
     flows: Flows, expr: str, local: str, expected
 ) -> None:
     row = flows.owner.execute(
-        "select app._cron_matches(%s, %s::timestamp)", (expr, local)
+        "select app._wf_cron_matches(%s, %s::timestamp)", (expr, local)
     ).fetchone()
     assert row == (expected,)
 
@@ -411,4 +414,4 @@ def test_cron_expressions_match_local_minutes(
     ],
 )
 def test_cron_expressions_are_validated(flows: Flows, expr: str, valid: bool) -> None:
-    assert flows.owner.execute("select app._cron_valid(%s)", (expr,)).fetchone() == (valid,)
+    assert flows.owner.execute("select app._wf_cron_valid(%s)", (expr,)).fetchone() == (valid,)
