@@ -2,16 +2,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 PG15 = $$($(BIN)/intime pg bindir --major 15)
 PG18 = $$($(BIN)/intime pg fetch)
 
-.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench soak upgrade-fixture clean
+.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench soak upgrade-fixture lock clean
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every package (application and dev tools); `make lock` renews it.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -63,6 +64,11 @@ RELEASE ?= v0.1.0
 upgrade-fixture:
 	git archive --format=tar $(RELEASE) sql intime/__init__.py intime/errors.py \
 	  intime/migrate.py intime/paths.py intime/queries.py | gzip -n -9 > tests/upgrade/$(RELEASE).tar.gz
+
+lock: venv
+	$(BIN)/python -m pip install --quiet "pip-tools>=7.4"
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements.lock pyproject.toml
 
 docs: venv
 	$(BIN)/intime db docs

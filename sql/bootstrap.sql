@@ -84,3 +84,32 @@ end
 $function$;
 
 alter function app._migration_status(text, text) owner to intime_owner;
+
+-- Row-level security for a new tenant table (org_id uuid not null): enabled, forced
+-- (the owner too) and the tenant_isolation policy on app.current_org_id(). Numbered
+-- migrations from 0013 on call it instead of pasting the block 0002-0009 carry; it is
+-- here because migrations run before the re-applied function files. Idempotent.
+create or replace function app._enable_tenant_rls(p_table regclass)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    execute format('alter table %s enable row level security', p_table);
+    execute format('alter table %s force row level security', p_table);
+    if not exists (
+        select from pg_catalog.pg_policy as p
+        where p.polrelid = p_table and p.polname = 'tenant_isolation'
+    ) then
+        execute format(
+            'create policy tenant_isolation on %s '
+            'using (org_id = (select app.current_org_id())) '
+            'with check (org_id = (select app.current_org_id()))',
+            p_table
+        );
+    end if;
+end
+$function$;
+
+alter function app._enable_tenant_rls(regclass) owner to intime_owner;
+revoke all on function app._enable_tenant_rls(regclass) from public;

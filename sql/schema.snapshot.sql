@@ -2701,18 +2701,9 @@ CREATE FUNCTION api.recall_approval(p_execution_id uuid, p_reason text DEFAULT N
     AS $$
 declare
     v_org_id uuid := app._require_org();
-    v_exec app.workflow_executions%rowtype;
+    -- Whoever started the execution, or an admin (IT003); IT004 when not found.
+    v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
 begin
-    select e.* into v_exec from app.workflow_executions as e
-    where e.org_id = v_org_id and e.id = p_execution_id
-    for no key update;
-    if not found then
-        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
-    end if;
-    if not (app._is_org_admin() or v_exec.triggered_by = app.current_user_id()) then
-        raise exception using
-            errcode = 'IT003', message = 'only whoever started it, or an admin, may recall an approval';
-    end if;
     if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'approval' then
         raise exception using
             errcode = 'IT013', message = format('execution %s is not waiting for an approval', p_execution_id);
@@ -7209,6 +7200,34 @@ $$;
 
 
 ALTER FUNCTION app._email_take_send_token(p_org_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _enable_tenant_rls(regclass); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._enable_tenant_rls(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    execute format('alter table %s enable row level security', p_table);
+    execute format('alter table %s force row level security', p_table);
+    if not exists (
+        select from pg_catalog.pg_policy as p
+        where p.polrelid = p_table and p.polname = 'tenant_isolation'
+    ) then
+        execute format(
+            'create policy tenant_isolation on %s '
+            'using (org_id = (select app.current_org_id())) '
+            'with check (org_id = (select app.current_org_id()))',
+            p_table
+        );
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._enable_tenant_rls(p_table regclass) OWNER TO intime_owner;
 
 --
 -- Name: _enqueue_job(text, jsonb, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -12597,6 +12616,348 @@ $$;
 ALTER FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
 
 --
+-- Name: _wf_step_problems_approval(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return query select * from app._wf_approval_problems(p_step, p_at, p_user_columns);
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_assign(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_assign(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_j integer;
+    v_ref jsonb;
+begin
+    if coalesce(p_step ->> 'mode', '') not in ('user', 'round_robin', 'manager') then
+        return query select p_at || '.mode', 'user, round_robin or manager';
+    end if;
+    if coalesce(p_step ->> 'field', p_type.owner_field) <> all(p_type.updatable_fields) then
+        return query select p_at || '.field', format(
+            '%L is not an updatable user field of %s',
+            coalesce(p_step ->> 'field', p_type.owner_field), p_type.entity_type
+        );
+    end if;
+    if p_step ->> 'mode' = 'user' and not app._wf_is_user_ref(p_step -> 'user', p_user_columns) then
+        return query select p_at || '.user', 'the user to assign';
+    end if;
+    if p_step ->> 'mode' = 'round_robin' then
+        if jsonb_typeof(p_step -> 'users') is distinct from 'array'
+            or jsonb_array_length(p_step -> 'users') = 0 then
+            return query select p_at || '.users', 'a non-empty array of users';
+        else
+            for v_j in 0 .. jsonb_array_length(p_step -> 'users') - 1 loop
+                v_ref := p_step -> 'users' -> v_j;
+                if not (
+                    (
+                        app._wf_is_user_ref(v_ref, '{}')
+                        and v_ref #>> '{}' not in ('owner', 'manager', 'triggered_by')
+                    )
+                    or (
+                        jsonb_typeof(v_ref) = 'object'
+                        and app._wf_is_user_ref(v_ref -> 'user', '{}')
+                        and coalesce(v_ref ->> 'weight', '1') ~ '^[1-9][0-9]?$'
+                    )
+                ) then
+                    return query select format('%s.users[%s]', p_at, v_j),
+                        'a user id, or {"user": id, "weight": 1-99}';
+                end if;
+            end loop;
+        end if;
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_step_problems_assign(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_condition(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_condition(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if not p_step ? 'if' then
+        return query select p_at || '.if', 'a condition';
+    else
+        return query select * from app._wf_condition_problems(
+            p_step -> 'if', p_at || '.if', p_columns, p_org_columns, 1
+        );
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_problems_condition(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_escalate(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_escalate(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+    if p_step ? 'to' and p_step ->> 'to' <> 'manager'
+        and not app._wf_is_user_ref(p_step -> 'to', p_user_columns) then
+        return query select p_at || '.to', 'manager or a user';
+    end if;
+    if coalesce(p_step ->> 'action', 'notify') not in ('notify', 'reassign') then
+        return query select p_at || '.action', 'notify or reassign';
+    elsif p_step ->> 'action' = 'reassign'
+        and coalesce(p_type.owner_field, '') <> all(p_type.updatable_fields) then
+        return query select p_at || '.action', format(
+            'the owner field of %s is not updatable: reassign cannot work',
+            p_type.entity_type
+        );
+    end if;
+    if coalesce(p_step ->> 'levels', '1') !~ '^[1-9]$' then
+        return query select p_at || '.levels', 'how many managers up: 1-9';
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_step_problems_escalate(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_send_email(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_send_email(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_step ->> 'to' is null then
+        return query select p_at || '.to',
+            'an address, a field path like "lead_contact.email", or a {{template}}';
+    end if;
+    if p_step ->> 'template' is null and p_step ->> 'subject' is null then
+        return query select p_at, 'needs a template, or a subject and html or text';
+    end if;
+    if p_step ->> 'template' is not null and not exists (
+        select from app.email_templates as t
+        where t.slug = p_step ->> 'template' and t.org_id = app.current_org_id()
+    ) then
+        return query select p_at || '.template',
+            format('no email template %L', p_step ->> 'template');
+    end if;
+    if p_step ? 'category'
+        and p_step ->> 'category' not in ('transactional', 'marketing', 'campaign') then
+        return query select p_at || '.category', 'transactional, marketing or campaign';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_problems_send_email(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_send_notification(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_send_notification(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_step ? 'to' and (
+        jsonb_typeof(p_step -> 'to') <> 'array'
+        or exists (
+            select from jsonb_array_elements(p_step -> 'to') as r (v)
+            where not app._wf_is_user_ref(r.v, p_user_columns)
+        )
+    ) then
+        return query select p_at || '.to', 'an array of users';
+    end if;
+    if p_step ->> 'template' is null and p_step ->> 'title' is null then
+        return query select p_at, 'needs a template or a title';
+    end if;
+    if p_step ->> 'template' is not null and not exists (
+        select from app.notification_system_templates as t where t.slug = p_step ->> 'template'
+    ) and not exists (
+        select from app.notification_templates as t
+        where t.slug = p_step ->> 'template' and t.org_id = app.current_org_id()
+    ) then
+        return query select p_at || '.template',
+            format('no notification template %L', p_step ->> 'template');
+    end if;
+    if p_step ? 'variables' and jsonb_typeof(p_step -> 'variables') <> 'object' then
+        return query select p_at || '.variables', 'an object';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_problems_send_notification(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_task(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_task(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if coalesce(p_step ->> 'title', p_step ->> 'subject') is null then
+        return query select p_at || '.title', 'needs a title';
+    end if;
+    if p_step ? 'assignee' and not app._wf_is_user_ref(p_step -> 'assignee', p_user_columns) then
+        return query select p_at || '.assignee',
+            'a user: owner, manager, triggered_by, a user id or field:<column>';
+    end if;
+    if p_step ? 'due_in' and app._wf_try_interval(p_step ->> 'due_in') is null then
+        return query select p_at || '.due_in', 'an interval, like "P2D" or "2 days"';
+    end if;
+    if p_step ? 'priority'
+        and p_step ->> 'priority' not in ('low', 'normal', 'high', 'urgent') then
+        return query select p_at || '.priority', 'low, normal, high or urgent';
+    end if;
+    if p_step ? 'activity_type' and p_step ->> 'activity_type'
+        not in ('task', 'call', 'email', 'meeting', 'note', 'linkedin') then
+        return query select p_at || '.activity_type',
+            'task, call, email, meeting, note or linkedin';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_problems_task(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_update_field(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_update_field(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_step ->> 'field' is null or p_step ->> 'field' <> all(p_type.updatable_fields) then
+        return query select p_at || '.field', format(
+            '%L is not updatable on %s; allowed: %s', p_step ->> 'field', p_type.entity_type,
+            array_to_string(p_type.updatable_fields, ', ')
+        );
+    end if;
+    if not p_step ? 'value' then
+        return query select p_at || '.value', 'needs a value (null clears the field)';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_step_problems_update_field(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_wait(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_wait(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+    if (p_step ? 'duration')::integer + (p_step ? 'until_field')::integer
+        + (p_step ? 'until')::integer <> 1 then
+        return query select p_at, 'give exactly one of duration, until_field or until';
+    elsif p_step ? 'duration' and (
+        app._wf_try_interval(p_step ->> 'duration') is null
+        or app._wf_try_interval(p_step ->> 'duration') < interval '0'
+    ) then
+        return query select p_at || '.duration', 'a positive interval, like "PT2H" or "3 days"';
+    elsif p_step ? 'until_field' and p_step ->> 'until_field' <> all(p_columns) then
+        return query select p_at || '.until_field',
+            format('unknown field %L', p_step ->> 'until_field');
+    elsif p_step ? 'offset' and app._wf_try_interval(p_step ->> 'offset') is null then
+        return query select p_at || '.offset', 'an interval, like "-P1D"';
+    elsif p_step ? 'until' then
+        if jsonb_typeof(p_step -> 'until') <> 'object'
+            or coalesce(p_step #>> '{until,time}', '') !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' then
+            return query select p_at || '.until.time', 'a time of day, "HH:MM"';
+        end if;
+        if p_step #> '{until,weekdays}' is not null and (
+            jsonb_typeof(p_step #> '{until,weekdays}') <> 'array'
+            or not (p_step #> '{until,weekdays}') <@ '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+            or jsonb_array_length(p_step #> '{until,weekdays}') = 0
+        ) then
+            return query select p_at || '.until.weekdays',
+                'an array of mon, tue, wed, thu, fri, sat, sun';
+        end if;
+        if coalesce(p_step #>> '{until,timezone}', 'org') not in ('org', 'owner')
+            and not exists (
+                select from pg_catalog.pg_timezone_names as z
+                where z.name = p_step #>> '{until,timezone}'
+            ) then
+            return query select p_at || '.until.timezone',
+                'org, owner or an IANA time zone name';
+        end if;
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_step_problems_wait(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_step_problems_webhook(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_step_problems_webhook(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_url text;
+begin
+    v_url := p_step ->> 'url';
+    if v_url is null or v_url !~ '^https?://[^/\s@]+(/\S*)?$' then
+        return query select p_at || '.url', 'an http(s) URL without credentials';
+    end if;
+    if p_step ? 'headers' and (
+        jsonb_typeof(p_step -> 'headers') <> 'object'
+        or exists (
+            select from jsonb_each(p_step -> 'headers') as h (k, v)
+            where jsonb_typeof(h.v) <> 'string' or h.k !~ '^[A-Za-z0-9-]{1,64}$'
+                or h.v #>> '{}' !~ '^[ -~]*$'
+                or lower(h.k) like 'webhook-%'
+                or lower(h.k) in (
+                    'host', 'content-type', 'content-length', 'idempotency-key',
+                    'transfer-encoding', 'connection', 'user-agent'
+                )
+        )
+    ) then
+        return query select p_at || '.headers',
+            'an object of extra headers with printable ASCII values (not Host, Content-Type, '
+            || 'Content-Length, Connection, Transfer-Encoding, User-Agent, Idempotency-Key '
+            || 'or webhook-*)';
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_step_problems_webhook(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
+
+--
 -- Name: workflow_steps; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -12841,10 +13202,7 @@ declare
     v_kind text;
     v_at text;
     v_i integer;
-    v_j integer;
     v_target text;
-    v_ref jsonb;
-    v_url text;
     v_user_columns text [];
     v_allowed text [];
 begin
@@ -12922,202 +13280,45 @@ begin
         end loop;
         case v_kind
             when 'create_task', 'create_activity' then
-                if coalesce(v_step ->> 'title', v_step ->> 'subject') is null then
-                    return query select v_at || '.title', 'needs a title';
-                end if;
-                if v_step ? 'assignee' and not app._wf_is_user_ref(v_step -> 'assignee', v_user_columns) then
-                    return query select v_at || '.assignee',
-                        'a user: owner, manager, triggered_by, a user id or field:<column>';
-                end if;
-                if v_step ? 'due_in' and app._wf_try_interval(v_step ->> 'due_in') is null then
-                    return query select v_at || '.due_in', 'an interval, like "P2D" or "2 days"';
-                end if;
-                if v_step ? 'priority'
-                    and v_step ->> 'priority' not in ('low', 'normal', 'high', 'urgent') then
-                    return query select v_at || '.priority', 'low, normal, high or urgent';
-                end if;
-                if v_step ? 'activity_type' and v_step ->> 'activity_type'
-                    not in ('task', 'call', 'email', 'meeting', 'note', 'linkedin') then
-                    return query select v_at || '.activity_type',
-                        'task, call, email, meeting, note or linkedin';
-                end if;
+                return query select * from app._wf_step_problems_task(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'update_field' then
-                if v_step ->> 'field' is null or v_step ->> 'field' <> all(v_type.updatable_fields) then
-                    return query select v_at || '.field', format(
-                        '%L is not updatable on %s; allowed: %s', v_step ->> 'field', p_entity_type,
-                        array_to_string(v_type.updatable_fields, ', ')
-                    );
-                end if;
-                if not v_step ? 'value' then
-                    return query select v_at || '.value', 'needs a value (null clears the field)';
-                end if;
+                return query select * from app._wf_step_problems_update_field(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'assign' then
-                if coalesce(v_step ->> 'mode', '') not in ('user', 'round_robin', 'manager') then
-                    return query select v_at || '.mode', 'user, round_robin or manager';
-                end if;
-                if coalesce(v_step ->> 'field', v_type.owner_field) <> all(v_type.updatable_fields) then
-                    return query select v_at || '.field', format(
-                        '%L is not an updatable user field of %s',
-                        coalesce(v_step ->> 'field', v_type.owner_field), p_entity_type
-                    );
-                end if;
-                if v_step ->> 'mode' = 'user' and not app._wf_is_user_ref(v_step -> 'user', v_user_columns) then
-                    return query select v_at || '.user', 'the user to assign';
-                end if;
-                if v_step ->> 'mode' = 'round_robin' then
-                    if jsonb_typeof(v_step -> 'users') is distinct from 'array'
-                        or jsonb_array_length(v_step -> 'users') = 0 then
-                        return query select v_at || '.users', 'a non-empty array of users';
-                    else
-                        for v_j in 0 .. jsonb_array_length(v_step -> 'users') - 1 loop
-                            v_ref := v_step -> 'users' -> v_j;
-                            if not (
-                                (
-                                    app._wf_is_user_ref(v_ref, '{}')
-                                    and v_ref #>> '{}' not in ('owner', 'manager', 'triggered_by')
-                                )
-                                or (
-                                    jsonb_typeof(v_ref) = 'object'
-                                    and app._wf_is_user_ref(v_ref -> 'user', '{}')
-                                    and coalesce(v_ref ->> 'weight', '1') ~ '^[1-9][0-9]?$'
-                                )
-                            ) then
-                                return query select format('%s.users[%s]', v_at, v_j),
-                                    'a user id, or {"user": id, "weight": 1-99}';
-                            end if;
-                        end loop;
-                    end if;
-                end if;
+                return query select * from app._wf_step_problems_assign(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'send_notification' then
-                if v_step ? 'to' and (
-                    jsonb_typeof(v_step -> 'to') <> 'array'
-                    or exists (
-                        select from jsonb_array_elements(v_step -> 'to') as r (v)
-                        where not app._wf_is_user_ref(r.v, v_user_columns)
-                    )
-                ) then
-                    return query select v_at || '.to', 'an array of users';
-                end if;
-                if v_step ->> 'template' is null and v_step ->> 'title' is null then
-                    return query select v_at, 'needs a template or a title';
-                end if;
-                if v_step ->> 'template' is not null and not exists (
-                    select from app.notification_system_templates as t where t.slug = v_step ->> 'template'
-                ) and not exists (
-                    select from app.notification_templates as t
-                    where t.slug = v_step ->> 'template' and t.org_id = app.current_org_id()
-                ) then
-                    return query select v_at || '.template',
-                        format('no notification template %L', v_step ->> 'template');
-                end if;
-                if v_step ? 'variables' and jsonb_typeof(v_step -> 'variables') <> 'object' then
-                    return query select v_at || '.variables', 'an object';
-                end if;
+                return query select * from app._wf_step_problems_send_notification(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'send_email' then
-                if v_step ->> 'to' is null then
-                    return query select v_at || '.to',
-                        'an address, a field path like "lead_contact.email", or a {{template}}';
-                end if;
-                if v_step ->> 'template' is null and v_step ->> 'subject' is null then
-                    return query select v_at, 'needs a template, or a subject and html or text';
-                end if;
-                if v_step ->> 'template' is not null and not exists (
-                    select from app.email_templates as t
-                    where t.slug = v_step ->> 'template' and t.org_id = app.current_org_id()
-                ) then
-                    return query select v_at || '.template',
-                        format('no email template %L', v_step ->> 'template');
-                end if;
-                if v_step ? 'category'
-                    and v_step ->> 'category' not in ('transactional', 'marketing', 'campaign') then
-                    return query select v_at || '.category', 'transactional, marketing or campaign';
-                end if;
+                return query select * from app._wf_step_problems_send_email(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'webhook' then
-                v_url := v_step ->> 'url';
-                if v_url is null or v_url !~ '^https?://[^/\s@]+(/\S*)?$' then
-                    return query select v_at || '.url', 'an http(s) URL without credentials';
-                end if;
-                if v_step ? 'headers' and (
-                    jsonb_typeof(v_step -> 'headers') <> 'object'
-                    or exists (
-                        select from jsonb_each(v_step -> 'headers') as h (k, v)
-                        where jsonb_typeof(h.v) <> 'string' or h.k !~ '^[A-Za-z0-9-]{1,64}$'
-                            or h.v #>> '{}' !~ '^[ -~]*$'
-                            or lower(h.k) like 'webhook-%'
-                            or lower(h.k) in (
-                                'host', 'content-type', 'content-length', 'idempotency-key',
-                                'transfer-encoding', 'connection', 'user-agent'
-                            )
-                    )
-                ) then
-                    return query select v_at || '.headers',
-                        'an object of extra headers with printable ASCII values (not Host, Content-Type, '
-                        || 'Content-Length, Connection, Transfer-Encoding, User-Agent, Idempotency-Key '
-                        || 'or webhook-*)';
-                end if;
+                return query select * from app._wf_step_problems_webhook(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'wait' then
-                if (v_step ? 'duration')::integer + (v_step ? 'until_field')::integer
-                    + (v_step ? 'until')::integer <> 1 then
-                    return query select v_at, 'give exactly one of duration, until_field or until';
-                elsif v_step ? 'duration' and (
-                    app._wf_try_interval(v_step ->> 'duration') is null
-                    or app._wf_try_interval(v_step ->> 'duration') < interval '0'
-                ) then
-                    return query select v_at || '.duration', 'a positive interval, like "PT2H" or "3 days"';
-                elsif v_step ? 'until_field' and v_step ->> 'until_field' <> all(p_columns) then
-                    return query select v_at || '.until_field',
-                        format('unknown field %L', v_step ->> 'until_field');
-                elsif v_step ? 'offset' and app._wf_try_interval(v_step ->> 'offset') is null then
-                    return query select v_at || '.offset', 'an interval, like "-P1D"';
-                elsif v_step ? 'until' then
-                    if jsonb_typeof(v_step -> 'until') <> 'object'
-                        or coalesce(v_step #>> '{until,time}', '') !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' then
-                        return query select v_at || '.until.time', 'a time of day, "HH:MM"';
-                    end if;
-                    if v_step #> '{until,weekdays}' is not null and (
-                        jsonb_typeof(v_step #> '{until,weekdays}') <> 'array'
-                        or not (v_step #> '{until,weekdays}') <@ '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
-                        or jsonb_array_length(v_step #> '{until,weekdays}') = 0
-                    ) then
-                        return query select v_at || '.until.weekdays',
-                            'an array of mon, tue, wed, thu, fri, sat, sun';
-                    end if;
-                    if coalesce(v_step #>> '{until,timezone}', 'org') not in ('org', 'owner')
-                        and not exists (
-                            select from pg_catalog.pg_timezone_names as z
-                            where z.name = v_step #>> '{until,timezone}'
-                        ) then
-                        return query select v_at || '.until.timezone',
-                            'org, owner or an IANA time zone name';
-                    end if;
-                end if;
+                return query select * from app._wf_step_problems_wait(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'condition' then
-                if not v_step ? 'if' then
-                    return query select v_at || '.if', 'a condition';
-                else
-                    return query select * from app._wf_condition_problems(
-                        v_step -> 'if', v_at || '.if', p_columns, p_org_columns, 1
-                    );
-                end if;
+                return query select * from app._wf_step_problems_condition(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'approval' then
-                return query select * from app._wf_approval_problems(v_step, v_at, v_user_columns);
+                return query select * from app._wf_step_problems_approval(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
             when 'escalate' then
-                if v_step ? 'to' and v_step ->> 'to' <> 'manager'
-                    and not app._wf_is_user_ref(v_step -> 'to', v_user_columns) then
-                    return query select v_at || '.to', 'manager or a user';
-                end if;
-                if coalesce(v_step ->> 'action', 'notify') not in ('notify', 'reassign') then
-                    return query select v_at || '.action', 'notify or reassign';
-                elsif v_step ->> 'action' = 'reassign'
-                    and coalesce(v_type.owner_field, '') <> all(v_type.updatable_fields) then
-                    return query select v_at || '.action', format(
-                        'the owner field of %s is not updatable: reassign cannot work',
-                        p_entity_type
-                    );
-                end if;
-                if coalesce(v_step ->> 'levels', '1') !~ '^[1-9]$' then
-                    return query select v_at || '.levels', 'how many managers up: 1-9';
-                end if;
+                return query select * from app._wf_step_problems_escalate(
+                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
+                );
         end case;
     end loop;
 end
@@ -20161,6 +20362,13 @@ REVOKE ALL ON FUNCTION app._email_take_send_token(p_org_id uuid) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _enable_tenant_rls(p_table regclass); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._enable_tenant_rls(p_table regclass) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20911,6 +21119,76 @@ REVOKE ALL ON FUNCTION app._wf_step_escalate(p_exec app.workflow_executions, p_s
 --
 
 REVOKE ALL ON FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_assign(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_assign(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_condition(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_condition(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_escalate(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_escalate(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_send_email(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_send_email(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_send_notification(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_send_notification(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_task(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_task(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_update_field(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_update_field(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_wait(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_wait(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_step_problems_webhook(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_step_problems_webhook(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
 
 
 --

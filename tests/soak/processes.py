@@ -110,7 +110,7 @@ def cli_needs_database_url(setting: str) -> bool:
     """
     if setting in ("yes", "no"):
         return setting == "yes"
-    from intime import cli
+    from intime_cli import cli
 
     try:
         source = inspect.getsource(cli._cmd_web) + inspect.getsource(cli._cmd_worker)

@@ -447,18 +447,9 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
-    v_exec app.workflow_executions%rowtype;
+    -- Whoever started the execution, or an admin (IT003); IT004 when not found.
+    v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
 begin
-    select e.* into v_exec from app.workflow_executions as e
-    where e.org_id = v_org_id and e.id = p_execution_id
-    for no key update;
-    if not found then
-        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
-    end if;
-    if not (app._is_org_admin() or v_exec.triggered_by = app.current_user_id()) then
-        raise exception using
-            errcode = 'IT003', message = 'only whoever started it, or an admin, may recall an approval';
-    end if;
     if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'approval' then
         raise exception using
             errcode = 'IT013', message = format('execution %s is not waiting for an approval', p_execution_id);
