@@ -60,6 +60,55 @@ CREATE TYPE app.campaign_batch_counts AS (
 ALTER TYPE app.campaign_batch_counts OWNER TO intime_owner;
 
 --
+-- Name: notification_content; Type: TYPE; Schema: app; Owner: intime_owner
+--
+
+CREATE TYPE app.notification_content AS (
+	category text,
+	title text,
+	message text,
+	type text,
+	priority text,
+	action_url text,
+	action_label text,
+	requested_channels jsonb,
+	variables jsonb,
+	email_subject text,
+	email_html text,
+	email_text text
+);
+
+
+ALTER TYPE app.notification_content OWNER TO intime_owner;
+
+--
+-- Name: notification_request; Type: TYPE; Schema: app; Owner: intime_owner
+--
+
+CREATE TYPE app.notification_request AS (
+	org_id uuid,
+	user_ids uuid[],
+	category text,
+	template_slug text,
+	title text,
+	message text,
+	variables jsonb,
+	type text,
+	priority text,
+	entity_type text,
+	entity_id uuid,
+	action_url text,
+	action_label text,
+	channels text[],
+	group_key text,
+	expires_at timestamp with time zone,
+	critical boolean
+);
+
+
+ALTER TYPE app.notification_request OWNER TO intime_owner;
+
+--
 -- Name: pgqueuer_status; Type: TYPE; Schema: queue; Owner: intime_owner
 --
 
@@ -3589,25 +3638,25 @@ begin
         raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
     end if;
     select s.notification_id, s.outcome into v_id, v_outcome
-    from app._notification_send(
-        p_org_id => v_org_id,
-        p_user_ids => array[p_user_id],
-        p_category => p_category,
-        p_template_slug => p_template_slug,
-        p_title => p_title,
-        p_message => p_message,
-        p_variables => p_variables,
-        p_type => p_type,
-        p_priority => p_priority,
-        p_entity_type => p_entity_type,
-        p_entity_id => p_entity_id,
-        p_action_url => p_action_url,
-        p_action_label => p_action_label,
-        p_channels => p_channels,
-        p_group_key => p_group_key,
-        p_expires_at => p_expires_at,
-        p_critical => p_critical
-    ) as s;
+    from app._notification_send(row(
+        v_org_id,  -- org_id
+        array[p_user_id],  -- user_ids
+        p_category,  -- category
+        p_template_slug,  -- template_slug
+        p_title,  -- title
+        p_message,  -- message
+        p_variables,  -- variables
+        p_type,  -- type
+        p_priority,  -- priority
+        p_entity_type,  -- entity_type
+        p_entity_id,  -- entity_id
+        p_action_url,  -- action_url
+        p_action_label,  -- action_label
+        p_channels,  -- channels
+        p_group_key,  -- group_key
+        p_expires_at,  -- expires_at
+        p_critical  -- critical
+    )::app.notification_request) as s;
     if v_outcome = 'inactive' then
         raise exception using
             errcode = 'IT004',
@@ -3633,25 +3682,25 @@ declare
 begin
     return query
     select s.user_id, s.notification_id, s.outcome
-    from app._notification_send(
-        p_org_id => v_org_id,
-        p_user_ids => p_user_ids,
-        p_category => p_category,
-        p_template_slug => p_template_slug,
-        p_title => p_title,
-        p_message => p_message,
-        p_variables => p_variables,
-        p_type => p_type,
-        p_priority => p_priority,
-        p_entity_type => p_entity_type,
-        p_entity_id => p_entity_id,
-        p_action_url => p_action_url,
-        p_action_label => p_action_label,
-        p_channels => p_channels,
-        p_group_key => p_group_key,
-        p_expires_at => p_expires_at,
-        p_critical => p_critical
-    ) as s;
+    from app._notification_send(row(
+        v_org_id,  -- org_id
+        p_user_ids,  -- user_ids
+        p_category,  -- category
+        p_template_slug,  -- template_slug
+        p_title,  -- title
+        p_message,  -- message
+        p_variables,  -- variables
+        p_type,  -- type
+        p_priority,  -- priority
+        p_entity_type,  -- entity_type
+        p_entity_id,  -- entity_id
+        p_action_url,  -- action_url
+        p_action_label,  -- action_label
+        p_channels,  -- channels
+        p_group_key,  -- group_key
+        p_expires_at,  -- expires_at
+        p_critical  -- critical
+    )::app.notification_request) as s;
 end
 $$;
 
@@ -6005,25 +6054,25 @@ begin
     if p_user_id is null then
         return false;
     end if;
-    perform from app._notification_send(
-        p_org_id => p_org_id,
-        p_user_ids => array[p_user_id],
-        p_category => null,
-        p_template_slug => p_template,
-        p_title => null,
-        p_message => null,
-        p_variables => p_variables,
-        p_type => null,
-        p_priority => null,
-        p_entity_type => 'campaign',
-        p_entity_id => p_campaign_id,
-        p_action_url => format('/campaigns/%s', p_campaign_id),
-        p_action_label => 'Open campaign',
-        p_channels => null,
-        p_group_key => null,
-        p_expires_at => null,
-        p_critical => false
-    );
+    perform from app._notification_send(row(
+        p_org_id,  -- org_id
+        array[p_user_id],  -- user_ids
+        null,  -- category
+        p_template,  -- template_slug
+        null,  -- title
+        null,  -- message
+        p_variables,  -- variables
+        null,  -- type
+        null,  -- priority
+        'campaign',  -- entity_type
+        p_campaign_id,  -- entity_id
+        format('/campaigns/%s', p_campaign_id),  -- action_url
+        'Open campaign',  -- action_label
+        null,  -- channels
+        null,  -- group_key
+        null,  -- expires_at
+        false  -- critical
+    )::app.notification_request);
     return true;
 exception when others then
     get stacked diagnostics v_message = message_text;
@@ -7428,6 +7477,179 @@ $$;
 ALTER FUNCTION app._notification_assert_channels(p_channels text[]) OWNER TO intime_owner;
 
 --
+-- Name: _notification_content(app.notification_request); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_content(p_request app.notification_request) RETURNS app.notification_content
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_now timestamptz := app.now();
+    v_vars jsonb := coalesce(p_request.variables, '{}');
+    v_tpl record;
+    v_missing text[];
+    v_category text;
+    v_title text;
+    v_message text;
+    v_type text;
+    v_priority text;
+    v_action_url text;
+    v_action_label text;
+    v_requested jsonb;
+    v_email_vars jsonb;
+    v_email_subject text;
+    v_email_html text;
+    v_email_text text;
+    v_subject_tpl text;
+    v_body_tpl text;
+    v_text_tpl text;
+begin
+    if p_request.user_ids is null or cardinality(p_request.user_ids) = 0 then
+        raise exception using errcode = 'IT005', message = 'no recipients given';
+    end if;
+    if jsonb_typeof(v_vars) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
+    end if;
+    perform app._notification_assert_channels(p_request.channels);
+    if p_request.expires_at is not null and p_request.expires_at <= v_now then
+        raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
+    end if;
+    if length(p_request.group_key) > 200 then
+        raise exception using errcode = 'IT005', message = 'p_group_key is longer than 200';
+    end if;
+
+    if p_request.template_slug is not null then
+        if p_request.title is not null or p_request.message is not null then
+            raise exception using
+                errcode = 'IT005',
+                message = 'give p_template_slug, or p_title with p_message, not both';
+        end if;
+        -- The org's active template wins over the system one with that slug.
+        select t.* into v_tpl
+        from (
+            select o.category, o.title_template, o.message_template, o.default_type,
+                o.default_priority, o.action_url_template, o.action_label,
+                o.email_subject_template, o.email_body_template, o.email_body_text_template,
+                o.default_channels, o.variables, 0 as rank
+            from app.notification_templates as o
+            where o.org_id = p_request.org_id and o.slug = p_request.template_slug and o.is_active
+            union all
+            select s.category, s.title_template, s.message_template, s.default_type,
+                s.default_priority, s.action_url_template, s.action_label,
+                s.email_subject_template, s.email_body_template, s.email_body_text_template,
+                s.default_channels, s.variables, 1 as rank
+            from app.notification_system_templates as s
+            where s.slug = p_request.template_slug and s.is_active
+        ) as t
+        order by t.rank
+        limit 1;
+        if not found then
+            raise exception using
+                errcode = 'IT004',
+                message = format('notification template %s not found', p_request.template_slug);
+        end if;
+        v_missing := app._missing_variables(v_tpl.variables, v_vars);
+        if cardinality(v_missing) > 0 then
+            raise exception using
+                errcode = 'IT010',
+                message = format(
+                    'template %s is missing required variables: %s',
+                    p_request.template_slug, array_to_string(v_missing, ', ')
+                );
+        end if;
+        v_category := coalesce(p_request.category, v_tpl.category);
+        v_title := app._render(v_tpl.title_template, v_vars, 'none');
+        v_message := app._render(v_tpl.message_template, v_vars, 'none');
+        v_action_url := coalesce(
+            p_request.action_url, nullif(app._render(v_tpl.action_url_template, v_vars, 'url'), '')
+        );
+        v_action_label := coalesce(p_request.action_label, v_tpl.action_label);
+        v_type := coalesce(p_request.type, v_tpl.default_type);
+        v_priority := coalesce(p_request.priority, v_tpl.default_priority);
+        v_requested := coalesce(to_jsonb(p_request.channels), v_tpl.default_channels);
+        v_subject_tpl := v_tpl.email_subject_template;
+        v_body_tpl := v_tpl.email_body_template;
+        v_text_tpl := v_tpl.email_body_text_template;
+    else
+        if p_request.title is null or p_request.message is null or p_request.category is null then
+            raise exception using
+                errcode = 'IT005',
+                message = 'give p_template_slug, or p_category with p_title and p_message';
+        end if;
+        v_category := p_request.category;
+        v_title := p_request.title;
+        v_message := p_request.message;
+        v_action_url := p_request.action_url;
+        v_action_label := p_request.action_label;
+        v_type := coalesce(p_request.type, 'info');
+        v_priority := coalesce(p_request.priority, 'normal');
+        v_requested := to_jsonb(p_request.channels);
+    end if;
+
+    if length(v_title) > 500 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('the title is %s characters long (at most 500)', length(v_title));
+    end if;
+    if v_category is null or v_category !~ '^[a-z][a-z0-9_]*$' then
+        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
+    end if;
+    if v_type not in ('info', 'success', 'warning', 'error', 'action_required') then
+        raise exception using errcode = 'IT005', message = format('invalid type %L', v_type);
+    end if;
+    if v_priority not in ('low', 'normal', 'high', 'urgent') then
+        raise exception using errcode = 'IT005', message = format('invalid priority %L', v_priority);
+    end if;
+    -- A relative path or an http(s) URL: never javascript:, data: or //host
+    -- links, and no whitespace or control characters (browsers drop a tab in
+    -- "/\t/evil.example", which would make it //evil.example).
+    if v_action_url is not null and v_action_url !~* (
+        '^(/([^/\\[:cntrl:][:space:]][^[:cntrl:][:space:]]*)?'
+        || '|https?://[^/\\?#[:cntrl:][:space:]]+([/?#][^[:cntrl:][:space:]]*)?)$'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('action URL %L must be a path or an http(s) URL', v_action_url);
+    end if;
+
+    -- The email version: the template's email fields (values HTML-escaped),
+    -- else the title and message.
+    v_email_vars := v_vars || jsonb_build_object('action_url', coalesce(v_action_url, ''));
+    v_email_subject := regexp_replace(
+        case
+            when v_subject_tpl is not null then app._render(v_subject_tpl, v_vars, 'none')
+            else v_title
+        end,
+        '[\r\n]+', ' ', 'g'
+    );
+    v_email_html := case
+        when v_body_tpl is not null then app._render(v_body_tpl, v_email_vars, 'html')
+        else '<p>' || app._html_escape(v_message) || '</p>'
+            || case
+                when v_action_url is not null then format(
+                    '<p><a href="%s">%s</a></p>',
+                    app._html_escape(v_action_url),
+                    app._html_escape(coalesce(v_action_label, 'Open'))
+                )
+                else ''
+            end
+    end;
+    v_email_text := case
+        when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
+        else v_message || coalesce(E'\n\n' || v_action_url, '')
+    end;
+    return row(
+        v_category, v_title, v_message, v_type, v_priority, v_action_url, v_action_label,
+        v_requested, v_vars, v_email_subject, v_email_html, v_email_text
+    )::app.notification_content;
+end
+$_$;
+
+
+ALTER FUNCTION app._notification_content(p_request app.notification_request) OWNER TO intime_owner;
+
+--
 -- Name: _notification_effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -8006,176 +8228,25 @@ $$;
 ALTER FUNCTION app._notification_release_held(p_org_id uuid, p_user_id uuid, p_limit integer) OWNER TO intime_owner;
 
 --
--- Name: _notification_send(uuid, uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_send(app.notification_request); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
+CREATE FUNCTION app._notification_send(p_request app.notification_request) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 #variable_conflict use_column
 declare
     v_now timestamptz := app.now();
-    v_vars jsonb := coalesce(p_variables, '{}');
-    v_critical boolean := coalesce(p_critical, false);
-    v_tpl record;
-    v_missing text[];
+    v_content app.notification_content := app._notification_content(p_request);
+    v_critical boolean := coalesce(p_request.critical, false);
     v_unknown uuid[];
-    v_category text;
-    v_title text;
-    v_message text;
-    v_type text;
-    v_priority text;
-    v_action_url text;
-    v_action_label text;
-    v_requested jsonb;
-    v_email_vars jsonb;
-    v_email_subject text;
-    v_email_html text;
-    v_email_text text;
-    v_subject_tpl text;
-    v_body_tpl text;
-    v_text_tpl text;
     v_users uuid[];
     v_ids uuid[];
     v_outcomes text[];
     v_expected bigint;
     v_pending uuid[];
 begin
-    if p_user_ids is null or cardinality(p_user_ids) = 0 then
-        raise exception using errcode = 'IT005', message = 'no recipients given';
-    end if;
-    if jsonb_typeof(v_vars) <> 'object' then
-        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
-    end if;
-    perform app._notification_assert_channels(p_channels);
-    if p_expires_at is not null and p_expires_at <= v_now then
-        raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
-    end if;
-    if length(p_group_key) > 200 then
-        raise exception using errcode = 'IT005', message = 'p_group_key is longer than 200';
-    end if;
-
-    if p_template_slug is not null then
-        if p_title is not null or p_message is not null then
-            raise exception using
-                errcode = 'IT005',
-                message = 'give p_template_slug, or p_title with p_message, not both';
-        end if;
-        -- The org's active template wins over the system one with that slug.
-        select t.* into v_tpl
-        from (
-            select o.category, o.title_template, o.message_template, o.default_type,
-                o.default_priority, o.action_url_template, o.action_label,
-                o.email_subject_template, o.email_body_template, o.email_body_text_template,
-                o.default_channels, o.variables, 0 as rank
-            from app.notification_templates as o
-            where o.org_id = p_org_id and o.slug = p_template_slug and o.is_active
-            union all
-            select s.category, s.title_template, s.message_template, s.default_type,
-                s.default_priority, s.action_url_template, s.action_label,
-                s.email_subject_template, s.email_body_template, s.email_body_text_template,
-                s.default_channels, s.variables, 1 as rank
-            from app.notification_system_templates as s
-            where s.slug = p_template_slug and s.is_active
-        ) as t
-        order by t.rank
-        limit 1;
-        if not found then
-            raise exception using
-                errcode = 'IT004',
-                message = format('notification template %s not found', p_template_slug);
-        end if;
-        v_missing := app._missing_variables(v_tpl.variables, v_vars);
-        if cardinality(v_missing) > 0 then
-            raise exception using
-                errcode = 'IT010',
-                message = format(
-                    'template %s is missing required variables: %s',
-                    p_template_slug, array_to_string(v_missing, ', ')
-                );
-        end if;
-        v_category := coalesce(p_category, v_tpl.category);
-        v_title := app._render(v_tpl.title_template, v_vars, 'none');
-        v_message := app._render(v_tpl.message_template, v_vars, 'none');
-        v_action_url := coalesce(
-            p_action_url, nullif(app._render(v_tpl.action_url_template, v_vars, 'url'), '')
-        );
-        v_action_label := coalesce(p_action_label, v_tpl.action_label);
-        v_type := coalesce(p_type, v_tpl.default_type);
-        v_priority := coalesce(p_priority, v_tpl.default_priority);
-        v_requested := coalesce(to_jsonb(p_channels), v_tpl.default_channels);
-        v_subject_tpl := v_tpl.email_subject_template;
-        v_body_tpl := v_tpl.email_body_template;
-        v_text_tpl := v_tpl.email_body_text_template;
-    else
-        if p_title is null or p_message is null or p_category is null then
-            raise exception using
-                errcode = 'IT005',
-                message = 'give p_template_slug, or p_category with p_title and p_message';
-        end if;
-        v_category := p_category;
-        v_title := p_title;
-        v_message := p_message;
-        v_action_url := p_action_url;
-        v_action_label := p_action_label;
-        v_type := coalesce(p_type, 'info');
-        v_priority := coalesce(p_priority, 'normal');
-        v_requested := to_jsonb(p_channels);
-    end if;
-
-    if length(v_title) > 500 then
-        raise exception using
-            errcode = 'IT005',
-            message = format('the title is %s characters long (at most 500)', length(v_title));
-    end if;
-    if v_category is null or v_category !~ '^[a-z][a-z0-9_]*$' then
-        raise exception using errcode = 'IT005', message = format('invalid category %L', v_category);
-    end if;
-    if v_type not in ('info', 'success', 'warning', 'error', 'action_required') then
-        raise exception using errcode = 'IT005', message = format('invalid type %L', v_type);
-    end if;
-    if v_priority not in ('low', 'normal', 'high', 'urgent') then
-        raise exception using errcode = 'IT005', message = format('invalid priority %L', v_priority);
-    end if;
-    -- A relative path or an http(s) URL: never javascript:, data: or //host
-    -- links, and no whitespace or control characters (browsers drop a tab in
-    -- "/\t/evil.example", which would make it //evil.example).
-    if v_action_url is not null and v_action_url !~* (
-        '^(/([^/\\[:cntrl:][:space:]][^[:cntrl:][:space:]]*)?'
-        || '|https?://[^/\\?#[:cntrl:][:space:]]+([/?#][^[:cntrl:][:space:]]*)?)$'
-    ) then
-        raise exception using
-            errcode = 'IT005',
-            message = format('action URL %L must be a path or an http(s) URL', v_action_url);
-    end if;
-
-    -- The email version: the template's email fields (values HTML-escaped),
-    -- else the title and message.
-    v_email_vars := v_vars || jsonb_build_object('action_url', coalesce(v_action_url, ''));
-    v_email_subject := regexp_replace(
-        case
-            when v_subject_tpl is not null then app._render(v_subject_tpl, v_vars, 'none')
-            else v_title
-        end,
-        '[\r\n]+', ' ', 'g'
-    );
-    v_email_html := case
-        when v_body_tpl is not null then app._render(v_body_tpl, v_email_vars, 'html')
-        else '<p>' || app._html_escape(v_message) || '</p>'
-            || case
-                when v_action_url is not null then format(
-                    '<p><a href="%s">%s</a></p>',
-                    app._html_escape(v_action_url),
-                    app._html_escape(coalesce(v_action_label, 'Open'))
-                )
-                else ''
-            end
-    end;
-    v_email_text := case
-        when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
-        else v_message || coalesce(E'\n\n' || v_action_url, '')
-    end;
     -- The transaction takes its xid before any seq is drawn: the stream hub
     -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
     -- and a transaction that drew a seq with no xid yet (an ON CONFLICT
@@ -8184,13 +8255,13 @@ begin
 
     -- An expired notification still holds its group open (it is unread);
     -- archive it so this one starts a new row instead of reviving it.
-    if p_group_key is not null then
+    if p_request.group_key is not null then
         update app.notifications as n
         set archived_at = v_now, updated_at = v_now
         where
-            n.org_id = p_org_id
-            and n.user_id = any(p_user_ids)
-            and n.group_key = p_group_key
+            n.org_id = p_request.org_id
+            and n.user_id = any(p_request.user_ids)
+            and n.group_key = p_request.group_key
             and n.read_at is null
             and n.archived_at is null
             and n.expires_at <= v_now;
@@ -8200,9 +8271,9 @@ begin
         select u.id as user_id, u.is_active, p.*
         from app.user_profiles as u
         cross join lateral app._notification_plan(
-            p_org_id, u.id, v_category, v_requested, v_critical, v_now
+            p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
         ) as p
-        where u.org_id = p_org_id and u.id = any(p_user_ids)
+        where u.org_id = p_request.org_id and u.id = any(p_request.user_ids)
     ),
 
     upserted as (
@@ -8213,10 +8284,10 @@ begin
             created_at, updated_at
         )
         select
-            p_org_id, pl.user_id, v_title, v_message, v_type, v_category, v_priority,
-            p_entity_type, p_entity_id, v_action_url, v_action_label, pl.channels,
-            p_template_slug, v_vars, p_group_key, v_critical, pl.silent, v_email_subject,
-            v_email_html, v_email_text, p_expires_at, app.current_user_id(), v_now, v_now
+            p_request.org_id, pl.user_id, v_content.title, v_content.message, v_content.type, v_content.category, v_content.priority,
+            p_request.entity_type, p_request.entity_id, v_content.action_url, v_content.action_label, pl.channels,
+            p_request.template_slug, v_content.variables, p_request.group_key, v_critical, pl.silent, v_content.email_subject,
+            v_content.email_html, v_content.email_text, p_request.expires_at, app.current_user_id(), v_now, v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
         on conflict (org_id, user_id, group_key)
@@ -8256,7 +8327,7 @@ begin
             created_at, updated_at
         )
         select
-            p_org_id, up.id, up.user_id, c.channel, s.status, s.reason,
+            p_request.org_id, up.id, up.user_id, c.channel, s.status, s.reason,
             case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
             v_now, v_now
         from upserted as up
@@ -8265,7 +8336,7 @@ begin
         cross join lateral (
             select
                 c.channel <> 'email' or exists (
-                    select from app.email_settings as e where e.org_id = p_org_id
+                    select from app.email_settings as e where e.org_id = p_request.org_id
                 ) as has_email
         ) as cfg
         cross join lateral (
@@ -8310,7 +8381,7 @@ begin
             order by pl.user_id
         ),
         (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending'),
-        (select count(distinct r.id) from unnest(p_user_ids) as r (id))
+        (select count(distinct r.id) from unnest(p_request.user_ids) as r (id))
     into v_users, v_ids, v_outcomes, v_pending, v_expected
     from plan as pl
     left join upserted as up on up.user_id = pl.user_id;
@@ -8318,7 +8389,7 @@ begin
     -- A user outside the org: all or nothing (the raise undoes the writes).
     if coalesce(cardinality(v_users), 0) < v_expected then
         select array_agg(r.id order by r.id) into v_unknown
-        from (select distinct unnest(p_user_ids) as id) as r
+        from (select distinct unnest(p_request.user_ids) as id) as r
         where r.id <> all(coalesce(v_users, '{}'));
         raise exception using
             errcode = 'IT004',
@@ -8328,15 +8399,15 @@ begin
     end if;
 
     if v_pending is not null then
-        perform app._notification_queue_emails(p_org_id, v_pending);
+        perform app._notification_queue_emails(p_request.org_id, v_pending);
     end if;
 
     return query select * from unnest(v_users, v_ids, v_outcomes);
 end
-$_$;
+$$;
 
 
-ALTER FUNCTION app._notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_send(p_request app.notification_request) OWNER TO intime_owner;
 
 --
 -- Name: _notification_send_due_digests(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11219,25 +11290,25 @@ declare
     v_message text;
     v_state text;
 begin
-    perform from app._notification_send(
-        p_org_id => p_org_id,
-        p_user_ids => p_user_ids,
-        p_category => null,
-        p_template_slug => p_template,
-        p_title => null,
-        p_message => null,
-        p_variables => p_variables,
-        p_type => p_type,
-        p_priority => null,
-        p_entity_type => p_entity_type,
-        p_entity_id => p_entity_id,
-        p_action_url => p_action_url,
-        p_action_label => p_action_label,
-        p_channels => null,
-        p_group_key => null,
-        p_expires_at => null,
-        p_critical => false
-    );
+    perform from app._notification_send(row(
+        p_org_id,  -- org_id
+        p_user_ids,  -- user_ids
+        null,  -- category
+        p_template,  -- template_slug
+        null,  -- title
+        null,  -- message
+        p_variables,  -- variables
+        p_type,  -- type
+        null,  -- priority
+        p_entity_type,  -- entity_type
+        p_entity_id,  -- entity_id
+        p_action_url,  -- action_url
+        p_action_label,  -- action_label
+        null,  -- channels
+        null,  -- group_key
+        null,  -- expires_at
+        false  -- critical
+    )::app.notification_request);
     return true;
 exception when others then
     get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
@@ -12589,25 +12660,25 @@ begin
         ))
     )
     into v_result
-    from app._notification_send(
-        p_org_id => p_exec.org_id,
-        p_user_ids => v_users,
-        p_category => coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),
-        p_template_slug => p_step ->> 'template',
-        p_title => app._wf_text(p_step ->> 'title', p_vars),
-        p_message => app._wf_text(p_step ->> 'message', p_vars),
-        p_variables => v_vars,
-        p_type => p_step ->> 'notification_type',
-        p_priority => p_step ->> 'priority',
-        p_entity_type => p_exec.entity_type,
-        p_entity_id => p_exec.entity_id,
-        p_action_url => app._wf_text(p_step ->> 'action_url', p_vars),
-        p_action_label => p_step ->> 'action_label',
-        p_channels => (select array_agg(c) from jsonb_array_elements_text(p_step -> 'channels') as c),
-        p_group_key => p_step ->> 'group_key',
-        p_expires_at => null,
-        p_critical => coalesce((p_step ->> 'critical')::boolean, false)
-    ) as s;
+    from app._notification_send(row(
+        p_exec.org_id,  -- org_id
+        v_users,  -- user_ids
+        coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),  -- category
+        p_step ->> 'template',  -- template_slug
+        app._wf_text(p_step ->> 'title', p_vars),  -- title
+        app._wf_text(p_step ->> 'message', p_vars),  -- message
+        v_vars,  -- variables
+        p_step ->> 'notification_type',  -- type
+        p_step ->> 'priority',  -- priority
+        p_exec.entity_type,  -- entity_type
+        p_exec.entity_id,  -- entity_id
+        app._wf_text(p_step ->> 'action_url', p_vars),  -- action_url
+        p_step ->> 'action_label',  -- action_label
+        (select array_agg(c) from jsonb_array_elements_text(p_step -> 'channels') as c),  -- channels
+        p_step ->> 'group_key',  -- group_key
+        null,  -- expires_at
+        coalesce((p_step ->> 'critical')::boolean, false)  -- critical
+    )::app.notification_request) as s;
     return jsonb_build_object('result', v_result);
 end
 $$;
@@ -20425,6 +20496,13 @@ REVOKE ALL ON FUNCTION app._notification_assert_channels(p_channels text[]) FROM
 
 
 --
+-- Name: FUNCTION _notification_content(p_request app.notification_request); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_content(p_request app.notification_request) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20503,10 +20581,10 @@ REVOKE ALL ON FUNCTION app._notification_release_held(p_org_id uuid, p_user_id u
 
 
 --
--- Name: FUNCTION _notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_send(p_request app.notification_request); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._notification_send(p_org_id uuid, p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_send(p_request app.notification_request) FROM PUBLIC;
 
 
 --

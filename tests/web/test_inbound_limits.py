@@ -102,7 +102,14 @@ def stored(admin, inbound_id: str) -> dict:
 # -- the event loop ----------------------------------------------------------------
 
 
-def test_a_20000_recipient_message_does_not_block_the_event_loop(base_url) -> None:
+# The parser runs at nice 10: on a machine this busy (the suite runs eight processes on
+# two cores) it may get a few percent of a core, so these tests lift the wall-clock limit
+# (60 s in production, where running out of it answers 503 and the sender retries).
+PATIENT = 240.0  # within the request timeout (300 s) of in_background
+
+
+def test_a_20000_recipient_message_does_not_block_the_event_loop(serve) -> None:
+    base_url = serve(parse_wall_seconds=PATIENT)
     raw = many_recipients(20_000)
     assert len(raw) > 380_000
     thread, result = in_background(base_url, raw)
@@ -112,7 +119,8 @@ def test_a_20000_recipient_message_does_not_block_the_event_loop(base_url) -> No
     assert max(latencies) < GENEROUS, latencies
 
 
-def test_a_slow_parse_does_not_block_the_event_loop(base_url) -> None:
+def test_a_slow_parse_does_not_block_the_event_loop(serve) -> None:
+    base_url = serve(parse_wall_seconds=PATIENT)
     thread, result = in_background(base_url, slow_to_parse())  # about 2 s: well within the budget
     latencies = probe_healthz(base_url, thread)
     thread.join()

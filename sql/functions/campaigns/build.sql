@@ -979,25 +979,25 @@ begin
     if p_user_id is null then
         return false;
     end if;
-    perform from app._notification_send(
-        p_org_id => p_org_id,
-        p_user_ids => array[p_user_id],
-        p_category => null,
-        p_template_slug => p_template,
-        p_title => null,
-        p_message => null,
-        p_variables => p_variables,
-        p_type => null,
-        p_priority => null,
-        p_entity_type => 'campaign',
-        p_entity_id => p_campaign_id,
-        p_action_url => format('/campaigns/%s', p_campaign_id),
-        p_action_label => 'Open campaign',
-        p_channels => null,
-        p_group_key => null,
-        p_expires_at => null,
-        p_critical => false
-    );
+    perform from app._notification_send(row(
+        p_org_id,  -- org_id
+        array[p_user_id],  -- user_ids
+        null,  -- category
+        p_template,  -- template_slug
+        null,  -- title
+        null,  -- message
+        p_variables,  -- variables
+        null,  -- type
+        null,  -- priority
+        'campaign',  -- entity_type
+        p_campaign_id,  -- entity_id
+        format('/campaigns/%s', p_campaign_id),  -- action_url
+        'Open campaign',  -- action_label
+        null,  -- channels
+        null,  -- group_key
+        null,  -- expires_at
+        false  -- critical
+    )::app.notification_request);
     return true;
 exception when others then
     get stacked diagnostics v_message = message_text;

@@ -2,38 +2,21 @@
 -- statement (insert or collapse the notification, one delivery per
 -- channel), then queue the immediate emails. One transaction.
 
--- The engine behind api.send_notification and api.send_notification_bulk.
-create or replace function app._notification_send(
-    p_org_id uuid,
-    p_user_ids uuid[],
-    p_category text,
-    p_template_slug text,
-    p_title text,
-    p_message text,
-    p_variables jsonb,
-    p_type text,
-    p_priority text,
-    p_entity_type text,
-    p_entity_id uuid,
-    p_action_url text,
-    p_action_label text,
-    p_channels text[],
-    p_group_key text,
-    p_expires_at timestamptz,
-    p_critical boolean
-)
-returns table (user_id uuid, notification_id uuid, outcome text)
+-- Render a request once: check it, pick the template (the org's active one wins
+-- over the system one with that slug), render the title, message and action URL,
+-- and the email version (the template's email fields with values HTML-escaped,
+-- else the title and message). Reads templates; writes nothing.
+create or replace function app._notification_content(p_request app.notification_request)
+returns app.notification_content
 language plpgsql
+stable
 set search_path = pg_catalog, pg_temp
 as $function$
-#variable_conflict use_column
 declare
     v_now timestamptz := app.now();
-    v_vars jsonb := coalesce(p_variables, '{}');
-    v_critical boolean := coalesce(p_critical, false);
+    v_vars jsonb := coalesce(p_request.variables, '{}');
     v_tpl record;
     v_missing text[];
-    v_unknown uuid[];
     v_category text;
     v_title text;
     v_message text;
@@ -49,28 +32,23 @@ declare
     v_subject_tpl text;
     v_body_tpl text;
     v_text_tpl text;
-    v_users uuid[];
-    v_ids uuid[];
-    v_outcomes text[];
-    v_expected bigint;
-    v_pending uuid[];
 begin
-    if p_user_ids is null or cardinality(p_user_ids) = 0 then
+    if p_request.user_ids is null or cardinality(p_request.user_ids) = 0 then
         raise exception using errcode = 'IT005', message = 'no recipients given';
     end if;
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    perform app._notification_assert_channels(p_channels);
-    if p_expires_at is not null and p_expires_at <= v_now then
+    perform app._notification_assert_channels(p_request.channels);
+    if p_request.expires_at is not null and p_request.expires_at <= v_now then
         raise exception using errcode = 'IT005', message = 'p_expires_at is in the past';
     end if;
-    if length(p_group_key) > 200 then
+    if length(p_request.group_key) > 200 then
         raise exception using errcode = 'IT005', message = 'p_group_key is longer than 200';
     end if;
 
-    if p_template_slug is not null then
-        if p_title is not null or p_message is not null then
+    if p_request.template_slug is not null then
+        if p_request.title is not null or p_request.message is not null then
             raise exception using
                 errcode = 'IT005',
                 message = 'give p_template_slug, or p_title with p_message, not both';
@@ -83,21 +61,21 @@ begin
                 o.email_subject_template, o.email_body_template, o.email_body_text_template,
                 o.default_channels, o.variables, 0 as rank
             from app.notification_templates as o
-            where o.org_id = p_org_id and o.slug = p_template_slug and o.is_active
+            where o.org_id = p_request.org_id and o.slug = p_request.template_slug and o.is_active
             union all
             select s.category, s.title_template, s.message_template, s.default_type,
                 s.default_priority, s.action_url_template, s.action_label,
                 s.email_subject_template, s.email_body_template, s.email_body_text_template,
                 s.default_channels, s.variables, 1 as rank
             from app.notification_system_templates as s
-            where s.slug = p_template_slug and s.is_active
+            where s.slug = p_request.template_slug and s.is_active
         ) as t
         order by t.rank
         limit 1;
         if not found then
             raise exception using
                 errcode = 'IT004',
-                message = format('notification template %s not found', p_template_slug);
+                message = format('notification template %s not found', p_request.template_slug);
         end if;
         v_missing := app._missing_variables(v_tpl.variables, v_vars);
         if cardinality(v_missing) > 0 then
@@ -105,36 +83,36 @@ begin
                 errcode = 'IT010',
                 message = format(
                     'template %s is missing required variables: %s',
-                    p_template_slug, array_to_string(v_missing, ', ')
+                    p_request.template_slug, array_to_string(v_missing, ', ')
                 );
         end if;
-        v_category := coalesce(p_category, v_tpl.category);
+        v_category := coalesce(p_request.category, v_tpl.category);
         v_title := app._render(v_tpl.title_template, v_vars, 'none');
         v_message := app._render(v_tpl.message_template, v_vars, 'none');
         v_action_url := coalesce(
-            p_action_url, nullif(app._render(v_tpl.action_url_template, v_vars, 'url'), '')
+            p_request.action_url, nullif(app._render(v_tpl.action_url_template, v_vars, 'url'), '')
         );
-        v_action_label := coalesce(p_action_label, v_tpl.action_label);
-        v_type := coalesce(p_type, v_tpl.default_type);
-        v_priority := coalesce(p_priority, v_tpl.default_priority);
-        v_requested := coalesce(to_jsonb(p_channels), v_tpl.default_channels);
+        v_action_label := coalesce(p_request.action_label, v_tpl.action_label);
+        v_type := coalesce(p_request.type, v_tpl.default_type);
+        v_priority := coalesce(p_request.priority, v_tpl.default_priority);
+        v_requested := coalesce(to_jsonb(p_request.channels), v_tpl.default_channels);
         v_subject_tpl := v_tpl.email_subject_template;
         v_body_tpl := v_tpl.email_body_template;
         v_text_tpl := v_tpl.email_body_text_template;
     else
-        if p_title is null or p_message is null or p_category is null then
+        if p_request.title is null or p_request.message is null or p_request.category is null then
             raise exception using
                 errcode = 'IT005',
                 message = 'give p_template_slug, or p_category with p_title and p_message';
         end if;
-        v_category := p_category;
-        v_title := p_title;
-        v_message := p_message;
-        v_action_url := p_action_url;
-        v_action_label := p_action_label;
-        v_type := coalesce(p_type, 'info');
-        v_priority := coalesce(p_priority, 'normal');
-        v_requested := to_jsonb(p_channels);
+        v_category := p_request.category;
+        v_title := p_request.title;
+        v_message := p_request.message;
+        v_action_url := p_request.action_url;
+        v_action_label := p_request.action_label;
+        v_type := coalesce(p_request.type, 'info');
+        v_priority := coalesce(p_request.priority, 'normal');
+        v_requested := to_jsonb(p_request.channels);
     end if;
 
     if length(v_title) > 500 then
@@ -189,6 +167,32 @@ begin
         when v_text_tpl is not null then app._render(v_text_tpl, v_email_vars, 'none')
         else v_message || coalesce(E'\n\n' || v_action_url, '')
     end;
+    return row(
+        v_category, v_title, v_message, v_type, v_priority, v_action_url, v_action_label,
+        v_requested, v_vars, v_email_subject, v_email_html, v_email_text
+    )::app.notification_content;
+end
+$function$;
+
+-- The engine behind api.send_notification, api.send_notification_bulk and the
+-- workflow and campaign notifications: one request, for one or more users.
+create or replace function app._notification_send(p_request app.notification_request)
+returns table (user_id uuid, notification_id uuid, outcome text)
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_now timestamptz := app.now();
+    v_content app.notification_content := app._notification_content(p_request);
+    v_critical boolean := coalesce(p_request.critical, false);
+    v_unknown uuid[];
+    v_users uuid[];
+    v_ids uuid[];
+    v_outcomes text[];
+    v_expected bigint;
+    v_pending uuid[];
+begin
     -- The transaction takes its xid before any seq is drawn: the stream hub
     -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
     -- and a transaction that drew a seq with no xid yet (an ON CONFLICT
@@ -197,13 +201,13 @@ begin
 
     -- An expired notification still holds its group open (it is unread);
     -- archive it so this one starts a new row instead of reviving it.
-    if p_group_key is not null then
+    if p_request.group_key is not null then
         update app.notifications as n
         set archived_at = v_now, updated_at = v_now
         where
-            n.org_id = p_org_id
-            and n.user_id = any(p_user_ids)
-            and n.group_key = p_group_key
+            n.org_id = p_request.org_id
+            and n.user_id = any(p_request.user_ids)
+            and n.group_key = p_request.group_key
             and n.read_at is null
             and n.archived_at is null
             and n.expires_at <= v_now;
@@ -213,9 +217,9 @@ begin
         select u.id as user_id, u.is_active, p.*
         from app.user_profiles as u
         cross join lateral app._notification_plan(
-            p_org_id, u.id, v_category, v_requested, v_critical, v_now
+            p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
         ) as p
-        where u.org_id = p_org_id and u.id = any(p_user_ids)
+        where u.org_id = p_request.org_id and u.id = any(p_request.user_ids)
     ),
 
     upserted as (
@@ -226,10 +230,10 @@ begin
             created_at, updated_at
         )
         select
-            p_org_id, pl.user_id, v_title, v_message, v_type, v_category, v_priority,
-            p_entity_type, p_entity_id, v_action_url, v_action_label, pl.channels,
-            p_template_slug, v_vars, p_group_key, v_critical, pl.silent, v_email_subject,
-            v_email_html, v_email_text, p_expires_at, app.current_user_id(), v_now, v_now
+            p_request.org_id, pl.user_id, v_content.title, v_content.message, v_content.type, v_content.category, v_content.priority,
+            p_request.entity_type, p_request.entity_id, v_content.action_url, v_content.action_label, pl.channels,
+            p_request.template_slug, v_content.variables, p_request.group_key, v_critical, pl.silent, v_content.email_subject,
+            v_content.email_html, v_content.email_text, p_request.expires_at, app.current_user_id(), v_now, v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
         on conflict (org_id, user_id, group_key)
@@ -269,7 +273,7 @@ begin
             created_at, updated_at
         )
         select
-            p_org_id, up.id, up.user_id, c.channel, s.status, s.reason,
+            p_request.org_id, up.id, up.user_id, c.channel, s.status, s.reason,
             case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
             v_now, v_now
         from upserted as up
@@ -278,7 +282,7 @@ begin
         cross join lateral (
             select
                 c.channel <> 'email' or exists (
-                    select from app.email_settings as e where e.org_id = p_org_id
+                    select from app.email_settings as e where e.org_id = p_request.org_id
                 ) as has_email
         ) as cfg
         cross join lateral (
@@ -323,7 +327,7 @@ begin
             order by pl.user_id
         ),
         (select array_agg(d.id) from deliveries as d where d.channel = 'email' and d.status = 'pending'),
-        (select count(distinct r.id) from unnest(p_user_ids) as r (id))
+        (select count(distinct r.id) from unnest(p_request.user_ids) as r (id))
     into v_users, v_ids, v_outcomes, v_pending, v_expected
     from plan as pl
     left join upserted as up on up.user_id = pl.user_id;
@@ -331,7 +335,7 @@ begin
     -- A user outside the org: all or nothing (the raise undoes the writes).
     if coalesce(cardinality(v_users), 0) < v_expected then
         select array_agg(r.id order by r.id) into v_unknown
-        from (select distinct unnest(p_user_ids) as id) as r
+        from (select distinct unnest(p_request.user_ids) as id) as r
         where r.id <> all(coalesce(v_users, '{}'));
         raise exception using
             errcode = 'IT004',
@@ -341,7 +345,7 @@ begin
     end if;
 
     if v_pending is not null then
-        perform app._notification_queue_emails(p_org_id, v_pending);
+        perform app._notification_queue_emails(p_request.org_id, v_pending);
     end if;
 
     return query select * from unnest(v_users, v_ids, v_outcomes);
@@ -380,25 +384,25 @@ begin
         raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
     end if;
     select s.notification_id, s.outcome into v_id, v_outcome
-    from app._notification_send(
-        p_org_id => v_org_id,
-        p_user_ids => array[p_user_id],
-        p_category => p_category,
-        p_template_slug => p_template_slug,
-        p_title => p_title,
-        p_message => p_message,
-        p_variables => p_variables,
-        p_type => p_type,
-        p_priority => p_priority,
-        p_entity_type => p_entity_type,
-        p_entity_id => p_entity_id,
-        p_action_url => p_action_url,
-        p_action_label => p_action_label,
-        p_channels => p_channels,
-        p_group_key => p_group_key,
-        p_expires_at => p_expires_at,
-        p_critical => p_critical
-    ) as s;
+    from app._notification_send(row(
+        v_org_id,  -- org_id
+        array[p_user_id],  -- user_ids
+        p_category,  -- category
+        p_template_slug,  -- template_slug
+        p_title,  -- title
+        p_message,  -- message
+        p_variables,  -- variables
+        p_type,  -- type
+        p_priority,  -- priority
+        p_entity_type,  -- entity_type
+        p_entity_id,  -- entity_id
+        p_action_url,  -- action_url
+        p_action_label,  -- action_label
+        p_channels,  -- channels
+        p_group_key,  -- group_key
+        p_expires_at,  -- expires_at
+        p_critical  -- critical
+    )::app.notification_request) as s;
     if v_outcome = 'inactive' then
         raise exception using
             errcode = 'IT004',
@@ -453,25 +457,25 @@ declare
 begin
     return query
     select s.user_id, s.notification_id, s.outcome
-    from app._notification_send(
-        p_org_id => v_org_id,
-        p_user_ids => p_user_ids,
-        p_category => p_category,
-        p_template_slug => p_template_slug,
-        p_title => p_title,
-        p_message => p_message,
-        p_variables => p_variables,
-        p_type => p_type,
-        p_priority => p_priority,
-        p_entity_type => p_entity_type,
-        p_entity_id => p_entity_id,
-        p_action_url => p_action_url,
-        p_action_label => p_action_label,
-        p_channels => p_channels,
-        p_group_key => p_group_key,
-        p_expires_at => p_expires_at,
-        p_critical => p_critical
-    ) as s;
+    from app._notification_send(row(
+        v_org_id,  -- org_id
+        p_user_ids,  -- user_ids
+        p_category,  -- category
+        p_template_slug,  -- template_slug
+        p_title,  -- title
+        p_message,  -- message
+        p_variables,  -- variables
+        p_type,  -- type
+        p_priority,  -- priority
+        p_entity_type,  -- entity_type
+        p_entity_id,  -- entity_id
+        p_action_url,  -- action_url
+        p_action_label,  -- action_label
+        p_channels,  -- channels
+        p_group_key,  -- group_key
+        p_expires_at,  -- expires_at
+        p_critical  -- critical
+    )::app.notification_request) as s;
 end
 $function$;
 

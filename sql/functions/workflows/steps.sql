@@ -199,25 +199,25 @@ begin
         ))
     )
     into v_result
-    from app._notification_send(
-        p_org_id => p_exec.org_id,
-        p_user_ids => v_users,
-        p_category => coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),
-        p_template_slug => p_step ->> 'template',
-        p_title => app._wf_text(p_step ->> 'title', p_vars),
-        p_message => app._wf_text(p_step ->> 'message', p_vars),
-        p_variables => v_vars,
-        p_type => p_step ->> 'notification_type',
-        p_priority => p_step ->> 'priority',
-        p_entity_type => p_exec.entity_type,
-        p_entity_id => p_exec.entity_id,
-        p_action_url => app._wf_text(p_step ->> 'action_url', p_vars),
-        p_action_label => p_step ->> 'action_label',
-        p_channels => (select array_agg(c) from jsonb_array_elements_text(p_step -> 'channels') as c),
-        p_group_key => p_step ->> 'group_key',
-        p_expires_at => null,
-        p_critical => coalesce((p_step ->> 'critical')::boolean, false)
-    ) as s;
+    from app._notification_send(row(
+        p_exec.org_id,  -- org_id
+        v_users,  -- user_ids
+        coalesce(p_step ->> 'category', case when p_step ? 'template' then null else 'workflow' end),  -- category
+        p_step ->> 'template',  -- template_slug
+        app._wf_text(p_step ->> 'title', p_vars),  -- title
+        app._wf_text(p_step ->> 'message', p_vars),  -- message
+        v_vars,  -- variables
+        p_step ->> 'notification_type',  -- type
+        p_step ->> 'priority',  -- priority
+        p_exec.entity_type,  -- entity_type
+        p_exec.entity_id,  -- entity_id
+        app._wf_text(p_step ->> 'action_url', p_vars),  -- action_url
+        p_step ->> 'action_label',  -- action_label
+        (select array_agg(c) from jsonb_array_elements_text(p_step -> 'channels') as c),  -- channels
+        p_step ->> 'group_key',  -- group_key
+        null,  -- expires_at
+        coalesce((p_step ->> 'critical')::boolean, false)  -- critical
+    )::app.notification_request) as s;
     return jsonb_build_object('result', v_result);
 end
 $function$;

@@ -109,25 +109,25 @@ declare
     v_message text;
     v_state text;
 begin
-    perform from app._notification_send(
-        p_org_id => p_org_id,
-        p_user_ids => p_user_ids,
-        p_category => null,
-        p_template_slug => p_template,
-        p_title => null,
-        p_message => null,
-        p_variables => p_variables,
-        p_type => p_type,
-        p_priority => null,
-        p_entity_type => p_entity_type,
-        p_entity_id => p_entity_id,
-        p_action_url => p_action_url,
-        p_action_label => p_action_label,
-        p_channels => null,
-        p_group_key => null,
-        p_expires_at => null,
-        p_critical => false
-    );
+    perform from app._notification_send(row(
+        p_org_id,  -- org_id
+        p_user_ids,  -- user_ids
+        null,  -- category
+        p_template,  -- template_slug
+        null,  -- title
+        null,  -- message
+        p_variables,  -- variables
+        p_type,  -- type
+        null,  -- priority
+        p_entity_type,  -- entity_type
+        p_entity_id,  -- entity_id
+        p_action_url,  -- action_url
+        p_action_label,  -- action_label
+        null,  -- channels
+        null,  -- group_key
+        null,  -- expires_at
+        false  -- critical
+    )::app.notification_request);
     return true;
 exception when others then
     get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
