@@ -16,6 +16,9 @@ queue behind each other:
    (``MigrateResult.dropped`` names them): a trigger that ``app._ensure_trigger`` did
    not name, a routine that no ``CREATE OR REPLACE`` rewrote. Something else that
    still depends on such a routine makes the whole step fail (``2BP01``) and roll back.
+   Hence numbered migrations define no routine or trigger of their own (a test checks
+   it). A stale routine whose row a migration of the same run rewrote (a ``GRANT ... ON
+   ALL FUNCTIONS``) goes at the next run.
 
 pgqueuer comes before the function files so that SQL-language functions may
 refer to queue tables.

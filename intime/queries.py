@@ -42,7 +42,10 @@ where
     n.nspname in ('app', 'api')
     and not exists (
         select from pg_catalog.pg_depend as d
-        where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
+        -- an extension's (e), or made with another object (i: a range type's constructors)
+        where
+            d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid
+            and d.deptype in ('e', 'i')
     )
 """
 # Triggers on app and api tables that app._ensure_trigger did not name in this
@@ -54,6 +57,7 @@ inner join pg_catalog.pg_class as c on c.oid = t.tgrelid
 inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where
     n.nspname in ('app', 'api') and not t.tgisinternal
+    and t.tgparentid = 0  -- a partition's copy goes with its parent's trigger
     and not (t.tgrelid::bigint || '/' || t.tgname) = any(
         string_to_array(coalesce(current_setting('intime.ensured_triggers', true), ''), ',')
     )

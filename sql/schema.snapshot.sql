@@ -4780,6 +4780,9 @@ begin
         raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
     end if;
     v_wf := app._apply_changes(v_wf, p_changes);
+    if length(btrim(v_wf.name)) not between 1 and 200 then
+        raise exception using errcode = 'IT005', message = 'a workflow name has 1 to 200 characters';
+    end if;
     if v_new_definition then
         perform app._wf_assert_valid(v_wf.entity_type, v_wf.definition);
     end if;
@@ -4847,7 +4850,7 @@ CREATE FUNCTION app._apply_changes(p_row anyelement, p_changes jsonb) RETURNS an
     AS $$
 begin
     return jsonb_populate_record(p_row, p_changes);
-exception when data_exception then
+exception when data_exception or program_limit_exceeded then
     raise exception using errcode = 'IT005', message = format('p_changes: %s', sqlerrm);
 end
 $$;
@@ -5212,11 +5215,11 @@ begin
                 regexp_replace(p_window_end::text, ':00$', '')
             );
     end if;
-    if p_send_days is null or cardinality(p_send_days) = 0 then
+    if p_send_days is null or cardinality(p_send_days) = 0 or array_ndims(p_send_days) <> 1 then
         raise exception using
             errcode = 'IT005',
             message = format(
-                'send days must name at least one day (valid: %s)',
+                'send days must be a list naming at least one day (valid: %s)',
                 array_to_string(v_day_names, ', ')
             );
     end if;

@@ -189,8 +189,13 @@ def make_login(cluster: psycopg.Connection) -> Iterator[Callable[[], str]]:
 def two_orgs(db: Database, seeded_template: TwoOrgs) -> TwoOrgs:
     """Org A (Acme Staffing) and org B (Globex Sales), as ``intime_cli.seed`` makes
     them, each with a login role mapped to its first rep; ``db`` is a clone of the
-    seeded template."""
-    assert db.name.startswith("t_")
+    seeded template (when a test asks for ``two_orgs`` only through
+    ``request.getfixturevalue``, ``db`` was cloned from the bare one: refused here)."""
+    with db.connect() as conn:
+        row = conn.execute(
+            "select count(*) from app.organizations where id = %s", (seeded_template.a.org_id,)
+        ).fetchone()
+    assert row == (1,), "request two_orgs as a test argument so that db clones the seeded template"
     return seeded_template
 
 

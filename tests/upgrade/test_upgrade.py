@@ -233,6 +233,16 @@ def test_a_second_migrate_drops_nothing_and_leaves_every_trigger_alone(
     assert admin.execute(query).fetchall() == before
 
 
+def reapplied_files() -> list[Path]:
+    """The files migrate applies every time: only what they define survives a migrate."""
+    sql = ROOT / "sql"
+    return [
+        sql / "bootstrap.sql",
+        *sorted((sql / "functions").rglob("*.sql")),
+        *sorted((sql / "triggers").rglob("*.sql")),
+    ]
+
+
 DEFINES = re.compile(
     r"create\s+(?:or\s+replace\s+)?(?:function|procedure)\s+(app|api)\.(\w+)\s*\(", re.I
 )
@@ -243,8 +253,7 @@ def test_every_function_in_the_database_is_defined_in_a_file_under_sql(
 ) -> None:
     defined = {
         f"{schema}.{name}".lower()
-        for path in (ROOT / "sql").rglob("*.sql")
-        if path.name != "schema.snapshot.sql"
+        for path in reapplied_files()
         for schema, name in DEFINES.findall(path.read_text())
     }
     present = {
@@ -279,3 +288,53 @@ def test_the_vendored_release_is_the_tag() -> None:
                 check=True,
             ).stdout
             assert vendored.read() == tagged, member.name
+
+
+def test_a_numbered_migration_defines_no_routine_or_trigger_of_its_own() -> None:
+    """Numbered migrations run once; migrate drops every routine and trigger that the
+    re-applied files do not define. So a migration may create a routine only if a
+    re-applied file defines it too (0001 creates app.now() and the context functions,
+    which sql/functions/core redefines), and never a trigger (app._ensure_trigger in
+    sql/triggers instead)."""
+    reapplied = {
+        f"{schema}.{name}".lower()
+        for path in reapplied_files()
+        for schema, name in DEFINES.findall(path.read_text())
+    }
+    own: list[str] = []
+    for path in sorted((ROOT / "sql" / "schema").glob("*.sql")):
+        text = path.read_text()
+        own += [
+            f"{path.name}: {schema}.{name}"
+            for schema, name in DEFINES.findall(text)
+            if f"{schema}.{name}".lower() not in reapplied
+        ]
+        own += [f"{path.name}: a trigger" for _ in re.finditer(r"create\s+trigger", text, re.I)]
+    assert own == []
+
+
+def test_routines_made_with_a_type_are_not_taken_for_stale(
+    admin: psycopg.Connection, db: Database
+) -> None:
+    """A range type's constructor functions belong to the type (review finding)."""
+    admin.execute("set role intime_owner")
+    admin.execute("create type app.hour_range as range (subtype = integer)")
+    admin.execute("reset role")
+    result = migrate.migrate(db.dsn())
+    assert result.dropped == []
+    assert admin.execute("select to_regprocedure('app.hour_range(integer, integer)')").fetchone()[0]
+
+
+def test_a_stale_trigger_on_a_partitioned_table_goes_with_its_partition_copies(
+    admin: psycopg.Connection, db: Database
+) -> None:
+    admin.execute("set role intime_owner")
+    admin.execute(
+        "select app._ensure_trigger('app.workflow_execution_logs', 'logs_probe', "
+        "'before update on %s for each row execute function app._tg_touch()')"
+    )
+    admin.execute("reset role")
+    result = migrate.migrate(db.dsn())
+    assert result.dropped == ["trigger logs_probe on app.workflow_execution_logs"]
+    left = admin.execute("select count(*) from pg_trigger where tgname = 'logs_probe'").fetchone()
+    assert left == (0,)

@@ -153,11 +153,11 @@ begin
                 regexp_replace(p_window_end::text, ':00$', '')
             );
     end if;
-    if p_send_days is null or cardinality(p_send_days) = 0 then
+    if p_send_days is null or cardinality(p_send_days) = 0 or array_ndims(p_send_days) <> 1 then
         raise exception using
             errcode = 'IT005',
             message = format(
-                'send days must name at least one day (valid: %s)',
+                'send days must be a list naming at least one day (valid: %s)',
                 array_to_string(v_day_names, ', ')
             );
     end if;

@@ -45,7 +45,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 begin
     return jsonb_populate_record(p_row, p_changes);
-exception when data_exception then
+exception when data_exception or program_limit_exceeded then
     raise exception using errcode = 'IT005', message = format('p_changes: %s', sqlerrm);
 end
 $function$;

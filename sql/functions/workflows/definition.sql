@@ -1117,6 +1117,9 @@ begin
         raise exception using errcode = 'IT004', message = format('workflow %s not found', p_workflow_id);
     end if;
     v_wf := app._apply_changes(v_wf, p_changes);
+    if length(btrim(v_wf.name)) not between 1 and 200 then
+        raise exception using errcode = 'IT005', message = 'a workflow name has 1 to 200 characters';
+    end if;
     if v_new_definition then
         perform app._wf_assert_valid(v_wf.entity_type, v_wf.definition);
     end if;

@@ -79,3 +79,32 @@ def test_a_value_of_the_wrong_type_is_refused(service, two_orgs, campaign) -> No
 def test_changes_that_are_not_an_object_are_refused(service, two_orgs, campaign, changes) -> None:
     with pytest.raises(InvalidParameterError, match="p_changes must be a JSON object"):
         update(service, two_orgs, campaign, changes)
+
+
+def test_an_array_nested_past_the_limit_is_refused(service, two_orgs, campaign) -> None:
+    with pytest.raises(InvalidParameterError, match="p_changes: number of array dimensions"):
+        update(service, two_orgs, campaign, {"send_days": [[[[[[["mon"]]]]]]]})
+
+
+def test_send_days_must_be_a_flat_list(service, two_orgs, campaign) -> None:
+    with pytest.raises(InvalidParameterError, match="send days must be a list"):
+        update(service, two_orgs, campaign, {"send_days": [["mon", "tue"], ["wed", "thu"]]})
+
+
+@pytest.mark.parametrize("name", ["", "x" * 201])
+def test_a_workflow_name_out_of_bounds_is_refused(service, two_orgs, name) -> None:
+    with actor(service, two_orgs.a.org_id, two_orgs.a.admin_id):
+        row = service.execute(
+            "select api.create_workflow(p_name => 'Named', p_entity_type => 'deal', "
+            "p_definition => %s)",
+            (Jsonb({"triggers": [{"type": "manual"}], "steps": []}),),
+        ).fetchone()
+    assert row is not None
+    with (
+        pytest.raises(InvalidParameterError, match="a workflow name has 1 to 200"),
+        actor(service, two_orgs.a.org_id, two_orgs.a.admin_id),
+    ):
+        service.execute(
+            "select api.update_workflow(p_workflow_id => %s, p_changes => %s)",
+            (row[0], Jsonb({"name": name})),
+        )
