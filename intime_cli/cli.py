@@ -107,12 +107,14 @@ class DatabaseUnreachable(Exception):
     """The database did not answer within the start-up timeout (one line, exit 2)."""
 
 
-def schema_dump(bindir: Path, dsn: str) -> str:
-    """``pg_dump --schema-only``, minus the lines that change from run to run."""
+def schema_dump(bindir: Path, dsn: str, *, comments: bool = False) -> str:
+    """``pg_dump --schema-only`` (without comments unless asked), minus the lines that
+    change from run to run."""
     import subprocess
 
+    flags = [] if comments else ["--no-comments"]
     out = subprocess.run(
-        [str(bindir / "pg_dump"), "--schema-only", "--no-comments", "-d", dsn],
+        [str(bindir / "pg_dump"), "--schema-only", *flags, "-d", dsn],
         capture_output=True,
         text=True,
         check=True,

@@ -4619,7 +4619,6 @@ declare
     v_is_admin boolean := app._is_org_admin();
     v_old app.user_profiles%rowtype;
     v_user app.user_profiles%rowtype;
-    v_unknown text[];
     v_self_keys constant text[] := array[
         'full_name', 'timezone', 'available', 'out_of_office_until'
     ];
@@ -4627,18 +4626,7 @@ declare
     v_manager_id uuid;
     v_ooo timestamptz;
 begin
-    if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
-        raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
-    end if;
-    select array_agg(k order by k) into v_unknown
-    from jsonb_object_keys(p_changes) as k
-    where k <> all(v_self_keys || v_admin_keys);
-    if v_unknown is not null then
-        raise exception using
-            errcode = 'IT005',
-            message = format('cannot change %s', array_to_string(v_unknown, ', ')),
-            hint = format('Changeable: %s.', array_to_string(v_self_keys || v_admin_keys, ', '));
-    end if;
+    perform app._assert_changes(p_changes, v_self_keys || v_admin_keys);
     if not v_is_admin and (
         p_user_id is distinct from app.current_user_id() or p_changes ?| v_admin_keys
     ) then
@@ -12690,22 +12678,6 @@ $$;
 ALTER FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
 
 --
--- Name: _wf_step_problems_approval(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) RETURNS TABLE(path text, problem text)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    return query select * from app._wf_approval_problems(p_step, p_at, p_user_columns);
-end
-$$;
-
-
-ALTER FUNCTION app._wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) OWNER TO intime_owner;
-
---
 -- Name: _wf_step_problems_assign(jsonb, text, app.entity_types, text[], text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -13386,9 +13358,7 @@ begin
                     v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
                 );
             when 'approval' then
-                return query select * from app._wf_step_problems_approval(
-                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
-                );
+                return query select * from app._wf_approval_problems(v_step, v_at, v_user_columns);
             when 'escalate' then
                 return query select * from app._wf_step_problems_escalate(
                     v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
@@ -21200,13 +21170,6 @@ REVOKE ALL ON FUNCTION app._wf_step_escalate(p_exec app.workflow_executions, p_s
 --
 
 REVOKE ALL ON FUNCTION app._wf_step_notify(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._wf_step_problems_approval(p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[], p_user_columns text[]) FROM PUBLIC;
 
 
 --

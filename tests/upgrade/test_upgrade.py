@@ -24,6 +24,7 @@ import psycopg
 import pytest
 
 from intime import migrate, pgserver
+from intime_cli.cli import schema_dump
 from tests.conftest import create_database, drop_database
 from tests.support import Database
 
@@ -75,15 +76,8 @@ def migrate_with_release(tree: Path, dsn: str) -> None:
 
 
 def dump(server: pgserver.PgServer, dsn: str) -> str:
-    """The schema with comments, grants and owners (run-specific lines removed)."""
-    out = subprocess.run(
-        [str(server.binaries.tool("pg_dump")), "--schema-only", "-d", dsn],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    skip = ("\\restrict", "\\unrestrict", "-- Dumped from", "-- Dumped by")
-    return "\n".join(line for line in out.splitlines() if not line.startswith(skip)) + "\n"
+    """The schema with comments, grants and owners."""
+    return schema_dump(server.binaries.bindir, dsn, comments=True)
 
 
 def difference(fresh: str, upgraded: str) -> str:
@@ -248,14 +242,19 @@ DEFINES = re.compile(
 )
 
 
-def test_every_function_in_the_database_is_defined_in_a_file_under_sql(
-    admin: psycopg.Connection,
-) -> None:
-    defined = {
+def reapplied_definitions() -> set[str]:
+    """schema.name of every routine the re-applied files define."""
+    return {
         f"{schema}.{name}".lower()
         for path in reapplied_files()
         for schema, name in DEFINES.findall(path.read_text())
     }
+
+
+def test_every_function_in_the_database_is_defined_in_a_file_under_sql(
+    admin: psycopg.Connection,
+) -> None:
+    defined = reapplied_definitions()
     present = {
         name
         for (name,) in admin.execute(
@@ -296,11 +295,7 @@ def test_a_numbered_migration_defines_no_routine_or_trigger_of_its_own() -> None
     re-applied file defines it too (0001 creates app.now() and the context functions,
     which sql/functions/core redefines), and never a trigger (app._ensure_trigger in
     sql/triggers instead)."""
-    reapplied = {
-        f"{schema}.{name}".lower()
-        for path in reapplied_files()
-        for schema, name in DEFINES.findall(path.read_text())
-    }
+    reapplied = reapplied_definitions()
     own: list[str] = []
     for path in sorted((ROOT / "sql" / "schema").glob("*.sql")):
         text = path.read_text()

@@ -110,7 +110,6 @@ declare
     v_is_admin boolean := app._is_org_admin();
     v_old app.user_profiles%rowtype;
     v_user app.user_profiles%rowtype;
-    v_unknown text[];
     v_self_keys constant text[] := array[
         'full_name', 'timezone', 'available', 'out_of_office_until'
     ];
@@ -118,18 +117,7 @@ declare
     v_manager_id uuid;
     v_ooo timestamptz;
 begin
-    if p_changes is null or jsonb_typeof(p_changes) <> 'object' then
-        raise exception using errcode = 'IT005', message = 'p_changes must be a JSON object';
-    end if;
-    select array_agg(k order by k) into v_unknown
-    from jsonb_object_keys(p_changes) as k
-    where k <> all(v_self_keys || v_admin_keys);
-    if v_unknown is not null then
-        raise exception using
-            errcode = 'IT005',
-            message = format('cannot change %s', array_to_string(v_unknown, ', ')),
-            hint = format('Changeable: %s.', array_to_string(v_self_keys || v_admin_keys, ', '));
-    end if;
+    perform app._assert_changes(p_changes, v_self_keys || v_admin_keys);
     if not v_is_admin and (
         p_user_id is distinct from app.current_user_id() or p_changes ?| v_admin_keys
     ) then

@@ -463,21 +463,6 @@ begin
 end
 $function$;
 
--- Problems of an approval step (app._wf_steps_problems checks what every step shares).
-create or replace function app._wf_step_problems_approval(
-    p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[],
-    p_user_columns text[]
-)
-returns table (path text, problem text)
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $function$
-begin
-    return query select * from app._wf_approval_problems(p_step, p_at, p_user_columns);
-end
-$function$;
-
 -- Problems of an escalate step (app._wf_steps_problems checks what every step shares).
 create or replace function app._wf_step_problems_escalate(
     p_step jsonb, p_at text, p_type app.entity_types, p_columns text[], p_org_columns text[],
@@ -639,9 +624,7 @@ begin
                     v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
                 );
             when 'approval' then
-                return query select * from app._wf_step_problems_approval(
-                    v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
-                );
+                return query select * from app._wf_approval_problems(v_step, v_at, v_user_columns);
             when 'escalate' then
                 return query select * from app._wf_step_problems_escalate(
                     v_step, v_at, v_type, p_columns, p_org_columns, v_user_columns
