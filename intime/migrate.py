@@ -10,7 +10,10 @@ queue behind each other:
    checksum changed is refused with SQLSTATE IT001;
 3. pgqueuer's schema in ``queue``, installed or upgraded by pgqueuer itself;
 4. ``sql/functions/**`` then ``sql/triggers/**`` (sorted by path), then
-   ``sql/grants.sql``, all in one transaction, as ``intime_owner``;
+   ``sql/grants.sql``, all in one transaction, as ``intime_owner``, with function
+   bodies unchecked while the files load (so no file's order matters: a SQL
+   function may call one a later file defines) and every SQL and PL/pgSQL routine
+   of ``app`` and ``api`` validated once they all have (an error rolls it back);
 5. in that same transaction, before ``grants.sql``, the triggers and routines of
    ``app`` and ``api`` that no file defines any more are dropped
    (``MigrateResult.dropped`` names them): a trigger that ``app._ensure_trigger`` did
@@ -181,6 +184,7 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
                 files = repeatable_files(base)
                 with conn.transaction():
                     conn.execute(q.SET_OWNER_ROLE)
+                    conn.execute(q.CHECK_BODIES_OFF)
                     grants = base / "grants.sql"
                     dropped: list[str] = []
                     for path in files:
@@ -189,6 +193,8 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
                             # every routine's catalog row, stale ones too.
                             dropped = _drop_stale(conn, before)
                         conn.execute(_read(path))
+                    conn.execute(q.CHECK_BODIES_ON)
+                    conn.execute(q.VALIDATE_ROUTINES)
             finally:
                 conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})
     except psycopg.Error as exc:

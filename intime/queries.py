@@ -26,6 +26,25 @@ MIGRATION_STATUS = "select app._migration_status(%(name)s, %(checksum)s)"
 SET_OWNER_ROLE = "set local role intime_owner"
 SET_SESSION_OWNER_ROLE = "set role intime_owner"
 RESET_ROLE = "reset role"
+# Function files are applied with bodies unchecked (a SQL function may call one
+# that a later file defines), then every SQL and PL/pgSQL routine of app and api
+# is validated with the checks back on: the language's own validator, as CREATE
+# FUNCTION would have run it.
+CHECK_BODIES_OFF = "set local check_function_bodies = off"
+CHECK_BODIES_ON = "set local check_function_bodies = on"
+VALIDATE_ROUTINES = """
+select
+    count(
+        case l.lanname
+            when 'sql' then pg_catalog.fmgr_sql_validator(p.oid)::text
+            when 'plpgsql' then pg_catalog.plpgsql_validator(p.oid)::text
+        end
+    )
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+inner join pg_catalog.pg_language as l on l.oid = p.prolang
+where n.nspname in ('app', 'api') and l.lanname in ('sql', 'plpgsql')
+"""
 RECORD_MIGRATION = (
     "insert into app.schema_migrations (name, checksum) values (%(name)s, %(checksum)s)"
 )

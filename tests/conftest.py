@@ -8,8 +8,10 @@ migrated template databases, and a fresh clone of one for every test.
 
 A clone is one ``CREATE DATABASE ... TEMPLATE ... STRATEGY file_copy`` on a session
 connection and a drop ``WITH (FORCE)``: no per-test connection set-up besides the
-test's own. The server is started by ``intime.pgserver`` (as an unprivileged OS user
-when the tests run as root).
+test's own. A test that never commits takes ``tx`` instead: a transaction on one
+shared clone of the seeded template (per test process), rolled back after the test
+(river's ``TestTx``), with no clone at all. The server is started by
+``intime.pgserver`` (as an unprivileged OS user when the tests run as root).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from psycopg import sql
 
 from intime import migrate, pgserver
 from intime_cli.seed import seed_org
-from tests.support import TESTDATA, Database, Mail, TwoOrgs
+from tests.support import TESTDATA, Database, Mail, TwoOrgs, rolled_back
 
 TEMPLATE = "intime_template"
 SEEDED = "intime_seeded"
@@ -143,6 +145,28 @@ def db(
         yield Database(pg_server, name)
     finally:
         drop_database(cluster, name)
+
+
+@pytest.fixture(scope="session")
+def shared_db(
+    pg_server: pgserver.PgServer, cluster: psycopg.Connection, seeded_template: TwoOrgs
+) -> Iterator[Database]:
+    """One clone of the seeded template per test process, shared by every ``tx`` test:
+    nothing it holds is ever committed."""
+    name = f"s_{uuid.uuid4().hex[:16]}"
+    create_database(cluster, name, SEEDED)
+    yield Database(pg_server, name)
+    drop_database(cluster, name)
+
+
+@pytest.fixture
+def tx(shared_db: Database) -> Iterator[psycopg.Connection]:
+    """A superuser connection inside a transaction on ``shared_db`` (two orgs seeded,
+    as ``seeded_template`` describes), rolled back after the test. For tests that never
+    commit: one that does fails (``CommittedInTestTx``). ``conn.transaction()`` inside
+    is a savepoint, so an expected error can be caught and the test go on."""
+    with shared_db.connect() as conn, rolled_back(conn):
+        yield conn
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -28,6 +30,33 @@ class Database:
 
     def connect(self, user: str | None = None, **kwargs: object) -> psycopg.Connection:
         return psycopg.connect(self.dsn(user), **kwargs)  # type: ignore[arg-type]
+
+
+class CommittedInTestTx(AssertionError):
+    """A test that was given a rolled-back transaction ended it (commit or rollback)."""
+
+
+@contextlib.contextmanager
+def rolled_back(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """Run the body in one transaction on ``conn`` (not autocommit) and roll it back
+    (river's TestTx). The body may open savepoints (``conn.transaction()``) and fail
+    statements inside them; if it ends the transaction itself (a commit), that is
+    ``CommittedInTestTx`` after the rollback, since its writes then outlive it."""
+    assert not conn.autocommit, "rolled_back needs a connection that is not autocommit"
+    row = conn.execute("select pg_current_xact_id()::text").fetchone()
+    assert row is not None
+    xid = row[0]
+    try:
+        yield conn
+    finally:
+        status = conn.info.transaction_status
+        same = status == psycopg.pq.TransactionStatus.INERROR
+        if status == psycopg.pq.TransactionStatus.INTRANS:
+            now = conn.execute("select pg_current_xact_id_if_assigned()::text").fetchone()
+            same = now is not None and now[0] == xid
+        conn.rollback()
+    if not same:
+        raise CommittedInTestTx("the test ended its transaction: use the db fixture instead of tx")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -82,6 +82,57 @@ def test_a_failing_migration_leaves_no_trace(empty_db: Database, tmp_path: Path)
         assert recorded == (0,)
 
 
+def test_a_sql_function_may_call_one_a_later_file_defines(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    (root / "functions" / "aa_first.sql").write_text(
+        "create function app._later_caller() returns integer language sql stable\n"
+        "as $$ select app._later_callee() + 1 $$;\n"
+    )
+    (root / "functions" / "zz_last.sql").write_text(
+        "create function app._later_callee() returns integer language sql immutable\n"
+        "as $$ select 41 $$;\n"
+    )
+    migrate.migrate(empty_db.dsn(), root)
+    with empty_db.connect() as conn:
+        assert conn.execute("select app._later_caller()").fetchone() == (42,)
+
+
+def test_a_function_file_with_a_broken_body_is_refused_and_leaves_no_trace(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    migrate.migrate(empty_db.dsn(), root)
+    (root / "functions" / "zz_new.sql").write_text(
+        "create function app._fine() returns integer language sql as $$ select 1 $$;\n"
+        "create function app._broken() returns integer language sql\n"
+        "as $$ select count(*)::integer from app.no_such_table $$;\n"
+    )
+    with pytest.raises(psycopg.errors.UndefinedTable, match="no_such_table"):
+        migrate.migrate(empty_db.dsn(), root)
+    with empty_db.connect() as conn:
+        found = conn.execute(
+            "select to_regprocedure('app._fine()'), to_regprocedure('app._broken()')"
+        ).fetchone()
+        assert found == (None, None)
+
+
+def test_a_plpgsql_function_with_a_syntax_error_is_refused(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    (root / "functions" / "zz_new.sql").write_text(
+        "create function app._broken() returns integer language plpgsql\n"
+        "as $$ begin retrun 1; end $$;\n"
+    )
+    with pytest.raises(psycopg.errors.SyntaxError, match="retrun"):
+        migrate.migrate(empty_db.dsn(), root)
+
+
 def test_concurrent_migrators_apply_each_migration_once(empty_db: Database) -> None:
     results: list[migrate.MigrateResult] = []
     errors: list[BaseException] = []

@@ -1,6 +1,7 @@
 """Web input is bounded before it is read (issue 12, rule 6).
 
-Authentication comes first, a Content-Length over the limit is refused before
+Authentication comes first (a stale svix timestamp is refused before its body
+is read), a Content-Length over the limit is refused before
 anything is read, and a body is streamed with a byte cap (a chunked upload
 too). Each test uses a raw socket (tests/web/rawhttp.py): the answer arriving
 while most of the body was never sent shows, by construction, that the server
@@ -11,11 +12,15 @@ into memory first: an unauthenticated 300 MB POST took the web process from
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
 import httpx
 
 from tests.web.conftest import INBOUND_TOKEN
 from tests.web.rawhttp import chunked, exchange, repeat
 from tests.web.test_resend_webhook import signed
+from web import limits
 from web.limits import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES, MAX_READ_BODY_BYTES
 
 HUGE = 300 * 1024 * 1024
@@ -121,3 +126,24 @@ def test_a_mark_read_body_just_over_its_limit_is_a_413(base_url, token_for, two_
         timeout=10,
     )
     assert response.status_code == 413
+
+
+def test_a_stale_svix_timestamp_is_refused_before_the_body_is_read(base_url) -> None:
+    """It can never verify: no reason to buffer its body first."""
+    stale = {
+        "Content-Type": "application/json",
+        "svix-id": "msg_x",
+        "svix-timestamp": str(int(time.time()) - 3600),
+        "svix-signature": "v1,x",
+        "Content-Length": str(limits.MAX_EVENT_BYTES),
+    }
+
+    def slowly() -> Iterator[bytes]:
+        for _ in range(1000):
+            yield b"{" * 1024
+            time.sleep(0.05)
+
+    for path in ("/webhooks/resend", "/webhooks/inbound"):
+        answer = exchange(base_url, path, stale, slowly(), timeout=30)
+        assert answer.status == 401, answer
+        assert answer.sent < limits.MAX_EVENT_BYTES // 2

@@ -3,14 +3,22 @@
 Regressions from issue 12: one message froze every endpoint (MIME parsed on
 the event loop, at a cost growing faster than linearly), and malformed input
 answered 500, which the gateway retries forever.
+
+Slow clients that trickle their body (raw sockets, since an HTTP client sends
+its whole body at once) take no parser slot from authenticated mail, and the
+bodies read before their signature is checked have a process-wide budget.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -19,7 +27,9 @@ from hypothesis import strategies as st
 
 from tests.support import Mail
 from tests.web.conftest import INBOUND_TOKEN
-from tests.web.test_inbound_webhook import post
+from tests.web.rawhttp import exchange
+from tests.web.test_inbound_webhook import GATEWAY, post
+from web import limits
 
 AUTH = {"authorization": f"Bearer {INBOUND_TOKEN}"}
 GENEROUS = 2.0  # seconds /healthz may take while a parse runs (it took 17 s before the fix)
@@ -315,3 +325,93 @@ def test_fuzzed_messages_never_answer_500(
     raw = f"Message-ID: <{uuid.uuid4().hex}@f.example>\r\n".encode() + head + b"\r\n" + body
     response = post(base_url, raw, **AUTH)
     assert response.status_code < 500, response.text
+
+
+# -- slow clients ----------------------------------------------------------------
+
+
+# Enough to take every admission slot of the default parser (2 running + 8 waiting).
+SLOW_CLIENTS = limits.PARSE_PROCESSES + limits.PARSE_QUEUE + 2
+
+
+class _UnsignedJson(dict):
+    """Svix headers with a fresh timestamp (read when the test runs) and no valid signature."""
+
+    def items(self):  # type: ignore[override]
+        return {**dict(super().items()), "svix-timestamp": str(int(time.time()))}.items()
+
+
+UNSIGNED_JSON = _UnsignedJson(
+    {"Content-Type": "application/json", "svix-id": "msg_x", "svix-signature": "v1,x"}
+)
+
+
+@contextlib.contextmanager
+def trickling(url: str, headers: dict[str, str], count: int, length: int) -> Iterator[None]:
+    """``count`` POSTs to /webhooks/inbound that announce ``length`` body bytes
+    and send one byte per connection every half second while the block runs."""
+    parts = urlsplit(url)
+    head = "".join(
+        [
+            f"POST /webhooks/inbound HTTP/1.1\r\nHost: {parts.netloc}\r\n",
+            *(f"{name}: {value}\r\n" for name, value in headers.items()),
+            f"Content-Length: {length}\r\n\r\n",
+        ]
+    ).encode("latin-1")
+    socks = []
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(0.5):
+            for sock in socks:
+                with contextlib.suppress(OSError):
+                    sock.send(b"{")
+
+    try:
+        for _ in range(count):
+            sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+            socks.append(sock)
+            sock.sendall(head + b"{")
+        sender = threading.Thread(target=trickle, daemon=True)
+        sender.start()
+        # The app has seen every slow request once a later request on the same
+        # event loop was answered (and a second more, for a loaded machine).
+        assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
+        time.sleep(1.0)
+        yield
+    finally:
+        stop.set()
+        for sock in socks:
+            sock.close()
+
+
+@pytest.mark.parametrize(
+    "slow", [UNSIGNED_JSON, GATEWAY], ids=["unsigned-resend-json", "authenticated-gateway"]
+)
+def test_slow_bodies_do_not_take_the_parser_from_authenticated_mail(
+    base_url, slow: dict[str, str]
+) -> None:
+    with trickling(base_url, slow, SLOW_CLIENTS, length=100_000):
+        answers = []
+        for _ in range(3):
+            response = post(base_url, message(), **AUTH)
+            answers.append((response.status_code, response.text))
+            time.sleep(0.5)
+    assert [status for status, _ in answers] == [200, 200, 200], answers
+
+
+def test_unverified_bodies_past_the_process_budget_answer_503(serve, monkeypatch) -> None:
+    """Connections that only carry the svix-* headers may not buffer without bound: past
+    the budget of bodies read before their signature is checked, 503 at once."""
+    monkeypatch.setattr(limits, "UNVERIFIED_BODY_BUDGET", 3 * 100_000)
+    url = serve()
+    with trickling(url, UNSIGNED_JSON, 3, length=100_000):
+        answer = exchange(
+            url,
+            "/webhooks/resend",
+            {**dict(UNSIGNED_JSON.items()), "Content-Length": "100000"},
+            iter([b"{"]),
+            timeout=30,
+        )
+    assert answer.status == 503, answer
+    assert answer.headers.get("retry-after") == str(limits.RETRY_AFTER_SECONDS)

@@ -1,4 +1,5 @@
-"""A JSON body nested too deep is a 400 on every route that takes JSON.
+"""A JSON body nested too deep is a 400 on every route that takes JSON (one too
+large for its route is a 413).
 
 Before the fix a correctly signed Resend event nested 50,000 deep answered 500
 (``RecursionError`` in the JSON parser), which Resend retries; a body nested
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.web.test_resend_webhook import signed
 from web.limits import MAX_JSON_DEPTH
@@ -61,3 +63,13 @@ def test_a_mark_read_body_nested_too_deep_is_a_400_and_marks_nothing(
     )
     assert response.status_code == 400, response.text
     assert admin.execute(query, (user,)).fetchone() == before
+
+
+@pytest.mark.parametrize(("body", "status"), [(b"[" * 50_000, 400), (b"[" * 100_000, 413)])
+def test_deeply_nested_or_huge_json_is_refused(stream_url, token_for, two_orgs, body, status):
+    response = httpx.post(
+        f"{stream_url}/notifications/read",
+        content=body,
+        headers={"Authorization": f"Bearer {token_for(two_orgs.a.rep_ids[1])}"},
+    )
+    assert response.status_code == status

@@ -90,9 +90,10 @@ end
 $function$;
 
 -- Run the next step of the given enrollments (locked by the caller) at
--- p_now. Statements: lock the daily counters, then one statement that
--- classifies every enrollment, writes the sends, jobs, activities, logs and
--- daily counts, and moves every enrollment on.
+-- p_now. Statements: lock the daily counters; then one statement that takes
+-- the read-only plan (app._campaign_plan_batch, tick_plan.sql), writes the
+-- sends, jobs, activities, logs and daily counts, and moves every enrollment
+-- on; then the owners of enrollments paused by a third error hear of it.
 create or replace function app._campaign_run_batch(
     p_now timestamptz, p_org_ids uuid[], p_ids uuid[]
 )
@@ -115,227 +116,18 @@ begin
     order by 1, 2
     on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
 
-    with b as materialized (
+    -- What to do is decided read-only (app._campaign_plan_batch); this
+    -- statement adds the new rows' ids and tokens and carries it out.
+    with plan as materialized (
         select
-            e.org_id, e.id, e.campaign_id, e.contact_id, e.current_step, e.next_step_at,
-            e.ab_variant, e.error_count, e as e_row,
-            c.name as campaign_name, c.owner_id, c.timezone as campaign_zone,
-            c.use_contact_timezone, c.send_window_start, c.send_window_end, c.send_days,
-            c.daily_send_limit, c.ab_winner_variant,
-            (p_now at time zone c.timezone)::date as local_date,
-            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k.first_name,
-            k.last_name, k.full_name, k.company_name, k.title, k as k_row,
-            coalesce(k.timezone, '') as contact_zone,
-            u.full_name as sender_name, u.email as sender_email
-        from unnest(p_org_ids, p_ids) as x (org_id, id)
-        inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
-        inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-        left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
-        where e.status = 'active' and c.status = 'active'
-    ),
-
-    zones as materialized (
-        -- One zone decision and window check per distinct (campaign, zone).
-        select
-            z.org_id, z.campaign_id, z.contact_zone, z.zone,
-            app._campaign_next_send_time(
-                p_ts => p_now, p_timezone => z.zone, p_window_start => z.send_window_start,
-                p_window_end => z.send_window_end, p_send_days => z.send_days
-            ) as open_at
-        from (
-            select
-                d.org_id, d.campaign_id, d.contact_zone, d.send_window_start, d.send_window_end,
-                d.send_days,
-                app._campaign_timezone(
-                    p_contact_timezone => nullif(d.contact_zone, ''),
-                    p_campaign_timezone => d.campaign_zone,
-                    p_use_contact => d.use_contact_timezone
-                ) as zone
-            from (
-                select distinct
-                    b.org_id, b.campaign_id, b.contact_zone, b.campaign_zone,
-                    b.use_contact_timezone, b.send_window_start, b.send_window_end, b.send_days
-                from b
-            ) as d
-        ) as z
-    ),
-
-    seq as materialized (
-        -- The batch's campaigns' active steps with their neighbours.
-        select
-            s.org_id, s.campaign_id, s.id, s.step_number, s.channel, s.template_id,
-            s.subject, s.body_html, s.body_text, s.task_config, s.skip_conditions,
-            s.ab_variants,
-            coalesce(lag(s.step_number) over w, 0) as prev_number,
-            lead(s.step_number) over w as next_number,
-            lead(make_interval(
-                days => s.delay_days, hours => s.delay_hours, mins => s.delay_minutes
-            )) over w as next_delay,
-            lead(s.delay_days) over w as next_delay_days,
-            lead(make_interval(hours => s.delay_hours, mins => s.delay_minutes)) over w
-                as next_delay_hm
-        from app.campaign_sequences as s
-        where
-            s.is_active
-            and (s.org_id, s.campaign_id) in (select b.org_id, b.campaign_id from b)
-        window w as (partition by s.org_id, s.campaign_id order by s.step_number)
-    ),
-
-    contents as materialized (
-        -- Each email step's content per A/B arm ('' without a test):
-        -- the variant's fields, else the step's, else its template's.
-        select
-            s.id as step_id, coalesce(v.variant ->> 'id', '') as variant_id,
-            coalesce(
-                v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
-            ) as subject,
-            coalesce(
-                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template),
-                app._html_escape(coalesce(
-                    v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
-                ))
-            ) as body_html,
-            coalesce(
-                v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
-            ) as body_text,
-            s.template_id
-        from seq as s
-        left join app.email_templates as t on t.org_id = s.org_id and t.id = s.template_id
-        left join lateral jsonb_array_elements(s.ab_variants) as v (variant) on true
-        where s.channel = 'email'
-    ),
-
-    classified as materialized (
-        select
-            b.*, z.zone, z.open_at, s.id as step_id, s.step_number, s.channel,
-            s.task_config, s.next_number, s.next_delay, s.next_delay_days, s.next_delay_hm,
-            case
-                when s.ab_variants is null then null
-                when b.ab_winner_variant is not null
-                    and s.ab_variants @> jsonb_build_array(
-                        jsonb_build_object('id', b.ab_winner_variant)
-                    ) then b.ab_winner_variant
-                when b.ab_variant is not null
-                    and s.ab_variants @> jsonb_build_array(jsonb_build_object('id', b.ab_variant))
-                    then b.ab_variant
-                else app._campaign_ab_pick_variant(b.id, s.ab_variants)
-            end as variant,
-            case
-                when b.k_id is null or b.deleted_at is not null then 'stop_contact'
-                when s.id is null then 'complete'
-                when z.open_at > p_now then 'defer_window'
-                when b.contact_status = 'do_not_contact' then 'stop_contact'
-                when sk.skip then 'skip'
-                when sk.skip is null then 'error_condition'
-                when s.channel = 'email' and (
-                    not coalesce(app._email_is_plain_address(b.email), false)
-                ) then 'error_address'
-                when s.channel = 'email' and not exists (
-                    select from app.email_settings as st where st.org_id = b.org_id
-                ) then 'error_settings'
-                when s.channel = 'email' and exists (
-                    select from app.suppressions as sp
-                    where sp.org_id = b.org_id and sp.email = lower(b.email)
-                ) then 'suppressed'
-                when s.channel = 'sms' then 'skip_sms'
-                else 'run'
-            end as act
-        from b
-        inner join zones as z
-            on
-                z.org_id = b.org_id and z.campaign_id = b.campaign_id
-                and z.contact_zone = b.contact_zone
-        left join seq as s
-            on
-                s.org_id = b.org_id and s.campaign_id = b.campaign_id
-                and b.current_step >= s.prev_number and b.current_step < s.step_number
-        cross join lateral (
-            select case
-                when s.id is null or jsonb_array_length(s.skip_conditions) = 0 then false
-                else app._campaign_skip_holds(
-                    p_conditions => s.skip_conditions,
-                    p_doc => to_jsonb(b.e_row) || jsonb_build_object(
-                        'contact', to_jsonb(b.k_row),
-                        'campaign', jsonb_build_object('id', b.campaign_id, 'name', b.campaign_name)
-                    )
-                )
-            end as skip
-        ) as sk
-    ),
-
-    limited as materialized (
-        -- Email sends beyond the campaign's daily limit roll to the next day.
-        select
-            c.*,
-            case
-                when c.act = 'run' and c.channel = 'email' and c.daily_send_limit is not null
-                    and row_number() over (
-                        partition by c.org_id, c.campaign_id, (c.act = 'run' and c.channel = 'email')
-                        order by c.next_step_at, c.id
-                    ) > c.daily_send_limit - coalesce(d.sent, 0)
-                    then 'defer_limit'
-                else c.act
-            end as final_act
-        from classified as c
-        left join app.campaign_daily_sends as d
-            on
-                d.org_id = c.org_id and d.campaign_id = c.campaign_id
-                and d.local_date = c.local_date
-    ),
-
-    plan as materialized (
-        select
-            l.*,
-            case when l.final_act = 'run' and l.channel = 'email' then gen_random_uuid() end
+            d.*,
+            case when d.act = 'run' and d.channel = 'email' then gen_random_uuid() end
                 as send_id,
-            case when l.final_act = 'run' and l.channel in ('linkedin', 'phone', 'task')
+            case when d.act = 'run' and d.channel in ('linkedin', 'phone', 'task')
                     then gen_random_uuid() end as activity_id,
-            case when l.final_act = 'run' and l.channel = 'email'
-                    then replace(gen_random_uuid()::text, '-', '') end as reply_token,
-            case when l.final_act = 'run' and l.channel = 'email'
-                    then app._campaign_values(v.raw, false) end as vars,
-            case when l.final_act = 'run' and l.channel = 'email'
-                    then app._campaign_values(v.raw, true) end as vars_html,
-            l.error_count + 1 >= 3 as pauses
-        from limited as l
-        -- The recipient's values, in the order of app._campaign_variables().
-        cross join lateral (
-            select array[
-                l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                l.sender_email
-            ] as raw
-        ) as v
-    ),
-
-    timing as materialized (
-        -- When each enrollment's next step is due: one window computation
-        -- per distinct (campaign, zone, delay).
-        select
-            g.org_id, g.campaign_id, g.zone, g.next_delay_days, g.next_delay_hm, g.final_act,
-            app._campaign_next_send_time(
-                p_ts => case
-                    when g.final_act = 'defer_limit'
-                        then (g.local_date + 1)::timestamp at time zone g.campaign_zone
-                    -- Days are calendar days in the zone (a day across a DST
-                    -- change is 23 or 25 hours); hours and minutes elapse.
-                    else ((p_now at time zone g.zone) + make_interval(days => g.next_delay_days))
-                        at time zone g.zone + g.next_delay_hm
-                end,
-                p_timezone => g.zone, p_window_start => g.send_window_start,
-                p_window_end => g.send_window_end, p_send_days => g.send_days
-            ) as due_at
-        from (
-            select distinct
-                p.org_id, p.campaign_id, p.zone, p.next_delay, p.next_delay_days,
-                p.next_delay_hm, p.final_act, p.local_date,
-                p.campaign_zone, p.send_window_start, p.send_window_end, p.send_days
-            from plan as p
-            where
-                p.final_act = 'defer_limit'
-                or (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is not null)
-        ) as g
+            case when d.act = 'run' and d.channel = 'email'
+                    then replace(gen_random_uuid()::text, '-', '') end as reply_token
+        from app._campaign_plan_batch(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids) as d
     ),
 
     sends as (
@@ -348,10 +140,7 @@ begin
         select
             p.org_id, p.send_id, p.email, st.from_email, st.from_name,
             format('reply+%s@%s', p.reply_token, st.reply_domain),
-            regexp_replace(app._campaign_fill(ct.subject, p.vars), '[\r\n]+', ' ', 'g'),
-            app._campaign_fill(ct.body_html, p.vars_html),
-            app._campaign_fill(ct.body_text, p.vars),
-            'campaign', ct.template_id,
+            p.subject, p.body_html, p.body_text, 'campaign', p.template_id,
             jsonb_build_object(
                 'campaign_id', p.campaign_id, 'step_number', p.step_number,
                 'ab_variant', p.variant
@@ -364,8 +153,6 @@ begin
             p_now, null, p_now, p_now
         from plan as p
         inner join app.email_settings as st on st.org_id = p.org_id
-        inner join contents as ct
-            on ct.step_id = p.step_id and ct.variant_id = coalesce(p.variant, '')
         where p.send_id is not null
         returning email_sends.org_id, email_sends.id
     ),
@@ -431,44 +218,44 @@ begin
         update app.campaign_enrollments as e
         set
             status = case
-                when p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null
+                when p.act in ('run', 'skip', 'skip_sms') and p.next_number is null
                     then 'completed'
-                when p.final_act = 'complete' then 'completed'
-                when p.final_act = 'stop_contact' then 'stopped'
-                when p.final_act = 'suppressed' then 'stopped'
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses then 'paused'
+                when p.act = 'complete' then 'completed'
+                when p.act = 'stop_contact' then 'stopped'
+                when p.act = 'suppressed' then 'stopped'
+                when p.act in ('error_address', 'error_settings', 'error_condition') and p.pauses then 'paused'
                 else e.status
             end,
             stop_reason = case
-                when p.final_act = 'stop_contact' then case
-                    when p.k_id is null or p.deleted_at is not null then 'contact_deleted'
+                when p.act = 'stop_contact' then case
+                    when p.contact_gone then 'contact_deleted'
                     else 'do_not_contact'
                 end
-                when p.final_act = 'suppressed' then 'suppressed'
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses
+                when p.act = 'suppressed' then 'suppressed'
+                when p.act in ('error_address', 'error_settings', 'error_condition') and p.pauses
                     then 'errors'
                 else e.stop_reason
             end,
             current_step = case
-                when p.final_act in ('run', 'skip', 'skip_sms') then p.step_number
+                when p.act in ('run', 'skip', 'skip_sms') then p.step_number
                 else e.current_step
             end,
             steps_completed = e.steps_completed
-            + (p.final_act in ('run', 'skip', 'skip_sms'))::integer,
+            + (p.act in ('run', 'skip', 'skip_sms'))::integer,
             last_step_at = case
-                when p.final_act in ('run', 'skip', 'skip_sms') then p_now
+                when p.act in ('run', 'skip', 'skip_sms') then p_now
                 else e.last_step_at
             end,
             next_step_at = case
-                when p.final_act in ('run', 'skip', 'skip_sms', 'defer_limit') then t.due_at
-                when p.final_act = 'defer_window' then p.open_at
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
+                when p.act in ('run', 'skip', 'skip_sms', 'defer_limit') then p.due_at
+                when p.act = 'defer_window' then p.open_at
+                when p.act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
                     then app._campaign_next_send_time(
                         p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
                         p_timezone => p.zone, p_window_start => p.send_window_start,
                         p_window_end => p.send_window_end, p_send_days => p.send_days
                     )
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') then e.next_step_at
+                when p.act in ('error_address', 'error_settings', 'error_condition') then e.next_step_at
             end,
             emails_sent = e.emails_sent + (p.send_id is not null)::integer,
             linkedin_sent = e.linkedin_sent
@@ -478,38 +265,30 @@ begin
             + (p.activity_id is not null and p.channel = 'task')::integer,
             ab_variant = coalesce(e.ab_variant, p.variant),
             error_count = case
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') then e.error_count + 1
-                when p.final_act in ('run', 'skip', 'skip_sms') then 0
+                when p.act in ('error_address', 'error_settings', 'error_condition') then e.error_count + 1
+                when p.act in ('run', 'skip', 'skip_sms') then 0
                 else e.error_count
             end,
             last_error = case
-                when p.final_act = 'error_address'
+                when p.act = 'error_address'
                     then format('invalid or missing email address %L', p.email)
-                when p.final_act = 'error_settings'
+                when p.act = 'error_settings'
                     then 'email is not configured for this organization'
-                when p.final_act = 'error_condition'
+                when p.act = 'error_condition'
                     then 'a skip condition could not be evaluated'
                 else e.last_error
             end,
             last_error_at = case
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') then p_now
+                when p.act in ('error_address', 'error_settings', 'error_condition') then p_now
                 else e.last_error_at
             end,
             completed_at = case
-                when (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null)
-                    or p.final_act = 'complete' then p_now
+                when (p.act in ('run', 'skip', 'skip_sms') and p.next_number is null)
+                    or p.act = 'complete' then p_now
                 else e.completed_at
             end,
             updated_at = p_now
         from plan as p
-        left join timing as t
-            on
-                t.org_id = p.org_id and t.campaign_id = p.campaign_id and t.zone = p.zone
-                and t.final_act = p.final_act
-                -- Days and hours apart: interval '1 day' = '24 hours' in SQL,
-                -- but not across a DST change.
-                and t.next_delay_days is not distinct from p.next_delay_days
-                and t.next_delay_hm is not distinct from p.next_delay_hm
         where e.org_id = p.org_id and e.id = p.id
     ),
 
@@ -521,7 +300,7 @@ begin
         select
             p.org_id, p.campaign_id, p.id, p.step_id, coalesce(p.step_number, p.current_step),
             coalesce(p.channel, 'none'),
-            case p.final_act
+            case p.act
                 when 'run' then case when p.channel = 'wait' then 'completed' else 'sent' end
                 when 'skip' then 'skipped'
                 when 'skip_sms' then 'skipped'
@@ -534,7 +313,7 @@ begin
                 when 'stop_contact' then 'stopped'
                 when 'complete' then 'completed'
             end,
-            case p.final_act
+            case p.act
                 when 'run' then case when p.channel = 'wait' then 'wait elapsed' end
                 when 'skip' then 'skipped: a skip condition holds'
                 when 'skip_sms' then 'skipped: no sms provider configured'
@@ -545,34 +324,34 @@ begin
                 when 'error_condition' then 'a skip condition could not be evaluated'
                 when 'suppressed' then 'recipient is suppressed'
                 when 'stop_contact' then case
-                    when p.k_id is null or p.deleted_at is not null then 'contact deleted'
+                    when p.contact_gone then 'contact deleted'
                     else 'contact is do not contact'
                 end
                 when 'complete' then 'no steps left'
             end
             || case
-                when p.final_act in ('error_address', 'error_settings', 'error_condition') and p.pauses
+                when p.act in ('error_address', 'error_settings', 'error_condition') and p.pauses
                     then ' (3 errors in a row: paused)'
                 else ''
             end,
             p.variant, p.send_id, p.activity_id, p.next_step_at,
-            case when p.final_act = 'run' then p_now end, p_now
+            case when p.act = 'run' then p_now end, p_now
         from plan as p
     )
 
     select
         count(*)::integer,
-        (count(*) filter (where p.final_act = 'run'))::integer,
-        (count(*) filter (where p.final_act in ('skip', 'skip_sms')))::integer,
-        (count(*) filter (where p.final_act in ('error_address', 'error_settings', 'error_condition')))::integer,
-        (count(*) filter (where p.final_act in ('defer_window', 'defer_limit')))::integer,
+        (count(*) filter (where p.act = 'run'))::integer,
+        (count(*) filter (where p.act in ('skip', 'skip_sms')))::integer,
+        (count(*) filter (where p.act in ('error_address', 'error_settings', 'error_condition')))::integer,
+        (count(*) filter (where p.act in ('defer_window', 'defer_limit')))::integer,
         (
             count(*) filter (
-                where p.final_act = 'complete'
-                or (p.final_act in ('run', 'skip', 'skip_sms') and p.next_number is null)
+                where p.act = 'complete'
+                or (p.act in ('run', 'skip', 'skip_sms') and p.next_number is null)
             )
         )::integer,
-        (count(*) filter (where p.final_act in ('stop_contact', 'suppressed')))::integer
+        (count(*) filter (where p.act in ('stop_contact', 'suppressed')))::integer
     into
         v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored,
         v_counts.deferred, v_counts.completed, v_counts.stopped

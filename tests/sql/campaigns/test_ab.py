@@ -4,7 +4,8 @@ references, the evaluation (winner, inconclusive, insufficient sample,
 Bonferroni, the metric window, click/open metrics, auto-select off, an
 existing winner, concurrent evaluations), the manual choice and the
 scheduled job. Data is built set-based as the superuser; api calls run as
-the service acting for a user, with the application clock fixed."""
+the service acting for a user, with the application clock fixed. The
+assignment and statistics tests commit nothing and run in the rolled-back ``tx``."""
 
 from __future__ import annotations
 
@@ -303,8 +304,8 @@ def reference_pick(enrollment_id: uuid.UUID, weights: list[tuple[str, int]]) -> 
 # Assignment ------------------------------------------------------------------
 
 
-def pick(admin: psycopg.Connection, ids: list[uuid.UUID], arms: Any) -> list[str | None]:
-    rows = admin.execute(
+def pick(tx: psycopg.Connection, ids: list[uuid.UUID], arms: Any) -> list[str | None]:
+    rows = tx.execute(
         "select app._campaign_ab_pick_variant(e.id, %s) "
         "from unnest(%s::uuid[]) with ordinality as e (id, i) order by e.i",
         (Jsonb(arms) if arms is not None else None, ids),
@@ -312,28 +313,28 @@ def pick(admin: psycopg.Connection, ids: list[uuid.UUID], arms: Any) -> list[str
     return [r[0] for r in rows]
 
 
-def test_the_same_enrollment_always_gets_the_same_arm(admin) -> None:
+def test_the_same_enrollment_always_gets_the_same_arm(tx) -> None:
     ids = [uuid.uuid4() for _ in range(500)]
     arms = variants("A", "B", "C", weights=[50, 30, 20])
-    first = pick(admin, ids, arms)
-    assert pick(admin, ids, arms) == first
-    assert pick(admin, list(reversed(ids)), arms) == list(reversed(first))
+    first = pick(tx, ids, arms)
+    assert pick(tx, ids, arms) == first
+    assert pick(tx, list(reversed(ids)), arms) == list(reversed(first))
     assert first == [reference_pick(i, [("A", 50), ("B", 30), ("C", 20)]) for i in ids]
 
 
-def test_arms_follow_their_weights_within_three_points(admin) -> None:
+def test_arms_follow_their_weights_within_three_points(tx) -> None:
     ids = [uuid.uuid4() for _ in range(10_000)]
-    counts = Counter(pick(admin, ids, variants("A", "B", "C", weights=[50, 30, 20])))
+    counts = Counter(pick(tx, ids, variants("A", "B", "C", weights=[50, 30, 20])))
     assert set(counts) == {"A", "B", "C"}
     for variant, weight in (("A", 0.50), ("B", 0.30), ("C", 0.20)):
         assert abs(counts[variant] / len(ids) - weight) <= 0.03, counts
 
 
-def test_weights_are_walked_in_array_order(admin) -> None:
+def test_weights_are_walked_in_array_order(tx) -> None:
     """u below the first share picks the first variant, whichever it is."""
     ids = [uuid.uuid4() for _ in range(2_000)]
-    forward = pick(admin, ids, variants("A", "B", weights=[1, 3]))
-    backward = pick(admin, ids, variants("B", "A", weights=[3, 1]))
+    forward = pick(tx, ids, variants("A", "B", weights=[1, 3]))
+    backward = pick(tx, ids, variants("B", "A", weights=[3, 1]))
     assert forward == [reference_pick(i, [("A", 1), ("B", 3)]) for i in ids]
     assert backward == [reference_pick(i, [("B", 3), ("A", 1)]) for i in ids]
     # The same weights in another order cut [0, 1) elsewhere: some ids move.
@@ -342,21 +343,21 @@ def test_weights_are_walked_in_array_order(admin) -> None:
     assert 0.2 < backward.count("A") / len(ids) < 0.3
 
 
-def test_a_single_variant_always_wins_and_no_variants_pick_none(admin) -> None:
+def test_a_single_variant_always_wins_and_no_variants_pick_none(tx) -> None:
     ids = [uuid.uuid4() for _ in range(200)]
-    assert set(pick(admin, ids, variants("Only", weights=[7]))) == {"Only"}
-    assert set(pick(admin, ids, [])) == {None}
-    assert set(pick(admin, ids, None)) == {None}
+    assert set(pick(tx, ids, variants("Only", weights=[7]))) == {"Only"}
+    assert set(pick(tx, ids, [])) == {None}
+    assert set(pick(tx, ids, None)) == {None}
     # A variant that cannot be chosen (zero weight) is passed over.
-    assert set(pick(admin, ids, variants("Z", "Y", weights=[0, 2]))) == {"Y"}
+    assert set(pick(tx, ids, variants("Z", "Y", weights=[0, 2]))) == {"Y"}
 
 
 # Statistics ------------------------------------------------------------------
 
 
-def test_normal_cdf_matches_python_from_minus_8_to_8(admin) -> None:
+def test_normal_cdf_matches_python_from_minus_8_to_8(tx) -> None:
     xs = [i / 100 for i in range(-800, 801)]
-    rows = admin.execute(
+    rows = tx.execute(
         "select app._campaign_normal_cdf(x) from unnest(%s::float8[]) with ordinality as t (x, i) "
         "order by t.i",
         (xs,),
@@ -370,9 +371,9 @@ def test_normal_cdf_matches_python_from_minus_8_to_8(admin) -> None:
     assert max(abs(g - e) / e for g, e, x in zip(got, exact, xs, strict=True) if x <= 0) < 1e-13
 
 
-def test_normal_cdf_tails_neither_underflow_nor_lose_precision(admin) -> None:
+def test_normal_cdf_tails_neither_underflow_nor_lose_precision(tx) -> None:
     xs = [-37.6, -37.5, -30.0, -20.0, -10.0, 10.0, 37.6]
-    rows = admin.execute(
+    rows = tx.execute(
         "select app._campaign_normal_cdf(x) from unnest(%s::float8[]) with ordinality as t (x, i) "
         "order by t.i",
         (xs,),
@@ -397,8 +398,8 @@ def test_normal_cdf_tails_neither_underflow_nor_lose_precision(admin) -> None:
         (500, 1000, 1, 1000),
     ],
 )
-def test_two_proportion_z_matches_a_python_reference(admin, sa, na, sb, nb) -> None:
-    z, p = admin.execute(
+def test_two_proportion_z_matches_a_python_reference(tx, sa, na, sb, nb) -> None:
+    z, p = tx.execute(
         "select z, p_value from app._campaign_two_proportion_z(%s, %s, %s, %s)", (sa, na, sb, nb)
     ).fetchone()
     ref_z, ref_p = reference_z(sa, na, sb, nb)
@@ -406,14 +407,12 @@ def test_two_proportion_z_matches_a_python_reference(admin, sa, na, sb, nb) -> N
     assert p == pytest.approx(ref_p, rel=1e-9, abs=1e-15)
 
 
-def test_two_proportion_z_without_spread_is_zero_with_p_one(admin) -> None:
-    assert admin.execute(
-        "select * from app._campaign_two_proportion_z(0, 50, 0, 80)"
-    ).fetchone() == (
+def test_two_proportion_z_without_spread_is_zero_with_p_one(tx) -> None:
+    assert tx.execute("select * from app._campaign_two_proportion_z(0, 50, 0, 80)").fetchone() == (
         0.0,
         1.0,
     )
-    assert admin.execute(
+    assert tx.execute(
         "select * from app._campaign_two_proportion_z(50, 50, 80, 80)"
     ).fetchone() == (
         0.0,

@@ -1,6 +1,7 @@
 """Building campaigns: create_campaign, add/update_sequence_step and
-activate_campaign validation, who may change a campaign, the
-campaign_activated notification, and pause/resume/complete."""
+activate_campaign validation, who may change (or own) a campaign, a template a
+step uses kept from deletion, the campaign_activated notification, and
+pause/resume/complete (a paused campaign's queued emails wait)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from psycopg.types.json import Jsonb
 from intime.errors import (
     InvalidParameterError,
     InvalidStateError,
+    NotConfiguredError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -84,6 +86,11 @@ def test_a_campaign_is_created_as_a_draft_owned_by_the_caller(camp: Campaigns) -
     )
 
 
+def test_an_a_b_metric_window_over_a_year_is_refused(camp: Campaigns) -> None:
+    with pytest.raises(InvalidParameterError, match="0 to 365 days"):
+        camp.create(ab_metric_window="10000 years")
+
+
 # Who may change a campaign ---------------------------------------------------
 
 
@@ -128,6 +135,29 @@ def test_another_orgs_admin_does_not_find_the_campaign(camp: Campaigns) -> None:
             org_id=b.org_id,
         )
     assert camp.campaign(cid)["status"] == "draft"
+
+
+def test_a_campaign_can_be_handed_to_another_owner(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.step(cid, "linkedin")
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    rep = camp.orgs.a.rep_ids[1]
+    camp.call(
+        "select api.update_campaign(p_campaign_id => %s, p_changes => %s)",
+        (cid, Jsonb({"owner_id": str(rep)})),
+    )
+    camp.tick()
+    assignee = camp.owner.execute(
+        "select assignee_id from app.activities where metadata ->> 'campaign_id' = %s",
+        (str(cid),),
+    ).fetchone()
+    assert assignee == (rep,)
+    with pytest.raises(NotFoundError):
+        camp.call(
+            "select api.update_campaign(p_campaign_id => %s, p_changes => %s)",
+            (cid, Jsonb({"owner_id": str(camp.orgs.b.admin_id)})),
+        )
 
 
 # add_sequence_step -----------------------------------------------------------
@@ -212,6 +242,57 @@ def test_steps_are_numbered_in_order_and_a_taken_number_is_refused(camp: Campaig
         (cid,),
     ).fetchall()
     assert rows == [(1, "email", 0, "Hi {{contact.first_name}}"), (2, "wait", 2, None)]
+
+
+def test_a_skip_condition_that_can_not_be_evaluated_is_refused_when_saved(
+    camp: Campaigns,
+) -> None:
+    cid = camp.create()
+    with pytest.raises(InvalidParameterError, match="in needs an array"):
+        camp.email_step(
+            cid, skip_conditions=[{"field": "engagement_score", "operator": "in", "value": 5}]
+        )
+    with pytest.raises(InvalidParameterError, match="unknown field 'nope'"):
+        camp.email_step(cid, skip_conditions=[{"field": "nope", "operator": "eq", "value": 5}])
+
+
+def test_an_empty_email_step_can_not_be_added_to_an_active_campaign(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    with pytest.raises(InvalidParameterError, match="email step 2 has no content"):
+        camp.step(cid, "email")
+
+
+def test_an_email_step_can_not_be_added_to_an_active_campaign_without_email_settings(
+    camp: Campaigns,
+) -> None:
+    camp.owner.execute("delete from app.email_settings where org_id = %s", (camp.org_id,))
+    cid = camp.create()
+    camp.step(cid, "task")
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    with pytest.raises(NotConfiguredError):
+        camp.email_step(cid)
+
+
+def test_a_step_number_over_1000_is_refused(camp: Campaigns) -> None:
+    cid = camp.create()
+    with pytest.raises(InvalidParameterError, match="1 to 1000"):
+        camp.step(cid, "wait", step_number=2147483647)
+
+
+def test_an_email_template_a_step_uses_can_not_be_deleted(camp: Campaigns) -> None:
+    template_id = camp.one(
+        "insert into app.email_templates (slug, name, category, subject_template, "
+        "html_template) values ('intro-x', 'Intro', 'marketing', 'Hi', '<p>Hi</p>') "
+        "returning id"
+    )
+    cid = camp.create(name="Uses it")
+    camp.step(cid, "email", template_id=template_id)
+    with pytest.raises(InvalidStateError, match="used by step 1 of campaign Uses it"):
+        camp.call("delete from app.email_templates where id = %s", (template_id,))
 
 
 # activate_campaign -----------------------------------------------------------
@@ -355,6 +436,43 @@ def test_complete_stops_enrollments_with_a_log_line(camp: Campaigns) -> None:
         camp.one("select api.complete_campaign(p_campaign_id => %s)", (cid,))
     camp.at("2026-06-02 10:00:00-04")
     assert camp.tick()["processed"] == 0
+
+
+def test_a_queued_step_email_waits_while_its_campaign_is_paused(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=1)
+    [contact] = camp.contacts(1)
+    camp.enroll(cid, [contact])
+    camp.activate(cid)
+    camp.tick()
+    [send] = camp.sends(cid)
+    camp.call("select api.pause_campaign(p_campaign_id => %s)", (cid,))
+    [claim] = camp.call(
+        "select action, retry_after_seconds from api.claim_email_send(p_email_send_id => %s)",
+        (send["id"],),
+    )
+    assert (claim["action"], claim["retry_after_seconds"]) == ("defer", 600)
+    camp.call("select api.resume_campaign(p_campaign_id => %s)", (cid,))
+    [claim] = camp.call(
+        "select action from api.claim_email_send(p_email_send_id => %s)", (send["id"],)
+    )
+    assert claim["action"] == "send"
+
+
+def test_a_paused_campaign_holds_its_last_steps_email_too(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    camp.tick()
+    [send] = camp.sends(cid)
+    assert camp.enrollments(cid)[0]["status"] == "completed"
+    camp.call("select api.pause_campaign(p_campaign_id => %s)", (cid,))
+    [claim] = camp.call(
+        "select action from api.claim_email_send(p_email_send_id => %s)", (send["id"],)
+    )
+    assert claim["action"] == "defer"
 
 
 # update_sequence_step --------------------------------------------------------

@@ -1,6 +1,7 @@
 """The tick's rules: who enroll_contacts takes, send windows (campaign and
 contact zones), the daily send limit, skip conditions, errors (three in a
-row pause), deleted contacts, and a batch re-run one enrollment at a time."""
+row pause; a skip condition failing at run time is one), deleted contacts
+(their queued email is not sent), and a batch re-run one enrollment at a time."""
 
 from __future__ import annotations
 
@@ -259,6 +260,32 @@ def test_a_skip_condition_over_a_group_reads_enrollment_and_contact(camp: Campai
     assert (camp.tick()["skipped"], len(camp.sends(cid))) == (1, 1)
 
 
+def test_a_skip_condition_failing_at_run_time_counts_an_error_not_a_batch_failure(
+    camp: Campaigns,
+) -> None:
+    cid = camp.create()
+    camp.email_step(
+        cid, skip_conditions=[{"field": "contact.title", "operator": "eq", "value": "x"}]
+    )
+    other = camp.create(name="innocent")
+    camp.email_step(other)
+    camp.enroll(cid, camp.contacts(2, prefix="bad"))
+    camp.enroll(other, camp.contacts(2, prefix="ok"))
+    camp.activate(cid)
+    camp.activate(other)
+    camp.owner.execute(
+        "update app.campaign_sequences set skip_conditions = "
+        """'[{"field": "engagement_score", "operator": "in", "value": 5}]' """
+        "where campaign_id = %s",
+        (cid,),
+    )
+    result = camp.tick()
+    assert (result["sent"], result["errored"]) == (2, 2)
+    assert {e["last_error"] for e in camp.enrollments(cid)} == {
+        "a skip condition could not be evaluated"
+    }
+
+
 # Errors ----------------------------------------------------------------------
 
 
@@ -418,6 +445,28 @@ def test_a_do_not_contact_contact_stops_the_enrollment(camp: Campaigns) -> None:
     assert camp.tick()["stopped"] == 1
     e = camp.enrollments(cid)[0]
     assert (e["status"], e["stop_reason"]) == ("stopped", "do_not_contact")
+
+
+def test_a_deleted_contacts_queued_email_is_not_sent_and_what_was_sent_stays_counted(
+    camp: Campaigns,
+) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=1)
+    gone, kept = camp.contacts(2)
+    camp.enroll(cid, [gone, kept])
+    camp.activate(cid)
+    camp.tick()
+    send_id = next(s["id"] for s in camp.sends(cid) if s["entity_id"] == gone)
+    camp.owner.execute("delete from app.contacts where id = %s", (gone,))
+    [claim] = camp.call(
+        "select action from api.claim_email_send(p_email_send_id => %s)", (send_id,)
+    )
+    assert claim["action"] == "suppressed"
+    c = camp.campaign(cid)
+    assert (c["total_enrolled"], c["total_sent"], c["total_active"]) == (2, 2, 1)
+    [campaign_row, step_one, _] = camp.stats(cid)
+    assert campaign_row["sent"] == step_one["sent"] == 2
 
 
 @pytest.fixture

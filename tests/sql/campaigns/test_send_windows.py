@@ -1,8 +1,9 @@
 """Campaign send windows: app._campaign_next_send_time (the window, the days, DST in
-America/New_York, Europe/London and Australia/Sydney), app.next_send_time
+America/New_York, Europe/London and Australia/Sydney), app._campaign_timezone
 (campaign zone vs contact zone, with real rows), app._campaign_assert_send_window and
 app._valid_timezone. Expected instants are written in UTC by hand (checked
-against Python's zoneinfo), never derived from the SQL under test."""
+against Python's zoneinfo), never derived from the SQL under test. Nothing here
+commits: each test runs in the rolled-back ``tx``."""
 
 from __future__ import annotations
 
@@ -53,82 +54,82 @@ def sql_error(conn: psycopg.Connection, query: str, params: tuple) -> psycopg.Er
 # 2026-02-04 is a Wednesday.
 
 
-def test_an_instant_inside_the_window_is_unchanged(admin: psycopg.Connection) -> None:
+def test_an_instant_inside_the_window_is_unchanged(tx: psycopg.Connection) -> None:
     ts = utc("2026-02-04 17:00")  # Wed 12:00 EST
-    assert next_send(admin, ts) == ts
+    assert next_send(tx, ts) == ts
 
 
-def test_an_instant_before_the_window_moves_to_todays_opening(admin: psycopg.Connection) -> None:
+def test_an_instant_before_the_window_moves_to_todays_opening(tx: psycopg.Connection) -> None:
     # Wed 07:00 EST -> Wed 09:00 EST
-    assert next_send(admin, utc("2026-02-04 12:00")) == utc("2026-02-04 14:00")
+    assert next_send(tx, utc("2026-02-04 12:00")) == utc("2026-02-04 14:00")
 
 
 def test_an_instant_after_the_window_moves_to_the_next_days_opening(
-    admin: psycopg.Connection,
+    tx: psycopg.Connection,
 ) -> None:
     # Wed 18:00 EST -> Thu 09:00 EST
-    assert next_send(admin, utc("2026-02-04 23:00")) == utc("2026-02-05 14:00")
+    assert next_send(tx, utc("2026-02-04 23:00")) == utc("2026-02-05 14:00")
 
 
-def test_a_friday_evening_moves_to_monday_morning(admin: psycopg.Connection) -> None:
+def test_a_friday_evening_moves_to_monday_morning(tx: psycopg.Connection) -> None:
     # Fri 2026-02-06 18:00 EST -> Mon 2026-02-09 09:00 EST
-    assert next_send(admin, utc("2026-02-06 23:00")) == utc("2026-02-09 14:00")
+    assert next_send(tx, utc("2026-02-06 23:00")) == utc("2026-02-09 14:00")
 
 
-def test_weekend_only_days_skip_the_working_week(admin: psycopg.Connection) -> None:
+def test_weekend_only_days_skip_the_working_week(tx: psycopg.Connection) -> None:
     # Wed 12:00 EST -> Sat 2026-02-07 09:00 EST
-    got = next_send(admin, utc("2026-02-04 17:00"), days=["sat", "sun"])
+    got = next_send(tx, utc("2026-02-04 17:00"), days=["sat", "sun"])
     assert got == utc("2026-02-07 14:00")
 
 
-def test_the_window_end_is_exclusive(admin: psycopg.Connection) -> None:
+def test_the_window_end_is_exclusive(tx: psycopg.Connection) -> None:
     # Wed 17:00:00 EST exactly is closed -> Thu 09:00 EST
-    assert next_send(admin, utc("2026-02-04 22:00")) == utc("2026-02-05 14:00")
+    assert next_send(tx, utc("2026-02-04 22:00")) == utc("2026-02-05 14:00")
 
 
-def test_the_last_instant_before_the_end_is_inside(admin: psycopg.Connection) -> None:
+def test_the_last_instant_before_the_end_is_inside(tx: psycopg.Connection) -> None:
     ts = utc("2026-02-04 22:00") - TICK  # Wed 16:59:59.999999 EST
-    assert next_send(admin, ts) == ts
+    assert next_send(tx, ts) == ts
 
 
-def test_the_opening_instant_is_inside(admin: psycopg.Connection) -> None:
+def test_the_opening_instant_is_inside(tx: psycopg.Connection) -> None:
     ts = utc("2026-02-04 14:00")  # Wed 09:00 EST
-    assert next_send(admin, ts) == ts
+    assert next_send(tx, ts) == ts
 
 
-def test_the_local_date_decides_the_day_not_the_utc_date(admin: psycopg.Connection) -> None:
+def test_the_local_date_decides_the_day_not_the_utc_date(tx: psycopg.Connection) -> None:
     # Thu 03:00 UTC is still Wed 22:00 in New York: Thursday's opening, not Friday's.
-    got = next_send(admin, utc("2026-02-05 03:00"), days=["thu"])
+    got = next_send(tx, utc("2026-02-05 03:00"), days=["thu"])
     assert got == utc("2026-02-05 14:00")
 
 
-def test_a_single_send_day_whose_window_is_over_waits_a_week(admin: psycopg.Connection) -> None:
+def test_a_single_send_day_whose_window_is_over_waits_a_week(tx: psycopg.Connection) -> None:
     # Wed 18:00 EST, Wednesdays only -> Wed 2026-02-11 09:00 EST
-    got = next_send(admin, utc("2026-02-04 23:00"), days=["wed"])
+    got = next_send(tx, utc("2026-02-04 23:00"), days=["wed"])
     assert got == utc("2026-02-11 14:00")
 
 
-def test_a_window_may_end_at_midnight(admin: psycopg.Connection) -> None:
+def test_a_window_may_end_at_midnight(tx: psycopg.Connection) -> None:
     ts = utc("2026-02-05 04:59:59.999999")  # Wed 23:59:59.999999 EST
-    row = admin.execute(
+    row = tx.execute(
         "select app._campaign_next_send_time(%s, %s, '20:00', '24:00', %s)",
         (ts, NEW_YORK, WEEKDAYS),
     ).fetchone()
     assert row == (ts,)
 
 
-def test_the_campaign_zone_is_used_for_the_window(admin: psycopg.Connection) -> None:
+def test_the_campaign_zone_is_used_for_the_window(tx: psycopg.Connection) -> None:
     # Wed 08:00 GMT -> Wed 09:00 GMT (New York would open at 14:00 UTC)
-    assert next_send(admin, utc("2026-02-04 08:00"), zone=LONDON) == utc("2026-02-04 09:00")
+    assert next_send(tx, utc("2026-02-04 08:00"), zone=LONDON) == utc("2026-02-04 09:00")
 
 
-def test_a_null_instant_gives_null(admin: psycopg.Connection) -> None:
-    assert next_send(admin, None) is None
+def test_a_null_instant_gives_null(tx: psycopg.Connection) -> None:
+    assert next_send(tx, None) is None
 
 
-def test_an_overnight_window_is_refused_when_computing(admin: psycopg.Connection) -> None:
+def test_an_overnight_window_is_refused_when_computing(tx: psycopg.Connection) -> None:
     err = sql_error(
-        admin,
+        tx,
         "select app._campaign_next_send_time(%s, %s, '22:00', '06:00', %s)",
         (utc("2026-02-04 17:00"), NEW_YORK, WEEKDAYS),
     )
@@ -136,9 +137,9 @@ def test_an_overnight_window_is_refused_when_computing(admin: psycopg.Connection
     assert "overnight" in str(err)
 
 
-def test_an_unknown_zone_is_refused_when_computing(admin: psycopg.Connection) -> None:
+def test_an_unknown_zone_is_refused_when_computing(tx: psycopg.Connection) -> None:
     err = sql_error(
-        admin,
+        tx,
         "select app._campaign_next_send_time(%s, 'Mars/Olympus', '09:00', '17:00', %s)",
         (utc("2026-02-04 17:00"), WEEKDAYS),
     )
@@ -146,9 +147,9 @@ def test_an_unknown_zone_is_refused_when_computing(admin: psycopg.Connection) ->
     assert "Mars/Olympus" in str(err)
 
 
-def test_days_that_name_no_weekday_are_refused_when_computing(admin: psycopg.Connection) -> None:
+def test_days_that_name_no_weekday_are_refused_when_computing(tx: psycopg.Connection) -> None:
     err = sql_error(
-        admin,
+        tx,
         "select app._campaign_next_send_time(%s, %s, '09:00', '17:00', %s)",
         (utc("2026-02-04 17:00"), NEW_YORK, ["Monday"]),
     )
@@ -186,9 +187,9 @@ TRANSITION_IDS = [
     ("zone", "midnight", "opens", "closes", "next_opens"), TRANSITION_DAYS, ids=TRANSITION_IDS
 )
 def test_on_a_transition_day_the_window_opens_at_local_nine(
-    admin: psycopg.Connection, zone: str, midnight: str, opens: str, closes: str, next_opens: str
+    tx: psycopg.Connection, zone: str, midnight: str, opens: str, closes: str, next_opens: str
 ) -> None:
-    got = next_send(admin, utc(midnight), zone=zone, days=EVERY_DAY)
+    got = next_send(tx, utc(midnight), zone=zone, days=EVERY_DAY)
     assert got == utc(opens)
 
 
@@ -196,11 +197,11 @@ def test_on_a_transition_day_the_window_opens_at_local_nine(
     ("zone", "midnight", "opens", "closes", "next_opens"), TRANSITION_DAYS, ids=TRANSITION_IDS
 )
 def test_on_a_transition_day_the_window_closes_at_local_five(
-    admin: psycopg.Connection, zone: str, midnight: str, opens: str, closes: str, next_opens: str
+    tx: psycopg.Connection, zone: str, midnight: str, opens: str, closes: str, next_opens: str
 ) -> None:
     last = utc(closes) - TICK
-    assert next_send(admin, last, zone=zone, days=EVERY_DAY) == last
-    assert next_send(admin, utc(closes), zone=zone, days=EVERY_DAY) == utc(next_opens)
+    assert next_send(tx, last, zone=zone, days=EVERY_DAY) == last
+    assert next_send(tx, utc(closes), zone=zone, days=EVERY_DAY) == utc(next_opens)
 
 
 # Saturday 18:00 local -> Monday 09:00 local (mon-fri) across the Sunday change.
@@ -216,9 +217,9 @@ WEEKENDS_ACROSS_A_TRANSITION = [
 
 @pytest.mark.parametrize(("zone", "saturday", "monday"), WEEKENDS_ACROSS_A_TRANSITION)
 def test_a_weekend_across_a_transition_lands_on_mondays_local_opening(
-    admin: psycopg.Connection, zone: str, saturday: str, monday: str
+    tx: psycopg.Connection, zone: str, saturday: str, monday: str
 ) -> None:
-    assert next_send(admin, utc(saturday), zone=zone) == utc(monday)
+    assert next_send(tx, utc(saturday), zone=zone) == utc(monday)
 
 
 # PostgreSQL's rule for a local time that does not exist: it takes the UTC
@@ -233,9 +234,9 @@ GAP_OPENINGS = [
 
 @pytest.mark.parametrize(("zone", "start", "midnight", "opens"), GAP_OPENINGS)
 def test_an_opening_in_the_spring_forward_gap_moves_forward_by_the_gap(
-    admin: psycopg.Connection, zone: str, start: time, midnight: str, opens: str
+    tx: psycopg.Connection, zone: str, start: time, midnight: str, opens: str
 ) -> None:
-    assert next_send(admin, utc(midnight), zone=zone, start=start, days=EVERY_DAY) == utc(opens)
+    assert next_send(tx, utc(midnight), zone=zone, start=start, days=EVERY_DAY) == utc(opens)
 
 
 # An ambiguous local time (it happens twice when clocks go back) is the later
@@ -249,62 +250,61 @@ OVERLAP_OPENINGS = [
 
 @pytest.mark.parametrize(("zone", "start", "before", "opens"), OVERLAP_OPENINGS)
 def test_an_ambiguous_opening_on_the_fall_back_day_is_the_later_instant(
-    admin: psycopg.Connection, zone: str, start: time, before: str, opens: str
+    tx: psycopg.Connection, zone: str, start: time, before: str, opens: str
 ) -> None:
-    assert next_send(admin, utc(before), zone=zone, start=start, days=EVERY_DAY) == utc(opens)
+    assert next_send(tx, utc(before), zone=zone, start=start, days=EVERY_DAY) == utc(opens)
 
 
 def test_just_before_spring_forward_waits_for_an_opening_just_after_it(
-    admin: psycopg.Connection,
+    tx: psycopg.Connection,
 ) -> None:
     # 01:59:59.999999 EST; the window opens at 03:00 EDT, the instant of the change.
-    got = next_send(admin, utc("2026-03-08 07:00") - TICK, start=time(3), days=EVERY_DAY)
+    got = next_send(tx, utc("2026-03-08 07:00") - TICK, start=time(3), days=EVERY_DAY)
     assert got == utc("2026-03-08 07:00")
 
 
 def test_just_after_spring_forward_is_inside_a_window_opening_then(
-    admin: psycopg.Connection,
+    tx: psycopg.Connection,
 ) -> None:
     ts = utc("2026-03-08 07:00")  # 03:00 EDT, the first instant after the gap
-    assert next_send(admin, ts, start=time(3), days=EVERY_DAY) == ts
+    assert next_send(tx, ts, start=time(3), days=EVERY_DAY) == ts
 
 
 def test_the_first_pass_of_an_ambiguous_opening_hour_waits_for_the_second(
-    admin: psycopg.Connection,
+    tx: psycopg.Connection,
 ) -> None:
     # 01:59:59.999999 EDT, just before clocks go back: the wall clock is past a
     # 01:00 opening, but 01:00 means 01:00 EST, an hour later.
-    got = next_send(admin, utc("2026-11-01 06:00") - TICK, start=time(1), days=EVERY_DAY)
+    got = next_send(tx, utc("2026-11-01 06:00") - TICK, start=time(1), days=EVERY_DAY)
     assert got == utc("2026-11-01 06:00")
 
 
 def test_just_after_fall_back_is_inside_a_window_opening_at_the_repeated_hour(
-    admin: psycopg.Connection,
+    tx: psycopg.Connection,
 ) -> None:
     ts = utc("2026-11-01 06:00")  # 01:00 EST, the instant of the change
-    assert next_send(admin, ts, start=time(1), days=EVERY_DAY) == ts
+    assert next_send(tx, ts, start=time(1), days=EVERY_DAY) == ts
 
 
-def test_a_window_entirely_in_the_gap_is_empty_that_day(admin: psycopg.Connection) -> None:
+def test_a_window_entirely_in_the_gap_is_empty_that_day(tx: psycopg.Connection) -> None:
     # 02:30-03:15 on 2026-03-08 would open at 03:30 EDT, after it closes at
     # 03:15 EDT: the next Sunday's window, 02:30 EDT on 2026-03-15.
-    got = next_send(
-        admin, utc("2026-03-08 05:00"), start=time(2, 30), end=time(3, 15), days=["sun"]
-    )
+    got = next_send(tx, utc("2026-03-08 05:00"), start=time(2, 30), end=time(3, 15), days=["sun"])
     assert got == utc("2026-03-15 06:30")
 
 
-# --- app.next_send_time: the campaign's zone or the contact's, with real rows.
+# --- app._campaign_timezone, then the window: the campaign's zone or the
+# contact's, with real rows.
 
 
 def make_campaign(
-    admin: psycopg.Connection,
+    tx: psycopg.Connection,
     orgs: TwoOrgs,
     *,
     zone: str = NEW_YORK,
     use_contact_timezone: bool = False,
 ) -> uuid.UUID:
-    row = admin.execute(
+    row = tx.execute(
         "insert into app.campaigns (org_id, name, owner_id, timezone, use_contact_timezone) "
         "values (%s, 'Spring outreach', %s, %s, %s) returning id",
         (orgs.a.org_id, orgs.a.admin_id, zone, use_contact_timezone),
@@ -313,8 +313,8 @@ def make_campaign(
     return row[0]
 
 
-def make_contact(admin: psycopg.Connection, org_id: uuid.UUID, zone: str | None) -> uuid.UUID:
-    row = admin.execute(
+def make_contact(tx: psycopg.Connection, org_id: uuid.UUID, zone: str | None) -> uuid.UUID:
+    row = tx.execute(
         "insert into app.contacts (org_id, first_name, timezone) values (%s, 'Casey', %s) "
         "returning id",
         (org_id, zone),
@@ -324,11 +324,11 @@ def make_contact(admin: psycopg.Connection, org_id: uuid.UUID, zone: str | None)
 
 
 def campaign_send(
-    admin: psycopg.Connection, ts: datetime, campaign: uuid.UUID, contact: uuid.UUID | None
+    tx: psycopg.Connection, ts: datetime, campaign: uuid.UUID, contact: uuid.UUID | None
 ) -> datetime:
     """When the tick would send: the zone chosen as the tick chooses it (the contact's,
     when the campaign uses contact zones and it is valid), then the next window."""
-    row = admin.execute(
+    row = tx.execute(
         "select app._campaign_next_send_time(%(ts)s, app._campaign_timezone("
         "(select ct.timezone from app.contacts as ct where ct.id = %(contact)s), "
         "c.timezone, c.use_contact_timezone), c.send_window_start, c.send_window_end, "
@@ -345,48 +345,48 @@ NEW_YORK_OPENS = utc("2026-02-04 14:00")  # 09:00 EST
 
 
 def test_a_campaign_without_a_contact_uses_its_own_zone(
-    admin: psycopg.Connection, two_orgs: TwoOrgs
+    tx: psycopg.Connection, seeded_template: TwoOrgs
 ) -> None:
-    campaign = make_campaign(admin, two_orgs, use_contact_timezone=True)
-    assert campaign_send(admin, WED_8_UTC, campaign, None) == NEW_YORK_OPENS
+    campaign = make_campaign(tx, seeded_template, use_contact_timezone=True)
+    assert campaign_send(tx, WED_8_UTC, campaign, None) == NEW_YORK_OPENS
 
 
 def test_a_campaign_using_contact_zones_uses_a_valid_contact_zone(
-    admin: psycopg.Connection, two_orgs: TwoOrgs
+    tx: psycopg.Connection, seeded_template: TwoOrgs
 ) -> None:
-    campaign = make_campaign(admin, two_orgs, use_contact_timezone=True)
-    contact = make_contact(admin, two_orgs.a.org_id, LONDON)
-    assert campaign_send(admin, WED_8_UTC, campaign, contact) == LONDON_OPENS
+    campaign = make_campaign(tx, seeded_template, use_contact_timezone=True)
+    contact = make_contact(tx, seeded_template.a.org_id, LONDON)
+    assert campaign_send(tx, WED_8_UTC, campaign, contact) == LONDON_OPENS
 
 
 @pytest.mark.parametrize("contact_zone", [None, "", "Mars/Olympus"])
 def test_a_missing_or_invalid_contact_zone_falls_back_to_the_campaigns(
-    admin: psycopg.Connection, two_orgs: TwoOrgs, contact_zone: str | None
+    tx: psycopg.Connection, seeded_template: TwoOrgs, contact_zone: str | None
 ) -> None:
-    campaign = make_campaign(admin, two_orgs, use_contact_timezone=True)
-    contact = make_contact(admin, two_orgs.a.org_id, contact_zone)
-    assert campaign_send(admin, WED_8_UTC, campaign, contact) == NEW_YORK_OPENS
+    campaign = make_campaign(tx, seeded_template, use_contact_timezone=True)
+    contact = make_contact(tx, seeded_template.a.org_id, contact_zone)
+    assert campaign_send(tx, WED_8_UTC, campaign, contact) == NEW_YORK_OPENS
 
 
 def test_a_campaign_not_using_contact_zones_ignores_the_contacts(
-    admin: psycopg.Connection, two_orgs: TwoOrgs
+    tx: psycopg.Connection, seeded_template: TwoOrgs
 ) -> None:
-    campaign = make_campaign(admin, two_orgs, use_contact_timezone=False)
-    contact = make_contact(admin, two_orgs.a.org_id, LONDON)
-    assert campaign_send(admin, WED_8_UTC, campaign, contact) == NEW_YORK_OPENS
+    campaign = make_campaign(tx, seeded_template, use_contact_timezone=False)
+    contact = make_contact(tx, seeded_template.a.org_id, LONDON)
+    assert campaign_send(tx, WED_8_UTC, campaign, contact) == NEW_YORK_OPENS
 
 
 def test_the_campaign_window_and_days_are_used(
-    admin: psycopg.Connection, two_orgs: TwoOrgs
+    tx: psycopg.Connection, seeded_template: TwoOrgs
 ) -> None:
-    campaign = make_campaign(admin, two_orgs, zone=LONDON)
-    admin.execute(
+    campaign = make_campaign(tx, seeded_template, zone=LONDON)
+    tx.execute(
         "update app.campaigns set send_window_start = '13:00', send_window_end = '14:00', "
         "send_days = '{sat}' where id = %s",
         (campaign,),
     )
     # Wed 08:00 GMT -> Sat 2026-02-07 13:00 GMT
-    assert campaign_send(admin, WED_8_UTC, campaign, None) == utc("2026-02-07 13:00")
+    assert campaign_send(tx, WED_8_UTC, campaign, None) == utc("2026-02-07 13:00")
 
 
 # --- app._campaign_assert_send_window: what the campaign builder refuses.
@@ -394,53 +394,53 @@ def test_the_campaign_window_and_days_are_used(
 ASSERT_WINDOW = "select app._campaign_assert_send_window(%s, %s, %s, %s)"
 
 
-def test_a_valid_window_passes(admin: psycopg.Connection) -> None:
-    cur = admin.execute(ASSERT_WINDOW, (NINE, FIVE, WEEKDAYS, NEW_YORK))  # no error
+def test_a_valid_window_passes(tx: psycopg.Connection) -> None:
+    cur = tx.execute(ASSERT_WINDOW, (NINE, FIVE, WEEKDAYS, NEW_YORK))  # no error
     assert cur.rowcount == 1
 
 
-def test_an_overnight_window_is_refused(admin: psycopg.Connection) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (time(22), time(6), WEEKDAYS, NEW_YORK))
+def test_an_overnight_window_is_refused(tx: psycopg.Connection) -> None:
+    err = sql_error(tx, ASSERT_WINDOW, (time(22), time(6), WEEKDAYS, NEW_YORK))
     assert err.sqlstate == "IT005"
     assert "overnight" in str(err)
     assert "22:00-06:00" in str(err)
 
 
-def test_an_empty_window_is_refused(admin: psycopg.Connection) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (NINE, NINE, WEEKDAYS, NEW_YORK))
+def test_an_empty_window_is_refused(tx: psycopg.Connection) -> None:
+    err = sql_error(tx, ASSERT_WINDOW, (NINE, NINE, WEEKDAYS, NEW_YORK))
     assert err.sqlstate == "IT005"
 
 
-def test_a_null_window_bound_is_refused(admin: psycopg.Connection) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (None, FIVE, WEEKDAYS, NEW_YORK))
+def test_a_null_window_bound_is_refused(tx: psycopg.Connection) -> None:
+    err = sql_error(tx, ASSERT_WINDOW, (None, FIVE, WEEKDAYS, NEW_YORK))
     assert err.sqlstate == "IT005"
 
 
 @pytest.mark.parametrize("day", ["funday", "Mon", "monday"])
 def test_an_unknown_day_is_refused_and_the_valid_ones_listed(
-    admin: psycopg.Connection, day: str
+    tx: psycopg.Connection, day: str
 ) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (NINE, FIVE, ["tue", day], NEW_YORK))
+    err = sql_error(tx, ASSERT_WINDOW, (NINE, FIVE, ["tue", day], NEW_YORK))
     assert err.sqlstate == "IT005"
     assert day in str(err)
     assert "mon, tue, wed, thu, fri, sat, sun" in str(err)
 
 
-def test_a_repeated_day_is_refused(admin: psycopg.Connection) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (NINE, FIVE, ["mon", "tue", "mon"], NEW_YORK))
+def test_a_repeated_day_is_refused(tx: psycopg.Connection) -> None:
+    err = sql_error(tx, ASSERT_WINDOW, (NINE, FIVE, ["mon", "tue", "mon"], NEW_YORK))
     assert err.sqlstate == "IT005"
     assert "repeat" in str(err)
 
 
 @pytest.mark.parametrize("days", [[], None], ids=["empty", "null"])
-def test_no_days_are_refused(admin: psycopg.Connection, days: list[str] | None) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (NINE, FIVE, days, NEW_YORK))
+def test_no_days_are_refused(tx: psycopg.Connection, days: list[str] | None) -> None:
+    err = sql_error(tx, ASSERT_WINDOW, (NINE, FIVE, days, NEW_YORK))
     assert err.sqlstate == "IT005"
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "XYZ", "", None])
-def test_an_unknown_zone_is_refused(admin: psycopg.Connection, zone: str | None) -> None:
-    err = sql_error(admin, ASSERT_WINDOW, (NINE, FIVE, WEEKDAYS, zone))
+def test_an_unknown_zone_is_refused(tx: psycopg.Connection, zone: str | None) -> None:
+    err = sql_error(tx, ASSERT_WINDOW, (NINE, FIVE, WEEKDAYS, zone))
     assert err.sqlstate == "IT005"
     assert "time zone" in str(err)
 
@@ -460,8 +460,8 @@ def test_an_unknown_zone_is_refused(admin: psycopg.Connection, zone: str | None)
         (None, False),
     ],
 )
-def test_valid_timezone(admin: psycopg.Connection, name: str | None, valid: bool) -> None:
-    assert admin.execute("select app._valid_timezone(%s)", (name,)).fetchone() == (valid,)
+def test_valid_timezone(tx: psycopg.Connection, name: str | None, valid: bool) -> None:
+    assert tx.execute("select app._valid_timezone(%s)", (name,)).fetchone() == (valid,)
 
 
 # Pinned, not endorsed: PostgreSQL also accepts an abbreviation ('EST' is a
@@ -469,6 +469,6 @@ def test_valid_timezone(admin: psycopg.Connection, name: str | None, valid: bool
 # a full name in any case.
 @pytest.mark.parametrize("name", ["EST", "UTC+3", "america/new_york"])
 def test_valid_timezone_accepts_whatever_postgresql_accepts(
-    admin: psycopg.Connection, name: str
+    tx: psycopg.Connection, name: str
 ) -> None:
-    assert admin.execute("select app._valid_timezone(%s)", (name,)).fetchone() == (True,)
+    assert tx.execute("select app._valid_timezone(%s)", (name,)).fetchone() == (True,)

@@ -1,5 +1,7 @@
 """The seed's criterion and the tick's step kinds: enrollments run through a
-sequence with the fake clock; every log line and counter is right."""
+sequence with the fake clock; every log line and counter is right. Delays
+across a DST change, contact data rendered as text, and only the engine ties
+an email to an enrollment."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import uuid
 
 import pytest
 
+from intime.errors import PermissionDeniedError
 from tests.sql.campaigns.conftest import Campaigns
 
 
@@ -175,3 +178,76 @@ def test_a_skip_condition_can_read_the_contact(camp: Campaigns) -> None:
     camp.enroll(cid, [ceo, other])
     camp.activate(cid)
     assert (camp.tick()["skipped"], len(camp.sends(cid))) == (1, 1)
+
+
+def test_a_one_day_delay_is_a_calendar_day_across_a_dst_change(camp: Campaigns) -> None:
+    cid = camp.create(send_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=1)
+    camp.at("2026-03-07 16:30:00-05")  # Saturday 16:30 EST; Sunday is EDT
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    assert camp.tick()["sent"] == 1
+    [enrollment] = camp.enrollments(cid)
+    local = camp.owner.execute(
+        "select %s::timestamptz at time zone 'America/New_York'", (enrollment["next_step_at"],)
+    ).fetchone()
+    assert str(local[0]) == "2026-03-08 16:30:00"  # type: ignore[index]
+
+
+def test_a_one_day_and_a_24_hour_delay_differ_across_dst_in_one_batch(camp: Campaigns) -> None:
+    cid = camp.create(
+        send_window_start="00:00",
+        send_window_end="23:59",
+        send_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    )
+    camp.step(cid, "wait")
+    camp.step(cid, "wait", delay_days=1)
+    camp.step(cid, "wait", delay_hours=24)
+    camp.step(cid, "wait")
+    later, earlier = camp.contacts(2)
+    camp.at("2026-03-06 10:00:00-05")
+    camp.enroll(cid, [earlier])
+    camp.activate(cid)
+    assert camp.tick()["processed"] == 1
+    camp.at("2026-03-07 10:00:00-05")  # Saturday; DST starts Sunday 02:00
+    camp.enroll(cid, [later])
+    assert camp.tick()["processed"] == 2  # one before the 1-day step, one before the 24 h
+    due = {e["contact_id"]: e["next_step_at"] for e in camp.enrollments(cid)}
+    utc = camp.owner.execute(
+        "select to_char(%s::timestamptz at time zone 'UTC', 'MM-DD HH24:MI'), "
+        "to_char(%s::timestamptz at time zone 'UTC', 'MM-DD HH24:MI')",
+        (due[later], due[earlier]),
+    ).fetchone()
+    assert utc == ("03-08 14:00", "03-08 15:00")  # 10:00 EDT a calendar day on; 24 h on
+
+
+def test_contact_data_can_not_name_another_variable(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(
+        cid, subject="Hi {{contact.first_name}}", body_html="<p>{{contact.first_name}}</p>"
+    )
+    [contact] = camp.contacts(1)
+    camp.owner.execute(
+        "update app.contacts set first_name = '{{sender.email}}' where id = %s", (contact,)
+    )
+    camp.enroll(cid, [contact])
+    camp.activate(cid)
+    camp.tick()
+    [send] = camp.sends(cid)
+    assert send["subject"] == "Hi {{sender.email}}"
+    assert send["html_body"] == "<p>{{sender.email}}</p>"
+
+
+def test_a_caller_can_not_tie_an_email_to_an_enrollment(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.enroll(cid, camp.contacts(1))
+    [enrollment] = camp.enrollments(cid)
+    with pytest.raises(PermissionDeniedError, match="campaign engine only"):
+        camp.call(
+            "select api.queue_email(p_to => 'rep.inbox@attacker.test', p_subject => 's', "
+            "p_text => 't', p_enrollment_id => %s)",
+            (enrollment["id"],),
+            user=camp.orgs.a.rep_ids[0],
+        )

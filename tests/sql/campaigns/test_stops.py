@@ -1,6 +1,8 @@
-"""Stop rules and engagement: a human reply stops (honouring stop_on_reply),
-an auto-reply doesn't, a bounce, a complaint and an unsubscribe stop at once,
-opens and clicks raise the engagement score, and the campaign totals follow."""
+"""Stop rules and engagement: a human reply stops (honouring stop_on_reply,
+also once the logs are archived), an auto-reply doesn't, a bounce, a complaint
+and an unsubscribe stop at once, a stopped enrollment's queued email is not
+sent, opens and clicks raise the engagement score, and the campaign totals
+follow."""
 
 from __future__ import annotations
 
@@ -257,3 +259,50 @@ def test_opens_and_clicks_raise_the_engagement_score_capped_at_100(
     c = camp.campaign(run.cid)
     assert (c["total_opened"], c["total_clicked"]) == (2, 1)
     assert {e["status"] for e in camp.enrollments(run.cid)} == {"active"}
+
+
+def test_a_queued_step_email_is_not_sent_once_its_enrollment_stopped(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=2)
+    first, second = camp.contacts(2)
+    camp.enroll(cid, [first, second])
+    camp.activate(cid)
+    camp.tick()
+    sends = {s["entity_id"]: s["id"] for s in camp.sends(cid)}
+    [enrollment] = [e for e in camp.enrollments(cid) if e["contact_id"] == first]
+    camp.call("select api.stop_enrollment(p_enrollment_id => %s)", (enrollment["id"],))
+    [claim] = camp.call(
+        "select action from api.claim_email_send(p_email_send_id => %s)", (sends[first],)
+    )
+    assert claim["action"] == "suppressed"
+    row = camp.owner.execute(
+        "select status, suppression_reason from app.email_sends where id = %s", (sends[first],)
+    ).fetchone()
+    assert row == ("suppressed", "enrollment_stopped")
+
+
+def test_stop_on_reply_off_still_holds_after_the_logs_are_archived(camp: Campaigns) -> None:
+    cid = camp.create()
+    camp.email_step(cid, stop_on_reply=False)
+    camp.email_step(cid, delay_days=30)
+    [contact] = camp.contacts(1)
+    camp.enroll(cid, [contact])
+    camp.activate(cid)
+    camp.tick()
+    camp.at("2026-06-01 10:05:00-04")
+    with camp.conn.transaction():
+        moved = camp.conn.execute(
+            "select api.archive_campaign_logs(p_retention => interval '0')"
+        ).fetchone()
+    assert moved is not None
+    assert moved[0] >= 1
+    [send] = camp.sends(cid)
+    with camp.conn.transaction():
+        camp.conn.execute(
+            "select * from api.record_inbound_email(p_message_id => %s, p_from => %s, "
+            "p_to => %s, p_in_reply_to => %s, p_text => 'thanks')",
+            (f"<{uuid.uuid4().hex}@x>", send["to_email"], [send["reply_to"]], send["message_id"]),
+        ).fetchone()
+    [enrollment] = camp.enrollments(cid)
+    assert (enrollment["status"], enrollment["replied_at"] is not None) == ("active", True)

@@ -1,5 +1,6 @@
-"""Two ticks at once run each step exactly once (FOR UPDATE SKIP LOCKED),
-and the tick's due scan uses the partial index."""
+"""Two ticks at once run each step exactly once (FOR UPDATE SKIP LOCKED), a
+pause during a tick waits for it instead of deadlocking, and the tick's due
+scan uses the partial index."""
 
 from __future__ import annotations
 
@@ -85,3 +86,76 @@ def test_the_due_scan_uses_the_partial_index(camp: Campaigns) -> None:
     plan = "\n".join(r[0] for r in rows)
     assert "campaign_enrollments_due_idx" in plan
     assert "Sort" not in plan
+
+
+def _wait_lock(camp: Campaigns, pid: int, deadline: float = 10) -> None:
+    end = time.monotonic() + deadline
+    while camp.owner.execute(
+        "select wait_event_type is distinct from 'Lock' from pg_stat_activity where pid = %s",
+        (pid,),
+    ).fetchone() == (True,):
+        assert time.monotonic() < end
+        time.sleep(0.02)
+
+
+def test_pausing_a_campaign_during_a_tick_waits_instead_of_deadlocking(
+    camp: Campaigns, db: Database
+) -> None:
+    cid = camp.create(daily_send_limit=1000)
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=1)
+    camp.enroll(cid, camp.contacts(5))
+    camp.activate(cid)
+    camp.owner.execute(
+        "insert into app.campaign_daily_sends (org_id, campaign_id, local_date, sent) "
+        "values (%s, %s, '2026-06-01', 0)",
+        (camp.org_id, cid),
+    )
+    errors: dict[str, BaseException] = {}
+    parked: list[int] = []
+    with (
+        db.connect() as gate,  # holds the daily counter so the tick stops half-way
+        db.connect("intime_service") as t,
+        db.connect("intime_service") as p,
+    ):
+        for c in (t, p):
+            c.execute("select set_config('app.fake_now', %s, false)", (MONDAY_10,))
+            c.commit()
+        gate.execute(
+            "select from app.campaign_daily_sends where campaign_id = %s for update", (cid,)
+        )
+
+        def tick() -> None:
+            try:
+                t.execute("select * from api.tick_campaigns(p_batch_size => 100)").fetchone()
+                t.commit()
+            except BaseException as exc:
+                errors["tick"] = exc
+                t.rollback()
+
+        def pause() -> None:
+            try:
+                p.execute(
+                    "select api.set_actor(p_org_id => %s, p_user_id => %s)",
+                    (camp.org_id, camp.admin_id),
+                )
+                row = p.execute("select api.pause_campaign(p_campaign_id => %s)", (cid,))
+                parked.append(row.fetchone()[0])  # type: ignore[index]
+                p.commit()
+            except BaseException as exc:
+                errors["pause"] = exc
+                p.rollback()
+
+        ticking = threading.Thread(target=tick)
+        ticking.start()
+        _wait_lock(camp, t.info.backend_pid)  # the tick holds the enrollments
+        pausing = threading.Thread(target=pause)
+        pausing.start()
+        _wait_lock(camp, p.info.backend_pid)  # the pause waits for them
+        gate.commit()
+        ticking.join(30)
+        pausing.join(30)
+    assert errors == {}
+    assert parked == [5]
+    assert {e["status"] for e in camp.enrollments(cid)} == {"paused"}
+    assert len(camp.sends(cid)) == 5

@@ -1,7 +1,11 @@
-"""api.ingest_email_event: idempotent, forward-only, early events kept, suppression."""
+"""api.ingest_email_event: idempotent, forward-only, early events kept (one racing
+the send record waits for it), suppression."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -133,3 +137,41 @@ def test_a_malformed_event_is_refused_and_not_recorded(mail: Mail, admin, payloa
         "select count(*) from app.webhook_receipts where event_id like 'bad-%%'"
     ).fetchone()
     assert count == (0,)
+
+
+def test_an_event_racing_the_send_record_is_never_stranded(db, mail: Mail, admin) -> None:
+    send_id = mail.queue(to="race@example.com", subject="Hi", text="x")
+    message_id = f"re_{uuid.uuid4().hex}"
+    results: list[str] = []
+    with db.connect("intime_service") as recorder:
+        recorder.execute("select api.set_actor(p_org_id => %s)", (mail.org_id,))
+        recorder.execute(
+            "select api.record_email_sent(p_email_send_id => %s, p_provider => 'resend', "
+            "p_provider_message_id => %s)",
+            (send_id, message_id),
+        )  # not committed yet: the webhook arrives now
+
+        def webhook() -> None:
+            with db.connect("intime_service", autocommit=True) as conn:
+                payload = event("email.bounced", message_id, bounce={"type": "Permanent"})
+                results.append(
+                    conn.execute(
+                        "select api.ingest_email_event(p_provider_event_id => %s, "
+                        "p_payload => %s::jsonb)",
+                        (f"msg_{uuid.uuid4().hex}", json.dumps(payload)),
+                    ).fetchone()[0]
+                )
+
+        thread = threading.Thread(target=webhook)
+        thread.start()
+        time.sleep(0.5)
+        assert results == []  # waits for the send to be recorded
+        recorder.commit()
+        thread.join(timeout=10)
+    assert results == ["applied"]
+    assert mail.send_row(send_id)["status"] == "bounced"
+    pending = admin.execute(
+        "select count(*) from app.email_events_pending where provider_message_id = %s",
+        (message_id,),
+    ).fetchone()
+    assert pending == (0,)

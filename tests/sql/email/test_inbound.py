@@ -1,4 +1,5 @@
-"""api.record_inbound_email with real messages: matching order, auto-replies, threads."""
+"""api.record_inbound_email with real messages: matching order (the sender fallback
+only for mail addressed to the org), auto-replies, threads."""
 
 from __future__ import annotations
 
@@ -151,3 +152,35 @@ def test_every_fixture_parses(name: str) -> None:
     message = parse_message(raw(name))
     assert message.message_id
     assert "@" in message.from_email
+
+
+def _record(service: psycopg.Connection, raw: bytes) -> tuple:
+    with service.transaction():
+        return service.execute(
+            web_queries.RECORD_INBOUND_EMAIL, record_params(parse_message(raw), "smtp")
+        ).fetchone()
+
+
+def test_the_sender_fallback_never_files_mail_under_another_org(service, admin, two_orgs) -> None:
+    acme = Mail(service, two_orgs.a.org_id, two_orgs.a.admin_id)
+    globex = Mail(service, two_orgs.b.org_id, two_orgs.b.admin_id)
+    acme_send = acme.queue(to="alice@customer.example", subject="From Acme", text="x")
+    globex.queue(to="alice@customer.example", subject="From Globex", text="y")  # more recent
+    raw = (
+        f"Message-ID: <{uuid.uuid4().hex}@customer.example>\r\nFrom: alice@customer.example\r\n"
+        "To: sales@mail.acme.example\r\nSubject: for Acme only\r\n\r\nprivate\r\n"
+    ).encode()
+    result, inbound_id, method, _ = _record(service, raw)
+    row = admin.execute(
+        "select org_id, matched_send_id from app.inbound_emails where id = %s", (inbound_id,)
+    ).fetchone()
+    assert (result, method, row) == ("recorded", "sender", (two_orgs.a.org_id, acme_send))
+
+
+def test_mail_to_an_address_of_no_org_is_not_matched_by_sender(service, mail: Mail) -> None:
+    mail.queue(to="bob@customer.example", subject="Hi", text="x")
+    raw = (
+        f"Message-ID: <{uuid.uuid4().hex}@customer.example>\r\nFrom: bob@customer.example\r\n"
+        "To: someone@elsewhere.example\r\nSubject: x\r\n\r\nx\r\n"
+    ).encode()
+    assert _record(service, raw)[0] == "unmatched"

@@ -1,4 +1,5 @@
-"""api.queue_email: rendering, suppression and the transactional job."""
+"""api.queue_email: rendering, suppression and the transactional job; one plain
+recipient address, and no line breaks in a subject."""
 
 from __future__ import annotations
 
@@ -84,3 +85,22 @@ def test_an_unsubscribe_stops_marketing_but_not_transactional_mail(mail: Mail, a
     receipt = mail.queue(to="u@x.example", subject="Your receipt", text="x")
     assert mail.send_row(marketing)["status"] == "suppressed"
     assert mail.send_row(receipt)["status"] == "queued"
+
+
+@pytest.mark.parametrize(
+    "to",
+    ["victim@example.com,postmaster", "a@b.example; c@d.example", '"x"@example.com', "a@b"],
+)
+def test_a_recipient_is_one_plain_address(mail: Mail, to: str) -> None:
+    with pytest.raises(InvalidParameterError, match="invalid recipient"):
+        mail.queue(to=to, subject="Hi", text="x")
+
+
+def test_line_breaks_in_a_subject_variable_cannot_add_headers(mail: Mail) -> None:
+    send_id = mail.queue(
+        to="x@example.com",
+        subject="Hi {{ n }}",
+        text="x",
+        variables={"n": "bob\r\nBcc: spy@evil.example"},
+    )
+    assert mail.send_row(send_id)["subject"] == "Hi bob Bcc: spy@evil.example"

@@ -82,3 +82,20 @@ class Notifier:
 def notifier(admin: psycopg.Connection, service: psycopg.Connection, two_orgs: TwoOrgs) -> Notifier:
     """Org A's admin sends; deliveries are read through the owner connection."""
     return Notifier(service, admin, two_orgs.a.org_id, two_orgs.a.admin_id)
+
+
+@pytest.fixture
+def sam(two_orgs: TwoOrgs) -> uuid.UUID:
+    """A rep with no preference rows of their own (time zone UTC)."""
+    return two_orgs.a.rep_ids[1]
+
+
+def deal_notification(notifier: Notifier, user: uuid.UUID, **extra: Any) -> Any:
+    """A 'deal' notification to ``user`` on in-app and email; ``extra`` overrides."""
+    params = {
+        "category": "deal",
+        "title": "Deal news",
+        "message": "m",
+        "channels": ["in_app", "email"],
+    }
+    return notifier.send(user, **{**params, **extra})

@@ -221,3 +221,21 @@ def test_marks_wake_the_stream_with_a_keyed_hash_of_the_user(
 def test_a_login_cannot_read_the_stream_key(db, two_orgs: TwoOrgs) -> None:
     with db.connect(two_orgs.login_a) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("select secret from app.stream_secret")
+
+
+def test_login_cannot_learn_other_tenants_ids_from_reads(db, service, admin, two_orgs) -> None:
+    b = Notifier(service, admin, two_orgs.b.org_id, two_orgs.b.admin_id)
+    victim = two_orgs.b.rep_ids[1]
+    nid = b.send(victim, category="deal", title="t", message="m", channels=["in_app"])
+    with db.connect(two_orgs.login_a, autocommit=True) as spy:  # a member of org A
+        spy.execute("listen app_notification_reads")
+        b.as_user(victim, "select api.mark_notifications_read(%s)", ([nid],))
+        got = [n.payload for n in spy.notifies(timeout=1, stop_after=1)]
+    assert len(got) == 1  # a wake-up any role may see, but only a keyed hash
+    assert str(victim) not in got[0]
+    assert str(two_orgs.b.org_id) not in got[0]
+
+
+def test_login_cannot_call_engine_internals(db, two_orgs) -> None:
+    with db.connect(two_orgs.login_a) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("select app._notification_release_held()")

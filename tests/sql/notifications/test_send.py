@@ -1,4 +1,5 @@
-"""api.send_notification and api.send_notification_bulk: content, channels, grouping."""
+"""api.send_notification and api.send_notification_bulk: content, channels, grouping
+(never into a hidden or expired row), and a notification's email private to its user."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from intime.db import actor
 from intime.errors import InvalidParameterError, MissingVariablesError, NotFoundError
-from tests.sql.notifications.conftest import Notifier
+from tests.sql.notifications.conftest import Notifier, deal_notification
 from tests.support import TwoOrgs, event
 
 WON = {"deal": {"name": "Acme <Renewal> & Co", "value": "$5"}}
@@ -329,3 +330,132 @@ def test_a_login_cannot_write_notifications_directly(db, two_orgs: TwoOrgs) -> N
             "values (%s, %s, 't', 'm', 'deal')",
             (two_orgs.a.org_id, two_orgs.a.rep_ids[0]),
         )
+
+
+# Another member of the org cannot read a user's private notification through email_sends.
+def test_notification_email_is_private_to_its_user(db, notifier: Notifier, two_orgs, sam):
+    nid = notifier.send(
+        sam,
+        category="deal",
+        title="Your performance review",
+        message="confidential: PIP starts Monday",
+        channels=["in_app", "email"],
+    )
+    with db.connect(two_orgs.login_a) as riley:  # login mapped to rep_ids[0], a plain member
+        own = riley.execute("select count(*) from app.notifications where id = %s", (nid,))
+        assert own.fetchone() == (0,)  # the notification itself is private...
+        leaked = riley.execute(
+            "select subject, text_body from app.email_sends where notification_id = %s", (nid,)
+        ).fetchall()
+    assert leaked == [], f"member reads another user's notification email: {leaked}"
+
+
+# '//host' is refused, and so is '/<TAB>/host': browsers strip TAB/LF -> '//host'.
+@pytest.mark.parametrize("url", ["/\t/evil.example/login", "/\n/evil.example/login"])
+def test_protocol_relative_url_with_tab_is_refused(notifier: Notifier, sam, url):
+    with pytest.raises(InvalidParameterError, match="action URL"):
+        notifier.send(sam, category="deal", title="t", message="m", action_url=url)
+
+
+# A long rendered title is an IT005, not a raw CHECK violation.
+def test_long_title_is_an_it005_not_a_check_violation(notifier: Notifier, sam):
+    with pytest.raises(InvalidParameterError):  # today: psycopg.errors.CheckViolation (23514)
+        notifier.send(
+            sam,
+            template_slug="mention_comment",
+            variables={"mentioner": {"name": "A" * 500}, "entity": {"name": "e"}},
+        )
+
+
+# An unknown p_notification_id of api.queue_email is an InTime error, not a raw FK violation.
+def test_queue_email_unknown_notification_id_is_an_it_error(mail):
+    import uuid
+
+    from intime.errors import InTimeError
+
+    with pytest.raises(InTimeError):
+        mail.queue(to="x@y.example", subject="s", text="t", notification_id=uuid.uuid4())
+
+
+# A row without in_app (channels off, or p_channels email only) never swallows the group.
+def test_group_key_does_not_collapse_into_an_invisible_row(notifier: Notifier, sam):
+    unread_before = notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"]
+    notifier.prefer(sam, category="deal", channels=["email"])  # in-app off for deals
+    a = deal_notification(notifier, sam, group_key="acct-1")
+    b = deal_notification(notifier, sam, group_key="acct-1")
+    c = deal_notification(notifier, sam, group_key="acct-1")
+    emails = notifier.owner.execute(
+        "select count(*) from app.email_sends where notification_id = any(%s)", ([a, b, c],)
+    ).fetchone()
+    notifier.prefer(sam, category="deal", channels=["in_app", "email"])  # in-app back on
+    d = deal_notification(notifier, sam, group_key="acct-1", title="visible?")
+    listed = notifier.as_user(sam, "select id from api.list_notifications() where id = %s", (d,))
+    unread = notifier.as_user(sam, "select api.count_unread_notifications() as n")[0]["n"]
+    # today: one email for three sends, d is a (collapsed into the hidden row), nothing listed
+    assert (emails, listed, unread - unread_before) == ((3,), [{"id": d}], 1), (
+        emails,
+        listed,
+        unread - unread_before,
+        d == a,
+    )
+
+
+# A group key never collapses into an expired (hidden) row: the old count would resurface
+# and the expired row's skipped email would mean the new notification is never emailed.
+def test_group_key_does_not_collapse_into_an_expired_row(notifier: Notifier, sam):
+    notifier.at("2026-06-10T03:30:00Z")
+    notifier.prefer(sam, category="deal", quiet_hours_enabled=True, quiet_hours_timezone="UTC")
+    first = deal_notification(notifier, sam, group_key="g", expires_at="2026-06-10T06:00:00Z")
+    notifier.at("2026-06-10T09:00:00Z")
+    notifier.tick()  # the held email of the expired row is skipped ('expired')
+    second = deal_notification(notifier, sam, group_key="g", title="fresh")
+    [row] = notifier.as_user(sam, "select * from api.list_notifications() where id = %s", (second,))
+    email = notifier.deliveries(second)["email"]
+    assert (second != first, row["group_count"], email["status"]) == (True, 1, "pending"), (
+        second == first,
+        row["group_count"],
+        email["status"],
+        email["reason"],
+    )
+
+
+def test_collapse_keeps_original_sender(db, notifier: Notifier, two_orgs) -> None:
+    """A plain member rewrites an admin's pending notification in place; created_by stays admin."""
+    sam = two_orgs.a.rep_ids[1]
+    nid = notifier.send(
+        sam,
+        category="workflow",
+        title="Approve invoice #5",
+        message="from admin",
+        action_url="/approvals/5",
+        group_key="approval-5",
+        channels=["in_app"],
+    )  # notifier acts as the org admin
+    with db.connect(two_orgs.login_a) as riley:  # a plain member (rep_ids[0])
+        riley.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'workflow', "
+            "p_title => 'Approve invoice #5', p_message => 'urgent, log in again', "
+            "p_action_url => 'https://evil.example/login', p_group_key => 'approval-5')",
+            (sam,),
+        )
+        riley.commit()
+    row = notifier.owner.execute(
+        "select id, created_by, action_url from app.notifications where id = %s", (nid,)
+    ).fetchone()
+    assert row[2] == "https://evil.example/login"  # content replaced in place ...
+    assert row[1] == two_orgs.a.rep_ids[0], f"created_by still says the admin: {row}"
+
+
+def test_bulk_with_one_bad_address_still_notifies_the_team(notifier: Notifier, two_orgs):
+    [row] = notifier.as_user(
+        two_orgs.a.admin_id,
+        "select api.create_user(p_email => 'pat@intranet', p_full_name => 'Pat') as id",
+    )
+    rows = notifier.bulk(
+        [two_orgs.a.rep_ids[1], row["id"]],
+        category="deal",
+        title="Team",
+        message="m",
+        channels=["in_app", "email"],
+    )  # raises IT005 today
+    assert len(rows) == 2

@@ -1,7 +1,9 @@
 """Approval steps: sequential chains, any/all/quorum, role slots, delegation,
-escalation at the due time, recall, rejection branching, who may act, the
-entity lock and api.my_approvals. Real PostgreSQL; executions are driven by
-flows.drain() as the worker would."""
+escalation at the due time, recall, rejection branching (and a retry asking
+the chain again), who may act, the entity lock and api.my_approvals; an org
+member's broken override of an approval template stops neither the sweeper nor
+a chain. Real PostgreSQL; executions are driven by flows.drain() as the worker
+would."""
 
 from __future__ import annotations
 
@@ -22,6 +24,12 @@ from tests.sql.workflows.conftest import Flows
 
 MANUAL = [{"type": "manual"}]
 DONE = {"name": "done", "type": "create_activity", "subject": "approved"}
+
+
+NAP_THEN_NOTE = [
+    {"name": "nap", "type": "wait", "duration": "PT1H"},
+    {"name": "note", "type": "create_activity", "subject": "x"},
+]
 
 
 def approval_workflow(
@@ -194,6 +202,26 @@ def test_a_link_is_due_from_when_it_opens(flows: Flows) -> None:
     second = row_of(flows, execution, a.admin_id)
     assert second["due_at"] - second["requested_at"] == timedelta(hours=1)
     assert second["due_at"] == datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+
+
+def _override(db, flows: Flows, slug: str) -> None:
+    """A plain member of org A overrides an engine template with one that cannot render."""
+    with db.connect(flows.orgs.login_a, autocommit=True) as member:
+        member.execute(
+            "insert into app.notification_templates (name, slug, category, title_template, "
+            "message_template, variables) values ('x', %s, 'workflow', '{{zzz}}', 'm', "
+            '\'[{"name": "zzz", "type": "string", "required": true}]\')',
+            (slug,),
+        )
+
+
+def test_an_approval_required_override_cannot_block_a_chain(flows: Flows, db) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers}))
+    _override(db, flows, "approval_required")
+    assert act(flows, execution, a.manager_id) == "open"
+    assert act(flows, execution, a.admin_id) == "approved"
 
 
 # -- any, all, quorum ---------------------------------------------------------
@@ -513,6 +541,41 @@ def test_the_original_approver_may_still_decide_after_escalation(flows: Flows) -
     assert statuses(flows, execution)[a.manager_id] == "cancelled"
 
 
+def _org_b_lost_timer(flows: Flows) -> uuid.UUID:
+    """Org B has a due timer whose job was lost: only the sweeper can wake it."""
+    b = flows.orgs.b
+    flows.at("2026-03-02T09:00:00Z")
+    workflow_id = flows.create(
+        {"triggers": [{"type": "manual"}], "steps": NAP_THEN_NOTE},
+        org_id=b.org_id,
+        admin_id=b.admin_id,
+    )
+    [row] = flows.call(
+        "select api.start_workflow(%s, %s) as id",
+        (workflow_id, b.deal_ids[0]),
+        org_id=b.org_id,
+        user=b.admin_id,
+    )
+    flows.drain()
+    flows.owner.execute("delete from queue.pgqueuer")
+    return row["id"]
+
+
+def test_a_members_template_override_cannot_stop_the_sweeper(flows: Flows, db) -> None:
+    a = flows.orgs.a
+    lost = _org_b_lost_timer(flows)
+    start(
+        flows,
+        approval_workflow(flows, {"due_in": "PT1H", "approvers": [{"user": str(a.rep_ids[1])}]}),
+    )
+    _override(db, flows, "approval_escalated")
+    flows.at("2026-03-02T10:30:00Z")
+    swept = flows.sweep()
+    assert (swept["woken"], swept["escalated"]) == (1, 1)
+    assert flows.drain() == ["completed"]
+    assert flows.execution(lost)["status"] == "completed"
+
+
 # -- recall -------------------------------------------------------------------
 
 
@@ -624,6 +687,20 @@ def test_an_approval_takes_the_next_step_not_on_reject(flows: Flows) -> None:
     act(flows, execution, a.manager_id)
     assert drained_status(flows, execution) == "completed"
     assert step_names(flows, execution) == ["ok", "done"]
+
+
+def test_retrying_a_rejected_chain_asks_every_approver_again(flows: Flows) -> None:
+    a = flows.orgs.a
+    approvers = [{"user": str(a.manager_id)}, {"user": str(a.admin_id)}]
+    execution = start(flows, approval_workflow(flows, {"approvers": approvers}))
+    assert act(flows, execution, a.manager_id) == "open"
+    assert act(flows, execution, a.admin_id, "reject") == "rejected"
+    flows.drain()
+    assert flows.execution(execution)["status"] == "failed"
+    flows.call("select api.retry_execution(%s)", (execution,), user=a.rep_ids[0])
+    flows.drain()
+    assert act(flows, execution, a.manager_id) == "open"
+    assert act(flows, execution, a.admin_id) == "approved"
 
 
 # -- who may act --------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Condition evaluation: every operator, matching and not, type-aware
-comparisons and nested groups (app._wf_holds, as the matcher calls it)."""
+comparisons and nested groups (app._wf_holds, as the matcher calls it). Nothing
+here commits: each test runs in the rolled-back ``tx``."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ ORG = {"name": "Acme Staffing", "timezone": "America/New_York"}
 
 
 def holds(
-    admin: psycopg.Connection, condition: dict[str, Any], new: Any = NEW, old: Any = OLD
+    tx: psycopg.Connection, condition: dict[str, Any], new: Any = NEW, old: Any = OLD
 ) -> bool:
-    row = admin.execute(
+    row = tx.execute(
         "select app._wf_holds(%s, %s, %s, %s)",
         (Jsonb(condition), Jsonb(new), Jsonb(old) if old is not None else None, Jsonb(ORG)),
     ).fetchone()
@@ -77,8 +78,8 @@ def leaf(field: str, operator: str, value: Any = ..., /) -> dict[str, Any]:
         (leaf("name", "changed"), False),
     ],
 )
-def test_each_operator_matches_and_refuses(admin: psycopg.Connection, condition, expected) -> None:
-    assert holds(admin, condition) is expected
+def test_each_operator_matches_and_refuses(tx: psycopg.Connection, condition, expected) -> None:
+    assert holds(tx, condition) is expected
 
 
 @pytest.mark.parametrize(
@@ -108,34 +109,34 @@ def test_each_operator_matches_and_refuses(admin: psycopg.Connection, condition,
         (leaf("name", "gt", "Acme"), True),
     ],
 )
-def test_comparisons_are_type_aware(admin: psycopg.Connection, condition, expected) -> None:
-    assert holds(admin, condition) is expected
+def test_comparisons_are_type_aware(tx: psycopg.Connection, condition, expected) -> None:
+    assert holds(tx, condition) is expected
 
 
-def test_old_and_org_fields_are_read_from_their_rows(admin: psycopg.Connection) -> None:
-    assert holds(admin, leaf("old.status", "eq", "open"))
-    assert holds(admin, leaf("old.value", "lt", 10000))
-    assert holds(admin, leaf("new.value", "gt", 10000))
-    assert holds(admin, leaf("org.timezone", "eq", "America/New_York"))
-    assert not holds(admin, leaf("org.name", "contains", "globex"))
+def test_old_and_org_fields_are_read_from_their_rows(tx: psycopg.Connection) -> None:
+    assert holds(tx, leaf("old.status", "eq", "open"))
+    assert holds(tx, leaf("old.value", "lt", 10000))
+    assert holds(tx, leaf("new.value", "gt", 10000))
+    assert holds(tx, leaf("org.timezone", "eq", "America/New_York"))
+    assert not holds(tx, leaf("org.name", "contains", "globex"))
 
 
-def test_changed_is_true_on_insert_for_a_set_value(admin: psycopg.Connection) -> None:
-    assert holds(admin, leaf("status", "changed"), NEW, None)
-    assert not holds(admin, leaf("description", "changed"), NEW, None)
+def test_changed_is_true_on_insert_for_a_set_value(tx: psycopg.Connection) -> None:
+    assert holds(tx, leaf("status", "changed"), NEW, None)
+    assert not holds(tx, leaf("description", "changed"), NEW, None)
 
 
-def test_nested_groups_combine_all_and_any(admin: psycopg.Connection) -> None:
+def test_nested_groups_combine_all_and_any(tx: psycopg.Connection) -> None:
     condition = {
         "all": [
             leaf("status", "eq", "won"),
             {"any": [leaf("value", "gt", 50000), {"all": [leaf("tags", "contains", "vip")]}]},
         ]
     }
-    assert holds(admin, condition)
+    assert holds(tx, condition)
     condition["all"][1]["any"][1]["all"].append(leaf("name", "contains", "nope"))
-    assert not holds(admin, condition)
+    assert not holds(tx, condition)
 
 
-def test_an_empty_condition_always_holds(admin: psycopg.Connection) -> None:
-    assert holds(admin, {})
+def test_an_empty_condition_always_holds(tx: psycopg.Connection) -> None:
+    assert holds(tx, {})

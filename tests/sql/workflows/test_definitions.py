@@ -4,6 +4,7 @@ executions on theirs."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -166,3 +167,81 @@ def test_update_bumps_the_version_and_running_executions_keep_theirs(flows: Flow
         "select version from app.workflow_versions where workflow_id = %s order by 1", (wf,)
     ).fetchall()
     assert versions == [(1,), (2,)]
+
+
+def approval_workflow_definition(config: dict) -> dict:
+    return {
+        "triggers": [{"type": "manual"}],
+        "steps": [{"name": "ok", "type": "approval", **config}],
+    }
+
+
+def test_an_unknown_escalate_to_user_is_refused_by_validation(flows: Flows) -> None:
+    a = flows.orgs.a
+    rows = flows.call(
+        "select path from api.validate_workflow_definition(%s, 'deal')",
+        (
+            Jsonb(
+                approval_workflow_definition(
+                    {"approvers": [{"user": str(a.rep_ids[1])}], "escalate_to": str(uuid.uuid4())}
+                )
+            ),
+        ),
+    )
+    assert [r["path"] for r in rows] == ["$.steps[0].escalate_to"]
+
+
+def test_transition_steps_may_not_take_the_engines_step_names(flows: Flows) -> None:
+    rows = flows.call(
+        "select path from api.validate_workflow_definition(%s, 'deal')",
+        (
+            Jsonb(
+                {
+                    "triggers": [{"type": "manual"}],
+                    "states": [{"name": "a", "type": "initial"}, {"name": "b"}],
+                    "transitions": [
+                        {
+                            "name": "t",
+                            "from": "a",
+                            "to": "b",
+                            "approval": {"approvers": [{"manager": True}], "next": "nowhere"},
+                            "steps": [{"name": "move", "type": "create_activity", "subject": "s"}],
+                        }
+                    ],
+                }
+            ),
+        ),
+    )
+    assert {r["path"] for r in rows} == {
+        "$.transitions[0].approval.next",
+        "$.transitions[0].steps[0].name",
+    }
+
+
+def test_unknown_step_keys_are_problems(flows: Flows) -> None:
+    rows = flows.call(
+        "select path from api.validate_workflow_definition(%s, 'deal')",
+        (
+            Jsonb(
+                approval_workflow_definition(
+                    {"approvers": [{"manager": True}], "lok_entity": False}
+                )
+            ),
+        ),
+    )
+    assert [r["path"] for r in rows] == ["$.steps[0].lok_entity"]
+
+
+def test_reassign_on_a_type_whose_owner_is_not_updatable_is_a_problem(flows: Flows) -> None:
+    rows = flows.call(
+        "select path from api.validate_workflow_definition(%s, 'submission')",
+        (
+            Jsonb(
+                {
+                    "triggers": [{"type": "created"}],
+                    "steps": [{"name": "e", "type": "escalate", "action": "reassign"}],
+                }
+            ),
+        ),
+    )
+    assert [r["path"] for r in rows] == ["$.steps[0].action"]

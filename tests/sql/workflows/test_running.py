@@ -1,6 +1,8 @@
 """Running executions: control (cancel, pause, resume, retry), the timeline,
-a runner race, a runner killed mid-run, log partitions, and the plans of the
-hot queries."""
+a runner race, a runner killed mid-run, a run that keeps failing (failed by the
+sweeper; a broken workflow_failed template cannot wedge it), log partitions
+(maintenance skips a held lock and survives a concurrent log line), and the
+plans of the hot queries."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 
 from intime.errors import InvalidStateError, PermissionDeniedError
 from tests.sql.workflows.conftest import Flows
+from tests.sql.workflows.test_approvals import _override
 
 NAP = [
     {"name": "nap", "type": "wait", "duration": "PT1H"},
@@ -316,3 +319,60 @@ def test_escalation_finds_overdue_approvals_by_index(flows: Flows) -> None:
         "and a.escalated_at is null and a.due_at <= now() order by a.due_at limit 100",
     )
     assert "workflow_approvals_due_idx" in plan
+
+
+def test_a_workflow_failed_override_cannot_wedge_a_failing_execution(flows: Flows, db) -> None:
+    _override(db, flows, "workflow_failed")
+    execution = start(
+        flows,
+        [{"name": "bad", "type": "update_field", "field": "value", "value": "lots"}],
+        max_retries=0,
+    )
+    flows.drain()
+    row = flows.execution(execution)
+    assert row["status"] == "failed"
+    assert any("notification workflow_failed not sent" in line for line in flows.logs(execution))
+
+
+def test_a_run_that_keeps_failing_is_failed_by_the_sweeper_not_requeued(flows: Flows) -> None:
+    execution = start(flows, [{"name": "n", "type": "create_activity", "subject": "x"}])
+    flows.owner.execute("delete from queue.pgqueuer")
+    flows.owner.execute(
+        "update app.workflow_executions set updated_at = updated_at - interval '6 minutes', "
+        "execution_context = '{\"requeued\": 3}' where id = %s",
+        (execution,),
+    )
+    assert flows.sweep()["poisoned"] == 1
+    row = flows.execution(execution)
+    assert (row["status"], row["error_message"]) == ("failed", "the run failed repeatedly")
+
+
+def test_maintenance_does_not_wait_for_a_held_advisory_lock(flows: Flows, db) -> None:
+    with db.connect(flows.orgs.login_a, autocommit=True) as member:
+        member.execute("select pg_advisory_lock(444770001)")
+        assert "skipped" in maintain(flows)
+
+
+def test_a_log_line_committed_during_maintenance_cannot_break_the_attach(flows: Flows, db) -> None:
+    flows.at("2026-11-15T00:00:00Z")
+    execution = start(flows, NAP)
+    with db.connect() as other:
+        other.execute(
+            "insert into app.workflow_execution_logs (org_id, execution_id, message, occurred_at) "
+            "values (%s, %s, 'concurrent', '2026-11-15T00:00:01Z')",
+            (flows.org_id, execution),
+        )
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["ok"] = maintain(flows)
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.5)
+        other.commit()
+        thread.join(20)
+    assert "error" not in outcome, outcome.get("error")

@@ -421,3 +421,38 @@ def test_updating_a_workflow_keeps_a_pending_transition_working(flows: Flows, wf
     decide(flows, "approve", approval_id(flows, execution, a.manager_id), a.manager_id)
     flows.drain()
     assert state(flows, wf) == "review"
+
+
+def test_the_approval_lock_holds_until_the_transition_moved(flows: Flows) -> None:
+    a = flows.orgs.a
+    workflow_id = flows.create(
+        {
+            "triggers": [{"type": "manual"}],
+            "states": [{"name": "a", "type": "initial"}, {"name": "b"}, {"name": "c"}],
+            "transitions": [
+                {
+                    "name": "t1",
+                    "from": "a",
+                    "to": "b",
+                    "approval": {"approvers": [{"manager": True}]},
+                },
+                {"name": "t2", "from": "a", "to": "c"},
+            ],
+        }
+    )
+    flows.call("select api.start_workflow(%s, %s)", (workflow_id, a.deal_ids[0]))
+    flows.drain()
+    [instance] = flows.call(
+        "select * from api.get_workflow_instance(%s, %s)", (workflow_id, a.deal_ids[0])
+    )
+    [res] = flows.call("select api.transition_entity(%s, 'b') as r", (instance["instance_id"],))
+    flows.drain()
+    execution = uuid.UUID(res["r"]["execution_id"])
+    decide(flows, "approve", approval_id(flows, execution, a.manager_id), a.manager_id)
+    with pytest.raises(Exception, match="locked"):
+        flows.call("select api.transition_entity(%s, 'c')", (instance["instance_id"],))
+    flows.drain()
+    [after] = flows.call(
+        "select * from api.get_workflow_instance(%s, %s)", (workflow_id, a.deal_ids[0])
+    )
+    assert (after["state"], after["locked"]) == ("b", False)

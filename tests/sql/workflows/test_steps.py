@@ -1,5 +1,7 @@
 """Each step kind, run by api.run_execution (the worker's part simulated by
-the api calls it makes: record_email_sent, complete_action, fail_action)."""
+the api calls it makes: record_email_sent, complete_action, fail_action).
+Email subjects are rendered once, only the engine ties an email to a workflow
+action, and a webhook result or retry backoff survives a pause."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from intime.errors import PermissionDeniedError
 from tests.sql.workflows.conftest import Flows
 
 
@@ -635,3 +638,73 @@ def test_a_deleted_entity_fails_its_execution_without_retries(flows: Flows) -> N
     (execution,) = flows.executions(wf)
     assert (execution["status"], execution["retry_count"]) == ("failed", 0)
     assert "no longer exists" in execution["error_message"]
+
+
+def test_a_member_cannot_tie_an_email_to_a_workflow_action(flows: Flows) -> None:
+    execution = webhook_execution(flows)
+    action_id = results(flows, execution)["hook"]["action_id"]
+    with pytest.raises(PermissionDeniedError, match="workflow engine only"):
+        flows.call(
+            "select api.queue_email(p_to => 'me@example.com', p_subject => 'x', p_text => 'y', "
+            "p_workflow_action_id => %s)",
+            (action_id,),
+            user=flows.orgs.a.rep_ids[1],
+        )
+
+
+def test_an_email_subject_is_rendered_once(flows: Flows) -> None:
+    a = flows.orgs.a
+    flows.write(
+        "update app.deals set name = %s where id = %s",
+        ("{{owner.email}} / {{org.id}}", a.deal_ids[0]),
+        user=a.rep_ids[0],
+    )
+    execution = run_on_deal(
+        flows,
+        [
+            {
+                "name": "mail",
+                "type": "send_email",
+                "to": "lead_contact.email",
+                "subject": "About {{deal.name}}",
+                "text": "hello",
+            }
+        ],
+    )
+    send_id = results(flows, execution)["mail"]["email_send_id"]
+    subject = flows.owner.execute(
+        "select subject from app.email_sends where id = %s", (send_id,)
+    ).fetchone()
+    assert subject == ("About {{owner.email}} / {{org.id}}",)
+
+
+def test_a_webhook_result_reported_while_paused_is_kept(flows: Flows) -> None:
+    execution = webhook_execution(flows)
+    action_id = results(flows, execution)["hook"]["action_id"]
+    flows.call("select api.pause_execution(%s)", (execution["id"],))
+    [o] = flows.call(
+        "select api.complete_action(%s, '{\"status_code\": 201}', %s) as o",
+        (action_id, flows.org_id),
+    )
+    assert o["o"] == "recorded"
+    flows.call("select api.resume_execution(%s)", (execution["id"],))
+    flows.drain()
+    row = flows.execution(execution["id"])
+    assert row["status"] == "completed"
+    assert results(flows, row)["hook"]["status_code"] == 201
+
+
+def test_resume_during_a_retry_backoff_keeps_the_backoff(flows: Flows) -> None:
+    flows.at("2026-11-29T12:00:00Z")
+    execution = webhook_execution(flows)
+    action_id = results(flows, execution)["hook"]["action_id"]
+    flows.call(
+        "select api.fail_action(p_action_id => %s, p_error => 'HTTP 503', "
+        "p_retry_after_seconds => 600, p_org_id => %s)",
+        (action_id, flows.org_id),
+    )
+    flows.call("select api.pause_execution(%s)", (execution["id"],))
+    flows.call("select api.resume_execution(%s)", (execution["id"],))
+    row = flows.execution(execution["id"])
+    assert (row["status"], row["waiting_for"]) == ("waiting", "retry")
+    assert flows.run(execution["id"]) == "waiting"

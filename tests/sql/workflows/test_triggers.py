@@ -1,6 +1,8 @@
 """Matching: every trigger kind fires on its event and not on others, the
 conditions gate it, it runs in the transaction of the change, set-based for
-bulk statements, per org, once per entity, and never loops."""
+bulk statements, per org (one org's odd data never stops another's
+schedules), once per entity, and never loops; a condition never breaks the
+write it matches, and cron day fields follow Vixie cron."""
 
 from __future__ import annotations
 
@@ -415,3 +417,66 @@ def test_cron_expressions_match_local_minutes(
 )
 def test_cron_expressions_are_validated(flows: Flows, expr: str, valid: bool) -> None:
     assert flows.owner.execute("select app._wf_cron_valid(%s)", (expr,)).fetchone() == (valid,)
+
+
+def test_one_orgs_odd_data_cannot_stop_another_orgs_schedules(flows: Flows) -> None:
+    a, b = flows.orgs.a, flows.orgs.b
+    flows.at("2026-03-02T08:00:00Z")
+    daily = {"type": "scheduled", "cron": "0 9 * * *", "timezone": "UTC"}
+    steps = [{"name": "note", "type": "create_activity", "subject": "daily"}]
+    theirs = flows.create(
+        {"triggers": [daily], "steps": steps}, org_id=b.org_id, admin_id=b.admin_id
+    )
+    flows.create(
+        {
+            "triggers": [{**daily, "filter": {"field": "name", "operator": "gte", "value": 10}}],
+            "steps": steps,
+        }
+    )
+    flows.write(
+        "update app.deals set name = '7E200000' where id = %s", (a.deal_ids[0],), user=a.rep_ids[0]
+    )
+    flows.at("2026-03-02T09:00:30Z")
+    flows.sweep()
+    assert len(flows.executions(theirs)) > 0
+
+
+def test_a_numeric_looking_name_never_breaks_a_write(flows: Flows) -> None:
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "updated"}],
+            "conditions": {"field": "name", "operator": "eq", "value": 5},
+            "steps": [{"name": "note", "type": "create_activity", "subject": "x"}],
+        }
+    )
+    flows.write(
+        "update app.deals set name = '7E200000' where id = %s", (a.deal_ids[0],), user=a.rep_ids[0]
+    )
+    assert flows.deal(a.deal_ids[0])["name"] == "7E200000"
+
+
+def test_start_workflow_needs_a_manual_trigger(flows: Flows) -> None:
+    workflow_id = flows.create(
+        {
+            "triggers": [{"type": "status_change", "to": "won"}],
+            "steps": [{"name": "invoice", "type": "webhook", "url": "https://billing.example/won"}],
+        }
+    )
+    with pytest.raises(Exception, match="no manual trigger"):
+        flows.call(
+            "select api.start_workflow(%s, %s)",
+            (workflow_id, flows.orgs.a.deal_ids[1]),
+            user=flows.orgs.a.rep_ids[1],
+        )
+    assert flows.jobs("webhook.deliver") == []
+
+
+def test_cron_day_fields_follow_vixie(flows: Flows) -> None:
+    # "*/2" in day-of-month does not make the day fields an OR: both must match
+    # (Monday the 9th, odd: yes; Monday the 2nd, even: no).
+    row = flows.owner.execute(
+        "select app._wf_cron_matches('0 9 */2 * 1', '2026-11-09 09:00'::timestamp), "
+        "app._wf_cron_matches('0 9 */2 * 1', '2026-11-02 09:00'::timestamp)"
+    ).fetchone()
+    assert row == (True, False)
