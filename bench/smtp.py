@@ -20,7 +20,7 @@ from worker.transports import SmtpTransport
 MESSAGES = 1500
 
 
-def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
     from aiosmtpd.controller import Controller
 
     class Sink:

@@ -535,13 +535,13 @@ def _seed_execute(conn: psycopg.Connection, org: SeededOrg, ex: tuple) -> None:
             "step_name, step_config, position, status, started_at) "
             "values (%s, %s, 'action', %s, %s, %s, %s, 'running', now()) returning id",
             (org.org_id, execution_id, step["type"], step["name"], Jsonb(step), position),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()[0]
         action_id = conn.execute(
             "insert into app.workflow_actions (org_id, execution_id, step_id, action_type, "
             "action_config, status, started_at) values (%s, %s, %s, %s, %s, 'running', now()) "
             "returning id",
             (org.org_id, execution_id, step_id, step["type"], Jsonb(step)),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()[0]
         if step["type"] == "update_field":
             result = conn.execute(
                 "update app.deals set description = %s, updated_by = %s, updated_at = now() "
@@ -757,7 +757,7 @@ def _worker_patches(tuning: dict[str, Any]) -> None:
                         for callback in list(self._listeners.get(note.channel, [])):
                             callback(note.payload)
 
-        PsycopgDriver.watch_notifies = watch_notifies  # type: ignore[method-assign]
+        PsycopgDriver.watch_notifies = watch_notifies
     if tuning.get("max_concurrent_tasks") or tuning.get("batch_size"):
         from pgqueuer import PgQueuer
 
@@ -769,7 +769,7 @@ def _worker_patches(tuning: dict[str, Any]) -> None:
                     kwargs[key] = tuning[key]
             await run(self, *args, **kwargs)
 
-        PgQueuer.run = tuned_run  # type: ignore[method-assign]
+        PgQueuer.run = tuned_run
 
 
 def worker_main(service: str, tuning_json: str) -> None:

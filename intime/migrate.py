@@ -13,7 +13,9 @@ queue behind each other:
    ``sql/grants.sql``, all in one transaction, as ``intime_owner``, with function
    bodies unchecked while the files load (so no file's order matters: a SQL
    function may call one a later file defines) and every SQL and PL/pgSQL routine
-   of ``app`` and ``api`` validated once they all have (an error rolls it back);
+   of ``app`` and ``api`` validated once they all have, under the search path they
+   pin (an error rolls it back; a ``BEGIN ATOMIC`` body is still checked as it is
+   created);
 5. in that same transaction, before ``grants.sql``, the triggers and routines of
    ``app`` and ``api`` that no file defines any more are dropped
    (``MigrateResult.dropped`` names them): a trigger that ``app._ensure_trigger`` did
@@ -194,6 +196,7 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
                             dropped = _drop_stale(conn, before)
                         conn.execute(_read(path))
                     conn.execute(q.CHECK_BODIES_ON)
+                    conn.execute(q.PINNED_SEARCH_PATH)
                     conn.execute(q.VALIDATE_ROUTINES)
             finally:
                 conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})

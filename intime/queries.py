@@ -29,9 +29,12 @@ RESET_ROLE = "reset role"
 # Function files are applied with bodies unchecked (a SQL function may call one
 # that a later file defines), then every SQL and PL/pgSQL routine of app and api
 # is validated with the checks back on: the language's own validator, as CREATE
-# FUNCTION would have run it.
+# FUNCTION would have run it, under the search path the routines pin.
 CHECK_BODIES_OFF = "set local check_function_bodies = off"
 CHECK_BODIES_ON = "set local check_function_bodies = on"
+# The path every app/api routine pins (tests/sql/core/test_definer_safety.py): a body
+# is validated against it, not against the migrating session's path.
+PINNED_SEARCH_PATH = "set local search_path = pg_catalog, pg_temp"
 VALIDATE_ROUTINES = """
 select
     count(

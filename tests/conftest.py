@@ -28,7 +28,7 @@ from psycopg import sql
 
 from intime import migrate, pgserver
 from intime_cli.seed import seed_org
-from tests.support import TESTDATA, Database, Mail, TwoOrgs, rolled_back
+from tests.support import TESTDATA, CommittedInTestTx, Database, Mail, TwoOrgs, rolled_back
 
 TEMPLATE = "intime_template"
 SEEDED = "intime_seeded"
@@ -147,26 +147,52 @@ def db(
         drop_database(cluster, name)
 
 
+class SharedDb:
+    """The clone that ``tx`` tests share, one per test process, made on first use;
+    ``discard`` drops it after a test committed into it, so the next gets a clean one."""
+
+    def __init__(self, server: pgserver.PgServer, cluster: psycopg.Connection) -> None:
+        self.server, self.cluster = server, cluster
+        self._current: Database | None = None
+
+    def get(self) -> Database:
+        if self._current is None:
+            name = f"s_{uuid.uuid4().hex[:16]}"
+            create_database(self.cluster, name, SEEDED)
+            self._current = Database(self.server, name)
+        return self._current
+
+    def discard(self) -> None:
+        if self._current is not None:
+            drop_database(self.cluster, self._current.name)
+            self._current = None
+
+
 @pytest.fixture(scope="session")
 def shared_db(
     pg_server: pgserver.PgServer, cluster: psycopg.Connection, seeded_template: TwoOrgs
-) -> Iterator[Database]:
-    """One clone of the seeded template per test process, shared by every ``tx`` test:
-    nothing it holds is ever committed."""
-    name = f"s_{uuid.uuid4().hex[:16]}"
-    create_database(cluster, name, SEEDED)
-    yield Database(pg_server, name)
-    drop_database(cluster, name)
+) -> Iterator[SharedDb]:
+    """The clone of the seeded template that ``tx`` tests share: nothing they do is
+    ever committed into it."""
+    shared = SharedDb(pg_server, cluster)
+    yield shared
+    shared.discard()
 
 
 @pytest.fixture
-def tx(shared_db: Database) -> Iterator[psycopg.Connection]:
-    """A superuser connection inside a transaction on ``shared_db`` (two orgs seeded,
+def tx(shared_db: SharedDb) -> Iterator[psycopg.Connection]:
+    """A superuser connection inside a transaction on the shared clone (two orgs seeded,
     as ``seeded_template`` describes), rolled back after the test. For tests that never
-    commit: one that does fails (``CommittedInTestTx``). ``conn.transaction()`` inside
-    is a savepoint, so an expected error can be caught and the test go on."""
-    with shared_db.connect() as conn, rolled_back(conn):
-        yield conn
+    commit: one that does fails (``CommittedInTestTx``) and the clone it wrote into is
+    dropped, so no later test sees its writes. ``conn.transaction()`` inside is a
+    savepoint, so an expected error can be caught and the test go on."""
+    database = shared_db.get()
+    try:
+        with database.connect() as conn, rolled_back(conn):
+            yield conn
+    except CommittedInTestTx:
+        shared_db.discard()
+        raise
 
 
 @pytest.fixture

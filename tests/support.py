@@ -29,7 +29,7 @@ class Database:
         return self.server.dsn(self.name, user)
 
     def connect(self, user: str | None = None, **kwargs: object) -> psycopg.Connection:
-        return psycopg.connect(self.dsn(user), **kwargs)  # type: ignore[arg-type]
+        return psycopg.connect(self.dsn(user), **kwargs)
 
 
 class CommittedInTestTx(AssertionError):

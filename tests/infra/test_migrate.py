@@ -120,6 +120,24 @@ def test_a_function_file_with_a_broken_body_is_refused_and_leaves_no_trace(
         assert found == (None, None)
 
 
+def test_a_body_is_validated_under_the_search_path_it_pins(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    """Not under the migrating session's path: a database whose path includes app
+    would otherwise pass a body that fails at its first call."""
+    with empty_db.connect(autocommit=True) as conn:
+        conn.execute(f'alter database "{empty_db.name}" set search_path = app, public')
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    (root / "functions" / "zz_new.sql").write_text(
+        "create function app._unqualified() returns bigint language sql stable\n"
+        "set search_path = pg_catalog, pg_temp\n"
+        "as $$ select count(*) from contacts $$;\n"
+    )
+    with pytest.raises(psycopg.errors.UndefinedTable, match="contacts"):
+        migrate.migrate(empty_db.dsn(), root)
+
+
 def test_a_plpgsql_function_with_a_syntax_error_is_refused(
     empty_db: Database, tmp_path: Path
 ) -> None:

@@ -70,7 +70,7 @@ class SlowSink:
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         await asyncio.sleep(self.delay)
-        content: bytes = envelope.content  # type: ignore[attr-defined]
+        content: bytes = envelope.content
         for line in content.split(b"\r\n"):
             if line.lower().startswith(b"message-id:"):
                 self.seen[line.split(b":", 1)[1].strip().decode()] += 1
@@ -126,7 +126,7 @@ def test_a_worker_lives_through_a_postgresql_restart_and_sends_each_email_once(
                 service.execute(
                     "select api.queue_email(p_to => %s, p_subject => 'Hi', p_text => 'x')",
                     (f"r{i}@example.com",),
-                ).fetchone()[0]  # type: ignore[index]
+                ).fetchone()[0]
                 for i in range(8)
             ]
     env = base_env(

@@ -1,12 +1,14 @@
 """The ``tx`` fixture's contract (``tests.support.rolled_back``, river's TestTx): a
 test's writes are gone after it, savepoints and caught errors work inside, and a
-test that commits is failed rather than left to pollute the shared database."""
+test that commits is failed and the shared clone it wrote into dropped, so that no
+later test sees its writes."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
+from tests.conftest import SharedDb
 from tests.support import CommittedInTestTx, Database, rolled_back
 
 
@@ -74,3 +76,14 @@ def test_the_tx_fixture_sees_the_seeded_orgs(tx: psycopg.Connection, seeded_temp
         ([seeded_template.a.org_id, seeded_template.b.org_id],),
     ).fetchone()
     assert row == (2,)
+
+
+def test_a_discarded_shared_clone_comes_back_without_committed_writes(
+    shared_db: SharedDb,
+) -> None:
+    before = _count(shared_db.get())
+    with shared_db.get().connect(autocommit=True) as conn:
+        conn.execute("insert into app.organizations (name, slug) values ('T', 'tx-leak')")
+    assert _count(shared_db.get()) == before + 1
+    shared_db.discard()
+    assert _count(shared_db.get()) == before

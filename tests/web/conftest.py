@@ -35,7 +35,7 @@ def serve(db: Database, fake_resend: FakeResend) -> Iterator[Callable[..., str]]
                 inbound_token=INBOUND_TOKEN,
                 resend_api_key="re_test",
                 resend_base_url=fake_resend.url,
-                **options,  # type: ignore[arg-type]
+                **options,
             )
             return stack.enter_context(serve_in_thread(app))
 

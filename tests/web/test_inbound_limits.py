@@ -337,7 +337,7 @@ SLOW_CLIENTS = limits.PARSE_PROCESSES + limits.PARSE_QUEUE + 2
 class _UnsignedJson(dict):
     """Svix headers with a fresh timestamp (read when the test runs) and no valid signature."""
 
-    def items(self):  # type: ignore[override]
+    def items(self):
         return {**dict(super().items()), "svix-timestamp": str(int(time.time()))}.items()
 
 

@@ -166,7 +166,7 @@ class BlockingSmtp:
             return await original(srv, session, envelope)
 
         self.arrived_flag = False
-        collector.handle_DATA = handle_DATA  # type: ignore[method-assign]
+        collector.handle_DATA = handle_DATA
 
     def release(self) -> None:
         self.released = True
@@ -310,11 +310,11 @@ def test_no_job_or_schedule_changes_a_pooled_connection(
                 await wait_until(
                     lambda: admin.execute(
                         "select count(*) = 0 from queue.pgqueuer where status <> 'failed'"
-                    ).fetchone()[0],  # type: ignore[index]
+                    ).fetchone()[0],
                     what="the queue to drain",
                 )
                 for key, executor in worker.pgq.sm.registry.items():
-                    await executor.parameters.func(None)  # type: ignore[attr-defined]
+                    await executor.parameters.func(None)
                     ran.add(f"schedule {key.entrypoint}")
             ran |= {f"job {name}" for name in worker.pgq.qm.entrypoint_registry}
             logged = admin.execute(
@@ -417,7 +417,7 @@ def test_an_unexpected_transport_error_fails_the_email_with_its_reason(
             return None
 
     async def scenario() -> uuid.UUID:
-        async with running_worker(db, {"outbox": Broken()}):  # type: ignore[dict-item]
+        async with running_worker(db, {"outbox": Broken()}):
             send_id = mail.queue(to="x@example.com", subject="Hi", text="x")
             await wait_until(lambda: email_status(admin, send_id) == "failed", what="failed")
             return send_id
@@ -470,7 +470,7 @@ def test_a_job_with_an_unreadable_payload_is_held_failed_and_named_in_one_log_li
         asyncio.run(scenario())
     lines = [r for r in caplog.records if getattr(r, "event", None) == "job_failed"]
     assert len(lines) == 1
-    assert lines[0].entrypoint == "email.send"  # type: ignore[attr-defined]
+    assert lines[0].entrypoint == "email.send"
     assert "job failed: email.send" in lines[0].getMessage()
     assert "ValueError" in lines[0].getMessage() or "KeyError" in lines[0].getMessage()
     assert "\n" not in lines[0].getMessage()

@@ -433,7 +433,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_execution_resumable_without_rer
         "select bool_and(heartbeat < now() - %s) from queue.pgqueuer "
         "where entrypoint = 'webhook.deliver'",
         (stale_after,),
-    ).fetchone()[0]:  # type: ignore[index]
+    ).fetchone()[0]:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     # ... and its send lease runs out (a live lease defers: docs/operations.md, rule 4).

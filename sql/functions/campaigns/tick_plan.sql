@@ -128,8 +128,10 @@ as $function$
 
     contents as materialized (
         -- Each email step's content per A/B arm ('' without a test):
-        -- the variant's fields, else the step's, else its template's.
-        select
+        -- the variant's fields, else the step's, else its template's. One row
+        -- per arm id, the first in the array, even where a row written past
+        -- the API repeats an id: the plan stays one row per enrollment.
+        select distinct on (s.id, coalesce(v.variant ->> 'id', ''))
             s.id as step_id, coalesce(v.variant ->> 'id', '') as variant_id,
             coalesce(
                 v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
@@ -146,8 +148,10 @@ as $function$
             s.template_id
         from seq as s
         left join app.email_templates as t on t.org_id = s.org_id and t.id = s.template_id
-        left join lateral jsonb_array_elements(s.ab_variants) as v (variant) on true
+        left join lateral jsonb_array_elements(s.ab_variants) with ordinality as v (variant, n)
+            on true
         where s.channel = 'email'
+        order by s.id, coalesce(v.variant ->> 'id', ''), v.n
     ),
 
     classified as materialized (

@@ -49,7 +49,7 @@ class Campaigns:
         """Run an api query as a user of org A (default: the admin)."""
         with errors_translated(), actor(self.conn, org_id or self.org_id, user or self.admin_id):
             cur = self.conn.cursor(row_factory=dict_row)
-            return cur.execute(query, params).fetchall()  # type: ignore[arg-type]
+            return cur.execute(query, params).fetchall()
 
     def one(self, query: str, params: Any = None, **kwargs: Any) -> Any:
         rows = self.call(query, params, **kwargs)
@@ -59,13 +59,13 @@ class Campaigns:
     def create(self, **params: Any) -> uuid.UUID:
         params.setdefault("name", "Outreach")
         names = ", ".join(f"p_{k} => %({k})s" for k in params)
-        return self.one(f"select api.create_campaign({names})", params)  # type: ignore[no-any-return]
+        return self.one(f"select api.create_campaign({names})", params)
 
     def step(self, campaign_id: uuid.UUID, channel: str, **params: Any) -> uuid.UUID:
         values = {k: Jsonb(v) if isinstance(v, (dict, list)) else v for k, v in params.items()}
         values |= {"campaign_id": campaign_id, "channel": channel}
         names = ", ".join(f"p_{k} => %({k})s" for k in values)
-        return self.one(f"select api.add_sequence_step({names})", values)  # type: ignore[no-any-return]
+        return self.one(f"select api.add_sequence_step({names})", values)
 
     def email_step(self, campaign_id: uuid.UUID, **params: Any) -> uuid.UUID:
         params.setdefault("subject", "Hi {{ contact.first_name }}")
@@ -73,9 +73,7 @@ class Campaigns:
         return self.step(campaign_id, "email", **params)
 
     def activate(self, campaign_id: uuid.UUID) -> int:
-        return self.one(  # type: ignore[no-any-return]
-            "select api.activate_campaign(p_campaign_id => %s)", (campaign_id,)
-        )
+        return self.one("select api.activate_campaign(p_campaign_id => %s)", (campaign_id,))
 
     def contacts(
         self, n: int, *, prefix: str = "p", timezone: str | None = None
@@ -91,7 +89,7 @@ class Campaigns:
         return [r["id"] for r in rows]
 
     def enroll(self, campaign_id: uuid.UUID, contact_ids: list[uuid.UUID]) -> dict[str, int]:
-        return self.one(  # type: ignore[no-any-return]
+        return self.one(
             "select api.enroll_contacts(p_campaign_id => %s, p_contact_ids => %s)",
             (campaign_id, contact_ids),
         )

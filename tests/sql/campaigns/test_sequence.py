@@ -192,7 +192,7 @@ def test_a_one_day_delay_is_a_calendar_day_across_a_dst_change(camp: Campaigns) 
     local = camp.owner.execute(
         "select %s::timestamptz at time zone 'America/New_York'", (enrollment["next_step_at"],)
     ).fetchone()
-    assert str(local[0]) == "2026-03-08 16:30:00"  # type: ignore[index]
+    assert str(local[0]) == "2026-03-08 16:30:00"
 
 
 def test_a_one_day_and_a_24_hour_delay_differ_across_dst_in_one_batch(camp: Campaigns) -> None:

@@ -140,7 +140,7 @@ def test_pausing_a_campaign_during_a_tick_waits_instead_of_deadlocking(
                     (camp.org_id, camp.admin_id),
                 )
                 row = p.execute("select api.pause_campaign(p_campaign_id => %s)", (cid,))
-                parked.append(row.fetchone()[0])  # type: ignore[index]
+                parked.append(row.fetchone()[0])
                 p.commit()
             except BaseException as exc:
                 errors["pause"] = exc

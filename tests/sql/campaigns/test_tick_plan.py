@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from tests.sql.campaigns.conftest import MONDAY_10, Campaigns
 
@@ -152,3 +153,23 @@ def test_the_tick_carries_out_the_plan(camp: Campaigns) -> None:
         assert send["html_body"] == planned[enrollment_id]["body_html"]
     for enrollment_id, row in planned.items():
         assert camp.enrollment(enrollment_id)["next_step_at"] == row["due_at"]
+
+
+def test_a_repeated_arm_id_still_plans_one_row_and_sends_the_first_arm(camp: Campaigns) -> None:
+    cid = camp.create()
+    arms = [
+        {"id": "A", "subject": "Subject A", "body_html": "<p>A</p>", "weight": 1},
+        {"id": "B", "subject": "Subject B", "body_html": "<p>B</p>", "weight": 1},
+    ]
+    step = camp.email_step(cid, ab_variants=arms)
+    camp.activate(cid)
+    camp.enroll(cid, camp.contacts(1))
+    # Written past the API (which refuses a repeated id), as a hand edit might.
+    camp.owner.execute(
+        "update app.campaign_sequences set ab_variants = %s where id = %s",
+        (Jsonb([{**arms[0], "subject": "First A"}, {**arms[0], "subject": "Second A"}]), step),
+    )
+    (row,) = plan(camp, cid)
+    assert (row["variant"], row["subject"]) == ("A", "First A")
+    assert camp.tick()["sent"] == 1
+    assert [s["subject"] for s in camp.sends(cid)] == ["First A"]

@@ -50,7 +50,7 @@ class Notifier:
     def as_user(self, user_id: uuid.UUID, query: str, params: Any = None) -> list[Any]:
         with errors_translated(), actor(self.conn, self.org_id, user_id):
             cur = self.conn.cursor(row_factory=dict_row)
-            return cur.execute(query, params).fetchall()  # type: ignore[arg-type]
+            return cur.execute(query, params).fetchall()
 
     def prefer(self, user_id: uuid.UUID, **params: Any) -> dict:
         names, values = _named({**params})

@@ -66,7 +66,7 @@ class Flows:
         """Run an api query as a user of org A (default: the admin)."""
         with errors_translated(), actor(self.conn, org_id or self.org_id, user or self.admin_id):
             cur = self.conn.cursor(row_factory=dict_row)
-            rows = cur.execute(query, params).fetchall()  # type: ignore[arg-type]
+            rows = cur.execute(query, params).fetchall()
         return rows
 
     def write(
@@ -78,7 +78,7 @@ class Flows:
         org_id: uuid.UUID | None = None,
     ) -> None:
         with errors_translated(), actor(self.conn, org_id or self.org_id, user or self.admin_id):
-            self.conn.execute(query, params)  # type: ignore[arg-type]
+            self.conn.execute(query, params)
 
     def jobs(self, entrypoint: str = "workflow.run") -> list[dict[str, Any]]:
         rows = self.owner.execute(
@@ -112,7 +112,7 @@ class Flows:
         return row[0]
 
     def _real_now(self) -> Any:
-        return self.owner.execute("select now()").fetchone()[0]  # type: ignore[index]
+        return self.owner.execute("select now()").fetchone()[0]
 
     def executions(self, workflow_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
         cur = self.owner.cursor(row_factory=dict_row)

@@ -2,7 +2,8 @@
 conditions gate it, it runs in the transaction of the change, set-based for
 bulk statements, per org (one org's odd data never stops another's
 schedules), once per entity, and never loops; a condition never breaks the
-write it matches, and cron day fields follow Vixie cron."""
+write it matches, cron day fields follow Vixie cron, and api.start_workflow only
+starts a workflow whose trigger is manual."""
 
 from __future__ import annotations
 
