@@ -72,6 +72,7 @@ lock: venv
 
 docs: venv
 	$(BIN)/intime db docs
+	$(BIN)/intime db permissions
 
 bench: venv
 	$(BIN)/python -m bench

@@ -25,6 +25,35 @@ left join pg_catalog.pg_description as d
 where n.nspname = 'api'
 order by p.proname, 2
 """
+# docs/permissions.md: each permission, its default roles, and where it is checked (the
+# routines whose body names it, the tables whose permission trigger takes it).
+PERMISSION_DOCS = """
+select
+    p.name,
+    p.description,
+    'manager' = any(p.default_roles),
+    'member' = any(p.default_roles),
+    array(
+        select n.nspname || '.' || f.proname
+        from pg_catalog.pg_proc as f
+        join pg_catalog.pg_namespace as n on n.oid = f.pronamespace
+        where
+            n.nspname in ('app', 'api')
+            and strpos(f.prosrc, quote_literal(p.name)) > 0
+        order by n.nspname desc, f.proname
+    ),
+    array(
+        select c.relname::text
+        from pg_catalog.pg_trigger as t
+        join pg_catalog.pg_class as c on c.oid = t.tgrelid
+        where
+            t.tgfoid = 'app._tg_require_permission'::regproc
+            and t.tgargs = convert_to(p.name, 'UTF8') || decode('00', 'hex')
+        order by c.relname
+    )
+from app.permissions as p
+order by p.name
+"""
 # Admin only: resolves a user across organizations, past RLS.
 FIND_USER_BY_SLUG_AND_EMAIL = """
 select u.org_id, u.id
@@ -139,6 +168,10 @@ INSERT_PLACEMENT = (
     "app.now()::date + %(start_in_days)s, %(bill_rate)s, %(pay_rate)s, 'pending')"
 )
 
+SET_ROLE_PERMISSION = (
+    "select api.set_role_permission(p_role => %(role)s, p_permission => %(permission)s, "
+    "p_granted => %(granted)s)"
+)
 SET_EMAIL_SETTINGS = (
     "select id from api.set_email_settings(p_from_email => %(from_email)s, "
     "p_reply_domain => %(reply_domain)s, p_from_name => %(from_name)s)"

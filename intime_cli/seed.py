@@ -371,6 +371,11 @@ def seed_org(
         )
     with actor(conn, org_id, admin_id):
         conn.execute(q.CREATE_API_TOKEN, {"name": "seed", "user_id": rep_ids[0]})
+        # Said out loud, though it is the default: members manage only their own campaigns.
+        conn.execute(
+            q.SET_ROLE_PERMISSION,
+            {"role": "member", "permission": "campaigns.manage_any", "granted": False},
+        )
         stages = {name: id_ for id_, name in conn.execute(q.DEAL_STAGES).fetchall()}
         account_id = _one(
             conn,

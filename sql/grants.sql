@@ -16,11 +16,16 @@ to intime_service, intime_user;
 grant select on app.settings, app.entity_types, app.organizations
 to intime_service, intime_user;
 
+-- Permissions: the platform's list and each org's role settings, readable by
+-- every user of the org; changed only through api.set_role_permission.
+grant select on app.permissions, app.role_permissions to intime_service, intime_user;
+
 -- Profiles change only through api.create_user and api.update_user, which
 -- check who may change what (role, mapping, activity).
 grant select on app.user_profiles to intime_service, intime_user;
 
--- Entity and collaboration tables: plain DML under RLS.
+-- Entity and collaboration tables: plain DML under RLS (deal stages need
+-- pipeline.manage, checked by a statement trigger).
 grant select, insert, update, delete on
 app.accounts,
 app.contacts,
@@ -36,8 +41,9 @@ app.interviews,
 app.placements
 to intime_service, intime_user;
 
--- Email: templates are the org's to edit; settings, sends, events and
--- suppressions change only through the api functions.
+-- Email: templates are the org's to edit (with templates.manage, checked by a
+-- statement trigger); settings, sends, events and suppressions change only
+-- through the api functions.
 grant select, insert, update, delete on app.email_templates to intime_service, intime_user;
 grant select on
 app.email_settings,
@@ -49,7 +55,7 @@ app.inbound_emails
 to intime_service, intime_user;
 
 -- Notifications: system templates are read-only; an org edits its own
--- templates; preferences, notifications and deliveries change only through
+-- templates (with templates.manage); preferences, notifications and deliveries change only through
 -- the api functions.
 grant select on app.notification_system_templates to intime_service, intime_user;
 grant select, insert, update, delete on app.notification_templates to intime_service, intime_user;

@@ -777,9 +777,10 @@ begin
             errcode = 'IT005', message = 'a campaign needs an owner: give p_owner_id';
     end if;
     if p_owner_id is not null and p_owner_id is distinct from app.current_user_id()
-        and not app._is_org_admin() then
+        and not app._has_permission('campaigns.manage_any') then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may create a campaign for someone else';
+            errcode = 'IT003',
+            message = 'only a holder of campaigns.manage_any may create a campaign for someone else';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -975,9 +976,7 @@ declare
     v_org_id uuid := app._require_org();
     v_id uuid := gen_random_uuid();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may create workflows';
-    end if;
+    perform app._require_permission('workflows.manage');
     perform app._wf_assert_valid(p_entity_type, p_definition);
     insert into app.workflows (
         org_id, id, name, description, entity_type, is_active, definition, created_by
@@ -1052,9 +1051,7 @@ CREATE FUNCTION api.delete_workflow(p_workflow_id uuid) RETURNS void
 declare
     v_org_id uuid := app._require_org();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may delete workflows';
-    end if;
+    perform app._require_permission('workflows.manage');
     update app.workflows as w
     set deleted_at = app.now(), is_active = false, updated_by = app.current_user_id()
     where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null;
@@ -1255,7 +1252,7 @@ declare
     v_org_id uuid := app._require_org();
 begin
     -- Evaluating may select the winner that every later send uses: the
-    -- campaign's owner or an org admin (IT003), like api.select_ab_winner.
+    -- campaign's owner or a holder of campaigns.manage_any (IT003), like api.select_ab_winner.
     perform app._campaign_for_change(p_campaign_id => p_campaign_id);
     return app._campaign_evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
 end
@@ -1721,6 +1718,20 @@ $$;
 ALTER FUNCTION api.get_notification_feed_head() OWNER TO intime_owner;
 
 --
+-- Name: get_permission(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_permission(p_permission text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select app._has_permission(p_permission)
+$$;
+
+
+ALTER FUNCTION api.get_permission(p_permission text) OWNER TO intime_owner;
+
+--
 -- Name: get_preferences(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1780,9 +1791,7 @@ CREATE FUNCTION api.get_webhook_signing_secret() RETURNS text
 declare
     v_org_id uuid := app._require_org();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
-    end if;
+    perform app._require_permission('webhook_settings.manage');
     return (app._wf_webhook_settings(v_org_id)).secret;
 end
 $$;
@@ -1934,6 +1943,31 @@ $$;
 
 
 ALTER FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: list_role_permissions(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_role_permissions() RETURNS TABLE(permission text, description text, admin boolean, manager boolean, member boolean, manager_default boolean, member_default boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        p.name, p.description, true,
+        coalesce(m.granted, 'manager' = any(p.default_roles)),
+        coalesce(r.granted, 'member' = any(p.default_roles)),
+        'manager' = any(p.default_roles),
+        'member' = any(p.default_roles)
+    from app.permissions as p
+    left join app.role_permissions as m
+        on m.org_id = app._require_org() and m.role = 'manager' and m.permission = p.name
+    left join app.role_permissions as r
+        on r.org_id = app._require_org() and r.role = 'member' and r.permission = p.name
+    order by p.name
+$$;
+
+
+ALTER FUNCTION api.list_role_permissions() OWNER TO intime_owner;
 
 --
 -- Name: list_unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -3299,9 +3333,7 @@ declare
     v_org_id uuid := app._require_org();
     v_secret text := app._wf_new_webhook_secret();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may rotate the webhook secret';
-    end if;
+    perform app._require_permission('webhook_settings.manage');
     perform app._wf_webhook_settings(v_org_id);
     update app.webhook_settings as s
     set
@@ -3570,10 +3602,10 @@ begin
         raise exception using
             errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
     end if;
-    if not (app._is_org_admin() or v_owner_id = app.current_user_id()) then
+    if not (v_owner_id = app.current_user_id() or app._has_permission('campaigns.manage_any')) then
         raise exception using
             errcode = 'IT003',
-            message = 'only an admin or the campaign''s owner may select an A/B winner';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may select an A/B winner';
     end if;
     select s.step_number into v_step
     from app.campaign_sequences as s
@@ -3781,10 +3813,7 @@ declare
     v_org_id uuid := app._require_org();
     v_settings app.email_settings%rowtype;
 begin
-    if not app._is_org_admin() then
-        raise exception using
-            errcode = 'IT003', message = 'only an org admin may change email settings';
-    end if;
+    perform app._require_permission('email_settings.manage');
     if p_from_email is null or p_from_email !~ '^[^@\s]+@[^@\s]+$' then
         raise exception using
             errcode = 'IT005', message = format('invalid from address %L', p_from_email);
@@ -4018,6 +4047,47 @@ $_$;
 
 
 ALTER FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) OWNER TO intime_owner;
+
+--
+-- Name: set_role_permission(text, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.set_role_permission(p_role text, p_permission text, p_granted boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if p_role is null or p_role not in ('manager', 'member') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('role must be manager or member, not %L', p_role),
+            hint = 'Admins hold every permission.';
+    end if;
+    if not exists (select from app.permissions as p where p.name = p_permission) then
+        raise exception using
+            errcode = 'IT005', message = format('unknown permission %L', p_permission);
+    end if;
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may change what a role may do';
+    end if;
+    if p_granted is null then
+        delete from app.role_permissions as r
+        where r.org_id = v_org_id and r.role = p_role and r.permission = p_permission;
+        return;
+    end if;
+    insert into app.role_permissions as r (org_id, role, permission, granted, changed_by, changed_at)
+    values (v_org_id, p_role, p_permission, p_granted, app.current_user_id(), app.now())
+    on conflict (org_id, role, permission) do update
+    set granted = excluded.granted, changed_by = excluded.changed_by,
+        changed_at = excluded.changed_at;
+end
+$$;
+
+
+ALTER FUNCTION api.set_role_permission(p_role text, p_permission text, p_granted boolean) OWNER TO intime_owner;
 
 --
 -- Name: start_workflow(uuid, uuid, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4449,7 +4519,7 @@ begin
     end if;
     v_c := app._apply_changes(v_c, p_changes);
     -- A new owner (an active user of the org) gets the tasks, the replies and
-    -- the notifications from now on; the current owner or an admin hands over.
+    -- the notifications from now on; the current owner or a holder of campaigns.manage_any hands over.
     if p_changes ? 'owner_id' and not exists (
         select from app.user_profiles as u
         where u.org_id = v_c.org_id and u.id = v_c.owner_id and u.is_active
@@ -4758,9 +4828,7 @@ begin
         array['definition', 'name', 'description', 'is_active'],
         array['definition', 'name', 'is_active']
     );
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may change workflows';
-    end if;
+    perform app._require_permission('workflows.manage');
     select w.* into v_wf from app.workflows as w
     where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null
     for update;
@@ -5799,11 +5867,12 @@ begin
             errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
     end if;
     if not (
-        app._is_org_admin() or v_campaign.owner_id is not distinct from app.current_user_id()
+        v_campaign.owner_id is not distinct from app.current_user_id()
+        or app._has_permission('campaigns.manage_any')
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or an org admin may change it';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it';
     end if;
     -- Lock order everywhere: enrollments (in key order), then the campaign.
     -- The tick and the stop-rule triggers lock enrollments and then, through
@@ -7369,6 +7438,46 @@ $$;
 ALTER FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body text) OWNER TO intime_owner;
 
 --
+-- Name: _has_permission(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._has_permission(p_permission text) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_role text;
+    v_default text[];
+    v_granted boolean;
+begin
+    select p.default_roles into v_default from app.permissions as p where p.name = p_permission;
+    if not found then
+        raise exception using
+            errcode = 'IT005', message = format('unknown permission %L', p_permission);
+    end if;
+    if app.current_user_id() is null then
+        return app._is_service();
+    end if;
+    select u.role into v_role
+    from app.user_profiles as u
+    where u.org_id = app.current_org_id() and u.id = app.current_user_id() and u.is_active;
+    if v_role is null then
+        return false;
+    end if;
+    if v_role = 'admin' then
+        return true;
+    end if;
+    select r.granted into v_granted
+    from app.role_permissions as r
+    where r.org_id = app.current_org_id() and r.role = v_role and r.permission = p_permission;
+    return coalesce(v_granted, v_role = any(v_default));
+end
+$$;
+
+
+ALTER FUNCTION app._has_permission(p_permission text) OWNER TO intime_owner;
+
+--
 -- Name: _html_escape(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -8887,6 +8996,27 @@ $$;
 ALTER FUNCTION app._require_org() OWNER TO intime_owner;
 
 --
+-- Name: _require_permission(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._require_permission(p_permission text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if not app._has_permission(p_permission) then
+        raise exception using
+            errcode = 'IT003',
+            message = format('permission %s required', p_permission),
+            hint = 'An org admin grants it to a role with api.set_role_permission.';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._require_permission(p_permission text) OWNER TO intime_owner;
+
+--
 -- Name: _require_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -9555,6 +9685,23 @@ $$;
 
 
 ALTER FUNCTION app._tg_notification_announce() OWNER TO intime_owner;
+
+--
+-- Name: _tg_require_permission(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_require_permission() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_permission(tg_argv[0]);
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_require_permission() OWNER TO intime_owner;
 
 --
 -- Name: _tg_stamp_created(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14726,6 +14873,22 @@ ALTER TABLE ONLY app.organizations FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.organizations OWNER TO intime_owner;
 
 --
+-- Name: permissions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.permissions (
+    name text NOT NULL,
+    description text NOT NULL,
+    default_roles text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT permissions_default_roles_check CHECK ((default_roles <@ ARRAY['manager'::text, 'member'::text])),
+    CONSTRAINT permissions_description_check CHECK (((length(description) >= 1) AND (length(description) <= 300))),
+    CONSTRAINT permissions_name_check CHECK ((name ~ '^[a-z_]+\.[a-z_]+$'::text))
+);
+
+
+ALTER TABLE app.permissions OWNER TO intime_owner;
+
+--
 -- Name: placements; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -14754,6 +14917,25 @@ ALTER TABLE ONLY app.placements FORCE ROW LEVEL SECURITY;
 
 
 ALTER TABLE app.placements OWNER TO intime_owner;
+
+--
+-- Name: role_permissions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.role_permissions (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    role text NOT NULL,
+    permission text NOT NULL,
+    granted boolean NOT NULL,
+    changed_by uuid,
+    changed_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT role_permissions_role_check CHECK ((role = ANY (ARRAY['manager'::text, 'member'::text])))
+);
+
+ALTER TABLE ONLY app.role_permissions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.role_permissions OWNER TO intime_owner;
 
 --
 -- Name: schema_migrations; Type: TABLE; Schema: app; Owner: intime_owner
@@ -15756,6 +15938,14 @@ ALTER TABLE ONLY app.organizations
 
 
 --
+-- Name: permissions permissions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.permissions
+    ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
+
+
+--
 -- Name: placements placements_org_id_submission_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -15769,6 +15959,14 @@ ALTER TABLE ONLY app.placements
 
 ALTER TABLE ONLY app.placements
     ADD CONSTRAINT placements_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: role_permissions role_permissions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.role_permissions
+    ADD CONSTRAINT role_permissions_pkey PRIMARY KEY (org_id, role, permission);
 
 
 --
@@ -16760,6 +16958,13 @@ CREATE TRIGGER deal_stage_sync BEFORE INSERT OR UPDATE ON app.deals FOR EACH ROW
 
 
 --
+-- Name: deal_stages deal_stages_permission; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER deal_stages_permission BEFORE INSERT OR DELETE OR UPDATE ON app.deal_stages FOR EACH STATEMENT EXECUTE FUNCTION app._tg_require_permission('pipeline.manage');
+
+
+--
 -- Name: email_sends email_sends_campaign; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -16785,6 +16990,13 @@ CREATE TRIGGER email_sends_workflow_action AFTER UPDATE OF status ON app.email_s
 --
 
 CREATE TRIGGER email_templates_campaign_steps BEFORE DELETE ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_email_template_in_campaign();
+
+
+--
+-- Name: email_templates email_templates_permission; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER email_templates_permission BEFORE INSERT OR DELETE OR UPDATE ON app.email_templates FOR EACH STATEMENT EXECUTE FUNCTION app._tg_require_permission('templates.manage');
 
 
 --
@@ -17079,6 +17291,13 @@ CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.placements FOR 
 --
 
 CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_immutable_keys();
+
+
+--
+-- Name: notification_templates notification_templates_permission; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notification_templates_permission BEFORE INSERT OR DELETE OR UPDATE ON app.notification_templates FOR EACH STATEMENT EXECUTE FUNCTION app._tg_require_permission('templates.manage');
 
 
 --
@@ -18244,6 +18463,30 @@ ALTER TABLE ONLY app.placements
 
 
 --
+-- Name: role_permissions role_permissions_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.role_permissions
+    ADD CONSTRAINT role_permissions_org_id_changed_by_fkey FOREIGN KEY (org_id, changed_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (changed_by);
+
+
+--
+-- Name: role_permissions role_permissions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.role_permissions
+    ADD CONSTRAINT role_permissions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: role_permissions role_permissions_permission_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.role_permissions
+    ADD CONSTRAINT role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES app.permissions(name) ON DELETE CASCADE;
+
+
+--
 -- Name: submissions submissions_org_id_candidate_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -18875,6 +19118,12 @@ CREATE POLICY organizations_own ON app.organizations USING ((id = ( SELECT app.c
 ALTER TABLE app.placements ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: role_permissions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.role_permissions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: submissions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -19080,6 +19329,13 @@ CREATE POLICY tenant_isolation ON app.notification_templates USING ((org_id = ( 
 --
 
 CREATE POLICY tenant_isolation ON app.placements USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: role_permissions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.role_permissions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -19624,6 +19880,15 @@ GRANT ALL ON FUNCTION api.get_notification_feed_head() TO intime_user;
 
 
 --
+-- Name: FUNCTION get_permission(p_permission text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_permission(p_permission text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_permission(p_permission text) TO intime_service;
+GRANT ALL ON FUNCTION api.get_permission(p_permission text) TO intime_user;
+
+
+--
 -- Name: FUNCTION get_preferences(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -19675,6 +19940,15 @@ GRANT ALL ON FUNCTION api.list_my_approvals() TO intime_user;
 REVOKE ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_service;
 GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_role_permissions(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_role_permissions() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_role_permissions() TO intime_service;
+GRANT ALL ON FUNCTION api.list_role_permissions() TO intime_user;
 
 
 --
@@ -20032,6 +20306,15 @@ GRANT SELECT ON TABLE app.notification_preferences TO intime_user;
 REVOKE ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) TO intime_service;
 GRANT ALL ON FUNCTION api.set_preference(p_category text, p_channels text[], p_frequency text, p_digest_time time without time zone, p_digest_day text, p_quiet_hours_enabled boolean, p_quiet_hours_start time without time zone, p_quiet_hours_end time without time zone, p_quiet_hours_timezone text, p_dnd_enabled boolean, p_dnd_until timestamp with time zone, p_sound_enabled boolean, p_email_unsubscribed boolean, p_org_default boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION set_role_permission(p_role text, p_permission text, p_granted boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.set_role_permission(p_role text, p_permission text, p_granted boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_role_permission(p_role text, p_permission text, p_granted boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.set_role_permission(p_role text, p_permission text, p_granted boolean) TO intime_user;
 
 
 --
@@ -20461,6 +20744,13 @@ REVOKE ALL ON FUNCTION app._ensure_trigger(p_table regclass, p_name text, p_body
 
 
 --
+-- Name: FUNCTION _has_permission(p_permission text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._has_permission(p_permission text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _html_escape(p_text text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20665,6 +20955,13 @@ REVOKE ALL ON FUNCTION app._require_org() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _require_permission(p_permission text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._require_permission(p_permission text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _require_service(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -20767,6 +21064,13 @@ REVOKE ALL ON FUNCTION app._tg_immutable_keys() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_notification_announce() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_require_permission(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_require_permission() FROM PUBLIC;
 
 
 --
@@ -21601,11 +21905,27 @@ GRANT SELECT ON TABLE app.organizations TO intime_user;
 
 
 --
+-- Name: TABLE permissions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.permissions TO intime_service;
+GRANT SELECT ON TABLE app.permissions TO intime_user;
+
+
+--
 -- Name: TABLE placements; Type: ACL; Schema: app; Owner: intime_owner
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.placements TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.placements TO intime_user;
+
+
+--
+-- Name: TABLE role_permissions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.role_permissions TO intime_service;
+GRANT SELECT ON TABLE app.role_permissions TO intime_user;
 
 
 --

@@ -10,7 +10,7 @@ import pytest
 
 from intime.errors import BY_SQLSTATE
 from intime.paths import sql_dir
-from intime_cli.cli import api_docs, schema_dump
+from intime_cli.cli import api_docs, permission_docs, schema_dump
 from intime_cli.queries import API_DOCS
 from tests.support import Database
 
@@ -34,6 +34,15 @@ def test_every_api_function_has_a_comment(admin: psycopg.Connection) -> None:
 def test_sql_api_reference_is_current(db: Database) -> None:
     committed = (ROOT / "docs" / "sql-api.md").read_text()
     assert committed == api_docs(db.dsn()), "run `make docs` and commit docs/sql-api.md"
+
+
+def test_permissions_reference_is_current(db: Database) -> None:
+    committed = (ROOT / "docs" / "permissions.md").read_text()
+    assert committed == permission_docs(db.dsn()), "run `make docs` and commit docs/permissions.md"
+
+
+def test_every_permission_is_checked_somewhere(db: Database) -> None:
+    assert "**nowhere**" not in permission_docs(db.dsn())
 
 
 def test_every_project_sqlstate_is_registered() -> None:

@@ -19,7 +19,7 @@ APP_DOMAIN = re.compile(r"^_(tg|wf|campaign|email|notification|ops)_[a-z0-9_]+$"
 APP_SHARED = {
     "_actor_setting", "_apply_changes", "_assert_changes", "_assert_timezone",
     "_enable_tenant_rls", "_enqueue_job", "_ensure_trigger", "_html_escape",
-    "_is_org_admin", "_is_service",
+    "_has_permission", "_is_org_admin", "_is_service", "_require_permission",
     "_migration_status", "_missing_variables", "_render", "_render_template",
     "_require_org", "_require_service", "_transaction_stamp", "_url_encode",
     "_valid_timezone", "now", "current_org_id", "current_user_id",

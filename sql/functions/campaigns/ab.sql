@@ -537,14 +537,15 @@ declare
     v_org_id uuid := app._require_org();
 begin
     -- Evaluating may select the winner that every later send uses: the
-    -- campaign's owner or an org admin (IT003), like api.select_ab_winner.
+    -- campaign's owner or a holder of campaigns.manage_any (IT003), like api.select_ab_winner.
     perform app._campaign_for_change(p_campaign_id => p_campaign_id);
     return app._campaign_evaluate_ab_test(v_org_id, p_campaign_id, p_step_number);
 end
 $function$;
 
 comment on function api.evaluate_ab_test(uuid, integer) is
-'Evaluate the A/B test of a campaign step (its owner or an org admin; IT003). Per arm (every '
+'Evaluate the A/B test of a campaign step (its owner or a holder of campaigns.manage_any; '
+'IT003). Per arm (every '
 'variant id of the step''s ab_variants): n = sent emails of the step and arm whose metric window '
 '(ab_metric_window) closed, successes on ab_metric (reply, click, or open: opened or clicked) and '
 'the rate. An arm below ab_min_sample_per_variant gives insufficient_sample. Otherwise the best '
@@ -580,10 +581,10 @@ begin
         raise exception using
             errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
     end if;
-    if not (app._is_org_admin() or v_owner_id = app.current_user_id()) then
+    if not (v_owner_id = app.current_user_id() or app._has_permission('campaigns.manage_any')) then
         raise exception using
             errcode = 'IT003',
-            message = 'only an admin or the campaign''s owner may select an A/B winner';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may select an A/B winner';
     end if;
     select s.step_number into v_step
     from app.campaign_sequences as s
@@ -629,7 +630,8 @@ end
 $function$;
 
 comment on function api.select_ab_winner(uuid, text, integer) is
-'Choose the A/B winner of a campaign by hand (an admin or the campaign''s owner; IT003 otherwise), '
+'Choose the A/B winner of a campaign by hand (the campaign''s owner or a holder of '
+'campaigns.manage_any; IT003 otherwise), '
 'replacing any earlier winner: every later A/B send uses it. p_variant must be a variant id of '
 'the given step, or of any A/B step when p_step_number is null (the lowest such step is '
 'recorded), else IT005; IT004 for an unknown campaign. Records a manual decision in '

@@ -61,7 +61,7 @@ end
 $function$;
 
 -- The campaign for a change by the caller: it must exist in the caller's org
--- (IT004) and the caller must be its owner or an org admin (IT003). Locks it.
+-- (IT004) and the caller must be its owner or hold campaigns.manage_any (IT003). Locks it.
 create or replace function app._campaign_for_change(
     p_campaign_id uuid, p_lock_enrollments boolean default false
 )
@@ -81,11 +81,12 @@ begin
             errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
     end if;
     if not (
-        app._is_org_admin() or v_campaign.owner_id is not distinct from app.current_user_id()
+        v_campaign.owner_id is not distinct from app.current_user_id()
+        or app._has_permission('campaigns.manage_any')
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or an org admin may change it';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it';
     end if;
     -- Lock order everywhere: enrollments (in key order), then the campaign.
     -- The tick and the stop-rule triggers lock enrollments and then, through
@@ -139,9 +140,10 @@ begin
             errcode = 'IT005', message = 'a campaign needs an owner: give p_owner_id';
     end if;
     if p_owner_id is not null and p_owner_id is distinct from app.current_user_id()
-        and not app._is_org_admin() then
+        and not app._has_permission('campaigns.manage_any') then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may create a campaign for someone else';
+            errcode = 'IT003',
+            message = 'only a holder of campaigns.manage_any may create a campaign for someone else';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -186,8 +188,8 @@ comment on function api.create_campaign(
     text, text, uuid, time, time, text[], text, boolean, integer, text, integer, numeric,
     boolean, interval
 ) is
-$$Create a draft campaign in the caller's org, owned by the caller (or p_owner_id, admins
-only). The send window is [start, end) local time on p_send_days ('mon'..'sun') in
+$$Create a draft campaign in the caller's org, owned by the caller (or p_owner_id, with
+campaigns.manage_any). The send window is [start, end) local time on p_send_days ('mon'..'sun') in
 p_timezone, or the contact's zone when p_use_contact_timezone (falling back to the
 campaign's). An overnight window (end <= start), unknown days or zone raise IT005.
 p_daily_send_limit caps email steps a day (campaign zone); the rest roll to the next window.
@@ -256,7 +258,7 @@ begin
     end if;
     v_c := app._apply_changes(v_c, p_changes);
     -- A new owner (an active user of the org) gets the tasks, the replies and
-    -- the notifications from now on; the current owner or an admin hands over.
+    -- the notifications from now on; the current owner or a holder of campaigns.manage_any hands over.
     if p_changes ? 'owner_id' and not exists (
         select from app.user_profiles as u
         where u.org_id = v_c.org_id and u.id = v_c.owner_id and u.is_active
@@ -304,7 +306,8 @@ end
 $function$;
 
 comment on function api.update_campaign(uuid, jsonb) is
-$$Change a campaign's settings (owner or org admin; not once completed or archived, IT013).
+$$Change a campaign's settings (owner or campaigns.manage_any; not once completed or archived,
+IT013).
 p_changes is a JSON object of the fields to change: name, description, send_window_start,
 send_window_end ("HH:MM"), send_days (["mon", ...]), timezone, use_contact_timezone,
 daily_send_limit (null removes the limit), ab_metric, ab_min_sample_per_variant, ab_alpha,
@@ -599,7 +602,8 @@ comment on function api.add_sequence_step(
     uuid, text, integer, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean,
     jsonb
 ) is
-$$Add a step to a campaign (owner or org admin): channel email, linkedin, phone, sms, task or
+$$Add a step to a campaign (owner or campaigns.manage_any): channel email, linkedin, phone,
+sms, task or
 wait; the delay after the previous step (after enrollment for step 1); for email a template
 (p_template_id) or p_subject with p_body_html/p_body_text, or p_ab_variants
 ([{"id", "subject", "body_html", "body_text", "weight"}], at least 2). Email content may use
@@ -686,7 +690,7 @@ end
 $function$;
 
 comment on function api.update_sequence_step(uuid, jsonb) is
-$$Change a step (owner or org admin). p_changes is a JSON object of the fields to change:
+$$Change a step (owner or campaigns.manage_any). p_changes is a JSON object of the fields to change:
 channel, delay_days, delay_hours, delay_minutes, template_id, subject, body_html, body_text,
 task_config, skip_conditions, stop_on_reply, ab_variants (null removes the A/B test),
 is_active (false makes the tick pass over the step); the content fields may be null. The
@@ -821,7 +825,8 @@ end
 $function$;
 
 comment on function api.activate_campaign(uuid) is
-$$Start a draft campaign (owner or org admin): the steps must be numbered 1..n without gaps,
+$$Start a draft campaign (owner or campaigns.manage_any): the steps must be numbered 1..n
+without gaps,
 at least one active, and every active email step must have content (IT005); email steps need
 the org's email settings (IT011). Enrollments made while it was a draft start now (each at
 its next send window). The owner gets the campaign_activated notification. Returns the number
@@ -880,7 +885,8 @@ end
 $function$;
 
 comment on function api.pause_campaign(uuid) is
-$$Pause an active campaign (owner or org admin; IT013 otherwise): its active enrollments are
+$$Pause an active campaign (owner or campaigns.manage_any; IT013 otherwise): its active
+enrollments are
 parked (status paused, stop_reason campaign_paused) and keep their next step time; nothing
 is sent until api.resume_campaign. Replies, bounces and unsubscribes still stop enrollments.
 Returns the number parked.$$;
@@ -910,7 +916,8 @@ end
 $function$;
 
 comment on function api.resume_campaign(uuid) is
-$$Resume a paused campaign (owner or org admin; IT013 otherwise). Parked enrollments become
+$$Resume a paused campaign (owner or campaigns.manage_any; IT013 otherwise). Parked enrollments
+become
 active; steps that fell due during the pause run at the next tick inside the send window
 (nothing is sent twice, nothing is dropped). Enrollments paused for errors stay paused.
 Returns the number resumed.$$;
@@ -956,7 +963,7 @@ end
 $function$;
 
 comment on function api.complete_campaign(uuid) is
-$$End a campaign (owner or org admin): it stops sending, and its active and paused
+$$End a campaign (owner or campaigns.manage_any): it stops sending, and its active and paused
 enrollments stop (status stopped, stop_reason campaign_completed, one log line each).
 Returns the number stopped. IT013 when already completed or archived.$$;
 

@@ -204,7 +204,7 @@ end
 $function$;
 
 comment on function api.resume_enrollment(uuid) is
-$$Resume an enrollment that three errors in a row paused (campaign owner or org admin),
+$$Resume an enrollment that three errors in a row paused (campaign owner or campaigns.manage_any),
 after fixing the cause: its error count resets and its step runs at the next tick inside the
 send window (in a paused or draft campaign it waits, parked, for api.resume_campaign or
 api.activate_campaign). Returns false when it was not paused for errors (a campaign pause is

@@ -14,10 +14,7 @@ declare
     v_org_id uuid := app._require_org();
     v_settings app.email_settings%rowtype;
 begin
-    if not app._is_org_admin() then
-        raise exception using
-            errcode = 'IT003', message = 'only an org admin may change email settings';
-    end if;
+    perform app._require_permission('email_settings.manage');
     if p_from_email is null or p_from_email !~ '^[^@\s]+@[^@\s]+$' then
         raise exception using
             errcode = 'IT005', message = format('invalid from address %L', p_from_email);
@@ -60,7 +57,8 @@ end
 $function$;
 
 comment on function api.set_email_settings(text, text, text, text, integer) is
-$$Sets the caller's org's sending settings (org admin or the service role): the From address
+$$Sets the caller's org's sending settings (email_settings.manage, admins by default, or the
+service role; IT003 otherwise): the From address
 and name, the reply domain (Message-IDs and reply+token@ addresses are on it), the provider
 (smtp, resend or outbox; credentials come from the environment, never from tables) and the
 sending limit per minute (default 100). Returns the settings row.$$;

@@ -1054,9 +1054,7 @@ declare
     v_org_id uuid := app._require_org();
     v_id uuid := gen_random_uuid();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may create workflows';
-    end if;
+    perform app._require_permission('workflows.manage');
     perform app._wf_assert_valid(p_entity_type, p_definition);
     insert into app.workflows (
         org_id, id, name, description, entity_type, is_active, definition, created_by
@@ -1071,7 +1069,8 @@ end
 $function$;
 
 comment on function api.create_workflow(text, text, jsonb, text, boolean) is
-'Create a workflow (admins). The definition is validated first: IT012 names every problem. '
+'Create a workflow (workflows.manage: admins by default; IT003). The definition is validated '
+'first: IT012 names every problem. '
 'Returns the workflow id; version 1 is stored in app.workflow_versions.';
 
 create or replace function api.update_workflow(p_workflow_id uuid, p_changes jsonb)
@@ -1090,9 +1089,7 @@ begin
         array['definition', 'name', 'description', 'is_active'],
         array['definition', 'name', 'is_active']
     );
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may change workflows';
-    end if;
+    perform app._require_permission('workflows.manage');
     select w.* into v_wf from app.workflows as w
     where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null
     for update;
@@ -1124,7 +1121,8 @@ end
 $function$;
 
 comment on function api.update_workflow(uuid, jsonb) is
-'Change a workflow (admins). p_changes is a JSON object of the fields to change: definition, '
+'Change a workflow (workflows.manage; IT003). p_changes is a JSON object of the fields to '
+'change: definition, '
 'name, description (may be null), is_active. A new definition is validated (IT012) and becomes '
 'a new version; executions already started keep the version they started with. Returns the '
 'current version.';
@@ -1138,9 +1136,7 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may delete workflows';
-    end if;
+    perform app._require_permission('workflows.manage');
     update app.workflows as w
     set deleted_at = app.now(), is_active = false, updated_by = app.current_user_id()
     where w.org_id = v_org_id and w.id = p_workflow_id and w.deleted_at is null;
@@ -1151,4 +1147,5 @@ end
 $function$;
 
 comment on function api.delete_workflow(uuid) is
-'Soft-delete a workflow (admins): it stops matching; running executions go on to the end.';
+'Soft-delete a workflow (workflows.manage; IT003): it stops matching; running executions go on '
+'to the end.';

@@ -485,15 +485,14 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may read the webhook secret';
-    end if;
+    perform app._require_permission('webhook_settings.manage');
     return (app._wf_webhook_settings(v_org_id)).secret;
 end
 $function$;
 
 comment on function api.get_webhook_signing_secret() is
-'The org''s Standard Webhooks signing secret (whsec_...; admins), made on first use. Receivers '
+'The org''s Standard Webhooks signing secret (whsec_...; webhook_settings.manage: admins by '
+'default), made on first use. Receivers '
 'verify webhook-signature with it.';
 
 create or replace function api.rotate_webhook_secret()
@@ -506,9 +505,7 @@ declare
     v_org_id uuid := app._require_org();
     v_secret text := app._wf_new_webhook_secret();
 begin
-    if not app._is_org_admin() then
-        raise exception using errcode = 'IT003', message = 'only an admin may rotate the webhook secret';
-    end if;
+    perform app._require_permission('webhook_settings.manage');
     perform app._wf_webhook_settings(v_org_id);
     update app.webhook_settings as s
     set
@@ -520,5 +517,6 @@ end
 $function$;
 
 comment on function api.rotate_webhook_secret() is
-'Make a new webhook signing secret (admins) and return it. For 24 hours deliveries carry '
+'Make a new webhook signing secret (webhook_settings.manage) and return it. For 24 hours '
+'deliveries carry '
 'signatures by both the new and the previous secret, so receivers can switch without a gap.';

@@ -18,6 +18,7 @@ GLOBAL_TABLES = {
     "settings",
     "entity_types",
     "organizations",
+    "permissions",  # read-only for all: the platform's permission list (0014)
     "webhook_receipts",  # engine-only: provider event ids, for deduplication
     "email_events_pending",  # engine-only: events waiting for their send
     "inbound_unmatched",  # engine-only: inbound mail that matched no org
@@ -72,10 +73,20 @@ def _assert_clean(report, admin, capsys) -> None:
     assert sorted(tenant_tables(admin)) == sorted(tables)
     assert report.total_leaked == 0, report.leaked_rows
     assert report.total_allowed_writes == 0, report.allowed_writes
-    # Every blocked insert was stopped by RLS or privileges (42501), not by luck.
+    # Every blocked insert was stopped by RLS or privileges (42501), not by luck; on a
+    # configuration table a caller without its permission is stopped before (IT003).
+    gated = {
+        r[0]
+        for r in admin.execute(
+            "select c.relname from pg_trigger as t join pg_class as c on c.oid = t.tgrelid "
+            "where t.tgfoid = 'app._tg_require_permission'::regproc"
+        ).fetchall()
+    }
+    assert gated, "the permission triggers (sql/triggers/permissions.sql) are missing"
     for table in tables:
         inserts = {b for b in report.blocked_by.get(table, set()) if b.startswith("insert:")}
-        assert inserts == {"insert:42501"}, (table, report.blocked_by.get(table))
+        expected = [{"insert:42501"}] + ([{"insert:IT003"}] if table in gated else [])
+        assert inserts in expected, (table, report.blocked_by.get(table))
     with capsys.disabled():
         print(
             f"\n  cross-tenant probe: {len(report.tables)} tenant tables "

@@ -205,7 +205,14 @@ def test_a_link_is_due_from_when_it_opens(flows: Flows) -> None:
 
 
 def _override(db, flows: Flows, slug: str) -> None:
-    """A plain member of org A overrides an engine template with one that cannot render."""
+    """A plain member of org A, whom the org lets manage templates, overrides an engine
+    template with one that cannot render."""
+    with db.connect(autocommit=True) as owner:
+        owner.execute(
+            "insert into app.role_permissions (org_id, role, permission, granted) "
+            "values (%s, 'member', 'templates.manage', true)",
+            (flows.orgs.a.org_id,),
+        )
     with db.connect(flows.orgs.login_a, autocommit=True) as member:
         member.execute(
             "insert into app.notification_templates (name, slug, category, title_template, "

@@ -1,0 +1,299 @@
+"""Permissions inside an org (docs/permissions.md): the matrix of every role against
+every write path, driven by app.permissions — each permission's default, and the same
+with the org's setting flipped — plus plain DML from a SQL login, the admin-only
+setting, and the reads.
+
+Each write runs as the service acting for a user of org A, in a transaction that is
+rolled back, so the paths never see each other's effects."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from intime.db import actor, errors_translated
+from intime.errors import InvalidParameterError, PermissionDeniedError
+from tests.support import Database, TwoOrgs
+
+WORKFLOW: dict[str, Any] = {
+    "triggers": [{"type": "status_change", "to": "won"}],
+    "steps": [{"name": "task", "type": "create_task", "title": "Call {{deal.name}}"}],
+}
+NOTIFICATION_TEMPLATE = (
+    "insert into app.notification_templates (name, slug, category, title_template, "
+    "message_template) values ('x', 'perm_test', 'system', 'T', 'M')"
+)
+
+
+class Fixture:
+    """Org A's objects that the write paths act on, made once as the admin."""
+
+    def __init__(self, service: psycopg.Connection, orgs: TwoOrgs) -> None:
+        self.service, self.orgs = service, orgs
+        a = orgs.a
+        with actor(service, a.org_id, a.admin_id):
+            self.workflow_id = service.execute(
+                "select api.create_workflow(p_name => 'w', p_entity_type => 'deal', "
+                "p_definition => %s)",
+                (Jsonb(WORKFLOW),),
+            ).fetchone()[0]
+        with actor(service, a.org_id, a.rep_ids[0]):
+            # Owned by a member: for everyone else it is another user's campaign.
+            self.campaign_id = service.execute(
+                "select api.create_campaign(p_name => 'Theirs')"
+            ).fetchone()[0]
+
+
+Write = Callable[[psycopg.Connection, Fixture], object]
+
+# permission -> its write paths. A permission in app.permissions without paths here
+# fails test_every_permission_has_write_paths_in_the_matrix.
+WRITE_PATHS: dict[str, dict[str, Write]] = {
+    "templates.manage": {
+        "insert email_templates": lambda c, f: c.execute(
+            "insert into app.email_templates (slug, name, subject_template, html_template) "
+            "values ('perm-test', 'x', 's', 'h')"
+        ),
+        "update email_templates": lambda c, f: c.execute(
+            "update app.email_templates set name = 'changed'"
+        ),
+        "delete email_templates": lambda c, f: c.execute(
+            "delete from app.email_templates where slug = 'no-such'"
+        ),
+        "insert notification_templates": lambda c, f: c.execute(NOTIFICATION_TEMPLATE),
+    },
+    "pipeline.manage": {
+        "insert deal_stages": lambda c, f: c.execute(
+            "insert into app.deal_stages (name, position, probability) values ('New', 9, 5)"
+        ),
+        "update deal_stages is_won": lambda c, f: c.execute(
+            "update app.deal_stages set is_won = true where name = 'Lead'"
+        ),
+        "delete deal_stages": lambda c, f: c.execute(
+            "delete from app.deal_stages where name = 'no-such'"
+        ),
+    },
+    "workflows.manage": {
+        "api.create_workflow": lambda c, f: c.execute(
+            "select api.create_workflow(p_name => 'x', p_entity_type => 'deal', "
+            "p_definition => %s)",
+            (Jsonb(WORKFLOW),),
+        ),
+        "api.update_workflow": lambda c, f: c.execute(
+            "select api.update_workflow(p_workflow_id => %s, p_changes => %s)",
+            (f.workflow_id, Jsonb({"name": "renamed"})),
+        ),
+        "api.delete_workflow": lambda c, f: c.execute(
+            "select api.delete_workflow(p_workflow_id => %s)", (f.workflow_id,)
+        ),
+    },
+    "email_settings.manage": {
+        "api.set_email_settings": lambda c, f: c.execute(
+            "select api.set_email_settings(p_from_email => 'x@acme.example', "
+            "p_reply_domain => 'mail.acme.example')"
+        ),
+    },
+    "webhook_settings.manage": {
+        "api.get_webhook_signing_secret": lambda c, f: c.execute(
+            "select api.get_webhook_signing_secret()"
+        ),
+        "api.rotate_webhook_secret": lambda c, f: c.execute("select api.rotate_webhook_secret()"),
+    },
+    "campaigns.manage_any": {
+        "api.update_campaign of another's": lambda c, f: c.execute(
+            "select api.update_campaign(p_campaign_id => %s, p_changes => %s)",
+            (f.campaign_id, Jsonb({"name": "Mine now"})),
+        ),
+        "api.create_campaign for another": lambda c, f: c.execute(
+            "select api.create_campaign(p_name => 'For them', p_owner_id => %s)",
+            (f.orgs.a.rep_ids[0],),
+        ),
+    },
+}
+
+ROLES = ("admin", "manager", "member")
+
+
+def _user(orgs: TwoOrgs, role: str) -> uuid.UUID:
+    a = orgs.a
+    # rep_ids[1]: a member who owns nothing the paths touch.
+    return {"admin": a.admin_id, "manager": a.manager_id, "member": a.rep_ids[1]}[role]
+
+
+def _allowed(service: psycopg.Connection, fixture: Fixture, role: str, write: Write) -> bool:
+    """Run one write as a user of the role and roll it back: True if it went through,
+    False if refused with IT003."""
+    orgs = fixture.orgs
+    try:
+        with errors_translated(), service.transaction(force_rollback=True):
+            service.execute(
+                "select api.set_actor(p_org_id => %s, p_user_id => %s)",
+                (orgs.a.org_id, _user(orgs, role)),
+            )
+            write(service, fixture)
+    except PermissionDeniedError:
+        return False
+    return True
+
+
+def _set(service: psycopg.Connection, orgs: TwoOrgs, role: str, permission: str, granted: Any):
+    with actor(service, orgs.a.org_id, orgs.a.admin_id):
+        service.execute(
+            "select api.set_role_permission(p_role => %s, p_permission => %s, p_granted => %s)",
+            (role, permission, granted),
+        )
+
+
+@pytest.fixture
+def matrix(service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs):
+    defaults = {
+        name: set(roles)
+        for name, roles in admin.execute(
+            "select name, default_roles from app.permissions order by name"
+        ).fetchall()
+    }
+    return Fixture(service, two_orgs), defaults
+
+
+def test_every_permission_has_write_paths_in_the_matrix(admin: psycopg.Connection) -> None:
+    names = {r[0] for r in admin.execute("select name from app.permissions").fetchall()}
+    assert names == set(WRITE_PATHS)
+
+
+def test_every_role_against_every_write_path_at_the_defaults(
+    matrix, service: psycopg.Connection
+) -> None:
+    fixture, defaults = matrix
+    got, expected = {}, {}
+    for permission, paths in WRITE_PATHS.items():
+        for path, write in paths.items():
+            for role in ROLES:
+                key = (permission, path, role)
+                got[key] = _allowed(service, fixture, role, write)
+                expected[key] = role == "admin" or role in defaults[permission]
+    assert got == expected
+
+
+def test_every_role_against_every_write_path_with_the_setting_flipped(
+    matrix, service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    fixture, defaults = matrix
+    for permission in WRITE_PATHS:
+        for role in ("manager", "member"):
+            _set(service, two_orgs, role, permission, role not in defaults[permission])
+    got, expected = {}, {}
+    for permission, paths in WRITE_PATHS.items():
+        for path, write in paths.items():
+            for role in ROLES:
+                key = (permission, path, role)
+                got[key] = _allowed(service, fixture, role, write)
+                expected[key] = role == "admin" or role not in defaults[permission]
+    assert got == expected
+
+
+def test_a_null_setting_puts_the_role_back_on_the_default(
+    matrix, service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    fixture, _ = matrix
+    insert = WRITE_PATHS["templates.manage"]["insert email_templates"]
+    _set(service, two_orgs, "member", "templates.manage", True)
+    assert _allowed(service, fixture, "member", insert)
+    _set(service, two_orgs, "member", "templates.manage", None)
+    assert not _allowed(service, fixture, "member", insert)
+
+
+def test_a_members_sql_login_is_refused_template_and_stage_writes(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    statements = [
+        "update app.notification_templates set action_url_template = 'https://evil.example/payout'",
+        NOTIFICATION_TEMPLATE,
+        "update app.email_templates set html_template = '<a href=https://evil.example>x</a>'",
+        "update app.deal_stages set is_won = true",
+        "delete from app.deal_stages",
+    ]
+    refused = []
+    with db.connect(two_orgs.login_a, autocommit=True) as member:
+        for statement in statements:
+            with pytest.raises(psycopg.Error) as info:
+                member.execute(statement)
+            refused.append(info.value.sqlstate)
+    assert refused == ["IT003"] * len(statements)
+
+
+def test_only_an_admin_changes_what_a_role_may_do(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    a = two_orgs.a
+    for user in (a.manager_id, a.rep_ids[1]):
+        with (
+            pytest.raises(PermissionDeniedError),
+            actor(service, a.org_id, user),
+        ):
+            service.execute(
+                "select api.set_role_permission(p_role => 'member', "
+                "p_permission => 'templates.manage', p_granted => true)"
+            )
+
+
+@pytest.mark.parametrize(
+    ("role", "permission"),
+    [("admin", "templates.manage"), ("member", "templates.nope"), (None, "templates.manage")],
+)
+def test_an_admin_cannot_set_the_admin_role_or_an_unknown_permission(
+    service: psycopg.Connection, two_orgs: TwoOrgs, role: str | None, permission: str
+) -> None:
+    with (
+        pytest.raises(InvalidParameterError),
+        actor(service, two_orgs.a.org_id, two_orgs.a.admin_id),
+    ):
+        service.execute(
+            "select api.set_role_permission(p_role => %s, p_permission => %s, p_granted => true)",
+            (role, permission),
+        )
+
+
+def test_an_orgs_setting_does_not_reach_another_org(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    _set(service, two_orgs, "member", "templates.manage", True)
+    with actor(service, two_orgs.b.org_id, two_orgs.b.rep_ids[1]):
+        held = service.execute("select api.get_permission(p_permission => 'templates.manage')")
+        assert held.fetchone() == (False,)
+
+
+def test_every_user_reads_what_each_role_holds(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    _set(service, two_orgs, "manager", "pipeline.manage", True)
+    with actor(service, two_orgs.a.org_id, two_orgs.a.rep_ids[1]):
+        rows = service.execute(
+            "select permission, admin, manager, member, manager_default "
+            "from api.list_role_permissions() where permission = 'pipeline.manage'"
+        ).fetchall()
+    assert rows == [("pipeline.manage", True, True, False, False)]
+
+
+def test_an_unknown_permission_is_an_error_not_a_refusal(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    with (
+        pytest.raises(InvalidParameterError, match="unknown permission"),
+        actor(service, two_orgs.a.org_id, two_orgs.a.admin_id),
+    ):
+        service.execute("select api.get_permission(p_permission => 'templates.mange')")
+
+
+def test_the_engine_acting_as_the_system_holds_every_permission(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    with actor(service, two_orgs.a.org_id):
+        held = service.execute(
+            "select bool_and(api.get_permission(p_permission => name)) from app.permissions"
+        )
+        assert held.fetchone() == (True,)
