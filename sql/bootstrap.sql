@@ -113,3 +113,40 @@ $function$;
 
 alter function app._enable_tenant_rls(regclass) owner to intime_owner;
 revoke all on function app._enable_tenant_rls(regclass) from public;
+
+-- A human SQL login (intime_user) gets no advisory lock functions: holding the
+-- engine's keys in an idle session would stall maintenance for every org and
+-- `intime db migrate` (IT009). The engine takes its locks as intime_owner
+-- (inside its functions) or intime_service. No role of ours gets the large
+-- object functions: storage outside row-level security and any quota.
+-- Function privileges live in each database's catalog, so this runs per
+-- database, as the superuser that bootstrap needs anyway.
+do $reach$
+declare
+    v_function regprocedure;
+begin
+    for v_function in
+        select p.oid::regprocedure
+        from pg_catalog.pg_proc as p
+        where
+            p.pronamespace = 'pg_catalog'::regnamespace
+            and (p.proname like 'pg\_advisory\_%' or p.proname like 'pg\_try\_advisory\_%')
+        order by 1
+    loop
+        execute format('revoke execute on function %s from public', v_function);
+        execute format(
+            'grant execute on function %s to intime_owner, intime_service', v_function
+        );
+    end loop;
+    for v_function in
+        select p.oid::regprocedure
+        from pg_catalog.pg_proc as p
+        where
+            p.pronamespace = 'pg_catalog'::regnamespace
+            and (p.proname like 'lo\_%' or p.proname in ('loread', 'lowrite'))
+        order by 1
+    loop
+        execute format('revoke execute on function %s from public', v_function);
+    end loop;
+end
+$reach$;

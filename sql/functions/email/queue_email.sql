@@ -38,15 +38,29 @@ as $function$
     limit 1
 $function$;
 
--- One plain address: no list separators, quotes, comments or brackets (a
--- comma would smuggle a second recipient past suppression). Null for null.
+-- One plain address, as strict as the email-validator library without its
+-- internationalised forms: a dot-atom local part of ASCII atext (no quotes,
+-- comments, spaces, commas or other list separators: a comma would smuggle a
+-- second recipient past suppression, or give a message two authors), no RFC
+-- 2047 encoded word (=?...?=: a header encoder would rewrite it on the wire
+-- into another address), a domain of 2+ LDH labels of at most 63 characters
+-- ending in an alphabetic or xn-- top-level label (no [literal], which stalls
+-- a relay); 64 characters of local part, 254 in all. Null for null.
 create or replace function app._email_is_plain_address(p_address text)
 returns boolean
 language sql
 immutable
 set search_path = pg_catalog, pg_temp
 as $function$
-    select p_address ~ '^[^@\s<>,;:"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$'
+    select
+        p_address ~ (
+            '^[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*'
+            || '@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+'
+            || '([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$'
+        )
+        and strpos(p_address, '=?') = 0
+        and length(p_address) <= 254
+        and length(split_part(p_address, '@', 1)) <= 64
 $function$;
 
 -- Writes one email_sends row with final (already rendered) content and, unless

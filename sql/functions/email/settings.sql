@@ -15,9 +15,11 @@ declare
     v_settings app.email_settings%rowtype;
 begin
     perform app._require_permission('email_settings.manage');
-    if p_from_email is null or p_from_email !~ '^[^@\s]+@[^@\s]+$' then
+    if not coalesce(app._email_is_plain_address(p_from_email), false) then
         raise exception using
-            errcode = 'IT005', message = format('invalid from address %L', p_from_email);
+            errcode = 'IT005',
+            message = format('invalid from address %L', p_from_email),
+            hint = 'One plain address: local@domain.tld, no name, comma or encoded word.';
     end if;
     if p_reply_domain is null or lower(p_reply_domain) !~ '^[a-z0-9.-]+\.[a-z]{2,}$' then
         raise exception using

@@ -87,13 +87,57 @@ def test_an_unsubscribe_stops_marketing_but_not_transactional_mail(mail: Mail, a
     assert mail.send_row(receipt)["status"] == "queued"
 
 
-@pytest.mark.parametrize(
-    "to",
-    ["victim@example.com,postmaster", "a@b.example; c@d.example", '"x"@example.com', "a@b"],
-)
+NOT_PLAIN = [
+    "victim@example.com,postmaster",
+    "a@b.example; c@d.example",
+    '"x"@example.com',
+    "a@b",
+    # An RFC 2047 encoded word: a header encoder rewrites it on the wire into another address.
+    "=?utf-8?q?victim=40evil.example?=@x.example",
+    "x=?utf-8?b?dmljdGlt?=@x.example",
+    "a@[b",
+    "a@[127.0.0.1]",
+    "a..b@x.example",
+    ".a@x.example",
+    "a@-x.example",
+    "a@x.example.",
+    "Bob <bob@x.example>",
+    "j\u00f6rg@x.example",  # internationalised: not accepted (ASCII only)
+    "a" * 65 + "@x.example",
+]
+PLAIN = [
+    "first.last+tag@sub.example.co.uk",
+    "o'brien@x.example",
+    "a@xn--bcher-kva.example",
+    "x_y-z@a-b.example",
+]
+
+
+@pytest.mark.parametrize("to", NOT_PLAIN)
 def test_a_recipient_is_one_plain_address(mail: Mail, to: str) -> None:
     with pytest.raises(InvalidParameterError, match="invalid recipient"):
         mail.queue(to=to, subject="Hi", text="x")
+
+
+@pytest.mark.parametrize("address", PLAIN)
+def test_a_plain_address_passes(tx: psycopg.Connection, address: str) -> None:
+    row = tx.execute("select app._email_is_plain_address(%s)", (address,)).fetchone()
+    assert row == (True,)
+
+
+@pytest.mark.parametrize("address", ["a@b.c,d@e.f", "a@[b", "=?utf-8?q?a?=@x.example"])
+def test_a_from_address_that_is_not_plain_is_refused_when_set(
+    service: psycopg.Connection, two_orgs: TwoOrgs, address: str
+) -> None:
+    with (
+        pytest.raises(InvalidParameterError, match="invalid from address"),
+        actor(service, two_orgs.a.org_id, two_orgs.a.admin_id),
+    ):
+        service.execute(
+            "select api.set_email_settings(p_from_email => %s, "
+            "p_reply_domain => 'mail.acme.example')",
+            (address,),
+        )
 
 
 def test_line_breaks_in_a_subject_variable_cannot_add_headers(mail: Mail) -> None:
