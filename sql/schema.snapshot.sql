@@ -363,10 +363,10 @@ $$;
 ALTER FUNCTION api.authenticate_token(p_token text) OWNER TO intime_owner;
 
 --
--- Name: cancel_execution(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: cancel_execution(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text DEFAULT NULL::text, p_keep_changes boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -376,6 +376,19 @@ begin
     if v_exec.status in ('completed', 'failed', 'cancelled') then
         raise exception using
             errcode = 'IT013', message = format('execution %s already ended (%s)', p_execution_id, v_exec.status);
+    end if;
+    if coalesce(p_keep_changes, false) and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an admin may cancel an execution keeping its changes';
+    end if;
+    if not coalesce(p_keep_changes, false) and app._wf_withdraw_approval(
+        v_exec, coalesce('cancelled: ' || p_reason, 'cancelled')
+    ) then
+        perform app._wf_log(
+            v_exec.org_id, v_exec.id, 'info', 'approval cancelled: its reject path runs',
+            jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
+        );
+        return;
     end if;
     update app.workflow_executions as e
     set
@@ -388,13 +401,13 @@ begin
     where l.org_id = v_exec.org_id and l.execution_id = v_exec.id;
     perform app._wf_log(
         v_exec.org_id, v_exec.id, 'info', 'execution cancelled',
-        jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
+        jsonb_build_object('by', app.current_user_id(), 'reason', p_reason, 'kept_changes', p_keep_changes)
     );
 end
 $$;
 
 
-ALTER FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) OWNER TO intime_owner;
+ALTER FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) OWNER TO intime_owner;
 
 --
 -- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2787,24 +2800,17 @@ CREATE FUNCTION api.recall_approval(p_execution_id uuid, p_reason text DEFAULT N
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid := app._require_org();
-    -- Whoever started the execution, or an admin (IT003); IT004 when not found.
+    -- An admin, the workflow's owner or whoever started it by hand (IT003);
+    -- IT004 when not found.
     v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
 begin
     if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'approval' then
         raise exception using
             errcode = 'IT013', message = format('execution %s is not waiting for an approval', p_execution_id);
     end if;
-    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
-    where a.org_id = v_org_id and a.execution_id = p_execution_id and a.status in ('pending', 'queued');
-    delete from app.workflow_entity_locks as l
-    where l.org_id = v_org_id and l.execution_id = p_execution_id;
-    update app.workflow_executions as e
-    set status = 'cancelled', waiting_for = null, completed_at = app.now(), updated_at = app.now(),
-        error_message = coalesce('recalled: ' || p_reason, 'recalled')
-    where e.org_id = v_org_id and e.id = p_execution_id;
+    perform app._wf_withdraw_approval(v_exec, coalesce('recalled: ' || p_reason, 'recalled'));
     perform app._wf_log(
-        v_org_id, p_execution_id, 'info', 'approval recalled',
+        v_exec.org_id, p_execution_id, 'info', 'approval recalled: its reject path runs',
         jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
     );
 end
@@ -9051,6 +9057,58 @@ $$;
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
 
 --
+-- Name: _tg_approval_field_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_approval_field_lock() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_hit record;
+begin
+    if not exists (
+        select from app.workflow_entity_locks as l where l.entity_type = tg_argv[0]
+    ) then
+        return null;
+    end if;
+    select n.id, f.field, w.name as workflow, l.reason into v_hit
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    inner join app.workflow_entity_locks as l
+        on l.org_id = n.org_id and l.entity_type = tg_argv[0] and l.entity_id = n.id
+    inner join app.workflow_executions as e
+        on e.org_id = l.org_id and e.id = l.execution_id
+    inner join app.workflow_versions as v
+        on v.org_id = e.org_id and v.workflow_id = e.workflow_id and v.version = e.workflow_version
+    inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
+    cross join lateral unnest(app._wf_condition_fields(v.definition)) as f (field)
+    where
+        e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
+        and exists (
+            select from app.workflow_approvals as a
+            where a.org_id = e.org_id and a.execution_id = e.id and a.status in ('pending', 'queued')
+        )
+        and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT014',
+            message = format(
+                '%s %s: %s is locked while workflow %L waits for its approval (%s)',
+                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow, v_hit.reason
+            ),
+            hint = 'Change it after the approval is decided, or ask an admin or the workflow''s '
+            || 'owner to recall it.';
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_approval_field_lock() OWNER TO intime_owner;
+
+--
 -- Name: _tg_campaign_enrollment_totals(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10262,6 +10320,28 @@ $_$;
 ALTER FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) OWNER TO intime_owner;
 
 --
+-- Name: _wf_condition_fields(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_condition_fields(p_definition jsonb) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select coalesce(array_agg(distinct f.name order by f.name), '{}')
+    from (
+        select regexp_replace(v.value #>> '{}', '^new\.', '') as name
+        from jsonb_path_query(p_definition, 'lax $.triggers[*].field') as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+    ) as f
+    where f.name !~ '\.'
+$_$;
+
+
+ALTER FUNCTION app._wf_condition_fields(p_definition jsonb) OWNER TO intime_owner;
+
+--
 -- Name: _wf_condition_problems(jsonb, text, text[], text[], integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10426,9 +10506,23 @@ begin
     if not found then
         raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
     end if;
-    if not (app._is_org_admin() or v_exec.triggered_by = app.current_user_id()) then
+    if not (
+        app._is_org_admin()
+        or exists (
+            select from app.workflows as w
+            where
+                w.org_id = v_exec.org_id and w.id = v_exec.workflow_id
+                and w.created_by = app.current_user_id()
+        )
+        or (
+            v_exec.trigger_type in ('manual', 'api', 'transition')
+            and v_exec.triggered_by = app.current_user_id()
+        )
+    ) then
         raise exception using
-            errcode = 'IT003', message = 'only an admin, or whoever started it, may control an execution';
+            errcode = 'IT003',
+            message = 'only an admin, the workflow''s owner, or whoever started it by hand '
+            || 'may control an execution';
     end if;
     return v_exec;
 end
@@ -13846,6 +13940,40 @@ $$;
 
 
 ALTER FUNCTION app._wf_webhook_settings(p_org_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_withdraw_approval(app.workflow_executions, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_withdraw_approval(p_exec app.workflow_executions, p_note text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_step_id uuid;
+begin
+    select a.step_id into v_step_id from app.workflow_approvals as a
+    where a.org_id = p_exec.org_id and a.execution_id = p_exec.id and a.status in ('pending', 'queued')
+    order by a.created_at
+    limit 1;
+    if v_step_id is null then
+        return false;
+    end if;
+    update app.workflow_approvals as a
+    set status = 'cancelled', response_notes = p_note, updated_at = app.now()
+    where a.org_id = p_exec.org_id and a.step_id = v_step_id and a.status in ('pending', 'queued');
+    if p_exec.status = 'paused' then
+        update app.workflow_executions as e
+        set status = 'waiting', waiting_for = 'approval', paused_at = null, updated_at = app.now()
+        where e.org_id = p_exec.org_id and e.id = p_exec.id;
+    end if;
+    perform app._wf_settle_approval(p_exec.org_id, v_step_id);
+    return true;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_withdraw_approval(p_exec app.workflow_executions, p_note text) OWNER TO intime_owner;
 
 --
 -- Name: fn_pgqueuer_changed(); Type: FUNCTION; Schema: queue; Owner: intime_owner
@@ -17497,6 +17625,69 @@ CREATE TRIGGER touch_updated BEFORE UPDATE ON app.user_profiles FOR EACH ROW EXE
 
 
 --
+-- Name: accounts workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.accounts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('account');
+
+
+--
+-- Name: activities workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('activity');
+
+
+--
+-- Name: candidates workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.candidates REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('candidate');
+
+
+--
+-- Name: contacts workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.contacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('contact');
+
+
+--
+-- Name: deals workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('deal');
+
+
+--
+-- Name: interviews workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.interviews REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('interview');
+
+
+--
+-- Name: jobs workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('job');
+
+
+--
+-- Name: placements workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.placements REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('placement');
+
+
+--
+-- Name: submissions workflow_approval_field_lock; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER workflow_approval_field_lock AFTER UPDATE ON app.submissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_approval_field_lock('submission');
+
+
+--
 -- Name: accounts workflow_delete; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -19660,12 +19851,12 @@ GRANT ALL ON FUNCTION api.authenticate_token(p_token text) TO intime_user;
 
 
 --
--- Name: FUNCTION cancel_execution(p_execution_id uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) TO intime_service;
-GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text) TO intime_user;
+REVOKE ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) TO intime_user;
 
 
 --
@@ -20983,6 +21174,13 @@ REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_approval_field_lock(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_approval_field_lock() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_campaign_enrollment_totals(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -21197,6 +21395,13 @@ REVOKE ALL ON FUNCTION app._wf_columns(p_table text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_condition_fields(p_definition jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_condition_fields(p_definition jsonb) FROM PUBLIC;
 
 
 --
@@ -21684,6 +21889,13 @@ REVOKE ALL ON FUNCTION app._wf_vars(p_exec app.workflow_executions, p_doc jsonb,
 --
 
 REVOKE ALL ON FUNCTION app._wf_webhook_settings(p_org_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_withdraw_approval(p_exec app.workflow_executions, p_note text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_withdraw_approval(p_exec app.workflow_executions, p_note text) FROM PUBLIC;
 
 
 --

@@ -1,5 +1,6 @@
 -- Workflow matching on every registered entity table (statement-level, with
--- transition tables), and the email hook that resumes send_email steps.
+-- transition tables), the lock a pending approval puts on the fields its
+-- workflow reads, and the email hook that resumes send_email steps.
 do $triggers$
 declare
     v_spec record;
@@ -21,6 +22,11 @@ begin
                 'workflow_update',
                 'after update on %s referencing old table as old_rows new table as new_rows '
                 || 'for each statement execute function app._tg_workflow_update({type})'
+            ),
+            (
+                'workflow_approval_field_lock',
+                'after update on %s referencing old table as old_rows new table as new_rows '
+                || 'for each statement execute function app._tg_approval_field_lock({type})'
             ),
             (
                 'workflow_delete',

@@ -446,33 +446,26 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_org_id uuid := app._require_org();
-    -- Whoever started the execution, or an admin (IT003); IT004 when not found.
+    -- An admin, the workflow's owner or whoever started it by hand (IT003);
+    -- IT004 when not found.
     v_exec app.workflow_executions%rowtype := app._wf_controlled(p_execution_id);
 begin
     if v_exec.status <> 'waiting' or v_exec.waiting_for <> 'approval' then
         raise exception using
             errcode = 'IT013', message = format('execution %s is not waiting for an approval', p_execution_id);
     end if;
-    update app.workflow_approvals as a set status = 'cancelled', updated_at = app.now()
-    where a.org_id = v_org_id and a.execution_id = p_execution_id and a.status in ('pending', 'queued');
-    delete from app.workflow_entity_locks as l
-    where l.org_id = v_org_id and l.execution_id = p_execution_id;
-    update app.workflow_executions as e
-    set status = 'cancelled', waiting_for = null, completed_at = app.now(), updated_at = app.now(),
-        error_message = coalesce('recalled: ' || p_reason, 'recalled')
-    where e.org_id = v_org_id and e.id = p_execution_id;
+    perform app._wf_withdraw_approval(v_exec, coalesce('recalled: ' || p_reason, 'recalled'));
     perform app._wf_log(
-        v_org_id, p_execution_id, 'info', 'approval recalled',
+        v_exec.org_id, p_execution_id, 'info', 'approval recalled: its reject path runs',
         jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
     );
 end
 $function$;
 
 comment on function api.recall_approval(uuid, text) is
-'Withdraw an execution''s pending approval request (whoever started the execution, or an admin): '
-'the open approvals are cancelled, the entity unlocked and the execution cancelled. IT013 when it '
-'is not waiting for an approval.';
+'Withdraw an execution''s pending approval request (an admin, the workflow''s owner, or whoever '
+'started it by hand; IT003 otherwise): it counts as rejected, so the execution goes on down the '
+'step''s on_reject branch (its undo), or fails. IT013 when it is not waiting for an approval.';
 
 -- Escalate pending approvals past their due time: the step's escalate_to
 -- (else the approver's manager) is added to the slot and notified;

@@ -1,8 +1,11 @@
 -- Controlling executions (cancel, pause, resume, retry), the timeline, and
 -- the email hook that resumes a send_email step.
 
--- The execution, locked, if the caller may control it: an admin, or whoever
--- started it.
+-- The execution, locked, if the caller may control it: an admin, the
+-- workflow's owner, or whoever started it by hand (trigger manual or api) or
+-- asked for the transition it gates (nothing has changed yet).
+-- Whoever's change started it may not: an approval that guards their own
+-- change is not theirs to withdraw.
 create or replace function app._wf_controlled(p_execution_id uuid)
 returns app.workflow_executions
 language plpgsql
@@ -18,15 +21,66 @@ begin
     if not found then
         raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
     end if;
-    if not (app._is_org_admin() or v_exec.triggered_by = app.current_user_id()) then
+    if not (
+        app._is_org_admin()
+        or exists (
+            select from app.workflows as w
+            where
+                w.org_id = v_exec.org_id and w.id = v_exec.workflow_id
+                and w.created_by = app.current_user_id()
+        )
+        or (
+            v_exec.trigger_type in ('manual', 'api', 'transition')
+            and v_exec.triggered_by = app.current_user_id()
+        )
+    ) then
         raise exception using
-            errcode = 'IT003', message = 'only an admin, or whoever started it, may control an execution';
+            errcode = 'IT003',
+            message = 'only an admin, the workflow''s owner, or whoever started it by hand '
+            || 'may control an execution';
     end if;
     return v_exec;
 end
 $function$;
 
-create or replace function api.cancel_execution(p_execution_id uuid, p_reason text default null)
+-- Withdraw the open approval an execution waits on (or waited on when it was
+-- paused) as a rejection: the open requests are cancelled with p_note, the
+-- step is decided rejected, and the execution goes on down the step's
+-- on_reject branch (the undo), or fails, as if an approver had rejected it.
+-- False when the execution has no open approval.
+create or replace function app._wf_withdraw_approval(
+    p_exec app.workflow_executions, p_note text
+)
+returns boolean
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_step_id uuid;
+begin
+    select a.step_id into v_step_id from app.workflow_approvals as a
+    where a.org_id = p_exec.org_id and a.execution_id = p_exec.id and a.status in ('pending', 'queued')
+    order by a.created_at
+    limit 1;
+    if v_step_id is null then
+        return false;
+    end if;
+    update app.workflow_approvals as a
+    set status = 'cancelled', response_notes = p_note, updated_at = app.now()
+    where a.org_id = p_exec.org_id and a.step_id = v_step_id and a.status in ('pending', 'queued');
+    if p_exec.status = 'paused' then
+        update app.workflow_executions as e
+        set status = 'waiting', waiting_for = 'approval', paused_at = null, updated_at = app.now()
+        where e.org_id = p_exec.org_id and e.id = p_exec.id;
+    end if;
+    perform app._wf_settle_approval(p_exec.org_id, v_step_id);
+    return true;
+end
+$function$;
+
+create or replace function api.cancel_execution(
+    p_execution_id uuid, p_reason text default null, p_keep_changes boolean default false
+)
 returns void
 language plpgsql
 security definer
@@ -39,6 +93,19 @@ begin
         raise exception using
             errcode = 'IT013', message = format('execution %s already ended (%s)', p_execution_id, v_exec.status);
     end if;
+    if coalesce(p_keep_changes, false) and not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003', message = 'only an admin may cancel an execution keeping its changes';
+    end if;
+    if not coalesce(p_keep_changes, false) and app._wf_withdraw_approval(
+        v_exec, coalesce('cancelled: ' || p_reason, 'cancelled')
+    ) then
+        perform app._wf_log(
+            v_exec.org_id, v_exec.id, 'info', 'approval cancelled: its reject path runs',
+            jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
+        );
+        return;
+    end if;
     update app.workflow_executions as e
     set
         status = 'cancelled', waiting_for = null, wake_at = null, completed_at = app.now(),
@@ -50,14 +117,18 @@ begin
     where l.org_id = v_exec.org_id and l.execution_id = v_exec.id;
     perform app._wf_log(
         v_exec.org_id, v_exec.id, 'info', 'execution cancelled',
-        jsonb_build_object('by', app.current_user_id(), 'reason', p_reason)
+        jsonb_build_object('by', app.current_user_id(), 'reason', p_reason, 'kept_changes', p_keep_changes)
     );
 end
 $function$;
 
-comment on function api.cancel_execution(uuid, text) is
-'Cancel an execution that has not ended (an admin, or whoever started it): open approvals are '
-'cancelled and the entity unlocked; an action in flight may still finish, but nothing resumes.';
+comment on function api.cancel_execution(uuid, text, boolean) is
+$$Cancel an execution that has not ended (an admin, the workflow's owner, or whoever started it
+by hand; not whoever's change started it: IT003). An execution with an open approval is not
+cancelled outright: the approval is withdrawn as a rejection and the execution goes on down the
+step's on_reject branch (its undo), or fails. An admin may pass p_keep_changes => true to cancel
+it outright instead (IT003 for anyone else): open approvals are cancelled, the entity unlocked,
+nothing undone. An action in flight may still finish, but nothing resumes.$$;
 
 create or replace function api.pause_execution(p_execution_id uuid)
 returns void

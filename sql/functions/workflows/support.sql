@@ -330,3 +330,76 @@ begin
     end if;
 end
 $function$;
+
+-- The entity fields a workflow's triggers and conditions read (new.x and bare
+-- x; old.x and org.x are not the entity's current values): while one of its
+-- approvals is pending these may not change, so that the approver decides on
+-- the value that will stand.
+create or replace function app._wf_condition_fields(p_definition jsonb)
+returns text[]
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select coalesce(array_agg(distinct f.name order by f.name), '{}')
+    from (
+        select regexp_replace(v.value #>> '{}', '^new\.', '') as name
+        from jsonb_path_query(p_definition, 'lax $.triggers[*].field') as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+    ) as f
+    where f.name !~ '\.'
+$function$;
+
+-- After an UPDATE of an entity table (statement trigger, argument: the entity
+-- type): IT014 when a row changed a field that a pending approval's workflow
+-- reads (app._wf_condition_fields), unless the change is the locking
+-- execution's own run. So the subject of an approval cannot raise a discount
+-- after asking for a smaller one: they recall it, or wait for the decision.
+create or replace function app._tg_approval_field_lock()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_hit record;
+begin
+    if not exists (
+        select from app.workflow_entity_locks as l where l.entity_type = tg_argv[0]
+    ) then
+        return null;
+    end if;
+    select n.id, f.field, w.name as workflow, l.reason into v_hit
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    inner join app.workflow_entity_locks as l
+        on l.org_id = n.org_id and l.entity_type = tg_argv[0] and l.entity_id = n.id
+    inner join app.workflow_executions as e
+        on e.org_id = l.org_id and e.id = l.execution_id
+    inner join app.workflow_versions as v
+        on v.org_id = e.org_id and v.workflow_id = e.workflow_id and v.version = e.workflow_version
+    inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
+    cross join lateral unnest(app._wf_condition_fields(v.definition)) as f (field)
+    where
+        e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
+        and exists (
+            select from app.workflow_approvals as a
+            where a.org_id = e.org_id and a.execution_id = e.id and a.status in ('pending', 'queued')
+        )
+        and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT014',
+            message = format(
+                '%s %s: %s is locked while workflow %L waits for its approval (%s)',
+                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow, v_hit.reason
+            ),
+            hint = 'Change it after the approval is decided, or ask an admin or the workflow''s '
+            || 'owner to recall it.';
+    end if;
+    return null;
+end
+$function$;

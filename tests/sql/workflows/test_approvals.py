@@ -15,6 +15,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from intime.errors import (
+    EntityLockedError,
     InvalidParameterError,
     InvalidStateError,
     NotFoundError,
@@ -608,18 +609,23 @@ def recall(flows: Flows, execution_id: uuid.UUID, user: uuid.UUID) -> None:
     flows.call("select api.recall_approval(%s, 'changed my mind')", (execution_id,), user=user)
 
 
-def test_the_starter_may_recall_an_approval(flows: Flows, recallable) -> None:
+def test_whoever_changed_it_cannot_recall_the_approval_their_change_started(
+    flows: Flows, recallable
+) -> None:
     a = flows.orgs.a
-    recall(flows, recallable, a.rep_ids[0])
-    execution = flows.execution(recallable)
-    assert (execution["status"], execution["waiting_for"]) == ("cancelled", None)
+    with pytest.raises(PermissionDeniedError):
+        recall(flows, recallable, a.rep_ids[0])
+    assert flows.execution(recallable)["status"] == "waiting"
+    assert locks(flows, a.deal_ids[0]) == 1
+
+
+def test_an_admin_recalling_an_approval_counts_as_a_rejection(flows: Flows, recallable) -> None:
+    a = flows.orgs.a
+    recall(flows, recallable, flows.admin_id)
     assert set(statuses(flows, recallable).values()) == {"cancelled"}
     assert locks(flows, a.deal_ids[0]) == 0
-
-
-def test_an_admin_may_recall_an_approval(flows: Flows, recallable) -> None:
-    recall(flows, recallable, flows.admin_id)
-    assert flows.execution(recallable)["status"] == "cancelled"
+    # No on_reject branch: a rejection fails the execution.
+    assert drained_status(flows, recallable) == "failed"
 
 
 def test_a_member_who_did_not_start_it_cannot_recall(flows: Flows, recallable) -> None:
@@ -634,7 +640,7 @@ def test_a_member_who_did_not_start_it_cannot_recall(flows: Flows, recallable) -
 def test_a_recalled_approval_cannot_be_decided(flows: Flows, recallable) -> None:
     a = flows.orgs.a
     row = row_of(flows, recallable, a.manager_id)
-    recall(flows, recallable, a.rep_ids[0])
+    recall(flows, recallable, flows.admin_id)
     with pytest.raises(InvalidStateError):
         decide(flows, "approve", row["id"], a.manager_id)
 
@@ -873,3 +879,127 @@ def test_my_approvals_leaves_out_decided_and_queued_ones(flows: Flows, chain) ->
     act(flows, chain, a.manager_id)
     assert my_approvals(flows, a.manager_id) == []
     assert len(my_approvals(flows, a.admin_id)) == 1
+
+
+# -- approvals that hold: the subject of an approval cannot sidestep it -------
+
+DISCOUNT_LIMIT = 15
+
+
+@pytest.fixture
+def discount(flows: Flows) -> dict[str, Any]:
+    """The admin's workflow: a discount over 15% needs the manager's approval, and a
+    rejection sets it back to 0. Rep 0 sets deal 0 to 40%."""
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "discount_percent"}],
+            "conditions": {
+                "all": [{"field": "discount_percent", "operator": "gt", "value": DISCOUNT_LIMIT}]
+            },
+            "steps": [
+                {
+                    "name": "manager_ok",
+                    "type": "approval",
+                    "title": "{{deal.discount_percent}}% discount",
+                    "approvers": [{"manager": True}],
+                    "on_reject": "undo",
+                },
+                {"name": "approved", "type": "create_task", "title": "ok", "next": "end"},
+                {"name": "undo", "type": "update_field", "field": "discount_percent", "value": 0},
+            ],
+        }
+    )
+    flows.write(
+        "update app.deals set discount_percent = 40 where id = %s",
+        (a.deal_ids[0],),
+        user=a.rep_ids[0],
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    assert execution["waiting_for"] == "approval"
+    return {"execution_id": execution["id"], "deal_id": a.deal_ids[0]}
+
+
+def discount_of(flows: Flows, deal_id: uuid.UUID) -> float:
+    return float(flows.deal(deal_id)["discount_percent"])
+
+
+def test_whoever_changed_it_cannot_cancel_the_approval_their_change_started(
+    flows: Flows, discount
+) -> None:
+    with pytest.raises(PermissionDeniedError):
+        flows.call(
+            "select api.cancel_execution(p_execution_id => %s)",
+            (discount["execution_id"],),
+            user=flows.orgs.a.rep_ids[0],
+        )
+    assert flows.execution(discount["execution_id"])["waiting_for"] == "approval"
+
+
+def test_cancelling_an_approval_runs_its_undo(flows: Flows, discount) -> None:
+    flows.call("select api.cancel_execution(p_execution_id => %s)", (discount["execution_id"],))
+    assert drained_status(flows, discount["execution_id"]) == "completed"
+    assert step_names(flows, discount["execution_id"])[-1] == "undo"
+    assert discount_of(flows, discount["deal_id"]) == 0
+
+
+def test_an_admin_may_cancel_an_approval_keeping_the_change(flows: Flows, discount) -> None:
+    flows.call(
+        "select api.cancel_execution(p_execution_id => %s, p_keep_changes => true)",
+        (discount["execution_id"],),
+    )
+    assert drained_status(flows, discount["execution_id"]) == "cancelled"
+    assert discount_of(flows, discount["deal_id"]) == 40
+
+
+def test_only_an_admin_may_cancel_keeping_the_change(flows: Flows) -> None:
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"manager": True}]}))
+    with pytest.raises(PermissionDeniedError, match="keeping its changes"):
+        flows.call(
+            "select api.cancel_execution(p_execution_id => %s, p_keep_changes => true)",
+            (execution,),
+            user=a.rep_ids[0],
+        )
+
+
+def test_a_pending_approval_locks_the_fields_its_condition_reads(flows: Flows, discount) -> None:
+    with pytest.raises(EntityLockedError, match="discount_percent is locked"):
+        flows.write(
+            "update app.deals set discount_percent = 90 where id = %s",
+            (discount["deal_id"],),
+            user=flows.orgs.a.rep_ids[0],
+        )
+    assert discount_of(flows, discount["deal_id"]) == 40
+
+
+def test_fields_the_workflow_does_not_read_stay_editable_while_it_waits(
+    flows: Flows, discount
+) -> None:
+    flows.write(
+        "update app.deals set description = 'still editable' where id = %s",
+        (discount["deal_id"],),
+        user=flows.orgs.a.rep_ids[0],
+    )
+    assert flows.deal(discount["deal_id"])["description"] == "still editable"
+
+
+def test_the_approver_decides_on_the_value_that_will_stand(flows: Flows, discount) -> None:
+    a = flows.orgs.a
+    with pytest.raises(EntityLockedError):
+        flows.write(
+            "update app.deals set discount_percent = 90 where id = %s",
+            (discount["deal_id"],),
+            user=a.rep_ids[0],
+        )
+    act(flows, discount["execution_id"], a.manager_id)
+    assert drained_status(flows, discount["execution_id"]) == "completed"
+    assert discount_of(flows, discount["deal_id"]) == 40
+    # Decided: the field is free again.
+    flows.write(
+        "update app.deals set discount_percent = 10 where id = %s",
+        (discount["deal_id"],),
+        user=a.rep_ids[0],
+    )
+    assert discount_of(flows, discount["deal_id"]) == 10
