@@ -160,8 +160,10 @@ def _seed_notifications(
     manager_id: uuid.UUID,
     rep_ids: tuple[uuid.UUID, ...],
     deal_id: uuid.UUID,
+    domain: str,
 ) -> None:
-    """An org template override, a preference, and notifications with deliveries."""
+    """An org template override, a preference, notifications with deliveries, and a
+    reply to a notification email."""
     with actor(conn, org_id, admin_id):
         conn.execute(
             q.INSERT_NOTIFICATION_TEMPLATE,
@@ -222,6 +224,18 @@ def _seed_notifications(
             {
                 "event_id": f"msg_{uuid.uuid4().hex}",
                 "payload": _resend_event("email.delivered", message_id),
+            },
+        )
+    # ... and the manager replied to it: a reply (and thread) private to them too.
+    with conn.transaction():
+        conn.execute(
+            q.RECORD_INBOUND_EMAIL,
+            {
+                "message_id": f"<reply-{uuid.uuid4().hex}@{domain}>",
+                "from": f"manager@{domain}",
+                "in_reply_to": f"<{send_id}@mail.{domain}>",
+                "subject": "Re: you were mentioned",
+                "text": "Thanks, on it.",
             },
         )
 
@@ -489,7 +503,7 @@ def seed_org(
             },
         )
     _seed_email(conn, org_id, admin_id, slug, domain, contact_ids[0], deal_ids[0])
-    _seed_notifications(conn, org_id, admin_id, manager_id, rep_ids, deal_ids[0])
+    _seed_notifications(conn, org_id, admin_id, manager_id, rep_ids, deal_ids[0], domain)
     _seed_workflows(conn, org_id, admin_id, rep_ids, deal_ids[-1])
     _seed_campaigns(conn, org_id, admin_id, contact_ids)
     with actor(conn, org_id, rep_ids[1]):

@@ -3013,10 +3013,14 @@ begin
         return;
     end if;
 
+    -- A reply to a user-private send (a notification email) and its thread are as
+    -- private as the send (0015): they carry its recipient.
     insert into app.email_threads (
-        org_id, root_send_id, subject, entity_type, entity_id, message_count, last_message_at
+        org_id, root_send_id, subject, entity_type, entity_id, message_count, last_message_at,
+        recipient_user_id
     )
-    select s.org_id, s.id, s.subject, s.entity_type, s.entity_id, 1, app.now()
+    select
+        s.org_id, s.id, s.subject, s.entity_type, s.entity_id, 1, app.now(), s.recipient_user_id
     from app.email_sends as s
     where s.org_id = v_org_id and s.id = v_send_id
     on conflict (org_id, root_send_id) do update
@@ -3028,13 +3032,17 @@ begin
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
         text_body, html_body, headers, is_auto_reply, auto_reply_reason, matched_send_id,
-        match_method, thread_id, provider, provider_email_id
+        match_method, thread_id, provider, provider_email_id, recipient_user_id
     )
     values (
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
         p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
         v_reason is not null, v_reason, v_send_id, v_method, v_thread_id, p_provider,
-        p_provider_email_id
+        p_provider_email_id,
+        (
+            select s.recipient_user_id from app.email_sends as s
+            where s.org_id = v_org_id and s.id = v_send_id
+        )
     )
     returning id into v_inbound_id;
 
@@ -14592,7 +14600,8 @@ CREATE TABLE app.email_threads (
     entity_id uuid,
     message_count integer DEFAULT 0 NOT NULL,
     last_message_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    recipient_user_id uuid
 );
 
 ALTER TABLE ONLY app.email_threads FORCE ROW LEVEL SECURITY;
@@ -14664,6 +14673,7 @@ CREATE TABLE app.inbound_emails (
     provider text NOT NULL,
     provider_email_id text,
     received_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    recipient_user_id uuid,
     CONSTRAINT inbound_emails_check CHECK (((auto_reply_reason IS NOT NULL) = is_auto_reply)),
     CONSTRAINT inbound_emails_match_method_check CHECK ((match_method = ANY (ARRAY['in_reply_to'::text, 'references'::text, 'reply_token'::text, 'sender'::text])))
 );
@@ -18388,6 +18398,14 @@ ALTER TABLE ONLY app.email_threads
 
 
 --
+-- Name: email_threads email_threads_org_id_recipient_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.email_threads
+    ADD CONSTRAINT email_threads_org_id_recipient_user_id_fkey FOREIGN KEY (org_id, recipient_user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (recipient_user_id);
+
+
+--
 -- Name: email_threads email_threads_org_id_root_send_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -18425,6 +18443,14 @@ ALTER TABLE ONLY app.inbound_emails
 
 ALTER TABLE ONLY app.inbound_emails
     ADD CONSTRAINT inbound_emails_org_id_matched_send_id_fkey FOREIGN KEY (org_id, matched_send_id) REFERENCES app.email_sends(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: inbound_emails inbound_emails_org_id_recipient_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.inbound_emails
+    ADD CONSTRAINT inbound_emails_org_id_recipient_user_id_fkey FOREIGN KEY (org_id, recipient_user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (recipient_user_id);
 
 
 --
@@ -19484,7 +19510,7 @@ CREATE POLICY tenant_isolation ON app.email_templates USING ((org_id = ( SELECT 
 -- Name: email_threads tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
-CREATE POLICY tenant_isolation ON app.email_threads USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+CREATE POLICY tenant_isolation ON app.email_threads USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND ((recipient_user_id IS NULL) OR (recipient_user_id = ( SELECT app.current_user_id() AS current_user_id))))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -19498,7 +19524,7 @@ CREATE POLICY tenant_isolation ON app.entity_history USING ((org_id = ( SELECT a
 -- Name: inbound_emails tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
-CREATE POLICY tenant_isolation ON app.inbound_emails USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+CREATE POLICY tenant_isolation ON app.inbound_emails USING (((org_id = ( SELECT app.current_org_id() AS current_org_id)) AND ((recipient_user_id IS NULL) OR (recipient_user_id = ( SELECT app.current_user_id() AS current_user_id))))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --

@@ -146,10 +146,14 @@ begin
         return;
     end if;
 
+    -- A reply to a user-private send (a notification email) and its thread are as
+    -- private as the send (0015): they carry its recipient.
     insert into app.email_threads (
-        org_id, root_send_id, subject, entity_type, entity_id, message_count, last_message_at
+        org_id, root_send_id, subject, entity_type, entity_id, message_count, last_message_at,
+        recipient_user_id
     )
-    select s.org_id, s.id, s.subject, s.entity_type, s.entity_id, 1, app.now()
+    select
+        s.org_id, s.id, s.subject, s.entity_type, s.entity_id, 1, app.now(), s.recipient_user_id
     from app.email_sends as s
     where s.org_id = v_org_id and s.id = v_send_id
     on conflict (org_id, root_send_id) do update
@@ -161,13 +165,17 @@ begin
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
         text_body, html_body, headers, is_auto_reply, auto_reply_reason, matched_send_id,
-        match_method, thread_id, provider, provider_email_id
+        match_method, thread_id, provider, provider_email_id, recipient_user_id
     )
     values (
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
         p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
         v_reason is not null, v_reason, v_send_id, v_method, v_thread_id, p_provider,
-        p_provider_email_id
+        p_provider_email_id,
+        (
+            select s.recipient_user_id from app.email_sends as s
+            where s.org_id = v_org_id and s.id = v_send_id
+        )
     )
     returning id into v_inbound_id;
 

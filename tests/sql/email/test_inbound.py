@@ -8,7 +8,8 @@ import uuid
 import psycopg
 import pytest
 
-from tests.support import TESTDATA, Mail
+from intime.db import actor
+from tests.support import TESTDATA, Mail, TwoOrgs
 from web import queries as web_queries
 from web.inbound import parse_message, record_params
 
@@ -184,3 +185,22 @@ def test_mail_to_an_address_of_no_org_is_not_matched_by_sender(service, mail: Ma
         "To: someone@elsewhere.example\r\nSubject: x\r\n\r\nx\r\n"
     ).encode()
     assert _record(service, raw)[0] == "unmatched"
+
+
+def test_a_reply_to_a_notification_email_is_private_to_its_recipient(
+    db, service, two_orgs: TwoOrgs
+) -> None:
+    """The seed's manager replied to their mention email: another member reads neither the
+    reply nor its thread (as a SQL login or through the service), the manager reads both."""
+    a = two_orgs.a
+    query = (
+        "select (select count(*) from app.inbound_emails where subject = 'Re: you were mentioned'),"
+        " (select count(*) from app.email_threads where recipient_user_id = %(manager)s)"
+    )
+    params = {"manager": a.manager_id}
+    with db.connect(two_orgs.login_a, autocommit=True) as member:
+        assert member.execute(query, params).fetchone() == (0, 0)
+    with actor(service, a.org_id, a.rep_ids[1]):
+        assert service.execute(query, params).fetchone() == (0, 0)
+    with actor(service, a.org_id, a.manager_id):
+        assert service.execute(query, params).fetchone() == (1, 1)
