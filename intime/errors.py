@@ -82,6 +82,10 @@ class TransitionNotAllowedError(InTimeError):
     sqlstate = "IT015"
 
 
+class RateLimitedError(InTimeError):
+    sqlstate = "IT016"
+
+
 BY_SQLSTATE: dict[str, type[InTimeError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -100,6 +104,7 @@ BY_SQLSTATE: dict[str, type[InTimeError]] = {
         InvalidStateError,
         EntityLockedError,
         TransitionNotAllowedError,
+        RateLimitedError,
     )
 }
 

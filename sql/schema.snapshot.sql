@@ -3683,10 +3683,14 @@ declare
     v_org_id uuid := app._require_org();
     v_id uuid;
     v_outcome text;
+    v_channels text[];
 begin
     if p_user_id is null then
         raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
     end if;
+    v_channels := app._notification_check_sender(
+        array[p_user_id], p_channels, p_critical, p_action_url
+    );
     select s.notification_id, s.outcome into v_id, v_outcome
     from app._notification_send(row(
         v_org_id,  -- org_id
@@ -3702,7 +3706,7 @@ begin
         p_entity_id,  -- entity_id
         p_action_url,  -- action_url
         p_action_label,  -- action_label
-        p_channels,  -- channels
+        v_channels,  -- channels
         p_group_key,  -- group_key
         p_expires_at,  -- expires_at
         p_critical  -- critical
@@ -3729,6 +3733,10 @@ CREATE FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text DE
     AS $$
 declare
     v_org_id uuid := app._require_org();
+    v_channels text[] := app._notification_check_sender(
+        array(select distinct u.id from unnest(p_user_ids) as u (id)),
+        p_channels, p_critical, p_action_url
+    );
 begin
     return query
     select s.user_id, s.notification_id, s.outcome
@@ -3746,7 +3754,7 @@ begin
         p_entity_id,  -- entity_id
         p_action_url,  -- action_url
         p_action_label,  -- action_label
-        p_channels,  -- channels
+        v_channels,  -- channels
         p_group_key,  -- group_key
         p_expires_at,  -- expires_at
         p_critical  -- critical
@@ -7630,6 +7638,65 @@ $$;
 
 
 ALTER FUNCTION app._notification_assert_channels(p_channels text[]) OWNER TO intime_owner;
+
+--
+-- Name: _notification_check_sender(uuid[], text[], boolean, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_check_sender(p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text) RETURNS text[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    v_rate integer;
+    v_recent integer;
+    v_oldest timestamptz;
+    v_count integer := coalesce(cardinality(p_user_ids), 0);
+    v_channels text[] := p_channels;
+begin
+    if v_user_id is null then
+        return v_channels;
+    end if;
+    if coalesce(p_critical, false) then
+        perform app._require_permission('notifications.send_critical');
+    end if;
+    if p_action_url ~* '^https?://' then
+        perform app._require_permission('notifications.link_external');
+    end if;
+    if exists (select from unnest(p_user_ids) as u (id) where u.id is distinct from v_user_id)
+        and not app._has_permission('notifications.send_email') then
+        if 'email' = any(v_channels) then
+            perform app._require_permission('notifications.send_email');
+        end if;
+        v_channels := coalesce(v_channels, array['in_app']);
+    end if;
+    select s.notification_rate_per_minute into v_rate from app.settings as s;
+    select count(*), min(n.created_at) into v_recent, v_oldest
+    from app.notifications as n
+    where
+        n.org_id = v_org_id and n.created_by = v_user_id
+        and n.created_at > v_now - interval '1 minute';
+    if v_recent + v_count > v_rate then
+        raise exception using
+            errcode = 'IT016',
+            message = format(
+                'sending rate exceeded: %s notifications asked, %s left of %s a minute',
+                v_count, greatest(v_rate - v_recent, 0), v_rate
+            ),
+            hint = format(
+                'Retry in %s seconds.',
+                ceil(extract(epoch from coalesce(v_oldest, v_now) + interval '1 minute' - v_now))
+            );
+    end if;
+    return v_channels;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_check_sender(p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text) OWNER TO intime_owner;
 
 --
 -- Name: _notification_content(app.notification_request); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15126,12 +15193,14 @@ CREATE TABLE app.settings (
     queue_log_retention_days integer DEFAULT 14 NOT NULL,
     queue_statistics_retention_days integer DEFAULT 90 NOT NULL,
     webhook_send_lease_seconds integer DEFAULT 120 NOT NULL,
+    notification_rate_per_minute integer DEFAULT 60 NOT NULL,
     CONSTRAINT settings_campaign_log_retention_days_check CHECK (((campaign_log_retention_days >= 1) AND (campaign_log_retention_days <= 3650))),
     CONSTRAINT settings_email_events_pending_retention_days_check CHECK (((email_events_pending_retention_days >= 1) AND (email_events_pending_retention_days <= 365))),
     CONSTRAINT settings_email_send_lease_seconds_check CHECK (((email_send_lease_seconds >= 10) AND (email_send_lease_seconds <= 3600))),
     CONSTRAINT settings_entity_history_retention_days_check CHECK (((entity_history_retention_days >= 30) AND (entity_history_retention_days <= 36500))),
     CONSTRAINT settings_inbound_unmatched_max_rows_check CHECK (((inbound_unmatched_max_rows >= 1000) AND (inbound_unmatched_max_rows <= 100000000))),
     CONSTRAINT settings_inbound_unmatched_retention_days_check CHECK (((inbound_unmatched_retention_days >= 1) AND (inbound_unmatched_retention_days <= 3650))),
+    CONSTRAINT settings_notification_rate_per_minute_check CHECK ((notification_rate_per_minute > 0)),
     CONSTRAINT settings_queue_log_retention_days_check CHECK (((queue_log_retention_days >= 1) AND (queue_log_retention_days <= 3650))),
     CONSTRAINT settings_queue_statistics_retention_days_check CHECK (((queue_statistics_retention_days >= 1) AND (queue_statistics_retention_days <= 3650))),
     CONSTRAINT settings_reconcile_grace_seconds_check CHECK (((reconcile_grace_seconds >= 60) AND (reconcile_grace_seconds <= 86400))),
@@ -16750,6 +16819,13 @@ CREATE UNIQUE INDEX notifications_group_key ON app.notifications USING btree (or
 --
 
 CREATE INDEX notifications_inbox_idx ON app.notifications USING btree (org_id, user_id, seq DESC);
+
+
+--
+-- Name: notifications_sender_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notifications_sender_idx ON app.notifications USING btree (org_id, created_by, created_at) WHERE (created_by IS NOT NULL);
 
 
 --
@@ -21021,6 +21097,13 @@ REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FR
 --
 
 REVOKE ALL ON FUNCTION app._notification_assert_channels(p_channels text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_check_sender(p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_check_sender(p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text) FROM PUBLIC;
 
 
 --

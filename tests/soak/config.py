@@ -27,6 +27,8 @@ DEFAULT_SETTINGS = (
     ("reconcile_grace_seconds", "60"),
     ("email_send_lease_seconds", "60"),
     ("webhook_send_lease_seconds", "60"),
+    # The soak's notifications come from each org's admin, far faster than a person sends.
+    ("notification_rate_per_minute", "100000"),
 )
 
 

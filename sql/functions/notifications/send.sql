@@ -379,10 +379,14 @@ declare
     v_org_id uuid := app._require_org();
     v_id uuid;
     v_outcome text;
+    v_channels text[];
 begin
     if p_user_id is null then
         raise exception using errcode = 'IT005', message = 'p_user_id must not be null';
     end if;
+    v_channels := app._notification_check_sender(
+        array[p_user_id], p_channels, p_critical, p_action_url
+    );
     select s.notification_id, s.outcome into v_id, v_outcome
     from app._notification_send(row(
         v_org_id,  -- org_id
@@ -398,7 +402,7 @@ begin
         p_entity_id,  -- entity_id
         p_action_url,  -- action_url
         p_action_label,  -- action_label
-        p_channels,  -- channels
+        v_channels,  -- channels
         p_group_key,  -- group_key
         p_expires_at,  -- expires_at
         p_critical  -- critical
@@ -426,8 +430,12 @@ email until they end (deliver_after) and do-not-disturb stores the in-app row si
 digest frequency moves email to the next digest; p_critical bypasses all of these. An unread
 notification with the same p_group_key collapses: group_count + 1, the newest text, a new
 seq (re-announced). Email is queued through the email engine; sms and push are skipped with
-reason 'no provider configured'. Returns the notification id. Errors: IT004 unknown template
-or user, IT010 missing required variables (named), IT005 bad input.$$;
+reason 'no provider configured'. A user sending needs notifications.send_critical for
+p_critical, notifications.link_external for an absolute action URL and
+notifications.send_email to email someone else (default channels become in-app only without
+it), IT003 otherwise; and may send app.settings.notification_rate_per_minute a minute (IT016).
+Returns the notification id. Errors: IT004 unknown template or user, IT010 missing required
+variables (named), IT005 bad input.$$;
 
 create or replace function api.send_notification_bulk(
     p_user_ids uuid[],
@@ -454,6 +462,10 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_org_id uuid := app._require_org();
+    v_channels text[] := app._notification_check_sender(
+        array(select distinct u.id from unnest(p_user_ids) as u (id)),
+        p_channels, p_critical, p_action_url
+    );
 begin
     return query
     select s.user_id, s.notification_id, s.outcome
@@ -471,7 +483,7 @@ begin
         p_entity_id,  -- entity_id
         p_action_url,  -- action_url
         p_action_label,  -- action_label
-        p_channels,  -- channels
+        v_channels,  -- channels
         p_group_key,  -- group_key
         p_expires_at,  -- expires_at
         p_critical  -- critical
@@ -487,4 +499,72 @@ $$The set-based form of api.send_notification for "notify the team": renders onc
 every recipient's preferences in one statement, and returns one row per distinct user with
 its notification id and outcome: created, collapsed (same unread group_key), suppressed
 (frequency never) or inactive (nothing stored). All or nothing: a user outside the org
-raises IT004 naming it.$$;
+raises IT004 naming it. The sender's permissions and rate apply as for api.send_notification,
+one notification per distinct recipient.$$;
+
+-- What a user (not the engine) may send: p_user_ids (one notification each)
+-- with p_channels, p_critical and p_action_url. Critical needs
+-- notifications.send_critical and an absolute action URL
+-- notifications.link_external (IT003). Without notifications.send_email a
+-- notification to anyone but the caller goes in-app only: explicit email
+-- channels are IT003, default channels become {in_app} (the return value).
+-- Then the rate: the notifications the caller created in the last minute plus
+-- these may not pass app.settings.notification_rate_per_minute (IT016, the
+-- wait in the hint). Counted, not locked: a user's concurrent sends never wait
+-- on each other (uncommitted ones are not counted). With no user in context:
+-- p_channels unchanged, no limit.
+create or replace function app._notification_check_sender(
+    p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text
+)
+returns text[]
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    v_rate integer;
+    v_recent integer;
+    v_oldest timestamptz;
+    v_count integer := coalesce(cardinality(p_user_ids), 0);
+    v_channels text[] := p_channels;
+begin
+    if v_user_id is null then
+        return v_channels;
+    end if;
+    if coalesce(p_critical, false) then
+        perform app._require_permission('notifications.send_critical');
+    end if;
+    if p_action_url ~* '^https?://' then
+        perform app._require_permission('notifications.link_external');
+    end if;
+    if exists (select from unnest(p_user_ids) as u (id) where u.id is distinct from v_user_id)
+        and not app._has_permission('notifications.send_email') then
+        if 'email' = any(v_channels) then
+            perform app._require_permission('notifications.send_email');
+        end if;
+        v_channels := coalesce(v_channels, array['in_app']);
+    end if;
+    select s.notification_rate_per_minute into v_rate from app.settings as s;
+    select count(*), min(n.created_at) into v_recent, v_oldest
+    from app.notifications as n
+    where
+        n.org_id = v_org_id and n.created_by = v_user_id
+        and n.created_at > v_now - interval '1 minute';
+    if v_recent + v_count > v_rate then
+        raise exception using
+            errcode = 'IT016',
+            message = format(
+                'sending rate exceeded: %s notifications asked, %s left of %s a minute',
+                v_count, greatest(v_rate - v_recent, 0), v_rate
+            ),
+            hint = format(
+                'Retry in %s seconds.',
+                ceil(extract(epoch from coalesce(v_oldest, v_now) + interval '1 minute' - v_now))
+            );
+    end if;
+    return v_channels;
+end
+$function$;

@@ -17,7 +17,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, errors_translated
-from intime.errors import InvalidParameterError, PermissionDeniedError
+from intime.errors import InvalidParameterError, PermissionDeniedError, RateLimitedError
 from tests.support import Database, TwoOrgs
 
 WORKFLOW: dict[str, Any] = {
@@ -103,6 +103,34 @@ WRITE_PATHS: dict[str, dict[str, Write]] = {
             "select api.get_webhook_signing_secret()"
         ),
         "api.rotate_webhook_secret": lambda c, f: c.execute("select api.rotate_webhook_secret()"),
+    },
+    "notifications.send_critical": {
+        "api.send_notification critical": lambda c, f: c.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => 'Payout', p_message => 'm', p_channels => '{in_app}', "
+            "p_critical => true)",
+            (f.orgs.a.rep_ids[0],),
+        ),
+    },
+    "notifications.send_email": {
+        "api.send_notification by email to another user": lambda c, f: c.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => 'T', p_message => 'm', p_channels => '{email}')",
+            (f.orgs.a.rep_ids[0],),
+        ),
+        "api.send_notification_bulk by email": lambda c, f: c.execute(
+            "select * from api.send_notification_bulk(p_user_ids => %s, p_category => 'deal', "
+            "p_title => 'T', p_message => 'm', p_channels => '{in_app,email}')",
+            ([f.orgs.a.rep_ids[0], f.orgs.a.manager_id],),
+        ),
+    },
+    "notifications.link_external": {
+        "api.send_notification with an absolute action URL": lambda c, f: c.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => 'T', p_message => 'm', p_channels => '{in_app}', "
+            "p_action_url => 'https://evil.example/payout')",
+            (f.orgs.a.rep_ids[0],),
+        ),
     },
     "campaigns.manage_any": {
         "api.update_campaign of another's": lambda c, f: c.execute(
@@ -297,3 +325,58 @@ def test_the_engine_acting_as_the_system_holds_every_permission(
             "select bool_and(api.get_permission(p_permission => name)) from app.permissions"
         )
         assert held.fetchone() == (True,)
+
+
+def test_without_send_email_a_members_notification_to_another_goes_in_app_only(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    a = two_orgs.a
+    with actor(service, a.org_id, a.rep_ids[1]):
+        nid = service.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => 'T', p_message => 'm')",
+            (a.rep_ids[0],),
+        ).fetchone()[0]
+        emails = service.execute(
+            "select count(*) from app.email_sends where notification_id = %s", (nid,)
+        ).fetchone()
+    assert nid is not None
+    assert emails == (0,)
+
+
+def test_a_member_may_still_email_themselves(
+    service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    a = two_orgs.a
+    with actor(service, a.org_id, a.rep_ids[1]):
+        service.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => 'Note to self', p_message => 'm', p_channels => '{email}')",
+            (a.rep_ids[1],),
+        )
+
+
+def test_a_users_sending_is_rate_limited_and_the_engines_is_not(
+    service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    a = two_orgs.a
+    admin.execute("update app.settings set notification_rate_per_minute = 3")
+    # A minute of its own, away from the seed's notifications.
+    service.execute("set app.fake_now = '2030-01-07 10:00:00+00'")
+    send = (
+        "select * from api.send_notification_bulk(p_user_ids => %s, p_category => 'deal', "
+        "p_title => 'T', p_message => 'm', p_channels => '{in_app}')"
+    )
+    with actor(service, a.org_id, a.manager_id):
+        service.execute(send, ([a.rep_ids[0], a.rep_ids[1]],))
+    with (
+        pytest.raises(RateLimitedError, match="2 notifications asked, 1 left of 3"),
+        actor(service, a.org_id, a.manager_id),
+    ):
+        service.execute(send, ([a.rep_ids[0], a.rep_ids[1]],))
+    # Another user has their own bucket; the engine (no user) has none.
+    with actor(service, a.org_id, a.admin_id):
+        service.execute(send, ([a.rep_ids[0], a.rep_ids[1]],))
+    with actor(service, a.org_id):
+        for _ in range(3):
+            service.execute(send, ([a.rep_ids[0], a.rep_ids[1]],))

@@ -435,14 +435,15 @@ def test_collapse_keeps_original_sender(db, notifier: Notifier, two_orgs) -> Non
         riley.execute(
             "select api.send_notification(p_user_id => %s, p_category => 'workflow', "
             "p_title => 'Approve invoice #5', p_message => 'urgent, log in again', "
-            "p_action_url => 'https://evil.example/login', p_group_key => 'approval-5')",
+            "p_action_url => '/login-again', p_group_key => 'approval-5')",
             (sam,),
         )
         riley.commit()
     row = notifier.owner.execute(
         "select id, created_by, action_url from app.notifications where id = %s", (nid,)
     ).fetchone()
-    assert row[2] == "https://evil.example/login"  # content replaced in place ...
+    # (a member may not link off the app any more: notifications.link_external)
+    assert row[2] == "/login-again"  # content replaced in place ...
     assert row[1] == two_orgs.a.rep_ids[0], f"created_by still says the admin: {row}"
 
 
