@@ -384,7 +384,14 @@ def seed_org(
             for i, first in enumerate(("Riley", "Sam"))
         )
     with actor(conn, org_id, admin_id):
-        conn.execute(q.CREATE_API_TOKEN, {"name": "seed", "user_id": rep_ids[0]})
+        seed_token = conn.execute(
+            q.CREATE_API_TOKEN, {"name": "seed", "user_id": rep_ids[0]}
+        ).fetchone()
+        assert seed_token is not None
+    # A stream ticket, as the web app mints one for a browser (engine-only table).
+    with conn.transaction():
+        conn.execute(q.CREATE_STREAM_TICKET, {"token": seed_token[1]})
+    with actor(conn, org_id, admin_id):
         # Said out loud, though it is the default: members manage only their own campaigns.
         conn.execute(
             q.SET_ROLE_PERMISSION,

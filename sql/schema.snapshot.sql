@@ -323,6 +323,31 @@ $$;
 ALTER FUNCTION api.archive_notifications(p_ids uuid[]) OWNER TO intime_owner;
 
 --
+-- Name: authenticate_stream_ticket(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select exists (
+        select
+        from app.stream_tickets as t
+        inner join app.api_tokens as k on k.org_id = t.org_id and k.id = t.token_id
+        inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+        where
+            app._is_service()
+            and t.id = p_ticket_id
+            and k.revoked_at is null
+            and (k.expires_at is null or k.expires_at > app.now())
+            and u.is_active
+    )
+$$;
+
+
+ALTER FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: authenticate_token(text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -529,6 +554,39 @@ $$;
 
 
 ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: claim_stream_ticket(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.claim_stream_ticket(p_ticket text) RETURNS TABLE(org_id uuid, user_id uuid, ticket_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    return query
+    update app.stream_tickets as t
+    set used_at = app.now()
+    from app.api_tokens as k, app.user_profiles as u
+    where
+        t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8'))
+        and t.used_at is null
+        and t.expires_at > app.now()
+        and k.org_id = t.org_id and k.id = t.token_id and k.revoked_at is null
+        and (k.expires_at is null or k.expires_at > app.now())
+        and u.org_id = t.org_id and u.id = t.user_id and u.is_active
+    returning t.org_id, t.user_id, t.id;
+    if not found then
+        raise exception using
+            errcode = 'IT007', message = 'invalid, used or expired stream ticket';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION api.claim_stream_ticket(p_ticket text) OWNER TO intime_owner;
 
 --
 -- Name: claim_webhook(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -884,6 +942,37 @@ $_$;
 
 
 ALTER FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) OWNER TO intime_owner;
+
+--
+-- Name: create_stream_ticket(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_stream_ticket(p_token text) RETURNS TABLE(ticket text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_auth record;
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath), as api tokens.
+    v_ticket text := 'itst_' || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+    v_expires timestamptz := app.now() + interval '60 seconds';
+begin
+    perform app._require_service();
+    select a.* into v_auth from api.authenticate_token(p_token => p_token) as a;
+    insert into app.stream_tickets (org_id, user_id, token_id, ticket_hash, expires_at)
+    values (
+        v_auth.org_id, v_auth.user_id, v_auth.token_id,
+        sha256(convert_to(v_ticket, 'UTF8')), v_expires
+    );
+    -- Spent and expired tickets go as new ones are made.
+    delete from app.stream_tickets as t where t.expires_at < app.now() - interval '1 hour';
+    return query select v_ticket, v_expires;
+end
+$$;
+
+
+ALTER FUNCTION api.create_stream_ticket(p_token text) OWNER TO intime_owner;
 
 --
 -- Name: create_user(text, text, text, uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -15244,6 +15333,26 @@ CREATE TABLE app.stream_secret (
 ALTER TABLE app.stream_secret OWNER TO intime_owner;
 
 --
+-- Name: stream_tickets; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.stream_tickets (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    token_id uuid NOT NULL,
+    ticket_hash bytea NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.stream_tickets FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.stream_tickets OWNER TO intime_owner;
+
+--
 -- Name: submissions; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -16223,6 +16332,22 @@ ALTER TABLE ONLY app.stream_secret
 
 
 --
+-- Name: stream_tickets stream_tickets_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_tickets
+    ADD CONSTRAINT stream_tickets_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: stream_tickets stream_tickets_ticket_hash_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_tickets
+    ADD CONSTRAINT stream_tickets_ticket_hash_key UNIQUE (ticket_hash);
+
+
+--
 -- Name: submissions submissions_org_id_id_job_id_candidate_id_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -16833,6 +16958,13 @@ CREATE INDEX notifications_sender_idx ON app.notifications USING btree (org_id, 
 --
 
 CREATE INDEX notifications_unread_idx ON app.notifications USING btree (org_id, user_id) WHERE ((read_at IS NULL) AND (archived_at IS NULL));
+
+
+--
+-- Name: stream_tickets_expires_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX stream_tickets_expires_idx ON app.stream_tickets USING btree (expires_at);
 
 
 --
@@ -18794,6 +18926,30 @@ ALTER TABLE ONLY app.role_permissions
 
 
 --
+-- Name: stream_tickets stream_tickets_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_tickets
+    ADD CONSTRAINT stream_tickets_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: stream_tickets stream_tickets_org_id_token_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_tickets
+    ADD CONSTRAINT stream_tickets_org_id_token_id_fkey FOREIGN KEY (org_id, token_id) REFERENCES app.api_tokens(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: stream_tickets stream_tickets_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.stream_tickets
+    ADD CONSTRAINT stream_tickets_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: submissions submissions_org_id_candidate_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -19431,6 +19587,12 @@ ALTER TABLE app.placements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.role_permissions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: stream_tickets; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.stream_tickets ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: submissions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -19643,6 +19805,13 @@ CREATE POLICY tenant_isolation ON app.placements USING ((org_id = ( SELECT app.c
 --
 
 CREATE POLICY tenant_isolation ON app.role_permissions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: stream_tickets tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.stream_tickets USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -19944,6 +20113,15 @@ GRANT ALL ON FUNCTION api.archive_notifications(p_ids uuid[]) TO intime_user;
 
 
 --
+-- Name: FUNCTION authenticate_stream_ticket(p_ticket_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION authenticate_token(p_token text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -19968,6 +20146,15 @@ GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p
 REVOKE ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION claim_stream_ticket(p_ticket text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.claim_stream_ticket(p_ticket text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_stream_ticket(p_ticket text) TO intime_service;
+GRANT ALL ON FUNCTION api.claim_stream_ticket(p_ticket text) TO intime_user;
 
 
 --
@@ -20040,6 +20227,15 @@ GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_own
 REVOKE ALL ON FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) TO intime_service;
 GRANT ALL ON FUNCTION api.create_organization(p_name text, p_slug text, p_timezone text) TO intime_user;
+
+
+--
+-- Name: FUNCTION create_stream_ticket(p_token text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_stream_ticket(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_stream_ticket(p_token text) TO intime_service;
+GRANT ALL ON FUNCTION api.create_stream_ticket(p_token text) TO intime_user;
 
 
 --

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
@@ -20,7 +21,7 @@ from web import queries as q
 from web.guards import ByteBudget, database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
-from web.notifications import list_notifications, mark_read, stream
+from web.notifications import list_notifications, mark_read, stream, stream_ticket
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
 from web.unsubscribe import unsubscribe
@@ -54,6 +55,27 @@ async def healthz(request: Request) -> JSONResponse:
             "parser": {"processes": len(parser.pids()), "killed": parser.killed},
         }
     )
+
+
+class RedactQueryStrings(logging.Filter):
+    """Drop the query string from uvicorn's access log lines: a URL may carry a stream
+    ticket or an unsubscribe token, and access logs are kept and shipped. The line keeps
+    the path and ``?<redacted>``. Its arguments are (client, method, path, version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, mark, _query = args[2].partition("?")
+            if mark:
+                record.args = (args[0], args[1], f"{path}?<redacted>", args[3], args[4])
+        return True
+
+
+def redact_access_log() -> None:
+    """Install RedactQueryStrings on uvicorn's access logger, once."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactQueryStrings) for f in access.filters):
+        access.addFilter(RedactQueryStrings())
 
 
 def create_app(
@@ -92,6 +114,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Again at start: a server may have configured its loggers after create_app.
+        redact_access_log()
         app.state.pool = await open_pool(
             service_dsn,
             min_size=pool_min_size,
@@ -125,6 +149,7 @@ def create_app(
                 await app.state.resend_client.aclose()
             await app.state.pool.close()
 
+    redact_access_log()
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -132,6 +157,7 @@ def create_app(
             Route("/webhooks/inbound", inbound_webhook, methods=["POST"]),
             Route("/u/{token:str}", unsubscribe, methods=["GET", "POST"]),
             Route("/notifications/stream", stream),
+            Route("/notifications/stream-ticket", stream_ticket, methods=["POST"]),
             Route("/notifications", list_notifications),
             Route("/notifications/read", mark_read, methods=["POST"]),
         ],

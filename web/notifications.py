@@ -1,8 +1,10 @@
 """Notification routes: the SSE stream, and a JSON inbox for clients without SQL.
 
-Every route authenticates an API token (``Authorization: Bearer``; the stream
-also takes ``?access_token=``, since a browser's EventSource cannot set
-headers) and acts as its user through ``api.set_actor``.
+Every route authenticates an API token (``Authorization: Bearer``) and acts as its
+user through ``api.set_actor``. A browser's EventSource cannot set a header, so the
+stream also takes ``?ticket=``: a 60-second, single-use stream ticket that
+``POST /notifications/stream-ticket`` mints for the bearer token. A long-lived token
+in a URL (``?access_token=``) is refused: URLs end up in access logs and history.
 """
 
 from __future__ import annotations
@@ -41,17 +43,43 @@ class Unauthorized(Exception):
     pass
 
 
-def _token(request: Request, *, allow_query: bool) -> str:
+def _token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    token = ""
-    if scheme.lower() == "bearer" and value.strip():
-        token = value.strip()
-    elif allow_query:
-        token = request.query_params.get("access_token", "")
+    token = value.strip() if scheme.lower() == "bearer" else ""
     if not token or len(token) > 512 or not token.isprintable():
         raise Unauthorized
     return token
+
+
+def _ticket(request: Request) -> str | None:
+    """The stream ticket in the query, if any (IT007-shaped refusal when malformed)."""
+    if "access_token" in request.query_params:
+        raise TokenInUrl
+    ticket = request.query_params.get("ticket")
+    if ticket is None:
+        return None
+    if not ticket or len(ticket) > 128 or not ticket.isprintable():
+        raise Unauthorized
+    return ticket
+
+
+class TokenInUrl(Exception):
+    pass
+
+
+async def _claim(pool: AsyncConnectionPool, ticket: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(q.CLAIM_STREAM_TICKET, {"ticket": ticket})
+            row = await cur.fetchone()
+    except psycopg.Error as exc:
+        if isinstance(translate(exc), InvalidTokenError):
+            raise Unauthorized from None
+        raise
+    if row is None:
+        raise Unauthorized
+    return row[0], row[1], row[2]
 
 
 async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -68,12 +96,18 @@ async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUI
     return row[0], row[1]
 
 
-def _unauthorized() -> JSONResponse:
+def _unauthorized(message: str = "a valid API token is required") -> JSONResponse:
     return JSONResponse(
-        {"error": "a valid API token is required"},
+        {"error": message},
         401,
         headers={"WWW-Authenticate": 'Bearer realm="intime"'},
     )
+
+
+URL_CREDENTIAL_REFUSED = (
+    "an API token is refused in a URL: POST /notifications/stream-ticket with it as a "
+    "bearer token, then open /notifications/stream?ticket=<ticket> within 60 seconds"
+)
 
 
 @dataclasses.dataclass
@@ -132,7 +166,9 @@ class _Stream:
     hub: NotificationHub
     org_id: uuid.UUID
     user_id: uuid.UUID
-    token: str
+    # How it was opened: a bearer token (re-checked as such) or a ticket (its token).
+    token: str | None
+    ticket_id: uuid.UUID | None
     resume: Position | None
     reauth_every: float
 
@@ -173,8 +209,15 @@ class _Stream:
         return out, unread_row[0] if unread_row else 0
 
     async def still_authorized(self) -> bool:
+        if self.ticket_id is not None:
+            async with self.pool.connection() as conn:
+                cur = await conn.execute(
+                    q.AUTHENTICATE_STREAM_TICKET, {"ticket_id": self.ticket_id}
+                )
+                row = await cur.fetchone()
+            return bool(row and row[0])
         try:
-            await _authenticate(self.pool, self.token)
+            await _authenticate(self.pool, self.token or "")
         except Unauthorized:
             return False
         return True
@@ -236,12 +279,22 @@ class _Stream:
 async def stream(request: Request) -> Response:
     """``GET /notifications/stream``: the caller's notifications as Server-Sent Events."""
     pool: AsyncConnectionPool = request.app.state.pool
+    token: str | None = None
+    ticket_id: uuid.UUID | None = None
     try:
-        token = _token(request, allow_query=True)
-        org_id, user_id = await _authenticate(pool, token)
         resume = _last_event_id(request)
+        ticket = _ticket(request)
+        if ticket is not None:
+            org_id, user_id, ticket_id = await _claim(pool, ticket)
+        else:
+            token = _token(request)
+            org_id, user_id = await _authenticate(pool, token)
+    except TokenInUrl:
+        return _unauthorized(URL_CREDENTIAL_REFUSED)
     except Unauthorized:
-        return _unauthorized()
+        return _unauthorized(
+            "a valid API token (Authorization: Bearer) or stream ticket is required"
+        )
     except InvalidParameterError as exc:
         return JSONResponse({"error": str(exc)}, 400)
     session = _Stream(
@@ -250,6 +303,7 @@ async def stream(request: Request) -> Response:
         org_id=org_id,
         user_id=user_id,
         token=token,
+        ticket_id=ticket_id,
         resume=resume,
         reauth_every=request.app.state.stream_reauth,
     )
@@ -258,6 +312,29 @@ async def stream(request: Request) -> Response:
         ping=request.app.state.stream_heartbeat,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
         send_timeout=30,
+    )
+
+
+async def stream_ticket(request: Request) -> Response:
+    """``POST /notifications/stream-ticket``: a 60-second, single-use ticket for
+    ``/notifications/stream?ticket=``, for the bearer token's user."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    try:
+        token = _token(request)
+        async with pool.connection() as conn:
+            cur = await conn.execute(q.CREATE_STREAM_TICKET, {"token": token})
+            row = await cur.fetchone()
+    except Unauthorized:
+        return _unauthorized()
+    except psycopg.Error as exc:
+        if isinstance(translate(exc), InvalidTokenError):
+            return _unauthorized()
+        raise
+    assert row is not None
+    return JSONResponse(
+        {"ticket": row[0], "expires_at": row[1].isoformat(), "expires_in": 60},
+        201,
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -286,7 +363,7 @@ async def list_notifications(request: Request) -> Response:
     """``GET /notifications``: the caller's inbox as JSON (same filters as the SQL api)."""
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        org_id, user_id = await _authenticate(pool, _token(request, allow_query=False))
+        org_id, user_id = await _authenticate(pool, _token(request))
     except Unauthorized:
         return _unauthorized()
     try:
@@ -316,7 +393,7 @@ async def mark_read(request: Request) -> Response:
     """``POST /notifications/read`` with ``{"ids": [...]}`` or ``{"all": true}``."""
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        org_id, user_id = await _authenticate(pool, _token(request, allow_query=False))
+        org_id, user_id = await _authenticate(pool, _token(request))
     except Unauthorized:
         return _unauthorized()
     try:

@@ -22,6 +22,13 @@ UNSUBSCRIBE = (
 
 # The notification stream (web/hub.py, web/notifications.py).
 AUTHENTICATE_TOKEN = "select org_id, user_id from api.authenticate_token(p_token => %(token)s)"
+CREATE_STREAM_TICKET = (
+    "select ticket, expires_at from api.create_stream_ticket(p_token => %(token)s)"
+)
+CLAIM_STREAM_TICKET = (
+    "select org_id, user_id, ticket_id from api.claim_stream_ticket(p_ticket => %(ticket)s)"
+)
+AUTHENTICATE_STREAM_TICKET = "select api.authenticate_stream_ticket(p_ticket_id => %(ticket_id)s)"
 GET_NOTIFICATION_FEED_HEAD = "select api.get_notification_feed_head()"
 STREAM_KEY = "select secret from app.stream_secret"
 READ_FEED = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
@@ -19,7 +20,7 @@ from intime.db import actor
 from intime_cli.serving import serve_in_thread
 from intime_cli.sse import SseStream
 from tests.web.streams import open_send, opened, titles_within
-from web.app import create_app
+from web.app import create_app, redact_access_log
 from web.hub import StreamEvent, Subscriber
 
 
@@ -127,18 +128,95 @@ def test_a_revoked_token_gets_401(stream_url, service, two_orgs) -> None:
         ).fetchone()
         assert row is not None
         service.execute("select api.revoke_api_token(p_token_id => %s)", (row[0],))
-    response = httpx.get(f"{stream_url}/notifications/stream", params={"access_token": row[1]})
+    response = httpx.get(
+        f"{stream_url}/notifications/stream", headers={"Authorization": f"Bearer {row[1]}"}
+    )
     assert response.status_code == 401
 
 
-def test_the_token_may_come_in_the_query_for_eventsource(
+def _ticket(stream_url: str, token: str) -> str:
+    response = httpx.post(
+        f"{stream_url}/notifications/stream-ticket", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["expires_in"] == 60
+    assert body["ticket"].startswith("itst_")
+    return str(body["ticket"])
+
+
+def test_a_stream_ticket_opens_the_stream_for_eventsource(
     stream_url, token_for, send, two_orgs
 ) -> None:
     sam = two_orgs.a.rep_ids[1]
-    with opened(stream_url, params={"access_token": token_for(sam)}) as stream:
+    with opened(stream_url, params={"ticket": _ticket(stream_url, token_for(sam))}) as stream:
         assert stream.status_code == 200
-        send(sam, "via query token")
-        assert stream.next_json()["title"] == "via query token"
+        send(sam, "via a stream ticket")
+        assert stream.next_json()["title"] == "via a stream ticket"
+
+
+def test_a_stream_ticket_is_single_use(stream_url, token_for, two_orgs) -> None:
+    ticket = _ticket(stream_url, token_for(two_orgs.a.rep_ids[1]))
+    with opened(stream_url, params={"ticket": ticket}) as stream:
+        assert stream.status_code == 200
+    again = httpx.get(f"{stream_url}/notifications/stream", params={"ticket": ticket})
+    assert again.status_code == 401
+
+
+def test_an_expired_stream_ticket_is_refused(stream_url, token_for, db, two_orgs) -> None:
+    ticket = _ticket(stream_url, token_for(two_orgs.a.rep_ids[1]))
+    with db.connect(autocommit=True) as owner:
+        owner.execute("update app.stream_tickets set expires_at = now() - interval '1 second'")
+    response = httpx.get(f"{stream_url}/notifications/stream", params={"ticket": ticket})
+    assert response.status_code == 401
+
+
+def test_a_ticket_of_a_revoked_token_is_refused(stream_url, service, two_orgs) -> None:
+    with actor(service, two_orgs.a.org_id):
+        token_id, token = service.execute(
+            "select token_id, token from api.create_api_token(p_name => 't', p_user_id => %s)",
+            (two_orgs.a.rep_ids[1],),
+        ).fetchone()
+    ticket = _ticket(stream_url, token)
+    with actor(service, two_orgs.a.org_id):
+        service.execute("select api.revoke_api_token(p_token_id => %s)", (token_id,))
+    response = httpx.get(f"{stream_url}/notifications/stream", params={"ticket": ticket})
+    assert response.status_code == 401
+
+
+def test_a_stream_ticket_needs_a_bearer_token(stream_url) -> None:
+    assert httpx.post(f"{stream_url}/notifications/stream-ticket").status_code == 401
+    bad = httpx.post(
+        f"{stream_url}/notifications/stream-ticket", headers={"Authorization": "Bearer itk_nope"}
+    )
+    assert bad.status_code == 401
+
+
+def test_a_long_lived_token_in_the_query_is_refused(stream_url, token_for, two_orgs) -> None:
+    response = httpx.get(
+        f"{stream_url}/notifications/stream",
+        params={"access_token": token_for(two_orgs.a.rep_ids[1])},
+    )
+    assert response.status_code == 401
+    assert "stream-ticket" in response.json()["error"]
+
+
+def test_the_access_log_keeps_no_query_string() -> None:
+    create_app_filter = logging.getLogger("uvicorn.access")
+    redact_access_log()
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/notifications/stream?ticket=itst_secret", "1.1", 200),
+        None,
+    )
+    assert all(f.filter(record) for f in create_app_filter.filters)
+    line = record.getMessage()
+    assert "itst_secret" not in line
+    assert "/notifications/stream?<redacted>" in line
 
 
 def test_a_malformed_last_event_id_is_a_400(stream_url, token_for, two_orgs) -> None:
@@ -160,7 +238,8 @@ def test_a_malformed_last_event_id_in_the_query_is_a_400(
 ) -> None:
     response = httpx.get(
         f"{stream_url}/notifications/stream",
-        params={"last_event_id": value, "access_token": token_for(two_orgs.a.rep_ids[1])},
+        params={"last_event_id": value},
+        headers={"Authorization": f"Bearer {token_for(two_orgs.a.rep_ids[1])}"},
     )
     assert response.status_code == 400
 

@@ -45,3 +45,94 @@ $function$;
 
 comment on function api.remove_stream_hub(uuid) is
 $$Service role only. Forgets hub p_hub_id (a web process shutting down).$$;
+
+-- Stream tickets (0017): a browser's EventSource cannot send a header, and a
+-- long-lived API token in a URL ends up in access logs and browser history.
+create or replace function api.create_stream_ticket(p_token text)
+returns table (ticket text, expires_at timestamptz)
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_auth record;
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath), as api tokens.
+    v_ticket text := 'itst_' || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+    v_expires timestamptz := app.now() + interval '60 seconds';
+begin
+    perform app._require_service();
+    select a.* into v_auth from api.authenticate_token(p_token => p_token) as a;
+    insert into app.stream_tickets (org_id, user_id, token_id, ticket_hash, expires_at)
+    values (
+        v_auth.org_id, v_auth.user_id, v_auth.token_id,
+        sha256(convert_to(v_ticket, 'UTF8')), v_expires
+    );
+    -- Spent and expired tickets go as new ones are made.
+    delete from app.stream_tickets as t where t.expires_at < app.now() - interval '1 hour';
+    return query select v_ticket, v_expires;
+end
+$function$;
+
+comment on function api.create_stream_ticket(text) is
+$$Service role only. For the API token p_token (IT007 when it is invalid), a stream ticket:
+itst_ and 64 hex digits, valid for 60 seconds, once, for /notifications/stream?ticket=. Only
+its SHA-256 is stored. The web app's POST /notifications/stream-ticket calls it.$$;
+
+create or replace function api.claim_stream_ticket(p_ticket text)
+returns table (org_id uuid, user_id uuid, ticket_id uuid)
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    return query
+    update app.stream_tickets as t
+    set used_at = app.now()
+    from app.api_tokens as k, app.user_profiles as u
+    where
+        t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8'))
+        and t.used_at is null
+        and t.expires_at > app.now()
+        and k.org_id = t.org_id and k.id = t.token_id and k.revoked_at is null
+        and (k.expires_at is null or k.expires_at > app.now())
+        and u.org_id = t.org_id and u.id = t.user_id and u.is_active
+    returning t.org_id, t.user_id, t.id;
+    if not found then
+        raise exception using
+            errcode = 'IT007', message = 'invalid, used or expired stream ticket';
+    end if;
+end
+$function$;
+
+comment on function api.claim_stream_ticket(text) is
+$$Service role only. Spends a stream ticket: its org, user and id, once, within its 60 seconds,
+while the API token that made it is valid and its user active; IT007 otherwise.$$;
+
+create or replace function api.authenticate_stream_ticket(p_ticket_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+    select exists (
+        select
+        from app.stream_tickets as t
+        inner join app.api_tokens as k on k.org_id = t.org_id and k.id = t.token_id
+        inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+        where
+            app._is_service()
+            and t.id = p_ticket_id
+            and k.revoked_at is null
+            and (k.expires_at is null or k.expires_at > app.now())
+            and u.is_active
+    )
+$function$;
+
+comment on function api.authenticate_stream_ticket(uuid) is
+$$Service role only (false otherwise). Whether a stream opened with the ticket may go on: the
+API token that made it is neither revoked nor expired and its user is active. The stream
+checks it as often as it re-checks a bearer token.$$;

@@ -266,7 +266,13 @@ def test_api_functions_treat_another_orgs_ids_as_not_found(
 
 @pytest.mark.parametrize(
     "table",
-    ["webhook_receipts", "email_events_pending", "inbound_unmatched", "schema_migrations"],
+    [
+        "webhook_receipts",
+        "email_events_pending",
+        "inbound_unmatched",
+        "schema_migrations",
+        "stream_tickets",
+    ],
 )
 def test_engine_only_tables_are_closed_to_clients(
     db: Database, two_orgs: TwoOrgs, table: str
