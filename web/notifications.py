@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -68,10 +69,13 @@ class TokenInUrl(Exception):
     pass
 
 
-async def _claim(pool: AsyncConnectionPool, ticket: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+async def _credential_row(
+    pool: AsyncConnectionPool, query: LiteralString, params: dict[str, str]
+) -> tuple[Any, ...]:
+    """The row a credential resolves to; Unauthorized when it is refused (IT007)."""
     try:
         async with pool.connection() as conn:
-            cur = await conn.execute(q.CLAIM_STREAM_TICKET, {"ticket": ticket})
+            cur = await conn.execute(query, params)
             row = await cur.fetchone()
     except psycopg.Error as exc:
         if isinstance(translate(exc), InvalidTokenError):
@@ -79,21 +83,19 @@ async def _claim(pool: AsyncConnectionPool, ticket: str) -> tuple[uuid.UUID, uui
         raise
     if row is None:
         raise Unauthorized
-    return row[0], row[1], row[2]
+    return tuple(row)
+
+
+async def _claim(pool: AsyncConnectionPool, ticket: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    org_id, user_id, ticket_id = await _credential_row(
+        pool, q.CLAIM_STREAM_TICKET, {"ticket": ticket}
+    )
+    return org_id, user_id, ticket_id
 
 
 async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uuid.UUID]:
-    try:
-        async with pool.connection() as conn:
-            cur = await conn.execute(q.AUTHENTICATE_TOKEN, {"token": token})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        if isinstance(translate(exc), InvalidTokenError):
-            raise Unauthorized from None
-        raise
-    if row is None:
-        raise Unauthorized
-    return row[0], row[1]
+    org_id, user_id = await _credential_row(pool, q.AUTHENTICATE_TOKEN, {"token": token})
+    return org_id, user_id
 
 
 def _unauthorized(message: str = "a valid API token is required") -> JSONResponse:
