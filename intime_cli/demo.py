@@ -27,6 +27,7 @@ from intime_cli.cli import embedded_server, ensure_database
 from intime_cli.demo_campaigns import run_campaigns_demo
 from intime_cli.demo_email import run_email_demo
 from intime_cli.demo_notifications import run_notifications_demo
+from intime_cli.demo_permissions import run_permissions_demo
 from intime_cli.demo_workflows import run_workflows_demo
 from intime_cli.probe import probe
 from intime_cli.seed import SeededOrg, seed_org
@@ -116,7 +117,7 @@ def run_demo(config: Config) -> int:
         run_notifications_demo(as_role(dsn, "intime_service"), acme)
         run_workflows_demo(as_role(dsn, "intime_service"), acme, outbox)
         run_campaigns_demo(as_role(dsn, "intime_service"), acme, outbox)
-        ok = True
+        ok = run_permissions_demo(as_role(dsn, "intime_service"), as_role(dsn, DEMO_LOGIN), acme)
         print("\n== Cross-tenant check (every tenant table, from the catalog)")
         for label, report in (
             (f"SQL login {DEMO_LOGIN} ({who[0] if who else '?'}, Acme)", as_login),

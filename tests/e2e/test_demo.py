@@ -122,3 +122,11 @@ def test_demo_runs_ten_enrollments_through_the_campaign(demo_output: str) -> Non
     assert re.search(r"campaign\s+10\s+18\s+\d+\s+\d+\s+\d+\s+1\s+1\s+0\s+8", out)
     assert "LinkedIn tasks for the owner: 8" in out
     assert "replied to Q3 platform outreach" in out
+
+
+def test_demo_shows_a_member_refused_a_template_edit_until_an_admin_grants_it(
+    demo_output: str,
+) -> None:
+    out = demo_output
+    assert "edits the 'intro' email template: refused: IT003 permission templates.manage" in out
+    assert "the member edits it again: 1 template changed" in out
