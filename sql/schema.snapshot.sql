@@ -8558,6 +8558,12 @@ declare
     v_expected bigint;
     v_pending uuid[];
 begin
+    -- A user's notification may not link off the app without the permission,
+    -- whether the URL came as a parameter or out of a template and its variables.
+    if v_content.action_url ~* '^https?://' and app.current_user_id() is not null then
+        perform app._require_permission('notifications.link_external');
+    end if;
+
     -- The transaction takes its xid before any seq is drawn: the stream hub
     -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
     -- and a transaction that drew a seq with no xid yet (an ON CONFLICT
@@ -9232,21 +9238,23 @@ declare
     v_hit record;
 begin
     if not exists (
-        select from app.workflow_entity_locks as l where l.entity_type = tg_argv[0]
+        select from app.workflow_executions as e
+        where e.waiting_for = 'approval' or e.status = 'paused'
     ) then
         return null;
     end if;
-    select n.id, f.field, w.name as workflow, l.reason into v_hit
+    select n.id, f.field, w.name as workflow into v_hit
     from new_rows as n
     inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
-    inner join app.workflow_entity_locks as l
-        on l.org_id = n.org_id and l.entity_type = tg_argv[0] and l.entity_id = n.id
     inner join app.workflow_executions as e
-        on e.org_id = l.org_id and e.id = l.execution_id
+        on
+            e.org_id = n.org_id and e.entity_type = tg_argv[0] and e.entity_id = n.id
+            and (e.waiting_for = 'approval' or e.status = 'paused')
     inner join app.workflow_versions as v
         on v.org_id = e.org_id and v.workflow_id = e.workflow_id and v.version = e.workflow_version
     inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
-    cross join lateral unnest(app._wf_condition_fields(v.definition)) as f (field)
+    inner join app.entity_types as t on t.entity_type = tg_argv[0]
+    cross join lateral unnest(app._wf_condition_fields(v.definition, t.status_field)) as f (field)
     where
         e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
         and exists (
@@ -9259,8 +9267,8 @@ begin
         raise exception using
             errcode = 'IT014',
             message = format(
-                '%s %s: %s is locked while workflow %L waits for its approval (%s)',
-                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow, v_hit.reason
+                '%s %s: %s is locked while workflow %L waits for its approval',
+                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow
             ),
             hint = 'Change it after the approval is decided, or ask an admin or the workflow''s '
             || 'owner to recall it.';
@@ -10484,10 +10492,10 @@ $_$;
 ALTER FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) OWNER TO intime_owner;
 
 --
--- Name: _wf_condition_fields(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _wf_condition_fields(jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._wf_condition_fields(p_definition jsonb) RETURNS text[]
+CREATE FUNCTION app._wf_condition_fields(p_definition jsonb, p_status_field text) RETURNS text[]
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -10498,12 +10506,17 @@ CREATE FUNCTION app._wf_condition_fields(p_definition jsonb) RETURNS text[]
         union all
         select regexp_replace(v.value #>> '{}', '^new\.', '')
         from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+        union all
+        select p_status_field
+        where
+            p_status_field is not null
+            and jsonb_path_exists(p_definition, 'lax $.triggers[*] ? (@.type == "status_change")')
     ) as f
     where f.name !~ '\.'
 $_$;
 
 
-ALTER FUNCTION app._wf_condition_fields(p_definition jsonb) OWNER TO intime_owner;
+ALTER FUNCTION app._wf_condition_fields(p_definition jsonb, p_status_field text) OWNER TO intime_owner;
 
 --
 -- Name: _wf_condition_problems(jsonb, text, text[], text[], integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -17073,6 +17086,13 @@ CREATE INDEX workflow_execution_logs_default_org_id_level_occurred_at_idx ON app
 
 
 --
+-- Name: workflow_executions_awaiting_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_awaiting_idx ON app.workflow_executions USING btree (org_id, entity_type, entity_id) WHERE ((waiting_for = 'approval'::text) OR (status = 'paused'::text));
+
+
+--
 -- Name: workflow_executions_instance_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
@@ -21703,10 +21723,10 @@ REVOKE ALL ON FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _wf_condition_fields(p_definition jsonb); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _wf_condition_fields(p_definition jsonb, p_status_field text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._wf_condition_fields(p_definition jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._wf_condition_fields(p_definition jsonb, p_status_field text) FROM PUBLIC;
 
 
 --

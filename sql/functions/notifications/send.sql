@@ -193,6 +193,12 @@ declare
     v_expected bigint;
     v_pending uuid[];
 begin
+    -- A user's notification may not link off the app without the permission,
+    -- whether the URL came as a parameter or out of a template and its variables.
+    if v_content.action_url ~* '^https?://' and app.current_user_id() is not null then
+        perform app._require_permission('notifications.link_external');
+    end if;
+
     -- The transaction takes its xid before any seq is drawn: the stream hub
     -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
     -- and a transaction that drew a seq with no xid yet (an ON CONFLICT

@@ -332,10 +332,11 @@ end
 $function$;
 
 -- The entity fields a workflow's triggers and conditions read (new.x and bare
--- x; old.x and org.x are not the entity's current values): while one of its
--- approvals is pending these may not change, so that the approver decides on
--- the value that will stand.
-create or replace function app._wf_condition_fields(p_definition jsonb)
+-- x; old.x and org.x are not the entity's current values), and p_status_field
+-- when a trigger is a status_change: while one of its approvals is pending
+-- these may not change, so that the approver decides on the value that will
+-- stand.
+create or replace function app._wf_condition_fields(p_definition jsonb, p_status_field text)
 returns text[]
 language sql
 immutable
@@ -348,15 +349,21 @@ as $function$
         union all
         select regexp_replace(v.value #>> '{}', '^new\.', '')
         from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+        union all
+        select p_status_field
+        where
+            p_status_field is not null
+            and jsonb_path_exists(p_definition, 'lax $.triggers[*] ? (@.type == "status_change")')
     ) as f
     where f.name !~ '\.'
 $function$;
 
 -- After an UPDATE of an entity table (statement trigger, argument: the entity
 -- type): IT014 when a row changed a field that a pending approval's workflow
--- reads (app._wf_condition_fields), unless the change is the locking
--- execution's own run. So the subject of an approval cannot raise a discount
--- after asking for a smaller one: they recall it, or wait for the decision.
+-- reads (app._wf_condition_fields), unless the change is the waiting
+-- execution's own run. Whether or not the step locks the entity: so the
+-- subject of an approval cannot raise a discount after asking for a smaller
+-- one; they have it recalled, or wait for the decision.
 create or replace function app._tg_approval_field_lock()
 returns trigger
 language plpgsql
@@ -367,21 +374,23 @@ declare
     v_hit record;
 begin
     if not exists (
-        select from app.workflow_entity_locks as l where l.entity_type = tg_argv[0]
+        select from app.workflow_executions as e
+        where e.waiting_for = 'approval' or e.status = 'paused'
     ) then
         return null;
     end if;
-    select n.id, f.field, w.name as workflow, l.reason into v_hit
+    select n.id, f.field, w.name as workflow into v_hit
     from new_rows as n
     inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
-    inner join app.workflow_entity_locks as l
-        on l.org_id = n.org_id and l.entity_type = tg_argv[0] and l.entity_id = n.id
     inner join app.workflow_executions as e
-        on e.org_id = l.org_id and e.id = l.execution_id
+        on
+            e.org_id = n.org_id and e.entity_type = tg_argv[0] and e.entity_id = n.id
+            and (e.waiting_for = 'approval' or e.status = 'paused')
     inner join app.workflow_versions as v
         on v.org_id = e.org_id and v.workflow_id = e.workflow_id and v.version = e.workflow_version
     inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
-    cross join lateral unnest(app._wf_condition_fields(v.definition)) as f (field)
+    inner join app.entity_types as t on t.entity_type = tg_argv[0]
+    cross join lateral unnest(app._wf_condition_fields(v.definition, t.status_field)) as f (field)
     where
         e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
         and exists (
@@ -394,8 +403,8 @@ begin
         raise exception using
             errcode = 'IT014',
             message = format(
-                '%s %s: %s is locked while workflow %L waits for its approval (%s)',
-                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow, v_hit.reason
+                '%s %s: %s is locked while workflow %L waits for its approval',
+                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow
             ),
             hint = 'Change it after the approval is decided, or ask an admin or the workflow''s '
             || 'owner to recall it.';

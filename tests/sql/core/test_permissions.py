@@ -42,6 +42,12 @@ class Fixture:
                 "p_definition => %s)",
                 (Jsonb(WORKFLOW),),
             ).fetchone()[0]
+            # A template that links off the app (made by the admin).
+            service.execute(
+                "insert into app.notification_templates (name, slug, category, "
+                "title_template, message_template, action_url_template) "
+                "values ('x', 'external_link', 'deal', 'T', 'M', 'https://evil.example/payout')"
+            )
         with actor(service, a.org_id, a.rep_ids[0]):
             # Owned by a member: for everyone else it is another user's campaign.
             self.campaign_id = service.execute(
@@ -129,6 +135,11 @@ WRITE_PATHS: dict[str, dict[str, Write]] = {
             "select api.send_notification(p_user_id => %s, p_category => 'deal', "
             "p_title => 'T', p_message => 'm', p_channels => '{in_app}', "
             "p_action_url => 'https://evil.example/payout')",
+            (f.orgs.a.rep_ids[0],),
+        ),
+        "api.send_notification of a template whose URL is absolute": lambda c, f: c.execute(
+            "select api.send_notification(p_user_id => %s, p_template_slug => 'external_link', "
+            "p_channels => '{in_app}')",
             (f.orgs.a.rep_ids[0],),
         ),
     },

@@ -886,10 +886,11 @@ def test_my_approvals_leaves_out_decided_and_queued_ones(flows: Flows, chain) ->
 DISCOUNT_LIMIT = 15
 
 
-@pytest.fixture
-def discount(flows: Flows) -> dict[str, Any]:
+@pytest.fixture(params=[True, False], ids=["locking", "lock_entity_false"])
+def discount(flows: Flows, request: pytest.FixtureRequest) -> dict[str, Any]:
     """The admin's workflow: a discount over 15% needs the manager's approval, and a
-    rejection sets it back to 0. Rep 0 sets deal 0 to 40%."""
+    rejection sets it back to 0. Rep 0 sets deal 0 to 40%. Run with and without the
+    step's lock_entity: the fields the workflow reads are locked either way."""
     a = flows.orgs.a
     flows.create(
         {
@@ -904,6 +905,7 @@ def discount(flows: Flows) -> dict[str, Any]:
                     "title": "{{deal.discount_percent}}% discount",
                     "approvers": [{"manager": True}],
                     "on_reject": "undo",
+                    "lock_entity": request.param,
                 },
                 {"name": "approved", "type": "create_task", "title": "ok", "next": "end"},
                 {"name": "undo", "type": "update_field", "field": "discount_percent", "value": 0},
@@ -1003,3 +1005,20 @@ def test_the_approver_decides_on_the_value_that_will_stand(flows: Flows, discoun
         user=a.rep_ids[0],
     )
     assert discount_of(flows, discount["deal_id"]) == 10
+
+
+def test_a_status_change_approval_locks_the_status(flows: Flows) -> None:
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "status_change", "to": "won"}],
+            "steps": [{"name": "ok", "type": "approval", "approvers": [{"manager": True}]}],
+        }
+    )
+    move = "select api.move_deal_stage(p_deal_id => %s, p_stage_id => %s)"
+    flows.call(move, (a.deal_ids[1], a.stage_ids["Closed Won"]), user=a.rep_ids[0])
+    flows.drain()
+    [execution] = flows.executions()
+    assert execution["waiting_for"] == "approval"
+    with pytest.raises(EntityLockedError, match="status is locked"):
+        flows.call(move, (a.deal_ids[1], a.stage_ids["Closed Lost"]), user=a.rep_ids[0])
