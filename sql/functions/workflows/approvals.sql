@@ -112,7 +112,14 @@ begin
             where
                 p.org_id = p_exec.org_id and p.is_active
                 and (
-                    (sp.spec ? 'role' and p.role = sp.spec ->> 'role')
+                    (
+                        sp.spec ? 'role' and p.role = sp.spec ->> 'role'
+                        -- A role slot never counts whoever's change started it.
+                        and not (
+                            p_exec.trigger_type not in ('manual', 'api')
+                            and p.id is not distinct from p_exec.triggered_by
+                        )
+                    )
                     or (
                         not sp.spec ? 'role'
                         and p.id = app._wf_resolve_user(
@@ -402,7 +409,13 @@ declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
     v_id uuid;
 begin
-    if p_to_user is null or p_to_user = v_row.approver_id or not exists (
+    -- Never to whoever's change started it: the subject does not approve their own change.
+    if p_to_user is null or p_to_user = v_row.approver_id or exists (
+        select from app.workflow_executions as e
+        where
+            e.org_id = v_row.org_id and e.id = v_row.execution_id
+            and e.trigger_type not in ('manual', 'api') and e.triggered_by = p_to_user
+    ) or not exists (
         select from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
     ) then

@@ -1022,3 +1022,31 @@ def test_a_status_change_approval_locks_the_status(flows: Flows) -> None:
     assert execution["waiting_for"] == "approval"
     with pytest.raises(EntityLockedError, match="status is locked"):
         flows.call(move, (a.deal_ids[1], a.stage_ids["Closed Lost"]), user=a.rep_ids[0])
+
+
+def test_an_approval_cannot_be_delegated_to_whoever_changed_it(flows: Flows, discount) -> None:
+    a = flows.orgs.a
+    row = row_of(flows, discount["execution_id"], a.manager_id)
+    with pytest.raises(InvalidParameterError, match="cannot delegate"):
+        flows.call(
+            "select api.delegate_approval(%s, %s)", (row["id"], a.rep_ids[0]), user=a.manager_id
+        )
+
+
+def test_a_role_slot_leaves_out_whoever_changed_it(flows: Flows) -> None:
+    """The manager raises a discount that needs a manager's approval: they are not asked."""
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "discount_percent"}],
+            "steps": [{"name": "ok", "type": "approval", "approvers": [{"role": "manager"}]}],
+        }
+    )
+    flows.write(
+        "update app.deals set discount_percent = 40 where id = %s",
+        (a.deal_ids[0],),
+        user=a.manager_id,
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    assert a.manager_id not in statuses(flows, execution["id"])
