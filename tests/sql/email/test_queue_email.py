@@ -104,12 +104,15 @@ NOT_PLAIN = [
     "Bob <bob@x.example>",
     "j\u00f6rg@x.example",  # internationalised: not accepted (ASCII only)
     "a" * 65 + "@x.example",
+    "a@" + "b" * 64 + ".example",  # a DNS label is at most 63 characters
+    "a@x.e",  # a one-letter top-level label
 ]
 PLAIN = [
     "first.last+tag@sub.example.co.uk",
     "o'brien@x.example",
     "a@xn--bcher-kva.example",
     "x_y-z@a-b.example",
+    "a" * 64 + "@" + "b" * 63 + ".example",
 ]
 
 
