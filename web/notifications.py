@@ -242,9 +242,11 @@ class _Stream:
             floor = self.hub.watermark()
             pos = self.resume if self.resume is not None else Position(floor)
             yield ServerSentEvent(comment="intime notifications", retry=RETRY_MS)
+            # A new stream starts at the hub's watermark, and its first id says
+            # so; what committed above it (fanned out before this subscribed,
+            # while a lower seq was still open) is owed, and replayed like a
+            # resume's backlog.
             backlog, unread = await self.replay(pos, floor)
-            if self.resume is None:
-                backlog = []  # a new stream starts now; the count is all it needs
             for event in backlog:
                 yield event
             yield _count(unread, pos)

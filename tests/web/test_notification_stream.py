@@ -512,6 +512,28 @@ def test_a_late_commit_below_the_last_id_is_replayed_on_resume(
         second.close()
 
 
+def test_a_new_stream_gets_what_committed_above_its_first_id(
+    stream_url, db, token_for, send, two_orgs
+) -> None:
+    """A lower seq still open holds the hub's watermark below "fast", which the
+    hub fanned out before the stream subscribed. The stream's first id is that
+    watermark, so it owes "fast": before the fix it never sent it, yet a resume
+    from a later id counted it as delivered (the soak's missing seq)."""
+    org, sam = two_orgs.a.org_id, two_orgs.a.rep_ids[1]
+    token = token_for(sam)
+    slow = open_send(db, org, sam, "slow")  # takes the lower seq, commits last
+    send(sam, "fast")
+    time.sleep(0.5)  # the hub reads "fast" with nobody subscribed
+    stream = SseStream(f"{stream_url}/notifications/stream", token=token)
+    try:
+        slow.commit()
+        slow.close()
+        got = titles_within(stream, 1.5)
+    finally:
+        stream.close()
+    assert sorted(got) == ["fast", "slow"]
+
+
 def test_resume_on_a_lagging_hub_does_not_repeat(
     stream_app, stream_url, db, token_for, send, two_orgs
 ) -> None:
