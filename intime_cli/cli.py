@@ -191,6 +191,21 @@ def permission_docs(dsn: str) -> str:
         places = [f"`{routine}`" for routine in routines]
         places += [f"plain DML on `app.{table}`" for table in tables]
         lines.append(f"- `{name}`: " + (", ".join(places) or "**nowhere**"))
+    lines += [
+        "",
+        "## Rates",
+        "",
+        "Whatever their permissions, a user's own sending is limited per minute (`IT016`,",
+        "the hint says when to retry), counted in `app.send_log` over the last minute:",
+        "notifications (`api.send_notification`, one per recipient of",
+        "`api.send_notification_bulk`, a collapsed one counted like a new one) up to",
+        "`app.settings.notification_rate_per_minute` (default 60), and emails",
+        "(`api.queue_email`) up to `app.settings.email_rate_per_minute` (default 30). Any",
+        "member may email anyone (writing to contacts is their work); the rate bounds what",
+        "one login can do with the org's sending budget. The engine (workflows, campaigns,",
+        "no user in context) is not limited. A `group_key` collapses only its own sender's",
+        "unread notifications, so nobody rewrites another sender's notification.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -960,6 +960,19 @@ declare
 begin
     perform app._require_service();
     select a.* into v_auth from api.authenticate_token(p_token => p_token) as a;
+    -- A browser needs one ticket per (re)connect: more than 10 live unused
+    -- ones for one token is a loop or abuse, not a client.
+    if (
+        select count(*) from app.stream_tickets as t
+        where
+            t.org_id = v_auth.org_id and t.token_id = v_auth.token_id and t.used_at is null
+            and t.expires_at > app.now()
+    ) >= 10 then
+        raise exception using
+            errcode = 'IT016',
+            message = 'too many unused stream tickets for this token (10 live at most)',
+            hint = 'Use or let expire the tickets already made; each lasts 60 seconds.';
+    end if;
     insert into app.stream_tickets (org_id, user_id, token_id, ticket_hash, expires_at)
     values (
         v_auth.org_id, v_auth.user_id, v_auth.token_id,
@@ -2585,6 +2598,7 @@ declare
     v_history integer;
     v_queue_log integer;
     v_queue_stats integer;
+    v_send_log integer;
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -2697,13 +2711,26 @@ begin
     ));
     get diagnostics v_queue_stats = row_count;
 
+    -- The per-user send rates read the last minute; an hour is kept.
+    delete from app.send_log as l
+    where l.ctid = any(array(
+        select x.ctid
+        from app.send_log as x
+        where x.sent_at < v_now - interval '1 hour'
+        order by x.sent_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_send_log = row_count;
+
     return jsonb_build_object(
         'inbound_unmatched', v_inbound + v_capped,
         'webhook_receipts', v_receipts,
         'email_events_pending', v_pending,
         'entity_history', v_history,
         'queue_log', v_queue_log,
-        'queue_statistics', v_queue_stats
+        'queue_statistics', v_queue_stats,
+        'send_log', v_send_log
     );
 end
 $$;
@@ -2819,6 +2846,12 @@ begin
         raise exception using
             errcode = 'IT005',
             message = 'give p_template_slug, or p_subject with p_html or p_text';
+    end if;
+
+    -- A user's own mail is rate-limited (IT016); the engine's (workflow
+    -- actions, and any call with no user in context) is not.
+    if p_workflow_action_id is null then
+        perform app._require_send_rate('email', 1);
     end if;
 
     return (
@@ -7743,16 +7776,11 @@ ALTER FUNCTION app._notification_assert_channels(p_channels text[]) OWNER TO int
 --
 
 CREATE FUNCTION app._notification_check_sender(p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text) RETURNS text[]
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid := app.current_org_id();
     v_user_id uuid := app.current_user_id();
-    v_now timestamptz := app.now();
-    v_rate integer;
-    v_recent integer;
-    v_oldest timestamptz;
     v_count integer := coalesce(cardinality(p_user_ids), 0);
     v_channels text[] := p_channels;
 begin
@@ -7772,24 +7800,7 @@ begin
         end if;
         v_channels := coalesce(v_channels, array['in_app']);
     end if;
-    select s.notification_rate_per_minute into v_rate from app.settings as s;
-    select count(*), min(n.created_at) into v_recent, v_oldest
-    from app.notifications as n
-    where
-        n.org_id = v_org_id and n.created_by = v_user_id
-        and n.created_at > v_now - interval '1 minute';
-    if v_recent + v_count > v_rate then
-        raise exception using
-            errcode = 'IT016',
-            message = format(
-                'sending rate exceeded: %s notifications asked, %s left of %s a minute',
-                v_count, greatest(v_rate - v_recent, 0), v_rate
-            ),
-            hint = format(
-                'Retry in %s seconds.',
-                ceil(extract(epoch from coalesce(v_oldest, v_now) + interval '1 minute' - v_now))
-            );
-    end if;
+    perform app._require_send_rate('notification', v_count);
     return v_channels;
 end
 $$;
@@ -8589,6 +8600,7 @@ begin
             n.org_id = p_request.org_id
             and n.user_id = any(p_request.user_ids)
             and n.group_key = p_request.group_key
+            and n.created_by is not distinct from app.current_user_id()
             and n.read_at is null
             and n.archived_at is null
             and n.expires_at <= v_now;
@@ -8617,7 +8629,7 @@ begin
             v_content.email_html, v_content.email_text, p_request.expires_at, app.current_user_id(), v_now, v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
-        on conflict (org_id, user_id, group_key)
+        on conflict (org_id, user_id, group_key, created_by)
         where group_key is not null and read_at is null and archived_at is null
         and channels ? 'in_app'
         do update set
@@ -8634,7 +8646,6 @@ begin
             data = excluded.data,
             channels = excluded.channels,
             critical = excluded.critical,
-            created_by = excluded.created_by,
             silent = excluded.silent,
             email_subject = excluded.email_subject,
             email_html = excluded.email_html,
@@ -9217,6 +9228,59 @@ $$;
 ALTER FUNCTION app._require_permission(p_permission text) OWNER TO intime_owner;
 
 --
+-- Name: _require_send_rate(text, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._require_send_rate(p_kind text, p_sent integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    v_rate integer;
+    v_recent integer;
+    v_oldest timestamptz;
+begin
+    if v_user_id is null or coalesce(p_sent, 0) < 1 then
+        return;
+    end if;
+    select case p_kind
+        when 'notification' then s.notification_rate_per_minute
+        when 'email' then s.email_rate_per_minute
+    end
+    into v_rate
+    from app.settings as s;
+    if v_rate is null then
+        raise exception using errcode = 'IT005', message = format('unknown send kind %L', p_kind);
+    end if;
+    select coalesce(sum(l.sent), 0), min(l.sent_at) into v_recent, v_oldest
+    from app.send_log as l
+    where
+        l.org_id = v_org_id and l.user_id = v_user_id and l.kind = p_kind
+        and l.sent_at > v_now - interval '1 minute';
+    if v_recent + p_sent > v_rate then
+        raise exception using
+            errcode = 'IT016',
+            message = format(
+                'sending rate exceeded: %s %ss asked, %s left of %s a minute',
+                p_sent, p_kind, greatest(v_rate - v_recent, 0), v_rate
+            ),
+            hint = format(
+                'Retry in %s seconds.',
+                ceil(extract(epoch from coalesce(v_oldest, v_now) + interval '1 minute' - v_now))
+            );
+    end if;
+    insert into app.send_log (org_id, user_id, kind, sent_at, sent)
+    values (v_org_id, v_user_id, p_kind, v_now, p_sent);
+end
+$$;
+
+
+ALTER FUNCTION app._require_send_rate(p_kind text, p_sent integer) OWNER TO intime_owner;
+
+--
 -- Name: _require_service(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -9249,39 +9313,44 @@ declare
 begin
     if not exists (
         select from app.workflow_executions as e
-        where e.waiting_for = 'approval' or e.status = 'paused'
+        where
+            e.approval_requested_at is not null
+            and e.status in ('pending', 'running', 'waiting', 'paused')
     ) then
         return null;
     end if;
-    select n.id, f.field, w.name as workflow into v_hit
+    select n.id, f.field, w.name as workflow, e.waiting_for into v_hit
     from new_rows as n
     inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
     inner join app.workflow_executions as e
         on
             e.org_id = n.org_id and e.entity_type = tg_argv[0] and e.entity_id = n.id
-            and (e.waiting_for = 'approval' or e.status = 'paused')
+            and e.approval_requested_at is not null
+            and e.status in ('pending', 'running', 'waiting', 'paused')
     inner join app.workflow_versions as v
         on v.org_id = e.org_id and v.workflow_id = e.workflow_id and v.version = e.workflow_version
     inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
     inner join app.entity_types as t on t.entity_type = tg_argv[0]
-    cross join lateral unnest(app._wf_condition_fields(v.definition, t.status_field)) as f (field)
+    cross join lateral unnest(
+        app._wf_locked_fields(v.definition, t.status_field, t.owner_field)
+    ) as f (field)
     where
         e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
-        and exists (
-            select from app.workflow_approvals as a
-            where a.org_id = e.org_id and a.execution_id = e.id and a.status in ('pending', 'queued')
-        )
         and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
     limit 1;
     if found then
         raise exception using
             errcode = 'IT014',
             message = format(
-                '%s %s: %s is locked while workflow %L waits for its approval',
-                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow
+                '%s %s: %s is locked while workflow %L %s',
+                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow,
+                case
+                    when v_hit.waiting_for = 'approval' then 'waits for its approval'
+                    else 'carries out its approval'
+                end
             ),
-            hint = 'Change it after the approval is decided, or ask an admin or the workflow''s '
-            || 'owner to recall it.';
+            hint = 'Change it when the workflow has ended, or ask an admin or the workflow''s '
+            || 'owner to recall or cancel it.';
     end if;
     return null;
 end
@@ -10502,33 +10571,6 @@ $_$;
 ALTER FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) OWNER TO intime_owner;
 
 --
--- Name: _wf_condition_fields(jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._wf_condition_fields(p_definition jsonb, p_status_field text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-    select coalesce(array_agg(distinct f.name order by f.name), '{}')
-    from (
-        select regexp_replace(v.value #>> '{}', '^new\.', '') as name
-        from jsonb_path_query(p_definition, 'lax $.triggers[*].field') as v (value)
-        union all
-        select regexp_replace(v.value #>> '{}', '^new\.', '')
-        from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
-        union all
-        select p_status_field
-        where
-            p_status_field is not null
-            and jsonb_path_exists(p_definition, 'lax $.triggers[*] ? (@.type == "status_change")')
-    ) as f
-    where f.name !~ '\.'
-$_$;
-
-
-ALTER FUNCTION app._wf_condition_fields(p_definition jsonb, p_status_field text) OWNER TO intime_owner;
-
---
 -- Name: _wf_condition_problems(jsonb, text, text[], text[], integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10663,6 +10705,7 @@ CREATE TABLE app.workflow_executions (
     runs integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    approval_requested_at timestamp with time zone,
     CONSTRAINT workflow_executions_check CHECK (((status = 'waiting'::text) = (waiting_for IS NOT NULL))),
     CONSTRAINT workflow_executions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'paused'::text]))),
     CONSTRAINT workflow_executions_steps_check CHECK (((steps IS NULL) OR (jsonb_typeof(steps) = 'array'::text))),
@@ -11410,6 +11453,49 @@ $$;
 
 
 ALTER FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_locked_fields(jsonb, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_locked_fields(p_definition jsonb, p_status_field text, p_owner_field text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select coalesce(array_agg(distinct f.name order by f.name), '{}')
+    from (
+        select regexp_replace(v.value #>> '{}', '^new\.', '') as name
+        from jsonb_path_query(p_definition, 'lax $.triggers[*].field') as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+        union all
+        select p_status_field
+        where
+            p_status_field is not null
+            and jsonb_path_exists(p_definition, 'lax $.triggers[*] ? (@.type == "status_change")')
+        union all
+        select v.value #>> '{}'
+        from jsonb_path_query(
+            p_definition, 'lax $.steps[*] ? (@.type == "approval").approvers[*].field'
+        ) as v (value)
+        union all
+        select p_owner_field
+        where
+            p_owner_field is not null
+            and jsonb_path_exists(
+                p_definition,
+                (
+                    'lax $.steps[*] ? (@.type == "approval").approvers[*] ? '
+                    || '(exists (@.owner) || exists (@.manager))'
+                )::jsonpath
+            )
+    ) as f
+    where f.name !~ '\.'
+$_$;
+
+
+ALTER FUNCTION app._wf_locked_fields(p_definition jsonb, p_status_field text, p_owner_field text) OWNER TO intime_owner;
 
 --
 -- Name: _wf_log(uuid, uuid, text, text, jsonb, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -12329,6 +12415,11 @@ begin
                     )
                     or (
                         not sp.spec ? 'role'
+                        -- Nor does any other slot: it falls back (below).
+                        and not (
+                            p_exec.trigger_type not in ('manual', 'api')
+                            and p.id is not distinct from p_exec.triggered_by
+                        )
                         and p.id = app._wf_resolve_user(
                             p_exec.org_id,
                             case
@@ -12344,8 +12435,26 @@ begin
         ) as u
     ),
 
+    -- A slot that resolves to nobody (no manager, an empty field, an inactive
+    -- user, or only the subject) goes to the org's active admins, the
+    -- subject left out: the approval is never skipped because whoever asked
+    -- for it chose an owner with no manager.
+    fallback as (
+        select sp.slot, p.id as approver_id, 'role' as approver_type, 'admin' as approver_role
+        from specs as sp
+        inner join app.user_profiles as p
+            on
+                p.org_id = p_exec.org_id and p.is_active and p.role = 'admin'
+                and not (
+                    p_exec.trigger_type not in ('manual', 'api')
+                    and p.id is not distinct from p_exec.triggered_by
+                )
+        where not exists (select from resolved as r where r.slot = sp.slot)
+    ),
+
     numbered as (
-        select r.*, dense_rank() over (order by r.slot) as slot_no from resolved as r
+        select r.*, dense_rank() over (order by r.slot) as slot_no
+        from (select * from resolved union all select * from fallback) as r
     ),
 
     inserted as (
@@ -12369,7 +12478,18 @@ begin
     select count(distinct a.slot) into v_slots from app.workflow_approvals as a
     where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
     if v_slots = 0 then
-        raise exception using errcode = 'IT013', message = 'no approver could be resolved';
+        -- Nobody may decide (not even an admin other than the subject): the
+        -- approval is refused, and the step's on_reject branch (its undo) runs.
+        perform app._wf_log(
+            p_exec.org_id, p_exec.id, 'warning',
+            format('approval %s rejected: no approver could be resolved', p_step ->> 'name'),
+            null, p_step_id
+        );
+        return jsonb_build_object('result', jsonb_build_object(
+            'mode', v_mode, 'slots', 0, 'needed', 1, 'title', v_title,
+            'decision', 'rejected', 'decided_at', app.now(),
+            'notes', 'no approver could be resolved'
+        ));
     end if;
     v_needed := case v_mode
         when 'any' then 1
@@ -12390,6 +12510,11 @@ begin
         'mode', v_mode, 'slots', v_slots, 'needed', v_needed, 'title', v_title
     )
     where s.org_id = p_exec.org_id and s.id = p_step_id;
+    -- The fields the workflow reads stay locked until this execution ends
+    -- (app._tg_approval_field_lock).
+    update app.workflow_executions as e
+    set approval_requested_at = coalesce(e.approval_requested_at, app.now())
+    where e.org_id = p_exec.org_id and e.id = p_exec.id;
     perform app._wf_notify_approvers(p_exec.org_id, v_ids);
     return jsonb_build_object('park', 'approval', 'result', jsonb_build_object(
         'mode', v_mode, 'slots', v_slots, 'needed', v_needed, 'title', v_title
@@ -15290,6 +15415,26 @@ CREATE TABLE app.schema_migrations (
 ALTER TABLE app.schema_migrations OWNER TO intime_owner;
 
 --
+-- Name: send_log; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.send_log (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    sent_at timestamp with time zone NOT NULL,
+    sent integer NOT NULL,
+    CONSTRAINT send_log_kind_check CHECK ((kind = ANY (ARRAY['notification'::text, 'email'::text]))),
+    CONSTRAINT send_log_sent_check CHECK ((sent > 0))
+);
+
+ALTER TABLE ONLY app.send_log FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.send_log OWNER TO intime_owner;
+
+--
 -- Name: settings; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -15313,8 +15458,10 @@ CREATE TABLE app.settings (
     queue_statistics_retention_days integer DEFAULT 90 NOT NULL,
     webhook_send_lease_seconds integer DEFAULT 120 NOT NULL,
     notification_rate_per_minute integer DEFAULT 60 NOT NULL,
+    email_rate_per_minute integer DEFAULT 30 NOT NULL,
     CONSTRAINT settings_campaign_log_retention_days_check CHECK (((campaign_log_retention_days >= 1) AND (campaign_log_retention_days <= 3650))),
     CONSTRAINT settings_email_events_pending_retention_days_check CHECK (((email_events_pending_retention_days >= 1) AND (email_events_pending_retention_days <= 365))),
+    CONSTRAINT settings_email_rate_per_minute_check CHECK ((email_rate_per_minute > 0)),
     CONSTRAINT settings_email_send_lease_seconds_check CHECK (((email_send_lease_seconds >= 10) AND (email_send_lease_seconds <= 3600))),
     CONSTRAINT settings_entity_history_retention_days_check CHECK (((entity_history_retention_days >= 30) AND (entity_history_retention_days <= 36500))),
     CONSTRAINT settings_inbound_unmatched_max_rows_check CHECK (((inbound_unmatched_max_rows >= 1000) AND (inbound_unmatched_max_rows <= 100000000))),
@@ -16338,6 +16485,14 @@ ALTER TABLE ONLY app.schema_migrations
 
 
 --
+-- Name: send_log send_log_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.send_log
+    ADD CONSTRAINT send_log_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -16963,10 +17118,10 @@ CREATE INDEX notifications_expires_idx ON app.notifications USING btree (expires
 
 
 --
--- Name: notifications_group_key; Type: INDEX; Schema: app; Owner: intime_owner
+-- Name: notifications_group_sender_key; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
-CREATE UNIQUE INDEX notifications_group_key ON app.notifications USING btree (org_id, user_id, group_key) WHERE ((group_key IS NOT NULL) AND (read_at IS NULL) AND (archived_at IS NULL) AND (channels ? 'in_app'::text));
+CREATE UNIQUE INDEX notifications_group_sender_key ON app.notifications USING btree (org_id, user_id, group_key, created_by) NULLS NOT DISTINCT WHERE ((group_key IS NOT NULL) AND (read_at IS NULL) AND (archived_at IS NULL) AND (channels ? 'in_app'::text));
 
 
 --
@@ -16977,17 +17132,24 @@ CREATE INDEX notifications_inbox_idx ON app.notifications USING btree (org_id, u
 
 
 --
--- Name: notifications_sender_idx; Type: INDEX; Schema: app; Owner: intime_owner
---
-
-CREATE INDEX notifications_sender_idx ON app.notifications USING btree (org_id, created_by, created_at) WHERE (created_by IS NOT NULL);
-
-
---
 -- Name: notifications_unread_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
 CREATE INDEX notifications_unread_idx ON app.notifications USING btree (org_id, user_id) WHERE ((read_at IS NULL) AND (archived_at IS NULL));
+
+
+--
+-- Name: send_log_sent_at_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX send_log_sent_at_idx ON app.send_log USING btree (sent_at);
+
+
+--
+-- Name: send_log_user_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX send_log_user_idx ON app.send_log USING btree (org_id, user_id, kind, sent_at);
 
 
 --
@@ -17103,10 +17265,10 @@ CREATE INDEX workflow_execution_logs_default_org_id_level_occurred_at_idx ON app
 
 
 --
--- Name: workflow_executions_awaiting_idx; Type: INDEX; Schema: app; Owner: intime_owner
+-- Name: workflow_executions_approval_lock_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
-CREATE INDEX workflow_executions_awaiting_idx ON app.workflow_executions USING btree (org_id, entity_type, entity_id) WHERE ((waiting_for = 'approval'::text) OR (status = 'paused'::text));
+CREATE INDEX workflow_executions_approval_lock_idx ON app.workflow_executions USING btree (org_id, entity_type, entity_id) WHERE ((approval_requested_at IS NOT NULL) AND (status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'paused'::text])));
 
 
 --
@@ -18963,6 +19125,22 @@ ALTER TABLE ONLY app.role_permissions
 
 
 --
+-- Name: send_log send_log_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.send_log
+    ADD CONSTRAINT send_log_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: send_log send_log_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.send_log
+    ADD CONSTRAINT send_log_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: stream_tickets stream_tickets_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -19624,6 +19802,12 @@ ALTER TABLE app.placements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.role_permissions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: send_log; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.send_log ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: stream_tickets; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -19842,6 +20026,13 @@ CREATE POLICY tenant_isolation ON app.placements USING ((org_id = ( SELECT app.c
 --
 
 CREATE POLICY tenant_isolation ON app.role_permissions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: send_log tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.send_log USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -21509,6 +21700,13 @@ REVOKE ALL ON FUNCTION app._require_permission(p_permission text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _require_send_rate(p_kind text, p_sent integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._require_send_rate(p_kind text, p_sent integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _require_service(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -21740,13 +21938,6 @@ REVOKE ALL ON FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _wf_condition_fields(p_definition jsonb, p_status_field text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._wf_condition_fields(p_definition jsonb, p_status_field text) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -21879,6 +22070,13 @@ REVOKE ALL ON FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) F
 --
 
 REVOKE ALL ON FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_locked_fields(p_definition jsonb, p_status_field text, p_owner_field text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_locked_fields(p_definition jsonb, p_status_field text, p_owner_field text) FROM PUBLIC;
 
 
 --

@@ -26,7 +26,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from intime.db import async_actor
-from intime.errors import InTimeError, InvalidParameterError, InvalidTokenError, translate
+from intime.errors import (
+    InTimeError,
+    InvalidParameterError,
+    InvalidTokenError,
+    RateLimitedError,
+    translate,
+)
 from web import queries as q
 from web.guards import Rejected, read_body, rejected
 from web.hub import NotificationHub
@@ -331,8 +337,11 @@ async def stream_ticket(request: Request) -> Response:
     except Unauthorized:
         return _unauthorized()
     except psycopg.Error as exc:
-        if isinstance(translate(exc), InvalidTokenError):
+        error = translate(exc)
+        if isinstance(error, InvalidTokenError):
             return _unauthorized()
+        if isinstance(error, RateLimitedError):
+            return JSONResponse({"error": str(error)}, 429, headers={"Retry-After": "60"})
         raise
     assert row is not None
     return JSONResponse(

@@ -21,7 +21,8 @@ APP_SHARED = {
     "_enable_tenant_rls", "_enqueue_job", "_ensure_trigger", "_html_escape",
     "_has_permission", "_is_org_admin", "_is_service", "_require_permission",
     "_migration_status", "_missing_variables", "_render", "_render_template",
-    "_require_org", "_require_service", "_transaction_stamp", "_url_encode",
+    "_require_org", "_require_send_rate", "_require_service", "_transaction_stamp",
+    "_url_encode",
     "_valid_timezone", "now", "current_org_id", "current_user_id",
 }  # fmt: skip
 

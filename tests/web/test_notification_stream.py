@@ -171,6 +171,20 @@ def test_an_expired_stream_ticket_is_refused(stream_url, token_for, db, two_orgs
     assert response.status_code == 401
 
 
+def test_a_token_holds_at_most_ten_unused_tickets(stream_url, token_for, two_orgs) -> None:
+    """Review of issue 14: tickets were unbounded per token. The eleventh live unused one
+    is a 429; using one makes room."""
+    token = token_for(two_orgs.a.rep_ids[0])
+    tickets = [_ticket(stream_url, token) for _ in range(10)]
+    url = f"{stream_url}/notifications/stream-ticket"
+    refused = httpx.post(url, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 429
+    assert "10 live at most" in refused.json()["error"]
+    with opened(stream_url, params={"ticket": tickets[0]}) as stream:
+        assert stream.status_code == 200
+    assert _ticket(stream_url, token).startswith("itst_")
+
+
 def test_a_ticket_of_a_revoked_token_is_refused(stream_url, service, two_orgs) -> None:
     with actor(service, two_orgs.a.org_id):
         token_id, token = service.execute(

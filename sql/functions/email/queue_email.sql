@@ -238,6 +238,12 @@ begin
             message = 'give p_template_slug, or p_subject with p_html or p_text';
     end if;
 
+    -- A user's own mail is rate-limited (IT016); the engine's (workflow
+    -- actions, and any call with no user in context) is not.
+    if p_workflow_action_id is null then
+        perform app._require_send_rate('email', 1);
+    end if;
+
     return (
         app._email_insert_send(
             p_org_id => v_org_id,
@@ -274,4 +280,6 @@ else transactional) decides suppression: an unsubscribe stops marketing and camp
 every other suppression stops all mail; a suppressed recipient gets a row with status
 suppressed and its reason, and no job. Returns the email_sends id. Errors: IT010 names the
 missing required variables, IT011 when email is not configured, IT004 unknown template,
-IT005 bad input.$$;
+IT005 bad input, IT016 when a user (not the engine) queued app.settings.email_rate_per_minute
+emails (default 30) in the last minute. Any member may email anyone: writing to contacts is
+their work; the rate bounds what one login can do with the org's sending budget.$$;

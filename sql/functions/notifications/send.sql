@@ -214,6 +214,7 @@ begin
             n.org_id = p_request.org_id
             and n.user_id = any(p_request.user_ids)
             and n.group_key = p_request.group_key
+            and n.created_by is not distinct from app.current_user_id()
             and n.read_at is null
             and n.archived_at is null
             and n.expires_at <= v_now;
@@ -242,7 +243,7 @@ begin
             v_content.email_html, v_content.email_text, p_request.expires_at, app.current_user_id(), v_now, v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
-        on conflict (org_id, user_id, group_key)
+        on conflict (org_id, user_id, group_key, created_by)
         where group_key is not null and read_at is null and archived_at is null
         and channels ? 'in_app'
         do update set
@@ -259,7 +260,6 @@ begin
             data = excluded.data,
             channels = excluded.channels,
             critical = excluded.critical,
-            created_by = excluded.created_by,
             silent = excluded.silent,
             email_subject = excluded.email_subject,
             email_html = excluded.email_html,
@@ -514,26 +514,19 @@ one notification per distinct recipient.$$;
 -- notifications.link_external (IT003). Without notifications.send_email a
 -- notification to anyone but the caller goes in-app only: explicit email
 -- channels are IT003, default channels become {in_app} (the return value).
--- Then the rate: the notifications the caller created in the last minute plus
--- these may not pass app.settings.notification_rate_per_minute (IT016, the
--- wait in the hint). Counted, not locked: a user's concurrent sends never wait
--- on each other (uncommitted ones are not counted). With no user in context:
+-- Then the rate (app._require_send_rate): these notifications, collapsed or
+-- not, and those the caller sent in the last minute may not pass
+-- app.settings.notification_rate_per_minute (IT016). With no user in context:
 -- p_channels unchanged, no limit.
 create or replace function app._notification_check_sender(
     p_user_ids uuid[], p_channels text[], p_critical boolean, p_action_url text
 )
 returns text[]
 language plpgsql
-stable
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_org_id uuid := app.current_org_id();
     v_user_id uuid := app.current_user_id();
-    v_now timestamptz := app.now();
-    v_rate integer;
-    v_recent integer;
-    v_oldest timestamptz;
     v_count integer := coalesce(cardinality(p_user_ids), 0);
     v_channels text[] := p_channels;
 begin
@@ -553,24 +546,7 @@ begin
         end if;
         v_channels := coalesce(v_channels, array['in_app']);
     end if;
-    select s.notification_rate_per_minute into v_rate from app.settings as s;
-    select count(*), min(n.created_at) into v_recent, v_oldest
-    from app.notifications as n
-    where
-        n.org_id = v_org_id and n.created_by = v_user_id
-        and n.created_at > v_now - interval '1 minute';
-    if v_recent + v_count > v_rate then
-        raise exception using
-            errcode = 'IT016',
-            message = format(
-                'sending rate exceeded: %s notifications asked, %s left of %s a minute',
-                v_count, greatest(v_rate - v_recent, 0), v_rate
-            ),
-            hint = format(
-                'Retry in %s seconds.',
-                ceil(extract(epoch from coalesce(v_oldest, v_now) + interval '1 minute' - v_now))
-            );
-    end if;
+    perform app._require_send_rate('notification', v_count);
     return v_channels;
 end
 $function$;

@@ -63,6 +63,19 @@ declare
 begin
     perform app._require_service();
     select a.* into v_auth from api.authenticate_token(p_token => p_token) as a;
+    -- A browser needs one ticket per (re)connect: more than 10 live unused
+    -- ones for one token is a loop or abuse, not a client.
+    if (
+        select count(*) from app.stream_tickets as t
+        where
+            t.org_id = v_auth.org_id and t.token_id = v_auth.token_id and t.used_at is null
+            and t.expires_at > app.now()
+    ) >= 10 then
+        raise exception using
+            errcode = 'IT016',
+            message = 'too many unused stream tickets for this token (10 live at most)',
+            hint = 'Use or let expire the tickets already made; each lasts 60 seconds.';
+    end if;
     insert into app.stream_tickets (org_id, user_id, token_id, ticket_hash, expires_at)
     values (
         v_auth.org_id, v_auth.user_id, v_auth.token_id,
@@ -77,7 +90,8 @@ $function$;
 comment on function api.create_stream_ticket(text) is
 $$Service role only. For the API token p_token (IT007 when it is invalid), a stream ticket:
 itst_ and 64 hex digits, valid for 60 seconds, once, for /notifications/stream?ticket=. Only
-its SHA-256 is stored. The web app's POST /notifications/stream-ticket calls it.$$;
+its SHA-256 is stored; at most 10 live unused tickets per token (IT016). The web app's POST
+/notifications/stream-ticket calls it.$$;
 
 create or replace function api.claim_stream_ticket(p_ticket text)
 returns table (org_id uuid, user_id uuid, ticket_id uuid)

@@ -20,6 +20,7 @@ declare
     v_history integer;
     v_queue_log integer;
     v_queue_stats integer;
+    v_send_log integer;
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -132,13 +133,26 @@ begin
     ));
     get diagnostics v_queue_stats = row_count;
 
+    -- The per-user send rates read the last minute; an hour is kept.
+    delete from app.send_log as l
+    where l.ctid = any(array(
+        select x.ctid
+        from app.send_log as x
+        where x.sent_at < v_now - interval '1 hour'
+        order by x.sent_at
+        limit p_limit
+        for update skip locked
+    ));
+    get diagnostics v_send_log = row_count;
+
     return jsonb_build_object(
         'inbound_unmatched', v_inbound + v_capped,
         'webhook_receipts', v_receipts,
         'email_events_pending', v_pending,
         'entity_history', v_history,
         'queue_log', v_queue_log,
-        'queue_statistics', v_queue_stats
+        'queue_statistics', v_queue_stats,
+        'send_log', v_send_log
     );
 end
 $function$;
@@ -154,10 +168,11 @@ the org's entity_history_retention_days (api.set_entity_history_retention), else
 app.settings.entity_history_retention_days (default 1095); pgqueuer's job log
 (queue.pgqueuer_log, rows of jobs no longer in the queue) past queue_log_retention_days
 (default 14) and its statistics past queue_statistics_retention_days (default 90), both on
-the real clock. Notifications have their own purge (api.purge_expired_notifications).
-Returns the rows deleted per table, e.g. {"inbound_unmatched": 0, "webhook_receipts": 12,
-"email_events_pending": 0, "entity_history": 10000, "queue_log": 0, "queue_statistics": 0};
-call again while any count equals p_limit.$$;
+the real clock; send_log (the per-user send rates) past an hour. Notifications have their
+own purge (api.purge_expired_notifications). Returns the rows deleted per table, e.g.
+{"inbound_unmatched": 0, "webhook_receipts": 12, "email_events_pending": 0, "entity_history":
+10000, "queue_log": 0, "queue_statistics": 0, "send_log": 40}; call again while any count
+equals p_limit.$$;
 
 create or replace function api.set_entity_history_retention(p_days integer)
 returns integer

@@ -122,6 +122,11 @@ begin
                     )
                     or (
                         not sp.spec ? 'role'
+                        -- Nor does any other slot: it falls back (below).
+                        and not (
+                            p_exec.trigger_type not in ('manual', 'api')
+                            and p.id is not distinct from p_exec.triggered_by
+                        )
                         and p.id = app._wf_resolve_user(
                             p_exec.org_id,
                             case
@@ -137,8 +142,26 @@ begin
         ) as u
     ),
 
+    -- A slot that resolves to nobody (no manager, an empty field, an inactive
+    -- user, or only the subject) goes to the org's active admins, the
+    -- subject left out: the approval is never skipped because whoever asked
+    -- for it chose an owner with no manager.
+    fallback as (
+        select sp.slot, p.id as approver_id, 'role' as approver_type, 'admin' as approver_role
+        from specs as sp
+        inner join app.user_profiles as p
+            on
+                p.org_id = p_exec.org_id and p.is_active and p.role = 'admin'
+                and not (
+                    p_exec.trigger_type not in ('manual', 'api')
+                    and p.id is not distinct from p_exec.triggered_by
+                )
+        where not exists (select from resolved as r where r.slot = sp.slot)
+    ),
+
     numbered as (
-        select r.*, dense_rank() over (order by r.slot) as slot_no from resolved as r
+        select r.*, dense_rank() over (order by r.slot) as slot_no
+        from (select * from resolved union all select * from fallback) as r
     ),
 
     inserted as (
@@ -162,7 +185,18 @@ begin
     select count(distinct a.slot) into v_slots from app.workflow_approvals as a
     where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
     if v_slots = 0 then
-        raise exception using errcode = 'IT013', message = 'no approver could be resolved';
+        -- Nobody may decide (not even an admin other than the subject): the
+        -- approval is refused, and the step's on_reject branch (its undo) runs.
+        perform app._wf_log(
+            p_exec.org_id, p_exec.id, 'warning',
+            format('approval %s rejected: no approver could be resolved', p_step ->> 'name'),
+            null, p_step_id
+        );
+        return jsonb_build_object('result', jsonb_build_object(
+            'mode', v_mode, 'slots', 0, 'needed', 1, 'title', v_title,
+            'decision', 'rejected', 'decided_at', app.now(),
+            'notes', 'no approver could be resolved'
+        ));
     end if;
     v_needed := case v_mode
         when 'any' then 1
@@ -183,6 +217,11 @@ begin
         'mode', v_mode, 'slots', v_slots, 'needed', v_needed, 'title', v_title
     )
     where s.org_id = p_exec.org_id and s.id = p_step_id;
+    -- The fields the workflow reads stay locked until this execution ends
+    -- (app._tg_approval_field_lock).
+    update app.workflow_executions as e
+    set approval_requested_at = coalesce(e.approval_requested_at, app.now())
+    where e.org_id = p_exec.org_id and e.id = p_exec.id;
     perform app._wf_notify_approvers(p_exec.org_id, v_ids);
     return jsonb_build_object('park', 'approval', 'result', jsonb_build_object(
         'mode', v_mode, 'slots', v_slots, 'needed', v_needed, 'title', v_title

@@ -331,12 +331,16 @@ begin
 end
 $function$;
 
--- The entity fields a workflow's triggers and conditions read (new.x and bare
--- x; old.x and org.x are not the entity's current values), and p_status_field
--- when a trigger is a status_change: while one of its approvals is pending
--- these may not change, so that the approver decides on the value that will
--- stand.
-create or replace function app._wf_condition_fields(p_definition jsonb, p_status_field text)
+-- The entity fields an approval's workflow depends on: those its triggers and
+-- conditions read (new.x and bare x; old.x and org.x are not the entity's
+-- current values), p_status_field when a trigger is a status_change, and
+-- those its approvers are resolved from (a field approver's field; the owner
+-- field for an owner or manager approver). From the approval request until
+-- the execution ends these may not change, so that the approver decides on
+-- the value that will stand and on the approvers the workflow names.
+create or replace function app._wf_locked_fields(
+    p_definition jsonb, p_status_field text, p_owner_field text
+)
 returns text[]
 language sql
 immutable
@@ -354,16 +358,34 @@ as $function$
         where
             p_status_field is not null
             and jsonb_path_exists(p_definition, 'lax $.triggers[*] ? (@.type == "status_change")')
+        union all
+        select v.value #>> '{}'
+        from jsonb_path_query(
+            p_definition, 'lax $.steps[*] ? (@.type == "approval").approvers[*].field'
+        ) as v (value)
+        union all
+        select p_owner_field
+        where
+            p_owner_field is not null
+            and jsonb_path_exists(
+                p_definition,
+                (
+                    'lax $.steps[*] ? (@.type == "approval").approvers[*] ? '
+                    || '(exists (@.owner) || exists (@.manager))'
+                )::jsonpath
+            )
     ) as f
     where f.name !~ '\.'
 $function$;
 
 -- After an UPDATE of an entity table (statement trigger, argument: the entity
--- type): IT014 when a row changed a field that a pending approval's workflow
--- reads (app._wf_condition_fields), unless the change is the waiting
--- execution's own run. Whether or not the step locks the entity: so the
--- subject of an approval cannot raise a discount after asking for a smaller
--- one; they have it recalled, or wait for the decision.
+-- type): IT014 when a row changed a field (app._wf_locked_fields) of a
+-- workflow whose execution asked for an approval and has not ended, unless
+-- the change is that execution's own run. Whether or not the step locks the
+-- entity, and after the decision too: so the subject of an approval cannot
+-- raise a discount after asking for a smaller one, nor once it is approved
+-- while the execution goes on (a change then would start no new execution:
+-- re-enrollment waits for the exit). They have it recalled, or wait.
 create or replace function app._tg_approval_field_lock()
 returns trigger
 language plpgsql
@@ -375,39 +397,44 @@ declare
 begin
     if not exists (
         select from app.workflow_executions as e
-        where e.waiting_for = 'approval' or e.status = 'paused'
+        where
+            e.approval_requested_at is not null
+            and e.status in ('pending', 'running', 'waiting', 'paused')
     ) then
         return null;
     end if;
-    select n.id, f.field, w.name as workflow into v_hit
+    select n.id, f.field, w.name as workflow, e.waiting_for into v_hit
     from new_rows as n
     inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
     inner join app.workflow_executions as e
         on
             e.org_id = n.org_id and e.entity_type = tg_argv[0] and e.entity_id = n.id
-            and (e.waiting_for = 'approval' or e.status = 'paused')
+            and e.approval_requested_at is not null
+            and e.status in ('pending', 'running', 'waiting', 'paused')
     inner join app.workflow_versions as v
         on v.org_id = e.org_id and v.workflow_id = e.workflow_id and v.version = e.workflow_version
     inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
     inner join app.entity_types as t on t.entity_type = tg_argv[0]
-    cross join lateral unnest(app._wf_condition_fields(v.definition, t.status_field)) as f (field)
+    cross join lateral unnest(
+        app._wf_locked_fields(v.definition, t.status_field, t.owner_field)
+    ) as f (field)
     where
         e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
-        and exists (
-            select from app.workflow_approvals as a
-            where a.org_id = e.org_id and a.execution_id = e.id and a.status in ('pending', 'queued')
-        )
         and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
     limit 1;
     if found then
         raise exception using
             errcode = 'IT014',
             message = format(
-                '%s %s: %s is locked while workflow %L waits for its approval',
-                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow
+                '%s %s: %s is locked while workflow %L %s',
+                tg_argv[0], v_hit.id, v_hit.field, v_hit.workflow,
+                case
+                    when v_hit.waiting_for = 'approval' then 'waits for its approval'
+                    else 'carries out its approval'
+                end
             ),
-            hint = 'Change it after the approval is decided, or ask an admin or the workflow''s '
-            || 'owner to recall it.';
+            hint = 'Change it when the workflow has ended, or ask an admin or the workflow''s '
+            || 'owner to recall or cancel it.';
     end if;
     return null;
 end

@@ -391,3 +391,50 @@ def test_a_users_sending_is_rate_limited_and_the_engines_is_not(
     with actor(service, a.org_id):
         for _ in range(3):
             service.execute(send, ([a.rep_ids[0], a.rep_ids[1]],))
+
+
+def test_a_collapsed_notification_counts_against_the_rate(
+    service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    """Review of issue 14: re-sending one group_key collapsed into one row and was never
+    counted, so a member could re-announce (and re-email) without limit."""
+    a = two_orgs.a
+    admin.execute("update app.settings set notification_rate_per_minute = 3")
+    service.execute("set app.fake_now = '2030-01-07 11:00:00+00'")
+    send = (
+        "select api.send_notification(p_user_id => %s, p_category => 'deal', p_title => 'T', "
+        "p_message => 'm', p_channels => '{in_app}', p_group_key => 'again')"
+    )
+    with actor(service, a.org_id, a.rep_ids[0]):
+        for _ in range(3):
+            service.execute(send, (a.rep_ids[1],))
+    with pytest.raises(RateLimitedError), actor(service, a.org_id, a.rep_ids[0]):
+        service.execute(send, (a.rep_ids[1],))
+
+
+def test_a_users_email_is_rate_limited_and_the_engines_is_not(
+    service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    """Review of issue 14: api.queue_email had no limit; a member could spend the org's
+    sending budget at will. Any member may still email anyone, app.settings'
+    email_rate_per_minute times a minute."""
+    a = two_orgs.a
+    admin.execute("update app.settings set email_rate_per_minute = 2")
+    service.execute("set app.fake_now = '2030-01-07 12:00:00+00'")
+    queue = "select api.queue_email(p_to => 'ada@example.com', p_subject => 's', p_text => 't')"
+    with actor(service, a.org_id, a.rep_ids[0]):
+        service.execute(queue)
+        service.execute(queue)
+    with (
+        pytest.raises(RateLimitedError, match="1 emails asked, 0 left of 2"),
+        actor(service, a.org_id, a.rep_ids[0]),
+    ):
+        service.execute(queue)
+    with actor(service, a.org_id, a.rep_ids[1]):  # their own count
+        service.execute(queue)
+    with actor(service, a.org_id):  # the engine
+        for _ in range(3):
+            service.execute(queue)
+    service.execute("set app.fake_now = '2030-01-07 12:01:01+00'")
+    with actor(service, a.org_id, a.rep_ids[0]):  # a minute on
+        service.execute(queue)

@@ -197,11 +197,13 @@ def test_each_table_loses_at_most_p_limit_rows_per_call(ops: Ops) -> None:
         "entity_history": 3,
         "queue_log": 3,
         "queue_statistics": 0,
+        "send_log": 0,
     }
     assert ops.purge(limit=3) == limits
     assert ops.purge(limit=3) == {
         **{k: 2 if k != "entity_history" else 3 for k in limits},
         "queue_statistics": 0,
+        "send_log": 0,
     }
     assert ops.purge(limit=3) == dict.fromkeys(limits, 0)
 
@@ -235,6 +237,21 @@ def test_queue_statistics_older_than_their_retention_go(ops: Ops) -> None:
     )
     assert ops.purge()["queue_statistics"] == 2
     assert queue_count(ops, "pgqueuer_statistics") == 1
+
+
+def test_the_send_log_keeps_an_hour(ops: Ops) -> None:
+    a = ops.orgs.a
+    ops.owner.execute(
+        "insert into app.send_log (org_id, user_id, kind, sent_at, sent) "
+        "select %s, %s, 'email', now() - make_interval(mins => m), 1 "
+        "from unnest(array[61, 70, 59]) as m",
+        (a.org_id, a.rep_ids[0]),
+    )
+    assert ops.purge()["send_log"] == 2
+    assert ops.owner.execute(
+        "select count(*) filter (where sent_at < now() - interval '1 hour'), "
+        "count(*) filter (where sent_at < now() - interval '58 minutes') from app.send_log"
+    ).fetchone() == (0, 1)
 
 
 def test_the_purge_is_for_the_service_role_only(db: Database, ops: Ops) -> None:

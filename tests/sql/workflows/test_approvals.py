@@ -1050,3 +1050,113 @@ def test_a_role_slot_leaves_out_whoever_changed_it(flows: Flows) -> None:
     flows.drain()
     [execution] = flows.executions()
     assert a.manager_id not in statuses(flows, execution["id"])
+
+
+def discount_workflow(flows: Flows, after: list[dict[str, Any]] | None = None) -> uuid.UUID:
+    """The discount rule of the fixture above, with lock_entity off and `after` the
+    approval (default: the `approved` task)."""
+    return flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "discount_percent"}],
+            "conditions": {
+                "all": [{"field": "discount_percent", "operator": "gt", "value": DISCOUNT_LIMIT}]
+            },
+            "steps": [
+                {
+                    "name": "manager_ok",
+                    "type": "approval",
+                    "approvers": [{"manager": True}],
+                    "on_reject": "undo",
+                    "lock_entity": False,
+                },
+                *(after or [{"name": "approved", "type": "create_task", "title": "ok"}]),
+                {"name": "end_here", "type": "create_activity", "subject": "x", "next": "end"},
+                {"name": "undo", "type": "update_field", "field": "discount_percent", "value": 0},
+            ],
+        }
+    )
+
+
+def test_an_owner_with_no_manager_sends_the_approval_to_the_admins(flows: Flows) -> None:
+    """Review of issue 14: the rep hands the deal to the admin (who has no manager) in the
+    same UPDATE as the discount. Before, no approver resolved, the step failed for good and
+    the 40% stood; now the admins decide."""
+    a = flows.orgs.a
+    discount_workflow(flows)
+    flows.write(
+        "update app.deals set discount_percent = 40, owner_id = %s where id = %s",
+        (a.admin_id, a.deal_ids[0]),
+        user=a.rep_ids[0],
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    assert execution["waiting_for"] == "approval"
+    [row] = approvals(flows, execution["id"])
+    assert (row["approver_id"], row["approver_type"], row["approver_role"]) == (
+        a.admin_id,
+        "role",
+        "admin",
+    )
+    act(flows, execution["id"], a.admin_id, "reject")
+    assert drained_status(flows, execution["id"]) == "completed"
+    assert discount_of(flows, a.deal_ids[0]) == 0
+
+
+def test_the_owner_cannot_change_while_a_manager_decides(flows: Flows, discount) -> None:
+    """The manager approver is the owner's manager: the owner field is locked with the
+    discount, so the subject cannot move the approval to someone else's manager."""
+    with pytest.raises(EntityLockedError, match="owner_id is locked"):
+        flows.write(
+            "update app.deals set owner_id = %s where id = %s",
+            (flows.orgs.a.admin_id, discount["deal_id"]),
+            user=flows.orgs.a.rep_ids[0],
+        )
+
+
+def test_an_approval_only_its_subject_could_decide_is_rejected(flows: Flows) -> None:
+    """The admin (no manager) raises their own deal's discount: the manager slot resolves
+    to nobody and the only admin is the subject. The approval is rejected at once and the
+    undo runs; before, the step failed and the discount stood."""
+    a = flows.orgs.a
+    discount_workflow(flows)
+    flows.write(
+        "update app.deals set discount_percent = 40, owner_id = %s where id = %s",
+        (a.admin_id, a.deal_ids[0]),
+        user=a.admin_id,
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    assert execution["status"] == "completed"
+    assert approvals(flows, execution["id"]) == []
+    assert discount_of(flows, a.deal_ids[0]) == 0
+    assert any("no approver could be resolved" in line for line in flows.logs(execution["id"]))
+
+
+def test_the_fields_stay_locked_after_the_decision_until_the_execution_ends(
+    flows: Flows,
+) -> None:
+    """Review of issue 14: approved at 40%, the execution still runs (here a wait). A
+    change to 90% then would start no new execution (re-enrollment waits for the exit),
+    so it is refused until the execution ends."""
+    a = flows.orgs.a
+    discount_workflow(flows, after=NAP_THEN_NOTE)
+    flows.write(
+        "update app.deals set discount_percent = 40 where id = %s",
+        (a.deal_ids[0],),
+        user=a.rep_ids[0],
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    act(flows, execution["id"], a.manager_id)
+    assert drained_status(flows, execution["id"]) == "waiting"
+    raise_to_90 = "update app.deals set discount_percent = 90 where id = %s"
+    with pytest.raises(EntityLockedError, match="carries out its approval"):
+        flows.write(raise_to_90, (a.deal_ids[0],), user=a.rep_ids[0])
+    flows.at((datetime.now(UTC) + timedelta(hours=2)).isoformat())
+    flows.run(execution["id"])  # the timer, due now
+    assert flows.execution(execution["id"])["status"] == "completed"
+    flows.write(raise_to_90, (a.deal_ids[0],), user=a.rep_ids[0])
+    flows.drain()
+    assert [e["waiting_for"] for e in flows.executions() if e["status"] == "waiting"] == [
+        "approval"
+    ]
