@@ -173,6 +173,10 @@ SET_ROLE_PERMISSION = (
     "select api.set_role_permission(p_role => %(role)s, p_permission => %(permission)s, "
     "p_granted => %(granted)s)"
 )
+ADD_SENDING_DOMAIN = "select domain from api.add_sending_domain(p_domain => %(domain)s)"
+VERIFY_SENDING_DOMAIN = (
+    "select domain from api.verify_sending_domain(p_org_id => %(org_id)s, p_domain => %(domain)s)"
+)
 SET_EMAIL_SETTINGS = (
     "select id from api.set_email_settings(p_from_email => %(from_email)s, "
     "p_reply_domain => %(reply_domain)s, p_from_name => %(from_name)s)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import LiteralString
 
@@ -83,6 +83,19 @@ def _resend_event(kind: str, message_id: str, **extra: object) -> Jsonb:
     return Jsonb({"type": kind, "created_at": now, "data": {**data, **extra}})
 
 
+def claim_sending_domains(
+    conn: psycopg.Connection, org_id: uuid.UUID, admin_id: uuid.UUID, domains: Sequence[str]
+) -> None:
+    """Claim ``domains`` for the org as its admin and verify them as the platform (the
+    domains.verify job's call, without a DNS lookup): what email settings need."""
+    with actor(conn, org_id, admin_id):
+        for domain in domains:
+            conn.execute(q.ADD_SENDING_DOMAIN, {"domain": domain})
+    with conn.transaction():
+        for domain in domains:
+            conn.execute(q.VERIFY_SENDING_DOMAIN, {"org_id": org_id, "domain": domain})
+
+
 def _seed_email(
     conn: psycopg.Connection,
     org_id: uuid.UUID,
@@ -92,7 +105,9 @@ def _seed_email(
     contact_id: uuid.UUID,
     deal_id: uuid.UUID,
 ) -> None:
-    """Sending settings, a template, a delivered email with a reply, and a hard bounce."""
+    """Sending domains (claimed, verified as the platform), sending settings, a template,
+    a delivered email with a reply, and a hard bounce."""
+    claim_sending_domains(conn, org_id, admin_id, (domain, f"mail.{domain}"))
     with actor(conn, org_id, admin_id):
         conn.execute(
             q.SET_EMAIL_SETTINGS,

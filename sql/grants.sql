@@ -42,11 +42,12 @@ app.placements
 to intime_service, intime_user;
 
 -- Email: templates are the org's to edit (with templates.manage, checked by a
--- statement trigger); settings, sends, events and suppressions change only
--- through the api functions.
+-- statement trigger); settings, sending domains, sends, events and suppressions
+-- change only through the api functions.
 grant select, insert, update, delete on app.email_templates to intime_service, intime_user;
 grant select on
 app.email_settings,
+app.sending_domains,
 app.email_sends,
 app.email_events,
 app.suppressions,

@@ -109,6 +109,23 @@ CREATE TYPE app.notification_request AS (
 ALTER TYPE app.notification_request OWNER TO intime_owner;
 
 --
+-- Name: sending_domain_record; Type: TYPE; Schema: app; Owner: intime_owner
+--
+
+CREATE TYPE app.sending_domain_record AS (
+	domain text,
+	record_name text,
+	record_value text,
+	verified_at timestamp with time zone,
+	last_checked_at timestamp with time zone,
+	last_error text,
+	created_at timestamp with time zone
+);
+
+
+ALTER TYPE app.sending_domain_record OWNER TO intime_owner;
+
+--
 -- Name: pgqueuer_status; Type: TYPE; Schema: queue; Owner: intime_owner
 --
 
@@ -173,6 +190,31 @@ $$;
 
 
 ALTER FUNCTION api.activate_campaign(p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: add_sending_domain(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.add_sending_domain(p_domain text) RETURNS SETOF app.sending_domain_record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_domain text;
+begin
+    perform app._require_permission('email_settings.manage');
+    v_domain := app._email_domain_argument(p_domain);
+    perform app._email_assert_domain_free(v_org_id, v_domain);
+    insert into app.sending_domains (org_id, domain, token)
+    values (v_org_id, v_domain, replace(gen_random_uuid()::text, '-', ''))
+    on conflict on constraint sending_domains_org_id_domain_key do nothing;
+    return query select * from app._email_domain_records(v_org_id, v_domain);
+end
+$$;
+
+
+ALTER FUNCTION api.add_sending_domain(p_domain text) OWNER TO intime_owner;
 
 --
 -- Name: add_sequence_step(uuid, text, integer, integer, integer, integer, uuid, text, text, text, jsonb, jsonb, boolean, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -435,6 +477,44 @@ $$;
 ALTER FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) OWNER TO intime_owner;
 
 --
+-- Name: check_sending_domain(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.check_sending_domain(p_domain text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_domain text;
+    v_verified_at timestamptz;
+begin
+    perform app._require_permission('email_settings.manage');
+    v_domain := app._email_domain_argument(p_domain);
+    select d.verified_at into v_verified_at
+    from app.sending_domains as d
+    where d.org_id = v_org_id and d.domain = v_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
+    end if;
+    if v_verified_at is not null then
+        return 'verified';
+    end if;
+    perform app._enqueue_job(
+        p_entrypoint => 'domains.verify',
+        p_payload => jsonb_build_object('org_id', v_org_id, 'domain', v_domain),
+        p_dedupe_key => format('domains.verify:%s:%s', v_org_id, v_domain),
+        p_skip_duplicate => true
+    );
+    return 'queued';
+end
+$$;
+
+
+ALTER FUNCTION api.check_sending_domain(p_domain text) OWNER TO intime_owner;
+
+--
 -- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -522,6 +602,25 @@ begin
         set status = 'suppressed', suppression_reason = v_reason, updated_at = app.now()
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'suppressed', 0::double precision, v_send.id, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
+    -- Mail goes out only from a domain the org verified (docs/email.md, "Sending
+    -- domains"): one no longer verified (or never: settings older than the
+    -- check) ends the send failed, with the reason, and nothing is sent. The
+    -- outbox sends nothing out and takes a claimed domain.
+    v_reason := app._email_domain_refusal(
+        v_org_id, lower(split_part(v_send.from_email, '@', 2)), v_send.provider
+    );
+    if v_reason is not null then
+        update app.email_sends as s
+        set
+            status = 'failed', failed_at = app.now(), updated_at = app.now(),
+            error = format('not sent: %s', v_reason)
+        where s.org_id = v_org_id and s.id = v_send.id;
+        return query select 'failed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
             null::text, null::text, v_send.attempts;
         return;
@@ -2091,6 +2190,20 @@ $$;
 ALTER FUNCTION api.list_role_permissions() OWNER TO intime_owner;
 
 --
+-- Name: list_sending_domains(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_sending_domains() RETURNS SETOF app.sending_domain_record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select * from app._email_domain_records(app._require_org())
+$$;
+
+
+ALTER FUNCTION api.list_sending_domains() OWNER TO intime_owner;
+
+--
 -- Name: list_unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -3067,6 +3180,7 @@ declare
     v_method text;
     v_thread_id uuid;
     v_inbound_id uuid;
+    v_owners uuid[];
 begin
     perform app._require_service();
     if v_message_id is null then
@@ -3076,16 +3190,26 @@ begin
         raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
     end if;
     v_reason := app._email_auto_reply_reason(v_headers);
+    -- Mail to a verified sending domain is its org's only: every step below
+    -- matches within the orgs that own a domain the mail was addressed to, when
+    -- there is one (docs/email.md, "Sending domains").
+    v_owners := array(
+        select distinct d.org_id
+        from unnest(coalesce(p_to, '{}')) as t (address)
+        inner join app.sending_domains as d
+            on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
+    );
 
     -- 1. In-Reply-To names the Message-ID we gave the send.
     select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
     from app.email_sends as s
-    where s.message_id = v_in_reply_to;
+    where s.message_id = v_in_reply_to and (v_owners = '{}' or s.org_id = any(v_owners));
     -- 2. References, newest first (a client that dropped In-Reply-To).
     if v_send_id is null then
         select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
         from unnest(coalesce(p_references, '{}')) with ordinality as r (ref, n)
         inner join app.email_sends as s on s.message_id = app._email_message_id(r.ref)
+        where v_owners = '{}' or s.org_id = any(v_owners)
         order by r.n desc
         limit 1;
     end if;
@@ -3095,11 +3219,13 @@ begin
         from unnest(coalesce(p_to, '{}')) as t (address)
         inner join app.email_sends as s
             on s.reply_token = substring(lower(t.address) from 'reply\+([0-9a-f]{16,64})@')
+        where v_owners = '{}' or s.org_id = any(v_owners)
         limit 1;
     end if;
     -- 4. The sender, to whom we sent in the last 30 days (most recent send),
-    -- but only from an org the mail was addressed to (its reply domain or the
-    -- domain of its From address): never file one org's mail under another.
+    -- but only from an org the mail was addressed to: the owner of a verified
+    -- domain it went to, else an org whose reply domain or From address's
+    -- domain it went to. Never file one org's mail under another.
     if v_send_id is null then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
@@ -3108,13 +3234,14 @@ begin
             lower(s.to_email) = lower(btrim(p_from))
             and s.created_at > app.now() - interval '30 days'
             and s.status <> 'suppressed'
-            and exists (
+            and (v_owners = '{}' or s.org_id = any(v_owners))
+            and (v_owners <> '{}' or exists (
                 select
                 from unnest(coalesce(p_to, '{}')) as t (address)
                 where lower(split_part(t.address, '@', 2)) in (
                     e.reply_domain, lower(split_part(e.from_email, '@', 2))
                 )
-            )
+            ))
         order by s.created_at desc
         limit 1;
     end if;
@@ -3189,6 +3316,25 @@ $$;
 ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) OWNER TO intime_owner;
 
 --
+-- Name: record_sending_domain_check(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.record_sending_domain_check(p_org_id uuid, p_domain text, p_error text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._email_require_platform();
+    update app.sending_domains as d
+    set last_checked_at = app.now(), last_error = left(p_error, 500)
+    where d.org_id = p_org_id and d.domain = lower(p_domain);
+end
+$$;
+
+
+ALTER FUNCTION api.record_sending_domain_check(p_org_id uuid, p_domain text, p_error text) OWNER TO intime_owner;
+
+--
 -- Name: reject_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -3201,6 +3347,42 @@ $$;
 
 
 ALTER FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) OWNER TO intime_owner;
+
+--
+-- Name: remove_sending_domain(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.remove_sending_domain(p_domain text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_domain text;
+begin
+    perform app._require_permission('email_settings.manage');
+    v_domain := app._email_domain_argument(p_domain);
+    if exists (
+        select from app.email_settings as s
+        where
+            s.org_id = v_org_id
+            and v_domain in (s.reply_domain, lower(split_part(s.from_email, '@', 2)))
+    ) then
+        raise exception using
+            errcode = 'IT013',
+            message = format('the domain %s is in use by the email settings', v_domain),
+            hint = 'Change the From address and reply domain first (api.set_email_settings).';
+    end if;
+    delete from app.sending_domains as d where d.org_id = v_org_id and d.domain = v_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION api.remove_sending_domain(p_domain text) OWNER TO intime_owner;
 
 --
 -- Name: remove_stream_hub(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -3962,10 +4144,11 @@ ALTER TABLE app.email_settings OWNER TO intime_owner;
 CREATE FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text DEFAULT NULL::text, p_provider text DEFAULT 'outbox'::text, p_rate_limit_per_minute integer DEFAULT 100) RETURNS app.email_settings
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
     v_org_id uuid := app._require_org();
     v_settings app.email_settings%rowtype;
+    v_refusal text;
 begin
     perform app._require_permission('email_settings.manage');
     if not coalesce(app._email_is_plain_address(p_from_email), false) then
@@ -3974,7 +4157,7 @@ begin
             message = format('invalid from address %L', p_from_email),
             hint = 'One plain address: local@domain.tld, no name, comma or encoded word.';
     end if;
-    if p_reply_domain is null or lower(p_reply_domain) !~ '^[a-z0-9.-]+\.[a-z]{2,}$' then
+    if not coalesce(app._email_is_domain(lower(p_reply_domain)), false) then
         raise exception using
             errcode = 'IT005', message = format('invalid reply domain %L', p_reply_domain);
     end if;
@@ -3989,6 +4172,18 @@ begin
     end if;
     if p_rate_limit_per_minute is null or p_rate_limit_per_minute < 1 then
         raise exception using errcode = 'IT005', message = 'the rate limit must be at least 1';
+    end if;
+    -- Only the org's own domains (docs/email.md, "Sending domains").
+    v_refusal := coalesce(
+        app._email_domain_refusal(v_org_id, lower(split_part(p_from_email, '@', 2)), p_provider),
+        app._email_domain_refusal(v_org_id, lower(p_reply_domain), p_provider)
+    );
+    if v_refusal is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = v_refusal,
+            hint = 'Claim it with api.add_sending_domain, publish its TXT record and call '
+            || 'api.check_sending_domain; provider outbox takes a claimed domain not yet verified.';
     end if;
 
     insert into app.email_settings (
@@ -4009,7 +4204,7 @@ begin
     returning * into v_settings;
     return v_settings;
 end
-$_$;
+$$;
 
 
 ALTER FUNCTION api.set_email_settings(p_from_email text, p_reply_domain text, p_from_name text, p_provider text, p_rate_limit_per_minute integer) OWNER TO intime_owner;
@@ -5031,6 +5226,37 @@ $$;
 
 
 ALTER FUNCTION api.validate_workflow_definition(p_definition jsonb, p_entity_type text) OWNER TO intime_owner;
+
+--
+-- Name: verify_sending_domain(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) RETURNS SETOF app.sending_domain_record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_domain text;
+begin
+    perform app._email_require_platform();
+    v_domain := app._email_domain_argument(p_domain);
+    perform app._email_assert_domain_free(p_org_id, v_domain);
+    update app.sending_domains as d
+    set
+        verified_at = coalesce(d.verified_at, app.now()),
+        last_checked_at = app.now(),
+        last_error = null
+    where d.org_id = p_org_id and d.domain = v_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
+    end if;
+    return query select * from app._email_domain_records(p_org_id, v_domain);
+end
+$$;
+
+
+ALTER FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) OWNER TO intime_owner;
 
 --
 -- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7209,6 +7435,26 @@ $$;
 ALTER FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) OWNER TO intime_owner;
 
 --
+-- Name: _email_assert_domain_free(uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_assert_domain_free(p_org_id uuid, p_domain text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if app._email_domain_owner(p_domain) <> p_org_id then
+        raise exception using
+            errcode = 'IT006',
+            message = format('the domain %s is verified by another organization', p_domain);
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._email_assert_domain_free(p_org_id uuid, p_domain text) OWNER TO intime_owner;
+
+--
 -- Name: _email_auto_reply_reason(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7229,6 +7475,95 @@ $$;
 
 
 ALTER FUNCTION app._email_auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _email_domain_argument(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_domain_argument(p_domain text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_domain text := lower(p_domain);
+begin
+    if not coalesce(app._email_is_domain(v_domain), false) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid domain %L', p_domain),
+            hint = 'A domain name such as mail.example.com: letters, digits and hyphens, '
+            || 'labels of 1 to 63 characters, no trailing dot.';
+    end if;
+    return v_domain;
+end
+$$;
+
+
+ALTER FUNCTION app._email_domain_argument(p_domain text) OWNER TO intime_owner;
+
+--
+-- Name: _email_domain_owner(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_domain_owner(p_domain text) RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select d.org_id from app.sending_domains as d
+    where d.domain = p_domain and d.verified_at is not null
+$$;
+
+
+ALTER FUNCTION app._email_domain_owner(p_domain text) OWNER TO intime_owner;
+
+--
+-- Name: _email_domain_records(uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_domain_records(p_org_id uuid, p_domain text DEFAULT NULL::text) RETURNS SETOF app.sending_domain_record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        d.domain,
+        '_intime-verify.' || d.domain,
+        'intime-verification=' || d.token,
+        d.verified_at,
+        d.last_checked_at,
+        d.last_error,
+        d.created_at
+    from app.sending_domains as d
+    where d.org_id = p_org_id and (p_domain is null or d.domain = p_domain)
+    order by d.domain
+$$;
+
+
+ALTER FUNCTION app._email_domain_records(p_org_id uuid, p_domain text) OWNER TO intime_owner;
+
+--
+-- Name: _email_domain_refusal(uuid, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_domain_refusal(p_org_id uuid, p_domain text, p_provider text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select case
+        when app._email_domain_owner(p_domain) <> p_org_id
+            then format('the domain %s is verified by another organization', p_domain)
+        when not exists (
+            select from app.sending_domains as d
+            where d.domain = p_domain and d.org_id = p_org_id
+        ) then format('the domain %s is not claimed by this organization', p_domain)
+        when p_provider <> 'outbox' and not exists (
+            select from app.sending_domains as d
+            where d.domain = p_domain and d.org_id = p_org_id and d.verified_at is not null
+        ) then format('the domain %s is not verified (needed for %s)', p_domain, p_provider)
+    end
+$$;
+
+
+ALTER FUNCTION app._email_domain_refusal(p_org_id uuid, p_domain text, p_provider text) OWNER TO intime_owner;
 
 --
 -- Name: email_sends; Type: TABLE; Schema: app; Owner: intime_owner
@@ -7357,6 +7692,23 @@ $$;
 ALTER FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _email_is_domain(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_is_domain(p_domain text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select
+        p_domain ~ '^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z][a-z]+|xn--[a-z0-9-]+)$'
+        and length(p_domain) <= 253
+        and p_domain !~ '[^.]{64}'
+$_$;
+
+
+ALTER FUNCTION app._email_is_domain(p_domain text) OWNER TO intime_owner;
+
+--
 -- Name: _email_is_plain_address(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7414,6 +7766,27 @@ $$;
 
 
 ALTER FUNCTION app._email_message_id(p_value text) OWNER TO intime_owner;
+
+--
+-- Name: _email_require_platform(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_require_platform() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    if app.current_user_id() is not null then
+        raise exception using
+            errcode = 'IT002',
+            message = 'this function is for the platform: the service role acting for no user';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._email_require_platform() OWNER TO intime_owner;
 
 --
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15435,6 +15808,29 @@ ALTER TABLE ONLY app.send_log FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.send_log OWNER TO intime_owner;
 
 --
+-- Name: sending_domains; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.sending_domains (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    domain text NOT NULL,
+    token text NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    verified_at timestamp with time zone,
+    last_checked_at timestamp with time zone,
+    last_error text,
+    CONSTRAINT sending_domains_domain_check CHECK (((domain = lower(domain)) AND ((length(domain) >= 4) AND (length(domain) <= 253)))),
+    CONSTRAINT sending_domains_last_error_check CHECK ((length(last_error) <= 500)),
+    CONSTRAINT sending_domains_token_check CHECK ((token ~ '^[0-9a-f]{32,64}$'::text))
+);
+
+ALTER TABLE ONLY app.sending_domains FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.sending_domains OWNER TO intime_owner;
+
+--
 -- Name: settings; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -16493,6 +16889,22 @@ ALTER TABLE ONLY app.send_log
 
 
 --
+-- Name: sending_domains sending_domains_org_id_domain_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.sending_domains
+    ADD CONSTRAINT sending_domains_org_id_domain_key UNIQUE (org_id, domain);
+
+
+--
+-- Name: sending_domains sending_domains_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.sending_domains
+    ADD CONSTRAINT sending_domains_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -17150,6 +17562,13 @@ CREATE INDEX send_log_sent_at_idx ON app.send_log USING btree (sent_at);
 --
 
 CREATE INDEX send_log_user_idx ON app.send_log USING btree (org_id, user_id, kind, sent_at);
+
+
+--
+-- Name: sending_domains_verified_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE UNIQUE INDEX sending_domains_verified_idx ON app.sending_domains USING btree (domain) WHERE (verified_at IS NOT NULL);
 
 
 --
@@ -19141,6 +19560,14 @@ ALTER TABLE ONLY app.send_log
 
 
 --
+-- Name: sending_domains sending_domains_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.sending_domains
+    ADD CONSTRAINT sending_domains_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
 -- Name: stream_tickets stream_tickets_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -19808,6 +20235,12 @@ ALTER TABLE app.role_permissions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.send_log ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: sending_domains; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.sending_domains ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: stream_tickets; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -20033,6 +20466,13 @@ CREATE POLICY tenant_isolation ON app.role_permissions USING ((org_id = ( SELECT
 --
 
 CREATE POLICY tenant_isolation ON app.send_log USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: sending_domains tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.sending_domains USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -20305,6 +20745,15 @@ GRANT ALL ON FUNCTION api.activate_campaign(p_campaign_id uuid) TO intime_user;
 
 
 --
+-- Name: FUNCTION add_sending_domain(p_domain text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.add_sending_domain(p_domain text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.add_sending_domain(p_domain text) TO intime_service;
+GRANT ALL ON FUNCTION api.add_sending_domain(p_domain text) TO intime_user;
+
+
+--
 -- Name: FUNCTION add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -20365,6 +20814,15 @@ GRANT ALL ON FUNCTION api.authenticate_token(p_token text) TO intime_user;
 REVOKE ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) TO intime_service;
 GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION check_sending_domain(p_domain text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.check_sending_domain(p_domain text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.check_sending_domain(p_domain text) TO intime_service;
+GRANT ALL ON FUNCTION api.check_sending_domain(p_domain text) TO intime_user;
 
 
 --
@@ -20683,6 +21141,15 @@ GRANT ALL ON FUNCTION api.list_role_permissions() TO intime_user;
 
 
 --
+-- Name: FUNCTION list_sending_domains(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_sending_domains() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_sending_domains() TO intime_service;
+GRANT ALL ON FUNCTION api.list_sending_domains() TO intime_user;
+
+
+--
 -- Name: FUNCTION list_unsettled_work(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -20862,12 +21329,30 @@ GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p
 
 
 --
+-- Name: FUNCTION record_sending_domain_check(p_org_id uuid, p_domain text, p_error text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.record_sending_domain_check(p_org_id uuid, p_domain text, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_sending_domain_check(p_org_id uuid, p_domain text, p_error text) TO intime_service;
+GRANT ALL ON FUNCTION api.record_sending_domain_check(p_org_id uuid, p_domain text, p_error text) TO intime_user;
+
+
+--
 -- Name: FUNCTION reject_approval(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) TO intime_service;
 GRANT ALL ON FUNCTION api.reject_approval(p_approval_id uuid, p_notes text) TO intime_user;
+
+
+--
+-- Name: FUNCTION remove_sending_domain(p_domain text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.remove_sending_domain(p_domain text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.remove_sending_domain(p_domain text) TO intime_service;
+GRANT ALL ON FUNCTION api.remove_sending_domain(p_domain text) TO intime_user;
 
 
 --
@@ -21165,6 +21650,15 @@ GRANT ALL ON FUNCTION api.validate_workflow_definition(p_definition jsonb, p_ent
 
 
 --
+-- Name: FUNCTION verify_sending_domain(p_org_id uuid, p_domain text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) TO intime_service;
+GRANT ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) TO intime_user;
+
+
+--
 -- Name: FUNCTION _actor_setting(p_name text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -21390,10 +21884,45 @@ REVOKE ALL ON FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_e
 
 
 --
+-- Name: FUNCTION _email_assert_domain_free(p_org_id uuid, p_domain text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_assert_domain_free(p_org_id uuid, p_domain text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _email_auto_reply_reason(p_headers jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._email_auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_domain_argument(p_domain text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_domain_argument(p_domain text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_domain_owner(p_domain text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_domain_owner(p_domain text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_domain_records(p_org_id uuid, p_domain text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_domain_records(p_org_id uuid, p_domain text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_domain_refusal(p_org_id uuid, p_domain text, p_provider text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_domain_refusal(p_org_id uuid, p_domain text, p_provider text) FROM PUBLIC;
 
 
 --
@@ -21409,6 +21938,13 @@ GRANT SELECT ON TABLE app.email_sends TO intime_user;
 --
 
 REVOKE ALL ON FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_is_domain(p_domain text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_is_domain(p_domain text) FROM PUBLIC;
 
 
 --
@@ -21430,6 +21966,13 @@ REVOKE ALL ON FUNCTION app._email_lock_provider_message(p_provider_message_id te
 --
 
 REVOKE ALL ON FUNCTION app._email_message_id(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_require_platform(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_require_platform() FROM PUBLIC;
 
 
 --
@@ -23000,6 +23543,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.placements TO intime_user;
 
 GRANT SELECT ON TABLE app.role_permissions TO intime_service;
 GRANT SELECT ON TABLE app.role_permissions TO intime_user;
+
+
+--
+-- Name: TABLE sending_domains; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.sending_domains TO intime_service;
+GRANT SELECT ON TABLE app.sending_domains TO intime_user;
 
 
 --

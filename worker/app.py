@@ -34,7 +34,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from intime.config import Config
 from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
-from worker import campaigns, maintenance, notifications, workflows
+from worker import campaigns, domains, maintenance, notifications, workflows
 from worker.driver import (
     ReconnectingConnection,
     ResilientDriver,
@@ -341,6 +341,7 @@ async def start_worker(
     webhook_allow: Sequence[str] | None = None,
     options: WorkerOptions | None = None,
     journal_dir: Path | None = None,
+    resolver: domains.Resolver | None = None,
 ) -> Worker:
     """A worker with InTime's entrypoints and schedules registered, connected.
 
@@ -348,8 +349,9 @@ async def start_worker(
     from, before the first job); None keeps no journal.
 
     ``webhook_allow``: non-public webhook targets allowed; None reads
-    ``INTIME_WEBHOOK_ALLOW``. Raises ``DatabaseUnavailable`` when the database
-    cannot be reached within ``options.connect_timeout``."""
+    ``INTIME_WEBHOOK_ALLOW``. ``resolver``: how domains.verify reads DNS (None: the
+    system's resolver, ``worker.domains.DnsResolver``). Raises ``DatabaseUnavailable``
+    when the database cannot be reached within ``options.connect_timeout``."""
     options = options or WorkerOptions()
     guard = TargetGuard(
         Config.from_env().webhook_allow if webhook_allow is None else webhook_allow
@@ -414,6 +416,7 @@ async def start_worker(
     notifications.register(pgq, pool)
     campaigns.register(pgq, pool, runner, stopping=stopping)
     maintenance.register(pgq, pool, stopping=stopping)
+    domains.register(pgq, pool, runner, resolver or domains.DnsResolver())
     flows = workflows.register(pgq, pool, guard, runner, durability)
     await workflows.start(flows)
     return Worker(pgq, driver, pool, email, flows, runner, options, journal)
@@ -430,6 +433,7 @@ async def run_worker(
     options: WorkerOptions | None = None,
     handle_signals: bool = False,
     journal_dir: Path | None = None,
+    resolver: domains.Resolver | None = None,
 ) -> None:
     """Run until stopped (or, with ``drain``, until the queue is empty).
 
@@ -442,6 +446,7 @@ async def run_worker(
         webhook_allow=webhook_allow,
         options=options,
         journal_dir=journal_dir,
+        resolver=resolver,
     )
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()

@@ -76,11 +76,17 @@ def retry_delay(attempts: int) -> float:
     return float(base) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
-def payload_ids(job: Job, *names: str) -> tuple[uuid.UUID, ...]:
-    """UUIDs from the job's JSON payload; a malformed payload is a bug upstream (ValueError)."""
+def job_payload(job: Job) -> dict[str, Any]:
+    """The job's JSON payload; a malformed payload is a bug upstream (ValueError)."""
     payload = json.loads(job.payload or b"{}")
     if not isinstance(payload, dict):
         raise ValueError(f"job {job.id}: the payload is not a JSON object")
+    return payload
+
+
+def payload_ids(job: Job, *names: str) -> tuple[uuid.UUID, ...]:
+    """UUIDs from the job's JSON payload; a malformed payload is a bug upstream (ValueError)."""
+    payload = job_payload(job)
     return tuple(uuid.UUID(str(payload[name])) for name in names)
 
 

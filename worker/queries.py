@@ -60,3 +60,17 @@ ARCHIVE_CAMPAIGN_LOGS = "select api.archive_campaign_logs(p_limit => %(limit)s)"
 # Housekeeping (worker/maintenance.py): service-role functions across every org.
 RECONCILE_IN_FLIGHT_WORK = "select api.reconcile_in_flight_work(p_limit => %(limit)s)"
 PURGE_EXPIRED_DATA = "select api.purge_expired_data(p_limit => %(limit)s)"
+
+# Sending domains (worker/domains.py): the claim as its org sees it, then the platform's
+# report (service-role functions that take the org directly).
+SENDING_DOMAIN = (
+    "select record_name, record_value, verified_at from api.list_sending_domains() "
+    "where domain = %(domain)s"
+)
+VERIFY_SENDING_DOMAIN = (
+    "select domain from api.verify_sending_domain(p_org_id => %(org_id)s, p_domain => %(domain)s)"
+)
+RECORD_SENDING_DOMAIN_CHECK = (
+    "select api.record_sending_domain_check(p_org_id => %(org_id)s, p_domain => %(domain)s, "
+    "p_error => %(error)s)"
+)

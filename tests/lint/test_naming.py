@@ -7,12 +7,12 @@ import re
 import psycopg
 
 API_VERBS = {
-    "activate", "add", "approve", "archive", "authenticate", "cancel", "claim", "complete",
-    "count", "create", "delegate", "delete", "enroll", "evaluate", "fail", "get", "ingest",
-    "list", "maintain", "mark", "move", "pause", "purge", "queue", "read", "recall",
+    "activate", "add", "approve", "archive", "authenticate", "cancel", "check", "claim",
+    "complete", "count", "create", "delegate", "delete", "enroll", "evaluate", "fail", "get",
+    "ingest", "list", "maintain", "mark", "move", "pause", "purge", "queue", "read", "recall",
     "reconcile", "record", "reject", "remove", "renew", "replay", "resume", "retry", "revoke",
     "rotate", "run", "select", "send", "set", "start", "stop", "tick", "transition",
-    "unsubscribe", "update", "validate",
+    "unsubscribe", "update", "validate", "verify",
 }  # fmt: skip
 APP_DOMAIN = re.compile(r"^_(tg|wf|campaign|email|notification|ops)_[a-z0-9_]+$")
 # Helpers shared by several domains (no domain tag), and the three public app functions.

@@ -333,3 +333,37 @@ def test_a_stale_trigger_on_a_partitioned_table_goes_with_its_partition_copies(
     assert result.dropped == ["trigger logs_probe on app.workflow_execution_logs"]
     left = admin.execute("select count(*) from pg_trigger where tgname = 'logs_probe'").fetchone()
     assert left == (0,)
+
+
+def test_the_domains_email_settings_named_before_0020_stay_usable(release_db: Database) -> None:
+    """Migration 0020 claims the domains each org's settings already name, verified where
+    no other org names the same one (so its mail keeps going out); a domain two orgs name
+    stays unverified for both."""
+    with release_db.connect(autocommit=True) as conn:
+        orgs = {}
+        for slug, from_email, reply_domain in (
+            ("one", "sales@one.example", "mail.shared.example"),
+            ("two", "Sales@Two.example", "mail.shared.example"),
+        ):
+            orgs[slug] = conn.execute(
+                "insert into app.organizations (name, slug) values (%s, %s) returning id",
+                (slug, slug),
+            ).fetchone()[0]
+            conn.execute(
+                "insert into app.email_settings (org_id, from_email, reply_domain, provider) "
+                "values (%s, %s, %s, 'smtp')",
+                (orgs[slug], from_email, reply_domain),
+            )
+    migrate.migrate(release_db.dsn())
+    with release_db.connect(autocommit=True) as conn:
+        rows = conn.execute(
+            "select o.slug, d.domain, d.verified_at is not null, d.token ~ '^[0-9a-f]{32}$' "
+            "from app.sending_domains d join app.organizations o on o.id = d.org_id "
+            "order by 1, 2"
+        ).fetchall()
+    assert rows == [
+        ("one", "mail.shared.example", False, True),
+        ("one", "one.example", True, True),
+        ("two", "mail.shared.example", False, True),
+        ("two", "two.example", True, True),
+    ]

@@ -28,13 +28,14 @@ from psycopg.rows import tuple_row
 
 import intime.db
 import worker.app as worker_app
-from intime.db import open_pool
+from intime.db import actor, open_pool
 from intime_cli.serving import free_port, serve_in_thread
 from tests.peers import FakeResend, Receiver, SmtpServer, receiver_app
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database, Mail, TwoOrgs
 from worker import journal
 from worker.app import Worker, WorkerOptions, start_worker
+from worker.domains import Resolver
 from worker.driver import ReconnectingConnection
 from worker.journal import OutcomeJournal
 from worker.queue import queries_for as guarded_queries
@@ -79,7 +80,11 @@ async def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    db: Database, transports: dict[str, Transport], journal_dir: Path | None = None, **options: Any
+    db: Database,
+    transports: dict[str, Transport],
+    journal_dir: Path | None = None,
+    resolver: Resolver | None = None,
+    **options: Any,
 ) -> AsyncIterator[Worker]:
     """The real worker, taking jobs continuously until the block ends (then as on SIGTERM)."""
     worker = await start_worker(
@@ -89,6 +94,7 @@ async def running_worker(
         webhook_allow=LOOPBACK,
         options=WorkerOptions(dequeue_timeout=timedelta(seconds=1), **options),
         journal_dir=journal_dir,
+        resolver=resolver,
     )
     task = asyncio.create_task(worker.run())
     try:
@@ -97,6 +103,26 @@ async def running_worker(
     finally:
         await asyncio.wait_for(worker.stop(), timeout=60)
         await worker.close()
+
+
+class DnsRecords:
+    """A resolver that has every TXT record it was told about published."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[str]] = {}
+
+    async def txt(self, name: str) -> list[str]:
+        return self.records.get(name, [])
+
+    def claim_and_check(self, service: psycopg.Connection, org: Any, domain: str) -> None:
+        """Claim ``domain``, publish its record here and queue its domains.verify job."""
+        with actor(service, org.org_id, org.admin_id):
+            name, value = service.execute(
+                "select record_name, record_value from api.add_sending_domain(p_domain => %s)",
+                (domain,),
+            ).fetchone()
+            self.records[name] = [value]
+            service.execute("select api.check_sending_domain(p_domain => %s)", (domain,))
 
 
 class Outage:
@@ -293,11 +319,16 @@ def test_no_job_or_schedule_changes_a_pooled_connection(
         "outbox": OutboxTransport(tmp_path / "outbox"),
     }
 
+    published = DnsRecords()
+
     async def scenario() -> set[str]:
         ran: set[str] = set()
-        async with running_worker(db, transports, pool_min=1, pool_max=1) as worker:
+        async with running_worker(
+            db, transports, resolver=published, pool_min=1, pool_max=1
+        ) as worker:
             for round_ in range(2):  # twice: a second job meets what the first left
                 mail.queue(to=f"first{round_}@example.com", subject="Hi", text="x")
+                published.claim_and_check(service, org, f"round{round_}.acme.example")
                 flows.write(
                     "update app.deals set value = value + 1 where id = %s",
                     (org.deal_ids[0],),

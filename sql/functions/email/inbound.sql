@@ -72,6 +72,7 @@ declare
     v_method text;
     v_thread_id uuid;
     v_inbound_id uuid;
+    v_owners uuid[];
 begin
     perform app._require_service();
     if v_message_id is null then
@@ -81,16 +82,26 @@ begin
         raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
     end if;
     v_reason := app._email_auto_reply_reason(v_headers);
+    -- Mail to a verified sending domain is its org's only: every step below
+    -- matches within the orgs that own a domain the mail was addressed to, when
+    -- there is one (docs/email.md, "Sending domains").
+    v_owners := array(
+        select distinct d.org_id
+        from unnest(coalesce(p_to, '{}')) as t (address)
+        inner join app.sending_domains as d
+            on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
+    );
 
     -- 1. In-Reply-To names the Message-ID we gave the send.
     select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
     from app.email_sends as s
-    where s.message_id = v_in_reply_to;
+    where s.message_id = v_in_reply_to and (v_owners = '{}' or s.org_id = any(v_owners));
     -- 2. References, newest first (a client that dropped In-Reply-To).
     if v_send_id is null then
         select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
         from unnest(coalesce(p_references, '{}')) with ordinality as r (ref, n)
         inner join app.email_sends as s on s.message_id = app._email_message_id(r.ref)
+        where v_owners = '{}' or s.org_id = any(v_owners)
         order by r.n desc
         limit 1;
     end if;
@@ -100,11 +111,13 @@ begin
         from unnest(coalesce(p_to, '{}')) as t (address)
         inner join app.email_sends as s
             on s.reply_token = substring(lower(t.address) from 'reply\+([0-9a-f]{16,64})@')
+        where v_owners = '{}' or s.org_id = any(v_owners)
         limit 1;
     end if;
     -- 4. The sender, to whom we sent in the last 30 days (most recent send),
-    -- but only from an org the mail was addressed to (its reply domain or the
-    -- domain of its From address): never file one org's mail under another.
+    -- but only from an org the mail was addressed to: the owner of a verified
+    -- domain it went to, else an org whose reply domain or From address's
+    -- domain it went to. Never file one org's mail under another.
     if v_send_id is null then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
@@ -113,13 +126,14 @@ begin
             lower(s.to_email) = lower(btrim(p_from))
             and s.created_at > app.now() - interval '30 days'
             and s.status <> 'suppressed'
-            and exists (
+            and (v_owners = '{}' or s.org_id = any(v_owners))
+            and (v_owners <> '{}' or exists (
                 select
                 from unnest(coalesce(p_to, '{}')) as t (address)
                 where lower(split_part(t.address, '@', 2)) in (
                     e.reply_domain, lower(split_part(e.from_email, '@', 2))
                 )
-            )
+            ))
         order by s.created_at desc
         limit 1;
     end if;
@@ -196,6 +210,9 @@ comment on function api.record_inbound_email(
 $$Service role only. Records one inbound email and matches it to the send it answers, in
 this order: In-Reply-To, then References (newest first), then the reply+TOKEN@ address of our
 Reply-To, then the sender's address plus our most recent send to it in the last 30 days.
+Mail addressed to a verified sending domain matches only sends of the org that verified it
+(api.add_sending_domain); otherwise the sender step only considers orgs whose reply domain or
+From domain the mail went to.
 p_headers maps lower-case header names to values; RFC 3834 automatic mail (Auto-Submitted
 other than no, X-Autoreply, X-Autorespond, Precedence bulk/junk/auto_reply, an empty
 Return-Path) is flagged and not counted as a reply. A human reply sets the send's

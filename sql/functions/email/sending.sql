@@ -151,6 +151,25 @@ begin
         return;
     end if;
 
+    -- Mail goes out only from a domain the org verified (docs/email.md, "Sending
+    -- domains"): one no longer verified (or never: settings older than the
+    -- check) ends the send failed, with the reason, and nothing is sent. The
+    -- outbox sends nothing out and takes a claimed domain.
+    v_reason := app._email_domain_refusal(
+        v_org_id, lower(split_part(v_send.from_email, '@', 2)), v_send.provider
+    );
+    if v_reason is not null then
+        update app.email_sends as s
+        set
+            status = 'failed', failed_at = app.now(), updated_at = app.now(),
+            error = format('not sent: %s', v_reason)
+        where s.org_id = v_org_id and s.id = v_send.id;
+        return query select 'failed', 0::double precision, v_send.id, null::text, null::text,
+            null::text, null::text, null::text, null::text, null::text, null::text, null::text,
+            null::text, null::text, v_send.attempts;
+        return;
+    end if;
+
     v_wait := app._email_take_send_token(v_org_id);
     if v_wait > 0 then
         return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
@@ -186,8 +205,10 @@ worker may still record the outcome; nothing changes), 'send' again once the lea
 recipient was suppressed since queueing, or the campaign enrollment the email belongs to has
 stopped (status becomes suppressed, reason enrollment_stopped), 'defer' with
 retry_after_seconds when the org's per-minute limit has no token left or the email's campaign
-is paused (nothing changes; never dropped), or 'done' when the send is already past sending
-(a duplicate job).$$;
+is paused (nothing changes; never dropped), 'failed' when the From address's domain is not
+a sending domain the org verified (claimed, for the outbox): the send ends failed with the
+reason and nothing is sent, or 'done' when the send is already past sending (a duplicate
+job).$$;
 
 create or replace function api.fail_email_send(
     p_email_send_id uuid,

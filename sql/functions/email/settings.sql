@@ -13,6 +13,7 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_settings app.email_settings%rowtype;
+    v_refusal text;
 begin
     perform app._require_permission('email_settings.manage');
     if not coalesce(app._email_is_plain_address(p_from_email), false) then
@@ -21,7 +22,7 @@ begin
             message = format('invalid from address %L', p_from_email),
             hint = 'One plain address: local@domain.tld, no name, comma or encoded word.';
     end if;
-    if p_reply_domain is null or lower(p_reply_domain) !~ '^[a-z0-9.-]+\.[a-z]{2,}$' then
+    if not coalesce(app._email_is_domain(lower(p_reply_domain)), false) then
         raise exception using
             errcode = 'IT005', message = format('invalid reply domain %L', p_reply_domain);
     end if;
@@ -36,6 +37,18 @@ begin
     end if;
     if p_rate_limit_per_minute is null or p_rate_limit_per_minute < 1 then
         raise exception using errcode = 'IT005', message = 'the rate limit must be at least 1';
+    end if;
+    -- Only the org's own domains (docs/email.md, "Sending domains").
+    v_refusal := coalesce(
+        app._email_domain_refusal(v_org_id, lower(split_part(p_from_email, '@', 2)), p_provider),
+        app._email_domain_refusal(v_org_id, lower(p_reply_domain), p_provider)
+    );
+    if v_refusal is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = v_refusal,
+            hint = 'Claim it with api.add_sending_domain, publish its TXT record and call '
+            || 'api.check_sending_domain; provider outbox takes a claimed domain not yet verified.';
     end if;
 
     insert into app.email_settings (
@@ -63,4 +76,7 @@ $$Sets the caller's org's sending settings (email_settings.manage, admins by def
 service role; IT003 otherwise): the From address
 and name, the reply domain (Message-IDs and reply+token@ addresses are on it), the provider
 (smtp, resend or outbox; credentials come from the environment, never from tables) and the
-sending limit per minute (default 100). Returns the settings row.$$;
+sending limit per minute (default 100). The From address's domain and the reply domain must
+be sending domains of the org (api.add_sending_domain), verified for smtp and resend (outbox
+takes a claimed one not yet verified), and never one another org verified: IT005 otherwise.
+Returns the settings row.$$;

@@ -42,6 +42,9 @@ class Fixture:
                 "p_definition => %s)",
                 (Jsonb(WORKFLOW),),
             ).fetchone()[0]
+            # A sending domain the settings do not use, for removal.
+            self.spare_domain = "spare.acme.example"
+            service.execute("select api.add_sending_domain(p_domain => %s)", (self.spare_domain,))
             # A template that links off the app (made by the admin).
             service.execute(
                 "insert into app.notification_templates (name, slug, category, "
@@ -102,6 +105,15 @@ WRITE_PATHS: dict[str, dict[str, Write]] = {
         "api.set_email_settings": lambda c, f: c.execute(
             "select api.set_email_settings(p_from_email => 'x@acme.example', "
             "p_reply_domain => 'mail.acme.example')"
+        ),
+        "api.add_sending_domain": lambda c, f: c.execute(
+            "select api.add_sending_domain(p_domain => 'perm.acme.example')"
+        ),
+        "api.check_sending_domain": lambda c, f: c.execute(
+            "select api.check_sending_domain(p_domain => 'acme.example')"
+        ),
+        "api.remove_sending_domain": lambda c, f: c.execute(
+            "select api.remove_sending_domain(p_domain => %s)", (f.spare_domain,)
         ),
     },
     "webhook_settings.manage": {
