@@ -1219,12 +1219,12 @@ declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
     v_id uuid;
 begin
-    -- Never to whoever's change started it: the subject does not approve their own change.
+    -- Never to a subject of the request: nobody approves their own change.
     if p_to_user is null or p_to_user = v_row.approver_id or exists (
         select from app.workflow_executions as e
         where
             e.org_id = v_row.org_id and e.id = v_row.execution_id
-            and e.trigger_type not in ('manual', 'api') and e.triggered_by = p_to_user
+            and p_to_user = any(app._wf_approval_subjects(e))
     ) or not exists (
         select from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
@@ -9615,10 +9615,25 @@ declare
     v_rate integer;
     v_recent integer;
     v_oldest timestamptz;
+    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 begin
     if v_user_id is null or coalesce(p_sent, 0) < 1 then
         return;
     end if;
+    if v_lock_timeout = '0' then
+        perform pg_catalog.set_config('lock_timeout', '5s', true);
+    end if;
+    begin
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtextextended('intime.send_rate:' || v_org_id || ':' || v_user_id, 0)
+        );
+    exception when lock_not_available then
+        raise exception using
+            errcode = 'IT016',
+            message = 'another transaction of this user is sending and has not ended',
+            hint = 'Retry in 5 seconds.';
+    end;
+    perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     select case p_kind
         when 'notification' then s.notification_rate_per_minute
         when 'email' then s.email_rate_per_minute
@@ -10801,6 +10816,89 @@ $_$;
 ALTER FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_columns text[]) OWNER TO intime_owner;
 
 --
+-- Name: workflow_executions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_executions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    instance_id uuid NOT NULL,
+    workflow_id uuid NOT NULL,
+    workflow_version integer NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    waiting_for text,
+    wake_at timestamp with time zone,
+    wake_job_id bigint,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    paused_at timestamp with time zone,
+    triggered_by uuid,
+    trigger_type text DEFAULT 'event'::text NOT NULL,
+    trigger_event jsonb,
+    steps jsonb,
+    current_step_index integer DEFAULT 0 NOT NULL,
+    total_steps integer DEFAULT 0 NOT NULL,
+    error_message text,
+    error_stack text,
+    retry_count integer DEFAULT 0 NOT NULL,
+    max_retries integer DEFAULT 3 NOT NULL,
+    next_retry_at timestamp with time zone,
+    execution_context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    depth integer DEFAULT 0 NOT NULL,
+    chain uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    parent_execution_id uuid,
+    exclusive boolean DEFAULT true NOT NULL,
+    transition_id uuid,
+    run_xid xid8,
+    runs integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    approval_requested_at timestamp with time zone,
+    CONSTRAINT workflow_executions_check CHECK (((status = 'waiting'::text) = (waiting_for IS NOT NULL))),
+    CONSTRAINT workflow_executions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'paused'::text]))),
+    CONSTRAINT workflow_executions_steps_check CHECK (((steps IS NULL) OR (jsonb_typeof(steps) = 'array'::text))),
+    CONSTRAINT workflow_executions_trigger_type_check CHECK ((trigger_type = ANY (ARRAY['manual'::text, 'automatic'::text, 'scheduled'::text, 'event'::text, 'api'::text, 'transition'::text]))),
+    CONSTRAINT workflow_executions_waiting_for_check CHECK ((waiting_for = ANY (ARRAY['timer'::text, 'action'::text, 'approval'::text, 'retry'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_executions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_executions OWNER TO intime_owner;
+
+--
+-- Name: _wf_approval_subjects(app.workflow_executions); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_approval_subjects(p_exec app.workflow_executions) RETURNS uuid[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(array_agg(distinct x.id), '{}')
+    from (
+        select p_exec.triggered_by as id
+        union all
+        select h.changed_by
+        from app.entity_history as h
+        inner join app.entity_types as t on t.entity_type = p_exec.entity_type
+        inner join app.workflow_versions as v
+            on
+                v.org_id = p_exec.org_id and v.workflow_id = p_exec.workflow_id
+                and v.version = p_exec.workflow_version
+        where
+            h.org_id = p_exec.org_id and h.entity_type = p_exec.entity_type
+            and h.entity_id = p_exec.entity_id and h.changed_at >= p_exec.created_at
+            and h.field_name = any(app._wf_locked_fields(v.definition, t.status_field, t.owner_field))
+    ) as x
+    where x.id is not null
+$$;
+
+
+ALTER FUNCTION app._wf_approval_subjects(p_exec app.workflow_executions) OWNER TO intime_owner;
+
+--
 -- Name: _wf_assert_unlocked(uuid, text, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -11037,59 +11135,6 @@ $_$;
 
 
 ALTER FUNCTION app._wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer) OWNER TO intime_owner;
-
---
--- Name: workflow_executions; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.workflow_executions (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    instance_id uuid NOT NULL,
-    workflow_id uuid NOT NULL,
-    workflow_version integer NOT NULL,
-    entity_type text NOT NULL,
-    entity_id uuid NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    waiting_for text,
-    wake_at timestamp with time zone,
-    wake_job_id bigint,
-    started_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    paused_at timestamp with time zone,
-    triggered_by uuid,
-    trigger_type text DEFAULT 'event'::text NOT NULL,
-    trigger_event jsonb,
-    steps jsonb,
-    current_step_index integer DEFAULT 0 NOT NULL,
-    total_steps integer DEFAULT 0 NOT NULL,
-    error_message text,
-    error_stack text,
-    retry_count integer DEFAULT 0 NOT NULL,
-    max_retries integer DEFAULT 3 NOT NULL,
-    next_retry_at timestamp with time zone,
-    execution_context jsonb DEFAULT '{}'::jsonb NOT NULL,
-    depth integer DEFAULT 0 NOT NULL,
-    chain uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    parent_execution_id uuid,
-    exclusive boolean DEFAULT true NOT NULL,
-    transition_id uuid,
-    run_xid xid8,
-    runs integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    approval_requested_at timestamp with time zone,
-    CONSTRAINT workflow_executions_check CHECK (((status = 'waiting'::text) = (waiting_for IS NOT NULL))),
-    CONSTRAINT workflow_executions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'paused'::text]))),
-    CONSTRAINT workflow_executions_steps_check CHECK (((steps IS NULL) OR (jsonb_typeof(steps) = 'array'::text))),
-    CONSTRAINT workflow_executions_trigger_type_check CHECK ((trigger_type = ANY (ARRAY['manual'::text, 'automatic'::text, 'scheduled'::text, 'event'::text, 'api'::text, 'transition'::text]))),
-    CONSTRAINT workflow_executions_waiting_for_check CHECK ((waiting_for = ANY (ARRAY['timer'::text, 'action'::text, 'approval'::text, 'retry'::text])))
-);
-
-ALTER TABLE ONLY app.workflow_executions FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.workflow_executions OWNER TO intime_owner;
 
 --
 -- Name: _wf_controlled(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11411,6 +11456,13 @@ begin
             if v_target is null then
                 select u.manager_id into v_target from app.user_profiles as u
                 where u.org_id = v_row.org_id and u.id = v_row.approver_id;
+            end if;
+            -- Not to a subject of the request either.
+            if v_target = any(app._wf_approval_subjects((
+                select e from app.workflow_executions as e
+                where e.org_id = v_row.org_id and e.id = v_row.execution_id
+            ))) then
+                v_target := null;
             end if;
             v_asked := v_target is not null and exists (
                 select from app.workflow_approvals as a
@@ -11835,13 +11887,28 @@ CREATE FUNCTION app._wf_locked_fields(p_definition jsonb, p_status_field text, p
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
-    select coalesce(array_agg(distinct f.name order by f.name), '{}')
-    from (
-        select regexp_replace(v.value #>> '{}', '^new\.', '') as name
-        from jsonb_path_query(p_definition, 'lax $.triggers[*].field') as v (value)
+    with
+    paths as (
+        select regexp_replace(v.value #>> '{}', '^new\.', '') as path
+        from jsonb_path_query(
+            p_definition,
+            'lax $.triggers[*].field ? (@.type() == "string")'
+        ) as v (value)
         union all
         select regexp_replace(v.value #>> '{}', '^new\.', '')
-        from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+        from jsonb_path_query(
+            p_definition, 'lax $.triggers[*].filter.**.field ? (@.type() == "string")'
+        ) as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(
+            p_definition, 'lax $.conditions.**.field ? (@.type() == "string")'
+        ) as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(
+            p_definition, 'lax $.steps[*].if.**.field ? (@.type() == "string")'
+        ) as v (value)
         union all
         select p_status_field
         where
@@ -11850,7 +11917,8 @@ CREATE FUNCTION app._wf_locked_fields(p_definition jsonb, p_status_field text, p
         union all
         select v.value #>> '{}'
         from jsonb_path_query(
-            p_definition, 'lax $.steps[*] ? (@.type == "approval").approvers[*].field'
+            p_definition,
+            'lax $.steps[*] ? (@.type == "approval").approvers[*].field ? (@.type() == "string")'
         ) as v (value)
         union all
         select p_owner_field
@@ -11863,8 +11931,20 @@ CREATE FUNCTION app._wf_locked_fields(p_definition jsonb, p_status_field text, p
                     || '(exists (@.owner) || exists (@.manager))'
                 )::jsonpath
             )
+    ),
+
+    roots as (
+        select split_part(p.path, '.', 1) as root, p.path ~ '\.' as dotted
+        from paths as p
+        where p.path is not null and p.path !~ '^(old|org)\.'
+    )
+
+    select coalesce(array_agg(distinct f.name order by f.name), '{}')
+    from (
+        select r.root as name from roots as r
+        union all
+        select r.root || '_id' from roots as r where r.dotted
     ) as f
-    where f.name !~ '\.'
 $_$;
 
 
@@ -12739,6 +12819,8 @@ declare
     v_needed integer;
     v_due timestamptz := app.now() + app._wf_interval(p_step ->> 'due_in');
     v_ids uuid [];
+    v_subjects uuid [] := app._wf_approval_subjects(p_exec);
+    v_configured integer := jsonb_array_length(p_step -> 'approvers');
     v_title text := coalesce(
         app._wf_text(p_step ->> 'title', p_vars),
         format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
@@ -12780,19 +12862,13 @@ begin
                 and (
                     (
                         sp.spec ? 'role' and p.role = sp.spec ->> 'role'
-                        -- A role slot never counts whoever's change started it.
-                        and not (
-                            p_exec.trigger_type not in ('manual', 'api')
-                            and p.id is not distinct from p_exec.triggered_by
-                        )
+                        -- A role slot never counts a subject of the request.
+                        and p.id <> all(v_subjects)
                     )
                     or (
                         not sp.spec ? 'role'
                         -- Nor does any other slot: it falls back (below).
-                        and not (
-                            p_exec.trigger_type not in ('manual', 'api')
-                            and p.id is not distinct from p_exec.triggered_by
-                        )
+                        and p.id <> all(v_subjects)
                         and p.id = app._wf_resolve_user(
                             p_exec.org_id,
                             case
@@ -12818,10 +12894,7 @@ begin
         inner join app.user_profiles as p
             on
                 p.org_id = p_exec.org_id and p.is_active and p.role = 'admin'
-                and not (
-                    p_exec.trigger_type not in ('manual', 'api')
-                    and p.id is not distinct from p_exec.triggered_by
-                )
+                and p.id <> all(v_subjects)
         where not exists (select from resolved as r where r.slot = sp.slot)
     ),
 
@@ -12850,16 +12923,25 @@ begin
 
     select count(distinct a.slot) into v_slots from app.workflow_approvals as a
     where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
-    if v_slots = 0 then
-        -- Nobody may decide (not even an admin other than the subject): the
-        -- approval is refused, and the step's on_reject branch (its undo) runs.
+    -- A slot nobody may fill (not even an admin who is not a subject) would
+    -- lower what the step needs: with none left, or fewer than an all or
+    -- sequential chain names, or than a quorum, the approval is refused and
+    -- the step's on_reject branch (its undo) runs.
+    if v_slots = 0
+        or (v_mode in ('all', 'sequential') and v_slots < v_configured)
+        or (v_mode = 'quorum' and v_slots < (p_step ->> 'quorum')::integer) then
+        update app.workflow_approvals as a
+        set status = 'cancelled', updated_at = app.now()
+        where
+            a.org_id = p_exec.org_id and a.step_id = p_step_id
+            and a.status in ('pending', 'queued');
         perform app._wf_log(
             p_exec.org_id, p_exec.id, 'warning',
             format('approval %s rejected: no approver could be resolved', p_step ->> 'name'),
             null, p_step_id
         );
         return jsonb_build_object('result', jsonb_build_object(
-            'mode', v_mode, 'slots', 0, 'needed', 1, 'title', v_title,
+            'mode', v_mode, 'slots', v_slots, 'needed', null, 'title', v_title,
             'decision', 'rejected', 'decided_at', app.now(),
             'notes', 'no approver could be resolved'
         ));
@@ -22446,6 +22528,21 @@ REVOKE ALL ON FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_colu
 
 
 --
+-- Name: TABLE workflow_executions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_executions TO intime_service;
+GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
+
+
+--
+-- Name: FUNCTION _wf_approval_subjects(p_exec app.workflow_executions); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_approval_subjects(p_exec app.workflow_executions) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_assert_unlocked(p_org_id uuid, p_entity_type text, p_entity_id uuid, p_execution_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -22485,14 +22582,6 @@ REVOKE ALL ON FUNCTION app._wf_compare(p_a jsonb, p_b jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._wf_condition_problems(p_cond jsonb, p_path text, p_columns text[], p_org_columns text[], p_depth integer) FROM PUBLIC;
-
-
---
--- Name: TABLE workflow_executions; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.workflow_executions TO intime_service;
-GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
 
 
 --

@@ -41,6 +41,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -201,6 +202,11 @@ class NotificationHub:
     def watermark(self) -> int:
         """Every seq at or below this has been read and fanned out."""
         return min(self._gaps) - 1 if self._gaps else self._cursor
+
+    def fanned_out_test(self) -> Callable[[int], bool]:
+        """Whether a seq was fanned out before now: at or below the cursor and not a gap."""
+        cursor, gaps = self._cursor, frozenset(self._gaps)
+        return lambda seq: seq <= cursor and seq not in gaps
 
     def read_key(self, key: UserKey) -> str:
         """The keyed hash the mark functions NOTIFY for a user (see inbox.sql)."""

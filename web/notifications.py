@@ -16,7 +16,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, LiteralString
 
 import psycopg
@@ -42,7 +42,8 @@ log = logging.getLogger("intime.web.notifications")
 
 RETRY_MS = 3000
 REPLAY_CAP = 500
-MAX_LISTED = 200
+MAX_LISTED = 200  # seqs an event id lists at most
+MAX_HELD = 10_000  # seqs a stream's own position holds at most
 MAX_BODY = MAX_READ_BODY_BYTES
 
 
@@ -149,14 +150,19 @@ class Position:
         if watermark > self.watermark:
             self.watermark = watermark
             self.above = {s for s in self.above if s > watermark}
-        while len(self.above) > MAX_LISTED:
-            # Bounded ids: past the cap, resume exactness gives way for the
-            # oldest open gap (live delivery is unaffected).
+        while len(self.above) > MAX_HELD:
+            # Bounded memory: past the cap the oldest open gap gives way.
             self.watermark = min(self.above)
             self.above.discard(self.watermark)
 
     def event_id(self) -> str:
-        return ".".join(str(s) for s in [self.watermark, *sorted(self.above)])
+        """The position as an id, at most MAX_LISTED seqs listed: past that, resume
+        exactness gives way for the oldest open gaps (the id claims them), while this
+        stream's own record, which live delivery checks, stays exact."""
+        above = sorted(self.above)
+        cut = max(len(above) - MAX_LISTED, 0)
+        watermark = above[cut - 1] if cut else self.watermark
+        return ".".join(str(s) for s in [watermark, *above[cut:]])
 
 
 def _last_event_id(request: Request) -> Position | None:
@@ -180,12 +186,15 @@ class _Stream:
     resume: Position | None
     reauth_every: float
 
-    async def replay(self, pos: Position, floor: int) -> tuple[list[ServerSentEvent], int]:
+    async def replay(
+        self, pos: Position, floor: int, before: Callable[[int], bool] | None = None
+    ) -> tuple[list[ServerSentEvent], int]:
         """Events for what the table has past ``pos`` (recording them), and the unread count.
 
         ``floor`` is the hub's watermark, taken after subscribing: everything at
         or below it that the table shows now has been replayed once the rows
-        up to it are sent.
+        up to it are sent. A row for which ``before`` is true is recorded but not
+        sent: the hub fanned it out before this stream subscribed.
         """
         async with self.pool.connection() as conn, async_actor(conn, self.org_id, self.user_id):
             cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
@@ -207,6 +216,8 @@ class _Stream:
             rows = rows[-REPLAY_CAP:]
         for seq, notification in rows:
             pos.record(seq, min(seq, floor))
+            if before is not None and before(seq):
+                continue
             out.append(
                 ServerSentEvent(
                     event="notification",
@@ -246,13 +257,14 @@ class _Stream:
         sub = self.hub.subscribe(self.org_id, self.user_id)
         try:
             floor = self.hub.watermark()
+            before = self.hub.fanned_out_test()  # taken with the subscription: no await between
             pos = self.resume if self.resume is not None else Position(floor)
             yield ServerSentEvent(comment="intime notifications", retry=RETRY_MS)
-            # A new stream starts at the hub's watermark, and its first id says
-            # so; what committed above it (fanned out before this subscribed,
-            # while a lower seq was still open) is owed, and replayed like a
-            # resume's backlog.
-            backlog, unread = await self.replay(pos, floor)
+            # A new stream starts at the hub's watermark. Above it, what the hub
+            # fanned out before this subscribed (past a seq still open) counts
+            # as before the stream: recorded in its position, not sent. What it
+            # had not read yet is sent, from the table or live, once.
+            backlog, unread = await self.replay(pos, floor, before if self.resume is None else None)
             for event in backlog:
                 yield event
             yield _count(unread, pos)

@@ -29,9 +29,11 @@ def opened(url: str, **kwargs) -> Iterator[SseStream]:
 def open_send(
     db: Database, org: uuid.UUID, user: uuid.UUID, title: str, group: str | None = None
 ) -> psycopg.Connection:
-    """Send in a transaction left open; the caller commits or rolls it back, and closes."""
+    """Send in a transaction left open; the caller commits or rolls it back, and closes.
+    It sends as the engine (no user): a user's own sends wait for each other (the rate),
+    and these tests hold one open while others send."""
     conn = db.connect("intime_service")
-    conn.execute("select api.set_actor(p_org_id => %s, p_user_id => %s)", (org, user))
+    conn.execute("select api.set_actor(p_org_id => %s, p_user_id => null)", (org,))
     conn.execute(
         "select api.send_notification(p_user_id => %s, p_category => 'deal', p_title => %s, "
         "p_message => 'm', p_channels => array['in_app'], p_group_key => %s)",

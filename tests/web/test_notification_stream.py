@@ -526,26 +526,33 @@ def test_a_late_commit_below_the_last_id_is_replayed_on_resume(
         second.close()
 
 
-def test_a_new_stream_gets_what_committed_above_its_first_id(
+def test_a_new_streams_first_id_covers_what_came_before_it(
     stream_url, db, token_for, send, two_orgs
 ) -> None:
-    """A lower seq still open holds the hub's watermark below "fast", which the
-    hub fanned out before the stream subscribed. The stream's first id is that
-    watermark, so it owes "fast": before the fix it never sent it, yet a resume
-    from a later id counted it as delivered (the soak's missing seq)."""
+    """A lower seq still open holds the hub's watermark below "fast", which the hub fanned
+    out before the stream opened. The stream does not send "fast" (it came before the
+    stream), and its first id says so: a resume from it replays "slow" alone. Before,
+    the id left "fast" out and a later resume counted it delivered (the soak's missing
+    seq 118 on both webs); a first fix sent "fast" on every new stream while the gap
+    stayed open (the review's reloads)."""
     org, sam = two_orgs.a.org_id, two_orgs.a.rep_ids[1]
     token = token_for(sam)
     slow = open_send(db, org, sam, "slow")  # takes the lower seq, commits last
     send(sam, "fast")
     time.sleep(0.5)  # the hub reads "fast" with nobody subscribed
-    stream = SseStream(f"{stream_url}/notifications/stream", token=token)
+    with opened(stream_url, token=token) as first:
+        first_id = first.last_id
+        assert titles_within(first, 0.5) == []
+    slow.commit()
+    slow.close()
+    time.sleep(0.3)
+    with opened(stream_url, token=token) as fresh:
+        assert titles_within(fresh, 0.5) == []  # a reload: nothing old again
+    resumed = SseStream(f"{stream_url}/notifications/stream", token=token, last_event_id=first_id)
     try:
-        slow.commit()
-        slow.close()
-        got = titles_within(stream, 1.5)
+        assert titles_within(resumed, 1.5) == ["slow"]
     finally:
-        stream.close()
-    assert sorted(got) == ["fast", "slow"]
+        resumed.close()
 
 
 def test_resume_on_a_lagging_hub_does_not_repeat(
@@ -601,7 +608,7 @@ def test_a_collapse_that_waited_on_a_rolled_back_row_is_streamed(
         done = threading.Event()
 
         def run_b() -> None:
-            t_b.execute("select api.set_actor(p_org_id => %s, p_user_id => %s)", (org, sam))
+            t_b.execute("select api.set_actor(p_org_id => %s, p_user_id => null)", (org,))
             t_b.execute(
                 "select api.send_notification(p_user_id => %s, p_category => 'deal', "
                 "p_title => 'B', p_message => 'm', p_channels => array['in_app'], "

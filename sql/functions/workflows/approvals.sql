@@ -57,6 +57,37 @@ begin
 end
 $function$;
 
+-- Who may not decide an approval of execution p_exec: the subjects of the
+-- request. Whoever started it (by a change, by hand or through the API: nobody
+-- approves what they asked for), and whoever changed one of the fields the
+-- workflow depends on (app._wf_locked_fields) since the execution began (a
+-- manager who starts a rule by hand and then raises the discount in the same
+-- transaction, or changes it before the step runs, is not asked either).
+create or replace function app._wf_approval_subjects(p_exec app.workflow_executions)
+returns uuid[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select coalesce(array_agg(distinct x.id), '{}')
+    from (
+        select p_exec.triggered_by as id
+        union all
+        select h.changed_by
+        from app.entity_history as h
+        inner join app.entity_types as t on t.entity_type = p_exec.entity_type
+        inner join app.workflow_versions as v
+            on
+                v.org_id = p_exec.org_id and v.workflow_id = p_exec.workflow_id
+                and v.version = p_exec.workflow_version
+        where
+            h.org_id = p_exec.org_id and h.entity_type = p_exec.entity_type
+            and h.entity_id = p_exec.entity_id and h.changed_at >= p_exec.created_at
+            and h.field_name = any(app._wf_locked_fields(v.definition, t.status_field, t.owner_field))
+    ) as x
+    where x.id is not null
+$function$;
+
 -- The approval step: resolve approvers, write the slots, lock the entity,
 -- notify, park.
 create or replace function app._wf_request_approval(
@@ -73,6 +104,8 @@ declare
     v_needed integer;
     v_due timestamptz := app.now() + app._wf_interval(p_step ->> 'due_in');
     v_ids uuid [];
+    v_subjects uuid [] := app._wf_approval_subjects(p_exec);
+    v_configured integer := jsonb_array_length(p_step -> 'approvers');
     v_title text := coalesce(
         app._wf_text(p_step ->> 'title', p_vars),
         format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
@@ -114,19 +147,13 @@ begin
                 and (
                     (
                         sp.spec ? 'role' and p.role = sp.spec ->> 'role'
-                        -- A role slot never counts whoever's change started it.
-                        and not (
-                            p_exec.trigger_type not in ('manual', 'api')
-                            and p.id is not distinct from p_exec.triggered_by
-                        )
+                        -- A role slot never counts a subject of the request.
+                        and p.id <> all(v_subjects)
                     )
                     or (
                         not sp.spec ? 'role'
                         -- Nor does any other slot: it falls back (below).
-                        and not (
-                            p_exec.trigger_type not in ('manual', 'api')
-                            and p.id is not distinct from p_exec.triggered_by
-                        )
+                        and p.id <> all(v_subjects)
                         and p.id = app._wf_resolve_user(
                             p_exec.org_id,
                             case
@@ -152,10 +179,7 @@ begin
         inner join app.user_profiles as p
             on
                 p.org_id = p_exec.org_id and p.is_active and p.role = 'admin'
-                and not (
-                    p_exec.trigger_type not in ('manual', 'api')
-                    and p.id is not distinct from p_exec.triggered_by
-                )
+                and p.id <> all(v_subjects)
         where not exists (select from resolved as r where r.slot = sp.slot)
     ),
 
@@ -184,16 +208,25 @@ begin
 
     select count(distinct a.slot) into v_slots from app.workflow_approvals as a
     where a.org_id = p_exec.org_id and a.step_id = p_step_id and a.status in ('pending', 'queued');
-    if v_slots = 0 then
-        -- Nobody may decide (not even an admin other than the subject): the
-        -- approval is refused, and the step's on_reject branch (its undo) runs.
+    -- A slot nobody may fill (not even an admin who is not a subject) would
+    -- lower what the step needs: with none left, or fewer than an all or
+    -- sequential chain names, or than a quorum, the approval is refused and
+    -- the step's on_reject branch (its undo) runs.
+    if v_slots = 0
+        or (v_mode in ('all', 'sequential') and v_slots < v_configured)
+        or (v_mode = 'quorum' and v_slots < (p_step ->> 'quorum')::integer) then
+        update app.workflow_approvals as a
+        set status = 'cancelled', updated_at = app.now()
+        where
+            a.org_id = p_exec.org_id and a.step_id = p_step_id
+            and a.status in ('pending', 'queued');
         perform app._wf_log(
             p_exec.org_id, p_exec.id, 'warning',
             format('approval %s rejected: no approver could be resolved', p_step ->> 'name'),
             null, p_step_id
         );
         return jsonb_build_object('result', jsonb_build_object(
-            'mode', v_mode, 'slots', 0, 'needed', 1, 'title', v_title,
+            'mode', v_mode, 'slots', v_slots, 'needed', null, 'title', v_title,
             'decision', 'rejected', 'decided_at', app.now(),
             'notes', 'no approver could be resolved'
         ));
@@ -448,12 +481,12 @@ declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
     v_id uuid;
 begin
-    -- Never to whoever's change started it: the subject does not approve their own change.
+    -- Never to a subject of the request: nobody approves their own change.
     if p_to_user is null or p_to_user = v_row.approver_id or exists (
         select from app.workflow_executions as e
         where
             e.org_id = v_row.org_id and e.id = v_row.execution_id
-            and e.trigger_type not in ('manual', 'api') and e.triggered_by = p_to_user
+            and p_to_user = any(app._wf_approval_subjects(e))
     ) or not exists (
         select from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
@@ -560,6 +593,13 @@ begin
             if v_target is null then
                 select u.manager_id into v_target from app.user_profiles as u
                 where u.org_id = v_row.org_id and u.id = v_row.approver_id;
+            end if;
+            -- Not to a subject of the request either.
+            if v_target = any(app._wf_approval_subjects((
+                select e from app.workflow_executions as e
+                where e.org_id = v_row.org_id and e.id = v_row.execution_id
+            ))) then
+                v_target := null;
             end if;
             v_asked := v_target is not null and exists (
                 select from app.workflow_approvals as a

@@ -331,13 +331,15 @@ begin
 end
 $function$;
 
--- The entity fields an approval's workflow depends on: those its triggers and
--- conditions read (new.x and bare x; old.x and org.x are not the entity's
--- current values), p_status_field when a trigger is a status_change, and
--- those its approvers are resolved from (a field approver's field; the owner
--- field for an owner or manager approver). From the approval request until
--- the execution ends these may not change, so that the approver decides on
--- the value that will stand and on the approvers the workflow names.
+-- The entity fields an approval's workflow depends on: those its triggers,
+-- their filters, its conditions and its condition steps read, p_status_field
+-- when a trigger is a status_change, and those its approvers are resolved
+-- from (a field approver's field; the owner field for an owner or manager
+-- approver). A path locks its column: new.x and x lock x, a.b locks a (a jsonb
+-- column) and a_id (a related row's key); old.x and org.x read no current
+-- value of the entity. From the approval request until the execution ends
+-- these may not change, so that the approver decides on the value that will
+-- stand and on the approvers the workflow names.
 create or replace function app._wf_locked_fields(
     p_definition jsonb, p_status_field text, p_owner_field text
 )
@@ -346,13 +348,28 @@ language sql
 immutable
 set search_path = pg_catalog, pg_temp
 as $function$
-    select coalesce(array_agg(distinct f.name order by f.name), '{}')
-    from (
-        select regexp_replace(v.value #>> '{}', '^new\.', '') as name
-        from jsonb_path_query(p_definition, 'lax $.triggers[*].field') as v (value)
+    with
+    paths as (
+        select regexp_replace(v.value #>> '{}', '^new\.', '') as path
+        from jsonb_path_query(
+            p_definition,
+            'lax $.triggers[*].field ? (@.type() == "string")'
+        ) as v (value)
         union all
         select regexp_replace(v.value #>> '{}', '^new\.', '')
-        from jsonb_path_query(p_definition, 'lax $.conditions.**.field') as v (value)
+        from jsonb_path_query(
+            p_definition, 'lax $.triggers[*].filter.**.field ? (@.type() == "string")'
+        ) as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(
+            p_definition, 'lax $.conditions.**.field ? (@.type() == "string")'
+        ) as v (value)
+        union all
+        select regexp_replace(v.value #>> '{}', '^new\.', '')
+        from jsonb_path_query(
+            p_definition, 'lax $.steps[*].if.**.field ? (@.type() == "string")'
+        ) as v (value)
         union all
         select p_status_field
         where
@@ -361,7 +378,8 @@ as $function$
         union all
         select v.value #>> '{}'
         from jsonb_path_query(
-            p_definition, 'lax $.steps[*] ? (@.type == "approval").approvers[*].field'
+            p_definition,
+            'lax $.steps[*] ? (@.type == "approval").approvers[*].field ? (@.type() == "string")'
         ) as v (value)
         union all
         select p_owner_field
@@ -374,8 +392,20 @@ as $function$
                     || '(exists (@.owner) || exists (@.manager))'
                 )::jsonpath
             )
+    ),
+
+    roots as (
+        select split_part(p.path, '.', 1) as root, p.path ~ '\.' as dotted
+        from paths as p
+        where p.path is not null and p.path !~ '^(old|org)\.'
+    )
+
+    select coalesce(array_agg(distinct f.name order by f.name), '{}')
+    from (
+        select r.root as name from roots as r
+        union all
+        select r.root || '_id' from roots as r where r.dotted
     ) as f
-    where f.name !~ '\.'
 $function$;
 
 -- After an UPDATE of an entity table (statement trigger, argument: the entity

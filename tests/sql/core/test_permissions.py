@@ -8,6 +8,7 @@ rolled back, so the paths never see each other's effects."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -450,3 +451,75 @@ def test_a_users_email_is_rate_limited_and_the_engines_is_not(
     service.execute("set app.fake_now = '2030-01-07 12:01:01+00'")
     with actor(service, a.org_id, a.rep_ids[0]):  # a minute on
         service.execute(queue)
+
+
+def test_parallel_transactions_of_one_user_share_one_rate(
+    db: Database, admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    """Review of issue 14: three open transactions of one rep each sent a whole minute's
+    worth (uncommitted sends were not counted). The second now waits for the first and
+    counts what it committed."""
+    a = two_orgs.a
+    admin.execute("update app.settings set notification_rate_per_minute = 3")
+    send = (
+        "select api.send_notification(p_user_id => %s, p_category => 'deal', p_title => 'T', "
+        "p_message => 'm', p_channels => '{in_app}')"
+    )
+    first, second = db.connect("intime_service"), db.connect("intime_service")
+    outcome: list[BaseException | None] = []
+    try:
+        for conn in (first, second):
+            conn.execute("set app.fake_now = '2030-01-07 13:00:00+00'")
+            conn.execute(
+                "select api.set_actor(p_org_id => %s, p_user_id => %s)", (a.org_id, a.rep_ids[0])
+            )
+        for _ in range(3):
+            first.execute(send, (a.rep_ids[1],))
+
+        def other() -> None:
+            try:
+                with errors_translated():
+                    second.execute(send, (a.rep_ids[1],))
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test's thread
+                outcome.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "the second transaction did not wait for the first"
+        first.commit()
+        thread.join(10)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], RateLimitedError)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_users_send_held_open_stalls_their_other_sends_only_briefly(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    a = two_orgs.a
+    send = (
+        "select api.send_notification(p_user_id => %s, p_category => 'deal', p_title => 'T', "
+        "p_message => 'm', p_channels => '{in_app}')"
+    )
+    first, second = db.connect("intime_service"), db.connect("intime_service")
+    try:
+        for conn in (first, second):
+            conn.execute(
+                "select api.set_actor(p_org_id => %s, p_user_id => %s)", (a.org_id, a.rep_ids[0])
+            )
+        first.execute(send, (a.rep_ids[1],))
+        second.execute("set lock_timeout = '200ms'")  # the default wait is 5 s
+        with pytest.raises(RateLimitedError, match="has not ended"), errors_translated():
+            second.execute(send, (a.rep_ids[1],))
+        second.rollback()
+        second.execute(
+            "select api.set_actor(p_org_id => %s, p_user_id => %s)", (a.org_id, a.manager_id)
+        )
+        second.execute(send, (a.rep_ids[1],))  # another user does not wait
+    finally:
+        first.close()
+        second.close()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from psycopg.rows import dict_row
 
+from intime.db import actor, errors_translated
 from intime.errors import (
     EntityLockedError,
     InvalidParameterError,
@@ -332,7 +333,9 @@ def test_a_quorum_is_rejected_once_it_can_no_longer_be_reached(flows: Flows) -> 
 
 def test_a_role_slot_asks_everyone_with_the_role(flows: Flows) -> None:
     a = flows.orgs.a
-    execution = start(flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}))
+    execution = start(
+        flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}), user=a.admin_id
+    )
     rows = approvals(flows, execution)
     assert {r["approver_id"] for r in rows} == set(a.rep_ids)
     assert {(r["slot"], r["status"], r["approver_role"]) for r in rows} == {
@@ -344,7 +347,9 @@ def test_a_role_slot_asks_everyone_with_the_role(flows: Flows) -> None:
 
 def test_anyone_with_the_role_may_decide_a_role_slot(flows: Flows) -> None:
     a = flows.orgs.a
-    execution = start(flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}))
+    execution = start(
+        flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}), user=a.admin_id
+    )
     assert act(flows, execution, a.rep_ids[1]) == "approved"
     assert statuses(flows, execution) == {a.rep_ids[0]: "cancelled", a.rep_ids[1]: "approved"}
     assert drained_status(flows, execution) == "completed"
@@ -450,10 +455,10 @@ def test_an_approval_cannot_be_delegated_to_its_approver_or_an_outsider(flows: F
 # -- escalation ---------------------------------------------------------------
 
 
-def overdue(flows: Flows, approval: dict[str, Any]) -> uuid.UUID:
+def overdue(flows: Flows, approval: dict[str, Any], user: uuid.UUID | None = None) -> uuid.UUID:
     """Park an approval due in an hour at 09:00, then move the clock to 10:30."""
     flows.at("2026-03-02T09:00:00Z")
-    execution = start(flows, approval_workflow(flows, {"due_in": "PT1H", **approval}))
+    execution = start(flows, approval_workflow(flows, {"due_in": "PT1H", **approval}), user=user)
     flows.at("2026-03-02T10:30:00Z")
     return execution
 
@@ -522,7 +527,7 @@ def test_an_approver_without_a_manager_is_marked_overdue_only(flows: Flows) -> N
 
 def test_an_overdue_role_slot_escalates_to_the_shared_manager_once(flows: Flows) -> None:
     a = flows.orgs.a
-    execution = overdue(flows, {"approvers": [{"role": "member"}]})
+    execution = overdue(flows, {"approvers": [{"role": "member"}]}, user=a.admin_id)
     flows.sweep()
     reps = [row_of(flows, execution, rep) for rep in a.rep_ids]
     assert {r["escalated_to"] for r in reps} == {a.manager_id}
@@ -1033,6 +1038,13 @@ def test_an_approval_cannot_be_delegated_to_whoever_changed_it(flows: Flows, dis
         )
 
 
+def test_whoever_starts_it_by_hand_is_not_asked(flows: Flows) -> None:
+    """A member starts a member-role approval by hand: the others are asked, not them."""
+    a = flows.orgs.a
+    execution = start(flows, approval_workflow(flows, {"approvers": [{"role": "member"}]}))
+    assert {r["approver_id"] for r in approvals(flows, execution)} == {a.rep_ids[1]}
+
+
 def test_a_role_slot_leaves_out_whoever_changed_it(flows: Flows) -> None:
     """The manager raises a discount that needs a manager's approval: they are not asked."""
     a = flows.orgs.a
@@ -1160,3 +1172,117 @@ def test_the_fields_stay_locked_after_the_decision_until_the_execution_ends(
     assert [e["waiting_for"] for e in flows.executions() if e["status"] == "waiting"] == [
         "approval"
     ]
+
+
+def test_a_field_a_condition_step_reads_is_locked(flows: Flows) -> None:
+    """Review of issue 14: the rule written with a condition step (not top-level
+    conditions) left the discount editable while the approval was pending."""
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "updated"}],
+            "steps": [
+                {
+                    "name": "big",
+                    "type": "condition",
+                    "if": {
+                        "all": [
+                            {"field": "discount_percent", "operator": "gt", "value": DISCOUNT_LIMIT}
+                        ]
+                    },
+                    "then": "ok",
+                    "else": "end",
+                },
+                {"name": "ok", "type": "approval", "approvers": [{"manager": True}]},
+            ],
+        }
+    )
+    up = "update app.deals set discount_percent = %s where id = %s"
+    flows.write(up, (20, a.deal_ids[0]), user=a.rep_ids[0])
+    flows.drain()
+    assert flows.executions()[0]["waiting_for"] == "approval"
+    with pytest.raises(EntityLockedError, match="discount_percent is locked"):
+        flows.write(up, (90, a.deal_ids[0]), user=a.rep_ids[0])
+
+
+def test_a_dotted_condition_locks_its_column(flows: Flows) -> None:
+    """Review of issue 14: `metadata.amount` locked nothing; it locks `metadata`."""
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "updated"}],
+            "conditions": {"all": [{"field": "metadata.amount", "operator": "gt", "value": 100}]},
+            "steps": [{"name": "ok", "type": "approval", "approvers": [{"manager": True}]}],
+        },
+        entity_type="activity",
+    )
+    activity = uuid.uuid4()
+    flows.write(
+        "insert into app.activities (id, entity_type, entity_id, type, subject, assignee_id) "
+        "values (%s, 'deal', %s, 'task', 'spend', %s)",
+        (activity, a.deal_ids[0], a.rep_ids[0]),
+        user=a.rep_ids[0],
+    )
+    up = "update app.activities set metadata = %s::jsonb where id = %s"
+    flows.write(up, ('{"amount": 150}', activity), user=a.rep_ids[0])
+    flows.drain()
+    assert flows.executions()[0]["waiting_for"] == "approval"
+    with pytest.raises(EntityLockedError, match="metadata is locked"):
+        flows.write(up, ('{"amount": 999999}', activity), user=a.rep_ids[0])
+
+
+def test_whoever_changed_the_fields_since_the_start_is_not_asked(flows: Flows) -> None:
+    """Review of issue 14: the manager starts the rule by hand and raises the discount in
+    the same transaction (the change starts nothing: the deal is enrolled). They were asked
+    to approve it; now the admins are."""
+    a = flows.orgs.a
+    workflow = flows.create(
+        {
+            "triggers": [
+                {"type": "field_change", "field": "discount_percent"},
+                {"type": "manual"},
+            ],
+            "steps": [{"name": "ok", "type": "approval", "approvers": [{"role": "manager"}]}],
+        }
+    )
+    with errors_translated(), actor(flows.conn, a.org_id, a.rep_ids[0]):
+        flows.conn.execute("select api.start_workflow(%s, %s)", (workflow, a.deal_ids[0]))
+    with errors_translated(), actor(flows.conn, a.org_id, a.manager_id):
+        flows.conn.execute(
+            "update app.deals set discount_percent = 40 where id = %s", (a.deal_ids[0],)
+        )
+    flows.drain()
+    [execution] = flows.executions()
+    assert {r["approver_id"] for r in approvals(flows, execution["id"])} == {a.admin_id}
+
+
+def test_a_slot_nobody_may_fill_rejects_an_all_chain(flows: Flows) -> None:
+    """Review of issue 14: with [manager, role admin] in mode all, the only admin raised the
+    discount; the admin slot vanished and the manager alone approved. Now it is rejected."""
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "discount_percent"}],
+            "steps": [
+                {
+                    "name": "ok",
+                    "type": "approval",
+                    "mode": "all",
+                    "approvers": [{"user": str(a.manager_id)}, {"role": "admin"}],
+                    "on_reject": "undo",
+                },
+                {"name": "done", "type": "create_activity", "subject": "x", "next": "end"},
+                {"name": "undo", "type": "update_field", "field": "discount_percent", "value": 0},
+            ],
+        }
+    )
+    flows.write(
+        "update app.deals set discount_percent = 40 where id = %s",
+        (a.deal_ids[0],),
+        user=a.admin_id,
+    )
+    flows.drain()
+    [execution] = flows.executions()
+    assert execution["status"] == "completed"
+    assert discount_of(flows, a.deal_ids[0]) == 0
+    assert {r["status"] for r in approvals(flows, execution["id"])} == {"cancelled"}
