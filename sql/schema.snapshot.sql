@@ -8959,9 +8959,10 @@ begin
     end if;
 
     -- The transaction takes its xid before any seq is drawn: the stream hub
-    -- settles a skipped seq once the snapshot's xmin passes the xmax it saw,
-    -- and a transaction that drew a seq with no xid yet (an ON CONFLICT
-    -- insert waits before it writes) could commit it after that point.
+    -- settles a skipped seq once a snapshot's xmin passes an xid it drew after
+    -- the read that skipped it (web/hub.py), and a transaction that drew a seq
+    -- with no xid yet (an ON CONFLICT insert waits before it writes) could
+    -- take an xid above that and commit the seq after that point.
     perform pg_catalog.pg_current_xact_id();
 
     -- An expired notification still holds its group open (it is unread);

@@ -9,11 +9,16 @@ hub reads the table from its cursor again.
 
 Sequence numbers are taken at insert and become visible at commit, so a lower
 seq can commit after a higher one. Each seq the hub jumps over is kept as a
-*gap*, tagged with the snapshot's xmax, and asked for again on every read.
-Every transaction has an xid before it draws a seq (a statement trigger sees
-to it), so once the snapshot's xmin passes a gap's tag, every transaction that
-could still commit that seq has ended and the gap is dropped: it was rolled
-back, or taken by a re-announced group. A safety cap (count and age) bounds
+*gap*, tagged with an xid the hub draws right after the read that found it
+(``pg_current_xact_id()`` in its own transaction), and asked for again on every
+read. Every writer has an xid before it draws a seq (app._notification_send
+sees to it), so the holder of a skipped seq took its xid before the higher seq
+committed, before the read, before the tag was drawn: its xid is below the
+tag. Once a snapshot's xmin passes the tag, every transaction that could still
+commit that seq has ended and the gap is dropped: it was rolled back, or taken
+by a re-announced group. (Not the snapshot's xmax: that is the latest
+*completed* xid + 1, and a running writer's xid may be at or above it, so an
+xmin can equal it while the writer runs.) A safety cap (count and age) bounds
 the set; ``stats`` counts what it dropped.
 
 Under load the hub polls instead of waiting: after a read that found rows it
@@ -320,8 +325,13 @@ class NotificationHub:
                 {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
             )
             rows = await cur.fetchall()
+            tag = 0
+            if self._opens_gaps(rows):
+                cur = await conn.execute(q.DRAW_XID)  # its own transaction: autocommit
+                row = await cur.fetchone()
+                tag = int(row[0]) if row else 0
         self.stats.reads += 1
-        xmin, xmax = int(rows[0][0]), int(rows[0][1])
+        xmin = int(rows[0][0])
         now = time.monotonic()
         new_rows = 0
         for _, _, seq, org_id, user_id, notification in rows:
@@ -332,7 +342,7 @@ class NotificationHub:
                 room = MAX_GAPS - len(self._gaps)
                 missing = range(self._cursor + 1, seq)
                 for gap in missing[: max(room, 0)]:
-                    self._gaps[gap] = (xmax, now)
+                    self._gaps[gap] = (tag, now)
                 self.stats.gaps_given_up += max(len(missing) - max(room, 0), 0)
                 self._cursor = seq
             elif self._gaps.pop(seq, None) is not None:
@@ -352,6 +362,18 @@ class NotificationHub:
                 log.warning("stream hub gave up waiting for seq %s after %ss", seq, self._gap_ttl)
         self.stats.gaps_open = len(self._gaps)
         return new_rows >= self._batch, new_rows
+
+    def _opens_gaps(self, rows: list[Any]) -> bool:
+        """Whether the rows skip a seq past the cursor (which becomes a gap)."""
+        expected = self._cursor + 1
+        for row in rows:
+            seq = row[2]
+            if seq is None or seq <= self._cursor:
+                continue
+            if seq != expected:
+                return True
+            expected = seq + 1
+        return False
 
     def _fan_out(self, org_id: uuid.UUID, user_id: uuid.UUID, seq: int, notification: Any) -> None:
         subscribers = self._subscribers.get((org_id, user_id))

@@ -31,6 +31,12 @@ CLAIM_STREAM_TICKET = (
 AUTHENTICATE_STREAM_TICKET = "select api.authenticate_stream_ticket(p_ticket_id => %(ticket_id)s)"
 GET_NOTIFICATION_FEED_HEAD = "select api.get_notification_feed_head()"
 STREAM_KEY = "select secret from app.stream_secret"
+# The next xid, drawn by the hub itself: above every xid assigned before it (a
+# gap's tag; web/hub.py says why not a snapshot's xmax). Its transaction writes
+# nothing but a commit record, which need not wait for a WAL flush.
+DRAW_XID = (
+    "select pg_current_xact_id()::text::bigint from set_config('synchronous_commit', 'off', true)"
+)
 READ_FEED = (
     "select pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, "
     "f.seq, f.org_id, f.user_id, f.notification "

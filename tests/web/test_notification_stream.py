@@ -641,6 +641,33 @@ def test_a_collapse_that_waited_on_a_rolled_back_row_is_streamed(
         assert titles_within(stream, 2) == ["B"]
 
 
+def test_a_seq_held_by_a_younger_xid_is_streamed(stream_url, db, token_for, two_orgs) -> None:
+    """T takes its xid first, H second; H draws the lower seq, T the higher and commits.
+    A snapshot's xmax is the latest completed xid + 1, so H's xid was not below it and
+    its xmin could equal H's: the hub tagged the gap with that xmax and settled it at
+    once while H still ran; H's commit was never streamed (the soak's missing seqs
+    108 and 109 on web-2). The hub now tags a gap with an xid it draws itself."""
+    org, sam = two_orgs.a.org_id, two_orgs.a.rep_ids[1]
+    with opened(stream_url, token=token_for(sam)) as stream:
+        t = db.connect("intime_service")
+        try:
+            t.execute("select api.set_actor(p_org_id => %s, p_user_id => null)", (org,))
+            t.execute("select pg_current_xact_id()")
+            h = open_send(db, org, sam, "late")  # an xid after T's, the lower seq
+            t.execute(
+                "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                "p_title => 'early', p_message => 'm', p_channels => array['in_app'])",
+                (sam,),
+            )
+            t.commit()
+            assert titles_within(stream, 1) == ["early"]
+            h.commit()
+            h.close()
+            assert titles_within(stream, 1.5) == ["late"]
+        finally:
+            t.close()
+
+
 def test_a_long_transaction_is_still_streamed(stream_url, db, token_for, send, two_orgs) -> None:
     org, sam = two_orgs.a.org_id, two_orgs.a.rep_ids[1]
     with opened(stream_url, token=token_for(sam)) as stream:
