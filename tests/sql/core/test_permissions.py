@@ -57,6 +57,11 @@ class Fixture:
             self.campaign_id = service.execute(
                 "select api.create_campaign(p_name => 'Theirs')"
             ).fetchone()[0]
+            self.campaign_step_id = service.execute(
+                "select api.add_sequence_step(p_campaign_id => %s, p_channel => 'wait', "
+                "p_delay_days => 1)",
+                (self.campaign_id,),
+            ).fetchone()[0]
 
 
 Write = Callable[[psycopg.Connection, Fixture], object]
@@ -164,6 +169,20 @@ WRITE_PATHS: dict[str, dict[str, Write]] = {
         "api.create_campaign for another": lambda c, f: c.execute(
             "select api.create_campaign(p_name => 'For them', p_owner_id => %s)",
             (f.orgs.a.rep_ids[0],),
+        ),
+        "api.add_sequence_step to another's": lambda c, f: c.execute(
+            "select api.add_sequence_step(p_campaign_id => %s, p_channel => 'wait')",
+            (f.campaign_id,),
+        ),
+        "api.update_sequence_step of another's": lambda c, f: c.execute(
+            "select api.update_sequence_step(p_step_id => %s, p_changes => %s)",
+            (f.campaign_step_id, Jsonb({"delay_days": 2})),
+        ),
+        "api.activate_campaign of another's": lambda c, f: c.execute(
+            "select api.activate_campaign(p_campaign_id => %s)", (f.campaign_id,)
+        ),
+        "api.complete_campaign of another's": lambda c, f: c.execute(
+            "select api.complete_campaign(p_campaign_id => %s)", (f.campaign_id,)
         ),
     },
 }
