@@ -611,8 +611,16 @@ begin
     -- domains"): one no longer verified (or never: settings older than the
     -- check) ends the send failed, with the reason, and nothing is sent. The
     -- outbox sends nothing out and takes a claimed domain.
-    v_reason := app._email_domain_refusal(
-        v_org_id, lower(split_part(v_send.from_email, '@', 2)), v_send.provider
+    v_reason := coalesce(
+        app._email_domain_refusal(
+            v_org_id, lower(split_part(v_send.from_email, '@', 2)), v_send.provider
+        ),
+        -- The reply domain too: Reply-To and the Message-ID are on it.
+        case when v_send.reply_to is not null then
+            app._email_domain_refusal(
+                v_org_id, lower(split_part(v_send.reply_to, '@', 2)), v_send.provider
+            )
+        end
     );
     if v_reason is not null then
         update app.email_sends as s
@@ -3223,25 +3231,18 @@ begin
         limit 1;
     end if;
     -- 4. The sender, to whom we sent in the last 30 days (most recent send),
-    -- but only from an org the mail was addressed to: the owner of a verified
-    -- domain it went to, else an org whose reply domain or From address's
-    -- domain it went to. Never file one org's mail under another.
-    if v_send_id is null then
+    -- but only from the owner of a verified domain the mail was addressed to.
+    -- An unverified claim proves nothing (two orgs may name one domain, or a
+    -- subdomain of another's): without a verified owner the sender alone
+    -- never decides, and the mail is unmatched unless it carries our ids.
+    if v_send_id is null and v_owners <> '{}' then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
-        inner join app.email_settings as e on e.org_id = s.org_id
         where
             lower(s.to_email) = lower(btrim(p_from))
             and s.created_at > app.now() - interval '30 days'
             and s.status <> 'suppressed'
-            and (v_owners = '{}' or s.org_id = any(v_owners))
-            and (v_owners <> '{}' or exists (
-                select
-                from unnest(coalesce(p_to, '{}')) as t (address)
-                where lower(split_part(t.address, '@', 2)) in (
-                    e.reply_domain, lower(split_part(e.from_email, '@', 2))
-                )
-            ))
+            and s.org_id = any(v_owners)
         order by s.created_at desc
         limit 1;
     end if;
@@ -3648,6 +3649,35 @@ $$;
 
 
 ALTER FUNCTION api.revoke_api_token(p_token_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: revoke_sending_domain(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.revoke_sending_domain(p_org_id uuid, p_domain text) RETURNS SETOF app.sending_domain_record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_domain text := lower(p_domain);
+begin
+    perform app._email_require_platform();
+    update app.sending_domains as d
+    set
+        verified_at = null,
+        last_checked_at = app.now(),
+        last_error = 'verification revoked by the platform'
+    where d.org_id = p_org_id and d.domain = v_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
+    end if;
+    return query select * from app._email_domain_records(p_org_id, v_domain);
+end
+$$;
+
+
+ALTER FUNCTION api.revoke_sending_domain(p_org_id uuid, p_domain text) OWNER TO intime_owner;
 
 --
 -- Name: rotate_webhook_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4163,6 +4193,14 @@ begin
     end if;
     if p_from_name ~ '[\r\n]' then
         raise exception using errcode = 'IT005', message = 'the from name must be one line';
+    end if;
+    -- A display name that looks like an address ("Acme Billing <billing@acme.example>")
+    -- shows the reader another org's address beside ours.
+    if p_from_name ~ '[<>@"]' or length(p_from_name) > 100 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid from name %L', p_from_name),
+            hint = 'A name of at most 100 characters, without <, >, @ or double quotes.';
     end if;
     if p_provider is null or p_provider not in ('smtp', 'resend', 'outbox') then
         raise exception using
@@ -5240,6 +5278,11 @@ declare
 begin
     perform app._email_require_platform();
     v_domain := app._email_domain_argument(p_domain);
+    -- Two orgs verifying one domain at once: the second waits, then sees the
+    -- first's verification (IT006), never the index's unique violation.
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.sending_domain:' || v_domain, 0)
+    );
     perform app._email_assert_domain_free(p_org_id, v_domain);
     update app.sending_domains as d
     set
@@ -7701,7 +7744,8 @@ CREATE FUNCTION app._email_is_domain(p_domain text) RETURNS boolean
     AS $_$
     select
         p_domain ~ '^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z][a-z]+|xn--[a-z0-9-]+)$'
-        and length(p_domain) <= 253
+        -- 238: the TXT record's name, _intime-verify.<domain>, must fit in 253.
+        and length(p_domain) <= 238
         and p_domain !~ '[^.]{64}'
 $_$;
 
@@ -21508,6 +21552,15 @@ GRANT ALL ON FUNCTION api.retry_execution(p_execution_id uuid) TO intime_user;
 REVOKE ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.revoke_api_token(p_token_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION revoke_sending_domain(p_org_id uuid, p_domain text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.revoke_sending_domain(p_org_id uuid, p_domain text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.revoke_sending_domain(p_org_id uuid, p_domain text) TO intime_service;
+GRANT ALL ON FUNCTION api.revoke_sending_domain(p_org_id uuid, p_domain text) TO intime_user;
 
 
 --

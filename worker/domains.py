@@ -10,9 +10,10 @@ resolver configuration, by default; tests inject answers) and reports:
 - it is not (no such name, no TXT record, other values): ``api.record_sending_domain_check``
   says what was found. Permanent for this check; the org asks again when it has fixed
   its DNS;
-- DNS did not answer (a timeout, no nameserver reachable): ``LookupFailed``, which the
-  job runner retries with backoff (``worker.jobs``), up to ``MAX_ATTEMPTS`` attempts;
-  the last one records the failure on the claim.
+- DNS did not answer (a timeout, no nameserver reachable, any other DNS error):
+  ``LookupFailed``, which the job runner retries with backoff (``worker.jobs``), up to
+  ``MAX_ATTEMPTS`` attempts; the last one records the failure on the claim;
+- the name cannot be asked (``LookupRefused``: too long, a bad label): recorded at once.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class LookupFailed(Exception):
     """DNS gave no answer either way (a timeout, a server failure): try again later."""
 
 
+class LookupRefused(Exception):
+    """The name cannot be asked at all (too long, a bad label): asking again won't help."""
+
+
 class Resolver(Protocol):
     async def txt(self, name: str) -> list[str]:
         """The TXT records of ``name``, each one's strings joined; empty when the name
@@ -72,12 +77,15 @@ class DnsResolver:
         return resolver
 
     async def txt(self, name: str) -> list[str]:
-        resolver = self._resolver()
         try:
+            resolver = self._resolver()  # no resolv.conf: NoResolverConfiguration
             answer = await resolver.resolve(name, "TXT", lifetime=self.lifetime)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
-        except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
+        except (dns.exception.FormError, dns.exception.SyntaxError) as exc:
+            # NameTooLong; LabelTooLong, EmptyLabel: the name cannot be asked.
+            raise LookupRefused(f"{name}: {exc}") from exc
+        except dns.exception.DNSException as exc:  # Timeout, NoNameservers, YXDOMAIN, ...
             raise LookupFailed(f"{name}: {exc}") from exc
         return [
             b"".join(rdata.strings).decode("utf-8", "replace")
@@ -112,6 +120,29 @@ async def _record_failure(
         )
 
 
+async def _lookup(
+    pool: AsyncConnectionPool,
+    resolver: Resolver,
+    org_id: uuid.UUID,
+    domain: str,
+    name: str,
+    attempts: int,
+) -> list[str] | None:
+    """The TXT records of ``name``; None when the failure was recorded on the claim."""
+    try:
+        return await resolver.txt(name)
+    except LookupRefused as exc:
+        await _record_failure(pool, org_id, domain, f"DNS refused the name {name}: {exc}")
+        return None
+    except LookupFailed as exc:
+        if attempts + 1 < MAX_ATTEMPTS:
+            raise Transient(f"DNS lookup of {name} failed: {exc}") from exc
+        await _record_failure(
+            pool, org_id, domain, f"DNS lookup of {name} failed {MAX_ATTEMPTS} times: {exc}"
+        )
+        return None
+
+
 async def verify_domain(
     pool: AsyncConnectionPool,
     resolver: Resolver,
@@ -129,14 +160,8 @@ async def verify_domain(
     name, value, verified = claim
     if verified:
         return "already"
-    try:
-        found = await resolver.txt(name)
-    except LookupFailed as exc:
-        if attempts + 1 < MAX_ATTEMPTS:
-            raise Transient(f"DNS lookup of {name} failed: {exc}") from exc
-        await _record_failure(
-            pool, org_id, domain, f"DNS lookup of {name} failed {MAX_ATTEMPTS} times: {exc}"
-        )
+    found = await _lookup(pool, resolver, org_id, domain, name, attempts)
+    if found is None:
         return "mismatch"
     if value not in found:
         seen = "no TXT record" if not found else f"TXT records {found!r}"

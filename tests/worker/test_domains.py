@@ -18,7 +18,7 @@ import pytest
 from intime.db import actor, open_pool
 from tests.support import Database, TwoOrgs
 from worker.app import run_worker
-from worker.domains import DnsResolver, LookupFailed, verify_domain
+from worker.domains import DnsResolver, LookupFailed, LookupRefused, verify_domain
 from worker.jobs import Transient
 
 DOMAIN = "new-acme.example"
@@ -218,3 +218,28 @@ def test_the_default_resolver_reads_no_such_name_as_no_record() -> None:
 def test_the_default_resolver_reports_a_timeout_as_a_failed_lookup() -> None:
     with pytest.raises(LookupFailed):
         resolve({}, {NAME}, NAME)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "_intime-verify." + ".".join(["a" * 59] * 4) + ".example",  # 262 characters
+        f"_intime-verify.{'x' * 64}.example",
+    ],
+)
+def test_the_default_resolver_refuses_a_name_dns_cannot_carry(name: str) -> None:
+    """Review of issue 14: dnspython's NameTooLong went past the job's classification (held
+    failed, nothing recorded on the claim); it is a refusal, recorded at once."""
+    with pytest.raises(LookupRefused):
+        resolve({}, set(), name)
+
+
+def test_a_name_dns_refuses_is_recorded_at_once(
+    db: Database, service, admin, two_orgs: TwoOrgs
+) -> None:
+    claim(service, two_orgs.a)
+    resolver = FakeResolver({NAME: LookupRefused("name too long")})
+    assert check(db, two_orgs.a, resolver) == "mismatch"
+    verified, checked, last_error = state(admin, two_orgs.a)
+    assert (verified, checked) == (False, True)
+    assert "DNS refused the name" in last_error

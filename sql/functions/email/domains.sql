@@ -14,7 +14,8 @@ set search_path = pg_catalog, pg_temp
 as $function$
     select
         p_domain ~ '^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z][a-z]+|xn--[a-z0-9-]+)$'
-        and length(p_domain) <= 253
+        -- 238: the TXT record's name, _intime-verify.<domain>, must fit in 253.
+        and length(p_domain) <= 238
         and p_domain !~ '[^.]{64}'
 $function$;
 
@@ -260,6 +261,11 @@ declare
 begin
     perform app._email_require_platform();
     v_domain := app._email_domain_argument(p_domain);
+    -- Two orgs verifying one domain at once: the second waits, then sees the
+    -- first's verification (IT006), never the index's unique violation.
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('intime.sending_domain:' || v_domain, 0)
+    );
     perform app._email_assert_domain_free(p_org_id, v_domain);
     update app.sending_domains as d
     set
@@ -280,6 +286,38 @@ $$Platform only (the service role acting for no user; IT002 otherwise): marks or
 p_org_id's claim on p_domain verified (at app.now(); a verified claim keeps its time). The
 worker's domains.verify job calls it when the TXT record matches. IT004 when the org did not
 claim the domain, IT006 when another org verified it. Returns the claim.$$;
+
+create or replace function api.revoke_sending_domain(p_org_id uuid, p_domain text)
+returns setof app.sending_domain_record
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_domain text := lower(p_domain);
+begin
+    perform app._email_require_platform();
+    update app.sending_domains as d
+    set
+        verified_at = null,
+        last_checked_at = app.now(),
+        last_error = 'verification revoked by the platform'
+    where d.org_id = p_org_id and d.domain = v_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
+    end if;
+    return query select * from app._email_domain_records(p_org_id, v_domain);
+end
+$function$;
+
+comment on function api.revoke_sending_domain(uuid, text) is
+$$Platform only (the service role acting for no user; IT002 otherwise): takes back the
+verification of org p_org_id's claim on p_domain (a squatted domain, one verified by the
+upgrade that its real owner asks for, a domain that changed hands). The claim stays,
+unverified: smtp and resend mail from it fails at the claim until it is verified again, and
+another org may verify the domain. IT004 when the org has no such claim. Returns the
+claim.$$;
 
 create or replace function api.record_sending_domain_check(
     p_org_id uuid, p_domain text, p_error text

@@ -115,25 +115,18 @@ begin
         limit 1;
     end if;
     -- 4. The sender, to whom we sent in the last 30 days (most recent send),
-    -- but only from an org the mail was addressed to: the owner of a verified
-    -- domain it went to, else an org whose reply domain or From address's
-    -- domain it went to. Never file one org's mail under another.
-    if v_send_id is null then
+    -- but only from the owner of a verified domain the mail was addressed to.
+    -- An unverified claim proves nothing (two orgs may name one domain, or a
+    -- subdomain of another's): without a verified owner the sender alone
+    -- never decides, and the mail is unmatched unless it carries our ids.
+    if v_send_id is null and v_owners <> '{}' then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
-        inner join app.email_settings as e on e.org_id = s.org_id
         where
             lower(s.to_email) = lower(btrim(p_from))
             and s.created_at > app.now() - interval '30 days'
             and s.status <> 'suppressed'
-            and (v_owners = '{}' or s.org_id = any(v_owners))
-            and (v_owners <> '{}' or exists (
-                select
-                from unnest(coalesce(p_to, '{}')) as t (address)
-                where lower(split_part(t.address, '@', 2)) in (
-                    e.reply_domain, lower(split_part(e.from_email, '@', 2))
-                )
-            ))
+            and s.org_id = any(v_owners)
         order by s.created_at desc
         limit 1;
     end if;
@@ -211,8 +204,8 @@ $$Service role only. Records one inbound email and matches it to the send it ans
 this order: In-Reply-To, then References (newest first), then the reply+TOKEN@ address of our
 Reply-To, then the sender's address plus our most recent send to it in the last 30 days.
 Mail addressed to a verified sending domain matches only sends of the org that verified it
-(api.add_sending_domain); otherwise the sender step only considers orgs whose reply domain or
-From domain the mail went to.
+(api.add_sending_domain); the sender step matches only through such a domain (without one,
+mail that carries none of our ids is unmatched).
 p_headers maps lower-case header names to values; RFC 3834 automatic mail (Auto-Submitted
 other than no, X-Autoreply, X-Autorespond, Precedence bulk/junk/auto_reply, an empty
 Return-Path) is flagged and not counted as a reply. A human reply sets the send's

@@ -155,8 +155,16 @@ begin
     -- domains"): one no longer verified (or never: settings older than the
     -- check) ends the send failed, with the reason, and nothing is sent. The
     -- outbox sends nothing out and takes a claimed domain.
-    v_reason := app._email_domain_refusal(
-        v_org_id, lower(split_part(v_send.from_email, '@', 2)), v_send.provider
+    v_reason := coalesce(
+        app._email_domain_refusal(
+            v_org_id, lower(split_part(v_send.from_email, '@', 2)), v_send.provider
+        ),
+        -- The reply domain too: Reply-To and the Message-ID are on it.
+        case when v_send.reply_to is not null then
+            app._email_domain_refusal(
+                v_org_id, lower(split_part(v_send.reply_to, '@', 2)), v_send.provider
+            )
+        end
     );
     if v_reason is not null then
         update app.email_sends as s

@@ -29,6 +29,14 @@ begin
     if p_from_name ~ '[\r\n]' then
         raise exception using errcode = 'IT005', message = 'the from name must be one line';
     end if;
+    -- A display name that looks like an address ("Acme Billing <billing@acme.example>")
+    -- shows the reader another org's address beside ours.
+    if p_from_name ~ '[<>@"]' or length(p_from_name) > 100 then
+        raise exception using
+            errcode = 'IT005',
+            message = format('invalid from name %L', p_from_name),
+            hint = 'A name of at most 100 characters, without <, >, @ or double quotes.';
+    end if;
     if p_provider is null or p_provider not in ('smtp', 'resend', 'outbox') then
         raise exception using
             errcode = 'IT005',

@@ -8,6 +8,7 @@ The seed claims and verifies each org's acme.example / mail.acme.example (globex
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 
 import psycopg
@@ -129,6 +130,7 @@ BAD_DOMAINS = [
     "acme.example/x",
     f"{'x' * 64}.example",
     ".".join(["a" * 63] * 4) + ".example",  # 260 characters
+    ".".join(["a" * 59] * 4) + ".example",  # 247: its TXT name would pass 253
 ]
 
 
@@ -353,3 +355,123 @@ def test_an_org_sees_only_its_own_domains(db: Database, service, two_orgs: TwoOr
     with db.connect(two_orgs.login_a, autocommit=True) as login:
         rows = login.execute("select domain from app.sending_domains order by 1").fetchall()
     assert rows == [("acme.example",), ("mail.acme.example",)]
+
+
+def test_a_sender_alone_never_files_mail_to_an_unverified_domain(
+    service, admin, two_orgs: TwoOrgs
+) -> None:
+    """Review of issue 14: after the upgrade two orgs may name one unverified domain (or B a
+    subdomain of A's); the sender step filed a reply to it under whoever wrote last. Without
+    a verified owner the sender does not decide: the mail is unmatched."""
+    a, b = two_orgs.a, two_orgs.b
+    for org in (a, b):
+        add(service, org, "shared.example")
+        admin.execute(
+            "update app.email_settings set reply_domain = 'shared.example' where org_id = %s",
+            (org.org_id,),
+        )
+    Mail(service, a.org_id, a.admin_id).queue(to="carol@customer.example", subject="A", text="x")
+    Mail(service, b.org_id, b.admin_id).queue(to="carol@customer.example", subject="B", text="y")
+    result, *_ = inbound(service, "carol@customer.example", "support@shared.example")
+    assert result == "unmatched"
+
+
+def test_a_send_whose_reply_domain_another_org_verified_is_refused_at_the_claim(
+    service, admin, mail: Mail, two_orgs: TwoOrgs
+) -> None:
+    """Review of issue 14: the claim checked the From domain only; Reply-To and the
+    Message-ID are on the reply domain, which another org verified since."""
+    b = two_orgs.b
+    admin.execute(
+        "update app.email_settings set provider = 'smtp' where org_id = %s", (mail.org_id,)
+    )
+    send_id = mail.queue(to="dave@customer.example", subject="Hi", text="x")
+    admin.execute(
+        "update app.sending_domains set verified_at = null "
+        "where org_id = %s and domain = 'mail.acme.example'",
+        (mail.org_id,),
+    )
+    add(service, b, "mail.acme.example")
+    verify(service, b, "mail.acme.example")
+    action, _ = claim_as(service, mail, send_id)
+    assert action == "failed"
+    assert mail.send_row(send_id)["error"] == (
+        "not sent: the domain mail.acme.example is verified by another organization"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Acme Billing <billing@acme.example>", 'Acme "Billing"', "x" * 101]
+)
+def test_a_from_name_that_looks_like_an_address_is_refused(
+    service, two_orgs: TwoOrgs, name: str
+) -> None:
+    """Review of issue 14: a display name can show the reader another org's address."""
+    a = two_orgs.a
+    with (
+        pytest.raises(InvalidParameterError, match="invalid from name"),
+        actor(service, a.org_id, a.admin_id),
+    ):
+        service.execute(
+            "select api.set_email_settings(p_from_email => 'sales@acme.example', "
+            "p_reply_domain => 'mail.acme.example', p_provider => 'outbox', p_from_name => %s)",
+            (name,),
+        )
+
+
+def test_the_platform_may_revoke_a_verification(service, two_orgs: TwoOrgs) -> None:
+    """A squatted domain, or one the upgrade verified for the wrong org: the platform takes
+    the verification back, and the rightful owner can verify it."""
+    a, b = two_orgs.a, two_orgs.b
+    with errors_translated(), service.transaction():
+        row = service.execute(
+            "select domain, verified_at, last_error from api.revoke_sending_domain("
+            "p_org_id => %s, p_domain => 'ACME.example')",
+            (a.org_id,),
+        ).fetchone()
+    assert row == ("acme.example", None, "verification revoked by the platform")
+    add(service, b, "acme.example")
+    assert verify(service, b, "acme.example")[1] is not None
+    with (
+        pytest.raises(ServiceRoleRequiredError),
+        errors_translated(),
+        actor(service, a.org_id, a.admin_id),
+    ):
+        service.execute(
+            "select api.revoke_sending_domain(p_org_id => %s, p_domain => 'globex.example')",
+            (b.org_id,),
+        )
+
+
+def test_two_orgs_verifying_one_domain_at_once_get_it_taken_not_a_crash(
+    db: Database, service, two_orgs: TwoOrgs
+) -> None:
+    """Review of issue 14: the second concurrent verify hit the unique index (23505), which
+    the worker did not treat as taken; now it waits for the first and gets IT006."""
+    a, b = two_orgs.a, two_orgs.b
+    for org in (a, b):
+        add(service, org, "contested.example")
+    first, second = db.connect("intime_service"), db.connect("intime_service")
+    verify_sql = "select api.verify_sending_domain(p_org_id => %s, p_domain => 'contested.example')"
+    outcome: list[BaseException | None] = []
+    try:
+        first.execute(verify_sql, (a.org_id,))
+
+        def other() -> None:
+            try:
+                with errors_translated():
+                    second.execute(verify_sql, (b.org_id,))
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test's thread
+                outcome.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(0.5)
+        first.commit()
+        thread.join(10)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], AlreadyExistsError)
+    finally:
+        first.close()
+        second.close()
