@@ -3662,17 +3662,9 @@ declare
     v_domain text := lower(p_domain);
 begin
     perform app._email_require_platform();
-    update app.sending_domains as d
-    set
-        verified_at = null,
-        last_checked_at = app.now(),
-        last_error = 'verification revoked by the platform'
-    where d.org_id = p_org_id and d.domain = v_domain;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
-    end if;
-    return query select * from app._email_domain_records(p_org_id, v_domain);
+    return query select * from app._email_mark_domain(
+        p_org_id, v_domain, false, 'verification revoked by the platform'
+    );
 end
 $$;
 
@@ -5284,17 +5276,7 @@ begin
         pg_catalog.hashtextextended('intime.sending_domain:' || v_domain, 0)
     );
     perform app._email_assert_domain_free(p_org_id, v_domain);
-    update app.sending_domains as d
-    set
-        verified_at = coalesce(d.verified_at, app.now()),
-        last_checked_at = app.now(),
-        last_error = null
-    where d.org_id = p_org_id and d.domain = v_domain;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
-    end if;
-    return query select * from app._email_domain_records(p_org_id, v_domain);
+    return query select * from app._email_mark_domain(p_org_id, v_domain, true, null);
 end
 $$;
 
@@ -7793,6 +7775,32 @@ $$;
 
 
 ALTER FUNCTION app._email_lock_provider_message(p_provider_message_id text) OWNER TO intime_owner;
+
+--
+-- Name: _email_mark_domain(uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_mark_domain(p_org_id uuid, p_domain text, p_verified boolean, p_error text) RETURNS SETOF app.sending_domain_record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    update app.sending_domains as d
+    set
+        verified_at = case when p_verified then coalesce(d.verified_at, app.now()) end,
+        last_checked_at = app.now(),
+        last_error = p_error
+    where d.org_id = p_org_id and d.domain = p_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', p_domain);
+    end if;
+    return query select * from app._email_domain_records(p_org_id, p_domain);
+end
+$$;
+
+
+ALTER FUNCTION app._email_mark_domain(p_org_id uuid, p_domain text, p_verified boolean, p_error text) OWNER TO intime_owner;
 
 --
 -- Name: _email_message_id(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -22095,6 +22103,13 @@ REVOKE ALL ON FUNCTION app._email_is_plain_address(p_address text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._email_lock_provider_message(p_provider_message_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_mark_domain(p_org_id uuid, p_domain text, p_verified boolean, p_error text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_mark_domain(p_org_id uuid, p_domain text, p_verified boolean, p_error text) FROM PUBLIC;
 
 
 --

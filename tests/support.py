@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -115,3 +117,29 @@ def event(
 ) -> dict:
     data = {"email_id": message_id, "created_at": created_at, "from": "a@b.c", "to": ["x@y.z"]}
     return {"type": kind, "created_at": created_at, "data": {**data, **extra}}
+
+
+def behind(
+    first: psycopg.Connection, second: psycopg.Connection, query: Any, params: Any = None
+) -> tuple[bool, BaseException | None]:
+    """Run ``query`` on ``second`` while ``first`` holds its open transaction, then commit
+    ``first``: whether ``second`` was still waiting after half a second, and what it
+    raised (translated to the project's errors), None when it went through."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            with errors_translated():
+                second.execute(query, params)
+            outcome.append(None)
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(0.5)
+    waited = thread.is_alive()
+    first.commit()
+    thread.join(10)
+    assert len(outcome) == 1, "the second connection did not finish"
+    return waited, outcome[0]

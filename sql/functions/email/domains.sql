@@ -250,6 +250,31 @@ begin
 end
 $function$;
 
+-- Marks org p_org_id's claim on p_domain verified (p_verified: keeping an
+-- earlier time) or not, checked now with p_error; IT004 without such a claim.
+-- Returns the claim.
+create or replace function app._email_mark_domain(
+    p_org_id uuid, p_domain text, p_verified boolean, p_error text
+)
+returns setof app.sending_domain_record
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    update app.sending_domains as d
+    set
+        verified_at = case when p_verified then coalesce(d.verified_at, app.now()) end,
+        last_checked_at = app.now(),
+        last_error = p_error
+    where d.org_id = p_org_id and d.domain = p_domain;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('sending domain %s not found', p_domain);
+    end if;
+    return query select * from app._email_domain_records(p_org_id, p_domain);
+end
+$function$;
+
 create or replace function api.verify_sending_domain(p_org_id uuid, p_domain text)
 returns setof app.sending_domain_record
 language plpgsql
@@ -267,17 +292,7 @@ begin
         pg_catalog.hashtextextended('intime.sending_domain:' || v_domain, 0)
     );
     perform app._email_assert_domain_free(p_org_id, v_domain);
-    update app.sending_domains as d
-    set
-        verified_at = coalesce(d.verified_at, app.now()),
-        last_checked_at = app.now(),
-        last_error = null
-    where d.org_id = p_org_id and d.domain = v_domain;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
-    end if;
-    return query select * from app._email_domain_records(p_org_id, v_domain);
+    return query select * from app._email_mark_domain(p_org_id, v_domain, true, null);
 end
 $function$;
 
@@ -297,17 +312,9 @@ declare
     v_domain text := lower(p_domain);
 begin
     perform app._email_require_platform();
-    update app.sending_domains as d
-    set
-        verified_at = null,
-        last_checked_at = app.now(),
-        last_error = 'verification revoked by the platform'
-    where d.org_id = p_org_id and d.domain = v_domain;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('sending domain %s not found', v_domain);
-    end if;
-    return query select * from app._email_domain_records(p_org_id, v_domain);
+    return query select * from app._email_mark_domain(
+        p_org_id, v_domain, false, 'verification revoked by the platform'
+    );
 end
 $function$;
 

@@ -8,7 +8,6 @@ rolled back, so the paths never see each other's effects."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from intime.db import actor, errors_translated
 from intime.errors import InvalidParameterError, PermissionDeniedError, RateLimitedError
-from tests.support import Database, TwoOrgs
+from tests.support import Database, TwoOrgs, behind
 
 WORKFLOW: dict[str, Any] = {
     "triggers": [{"type": "status_change", "to": "won"}],
@@ -485,7 +484,6 @@ def test_parallel_transactions_of_one_user_share_one_rate(
         "p_message => 'm', p_channels => '{in_app}')"
     )
     first, second = db.connect("intime_service"), db.connect("intime_service")
-    outcome: list[BaseException | None] = []
     try:
         for conn in (first, second):
             conn.execute("set app.fake_now = '2030-01-07 13:00:00+00'")
@@ -494,23 +492,9 @@ def test_parallel_transactions_of_one_user_share_one_rate(
             )
         for _ in range(3):
             first.execute(send, (a.rep_ids[1],))
-
-        def other() -> None:
-            try:
-                with errors_translated():
-                    second.execute(send, (a.rep_ids[1],))
-                outcome.append(None)
-            except BaseException as exc:  # handed to the test's thread
-                outcome.append(exc)
-
-        thread = threading.Thread(target=other)
-        thread.start()
-        thread.join(0.5)
-        assert thread.is_alive(), "the second transaction did not wait for the first"
-        first.commit()
-        thread.join(10)
-        assert len(outcome) == 1
-        assert isinstance(outcome[0], RateLimitedError)
+        waited, raised = behind(first, second, send, (a.rep_ids[1],))
+        assert waited, "the second transaction did not wait for the first"
+        assert isinstance(raised, RateLimitedError)
     finally:
         first.close()
         second.close()

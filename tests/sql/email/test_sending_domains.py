@@ -8,7 +8,6 @@ The seed claims and verifies each org's acme.example / mail.acme.example (globex
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 
 import psycopg
@@ -22,7 +21,7 @@ from intime.errors import (
     NotFoundError,
     ServiceRoleRequiredError,
 )
-from tests.support import Database, Mail, TwoOrgs
+from tests.support import Database, Mail, TwoOrgs, behind
 from web import queries as web_queries
 from web.inbound import parse_message, record_params
 
@@ -453,25 +452,10 @@ def test_two_orgs_verifying_one_domain_at_once_get_it_taken_not_a_crash(
         add(service, org, "contested.example")
     first, second = db.connect("intime_service"), db.connect("intime_service")
     verify_sql = "select api.verify_sending_domain(p_org_id => %s, p_domain => 'contested.example')"
-    outcome: list[BaseException | None] = []
     try:
         first.execute(verify_sql, (a.org_id,))
-
-        def other() -> None:
-            try:
-                with errors_translated():
-                    second.execute(verify_sql, (b.org_id,))
-                outcome.append(None)
-            except BaseException as exc:  # handed to the test's thread
-                outcome.append(exc)
-
-        thread = threading.Thread(target=other)
-        thread.start()
-        thread.join(0.5)
-        first.commit()
-        thread.join(10)
-        assert len(outcome) == 1
-        assert isinstance(outcome[0], AlreadyExistsError)
+        _, raised = behind(first, second, verify_sql, (b.org_id,))
+        assert isinstance(raised, AlreadyExistsError)
     finally:
         first.close()
         second.close()
