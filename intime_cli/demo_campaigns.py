@@ -66,7 +66,16 @@ def _wait_sent(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.UUID,
         if row is not None and row[0] >= n:
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the worker sent {row[0] if row else 0} of {n} campaign emails")
+            # Say why, for whoever reads a failed run: each pending send and its job.
+            with actor(conn, org.org_id):
+                pending = conn.execute(
+                    q.DEMO_CAMPAIGN_PENDING, {"campaign_id": campaign_id}
+                ).fetchall()
+            raise TimeoutError(
+                f"the worker sent {row[0] if row else 0} of {n} campaign emails; pending "
+                "(status, attempts, error, lease s, job, job attempts, job due in s, "
+                f"heartbeat age s): {pending}"
+            )
         time.sleep(0.05)
 
 

@@ -400,6 +400,19 @@ DEMO_CAMPAIGN_SENT = (
     "on e.org_id = s.org_id and e.id = s.enrollment_id "
     "where e.campaign_id = %(campaign_id)s and s.status <> 'queued' and s.status <> 'sending'"
 )
+# Why a campaign's sends are not done yet: each one's state and its email.send job.
+DEMO_CAMPAIGN_PENDING = (
+    "select s.status, s.attempts, s.error, "
+    "round(extract(epoch from s.sending_until - clock_timestamp()))::int as lease_s, "
+    "j.status as job, j.attempts as job_attempts, "
+    "round(extract(epoch from j.execute_after - now()))::int as job_in_s, "
+    "round(extract(epoch from now() - j.heartbeat))::int as heartbeat_age_s "
+    "from app.email_sends as s join app.campaign_enrollments as e "
+    "on e.org_id = s.org_id and e.id = s.enrollment_id "
+    "left join queue.pgqueuer as j on j.dedupe_key = 'email.send:' || s.id "
+    "where e.campaign_id = %(campaign_id)s and s.status in ('queued', 'sending') "
+    "order by s.created_at limit 10"
+)
 DEMO_CAMPAIGN_FIRST_SENDS = (
     "select s.to_email, s.provider_message_id, s.message_id from app.email_sends as s "
     "join app.campaign_sequence_logs as l on l.org_id = s.org_id and l.email_send_id = s.id "
