@@ -38,6 +38,7 @@ from tests.soak.processes import (
 from tests.soak.report import render
 from tests.soak.workload import Load, OrgWorld, build_world, new_svix_secret
 
+RECOVERY_LOAD_SECONDS = 30.0  # load after the last PostgreSQL restart, at least
 WEB_STOP_LIMIT = 15.0  # uvicorn closes open streams after 5 s (docs/operations.md)
 
 
@@ -293,12 +294,20 @@ class Soak:
         load.start()
         fault_task = asyncio.create_task(faults.run(schedule, started))
         await asyncio.sleep(self.config.load_seconds)
-        await load.stop()
         if not fault_task.done():
             fault_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await fault_task
         await faults.finish()
+        # The load outlasts the faults: a PostgreSQL restart that ends at or after the
+        # load's time gets RECOVERY_LOAD_SECONDS of load after it, or there is no email
+        # left to show the recovery (a soak failed on that, not on the product).
+        ups = [r.t_up for r in faults.records if r.kind in c.PG_RESTARTS and r.t_up is not None]
+        wait = max(ups, default=0.0) + RECOVERY_LOAD_SECONDS - self.journal.now()
+        if wait > 0:
+            self.journal.log("load", f"goes on {wait:.0f}s after the last PostgreSQL restart")
+            await asyncio.sleep(wait)
+        await load.stop()
         self.journal.log("load", f"stopped after {self.journal.now() - started:.0f}s; draining")
         self.drained = await c.drain(self.db, self.journal, self.config.drain_seconds)
         self.journal.log(
