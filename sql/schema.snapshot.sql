@@ -375,14 +375,10 @@ CREATE FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) RETURNS boolean
     select exists (
         select
         from app.stream_tickets as t
-        inner join app.api_tokens as k on k.org_id = t.org_id and k.id = t.token_id
-        inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
         where
             app._is_service()
             and t.id = p_ticket_id
-            and k.revoked_at is null
-            and (k.expires_at is null or k.expires_at > app.now())
-            and u.is_active
+            and app._api_token_is_live(t.org_id, t.token_id)
     )
 $$;
 
@@ -407,7 +403,7 @@ begin
     from app.api_tokens as t
     inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
     where
-        t.token_hash = sha256(convert_to(coalesce(p_token, ''), 'UTF8'))
+        t.token_hash = app._secret_hash(p_token)
         and t.revoked_at is null
         and (t.expires_at is null or t.expires_at > app.now())
         and u.is_active;
@@ -676,14 +672,11 @@ begin
     return query
     update app.stream_tickets as t
     set used_at = app.now()
-    from app.api_tokens as k, app.user_profiles as u
     where
-        t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8'))
+        t.ticket_hash = app._secret_hash(p_ticket)
         and t.used_at is null
         and t.expires_at > app.now()
-        and k.org_id = t.org_id and k.id = t.token_id and k.revoked_at is null
-        and (k.expires_at is null or k.expires_at > app.now())
-        and u.org_id = t.org_id and u.id = t.user_id and u.is_active
+        and app._api_token_is_live(t.org_id, t.token_id)
     returning t.org_id, t.user_id, t.id;
     if not found then
         raise exception using
@@ -926,7 +919,7 @@ begin
     insert into app.api_tokens (org_id, user_id, name, token_prefix, token_hash, expires_at)
     values (
         v_org_id, v_user_id, btrim(p_name), left(v_token, 12),
-        sha256(convert_to(v_token, 'UTF8')), p_expires_at
+        app._secret_hash(v_token), p_expires_at
     )
     returning id into v_token_id;
 
@@ -1083,7 +1076,7 @@ begin
     insert into app.stream_tickets (org_id, user_id, token_id, ticket_hash, expires_at)
     values (
         v_auth.org_id, v_auth.user_id, v_auth.token_id,
-        sha256(convert_to(v_ticket, 'UTF8')), v_expires
+        app._secret_hash(v_ticket), v_expires
     );
     -- Spent and expired tickets go as new ones are made.
     delete from app.stream_tickets as t where t.expires_at < app.now() - interval '1 hour';
@@ -5302,6 +5295,29 @@ $$;
 
 
 ALTER FUNCTION app._actor_setting(p_name text) OWNER TO intime_owner;
+
+--
+-- Name: _api_token_is_live(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._api_token_is_live(p_org_id uuid, p_token_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select exists (
+        select
+        from app.api_tokens as k
+        inner join app.user_profiles as u on u.org_id = k.org_id and u.id = k.user_id
+        where
+            k.org_id = p_org_id and k.id = p_token_id
+            and k.revoked_at is null
+            and (k.expires_at is null or k.expires_at > app.now())
+            and u.is_active
+    )
+$$;
+
+
+ALTER FUNCTION app._api_token_is_live(p_org_id uuid, p_token_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _apply_changes(anyelement, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -9740,6 +9756,20 @@ $$;
 
 
 ALTER FUNCTION app._require_service() OWNER TO intime_owner;
+
+--
+-- Name: _secret_hash(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._secret_hash(p_secret text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select sha256(convert_to(coalesce(p_secret, ''), 'UTF8'))
+$$;
+
+
+ALTER FUNCTION app._secret_hash(p_secret text) OWNER TO intime_owner;
 
 --
 -- Name: _tg_approval_field_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -21810,6 +21840,13 @@ REVOKE ALL ON FUNCTION app._actor_setting(p_name text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _api_token_is_live(p_org_id uuid, p_token_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._api_token_is_live(p_org_id uuid, p_token_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _apply_changes(p_row anyelement, p_changes jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -22405,6 +22442,13 @@ REVOKE ALL ON FUNCTION app._require_send_rate(p_kind text, p_sent integer) FROM 
 --
 
 REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _secret_hash(p_secret text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._secret_hash(p_secret text) FROM PUBLIC;
 
 
 --

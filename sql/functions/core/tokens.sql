@@ -1,3 +1,35 @@
+-- What is stored of a secret (an API token, a stream ticket): its SHA-256. Null
+-- reads as the empty string, which matches nothing.
+create or replace function app._secret_hash(p_secret text)
+returns bytea
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select sha256(convert_to(coalesce(p_secret, ''), 'UTF8'))
+$function$;
+
+-- Whether API token p_token_id of org p_org_id still authorizes: not revoked, not
+-- expired, its user active. A stream opened with a ticket lives as long as this holds
+-- for the token that made the ticket.
+create or replace function app._api_token_is_live(p_org_id uuid, p_token_id uuid)
+returns boolean
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select exists (
+        select
+        from app.api_tokens as k
+        inner join app.user_profiles as u on u.org_id = k.org_id and u.id = k.user_id
+        where
+            k.org_id = p_org_id and k.id = p_token_id
+            and k.revoked_at is null
+            and (k.expires_at is null or k.expires_at > app.now())
+            and u.is_active
+    )
+$function$;
+
 create or replace function api.create_api_token(
     p_name text,
     p_user_id uuid default null,
@@ -43,7 +75,7 @@ begin
     insert into app.api_tokens (org_id, user_id, name, token_prefix, token_hash, expires_at)
     values (
         v_org_id, v_user_id, btrim(p_name), left(v_token, 12),
-        sha256(convert_to(v_token, 'UTF8')), p_expires_at
+        app._secret_hash(v_token), p_expires_at
     )
     returning id into v_token_id;
 
@@ -106,7 +138,7 @@ begin
     from app.api_tokens as t
     inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
     where
-        t.token_hash = sha256(convert_to(coalesce(p_token, ''), 'UTF8'))
+        t.token_hash = app._secret_hash(p_token)
         and t.revoked_at is null
         and (t.expires_at is null or t.expires_at > app.now())
         and u.is_active;

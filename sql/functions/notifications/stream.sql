@@ -79,7 +79,7 @@ begin
     insert into app.stream_tickets (org_id, user_id, token_id, ticket_hash, expires_at)
     values (
         v_auth.org_id, v_auth.user_id, v_auth.token_id,
-        sha256(convert_to(v_ticket, 'UTF8')), v_expires
+        app._secret_hash(v_ticket), v_expires
     );
     -- Spent and expired tickets go as new ones are made.
     delete from app.stream_tickets as t where t.expires_at < app.now() - interval '1 hour';
@@ -105,14 +105,11 @@ begin
     return query
     update app.stream_tickets as t
     set used_at = app.now()
-    from app.api_tokens as k, app.user_profiles as u
     where
-        t.ticket_hash = sha256(convert_to(coalesce(p_ticket, ''), 'UTF8'))
+        t.ticket_hash = app._secret_hash(p_ticket)
         and t.used_at is null
         and t.expires_at > app.now()
-        and k.org_id = t.org_id and k.id = t.token_id and k.revoked_at is null
-        and (k.expires_at is null or k.expires_at > app.now())
-        and u.org_id = t.org_id and u.id = t.user_id and u.is_active
+        and app._api_token_is_live(t.org_id, t.token_id)
     returning t.org_id, t.user_id, t.id;
     if not found then
         raise exception using
@@ -135,14 +132,10 @@ as $function$
     select exists (
         select
         from app.stream_tickets as t
-        inner join app.api_tokens as k on k.org_id = t.org_id and k.id = t.token_id
-        inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
         where
             app._is_service()
             and t.id = p_ticket_id
-            and k.revoked_at is null
-            and (k.expires_at is null or k.expires_at > app.now())
-            and u.is_active
+            and app._api_token_is_live(t.org_id, t.token_id)
     )
 $function$;
 
