@@ -51,6 +51,7 @@ app.sending_domains,
 app.email_sends,
 app.email_events,
 app.suppressions,
+app.suppression_changes,
 app.email_threads,
 app.inbound_emails
 to intime_service, intime_user;
@@ -65,7 +66,8 @@ app.notification_preferences,
 app.notifications,
 app.notification_deliveries,
 app.notification_template_catalog,
-app.notification_delivery_status
+app.notification_delivery_status,
+app.builtin_notification_settings
 to intime_service, intime_user;
 
 grant select on app.stream_secret to intime_service;

@@ -6253,6 +6253,7 @@ CREATE TABLE app.campaigns (
     created_by uuid DEFAULT app.current_user_id(),
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    out_of_office_resume_days integer DEFAULT 7 NOT NULL,
     CONSTRAINT campaigns_ab_alpha_check CHECK (((ab_alpha > (0)::numeric) AND (ab_alpha < 0.5))),
     CONSTRAINT campaigns_ab_metric_check CHECK ((ab_metric = ANY (ARRAY['reply'::text, 'click'::text, 'open'::text]))),
     CONSTRAINT campaigns_ab_metric_window_check CHECK ((ab_metric_window >= '00:00:00'::interval)),
@@ -6261,6 +6262,7 @@ CREATE TABLE app.campaigns (
     CONSTRAINT campaigns_check1 CHECK (((ab_winner_variant IS NULL) = (ab_winner_selected_at IS NULL))),
     CONSTRAINT campaigns_daily_send_limit_check CHECK ((daily_send_limit > 0)),
     CONSTRAINT campaigns_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT campaigns_out_of_office_resume_days_check CHECK (((out_of_office_resume_days >= 1) AND (out_of_office_resume_days <= 90))),
     CONSTRAINT campaigns_send_days_check CHECK ((((cardinality(send_days) >= 1) AND (cardinality(send_days) <= 7)) AND (send_days <@ ARRAY['mon'::text, 'tue'::text, 'wed'::text, 'thu'::text, 'fri'::text, 'sat'::text, 'sun'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'active'::text, 'paused'::text, 'completed'::text, 'archived'::text])))
 );
@@ -7656,6 +7658,9 @@ CREATE TABLE app.email_sends (
     recipient_user_id uuid,
     sending_until timestamp with time zone,
     reconciled integer DEFAULT 0 NOT NULL,
+    is_test boolean DEFAULT false NOT NULL,
+    bounce_status text,
+    CONSTRAINT email_sends_bounce_status_check CHECK ((bounce_status ~ '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$'::text)),
     CONSTRAINT email_sends_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
     CONSTRAINT email_sends_category_check CHECK ((category = ANY (ARRAY['transactional'::text, 'marketing'::text, 'campaign'::text]))),
     CONSTRAINT email_sends_check CHECK (((status = 'suppressed'::text) = (suppression_reason IS NOT NULL))),
@@ -14972,6 +14977,23 @@ ALTER TABLE ONLY app.api_tokens FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.api_tokens OWNER TO intime_owner;
 
 --
+-- Name: builtin_notification_settings; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.builtin_notification_settings (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    slug text NOT NULL,
+    enabled boolean NOT NULL,
+    changed_by uuid DEFAULT app.current_user_id(),
+    changed_at timestamp with time zone DEFAULT app.now() NOT NULL
+);
+
+ALTER TABLE ONLY app.builtin_notification_settings FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.builtin_notification_settings OWNER TO intime_owner;
+
+--
 -- Name: campaign_ab_decisions; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -15049,6 +15071,7 @@ CREATE TABLE app.campaign_enrollments (
     enrolled_at timestamp with time zone DEFAULT app.now() NOT NULL,
     completed_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    resume_at timestamp with time zone,
     CONSTRAINT campaign_enrollments_check CHECK (((status <> 'active'::text) OR (next_step_at IS NOT NULL))),
     CONSTRAINT campaign_enrollments_current_step_check CHECK ((current_step >= 0)),
     CONSTRAINT campaign_enrollments_engagement_score_check CHECK (((engagement_score >= 0) AND (engagement_score <= 100))),
@@ -15523,8 +15546,12 @@ CREATE TABLE app.inbound_emails (
     provider_email_id text,
     received_at timestamp with time zone DEFAULT app.now() NOT NULL,
     recipient_user_id uuid,
+    auto_reply_kind text,
+    reply_text text,
+    CONSTRAINT inbound_emails_auto_reply_kind_check CHECK ((auto_reply_kind = ANY (ARRAY['out_of_office'::text, 'bounce'::text, 'automatic'::text]))),
+    CONSTRAINT inbound_emails_auto_reply_kind_matches_check CHECK (((auto_reply_kind IS NOT NULL) = is_auto_reply)),
     CONSTRAINT inbound_emails_check CHECK (((auto_reply_reason IS NOT NULL) = is_auto_reply)),
-    CONSTRAINT inbound_emails_match_method_check CHECK ((match_method = ANY (ARRAY['in_reply_to'::text, 'references'::text, 'reply_token'::text, 'sender'::text])))
+    CONSTRAINT inbound_emails_match_method_check CHECK ((match_method = ANY (ARRAY['in_reply_to'::text, 'references'::text, 'reply_token'::text, 'sender'::text, 'verp'::text, 'returned_message_id'::text])))
 );
 
 ALTER TABLE ONLY app.inbound_emails FORCE ROW LEVEL SECURITY;
@@ -15543,7 +15570,8 @@ CREATE TABLE app.inbound_unmatched (
     subject text,
     headers jsonb DEFAULT '{}'::jsonb NOT NULL,
     provider text NOT NULL,
-    received_at timestamp with time zone DEFAULT app.now() NOT NULL
+    received_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    reason text
 );
 
 
@@ -16116,6 +16144,41 @@ ALTER TABLE ONLY app.submissions FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.submissions OWNER TO intime_owner;
 
 --
+-- Name: suppression_changes; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.suppression_changes (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    email text NOT NULL,
+    reason text NOT NULL,
+    action text NOT NULL,
+    note text,
+    changed_by uuid,
+    changed_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT suppression_changes_action_check CHECK ((action = ANY (ARRAY['added'::text, 'removed'::text])))
+);
+
+ALTER TABLE ONLY app.suppression_changes FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.suppression_changes OWNER TO intime_owner;
+
+--
+-- Name: suppression_changes_id_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.suppression_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.suppression_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: suppressions; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -16126,7 +16189,10 @@ CREATE TABLE app.suppressions (
     reason text NOT NULL,
     source_event_id text,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    note text,
+    created_by uuid,
     CONSTRAINT suppressions_email_check CHECK (((email = lower(email)) AND (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT suppressions_note_check CHECK ((length(note) <= 1000)),
     CONSTRAINT suppressions_reason_check CHECK ((reason = ANY (ARRAY['hard_bounce'::text, 'soft_bounce'::text, 'complaint'::text, 'unsubscribe'::text, 'manual'::text, 'provider'::text])))
 );
 
@@ -16619,6 +16685,14 @@ ALTER TABLE ONLY app.api_tokens
 
 ALTER TABLE ONLY app.api_tokens
     ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: builtin_notification_settings builtin_notification_settings_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.builtin_notification_settings
+    ADD CONSTRAINT builtin_notification_settings_pkey PRIMARY KEY (org_id, slug);
 
 
 --
@@ -17134,6 +17208,14 @@ ALTER TABLE ONLY app.submissions
 
 
 --
+-- Name: suppression_changes suppression_changes_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppression_changes
+    ADD CONSTRAINT suppression_changes_pkey PRIMARY KEY (org_id, id);
+
+
+--
 -- Name: suppressions suppressions_org_id_email_reason_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -17419,6 +17501,13 @@ CREATE INDEX campaign_enrollments_contact_idx ON app.campaign_enrollments USING 
 --
 
 CREATE INDEX campaign_enrollments_due_idx ON app.campaign_enrollments USING btree (next_step_at) WHERE (status = 'active'::text);
+
+
+--
+-- Name: campaign_enrollments_resume_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX campaign_enrollments_resume_idx ON app.campaign_enrollments USING btree (resume_at) WHERE ((status = 'paused'::text) AND (resume_at IS NOT NULL));
 
 
 --
@@ -17748,6 +17837,13 @@ CREATE INDEX stream_tickets_expires_idx ON app.stream_tickets USING btree (expir
 --
 
 CREATE INDEX submissions_candidate_idx ON app.submissions USING btree (org_id, candidate_id);
+
+
+--
+-- Name: suppression_changes_email_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX suppression_changes_email_idx ON app.suppression_changes USING btree (org_id, email, id);
 
 
 --
@@ -18973,6 +19069,30 @@ ALTER TABLE ONLY app.api_tokens
 
 
 --
+-- Name: builtin_notification_settings builtin_notification_settings_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.builtin_notification_settings
+    ADD CONSTRAINT builtin_notification_settings_org_id_changed_by_fkey FOREIGN KEY (org_id, changed_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (changed_by);
+
+
+--
+-- Name: builtin_notification_settings builtin_notification_settings_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.builtin_notification_settings
+    ADD CONSTRAINT builtin_notification_settings_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: builtin_notification_settings builtin_notification_settings_slug_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.builtin_notification_settings
+    ADD CONSTRAINT builtin_notification_settings_slug_fkey FOREIGN KEY (slug) REFERENCES app.notification_system_templates(slug) ON DELETE CASCADE;
+
+
+--
 -- Name: campaign_ab_decisions campaign_ab_decisions_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -19797,6 +19917,30 @@ ALTER TABLE ONLY app.submissions
 
 
 --
+-- Name: suppression_changes suppression_changes_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppression_changes
+    ADD CONSTRAINT suppression_changes_org_id_changed_by_fkey FOREIGN KEY (org_id, changed_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (changed_by);
+
+
+--
+-- Name: suppression_changes suppression_changes_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppression_changes
+    ADD CONSTRAINT suppression_changes_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: suppressions suppressions_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.suppressions
+    ADD CONSTRAINT suppressions_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.user_profiles(org_id, id) ON DELETE SET NULL (created_by);
+
+
+--
 -- Name: suppressions suppressions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -20207,6 +20351,12 @@ ALTER TABLE app.activities ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.api_tokens ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: builtin_notification_settings; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.builtin_notification_settings ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: campaign_ab_decisions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -20418,6 +20568,12 @@ ALTER TABLE app.stream_tickets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.submissions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: suppression_changes; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.suppression_changes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: suppressions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -20442,6 +20598,13 @@ CREATE POLICY tenant_isolation ON app.activities USING ((org_id = ( SELECT app.c
 --
 
 CREATE POLICY tenant_isolation ON app.api_tokens USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: builtin_notification_settings tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.builtin_notification_settings USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -20652,6 +20815,13 @@ CREATE POLICY tenant_isolation ON app.stream_tickets USING ((org_id = ( SELECT a
 --
 
 CREATE POLICY tenant_isolation ON app.submissions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: suppression_changes tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.suppression_changes USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -23508,6 +23678,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.activities TO intime_user;
 
 
 --
+-- Name: TABLE builtin_notification_settings; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.builtin_notification_settings TO intime_service;
+GRANT SELECT ON TABLE app.builtin_notification_settings TO intime_user;
+
+
+--
 -- Name: TABLE campaign_ab_decisions; Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23776,6 +23954,14 @@ GRANT SELECT ON TABLE app.stream_secret TO intime_service;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.submissions TO intime_user;
+
+
+--
+-- Name: TABLE suppression_changes; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.suppression_changes TO intime_service;
+GRANT SELECT ON TABLE app.suppression_changes TO intime_user;
 
 
 --

@@ -171,13 +171,15 @@ begin
 
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
-        text_body, html_body, headers, is_auto_reply, auto_reply_reason, matched_send_id,
+        text_body, html_body, headers, is_auto_reply, auto_reply_reason, auto_reply_kind,
+        matched_send_id,
         match_method, thread_id, provider, provider_email_id, recipient_user_id
     )
     values (
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
         p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
-        v_reason is not null, v_reason, v_send_id, v_method, v_thread_id, p_provider,
+        v_reason is not null, v_reason, case when v_reason is not null then 'automatic' end,
+        v_send_id, v_method, v_thread_id, p_provider,
         p_provider_email_id,
         (
             select s.recipient_user_id from app.email_sends as s
