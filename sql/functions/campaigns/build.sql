@@ -33,7 +33,9 @@ begin
 end
 $function$;
 
--- Raise IT005 when p_text uses a variable the tick does not know.
+-- Raise IT005 when p_text uses a variable the tick does not know, or a
+-- filter other than a default ({{ contact.first_name | default: "there" }},
+-- app._render_check).
 create or replace function app._campaign_assert_tokens(p_text text, p_where text)
 returns void
 language plpgsql
@@ -43,11 +45,20 @@ as $function$
 declare
     v_unknown text[];
 begin
-    select array_agg(distinct m[1] order by m[1]) into v_unknown
-    from regexp_matches(
-        coalesce(p_text, ''), '\{\{\s*([^}]*?)\s*\}\}', 'g'
-    ) as m
-    where m[1] <> all(app._campaign_variables());
+    perform app._render_check(p_text, p_where);
+    select array_agg(distinct t.name order by t.name) into v_unknown
+    from (
+        select m[1]
+        from regexp_matches(coalesce(p_text, ''), app._render_pattern(), 'g') as m
+        union all
+        -- Whatever else stands between braces ({{ contact.first name }}).
+        select m[1]
+        from regexp_matches(
+            regexp_replace(coalesce(p_text, ''), app._render_pattern(), '', 'g'),
+            '\{\{\s*([^}]*?)\s*\}\}', 'g'
+        ) as m
+    ) as t (name)
+    where t.name <> all(app._campaign_variables());
     if v_unknown is not null then
         raise exception using
             errcode = 'IT005',

@@ -5,9 +5,13 @@
 -- see app._campaign_normalize). p_values follow app._campaign_variables()
 -- and come prepared by app._campaign_values (escaped for HTML or not, their
 -- braces set aside as chr(1) so that contact data can't name another
--- variable). A token the tick does not know (only possible through an org
--- email template) renders empty, like app._render.
-create or replace function app._campaign_fill(p_template text, p_values text[])
+-- variable). A {{ a.b | default: "text" }} renders its text (HTML-escaped
+-- with p_html, as the values are) when the value is empty, like app._render.
+-- A token the tick does not know (only possible through an org email
+-- template) renders empty, or its default.
+create or replace function app._campaign_fill(
+    p_template text, p_values text[], p_html boolean default false
+)
 returns text
 language plpgsql
 immutable
@@ -15,6 +19,13 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_out text;
+    v_rest text;
+    v_pos integer;
+    v_token text;
+    v_match text[];
+    v_value text;
+    v_default text;
+    v_pattern text;
 begin
     if p_template is null or strpos(p_template, '{{') = 0 then
         return p_template;
@@ -34,12 +45,48 @@ begin
         '{{sender.first_name}}', p_values[10]),
         '{{sender.email}}', p_values[11]);
     if strpos(v_out, '{{') > 0 then
-        v_out := regexp_replace(
-            v_out, '\{\{\s*[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\s*\}\}', '', 'g'
-        );
+        -- What is left: tokens with a default, and unknown ones.
+        v_pattern := app._render_pattern();
+        v_rest := v_out;
+        v_out := '';
+        loop
+            v_pos := regexp_instr(v_rest, v_pattern);
+            exit when v_pos = 0;
+            v_token := regexp_substr(v_rest, v_pattern);
+            v_match := regexp_match(v_token, v_pattern);
+            v_value := p_values[array_position(app._campaign_variables(), v_match[1])];
+            v_default := coalesce(v_match[2], v_match[3]);
+            if v_default is not null and coalesce(btrim(v_value), '') = '' then
+                v_value := replace(
+                    case when p_html then app._html_escape(v_default) else v_default end,
+                    '{', chr(1)
+                );
+            end if;
+            v_out := v_out || left(v_rest, v_pos - 1) || coalesce(v_value, '');
+            v_rest := substr(v_rest, v_pos + length(v_token));
+        end loop;
+        v_out := v_out || v_rest;
     end if;
     return replace(v_out, chr(1), '{');
 end
+$function$;
+
+-- One recipient's raw values, in the order of app._campaign_variables(): the
+-- contact, the campaign's name and its owner (the sender). The tick's plan
+-- and api.preview_email build them here, then app._campaign_values.
+create or replace function app._campaign_recipient_values(
+    p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text
+)
+returns text[]
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select array[
+        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
+        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
+        split_part(p_sender_name, ' ', 1), p_sender_email
+    ]
 $function$;
 
 -- The variable values of one recipient for app._campaign_fill, in the order

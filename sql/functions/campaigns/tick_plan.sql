@@ -70,8 +70,7 @@ as $function$
             c.use_contact_timezone, c.send_window_start, c.send_window_end, c.send_days,
             c.daily_send_limit, c.ab_winner_variant,
             (p_now at time zone c.timezone)::date as local_date,
-            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k.first_name,
-            k.last_name, k.full_name, k.company_name, k.title, k as k_row,
+            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k as k_row,
             coalesce(k.timezone, '') as contact_zone,
             u.full_name as sender_name, u.email as sender_email
         from unnest(p_org_ids, p_ids) as x (org_id, id)
@@ -136,11 +135,9 @@ as $function$
             coalesce(
                 v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
             ) as subject,
+            -- Null without HTML: the plain text, filled and then escaped, stands in.
             coalesce(
-                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template),
-                app._html_escape(coalesce(
-                    v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
-                ))
+                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template)
             ) as body_html,
             coalesce(
                 v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
@@ -269,7 +266,10 @@ as $function$
         l.task_config, l.next_number, l.variant, l.final_act, l.error_count + 1 >= 3, t.due_at,
         ct.template_id,
         regexp_replace(app._campaign_fill(ct.subject, r.vars), '[\r\n]+', ' ', 'g'),
-        app._campaign_fill(ct.body_html, r.vars_html),
+        coalesce(
+            app._campaign_fill(ct.body_html, r.vars_html, true),
+            app._html_escape(app._campaign_fill(ct.body_text, r.vars))
+        ),
         app._campaign_fill(ct.body_text, r.vars)
     from limited as l
     left join timing as t
@@ -290,11 +290,10 @@ as $function$
             app._campaign_values(v.raw, false) as vars,
             app._campaign_values(v.raw, true) as vars_html
         from (
-            select array[
-                l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                l.sender_email
-            ] as raw
+            select app._campaign_recipient_values(
+                p_contact => l.k_row, p_campaign_name => l.campaign_name,
+                p_sender_name => l.sender_name, p_sender_email => l.sender_email
+            ) as raw
         ) as v
         where ct.step_id is not null
     ) as r on true

@@ -1,5 +1,6 @@
--- Template rendering: {{ a.b }} looks up a nested path in p_vars. With
--- p_html, values are HTML-escaped. An unknown path renders as empty; required
+-- Template rendering: {{ a.b }} looks up a nested path in p_vars, and
+-- {{ a.b | default: "text" }} falls back to its text. With p_html, values (and
+-- defaults) are HTML-escaped. An unknown path renders as empty; required
 -- variables are checked up front by app._missing_variables.
 create or replace function app._html_escape(p_text text)
 returns text
@@ -28,9 +29,26 @@ as $function$
     from regexp_split_to_table(p_text, '') with ordinality as c (ch, ord)
 $function$;
 
+-- A template's token: {{ a.b }}, or {{ a.b | default: "text" }} ('text' in
+-- single quotes too; no braces in it, so that a default never holds a token):
+-- group 1 the path, group 2 or 3 the default. The one filter is default;
+-- anything else between braces with a | in it is refused when a template is
+-- saved (app._render_check).
+create or replace function app._render_pattern()
+returns text
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*'
+        || '(?:\|\s*default\s*:\s*(?:"([^"{}]*)"|''([^''{}]*)'')\s*)?\}\}'
+$function$;
+
 -- Renders {{ a.b }} placeholders from p_vars. p_escape: 'none', 'html'
 -- (values HTML-escaped, for bodies) or 'url' (values percent-encoded, for
--- action URLs). The template text itself is trusted and left as is.
+-- action URLs). The template text itself is trusted and left as is. A
+-- {{ a.b | default: "text" }} renders its text, escaped like a value, when the
+-- value is missing, null, empty or only spaces.
 create or replace function app._render(p_template text, p_vars jsonb, p_escape text)
 returns text
 language plpgsql
@@ -38,11 +56,12 @@ immutable
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    c_pattern constant text := '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}';
+    c_pattern constant text := app._render_pattern();
     v_out text := '';
     v_rest text := coalesce(p_template, '');
     v_pos integer;
     v_token text;
+    v_match text[];
     v_value text;
 begin
     if p_escape not in ('none', 'html', 'url') then
@@ -52,9 +71,12 @@ begin
         v_pos := regexp_instr(v_rest, c_pattern);
         exit when v_pos = 0;
         v_token := regexp_substr(v_rest, c_pattern);
-        v_value := coalesce(
-            p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
-        );
+        v_match := regexp_match(v_token, c_pattern);
+        v_value := p_vars #>> string_to_array(v_match[1], '.');
+        if coalesce(btrim(v_value), '') = '' then
+            v_value := coalesce(v_match[2], v_match[3], v_value);
+        end if;
+        v_value := coalesce(v_value, '');
         v_out := v_out || left(v_rest, v_pos - 1)
             || case p_escape
                 when 'html' then app._html_escape(v_value)
@@ -64,6 +86,37 @@ begin
         v_rest := substr(v_rest, v_pos + length(v_token));
     end loop;
     return v_out || v_rest;
+end
+$function$;
+
+-- IT005 when p_template has a token with a filter that is not
+-- {{ a.b | default: "text" }}: another filter name, a missing colon, an
+-- unquoted or unterminated text. p_where names the field in the message.
+-- Called where templates are saved (email and notification templates,
+-- campaign steps).
+create or replace function app._render_check(p_template text, p_where text)
+returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_bad text;
+begin
+    if p_template is null or strpos(p_template, '{{') = 0 then
+        return;
+    end if;
+    v_bad := regexp_substr(
+        regexp_replace(p_template, app._render_pattern(), '', 'g'),
+        '\{\{[^}]*\|[^}]*(\}\})?'
+    );
+    if v_bad is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('%s has a malformed filter: %s', p_where, left(v_bad, 100)),
+            hint = 'The one filter is default, with a quoted text: '
+            || '{{ contact.first_name | default: "there" }}.';
+    end if;
 end
 $function$;
 
@@ -81,7 +134,12 @@ as $function$
 $function$;
 
 -- The names of declared required variables that p_vars lacks (or has null).
-create or replace function app._missing_variables(p_declared jsonb, p_vars jsonb)
+-- A variable that p_templates (the texts the template renders) use, each time
+-- with a default ({{ a.b | default: "text" }}), is not missing: it renders its
+-- default instead.
+create or replace function app._missing_variables(
+    p_declared jsonb, p_vars jsonb, p_templates text[] default '{}'
+)
 returns text[]
 language sql
 immutable
@@ -92,4 +150,30 @@ as $function$
     where
         coalesce((d ->> 'required')::boolean, false)
         and (p_vars #>> string_to_array(d ->> 'name', '.')) is null
+        and not coalesce((
+            select bool_and(coalesce(m.g[2], m.g[3]) is not null)
+            from unnest(p_templates) as t (body)
+            cross join lateral regexp_matches(t.body, app._render_pattern(), 'g') as m (g)
+            where m.g[1] = d ->> 'name'
+        ), false)
+$function$;
+
+-- Row trigger on a template table: every column named by the trigger's
+-- arguments must pass app._render_check (IT005 naming the column), whether the
+-- template is written by a SQL client or an api function.
+create or replace function app._tg_template_tokens()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_row jsonb := to_jsonb(new);
+    v_column text;
+begin
+    foreach v_column in array tg_argv loop
+        perform app._render_check(v_row ->> v_column, v_column);
+    end loop;
+    return new;
+end
 $function$;

@@ -19,7 +19,8 @@ $function$;
 
 -- Why p_email may not receive mail of p_category from org p_org_id, or null.
 -- An unsubscribe stops marketing and campaign mail only; every other reason
--- stops everything.
+-- stops everything: a suppression added by hand ('manual', a "don't email
+-- me") blocks transactional mail too.
 create or replace function app._email_suppression_reason(
     p_org_id uuid, p_email text, p_category text
 )
@@ -69,7 +70,8 @@ $function$;
 
 -- Writes one email_sends row with final (already rendered) content and, unless
 -- the recipient is suppressed, its email.send job. The org must have email
--- settings (IT011). Shared by api.queue_email and the notification engine.
+-- settings (IT011). Shared by api.queue_email, api.send_test_email (p_is_test:
+-- never counted in statistics) and the notification engine.
 create or replace function app._email_insert_send(
     p_org_id uuid,
     p_to text,
@@ -85,7 +87,8 @@ create or replace function app._email_insert_send(
     p_enrollment_id uuid default null,
     p_workflow_action_id uuid default null,
     p_notification_id uuid default null,
-    p_recipient_user_id uuid default null
+    p_recipient_user_id uuid default null,
+    p_is_test boolean default false
 )
 returns app.email_sends
 language plpgsql
@@ -117,7 +120,7 @@ begin
         org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
         category, template_id, variables, entity_type, entity_id, enrollment_id,
         workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
-        provider, message_id, reply_token, unsubscribe_token, send_after
+        provider, message_id, reply_token, unsubscribe_token, send_after, is_test
     )
     values (
         p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
@@ -129,7 +132,8 @@ begin
         case when v_reason is null then 'queued' else 'suppressed' end,
         v_reason, v_settings.provider,
         format('<%s@%s>', v_id, v_settings.reply_domain),
-        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after,
+        coalesce(p_is_test, false)
     )
     returning * into v_row;
 
@@ -223,7 +227,13 @@ begin
                 errcode = 'IT004',
                 message = format('email template %s not found', p_template_slug);
         end if;
-        v_missing := app._missing_variables(v_template.variables, v_vars);
+        v_missing := app._missing_variables(
+            p_declared => v_template.variables,
+            p_vars => v_vars,
+            p_templates => array[
+                v_template.subject_template, v_template.html_template, v_template.text_template
+            ]
+        );
         if cardinality(v_missing) > 0 then
             raise exception using
                 errcode = 'IT010',
@@ -251,9 +261,13 @@ begin
             p_subject => app._render_template(
                 coalesce(v_template.subject_template, p_subject), v_vars
             ),
-            p_html => app._render_template(
-                coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
-            ),
+            -- Without HTML, the rendered text escaped (escaping the template
+            -- first would break the quotes of a default).
+            p_html => case
+                when coalesce(v_template.html_template, p_html) is not null
+                    then app._render(coalesce(v_template.html_template, p_html), v_vars, 'html')
+                else app._html_escape(app._render(p_text, v_vars, 'none'))
+            end,
             p_text => app._render_template(coalesce(v_template.text_template, p_text), v_vars),
             p_category => coalesce(p_category, v_template.category, 'transactional'),
             p_template_id => v_template.id,

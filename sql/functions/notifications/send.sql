@@ -77,7 +77,15 @@ begin
                 errcode = 'IT004',
                 message = format('notification template %s not found', p_request.template_slug);
         end if;
-        v_missing := app._missing_variables(v_tpl.variables, v_vars);
+        v_missing := app._missing_variables(
+            p_declared => v_tpl.variables,
+            p_vars => v_vars,
+            p_templates => array[
+                v_tpl.title_template, v_tpl.message_template, v_tpl.action_url_template,
+                v_tpl.email_subject_template, v_tpl.email_body_template,
+                v_tpl.email_body_text_template
+            ]
+        );
         if cardinality(v_missing) > 0 then
             raise exception using
                 errcode = 'IT010',
