@@ -86,6 +86,12 @@ class RateLimitedError(InTimeError):
     sqlstate = "IT016"
 
 
+class ForceRequiredError(InTimeError):
+    """A risky change that the caller must confirm (``p_force``); the hint says why."""
+
+    sqlstate = "IT017"
+
+
 BY_SQLSTATE: dict[str, type[InTimeError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -105,6 +111,7 @@ BY_SQLSTATE: dict[str, type[InTimeError]] = {
         EntityLockedError,
         TransitionNotAllowedError,
         RateLimitedError,
+        ForceRequiredError,
     )
 }
 

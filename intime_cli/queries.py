@@ -190,6 +190,7 @@ QUEUE_TEMPLATE_EMAIL = (
     "select api.queue_email(p_to => %(to)s, p_template_slug => %(slug)s, "
     "p_variables => %(variables)s, p_entity_type => %(entity_type)s, p_entity_id => %(entity_id)s)"
 )
+ADD_SUPPRESSION = "select api.add_suppression(p_email => %(email)s, p_note => %(note)s)"
 RECORD_EMAIL_SENT = (
     "select api.record_email_sent(p_email_send_id => %(id)s, p_provider => %(provider)s, "
     "p_provider_message_id => %(message_id)s)"

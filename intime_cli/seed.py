@@ -106,7 +106,7 @@ def _seed_email(
     deal_id: uuid.UUID,
 ) -> None:
     """Sending domains (claimed, verified as the platform), sending settings, a template,
-    a delivered email with a reply, and a hard bounce."""
+    a delivered email with a reply, a hard bounce and a suppression added by hand."""
     claim_sending_domains(conn, org_id, admin_id, (domain, f"mail.{domain}"))
     with actor(conn, org_id, admin_id):
         conn.execute(
@@ -139,6 +139,11 @@ def _seed_email(
             )
             for to in (f"ada.lovelace@client.{domain}", f"nobody@bounce.{domain}")
         ]
+        # A "don't email me" recorded by hand (audited in app.suppression_changes).
+        conn.execute(
+            q.ADD_SUPPRESSION,
+            {"email": f"no.mail@client.{domain}", "note": "Asked by phone not to be emailed."},
+        )
     with actor(conn, org_id):
         for send_id, event, extra in (
             (sends[0], "email.delivered", {}),

@@ -163,8 +163,9 @@ end
 $function$;
 
 -- A new suppression stops the org's running enrollments of that address at
--- once: unsubscribe and complaint → unsubscribed; bounces → bounced; a
--- manual or provider suppression → stopped.
+-- once: unsubscribe, complaint and manual (a "don't email me" recorded by
+-- hand, api.add_suppression) → unsubscribed; bounces → bounced; a provider
+-- suppression → stopped. stop_reason is the suppression's reason.
 create or replace function app._tg_suppression_campaign()
 returns trigger
 language plpgsql
@@ -176,14 +177,14 @@ begin
         update app.campaign_enrollments as e
         set
             status = case
-                when new.reason in ('unsubscribe', 'complaint') then 'unsubscribed'
+                when new.reason in ('unsubscribe', 'complaint', 'manual') then 'unsubscribed'
                 when new.reason in ('hard_bounce', 'soft_bounce') then 'bounced'
                 else 'stopped'
             end,
             stop_reason = new.reason,
             next_step_at = null,
             unsubscribed_at = case
-                when new.reason in ('unsubscribe', 'complaint') then app.now()
+                when new.reason in ('unsubscribe', 'complaint', 'manual') then app.now()
                 else e.unsubscribed_at
             end,
             bounced_at = case

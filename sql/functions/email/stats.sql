@@ -35,8 +35,10 @@ as $function$
         from app.email_sends as e
         where
             e.org_id = app._require_org()
-            -- Notification emails to the org's own users are not outreach.
+            -- Notification emails to the org's own users are not outreach, nor
+            -- are test sends (api.send_test_email).
             and e.recipient_user_id is null
+            and not e.is_test
             and (p_entity_type is null or e.entity_type = p_entity_type)
             and (p_entity_id is null or e.entity_id = p_entity_id)
             and (p_template_id is null or e.template_id = p_template_id)
@@ -56,4 +58,5 @@ one template: counts sent, delivered, opened, clicked, replied, bounced, complai
 open and click rates over delivered mail (a click counts as an open too) and the bounce rate
 over sent mail (null when there
 is nothing to divide by). A message counts once however many opens or clicks it had.
-Notification emails to the org's own users (and digests) are not counted.$$;
+Notification emails to the org's own users (and digests) and test sends (api.send_test_email)
+are not counted.$$;

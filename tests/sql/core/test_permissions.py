@@ -45,6 +45,9 @@ class Fixture:
             # A sending domain the settings do not use, for removal.
             self.spare_domain = "spare.acme.example"
             service.execute("select api.add_sending_domain(p_domain => %s)", (self.spare_domain,))
+            # A suppression added by hand, to lift.
+            self.suppressed = "perm.manual@client.acme.example"
+            service.execute("select api.add_suppression(p_email => %s)", (self.suppressed,))
             # A template that links off the app (made by the admin).
             service.execute(
                 "insert into app.notification_templates (name, slug, category, "
@@ -158,6 +161,19 @@ WRITE_PATHS: dict[str, dict[str, Write]] = {
             "select api.send_notification(p_user_id => %s, p_template_slug => 'external_link', "
             "p_channels => '{in_app}')",
             (f.orgs.a.rep_ids[0],),
+        ),
+    },
+    "suppressions.manage": {
+        "api.add_suppression": lambda c, f: c.execute(
+            "select api.add_suppression(p_email => 'perm.new@client.acme.example', "
+            "p_note => 'by phone')"
+        ),
+        "api.remove_suppression": lambda c, f: c.execute(
+            "select api.remove_suppression(p_email => %s)", (f.suppressed,)
+        ),
+        "api.remove_suppression of a hard bounce with p_force": lambda c, f: c.execute(
+            "select api.remove_suppression(p_email => 'nobody@bounce.acme.example', "
+            "p_force => true)"
         ),
     },
     "campaigns.manage_any": {
