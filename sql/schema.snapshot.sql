@@ -7151,14 +7151,10 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             and ct.step_id = l.step_id and ct.variant_id = coalesce(l.variant, '')
     -- The recipient's values, in the order of app._campaign_variables().
     left join lateral (
-        select
-            app._campaign_values(v.raw, false) as vars,
-            app._campaign_values(v.raw, true) as vars_html
-        from (
-            select app._campaign_recipient_values(
-                p_contact => l.k_row, p_campaign_name => l.campaign_name,
-                p_sender_name => l.sender_name, p_sender_email => l.sender_email
-            ) as raw
+        select v.vars, v.vars_html
+        from app._campaign_values(
+            p_contact => l.k_row, p_campaign_name => l.campaign_name,
+            p_sender_name => l.sender_name, p_sender_email => l.sender_email
         ) as v
         where ct.step_id is not null
     ) as r on true
@@ -7166,58 +7162,6 @@ $$;
 
 
 ALTER FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) OWNER TO intime_owner;
-
---
--- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.contacts (
-    org_id uuid DEFAULT app.current_org_id() NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    first_name text DEFAULT ''::text NOT NULL,
-    last_name text DEFAULT ''::text NOT NULL,
-    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
-    email text,
-    phone text,
-    title text,
-    company_name text,
-    account_id uuid,
-    owner_id uuid,
-    timezone text,
-    linkedin_url text,
-    status text DEFAULT 'active'::text NOT NULL,
-    source text,
-    created_by uuid DEFAULT app.current_user_id(),
-    updated_by uuid,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    deleted_at timestamp with time zone,
-    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
-    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
-);
-
-ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.contacts OWNER TO intime_owner;
-
---
--- Name: _campaign_recipient_values(app.contacts, text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._campaign_recipient_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select array[
-        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
-        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
-        split_part(p_sender_name, ' ', 1), p_sender_email
-    ]
-$$;
-
-
-ALTER FUNCTION app._campaign_recipient_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_record_error(timestamp with time zone, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7700,33 +7644,71 @@ $$;
 ALTER FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) OWNER TO intime_owner;
 
 --
--- Name: _campaign_values(text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_values(p_values text[], p_html boolean) RETURNS text[]
+CREATE TABLE app.contacts (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
+    email text,
+    phone text,
+    title text,
+    company_name text,
+    account_id uuid,
+    owner_id uuid,
+    timezone text,
+    linkedin_url text,
+    status text DEFAULT 'active'::text NOT NULL,
+    source text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
+);
+
+ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.contacts OWNER TO intime_owner;
+
+--
+-- Name: _campaign_values(app.contacts, text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_raw text[] := array[
+        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
+        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
+        split_part(p_sender_name, ' ', 1), p_sender_email
+    ];
 begin
-    if p_html then
-        return array(
-            select replace(replace(replace(replace(replace(replace(
-                coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
-                '''', '&#39;'), '{', chr(1))
-            from unnest(p_values) with ordinality as v (value, i)
-            order by v.i
-        );
-    end if;
-    return array(
+    vars := array(
         select replace(coalesce(v.value, ''), '{', chr(1))
-        from unnest(p_values) with ordinality as v (value, i)
+        from unnest(v_raw) with ordinality as v (value, i)
+        order by v.i
+    );
+    vars_html := array(
+        select replace(replace(replace(replace(replace(replace(
+            coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+            '''', '&#39;'), '{', chr(1))
+        from unnest(v_raw) with ordinality as v (value, i)
         order by v.i
     );
 end
 $$;
 
 
-ALTER FUNCTION app._campaign_values(p_values text[], p_html boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_variables(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8260,8 +8242,8 @@ declare
     v_missing text[];
     v_variant text;
     v_arm jsonb;
-    v_raw text[];
     v_values text[];
+    v_values_html text[];
     v_subject text;
     v_html text;
     v_text text;
@@ -8425,15 +8407,15 @@ begin
             );
     end if;
 
-    v_raw := app._campaign_recipient_values(
+    select v.vars, v.vars_html into v_values, v_values_html
+    from app._campaign_values(
         p_contact => v_contact, p_campaign_name => v_campaign.name,
         p_sender_name => v_sender_name, p_sender_email => v_sender_email
-    );
-    v_values := app._campaign_values(v_raw, false);
+    ) as v;
     return query select
         regexp_replace(app._campaign_fill(v_subject, v_values), '[\r\n]+', ' ', 'g'),
         coalesce(
-            app._campaign_fill(v_html, app._campaign_values(v_raw, true), true),
+            app._campaign_fill(v_html, v_values_html, true),
             app._html_escape(app._campaign_fill(v_text, v_values))
         ),
         app._campaign_fill(v_text, v_values),
@@ -22945,21 +22927,6 @@ REVOKE ALL ON FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, 
 
 
 --
--- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
-
-
---
--- Name: FUNCTION _campaign_recipient_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._campaign_recipient_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _campaign_record_error(p_now timestamp with time zone, p_org_id uuid, p_id uuid, p_error text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23002,10 +22969,18 @@ REVOKE ALL ON FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a 
 
 
 --
--- Name: FUNCTION _campaign_values(p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._campaign_values(p_values text[], p_html boolean) FROM PUBLIC;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
+
+
+--
+-- Name: FUNCTION _campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) FROM PUBLIC;
 
 
 --

@@ -71,46 +71,40 @@ begin
 end
 $function$;
 
--- One recipient's raw values, in the order of app._campaign_variables(): the
--- contact, the campaign's name and its owner (the sender). The tick's plan
--- and api.preview_email build them here, then app._campaign_values.
-create or replace function app._campaign_recipient_values(
-    p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text
+-- One recipient's variable values for app._campaign_fill, in the order of
+-- app._campaign_variables(): the contact, the campaign's name and its owner
+-- (the sender); nulls as '', braces set aside; vars_html HTML-escaped for an
+-- HTML body. The tick's plan and api.preview_email both take them from here
+-- (one call for both arrays: the tick makes it per recipient).
+create or replace function app._campaign_values(
+    p_contact app.contacts,
+    p_campaign_name text,
+    p_sender_name text,
+    p_sender_email text,
+    out vars text[],
+    out vars_html text[]
 )
-returns text[]
-language sql
-immutable
-set search_path = pg_catalog, pg_temp
-as $function$
-    select array[
-        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
-        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
-        split_part(p_sender_name, ' ', 1), p_sender_email
-    ]
-$function$;
-
--- The variable values of one recipient for app._campaign_fill, in the order
--- of app._campaign_variables(): nulls as '', braces set aside, and with
--- p_html escaped for an HTML body.
-create or replace function app._campaign_values(p_values text[], p_html boolean)
-returns text[]
 language plpgsql
 immutable
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_raw text[] := array[
+        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
+        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
+        split_part(p_sender_name, ' ', 1), p_sender_email
+    ];
 begin
-    if p_html then
-        return array(
-            select replace(replace(replace(replace(replace(replace(
-                coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
-                '''', '&#39;'), '{', chr(1))
-            from unnest(p_values) with ordinality as v (value, i)
-            order by v.i
-        );
-    end if;
-    return array(
+    vars := array(
         select replace(coalesce(v.value, ''), '{', chr(1))
-        from unnest(p_values) with ordinality as v (value, i)
+        from unnest(v_raw) with ordinality as v (value, i)
+        order by v.i
+    );
+    vars_html := array(
+        select replace(replace(replace(replace(replace(replace(
+            coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+            '''', '&#39;'), '{', chr(1))
+        from unnest(v_raw) with ordinality as v (value, i)
         order by v.i
     );
 end

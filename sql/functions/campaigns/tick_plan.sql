@@ -286,14 +286,10 @@ as $function$
             and ct.step_id = l.step_id and ct.variant_id = coalesce(l.variant, '')
     -- The recipient's values, in the order of app._campaign_variables().
     left join lateral (
-        select
-            app._campaign_values(v.raw, false) as vars,
-            app._campaign_values(v.raw, true) as vars_html
-        from (
-            select app._campaign_recipient_values(
-                p_contact => l.k_row, p_campaign_name => l.campaign_name,
-                p_sender_name => l.sender_name, p_sender_email => l.sender_email
-            ) as raw
+        select v.vars, v.vars_html
+        from app._campaign_values(
+            p_contact => l.k_row, p_campaign_name => l.campaign_name,
+            p_sender_name => l.sender_name, p_sender_email => l.sender_email
         ) as v
         where ct.step_id is not null
     ) as r on true

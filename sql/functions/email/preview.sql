@@ -6,8 +6,7 @@
 -- or p_template_slug, active or not) with p_variables, rendered as
 -- api.queue_email renders it; or a campaign email step (p_step_id) for the
 -- contact p_contact_id, rendered as the campaign tick renders it (the same
--- variables, app._campaign_recipient_values and app._campaign_values, and the
--- same fill, app._campaign_fill), in its A/B variant p_variant, else the
+-- variables, app._campaign_values, and the same fill, app._campaign_fill), in its A/B variant p_variant, else the
 -- campaign's winner, else the contact's enrollment's variant, else the first.
 -- text_body is null when the template or step has no text of its own.
 -- variables is what the send records. Reads only.
@@ -44,8 +43,8 @@ declare
     v_missing text[];
     v_variant text;
     v_arm jsonb;
-    v_raw text[];
     v_values text[];
+    v_values_html text[];
     v_subject text;
     v_html text;
     v_text text;
@@ -209,15 +208,15 @@ begin
             );
     end if;
 
-    v_raw := app._campaign_recipient_values(
+    select v.vars, v.vars_html into v_values, v_values_html
+    from app._campaign_values(
         p_contact => v_contact, p_campaign_name => v_campaign.name,
         p_sender_name => v_sender_name, p_sender_email => v_sender_email
-    );
-    v_values := app._campaign_values(v_raw, false);
+    ) as v;
     return query select
         regexp_replace(app._campaign_fill(v_subject, v_values), '[\r\n]+', ' ', 'g'),
         coalesce(
-            app._campaign_fill(v_html, app._campaign_values(v_raw, true), true),
+            app._campaign_fill(v_html, v_values_html, true),
             app._html_escape(app._campaign_fill(v_text, v_values))
         ),
         app._campaign_fill(v_text, v_values),
