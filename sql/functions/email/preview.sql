@@ -6,8 +6,9 @@
 -- or p_template_slug, active or not) with p_variables, rendered as
 -- api.queue_email renders it; or a campaign email step (p_step_id) for the
 -- contact p_contact_id, rendered as the campaign tick renders it (the same
--- variables, app._campaign_values, and the same fill, app._campaign_fill), in its A/B variant p_variant, else the
--- campaign's winner, else the contact's enrollment's variant, else the first.
+-- variables, app._campaign_values, and the same fill, app._campaign_fill), in
+-- its A/B variant p_variant, else the campaign's winner, else the contact's
+-- enrollment's variant, else the first.
 -- text_body is null when the template or step has no text of its own.
 -- variables is what the send records. Reads only.
 create or replace function app._email_preview(
