@@ -104,8 +104,12 @@ def test_assigning_a_task_notifies_the_assignee(org: Org) -> None:
 
 def test_reassigning_a_task_notifies_the_new_assignee_only(org: Org) -> None:
     task_id = org.task(org.admin, org.sam, "Call Ada")
-    org.run(org.admin, "update app.activities set assignee_id = %s where id = %s", (org.riley, task_id))
-    org.run(org.admin, "update app.activities set subject = 'Call Ada today' where id = %s", (task_id,))
+    org.run(
+        org.admin, "update app.activities set assignee_id = %s where id = %s", (org.riley, task_id)
+    )
+    org.run(
+        org.admin, "update app.activities set subject = 'Call Ada today' where id = %s", (task_id,)
+    )
     assert len(org.received(org.sam, "task_assigned")) == 1
     [n] = org.received(org.riley, "task_assigned")
     assert n["message"] == "Acme Staffing Admin assigned you: Call Ada"
@@ -127,7 +131,10 @@ def test_a_mention_notifies_each_mentioned_user(org: Org) -> None:
         [n] = org.received(user, "mention_comment")
         assert n["title"] == "Riley Rep mentioned you"
         assert n["message"] == "Riley Rep mentioned you in a comment on Acme Staffing deal 1"
-        assert n["data"]["comment"] == {"id": str(comment_id), "excerpt": "Please <b>review</b> & sign"}
+        assert n["data"]["comment"] == {
+            "id": str(comment_id),
+            "excerpt": "Please <b>review</b> & sign",
+        }
         assert n["email_html"].endswith(
             "<blockquote>Please &lt;b&gt;review&lt;/b&gt; &amp; sign</blockquote>"
         )
