@@ -199,8 +199,14 @@ def _won_follow_up(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
                 assert execution_id is not None
                 committed = time.perf_counter()
                 print("   Sam moved the deal to Closed Won: one execution queued in that commit")
-                event = stream.next("notification", timeout=30)
-                data = json.loads(event.data)
+                # The kickoff task's built-in task_assigned may come first; the step's
+                # notification is the deal's.
+                while True:
+                    event = stream.next("notification", timeout=30)
+                    data = json.loads(event.data)
+                    if data["entity_type"] == "deal":
+                        break
+                    print(f'   built-in notification for Sam: "{data["message"]}"')
                 print(
                     f"   SSE event for Sam {(event.received - committed) * 1000:.0f} ms after the "
                     f'commit: "{data["title"]}"'

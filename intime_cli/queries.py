@@ -173,6 +173,9 @@ SET_ROLE_PERMISSION = (
     "select api.set_role_permission(p_role => %(role)s, p_permission => %(permission)s, "
     "p_granted => %(granted)s)"
 )
+SET_BUILTIN_NOTIFICATION = (
+    "select api.set_builtin_notification(p_slug => %(slug)s, p_enabled => %(enabled)s)"
+)
 ADD_SENDING_DOMAIN = "select domain from api.add_sending_domain(p_domain => %(domain)s)"
 VERIFY_SENDING_DOMAIN = (
     "select domain from api.verify_sending_domain(p_org_id => %(org_id)s, p_domain => %(domain)s)"

@@ -417,6 +417,8 @@ def seed_org(
             q.SET_ROLE_PERMISSION,
             {"role": "member", "permission": "campaigns.manage_any", "granted": False},
         )
+        # Also the default: the deal owner hears of each stage change (built-in notification).
+        conn.execute(q.SET_BUILTIN_NOTIFICATION, {"slug": "deal_stage_changed", "enabled": True})
         stages = {name: id_ for id_, name in conn.execute(q.DEAL_STAGES).fetchall()}
         account_id = _one(
             conn,

@@ -288,47 +288,6 @@ $$;
 ALTER FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) OWNER TO intime_owner;
 
 --
--- Name: add_suppression(text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.add_suppression(p_email text, p_note text DEFAULT NULL::text) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app._require_org();
-    v_email text := lower(btrim(p_email));
-    v_id uuid;
-begin
-    perform app._require_permission('suppressions.manage');
-    if not coalesce(app._email_is_plain_address(v_email), false) then
-        raise exception using
-            errcode = 'IT005', message = format('invalid email address %L', p_email);
-    end if;
-    if length(p_note) > 1000 then
-        raise exception using errcode = 'IT005', message = 'p_note: at most 1000 characters';
-    end if;
-    insert into app.suppressions (org_id, email, reason, note, created_by, created_at)
-    values (
-        v_org_id, v_email, 'manual', nullif(btrim(p_note), ''), app.current_user_id(),
-        app.now()
-    )
-    on conflict (org_id, email, reason) do nothing
-    returning id into v_id;
-    if v_id is null then
-        raise exception using
-            errcode = 'IT006',
-            message = format('%s is already suppressed by hand', v_email),
-            hint = 'api.list_suppressions shows it with its note.';
-    end if;
-    return v_id;
-end
-$$;
-
-
-ALTER FUNCTION api.add_suppression(p_email text, p_note text) OWNER TO intime_owner;
-
---
 -- Name: approve_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1828,10 +1787,8 @@ CREATE FUNCTION api.get_email_stats(p_entity_type text DEFAULT NULL::text, p_ent
         from app.email_sends as e
         where
             e.org_id = app._require_org()
-            -- Notification emails to the org's own users are not outreach, nor
-            -- are test sends (api.send_test_email).
+            -- Notification emails to the org's own users are not outreach.
             and e.recipient_user_id is null
-            and not e.is_test
             and (p_entity_type is null or e.entity_type = p_entity_type)
             and (p_entity_id is null or e.entity_id = p_entity_id)
             and (p_template_id is null or e.template_id = p_template_id)
@@ -2140,6 +2097,31 @@ $$;
 ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) OWNER TO intime_owner;
 
 --
+-- Name: list_builtin_notifications(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_builtin_notifications() RETURNS TABLE(slug text, name text, category text, event text, enabled boolean, changed_by uuid, changed_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    return query
+    select
+        b.slug, t.name, t.category, b.event, coalesce(s.enabled, true), s.changed_by,
+        s.changed_at
+    from app._notification_builtins() as b
+    inner join app.notification_system_templates as t on t.slug = b.slug
+    left join app.builtin_notification_settings as s on s.org_id = v_org_id and s.slug = b.slug
+    order by b.ord;
+end
+$$;
+
+
+ALTER FUNCTION api.list_builtin_notifications() OWNER TO intime_owner;
+
+--
 -- Name: list_my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2246,71 +2228,6 @@ $$;
 
 
 ALTER FUNCTION api.list_sending_domains() OWNER TO intime_owner;
-
---
--- Name: list_suppression_changes(text, integer, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.list_suppression_changes(p_email text DEFAULT NULL::text, p_limit integer DEFAULT 100, p_offset integer DEFAULT 0) RETURNS TABLE(id bigint, email text, reason text, action text, note text, changed_by uuid, changed_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_org_id uuid := app._require_org();
-begin
-    if p_limit is null or p_limit not between 1 and 1000 then
-        raise exception using errcode = 'IT005', message = 'p_limit: 1 to 1000';
-    end if;
-    if p_offset is null or p_offset < 0 then
-        raise exception using errcode = 'IT005', message = 'p_offset: 0 or more';
-    end if;
-    return query
-    select c.id, c.email, c.reason, c.action, c.note, c.changed_by, c.changed_at
-    from app.suppression_changes as c
-    where
-        c.org_id = v_org_id
-        and (p_email is null or c.email = lower(btrim(p_email)))
-    order by c.id desc
-    limit p_limit offset p_offset;
-end
-$$;
-
-
-ALTER FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) OWNER TO intime_owner;
-
---
--- Name: list_suppressions(text, text, integer, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.list_suppressions(p_email_like text DEFAULT NULL::text, p_reason text DEFAULT NULL::text, p_limit integer DEFAULT 100, p_offset integer DEFAULT 0) RETURNS TABLE(id uuid, email text, reason text, note text, created_by uuid, source_event_id text, created_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_org_id uuid := app._require_org();
-begin
-    if p_limit is null or p_limit not between 1 and 1000 then
-        raise exception using errcode = 'IT005', message = 'p_limit: 1 to 1000';
-    end if;
-    if p_offset is null or p_offset < 0 then
-        raise exception using errcode = 'IT005', message = 'p_offset: 0 or more';
-    end if;
-    return query
-    select s.id, s.email, s.reason, s.note, s.created_by, s.source_event_id, s.created_at
-    from app.suppressions as s
-    where
-        s.org_id = v_org_id
-        and (p_email_like is null or s.email like lower(p_email_like))
-        and (p_reason is null or s.reason = p_reason)
-    order by s.created_at desc, s.id
-    limit p_limit offset p_offset;
-end
-$$;
-
-
-ALTER FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) OWNER TO intime_owner;
 
 --
 -- Name: list_unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2803,63 +2720,6 @@ $$;
 ALTER FUNCTION api.pause_execution(p_execution_id uuid) OWNER TO intime_owner;
 
 --
--- Name: preview_email(uuid, text, jsonb, uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.preview_email(p_template_id uuid DEFAULT NULL::uuid, p_template_slug text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_step_id uuid DEFAULT NULL::uuid, p_contact_id uuid DEFAULT NULL::uuid, p_variant text DEFAULT NULL::text) RETURNS TABLE(subject text, html_body text, text_body text, text_source text, category text, to_email text, ab_variant text, headers jsonb)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_org_id uuid := app._require_org();
-    v_settings app.email_settings%rowtype;
-    v_p record;
-begin
-    select p.* into v_p
-    from app._email_preview(
-        p_org_id => v_org_id, p_template_id => p_template_id,
-        p_template_slug => p_template_slug, p_variables => p_variables, p_step_id => p_step_id,
-        p_contact_id => p_contact_id, p_variant => p_variant
-    ) as p;
-    select s.* into v_settings from app.email_settings as s where s.org_id = v_org_id;
-    return query select
-        v_p.subject, v_p.html_body, v_p.text_body,
-        case when v_p.text_body is null then 'generated_from_html' else 'template' end,
-        v_p.category, v_p.to_email, v_p.ab_variant,
-        -- What the worker sets (worker/email.py); {placeholders} are the
-        -- send's own values, known once it is queued.
-        case when v_settings.org_id is not null then jsonb_strip_nulls(jsonb_build_object(
-            'From', case
-                when v_settings.from_name is null then v_settings.from_email
-                -- As Python's formataddr: quoted when it has a special character.
-                when v_settings.from_name ~ '[][\\()<>@,:;".]'
-                    then format(
-                        '"%s" <%s>', replace(v_settings.from_name, '\', '\\'),
-                        v_settings.from_email
-                    )
-                else format('%s <%s>', v_settings.from_name, v_settings.from_email)
-            end,
-            'To', v_p.to_email,
-            'Reply-To', format('reply+{token}@%s', v_settings.reply_domain),
-            'Return-Path', format('bounce+{token}@%s', v_settings.reply_domain),
-            'Message-ID', format('<{send_id}@%s>', v_settings.reply_domain),
-            'List-Unsubscribe', case
-                when v_p.category in ('marketing', 'campaign')
-                    then '<{public_url}/u/{unsubscribe_token}>'
-            end,
-            'List-Unsubscribe-Post', case
-                when v_p.category in ('marketing', 'campaign')
-                    then 'List-Unsubscribe=One-Click'
-            end
-        )) end;
-end
-$$;
-
-
-ALTER FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) OWNER TO intime_owner;
-
---
 -- Name: purge_expired_data(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -3112,13 +2972,7 @@ begin
                 errcode = 'IT004',
                 message = format('email template %s not found', p_template_slug);
         end if;
-        v_missing := app._missing_variables(
-            p_declared => v_template.variables,
-            p_vars => v_vars,
-            p_templates => array[
-                v_template.subject_template, v_template.html_template, v_template.text_template
-            ]
-        );
+        v_missing := app._missing_variables(v_template.variables, v_vars);
         if cardinality(v_missing) > 0 then
             raise exception using
                 errcode = 'IT010',
@@ -3146,13 +3000,9 @@ begin
             p_subject => app._render_template(
                 coalesce(v_template.subject_template, p_subject), v_vars
             ),
-            -- Without HTML, the rendered text escaped (escaping the template
-            -- first would break the quotes of a default).
-            p_html => case
-                when coalesce(v_template.html_template, p_html) is not null
-                    then app._render(coalesce(v_template.html_template, p_html), v_vars, 'html')
-                else app._html_escape(app._render(p_text, v_vars, 'none'))
-            end,
+            p_html => app._render_template(
+                coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
+            ),
             p_text => app._render_template(coalesce(v_template.text_template, p_text), v_vars),
             p_category => coalesce(p_category, v_template.category, 'transactional'),
             p_template_id => v_template.id,
@@ -3571,97 +3421,6 @@ $$;
 
 
 ALTER FUNCTION api.remove_stream_hub(p_hub_id uuid) OWNER TO intime_owner;
-
---
--- Name: remove_suppression(text, text, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.remove_suppression(p_email text, p_reason text DEFAULT NULL::text, p_note text DEFAULT NULL::text, p_force boolean DEFAULT false) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app._require_org();
-    v_email text := lower(btrim(p_email));
-    v_reasons text[];
-    v_risky text[];
-    v_count integer;
-begin
-    perform app._require_permission('suppressions.manage');
-    if coalesce(v_email, '') = '' then
-        raise exception using errcode = 'IT005', message = 'p_email is required';
-    end if;
-    if p_reason is not null and p_reason not in (
-        'hard_bounce', 'soft_bounce', 'complaint', 'unsubscribe', 'manual', 'provider'
-    ) then
-        raise exception using errcode = 'IT005', message = format('unknown reason %L', p_reason);
-    end if;
-    if length(p_note) > 1000 then
-        raise exception using errcode = 'IT005', message = 'p_note: at most 1000 characters';
-    end if;
-    select array_agg(s.reason order by s.reason) into v_reasons
-    from (
-        select s.reason
-        from app.suppressions as s
-        where
-            s.org_id = v_org_id and s.email = v_email
-            and (p_reason is null or s.reason = p_reason)
-        for update
-    ) as s;
-    if v_reasons is null then
-        raise exception using
-            errcode = 'IT004',
-            message = format(
-                '%s is not suppressed%s', v_email, coalesce(format(' (%s)', p_reason), '')
-            );
-    end if;
-    v_risky := array(
-        select r.reason
-        from unnest(v_reasons) as r (reason)
-        where r.reason in ('hard_bounce', 'complaint', 'unsubscribe', 'provider')
-    );
-    if cardinality(v_risky) > 0 and not coalesce(p_force, false) then
-        raise exception using
-            errcode = 'IT017',
-            message = format(
-                'lifting %s from %s needs p_force => true', array_to_string(v_risky, ', '),
-                v_email
-            ),
-            hint = concat_ws(
-                ' ',
-                case when 'hard_bounce' = any(v_risky) then
-                    'The address bounced permanently: it does not exist or refuses mail, and '
-                    || 'mailing it again hurts the org''s sender reputation. Lift it only when '
-                    || 'you know the address works now.'
-                end,
-                case when 'complaint' = any(v_risky) then
-                    'The recipient reported the org''s mail as spam: more mail risks more '
-                    || 'complaints and the provider suspending the account.'
-                end,
-                case when 'unsubscribe' = any(v_risky) then
-                    'The recipient unsubscribed: mailing them marketing again needs their '
-                    || 'renewed consent (CAN-SPAM, GDPR).'
-                end,
-                case when 'provider' = any(v_risky) then
-                    'The provider suppresses the address on its side too: lifting it here '
-                    || 'does not lift it there.'
-                end
-            );
-    end if;
-    -- The note of the lift, for the audit trigger (app._tg_suppression_audit).
-    perform pg_catalog.set_config('intime.suppression_note', coalesce(btrim(p_note), ''), true);
-    delete from app.suppressions as s
-    where
-        s.org_id = v_org_id and s.email = v_email
-        and (p_reason is null or s.reason = p_reason);
-    get diagnostics v_count = row_count;
-    perform pg_catalog.set_config('intime.suppression_note', '', true);
-    return v_count;
-end
-$$;
-
-
-ALTER FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) OWNER TO intime_owner;
 
 --
 -- Name: renew_stream_hub(uuid, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4359,54 +4118,6 @@ $$;
 ALTER FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
 
 --
--- Name: send_test_email(uuid, text, jsonb, uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
---
-
-CREATE FUNCTION api.send_test_email(p_template_id uuid DEFAULT NULL::uuid, p_template_slug text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_step_id uuid DEFAULT NULL::uuid, p_contact_id uuid DEFAULT NULL::uuid, p_variant text DEFAULT NULL::text) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_org_id uuid := app._require_org();
-    v_user_id uuid := app.current_user_id();
-    v_to text;
-    v_p record;
-begin
-    select u.email into v_to
-    from app.user_profiles as u
-    where u.org_id = v_org_id and u.id = v_user_id and u.is_active;
-    if v_to is null then
-        raise exception using
-            errcode = 'IT003',
-            message = 'a test email goes to the calling user''s own address: call it as a user';
-    end if;
-    select p.* into v_p
-    from app._email_preview(
-        p_org_id => v_org_id, p_template_id => p_template_id,
-        p_template_slug => p_template_slug, p_variables => p_variables, p_step_id => p_step_id,
-        p_contact_id => p_contact_id, p_variant => p_variant
-    ) as p;
-    perform app._require_send_rate('email', 1);
-    return (
-        app._email_insert_send(
-            p_org_id => v_org_id,
-            p_to => v_to,
-            p_subject => '[Test] ' || v_p.subject,
-            p_html => v_p.html_body,
-            p_text => v_p.text_body,
-            p_category => v_p.category,
-            p_template_id => v_p.template_id,
-            p_variables => v_p.variables,
-            p_is_test => true
-        )
-    ).id;
-end
-$$;
-
-
-ALTER FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) OWNER TO intime_owner;
-
---
 -- Name: set_actor(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -4440,6 +4151,44 @@ $$;
 
 
 ALTER FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: set_builtin_notification(text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.set_builtin_notification(p_slug text, p_enabled boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003',
+            message = 'only an org admin may turn a built-in notification on or off';
+    end if;
+    if not exists (select from app._notification_builtins() as b where b.slug = p_slug) then
+        raise exception using
+            errcode = 'IT004',
+            message = format('no built-in notification %L', p_slug),
+            hint = 'api.list_builtin_notifications() lists them.';
+    end if;
+    if p_enabled is null then
+        raise exception using errcode = 'IT005', message = 'p_enabled must not be null';
+    end if;
+    insert into app.builtin_notification_settings as s (
+        org_id, slug, enabled, changed_by, changed_at
+    )
+    values (v_org_id, p_slug, p_enabled, app.current_user_id(), app.now())
+    on conflict (org_id, slug) do update
+    set enabled = excluded.enabled, changed_by = excluded.changed_by,
+        changed_at = excluded.changed_at;
+end
+$$;
+
+
+ALTER FUNCTION api.set_builtin_notification(p_slug text, p_enabled boolean) OWNER TO intime_owner;
 
 --
 -- Name: email_settings; Type: TABLE; Schema: app; Owner: intime_owner
@@ -6208,20 +5957,11 @@ CREATE FUNCTION app._campaign_assert_tokens(p_text text, p_where text) RETURNS v
 declare
     v_unknown text[];
 begin
-    perform app._render_check(p_text, p_where);
-    select array_agg(distinct t.name order by t.name) into v_unknown
-    from (
-        select m[1]
-        from regexp_matches(coalesce(p_text, ''), app._render_pattern(), 'g') as m
-        union all
-        -- Whatever else stands between braces ({{ contact.first name }}).
-        select m[1]
-        from regexp_matches(
-            regexp_replace(coalesce(p_text, ''), app._render_pattern(), '', 'g'),
-            '\{\{\s*([^}]*?)\s*\}\}', 'g'
-        ) as m
-    ) as t (name)
-    where t.name <> all(app._campaign_variables());
+    select array_agg(distinct m[1] order by m[1]) into v_unknown
+    from regexp_matches(
+        coalesce(p_text, ''), '\{\{\s*([^}]*?)\s*\}\}', 'g'
+    ) as m
+    where m[1] <> all(app._campaign_variables());
     if v_unknown is not null then
         raise exception using
             errcode = 'IT005',
@@ -6495,22 +6235,15 @@ $$;
 ALTER FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) OWNER TO intime_owner;
 
 --
--- Name: _campaign_fill(text, text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_fill(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean DEFAULT false) RETURNS text
+CREATE FUNCTION app._campaign_fill(p_template text, p_values text[]) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_out text;
-    v_rest text;
-    v_pos integer;
-    v_token text;
-    v_match text[];
-    v_value text;
-    v_default text;
-    v_pattern text;
 begin
     if p_template is null or strpos(p_template, '{{') = 0 then
         return p_template;
@@ -6530,34 +6263,16 @@ begin
         '{{sender.first_name}}', p_values[10]),
         '{{sender.email}}', p_values[11]);
     if strpos(v_out, '{{') > 0 then
-        -- What is left: tokens with a default, and unknown ones.
-        v_pattern := app._render_pattern();
-        v_rest := v_out;
-        v_out := '';
-        loop
-            v_pos := regexp_instr(v_rest, v_pattern);
-            exit when v_pos = 0;
-            v_token := regexp_substr(v_rest, v_pattern);
-            v_match := regexp_match(v_token, v_pattern);
-            v_value := p_values[array_position(app._campaign_variables(), v_match[1])];
-            v_default := coalesce(v_match[2], v_match[3]);
-            if v_default is not null and coalesce(btrim(v_value), '') = '' then
-                v_value := replace(
-                    case when p_html then app._html_escape(v_default) else v_default end,
-                    '{', chr(1)
-                );
-            end if;
-            v_out := v_out || left(v_rest, v_pos - 1) || coalesce(v_value, '');
-            v_rest := substr(v_rest, v_pos + length(v_token));
-        end loop;
-        v_out := v_out || v_rest;
+        v_out := regexp_replace(
+            v_out, '\{\{\s*[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\s*\}\}', '', 'g'
+        );
     end if;
     return replace(v_out, chr(1), '{');
 end
 $$;
 
 
-ALTER FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_fill(p_template text, p_values text[]) OWNER TO intime_owner;
 
 --
 -- Name: campaigns; Type: TABLE; Schema: app; Owner: intime_owner
@@ -6935,7 +6650,8 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             c.use_contact_timezone, c.send_window_start, c.send_window_end, c.send_days,
             c.daily_send_limit, c.ab_winner_variant,
             (p_now at time zone c.timezone)::date as local_date,
-            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k as k_row,
+            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k.first_name,
+            k.last_name, k.full_name, k.company_name, k.title, k as k_row,
             coalesce(k.timezone, '') as contact_zone,
             u.full_name as sender_name, u.email as sender_email
         from unnest(p_org_ids, p_ids) as x (org_id, id)
@@ -7000,9 +6716,11 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             coalesce(
                 v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
             ) as subject,
-            -- Null without HTML: the plain text, filled and then escaped, stands in.
             coalesce(
-                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template)
+                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template),
+                app._html_escape(coalesce(
+                    v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
+                ))
             ) as body_html,
             coalesce(
                 v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
@@ -7131,10 +6849,7 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
         l.task_config, l.next_number, l.variant, l.final_act, l.error_count + 1 >= 3, t.due_at,
         ct.template_id,
         regexp_replace(app._campaign_fill(ct.subject, r.vars), '[\r\n]+', ' ', 'g'),
-        coalesce(
-            app._campaign_fill(ct.body_html, r.vars_html, true),
-            app._html_escape(app._campaign_fill(ct.body_text, r.vars))
-        ),
+        app._campaign_fill(ct.body_html, r.vars_html),
         app._campaign_fill(ct.body_text, r.vars)
     from limited as l
     left join timing as t
@@ -7151,10 +6866,15 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             and ct.step_id = l.step_id and ct.variant_id = coalesce(l.variant, '')
     -- The recipient's values, in the order of app._campaign_variables().
     left join lateral (
-        select v.vars, v.vars_html
-        from app._campaign_values(
-            p_contact => l.k_row, p_campaign_name => l.campaign_name,
-            p_sender_name => l.sender_name, p_sender_email => l.sender_email
+        select
+            app._campaign_values(v.raw, false) as vars,
+            app._campaign_values(v.raw, true) as vars_html
+        from (
+            select array[
+                l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
+                l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
+                l.sender_email
+            ] as raw
         ) as v
         where ct.step_id is not null
     ) as r on true
@@ -7644,71 +7364,33 @@ $$;
 ALTER FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) OWNER TO intime_owner;
 
 --
--- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
+-- Name: _campaign_values(text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE TABLE app.contacts (
-    org_id uuid DEFAULT app.current_org_id() NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    first_name text DEFAULT ''::text NOT NULL,
-    last_name text DEFAULT ''::text NOT NULL,
-    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
-    email text,
-    phone text,
-    title text,
-    company_name text,
-    account_id uuid,
-    owner_id uuid,
-    timezone text,
-    linkedin_url text,
-    status text DEFAULT 'active'::text NOT NULL,
-    source text,
-    created_by uuid DEFAULT app.current_user_id(),
-    updated_by uuid,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    deleted_at timestamp with time zone,
-    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
-    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
-);
-
-ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.contacts OWNER TO intime_owner;
-
---
--- Name: _campaign_values(app.contacts, text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) RETURNS record
+CREATE FUNCTION app._campaign_values(p_values text[], p_html boolean) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    v_raw text[] := array[
-        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
-        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
-        split_part(p_sender_name, ' ', 1), p_sender_email
-    ];
 begin
-    vars := array(
+    if p_html then
+        return array(
+            select replace(replace(replace(replace(replace(replace(
+                coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+                '''', '&#39;'), '{', chr(1))
+            from unnest(p_values) with ordinality as v (value, i)
+            order by v.i
+        );
+    end if;
+    return array(
         select replace(coalesce(v.value, ''), '{', chr(1))
-        from unnest(v_raw) with ordinality as v (value, i)
-        order by v.i
-    );
-    vars_html := array(
-        select replace(replace(replace(replace(replace(replace(
-            coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
-            '''', '&#39;'), '{', chr(1))
-        from unnest(v_raw) with ordinality as v (value, i)
+        from unnest(p_values) with ordinality as v (value, i)
         order by v.i
     );
 end
 $$;
 
 
-ALTER FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_values(p_values text[], p_html boolean) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_variables(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8056,10 +7738,10 @@ ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.email_sends OWNER TO intime_owner;
 
 --
--- Name: _email_insert_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_insert_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid, p_is_test boolean DEFAULT false) RETURNS app.email_sends
+CREATE FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid) RETURNS app.email_sends
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -8089,7 +7771,7 @@ begin
         org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
         category, template_id, variables, entity_type, entity_id, enrollment_id,
         workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
-        provider, message_id, reply_token, unsubscribe_token, send_after, is_test
+        provider, message_id, reply_token, unsubscribe_token, send_after
     )
     values (
         p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
@@ -8101,8 +7783,7 @@ begin
         case when v_reason is null then 'queued' else 'suppressed' end,
         v_reason, v_settings.provider,
         format('<%s@%s>', v_id, v_settings.reply_domain),
-        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after,
-        coalesce(p_is_test, false)
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
     )
     returning * into v_row;
 
@@ -8119,7 +7800,7 @@ end
 $$;
 
 
-ALTER FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_is_test boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _email_is_domain(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8223,212 +7904,6 @@ $$;
 
 
 ALTER FUNCTION app._email_message_id(p_value text) OWNER TO intime_owner;
-
---
--- Name: _email_preview(uuid, uuid, text, jsonb, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) RETURNS TABLE(subject text, html_body text, text_body text, category text, template_id uuid, to_email text, ab_variant text, variables jsonb)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    v_vars jsonb := coalesce(p_variables, '{}');
-    v_template app.email_templates%rowtype;
-    v_step app.campaign_sequences%rowtype;
-    v_campaign app.campaigns%rowtype;
-    v_contact app.contacts%rowtype;
-    v_missing text[];
-    v_variant text;
-    v_arm jsonb;
-    v_values text[];
-    v_values_html text[];
-    v_subject text;
-    v_html text;
-    v_text text;
-    v_sender_name text;
-    v_sender_email text;
-begin
-    if (p_template_id is not null or p_template_slug is not null) = (p_step_id is not null) then
-        raise exception using
-            errcode = 'IT005',
-            message = 'give p_template_id or p_template_slug (with p_variables), '
-            || 'or p_step_id with p_contact_id';
-    end if;
-    if jsonb_typeof(v_vars) <> 'object' then
-        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
-    end if;
-
-    if p_step_id is null then
-        if p_template_id is not null and p_template_slug is not null then
-            raise exception using
-                errcode = 'IT005', message = 'give p_template_id or p_template_slug, not both';
-        end if;
-        if p_contact_id is not null or p_variant is not null then
-            raise exception using
-                errcode = 'IT005', message = 'p_contact_id and p_variant go with p_step_id';
-        end if;
-        select t.* into v_template
-        from app.email_templates as t
-        where
-            t.org_id = p_org_id
-            and (t.id = p_template_id or t.slug = p_template_slug);
-        if not found then
-            raise exception using
-                errcode = 'IT004',
-                message = format(
-                    'email template %s not found', coalesce(p_template_id::text, p_template_slug)
-                );
-        end if;
-        v_missing := app._missing_variables(
-            p_declared => v_template.variables,
-            p_vars => v_vars,
-            p_templates => array[
-                v_template.subject_template, v_template.html_template, v_template.text_template
-            ]
-        );
-        if cardinality(v_missing) > 0 then
-            raise exception using
-                errcode = 'IT010',
-                message = format(
-                    'template %s is missing required variables: %s',
-                    v_template.slug, array_to_string(v_missing, ', ')
-                );
-        end if;
-        return query select
-            regexp_replace(
-                app._render(v_template.subject_template, v_vars, 'none'), '[\r\n]+', ' ', 'g'
-            ),
-            app._render(v_template.html_template, v_vars, 'html'),
-            case
-                when v_template.text_template is not null
-                    then app._render(v_template.text_template, v_vars, 'none')
-            end,
-            v_template.category, v_template.id, null::text, null::text, v_vars;
-        return;
-    end if;
-
-    if p_contact_id is null then
-        raise exception using
-            errcode = 'IT005', message = 'p_step_id needs p_contact_id, the contact to render for';
-    end if;
-    if v_vars <> '{}' then
-        raise exception using
-            errcode = 'IT005',
-            message = 'a campaign step''s variables come from the contact, the campaign and '
-            || 'its owner: p_variables goes with a template';
-    end if;
-    select s.* into v_step
-    from app.campaign_sequences as s
-    where s.org_id = p_org_id and s.id = p_step_id;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('campaign step %s not found', p_step_id);
-    end if;
-    if v_step.channel <> 'email' then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'step %s is a %s step: it sends no email', v_step.step_number, v_step.channel
-            );
-    end if;
-    select k.* into v_contact
-    from app.contacts as k
-    where k.org_id = p_org_id and k.id = p_contact_id and k.deleted_at is null;
-    if not found then
-        raise exception using
-            errcode = 'IT004', message = format('contact %s not found', p_contact_id);
-    end if;
-    select c.* into v_campaign
-    from app.campaigns as c
-    where c.org_id = p_org_id and c.id = v_step.campaign_id;
-    select u.full_name, u.email into v_sender_name, v_sender_email
-    from app.user_profiles as u
-    where u.org_id = p_org_id and u.id = v_campaign.owner_id;
-
-    if v_step.ab_variants is not null then
-        v_variant := coalesce(
-            p_variant,
-            v_campaign.ab_winner_variant,
-            (
-                select e.ab_variant
-                from app.campaign_enrollments as e
-                where
-                    e.org_id = p_org_id and e.campaign_id = v_step.campaign_id
-                    and e.contact_id = p_contact_id
-            ),
-            v_step.ab_variants -> 0 ->> 'id'
-        );
-        select a.arm into v_arm
-        from jsonb_array_elements(v_step.ab_variants) with ordinality as a (arm, n)
-        where a.arm ->> 'id' = v_variant
-        order by a.n
-        limit 1;
-        if v_arm is null then
-            raise exception using
-                errcode = 'IT005',
-                message = format(
-                    'step %s has no A/B variant %L (it has: %s)', v_step.step_number, v_variant,
-                    (
-                        select string_agg(a.arm ->> 'id', ', ')
-                        from jsonb_array_elements(v_step.ab_variants) as a (arm)
-                    )
-                );
-        end if;
-    elsif p_variant is not null then
-        raise exception using
-            errcode = 'IT005',
-            message = format('step %s has no A/B variants', v_step.step_number);
-    end if;
-
-    -- The step's content as the tick takes it: the variant's, else the
-    -- step's, else its template's (app._campaign_plan_batch).
-    if v_step.template_id is not null then
-        select t.* into v_template
-        from app.email_templates as t
-        where t.org_id = p_org_id and t.id = v_step.template_id;
-    end if;
-    v_subject := coalesce(
-        v_arm ->> 'subject', v_step.subject, app._campaign_normalize(v_template.subject_template)
-    );
-    v_html := coalesce(
-        v_arm ->> 'body_html', v_step.body_html, app._campaign_normalize(v_template.html_template)
-    );
-    v_text := coalesce(
-        v_arm ->> 'body_text', v_step.body_text, app._campaign_normalize(v_template.text_template)
-    );
-    if coalesce(v_subject, '') = '' or coalesce(v_html, v_text, '') = '' then
-        raise exception using
-            errcode = 'IT005',
-            message = format(
-                'email step %s has no content yet: a template, or a subject and a body',
-                v_step.step_number
-            );
-    end if;
-
-    select v.vars, v.vars_html into v_values, v_values_html
-    from app._campaign_values(
-        p_contact => v_contact, p_campaign_name => v_campaign.name,
-        p_sender_name => v_sender_name, p_sender_email => v_sender_email
-    ) as v;
-    return query select
-        regexp_replace(app._campaign_fill(v_subject, v_values), '[\r\n]+', ' ', 'g'),
-        coalesce(
-            app._campaign_fill(v_html, v_values_html, true),
-            app._html_escape(app._campaign_fill(v_text, v_values))
-        ),
-        app._campaign_fill(v_text, v_values),
-        'campaign'::text, v_step.template_id, v_contact.email, v_variant,
-        jsonb_build_object(
-            'campaign_id', v_step.campaign_id, 'step_number', v_step.step_number,
-            'ab_variant', v_variant, 'contact_id', p_contact_id
-        );
-end
-$$;
-
-
-ALTER FUNCTION app._email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) OWNER TO intime_owner;
 
 --
 -- Name: _email_require_platform(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8770,10 +8245,10 @@ $$;
 ALTER FUNCTION app._migration_status(p_name text, p_checksum text) OWNER TO intime_owner;
 
 --
--- Name: _missing_variables(jsonb, jsonb, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _missing_variables(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[] DEFAULT '{}'::text[]) RETURNS text[]
+CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) RETURNS text[]
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -8782,16 +8257,31 @@ CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templat
     where
         coalesce((d ->> 'required')::boolean, false)
         and (p_vars #>> string_to_array(d ->> 'name', '.')) is null
-        and not coalesce((
-            select bool_and(coalesce(m.g[2], m.g[3]) is not null)
-            from unnest(p_templates) as t (body)
-            cross join lateral regexp_matches(t.body, app._render_pattern(), 'g') as m (g)
-            where m.g[1] = d ->> 'name'
-        ), false)
 $$;
 
 
-ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[]) OWNER TO intime_owner;
+ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _notification_actor_name(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_actor_name(p_org_id uuid, p_user_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(
+        (
+            select u.full_name
+            from app.user_profiles as u
+            where u.org_id = p_org_id and u.id = p_user_id
+        ),
+        'InTime'
+    )
+$$;
+
+
+ALTER FUNCTION app._notification_actor_name(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _notification_assert_channels(text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8812,6 +8302,337 @@ $$;
 
 
 ALTER FUNCTION app._notification_assert_channels(p_channels text[]) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtin_deals(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtin_deals(p_rows jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_actor uuid := app.current_user_id();
+    v_won jsonb;
+    v_moved jsonb;
+begin
+    select
+        jsonb_agg(x.item) filter (where x.won),
+        jsonb_agg(x.item) filter (where not x.won)
+    into v_won, v_moved
+    from jsonb_to_recordset(p_rows) as r (
+        org_id uuid, id uuid, name text, value numeric, currency text, stage_id uuid,
+        owner_id uuid
+    )
+    inner join app.deal_stages as st on st.org_id = r.org_id and st.id = r.stage_id
+    cross join lateral (
+        select
+            st.is_won and app._notification_builtin_enabled(r.org_id, 'deal_closed_won') as won,
+            jsonb_build_object(
+                'org_id', r.org_id,
+                'user_id', r.owner_id,
+                'actor_id', v_actor,
+                'entity_type', 'deal',
+                'entity_id', r.id,
+                'variables', jsonb_build_object(
+                    'deal', jsonb_build_object(
+                        'id', r.id,
+                        'name', r.name,
+                        'value', r.currency || ' ' || to_char(r.value, 'FM999,999,999,999,990.00')
+                    ),
+                    'stage', st.name
+                )
+            ) as item
+    ) as x;
+    return app._notification_send_builtin('deal_closed_won', v_won)
+        + app._notification_send_builtin('deal_stage_changed', v_moved);
+end
+$$;
+
+
+ALTER FUNCTION app._notification_builtin_deals(p_rows jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtin_enabled(uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtin_enabled(p_org_id uuid, p_slug text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select not exists (
+        select
+        from app.builtin_notification_settings as s
+        where s.org_id = p_org_id and s.slug = p_slug and not s.enabled
+    )
+$$;
+
+
+ALTER FUNCTION app._notification_builtin_enabled(p_org_id uuid, p_slug text) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtin_interviews(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtin_interviews(p_rows jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_actor uuid := app.current_user_id();
+    v_items jsonb;
+begin
+    with tz as (
+        select z.timezone, app._valid_timezone(z.timezone) as valid
+        from (
+            select distinct r.timezone from jsonb_to_recordset(p_rows) as r (timezone text)
+        ) as z
+    )
+
+    select jsonb_agg(jsonb_build_object(
+        'org_id', r.org_id,
+        'user_id', r.interviewer_id,
+        'actor_id', v_actor,
+        'entity_type', 'interview',
+        'entity_id', r.id,
+        'variables', jsonb_build_object(
+            'interview', jsonb_build_object(
+                'id', r.id,
+                'date', to_char(r.scheduled_at at time zone t.zone, 'YYYY-MM-DD'),
+                'time', to_char(r.scheduled_at at time zone t.zone, 'HH24:MI') || ' ' || t.zone
+            ),
+            'candidate', jsonb_build_object('id', c.id, 'name', c.full_name),
+            'job', jsonb_build_object('id', j.id, 'title', j.title)
+        )
+    ))
+    into v_items
+    from jsonb_to_recordset(p_rows) as r (
+        org_id uuid, id uuid, submission_id uuid, scheduled_at timestamptz, timezone text,
+        interviewer_id uuid
+    )
+    inner join tz on tz.timezone is not distinct from r.timezone
+    cross join lateral (
+        select case when tz.valid then r.timezone else 'UTC' end as zone
+    ) as t
+    inner join app.submissions as s on s.org_id = r.org_id and s.id = r.submission_id
+    inner join app.jobs as j on j.org_id = s.org_id and j.id = s.job_id
+    inner join app.candidates as c on c.org_id = s.org_id and c.id = s.candidate_id;
+    return app._notification_send_builtin('interview_scheduled', v_items);
+end
+$$;
+
+
+ALTER FUNCTION app._notification_builtin_interviews(p_rows jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtin_mentions(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtin_mentions(p_rows jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_names jsonb := '{}';
+    v_type app.entity_types;
+    v_found jsonb;
+    v_items jsonb;
+begin
+    for v_type in
+        select e.*
+        from app.entity_types as e
+        where e.entity_type in (
+            select distinct r.entity_type from jsonb_to_recordset(p_rows) as r (entity_type text)
+        ) and e.name_field <> 'id'
+    loop
+        execute format(
+            'select jsonb_object_agg(t.id::text, t.%I) from app.%I as t '
+            || 'where (t.org_id, t.id) in ('
+            || 'select r.org_id, r.entity_id '
+            || 'from jsonb_to_recordset($1) as r (org_id uuid, entity_type text, entity_id uuid) '
+            || 'where r.entity_type = $2)',
+            v_type.name_field, v_type.table_name
+        )
+        into v_found
+        using p_rows, v_type.entity_type;
+        v_names := v_names || jsonb_build_object(v_type.entity_type, coalesce(v_found, '{}'));
+    end loop;
+
+    select jsonb_agg(jsonb_build_object(
+        'org_id', r.org_id,
+        'user_id', m.user_id,
+        'actor_id', r.author_id,
+        'entity_type', r.entity_type,
+        'entity_id', r.entity_id,
+        'variables', jsonb_build_object(
+            'mentioner', jsonb_build_object(
+                'name', app._notification_actor_name(r.org_id, r.author_id)
+            ),
+            'entity', jsonb_build_object(
+                'type', r.entity_type,
+                'id', r.entity_id,
+                'name', coalesce(
+                    nullif(btrim(v_names -> r.entity_type ->> r.entity_id::text), ''), e.label
+                )
+            ),
+            'comment', jsonb_build_object('id', r.id, 'excerpt', x.excerpt)
+        )
+    ))
+    into v_items
+    from jsonb_to_recordset(p_rows) as r (
+        org_id uuid, id uuid, entity_type text, entity_id uuid, author_id uuid, body text,
+        user_ids uuid[]
+    )
+    inner join app.entity_types as e on e.entity_type = r.entity_type
+    cross join lateral (
+        select regexp_replace(btrim(r.body), '\s+', ' ', 'g') as flat
+    ) as f
+    cross join lateral (
+        select case
+            when length(f.flat) > 200 then left(f.flat, 199) || '…'
+            else f.flat
+        end as excerpt
+    ) as x
+    cross join lateral (select distinct u.user_id from unnest(r.user_ids) as u (user_id)) as m;
+    return app._notification_send_builtin('mention_comment', v_items);
+end
+$_$;
+
+
+ALTER FUNCTION app._notification_builtin_mentions(p_rows jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtin_submissions(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtin_submissions(p_slug text, p_rows jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_actor uuid := app.current_user_id();
+    v_items jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', r.org_id,
+        'user_id', j.owner_id,
+        'actor_id', v_actor,
+        'entity_type', 'submission',
+        'entity_id', r.id,
+        'variables', jsonb_build_object(
+            'job', jsonb_build_object('id', j.id, 'title', j.title),
+            'candidate', jsonb_build_object('id', c.id, 'name', c.full_name),
+            'submitter', jsonb_build_object(
+                'name', app._notification_actor_name(r.org_id, r.submitted_by)
+            ),
+            'submission', jsonb_build_object('id', r.id),
+            'status', replace(r.status, '_', ' ')
+        )
+    ))
+    into v_items
+    from jsonb_to_recordset(p_rows) as r (
+        org_id uuid, id uuid, job_id uuid, candidate_id uuid, submitted_by uuid, status text
+    )
+    inner join app.jobs as j on j.org_id = r.org_id and j.id = r.job_id
+    inner join app.candidates as c on c.org_id = r.org_id and c.id = r.candidate_id
+    where j.owner_id is not null and j.deleted_at is null;
+    return app._notification_send_builtin(p_slug, v_items);
+end
+$$;
+
+
+ALTER FUNCTION app._notification_builtin_submissions(p_slug text, p_rows jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtin_tasks(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtin_tasks(p_rows jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_actor uuid := app.current_user_id();
+    v_items jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', r.org_id,
+        'user_id', r.assignee_id,
+        'actor_id', v_actor,
+        'entity_type', 'activity',
+        'entity_id', r.id,
+        'variables', jsonb_build_object(
+            'task', jsonb_build_object('title', r.subject, 'id', r.id),
+            'assigner', jsonb_build_object('name', a.name)
+        )
+    ))
+    into v_items
+    from jsonb_to_recordset(p_rows) as r (org_id uuid, id uuid, subject text, assignee_id uuid)
+    cross join lateral (
+        select app._notification_actor_name(r.org_id, v_actor) as name
+    ) as a;
+    return app._notification_send_builtin('task_assigned', v_items);
+end
+$$;
+
+
+ALTER FUNCTION app._notification_builtin_tasks(p_rows jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _notification_builtins(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_builtins() RETURNS TABLE(slug text, event text, ord integer)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select b.slug, b.event, b.ord::integer
+    from (
+        values
+        (
+            'task_assigned',
+            'A task (an activity of type task) gets an assignee, on insert or when it is '
+            || 'reassigned: to the assignee.',
+            1
+        ),
+        (
+            'mention_comment',
+            'A comment mentions a user (on insert, or a mention an edit adds): to each '
+            || 'mentioned user.',
+            2
+        ),
+        (
+            'submission_created',
+            'A candidate is submitted to a job: to the job''s owner.',
+            3
+        ),
+        (
+            'submission_status_changed',
+            'A submission''s status changes: to the job''s owner.',
+            4
+        ),
+        (
+            'interview_scheduled',
+            'An interview is scheduled, rescheduled or given another interviewer: to the '
+            || 'interviewer.',
+            5
+        ),
+        (
+            'deal_stage_changed',
+            'A deal moves to another stage: to the deal''s owner.',
+            6
+        ),
+        (
+            'deal_closed_won',
+            'A deal moves to a won stage (in place of deal_stage_changed, which covers it when '
+            || 'this one is off): to the deal''s owner.',
+            7
+        )
+    ) as b (slug, event, ord)
+$$;
+
+
+ALTER FUNCTION app._notification_builtins() OWNER TO intime_owner;
 
 --
 -- Name: _notification_check_sender(uuid[], text[], boolean, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8923,15 +8744,7 @@ begin
                 errcode = 'IT004',
                 message = format('notification template %s not found', p_request.template_slug);
         end if;
-        v_missing := app._missing_variables(
-            p_declared => v_tpl.variables,
-            p_vars => v_vars,
-            p_templates => array[
-                v_tpl.title_template, v_tpl.message_template, v_tpl.action_url_template,
-                v_tpl.email_subject_template, v_tpl.email_body_template,
-                v_tpl.email_body_text_template
-            ]
-        );
+        v_missing := app._missing_variables(v_tpl.variables, v_vars);
         if cardinality(v_missing) > 0 then
             raise exception using
                 errcode = 'IT010',
@@ -9799,6 +9612,180 @@ $$;
 ALTER FUNCTION app._notification_send(p_request app.notification_request) OWNER TO intime_owner;
 
 --
+-- Name: _notification_send_builtin(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_send_builtin(p_slug text, p_items jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := app.now();
+    v_stored integer;
+    v_pending_orgs uuid[];
+    v_pending_ids uuid[];
+    v_org_id uuid;
+    v_ids uuid[];
+begin
+    if p_items is null or jsonb_array_length(p_items) = 0 then
+        return 0;
+    end if;
+    -- The transaction takes its xid before a seq is drawn (see
+    -- app._notification_send); a trigger's statement already wrote, so this
+    -- is free.
+    perform pg_catalog.pg_current_xact_id();
+    begin
+        with item as (
+            select i.org_id, i.user_id, i.actor_id, i.variables, i.entity_type, i.entity_id
+            from jsonb_to_recordset(p_items) as i (
+                org_id uuid, user_id uuid, actor_id uuid, variables jsonb, entity_type text,
+                entity_id uuid
+            )
+            where
+                i.user_id is not null
+                and i.user_id is distinct from i.actor_id
+                and not exists (
+                    select
+                    from app.builtin_notification_settings as s
+                    where s.org_id = i.org_id and s.slug = p_slug and not s.enabled
+                )
+        ),
+
+        content as (
+            select v.org_id, v.item_variables, c.*
+            from (
+                select i.org_id, i.variables as item_variables, (array_agg(i.user_id))[1] as any_user
+                from item as i
+                group by i.org_id, i.variables
+            ) as v
+            cross join lateral app._notification_content(row(
+                v.org_id,  -- org_id
+                array[v.any_user],  -- user_ids (checked not empty, not used to render)
+                null,  -- category
+                p_slug,  -- template_slug
+                null,  -- title
+                null,  -- message
+                v.item_variables,  -- variables
+                null,  -- type
+                null,  -- priority
+                null,  -- entity_type
+                null,  -- entity_id
+                null,  -- action_url
+                null,  -- action_label
+                null,  -- channels
+                null,  -- group_key
+                null,  -- expires_at
+                false  -- critical
+            )::app.notification_request) as c
+        ),
+
+        org_content as (
+            select distinct on (c.org_id) c.org_id, c.category, c.requested_channels
+            from content as c
+            order by c.org_id
+        ),
+
+        plan as (
+            select r.org_id, r.user_id, p.*
+            from (select distinct i.org_id, i.user_id from item as i) as r
+            inner join app.user_profiles as u on u.org_id = r.org_id and u.id = r.user_id
+            inner join org_content as k on k.org_id = r.org_id
+            cross join lateral app._notification_plan(
+                r.org_id, r.user_id, k.category, k.requested_channels, false, v_now
+            ) as p
+            where u.is_active and not p.suppressed
+        ),
+
+        inserted as (
+            insert into app.notifications as n (
+                org_id, user_id, title, message, type, category, priority, entity_type,
+                entity_id, action_url, action_label, channels, template_slug, data, critical,
+                silent, email_subject, email_html, email_text, created_by, created_at, updated_at
+            )
+            select
+                i.org_id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
+                i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
+                c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
+                a.id, v_now, v_now
+            from item as i
+            inner join content as c on c.org_id = i.org_id and c.item_variables = i.variables
+            inner join plan as pl on pl.org_id = i.org_id and pl.user_id = i.user_id
+            left join app.user_profiles as a on a.org_id = i.org_id and a.id = i.actor_id
+            returning n.org_id, n.id, n.user_id
+        ),
+
+        -- As app._notification_send decides each channel's delivery.
+        deliveries as (
+            insert into app.notification_deliveries (
+                org_id, notification_id, user_id, channel, status, reason, deliver_after,
+                created_at, updated_at
+            )
+            select
+                ins.org_id, ins.id, ins.user_id, ch.channel, s.status, s.reason,
+                case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
+                v_now, v_now
+            from inserted as ins
+            inner join plan as pl on pl.org_id = ins.org_id and pl.user_id = ins.user_id
+            cross join lateral jsonb_array_elements_text(pl.channels) as ch (channel)
+            cross join lateral (
+                select
+                    ch.channel <> 'email' or exists (
+                        select from app.email_settings as e where e.org_id = ins.org_id
+                    ) as has_email
+            ) as cfg
+            cross join lateral (
+                select
+                    case
+                        when ch.channel = 'in_app' then 'delivered'
+                        when ch.channel in ('sms', 'push') then 'skipped'
+                        when pl.email_unsubscribed or not cfg.has_email then 'skipped'
+                        when pl.digest_at is not null then 'digest'
+                        when pl.hold_until is not null then 'held'
+                        else 'pending'
+                    end as status,
+                    case
+                        when ch.channel = 'in_app' and pl.silent then 'silent: do not disturb'
+                        when ch.channel in ('sms', 'push') then 'no provider configured'
+                        when ch.channel = 'in_app' then null
+                        when pl.email_unsubscribed then 'email unsubscribed'
+                        when not cfg.has_email then 'no email provider configured'
+                        when pl.digest_at is not null then null
+                        else pl.hold_reason
+                    end as reason
+            ) as s
+            returning org_id, id, channel, status
+        )
+
+        select
+            (select count(*) from inserted),
+            array_agg(d.org_id order by d.org_id),
+            array_agg(d.id order by d.org_id)
+        into v_stored, v_pending_orgs, v_pending_ids
+        from deliveries as d
+        where d.channel = 'email' and d.status = 'pending';
+
+        for v_org_id, v_ids in
+            select p.org_id, array_agg(p.id)
+            from unnest(v_pending_orgs, v_pending_ids) as p (org_id, id)
+            group by p.org_id
+        loop
+            perform app._notification_queue_emails(v_org_id, v_ids);
+        end loop;
+    exception
+        when sqlstate 'IT004' or sqlstate 'IT005' or sqlstate 'IT010' then
+            raise warning using
+                message = format('built-in notification %s not sent: %s', p_slug, sqlerrm),
+                hint = 'Check the org''s template with this slug (its required variables).';
+            return 0;
+    end;
+    return v_stored;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_send_builtin(p_slug text, p_items jsonb) OWNER TO intime_owner;
+
+--
 -- Name: _notification_send_due_digests(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10186,12 +10173,11 @@ CREATE FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) RETURN
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    c_pattern constant text := app._render_pattern();
+    c_pattern constant text := '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}';
     v_out text := '';
     v_rest text := coalesce(p_template, '');
     v_pos integer;
     v_token text;
-    v_match text[];
     v_value text;
 begin
     if p_escape not in ('none', 'html', 'url') then
@@ -10201,12 +10187,9 @@ begin
         v_pos := regexp_instr(v_rest, c_pattern);
         exit when v_pos = 0;
         v_token := regexp_substr(v_rest, c_pattern);
-        v_match := regexp_match(v_token, c_pattern);
-        v_value := p_vars #>> string_to_array(v_match[1], '.');
-        if coalesce(btrim(v_value), '') = '' then
-            v_value := coalesce(v_match[2], v_match[3], v_value);
-        end if;
-        v_value := coalesce(v_value, '');
+        v_value := coalesce(
+            p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
+        );
         v_out := v_out || left(v_rest, v_pos - 1)
             || case p_escape
                 when 'html' then app._html_escape(v_value)
@@ -10221,52 +10204,6 @@ $$;
 
 
 ALTER FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) OWNER TO intime_owner;
-
---
--- Name: _render_check(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._render_check(p_template text, p_where text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_bad text;
-begin
-    if p_template is null or strpos(p_template, '{{') = 0 then
-        return;
-    end if;
-    v_bad := regexp_substr(
-        regexp_replace(p_template, app._render_pattern(), '', 'g'),
-        '\{\{[^}]*\|[^}]*(\}\})?'
-    );
-    if v_bad is not null then
-        raise exception using
-            errcode = 'IT005',
-            message = format('%s has a malformed filter: %s', p_where, left(v_bad, 100)),
-            hint = 'The one filter is default, with a quoted text: '
-            || '{{ contact.first_name | default: "there" }}.';
-    end if;
-end
-$$;
-
-
-ALTER FUNCTION app._render_check(p_template text, p_where text) OWNER TO intime_owner;
-
---
--- Name: _render_pattern(); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._render_pattern() RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    select '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*'
-        || '(?:\|\s*default\s*:\s*(?:"([^"{}]*)"|''([^''{}]*)'')\s*)?\}\}'
-$$;
-
-
-ALTER FUNCTION app._render_pattern() OWNER TO intime_owner;
 
 --
 -- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -10429,6 +10366,64 @@ $$;
 
 
 ALTER FUNCTION app._secret_hash(p_secret text) OWNER TO intime_owner;
+
+--
+-- Name: _tg_activity_notify_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_activity_notify_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id
+    ))
+    into v_rows
+    from new_rows as n
+    where n.type = 'task' and n.assignee_id is not null;
+    if v_rows is not null then
+        perform app._notification_builtin_tasks(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_activity_notify_insert() OWNER TO intime_owner;
+
+--
+-- Name: _tg_activity_notify_update(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_activity_notify_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id
+    ))
+    into v_rows
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    where
+        n.type = 'task'
+        and n.assignee_id is not null
+        and n.assignee_id is distinct from o.assignee_id;
+    if v_rows is not null then
+        perform app._notification_builtin_tasks(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_activity_notify_update() OWNER TO intime_owner;
 
 --
 -- Name: _tg_approval_field_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -10672,6 +10667,107 @@ $$;
 
 
 ALTER FUNCTION app._tg_comment_mentions() OWNER TO intime_owner;
+
+--
+-- Name: _tg_comment_notify_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_comment_notify_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
+        'entity_id', n.entity_id, 'author_id', n.author_id, 'body', n.body,
+        'user_ids', n.mentioned_user_ids
+    ))
+    into v_rows
+    from new_rows as n
+    where cardinality(n.mentioned_user_ids) > 0 and n.deleted_at is null;
+    if v_rows is not null then
+        perform app._notification_builtin_mentions(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_comment_notify_insert() OWNER TO intime_owner;
+
+--
+-- Name: _tg_comment_notify_update(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_comment_notify_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
+        'entity_id', n.entity_id, 'author_id', n.author_id, 'body', n.body,
+        'user_ids', a.added
+    ))
+    into v_rows
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    cross join lateral (
+        select array(
+            select m.id from unnest(n.mentioned_user_ids) as m (id)
+            except
+            select m.id from unnest(o.mentioned_user_ids) as m (id)
+        ) as added
+    ) as a
+    where
+        n.deleted_at is null
+        and not (n.mentioned_user_ids <@ o.mentioned_user_ids)
+        and cardinality(a.added) > 0;
+    if v_rows is not null then
+        perform app._notification_builtin_mentions(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_comment_notify_update() OWNER TO intime_owner;
+
+--
+-- Name: _tg_deal_notify_stage(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_deal_notify_stage() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'name', n.name, 'value', n.value,
+        'currency', n.currency, 'stage_id', n.stage_id, 'owner_id', n.owner_id
+    ))
+    into v_rows
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    where
+        n.stage_id is distinct from o.stage_id
+        and n.owner_id is not null
+        and n.deleted_at is null;
+    if v_rows is not null then
+        perform app._notification_builtin_deals(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_deal_notify_stage() OWNER TO intime_owner;
 
 --
 -- Name: _tg_deal_stage_history(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11113,6 +11209,73 @@ $$;
 ALTER FUNCTION app._tg_immutable_keys() OWNER TO intime_owner;
 
 --
+-- Name: _tg_interview_notify_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_interview_notify_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'submission_id', n.submission_id,
+        'scheduled_at', n.scheduled_at, 'timezone', n.timezone,
+        'interviewer_id', n.interviewer_id
+    ))
+    into v_rows
+    from new_rows as n
+    where n.status = 'scheduled' and n.interviewer_id is not null;
+    if v_rows is not null then
+        perform app._notification_builtin_interviews(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_interview_notify_insert() OWNER TO intime_owner;
+
+--
+-- Name: _tg_interview_notify_update(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_interview_notify_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'submission_id', n.submission_id,
+        'scheduled_at', n.scheduled_at, 'timezone', n.timezone,
+        'interviewer_id', n.interviewer_id
+    ))
+    into v_rows
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    where
+        n.status = 'scheduled'
+        and n.interviewer_id is not null
+        and (
+            n.interviewer_id is distinct from o.interviewer_id
+            or n.scheduled_at is distinct from o.scheduled_at
+            or n.timezone is distinct from o.timezone
+            or o.status <> 'scheduled'
+        );
+    if v_rows is not null then
+        perform app._notification_builtin_interviews(v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_interview_notify_update() OWNER TO intime_owner;
+
+--
 -- Name: _tg_notification_announce(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -11188,42 +11351,60 @@ $$;
 ALTER FUNCTION app._tg_stamp_created() OWNER TO intime_owner;
 
 --
--- Name: _tg_suppression_audit(); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _tg_submission_notify_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._tg_suppression_audit() RETURNS trigger
+CREATE FUNCTION app._tg_submission_notify_insert() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_rows jsonb;
 begin
-    if tg_op = 'INSERT' then
-        insert into app.suppression_changes (
-            org_id, email, reason, action, note, changed_by, changed_at
-        )
-        values (
-            new.org_id, new.email, new.reason, 'added', new.note, app.current_user_id(),
-            app.now()
-        );
-        return null;
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'job_id', n.job_id, 'candidate_id', n.candidate_id,
+        'submitted_by', n.submitted_by, 'status', n.status
+    ))
+    into v_rows
+    from new_rows as n;
+    if v_rows is not null then
+        perform app._notification_builtin_submissions('submission_created', v_rows);
     end if;
-    -- The org itself is being deleted (its rows cascade): nobody is left to read it.
-    if not exists (select from app.organizations as o where o.id = old.org_id) then
-        return null;
-    end if;
-    insert into app.suppression_changes (
-        org_id, email, reason, action, note, changed_by, changed_at
-    )
-    values (
-        old.org_id, old.email, old.reason, 'removed',
-        nullif(pg_catalog.current_setting('intime.suppression_note', true), ''),
-        app.current_user_id(), app.now()
-    );
     return null;
 end
 $$;
 
 
-ALTER FUNCTION app._tg_suppression_audit() OWNER TO intime_owner;
+ALTER FUNCTION app._tg_submission_notify_insert() OWNER TO intime_owner;
+
+--
+-- Name: _tg_submission_notify_update(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_submission_notify_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows jsonb;
+begin
+    select jsonb_agg(jsonb_build_object(
+        'org_id', n.org_id, 'id', n.id, 'job_id', n.job_id, 'candidate_id', n.candidate_id,
+        'submitted_by', n.submitted_by, 'status', n.status
+    ))
+    into v_rows
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    where n.status is distinct from o.status;
+    if v_rows is not null then
+        perform app._notification_builtin_submissions('submission_status_changed', v_rows);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_submission_notify_update() OWNER TO intime_owner;
 
 --
 -- Name: _tg_suppression_campaign(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11238,14 +11419,14 @@ begin
         update app.campaign_enrollments as e
         set
             status = case
-                when new.reason in ('unsubscribe', 'complaint', 'manual') then 'unsubscribed'
+                when new.reason in ('unsubscribe', 'complaint') then 'unsubscribed'
                 when new.reason in ('hard_bounce', 'soft_bounce') then 'bounced'
                 else 'stopped'
             end,
             stop_reason = new.reason,
             next_step_at = null,
             unsubscribed_at = case
-                when new.reason in ('unsubscribe', 'complaint', 'manual') then app.now()
+                when new.reason in ('unsubscribe', 'complaint') then app.now()
                 else e.unsubscribed_at
             end,
             bounced_at = case
@@ -11272,28 +11453,6 @@ $$;
 
 
 ALTER FUNCTION app._tg_suppression_campaign() OWNER TO intime_owner;
-
---
--- Name: _tg_template_tokens(); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._tg_template_tokens() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_row jsonb := to_jsonb(new);
-    v_column text;
-begin
-    foreach v_column in array tg_argv loop
-        perform app._render_check(v_row ->> v_column, v_column);
-    end loop;
-    return new;
-end
-$$;
-
-
-ALTER FUNCTION app._tg_template_tokens() OWNER TO intime_owner;
 
 --
 -- Name: _tg_touch(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15965,6 +16124,40 @@ ALTER TABLE ONLY app.comments FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.comments OWNER TO intime_owner;
 
 --
+-- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.contacts (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
+    email text,
+    phone text,
+    title text,
+    company_name text,
+    account_id uuid,
+    owner_id uuid,
+    timezone text,
+    linkedin_url text,
+    status text DEFAULT 'active'::text NOT NULL,
+    source text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
+);
+
+ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.contacts OWNER TO intime_owner;
+
+--
 -- Name: deal_stages; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -18919,13 +19112,6 @@ CREATE TRIGGER email_templates_permission BEFORE INSERT OR DELETE OR UPDATE ON a
 
 
 --
--- Name: email_templates email_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
---
-
-CREATE TRIGGER email_templates_tokens BEFORE INSERT OR UPDATE OF subject_template, html_template, text_template ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('subject_template', 'html_template', 'text_template');
-
-
---
 -- Name: activities entity_refs_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -19227,17 +19413,73 @@ CREATE TRIGGER notification_templates_permission BEFORE INSERT OR DELETE OR UPDA
 
 
 --
--- Name: notification_templates notification_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
---
-
-CREATE TRIGGER notification_templates_tokens BEFORE INSERT OR UPDATE OF title_template, message_template, action_url_template, email_subject_template, email_body_template, email_body_text_template, sms_template, push_title_template, push_body_template ON app.notification_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('title_template', 'message_template', 'action_url_template', 'email_subject_template', 'email_body_template', 'email_body_text_template', 'sms_template', 'push_title_template', 'push_body_template');
-
-
---
 -- Name: notifications notifications_announce_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
 CREATE TRIGGER notifications_announce_insert AFTER INSERT ON app.notifications FOR EACH STATEMENT EXECUTE FUNCTION app._tg_notification_announce();
+
+
+--
+-- Name: activities notify_builtin_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_insert AFTER INSERT ON app.activities REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_activity_notify_insert();
+
+
+--
+-- Name: comments notify_builtin_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_insert AFTER INSERT ON app.comments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_comment_notify_insert();
+
+
+--
+-- Name: interviews notify_builtin_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_insert AFTER INSERT ON app.interviews REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_interview_notify_insert();
+
+
+--
+-- Name: submissions notify_builtin_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_insert AFTER INSERT ON app.submissions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_submission_notify_insert();
+
+
+--
+-- Name: activities notify_builtin_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_update AFTER UPDATE ON app.activities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_activity_notify_update();
+
+
+--
+-- Name: comments notify_builtin_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_update AFTER UPDATE ON app.comments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_comment_notify_update();
+
+
+--
+-- Name: deals notify_builtin_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_update AFTER UPDATE ON app.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_deal_notify_stage();
+
+
+--
+-- Name: interviews notify_builtin_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_update AFTER UPDATE ON app.interviews REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_interview_notify_update();
+
+
+--
+-- Name: submissions notify_builtin_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notify_builtin_update AFTER UPDATE ON app.submissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_submission_notify_update();
 
 
 --
@@ -19315,13 +19557,6 @@ CREATE TRIGGER stamp_created BEFORE INSERT ON app.placements FOR EACH ROW EXECUT
 --
 
 CREATE TRIGGER stamp_created BEFORE INSERT ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
-
-
---
--- Name: suppressions suppressions_audit; Type: TRIGGER; Schema: app; Owner: intime_owner
---
-
-CREATE TRIGGER suppressions_audit AFTER INSERT OR DELETE ON app.suppressions FOR EACH ROW EXECUTE FUNCTION app._tg_suppression_audit();
 
 
 --
@@ -21799,15 +22034,6 @@ GRANT ALL ON FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, 
 
 
 --
--- Name: FUNCTION add_suppression(p_email text, p_note text); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.add_suppression(p_email text, p_note text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.add_suppression(p_email text, p_note text) TO intime_service;
-GRANT ALL ON FUNCTION api.add_suppression(p_email text, p_note text) TO intime_user;
-
-
---
 -- Name: FUNCTION approve_approval(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -22159,6 +22385,15 @@ GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload
 
 
 --
+-- Name: FUNCTION list_builtin_notifications(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_builtin_notifications() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_service;
+GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_user;
+
+
+--
 -- Name: FUNCTION list_my_approvals(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -22192,24 +22427,6 @@ GRANT ALL ON FUNCTION api.list_role_permissions() TO intime_user;
 REVOKE ALL ON FUNCTION api.list_sending_domains() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_sending_domains() TO intime_service;
 GRANT ALL ON FUNCTION api.list_sending_domains() TO intime_user;
-
-
---
--- Name: FUNCTION list_suppression_changes(p_email text, p_limit integer, p_offset integer); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) TO intime_service;
-GRANT ALL ON FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) TO intime_user;
-
-
---
--- Name: FUNCTION list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) TO intime_service;
-GRANT ALL ON FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) TO intime_user;
 
 
 --
@@ -22320,15 +22537,6 @@ GRANT ALL ON FUNCTION api.pause_execution(p_execution_id uuid) TO intime_user;
 
 
 --
--- Name: FUNCTION preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_service;
-GRANT ALL ON FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_user;
-
-
---
 -- Name: FUNCTION purge_expired_data(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -22434,15 +22642,6 @@ GRANT ALL ON FUNCTION api.remove_sending_domain(p_domain text) TO intime_user;
 REVOKE ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) TO intime_user;
-
-
---
--- Name: FUNCTION remove_suppression(p_email text, p_reason text, p_note text, p_force boolean); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) TO intime_service;
-GRANT ALL ON FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) TO intime_user;
 
 
 --
@@ -22563,21 +22762,21 @@ GRANT ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category t
 
 
 --
--- Name: FUNCTION send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text); Type: ACL; Schema: api; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_service;
-GRANT ALL ON FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_user;
-
-
---
 -- Name: FUNCTION set_actor(p_org_id uuid, p_user_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.set_actor(p_org_id uuid, p_user_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION set_builtin_notification(p_slug text, p_enabled boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.set_builtin_notification(p_slug text, p_enabled boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_builtin_notification(p_slug text, p_enabled boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.set_builtin_notification(p_slug text, p_enabled boolean) TO intime_user;
 
 
 --
@@ -22863,10 +23062,10 @@ REVOKE ALL ON FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_
 
 
 --
--- Name: FUNCTION _campaign_fill(p_template text, p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _campaign_fill(p_template text, p_values text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._campaign_fill(p_template text, p_values text[]) FROM PUBLIC;
 
 
 --
@@ -22969,18 +23168,10 @@ REVOKE ALL ON FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a 
 
 
 --
--- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _campaign_values(p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
-
-
---
--- Name: FUNCTION _campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._campaign_values(p_values text[], p_html boolean) FROM PUBLIC;
 
 
 --
@@ -23048,10 +23239,10 @@ GRANT SELECT ON TABLE app.email_sends TO intime_user;
 
 
 --
--- Name: FUNCTION _email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_is_test boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_is_test boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) FROM PUBLIC;
 
 
 --
@@ -23087,13 +23278,6 @@ REVOKE ALL ON FUNCTION app._email_mark_domain(p_org_id uuid, p_domain text, p_ve
 --
 
 REVOKE ALL ON FUNCTION app._email_message_id(p_value text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) FROM PUBLIC;
 
 
 --
@@ -23181,10 +23365,17 @@ REVOKE ALL ON FUNCTION app._migration_status(p_name text, p_checksum text) FROM 
 
 
 --
--- Name: FUNCTION _missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[]); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _missing_variables(p_declared jsonb, p_vars jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_actor_name(p_org_id uuid, p_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_actor_name(p_org_id uuid, p_user_id uuid) FROM PUBLIC;
 
 
 --
@@ -23192,6 +23383,55 @@ REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_
 --
 
 REVOKE ALL ON FUNCTION app._notification_assert_channels(p_channels text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtin_deals(p_rows jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtin_deals(p_rows jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtin_enabled(p_org_id uuid, p_slug text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtin_enabled(p_org_id uuid, p_slug text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtin_interviews(p_rows jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtin_interviews(p_rows jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtin_mentions(p_rows jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtin_mentions(p_rows jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtin_submissions(p_slug text, p_rows jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtin_submissions(p_slug text, p_rows jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtin_tasks(p_rows jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtin_tasks(p_rows jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_builtins(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_builtins() FROM PUBLIC;
 
 
 --
@@ -23294,6 +23534,13 @@ REVOKE ALL ON FUNCTION app._notification_send(p_request app.notification_request
 
 
 --
+-- Name: FUNCTION _notification_send_builtin(p_slug text, p_items jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_send_builtin(p_slug text, p_items jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _notification_send_due_digests(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23350,20 +23597,6 @@ REVOKE ALL ON FUNCTION app._render(p_template text, p_vars jsonb, p_escape text)
 
 
 --
--- Name: FUNCTION _render_check(p_template text, p_where text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._render_check(p_template text, p_where text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _render_pattern(); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._render_pattern() FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _render_template(p_template text, p_vars jsonb, p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23406,6 +23639,20 @@ REVOKE ALL ON FUNCTION app._secret_hash(p_secret text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_activity_notify_insert(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_activity_notify_insert() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_activity_notify_update(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_activity_notify_update() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_approval_field_lock(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23431,6 +23678,27 @@ REVOKE ALL ON FUNCTION app._tg_check_entity_refs() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_comment_mentions() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_comment_notify_insert(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_comment_notify_insert() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_comment_notify_update(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_comment_notify_update() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_deal_notify_stage(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_deal_notify_stage() FROM PUBLIC;
 
 
 --
@@ -23504,6 +23772,20 @@ REVOKE ALL ON FUNCTION app._tg_immutable_keys() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_interview_notify_insert(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_interview_notify_insert() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_interview_notify_update(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_interview_notify_update() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_notification_announce(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23525,10 +23807,17 @@ REVOKE ALL ON FUNCTION app._tg_stamp_created() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _tg_suppression_audit(); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _tg_submission_notify_insert(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._tg_suppression_audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._tg_submission_notify_insert() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_submission_notify_update(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_submission_notify_update() FROM PUBLIC;
 
 
 --
@@ -23536,13 +23825,6 @@ REVOKE ALL ON FUNCTION app._tg_suppression_audit() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_suppression_campaign() FROM PUBLIC;
-
-
---
--- Name: FUNCTION _tg_template_tokens(); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._tg_template_tokens() FROM PUBLIC;
 
 
 --
@@ -24545,6 +24827,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.candidates TO intime_user;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.comments TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.comments TO intime_user;
+
+
+--
+-- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
 
 
 --

@@ -69,7 +69,15 @@ def test_ten_enrollments_run_through_the_sequence_with_the_fake_clock(camp: Camp
         20,
     )
     assert c["total_tasks"] == 10
-    assert len(camp.jobs()) == 20
+    # 20 campaign emails, and the email of the built-in task_assigned notification that
+    # tells the owner of each LinkedIn task (docs/notifications.md).
+    assert len(camp.jobs()) == 30
+    row = camp.owner.execute(
+        "select count(*) from app.notifications n join app.activities a "
+        "on a.org_id = n.org_id and a.id = n.entity_id "
+        "where n.template_slug = 'task_assigned' and a.subject like 'LinkedIn: %'"
+    ).fetchone()
+    assert row == (10,)
 
 
 def test_an_email_step_renders_the_contact_and_campaign_variables(camp: Campaigns) -> None:
