@@ -931,10 +931,10 @@ $$;
 ALTER FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expires_at timestamp with time zone) OWNER TO intime_owner;
 
 --
--- Name: create_campaign(text, text, uuid, time without time zone, time without time zone, text[], text, boolean, integer, text, integer, numeric, boolean, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: create_campaign(text, text, uuid, time without time zone, time without time zone, text[], text, boolean, integer, text, integer, numeric, boolean, interval, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.create_campaign(p_name text, p_description text DEFAULT NULL::text, p_owner_id uuid DEFAULT NULL::uuid, p_send_window_start time without time zone DEFAULT '09:00:00'::time without time zone, p_send_window_end time without time zone DEFAULT '17:00:00'::time without time zone, p_send_days text[] DEFAULT ARRAY['mon'::text, 'tue'::text, 'wed'::text, 'thu'::text, 'fri'::text], p_timezone text DEFAULT 'America/New_York'::text, p_use_contact_timezone boolean DEFAULT false, p_daily_send_limit integer DEFAULT NULL::integer, p_ab_metric text DEFAULT 'reply'::text, p_ab_min_sample_per_variant integer DEFAULT 100, p_ab_alpha numeric DEFAULT 0.05, p_ab_auto_select boolean DEFAULT true, p_ab_metric_window interval DEFAULT '3 days'::interval) RETURNS uuid
+CREATE FUNCTION api.create_campaign(p_name text, p_description text DEFAULT NULL::text, p_owner_id uuid DEFAULT NULL::uuid, p_send_window_start time without time zone DEFAULT '09:00:00'::time without time zone, p_send_window_end time without time zone DEFAULT '17:00:00'::time without time zone, p_send_days text[] DEFAULT ARRAY['mon'::text, 'tue'::text, 'wed'::text, 'thu'::text, 'fri'::text], p_timezone text DEFAULT 'America/New_York'::text, p_use_contact_timezone boolean DEFAULT false, p_daily_send_limit integer DEFAULT NULL::integer, p_ab_metric text DEFAULT 'reply'::text, p_ab_min_sample_per_variant integer DEFAULT 100, p_ab_alpha numeric DEFAULT 0.05, p_ab_auto_select boolean DEFAULT true, p_ab_metric_window interval DEFAULT '3 days'::interval, p_out_of_office_resume_days integer DEFAULT 7) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -977,23 +977,25 @@ begin
         p_window => p_ab_metric_window,
         p_daily_limit => p_daily_send_limit
     );
+    perform app._campaign_assert_out_of_office_days(p_out_of_office_resume_days);
     insert into app.campaigns (
         org_id, id, name, description, owner_id, send_window_start, send_window_end, send_days,
         timezone, use_contact_timezone, daily_send_limit, ab_metric, ab_min_sample_per_variant,
-        ab_alpha, ab_auto_select, ab_metric_window, created_by
+        ab_alpha, ab_auto_select, ab_metric_window, out_of_office_resume_days, created_by
     )
     values (
         v_org_id, v_id, btrim(p_name), p_description, v_owner, p_send_window_start,
         p_send_window_end, p_send_days, p_timezone, coalesce(p_use_contact_timezone, false),
         p_daily_send_limit, p_ab_metric, p_ab_min_sample_per_variant, p_ab_alpha,
-        coalesce(p_ab_auto_select, true), p_ab_metric_window, app.current_user_id()
+        coalesce(p_ab_auto_select, true), p_ab_metric_window, p_out_of_office_resume_days,
+        app.current_user_id()
     );
     return v_id;
 end
 $$;
 
 
-ALTER FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) OWNER TO intime_owner;
+ALTER FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_out_of_office_resume_days integer) OWNER TO intime_owner;
 
 --
 -- Name: create_organization(text, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4649,6 +4651,8 @@ declare
     v_now timestamptz := app.now();
     v_org_ids uuid[];
     v_ids uuid[];
+    v_resume_org_ids uuid[];
+    v_resume_ids uuid[];
     v_counts app.campaign_batch_counts;
     v_one app.campaign_batch_counts;
     v_error text;
@@ -4657,6 +4661,19 @@ begin
     if p_batch_size is null or p_batch_size not between 1 and 10000 then
         raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
     end if;
+    -- Out-of-office pauses that are over (app._campaign_pause_out_of_office),
+    -- by their resume time (campaign_enrollments_resume_idx).
+    select array_agg(r.org_id), array_agg(r.id) into v_resume_org_ids, v_resume_ids
+    from (
+        select e.org_id, e.id
+        from app.campaign_enrollments as e
+        where
+            e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
+            and e.stop_reason = 'out_of_office'
+        order by e.resume_at
+        limit p_batch_size
+        for update skip locked
+    ) as r;
     select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
     from (
         select e.org_id, e.id
@@ -4666,6 +4683,63 @@ begin
         limit p_batch_size
         for update skip locked
     ) as d;
+
+    if v_resume_ids is not null then
+        -- Locks in the order of every tick: the enrollments (above), the
+        -- daily counters, then the campaigns (which the resume's totals
+        -- trigger takes), for all of this call's campaigns at once.
+        perform app._campaign_lock_daily(
+            p_now => v_now,
+            p_org_ids => coalesce(v_org_ids, '{}') || v_resume_org_ids,
+            p_ids => coalesce(v_ids, '{}') || v_resume_ids
+        );
+        perform
+        from app.campaigns as c
+        where (c.org_id, c.id) in (
+            select e.org_id, e.campaign_id
+            from unnest(
+                coalesce(v_org_ids, '{}') || v_resume_org_ids, coalesce(v_ids, '{}') || v_resume_ids
+            ) as x (org_id, id)
+            inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+        )
+        order by c.org_id, c.id
+        for update;
+        -- Back to active, or parked like the rest of a campaign paused meanwhile
+        -- (api.resume_campaign releases it); the next step keeps its time,
+        -- which the pause set to the resume time or later.
+        with resumed as (
+            update app.campaign_enrollments as e
+            set
+                status = case when c.status = 'active' then 'active' else 'paused' end,
+                stop_reason = case when c.status = 'active' then null else 'campaign_paused' end,
+                resume_at = null,
+                next_step_at = coalesce(e.next_step_at, v_now),
+                updated_at = v_now
+            from unnest(v_resume_org_ids, v_resume_ids) as x (org_id, id),
+                app.campaigns as c
+            where
+                e.org_id = x.org_id and e.id = x.id
+                and c.org_id = e.org_id and c.id = e.campaign_id
+            returning e.org_id, e.id, e.status, e.next_step_at
+        )
+
+        -- Those due now run in this call, up to p_batch_size in all.
+        select
+            coalesce(v_org_ids, '{}') || coalesce(array_agg(d.org_id), '{}'),
+            coalesce(v_ids, '{}') || coalesce(array_agg(d.id), '{}')
+        into v_org_ids, v_ids
+        from (
+            select r.org_id, r.id
+            from resumed as r
+            where r.status = 'active' and r.next_step_at <= v_now
+            order by r.next_step_at
+            limit p_batch_size - coalesce(cardinality(v_ids), 0)
+        ) as d;
+        if cardinality(v_ids) = 0 then
+            v_ids := null;
+            v_org_ids := null;
+        end if;
+    end if;
 
     v_counts := row(0, 0, 0, 0, 0, 0, 0);
     if v_ids is not null then
@@ -4703,6 +4777,11 @@ begin
         exists (
             select from app.campaign_enrollments as e
             where e.status = 'active' and e.next_step_at <= v_now
+        ) or exists (
+            select from app.campaign_enrollments as e
+            where
+                e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
+                and e.stop_reason = 'out_of_office'
         ),
         round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1);
 end
@@ -4944,12 +5023,12 @@ begin
             'name', 'description', 'send_window_start', 'send_window_end', 'send_days',
             'timezone', 'use_contact_timezone', 'daily_send_limit', 'ab_metric',
             'ab_min_sample_per_variant', 'ab_alpha', 'ab_auto_select', 'ab_metric_window',
-            'owner_id'
+            'owner_id', 'out_of_office_resume_days'
         ],
         array[
             'name', 'send_window_start', 'send_window_end', 'send_days', 'timezone',
             'use_contact_timezone', 'ab_metric', 'ab_min_sample_per_variant', 'ab_alpha',
-            'ab_auto_select', 'ab_metric_window', 'owner_id'
+            'ab_auto_select', 'ab_metric_window', 'owner_id', 'out_of_office_resume_days'
         ]
     );
     if v_c.status in ('completed', 'archived') then
@@ -4984,6 +5063,7 @@ begin
         p_window => v_c.ab_metric_window,
         p_daily_limit => v_c.daily_send_limit
     );
+    perform app._campaign_assert_out_of_office_days(v_c.out_of_office_resume_days);
     update app.campaigns as c
     set
         name = v_c.name,
@@ -5000,6 +5080,7 @@ begin
         ab_auto_select = v_c.ab_auto_select,
         ab_metric_window = v_c.ab_metric_window,
         owner_id = v_c.owner_id,
+        out_of_office_resume_days = v_c.out_of_office_resume_days,
         updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
 end
@@ -5648,6 +5729,28 @@ $$;
 
 
 ALTER FUNCTION app._campaign_assert_ab_settings(p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_assert_out_of_office_days(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_assert_out_of_office_days(p_days integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if p_days is null or p_days not between 1 and 90 then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'out_of_office_resume_days is 1 to 90 (got %s)', coalesce(p_days::text, 'null')
+            );
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_assert_out_of_office_days(p_days integer) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_assert_runnable(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -6389,6 +6492,29 @@ $$;
 ALTER FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrollments boolean) OWNER TO intime_owner;
 
 --
+-- Name: _campaign_lock_daily(timestamp with time zone, uuid[], uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_lock_daily(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    insert into app.campaign_daily_sends as d (org_id, campaign_id, local_date, sent)
+    select distinct e.org_id, e.campaign_id, (p_now at time zone c.timezone)::date, 0
+    from unnest(p_org_ids, p_ids) as x (org_id, id)
+    inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+    inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+    where c.daily_send_limit is not null
+    order by 1, 2
+    on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_lock_daily(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) OWNER TO intime_owner;
+
+--
 -- Name: _campaign_next_send_time(timestamp with time zone, text, time without time zone, time without time zone, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -6633,6 +6759,195 @@ $$;
 
 
 ALTER FUNCTION app._campaign_notify(p_org_id uuid, p_user_id uuid, p_template text, p_variables jsonb, p_campaign_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_pause_out_of_office(uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_pause_out_of_office(p_org_id uuid, p_send_id uuid, p_inbound_id uuid) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_now timestamptz := app.now();
+    v_in record;
+    v_enrollment_id uuid;
+    v_e app.campaign_enrollments%rowtype;
+    v_c app.campaigns%rowtype;
+    v_who text;
+    v_contact_zone text;
+    v_zone text;
+    v_return date;
+    v_resume timestamptz;
+    v_next timestamptz;
+    v_result text;
+    v_when text;
+    v_message text;
+begin
+    select
+        i.subject, i.reply_text, i.text_body, i.html_body, i.received_at, i.from_email
+    into v_in
+    from app.inbound_emails as i
+    where i.org_id = p_org_id and i.id = p_inbound_id;
+    if not found then
+        return 'ignored: inbound email not found';
+    end if;
+    select s.enrollment_id into v_enrollment_id
+    from app.email_sends as s
+    where s.org_id = p_org_id and s.id = p_send_id;
+    if v_enrollment_id is null then
+        return 'ignored: not a campaign email';
+    end if;
+    -- Lock order: the enrollment, then (the totals trigger) its campaign.
+    select e.* into v_e
+    from app.campaign_enrollments as e
+    where e.org_id = p_org_id and e.id = v_enrollment_id
+    for update;
+    if not found then
+        return 'ignored: the enrollment is gone';
+    end if;
+    if v_e.status not in ('active', 'paused') then
+        return 'ignored: the enrollment is ' || v_e.status;
+    end if;
+    select c.* into v_c
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = v_e.campaign_id;
+    select coalesce(k.full_name, k.email), k.timezone into v_who, v_contact_zone
+    from app.contacts as k
+    where k.org_id = p_org_id and k.id = v_e.contact_id;
+    v_who := coalesce(v_who, v_in.from_email);
+    v_zone := app._campaign_timezone(
+        p_contact_timezone => v_contact_zone,
+        p_campaign_timezone => v_c.timezone,
+        p_use_contact => v_c.use_contact_timezone
+    );
+
+    -- The reply's own text (without the quoted campaign email, whose dates are
+    -- not the contact's), else the text body, else the HTML without its tags.
+    v_return := app._email_return_date(
+        p_text => concat_ws(
+            E'\n',
+            v_in.subject,
+            coalesce(
+                nullif(btrim(v_in.reply_text), ''),
+                nullif(btrim(v_in.text_body), ''),
+                regexp_replace(left(v_in.html_body, 20000), '<[^>]*>', ' ', 'g')
+            )
+        ),
+        p_received_at => v_in.received_at
+    );
+    v_resume := app._campaign_next_send_time(
+        p_ts => case
+            when v_return is not null
+                then greatest((v_return + 1)::timestamp at time zone v_zone, v_now)
+            else v_now + make_interval(days => v_c.out_of_office_resume_days)
+        end,
+        p_timezone => v_zone,
+        p_window_start => v_c.send_window_start,
+        p_window_end => v_c.send_window_end,
+        p_send_days => v_c.send_days
+    );
+    v_when := to_char(v_resume at time zone v_zone, 'YYYY-MM-DD HH24:MI') || ' ' || v_zone;
+
+    if v_e.status = 'paused' and v_e.stop_reason = 'out_of_office' then
+        if v_e.resume_at is not null and v_resume <= v_e.resume_at then
+            return format(
+                'ignored: already out of office until %s',
+                to_char(v_e.resume_at at time zone v_zone, 'YYYY-MM-DD HH24:MI')
+            );
+        end if;
+        v_result := 'extended';
+    elsif v_e.status = 'active' or v_e.stop_reason = 'campaign_paused' then
+        v_result := 'paused';
+    else
+        v_result := 'deferred';
+    end if;
+
+    v_next := greatest(v_e.next_step_at, v_resume);
+    update app.campaign_enrollments as e
+    set
+        status = 'paused',
+        stop_reason = case when v_result = 'deferred' then e.stop_reason else 'out_of_office' end,
+        resume_at = case when v_result = 'deferred' then null else v_resume end,
+        next_step_at = v_next,
+        updated_at = v_now
+    where e.org_id = v_e.org_id and e.id = v_e.id;
+
+    insert into app.campaign_sequence_logs (
+        org_id, campaign_id, enrollment_id, step_number, channel, status, detail, email_send_id,
+        scheduled_at
+    )
+    values (
+        v_e.org_id, v_e.campaign_id, v_e.id, v_e.current_step + 1, 'none', 'deferred',
+        format(
+            'out of office%s: %s %s',
+            coalesce(' until ' || to_char(v_return, 'YYYY-MM-DD'), ' (no return date given)'),
+            case v_result
+                when 'paused' then 'paused, resumes'
+                when 'extended' then 'pause extended, resumes'
+                else 'still paused (' || v_e.stop_reason || '), next step not before'
+            end,
+            v_when
+        ),
+        p_send_id, v_next
+    );
+
+    if v_result in ('paused', 'extended') then
+        -- No system template for this one: the title and message are given
+        -- (guarded like app._campaign_notify: a failure is a warning).
+        begin
+            perform from app._notification_send(row(
+                p_org_id,  -- org_id
+                array[v_c.owner_id],  -- user_ids
+                'campaign',  -- category
+                null,  -- template_slug
+                left(
+                    format(
+                        '%s is out of office%s', v_who,
+                        coalesce(' until ' || to_char(v_return, 'FMMonth FMDD, YYYY'), '')
+                    ),
+                    500
+                ),  -- title
+                format(
+                    '%s answered %s with an out-of-office reply%s. Their sequence is paused '
+                    || 'and resumes %s with step %s.',
+                    v_who, v_c.name,
+                    case
+                        when v_return is not null
+                            then ' (back ' || to_char(v_return, 'FMMonth FMDD, YYYY') || ')'
+                        else ' without a return date'
+                    end,
+                    v_when, v_e.current_step + 1
+                ),  -- message
+                jsonb_build_object(
+                    'campaign', jsonb_build_object('name', v_c.name),
+                    'contact', jsonb_build_object('name', v_who),
+                    'return_date', v_return,
+                    'resume_at', v_resume,
+                    'enrollment_id', v_e.id
+                ),  -- variables
+                'info',  -- type
+                'normal',  -- priority
+                'campaign',  -- entity_type
+                v_c.id,  -- entity_id
+                format('/campaigns/%s', v_c.id),  -- action_url
+                'Open campaign',  -- action_label
+                array['in_app'],  -- channels
+                null,  -- group_key
+                null,  -- expires_at
+                false  -- critical
+            )::app.notification_request);
+        exception when others then
+            get stacked diagnostics v_message = message_text;
+            raise warning 'out-of-office notification not sent: %', v_message;
+        end;
+    end if;
+    return v_result;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_pause_out_of_office(p_org_id uuid, p_send_id uuid, p_inbound_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_plan_batch(timestamp with time zone, uuid[], uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7001,16 +7316,7 @@ declare
     v_counts app.campaign_batch_counts;
     v_paused record;
 begin
-    -- Daily send limits: one counter row per campaign and local day, locked
-    -- so that concurrent ticks of one campaign never exceed it.
-    insert into app.campaign_daily_sends as d (org_id, campaign_id, local_date, sent)
-    select distinct e.org_id, e.campaign_id, (p_now at time zone c.timezone)::date, 0
-    from unnest(p_org_ids, p_ids) as x (org_id, id)
-    inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
-    inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-    where c.daily_send_limit is not null
-    order by 1, 2
-    on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
+    perform app._campaign_lock_daily(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids);
 
     -- What to do is decided read-only (app._campaign_plan_batch); this
     -- statement adds the new rows' ids and tokens and carries it out.
@@ -7906,6 +8212,59 @@ $$;
 ALTER FUNCTION app._email_message_id(p_value text) OWNER TO intime_owner;
 
 --
+-- Name: _email_plausible_date(integer, integer, integer, date); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_plausible_date(p_year integer, p_month integer, p_day integer, p_received date) RETURNS date
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_year integer := p_year;
+    v_date date;
+begin
+    if p_month is null or p_day is null or p_received is null
+        or p_month not between 1 and 12 or p_day not between 1 and 31 then
+        return null;
+    end if;
+    if v_year is null then
+        v_year := extract(year from p_received)::integer;
+    elsif v_year < 100 then
+        v_year := 2000 + v_year;
+    end if;
+    if v_year not between 2000 and 2200 then
+        return null;
+    end if;
+    -- 31 April, 29 February of a common year: no such day.
+    if p_day > extract(
+        day from make_date(v_year, p_month, 1) + interval '1 month' - interval '1 day'
+    ) then
+        return null;
+    end if;
+    v_date := make_date(v_year, p_month, p_day);
+    if p_year is null and v_date < p_received then
+        if v_date >= p_received - 30 then
+            return null;
+        end if;
+        v_year := v_year + 1;
+        if p_day > extract(
+            day from make_date(v_year, p_month, 1) + interval '1 month' - interval '1 day'
+        ) then
+            return null;
+        end if;
+        v_date := make_date(v_year, p_month, p_day);
+    end if;
+    if v_date < p_received or v_date > p_received + interval '1 year' then
+        return null;
+    end if;
+    return v_date;
+end
+$$;
+
+
+ALTER FUNCTION app._email_plausible_date(p_year integer, p_month integer, p_day integer, p_received date) OWNER TO intime_owner;
+
+--
 -- Name: _email_require_platform(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -7925,6 +8284,157 @@ $$;
 
 
 ALTER FUNCTION app._email_require_platform() OWNER TO intime_owner;
+
+--
+-- Name: _email_return_date(text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_return_date(p_text text, p_received_at timestamp with time zone) RETURNS date
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_months constant jsonb := $json${
+        "january": 1, "jan": 1, "januar": 1, "jänner": 1, "jän": 1, "janvier": 1, "janv": 1,
+        "enero": 1, "ene": 1, "januari": 1, "gennaio": 1, "gen": 1, "janeiro": 1,
+        "february": 2, "feb": 2, "februar": 2, "février": 2, "fevrier": 2, "févr": 2,
+        "fevr": 2, "febrero": 2, "februari": 2, "febbraio": 2, "fevereiro": 2, "fev": 2,
+        "march": 3, "mar": 3, "märz": 3, "maerz": 3, "marz": 3, "mär": 3, "mars": 3,
+        "marzo": 3, "maart": 3, "mrt": 3, "março": 3, "marco": 3,
+        "april": 4, "apr": 4, "avril": 4, "avr": 4, "abril": 4, "abr": 4, "aprile": 4,
+        "may": 5, "mai": 5, "mayo": 5, "mei": 5, "maggio": 5, "mag": 5, "maio": 5,
+        "june": 6, "jun": 6, "juni": 6, "juin": 6, "junio": 6, "giugno": 6, "giu": 6,
+        "junho": 6,
+        "july": 7, "jul": 7, "juli": 7, "juillet": 7, "juil": 7, "julio": 7, "luglio": 7,
+        "lug": 7, "julho": 7,
+        "august": 8, "aug": 8, "août": 8, "aout": 8, "agosto": 8, "ago": 8, "augustus": 8,
+        "september": 9, "sep": 9, "sept": 9, "septembre": 9, "septiembre": 9,
+        "setiembre": 9, "settembre": 9, "sett": 9, "set": 9, "setembro": 9,
+        "october": 10, "oct": 10, "oktober": 10, "okt": 10, "octobre": 10, "octubre": 10,
+        "ottobre": 10, "ott": 10, "outubro": 10, "out": 10,
+        "november": 11, "nov": 11, "novembre": 11, "noviembre": 11, "novembro": 11,
+        "december": 12, "dec": 12, "dezember": 12, "dez": 12, "décembre": 12,
+        "decembre": 12, "déc": 12, "diciembre": 12, "dic": 12, "dicembre": 12,
+        "dezembro": 12
+    }$json$;
+    -- Letters (the text is lower-cased): a word boundary is a change from or to these.
+    v_letter constant text := 'a-z0-9à-öø-ÿß';
+    v_cues constant text := 'back|returning|returns|return|until|till|til|through|thru'
+        || '|zurück|zurueck|rückkehr|rueckkehr|wieder|bis'
+        || '|de retour|retour|jusqu''|jusqu|reviens|rentre|au'
+        || '|hasta|de vuelta|regresaré|regresare|regreso|volveré|volvere|vuelvo|al'
+        || '|tot|t/m|terug|weer'
+        || '|fino|rientrerò|rientrero|rientro|ritorno|tornerò|tornero|torno'
+        || '|até|ate|retorno|de volta|voltarei|volto|regressarei|regresso';
+    v_fillers constant text := 'on|the|of|in|office|at|work|by|date'
+        || '|am|ab|dem|den|zum|einschließlich|einschliesslich|inklusive|inkl|im|büro|buero'
+        || '|le|la|au|à|a|du|bureau|el|de|del|en|oficina|met|op|kantoor|aanwezig'
+        || '|il|ufficio|è|previsto|prevista|per|para'
+        || '|em|no|na|dia|escritório|escritorio'
+        || '|monday|tuesday|wednesday|thursday|friday|saturday|sunday'
+        || '|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun'
+        || '|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag'
+        || '|mo|di|mi|do|fr|sa|so'
+        || '|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche'
+        || '|lun|mer|jeu|ven|sam|dim'
+        || '|lunes|martes|miércoles|miercoles|jueves|viernes|sábado|sabado|domingo'
+        || '|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|ma|wo|vr|za|zo'
+        || '|lunedì|lunedi|martedì|martedi|mercoledì|mercoledi|giovedì|giovedi'
+        || '|venerdì|venerdi|sabato|domenica'
+        || '|segunda-feira|terça-feira|terca-feira|quarta-feira|quinta-feira|sexta-feira'
+        || '|segunda|terça|terca|quarta|quinta|sexta';
+    v_month text;
+    v_filler text;
+    v_date text;
+    v_patterns text[];
+    v_pattern text;
+    v_text text;
+    v_received date;
+    v_m text[];
+    v_found date;
+    v_best date;
+begin
+    if p_text is null or p_received_at is null then
+        return null;
+    end if;
+    v_received := (p_received_at at time zone 'UTC')::date;
+    -- lower() of a C-locale database leaves accented capitals alone: fold them
+    -- first. Curly apostrophes become straight ones, non-breaking spaces
+    -- spaces; markdown emphasis goes.
+    v_text := lower(translate(
+        left(p_text, 4000),
+        'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝ’‘`´' || chr(160) || chr(8239) || chr(8201) || '*_',
+        'àáâãäåæçèéêëìíîïñòóôõöøùúûüý''''''''   '
+    ));
+    v_text := regexp_replace(v_text, '\s+', ' ', 'g');
+
+    select string_agg(k.name, '|' order by length(k.name) desc, k.name) into v_month
+    from jsonb_object_keys(v_months) as k (name);
+    v_filler := format('(?:(?:%s)\.?[\s,:]+|(?:dall|all|dell|l|d)'')', v_fillers);
+    -- Six date forms, three groups each (see the table above).
+    v_date := '(?:'
+        || '(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)'
+        || '|(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4}|\d{2})(?!\d))?'
+        || '|(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])'
+        || '|(\d{1,2})-(\d{1,2})-(\d{4}|\d{2})(?!\d)'
+        || format(
+            '|(\d{1,2})(?:st|nd|rd|th|er|º|°|ª)?\.?\s?(?:de |of )?(%1$s)(?![%2$s])\.?'
+            || '(?:,?\s(?:de )?(\d{4})(?!\d))?',
+            v_month, v_letter
+        )
+        || format(
+            '|(%1$s)(?![%2$s])\.?\s?(\d{1,2})(?:st|nd|rd|th)?(?!\d)(?:,?\s(\d{4})(?!\d))?',
+            v_month, v_letter
+        )
+        || ')';
+    v_patterns := array[
+        format(
+            '(?<![%1$s])(?:%2$s)(?:[\s,:]+|(?<=''))%3$s{0,6}%4$s',
+            v_letter, v_cues, v_filler, v_date
+        ),
+        format(
+            '(?<![%1$s])(?:am|ab|op|vanaf|per)\s%2$s{0,2}%3$s(?:\s[%1$s]+){0,4}\s'
+            || '(?:wieder|zurück|zurueck|terug|weer)(?![%1$s])',
+            v_letter, v_filler, v_date
+        )
+    ];
+    foreach v_pattern in array v_patterns loop
+        for v_m in select m from regexp_matches(v_text, v_pattern, 'g') as m loop
+            v_found := coalesce(
+                app._email_plausible_date(
+                    v_m[1]::integer, v_m[2]::integer, v_m[3]::integer, v_received
+                ),
+                app._email_plausible_date(
+                    v_m[6]::integer, v_m[5]::integer, v_m[4]::integer, v_received
+                ),
+                -- Slash: day first or month first, the nearer plausible one.
+                least(
+                    app._email_plausible_date(
+                        v_m[9]::integer, v_m[8]::integer, v_m[7]::integer, v_received
+                    ),
+                    app._email_plausible_date(
+                        v_m[9]::integer, v_m[7]::integer, v_m[8]::integer, v_received
+                    )
+                ),
+                app._email_plausible_date(
+                    v_m[12]::integer, v_m[11]::integer, v_m[10]::integer, v_received
+                ),
+                app._email_plausible_date(
+                    v_m[15]::integer, (v_months ->> v_m[14])::integer, v_m[13]::integer, v_received
+                ),
+                app._email_plausible_date(
+                    v_m[18]::integer, (v_months ->> v_m[16])::integer, v_m[17]::integer, v_received
+                )
+            );
+            v_best := greatest(v_best, v_found);
+        end loop;
+    end loop;
+    return v_best;
+end
+$_$;
+
+
+ALTER FUNCTION app._email_return_date(p_text text, p_received_at timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: _email_status_rank(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -22169,12 +22679,12 @@ GRANT ALL ON FUNCTION api.create_api_token(p_name text, p_user_id uuid, p_expire
 
 
 --
--- Name: FUNCTION create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_out_of_office_resume_days integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_service;
-GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval) TO intime_user;
+REVOKE ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_out_of_office_resume_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_out_of_office_resume_days integer) TO intime_service;
+GRANT ALL ON FUNCTION api.create_campaign(p_name text, p_description text, p_owner_id uuid, p_send_window_start time without time zone, p_send_window_end time without time zone, p_send_days text[], p_timezone text, p_use_contact_timezone boolean, p_daily_send_limit integer, p_ab_metric text, p_ab_min_sample_per_variant integer, p_ab_alpha numeric, p_ab_auto_select boolean, p_ab_metric_window interval, p_out_of_office_resume_days integer) TO intime_user;
 
 
 --
@@ -23020,6 +23530,13 @@ REVOKE ALL ON FUNCTION app._campaign_assert_ab_settings(p_metric text, p_min_sam
 
 
 --
+-- Name: FUNCTION _campaign_assert_out_of_office_days(p_days integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_assert_out_of_office_days(p_days integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _campaign_assert_runnable(p_org_id uuid, p_campaign_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23084,6 +23601,13 @@ REVOKE ALL ON FUNCTION app._campaign_for_change(p_campaign_id uuid, p_lock_enrol
 
 
 --
+-- Name: FUNCTION _campaign_lock_daily(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_lock_daily(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _campaign_next_send_time(p_ts timestamp with time zone, p_timezone text, p_window_start time without time zone, p_window_end time without time zone, p_send_days text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -23116,6 +23640,13 @@ REVOKE ALL ON FUNCTION app._campaign_normalize_variants(p_variants jsonb) FROM P
 --
 
 REVOKE ALL ON FUNCTION app._campaign_notify(p_org_id uuid, p_user_id uuid, p_template text, p_variables jsonb, p_campaign_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_pause_out_of_office(p_org_id uuid, p_send_id uuid, p_inbound_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_pause_out_of_office(p_org_id uuid, p_send_id uuid, p_inbound_id uuid) FROM PUBLIC;
 
 
 --
@@ -23281,10 +23812,24 @@ REVOKE ALL ON FUNCTION app._email_message_id(p_value text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _email_plausible_date(p_year integer, p_month integer, p_day integer, p_received date); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_plausible_date(p_year integer, p_month integer, p_day integer, p_received date) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _email_require_platform(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._email_require_platform() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_return_date(p_text text, p_received_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_return_date(p_text text, p_received_at timestamp with time zone) FROM PUBLIC;
 
 
 --

@@ -134,7 +134,8 @@ create or replace function api.create_campaign(
     p_ab_min_sample_per_variant integer default 100,
     p_ab_alpha numeric default 0.05,
     p_ab_auto_select boolean default true,
-    p_ab_metric_window interval default '3 days'
+    p_ab_metric_window interval default '3 days',
+    p_out_of_office_resume_days integer default 7
 )
 returns uuid
 language plpgsql
@@ -180,16 +181,18 @@ begin
         p_window => p_ab_metric_window,
         p_daily_limit => p_daily_send_limit
     );
+    perform app._campaign_assert_out_of_office_days(p_out_of_office_resume_days);
     insert into app.campaigns (
         org_id, id, name, description, owner_id, send_window_start, send_window_end, send_days,
         timezone, use_contact_timezone, daily_send_limit, ab_metric, ab_min_sample_per_variant,
-        ab_alpha, ab_auto_select, ab_metric_window, created_by
+        ab_alpha, ab_auto_select, ab_metric_window, out_of_office_resume_days, created_by
     )
     values (
         v_org_id, v_id, btrim(p_name), p_description, v_owner, p_send_window_start,
         p_send_window_end, p_send_days, p_timezone, coalesce(p_use_contact_timezone, false),
         p_daily_send_limit, p_ab_metric, p_ab_min_sample_per_variant, p_ab_alpha,
-        coalesce(p_ab_auto_select, true), p_ab_metric_window, app.current_user_id()
+        coalesce(p_ab_auto_select, true), p_ab_metric_window, p_out_of_office_resume_days,
+        app.current_user_id()
     );
     return v_id;
 end
@@ -197,7 +200,7 @@ $function$;
 
 comment on function api.create_campaign(
     text, text, uuid, time, time, text[], text, boolean, integer, text, integer, numeric,
-    boolean, interval
+    boolean, interval, integer
 ) is
 $$Create a draft campaign in the caller's org, owned by the caller (or p_owner_id, with
 campaigns.manage_any). The send window is [start, end) local time on p_send_days ('mon'..'sun') in
@@ -206,7 +209,9 @@ campaign's). An overnight window (end <= start), unknown days or zone raise IT00
 p_daily_send_limit caps email steps a day (campaign zone); the rest roll to the next window.
 A/B: p_ab_metric reply, click or open; the winner needs p_ab_min_sample_per_variant closed
 sends per arm (a send is closed p_ab_metric_window after it went out) and significance at
-p_ab_alpha, Bonferroni-corrected. Returns the campaign id.$$;
+p_ab_alpha, Bonferroni-corrected. An out-of-office reply without a return date pauses the
+contact's enrollment for p_out_of_office_resume_days (1 to 90, IT005 otherwise; default 7).
+Returns the campaign id.$$;
 
 create or replace function app._campaign_assert_ab_settings(
     p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer
@@ -255,12 +260,12 @@ begin
             'name', 'description', 'send_window_start', 'send_window_end', 'send_days',
             'timezone', 'use_contact_timezone', 'daily_send_limit', 'ab_metric',
             'ab_min_sample_per_variant', 'ab_alpha', 'ab_auto_select', 'ab_metric_window',
-            'owner_id'
+            'owner_id', 'out_of_office_resume_days'
         ],
         array[
             'name', 'send_window_start', 'send_window_end', 'send_days', 'timezone',
             'use_contact_timezone', 'ab_metric', 'ab_min_sample_per_variant', 'ab_alpha',
-            'ab_auto_select', 'ab_metric_window', 'owner_id'
+            'ab_auto_select', 'ab_metric_window', 'owner_id', 'out_of_office_resume_days'
         ]
     );
     if v_c.status in ('completed', 'archived') then
@@ -295,6 +300,7 @@ begin
         p_window => v_c.ab_metric_window,
         p_daily_limit => v_c.daily_send_limit
     );
+    perform app._campaign_assert_out_of_office_days(v_c.out_of_office_resume_days);
     update app.campaigns as c
     set
         name = v_c.name,
@@ -311,6 +317,7 @@ begin
         ab_auto_select = v_c.ab_auto_select,
         ab_metric_window = v_c.ab_metric_window,
         owner_id = v_c.owner_id,
+        out_of_office_resume_days = v_c.out_of_office_resume_days,
         updated_at = app.now()
     where c.org_id = v_c.org_id and c.id = v_c.id;
 end
@@ -326,7 +333,9 @@ ab_auto_select, ab_metric_window (an interval, "3 days"), owner_id; description 
 daily_send_limit may be null. The same checks as api.create_campaign (IT005). Enrollments
 already scheduled keep their next step time; the tick re-checks the window when a step falls
 due. owner_id hands the campaign to another active user of the org (IT004 otherwise): later
-tasks, reply and A/B notifications and {{sender.name}} are theirs.$$;
+tasks, reply and A/B notifications and {{sender.name}} are theirs.
+out_of_office_resume_days (1 to 90) is how long an out-of-office reply without a return
+date pauses an enrollment; a pause already under way keeps its resume time.$$;
 
 -- What a skip condition may name: the enrollment's columns (bare), contact.*
 -- and campaign.*.

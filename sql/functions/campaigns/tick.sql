@@ -130,6 +130,28 @@ exception when others then
 end
 $function$;
 
+-- Daily send limits: one counter row per campaign and local day, locked
+-- (in key order) so that concurrent ticks of one campaign never exceed it.
+-- Every tick takes these before it locks campaigns (the totals trigger).
+create or replace function app._campaign_lock_daily(
+    p_now timestamptz, p_org_ids uuid[], p_ids uuid[]
+)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    insert into app.campaign_daily_sends as d (org_id, campaign_id, local_date, sent)
+    select distinct e.org_id, e.campaign_id, (p_now at time zone c.timezone)::date, 0
+    from unnest(p_org_ids, p_ids) as x (org_id, id)
+    inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+    inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
+    where c.daily_send_limit is not null
+    order by 1, 2
+    on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
+end
+$function$;
+
 -- Run the next step of the given enrollments (locked by the caller) at
 -- p_now. Statements: lock the daily counters; then one statement that takes
 -- the read-only plan (app._campaign_plan_batch, tick_plan.sql), writes the
@@ -146,16 +168,7 @@ declare
     v_counts app.campaign_batch_counts;
     v_paused record;
 begin
-    -- Daily send limits: one counter row per campaign and local day, locked
-    -- so that concurrent ticks of one campaign never exceed it.
-    insert into app.campaign_daily_sends as d (org_id, campaign_id, local_date, sent)
-    select distinct e.org_id, e.campaign_id, (p_now at time zone c.timezone)::date, 0
-    from unnest(p_org_ids, p_ids) as x (org_id, id)
-    inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
-    inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-    where c.daily_send_limit is not null
-    order by 1, 2
-    on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
+    perform app._campaign_lock_daily(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids);
 
     -- What to do is decided read-only (app._campaign_plan_batch); this
     -- statement adds the new rows' ids and tokens and carries it out.
@@ -522,6 +535,8 @@ declare
     v_now timestamptz := app.now();
     v_org_ids uuid[];
     v_ids uuid[];
+    v_resume_org_ids uuid[];
+    v_resume_ids uuid[];
     v_counts app.campaign_batch_counts;
     v_one app.campaign_batch_counts;
     v_error text;
@@ -530,6 +545,19 @@ begin
     if p_batch_size is null or p_batch_size not between 1 and 10000 then
         raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
     end if;
+    -- Out-of-office pauses that are over (app._campaign_pause_out_of_office),
+    -- by their resume time (campaign_enrollments_resume_idx).
+    select array_agg(r.org_id), array_agg(r.id) into v_resume_org_ids, v_resume_ids
+    from (
+        select e.org_id, e.id
+        from app.campaign_enrollments as e
+        where
+            e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
+            and e.stop_reason = 'out_of_office'
+        order by e.resume_at
+        limit p_batch_size
+        for update skip locked
+    ) as r;
     select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
     from (
         select e.org_id, e.id
@@ -539,6 +567,63 @@ begin
         limit p_batch_size
         for update skip locked
     ) as d;
+
+    if v_resume_ids is not null then
+        -- Locks in the order of every tick: the enrollments (above), the
+        -- daily counters, then the campaigns (which the resume's totals
+        -- trigger takes), for all of this call's campaigns at once.
+        perform app._campaign_lock_daily(
+            p_now => v_now,
+            p_org_ids => coalesce(v_org_ids, '{}') || v_resume_org_ids,
+            p_ids => coalesce(v_ids, '{}') || v_resume_ids
+        );
+        perform
+        from app.campaigns as c
+        where (c.org_id, c.id) in (
+            select e.org_id, e.campaign_id
+            from unnest(
+                coalesce(v_org_ids, '{}') || v_resume_org_ids, coalesce(v_ids, '{}') || v_resume_ids
+            ) as x (org_id, id)
+            inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
+        )
+        order by c.org_id, c.id
+        for update;
+        -- Back to active, or parked like the rest of a campaign paused meanwhile
+        -- (api.resume_campaign releases it); the next step keeps its time,
+        -- which the pause set to the resume time or later.
+        with resumed as (
+            update app.campaign_enrollments as e
+            set
+                status = case when c.status = 'active' then 'active' else 'paused' end,
+                stop_reason = case when c.status = 'active' then null else 'campaign_paused' end,
+                resume_at = null,
+                next_step_at = coalesce(e.next_step_at, v_now),
+                updated_at = v_now
+            from unnest(v_resume_org_ids, v_resume_ids) as x (org_id, id),
+                app.campaigns as c
+            where
+                e.org_id = x.org_id and e.id = x.id
+                and c.org_id = e.org_id and c.id = e.campaign_id
+            returning e.org_id, e.id, e.status, e.next_step_at
+        )
+
+        -- Those due now run in this call, up to p_batch_size in all.
+        select
+            coalesce(v_org_ids, '{}') || coalesce(array_agg(d.org_id), '{}'),
+            coalesce(v_ids, '{}') || coalesce(array_agg(d.id), '{}')
+        into v_org_ids, v_ids
+        from (
+            select r.org_id, r.id
+            from resumed as r
+            where r.status = 'active' and r.next_step_at <= v_now
+            order by r.next_step_at
+            limit p_batch_size - coalesce(cardinality(v_ids), 0)
+        ) as d;
+        if cardinality(v_ids) = 0 then
+            v_ids := null;
+            v_org_ids := null;
+        end if;
+    end if;
 
     v_counts := row(0, 0, 0, 0, 0, 0, 0);
     if v_ids is not null then
@@ -576,16 +661,24 @@ begin
         exists (
             select from app.campaign_enrollments as e
             where e.status = 'active' and e.next_step_at <= v_now
+        ) or exists (
+            select from app.campaign_enrollments as e
+            where
+                e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
+                and e.stop_reason = 'out_of_office'
         ),
         round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1);
 end
 $function$;
 
 comment on function api.tick_campaigns(integer) is
-$$Service role only (the worker's campaigns.tick, every minute). Runs the next step of at most
-p_batch_size due enrollments (active, in an active campaign, next_step_at <= app.now()),
-locked FOR UPDATE SKIP LOCKED so concurrent ticks share the work, in a few set-based
-statements: outside the send window → deferred to its next opening; skip conditions → skipped;
+$$Service role only (the worker's campaigns.tick, every minute). First the resume pass: at
+most p_batch_size enrollments an out-of-office reply paused whose resume_at has come become
+active again (or, in a campaign paused meanwhile, parked with stop_reason campaign_paused for
+api.resume_campaign); their next step, same number, runs in this call when due. Then runs
+the next step of at most p_batch_size due enrollments (active, in an active campaign,
+next_step_at <= app.now()), locked FOR UPDATE SKIP LOCKED so concurrent ticks share the
+work, in a few set-based statements: outside the send window → deferred to its next opening; skip conditions → skipped;
 email → rendered and queued (email_sends + email.send job; List-Unsubscribe and the reply
 token as for api.queue_email); linkedin/phone/task → an activity for the campaign owner; sms →
 skipped: no sms provider configured; wait → only the timing moves. Sends over the daily
