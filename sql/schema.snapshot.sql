@@ -288,6 +288,47 @@ $$;
 ALTER FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, p_step_number integer, p_delay_days integer, p_delay_hours integer, p_delay_minutes integer, p_template_id uuid, p_subject text, p_body_html text, p_body_text text, p_task_config jsonb, p_skip_conditions jsonb, p_stop_on_reply boolean, p_ab_variants jsonb) OWNER TO intime_owner;
 
 --
+-- Name: add_suppression(text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.add_suppression(p_email text, p_note text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_email text := lower(btrim(p_email));
+    v_id uuid;
+begin
+    perform app._require_permission('suppressions.manage');
+    if not coalesce(app._email_is_plain_address(v_email), false) then
+        raise exception using
+            errcode = 'IT005', message = format('invalid email address %L', p_email);
+    end if;
+    if length(p_note) > 1000 then
+        raise exception using errcode = 'IT005', message = 'p_note: at most 1000 characters';
+    end if;
+    insert into app.suppressions (org_id, email, reason, note, created_by, created_at)
+    values (
+        v_org_id, v_email, 'manual', nullif(btrim(p_note), ''), app.current_user_id(),
+        app.now()
+    )
+    on conflict (org_id, email, reason) do nothing
+    returning id into v_id;
+    if v_id is null then
+        raise exception using
+            errcode = 'IT006',
+            message = format('%s is already suppressed by hand', v_email),
+            hint = 'api.list_suppressions shows it with its note.';
+    end if;
+    return v_id;
+end
+$$;
+
+
+ALTER FUNCTION api.add_suppression(p_email text, p_note text) OWNER TO intime_owner;
+
+--
 -- Name: approve_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1789,8 +1830,10 @@ CREATE FUNCTION api.get_email_stats(p_entity_type text DEFAULT NULL::text, p_ent
         from app.email_sends as e
         where
             e.org_id = app._require_org()
-            -- Notification emails to the org's own users are not outreach.
+            -- Notification emails to the org's own users are not outreach, nor
+            -- are test sends (api.send_test_email).
             and e.recipient_user_id is null
+            and not e.is_test
             and (p_entity_type is null or e.entity_type = p_entity_type)
             and (p_entity_id is null or e.entity_id = p_entity_id)
             and (p_template_id is null or e.template_id = p_template_id)
@@ -2230,6 +2273,71 @@ $$;
 
 
 ALTER FUNCTION api.list_sending_domains() OWNER TO intime_owner;
+
+--
+-- Name: list_suppression_changes(text, integer, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_suppression_changes(p_email text DEFAULT NULL::text, p_limit integer DEFAULT 100, p_offset integer DEFAULT 0) RETURNS TABLE(id bigint, email text, reason text, action text, note text, changed_by uuid, changed_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if p_limit is null or p_limit not between 1 and 1000 then
+        raise exception using errcode = 'IT005', message = 'p_limit: 1 to 1000';
+    end if;
+    if p_offset is null or p_offset < 0 then
+        raise exception using errcode = 'IT005', message = 'p_offset: 0 or more';
+    end if;
+    return query
+    select c.id, c.email, c.reason, c.action, c.note, c.changed_by, c.changed_at
+    from app.suppression_changes as c
+    where
+        c.org_id = v_org_id
+        and (p_email is null or c.email = lower(btrim(p_email)))
+    order by c.id desc
+    limit p_limit offset p_offset;
+end
+$$;
+
+
+ALTER FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) OWNER TO intime_owner;
+
+--
+-- Name: list_suppressions(text, text, integer, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_suppressions(p_email_like text DEFAULT NULL::text, p_reason text DEFAULT NULL::text, p_limit integer DEFAULT 100, p_offset integer DEFAULT 0) RETURNS TABLE(id uuid, email text, reason text, note text, created_by uuid, source_event_id text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if p_limit is null or p_limit not between 1 and 1000 then
+        raise exception using errcode = 'IT005', message = 'p_limit: 1 to 1000';
+    end if;
+    if p_offset is null or p_offset < 0 then
+        raise exception using errcode = 'IT005', message = 'p_offset: 0 or more';
+    end if;
+    return query
+    select s.id, s.email, s.reason, s.note, s.created_by, s.source_event_id, s.created_at
+    from app.suppressions as s
+    where
+        s.org_id = v_org_id
+        and (p_email_like is null or s.email like lower(p_email_like))
+        and (p_reason is null or s.reason = p_reason)
+    order by s.created_at desc, s.id
+    limit p_limit offset p_offset;
+end
+$$;
+
+
+ALTER FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) OWNER TO intime_owner;
 
 --
 -- Name: list_unsettled_work(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2722,6 +2830,63 @@ $$;
 ALTER FUNCTION api.pause_execution(p_execution_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: preview_email(uuid, text, jsonb, uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.preview_email(p_template_id uuid DEFAULT NULL::uuid, p_template_slug text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_step_id uuid DEFAULT NULL::uuid, p_contact_id uuid DEFAULT NULL::uuid, p_variant text DEFAULT NULL::text) RETURNS TABLE(subject text, html_body text, text_body text, text_source text, category text, to_email text, ab_variant text, headers jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_settings app.email_settings%rowtype;
+    v_p record;
+begin
+    select p.* into v_p
+    from app._email_preview(
+        p_org_id => v_org_id, p_template_id => p_template_id,
+        p_template_slug => p_template_slug, p_variables => p_variables, p_step_id => p_step_id,
+        p_contact_id => p_contact_id, p_variant => p_variant
+    ) as p;
+    select s.* into v_settings from app.email_settings as s where s.org_id = v_org_id;
+    return query select
+        v_p.subject, v_p.html_body, v_p.text_body,
+        case when v_p.text_body is null then 'generated_from_html' else 'template' end,
+        v_p.category, v_p.to_email, v_p.ab_variant,
+        -- What the worker sets (worker/email.py); {placeholders} are the
+        -- send's own values, known once it is queued.
+        case when v_settings.org_id is not null then jsonb_strip_nulls(jsonb_build_object(
+            'From', case
+                when v_settings.from_name is null then v_settings.from_email
+                -- As Python's formataddr: quoted when it has a special character.
+                when v_settings.from_name ~ '[][\\()<>@,:;".]'
+                    then format(
+                        '"%s" <%s>', replace(v_settings.from_name, '\', '\\'),
+                        v_settings.from_email
+                    )
+                else format('%s <%s>', v_settings.from_name, v_settings.from_email)
+            end,
+            'To', v_p.to_email,
+            'Reply-To', format('reply+{token}@%s', v_settings.reply_domain),
+            'Return-Path', format('bounce+{token}@%s', v_settings.reply_domain),
+            'Message-ID', format('<{send_id}@%s>', v_settings.reply_domain),
+            'List-Unsubscribe', case
+                when v_p.category in ('marketing', 'campaign')
+                    then '<{public_url}/u/{unsubscribe_token}>'
+            end,
+            'List-Unsubscribe-Post', case
+                when v_p.category in ('marketing', 'campaign')
+                    then 'List-Unsubscribe=One-Click'
+            end
+        )) end;
+end
+$$;
+
+
+ALTER FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) OWNER TO intime_owner;
+
+--
 -- Name: purge_expired_data(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2974,7 +3139,13 @@ begin
                 errcode = 'IT004',
                 message = format('email template %s not found', p_template_slug);
         end if;
-        v_missing := app._missing_variables(v_template.variables, v_vars);
+        v_missing := app._missing_variables(
+            p_declared => v_template.variables,
+            p_vars => v_vars,
+            p_templates => array[
+                v_template.subject_template, v_template.html_template, v_template.text_template
+            ]
+        );
         if cardinality(v_missing) > 0 then
             raise exception using
                 errcode = 'IT010',
@@ -3002,9 +3173,13 @@ begin
             p_subject => app._render_template(
                 coalesce(v_template.subject_template, p_subject), v_vars
             ),
-            p_html => app._render_template(
-                coalesce(v_template.html_template, p_html, app._html_escape(p_text)), v_vars, true
-            ),
+            -- Without HTML, the rendered text escaped (escaping the template
+            -- first would break the quotes of a default).
+            p_html => case
+                when coalesce(v_template.html_template, p_html) is not null
+                    then app._render(coalesce(v_template.html_template, p_html), v_vars, 'html')
+                else app._html_escape(app._render(p_text, v_vars, 'none'))
+            end,
             p_text => app._render_template(coalesce(v_template.text_template, p_text), v_vars),
             p_category => coalesce(p_category, v_template.category, 'transactional'),
             p_template_id => v_template.id,
@@ -3423,6 +3598,97 @@ $$;
 
 
 ALTER FUNCTION api.remove_stream_hub(p_hub_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: remove_suppression(text, text, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.remove_suppression(p_email text, p_reason text DEFAULT NULL::text, p_note text DEFAULT NULL::text, p_force boolean DEFAULT false) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_email text := lower(btrim(p_email));
+    v_reasons text[];
+    v_risky text[];
+    v_count integer;
+begin
+    perform app._require_permission('suppressions.manage');
+    if coalesce(v_email, '') = '' then
+        raise exception using errcode = 'IT005', message = 'p_email is required';
+    end if;
+    if p_reason is not null and p_reason not in (
+        'hard_bounce', 'soft_bounce', 'complaint', 'unsubscribe', 'manual', 'provider'
+    ) then
+        raise exception using errcode = 'IT005', message = format('unknown reason %L', p_reason);
+    end if;
+    if length(p_note) > 1000 then
+        raise exception using errcode = 'IT005', message = 'p_note: at most 1000 characters';
+    end if;
+    select array_agg(s.reason order by s.reason) into v_reasons
+    from (
+        select s.reason
+        from app.suppressions as s
+        where
+            s.org_id = v_org_id and s.email = v_email
+            and (p_reason is null or s.reason = p_reason)
+        for update
+    ) as s;
+    if v_reasons is null then
+        raise exception using
+            errcode = 'IT004',
+            message = format(
+                '%s is not suppressed%s', v_email, coalesce(format(' (%s)', p_reason), '')
+            );
+    end if;
+    v_risky := array(
+        select r.reason
+        from unnest(v_reasons) as r (reason)
+        where r.reason in ('hard_bounce', 'complaint', 'unsubscribe', 'provider')
+    );
+    if cardinality(v_risky) > 0 and not coalesce(p_force, false) then
+        raise exception using
+            errcode = 'IT017',
+            message = format(
+                'lifting %s from %s needs p_force => true', array_to_string(v_risky, ', '),
+                v_email
+            ),
+            hint = concat_ws(
+                ' ',
+                case when 'hard_bounce' = any(v_risky) then
+                    'The address bounced permanently: it does not exist or refuses mail, and '
+                    || 'mailing it again hurts the org''s sender reputation. Lift it only when '
+                    || 'you know the address works now.'
+                end,
+                case when 'complaint' = any(v_risky) then
+                    'The recipient reported the org''s mail as spam: more mail risks more '
+                    || 'complaints and the provider suspending the account.'
+                end,
+                case when 'unsubscribe' = any(v_risky) then
+                    'The recipient unsubscribed: mailing them marketing again needs their '
+                    || 'renewed consent (CAN-SPAM, GDPR).'
+                end,
+                case when 'provider' = any(v_risky) then
+                    'The provider suppresses the address on its side too: lifting it here '
+                    || 'does not lift it there.'
+                end
+            );
+    end if;
+    -- The note of the lift, for the audit trigger (app._tg_suppression_audit).
+    perform pg_catalog.set_config('intime.suppression_note', coalesce(btrim(p_note), ''), true);
+    delete from app.suppressions as s
+    where
+        s.org_id = v_org_id and s.email = v_email
+        and (p_reason is null or s.reason = p_reason);
+    get diagnostics v_count = row_count;
+    perform pg_catalog.set_config('intime.suppression_note', '', true);
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) OWNER TO intime_owner;
 
 --
 -- Name: renew_stream_hub(uuid, interval); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4118,6 +4384,54 @@ $$;
 
 
 ALTER FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
+
+--
+-- Name: send_test_email(uuid, text, jsonb, uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.send_test_email(p_template_id uuid DEFAULT NULL::uuid, p_template_slug text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_step_id uuid DEFAULT NULL::uuid, p_contact_id uuid DEFAULT NULL::uuid, p_variant text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_to text;
+    v_p record;
+begin
+    select u.email into v_to
+    from app.user_profiles as u
+    where u.org_id = v_org_id and u.id = v_user_id and u.is_active;
+    if v_to is null then
+        raise exception using
+            errcode = 'IT003',
+            message = 'a test email goes to the calling user''s own address: call it as a user';
+    end if;
+    select p.* into v_p
+    from app._email_preview(
+        p_org_id => v_org_id, p_template_id => p_template_id,
+        p_template_slug => p_template_slug, p_variables => p_variables, p_step_id => p_step_id,
+        p_contact_id => p_contact_id, p_variant => p_variant
+    ) as p;
+    perform app._require_send_rate('email', 1);
+    return (
+        app._email_insert_send(
+            p_org_id => v_org_id,
+            p_to => v_to,
+            p_subject => '[Test] ' || v_p.subject,
+            p_html => v_p.html_body,
+            p_text => v_p.text_body,
+            p_category => v_p.category,
+            p_template_id => v_p.template_id,
+            p_variables => v_p.variables,
+            p_is_test => true
+        )
+    ).id;
+end
+$$;
+
+
+ALTER FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) OWNER TO intime_owner;
 
 --
 -- Name: set_actor(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -6060,11 +6374,20 @@ CREATE FUNCTION app._campaign_assert_tokens(p_text text, p_where text) RETURNS v
 declare
     v_unknown text[];
 begin
-    select array_agg(distinct m[1] order by m[1]) into v_unknown
-    from regexp_matches(
-        coalesce(p_text, ''), '\{\{\s*([^}]*?)\s*\}\}', 'g'
-    ) as m
-    where m[1] <> all(app._campaign_variables());
+    perform app._render_check(p_text, p_where);
+    select array_agg(distinct t.name order by t.name) into v_unknown
+    from (
+        select m[1]
+        from regexp_matches(coalesce(p_text, ''), app._render_pattern(), 'g') as m
+        union all
+        -- Whatever else stands between braces ({{ contact.first name }}).
+        select m[1]
+        from regexp_matches(
+            regexp_replace(coalesce(p_text, ''), app._render_pattern(), '', 'g'),
+            '\{\{\s*([^}]*?)\s*\}\}', 'g'
+        ) as m
+    ) as t (name)
+    where t.name <> all(app._campaign_variables());
     if v_unknown is not null then
         raise exception using
             errcode = 'IT005',
@@ -6338,15 +6661,22 @@ $$;
 ALTER FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_id uuid, p_step_number integer) OWNER TO intime_owner;
 
 --
--- Name: _campaign_fill(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_fill(text, text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_fill(p_template text, p_values text[]) RETURNS text
+CREATE FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_out text;
+    v_rest text;
+    v_pos integer;
+    v_token text;
+    v_match text[];
+    v_value text;
+    v_default text;
+    v_pattern text;
 begin
     if p_template is null or strpos(p_template, '{{') = 0 then
         return p_template;
@@ -6366,16 +6696,34 @@ begin
         '{{sender.first_name}}', p_values[10]),
         '{{sender.email}}', p_values[11]);
     if strpos(v_out, '{{') > 0 then
-        v_out := regexp_replace(
-            v_out, '\{\{\s*[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\s*\}\}', '', 'g'
-        );
+        -- What is left: tokens with a default, and unknown ones.
+        v_pattern := app._render_pattern();
+        v_rest := v_out;
+        v_out := '';
+        loop
+            v_pos := regexp_instr(v_rest, v_pattern);
+            exit when v_pos = 0;
+            v_token := regexp_substr(v_rest, v_pattern);
+            v_match := regexp_match(v_token, v_pattern);
+            v_value := p_values[array_position(app._campaign_variables(), v_match[1])];
+            v_default := coalesce(v_match[2], v_match[3]);
+            if v_default is not null and coalesce(btrim(v_value), '') = '' then
+                v_value := replace(
+                    case when p_html then app._html_escape(v_default) else v_default end,
+                    '{', chr(1)
+                );
+            end if;
+            v_out := v_out || left(v_rest, v_pos - 1) || coalesce(v_value, '');
+            v_rest := substr(v_rest, v_pos + length(v_token));
+        end loop;
+        v_out := v_out || v_rest;
     end if;
     return replace(v_out, chr(1), '{');
 end
 $$;
 
 
-ALTER FUNCTION app._campaign_fill(p_template text, p_values text[]) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean) OWNER TO intime_owner;
 
 --
 -- Name: campaigns; Type: TABLE; Schema: app; Owner: intime_owner
@@ -6965,8 +7313,7 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             c.use_contact_timezone, c.send_window_start, c.send_window_end, c.send_days,
             c.daily_send_limit, c.ab_winner_variant,
             (p_now at time zone c.timezone)::date as local_date,
-            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k.first_name,
-            k.last_name, k.full_name, k.company_name, k.title, k as k_row,
+            k.id as k_id, k.deleted_at, k.status as contact_status, k.email, k as k_row,
             coalesce(k.timezone, '') as contact_zone,
             u.full_name as sender_name, u.email as sender_email
         from unnest(p_org_ids, p_ids) as x (org_id, id)
@@ -7031,11 +7378,9 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             coalesce(
                 v.variant ->> 'subject', s.subject, app._campaign_normalize(t.subject_template)
             ) as subject,
+            -- Null without HTML: the plain text, filled and then escaped, stands in.
             coalesce(
-                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template),
-                app._html_escape(coalesce(
-                    v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
-                ))
+                v.variant ->> 'body_html', s.body_html, app._campaign_normalize(t.html_template)
             ) as body_html,
             coalesce(
                 v.variant ->> 'body_text', s.body_text, app._campaign_normalize(t.text_template)
@@ -7164,7 +7509,10 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
         l.task_config, l.next_number, l.variant, l.final_act, l.error_count + 1 >= 3, t.due_at,
         ct.template_id,
         regexp_replace(app._campaign_fill(ct.subject, r.vars), '[\r\n]+', ' ', 'g'),
-        app._campaign_fill(ct.body_html, r.vars_html),
+        coalesce(
+            app._campaign_fill(ct.body_html, r.vars_html, true),
+            app._html_escape(app._campaign_fill(ct.body_text, r.vars))
+        ),
         app._campaign_fill(ct.body_text, r.vars)
     from limited as l
     left join timing as t
@@ -7181,15 +7529,10 @@ CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_i
             and ct.step_id = l.step_id and ct.variant_id = coalesce(l.variant, '')
     -- The recipient's values, in the order of app._campaign_variables().
     left join lateral (
-        select
-            app._campaign_values(v.raw, false) as vars,
-            app._campaign_values(v.raw, true) as vars_html
-        from (
-            select array[
-                l.first_name, l.last_name, l.full_name, l.full_name, l.email, l.company_name,
-                l.title, l.campaign_name, l.sender_name, split_part(l.sender_name, ' ', 1),
-                l.sender_email
-            ] as raw
+        select v.vars, v.vars_html
+        from app._campaign_values(
+            p_contact => l.k_row, p_campaign_name => l.campaign_name,
+            p_sender_name => l.sender_name, p_sender_email => l.sender_email
         ) as v
         where ct.step_id is not null
     ) as r on true
@@ -7670,33 +8013,71 @@ $$;
 ALTER FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a bigint, p_success_b bigint, p_n_b bigint) OWNER TO intime_owner;
 
 --
--- Name: _campaign_values(text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_values(p_values text[], p_html boolean) RETURNS text[]
+CREATE TABLE app.contacts (
+    org_id uuid DEFAULT app.current_org_id() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
+    email text,
+    phone text,
+    title text,
+    company_name text,
+    account_id uuid,
+    owner_id uuid,
+    timezone text,
+    linkedin_url text,
+    status text DEFAULT 'active'::text NOT NULL,
+    source text,
+    created_by uuid DEFAULT app.current_user_id(),
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
+    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
+);
+
+ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.contacts OWNER TO intime_owner;
+
+--
+-- Name: _campaign_values(app.contacts, text, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_raw text[] := array[
+        p_contact.first_name, p_contact.last_name, p_contact.full_name, p_contact.full_name,
+        p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
+        split_part(p_sender_name, ' ', 1), p_sender_email
+    ];
 begin
-    if p_html then
-        return array(
-            select replace(replace(replace(replace(replace(replace(
-                coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
-                '''', '&#39;'), '{', chr(1))
-            from unnest(p_values) with ordinality as v (value, i)
-            order by v.i
-        );
-    end if;
-    return array(
+    vars := array(
         select replace(coalesce(v.value, ''), '{', chr(1))
-        from unnest(p_values) with ordinality as v (value, i)
+        from unnest(v_raw) with ordinality as v (value, i)
+        order by v.i
+    );
+    vars_html := array(
+        select replace(replace(replace(replace(replace(replace(
+            coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+            '''', '&#39;'), '{', chr(1))
+        from unnest(v_raw) with ordinality as v (value, i)
         order by v.i
     );
 end
 $$;
 
 
-ALTER FUNCTION app._campaign_values(p_values text[], p_html boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_variables(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8044,10 +8425,10 @@ ALTER TABLE ONLY app.email_sends FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.email_sends OWNER TO intime_owner;
 
 --
--- Name: _email_insert_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_insert_send(uuid, text, text, text, text, text, uuid, jsonb, text, uuid, timestamp with time zone, uuid, uuid, uuid, uuid, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid) RETURNS app.email_sends
+CREATE FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid DEFAULT NULL::uuid, p_variables jsonb DEFAULT '{}'::jsonb, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_send_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_enrollment_id uuid DEFAULT NULL::uuid, p_workflow_action_id uuid DEFAULT NULL::uuid, p_notification_id uuid DEFAULT NULL::uuid, p_recipient_user_id uuid DEFAULT NULL::uuid, p_is_test boolean DEFAULT false) RETURNS app.email_sends
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -8077,7 +8458,7 @@ begin
         org_id, id, to_email, from_email, from_name, reply_to, subject, html_body, text_body,
         category, template_id, variables, entity_type, entity_id, enrollment_id,
         workflow_action_id, notification_id, recipient_user_id, status, suppression_reason,
-        provider, message_id, reply_token, unsubscribe_token, send_after
+        provider, message_id, reply_token, unsubscribe_token, send_after, is_test
     )
     values (
         p_org_id, v_id, p_to, v_settings.from_email, v_settings.from_name,
@@ -8089,7 +8470,8 @@ begin
         case when v_reason is null then 'queued' else 'suppressed' end,
         v_reason, v_settings.provider,
         format('<%s@%s>', v_id, v_settings.reply_domain),
-        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after
+        v_reply_token, replace(gen_random_uuid()::text, '-', ''), p_send_after,
+        coalesce(p_is_test, false)
     )
     returning * into v_row;
 
@@ -8106,7 +8488,7 @@ end
 $$;
 
 
-ALTER FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_is_test boolean) OWNER TO intime_owner;
 
 --
 -- Name: _email_is_domain(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8263,6 +8645,212 @@ $$;
 
 
 ALTER FUNCTION app._email_plausible_date(p_year integer, p_month integer, p_day integer, p_received date) OWNER TO intime_owner;
+
+--
+-- Name: _email_preview(uuid, uuid, text, jsonb, uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) RETURNS TABLE(subject text, html_body text, text_body text, category text, template_id uuid, to_email text, ab_variant text, variables jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_vars jsonb := coalesce(p_variables, '{}');
+    v_template app.email_templates%rowtype;
+    v_step app.campaign_sequences%rowtype;
+    v_campaign app.campaigns%rowtype;
+    v_contact app.contacts%rowtype;
+    v_missing text[];
+    v_variant text;
+    v_arm jsonb;
+    v_values text[];
+    v_values_html text[];
+    v_subject text;
+    v_html text;
+    v_text text;
+    v_sender_name text;
+    v_sender_email text;
+begin
+    if (p_template_id is not null or p_template_slug is not null) = (p_step_id is not null) then
+        raise exception using
+            errcode = 'IT005',
+            message = 'give p_template_id or p_template_slug (with p_variables), '
+            || 'or p_step_id with p_contact_id';
+    end if;
+    if jsonb_typeof(v_vars) <> 'object' then
+        raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
+    end if;
+
+    if p_step_id is null then
+        if p_template_id is not null and p_template_slug is not null then
+            raise exception using
+                errcode = 'IT005', message = 'give p_template_id or p_template_slug, not both';
+        end if;
+        if p_contact_id is not null or p_variant is not null then
+            raise exception using
+                errcode = 'IT005', message = 'p_contact_id and p_variant go with p_step_id';
+        end if;
+        select t.* into v_template
+        from app.email_templates as t
+        where
+            t.org_id = p_org_id
+            and (t.id = p_template_id or t.slug = p_template_slug);
+        if not found then
+            raise exception using
+                errcode = 'IT004',
+                message = format(
+                    'email template %s not found', coalesce(p_template_id::text, p_template_slug)
+                );
+        end if;
+        v_missing := app._missing_variables(
+            p_declared => v_template.variables,
+            p_vars => v_vars,
+            p_templates => array[
+                v_template.subject_template, v_template.html_template, v_template.text_template
+            ]
+        );
+        if cardinality(v_missing) > 0 then
+            raise exception using
+                errcode = 'IT010',
+                message = format(
+                    'template %s is missing required variables: %s',
+                    v_template.slug, array_to_string(v_missing, ', ')
+                );
+        end if;
+        return query select
+            regexp_replace(
+                app._render(v_template.subject_template, v_vars, 'none'), '[\r\n]+', ' ', 'g'
+            ),
+            app._render(v_template.html_template, v_vars, 'html'),
+            case
+                when v_template.text_template is not null
+                    then app._render(v_template.text_template, v_vars, 'none')
+            end,
+            v_template.category, v_template.id, null::text, null::text, v_vars;
+        return;
+    end if;
+
+    if p_contact_id is null then
+        raise exception using
+            errcode = 'IT005', message = 'p_step_id needs p_contact_id, the contact to render for';
+    end if;
+    if v_vars <> '{}' then
+        raise exception using
+            errcode = 'IT005',
+            message = 'a campaign step''s variables come from the contact, the campaign and '
+            || 'its owner: p_variables goes with a template';
+    end if;
+    select s.* into v_step
+    from app.campaign_sequences as s
+    where s.org_id = p_org_id and s.id = p_step_id;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('campaign step %s not found', p_step_id);
+    end if;
+    if v_step.channel <> 'email' then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'step %s is a %s step: it sends no email', v_step.step_number, v_step.channel
+            );
+    end if;
+    select k.* into v_contact
+    from app.contacts as k
+    where k.org_id = p_org_id and k.id = p_contact_id and k.deleted_at is null;
+    if not found then
+        raise exception using
+            errcode = 'IT004', message = format('contact %s not found', p_contact_id);
+    end if;
+    select c.* into v_campaign
+    from app.campaigns as c
+    where c.org_id = p_org_id and c.id = v_step.campaign_id;
+    select u.full_name, u.email into v_sender_name, v_sender_email
+    from app.user_profiles as u
+    where u.org_id = p_org_id and u.id = v_campaign.owner_id;
+
+    if v_step.ab_variants is not null then
+        v_variant := coalesce(
+            p_variant,
+            v_campaign.ab_winner_variant,
+            (
+                select e.ab_variant
+                from app.campaign_enrollments as e
+                where
+                    e.org_id = p_org_id and e.campaign_id = v_step.campaign_id
+                    and e.contact_id = p_contact_id
+            ),
+            v_step.ab_variants -> 0 ->> 'id'
+        );
+        select a.arm into v_arm
+        from jsonb_array_elements(v_step.ab_variants) with ordinality as a (arm, n)
+        where a.arm ->> 'id' = v_variant
+        order by a.n
+        limit 1;
+        if v_arm is null then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'step %s has no A/B variant %L (it has: %s)', v_step.step_number, v_variant,
+                    (
+                        select string_agg(a.arm ->> 'id', ', ')
+                        from jsonb_array_elements(v_step.ab_variants) as a (arm)
+                    )
+                );
+        end if;
+    elsif p_variant is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('step %s has no A/B variants', v_step.step_number);
+    end if;
+
+    -- The step's content as the tick takes it: the variant's, else the
+    -- step's, else its template's (app._campaign_plan_batch).
+    if v_step.template_id is not null then
+        select t.* into v_template
+        from app.email_templates as t
+        where t.org_id = p_org_id and t.id = v_step.template_id;
+    end if;
+    v_subject := coalesce(
+        v_arm ->> 'subject', v_step.subject, app._campaign_normalize(v_template.subject_template)
+    );
+    v_html := coalesce(
+        v_arm ->> 'body_html', v_step.body_html, app._campaign_normalize(v_template.html_template)
+    );
+    v_text := coalesce(
+        v_arm ->> 'body_text', v_step.body_text, app._campaign_normalize(v_template.text_template)
+    );
+    if coalesce(v_subject, '') = '' or coalesce(v_html, v_text, '') = '' then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                'email step %s has no content yet: a template, or a subject and a body',
+                v_step.step_number
+            );
+    end if;
+
+    select v.vars, v.vars_html into v_values, v_values_html
+    from app._campaign_values(
+        p_contact => v_contact, p_campaign_name => v_campaign.name,
+        p_sender_name => v_sender_name, p_sender_email => v_sender_email
+    ) as v;
+    return query select
+        regexp_replace(app._campaign_fill(v_subject, v_values), '[\r\n]+', ' ', 'g'),
+        coalesce(
+            app._campaign_fill(v_html, v_values_html, true),
+            app._html_escape(app._campaign_fill(v_text, v_values))
+        ),
+        app._campaign_fill(v_text, v_values),
+        'campaign'::text, v_step.template_id, v_contact.email, v_variant,
+        jsonb_build_object(
+            'campaign_id', v_step.campaign_id, 'step_number', v_step.step_number,
+            'ab_variant', v_variant, 'contact_id', p_contact_id
+        );
+end
+$$;
+
+
+ALTER FUNCTION app._email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) OWNER TO intime_owner;
 
 --
 -- Name: _email_require_platform(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8755,10 +9343,10 @@ $$;
 ALTER FUNCTION app._migration_status(p_name text, p_checksum text) OWNER TO intime_owner;
 
 --
--- Name: _missing_variables(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _missing_variables(jsonb, jsonb, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) RETURNS text[]
+CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[] DEFAULT '{}'::text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -8767,10 +9355,16 @@ CREATE FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) RETURNS t
     where
         coalesce((d ->> 'required')::boolean, false)
         and (p_vars #>> string_to_array(d ->> 'name', '.')) is null
+        and not coalesce((
+            select bool_and(coalesce(m.g[2], m.g[3]) is not null)
+            from unnest(p_templates) as t (body)
+            cross join lateral regexp_matches(t.body, app._render_pattern(), 'g') as m (g)
+            where m.g[1] = d ->> 'name'
+        ), false)
 $$;
 
 
-ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) OWNER TO intime_owner;
+ALTER FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[]) OWNER TO intime_owner;
 
 --
 -- Name: _notification_actor_name(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -9254,7 +9848,15 @@ begin
                 errcode = 'IT004',
                 message = format('notification template %s not found', p_request.template_slug);
         end if;
-        v_missing := app._missing_variables(v_tpl.variables, v_vars);
+        v_missing := app._missing_variables(
+            p_declared => v_tpl.variables,
+            p_vars => v_vars,
+            p_templates => array[
+                v_tpl.title_template, v_tpl.message_template, v_tpl.action_url_template,
+                v_tpl.email_subject_template, v_tpl.email_body_template,
+                v_tpl.email_body_text_template
+            ]
+        );
         if cardinality(v_missing) > 0 then
             raise exception using
                 errcode = 'IT010',
@@ -10683,11 +11285,12 @@ CREATE FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) RETURN
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    c_pattern constant text := '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}';
+    c_pattern constant text := app._render_pattern();
     v_out text := '';
     v_rest text := coalesce(p_template, '');
     v_pos integer;
     v_token text;
+    v_match text[];
     v_value text;
 begin
     if p_escape not in ('none', 'html', 'url') then
@@ -10697,9 +11300,12 @@ begin
         v_pos := regexp_instr(v_rest, c_pattern);
         exit when v_pos = 0;
         v_token := regexp_substr(v_rest, c_pattern);
-        v_value := coalesce(
-            p_vars #>> string_to_array((regexp_match(v_token, c_pattern))[1], '.'), ''
-        );
+        v_match := regexp_match(v_token, c_pattern);
+        v_value := p_vars #>> string_to_array(v_match[1], '.');
+        if coalesce(btrim(v_value), '') = '' then
+            v_value := coalesce(v_match[2], v_match[3], v_value);
+        end if;
+        v_value := coalesce(v_value, '');
         v_out := v_out || left(v_rest, v_pos - 1)
             || case p_escape
                 when 'html' then app._html_escape(v_value)
@@ -10714,6 +11320,52 @@ $$;
 
 
 ALTER FUNCTION app._render(p_template text, p_vars jsonb, p_escape text) OWNER TO intime_owner;
+
+--
+-- Name: _render_check(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render_check(p_template text, p_where text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_bad text;
+begin
+    if p_template is null or strpos(p_template, '{{') = 0 then
+        return;
+    end if;
+    v_bad := regexp_substr(
+        regexp_replace(p_template, app._render_pattern(), '', 'g'),
+        '\{\{[^}]*\|[^}]*(\}\})?'
+    );
+    if v_bad is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format('%s has a malformed filter: %s', p_where, left(v_bad, 100)),
+            hint = 'The one filter is default, with a quoted text: '
+            || '{{ contact.first_name | default: "there" }}.';
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._render_check(p_template text, p_where text) OWNER TO intime_owner;
+
+--
+-- Name: _render_pattern(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._render_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select '\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*'
+        || '(?:\|\s*default\s*:\s*(?:"([^"{}]*)"|''([^''{}]*)'')\s*)?\}\}'
+$$;
+
+
+ALTER FUNCTION app._render_pattern() OWNER TO intime_owner;
 
 --
 -- Name: _render_template(text, jsonb, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11917,6 +12569,44 @@ $$;
 ALTER FUNCTION app._tg_submission_notify_update() OWNER TO intime_owner;
 
 --
+-- Name: _tg_suppression_audit(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_suppression_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        insert into app.suppression_changes (
+            org_id, email, reason, action, note, changed_by, changed_at
+        )
+        values (
+            new.org_id, new.email, new.reason, 'added', new.note, app.current_user_id(),
+            app.now()
+        );
+        return null;
+    end if;
+    -- The org itself is being deleted (its rows cascade): nobody is left to read it.
+    if not exists (select from app.organizations as o where o.id = old.org_id) then
+        return null;
+    end if;
+    insert into app.suppression_changes (
+        org_id, email, reason, action, note, changed_by, changed_at
+    )
+    values (
+        old.org_id, old.email, old.reason, 'removed',
+        nullif(pg_catalog.current_setting('intime.suppression_note', true), ''),
+        app.current_user_id(), app.now()
+    );
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_suppression_audit() OWNER TO intime_owner;
+
+--
 -- Name: _tg_suppression_campaign(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -11929,14 +12619,14 @@ begin
         update app.campaign_enrollments as e
         set
             status = case
-                when new.reason in ('unsubscribe', 'complaint') then 'unsubscribed'
+                when new.reason in ('unsubscribe', 'complaint', 'manual') then 'unsubscribed'
                 when new.reason in ('hard_bounce', 'soft_bounce') then 'bounced'
                 else 'stopped'
             end,
             stop_reason = new.reason,
             next_step_at = null,
             unsubscribed_at = case
-                when new.reason in ('unsubscribe', 'complaint') then app.now()
+                when new.reason in ('unsubscribe', 'complaint', 'manual') then app.now()
                 else e.unsubscribed_at
             end,
             bounced_at = case
@@ -11963,6 +12653,28 @@ $$;
 
 
 ALTER FUNCTION app._tg_suppression_campaign() OWNER TO intime_owner;
+
+--
+-- Name: _tg_template_tokens(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_template_tokens() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_row jsonb := to_jsonb(new);
+    v_column text;
+begin
+    foreach v_column in array tg_argv loop
+        perform app._render_check(v_row ->> v_column, v_column);
+    end loop;
+    return new;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_template_tokens() OWNER TO intime_owner;
 
 --
 -- Name: _tg_touch(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -16634,40 +17346,6 @@ ALTER TABLE ONLY app.comments FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.comments OWNER TO intime_owner;
 
 --
--- Name: contacts; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.contacts (
-    org_id uuid DEFAULT app.current_org_id() NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    first_name text DEFAULT ''::text NOT NULL,
-    last_name text DEFAULT ''::text NOT NULL,
-    full_name text GENERATED ALWAYS AS (btrim(((first_name || ' '::text) || last_name))) STORED,
-    email text,
-    phone text,
-    title text,
-    company_name text,
-    account_id uuid,
-    owner_id uuid,
-    timezone text,
-    linkedin_url text,
-    status text DEFAULT 'active'::text NOT NULL,
-    source text,
-    created_by uuid DEFAULT app.current_user_id(),
-    updated_by uuid,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    deleted_at timestamp with time zone,
-    CONSTRAINT contacts_email_check CHECK (((email IS NULL) OR (POSITION(('@'::text) IN (email)) > 1))),
-    CONSTRAINT contacts_status_check CHECK ((status = ANY (ARRAY['active'::text, 'lead'::text, 'customer'::text, 'inactive'::text, 'do_not_contact'::text])))
-);
-
-ALTER TABLE ONLY app.contacts FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.contacts OWNER TO intime_owner;
-
---
 -- Name: deal_stages; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -19622,6 +20300,13 @@ CREATE TRIGGER email_templates_permission BEFORE INSERT OR DELETE OR UPDATE ON a
 
 
 --
+-- Name: email_templates email_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER email_templates_tokens BEFORE INSERT OR UPDATE OF subject_template, html_template, text_template ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('subject_template', 'html_template', 'text_template');
+
+
+--
 -- Name: activities entity_refs_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -19923,6 +20608,13 @@ CREATE TRIGGER notification_templates_permission BEFORE INSERT OR DELETE OR UPDA
 
 
 --
+-- Name: notification_templates notification_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER notification_templates_tokens BEFORE INSERT OR UPDATE OF title_template, message_template, action_url_template, email_subject_template, email_body_template, email_body_text_template, sms_template, push_title_template, push_body_template ON app.notification_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('title_template', 'message_template', 'action_url_template', 'email_subject_template', 'email_body_template', 'email_body_text_template', 'sms_template', 'push_title_template', 'push_body_template');
+
+
+--
 -- Name: notifications notifications_announce_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -20067,6 +20759,13 @@ CREATE TRIGGER stamp_created BEFORE INSERT ON app.placements FOR EACH ROW EXECUT
 --
 
 CREATE TRIGGER stamp_created BEFORE INSERT ON app.submissions FOR EACH ROW EXECUTE FUNCTION app._tg_stamp_created();
+
+
+--
+-- Name: suppressions suppressions_audit; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER suppressions_audit AFTER INSERT OR DELETE ON app.suppressions FOR EACH ROW EXECUTE FUNCTION app._tg_suppression_audit();
 
 
 --
@@ -22544,6 +23243,15 @@ GRANT ALL ON FUNCTION api.add_sequence_step(p_campaign_id uuid, p_channel text, 
 
 
 --
+-- Name: FUNCTION add_suppression(p_email text, p_note text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.add_suppression(p_email text, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.add_suppression(p_email text, p_note text) TO intime_service;
+GRANT ALL ON FUNCTION api.add_suppression(p_email text, p_note text) TO intime_user;
+
+
+--
 -- Name: FUNCTION approve_approval(p_approval_id uuid, p_notes text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -22940,6 +23648,24 @@ GRANT ALL ON FUNCTION api.list_sending_domains() TO intime_user;
 
 
 --
+-- Name: FUNCTION list_suppression_changes(p_email text, p_limit integer, p_offset integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_suppression_changes(p_email text, p_limit integer, p_offset integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_suppressions(p_email_like text, p_reason text, p_limit integer, p_offset integer) TO intime_user;
+
+
+--
 -- Name: FUNCTION list_unsettled_work(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -23044,6 +23770,15 @@ GRANT ALL ON FUNCTION api.pause_campaign(p_campaign_id uuid) TO intime_user;
 REVOKE ALL ON FUNCTION api.pause_execution(p_execution_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.pause_execution(p_execution_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.pause_execution(p_execution_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_service;
+GRANT ALL ON FUNCTION api.preview_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_user;
 
 
 --
@@ -23152,6 +23887,15 @@ GRANT ALL ON FUNCTION api.remove_sending_domain(p_domain text) TO intime_user;
 REVOKE ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.remove_stream_hub(p_hub_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION remove_suppression(p_email text, p_reason text, p_note text, p_force boolean); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) TO intime_service;
+GRANT ALL ON FUNCTION api.remove_suppression(p_email text, p_reason text, p_note text, p_force boolean) TO intime_user;
 
 
 --
@@ -23269,6 +24013,15 @@ GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_t
 REVOKE ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_service;
 GRANT ALL ON FUNCTION api.send_notification_bulk(p_user_ids uuid[], p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_user;
+
+
+--
+-- Name: FUNCTION send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_service;
+GRANT ALL ON FUNCTION api.send_test_email(p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) TO intime_user;
 
 
 --
@@ -23579,10 +24332,10 @@ REVOKE ALL ON FUNCTION app._campaign_evaluate_ab_test(p_org_id uuid, p_campaign_
 
 
 --
--- Name: FUNCTION _campaign_fill(p_template text, p_values text[]); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _campaign_fill(p_template text, p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._campaign_fill(p_template text, p_values text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean) FROM PUBLIC;
 
 
 --
@@ -23699,10 +24452,18 @@ REVOKE ALL ON FUNCTION app._campaign_two_proportion_z(p_success_a bigint, p_n_a 
 
 
 --
--- Name: FUNCTION _campaign_values(p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._campaign_values(p_values text[], p_html boolean) FROM PUBLIC;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
+
+
+--
+-- Name: FUNCTION _campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_values(p_contact app.contacts, p_campaign_name text, p_sender_name text, p_sender_email text, OUT vars text[], OUT vars_html text[]) FROM PUBLIC;
 
 
 --
@@ -23770,10 +24531,10 @@ GRANT SELECT ON TABLE app.email_sends TO intime_user;
 
 
 --
--- Name: FUNCTION _email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_is_test boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_insert_send(p_org_id uuid, p_to text, p_subject text, p_html text, p_text text, p_category text, p_template_id uuid, p_variables jsonb, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid, p_recipient_user_id uuid, p_is_test boolean) FROM PUBLIC;
 
 
 --
@@ -23816,6 +24577,13 @@ REVOKE ALL ON FUNCTION app._email_message_id(p_value text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._email_plausible_date(p_year integer, p_month integer, p_day integer, p_received date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_preview(p_org_id uuid, p_template_id uuid, p_template_slug text, p_variables jsonb, p_step_id uuid, p_contact_id uuid, p_variant text) FROM PUBLIC;
 
 
 --
@@ -23910,10 +24678,10 @@ REVOKE ALL ON FUNCTION app._migration_status(p_name text, p_checksum text) FROM 
 
 
 --
--- Name: FUNCTION _missing_variables(p_declared jsonb, p_vars jsonb); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._missing_variables(p_declared jsonb, p_vars jsonb, p_templates text[]) FROM PUBLIC;
 
 
 --
@@ -24142,6 +24910,20 @@ REVOKE ALL ON FUNCTION app._render(p_template text, p_vars jsonb, p_escape text)
 
 
 --
+-- Name: FUNCTION _render_check(p_template text, p_where text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._render_check(p_template text, p_where text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _render_pattern(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._render_pattern() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _render_template(p_template text, p_vars jsonb, p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -24366,10 +25148,24 @@ REVOKE ALL ON FUNCTION app._tg_submission_notify_update() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_suppression_audit(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_suppression_audit() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_suppression_campaign(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._tg_suppression_campaign() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_template_tokens(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_template_tokens() FROM PUBLIC;
 
 
 --
@@ -25372,14 +26168,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.candidates TO intime_user;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.comments TO intime_service;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.comments TO intime_user;
-
-
---
--- Name: TABLE contacts; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_service;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.contacts TO intime_user;
 
 
 --
