@@ -620,7 +620,11 @@ begin
     ))
     into v_rows
     from new_rows as n
-    where n.type = 'task' and n.assignee_id is not null;
+    where
+        n.type = 'task' and n.assignee_id is not null
+        -- A campaign's step task goes to the campaign's owner, who set the sequence up:
+        -- the owner's own action, carried out by the tick (docs/notifications.md).
+        and not n.metadata ? 'campaign_id';
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;

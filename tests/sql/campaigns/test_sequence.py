@@ -69,15 +69,24 @@ def test_ten_enrollments_run_through_the_sequence_with_the_fake_clock(camp: Camp
         20,
     )
     assert c["total_tasks"] == 10
-    # 20 campaign emails, and the email of the built-in task_assigned notification that
-    # tells the owner of each LinkedIn task (docs/notifications.md).
-    assert len(camp.jobs()) == 30
+    assert len(camp.jobs()) == 20
+
+
+def test_a_campaigns_linkedin_tasks_send_its_owner_no_task_assigned(camp: Campaigns) -> None:
+    """The owner set the sequence up: its step tasks are the owner's own (docs/notifications.md)."""
+    cid = camp.create(name="Quiet tasks", daily_send_limit=None)
+    camp.step(cid, "linkedin", task_config={"title": "Connect"})
+    camp.enroll(cid, camp.contacts(3))
+    camp.activate(cid)
+    assert camp.tick()["processed"] == 3
     row = camp.owner.execute(
-        "select count(*) from app.notifications n join app.activities a "
+        "select (select count(*) from app.activities a where a.metadata ->> 'campaign_id' = %s), "
+        "(select count(*) from app.notifications n join app.activities a "
         "on a.org_id = n.org_id and a.id = n.entity_id "
-        "where n.template_slug = 'task_assigned' and a.subject like 'LinkedIn: %'"
+        "where n.template_slug = 'task_assigned' and a.metadata ->> 'campaign_id' = %s)",
+        (str(cid), str(cid)),
     ).fetchone()
-    assert row == (10,)
+    assert row == (3, 0)
 
 
 def test_an_email_step_renders_the_contact_and_campaign_variables(camp: Campaigns) -> None:
