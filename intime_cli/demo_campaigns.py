@@ -6,29 +6,36 @@ enrollments runs through on its own: the demo moves the application clock
 (``app.fake_now``, a session setting honoured because the demo database allows
 it) and calls ``api.tick_campaigns`` as the worker's minute job would, while the
 real worker sends every queued email to the outbox. One contact replies (an
-inbound email to the real web app) and stops; one bounces (a signed Resend
-webhook) and stops. The timeline and ``api.get_campaign_stats`` are printed.
+inbound email to the real web app) and stops; one's server refuses the address
+and the relay's bounce report (a DSN, to the message's VERP Return-Path) stops
+it; one is on vacation (an iCloud auto-reply): the enrollment pauses and resumes
+the first working day after the return date, its next step rescheduled. The timeline and
+``api.get_campaign_stats`` are printed.
 """
 
 from __future__ import annotations
 
+import mailbox
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, scalar
 from intime_cli import queries as q
-from intime_cli.demo_email import DEMO_INBOUND_TOKEN, _event, _signed_post, _web
+from intime_cli.demo_email import DEMO_INBOUND_TOKEN, _web
 from intime_cli.demo_workflows import _background_worker
 from intime_cli.seed import SeededOrg
 
 # Monday 1 June 2026 in New York, five minutes before the send window opens.
 START = "2026-06-01 08:55:00-04"
+# When the replies, the bounce report and the vacation notice reach the web app.
+ARRIVAL = "2026-06-01T09:05:00-04:00"
 CONTACTS = (
     ("Ada", "Byron"),
     ("Barbara", "Liskov"),
@@ -169,33 +176,114 @@ def _build(conn: psycopg.Connection, org: SeededOrg) -> tuple[uuid.UUID, list[uu
     return campaign_id, contact_ids
 
 
-def _reply_and_bounce(service_dsn: str, conn: psycopg.Connection, org: SeededOrg) -> None:
+def _post_mail(base: str, raw: str) -> dict[str, object]:
+    response = httpx.post(
+        f"{base}/webhooks/inbound",
+        content=raw.encode(),
+        headers={"content-type": "message/rfc822", "authorization": f"Bearer {DEMO_INBOUND_TOKEN}"},
+        timeout=10,
+    )
+    answer: dict[str, object] = response.json()
+    answer["status"] = response.status_code
+    return answer
+
+
+def _return_path(outbox: Path, message_id: str) -> str:
+    """The envelope sender the worker gave a message (VERP), as the outbox recorded it."""
+    for message in mailbox.Maildir(outbox):
+        if message["Message-ID"] == message_id:
+            return str(message["Return-Path"]).strip("<>")
+    raise LookupError(f"{message_id} is not in the outbox")
+
+
+def _dsn(return_path: str, recipient: str, message_id: str) -> str:
+    """What Postfix sends back when the recipient's server says 550 5.1.1."""
+    boundary = f"dsn-{uuid.uuid4().hex[:12]}"
+    reply = f"550 5.1.1 <{recipient}>: Recipient address rejected: User unknown"
+    return (
+        "Return-Path: <>\r\n"
+        "From: MAILER-DAEMON@mx.prospects.example (Mail Delivery System)\r\n"
+        f"To: {return_path}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        f"Message-ID: <{boundary}@mx.prospects.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        "\r\n"
+        f"--{boundary}\r\nContent-Type: text/plain\r\n\r\n"
+        "This is the mail system at host mx.prospects.example.\r\n"
+        "I'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients.\r\n\r\n"
+        f"<{recipient}>: host mx.prospects.example said: {reply}\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.prospects.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n"
+        f"Diagnostic-Code: smtp; {reply}\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {message_id}\r\nTo: {recipient}\r\n"
+        "Subject: Donald, a quick idea\r\n\r\n"
+        f"--{boundary}--\r\n"
+    )
+
+
+def _reply_bounce_and_absence(
+    service_dsn: str, conn: psycopg.Connection, org: SeededOrg, outbox: Path
+) -> None:
     with actor(conn, org.org_id):
         rows = conn.execute(q.DEMO_CAMPAIGN_FIRST_SENDS, {"org_id": org.org_id}).fetchall()
-    by_name = {to.split(".")[0]: (pmid, mid, to) for to, pmid, mid in rows}
-    barbara, donald = by_name["barbara"], by_name["donald"]
-    with _web(service_dsn) as base:
-        raw = (
-            f"Message-ID: <r-{uuid.uuid4().hex}@prospects.example>\r\nFrom: {barbara[2]}\r\n"
-            f"In-Reply-To: {barbara[1]}\r\nSubject: Re: your note\r\n\r\nSure, call me.\r\n"
+    by_name = {to.split(".")[0]: (mid, to) for to, _, mid in rows}
+    barbara, donald, edsger = by_name["barbara"], by_name["donald"], by_name["edsger"]
+    # The web app's clock reads the demo's (a connection option, as a test would set it):
+    # a return date in an out-of-office reply is read against the day it arrived.
+    clocked = make_conninfo(service_dsn, options=f"-c app.fake_now={ARRIVAL}")
+    with _web(clocked) as base:
+        answer = _post_mail(
+            base,
+            f"Message-ID: <r-{uuid.uuid4().hex}@prospects.example>\r\nFrom: {barbara[1]}\r\n"
+            f"In-Reply-To: {barbara[0]}\r\nSubject: Re: your note\r\n\r\nSure, call me.\r\n",
         )
-        response = httpx.post(
-            f"{base}/webhooks/inbound",
-            content=raw.encode(),
-            headers={
-                "content-type": "message/rfc822",
-                "authorization": f"Bearer {DEMO_INBOUND_TOKEN}",
-            },
-            timeout=10,
+        print(f"   Barbara replies (inbound email) -> {answer['status']} {answer['result']}")
+        return_path = _return_path(outbox, donald[0])
+        answer = _post_mail(base, _dsn(return_path, donald[1], donald[0]))
+        print(
+            f"   Donald's server refuses: the relay's bounce report (RFC 3464 DSN, 5.1.1) comes "
+            f"back to the message's Return-Path {return_path.split('@')[0][:18]}...@... "
+            f"-> {answer['status']} {answer['result']}, matched by {answer['match_method']}"
+        )
+        with actor(conn, org.org_id):
+            status = conn.execute(
+                q.DEMO_BOUNCED_SEND, {"org_id": org.org_id, "message_id": donald[0]}
+            ).fetchone()
+        assert status is not None
+        print(
+            f"     Donald's send: {status[0]} ({status[1]}, {status[2]}); "
+            f"address suppressed: {status[3]}"
+        )
+        answer = _post_mail(
+            base,
+            f"Message-ID: <v-{uuid.uuid4().hex}@icloud.example>\r\nFrom: {edsger[1]}\r\n"
+            f"In-Reply-To: {edsger[0]}\r\nReferences: {edsger[0]}\r\n"
+            "Subject: Auto reply: Edsger, a quick idea\r\nX-Apple-Action: VACATION\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Thank you for your message. I am out of the office until Friday 5 June\r\n"
+            "with limited access to email.\r\n",
         )
         print(
-            f"   Barbara replies (inbound email) -> {response.status_code} "
-            f"{response.json()['result']}"
+            f"   Edsger's iCloud vacation reply (no Auto-Submitted, X-Apple-Action: VACATION) "
+            f"-> {answer['status']} {answer['result']}, auto-reply: {answer['is_auto_reply']}"
         )
-        bounce = _event("email.bounced", donald[0], bounce={"type": "Permanent"})
-        print(
-            f"   Donald's address bounces (signed Resend webhook) -> {_signed_post(base, bounce)}"
-        )
+
+
+def _print_absence(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.UUID) -> None:
+    with actor(conn, org.org_id):
+        for name, status, reason, resume, due, step in conn.execute(
+            q.DEMO_OUT_OF_OFFICE, {"campaign_id": campaign_id}
+        ):
+            print(
+                f"     {name}: {status} ({reason}) until {resume}, the first working day after "
+                f"the return date; step {step} rescheduled to {due}, not skipped"
+            )
 
 
 def _print_results(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.UUID) -> None:
@@ -203,8 +291,8 @@ def _print_results(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.U
         cur = conn.cursor(row_factory=dict_row)
         people = cur.execute(q.DEMO_CAMPAIGN_ENROLLMENTS, {"campaign_id": campaign_id}).fetchall()
         print(
-            "   timeline per enrollment (api.get_enrollment_timeline; the reply and the bounce "
-            "came through the web app, on the real clock):"
+            "   timeline per enrollment (api.get_enrollment_timeline; the reply, the bounce "
+            "report and the vacation notice came through the web app at 09:05):"
         )
         for person in people:
             events = conn.execute(
@@ -270,13 +358,21 @@ def run_campaigns_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
         _tick(conn, "intro emails")
         _wait_sent(conn, org, campaign_id, 10)
         print("   the worker sent the 10 intro emails to the outbox")
-        _reply_and_bounce(service_dsn, conn, org)
+        _reply_bounce_and_absence(service_dsn, conn, org, outbox)
+        _print_absence(conn, org, campaign_id)
         conn.execute(q.SET_FAKE_NOW, {"at": "2026-06-01 09:30:00-04"})
         _tick(conn, "the wait ends")
         _tick(conn, "LinkedIn tasks")
         conn.execute(q.SET_FAKE_NOW, {"at": "2026-06-01 10:15:00-04"})
         _tick(conn, "A/B follow-ups")
+        _wait_sent(conn, org, campaign_id, 17)
+        print("   the worker sent the 7 follow-ups")
+        conn.execute(q.SET_FAKE_NOW, {"at": "2026-06-08 09:00:00-04"})
+        _tick(conn, "Edsger is back: resumed, his wait step")
+        _tick(conn, "his LinkedIn task")
+        conn.execute(q.SET_FAKE_NOW, {"at": "2026-06-08 09:45:00-04"})
+        _tick(conn, "his follow-up")
         _wait_sent(conn, org, campaign_id, 18)
-        print("   the worker sent the 8 follow-ups")
+        print("   the worker sent Edsger's follow-up")
         _print_results(conn, org, campaign_id)
         conn.execute(q.SET_FAKE_NOW, {"at": ""})

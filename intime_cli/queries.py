@@ -422,6 +422,21 @@ DEMO_CAMPAIGN_FIRST_SENDS = (
     "join app.campaign_sequence_logs as l on l.org_id = s.org_id and l.email_send_id = s.id "
     "where s.org_id = %(org_id)s and l.step_number = 1 and s.to_email like '%%@prospects.%%'"
 )
+DEMO_OUT_OF_OFFICE = (
+    "select k.full_name, e.status, e.stop_reason, "
+    "to_char(e.resume_at at time zone 'America/New_York', 'Dy DD Mon HH24:MI'), "
+    "to_char(e.next_step_at at time zone 'America/New_York', 'Dy DD Mon HH24:MI'), "
+    "e.current_step + 1 "
+    "from app.campaign_enrollments as e "
+    "join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id "
+    "where e.campaign_id = %(campaign_id)s and e.stop_reason = 'out_of_office'"
+)
+DEMO_BOUNCED_SEND = (
+    "select s.status, s.bounce_type, s.bounce_status, "
+    "exists (select from app.suppressions as x where x.org_id = s.org_id "
+    "and x.email = lower(s.to_email) and x.reason = 'hard_bounce') "
+    "from app.email_sends as s where s.org_id = %(org_id)s and s.message_id = %(message_id)s"
+)
 DEMO_CAMPAIGN_ENROLLMENTS = (
     "select e.id, k.full_name as name, e.status from app.campaign_enrollments as e "
     "join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id "

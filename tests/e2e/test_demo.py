@@ -114,8 +114,16 @@ def test_demo_runs_ten_enrollments_through_the_campaign(demo_output: str) -> Non
     assert re.search(r"Mon 09:00  tick \(intro emails\): 10 due -> 10 run", out)
     assert "the worker sent the 10 intro emails to the outbox" in out
     assert "Barbara replies (inbound email) -> 200 recorded" in out
-    assert "Donald's address bounces (signed Resend webhook) -> 200 applied" in out
-    assert re.search(r"tick \(A/B follow-ups\): 8 due -> 8 run, .* 8 completed", out)
+    assert re.search(r"Donald's server refuses: .* -> 200 recorded, matched by verp", out)
+    assert "Donald's send: bounced (hard, 5.1.1); address suppressed: True" in out
+    assert re.search(r"Edsger's iCloud vacation reply .* -> 200 recorded, auto-reply: True", out)
+    assert re.search(
+        r"Edsger Dijkstra: paused \(out_of_office\) until Mon 08 Jun 09:00, .* step 2 "
+        r"rescheduled to Mon 08 Jun 09:00, not skipped",
+        out,
+    )
+    assert re.search(r"tick \(A/B follow-ups\): 7 due -> 7 run, .* 7 completed", out)
+    assert re.search(r"tick \(his follow-up\): 1 due -> 1 run, .* 1 completed", out)
     assert re.search(r"Barbara Liskov\s+replied\s+Mon 09:00 1:sent\s+\S+ \S+ 1:stopped", out)
     assert re.search(r"Donald Knuth\s+bounced\s+", out)
     assert len(re.findall(r"completed\s+Mon 09:00 1:sent .* 4:sent\[[AB]\]", out)) == 8
