@@ -514,7 +514,7 @@ ALTER FUNCTION api.check_sending_domain(p_domain text) OWNER TO intime_owner;
 -- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer)
+CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer, return_path text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -538,7 +538,7 @@ begin
     if v_send.status not in ('queued', 'sending') then
         return query select 'done', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -552,7 +552,8 @@ begin
         return query select 'defer',
             extract(epoch from v_send.sending_until - pg_catalog.clock_timestamp())::double precision,
             v_send.id, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, null::text, null::text, null::text, v_send.attempts;
+            null::text, null::text, null::text, null::text, null::text, v_send.attempts,
+            null::text;
         return;
     end if;
 
@@ -577,7 +578,7 @@ begin
         if v_campaign_gate = 'defer' then
             return query select 'defer', 600::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
-                null::text, null::text, null::text, null::text, v_send.attempts;
+                null::text, null::text, null::text, null::text, v_send.attempts, null::text;
             return;
         end if;
         if v_campaign_gate = 'stop' then
@@ -587,7 +588,7 @@ begin
             where s.org_id = v_org_id and s.id = v_send.id;
             return query select 'suppressed', 0::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
-                null::text, null::text, null::text, null::text, v_send.attempts;
+                null::text, null::text, null::text, null::text, v_send.attempts, null::text;
             return;
         end if;
     end if;
@@ -599,7 +600,7 @@ begin
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'suppressed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -626,7 +627,7 @@ begin
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'failed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -634,7 +635,7 @@ begin
     if v_wait > 0 then
         return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, v_send.attempts;
+            null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -651,7 +652,10 @@ begin
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,
         v_send.from_email, v_send.from_name, v_send.reply_to, v_send.subject, v_send.html_body,
         v_send.text_body, v_send.category, v_send.message_id, v_send.unsubscribe_token,
-        v_send.provider, v_send.attempts;
+        v_send.provider, v_send.attempts,
+        -- VERP (docs/email.md, "Bounces"): the envelope sender names the send, on
+        -- the reply domain, so a bounce report that comes back to it names the send.
+        format('bounce+%s@%s', v_send.reply_token, lower(split_part(v_send.reply_to, '@', 2)));
 end
 $$;
 
@@ -3280,13 +3284,15 @@ begin
 
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
-        text_body, html_body, headers, is_auto_reply, auto_reply_reason, matched_send_id,
+        text_body, html_body, headers, is_auto_reply, auto_reply_reason, auto_reply_kind,
+        matched_send_id,
         match_method, thread_id, provider, provider_email_id, recipient_user_id
     )
     values (
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
         p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
-        v_reason is not null, v_reason, v_send_id, v_method, v_thread_id, p_provider,
+        v_reason is not null, v_reason, case when v_reason is not null then 'automatic' end,
+        v_send_id, v_method, v_thread_id, p_provider,
         p_provider_email_id,
         (
             select s.recipient_user_id from app.email_sends as s
