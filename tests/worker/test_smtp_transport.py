@@ -12,13 +12,14 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from intime_cli.serving import free_port
 from tests.support import Database, Mail
 from tests.worker.test_email_send import PUBLIC, run, use_provider
 from worker.app import run_worker
 from worker.email import Defer, send_email
-from worker.transports import SmtpTransport
+from worker.transports import PermanentError, SmtpTransport
 
 
 @dataclasses.dataclass
@@ -91,6 +92,33 @@ def relay() -> Iterator[Served]:
     controller.start()
     try:
         yield Served(handler, port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def relay_with_auth() -> Iterator[tuple[Served, list]]:
+    """A relay that asks for AUTH and records each login."""
+    handler = Relay()
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(server, session, envelope, mechanism, data) -> AuthResult:
+        logins.append((data.login, data.password))
+        # handled=False: aiosmtpd answers a refusal itself (535).
+        return AuthResult(success=data.password == b"s3cret", handled=False)
+
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_required=True,
+        auth_require_tls=False,  # loopback: aiosmtpd warns (ignored by the tests' mark)
+    )
+    controller.start()
+    try:
+        yield Served(handler, port), logins
     finally:
         controller.stop()
 
@@ -217,16 +245,18 @@ def test_a_relay_that_cannot_be_reached_defers_the_send(db: Database, mail: Mail
     assert row["error"].startswith("SMTP connection")
 
 
-def test_close_quits_every_pooled_connection(relay: Served) -> None:
-    def message(i: int) -> EmailMessage:
-        m = EmailMessage()
-        m["From"] = "a@mail.acme.example"
-        m["To"] = f"r{i}@example.com"
-        m["Subject"] = "x"
-        m["Message-ID"] = f"<{i}@mail.acme.example>"
-        m.set_content("x")
-        return m
+def message(i: int) -> EmailMessage:
+    """A message as the email.send job hands it to the transport."""
+    m = EmailMessage()
+    m["From"] = "a@mail.acme.example"
+    m["To"] = f"r{i}@example.com"
+    m["Subject"] = "x"
+    m["Message-ID"] = f"<{i}@mail.acme.example>"
+    m.set_content("x")
+    return m
 
+
+def test_close_quits_every_pooled_connection(relay: Served) -> None:
     relay.relay.hold = 0.2
     transport = relay.transport(concurrency=3)
 
@@ -243,3 +273,39 @@ def test_close_quits_every_pooled_connection(relay: Served) -> None:
     assert len(relay.relay.contents) == 6
     assert len(relay.relay.sessions) == 3
     assert relay.relay.quits == 3
+
+
+NO_TLS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+@NO_TLS_WARNING
+def test_the_transport_logs_in_once_per_connection(relay_with_auth: tuple[Served, list]) -> None:
+    served, logins = relay_with_auth
+    transport = SmtpTransport(
+        "127.0.0.1", served.port, username="intime", password="s3cret", concurrency=1
+    )
+
+    async def scenario() -> None:
+        for i in range(3):
+            await transport.send(message(i), idempotency_key=str(i), return_path="b@x.example")
+        await transport.close()
+
+    asyncio.run(scenario())
+    assert logins == [(b"intime", b"s3cret")], "one connection, reused, logged in once"
+    assert len(served.relay.contents) == 3
+
+
+@NO_TLS_WARNING
+def test_wrong_credentials_fail_the_message_for_good(relay_with_auth: tuple[Served, list]) -> None:
+    served, _ = relay_with_auth
+    transport = SmtpTransport("127.0.0.1", served.port, username="intime", password="wrong")
+
+    async def scenario() -> None:
+        try:
+            await transport.send(message(0), idempotency_key="0", return_path="b@x.example")
+        finally:
+            await transport.close()
+
+    with pytest.raises(PermanentError, match="SMTP 535"):
+        asyncio.run(scenario())
+    assert served.relay.contents == []
