@@ -217,19 +217,23 @@ class SmtpTransport:
         return str(message["Message-ID"])
 
     async def close(self) -> None:
-        """Close every connection of the pool (QUIT, then the socket)."""
-        conns, self._idle, self._open = list(self._open), [], set()
+        """Close every connection of the pool: QUIT on the idle ones, then the sockets
+        (a connection still carrying a message is cut off, and its send fails transient)."""
+        idle, self._idle = self._idle, []
+        conns, self._open = self._open, set()
+        ours = self._loop is asyncio.get_running_loop()
 
-        async def quit_one(conn: aiosmtplib.SMTP) -> None:
+        async def close_one(conn: aiosmtplib.SMTP) -> None:
             try:
-                if conn.is_connected:
+                if ours and conn in idle and conn.is_connected:
                     await asyncio.wait_for(conn.quit(), self.timeout)
             except (OSError, aiosmtplib.SMTPException, TimeoutError):
                 pass
             finally:
-                conn.close()
+                with contextlib.suppress(RuntimeError):  # a connection of a closed loop
+                    conn.close()
 
-        await asyncio.gather(*(quit_one(conn) for conn in conns))
+        await asyncio.gather(*(close_one(conn) for conn in conns))
 
 
 class ResendTransport:
