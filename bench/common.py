@@ -36,17 +36,19 @@ def median_ms(fn: Callable[[], None], *, repeat: int = 7, warmup: int = 1) -> fl
     return statistics.median(samples)
 
 
-def machine(server: pgserver.PgServer) -> str:
-    cpu = "unknown cpu"
+def cpu() -> str:
+    """The cores, the CPU model and Python."""
+    model = "unknown cpu"
     with contextlib.suppress(OSError):
         for line in open("/proc/cpuinfo").read().splitlines():  # noqa: SIM115
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+                model = line.split(":", 1)[1].strip()
                 break
-    return (
-        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
-        f"PostgreSQL {server.binaries.major_version()} ({server.binaries.source})"
-    )
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def machine(server: pgserver.PgServer) -> str:
+    return f"{cpu()}, PostgreSQL {server.binaries.major_version()} ({server.binaries.source})"
 
 
 def print_table(title: str, rows: list[tuple[str, float, float]], unit: str, note: str) -> None:

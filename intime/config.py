@@ -37,6 +37,8 @@ class Config:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    # Messages the SMTP transport hands over at once, one connection each.
+    smtp_concurrency: int = 4
     resend_api_key: str | None = None
     resend_base_url: str = "https://api.resend.com"
     # Webhook targets allowed although not public: CIDRs and exact host names.
@@ -65,6 +67,7 @@ class Config:
         if self.log_format not in ("text", "json"):
             raise ConfigError("INTIME_LOG_FORMAT must be text or json")
         for name in (
+            "smtp_concurrency",
             "worker_pool_size",
             "worker_max_in_flight",
             "web_pool_size",
@@ -95,6 +98,7 @@ class Config:
             smtp_username=env.get("SMTP_USERNAME") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_starttls=(env.get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
+            smtp_concurrency=_number(env, "SMTP_CONCURRENCY", 4, int, 1000),
             resend_api_key=env.get("RESEND_API_KEY") or None,
             resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
             # The same split as worker.webhooks.parse_allow (intime never imports worker).

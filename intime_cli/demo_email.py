@@ -111,6 +111,7 @@ def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
     sample = next(m for m in box if m["Message-ID"] in message_ids)
     print(f"   e.g. To: {sample['To']} | Reply-To: {sample['Reply-To']}")
     print(f"        List-Unsubscribe: {sample['List-Unsubscribe']}")
+    print(f"        Return-Path (VERP, where a bounce report comes back): {sample['Return-Path']}")
 
     ada, grace, alan = (by_to[r] for r in recipients)
     with _web(service_dsn) as base:

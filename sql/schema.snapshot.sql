@@ -555,7 +555,7 @@ ALTER FUNCTION api.check_sending_domain(p_domain text) OWNER TO intime_owner;
 -- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer)
+CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer, return_path text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -579,7 +579,7 @@ begin
     if v_send.status not in ('queued', 'sending') then
         return query select 'done', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -593,7 +593,8 @@ begin
         return query select 'defer',
             extract(epoch from v_send.sending_until - pg_catalog.clock_timestamp())::double precision,
             v_send.id, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, null::text, null::text, null::text, v_send.attempts;
+            null::text, null::text, null::text, null::text, null::text, v_send.attempts,
+            null::text;
         return;
     end if;
 
@@ -618,7 +619,7 @@ begin
         if v_campaign_gate = 'defer' then
             return query select 'defer', 600::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
-                null::text, null::text, null::text, null::text, v_send.attempts;
+                null::text, null::text, null::text, null::text, v_send.attempts, null::text;
             return;
         end if;
         if v_campaign_gate = 'stop' then
@@ -628,7 +629,7 @@ begin
             where s.org_id = v_org_id and s.id = v_send.id;
             return query select 'suppressed', 0::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
-                null::text, null::text, null::text, null::text, v_send.attempts;
+                null::text, null::text, null::text, null::text, v_send.attempts, null::text;
             return;
         end if;
     end if;
@@ -640,7 +641,7 @@ begin
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'suppressed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -667,7 +668,7 @@ begin
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'failed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -675,7 +676,7 @@ begin
     if v_wait > 0 then
         return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, v_send.attempts;
+            null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -692,7 +693,10 @@ begin
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,
         v_send.from_email, v_send.from_name, v_send.reply_to, v_send.subject, v_send.html_body,
         v_send.text_body, v_send.category, v_send.message_id, v_send.unsubscribe_token,
-        v_send.provider, v_send.attempts;
+        v_send.provider, v_send.attempts,
+        -- VERP (docs/email.md, "Bounces"): the envelope sender names the send, on
+        -- the reply domain, so a bounce report that comes back to it names the send.
+        format('bounce+%s@%s', v_send.reply_token, lower(split_part(v_send.reply_to, '@', 2)));
 end
 $$;
 
@@ -11545,7 +11549,11 @@ begin
     ))
     into v_rows
     from new_rows as n
-    where n.type = 'task' and n.assignee_id is not null;
+    where
+        n.type = 'task' and n.assignee_id is not null
+        -- A campaign's step task goes to the campaign's owner, who set the sequence up:
+        -- the owner's own action, carried out by the tick (docs/notifications.md).
+        and not n.metadata ? 'campaign_id';
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;

@@ -113,6 +113,7 @@ def transports_from(config: Config, outbox: Path) -> dict[str, Transport]:
             username=config.smtp_username,
             password=config.smtp_password,
             starttls=config.smtp_starttls,
+            concurrency=config.smtp_concurrency,
         )
     if config.resend_api_key:
         found["resend"] = ResendTransport(config.resend_api_key, config.resend_base_url)

@@ -3,7 +3,9 @@
 1. ``api.claim_email_send`` (suppression checked again, the org's rate limit);
 2. the message: Message-ID on our domain, Reply-To token, List-Unsubscribe
    (RFC 8058) on marketing and campaign mail, the HTML wrapped in a sandboxed,
-   autoescaping Jinja2 layout;
+   autoescaping Jinja2 layout, a text part made from it (inscriptis) unless the
+   template wrote its own; the envelope sender is the send's VERP address
+   (``bounce+TOKEN@reply domain``, docs/email.md);
 3. the org's transport, behind a per-provider circuit breaker;
 4. ``api.record_email_sent`` or ``api.fail_email_send``.
 
@@ -26,6 +28,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
 
+from inscriptis import get_text
+from inscriptis.model.config import ParserConfig
 from jinja2.sandbox import SandboxedEnvironment
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -46,6 +50,8 @@ LAYOUT = """<!doctype html>
 <a href="{{ unsubscribe_url }}">Unsubscribe</a> from these emails.</p>{% endif %}
 </body></html>
 """
+# The layout's unsubscribe line, for a text part the template wrote itself.
+UNSUBSCRIBE_TEXT = "Unsubscribe from these emails"
 log = logging.getLogger("intime.worker.email")
 
 BULK_CATEGORIES = ("marketing", "campaign")
@@ -101,9 +107,22 @@ def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:
     html = deps.layout.from_string(LAYOUT).render(
         subject=send["subject"], body=send["html_body"], unsubscribe_url=unsubscribe_url
     )
-    message.set_content(str(send["text_body"] or "This message is best viewed as HTML."))
+    if send["text_body"]:  # the template's own text wins; bulk mail still says how to leave
+        text = str(send["text_body"]).rstrip() + "\n"
+        if unsubscribe_url:
+            text += f"\n{UNSUBSCRIBE_TEXT}: {unsubscribe_url}\n"
+    else:
+        text = html_to_text(html)  # the layout's unsubscribe link comes along
+    message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def html_to_text(html: str) -> str:
+    """The text part of an HTML message (inscriptis): paragraphs, lists and tables laid
+    out as text, each link's URL after its words (``[words](url)``)."""
+    text: str = get_text(html, ParserConfig(display_links=True))
+    return text.strip() + "\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +162,9 @@ async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa
         return Attempt(error=f"cannot build the message: {one_line(exc)}", permanent=True)
     try:
         key = str(send["email_send_id"])
-        provider_message_id = await transport.send(message, idempotency_key=key)
+        provider_message_id = await transport.send(
+            message, idempotency_key=key, return_path=str(send["return_path"])
+        )
     except TransientError as exc:
         breaker.failure()
         return Attempt(error=str(exc), retry_after=exc.retry_after)

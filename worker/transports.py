@@ -8,19 +8,23 @@ handler treats them alike.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mailbox
-import smtplib
-import ssl
+import socket
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
+import aiosmtplib
 import httpx
 
 # Provider message ids are short tokens (Resend: a UUID); a longer one could not be indexed.
 MAX_PROVIDER_ID = 256
+# Messages an SMTP transport hands over at once, each on its own connection (SMTP_CONCURRENCY).
+SMTP_CONCURRENCY = 4
+CLOSING = 421  # SMTP: service not available, closing the channel
 
 
 class TransientError(Exception):
@@ -36,8 +40,9 @@ class PermanentError(Exception):
 class Transport(Protocol):
     name: str
 
-    async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
-        """Send; return the provider's message id."""
+    async def send(self, message: EmailMessage, *, idempotency_key: str, return_path: str) -> str:
+        """Send; return the provider's message id. ``return_path`` is the envelope sender
+        (the send's VERP address) where the transport can set it."""
         ...
 
     async def close(self) -> None: ...
@@ -52,17 +57,19 @@ class OutboxTransport:
         self.path = path
         self._box: mailbox.Maildir | None = None
 
-    async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
+    async def send(self, message: EmailMessage, *, idempotency_key: str, return_path: str) -> str:
         if self._box is None:  # created once: concurrent first sends would race on mkdir
             self._box = self._open()
         box = self._box
+        # The envelope sender, recorded as the delivering MTA would (RFC 5321, 4.4): first.
+        raw = f"Return-Path: <{return_path}>\n".encode() + message.as_bytes()
         try:
-            key = await asyncio.to_thread(box.add, message)
+            key = await asyncio.to_thread(box.add, raw)
         except FileNotFoundError:
             # The folder went away under us (cleaned up, a volume remounted): make it
             # again and try once more; a second failure is an OSError, i.e. transient.
             self._box = box = await asyncio.to_thread(self._open)
-            key = await asyncio.to_thread(box.add, message)
+            key = await asyncio.to_thread(box.add, raw)
         return f"outbox-{key}"
 
     def _open(self) -> mailbox.Maildir:
@@ -74,11 +81,18 @@ class OutboxTransport:
 
 
 class SmtpTransport:
-    """SMTP with one reused connection (STARTTLS and AUTH when configured).
+    """SMTP over a pool of aiosmtplib connections (STARTTLS and AUTH when configured).
 
-    4xx replies and connection problems are transient; 5xx replies permanent.
-    SMTP has no idempotency key: a worker that dies between the server's OK and
-    the database commit re-sends with the same Message-ID.
+    Up to ``concurrency`` messages are handed over at once, each on a connection of
+    its own; a connection goes back to the pool after its message and is reused by
+    the next one (no lock around the transport, no thread). The envelope sender
+    (MAIL FROM) is the send's VERP address (``return_path``).
+
+    4xx replies and connection problems are transient; 5xx replies permanent; a
+    refused recipient by its code. A pooled connection the server dropped while it
+    was idle is replaced, once, by a new one. SMTP has no idempotency key: a worker
+    that dies between the server's OK and the database commit re-sends with the same
+    Message-ID.
     """
 
     name = "smtp"
@@ -92,65 +106,141 @@ class SmtpTransport:
         password: str | None = None,
         starttls: bool = False,
         timeout: float = 10.0,
+        concurrency: int = SMTP_CONCURRENCY,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("the SMTP concurrency must be at least 1")
         self.host, self.port = host, port
-        self.username, self.password = username, password
+        self.username, self.password = username or None, password
         self.starttls, self.timeout = starttls, timeout
-        self._conn: smtplib.SMTP | None = None
-        self._lock = asyncio.Lock()
+        self.concurrency = concurrency
+        self._local_hostname: str | None = None
+        # Bound to the event loop of their first use (``_slots``).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._idle: list[aiosmtplib.SMTP] = []  # connected, waiting for a message
+        self._open: set[aiosmtplib.SMTP] = set()  # every connection of the pool
 
-    def _connect(self) -> smtplib.SMTP:
-        conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        if self.starttls:
-            conn.starttls(context=ssl.create_default_context())
-        if self.username:
-            conn.login(self.username, self.password or "")
+    def _slots(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # First use, or a transport used again under another event loop (a test's
+            # asyncio.run): connections of the old loop cannot serve this one.
+            for conn in self._open:
+                with contextlib.suppress(RuntimeError):  # its loop is closed already
+                    conn.close()
+            self._loop, self._idle, self._open = loop, [], set()
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        return self._semaphore
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        if self._local_hostname is None:  # what EHLO says, looked up once
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        conn = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=(self.password or "") if self.username else None,
+            local_hostname=self._local_hostname,
+            timeout=self.timeout,
+            start_tls=self.starttls,  # no opportunistic STARTTLS: only when configured
+        )
+        await conn.connect()  # greeting, STARTTLS, AUTH; closes itself on failure
+        self._open.add(conn)
         return conn
 
-    def _send(self, message: EmailMessage) -> None:
-        for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = self._connect()
-            try:
-                self._conn.send_message(message)
-                return
-            except smtplib.SMTPServerDisconnected:
-                self._conn = None  # a reused connection went stale: reconnect once
-                if attempt == 2:
-                    raise
+    def _pooled(self) -> aiosmtplib.SMTP | None:
+        """An idle connection still open (one the server closed meanwhile is dropped)."""
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.is_connected:
+                return conn
+            self._discard(conn)
+        return None
 
-    async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
-        async with self._lock:
+    def _discard(self, conn: aiosmtplib.SMTP) -> None:
+        self._open.discard(conn)
+        conn.close()
+
+    async def _deliver(self, message: EmailMessage, sender: str) -> None:
+        conn = self._pooled()
+        if conn is not None:
             try:
-                await asyncio.to_thread(self._send, message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                error = f"recipient refused: {exc.recipients}"
+                await self._send_on(conn, message, sender)
+                return
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as exc:
+                if not _stale(exc):
+                    raise
+                # The reused connection went stale (the server's idle timeout, or its limit
+                # of messages per connection: it hung up, or said 421): reconnect once.
+        await self._send_on(await self._connect(), message, sender)
+
+    async def _send_on(self, conn: aiosmtplib.SMTP, message: EmailMessage, sender: str) -> None:
+        try:
+            await conn.send_message(message, sender=sender)
+        except aiosmtplib.SMTPRecipientsRefused:
+            self._release(conn)  # the envelope was reset (RSET): the connection serves on
+            raise
+        except BaseException:
+            self._discard(conn)  # in an unknown state: never reused
+            raise
+        self._release(conn)
+
+    def _release(self, conn: aiosmtplib.SMTP) -> None:
+        if conn in self._open and conn.is_connected:
+            self._idle.append(conn)
+        else:
+            self._discard(conn)  # the pool was closed meanwhile, or the server hung up
+
+    async def send(self, message: EmailMessage, *, idempotency_key: str, return_path: str) -> str:
+        async with self._slots():
+            try:
+                await self._deliver(message, return_path)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                codes = [refused.code for refused in exc.recipients]
+                error = "recipient refused: " + "; ".join(
+                    f"{refused.recipient}: {refused.code} {refused.message}"
+                    for refused in exc.recipients
+                )
                 if all(400 <= code < 500 for code in codes):
                     raise TransientError(error) from exc
                 raise PermanentError(error) from exc
-            except smtplib.SMTPResponseException as exc:
-                error = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
-                self._conn = None
-                if 400 <= exc.smtp_code < 500:
+            except aiosmtplib.SMTPResponseException as exc:
+                error = f"SMTP {exc.code}: {exc.message!r}"
+                if 400 <= exc.code < 500:
                     raise TransientError(error) from exc
                 raise PermanentError(error) from exc
-            except (OSError, smtplib.SMTPException) as exc:
-                self._conn = None
+            except (OSError, aiosmtplib.SMTPException) as exc:
                 raise TransientError(f"SMTP connection: {exc}") from exc
+            except ValueError as exc:  # an address aiosmtplib will not put in an envelope
+                raise PermanentError(f"SMTP: {exc}") from exc
         return str(message["Message-ID"])
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
+        """Close every connection of the pool: QUIT on the idle ones, then the sockets
+        (a connection still carrying a message is cut off, and its send fails transient)."""
+        idle, self._idle = self._idle, []
+        conns, self._open = self._open, set()
+        ours = self._loop is asyncio.get_running_loop()
+
+        async def close_one(conn: aiosmtplib.SMTP) -> None:
             try:
-                await asyncio.to_thread(conn.quit)
-            except (OSError, smtplib.SMTPException):
-                conn.close()
+                if ours and conn in idle and conn.is_connected:
+                    await asyncio.wait_for(conn.quit(), self.timeout)
+            except (OSError, aiosmtplib.SMTPException, TimeoutError):
+                pass
+            finally:
+                with contextlib.suppress(RuntimeError):  # a connection of a closed loop
+                    conn.close()
+
+        await asyncio.gather(*(close_one(conn) for conn in conns))
 
 
 class ResendTransport:
-    """The Resend API: POST {base_url}/emails with an Idempotency-Key."""
+    """The Resend API: POST {base_url}/emails with an Idempotency-Key.
+
+    Resend sets the envelope sender itself (``return_path`` is not sent) and reports
+    bounces through its webhooks (``email.bounced``)."""
 
     name = "resend"
 
@@ -163,7 +253,7 @@ class ResendTransport:
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "intime/0.1"},
         )
 
-    async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
+    async def send(self, message: EmailMessage, *, idempotency_key: str, return_path: str) -> str:
         html = message.get_body(preferencelist=("html",))
         text = message.get_body(preferencelist=("plain",))
         extra = {
@@ -210,6 +300,13 @@ class ResendTransport:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _stale(exc: aiosmtplib.SMTPException) -> bool:
+    """A pooled connection the server is done with: hung up, or 421 (closing)."""
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == CLOSING
 
 
 def _retry_after(value: str | None) -> float | None:

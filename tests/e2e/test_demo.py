@@ -56,6 +56,9 @@ def test_demo_leaves_no_failed_job(demo_output: str) -> None:
 def test_demo_sends_mail_and_drives_the_web_app(demo_output: str) -> None:
     out = demo_output
     assert re.search(r"\.eml files: these 3, and \d+ more from the seed", out)
+    assert re.search(
+        r"Return-Path \(VERP.*\): <bounce\+[0-9a-f]{32}@mail\.acme[-0-9a-f]*\.example>", out
+    )
     assert re.search(r"opened before delivered\s+-> 200 applied", out)
     assert re.search(
         r"human reply \(In-Reply-To\)\s+-> 200 recorded, matched by in_reply_to, auto-reply: False",

@@ -276,6 +276,7 @@ def test_the_worker_logs_json_lines_with_log_format_json(db: Database, tmp_path:
     [
         ("INTIME_WORKER_MAX_IN_FLIGHT", "x", "INTIME_WORKER_MAX_IN_FLIGHT='x' is not a number"),
         ("SMTP_PORT", "smtp", "SMTP_PORT='smtp' is not a number"),
+        ("SMTP_CONCURRENCY", "0", "smtp_concurrency must be at least 1"),
         ("INTIME_SERVICE_URL", "host=a port", "INTIME_SERVICE_URL is not a connection string"),
         ("INTIME_WEBHOOK_ALLOW", "not/a/cidr", "webhook allow-list entry 'not/a/cidr'"),
         ("INTIME_LOG_FORMAT", "xml", "INTIME_LOG_FORMAT must be"),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import mailbox
+import re
 import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -204,6 +207,73 @@ def test_the_outbox_writes_a_real_eml(db: Database, mail: Mail, admin, tmp_path:
     [message] = list(mailbox.Maildir(tmp_path / "outbox"))
     assert message["To"] == "dev@example.com"
     assert message["Message-ID"] == mail.send_row(send_id)["message_id"]
+
+
+def test_the_outbox_records_the_envelope_sender_as_return_path(
+    db: Database, mail: Mail, admin, tmp_path: Path
+) -> None:
+    use_provider(admin, mail, "outbox")
+    send_id = mail.queue(to="dev@example.com", subject="Local", text="hello")
+    run(
+        db,
+        {"outbox": OutboxTransport(tmp_path / "outbox")},
+        lambda d: send_email(d, mail.org_id, send_id),
+    )
+    [message] = list(mailbox.Maildir(tmp_path / "outbox"))
+    token = mail.send_row(send_id)["reply_token"]
+    assert message["Return-Path"] == f"<bounce+{token}@mail.acme.example>"
+    assert message.keys()[0] == "Return-Path"
+
+
+def sent_text(db: Database, mail: Mail, tmp_path: Path, **params: object) -> tuple[str, dict]:
+    """The text/plain part of the message a send of ``params`` puts in the outbox, and
+    the send."""
+    send_id = mail.queue(to="reader@example.com", subject="Hi", **params)
+    run(
+        db,
+        {"outbox": OutboxTransport(tmp_path / "outbox")},
+        lambda d: send_email(d, mail.org_id, send_id),
+    )
+    [stored] = list(mailbox.Maildir(tmp_path / "outbox"))
+    message = email.message_from_bytes(stored.as_bytes(), policy=email.policy.default)
+    return message.get_body(preferencelist=("plain",)).get_content(), mail.send_row(send_id)
+
+
+def test_the_text_part_is_made_from_the_html(
+    db: Database, mail: Mail, admin, tmp_path: Path
+) -> None:
+    use_provider(admin, mail, "outbox")
+    html = (
+        "<h1>Spring offer</h1><p>Hello <b>Ada</b> &amp; team,</p>"
+        '<p>See <a href="https://acme.example/pricing?plan=pro&amp;y=1">our pricing</a>.</p>'
+        "<ul><li>Fast</li><li>Cheap</li></ul>"
+    )
+    text, row = sent_text(db, mail, tmp_path, html=html, category="marketing")
+    for words in ("Spring offer", "Hello Ada & team,", "our pricing", "Fast", "Cheap"):
+        assert words in text
+    assert "https://acme.example/pricing?plan=pro&y=1" in text, "links stay usable"
+    assert "Unsubscribe" in text
+    assert f"({PUBLIC}/u/{row['unsubscribe_token']})" in text, "bulk mail says how to leave"
+    assert not re.search(r"</?[a-z]", text), "no HTML tags"
+    assert "best viewed as HTML" not in text
+
+
+def test_a_send_with_its_own_text_keeps_it(db: Database, mail: Mail, admin, tmp_path: Path) -> None:
+    use_provider(admin, mail, "outbox")
+    text, _ = sent_text(db, mail, tmp_path, html="<p>Rich</p>", text="Plain version, by hand.")
+    assert text == "Plain version, by hand.\n"
+
+
+def test_bulk_mail_with_its_own_text_gets_the_unsubscribe_line(
+    db: Database, mail: Mail, admin, tmp_path: Path
+) -> None:
+    use_provider(admin, mail, "outbox")
+    text, row = sent_text(
+        db, mail, tmp_path, html="<p>Rich</p>", text="Plain, by hand.", category="marketing"
+    )
+    assert text == (
+        f"Plain, by hand.\n\nUnsubscribe from these emails: {PUBLIC}/u/{row['unsubscribe_token']}\n"
+    )
 
 
 def test_two_workers_racing_on_one_job_send_once(

@@ -442,7 +442,7 @@ def test_an_unexpected_transport_error_fails_the_email_with_its_reason(
     class Broken:
         name = "outbox"
 
-        async def send(self, message: Any, *, idempotency_key: str) -> str:
+        async def send(self, message: Any, *, idempotency_key: str, return_path: str) -> str:
             raise AttributeError("'NoneType' object has no attribute 'addr_spec'")
 
         async def close(self) -> None:

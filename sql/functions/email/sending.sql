@@ -44,6 +44,9 @@ begin
 end
 $function$;
 
+-- The result gained return_path (issue 15): CREATE OR REPLACE cannot change it.
+drop function if exists api.claim_email_send(uuid);
+
 create or replace function api.claim_email_send(p_email_send_id uuid)
 returns table (
     action text,
@@ -60,7 +63,8 @@ returns table (
     message_id text,
     unsubscribe_token text,
     provider text,
-    attempts integer
+    attempts integer,
+    return_path text
 )
 language plpgsql
 security definer
@@ -86,7 +90,7 @@ begin
     if v_send.status not in ('queued', 'sending') then
         return query select 'done', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -100,7 +104,8 @@ begin
         return query select 'defer',
             extract(epoch from v_send.sending_until - pg_catalog.clock_timestamp())::double precision,
             v_send.id, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, null::text, null::text, null::text, v_send.attempts;
+            null::text, null::text, null::text, null::text, null::text, v_send.attempts,
+            null::text;
         return;
     end if;
 
@@ -125,7 +130,7 @@ begin
         if v_campaign_gate = 'defer' then
             return query select 'defer', 600::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
-                null::text, null::text, null::text, null::text, v_send.attempts;
+                null::text, null::text, null::text, null::text, v_send.attempts, null::text;
             return;
         end if;
         if v_campaign_gate = 'stop' then
@@ -135,7 +140,7 @@ begin
             where s.org_id = v_org_id and s.id = v_send.id;
             return query select 'suppressed', 0::double precision, v_send.id, null::text,
                 null::text, null::text, null::text, null::text, null::text, null::text,
-                null::text, null::text, null::text, null::text, v_send.attempts;
+                null::text, null::text, null::text, null::text, v_send.attempts, null::text;
             return;
         end if;
     end if;
@@ -147,7 +152,7 @@ begin
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'suppressed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -174,7 +179,7 @@ begin
         where s.org_id = v_org_id and s.id = v_send.id;
         return query select 'failed', 0::double precision, v_send.id, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, null::text, v_send.attempts;
+            null::text, null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -182,7 +187,7 @@ begin
     if v_wait > 0 then
         return query select 'defer', v_wait, v_send.id, null::text, null::text, null::text,
             null::text, null::text, null::text, null::text, null::text, null::text, null::text,
-            null::text, v_send.attempts;
+            null::text, v_send.attempts, null::text;
         return;
     end if;
 
@@ -199,7 +204,10 @@ begin
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,
         v_send.from_email, v_send.from_name, v_send.reply_to, v_send.subject, v_send.html_body,
         v_send.text_body, v_send.category, v_send.message_id, v_send.unsubscribe_token,
-        v_send.provider, v_send.attempts;
+        v_send.provider, v_send.attempts,
+        -- VERP (docs/email.md, "Bounces"): the envelope sender names the send, on
+        -- the reply domain, so a bounce report that comes back to it names the send.
+        format('bounce+%s@%s', v_send.reply_token, lower(split_part(v_send.reply_to, '@', 2)));
 end
 $function$;
 
@@ -216,7 +224,9 @@ retry_after_seconds when the org's per-minute limit has no token left or the ema
 is paused (nothing changes; never dropped), 'failed' when the From address's domain is not
 a sending domain the org verified (claimed, for the outbox): the send ends failed with the
 reason and nothing is sent, or 'done' when the send is already past sending (a duplicate
-job).$$;
+job). With 'send', return_path is the envelope sender (SMTP MAIL FROM, Return-Path) to use:
+bounce+<reply token>@<reply domain> (VERP), so a bounce report names its send; null
+otherwise.$$;
 
 create or replace function api.fail_email_send(
     p_email_send_id uuid,
