@@ -15,11 +15,8 @@ as $function$
     end
 $function$;
 
--- The signature before issue 15 (p_reply_text and p_dsn added, two result columns).
-drop function if exists api.record_inbound_email(
-    text, text, text[], text, text, text[], text, text, jsonb, text, text, text
-);
-
+-- p_reply_text and p_dsn came with issue 15; migrate drops the older signature, which
+-- no file defines any more.
 create or replace function api.record_inbound_email(
     p_message_id text,
     p_from text,

@@ -30,7 +30,7 @@ def classify(
 
 def test_the_rule_table_is_ordered_and_every_rule_is_well_formed(admin) -> None:
     rules = admin.execute(
-        'select priority, signal, pattern, also_signal, also_pattern, kind, reason '
+        "select priority, signal, pattern, also_signal, also_pattern, kind, reason "
         "from app._email_auto_reply_rules()"
     ).fetchall()
     priorities = [r[0] for r in rules]
