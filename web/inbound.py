@@ -223,8 +223,9 @@ async def _with_raw_report(
     """A bounce report received through Resend, completed from its raw message: the JSON
     has the text part only, the delivery-status part (Action, Status, Diagnostic-Code)
     and the returned headers are in the raw message. Fetched without our API key (a
-    signed URL of Resend's storage), with the same byte cap; a failed fetch is a 502 and
-    writes nothing, so Resend retries."""
+    signed URL of Resend's storage); a failed fetch is a 502 and writes nothing, so
+    Resend retries; a raw message over MAX_MESSAGE_BYTES, or one the parser refuses, is
+    left aside and the email recorded from its JSON."""
     if not _raw_url_allowed(client, url):
         log.warning("inbound %s: raw message URL refused: %s", parsed.message.message_id, url)
         return parsed
@@ -240,13 +241,20 @@ async def _with_raw_report(
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_MESSAGE_BYTES:
-                    raise Rejected(422, f"the raw received email is over {MAX_MESSAGE_BYTES} bytes")
+                    log.warning("inbound %s: raw message over the cap", parsed.message.message_id)
+                    return parsed
                 chunks.append(chunk)
         finally:
             await response.aclose()
     except httpx.HTTPError as exc:
         raise Rejected(502, f"could not fetch the raw received email: {exc!r}") from exc
-    raw = await _parse(sandbox, b"M", b"".join(chunks))
+    try:
+        raw = await _parse(sandbox, b"M", b"".join(chunks))
+    except Rejected as exc:
+        if exc.status >= 500:
+            raise  # busy: Resend retries
+        log.warning("inbound %s: raw message refused: %s", parsed.message.message_id, exc)
+        return parsed  # what the JSON says is still recorded
     dsn = raw.message.dsn or parsed.message.dsn
     return dataclasses.replace(parsed, message=dataclasses.replace(parsed.message, dsn=dsn))
 

@@ -323,3 +323,15 @@ def test_a_missing_raw_message_is_a_502_and_writes_nothing(
         "select count(*) from app.inbound_emails where matched_send_id = %s", (enrolled.send_id,)
     )
     assert recorded.fetchone() == (0,)
+
+
+def test_a_raw_message_the_parser_refuses_leaves_the_json_to_record(
+    base_url: str, enrolled: Enrolled, fake_resend
+) -> None:
+    fake_resend.raw["dsn_big"] = b"X-Filler: x\r\n" * 600 + sample("bounce_postfix_dsn_5_1_1.eml")
+    body = _received(fake_resend, f"{fake_resend.url}/raw/dsn_big")
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "soft")
