@@ -3369,25 +3369,30 @@ $$;
 ALTER FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) OWNER TO intime_owner;
 
 --
--- Name: record_inbound_email(text, text, text[], text, text, text[], text, text, jsonb, text, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: record_inbound_email(text, text, text[], text, text, text[], text, text, jsonb, text, text, text, text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[] DEFAULT '{}'::text[], p_subject text DEFAULT NULL::text, p_in_reply_to text DEFAULT NULL::text, p_references text[] DEFAULT '{}'::text[], p_text text DEFAULT NULL::text, p_html text DEFAULT NULL::text, p_headers jsonb DEFAULT '{}'::jsonb, p_provider text DEFAULT 'smtp'::text, p_provider_email_id text DEFAULT NULL::text, p_from_name text DEFAULT NULL::text) RETURNS TABLE(result text, inbound_id uuid, org_id uuid, matched_send_id uuid, match_method text, is_auto_reply boolean)
+CREATE FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[] DEFAULT '{}'::text[], p_subject text DEFAULT NULL::text, p_in_reply_to text DEFAULT NULL::text, p_references text[] DEFAULT '{}'::text[], p_text text DEFAULT NULL::text, p_html text DEFAULT NULL::text, p_headers jsonb DEFAULT '{}'::jsonb, p_provider text DEFAULT 'smtp'::text, p_provider_email_id text DEFAULT NULL::text, p_from_name text DEFAULT NULL::text, p_reply_text text DEFAULT NULL::text, p_dsn jsonb DEFAULT NULL::jsonb) RETURNS TABLE(result text, inbound_id uuid, org_id uuid, matched_send_id uuid, match_method text, is_auto_reply boolean, auto_reply_kind text, bounce text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
     v_message_id text := app._email_message_id(p_message_id);
     v_in_reply_to text := app._email_message_id(p_in_reply_to);
     v_headers jsonb := coalesce(p_headers, '{}');
+    v_kind text;
     v_reason text;
+    v_token text;
+    v_returned text;
     v_org_id uuid;
     v_send_id uuid;
     v_method text;
     v_thread_id uuid;
     v_inbound_id uuid;
     v_owners uuid[];
+    v_bounce text;
+    v_enrollment_id uuid;
 begin
     perform app._require_service();
     if v_message_id is null then
@@ -3396,7 +3401,30 @@ begin
     if p_from is null or p_from !~ '@' then
         raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
     end if;
-    v_reason := app._email_auto_reply_reason(v_headers);
+    if p_dsn is not null and jsonb_typeof(p_dsn) <> 'object' then
+        raise exception using
+            errcode = 'IT005', message = 'p_dsn is a JSON object (docs/email.md, "Bounces")';
+    end if;
+    select c.kind, c.reason into v_kind, v_reason
+    from app._email_classify_auto_reply(
+        v_headers, p_subject,
+        coalesce(p_text, regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g'))
+    ) as c;
+    if p_dsn is not null and v_kind is distinct from 'bounce' then
+        v_kind := 'bounce';
+        v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
+    end if;
+    -- The VERP token of the address the message came back to (bounce+TOKEN@).
+    v_token := coalesce(
+        substring(lower(p_dsn ->> 'verp_token') from '^[0-9a-f]{16,64}$'),
+        (
+            select substring(lower(t.address) from 'bounce\+([0-9a-f]{16,64})@')
+            from unnest(coalesce(p_to, '{}')) as t (address)
+            where lower(t.address) ~ 'bounce\+[0-9a-f]{16,64}@'
+            limit 1
+        )
+    );
+    v_returned := app._email_message_id(left(p_dsn ->> 'returned_message_id', 998));
     -- Mail to a verified sending domain is its org's only: every step below
     -- matches within the orgs that own a domain the mail was addressed to, when
     -- there is one (docs/email.md, "Sending domains").
@@ -3407,10 +3435,25 @@ begin
             on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
     );
 
+    -- A bounce report names its send by the VERP address it came back to, or by the
+    -- Message-ID of the message it returns.
+    if v_kind = 'bounce' and v_token is not null then
+        select s.org_id, s.id, 'verp' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.reply_token = v_token and (v_owners = '{}' or s.org_id = any(v_owners));
+    end if;
+    if v_kind = 'bounce' and v_send_id is null and v_returned is not null then
+        select s.org_id, s.id, 'returned_message_id' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.message_id = v_returned and (v_owners = '{}' or s.org_id = any(v_owners))
+        limit 1;
+    end if;
     -- 1. In-Reply-To names the Message-ID we gave the send.
-    select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
-    from app.email_sends as s
-    where s.message_id = v_in_reply_to and (v_owners = '{}' or s.org_id = any(v_owners));
+    if v_send_id is null then
+        select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.message_id = v_in_reply_to and (v_owners = '{}' or s.org_id = any(v_owners));
+    end if;
     -- 2. References, newest first (a client that dropped In-Reply-To).
     if v_send_id is null then
         select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
@@ -3429,12 +3472,20 @@ begin
         where v_owners = '{}' or s.org_id = any(v_owners)
         limit 1;
     end if;
+    -- 3b. The envelope sender's token: an automatic reply (RFC 3834) goes to the
+    -- Return-Path, which is our VERP address.
+    if v_send_id is null and v_token is not null then
+        select s.org_id, s.id, 'verp' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.reply_token = v_token and (v_owners = '{}' or s.org_id = any(v_owners));
+    end if;
     -- 4. The sender, to whom we sent in the last 30 days (most recent send),
     -- but only from the owner of a verified domain the mail was addressed to.
     -- An unverified claim proves nothing (two orgs may name one domain, or a
     -- subdomain of another's): without a verified owner the sender alone
     -- never decides, and the mail is unmatched unless it carries our ids.
-    if v_send_id is null and v_owners <> '{}' then
+    -- A bounce report's sender is a mail server: never matched this way.
+    if v_send_id is null and v_owners <> '{}' and v_kind is distinct from 'bounce' then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
         where
@@ -3448,12 +3499,28 @@ begin
 
     if v_send_id is null then
         insert into app.inbound_unmatched (
-            message_id, from_email, to_emails, subject, headers, provider
+            message_id, from_email, to_emails, subject, headers, provider, reason
         )
-        values (v_message_id, p_from, coalesce(p_to, '{}'), p_subject, v_headers, p_provider)
+        values (
+            v_message_id, p_from, coalesce(p_to, '{}'), p_subject, v_headers, p_provider,
+            case
+                when v_kind = 'bounce' then 'bounce report names no send of ours' || case
+                    when v_token is not null then ' (unknown VERP token)'
+                    when v_returned is not null then ' (unknown returned Message-ID)'
+                    else ' (no VERP address, no returned Message-ID)'
+                end
+                when v_owners = '{}'
+                    then 'carries no id of a send of ours and is not addressed to a verified '
+                    || 'sending domain'
+                else 'carries no id of a send of ours and its sender got no mail from the '
+                    || 'domain''s org in the last 30 days'
+            end
+        )
         on conflict (message_id) do nothing;
         return query
-        select 'unmatched', null::uuid, null::uuid, null::uuid, null::text, v_reason is not null;
+        select
+            'unmatched', null::uuid, null::uuid, null::uuid, null::text, v_kind is not null,
+            v_kind, null::text;
         return;
     end if;
 
@@ -3462,7 +3529,9 @@ begin
     where i.org_id = v_org_id and i.message_id = v_message_id;
     if found then
         return query
-        select 'duplicate', i.id, i.org_id, i.matched_send_id, i.match_method, i.is_auto_reply
+        select
+            'duplicate', i.id, i.org_id, i.matched_send_id, i.match_method, i.is_auto_reply,
+            i.auto_reply_kind, null::text
         from app.inbound_emails as i
         where i.org_id = v_org_id and i.id = v_inbound_id;
         return;
@@ -3486,15 +3555,14 @@ begin
 
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
-        text_body, html_body, headers, is_auto_reply, auto_reply_reason, auto_reply_kind,
-        matched_send_id,
-        match_method, thread_id, provider, provider_email_id, recipient_user_id
+        text_body, html_body, reply_text, headers, is_auto_reply, auto_reply_reason,
+        auto_reply_kind, matched_send_id, match_method, thread_id, provider, provider_email_id,
+        recipient_user_id
     )
     values (
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
-        p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
-        v_reason is not null, v_reason, case when v_reason is not null then 'automatic' end,
-        v_send_id, v_method, v_thread_id, p_provider,
+        p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, p_reply_text, v_headers,
+        v_kind is not null, v_reason, v_kind, v_send_id, v_method, v_thread_id, p_provider,
         p_provider_email_id,
         (
             select s.recipient_user_id from app.email_sends as s
@@ -3503,19 +3571,33 @@ begin
     )
     returning id into v_inbound_id;
 
-    -- An automatic message (out of office, bounce report) is no reply.
-    if v_reason is null then
+    if v_kind is null then
+        -- A human reply. An automatic message (an out-of-office, a bounce report, a
+        -- ticket acknowledgement) is never one.
         update app.email_sends as s
         set replied_at = coalesce(s.replied_at, app.now()), updated_at = app.now()
         where s.org_id = v_org_id and s.id = v_send_id;
+    elsif v_kind = 'bounce' then
+        v_bounce := app._email_apply_bounce_report(v_org_id, v_send_id, v_message_id, p_dsn);
+    elsif v_kind = 'out_of_office' then
+        select s.enrollment_id into v_enrollment_id
+        from app.email_sends as s
+        where s.org_id = v_org_id and s.id = v_send_id;
+        if v_enrollment_id is not null then
+            perform app._campaign_pause_out_of_office(
+                p_org_id => v_org_id, p_send_id => v_send_id, p_inbound_id => v_inbound_id
+            );
+        end if;
     end if;
     return query
-    select 'recorded', v_inbound_id, v_org_id, v_send_id, v_method, v_reason is not null;
+    select
+        'recorded', v_inbound_id, v_org_id, v_send_id, v_method, v_kind is not null, v_kind,
+        v_bounce;
 end
-$$;
+$_$;
 
 
-ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) OWNER TO intime_owner;
+ALTER FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text, p_reply_text text, p_dsn jsonb) OWNER TO intime_owner;
 
 --
 -- Name: record_sending_domain_check(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -8104,13 +8186,103 @@ $$;
 ALTER FUNCTION app._campaign_variables() OWNER TO intime_owner;
 
 --
+-- Name: _email_apply_bounce_report(uuid, uuid, text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_apply_bounce_report(p_org_id uuid, p_send_id uuid, p_message_id text, p_dsn jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_event_id text := 'dsn:' || p_message_id;
+    v_recipients jsonb := case
+        when jsonb_typeof(p_dsn -> 'recipients') = 'array' then p_dsn -> 'recipients'
+        else '[]'
+    end;
+    v_to text;
+    v_recipient jsonb;
+    v_action text;
+    v_status text;
+    v_diagnostic text;
+    v_kind text;
+    v_data jsonb;
+begin
+    if exists (select from app.email_events as e where e.provider_event_id = v_event_id) then
+        return null;
+    end if;
+    select s.to_email into v_to
+    from app.email_sends as s
+    where s.org_id = p_org_id and s.id = p_send_id;
+
+    select r.value into v_recipient
+    from jsonb_array_elements(v_recipients) with ordinality as r (value, n)
+    where jsonb_typeof(r.value) = 'object' and r.value ->> 'action' in ('failed', 'delayed')
+    order by
+        coalesce(lower(r.value ->> 'recipient') = lower(v_to), false) desc,
+        r.value ->> 'action' = 'failed' desc,
+        r.n
+    limit 1;
+    if v_recipient is null and jsonb_array_length(v_recipients) > 0 then
+        return null;  -- every recipient delivered, relayed or expanded
+    end if;
+
+    v_action := coalesce(v_recipient ->> 'action', 'failed');
+    v_status := substring(v_recipient ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$');
+    v_diagnostic := left(coalesce(
+        v_recipient ->> 'diagnostic',
+        case when v_recipient is null then 'bounce report without a delivery status' end
+    ), 1000);
+    v_kind := case
+        when v_action = 'delayed' then 'delayed'
+        -- A report the parser could not read: a soft bounce, three suppress.
+        when v_recipient is null then 'soft'
+        when v_status like '4.%' then 'soft'
+        else 'hard'
+    end;
+    v_data := jsonb_build_object(
+        'to', jsonb_build_array(v_to),
+        'dsn', jsonb_strip_nulls(jsonb_build_object(
+            'message_id', p_message_id,
+            'source', left(p_dsn ->> 'source', 100),
+            'recipient', left(v_recipient ->> 'recipient', 320),
+            'action', v_action,
+            'status', v_status,
+            'diagnostic', v_diagnostic,
+            'remote_mta', left(v_recipient ->> 'remote_mta', 1000),
+            'reporting_mta', left(p_dsn ->> 'reporting_mta', 1000)
+        ))
+    );
+    if v_kind <> 'delayed' then
+        v_data := v_data || jsonb_build_object('bounce', jsonb_strip_nulls(jsonb_build_object(
+            'type', case when v_kind = 'hard' then 'Permanent' else 'Transient' end,
+            'subType', 'dsn',
+            'message', v_diagnostic,
+            'status', v_status
+        )));
+    end if;
+    perform app._email_apply_event(
+        p_org_id, p_send_id, v_event_id,
+        jsonb_build_object(
+            'type', case when v_kind = 'delayed' then 'email.delivery_delayed' else 'email.bounced' end,
+            'data', v_data
+        ),
+        app.now()
+    );
+    return v_kind;
+end
+$_$;
+
+
+ALTER FUNCTION app._email_apply_bounce_report(p_org_id uuid, p_send_id uuid, p_message_id text, p_dsn jsonb) OWNER TO intime_owner;
+
+--
 -- Name: _email_apply_event(uuid, uuid, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
 CREATE FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
     v_type text := p_payload ->> 'type';
     v_data jsonb := coalesce(p_payload -> 'data', '{}');
@@ -8187,6 +8359,14 @@ begin
             when v_type = 'email.bounced' then case when v_hard then 'hard' else 'soft' end
             else s.bounce_type
         end,
+        -- The enhanced status code of a bounce report (app._email_apply_bounce_report).
+        bounce_status = case
+            when v_type = 'email.bounced' then coalesce(
+                substring(v_data -> 'bounce' ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$'),
+                s.bounce_status
+            )
+            else s.bounce_status
+        end,
         complained_at = case
             when v_type = 'email.complained' then coalesce(s.complained_at, v_at)
             else s.complained_at
@@ -8228,7 +8408,7 @@ begin
     ) as r
     on conflict (org_id, email, reason) do nothing;
 end
-$$;
+$_$;
 
 
 ALTER FUNCTION app._email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone) OWNER TO intime_owner;
@@ -8254,26 +8434,206 @@ $$;
 ALTER FUNCTION app._email_assert_domain_free(p_org_id uuid, p_domain text) OWNER TO intime_owner;
 
 --
--- Name: _email_auto_reply_reason(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_auto_reply_rules(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._email_auto_reply_reason(p_headers jsonb) RETURNS text
+CREATE FUNCTION app._email_auto_reply_rules() RETURNS TABLE(priority integer, signal text, pattern text, also_signal text, also_pattern text, kind text, reason text)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    values
+    -- Bounce reports first: a DSN may say Auto-Submitted: auto-replied and still is
+    -- no out-of-office.
+    (
+        10, 'header:content-type',
+        '^\s*multipart/report\M.*\mreport-type\s*=\s*"?(global-)?delivery-status', null, null,
+        'bounce', 'content-type: multipart/report (delivery status)'
+    ),
+    (11, 'header:x-failed-recipients', '\S', null, null, 'bounce', 'x-failed-recipients'),
+    (
+        12, 'header:auto-submitted', '^\s*auto-generated\s*\(\s*failure\s*\)', null, null,
+        'bounce', 'auto-submitted: %s'
+    ),
+    (
+        13, 'header:from', '(^|[<\s"])(mailer-daemon|mailer_daemon|mail-daemon|postmaster)@',
+        'subject',
+        '(undeliver|not (been )?delivered|delivery (status notification|failure|failed'
+        || '|has failed|problem)|failure notice|returned mail|mail delivery (failed|failure'
+        || '|subsystem|system)|non[- ]?delivery|could not be delivered|unzustellbar'
+        || '|nicht zugestellt|non remis|non distribu|no (se )?(pudo|puede) (ser )?entregar'
+        || '|onbestelbaar|niet (be)?zorgd|non recapitat|mancato recapito|n[ãa]o (foi )?entregue'
+        || '|falha na entrega)',
+        'bounce', 'mailer-daemon or postmaster sender with a delivery failure subject'
+    ),
+    -- Out of office: a vacation header, or a localized subject prefix.
+    (20, 'header:x-apple-action', '^\s*vacation\M', null, null,
+        'out_of_office', 'x-apple-action: %s'),
+    (
+        21, 'subject',
+        '^\s*(auto(matic)?[ -]?reply|auto[ -]?response|out of (the )?office|ooo\s*[:-]'
+        || '|away until\M|on (vacation|holiday|leave)\M)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (en)'
+    ),
+    (
+        22, 'subject',
+        '^\s*(abwesenheitsnotiz|automatische antwort|abwesend\s*:|nicht im b(ü|ue)ro'
+        || '|urlaubsantwort|abwesenheit\s*:)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (de)'
+    ),
+    (
+        23, 'subject',
+        '^\s*(r[ée]ponse automatique|absence\s*:|absent(e)?\s*:|absent(e)? du bureau'
+        || '|message d.absence)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (fr)'
+    ),
+    (
+        24, 'subject',
+        '^\s*(respuesta autom[áa]tica|fuera de (la )?oficina|mensaje de ausencia)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (es)'
+    ),
+    (
+        25, 'subject',
+        '^\s*(automatisch antwoord|afwezig\s*:|afwezigheidsbericht|niet aanwezig'
+        || '|buiten kantoor)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (nl)'
+    ),
+    (
+        26, 'subject',
+        '^\s*(risposta automatica|fuori (sede|ufficio)|assente\s*:|risposta di assenza)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (it)'
+    ),
+    (
+        27, 'subject',
+        '^\s*(resposta autom[áa]tica|fora do escrit[óo]rio|mensagem de aus[êe]ncia'
+        || '|aus[êe]ncia\s*:)',
+        null, null, 'out_of_office', 'subject: automatic reply or out of office (pt)'
+    ),
+    (28, 'subject', '^\s*ausente\s*:', null, null, 'out_of_office', 'subject: absent (es, pt)'),
+    -- An absence phrase in the body of a message an automatic header marks.
+    (
+        40, 'body',
+        '(out of (the )?office|\mi am (currently )?(away|out|on (vacation|holiday|leave))'
+        || '|\mi''m (currently )?(away|out|on (vacation|holiday|leave))'
+        || '|on (annual|parental|maternity|paternity|sick) leave'
+        || '|limited access to (e-?mail|my (e-?mail|inbox))|\mback (in the office )?on\M'
+        || '|returning to the office|will (be back|return) on\M)',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (en)'
+    ),
+    (
+        41, 'body',
+        '(nicht im b(ü|ue)ro|\mabwesend\M|im urlaub|au(ß|ss)er haus|zur(ü|ue)ck am'
+        || '|wieder erreichbar|wieder im b(ü|ue)ro)',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (de)'
+    ),
+    (
+        42, 'body',
+        '(absente? du bureau|je suis absente?|en cong[ée]s?\M|en vacances|de retour le'
+        || '|hors du bureau)',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (fr)'
+    ),
+    (
+        43, 'body',
+        '(fuera de (la )?oficina|de vacaciones|estoy ausente|estar[ée] (de vuelta|fuera)'
+        || '|regreso el|volver[ée] el)',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (es)'
+    ),
+    (
+        44, 'body',
+        '(\mafwezig\M|met vakantie|niet op kantoor|ben ik weer|weer aanwezig|terug op)',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (nl)'
+    ),
+    (
+        45, 'body',
+        '(fuori (sede|ufficio)|in ferie|sono assente|in vacanza|rientrer[òo]|di ritorno il)',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (it)'
+    ),
+    (
+        46, 'body',
+        '(fora do escrit[óo]rio|de f[ée]rias|em f[ée]rias|estou ausente|estarei de volta'
+        || '|retorno (em|no dia))',
+        'automatic', '.', 'out_of_office', 'absence phrase in the body (pt)'
+    ),
+    -- Other automatic mail (RFC 3834 and common practice): ticket acknowledgements,
+    -- notifications, list mail.
+    (60, 'header:auto-submitted', '^(?!\s*no\s*$)\s*\S', null, null,
+        'automatic', 'auto-submitted: %s'),
+    (61, 'header:x-autoreply', '^', null, null, 'automatic', 'x-autoreply'),
+    (62, 'header:x-autorespond', '^', null, null, 'automatic', 'x-autorespond'),
+    (63, 'header:precedence', '^\s*(bulk|junk|list|auto_reply)\s*$', null, null,
+        'automatic', 'precedence: %s'),
+    (64, 'header:return-path', '^\s*<\s*>\s*$', null, null, 'automatic', 'empty return-path'),
+    (65, 'header:list-id', '\S', null, null, 'automatic', 'list-id: mailing list'),
+    (66, 'header:list-unsubscribe', '\S', null, null,
+        'automatic', 'list-unsubscribe: list or bulk mail'),
+    -- Asks others not to auto-reply: a human message may carry it too (Outlook), so
+    -- it only supports an absence phrase.
+    (80, 'header:x-auto-response-suppress', '\S', null, null, null,
+        'x-auto-response-suppress: %s')
+$_$;
+
+
+ALTER FUNCTION app._email_auto_reply_rules() OWNER TO intime_owner;
+
+--
+-- Name: _email_classify_auto_reply(jsonb, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text) RETURNS TABLE(kind text, reason text)
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select case
-        when lower(btrim(coalesce(p_headers ->> 'auto-submitted', 'no'))) <> 'no'
-            then 'auto-submitted: ' || btrim(p_headers ->> 'auto-submitted')
-        when p_headers ? 'x-autoreply' then 'x-autoreply'
-        when p_headers ? 'x-autorespond' then 'x-autorespond'
-        when lower(btrim(coalesce(p_headers ->> 'precedence', '')))
-            in ('bulk', 'junk', 'auto_reply') then 'precedence: ' || lower(btrim(p_headers ->> 'precedence'))
-        when btrim(coalesce(p_headers ->> 'return-path', 'x')) = '<>' then 'empty return-path'
-    end
+    with input as (
+        select coalesce(p_headers, '{}') as headers, left(p_body, 8000) as body
+    ),
+    valued as (
+        select
+            r.*,
+            case
+                when r.signal like 'header:%' then i.headers ->> substr(r.signal, 8)
+                when r.signal = 'subject' then p_subject
+                when r.signal = 'body' then i.body
+            end as value,
+            case
+                when r.also_signal like 'header:%' then i.headers ->> substr(r.also_signal, 8)
+                when r.also_signal = 'subject' then p_subject
+                when r.also_signal = 'body' then i.body
+            end as also_value
+        from app._email_auto_reply_rules() as r
+        cross join input as i
+    ),
+    hits as (
+        select
+            v.*,
+            replace(v.reason, '%s', lower(btrim(left(v.value, 200)))) as said
+        from valued as v
+        where
+            v.value ~* v.pattern
+            and (
+                v.also_signal is null or v.also_signal = 'automatic'
+                or v.also_value ~* v.also_pattern
+            )
+    ),
+    automatic as (
+        select h.said
+        from hits as h
+        where h.kind is null or h.kind = 'automatic'
+        order by h.priority
+        limit 1
+    )
+    select
+        h.kind,
+        h.said || case when h.also_signal = 'automatic' then '; ' || a.said else '' end
+    from hits as h
+    left join automatic as a on true
+    where
+        h.kind is not null
+        and (h.also_signal is distinct from 'automatic' or a.said ~* h.also_pattern)
+    order by h.priority
+    limit 1
 $$;
 
 
-ALTER FUNCTION app._email_auto_reply_reason(p_headers jsonb) OWNER TO intime_owner;
+ALTER FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text) OWNER TO intime_owner;
 
 --
 -- Name: _email_domain_argument(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -23853,12 +24213,12 @@ GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider tex
 
 
 --
--- Name: FUNCTION record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text, p_reply_text text, p_dsn jsonb); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) TO intime_service;
-GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text) TO intime_user;
+REVOKE ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text, p_reply_text text, p_dsn jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text, p_reply_text text, p_dsn jsonb) TO intime_service;
+GRANT ALL ON FUNCTION api.record_inbound_email(p_message_id text, p_from text, p_to text[], p_subject text, p_in_reply_to text, p_references text[], p_text text, p_html text, p_headers jsonb, p_provider text, p_provider_email_id text, p_from_name text, p_reply_text text, p_dsn jsonb) TO intime_user;
 
 
 --
@@ -24482,6 +24842,13 @@ REVOKE ALL ON FUNCTION app._campaign_variables() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _email_apply_bounce_report(p_org_id uuid, p_send_id uuid, p_message_id text, p_dsn jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_apply_bounce_report(p_org_id uuid, p_send_id uuid, p_message_id text, p_dsn jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _email_apply_event(p_org_id uuid, p_send_id uuid, p_event_id text, p_payload jsonb, p_received_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -24496,10 +24863,17 @@ REVOKE ALL ON FUNCTION app._email_assert_domain_free(p_org_id uuid, p_domain tex
 
 
 --
--- Name: FUNCTION _email_auto_reply_reason(p_headers jsonb); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_auto_reply_rules(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._email_auto_reply_reason(p_headers jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_auto_reply_rules() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text) FROM PUBLIC;
 
 
 --

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from intime_cli.serving import free_port, serve_in_thread
@@ -63,6 +63,8 @@ class FakeResend:
     script: list[tuple[int, dict, dict]] = dataclasses.field(default_factory=list)
     # Received emails served by GET /emails/receiving/{id}.
     received: dict[str, dict] = dataclasses.field(default_factory=dict)
+    # Raw messages served by GET /raw/{id} (a received email's raw.download_url).
+    raw: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
 
 @pytest.fixture
@@ -84,10 +86,18 @@ def fake_resend() -> Iterator[FakeResend]:
             return JSONResponse({"message": "not found"}, 404)
         return JSONResponse(fake.received[email_id])
 
+    async def raw(request: Request) -> Response:
+        email_id = request.path_params["email_id"]
+        fake.requests.append({"headers": dict(request.headers), "raw": email_id})
+        if email_id not in fake.raw:
+            return Response(status_code=404)
+        return Response(fake.raw[email_id], media_type="message/rfc822")
+
     app = Starlette(
         routes=[
             Route("/emails", emails, methods=["POST"]),
             Route("/emails/receiving/{email_id}", received, methods=["GET"]),
+            Route("/raw/{email_id}", raw, methods=["GET"]),
         ]
     )
     with serve_in_thread(app, port=port):

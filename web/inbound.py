@@ -17,8 +17,13 @@ process (web/sandbox.py, web/mime.py) with a time limit and caps on header
 fields, recipients, MIME depth and parts. A message whose MIME structure breaks
 a cap is recorded with its headers and without bodies (the answer says
 ``partial``); too many header fields or recipients is a 422. Then
-``api.record_inbound_email`` matches the message to the send it answers and
-flags automatic replies.
+``api.record_inbound_email`` matches the message to the send it answers,
+classifies automatic mail (an out-of-office, a bounce report, other automatic
+mail) and applies a bounce report to its send (docs/email.md, "Bounces").
+The parser also extracts a reply's new text (without the quoted history and
+the signature) and a bounce report's fields (``dsn``); for a report received
+through Resend, whose JSON has only the text part, the raw message is fetched
+too (``raw.download_url``).
 """
 
 from __future__ import annotations
@@ -66,12 +71,15 @@ class InboundMessage:
     text: str | None
     html: str | None
     headers: dict[str, str]
+    reply_text: str | None = None  # the new text, without quoted history and signature
+    dsn: dict[str, Any] | None = None  # a bounce report's fields (web/mime.py)
 
 
 @dataclasses.dataclass(frozen=True)
 class Parsed:
     message: InboundMessage
     partial: str | None
+    raw_url: str | None = None  # a Resend bounce report's raw message (see resend_received)
 
 
 def _from_reply(reply: dict[str, Any]) -> Parsed:
@@ -79,7 +87,7 @@ def _from_reply(reply: dict[str, Any]) -> Parsed:
     if "refused" in reply:
         status, reason = reply["refused"]
         raise Rejected(int(status), str(reason))
-    return Parsed(InboundMessage(**reply["message"]), reply.get("partial"))
+    return Parsed(InboundMessage(**reply["message"]), reply.get("partial"), reply.get("raw_url"))
 
 
 def parse_message(raw: bytes) -> InboundMessage:
@@ -115,6 +123,8 @@ def record_params(message: InboundMessage, provider: str) -> dict[str, object]:
             "html": message.html,
             "headers": json.dumps(_no_nul(message.headers)),
             "provider": provider,
+            "reply_text": message.reply_text,
+            "dsn": json.dumps(_no_nul(message.dsn)) if message.dsn is not None else None,
         }
     )
 
@@ -191,7 +201,62 @@ async def resend_received(request: Request, sandbox: ParserSandbox) -> Parsed:
     parsed = await _parse(sandbox, b"J", await _fetch_received(client, email_id))
     if not parsed.message.message_id or not parsed.message.from_email:
         raise Rejected(400, "the received email has no Message-ID or From")
+    if parsed.raw_url:
+        parsed = await _with_raw_report(client, sandbox, parsed, parsed.raw_url)
     return parsed
+
+
+def _raw_url_allowed(client: httpx.AsyncClient, url: str) -> bool:
+    """A raw message is fetched over HTTPS, or from Resend's own origin (a proxy, a test)."""
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return False
+    base = client.base_url
+    same_origin = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+    return bool(target.host) and (target.scheme == "https" or same_origin)
+
+
+async def _with_raw_report(
+    client: httpx.AsyncClient, sandbox: ParserSandbox, parsed: Parsed, url: str
+) -> Parsed:
+    """A bounce report received through Resend, completed from its raw message: the JSON
+    has the text part only, the delivery-status part (Action, Status, Diagnostic-Code)
+    and the returned headers are in the raw message. Fetched without our API key (a
+    signed URL of Resend's storage); a failed fetch is a 502 and writes nothing, so
+    Resend retries; a raw message over MAX_MESSAGE_BYTES, or one the parser refuses, is
+    left aside and the email recorded from its JSON."""
+    if not _raw_url_allowed(client, url):
+        log.warning("inbound %s: raw message URL refused: %s", parsed.message.message_id, url)
+        return parsed
+    request = client.build_request("GET", url)
+    del request.headers["authorization"]
+    try:
+        response = await client.send(request, stream=True)
+        try:
+            if response.status_code != 200:
+                raise Rejected(502, f"the raw received email answered {response.status_code}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_MESSAGE_BYTES:
+                    log.warning("inbound %s: raw message over the cap", parsed.message.message_id)
+                    return parsed
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+    except httpx.HTTPError as exc:
+        raise Rejected(502, f"could not fetch the raw received email: {exc!r}") from exc
+    try:
+        raw = await _parse(sandbox, b"M", b"".join(chunks))
+    except Rejected as exc:
+        if exc.status >= 500:
+            raise  # busy: Resend retries
+        log.warning("inbound %s: raw message refused: %s", parsed.message.message_id, exc)
+        return parsed  # what the JSON says is still recorded
+    dsn = raw.message.dsn or parsed.message.dsn
+    return dataclasses.replace(parsed, message=dataclasses.replace(parsed.message, dsn=dsn))
 
 
 def authenticate_gateway(token: str | None, request: Request) -> None:
@@ -248,12 +313,14 @@ async def inbound_webhook(request: Request) -> JSONResponse:
             raise  # an outage is the app's 503 (web/guards.py)
         raise error from exc
     assert row is not None
-    result, inbound_id, match_method, is_auto_reply = row
+    result, inbound_id, match_method, is_auto_reply, auto_reply_kind, bounce = row
     answer: dict[str, object] = {
         "result": result,
         "inbound_id": str(inbound_id) if inbound_id else None,
         "match_method": match_method,
         "is_auto_reply": is_auto_reply,
+        "auto_reply_kind": auto_reply_kind,
+        "bounce": bounce,
     }
     if parsed.partial:
         answer["partial"] = parsed.partial

@@ -18,21 +18,27 @@ UTF-8 without NUL, and header values are one line.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.errors
 import email.header
 import email.policy
 import json
+import logging
 import math
 import os
+import quopri
 import re
 import struct
 import sys
 from collections.abc import Iterable, Mapping
-from email.message import EmailMessage
-from email.parser import BytesParser
+from email.message import EmailMessage, Message
+from email.parser import BytesParser, HeaderParser
 from email.utils import getaddresses, parseaddr
 from typing import Any, BinaryIO
+
+import flufl.bounce
+from mailparser_reply import EmailReplyParser
 
 from web.limits import (
     MAX_ADDRESSES,
@@ -49,6 +55,9 @@ ADDRESS_HEADERS = ("to", "cc", "delivered-to")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _BREAKS = re.compile(r"[\r\n]+")
 _FIELD_STARTS = re.compile(rb"(?:\r\n|\r|\n)(?![ \t])")
+
+
+log = logging.getLogger("intime.web.mime")
 
 
 class _LimitExceeded(Exception):
@@ -164,6 +173,285 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
     return text(content) if isinstance(content, str) else None
 
 
+# -- bounce reports (docs/email.md, "Bounces") -------------------------------------
+
+# Our envelope sender is bounce+TOKEN@<reply domain> (VERP), so a report names its send
+# by the address it came back to, in whichever of these headers the delivering MTA kept.
+_VERP = re.compile(r"\bbounce\+([0-9a-f]{16,64})@", re.IGNORECASE)
+VERP_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to")
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_SMTP_REPLY = re.compile(r"(?<!\d)[45]\d\d[ -]")
+_SPACES = re.compile(r"\s+")
+_ACTIONS = {
+    "failed": "failed",
+    "error": "failed",  # OpenSMTPD's non-standard action
+    "delayed": "delayed",
+    "delivered": "delivered",
+    "relayed": "relayed",
+    "expanded": "expanded",
+}
+_DEFAULT_STATUS = {"failed": "5.0.0", "delayed": "4.0.0"}
+_DAEMON = re.compile(r"^(?:mailer-daemon|mailer_daemon|mail-daemon|postmaster)@", re.IGNORECASE)
+_MESSAGE_ID_LINE = re.compile(r"^message-id:[ \t]*(<[^<>\s]{1,900}>)", re.IGNORECASE | re.MULTILINE)
+_HEADER_PARTS = {"text/rfc822-headers", "message/rfc822-headers", "message/global-headers"}
+_RETURNED_PARTS = {"message/rfc822", "message/global", *_HEADER_PARTS}
+_REPORT_PARTS = {"message/delivery-status", "message/global-delivery-status"}
+MAX_DSN_RECIPIENTS = 100  # recipients kept from one report
+MAX_DSN_FIELD = 1000  # characters kept of a report's field (a Diagnostic-Code, say)
+MAX_BOUNCE_SCAN = 256 * 1024  # characters of a text part searched for ids and codes
+# flufl.bounce's detectors run dozens of patterns over every line: the text they read is
+# cut to this, its long runs of blank lines squeezed (256 KiB of line breaks took 3 s).
+MAX_FLUFL_SCAN = 64 * 1024
+
+
+def _field(value: object) -> str | None:
+    if value is None:
+        return None
+    found = _SPACES.sub(" ", one_line(str(value))).strip()[:MAX_DSN_FIELD]
+    return found or None
+
+
+def _recipient_address(value: object) -> str | None:
+    """``rfc822; <user@example.com>`` as ``user@example.com``."""
+    found = _field(value)
+    if found is None:
+        return None
+    address = found.rpartition(";")[2].strip().strip("<>").strip()
+    return address if "@" in address else None
+
+
+def _status(*values: str | None) -> str | None:
+    """The first RFC 3463 enhanced status code (``5.1.1``) in ``values``."""
+    for value in values:
+        if value and (found := _STATUS.search(value)):
+            return ".".join(found.groups())
+    return None
+
+
+def _fields(part: Message) -> dict[str, str]:
+    """A header block's fields by lower-case name (the first of each)."""
+    out: dict[str, str] = {}
+    for name, value in part.raw_items():
+        out.setdefault(str(name).lower(), str(value))
+    return out
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload[:MAX_BOUNCE_SCAN].decode("utf-8", "replace")
+    return payload[:MAX_BOUNCE_SCAN] if isinstance(payload, str) else ""
+
+
+def _text_blocks(value: str) -> list[dict[str, str]]:
+    """Header blocks separated by blank lines (a report the stdlib left as text)."""
+    blocks = re.split(r"\r?\n[ \t]*\r?\n", value[:MAX_BOUNCE_SCAN])
+    parser = HeaderParser(policy=email.policy.compat32)
+    return [
+        _fields(parser.parsestr(block.strip("\r\n")))
+        for block in blocks[: MAX_DSN_RECIPIENTS + 1]
+        if block.strip()
+    ]
+
+
+def _report_blocks(part: Message) -> list[dict[str, str]]:
+    """The header blocks of a delivery-status part, however the stdlib represented it:
+    ``message/delivery-status`` as a list of blocks, ``message/global-delivery-status``
+    as one message whose body holds the rest, a transfer-encoded one as text."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return _text_blocks(_part_text(part))
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if encoding in ("base64", "quoted-printable"):  # the stdlib parsed the encoded text
+        return _text_blocks(_decoded_blocks(payload, encoding))
+    blocks: list[dict[str, str]] = []
+    for block in payload:
+        if isinstance(block, Message):
+            blocks.append(_fields(block))
+            body = _part_text(block)
+            if body.strip():
+                blocks.extend(_text_blocks(body))
+    return blocks
+
+
+def _decoded_blocks(payload: list[Any], encoding: str) -> str:
+    """The text of a transfer-encoded report, rebuilt from what the stdlib made of it."""
+    source = "\n".join(
+        "".join(f"{name}: {value}\n" for name, value in block.raw_items())
+        + "\n"
+        + _part_text(block)
+        for block in payload
+        if isinstance(block, Message)
+    ).encode("ascii", "replace")
+    try:
+        data = base64.b64decode(source) if encoding == "base64" else quopri.decodestring(source)
+    except ValueError:  # binascii.Error included
+        return ""
+    return data[:MAX_BOUNCE_SCAN].decode("utf-8", "replace")
+
+
+def _recipient(
+    address: str, action: str | None, status: str | None, diagnostic: str | None, mta: str | None
+) -> dict[str, str | None]:
+    return {
+        "recipient": address,
+        "action": action,
+        "status": status or _DEFAULT_STATUS.get(action or ""),
+        "diagnostic": diagnostic,
+        "remote_mta": mta,
+    }
+
+
+def _rfc3464(message: Message) -> tuple[list[dict[str, str | None]], str | None] | None:
+    """Per-recipient fields and the Reporting-MTA of the delivery-status parts, or None
+    when the message has none."""
+    reports = [p for p in message.walk() if p.get_content_type() in _REPORT_PARTS]
+    if not reports:
+        return None
+    recipients: list[dict[str, str | None]] = []
+    reporting: str | None = None
+    for report in reports:
+        for fields in _report_blocks(report):
+            reporting = reporting or _field(fields.get("reporting-mta"))
+            address = _recipient_address(fields.get("final-recipient")) or _recipient_address(
+                fields.get("original-recipient")
+            )
+            if address is None or len(recipients) >= MAX_DSN_RECIPIENTS:
+                continue  # the per-message block, or past the cap
+            diagnostic = _field(fields.get("diagnostic-code"))
+            status = _status(fields.get("status"), diagnostic)
+            words = (_field(fields.get("action")) or "").lower().split()
+            action = _ACTIONS.get(words[0]) if words else None
+            if action is None and status is not None:  # Action is required; guess from Status
+                action = {"5": "failed", "4": "delayed", "2": "delivered"}[status[0]]
+            mta = _field(fields.get("remote-mta"))
+            recipients.append(_recipient(address, action, status, diagnostic, mta))
+    return recipients, reporting
+
+
+def _returned_message_id(message: Message, plain: str | None) -> str | None:
+    """The Message-ID of the returned message: its attached headers (message/rfc822,
+    text/rfc822-headers) or, in a text bounce, a ``Message-ID:`` line of the body."""
+    for part in message.walk():
+        if part is message or part.get_content_type() not in _RETURNED_PARTS:
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+            found = _fields(payload[0]).get("message-id")
+        else:
+            parser = HeaderParser(policy=email.policy.compat32)
+            found = _fields(parser.parsestr(_part_text(part), headersonly=True)).get("message-id")
+        if found and (value := _field(found)):
+            return value
+    if plain and (line := _MESSAGE_ID_LINE.search(plain[:MAX_BOUNCE_SCAN])):
+        return line.group(1)
+    return None
+
+
+def _diagnostic_line(plain: str | None) -> str | None:
+    """The first line of a text bounce that quotes an SMTP reply (``550 5.1.1 ...``)."""
+    for line in (plain or "")[:MAX_BOUNCE_SCAN].splitlines():
+        if _SMTP_REPLY.search(line) or _STATUS.search(line):
+            return _field(line)
+    return None
+
+
+def _heuristic(from_email: str, plain: str | None) -> list[dict[str, str | None]]:
+    """The failed recipients flufl.bounce finds in a bounce of another shape (Exim, qmail,
+    an old Exchange): permanent ones as failed, temporary ones as delayed. Its detectors
+    read the start of the text part (MAX_FLUFL_SCAN; they scan every line, several
+    times over: a whole 10 MiB message would take seconds of CPU)."""
+    scanned = Message(policy=email.policy.compat32)
+    scanned["from"] = from_email  # some detectors read it, and fail without one
+    scanned.set_payload(_LONG_SPACE.sub(_squeeze, (plain or "")[:MAX_FLUFL_SCAN]))
+    temporary, permanent = flufl.bounce.all_failures(scanned)
+    diagnostic = _diagnostic_line(plain)
+    found = _status(diagnostic)
+    recipients: list[dict[str, str | None]] = []
+    for action, addresses in (("failed", permanent), ("delayed", temporary)):
+        status = found if found and found[0] == _DEFAULT_STATUS[action][0] else None
+        for address in sorted(addresses)[:MAX_DSN_RECIPIENTS]:
+            recipient = address.decode("ascii", "replace")
+            recipients.append(_recipient(recipient, action, status, diagnostic, None))
+    return recipients[:MAX_DSN_RECIPIENTS]
+
+
+def verp_token(headers: Iterable[tuple[str, str]]) -> str | None:
+    """The token of the first bounce+TOKEN@ address among the envelope headers."""
+    for name, value in headers:
+        if name in VERP_HEADERS and (found := _VERP.search(value)):
+            return found.group(1).lower()
+    return None
+
+
+def delivery_report(
+    message: Message, headers: list[tuple[str, str]], from_email: str, plain: str | None
+) -> dict[str, Any] | None:
+    """The ``dsn`` of the parser's reply: the report's recipients (RFC 3464 first,
+    flufl.bounce for other shapes), the VERP token and the returned Message-ID; None
+    for a message that is no bounce report. Never raises: a report that cannot be read
+    is recorded as mail like any other."""
+    try:
+        token = verp_token(headers)
+        source = "rfc3464"
+        found = _rfc3464(message)
+        if found is None:
+            bounce_like = bool(token or _DAEMON.match(from_email)) or any(
+                name == "x-failed-recipients" for name, _ in headers
+            )
+            if not bounce_like:
+                return None
+            recipients, reporting = _heuristic(from_email, plain), None
+            if not recipients:
+                return None
+            source = "flufl.bounce"
+        else:
+            recipients, reporting = found
+        return {
+            "source": source,
+            "verp_token": token,
+            "returned_message_id": _returned_message_id(message, plain),
+            "reporting_mta": reporting,
+            "recipients": recipients,
+        }
+    except Exception as exc:  # a parser bug must not lose the message
+        log.warning("a bounce report could not be read: %r", exc)
+        return None
+
+
+# -- what a reply says -------------------------------------------------------------
+
+REPLY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")  # mailparser-reply has no pt
+MAX_REPLY_SCAN = 64 * 1024  # characters of a body searched for the new text
+# The library's patterns start with \s*^ (a line start after any whitespace): a run of
+# whitespace costs the square of its length (10,000 blank lines: seconds). Runs longer
+# than this are squeezed first, so every pattern stays linear in the text.
+_LONG_SPACE = re.compile(r"\s{17,}")
+
+
+def _squeeze(run: re.Match[str]) -> str:
+    return "\n\n" if "\n" in run.group() else run.group()[:16]
+
+
+def reply_text(body: str | None) -> str | None:
+    """What the sender wrote, without the quoted history and the signature
+    (mail-parser-reply), or None when nothing is left."""
+    if not body:
+        return None
+    scanned = _LONG_SPACE.sub(_squeeze, body[:MAX_REPLY_SCAN].replace("\r\n", "\n"))
+    try:
+        parsed = EmailReplyParser(languages=list(REPLY_LANGUAGES)).read(scanned)
+        latest = str(parsed.replies[0].body) if parsed.replies else ""
+    except Exception as exc:  # the full body is still stored
+        log.warning("the reply text could not be extracted: %r", exc)
+        return None
+    # A quote the library found no "On ... wrote:" line to split at: trailing "> " lines.
+    lines = latest.splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith(">")):
+        lines.pop()
+    return text("\n".join(lines).strip()) or None
+
+
 def parse_rfc822(raw: bytes) -> dict[str, Any]:
     """The parts of a raw RFC 5322 message that matching and threading need."""
     fields = _count_header_fields(raw)
@@ -215,6 +503,10 @@ def parse_rfc822(raw: bytes) -> dict[str, Any]:
             "text": bodies["plain"],
             "html": bodies["html"],
             "headers": {text(name): decoded(value) for name, value in first.items()},
+            "reply_text": reply_text(bodies["plain"]),
+            "dsn": delivery_report(message, raw_headers, from_email, bodies["plain"])
+            if with_bodies
+            else None,
         },
         "partial": partial,
     }
@@ -266,7 +558,9 @@ def parse_resend(data: bytes) -> dict[str, Any]:
         str(email_object.get("message_id") or headers.get("message-id") or "")
     ).strip()
     subject = email_object.get("subject")
-    return {
+    plain = _optional_text(email_object.get("text"))
+    dsn, raw_url = _resend_report(email_object, headers, recipients, from_email, plain)
+    reply: dict[str, Any] = {
         "message": {
             "message_id": message_id or None,
             "from_email": from_email,
@@ -275,12 +569,36 @@ def parse_resend(data: bytes) -> dict[str, Any]:
             "subject": one_line(str(subject)) if subject is not None else None,
             "in_reply_to": headers.get("in-reply-to") or None,
             "references": headers.get("references", "").split(),
-            "text": _optional_text(email_object.get("text")),
+            "text": plain,
             "html": _optional_text(email_object.get("html")),
             "headers": headers,
+            "reply_text": reply_text(plain),
+            "dsn": dsn,
         },
         "partial": "a recipient could not be parsed" if broken else None,
     }
+    if raw_url:
+        reply["raw_url"] = raw_url
+    return reply
+
+
+def _resend_report(
+    email_object: Mapping[str, Any],
+    headers: dict[str, str],
+    recipients: list[str],
+    from_email: str,
+    plain: str | None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A received email's bounce report as far as its JSON tells (the headers and the
+    text part), and, for a report, the URL of its raw message: the delivery-status part
+    is only in the raw message (web/inbound.py fetches and parses it)."""
+    items = [*headers.items(), *(("to", address) for address in recipients)]
+    dsn = delivery_report(Message(policy=email.policy.compat32), items, from_email, plain)
+    report = headers.get("content-type", "").lower().startswith("multipart/report")
+    raw = email_object.get("raw")
+    url = raw.get("download_url") if isinstance(raw, Mapping) else None
+    wanted = (dsn is not None or report) and isinstance(url, str) and len(url) <= 4096
+    return dsn, (url if wanted else None)
 
 
 PARSERS = {b"M": parse_rfc822, b"J": parse_resend}

@@ -9,11 +9,13 @@ INGEST_EMAIL_EVENT = (
     "p_payload => %(payload)s::jsonb)"
 )
 RECORD_INBOUND_EMAIL = (
-    "select result, inbound_id, match_method, is_auto_reply from api.record_inbound_email("
+    "select result, inbound_id, match_method, is_auto_reply, auto_reply_kind, bounce "
+    "from api.record_inbound_email("
     "p_message_id => %(message_id)s, p_from => %(from)s, p_from_name => %(from_name)s, "
     "p_to => %(to)s, p_subject => %(subject)s, p_in_reply_to => %(in_reply_to)s, "
     "p_references => %(references)s, p_text => %(text)s, p_html => %(html)s, "
-    "p_headers => %(headers)s::jsonb, p_provider => %(provider)s)"
+    "p_headers => %(headers)s::jsonb, p_provider => %(provider)s, "
+    "p_reply_text => %(reply_text)s, p_dsn => %(dsn)s::jsonb)"
 )
 UNSUBSCRIBE = (
     "select result, email, organization "

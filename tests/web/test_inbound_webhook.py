@@ -47,6 +47,8 @@ def test_a_raw_message_is_recorded_and_classified(base_url: str, mail: Mail) -> 
         "inbound_id": None,
         "match_method": "sender",
         "is_auto_reply": True,
+        "auto_reply_kind": "out_of_office",
+        "bounce": None,
     }
 
 

@@ -104,6 +104,14 @@ begin
             when v_type = 'email.bounced' then case when v_hard then 'hard' else 'soft' end
             else s.bounce_type
         end,
+        -- The enhanced status code of a bounce report (app._email_apply_bounce_report).
+        bounce_status = case
+            when v_type = 'email.bounced' then coalesce(
+                substring(v_data -> 'bounce' ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$'),
+                s.bounce_status
+            )
+            else s.bounce_status
+        end,
         complained_at = case
             when v_type = 'email.complained' then coalesce(s.complained_at, v_at)
             else s.complained_at

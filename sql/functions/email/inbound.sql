@@ -1,5 +1,6 @@
--- Inbound mail: RFC 3834 auto-reply detection, matching to the send it
--- answers, threads, and reply tracking.
+-- Inbound mail: matching to the send it answers (a bounce report through its VERP
+-- address or returned Message-ID), automatic mail by kind (email/auto_reply.sql),
+-- bounce reports applied (email/bounces.sql), threads, and reply tracking.
 
 -- '<id@host>' whatever spacing or brackets the header had.
 create or replace function app._email_message_id(p_value text)
@@ -14,27 +15,8 @@ as $function$
     end
 $function$;
 
--- Why a message is automatic (RFC 3834 and common practice), or null for a
--- human one. p_headers maps lower-case header names to values.
--- X-Auto-Response-Suppress asks others not to auto-reply: it does not mark
--- this message automatic.
-create or replace function app._email_auto_reply_reason(p_headers jsonb)
-returns text
-language sql
-immutable
-set search_path = pg_catalog, pg_temp
-as $function$
-    select case
-        when lower(btrim(coalesce(p_headers ->> 'auto-submitted', 'no'))) <> 'no'
-            then 'auto-submitted: ' || btrim(p_headers ->> 'auto-submitted')
-        when p_headers ? 'x-autoreply' then 'x-autoreply'
-        when p_headers ? 'x-autorespond' then 'x-autorespond'
-        when lower(btrim(coalesce(p_headers ->> 'precedence', '')))
-            in ('bulk', 'junk', 'auto_reply') then 'precedence: ' || lower(btrim(p_headers ->> 'precedence'))
-        when btrim(coalesce(p_headers ->> 'return-path', 'x')) = '<>' then 'empty return-path'
-    end
-$function$;
-
+-- p_reply_text and p_dsn came with issue 15; migrate drops the older signature, which
+-- no file defines any more.
 create or replace function api.record_inbound_email(
     p_message_id text,
     p_from text,
@@ -47,7 +29,9 @@ create or replace function api.record_inbound_email(
     p_headers jsonb default '{}',
     p_provider text default 'smtp',
     p_provider_email_id text default null,
-    p_from_name text default null
+    p_from_name text default null,
+    p_reply_text text default null,
+    p_dsn jsonb default null
 )
 returns table (
     result text,
@@ -55,7 +39,9 @@ returns table (
     org_id uuid,
     matched_send_id uuid,
     match_method text,
-    is_auto_reply boolean
+    is_auto_reply boolean,
+    auto_reply_kind text,
+    bounce text
 )
 language plpgsql
 security definer
@@ -66,13 +52,18 @@ declare
     v_message_id text := app._email_message_id(p_message_id);
     v_in_reply_to text := app._email_message_id(p_in_reply_to);
     v_headers jsonb := coalesce(p_headers, '{}');
+    v_kind text;
     v_reason text;
+    v_token text;
+    v_returned text;
     v_org_id uuid;
     v_send_id uuid;
     v_method text;
     v_thread_id uuid;
     v_inbound_id uuid;
     v_owners uuid[];
+    v_bounce text;
+    v_enrollment_id uuid;
 begin
     perform app._require_service();
     if v_message_id is null then
@@ -81,7 +72,30 @@ begin
     if p_from is null or p_from !~ '@' then
         raise exception using errcode = 'IT005', message = format('invalid sender %L', p_from);
     end if;
-    v_reason := app._email_auto_reply_reason(v_headers);
+    if p_dsn is not null and jsonb_typeof(p_dsn) <> 'object' then
+        raise exception using
+            errcode = 'IT005', message = 'p_dsn is a JSON object (docs/email.md, "Bounces")';
+    end if;
+    select c.kind, c.reason into v_kind, v_reason
+    from app._email_classify_auto_reply(
+        v_headers, p_subject,
+        coalesce(p_text, regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g'))
+    ) as c;
+    if p_dsn is not null and v_kind is distinct from 'bounce' then
+        v_kind := 'bounce';
+        v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
+    end if;
+    -- The VERP token of the address the message came back to (bounce+TOKEN@).
+    v_token := coalesce(
+        substring(lower(p_dsn ->> 'verp_token') from '^[0-9a-f]{16,64}$'),
+        (
+            select substring(lower(t.address) from 'bounce\+([0-9a-f]{16,64})@')
+            from unnest(coalesce(p_to, '{}')) as t (address)
+            where lower(t.address) ~ 'bounce\+[0-9a-f]{16,64}@'
+            limit 1
+        )
+    );
+    v_returned := app._email_message_id(left(p_dsn ->> 'returned_message_id', 998));
     -- Mail to a verified sending domain is its org's only: every step below
     -- matches within the orgs that own a domain the mail was addressed to, when
     -- there is one (docs/email.md, "Sending domains").
@@ -92,10 +106,25 @@ begin
             on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
     );
 
+    -- A bounce report names its send by the VERP address it came back to, or by the
+    -- Message-ID of the message it returns.
+    if v_kind = 'bounce' and v_token is not null then
+        select s.org_id, s.id, 'verp' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.reply_token = v_token and (v_owners = '{}' or s.org_id = any(v_owners));
+    end if;
+    if v_kind = 'bounce' and v_send_id is null and v_returned is not null then
+        select s.org_id, s.id, 'returned_message_id' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.message_id = v_returned and (v_owners = '{}' or s.org_id = any(v_owners))
+        limit 1;
+    end if;
     -- 1. In-Reply-To names the Message-ID we gave the send.
-    select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
-    from app.email_sends as s
-    where s.message_id = v_in_reply_to and (v_owners = '{}' or s.org_id = any(v_owners));
+    if v_send_id is null then
+        select s.org_id, s.id, 'in_reply_to' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.message_id = v_in_reply_to and (v_owners = '{}' or s.org_id = any(v_owners));
+    end if;
     -- 2. References, newest first (a client that dropped In-Reply-To).
     if v_send_id is null then
         select s.org_id, s.id, 'references' into v_org_id, v_send_id, v_method
@@ -114,12 +143,20 @@ begin
         where v_owners = '{}' or s.org_id = any(v_owners)
         limit 1;
     end if;
+    -- 3b. The envelope sender's token: an automatic reply (RFC 3834) goes to the
+    -- Return-Path, which is our VERP address.
+    if v_send_id is null and v_token is not null then
+        select s.org_id, s.id, 'verp' into v_org_id, v_send_id, v_method
+        from app.email_sends as s
+        where s.reply_token = v_token and (v_owners = '{}' or s.org_id = any(v_owners));
+    end if;
     -- 4. The sender, to whom we sent in the last 30 days (most recent send),
     -- but only from the owner of a verified domain the mail was addressed to.
     -- An unverified claim proves nothing (two orgs may name one domain, or a
     -- subdomain of another's): without a verified owner the sender alone
     -- never decides, and the mail is unmatched unless it carries our ids.
-    if v_send_id is null and v_owners <> '{}' then
+    -- A bounce report's sender is a mail server: never matched this way.
+    if v_send_id is null and v_owners <> '{}' and v_kind is distinct from 'bounce' then
         select s.org_id, s.id, 'sender' into v_org_id, v_send_id, v_method
         from app.email_sends as s
         where
@@ -133,12 +170,28 @@ begin
 
     if v_send_id is null then
         insert into app.inbound_unmatched (
-            message_id, from_email, to_emails, subject, headers, provider
+            message_id, from_email, to_emails, subject, headers, provider, reason
         )
-        values (v_message_id, p_from, coalesce(p_to, '{}'), p_subject, v_headers, p_provider)
+        values (
+            v_message_id, p_from, coalesce(p_to, '{}'), p_subject, v_headers, p_provider,
+            case
+                when v_kind = 'bounce' then 'bounce report names no send of ours' || case
+                    when v_token is not null then ' (unknown VERP token)'
+                    when v_returned is not null then ' (unknown returned Message-ID)'
+                    else ' (no VERP address, no returned Message-ID)'
+                end
+                when v_owners = '{}'
+                    then 'carries no id of a send of ours and is not addressed to a verified '
+                    || 'sending domain'
+                else 'carries no id of a send of ours and its sender got no mail from the '
+                    || 'domain''s org in the last 30 days'
+            end
+        )
         on conflict (message_id) do nothing;
         return query
-        select 'unmatched', null::uuid, null::uuid, null::uuid, null::text, v_reason is not null;
+        select
+            'unmatched', null::uuid, null::uuid, null::uuid, null::text, v_kind is not null,
+            v_kind, null::text;
         return;
     end if;
 
@@ -147,7 +200,9 @@ begin
     where i.org_id = v_org_id and i.message_id = v_message_id;
     if found then
         return query
-        select 'duplicate', i.id, i.org_id, i.matched_send_id, i.match_method, i.is_auto_reply
+        select
+            'duplicate', i.id, i.org_id, i.matched_send_id, i.match_method, i.is_auto_reply,
+            i.auto_reply_kind, null::text
         from app.inbound_emails as i
         where i.org_id = v_org_id and i.id = v_inbound_id;
         return;
@@ -171,15 +226,14 @@ begin
 
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
-        text_body, html_body, headers, is_auto_reply, auto_reply_reason, auto_reply_kind,
-        matched_send_id,
-        match_method, thread_id, provider, provider_email_id, recipient_user_id
+        text_body, html_body, reply_text, headers, is_auto_reply, auto_reply_reason,
+        auto_reply_kind, matched_send_id, match_method, thread_id, provider, provider_email_id,
+        recipient_user_id
     )
     values (
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
-        p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, v_headers,
-        v_reason is not null, v_reason, case when v_reason is not null then 'automatic' end,
-        v_send_id, v_method, v_thread_id, p_provider,
+        p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, p_reply_text, v_headers,
+        v_kind is not null, v_reason, v_kind, v_send_id, v_method, v_thread_id, p_provider,
         p_provider_email_id,
         (
             select s.recipient_user_id from app.email_sends as s
@@ -188,28 +242,50 @@ begin
     )
     returning id into v_inbound_id;
 
-    -- An automatic message (out of office, bounce report) is no reply.
-    if v_reason is null then
+    if v_kind is null then
+        -- A human reply. An automatic message (an out-of-office, a bounce report, a
+        -- ticket acknowledgement) is never one.
         update app.email_sends as s
         set replied_at = coalesce(s.replied_at, app.now()), updated_at = app.now()
         where s.org_id = v_org_id and s.id = v_send_id;
+    elsif v_kind = 'bounce' then
+        v_bounce := app._email_apply_bounce_report(v_org_id, v_send_id, v_message_id, p_dsn);
+    elsif v_kind = 'out_of_office' then
+        select s.enrollment_id into v_enrollment_id
+        from app.email_sends as s
+        where s.org_id = v_org_id and s.id = v_send_id;
+        if v_enrollment_id is not null then
+            perform app._campaign_pause_out_of_office(
+                p_org_id => v_org_id, p_send_id => v_send_id, p_inbound_id => v_inbound_id
+            );
+        end if;
     end if;
     return query
-    select 'recorded', v_inbound_id, v_org_id, v_send_id, v_method, v_reason is not null;
+    select
+        'recorded', v_inbound_id, v_org_id, v_send_id, v_method, v_kind is not null, v_kind,
+        v_bounce;
 end
 $function$;
 
 comment on function api.record_inbound_email(
-    text, text, text[], text, text, text[], text, text, jsonb, text, text, text
+    text, text, text[], text, text, text[], text, text, jsonb, text, text, text, text, jsonb
 ) is
 $$Service role only. Records one inbound email and matches it to the send it answers, in
-this order: In-Reply-To, then References (newest first), then the reply+TOKEN@ address of our
-Reply-To, then the sender's address plus our most recent send to it in the last 30 days.
-Mail addressed to a verified sending domain matches only sends of the org that verified it
-(api.add_sending_domain); the sender step matches only through such a domain (without one,
-mail that carries none of our ids is unmatched).
-p_headers maps lower-case header names to values; RFC 3834 automatic mail (Auto-Submitted
-other than no, X-Autoreply, X-Autorespond, Precedence bulk/junk/auto_reply, an empty
-Return-Path) is flagged and not counted as a reply. A human reply sets the send's
-replied_at. Returns result 'recorded', 'duplicate' (same Message-ID again) or 'unmatched'
-(kept for operators, outside every tenant), with the match.$$;
+this order: for a bounce report, the bounce+TOKEN@ (VERP) address it came back to, then the
+Message-ID of the message it returns; then In-Reply-To, References (newest first), the
+reply+TOKEN@ address of our Reply-To, the VERP address (an automatic reply sent to the
+Return-Path), and, except for a bounce report, the sender's address plus our most recent
+send to it in the last 30 days. Mail addressed to a verified sending domain matches only
+sends of the org that verified it (api.add_sending_domain); the sender step matches only
+through such a domain. p_headers maps lower-case header names to values.
+Automatic mail is classified by app._email_classify_auto_reply (the rule table of
+docs/email.md, "Automatic replies"): auto_reply_kind 'bounce', 'out_of_office' or
+'automatic' with its reason; it never counts as a reply. A human reply sets the send's
+replied_at. p_reply_text is the reply's new text (stored beside the full body).
+p_dsn is the parser's bounce report ({"source", "verp_token", "returned_message_id",
+"reporting_mta", "recipients": [{"recipient", "action", "status", "diagnostic",
+"remote_mta"}]}); a bounce report is applied to its send like a Resend bounce (5.x.x hard,
+4.x.x with Action failed soft, Action delayed delivery_delayed; bounce says which), once
+per Message-ID. An out-of-office reply to a campaign email pauses its enrollment.
+Returns result 'recorded', 'duplicate' (same Message-ID again; nothing applied) or
+'unmatched' (kept for operators, outside every tenant, with the reason), with the match.$$;

@@ -567,7 +567,6 @@ def test_a_rep_who_does_not_own_the_campaign_may_not_change_the_setting(
 # Through the inbound path ------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="needs the inbound classifier (merge)")
 def test_an_icloud_vacation_reply_through_record_inbound_email_pauses_the_enrollment(
     camp: Campaigns,
 ) -> None:

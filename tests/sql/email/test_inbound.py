@@ -36,8 +36,15 @@ def record(service: psycopg.Connection, message: bytes) -> dict:
         cur = service.execute(
             web_queries.RECORD_INBOUND_EMAIL, record_params(parse_message(message), "smtp")
         )
-        result, inbound_id, method, auto = cur.fetchone()
-    return {"result": result, "id": inbound_id, "method": method, "auto": auto}
+        result, inbound_id, method, auto, kind, bounce = cur.fetchone()
+    return {
+        "result": result,
+        "id": inbound_id,
+        "method": method,
+        "auto": auto,
+        "kind": kind,
+        "bounce": bounce,
+    }
 
 
 def send_with_message_id(mail: Mail, admin, to: str, message_id: str | None = None) -> uuid.UUID:
@@ -91,9 +98,13 @@ def test_an_out_of_office_is_flagged_and_not_a_reply(mail: Mail, admin, service)
     assert (got["result"], got["auto"]) == ("recorded", True)
     assert mail.send_row(send_id)["replied_at"] is None
     reason = admin.execute(
-        "select auto_reply_reason from app.inbound_emails where id = %s", (got["id"],)
+        "select auto_reply_kind, auto_reply_reason from app.inbound_emails where id = %s",
+        (got["id"],),
     ).fetchone()
-    assert reason == ("auto-submitted: auto-replied",)
+    assert reason == (
+        "out_of_office",
+        "subject: automatic reply or out of office (en)",
+    )
 
 
 def test_a_delivery_status_report_is_automatic(mail: Mail, admin, service) -> None:
@@ -171,7 +182,7 @@ def test_the_sender_fallback_never_files_mail_under_another_org(service, admin, 
         f"Message-ID: <{uuid.uuid4().hex}@customer.example>\r\nFrom: alice@customer.example\r\n"
         "To: sales@mail.acme.example\r\nSubject: for Acme only\r\n\r\nprivate\r\n"
     ).encode()
-    result, inbound_id, method, _ = _record(service, raw)
+    result, inbound_id, method, *_ = _record(service, raw)
     row = admin.execute(
         "select org_id, matched_send_id from app.inbound_emails where id = %s", (inbound_id,)
     ).fetchone()

@@ -242,7 +242,7 @@ def test_the_domain_claim(service, admin, two_orgs: TwoOrgs) -> None:
         (b.org_id,),
     )
     globex.queue(to="carol@customer.example", subject="From Globex", text="y")  # more recent
-    result, inbound_id, method, _ = inbound(
+    result, inbound_id, method, *_ = inbound(
         service, "carol@customer.example", "sales@mail.acme.example"
     )
     row = admin.execute(

@@ -1,0 +1,337 @@
+"""Bounce reports that come back as mail (DSN, RFC 3464, and a qmail text bounce read by
+flufl.bounce), posted to /webhooks/inbound over real HTTP: each real-world-shaped sample
+in tests/fixtures/testdata/mail ends as a hard or soft bounce (or a delay) on the send
+it names, stops the campaign enrollment and suppresses a hard-bounced address; a third
+soft bounce suppresses; a report that names no send of ours is kept with its reason; a
+report delivered twice is applied once; a report received through Resend is read from
+its raw message."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from psycopg.rows import dict_row
+
+from tests.sql.campaigns.conftest import Campaigns, camp
+from tests.support import TESTDATA, Mail
+from tests.web.conftest import INBOUND_TOKEN
+from tests.web.test_inbound_webhook import post
+from tests.web.test_resend_webhook import signed
+from web.inbound import parse_message
+
+__all__ = ["camp"]
+
+MAIL = TESTDATA / "mail"
+# The send every sample answers or returns (its Message-ID, and the token of its
+# reply+TOKEN@ Reply-To and bounce+TOKEN@ envelope sender).
+OUR_MESSAGE_ID = "<0d5c6a2e-8f3b-4c1d-9e7a-2b4f6c8d0e1f@mail.acme.example>"
+OUR_TOKEN = "7c2f9e4a1b6d4c8e9a3f5b0d2e6c8a14"
+AUTH = {"authorization": f"Bearer {INBOUND_TOKEN}"}
+
+
+def sample(name: str) -> bytes:
+    return (MAIL / name).read_bytes()
+
+
+def deliver(base_url: str, raw: bytes) -> dict[str, Any]:
+    response = post(base_url, raw, **AUTH)
+    assert response.status_code == 200, response.text
+    return response.json() | {"inbound_id": None}
+
+
+@dataclasses.dataclass
+class Enrolled:
+    """One contact enrolled in a two-step campaign whose first email was sent; the
+    send carries the Message-ID and token the samples name."""
+
+    camp: Campaigns
+    campaign_id: uuid.UUID
+    send_id: uuid.UUID
+
+    def row(self, query: str, *params: Any) -> dict[str, Any]:
+        row = self.camp.owner.cursor(row_factory=dict_row).execute(query, params).fetchone()
+        assert row is not None
+        return row
+
+    def send(self) -> dict[str, Any]:
+        return self.row("select * from app.email_sends where id = %s", self.send_id)
+
+    def enrollment(self) -> dict[str, Any]:
+        return self.row(
+            "select e.* from app.campaign_enrollments as e join app.email_sends as s "
+            "on s.org_id = e.org_id and s.enrollment_id = e.id where s.id = %s",
+            self.send_id,
+        )
+
+    def suppressions(self) -> list[str]:
+        rows = self.camp.owner.execute(
+            "select reason from app.suppressions where email = lower(%s) order by reason",
+            (self.send()["to_email"],),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def events(self) -> list[str]:
+        rows = self.camp.owner.execute(
+            "select type from app.email_events where email_send_id = %s order by id",
+            (self.send_id,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+@pytest.fixture
+def enrolled(camp: Campaigns) -> Enrolled:
+    cid = camp.create(name="Outreach")
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=1)
+    camp.enroll(cid, camp.contacts(1))
+    camp.activate(cid)
+    assert camp.tick()["sent"] == 1
+    [send] = camp.sends(cid)
+    Mail(camp.conn, camp.org_id, camp.admin_id).sent(send["id"], f"smtp-{send['id']}")
+    camp.owner.execute(
+        "update app.email_sends set message_id = %s, reply_token = %s where id = %s",
+        (OUR_MESSAGE_ID, OUR_TOKEN, send["id"]),
+    )
+    return Enrolled(camp, cid, send["id"])
+
+
+HARD_AND_SOFT = [
+    ("bounce_postfix_dsn_5_1_1.eml", "verp", "hard", "5.1.1"),
+    ("bounce_exchange_online_ndr_5_1_10.eml", "verp", "hard", "5.1.10"),
+    ("bounce_gmail_5_1_1.eml", "verp", "hard", "5.1.1"),
+    # Auto-Submitted: auto-replied, X-Autoreply and Precedence: auto_reply, sent to the
+    # From address (no VERP): a bounce, tied to its send by the returned Message-ID.
+    ("bounce_dsn_auto_replied_to_from_address.eml", "returned_message_id", "hard", "5.2.1"),
+    ("bounce_qmail_text_permanent.eml", "verp", "hard", "5.1.1"),
+    ("bounce_postfix_dsn_soft_4_2_2.eml", "verp", "soft", "4.2.2"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "kind", "status"), HARD_AND_SOFT, ids=[c[0] for c in HARD_AND_SOFT]
+)
+def test_a_bounce_report_bounces_its_send_and_stops_the_enrollment(
+    base_url: str, enrolled: Enrolled, name: str, method: str, kind: str, status: str
+) -> None:
+    assert deliver(base_url, sample(name)) == {
+        "result": "recorded",
+        "inbound_id": None,
+        "match_method": method,
+        "is_auto_reply": True,
+        "auto_reply_kind": "bounce",
+        "bounce": kind,
+    }
+    send = enrolled.send()
+    assert (send["status"], send["bounce_type"], send["bounce_status"]) == ("bounced", kind, status)
+    assert send["replied_at"] is None
+    enrollment = enrolled.enrollment()
+    assert (enrollment["status"], enrollment["stop_reason"], enrollment["replied_at"]) == (
+        "bounced",
+        "bounce",
+        None,
+    )
+    assert enrolled.camp.campaign(enrolled.campaign_id)["total_bounced"] == 1
+    assert enrolled.suppressions() == (["hard_bounce"] if kind == "hard" else [])
+
+
+def test_a_hard_bounce_report_keeps_its_diagnostic(base_url: str, enrolled: Enrolled) -> None:
+    deliver(base_url, sample("bounce_exchange_online_ndr_5_1_10.eml"))
+    assert enrolled.send()["error"] == (
+        "smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
+    )
+    event = enrolled.row(
+        "select provider_event_id, payload from app.email_events where email_send_id = %s",
+        enrolled.send_id,
+    )
+    assert event["provider_event_id"] == (
+        "dsn:<a2c7e9d1-6b4f-4e1a-8c3d-5f7b9e1a2c4d@AM0PR04MB6451.eurprd04.prod.outlook.com>"
+    )
+    assert event["payload"]["data"]["bounce"]["type"] == "Permanent"
+
+
+def test_a_delayed_report_is_a_delay_not_a_bounce(base_url: str, enrolled: Enrolled) -> None:
+    answer = deliver(base_url, sample("bounce_postfix_delayed_4_4_1.eml"))
+    assert (answer["auto_reply_kind"], answer["bounce"]) == ("bounce", "delayed")
+    send = enrolled.send()
+    assert (send["status"], send["bounce_type"], send["bounce_status"]) == (
+        "delivery_delayed",
+        None,
+        None,
+    )
+    assert enrolled.enrollment()["status"] == "active"
+    assert enrolled.events() == ["email.delivery_delayed"]
+    assert enrolled.suppressions() == []
+
+
+def test_a_report_delivered_twice_is_applied_once(base_url: str, enrolled: Enrolled) -> None:
+    raw = sample("bounce_postfix_dsn_5_1_1.eml")
+    assert deliver(base_url, raw)["result"] == "recorded"
+    again = deliver(base_url, raw)
+    assert (again["result"], again["bounce"]) == ("duplicate", None)
+    assert enrolled.events().count("email.bounced") == 1
+    assert enrolled.suppressions() == ["hard_bounce"]
+    assert enrolled.camp.campaign(enrolled.campaign_id)["total_bounced"] == 1
+
+
+def test_the_third_soft_bounce_suppresses_the_address(base_url: str, mail: Mail, admin) -> None:
+    template = sample("bounce_postfix_dsn_soft_4_2_2.eml")
+    suppressed = []
+    for i in range(3):
+        send_id = mail.queue(to="jane.doe@globex.example", subject="Hi", text="x")
+        token = uuid.uuid4().hex
+        admin.execute("update app.email_sends set reply_token = %s where id = %s", (token, send_id))
+        raw = template.replace(OUR_TOKEN.encode(), token.encode()).replace(
+            b"4XmT7p3Lk2z1vBn@", f"soft{i}@".encode()
+        )
+        assert deliver(base_url, raw)["bounce"] == "soft"
+        suppressed.append(
+            admin.execute(
+                "select count(*) from app.suppressions where email = 'jane.doe@globex.example'"
+            ).fetchone()[0]
+        )
+    assert suppressed == [0, 0, 1]
+    reason = admin.execute(
+        "select reason from app.suppressions where email = 'jane.doe@globex.example'"
+    ).fetchone()
+    assert reason == ("soft_bounce",)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        (
+            "bounce_postfix_dsn_5_1_1.eml",
+            "bounce report names no send of ours (unknown VERP token)",
+        ),
+        (
+            "dsn_rfc3464_sendmail_user_unknown.eml",
+            "bounce report names no send of ours (unknown returned Message-ID)",
+        ),
+    ],
+)
+def test_a_report_that_names_no_send_is_kept_with_its_reason(
+    base_url: str, mail: Mail, admin, name: str, reason: str
+) -> None:
+    other = mail.queue(to="jane.doe@globex.example", subject="Hi", text="x")
+    answer = deliver(base_url, sample(name))
+    assert (answer["result"], answer["auto_reply_kind"], answer["bounce"]) == (
+        "unmatched",
+        "bounce",
+        None,
+    )
+    message_id = parse_message(sample(name)).message_id
+    kept = admin.execute(
+        "select reason from app.inbound_unmatched where message_id = %s", (message_id,)
+    ).fetchall()
+    assert kept == [(reason,)]
+    assert (mail.send_row(other)["status"], mail.send_row(other)["bounce_type"]) == (
+        "queued",
+        None,
+    )
+    dsn_events = "select count(*) from app.email_events where provider_event_id like 'dsn:%'"
+    assert admin.execute(dsn_events).fetchone() == (0,)
+
+
+def test_unmatched_ordinary_mail_says_why(base_url: str, mail: Mail, admin) -> None:
+    message_id = f"<{uuid.uuid4().hex}@corp.example>"
+    raw = (
+        f"Message-ID: {message_id}\r\nFrom: someone@corp.example\r\n"
+        "To: sales@mail.acme.example\r\nSubject: Hello\r\n\r\nAre you hiring?\r\n"
+    ).encode()
+    assert deliver(base_url, raw)["result"] == "unmatched"
+    kept = "select reason from app.inbound_unmatched where message_id = %s"
+    assert admin.execute(kept, (message_id,)).fetchall() == [
+        (
+            "carries no id of a send of ours and its sender got no mail from the domain's org "
+            "in the last 30 days",
+        )
+    ]
+
+
+def _received(fake_resend, raw_url: str) -> str:
+    """A bounce report as Resend's received-email API shows it (text part and headers;
+    the delivery-status part only in the raw message); returns the webhook body."""
+    fake_resend.received["rcv_dsn"] = {
+        "object": "email",
+        "id": "rcv_dsn",
+        "from": "MAILER-DAEMON@smtp-out.acme.example (Mail Delivery System)",
+        "to": [f"bounce+{OUR_TOKEN}@mail.acme.example"],
+        "subject": "Undelivered Mail Returned to Sender",
+        "text": "This is the mail system at host smtp-out.acme.example.\n\nI'm sorry to have "
+        "to inform you that your message could not\nbe delivered to one or more recipients.",
+        "html": None,
+        "message_id": "<20260601150211.4XkQ2m0Vq8z9tRw@smtp-out.acme.example>",
+        "headers": {
+            "Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"',
+            "Auto-Submitted": "auto-replied",
+        },
+        "raw": {"download_url": raw_url, "expires_at": "2026-06-01T16:02:11Z"},
+    }
+    return json.dumps(
+        {
+            "type": "email.received",
+            "created_at": "2026-06-01T15:02:11Z",
+            "data": {"email_id": "rcv_dsn", "to": [], "subject": "x"},
+        }
+    )
+
+
+def test_a_report_received_through_resend_is_read_from_its_raw_message(
+    base_url: str, enrolled: Enrolled, fake_resend
+) -> None:
+    fake_resend.raw["dsn_1"] = sample("bounce_postfix_dsn_5_1_1.eml")
+    body = _received(fake_resend, f"{fake_resend.url}/raw/dsn_1")
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "hard")
+    assert enrolled.send()["bounce_status"] == "5.1.1"
+    [fetch] = [r for r in fake_resend.requests if r.get("raw") == "dsn_1"]
+    assert "authorization" not in fetch["headers"]  # the API key stays with Resend's API
+
+
+def test_a_raw_message_url_elsewhere_over_plain_http_is_not_fetched(
+    base_url: str, enrolled: Enrolled, fake_resend
+) -> None:
+    # Nothing listens on port 9: a fetch would answer 502. The report is applied from
+    # what the JSON says (a delivery-status report without its status: a soft bounce).
+    body = _received(fake_resend, "http://127.0.0.1:9/raw/dsn_1")
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["auto_reply_kind"], response.json()["bounce"]) == ("bounce", "soft")
+    assert enrolled.send()["bounce_type"] == "soft"
+
+
+def test_a_missing_raw_message_is_a_502_and_writes_nothing(
+    base_url: str, enrolled: Enrolled, fake_resend
+) -> None:
+    body = _received(fake_resend, f"{fake_resend.url}/raw/gone")
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+    assert response.status_code == 502
+    assert enrolled.send()["status"] == "sent"
+    recorded = enrolled.camp.owner.execute(
+        "select count(*) from app.inbound_emails where matched_send_id = %s", (enrolled.send_id,)
+    )
+    assert recorded.fetchone() == (0,)
+
+
+def test_a_raw_message_the_parser_refuses_leaves_the_json_to_record(
+    base_url: str, enrolled: Enrolled, fake_resend
+) -> None:
+    fake_resend.raw["dsn_big"] = b"X-Filler: x\r\n" * 600 + sample("bounce_postfix_dsn_5_1_1.eml")
+    body = _received(fake_resend, f"{fake_resend.url}/raw/dsn_big")
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "soft")
