@@ -594,6 +594,9 @@ def test_an_icloud_vacation_reply_through_record_inbound_email_pauses_the_enroll
     e = run.enrollment_of(away)
     assert (e["status"], e["stop_reason"], e["replied_at"]) == ("paused", "out_of_office", None)
     assert e["resume_at"] == _utc("2026-06-08 09:00:00-04")
+    run.at("2026-06-02 10:00:00-04")
+    assert camp.tick()["sent"] == 1  # the other contact's step 2 only
+    assert run.sent_steps(away) == [1]
     run.at("2026-06-08 09:00:00-04")
     assert camp.tick()["sent"] == 1
     assert run.sent_steps(away) == [1, 2]
