@@ -606,7 +606,9 @@ begin
             case
                 when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
                     or c.status in ('completed', 'archived') then 'stop'
-                when c.status = 'paused' then 'defer'
+                -- Also while its contact is away: an out-of-office reply paused the
+                -- enrollment after the tick had queued this step (campaigns.md).
+                when c.status = 'paused' or e.stop_reason = 'out_of_office' then 'defer'
             end
         into v_campaign_gate
         from app.campaign_enrollments as e
@@ -1853,6 +1855,63 @@ $$;
 
 
 ALTER FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: get_email_timeline(text, uuid, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone DEFAULT NULL::timestamp with time zone, p_limit integer DEFAULT 50) RETURNS TABLE(at timestamp with time zone, direction text, email_send_id uuid, inbound_id uuid, from_email text, to_email text, subject text, body text, status text, auto_reply_kind text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+begin
+    if p_entity_type is null or p_entity_id is null then
+        raise exception using
+            errcode = 'IT005', message = 'p_entity_type and p_entity_id are required';
+    end if;
+    if p_limit is null or p_limit not between 1 and 500 then
+        raise exception using errcode = 'IT005', message = 'p_limit is between 1 and 500';
+    end if;
+    -- A user-private send (a notification email) and its replies stay their
+    -- recipient's, as the row-level security of app.email_sends says (0007, 0015).
+    return query
+    select t.at, t.direction, t.email_send_id, t.inbound_id, t.from_email, t.to_email,
+        t.subject, t.body, t.status, t.auto_reply_kind
+    from (
+        select
+            s.created_at as at, 'outbound'::text as direction, s.id as email_send_id,
+            null::uuid as inbound_id, s.from_email, s.to_email, s.subject,
+            coalesce(s.text_body, s.html_body) as body, s.status,
+            null::text as auto_reply_kind
+        from app.email_sends as s
+        where
+            s.org_id = v_org_id and s.entity_type = p_entity_type
+            and s.entity_id = p_entity_id and not s.is_test
+            and (s.recipient_user_id is null or s.recipient_user_id = v_user_id)
+        union all
+        select
+            i.received_at, 'inbound', i.matched_send_id, i.id, i.from_email,
+            array_to_string(i.to_emails, ', '), i.subject,
+            coalesce(i.reply_text, i.text_body), null, i.auto_reply_kind
+        from app.inbound_emails as i
+        inner join app.email_sends as s on s.org_id = i.org_id and s.id = i.matched_send_id
+        where
+            i.org_id = v_org_id and s.entity_type = p_entity_type
+            and s.entity_id = p_entity_id
+            and (i.recipient_user_id is null or i.recipient_user_id = v_user_id)
+    ) as t
+    where p_before is null or t.at < p_before
+    order by t.at desc, t.direction
+    limit p_limit;
+end
+$$;
+
+
+ALTER FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: get_enrollment_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -23896,6 +23955,15 @@ GRANT ALL ON FUNCTION api.get_campaign_stats(p_campaign_id uuid) TO intime_user;
 REVOKE ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) TO intime_user;
 
 
 --
