@@ -3,6 +3,7 @@ their retention go, newer ones stay, in bounded statements."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import psycopg
@@ -286,5 +287,11 @@ def test_the_history_purge_reads_each_orgs_oldest_rows_through_its_index(ops: Op
     conn.execute("select api.purge_expired_data()")
     [plan] = [p for p in plans if "delete from app.entity_history" in p]
     assert "Tid Scan on entity_history h" in plan
-    assert "Index Scan using entity_history_changed_idx on entity_history e" in plan
+    # An index scan, or an index-only one once autovacuum has set the visibility map
+    # (a CI run under load saw the plan change), or a bitmap over the same index.
+    assert re.search(
+        r"(Index Scan|Index Only Scan) using entity_history_changed_idx on entity_history e"
+        r"|Bitmap Index Scan on entity_history_changed_idx",
+        plan,
+    ), plan
     assert "Seq Scan on entity_history" not in plan
