@@ -143,6 +143,18 @@ begin
                 where
                     b.org_id = p_org_id and lower(b.to_email) = lower(v_send.to_email)
                     and b.bounce_type = 'soft'
+                    -- Since the address's soft-bounce suppression was last lifted
+                    -- (api.remove_suppression): a lift starts the count again.
+                    and b.bounced_at > coalesce(
+                        (
+                            select max(c.changed_at)
+                            from app.suppression_changes as c
+                            where
+                                c.org_id = p_org_id and c.email = lower(v_send.to_email)
+                                and c.reason = 'soft_bounce' and c.action = 'removed'
+                        ),
+                        '-infinity'
+                    )
             ) >= 3
         union all
         select 'complaint' where v_type = 'email.complained'

@@ -263,3 +263,29 @@ def test_an_org_with_suppressions_can_still_be_deleted(sup: Suppressions) -> Non
         "select count(*) from app.suppression_changes where org_id = %s", (sup.orgs.a.org_id,)
     ).fetchone()
     assert left == (0,)
+
+
+def _soft_bounce(mail: Mail, to: str) -> None:
+    send_id = mail.queue(to=to, subject="Hi", text="x")
+    provider_id = f"re_{uuid.uuid4().hex}"
+    mail.sent(send_id, provider_id)
+    event = {
+        "type": "email.bounced",
+        "data": {"email_id": provider_id, "bounce": {"type": "Transient", "message": "full"}},
+    }
+    assert mail.ingest(f"msg_{uuid.uuid4().hex}", event) == "applied"
+
+
+def test_a_lifted_soft_bounce_counts_three_new_soft_bounces_again(
+    mail: Mail, sup: Suppressions
+) -> None:
+    to = "full.mailbox@client.example"
+    for _ in range(3):
+        _soft_bounce(mail, to)
+    assert sup.reasons(to) == ["soft_bounce"]
+    assert sup.remove(to, note="the mailbox has room again") == 1
+    for _ in range(2):
+        _soft_bounce(mail, to)
+        assert sup.reasons(to) == []
+    _soft_bounce(mail, to)
+    assert sup.reasons(to) == ["soft_bounce"]
