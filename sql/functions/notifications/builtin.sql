@@ -622,6 +622,7 @@ begin
     from new_rows as n
     where
         n.type = 'task' and n.assignee_id is not null
+        and n.status in ('open', 'scheduled', 'in_progress')
         -- A campaign's step task goes to the campaign's owner, who set the sequence up:
         -- the owner's own action, carried out by the tick (docs/notifications.md).
         and not n.metadata ? 'campaign_id';
@@ -651,7 +652,9 @@ begin
     where
         n.type = 'task'
         and n.assignee_id is not null
-        and n.assignee_id is distinct from o.assignee_id;
+        and n.assignee_id is distinct from o.assignee_id
+        -- Reassigning done work (someone leaves, their tasks move) is no news.
+        and n.status in ('open', 'scheduled', 'in_progress');
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;
@@ -696,8 +699,10 @@ declare
 begin
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
-        'entity_id', n.entity_id, 'author_id', n.author_id, 'body', n.body,
-        'user_ids', a.added
+        -- The edit's mentioner is whoever edits (the author when no user is in
+        -- context): an admin adding a mention to another's comment is the actor.
+        'entity_id', n.entity_id, 'author_id', coalesce(app.current_user_id(), n.author_id),
+        'body', n.body, 'user_ids', a.added
     ))
     into v_rows
     from new_rows as n

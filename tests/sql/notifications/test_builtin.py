@@ -153,6 +153,44 @@ def test_an_edit_notifies_only_the_mentions_it_adds(org: Org) -> None:
     assert len(org.received(org.sam, "mention_comment")) == 1
 
 
+def test_a_mention_added_by_another_users_edit_names_the_editor(org: Org) -> None:
+    comment_id = org.comment(org.admin, [])
+    org.run(
+        org.riley,
+        "update app.comments set mentioned_user_ids = %s::uuid[] where id = %s",
+        ([org.sam, org.riley], comment_id),
+    )
+    [n] = org.received(org.sam, "mention_comment")
+    assert n["created_by"] == org.riley
+    assert n["title"] == "Riley Rep mentioned you"
+    assert org.received(org.riley, "mention_comment") == []
+
+
+def test_reassigning_done_tasks_notifies_nobody(org: Org) -> None:
+    task_ids = [org.task(org.admin, org.riley, f"Done {i}") for i in range(3)]
+    org.run(
+        org.admin,
+        "update app.activities set status = 'completed' where id = any(%s)",
+        (task_ids,),
+    )
+    org.run(
+        org.admin,
+        "update app.activities set assignee_id = %s where id = any(%s)",
+        (org.sam, task_ids),
+    )
+    assert org.received(org.sam, "task_assigned") == []
+
+
+def test_a_task_created_already_done_notifies_nobody(org: Org) -> None:
+    org.run(
+        org.admin,
+        "insert into app.activities (entity_type, entity_id, type, subject, assignee_id, "
+        "status) values ('deal', %s, 'task', 'Logged call', %s, 'completed')",
+        (org.seed.deal_ids[0], org.sam),
+    )
+    assert org.received(org.sam, "task_assigned") == []
+
+
 def test_a_mention_on_a_row_without_a_name_names_its_type(org: Org) -> None:
     submission = org.one(None, "select id from app.submissions limit 1")
     org.run(
