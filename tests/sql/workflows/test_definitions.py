@@ -33,6 +33,23 @@ def test_a_valid_definition_has_no_problems(flows: Flows) -> None:
     assert problems(flows, VALID) == {}
 
 
+def test_a_malformed_filter_in_a_steps_text_is_a_problem(flows: Flows) -> None:
+    steps = [
+        {"name": "ok", "type": "create_task", "title": "Call {{deal.name | default: 'them'}}"},
+        {"name": "bad", "type": "create_task", "title": "Call {{deal.name | upper}}"},
+        {
+            "name": "mail",
+            "type": "send_notification",
+            "to": ["owner"],
+            "title": "Hi",
+            "message": '{{deal.name | default: "x}}',
+        },
+    ]
+    found = problems(flows, {**VALID, "steps": steps})
+    assert set(found) == {"$.steps[1].title", "$.steps[2].message"}
+    assert found["$.steps[1].title"].startswith("malformed filter {{deal.name | upper}}")
+
+
 def test_every_problem_is_reported_with_its_path(flows: Flows) -> None:
     found = problems(
         flows,
