@@ -76,10 +76,14 @@ begin
         raise exception using
             errcode = 'IT005', message = 'p_dsn is a JSON object (docs/email.md, "Bounces")';
     end if;
+    -- The body rules read what the sender wrote (p_reply_text), not the email it quotes.
     select c.kind, c.reason into v_kind, v_reason
     from app._email_classify_auto_reply(
         v_headers, p_subject,
-        coalesce(p_text, regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g'))
+        coalesce(
+            nullif(btrim(p_reply_text), ''), p_text,
+            regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g')
+        )
     ) as c;
     if p_dsn is not null and v_kind is distinct from 'bounce' then
         v_kind := 'bounce';
@@ -281,7 +285,8 @@ through such a domain. p_headers maps lower-case header names to values.
 Automatic mail is classified by app._email_classify_auto_reply (the rule table of
 docs/email.md, "Automatic replies"): auto_reply_kind 'bounce', 'out_of_office' or
 'automatic' with its reason; it never counts as a reply. A human reply sets the send's
-replied_at. p_reply_text is the reply's new text (stored beside the full body).
+replied_at. p_reply_text is the reply's new text (stored beside the full body; the
+classifier's body rules read it, not the quoted history).
 p_dsn is the parser's bounce report ({"source", "verp_token", "returned_message_id",
 "reporting_mta", "recipients": [{"recipient", "action", "status", "diagnostic",
 "remote_mta"}]}); a bounce report is applied to its send like a Resend bounce (5.x.x hard,

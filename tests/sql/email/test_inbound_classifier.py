@@ -14,7 +14,7 @@ from intime.db import errors_translated
 from intime.errors import InvalidParameterError, ServiceRoleRequiredError
 from tests.support import Mail
 
-KINDS = {"bounce", "out_of_office", "automatic", None}
+KINDS = {"bounce", "out_of_office", "automatic"}
 DSN_TYPE = 'multipart/report; report-type=delivery-status; boundary="b"'
 
 
@@ -30,20 +30,43 @@ def classify(
 
 def test_the_rule_table_is_ordered_and_every_rule_is_well_formed(admin) -> None:
     rules = admin.execute(
-        "select priority, signal, pattern, also_signal, also_pattern, kind, reason "
-        "from app._email_auto_reply_rules()"
+        "select priority, signal, pattern, also_signal, also_pattern, kind, reason, "
+        "marks_automatic from app._email_auto_reply_rules()"
     ).fetchall()
     priorities = [r[0] for r in rules]
     assert priorities == sorted(set(priorities))
     signal = r"^(header:[a-z0-9-]+|subject|body)$"
-    for _, sig, pattern, also, also_pattern, kind, reason in rules:
+    for _, sig, pattern, also, also_pattern, kind, reason, marks in rules:
         assert kind in KINDS
         assert reason
+        assert isinstance(marks, bool)
         assert re_full(signal, sig), sig
         assert also is None or also == "automatic" or re_full(signal, also), also
         assert (also is None) == (also_pattern is None)
         # Every pattern compiles (an invalid one raises here, not on someone's mail).
         admin.execute("select '' ~* %s, '' ~* coalesce(%s, '')", (pattern, also_pattern))
+
+
+def test_only_a_header_by_which_a_machine_says_it_wrote_the_message_backs_a_body_phrase(
+    admin,
+) -> None:
+    marking = admin.execute(
+        "select distinct signal from app._email_auto_reply_rules() where marks_automatic"
+    ).fetchall()
+    assert {r[0] for r in marking} == {
+        "header:auto-submitted",
+        "header:x-autoreply",
+        "header:x-autorespond",
+        "header:precedence",
+        "header:return-path",
+        "header:x-apple-action",
+    }
+    precedence = admin.execute(
+        "select pattern from app._email_auto_reply_rules() "
+        "where marks_automatic and signal = 'header:precedence'"
+    ).fetchone()
+    assert precedence is not None
+    assert admin.execute("select 'list' ~* %s", (precedence[0],)).fetchone() == (False,)
 
 
 def re_full(pattern: str, value: str) -> bool:
@@ -103,10 +126,24 @@ def test_a_localized_out_of_office_subject_is_an_out_of_office(admin, subject: s
         ),
         (
             {"x-auto-response-suppress": "All"},
-            "Re: Outreach",
-            "I am out of the office until Monday.",
+            "Autosvar: Outreach",
+            "Jeg er på ferie.",
             "out_of_office",
-            "absence phrase in the body (en); x-auto-response-suppress: all",
+            "x-auto-response-suppress with an automatic reply subject",
+        ),
+        (
+            {"auto-submitted": "auto-replied"},
+            "Re: Outreach",
+            "I\u2019m away until Monday and will be back on 12 January.",
+            "out_of_office",
+            "absence phrase in the body (en); auto-submitted: auto-replied",
+        ),
+        (
+            {"x-autoreply": "yes"},
+            "Re: Outreach",
+            "Je suis en congé jusqu'au 12 janvier.",
+            "out_of_office",
+            "absence phrase in the body (fr); x-autoreply",
         ),
         (
             {"auto-submitted": "auto-replied"},
@@ -149,6 +186,21 @@ def test_a_signal_gives_its_kind_and_reason(
         ({}, "Absence policy question", "Do you cover parental leave?"),
         ({"auto-submitted": "no"}, "Re: Outreach", "Yes please."),
         ({"x-auto-response-suppress": "All"}, "Re: Outreach", "Thanks!"),
+        # Outlook sets X-Auto-Response-Suppress on a person's mail too: it backs no
+        # absence phrase, and no subject but an automatic reply prefix.
+        (
+            {"x-auto-response-suppress": "All", "thread-index": "AQHX"},
+            "RE: Outreach",
+            "Yes, let's talk - sorry for the slow answer, I was out of office last week.",
+        ),
+        ({"x-auto-response-suppress": "All"}, "RE: Outreach", "I am out of the office today."),
+        ({"x-auto-response-suppress": "All"}, "RE: Outreach", "I'll get back on this Monday."),
+        (
+            {"x-auto-response-suppress": "All"},
+            "RE: Outreach",
+            "> On Mon you wrote:\n> Will you be out of office in August?\nNo, let's meet.",
+        ),
+        ({}, "Autosvar: Outreach", "Jeg er på ferie."),
         ({"from": "postmaster@corp.example"}, "Re: Outreach", "We fixed our server."),
         ({}, None, None),
     ],
@@ -157,6 +209,39 @@ def test_a_human_message_is_no_automatic_mail(
     admin, headers: dict, subject: str | None, body: str | None
 ) -> None:
     assert classify(admin, headers, subject, body) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I am outlining a proposal for you now.",
+        "Thanks. I'm outside the office; the team will reply.",
+        "We will get back on this within one business day.",
+        "Your request was received.\n> Hi, if you are out of the office, say so.\n> Acme",
+    ],
+)
+def test_an_absence_phrase_is_whole_words_of_the_new_text(admin, body: str) -> None:
+    headers = {"auto-submitted": "auto-replied"}
+    assert classify(admin, headers, "Re: Outreach", body) == (
+        "automatic",
+        "auto-submitted: auto-replied",
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"x-auto-response-suppress": "All"}, None),
+        ({"list-id": "<sales.client.example>"}, "list-id: mailing list"),
+        ({"list-unsubscribe": "<mailto:u@lists.example>"}, "list-unsubscribe: list or bulk mail"),
+        ({"precedence": "list"}, "precedence: list"),
+    ],
+)
+def test_a_list_header_or_x_auto_response_suppress_backs_no_absence_phrase(
+    admin, headers: dict, reason: str | None
+) -> None:
+    got = classify(admin, headers, "Re: Outreach", "I am out of the office until Monday.")
+    assert got == (None if reason is None else "automatic", reason)
 
 
 def _record(service: psycopg.Connection, **params: object) -> tuple:
@@ -208,6 +293,26 @@ def test_a_report_without_recipients_is_a_soft_bounce(service, mail: Mail) -> No
     assert got == ("recorded", "returned_message_id", "bounce", "soft")
     row = mail.send_row(send_id)
     assert (row["status"], row["bounce_type"], row["bounce_status"]) == ("bounced", "soft", None)
+
+
+def test_the_body_rules_read_the_reply_text_not_the_email_it_quotes(service, mail: Mail) -> None:
+    send_id = mail.queue(to="jane@corp.example", subject="Hi", text="x")
+    quoted = (
+        "We received your request and will answer within one business day.\n\n"
+        "From: Acme Sales <sales@acme.example>\nSent: Monday, June 1, 2026 3:02 PM\n"
+        "Subject: Hi\n\nHi Jane, if you are out of the office this week, I will follow up."
+    )
+    got = _record(
+        service,
+        message_id=f"<{uuid.uuid4().hex}@helpdesk.corp.example>",
+        **{"from": "support@corp.example"},
+        in_reply_to=mail.send_row(send_id)["message_id"],
+        subject="[Ticket #1] Hi",
+        headers={"auto-submitted": "auto-replied"},
+        text=quoted,
+        reply_text="We received your request and will answer within one business day.",
+    )
+    assert got == ("recorded", "in_reply_to", "automatic", None)
 
 
 def test_a_dsn_that_is_not_an_object_is_refused(service) -> None:
