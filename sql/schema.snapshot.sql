@@ -3442,6 +3442,7 @@ declare
     v_headers jsonb := coalesce(p_headers, '{}');
     v_kind text;
     v_reason text;
+    v_threaded boolean;
     v_token text;
     v_returned text;
     v_org_id uuid;
@@ -3464,19 +3465,6 @@ begin
         raise exception using
             errcode = 'IT005', message = 'p_dsn is a JSON object (docs/email.md, "Bounces")';
     end if;
-    -- The body rules read what the sender wrote (p_reply_text), not the email it quotes.
-    select c.kind, c.reason into v_kind, v_reason
-    from app._email_classify_auto_reply(
-        v_headers, p_subject,
-        coalesce(
-            nullif(btrim(p_reply_text), ''), p_text,
-            regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g')
-        )
-    ) as c;
-    if p_dsn is not null and v_kind is distinct from 'bounce' then
-        v_kind := 'bounce';
-        v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
-    end if;
     -- The VERP token of the address the message came back to (bounce+TOKEN@).
     v_token := coalesce(
         substring(lower(p_dsn ->> 'verp_token') from '^[0-9a-f]{16,64}$'),
@@ -3497,6 +3485,37 @@ begin
         inner join app.sending_domains as d
             on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
     );
+    -- Whether the message answers one of our sends: a reply through a mailing list is
+    -- still a reply (the list header rules apply to other list mail only).
+    v_threaded := exists (
+        select 1
+        from app.email_sends as s
+        where
+            s.message_id = any(
+                array_append(
+                    array(
+                        select app._email_message_id(r.ref)
+                        from unnest(coalesce(p_references, '{}')) as r (ref)
+                    ),
+                    v_in_reply_to
+                )
+            )
+            and (v_owners = '{}' or s.org_id = any(v_owners))
+    );
+    -- The body rules read what the sender wrote (p_reply_text), not the email it quotes.
+    select c.kind, c.reason into v_kind, v_reason
+    from app._email_classify_auto_reply(
+        v_headers, p_subject,
+        coalesce(
+            nullif(btrim(p_reply_text), ''), p_text,
+            regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g')
+        ),
+        v_threaded
+    ) as c;
+    if p_dsn is not null and v_kind is distinct from 'bounce' then
+        v_kind := 'bounce';
+        v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
+    end if;
 
     -- A bounce report names its send by the VERP address it came back to, or by the
     -- Message-ID of the message it returns.
@@ -8641,10 +8660,12 @@ CREATE FUNCTION app._email_auto_reply_rules() RETURNS TABLE(priority integer, si
     (64, 'header:return-path', '^\s*<\s*>\s*$', null, null, 'automatic', 'empty return-path',
         true),
     -- List mail: a list relays what a person wrote too, so a list header backs no
-    -- absence phrase.
-    (65, 'header:precedence', '^\s*list\s*$', null, null, 'automatic', 'precedence: %s', false),
-    (66, 'header:list-id', '\S', null, null, 'automatic', 'list-id: mailing list', false),
-    (67, 'header:list-unsubscribe', '\S', null, null,
+    -- absence phrase, and a message through a list (a Google Group) that answers one of
+    -- our sends is a reply.
+    (65, 'header:precedence', '^\s*list\s*$', 'threaded', '^no$',
+        'automatic', 'precedence: %s', false),
+    (66, 'header:list-id', '\S', 'threaded', '^no$', 'automatic', 'list-id: mailing list', false),
+    (67, 'header:list-unsubscribe', '\S', 'threaded', '^no$',
         'automatic', 'list-unsubscribe: list or bulk mail', false)
 $_$;
 
@@ -8652,10 +8673,10 @@ $_$;
 ALTER FUNCTION app._email_auto_reply_rules() OWNER TO intime_owner;
 
 --
--- Name: _email_classify_auto_reply(jsonb, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _email_classify_auto_reply(jsonb, text, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text) RETURNS TABLE(kind text, reason text)
+CREATE FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text, p_answers_our_send boolean DEFAULT false) RETURNS TABLE(kind text, reason text)
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -8676,6 +8697,8 @@ CREATE FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, 
                 when r.also_signal like 'header:%' then i.headers ->> substr(r.also_signal, 8)
                 when r.also_signal = 'subject' then p_subject
                 when r.also_signal = 'body' then i.body
+                when r.also_signal = 'threaded' then
+                    case when p_answers_our_send then 'yes' else 'no' end
             end as also_value
         from app._email_auto_reply_rules() as r
         cross join input as i
@@ -8710,7 +8733,7 @@ CREATE FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, 
 $_$;
 
 
-ALTER FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text) OWNER TO intime_owner;
+ALTER FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text, p_answers_our_send boolean) OWNER TO intime_owner;
 
 --
 -- Name: _email_domain_argument(text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -24956,10 +24979,10 @@ REVOKE ALL ON FUNCTION app._email_auto_reply_rules() FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text, p_answers_our_send boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._email_classify_auto_reply(p_headers jsonb, p_subject text, p_body text, p_answers_our_send boolean) FROM PUBLIC;
 
 
 --

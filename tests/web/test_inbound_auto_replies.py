@@ -5,8 +5,8 @@ X-Auto-Response-Suppress with "Automatic reply:", a subject alone) is classified
 the right kind and reason, and none stops the enrollment as replied; a human reply
 still does, and its new text is stored without the quoted history and signature; a
 person's reply that carries what an automatic reply does in part (Outlook's
-X-Auto-Response-Suppress, an absence phrase of its own or in the email it quotes) is
-still a reply."""
+X-Auto-Response-Suppress, an absence phrase of its own or in the email it quotes, a
+mailing list's headers) is still a reply."""
 
 from __future__ import annotations
 
@@ -89,7 +89,13 @@ AUTO_REPLIES: dict[str, tuple[str, str, str]] = {
         "in_reply_to",
         "auto-submitted: auto-replied",
     ),
-    "automatic_list_mail.eml": ("automatic", "in_reply_to", "precedence: list"),
+    # List mail that answers no send of ours (a newsletter the reply address was signed
+    # up to), matched by the reply+TOKEN@ address it was sent to.
+    "automatic_list_newsletter_to_reply_address.eml": (
+        "automatic",
+        "reply_token",
+        "list-id: mailing list",
+    ),
 }
 
 
@@ -178,6 +184,13 @@ HUMAN_REPLIES: dict[str, tuple[str, str]] = {
     "human_reply_outlook_was_out_last_week.eml": (
         "in_reply_to",
         "Yes, let's talk - sorry for the slow answer, I was out of office last week.",
+    ),
+    # Through a Google Group (Precedence: list, List-ID, List-Unsubscribe), in reply to
+    # our Message-ID.
+    "human_reply_via_google_group.eml": (
+        "in_reply_to",
+        "Interested - copying our team list so everyone sees it. Can you call me tomorrow\n"
+        "morning?",
     ),
     # "get back on this Monday", and the quoted campaign email says "out of the office".
     "human_reply_get_back_on_this_monday.eml": (

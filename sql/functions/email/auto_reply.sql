@@ -13,7 +13,9 @@ drop function if exists app._email_auto_reply_rules();
 -- the reason of the first matching rule that marks_automatic (a header by which a
 -- machine says it wrote the message: RFC 3834 and its kin, not a list header nor
 -- X-Auto-Response-Suppress), so an absence phrase in the body counts only in mail such
--- a header marks. %s in reason is the matched value, trimmed and lower-cased.
+-- a header marks; the pseudo-signal 'threaded' is 'yes' for a message that answers one
+-- of our sends (its In-Reply-To or References name the send's Message-ID), else 'no'.
+-- %s in reason is the matched value, trimmed and lower-cased.
 create or replace function app._email_auto_reply_rules()
 returns table (
     priority integer,
@@ -166,10 +168,12 @@ as $function$
     (64, 'header:return-path', '^\s*<\s*>\s*$', null, null, 'automatic', 'empty return-path',
         true),
     -- List mail: a list relays what a person wrote too, so a list header backs no
-    -- absence phrase.
-    (65, 'header:precedence', '^\s*list\s*$', null, null, 'automatic', 'precedence: %s', false),
-    (66, 'header:list-id', '\S', null, null, 'automatic', 'list-id: mailing list', false),
-    (67, 'header:list-unsubscribe', '\S', null, null,
+    -- absence phrase, and a message through a list (a Google Group) that answers one of
+    -- our sends is a reply.
+    (65, 'header:precedence', '^\s*list\s*$', 'threaded', '^no$',
+        'automatic', 'precedence: %s', false),
+    (66, 'header:list-id', '\S', 'threaded', '^no$', 'automatic', 'list-id: mailing list', false),
+    (67, 'header:list-unsubscribe', '\S', 'threaded', '^no$',
         'automatic', 'list-unsubscribe: list or bulk mail', false)
 $function$;
 
@@ -178,11 +182,13 @@ $function$;
 -- reason null) for a human one. p_body is what the body rules read: the reply's new
 -- text when the caller has it (api.record_inbound_email passes p_reply_text), so a
 -- quoted email is not read as the sender's own words; lines quoted with '>' are left
--- out whatever the caller passed.
+-- out whatever the caller passed. p_answers_our_send: the message's In-Reply-To or
+-- References name one of our sends (the 'threaded' pseudo-signal).
 create or replace function app._email_classify_auto_reply(
     p_headers jsonb,
     p_subject text,
-    p_body text
+    p_body text,
+    p_answers_our_send boolean default false
 )
 returns table (kind text, reason text)
 language sql
@@ -206,6 +212,8 @@ as $function$
                 when r.also_signal like 'header:%' then i.headers ->> substr(r.also_signal, 8)
                 when r.also_signal = 'subject' then p_subject
                 when r.also_signal = 'body' then i.body
+                when r.also_signal = 'threaded' then
+                    case when p_answers_our_send then 'yes' else 'no' end
             end as also_value
         from app._email_auto_reply_rules() as r
         cross join input as i

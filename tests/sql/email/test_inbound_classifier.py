@@ -19,11 +19,16 @@ DSN_TYPE = 'multipart/report; report-type=delivery-status; boundary="b"'
 
 
 def classify(
-    admin: psycopg.Connection, headers: dict[str, str], subject: str | None, body: str | None
+    admin: psycopg.Connection,
+    headers: dict[str, str],
+    subject: str | None,
+    body: str | None,
+    *,
+    answers_our_send: bool = False,
 ) -> tuple[str | None, str | None]:
     row = admin.execute(
-        "select kind, reason from app._email_classify_auto_reply(%s, %s, %s)",
-        (Jsonb(headers), subject, body),
+        "select kind, reason from app._email_classify_auto_reply(%s, %s, %s, %s)",
+        (Jsonb(headers), subject, body, answers_our_send),
     ).fetchone()
     return (row[0], row[1]) if row else (None, None)
 
@@ -41,7 +46,7 @@ def test_the_rule_table_is_ordered_and_every_rule_is_well_formed(admin) -> None:
         assert reason
         assert isinstance(marks, bool)
         assert re_full(signal, sig), sig
-        assert also is None or also == "automatic" or re_full(signal, also), also
+        assert also is None or also in {"automatic", "threaded"} or re_full(signal, also), also
         assert (also is None) == (also_pattern is None)
         # Every pattern compiles (an invalid one raises here, not on someone's mail).
         admin.execute("select '' ~* %s, '' ~* coalesce(%s, '')", (pattern, also_pattern))
@@ -244,9 +249,43 @@ def test_a_list_header_or_x_auto_response_suppress_backs_no_absence_phrase(
     assert got == (None if reason is None else "automatic", reason)
 
 
+LIST_MAIL = [
+    ({"precedence": "list"}, "precedence: list"),
+    ({"list-id": "<sales.client.example>"}, "list-id: mailing list"),
+    ({"list-unsubscribe": "<mailto:u@lists.example>"}, "list-unsubscribe: list or bulk mail"),
+    (
+        {"precedence": "list", "list-id": "<sales.client.example>", "list-unsubscribe": "<x>"},
+        "precedence: list",
+    ),
+]
+
+
+@pytest.mark.parametrize(("headers", "reason"), LIST_MAIL)
+def test_list_mail_that_answers_no_send_of_ours_is_automatic(
+    admin, headers: dict, reason: str
+) -> None:
+    assert classify(admin, headers, "Initech Monthly", "News.") == ("automatic", reason)
+
+
+@pytest.mark.parametrize(("headers", "reason"), LIST_MAIL)
+def test_a_reply_to_our_send_through_a_mailing_list_is_human(
+    admin, headers: dict, reason: str
+) -> None:
+    got = classify(admin, headers, "Re: Outreach", "Interested.", answers_our_send=True)
+    assert got == (None, None)
+
+
+def test_an_automatic_header_on_a_reply_through_a_mailing_list_still_counts(admin) -> None:
+    headers = {"precedence": "list", "list-id": "<x>", "auto-submitted": "auto-replied"}
+    got = classify(admin, headers, "Re: Outreach", "Thanks.", answers_our_send=True)
+    assert got == ("automatic", "auto-submitted: auto-replied")
+    got = classify(admin, {"precedence": "bulk"}, "Re: Outreach", "x", answers_our_send=True)
+    assert got == ("automatic", "precedence: bulk")
+
+
 def _record(service: psycopg.Connection, **params: object) -> tuple:
     names = ", ".join(f"p_{k} => %({k})s" for k in params)
-    values = {k: Jsonb(v) if isinstance(v, dict | list) else v for k, v in params.items()}
+    values = {k: Jsonb(v) if isinstance(v, dict) or k == "dsn" else v for k, v in params.items()}
     with errors_translated(), service.transaction():
         row = service.execute(
             "select result, match_method, auto_reply_kind, bounce "
@@ -313,6 +352,40 @@ def test_the_body_rules_read_the_reply_text_not_the_email_it_quotes(service, mai
         reply_text="We received your request and will answer within one business day.",
     )
     assert got == ("recorded", "in_reply_to", "automatic", None)
+
+
+def test_a_reply_through_a_mailing_list_that_names_our_send_in_references_is_a_reply(
+    service, mail: Mail
+) -> None:
+    send_id = mail.queue(to="jane@corp.example", subject="Hi", text="x")
+    got = _record(
+        service,
+        message_id=f"<{uuid.uuid4().hex}@mail.corp.example>",
+        **{"from": "jane@corp.example"},
+        references=["<earlier@corp.example>", mail.send_row(send_id)["message_id"]],
+        subject="Re: [sales] Hi",
+        headers={"precedence": "list", "list-id": "<sales.corp.example>"},
+        text="Interested.",
+    )
+    assert got == ("recorded", "references", None, None)
+    assert mail.send_row(send_id)["replied_at"] is not None
+
+
+def test_list_mail_that_names_no_send_of_ours_is_automatic(service, mail: Mail) -> None:
+    send_id = mail.queue(to="jane@corp.example", subject="Hi", text="x")
+    token = mail.send_row(send_id)["reply_token"]
+    got = _record(
+        service,
+        message_id=f"<{uuid.uuid4().hex}@news.corp.example>",
+        **{"from": "news@corp.example"},
+        to=[f"reply+{token}@reply.acme.example"],
+        in_reply_to="<someone-else@corp.example>",
+        subject="Corp news",
+        headers={"precedence": "list", "list-id": "<news.corp.example>"},
+        text="News.",
+    )
+    assert got == ("recorded", "reply_token", "automatic", None)
+    assert mail.send_row(send_id)["replied_at"] is None
 
 
 def test_a_dsn_that_is_not_an_object_is_refused(service) -> None:
