@@ -3512,7 +3512,9 @@ begin
         ),
         v_threaded
     ) as c;
-    if p_dsn is not null and v_kind is distinct from 'bounce' then
+    -- A report the parser read, unless its content type says it is a read receipt.
+    if p_dsn is not null and v_kind is distinct from 'bounce'
+        and v_reason is distinct from 'read receipt (MDN)' then
         v_kind := 'bounce';
         v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
     end if;
@@ -8546,6 +8548,13 @@ CREATE FUNCTION app._email_auto_reply_rules() RETURNS TABLE(priority integer, si
         || '|onbestelbaar|niet (be)?zorgd|non recapitat|mancato recapito|n[ãa]o (foi )?entregue'
         || '|falha na entrega)',
         'bounce', 'mailer-daemon or postmaster sender with a delivery failure subject', false
+    ),
+    -- A read receipt (RFC 8098 MDN): what a mail program sent, not what a person wrote.
+    -- Its content type is the signal: a "Read:" subject alone a person may write.
+    (
+        14, 'header:content-type',
+        '^\s*multipart/report\M.*\mreport-type\s*=\s*"?disposition-notification\M', null, null,
+        'automatic', 'read receipt (MDN)', false
     ),
     -- Out of office: a vacation header, or a localized subject prefix.
     (20, 'header:x-apple-action', '^\s*vacation\M', null, null,

@@ -1,12 +1,12 @@
 """Automatic replies to a campaign email, posted to /webhooks/inbound over real HTTP:
 each real-world-shaped sample (seven languages; RFC 3834 Auto-Submitted, X-Autoreply
 and X-Autorespond, iCloud's X-Apple-Action: VACATION, Precedence, Exchange's
-X-Auto-Response-Suppress with "Automatic reply:", a subject alone) is classified with
-the right kind and reason, and none stops the enrollment as replied; a human reply
-still does, and its new text is stored without the quoted history and signature; a
-person's reply that carries what an automatic reply does in part (Outlook's
-X-Auto-Response-Suppress, an absence phrase of its own or in the email it quotes, a
-mailing list's headers) is still a reply."""
+X-Auto-Response-Suppress with "Automatic reply:", a subject alone), a read receipt and
+list mail, is classified with the right kind and reason, and none stops the enrollment
+as replied; a human reply still does, and its new text is stored without the quoted
+history and signature; a person's reply that carries what an automatic reply does in
+part (Outlook's X-Auto-Response-Suppress, an absence phrase of its own or in the email
+it quotes, a mailing list's headers) is still a reply."""
 
 from __future__ import annotations
 
@@ -89,6 +89,8 @@ AUTO_REPLIES: dict[str, tuple[str, str, str]] = {
         "in_reply_to",
         "auto-submitted: auto-replied",
     ),
+    # An Outlook read receipt (RFC 8098: multipart/report; report-type=disposition-notification).
+    "automatic_read_receipt_outlook_mdn.eml": ("automatic", "in_reply_to", "read receipt (MDN)"),
     # List mail that answers no send of ours (a newsletter the reply address was signed
     # up to), matched by the reply+TOKEN@ address it was sent to.
     "automatic_list_newsletter_to_reply_address.eml": (

@@ -55,6 +55,13 @@ as $function$
         || '|falha na entrega)',
         'bounce', 'mailer-daemon or postmaster sender with a delivery failure subject', false
     ),
+    -- A read receipt (RFC 8098 MDN): what a mail program sent, not what a person wrote.
+    -- Its content type is the signal: a "Read:" subject alone a person may write.
+    (
+        14, 'header:content-type',
+        '^\s*multipart/report\M.*\mreport-type\s*=\s*"?disposition-notification\M', null, null,
+        'automatic', 'read receipt (MDN)', false
+    ),
     -- Out of office: a vacation header, or a localized subject prefix.
     (20, 'header:x-apple-action', '^\s*vacation\M', null, null,
         'out_of_office', 'x-apple-action: %s', true),

@@ -124,7 +124,9 @@ begin
         ),
         v_threaded
     ) as c;
-    if p_dsn is not null and v_kind is distinct from 'bounce' then
+    -- A report the parser read, unless its content type says it is a read receipt.
+    if p_dsn is not null and v_kind is distinct from 'bounce'
+        and v_reason is distinct from 'read receipt (MDN)' then
         v_kind := 'bounce';
         v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
     end if;

@@ -249,6 +249,36 @@ def test_a_list_header_or_x_auto_response_suppress_backs_no_absence_phrase(
     assert got == (None if reason is None else "automatic", reason)
 
 
+MDN_TYPE = 'multipart/report; report-type=disposition-notification; boundary="b"'
+RECEIPT = "Your message\n\n  To: Jane\n  Subject: Hi\n\nwas read on Monday, 1 June 2026."
+
+
+@pytest.mark.parametrize(
+    ("content_type", "subject"),
+    [
+        (MDN_TYPE, "Read: Quick question about your hiring plans"),
+        (MDN_TYPE, "Gelesen: Quick question"),
+        (MDN_TYPE, "Lu : Quick question"),
+        (MDN_TYPE, "Leído: Quick question"),
+        ('Multipart/Report;\treport-type="disposition-notification"; boundary=b', None),
+    ],
+)
+def test_a_read_receipt_is_automatic(admin, content_type: str, subject: str | None) -> None:
+    headers = {"content-type": content_type}
+    assert classify(admin, headers, subject, RECEIPT, answers_our_send=True) == (
+        "automatic",
+        "read receipt (MDN)",
+    )
+
+
+def test_a_read_subject_without_the_receipt_content_type_is_a_person_writing(admin) -> None:
+    headers = {"content-type": "text/plain; charset=utf-8"}
+    got = classify(
+        admin, headers, "Read: the contract", "Signed and attached.", answers_our_send=True
+    )
+    assert got == (None, None)
+
+
 LIST_MAIL = [
     ({"precedence": "list"}, "precedence: list"),
     ({"list-id": "<sales.client.example>"}, "list-id: mailing list"),
@@ -386,6 +416,26 @@ def test_list_mail_that_names_no_send_of_ours_is_automatic(service, mail: Mail) 
     )
     assert got == ("recorded", "reply_token", "automatic", None)
     assert mail.send_row(send_id)["replied_at"] is None
+
+
+def test_a_read_receipt_is_no_bounce_whatever_the_parser_read_into_it(service, mail: Mail) -> None:
+    send_id = mail.queue(to="jane@corp.example", subject="Hi", text="x")
+    got = _record(
+        service,
+        message_id=f"<{uuid.uuid4().hex}@mail.corp.example>",
+        **{"from": "postmaster@corp.example"},
+        in_reply_to=mail.send_row(send_id)["message_id"],
+        subject="Read: Hi",
+        headers={"content-type": MDN_TYPE},
+        text=RECEIPT,
+        dsn={
+            "source": "flufl.bounce",
+            "recipients": [{"recipient": "jane@corp.example", "action": "failed"}],
+        },
+    )
+    assert got == ("recorded", "in_reply_to", "automatic", None)
+    row = mail.send_row(send_id)
+    assert (row["status"], row["bounce_type"], row["replied_at"]) == ("queued", None, None)
 
 
 def test_a_dsn_that_is_not_an_object_is_refused(service) -> None:
