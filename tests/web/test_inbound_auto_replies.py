@@ -1,9 +1,12 @@
 """Automatic replies to a campaign email, posted to /webhooks/inbound over real HTTP:
 each real-world-shaped sample (seven languages; RFC 3834 Auto-Submitted, X-Autoreply
 and X-Autorespond, iCloud's X-Apple-Action: VACATION, Precedence, Exchange's
-X-Auto-Response-Suppress with "Automatic reply:", a subject alone) is classified with
-the right kind and reason, and none stops the enrollment as replied; a human reply
-still does, and its new text is stored without the quoted history and signature."""
+X-Auto-Response-Suppress with "Automatic reply:", a subject alone), a read receipt and
+list mail, is classified with the right kind and reason, and none stops the enrollment
+as replied; a human reply still does, and its new text is stored without the quoted
+history and signature; a person's reply that carries what an automatic reply does in
+part (Outlook's X-Auto-Response-Suppress, an absence phrase of its own or in the email
+it quotes, a mailing list's headers) is still a reply."""
 
 from __future__ import annotations
 
@@ -86,7 +89,15 @@ AUTO_REPLIES: dict[str, tuple[str, str, str]] = {
         "in_reply_to",
         "auto-submitted: auto-replied",
     ),
-    "automatic_list_mail.eml": ("automatic", "in_reply_to", "precedence: list"),
+    # An Outlook read receipt (RFC 8098: multipart/report; report-type=disposition-notification).
+    "automatic_read_receipt_outlook_mdn.eml": ("automatic", "in_reply_to", "read receipt (MDN)"),
+    # List mail that answers no send of ours (a newsletter the reply address was signed
+    # up to), matched by the reply+TOKEN@ address it was sent to.
+    "automatic_list_newsletter_to_reply_address.eml": (
+        "automatic",
+        "reply_token",
+        "list-id: mailing list",
+    ),
 }
 
 
@@ -166,4 +177,53 @@ def test_a_human_reply_stops_the_enrollment_and_keeps_its_new_text(
     )
     assert stored["reply_text"] == "Yes, we are hiring. Can we talk on Tuesday at 10?"
     assert "> Hi Jane" in stored["text_body"]  # the full body is kept beside it
+    assert len(_replies(enrolled)) == 1
+
+
+# Human replies that look like automatic mail in part: (how it matched, reply text).
+HUMAN_REPLIES: dict[str, tuple[str, str]] = {
+    # Outlook's X-Auto-Response-Suppress on a person's reply that says "out of office".
+    "human_reply_outlook_was_out_last_week.eml": (
+        "in_reply_to",
+        "Yes, let's talk - sorry for the slow answer, I was out of office last week.",
+    ),
+    # Through a Google Group (Precedence: list, List-ID, List-Unsubscribe), in reply to
+    # our Message-ID.
+    "human_reply_via_google_group.eml": (
+        "in_reply_to",
+        "Interested - copying our team list so everyone sees it. Can you call me tomorrow\n"
+        "morning?",
+    ),
+    # "get back on this Monday", and the quoted campaign email says "out of the office".
+    "human_reply_get_back_on_this_monday.eml": (
+        "in_reply_to",
+        "Thanks for reaching out. I need to check with our CTO first; I'll get back on this "
+        "Monday.\n\nJoanna",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUMAN_REPLIES))
+def test_a_human_reply_that_looks_automatic_in_part_stops_the_enrollment_as_replied(
+    base_url: str, enrolled: Enrolled, name: str
+) -> None:
+    method, reply_text = HUMAN_REPLIES[name]
+    answer = deliver(base_url, sample(name))
+    assert (answer["result"], answer["match_method"]) == ("recorded", method)
+    assert (answer["is_auto_reply"], answer["auto_reply_kind"]) == (False, None)
+    stored = enrolled.row(
+        "select auto_reply_kind, auto_reply_reason, reply_text from app.inbound_emails "
+        "where matched_send_id = %s",
+        enrolled.send_id,
+    )
+    assert (stored["auto_reply_kind"], stored["auto_reply_reason"]) == (None, None)
+    assert stored["reply_text"] == reply_text
+    assert enrolled.send()["replied_at"] is not None
+    enrollment = enrolled.enrollment()
+    assert (enrollment["status"], enrollment["stop_reason"], enrollment["resume_at"]) == (
+        "replied",
+        "reply",
+        None,
+    )
+    assert enrolled.camp.campaign(enrolled.campaign_id)["total_replied"] == 1
     assert len(_replies(enrolled)) == 1

@@ -54,6 +54,7 @@ declare
     v_headers jsonb := coalesce(p_headers, '{}');
     v_kind text;
     v_reason text;
+    v_threaded boolean;
     v_token text;
     v_returned text;
     v_org_id uuid;
@@ -76,15 +77,6 @@ begin
         raise exception using
             errcode = 'IT005', message = 'p_dsn is a JSON object (docs/email.md, "Bounces")';
     end if;
-    select c.kind, c.reason into v_kind, v_reason
-    from app._email_classify_auto_reply(
-        v_headers, p_subject,
-        coalesce(p_text, regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g'))
-    ) as c;
-    if p_dsn is not null and v_kind is distinct from 'bounce' then
-        v_kind := 'bounce';
-        v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
-    end if;
     -- The VERP token of the address the message came back to (bounce+TOKEN@).
     v_token := coalesce(
         substring(lower(p_dsn ->> 'verp_token') from '^[0-9a-f]{16,64}$'),
@@ -105,6 +97,39 @@ begin
         inner join app.sending_domains as d
             on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
     );
+    -- Whether the message answers one of our sends: a reply through a mailing list is
+    -- still a reply (the list header rules apply to other list mail only).
+    v_threaded := exists (
+        select 1
+        from app.email_sends as s
+        where
+            s.message_id = any(
+                array_append(
+                    array(
+                        select app._email_message_id(r.ref)
+                        from unnest(coalesce(p_references, '{}')) as r (ref)
+                    ),
+                    v_in_reply_to
+                )
+            )
+            and (v_owners = '{}' or s.org_id = any(v_owners))
+    );
+    -- The body rules read what the sender wrote (p_reply_text), not the email it quotes.
+    select c.kind, c.reason into v_kind, v_reason
+    from app._email_classify_auto_reply(
+        v_headers, p_subject,
+        coalesce(
+            nullif(btrim(p_reply_text), ''), p_text,
+            regexp_replace(left(p_html, 20000), '<[^>]*>', ' ', 'g')
+        ),
+        v_threaded
+    ) as c;
+    -- A report the parser read, unless its content type says it is a read receipt.
+    if p_dsn is not null and v_kind is distinct from 'bounce'
+        and v_reason is distinct from 'read receipt (MDN)' then
+        v_kind := 'bounce';
+        v_reason := 'delivery status report (' || coalesce(left(p_dsn ->> 'source', 100), '?') || ')';
+    end if;
 
     -- A bounce report names its send by the VERP address it came back to, or by the
     -- Message-ID of the message it returns.
@@ -280,8 +305,10 @@ sends of the org that verified it (api.add_sending_domain); the sender step matc
 through such a domain. p_headers maps lower-case header names to values.
 Automatic mail is classified by app._email_classify_auto_reply (the rule table of
 docs/email.md, "Automatic replies"): auto_reply_kind 'bounce', 'out_of_office' or
-'automatic' with its reason; it never counts as a reply. A human reply sets the send's
-replied_at. p_reply_text is the reply's new text (stored beside the full body).
+'automatic' with its reason; it never counts as a reply (list headers make only mail that
+answers no send of ours automatic: a reply through a mailing list is one). A human reply
+sets the send's replied_at. p_reply_text is the reply's new text (stored beside the full body; the
+classifier's body rules read it, not the quoted history).
 p_dsn is the parser's bounce report ({"source", "verp_token", "returned_message_id",
 "reporting_mta", "recipients": [{"recipient", "action", "status", "diagnostic",
 "remote_mta"}]}); a bounce report is applied to its send like a Resend bounce (5.x.x hard,
