@@ -154,9 +154,24 @@ def test_a_hard_bounce_report_keeps_its_diagnostic(base_url: str, enrolled: Enro
     assert event["payload"]["data"]["bounce"]["type"] == "Permanent"
 
 
-def test_a_delayed_report_is_a_delay_not_a_bounce(base_url: str, enrolled: Enrolled) -> None:
-    answer = deliver(base_url, sample("bounce_postfix_delayed_4_4_1.eml"))
-    assert (answer["auto_reply_kind"], answer["bounce"]) == ("bounce", "delayed")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bounce_postfix_delayed_4_4_1.eml",
+        # Plain text, Auto-Submitted: auto-replied, no X-Failed-Recipients: flufl.bounce
+        # calls it permanent; its subject and its 451 4.7.1 make it a delay.
+        "bounce_exim_delay_warning_4_7_1.eml",
+    ],
+)
+def test_a_delayed_report_is_a_delay_not_a_bounce(
+    base_url: str, enrolled: Enrolled, name: str
+) -> None:
+    answer = deliver(base_url, sample(name))
+    assert (answer["match_method"], answer["auto_reply_kind"], answer["bounce"]) == (
+        "verp",
+        "bounce",
+        "delayed",
+    )
     send = enrolled.send()
     assert (send["status"], send["bounce_type"], send["bounce_status"]) == (
         "delivery_delayed",
@@ -294,6 +309,44 @@ def test_a_report_received_through_resend_is_read_from_its_raw_message(
     assert enrolled.send()["bounce_status"] == "5.1.1"
     [fetch] = [r for r in fake_resend.requests if r.get("raw") == "dsn_1"]
     assert "authorization" not in fetch["headers"]  # the API key stays with Resend's API
+
+
+def test_a_delay_warning_read_from_its_resend_json_alone_is_not_a_bounce(
+    base_url: str, enrolled: Enrolled, fake_resend
+) -> None:
+    """Postfix's "Delayed Mail" as Resend's JSON shows it, without a raw message: the
+    text part says no status code, and flufl.bounce calls it a permanent failure."""
+    notification = parse_message(sample("bounce_postfix_delayed_4_4_1.eml"))
+    fake_resend.received["rcv_delay"] = {
+        "object": "email",
+        "id": "rcv_delay",
+        "from": "MAILER-DAEMON@smtp-out.acme.example (Mail Delivery System)",
+        "to": [f"bounce+{OUR_TOKEN}@mail.acme.example"],
+        "subject": notification.subject,
+        "text": notification.text,
+        "html": None,
+        "message_id": notification.message_id,
+        "headers": {
+            "Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"',
+            "Auto-Submitted": "auto-generated (delayed)",
+        },
+    }
+    body = json.dumps(
+        {
+            "type": "email.received",
+            "created_at": "2026-06-01T19:02:15Z",
+            "data": {"email_id": "rcv_delay", "to": [], "subject": "x"},
+        }
+    )
+    response = httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["auto_reply_kind"], response.json()["bounce"]) == ("bounce", "delayed")
+    send = enrolled.send()
+    assert (send["status"], send["bounce_type"]) == ("delivery_delayed", None)
+    assert enrolled.enrollment()["status"] == "active"
+    assert enrolled.suppressions() == []
 
 
 def test_a_raw_message_url_elsewhere_over_plain_http_is_not_fetched(
