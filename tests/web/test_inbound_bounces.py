@@ -183,6 +183,49 @@ def test_a_delayed_report_is_a_delay_not_a_bounce(
     assert enrolled.suppressions() == []
 
 
+def test_an_unreadable_delay_report_is_kept_on_its_send_and_stops_nothing(
+    base_url: str, enrolled: Enrolled
+) -> None:
+    """Gmail's "Delivery Status Notification (Delay)" whose delivery-status part a relay
+    dropped: a bounce report by its headers, that names no recipient and no status. It is
+    recorded on its send; the send, the enrollment and the suppressions stay as they are."""
+    raw = (
+        "Return-Path: <>\r\n"
+        f"Delivered-To: bounce+{OUR_TOKEN}@mail.acme.example\r\n"
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\n"
+        f"To: bounce+{OUR_TOKEN}@mail.acme.example\r\n"
+        "Subject: Delivery Status Notification (Delay)\r\n"
+        "Message-ID: <69a1c2d3.050a0220.1b2c3d.0001.GMR@mx.google.com>\r\n"
+        f"In-Reply-To: {OUR_MESSAGE_ID}\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="00b1"\r\n'
+        "\r\n--00b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+        "There was a temporary problem delivering your message. Gmail will retry for 46 more\r\n"
+        "hours. You'll be notified if the delivery fails permanently.\r\n"
+        "\r\n--00b1--\r\n"
+    ).encode()
+    assert deliver(base_url, raw) == {
+        "result": "recorded",
+        "inbound_id": None,
+        "match_method": "verp",
+        "is_auto_reply": True,
+        "auto_reply_kind": "bounce",
+        "bounce": "unreadable",
+    }
+    kept = enrolled.row(
+        "select auto_reply_kind from app.inbound_emails where matched_send_id = %s",
+        enrolled.send_id,
+    )
+    assert kept == {"auto_reply_kind": "bounce"}
+    send = enrolled.send()
+    assert (send["status"], send["bounce_type"], send["bounce_status"]) == ("sent", None, None)
+    assert enrolled.enrollment()["status"] == "active"
+    assert enrolled.camp.campaign(enrolled.campaign_id)["total_bounced"] == 0
+    assert enrolled.events() == []
+    assert enrolled.suppressions() == []
+
+
 def test_a_report_delivered_twice_is_applied_once(base_url: str, enrolled: Enrolled) -> None:
     raw = sample("bounce_postfix_dsn_5_1_1.eml")
     assert deliver(base_url, raw)["result"] == "recorded"
@@ -352,15 +395,18 @@ def test_a_delay_warning_read_from_its_resend_json_alone_is_not_a_bounce(
 def test_a_raw_message_url_elsewhere_over_plain_http_is_not_fetched(
     base_url: str, enrolled: Enrolled, fake_resend
 ) -> None:
-    # Nothing listens on port 9: a fetch would answer 502. The report is applied from
-    # what the JSON says (a delivery-status report without its status: a soft bounce).
+    # Nothing listens on port 9: a fetch would answer 502. The report is recorded from
+    # what the JSON says (a delivery-status report without its status: unreadable).
     body = _received(fake_resend, "http://127.0.0.1:9/raw/dsn_1")
     response = httpx.post(
         f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
     )
     assert response.status_code == 200, response.text
-    assert (response.json()["auto_reply_kind"], response.json()["bounce"]) == ("bounce", "soft")
-    assert enrolled.send()["bounce_type"] == "soft"
+    assert (response.json()["auto_reply_kind"], response.json()["bounce"]) == (
+        "bounce",
+        "unreadable",
+    )
+    assert (enrolled.send()["status"], enrolled.send()["bounce_type"]) == ("sent", None)
 
 
 def test_a_missing_raw_message_is_a_502_and_writes_nothing(
@@ -387,4 +433,5 @@ def test_a_raw_message_the_parser_refuses_leaves_the_json_to_record(
         f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
     )
     assert response.status_code == 200, response.text
-    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "soft")
+    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "unreadable")
+    assert (enrolled.send()["status"], enrolled.enrollment()["status"]) == ("sent", "active")

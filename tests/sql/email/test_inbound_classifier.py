@@ -195,7 +195,7 @@ def test_a_report_of_a_successful_delivery_applies_nothing(service, mail: Mail) 
     )
 
 
-def test_a_report_without_recipients_is_a_soft_bounce(service, mail: Mail) -> None:
+def test_a_report_without_recipients_is_recorded_and_applies_nothing(service, mail: Mail) -> None:
     send_id = mail.queue(to="jane@corp.example", subject="Hi", text="x")
     message_id = mail.send_row(send_id)["message_id"]
     got = _record(
@@ -205,9 +205,9 @@ def test_a_report_without_recipients_is_a_soft_bounce(service, mail: Mail) -> No
         subject="Undeliverable: Hi",
         dsn={"source": "flufl.bounce", "returned_message_id": message_id, "recipients": []},
     )
-    assert got == ("recorded", "returned_message_id", "bounce", "soft")
+    assert got == ("recorded", "returned_message_id", "bounce", "unreadable")
     row = mail.send_row(send_id)
-    assert (row["status"], row["bounce_type"], row["bounce_status"]) == ("bounced", "soft", None)
+    assert (row["status"], row["bounce_type"], row["bounce_status"]) == ("queued", None, None)
 
 
 def test_a_dsn_that_is_not_an_object_is_refused(service) -> None:
