@@ -12,6 +12,8 @@ from typing import TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from intime.netguard import parse_allow
+
 SERVICE_ROLE = "intime_service"
 N = TypeVar("N", int, float)
 
@@ -41,7 +43,8 @@ class Config:
     smtp_concurrency: int = 4
     resend_api_key: str | None = None
     resend_base_url: str = "https://api.resend.com"
-    # Webhook targets allowed although not public: CIDRs and exact host names.
+    # Webhook targets (and inbound raw-message links) allowed although not public: CIDRs
+    # and exact host names (intime/netguard.py).
     webhook_allow: tuple[str, ...] = ()
     # Process sizing and behaviour (docs/operations.md); CLI flags override them.
     log_format: str = "text"
@@ -101,8 +104,7 @@ class Config:
             smtp_concurrency=_number(env, "SMTP_CONCURRENCY", 4, int, 1000),
             resend_api_key=env.get("RESEND_API_KEY") or None,
             resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
-            # The same split as worker.webhooks.parse_allow (intime never imports worker).
-            webhook_allow=tuple(env.get("INTIME_WEBHOOK_ALLOW", "").replace(",", " ").split()),
+            webhook_allow=parse_allow(env.get("INTIME_WEBHOOK_ALLOW", "")),
             log_format=env.get("INTIME_LOG_FORMAT") or "text",
             worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int, 1000),
             worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int, 10000),

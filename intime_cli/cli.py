@@ -328,6 +328,7 @@ def _web_app(config: Config, service: str) -> Starlette:
         inbound_token=config.inbound_webhook_token,
         resend_api_key=config.resend_api_key,
         resend_base_url=config.resend_base_url,
+        webhook_allow=config.webhook_allow,
         pool_min_size=min(2, config.web_pool_size),
         pool_max_size=config.web_pool_size,
     )
@@ -375,7 +376,13 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
 
     import uvicorn
 
+    from intime.netguard import TargetGuard
+
     log_format = _configure_logging(args, config)
+    try:
+        TargetGuard(config.webhook_allow)  # a bad entry fails here, not in each process
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     workers = args.workers if args.workers is not None else config.web_workers
     with service_database(config) as service:
         wait_for_database(service, config.connect_timeout)
@@ -426,8 +433,8 @@ def _worker_options(args: argparse.Namespace, config: Config) -> WorkerOptions:
 def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
     import asyncio
 
+    from intime.netguard import TargetGuard
     from worker.app import DatabaseUnavailable, WorkerFailed, run_worker, transports_from
-    from worker.webhooks import TargetGuard
 
     _configure_logging(args, config)
     try:

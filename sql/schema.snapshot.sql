@@ -8306,22 +8306,28 @@ begin
         r.value ->> 'action' = 'failed' desc,
         r.n
     limit 1;
-    if v_recipient is null and jsonb_array_length(v_recipients) > 0 then
-        return null;  -- every recipient delivered, relayed or expanded
+    if v_recipient is null then
+        -- Every recipient delivered, relayed or expanded: nothing to apply. Else no
+        -- recipient says what happened: unreadable, applied to nothing.
+        return case
+            when exists (
+                select from jsonb_array_elements(v_recipients) as r (value)
+                where
+                    jsonb_typeof(r.value) = 'object'
+                    and r.value ->> 'action' in ('delivered', 'relayed', 'expanded')
+            ) then null
+            else 'unreadable'
+        end;
     end if;
 
-    v_action := coalesce(v_recipient ->> 'action', 'failed');
+    v_action := v_recipient ->> 'action';
     v_status := substring(v_recipient ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$');
-    v_diagnostic := left(coalesce(
-        v_recipient ->> 'diagnostic',
-        case when v_recipient is null then 'bounce report without a delivery status' end
-    ), 1000);
+    v_diagnostic := left(v_recipient ->> 'diagnostic', 1000);
     v_kind := case
         when v_action = 'delayed' then 'delayed'
-        -- A report the parser could not read: a soft bounce, three suppress.
-        when v_recipient is null then 'soft'
-        when v_status like '4.%' then 'soft'
-        else 'hard'
+        when v_status like '5.%' then 'hard'
+        -- Failed with 4.x.x, or failed with no status (the class unknown): soft.
+        else 'soft'
     end;
     v_data := jsonb_build_object(
         'to', jsonb_build_array(v_to),
@@ -8482,6 +8488,18 @@ begin
                 where
                     b.org_id = p_org_id and lower(b.to_email) = lower(v_send.to_email)
                     and b.bounce_type = 'soft'
+                    -- Since the address's soft-bounce suppression was last lifted
+                    -- (api.remove_suppression): a lift starts the count again.
+                    and b.bounced_at > coalesce(
+                        (
+                            select max(c.changed_at)
+                            from app.suppression_changes as c
+                            where
+                                c.org_id = p_org_id and c.email = lower(v_send.to_email)
+                                and c.reason = 'soft_bounce' and c.action = 'removed'
+                        ),
+                        '-infinity'
+                    )
             ) >= 3
         union all
         select 'complaint' where v_type = 'email.complained'
@@ -12020,6 +12038,7 @@ begin
     from new_rows as n
     where
         n.type = 'task' and n.assignee_id is not null
+        and n.status in ('open', 'scheduled', 'in_progress')
         -- A campaign's step task goes to the campaign's owner, who set the sequence up:
         -- the owner's own action, carried out by the tick (docs/notifications.md).
         and not n.metadata ? 'campaign_id';
@@ -12053,7 +12072,9 @@ begin
     where
         n.type = 'task'
         and n.assignee_id is not null
-        and n.assignee_id is distinct from o.assignee_id;
+        and n.assignee_id is distinct from o.assignee_id
+        -- Reassigning done work (someone leaves, their tasks move) is no news.
+        and n.status in ('open', 'scheduled', 'in_progress');
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;
@@ -12349,8 +12370,10 @@ declare
 begin
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
-        'entity_id', n.entity_id, 'author_id', n.author_id, 'body', n.body,
-        'user_ids', a.added
+        -- The edit's mentioner is whoever edits (the author when no user is in
+        -- context): an admin adding a mention to another's comment is the actor.
+        'entity_id', n.entity_id, 'author_id', coalesce(app.current_user_id(), n.author_id),
+        'body', n.body, 'user_ids', a.added
     ))
     into v_rows
     from new_rows as n

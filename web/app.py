@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from intime.db import open_pool
+from intime.netguard import TargetGuard
 from web import limits
 from web import queries as q
 from web.guards import ByteBudget, database_error
@@ -85,6 +86,7 @@ def create_app(
     inbound_token: str | None = None,
     resend_api_key: str | None = None,
     resend_base_url: str = "https://api.resend.com",
+    webhook_allow: Sequence[str] = (),
     stream_heartbeat: float = 15.0,
     stream_reauth: float = 60.0,
     pool_min_size: int = 2,
@@ -101,7 +103,10 @@ def create_app(
     than one is accepted while a secret is being rotated. ``inbound_token`` is the
     bearer token an SMTP gateway presents to ``/webhooks/inbound``; with
     ``resend_api_key`` that endpoint also takes Resend's ``email.received`` and
-    fetches the content from ``resend_base_url``. ``stream_heartbeat`` is the
+    fetches the content from ``resend_base_url``; a bounce report's raw message
+    is fetched from there too, or from a public HTTPS address (``webhook_allow``:
+    the non-public addresses allowed, as for workflow webhooks; intime/netguard.py).
+    ``stream_heartbeat`` is the
     seconds between comment lines on an idle notification stream; every
     ``stream_reauth`` seconds an open stream checks its token again and ends
     when it was revoked, expired or its user deactivated.
@@ -170,4 +175,5 @@ def create_app(
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None
     app.state.unverified_bodies = ByteBudget(limits.UNVERIFIED_BODY_BUDGET)
     app.state.inbound_token = inbound_token
+    app.state.raw_guard = TargetGuard(webhook_allow)  # a bad entry: ValueError, at once
     return app

@@ -23,11 +23,13 @@ mail) and applies a bounce report to its send (docs/email.md, "Bounces").
 The parser also extracts a reply's new text (without the quoted history and
 the signature) and a bounce report's fields (``dsn``); for a report received
 through Resend, whose JSON has only the text part, the raw message is fetched
-too (``raw.download_url``).
+too (``raw.download_url``: from RESEND_BASE_URL's origin, or over HTTPS from a
+public address, intime/netguard.py; anything else is a 502 with nothing fetched).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import json
@@ -43,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from intime.errors import InvalidParameterError, translate
+from intime.netguard import TargetGuard, TargetRefused, TargetUnresolved
 from web import mime
 from web import queries as q
 from web.guards import Rejected, is_input_limit, read_body, rejected
@@ -202,37 +205,65 @@ async def resend_received(request: Request, sandbox: ParserSandbox) -> Parsed:
     if not parsed.message.message_id or not parsed.message.from_email:
         raise Rejected(400, "the received email has no Message-ID or From")
     if parsed.raw_url:
-        parsed = await _with_raw_report(client, sandbox, parsed, parsed.raw_url)
+        guard: TargetGuard = request.app.state.raw_guard
+        parsed = await _with_raw_report(client, guard, sandbox, parsed, parsed.raw_url)
     return parsed
 
 
-def _raw_url_allowed(client: httpx.AsyncClient, url: str) -> bool:
-    """A raw message is fetched over HTTPS, or from Resend's own origin (a proxy, a test)."""
+RAW_FETCH_SECONDS = 10.0  # resolving a raw message's host; each network step of its fetch
+
+
+def _resend_origin(client: httpx.AsyncClient, url: str) -> bool:
+    """Whether ``url`` is on the configured RESEND_BASE_URL's origin (a proxy, a test)."""
     try:
         target = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         return False
     base = client.base_url
-    same_origin = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
-    return bool(target.host) and (target.scheme == "https" or same_origin)
+    same = (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+    return bool(target.host) and same
 
 
-async def _with_raw_report(
-    client: httpx.AsyncClient, sandbox: ParserSandbox, parsed: Parsed, url: str
-) -> Parsed:
-    """A bounce report received through Resend, completed from its raw message: the JSON
-    has the text part only, the delivery-status part (Action, Status, Diagnostic-Code)
-    and the returned headers are in the raw message. Fetched without our API key (a
-    signed URL of Resend's storage); a failed fetch is a 502 and writes nothing, so
-    Resend retries; a raw message over MAX_MESSAGE_BYTES, or one the parser refuses, is
-    left aside and the email recorded from its JSON."""
-    if not _raw_url_allowed(client, url):
-        log.warning("inbound %s: raw message URL refused: %s", parsed.message.message_id, url)
-        return parsed
-    request = client.build_request("GET", url)
-    del request.headers["authorization"]
+async def _checked_requests(guard: TargetGuard, url: str) -> list[httpx.Request]:
+    """GETs of a raw message elsewhere than Resend's base URL, one per address its host
+    resolved to, once every one is public (or allow-listed, INTIME_WEBHOOK_ALLOW): HTTPS
+    only, sent to the checked address itself (the name for Host, SNI and the
+    certificate), so a second lookup cannot lead elsewhere. Anything else is a 502
+    before any connection (web or worker internals, a cloud's metadata address)."""
     try:
-        response = await client.send(request, stream=True)
+        scheme = httpx.URL(url).scheme
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise Rejected(502, "the raw received email's URL is invalid") from exc
+    if scheme != "https":
+        raise Rejected(502, "the raw received email's URL is neither HTTPS nor Resend's")
+    try:
+        target = await asyncio.wait_for(guard.resolve(url), RAW_FETCH_SECONDS)
+    except TargetRefused as exc:
+        raise Rejected(502, f"the raw received email's URL is refused: {exc.reason}") from exc
+    except (TargetUnresolved, TimeoutError) as exc:
+        raise Rejected(502, f"the raw received email's host did not resolve: {exc}") from exc
+    return [
+        httpx.Request(
+            "GET",
+            target.url_for(address),
+            headers={"Host": target.host_header},
+            extensions={"sni_hostname": target.host},
+        )
+        for address in target.addresses
+    ]
+
+
+async def _read_raw(
+    client: httpx.AsyncClient, requests: list[httpx.Request], message_id: str | None
+) -> bytes | None:
+    """The first address that answers, read with MAX_MESSAGE_BYTES (None: over it)."""
+    for index, request in enumerate(requests):
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except httpx.ConnectError:
+            if index == len(requests) - 1:
+                raise
+            continue  # nothing was sent: the next checked address
         try:
             if response.status_code != 200:
                 raise Rejected(502, f"the raw received email answered {response.status_code}")
@@ -241,19 +272,54 @@ async def _with_raw_report(
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_MESSAGE_BYTES:
-                    log.warning("inbound %s: raw message over the cap", parsed.message.message_id)
-                    return parsed
+                    log.warning("inbound %s: raw message over the cap", message_id)
+                    return None
                 chunks.append(chunk)
+            return b"".join(chunks)
         finally:
             await response.aclose()
+    raise Rejected(502, "the raw received email's host has no address")
+
+
+async def _with_raw_report(
+    client: httpx.AsyncClient,
+    guard: TargetGuard,
+    sandbox: ParserSandbox,
+    parsed: Parsed,
+    url: str,
+) -> Parsed:
+    """A bounce report received through Resend, completed from its raw message: the JSON
+    has the text part only, the delivery-status part (Action, Status, Diagnostic-Code)
+    and the returned headers are in the raw message. Fetched without our API key (a
+    signed URL of Resend's storage) from RESEND_BASE_URL's origin or a public HTTPS
+    address (``_checked_requests``); a refused URL or a failed fetch is a 502 and writes
+    nothing, so Resend retries; a raw message over MAX_MESSAGE_BYTES, or one the parser
+    refuses, is left aside and the email recorded from its JSON."""
+    message_id = parsed.message.message_id
+    try:
+        if _resend_origin(client, url):
+            request = client.build_request("GET", url)
+            del request.headers["authorization"]
+            raw_message = await _read_raw(client, [request], message_id)
+        else:
+            requests = await _checked_requests(guard, url)
+            async with httpx.AsyncClient(
+                trust_env=False, follow_redirects=False, timeout=RAW_FETCH_SECONDS
+            ) as pinned:
+                raw_message = await _read_raw(pinned, requests, message_id)
+    except Rejected as exc:
+        log.warning("inbound %s: raw message not fetched: %s", message_id, exc.message)
+        raise
     except httpx.HTTPError as exc:
         raise Rejected(502, f"could not fetch the raw received email: {exc!r}") from exc
+    if raw_message is None:
+        return parsed
     try:
-        raw = await _parse(sandbox, b"M", b"".join(chunks))
+        raw = await _parse(sandbox, b"M", raw_message)
     except Rejected as exc:
         if exc.status >= 500:
             raise  # busy: Resend retries
-        log.warning("inbound %s: raw message refused: %s", parsed.message.message_id, exc)
+        log.warning("inbound %s: raw message refused: %s", message_id, exc)
         return parsed  # what the JSON says is still recorded
     dsn = raw.message.dsn or parsed.message.dsn
     return dataclasses.replace(parsed, message=dataclasses.replace(parsed.message, dsn=dsn))

@@ -181,6 +181,9 @@ _VERP = re.compile(r"\bbounce\+([0-9a-f]{16,64})@", re.IGNORECASE)
 VERP_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to")
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _SMTP_REPLY = re.compile(r"(?<!\d)[45]\d\d[ -]")
+# A basic SMTP reply code (RFC 5321: 4yz transient, 5yz permanent) where a diagnostic
+# quotes one without an enhanced code: "451 Greylisted", "smtp; 550 No such user".
+_REPLY_CODE = re.compile(r"(?:^|(?<=[\s;]))([45])[0-5]\d(?=[ -]\S)")
 _SPACES = re.compile(r"\s+")
 _ACTIONS = {
     "failed": "failed",
@@ -190,7 +193,34 @@ _ACTIONS = {
     "relayed": "relayed",
     "expanded": "expanded",
 }
-_DEFAULT_STATUS = {"failed": "5.0.0", "delayed": "4.0.0"}
+# A delay warning (the MTA still retries), by its subject: Exim's and Sendmail's
+# "Warning: ...", Postfix's "Delayed Mail (still being retried)", Exchange's "Delivery
+# delayed:", Gmail's "Delivery Status Notification (Delay)". Anchored at the start: the
+# returned message's own subject may follow.
+_DELAY_SUBJECT = re.compile(
+    r"^\s*(?:warning\s*:|delayed\b|(?:mail |message )?delivery (?:is |was )?delayed\b"
+    r"|message delayed\b|delivery status notification \(delay\))",
+    re.IGNORECASE,
+)
+_DELAY_AUTO_SUBMITTED = re.compile(r"\(\s*delayed\s*\)", re.IGNORECASE)  # auto-generated (delayed)
+# What a warning's text says (the MTA keeps trying), and, with a temporary code,
+# a plain "delayed".
+_DELAY_TEXT = re.compile(
+    r"not yet been delivered|has not been delivered yet|will (?:keep|continue) (?:trying|to try)"
+    r"|delivery attempts will continue|will be retried|still being retried|is being retried"
+    r"|this is a warning only|warning only|no action is required on your part",
+    re.IGNORECASE,
+)
+_DELAYED_WORD = re.compile(r"\bdelay(?:ed)?\b", re.IGNORECASE)
+# What a failure's text says: without a status code, flufl.bounce's "permanent" is
+# trusted only next to such words (its generic patterns also match warnings).
+_FAILURE_TEXT = re.compile(
+    r"permanent|fatal|giv(?:e|en|ing) up|could ?n[o']t be delivered|not be delivered"
+    r"|undeliver|delivery (?:has |to the following recipients? )?failed|failed permanently"
+    r"|unknown user|user unknown|no such (?:user|mailbox|address|recipient)|does not exist"
+    r"|returned to (?:the )?sender|unable to deliver|rejected",
+    re.IGNORECASE,
+)
 _DAEMON = re.compile(r"^(?:mailer-daemon|mailer_daemon|mail-daemon|postmaster)@", re.IGNORECASE)
 _MESSAGE_ID_LINE = re.compile(r"^message-id:[ \t]*(<[^<>\s]{1,900}>)", re.IGNORECASE | re.MULTILINE)
 _HEADER_PARTS = {"text/rfc822-headers", "message/rfc822-headers", "message/global-headers"}
@@ -290,13 +320,23 @@ def _decoded_blocks(payload: list[Any], encoding: str) -> str:
     return data[:MAX_BOUNCE_SCAN].decode("utf-8", "replace")
 
 
+def _code(diagnostic: str | None) -> str | None:
+    """The status a diagnostic gives: its enhanced code (``4.7.1``), else the class of a
+    basic SMTP reply code (``451`` is 4.0.0, ``550`` 5.0.0); None when it quotes neither
+    (a status is never made up from nothing)."""
+    found = _status(diagnostic)
+    if found is None and diagnostic and (reply := _REPLY_CODE.search(diagnostic)):
+        found = f"{reply.group(1)}.0.0"
+    return found
+
+
 def _recipient(
     address: str, action: str | None, status: str | None, diagnostic: str | None, mta: str | None
 ) -> dict[str, str | None]:
     return {
         "recipient": address,
         "action": action,
-        "status": status or _DEFAULT_STATUS.get(action or ""),
+        "status": status,
         "diagnostic": diagnostic,
         "remote_mta": mta,
     }
@@ -319,7 +359,7 @@ def _rfc3464(message: Message) -> tuple[list[dict[str, str | None]], str | None]
             if address is None or len(recipients) >= MAX_DSN_RECIPIENTS:
                 continue  # the per-message block, or past the cap
             diagnostic = _field(fields.get("diagnostic-code"))
-            status = _status(fields.get("status"), diagnostic)
+            status = _status(fields.get("status")) or _code(diagnostic)
             words = (_field(fields.get("action")) or "").lower().split()
             action = _ACTIONS.get(words[0]) if words else None
             if action is None and status is not None:  # Action is required; guess from Status
@@ -356,23 +396,61 @@ def _diagnostic_line(plain: str | None) -> str | None:
     return None
 
 
-def _heuristic(from_email: str, plain: str | None) -> list[dict[str, str | None]]:
-    """The failed recipients flufl.bounce finds in a bounce of another shape (Exim, qmail,
-    an old Exchange): permanent ones as failed, temporary ones as delayed. Its detectors
-    read the start of the text part (MAX_FLUFL_SCAN; they scan every line, several
-    times over: a whole 10 MiB message would take seconds of CPU)."""
+def _delay_signalled(subject: str | None, headers: Iterable[tuple[str, str]]) -> bool:
+    """A delay warning by its headers: its subject, or ``Auto-Submitted: auto-generated
+    (delayed)``."""
+    if subject and _DELAY_SUBJECT.search(subject[:MAX_DSN_FIELD]):
+        return True
+    return any(
+        name == "auto-submitted" and _DELAY_AUTO_SUBMITTED.search(value[:MAX_DSN_FIELD])
+        for name, value in headers
+    )
+
+
+def _heuristic_class(
+    permanent: bool, delay_signalled: bool, text: str, status: str | None
+) -> tuple[str | None, str | None]:
+    """(action, status) of a recipient found in a text bounce. flufl.bounce finds the
+    addresses; its permanent/temporary split is no class (its generic patterns take a
+    delay warning for a failure). The class comes from the report: a delay warning's
+    subject or Auto-Submitted first (the MTA still retries), then the diagnostic's code
+    (4.x.x or 4xx: delayed when the text says so, else a failure with that status;
+    5.x.x or 5xx: a failure), then the text's wording. None for an action nobody can
+    tell, and a status only from a code."""
+    klass = status[0] if status else None
+    if delay_signalled:
+        return "delayed", status if klass == "4" else None
+    if klass == "4":
+        delayed = _DELAY_TEXT.search(text) or _DELAYED_WORD.search(text)
+        return ("delayed" if delayed else "failed"), status
+    if klass == "5":
+        return "failed", status
+    if _DELAY_TEXT.search(text) or not permanent:
+        return "delayed", None
+    return ("failed" if _FAILURE_TEXT.search(text) else None), None
+
+
+def _heuristic(
+    from_email: str, plain: str | None, subject: str | None, headers: list[tuple[str, str]]
+) -> list[dict[str, str | None]]:
+    """The recipients flufl.bounce finds in a bounce of another shape (Exim, qmail, an
+    old Exchange), classed by ``_heuristic_class``. Its detectors read the start of the
+    text part (MAX_FLUFL_SCAN; they scan every line, several times over: a whole 10 MiB
+    message would take seconds of CPU)."""
+    scanned_text = _LONG_SPACE.sub(_squeeze, (plain or "")[:MAX_FLUFL_SCAN])
     scanned = Message(policy=email.policy.compat32)
     scanned["from"] = from_email  # some detectors read it, and fail without one
-    scanned.set_payload(_LONG_SPACE.sub(_squeeze, (plain or "")[:MAX_FLUFL_SCAN]))
+    scanned.set_payload(scanned_text)
     temporary, permanent = flufl.bounce.all_failures(scanned)
     diagnostic = _diagnostic_line(plain)
-    found = _status(diagnostic)
+    status = _code(diagnostic)
+    signalled = _delay_signalled(subject, headers)
     recipients: list[dict[str, str | None]] = []
-    for action, addresses in (("failed", permanent), ("delayed", temporary)):
-        status = found if found and found[0] == _DEFAULT_STATUS[action][0] else None
+    for is_permanent, addresses in ((True, permanent), (False, temporary)):
+        action, found = _heuristic_class(is_permanent, signalled, scanned_text, status)
         for address in sorted(addresses)[:MAX_DSN_RECIPIENTS]:
             recipient = address.decode("ascii", "replace")
-            recipients.append(_recipient(recipient, action, status, diagnostic, None))
+            recipients.append(_recipient(recipient, action, found, diagnostic, None))
     return recipients[:MAX_DSN_RECIPIENTS]
 
 
@@ -385,7 +463,11 @@ def verp_token(headers: Iterable[tuple[str, str]]) -> str | None:
 
 
 def delivery_report(
-    message: Message, headers: list[tuple[str, str]], from_email: str, plain: str | None
+    message: Message,
+    headers: list[tuple[str, str]],
+    from_email: str,
+    plain: str | None,
+    subject: str | None = None,
 ) -> dict[str, Any] | None:
     """The ``dsn`` of the parser's reply: the report's recipients (RFC 3464 first,
     flufl.bounce for other shapes), the VERP token and the returned Message-ID; None
@@ -401,7 +483,7 @@ def delivery_report(
             )
             if not bounce_like:
                 return None
-            recipients, reporting = _heuristic(from_email, plain), None
+            recipients, reporting = _heuristic(from_email, plain, subject, headers), None
             if not recipients:
                 return None
             source = "flufl.bounce"
@@ -491,20 +573,21 @@ def parse_rfc822(raw: bytes) -> dict[str, Any]:
                 partial = f"the {subtype} body could not be decoded ({type(exc).__name__})"
     message_id = one_line(first.get("message-id", "")).strip()
     in_reply_to = one_line(first.get("in-reply-to", "")).strip()
+    subject = decoded(first["subject"]) if "subject" in first else None
     return {
         "message": {
             "message_id": message_id or None,
             "from_email": from_email,
             "from_name": from_name,
             "to": recipients,
-            "subject": decoded(first["subject"]) if "subject" in first else None,
+            "subject": subject,
             "in_reply_to": in_reply_to or None,
             "references": one_line(first.get("references", "")).split(),
             "text": bodies["plain"],
             "html": bodies["html"],
             "headers": {text(name): decoded(value) for name, value in first.items()},
             "reply_text": reply_text(bodies["plain"]),
-            "dsn": delivery_report(message, raw_headers, from_email, bodies["plain"])
+            "dsn": delivery_report(message, raw_headers, from_email, bodies["plain"], subject)
             if with_bodies
             else None,
         },
@@ -558,15 +641,18 @@ def parse_resend(data: bytes) -> dict[str, Any]:
         str(email_object.get("message_id") or headers.get("message-id") or "")
     ).strip()
     subject = email_object.get("subject")
+    subject_line = one_line(str(subject)) if subject is not None else None
     plain = _optional_text(email_object.get("text"))
-    dsn, raw_url = _resend_report(email_object, headers, recipients, from_email, plain)
+    dsn, raw_url = _resend_report(
+        email_object, headers, recipients, from_email, plain, subject_line
+    )
     reply: dict[str, Any] = {
         "message": {
             "message_id": message_id or None,
             "from_email": from_email,
             "from_name": from_name,
             "to": recipients,
-            "subject": one_line(str(subject)) if subject is not None else None,
+            "subject": subject_line,
             "in_reply_to": headers.get("in-reply-to") or None,
             "references": headers.get("references", "").split(),
             "text": plain,
@@ -588,12 +674,13 @@ def _resend_report(
     recipients: list[str],
     from_email: str,
     plain: str | None,
+    subject: str | None,
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A received email's bounce report as far as its JSON tells (the headers and the
     text part), and, for a report, the URL of its raw message: the delivery-status part
     is only in the raw message (web/inbound.py fetches and parses it)."""
     items = [*headers.items(), *(("to", address) for address in recipients)]
-    dsn = delivery_report(Message(policy=email.policy.compat32), items, from_email, plain)
+    dsn = delivery_report(Message(policy=email.policy.compat32), items, from_email, plain, subject)
     report = headers.get("content-type", "").lower().startswith("multipart/report")
     raw = email_object.get("raw")
     url = raw.get("download_url") if isinstance(raw, Mapping) else None

@@ -34,6 +34,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from intime.config import Config
 from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
+from intime.netguard import TargetGuard
 from worker import campaigns, domains, maintenance, notifications, workflows
 from worker.driver import (
     ReconnectingConnection,
@@ -47,7 +48,6 @@ from worker.journal import REPLAY_SECONDS, OutcomeJournal
 from worker.queue import GuardedQueries
 from worker.queue import queries_for as guarded_queries
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
-from worker.webhooks import TargetGuard
 
 log = logging.getLogger("intime.worker")
 

@@ -35,6 +35,7 @@ from pgqueuer.domain.models import Job, Schedule
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from intime.netguard import TargetGuard
 from worker import journal
 from worker import queries as q
 from worker.jobs import (
@@ -46,7 +47,7 @@ from worker.jobs import (
     payload_ids,
     retry_delay,
 )
-from worker.webhooks import TargetGuard, WebhookRequest, deliver, new_client
+from worker.webhooks import WebhookRequest, deliver, new_client
 
 log = logging.getLogger("intime.worker.workflows")
 

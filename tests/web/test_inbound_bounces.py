@@ -4,13 +4,16 @@ in tests/fixtures/testdata/mail ends as a hard or soft bounce (or a delay) on th
 it names, stops the campaign enrollment and suppresses a hard-bounced address; a third
 soft bounce suppresses; a report that names no send of ours is kept with its reason; a
 report delivered twice is applied once; a report received through Resend is read from
-its raw message."""
+its raw message, fetched from Resend's base URL or a public HTTPS address only."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import socket
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,6 +25,7 @@ from tests.support import TESTDATA, Mail
 from tests.web.conftest import INBOUND_TOKEN
 from tests.web.test_inbound_webhook import post
 from tests.web.test_resend_webhook import signed
+from web.app import create_app
 from web.inbound import parse_message
 
 __all__ = ["camp"]
@@ -154,9 +158,24 @@ def test_a_hard_bounce_report_keeps_its_diagnostic(base_url: str, enrolled: Enro
     assert event["payload"]["data"]["bounce"]["type"] == "Permanent"
 
 
-def test_a_delayed_report_is_a_delay_not_a_bounce(base_url: str, enrolled: Enrolled) -> None:
-    answer = deliver(base_url, sample("bounce_postfix_delayed_4_4_1.eml"))
-    assert (answer["auto_reply_kind"], answer["bounce"]) == ("bounce", "delayed")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bounce_postfix_delayed_4_4_1.eml",
+        # Plain text, Auto-Submitted: auto-replied, no X-Failed-Recipients: flufl.bounce
+        # calls it permanent; its subject and its 451 4.7.1 make it a delay.
+        "bounce_exim_delay_warning_4_7_1.eml",
+    ],
+)
+def test_a_delayed_report_is_a_delay_not_a_bounce(
+    base_url: str, enrolled: Enrolled, name: str
+) -> None:
+    answer = deliver(base_url, sample(name))
+    assert (answer["match_method"], answer["auto_reply_kind"], answer["bounce"]) == (
+        "verp",
+        "bounce",
+        "delayed",
+    )
     send = enrolled.send()
     assert (send["status"], send["bounce_type"], send["bounce_status"]) == (
         "delivery_delayed",
@@ -165,6 +184,49 @@ def test_a_delayed_report_is_a_delay_not_a_bounce(base_url: str, enrolled: Enrol
     )
     assert enrolled.enrollment()["status"] == "active"
     assert enrolled.events() == ["email.delivery_delayed"]
+    assert enrolled.suppressions() == []
+
+
+def test_an_unreadable_delay_report_is_kept_on_its_send_and_stops_nothing(
+    base_url: str, enrolled: Enrolled
+) -> None:
+    """Gmail's "Delivery Status Notification (Delay)" whose delivery-status part a relay
+    dropped: a bounce report by its headers, that names no recipient and no status. It is
+    recorded on its send; the send, the enrollment and the suppressions stay as they are."""
+    raw = (
+        "Return-Path: <>\r\n"
+        f"Delivered-To: bounce+{OUR_TOKEN}@mail.acme.example\r\n"
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\n"
+        f"To: bounce+{OUR_TOKEN}@mail.acme.example\r\n"
+        "Subject: Delivery Status Notification (Delay)\r\n"
+        "Message-ID: <69a1c2d3.050a0220.1b2c3d.0001.GMR@mx.google.com>\r\n"
+        f"In-Reply-To: {OUR_MESSAGE_ID}\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="00b1"\r\n'
+        "\r\n--00b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+        "There was a temporary problem delivering your message. Gmail will retry for 46 more\r\n"
+        "hours. You'll be notified if the delivery fails permanently.\r\n"
+        "\r\n--00b1--\r\n"
+    ).encode()
+    assert deliver(base_url, raw) == {
+        "result": "recorded",
+        "inbound_id": None,
+        "match_method": "verp",
+        "is_auto_reply": True,
+        "auto_reply_kind": "bounce",
+        "bounce": "unreadable",
+    }
+    kept = enrolled.row(
+        "select auto_reply_kind from app.inbound_emails where matched_send_id = %s",
+        enrolled.send_id,
+    )
+    assert kept == {"auto_reply_kind": "bounce"}
+    send = enrolled.send()
+    assert (send["status"], send["bounce_type"], send["bounce_status"]) == ("sent", None, None)
+    assert enrolled.enrollment()["status"] == "active"
+    assert enrolled.camp.campaign(enrolled.campaign_id)["total_bounced"] == 0
+    assert enrolled.events() == []
     assert enrolled.suppressions() == []
 
 
@@ -296,18 +358,145 @@ def test_a_report_received_through_resend_is_read_from_its_raw_message(
     assert "authorization" not in fetch["headers"]  # the API key stays with Resend's API
 
 
-def test_a_raw_message_url_elsewhere_over_plain_http_is_not_fetched(
+def test_a_delay_warning_read_from_its_resend_json_alone_is_not_a_bounce(
     base_url: str, enrolled: Enrolled, fake_resend
 ) -> None:
-    # Nothing listens on port 9: a fetch would answer 502. The report is applied from
-    # what the JSON says (a delivery-status report without its status: a soft bounce).
-    body = _received(fake_resend, "http://127.0.0.1:9/raw/dsn_1")
+    """Postfix's "Delayed Mail" as Resend's JSON shows it, without a raw message: the
+    text part says no status code, and flufl.bounce calls it a permanent failure."""
+    notification = parse_message(sample("bounce_postfix_delayed_4_4_1.eml"))
+    fake_resend.received["rcv_delay"] = {
+        "object": "email",
+        "id": "rcv_delay",
+        "from": "MAILER-DAEMON@smtp-out.acme.example (Mail Delivery System)",
+        "to": [f"bounce+{OUR_TOKEN}@mail.acme.example"],
+        "subject": notification.subject,
+        "text": notification.text,
+        "html": None,
+        "message_id": notification.message_id,
+        "headers": {
+            "Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"',
+            "Auto-Submitted": "auto-generated (delayed)",
+        },
+    }
+    body = json.dumps(
+        {
+            "type": "email.received",
+            "created_at": "2026-06-01T19:02:15Z",
+            "data": {"email_id": "rcv_delay", "to": [], "subject": "x"},
+        }
+    )
     response = httpx.post(
         f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
     )
     assert response.status_code == 200, response.text
-    assert (response.json()["auto_reply_kind"], response.json()["bounce"]) == ("bounce", "soft")
-    assert enrolled.send()["bounce_type"] == "soft"
+    assert (response.json()["auto_reply_kind"], response.json()["bounce"]) == ("bounce", "delayed")
+    send = enrolled.send()
+    assert (send["status"], send["bounce_type"]) == ("delivery_delayed", None)
+    assert enrolled.enrollment()["status"] == "active"
+    assert enrolled.suppressions() == []
+
+
+@dataclasses.dataclass
+class Listener:
+    """TCP listeners on loopback (IPv4 and IPv6, one port each) that count the
+    connections made to them and close each at once: whether anything was fetched."""
+
+    port: int
+    port6: int
+    accepted: list[str]
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    sockets: list[socket.socket] = []
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.bind((host, 0))
+        sock.listen(8)
+        sock.settimeout(0.1)
+        sockets.append(sock)
+    found = Listener(sockets[0].getsockname()[1], sockets[1].getsockname()[1], [])
+    stop = threading.Event()
+
+    def accept(sock: socket.socket) -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = sock.accept()
+            except TimeoutError:
+                continue
+            found.accepted.append(str(peer[0]))
+            conn.close()
+
+    threads = [threading.Thread(target=accept, args=(s,), daemon=True) for s in sockets]
+    for thread in threads:
+        thread.start()
+    yield found
+    stop.set()
+    for thread in threads:
+        thread.join()
+    for sock in sockets:
+        sock.close()
+
+
+def _post_received(base_url: str, body: str) -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
+    )
+
+
+INTERNAL_URLS = [
+    "https://127.0.0.1:{port}/x",
+    "https://localhost:{port}/admin",  # a name that resolves to loopback
+    "https://[::1]:{port6}/",
+    "http://127.0.0.1:{port}/raw/dsn_1",  # neither HTTPS nor Resend's base URL
+    "https://127.0.0.1:5432/x",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://10.0.0.5/",
+    "https://[::ffff:10.0.0.5]/",  # an IPv4 address inside an IPv6 one
+]
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+def test_a_raw_message_url_on_an_internal_address_is_refused_before_any_connection(
+    base_url: str, enrolled: Enrolled, fake_resend, listener: Listener, url: str
+) -> None:
+    target = url.format(port=listener.port, port6=listener.port6)
+    response = _post_received(base_url, _received(fake_resend, target))
+    assert response.status_code == 502, response.text
+    assert "raw received email" in response.json()["error"]
+    assert listener.accepted == []
+    assert [r for r in fake_resend.requests if "raw" in r] == []
+    assert enrolled.send()["status"] == "sent"
+    recorded = enrolled.camp.owner.execute(
+        "select count(*) from app.inbound_emails where matched_send_id = %s", (enrolled.send_id,)
+    )
+    assert recorded.fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://127.0.0.1:{port}/x", "127.0.0.1 is a loopback address"),
+        ("https://169.254.169.254/latest/meta-data/", "a link-local address"),
+        ("https://10.0.0.5/", "10.0.0.5 is a private address"),
+    ],
+)
+def test_the_refusal_says_why(
+    base_url: str, enrolled: Enrolled, fake_resend, listener: Listener, url: str, reason: str
+) -> None:
+    body = _received(fake_resend, url.format(port=listener.port))
+    assert reason in _post_received(base_url, body).json()["error"]
+
+
+def test_an_allow_listed_internal_address_is_fetched(
+    serve, enrolled: Enrolled, fake_resend, listener: Listener
+) -> None:
+    """INTIME_WEBHOOK_ALLOW lets the fetch reach it, as it does a workflow webhook: the
+    connection is made (the listener speaks no TLS, so the fetch fails: a 502)."""
+    base_url = serve(webhook_allow=("127.0.0.0/8",))
+    body = _received(fake_resend, f"https://127.0.0.1:{listener.port}/raw/dsn_1")
+    assert _post_received(base_url, body).status_code == 502
+    assert listener.accepted == ["127.0.0.1"]
 
 
 def test_a_missing_raw_message_is_a_502_and_writes_nothing(
@@ -334,4 +523,10 @@ def test_a_raw_message_the_parser_refuses_leaves_the_json_to_record(
         f"{base_url}/webhooks/inbound", content=body, headers=signed(body), timeout=30
     )
     assert response.status_code == 200, response.text
-    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "soft")
+    assert (response.json()["match_method"], response.json()["bounce"]) == ("verp", "unreadable")
+    assert (enrolled.send()["status"], enrolled.enrollment()["status"]) == ("sent", "active")
+
+
+def test_a_bad_allow_list_entry_stops_the_app_from_being_built(db) -> None:
+    with pytest.raises(ValueError, match="neither a CIDR nor a host name"):
+        create_app(db.dsn("intime_service"), webhook_allow=("10.0.0.0/33",))

@@ -73,6 +73,96 @@ def test_a_qmail_text_bounce_is_read_by_flufl_bounce() -> None:
     ]
 
 
+def test_an_exim_delay_warning_is_a_delay_with_its_temporary_status() -> None:
+    """A plain-text warning (no delivery-status part, no X-Failed-Recipients,
+    Auto-Submitted: auto-replied) that flufl.bounce takes for a permanent failure."""
+    dsn = parsed((MAIL / "bounce_exim_delay_warning_4_7_1.eml").read_bytes())["message"]["dsn"]
+    assert (dsn["source"], dsn["verp_token"]) == ("flufl.bounce", OUR_TOKEN)
+    assert dsn["recipients"] == [
+        {
+            "recipient": "jane.doe@globex.example",
+            "action": "delayed",
+            "status": "4.7.1",
+            "diagnostic": "451 4.7.1 Greylisted, please try again later",
+            "remote_mta": None,
+        }
+    ]
+
+
+def _text_bounce(subject: str, body: str, headers: str = "") -> bytes:
+    return (
+        f"From: MAILER-DAEMON@relay.acme.example\r\nTo: bounce+{OUR_TOKEN}@mail.acme.example\r\n"
+        f"Message-ID: <t1@relay.acme.example>\r\nSubject: {subject}\r\n{headers}\r\n{body}"
+    ).encode()
+
+
+_EXIM_BODY = (MAIL / "bounce_exim_delay_warning_4_7_1.eml").read_text().split("\n\n", 1)[1]
+_QMAIL_BODY = (MAIL / "bounce_qmail_text_permanent.eml").read_text().split("\n\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "headers", "expected"),
+    [
+        # The class of the code decides, and the text says it is still retried.
+        ("Mail delivery", _EXIM_BODY, "", ("delayed", "4.7.1")),
+        # A delay subject or Auto-Submitted (delayed) wins whatever the code says.
+        ("Delayed Mail (still being retried)", _QMAIL_BODY, "", ("delayed", None)),
+        ("Delivery Status Notification (Delay)", _QMAIL_BODY, "", ("delayed", None)),
+        ("Delivery delayed: Quick question", _QMAIL_BODY, "", ("delayed", None)),
+        (
+            "failure notice",
+            _QMAIL_BODY,
+            "Auto-Submitted: auto-generated (delayed)\r\n",
+            ("delayed", None),
+        ),
+        # A temporary code without words of a delay: a failure with that status (soft).
+        (
+            "failure notice",
+            _QMAIL_BODY.replace("550 5.1.1", "452 4.2.2"),
+            "",
+            ("failed", "4.2.2"),
+        ),
+        # A basic reply code alone gives its class.
+        ("failure notice", _QMAIL_BODY.replace("550 5.1.1", "550"), "", ("failed", "5.0.0")),
+        # No code: a failure by its words, with no status (never a made-up 5.0.0).
+        ("failure notice", _QMAIL_BODY.replace("550 5.1.1 ", ""), "", ("failed", None)),
+        # The returned message's own subject after the report's does not count.
+        ("Undeliverable: Warning: delayed invoices", _QMAIL_BODY, "", ("failed", "5.1.1")),
+    ],
+    ids=[
+        "4xx-and-delay-words",
+        "postfix-delay-subject",
+        "gmail-delay-subject",
+        "exchange-delay-subject",
+        "auto-submitted-delayed",
+        "4xx-failure",
+        "basic-5xx",
+        "no-code",
+        "nested-subject",
+    ],
+)
+def test_a_text_bounce_takes_its_class_from_the_report_not_from_flufl_bounce(
+    subject: str, body: str, headers: str, expected: tuple[str, str | None]
+) -> None:
+    dsn = parsed(_text_bounce(subject, body, headers))["message"]["dsn"]
+    [recipient] = dsn["recipients"]
+    assert (recipient["action"], recipient["status"]) == expected
+
+
+def test_a_text_bounce_of_unknown_class_names_no_action() -> None:
+    """flufl.bounce finds an address (qmail's shape) but nothing says how it went: no
+    code, no words of a failure or a delay. No action, no status (an unreadable report)."""
+    body = (
+        "Hi. This is the qmail-send program at mail.hooli.example.\r\n\r\n"
+        "<jane.doe@globex.example>:\r\n203.0.113.80 says hello.\r\n\r\n"
+        "--- Below this line is a copy of the message.\r\n"
+    )
+    dsn = parsed(_text_bounce("notice", body))["message"]["dsn"]
+    assert [(r["recipient"], r["action"], r["status"]) for r in dsn["recipients"]] == [
+        ("jane.doe@globex.example", None, None)
+    ]
+
+
 def test_a_global_delivery_status_part_is_read_too() -> None:
     part = (
         "\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: utf-8; "
@@ -96,9 +186,21 @@ def test_a_base64_delivery_status_part_is_read_as_text() -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        # No Status: the class of the action; no Action: guessed from the Status.
-        ("Final-Recipient: rfc822; a@b.example\r\nAction: failed", ("failed", "5.0.0")),
+        # No Status: no status is made up; no Action: guessed from the Status.
+        ("Final-Recipient: rfc822; a@b.example\r\nAction: failed", ("failed", None)),
+        ("Final-Recipient: rfc822; a@b.example\r\nAction: delayed", ("delayed", None)),
         ("Final-Recipient: rfc822; a@b.example\r\nStatus: 4.2.2", ("delayed", "4.2.2")),
+        # No Status, a basic SMTP reply code in the Diagnostic-Code: its class.
+        (
+            "Final-Recipient: rfc822; a@b.example\r\nAction: failed\r\n"
+            "Diagnostic-Code: smtp; 550 No such user here",
+            ("failed", "5.0.0"),
+        ),
+        (
+            "Final-Recipient: rfc822; a@b.example\r\nAction: failed\r\n"
+            "Diagnostic-Code: smtp; 452 Too many recipients",
+            ("failed", "4.0.0"),
+        ),
         # OpenSMTPD's non-standard action, and a comment after the action.
         (
             "Final-Recipient: rfc822; a@b.example\r\nAction: error\r\nStatus: 5.0.0",
@@ -226,6 +328,32 @@ def test_a_resend_text_bounce_is_read_from_its_text() -> None:
         OUR_MESSAGE_ID,
     )
     assert [r["recipient"] for r in dsn["recipients"]] == ["gavin.belson@hooli.example"]
+
+
+def test_a_postfix_delay_warning_read_from_its_text_alone_is_a_delay() -> None:
+    """The Resend JSON of a report has only the text part: Postfix's "Delayed Mail"
+    says no code, flufl.bounce says permanent; it is a delay, with no status."""
+    notification = parsed((MAIL / "bounce_postfix_delayed_4_4_1.eml").read_bytes())["message"]
+    assert notification["text"].startswith("This is the mail system")
+    reply = resend(
+        {
+            "from": "MAILER-DAEMON@smtp-out.acme.example (Mail Delivery System)",
+            "to": [f"bounce+{OUR_TOKEN}@mail.acme.example"],
+            "message_id": "<20260601190215.4XkZ9c1Rt5z3qWm@smtp-out.acme.example>",
+            "subject": "Delayed Mail (still being retried)",
+            "text": notification["text"],
+            "headers": {
+                "Content-Type": "multipart/report; report-type=delivery-status",
+                "Auto-Submitted": "auto-generated (delayed)",
+            },
+        }
+    )
+    [recipient] = reply["message"]["dsn"]["recipients"]
+    assert (recipient["recipient"], recipient["action"], recipient["status"]) == (
+        "jane.doe@globex.example",
+        "delayed",
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,18 +26,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from intime.netguard import Target, TargetGuard, TargetRefused, parse_allow
 from intime_cli.serving import free_port, serve_in_thread
 from tests.support import TESTDATA
 from worker.webhooks import (
     WEBHOOK_TIMEOUT_SECONDS,
     DeliveryOutcome,
-    Target,
-    TargetGuard,
-    TargetRefused,
     WebhookRequest,
     deliver,
     new_client,
-    parse_allow,
     sign,
 )
 

@@ -8,9 +8,14 @@
 -- 'dsn:' plus the report's Message-ID, so a report delivered twice is applied once.
 -- The recipient the report is about: the send's own address when it is named,
 -- failures before delays. Action failed with a 5.x.x status: a hard bounce (suppressed
--- at once); failed with 4.x.x: a soft bounce (three suppress); delayed:
--- delivery_delayed, no bounce. Returns 'hard', 'soft', 'delayed', or null when
--- nothing was applied (a report of a successful delivery, or one applied before).
+-- at once); failed with 4.x.x, or with no status (an explicit failure of unknown
+-- class): a soft bounce (three suppress); delayed: delivery_delayed, no bounce.
+-- An unreadable report (no report, or no recipient whose action is failed or delayed,
+-- and none delivered) changes nothing: the caller records it, tied to its send, and
+-- the send, its enrollment and the suppressions stay as they are (a delay warning
+-- the parser could not read must not stop a sequence).
+-- Returns 'hard', 'soft', 'delayed', 'unreadable', or null when nothing was applied
+-- for another reason (a report of a successful delivery, or one applied before).
 create or replace function app._email_apply_bounce_report(
     p_org_id uuid,
     p_send_id uuid,
@@ -50,22 +55,28 @@ begin
         r.value ->> 'action' = 'failed' desc,
         r.n
     limit 1;
-    if v_recipient is null and jsonb_array_length(v_recipients) > 0 then
-        return null;  -- every recipient delivered, relayed or expanded
+    if v_recipient is null then
+        -- Every recipient delivered, relayed or expanded: nothing to apply. Else no
+        -- recipient says what happened: unreadable, applied to nothing.
+        return case
+            when exists (
+                select from jsonb_array_elements(v_recipients) as r (value)
+                where
+                    jsonb_typeof(r.value) = 'object'
+                    and r.value ->> 'action' in ('delivered', 'relayed', 'expanded')
+            ) then null
+            else 'unreadable'
+        end;
     end if;
 
-    v_action := coalesce(v_recipient ->> 'action', 'failed');
+    v_action := v_recipient ->> 'action';
     v_status := substring(v_recipient ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$');
-    v_diagnostic := left(coalesce(
-        v_recipient ->> 'diagnostic',
-        case when v_recipient is null then 'bounce report without a delivery status' end
-    ), 1000);
+    v_diagnostic := left(v_recipient ->> 'diagnostic', 1000);
     v_kind := case
         when v_action = 'delayed' then 'delayed'
-        -- A report the parser could not read: a soft bounce, three suppress.
-        when v_recipient is null then 'soft'
-        when v_status like '4.%' then 'soft'
-        else 'hard'
+        when v_status like '5.%' then 'hard'
+        -- Failed with 4.x.x, or failed with no status (the class unknown): soft.
+        else 'soft'
     end;
     v_data := jsonb_build_object(
         'to', jsonb_build_array(v_to),

@@ -349,7 +349,7 @@ def test_a_report_of_a_successful_delivery_applies_nothing(service, mail: Mail) 
     )
 
 
-def test_a_report_without_recipients_is_a_soft_bounce(service, mail: Mail) -> None:
+def test_a_report_without_recipients_is_recorded_and_applies_nothing(service, mail: Mail) -> None:
     send_id = mail.queue(to="jane@corp.example", subject="Hi", text="x")
     message_id = mail.send_row(send_id)["message_id"]
     got = _record(
@@ -359,9 +359,9 @@ def test_a_report_without_recipients_is_a_soft_bounce(service, mail: Mail) -> No
         subject="Undeliverable: Hi",
         dsn={"source": "flufl.bounce", "returned_message_id": message_id, "recipients": []},
     )
-    assert got == ("recorded", "returned_message_id", "bounce", "soft")
+    assert got == ("recorded", "returned_message_id", "bounce", "unreadable")
     row = mail.send_row(send_id)
-    assert (row["status"], row["bounce_type"], row["bounce_status"]) == ("bounced", "soft", None)
+    assert (row["status"], row["bounce_type"], row["bounce_status"]) == ("queued", None, None)
 
 
 def test_the_body_rules_read_the_reply_text_not_the_email_it_quotes(service, mail: Mail) -> None:
