@@ -17048,6 +17048,26 @@ begin
         select v_at || '.' || k.key, format('%s takes no %L', v_kind, k.key)
         from jsonb_object_keys(v_step) as k (key)
         where k.key <> all(v_allowed);
+        -- A text with a malformed filter ({{ x | default: "..." }} is the one filter),
+        -- refused at save as for email, notification and campaign templates.
+        return query
+        select v_at || '.' || k.key,
+            format(
+                'malformed filter %s (the one filter is default, with a quoted text: '
+                || '{{ contact.first_name | default: "there" }})',
+                left(regexp_substr(
+                    regexp_replace(k.value, app._render_pattern(), '', 'g'),
+                    '\{\{[^}]*\|[^}]*(\}\})?'
+                ), 100)
+            )
+        from jsonb_each_text(v_step) as k (key, value)
+        where
+            k.key in (
+                'title', 'description', 'subject', 'message', 'html', 'text', 'body',
+                'action_url', 'action_label'
+            )
+            and jsonb_typeof(v_step -> k.key) = 'string'
+            and regexp_replace(k.value, app._render_pattern(), '', 'g') ~ '\{\{[^}]*\|';
         if p_path like '%.steps' and p_path <> '$.steps'
             and v_step ->> 'name' in ('approval', 'move') then
             return query select v_at || '.name',

@@ -312,7 +312,8 @@ classifier's body rules read it, not the quoted history).
 p_dsn is the parser's bounce report ({"source", "verp_token", "returned_message_id",
 "reporting_mta", "recipients": [{"recipient", "action", "status", "diagnostic",
 "remote_mta"}]}); a bounce report is applied to its send like a Resend bounce (5.x.x hard,
-4.x.x with Action failed soft, Action delayed delivery_delayed; bounce says which), once
-per Message-ID. An out-of-office reply to a campaign email pauses its enrollment.
+4.x.x with Action failed soft, Action delayed delivery_delayed; bounce says which: 'hard',
+'soft', 'delayed', or 'unreadable' for a report with no recipient to act on, recorded on its
+send and applied to nothing), once per Message-ID. An out-of-office reply to a campaign email pauses its enrollment.
 Returns result 'recorded', 'duplicate' (same Message-ID again; nothing applied) or
 'unmatched' (kept for operators, outside every tenant, with the reason), with the match.$$;
