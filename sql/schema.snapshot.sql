@@ -10448,6 +10448,37 @@ $_$;
 ALTER FUNCTION app._notification_content(p_request app.notification_request) OWNER TO intime_owner;
 
 --
+-- Name: _notification_delivery_state(text, boolean, boolean, boolean, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_delivery_state(p_channel text, p_silent boolean, p_email_unsubscribed boolean, p_has_email boolean, p_digest_at timestamp with time zone, p_hold_until timestamp with time zone, p_hold_reason text) RETURNS TABLE(status text, reason text)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        case
+            when p_channel = 'in_app' then 'delivered'
+            when p_channel in ('sms', 'push') then 'skipped'
+            when p_email_unsubscribed or not p_has_email then 'skipped'
+            when p_digest_at is not null then 'digest'
+            when p_hold_until is not null then 'held'
+            else 'pending'
+        end,
+        case
+            when p_channel = 'in_app' and p_silent then 'silent: do not disturb'
+            when p_channel in ('sms', 'push') then 'no provider configured'
+            when p_channel = 'in_app' then null
+            when p_email_unsubscribed then 'email unsubscribed'
+            when not p_has_email then 'no email provider configured'
+            when p_digest_at is not null then null
+            else p_hold_reason
+        end
+$$;
+
+
+ALTER FUNCTION app._notification_delivery_state(p_channel text, p_silent boolean, p_email_unsubscribed boolean, p_has_email boolean, p_digest_at timestamp with time zone, p_hold_until timestamp with time zone, p_hold_reason text) OWNER TO intime_owner;
+
+--
 -- Name: _notification_effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -11144,25 +11175,9 @@ begin
                     select from app.email_settings as e where e.org_id = p_request.org_id
                 ) as has_email
         ) as cfg
-        cross join lateral (
-            select
-                case
-                    when c.channel = 'in_app' then 'delivered'
-                    when c.channel in ('sms', 'push') then 'skipped'
-                    when pl.email_unsubscribed or not cfg.has_email then 'skipped'
-                    when pl.digest_at is not null then 'digest'
-                    when pl.hold_until is not null then 'held'
-                    else 'pending'
-                end as status,
-                case
-                    when c.channel = 'in_app' and pl.silent then 'silent: do not disturb'
-                    when c.channel in ('sms', 'push') then 'no provider configured'
-                    when c.channel = 'in_app' then null
-                    when pl.email_unsubscribed then 'email unsubscribed'
-                    when not cfg.has_email then 'no email provider configured'
-                    when pl.digest_at is not null then null
-                    else pl.hold_reason
-                end as reason
+        cross join lateral app._notification_delivery_state(
+            c.channel, pl.silent, pl.email_unsubscribed, cfg.has_email, pl.digest_at,
+            pl.hold_until, pl.hold_reason
         ) as s
         on conflict (org_id, notification_id, channel) do update set
             status = excluded.status,
@@ -11336,25 +11351,9 @@ begin
                         select from app.email_settings as e where e.org_id = ins.org_id
                     ) as has_email
             ) as cfg
-            cross join lateral (
-                select
-                    case
-                        when ch.channel = 'in_app' then 'delivered'
-                        when ch.channel in ('sms', 'push') then 'skipped'
-                        when pl.email_unsubscribed or not cfg.has_email then 'skipped'
-                        when pl.digest_at is not null then 'digest'
-                        when pl.hold_until is not null then 'held'
-                        else 'pending'
-                    end as status,
-                    case
-                        when ch.channel = 'in_app' and pl.silent then 'silent: do not disturb'
-                        when ch.channel in ('sms', 'push') then 'no provider configured'
-                        when ch.channel = 'in_app' then null
-                        when pl.email_unsubscribed then 'email unsubscribed'
-                        when not cfg.has_email then 'no email provider configured'
-                        when pl.digest_at is not null then null
-                        else pl.hold_reason
-                    end as reason
+            cross join lateral app._notification_delivery_state(
+                ch.channel, pl.silent, pl.email_unsubscribed, cfg.has_email, pl.digest_at,
+                pl.hold_until, pl.hold_reason
             ) as s
             returning org_id, id, channel, status
         )
@@ -25302,6 +25301,13 @@ REVOKE ALL ON FUNCTION app._notification_check_sender(p_user_ids uuid[], p_chann
 --
 
 REVOKE ALL ON FUNCTION app._notification_content(p_request app.notification_request) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _notification_delivery_state(p_channel text, p_silent boolean, p_email_unsubscribed boolean, p_has_email boolean, p_digest_at timestamp with time zone, p_hold_until timestamp with time zone, p_hold_reason text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_delivery_state(p_channel text, p_silent boolean, p_email_unsubscribed boolean, p_has_email boolean, p_digest_at timestamp with time zone, p_hold_until timestamp with time zone, p_hold_reason text) FROM PUBLIC;
 
 
 --

@@ -228,25 +228,9 @@ begin
                         select from app.email_settings as e where e.org_id = ins.org_id
                     ) as has_email
             ) as cfg
-            cross join lateral (
-                select
-                    case
-                        when ch.channel = 'in_app' then 'delivered'
-                        when ch.channel in ('sms', 'push') then 'skipped'
-                        when pl.email_unsubscribed or not cfg.has_email then 'skipped'
-                        when pl.digest_at is not null then 'digest'
-                        when pl.hold_until is not null then 'held'
-                        else 'pending'
-                    end as status,
-                    case
-                        when ch.channel = 'in_app' and pl.silent then 'silent: do not disturb'
-                        when ch.channel in ('sms', 'push') then 'no provider configured'
-                        when ch.channel = 'in_app' then null
-                        when pl.email_unsubscribed then 'email unsubscribed'
-                        when not cfg.has_email then 'no email provider configured'
-                        when pl.digest_at is not null then null
-                        else pl.hold_reason
-                    end as reason
+            cross join lateral app._notification_delivery_state(
+                ch.channel, pl.silent, pl.email_unsubscribed, cfg.has_email, pl.digest_at,
+                pl.hold_until, pl.hold_reason
             ) as s
             returning org_id, id, channel, status
         )

@@ -182,6 +182,46 @@ begin
 end
 $function$;
 
+-- How one channel of a planned notification is delivered: its status and reason
+-- (docs/notifications.md). In-app is delivered at once (silently during do not
+-- disturb); SMS and push have no provider; email is skipped for an unsubscribed
+-- user or an org without email settings, else goes to the digest, is held (quiet
+-- hours, do not disturb) or is pending. Shared by app._notification_send and the
+-- built-in notifications' sender.
+create or replace function app._notification_delivery_state(
+    p_channel text,
+    p_silent boolean,
+    p_email_unsubscribed boolean,
+    p_has_email boolean,
+    p_digest_at timestamptz,
+    p_hold_until timestamptz,
+    p_hold_reason text
+)
+returns table (status text, reason text)
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select
+        case
+            when p_channel = 'in_app' then 'delivered'
+            when p_channel in ('sms', 'push') then 'skipped'
+            when p_email_unsubscribed or not p_has_email then 'skipped'
+            when p_digest_at is not null then 'digest'
+            when p_hold_until is not null then 'held'
+            else 'pending'
+        end,
+        case
+            when p_channel = 'in_app' and p_silent then 'silent: do not disturb'
+            when p_channel in ('sms', 'push') then 'no provider configured'
+            when p_channel = 'in_app' then null
+            when p_email_unsubscribed then 'email unsubscribed'
+            when not p_has_email then 'no email provider configured'
+            when p_digest_at is not null then null
+            else p_hold_reason
+        end
+$function$;
+
 -- The engine behind api.send_notification, api.send_notification_bulk and the
 -- workflow and campaign notifications: one request, for one or more users.
 create or replace function app._notification_send(p_request app.notification_request)
@@ -300,25 +340,9 @@ begin
                     select from app.email_settings as e where e.org_id = p_request.org_id
                 ) as has_email
         ) as cfg
-        cross join lateral (
-            select
-                case
-                    when c.channel = 'in_app' then 'delivered'
-                    when c.channel in ('sms', 'push') then 'skipped'
-                    when pl.email_unsubscribed or not cfg.has_email then 'skipped'
-                    when pl.digest_at is not null then 'digest'
-                    when pl.hold_until is not null then 'held'
-                    else 'pending'
-                end as status,
-                case
-                    when c.channel = 'in_app' and pl.silent then 'silent: do not disturb'
-                    when c.channel in ('sms', 'push') then 'no provider configured'
-                    when c.channel = 'in_app' then null
-                    when pl.email_unsubscribed then 'email unsubscribed'
-                    when not cfg.has_email then 'no email provider configured'
-                    when pl.digest_at is not null then null
-                    else pl.hold_reason
-                end as reason
+        cross join lateral app._notification_delivery_state(
+            c.channel, pl.silent, pl.email_unsubscribed, cfg.has_email, pl.digest_at,
+            pl.hold_until, pl.hold_reason
         ) as s
         on conflict (org_id, notification_id, channel) do update set
             status = excluded.status,
