@@ -117,9 +117,7 @@ begin
             case
                 when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
                     or c.status in ('completed', 'archived') then 'stop'
-                -- Also while its contact is away: an out-of-office reply paused the
-                -- enrollment after the tick had queued this step (campaigns.md).
-                when c.status = 'paused' or e.stop_reason = 'out_of_office' then 'defer'
+                when c.status = 'paused' then 'defer'
             end
         into v_campaign_gate
         from app.campaign_enrollments as e
@@ -222,8 +220,8 @@ worker may still record the outcome; nothing changes), 'send' again once the lea
 (a worker that died mid-send: same Message-ID and idempotency key), 'suppressed' when the
 recipient was suppressed since queueing, or the campaign enrollment the email belongs to has
 stopped (status becomes suppressed, reason enrollment_stopped), 'defer' with
-retry_after_seconds when the org's per-minute limit has no token left, the email's campaign
-is paused or an out-of-office reply paused its enrollment (nothing changes; never dropped), 'failed' when the From address's domain is not
+retry_after_seconds when the org's per-minute limit has no token left or the email's campaign
+is paused (nothing changes; never dropped), 'failed' when the From address's domain is not
 a sending domain the org verified (claimed, for the outbox): the send ends failed with the
 reason and nothing is sent, or 'done' when the send is already past sending (a duplicate
 job). With 'send', return_path is the envelope sender (SMTP MAIL FROM, Return-Path) to use:

@@ -600,18 +600,3 @@ def test_an_icloud_vacation_reply_through_record_inbound_email_pauses_the_enroll
     run.at("2026-06-08 09:00:00-04")
     assert camp.tick()["sent"] == 1
     assert run.sent_steps(away) == [1, 2]
-
-
-def test_a_step_email_queued_before_the_absence_notice_waits_for_the_return(
-    camp: Campaigns,
-) -> None:
-    run = Ooo(camp, n=1)
-    [away] = run.contacts
-    send = run.send_of(away)  # queued by the tick, not yet handed to the worker
-    assert run.pause(away, "Out of office until Friday 5 June.") == "paused"
-    claim = "select action from api.claim_email_send(p_email_send_id => %s)"
-    assert [r["action"] for r in camp.call(claim, (send["id"],))] == ["defer"]
-    run.at("2026-06-08 09:00:00-04")
-    camp.tick()  # resumed, and step 2 queued behind it
-    assert run.enrollment_of(away)["status"] == "completed"
-    assert [r["action"] for r in camp.call(claim, (send["id"],))] == ["send"]
