@@ -606,9 +606,7 @@ begin
             case
                 when e.status in ('stopped', 'replied', 'bounced', 'unsubscribed')
                     or c.status in ('completed', 'archived') then 'stop'
-                -- Also while its contact is away: an out-of-office reply paused the
-                -- enrollment after the tick had queued this step (campaigns.md).
-                when c.status = 'paused' or e.stop_reason = 'out_of_office' then 'defer'
+                when c.status = 'paused' then 'defer'
             end
         into v_campaign_gate
         from app.campaign_enrollments as e
@@ -1857,10 +1855,10 @@ $$;
 ALTER FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, p_template_id uuid) OWNER TO intime_owner;
 
 --
--- Name: get_email_timeline(text, uuid, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: get_email_timeline(text, uuid, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone DEFAULT NULL::timestamp with time zone, p_limit integer DEFAULT 50) RETURNS TABLE(at timestamp with time zone, direction text, email_send_id uuid, inbound_id uuid, from_email text, to_email text, subject text, body text, status text, auto_reply_kind text)
+CREATE FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 50) RETURNS TABLE(at timestamp with time zone, id uuid, direction text, email_send_id uuid, inbound_id uuid, from_email text, to_email text, subject text, body text, status text, auto_reply_kind text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1879,11 +1877,11 @@ begin
     -- A user-private send (a notification email) and its replies stay their
     -- recipient's, as the row-level security of app.email_sends says (0007, 0015).
     return query
-    select t.at, t.direction, t.email_send_id, t.inbound_id, t.from_email, t.to_email,
+    select t.at, t.id, t.direction, t.email_send_id, t.inbound_id, t.from_email, t.to_email,
         t.subject, t.body, t.status, t.auto_reply_kind
     from (
         select
-            s.created_at as at, 'outbound'::text as direction, s.id as email_send_id,
+            s.created_at as at, s.id, 'outbound'::text as direction, s.id as email_send_id,
             null::uuid as inbound_id, s.from_email, s.to_email, s.subject,
             coalesce(s.text_body, s.html_body) as body, s.status,
             null::text as auto_reply_kind
@@ -1894,7 +1892,7 @@ begin
             and (s.recipient_user_id is null or s.recipient_user_id = v_user_id)
         union all
         select
-            i.received_at, 'inbound', i.matched_send_id, i.id, i.from_email,
+            i.received_at, i.id, 'inbound', i.matched_send_id, i.id, i.from_email,
             array_to_string(i.to_emails, ', '), i.subject,
             coalesce(i.reply_text, i.text_body), null, i.auto_reply_kind
         from app.inbound_emails as i
@@ -1904,14 +1902,19 @@ begin
             and s.entity_id = p_entity_id
             and (i.recipient_user_id is null or i.recipient_user_id = v_user_id)
     ) as t
-    where p_before is null or t.at < p_before
-    order by t.at desc, t.direction
+    -- Keyset paging on (at, id): rows of one instant (a tick's batch) are neither
+    -- skipped nor repeated.
+    where
+        p_before is null
+        or (p_before_id is null and t.at < p_before)
+        or (p_before_id is not null and (t.at, t.id) < (p_before, p_before_id))
+    order by t.at desc, t.id desc
     limit p_limit;
 end
 $$;
 
 
-ALTER FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_before_id uuid, p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: get_enrollment_timeline(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -12039,8 +12042,17 @@ begin
         n.type = 'task' and n.assignee_id is not null
         and n.status in ('open', 'scheduled', 'in_progress')
         -- A campaign's step task goes to the campaign's owner, who set the sequence up:
-        -- the owner's own action, carried out by the tick (docs/notifications.md).
-        and not n.metadata ? 'campaign_id';
+        -- the owner's own action, carried out by the tick (docs/notifications.md). The
+        -- campaign must be the assignee's: a metadata key alone silences nothing.
+        and not exists (
+            select
+            from app.campaigns as c
+            where
+                n.metadata ? 'campaign_id'
+                and c.org_id = n.org_id
+                and c.id::text = n.metadata ->> 'campaign_id'
+                and c.owner_id = n.assignee_id
+        );
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;
@@ -24050,12 +24062,12 @@ GRANT ALL ON FUNCTION api.get_email_stats(p_entity_type text, p_entity_id uuid, 
 
 
 --
--- Name: FUNCTION get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_before_id uuid, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_limit integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_before_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.get_email_timeline(p_entity_type text, p_entity_id uuid, p_before timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_user;
 
 
 --

@@ -1,13 +1,17 @@
 -- An entity's email conversation for the CRM timeline: what we sent about it and
 -- what came back, replies shown by what the person wrote.
+drop function if exists api.get_email_timeline(text, uuid, timestamptz, integer);
+
 create or replace function api.get_email_timeline(
     p_entity_type text,
     p_entity_id uuid,
     p_before timestamptz default null,
+    p_before_id uuid default null,
     p_limit integer default 50
 )
 returns table (
     at timestamptz,
+    id uuid,
     direction text,
     email_send_id uuid,
     inbound_id uuid,
@@ -38,11 +42,11 @@ begin
     -- A user-private send (a notification email) and its replies stay their
     -- recipient's, as the row-level security of app.email_sends says (0007, 0015).
     return query
-    select t.at, t.direction, t.email_send_id, t.inbound_id, t.from_email, t.to_email,
+    select t.at, t.id, t.direction, t.email_send_id, t.inbound_id, t.from_email, t.to_email,
         t.subject, t.body, t.status, t.auto_reply_kind
     from (
         select
-            s.created_at as at, 'outbound'::text as direction, s.id as email_send_id,
+            s.created_at as at, s.id, 'outbound'::text as direction, s.id as email_send_id,
             null::uuid as inbound_id, s.from_email, s.to_email, s.subject,
             coalesce(s.text_body, s.html_body) as body, s.status,
             null::text as auto_reply_kind
@@ -53,7 +57,7 @@ begin
             and (s.recipient_user_id is null or s.recipient_user_id = v_user_id)
         union all
         select
-            i.received_at, 'inbound', i.matched_send_id, i.id, i.from_email,
+            i.received_at, i.id, 'inbound', i.matched_send_id, i.id, i.from_email,
             array_to_string(i.to_emails, ', '), i.subject,
             coalesce(i.reply_text, i.text_body), null, i.auto_reply_kind
         from app.inbound_emails as i
@@ -63,17 +67,24 @@ begin
             and s.entity_id = p_entity_id
             and (i.recipient_user_id is null or i.recipient_user_id = v_user_id)
     ) as t
-    where p_before is null or t.at < p_before
-    order by t.at desc, t.direction
+    -- Keyset paging on (at, id): rows of one instant (a tick's batch) are neither
+    -- skipped nor repeated.
+    where
+        p_before is null
+        or (p_before_id is null and t.at < p_before)
+        or (p_before_id is not null and (t.at, t.id) < (p_before, p_before_id))
+    order by t.at desc, t.id desc
     limit p_limit;
 end
 $function$;
 
-comment on function api.get_email_timeline(text, uuid, timestamptz, integer) is
+comment on function api.get_email_timeline(text, uuid, timestamptz, uuid, integer) is
 $$An entity's emails for its CRM timeline, newest first (caller's org; a user-private
 send, such as a notification email, and its replies only for their recipient): each send about the
 entity (direction outbound, its status; test sends left out) and each inbound message
 matched to one (direction inbound, its auto_reply_kind when automatic), the body of a reply
 being what the person wrote (inbound_emails.reply_text: without the quoted history and the
-signature; the full text when none could be told apart). Pages with p_before (the last row's
-at) and p_limit (1 to 500, default 50; IT005 otherwise).$$;
+signature; the full text when none could be told apart). id is the send's or the inbound
+message's; pages with p_before and p_before_id (the last row's at and id: rows of one
+instant are neither skipped nor repeated) and p_limit (1 to 500, default 50; IT005
+otherwise).$$;

@@ -608,8 +608,17 @@ begin
         n.type = 'task' and n.assignee_id is not null
         and n.status in ('open', 'scheduled', 'in_progress')
         -- A campaign's step task goes to the campaign's owner, who set the sequence up:
-        -- the owner's own action, carried out by the tick (docs/notifications.md).
-        and not n.metadata ? 'campaign_id';
+        -- the owner's own action, carried out by the tick (docs/notifications.md). The
+        -- campaign must be the assignee's: a metadata key alone silences nothing.
+        and not exists (
+            select
+            from app.campaigns as c
+            where
+                n.metadata ? 'campaign_id'
+                and c.org_id = n.org_id
+                and c.id::text = n.metadata ->> 'campaign_id'
+                and c.owner_id = n.assignee_id
+        );
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;

@@ -78,3 +78,38 @@ def test_a_page_size_out_of_bounds_is_refused(
             "p_limit => %s)",
             (two_orgs.a.deal_ids[0], limit),
         )
+
+
+def test_paging_neither_skips_nor_repeats_rows_of_one_instant(
+    mail: Mail, service: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    deal_id = two_orgs.a.deal_ids[2]
+    # One instant for the three sends (a tick's batch): the session's fake clock.
+    service.execute("select set_config('app.fake_now', '2026-06-01 09:00:00+00', false)")
+    subjects = {f"S{i}" for i in range(3)}
+    for subject in sorted(subjects):
+        mail.queue(
+            to="x@client.acme.example",
+            subject=subject,
+            text="x",
+            entity_type="deal",
+            entity_id=deal_id,
+        )
+    seen: list[str] = []
+    instants = set()
+    before: tuple = (None, None)
+    with actor(service, two_orgs.a.org_id, two_orgs.a.admin_id):
+        for _ in range(4):
+            rows = service.execute(
+                "select at, id, subject from api.get_email_timeline(p_entity_type => 'deal', "
+                "p_entity_id => %s, p_before => %s, p_before_id => %s, p_limit => 1)",
+                (deal_id, *before),
+            ).fetchall()
+            if not rows:
+                break
+            seen.append(rows[0][2])
+            instants.add(rows[0][0])
+            before = (rows[0][0], rows[0][1])
+    service.execute("select set_config('app.fake_now', '', false)")
+    assert sorted(seen) == sorted(subjects)
+    assert len(instants) == 1

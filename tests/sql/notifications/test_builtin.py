@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from intime.db import actor
 from intime.errors import NotFoundError, PermissionDeniedError
@@ -179,6 +180,16 @@ def test_reassigning_done_tasks_notifies_nobody(org: Org) -> None:
         (org.sam, task_ids),
     )
     assert org.received(org.sam, "task_assigned") == []
+
+
+def test_a_campaign_id_in_a_tasks_metadata_does_not_silence_it(org: Org) -> None:
+    org.run(
+        org.admin,
+        "insert into app.activities (entity_type, entity_id, type, subject, assignee_id, "
+        "metadata) values ('deal', %s, 'task', 'Call', %s, %s)",
+        (org.seed.deal_ids[0], org.sam, Jsonb({"campaign_id": str(uuid.uuid4())})),
+    )
+    assert len(org.received(org.sam, "task_assigned")) == 1
 
 
 def test_a_task_created_already_done_notifies_nobody(org: Org) -> None:
