@@ -68,7 +68,7 @@ as $function$
     (
         21, 'subject',
         '^\s*(auto(matic)?[ -]?reply|auto[ -]?response|out of (the )?office|ooo\s*[:-]'
-        || '|away until\M|on (vacation|holiday|leave)\M)',
+        || '|away until\M|on (vacation|holiday|leave)\M|auto\s*:)',
         null, null, 'out_of_office', 'subject: automatic reply or out of office (en)', false
     ),
     (
@@ -117,6 +117,13 @@ as $function$
         || '|automatick[áa] odpov|automatikus v[áa]lasz|otomatik yan[ıi]t|r[ăa]spuns automat)',
         'out_of_office', 'x-auto-response-suppress with an automatic reply subject', false
     ),
+    -- A bare absence word as the whole subject (Gmail's vacation responder sends the
+    -- subject its user typed: "OOO", "Vacation", "Away"), with a header by which a
+    -- machine says it wrote the message: a person may title a mail "Vacation".
+    (
+        30, 'subject', '^\s*(ooo|vacation|holiday|away|on leave|out)\s*[!.]?\s*$',
+        'automatic', '.', 'out_of_office', 'subject: an absence word, automatic (en)', false
+    ),
     -- An absence phrase in the new text of a message an automatic header marks; each
     -- phrase ends at a word end (\M), "I am out" is not "I am outlining".
     (
@@ -125,7 +132,10 @@ as $function$
         || '|\mi[''’]m (currently )?(away|out|on (vacation|holiday|leave))\M'
         || '|\mon (annual|parental|maternity|paternity|sick) leave\M'
         || '|\mlimited access to (e-?mail|my (e-?mail|inbox))\M|\mback in the office on\M'
-        || '|\mreturning to the office\M|(\mwill|[''’]ll) (be back|return) on\M)',
+        || '|\mreturning to the office\M|(\mwill|[''’]ll) (be back|return) on\M'
+        || '|(\mwill|[''’]ll) be (away|out|travell?ing|on (vacation|holiday|leave))\M'
+        || '|\maway from (the|my) (office|desk)\M|\mi am travell?ing\M|\mi[''’]m travell?ing\M'
+        || '|(^|\n)\s*on (vacation|holiday|leave)\M)',
         'automatic', '.', 'out_of_office', 'absence phrase in the body (en)', false
     ),
     (

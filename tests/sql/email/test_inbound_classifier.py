@@ -453,3 +453,35 @@ def test_a_user_may_not_record_inbound_mail(db, two_orgs) -> None:
             "select api.record_inbound_email(p_message_id => '<x@y>', p_from => 'a@b.example', "
             "p_dsn => '{}'::jsonb)"
         )
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Re: Hello", "I will be away until 12 January 2027 and will reply then."),
+        ("Re: Hello", "I'm travelling until 14/06 with limited connectivity."),
+        ("Re: Hello", "Hi,\nOn vacation until 15 June.\nBest, Jo"),
+        ("Re: Hello", "I am away from the office until Monday."),
+        ("OOO", "See you soon."),
+        ("Vacation", "Thanks for writing."),
+        ("Auto: Hello", "Thanks for writing."),
+    ],
+)
+def test_common_vacation_wording_with_an_automatic_header_is_out_of_office(
+    admin, subject: str, body: str
+) -> None:
+    kind, _ = classify(admin, {"auto-submitted": "auto-replied"}, subject, body)
+    assert kind == "out_of_office"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Vacation", "Here are the photos from our vacation."),
+        ("Re: Hello", "I will be away until 12 January, let's talk after."),
+    ],
+)
+def test_the_same_wording_without_an_automatic_header_is_a_person(
+    admin, subject: str, body: str
+) -> None:
+    assert classify(admin, {}, subject, body) == (None, None)
