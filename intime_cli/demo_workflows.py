@@ -107,7 +107,8 @@ def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
             service_dsn,
             {"outbox": OutboxTransport(outbox)},
             "http://localhost:8000",
-            options=WorkerOptions(dequeue_timeout=timedelta(seconds=5)),
+            # The campaign demo ticks on its fake clock: no real-clock minute tick.
+            options=WorkerOptions(dequeue_timeout=timedelta(seconds=5), campaign_schedules=False),
         )
         ready.set()
         try:

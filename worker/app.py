@@ -88,6 +88,11 @@ class WorkerOptions:
     # At the end of a stop, past the grace period: how long a send in progress may
     # still take to be recorded before its outcome goes to the journal.
     final_seconds: float = FINAL_SECONDS
+    # The campaign schedules (the minute tick, A/B evaluation, log archive) on the real
+    # clock. The demo turns them off: it ticks its campaign on the fake clock, and a
+    # real-clock tick in between would run its steps months "late" (on a Saturday, defer
+    # them to a real Monday) where the demo's ticks never find them.
+    campaign_schedules: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.pool_min <= self.pool_max:
@@ -415,7 +420,7 @@ async def start_worker(
         await send_email(email, org_id, send_id)
 
     notifications.register(pgq, pool)
-    campaigns.register(pgq, pool, runner, stopping=stopping)
+    campaigns.register(pgq, pool, runner, stopping=stopping, schedules=options.campaign_schedules)
     maintenance.register(pgq, pool, stopping=stopping)
     domains.register(pgq, pool, runner, resolver or domains.DnsResolver())
     flows = workflows.register(pgq, pool, guard, runner, durability)

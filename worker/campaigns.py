@@ -134,8 +134,20 @@ def register(
     runner: JobRunner,
     *,
     stopping: Callable[[], bool] = lambda: False,
+    schedules: bool = True,
 ) -> None:
-    """Add the campaign schedules and the tick's continuation entrypoint to a worker."""
+    """Add the campaign schedules and the tick's continuation entrypoint to a worker.
+
+    ``schedules=False`` leaves the minute tick, the A/B evaluation and the log archive
+    to someone else: the demo, which ticks campaigns on its own (fake) clock."""
+
+    # A continuation that fails for good is dropped: the minute schedule covers it.
+    @runner.entrypoint(pgq, TICK, on_failure="delete")
+    async def tick_job(job: Job) -> None:
+        await drain(pool, stopping=stopping)
+
+    if not schedules:
+        return
 
     @pgq.schedule(TICK, TICK_CRON)
     async def tick_schedule(schedule: Schedule) -> None:
@@ -143,11 +155,6 @@ def register(
             await drain(pool, stopping=stopping)
         except psycopg.Error:
             log.exception("campaign tick failed; the next minute tries again")
-
-    # A continuation that fails for good is dropped: the minute schedule covers it.
-    @runner.entrypoint(pgq, TICK, on_failure="delete")
-    async def tick_job(job: Job) -> None:
-        await drain(pool, stopping=stopping)
 
     @pgq.schedule("campaigns.ab", AB_CRON)
     async def ab_schedule(schedule: Schedule) -> None:
