@@ -441,6 +441,12 @@ def test_a_worker_killed_mid_delivery_leaves_the_execution_resumable_without_rer
         "update app.workflow_actions set sending_until = clock_timestamp() where execution_id = %s",
         (execution_id,),
     )
+    # So does the lease of an email the killed worker was sending: the task step's
+    # built-in task_assigned notification emails the assignee, and under load the kill
+    # can land mid-send (its 120 s lease outlived the drain's 60 s).
+    flows.owner.execute(
+        "update app.email_sends set sending_until = clock_timestamp() where status = 'sending'"
+    )
     worker.drain(heartbeat_timeout=stale_after)
 
     execution = flows.execution(execution_id)
