@@ -139,7 +139,7 @@ def test_a_slow_parse_does_not_block_the_event_loop(serve) -> None:
 
 
 def test_a_parse_past_its_cpu_budget_is_killed_and_answered_422(serve) -> None:
-    url = serve(parse_cpu_seconds=1)
+    url = serve(parse_cpu_seconds=1, parse_wall_seconds=PATIENT)
     response = post(url, slow_to_parse(4_000_000), **AUTH)  # about 5 s of CPU
     assert response.status_code == 422, response.text
     assert "of CPU" in response.json()["error"]
@@ -150,7 +150,7 @@ def test_a_parse_past_its_cpu_budget_is_killed_and_answered_422(serve) -> None:
 def test_a_message_after_a_killed_parse_is_parsed_by_a_fresh_process(
     serve, mail: Mail, admin
 ) -> None:
-    url = serve(parse_cpu_seconds=1)
+    url = serve(parse_cpu_seconds=1, parse_wall_seconds=PATIENT)
     assert post(url, slow_to_parse(4_000_000), **AUTH).status_code == 422
     response = post(url, message(), **AUTH)
     assert response.status_code == 200, response.text
@@ -185,7 +185,7 @@ def _cmdline(pid: int) -> bytes:
 
 
 def test_messages_beyond_the_parse_bound_answer_503_with_retry_after(serve) -> None:
-    url = serve(parse_processes=1, parse_queue=0)
+    url = serve(parse_processes=1, parse_queue=0, parse_wall_seconds=PATIENT)
     thread, result = in_background(url, slow_to_parse())
     deadline = time.monotonic() + 30
     while httpx.get(f"{url}/healthz", timeout=10).json()["parser"]["processes"] == 0:
