@@ -17613,6 +17613,29 @@ ALTER TABLE ONLY app.api_tokens FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.api_tokens OWNER TO intime_owner;
 
 --
+-- Name: approval_links; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.approval_links (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    approval_id uuid NOT NULL,
+    approver_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    used_decision text,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT approval_links_check CHECK (((used_at IS NULL) = (used_decision IS NULL))),
+    CONSTRAINT approval_links_used_decision_check CHECK ((used_decision = ANY (ARRAY['approved'::text, 'rejected'::text, 'delegated'::text])))
+);
+
+ALTER TABLE ONLY app.approval_links FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.approval_links OWNER TO intime_owner;
+
+--
 -- Name: builtin_notification_settings; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -18804,6 +18827,28 @@ ALTER TABLE ONLY app.suppressions FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.suppressions OWNER TO intime_owner;
 
 --
+-- Name: web_sessions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.web_sessions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    token_id uuid NOT NULL,
+    secret_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    last_seen_at timestamp with time zone,
+    ended_at timestamp with time zone
+);
+
+ALTER TABLE ONLY app.web_sessions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.web_sessions OWNER TO intime_owner;
+
+--
 -- Name: webhook_receipts; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -19287,6 +19332,22 @@ ALTER TABLE ONLY app.api_tokens
 
 ALTER TABLE ONLY app.api_tokens
     ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: approval_links approval_links_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.approval_links
+    ADD CONSTRAINT approval_links_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: approval_links approval_links_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.approval_links
+    ADD CONSTRAINT approval_links_token_hash_key UNIQUE (token_hash);
 
 
 --
@@ -19866,6 +19927,22 @@ ALTER TABLE ONLY app.user_profiles
 
 
 --
+-- Name: web_sessions web_sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.web_sessions
+    ADD CONSTRAINT web_sessions_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: web_sessions web_sessions_secret_hash_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.web_sessions
+    ADD CONSTRAINT web_sessions_secret_hash_key UNIQUE (secret_hash);
+
+
+--
 -- Name: webhook_receipts webhook_receipts_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -20075,6 +20152,20 @@ CREATE INDEX activities_entity_idx ON app.activities USING btree (org_id, entity
 --
 
 CREATE INDEX api_tokens_user_idx ON app.api_tokens USING btree (org_id, user_id);
+
+
+--
+-- Name: approval_links_approval_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX approval_links_approval_idx ON app.approval_links USING btree (org_id, approval_id);
+
+
+--
+-- Name: approval_links_expires_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX approval_links_expires_idx ON app.approval_links USING btree (expires_at);
 
 
 --
@@ -20460,6 +20551,13 @@ CREATE UNIQUE INDEX user_profiles_email_key ON app.user_profiles USING btree (or
 --
 
 CREATE INDEX user_profiles_manager_idx ON app.user_profiles USING btree (org_id, manager_id) WHERE (manager_id IS NOT NULL);
+
+
+--
+-- Name: web_sessions_expires_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX web_sessions_expires_idx ON app.web_sessions USING btree (expires_at);
 
 
 --
@@ -21755,6 +21853,30 @@ ALTER TABLE ONLY app.api_tokens
 
 
 --
+-- Name: approval_links approval_links_org_id_approval_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.approval_links
+    ADD CONSTRAINT approval_links_org_id_approval_id_fkey FOREIGN KEY (org_id, approval_id) REFERENCES app.workflow_approvals(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: approval_links approval_links_org_id_approver_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.approval_links
+    ADD CONSTRAINT approval_links_org_id_approver_id_fkey FOREIGN KEY (org_id, approver_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: approval_links approval_links_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.approval_links
+    ADD CONSTRAINT approval_links_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
 -- Name: builtin_notification_settings builtin_notification_settings_org_id_changed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -22651,6 +22773,30 @@ ALTER TABLE ONLY app.user_profiles
 
 
 --
+-- Name: web_sessions web_sessions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.web_sessions
+    ADD CONSTRAINT web_sessions_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
+-- Name: web_sessions web_sessions_org_id_token_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.web_sessions
+    ADD CONSTRAINT web_sessions_org_id_token_id_fkey FOREIGN KEY (org_id, token_id) REFERENCES app.api_tokens(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: web_sessions web_sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.web_sessions
+    ADD CONSTRAINT web_sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.user_profiles(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: webhook_settings webhook_settings_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -23037,6 +23183,12 @@ ALTER TABLE app.activities ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.api_tokens ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: approval_links; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.approval_links ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: builtin_notification_settings; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -23287,6 +23439,13 @@ CREATE POLICY tenant_isolation ON app.api_tokens USING ((org_id = ( SELECT app.c
 
 
 --
+-- Name: approval_links tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.approval_links USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: builtin_notification_settings tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
@@ -23525,6 +23684,13 @@ CREATE POLICY tenant_isolation ON app.user_profiles USING ((org_id = ( SELECT ap
 
 
 --
+-- Name: web_sessions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.web_sessions USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: webhook_settings tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
@@ -23648,6 +23814,12 @@ CREATE POLICY user_isolation ON app.notifications USING (((org_id = ( SELECT app
 --
 
 ALTER TABLE app.user_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: web_sessions; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.web_sessions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: webhook_settings; Type: ROW SECURITY; Schema: app; Owner: intime_owner
