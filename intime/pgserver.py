@@ -332,6 +332,19 @@ class PgServer:
         lines = pid_file.read_text().splitlines()
         return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
 
+    def _remembered_port(self) -> int:
+        """The port of this data folder's previous start (``port`` beside it), else a free
+        one, remembered: the server listens on its own socket folder only, so the number
+        names the socket and cannot clash, and the psql URL a command printed (the demo's,
+        ``intime up``'s) stays valid across restarts."""
+        saved = self.base_dir / "port"
+        with contextlib.suppress(OSError, ValueError):
+            return int(saved.read_text().strip())
+        port = _free_port()
+        with contextlib.suppress(OSError):
+            saved.write_text(f"{port}\n")
+        return port
+
     def initdb(self) -> None:
         if (self.data_dir / "PG_VERSION").exists():
             return
@@ -368,7 +381,7 @@ class PgServer:
             self.port = running
             return self
         if not self.port:
-            self.port = _free_port()
+            self.port = self._remembered_port()
         options = [
             f"-c port={self.port}",
             "-c listen_addresses=''",

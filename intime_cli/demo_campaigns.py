@@ -1,7 +1,7 @@
 """The campaign part of ``intime demo``: the seed's criterion, end to end.
 
-A campaign with a 3-step sequence (an intro email; a 30-minute wait, then a
-LinkedIn task for the owner; a follow-up email with two A/B variants) and ten
+A campaign with a 4-step sequence (an intro email; a 30-minute wait; a LinkedIn
+task for the owner; a follow-up email with two A/B variants) and ten
 enrollments runs through on its own: the demo moves the application clock
 (``app.fake_now``, a session setting honoured because the demo database allows
 it) and calls ``api.tick_campaigns`` as the worker's minute job would, while the
@@ -10,7 +10,8 @@ inbound email to the real web app) and stops; one's server refuses the address
 and the relay's bounce report (a DSN, to the message's VERP Return-Path) stops
 it; one is on vacation (an iCloud auto-reply): the enrollment pauses and resumes
 the first working day after the return date, its next step rescheduled. The timeline and
-``api.get_campaign_stats`` are printed.
+``api.get_campaign_stats`` are printed. Every time it prints is on that fake clock,
+in New York, with its date: the section's header says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, scalar
+from intime_cli import demo_queries as dq
 from intime_cli import queries as q
 from intime_cli.demo_email import DEMO_INBOUND_TOKEN, _web
 from intime_cli.demo_workflows import _background_worker
@@ -54,7 +56,7 @@ def _tick(conn: psycopg.Connection, label: str) -> None:
     with conn.transaction():
         row = conn.execute(q.DEMO_CAMPAIGN_TICK).fetchone()
     assert row is not None
-    now = conn.execute(q.DEMO_LOCAL_NOW).fetchone()
+    now = conn.execute(dq.LOCAL_NOW).fetchone()
     assert now is not None
     processed, sent, skipped, deferred, completed, stopped, ms = row
     print(
@@ -169,8 +171,9 @@ def _build(conn: psycopg.Connection, org: SeededOrg) -> tuple[uuid.UUID, list[uu
         enrolled = scalar(conn.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": contact_ids}))
         conn.execute(q.ACTIVATE_CAMPAIGN, ids)
     print(
-        "   campaign: 1 intro email -> wait 30 min -> LinkedIn task -> 45 min later a follow-up "
-        "email, A/B variants A and B; window Mon-Fri 09:00-17:00 America/New_York"
+        "   campaign, 4 steps: 1 intro email -> 2 wait 30 min -> 3 LinkedIn task -> 4 (45 min "
+        "later) a follow-up email, A/B variants A and B; window Mon-Fri 09:00-17:00 "
+        "America/New_York"
     )
     print(f"   enroll_contacts: {enrolled}; activated (campaign_activated sent to the admin)")
     return campaign_id, contact_ids
@@ -291,15 +294,16 @@ def _print_results(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.U
         cur = conn.cursor(row_factory=dict_row)
         people = cur.execute(q.DEMO_CAMPAIGN_ENROLLMENTS, {"campaign_id": campaign_id}).fetchall()
         print(
-            "   timeline per enrollment (api.get_enrollment_timeline; the reply, the bounce "
-            "report and the vacation notice came through the web app at 09:05):"
+            "   timeline per enrollment (api.get_enrollment_timeline, in order, on the fake "
+            "clock; the reply, the bounce report and the vacation notice came through the web "
+            "app at Mon 01 Jun 09:05):"
         )
         for person in people:
             events = conn.execute(
                 q.DEMO_ENROLLMENT_TIMELINE, {"enrollment_id": person["id"]}
             ).fetchall()
             steps = "  ".join(
-                f"{at:%a %H:%M} {step}:{status}" + (f"[{variant}]" if variant else "")
+                f"{at:%a %d %b %H:%M} {step}:{status}" + (f"[{variant}]" if variant else "")
                 for at, step, status, variant in events
             )
             print(f"     {person['name']:<18} {person['status']:<10} {steps}")
@@ -342,13 +346,14 @@ def _print_results(conn: psycopg.Connection, org: SeededOrg, campaign_id: uuid.U
     print("   owner's campaign notifications: " + "; ".join(n[0] for n in notes))
 
 
-def run_campaigns_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
+def run_campaigns_demo(service_dsn: str, org: SeededOrg, outbox: Path, public_url: str) -> None:
     print(
-        "\n== Campaigns: 10 enrollments through a 3-step sequence "
-        "(the demo advances the fake clock; the real worker sends)"
+        "\n== Campaigns: 10 enrollments through a 4-step sequence (the real worker sends; "
+        "the demo moves a fake clock, app.fake_now, from Mon 1 Jun 2026 08:55 "
+        "America/New_York: every time below is on it)"
     )
     with (
-        _background_worker(service_dsn, outbox),
+        _background_worker(service_dsn, outbox, public_url),
         psycopg.connect(service_dsn, autocommit=True) as conn,
     ):
         conn.execute(q.SET_FAKE_NOW, {"at": START})

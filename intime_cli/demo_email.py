@@ -61,7 +61,7 @@ def _event(kind: str, email_id: str, **extra: object) -> dict[str, object]:
     }
 
 
-def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
+def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path, public_url: str) -> None:
     from worker.app import run_worker
     from worker.transports import OutboxTransport
 
@@ -94,9 +94,7 @@ def run_email_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
             for to in recipients
         ]
     asyncio.run(
-        run_worker(
-            service_dsn, {"outbox": OutboxTransport(outbox)}, "http://localhost:8000", drain=True
-        )
+        run_worker(service_dsn, {"outbox": OutboxTransport(outbox)}, public_url, drain=True)
     )
     box = mailbox.Maildir(outbox)
     with psycopg.connect(service_dsn, autocommit=True) as conn, actor(conn, org.org_id):

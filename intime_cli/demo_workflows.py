@@ -21,13 +21,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, scalar
+from intime_cli import demo_queries as dq
 from intime_cli import queries as q
 from intime_cli.seed import SeededOrg
 from intime_cli.serving import serve_in_thread
@@ -93,7 +94,7 @@ def discount_approval(admin_id: uuid.UUID) -> dict[str, object]:
 
 
 @contextmanager
-def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
+def _background_worker(service_dsn: str, outbox: Path, public_url: str) -> Iterator[None]:
     """The real worker, running continuously in a thread, as in production."""
     from worker.app import WorkerOptions, start_worker
     from worker.transports import OutboxTransport
@@ -106,7 +107,7 @@ def _background_worker(service_dsn: str, outbox: Path) -> Iterator[None]:
         worker = await start_worker(
             service_dsn,
             {"outbox": OutboxTransport(outbox)},
-            "http://localhost:8000",
+            public_url,  # links in emails are made absolute from it
             # The campaign demo ticks on its fake clock: no real-clock minute tick.
             options=WorkerOptions(dequeue_timeout=timedelta(seconds=5), campaign_schedules=False),
         )
@@ -146,23 +147,47 @@ def _wait_for(
         time.sleep(0.02)
 
 
+def _ended(start: datetime, detail: dict[str, object], *keys: str) -> str:
+    """`` at +N ms`` of the first of ``keys`` the row's detail has (its end), else ``""``."""
+    for key in keys:
+        value = detail.get(key)
+        if isinstance(value, str):
+            at = datetime.fromisoformat(value)
+            return f" at +{(at - start).total_seconds() * 1000:.1f} ms"
+    return ""
+
+
 def _timeline(conn: psycopg.Connection, org: SeededOrg, execution_id: uuid.UUID) -> None:
-    print(f"   timeline of execution {execution_id}:")
+    """Each row at the moment it happened, on the real clock: a step, an action or an
+    approval is shown where it began, with how (and when) it ended, since its row
+    carries its final status."""
+    print(
+        f"   timeline of execution {execution_id} "
+        "(api.get_execution_timeline; real clock, UTC, and ms since it was queued):"
+    )
     with actor(conn, org.org_id, org.admin_id):
-        rows = conn.execute(q.DEMO_TIMELINE, {"id": execution_id}).fetchall()
+        rows = conn.execute(dq.EXECUTION_TIMELINE, {"id": execution_id}).fetchall()
     start = rows[0][0]
-    for at, kind, name, status, message in rows:
-        what = name if kind in ("step", "action", "approval") else message
+    for at, kind, name, status, message, detail in rows:
+        if kind in ("step", "action"):
+            what = f"{name} started; {status}{_ended(start, detail, 'completed_at')}"
+        elif kind == "approval":
+            what = f"asked {name}; {status}{_ended(start, detail, 'responded_at', 'escalated_at')}"
+        else:
+            what = message or ""
         print(
-            f"     +{(at - start).total_seconds() * 1000:8.1f} ms  {kind:<8} "
-            f"{what or '':<44} {status or ''}"
+            f"     {at:%H:%M:%S.%f}"[:-3]
+            + f"  +{(at - start).total_seconds() * 1000:8.1f} ms  {kind:<8} {what}"
         )
 
 
 def _won_follow_up(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
     owner = org.rep_ids[1]
     deal_id = org.deal_ids[1]  # Sam's open deal; its lead contact is Grace Hopper
-    print("\n== Workflows 1: deal won -> task, email, notification (3 steps, one email action)")
+    print(
+        "\n== Workflows 1: deal won -> task, email, notification (3 steps, one email action; "
+        "times on the real clock)"
+    )
     with psycopg.connect(service_dsn, autocommit=True) as conn:
         with actor(conn, org.org_id, org.admin_id):
             conn.execute(
@@ -233,7 +258,7 @@ def _discount_chain(service_dsn: str, org: SeededOrg) -> None:
     owner = org.rep_ids[1]
     print(
         f"\n== Workflows 2: a discount over {DISCOUNT_THRESHOLD}% needs the manager; "
-        f"due in {DUE_SECONDS} s, then escalates to the admin"
+        f"due in {DUE_SECONDS} s, then escalates to the admin (times on the real clock, UTC)"
     )
     with psycopg.connect(service_dsn, autocommit=True) as conn:
         with actor(conn, org.org_id, org.admin_id):
@@ -306,7 +331,7 @@ def _print_approvals(
         print(f"     slot approver {approver:<22} {kind:<10} {state}{extra}")
 
 
-def run_workflows_demo(service_dsn: str, org: SeededOrg, outbox: Path) -> None:
-    with _background_worker(service_dsn, outbox):
+def run_workflows_demo(service_dsn: str, org: SeededOrg, outbox: Path, public_url: str) -> None:
+    with _background_worker(service_dsn, outbox, public_url):
         _won_follow_up(service_dsn, org, outbox)
         _discount_chain(service_dsn, org)

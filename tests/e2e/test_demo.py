@@ -114,7 +114,7 @@ def test_demo_escalates_and_approves_the_discount(demo_output: str) -> None:
 def test_demo_runs_ten_enrollments_through_the_campaign(demo_output: str) -> None:
     out = demo_output
     assert "'enrolled': 10" in out
-    assert re.search(r"Mon 09:00  tick \(intro emails\): 10 due -> 10 run", out)
+    assert re.search(r"Mon 01 Jun 09:00  tick \(intro emails\): 10 due -> 10 run", out)
     assert "the worker sent the 10 intro emails to the outbox" in out
     assert "Barbara replies (inbound email) -> 200 recorded" in out
     assert re.search(r"Donald's server refuses: .* -> 200 recorded, matched by verp", out)
@@ -127,9 +127,11 @@ def test_demo_runs_ten_enrollments_through_the_campaign(demo_output: str) -> Non
     )
     assert re.search(r"tick \(A/B follow-ups\): 7 due -> 7 run, .* 7 completed", out)
     assert re.search(r"tick \(his follow-up\): 1 due -> 1 run, .* 1 completed", out)
-    assert re.search(r"Barbara Liskov\s+replied\s+Mon 09:00 1:sent\s+\S+ \S+ 1:stopped", out)
+    assert re.search(
+        r"Barbara Liskov\s+replied\s+Mon 01 Jun 09:00 1:sent\s+\S+ \S+ \S+ \S+ 1:stopped", out
+    )
     assert re.search(r"Donald Knuth\s+bounced\s+", out)
-    assert len(re.findall(r"completed\s+Mon 09:00 1:sent .* 4:sent\[[AB]\]", out)) == 8
+    assert len(re.findall(r"completed\s+Mon 01 Jun 09:00 1:sent .* 4:sent\[[AB]\]", out)) == 8
     assert re.search(r"campaign\s+10\s+18\s+\d+\s+\d+\s+\d+\s+1\s+1\s+0\s+8", out)
     assert "LinkedIn tasks for the owner: 8" in out
     assert "replied to Q3 platform outreach" in out
