@@ -213,7 +213,7 @@ class Runner:
             timeout=120,
             check=False,
         )
-        if result.returncode != 0:
+        if result.returncode != 0 or "warning:" in result.stderr:
             at = re.findall(r"^>>> (\S+)$", result.stdout, re.M)
             raise AssertionError(
                 f"the SQL example at {at[-1] if at else blocks[0].where} failed:\n"
