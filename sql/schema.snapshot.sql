@@ -467,6 +467,48 @@ $$;
 ALTER FUNCTION api.authenticate_token(p_token text) OWNER TO intime_owner;
 
 --
+-- Name: authenticate_web_session(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.authenticate_web_session(p_session text) RETURNS TABLE(org_id uuid, user_id uuid, token_id uuid, session_id uuid, csrf_token text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_session app.web_sessions%rowtype;
+begin
+    perform app._require_service();
+    -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
+    select s.* into v_session
+    from app.web_sessions as s
+    where
+        s.secret_hash = app._secret_hash(p_session)
+        and s.ended_at is null
+        and s.expires_at > app.now()
+        and app._api_token_is_live(s.org_id, s.token_id);
+
+    if not found then
+        raise exception using
+            errcode = 'IT007', message = 'invalid, ended or expired console session';
+    end if;
+
+    if v_session.last_seen_at is null
+        or v_session.last_seen_at < app.now() - interval '1 minute' then
+        update app.web_sessions as s
+        set last_seen_at = app.now()
+        where s.org_id = v_session.org_id and s.id = v_session.id;
+    end if;
+
+    return query select
+        v_session.org_id, v_session.user_id, v_session.token_id, v_session.id,
+        v_session.csrf_token;
+end
+$$;
+
+
+ALTER FUNCTION api.authenticate_web_session(p_session text) OWNER TO intime_owner;
+
+--
 -- Name: cancel_execution(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1227,6 +1269,42 @@ $_$;
 ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) OWNER TO intime_owner;
 
 --
+-- Name: create_web_session(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_web_session(p_token text) RETURNS TABLE(session text, csrf_token text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_auth record;
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath), as api tokens.
+    v_session text := 'itws_' || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+    v_csrf text := replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+    v_expires timestamptz := app.now() + interval '12 hours';
+begin
+    perform app._require_service();
+    select a.* into v_auth from api.authenticate_token(p_token => p_token) as a;
+    insert into app.web_sessions (
+        org_id, user_id, token_id, secret_hash, csrf_token, expires_at, last_seen_at
+    )
+    values (
+        v_auth.org_id, v_auth.user_id, v_auth.token_id,
+        app._secret_hash(v_session), v_csrf, v_expires, app.now()
+    );
+    -- Ended and expired sessions go as new ones are made.
+    delete from app.web_sessions as s
+    where s.expires_at < app.now() - interval '1 day' or s.ended_at < app.now() - interval '1 day';
+    return query select v_session, v_csrf, v_expires;
+end
+$$;
+
+
+ALTER FUNCTION api.create_web_session(p_token text) OWNER TO intime_owner;
+
+--
 -- Name: create_workflow(text, text, jsonb, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1331,6 +1409,26 @@ $$;
 
 
 ALTER FUNCTION api.delete_workflow(p_workflow_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: end_web_session(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.end_web_session(p_session text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    update app.web_sessions as s
+    set ended_at = app.now()
+    where s.secret_hash = app._secret_hash(p_session) and s.ended_at is null;
+    return found;
+end
+$$;
+
+
+ALTER FUNCTION api.end_web_session(p_session text) OWNER TO intime_owner;
 
 --
 -- Name: enroll_contacts(uuid, uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2206,6 +2304,39 @@ $$;
 
 
 ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) OWNER TO intime_owner;
+
+--
+-- Name: list_api_tokens(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_api_tokens(p_user_id uuid DEFAULT NULL::uuid) RETURNS TABLE(token_id uuid, user_id uuid, user_email text, name text, token_prefix text, created_at timestamp with time zone, last_used_at timestamp with time zone, expires_at timestamp with time zone, revoked_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_admin boolean := app._is_org_admin();
+    v_caller uuid := app.current_user_id();
+begin
+    if not v_admin and p_user_id is distinct from null and p_user_id is distinct from v_caller then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may list another user''s tokens';
+    end if;
+    return query
+    select t.id, t.user_id, u.email::text, t.name, t.token_prefix, t.created_at,
+        t.last_used_at, t.expires_at, t.revoked_at
+    from app.api_tokens as t
+    inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+    where
+        t.org_id = v_org_id
+        and (v_admin or t.user_id = v_caller)
+        and (p_user_id is null or t.user_id = p_user_id)
+    order by t.created_at desc, t.id desc;
+end
+$$;
+
+
+ALTER FUNCTION api.list_api_tokens(p_user_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: list_builtin_notifications(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -24010,6 +24141,15 @@ GRANT ALL ON FUNCTION api.authenticate_token(p_token text) TO intime_user;
 
 
 --
+-- Name: FUNCTION authenticate_web_session(p_session text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.authenticate_web_session(p_session text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.authenticate_web_session(p_session text) TO intime_service;
+GRANT ALL ON FUNCTION api.authenticate_web_session(p_session text) TO intime_user;
+
+
+--
 -- Name: FUNCTION cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -24136,6 +24276,15 @@ GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role tex
 
 
 --
+-- Name: FUNCTION create_web_session(p_token text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_web_session(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_web_session(p_token text) TO intime_service;
+GRANT ALL ON FUNCTION api.create_web_session(p_token text) TO intime_user;
+
+
+--
 -- Name: FUNCTION create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -24160,6 +24309,15 @@ GRANT ALL ON FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, 
 REVOKE ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION end_web_session(p_session text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.end_web_session(p_session text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.end_web_session(p_session text) TO intime_service;
+GRANT ALL ON FUNCTION api.end_web_session(p_session text) TO intime_user;
 
 
 --
@@ -24322,6 +24480,15 @@ GRANT ALL ON FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id 
 REVOKE ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) TO intime_service;
 GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_api_tokens(p_user_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) TO intime_user;
 
 
 --
