@@ -2364,6 +2364,136 @@ $$;
 ALTER FUNCTION api.list_builtin_notifications() OWNER TO intime_owner;
 
 --
+-- Name: list_campaigns(text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_campaigns(p_status text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(campaign_id uuid, name text, status text, owner_id uuid, owner_name text, step_count integer, enrolled integer, active integer, completed integer, replied integer, created_at timestamp with time zone, activated_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if p_limit is null or p_limit not between 1 and 500 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
+    end if;
+    if p_status is not null
+        and p_status not in ('draft', 'active', 'paused', 'completed', 'archived') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown campaign status %L', p_status),
+            hint = 'One of draft, active, paused, completed, archived.';
+    end if;
+    return query
+    select
+        c.id, c.name, c.status, c.owner_id, u.full_name,
+        (
+            select count(*)::integer from app.campaign_sequences as s
+            where s.org_id = c.org_id and s.campaign_id = c.id
+        ),
+        c.total_enrolled, c.total_active, c.total_completed, c.total_replied,
+        c.created_at, c.activated_at
+    from app.campaigns as c
+    left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
+    where c.org_id = v_org_id and (p_status is null or c.status = p_status)
+    order by c.created_at desc, c.id desc
+    limit p_limit;
+end
+$$;
+
+
+ALTER FUNCTION api.list_campaigns(p_status text, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: list_executions(text, uuid, text, uuid, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_executions(p_status text DEFAULT NULL::text, p_workflow_id uuid DEFAULT NULL::uuid, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_before_created_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 50) RETURNS TABLE(execution_id uuid, workflow_id uuid, workflow_name text, workflow_version integer, entity_type text, entity_id uuid, status text, waiting_for text, trigger_type text, triggered_by uuid, current_step_index integer, total_steps integer, created_at timestamp with time zone, started_at timestamp with time zone, completed_at timestamp with time zone, error_message text, can_retry boolean, can_cancel boolean, can_pause boolean, can_resume boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_admin boolean := app._is_org_admin();
+begin
+    if p_limit is null or p_limit not between 1 and 200 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 200';
+    end if;
+    if p_status is not null and p_status not in (
+        'pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown execution status %L', p_status),
+            hint = 'One of pending, running, waiting, paused, completed, failed, cancelled.';
+    end if;
+    if p_entity_type is not null
+        and not exists (select from app.entity_types as t where t.entity_type = p_entity_type) then
+        raise exception using
+            errcode = 'IT005', message = format('unknown entity type %L', p_entity_type);
+    end if;
+    if p_before_id is not null and p_before_created_at is null then
+        raise exception using
+            errcode = 'IT005', message = 'p_before_id needs p_before_created_at';
+    end if;
+
+    -- The page is cut first (an index range read backwards, at most p_limit rows), then
+    -- joined to its workflows.
+    return query
+    select
+        e.id, e.workflow_id, w.name, e.workflow_version, e.entity_type, e.entity_id,
+        e.status, e.waiting_for, e.trigger_type, e.triggered_by, e.current_step_index,
+        e.total_steps, e.created_at, e.started_at, e.completed_at, e.error_message,
+        -- The same rules as app._wf_controlled and api.retry_execution & co.
+        c.may and e.status = 'failed' and not (
+            e.exclusive and exists (
+                select from app.workflow_executions as o
+                where
+                    o.org_id = e.org_id and o.workflow_id = e.workflow_id
+                    and o.entity_id = e.entity_id and o.id <> e.id and o.exclusive
+                    and o.status in ('pending', 'running', 'waiting', 'paused')
+            )
+        ),
+        c.may and e.status not in ('completed', 'failed', 'cancelled'),
+        c.may and e.status in ('pending', 'running', 'waiting'),
+        c.may and e.status = 'paused'
+    from (
+        select x.*
+        from app.workflow_executions as x
+        where
+            x.org_id = v_org_id
+            and (p_status is null or x.status = p_status)
+            and (p_workflow_id is null or x.workflow_id = p_workflow_id)
+            and (p_entity_type is null or x.entity_type = p_entity_type)
+            and (p_entity_id is null or x.entity_id = p_entity_id)
+            -- One row comparison, whatever was passed, so that it is an index condition:
+            -- no uuid sorts below the zero one, and every stored time below infinity.
+            and (x.created_at, x.id) < (
+                coalesce(p_before_created_at, 'infinity'::timestamptz),
+                coalesce(p_before_id, '00000000-0000-0000-0000-000000000000'::uuid)
+            )
+        order by x.created_at desc, x.id desc
+        limit p_limit
+    ) as e
+    inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
+    cross join lateral (
+        select (
+            v_admin
+            or w.created_by = v_user_id
+            or (e.trigger_type in ('manual', 'api', 'transition') and e.triggered_by = v_user_id)
+        ) is true as may
+    ) as c
+    order by e.created_at desc, e.id desc;
+end
+$$;
+
+
+ALTER FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) OWNER TO intime_owner;
+
+--
 -- Name: list_my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -20783,10 +20913,24 @@ CREATE INDEX workflow_executions_approval_lock_idx ON app.workflow_executions US
 
 
 --
+-- Name: workflow_executions_entity_listing_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_entity_listing_idx ON app.workflow_executions USING btree (org_id, entity_id, created_at, id);
+
+
+--
 -- Name: workflow_executions_instance_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
 CREATE INDEX workflow_executions_instance_idx ON app.workflow_executions USING btree (org_id, instance_id, status);
+
+
+--
+-- Name: workflow_executions_listing_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_listing_idx ON app.workflow_executions USING btree (org_id, created_at, id);
 
 
 --
@@ -20815,6 +20959,13 @@ CREATE INDEX workflow_executions_stalled_idx ON app.workflow_executions USING bt
 --
 
 CREATE INDEX workflow_executions_wake_idx ON app.workflow_executions USING btree (wake_at) WHERE ((status = 'waiting'::text) AND (wake_at IS NOT NULL));
+
+
+--
+-- Name: workflow_executions_workflow_listing_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_workflow_listing_idx ON app.workflow_executions USING btree (org_id, workflow_id, created_at, id);
 
 
 --
@@ -24498,6 +24649,24 @@ GRANT ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) TO intime_user;
 REVOKE ALL ON FUNCTION api.list_builtin_notifications() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_service;
 GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_user;
+
+
+--
+-- Name: FUNCTION list_campaigns(p_status text, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_user;
 
 
 --
