@@ -42,3 +42,5 @@ EXECUTION_TIMELINE = (
 )
 # The campaign demo's fake clock, in the campaign's zone, with its date.
 LOCAL_NOW = "select to_char(app.now() at time zone 'America/New_York', 'Dy DD Mon HH24:MI')"
+# A console sign-in, as the web app makes one (engine-only table).
+CREATE_WEB_SESSION = "select session from api.create_web_session(p_token => %(token)s)"

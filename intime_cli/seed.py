@@ -17,6 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from intime.db import actor
+from intime_cli import demo_queries as dq
 from intime_cli import queries as q
 
 PIPELINE = ("Qualified", "Proposal", "Negotiation", "Closed Won")
@@ -408,9 +409,11 @@ def seed_org(
             q.CREATE_API_TOKEN, {"name": "seed", "user_id": rep_ids[0]}
         ).fetchone()
         assert seed_token is not None
-    # A stream ticket, as the web app mints one for a browser (engine-only table).
+    # A stream ticket, as the web app mints one for a browser (engine-only tables).
     with conn.transaction():
         conn.execute(q.CREATE_STREAM_TICKET, {"token": seed_token[1]})
+        # And a console session signed in with it.
+        conn.execute(dq.CREATE_WEB_SESSION, {"token": seed_token[1]})
     with actor(conn, org_id, admin_id):
         # Said out loud, though it is the default: members manage only their own campaigns.
         conn.execute(
