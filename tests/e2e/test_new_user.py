@@ -1,0 +1,167 @@
+"""The README as a new user follows it: ``make demo``, then ``intime up``, then what the
+demo printed, then an org, a user and a token of one's own made with the CLI.
+
+Everything runs as a user would run it: the CLI in subprocesses, the embedded server
+under a scratch ``INTIME_HOME`` (no DATABASE_URL), real HTTP against the running app,
+the real ``psql`` with the printed URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from intime import pgserver
+from intime_cli.serving import free_port, wait_for_http
+from intime_cli.sse import SseStream
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass(frozen=True)
+class NewUser:
+    env: dict[str, str]
+    demo_exit: int
+    demo_output: str
+    base: str
+    psql: str
+
+    def intime(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``.venv/bin/intime ARGS`` as the README writes it."""
+        return subprocess.run(
+            [sys.executable, "-m", "intime_cli.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def token_of(self, org: str, email: str) -> str:
+        found = re.search(
+            rf"^\s+{org}\s+{re.escape(email)}\s+\w+\s+(itk_\w+)$", self.demo_output, re.M
+        )
+        assert found, f"the demo printed no token for {email}"
+        return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def new_user(
+    pg_server: pgserver.PgServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NewUser]:
+    """``make demo`` (``.venv/bin/intime demo``), then ``intime up`` left running."""
+    home = tmp_path_factory.mktemp("new-user") / ".intime"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_URL", "INTIME_", "PG"))
+    }
+    env |= {
+        "INTIME_HOME": str(home),
+        "INTIME_PG_BINDIR": str(pg_server.binaries.bindir),
+        "INTIME_PUBLIC_URL": base,
+        "PYTHONPATH": str(ROOT),
+    }
+    demo = subprocess.run(
+        [sys.executable, "-m", "intime_cli.cli", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    log = (home.parent / "up.log").open("w")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "intime_cli.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_http(f"{base}/healthz", alive=lambda: up.poll() is None)
+        yield NewUser(
+            env,
+            demo.returncode,
+            demo.stdout + demo.stderr,
+            base,
+            str(pg_server.binaries.bindir / "psql"),
+        )
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            assert up.wait(timeout=60) == 0
+        finally:
+            if up.poll() is None:
+                up.kill()
+            log.close()
+
+
+def test_make_demo_succeeds_and_prints_how_to_use_it(new_user: NewUser) -> None:
+    out = new_user.demo_output
+    assert new_user.demo_exit == 0, out[-3000:]
+    assert f"console (INTIME_PUBLIC_URL): {new_user.base}/inbox" in out
+    assert "start the web app and the worker: .venv/bin/intime up" in out
+    assert re.search(r"at \S+, database intime$", out, re.M)
+
+
+def test_the_printed_token_opens_the_notification_stream(new_user: NewUser) -> None:
+    token = new_user.token_of("acme", "riley@acme.example")
+    stream = SseStream(f"{new_user.base}/notifications/stream", token=token)
+    try:
+        stream.next("unread_count", timeout=30)
+        assert stream.status_code == 200
+    finally:
+        stream.close()
+
+
+def test_the_printed_psql_url_logs_in_and_reads_through_the_api(new_user: NewUser) -> None:
+    found = re.search(r"^\s+psql '(.+)'$", new_user.demo_output, re.M)
+    assert found is not None
+    result = subprocess.run(
+        [
+            new_user.psql,
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            found.group(1),
+            "-c",
+            "select email, org_id is not null from api.get_actor()",
+            "-c",
+            "select count(*) > 0 from app.deals",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["riley@acme.example|t", "t"]
+
+
+def test_the_readme_token_command_works_on_the_demo_data(new_user: NewUser) -> None:
+    """README: ``intime token create --org acme --email riley@acme.example --name laptop``."""
+    made = new_user.intime(
+        "token", "create", "--org", "acme", "--email", "riley@acme.example", "--name", "laptop"
+    )
+    assert made.returncode == 0, made.stderr
+    found = re.search(r"(itk_\w+)", made.stdout)
+    assert found is not None
+    stream = SseStream(f"{new_user.base}/notifications/stream", token=found.group(1))
+    try:
+        stream.next("unread_count", timeout=30)
+        assert stream.status_code == 200
+    finally:
+        stream.close()
