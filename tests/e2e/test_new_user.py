@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,11 +56,13 @@ class NewUser:
 
 
 @pytest.fixture(scope="module")
-def new_user(
-    pg_server: pgserver.PgServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[NewUser]:
+def new_user(pg_server: pgserver.PgServer) -> Iterator[NewUser]:
     """``make demo`` (``.venv/bin/intime demo``), then ``intime up`` left running."""
-    home = tmp_path_factory.mktemp("new-user") / ".intime"
+    # A checkout of one's own; as root, PostgreSQL runs as another OS user, which must
+    # reach the data folder (pytest's tmp_path is private to root).
+    checkout = Path(tempfile.mkdtemp(prefix="intime-new-user-"))
+    checkout.chmod(0o755)
+    home = checkout / ".intime"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -80,7 +84,7 @@ def new_user(
         timeout=900,
         check=False,
     )
-    log = (home.parent / "up.log").open("w")
+    log = (checkout / "up.log").open("w")
     up = subprocess.Popen(
         [sys.executable, "-m", "intime_cli.cli", "up", "--port", str(port)],
         env=env,
@@ -105,6 +109,7 @@ def new_user(
             if up.poll() is None:
                 up.kill()
             log.close()
+            shutil.rmtree(checkout, ignore_errors=True)
 
 
 def test_make_demo_succeeds_and_prints_how_to_use_it(new_user: NewUser) -> None:
