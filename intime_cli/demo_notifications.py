@@ -106,7 +106,7 @@ def run_notifications_demo(service_dsn: str, org: SeededOrg) -> None:
     from web.app import create_app
 
     user_id = org.rep_ids[0]
-    print("\n== Notifications: a live SSE client as the demo user")
+    print("\n== Notifications: a live SSE client as the demo user (times on the real clock, UTC)")
     now = datetime.now(UTC)
     with psycopg.connect(service_dsn, autocommit=True) as conn:
         with actor(conn, org.org_id, org.admin_id):
