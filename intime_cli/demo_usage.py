@@ -95,9 +95,8 @@ def print_how_to_use(
 ) -> None:
     console = f"{public_url.rstrip('/')}/inbox"
     print("\n== Use it yourself")
-    start = "intime up" if embedded else "intime web  and  intime worker"
     print(
-        f"   start the web app and the worker: .venv/bin/{start}"
+        "   start the web app and the worker: .venv/bin/intime up"
         + ("   (the embedded PostgreSQL too; Ctrl-C stops all)" if embedded else "")
     )
     print(f"   console (INTIME_PUBLIC_URL): {console}   sign in with a token below")
