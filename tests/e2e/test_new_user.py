@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from intime import pgserver
@@ -170,3 +171,27 @@ def test_the_readme_token_command_works_on_the_demo_data(new_user: NewUser) -> N
         assert stream.status_code == 200
     finally:
         stream.close()
+
+
+def test_the_pending_approval_is_decided_through_its_email_link(new_user: NewUser) -> None:
+    """The link the demo printed (from the outbox email) decides the approval it names."""
+    found = re.search(r"its email: (\S+)\n\s+its link:  (\S+)", new_user.demo_output)
+    assert found is not None
+    email, link = Path(found.group(1)), found.group(2)
+    assert link in email.read_text().replace("=\n", "")  # quoted-printable soft breaks
+    token = re.fullmatch(r"\S*/approvals/(apl_[0-9a-f]{64})", link)
+    assert token is not None, link
+    psql = re.search(r"^\s+psql '(.+)'$", new_user.demo_output, re.M)
+    assert psql is not None
+    service = psql.group(1).replace("demo_riley@", "intime_service@")
+    with psycopg.connect(service, autocommit=True) as conn:
+        shown = conn.execute("select api.get_approval_link(%s)", (token.group(1),)).fetchone()
+        assert shown is not None
+        assert shown[0]["state"] == "pending"
+        assert shown[0]["approver"]["email"] == "manager@acme.example"
+        decided = conn.execute(
+            "select api.decide_approval_link(%s, 'approve', 'from the email')", (token.group(1),)
+        ).fetchone()
+    assert decided is not None
+    assert decided[0]["state"] == "used"
+    assert decided[0]["approval"]["status"] == "approved"
