@@ -51,18 +51,19 @@ class DemoRefused(Exception):
 
 
 @contextmanager
-def _demo_database(config: Config) -> Iterator[tuple[str, str]]:
-    """The admin DSN and the psql URL of the demo's SQL login."""
+def _demo_database(config: Config, dbname: str) -> Iterator[tuple[str, str]]:
+    """The admin DSN and the psql URL of the demo's SQL login (DATABASE_URL is used as
+    it is: ``intime demo --database`` has put the name in it)."""
     if config.database_url:
         yield config.database_url, as_role(config.database_url, DEMO_LOGIN)
         return
     with embedded_server(config) as server:
-        ensure_database(server.dsn(), DEFAULT_DB)
+        ensure_database(server.dsn(), dbname)
         print(
             f"PostgreSQL {server.binaries.major_version()} ({server.binaries.source}) "
-            f"at {server.socket_dir}, database {DEFAULT_DB}"
+            f"at {server.socket_dir}, database {dbname}"
         )
-        yield server.dsn(DEFAULT_DB), server.url(DEFAULT_DB, DEMO_LOGIN)
+        yield server.dsn(dbname), server.url(dbname, DEMO_LOGIN)
 
 
 def _remove_previous_run(admin: psycopg.Connection) -> None:
@@ -113,18 +114,19 @@ def _print_org(conn: psycopg.Connection, org: SeededOrg) -> None:
             print(f"     {field:<12} {old!s:<8} -> {new!s:<8} by {who}")
 
 
-def run_demo(config: Config) -> int:
+def run_demo(config: Config, database: str | None = None) -> int:
+    """The demo on ``database`` (default: ``intime``, the one every command uses)."""
     try:
-        return _run_demo(config)
+        return _run_demo(config, database or DEFAULT_DB)
     except DemoRefused as exc:
         print(f"error: {exc}")
         return 2
 
 
-def _run_demo(config: Config) -> int:
+def _run_demo(config: Config, dbname: str) -> int:
     home = config.home.resolve() if config.home else pgserver.default_home()
     outbox = home / "demo-outbox"
-    with _demo_database(config) as (dsn, psql_url):
+    with _demo_database(config, dbname) as (dsn, psql_url):
         migrated = migrate.migrate(dsn)
         print(f"migrated: {len(migrated.applied)} migrations, queue schema {migrated.queue}")
         service = as_role(dsn, "intime_service")
@@ -151,6 +153,7 @@ def _run_demo(config: Config) -> int:
             tokens=sign_in_tokens(service, (acme, globex)),
             approval=pending_approval(dsn, acme, outbox),
             embedded=not config.database_url,
+            database=None if dbname == DEFAULT_DB else dbname,
         )
     print("\nDemo finished." if ok else "\nDemo found a problem (see FAIL above).")
     return 0 if ok else 1

@@ -92,11 +92,13 @@ def print_how_to_use(
     tokens: list[SignIn],
     approval: PendingApproval | None,
     embedded: bool,
+    database: str | None = None,
 ) -> None:
     console = f"{public_url.rstrip('/')}/inbox"
     print("\n== Use it yourself")
     print(
         "   start the web app and the worker: .venv/bin/intime up"
+        + (f" --database {database}" if database else "")
         + ("   (the embedded PostgreSQL too; Ctrl-C stops all)" if embedded else "")
     )
     print(f"   console (INTIME_PUBLIC_URL): {console}   sign in with a token below")
