@@ -13,11 +13,12 @@ conventions a document uses, in an HTML comment on the line before a block:
 
 SQL blocks that follow each other run in one psql session (``ON_ERROR_STOP``, psql
 variables and ``\\gset`` carry over); a shell block in between ends it, as it would
-for a reader. A shell block runs line by line with ``bash`` in a scratch folder whose
-``.venv/bin/intime`` and ``intime`` are the real CLI, with ``DATABASE_URL`` set to the
-test database; ``make`` lines and the commands that start a long-running server are
-skipped with the reason, and the test that runs them named. docs/sql-api.md is
-generated: its blocks are signatures, not examples.
+for a reader. A shell block runs in one ``bash -e`` in a scratch folder whose
+``.venv/bin/intime`` (and ``intime``) is the real CLI, beside the venv's other tools,
+with ``DATABASE_URL`` set to the test database (and ``INTIME_SERVICE_URL`` to it as
+``intime_service``); ``make`` and ``pytest`` lines and the commands that start a
+long-running server are skipped with the reason, and the test that runs them named.
+docs/sql-api.md is generated: its blocks are signatures, not examples.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ DIRECTIVE = re.compile(r"^<!--\s*example:\s*(?P<what>.*?)\s*-->$")
 # Shell lines that are not run here, and why.
 LINE_SKIPS = (
     (re.compile(r"^make\b"), "make rebuilds the venv and runs whole suites: CI runs it"),
+    (re.compile(r"\bpytest\b"), "runs a test suite: CI runs it"),
     (
         re.compile(r"\bintime (up|web|worker)\b(?!.*--drain)"),
         "starts a long-running server: tests/e2e/test_new_user.py runs intime up, "
@@ -178,6 +180,10 @@ class Runner:
         self.psql = str(server.binaries.bindir / "psql")
         bindir = scratch / ".venv" / "bin"
         bindir.mkdir(parents=True)
+        # The venv's other tools (pgq, ...) as they are; intime runs this checkout's code.
+        for tool in Path(sys.executable).parent.iterdir():
+            if tool.name != "intime" and tool.is_file():
+                (bindir / tool.name).symlink_to(tool)
         wrapper = bindir / "intime"
         wrapper.write_text(
             f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m intime_cli.cli "$@"\n'
@@ -189,10 +195,10 @@ class Runner:
             + os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": db.dsn(),
+            "INTIME_SERVICE_URL": db.dsn("intime_service"),
             "INTIME_HOME": str(scratch / "home"),
             "PSQLRC": os.devnull,
         }
-        self.env.pop("INTIME_SERVICE_URL", None)
 
     def sql(self, blocks: list[Block], role: str) -> None:
         script = []
@@ -221,20 +227,25 @@ class Runner:
             )
 
     def shell(self, block: Block) -> None:
+        """The block's lines in one bash (``export`` carries over), stopping at the
+        first that fails."""
+        script = ["set -e -o pipefail"]
         for command, reason in shell_lines(block):
-            if reason:
-                continue
-            result = subprocess.run(
-                ["bash", "-o", "pipefail", "-c", command],
-                capture_output=True,
-                text=True,
-                env=self.env,
-                cwd=self.scratch,
-                timeout=240,
-                check=False,
-            )
-            assert result.returncode == 0, (
-                f"the shell example at {block.where} failed: {command}\n"
+            if not reason:
+                script += [f"echo {shlex.quote('>>> ' + command)}", command]
+        result = subprocess.run(
+            ["bash", "-c", "\n".join(script)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.scratch,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0:
+            ran = re.findall(r"^>>> (.*)$", result.stdout, re.M)
+            raise AssertionError(
+                f"the shell example at {block.where} failed: {ran[-1] if ran else '?'}\n"
                 f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
             )
 
