@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -90,3 +92,20 @@ def test_a_planted_symlink_is_refused(tmp_path: Path) -> None:
     link.symlink_to(target)
     with pytest.raises(pgserver.PgServerError, match="not a plain folder"):
         pgserver._secure_dir(link, os.geteuid(), os.getegid(), 0o700)
+
+
+def test_a_restarted_server_keeps_its_port(pg_server: pgserver.PgServer) -> None:
+    """The psql URL a command printed (the demo's) names the socket by its port: it stays
+    valid when the server is stopped and started again on the same data folder."""
+    base = Path(tempfile.mkdtemp(prefix="intime-pg-"))
+    base.chmod(0o755)
+    try:
+        first = pgserver.PgServer(binaries=pg_server.binaries, base_dir=base, fast_unsafe=True)
+        with first:
+            url = first.url()
+        second = pgserver.PgServer(binaries=pg_server.binaries, base_dir=base, fast_unsafe=True)
+        with second, psycopg.connect(url) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+        assert second.port == first.port
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
