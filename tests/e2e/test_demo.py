@@ -212,6 +212,8 @@ def test_demo_leaves_an_approval_pending_with_its_email_in_the_outbox(demo_run: 
     found = re.search(r"its email: (\S+)\n\s+its link:  (\S+)", out)
     assert found is not None
     path, link = Path(found.group(1)), found.group(2)
+    # Absolute, from INTIME_PUBLIC_URL (the worker's), with the approver's own token.
+    assert re.fullmatch(r"http://console\.example:8000/approvals/apl_[0-9a-f]{64}", link)
     assert path.is_relative_to(demo_run.home / "demo-outbox")
     assert link in path.read_text().replace("=\n", "")
     with demo_run.db.connect() as conn:

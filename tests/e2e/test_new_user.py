@@ -179,7 +179,7 @@ def test_the_pending_approval_is_decided_through_its_email_link(new_user: NewUse
     assert found is not None
     email, link = Path(found.group(1)), found.group(2)
     assert link in email.read_text().replace("=\n", "")  # quoted-printable soft breaks
-    token = re.fullmatch(r"\S*/approvals/(apl_[0-9a-f]{64})", link)
+    token = re.fullmatch(rf"{re.escape(new_user.base)}/approvals/(apl_[0-9a-f]{{64}})", link)
     assert token is not None, link
     psql = re.search(r"^\s+psql '(.+)'$", new_user.demo_output, re.M)
     assert psql is not None
