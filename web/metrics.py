@@ -18,11 +18,14 @@ answers the scrape sums them all. Without it, each process reports its own.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import psycopg
@@ -210,3 +213,21 @@ def counted(source: str) -> Callable[[Endpoint], Endpoint]:
         return run
 
     return wrap
+
+
+@contextlib.contextmanager
+def shared_metrics_dir() -> Iterator[str]:
+    """For several server processes on one port: ``PROMETHEUS_MULTIPROC_DIR`` as the
+    operator set it (empty it between runs), else a fresh folder, removed at the end.
+    Set before the processes start: prometheus_client reads it when it is imported."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        yield given
+        return
+    path = tempfile.mkdtemp(prefix="intime-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
