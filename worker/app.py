@@ -31,7 +31,7 @@ from pgqueuer.domain.models import Job
 from pgqueuer.domain.types import QueueExecutionMode
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from intime.config import Config
+from intime.config import Config, ConfigError
 from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
 from intime.netguard import TargetGuard
@@ -439,11 +439,14 @@ async def start_worker(
     await workflows.start(flows)
     worker = Worker(pgq, driver, pool, email, flows, runner, options, journal, metrics)
     if options.metrics_address is not None:
+        address = options.metrics_address
         try:
-            worker.metrics_server = metrics.serve(options.metrics_address)
-        except OSError:
+            worker.metrics_server = metrics.serve(address)
+        except OSError as exc:
             await worker.close()
-            raise
+            raise ConfigError(
+                f"cannot serve metrics on {address.host}:{address.port}: {exc.strerror or exc}"
+            ) from None
         log.info(
             "worker metrics on http://%s:%s/metrics",
             options.metrics_address.host,

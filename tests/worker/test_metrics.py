@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from datetime import timedelta
 
 import httpx
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from intime.config import ConfigError
 from intime_cli.cli import build_parser
 from tests.peers import SmtpServer
 from tests.support import Database, Mail
@@ -139,3 +141,21 @@ def test_the_worker_command_takes_a_metrics_port() -> None:
     args = build_parser().parse_args(["worker", "--metrics-port", "9108"])
     assert args.metrics_port == "9108"
     assert build_parser().parse_args(["worker"]).metrics_port is None
+
+
+def test_a_metrics_port_in_use_is_one_line_of_error(db: Database) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        async def start() -> None:
+            await start_worker(
+                db.dsn("intime_service"),
+                {},
+                "https://crm.example",
+                options=WorkerOptions(metrics_address=MetricsAddress("127.0.0.1", port)),
+            )
+
+        with pytest.raises(ConfigError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
+            asyncio.run(start())
