@@ -2077,20 +2077,28 @@ begin
 
     union all
     -- Live executions per status: per org, a range of workflow_executions_org_idx
-    -- (org_id, status, ...), never the finished history.
+    -- (org_id, status, ...) for the live statuses only, never the finished history.
+    -- The statuses are literals, so the planner weighs them by their own frequency.
     select
         'intime_workflow_executions',
         jsonb_build_object('status', st.status),
-        (
-            select coalesce(sum(c.n), 0)
-            from app.organizations as o
-            cross join lateral (
-                select count(*) as n
-                from app.workflow_executions as e
-                where e.org_id = o.id and e.status = st.status
-            ) as c
-        )::double precision
+        coalesce(c.n, 0)::double precision
     from unnest(array['pending', 'running', 'waiting', 'paused']) as st (status)
+    left join (
+        select e.status, sum(e.n) as n
+        from app.organizations as o
+        cross join lateral (
+            -- Grouped inside the lateral: one index range per org, whatever the
+            -- planner guesses about the number of orgs.
+            select x.status, count(*) as n
+            from app.workflow_executions as x
+            where
+                x.org_id = o.id
+                and x.status in ('pending', 'running', 'waiting', 'paused')
+            group by x.status
+        ) as e
+        group by e.status
+    ) as c on c.status = st.status
 
     union all
     -- The campaign backlog: active enrollments whose next step is due now
