@@ -22,6 +22,7 @@ from tests.support import Mail, event
 from tests.web.conftest import INBOUND_TOKEN
 from tests.web.streams import opened
 from tests.web.test_resend_webhook import signed
+from web.metrics import shared_metrics_dir
 
 # The families the web app serves: the database's gauges and this process's figures.
 WEB_FAMILIES = {
@@ -210,3 +211,20 @@ def test_with_a_multiprocess_dir_one_scrape_sums_every_process(tmp_path: Path) -
     rejected = value(samples, "intime_webhook_events_rejected_total", source="resend", code="401")
     assert rejected == 3
     assert value(samples, "intime_sse_clients_connected") == 3
+
+
+def test_several_web_processes_get_a_shared_metrics_folder_for_their_run(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """``intime web --workers N`` starts its processes inside ``shared_metrics_dir``: a
+    fresh folder, gone afterwards; one the operator chose is kept."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with shared_metrics_dir() as made:
+        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == made
+        assert Path(made).is_dir()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    assert not Path(made).exists()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with shared_metrics_dir() as given:
+        assert given == str(tmp_path)
+    assert tmp_path.is_dir()
