@@ -143,23 +143,3 @@ begin
     );
 end
 $function$;
-
--- Raise IT005 unless p_timezone is a time zone name PostgreSQL knows.
-create or replace function app._assert_timezone(p_timezone text)
-returns void
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $function$
-begin
-    if p_timezone is null then
-        raise exception using errcode = 'IT005', message = 'time zone must not be null';
-    end if;
-    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
-exception
-    when invalid_parameter_value then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', p_timezone);
-end
-$function$;

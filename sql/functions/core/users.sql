@@ -31,7 +31,7 @@ begin
             message = format('invalid role %L', p_role),
             hint = 'Use admin, manager or member.';
     end if;
-    perform app._assert_timezone(p_timezone);
+    perform app._assert_time_zone(p_timezone, 'the user''s time zone');
     if p_manager_id is not null and not exists (
         select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
@@ -134,7 +134,7 @@ begin
         raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
-        perform app._assert_timezone(p_changes ->> 'timezone');
+        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user''s time zone');
     end if;
     if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
         raise exception using

@@ -423,7 +423,7 @@ declare
     v_items jsonb;
 begin
     with tz as (
-        select z.timezone, app._valid_timezone(z.timezone) as valid
+        select z.timezone, app._is_time_zone(z.timezone) as valid
         from (
             select distinct r.timezone from jsonb_to_recordset(p_rows) as r (timezone text)
         ) as z

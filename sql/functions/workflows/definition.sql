@@ -431,10 +431,7 @@ begin
                 'an array of mon, tue, wed, thu, fri, sat, sun';
         end if;
         if coalesce(p_step #>> '{until,timezone}', 'org') not in ('org', 'owner')
-            and not exists (
-                select from pg_catalog.pg_timezone_names as z
-                where z.name = p_step #>> '{until,timezone}'
-            ) then
+            and not app._is_time_zone(p_step #>> '{until,timezone}') then
             return query select p_at || '.until.timezone',
                 'org, owner or an IANA time zone name';
         end if;
@@ -795,10 +792,7 @@ begin
                     return query select v_at || '.cron',
                         'a five-field cron expression, like "0 9 * * 1-5"';
                 end if;
-                if not exists (
-                    select from pg_catalog.pg_timezone_names as z
-                    where z.name = coalesce(v_trigger ->> 'timezone', 'UTC')
-                ) then
+                if not app._is_time_zone(coalesce(v_trigger ->> 'timezone', 'UTC')) then
                     return query select v_at || '.timezone', 'an IANA time zone name';
                 end if;
                 if v_trigger ? 'filter' then
