@@ -378,6 +378,8 @@ declare
     v_problems text;
     v_ids text[] := '{}';
     v_id text;
+    v_template_slug text;
+    v_unknown text[];
 begin
     if p_channel is null
         or p_channel not in ('email', 'linkedin', 'phone', 'sms', 'task', 'wait') then
@@ -404,12 +406,30 @@ begin
                 p_channel
             );
     end if;
-    if p_template_id is not null and not exists (
-        select from app.email_templates as t
-        where t.org_id = p_org_id and t.id = p_template_id
-    ) then
-        raise exception using
-            errcode = 'IT004', message = format('email template %s not found', p_template_id);
+    if p_template_id is not null then
+        select t.slug, app._template_unknown_variables(
+            concat_ws(' ', t.subject_template, t.html_template, t.text_template),
+            app._campaign_variables()
+        )
+        into v_template_slug, v_unknown
+        from app.email_templates as t
+        where t.org_id = p_org_id and t.id = p_template_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('email template %s not found', p_template_id);
+        end if;
+        -- The tick gives a template the campaign's variables only (issue 16).
+        if cardinality(v_unknown) > 0 then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'email template %L uses unknown variables: %s (known: %s)',
+                    v_template_slug, array_to_string(v_unknown, ', '),
+                    array_to_string(app._campaign_variables(), ', ')
+                ),
+                hint = 'A campaign step renders its template with the campaign''s variables '
+                || 'only: use those, or write the step''s own subject and body.';
+        end if;
     end if;
     perform app._campaign_assert_tokens(p_subject, 'subject');
     perform app._campaign_assert_tokens(p_body_html, 'body_html');
