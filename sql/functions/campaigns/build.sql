@@ -89,7 +89,8 @@ begin
     where c.org_id = v_org_id and c.id = p_campaign_id;
     if not found then
         raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
         v_campaign.owner_id is not distinct from app.current_user_id()
@@ -97,7 +98,9 @@ begin
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it',
+            hint = 'An org admin grants campaigns.manage_any to a role with '
+            || 'api.set_role_permission, or makes you the owner (api.update_campaign).';
     end if;
     -- Lock order everywhere: enrollments (in key order), then the campaign.
     -- The tick and the stop-rule triggers lock enrollments and then, through
@@ -155,7 +158,9 @@ begin
         and not app._has_permission('campaigns.manage_any') then
         raise exception using
             errcode = 'IT003',
-            message = 'only a holder of campaigns.manage_any may create a campaign for someone else';
+            message = 'only a holder of campaigns.manage_any may create a campaign for someone else',
+            hint = 'Leave p_owner_id out to own it yourself; an org admin grants '
+            || 'campaigns.manage_any with api.set_role_permission.';
     end if;
     if not exists (
         select from app.user_profiles as u

@@ -92,7 +92,9 @@ begin
     if not app._is_service() then
         raise exception using
             errcode = 'IT002',
-            message = 'this function is for the intime_service role only';
+            message = 'this function is for the intime_service role only',
+            hint = 'The web app and the worker connect as intime_service; a person calls the '
+            || 'api functions as a SQL login mapped to a user, or through a token.';
     end if;
 end
 $function$;
@@ -111,8 +113,10 @@ begin
         raise exception using
             errcode = 'IT008',
             message = 'no organization in context',
-            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
-            || 'a SQL login must be mapped by app.user_profiles.db_role.';
+            hint = 'As intime_service, call select api.set_actor(p_org_id => ''<org id>'', '
+            || 'p_user_id => ''<user id>'') in the same transaction; a SQL login acts once '
+            || 'it is mapped to a user (api.create_user(p_db_role => ..) or '
+            || 'intime user create --db-role).';
     end if;
     return v_org_id;
 end

@@ -58,7 +58,8 @@ begin
     end if;
     if v_user_id is distinct from v_caller and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may create tokens for another user';
+            errcode = 'IT003', message = 'only an org admin may create tokens for another user',
+            hint = 'Leave p_user_id out to create a token for yourself.';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -108,7 +109,8 @@ begin
     end if;
     if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token';
+            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token',
+            hint = 'Ask an admin of the organization to revoke it.';
     end if;
 
     update app.api_tokens as t

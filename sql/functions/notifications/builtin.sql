@@ -557,7 +557,8 @@ begin
     if not app._is_org_admin() then
         raise exception using
             errcode = 'IT003',
-            message = 'only an org admin may turn a built-in notification on or off';
+            message = 'only an org admin may turn a built-in notification on or off',
+            hint = 'Act as a user with role admin.';
     end if;
     if not exists (select from app._notification_builtins() as b where b.slug = p_slug) then
         raise exception using

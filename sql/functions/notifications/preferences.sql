@@ -30,7 +30,10 @@ declare
     v_user_id uuid := app.current_user_id();
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     return query
     with categories as (
@@ -101,11 +104,15 @@ begin
         if not app._is_org_admin() then
             raise exception using
                 errcode = 'IT003',
-                message = 'only an org admin sets the org''s default preferences';
+                message = 'only an org admin sets the org''s default preferences',
+                hint = 'Without p_org_default, api.set_preference sets your own.';
         end if;
         v_user_id := null;
     elsif v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_category is null or (p_category <> '*' and p_category !~ '^[a-z][a-z0-9_]*$') then
         raise exception using

@@ -403,7 +403,9 @@ begin
     end if;
     if v_user_id is null or v_row.approver_id <> v_user_id then
         raise exception using
-            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval';
+            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval',
+            hint = 'api.list_my_approvals lists those waiting for you; an approver may '
+            || 'api.delegate_approval.';
     end if;
     if v_row.status <> 'pending' then
         raise exception using
