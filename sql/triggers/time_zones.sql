@@ -1,6 +1,6 @@
 -- One time zone rule (app._is_time_zone, docs/conventions.md): every stored zone is an
 -- IANA name, checked when it is written, by an api function or plain DML alike (IT005).
--- A contact's or candidate's blank zone is stored as null.
+-- A contact's or candidate's blank zone is stored as null; a null is not checked.
 do $triggers$
 declare
     v_spec record;
@@ -23,9 +23,9 @@ begin
             p_table => format('app.%I', v_spec.table_name)::regclass,
             p_name => 'time_zone_check',
             p_body => format(
-                'before insert or update of %I on %%s for each row '
+                'before insert or update of %I on %%s for each row when (new.%I is not null) '
                 || 'execute function app._tg_time_zone(%L, %L)',
-                v_spec.column_name, v_spec.column_name, v_spec.blank
+                v_spec.column_name, v_spec.column_name, v_spec.column_name, v_spec.blank
             )
         );
     end loop;

@@ -66,10 +66,11 @@ end
 $function$;
 
 -- Row trigger: the column named by tg_argv[0] must hold an IANA time zone name (IT005),
--- whether an api function or plain DML writes it. A null passes (a not-null column's
--- own constraint refuses it). With tg_argv[1] = 'blank_is_null', a blank value is stored
--- as null (a contact's empty zone field is no zone). An UPDATE that leaves the value as it
--- was is not checked again. Security definer: a SQL login may not call app helpers.
+-- whether an api function or plain DML writes it. A null passes (the triggers skip it;
+-- a not-null column's own constraint refuses it). With tg_argv[1] = 'blank_is_null', a
+-- blank value is stored as null (a contact's empty zone field is no zone). An UPDATE that
+-- leaves the value as it was is not checked again. Security definer: a SQL login may not
+-- call app helpers.
 create or replace function app._tg_time_zone()
 returns trigger
 language plpgsql
