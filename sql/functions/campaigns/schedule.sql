@@ -159,6 +159,6 @@ begin
                 'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
             );
     end if;
-    perform app._assert_time_zone(p_timezone, 'the campaign''s time zone');
+    perform app._assert_time_zone(p_timezone, 'the campaign');
 end
 $function$;

@@ -40,7 +40,7 @@ end
 $function$;
 
 -- Raise IT005 unless p_zone is an IANA time zone name (app._is_time_zone). p_what names
--- what it is for in the message ('campaign time zone', 'contacts.timezone').
+-- what it is for in the message ('the campaign', 'contacts.timezone').
 create or replace function app._assert_time_zone(p_zone text, p_what text)
 returns void
 language plpgsql
@@ -51,7 +51,7 @@ begin
     if p_zone is null then
         raise exception using
             errcode = 'IT005',
-            message = format('%s must not be null', p_what),
+            message = format('the time zone for %s must not be null', p_what),
             hint = 'Give an IANA time zone name, like Europe/Paris or America/New_York.';
     end if;
     if not app._is_time_zone(p_zone) then

@@ -32,7 +32,7 @@ begin
             message = format('invalid role %L', p_role),
             hint = 'Use admin, manager or member.';
     end if;
-    perform app._assert_time_zone(p_timezone, 'the user''s time zone');
+    perform app._assert_time_zone(p_timezone, 'the user');
     if p_manager_id is not null and not exists (
         select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
@@ -136,7 +136,7 @@ begin
         raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
-        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user''s time zone');
+        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user');
     end if;
     if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
         raise exception using

@@ -138,7 +138,7 @@ begin
             message = format('invalid digest day %L (monday .. sunday)', p_digest_day);
     end if;
     if p_quiet_hours_timezone is not null then
-        perform app._assert_time_zone(p_quiet_hours_timezone, 'quiet_hours_timezone');
+        perform app._assert_time_zone(p_quiet_hours_timezone, 'quiet hours');
     end if;
     if p_dnd_until is not null and p_dnd_until <= v_now then
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
