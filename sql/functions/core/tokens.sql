@@ -105,7 +105,9 @@ begin
     where t.org_id = v_org_id and t.id = p_token_id;
 
     if not found then
-        raise exception using errcode = 'IT004', message = format('token %s not found', p_token_id);
+        raise exception using
+            errcode = 'IT004', message = format('token %s not found', p_token_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
         raise exception using
