@@ -28,6 +28,7 @@ as $function$
             '\{\{\s*([^}|]*?)\s*\}\}', 'g'
         ) as m
     ) as t (name)
+    where t.name <> ''
 $function$;
 
 -- The variables of p_text that p_known does not know (p_known entries are paths, or
