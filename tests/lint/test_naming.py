@@ -25,6 +25,7 @@ APP_SHARED = {
     "_migration_status", "_missing_variables", "_render", "_render_check", "_render_pattern",
     "_render_template",
     "_require_org", "_require_send_rate", "_require_service", "_secret_hash", "_transaction_stamp",
+    "_template_known_variables", "_template_unknown_variables", "_template_variables",
     "_url_encode",
     "_is_time_zone", "now", "current_org_id", "current_user_id",
 }  # fmt: skip
