@@ -1067,7 +1067,7 @@ begin
             message = format('invalid organization slug %L', p_slug),
             hint = 'Use 2 to 63 lower-case letters, digits and dashes.';
     end if;
-    perform app._assert_time_zone(p_timezone, 'the organization''s time zone');
+    perform app._assert_time_zone(p_timezone, 'the organization');
     if exists (select from app.organizations as o where o.slug = p_slug) then
         raise exception using
             errcode = 'IT006', message = format('organization slug %s is taken', p_slug);
@@ -1167,7 +1167,7 @@ begin
             message = format('invalid role %L', p_role),
             hint = 'Use admin, manager or member.';
     end if;
-    perform app._assert_time_zone(p_timezone, 'the user''s time zone');
+    perform app._assert_time_zone(p_timezone, 'the user');
     if p_manager_id is not null and not exists (
         select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
@@ -4105,7 +4105,9 @@ begin
     where t.org_id = v_org_id and t.id = p_token_id;
 
     if not found then
-        raise exception using errcode = 'IT004', message = format('token %s not found', p_token_id);
+        raise exception using
+            errcode = 'IT004', message = format('token %s not found', p_token_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
         raise exception using
@@ -4925,7 +4927,7 @@ begin
             message = format('invalid digest day %L (monday .. sunday)', p_digest_day);
     end if;
     if p_quiet_hours_timezone is not null then
-        perform app._assert_time_zone(p_quiet_hours_timezone, 'quiet_hours_timezone');
+        perform app._assert_time_zone(p_quiet_hours_timezone, 'quiet hours');
     end if;
     if p_dnd_until is not null and p_dnd_until <= v_now then
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
@@ -5749,7 +5751,7 @@ begin
         raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
-        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user''s time zone');
+        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user');
     end if;
     if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
         raise exception using
@@ -6049,7 +6051,7 @@ begin
     if p_zone is null then
         raise exception using
             errcode = 'IT005',
-            message = format('%s must not be null', p_what),
+            message = format('the time zone for %s must not be null', p_what),
             hint = 'Give an IANA time zone name, like Europe/Paris or America/New_York.';
     end if;
     if not app._is_time_zone(p_zone) then
@@ -6414,7 +6416,7 @@ begin
                 'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
             );
     end if;
-    perform app._assert_time_zone(p_timezone, 'the campaign''s time zone');
+    perform app._assert_time_zone(p_timezone, 'the campaign');
 end
 $_$;
 
@@ -12217,6 +12219,7 @@ CREATE FUNCTION app._template_variables(p_text text) RETURNS text[]
             '\{\{\s*([^}|]*?)\s*\}\}', 'g'
         ) as m
     ) as t (name)
+    where t.name <> ''
 $$;
 
 
@@ -15173,7 +15176,9 @@ begin
     where a.org_id = v_org_id and a.id = p_approval_id
     for update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('approval %s not found', p_approval_id);
+        raise exception using
+            errcode = 'IT004', message = format('approval %s not found', p_approval_id),
+            hint = 'api.list_my_approvals lists the approvals waiting for you.';
     end if;
     if v_user_id is null or v_row.approver_id <> v_user_id then
         raise exception using
@@ -21795,56 +21800,56 @@ CREATE TRIGGER suppressions_campaign AFTER INSERT ON app.suppressions FOR EACH R
 -- Name: campaigns time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.campaigns FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.campaigns FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
 
 
 --
 -- Name: candidates time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.candidates FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('timezone', 'blank_is_null');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.candidates FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', 'blank_is_null');
 
 
 --
 -- Name: contacts time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.contacts FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('timezone', 'blank_is_null');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.contacts FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', 'blank_is_null');
 
 
 --
 -- Name: interviews time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.interviews FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.interviews FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
 
 
 --
 -- Name: notification_preferences time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF quiet_hours_timezone ON app.notification_preferences FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('quiet_hours_timezone', '');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF quiet_hours_timezone ON app.notification_preferences FOR EACH ROW WHEN ((new.quiet_hours_timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('quiet_hours_timezone', '');
 
 
 --
 -- Name: organizations time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.organizations FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.organizations FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
 
 
 --
 -- Name: user_profiles time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.user_profiles FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.user_profiles FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
 
 
 --
 -- Name: workflows time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF schedule_timezone ON app.workflows FOR EACH ROW EXECUTE FUNCTION app._tg_time_zone('schedule_timezone', '');
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF schedule_timezone ON app.workflows FOR EACH ROW WHEN ((new.schedule_timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('schedule_timezone', '');
 
 
 --
