@@ -67,7 +67,9 @@ def test_reading_all_clears_the_badge(base_url, token_for, send, two_orgs) -> No
     token = token_for(sam)
     send(sam, "a")
     send(sam, "b")
-    assert call(base_url, "POST", "/notifications/read", token, json={"all": True}).status_code == 200
+    assert (
+        call(base_url, "POST", "/notifications/read", token, json={"all": True}).status_code == 200
+    )
     count = call(base_url, "GET", "/notifications/unread-count", token).json()["unread_count"]
     assert count == 0
 
