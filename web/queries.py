@@ -118,3 +118,16 @@ API_CAMPAIGN_STATS = "select to_jsonb(s) from api.get_campaign_stats(p_campaign_
 API_ENROLLMENT_TIMELINE = (
     "select to_jsonb(t) from api.get_enrollment_timeline(p_enrollment_id => %(id)s) as t"
 )
+
+# Console and API principals (web/auth.py).
+AUTHENTICATE_BEARER = (
+    "select org_id, user_id, token_id from api.authenticate_token(p_token => %(token)s)"
+)
+CREATE_WEB_SESSION = (
+    "select session, csrf_token, expires_at from api.create_web_session(p_token => %(token)s)"
+)
+AUTHENTICATE_WEB_SESSION = (
+    "select org_id, user_id, token_id, session_id, csrf_token "
+    "from api.authenticate_web_session(p_session => %(session)s)"
+)
+END_WEB_SESSION = "select api.end_web_session(p_session => %(session)s)"
