@@ -360,7 +360,7 @@ def _ep(
     )
 
 
-_DECLARED: tuple[Endpoint, ...] = (
+ENDPOINTS: tuple[Endpoint, ...] = (
     _ep(
         "GET",
         "/notifications",
@@ -633,11 +633,6 @@ _DECLARED: tuple[Endpoint, ...] = (
         errors=(404,),
     ),
 )
-
-
-# Declared, not yet served: their api functions land with the console's SQL.
-AWAITING_SQL = frozenset({"api.list_executions", "api.list_campaigns"})
-ENDPOINTS = tuple(e for e in _DECLARED if e.function not in AWAITING_SQL)
 
 
 def _version() -> str:

@@ -58,3 +58,27 @@ def test_another_orgs_enrollment_is_not_found(base_url, token_for, admin, two_or
     token = token_for(two_orgs.a.rep_ids[0])
     response = call(base_url, "GET", f"/enrollments/{enrollment}/timeline", token)
     assert is_problem(response, 404, "IT004")
+
+
+def test_the_orgs_campaigns_are_listed(base_url, token_for, admin, two_orgs) -> None:
+    campaign = campaign_of(admin, two_orgs.a.org_id)
+    response = call(base_url, "GET", "/campaigns", token_for(two_orgs.a.rep_ids[0]))
+    assert str(campaign) in [c["campaign_id"] for c in response.json()["campaigns"]]
+
+
+def test_another_orgs_campaigns_are_not_listed(base_url, token_for, admin, two_orgs) -> None:
+    campaign = campaign_of(admin, two_orgs.b.org_id)
+    response = call(base_url, "GET", "/campaigns", token_for(two_orgs.a.rep_ids[0]))
+    assert str(campaign) not in [c["campaign_id"] for c in response.json()["campaigns"]]
+
+
+def test_campaigns_are_filtered_by_status(base_url, token_for, two_orgs) -> None:
+    token = token_for(two_orgs.a.rep_ids[0])
+    response = call(base_url, "GET", "/campaigns", token, params={"status": "archived"})
+    assert {c["status"] for c in response.json()["campaigns"]} <= {"archived"}
+
+
+def test_an_unknown_campaign_status_is_a_bad_request(base_url, token_for, two_orgs) -> None:
+    token = token_for(two_orgs.a.rep_ids[0])
+    response = call(base_url, "GET", "/campaigns", token, params={"status": "lost"})
+    assert is_problem(response, 400)

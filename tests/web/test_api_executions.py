@@ -99,3 +99,55 @@ def test_another_orgs_execution_is_not_cancelled(
     response = call(base_url, "POST", f"/executions/{waiting}/cancel", token)
     assert is_problem(response, 404, "IT004")
     assert flows.execution(waiting)["status"] == "waiting"
+
+
+def test_executions_are_listed_newest_first(base_url, token_for, waiting, two_orgs) -> None:
+    response = call(base_url, "GET", "/executions", token_for(two_orgs.a.admin_id))
+    rows = response.json()["executions"]
+    assert rows[0]["execution_id"] == str(waiting)
+    assert [r["created_at"] for r in rows] == sorted((r["created_at"] for r in rows), reverse=True)
+
+
+def test_the_listing_says_what_the_caller_may_do(base_url, token_for, waiting, two_orgs) -> None:
+    token = token_for(two_orgs.a.rep_ids[1])
+    rows = call(base_url, "GET", "/executions", token).json()["executions"]
+    row = next(r for r in rows if r["execution_id"] == str(waiting))
+    assert (row["can_cancel"], row["can_retry"]) == (False, False)
+
+
+def test_the_next_cursor_pages_without_repeats(base_url, token_for, waiting, two_orgs) -> None:
+    token = token_for(two_orgs.a.admin_id)
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": 1}
+    for _ in range(50):
+        page = call(base_url, "GET", "/executions", token, params=params).json()
+        seen += [r["execution_id"] for r in page["executions"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    everything = call(base_url, "GET", "/executions", token, params={"limit": 200}).json()
+    assert seen == [r["execution_id"] for r in everything["executions"]]
+
+
+def test_the_listing_filters_by_status(base_url, token_for, waiting, two_orgs) -> None:
+    token = token_for(two_orgs.a.admin_id)
+    rows = call(base_url, "GET", "/executions", token, params={"status": "waiting"}).json()
+    assert {r["status"] for r in rows["executions"]} == {"waiting"}
+
+
+def test_another_orgs_executions_are_not_listed(base_url, token_for, waiting, two_orgs) -> None:
+    token = token_for(two_orgs.b.admin_id, two_orgs.b.org_id)
+    rows = call(base_url, "GET", "/executions", token, params={"limit": 200}).json()
+    assert str(waiting) not in [r["execution_id"] for r in rows["executions"]]
+
+
+def test_a_cursor_this_server_did_not_give_is_a_bad_request(base_url, token_for, two_orgs) -> None:
+    token = token_for(two_orgs.a.admin_id)
+    response = call(base_url, "GET", "/executions", token, params={"cursor": "bm90IGEgY3Vyc29y"})
+    assert is_problem(response, 400)
+
+
+def test_an_unknown_entity_type_is_unprocessable(base_url, token_for, two_orgs) -> None:
+    token = token_for(two_orgs.a.admin_id)
+    response = call(base_url, "GET", "/executions", token, params={"entity_type": "planet"})
+    assert is_problem(response, 422, "IT005")
