@@ -442,6 +442,7 @@ _DESCRIPTIONS = {
     401: "no valid API token or session",
     403: "refused: a missing permission, or a session request without its CSRF token",
     404: "not found in the caller's organization",
+    408: "the body did not arrive in time",
     409: "the state does not allow it",
     413: "the body is too large",
     422: "the database refused a value",
@@ -451,7 +452,7 @@ _DESCRIPTIONS = {
 
 
 def _operation(e: Endpoint) -> Json:
-    statuses = sorted({400, 401, 503, *e.errors, *((403, 413) if e.method != "GET" else ())})
+    statuses = sorted({400, 401, 503, *e.errors, *((403, 408, 413) if e.method != "GET" else ())})
     responses: Json = {
         str(s): {
             "description": _DESCRIPTIONS.get(s, "refused"),

@@ -3,6 +3,8 @@ in it and every JSON API operation it lists is served."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import jsonschema
 from starlette.routing import Mount, Route
@@ -70,3 +72,9 @@ def test_every_schema_in_the_document_is_valid_json_schema(base_url) -> None:
 def test_the_document_is_openapi_3_1(base_url) -> None:
     document = _document(base_url)
     assert (document["openapi"], document["info"]["title"]) == ("3.1.0", "InTime HTTP API")
+
+
+def test_the_docs_list_every_endpoint() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "http-api.md").read_text()
+    missing = [e.path for e in ENDPOINTS if f"| {e.method} | `{e.path}` |" not in docs]
+    assert missing == []

@@ -113,3 +113,9 @@ def test_an_unauthenticated_body_is_refused_unread(base_url) -> None:
     )
     assert is_problem(response, 401)
     assert response.headers["connection"] == "close"
+
+
+def test_the_docs_table_is_the_table() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "http-api.md").read_text()
+    rows = dict(re.findall(r"^\| `(\w{5})` \| (\d{3}) \|", docs, re.MULTILINE))
+    assert {code: int(status) for code, status in rows.items()} == STATUS_BY_SQLSTATE
