@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from intime.db import async_actor
 from web import queries as q
+from web.limits import MAX_API_IDS, MAX_API_TEXT
 from web.openapi import (
     Body,
     Boolean,
@@ -42,8 +43,6 @@ from web.openapi import (
 )
 
 PREFIX = "/api/v1"
-MAX_IDS = 1000  # notification ids in one read, seen or archive
-MAX_COMMENT = 4000  # characters of an approval's comment or a reason
 
 
 async def _rows(
@@ -326,8 +325,8 @@ async def enrollment_timeline(call: Call) -> Reply:
 # --- the declarations ---------------------------------------------------------------
 
 ID = Param("id", Uuid(), "path")
-IDS = Body((Field("ids", ListOf(Uuid(), 1, MAX_IDS), True, "the caller's notification ids"),))
-COMMENT = Body((Field("comment", Text(MAX_COMMENT)),), required=False)
+IDS = Body((Field("ids", ListOf(Uuid(), 1, MAX_API_IDS), True, "the caller's notification ids"),))
+COMMENT = Body((Field("comment", Text(MAX_API_TEXT)),), required=False)
 
 
 def _ep(
@@ -397,7 +396,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         UPDATED,
         body=Body(
             (
-                Field("ids", ListOf(Uuid(), 1, MAX_IDS)),
+                Field("ids", ListOf(Uuid(), 1, MAX_API_IDS)),
                 Field("all", Boolean(), description="every unread notification"),
             ),
             description='{"ids": [...]} or {"all": true}',
@@ -514,7 +513,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body=Body(
             (
                 Field("to_user_id", Uuid(), True, "an active user of the org"),
-                Field("reason", Text(MAX_COMMENT)),
+                Field("reason", Text(MAX_API_TEXT)),
             )
         ),
         status=201,
@@ -587,7 +586,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ID,
         body=Body(
             (
-                Field("reason", Text(MAX_COMMENT)),
+                Field("reason", Text(MAX_API_TEXT)),
                 Field("keep_changes", Boolean(), description="admins: undo nothing"),
             ),
             required=False,
