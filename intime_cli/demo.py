@@ -37,17 +37,17 @@ DEMO_LOGIN = "demo_riley"  # a human SQL login mapped to a rep of the first org
 
 
 @contextmanager
-def _demo_database(config: Config) -> Iterator[str]:
+def _demo_database(config: Config, dbname: str = DEMO_DB) -> Iterator[str]:
     if config.database_url:
         yield config.database_url
         return
     with embedded_server(config) as server:
-        ensure_database(server.dsn(), DEMO_DB, recreate=True)
+        ensure_database(server.dsn(), dbname, recreate=True)
         print(
             f"PostgreSQL {server.binaries.major_version()} ({server.binaries.source}) "
-            f"at {server.socket_dir}, database {DEMO_DB}"
+            f"at {server.socket_dir}, database {dbname}"
         )
-        yield server.dsn(DEMO_DB)
+        yield server.dsn(dbname)
 
 
 def _ensure_login(admin: psycopg.Connection, role: str) -> None:
@@ -84,8 +84,8 @@ def _print_org(conn: psycopg.Connection, org: SeededOrg) -> None:
             print(f"     {field:<12} {old!s:<8} -> {new!s:<8} by {who}")
 
 
-def run_demo(config: Config) -> int:
-    with _demo_database(config) as dsn:
+def run_demo(config: Config, database: str = DEMO_DB) -> int:
+    with _demo_database(config, database) as dsn:
         migrated = migrate.migrate(dsn)
         print(f"migrated: {len(migrated.applied)} migrations, queue schema {migrated.queue}")
         suffix = uuid.uuid4().hex[:6]
