@@ -16,10 +16,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from intime import migrate as migrations
 from intime import pgserver
@@ -110,6 +111,21 @@ def service_database(config: Config, dbname: str | None = None) -> Iterator[str]
         return
     with admin_database(config, dbname) as dsn:
         yield service_dsn(config, dsn)
+
+
+def psql_url(dsn: str) -> str:
+    """``dsn`` as a ``postgresql://`` URL (what psql and most tools take)."""
+    if dsn.startswith(("postgresql://", "postgres://")):
+        return dsn
+    params = conninfo_to_dict(dsn)
+    user = quote(str(params.pop("user", "")), safe="")
+    password = params.pop("password", None)
+    dbname = quote(str(params.pop("dbname", "")), safe="")
+    userinfo = (
+        f"{user}:{quote(str(password), safe='')}@" if password else f"{user}@" if user else ""
+    )
+    query = urlencode({k: str(v) for k, v in params.items()})
+    return f"postgresql://{userinfo}/{dbname}" + (f"?{query}" if query else "")
 
 
 def _service_dsn(config: Config, admin_dsn: str, dbname: str | None) -> str:
@@ -531,6 +547,7 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
     with admin_database(config, args.database) as dsn:
         result = migrations.migrate(dsn)
         print(f"migrated ({len(result.applied)} new); web on http://{args.host}:{args.port}")
+        print(f"psql:   psql '{failures.mask_url(psql_url(dsn))}'")
         print(f"outbox: {_home(config) / 'outbox'}; Ctrl-C stops everything")
         asyncio.run(serve(_service_dsn(config, dsn, args.database)))
     return 0

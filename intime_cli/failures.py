@@ -70,10 +70,10 @@ def login_of(dsn: str | None) -> str:
     return getpass.getuser()
 
 
-def connect(dsn: str, what: str, **kwargs: object) -> psycopg.Connection:
+def connect(dsn: str, what: str, *, autocommit: bool = False) -> psycopg.Connection:
     """``psycopg.connect``, but a connection that fails is a one-line ``Failure``."""
     try:
-        return psycopg.connect(dsn, **kwargs)  # type: ignore[arg-type]
+        return psycopg.connect(dsn, autocommit=autocommit)
     except psycopg.OperationalError as exc:
         reason = _reason(exc)
         raise Failure(

@@ -54,13 +54,6 @@ select
 from app.permissions as p
 order by p.name
 """
-# Admin only: resolves a user across organizations, past RLS.
-FIND_USER_BY_SLUG_AND_EMAIL = """
-select u.org_id, u.id
-from app.user_profiles as u
-join app.organizations as o on o.id = u.org_id
-where o.slug = %(slug)s and lower(u.email) = lower(%(email)s)
-"""
 CREATE_STREAM_TICKET = "select ticket from api.create_stream_ticket(p_token => %(token)s)"
 CREATE_API_TOKEN = (
     "select token_id, token from api.create_api_token(p_name => %(name)s, p_user_id => %(user_id)s)"
