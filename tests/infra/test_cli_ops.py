@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from intime import migrate
@@ -195,6 +196,58 @@ def test_user_create_with_db_role_maps_the_login_to_the_user(
     with db.connect(login) as conn:
         row = conn.execute("select email, via from api.get_actor()").fetchone()
     assert row == ("dana@acme.example", "db_role")
+
+
+def test_user_create_with_a_db_role_that_does_not_exist_creates_the_login(
+    intime: Intime, two_orgs: TwoOrgs, db: Database, cluster
+) -> None:
+    login = f"cli_{uuid.uuid4().hex[:12]}"
+    try:
+        result = intime(
+            "user",
+            "create",
+            "--org",
+            "acme",
+            "--email",
+            "lee@acme.example",
+            "--name",
+            "Lee",
+            "--db-role",
+            login,
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"created login role {login}" in result.stdout
+        with db.connect(login) as conn:
+            row = conn.execute("select email from api.get_actor()").fetchone()
+        assert row == ("lee@acme.example",)
+    finally:
+        cluster.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(login)))
+
+
+def test_a_refused_user_create_leaves_no_new_login_behind(
+    intime: Intime, two_orgs: TwoOrgs, cluster
+) -> None:
+    login = f"cli_{uuid.uuid4().hex[:12]}"
+    try:
+        line = _one_line_error(
+            intime(
+                "user",
+                "create",
+                "--org",
+                "acme",
+                "--email",
+                "riley@acme.example",
+                "--name",
+                "Riley Again",
+                "--db-role",
+                login,
+            )
+        )
+        assert line.startswith("error IT006:")
+        exists = cluster.execute("select 1 from pg_roles where rolname = %s", (login,)).fetchone()
+        assert exists is None
+    finally:
+        cluster.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(login)))
 
 
 def test_user_create_shows_the_sql_hint_of_a_bad_role_value(
