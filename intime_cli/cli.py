@@ -149,7 +149,10 @@ def wait_for_database(dsn: str, timeout: float) -> None:
         except psycopg.OperationalError as exc:
             if time.monotonic() + delay > deadline:
                 reason = " ".join(str(exc).split())
-                raise DatabaseUnreachable(f"cannot reach the database: {reason}") from None
+                raise DatabaseUnreachable(
+                    f"cannot reach the database at {failures.mask_url(dsn)}: {reason} "
+                    f"(hint: {failures.CONNECT_HINT})"
+                ) from None
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
 
@@ -499,7 +502,10 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
                 )
             )
         except DatabaseUnavailable as exc:
-            raise DatabaseUnreachable(f"cannot reach the database: {exc}") from None
+            raise DatabaseUnreachable(
+                f"cannot reach the database at {failures.mask_url(service)}: {exc} "
+                f"(hint: {failures.CONNECT_HINT})"
+            ) from None
         except WorkerFailed as exc:
             raise ConfigError(
                 f"the worker cannot run: {exc} (is the database migrated? intime db migrate)"

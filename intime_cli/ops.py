@@ -577,7 +577,7 @@ def _execution_commands(
     p.add_argument("--workflow", type=_uuid, metavar="ID", help="one workflow's")
     p.add_argument("--entity-type", help="deal, contact, ...")
     p.add_argument("--entity", type=_uuid, metavar="ID", help="one entity's")
-    p.add_argument("--limit", type=_positive(200), default=50)
+    p.add_argument("--limit", type=_positive(200), default=50, help="rows per page, 1-200")
     p.add_argument("--cursor", type=_cursor, help="the next page, as the previous one printed")
     p.set_defaults(ops=executions_list)
     p = ex_sub.add_parser(
@@ -610,7 +610,7 @@ def _campaign_and_approval_commands(
     c_sub = campaigns.add_subparsers(dest="action", required=True)
     p = c_sub.add_parser("list", help="campaigns with their counts", parents=[*acting, listing])
     p.add_argument("--status", help="draft, active, paused, completed or archived")
-    p.add_argument("--limit", type=_positive(500), default=100)
+    p.add_argument("--limit", type=_positive(500), default=100, help="rows, 1-500")
     p.set_defaults(ops=campaigns_list)
     p = c_sub.add_parser(
         "stats", help="the funnel per step and A/B arm", parents=[*acting, listing]
@@ -626,5 +626,7 @@ def _campaign_and_approval_commands(
         parents=[*acting, listing],
     )
     p.add_argument("--user", metavar="EMAIL", help="those waiting for this user, as that user")
-    p.add_argument("--limit", type=_positive(500), default=100)
+    p.add_argument(
+        "--limit", type=_positive(500), default=100, help="rows, 1-500 (the whole org's)"
+    )
     p.set_defaults(ops=approvals_list)
