@@ -353,6 +353,12 @@ def _cmd_ops(args: argparse.Namespace, config: Config) -> int:
     user; the command acts as intime_service."""
     from intime_cli.ops import Databases
 
+    if config.service_url and not config.database_url:
+        # INTIME_SERVICE_URL alone (a production host): what needs no admin runs (org
+        # create, queue); finding an org by slug asks for DATABASE_URL.
+        with contextlib.ExitStack() as stack:
+            service = with_database(config.service_url, args.database)
+            return int(args.ops(args, Databases(None, service, "DATABASE_URL", stack)))
     with admin_database(config, args.database) as dsn, contextlib.ExitStack() as stack:
         label = "DATABASE_URL" if config.database_url else "the embedded server"
         dbs = Databases(dsn, _service_dsn(config, dsn, args.database), label, stack)

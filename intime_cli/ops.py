@@ -35,7 +35,7 @@ PGQ_HINT = 'pgq --schema queue --pg-dsn "$DATABASE_URL"'
 class Databases:
     """Where an ops command connects; each connection opens on first use."""
 
-    admin_dsn: str
+    admin_dsn: str | None  # None: INTIME_SERVICE_URL alone, no admin connection
     service_dsn: str
     admin_label: str
     stack: contextlib.ExitStack
@@ -44,6 +44,12 @@ class Databases:
 
     @property
     def admin(self) -> psycopg.Connection:
+        if self.admin_dsn is None:
+            raise Failure(
+                "finding an organization by its slug needs DATABASE_URL (a superuser); "
+                "only INTIME_SERVICE_URL is set",
+                ADMIN_HINT,
+            )
         if self._admin is None:
             self._admin = self.stack.enter_context(
                 connect(self.admin_dsn, self.admin_label, autocommit=True)

@@ -550,3 +550,14 @@ def test_migrate_reports_every_step_to_its_progress_callback(db: Database) -> No
     assert {total for _, _, total in seen} == {len(seen)}
     assert seen[0][0] == "bootstrap.sql"
     assert seen[-1][0] == "validating routines"
+
+
+def test_with_only_the_service_url_queue_runs_and_slug_lookups_ask_for_database_url(
+    db: Database, tmp_path
+) -> None:
+    env = {**os.environ, "INTIME_SERVICE_URL": db.dsn("intime_service")}
+    env |= {"INTIME_HOME": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    assert _run(env, "queue").returncode == 0
+    line = _one_line_error(_run(env, "token", "list", "--org", "acme"))
+    assert "needs DATABASE_URL" in line
