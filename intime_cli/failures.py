@@ -109,6 +109,10 @@ def from_database_error(exc: psycopg.Error, admin_url: str | None) -> Failure:
 
 
 def from_intime_error(exc: InTimeError) -> Failure:
+    """An error translated by ``intime.db`` keeps the database error it came from (and
+    so its hint) as its cause."""
+    if isinstance(exc.__cause__, psycopg.Error):
+        return from_database_error(exc.__cause__, None)
     return Failure(str(exc), getattr(exc, "hint", None), code=exc.sqlstate)
 
 

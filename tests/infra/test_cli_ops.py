@@ -561,3 +561,11 @@ def test_with_only_the_service_url_queue_runs_and_slug_lookups_ask_for_database_
     assert _run(env, "queue").returncode == 0
     line = _one_line_error(_run(env, "token", "list", "--org", "acme"))
     assert "needs DATABASE_URL" in line
+
+
+def test_an_sql_error_prints_its_hint_on_the_same_line(intime: Intime, two_orgs: TwoOrgs) -> None:
+    line = _one_line_error(intime("executions", "list", "--org", "acme", "--status", "bogus"))
+    assert line.startswith("error IT005:")
+    assert line.endswith(
+        "(hint: One of pending, running, waiting, paused, completed, failed, cancelled.)"
+    )
