@@ -318,9 +318,17 @@ def executions_list(args: argparse.Namespace, dbs: Databases) -> int:
             "limit": args.limit,
         },
     )
-    for row in rows:
+    for row in [] if args.json else rows:  # JSON: the api function's columns as they are
         row["steps"] = _steps(row)
-    columns = (*EXECUTION_COLUMNS[:4], Column("steps", "step"), *EXECUTION_COLUMNS[4:])
+        row["may"] = ", ".join(
+            verb for verb in ("retry", "cancel", "pause", "resume") if row.get(f"can_{verb}")
+        )
+    columns = (
+        *EXECUTION_COLUMNS[:4],
+        Column("steps", "step"),
+        *EXECUTION_COLUMNS[4:],
+        Column("may", "you may"),
+    )
     print_rows(
         rows,
         columns,

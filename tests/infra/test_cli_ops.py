@@ -44,6 +44,7 @@ def intime(db: Database, tmp_path) -> Intime:
     """``intime ARGS`` against the test database; returns the finished process."""
     env = {**os.environ, "DATABASE_URL": db.dsn(), "INTIME_HOME": str(tmp_path)}
     env.pop("INTIME_SERVICE_URL", None)
+    env.pop("COLUMNS", None)  # into a pipe, tables are 200 columns wide
     return lambda *args: _run(env, *args)
 
 
@@ -569,3 +570,15 @@ def test_an_sql_error_prints_its_hint_on_the_same_line(intime: Intime, two_orgs:
     assert line.endswith(
         "(hint: One of pending, running, waiting, paused, completed, failed, cancelled.)"
     )
+
+
+def test_executions_list_says_what_the_caller_may_do(
+    intime: Intime, two_orgs: TwoOrgs, service
+) -> None:
+    _failed_execution(service, two_orgs)
+    mine = intime("executions", "list", "--org", "acme", "--as", "riley@acme.example")
+    assert "retry" in mine.stdout.split("\n", 3)[-1]
+    theirs = _json(
+        intime("executions", "list", "--org", "acme", "--as", "sam@acme.example", "--json")
+    )
+    assert [row["can_retry"] for row in theirs if row["status"] == "failed"] == [False]
