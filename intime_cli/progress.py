@@ -58,9 +58,12 @@ class Bar:
 
 
 @contextlib.contextmanager
-def progress_bar(title: str, total: int | None = None) -> Iterator[Bar]:
-    """A transient bar of ``total`` steps on stderr (none when stderr is no terminal)."""
-    err = Console(stderr=True)
+def progress_bar(
+    title: str, total: int | None = None, *, console: Console | None = None
+) -> Iterator[Bar]:
+    """A transient bar of ``total`` steps on stderr (none when stderr is no terminal);
+    ``console``: draw there instead."""
+    err = console or Console(stderr=True)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
