@@ -64,7 +64,9 @@ def print_table(
     if not rows:
         out.print(empty)
         return
-    table = Table(title=title, title_justify="left")
+    if title:
+        out.print(title, style="bold")
+    table = Table()
     for column in columns:
         table.add_column(column.header, no_wrap=not column.wrap, overflow="fold")
     for row in rows:
