@@ -46,11 +46,14 @@ class Config:
     # Webhook targets (and inbound raw-message links) allowed although not public: CIDRs
     # and exact host names (intime/netguard.py).
     webhook_allow: tuple[str, ...] = ()
+    # Origins allowed to call the web app cross-origin (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
     # Process sizing and behaviour (docs/operations.md); CLI flags override them.
     log_format: str = "text"
     worker_pool_size: int = 8
     worker_max_in_flight: int = 20
     worker_grace_seconds: float = 30.0
+    worker_metrics_port: str | None = None  # PORT or HOST:PORT (worker/metrics.py)
     web_pool_size: int = 16
     web_workers: int = 1
     web_max_connections: int = 1000
@@ -105,10 +108,12 @@ class Config:
             resend_api_key=env.get("RESEND_API_KEY") or None,
             resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
             webhook_allow=parse_allow(env.get("INTIME_WEBHOOK_ALLOW", "")),
+            cors_origins=parse_origins(env.get("INTIME_CORS_ORIGINS", "")),
             log_format=env.get("INTIME_LOG_FORMAT") or "text",
             worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int, 1000),
             worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int, 10000),
             worker_grace_seconds=_number(env, "INTIME_WORKER_GRACE_SECONDS", 30.0, float, 3600),
+            worker_metrics_port=env.get("INTIME_WORKER_METRICS_PORT") or None,
             web_pool_size=_number(env, "INTIME_WEB_POOL_SIZE", 16, int, 1000),
             web_workers=_number(env, "INTIME_WEB_WORKERS", 1, int, 256),
             web_max_connections=_number(env, "INTIME_WEB_MAX_CONNECTIONS", 1000, int, 1_000_000),
@@ -118,6 +123,19 @@ class Config:
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the CLI prints it as one line."""
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """INTIME_CORS_ORIGINS: comma separated origins, each scheme://host[:port] (no
+    path, no wildcard: a browser sends the exact origin)."""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest or "*" in rest:
+            raise ConfigError(
+                f"INTIME_CORS_ORIGINS: {origin!r} is not an origin like https://app.example"
+            )
+    return origins
 
 
 def _number(

@@ -11,17 +11,20 @@ import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from intime.db import open_pool
 from intime.netguard import TargetGuard
-from web import limits
+from web import api, limits
 from web import queries as q
 from web.guards import ByteBudget, database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
+from web.metrics import WebMetrics, metrics_endpoint
 from web.notifications import list_notifications, mark_read, stream, stream_ticket
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
@@ -79,6 +82,24 @@ def redact_access_log() -> None:
         access.addFilter(RedactQueryStrings())
 
 
+def cors_middleware(origins: Sequence[str]) -> list[Middleware]:
+    """CORS for the listed origins only: bearer tokens, no cookies (the console's
+    session cookie is SameSite=Strict and same-origin)."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-CSRF-Token"],
+            expose_headers=["Retry-After", "WWW-Authenticate"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     service_dsn: str,
     *,
@@ -96,6 +117,7 @@ def create_app(
     parse_queue: int = limits.PARSE_QUEUE,
     parse_cpu_seconds: int = limits.PARSE_CPU_SECONDS,
     parse_wall_seconds: float = limits.PARSE_WALL_SECONDS,
+    cors_origins: Sequence[str] = (),
 ) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
@@ -115,6 +137,9 @@ def create_app(
     answers 503 (also the pool's start-up wait). ``parse_processes``,
     ``parse_queue``, ``parse_cpu_seconds`` and ``parse_wall_seconds``: the MIME
     parser processes (web/sandbox.py).
+
+    ``cors_origins``: the origins (``https://app.example``) whose browser pages may
+    call the app cross-origin with a bearer token; none by default (docs/http-api.md).
     """
 
     @contextlib.asynccontextmanager
@@ -135,6 +160,7 @@ def create_app(
             wall_seconds=parse_wall_seconds,
         )
         app.state.hub = NotificationHub(service_dsn, app.state.pool)
+        app.state.metrics.watch_hub(app.state.hub)
         await app.state.hub.start()
         app.state.resend_client = (
             httpx.AsyncClient(
@@ -153,11 +179,13 @@ def create_app(
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
             await app.state.pool.close()
+            app.state.metrics.close()
 
     redact_access_log()
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
             Route("/webhooks/resend", resend_webhook, methods=["POST"]),
             Route("/webhooks/inbound", inbound_webhook, methods=["POST"]),
             Route("/u/{token:str}", unsubscribe, methods=["GET", "POST"]),
@@ -165,11 +193,14 @@ def create_app(
             Route("/notifications/stream-ticket", stream_ticket, methods=["POST"]),
             Route("/notifications", list_notifications),
             Route("/notifications/read", mark_read, methods=["POST"]),
+            *api.routes(),
         ],
+        middleware=cors_middleware(cors_origins),
         # Database unavailability on any route: 503 with Retry-After (web/guards.py).
         exception_handlers={psycopg.OperationalError: database_error},
         lifespan=lifespan,
     )
+    app.state.metrics = WebMetrics()
     app.state.stream_heartbeat = stream_heartbeat
     app.state.stream_reauth = stream_reauth
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None

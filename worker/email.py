@@ -20,10 +20,13 @@ while the provider is talked to.
 from __future__ import annotations
 
 import dataclasses
+import html as htmllib
 import logging
 import random
+import re
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
@@ -40,6 +43,7 @@ from worker import journal
 from worker import queries as q
 from worker.breaker import CircuitBreaker
 from worker.jobs import Durability, Transient, one_line
+from worker.metrics import WorkerMetrics
 from worker.transports import PermanentError, TransientError, Transport
 
 LAYOUT = """<!doctype html>
@@ -77,6 +81,7 @@ class EmailDeps:
     layout: SandboxedEnvironment = dataclasses.field(
         default_factory=lambda: SandboxedEnvironment(autoescape=True)
     )
+    metrics: WorkerMetrics | None = None
 
     def breaker(self, provider: str) -> CircuitBreaker:
         return self.breakers.setdefault(provider, CircuitBreaker())
@@ -86,6 +91,30 @@ def backoff(attempts: int) -> float:
     """Exponential backoff with jitter: about 5 s, 10 s, 20 s ... capped at an hour."""
     base = min(MAX_BACKOFF, 5.0 * 2 ** max(0, attempts - 1))
     return float(base) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+# A relative URL in an HTML attribute (href="/approvals/...", src='/static/...'): a path
+# from the root, never a protocol-relative //host.
+RELATIVE_ATTRIBUTE = re.compile(
+    r"""(?P<lead>\s(?:href|src)\s*=\s*)(?P<quote>["'])(?P<path>/(?!/)[^"'<>]*)(?P=quote)""",
+    re.IGNORECASE,
+)
+# A relative app path standing alone on a line of the text part (the action URL line that
+# sql/functions/notifications/send.sql appends, "/approvals/apl_...").
+RELATIVE_LINE = re.compile(r"^(?P<lead>[ \t]*)(?P<path>/(?![/\\])[^\s]*)[ \t]*$", re.MULTILINE)
+
+
+def absolute_urls(body: str, public_url: str, *, html: bool) -> str:
+    """``body`` with every relative app URL made absolute from ``public_url``
+    (``INTIME_PUBLIC_URL``): in HTML the href and src attributes, in text a path alone on
+    its line. A mail client has no page to resolve a relative link against."""
+    base = public_url.rstrip("/")
+    if html:
+        escaped = htmllib.escape(base, quote=True)
+        return RELATIVE_ATTRIBUTE.sub(
+            lambda m: f"{m['lead']}{m['quote']}{escaped}{m['path']}{m['quote']}", body
+        )
+    return RELATIVE_LINE.sub(lambda m: f"{m['lead']}{base}{m['path']}", body)
 
 
 def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:
@@ -104,11 +133,13 @@ def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    body = absolute_urls(str(send["html_body"]), deps.public_url, html=True)
     html = deps.layout.from_string(LAYOUT).render(
-        subject=send["subject"], body=send["html_body"], unsubscribe_url=unsubscribe_url
+        subject=send["subject"], body=body, unsubscribe_url=unsubscribe_url
     )
     if send["text_body"]:  # the template's own text wins; bulk mail still says how to leave
-        text = str(send["text_body"]).rstrip() + "\n"
+        own = absolute_urls(str(send["text_body"]), deps.public_url, html=False)
+        text = own.rstrip() + "\n"
         if unsubscribe_url:
             text += f"\n{UNSUBSCRIBE_TEXT}: {unsubscribe_url}\n"
     else:
@@ -229,14 +260,17 @@ def _journal_entry(
     return journal.entry("RECORD_EMAIL_SENT", params, org_id)
 
 
-async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> str:
+async def send_email(
+    deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, *, due: datetime | None = None
+) -> str:
     """Run one email.send job: sent, failed, suppressed, done or missing; or raise
     ``Defer`` (try again later) or a transient database error (the job retries).
 
     The outcome of a hand-over is recorded durably (``deps.durability``): when
     the database is away after the provider accepted the message, this waits
     for it instead of losing the fact that it was sent, and a stopping worker
-    does not release the job meanwhile.
+    does not release the job meanwhile. ``due``: when the email was committed (or due),
+    for the commit-to-send latency.
     """
     send = await _claim(deps, org_id, send_id)
     if send is None:
@@ -255,6 +289,15 @@ async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> 
             f"({'sent' if attempt.provider_message_id else 'failed'})",
             _journal_entry(org_id, send_id, provider, attempt),
         )
+    if deps.metrics is not None:
+        status = (
+            "sent"
+            if attempt.provider_message_id is not None
+            else "failed"
+            if attempt.permanent
+            else "retried"
+        )
+        deps.metrics.email_handed_over(provider, status, due)
     if attempt.provider_message_id is not None:
         return "sent"
     if attempt.permanent:
