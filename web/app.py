@@ -19,6 +19,7 @@ from intime.db import open_pool
 from intime.netguard import TargetGuard
 from web import limits
 from web import queries as q
+from web.console import routes as console_routes
 from web.guards import ByteBudget, database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
@@ -165,6 +166,7 @@ def create_app(
             Route("/notifications/stream-ticket", stream_ticket, methods=["POST"]),
             Route("/notifications", list_notifications),
             Route("/notifications/read", mark_read, methods=["POST"]),
+            *console_routes(),  # the operator console (web/console/)
         ],
         # Database unavailability on any route: 503 with Retry-After (web/guards.py).
         exception_handlers={psycopg.OperationalError: database_error},
