@@ -58,11 +58,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     chosen = os.environ.get("INTIME_BROWSER_ARTIFACTS")
-    folder = (
-        Path(chosen) if chosen else Path(tempfile.gettempdir()) / "intime-browser-artifacts"
-    )
+    folder = Path(chosen) if chosen else Path(tempfile.gettempdir()) / "intime-browser-artifacts"
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nbrowser screenshots: {folder}")  # noqa: T201
+    print(f"\nbrowser screenshots: {folder}")
     return folder
 
 

@@ -1,0 +1,229 @@
+"""Approving from an email link, an execution's timeline, a campaign's A/B chart and the
+queue page, in the browser. The worker's part (running executions, ticking campaigns)
+is done the way the worker does it: one api call per job, as the service role."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from intime.db import actor
+from tests.browser.conftest import Console
+from tests.support import TwoOrgs
+
+LINK = re.compile(r"/approvals/(apl_[0-9a-f]{64})")
+
+
+def drain(service: psycopg.Connection, admin: psycopg.Connection) -> None:
+    """Run the queued workflow.run jobs (api.run_execution per job) until none is left."""
+    for _ in range(50):
+        jobs = admin.execute(
+            "delete from queue.pgqueuer where entrypoint = 'workflow.run' returning payload"
+        ).fetchall()
+        if not jobs:
+            return
+        for (payload,) in jobs:
+            job = json.loads(bytes(payload))
+            with service.transaction():
+                service.execute(
+                    "select api.run_execution(p_execution_id => %s, p_org_id => %s)",
+                    (job["execution_id"], job["org_id"]),
+                )
+
+
+def approval_execution(
+    service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> uuid.UUID:
+    """Org A: a workflow whose first step asks the manager to approve, started by a rep
+    on a deal and parked at the approval."""
+    a = two_orgs.a
+    # Only this test's workflow: none of the seed's, nor their queued jobs.
+    admin.execute("delete from app.workflows")
+    admin.execute("delete from app.workflow_execution_logs")
+    admin.execute("delete from queue.pgqueuer")
+    definition = {
+        "triggers": [{"type": "manual"}],
+        "steps": [
+            {
+                "name": "discount",
+                "type": "approval",
+                "title": "20% discount on the Acme renewal",
+                "approvers": [{"user": str(a.manager_id)}],
+            },
+            {"name": "note", "type": "create_activity", "subject": "discount approved"},
+        ],
+    }
+    with actor(service, a.org_id, a.admin_id):
+        workflow_id = service.execute(
+            "select api.create_workflow(p_name => 'Discount approval', p_entity_type => 'deal', "
+            "p_definition => %s)",
+            (Jsonb(definition),),
+        ).fetchone()[0]
+    with actor(service, a.org_id, a.rep_ids[0]):
+        execution_id = service.execute(
+            "select api.start_workflow(%s, %s)", (workflow_id, a.deal_ids[0])
+        ).fetchone()[0]
+    drain(service, admin)
+    return execution_id
+
+
+def emailed_link(admin: psycopg.Connection, user_id: uuid.UUID) -> str:
+    """The approval link in the approval_required email to ``user_id`` (its outbox row)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        row = admin.execute(
+            "select s.html_body from app.email_sends as s "
+            "join app.user_profiles as u on u.org_id = s.org_id and lower(u.email) = "
+            "lower(s.to_email) where u.id = %s and s.html_body like '%%/approvals/apl_%%' "
+            "order by s.created_at desc limit 1",
+            (user_id,),
+        ).fetchone()
+        if row is not None:
+            found = LINK.search(row[0])
+            assert found is not None
+            return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError("no approval_required email with an approval link was queued")
+
+
+def test_approving_from_the_email_link_decides_the_approval(
+    console: Console,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, two_orgs.a.manager_id)
+    console.get(path)  # no session: the link is the credential
+    assert "20% discount on the Acme renewal" in console.find("h1").text
+    assert console.all("#decide-form")
+    console.screenshot("approval-link", docs=True)
+    console.find("#comment").send_keys("Fine for a two-year term")
+    console.find("#approve").click()
+    console.wait_for("#link-state", "already used")
+    row = admin.execute(
+        "select status, response_notes from app.workflow_approvals where execution_id = %s",
+        (execution_id,),
+    ).fetchone()
+    assert row == ("approved", "Fine for a two-year term")
+    used = admin.execute(
+        "select used_decision from app.approval_links where approval_id in "
+        "(select id from app.workflow_approvals where execution_id = %s)",
+        (execution_id,),
+    ).fetchall()
+    assert ("approved",) in used
+    console.screenshot("approval-link-used")
+
+
+def test_an_execution_timeline_shows_its_steps(
+    console: Console,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    token_for: Callable[..., str],
+) -> None:
+    a = two_orgs.a
+    execution_id = approval_execution(service, admin, two_orgs)
+    console.sign_in(token_for(a.admin_id))
+    console.get("/executions")
+    console.wait_for(f'a[href="/executions/{execution_id}"]').click()
+    console.wait_for("#timeline")
+    kinds = [e.get_attribute("class") for e in console.all("#timeline li.ev")]
+    assert any("k-step" in k for k in kinds)
+    assert any("k-approval" in k for k in kinds)
+    assert "discount" in console.find("#timeline").text
+    assert console.find("#execution-status").text == "waiting"
+    console.screenshot("timeline", docs=True)
+
+
+def ab_campaign(service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs) -> Any:
+    """Org A: a one-step campaign testing two subjects on 40 contacts, sent on a Monday
+    morning (the test's clock), with some opens, clicks and replies recorded."""
+    a = two_orgs.a
+    service.execute("select set_config('app.fake_now', '2026-06-01 10:00:00-04', false)")
+    try:
+        with actor(service, a.org_id, a.admin_id):
+            campaign_id = service.execute(
+                "select api.create_campaign(p_name => 'Spring renewal test')"
+            ).fetchone()[0]
+            service.execute(
+                "select api.add_sequence_step(p_campaign_id => %s, p_channel => 'email', "
+                "p_ab_variants => %s)",
+                (
+                    campaign_id,
+                    Jsonb(
+                        [
+                            {"id": "A", "subject": "Your renewal", "body_html": "<p>A</p>"},
+                            {"id": "B", "subject": "A quick question", "body_html": "<p>B</p>"},
+                        ]
+                    ),
+                ),
+            )
+            contacts = [
+                r[0]
+                for r in service.execute(
+                    "insert into app.contacts (first_name, last_name, email, company_name) "
+                    "select 'P' || g, 'L' || g, 'p' || g || '@renewal.test', 'Co' "
+                    "from generate_series(1, 40) as g returning id"
+                ).fetchall()
+            ]
+            service.execute(
+                "select api.enroll_contacts(p_campaign_id => %s, p_contact_ids => %s)",
+                (campaign_id, contacts),
+            )
+            service.execute("select api.activate_campaign(p_campaign_id => %s)", (campaign_id,))
+        with service.transaction():
+            service.execute("select * from api.tick_campaigns(p_batch_size => 1000)")
+    finally:
+        service.execute("select set_config('app.fake_now', '', false)")
+    # What the provider's webhooks would record: arm A opened more than arm B.
+    admin.execute(
+        "with s as (select m.id, l.ab_variant, row_number() over "
+        "(partition by l.ab_variant order by m.id) as i from app.email_sends as m "
+        "join app.campaign_sequence_logs as l on l.email_send_id = m.id "
+        "where l.campaign_id = %s) "
+        "update app.email_sends as m set status = 'delivered', delivered_at = now(), "
+        "first_opened_at = case when s.i <= case s.ab_variant when 'A' then 12 else 5 end "
+        "then now() end, "
+        "first_clicked_at = case when s.i <= case s.ab_variant when 'A' then 4 else 1 end "
+        "then now() end "
+        "from s where s.id = m.id",
+        (campaign_id,),
+    )
+    return campaign_id
+
+
+def test_the_campaign_page_charts_the_ab_arms(
+    console: Console,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    token_for: Callable[..., str],
+) -> None:
+    campaign_id = ab_campaign(service, admin, two_orgs)
+    console.sign_in(token_for(two_orgs.a.admin_id))
+    console.get("/campaigns")
+    console.wait_for(f'a[href="/campaigns/{campaign_id}"]').click()
+    chart = console.wait_for("#ab-chart-1 svg")
+    labels = chart.text
+    assert "A (n=" in labels
+    assert "B (n=" in labels
+    assert len(console.all("#ab-chart-1 svg g.ci")) >= 2  # the intervals are drawn
+    console.screenshot("campaign", docs=True)
+
+
+def test_the_queue_page_shows_depth_and_failed_jobs(
+    console: Console, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    console.sign_in(token_for(two_orgs.a.admin_id))
+    console.get("/queue")
+    console.wait_for("#queue-depth")
+    console.wait_for("#failed-jobs")
+    console.screenshot("queue", docs=True)

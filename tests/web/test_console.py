@@ -1,0 +1,218 @@
+"""The console over plain HTTP (httpx against uvicorn): sign-in, CSRF, who may act,
+error pages instead of 500s, and approval links that a GET never uses up. The browser
+tests (tests/browser) cover the same pages in Chromium."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from intime.db import actor
+from tests.support import TwoOrgs
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as c:
+        yield c
+
+
+def sign_in(client: httpx.Client, token: str) -> str:
+    """Signs in; returns the session's CSRF token (from the inbox page)."""
+    response = client.post("/signin", data={"token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inbox"
+    page = client.get("/inbox")
+    assert page.status_code == 200
+    found = CSRF.search(page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def notify(service: psycopg.Connection, org_id: uuid.UUID, user_id: uuid.UUID, title: str) -> None:
+    with actor(service, org_id, user_id):
+        service.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => %s, p_message => 'm', p_channels => array['in_app'])",
+            (user_id, title),
+        )
+
+
+def test_the_root_leads_to_the_inbox(client: httpx.Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inbox"
+
+
+def test_a_page_without_a_session_leads_to_sign_in(client: httpx.Client) -> None:
+    response = client.get("/inbox")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin"
+
+
+def test_sign_in_sets_an_http_only_strict_cookie(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    response = client.post("/signin", data={"token": token_for(two_orgs.a.admin_id)})
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "path=/" in cookie
+
+
+@pytest.mark.parametrize("token", ["", "it_nope", "x" * 600, "bad\x00token"])
+def test_a_bad_token_shows_the_form_again_not_an_error(client: httpx.Client, token: str) -> None:
+    response = client.post("/signin", data={"token": token})
+    assert response.status_code in (401, 422)
+    assert 'name="token"' in response.text
+    assert "set-cookie" not in response.headers
+
+
+def test_sign_in_from_another_site_is_refused(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    response = client.post(
+        "/signin",
+        data={"token": token_for(two_orgs.a.admin_id)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+
+
+def test_the_inbox_escapes_what_a_notification_says(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    notify(service, a.org_id, a.admin_id, "<script>alert(1)</script>")
+    sign_in(client, token_for(a.admin_id))
+    page = client.get("/inbox").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_post_without_the_csrf_token_is_refused(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    notify(service, a.org_id, a.admin_id, "keep me unread")
+    sign_in(client, token_for(a.admin_id))
+    (nid,) = admin.execute(
+        "select id from app.notifications where title = 'keep me unread'"
+    ).fetchone()
+    response = client.post("/inbox/read", data={"id": str(nid)})
+    assert response.status_code == 403
+    (read_at,) = admin.execute(
+        "select read_at from app.notifications where id = %s", (nid,)
+    ).fetchone()
+    assert read_at is None
+
+
+def test_read_and_archive_change_the_notification(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    notify(service, a.org_id, a.admin_id, "read me")
+    csrf = sign_in(client, token_for(a.admin_id))
+    (nid,) = admin.execute("select id from app.notifications where title = 'read me'").fetchone()
+    assert client.post("/inbox/read", data={"id": str(nid), "csrf_token": csrf}).status_code == 303
+    assert (
+        client.post("/inbox/archive", data={"id": str(nid), "csrf_token": csrf}).status_code == 303
+    )
+    row = admin.execute(
+        "select read_at is not null, archived_at is not null from app.notifications where id = %s",
+        (nid,),
+    ).fetchone()
+    assert row == (True, True)
+
+
+def test_another_users_notification_is_not_changed(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    notify(service, a.org_id, a.manager_id, "the manager's")
+    csrf = sign_in(client, token_for(a.rep_ids[0]))
+    (nid,) = admin.execute(
+        "select id from app.notifications where title = 'the manager''s'"
+    ).fetchone()
+    client.post("/inbox/read", data={"id": str(nid), "csrf_token": csrf})
+    (read_at,) = admin.execute(
+        "select read_at from app.notifications where id = %s", (nid,)
+    ).fetchone()
+    assert read_at is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/executions/not-a-uuid",
+        "/executions/6d1e1f0e-0000-4000-8000-000000000001",
+        "/enrollments/6d1e1f0e-0000-4000-8000-000000000002",
+        "/inbox?before_seq=-1",
+        "/executions?status=bogus",
+        "/executions?before_created_at=yesterday",
+    ],
+)
+def test_bad_input_is_an_error_page_not_a_500(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str], path: str
+) -> None:
+    sign_in(client, token_for(two_orgs.a.admin_id))
+    response = client.get(path)
+    assert 400 <= response.status_code < 500
+    assert "<h1>" in response.text
+
+
+def test_an_unknown_approval_link_is_a_404_page(client: httpx.Client, two_orgs: TwoOrgs) -> None:
+    response = client.get("/approvals/apl_" + "0" * 64)
+    assert response.status_code == 404
+    assert response.headers["referrer-policy"] == "same-origin"
+    assert "not valid" in response.text
+
+
+def test_a_cross_site_post_to_an_approval_link_is_refused(client: httpx.Client) -> None:
+    token = "apl_" + "0" * 64
+    response = client.post(
+        f"/approvals/{token}",
+        data={"link_token": token, "decision": "approve"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+def test_sign_out_ends_the_session(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    csrf = sign_in(client, token_for(two_orgs.a.admin_id))
+    response = client.post("/signout", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin"
+    client.cookies.clear()
+    assert client.get("/inbox").status_code == 303
+
+
+def test_the_stylesheet_is_served(client: httpx.Client) -> None:
+    response = client.get("/static/console.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
