@@ -205,14 +205,18 @@ def comment_of(form: Mapping[str, str]) -> str | None:
 
 
 def same_origin(request: Request) -> bool:
-    """False when the request says (Origin, else Referer) it comes from another site."""
+    """False when the request says (Origin, else Referer) it comes from another site.
+    Only the host and port are compared: behind a TLS-terminating proxy the app sees
+    http while the browser says https."""
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source:
         return True
-    if source == "null":
+    try:
+        parts = urlsplit(source)
+    except ValueError:
         return False
-    parts = urlsplit(source)
-    return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
+    host = request.headers.get("host", "")
+    return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc == host)
 
 
 Handler = Callable[[Request, Viewer], Awaitable[Response]]
