@@ -148,7 +148,7 @@ async def decide_link(request: Request, token: str) -> Response:
 
 
 _signed_in_get = page(lambda r, v: pages.approval(r, v, _approval_id(r)))
-_signed_in_post = page(lambda r, v: pages.decide_approval(r, v, _approval_id(r)), post=True)
+_signed_in_post = page(lambda r, v: pages.decide_approval(r, v, _approval_id(r)))
 
 
 def _approval_id(request: Request) -> uuid.UUID:

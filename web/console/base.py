@@ -222,7 +222,7 @@ def same_origin(request: Request) -> bool:
 Handler = Callable[[Request, Viewer], Awaitable[Response]]
 
 
-def page(handler: Handler, *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """A console route: signs the user in (else to /signin), checks CSRF on POST,
     and turns refusals into error pages."""
 
