@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from intime.db import actor
 from tests.browser.conftest import Console
-from tests.support import TwoOrgs
+from tests.support import Mail, TwoOrgs, event
 
 LINK = re.compile(r"/approvals/(apl_[0-9a-f]{64})")
 
@@ -183,20 +183,27 @@ def ab_campaign(service: psycopg.Connection, admin: psycopg.Connection, two_orgs
             service.execute("select * from api.tick_campaigns(p_batch_size => 1000)")
     finally:
         service.execute("select set_config('app.fake_now', '', false)")
-    # What the provider's webhooks would record: arm A opened more than arm B.
-    admin.execute(
-        "with s as (select m.id, l.ab_variant, row_number() over "
-        "(partition by l.ab_variant order by m.id) as i from app.email_sends as m "
+    # What the provider's webhooks say (api.ingest_email_event, as /webhooks/resend
+    # does): every email delivered; arm A opened and clicked more than arm B.
+    mail = Mail(service, a.org_id, a.admin_id)
+    sends = admin.execute(
+        "select m.id, l.ab_variant from app.email_sends as m "
         "join app.campaign_sequence_logs as l on l.email_send_id = m.id "
-        "where l.campaign_id = %s) "
-        "update app.email_sends as m set status = 'delivered', delivered_at = now(), "
-        "first_opened_at = case when s.i <= case s.ab_variant when 'A' then 12 else 5 end "
-        "then now() end, "
-        "first_clicked_at = case when s.i <= case s.ab_variant when 'A' then 4 else 1 end "
-        "then now() end "
-        "from s where s.id = m.id",
+        "where l.campaign_id = %s order by m.id",
         (campaign_id,),
-    )
+    ).fetchall()
+    seen: dict[str, int] = {}
+    for send_id, arm in sends:
+        seen[arm] = seen.get(arm, 0) + 1
+        message_id = f"resend-{send_id}"
+        mail.sent(send_id, message_id)
+        kinds = ["email.delivered"]
+        if seen[arm] <= (12 if arm == "A" else 5):
+            kinds.append("email.opened")
+        if seen[arm] <= (4 if arm == "A" else 1):
+            kinds.append("email.clicked")
+        for kind in kinds:
+            mail.ingest(f"evt_{uuid.uuid4().hex}", event(kind, message_id))
     return campaign_id
 
 
