@@ -131,13 +131,15 @@ class Console:
         self.find("form button[type=submit]").click()  # type: ignore[attr-defined]
         self.wait_for("#notifications")
 
-    def screenshot(self, name: str, *, docs: bool = False) -> Path:
+    def screenshot(self, name: str, *, docs: bool = False, width: int = 1280) -> Path:
         """The page as it is now, full height (to 3000 px), in the artifacts folder; with
-        ``docs`` and INTIME_UPDATE_SCREENSHOTS=1 also in docs/screenshots/."""
+        ``docs`` and INTIME_UPDATE_SCREENSHOTS=1 also in docs/screenshots/. ``width``
+        390 is a phone."""
+        self.driver.set_window_size(width, 900)
         height = self.driver.execute_script(
             "return Math.min(document.documentElement.scrollHeight, 3000)"
         )
-        self.driver.set_window_size(1280, max(int(height), 600))
+        self.driver.set_window_size(width, max(int(height), 600))
         path = self.artifacts / f"{self.test}-{name}.png"
         self.driver.save_screenshot(str(path))
         if docs and os.environ.get("INTIME_UPDATE_SCREENSHOTS") == "1":

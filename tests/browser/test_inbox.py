@@ -29,6 +29,7 @@ def test_a_token_signs_in_and_lands_on_the_inbox(
     assert console.driver.current_url.endswith("/inbox")
     assert "Acme Staffing Admin" in console.find(".who").text
     console.screenshot("signed-in")
+    console.screenshot("signed-in-phone", width=390)
 
 
 def test_a_bad_token_is_refused_on_the_form(console: Console) -> None:
