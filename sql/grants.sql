@@ -72,6 +72,9 @@ to intime_service, intime_user;
 
 grant select on app.stream_secret to intime_service;
 
+-- Console sessions and approval links (0022) hold secrets' hashes: engine-only, no
+-- table privilege; the web app reaches them through the service-only api functions.
+
 -- History is written by the engine only.
 grant select on
 app.deal_stages_history,

@@ -467,6 +467,48 @@ $$;
 ALTER FUNCTION api.authenticate_token(p_token text) OWNER TO intime_owner;
 
 --
+-- Name: authenticate_web_session(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.authenticate_web_session(p_session text) RETURNS TABLE(org_id uuid, user_id uuid, token_id uuid, session_id uuid, csrf_token text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_session app.web_sessions%rowtype;
+begin
+    perform app._require_service();
+    -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
+    select s.* into v_session
+    from app.web_sessions as s
+    where
+        s.secret_hash = app._secret_hash(p_session)
+        and s.ended_at is null
+        and s.expires_at > app.now()
+        and app._api_token_is_live(s.org_id, s.token_id);
+
+    if not found then
+        raise exception using
+            errcode = 'IT007', message = 'invalid, ended or expired console session';
+    end if;
+
+    if v_session.last_seen_at is null
+        or v_session.last_seen_at < app.now() - interval '1 minute' then
+        update app.web_sessions as s
+        set last_seen_at = app.now()
+        where s.org_id = v_session.org_id and s.id = v_session.id;
+    end if;
+
+    return query select
+        v_session.org_id, v_session.user_id, v_session.token_id, v_session.id,
+        v_session.csrf_token;
+end
+$$;
+
+
+ALTER FUNCTION api.authenticate_web_session(p_session text) OWNER TO intime_owner;
+
+--
 -- Name: cancel_execution(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1227,6 +1269,42 @@ $_$;
 ALTER FUNCTION api.create_user(p_email text, p_full_name text, p_role text, p_manager_id uuid, p_timezone text, p_db_role text) OWNER TO intime_owner;
 
 --
+-- Name: create_web_session(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.create_web_session(p_token text) RETURNS TABLE(session text, csrf_token text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_auth record;
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath), as api tokens.
+    v_session text := 'itws_' || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+    v_csrf text := replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+    v_expires timestamptz := app.now() + interval '12 hours';
+begin
+    perform app._require_service();
+    select a.* into v_auth from api.authenticate_token(p_token => p_token) as a;
+    insert into app.web_sessions (
+        org_id, user_id, token_id, secret_hash, csrf_token, expires_at, last_seen_at
+    )
+    values (
+        v_auth.org_id, v_auth.user_id, v_auth.token_id,
+        app._secret_hash(v_session), v_csrf, v_expires, app.now()
+    );
+    -- Ended and expired sessions go as new ones are made.
+    delete from app.web_sessions as s
+    where s.expires_at < app.now() - interval '1 day' or s.ended_at < app.now() - interval '1 day';
+    return query select v_session, v_csrf, v_expires;
+end
+$$;
+
+
+ALTER FUNCTION api.create_web_session(p_token text) OWNER TO intime_owner;
+
+--
 -- Name: create_workflow(text, text, jsonb, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1331,6 +1409,26 @@ $$;
 
 
 ALTER FUNCTION api.delete_workflow(p_workflow_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: end_web_session(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.end_web_session(p_session text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    update app.web_sessions as s
+    set ended_at = app.now()
+    where s.secret_hash = app._secret_hash(p_session) and s.ended_at is null;
+    return found;
+end
+$$;
+
+
+ALTER FUNCTION api.end_web_session(p_session text) OWNER TO intime_owner;
 
 --
 -- Name: enroll_contacts(uuid, uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2208,6 +2306,39 @@ $$;
 ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) OWNER TO intime_owner;
 
 --
+-- Name: list_api_tokens(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_api_tokens(p_user_id uuid DEFAULT NULL::uuid) RETURNS TABLE(token_id uuid, user_id uuid, user_email text, name text, token_prefix text, created_at timestamp with time zone, last_used_at timestamp with time zone, expires_at timestamp with time zone, revoked_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_admin boolean := app._is_org_admin();
+    v_caller uuid := app.current_user_id();
+begin
+    if not v_admin and p_user_id is distinct from null and p_user_id is distinct from v_caller then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may list another user''s tokens';
+    end if;
+    return query
+    select t.id, t.user_id, u.email::text, t.name, t.token_prefix, t.created_at,
+        t.last_used_at, t.expires_at, t.revoked_at
+    from app.api_tokens as t
+    inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+    where
+        t.org_id = v_org_id
+        and (v_admin or t.user_id = v_caller)
+        and (p_user_id is null or t.user_id = p_user_id)
+    order by t.created_at desc, t.id desc;
+end
+$$;
+
+
+ALTER FUNCTION api.list_api_tokens(p_user_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: list_builtin_notifications(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2231,6 +2362,136 @@ $$;
 
 
 ALTER FUNCTION api.list_builtin_notifications() OWNER TO intime_owner;
+
+--
+-- Name: list_campaigns(text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_campaigns(p_status text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(campaign_id uuid, name text, status text, owner_id uuid, owner_name text, step_count integer, enrolled integer, active integer, completed integer, replied integer, created_at timestamp with time zone, activated_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+begin
+    if p_limit is null or p_limit not between 1 and 500 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
+    end if;
+    if p_status is not null
+        and p_status not in ('draft', 'active', 'paused', 'completed', 'archived') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown campaign status %L', p_status),
+            hint = 'One of draft, active, paused, completed, archived.';
+    end if;
+    return query
+    select
+        c.id, c.name, c.status, c.owner_id, u.full_name,
+        (
+            select count(*)::integer from app.campaign_sequences as s
+            where s.org_id = c.org_id and s.campaign_id = c.id
+        ),
+        c.total_enrolled, c.total_active, c.total_completed, c.total_replied,
+        c.created_at, c.activated_at
+    from app.campaigns as c
+    left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
+    where c.org_id = v_org_id and (p_status is null or c.status = p_status)
+    order by c.created_at desc, c.id desc
+    limit p_limit;
+end
+$$;
+
+
+ALTER FUNCTION api.list_campaigns(p_status text, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: list_executions(text, uuid, text, uuid, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_executions(p_status text DEFAULT NULL::text, p_workflow_id uuid DEFAULT NULL::uuid, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_before_created_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 50) RETURNS TABLE(execution_id uuid, workflow_id uuid, workflow_name text, workflow_version integer, entity_type text, entity_id uuid, status text, waiting_for text, trigger_type text, triggered_by uuid, current_step_index integer, total_steps integer, created_at timestamp with time zone, started_at timestamp with time zone, completed_at timestamp with time zone, error_message text, can_retry boolean, can_cancel boolean, can_pause boolean, can_resume boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_admin boolean := app._is_org_admin();
+begin
+    if p_limit is null or p_limit not between 1 and 200 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 200';
+    end if;
+    if p_status is not null and p_status not in (
+        'pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled'
+    ) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown execution status %L', p_status),
+            hint = 'One of pending, running, waiting, paused, completed, failed, cancelled.';
+    end if;
+    if p_entity_type is not null
+        and not exists (select from app.entity_types as t where t.entity_type = p_entity_type) then
+        raise exception using
+            errcode = 'IT005', message = format('unknown entity type %L', p_entity_type);
+    end if;
+    if p_before_id is not null and p_before_created_at is null then
+        raise exception using
+            errcode = 'IT005', message = 'p_before_id needs p_before_created_at';
+    end if;
+
+    -- The page is cut first (an index range read backwards, at most p_limit rows), then
+    -- joined to its workflows.
+    return query
+    select
+        e.id, e.workflow_id, w.name, e.workflow_version, e.entity_type, e.entity_id,
+        e.status, e.waiting_for, e.trigger_type, e.triggered_by, e.current_step_index,
+        e.total_steps, e.created_at, e.started_at, e.completed_at, e.error_message,
+        -- The same rules as app._wf_controlled and api.retry_execution & co.
+        c.may and e.status = 'failed' and not (
+            e.exclusive and exists (
+                select from app.workflow_executions as o
+                where
+                    o.org_id = e.org_id and o.workflow_id = e.workflow_id
+                    and o.entity_id = e.entity_id and o.id <> e.id and o.exclusive
+                    and o.status in ('pending', 'running', 'waiting', 'paused')
+            )
+        ),
+        c.may and e.status not in ('completed', 'failed', 'cancelled'),
+        c.may and e.status in ('pending', 'running', 'waiting'),
+        c.may and e.status = 'paused'
+    from (
+        select x.*
+        from app.workflow_executions as x
+        where
+            x.org_id = v_org_id
+            and (p_status is null or x.status = p_status)
+            and (p_workflow_id is null or x.workflow_id = p_workflow_id)
+            and (p_entity_type is null or x.entity_type = p_entity_type)
+            and (p_entity_id is null or x.entity_id = p_entity_id)
+            -- One row comparison, whatever was passed, so that it is an index condition:
+            -- no uuid sorts below the zero one, and every stored time below infinity.
+            and (x.created_at, x.id) < (
+                coalesce(p_before_created_at, 'infinity'::timestamptz),
+                coalesce(p_before_id, '00000000-0000-0000-0000-000000000000'::uuid)
+            )
+        order by x.created_at desc, x.id desc
+        limit p_limit
+    ) as e
+    inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
+    cross join lateral (
+        select (
+            v_admin
+            or w.created_by = v_user_id
+            or (e.trigger_type in ('manual', 'api', 'transition') and e.triggered_by = v_user_id)
+        ) is true as may
+    ) as c
+    order by e.created_at desc, e.id desc;
+end
+$$;
+
+
+ALTER FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: list_my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -20652,10 +20913,24 @@ CREATE INDEX workflow_executions_approval_lock_idx ON app.workflow_executions US
 
 
 --
+-- Name: workflow_executions_entity_listing_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_entity_listing_idx ON app.workflow_executions USING btree (org_id, entity_id, created_at, id);
+
+
+--
 -- Name: workflow_executions_instance_idx; Type: INDEX; Schema: app; Owner: intime_owner
 --
 
 CREATE INDEX workflow_executions_instance_idx ON app.workflow_executions USING btree (org_id, instance_id, status);
+
+
+--
+-- Name: workflow_executions_listing_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_listing_idx ON app.workflow_executions USING btree (org_id, created_at, id);
 
 
 --
@@ -20684,6 +20959,13 @@ CREATE INDEX workflow_executions_stalled_idx ON app.workflow_executions USING bt
 --
 
 CREATE INDEX workflow_executions_wake_idx ON app.workflow_executions USING btree (wake_at) WHERE ((status = 'waiting'::text) AND (wake_at IS NOT NULL));
+
+
+--
+-- Name: workflow_executions_workflow_listing_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX workflow_executions_workflow_listing_idx ON app.workflow_executions USING btree (org_id, workflow_id, created_at, id);
 
 
 --
@@ -24010,6 +24292,15 @@ GRANT ALL ON FUNCTION api.authenticate_token(p_token text) TO intime_user;
 
 
 --
+-- Name: FUNCTION authenticate_web_session(p_session text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.authenticate_web_session(p_session text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.authenticate_web_session(p_session text) TO intime_service;
+GRANT ALL ON FUNCTION api.authenticate_web_session(p_session text) TO intime_user;
+
+
+--
 -- Name: FUNCTION cancel_execution(p_execution_id uuid, p_reason text, p_keep_changes boolean); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -24136,6 +24427,15 @@ GRANT ALL ON FUNCTION api.create_user(p_email text, p_full_name text, p_role tex
 
 
 --
+-- Name: FUNCTION create_web_session(p_token text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.create_web_session(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_web_session(p_token text) TO intime_service;
+GRANT ALL ON FUNCTION api.create_web_session(p_token text) TO intime_user;
+
+
+--
 -- Name: FUNCTION create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -24160,6 +24460,15 @@ GRANT ALL ON FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, 
 REVOKE ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_service;
 GRANT ALL ON FUNCTION api.delete_workflow(p_workflow_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION end_web_session(p_session text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.end_web_session(p_session text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.end_web_session(p_session text) TO intime_service;
+GRANT ALL ON FUNCTION api.end_web_session(p_session text) TO intime_user;
 
 
 --
@@ -24325,12 +24634,39 @@ GRANT ALL ON FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload
 
 
 --
+-- Name: FUNCTION list_api_tokens(p_user_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.list_api_tokens(p_user_id uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION list_builtin_notifications(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION api.list_builtin_notifications() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_service;
 GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_user;
+
+
+--
+-- Name: FUNCTION list_campaigns(p_status text, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_user;
 
 
 --

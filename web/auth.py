@@ -1,13 +1,23 @@
-"""TEMPORARY stand-in for the sql helper's web/auth.py (issue 16 contract), so the
-console can be built before it lands: the cookie holds the API token itself. It is
-replaced by the real module (sessions in app.web_sessions) at the merge of main."""
+"""Who is calling: an API token (``Authorization: Bearer``) or a console session cookie.
+
+A console sign-in exchanges an API token for a session (``api.create_web_session``):
+the cookie holds a random secret whose SHA-256 the database keeps, so a session is
+ended server-side (sign-out, token revoked, user deactivated) and the cookie carries
+nothing to forge or decode. Every request with a session acts as the token's user
+through the same SQL API. A session principal must prove each write with the
+session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``) from a
+page of this origin; a bearer principal needs no such proof (a browser never sends
+the header by itself). docs/console.md "Sessions and approval links".
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import secrets
+import hmac
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -15,18 +25,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from intime.errors import InvalidTokenError, translate
+from web import queries as q
 
 SESSION_COOKIE = "intime_session"
-_AUTH = "select org_id, user_id from api.authenticate_token(p_token => %(token)s)"
+CSRF_HEADER = "x-csrf-token"
+MAX_CREDENTIAL = 512
 
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
+    """The caller: an org's user, through one of their API tokens, directly (bearer) or
+    through a console session (``session_id`` and ``csrf_token`` set)."""
+
     org_id: uuid.UUID
     user_id: uuid.UUID
     token_id: uuid.UUID
-    session_id: uuid.UUID | None
-    csrf_token: str | None
+    session_id: uuid.UUID | None = None
+    csrf_token: str | None = None
 
     @property
     def via_session(self) -> bool:
@@ -34,17 +49,35 @@ class Principal:
 
 
 class Unauthenticated(Exception):
-    pass
+    """No credential, or one the database refuses (unknown, revoked, expired, ended)."""
 
 
 class CsrfRefused(Exception):
-    pass
+    """A session's write without its CSRF token, or from another origin."""
 
 
-async def _lookup(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+def _credential(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > MAX_CREDENTIAL or not value.isprintable() or not value.isascii():
+        raise Unauthenticated
+    return value
+
+
+def bearer_token(request: Request) -> str | None:
+    """The bearer token of the request, None when there is no Authorization header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthenticated
+    return _credential(value)
+
+
+async def _row(pool: AsyncConnectionPool, query: LiteralString, params: dict[str, str]) -> Any:
     try:
         async with pool.connection() as conn:
-            cur = await conn.execute(_AUTH, {"token": token})
+            cur = await conn.execute(query, params)
             row = await cur.fetchone()
     except psycopg.Error as exc:
         if isinstance(translate(exc), InvalidTokenError):
@@ -52,47 +85,89 @@ async def _lookup(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uui
         raise
     if row is None:
         raise Unauthenticated
-    return row[0], row[1]
+    return row
 
 
 async def authenticate(request: Request) -> Principal:
+    """The principal of a request: its bearer token when it has an Authorization header,
+    else its session cookie. ``Unauthenticated`` when neither authorizes."""
     pool: AsyncConnectionPool = request.app.state.pool
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        org, user = await _lookup(pool, value.strip())
-        return Principal(org, user, uuid.UUID(int=0), None, None)
+    token = bearer_token(request)
+    if token is not None:
+        org_id, user_id, token_id = await _row(pool, q.AUTHENTICATE_BEARER, {"token": token})
+        return Principal(org_id, user_id, token_id)
     cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
+    if cookie is None:
         raise Unauthenticated
-    org, user = await _lookup(pool, cookie)
-    return Principal(org, user, uuid.UUID(int=0), uuid.UUID(int=1), "dev-csrf")
+    org_id, user_id, token_id, session_id, csrf = await _row(
+        pool, q.AUTHENTICATE_WEB_SESSION, {"session": _credential(cookie)}
+    )
+    return Principal(org_id, user_id, token_id, session_id, csrf)
+
+
+def _same_origin(request: Request, url: str) -> bool:
+    """Whether ``url`` (an Origin or Referer) names this host. Only the host and port are
+    compared: behind a TLS-terminating proxy the app sees http while the browser says https."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    host = request.headers.get("host", "")
+    return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc == host)
 
 
 def require_csrf(request: Request, principal: Principal, submitted: str | None) -> None:
+    """Refuse (``CsrfRefused``) a session principal's write unless it carries the session's
+    CSRF token (``submitted``, the form field ``csrf_token``, or else the ``X-CSRF-Token``
+    header) and, when the browser names one, comes from this origin (Origin, else Referer).
+    A bearer principal passes: a browser does not attach bearer tokens by itself."""
     if not principal.via_session:
         return
-    if submitted is None:
-        submitted = request.headers.get("x-csrf-token")
-    if not submitted or not secrets.compare_digest(submitted, principal.csrf_token or ""):
-        raise CsrfRefused
+    origin = request.headers.get("origin")
+    if origin is not None:
+        if not _same_origin(request, origin):
+            raise CsrfRefused("the request comes from another origin")
+    else:
+        referer = request.headers.get("referer")
+        if referer is not None and not _same_origin(request, referer):
+            raise CsrfRefused("the request comes from another origin")
+    given = submitted if submitted is not None else request.headers.get(CSRF_HEADER)
+    expected = principal.csrf_token
+    if not given or not expected or not given.isascii():
+        raise CsrfRefused("the form's CSRF token is missing")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise CsrfRefused("the form's CSRF token is wrong")
 
 
 async def sign_in(pool: AsyncConnectionPool, token: str) -> tuple[str, str, datetime]:
-    await _lookup(pool, token)
-    return token, "dev-csrf", datetime.now(UTC) + timedelta(hours=12)
+    """A new console session for API token ``token``: (session secret, CSRF token,
+    expires at). ``Unauthenticated`` when the token does not authorize."""
+    session, csrf, expires_at = await _row(
+        pool, q.CREATE_WEB_SESSION, {"token": _credential(token)}
+    )
+    return session, csrf, expires_at
 
 
 async def sign_out(pool: AsyncConnectionPool, session: str) -> None:
-    return None
+    """End the console session ``session`` (nothing when it is unknown or ended)."""
+    try:
+        value = _credential(session)
+    except Unauthenticated:
+        return
+    async with pool.connection() as conn:
+        await conn.execute(q.END_WEB_SESSION, {"session": value})
 
 
 def set_session_cookie(
     response: Response, session: str, expires_at: datetime, *, secure: bool
 ) -> None:
+    """The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's
+    page sends it), Path=/, and Max-Age until the session expires."""
+    max_age = max(int((expires_at - datetime.now(UTC)).total_seconds()), 0)
     response.set_cookie(
         SESSION_COOKIE,
         session,
-        max_age=int((expires_at - datetime.now(UTC)).total_seconds()),
+        max_age=max_age,
         path="/",
         secure=secure,
         httponly=True,
@@ -101,4 +176,5 @@ def set_session_cookie(
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    """Tell the browser to drop the session cookie."""
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=False, httponly=True, samesite="strict")

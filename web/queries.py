@@ -66,3 +66,16 @@ RENEW_STREAM_HUB = (
     "p_polling_for => make_interval(secs => %(seconds)s))"
 )
 REMOVE_STREAM_HUB = "select api.remove_stream_hub(p_hub_id => %(hub_id)s)"
+
+# Console and API principals (web/auth.py).
+AUTHENTICATE_BEARER = (
+    "select org_id, user_id, token_id from api.authenticate_token(p_token => %(token)s)"
+)
+CREATE_WEB_SESSION = (
+    "select session, csrf_token, expires_at from api.create_web_session(p_token => %(token)s)"
+)
+AUTHENTICATE_WEB_SESSION = (
+    "select org_id, user_id, token_id, session_id, csrf_token "
+    "from api.authenticate_web_session(p_session => %(session)s)"
+)
+END_WEB_SESSION = "select api.end_web_session(p_session => %(session)s)"

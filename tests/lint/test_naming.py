@@ -11,6 +11,7 @@ API_VERBS = {
     "complete", "count", "create", "delegate", "delete", "enroll", "evaluate", "fail", "get",
     "ingest", "list", "maintain", "mark", "move", "pause", "preview", "purge", "queue", "read",
     "recall",
+    "decide", "end",
     "reconcile", "record", "reject", "remove", "renew", "replay", "resume", "retry", "revoke",
     "rotate", "run", "select", "send", "set", "start", "stop", "tick", "transition",
     "unsubscribe", "update", "validate", "verify",

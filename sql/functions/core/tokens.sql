@@ -161,3 +161,49 @@ comment on function api.authenticate_token(text) is
 $$Service role only. Resolves a clear-text API token to its org, user and token id, or raises
 IT007 when it is unknown, revoked, expired or its user is inactive. Records last use at most
 once a minute. The web app calls it for bearer tokens, then api.set_actor.$$;
+
+create or replace function api.list_api_tokens(p_user_id uuid default null)
+returns table (
+    token_id uuid,
+    user_id uuid,
+    user_email text,
+    name text,
+    token_prefix text,
+    created_at timestamptz,
+    last_used_at timestamptz,
+    expires_at timestamptz,
+    revoked_at timestamptz
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_org_id uuid := app._require_org();
+    v_admin boolean := app._is_org_admin();
+    v_caller uuid := app.current_user_id();
+begin
+    if not v_admin and p_user_id is distinct from null and p_user_id is distinct from v_caller then
+        raise exception using
+            errcode = 'IT003', message = 'only an org admin may list another user''s tokens';
+    end if;
+    return query
+    select t.id, t.user_id, u.email::text, t.name, t.token_prefix, t.created_at,
+        t.last_used_at, t.expires_at, t.revoked_at
+    from app.api_tokens as t
+    inner join app.user_profiles as u on u.org_id = t.org_id and u.id = t.user_id
+    where
+        t.org_id = v_org_id
+        and (v_admin or t.user_id = v_caller)
+        and (p_user_id is null or t.user_id = p_user_id)
+    order by t.created_at desc, t.id desc;
+end
+$function$;
+
+comment on function api.list_api_tokens(uuid) is
+$$The API tokens of the caller's org without their secrets (the clear text is shown only
+once, by api.create_api_token): id, user, name, the 12-character prefix, when it was made,
+last used (to the minute), expires and was revoked. A member sees their own tokens (another
+user's p_user_id: IT003); an org admin or the service role sees every user's, p_user_id
+filters.$$;

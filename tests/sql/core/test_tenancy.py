@@ -272,6 +272,8 @@ def test_api_functions_treat_another_orgs_ids_as_not_found(
         "inbound_unmatched",
         "schema_migrations",
         "stream_tickets",
+        "web_sessions",
+        "approval_links",
     ],
 )
 def test_engine_only_tables_are_closed_to_clients(
