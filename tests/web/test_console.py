@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
+from tests.browser.scenarios import approval_execution
 from tests.support import TwoOrgs
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -201,15 +202,56 @@ def test_a_cross_site_post_to_an_approval_link_is_refused(client: httpx.Client) 
     assert response.status_code == 403
 
 
-def test_sign_out_ends_the_session(
+def test_sign_out_ends_the_session_server_side(
     client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
 ) -> None:
     csrf = sign_in(client, token_for(two_orgs.a.admin_id))
+    old = client.cookies["intime_session"]
     response = client.post("/signout", data={"csrf_token": csrf})
     assert response.status_code == 303
     assert response.headers["location"] == "/signin"
     client.cookies.clear()
-    assert client.get("/inbox").status_code == 303
+    client.cookies.set("intime_session", old)  # a copy of the cookie kept from before
+    assert client.get("/inbox").headers["location"] == "/signin"
+
+
+def test_an_execution_can_be_paused_by_an_admin_not_by_another_rep(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    execution_id = approval_execution(service, admin, two_orgs)  # started by rep 0
+    csrf = sign_in(client, token_for(a.rep_ids[1]))
+    page = client.get(f"/executions/{execution_id}").text
+    assert f"/executions/{execution_id}/pause" not in page  # no button for rep 1
+    refused = client.post(f"/executions/{execution_id}/pause", data={"csrf_token": csrf})
+    assert refused.status_code == 403
+    (status,) = admin.execute(
+        "select status from app.workflow_executions where id = %s", (execution_id,)
+    ).fetchone()
+    assert status == "waiting"
+    client.cookies.clear()
+    csrf = sign_in(client, token_for(a.admin_id))
+    assert f"/executions/{execution_id}/pause" in client.get(f"/executions/{execution_id}").text
+    done = client.post(f"/executions/{execution_id}/pause", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    (status,) = admin.execute(
+        "select status from app.workflow_executions where id = %s", (execution_id,)
+    ).fetchone()
+    assert status == "paused"
+
+
+def test_an_unknown_execution_action_is_a_404_page(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    csrf = sign_in(client, token_for(two_orgs.a.admin_id))
+    response = client.post(
+        "/executions/6d1e1f0e-0000-4000-8000-000000000001/explode", data={"csrf_token": csrf}
+    )
+    assert response.status_code == 404
 
 
 def test_the_stylesheet_is_served(client: httpx.Client) -> None:
