@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
-from tests.browser.scenarios import approval_execution
+from tests.browser.scenarios import ab_campaign, approval_execution
 from tests.support import TwoOrgs
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -258,3 +258,50 @@ def test_the_stylesheet_is_served(client: httpx.Client) -> None:
     response = client.get("/static/console.css")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
+
+
+def test_the_approvals_page_lists_the_callers_pending_approvals_only(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    approval_execution(service, admin, two_orgs)  # asks the manager
+    sign_in(client, token_for(a.manager_id))
+    assert "20% discount on the Acme renewal" in client.get("/approvals").text
+    client.cookies.clear()
+    sign_in(client, token_for(a.rep_ids[1]))
+    assert "20% discount on the Acme renewal" not in client.get("/approvals").text
+
+
+def test_the_ab_chart_is_an_svg_without_scripts(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    campaign_id = ab_campaign(service, admin, two_orgs)
+    sign_in(client, token_for(two_orgs.a.admin_id))
+    response = client.get(f"/campaigns/{campaign_id}/ab.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in response.text
+    assert "<script" not in response.text
+    assert "A (n=" in response.text
+    assert client.get(f"/campaigns/{campaign_id}/ab.svg?step=9").status_code == 404
+
+
+def test_another_orgs_campaign_is_not_found(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    campaign_id = ab_campaign(service, admin, two_orgs)  # org A's
+    sign_in(client, token_for(two_orgs.b.admin_id, two_orgs.b.org_id))
+    assert client.get(f"/campaigns/{campaign_id}").status_code == 404
+    assert client.get(f"/campaigns/{campaign_id}/ab.svg").status_code == 404
