@@ -1334,6 +1334,98 @@ $$;
 ALTER FUNCTION api.create_workflow(p_name text, p_entity_type text, p_definition jsonb, p_description text, p_is_active boolean) OWNER TO intime_owner;
 
 --
+-- Name: decide_approval_link(text, text, text, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.decide_approval_link(p_token text, p_decision text, p_comment text DEFAULT NULL::text, p_delegate_to uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_link app.approval_links%rowtype;
+    v_status text;
+    v_stamp text := pg_catalog.current_setting('intime.actor_stamp', true);
+    v_org text := pg_catalog.current_setting('intime.org_id', true);
+    v_user text := pg_catalog.current_setting('intime.user_id', true);
+begin
+    perform app._require_service();
+    if p_decision is null or p_decision not in ('approve', 'reject', 'delegate') then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown decision %L', p_decision),
+            hint = 'One of approve, reject, delegate.';
+    end if;
+    if p_decision <> 'delegate' and p_delegate_to is not null then
+        raise exception using
+            errcode = 'IT005', message = 'p_delegate_to goes with the decision delegate only';
+    end if;
+    -- The link first (a second use waits here, then finds it used), then the execution
+    -- and its approvals in the order every approval path takes them.
+    v_link := app._wf_approval_link(p_token, true);
+    perform from app.workflow_executions as e
+    where
+        e.org_id = v_link.org_id
+        and e.id = (
+            select a.execution_id from app.workflow_approvals as a
+            where a.org_id = v_link.org_id and a.id = v_link.approval_id
+        )
+    for no key update;
+    select a.status into v_status from app.workflow_approvals as a
+    where a.org_id = v_link.org_id and a.id = v_link.approval_id;
+    if v_link.used_at is not null then
+        raise exception using
+            errcode = 'IT013',
+            message = format(
+                'this approval link was already used (%s at %s)', v_link.used_decision,
+                v_link.used_at
+            );
+    end if;
+    if v_status <> 'pending' then
+        raise exception using
+            errcode = 'IT013',
+            message = format('this approval link is superseded: the approval is %s', v_status);
+    end if;
+    if v_link.expires_at <= app.now() then
+        raise exception using
+            errcode = 'IT013',
+            message = format('this approval link expired at %s', v_link.expires_at);
+    end if;
+
+    -- Act as the approver, through the same functions (and checks) as the app.
+    perform api.set_actor(p_org_id => v_link.org_id, p_user_id => v_link.approver_id);
+    case p_decision
+        when 'approve' then
+            perform api.approve_approval(p_approval_id => v_link.approval_id, p_notes => p_comment);
+        when 'reject' then
+            perform api.reject_approval(p_approval_id => v_link.approval_id, p_notes => p_comment);
+        else
+            perform api.delegate_approval(
+                p_approval_id => v_link.approval_id, p_to_user => p_delegate_to,
+                p_reason => p_comment
+            );
+    end case;
+    update app.approval_links as l
+    set
+        used_at = app.now(),
+        used_decision = case p_decision
+            when 'approve' then 'approved'
+            when 'reject' then 'rejected'
+            else 'delegated'
+        end
+    where l.org_id = v_link.org_id and l.id = v_link.id
+    returning l.* into v_link;
+    -- The caller's own actor (if any) again.
+    perform pg_catalog.set_config('intime.actor_stamp', coalesce(v_stamp, ''), true);
+    perform pg_catalog.set_config('intime.org_id', coalesce(v_org, ''), true);
+    perform pg_catalog.set_config('intime.user_id', coalesce(v_user, ''), true);
+    return app._wf_approval_link_view(v_link);
+end
+$$;
+
+
+ALTER FUNCTION api.decide_approval_link(p_token text, p_decision text, p_comment text, p_delegate_to uuid) OWNER TO intime_owner;
+
+--
 -- Name: delegate_approval(uuid, uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -1815,6 +1907,65 @@ $$;
 
 
 ALTER FUNCTION api.get_actor() OWNER TO intime_owner;
+
+--
+-- Name: get_approval(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_approval(p_approval_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_view jsonb;
+begin
+    -- The approver of any row of its slot, an admin (or the service role acting for no
+    -- user); for anyone else the approval does not exist.
+    if not (
+        app._is_org_admin()
+        or exists (
+            select
+            from app.workflow_approvals as a
+            inner join app.workflow_approvals as mine
+                on
+                    mine.org_id = a.org_id and mine.execution_id = a.execution_id
+                    and mine.step_id is not distinct from a.step_id and mine.slot = a.slot
+            where a.org_id = v_org_id and a.id = p_approval_id and mine.approver_id = v_user_id
+        )
+    ) then
+        raise exception using
+            errcode = 'IT004', message = format('approval %s not found', p_approval_id);
+    end if;
+    v_view := app._wf_approval_view(v_org_id, p_approval_id);
+    if v_view is null then
+        raise exception using
+            errcode = 'IT004', message = format('approval %s not found', p_approval_id);
+    end if;
+    return v_view;
+end
+$$;
+
+
+ALTER FUNCTION api.get_approval(p_approval_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: get_approval_link(text); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_approval_link(p_token text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform app._require_service();
+    return app._wf_approval_link_view(app._wf_approval_link(p_token, false));
+end
+$$;
+
+
+ALTER FUNCTION api.get_approval_link(p_token text) OWNER TO intime_owner;
 
 --
 -- Name: get_campaign_stats(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -13713,6 +13864,96 @@ $$;
 ALTER FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, p_ok boolean, p_result jsonb, p_error text, p_permanent boolean, p_retry_after interval) OWNER TO intime_owner;
 
 --
+-- Name: approval_links; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.approval_links (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    approval_id uuid NOT NULL,
+    approver_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    used_decision text,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT approval_links_check CHECK (((used_at IS NULL) = (used_decision IS NULL))),
+    CONSTRAINT approval_links_used_decision_check CHECK ((used_decision = ANY (ARRAY['approved'::text, 'rejected'::text, 'delegated'::text])))
+);
+
+ALTER TABLE ONLY app.approval_links FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.approval_links OWNER TO intime_owner;
+
+--
+-- Name: _wf_approval_link(text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_approval_link(p_token text, p_lock boolean) RETURNS app.approval_links
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_link app.approval_links%rowtype;
+begin
+    -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
+    if p_lock then
+        select l.* into v_link from app.approval_links as l
+        where l.token_hash = app._secret_hash(p_token)
+        for update;
+    else
+        select l.* into v_link from app.approval_links as l
+        where l.token_hash = app._secret_hash(p_token);
+    end if;
+    if not found or not exists (
+        select from app.user_profiles as u
+        where u.org_id = v_link.org_id and u.id = v_link.approver_id and u.is_active
+    ) then
+        raise exception using errcode = 'IT007', message = 'unknown approval link';
+    end if;
+    return v_link;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_approval_link(p_token text, p_lock boolean) OWNER TO intime_owner;
+
+--
+-- Name: _wf_approval_link_view(app.approval_links); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_approval_link_view(p_link app.approval_links) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_view jsonb := app._wf_approval_view(p_link.org_id, p_link.approval_id);
+begin
+    return jsonb_build_object(
+        'state', case
+            when p_link.used_at is not null then 'used'
+            when v_view ->> 'status' <> 'pending' then 'superseded'
+            when p_link.expires_at <= app.now() then 'expired'
+            else 'pending'
+        end,
+        'approval', v_view,
+        'approver', (
+            select jsonb_build_object('id', u.id, 'name', u.full_name, 'email', u.email)
+            from app.user_profiles as u
+            where u.org_id = p_link.org_id and u.id = p_link.approver_id
+        ),
+        'expires_at', p_link.expires_at,
+        'used_decision', p_link.used_decision,
+        'used_at', p_link.used_at
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._wf_approval_link_view(p_link app.approval_links) OWNER TO intime_owner;
+
+--
 -- Name: _wf_approval_problems(jsonb, text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -13862,6 +14103,138 @@ $$;
 
 
 ALTER FUNCTION app._wf_approval_subjects(p_exec app.workflow_executions) OWNER TO intime_owner;
+
+--
+-- Name: _wf_approval_view(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_approval_view(p_org_id uuid, p_approval_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_a app.workflow_approvals%rowtype;
+    v_e app.workflow_executions%rowtype;
+    v_type app.entity_types%rowtype;
+    v_doc jsonb;
+    v_change jsonb;
+    v_subjects uuid [];
+    v_xact xid8;
+begin
+    select a.* into v_a from app.workflow_approvals as a
+    where a.org_id = p_org_id and a.id = p_approval_id;
+    if not found then
+        return null;
+    end if;
+    select e.* into v_e from app.workflow_executions as e
+    where e.org_id = p_org_id and e.id = v_a.execution_id;
+    select t.* into v_type from app.entity_types as t where t.entity_type = v_e.entity_type;
+    v_doc := app._wf_entity_doc(p_org_id, v_e.entity_type, v_e.entity_id);
+
+    -- The change asked about: a transition's move, or the fields of the update that
+    -- started the execution (the last transaction that changed the entity by then),
+    -- else what the trigger carried.
+    if v_e.trigger_event ->> 'event' = 'transition' then
+        v_change := jsonb_build_array(jsonb_build_object(
+            'field', coalesce(v_type.status_field, 'state'),
+            'from', v_e.trigger_event -> 'from', 'to', v_e.trigger_event -> 'to'
+        ));
+    elsif v_e.trigger_event ->> 'event' = 'update' then
+        select h.xact_id into v_xact from app.entity_history as h
+        where
+            h.org_id = p_org_id and h.entity_type = v_e.entity_type
+            and h.entity_id = v_e.entity_id and h.change_type = 'updated'
+            and h.changed_at <= v_e.created_at + interval '1 second'
+        order by h.changed_at desc, h.id desc
+        limit 1;
+        select jsonb_agg(
+            jsonb_build_object('field', h.field_name, 'from', h.old_value, 'to', h.new_value)
+            order by h.id
+        ) into v_change
+        from app.entity_history as h
+        where
+            h.org_id = p_org_id and h.entity_type = v_e.entity_type
+            and h.entity_id = v_e.entity_id and h.change_type = 'updated' and h.xact_id = v_xact;
+    end if;
+    v_change := coalesce(v_change, v_e.trigger_event, '{}'::jsonb);
+
+    v_subjects := app._wf_approval_subjects(v_e);
+    return jsonb_build_object(
+        'id', v_a.id,
+        'execution_id', v_a.execution_id,
+        'status', v_a.status,
+        'title', coalesce(
+            (
+                select s.result ->> 'title' from app.workflow_steps as s
+                where s.org_id = p_org_id and s.id = v_a.step_id
+            ),
+            (
+                select w.name from app.workflows as w
+                where w.org_id = p_org_id and w.id = v_e.workflow_id
+            )
+        ),
+        'entity', jsonb_build_object(
+            'type', v_e.entity_type, 'id', v_e.entity_id,
+            'label', coalesce(v_doc ->> v_type.name_field, v_type.label)
+        ),
+        'change', v_change,
+        'requested_by', jsonb_build_object(
+            'id', v_e.triggered_by,
+            'name', coalesce(
+                (
+                    select u.full_name from app.user_profiles as u
+                    where u.org_id = p_org_id and u.id = v_e.triggered_by
+                ),
+                (
+                    select 'Workflow ' || w.name from app.workflows as w
+                    where w.org_id = p_org_id and w.id = v_e.workflow_id
+                )
+            )
+        ),
+        'requested_at', v_a.requested_at,
+        'due_at', v_a.due_at,
+        'history', coalesce((
+            select jsonb_agg(
+                jsonb_build_object(
+                    'approver', app._wf_user_name(p_org_id, h.approver_id),
+                    'status', h.status,
+                    'at', coalesce(
+                        h.responded_at, h.delegated_at,
+                        case when h.status in ('cancelled', 'expired') then h.updated_at end,
+                        h.requested_at
+                    ),
+                    'notes', coalesce(h.response_notes, h.delegation_reason),
+                    'delegated_to', case
+                        when h.delegated_to is not null
+                            then app._wf_user_name(p_org_id, h.delegated_to)
+                    end
+                )
+                order by h.created_at, h.slot, h.id
+            )
+            from app.workflow_approvals as h
+            where
+                h.org_id = p_org_id and h.execution_id = v_a.execution_id
+                and h.step_id is not distinct from v_a.step_id
+        ), '[]'::jsonb),
+        -- Whom the approver may hand it to (api.delegate_approval's rule), while it is open.
+        'delegates', case when v_a.status = 'pending' then coalesce((
+            select jsonb_agg(jsonb_build_object('id', d.id, 'name', d.full_name) order by d.n)
+            from (
+                select u.id, u.full_name, row_number() over (order by u.full_name, u.id) as n
+                from app.user_profiles as u
+                where
+                    u.org_id = p_org_id and u.is_active and u.id <> v_a.approver_id
+                    and u.id <> all(v_subjects)
+                order by u.full_name, u.id
+                limit 200
+            ) as d
+        ), '[]'::jsonb) else '[]'::jsonb end
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._wf_approval_view(p_org_id uuid, p_approval_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _wf_assert_unlocked(uuid, text, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14471,7 +14844,8 @@ begin
                     p_entity_type => v_row.entity_type,
                     p_entity_id => v_row.entity_id,
                     p_type => 'action_required',
-                    p_action_url => '/approvals/' || v_new,
+                    p_action_url => '/approvals/'
+                    || app._wf_mint_approval_link(v_row.org_id, v_new, v_target),
                     p_action_label => 'Review',
                     p_execution_id => v_row.execution_id
                 );
@@ -15050,6 +15424,33 @@ $$;
 ALTER FUNCTION app._wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]) OWNER TO intime_owner;
 
 --
+-- Name: _wf_mint_approval_link(uuid, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_mint_approval_link(p_org_id uuid, p_approval_id uuid, p_approver_id uuid) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    -- 244 random bits from two v4 UUIDs (pg_strong_random underneath), as api tokens.
+    v_token text := 'apl_' || replace(gen_random_uuid()::text, '-', '')
+        || replace(gen_random_uuid()::text, '-', '');
+begin
+    insert into app.approval_links (org_id, approval_id, approver_id, token_hash, expires_at)
+    values (
+        p_org_id, p_approval_id, p_approver_id, app._secret_hash(v_token),
+        app.now() + interval '7 days'
+    );
+    -- Links expired a month ago only ever answer "expired": they go as new ones are made.
+    delete from app.approval_links as l where l.expires_at < app.now() - interval '30 days';
+    return v_token;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_mint_approval_link(p_org_id uuid, p_approval_id uuid, p_approver_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: _wf_move_state(uuid, uuid, uuid, text, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -15300,6 +15701,7 @@ CREATE FUNCTION app._wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[]) R
     AS $$
 declare
     v_row record;
+    v_url text;
 begin
     for v_row in
         select
@@ -15313,6 +15715,7 @@ begin
         left join app.user_profiles as req on req.org_id = e.org_id and req.id = e.triggered_by
         where a.org_id = p_org_id and a.id = any(p_approval_ids)
     loop
+        v_url := '/approvals/' || app._wf_mint_approval_link(p_org_id, v_row.id, v_row.approver_id);
         perform app._wf_notify(
             p_org_id => p_org_id,
             p_user_ids => array[v_row.approver_id],
@@ -15321,11 +15724,12 @@ begin
                 'item', jsonb_build_object('title', v_row.title),
                 'requester', jsonb_build_object('name', v_row.requester),
                 'approval', jsonb_build_object('id', v_row.id),
-                'action_url', '/approvals/' || v_row.id
+                'action_url', v_url
             ),
             p_entity_type => v_row.entity_type,
             p_entity_id => v_row.entity_id,
             p_type => 'action_required',
+            p_action_url => v_url,
             p_execution_id => v_row.execution_id
         );
     end loop;
@@ -17872,29 +18276,6 @@ ALTER TABLE ONLY app.api_tokens FORCE ROW LEVEL SECURITY;
 
 
 ALTER TABLE app.api_tokens OWNER TO intime_owner;
-
---
--- Name: approval_links; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.approval_links (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    approval_id uuid NOT NULL,
-    approver_id uuid NOT NULL,
-    token_hash bytea NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    used_at timestamp with time zone,
-    used_decision text,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    CONSTRAINT approval_links_check CHECK (((used_at IS NULL) = (used_decision IS NULL))),
-    CONSTRAINT approval_links_used_decision_check CHECK ((used_decision = ANY (ARRAY['approved'::text, 'rejected'::text, 'delegated'::text])))
-);
-
-ALTER TABLE ONLY app.approval_links FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.approval_links OWNER TO intime_owner;
 
 --
 -- Name: builtin_notification_settings; Type: TABLE; Schema: app; Owner: intime_owner
@@ -24445,6 +24826,15 @@ GRANT ALL ON FUNCTION api.create_workflow(p_name text, p_entity_type text, p_def
 
 
 --
+-- Name: FUNCTION decide_approval_link(p_token text, p_decision text, p_comment text, p_delegate_to uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.decide_approval_link(p_token text, p_decision text, p_comment text, p_delegate_to uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.decide_approval_link(p_token text, p_decision text, p_comment text, p_delegate_to uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.decide_approval_link(p_token text, p_decision text, p_comment text, p_delegate_to uuid) TO intime_user;
+
+
+--
 -- Name: FUNCTION delegate_approval(p_approval_id uuid, p_to_user uuid, p_reason text); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -24532,6 +24922,24 @@ GRANT ALL ON FUNCTION api.fail_execution(p_execution_id uuid, p_error text, p_or
 REVOKE ALL ON FUNCTION api.get_actor() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_actor() TO intime_service;
 GRANT ALL ON FUNCTION api.get_actor() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_approval(p_approval_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_approval(p_approval_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_approval(p_approval_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.get_approval(p_approval_id uuid) TO intime_user;
+
+
+--
+-- Name: FUNCTION get_approval_link(p_token text); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_approval_link(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_approval_link(p_token text) TO intime_service;
+GRANT ALL ON FUNCTION api.get_approval_link(p_token text) TO intime_user;
 
 
 --
@@ -26304,6 +26712,20 @@ REVOKE ALL ON FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, 
 
 
 --
+-- Name: FUNCTION _wf_approval_link(p_token text, p_lock boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_approval_link(p_token text, p_lock boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_approval_link_view(p_link app.approval_links); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_approval_link_view(p_link app.approval_links) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_approval_problems(p_step jsonb, p_at text, p_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -26323,6 +26745,13 @@ GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
 --
 
 REVOKE ALL ON FUNCTION app._wf_approval_subjects(p_exec app.workflow_executions) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_approval_view(p_org_id uuid, p_approval_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_approval_view(p_org_id uuid, p_approval_id uuid) FROM PUBLIC;
 
 
 --
@@ -26506,6 +26935,13 @@ REVOKE ALL ON FUNCTION app._wf_log(p_org_id uuid, p_execution_id uuid, p_level t
 --
 
 REVOKE ALL ON FUNCTION app._wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_mint_approval_link(p_org_id uuid, p_approval_id uuid, p_approver_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_mint_approval_link(p_org_id uuid, p_approval_id uuid, p_approver_id uuid) FROM PUBLIC;
 
 
 --

@@ -110,6 +110,19 @@ def _new_login(cluster: psycopg.Connection) -> str:
     return name
 
 
+def _console_session(service: psycopg.Connection, org_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """A console sign-in of the user (app.web_sessions), so every tenant table has a row
+    of each org (tests/sql/core/test_tenancy.py probes them all)."""
+    with service.transaction():
+        service.execute("select api.set_actor(p_org_id => %s)", (org_id,))
+        row = service.execute(
+            "select token from api.create_api_token(p_name => 'console', p_user_id => %s)",
+            (user_id,),
+        ).fetchone()
+        assert row is not None
+        service.execute("select api.create_web_session(p_token => %s)", (row[0],))
+
+
 @pytest.fixture(scope="session")
 def seeded_template(
     pg_server: pgserver.PgServer, cluster: psycopg.Connection, template_db: str
@@ -120,6 +133,8 @@ def seeded_template(
     with psycopg.connect(pg_server.dsn(SEEDED, "intime_service"), autocommit=True) as service:
         a = seed_org(service, "Acme Staffing", "acme", login_role=login_a)
         b = seed_org(service, "Globex Sales", "globex", login_role=login_b)
+        for org in (a, b):
+            _console_session(service, org.org_id, org.rep_ids[0])
     yield TwoOrgs(a, b, login_a, login_b)
     drop_database(cluster, SEEDED)
     for name in (login_a, login_b):

@@ -17,7 +17,8 @@ as $function$
     )
 $function$;
 
--- Notify approvers of the given approval rows.
+-- Notify approvers of the given approval rows, each with a link of its own
+-- (app._wf_mint_approval_link): /approvals/<token> decides that row, once.
 create or replace function app._wf_notify_approvers(p_org_id uuid, p_approval_ids uuid[])
 returns void
 language plpgsql
@@ -25,6 +26,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_row record;
+    v_url text;
 begin
     for v_row in
         select
@@ -38,6 +40,7 @@ begin
         left join app.user_profiles as req on req.org_id = e.org_id and req.id = e.triggered_by
         where a.org_id = p_org_id and a.id = any(p_approval_ids)
     loop
+        v_url := '/approvals/' || app._wf_mint_approval_link(p_org_id, v_row.id, v_row.approver_id);
         perform app._wf_notify(
             p_org_id => p_org_id,
             p_user_ids => array[v_row.approver_id],
@@ -46,11 +49,12 @@ begin
                 'item', jsonb_build_object('title', v_row.title),
                 'requester', jsonb_build_object('name', v_row.requester),
                 'approval', jsonb_build_object('id', v_row.id),
-                'action_url', '/approvals/' || v_row.id
+                'action_url', v_url
             ),
             p_entity_type => v_row.entity_type,
             p_entity_id => v_row.entity_id,
             p_type => 'action_required',
+            p_action_url => v_url,
             p_execution_id => v_row.execution_id
         );
     end loop;
@@ -643,7 +647,8 @@ begin
                     p_entity_type => v_row.entity_type,
                     p_entity_id => v_row.entity_id,
                     p_type => 'action_required',
-                    p_action_url => '/approvals/' || v_new,
+                    p_action_url => '/approvals/'
+                    || app._wf_mint_approval_link(v_row.org_id, v_new, v_target),
                     p_action_label => 'Review',
                     p_execution_id => v_row.execution_id
                 );

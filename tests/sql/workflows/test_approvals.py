@@ -113,10 +113,15 @@ def act(
 
 
 def notifications(flows: Flows, user: uuid.UUID, slug: str, approval_id: uuid.UUID) -> int:
+    """How many `slug` notifications `user` got whose action URL is an approval link
+    (/approvals/<token>) of approval row `approval_id`."""
     row = flows.owner.execute(
-        "select count(*) from app.notifications "
-        "where user_id = %s and template_slug = %s and action_url = %s",
-        (user, slug, f"/approvals/{approval_id}"),
+        "select count(*) from app.notifications as n "
+        "join app.approval_links as l on l.org_id = n.org_id "
+        "and l.token_hash = sha256(convert_to(substr(n.action_url, 12), 'UTF8')) "
+        "where n.user_id = %s and n.template_slug = %s and l.approval_id = %s "
+        "and l.approver_id = n.user_id and n.action_url ~ '^/approvals/apl_[0-9a-f]{64}$'",
+        (user, slug, approval_id),
     ).fetchone()
     assert row is not None
     return int(row[0])
