@@ -10,6 +10,7 @@ there too (``make screenshots`` does it).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import shutil
@@ -132,20 +133,23 @@ class Console:
         self.wait_for("#notifications")
 
     def screenshot(self, name: str, *, docs: bool = False, width: int = 1280) -> Path:
-        """The page as it is now, full height (to 3000 px), in the artifacts folder; with
+        """The whole page as it is now (to 3000 px high) in the artifacts folder; with
         ``docs`` and INTIME_UPDATE_SCREENSHOTS=1 also in docs/screenshots/. ``width``
         390 is a phone."""
-        self.driver.set_window_size(width, 900)
+        cdp = self.driver.execute_cdp_cmd  # type: ignore[attr-defined]
+        metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
+        cdp("Emulation.setDeviceMetricsOverride", metrics)
         height = self.driver.execute_script(
             "return Math.min(document.documentElement.scrollHeight, 3000)"
         )
-        self.driver.set_window_size(width, max(int(height), 600))
+        cdp("Emulation.setDeviceMetricsOverride", {**metrics, "height": max(int(height), 600)})
+        shot = cdp("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False})
+        cdp("Emulation.clearDeviceMetricsOverride", {})
         path = self.artifacts / f"{self.test}-{name}.png"
-        self.driver.save_screenshot(str(path))
+        path.write_bytes(base64.b64decode(shot["data"]))
         if docs and os.environ.get("INTIME_UPDATE_SCREENSHOTS") == "1":
             DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
-        self.driver.set_window_size(1280, 900)
         return path
 
 

@@ -40,15 +40,15 @@ def drain(service: psycopg.Connection, admin: psycopg.Connection) -> None:
 def approval_execution(
     service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs
 ) -> uuid.UUID:
-    """Org A: a workflow whose first step asks the manager to approve, started by a rep
-    on a deal and parked at the approval."""
+    """Org A: a workflow whose first step asks the manager to approve, started when a rep
+    changes a deal's value, and parked at the approval."""
     a = two_orgs.a
     # Only this test's workflow: none of the seed's, nor their queued jobs.
     admin.execute("delete from app.workflows")
     admin.execute("delete from app.workflow_execution_logs")
     admin.execute("delete from queue.pgqueuer")
     definition = {
-        "triggers": [{"type": "manual"}],
+        "triggers": [{"type": "field_change", "field": "value"}],
         "steps": [
             {
                 "name": "discount",
@@ -66,10 +66,15 @@ def approval_execution(
             (Jsonb(definition),),
         ).fetchone()[0]
     with actor(service, a.org_id, a.rep_ids[0]):
-        execution_id = service.execute(
-            "select api.start_workflow(%s, %s)", (workflow_id, a.deal_ids[0])
-        ).fetchone()[0]
+        # The rep raises the deal's value: the workflow asks for the discount's approval.
+        service.execute(
+            "update app.deals set value = 48000, probability = 60 where id = %s",
+            (a.deal_ids[0],),
+        )
     drain(service, admin)
+    (execution_id,) = admin.execute(
+        "select id from app.workflow_executions where workflow_id = %s", (workflow_id,)
+    ).fetchone()
     return execution_id
 
 

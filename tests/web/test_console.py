@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
-from tests.browser.scenarios import ab_campaign, approval_execution
+from tests.browser.scenarios import ab_campaign, approval_execution, emailed_link
 from tests.support import TwoOrgs
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -305,3 +305,131 @@ def test_another_orgs_campaign_is_not_found(
     sign_in(client, token_for(two_orgs.b.admin_id, two_orgs.b.org_id))
     assert client.get(f"/campaigns/{campaign_id}").status_code == 404
     assert client.get(f"/campaigns/{campaign_id}/ab.svg").status_code == 404
+
+
+def approval_status(admin: psycopg.Connection, execution_id: uuid.UUID) -> list[tuple]:
+    return admin.execute(
+        "select status, delegated_to from app.workflow_approvals where execution_id = %s "
+        "order by created_at, id",
+        (execution_id,),
+    ).fetchall()
+
+
+def test_opening_an_approval_link_changes_nothing(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, two_orgs.a.manager_id)
+    for _ in range(2):  # a mail scanner, then the approver
+        page = client.get(path)
+        assert page.status_code == 200
+        assert 'name="decision" value="approve"' in page.text
+    assert approval_status(admin, execution_id) == [("pending", None)]
+    used = admin.execute("select count(*) from app.approval_links where used_at is not null")
+    assert used.fetchone() == (0,)
+
+
+def test_a_used_link_says_so_and_decides_nothing_more(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, two_orgs.a.manager_id)
+    token = path.rsplit("/", 1)[1]
+    first = client.post(path, data={"link_token": token, "decision": "reject"})
+    assert first.status_code == 303
+    again = client.post(path, data={"link_token": token, "decision": "approve"})
+    assert again.status_code == 409
+    assert "already used" in again.text
+    assert 'name="decision"' not in again.text
+    assert approval_status(admin, execution_id) == [("rejected", None)]
+
+
+def test_a_link_delegates_to_the_person_chosen(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, a.manager_id)
+    token = path.rsplit("/", 1)[1]
+    assert str(a.admin_id) in client.get(path).text  # offered as a delegate
+    response = client.post(
+        path,
+        data={
+            "link_token": token,
+            "decision": "delegate",
+            "delegate_to": str(a.admin_id),
+            "comment": "on leave",
+        },
+    )
+    assert response.status_code == 303
+    assert ("delegated", a.admin_id) in approval_status(admin, execution_id)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"decision": "approve"},  # the token is not in the form
+        {"link_token": "apl_" + "1" * 64, "decision": "approve"},  # another link's
+    ],
+)
+def test_a_link_post_needs_its_own_token_in_the_form(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    form: dict[str, str],
+) -> None:
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, two_orgs.a.manager_id)
+    assert client.post(path, data=form).status_code == 403
+    assert approval_status(admin, execution_id) == [("pending", None)]
+
+
+def test_a_link_refuses_a_decision_it_does_not_know(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, two_orgs.a.manager_id)
+    token = path.rsplit("/", 1)[1]
+    response = client.post(path, data={"link_token": token, "decision": "maybe"})
+    assert response.status_code == 422
+    assert approval_status(admin, execution_id) == [("pending", None)]
+
+
+def test_the_signed_in_approver_decides_on_the_approval_page(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    execution_id = approval_execution(service, admin, two_orgs)
+    (approval_id,) = admin.execute(
+        "select id from app.workflow_approvals where execution_id = %s", (execution_id,)
+    ).fetchone()
+    csrf = sign_in(client, token_for(a.rep_ids[1]))
+    refused = client.post(
+        f"/approvals/{approval_id}", data={"decision": "approve", "csrf_token": csrf}
+    )
+    assert refused.status_code in (403, 404)
+    client.cookies.clear()
+    csrf = sign_in(client, token_for(a.manager_id))
+    assert "20% discount on the Acme renewal" in client.get(f"/approvals/{approval_id}").text
+    done = client.post(
+        f"/approvals/{approval_id}", data={"decision": "approve", "csrf_token": csrf}
+    )
+    assert done.status_code == 303
+    assert approval_status(admin, execution_id) == [("approved", None)]
