@@ -433,3 +433,7 @@ def test_the_signed_in_approver_decides_on_the_approval_page(
     )
     assert done.status_code == 303
     assert approval_status(admin, execution_id) == [("approved", None)]
+    listed = client.get("/approvals").text
+    decided = listed[listed.index("<h2>Decided</h2>") :]
+    assert f'href="/approvals/{approval_id}"' in decided
+    assert "s-approved" in decided
