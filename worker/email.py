@@ -20,8 +20,10 @@ while the provider is talked to.
 from __future__ import annotations
 
 import dataclasses
+import html as htmllib
 import logging
 import random
+import re
 import uuid
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -88,6 +90,30 @@ def backoff(attempts: int) -> float:
     return float(base) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
+# A relative URL in an HTML attribute (href="/approvals/...", src='/static/...'): a path
+# from the root, never a protocol-relative //host.
+RELATIVE_ATTRIBUTE = re.compile(
+    r"""(?P<lead>\s(?:href|src)\s*=\s*)(?P<quote>["'])(?P<path>/(?!/)[^"'<>]*)(?P=quote)""",
+    re.IGNORECASE,
+)
+# A relative app path standing alone on a line of the text part (the action URL line that
+# sql/functions/notifications/send.sql appends, "/approvals/apl_...").
+RELATIVE_LINE = re.compile(r"^(?P<lead>[ \t]*)(?P<path>/(?![/\\])[^\s]*)[ \t]*$", re.MULTILINE)
+
+
+def absolute_urls(body: str, public_url: str, *, html: bool) -> str:
+    """``body`` with every relative app URL made absolute from ``public_url``
+    (``INTIME_PUBLIC_URL``): in HTML the href and src attributes, in text a path alone on
+    its line. A mail client has no page to resolve a relative link against."""
+    base = public_url.rstrip("/")
+    if html:
+        escaped = htmllib.escape(base, quote=True)
+        return RELATIVE_ATTRIBUTE.sub(
+            lambda m: f"{m['lead']}{m['quote']}{escaped}{m['path']}{m['quote']}", body
+        )
+    return RELATIVE_LINE.sub(lambda m: f"{m['lead']}{base}{m['path']}", body)
+
+
 def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:
     unsubscribe_url = (
         f"{deps.public_url.rstrip('/')}/u/{send['unsubscribe_token']}"
@@ -104,11 +130,13 @@ def build_message(send: Mapping[str, object], deps: EmailDeps) -> EmailMessage:
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    body = absolute_urls(str(send["html_body"]), deps.public_url, html=True)
     html = deps.layout.from_string(LAYOUT).render(
-        subject=send["subject"], body=send["html_body"], unsubscribe_url=unsubscribe_url
+        subject=send["subject"], body=body, unsubscribe_url=unsubscribe_url
     )
     if send["text_body"]:  # the template's own text wins; bulk mail still says how to leave
-        text = str(send["text_body"]).rstrip() + "\n"
+        own = absolute_urls(str(send["text_body"]), deps.public_url, html=False)
+        text = own.rstrip() + "\n"
         if unsubscribe_url:
             text += f"\n{UNSUBSCRIBE_TEXT}: {unsubscribe_url}\n"
     else:
