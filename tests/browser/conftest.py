@@ -5,7 +5,7 @@ Every test here skips, saying why, when Chromium or its driver is not installed 
 installs both: .ci/run). Screenshots of the pages go to a test artifacts folder (its
 path is printed; ``INTIME_BROWSER_ARTIFACTS`` chooses it). With
 ``INTIME_UPDATE_SCREENSHOTS=1`` the pages that docs/screenshots/ shows are written
-there too (``make screenshots`` does it).
+there too (docs/console.md).
 """
 
 from __future__ import annotations
