@@ -40,13 +40,17 @@
     var empty = list.querySelector(".empty-state");
     if (empty) { empty.remove(); }
     list.insertBefore(item, list.firstChild);
+    if (!n.read_at) { setBadge((parseInt(badge.textContent, 10) || 0) + 1); }
   });
+
+  function setBadge(count) {
+    badge.textContent = String(count);
+    badge.classList.toggle("empty", !count);
+  }
 
   source.addEventListener("unread_count", function (event) {
     try {
-      var count = JSON.parse(event.data).unread_count;
-      badge.textContent = String(count);
-      badge.classList.toggle("empty", !count);
+      setBadge(JSON.parse(event.data).unread_count);
     } catch (e) { /* a malformed event changes nothing */ }
   });
 
