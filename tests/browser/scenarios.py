@@ -159,3 +159,25 @@ def ab_campaign(service: psycopg.Connection, admin: psycopg.Connection, two_orgs
         for kind in kinds:
             mail.ingest(f"evt_{uuid.uuid4().hex}", event(kind, message_id))
     return campaign_id
+
+
+def failed_job(
+    service: psycopg.Connection, admin: psycopg.Connection, org_id: uuid.UUID, user_id: uuid.UUID
+) -> int:
+    """A new email of the org whose email.send job the worker held as failed (as
+    pgqueuer's on_failure='hold' leaves it: the job row failed, a log row with the error)."""
+    send_id = Mail(service, org_id, user_id).queue(
+        to="held@example.com", subject="Contract", text="Attached."
+    )
+    row = admin.execute(
+        "update queue.pgqueuer set status = 'failed', queue_manager_id = null "
+        "where dedupe_key = %s returning id, entrypoint",
+        (f"email.send:{send_id}",),
+    ).fetchone()
+    assert row is not None, "queue_email queued no email.send job"
+    admin.execute(
+        "insert into queue.pgqueuer_log (job_id, status, priority, entrypoint, traceback) "
+        "values (%s, 'failed', 0, %s, %s)",
+        (row[0], row[1], json.dumps({"exception_message": "SMTPServerDisconnected: gone"})),
+    )
+    return int(row[0])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import psycopg
 
 from tests.browser.conftest import Console
-from tests.browser.scenarios import ab_campaign, approval_execution, emailed_link
+from tests.browser.scenarios import ab_campaign, approval_execution, emailed_link, failed_job
 from tests.support import TwoOrgs
 
 
@@ -82,11 +82,22 @@ def test_the_campaign_page_charts_the_ab_arms(
     console.screenshot("campaign", docs=True)
 
 
-def test_the_queue_page_shows_depth_and_failed_jobs(
-    console: Console, two_orgs: TwoOrgs, token_for: Callable[..., str]
+def test_the_queue_page_requeues_a_failed_job(
+    console: Console,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    token_for: Callable[..., str],
 ) -> None:
+    job_id = failed_job(service, admin, two_orgs.a.org_id, two_orgs.a.admin_id)
     console.sign_in(token_for(two_orgs.a.admin_id))
     console.get("/queue")
     console.wait_for("#queue-depth")
-    console.wait_for("#failed-jobs")
+    assert "SMTPServerDisconnected" in console.find("#failed-jobs").text
     console.screenshot("queue", docs=True)
+    console.find(f'#failed-jobs input[value="{job_id}"] + button').click()
+    console.wait_for(".flash.good", "Requeued as job")
+    (status,) = admin.execute(
+        "select status::text from queue.pgqueuer where id = %s", (job_id,)
+    ).fetchone() or ("gone",)
+    assert status != "failed"

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
-from tests.browser.scenarios import ab_campaign, approval_execution, emailed_link
+from tests.browser.scenarios import ab_campaign, approval_execution, emailed_link, failed_job
 from tests.support import TwoOrgs
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -437,3 +437,30 @@ def test_the_signed_in_approver_decides_on_the_approval_page(
     decided = listed[listed.index("<h2>Decided</h2>") :]
     assert f'href="/approvals/{approval_id}"' in decided
     assert "s-approved" in decided
+
+
+def test_a_member_may_not_requeue_a_job(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    job_id = failed_job(service, admin, a.org_id, a.admin_id)
+    csrf = sign_in(client, token_for(a.rep_ids[0]))
+    response = client.post("/queue/requeue", data={"job_id": str(job_id), "csrf_token": csrf})
+    assert response.status_code == 403
+    (status,) = admin.execute(
+        "select status::text from queue.pgqueuer where id = %s", (job_id,)
+    ).fetchone()
+    assert status == "failed"
+
+
+@pytest.mark.parametrize("job_id", ["", "abc", "-1", "99999999999999999999"])
+def test_a_requeue_of_no_job_number_is_refused(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str], job_id: str
+) -> None:
+    csrf = sign_in(client, token_for(two_orgs.a.admin_id))
+    response = client.post("/queue/requeue", data={"job_id": job_id, "csrf_token": csrf})
+    assert response.status_code == 422
