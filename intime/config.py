@@ -51,6 +51,7 @@ class Config:
     worker_pool_size: int = 8
     worker_max_in_flight: int = 20
     worker_grace_seconds: float = 30.0
+    worker_metrics_port: str | None = None  # PORT or HOST:PORT (worker/metrics.py)
     web_pool_size: int = 16
     web_workers: int = 1
     web_max_connections: int = 1000
@@ -109,6 +110,7 @@ class Config:
             worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int, 1000),
             worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int, 10000),
             worker_grace_seconds=_number(env, "INTIME_WORKER_GRACE_SECONDS", 30.0, float, 3600),
+            worker_metrics_port=env.get("INTIME_WORKER_METRICS_PORT") or None,
             web_pool_size=_number(env, "INTIME_WEB_POOL_SIZE", 16, int, 1000),
             web_workers=_number(env, "INTIME_WEB_WORKERS", 1, int, 256),
             web_max_connections=_number(env, "INTIME_WEB_MAX_CONNECTIONS", 1000, int, 1_000_000),

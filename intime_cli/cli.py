@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads one side
     from starlette.applications import Starlette
 
     from worker.app import WorkerOptions
+    from worker.metrics import MetricsAddress
 
 DEFAULT_DB = "intime"
 
@@ -404,8 +405,12 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
 
-            # uvicorn's supervisor: it handles SIGTERM/SIGINT itself and returns.
-            Multiprocess(uv_config, sockets=[uv_config.bind_socket()]).run()
+            from web.metrics import shared_metrics_dir
+
+            # uvicorn's supervisor: it handles SIGTERM/SIGINT itself and returns. The
+            # processes share their metrics through a folder (web/metrics.py).
+            with shared_metrics_dir():
+                Multiprocess(uv_config, sockets=[uv_config.bind_socket()]).run()
             return 0
         server = _Server.make(uv_config)
         server.run()
@@ -427,7 +432,14 @@ def _worker_options(args: argparse.Namespace, config: Config) -> WorkerOptions:
         ),
         grace_seconds=args.grace if args.grace is not None else config.worker_grace_seconds,
         connect_timeout=config.connect_timeout,
+        metrics_address=_metrics_address(args.metrics_port or config.worker_metrics_port),
     )
+
+
+def _metrics_address(value: str | None) -> MetricsAddress | None:
+    from worker.metrics import parse_address
+
+    return parse_address(value) if value else None
 
 
 def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
@@ -572,6 +584,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="seconds running jobs get to finish on SIGTERM before they are released "
         "to the queue (INTIME_WORKER_GRACE_SECONDS, 30)",
+    )
+    worker_flags.add_argument(
+        "--metrics-port",
+        help="serve the worker's Prometheus metrics on PORT (127.0.0.1) or HOST:PORT "
+        "(INTIME_WORKER_METRICS_PORT; off by default)",
     )
     for name, help_text in (
         ("web", "run the web app (webhooks, unsubscribe pages) under uvicorn"),

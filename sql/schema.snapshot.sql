@@ -2282,6 +2282,112 @@ $$;
 ALTER FUNCTION api.get_execution_timeline(p_execution_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: get_metrics(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_metrics() RETURNS TABLE(name text, labels jsonb, value double precision)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    return query
+    -- pgqueuer deletes a job once it is done: the table holds what is queued, picked and
+    -- held failed, so counting it is counting the work in flight.
+    select
+        'intime_queue_jobs'::text,
+        jsonb_build_object('entrypoint', j.entrypoint, 'status', j.status::text),
+        count(*)::double precision
+    from queue.pgqueuer as j
+    group by j.entrypoint, j.status
+
+    union all
+    -- How long the oldest job that is due has waited (the queue runs on the real clock).
+    select
+        'intime_queue_oldest_waiting_seconds',
+        jsonb_build_object('entrypoint', j.entrypoint),
+        extract(epoch from pg_catalog.now() - min(j.execute_after))::double precision
+    from queue.pgqueuer as j
+    where j.status = 'queued' and j.execute_after <= pg_catalog.now()
+    group by j.entrypoint
+
+    union all
+    -- Emails not settled yet (email_sends_in_flight_idx); outcomes are the worker's
+    -- intime_email_sends_total.
+    select
+        'intime_emails_in_flight',
+        jsonb_build_object('status', s.status, 'provider', coalesce(s.provider, 'none')),
+        count(*)::double precision
+    from app.email_sends as s
+    where s.status in ('queued', 'sending')
+    group by s.status, s.provider
+
+    union all
+    -- Live executions per status: per org, a range of workflow_executions_org_idx
+    -- (org_id, status, ...) for the live statuses only, never the finished history.
+    -- The statuses are literals, so the planner weighs them by their own frequency.
+    select
+        'intime_workflow_executions',
+        jsonb_build_object('status', st.status),
+        coalesce(c.n, 0)::double precision
+    from unnest(array['pending', 'running', 'waiting', 'paused']) as st (status)
+    left join (
+        select e.status, sum(e.n) as n
+        from app.organizations as o
+        cross join lateral (
+            -- Grouped inside the lateral: one index range per org, whatever the
+            -- planner guesses about the number of orgs.
+            select x.status, count(*) as n
+            from app.workflow_executions as x
+            where
+                x.org_id = o.id
+                and x.status in ('pending', 'running', 'waiting', 'paused')
+            group by x.status
+        ) as e
+        group by e.status
+    ) as c on c.status = st.status
+
+    union all
+    -- The campaign backlog: active enrollments whose next step is due now
+    -- (campaign_enrollments_due_idx), and how late the oldest is.
+    select
+        'intime_campaign_enrollments_due',
+        '{}'::jsonb,
+        count(*)::double precision
+    from app.campaign_enrollments as ce
+    where ce.status = 'active' and ce.next_step_at <= app.now()
+
+    union all
+    select
+        'intime_campaign_due_oldest_seconds',
+        '{}'::jsonb,
+        coalesce(extract(epoch from app.now() - min(ce.next_step_at)), 0)::double precision
+    from app.campaign_enrollments as ce
+    where ce.status = 'active' and ce.next_step_at <= app.now()
+
+    union all
+    -- Notification deliveries held back (quiet hours, a delay) or waiting for a digest
+    -- (notification_deliveries_due_idx).
+    select
+        'intime_notifications_held',
+        jsonb_build_object('status', hs.status),
+        coalesce(c.n, 0)::double precision
+    from unnest(array['held', 'digest']) as hs (status)
+    left join (
+        select d.status, count(*) as n
+        from app.notification_deliveries as d
+        where d.status in ('held', 'digest')
+        group by d.status
+    ) as c on c.status = hs.status;
+end
+$$;
+
+
+ALTER FUNCTION api.get_metrics() OWNER TO intime_owner;
+
+--
 -- Name: get_notification_feed_head(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -2360,6 +2466,37 @@ $$;
 
 
 ALTER FUNCTION api.get_preferences() OWNER TO intime_owner;
+
+--
+-- Name: get_queue_stats(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_queue_stats() RETURNS TABLE(entrypoint text, status text, jobs bigint, oldest_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._ops_queue_org();
+begin
+    return query
+    select
+        j.entrypoint,
+        j.status::text,
+        count(*),
+        min(case when j.status = 'queued' then j.execute_after else j.updated end)
+            filter (where j.status <> 'queued' or j.execute_after <= pg_catalog.now())
+    from queue.pgqueuer as j
+    where
+        v_org_id is null
+        or app._ops_job_payload(j.payload) ->> 'org_id' = v_org_id::text
+    group by j.entrypoint, j.status
+    order by j.entrypoint, j.status::text;
+end
+$$;
+
+
+ALTER FUNCTION api.get_queue_stats() OWNER TO intime_owner;
 
 --
 -- Name: get_webhook_signing_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2643,6 +2780,46 @@ $$;
 
 
 ALTER FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: list_failed_jobs(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_failed_jobs(p_limit integer DEFAULT 50) RETURNS TABLE(job_id bigint, entrypoint text, org_id uuid, error text, failed_at timestamp with time zone, payload jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._ops_queue_org();
+begin
+    if p_limit is null or p_limit not between 1 and 500 then
+        raise exception using errcode = 'IT005', message = 'p_limit must be 1 to 500';
+    end if;
+    return query
+    select
+        j.id,
+        j.entrypoint,
+        case
+            when j.payload_json ->> 'org_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+                then (j.payload_json ->> 'org_id')::uuid
+        end,
+        app._ops_job_error(j.id),
+        j.updated,
+        j.payload_json
+    from (
+        select q.id, q.entrypoint, q.updated, app._ops_job_payload(q.payload) as payload_json
+        from queue.pgqueuer as q
+        where q.status = 'failed'
+    ) as j
+    where v_org_id is null or j.payload_json ->> 'org_id' = v_org_id::text
+    order by j.updated desc, j.id desc
+    limit p_limit;
+end
+$_$;
+
+
+ALTER FUNCTION api.list_failed_jobs(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: list_my_approvals(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4344,6 +4521,77 @@ $$;
 
 
 ALTER FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: requeue_job(bigint); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.requeue_job(p_job_id bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app._ops_queue_org();
+    v_job record;
+    v_payload jsonb;
+    v_refusal text;
+    v_live_id bigint;
+    v_found boolean;
+begin
+    select j.id, j.entrypoint, j.status::text as status, j.priority, j.dedupe_key, j.payload
+    into v_job
+    from queue.pgqueuer as j
+    where j.id = p_job_id
+    for update;
+    v_found := found;
+    if v_found then
+        v_payload := app._ops_job_payload(v_job.payload);
+    end if;
+    if not v_found
+        or (v_org_id is not null and v_payload ->> 'org_id' is distinct from v_org_id::text) then
+        raise exception using errcode = 'IT004', message = format('job %s not found', p_job_id);
+    end if;
+    if v_job.status <> 'failed' then
+        raise exception using
+            errcode = 'IT013',
+            message = format('job %s is %s: only a failed job is re-queued', p_job_id,
+                v_job.status);
+    end if;
+    v_refusal := app._ops_job_refusal(v_job.entrypoint, v_payload);
+    if v_refusal is not null then
+        raise exception using
+            errcode = 'IT013',
+            message = format('job %s (%s) is not re-queued: %s', p_job_id, v_job.entrypoint,
+                v_refusal);
+    end if;
+    begin
+        -- What pgqueuer's own re-queue does (`pgq requeue`): the same job, attempts
+        -- reset, due now; the same id keeps the links to it (an execution's
+        -- wake_job_id).
+        update queue.pgqueuer as j
+        set
+            status = 'queued', execute_after = pg_catalog.now(), updated = pg_catalog.now(),
+            attempts = 0, queue_manager_id = null
+        where j.id = p_job_id;
+        insert into queue.pgqueuer_log (job_id, status, entrypoint, priority)
+        values (p_job_id, 'queued', v_job.entrypoint, v_job.priority);
+        return p_job_id;
+    exception when unique_violation then
+        -- A live job for the same work holds the dedupe key (the reconciliation sweep
+        -- queued one): this one is redundant, and the live one is the answer.
+        select j.id into v_live_id
+        from queue.pgqueuer as j
+        where j.dedupe_key = v_job.dedupe_key and j.status in ('queued', 'picked');
+    end;
+    delete from queue.pgqueuer as j where j.id = p_job_id;
+    insert into queue.pgqueuer_log (job_id, status, entrypoint, priority)
+    values (p_job_id, 'deleted', v_job.entrypoint, v_job.priority);
+    return v_live_id;
+end
+$$;
+
+
+ALTER FUNCTION api.requeue_job(p_job_id bigint) OWNER TO intime_owner;
 
 --
 -- Name: resume_campaign(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -11982,6 +12230,120 @@ $$;
 
 
 ALTER FUNCTION app._ops_job_error(p_job_id bigint) OWNER TO intime_owner;
+
+--
+-- Name: _ops_job_payload(bytea); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_job_payload(p_payload bytea) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return pg_catalog.convert_from(p_payload, 'UTF8')::jsonb;
+exception
+    when invalid_text_representation or character_not_in_repertoire then
+        return null;
+end
+$$;
+
+
+ALTER FUNCTION app._ops_job_payload(p_payload bytea) OWNER TO intime_owner;
+
+--
+-- Name: _ops_job_refusal(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_job_refusal(p_entrypoint text, p_payload jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid;
+    v_status text;
+begin
+    v_org_id := (p_payload ->> 'org_id')::uuid;
+    case p_entrypoint
+        when 'email.send' then
+            select s.status into v_status
+            from app.email_sends as s
+            where s.org_id = v_org_id and s.id = (p_payload ->> 'email_send_id')::uuid;
+            if v_status is null then
+                return 'its email no longer exists';
+            elsif v_status not in ('queued', 'sending') then
+                return format('its email is %s already (queue a new email to send it again)',
+                    v_status);
+            end if;
+        when 'workflow.run' then
+            select e.status into v_status
+            from app.workflow_executions as e
+            where e.org_id = v_org_id and e.id = (p_payload ->> 'execution_id')::uuid;
+            if v_status is null then
+                return 'its workflow execution no longer exists';
+            elsif v_status = 'failed' then
+                return 'its workflow execution failed (retry the execution instead: '
+                    || 'api.retry_execution)';
+            elsif v_status not in ('pending', 'running', 'waiting') then
+                return format('its workflow execution is %s', v_status);
+            end if;
+        when 'webhook.deliver' then
+            select a.status into v_status
+            from app.workflow_actions as a
+            where a.org_id = v_org_id and a.id = (p_payload ->> 'action_id')::uuid;
+            if v_status is null then
+                return 'its webhook delivery no longer exists';
+            elsif v_status not in ('pending', 'running') then
+                return format('its webhook delivery is %s already', v_status);
+            end if;
+        when 'domains.verify' then
+            select case when d.verified_at is null then 'claimed' else 'verified' end
+            into v_status
+            from app.sending_domains as d
+            where d.org_id = v_org_id and d.domain = p_payload ->> 'domain';
+            if v_status is null then
+                return 'its sending domain is no longer claimed';
+            elsif v_status = 'verified' then
+                return 'its sending domain is verified already';
+            end if;
+        else
+            null;  -- no domain row InTime knows of: pgqueuer's own re-queue
+    end case;
+    return null;
+exception
+    when invalid_text_representation then
+        return format('its payload is not what %s expects', p_entrypoint);
+end
+$$;
+
+
+ALTER FUNCTION app._ops_job_refusal(p_entrypoint text, p_payload jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _ops_queue_org(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_queue_org() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := app.current_org_id();
+begin
+    if v_org_id is null and app._is_service() then
+        return null;
+    end if;
+    v_org_id := app._require_org();
+    if not app._is_org_admin() then
+        raise exception using
+            errcode = 'IT003',
+            message = 'the job queue is for org admins only';
+    end if;
+    return v_org_id;
+end
+$$;
+
+
+ALTER FUNCTION app._ops_queue_org() OWNER TO intime_owner;
 
 --
 -- Name: _ops_reconcile_deliveries(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -24988,6 +25350,15 @@ GRANT ALL ON FUNCTION api.get_execution_timeline(p_execution_id uuid) TO intime_
 
 
 --
+-- Name: FUNCTION get_metrics(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_metrics() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_metrics() TO intime_service;
+GRANT ALL ON FUNCTION api.get_metrics() TO intime_user;
+
+
+--
 -- Name: FUNCTION get_notification_feed_head(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -25012,6 +25383,15 @@ GRANT ALL ON FUNCTION api.get_permission(p_permission text) TO intime_user;
 REVOKE ALL ON FUNCTION api.get_preferences() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_preferences() TO intime_service;
 GRANT ALL ON FUNCTION api.get_preferences() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_queue_stats(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_queue_stats() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_queue_stats() TO intime_service;
+GRANT ALL ON FUNCTION api.get_queue_stats() TO intime_user;
 
 
 --
@@ -25075,6 +25455,15 @@ GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO inti
 REVOKE ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_service;
 GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_failed_jobs(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_failed_jobs(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_failed_jobs(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_failed_jobs(p_limit integer) TO intime_user;
 
 
 --
@@ -25380,6 +25769,15 @@ GRANT ALL ON FUNCTION api.renew_stream_hub(p_hub_id uuid, p_polling_for interval
 REVOKE ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) TO intime_service;
 GRANT ALL ON FUNCTION api.replay_notifications(p_after_seq bigint, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION requeue_job(p_job_id bigint); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.requeue_job(p_job_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.requeue_job(p_job_id bigint) TO intime_service;
+GRANT ALL ON FUNCTION api.requeue_job(p_job_id bigint) TO intime_user;
 
 
 --
@@ -26359,6 +26757,27 @@ REVOKE ALL ON FUNCTION app._notification_skip_reason(p_row app.notifications, p_
 --
 
 REVOKE ALL ON FUNCTION app._ops_job_error(p_job_id bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_job_payload(p_payload bytea); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_job_payload(p_payload bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_job_refusal(p_entrypoint text, p_payload jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_job_refusal(p_entrypoint text, p_payload jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_queue_org(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_queue_org() FROM PUBLIC;
 
 
 --

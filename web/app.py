@@ -23,6 +23,7 @@ from web.console import routes as console_routes
 from web.guards import ByteBudget, database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
+from web.metrics import WebMetrics, metrics_endpoint
 from web.notifications import list_notifications, mark_read, stream, stream_ticket
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
@@ -136,6 +137,7 @@ def create_app(
             wall_seconds=parse_wall_seconds,
         )
         app.state.hub = NotificationHub(service_dsn, app.state.pool)
+        app.state.metrics.watch_hub(app.state.hub)
         await app.state.hub.start()
         app.state.resend_client = (
             httpx.AsyncClient(
@@ -154,11 +156,13 @@ def create_app(
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
             await app.state.pool.close()
+            app.state.metrics.close()
 
     redact_access_log()
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
             Route("/webhooks/resend", resend_webhook, methods=["POST"]),
             Route("/webhooks/inbound", inbound_webhook, methods=["POST"]),
             Route("/u/{token:str}", unsubscribe, methods=["GET", "POST"]),
@@ -172,6 +176,7 @@ def create_app(
         exception_handlers={psycopg.OperationalError: database_error},
         lifespan=lifespan,
     )
+    app.state.metrics = WebMetrics()
     app.state.stream_heartbeat = stream_heartbeat
     app.state.stream_reauth = stream_reauth
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None

@@ -169,6 +169,8 @@ class NotificationHub:
         self._listen_conn: psycopg.AsyncConnection[Any] | None = None
         self.listening = asyncio.Event()
         self.stats = HubStats()
+        # Told the subscriber count whenever it changes (web/metrics.py).
+        self.on_connected: Callable[[int], None] | None = None
 
     async def start(self) -> None:
         """Read a window below the head first, so transactions in flight across
@@ -221,6 +223,8 @@ class NotificationHub:
         sub = Subscriber((org_id, user_id), self._queue_size)
         self._subscribers[sub.key].add(sub)
         self._read_keys[self.read_key(sub.key)] = sub.key
+        if self.on_connected is not None:
+            self.on_connected(self.connected)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
@@ -230,6 +234,8 @@ class NotificationHub:
             if not subscribers:
                 del self._subscribers[sub.key]
                 self._read_keys.pop(self.read_key(sub.key), None)
+        if self.on_connected is not None:
+            self.on_connected(self.connected)
 
     @property
     def connected(self) -> int:

@@ -50,6 +50,7 @@ from web import mime
 from web import queries as q
 from web.guards import Rejected, is_input_limit, read_body, rejected
 from web.limits import MAX_FETCHED_BYTES, MAX_MESSAGE_BYTES
+from web.metrics import counted
 from web.sandbox import Busy, ParseFailed, ParserSandbox, Unavailable
 from web.webhooks import read_signed_body, verified_event
 
@@ -347,6 +348,7 @@ async def gateway_message(request: Request, sandbox: ParserSandbox) -> Parsed:
     return parsed
 
 
+@counted("inbound")
 async def inbound_webhook(request: Request) -> JSONResponse:
     is_json = request.headers.get("content-type", "").startswith("application/json")
     sandbox: ParserSandbox = request.app.state.parser

@@ -22,6 +22,9 @@ UNSUBSCRIBE = (
     "from api.unsubscribe_recipient(p_token => %(token)s, p_confirm => %(confirm)s)"
 )
 
+# The database's Prometheus gauges (web/metrics.py): one statement per scrape.
+GET_METRICS = "select name, labels, value from api.get_metrics()"
+
 # The notification stream (web/hub.py, web/notifications.py).
 AUTHENTICATE_TOKEN = "select org_id, user_id from api.authenticate_token(p_token => %(token)s)"
 CREATE_STREAM_TICKET = (

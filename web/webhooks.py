@@ -24,6 +24,7 @@ from intime.errors import InvalidParameterError, translate
 from web import queries as q
 from web.guards import ByteBudget, Rejected, is_input_limit, read_body, rejected
 from web.limits import MAX_EVENT_BYTES, SIGNATURE_TOLERANCE_SECONDS, JsonRefused, load_json
+from web.metrics import counted
 from web.signatures import SVIX_HEADERS, SignatureVerifier, Verdict
 
 __all__ = ["MAX_BODY_BYTES", "Rejected", "resend_webhook", "verified_event"]
@@ -84,6 +85,7 @@ def verified_event(
     return payload
 
 
+@counted("resend")
 async def resend_webhook(request: Request) -> JSONResponse:
     verifier = request.app.state.resend_verifier
     try:

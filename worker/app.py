@@ -31,7 +31,7 @@ from pgqueuer.domain.models import Job
 from pgqueuer.domain.types import QueueExecutionMode
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from intime.config import Config
+from intime.config import Config, ConfigError
 from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
 from intime.netguard import TargetGuard
@@ -45,6 +45,7 @@ from worker.driver import (
 from worker.email import EmailDeps, send_email
 from worker.jobs import Durability, JobRunner, one_line, payload_ids
 from worker.journal import REPLAY_SECONDS, OutcomeJournal
+from worker.metrics import MetricsAddress, MetricsServer, WorkerMetrics, due_at
 from worker.queue import GuardedQueries
 from worker.queue import queries_for as guarded_queries
 from worker.transports import OutboxTransport, ResendTransport, SmtpTransport, Transport
@@ -93,6 +94,8 @@ class WorkerOptions:
     # real-clock tick in between would run its steps months "late" (on a Saturday, defer
     # them to a real Monday) where the demo's ticks never find them.
     campaign_schedules: bool = True
+    # Where to serve /metrics (worker/metrics.py); None: nowhere.
+    metrics_address: MetricsAddress | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.pool_min <= self.pool_max:
@@ -152,6 +155,8 @@ class Worker:
     runner: JobRunner
     options: WorkerOptions
     journal: OutcomeJournal | None = None
+    metrics: WorkerMetrics | None = None
+    metrics_server: MetricsServer | None = None
     _run_task: asyncio.Task[None] | None = None
     _stop_requested: bool = False
     _stopped: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
@@ -329,6 +334,8 @@ class Worker:
         await self.pool.close()
         if self.journal is not None:
             self.journal.close()
+        if self.metrics_server is not None:
+            self.metrics_server.close()
         for conn in (self.driver.query.conn, self.driver.listen.conn):
             with contextlib.suppress(Exception):
                 await conn.close()
@@ -389,7 +396,8 @@ async def start_worker(
         ReconnectingConnection(connect, listen, "listen"),
     )
     pgq = PgQueuer(connection=driver, queries=queries_for(driver))
-    runner = JobRunner()
+    metrics = WorkerMetrics()
+    runner = JobRunner(metrics=metrics)
     journal = OutcomeJournal(journal_dir) if journal_dir is not None else None
     if journal is not None:
         try:
@@ -411,13 +419,17 @@ async def start_worker(
         return runner.releasing
 
     email = EmailDeps(
-        pool=pool, transports=transports, public_url=public_url, durability=durability
+        pool=pool,
+        transports=transports,
+        public_url=public_url,
+        durability=durability,
+        metrics=metrics,
     )
 
     @runner.entrypoint(pgq, "email.send")
     async def email_send(job: Job) -> None:
         org_id, send_id = payload_ids(job, "org_id", "email_send_id")
-        await send_email(email, org_id, send_id)
+        await send_email(email, org_id, send_id, due=due_at(job))
 
     notifications.register(pgq, pool)
     campaigns.register(pgq, pool, runner, stopping=stopping, schedules=options.campaign_schedules)
@@ -425,7 +437,23 @@ async def start_worker(
     domains.register(pgq, pool, runner, resolver or domains.DnsResolver())
     flows = workflows.register(pgq, pool, guard, runner, durability)
     await workflows.start(flows)
-    return Worker(pgq, driver, pool, email, flows, runner, options, journal)
+    worker = Worker(pgq, driver, pool, email, flows, runner, options, journal, metrics)
+    if options.metrics_address is not None:
+        address = options.metrics_address
+        try:
+            worker.metrics_server = metrics.serve(address)
+        except OSError as exc:
+            await worker.close()
+            raise ConfigError(
+                f"cannot serve metrics on {address.host}:{address.port}: {exc.strerror or exc}"
+            ) from None
+        log.info(
+            "worker metrics on http://%s:%s/metrics",
+            options.metrics_address.host,
+            worker.metrics_server.port,
+            extra={"event": "metrics_serving", "port": worker.metrics_server.port},
+        )
+    return worker
 
 
 async def run_worker(

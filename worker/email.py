@@ -26,6 +26,7 @@ import random
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
@@ -42,6 +43,7 @@ from worker import journal
 from worker import queries as q
 from worker.breaker import CircuitBreaker
 from worker.jobs import Durability, Transient, one_line
+from worker.metrics import WorkerMetrics
 from worker.transports import PermanentError, TransientError, Transport
 
 LAYOUT = """<!doctype html>
@@ -79,6 +81,7 @@ class EmailDeps:
     layout: SandboxedEnvironment = dataclasses.field(
         default_factory=lambda: SandboxedEnvironment(autoescape=True)
     )
+    metrics: WorkerMetrics | None = None
 
     def breaker(self, provider: str) -> CircuitBreaker:
         return self.breakers.setdefault(provider, CircuitBreaker())
@@ -257,14 +260,17 @@ def _journal_entry(
     return journal.entry("RECORD_EMAIL_SENT", params, org_id)
 
 
-async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> str:
+async def send_email(
+    deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, *, due: datetime | None = None
+) -> str:
     """Run one email.send job: sent, failed, suppressed, done or missing; or raise
     ``Defer`` (try again later) or a transient database error (the job retries).
 
     The outcome of a hand-over is recorded durably (``deps.durability``): when
     the database is away after the provider accepted the message, this waits
     for it instead of losing the fact that it was sent, and a stopping worker
-    does not release the job meanwhile.
+    does not release the job meanwhile. ``due``: when the email was committed (or due),
+    for the commit-to-send latency.
     """
     send = await _claim(deps, org_id, send_id)
     if send is None:
@@ -283,6 +289,15 @@ async def send_email(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> 
             f"({'sent' if attempt.provider_message_id else 'failed'})",
             _journal_entry(org_id, send_id, provider, attempt),
         )
+    if deps.metrics is not None:
+        status = (
+            "sent"
+            if attempt.provider_message_id is not None
+            else "failed"
+            if attempt.permanent
+            else "retried"
+        )
+        deps.metrics.email_handed_over(provider, status, due)
     if attempt.provider_message_id is not None:
         return "sent"
     if attempt.permanent:

@@ -44,6 +44,7 @@ from pgqueuer.types import OnFailure
 from intime.db import is_transient
 from worker.driver import backoff_delays
 from worker.journal import OutcomeJournal
+from worker.metrics import WorkerMetrics
 
 log = logging.getLogger("intime.worker")
 
@@ -107,6 +108,7 @@ class JobRunner:
     released: int = 0
     # Past the last window of a stop: held outcomes go to the journal.
     finalizing: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    metrics: WorkerMetrics | None = None
 
     def entrypoint(
         self, pgq: PgQueuer, name: str, *, on_failure: OnFailure = "hold"
@@ -125,13 +127,18 @@ class JobRunner:
         assert task is not None
         self.running[task] = job
         started = time.monotonic()
+        clock = self.metrics.job_picked(job) if self.metrics is not None else started
+        outcome = "completed"
         try:
             await handler(job)
         except RetryRequested:
+            outcome = "retried"
             raise
         except asyncio.CancelledError:
+            outcome = "cancelled"
             if not self.releasing:
                 raise
+            outcome = "released"
             self.released += 1
             log.warning(
                 "job released at shutdown: %s %s",
@@ -142,6 +149,7 @@ class JobRunner:
             raise RetryRequested(timedelta(0), "released by a worker shutting down") from None
         except Exception as exc:
             transient = isinstance(exc, Transient) or is_transient_db_error(exc)
+            outcome = "retried" if transient else "failed"
             if not transient:
                 log.error(
                     "job failed: %s %s: %s",
@@ -175,6 +183,8 @@ class JobRunner:
             raise RetryRequested(timedelta(seconds=delay), one_line(exc)) from exc
         finally:
             self.running.pop(task, None)
+            if self.metrics is not None:
+                self.metrics.job_done(job, clock, outcome)
 
     def release_all(self) -> int:
         """Cancel every running job outside a critical section; each goes back to the

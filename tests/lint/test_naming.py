@@ -10,6 +10,7 @@ API_VERBS = {
     "activate", "add", "approve", "archive", "authenticate", "cancel", "check", "claim",
     "complete", "count", "create", "delegate", "delete", "enroll", "evaluate", "fail", "get",
     "ingest", "list", "maintain", "mark", "move", "pause", "preview", "purge", "queue", "read",
+    "requeue",
     "recall",
     "decide", "end",
     "reconcile", "record", "reject", "remove", "renew", "replay", "resume", "retry", "revoke",
