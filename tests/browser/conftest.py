@@ -21,6 +21,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.wait import WebDriverWait
 
 from intime.db import actor
 from intime_cli.serving import serve_in_thread
@@ -37,10 +42,6 @@ def _missing() -> str | None:
     for path in (CHROMIUM, CHROMEDRIVER):
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             return f"{path} is not installed (apt-get install chromium chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install -e '.[dev]')"
     return None
 
 
@@ -66,10 +67,8 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def driver() -> Iterator[object]:
+def driver() -> Iterator[webdriver.Chrome]:
     """One headless Chromium per test process (cookies are cleared for each test)."""
-    from selenium import webdriver
-
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in (
@@ -95,30 +94,19 @@ def driver() -> Iterator[object]:
 class Console:
     """The browser on one served app."""
 
-    def __init__(self, driver: object, url: str, artifacts: Path, test: str) -> None:
-        from selenium.webdriver.remote.webdriver import WebDriver
-
-        assert isinstance(driver, WebDriver)
+    def __init__(self, driver: webdriver.Chrome, url: str, artifacts: Path, test: str) -> None:
         self.driver, self.url, self.artifacts, self.test = driver, url, artifacts, test
 
     def get(self, path: str) -> None:
         self.driver.get(self.url + path)
 
-    def find(self, css: str) -> object:
-        from selenium.webdriver.common.by import By
-
+    def find(self, css: str) -> WebElement:
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
-    def all(self, css: str) -> list:
-        from selenium.webdriver.common.by import By
-
+    def all(self, css: str) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
-    def wait_for(self, css: str, text: str | None = None, timeout: float = WAIT) -> object:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as ec
-        from selenium.webdriver.support.wait import WebDriverWait
-
+    def wait_for(self, css: str, text: str | None = None, timeout: float = WAIT) -> WebElement:
         wait = WebDriverWait(self.driver, timeout)
         if text is None:
             return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
@@ -128,15 +116,15 @@ class Console:
     def sign_in(self, token: str) -> None:
         self.get("/signin")
         field = self.find("#token")
-        field.send_keys(token)  # type: ignore[attr-defined]
-        self.find("form button[type=submit]").click()  # type: ignore[attr-defined]
+        field.send_keys(token)
+        self.find("form button[type=submit]").click()
         self.wait_for("#notifications")
 
     def screenshot(self, name: str, *, docs: bool = False, width: int = 1280) -> Path:
         """The whole page as it is now (to 3000 px high) in the artifacts folder; with
         ``docs`` and INTIME_UPDATE_SCREENSHOTS=1 also in docs/screenshots/. ``width``
         390 is a phone."""
-        cdp = self.driver.execute_cdp_cmd  # type: ignore[attr-defined]
+        cdp = self.driver.execute_cdp_cmd
         metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
         cdp("Emulation.setDeviceMetricsOverride", metrics)
         height = self.driver.execute_script(
@@ -155,7 +143,7 @@ class Console:
 
 @pytest.fixture
 def console(
-    db: Database, driver: object, artifacts: Path, request: pytest.FixtureRequest
+    db: Database, driver: webdriver.Chrome, artifacts: Path, request: pytest.FixtureRequest
 ) -> Iterator[Console]:
     """The app on a fresh port and the browser with no cookies."""
     app = create_app(db.dsn("intime_service"), stream_heartbeat=1.0, stream_reauth=5.0)
