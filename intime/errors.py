@@ -14,10 +14,14 @@ class InTimeError(Exception):
 
     sqlstate: str = "IT000"
 
-    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, sqlstate: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         if sqlstate:
             self.sqlstate = sqlstate
+        # What to do about it (the SQL's HINT: which permission, which function to call).
+        self.hint = hint
 
 
 class MigrationChangedError(InTimeError):
@@ -126,4 +130,4 @@ def translate(exc: psycopg.Error) -> Exception:
     message = diag.message_primary or str(exc)
     if diag.message_detail:
         message = f"{message} ({diag.message_detail})"
-    return cls(message, sqlstate=state)
+    return cls(message, sqlstate=state, hint=diag.message_hint or None)

@@ -525,7 +525,8 @@ begin
     end if;
     if coalesce(p_keep_changes, false) and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an admin may cancel an execution keeping its changes';
+            errcode = 'IT003', message = 'only an admin may cancel an execution keeping its changes',
+            hint = 'Cancel without p_keep_changes (its changes are rolled back), or ask an admin.';
     end if;
     if not coalesce(p_keep_changes, false) and app._wf_withdraw_approval(
         v_exec, coalesce('cancelled: ' || p_reason, 'cancelled')
@@ -989,7 +990,8 @@ begin
     end if;
     if v_user_id is distinct from v_caller and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may create tokens for another user';
+            errcode = 'IT003', message = 'only an org admin may create tokens for another user',
+            hint = 'Leave p_user_id out to create a token for yourself.';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -1038,7 +1040,9 @@ begin
         and not app._has_permission('campaigns.manage_any') then
         raise exception using
             errcode = 'IT003',
-            message = 'only a holder of campaigns.manage_any may create a campaign for someone else';
+            message = 'only a holder of campaigns.manage_any may create a campaign for someone else',
+            hint = 'Leave p_owner_id out to own it yourself; an org admin grants '
+            || 'campaigns.manage_any with api.set_role_permission.';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -1105,7 +1109,7 @@ begin
             message = format('invalid organization slug %L', p_slug),
             hint = 'Use 2 to 63 lower-case letters, digits and dashes.';
     end if;
-    perform app._assert_timezone(p_timezone);
+    perform app._assert_time_zone(p_timezone, 'the organization');
     if exists (select from app.organizations as o where o.slug = p_slug) then
         raise exception using
             errcode = 'IT006', message = format('organization slug %s is taken', p_slug);
@@ -1190,7 +1194,8 @@ declare
 begin
     if not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin or the service role may create users';
+            errcode = 'IT003', message = 'only an org admin or the service role may create users',
+            hint = 'Act as an admin of the organization (a user with role admin).';
     end if;
     if p_email is null or p_email !~ '^[^@\s]+@[^@\s]+$' then
         raise exception using errcode = 'IT005', message = format('invalid email %L', p_email);
@@ -1204,7 +1209,7 @@ begin
             message = format('invalid role %L', p_role),
             hint = 'Use admin, manager or member.';
     end if;
-    perform app._assert_timezone(p_timezone);
+    perform app._assert_time_zone(p_timezone, 'the user');
     if p_manager_id is not null and not exists (
         select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
@@ -2432,7 +2437,10 @@ declare
     v_user_id uuid := app.current_user_id();
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     return query
     with categories as (
@@ -2858,7 +2866,10 @@ declare
     v_now timestamptz := app.now();
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_limit is null or p_limit < 1 or p_limit > 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
@@ -4754,11 +4765,14 @@ begin
     where t.org_id = v_org_id and t.id = p_token_id;
 
     if not found then
-        raise exception using errcode = 'IT004', message = format('token %s not found', p_token_id);
+        raise exception using
+            errcode = 'IT004', message = format('token %s not found', p_token_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token';
+            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token',
+            hint = 'Ask an admin of the organization to revoke it.';
     end if;
 
     update app.api_tokens as t
@@ -5076,7 +5090,8 @@ begin
     if not (v_owner_id = app.current_user_id() or app._has_permission('campaigns.manage_any')) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or a holder of campaigns.manage_any may select an A/B winner';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may select an A/B winner',
+            hint = 'An org admin grants campaigns.manage_any with api.set_role_permission.';
     end if;
     select s.step_number into v_step
     from app.campaign_sequences as s
@@ -5238,7 +5253,8 @@ begin
     if v_to is null then
         raise exception using
             errcode = 'IT003',
-            message = 'a test email goes to the calling user''s own address: call it as a user';
+            message = 'a test email goes to the calling user''s own address: call it as a user',
+            hint = 'As intime_service, pass p_user_id to api.set_actor; or use a mapped SQL login.';
     end if;
     select p.* into v_p
     from app._email_preview(
@@ -5281,7 +5297,8 @@ begin
     end if;
     if not exists (select from app.organizations as o where o.id = p_org_id) then
         raise exception using
-            errcode = 'IT004', message = format('organization %s not found', p_org_id);
+            errcode = 'IT004', message = format('organization %s not found', p_org_id),
+            hint = 'select id, slug from app.organizations lists them.';
     end if;
     if p_user_id is not null and not exists (
         select
@@ -5290,7 +5307,9 @@ begin
     ) then
         raise exception using
             errcode = 'IT004',
-            message = format('user %s not found in organization %s', p_user_id, p_org_id);
+            message = format('user %s not found in organization %s', p_user_id, p_org_id),
+            hint = 'A user acts only in its own organization: select id, email from '
+            || 'app.user_profiles where org_id = .. lists them.';
     end if;
     perform pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true);
     perform pg_catalog.set_config('intime.org_id', p_org_id::text, true);
@@ -5315,7 +5334,8 @@ begin
     if not app._is_org_admin() then
         raise exception using
             errcode = 'IT003',
-            message = 'only an org admin may turn a built-in notification on or off';
+            message = 'only an org admin may turn a built-in notification on or off',
+            hint = 'Act as a user with role admin.';
     end if;
     if not exists (select from app._notification_builtins() as b where b.slug = p_slug) then
         raise exception using
@@ -5460,7 +5480,8 @@ declare
 begin
     if not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may change the history retention';
+            errcode = 'IT003', message = 'only an org admin may change the history retention',
+            hint = 'Act as a user with role admin.';
     end if;
     if p_days is not null and p_days not between 30 and 36500 then
         raise exception using
@@ -5532,11 +5553,15 @@ begin
         if not app._is_org_admin() then
             raise exception using
                 errcode = 'IT003',
-                message = 'only an org admin sets the org''s default preferences';
+                message = 'only an org admin sets the org''s default preferences',
+                hint = 'Without p_org_default, api.set_preference sets your own.';
         end if;
         v_user_id := null;
     elsif v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_category is null or (p_category <> '*' and p_category !~ '^[a-z][a-z0-9_]*$') then
         raise exception using
@@ -5562,7 +5587,7 @@ begin
             message = format('invalid digest day %L (monday .. sunday)', p_digest_day);
     end if;
     if p_quiet_hours_timezone is not null then
-        perform app._assert_timezone(p_quiet_hours_timezone);
+        perform app._assert_time_zone(p_quiet_hours_timezone, 'quiet hours');
     end if;
     if p_dnd_until is not null and p_dnd_until <= v_now then
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
@@ -5659,7 +5684,8 @@ begin
     end if;
     if not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may change what a role may do';
+            errcode = 'IT003', message = 'only an org admin may change what a role may do',
+            hint = 'Act as a user with role admin.';
     end if;
     if p_granted is null then
         delete from app.role_permissions as r
@@ -6049,7 +6075,11 @@ begin
             < array_position(array['member', 'manager', 'admin'], v_tr.required_role) then
             raise exception using
                 errcode = 'IT003',
-                message = format('transition %s needs the %s role', v_tr.name, v_tr.required_role);
+                message = format('transition %s needs the %s role', v_tr.name, v_tr.required_role),
+                hint = format(
+                    'Ask a user whose role is %s or higher (member < manager < admin).',
+                    v_tr.required_role
+                );
         end if;
     end if;
     perform app._wf_assert_unlocked(v_org_id, v_inst.entity_type, v_inst.entity_id, null);
@@ -6369,7 +6399,8 @@ begin
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'members may change only their own name, time zone and availability';
+            message = 'members may change only their own name, time zone and availability',
+            hint = 'An org admin changes role, manager, email, is_active and other users.';
     end if;
 
     -- Types first, with the field named in the error.
@@ -6380,7 +6411,7 @@ begin
         raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
-        perform app._assert_timezone(p_changes ->> 'timezone');
+        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user');
     end if;
     if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
         raise exception using
@@ -6414,7 +6445,9 @@ begin
     where u.org_id = v_org_id and u.id = p_user_id
     for update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
+        raise exception using
+            errcode = 'IT004', message = format('user %s not found', p_user_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
 
     if v_manager_id is not null and not exists (
@@ -6667,28 +6700,33 @@ $$;
 ALTER FUNCTION app._assert_changes(p_changes jsonb, p_keys text[], p_not_null text[]) OWNER TO intime_owner;
 
 --
--- Name: _assert_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _assert_time_zone(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._assert_timezone(p_timezone text) RETURNS void
+CREATE FUNCTION app._assert_time_zone(p_zone text, p_what text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-    if p_timezone is null then
-        raise exception using errcode = 'IT005', message = 'time zone must not be null';
-    end if;
-    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
-exception
-    when invalid_parameter_value then
+    if p_zone is null then
         raise exception using
             errcode = 'IT005',
-            message = format('unknown time zone %s', p_timezone);
+            message = format('the time zone for %s must not be null', p_what),
+            hint = 'Give an IANA time zone name, like Europe/Paris or America/New_York.';
+    end if;
+    if not app._is_time_zone(p_zone) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('unknown time zone %s for %s', p_zone, p_what),
+            hint = 'Use an IANA time zone name, spelled as in pg_timezone_names, like '
+            || 'Europe/Paris or America/New_York; abbreviations (CEST) and POSIX strings '
+            || '(UTC+3) are not accepted.';
+    end if;
 end
 $$;
 
 
-ALTER FUNCTION app._assert_timezone(p_timezone text) OWNER TO intime_owner;
+ALTER FUNCTION app._assert_time_zone(p_zone text, p_what text) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_ab_arm_ids(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -7038,11 +7076,7 @@ begin
                 'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
             );
     end if;
-    if not app._valid_timezone(p_timezone) then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', coalesce(p_timezone, 'null'));
-    end if;
+    perform app._assert_time_zone(p_timezone, 'the campaign');
 end
 $_$;
 
@@ -7062,6 +7096,8 @@ declare
     v_problems text;
     v_ids text[] := '{}';
     v_id text;
+    v_template_slug text;
+    v_unknown text[];
 begin
     if p_channel is null
         or p_channel not in ('email', 'linkedin', 'phone', 'sms', 'task', 'wait') then
@@ -7088,12 +7124,30 @@ begin
                 p_channel
             );
     end if;
-    if p_template_id is not null and not exists (
-        select from app.email_templates as t
-        where t.org_id = p_org_id and t.id = p_template_id
-    ) then
-        raise exception using
-            errcode = 'IT004', message = format('email template %s not found', p_template_id);
+    if p_template_id is not null then
+        select t.slug, app._template_unknown_variables(
+            concat_ws(' ', t.subject_template, t.html_template, t.text_template),
+            app._campaign_variables()
+        )
+        into v_template_slug, v_unknown
+        from app.email_templates as t
+        where t.org_id = p_org_id and t.id = p_template_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('email template %s not found', p_template_id);
+        end if;
+        -- The tick gives a template the campaign's variables only (issue 16).
+        if cardinality(v_unknown) > 0 then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'email template %L uses unknown variables: %s (known: %s)',
+                    v_template_slug, array_to_string(v_unknown, ', '),
+                    array_to_string(app._campaign_variables(), ', ')
+                ),
+                hint = 'A campaign step renders its template with the campaign''s variables '
+                || 'only: use those, or write the step''s own subject and body.';
+        end if;
     end if;
     perform app._campaign_assert_tokens(p_subject, 'subject');
     perform app._campaign_assert_tokens(p_body_html, 'body_html');
@@ -7638,7 +7692,8 @@ begin
     where c.org_id = v_org_id and c.id = p_campaign_id;
     if not found then
         raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
         v_campaign.owner_id is not distinct from app.current_user_id()
@@ -7646,7 +7701,9 @@ begin
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it',
+            hint = 'An org admin grants campaigns.manage_any to a role with '
+            || 'api.set_role_permission, or makes you the owner (api.update_campaign).';
     end if;
     -- Lock order everywhere: enrollments (in key order), then the campaign.
     -- The tick and the stop-rule triggers lock enrollments and then, through
@@ -8795,7 +8852,7 @@ CREATE FUNCTION app._campaign_timezone(p_contact_timezone text, p_campaign_timez
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-    if p_use_contact and app._valid_timezone(p_contact_timezone) then
+    if p_use_contact and app._is_time_zone(p_contact_timezone) then
         return p_contact_timezone;
     end if;
     return p_campaign_timezone;
@@ -10475,6 +10532,39 @@ $$;
 ALTER FUNCTION app._is_service() OWNER TO intime_owner;
 
 --
+-- Name: _is_time_zone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._is_time_zone(p_zone text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "TimeZone" TO 'UTC'
+    AS $_$
+begin
+    if p_zone is null
+        or p_zone !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$'
+        or p_zone ~ '^(posix|right)/'
+        or p_zone in ('posixrules', 'localtime', 'Factory') then
+        return false;
+    end if;
+    perform pg_catalog.set_config('timezone', p_zone, true);
+    if pg_catalog.current_setting('timezone') <> p_zone then
+        return false;
+    end if;
+    if p_zone !~ '[0-9]' then
+        return true;
+    end if;
+    return exists (select from pg_catalog.pg_timezone_names as z where z.name = p_zone);
+exception
+    when invalid_parameter_value then
+        return false;
+end
+$_$;
+
+
+ALTER FUNCTION app._is_time_zone(p_zone text) OWNER TO intime_owner;
+
+--
 -- Name: _migration_status(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10651,7 +10741,7 @@ declare
     v_items jsonb;
 begin
     with tz as (
-        select z.timezone, app._valid_timezone(z.timezone) as valid
+        select z.timezone, app._is_time_zone(z.timezone) as valid
         from (
             select distinct r.timezone from jsonb_to_recordset(p_rows) as r (timezone text)
         ) as z
@@ -11390,7 +11480,10 @@ declare
     v_count integer;
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_mark <> 'all_read' and p_ids is null then
         raise exception using errcode = 'IT005', message = 'p_ids must not be null';
@@ -12673,8 +12766,10 @@ begin
         raise exception using
             errcode = 'IT008',
             message = 'no organization in context',
-            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
-            || 'a SQL login must be mapped by app.user_profiles.db_role.';
+            hint = 'As intime_service, call select api.set_actor(p_org_id => ''<org id>'', '
+            || 'p_user_id => ''<user id>'') in the same transaction; a SQL login acts once '
+            || 'it is mapped to a user (api.create_user(p_db_role => ..) or '
+            || 'intime user create --db-role).';
     end if;
     return v_org_id;
 end
@@ -12696,7 +12791,12 @@ begin
         raise exception using
             errcode = 'IT003',
             message = format('permission %s required', p_permission),
-            hint = 'An org admin grants it to a role with api.set_role_permission.';
+            hint = format(
+                'An org admin grants it to a role: select api.set_role_permission(p_role => '
+                || '''member'', p_permission => %L, p_granted => true); admins hold every '
+                || 'permission.',
+                p_permission
+            );
     end if;
 end
 $$;
@@ -12784,7 +12884,9 @@ begin
     if not app._is_service() then
         raise exception using
             errcode = 'IT002',
-            message = 'this function is for the intime_service role only';
+            message = 'this function is for the intime_service role only',
+            hint = 'The web app and the worker connect as intime_service; a person calls the '
+            || 'api functions as a SQL login mapped to a user, or through a token.';
     end if;
 end
 $$;
@@ -12805,6 +12907,97 @@ $$;
 
 
 ALTER FUNCTION app._secret_hash(p_secret text) OWNER TO intime_owner;
+
+--
+-- Name: _template_known_variables(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._template_known_variables(p_table text, p_declared jsonb, p_slug text) RETURNS text[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return array(
+        select d.v ->> 'name'
+        from jsonb_array_elements(
+            case when jsonb_typeof(p_declared) = 'array' then p_declared else '[]' end
+        ) as d (v)
+        where jsonb_typeof(d.v) = 'object' and d.v ? 'name'
+        union
+        select unnest(app._campaign_variables())
+        union
+        select unnest(app._wf_template_variables(e.entity_type, '{}'))
+        from app.entity_types as e
+        union
+        select 'steps.*'
+        union
+        select 'action_url' where p_table = 'notification_templates'
+        union
+        select s.v ->> 'name'
+        from app.notification_system_templates as t
+        cross join lateral jsonb_array_elements(t.variables) as s (v)
+        where p_table = 'notification_templates' and t.slug = p_slug
+        union
+        select unnest(app._template_variables(concat_ws(
+            ' ', t.title_template, t.message_template, t.action_url_template,
+            t.email_subject_template, t.email_body_template, t.email_body_text_template,
+            t.sms_template, t.push_title_template, t.push_body_template
+        )))
+        from app.notification_system_templates as t
+        where p_table = 'notification_templates' and t.slug = p_slug
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._template_known_variables(p_table text, p_declared jsonb, p_slug text) OWNER TO intime_owner;
+
+--
+-- Name: _template_unknown_variables(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._template_unknown_variables(p_text text, p_known text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(array_agg(v.name order by v.name), '{}')
+    from unnest(app._template_variables(p_text)) as v (name)
+    where not exists (
+        select
+        from unnest(p_known) as k (known)
+        where
+            k.known = v.name
+            or (k.known like '%.*' and starts_with(v.name, left(k.known, -1)))
+    )
+$$;
+
+
+ALTER FUNCTION app._template_unknown_variables(p_text text, p_known text[]) OWNER TO intime_owner;
+
+--
+-- Name: _template_variables(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._template_variables(p_text text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(array_agg(distinct t.name order by t.name), '{}')
+    from (
+        select m[1]
+        from regexp_matches(coalesce(p_text, ''), app._render_pattern(), 'g') as m
+        union all
+        select m[1]
+        from regexp_matches(
+            regexp_replace(coalesce(p_text, ''), app._render_pattern(), '', 'g'),
+            '\{\{\s*([^}|]*?)\s*\}\}', 'g'
+        ) as m
+    ) as t (name)
+    where t.name <> ''
+$$;
+
+
+ALTER FUNCTION app._template_variables(p_text text) OWNER TO intime_owner;
 
 --
 -- Name: _tg_activity_notify_insert(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -13960,9 +14153,33 @@ CREATE FUNCTION app._tg_template_tokens() RETURNS trigger
 declare
     v_row jsonb := to_jsonb(new);
     v_column text;
+    v_known text[];
+    v_unknown text[];
 begin
     foreach v_column in array tg_argv loop
         perform app._render_check(v_row ->> v_column, v_column);
+        continue when strpos(coalesce(v_row ->> v_column, ''), '{{') = 0;
+        v_known := coalesce(
+            v_known,
+            app._template_known_variables(tg_table_name, v_row -> 'variables', v_row ->> 'slug')
+        );
+        v_unknown := app._template_unknown_variables(v_row ->> v_column, v_known);
+        if cardinality(v_unknown) > 0 then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    '%s uses unknown variables: %s',
+                    v_column, array_to_string(v_unknown, ', ')
+                ),
+                hint = format(
+                    'Declare them in the template''s variables ([{"name": "%s"}]); a '
+                    || 'template also knows what InTime''s senders give it: a campaign''s '
+                    || 'contact.first_name, campaign.name, sender.name ..., and a '
+                    || 'workflow''s <entity>.<column>, owner, org, workflow, execution, '
+                    || 'trigger, steps and now.',
+                    v_unknown[1]
+                );
+        end if;
     end loop;
     return new;
 end
@@ -13970,6 +14187,34 @@ $$;
 
 
 ALTER FUNCTION app._tg_template_tokens() OWNER TO intime_owner;
+
+--
+-- Name: _tg_time_zone(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_time_zone() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_column text := tg_argv[0];
+    v_zone text := to_jsonb(new) ->> v_column;
+begin
+    if tg_op = 'UPDATE' and v_zone is not distinct from (to_jsonb(old) ->> v_column) then
+        return new;
+    end if;
+    if v_zone is not null and btrim(v_zone) = '' and tg_argv[1] = 'blank_is_null' then
+        return jsonb_populate_record(new, jsonb_build_object(v_column, null));
+    end if;
+    if v_zone is not null then
+        perform app._assert_time_zone(v_zone, format('%s.%s', tg_table_name, v_column));
+    end if;
+    return new;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_time_zone() OWNER TO intime_owner;
 
 --
 -- Name: _tg_touch(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14129,29 +14374,6 @@ $_$;
 
 
 ALTER FUNCTION app._url_encode(p_text text) OWNER TO intime_owner;
-
---
--- Name: _valid_timezone(text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._valid_timezone(p_name text) RETURNS boolean
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if p_name is null or p_name = '' then
-        return false;
-    end if;
-    perform pg_catalog.timezone(p_name, '2000-01-01 00:00:00+00'::timestamptz);
-    return true;
-exception
-    when invalid_parameter_value then
-        return false;
-end
-$$;
-
-
-ALTER FUNCTION app._valid_timezone(p_name text) OWNER TO intime_owner;
 
 --
 -- Name: _wf_action_finished(uuid, uuid, boolean, jsonb, text, boolean, interval); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14852,7 +15074,9 @@ begin
     where e.org_id = v_org_id and e.id = p_execution_id
     for no key update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+        raise exception using
+            errcode = 'IT004', message = format('execution %s not found', p_execution_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
         app._is_org_admin()
@@ -14870,7 +15094,9 @@ begin
         raise exception using
             errcode = 'IT003',
             message = 'only an admin, the workflow''s owner, or whoever started it by hand '
-            || 'may control an execution';
+            || 'may control an execution',
+            hint = 'Ask an org admin, the user who created the workflow, or the user who '
+            || 'started the execution.';
     end if;
     return v_exec;
 end
@@ -15514,6 +15740,39 @@ $_$;
 ALTER FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) OWNER TO intime_owner;
 
 --
+-- Name: _wf_json_strings(jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_json_strings(p_value jsonb, p_path text) RETURNS TABLE(path text, value text)
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    case jsonb_typeof(p_value)
+        when 'string' then
+            return query select p_path, p_value #>> '{}';
+        when 'object' then
+            return query
+            select s.path, s.value
+            from jsonb_each(p_value) as e (key, value)
+            cross join lateral app._wf_json_strings(e.value, p_path || '.' || e.key) as s;
+        when 'array' then
+            return query
+            select s.path, s.value
+            from jsonb_array_elements(p_value) with ordinality as e (value, i)
+            cross join lateral app._wf_json_strings(
+                e.value, format('%s[%s]', p_path, e.i - 1)
+            ) as s;
+        else
+            return;
+    end case;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_json_strings(p_value jsonb, p_path text) OWNER TO intime_owner;
+
+--
 -- Name: _wf_leaf_holds(jsonb, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -15941,11 +16200,15 @@ begin
     where a.org_id = v_org_id and a.id = p_approval_id
     for update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('approval %s not found', p_approval_id);
+        raise exception using
+            errcode = 'IT004', message = format('approval %s not found', p_approval_id),
+            hint = 'api.list_my_approvals lists the approvals waiting for you.';
     end if;
     if v_user_id is null or v_row.approver_id <> v_user_id then
         raise exception using
-            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval';
+            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval',
+            hint = 'api.list_my_approvals lists those waiting for you; an approver may '
+            || 'api.delegate_approval.';
     end if;
     if v_row.status <> 'pending' then
         raise exception using
@@ -16179,10 +16442,7 @@ begin
                     return query select v_at || '.cron',
                         'a five-field cron expression, like "0 9 * * 1-5"';
                 end if;
-                if not exists (
-                    select from pg_catalog.pg_timezone_names as z
-                    where z.name = coalesce(v_trigger ->> 'timezone', 'UTC')
-                ) then
+                if not app._is_time_zone(coalesce(v_trigger ->> 'timezone', 'UTC')) then
                     return query select v_at || '.timezone', 'an IANA time zone name';
                 end if;
                 if v_trigger ? 'filter' then
@@ -17737,10 +17997,7 @@ begin
                 'an array of mon, tue, wed, thu, fri, sat, sun';
         end if;
         if coalesce(p_step #>> '{until,timezone}', 'org') not in ('org', 'owner')
-            and not exists (
-                select from pg_catalog.pg_timezone_names as z
-                where z.name = p_step #>> '{until,timezone}'
-            ) then
+            and not app._is_time_zone(p_step #>> '{until,timezone}') then
             return query select p_at || '.until.timezone',
                 'org, owner or an IANA time zone name';
         end if;
@@ -18038,6 +18295,11 @@ declare
     v_target text;
     v_user_columns text [];
     v_allowed text [];
+    v_known text [];
+    v_known_help text;
+    v_step_known text [];
+    v_template_text text;
+    v_unknown text [];
 begin
     select e.* into v_type from app.entity_types as e where e.entity_type = p_entity_type;
     v_user_columns := app._wf_user_columns(v_type.table_name);
@@ -18046,6 +18308,13 @@ begin
         return;
     end if;
     select array_agg(s.v ->> 'name') into v_names from jsonb_array_elements(p_steps) as s (v);
+    v_known := app._wf_template_variables(p_entity_type, v_names);
+    v_known_help := format(
+        'a %s workflow gives %s.<column>, entity.<column>, owner.id|name|email, '
+        || 'org.id|name|timezone, workflow.id|name|version, execution.id|started_at, '
+        || 'trigger.event, trigger.payload.*, steps.<step name>.<result key> and now',
+        p_entity_type, p_entity_type
+    );
     for v_i in 0 .. jsonb_array_length(p_steps) - 1 loop
         v_step := p_steps -> v_i;
         v_at := format('%s[%s]', p_path, v_i);
@@ -18116,6 +18385,83 @@ begin
             )
             and jsonb_typeof(v_step -> k.key) = 'string'
             and regexp_replace(k.value, app._render_pattern(), '', 'g') ~ '\{\{[^}]*\|';
+        -- Unknown variables, refused as campaigns refuse them (else they render as empty):
+        -- the step's texts, and the strings inside body, value and variables.
+        return query
+        select t.path, format(
+            'unknown variable%s %s (%s)',
+            case when cardinality(t.unknown) > 1 then 's' else '' end,
+            array_to_string(t.unknown, ', '), v_known_help
+        )
+        from (
+            select s.path, app._template_unknown_variables(s.value, v_known) as unknown
+            from jsonb_each(v_step) as k (key, value)
+            cross join lateral app._wf_json_strings(k.value, v_at || '.' || k.key) as s
+            where
+                k.key in (
+                    'title', 'description', 'subject', 'message', 'html', 'text', 'action_url',
+                    'url', 'body', 'value', 'variables'
+                )
+                or (k.key = 'to' and v_kind = 'send_email')
+        ) as t
+        where cardinality(t.unknown) > 0;
+        -- The email or notification template a step sends is rendered with the workflow's
+        -- variables and the step's own: it may use nothing else.
+        if v_kind in ('send_email', 'send_notification')
+            and jsonb_typeof(v_step -> 'template') = 'string' then
+            v_step_known := v_known || array(
+                select k.key || x.below
+                from jsonb_object_keys(
+                    case when jsonb_typeof(v_step -> 'variables') = 'object'
+                        then v_step -> 'variables' else '{}' end
+                ) as k (key)
+                cross join (values (''), ('.*')) as x (below)
+            );
+            if v_kind = 'send_email' then
+                select concat_ws(' ', t.subject_template, t.html_template, t.text_template)
+                into v_template_text
+                from app.email_templates as t
+                where t.org_id = app.current_org_id() and t.slug = v_step ->> 'template';
+            else
+                v_step_known := v_step_known || 'action_url'::text;
+                select coalesce(
+                    (
+                        select concat_ws(
+                            ' ', t.title_template, t.message_template, t.action_url_template,
+                            t.email_subject_template, t.email_body_template,
+                            t.email_body_text_template, t.sms_template, t.push_title_template,
+                            t.push_body_template
+                        )
+                        from app.notification_templates as t
+                        where
+                            t.org_id = app.current_org_id() and t.slug = v_step ->> 'template'
+                            and t.is_active
+                    ),
+                    (
+                        select concat_ws(
+                            ' ', t.title_template, t.message_template, t.action_url_template,
+                            t.email_subject_template, t.email_body_template,
+                            t.email_body_text_template, t.sms_template, t.push_title_template,
+                            t.push_body_template
+                        )
+                        from app.notification_system_templates as t
+                        where t.slug = v_step ->> 'template'
+                    )
+                )
+                into v_template_text;
+            end if;
+            v_unknown := app._template_unknown_variables(v_template_text, v_step_known);
+            if cardinality(v_unknown) > 0 then
+                return query select v_at || '.template', format(
+                    '%s template %L uses %s, which this workflow does not give it: pass %s in '
+                    || 'the step''s variables (%s)',
+                    case v_kind when 'send_email' then 'email' else 'notification' end,
+                    v_step ->> 'template', array_to_string(v_unknown, ', '),
+                    case when cardinality(v_unknown) = 1 then 'it' else 'them' end,
+                    v_known_help
+                );
+            end if;
+        end if;
         if p_path like '%.steps' and p_path <> '$.steps'
             and v_step ->> 'name' in ('approval', 'move') then
             return query select v_at || '.name',
@@ -18286,6 +18632,42 @@ $$;
 
 
 ALTER FUNCTION app._wf_store_version(p_org_id uuid, p_workflow_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _wf_template_variables(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_template_variables(p_entity_type text, p_step_names text[]) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select array(
+        select r.root || '.' || c.column_name || x.below
+        from app.entity_types as e
+        cross join lateral app._wf_columns(e.table_name) as c
+        cross join (values ('entity'), (p_entity_type), ('trigger.row')) as r (root)
+        cross join lateral (
+            select ''
+            union all
+            select '.*' where c.column_type in ('json', 'jsonb')
+        ) as x (below)
+        where e.entity_type = p_entity_type
+        union all
+        select unnest(array[
+            'owner.id', 'owner.name', 'owner.email', 'org.id', 'org.name', 'org.timezone',
+            'workflow.id', 'workflow.name', 'workflow.version', 'execution.id',
+            'execution.started_at', 'trigger.event', 'trigger.trigger.*', 'trigger.payload.*',
+            'trigger.transition', 'trigger.from', 'trigger.to', 'trigger.notes', 'trigger.at',
+            'now'
+        ])
+        union all
+        select 'steps.' || n.name || '.*' from unnest(p_step_names) as n (name)
+        where n.name is not null
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_template_variables(p_entity_type text, p_step_names text[]) OWNER TO intime_owner;
 
 --
 -- Name: _wf_text(text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -21967,7 +22349,7 @@ CREATE TRIGGER email_templates_permission BEFORE INSERT OR DELETE OR UPDATE ON a
 -- Name: email_templates email_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER email_templates_tokens BEFORE INSERT OR UPDATE OF subject_template, html_template, text_template ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('subject_template', 'html_template', 'text_template');
+CREATE TRIGGER email_templates_tokens BEFORE INSERT OR UPDATE OF subject_template, html_template, text_template, variables ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('subject_template', 'html_template', 'text_template');
 
 
 --
@@ -22275,7 +22657,7 @@ CREATE TRIGGER notification_templates_permission BEFORE INSERT OR DELETE OR UPDA
 -- Name: notification_templates notification_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER notification_templates_tokens BEFORE INSERT OR UPDATE OF title_template, message_template, action_url_template, email_subject_template, email_body_template, email_body_text_template, sms_template, push_title_template, push_body_template ON app.notification_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('title_template', 'message_template', 'action_url_template', 'email_subject_template', 'email_body_template', 'email_body_text_template', 'sms_template', 'push_title_template', 'push_body_template');
+CREATE TRIGGER notification_templates_tokens BEFORE INSERT OR UPDATE OF title_template, message_template, action_url_template, email_subject_template, email_body_template, email_body_text_template, sms_template, push_title_template, push_body_template, variables, slug ON app.notification_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('title_template', 'message_template', 'action_url_template', 'email_subject_template', 'email_body_template', 'email_body_text_template', 'sms_template', 'push_title_template', 'push_body_template');
 
 
 --
@@ -22437,6 +22819,62 @@ CREATE TRIGGER suppressions_audit AFTER INSERT OR DELETE ON app.suppressions FOR
 --
 
 CREATE TRIGGER suppressions_campaign AFTER INSERT ON app.suppressions FOR EACH ROW EXECUTE FUNCTION app._tg_suppression_campaign();
+
+
+--
+-- Name: campaigns time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.campaigns FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+
+
+--
+-- Name: candidates time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.candidates FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', 'blank_is_null');
+
+
+--
+-- Name: contacts time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.contacts FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', 'blank_is_null');
+
+
+--
+-- Name: interviews time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.interviews FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+
+
+--
+-- Name: notification_preferences time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF quiet_hours_timezone ON app.notification_preferences FOR EACH ROW WHEN ((new.quiet_hours_timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('quiet_hours_timezone', '');
+
+
+--
+-- Name: organizations time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.organizations FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+
+
+--
+-- Name: user_profiles time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF timezone ON app.user_profiles FOR EACH ROW WHEN ((new.timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('timezone', '');
+
+
+--
+-- Name: workflows time_zone_check; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER time_zone_check BEFORE INSERT OR UPDATE OF schedule_timezone ON app.workflows FOR EACH ROW WHEN ((new.schedule_timezone IS NOT NULL)) EXECUTE FUNCTION app._tg_time_zone('schedule_timezone', '');
 
 
 --
@@ -26112,10 +26550,10 @@ REVOKE ALL ON FUNCTION app._assert_changes(p_changes jsonb, p_keys text[], p_not
 
 
 --
--- Name: FUNCTION _assert_timezone(p_timezone text); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _assert_time_zone(p_zone text, p_what text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._assert_timezone(p_timezone text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._assert_time_zone(p_zone text, p_what text) FROM PUBLIC;
 
 
 --
@@ -26549,6 +26987,13 @@ REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _is_time_zone(p_zone text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._is_time_zone(p_zone text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _migration_status(p_name text, p_checksum text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -26872,6 +27317,27 @@ REVOKE ALL ON FUNCTION app._secret_hash(p_secret text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _template_known_variables(p_table text, p_declared jsonb, p_slug text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._template_known_variables(p_table text, p_declared jsonb, p_slug text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _template_unknown_variables(p_text text, p_known text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._template_unknown_variables(p_text text, p_known text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _template_variables(p_text text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._template_variables(p_text text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_activity_notify_insert(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -27075,6 +27541,13 @@ REVOKE ALL ON FUNCTION app._tg_template_tokens() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _tg_time_zone(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_time_zone() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _tg_touch(); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -27114,13 +27587,6 @@ REVOKE ALL ON FUNCTION app._transaction_stamp() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._url_encode(p_text text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _valid_timezone(p_name text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._valid_timezone(p_name text) FROM PUBLIC;
 
 
 --
@@ -27326,6 +27792,13 @@ REVOKE ALL ON FUNCTION app._wf_interval(p_value text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_json_strings(p_value jsonb, p_path text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_json_strings(p_value jsonb, p_path text) FROM PUBLIC;
 
 
 --
@@ -27650,6 +28123,13 @@ REVOKE ALL ON FUNCTION app._wf_steps_problems(p_steps jsonb, p_path text, p_enti
 --
 
 REVOKE ALL ON FUNCTION app._wf_store_version(p_org_id uuid, p_workflow_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_template_variables(p_entity_type text, p_step_names text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_template_variables(p_entity_type text, p_step_names text[]) FROM PUBLIC;
 
 
 --

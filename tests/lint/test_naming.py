@@ -20,14 +20,16 @@ API_VERBS = {
 APP_DOMAIN = re.compile(r"^_(tg|wf|campaign|email|notification|ops)_[a-z0-9_]+$")
 # Helpers shared by several domains (no domain tag), and the three public app functions.
 APP_SHARED = {
-    "_actor_setting", "_api_token_is_live", "_apply_changes", "_assert_changes", "_assert_timezone",
+    "_actor_setting", "_api_token_is_live", "_apply_changes", "_assert_changes",
+    "_assert_time_zone",
     "_enable_tenant_rls", "_enqueue_job", "_ensure_trigger", "_html_escape",
     "_has_permission", "_is_org_admin", "_is_service", "_require_permission",
     "_migration_status", "_missing_variables", "_render", "_render_check", "_render_pattern",
     "_render_template",
     "_require_org", "_require_send_rate", "_require_service", "_secret_hash", "_transaction_stamp",
+    "_template_known_variables", "_template_unknown_variables", "_template_variables",
     "_url_encode",
-    "_valid_timezone", "now", "current_org_id", "current_user_id",
+    "_is_time_zone", "now", "current_org_id", "current_user_id",
 }  # fmt: skip
 
 FUNCTIONS = (

@@ -584,7 +584,8 @@ begin
     if not (v_owner_id = app.current_user_id() or app._has_permission('campaigns.manage_any')) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or a holder of campaigns.manage_any may select an A/B winner';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may select an A/B winner',
+            hint = 'An org admin grants campaigns.manage_any with api.set_role_permission.';
     end if;
     select s.step_number into v_step
     from app.campaign_sequences as s

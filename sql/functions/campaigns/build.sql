@@ -89,7 +89,8 @@ begin
     where c.org_id = v_org_id and c.id = p_campaign_id;
     if not found then
         raise exception using
-            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id);
+            errcode = 'IT004', message = format('campaign %s not found', p_campaign_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
         v_campaign.owner_id is not distinct from app.current_user_id()
@@ -97,7 +98,9 @@ begin
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it';
+            message = 'only the campaign''s owner or a holder of campaigns.manage_any may change it',
+            hint = 'An org admin grants campaigns.manage_any to a role with '
+            || 'api.set_role_permission, or makes you the owner (api.update_campaign).';
     end if;
     -- Lock order everywhere: enrollments (in key order), then the campaign.
     -- The tick and the stop-rule triggers lock enrollments and then, through
@@ -155,7 +158,9 @@ begin
         and not app._has_permission('campaigns.manage_any') then
         raise exception using
             errcode = 'IT003',
-            message = 'only a holder of campaigns.manage_any may create a campaign for someone else';
+            message = 'only a holder of campaigns.manage_any may create a campaign for someone else',
+            hint = 'Leave p_owner_id out to own it yourself; an org admin grants '
+            || 'campaigns.manage_any with api.set_role_permission.';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -378,6 +383,8 @@ declare
     v_problems text;
     v_ids text[] := '{}';
     v_id text;
+    v_template_slug text;
+    v_unknown text[];
 begin
     if p_channel is null
         or p_channel not in ('email', 'linkedin', 'phone', 'sms', 'task', 'wait') then
@@ -404,12 +411,30 @@ begin
                 p_channel
             );
     end if;
-    if p_template_id is not null and not exists (
-        select from app.email_templates as t
-        where t.org_id = p_org_id and t.id = p_template_id
-    ) then
-        raise exception using
-            errcode = 'IT004', message = format('email template %s not found', p_template_id);
+    if p_template_id is not null then
+        select t.slug, app._template_unknown_variables(
+            concat_ws(' ', t.subject_template, t.html_template, t.text_template),
+            app._campaign_variables()
+        )
+        into v_template_slug, v_unknown
+        from app.email_templates as t
+        where t.org_id = p_org_id and t.id = p_template_id;
+        if not found then
+            raise exception using
+                errcode = 'IT004', message = format('email template %s not found', p_template_id);
+        end if;
+        -- The tick gives a template the campaign's variables only (issue 16).
+        if cardinality(v_unknown) > 0 then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    'email template %L uses unknown variables: %s (known: %s)',
+                    v_template_slug, array_to_string(v_unknown, ', '),
+                    array_to_string(app._campaign_variables(), ', ')
+                ),
+                hint = 'A campaign step renders its template with the campaign''s variables '
+                || 'only: use those, or write the step''s own subject and body.';
+        end if;
     end if;
     perform app._campaign_assert_tokens(p_subject, 'subject');
     perform app._campaign_assert_tokens(p_body_html, 'body_html');

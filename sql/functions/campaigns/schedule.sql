@@ -3,29 +3,6 @@
 -- campaign's zone or, with use_contact_timezone, the contact's. Nothing here
 -- reads the clock: the instant is always a parameter.
 
--- True when PostgreSQL accepts p_name as a time zone (what `at time zone`
--- accepts: full names such as 'America/New_York', case-insensitively, but
--- also abbreviations such as 'EST' and POSIX specs such as 'UTC+3'). Null or
--- empty: false. Catches the error instead of reading pg_timezone_names,
--- which scans the zone files (milliseconds).
-create or replace function app._valid_timezone(p_name text)
-returns boolean
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $function$
-begin
-    if p_name is null or p_name = '' then
-        return false;
-    end if;
-    perform pg_catalog.timezone(p_name, '2000-01-01 00:00:00+00'::timestamptz);
-    return true;
-exception
-    when invalid_parameter_value then
-        return false;
-end
-$function$;
-
 -- The earliest instant at or after p_ts inside the window: local wall time
 -- [p_window_start, p_window_end) in p_timezone, on a day whose name is in
 -- p_send_days. Null p_ts: null. Local times are converted with
@@ -114,7 +91,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $function$
 begin
-    if p_use_contact and app._valid_timezone(p_contact_timezone) then
+    if p_use_contact and app._is_time_zone(p_contact_timezone) then
         return p_contact_timezone;
     end if;
     return p_campaign_timezone;
@@ -123,7 +100,7 @@ $function$;
 
 -- Raise IT005 unless the window is usable: no null piece, end after start
 -- (overnight windows are refused, not supported), one to seven distinct day
--- names from 'mon'..'sun', a known time zone. The campaign API calls it on
+-- names from 'mon'..'sun', an IANA time zone name (app._is_time_zone). The campaign API calls it on
 -- create and update, before the table's check constraints would fire.
 create or replace function app._campaign_assert_send_window(
     p_window_start time,
@@ -182,10 +159,6 @@ begin
                 'send days must not repeat a day: %s', array_to_string(p_send_days, ', ')
             );
     end if;
-    if not app._valid_timezone(p_timezone) then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', coalesce(p_timezone, 'null'));
-    end if;
+    perform app._assert_time_zone(p_timezone, 'the campaign');
 end
 $function$;

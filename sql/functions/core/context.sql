@@ -92,7 +92,9 @@ begin
     if not app._is_service() then
         raise exception using
             errcode = 'IT002',
-            message = 'this function is for the intime_service role only';
+            message = 'this function is for the intime_service role only',
+            hint = 'The web app and the worker connect as intime_service; a person calls the '
+            || 'api functions as a SQL login mapped to a user, or through a token.';
     end if;
 end
 $function$;
@@ -111,8 +113,10 @@ begin
         raise exception using
             errcode = 'IT008',
             message = 'no organization in context',
-            hint = 'The service role calls api.set_actor(p_org_id => ..) in the transaction; '
-            || 'a SQL login must be mapped by app.user_profiles.db_role.';
+            hint = 'As intime_service, call select api.set_actor(p_org_id => ''<org id>'', '
+            || 'p_user_id => ''<user id>'') in the same transaction; a SQL login acts once '
+            || 'it is mapped to a user (api.create_user(p_db_role => ..) or '
+            || 'intime user create --db-role).';
     end if;
     return v_org_id;
 end
@@ -141,25 +145,5 @@ begin
             and u.role = 'admin'
             and u.is_active
     );
-end
-$function$;
-
--- Raise IT005 unless p_timezone is a time zone name PostgreSQL knows.
-create or replace function app._assert_timezone(p_timezone text)
-returns void
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $function$
-begin
-    if p_timezone is null then
-        raise exception using errcode = 'IT005', message = 'time zone must not be null';
-    end if;
-    perform pg_catalog.timezone(p_timezone, pg_catalog.clock_timestamp());
-exception
-    when invalid_parameter_value then
-        raise exception using
-            errcode = 'IT005',
-            message = format('unknown time zone %s', p_timezone);
 end
 $function$;

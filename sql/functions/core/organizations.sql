@@ -21,7 +21,7 @@ begin
             message = format('invalid organization slug %L', p_slug),
             hint = 'Use 2 to 63 lower-case letters, digits and dashes.';
     end if;
-    perform app._assert_timezone(p_timezone);
+    perform app._assert_time_zone(p_timezone, 'the organization');
     if exists (select from app.organizations as o where o.slug = p_slug) then
         raise exception using
             errcode = 'IT006', message = format('organization slug %s is taken', p_slug);

@@ -54,7 +54,12 @@ begin
         raise exception using
             errcode = 'IT003',
             message = format('permission %s required', p_permission),
-            hint = 'An org admin grants it to a role with api.set_role_permission.';
+            hint = format(
+                'An org admin grants it to a role: select api.set_role_permission(p_role => '
+                || '''member'', p_permission => %L, p_granted => true); admins hold every '
+                || 'permission.',
+                p_permission
+            );
     end if;
 end
 $function$;
@@ -98,7 +103,8 @@ begin
     end if;
     if not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may change what a role may do';
+            errcode = 'IT003', message = 'only an org admin may change what a role may do',
+            hint = 'Act as a user with role admin.';
     end if;
     if p_granted is null then
         delete from app.role_permissions as r

@@ -159,8 +159,10 @@ as $function$
 $function$;
 
 -- Row trigger on a template table: every column named by the trigger's
--- arguments must pass app._render_check (IT005 naming the column), whether the
--- template is written by a SQL client or an api function.
+-- arguments must pass app._render_check, and use only known variables
+-- (app._template_known_variables: the ones the template declares, and the ones
+-- InTime's senders give it); IT005 naming the column and the variables, whether
+-- the template is written by a SQL client or an api function.
 create or replace function app._tg_template_tokens()
 returns trigger
 language plpgsql
@@ -170,9 +172,33 @@ as $function$
 declare
     v_row jsonb := to_jsonb(new);
     v_column text;
+    v_known text[];
+    v_unknown text[];
 begin
     foreach v_column in array tg_argv loop
         perform app._render_check(v_row ->> v_column, v_column);
+        continue when strpos(coalesce(v_row ->> v_column, ''), '{{') = 0;
+        v_known := coalesce(
+            v_known,
+            app._template_known_variables(tg_table_name, v_row -> 'variables', v_row ->> 'slug')
+        );
+        v_unknown := app._template_unknown_variables(v_row ->> v_column, v_known);
+        if cardinality(v_unknown) > 0 then
+            raise exception using
+                errcode = 'IT005',
+                message = format(
+                    '%s uses unknown variables: %s',
+                    v_column, array_to_string(v_unknown, ', ')
+                ),
+                hint = format(
+                    'Declare them in the template''s variables ([{"name": "%s"}]); a '
+                    || 'template also knows what InTime''s senders give it: a campaign''s '
+                    || 'contact.first_name, campaign.name, sender.name ..., and a '
+                    || 'workflow''s <entity>.<column>, owner, org, workflow, execution, '
+                    || 'trigger, steps and now.',
+                    v_unknown[1]
+                );
+        end if;
     end loop;
     return new;
 end

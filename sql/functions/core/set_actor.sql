@@ -11,7 +11,8 @@ begin
     end if;
     if not exists (select from app.organizations as o where o.id = p_org_id) then
         raise exception using
-            errcode = 'IT004', message = format('organization %s not found', p_org_id);
+            errcode = 'IT004', message = format('organization %s not found', p_org_id),
+            hint = 'select id, slug from app.organizations lists them.';
     end if;
     if p_user_id is not null and not exists (
         select
@@ -20,7 +21,9 @@ begin
     ) then
         raise exception using
             errcode = 'IT004',
-            message = format('user %s not found in organization %s', p_user_id, p_org_id);
+            message = format('user %s not found in organization %s', p_user_id, p_org_id),
+            hint = 'A user acts only in its own organization: select id, email from '
+            || 'app.user_profiles where org_id = .. lists them.';
     end if;
     perform pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true);
     perform pg_catalog.set_config('intime.org_id', p_org_id::text, true);

@@ -58,7 +58,8 @@ begin
     end if;
     if v_user_id is distinct from v_caller and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may create tokens for another user';
+            errcode = 'IT003', message = 'only an org admin may create tokens for another user',
+            hint = 'Leave p_user_id out to create a token for yourself.';
     end if;
     if not exists (
         select from app.user_profiles as u
@@ -104,11 +105,14 @@ begin
     where t.org_id = v_org_id and t.id = p_token_id;
 
     if not found then
-        raise exception using errcode = 'IT004', message = format('token %s not found', p_token_id);
+        raise exception using
+            errcode = 'IT004', message = format('token %s not found', p_token_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if v_owner is distinct from app.current_user_id() and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token';
+            errcode = 'IT003', message = 'only the owner or an org admin may revoke a token',
+            hint = 'Ask an admin of the organization to revoke it.';
     end if;
 
     update app.api_tokens as t

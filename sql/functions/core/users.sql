@@ -17,7 +17,8 @@ declare
 begin
     if not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin or the service role may create users';
+            errcode = 'IT003', message = 'only an org admin or the service role may create users',
+            hint = 'Act as an admin of the organization (a user with role admin).';
     end if;
     if p_email is null or p_email !~ '^[^@\s]+@[^@\s]+$' then
         raise exception using errcode = 'IT005', message = format('invalid email %L', p_email);
@@ -31,7 +32,7 @@ begin
             message = format('invalid role %L', p_role),
             hint = 'Use admin, manager or member.';
     end if;
-    perform app._assert_timezone(p_timezone);
+    perform app._assert_time_zone(p_timezone, 'the user');
     if p_manager_id is not null and not exists (
         select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
@@ -123,7 +124,8 @@ begin
     ) then
         raise exception using
             errcode = 'IT003',
-            message = 'members may change only their own name, time zone and availability';
+            message = 'members may change only their own name, time zone and availability',
+            hint = 'An org admin changes role, manager, email, is_active and other users.';
     end if;
 
     -- Types first, with the field named in the error.
@@ -134,7 +136,7 @@ begin
         raise exception using errcode = 'IT005', message = 'full_name must be a non-empty string';
     end if;
     if p_changes ? 'timezone' then
-        perform app._assert_timezone(p_changes ->> 'timezone');
+        perform app._assert_time_zone(p_changes ->> 'timezone', 'the user');
     end if;
     if p_changes ? 'role' and coalesce(p_changes ->> 'role', '') not in ('admin', 'manager', 'member') then
         raise exception using
@@ -168,7 +170,9 @@ begin
     where u.org_id = v_org_id and u.id = p_user_id
     for update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('user %s not found', p_user_id);
+        raise exception using
+            errcode = 'IT004', message = format('user %s not found', p_user_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
 
     if v_manager_id is not null and not exists (

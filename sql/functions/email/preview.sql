@@ -342,7 +342,8 @@ begin
     if v_to is null then
         raise exception using
             errcode = 'IT003',
-            message = 'a test email goes to the calling user''s own address: call it as a user';
+            message = 'a test email goes to the calling user''s own address: call it as a user',
+            hint = 'As intime_service, pass p_user_id to api.set_actor; or use a mapped SQL login.';
     end if;
     select p.* into v_p
     from app._email_preview(

@@ -423,7 +423,7 @@ declare
     v_items jsonb;
 begin
     with tz as (
-        select z.timezone, app._valid_timezone(z.timezone) as valid
+        select z.timezone, app._is_time_zone(z.timezone) as valid
         from (
             select distinct r.timezone from jsonb_to_recordset(p_rows) as r (timezone text)
         ) as z
@@ -557,7 +557,8 @@ begin
     if not app._is_org_admin() then
         raise exception using
             errcode = 'IT003',
-            message = 'only an org admin may turn a built-in notification on or off';
+            message = 'only an org admin may turn a built-in notification on or off',
+            hint = 'Act as a user with role admin.';
     end if;
     if not exists (select from app._notification_builtins() as b where b.slug = p_slug) then
         raise exception using

@@ -77,7 +77,10 @@ declare
     v_now timestamptz := app.now();
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_limit is null or p_limit < 1 or p_limit > 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
@@ -154,7 +157,10 @@ declare
     v_count integer;
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_mark <> 'all_read' and p_ids is null then
         raise exception using errcode = 'IT005', message = 'p_ids must not be null';

@@ -30,7 +30,10 @@ declare
     v_user_id uuid := app.current_user_id();
 begin
     if v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     return query
     with categories as (
@@ -101,11 +104,15 @@ begin
         if not app._is_org_admin() then
             raise exception using
                 errcode = 'IT003',
-                message = 'only an org admin sets the org''s default preferences';
+                message = 'only an org admin sets the org''s default preferences',
+                hint = 'Without p_org_default, api.set_preference sets your own.';
         end if;
         v_user_id := null;
     elsif v_user_id is null then
-        raise exception using errcode = 'IT008', message = 'no user in context';
+        raise exception using
+            errcode = 'IT008', message = 'no user in context',
+            hint = 'These are a user''s own: as intime_service, pass p_user_id to '
+            || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
     if p_category is null or (p_category <> '*' and p_category !~ '^[a-z][a-z0-9_]*$') then
         raise exception using
@@ -131,7 +138,7 @@ begin
             message = format('invalid digest day %L (monday .. sunday)', p_digest_day);
     end if;
     if p_quiet_hours_timezone is not null then
-        perform app._assert_timezone(p_quiet_hours_timezone);
+        perform app._assert_time_zone(p_quiet_hours_timezone, 'quiet hours');
     end if;
     if p_dnd_until is not null and p_dnd_until <= v_now then
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';

@@ -186,7 +186,8 @@ declare
 begin
     if not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an org admin may change the history retention';
+            errcode = 'IT003', message = 'only an org admin may change the history retention',
+            hint = 'Act as a user with role admin.';
     end if;
     if p_days is not null and p_days not between 30 and 36500 then
         raise exception using

@@ -403,11 +403,15 @@ begin
     where a.org_id = v_org_id and a.id = p_approval_id
     for update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('approval %s not found', p_approval_id);
+        raise exception using
+            errcode = 'IT004', message = format('approval %s not found', p_approval_id),
+            hint = 'api.list_my_approvals lists the approvals waiting for you.';
     end if;
     if v_user_id is null or v_row.approver_id <> v_user_id then
         raise exception using
-            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval';
+            errcode = 'IT003', message = 'only the approver (or their delegate) may act on this approval',
+            hint = 'api.list_my_approvals lists those waiting for you; an approver may '
+            || 'api.delegate_approval.';
     end if;
     if v_row.status <> 'pending' then
         raise exception using

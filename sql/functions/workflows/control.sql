@@ -19,7 +19,9 @@ begin
     where e.org_id = v_org_id and e.id = p_execution_id
     for no key update;
     if not found then
-        raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
+        raise exception using
+            errcode = 'IT004', message = format('execution %s not found', p_execution_id),
+            hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
         app._is_org_admin()
@@ -37,7 +39,9 @@ begin
         raise exception using
             errcode = 'IT003',
             message = 'only an admin, the workflow''s owner, or whoever started it by hand '
-            || 'may control an execution';
+            || 'may control an execution',
+            hint = 'Ask an org admin, the user who created the workflow, or the user who '
+            || 'started the execution.';
     end if;
     return v_exec;
 end
@@ -95,7 +99,8 @@ begin
     end if;
     if coalesce(p_keep_changes, false) and not app._is_org_admin() then
         raise exception using
-            errcode = 'IT003', message = 'only an admin may cancel an execution keeping its changes';
+            errcode = 'IT003', message = 'only an admin may cancel an execution keeping its changes',
+            hint = 'Cancel without p_keep_changes (its changes are rolled back), or ask an admin.';
     end if;
     if not coalesce(p_keep_changes, false) and app._wf_withdraw_approval(
         v_exec, coalesce('cancelled: ' || p_reason, 'cancelled')

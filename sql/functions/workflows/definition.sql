@@ -431,10 +431,7 @@ begin
                 'an array of mon, tue, wed, thu, fri, sat, sun';
         end if;
         if coalesce(p_step #>> '{until,timezone}', 'org') not in ('org', 'owner')
-            and not exists (
-                select from pg_catalog.pg_timezone_names as z
-                where z.name = p_step #>> '{until,timezone}'
-            ) then
+            and not app._is_time_zone(p_step #>> '{until,timezone}') then
             return query select p_at || '.until.timezone',
                 'org, owner or an IANA time zone name';
         end if;
@@ -517,6 +514,11 @@ declare
     v_target text;
     v_user_columns text [];
     v_allowed text [];
+    v_known text [];
+    v_known_help text;
+    v_step_known text [];
+    v_template_text text;
+    v_unknown text [];
 begin
     select e.* into v_type from app.entity_types as e where e.entity_type = p_entity_type;
     v_user_columns := app._wf_user_columns(v_type.table_name);
@@ -525,6 +527,13 @@ begin
         return;
     end if;
     select array_agg(s.v ->> 'name') into v_names from jsonb_array_elements(p_steps) as s (v);
+    v_known := app._wf_template_variables(p_entity_type, v_names);
+    v_known_help := format(
+        'a %s workflow gives %s.<column>, entity.<column>, owner.id|name|email, '
+        || 'org.id|name|timezone, workflow.id|name|version, execution.id|started_at, '
+        || 'trigger.event, trigger.payload.*, steps.<step name>.<result key> and now',
+        p_entity_type, p_entity_type
+    );
     for v_i in 0 .. jsonb_array_length(p_steps) - 1 loop
         v_step := p_steps -> v_i;
         v_at := format('%s[%s]', p_path, v_i);
@@ -595,6 +604,83 @@ begin
             )
             and jsonb_typeof(v_step -> k.key) = 'string'
             and regexp_replace(k.value, app._render_pattern(), '', 'g') ~ '\{\{[^}]*\|';
+        -- Unknown variables, refused as campaigns refuse them (else they render as empty):
+        -- the step's texts, and the strings inside body, value and variables.
+        return query
+        select t.path, format(
+            'unknown variable%s %s (%s)',
+            case when cardinality(t.unknown) > 1 then 's' else '' end,
+            array_to_string(t.unknown, ', '), v_known_help
+        )
+        from (
+            select s.path, app._template_unknown_variables(s.value, v_known) as unknown
+            from jsonb_each(v_step) as k (key, value)
+            cross join lateral app._wf_json_strings(k.value, v_at || '.' || k.key) as s
+            where
+                k.key in (
+                    'title', 'description', 'subject', 'message', 'html', 'text', 'action_url',
+                    'url', 'body', 'value', 'variables'
+                )
+                or (k.key = 'to' and v_kind = 'send_email')
+        ) as t
+        where cardinality(t.unknown) > 0;
+        -- The email or notification template a step sends is rendered with the workflow's
+        -- variables and the step's own: it may use nothing else.
+        if v_kind in ('send_email', 'send_notification')
+            and jsonb_typeof(v_step -> 'template') = 'string' then
+            v_step_known := v_known || array(
+                select k.key || x.below
+                from jsonb_object_keys(
+                    case when jsonb_typeof(v_step -> 'variables') = 'object'
+                        then v_step -> 'variables' else '{}' end
+                ) as k (key)
+                cross join (values (''), ('.*')) as x (below)
+            );
+            if v_kind = 'send_email' then
+                select concat_ws(' ', t.subject_template, t.html_template, t.text_template)
+                into v_template_text
+                from app.email_templates as t
+                where t.org_id = app.current_org_id() and t.slug = v_step ->> 'template';
+            else
+                v_step_known := v_step_known || 'action_url'::text;
+                select coalesce(
+                    (
+                        select concat_ws(
+                            ' ', t.title_template, t.message_template, t.action_url_template,
+                            t.email_subject_template, t.email_body_template,
+                            t.email_body_text_template, t.sms_template, t.push_title_template,
+                            t.push_body_template
+                        )
+                        from app.notification_templates as t
+                        where
+                            t.org_id = app.current_org_id() and t.slug = v_step ->> 'template'
+                            and t.is_active
+                    ),
+                    (
+                        select concat_ws(
+                            ' ', t.title_template, t.message_template, t.action_url_template,
+                            t.email_subject_template, t.email_body_template,
+                            t.email_body_text_template, t.sms_template, t.push_title_template,
+                            t.push_body_template
+                        )
+                        from app.notification_system_templates as t
+                        where t.slug = v_step ->> 'template'
+                    )
+                )
+                into v_template_text;
+            end if;
+            v_unknown := app._template_unknown_variables(v_template_text, v_step_known);
+            if cardinality(v_unknown) > 0 then
+                return query select v_at || '.template', format(
+                    '%s template %L uses %s, which this workflow does not give it: pass %s in '
+                    || 'the step''s variables (%s)',
+                    case v_kind when 'send_email' then 'email' else 'notification' end,
+                    v_step ->> 'template', array_to_string(v_unknown, ', '),
+                    case when cardinality(v_unknown) = 1 then 'it' else 'them' end,
+                    v_known_help
+                );
+            end if;
+        end if;
         if p_path like '%.steps' and p_path <> '$.steps'
             and v_step ->> 'name' in ('approval', 'move') then
             return query select v_at || '.name',
@@ -795,10 +881,7 @@ begin
                     return query select v_at || '.cron',
                         'a five-field cron expression, like "0 9 * * 1-5"';
                 end if;
-                if not exists (
-                    select from pg_catalog.pg_timezone_names as z
-                    where z.name = coalesce(v_trigger ->> 'timezone', 'UTC')
-                ) then
+                if not app._is_time_zone(coalesce(v_trigger ->> 'timezone', 'UTC')) then
                     return query select v_at || '.timezone', 'an IANA time zone name';
                 end if;
                 if v_trigger ? 'filter' then

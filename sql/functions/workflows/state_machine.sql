@@ -133,7 +133,11 @@ begin
             < array_position(array['member', 'manager', 'admin'], v_tr.required_role) then
             raise exception using
                 errcode = 'IT003',
-                message = format('transition %s needs the %s role', v_tr.name, v_tr.required_role);
+                message = format('transition %s needs the %s role', v_tr.name, v_tr.required_role),
+                hint = format(
+                    'Ask a user whose role is %s or higher (member < manager < admin).',
+                    v_tr.required_role
+                );
         end if;
     end if;
     perform app._wf_assert_unlocked(v_org_id, v_inst.entity_type, v_inst.entity_id, null);

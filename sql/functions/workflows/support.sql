@@ -263,7 +263,8 @@ $function$;
 
 -- The variables a step's templates see: entity (also under its type's name,
 -- like deal), owner, org, workflow, execution, trigger, the earlier steps'
--- results and now.
+-- results and now. app._wf_template_variables lists them for the check when a
+-- definition is saved: keep the two in step.
 create or replace function app._wf_vars(
     p_exec app.workflow_executions, p_doc jsonb, p_workflow_name text
 )
@@ -293,6 +294,71 @@ as $function$
         'steps', coalesce(p_exec.execution_context -> 'steps', '{}'),
         'now', app.now()
     )
+$function$;
+
+-- The variables a step's templates may use (what app._wf_vars gives them), for a workflow
+-- on p_entity_type whose steps are p_step_names: entity.<column> and <entity
+-- type>.<column> (and paths below a json column), owner, org, workflow, execution,
+-- trigger (its fields by trigger kind; a manual start's payload and the trigger's own
+-- definition are free-form), steps.<step name>.<result key>, and now.
+create or replace function app._wf_template_variables(p_entity_type text, p_step_names text[])
+returns text[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select array(
+        select r.root || '.' || c.column_name || x.below
+        from app.entity_types as e
+        cross join lateral app._wf_columns(e.table_name) as c
+        cross join (values ('entity'), (p_entity_type), ('trigger.row')) as r (root)
+        cross join lateral (
+            select ''
+            union all
+            select '.*' where c.column_type in ('json', 'jsonb')
+        ) as x (below)
+        where e.entity_type = p_entity_type
+        union all
+        select unnest(array[
+            'owner.id', 'owner.name', 'owner.email', 'org.id', 'org.name', 'org.timezone',
+            'workflow.id', 'workflow.name', 'workflow.version', 'execution.id',
+            'execution.started_at', 'trigger.event', 'trigger.trigger.*', 'trigger.payload.*',
+            'trigger.transition', 'trigger.from', 'trigger.to', 'trigger.notes', 'trigger.at',
+            'now'
+        ])
+        union all
+        select 'steps.' || n.name || '.*' from unnest(p_step_names) as n (name)
+        where n.name is not null
+    )
+$function$;
+
+-- Every string inside a JSON value, with its JSON path below p_path ($.steps[0].body.a).
+create or replace function app._wf_json_strings(p_value jsonb, p_path text)
+returns table (path text, value text)
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    case jsonb_typeof(p_value)
+        when 'string' then
+            return query select p_path, p_value #>> '{}';
+        when 'object' then
+            return query
+            select s.path, s.value
+            from jsonb_each(p_value) as e (key, value)
+            cross join lateral app._wf_json_strings(e.value, p_path || '.' || e.key) as s;
+        when 'array' then
+            return query
+            select s.path, s.value
+            from jsonb_array_elements(p_value) with ordinality as e (value, i)
+            cross join lateral app._wf_json_strings(
+                e.value, format('%s[%s]', p_path, e.i - 1)
+            ) as s;
+        else
+            return;
+    end case;
+end
 $function$;
 
 -- Exponential backoff for step retries: 10 s, 20 s, 40 s ... capped at an hour.

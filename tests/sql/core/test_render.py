@@ -157,7 +157,7 @@ def test_a_notification_template_renders_its_defaults(
             (
                 'Deal {{ deal.name | default: "(unnamed)" }}',
                 "{{ actor.name | default: 'Someone' }} moved it",
-                Jsonb([{"name": "deal.name", "required": True}]),
+                Jsonb([{"name": "deal.name", "required": True}, {"name": "actor.name"}]),
             ),
         )
         nid = service.execute(
