@@ -464,3 +464,26 @@ def test_a_requeue_of_no_job_number_is_refused(
     csrf = sign_in(client, token_for(two_orgs.a.admin_id))
     response = client.post("/queue/requeue", data={"job_id": job_id, "csrf_token": csrf})
     assert response.status_code == 422
+
+
+def test_the_approvals_page_delegates_a_pending_approval(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    execution_id = approval_execution(service, admin, two_orgs)
+    (approval_id,) = admin.execute(
+        "select id from app.workflow_approvals where execution_id = %s", (execution_id,)
+    ).fetchone()
+    csrf = sign_in(client, token_for(a.manager_id))
+    listed = client.get("/approvals").text
+    assert f'<option value="{a.admin_id}">' in listed  # the list's delegate form offers them
+    response = client.post(
+        f"/approvals/{approval_id}",
+        data={"decision": "delegate", "delegate_to": str(a.admin_id), "csrf_token": csrf},
+    )
+    assert response.status_code == 303
+    assert ("delegated", a.admin_id) in approval_status(admin, execution_id)

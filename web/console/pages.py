@@ -140,7 +140,10 @@ async def approvals(request: Request, viewer: Viewer) -> Response:
     """``GET /approvals``: pending (oldest first), then recently decided ones."""
     async with acting(request, viewer) as conn:
         await load_viewer(conn, viewer)
-        pending = await rows(conn, q.LIST_MY_APPROVALS)
+        pending = (await rows(conn, q.LIST_MY_APPROVALS))[:PAGE_SIZE]
+        for row in pending:  # whom each may be handed to, for its delegate form
+            shown = await _approval_or_none(conn, row["approval_id"])
+            row["delegates"] = (shown.get("delegates") or []) if isinstance(shown, dict) else []
         asked = await rows(conn, q.LIST_ASKED_APPROVALS, {"limit": 200})
         pending_ids = {p["approval_id"] for p in pending}
         asked.sort(key=lambda r: r["created_at"], reverse=True)
