@@ -46,6 +46,8 @@ class Config:
     # Webhook targets (and inbound raw-message links) allowed although not public: CIDRs
     # and exact host names (intime/netguard.py).
     webhook_allow: tuple[str, ...] = ()
+    # Origins allowed to call the web app cross-origin (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
     # Process sizing and behaviour (docs/operations.md); CLI flags override them.
     log_format: str = "text"
     worker_pool_size: int = 8
@@ -106,6 +108,7 @@ class Config:
             resend_api_key=env.get("RESEND_API_KEY") or None,
             resend_base_url=env.get("RESEND_BASE_URL") or "https://api.resend.com",
             webhook_allow=parse_allow(env.get("INTIME_WEBHOOK_ALLOW", "")),
+            cors_origins=parse_origins(env.get("INTIME_CORS_ORIGINS", "")),
             log_format=env.get("INTIME_LOG_FORMAT") or "text",
             worker_pool_size=_number(env, "INTIME_WORKER_POOL_SIZE", 8, int, 1000),
             worker_max_in_flight=_number(env, "INTIME_WORKER_MAX_IN_FLIGHT", 20, int, 10000),
@@ -120,6 +123,19 @@ class Config:
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the CLI prints it as one line."""
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """INTIME_CORS_ORIGINS: comma separated origins, each scheme://host[:port] (no
+    path, no wildcard: a browser sends the exact origin)."""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest or "*" in rest:
+            raise ConfigError(
+                f"INTIME_CORS_ORIGINS: {origin!r} is not an origin like https://app.example"
+            )
+    return origins
 
 
 def _number(

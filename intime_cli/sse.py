@@ -73,8 +73,10 @@ class SseStream:
         token: str | None = None,
         last_event_id: int | str | None = None,
         params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.headers.update(headers or {})
         if last_event_id is not None:
             self.headers["Last-Event-ID"] = str(last_event_id)
         self.events: queue.Queue[SseEvent | None] = queue.Queue()

@@ -11,13 +11,15 @@ import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from intime.db import open_pool
 from intime.netguard import TargetGuard
-from web import limits
+from web import api, limits
 from web import queries as q
 from web.console import routes as console_routes
 from web.guards import ByteBudget, database_error
@@ -81,6 +83,24 @@ def redact_access_log() -> None:
         access.addFilter(RedactQueryStrings())
 
 
+def cors_middleware(origins: Sequence[str]) -> list[Middleware]:
+    """CORS for the listed origins only: bearer tokens, no cookies (the console's
+    session cookie is SameSite=Strict and same-origin)."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-CSRF-Token"],
+            expose_headers=["Retry-After", "WWW-Authenticate"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     service_dsn: str,
     *,
@@ -98,6 +118,7 @@ def create_app(
     parse_queue: int = limits.PARSE_QUEUE,
     parse_cpu_seconds: int = limits.PARSE_CPU_SECONDS,
     parse_wall_seconds: float = limits.PARSE_WALL_SECONDS,
+    cors_origins: Sequence[str] = (),
 ) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
@@ -117,6 +138,9 @@ def create_app(
     answers 503 (also the pool's start-up wait). ``parse_processes``,
     ``parse_queue``, ``parse_cpu_seconds`` and ``parse_wall_seconds``: the MIME
     parser processes (web/sandbox.py).
+
+    ``cors_origins``: the origins (``https://app.example``) whose browser pages may
+    call the app cross-origin with a bearer token; none by default (docs/http-api.md).
     """
 
     @contextlib.asynccontextmanager
@@ -170,8 +194,10 @@ def create_app(
             Route("/notifications/stream-ticket", stream_ticket, methods=["POST"]),
             Route("/notifications", list_notifications),
             Route("/notifications/read", mark_read, methods=["POST"]),
+            *api.routes(),
             *console_routes(),  # the operator console (web/console/)
         ],
+        middleware=cors_middleware(cors_origins),
         # Database unavailability on any route: 503 with Retry-After (web/guards.py).
         exception_handlers={psycopg.OperationalError: database_error},
         lifespan=lifespan,

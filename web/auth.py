@@ -106,14 +106,21 @@ async def authenticate(request: Request) -> Principal:
 
 
 def _same_origin(request: Request, url: str) -> bool:
-    """Whether ``url`` (an Origin or Referer) names this host. Only the host and port are
-    compared: behind a TLS-terminating proxy the app sees http while the browser says https."""
+    """Whether ``url`` (an Origin or Referer) names this host: the request's Host, or the
+    host of ``app.state.public_url`` when the app has one (a proxy that rewrites Host).
+    Only the host and port are compared: behind a TLS-terminating proxy the app sees http
+    while the browser says https."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return False
-    host = request.headers.get("host", "")
-    return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc == host)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    hosts = {request.headers.get("host", "")}
+    public_url = getattr(request.app.state, "public_url", None)
+    if isinstance(public_url, str) and public_url:
+        hosts.add(urlsplit(public_url).netloc)
+    return parts.netloc.lower() in {h.lower() for h in hosts if h}
 
 
 def require_csrf(request: Request, principal: Principal, submitted: str | None) -> None:

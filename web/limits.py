@@ -14,6 +14,10 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # a raw message on /webhooks/inbound
 MAX_EVENT_BYTES = 1024 * 1024  # a Resend webhook event (they are small)
 MAX_FETCHED_BYTES = 10 * 1024 * 1024  # a received email fetched from Resend's API
 MAX_READ_BODY_BYTES = 65_536  # POST /notifications/read
+# The JSON API under /api/v1 (web/api.py, docs/http-api.md): bodies are at most
+# MAX_READ_BODY_BYTES too.
+MAX_API_IDS = 1000  # notification ids in one read, seen or archive
+MAX_API_TEXT = 4000  # characters of an approval's comment or a reason
 
 # A body must arrive in full within BODY_SECONDS plus one second per BODY_MIN_RATE
 # bytes announced (the route's cap when no Content-Length is sent), or 408: a

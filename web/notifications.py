@@ -34,6 +34,7 @@ from intime.errors import (
     translate,
 )
 from web import queries as q
+from web.auth import SESSION_COOKIE, Unauthenticated, authenticate
 from web.guards import Rejected, read_body, rejected
 from web.hub import NotificationHub
 from web.limits import MAX_READ_BODY_BYTES, JsonRefused, load_json
@@ -180,11 +181,13 @@ class _Stream:
     hub: NotificationHub
     org_id: uuid.UUID
     user_id: uuid.UUID
-    # How it was opened: a bearer token (re-checked as such) or a ticket (its token).
+    # How it was opened: a bearer token (re-checked as such), a ticket (its token), or
+    # the console's session cookie (the session, which lives while its token does).
     token: str | None
     ticket_id: uuid.UUID | None
     resume: Position | None
     reauth_every: float
+    session: str | None = None
 
     async def replay(
         self, pos: Position, floor: int, before: Callable[[int], bool] | None = None
@@ -228,6 +231,14 @@ class _Stream:
         return out, unread_row[0] if unread_row else 0
 
     async def still_authorized(self) -> bool:
+        if self.session is not None:
+            try:
+                await _credential_row(
+                    self.pool, q.AUTHENTICATE_WEB_SESSION, {"session": self.session}
+                )
+            except Unauthorized:
+                return False
+            return True
         if self.ticket_id is not None:
             async with self.pool.connection() as conn:
                 cur = await conn.execute(
@@ -299,23 +310,31 @@ class _Stream:
 
 
 async def stream(request: Request) -> Response:
-    """``GET /notifications/stream``: the caller's notifications as Server-Sent Events."""
+    """``GET /notifications/stream``: the caller's notifications as Server-Sent Events.
+    Credentials: a stream ticket (``?ticket=``), a bearer token, or else the console's
+    session cookie (a browser's EventSource on a console page sends it)."""
     pool: AsyncConnectionPool = request.app.state.pool
     token: str | None = None
     ticket_id: uuid.UUID | None = None
+    cookie: str | None = None
     try:
         resume = _last_event_id(request)
         ticket = _ticket(request)
         if ticket is not None:
             org_id, user_id, ticket_id = await _claim(pool, ticket)
-        else:
+        elif "authorization" in request.headers or SESSION_COOKIE not in request.cookies:
             token = _token(request)
             org_id, user_id = await _authenticate(pool, token)
+        else:
+            principal = await authenticate(request)
+            org_id, user_id = principal.org_id, principal.user_id
+            cookie = request.cookies[SESSION_COOKIE]
     except TokenInUrl:
         return _unauthorized(URL_CREDENTIAL_REFUSED)
-    except Unauthorized:
+    except (Unauthorized, Unauthenticated):
         return _unauthorized(
-            "a valid API token (Authorization: Bearer) or stream ticket is required"
+            "a valid API token (Authorization: Bearer), stream ticket or console session "
+            "is required"
         )
     except InvalidParameterError as exc:
         return JSONResponse({"error": str(exc)}, 400)
@@ -328,6 +347,7 @@ async def stream(request: Request) -> Response:
         ticket_id=ticket_id,
         resume=resume,
         reauth_every=request.app.state.stream_reauth,
+        session=cookie,
     )
     return EventSourceResponse(
         session.events(),

@@ -70,6 +70,58 @@ RENEW_STREAM_HUB = (
 )
 REMOVE_STREAM_HUB = "select api.remove_stream_hub(p_hub_id => %(hub_id)s)"
 
+# The JSON API under /api/v1 (web/api.py): one api function per endpoint, rows as JSON.
+API_LIST_NOTIFICATIONS = (
+    "select to_jsonb(n) from api.list_notifications(p_unread_only => %(unread_only)s, "
+    "p_archived => %(archived)s, p_before_seq => %(before_seq)s, p_limit => %(limit)s) as n"
+)
+API_COUNT_UNREAD = "select api.count_unread_notifications()"
+API_MARK_READ = "select api.mark_notifications_read(p_ids => %(ids)s::uuid[])"
+API_MARK_ALL_READ = "select api.mark_all_notifications_read()"
+API_MARK_SEEN = "select api.mark_notifications_seen(p_ids => %(ids)s::uuid[])"
+API_ARCHIVE = "select api.archive_notifications(p_ids => %(ids)s::uuid[])"
+API_GET_PREFERENCES = "select to_jsonb(p) from api.get_preferences() as p"
+API_SET_PREFERENCE = (
+    "select to_jsonb(p) - 'org_id' - 'id' from api.set_preference("
+    "p_category => %(category)s, p_channels => %(channels)s::text[], "
+    "p_frequency => %(frequency)s, p_digest_time => %(digest_time)s::time, "
+    "p_digest_day => %(digest_day)s, p_quiet_hours_enabled => %(quiet_hours_enabled)s, "
+    "p_quiet_hours_start => %(quiet_hours_start)s::time, "
+    "p_quiet_hours_end => %(quiet_hours_end)s::time, "
+    "p_quiet_hours_timezone => %(quiet_hours_timezone)s, p_dnd_enabled => %(dnd_enabled)s, "
+    "p_dnd_until => %(dnd_until)s::timestamptz, p_sound_enabled => %(sound_enabled)s, "
+    "p_email_unsubscribed => %(email_unsubscribed)s, "
+    "p_org_default => coalesce(%(org_default)s, false)) as p"
+)
+API_LIST_MY_APPROVALS = "select to_jsonb(a) from api.list_my_approvals() as a"
+API_APPROVE = "select api.approve_approval(p_approval_id => %(id)s, p_notes => %(comment)s)"
+API_REJECT = "select api.reject_approval(p_approval_id => %(id)s, p_notes => %(comment)s)"
+API_DELEGATE = (
+    "select api.delegate_approval(p_approval_id => %(id)s, p_to_user => %(to_user_id)s, "
+    "p_reason => %(reason)s)"
+)
+API_LIST_EXECUTIONS = (
+    "select to_jsonb(e) from api.list_executions(p_status => %(status)s, "
+    "p_workflow_id => %(workflow_id)s, p_entity_type => %(entity_type)s, "
+    "p_entity_id => %(entity_id)s, p_before_created_at => %(before_created_at)s, "
+    "p_before_id => %(before_id)s, p_limit => %(limit)s) as e"
+)
+API_EXECUTION_TIMELINE = (
+    "select to_jsonb(t) from api.get_execution_timeline(p_execution_id => %(id)s) as t"
+)
+API_RETRY_EXECUTION = "select api.retry_execution(p_execution_id => %(id)s)"
+API_CANCEL_EXECUTION = (
+    "select api.cancel_execution(p_execution_id => %(id)s, p_reason => %(reason)s, "
+    "p_keep_changes => coalesce(%(keep_changes)s, false))"
+)
+API_LIST_CAMPAIGNS = (
+    "select to_jsonb(c) from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s) as c"
+)
+API_CAMPAIGN_STATS = "select to_jsonb(s) from api.get_campaign_stats(p_campaign_id => %(id)s) as s"
+API_ENROLLMENT_TIMELINE = (
+    "select to_jsonb(t) from api.get_enrollment_timeline(p_enrollment_id => %(id)s) as t"
+)
+
 # Console and API principals (web/auth.py).
 AUTHENTICATE_BEARER = (
     "select org_id, user_id, token_id from api.authenticate_token(p_token => %(token)s)"

@@ -74,7 +74,7 @@ async def _write(request: Request) -> Response:
     return JSONResponse({"written": True})
 
 
-def _app(dsn: str, *, secure: bool = False) -> Starlette:
+def _app(dsn: str, *, secure: bool = False, public_url: str | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await open_pool(dsn, min_size=1, max_size=4, autocommit=True)
@@ -93,6 +93,8 @@ def _app(dsn: str, *, secure: bool = False) -> Starlette:
         lifespan=lifespan,
     )
     app.state.secure = secure
+    if public_url is not None:
+        app.state.public_url = public_url
     return app
 
 
@@ -261,3 +263,18 @@ def test_a_bearer_write_needs_no_csrf_token(url: str, two_orgs: TwoOrgs, issue_t
     _, token = issue_token(two_orgs.a.rep_ids[0])
     response = httpx.post(f"{url}/write", headers={"authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 200
+
+
+def test_the_public_urls_origin_passes_behind_a_proxy(db: Database, two_orgs, issue_token) -> None:
+    """A proxy that rewrites Host: the browser's Origin is the public URL's."""
+    _, token = issue_token(two_orgs.a.rep_ids[0])
+    app = _app(db.dsn("intime_service"), public_url="https://crm.example")
+    with serve_in_thread(app) as base:
+        client, csrf = _signed_in(base, token)
+        ok = client.post(
+            "/write", data={"csrf_token": csrf}, headers={"origin": "https://crm.example"}
+        )
+        other = client.post(
+            "/write", data={"csrf_token": csrf}, headers={"origin": "https://crm.example.evil"}
+        )
+    assert (ok.status_code, other.status_code) == (200, 403)
