@@ -3,8 +3,8 @@ their CSRF check, and error pages.
 
 A page acts as its user through ``intime.db.async_actor`` (row-level security and the
 api's permission checks apply as for any other client). A project error becomes an
-HTML error page with the status of ``STATUS_BY_SQLSTATE``; nothing answers 500 for
-bad input.
+HTML error page with the status of the one SQLSTATE table (``web.problems.status_for``);
+nothing answers 500 for bad input.
 """
 
 from __future__ import annotations
@@ -29,28 +29,10 @@ from intime.errors import InTimeError
 from web import auth
 from web.console import queries as q
 from web.guards import Rejected, read_body
+from web.problems import status_for
 
 MAX_FORM_BYTES = 16_384
 MAX_COMMENT = 2000
-# SQLSTATE -> HTTP status for the console's error pages (the JSON api's table in
-# web/problems.py says the same).
-STATUS_BY_SQLSTATE: Mapping[str, int] = {
-    "IT002": 403,
-    "IT003": 403,
-    "IT004": 404,
-    "IT005": 422,
-    "IT006": 409,
-    "IT007": 401,
-    "IT008": 401,
-    "IT010": 422,
-    "IT011": 409,
-    "IT012": 422,
-    "IT013": 409,
-    "IT014": 409,
-    "IT015": 409,
-    "IT016": 429,
-    "IT017": 409,
-}
 TITLES: Mapping[int, str] = {
     400: "Bad request",
     401: "Sign-in needed",
@@ -137,7 +119,8 @@ def error_page(status: int, detail: str, viewer: Viewer | None = None) -> HTMLRe
 
 
 def status_of(exc: InTimeError) -> int:
-    return STATUS_BY_SQLSTATE.get(exc.sqlstate, 400)
+    """The status of the one SQLSTATE table (web/problems.py)."""
+    return status_for(exc.sqlstate)
 
 
 def pool_of(request: Request) -> AsyncConnectionPool:
