@@ -36,6 +36,7 @@ import dataclasses
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -151,22 +152,38 @@ def bootstrap(dsn: str, root: Path | None = None) -> None:
         raise translate(exc) from exc
 
 
-def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) -> MigrateResult:
+def migrate(
+    dsn: str,
+    root: Path | None = None,
+    *,
+    lock_timeout: float = 600,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> MigrateResult:
     """Bring the database at ``dsn`` up to date. Safe to run concurrently.
 
     Waits up to ``lock_timeout`` seconds for another migrator, then raises IT009.
+    ``progress(label, done, total)`` is called before each step (a progress bar).
     """
     base = root or sql_dir()
     migrations = schema_migrations(base)
     applied: list[str] = []
+    files = repeatable_files(base)
+    steps = iter(range(len(migrations) + len(files) + 3))
+
+    def step(label: str) -> None:
+        if progress is not None:
+            progress(label, next(steps), len(migrations) + len(files) + 3)
+
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             _acquire_lock(conn, lock_timeout)
             try:
                 before = _routines(conn)
+                step("bootstrap.sql")
                 with conn.transaction():
                     conn.execute(_read(base / "bootstrap.sql"))
                 for migration in migrations:
+                    step(migration.name)
                     with conn.transaction():
                         row = conn.execute(
                             q.MIGRATION_STATUS,
@@ -182,8 +199,8 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
                             {"name": migration.name, "checksum": migration.checksum},
                         )
                         applied.append(migration.name)
+                step("queue schema")
                 queue = asyncio.run(_install_queue(dsn))
-                files = repeatable_files(base)
                 with conn.transaction():
                     conn.execute(q.SET_OWNER_ROLE)
                     conn.execute(q.CHECK_BODIES_OFF)
@@ -194,7 +211,9 @@ def migrate(dsn: str, root: Path | None = None, *, lock_timeout: float = 600) ->
                             # Before the grants: GRANT ... ON ALL FUNCTIONS rewrites
                             # every routine's catalog row, stale ones too.
                             dropped = _drop_stale(conn, before)
+                        step(str(path.relative_to(base)))
                         conn.execute(_read(path))
+                    step("validating routines")
                     conn.execute(q.CHECK_BODIES_ON)
                     conn.execute(q.PINNED_SEARCH_PATH)
                     conn.execute(q.VALIDATE_ROUTINES)

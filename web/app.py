@@ -21,6 +21,7 @@ from intime.db import open_pool
 from intime.netguard import TargetGuard
 from web import api, limits
 from web import queries as q
+from web.console import routes as console_routes
 from web.guards import ByteBudget, database_error
 from web.hub import NotificationHub
 from web.inbound import inbound_webhook
@@ -194,6 +195,7 @@ def create_app(
             Route("/notifications", list_notifications),
             Route("/notifications/read", mark_read, methods=["POST"]),
             *api.routes(),
+            *console_routes(),  # the operator console (web/console/)
         ],
         middleware=cors_middleware(cors_origins),
         # Database unavailability on any route: 503 with Retry-After (web/guards.py).

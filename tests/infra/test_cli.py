@@ -40,9 +40,9 @@ def test_token_create_prints_a_token_that_authenticates(
     assert row == (two_orgs.a.rep_ids[0],)
 
 
-def test_token_create_for_an_unknown_user_fails_clearly(database_url: str, capsys) -> None:
+def test_token_create_in_an_unknown_org_fails_clearly(database_url: str, capsys) -> None:
     assert main(["token", "create", "--org", "nope", "--email", "x@y.z"]) == 1
-    assert "no user x@y.z in organization nope" in capsys.readouterr().err
+    assert "no organization with slug 'nope'" in capsys.readouterr().err
 
 
 def test_worker_drain_sends_queued_mail_to_the_outbox(

@@ -1,0 +1,60 @@
+"""Signing in, and the inbox: a notification sent while the page is open appears
+without a reload (the browser's own EventSource on /notifications/stream)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from intime.db import actor
+from tests.browser.conftest import Console
+from tests.support import TwoOrgs
+
+
+def send(service: psycopg.Connection, org_id, user_id, title: str) -> None:
+    with actor(service, org_id, user_id):
+        service.execute(
+            "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+            "p_title => %s, p_message => 'Acme renewal moved to Negotiation', "
+            "p_channels => array['in_app'], p_action_url => '/executions')",
+            (user_id, title),
+        )
+
+
+def test_a_token_signs_in_and_lands_on_the_inbox(
+    console: Console, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    console.sign_in(token_for(two_orgs.a.admin_id))
+    assert console.driver.current_url.endswith("/inbox")
+    assert "Acme Staffing Admin" in console.find(".who").text
+    console.screenshot("signed-in")
+    console.screenshot("signed-in-phone", width=390)
+
+
+def test_a_bad_token_is_refused_on_the_form(console: Console) -> None:
+    console.get("/signin")
+    console.find("#token").send_keys("it_not-a-token")
+    console.find("form button[type=submit]").click()
+    assert "not valid" in console.wait_for(".flash.bad").text
+    assert console.driver.current_url.endswith("/signin")
+    console.screenshot("signin-refused")
+
+
+def test_a_new_notification_appears_live_on_the_inbox(
+    console: Console,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    send(service, a.org_id, a.admin_id, "Earlier: deal won")
+    console.sign_in(token_for(a.admin_id))
+    console.wait_for("#notifications li[data-id]")
+    before = console.find("#unread-badge").text
+    console.wait_for("#live-status", "Live")
+    send(service, a.org_id, a.admin_id, "Live: contract signed")
+    item = console.wait_for("#notifications li.fresh .item-title", "Live: contract signed")
+    assert item is not None
+    console.wait_for("#unread-badge", str(int(before) + 1))
+    console.screenshot("inbox", docs=True)
