@@ -195,3 +195,48 @@ def test_the_pending_approval_is_decided_through_its_email_link(new_user: NewUse
     assert decided is not None
     assert decided[0]["state"] == "used"
     assert decided[0]["approval"]["status"] == "approved"
+
+
+def test_a_new_org_user_and_token_made_with_the_cli_work_on_the_stream(
+    new_user: NewUser,
+) -> None:
+    """README: ``intime org create``, ``intime user create``, ``intime token create``; the
+    new user's token opens the stream of the running app, and ``token list`` shows it."""
+    made = new_user.intime("org", "create", "--slug", "initech", "--name", "Initech")
+    assert made.returncode == 0, made.stderr
+    made = new_user.intime(
+        "user",
+        "create",
+        "--org",
+        "initech",
+        "--email",
+        "peter@initech.example",
+        "--name",
+        "Peter Gibbons",
+        "--role",
+        "admin",
+    )
+    assert made.returncode == 0, made.stderr
+    made = new_user.intime(
+        "token",
+        "create",
+        "--org",
+        "initech",
+        "--email",
+        "peter@initech.example",
+        "--name",
+        "laptop",
+    )
+    assert made.returncode == 0, made.stderr
+    found = re.search(r"(itk_\w+)", made.stdout)
+    assert found is not None, made.stdout
+    stream = SseStream(f"{new_user.base}/notifications/stream", token=found.group(1))
+    try:
+        stream.next("unread_count", timeout=30)
+        assert stream.status_code == 200
+    finally:
+        stream.close()
+    listed = new_user.intime("token", "list", "--org", "initech", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "laptop" in listed.stdout
+    assert "peter@initech.example" in listed.stdout
