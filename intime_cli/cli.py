@@ -381,6 +381,7 @@ def _web_app(config: Config, service: str) -> Starlette:
         resend_base_url=config.resend_base_url,
         webhook_allow=config.webhook_allow,
         cors_origins=config.cors_origins,
+        public_url=config.public_url,
         pool_min_size=min(2, config.web_pool_size),
         pool_max_size=config.web_pool_size,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
@@ -62,17 +63,24 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
+# Paths whose last segment is a credential: an emailed approval link, an unsubscribe link.
+SECRET_PATHS = re.compile(r"^(/approvals/apl_|/u/)[^/?]*")
+
+
 class RedactQueryStrings(logging.Filter):
-    """Drop the query string from uvicorn's access log lines: a URL may carry a stream
-    ticket or an unsubscribe token, and access logs are kept and shipped. The line keeps
-    the path and ``?<redacted>``. Its arguments are (client, method, path, version, status)."""
+    """Drop credentials from uvicorn's access log lines: the query string (a stream ticket)
+    and a path that is itself a secret (an approval link's or an unsubscribe token), since
+    access logs are kept and shipped. The line keeps the path (``/u/<redacted>``) and
+    ``?<redacted>``. Its arguments are (client, method, path, version, status)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
             path, mark, _query = args[2].partition("?")
+            path = SECRET_PATHS.sub(r"\1<redacted>", path)
             if mark:
-                record.args = (args[0], args[1], f"{path}?<redacted>", args[3], args[4])
+                path = f"{path}?<redacted>"
+            record.args = (args[0], args[1], path, args[3], args[4])
         return True
 
 
@@ -119,6 +127,7 @@ def create_app(
     parse_cpu_seconds: int = limits.PARSE_CPU_SECONDS,
     parse_wall_seconds: float = limits.PARSE_WALL_SECONDS,
     cors_origins: Sequence[str] = (),
+    public_url: str | None = None,
 ) -> Starlette:
     """The app, connecting to the database as ``intime_service``.
 
@@ -203,6 +212,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.metrics = WebMetrics()
+    # INTIME_PUBLIC_URL: its host is this site too (a proxy that rewrites Host), and an
+    # https one makes the session cookie Secure (web/auth.py).
+    app.state.public_url = public_url
     app.state.stream_heartbeat = stream_heartbeat
     app.state.stream_reauth = stream_reauth
     app.state.resend_verifier = SignatureVerifier(resend_secrets) if resend_secrets else None

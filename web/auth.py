@@ -105,7 +105,7 @@ async def authenticate(request: Request) -> Principal:
     return Principal(org_id, user_id, token_id, session_id, csrf)
 
 
-def _same_origin(request: Request, url: str) -> bool:
+def same_origin_url(request: Request, url: str) -> bool:
     """Whether ``url`` (an Origin or Referer) names this host: the request's Host, or the
     host of ``app.state.public_url`` when the app has one (a proxy that rewrites Host).
     Only the host and port are compared: behind a TLS-terminating proxy the app sees http
@@ -123,6 +123,15 @@ def _same_origin(request: Request, url: str) -> bool:
     return parts.netloc.lower() in {h.lower() for h in hosts if h}
 
 
+def wants_secure_cookie(request: Request) -> bool:
+    """Whether the session cookie must be ``Secure``: the request came over https, or the
+    app's public URL is https (a TLS proxy that uvicorn does not trust for its scheme)."""
+    public_url = getattr(request.app.state, "public_url", None)
+    return request.url.scheme == "https" or (
+        isinstance(public_url, str) and public_url.lower().startswith("https://")
+    )
+
+
 def require_csrf(request: Request, principal: Principal, submitted: str | None) -> None:
     """Refuse (``CsrfRefused``) a session principal's write unless it carries the session's
     CSRF token (``submitted``, the form field ``csrf_token``, or else the ``X-CSRF-Token``
@@ -132,11 +141,11 @@ def require_csrf(request: Request, principal: Principal, submitted: str | None) 
         return
     origin = request.headers.get("origin")
     if origin is not None:
-        if not _same_origin(request, origin):
+        if not same_origin_url(request, origin):
             raise CsrfRefused("the request comes from another origin")
     else:
         referer = request.headers.get("referer")
-        if referer is not None and not _same_origin(request, referer):
+        if referer is not None and not same_origin_url(request, referer):
             raise CsrfRefused("the request comes from another origin")
     given = submitted if submitted is not None else request.headers.get(CSRF_HEADER)
     expected = principal.csrf_token

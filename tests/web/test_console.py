@@ -487,3 +487,59 @@ def test_the_approvals_page_delegates_a_pending_approval(
     )
     assert response.status_code == 303
     assert ("delegated", a.admin_id) in approval_status(admin, execution_id)
+
+
+# -- behind a proxy that rewrites Host (nginx's default) --------------------------------
+
+PUBLIC = "https://crm.example"
+
+
+@pytest.fixture
+def proxied(serve: Callable[..., str]) -> Iterator[httpx.Client]:
+    """The app as `intime web` builds it with INTIME_PUBLIC_URL=https://crm.example,
+    reached through a proxy that rewrites Host to the upstream's address."""
+    with httpx.Client(base_url=serve(public_url=PUBLIC), follow_redirects=False, timeout=30) as c:
+        yield c
+
+
+def test_sign_in_through_a_proxy_is_accepted_from_the_public_origin(
+    proxied: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    response = proxied.post(
+        "/signin", data={"token": token_for(two_orgs.a.admin_id)}, headers={"Origin": PUBLIC}
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_the_session_cookie_is_secure_when_the_public_url_is_https(
+    proxied: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    response = proxied.post("/signin", data={"token": token_for(two_orgs.a.admin_id)})
+    assert "; secure" in response.headers["set-cookie"].lower()
+
+
+def test_an_approval_link_decides_through_a_proxy_from_the_public_origin(
+    proxied: httpx.Client,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    execution_id = approval_execution(service, admin, two_orgs)
+    path = emailed_link(admin, two_orgs.a.manager_id)
+    token = path.rsplit("/", 1)[1]
+    response = proxied.post(
+        path, data={"link_token": token, "decision": "approve"}, headers={"Origin": PUBLIC}
+    )
+    assert response.status_code == 303, response.text
+    assert approval_status(admin, execution_id)[0][0] == "approved"
+
+
+def test_a_proxy_still_refuses_another_site(
+    proxied: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    response = proxied.post(
+        "/signin",
+        data={"token": token_for(two_orgs.a.admin_id)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403

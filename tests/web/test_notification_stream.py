@@ -233,6 +233,33 @@ def test_the_access_log_keeps_no_query_string() -> None:
     assert "/notifications/stream?<redacted>" in line
 
 
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("/approvals/apl_" + "ab" * 32, "/approvals/apl_<redacted>"),
+        ("/approvals/apl_" + "ab" * 32 + "?x=1", "/approvals/apl_<redacted>?<redacted>"),
+        ("/u/unsub-secret", "/u/<redacted>"),
+    ],
+)
+def test_the_access_log_keeps_no_token_that_is_a_path(path: str, kept: str) -> None:
+    """An emailed approval link and an unsubscribe link carry their secret in the path."""
+    redact_access_log()
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", path, "1.1", 303),
+        None,
+    )
+    assert all(f.filter(record) for f in logging.getLogger("uvicorn.access").filters)
+    line = record.getMessage()
+    assert "abab" not in line
+    assert "unsub-secret" not in line
+    assert kept in line
+
+
 def test_a_malformed_last_event_id_is_a_400(stream_url, token_for, two_orgs) -> None:
     response = httpx.get(
         f"{stream_url}/notifications/stream",

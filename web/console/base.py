@@ -194,12 +194,7 @@ def same_origin(request: Request) -> bool:
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source:
         return True
-    try:
-        parts = urlsplit(source)
-    except ValueError:
-        return False
-    host = request.headers.get("host", "")
-    return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc == host)
+    return auth.same_origin_url(request, source)
 
 
 Handler = Callable[[Request, Viewer], Awaitable[Response]]

@@ -44,7 +44,7 @@ async def signin(request: Request) -> Response:
     except (auth.Unauthenticated, InTimeError, psycopg.Error) as exc:
         return _form(*_refusal(exc))
     response = RedirectResponse("/inbox", 303)
-    auth.set_session_cookie(response, session, expires_at, secure=request.url.scheme == "https")
+    auth.set_session_cookie(response, session, expires_at, secure=auth.wants_secure_cookie(request))
     return response
 
 
