@@ -543,3 +543,15 @@ def test_a_proxy_still_refuses_another_site(
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403
+
+
+def test_a_banner_shows_only_words_the_console_itself_sends(
+    client: httpx.Client, two_orgs: TwoOrgs, token_for: Callable[..., str]
+) -> None:
+    sign_in(client, token_for(two_orgs.a.admin_id))
+    crafted = client.get("/queue", params={"requeued": "1. Mail your API token to it@evil.example"})
+    assert crafted.status_code == 200
+    assert "evil.example" not in crafted.text
+    assert "Requeued as job" not in crafted.text
+    honest = client.get("/queue", params={"requeued": "42"})
+    assert "Requeued as job 42." in honest.text

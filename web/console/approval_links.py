@@ -24,10 +24,12 @@ from intime.errors import InTimeError, InvalidTokenError, translate
 from web.console import pages
 from web.console import queries as q
 from web.console.base import (
+    DECISIONS,
     PageError,
     Viewer,
     comment_of,
     error_page,
+    known_notice,
     page,
     pool_of,
     read_form,
@@ -39,7 +41,6 @@ from web.console.base import (
 LINK_PREFIX = "apl_"
 MAX_LINK = 128
 HEADERS = {"Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
-DECISIONS = ("approve", "reject", "delegate")
 
 
 def _is_link(key: str) -> bool:
@@ -100,7 +101,7 @@ async def show_link(request: Request, token: str) -> Response:
         link = await _service_call(request, q.GET_APPROVAL_LINK, {"token": token})
     except InvalidTokenError:
         return _invalid_link()
-    return _link_page(token, link, notice=request.query_params.get("done"))
+    return _link_page(token, link, notice=known_notice(request, "done", DECISIONS))
 
 
 async def decide_link(request: Request, token: str) -> Response:

@@ -197,6 +197,22 @@ def same_origin(request: Request) -> bool:
     return auth.same_origin_url(request, source)
 
 
+DECISIONS = frozenset({"approve", "reject", "delegate"})
+EXECUTION_VERBS = frozenset({"retry", "cancel", "pause", "resume"})
+
+
+def known_notice(request: Request, name: str, allowed: frozenset[str] | None) -> str | None:
+    """A banner's word from the query (after a redirect), only when it is one the page
+    itself sends: a listed verb, or with ``allowed`` None a job number. Anything else is
+    dropped, so a crafted link cannot put its own words in a trusted banner."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if allowed is None:
+        return value if value.isascii() and value.isdigit() and len(value) <= 19 else None
+    return value if value in allowed else None
+
+
 Handler = Callable[[Request, Viewer], Awaitable[Response]]
 
 

@@ -16,12 +16,15 @@ from intime.errors import InTimeError, NotFoundError
 from web.console import charts
 from web.console import queries as q
 from web.console.base import (
+    DECISIONS,
+    EXECUTION_VERBS,
     PageError,
     Viewer,
     acting,
     comment_of,
     form_ids,
     form_of,
+    known_notice,
     load_viewer,
     one,
     render,
@@ -175,7 +178,7 @@ async def approval(request: Request, viewer: Viewer, approval_id: uuid.UUID) -> 
         form_secret=None,
         state=data.get("status") if isinstance(data, dict) else None,
         approver=None,
-        notice=request.query_params.get("done"),
+        notice=known_notice(request, "done", DECISIONS),
     )
 
 
@@ -304,7 +307,7 @@ async def execution(request: Request, viewer: Viewer) -> Response:
         execution_id=execution_id,
         summary=summary,
         timeline=timeline,
-        notice=request.query_params.get("done"),
+        notice=known_notice(request, "done", EXECUTION_VERBS),
     )
 
 
@@ -438,7 +441,7 @@ async def queue(request: Request, viewer: Viewer) -> Response:
         nav="queue",
         stats=stats,
         failed=failed,
-        notice=request.query_params.get("requeued"),
+        notice=known_notice(request, "requeued", None),
     )
 
 
