@@ -12,6 +12,7 @@ import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -28,6 +29,7 @@ from web.hub import NotificationHub
 from web.inbound import inbound_webhook
 from web.metrics import WebMetrics, metrics_endpoint
 from web.notifications import list_notifications, mark_read, stream, stream_ticket
+from web.problems import http_error
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
 from web.unsubscribe import unsubscribe
@@ -208,7 +210,7 @@ def create_app(
         ],
         middleware=cors_middleware(cors_origins),
         # Database unavailability on any route: 503 with Retry-After (web/guards.py).
-        exception_handlers={psycopg.OperationalError: database_error},
+        exception_handlers={psycopg.OperationalError: database_error, HTTPException: http_error},
         lifespan=lifespan,
     )
     app.state.metrics = WebMetrics()

@@ -13,7 +13,9 @@ import re
 from typing import Any
 
 import psycopg
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from intime.errors import InTimeError
 from web.limits import RETRY_AFTER_SECONDS
@@ -84,6 +86,18 @@ def problem(
         body["code"] = code
     body.update(extra)
     return JSONResponse(body, status, headers=headers, media_type=MEDIA_TYPE)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route: 404; a method the route does not take:
+    405, with its Allow header): a problem document under ``/api/``, plain text elsewhere
+    as Starlette answers them."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if request.url.path.startswith("/api/"):
+        detail = exc.detail if exc.detail != http.HTTPStatus(exc.status_code).phrase else None
+        return problem(exc.status_code, detail=detail, headers=headers)
+    return PlainTextResponse(exc.detail, exc.status_code, headers=headers)
 
 
 def retry_after(hint: str | None) -> int:

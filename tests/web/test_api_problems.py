@@ -119,3 +119,23 @@ def test_the_docs_table_is_the_table() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "http-api.md").read_text()
     rows = dict(re.findall(r"^\| `(\w{5})` \| (\d{3}) \|", docs, re.MULTILINE))
     assert {code: int(status) for code, status in rows.items()} == STATUS_BY_SQLSTATE
+
+
+def test_an_unknown_api_route_is_a_problem_document(base_url) -> None:
+    response = httpx.get(f"{base_url}/api/v1/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
+
+
+def test_a_method_an_api_route_does_not_take_is_a_problem_document_with_allow(base_url) -> None:
+    response = httpx.post(f"{base_url}/api/v1/notifications")
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "GET" in response.headers["allow"]
+
+
+def test_an_unknown_page_outside_the_api_stays_plain_text(base_url) -> None:
+    response = httpx.get(f"{base_url}/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/plain")

@@ -555,3 +555,10 @@ def test_a_banner_shows_only_words_the_console_itself_sends(
     assert "Requeued as job" not in crafted.text
     honest = client.get("/queue", params={"requeued": "42"})
     assert "Requeued as job 42." in honest.text
+
+
+def test_console_pages_may_not_be_framed(client: httpx.Client, two_orgs: TwoOrgs) -> None:
+    for path in ("/signin", "/approvals/apl_" + "0" * 64):
+        response = client.get(path)
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path

@@ -104,11 +104,20 @@ class Viewer:
         return self.principal.csrf_token or ""
 
 
+# Every console page: never cached, never framed by another site (a page with forms in a
+# frame can be clickjacked; the link page's token and the session's CSRF token are in them).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+
+
 def render(
     name: str, status: int = 200, *, headers: Mapping[str, str] | None = None, **context: Any
 ) -> HTMLResponse:
     page = TEMPLATES.get_template(f"console/{name}").render(**context)
-    merged = {"Cache-Control": "no-store", **(headers or {})}
+    merged = {**PAGE_HEADERS, **(headers or {})}
     return HTMLResponse(page, status, headers=merged)
 
 
