@@ -34,6 +34,7 @@ def test_a_token_signs_in_and_lands_on_the_inbox(
 
 def test_a_bad_token_is_refused_on_the_form(console: Console) -> None:
     console.get("/signin")
+    console.screenshot("signin", docs=True)
     console.find("#token").send_keys("it_not-a-token")
     console.find("form button[type=submit]").click()
     assert "not valid" in console.wait_for(".flash.bad").text

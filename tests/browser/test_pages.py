@@ -53,7 +53,9 @@ def test_an_execution_timeline_shows_its_steps(
     execution_id = approval_execution(service, admin, two_orgs)
     console.sign_in(token_for(a.admin_id))
     console.get("/executions")
-    console.wait_for(f'a[href="/executions/{execution_id}"]').click()
+    console.wait_for(f'a[href="/executions/{execution_id}"]')
+    console.screenshot("executions", docs=True)
+    console.find(f'a[href="/executions/{execution_id}"]').click()
     console.wait_for("#timeline")
     kinds = [e.get_attribute("class") for e in console.all("#timeline li.ev")]
     assert any("k-step" in k for k in kinds)
@@ -73,13 +75,48 @@ def test_the_campaign_page_charts_the_ab_arms(
     campaign_id = ab_campaign(service, admin, two_orgs)
     console.sign_in(token_for(two_orgs.a.admin_id))
     console.get("/campaigns")
-    console.wait_for(f'a[href="/campaigns/{campaign_id}"]').click()
+    console.wait_for(f'a[href="/campaigns/{campaign_id}"]')
+    console.screenshot("campaigns", docs=True)
+    console.find(f'a[href="/campaigns/{campaign_id}"]').click()
     chart = console.wait_for("#ab-chart-1 svg")
     labels = chart.text
     assert "A (n=" in labels
     assert "B (n=" in labels
     assert len(console.all("#ab-chart-1 svg g.ci")) >= 2  # the intervals are drawn
     console.screenshot("campaign", docs=True)
+
+
+def test_the_approvals_page_lists_what_waits_for_the_signed_in_approver(
+    console: Console,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    token_for: Callable[..., str],
+) -> None:
+    approval_execution(service, admin, two_orgs)
+    console.sign_in(token_for(two_orgs.a.manager_id))
+    console.get("/approvals")
+    assert "20% discount on the Acme renewal" in console.wait_for("main").text
+    console.screenshot("approvals", docs=True)
+
+
+def test_an_enrollment_timeline_shows_its_steps(
+    console: Console,
+    two_orgs: TwoOrgs,
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+    token_for: Callable[..., str],
+) -> None:
+    campaign_id = ab_campaign(service, admin, two_orgs)
+    row = admin.execute(
+        "select id from app.campaign_enrollments where campaign_id = %s order by id limit 1",
+        (campaign_id,),
+    ).fetchone()
+    assert row is not None
+    console.sign_in(token_for(two_orgs.a.admin_id))
+    console.get(f"/enrollments/{row[0]}")
+    assert console.all("#timeline li")
+    console.screenshot("enrollment", docs=True)
 
 
 def test_the_queue_page_requeues_a_failed_job(
