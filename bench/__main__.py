@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from bench import campaigns, history_trigger, notifications, rls_policy, smtp, webhooks, workflows
+from intime_cli.progress import progress_bar
+
+BENCHMARKS = (history_trigger, rls_policy, webhooks, smtp, notifications, workflows, campaigns)
 
 
 def main() -> None:
     print("# InTime benchmarks")
-    history_trigger.run()
-    rls_policy.run()
-    webhooks.run()
-    smtp.run()
-    notifications.run()
-    workflows.run()
-    campaigns.run()
+    # A bar on stderr while they run (none when stderr is not a terminal, as under make).
+    with progress_bar("bench", total=len(BENCHMARKS)) as bar:
+        for bench in BENCHMARKS:
+            bar.step(bench.__name__.rsplit(".", 1)[1])
+            bench.run()
 
 
 if __name__ == "__main__":

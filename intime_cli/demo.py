@@ -40,6 +40,7 @@ from intime_cli.demo_permissions import run_permissions_demo
 from intime_cli.demo_usage import pending_approval, print_how_to_use, sign_in_tokens
 from intime_cli.demo_workflows import run_workflows_demo
 from intime_cli.probe import probe
+from intime_cli.progress import progress_bar
 from intime_cli.seed import SeededOrg, seed_org
 
 DEMO_LOGIN = "demo_riley"  # a human SQL login mapped to a rep of the first org
@@ -127,7 +128,8 @@ def _run_demo(config: Config, dbname: str) -> int:
     home = config.home.resolve() if config.home else pgserver.default_home()
     outbox = home / "demo-outbox"
     with _demo_database(config, dbname) as (dsn, psql_url):
-        migrated = migrate.migrate(dsn)
+        with progress_bar("migrate") as bar:
+            migrated = migrate.migrate(dsn, progress=bar.update)
         print(f"migrated: {len(migrated.applied)} migrations, queue schema {migrated.queue}")
         service = as_role(dsn, "intime_service")
         with psycopg.connect(dsn, autocommit=True) as admin:
@@ -180,11 +182,18 @@ def _run_parts(
                 globex.org_id,
                 before=lambda c: c.execute(SET_ACTOR, {"org_id": acme.org_id, "user_id": None}),
             )
-    run_email_demo(service, acme, outbox, config.public_url)
-    run_notifications_demo(service, acme)
-    run_workflows_demo(service, acme, outbox, config.public_url)
-    run_campaigns_demo(service, acme, outbox, config.public_url)
-    ok = run_permissions_demo(service, as_role(dsn, DEMO_LOGIN), acme)
+    # A bar on stderr while the parts run (none when stderr is not a terminal).
+    with progress_bar("demo", total=5) as bar:
+        bar.step("email")
+        run_email_demo(service, acme, outbox, config.public_url)
+        bar.step("notifications")
+        run_notifications_demo(service, acme)
+        bar.step("workflows")
+        run_workflows_demo(service, acme, outbox, config.public_url)
+        bar.step("campaigns")
+        run_campaigns_demo(service, acme, outbox, config.public_url)
+        bar.step("permissions")
+        ok = run_permissions_demo(service, as_role(dsn, DEMO_LOGIN), acme)
     login_name = who[0] if who else "?"
     print("\n== Cross-tenant check (every tenant table, from the catalog)")
     for label, report in (
