@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -174,27 +175,33 @@ def test_the_readme_token_command_works_on_the_demo_data(new_user: NewUser) -> N
 
 
 def test_the_pending_approval_is_decided_through_its_email_link(new_user: NewUser) -> None:
-    """The link the demo printed (from the outbox email) decides the approval it names."""
+    """The link the demo printed (from the outbox email) opens on the running app and its
+    form decides the approval it names, as the approver's browser would."""
     found = re.search(r"its email: (\S+)\n\s+its link:  (\S+)", new_user.demo_output)
     assert found is not None
     email, link = Path(found.group(1)), found.group(2)
     assert link in email.read_text().replace("=\n", "")  # quoted-printable soft breaks
     token = re.fullmatch(rf"{re.escape(new_user.base)}/approvals/(apl_[0-9a-f]{{64}})", link)
     assert token is not None, link
+    with httpx.Client(timeout=30, follow_redirects=False) as browser:
+        page = browser.get(link)
+        assert page.status_code == 200
+        assert 'name="decision" value="approve"' in page.text
+        decided = browser.post(
+            link,
+            data={"link_token": token.group(1), "decision": "approve", "comment": "from the email"},
+            headers={"Origin": new_user.base},
+        )
+        assert decided.status_code == 303, decided.text
     psql = re.search(r"^\s+psql '(.+)'$", new_user.demo_output, re.M)
     assert psql is not None
     service = psql.group(1).replace("demo_riley@", "intime_service@")
     with psycopg.connect(service, autocommit=True) as conn:
         shown = conn.execute("select api.get_approval_link(%s)", (token.group(1),)).fetchone()
-        assert shown is not None
-        assert shown[0]["state"] == "pending"
-        assert shown[0]["approver"]["email"] == "manager@acme.example"
-        decided = conn.execute(
-            "select api.decide_approval_link(%s, 'approve', 'from the email')", (token.group(1),)
-        ).fetchone()
-    assert decided is not None
-    assert decided[0]["state"] == "used"
-    assert decided[0]["approval"]["status"] == "approved"
+    assert shown is not None
+    assert shown[0]["state"] == "used"
+    assert shown[0]["approver"]["email"] == "manager@acme.example"
+    assert shown[0]["approval"]["status"] == "approved"
 
 
 def test_a_new_org_user_and_token_made_with_the_cli_work_on_the_stream(
