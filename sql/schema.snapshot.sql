@@ -12909,6 +12909,111 @@ $$;
 ALTER FUNCTION app._secret_hash(p_secret text) OWNER TO intime_owner;
 
 --
+-- Name: _template_assert_senders(text, uuid, uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._template_assert_senders(p_table text, p_org_id uuid, p_id uuid, p_slug text, p_active boolean, p_text text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    c_kind constant text := case p_table
+        when 'email_templates' then 'send_email'
+        when 'notification_templates' then 'send_notification'
+    end;
+    v_what text := case p_table when 'email_templates' then 'email' else 'notification' end;
+    v_sender text;
+    v_unknown text[];
+    v_help text;
+begin
+    if c_kind is null or not p_active or cardinality(app._template_variables(p_text)) = 0 then
+        return;
+    end if;
+    select format('workflow %L (%s)', w.name, s.path), u.unknown, format(
+        'a %s workflow gives %s.<column>, entity.<column>, owner, org, workflow, '
+        || 'execution, trigger, steps and now: pass %s in the step''s variables',
+        w.entity_type, w.entity_type,
+        case when cardinality(u.unknown) = 1 then 'it' else 'them' end
+    )
+    into v_sender, v_unknown, v_help
+    from app.workflows as w
+    cross join lateral (
+        select format('$.steps[%s].template', e.i - 1) as path, e.step, w.definition -> 'steps'
+        from jsonb_array_elements(
+            case when jsonb_typeof(w.definition -> 'steps') = 'array'
+                then w.definition -> 'steps' else '[]' end
+        ) with ordinality as e (step, i)
+        where e.step ->> 'type' = c_kind and e.step ->> 'template' = p_slug
+        union all
+        select format('$.transitions[%s].steps[%s].template', t.i - 1, e.i - 1), e.step,
+            t.transition -> 'steps'
+        from jsonb_array_elements(
+            case when jsonb_typeof(w.definition -> 'transitions') = 'array'
+                then w.definition -> 'transitions' else '[]' end
+        ) with ordinality as t (transition, i)
+        cross join lateral jsonb_array_elements(
+            case when jsonb_typeof(t.transition -> 'steps') = 'array'
+                then t.transition -> 'steps' else '[]' end
+        ) with ordinality as e (step, i)
+        where e.step ->> 'type' = c_kind and e.step ->> 'template' = p_slug
+    ) as s (path, step, steps)
+    cross join lateral (
+        select app._template_unknown_variables(
+            p_text,
+            app._wf_template_variables(
+                w.entity_type,
+                array(select n.v ->> 'name' from jsonb_array_elements(s.steps) as n (v))
+            )
+            || array(
+                select k.key || x.below
+                from jsonb_object_keys(
+                    case when jsonb_typeof(s.step -> 'variables') = 'object'
+                        then s.step -> 'variables' else '{}' end
+                ) as k (key)
+                cross join (values (''), ('.*')) as x (below)
+            )
+            || case when c_kind = 'send_notification' then array['action_url'] else '{}' end
+        )
+    ) as u (unknown)
+    where w.org_id = p_org_id and w.deleted_at is null and cardinality(u.unknown) > 0
+    order by w.name, w.id, s.path
+    limit 1;
+    if v_sender is null and p_table = 'email_templates' then
+        select format('campaign %L (step %s)', c.name, q.step_number), u.unknown, format(
+            'a campaign step renders its template with the campaign''s variables only: %s',
+            array_to_string(app._campaign_variables(), ', ')
+        )
+        into v_sender, v_unknown, v_help
+        from app.campaign_sequences as q
+        inner join app.campaigns as c on c.org_id = q.org_id and c.id = q.campaign_id
+        cross join lateral (
+            select app._template_unknown_variables(p_text, app._campaign_variables())
+        ) as u (unknown)
+        where
+            q.org_id = p_org_id and q.template_id = p_id and q.is_active
+            and c.status not in ('completed', 'archived') and cardinality(u.unknown) > 0
+        order by c.name, c.id, q.step_number
+        limit 1;
+    end if;
+    if v_sender is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = format(
+                '%s template %L uses %s, which %s does not give it',
+                v_what, p_slug, array_to_string(v_unknown, ', '), v_sender
+            ),
+            hint = format(
+                'Change the %s first, or write the template without %s (%s).',
+                split_part(v_sender, ' ', 1), array_to_string(v_unknown, ', '), v_help
+            );
+    end if;
+end
+$_$;
+
+
+ALTER FUNCTION app._template_assert_senders(p_table text, p_org_id uuid, p_id uuid, p_slug text, p_active boolean, p_text text) OWNER TO intime_owner;
+
+--
 -- Name: _template_known_variables(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -14181,6 +14286,11 @@ begin
                 );
         end if;
     end loop;
+    perform app._template_assert_senders(
+        tg_table_name, (v_row ->> 'org_id')::uuid, (v_row ->> 'id')::uuid, v_row ->> 'slug',
+        tg_table_name = 'email_templates' or (v_row ->> 'is_active')::boolean is not false,
+        array_to_string(array(select v_row ->> a.c from unnest(tg_argv) as a (c)), ' ')
+    );
     return new;
 end
 $$;
@@ -22349,7 +22459,7 @@ CREATE TRIGGER email_templates_permission BEFORE INSERT OR DELETE OR UPDATE ON a
 -- Name: email_templates email_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER email_templates_tokens BEFORE INSERT OR UPDATE OF subject_template, html_template, text_template, variables ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('subject_template', 'html_template', 'text_template');
+CREATE TRIGGER email_templates_tokens BEFORE INSERT OR UPDATE OF subject_template, html_template, text_template, variables, slug ON app.email_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('subject_template', 'html_template', 'text_template');
 
 
 --
@@ -22657,7 +22767,7 @@ CREATE TRIGGER notification_templates_permission BEFORE INSERT OR DELETE OR UPDA
 -- Name: notification_templates notification_templates_tokens; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
-CREATE TRIGGER notification_templates_tokens BEFORE INSERT OR UPDATE OF title_template, message_template, action_url_template, email_subject_template, email_body_template, email_body_text_template, sms_template, push_title_template, push_body_template, variables, slug ON app.notification_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('title_template', 'message_template', 'action_url_template', 'email_subject_template', 'email_body_template', 'email_body_text_template', 'sms_template', 'push_title_template', 'push_body_template');
+CREATE TRIGGER notification_templates_tokens BEFORE INSERT OR UPDATE OF title_template, message_template, action_url_template, email_subject_template, email_body_template, email_body_text_template, sms_template, push_title_template, push_body_template, variables, slug, is_active ON app.notification_templates FOR EACH ROW EXECUTE FUNCTION app._tg_template_tokens('title_template', 'message_template', 'action_url_template', 'email_subject_template', 'email_body_template', 'email_body_text_template', 'sms_template', 'push_title_template', 'push_body_template');
 
 
 --
@@ -27314,6 +27424,13 @@ REVOKE ALL ON FUNCTION app._require_service() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._secret_hash(p_secret text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _template_assert_senders(p_table text, p_org_id uuid, p_id uuid, p_slug text, p_active boolean, p_text text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._template_assert_senders(p_table text, p_org_id uuid, p_id uuid, p_slug text, p_active boolean, p_text text) FROM PUBLIC;
 
 
 --

@@ -163,6 +163,8 @@ $function$;
 -- (app._template_known_variables: the ones the template declares, and the ones
 -- InTime's senders give it); IT005 naming the column and the variables, whether
 -- the template is written by a SQL client or an api function.
+-- It must also suit the workflows and campaigns that already send it
+-- (app._template_assert_senders).
 create or replace function app._tg_template_tokens()
 returns trigger
 language plpgsql
@@ -200,6 +202,11 @@ begin
                 );
         end if;
     end loop;
+    perform app._template_assert_senders(
+        tg_table_name, (v_row ->> 'org_id')::uuid, (v_row ->> 'id')::uuid, v_row ->> 'slug',
+        tg_table_name = 'email_templates' or (v_row ->> 'is_active')::boolean is not false,
+        array_to_string(array(select v_row ->> a.c from unnest(tg_argv) as a (c)), ' ')
+    );
     return new;
 end
 $function$;
