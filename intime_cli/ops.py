@@ -344,13 +344,17 @@ def executions_list(args: argparse.Namespace, dbs: Databases) -> int:
 
 def executions_show(args: argparse.Namespace, dbs: Databases) -> int:
     rows = dbs.rows(args, q.GET_EXECUTION_TIMELINE, {"execution_id": args.execution_id})
-    print_rows(
-        rows,
-        TIMELINE_COLUMNS,
-        as_json=args.json,
-        title=f"Execution {args.execution_id}",
-        empty="no timeline",
-    )
+    title = f"Execution {args.execution_id}"
+    if not args.json:  # JSON: the timeline's rows as they are
+        for row in dbs.rows(args, q.GET_EXECUTION, {"execution_id": args.execution_id}):
+            may = ", ".join(
+                verb for verb in ("retry", "cancel", "pause", "resume") if row.get(f"can_{verb}")
+            )
+            title += (
+                f": {row['workflow_name']} v{row['workflow_version']}, {row['status']}"
+                f"; you may {may or 'do nothing'}"
+            )
+    print_rows(rows, TIMELINE_COLUMNS, as_json=args.json, title=title, empty="no timeline")
     return 0
 
 

@@ -88,6 +88,9 @@ from api.list_executions(
     p_limit => %(limit)s
 )
 """
+GET_EXECUTION = (
+    "select * from api.list_executions(p_execution_id => %(execution_id)s, p_limit => 1)"
+)
 GET_EXECUTION_TIMELINE = (
     "select * from api.get_execution_timeline(p_execution_id => %(execution_id)s)"
 )

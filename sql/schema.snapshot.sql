@@ -2486,6 +2486,7 @@ CREATE FUNCTION api.get_queue_stats() RETURNS TABLE(entrypoint text, status text
 #variable_conflict use_column
 declare
     v_org_id uuid := app._ops_queue_org();
+    v_needles bytea [] := app._ops_job_needles(v_org_id);
 begin
     return query
     select
@@ -2497,7 +2498,8 @@ begin
     from queue.pgqueuer as j
     where
         v_org_id is null
-        or app._ops_job_payload(j.payload) ->> 'org_id' = v_org_id::text
+        or position(v_needles[1] in j.payload) > 0
+        or position(v_needles[2] in j.payload) > 0
     group by j.entrypoint, j.status
     order by j.entrypoint, j.status::text;
 end
@@ -2660,10 +2662,10 @@ $$;
 ALTER FUNCTION api.list_builtin_notifications() OWNER TO intime_owner;
 
 --
--- Name: list_campaigns(text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: list_campaigns(text, integer, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.list_campaigns(p_status text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(campaign_id uuid, name text, status text, owner_id uuid, owner_name text, step_count integer, enrolled integer, active integer, completed integer, replied integer, created_at timestamp with time zone, activated_at timestamp with time zone)
+CREATE FUNCTION api.list_campaigns(p_status text DEFAULT NULL::text, p_limit integer DEFAULT 100, p_campaign_id uuid DEFAULT NULL::uuid) RETURNS TABLE(campaign_id uuid, name text, status text, owner_id uuid, owner_name text, step_count integer, enrolled integer, active integer, completed integer, replied integer, created_at timestamp with time zone, activated_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2692,20 +2694,23 @@ begin
         c.created_at, c.activated_at
     from app.campaigns as c
     left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
-    where c.org_id = v_org_id and (p_status is null or c.status = p_status)
+    where
+        c.org_id = v_org_id
+        and (p_status is null or c.status = p_status)
+        and (p_campaign_id is null or c.id = p_campaign_id)
     order by c.created_at desc, c.id desc
     limit p_limit;
 end
 $$;
 
 
-ALTER FUNCTION api.list_campaigns(p_status text, p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION api.list_campaigns(p_status text, p_limit integer, p_campaign_id uuid) OWNER TO intime_owner;
 
 --
--- Name: list_executions(text, uuid, text, uuid, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: list_executions(text, uuid, text, uuid, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.list_executions(p_status text DEFAULT NULL::text, p_workflow_id uuid DEFAULT NULL::uuid, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_before_created_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 50) RETURNS TABLE(execution_id uuid, workflow_id uuid, workflow_name text, workflow_version integer, entity_type text, entity_id uuid, status text, waiting_for text, trigger_type text, triggered_by uuid, current_step_index integer, total_steps integer, created_at timestamp with time zone, started_at timestamp with time zone, completed_at timestamp with time zone, error_message text, can_retry boolean, can_cancel boolean, can_pause boolean, can_resume boolean)
+CREATE FUNCTION api.list_executions(p_status text DEFAULT NULL::text, p_workflow_id uuid DEFAULT NULL::uuid, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_before_created_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 50, p_execution_id uuid DEFAULT NULL::uuid) RETURNS TABLE(execution_id uuid, workflow_id uuid, workflow_name text, workflow_version integer, entity_type text, entity_id uuid, status text, waiting_for text, trigger_type text, triggered_by uuid, current_step_index integer, total_steps integer, created_at timestamp with time zone, started_at timestamp with time zone, completed_at timestamp with time zone, error_message text, can_retry boolean, can_cancel boolean, can_pause boolean, can_resume boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2737,7 +2742,8 @@ begin
     end if;
 
     -- The page is cut first (an index range read backwards, at most p_limit rows), then
-    -- joined to its workflows.
+    -- joined to its workflows. One execution asked for by id is its own branch (a primary
+    -- key read) so that even a generic plan never scans the org's range looking for it.
     return query
     select
         e.id, e.workflow_id, w.name, e.workflow_version, e.entity_type, e.entity_id,
@@ -2760,19 +2766,36 @@ begin
         select x.*
         from app.workflow_executions as x
         where
-            x.org_id = v_org_id
+            x.id = p_execution_id
+            and x.org_id = v_org_id
             and (p_status is null or x.status = p_status)
             and (p_workflow_id is null or x.workflow_id = p_workflow_id)
             and (p_entity_type is null or x.entity_type = p_entity_type)
             and (p_entity_id is null or x.entity_id = p_entity_id)
-            -- One row comparison, whatever was passed, so that it is an index condition:
-            -- no uuid sorts below the zero one, and every stored time below infinity.
             and (x.created_at, x.id) < (
                 coalesce(p_before_created_at, 'infinity'::timestamptz),
                 coalesce(p_before_id, '00000000-0000-0000-0000-000000000000'::uuid)
             )
-        order by x.created_at desc, x.id desc
-        limit p_limit
+        union all
+        (
+            select x.*
+            from app.workflow_executions as x
+            where
+                p_execution_id is null
+                and x.org_id = v_org_id
+                and (p_status is null or x.status = p_status)
+                and (p_workflow_id is null or x.workflow_id = p_workflow_id)
+                and (p_entity_type is null or x.entity_type = p_entity_type)
+                and (p_entity_id is null or x.entity_id = p_entity_id)
+                -- One row comparison, whatever was passed, so that it is an index condition:
+                -- no uuid sorts below the zero one, and every stored time below infinity.
+                and (x.created_at, x.id) < (
+                    coalesce(p_before_created_at, 'infinity'::timestamptz),
+                    coalesce(p_before_id, '00000000-0000-0000-0000-000000000000'::uuid)
+                )
+            order by x.created_at desc, x.id desc
+            limit p_limit
+        )
     ) as e
     inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
     cross join lateral (
@@ -2787,7 +2810,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer, p_execution_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: list_failed_jobs(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2800,6 +2823,7 @@ CREATE FUNCTION api.list_failed_jobs(p_limit integer DEFAULT 50) RETURNS TABLE(j
 #variable_conflict use_column
 declare
     v_org_id uuid := app._ops_queue_org();
+    v_needles bytea [] := app._ops_job_needles(v_org_id);
 begin
     if p_limit is null or p_limit not between 1 and 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be 1 to 500';
@@ -2816,13 +2840,25 @@ begin
         j.updated,
         j.payload_json
     from (
+        -- The page is cut before any payload is parsed, and each is parsed once (offset 0
+        -- keeps this query apart, so its column is not copied into each use above).
         select q.id, q.entrypoint, q.updated, app._ops_job_payload(q.payload) as payload_json
-        from queue.pgqueuer as q
-        where q.status = 'failed'
+        from (
+            select q.id, q.entrypoint, q.updated, q.payload
+            from queue.pgqueuer as q
+            where
+                q.status = 'failed'
+                and (
+                    v_org_id is null
+                    or position(v_needles[1] in q.payload) > 0
+                    or position(v_needles[2] in q.payload) > 0
+                )
+            order by q.updated desc, q.id desc
+            limit p_limit
+        ) as q
+        offset 0
     ) as j
-    where v_org_id is null or j.payload_json ->> 'org_id' = v_org_id::text
-    order by j.updated desc, j.id desc
-    limit p_limit;
+    order by j.updated desc, j.id desc;
 end
 $_$;
 
@@ -12323,6 +12359,23 @@ $$;
 
 
 ALTER FUNCTION app._ops_job_error(p_job_id bigint) OWNER TO intime_owner;
+
+--
+-- Name: _ops_job_needles(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_job_needles(p_org_id uuid) RETURNS bytea[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select array[
+        pg_catalog.convert_to('"org_id": "' || p_org_id::text || '"', 'UTF8'),
+        pg_catalog.convert_to('"org_id":"' || p_org_id::text || '"', 'UTF8')
+    ]
+$$;
+
+
+ALTER FUNCTION app._ops_job_needles(p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _ops_job_payload(bytea); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -25988,21 +26041,21 @@ GRANT ALL ON FUNCTION api.list_builtin_notifications() TO intime_user;
 
 
 --
--- Name: FUNCTION list_campaigns(p_status text, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION list_campaigns(p_status text, p_limit integer, p_campaign_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer, p_campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer, p_campaign_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.list_campaigns(p_status text, p_limit integer, p_campaign_id uuid) TO intime_user;
 
 
 --
--- Name: FUNCTION list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer, p_execution_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer, p_execution_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer, p_execution_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.list_executions(p_status text, p_workflow_id uuid, p_entity_type text, p_entity_id uuid, p_before_created_at timestamp with time zone, p_before_id uuid, p_limit integer, p_execution_id uuid) TO intime_user;
 
 
 --
@@ -27312,6 +27365,13 @@ REVOKE ALL ON FUNCTION app._notification_skip_reason(p_row app.notifications, p_
 --
 
 REVOKE ALL ON FUNCTION app._ops_job_error(p_job_id bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_job_needles(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_job_needles(p_org_id uuid) FROM PUBLIC;
 
 
 --

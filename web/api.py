@@ -310,7 +310,11 @@ async def cancel_execution(call: Call) -> Reply:
 
 
 async def list_campaigns(call: Call) -> Reply:
-    params = {"status": call.args["status"], "limit": call.args["limit"] or 100}
+    params = {
+        "status": call.args["status"],
+        "campaign_id": call.args["campaign_id"],
+        "limit": call.args["limit"] or 100,
+    }
     return Reply({"campaigns": await _rows(call, q.API_LIST_CAMPAIGNS, params)})
 
 
@@ -545,6 +549,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         Param("workflow_id", Uuid()),
         Param("entity_type", Text(64)),
         Param("entity_id", Uuid()),
+        Param("execution_id", Uuid(), description="just this execution"),
         Param("cursor", Text(300), description="next page: next_cursor"),
         Param("limit", Integer(1, 200), description="at most (default 50)"),
         errors=(422,),
@@ -604,6 +609,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         list_campaigns,
         _listing("campaigns", CAMPAIGN),
         Param("status", Text(enum=("draft", "active", "paused", "completed", "archived"))),
+        Param("campaign_id", Uuid(), description="just this campaign"),
         Param("limit", Integer(1, 500), description="at most (default 100)"),
         errors=(422,),
     ),

@@ -104,7 +104,8 @@ API_LIST_EXECUTIONS = (
     "select to_jsonb(e) from api.list_executions(p_status => %(status)s, "
     "p_workflow_id => %(workflow_id)s, p_entity_type => %(entity_type)s, "
     "p_entity_id => %(entity_id)s, p_before_created_at => %(before_created_at)s, "
-    "p_before_id => %(before_id)s, p_limit => %(limit)s) as e"
+    "p_before_id => %(before_id)s, p_limit => %(limit)s, "
+    "p_execution_id => %(execution_id)s) as e"
 )
 API_EXECUTION_TIMELINE = (
     "select to_jsonb(t) from api.get_execution_timeline(p_execution_id => %(id)s) as t"
@@ -115,7 +116,8 @@ API_CANCEL_EXECUTION = (
     "p_keep_changes => coalesce(%(keep_changes)s, false))"
 )
 API_LIST_CAMPAIGNS = (
-    "select to_jsonb(c) from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s) as c"
+    "select to_jsonb(c) from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s, "
+    "p_campaign_id => %(campaign_id)s) as c"
 )
 API_CAMPAIGN_STATS = "select to_jsonb(s) from api.get_campaign_stats(p_campaign_id => %(id)s) as s"
 API_ENROLLMENT_TIMELINE = (

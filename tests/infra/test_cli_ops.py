@@ -350,6 +350,15 @@ def test_executions_show_prints_a_table_for_people(
     assert "execution queued" in result.stdout
 
 
+def test_executions_show_says_its_status_and_what_the_caller_may_do(
+    intime: Intime, two_orgs: TwoOrgs, service
+) -> None:
+    execution = _failed_execution(service, two_orgs)
+    result = intime("executions", "show", str(execution), "--org", "acme")
+    assert result.returncode == 0, result.stderr
+    assert "failed; you may retry" in " ".join(result.stdout.split())
+
+
 def test_executions_retry_restarts_a_failed_execution(
     intime: Intime, two_orgs: TwoOrgs, service, admin
 ) -> None:

@@ -82,3 +82,18 @@ def test_an_unknown_campaign_status_is_a_bad_request(base_url, token_for, two_or
     token = token_for(two_orgs.a.rep_ids[0])
     response = call(base_url, "GET", "/campaigns", token, params={"status": "lost"})
     assert is_problem(response, 400)
+
+
+def test_the_listing_reads_one_campaign_by_id(base_url, token_for, admin, two_orgs) -> None:
+    campaign = campaign_of(admin, two_orgs.a.org_id)
+    params = {"campaign_id": str(campaign), "limit": 1}
+    ours = call(base_url, "GET", "/campaigns", token_for(two_orgs.a.rep_ids[0]), params=params)
+    assert [c["campaign_id"] for c in ours.json()["campaigns"]] == [str(campaign)]
+    theirs = call(
+        base_url,
+        "GET",
+        "/campaigns",
+        token_for(two_orgs.b.admin_id, two_orgs.b.org_id),
+        params=params,
+    )
+    assert theirs.json()["campaigns"] == []

@@ -151,3 +151,12 @@ def test_an_unknown_entity_type_is_unprocessable(base_url, token_for, two_orgs) 
     token = token_for(two_orgs.a.admin_id)
     response = call(base_url, "GET", "/executions", token, params={"entity_type": "planet"})
     assert is_problem(response, 422, "IT005")
+
+
+def test_the_listing_reads_one_execution_by_id(base_url, token_for, waiting, two_orgs) -> None:
+    token = token_for(two_orgs.a.admin_id)
+    params = {"execution_id": str(waiting), "limit": 1}
+    rows = call(base_url, "GET", "/executions", token, params=params).json()["executions"]
+    assert [(r["execution_id"], r["status"]) for r in rows] == [(str(waiting), "waiting")]
+    theirs = token_for(two_orgs.b.admin_id, two_orgs.b.org_id)
+    assert call(base_url, "GET", "/executions", theirs, params=params).json()["executions"] == []

@@ -562,3 +562,49 @@ def test_console_pages_may_not_be_framed(client: httpx.Client, two_orgs: TwoOrgs
         response = client.get(path)
         assert response.headers["x-frame-options"] == "DENY", path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+
+
+def test_an_execution_keeps_its_status_and_buttons_among_many_of_its_instant(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    """One bulk update starts hundreds of executions in the same instant: the page of one
+    of them still finds its own row (more than a 200-row listing page sorts before it)."""
+    execution_id = approval_execution(service, admin, two_orgs)  # waiting: pausable
+    admin.execute(
+        "insert into app.workflow_executions (org_id, id, instance_id, workflow_id, "
+        "workflow_version, entity_type, entity_id, status, exclusive, created_at) "
+        "select e.org_id, ('ffffffff-ffff-4fff-8fff-' || lpad(g::text, 12, '0'))::uuid, "
+        "e.instance_id, e.workflow_id, e.workflow_version, e.entity_type, e.entity_id, "
+        "'completed', false, e.created_at "
+        "from app.workflow_executions as e, generate_series(1, 250) as g where e.id = %s",
+        (execution_id,),
+    )
+    sign_in(client, token_for(two_orgs.a.admin_id))
+    page = client.get(f"/executions/{execution_id}").text
+    assert 'id="execution-status">waiting</span>' in page
+    assert f"/executions/{execution_id}/pause" in page
+    assert f"/executions/{execution_id}/cancel" in page
+
+
+def test_a_campaign_keeps_its_header_behind_many_newer_campaigns(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    campaign_id = ab_campaign(service, admin, two_orgs)
+    admin.execute(
+        "insert into app.campaigns (org_id, name, owner_id, created_at) "
+        "select org_id, 'Newer ' || g, owner_id, created_at + make_interval(secs => g) "
+        "from app.campaigns, generate_series(1, 501) as g where id = %s",
+        (campaign_id,),
+    )
+    sign_in(client, token_for(two_orgs.a.admin_id))
+    page = client.get(f"/campaigns/{campaign_id}").text
+    assert "<title>Spring renewal test" in page
+    assert '<span class="status s-active">active</span>' in page

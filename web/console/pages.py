@@ -264,42 +264,13 @@ async def executions(request: Request, viewer: Viewer) -> Response:
     )
 
 
-MAX_UUID = uuid.UUID(int=2**128 - 1)
-
-
-async def _execution_row(
-    conn: psycopg.AsyncConnection, execution_id: uuid.UUID, created_at: datetime | None
-) -> dict[str, Any] | None:
-    """The execution's list row (status, can_*): list_executions has no id filter, so
-    it reads the keyset page that starts at the execution's creation instant."""
-    if created_at is None:
-        return None
-    found = await rows(
-        conn,
-        q.LIST_EXECUTIONS,
-        {
-            "status": None,
-            "workflow_id": None,
-            "entity_type": None,
-            "entity_id": None,
-            "before_created_at": created_at,
-            "before_id": MAX_UUID,
-            "limit": 200,
-        },
-    )
-    return next((r for r in found if r["execution_id"] == execution_id), None)
-
-
 async def execution(request: Request, viewer: Viewer) -> Response:
     """``GET /executions/{id}``: the timeline (steps, attempts, waits, log lines)."""
     execution_id = uuid_param(request)
     async with acting(request, viewer) as conn:
         await load_viewer(conn, viewer)
         timeline = await rows(conn, q.GET_EXECUTION_TIMELINE, {"id": execution_id})
-        created = next(
-            (t["occurred_at"] for t in timeline if t["message"] == "execution queued"), None
-        )
-        summary = await _execution_row(conn, execution_id, created)
+        summary = next(iter(await rows(conn, q.GET_EXECUTION, {"id": execution_id})), None)
     return render(
         "execution.html",
         viewer=viewer,
@@ -358,8 +329,7 @@ async def _campaign(
     async with acting(request, viewer) as conn:
         await load_viewer(conn, viewer)
         stats = await rows(conn, q.GET_CAMPAIGN_STATS, {"id": campaign_id})
-        listed = await rows(conn, q.LIST_CAMPAIGNS, {"status": None, "limit": 500})
-    header = next((c for c in listed if c["campaign_id"] == campaign_id), None)
+        header = next(iter(await rows(conn, q.GET_CAMPAIGN, {"id": campaign_id})), None)
     return header, stats
 
 

@@ -58,6 +58,13 @@ LIST_EXECUTIONS = (
     "p_before_created_at => %(before_created_at)s, p_before_id => %(before_id)s, "
     "p_limit => %(limit)s)"
 )
+GET_EXECUTION = (
+    "select execution_id, workflow_id, workflow_name, workflow_version, entity_type, "
+    "entity_id, status, waiting_for, trigger_type, triggered_by, current_step_index, "
+    "total_steps, created_at, started_at, completed_at, error_message, can_retry, "
+    "can_cancel, can_pause, can_resume "
+    "from api.list_executions(p_execution_id => %(id)s, p_limit => 1)"
+)
 GET_EXECUTION_TIMELINE = (
     "select occurred_at, kind, name, status, message, detail "
     "from api.get_execution_timeline(p_execution_id => %(id)s)"
@@ -71,6 +78,11 @@ LIST_CAMPAIGNS = (
     "select campaign_id, name, status, owner_id, owner_name, step_count, enrolled, active, "
     "completed, replied, created_at, activated_at "
     "from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s)"
+)
+GET_CAMPAIGN = (
+    "select campaign_id, name, status, owner_id, owner_name, step_count, enrolled, active, "
+    "completed, replied, created_at, activated_at "
+    "from api.list_campaigns(p_campaign_id => %(id)s, p_limit => 1)"
 )
 GET_CAMPAIGN_STATS = (
     "select scope, step_number, channel, ab_variant, enrolled, sent, delivered, opened, "

@@ -1,8 +1,12 @@
 -- Listing campaigns for the console, the JSON API and the CLI (issue 16).
 
+-- p_campaign_id was added after the first release: the old signature goes first.
+drop function if exists api.list_campaigns(text, integer);
+
 create or replace function api.list_campaigns(
     p_status text default null,
-    p_limit integer default 100
+    p_limit integer default 100,
+    p_campaign_id uuid default null
 )
 returns table (
     campaign_id uuid,
@@ -48,13 +52,17 @@ begin
         c.created_at, c.activated_at
     from app.campaigns as c
     left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
-    where c.org_id = v_org_id and (p_status is null or c.status = p_status)
+    where
+        c.org_id = v_org_id
+        and (p_status is null or c.status = p_status)
+        and (p_campaign_id is null or c.id = p_campaign_id)
     order by c.created_at desc, c.id desc
     limit p_limit;
 end
 $function$;
 
-comment on function api.list_campaigns(text, integer) is
+comment on function api.list_campaigns(text, integer, uuid) is
 $$The caller's org's campaigns, newest first, optionally of one status (draft, active, paused,
-completed, archived; IT005 otherwise): owner, number of steps, and the running totals of
+completed, archived; IT005 otherwise) or the one campaign p_campaign_id (no row when it is not
+the caller's org's): owner, number of steps, and the running totals of
 enrollments (enrolled, active, completed, replied). p_limit 1 to 500 (IT005).$$;

@@ -1,5 +1,8 @@
 -- Listing executions for the console, the JSON API and the CLI (issue 16).
 
+-- p_execution_id was added after the first release: the old signature goes first.
+drop function if exists api.list_executions(text, uuid, text, uuid, timestamptz, uuid, integer);
+
 create or replace function api.list_executions(
     p_status text default null,
     p_workflow_id uuid default null,
@@ -7,7 +10,8 @@ create or replace function api.list_executions(
     p_entity_id uuid default null,
     p_before_created_at timestamptz default null,
     p_before_id uuid default null,
-    p_limit integer default 50
+    p_limit integer default 50,
+    p_execution_id uuid default null
 )
 returns table (
     execution_id uuid,
@@ -64,7 +68,8 @@ begin
     end if;
 
     -- The page is cut first (an index range read backwards, at most p_limit rows), then
-    -- joined to its workflows.
+    -- joined to its workflows. One execution asked for by id is its own branch (a primary
+    -- key read) so that even a generic plan never scans the org's range looking for it.
     return query
     select
         e.id, e.workflow_id, w.name, e.workflow_version, e.entity_type, e.entity_id,
@@ -87,19 +92,36 @@ begin
         select x.*
         from app.workflow_executions as x
         where
-            x.org_id = v_org_id
+            x.id = p_execution_id
+            and x.org_id = v_org_id
             and (p_status is null or x.status = p_status)
             and (p_workflow_id is null or x.workflow_id = p_workflow_id)
             and (p_entity_type is null or x.entity_type = p_entity_type)
             and (p_entity_id is null or x.entity_id = p_entity_id)
-            -- One row comparison, whatever was passed, so that it is an index condition:
-            -- no uuid sorts below the zero one, and every stored time below infinity.
             and (x.created_at, x.id) < (
                 coalesce(p_before_created_at, 'infinity'::timestamptz),
                 coalesce(p_before_id, '00000000-0000-0000-0000-000000000000'::uuid)
             )
-        order by x.created_at desc, x.id desc
-        limit p_limit
+        union all
+        (
+            select x.*
+            from app.workflow_executions as x
+            where
+                p_execution_id is null
+                and x.org_id = v_org_id
+                and (p_status is null or x.status = p_status)
+                and (p_workflow_id is null or x.workflow_id = p_workflow_id)
+                and (p_entity_type is null or x.entity_type = p_entity_type)
+                and (p_entity_id is null or x.entity_id = p_entity_id)
+                -- One row comparison, whatever was passed, so that it is an index condition:
+                -- no uuid sorts below the zero one, and every stored time below infinity.
+                and (x.created_at, x.id) < (
+                    coalesce(p_before_created_at, 'infinity'::timestamptz),
+                    coalesce(p_before_id, '00000000-0000-0000-0000-000000000000'::uuid)
+                )
+            order by x.created_at desc, x.id desc
+            limit p_limit
+        )
     ) as e
     inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
     cross join lateral (
@@ -114,10 +136,11 @@ end
 $function$;
 
 comment on function api.list_executions(
-    text, uuid, text, uuid, timestamptz, uuid, integer
+    text, uuid, text, uuid, timestamptz, uuid, integer, uuid
 ) is
 $$The caller's org's workflow executions, newest first, optionally of one status, workflow,
-entity type or entity. Keyset paging: pass the last row's created_at and execution_id as
+entity type or entity. p_execution_id reads that one execution (a primary key read; the
+other filters still apply; no row when it is not the caller's org's). Keyset paging: pass the last row's created_at and execution_id as
 p_before_created_at and p_before_id for the next page (rows created in the same instant are
 neither skipped nor repeated). p_limit 1 to 200; an unknown status or entity type, or
 p_before_id without p_before_created_at: IT005. can_retry, can_cancel, can_pause and can_resume

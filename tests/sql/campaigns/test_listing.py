@@ -3,6 +3,7 @@ another org's campaigns invisible."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -10,11 +11,20 @@ import pytest
 from intime.errors import InvalidParameterError
 from tests.sql.campaigns.conftest import Campaigns
 
-LIST = "select * from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s)"
+LIST = (
+    "select * from api.list_campaigns(p_status => %(status)s, p_limit => %(limit)s, "
+    "p_campaign_id => %(campaign)s)"
+)
 
 
-def listed(camp: Campaigns, status: str | None = None, limit: int = 100, **kw: Any) -> list:
-    return camp.call(LIST, {"status": status, "limit": limit}, **kw)
+def listed(
+    camp: Campaigns,
+    status: str | None = None,
+    limit: int = 100,
+    campaign: uuid.UUID | None = None,
+    **kw: Any,
+) -> list:
+    return camp.call(LIST, {"status": status, "limit": limit, "campaign": campaign}, **kw)
 
 
 def test_campaigns_are_listed_newest_first_with_their_steps_and_totals(camp: Campaigns) -> None:
@@ -78,3 +88,24 @@ def test_a_member_sees_the_orgs_campaigns(camp: Campaigns) -> None:
     cid = camp.create(name="Team")
     rows = listed(camp, user=camp.orgs.a.rep_ids[0])
     assert [r["campaign_id"] for r in rows] == [cid]
+
+
+def test_one_campaign_by_id_whatever_the_limit(camp: Campaigns) -> None:
+    camp.at("2030-01-01T00:00:00Z")
+    oldest = camp.create(name="Oldest")
+    camp.at("2030-01-02T00:00:00Z")
+    camp.create(name="Newer")
+    rows = listed(camp, limit=1, campaign=oldest)
+    assert [(r["campaign_id"], r["name"]) for r in rows] == [(oldest, "Oldest")]
+    assert listed(camp, "active", campaign=oldest) == []  # the status filter still applies
+    assert listed(camp, campaign=uuid.uuid4()) == []
+
+
+def test_another_orgs_campaign_by_id_is_not_found(camp: Campaigns) -> None:
+    b = camp.orgs.b
+    theirs = camp.one(
+        "select api.create_campaign(p_name => 'Theirs')", org_id=b.org_id, user=b.admin_id
+    )
+    assert listed(camp, campaign=theirs) == []
+    mine = listed(camp, campaign=theirs, org_id=b.org_id, user=b.admin_id)
+    assert [r["campaign_id"] for r in mine] == [theirs]

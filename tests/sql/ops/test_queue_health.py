@@ -137,6 +137,65 @@ def test_an_org_admin_sees_their_orgs_queue_stats_only(ops: Ops) -> None:
     ]
 
 
+def payload_parses(ops: Ops, query: str, org_id: uuid.UUID, user_id: uuid.UUID) -> tuple:
+    """``query``'s rows as ``user_id`` of ``org_id`` (the service role acting for them), and
+    how many payloads it parsed (calls of app._ops_job_payload, counted by PostgreSQL)."""
+    conn = ops.owner  # a superuser may count function calls, then acts as the service role
+    conn.execute("set track_functions = 'pl'")
+    conn.execute("set role intime_service")
+    try:
+        with actor(conn, org_id, user_id):
+            rows = conn.execute(query).fetchall()
+            conn.execute("reset role")
+            (parses,) = conn.execute(
+                "select coalesce(sum(calls), 0) from pg_stat_xact_user_functions "
+                "where schemaname = 'app' and funcname = '_ops_job_payload'"
+            ).fetchone()
+    finally:
+        conn.execute("reset role")
+        conn.execute("reset track_functions")
+    return rows, parses
+
+
+def test_an_org_admins_queue_stats_parse_no_payload(ops: Ops) -> None:
+    """The org's jobs are found by a byte search, not by parsing every job's payload (with
+    an exception block each: 8 times the service role's cost on a long queue)."""
+    empty_queue(ops)
+    a, b = ops.orgs.a, ops.orgs.b
+    ops.owner.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+        "select 0, 'custom.job', convert_to(jsonb_build_object('org_id', o, 'n', g)::text, "
+        "'UTF8'), 'queued' from unnest(array[%s, %s]::uuid[]) as o, generate_series(1, 300) as g",
+        (a.org_id, b.org_id),
+    )
+    ops.owner.execute(  # not JSON at all: neither counted nor an error
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+        "values (0, 'custom.job', '\\xff00'::bytea, 'queued')"
+    )
+    compact = json.dumps({"org_id": str(a.org_id)}, separators=(",", ":")).encode()
+    ops.owner.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+        "values (0, 'custom.job', %s, 'queued')",
+        (compact,),
+    )
+    rows, parses = payload_parses(ops, "select * from api.get_queue_stats()", a.org_id, a.admin_id)
+    assert [(r[0], r[1], r[2]) for r in rows] == [("custom.job", "queued", 301)]
+    assert parses == 0
+
+
+def test_an_org_admins_failed_job_list_parses_one_page_of_payloads(ops: Ops) -> None:
+    empty_queue(ops)
+    a = ops.orgs.a
+    for _ in range(12):
+        foreign_job(ops, a.org_id)
+        foreign_job(ops, ops.orgs.b.org_id)
+    query = "select job_id, org_id from api.list_failed_jobs(p_limit => 5)"
+    rows, parses = payload_parses(ops, query, a.org_id, a.admin_id)
+    assert len(rows) == 5
+    assert {r[1] for r in rows} == {a.org_id}
+    assert parses == 5
+
+
 @pytest.mark.parametrize(
     "query",
     [

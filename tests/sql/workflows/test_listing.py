@@ -19,7 +19,8 @@ from tests.sql.workflows.conftest import Flows
 LIST = (
     "select * from api.list_executions(p_status => %(status)s, p_workflow_id => %(workflow)s, "
     "p_entity_type => %(entity_type)s, p_entity_id => %(entity)s, "
-    "p_before_created_at => %(before_at)s, p_before_id => %(before_id)s, p_limit => %(limit)s)"
+    "p_before_created_at => %(before_at)s, p_before_id => %(before_id)s, p_limit => %(limit)s, "
+    "p_execution_id => %(execution)s)"
 )
 NAP = [{"name": "nap", "type": "wait", "duration": "PT1H"}]
 NOTE = [{"name": "note", "type": "create_activity", "subject": "x"}]
@@ -35,6 +36,7 @@ def listed(flows: Flows, user: uuid.UUID | None = None, **filters: Any) -> list[
         "before_at": None,
         "before_id": None,
         "limit": 50,
+        "execution": None,
     }
     params.update(filters)
     return flows.call(LIST, params, user=user, org_id=filters.get("org_id"))
@@ -171,6 +173,40 @@ def test_another_orgs_executions_are_invisible(flows: Flows) -> None:
     assert [r["execution_id"] for r in listed(flows, user=b.admin_id, org_id=b.org_id)] == [theirs]
 
 
+def test_one_execution_by_id_whatever_the_page_size(flows: Flows) -> None:
+    wf = flows.create(
+        {"triggers": [{"type": "manual"}], "steps": NAP, "reenrollment": "concurrent"}
+    )
+    flows.at("2030-01-01T00:00:00Z")
+    made = [start(flows, wf, flows.orgs.a.deal_ids[0]) for _ in range(5)]
+    oldest = min(made)  # the last of the instant's page, by id
+    rows = listed(flows, execution=oldest, limit=1)
+    assert [r["execution_id"] for r in rows] == [oldest]
+    assert (rows[0]["status"], rows[0]["can_cancel"]) == ("pending", True)
+    # The other filters still apply.
+    assert listed(flows, execution=oldest, status="failed") == []
+    assert listed(flows, execution=oldest, before_at="2030-01-01T00:00:00Z") == []
+    assert listed(flows, execution=uuid.uuid4()) == []
+
+
+def test_another_orgs_execution_by_id_is_not_found(flows: Flows) -> None:
+    b = flows.orgs.b
+    wf_b = flows.create(
+        {"triggers": [{"type": "manual"}], "steps": NAP},
+        org_id=b.org_id,
+        admin_id=b.admin_id,
+    )
+    theirs = flows.call(
+        "select api.start_workflow(p_workflow_id => %s, p_entity_id => %s) as id",
+        (wf_b, b.deal_ids[0]),
+        user=b.admin_id,
+        org_id=b.org_id,
+    )[0]["id"]
+    assert listed(flows, user=flows.orgs.a.admin_id, execution=theirs) == []
+    mine = listed(flows, user=b.admin_id, org_id=b.org_id, execution=theirs)
+    assert [r["execution_id"] for r in mine] == [theirs]
+
+
 ACTIONS = {
     "can_retry": "select api.retry_execution(p_execution_id => %s)",
     "can_cancel": "select api.cancel_execution(p_execution_id => %s)",
@@ -280,3 +316,48 @@ def test_the_hot_path_reads_the_listing_index_in_order(flows: Flows) -> None:
             plan,
         ), plan
         assert "Seq Scan on workflow_executions" not in plan, plan
+
+
+def test_one_execution_by_id_is_a_primary_key_read_even_in_a_generic_plan(flows: Flows) -> None:
+    """A generic plan (what a pooled connection ends up with) still reads one execution by
+    its primary key: the page branch is never run, whatever the org's executions."""
+    wf = manual(flows, NAP)
+    wanted = start(flows, wf, flows.orgs.a.deal_ids[0])
+    flows.owner.execute(
+        "insert into app.workflow_executions (org_id, instance_id, workflow_id, "
+        "workflow_version, entity_type, entity_id, status, exclusive, created_at) "
+        "select e.org_id, e.instance_id, e.workflow_id, e.workflow_version, e.entity_type, "
+        "e.entity_id, 'completed', false, now() + make_interval(secs => g) "
+        "from app.workflow_executions as e, generate_series(1, 3000) as g "
+        "where e.workflow_id = %s",
+        (wf,),
+    )
+    flows.owner.execute("analyze app.workflow_executions")
+    conn = flows.owner
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.UndefinedFile:
+        pytest.skip("auto_explain is not installed with this PostgreSQL")
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("set plan_cache_mode = force_generic_plan")
+    conn.execute("set auto_explain.log_min_duration = 0")
+    conn.execute("set auto_explain.log_analyze = on")
+    conn.execute("set auto_explain.log_nested_statements = on")
+    conn.execute("set auto_explain.log_level = notice")
+    with actor(conn, flows.orgs.a.org_id, flows.orgs.a.admin_id):
+        found = conn.execute(
+            "select execution_id from api.list_executions(p_execution_id => %s)", (wanted,)
+        ).fetchall()
+    assert found == [(wanted,)]
+    listing = [p for p in plans if "from app.workflow_executions as x" in p]
+    assert len(listing) == 1, plans
+    plan = listing[0]
+    assert "$8" in plan, plan  # a generic plan: the arguments are parameters
+    assert re.search(r"Index Scan using workflow_executions_pkey on workflow_executions x", plan)
+    assert re.search(
+        r"Index (Only )?Scan Backward using workflow_executions_listing_idx on "
+        r"workflow_executions x_1 .*\(never executed\)",
+        plan,
+    ), plan
+    assert "Seq Scan on workflow_executions" not in plan, plan
