@@ -94,6 +94,9 @@ class WorkerOptions:
     # real-clock tick in between would run its steps months "late" (on a Saturday, defer
     # them to a real Monday) where the demo's ticks never find them.
     campaign_schedules: bool = True
+    # The campaign tick's due wake-up (campaigns.wake, with the schedules); a draining
+    # worker (run_worker(drain=True)) goes without: a wake-up ahead keeps a queue busy.
+    campaign_wake: bool = True
     # Where to serve /metrics (worker/metrics.py); None: nowhere.
     metrics_address: MetricsAddress | None = None
 
@@ -432,7 +435,14 @@ async def start_worker(
         await send_email(email, org_id, send_id, due=due_at(job))
 
     notifications.register(pgq, pool)
-    campaigns.register(pgq, pool, runner, stopping=stopping, schedules=options.campaign_schedules)
+    campaigns.register(
+        pgq,
+        pool,
+        runner,
+        stopping=stopping,
+        schedules=options.campaign_schedules,
+        wake=options.campaign_wake,
+    )
     maintenance.register(pgq, pool, stopping=stopping)
     domains.register(pgq, pool, runner, resolver or domains.DnsResolver())
     flows = workflows.register(pgq, pool, guard, runner, durability)
@@ -473,6 +483,8 @@ async def run_worker(
 
     ``handle_signals``: SIGTERM and SIGINT stop the worker gracefully (the CLI)."""
     options = dataclasses.replace(options or WorkerOptions(), heartbeat_timeout=heartbeat_timeout)
+    if drain:
+        options = dataclasses.replace(options, campaign_wake=False)
     worker = await start_worker(
         service_dsn,
         transports,

@@ -9,6 +9,11 @@ The engine lives in SQL (docs/campaigns.md); these handlers only call it:
   instead of waiting for the next minute. Concurrent ticks share the work
   (``FOR UPDATE SKIP LOCKED``). Emails leave through the ``email.send`` jobs the
   tick queues, so the org's rate limit and the provider circuit breaker apply;
+- ``campaigns.wake`` (an entrypoint): the same drain, at the next due time. The SQL
+  keeps one such job queued for the earliest due step (``app._campaign_arm_wake``:
+  enrolling, a tick moving a step on, a resume arm it; each tick re-arms when it ends),
+  so a step runs within seconds of its due time instead of at the next minute's tick,
+  which stays as the safety net (docs/campaigns.md, "On time");
 - ``campaigns.ab`` (every 15 minutes): ``api.evaluate_ab_tests``;
 - ``campaigns.archive`` (daily): step logs older than the retention move to the
   archive, a chunk per transaction.
@@ -34,6 +39,7 @@ from worker.jobs import JobRunner
 log = logging.getLogger("intime.worker.campaigns")
 
 TICK = "campaigns.tick"
+WAKE = "campaigns.wake"
 TICK_CRON = "* * * * *"
 AB_CRON = "*/15 * * * *"
 ARCHIVE_CRON = "41 3 * * *"
@@ -135,11 +141,14 @@ def register(
     *,
     stopping: Callable[[], bool] = lambda: False,
     schedules: bool = True,
+    wake: bool = True,
 ) -> None:
     """Add the campaign schedules and the tick's continuation entrypoint to a worker.
 
     ``schedules=False`` leaves the minute tick, the A/B evaluation and the log archive
-    to someone else: the demo, which ticks campaigns on its own (fake) clock."""
+    to someone else: the demo, which ticks campaigns on its own (fake) clock; the due
+    wake-up with them. ``wake=False`` leaves the wake-up alone (a draining worker: a
+    wake-up days ahead would keep it from ever finding the queue empty)."""
 
     # A continuation that fails for good is dropped: the minute schedule covers it.
     @runner.entrypoint(pgq, TICK, on_failure="delete")
@@ -148,6 +157,13 @@ def register(
 
     if not schedules:
         return
+
+    if wake:
+        # The due wake-up: the drain re-arms it (api.tick_campaigns' last call); one
+        # that fails is dropped, the minute schedule runs and re-arms instead.
+        @runner.entrypoint(pgq, WAKE, on_failure="delete")
+        async def wake_job(job: Job) -> None:
+            await drain(pool, stopping=stopping)
 
     @pgq.schedule(TICK, TICK_CRON)
     async def tick_schedule(schedule: Schedule) -> None:

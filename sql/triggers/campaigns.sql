@@ -47,3 +47,18 @@ select app._ensure_trigger(
     p_body => 'before delete on %s for each row '
     || 'execute function app._tg_email_template_in_campaign()'
 );
+
+-- On time: the statement's earliest due time arms the tick's wake-up (one job).
+select app._ensure_trigger(
+    p_table => 'app.campaign_enrollments',
+    p_name => 'campaign_wake_insert',
+    p_body => 'after insert on %s referencing new table as new_rows for each statement '
+    || 'execute function app._tg_campaign_enrollment_wake()'
+);
+
+select app._ensure_trigger(
+    p_table => 'app.campaign_enrollments',
+    p_name => 'campaign_wake_update',
+    p_body => 'after update on %s referencing new table as new_rows for each statement '
+    || 'execute function app._tg_campaign_enrollment_wake()'
+);

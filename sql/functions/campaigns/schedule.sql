@@ -162,3 +162,132 @@ begin
     perform app._assert_time_zone(p_timezone, 'the campaign');
 end
 $function$;
+
+-- On time (issue 17): the tick wakes at the next due time, not on the minute grid.
+-- One queued campaigns.wake job (worker/campaigns.py runs the tick) stands for the
+-- earliest due time armed; the minute tick stays as the safety net
+-- (docs/campaigns.md#on-time).
+
+-- Arm the wake-up for p_at (application clock; the queue runs on the real one, as
+-- in app._enqueue_job): keep the earliest queued campaigns.wake job when it is due
+-- by then, move it earlier when it is not, else queue one. Never waits on another
+-- transaction: a job being picked or moved by someone else is left alone and a new
+-- one queued instead (app._campaign_arm_next_wake folds the extras). The kept job is
+-- held FOR KEY SHARE until commit: pgqueuer claims with FOR UPDATE SKIP LOCKED, so
+-- its tick cannot start before this transaction's rows are visible to it (and then
+-- re-arms for them). Returns the job's id; null for a null p_at.
+create or replace function app._campaign_arm_wake(p_at timestamptz)
+returns bigint
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    -- The clock first: execute_after is then never before p_at on the real clock.
+    v_now timestamptz := app.now();
+    v_after timestamptz;
+    v_job_id bigint;
+    v_job_after timestamptz;
+    v_payload bytea;
+begin
+    if p_at is null then
+        return null;
+    end if;
+    v_after := pg_catalog.clock_timestamp() + greatest(p_at - v_now, interval '0');
+    select j.id, j.execute_after into v_job_id, v_job_after
+    from queue.pgqueuer as j
+    where j.entrypoint = 'campaigns.wake' and j.status = 'queued'
+    order by j.execute_after, j.id
+    limit 1
+    for key share skip locked;
+    if v_job_id is not null and v_job_after <= v_after then
+        return v_job_id;
+    end if;
+    v_payload := convert_to(jsonb_build_object('due_at', greatest(p_at, v_now))::text, 'UTF8');
+    if v_job_id is not null then
+        update queue.pgqueuer as j
+        set execute_after = v_after, payload = v_payload
+        where j.id = (
+            select k.id
+            from queue.pgqueuer as k
+            where k.id = v_job_id and k.status = 'queued' and k.execute_after > v_after
+            for no key update skip locked
+        )
+        returning j.id into v_job_id;
+        if v_job_id is not null then
+            return v_job_id;
+        end if;
+    end if;
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
+    values (0, 'campaigns.wake', v_payload, 'queued', v_after)
+    returning id into v_job_id;
+    return v_job_id;
+end
+$function$;
+
+-- After a tick (p_now: its clock): unless steps are still due (the drain running
+-- it goes on, or the tick holding them re-arms when it ends), arm the wake-up for
+-- the next due time: the earliest active enrollment's next step (already at its
+-- send window's opening) or out-of-office resume; and drop any other queued
+-- wake-up no one holds (a race of two armers can leave two). Returns the job's id,
+-- or null when nothing is armed.
+create or replace function app._campaign_arm_next_wake(p_now timestamptz)
+returns bigint
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_next timestamptz;
+    v_job_id bigint;
+begin
+    select least(
+        (
+            select min(e.next_step_at)
+            from app.campaign_enrollments as e
+            where e.status = 'active'
+        ),
+        (
+            select min(e.resume_at)
+            from app.campaign_enrollments as e
+            where
+                e.status = 'paused' and e.resume_at is not null
+                and e.stop_reason = 'out_of_office'
+        )
+    ) into v_next;
+    if v_next is null or v_next <= p_now then
+        return null;
+    end if;
+    v_job_id := app._campaign_arm_wake(v_next);
+    delete from queue.pgqueuer as j
+    where j.id in (
+        select k.id
+        from queue.pgqueuer as k
+        where k.entrypoint = 'campaigns.wake' and k.status = 'queued' and k.id <> v_job_id
+        for update skip locked
+    );
+    return v_job_id;
+end
+$function$;
+
+-- Enrollments written (enrolled, moved on by a tick, released by a resume, paused
+-- out of office...): arm the wake-up for the earliest due time among the
+-- statement's rows, once per statement whatever its size.
+create or replace function app._tg_campaign_enrollment_wake()
+returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_due timestamptz;
+begin
+    select least(
+        min(n.next_step_at) filter (where n.status = 'active'),
+        min(n.resume_at) filter (where n.status = 'paused' and n.stop_reason = 'out_of_office')
+    ) into v_due
+    from new_rows as n;
+    if v_due is not null then
+        perform app._campaign_arm_wake(v_due);
+    end if;
+    return null;
+end
+$function$;

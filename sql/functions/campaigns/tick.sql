@@ -655,6 +655,9 @@ begin
         end;
     end if;
 
+    -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).
+    perform app._campaign_arm_next_wake(p_now => v_now);
+
     return query select
         v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
         v_counts.completed, v_counts.stopped,

@@ -1,0 +1,255 @@
+"""On time (issue 17): the campaign tick's wake-up. One queued ``campaigns.wake`` job
+stands for the earliest due step (app._campaign_arm_wake): enrolling arms it, a tick
+re-arms it for the next due time, an earlier due time moves it earlier, a later one
+adds nothing, and a step outside its send window wakes the tick at the window's
+opening.
+
+The job's ``execute_after`` is on the real clock (the queue's): the application
+clock's delay from now, added to the real time of the write. Its payload carries the
+due time on the application clock, which the tests compare with the enrollments'
+``next_step_at`` exactly. "The worker runs the wake-up" is written out as the worker's
+claim (the job becomes 'picked') followed by the tick."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.sql.campaigns.conftest import Campaigns
+
+WAKE = "campaigns.wake"
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def wake_jobs(camp: Campaigns) -> list[dict[str, Any]]:
+    """The queued wake-ups: their id, due time (application clock) and delay (real)."""
+    rows = camp.owner.execute(
+        "select id, payload, execute_after - created from queue.pgqueuer "
+        "where entrypoint = %s and status = 'queued' order by execute_after, id",
+        (WAKE,),
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "due_at": datetime.fromisoformat(json.loads(bytes(r[1]))["due_at"]),
+            "delay": r[2],
+        }
+        for r in rows
+    ]
+
+
+def the_wake_job(camp: Campaigns) -> dict[str, Any]:
+    jobs = wake_jobs(camp)
+    assert len(jobs) == 1, jobs
+    return jobs[0]
+
+
+def app_now(camp: Campaigns) -> datetime:
+    [(now,)] = camp.conn.execute("select app.now()").fetchall()
+    assert isinstance(now, datetime)
+    return now
+
+
+def run_the_wake_up(camp: Campaigns) -> dict[str, Any]:
+    """What the worker does with the earliest wake-up: claim it, tick, finish it."""
+    [job] = wake_jobs(camp)[:1]
+    camp.owner.execute("update queue.pgqueuer set status = 'picked' where id = %s", (job["id"],))
+    row = camp.tick()
+    camp.owner.execute("delete from queue.pgqueuer where id = %s", (job["id"],))
+    return row
+
+
+def one_step_campaign(camp: Campaigns, **step: Any) -> uuid.UUID:
+    """An active campaign with one email step (any delay), every day 09:00-17:00 New York."""
+    cid = camp.create(daily_send_limit=None, send_days=EVERY_DAY)
+    camp.email_step(cid, **step)
+    camp.activate(cid)
+    return cid
+
+
+def next_steps(camp: Campaigns, campaign_id: uuid.UUID) -> set[datetime]:
+    return {e["next_step_at"] for e in camp.enrollments(campaign_id)}
+
+
+def assert_delay(job: dict[str, Any], expected: timedelta) -> None:
+    """The job runs after the application clock's delay, on the real clock (the write
+    itself takes a moment between the transaction's start and the arming)."""
+    assert expected <= job["delay"] < expected + timedelta(seconds=5), job
+
+
+def test_enrolling_arms_a_wake_up_at_the_first_steps_due_time(camp: Campaigns) -> None:
+    cid = one_step_campaign(camp, delay_minutes=1)
+    assert wake_jobs(camp) == []
+    assert camp.enroll(cid, camp.contacts(3))["enrolled"] == 3
+
+    [due] = next_steps(camp, cid)
+    assert due == app_now(camp) + timedelta(minutes=1)
+    job = the_wake_job(camp)
+    assert job["due_at"] == due
+    assert_delay(job, timedelta(minutes=1))
+
+
+def test_enrolling_into_a_draft_campaign_arms_nothing_until_it_is_activated(
+    camp: Campaigns,
+) -> None:
+    cid = camp.create(daily_send_limit=None, send_days=EVERY_DAY)
+    camp.email_step(cid, delay_minutes=5)
+    camp.enroll(cid, camp.contacts(2))
+    assert wake_jobs(camp) == []  # parked: nothing is due
+
+    camp.activate(cid)
+    [due] = next_steps(camp, cid)
+    assert the_wake_job(camp)["due_at"] == due
+
+
+def test_completing_a_step_re_arms_the_wake_up_for_the_next_step(camp: Campaigns) -> None:
+    cid = camp.create(daily_send_limit=None, send_days=EVERY_DAY)
+    camp.email_step(cid)
+    camp.email_step(cid, delay_minutes=1)
+    camp.activate(cid)
+    camp.enroll(cid, camp.contacts(2))
+    first = the_wake_job(camp)
+    assert first["due_at"] == app_now(camp)
+
+    assert run_the_wake_up(camp)["sent"] == 2
+
+    [due] = next_steps(camp, cid)
+    assert due == app_now(camp) + timedelta(minutes=1)
+    job = the_wake_job(camp)
+    assert job["id"] != first["id"]
+    assert job["due_at"] == due
+    assert_delay(job, timedelta(minutes=1))
+
+
+def test_a_tick_re_arms_for_a_due_time_it_did_not_write(camp: Campaigns) -> None:
+    """The wake-up stands for the earliest due step only: a later one armed nothing of
+    its own, so the tick that ran the earlier one arms for it."""
+    soon = one_step_campaign(camp)
+    later = one_step_campaign(camp, delay_minutes=3)
+    camp.enroll(later, camp.contacts(1))
+    camp.enroll(soon, camp.contacts(1))
+    assert the_wake_job(camp)["due_at"] == app_now(camp)
+
+    assert run_the_wake_up(camp)["completed"] == 1
+
+    [due] = next_steps(camp, later)
+    job = the_wake_job(camp)
+    assert job["due_at"] == due == app_now(camp) + timedelta(minutes=3)
+    assert_delay(job, timedelta(minutes=3))
+
+
+def test_an_earlier_due_time_moves_the_wake_up_and_a_later_one_adds_no_job(
+    camp: Campaigns,
+) -> None:
+    hour = one_step_campaign(camp, delay_minutes=60)
+    ten = one_step_campaign(camp, delay_minutes=10)
+    two_hours = one_step_campaign(camp, delay_minutes=120)
+
+    camp.enroll(hour, camp.contacts(1))
+    armed = the_wake_job(camp)
+    assert armed["due_at"] == app_now(camp) + timedelta(minutes=60)
+
+    camp.enroll(ten, camp.contacts(1))
+    moved = the_wake_job(camp)
+    assert moved["id"] == armed["id"]
+    assert moved["due_at"] == app_now(camp) + timedelta(minutes=10)
+    assert_delay(moved, timedelta(minutes=10))
+
+    camp.enroll(two_hours, camp.contacts(1))
+    assert the_wake_job(camp) == moved
+
+
+def test_a_bulk_enrollment_of_a_thousand_contacts_adds_one_wake_up(camp: Campaigns) -> None:
+    """Contacts in four zones, each due at its own zone's window (Monday 10:00 in New
+    York is 16:00 in Paris, 07:00 in Los Angeles, 23:00 in Tokyo): one job, at the first."""
+    cid = camp.create(daily_send_limit=None, send_days=EVERY_DAY, use_contact_timezone=True)
+    camp.email_step(cid)
+    camp.activate(cid)
+    contacts = [
+        c
+        for zone in ("America/New_York", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles")
+        for c in camp.contacts(250, timezone=zone)
+    ]
+    assert camp.enroll(cid, contacts)["enrolled"] == 1000
+
+    dues = next_steps(camp, cid)
+    assert len(dues) == 3  # Los Angeles and Tokyo wait for their own 09:00
+    assert the_wake_job(camp)["due_at"] == min(dues) == app_now(camp)
+
+
+def test_a_step_due_outside_the_send_window_wakes_at_the_windows_opening(
+    camp: Campaigns,
+) -> None:
+    cid = one_step_campaign(camp, delay_hours=8)  # Monday 18:00 in New York: closed
+    camp.enroll(cid, camp.contacts(1))
+
+    [due] = next_steps(camp, cid)
+    assert due == datetime.fromisoformat("2026-06-02 09:00:00-04:00")  # Tuesday's opening
+    job = the_wake_job(camp)
+    assert job["due_at"] == due
+    assert_delay(job, timedelta(hours=23))
+
+
+def test_a_step_the_tick_defers_to_the_next_window_wakes_it_then(camp: Campaigns) -> None:
+    """The window closed between the step's due time and its tick: it is deferred, and
+    the wake-up follows it to the opening."""
+    cid = one_step_campaign(camp, delay_hours=6)  # due Monday 16:00 in New York
+    camp.enroll(cid, camp.contacts(1))
+    camp.at("2026-06-01 17:30:00-04")  # the tick comes late, after the window closed
+    run_the_wake_up(camp)
+
+    [due] = next_steps(camp, cid)
+    assert due == datetime.fromisoformat("2026-06-02 09:00:00-04:00")
+    job = the_wake_job(camp)
+    assert job["due_at"] == due
+    assert_delay(job, timedelta(hours=15, minutes=30))
+
+
+def test_resuming_a_campaign_wakes_the_tick_for_the_steps_due_meanwhile(
+    camp: Campaigns,
+) -> None:
+    cid = one_step_campaign(camp, delay_minutes=5)
+    camp.enroll(cid, camp.contacts(2))
+    camp.one("select api.pause_campaign(p_campaign_id => %s)", (cid,))
+    camp.owner.execute("delete from queue.pgqueuer where entrypoint = %s", (WAKE,))
+
+    camp.at("2026-06-01 11:00:00-04")
+    assert camp.one("select api.resume_campaign(p_campaign_id => %s)", (cid,)) == 2
+    job = the_wake_job(camp)
+    assert job["due_at"] == app_now(camp)  # due during the pause: now
+    assert_delay(job, timedelta(0))
+
+
+def test_a_tick_that_leaves_steps_due_arms_no_wake_up_for_later(camp: Campaigns) -> None:
+    """The drain running it goes on (its next batch is due now); it re-arms when done."""
+    cid = camp.create(daily_send_limit=None, send_days=EVERY_DAY)
+    camp.email_step(cid)
+    camp.email_step(cid, delay_days=2)
+    camp.activate(cid)
+    camp.enroll(cid, camp.contacts(3))
+    camp.owner.execute("update queue.pgqueuer set status = 'picked' where entrypoint = %s", (WAKE,))
+
+    assert camp.tick(batch_size=2)["more_due"] is True
+    later = the_wake_job(camp)  # the batch's own rows armed their next step
+    assert later["due_at"] == app_now(camp) + timedelta(days=2)
+    assert camp.tick(batch_size=2)["more_due"] is False
+    assert the_wake_job(camp) == later
+
+
+def test_the_minute_tick_leaves_one_wake_up_when_two_were_queued(camp: Campaigns) -> None:
+    """Two armers racing can each queue one; the next tick keeps the earliest."""
+    cid = one_step_campaign(camp, delay_minutes=30)
+    camp.enroll(cid, camp.contacts(1))
+    first = the_wake_job(camp)
+    camp.owner.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after) "
+        "values (0, %s, convert_to('{\"due_at\": \"2026-06-01 11:00:00-04\"}', 'UTF8'), "
+        "'queued', now() + interval '1 hour')",
+        (WAKE,),
+    )
+    assert len(wake_jobs(camp)) == 2
+
+    assert camp.tick()["processed"] == 0
+    assert wake_jobs(camp) == [first]
