@@ -5980,6 +5980,9 @@ begin
         end;
     end if;
 
+    -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).
+    perform app._campaign_arm_next_wake(p_now => v_now);
+
     return query select
         v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
         v_counts.completed, v_counts.stopped,
@@ -6915,6 +6918,104 @@ $$;
 
 
 ALTER FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_arm_next_wake(timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_arm_next_wake(p_now timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_next timestamptz;
+    v_job_id bigint;
+begin
+    select least(
+        (
+            select min(e.next_step_at)
+            from app.campaign_enrollments as e
+            where e.status = 'active'
+        ),
+        (
+            select min(e.resume_at)
+            from app.campaign_enrollments as e
+            where
+                e.status = 'paused' and e.resume_at is not null
+                and e.stop_reason = 'out_of_office'
+        )
+    ) into v_next;
+    if v_next is null or v_next <= p_now then
+        return null;
+    end if;
+    v_job_id := app._campaign_arm_wake(v_next);
+    delete from queue.pgqueuer as j
+    where j.id in (
+        select k.id
+        from queue.pgqueuer as k
+        where k.entrypoint = 'campaigns.wake' and k.status = 'queued' and k.id <> v_job_id
+        for update skip locked
+    );
+    return v_job_id;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_arm_next_wake(p_now timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_arm_wake(timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_arm_wake(p_at timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    -- The clock first: execute_after is then never before p_at on the real clock.
+    v_now timestamptz := app.now();
+    v_after timestamptz;
+    v_job_id bigint;
+    v_job_after timestamptz;
+    v_payload bytea;
+begin
+    if p_at is null then
+        return null;
+    end if;
+    v_after := pg_catalog.clock_timestamp() + greatest(p_at - v_now, interval '0');
+    select j.id, j.execute_after into v_job_id, v_job_after
+    from queue.pgqueuer as j
+    where j.entrypoint = 'campaigns.wake' and j.status = 'queued'
+    order by j.execute_after
+    limit 1
+    for key share skip locked;
+    if v_job_id is not null and v_job_after <= v_after then
+        return v_job_id;
+    end if;
+    v_payload := convert_to(jsonb_build_object('due_at', p_at)::text, 'UTF8');
+    if v_job_id is not null then
+        update queue.pgqueuer as j
+        set execute_after = v_after, payload = v_payload
+        where j.id = (
+            select k.id
+            from queue.pgqueuer as k
+            where k.id = v_job_id and k.status = 'queued' and k.execute_after > v_after
+            for no key update skip locked
+        )
+        returning j.id into v_job_id;
+        if v_job_id is not null then
+            return v_job_id;
+        end if;
+    end if;
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
+    values (0, 'campaigns.wake', v_payload, 'queued', v_after)
+    returning id into v_job_id;
+    return v_job_id;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_arm_wake(p_at timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_assert_ab_settings(text, integer, numeric, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -10412,9 +10513,11 @@ declare
     -- clock_timestamp, not now(): app.now() is the clock's time too, and a job due
     -- at the transaction's start would run a few milliseconds before p_at (a
     -- runner finding its timer not yet due drops the job; the sweeper then wakes
-    -- the execution up to a minute late).
+    -- the execution up to a minute late). The application clock is read first, so
+    -- the job is not due even the microseconds between the two reads early.
+    v_now timestamptz := app.now();
     v_after timestamptz := pg_catalog.clock_timestamp()
-        + greatest(coalesce(p_at - app.now(), '0'), interval '0');
+        + greatest(coalesce(p_at - v_now, '0'), interval '0');
     v_payload bytea := convert_to(p_payload::text, 'UTF8');
 begin
     if p_skip_duplicate then
@@ -13373,6 +13476,32 @@ $_$;
 
 
 ALTER FUNCTION app._tg_campaign_enrollment_totals() OWNER TO intime_owner;
+
+--
+-- Name: _tg_campaign_enrollment_wake(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_campaign_enrollment_wake() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_due timestamptz;
+begin
+    select least(
+        min(n.next_step_at) filter (where n.status = 'active'),
+        min(n.resume_at) filter (where n.status = 'paused' and n.stop_reason = 'out_of_office')
+    ) into v_due
+    from new_rows as n;
+    if v_due is not null then
+        perform app._campaign_arm_wake(v_due);
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_campaign_enrollment_wake() OWNER TO intime_owner;
 
 --
 -- Name: _tg_check_entity_refs(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -22439,6 +22568,20 @@ CREATE TRIGGER campaign_totals_update AFTER UPDATE ON app.campaign_enrollments R
 
 
 --
+-- Name: campaign_enrollments campaign_wake_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER campaign_wake_insert AFTER INSERT ON app.campaign_enrollments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_campaign_enrollment_wake();
+
+
+--
+-- Name: campaign_enrollments campaign_wake_update; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER campaign_wake_update AFTER UPDATE ON app.campaign_enrollments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION app._tg_campaign_enrollment_wake();
+
+
+--
 -- Name: comments comment_mentions_insert; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -26741,6 +26884,20 @@ REVOKE ALL ON FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_var
 
 
 --
+-- Name: FUNCTION _campaign_arm_next_wake(p_now timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_arm_next_wake(p_now timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_arm_wake(p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_arm_wake(p_at timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _campaign_assert_ab_settings(p_metric text, p_min_sample integer, p_alpha numeric, p_window interval, p_daily_limit integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -27540,6 +27697,13 @@ REVOKE ALL ON FUNCTION app._tg_approval_field_lock() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_campaign_enrollment_totals() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_campaign_enrollment_wake(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_campaign_enrollment_wake() FROM PUBLIC;
 
 
 --

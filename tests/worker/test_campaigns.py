@@ -12,7 +12,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -24,7 +24,7 @@ from tests.peers import SmtpServer
 from tests.sql.campaigns.conftest import Campaigns
 from tests.support import Database, TwoOrgs
 from worker import campaigns
-from worker.app import run_worker
+from worker.app import run_worker, start_worker
 from worker.transports import SmtpTransport
 
 PUBLIC = "https://crm.example"
@@ -202,6 +202,66 @@ def test_a_queued_step_email_of_an_unenrolled_contact_is_not_delivered(
         "enrollment_stopped",
     )
     assert sends[kept["email"]]["status"] == "sent"
+
+
+# -- on time: the due wake-up ---------------------------------------------------------------
+
+
+def wake_up_due(camp: Campaigns) -> list[tuple[Any, Any]]:
+    """The queued wake-ups: when they run (real clock) and the due time they stand for."""
+    return camp.owner.execute(
+        "select execute_after, (convert_from(payload, 'UTF8')::jsonb ->> 'due_at')::timestamptz "
+        "from queue.pgqueuer where entrypoint = %s and status = 'queued'",
+        (campaigns.WAKE,),
+    ).fetchall()
+
+
+def test_the_worker_runs_a_due_step_on_its_wake_up_and_arms_the_next_at_its_due_time(
+    camp: Campaigns, db: Database, smtp_server: SmtpServer
+) -> None:
+    """The real worker, continuous, with its schedules: the enrollment armed a wake-up
+    for now; the worker's campaigns.wake job runs the step and the tick re-arms the
+    wake-up for the follow-up a minute later, at exactly its due time (real clock)."""
+    use_smtp(camp)
+    cid = open_all_week(camp)
+    camp.email_step(cid)
+    camp.email_step(cid, delay_minutes=1)
+    camp.activate(cid)
+    assert camp.enroll(cid, camp.contacts(2))["enrolled"] == 2
+    [(_, due_now)] = wake_up_due(camp)
+    assert due_now == {e["next_step_at"] for e in camp.enrollments(cid)}.pop()
+
+    def step_one_done() -> bool:
+        done = {e["current_step"] for e in camp.enrollments(cid)} == {1}
+        return done and len(smtp_server.messages) == 2 and len(wake_up_due(camp)) == 1
+
+    async def scenario() -> None:
+        transports = {"smtp": SmtpTransport(smtp_server.host, smtp_server.port)}
+        worker = await start_worker(db.dsn("intime_service"), transports, PUBLIC, webhook_allow=())
+        task = asyncio.create_task(worker.run())
+        try:
+            for _ in range(600):
+                if await asyncio.to_thread(step_one_done):
+                    break
+                assert not task.done(), "the worker stopped"
+                await asyncio.sleep(0.1)
+        finally:
+            await asyncio.wait_for(worker.stop(), timeout=30)
+            await worker.close()
+
+    asyncio.run(scenario())
+    assert step_one_done()
+    ran = camp.owner.execute(
+        "select count(*) from queue.pgqueuer_log where entrypoint = %s and status = 'successful'",
+        (campaigns.WAKE,),
+    ).fetchone()
+    assert ran is not None
+    assert ran[0] >= 1
+    [next_due] = {e["next_step_at"] for e in camp.enrollments(cid)}
+    [(execute_after, due_at)] = wake_up_due(camp)
+    assert due_at == next_due
+    # On the real clock the job runs at the due time itself (read after the clock).
+    assert timedelta(0) <= execute_after - next_due < timedelta(seconds=1)
 
 
 # -- the A/B evaluation and the log archive ------------------------------------------------

@@ -196,13 +196,13 @@ begin
     select j.id, j.execute_after into v_job_id, v_job_after
     from queue.pgqueuer as j
     where j.entrypoint = 'campaigns.wake' and j.status = 'queued'
-    order by j.execute_after, j.id
+    order by j.execute_after
     limit 1
     for key share skip locked;
     if v_job_id is not null and v_job_after <= v_after then
         return v_job_id;
     end if;
-    v_payload := convert_to(jsonb_build_object('due_at', greatest(p_at, v_now))::text, 'UTF8');
+    v_payload := convert_to(jsonb_build_object('due_at', p_at)::text, 'UTF8');
     if v_job_id is not null then
         update queue.pgqueuer as j
         set execute_after = v_after, payload = v_payload

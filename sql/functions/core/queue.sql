@@ -18,9 +18,11 @@ declare
     -- clock_timestamp, not now(): app.now() is the clock's time too, and a job due
     -- at the transaction's start would run a few milliseconds before p_at (a
     -- runner finding its timer not yet due drops the job; the sweeper then wakes
-    -- the execution up to a minute late).
+    -- the execution up to a minute late). The application clock is read first, so
+    -- the job is not due even the microseconds between the two reads early.
+    v_now timestamptz := app.now();
     v_after timestamptz := pg_catalog.clock_timestamp()
-        + greatest(coalesce(p_at - app.now(), '0'), interval '0');
+        + greatest(coalesce(p_at - v_now, '0'), interval '0');
     v_payload bytea := convert_to(p_payload::text, 'UTF8');
 begin
     if p_skip_duplicate then

@@ -253,3 +253,35 @@ def test_the_minute_tick_leaves_one_wake_up_when_two_were_queued(camp: Campaigns
 
     assert camp.tick()["processed"] == 0
     assert wake_jobs(camp) == [first]
+
+
+def explain(camp: Campaigns, query: str) -> str:
+    camp.owner.execute("set enable_seqscan = off")
+    try:
+        rows = camp.owner.execute("explain (costs off) " + query).fetchall()
+    finally:
+        camp.owner.execute("reset enable_seqscan")
+    return "\n".join(r[0] for r in rows)
+
+
+def test_arming_finds_the_queued_wake_up_by_pgqueuers_entrypoint_index(camp: Campaigns) -> None:
+    plan = explain(
+        camp,
+        "select j.id from queue.pgqueuer as j where j.entrypoint = 'campaigns.wake' "
+        "and j.status = 'queued' order by j.execute_after limit 1 for key share skip locked",
+    )
+    assert "pgqueuer_ep_ea_idx" in plan
+
+
+def test_the_next_due_time_is_read_from_the_due_and_resume_indexes(camp: Campaigns) -> None:
+    due = explain(
+        camp,
+        "select min(e.next_step_at) from app.campaign_enrollments as e where e.status = 'active'",
+    )
+    assert "campaign_enrollments_due_idx" in due
+    resume = explain(
+        camp,
+        "select min(e.resume_at) from app.campaign_enrollments as e where e.status = 'paused' "
+        "and e.resume_at is not null and e.stop_reason = 'out_of_office'",
+    )
+    assert "campaign_enrollments_resume_idx" in resume
