@@ -336,11 +336,14 @@ def test_no_job_or_schedule_changes_a_pooled_connection(
                 )
                 admin.execute(
                     "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
-                    "values (0, 'campaigns.tick', null, 'queued')"
+                    "values (0, 'campaigns.tick', null, 'queued'), "
+                    "(10, 'campaigns.wake', null, 'queued')"
                 )
+                # The seed's campaign keeps a wake-up queued for its next due step.
                 await wait_until(
                     lambda: admin.execute(
-                        "select count(*) = 0 from queue.pgqueuer where status <> 'failed'"
+                        "select count(*) = 0 from queue.pgqueuer where status <> 'failed' "
+                        "and not (entrypoint = 'campaigns.wake' and execute_after > now())"
                     ).fetchone()[0],
                     what="the queue to drain",
                 )
