@@ -7007,8 +7007,10 @@ begin
             return v_job_id;
         end if;
     end if;
+    -- Priority 10: pgqueuer claims by priority, then id; at 0 the wake-up would wait
+    -- behind every job queued before it (a tick's thousands of email.send jobs).
     insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
-    values (0, 'campaigns.wake', v_payload, 'queued', v_after)
+    values (10, 'campaigns.wake', v_payload, 'queued', v_after)
     returning id into v_job_id;
     return v_job_id;
 end
