@@ -12,6 +12,7 @@ import os
 import sys
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -62,19 +63,33 @@ async def baseline(request: Request) -> JSONResponse:
     return JSONResponse({"result": "applied"})
 
 
-def main() -> None:
-    dsn, port = sys.argv[1], int(sys.argv[2])
-    app = create_app(dsn, resend_secrets=(SECRET,))
+def build() -> Starlette:
+    """The app, ours plus the baseline route (the factory each uvicorn worker calls)."""
+    dsn = os.environ["INTIME_BENCH_SERVER_DSN"]
+    heartbeat = float(os.environ.get("INTIME_BENCH_SERVER_HEARTBEAT", "15"))
+    app = create_app(dsn, resend_secrets=(SECRET,), stream_heartbeat=heartbeat)
     app.router.routes.append(Route("/baseline/resend", baseline, methods=["POST"]))
+    return app
+
+
+def main() -> None:
+    """python -m bench.webhook_server DSN PORT [WORKERS [HEARTBEAT_SECONDS]]"""
+    dsn, port = sys.argv[1], int(sys.argv[2])
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    os.environ["INTIME_BENCH_SERVER_DSN"] = dsn
+    if len(sys.argv) > 4:
+        os.environ["INTIME_BENCH_SERVER_HEARTBEAT"] = sys.argv[4]
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     uvicorn.run(
-        app,
+        "bench.webhook_server:build",
+        factory=True,
         host="127.0.0.1",
         port=port,
         log_level="warning",
         loop="uvloop",
         http="httptools",
-        workers=1,
+        workers=workers,
+        backlog=16384,
     )
 
 
