@@ -15,12 +15,14 @@ import operator
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from intime import migrate, pgserver
 
@@ -31,6 +33,9 @@ def bench_database() -> Iterator[tuple[pgserver.PgServer, str]]:
     with pgserver.temporary_server(pgserver.default_home() / "pgbin", fast_unsafe=False) as s:
         with psycopg.connect(s.dsn(), autocommit=True) as conn:
             conn.execute("create database bench")
+            jit = os.environ.get("INTIME_BENCH_JIT")
+            if jit:  # "off": the bench database without JIT (the server's default otherwise)
+                conn.execute(sql.SQL("alter database bench set jit = {}").format(sql.Literal(jit)))
         dsn = s.dsn("bench")
         migrate.migrate(dsn)
         yield s, dsn
@@ -70,7 +75,28 @@ def cpu() -> str:
 
 
 def machine(server: pgserver.PgServer) -> str:
-    return f"{cpu()}, PostgreSQL {server.binaries.major_version()} ({server.binaries.source})"
+    """The CPU, the PostgreSQL, and whether its JIT is on for the bench database."""
+    jit = "jit unknown"
+    with (
+        contextlib.suppress(psycopg.Error),
+        psycopg.connect(server.dsn("bench"), autocommit=True) as conn,
+    ):
+        row = conn.execute("select current_setting('jit'), pg_jit_available()").fetchone()
+        if row is not None:
+            jit = f"jit {row[0]}" + ("" if row[1] else " (unavailable)")
+    return (
+        f"{cpu()}, PostgreSQL {server.binaries.major_version()} ({server.binaries.source}, {jit})"
+    )
+
+
+@contextlib.contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Say on stderr how long a part of a benchmark took (stdout keeps the tables)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"[bench] {name}: {time.perf_counter() - start:,.1f} s", file=sys.stderr, flush=True)
 
 
 # -- sizes --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ def run(quick: bool = False) -> Report:
     sz = SIZES.configure(quick=quick)
     report = Report("rls_policy", quick)
     with bench_database() as (server, dsn):
+        report.machine = machine(server)
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(LOGIN)))
             admin.execute(
@@ -56,7 +57,6 @@ def run(quick: bool = False) -> Report:
             with psycopg.connect(server.dsn(), autocommit=True) as admin:
                 admin.execute(sql.SQL("drop database if exists bench with (force)"))
                 admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(LOGIN)))
-        report.machine = machine(server)
         report.table(
             f"RLS policy on a count over one org's {sz.ROWS:,} contacts "
             f"(2 orgs, median of {sz.REPEAT})",
