@@ -160,15 +160,15 @@ class Campaign:
 # -- setup --------------------------------------------------------------------------------
 
 
-def _contacts(ctx: Ctx, count: int) -> tuple[list[uuid.UUID], float]:
+def _contacts(ctx: Ctx, count: int, prefix: str = "bench") -> tuple[list[uuid.UUID], float]:
     with actor(ctx.svc, ctx.org.org_id, ctx.org.admin_id):
         start = time.perf_counter()
         rows = ctx.svc.execute(
             "insert into app.contacts (first_name, last_name, email, company_name, title, "
-            "owner_id) select 'First' || g, 'Last' || g, 'bench' || g || '@contacts.example', "
+            "owner_id) select 'First' || g, 'Last' || g, %s || g || '@contacts.example', "
             "'Company ' || g || ' & Sons', 'Head of <Ops>', %s "
             "from generate_series(1, %s) as g returning id",
-            (ctx.org.rep_ids[0], count),
+            (prefix, ctx.org.rep_ids[0], count),
         ).fetchall()
     return [r[0] for r in rows], time.perf_counter() - start
 
@@ -667,13 +667,16 @@ def _lateness(ctx: Ctx, load: Campaign, quick: bool) -> Lateness:
     docstring); the tick's load is ``load``'s enrollments, due at once on the real clock."""
     from bench.workflows import _workers
 
-    probes_contacts, _ = _contacts(ctx, SIZES.PROBE_BATCH * (SIZES.PROBE_SECONDS // 2 + 1))
+    probes_contacts, _ = _contacts(
+        ctx, SIZES.PROBE_BATCH * (SIZES.PROBE_SECONDS // 2 + 1), prefix="probe"
+    )
     campaign_id, opens = _probe_campaign(ctx, quick)
     workflow_id = _probe_workflow(ctx, "10 seconds" if quick else "1 minute")
     _reset(ctx, load.id, real_clock=True)  # the load: every enrollment due a minute ago
     start = time.monotonic()
     probes = 0
-    with _workers(ctx, 1, {}):
+    # The probes on the real clock (ctx.svc has the application clock at NOW).
+    with _workers(ctx, 1, {}), psycopg.connect(ctx.service, autocommit=True) as real:
         probe_start = time.monotonic()
         k = 0
         while time.monotonic() - probe_start < SIZES.PROBE_SECONDS:
@@ -681,13 +684,13 @@ def _lateness(ctx: Ctx, load: Campaign, quick: bool) -> Lateness:
             k += SIZES.PROBE_BATCH
             if not batch:
                 break
-            with actor(ctx.svc, ctx.org.org_id, ctx.org.admin_id):
-                ctx.svc.execute(
+            with actor(real, ctx.org.org_id, ctx.org.admin_id):
+                real.execute(
                     "select api.enroll_contacts(p_campaign_id => %s, p_contact_ids => %s)",
                     (campaign_id, batch),
                 )
-            with actor(ctx.svc, ctx.org.org_id, ctx.org.rep_ids[0]):
-                ctx.svc.execute(
+            with actor(real, ctx.org.org_id, ctx.org.rep_ids[0]):
+                real.execute(
                     "insert into app.deals (name, owner_id, stage_id, value) "
                     "select 'Probe ' || g, %s, (select id from app.deal_stages "
                     "where name = 'Lead'), 1 from generate_series(1, %s) as g",
