@@ -66,7 +66,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from bench.common import Case, Goal, Report, Sizes, bench_database, machine, pct
+from bench.common import Case, Goal, Report, Sizes, bench_database, machine, pct, phase
 from intime.config import as_role
 from intime.db import actor
 from intime.pgserver import PgServer
@@ -74,10 +74,10 @@ from intime_cli.seed import SeededOrg, seed_org
 
 SIZES = Sizes(
     "CAMP",
-    ENROLLMENTS=(100_000, 5000),  # 1. due enrollments per tick run
-    ENROLL_CHUNK=(10_000, 5000),  # 1. contacts per api.enroll_contacts call
+    ENROLLMENTS=(100_000, 3000),  # 1. due enrollments per tick run
+    ENROLL_CHUNK=(10_000, 3000),  # 1. contacts per api.enroll_contacts call
     ROUNDS=(3, 1),  # 1, 2. interleaved rounds
-    SEED_ENROLLMENTS=(5000, 500),  # 2. enrollments of the seed's loop
+    SEED_ENROLLMENTS=(5000, 300),  # 2. enrollments of the seed's loop
     PROFILE_BATCHES=(4, 1),  # 3. batches explained per batch size
     PROBE_SECONDS=(60, 10),  # 4. how long probes are started, one round every 2 s
     PROBE_BATCH=(20, 10),  # 4. contacts enrolled and deals created per probe round
@@ -919,25 +919,31 @@ def run(quick: bool = False) -> Report:
             ).fetchone()
             assert sender is not None
 
-            contacts, contacts_seconds = _contacts(ctx, SIZES.ENROLLMENTS + SIZES.SEED_ENROLLMENTS)
-            res = Results(
-                Campaign(_campaign(ctx, "Bench outreach"), SIZES.ENROLLMENTS),
-                Campaign(_campaign(ctx, "Seed sample"), SIZES.SEED_ENROLLMENTS),
-                contacts_seconds,
-            )
-            res.ours.enroll_chunks = _enroll(ctx, res.ours.id, contacts[: SIZES.ENROLLMENTS])
-            _enroll(ctx, res.sample.id, contacts[SIZES.ENROLLMENTS :])
-            # Settle the setup's writes (so that autovacuum has nothing left of them), then a
-            # warm-up and the statistics of populated tables (kept through the resets).
-            admin.execute("vacuum analyze")
-            _ours(ctx, res.ours, SAMPLE_BATCH)
-            admin.execute(f"analyze {CAMPAIGN_TABLES}")
-            for r in range(SIZES.ROUNDS):
-                _round(ctx, r, res, sender[0])
-            res.explained = {b: _explain_batches(ctx, res.ours, b) for b in _batch_sizes()}
-            res.functions = _function_profile(ctx, res.ours, SAMPLE_BATCH)
+            with phase("campaigns: setup"):
+                contacts, contacts_seconds = _contacts(
+                    ctx, SIZES.ENROLLMENTS + SIZES.SEED_ENROLLMENTS
+                )
+                res = Results(
+                    Campaign(_campaign(ctx, "Bench outreach"), SIZES.ENROLLMENTS),
+                    Campaign(_campaign(ctx, "Seed sample"), SIZES.SEED_ENROLLMENTS),
+                    contacts_seconds,
+                )
+                res.ours.enroll_chunks = _enroll(ctx, res.ours.id, contacts[: SIZES.ENROLLMENTS])
+                _enroll(ctx, res.sample.id, contacts[SIZES.ENROLLMENTS :])
+                # Settle the setup's writes (so that autovacuum has nothing left of them), then a
+                # warm-up and the statistics of populated tables (kept through the resets).
+                admin.execute("vacuum analyze")
+                _ours(ctx, res.ours, SAMPLE_BATCH)
+                admin.execute(f"analyze {CAMPAIGN_TABLES}")
+            with phase("campaigns: rounds"):
+                for r in range(SIZES.ROUNDS):
+                    _round(ctx, r, res, sender[0])
+            with phase("campaigns: profile"):
+                res.explained = {b: _explain_batches(ctx, res.ours, b) for b in _batch_sizes()}
+                res.functions = _function_profile(ctx, res.ours, SAMPLE_BATCH)
             _report(ctx, res, report)
-            late = _lateness(ctx, res.ours, quick)
+            with phase("campaigns: on time"):
+                late = _lateness(ctx, res.ours, quick)
             _report_lateness(late, res.ours, report, quick)
     return report
 
