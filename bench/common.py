@@ -82,8 +82,8 @@ def machine(server: pgserver.PgServer) -> str:
         psycopg.connect(server.dsn("bench"), autocommit=True) as conn,
     ):
         row = conn.execute("select current_setting('jit'), pg_jit_available()").fetchone()
-        if row is not None:
-            jit = f"jit {row[0]}" + ("" if row[1] else " (unavailable)")
+        if row is not None:  # pg_jit_available(): a provider loaded and jit on
+            jit = f"jit {row[0]}" + (" (no provider)" if row[0] == "on" and not row[1] else "")
     return (
         f"{cpu()}, PostgreSQL {server.binaries.major_version()} ({server.binaries.source}, {jit})"
     )

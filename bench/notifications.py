@@ -469,7 +469,7 @@ class BigFleet:
 
 async def _big_writers(service: str, org_id, users, rate: int, seconds: int, sent_at) -> float:
     total = rate * seconds
-    per_writer = 10
+    per_writer = 20  # each paced at rate / 20: a send may take up to 40 ms at 500/s
     interval = per_writer / rate
 
     async def writer(k: int) -> None:
