@@ -29,9 +29,10 @@ NAMES = (
 
 
 def summary(module: str) -> str:
-    """The first line of a benchmark module's docstring."""
-    doc = importlib.import_module(f"bench.{module}").__doc__ or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    """The first sentence of a benchmark module's docstring."""
+    doc = (importlib.import_module(f"bench.{module}").__doc__ or "").strip()
+    paragraph = " ".join(doc.split("\n\n", 1)[0].split())
+    return paragraph.split(". ", 1)[0].rstrip(".") + "." if paragraph else ""
 
 
 def parser() -> argparse.ArgumentParser:

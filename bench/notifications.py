@@ -441,7 +441,7 @@ def _big_fleet_main(port: int, tokens: list[str], ready: Any, stop: Any, out: An
             asyncio.create_task(_big_client(port, t, connects, one_ready, arrivals, pings, fails))
             for t in tokens
         ]
-        await asyncio.wait_for(all_in.wait(), timeout=300)
+        await asyncio.wait_for(all_in.wait(), timeout=900)
         connected = time.perf_counter()
         ready.set()
         while not stop.is_set():
@@ -520,7 +520,7 @@ def _big_fleet(service: str, org_id, users, tokens) -> BigFleet:
             procs.append(proc)
             readies.append(ready)
         for ready in readies:
-            if not ready.wait(300):
+            if not ready.wait(900):
                 raise RuntimeError("the big fleet's clients did not connect")
         connect_seconds = time.perf_counter() - start
         time.sleep(1)

@@ -1,4 +1,4 @@
-"""Webhook ingestion: signed Resend events per second through uvicorn (1 worker),
+"""Webhook ingestion: signed Resend events per second through uvicorn (1 and 2 workers),
 with the database write, and latency percentiles; against the seed's per-event
 flow served by the same process.
 
