@@ -506,7 +506,9 @@ def _big_fleet(service: str, org_id, users, tokens) -> BigFleet:
     ctx = multiprocessing.get_context("spawn")
     procs = []
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: server.poll() is None)
+        wait_for_http(
+            f"http://127.0.0.1:{port}/healthz", timeout=120, alive=lambda: server.poll() is None
+        )
         stop, out = ctx.Event(), ctx.Queue()
         readies = []
         start = time.perf_counter()
@@ -716,7 +718,9 @@ def run(quick: bool = False) -> Report:
         )
         warmup = 2 if quick else 10
         try:
-            wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: proc.poll() is None)
+            wait_for_http(
+                f"http://127.0.0.1:{port}/healthz", timeout=120, alive=lambda: proc.poll() is None
+            )
             with phase("notifications: one client"):
                 idle, floor = asyncio.run(
                     _single_client(

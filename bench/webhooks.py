@@ -108,7 +108,14 @@ def _server(service: str, workers: int) -> tuple[subprocess.Popen, int]:
         [sys.executable, "-m", "bench.webhook_server", service, str(port), str(workers)],
         cwd=Path(__file__).resolve().parents[1],
     )
-    wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: proc.poll() is None)
+    try:  # a loaded machine takes a while to start two workers
+        wait_for_http(
+            f"http://127.0.0.1:{port}/healthz", timeout=120, alive=lambda: proc.poll() is None
+        )
+    except BaseException:
+        proc.terminate()
+        proc.wait(timeout=15)
+        raise
     return proc, port
 
 
