@@ -2,19 +2,20 @@
 
 The baseline is the usual audit trigger: FOR EACH ROW, one INSERT per changed
 field. Both run on the same table in the same database; the "no history" row
-shows what the history costs at all. Medians of 7 runs of a 10,000-row UPDATE.
+shows what the history costs at all. Medians of 7 runs (quick: 3) of a 10,000-row
+UPDATE (quick: 2,000). Sizes: INTIME_BENCH_HIST_ROWS, INTIME_BENCH_HIST_REPEAT.
 """
 
 from __future__ import annotations
 
 import psycopg
 
-from bench.common import bench_database, machine, median_ms, print_table
+from bench.common import Case, Report, Sizes, bench_database, machine, median_ms
 from intime.config import as_role
 from intime.db import actor
 from intime_cli.seed import seed_org
 
-ROWS = 10_000
+SIZES = Sizes("HIST", ROWS=(10_000, 2000), REPEAT=(7, 3))
 
 ROW_TRIGGER = """
 create or replace function public.bench_row_history() returns trigger
@@ -38,7 +39,9 @@ end $$;
 """
 
 
-def run() -> None:
+def run(quick: bool = False) -> Report:
+    sz = SIZES.configure(quick=quick)
+    report = Report("history_trigger", quick)
     with bench_database() as (server, dsn):
         with psycopg.connect(as_role(dsn, "intime_service"), autocommit=True) as svc:
             org = seed_org(svc, "Bench", "bench", deals=1)
@@ -46,7 +49,7 @@ def run() -> None:
                 svc.execute(
                     "insert into app.contacts (first_name, last_name) "
                     "select 'F', 'L' || g from generate_series(1, %s) g",
-                    (ROWS,),
+                    (sz.ROWS,),
                 )
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute(ROW_TRIGGER)
@@ -60,25 +63,38 @@ def run() -> None:
                         "where last_name like 'L%%'"
                     )
 
-            ours = median_ms(update)
+            ours = median_ms(update, repeat=sz.REPEAT)
             admin.execute("alter table app.contacts disable trigger history_update")
-            off = median_ms(update)
+            off = median_ms(update, repeat=sz.REPEAT)
             admin.execute(
                 "create trigger bench_row_history after update on app.contacts "
                 "for each row execute function public.bench_row_history()"
             )
-            per_row = median_ms(update)
+            per_row = median_ms(update, repeat=sz.REPEAT)
             admin.execute("drop trigger bench_row_history on app.contacts")
             admin.execute("alter table app.contacts enable trigger history_update")
-        print_table(
-            f"entity_history on a {ROWS:,}-row UPDATE of 2 fields (median of 7)",
+        report.machine = machine(server)
+        report.table(
+            f"entity_history on a {sz.ROWS:,}-row UPDATE of 2 fields (median of {sz.REPEAT})",
             [
-                ("statement-level set-based (ours) vs per-row trigger", ours, per_row),
-                ("statement-level set-based (ours) vs no history at all", ours, off),
+                Case(
+                    "statement-level set-based (ours) vs per-row trigger",
+                    "ms",
+                    ours,
+                    per_row,
+                    lower_is_better=True,
+                ),
+                Case(
+                    "statement-level set-based (ours) vs no history at all",
+                    "ms",
+                    ours,
+                    off,
+                    lower_is_better=True,
+                ),
             ],
-            "ms",
-            f"Machine: {machine(server)}. Each run writes {2 * ROWS:,} history rows.",
+            f"Machine: {report.machine}. Each run writes {2 * sz.ROWS:,} history rows.",
         )
+    return report
 
 
 if __name__ == "__main__":

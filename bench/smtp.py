@@ -7,7 +7,8 @@ Both get the same load: IN_FLIGHT email.send jobs at once (the worker's default
 in-flight cap), each building its message and handing it over, as the job does.
 Two relays: one that accepts each message at once, and one that takes RELAY_DELAY
 to accept it, as a real relay does (its queue file written and synced). Rounds
-alternate between the two transports; the figures are the medians.
+alternate between the two transports; the figures are the medians. Sizes:
+INTIME_BENCH_SMTP_MESSAGES (quick: 300), INTIME_BENCH_SMTP_ROUNDS (quick: 3).
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 
-from bench.common import cpu, print_table
+from bench.common import Case, Report, Sizes, cpu
 from bench.smtplib_transport import SmtplibTransport
 from intime_cli.serving import free_port
 from worker.transports import SMTP_CONCURRENCY, SmtpTransport, Transport
 
-MESSAGES = 1500
-ROUNDS = 5
+SIZES = Sizes("SMTP", MESSAGES=(1500, 300), ROUNDS=(5, 3))
 IN_FLIGHT = 20  # INTIME_WORKER_MAX_IN_FLIGHT's default
 RELAY_DELAY = 0.005
 
@@ -85,9 +85,9 @@ def _compare(port: int) -> dict[str, list[float]]:
         rates: dict[str, list[float]] = {label: [] for label in transports}
         try:
             for transport in transports.values():
-                await _round(transport, 100)  # warm-up: connections opened
-            for _, (label, transport) in itertools.product(range(ROUNDS), transports.items()):
-                rates[label].append(await _round(transport, MESSAGES))
+                await _round(transport, 50 if SIZES.quick else 100)  # warm-up: connections opened
+            for _, (label, transport) in itertools.product(range(SIZES.ROUNDS), transports.items()):
+                rates[label].append(await _round(transport, SIZES.MESSAGES))
         finally:
             for transport in transports.values():
                 await transport.close()
@@ -96,7 +96,9 @@ def _compare(port: int) -> dict[str, list[float]]:
     return asyncio.run(rounds())
 
 
-def run() -> None:
+def run(quick: bool = False) -> Report:
+    sz = SIZES.configure(quick=quick)
+    report = Report("smtp", quick)
     results: dict[float, dict[str, float]] = {}
     for delay in (0.0, RELAY_DELAY):
         port = free_port()
@@ -111,32 +113,26 @@ def run() -> None:
             server.join(5)
         results[delay] = {label: statistics.median(r) for label, r in rates.items()}
 
-    # print_table's ratio is baseline / ours, right for times; ms per message it is.
-    print_table(
-        f"SMTP throughput of one worker: {MESSAGES:,} messages, {IN_FLIGHT} sends at once, "
-        f"median of {ROUNDS} rounds",
+    report.table(
+        f"SMTP throughput of one worker: {sz.MESSAGES:,} messages, {IN_FLIGHT} sends at once, "
+        f"median of {sz.ROUNDS} rounds",
         [
-            (
-                "ms per message, relay accepts at once: aiosmtplib pool (ours) vs "
-                "smtplib behind one lock",
-                1000 / results[0.0]["ours"],
-                1000 / results[0.0]["baseline"],
+            Case(
+                "relay accepts at once: aiosmtplib pool (ours) vs smtplib behind one lock",
+                "messages/s",
+                results[0.0]["ours"],
+                results[0.0]["baseline"],
             ),
-            (
-                f"ms per message, relay takes {RELAY_DELAY * 1000:.0f} ms per message",
-                1000 / results[RELAY_DELAY]["ours"],
-                1000 / results[RELAY_DELAY]["baseline"],
+            Case(
+                f"relay takes {RELAY_DELAY * 1000:.0f} ms per message: the same",
+                "messages/s",
+                results[RELAY_DELAY]["ours"],
+                results[RELAY_DELAY]["baseline"],
             ),
         ],
-        "ms",
-        "messages/s, ours vs baseline: "
-        + "; ".join(
-            f"relay {'at once' if not delay else f'{delay * 1000:.0f} ms'}: "
-            f"{r['ours']:,.0f} vs {r['baseline']:,.0f} ({r['ours'] / r['baseline']:.2f}x)"
-            for delay, r in results.items()
-        )
-        + f". Ours: {SMTP_CONCURRENCY} connections (SMTP_CONCURRENCY). Machine: {cpu()}.",
+        f"Ours: {SMTP_CONCURRENCY} connections (SMTP_CONCURRENCY). Machine: {cpu()}.",
     )
+    return report
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 The baseline is the seed's per-event flow for the same event: after the same
 signature check, separate round trips to find the send, update its status,
-insert the log row and touch the campaign enrollment, with no deduplication.
+insert the log row and touch the campaign enrollment, with no deduplication, on a
+pool of the superuser's connections (the seed's adminClient bypasses RLS; as
+intime_service without an actor, RLS would hide the send and the flow would stop
+after one query). An event whose send is not found answers 404.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import os
 import sys
 
 import uvicorn
+from psycopg_pool import AsyncConnectionPool
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -30,9 +35,12 @@ async def baseline(request: Request) -> JSONResponse:
     except Rejected as rejected:
         return JSONResponse({"error": rejected.message}, rejected.status)
     email_id = payload["data"]["email_id"]
+    pool: AsyncConnectionPool = request.app.state.baseline_pool
+    if pool.closed:
+        await pool.open()
     # Each step is its own round trip and its own commit, as the seed's
     # Supabase client calls are.
-    async with request.app.state.pool.connection() as conn:
+    async with pool.connection() as conn:
         async with conn.transaction():
             cur = await conn.execute(
                 "select org_id, id from app.email_sends where provider_message_id = %s",
@@ -40,7 +48,7 @@ async def baseline(request: Request) -> JSONResponse:
             )
             row = await cur.fetchone()
         if row is None:
-            return JSONResponse({"result": "unknown"})
+            return JSONResponse({"result": "unknown"}, 404)
         org_id, send_id = row
         async with conn.transaction():
             await conn.execute(
@@ -62,19 +70,36 @@ async def baseline(request: Request) -> JSONResponse:
     return JSONResponse({"result": "applied"})
 
 
-def main() -> None:
-    dsn, port = sys.argv[1], int(sys.argv[2])
-    app = create_app(dsn, resend_secrets=(SECRET,))
+def build() -> Starlette:
+    """The app, ours plus the baseline route (the factory each uvicorn worker calls)."""
+    dsn = os.environ["INTIME_BENCH_SERVER_DSN"]
+    heartbeat = float(os.environ.get("INTIME_BENCH_SERVER_HEARTBEAT", "15"))
+    app = create_app(dsn, resend_secrets=(SECRET,), stream_heartbeat=heartbeat)
+    admin = os.environ.get("INTIME_BENCH_SERVER_ADMIN_DSN", dsn)
+    app.state.baseline_pool = AsyncConnectionPool(admin, min_size=1, max_size=16, open=False)
     app.router.routes.append(Route("/baseline/resend", baseline, methods=["POST"]))
+    return app
+
+
+def main() -> None:
+    """python -m bench.webhook_server DSN PORT [WORKERS [HEARTBEAT_SECONDS]]; the baseline's
+    connections: INTIME_BENCH_SERVER_ADMIN_DSN (default DSN)."""
+    dsn, port = sys.argv[1], int(sys.argv[2])
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    os.environ["INTIME_BENCH_SERVER_DSN"] = dsn
+    if len(sys.argv) > 4:
+        os.environ["INTIME_BENCH_SERVER_HEARTBEAT"] = sys.argv[4]
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     uvicorn.run(
-        app,
+        "bench.webhook_server:build",
+        factory=True,
         host="127.0.0.1",
         port=port,
         log_level="warning",
         loop="uvloop",
         http="httptools",
-        workers=1,
+        workers=workers,
+        backlog=16384,
     )
 
 

@@ -1,4 +1,4 @@
-"""Webhook ingestion: signed Resend events per second through uvicorn (1 worker),
+"""Webhook ingestion: signed Resend events per second through uvicorn (1 and 2 workers),
 with the database write, and latency percentiles; against the seed's per-event
 flow served by the same process.
 
@@ -6,12 +6,17 @@ The load generator is a minimal asyncio HTTP/1.1 client over keep-alive
 connections sending pre-signed requests (each with its own svix-id), so the
 client costs little next to the server. Server, client and PostgreSQL share the
 machine's 2 cores.
+
+Two servers run side by side, one uvicorn worker and two; each round loads ours and
+the baseline on each (ROUNDS interleaved rounds, medians). Sizes:
+INTIME_BENCH_HOOK_EVENTS (quick: 1,500), INTIME_BENCH_HOOK_ROUNDS (quick: 2).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -23,14 +28,14 @@ from pathlib import Path
 import psycopg
 from svix.webhooks import Webhook
 
-from bench.common import bench_database, machine
+from bench.common import Case, Goal, Report, Sizes, bench_database, machine, pct
 from bench.webhook_server import SECRET
 from intime.config import as_role
 from intime.db import actor
 from intime_cli.seed import seed_org
 from intime_cli.serving import free_port, wait_for_http
 
-EVENTS = 6000
+SIZES = Sizes("HOOK", EVENTS=(6000, 1500), ROUNDS=(3, 2), WARMUP=(500, 200))
 CONCURRENCY = 32
 SENDS = 500
 
@@ -94,12 +99,33 @@ def _load(port: int, requests: list[bytes]) -> tuple[float, list[float], list[in
     return len(requests) / elapsed, latencies, errors
 
 
-def _pct(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(p * 10) - 1]
+GOAL_RATE = Goal.of(ours=(">=", 2500))
+GOAL_P99 = Goal.of(ours=("<=", 50))
 
 
-def run() -> None:
+def _server(service: str, admin: str, workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.webhook_server", service, str(port), str(workers)],
+        cwd=Path(__file__).resolve().parents[1],
+        env=os.environ | {"INTIME_BENCH_SERVER_ADMIN_DSN": admin},
+    )
+    try:  # a loaded machine takes a while to start two workers
+        wait_for_http(
+            f"http://127.0.0.1:{port}/healthz", timeout=120, alive=lambda: proc.poll() is None
+        )
+    except BaseException:
+        proc.terminate()
+        proc.wait(timeout=15)
+        raise
+    return proc, port
+
+
+def run(quick: bool = False) -> Report:
+    sz = SIZES.configure(quick=quick)
+    report = Report("webhooks", quick)
     with bench_database() as (server, dsn):
+        report.machine = machine(server)
         service = as_role(dsn, "intime_service")
         with psycopg.connect(service, autocommit=True) as svc:
             org = seed_org(svc, "Bench", "bench", deals=1)
@@ -111,39 +137,78 @@ def run() -> None:
                     "from generate_series(1, %s) g",
                     (SENDS,),
                 )
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.webhook_server", service, str(port)],
-            cwd=Path(__file__).resolve().parents[1],
-        )
+        servers: dict[int, tuple[subprocess.Popen, int]] = {}
+        runs: dict[tuple[int, str], list[tuple[float, list[float], list[int]]]] = {}
+        flows = (("ours", "/webhooks/resend"), ("baseline", "/baseline/resend"))
         try:
-            wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: proc.poll() is None)
-            results = {}
-            for label, path in (("ours", "/webhooks/resend"), ("baseline", "/baseline/resend")):
-                warm = [_request(path, f"bench-{i % SENDS + 1}") for i in range(500)]
-                _load(port, warm)
-                reqs = [_request(path, f"bench-{i % SENDS + 1}") for i in range(EVENTS)]
-                results[label] = _load(port, reqs)
+            for workers in (1, 2):
+                servers[workers] = _server(service, dsn, workers)
+            for workers, (_, port) in servers.items():
+                for _label, path in flows:  # warm-up: every worker's pool and plans
+                    _load(
+                        port,
+                        [
+                            _request(path, f"bench-{i % SENDS + 1}")
+                            for i in range(sz.WARMUP * workers)
+                        ],
+                    )
+            for r in range(sz.ROUNDS):
+                order = [(w, f) for w in (1, 2) for f in flows]
+                for workers, (label, path) in order[r % 4 :] + order[: r % 4]:
+                    reqs = [_request(path, f"bench-{i % SENDS + 1}") for i in range(sz.EVENTS)]
+                    runs.setdefault((workers, label), []).append(_load(servers[workers][1], reqs))
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            for proc, _ in servers.values():
+                proc.terminate()
+            for proc, _ in servers.values():
+                proc.wait(timeout=15)
 
-    print(
-        f"\n### Webhook ingestion: {EVENTS:,} signed events, {CONCURRENCY} keep-alive connections\n"
-    )
-    print("| flow | events/s | p50 ms | p99 ms | errors |")
-    print("|---|---:|---:|---:|---:|")
-    for label in ("ours", "baseline"):
-        rate, lat, errors = results[label]
-        print(
-            f"| {label} | {rate:,.0f} | {_pct(lat, 50):.1f} | {_pct(lat, 99):.1f} | {len(errors)} |"
+    def median_of(workers: int, label: str) -> tuple[float, float, float, int]:
+        got = runs[(workers, label)]
+        return (
+            statistics.median(r[0] for r in got),
+            statistics.median(pct(r[1], 50) for r in got),
+            statistics.median(pct(r[1], 99) for r in got),
+            sum(len(r[2]) for r in got),
         )
-    print(
-        f"\nours / baseline throughput: {results['ours'][0] / results['baseline'][0]:.2f}x. "
+
+    cases = []
+    errors = 0
+    for workers in (1, 2):
+        ours, base = median_of(workers, "ours"), median_of(workers, "baseline")
+        errors += ours[3] + base[3]
+        name = f"{workers} uvicorn worker{'s' if workers > 1 else ''}"
+        cases += [
+            Case(
+                f"{name}: events/s, ours vs the seed's flow",
+                "events/s",
+                ours[0],
+                base[0],
+                GOAL_RATE if workers == 1 else None,
+            ),
+            Case(f"{name}: p50 latency", "ms", ours[1], base[1], lower_is_better=True),
+            Case(
+                f"{name}: p99 latency",
+                "ms",
+                ours[2],
+                base[2],
+                GOAL_P99 if workers == 1 else None,
+                lower_is_better=True,
+            ),
+        ]
+    every = {f"{w}w {label}": [round(r[0]) for r in v] for (w, label), v in runs.items()}
+    report.table(
+        f"Webhook ingestion: {sz.EVENTS:,} signed events a run, {CONCURRENCY} keep-alive "
+        f"connections (median of {sz.ROUNDS} interleaved rounds)",
+        cases,
         "ours = api.ingest_email_event (dedupe, forward-only status, counters, log) in one "
         "transaction; baseline = the seed's select/update/insert/update round trips without "
-        f"dedupe. Machine: {machine(server)}; uvicorn 1 worker (uvloop, httptools), fsync on."
+        f"dedupe, served by the same process, as the superuser (RLS bypassed, like the seed's "
+        f"adminClient). Non-200 responses over every run: {errors}. "
+        f"Every run (events/s): {every}. Machine: {report.machine}; uvicorn (uvloop, "
+        "httptools), fsync on; the load generator, the servers and PostgreSQL share the cores.",
     )
+    return report
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@
    the seed's executeWorkflow, one autocommitted round trip per query (the seed's REST
    calls), by 2 threads.
 
-Sizes: INTIME_BENCH_WF_* environment variables (see the constants below).
+Sizes: INTIME_BENCH_WF_* environment variables (see S below: each has a full and a
+--quick default). The bulk-match goal (<= 2,000 ms) is for 10,000 rows: with fewer (the
+quick run), the case has no goal.
 """
 
 from __future__ import annotations
@@ -54,30 +56,30 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 
-from bench.common import bench_database, machine, print_table
+from bench.common import Case, Goal, Report, Sizes, bench_database, machine
 from intime.config import as_role
 from intime.db import actor
 from intime.pgserver import PgServer
 from intime_cli.seed import SeededOrg, seed_org
 
-
-def _env(name: str, default: int) -> int:
-    return int(os.environ.get(f"INTIME_BENCH_WF_{name}", default))
-
-
-CLIENTS = _env("CLIENTS", 8)  # 1. concurrent writers
-OVERHEAD_DEALS = _env("OVERHEAD_DEALS", 2000)  # 1. deals the writers pick from
-OVERHEAD_SECONDS = _env("OVERHEAD_SECONDS", 5)  # 1. each measurement
-OVERHEAD_ROUNDS = _env("OVERHEAD_ROUNDS", 3)  # 1. rounds of the four configurations
-STATEMENTS = _env("STATEMENTS", 2000)  # 1. UPDATEs of the per-statement time measurement
-BULK_ROWS = _env("BULK_ROWS", 10_000)  # 2. rows of the bulk UPDATE
-BULK_RUNS = _env("BULK_RUNS", 3)  # 2. runs of each case
-REUSE_ROWS = _env("REUSE_ROWS", 2000)  # 2. rows of the plan-reuse case (quadratic: keep small)
-E2E_EXECUTIONS = _env("E2E_EXECUTIONS", 5000)  # 3. executions per worker run
-E2E_CAP_SECONDS = _env("E2E_CAP_SECONDS", 15)  # 3. time cap of the as-shipped runs
-E2E_TUNED_CAP_SECONDS = _env("E2E_TUNED_CAP_SECONDS", 90)  # 3. time cap of the tuned runs
-SEED_EXECUTIONS = _env("SEED_EXECUTIONS", 1000)  # 3. executions for the baseline
-MAX_CONCURRENT_TASKS = _env("MAX_CONCURRENT_TASKS", 20)  # 3. tuned: pgqueuer's cap
+# Sizes: (full run, --quick); INTIME_BENCH_WF_<NAME> overrides either.
+S = Sizes(
+    "WF",
+    CLIENTS=(8, 8),  # 1. concurrent writers
+    OVERHEAD_DEALS=(2000, 500),  # 1. deals the writers pick from
+    OVERHEAD_SECONDS=(5, 1),  # 1. each measurement
+    OVERHEAD_ROUNDS=(3, 1),  # 1. rounds of the four configurations
+    STATEMENTS=(2000, 300),  # 1. UPDATEs of the per-statement time measurement
+    BULK_ROWS=(10_000, 2000),  # 2. rows of the bulk UPDATE
+    BULK_RUNS=(3, 1),  # 2. runs of each case
+    REUSE_ROWS=(2000, 300),  # 2. rows of the plan-reuse case (quadratic: keep small)
+    PROFILE_RUNS=(300, 100),  # 2, 3. api.run_execution calls profiled
+    E2E_EXECUTIONS=(5000, 400),  # 3. executions per worker run
+    E2E_CAP_SECONDS=(30, 10),  # 3. time cap of the 1-process runs
+    E2E_TUNED_CAP_SECONDS=(90, 15),  # 3. time cap of the 2- and 4-process runs
+    E2E_ROUNDS=(3, 1),  # 3. rounds of the 1, 2 and 4 process runs
+    SEED_EXECUTIONS=(1000, 150),  # 3. executions for the baseline
+)
 
 WORKFLOW_TRIGGERS = ("workflow_insert", "workflow_update", "workflow_delete")
 PUBLIC_URL = "http://localhost:8000"
@@ -114,7 +116,15 @@ ON_VALUE = {
 # 1. (c): workflows that exist but never match an UPDATE of a deal.
 ELSEWHERE = [
     ("deal", {"triggers": [{"type": "created"}], "steps": STEPS[2:]}),
-    ("contact", {"triggers": [{"type": "updated"}], "steps": STEPS[2:]}),
+    (
+        "contact",
+        {
+            "triggers": [{"type": "updated"}],
+            "steps": [
+                {"name": "note", "type": "create_activity", "subject": "Bench {{contact.id}}"}
+            ],
+        },
+    ),
 ]
 
 
@@ -125,6 +135,7 @@ class Ctx:
     service: str
     svc: psycopg.Connection  # intime_service
     admin: psycopg.Connection  # superuser
+    report: Report
 
 
 def _create_workflow(ctx: Ctx, org: SeededOrg, entity_type: str, definition: dict) -> uuid.UUID:
@@ -195,9 +206,9 @@ def _pgbench_tps(ctx: Ctx, org: SeededOrg, script: Path, seconds: int) -> float:
             "-M",
             "prepared",
             "-c",
-            str(CLIENTS),
+            str(S.CLIENTS),
             "-j",
-            str(min(CLIENTS, os.cpu_count() or 1)),
+            str(min(S.CLIENTS, os.cpu_count() or 1)),
             "-T",
             str(seconds),
             "-f",
@@ -218,7 +229,7 @@ def _pgbench_tps(ctx: Ctx, org: SeededOrg, script: Path, seconds: int) -> float:
 
 def _threads_tps(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID], seconds: int) -> float:
     """The fallback without pgbench: Python threads, one pipelined round trip each."""
-    counts = [0] * CLIENTS
+    counts = [0] * S.CLIENTS
     stop = time.perf_counter() + seconds
 
     def client(k: int) -> None:
@@ -232,7 +243,7 @@ def _threads_tps(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID], seconds: int)
                     conn.execute("commit")
                 counts[k] += 1
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(S.CLIENTS)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -242,16 +253,16 @@ def _threads_tps(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID], seconds: int)
 
 
 def _statement_us(ctx: Ctx, org: SeededOrg) -> float:
-    """Server time per single-row UPDATE statement: a DO loop of STATEMENTS updates in one
+    """Server time per single-row UPDATE statement: a DO loop of S.STATEMENTS updates in one
     transaction (rolled back) on a fresh service connection; no commit, no round trip."""
     loop = sql.SQL(
         "do $$ begin for i in 1..{n} loop update app.deals set value = value + 1 "
         "where org_id = {org} and id = ('00000000-0000-4000-8000-' || "
         "(100000000001 + i % {deals}))::uuid; end loop; end $$"
     ).format(
-        n=sql.Literal(STATEMENTS),
+        n=sql.Literal(S.STATEMENTS),
         org=sql.Literal(str(org.org_id)),
-        deals=sql.Literal(OVERHEAD_DEALS),
+        deals=sql.Literal(S.OVERHEAD_DEALS),
     )
     with psycopg.connect(ctx.service) as conn:
         conn.execute(SET_ACTOR, (org.org_id, None))
@@ -259,17 +270,17 @@ def _statement_us(ctx: Ctx, org: SeededOrg) -> float:
         conn.execute(loop)
         elapsed = time.perf_counter() - start
         conn.rollback()
-    return elapsed / STATEMENTS * 1e6
+    return elapsed / S.STATEMENTS * 1e6
 
 
 def _overhead(ctx: Ctx) -> None:
     org = seed_org(ctx.svc, "Quiet", "quiet", deals=1)
-    deals = _insert_deals(ctx, org, OVERHEAD_DEALS, fixed_ids=True)
+    deals = _insert_deals(ctx, org, S.OVERHEAD_DEALS, fixed_ids=True)
     ctx.admin.execute("vacuum analyze app.deals")
     use_pgbench = Path(ctx.server.binaries.tool("pgbench")).is_file()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "update.sql"
-        script.write_text(PGBENCH_SCRIPT.format(deals=OVERHEAD_DEALS))
+        script.write_text(PGBENCH_SCRIPT.format(deals=S.OVERHEAD_DEALS))
 
         def measure(seconds: int) -> float:
             if use_pgbench:
@@ -287,10 +298,10 @@ def _overhead(ctx: Ctx) -> None:
         cpu: dict[str, list[float]] = {case: [] for case in "abcd"}
         configure("c")
         measure(2)  # warm-up
-        for r in range(OVERHEAD_ROUNDS):
+        for r in range(S.OVERHEAD_ROUNDS):
             for case in "abcd"[r % 4 :] + "abcd"[: r % 4]:
                 configure(case)
-                runs[case].append(measure(OVERHEAD_SECONDS))
+                runs[case].append(measure(S.OVERHEAD_SECONDS))
                 cpu[case].append(_statement_us(ctx, org))
     _triggers(ctx)
     ctx.admin.execute("delete from app.workflows where org_id = %s", (org.org_id,))
@@ -304,9 +315,32 @@ def _overhead(ctx: Ctx) -> None:
         "d": "(d) every trigger; the org has no workflow",
     }
     driver = (
-        f"pgbench, {CLIENTS} clients"
+        f"pgbench, {S.CLIENTS} clients"
         if use_pgbench
-        else f"{CLIENTS} Python threads (no pgbench found)"
+        else f"{S.CLIENTS} Python threads (no pgbench found)"
+    )
+    ctx.report.add(
+        Case(
+            "trigger overhead: tx/s with workflows of other events (c) vs none (b)",
+            "tx/s",
+            tps["c"],
+            tps["b"],
+            Goal.of(ratio=(">=", 0.9), text="<= 10% lost (ratio >= 0.9)"),
+        ),
+        Case(
+            "trigger overhead: tx/s with no workflow in the org (d) vs (b)",
+            "tx/s",
+            tps["d"],
+            tps["b"],
+            Goal.of(ratio=(">=", 0.9), text="<= 10% lost (ratio >= 0.9)"),
+        ),
+        Case(
+            "trigger overhead: server µs per UPDATE statement (c) vs (b)",
+            "µs",
+            us["c"],
+            us["b"],
+            lower_is_better=True,
+        ),
     )
     print("\n### Workflow triggers: overhead on single-row UPDATEs that match no workflow\n")
     print(
@@ -324,11 +358,11 @@ def _overhead(ctx: Ctx) -> None:
         f"{tps['b'] / tps['c']:.3f} ({(1 - tps['c'] / tps['b']) * 100:+.1f}% lost), (b)/(d) = "
         f"{tps['b'] / tps['d']:.3f} ({(1 - tps['d'] / tps['b']) * 100:+.1f}%); goal <= 10%. "
         f"Server time per statement: (c) - (b) = {us['c'] - us['b']:+,.0f} µs, (d) - (b) = "
-        f"{us['d'] - us['b']:+,.0f} µs (a DO loop of {STATEMENTS:,} single-row UPDATEs in one "
+        f"{us['d'] - us['b']:+,.0f} µs (a DO loop of {S.STATEMENTS:,} single-row UPDATEs in one "
         f"transaction, rolled back: trigger CPU without commit or round trip). "
         f"{driver} as intime_service, each transaction one pipelined round trip (BEGIN, "
-        f"api.set_actor, UPDATE ... value = value + 1 of one of {OVERHEAD_DEALS:,} deals, "
-        f"COMMIT); {OVERHEAD_SECONDS} s per run, {OVERHEAD_ROUNDS} interleaved rounds (order "
+        f"api.set_actor, UPDATE ... value = value + 1 of one of {S.OVERHEAD_DEALS:,} deals, "
+        f"COMMIT); {S.OVERHEAD_SECONDS} s per run, {S.OVERHEAD_ROUNDS} interleaved rounds (order "
         f"rotated each round). Machine: {machine(ctx.server)}; fsync on."
     )
 
@@ -448,12 +482,12 @@ def _function_profile(ctx: Ctx, work: Callable[[psycopg.Connection], None], top:
 
 
 def _bulk(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
-    bulk = deals[:BULK_ROWS]
+    bulk = deals[: S.BULK_ROWS]
     _reset_executions(ctx, org)
     _bulk_update(ctx, org, bulk)  # warm-up, then statistics of populated engine tables
     ctx.admin.execute(f"analyze {ENGINE_TABLES}")
     runs: dict[str, list[float]] = {"ours": [], "seed": [], "off": []}
-    for _ in range(BULK_RUNS):
+    for _ in range(S.BULK_RUNS):
         _reset_executions(ctx, org)
         runs["ours"].append(_bulk_update(ctx, org, bulk))
         row = ctx.admin.execute(
@@ -466,7 +500,7 @@ def _bulk(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
         _reset_executions(ctx, org)
         runs["off"].append(_bulk_update(ctx, org, bulk))
         _triggers(ctx)
-    small, spare = bulk[:REUSE_ROWS], deals[-1:]
+    small, spare = bulk[: S.REUSE_ROWS], deals[-1:]
     _reset_executions(ctx, org)
     fresh_small = _bulk_update(ctx, org, small)
     _reset_executions(ctx, org)
@@ -480,20 +514,35 @@ def _bulk(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
     profile = _function_profile(ctx, instrumented)
     _reset_executions(ctx, org)
     ours, seed, off = (statistics.median(runs[k]) for k in ("ours", "seed", "off"))
-    print_table(
+    goal = Goal.of(ours=("<=", 2000)) if len(bulk) >= 10_000 else None
+    ctx.report.table(
         f"Workflow bulk match: one UPDATE of {len(bulk):,} deals, each starting an execution "
-        f"(median of {BULK_RUNS})",
+        f"(median of {S.BULK_RUNS})",
         [
-            ("set-based statement trigger (ours) vs per-row round trips (seed)", ours, seed),
-            ("ours vs the same UPDATE with the workflow triggers disabled", ours, off),
-            (
+            Case(
+                "set-based statement trigger (ours) vs per-row round trips (seed)",
+                "ms",
+                ours,
+                seed,
+                goal,
+                lower_is_better=True,
+            ),
+            Case(
+                "ours vs the same UPDATE with the workflow triggers disabled",
+                "ms",
+                ours,
+                off,
+                lower_is_better=True,
+            ),
+            Case(
                 f"ours, {len(small):,} rows on a connection that ran one single-row UPDATE of a "
                 f"deal first (1 run) vs the same on a fresh connection",
+                "ms",
                 reused,
                 fresh_small,
+                lower_is_better=True,
             ),
         ],
-        "ms",
         f"Goal: ours <= 2,000 ms. Each case is the whole transaction (BEGIN, api.set_actor, "
         f"the UPDATE, COMMIT; the seed's adds {7 * len(bulk):,} round trips) on a fresh "
         f"connection; before each run the executions, instances, logs and jobs are deleted "
@@ -782,15 +831,15 @@ def worker_main(service: str, tuning_json: str) -> None:
 
 
 def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
-    seed_items = _prepare(ctx, org, deals[:SEED_EXECUTIONS], jobs=False)
+    seed_items = _prepare(ctx, org, deals[: S.SEED_EXECUTIONS], jobs=False)
     seed_rate = _in_threads(
         lambda: psycopg.connect(ctx.dsn, autocommit=True),
         lambda conn, ex: _seed_execute(conn, org, ex),
         seed_items,
     )
-    direct_items = _prepare(ctx, org, deals[:SEED_EXECUTIONS], jobs=False)
+    direct_items = _prepare(ctx, org, deals[: S.SEED_EXECUTIONS], jobs=False)
     direct_rate = _in_threads(lambda: psycopg.connect(ctx.service), _direct_run(org), direct_items)
-    profile_items = _prepare(ctx, org, deals[:300], jobs=False)
+    profile_items = _prepare(ctx, org, deals[: S.PROFILE_RUNS], jobs=False)
 
     def instrumented(conn: psycopg.Connection) -> None:
         for ex in profile_items:
@@ -800,14 +849,17 @@ def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
 
     # worker.app now listens on its own connection (worker/driver.py) and caps
     # jobs in flight at MAX_CONCURRENT_TASKS: the changes this bench measured.
-    cases = [
-        ("2 worker processes", 2, {}, E2E_EXECUTIONS, E2E_TUNED_CAP_SECONDS),
-        ("1 worker process", 1, {}, E2E_EXECUTIONS, E2E_CAP_SECONDS),
-    ]
-    results = [
-        (label, _through_workers(ctx, org, deals[:n], count, tuning, cap))
-        for label, count, tuning, n, cap in cases
-    ]
+    cases = [(1, S.E2E_CAP_SECONDS), (2, S.E2E_TUNED_CAP_SECONDS), (4, S.E2E_TUNED_CAP_SECONDS)]
+    runs: dict[int, list[E2E]] = {count: [] for count, _ in cases}
+    for r in range(S.E2E_ROUNDS):
+        for count, cap in cases[r % 3 :] + cases[: r % 3]:
+            runs[count].append(
+                _through_workers(ctx, org, deals[: S.E2E_EXECUTIONS], count, {}, cap)
+            )
+    results = []
+    for count, _ in cases:
+        got = sorted(runs[count], key=lambda e: e.rate)
+        results.append((f"{count} worker process{'es' if count > 1 else ''}", count, got))
     _reset_executions(ctx, org)
 
     print("\n### Workflow executions end to end: a 3-step DB-only workflow through the worker\n")
@@ -816,12 +868,30 @@ def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
         "baseline | executions done | pgqueuer picks |"
     )
     print("|---|---:|---:|---:|---:|---:|")
-    for label, r in results:
+    for label, count, got in results:
+        r = got[len(got) // 2]  # the median run
         done = f"{r.done:,} of {r.total:,} in {r.seconds:.1f} s" + (" (capped)" if r.capped else "")
         print(
             f"| {label} | {r.rate:,.0f} | {seed_rate:,.0f} | {r.rate / seed_rate:.2f}x | "
             f"{done} | {r.picks:,} |"
         )
+        ctx.report.add(
+            Case(
+                f"end to end, {label} vs the seed's executeWorkflow (2 threads)",
+                "executions/s",
+                r.rate,
+                seed_rate,
+                Goal.of(ours=(">=", 1000)) if count == 2 else None,
+            )
+        )
+    ctx.report.add(
+        Case(
+            "no queue: api.run_execution + COMMIT, 2 threads (the engine's ceiling)",
+            "executions/s",
+            direct_rate,
+            seed_rate,
+        )
+    )
     print(
         f"| no queue: api.run_execution + COMMIT by 2 threads (the engine's ceiling here) | "
         f"{direct_rate:,.0f} | {seed_rate:,.0f} | {direct_rate / seed_rate:.2f}x | "
@@ -832,24 +902,31 @@ def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
         f"create_activity. Ours: one bulk UPDATE starts the executions (and their workflow.run "
         f"jobs) while the workers wait; executions/s from the first execution's start "
         f"(min(started_at)) to the poll (every 0.1 s) that saw the last one completed; "
-        f"the two-process run is capped at {E2E_TUNED_CAP_SECONDS} s, the one-process run at "
-        f"{E2E_CAP_SECONDS} s. Baseline: the seed's executeWorkflow over "
+        f"the 2- and 4-process runs are capped at {S.E2E_TUNED_CAP_SECONDS} s, the one-process "
+        f"run at {S.E2E_CAP_SECONDS} s; the median of {S.E2E_ROUNDS} interleaved round(s) "
+        f"(every run, executions/s: "
+        f"{ {label: [round(e.rate) for e in got] for label, _, got in results} }). "
+        f"Baseline: the seed's executeWorkflow over "
         f"{len(seed_items):,} executions, 19 autocommitted round trips each (per step: insert "
         f"step, insert action, the work, update action, update step), as the superuser. "
-        f"Where api.run_execution's time goes (300 runs, track_functions = all): {profile}. "
+        f"Where api.run_execution's time goes ({len(profile_items):,} runs, "
+        f"track_functions = all): {profile}. "
         f"Machine: {machine(ctx.server)}; fsync on; other load on the machine makes these "
         f"indicative."
     )
 
 
-def run() -> None:
+def run(quick: bool = False) -> Report:
+    S.configure(quick=quick)
+    report = Report("workflows", quick)
     with bench_database() as (server, dsn):
+        report.machine = machine(server)
         service = as_role(dsn, "intime_service")
         with (
             psycopg.connect(service, autocommit=True) as svc,
             psycopg.connect(dsn, autocommit=True) as admin,
         ):
-            ctx = Ctx(server, dsn, service, svc, admin)
+            ctx = Ctx(server, dsn, service, svc, admin, report)
             busy = seed_org(svc, "Flows", "flows", deals=1)
             # The seed's workflow (and its execution, lock and jobs) would muddle every case.
             admin.execute("delete from app.workflows")
@@ -857,11 +934,12 @@ def run() -> None:
             admin.execute("delete from queue.pgqueuer")
             _overhead(ctx)
             deals = _insert_deals(
-                ctx, busy, max(BULK_ROWS, E2E_EXECUTIONS, SEED_EXECUTIONS), fixed_ids=False
+                ctx, busy, max(S.BULK_ROWS, S.E2E_EXECUTIONS, S.SEED_EXECUTIONS), fixed_ids=False
             )
             _create_workflow(ctx, busy, "deal", ON_VALUE)
             _bulk(ctx, busy, deals)
             _end_to_end(ctx, busy, deals)
+    return report
 
 
 if __name__ == "__main__":
