@@ -111,21 +111,13 @@ class JobRunner:
     metrics: WorkerMetrics | None = None
 
     def entrypoint(
-        self,
-        pgq: PgQueuer,
-        name: str,
-        *,
-        on_failure: OnFailure = "hold",
-        concurrency_limit: int = 0,
+        self, pgq: PgQueuer, name: str, *, on_failure: OnFailure = "hold"
     ) -> Callable[[Handler], Handler]:
-        """``concurrency_limit``: at most this many of these jobs at once in this
-        worker (pgqueuer's; 0: no limit but the worker's in-flight cap)."""
-
         def register(handler: Handler) -> Handler:
             async def run(job: Job) -> None:
                 await self._run(name, handler, job)
 
-            pgq.entrypoint(name, on_failure=on_failure, concurrency_limit=concurrency_limit)(run)
+            pgq.entrypoint(name, on_failure=on_failure)(run)
             return handler
 
         return register

@@ -6,11 +6,12 @@ The engine lives in SQL (docs/workflows.md); these handlers only call it:
 - ``workflow.run_due``: the wake-up of a statement that started many executions:
   ``api.run_executions`` (a batch of due executions of every org, one transaction,
   one subtransaction each) again and again until a batch comes back short. At most
-  ``RUN_DUE_CONCURRENCY`` at once per worker: more transactions than cores only
-  queue on the CPU. An error in one execution ends that execution (in SQL), not the
-  batch; a lost connection retries the job; should the batch itself fail otherwise
-  (a bug), the job still completes and the sweeper re-queues the executions left
-  pending one by one (``workflow.run``), so none is stranded;
+  ``RUN_DUE_CONCURRENCY`` such loops at once per worker process (an in-process
+  semaphore: pgqueuer's concurrency_limit counts across all workers). An error in
+  one execution ends that execution (in SQL), not the batch; a lost connection
+  retries the job; should the batch itself fail otherwise (a bug), the job still
+  completes and the sweeper re-queues the executions left pending one by one
+  (``workflow.run``), so none is stranded;
 - ``webhook.deliver``: ``api.claim_webhook`` (committed before the request), one
   signed POST (``worker.webhooks.deliver``), then ``api.complete_action`` or
   ``api.fail_action``. Retries and their backoff belong to the engine: a failed
@@ -27,6 +28,7 @@ connection asks the queue to retry the job (pgqueuer's ``RetryRequested``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -80,6 +82,10 @@ class WorkflowDeps:
     client: httpx.AsyncClient
     guard: TargetGuard
     durability: Durability = dataclasses.field(default_factory=Durability)
+    # workflow.run_due loops running at once in this process (RUN_DUE_CONCURRENCY).
+    batches: asyncio.Semaphore = dataclasses.field(
+        default_factory=lambda: asyncio.Semaphore(RUN_DUE_CONCURRENCY)
+    )
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -125,23 +131,30 @@ async def run_due(
     """Run due executions in batches (one transaction each) until a batch comes back
     short, or made no progress (every execution in it deferred), or ``rounds`` ran."""
     done = DueRun()
-    for _ in range(rounds):
-        async with pool.connection() as conn:
+    # One connection for the whole loop: behind jobs that wait on a row lock with
+    # theirs (email claims of one org), a batch would queue for each connection anew.
+    async with pool.connection() as conn:
+        for _ in range(rounds):
             cur = await conn.execute(q.RUN_EXECUTIONS, {"limit": limit})
             row = await cur.fetchone()
-        if row is None:
-            break
-        picked, completed, waiting, retrying, failed, deferred = (int(x) for x in row)
-        done.batches += 1
-        done.picked += picked
-        done.completed += completed
-        done.waiting += waiting
-        done.retrying += retrying
-        done.failed += failed
-        done.deferred += deferred
-        if picked < limit or picked == deferred:
-            break
+            await conn.commit()
+            if row is None or not _count(done, row, limit):
+                break
     return done
+
+
+def _count(done: DueRun, row: Sequence[Any], limit: int) -> bool:
+    """Add a batch's counts; whether another batch may find more (it came back full
+    and not all deferred)."""
+    picked, completed, waiting, retrying, failed, deferred = (int(x) for x in row)
+    done.batches += 1
+    done.picked += picked
+    done.completed += completed
+    done.waiting += waiting
+    done.retrying += retrying
+    done.failed += failed
+    done.deferred += deferred
+    return picked == limit and deferred < picked
 
 
 def webhook_request(
@@ -319,10 +332,14 @@ def register(
             # report): run again shortly rather than drop the job.
             raise Transient("execution busy", BUSY_RETRY.total_seconds())
 
-    @runner.entrypoint(pgq, "workflow.run_due", concurrency_limit=RUN_DUE_CONCURRENCY)
+    @runner.entrypoint(pgq, "workflow.run_due")
     async def workflow_run_due(job: Job) -> None:
         try:
-            done = await run_due(pool)
+            # More batch transactions than cores only queue on the CPU: the job
+            # waits for a loop's turn (never skips it, lest its executions wait
+            # for the sweeper), and then usually finds them run already.
+            async with deps.batches:
+                done = await run_due(pool)
         except Exception as exc:
             if is_transient_db_error(exc):
                 raise

@@ -336,7 +336,8 @@ def test_no_job_or_schedule_changes_a_pooled_connection(
                 )
                 admin.execute(
                     "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
-                    "values (0, 'campaigns.tick', null, 'queued')"
+                    "values (0, 'campaigns.tick', null, 'queued'), "
+                    "(0, 'workflow.run_due', convert_to('{\"executions\": 2}', 'UTF8'), 'queued')"
                 )
                 await wait_until(
                     lambda: admin.execute(

@@ -430,7 +430,12 @@ begin
         end if;
         v_fresh := true;
 
-        v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
+        -- Most steps just go on to the next one: no call for them.
+        v_next := case
+            when v_kind in ('condition', 'approval') or v_step ? 'next' then
+                app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result)
+            else v_exec.current_step_index + 1
+        end;
         if v_next is null or (
             v_kind = 'approval' and v_result ->> 'decision' = 'rejected' and v_step ->> 'on_reject' is null
         ) then
