@@ -238,7 +238,7 @@ create or replace function app._wf_advance(
     p_exec app.workflow_executions,
     p_careful boolean,
     out outcome text,
-    out logs app.workflow_execution_logs []
+    out logs app.workflow_execution_logs[]
 )
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -343,7 +343,8 @@ begin
                     where a.org_id = v_org_id and a.id = (v_result ->> 'action_id')::uuid;
                     if v_action_status = 'failed' then
                         outcome := app._wf_fail_step(
-                            v_org_id, v_exec.id, v_row.id, 'action failed while the execution was paused'
+                            v_org_id, v_exec.id, v_row.id,
+                            'action failed while the execution was paused'
                         );
                         exit;
                     elsif v_action_status is distinct from 'completed' then
@@ -437,7 +438,8 @@ begin
             else v_exec.current_step_index + 1
         end;
         if v_next is null or (
-            v_kind = 'approval' and v_result ->> 'decision' = 'rejected' and v_step ->> 'on_reject' is null
+            v_kind = 'approval' and v_result ->> 'decision' = 'rejected'
+            and v_step ->> 'on_reject' is null
         ) then
             if v_dirty then
                 update app.workflow_executions as e
@@ -507,7 +509,9 @@ begin
             where e.org_id = v_org_id and e.id = v_exec.id;
             delete from app.workflow_entity_locks as l
             where l.org_id = v_org_id and l.execution_id = v_exec.id;
-            logs := logs || app._wf_log_line(v_org_id, v_exec.id, 'info', 'execution completed', null);
+            logs := logs || app._wf_log_line(
+                v_org_id, v_exec.id, 'info', 'execution completed', null
+            );
             outcome := 'completed';
         end if;
     end if;
@@ -525,7 +529,7 @@ create or replace function app._wf_run_due(
     p_exec app.workflow_executions,
     p_batch boolean,
     out outcome text,
-    out logs app.workflow_execution_logs []
+    out logs app.workflow_execution_logs[]
 )
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -588,7 +592,8 @@ begin
         outcome := 'failed';
     exception when others then
         get stacked diagnostics v_message = message_text;
-        raise warning 'execution % (org %) could not be failed: %', p_exec.id, p_exec.org_id, v_message;
+        raise warning 'execution % (org %) could not be failed: %',
+            p_exec.id, p_exec.org_id, v_message;
         outcome := 'deferred';
     end;
     logs := '{}';
@@ -700,7 +705,9 @@ begin
             perform api.set_actor(p_org_id => v_exec.org_id);
             v_org_id := v_exec.org_id;
         end if;
-        perform pg_catalog.set_config('intime.wf_execution', v_exec.org_id || ':' || v_exec.id, true);
+        perform pg_catalog.set_config(
+            'intime.wf_execution', v_exec.org_id || ':' || v_exec.id, true
+        );
         select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, true) as r;
         v_outcomes := v_outcomes || v_run.outcome;
         v_logs := v_logs || v_run.logs;
