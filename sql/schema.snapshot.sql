@@ -4879,23 +4879,7 @@ CREATE FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid DEFAULT NUL
 declare
     v_org_id uuid;
     v_exec app.workflow_executions%rowtype;
-    v_type app.entity_types%rowtype;
-    v_wf_name text;
-    v_steps jsonb;
-    v_step jsonb;
-    v_row app.workflow_steps%rowtype;
-    v_doc jsonb;
-    v_vars jsonb;
-    v_out jsonb;
-    v_result jsonb;
-    v_next integer;
-    v_message text;
-    v_state text;
-    v_detail text;
-    v_ran integer := 0;
-    v_outcome text;
-    v_park text;
-    v_action_status text;
+    v_run record;
 begin
     perform app._require_service();
     v_org_id := coalesce(p_org_id, app._require_org());
@@ -4924,183 +4908,84 @@ begin
     -- trusts intime.wf_execution because run_xid names this transaction.
     perform api.set_actor(p_org_id => v_org_id);
     perform pg_catalog.set_config('intime.wf_execution', v_org_id || ':' || p_execution_id, true);
-    update app.workflow_executions as e
-    set
-        status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-        started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
-        runs = e.runs + 1, updated_at = app.now(), execution_context = e.execution_context - 'requeued'
-    where e.org_id = v_org_id and e.id = p_execution_id
-    returning * into v_exec;
-    if v_exec.runs = 1 then
-        perform app._wf_log(v_org_id, v_exec.id, 'info', 'execution started', null);
-    end if;
-
-    select e.* into v_type from app.entity_types as e where e.entity_type = v_exec.entity_type;
-    select w.name into v_wf_name from app.workflows as w
-    where w.org_id = v_org_id and w.id = v_exec.workflow_id;
-    v_steps := coalesce(
-        v_exec.steps,
-        (
-            select v.definition -> 'steps' from app.workflow_versions as v
-            where
-                v.org_id = v_org_id and v.workflow_id = v_exec.workflow_id
-                and v.version = v_exec.workflow_version
-        ),
-        '[]'
-    );
-
-    loop
-        exit when v_exec.current_step_index >= jsonb_array_length(v_steps) or v_ran >= 1000;
-        v_ran := v_ran + 1;
-        v_step := v_steps -> v_exec.current_step_index;
-        v_row := app._wf_step_row(v_exec, v_exec.current_step_index, v_step);
-
-        if v_row.status = 'waiting' then
-            -- Parked before: finished now, or park again (a paused execution
-            -- resumed early, a timer job that ran ahead of the clock).
-            v_park := null;
-            v_result := coalesce(v_row.result, '{}');
-            if v_step ->> 'type' = 'wait' and v_row.wait_until > app.now() then
-                v_park := 'timer';
-            elsif v_step ->> 'type' in ('send_email', 'webhook') then
-                select a.status into v_action_status from app.workflow_actions as a
-                where a.org_id = v_org_id and a.id = (v_result ->> 'action_id')::uuid;
-                if v_action_status = 'failed' then
-                    v_outcome := app._wf_fail_step(
-                        v_org_id, v_exec.id, v_row.id, 'action failed while the execution was paused'
-                    );
-                    exit;
-                elsif v_action_status is distinct from 'completed' then
-                    v_park := 'action';
-                end if;
-            elsif v_step ->> 'type' = 'approval' and not v_result ? 'decision' then
-                v_park := 'approval';
-            end if;
-            if v_park is not null then
-                update app.workflow_executions as e
-                set
-                    status = 'waiting', waiting_for = v_park,
-                    wake_at = case when v_park = 'timer' then v_row.wait_until end,
-                    updated_at = app.now()
-                where e.org_id = v_org_id and e.id = v_exec.id;
-                if v_park = 'timer' then
-                    perform app._wf_schedule_run(v_org_id, v_exec.id, v_row.wait_until);
-                end if;
-                v_outcome := 'waiting';
-                exit;
-            end if;
-        else
-            v_doc := app._wf_entity_doc(v_org_id, v_exec.entity_type, v_exec.entity_id);
-            if v_doc is null and v_exec.trigger_event ? 'row' then
-                v_doc := v_exec.trigger_event -> 'row';
-            end if;
-            v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
-            begin
-                update app.workflow_steps as s
-                set
-                    status = 'running', attempts = s.attempts + 1,
-                    started_at = coalesce(s.started_at, app.now()), error_message = null
-                where s.org_id = v_org_id and s.id = v_row.id;
-                v_out := app._wf_dispatch(v_exec, v_step, v_row.id, v_doc, v_vars, v_type);
-            exception when others then
-                get stacked diagnostics
-                    v_message = message_text, v_state = returned_sqlstate, v_detail = pg_exception_context;
-                v_outcome := app._wf_fail_step(
-                    v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state), v_detail,
-                    -- A vanished entity will not come back.
-                    v_state = 'IT004' and v_message like '% no longer exists'
-                );
-                exit;
-            end;
-            if v_out ? 'park' then
-                update app.workflow_steps as s
-                set status = 'waiting', result = v_out -> 'result', wait_until = (v_out ->> 'wake_at')::timestamptz
-                where s.org_id = v_org_id and s.id = v_row.id;
-                update app.workflow_executions as e
-                set
-                    status = 'waiting', waiting_for = v_out ->> 'park',
-                    wake_at = (v_out ->> 'wake_at')::timestamptz, updated_at = app.now()
-                where e.org_id = v_org_id and e.id = v_exec.id;
-                perform app._wf_log(
-                    v_org_id, v_exec.id, 'info',
-                    format('step %s waiting for %s', v_step ->> 'name', v_out ->> 'park'),
-                    v_out -> 'result', v_row.id
-                );
-                if v_out ->> 'park' = 'timer' then
-                    perform app._wf_schedule_run(v_org_id, v_exec.id, (v_out ->> 'wake_at')::timestamptz);
-                end if;
-                v_outcome := 'waiting';
-                exit;
-            end if;
-            v_result := coalesce(v_out -> 'result', '{}');
-        end if;
-
-        -- The step is done.
-        update app.workflow_steps as s
-        set status = 'completed', completed_at = app.now(), result = v_result
-        where s.org_id = v_org_id and s.id = v_row.id;
-        begin
-            v_next := app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result);
-            if v_next is null then
-                raise exception using
-                    errcode = 'IT012', message = format('step %s jumps to no step', v_step ->> 'name');
-            end if;
-        exception when others then
-            -- A definition that passed validation but cannot go on (an
-            -- ambiguous or unknown jump): fail for good, loudly.
-            get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
-            v_outcome := app._wf_fail_step(
-                v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state), null, true
-            );
-            exit;
-        end;
-        if v_step ->> 'type' = 'approval' and v_result ->> 'decision' = 'rejected'
-            and v_step ->> 'on_reject' is null then
-            v_outcome := app._wf_fail_step(
-                v_org_id, v_exec.id, v_row.id, 'approval rejected', v_result ->> 'notes', true
-            );
-            exit;
-        end if;
-        update app.workflow_executions as e
-        set
-            current_step_index = v_next, retry_count = 0, error_message = null,
-            execution_context = jsonb_set(
-                e.execution_context, '{steps}',
-                coalesce(e.execution_context -> 'steps', '{}')
-                || jsonb_build_object(v_step ->> 'name', v_result)
-            )
-        where e.org_id = v_org_id and e.id = v_exec.id
-        returning * into v_exec;
-        perform app._wf_log(
-            v_org_id, v_exec.id, 'info', format('step %s completed', v_step ->> 'name'), v_result,
-            v_row.id
-        );
-    end loop;
-
-    if v_outcome is null then
-        if v_ran >= 1000 then
-            v_outcome := app._wf_fail_step(
-                v_org_id, v_exec.id, v_row.id, 'more than 1000 steps in one run (a loop?)', null, true
-            );
-        else
-            update app.workflow_executions as e
-            set
-                status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
-                updated_at = app.now()
-            where e.org_id = v_org_id and e.id = v_exec.id;
-            delete from app.workflow_entity_locks as l
-            where l.org_id = v_org_id and l.execution_id = v_exec.id;
-            perform app._wf_log(v_org_id, v_exec.id, 'info', 'execution completed', null);
-            v_outcome := 'completed';
-        end if;
-    end if;
+    select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, false) as r;
+    insert into app.workflow_execution_logs select l.* from unnest(v_run.logs) as l;
     perform pg_catalog.set_config('intime.wf_execution', '', true);
-    return v_outcome;
+    return v_run.outcome;
 end
 $$;
 
 
 ALTER FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: run_executions(integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.run_executions(p_limit integer DEFAULT 50) RETURNS TABLE(picked integer, completed integer, waiting integer, retrying integer, failed integer, deferred integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 500);
+    v_now timestamptz := app.now();
+    v_execs app.workflow_executions [];
+    v_exec app.workflow_executions%rowtype;
+    v_org_id uuid;
+    v_run record;
+    v_logs app.workflow_execution_logs [] := '{}';
+    v_outcomes text [] := '{}';
+begin
+    perform app._require_service();
+    select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
+    from (
+        select e.* from app.workflow_executions as e
+        where e.status in ('pending', 'running')
+        order by e.updated_at
+        limit v_limit
+        for no key update of e skip locked
+    ) as d;
+    if cardinality(v_execs) < v_limit then
+        select v_execs || coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.status = 'waiting' and e.wake_at is not null and e.wake_at <= v_now
+                and e.waiting_for in ('timer', 'retry')
+            order by e.wake_at
+            limit v_limit - cardinality(v_execs)
+            for no key update of e skip locked
+        ) as d;
+    end if;
+    foreach v_exec in array v_execs loop
+        -- Each execution acts as its own org (the actor, RLS, the matcher's context).
+        if v_exec.org_id is distinct from v_org_id then
+            perform api.set_actor(p_org_id => v_exec.org_id);
+            v_org_id := v_exec.org_id;
+        end if;
+        perform pg_catalog.set_config(
+            'intime.wf_execution', v_exec.org_id || ':' || v_exec.id, true
+        );
+        select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, true) as r;
+        v_outcomes := v_outcomes || v_run.outcome;
+        v_logs := v_logs || v_run.logs;
+    end loop;
+    perform pg_catalog.set_config('intime.wf_execution', '', true);
+    insert into app.workflow_execution_logs select l.* from unnest(v_logs) as l;
+    return query
+    select
+        cardinality(v_outcomes),
+        cardinality(array_positions(v_outcomes, 'completed')),
+        cardinality(array_positions(v_outcomes, 'waiting')),
+        cardinality(array_positions(v_outcomes, 'retrying')),
+        cardinality(array_positions(v_outcomes, 'failed')),
+        cardinality(array_positions(v_outcomes, 'deferred'));
+end
+$$;
+
+
+ALTER FUNCTION api.run_executions(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: select_ab_winner(uuid, text, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -14742,6 +14627,383 @@ $$;
 ALTER FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, p_ok boolean, p_result jsonb, p_error text, p_permanent boolean, p_retry_after interval) OWNER TO intime_owner;
 
 --
+-- Name: workflow_execution_logs_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
+--
+
+CREATE SEQUENCE app.workflow_execution_logs_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE app.workflow_execution_logs_seq OWNER TO intime_owner;
+
+--
+-- Name: workflow_execution_logs; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_execution_logs (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    execution_id uuid NOT NULL,
+    step_id uuid,
+    action_id uuid,
+    level text DEFAULT 'info'::text NOT NULL,
+    message text NOT NULL,
+    data jsonb,
+    occurred_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    seq bigint DEFAULT nextval('app.workflow_execution_logs_seq'::regclass) NOT NULL,
+    CONSTRAINT workflow_execution_logs_level_check CHECK ((level = ANY (ARRAY['debug'::text, 'info'::text, 'warning'::text, 'error'::text])))
+)
+PARTITION BY RANGE (occurred_at);
+
+ALTER TABLE ONLY app.workflow_execution_logs FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_execution_logs OWNER TO intime_owner;
+
+--
+-- Name: workflow_executions; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.workflow_executions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    instance_id uuid NOT NULL,
+    workflow_id uuid NOT NULL,
+    workflow_version integer NOT NULL,
+    entity_type text NOT NULL,
+    entity_id uuid NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    waiting_for text,
+    wake_at timestamp with time zone,
+    wake_job_id bigint,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    paused_at timestamp with time zone,
+    triggered_by uuid,
+    trigger_type text DEFAULT 'event'::text NOT NULL,
+    trigger_event jsonb,
+    steps jsonb,
+    current_step_index integer DEFAULT 0 NOT NULL,
+    total_steps integer DEFAULT 0 NOT NULL,
+    error_message text,
+    error_stack text,
+    retry_count integer DEFAULT 0 NOT NULL,
+    max_retries integer DEFAULT 3 NOT NULL,
+    next_retry_at timestamp with time zone,
+    execution_context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    depth integer DEFAULT 0 NOT NULL,
+    chain uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    parent_execution_id uuid,
+    exclusive boolean DEFAULT true NOT NULL,
+    transition_id uuid,
+    run_xid xid8,
+    runs integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    approval_requested_at timestamp with time zone,
+    CONSTRAINT workflow_executions_check CHECK (((status = 'waiting'::text) = (waiting_for IS NOT NULL))),
+    CONSTRAINT workflow_executions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'paused'::text]))),
+    CONSTRAINT workflow_executions_steps_check CHECK (((steps IS NULL) OR (jsonb_typeof(steps) = 'array'::text))),
+    CONSTRAINT workflow_executions_trigger_type_check CHECK ((trigger_type = ANY (ARRAY['manual'::text, 'automatic'::text, 'scheduled'::text, 'event'::text, 'api'::text, 'transition'::text]))),
+    CONSTRAINT workflow_executions_waiting_for_check CHECK ((waiting_for = ANY (ARRAY['timer'::text, 'action'::text, 'approval'::text, 'retry'::text])))
+);
+
+ALTER TABLE ONLY app.workflow_executions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.workflow_executions OWNER TO intime_owner;
+
+--
+-- Name: _wf_advance(app.workflow_executions, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_advance(p_exec app.workflow_executions, p_careful boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_org_id uuid := p_exec.org_id;
+    v_exec app.workflow_executions%rowtype;
+    v_type app.entity_types%rowtype;
+    v_wf_name text;
+    v_steps jsonb;
+    v_step jsonb;
+    v_kind text;
+    v_row app.workflow_steps%rowtype;
+    v_doc jsonb;
+    v_vars jsonb;
+    v_out jsonb;
+    v_result jsonb;
+    v_next integer;
+    v_message text;
+    v_state text;
+    v_detail text;
+    v_ran integer := 0;
+    v_park text;
+    v_action_status text;
+    -- The step's visit has no row yet: true after the first step of a run, and
+    -- for the first too on an execution's first run.
+    v_fresh boolean;
+    v_started timestamptz;
+    -- The quick way: steps done but not yet written on the execution row.
+    v_dirty boolean := false;
+begin
+    logs := '{}';
+    update app.workflow_executions as e
+    set
+        status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
+        started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
+        runs = e.runs + 1, updated_at = app.now(), execution_context = e.execution_context - 'requeued'
+    where e.org_id = v_org_id and e.id = p_exec.id
+    returning * into v_exec;
+    if v_exec.runs = 1 then
+        logs := logs || app._wf_log_line(v_org_id, v_exec.id, 'info', 'execution started', null);
+    end if;
+    v_fresh := v_exec.runs = 1;
+
+    select e.* into v_type from app.entity_types as e where e.entity_type = v_exec.entity_type;
+    select w.name into v_wf_name from app.workflows as w
+    where w.org_id = v_org_id and w.id = v_exec.workflow_id;
+    v_steps := coalesce(
+        v_exec.steps,
+        (
+            select v.definition -> 'steps' from app.workflow_versions as v
+            where
+                v.org_id = v_org_id and v.workflow_id = v_exec.workflow_id
+                and v.version = v_exec.workflow_version
+        ),
+        '[]'
+    );
+
+    loop
+        exit when v_exec.current_step_index >= jsonb_array_length(v_steps) or v_ran >= 1000;
+        v_ran := v_ran + 1;
+        v_step := v_steps -> v_exec.current_step_index;
+        v_kind := v_step ->> 'type';
+
+        if not p_careful and v_fresh and v_kind in (
+            'create_task', 'create_activity', 'update_field', 'send_notification', 'assign',
+            'condition', 'escalate'
+        ) then
+            -- The quick way for a step that ends in the database: its row is
+            -- written once, done.
+            v_doc := app._wf_entity_doc(v_org_id, v_exec.entity_type, v_exec.entity_id);
+            if v_doc is null and v_exec.trigger_event ? 'row' then
+                v_doc := v_exec.trigger_event -> 'row';
+            end if;
+            v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
+            v_started := app.now();
+            v_row.id := gen_random_uuid();
+            v_out := app._wf_dispatch(v_exec, v_step, v_row.id, v_doc, v_vars, v_type);
+            v_result := coalesce(v_out -> 'result', '{}');
+            insert into app.workflow_steps (
+                org_id, id, execution_id, transition_id, step_type, step_kind, step_name,
+                step_config, position, status, attempts, started_at, completed_at, result
+            )
+            values (
+                v_org_id, v_row.id, v_exec.id, v_exec.transition_id,
+                case v_kind when 'condition' then 'condition' else 'action' end,
+                v_kind, v_step ->> 'name', v_step, v_exec.current_step_index, 'completed', 1,
+                v_started, app.now(), v_result
+            );
+        else
+            v_row := app._wf_step_row(v_exec, v_exec.current_step_index, v_step);
+            if v_row.status = 'waiting' then
+                -- Parked before (the first step of a run): finished now, or park
+                -- again (a paused execution resumed early, a timer job that ran
+                -- ahead of the clock).
+                v_park := null;
+                v_result := coalesce(v_row.result, '{}');
+                if v_kind = 'wait' and v_row.wait_until > app.now() then
+                    v_park := 'timer';
+                elsif v_kind in ('send_email', 'webhook') then
+                    select a.status into v_action_status from app.workflow_actions as a
+                    where a.org_id = v_org_id and a.id = (v_result ->> 'action_id')::uuid;
+                    if v_action_status = 'failed' then
+                        outcome := app._wf_fail_step(
+                            v_org_id, v_exec.id, v_row.id,
+                            'action failed while the execution was paused'
+                        );
+                        exit;
+                    elsif v_action_status is distinct from 'completed' then
+                        v_park := 'action';
+                    end if;
+                elsif v_kind = 'approval' and not v_result ? 'decision' then
+                    v_park := 'approval';
+                end if;
+                if v_park is not null then
+                    update app.workflow_executions as e
+                    set
+                        status = 'waiting', waiting_for = v_park,
+                        wake_at = case when v_park = 'timer' then v_row.wait_until end,
+                        updated_at = app.now()
+                    where e.org_id = v_org_id and e.id = v_exec.id;
+                    if v_park = 'timer' then
+                        perform app._wf_schedule_run(v_org_id, v_exec.id, v_row.wait_until);
+                    end if;
+                    outcome := 'waiting';
+                    exit;
+                end if;
+            else
+                v_doc := app._wf_entity_doc(v_org_id, v_exec.entity_type, v_exec.entity_id);
+                if v_doc is null and v_exec.trigger_event ? 'row' then
+                    v_doc := v_exec.trigger_event -> 'row';
+                end if;
+                v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
+                update app.workflow_steps as s
+                set
+                    status = 'running', attempts = s.attempts + 1,
+                    started_at = coalesce(s.started_at, app.now()), error_message = null
+                where s.org_id = v_org_id and s.id = v_row.id;
+                if p_careful then
+                    begin
+                        v_out := app._wf_dispatch(v_exec, v_step, v_row.id, v_doc, v_vars, v_type);
+                    exception when others then
+                        get stacked diagnostics
+                            v_message = message_text, v_state = returned_sqlstate,
+                            v_detail = pg_exception_context;
+                        outcome := app._wf_fail_step(
+                            v_org_id, v_exec.id, v_row.id, format('%s (%s)', v_message, v_state),
+                            v_detail,
+                            -- A vanished entity will not come back.
+                            v_state = 'IT004' and v_message like '% no longer exists'
+                        );
+                        exit;
+                    end;
+                else
+                    v_out := app._wf_dispatch(v_exec, v_step, v_row.id, v_doc, v_vars, v_type);
+                end if;
+                if v_out ? 'park' then
+                    update app.workflow_steps as s
+                    set
+                        status = 'waiting', result = v_out -> 'result',
+                        wait_until = (v_out ->> 'wake_at')::timestamptz
+                    where s.org_id = v_org_id and s.id = v_row.id;
+                    update app.workflow_executions as e
+                    set
+                        status = 'waiting', waiting_for = v_out ->> 'park',
+                        wake_at = (v_out ->> 'wake_at')::timestamptz, updated_at = app.now(),
+                        current_step_index = v_exec.current_step_index,
+                        retry_count = v_exec.retry_count, error_message = v_exec.error_message,
+                        execution_context = v_exec.execution_context
+                    where e.org_id = v_org_id and e.id = v_exec.id;
+                    logs := logs || app._wf_log_line(
+                        v_org_id, v_exec.id, 'info',
+                        format('step %s waiting for %s', v_step ->> 'name', v_out ->> 'park'),
+                        v_out -> 'result', v_row.id
+                    );
+                    if v_out ->> 'park' = 'timer' then
+                        perform app._wf_schedule_run(
+                            v_org_id, v_exec.id, (v_out ->> 'wake_at')::timestamptz
+                        );
+                    end if;
+                    outcome := 'waiting';
+                    exit;
+                end if;
+                v_result := coalesce(v_out -> 'result', '{}');
+            end if;
+            -- The step is done.
+            update app.workflow_steps as s
+            set status = 'completed', completed_at = app.now(), result = v_result
+            where s.org_id = v_org_id and s.id = v_row.id;
+        end if;
+        v_fresh := true;
+
+        -- Most steps just go on to the next one: no call for them.
+        v_next := case
+            when v_kind in ('condition', 'approval') or v_step ? 'next' then
+                app._wf_next_index(v_steps, v_exec.current_step_index, v_step, v_result)
+            else v_exec.current_step_index + 1
+        end;
+        if v_next is null or (
+            v_kind = 'approval' and v_result ->> 'decision' = 'rejected'
+            and v_step ->> 'on_reject' is null
+        ) then
+            if v_dirty then
+                update app.workflow_executions as e
+                set
+                    current_step_index = v_exec.current_step_index, retry_count = 0,
+                    error_message = null, execution_context = v_exec.execution_context
+                where e.org_id = v_org_id and e.id = v_exec.id;
+            end if;
+            -- A definition that passed validation but cannot go on (an
+            -- ambiguous or unknown jump), or a rejection with nowhere to go:
+            -- fail for good, loudly.
+            outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id,
+                case
+                    when v_next is null then format(
+                        'step %s jumps to no step, or to more than one (IT012)', v_step ->> 'name'
+                    )
+                    else 'approval rejected'
+                end,
+                case when v_next is not null then v_result ->> 'notes' end,
+                true
+            );
+            exit;
+        end if;
+        v_exec.current_step_index := v_next;
+        v_exec.retry_count := 0;
+        v_exec.error_message := null;
+        v_exec.execution_context := jsonb_set(
+            v_exec.execution_context, '{steps}',
+            coalesce(v_exec.execution_context -> 'steps', '{}')
+            || jsonb_build_object(v_step ->> 'name', v_result)
+        );
+        if p_careful then
+            update app.workflow_executions as e
+            set
+                current_step_index = v_next, retry_count = 0, error_message = null,
+                execution_context = v_exec.execution_context
+            where e.org_id = v_org_id and e.id = v_exec.id;
+        else
+            v_dirty := true;
+        end if;
+        logs := logs || app._wf_log_line(
+            v_org_id, v_exec.id, 'info', format('step %s completed', v_step ->> 'name'), v_result,
+            v_row.id
+        );
+    end loop;
+
+    if outcome is null then
+        if v_ran >= 1000 then
+            if v_dirty then
+                update app.workflow_executions as e
+                set
+                    current_step_index = v_exec.current_step_index, retry_count = 0,
+                    error_message = null, execution_context = v_exec.execution_context
+                where e.org_id = v_org_id and e.id = v_exec.id;
+            end if;
+            outcome := app._wf_fail_step(
+                v_org_id, v_exec.id, v_row.id, 'more than 1000 steps in one run (a loop?)', null, true
+            );
+        else
+            update app.workflow_executions as e
+            set
+                status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
+                updated_at = app.now(), current_step_index = v_exec.current_step_index,
+                retry_count = v_exec.retry_count, error_message = v_exec.error_message,
+                execution_context = v_exec.execution_context
+            where e.org_id = v_org_id and e.id = v_exec.id;
+            delete from app.workflow_entity_locks as l
+            where l.org_id = v_org_id and l.execution_id = v_exec.id;
+            logs := logs || app._wf_log_line(
+                v_org_id, v_exec.id, 'info', 'execution completed', null
+            );
+            outcome := 'completed';
+        end if;
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_advance(p_exec app.workflow_executions, p_careful boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) OWNER TO intime_owner;
+
+--
 -- Name: approval_links; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -14898,59 +15160,6 @@ $_$;
 
 
 ALTER FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_columns text[]) OWNER TO intime_owner;
-
---
--- Name: workflow_executions; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.workflow_executions (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    instance_id uuid NOT NULL,
-    workflow_id uuid NOT NULL,
-    workflow_version integer NOT NULL,
-    entity_type text NOT NULL,
-    entity_id uuid NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    waiting_for text,
-    wake_at timestamp with time zone,
-    wake_job_id bigint,
-    started_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    paused_at timestamp with time zone,
-    triggered_by uuid,
-    trigger_type text DEFAULT 'event'::text NOT NULL,
-    trigger_event jsonb,
-    steps jsonb,
-    current_step_index integer DEFAULT 0 NOT NULL,
-    total_steps integer DEFAULT 0 NOT NULL,
-    error_message text,
-    error_stack text,
-    retry_count integer DEFAULT 0 NOT NULL,
-    max_retries integer DEFAULT 3 NOT NULL,
-    next_retry_at timestamp with time zone,
-    execution_context jsonb DEFAULT '{}'::jsonb NOT NULL,
-    depth integer DEFAULT 0 NOT NULL,
-    chain uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    parent_execution_id uuid,
-    exclusive boolean DEFAULT true NOT NULL,
-    transition_id uuid,
-    run_xid xid8,
-    runs integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    approval_requested_at timestamp with time zone,
-    CONSTRAINT workflow_executions_check CHECK (((status = 'waiting'::text) = (waiting_for IS NOT NULL))),
-    CONSTRAINT workflow_executions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'waiting'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'paused'::text]))),
-    CONSTRAINT workflow_executions_steps_check CHECK (((steps IS NULL) OR (jsonb_typeof(steps) = 'array'::text))),
-    CONSTRAINT workflow_executions_trigger_type_check CHECK ((trigger_type = ANY (ARRAY['manual'::text, 'automatic'::text, 'scheduled'::text, 'event'::text, 'api'::text, 'transition'::text]))),
-    CONSTRAINT workflow_executions_waiting_for_check CHECK ((waiting_for = ANY (ARRAY['timer'::text, 'action'::text, 'approval'::text, 'retry'::text])))
-);
-
-ALTER TABLE ONLY app.workflow_executions FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.workflow_executions OWNER TO intime_owner;
 
 --
 -- Name: _wf_approval_subjects(app.workflow_executions); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -16222,6 +16431,23 @@ $$;
 ALTER FUNCTION app._wf_log(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid, p_action_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _wf_log_line(uuid, uuid, text, text, jsonb, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_log_line(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid DEFAULT NULL::uuid) RETURNS app.workflow_execution_logs
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select row(
+        p_org_id, gen_random_uuid(), p_execution_id, p_step_id, null::uuid, p_level, p_message,
+        p_data, app.now(), nextval('app.workflow_execution_logs_seq')
+    )::app.workflow_execution_logs
+$$;
+
+
+ALTER FUNCTION app._wf_log_line(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: _wf_match_rows(text, text, jsonb[], jsonb[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -16552,7 +16778,8 @@ CREATE FUNCTION app._wf_next_index(p_steps jsonb, p_index integer, p_step jsonb,
         when t.name is null then p_index + 1
         when t.name = 'end' then jsonb_array_length(p_steps)
         else (
-            select s.i::integer - 1 from jsonb_array_elements(p_steps) with ordinality as s (v, i)
+            select case when count(*) = 1 then min(s.i)::integer - 1 end
+            from jsonb_array_elements(p_steps) with ordinality as s (v, i)
             where s.v ->> 'name' = t.name
         )
     end
@@ -17378,6 +17605,83 @@ $$;
 ALTER FUNCTION app._wf_run_context() OWNER TO intime_owner;
 
 --
+-- Name: _wf_run_due(app.workflow_executions, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_run_due(p_exec app.workflow_executions, p_batch boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_run record;
+    v_state text;
+    v_message text;
+    v_detail text;
+begin
+    begin
+        select a.outcome, a.logs into v_run from app._wf_advance(p_exec, false) as a;
+        outcome := v_run.outcome;
+        logs := v_run.logs;
+        return;
+    exception when others then
+        get stacked diagnostics v_state = returned_sqlstate;
+        if v_state like '40%' or v_state = '55P03' then
+            if not p_batch then
+                raise;
+            end if;
+            outcome := 'deferred';
+            return;
+        end if;
+    end;
+    if not p_batch then
+        select a.outcome, a.logs into v_run from app._wf_advance(p_exec, true) as a;
+        outcome := v_run.outcome;
+        logs := v_run.logs;
+        return;
+    end if;
+    begin
+        select a.outcome, a.logs into v_run from app._wf_advance(p_exec, true) as a;
+        outcome := v_run.outcome;
+        logs := v_run.logs;
+        return;
+    exception when others then
+        get stacked diagnostics
+            v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_context;
+        if v_state like '40%' or v_state = '55P03' then
+            outcome := 'deferred';
+            return;
+        end if;
+    end;
+    -- No retry cures it (docs/operations.md, rule 2): the execution ends now,
+    -- with the reason, as api.fail_execution does for a single run.
+    begin
+        perform app._wf_fail_step(
+            p_exec.org_id, p_exec.id,
+            (
+                select s.id from app.workflow_steps as s
+                where
+                    s.org_id = p_exec.org_id and s.execution_id = p_exec.id
+                    and s.status in ('pending', 'running', 'waiting', 'failed')
+                order by s.created_at desc
+                limit 1
+            ),
+            format('the run failed: %s (%s)', v_message, v_state), v_detail, true
+        );
+        outcome := 'failed';
+    exception when others then
+        get stacked diagnostics v_message = message_text;
+        raise warning 'execution % (org %) could not be failed: %',
+            p_exec.id, p_exec.org_id, v_message;
+        outcome := 'deferred';
+    end;
+    logs := '{}';
+end
+$$;
+
+
+ALTER FUNCTION app._wf_run_due(p_exec app.workflow_executions, p_batch boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) OWNER TO intime_owner;
+
+--
 -- Name: _wf_schedule_run(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -17635,6 +17939,18 @@ begin
             )
     ),
 
+    -- One wake-up job per 100 executions (api.run_executions runs them in
+    -- batches); its id is each execution's wake_job_id, for the sweeper.
+    numbered as (
+        select c.*, (row_number() over () - 1) / 100 as chunk
+        from candidates as c
+    ),
+
+    chunks as materialized (
+        select k.chunk, nextval('queue.pgqueuer_id_seq') as job_id
+        from (select distinct n.chunk from numbered as n) as k
+    ),
+
     inserted as (
         insert into app.workflow_executions (
             org_id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
@@ -17645,8 +17961,9 @@ begin
             c.org_id, c.instance_id, c.workflow_id, c.version, c.entity_type, c.entity_id,
             p_triggered_by, p_trigger_type, c.trigger_event, coalesce(c.total_steps, 0),
             c.max_retries, p_depth, p_chain || c.workflow_id, p_parent_execution_id,
-            c.reenrollment <> 'concurrent', nextval('queue.pgqueuer_id_seq')
-        from candidates as c
+            c.reenrollment <> 'concurrent', k.job_id
+        from numbered as c
+        inner join chunks as k on k.chunk = c.chunk
         on conflict (org_id, workflow_id, entity_id)
         where exclusive and status in ('pending', 'running', 'waiting', 'paused')
         do nothing
@@ -17655,13 +17972,30 @@ begin
             workflow_executions.wake_job_id
     ),
 
+    -- A job that wakes one execution runs it (workflow.run, the same as a
+    -- resume's); a job for more runs due executions in batches until none is
+    -- left (workflow.run_due).
     jobs as (
         insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
         select
-            x.wake_job_id, 0, 'workflow.run',
-            convert_to(format('{"org_id": "%s", "execution_id": "%s"}', x.org_id, x.id), 'UTF8'),
+            g.job_id, 0,
+            case when g.n = 1 then 'workflow.run' else 'workflow.run_due' end,
+            convert_to(
+                case
+                    when g.n = 1 then
+                        format('{"org_id": "%s", "execution_id": "%s"}', g.org_id, g.id)
+                    else format('{"executions": %s}', g.n)
+                end,
+                'UTF8'
+            ),
             'queued', pg_catalog.now()
-        from inserted as x
+        from (
+            select
+                x.wake_job_id as job_id, count(*) as n, min(x.org_id::text) as org_id,
+                min(x.id::text) as id
+            from inserted as x
+            group by x.wake_job_id
+        ) as g
     )
 
     select array_agg(x.id), array_agg(x.org_id), array_agg(x.instance_id)
@@ -20590,44 +20924,6 @@ ALTER TABLE ONLY app.workflow_entity_locks FORCE ROW LEVEL SECURITY;
 
 
 ALTER TABLE app.workflow_entity_locks OWNER TO intime_owner;
-
---
--- Name: workflow_execution_logs_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
---
-
-CREATE SEQUENCE app.workflow_execution_logs_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
-
-
-ALTER TABLE app.workflow_execution_logs_seq OWNER TO intime_owner;
-
---
--- Name: workflow_execution_logs; Type: TABLE; Schema: app; Owner: intime_owner
---
-
-CREATE TABLE app.workflow_execution_logs (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    execution_id uuid NOT NULL,
-    step_id uuid,
-    action_id uuid,
-    level text DEFAULT 'info'::text NOT NULL,
-    message text NOT NULL,
-    data jsonb,
-    occurred_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    seq bigint DEFAULT nextval('app.workflow_execution_logs_seq'::regclass) NOT NULL,
-    CONSTRAINT workflow_execution_logs_level_check CHECK ((level = ANY (ARRAY['debug'::text, 'info'::text, 'warning'::text, 'error'::text])))
-)
-PARTITION BY RANGE (occurred_at);
-
-ALTER TABLE ONLY app.workflow_execution_logs FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.workflow_execution_logs OWNER TO intime_owner;
 
 --
 -- Name: workflow_execution_logs_default; Type: TABLE; Schema: app; Owner: intime_owner
@@ -26599,6 +26895,15 @@ GRANT ALL ON FUNCTION api.run_execution(p_execution_id uuid, p_org_id uuid) TO i
 
 
 --
+-- Name: FUNCTION run_executions(p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.run_executions(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.run_executions(p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.run_executions(p_limit integer) TO intime_user;
+
+
+--
 -- Name: FUNCTION select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
@@ -27940,6 +28245,29 @@ REVOKE ALL ON FUNCTION app._wf_action_finished(p_org_id uuid, p_action_id uuid, 
 
 
 --
+-- Name: TABLE workflow_execution_logs; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_execution_logs TO intime_service;
+GRANT SELECT ON TABLE app.workflow_execution_logs TO intime_user;
+
+
+--
+-- Name: TABLE workflow_executions; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.workflow_executions TO intime_service;
+GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
+
+
+--
+-- Name: FUNCTION _wf_advance(p_exec app.workflow_executions, p_careful boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_advance(p_exec app.workflow_executions, p_careful boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_approval_link(p_token text, p_lock boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -27958,14 +28286,6 @@ REVOKE ALL ON FUNCTION app._wf_approval_link_view(p_link app.approval_links) FRO
 --
 
 REVOKE ALL ON FUNCTION app._wf_approval_problems(p_step jsonb, p_at text, p_columns text[]) FROM PUBLIC;
-
-
---
--- Name: TABLE workflow_executions; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.workflow_executions TO intime_service;
-GRANT SELECT ON TABLE app.workflow_executions TO intime_user;
 
 
 --
@@ -28166,6 +28486,13 @@ REVOKE ALL ON FUNCTION app._wf_log(p_org_id uuid, p_execution_id uuid, p_level t
 
 
 --
+-- Name: FUNCTION _wf_log_line(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_log_line(p_org_id uuid, p_execution_id uuid, p_level text, p_message text, p_data jsonb, p_step_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_match_rows(p_entity_type text, p_event text, p_new jsonb[], p_old jsonb[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -28283,6 +28610,13 @@ REVOKE ALL ON FUNCTION app._wf_resolve_user(p_org_id uuid, p_ref text, p_doc jso
 --
 
 REVOKE ALL ON FUNCTION app._wf_run_context() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_run_due(p_exec app.workflow_executions, p_batch boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_run_due(p_exec app.workflow_executions, p_batch boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) FROM PUBLIC;
 
 
 --
@@ -29156,14 +29490,6 @@ GRANT SELECT ON TABLE app.workflow_actions TO intime_user;
 
 GRANT SELECT ON TABLE app.workflow_entity_locks TO intime_service;
 GRANT SELECT ON TABLE app.workflow_entity_locks TO intime_user;
-
-
---
--- Name: TABLE workflow_execution_logs; Type: ACL; Schema: app; Owner: intime_owner
---
-
-GRANT SELECT ON TABLE app.workflow_execution_logs TO intime_service;
-GRANT SELECT ON TABLE app.workflow_execution_logs TO intime_user;
 
 
 --

@@ -22,6 +22,10 @@ PURGE_EXPIRED_NOTIFICATIONS = "select api.purge_expired_notifications(p_limit =>
 RUN_EXECUTION = (
     "select api.run_execution(p_execution_id => %(execution_id)s, p_org_id => %(org_id)s)"
 )
+RUN_EXECUTIONS = (
+    "select picked, completed, waiting, retrying, failed, deferred "
+    "from api.run_executions(p_limit => %(limit)s)"
+)
 CLAIM_WEBHOOK = (
     "select action, url, headers, body, msg_id, secrets, attempt, retry_after_seconds "
     "from api.claim_webhook(p_action_id => %(action_id)s, p_org_id => %(org_id)s)"

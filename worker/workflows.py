@@ -3,6 +3,15 @@
 The engine lives in SQL (docs/workflows.md); these handlers only call it:
 
 - ``workflow.run``: one ``api.run_execution``, one transaction;
+- ``workflow.run_due``: the wake-up of a statement that started many executions:
+  ``api.run_executions`` (a batch of due executions of every org, one transaction,
+  one subtransaction each) again and again until a batch comes back short. At most
+  ``RUN_DUE_CONCURRENCY`` such loops at once per worker process (an in-process
+  semaphore: pgqueuer's concurrency_limit counts across all workers). An error in
+  one execution ends that execution (in SQL), not the batch; a lost connection
+  retries the job; should the batch itself fail otherwise (a bug), the job still
+  completes and the sweeper re-queues the executions left pending one by one
+  (``workflow.run``), so none is stranded;
 - ``webhook.deliver``: ``api.claim_webhook`` (committed before the request), one
   signed POST (``worker.webhooks.deliver``), then ``api.complete_action`` or
   ``api.fail_action``. Retries and their backoff belong to the engine: a failed
@@ -19,6 +28,7 @@ connection asks the queue to retry the job (pgqueuer's ``RetryRequested``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -54,6 +64,13 @@ log = logging.getLogger("intime.worker.workflows")
 SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
 BUSY_RETRY = timedelta(seconds=1)
+# api.run_executions: executions per transaction (each a subtransaction: at most 64
+# keep PostgreSQL's per-backend subtransaction cache from overflowing), how many
+# batches one workflow.run_due job runs at most, and how many such jobs a worker runs
+# at once.
+RUN_DUE_BATCH = 50
+RUN_DUE_ROUNDS = 200
+RUN_DUE_CONCURRENCY = 2
 RECORD_TIMEOUT = 5.0
 
 
@@ -65,6 +82,10 @@ class WorkflowDeps:
     client: httpx.AsyncClient
     guard: TargetGuard
     durability: Durability = dataclasses.field(default_factory=Durability)
+    # workflow.run_due loops running at once in this process (RUN_DUE_CONCURRENCY).
+    batches: asyncio.Semaphore = dataclasses.field(
+        default_factory=lambda: asyncio.Semaphore(RUN_DUE_CONCURRENCY)
+    )
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -89,6 +110,51 @@ async def run_execution(
         cur = await conn.execute(q.RUN_EXECUTION, {"execution_id": execution_id, "org_id": org_id})
         row = await cur.fetchone()
     return str(row[0]) if row else "missing"
+
+
+@dataclasses.dataclass
+class DueRun:
+    """What a workflow.run_due job did: batches and executions by outcome."""
+
+    batches: int = 0
+    picked: int = 0
+    completed: int = 0
+    waiting: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+
+async def run_due(
+    pool: AsyncConnectionPool, limit: int = RUN_DUE_BATCH, rounds: int = RUN_DUE_ROUNDS
+) -> DueRun:
+    """Run due executions in batches (one transaction each) until a batch comes back
+    short, or made no progress (every execution in it deferred), or ``rounds`` ran."""
+    done = DueRun()
+    # One connection for the whole loop: behind jobs that wait on a row lock with
+    # theirs (email claims of one org), a batch would queue for each connection anew.
+    async with pool.connection() as conn:
+        for _ in range(rounds):
+            cur = await conn.execute(q.RUN_EXECUTIONS, {"limit": limit})
+            row = await cur.fetchone()
+            await conn.commit()
+            if row is None or not _count(done, row, limit):
+                break
+    return done
+
+
+def _count(done: DueRun, row: Sequence[Any], limit: int) -> bool:
+    """Add a batch's counts; whether another batch may find more (it came back full
+    and not all deferred)."""
+    picked, completed, waiting, retrying, failed, deferred = (int(x) for x in row)
+    done.batches += 1
+    done.picked += picked
+    done.completed += completed
+    done.waiting += waiting
+    done.retrying += retrying
+    done.failed += failed
+    done.deferred += deferred
+    return picked == limit and deferred < picked
 
 
 def webhook_request(
@@ -265,6 +331,24 @@ def register(
             # Another transaction holds the execution (a runner, an approval, a
             # report): run again shortly rather than drop the job.
             raise Transient("execution busy", BUSY_RETRY.total_seconds())
+
+    @runner.entrypoint(pgq, "workflow.run_due")
+    async def workflow_run_due(job: Job) -> None:
+        try:
+            # More batch transactions than cores only queue on the CPU: the job
+            # waits for a loop's turn (never skips it, lest its executions wait
+            # for the sweeper), and then usually finds them run already.
+            async with deps.batches:
+                done = await run_due(pool)
+        except Exception as exc:
+            if is_transient_db_error(exc):
+                raise
+            # A bug in the batch itself: the executions it left pending are the
+            # sweeper's (one workflow.run job each), not a failed job's.
+            log.error("workflow batch %s failed: %s", job.id, one_line(exc), exc_info=exc)
+            return
+        if done.failed or done.deferred:
+            log.info("workflow batch %s: %s", job.id, dataclasses.asdict(done))
 
     @runner.entrypoint(pgq, "webhook.deliver")
     async def webhook_deliver(job: Job) -> None:

@@ -337,7 +337,8 @@ def test_no_job_or_schedule_changes_a_pooled_connection(
                 admin.execute(
                     "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
                     "values (0, 'campaigns.tick', null, 'queued'), "
-                    "(10, 'campaigns.wake', null, 'queued')"
+                    "(10, 'campaigns.wake', null, 'queued'), "
+                    "(0, 'workflow.run_due', convert_to('{\"executions\": 2}', 'UTF8'), 'queued')"
                 )
                 # The seed's campaign keeps a wake-up queued for its next due step.
                 await wait_until(

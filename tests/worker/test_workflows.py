@@ -223,6 +223,41 @@ def test_a_matching_deal_update_runs_three_steps_to_completion(
     ).fetchone() == (f"Deal {deal['name']}",)
 
 
+def test_a_bulk_update_runs_through_batch_jobs_of_both_orgs(flows: Flows, worker: Worker) -> None:
+    """One UPDATE per org starting several executions: their workflow.run_due jobs run
+    them in batches (api.run_executions), each as its own org."""
+    a, b = flows.orgs.a, flows.orgs.b
+    steps = [
+        {"name": "task", "type": "create_task", "title": "Call {{deal.name}}"},
+        {"name": "bump", "type": "update_field", "field": "description", "value": "batched"},
+    ]
+    ours = flows.create({"triggers": ON_VALUE_CHANGE, "steps": steps})
+    theirs = flows.create(
+        {"triggers": ON_VALUE_CHANGE, "steps": steps}, org_id=b.org_id, admin_id=b.admin_id
+    )
+    # Not the deal the seed's pending approval locks.
+    locked = [r[0] for r in flows.owner.execute("select entity_id from app.workflow_entity_locks")]
+    touch = "update app.deals set value = value + 1 where id <> all(%s)"
+    flows.write(touch, (locked,), user=a.rep_ids[0])
+    flows.write(touch, (locked,), org_id=b.org_id, user=b.admin_id)
+    started = flows.executions(ours) + flows.executions(theirs)
+    assert len(flows.jobs("workflow.run_due")) == 2
+
+    def ended() -> bool:
+        return all(flows.execution(e["id"])["status"] != "pending" for e in started)
+
+    worker.run_until(ended)
+    for execution in started:
+        row = flows.execution(execution["id"])
+        assert row["status"] == "completed", row["error_message"]
+        assert flows.deal(row["entity_id"])["description"] == "batched"
+        assert flows.deal(row["entity_id"])["org_id"] == row["org_id"]
+    assert flows.owner.execute(
+        "select count(*) from queue.pgqueuer_log where entrypoint = 'workflow.run_due' "
+        "and status = 'successful'"
+    ).fetchone() == (2,)
+
+
 def test_the_worker_makes_the_log_partitions_when_it_starts(flows: Flows, worker: Worker) -> None:
     three_months_ahead = (
         "select to_regclass('app.workflow_execution_logs_y' "

@@ -99,6 +99,18 @@ begin
             )
     ),
 
+    -- One wake-up job per 100 executions (api.run_executions runs them in
+    -- batches); its id is each execution's wake_job_id, for the sweeper.
+    numbered as (
+        select c.*, (row_number() over () - 1) / 100 as chunk
+        from candidates as c
+    ),
+
+    chunks as materialized (
+        select k.chunk, nextval('queue.pgqueuer_id_seq') as job_id
+        from (select distinct n.chunk from numbered as n) as k
+    ),
+
     inserted as (
         insert into app.workflow_executions (
             org_id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
@@ -109,8 +121,9 @@ begin
             c.org_id, c.instance_id, c.workflow_id, c.version, c.entity_type, c.entity_id,
             p_triggered_by, p_trigger_type, c.trigger_event, coalesce(c.total_steps, 0),
             c.max_retries, p_depth, p_chain || c.workflow_id, p_parent_execution_id,
-            c.reenrollment <> 'concurrent', nextval('queue.pgqueuer_id_seq')
-        from candidates as c
+            c.reenrollment <> 'concurrent', k.job_id
+        from numbered as c
+        inner join chunks as k on k.chunk = c.chunk
         on conflict (org_id, workflow_id, entity_id)
         where exclusive and status in ('pending', 'running', 'waiting', 'paused')
         do nothing
@@ -119,13 +132,30 @@ begin
             workflow_executions.wake_job_id
     ),
 
+    -- A job that wakes one execution runs it (workflow.run, the same as a
+    -- resume's); a job for more runs due executions in batches until none is
+    -- left (workflow.run_due).
     jobs as (
         insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
         select
-            x.wake_job_id, 0, 'workflow.run',
-            convert_to(format('{"org_id": "%s", "execution_id": "%s"}', x.org_id, x.id), 'UTF8'),
+            g.job_id, 0,
+            case when g.n = 1 then 'workflow.run' else 'workflow.run_due' end,
+            convert_to(
+                case
+                    when g.n = 1 then
+                        format('{"org_id": "%s", "execution_id": "%s"}', g.org_id, g.id)
+                    else format('{"executions": %s}', g.n)
+                end,
+                'UTF8'
+            ),
             'queued', pg_catalog.now()
-        from inserted as x
+        from (
+            select
+                x.wake_job_id as job_id, count(*) as n, min(x.org_id::text) as org_id,
+                min(x.id::text) as id
+            from inserted as x
+            group by x.wake_job_id
+        ) as g
     )
 
     select array_agg(x.id), array_agg(x.org_id), array_agg(x.instance_id)

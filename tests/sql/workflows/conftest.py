@@ -89,17 +89,44 @@ class Flows:
         return [{"id": r[0], **json.loads(bytes(r[1])), "execute_after": r[2]} for r in rows]
 
     def drain(self, *, due_only: bool = False, limit: int = 100) -> list[str]:
-        """Run queued workflow.run jobs until none is left (each once per round)."""
+        """Run queued workflow.run jobs until none is left (each once per round), and
+        workflow.run_due jobs the way the worker does (api.run_executions until no
+        execution is due; one outcome per execution run)."""
         outcomes: list[str] = []
         for _ in range(limit):
             jobs = self.jobs()
+            batches = self.jobs("workflow.run_due")
             if due_only:
                 jobs = [j for j in jobs if j["execute_after"] <= self._real_now()]
-            if not jobs:
+            if not jobs and not batches:
                 break
+            for batch in batches:
+                self.owner.execute("delete from queue.pgqueuer where id = %s", (batch["id"],))
+                outcomes.extend(self.run_due())
             for job in jobs:
                 self.owner.execute("delete from queue.pgqueuer where id = %s", (job["id"],))
                 outcomes.append(self.run(uuid.UUID(job["execution_id"]), uuid.UUID(job["org_id"])))
+        return outcomes
+
+    def run_batch(self, limit: int = 50) -> dict[str, int]:
+        """One api.run_executions transaction: its counts."""
+        with errors_translated(), self.conn.transaction():
+            cur = self.conn.cursor(row_factory=dict_row)
+            row = cur.execute(
+                "select * from api.run_executions(p_limit => %s)", (limit,)
+            ).fetchone()
+        assert row is not None
+        return dict(row)
+
+    def run_due(self, limit: int = 50) -> list[str]:
+        """api.run_executions until a batch comes back short: one outcome per execution."""
+        outcomes: list[str] = []
+        for _ in range(100):
+            counts = self.run_batch(limit)
+            for outcome in ("completed", "waiting", "retrying", "failed", "deferred"):
+                outcomes.extend([outcome] * counts[outcome])
+            if counts["picked"] < limit or counts["picked"] == counts["deferred"]:
+                break
         return outcomes
 
     def run(self, execution_id: uuid.UUID, org_id: uuid.UUID | None = None) -> str:

@@ -8,6 +8,7 @@ starts a workflow whose trigger is manual."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -215,7 +216,12 @@ def test_bulk_update_of_1000_rows_starts_1000_executions_once_each(flows: Flows)
     executions = flows.executions(wf)
     assert len(executions) == 1000
     assert len({e["entity_id"] for e in executions}) == 1000
-    assert len(flows.jobs()) == 1000
+    # One wake-up job per 100 executions (api.run_executions runs them in batches),
+    # each execution's wake_job_id naming its chunk's job.
+    jobs = flows.jobs("workflow.run_due")
+    assert flows.jobs() == []
+    assert [j["executions"] for j in jobs] == [100] * 10
+    assert Counter(e["wake_job_id"] for e in executions) == {j["id"]: 100 for j in jobs}
     # A second bulk update while they are active starts nothing (after_exit).
     flows.write("update app.deals set value = value + 1 where name like 'bulk %%'")
     assert count(flows, wf) == 1000

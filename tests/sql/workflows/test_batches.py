@@ -1,0 +1,267 @@
+"""Batched running (issue 17): api.run_executions picks due executions of every org with
+SKIP LOCKED, runs each as its own org in its own subtransaction, and commits once; a
+statement that starts many executions queues one workflow.run_due job per 100; the
+sweeper still re-queues what no job will run."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from tests.sql.workflows.conftest import Flows
+from tests.support import Database
+
+THREE_STEPS = [
+    {"name": "task", "type": "create_task", "title": "Call {{deal.name}}"},
+    {"name": "describe", "type": "update_field", "field": "description", "value": "touched"},
+    {"name": "note", "type": "create_activity", "subject": "Note on {{deal.name}}"},
+]
+
+
+def on_value(flows: Flows, steps: list[dict[str, Any]], **kw: Any) -> uuid.UUID:
+    return flows.create(
+        {"triggers": [{"type": "field_change", "field": "value"}], "steps": steps}, **kw
+    )
+
+
+def touch(flows: Flows, org_id: uuid.UUID | None = None, user: uuid.UUID | None = None) -> None:
+    """One UPDATE of every deal of the org (A by default): one execution per deal."""
+    flows.write("update app.deals set value = value + 1", org_id=org_id, user=user)
+
+
+def statuses(flows: Flows, workflow_id: uuid.UUID) -> list[str]:
+    return sorted(e["status"] for e in flows.executions(workflow_id))
+
+
+def test_a_bulk_start_runs_in_one_batch_with_the_same_timeline(flows: Flows) -> None:
+    wf = on_value(flows, THREE_STEPS)
+    touch(flows)
+    executions = flows.executions(wf)
+    assert len(executions) >= 2
+    (job,) = flows.jobs("workflow.run_due")
+    assert {e["wake_job_id"] for e in executions} == {job["id"]}
+    counts = flows.run_batch()
+    assert counts == {
+        "picked": len(executions), "completed": len(executions), "waiting": 0,
+        "retrying": 0, "failed": 0, "deferred": 0,
+    }  # fmt: skip
+    for e in executions:
+        assert flows.logs(e["id"]) == [
+            "execution started",
+            "step task completed",
+            "step describe completed",
+            "step note completed",
+            "execution completed",
+        ]
+        steps = flows.steps(e["id"])
+        assert [(s["step_name"], s["status"], s["attempts"]) for s in steps] == [
+            ("task", "completed", 1),
+            ("describe", "completed", 1),
+            ("note", "completed", 1),
+        ]
+        row = flows.execution(e["id"])
+        assert (row["status"], row["current_step_index"]) == ("completed", 3)
+        assert set(row["execution_context"]["steps"]) == {"task", "describe", "note"}
+        assert flows.deal(e["entity_id"])["description"] == "touched"
+
+
+def test_the_batch_path_writes_the_rows_a_single_run_writes(flows: Flows) -> None:
+    """The quick way (one insert per step, the execution row once) and api.run_execution
+    leave the same steps, results, activities and logs."""
+    wf = on_value(flows, THREE_STEPS)
+    touch(flows)
+    first, *rest = flows.executions(wf)
+    assert flows.run(first["id"]) == "completed"
+    flows.run_batch()
+
+    def shape(execution_id: uuid.UUID) -> Any:
+        row = flows.execution(execution_id)
+        steps = [
+            (s["step_type"], s["step_kind"], s["step_name"], s["position"], s["status"],
+             s["attempts"], sorted(s["result"]))
+            for s in flows.steps(execution_id)
+        ]  # fmt: skip
+        acts = flows.owner.execute(
+            "select type, status, priority, assignee_id is not null, completed_at is not null "
+            "from app.activities where entity_id = %s and metadata ->> 'execution_id' = %s "
+            "order by type",
+            (row["entity_id"], str(execution_id)),
+        ).fetchall()
+        return (
+            row["status"], row["current_step_index"], row["retry_count"], row["runs"],
+            sorted(row["execution_context"]["steps"]), steps, acts, flows.logs(execution_id),
+        )  # fmt: skip
+
+    for other in rest:
+        assert shape(other["id"]) == shape(first["id"])
+
+
+def test_a_batch_skips_an_execution_another_runner_holds(flows: Flows, db: Database) -> None:
+    wf = on_value(flows, THREE_STEPS)
+    touch(flows)
+    held, *others = flows.executions(wf)
+    with db.connect() as other:
+        other.execute(
+            "select 1 from app.workflow_executions where id = %s for no key update",
+            (held["id"],),
+        )
+        counts = flows.run_batch()
+        assert (counts["picked"], counts["completed"]) == (len(others), len(others))
+        assert flows.execution(held["id"])["status"] == "pending"
+        other.rollback()
+    assert flows.run_batch()["picked"] == 1
+    assert statuses(flows, wf) == ["completed"] * (len(others) + 1)
+
+
+def test_one_failing_execution_does_not_undo_the_others(flows: Flows) -> None:
+    wf = on_value(flows, THREE_STEPS)
+    touch(flows)
+    broken, *others = flows.executions(wf)
+    # A step the engine cannot even record (no type): an error outside any step,
+    # which no retry cures.
+    flows.owner.execute(
+        'update app.workflow_executions set steps = \'[{"name": "nameless"}]\' where id = %s',
+        (broken["id"],),
+    )
+    counts = flows.run_batch()
+    assert (counts["picked"], counts["completed"], counts["failed"]) == (
+        len(others) + 1, len(others), 1,
+    )  # fmt: skip
+    row = flows.execution(broken["id"])
+    assert row["status"] == "failed"
+    assert row["error_message"].startswith("the run failed: ")
+    for e in others:
+        assert flows.execution(e["id"])["status"] == "completed"
+
+
+def test_a_failing_step_in_a_batch_is_retried_like_a_single_run(flows: Flows) -> None:
+    steps = [THREE_STEPS[0], {"name": "bad", "type": "update_field", "field": "id", "value": "x"}]
+    wf = flows.create(
+        {"triggers": [{"type": "field_change", "field": "value"}], "steps": THREE_STEPS[:1]}
+    )
+    touch(flows)
+    one, *others = flows.executions(wf)
+    flows.owner.execute(
+        "update app.workflow_executions set steps = %s where id = %s",
+        (Jsonb(steps), one["id"]),
+    )
+    counts = flows.run_batch()
+    assert (counts["completed"], counts["retrying"]) == (len(others), 1)
+    row = flows.execution(one["id"])
+    assert (row["status"], row["waiting_for"], row["current_step_index"]) == (
+        "waiting", "retry", 1,
+    )  # fmt: skip
+    # The first step's work stands; the failing one is recorded, once.
+    assert [(s["step_name"], s["status"]) for s in flows.steps(one["id"])] == [
+        ("task", "completed"),
+        ("bad", "failed"),
+    ]
+    assert flows.logs(one["id"])[:2] == ["execution started", "step task completed"]
+    assert "step bad failed" in flows.logs(one["id"])[2]
+
+
+def test_each_execution_in_a_batch_acts_as_its_own_org(flows: Flows) -> None:
+    """Executions of orgs A and B in one batch: each writes its own org's rows, and a
+    change its step makes starts a child execution in that org only (the matcher trusts
+    the execution it is told of, per execution)."""
+    a, b = flows.orgs.a, flows.orgs.b
+    mine = on_value(flows, THREE_STEPS[1:2])
+    theirs = on_value(flows, THREE_STEPS[1:2], org_id=b.org_id, admin_id=b.admin_id)
+    child_a = flows.create({"triggers": [{"type": "field_change", "field": "description"}],
+                            "steps": THREE_STEPS[2:]})  # fmt: skip
+    child_b = flows.create(
+        {"triggers": [{"type": "field_change", "field": "description"}], "steps": THREE_STEPS[2:]},
+        org_id=b.org_id, admin_id=b.admin_id,
+    )  # fmt: skip
+    touch(flows)
+    touch(flows, b.org_id, b.admin_id)
+    started = flows.executions(mine) + flows.executions(theirs)
+    counts = flows.run_batch(limit=500)
+    assert counts["picked"] == len(started) == counts["completed"]
+    for parent_wf, child_wf, org in ((mine, child_a, a.org_id), (theirs, child_b, b.org_id)):
+        parents = {e["id"] for e in flows.executions(parent_wf)}
+        children = flows.executions(child_wf)
+        assert len(children) == len(parents)
+        assert all(c["org_id"] == org and c["depth"] == 1 for c in children)
+        assert {c["parent_execution_id"] for c in children} == parents
+    history = flows.owner.execute(
+        "select h.org_id = d.org_id from app.entity_history as h "
+        "join app.deals as d on d.id = h.entity_id where h.field_name = 'description'"
+    ).fetchall()
+    assert history
+    assert all(r[0] for r in history)
+
+
+def test_the_sweeper_requeues_executions_whose_wake_up_job_vanished(flows: Flows) -> None:
+    wf = on_value(flows, THREE_STEPS)
+    touch(flows)
+    executions = flows.executions(wf)
+    flows.owner.execute("delete from queue.pgqueuer")
+    flows.owner.execute(
+        "update app.workflow_executions set updated_at = updated_at - interval '1 hour'"
+    )
+    counts = flows.sweep()
+    assert counts["stalled"] == len(executions)
+    jobs = flows.jobs()
+    assert {j["execution_id"] for j in jobs} == {str(e["id"]) for e in executions}
+    assert {flows.execution(e["id"])["wake_job_id"] for e in executions} == {j["id"] for j in jobs}
+    assert set(flows.drain()) == {"completed"}
+
+
+def test_a_due_timer_is_picked_by_a_batch(flows: Flows) -> None:
+    wf = on_value(flows, [{"name": "nap", "type": "wait", "duration": "PT1H"}, *THREE_STEPS[2:]])
+    touch(flows)
+    n = len(flows.executions(wf))
+    assert flows.run_batch()["waiting"] == n
+    assert flows.run_batch()["picked"] == 0  # not due yet
+    flows.at("2099-01-01T00:00:00Z")
+    counts = flows.run_batch()
+    assert (counts["picked"], counts["completed"]) == (n, n)
+
+
+def test_the_due_pick_reads_the_partial_indexes(flows: Flows) -> None:
+    """The batch's picks (auto_explain of the real statements): the pending/running one
+    an index on updated_at, the due timers one an index on wake_at; never a scan of
+    every execution."""
+    wf = on_value(flows, [{"name": "nap", "type": "wait", "duration": "PT1H"}])
+    touch(flows)
+    flows.run_batch()  # all parked on their timers: both picks run, and find nothing due
+    e = flows.executions(wf)[0]
+    flows.owner.execute(
+        "insert into app.workflow_executions (org_id, instance_id, workflow_id, "
+        "workflow_version, entity_type, entity_id, status, exclusive) "
+        "select e.org_id, e.instance_id, e.workflow_id, e.workflow_version, e.entity_type, "
+        "e.entity_id, 'completed', false "
+        "from app.workflow_executions as e, generate_series(1, 3000) as g where e.id = %s",
+        (e["id"],),
+    )
+    flows.owner.execute("analyze app.workflow_executions")
+    conn = flows.owner
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.UndefinedFile:
+        pytest.skip("auto_explain is not installed with this PostgreSQL")
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("set auto_explain.log_min_duration = 0")
+    conn.execute("set auto_explain.log_nested_statements = on")
+    conn.execute("set auto_explain.log_level = notice")
+    with conn.transaction():
+        conn.execute("set local role intime_service")
+        conn.cursor(row_factory=dict_row).execute(
+            "select * from api.run_executions(p_limit => 1)"
+        ).fetchall()
+        conn.execute("reset role")
+    picks = [p for p in plans if "for no key update of e skip locked" in p]
+    assert len(picks) == 2, plans
+    pending, timers = picks
+    assert re.search(r"Index Scan using workflow_executions_stalled_idx", pending), pending
+    assert re.search(r"Index Scan using workflow_executions_wake_idx", timers), timers
+    for plan in picks:
+        assert "Seq Scan on workflow_executions" not in plan, plan
