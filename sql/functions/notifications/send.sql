@@ -226,14 +226,17 @@ $function$;
 -- workflow and campaign notifications: one request, for one or more users.
 -- Its statements are planned once per session and kept (plan_cache_mode):
 -- a custom plan per call, for a single recipient, cost more to plan than to
--- run; and never JIT-compiled (jit): an OLTP write whose estimates multiply
--- (a JSON array of channels per recipient) could pass jit_above_cost, and
--- compiling then costs a thousand times the write (docs/notifications.md).
+-- run. That plan guesses 10 recipients, for which it would cache each one's
+-- preference plan (memoize): setting up the cache costs more than it saves.
+-- Never JIT-compiled (jit): an OLTP write whose estimates multiply (a JSON
+-- array of channels per recipient) could pass jit_above_cost, and compiling
+-- then costs a thousand times the write (docs/notifications.md).
 create or replace function app._notification_send(p_request app.notification_request)
 returns table (user_id uuid, notification_id uuid, outcome text)
 language plpgsql
 set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
+set enable_memoize = off
 set jit = off
 as $function$
 #variable_conflict use_column
