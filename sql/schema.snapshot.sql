@@ -5514,7 +5514,8 @@ begin
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
     end if;
 
-    v_base := app._notification_effective_preference(v_org_id, v_user_id, p_category);
+    select e.* into v_base
+    from app._notification_effective_preference(v_org_id, v_user_id, p_category) as e;
     -- Do-not-disturb is copied only into '*' rows: a category row that took
     -- it over would stay silent after the user switched it off at '*'.
     if p_category <> '*' and not (
@@ -10507,7 +10508,6 @@ ALTER FUNCTION app._has_permission(p_permission text) OWNER TO intime_owner;
 
 CREATE FUNCTION app._html_escape(p_text text) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select replace(replace(replace(replace(replace(
         p_text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
@@ -11242,7 +11242,6 @@ ALTER FUNCTION app._notification_content(p_request app.notification_request) OWN
 
 CREATE FUNCTION app._notification_delivery_state(p_channel text, p_silent boolean, p_email_unsubscribed boolean, p_has_email boolean, p_digest_at timestamp with time zone, p_hold_until timestamp with time zone, p_hold_reason text) RETURNS TABLE(status text, reason text)
     LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select
         case
@@ -11271,21 +11270,38 @@ ALTER FUNCTION app._notification_delivery_state(p_channel text, p_silent boolean
 -- Name: _notification_effective_preference(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text) RETURNS app.notification_preferences
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
+CREATE FUNCTION app._notification_effective_preference(p_org_id uuid, p_user_id uuid, p_category text) RETURNS SETOF app.notification_preferences
+    LANGUAGE sql STABLE
     AS $$
-declare
-    v_found record;
-    v_row app.notification_preferences;
-    v_timezone text;
-begin
-    -- One query: the applying row, and the zones a default would use.
-    select x.pref, u.timezone as user_tz, o.timezone as org_tz into v_found
-    from app.organizations as o
+    select
+        coalesce(x.org_id, p_org_id),
+        x.id,
+        case when x.id is null then p_user_id else x.user_id end,
+        coalesce(x.category, '*'),
+        coalesce(x.channels, '["in_app", "email"]'),
+        coalesce(x.frequency, 'immediate'),
+        coalesce(x.digest_time, '09:00'),
+        coalesce(x.digest_day, 'monday'),
+        coalesce(x.quiet_hours_enabled, false),
+        coalesce(x.quiet_hours_start, '22:00'),
+        coalesce(x.quiet_hours_end, '08:00'),
+        case
+            when x.user_id is not null or (x.id is not null and p_user_id is null)
+                then x.quiet_hours_timezone
+            else coalesce(u.timezone, o.timezone, 'UTC')
+        end,
+        coalesce(x.dnd_enabled, false),
+        x.dnd_until,
+        coalesce(x.sound_enabled, true),
+        coalesce(x.email_unsubscribed, false),
+        x.email_unsubscribed_at,
+        x.created_at,
+        x.updated_at
+    from (select) as one
+    left join app.organizations as o on o.id = p_org_id
     left join app.user_profiles as u on u.org_id = o.id and u.id = p_user_id
     left join lateral (
-        select p as pref
+        select p.*
         from app.notification_preferences as p
         where
             p.org_id = p_org_id
@@ -11294,34 +11310,6 @@ begin
         order by p.user_id is null, p.category = '*'
         limit 1
     ) as x on true
-    where o.id = p_org_id;
-    v_row := v_found.pref;
-    if v_row.id is not null and v_row.user_id is not null then
-        return v_row;
-    end if;
-    v_timezone := coalesce(v_found.user_tz, v_found.org_tz, 'UTC');
-    if v_row.id is not null then
-        v_row.quiet_hours_timezone := case
-            when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
-        end;
-        return v_row;
-    end if;
-    v_row.org_id := p_org_id;
-    v_row.user_id := p_user_id;
-    v_row.category := '*';
-    v_row.channels := '["in_app", "email"]';
-    v_row.frequency := 'immediate';
-    v_row.digest_time := '09:00';
-    v_row.digest_day := 'monday';
-    v_row.quiet_hours_enabled := false;
-    v_row.quiet_hours_start := '22:00';
-    v_row.quiet_hours_end := '08:00';
-    v_row.quiet_hours_timezone := v_timezone;
-    v_row.dnd_enabled := false;
-    v_row.sound_enabled := true;
-    v_row.email_unsubscribed := false;
-    return v_row;
-end
 $$;
 
 
@@ -11597,81 +11585,63 @@ ALTER FUNCTION app._notification_next_digest_at(p_after timestamp with time zone
 --
 
 CREATE FUNCTION app._notification_plan(p_org_id uuid, p_user_id uuid, p_category text, p_requested jsonb, p_critical boolean, p_now timestamp with time zone) RETURNS TABLE(channels jsonb, suppressed boolean, hold_until timestamp with time zone, hold_reason text, silent boolean, digest_at timestamp with time zone, email_unsubscribed boolean)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE sql STABLE
     AS $$
-declare
-    v_pref app.notification_preferences;
-    v_global app.notification_preferences;
-    v_dnd_until timestamptz;
-    v_dnd boolean;
-    v_pref_dnd boolean;
-    v_global_dnd boolean;
-    v_quiet_end timestamptz;
-begin
-    v_pref := app._notification_effective_preference(p_org_id, p_user_id, p_category);
-    channels := (
-        select coalesce(jsonb_agg(r.c order by r.o), '[]')
-        from jsonb_array_elements_text(coalesce(p_requested, v_pref.channels)) with ordinality
-            as r (c, o)
-        where v_pref.channels ? r.c
-    );
-    suppressed := v_pref.frequency = 'never' and not p_critical;
-    email_unsubscribed := v_pref.email_unsubscribed;
-    silent := false;
-    hold_until := null;
-    hold_reason := null;
-    digest_at := null;
-    if p_critical then
-        return next;
-        return;
-    end if;
-
-    -- Do-not-disturb is the user's switch: the applying row or the user's
-    -- '*' row turns it on for this category.
-    select p.* into v_global
-    from app.notification_preferences as p
-    where p.org_id = p_org_id and p.user_id = p_user_id and p.category = '*';
-    v_pref_dnd := v_pref.dnd_enabled and (v_pref.dnd_until is null or v_pref.dnd_until > p_now);
-    v_global_dnd := coalesce(
-        v_global.dnd_enabled and (v_global.dnd_until is null or v_global.dnd_until > p_now), false
-    );
-    v_dnd := v_pref_dnd or v_global_dnd;
-    if (v_pref_dnd and v_pref.dnd_until is null) or (v_global_dnd and v_global.dnd_until is null) then
-        v_dnd_until := null;
-    else
-        v_dnd_until := greatest(
-            case when v_pref_dnd then v_pref.dnd_until end,
-            case when v_global_dnd then v_global.dnd_until end
-        );
-    end if;
-    if v_pref.quiet_hours_enabled then
-        v_quiet_end := app._notification_quiet_hours_end(
-            p_now, v_pref.quiet_hours_start, v_pref.quiet_hours_end, v_pref.quiet_hours_timezone
-        );
-    end if;
-
-    silent := v_dnd;
-    if v_dnd then
-        -- Open-ended do-not-disturb is re-checked hourly (and at once when the
-        -- user changes it through api.set_preference).
-        hold_until := greatest(coalesce(v_dnd_until, p_now + interval '1 hour'), v_quiet_end);
-        hold_reason := case
-            when v_dnd_until is null then 'do not disturb (no end set)'
-            else 'do not disturb'
-        end;
-    elsif v_quiet_end is not null then
-        hold_until := v_quiet_end;
-        hold_reason := 'quiet hours';
-    end if;
-    if v_pref.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest') then
-        digest_at := app._notification_next_digest_at(
-            p_now, v_pref.frequency, v_pref.digest_time, v_pref.digest_day,
-            v_pref.quiet_hours_timezone
-        );
-    end if;
-    return next;
-end
+    select
+        (
+            select coalesce(jsonb_agg(r.c order by r.o), '[]')
+            from jsonb_array_elements_text(coalesce(p_requested, e.channels)) with ordinality
+                as r (c, o)
+            where e.channels ? r.c
+        ),
+        e.frequency = 'never' and not p_critical,
+        case
+            when p_critical then null
+            when w.dnd then greatest(coalesce(w.dnd_until, p_now + interval '1 hour'), w.quiet_end)
+            else w.quiet_end
+        end,
+        case
+            when p_critical then null
+            when w.dnd and w.dnd_until is null then 'do not disturb (no end set)'
+            when w.dnd then 'do not disturb'
+            when w.quiet_end is not null then 'quiet hours'
+        end,
+        case when p_critical then false else w.dnd end,
+        case
+            when p_critical then null
+            when e.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest')
+                then app._notification_next_digest_at(
+                    p_now, e.frequency, e.digest_time, e.digest_day, e.quiet_hours_timezone
+                )
+        end,
+        e.email_unsubscribed
+    from app._notification_effective_preference(p_org_id, p_user_id, p_category) as e
+    left join app.notification_preferences as g
+        on g.org_id = p_org_id and g.user_id = p_user_id and g.category = '*'
+    cross join lateral (
+        select
+            d.pref_dnd or d.global_dnd as dnd,
+            case
+                when (d.pref_dnd and e.dnd_until is null) or (d.global_dnd and g.dnd_until is null)
+                    then null
+                else greatest(
+                    case when d.pref_dnd then e.dnd_until end,
+                    case when d.global_dnd then g.dnd_until end
+                )
+            end as dnd_until,
+            case
+                when e.quiet_hours_enabled then app._notification_quiet_hours_end(
+                    p_now, e.quiet_hours_start, e.quiet_hours_end, e.quiet_hours_timezone
+                )
+            end as quiet_end
+        from (
+            select
+                e.dnd_enabled and (e.dnd_until is null or e.dnd_until > p_now) as pref_dnd,
+                coalesce(
+                    g.dnd_enabled and (g.dnd_until is null or g.dnd_until > p_now), false
+                ) as global_dnd
+        ) as d
+    ) as w
 $$;
 
 
@@ -11725,22 +11695,19 @@ ALTER FUNCTION app._notification_queue_emails(p_org_id uuid, p_delivery_ids uuid
 
 CREATE FUNCTION app._notification_quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select case
         when p_start = p_end then null
-        when p_start < p_end and l.t >= p_start and l.t < p_end
-            then (l.d + p_end) at time zone p_timezone
-        when p_start > p_end and l.t >= p_start
-            then (l.d + 1 + p_end) at time zone p_timezone
-        when p_start > p_end and l.t < p_end
-            then (l.d + p_end) at time zone p_timezone
+        when
+            p_start < p_end
+            and (p_now at time zone p_timezone)::time >= p_start
+            and (p_now at time zone p_timezone)::time < p_end
+            then ((p_now at time zone p_timezone)::date + p_end) at time zone p_timezone
+        when p_start > p_end and (p_now at time zone p_timezone)::time >= p_start
+            then ((p_now at time zone p_timezone)::date + 1 + p_end) at time zone p_timezone
+        when p_start > p_end and (p_now at time zone p_timezone)::time < p_end
+            then ((p_now at time zone p_timezone)::date + p_end) at time zone p_timezone
     end
-    from (
-        select
-            (p_now at time zone p_timezone)::date as d,
-            (p_now at time zone p_timezone)::time as t
-    ) as l
 $$;
 
 
@@ -11855,12 +11822,22 @@ ALTER FUNCTION app._notification_release_held(p_org_id uuid, p_user_id uuid, p_l
 CREATE FUNCTION app._notification_send(p_request app.notification_request) RETURNS TABLE(user_id uuid, notification_id uuid, outcome text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_memoize TO 'off'
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
     v_now timestamptz := app.now();
     v_content app.notification_content := app._notification_content(p_request);
     v_critical boolean := coalesce(p_request.critical, false);
+    v_sender uuid := app.current_user_id();
+    -- The transaction takes its xid before any seq is drawn: the stream hub
+    -- settles a skipped seq once a snapshot's xmin passes an xid it drew after
+    -- the read that skipped it (web/hub.py), and a transaction that drew a seq
+    -- with no xid yet (an ON CONFLICT insert waits before it writes) could
+    -- take an xid above that and commit the seq after that point.
+    v_xid xid8 := pg_catalog.pg_current_xact_id();
     v_unknown uuid[];
     v_users uuid[];
     v_ids uuid[];
@@ -11870,16 +11847,9 @@ declare
 begin
     -- A user's notification may not link off the app without the permission,
     -- whether the URL came as a parameter or out of a template and its variables.
-    if v_content.action_url ~* '^https?://' and app.current_user_id() is not null then
+    if v_sender is not null and v_content.action_url ~* '^https?://' then
         perform app._require_permission('notifications.link_external');
     end if;
-
-    -- The transaction takes its xid before any seq is drawn: the stream hub
-    -- settles a skipped seq once a snapshot's xmin passes an xid it drew after
-    -- the read that skipped it (web/hub.py), and a transaction that drew a seq
-    -- with no xid yet (an ON CONFLICT insert waits before it writes) could
-    -- take an xid above that and commit the seq after that point.
-    perform pg_catalog.pg_current_xact_id();
 
     -- An expired notification still holds its group open (it is unread);
     -- archive it so this one starts a new row instead of reviving it.
@@ -11890,19 +11860,27 @@ begin
             n.org_id = p_request.org_id
             and n.user_id = any(p_request.user_ids)
             and n.group_key = p_request.group_key
-            and n.created_by is not distinct from app.current_user_id()
+            and n.created_by is not distinct from v_sender
             and n.read_at is null
             and n.archived_at is null
             and n.expires_at <= v_now;
     end if;
 
+    -- Each recipient's profile is probed by key (OFFSET 0 keeps the lateral
+    -- probe: the cached plan guesses 10 recipients and would scan the org's
+    -- users instead), then planned by app._notification_plan, inlined.
     with plan as (
         select u.id as user_id, u.is_active, p.*
-        from app.user_profiles as u
+        from (select distinct r.id from unnest(p_request.user_ids) as r (id)) as r
+        cross join lateral (
+            select u.id, u.is_active
+            from app.user_profiles as u
+            where u.org_id = p_request.org_id and u.id = r.id
+            offset 0
+        ) as u
         cross join lateral app._notification_plan(
             p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
         ) as p
-        where u.org_id = p_request.org_id and u.id = any(p_request.user_ids)
     ),
 
     upserted as (
@@ -11916,7 +11894,7 @@ begin
             p_request.org_id, pl.user_id, v_content.title, v_content.message, v_content.type, v_content.category, v_content.priority,
             p_request.entity_type, p_request.entity_id, v_content.action_url, v_content.action_label, pl.channels,
             p_request.template_slug, v_content.variables, p_request.group_key, v_critical, pl.silent, v_content.email_subject,
-            v_content.email_html, v_content.email_text, p_request.expires_at, app.current_user_id(), v_now, v_now
+            v_content.email_html, v_content.email_text, p_request.expires_at, v_sender, v_now, v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
         on conflict (org_id, user_id, group_key, created_by)

@@ -2,11 +2,13 @@
 -- {{ a.b | default: "text" }} falls back to its text. With p_html, values (and
 -- defaults) are HTML-escaped. An unknown path renders as empty; required
 -- variables are checked up front by app._missing_variables.
+-- app._html_escape is one expression with no SET clause, so that it is
+-- inlined where it is called (docs/conventions.md, "Inlined SQL helpers"):
+-- as a function call it was planned again in every transaction.
 create or replace function app._html_escape(p_text text)
 returns text
 language sql
 immutable
-set search_path = pg_catalog, pg_temp
 as $function$
     select replace(replace(replace(replace(replace(
         p_text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')

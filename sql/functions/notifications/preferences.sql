@@ -144,7 +144,8 @@ begin
         raise exception using errcode = 'IT005', message = 'p_dnd_until is in the past';
     end if;
 
-    v_base := app._notification_effective_preference(v_org_id, v_user_id, p_category);
+    select e.* into v_base
+    from app._notification_effective_preference(v_org_id, v_user_id, p_category) as e;
     -- Do-not-disturb is copied only into '*' rows: a category row that took
     -- it over would stay silent after the user switched it off at '*'.
     if p_category <> '*' and not (

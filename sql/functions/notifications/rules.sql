@@ -5,28 +5,52 @@
 -- user+category, user+'*', org+category, org+'*', else the built-in default
 -- (in-app and email, immediate, no quiet hours). An org row or the default
 -- applies in the user's own time zone (their profile's; the org's when
--- p_user_id is null, which resolves the org's default).
-create or replace function app._notification_effective_preference(
+-- p_user_id is null, which resolves the org's default). Always one row.
+--
+-- Inlined (docs/conventions.md, "Inlined SQL helpers"): plain LANGUAGE sql,
+-- no SET clause, schema-qualified names, so that app._notification_plan and
+-- api.get_preferences plan it into their own query (one plan, no call). It
+-- lists the table's columns in order: a new column of
+-- app.notification_preferences needs its default here too.
+drop function if exists app._notification_effective_preference(uuid, uuid, text);
+create function app._notification_effective_preference(
     p_org_id uuid,
     p_user_id uuid,
     p_category text
 )
-returns app.notification_preferences
-language plpgsql
+returns setof app.notification_preferences
+language sql
 stable
-set search_path = pg_catalog, pg_temp
 as $function$
-declare
-    v_found record;
-    v_row app.notification_preferences;
-    v_timezone text;
-begin
-    -- One query: the applying row, and the zones a default would use.
-    select x.pref, u.timezone as user_tz, o.timezone as org_tz into v_found
-    from app.organizations as o
+    select
+        coalesce(x.org_id, p_org_id),
+        x.id,
+        case when x.id is null then p_user_id else x.user_id end,
+        coalesce(x.category, '*'),
+        coalesce(x.channels, '["in_app", "email"]'),
+        coalesce(x.frequency, 'immediate'),
+        coalesce(x.digest_time, '09:00'),
+        coalesce(x.digest_day, 'monday'),
+        coalesce(x.quiet_hours_enabled, false),
+        coalesce(x.quiet_hours_start, '22:00'),
+        coalesce(x.quiet_hours_end, '08:00'),
+        case
+            when x.user_id is not null or (x.id is not null and p_user_id is null)
+                then x.quiet_hours_timezone
+            else coalesce(u.timezone, o.timezone, 'UTC')
+        end,
+        coalesce(x.dnd_enabled, false),
+        x.dnd_until,
+        coalesce(x.sound_enabled, true),
+        coalesce(x.email_unsubscribed, false),
+        x.email_unsubscribed_at,
+        x.created_at,
+        x.updated_at
+    from (select) as one
+    left join app.organizations as o on o.id = p_org_id
     left join app.user_profiles as u on u.org_id = o.id and u.id = p_user_id
     left join lateral (
-        select p as pref
+        select p.*
         from app.notification_preferences as p
         where
             p.org_id = p_org_id
@@ -35,40 +59,13 @@ begin
         order by p.user_id is null, p.category = '*'
         limit 1
     ) as x on true
-    where o.id = p_org_id;
-    v_row := v_found.pref;
-    if v_row.id is not null and v_row.user_id is not null then
-        return v_row;
-    end if;
-    v_timezone := coalesce(v_found.user_tz, v_found.org_tz, 'UTC');
-    if v_row.id is not null then
-        v_row.quiet_hours_timezone := case
-            when p_user_id is null then v_row.quiet_hours_timezone else v_timezone
-        end;
-        return v_row;
-    end if;
-    v_row.org_id := p_org_id;
-    v_row.user_id := p_user_id;
-    v_row.category := '*';
-    v_row.channels := '["in_app", "email"]';
-    v_row.frequency := 'immediate';
-    v_row.digest_time := '09:00';
-    v_row.digest_day := 'monday';
-    v_row.quiet_hours_enabled := false;
-    v_row.quiet_hours_start := '22:00';
-    v_row.quiet_hours_end := '08:00';
-    v_row.quiet_hours_timezone := v_timezone;
-    v_row.dnd_enabled := false;
-    v_row.sound_enabled := true;
-    v_row.email_unsubscribed := false;
-    return v_row;
-end
 $function$;
 
 -- When the quiet window around p_now ends, or null outside it. Times are wall
 -- clock times in p_timezone, so the window follows DST; a window whose start
 -- is after its end runs overnight; start = end is an empty window. A wall
 -- time that a DST jump skips resolves as PostgreSQL does (it moves forward).
+-- Inlined (one expression, no SET clause): see app._notification_plan.
 create or replace function app._notification_quiet_hours_end(
     p_now timestamptz,
     p_start time,
@@ -78,22 +75,19 @@ create or replace function app._notification_quiet_hours_end(
 returns timestamptz
 language sql
 stable
-set search_path = pg_catalog, pg_temp
 as $function$
     select case
         when p_start = p_end then null
-        when p_start < p_end and l.t >= p_start and l.t < p_end
-            then (l.d + p_end) at time zone p_timezone
-        when p_start > p_end and l.t >= p_start
-            then (l.d + 1 + p_end) at time zone p_timezone
-        when p_start > p_end and l.t < p_end
-            then (l.d + p_end) at time zone p_timezone
+        when
+            p_start < p_end
+            and (p_now at time zone p_timezone)::time >= p_start
+            and (p_now at time zone p_timezone)::time < p_end
+            then ((p_now at time zone p_timezone)::date + p_end) at time zone p_timezone
+        when p_start > p_end and (p_now at time zone p_timezone)::time >= p_start
+            then ((p_now at time zone p_timezone)::date + 1 + p_end) at time zone p_timezone
+        when p_start > p_end and (p_now at time zone p_timezone)::time < p_end
+            then ((p_now at time zone p_timezone)::date + p_end) at time zone p_timezone
     end
-    from (
-        select
-            (p_now at time zone p_timezone)::date as d,
-            (p_now at time zone p_timezone)::time as t
-    ) as l
 $function$;
 
 -- The first digest slot strictly after p_after: the next hour (local), the
@@ -146,6 +140,15 @@ $function$;
 -- (never), whether external channels are held and until when, whether the
 -- in-app row is silent, the digest slot, and email opt-out. p_critical
 -- bypasses never, do-not-disturb, quiet hours and digests.
+--
+-- Do-not-disturb is the user's switch: the applying row or the user's '*'
+-- row turns it on for this category. Open-ended do-not-disturb holds for an
+-- hour at a time, re-checked then (and at once when the user changes it
+-- through api.set_preference); with quiet hours too, the later end wins.
+--
+-- One query, inlined into its callers' (docs/conventions.md, "Inlined SQL
+-- helpers"): a sender plans every recipient in the statement that writes
+-- the notifications, with no function call per recipient.
 create or replace function app._notification_plan(
     p_org_id uuid,
     p_user_id uuid,
@@ -163,82 +166,64 @@ returns table (
     digest_at timestamptz,
     email_unsubscribed boolean
 )
-language plpgsql
+language sql
 stable
-set search_path = pg_catalog, pg_temp
 as $function$
-declare
-    v_pref app.notification_preferences;
-    v_global app.notification_preferences;
-    v_dnd_until timestamptz;
-    v_dnd boolean;
-    v_pref_dnd boolean;
-    v_global_dnd boolean;
-    v_quiet_end timestamptz;
-begin
-    v_pref := app._notification_effective_preference(p_org_id, p_user_id, p_category);
-    channels := (
-        select coalesce(jsonb_agg(r.c order by r.o), '[]')
-        from jsonb_array_elements_text(coalesce(p_requested, v_pref.channels)) with ordinality
-            as r (c, o)
-        where v_pref.channels ? r.c
-    );
-    suppressed := v_pref.frequency = 'never' and not p_critical;
-    email_unsubscribed := v_pref.email_unsubscribed;
-    silent := false;
-    hold_until := null;
-    hold_reason := null;
-    digest_at := null;
-    if p_critical then
-        return next;
-        return;
-    end if;
-
-    -- Do-not-disturb is the user's switch: the applying row or the user's
-    -- '*' row turns it on for this category.
-    select p.* into v_global
-    from app.notification_preferences as p
-    where p.org_id = p_org_id and p.user_id = p_user_id and p.category = '*';
-    v_pref_dnd := v_pref.dnd_enabled and (v_pref.dnd_until is null or v_pref.dnd_until > p_now);
-    v_global_dnd := coalesce(
-        v_global.dnd_enabled and (v_global.dnd_until is null or v_global.dnd_until > p_now), false
-    );
-    v_dnd := v_pref_dnd or v_global_dnd;
-    if (v_pref_dnd and v_pref.dnd_until is null) or (v_global_dnd and v_global.dnd_until is null) then
-        v_dnd_until := null;
-    else
-        v_dnd_until := greatest(
-            case when v_pref_dnd then v_pref.dnd_until end,
-            case when v_global_dnd then v_global.dnd_until end
-        );
-    end if;
-    if v_pref.quiet_hours_enabled then
-        v_quiet_end := app._notification_quiet_hours_end(
-            p_now, v_pref.quiet_hours_start, v_pref.quiet_hours_end, v_pref.quiet_hours_timezone
-        );
-    end if;
-
-    silent := v_dnd;
-    if v_dnd then
-        -- Open-ended do-not-disturb is re-checked hourly (and at once when the
-        -- user changes it through api.set_preference).
-        hold_until := greatest(coalesce(v_dnd_until, p_now + interval '1 hour'), v_quiet_end);
-        hold_reason := case
-            when v_dnd_until is null then 'do not disturb (no end set)'
-            else 'do not disturb'
-        end;
-    elsif v_quiet_end is not null then
-        hold_until := v_quiet_end;
-        hold_reason := 'quiet hours';
-    end if;
-    if v_pref.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest') then
-        digest_at := app._notification_next_digest_at(
-            p_now, v_pref.frequency, v_pref.digest_time, v_pref.digest_day,
-            v_pref.quiet_hours_timezone
-        );
-    end if;
-    return next;
-end
+    select
+        (
+            select coalesce(jsonb_agg(r.c order by r.o), '[]')
+            from jsonb_array_elements_text(coalesce(p_requested, e.channels)) with ordinality
+                as r (c, o)
+            where e.channels ? r.c
+        ),
+        e.frequency = 'never' and not p_critical,
+        case
+            when p_critical then null
+            when w.dnd then greatest(coalesce(w.dnd_until, p_now + interval '1 hour'), w.quiet_end)
+            else w.quiet_end
+        end,
+        case
+            when p_critical then null
+            when w.dnd and w.dnd_until is null then 'do not disturb (no end set)'
+            when w.dnd then 'do not disturb'
+            when w.quiet_end is not null then 'quiet hours'
+        end,
+        case when p_critical then false else w.dnd end,
+        case
+            when p_critical then null
+            when e.frequency in ('hourly_digest', 'daily_digest', 'weekly_digest')
+                then app._notification_next_digest_at(
+                    p_now, e.frequency, e.digest_time, e.digest_day, e.quiet_hours_timezone
+                )
+        end,
+        e.email_unsubscribed
+    from app._notification_effective_preference(p_org_id, p_user_id, p_category) as e
+    left join app.notification_preferences as g
+        on g.org_id = p_org_id and g.user_id = p_user_id and g.category = '*'
+    cross join lateral (
+        select
+            d.pref_dnd or d.global_dnd as dnd,
+            case
+                when (d.pref_dnd and e.dnd_until is null) or (d.global_dnd and g.dnd_until is null)
+                    then null
+                else greatest(
+                    case when d.pref_dnd then e.dnd_until end,
+                    case when d.global_dnd then g.dnd_until end
+                )
+            end as dnd_until,
+            case
+                when e.quiet_hours_enabled then app._notification_quiet_hours_end(
+                    p_now, e.quiet_hours_start, e.quiet_hours_end, e.quiet_hours_timezone
+                )
+            end as quiet_end
+        from (
+            select
+                e.dnd_enabled and (e.dnd_until is null or e.dnd_until > p_now) as pref_dnd,
+                coalesce(
+                    g.dnd_enabled and (g.dnd_until is null or g.dnd_until > p_now), false
+                ) as global_dnd
+        ) as d
+    ) as w
 $function$;
 
 -- Raise IT005 unless every channel is one InTime knows (null is allowed).

@@ -187,7 +187,8 @@ $function$;
 -- disturb); SMS and push have no provider; email is skipped for an unsubscribed
 -- user or an org without email settings, else goes to the digest, is held (quiet
 -- hours, do not disturb) or is pending. Shared by app._notification_send and the
--- built-in notifications' sender.
+-- built-in notifications' sender. Inlined into their INSERTs (no SET clause:
+-- docs/conventions.md, "Inlined SQL helpers").
 create or replace function app._notification_delivery_state(
     p_channel text,
     p_silent boolean,
@@ -200,7 +201,6 @@ create or replace function app._notification_delivery_state(
 returns table (status text, reason text)
 language sql
 immutable
-set search_path = pg_catalog, pg_temp
 as $function$
     select
         case
@@ -224,16 +224,33 @@ $function$;
 
 -- The engine behind api.send_notification, api.send_notification_bulk and the
 -- workflow and campaign notifications: one request, for one or more users.
+-- Its statements are planned once per session and kept (plan_cache_mode):
+-- a custom plan per call, for a single recipient, cost more to plan than to
+-- run. That plan guesses 10 recipients, for which it would cache each one's
+-- preference plan (memoize): setting up the cache costs more than it saves.
+-- Never JIT-compiled (jit): an OLTP write whose estimates multiply (a JSON
+-- array of channels per recipient) could pass jit_above_cost, and compiling
+-- then costs a thousand times the write (docs/notifications.md).
 create or replace function app._notification_send(p_request app.notification_request)
 returns table (user_id uuid, notification_id uuid, outcome text)
 language plpgsql
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
+set enable_memoize = off
+set jit = off
 as $function$
 #variable_conflict use_column
 declare
     v_now timestamptz := app.now();
     v_content app.notification_content := app._notification_content(p_request);
     v_critical boolean := coalesce(p_request.critical, false);
+    v_sender uuid := app.current_user_id();
+    -- The transaction takes its xid before any seq is drawn: the stream hub
+    -- settles a skipped seq once a snapshot's xmin passes an xid it drew after
+    -- the read that skipped it (web/hub.py), and a transaction that drew a seq
+    -- with no xid yet (an ON CONFLICT insert waits before it writes) could
+    -- take an xid above that and commit the seq after that point.
+    v_xid xid8 := pg_catalog.pg_current_xact_id();
     v_unknown uuid[];
     v_users uuid[];
     v_ids uuid[];
@@ -243,16 +260,9 @@ declare
 begin
     -- A user's notification may not link off the app without the permission,
     -- whether the URL came as a parameter or out of a template and its variables.
-    if v_content.action_url ~* '^https?://' and app.current_user_id() is not null then
+    if v_sender is not null and v_content.action_url ~* '^https?://' then
         perform app._require_permission('notifications.link_external');
     end if;
-
-    -- The transaction takes its xid before any seq is drawn: the stream hub
-    -- settles a skipped seq once a snapshot's xmin passes an xid it drew after
-    -- the read that skipped it (web/hub.py), and a transaction that drew a seq
-    -- with no xid yet (an ON CONFLICT insert waits before it writes) could
-    -- take an xid above that and commit the seq after that point.
-    perform pg_catalog.pg_current_xact_id();
 
     -- An expired notification still holds its group open (it is unread);
     -- archive it so this one starts a new row instead of reviving it.
@@ -263,19 +273,27 @@ begin
             n.org_id = p_request.org_id
             and n.user_id = any(p_request.user_ids)
             and n.group_key = p_request.group_key
-            and n.created_by is not distinct from app.current_user_id()
+            and n.created_by is not distinct from v_sender
             and n.read_at is null
             and n.archived_at is null
             and n.expires_at <= v_now;
     end if;
 
+    -- Each recipient's profile is probed by key (OFFSET 0 keeps the lateral
+    -- probe: the cached plan guesses 10 recipients and would scan the org's
+    -- users instead), then planned by app._notification_plan, inlined.
     with plan as (
         select u.id as user_id, u.is_active, p.*
-        from app.user_profiles as u
+        from (select distinct r.id from unnest(p_request.user_ids) as r (id)) as r
+        cross join lateral (
+            select u.id, u.is_active
+            from app.user_profiles as u
+            where u.org_id = p_request.org_id and u.id = r.id
+            offset 0
+        ) as u
         cross join lateral app._notification_plan(
             p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
         ) as p
-        where u.org_id = p_request.org_id and u.id = any(p_request.user_ids)
     ),
 
     upserted as (
@@ -289,7 +307,7 @@ begin
             p_request.org_id, pl.user_id, v_content.title, v_content.message, v_content.type, v_content.category, v_content.priority,
             p_request.entity_type, p_request.entity_id, v_content.action_url, v_content.action_label, pl.channels,
             p_request.template_slug, v_content.variables, p_request.group_key, v_critical, pl.silent, v_content.email_subject,
-            v_content.email_html, v_content.email_text, p_request.expires_at, app.current_user_id(), v_now, v_now
+            v_content.email_html, v_content.email_text, p_request.expires_at, v_sender, v_now, v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
         on conflict (org_id, user_id, group_key, created_by)

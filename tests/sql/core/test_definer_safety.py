@@ -9,17 +9,49 @@ from tests.support import Database, TwoOrgs
 
 PIN = "search_path=pg_catalog, pg_temp"
 
+# Plain SQL helpers with no SET clause, so that PostgreSQL inlines them into the query of
+# the (pinned) function that calls them (docs/conventions.md, "Inlined SQL helpers").
+INLINED = {
+    "app._html_escape",
+    "app._notification_delivery_state",
+    "app._notification_effective_preference",
+    "app._notification_plan",
+    "app._notification_quiet_hours_end",
+}
+
 
 def test_every_function_pins_its_search_path_with_pg_temp_last(admin) -> None:
     rows = admin.execute(
         """
-        select p.oid::regprocedure::text, p.prosecdef, p.proconfig
+        select p.oid::regprocedure::text, n.nspname || '.' || p.proname, p.proconfig
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname in ('app', 'api')
         """
     ).fetchall()
     assert rows
-    assert [name for name, _, config in rows if PIN not in (config or [])] == []
+    assert [
+        signature
+        for signature, name, config in rows
+        if name not in INLINED and PIN not in (config or [])
+    ] == []
+
+
+def test_an_inlined_helper_is_plain_sql_that_runs_with_its_callers_rights(admin) -> None:
+    """What PostgreSQL needs to inline it (SQL, no SET, not strict, not volatile), and no
+    SECURITY DEFINER: called on its own, under the caller's path, it has only their rights."""
+    rows = admin.execute(
+        """
+        select n.nspname || '.' || p.proname, l.lanname, p.prosecdef, p.proconfig,
+            p.proisstrict, p.provolatile <> 'v'
+        from pg_proc p
+        join pg_namespace n on n.oid = p.pronamespace
+        join pg_language l on l.oid = p.prolang
+        where n.nspname || '.' || p.proname = any(%s)
+        """,
+        (sorted(INLINED),),
+    ).fetchall()
+    assert sorted(name for name, *_ in rows) == sorted(INLINED)
+    assert {tuple(row[1:]) for row in rows} == {("sql", False, None, False, True)}
 
 
 def test_a_sql_login_cannot_create_temporary_objects(db: Database, two_orgs: TwoOrgs) -> None:
