@@ -6,7 +6,7 @@
 -- it dangling (readers join and skip), as with any polymorphic link.
 --
 -- Static statements only: the triggers gather the statement's references
--- into arrays and app._check_entity_refs probes each one's table through a
+-- into arrays and app._tg_entity_refs_check probes each one's table through a
 -- CASE over the registered types (one primary-key probe per reference). The
 -- dynamic SQL this replaces (one EXECUTE per type, planned on every
 -- statement) cost about 0.4 ms per single-row insert. A type registered in
@@ -15,7 +15,7 @@
 
 -- Raises IT005 for an unregistered type, then IT004 for a reference whose
 -- row does not exist in its organization. Arrays are pairwise.
-create or replace function app._check_entity_refs(
+create or replace function app._tg_entity_refs_check(
     p_org_ids uuid[], p_types text[], p_ids uuid[]
 )
 returns void
@@ -95,7 +95,7 @@ begin
     select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id)
     into v_org_ids, v_types, v_ids
     from new_rows as r;
-    perform app._check_entity_refs(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
+    perform app._tg_entity_refs_check(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
     return null;
 end
 $function$;
@@ -120,7 +120,7 @@ begin
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
         'and o.entity_id = r.entity_id)'
     into v_org_ids, v_types, v_ids;
-    perform app._check_entity_refs(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
+    perform app._tg_entity_refs_check(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
     return null;
 end
 $function$;
@@ -147,7 +147,7 @@ begin
         from new_rows as r
         where r.secondary_entity_type is not null
     ) as x;
-    perform app._check_entity_refs(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
+    perform app._tg_entity_refs_check(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
     return null;
 end
 $function$;
@@ -179,7 +179,7 @@ begin
         'and o.secondary_entity_type = r.secondary_entity_type '
         'and o.secondary_entity_id = r.secondary_entity_id)) as x'
     into v_org_ids, v_types, v_ids;
-    perform app._check_entity_refs(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
+    perform app._tg_entity_refs_check(p_org_ids => v_org_ids, p_types => v_types, p_ids => v_ids);
     return null;
 end
 $function$;

@@ -1,4 +1,4 @@
-"""The polymorphic-reference check (app._check_entity_refs and its triggers) for every
+"""The polymorphic-reference check (app._tg_entity_refs_check and its triggers) for every
 registered entity type: a row of the org is accepted, a missing id or another org's row
 is refused with IT004, an unregistered type with IT005; on UPDATE only changed refs."""
 
@@ -29,16 +29,14 @@ def _types(admin: psycopg.Connection) -> list[tuple[str, str]]:
 
 def _row_of(admin: psycopg.Connection, table: str, org_id: uuid.UUID) -> uuid.UUID:
     row = admin.execute(
-        f"select id from app.{table} where org_id = %s order by id limit 1",  # noqa: S608
+        f"select id from app.{table} where org_id = %s order by id limit 1",
         (org_id,),
     ).fetchone()
     assert row is not None, f"the seed has no {table} row"
     return row[0]
 
 
-def test_every_registered_type_accepts_a_row_of_the_org(
-    service, admin, two_orgs: TwoOrgs
-) -> None:
+def test_every_registered_type_accepts_a_row_of_the_org(service, admin, two_orgs: TwoOrgs) -> None:
     deal = two_orgs.a.deal_ids[0]
     made = 0
     for entity_type, table in _types(admin):
@@ -64,27 +62,21 @@ def test_every_registered_type_refuses_a_missing_id(
 ) -> None:
     for entity_type, _table in _types(admin):
         missing = uuid.uuid4()
+        if side == "primary":
+            query, params = INSERT_ACTIVITY, (entity_type, missing, None, None)
+        elif side == "secondary":
+            query, params = INSERT_ACTIVITY, ("deal", two_orgs.a.deal_ids[0], entity_type, missing)
+        else:
+            query = f"insert into app.{side}s (entity_type, entity_id, body) values (%s, %s, 'x')"
+            params = (entity_type, missing, None, None)[:2]
         with (
             pytest.raises(NotFoundError, match=f"{entity_type} {missing} not found"),
             actor(service, two_orgs.a.org_id),
         ):
-            if side == "primary":
-                service.execute(INSERT_ACTIVITY, (entity_type, missing, None, None))
-            elif side == "secondary":
-                service.execute(
-                    INSERT_ACTIVITY, ("deal", two_orgs.a.deal_ids[0], entity_type, missing)
-                )
-            else:
-                service.execute(
-                    f"insert into app.{side}s (entity_type, entity_id, body) "  # noqa: S608
-                    "values (%s, %s, 'x')",
-                    (entity_type, missing),
-                )
+            service.execute(query, params)
 
 
-def test_every_registered_type_refuses_another_orgs_row(
-    service, admin, two_orgs: TwoOrgs
-) -> None:
+def test_every_registered_type_refuses_another_orgs_row(service, admin, two_orgs: TwoOrgs) -> None:
     for entity_type, table in _types(admin):
         theirs = _row_of(admin, table, two_orgs.b.org_id)
         with (
@@ -94,9 +86,7 @@ def test_every_registered_type_refuses_another_orgs_row(
             service.execute(INSERT_ACTIVITY, ("deal", two_orgs.a.deal_ids[0], entity_type, theirs))
 
 
-def test_one_bad_reference_refuses_the_whole_statement(
-    service, admin, two_orgs: TwoOrgs
-) -> None:
+def test_one_bad_reference_refuses_the_whole_statement(service, admin, two_orgs: TwoOrgs) -> None:
     before = admin.execute("select count(*) from app.notes").fetchone()
     with pytest.raises(NotFoundError, match="contact"), actor(service, two_orgs.a.org_id):
         service.execute(
@@ -117,9 +107,7 @@ def test_an_unregistered_secondary_type_is_refused_before_any_missing_row(
         service.execute(INSERT_ACTIVITY, ("deal", uuid.uuid4(), "spaceship", uuid.uuid4()))
 
 
-def test_an_update_checks_only_references_that_changed(
-    service, admin, two_orgs: TwoOrgs
-) -> None:
+def test_an_update_checks_only_references_that_changed(service, admin, two_orgs: TwoOrgs) -> None:
     with actor(service, two_orgs.a.org_id):
         row = service.execute(
             INSERT_ACTIVITY,
