@@ -94,19 +94,19 @@ declare
         p_contact.email, p_contact.company_name, p_contact.title, p_campaign_name, p_sender_name,
         split_part(p_sender_name, ' ', 1), p_sender_email
     ];
+    v_value text;
 begin
-    vars := array(
-        select replace(coalesce(v.value, ''), '{', chr(1))
-        from unnest(v_raw) with ordinality as v (value, i)
-        order by v.i
-    );
-    vars_html := array(
-        select replace(replace(replace(replace(replace(replace(
-            coalesce(v.value, ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
-            '''', '&#39;'), '{', chr(1))
-        from unnest(v_raw) with ordinality as v (value, i)
-        order by v.i
-    );
+    -- Plain expressions, no query: the tick calls this once per recipient
+    -- (two array subqueries here cost about 35 us a call).
+    vars := '{}';
+    vars_html := '{}';
+    foreach v_value in array v_raw loop
+        v_value := coalesce(v_value, '');
+        vars := vars || replace(v_value, '{', chr(1));
+        vars_html := vars_html || replace(replace(replace(replace(replace(replace(
+            v_value, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'),
+            '''', '&#39;'), '{', chr(1));
+    end loop;
 end
 $function$;
 

@@ -340,20 +340,71 @@ as $function$
 declare
     v_new jsonb [];
     v_old jsonb [];
+    v_whole_old boolean;
+    v_fields text [];
+    v_columns text;
+    v_changed text;
 begin
-    if exists (
-        select from app.workflows as w
-        where
-            w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
-            and 'update' = any(w.trigger_events)
-            and w.org_id in (select r.org_id from new_rows as r)
-    ) then
-        -- EXECUTE: planned for this statement's row counts. A static query's
-        -- plan is kept per connection with the row count it first saw, so a
-        -- bulk UPDATE after a single-row one would join with nested loops.
+    -- The update triggers of the changed rows' orgs' active workflows: does
+    -- any need the whole old row ("updated" compares every column; a
+    -- condition on "old.x" or with "changed" reads it), or only the columns
+    -- that field_change / status_change triggers watch? The condition test
+    -- is textual and errs towards the whole row.
+    select
+        bool_or(
+            t.v ->> 'type' not in ('field_change', 'status_change')
+            or coalesce((w.definition -> 'conditions')::text ~ '"old\.|"changed"', false)
+        ),
+        array_agg(distinct case t.v ->> 'type'
+            when 'status_change' then e.status_field else t.v ->> 'field'
+        end)
+    into v_whole_old, v_fields
+    from app.workflows as w
+    inner join app.entity_types as e on e.entity_type = w.entity_type
+    cross join lateral jsonb_array_elements(w.definition -> 'triggers') as t (v)
+    where
+        w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
+        and 'update' = any(w.trigger_events)
+        and w.org_id in (select r.org_id from new_rows as r)
+        and t.v ->> 'type' in ('updated', 'status_change', 'field_change');
+    if v_whole_old is null then
+        return null;
+    end if;
+    -- EXECUTE: planned for this statement's row counts. A static query's
+    -- plan is kept per connection with the row count it first saw, so a
+    -- bulk UPDATE after a single-row one would join with nested loops.
+    if v_whole_old then
         execute 'select array_agg(to_jsonb(n)), array_agg(to_jsonb(o)) '
             'from new_rows as n inner join old_rows as o on o.org_id = n.org_id and o.id = n.id'
         into v_new, v_old;
+    else
+        -- Only the watched columns of the old row, and only the rows where
+        -- one of them changed (as jsonb, the way app._wf_trigger_fires
+        -- compares): no trigger can fire on the others. A watched name that
+        -- is no column never fires and is left out.
+        select
+            string_agg(format('%L, o.%I', a.attname, a.attname), ', '),
+            string_agg(
+                format('to_jsonb(n.%I) is distinct from to_jsonb(o.%I)', a.attname, a.attname),
+                ' or '
+            )
+        into v_columns, v_changed
+        from pg_catalog.pg_attribute as a
+        where
+            a.attrelid = tg_relid and a.attnum > 0 and not a.attisdropped
+            and a.attname = any(v_fields);
+        if v_columns is null then
+            return null;
+        end if;
+        execute format(
+            'select array_agg(to_jsonb(n)), array_agg(jsonb_build_object(%s)) '
+            'from new_rows as n inner join old_rows as o on o.org_id = n.org_id and o.id = n.id '
+            'where %s',
+            v_columns, v_changed
+        )
+        into v_new, v_old;
+    end if;
+    if v_new is not null then
         perform app._wf_match_rows(tg_argv[0], 'update', v_new, v_old);
     end if;
     return null;

@@ -487,3 +487,68 @@ def test_cron_day_fields_follow_vixie(flows: Flows) -> None:
         "app._wf_cron_matches('0 9 */2 * 1', '2026-11-02 09:00'::timestamp)"
     ).fetchone()
     assert row == (True, False)
+
+
+def _bulk_change(flows: Flows, deals: list[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """One UPDATE of four deals (value to 600, name only, name and the same value, value to
+    700); the (workflow, deal) pairs it started, then the deals and executions put back."""
+    d1, d2, d3, d4 = deals
+    flows.write(
+        "update app.deals set "
+        "value = case id when %(d1)s then 600 when %(d4)s then 700 else value end, "
+        "name = case when id in (%(d2)s, %(d3)s) then name || ' (renamed)' else name end "
+        "where id = any(%(all)s)",
+        {"d1": d1, "d2": d2, "d3": d3, "d4": d4, "all": deals},
+        user=flows.orgs.a.rep_ids[0],
+    )
+    started = {(e["workflow_id"], e["entity_id"]) for e in flows.executions()}
+    with flows.owner.transaction():
+        flows.owner.execute("set local session_replication_role = replica")
+        flows.owner.execute(
+            "update app.deals set value = 500, name = 'Fresh deal' where id = any(%s)", (deals,)
+        )
+        flows.owner.execute("delete from app.workflow_executions")
+        flows.owner.execute("delete from app.workflow_instances")
+        flows.owner.execute("delete from queue.pgqueuer")
+    return started
+
+
+def test_watched_columns_match_as_the_whole_old_row_does(flows: Flows) -> None:
+    """Field and status triggers alone get only the watched columns of the old rows (and
+    only rows where one changed); a workflow that needs the whole old row (an updated
+    trigger, a condition on old.*) switches to it: the same executions either way."""
+    deals = [new_deal(flows) for _ in range(4)]
+    d1, d2, d3, d4 = deals
+    to_600 = workflow(flows, {"type": "field_change", "field": "value", "to": 600})
+    any_value = workflow(flows, {"type": "field_change", "field": "value"})
+    renamed = workflow(flows, {"type": "field_change", "field": "name"})
+    status = workflow(flows, {"type": "status_change"})
+    expected = {(to_600, d1), (any_value, d1), (any_value, d4), (renamed, d2), (renamed, d3)}
+    assert _bulk_change(flows, deals) == expected
+
+    whole = workflow(
+        flows,
+        {"type": "updated"},
+        conditions={"field": "old.value", "operator": "eq", "value": 500},
+    )
+    with_whole = _bulk_change(flows, deals)
+    assert {p for p in with_whole if p[0] != whole} == expected
+    assert {d for w, d in with_whole if w == whole} == set(deals)
+    assert all(w != status for w, _ in with_whole)
+
+
+def test_a_changed_condition_reads_the_whole_old_row(flows: Flows) -> None:
+    deals = [new_deal(flows) for _ in range(4)]
+    wf = workflow(
+        flows,
+        {"type": "field_change", "field": "value"},
+        conditions={"field": "name", "operator": "changed"},
+    )
+    # No deal of the bulk change has both its value and its name changed.
+    assert _bulk_change(flows, deals) == set()
+    flows.write(
+        "update app.deals set value = 1, name = 'both' where id = %s",
+        (deals[0],),
+        user=flows.orgs.a.rep_ids[0],
+    )
+    assert {(e["workflow_id"], e["entity_id"]) for e in flows.executions()} == {(wf, deals[0])}
