@@ -183,7 +183,12 @@ def create_app(
             cpu_seconds=parse_cpu_seconds,
             wall_seconds=parse_wall_seconds,
         )
-        app.state.hub = NotificationHub(service_dsn, app.state.pool)
+        # The hub reads on a pool of its own: a burst of stream requests (10,000
+        # clients reconnecting) cannot delay the reads that deliver to all of them.
+        app.state.hub_pool, _ = await open_event_pool(
+            service_dsn, min_size=1, max_size=2, timeout=db_timeout
+        )
+        app.state.hub = NotificationHub(service_dsn, app.state.hub_pool, heartbeat=stream_heartbeat)
         app.state.metrics.watch_hub(app.state.hub)
         await app.state.hub.start()
         app.state.resend_client = (
@@ -203,6 +208,7 @@ def create_app(
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
             await app.state.event_pool.close()
+            await app.state.hub_pool.close()
             await app.state.pool.close()
             app.state.metrics.close()
 
