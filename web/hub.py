@@ -29,6 +29,10 @@ cannot share a flush; skipping it keeps write throughput. When idle, the hub
 unregisters (writes NOTIFY again) and still reads once a second, which also
 bounds the delay of a long transaction that skipped its NOTIFY.
 
+Heartbeats come from one timer for all the streams (a wheel of short slots), and
+the hub reads on a small pool of its own (web/pools.py): neither grows with the
+number of clients, and a burst of requests on the app's pool cannot delay a read.
+
 The *watermark* is the highest seq below every open gap: everything at or
 below it has been read and fanned out. Stream event ids are built from it
 (web/notifications.py), so a client that resumes never misses a notification
@@ -285,17 +289,18 @@ class NotificationHub:
             current = math.floor(now / self._tick)
             while slot <= current:
                 for sub in self._beats.pop(slot, ()):
-                    if sub.closed_reason is not None or sub not in self._subscribers.get(
-                        sub.key, ()
-                    ):
-                        continue
-                    if now - sub.last_write >= self.heartbeat - self._tick:
-                        if sub.ping():
-                            self.stats.heartbeats += 1
-                        self._schedule_beat(sub, now + self.heartbeat)
-                    else:
-                        self._schedule_beat(sub, sub.last_write + self.heartbeat)
+                    self._beat(sub, now)
                 slot += 1
+
+    def _beat(self, sub: Subscriber, now: float) -> None:
+        if sub.closed_reason is not None or sub not in self._subscribers.get(sub.key, ()):
+            return  # ended: it leaves the wheel
+        if now - sub.last_write >= self.heartbeat - self._tick:
+            if sub.ping():
+                self.stats.heartbeats += 1
+            self._schedule_beat(sub, now + self.heartbeat)
+        else:
+            self._schedule_beat(sub, sub.last_write + self.heartbeat)
 
     def _close_all(self, reason: str) -> None:
         for subscribers in self._subscribers.values():
