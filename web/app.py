@@ -186,7 +186,7 @@ def create_app(
         # The hub reads on a pool of its own: a burst of stream requests (10,000
         # clients reconnecting) cannot delay the reads that deliver to all of them.
         app.state.hub_pool, _ = await open_event_pool(
-            service_dsn, min_size=1, max_size=2, timeout=db_timeout
+            service_dsn, min_size=1, max_size=2, timeout=db_timeout, name="hub"
         )
         app.state.hub = NotificationHub(service_dsn, app.state.hub_pool, heartbeat=stream_heartbeat)
         app.state.metrics.watch_hub(app.state.hub)

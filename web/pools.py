@@ -55,7 +55,7 @@ class RecentlyChecked:
 
 
 async def open_event_pool(
-    dsn: str, *, min_size: int, max_size: int, timeout: float
+    dsn: str, *, min_size: int, max_size: int, timeout: float, name: str = "events"
 ) -> tuple[AsyncConnectionPool, RecentlyChecked]:
     """An open autocommit pool for single-statement routes, and its check."""
     check = RecentlyChecked()
@@ -67,7 +67,7 @@ async def open_event_pool(
         kwargs={"autocommit": True},
         check=check,
         timeout=timeout,
-        name="events",
+        name=name,
     )
     await pool.open(wait=True, timeout=timeout)
     return pool, check
