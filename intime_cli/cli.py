@@ -430,6 +430,7 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
     from intime.netguard import TargetGuard
+    from intime_cli.serving import raise_open_file_limit
 
     log_format = _configure_logging(args, config)
     try:
@@ -437,6 +438,15 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     workers = args.workers if args.workers is not None else config.web_workers
+    # Each server process inherits it (docs/operations.md, "Connection budget").
+    files, wanted = raise_open_file_limit(config.web_max_connections)
+    if files < wanted:
+        print(
+            f"warning: the open-file limit is {files}, under the {wanted} that "
+            f"INTIME_WEB_MAX_CONNECTIONS={config.web_max_connections} needs: raise it "
+            "(ulimit -n, LimitNOFILE=) or lower INTIME_WEB_MAX_CONNECTIONS",
+            file=sys.stderr,
+        )
     with service_database(config, args.database) as service:
         wait_for_database(service, config.connect_timeout)
         # The app is built in each server process from the environment.
@@ -453,6 +463,9 @@ def _cmd_web(args: argparse.Namespace, config: Config) -> int:
             # Open connections (notification streams included) past this get a 503:
             # a flood of slow clients cannot exhaust the process's file descriptors.
             limit_concurrency=config.web_max_connections,
+            # Clients that connect together (every stream reconnecting after a deploy)
+            # wait in the kernel's queue rather than being refused (capped by somaxconn).
+            backlog=max(2048, config.web_max_connections),
         )
         if workers > 1:
             from uvicorn.supervisors import Multiprocess

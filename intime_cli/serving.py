@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import resource
 import socket
 import threading
 import time
@@ -10,6 +11,25 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+
+# File descriptors a web process needs besides its client connections: database
+# connections, the parser processes' pipes, logs, the listening socket ...
+FD_HEADROOM = 1024
+
+
+def raise_open_file_limit(connections: int) -> tuple[int, int]:
+    """Raise this process's soft RLIMIT_NOFILE to its hard limit (never lower it), so
+    that ``connections`` clients plus ``FD_HEADROOM`` fit where the hard limit allows:
+    a 10,000-client stream needs more than the common soft default of 1,024. Returns
+    (the soft limit now, the descriptors wanted); the caller warns when it is short."""
+    wanted = connections + FD_HEADROOM
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    return soft, wanted
 
 
 def free_port() -> int:

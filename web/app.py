@@ -29,6 +29,7 @@ from web.hub import NotificationHub
 from web.inbound import inbound_webhook
 from web.metrics import WebMetrics, metrics_endpoint
 from web.notifications import list_notifications, mark_read, stream, stream_ticket
+from web.pools import open_event_pool
 from web.problems import http_error
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
@@ -123,6 +124,7 @@ def create_app(
     stream_reauth: float = 60.0,
     pool_min_size: int = 2,
     pool_max_size: int = 16,
+    event_pool_size: int = 8,
     db_timeout: float = 10.0,
     parse_processes: int = limits.PARSE_PROCESSES,
     parse_queue: int = limits.PARSE_QUEUE,
@@ -145,6 +147,9 @@ def create_app(
     ``stream_reauth`` seconds an open stream checks its token again and ends
     when it was revoked, expired or its user deactivated.
 
+    ``event_pool_size``: connections of the pool that ``POST /webhooks/resend`` uses
+    (web/pools.py), besides the main pool's ``pool_max_size``.
+
     ``db_timeout``: seconds a request waits for a pooled connection before it
     answers 503 (also the pool's start-up wait). ``parse_processes``,
     ``parse_queue``, ``parse_cpu_seconds`` and ``parse_wall_seconds``: the MIME
@@ -165,13 +170,25 @@ def create_app(
             autocommit=True,
             timeout=db_timeout,
         )
+        # Single-statement webhook events: no check or reset round trips (web/pools.py).
+        app.state.event_pool, app.state.event_check = await open_event_pool(
+            service_dsn,
+            min_size=min(2, event_pool_size),
+            max_size=event_pool_size,
+            timeout=db_timeout,
+        )
         app.state.parser = ParserSandbox(
             processes=parse_processes,
             queue=parse_queue,
             cpu_seconds=parse_cpu_seconds,
             wall_seconds=parse_wall_seconds,
         )
-        app.state.hub = NotificationHub(service_dsn, app.state.pool)
+        # The hub reads on a pool of its own: a burst of stream requests (10,000
+        # clients reconnecting) cannot delay the reads that deliver to all of them.
+        app.state.hub_pool, _ = await open_event_pool(
+            service_dsn, min_size=1, max_size=2, timeout=db_timeout, name="hub"
+        )
+        app.state.hub = NotificationHub(service_dsn, app.state.hub_pool, heartbeat=stream_heartbeat)
         app.state.metrics.watch_hub(app.state.hub)
         await app.state.hub.start()
         app.state.resend_client = (
@@ -190,6 +207,8 @@ def create_app(
             await app.state.parser.close()
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
+            await app.state.event_pool.close()
+            await app.state.hub_pool.close()
             await app.state.pool.close()
             app.state.metrics.close()
 

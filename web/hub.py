@@ -29,6 +29,10 @@ cannot share a flush; skipping it keeps write throughput. When idle, the hub
 unregisters (writes NOTIFY again) and still reads once a second, which also
 bounds the delay of a long transaction that skipped its NOTIFY.
 
+Heartbeats come from one timer for all the streams (a wheel of short slots), and
+the hub reads on a small pool of its own (web/pools.py): neither grows with the
+number of clients, and a burst of requests on the app's pool cannot delay a read.
+
 The *watermark* is the highest seq below every open gap: everything at or
 below it has been read and fanned out. Stream event ids are built from it
 (web/notifications.py), so a client that resumes never misses a notification
@@ -43,6 +47,8 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
+import random
 import time
 import uuid
 from collections import defaultdict
@@ -51,8 +57,10 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
+from sse_starlette.sse import AppStatus
 
 from web import queries as q
+from web.sse import data_tail
 
 log = logging.getLogger("intime.web.hub")
 
@@ -72,6 +80,8 @@ class StreamEvent:
     data: str
     seq: int | None = None
     watermark: int = 0
+    # The frame's ``data:`` lines and end, encoded once for all its clients (web/sse.py).
+    tail: bytes = b""
 
 
 class Subscriber:
@@ -90,6 +100,14 @@ class Subscriber:
         self.overflowed = False
         self.overflows = 0
         self.closed_reason: str | None = None
+        self.last_write = time.monotonic()  # the stream's last write (web/notifications.py)
+
+    def ping(self) -> bool:
+        """Queue a heartbeat unless something is queued already (it will be written)."""
+        if self.closed_reason is not None or not self.queue.empty():
+            return False
+        self.queue.put_nowait(PING)
+        return True
 
     def offer(self, event: StreamEvent) -> bool:
         if self.closed_reason is not None:
@@ -119,6 +137,9 @@ class Subscriber:
         self.queue.put_nowait(None)
 
 
+PING = StreamEvent("ping", "")
+
+
 @dataclasses.dataclass
 class HubStats:
     reads: int = 0
@@ -131,6 +152,7 @@ class HubStats:
     gaps_filled: int = 0
     gaps_settled: int = 0
     gaps_given_up: int = 0
+    heartbeats: int = 0
 
 
 class NotificationHub:
@@ -146,6 +168,8 @@ class NotificationHub:
         poll_interval: float = 0.005,
         linger: float = 0.5,
         idle_poll: float = 1.0,
+        heartbeat: float = 15.0,
+        reauth_at_once: int = 4,
     ) -> None:
         self._dsn = dsn
         self._pool = pool
@@ -156,6 +180,13 @@ class NotificationHub:
         self._poll_interval = poll_interval
         self._linger = linger
         self._idle_poll = idle_poll
+        self.heartbeat = heartbeat
+        # One timer for every stream's heartbeat: a wheel of slots ``_tick`` wide.
+        self._tick = min(0.1, heartbeat / 4)
+        self._beats: dict[int, list[Subscriber]] = defaultdict(list)
+        # Streams re-checking their credential at once (web/notifications.py): a
+        # thousand streams opened together must not take the whole pool together.
+        self.reauth_slots = asyncio.Semaphore(reauth_at_once)
         self.hub_id = uuid.uuid4()
         self._subscribers: dict[UserKey, set[Subscriber]] = defaultdict(set)
         self._read_keys: dict[str, UserKey] = {}
@@ -189,6 +220,7 @@ class NotificationHub:
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._read_loop(), name="hub-read"),
+            asyncio.create_task(self._heartbeats(), name="hub-heartbeats"),
         ]
 
     async def stop(self) -> None:
@@ -200,10 +232,9 @@ class NotificationHub:
         with contextlib.suppress(psycopg.Error, OSError):
             async with self._pool.connection() as conn:
                 await conn.execute(q.REMOVE_STREAM_HUB, {"hub_id": self.hub_id})
-        for subscribers in self._subscribers.values():
-            for sub in subscribers:
-                sub.close("server shutting down")
+        self._close_all("server shutting down")
         self._subscribers.clear()
+        self._beats.clear()
         self._read_keys.clear()
 
     def watermark(self) -> int:
@@ -222,6 +253,9 @@ class NotificationHub:
     def subscribe(self, org_id: uuid.UUID, user_id: uuid.UUID) -> Subscriber:
         sub = Subscriber((org_id, user_id), self._queue_size)
         self._subscribers[sub.key].add(sub)
+        # The first beat at a random point of the interval: streams opened together
+        # (a deploy, a bench) do not all beat in the same tick.
+        self._schedule_beat(sub, sub.last_write + self.heartbeat * random.uniform(0.5, 1.0))  # noqa: S311
         self._read_keys[self.read_key(sub.key)] = sub.key
         if self.on_connected is not None:
             self.on_connected(self.connected)
@@ -236,6 +270,46 @@ class NotificationHub:
                 self._read_keys.pop(self.read_key(sub.key), None)
         if self.on_connected is not None:
             self.on_connected(self.connected)
+
+    def _schedule_beat(self, sub: Subscriber, due: float) -> None:
+        self._beats[math.ceil(due / self._tick)].append(sub)
+
+    async def _heartbeats(self) -> None:
+        """Every tick, the streams whose beat is due: a comment for those that wrote
+        nothing for ``heartbeat`` seconds (their task writes it), the next beat
+        ``heartbeat`` after their last write for the others. A stream that ended is
+        dropped when its slot comes. Also ends every stream when the server is told to
+        exit (sse_starlette's flag, set by uvicorn's signal handler)."""
+        slot = math.floor(time.monotonic() / self._tick)
+        while True:
+            await asyncio.sleep(self._tick)
+            if AppStatus.should_exit:
+                self._close_all("server shutting down")
+            now = time.monotonic()
+            current = math.floor(now / self._tick)
+            while slot <= current:
+                for sub in self._beats.pop(slot, ()):
+                    self._beat(sub, now)
+                slot += 1
+
+    def _beat(self, sub: Subscriber, now: float) -> None:
+        if sub.closed_reason is not None or sub not in self._subscribers.get(sub.key, ()):
+            return  # ended: it leaves the wheel
+        if now - sub.last_write >= self.heartbeat - self._tick:
+            if sub.ping():
+                self.stats.heartbeats += 1
+            self._schedule_beat(sub, now + self.heartbeat)
+        else:
+            self._schedule_beat(sub, sub.last_write + self.heartbeat)
+
+    def _close_all(self, reason: str) -> None:
+        for subscribers in self._subscribers.values():
+            for sub in subscribers:
+                sub.close(reason)
+
+    def subscribers_of(self, org_id: uuid.UUID, user_id: uuid.UUID) -> list[Subscriber]:
+        """The streams of one user open on this process."""
+        return list(self._subscribers.get((org_id, user_id), ()))
 
     @property
     def connected(self) -> int:
@@ -385,12 +459,8 @@ class NotificationHub:
         subscribers = self._subscribers.get((org_id, user_id))
         if not subscribers:
             return
-        event = StreamEvent(
-            "notification",
-            json.dumps(notification, separators=(",", ":")),
-            seq,
-            self.watermark(),
-        )
+        data = json.dumps(notification, separators=(",", ":"))
+        event = StreamEvent("notification", data, seq, self.watermark(), data_tail(data))
         for sub in list(subscribers):
             if sub.offer(event):
                 self.stats.delivered += 1
@@ -416,6 +486,7 @@ class NotificationHub:
         self._recount_all = False
         self._recount -= keys
         for org_id, user_id, unread in counts:
-            event = StreamEvent("unread_count", json.dumps({"unread_count": unread}))
+            data = json.dumps({"unread_count": unread})
+            event = StreamEvent("unread_count", data, tail=data_tail(data))
             for sub in list(self._subscribers.get((org_id, user_id), ())):
                 sub.offer(event)

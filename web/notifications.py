@@ -14,14 +14,14 @@ import contextlib
 import dataclasses
 import json
 import logging
+import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, LiteralString
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -36,8 +36,9 @@ from intime.errors import (
 from web import queries as q
 from web.auth import SESSION_COOKIE, Unauthenticated, authenticate
 from web.guards import Rejected, read_body, rejected
-from web.hub import NotificationHub
+from web.hub import NotificationHub, Subscriber
 from web.limits import MAX_READ_BODY_BYTES, JsonRefused, load_json
+from web.sse import PING, EventStreamResponse, frame
 
 log = logging.getLogger("intime.web.notifications")
 
@@ -188,10 +189,12 @@ class _Stream:
     resume: Position | None
     reauth_every: float
     session: str | None = None
+    sub: Subscriber | None = None
+    gone: bool = False
 
     async def replay(
         self, pos: Position, floor: int, before: Callable[[int], bool] | None = None
-    ) -> tuple[list[ServerSentEvent], int]:
+    ) -> tuple[list[bytes], int]:
         """Events for what the table has past ``pos`` (recording them), and the unread count.
 
         ``floor`` is the hub's watermark, taken after subscribing: everything at
@@ -202,7 +205,7 @@ class _Stream:
         async with self.pool.connection() as conn, async_actor(conn, self.org_id, self.user_id):
             cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
             head_row = await cur.fetchone()
-            out: list[ServerSentEvent] = []
+            out: list[bytes] = []
             if head_row is not None and pos.watermark > head_row[0]:
                 # A position from another database (a restore, a failover).
                 out.append(_reset("Last-Event-ID is ahead of this server"))
@@ -222,9 +225,9 @@ class _Stream:
             if before is not None and before(seq):
                 continue
             out.append(
-                ServerSentEvent(
+                frame(
                     event="notification",
-                    id=pos.event_id(),
+                    event_id=pos.event_id(),
                     data=json.dumps(notification, separators=(",", ":")),
                 )
             )
@@ -252,7 +255,13 @@ class _Stream:
             return False
         return True
 
-    async def events(self) -> AsyncIterator[ServerSentEvent]:
+    def disconnected(self) -> None:
+        """The client went away: end the stream (its task reads ``None``)."""
+        self.gone = True
+        if self.sub is not None:
+            self.sub.close("client went away")
+
+    async def events(self) -> AsyncGenerator[bytes, None]:
         """The stream's events. Once the response has started a lost database
         cannot become a 503: the stream ends, and the client resumes from its
         last id when it reconnects."""
@@ -263,50 +272,80 @@ class _Stream:
         except psycopg.OperationalError as exc:
             log.warning("a notification stream ended: database unavailable: %r", exc)
 
-    async def _events(self) -> AsyncGenerator[ServerSentEvent, None]:
+    async def _events(self) -> AsyncGenerator[bytes, None]:
+        if self.gone:
+            return
         # Subscribe before reading the table, so nothing falls between the two.
-        sub = self.hub.subscribe(self.org_id, self.user_id)
+        sub = self.sub = self.hub.subscribe(self.org_id, self.user_id)
         try:
             floor = self.hub.watermark()
             before = self.hub.fanned_out_test()  # taken with the subscription: no await between
             pos = self.resume if self.resume is not None else Position(floor)
-            yield ServerSentEvent(comment="intime notifications", retry=RETRY_MS)
+            yield self._wrote(sub, frame(comment="intime notifications", retry=RETRY_MS))
             # A new stream starts at the hub's watermark. Above it, what the hub
             # fanned out before this subscribed (past a seq still open) counts
             # as before the stream: recorded in its position, not sent. What it
             # had not read yet is sent, from the table or live, once.
             backlog, unread = await self.replay(pos, floor, before if self.resume is None else None)
-            for event in backlog:
-                yield event
-            yield _count(unread, pos)
-            next_auth = time.monotonic() + self.reauth_every
+            for chunk in backlog:
+                yield self._wrote(sub, chunk)
+            yield self._wrote(sub, _count(unread, pos))
+            # The first re-check at a random point of the interval, the next ones
+            # within 10 % of it: streams opened together do not re-check together.
+            next_auth = time.monotonic() + self.reauth_every * random.uniform(0.5, 1.0)  # noqa: S311
             while True:
                 if sub.overflowed and sub.queue.empty():
                     # Events were dropped while the queue was full: read them
                     # from the table, then take live events again.
                     sub.caught_up()
                     backlog, unread = await self.replay(pos, self.hub.watermark())
-                    for event in backlog:
-                        yield event
-                    yield _count(unread, pos)
+                    for chunk in backlog:
+                        yield self._wrote(sub, chunk)
+                    yield self._wrote(sub, _count(unread, pos))
                 try:
-                    item = await asyncio.wait_for(
-                        sub.queue.get(), timeout=max(next_auth - time.monotonic(), 0.01)
-                    )
+                    async with asyncio.timeout(max(next_auth - time.monotonic(), 0.01)):
+                        item = await sub.queue.get()
                 except TimeoutError:
-                    if not await self.still_authorized():
+                    authorized = await self._recheck()
+                    if authorized is False:
                         return  # revoked, expired, or the user was deactivated
-                    next_auth = time.monotonic() + self.reauth_every
+                    next_auth = time.monotonic() + (
+                        self.reauth_every * random.uniform(0.9, 1.1)  # noqa: S311
+                        if authorized
+                        else min(self.reauth_every, 5.0)  # the pool was busy: soon again
+                    )
                     continue
                 if item is None:
                     return
-                if item.seq is None:
-                    yield ServerSentEvent(event=item.kind, data=item.data)
+                if item.kind == "ping":
+                    yield self._wrote(sub, PING)
+                elif item.seq is None:
+                    yield self._wrote(sub, b"event: " + item.kind.encode() + b"\r\n" + item.tail)
                 elif not pos.delivered(item.seq):
                     pos.record(item.seq, item.watermark)
-                    yield ServerSentEvent(event=item.kind, id=pos.event_id(), data=item.data)
+                    yield self._wrote(
+                        sub,
+                        b"id: "
+                        + pos.event_id().encode()
+                        + b"\r\nevent: notification\r\n"
+                        + item.tail,
+                    )
         finally:
             self.hub.unsubscribe(sub)
+
+    @staticmethod
+    def _wrote(sub: Subscriber, chunk: bytes) -> bytes:
+        sub.last_write = time.monotonic()  # the hub's heartbeat timer reads it
+        return chunk
+
+    async def _recheck(self) -> bool | None:
+        """Whether the credential still holds; None when no pooled connection was free
+        in time (the hub lets a few streams re-check at once)."""
+        try:
+            async with self.hub.reauth_slots:
+                return await self.still_authorized()
+        except PoolTimeout:
+            return None
 
 
 async def stream(request: Request) -> Response:
@@ -349,10 +388,10 @@ async def stream(request: Request) -> Response:
         reauth_every=request.app.state.stream_reauth,
         session=cookie,
     )
-    return EventSourceResponse(
+    return EventStreamResponse(
         session.events(),
-        ping=request.app.state.stream_heartbeat,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+        on_disconnect=session.disconnected,
         send_timeout=30,
     )
 
@@ -383,14 +422,14 @@ async def stream_ticket(request: Request) -> Response:
     )
 
 
-def _reset(reason: str) -> ServerSentEvent:
-    return ServerSentEvent(event="reset", data=json.dumps({"reason": reason}))
+def _reset(reason: str) -> bytes:
+    return frame(event="reset", data=json.dumps({"reason": reason}))
 
 
-def _count(unread: int, pos: Position) -> ServerSentEvent:
+def _count(unread: int, pos: Position) -> bytes:
     """The badge; it carries the position too, so a client always has one to resume from."""
-    return ServerSentEvent(
-        event="unread_count", id=pos.event_id(), data=json.dumps({"unread_count": unread})
+    return frame(
+        event="unread_count", event_id=pos.event_id(), data=json.dumps({"unread_count": unread})
     )
 
 

@@ -5,7 +5,8 @@ Order: no secrets configured is a 503; missing Svix headers a 400; a
 streamed with the same cap (413) and verified (401 for a bad or stale
 signature); a body that is not UTF-8 JSON, nests deeper than the JSON cap or is
 not an event is a 400. Rejections write nothing. An accepted event is one call
-to ``api.ingest_email_event`` in its own transaction; a replayed ``svix-id`` is
+to ``api.ingest_email_event`` in its own transaction, one round trip on the event
+pool (web/pools.py); a replayed ``svix-id`` is
 answered 200 and changes nothing.
 """
 
@@ -25,6 +26,7 @@ from web import queries as q
 from web.guards import ByteBudget, Rejected, is_input_limit, read_body, rejected
 from web.limits import MAX_EVENT_BYTES, SIGNATURE_TOLERANCE_SECONDS, JsonRefused, load_json
 from web.metrics import counted
+from web.pools import RecentlyChecked
 from web.signatures import SVIX_HEADERS, SignatureVerifier, Verdict
 
 __all__ = ["MAX_BODY_BYTES", "Rejected", "resend_webhook", "verified_event"]
@@ -85,6 +87,24 @@ def verified_event(
     return payload
 
 
+async def _ingest(pool: AsyncConnectionPool, check: RecentlyChecked, params: dict[str, str]) -> Any:
+    """``api.ingest_email_event``'s row: one statement, one round trip (web/pools.py).
+    A connection found broken by the statement (it was not checked: recently used)
+    is discarded and the event tried once more on a checked one; the function is
+    idempotent by svix-id, so a retry after a lost answer says 'duplicate'."""
+    async with pool.connection() as conn:
+        try:
+            cur = await conn.execute(q.INGEST_EMAIL_EVENT, params)
+            return await cur.fetchone()
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+    check.distrust()
+    async with pool.connection() as conn:
+        cur = await conn.execute(q.INGEST_EMAIL_EVENT, params)
+        return await cur.fetchone()
+
+
 @counted("resend")
 async def resend_webhook(request: Request) -> JSONResponse:
     verifier = request.app.state.resend_verifier
@@ -96,16 +116,11 @@ async def resend_webhook(request: Request) -> JSONResponse:
         verified_event(verifier, body, request.headers)
     except Rejected as exc:
         return rejected(exc)
-    pool: AsyncConnectionPool = request.app.state.pool
+    # The verified raw body (UTF-8, checked above), parsed once more by PostgreSQL:
+    # no re-serialising.
+    params = {"event_id": request.headers["svix-id"], "payload": body.decode()}
     try:
-        async with pool.connection() as conn:  # autocommit: one statement, one round trip
-            cur = await conn.execute(
-                q.INGEST_EMAIL_EVENT,
-                # The verified raw body (UTF-8, checked above), parsed once more
-                # by PostgreSQL: no re-serialising.
-                {"event_id": request.headers["svix-id"], "payload": body.decode()},
-            )
-            row = await cur.fetchone()
+        row = await _ingest(request.app.state.event_pool, request.app.state.event_check, params)
     except psycopg.DataError as exc:  # e.g. a NUL in a string: not storable, not our fault
         return JSONResponse({"error": f"unstorable event: {exc.diag.message_primary}"}, 422)
     except psycopg.Error as exc:

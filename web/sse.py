@@ -1,0 +1,103 @@
+"""A minimal Server-Sent Events response for the notification stream.
+
+One stream is one task (the request's own) writing frames that are bytes already,
+plus one task waiting for the client to go away. Heartbeats come from the hub's one
+timer (web/hub.py), not from a task per stream, and a notification's ``data:`` line
+is encoded once per event, not once per client. (sse_starlette's response runs four
+tasks per stream and encodes every event for every client: at 10,000 streams that is
+40,000 tasks and 10,000 timers.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Callable
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+log = logging.getLogger("intime.web.sse")
+
+SEP = b"\r\n"
+
+
+def frame(
+    *,
+    event: str | None = None,
+    data: str | None = None,
+    event_id: str | None = None,
+    comment: str | None = None,
+    retry: int | None = None,
+) -> bytes:
+    """One SSE frame (``\\r\\n`` line ends, as sse_starlette wrote them)."""
+    lines: list[str] = []
+    if comment is not None:
+        lines.extend(f": {line}" for line in comment.splitlines() or [""])
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if event is not None:
+        lines.append(f"event: {event}")
+    if data is not None:
+        lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    if retry is not None:
+        lines.append(f"retry: {retry}")
+    return "\r\n".join(lines).encode() + SEP + SEP
+
+
+def data_tail(data: str) -> bytes:
+    """The ``data:`` lines and the frame's end, encoded once for every client."""
+    return b"".join(b"data: " + line.encode() + SEP for line in data.splitlines() or [""]) + SEP
+
+
+PING = frame(comment="ping")
+
+
+class EventStreamResponse(Response):
+    """``frames`` as ``text/event-stream``. ``on_disconnect`` is called once when the
+    client goes away (the generator should then end by itself); a send that cannot
+    complete within ``send_timeout`` seconds (a client that stopped reading, its
+    socket buffers full) ends the stream. A HEAD request gets the headers only,
+    without starting ``frames``."""
+
+    def __init__(
+        self,
+        frames: AsyncGenerator[bytes, None],
+        *,
+        headers: dict[str, str],
+        on_disconnect: Callable[[], None],
+        send_timeout: float = 30.0,
+    ) -> None:
+        self.frames = frames
+        self.on_disconnect = on_disconnect
+        self.send_timeout = send_timeout
+        self.status_code = 200
+        self.media_type = "text/event-stream"
+        self.background = None
+        self.init_headers(headers)  # no body attribute: no Content-Length
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+        if scope["method"] == "HEAD":
+            await self.frames.aclose()
+            await send(start)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        watcher = asyncio.create_task(self._watch(receive))
+        try:
+            await send(start)
+            async with contextlib.aclosing(self.frames) as frames:
+                async for chunk in frames:
+                    async with asyncio.timeout(self.send_timeout):
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except TimeoutError:
+            log.info("a notification stream ended: the client stopped reading")
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.on_disconnect()
