@@ -64,11 +64,15 @@ log = logging.getLogger("intime.worker.workflows")
 SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
 BUSY_RETRY = timedelta(seconds=1)
-# api.run_executions: executions per transaction (each a subtransaction: at most 64
-# keep PostgreSQL's per-backend subtransaction cache from overflowing), how many
-# batches one workflow.run_due job runs at most, and how many such jobs a worker runs
-# at once.
-RUN_DUE_BATCH = 50
+# api.run_executions: executions per transaction, how many batches one workflow.run_due
+# job runs at most, and how many such jobs a worker runs at once. A batch must stay
+# within the 64 subtransaction ids a backend caches (past that, every snapshot on the
+# server reads pg_subtrans while the batch is open). Measured per execution on the
+# quick path: 1 (its own subtransaction) for create_activity, update_field, assign,
+# condition and send_notification; 2 for create_task (the task_assigned notification's
+# exception block) and escalate (app._wf_notify's). So 20 executions take 20 to 40, and
+# 60 when each has two such steps (docs/workflows.md, "Batched running").
+RUN_DUE_BATCH = 20
 RUN_DUE_ROUNDS = 200
 RUN_DUE_CONCURRENCY = 2
 RECORD_TIMEOUT = 5.0
