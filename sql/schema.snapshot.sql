@@ -4936,6 +4936,7 @@ declare
     v_run record;
     v_logs app.workflow_execution_logs [] := '{}';
     v_outcomes text [] := '{}';
+    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 begin
     perform app._require_service();
     select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
@@ -4958,6 +4959,15 @@ begin
             for no key update of e skip locked
         ) as d;
     end if;
+    -- An execution that waits on a row lock (a user's open transaction on its
+    -- entity) would hold back the commit of every other in the batch, of any
+    -- org: it waits 1 second at most (or the session's shorter lock_timeout),
+    -- then is deferred to a workflow.run job of its own (which waits as a
+    -- single run does). Once one was deferred, the rest wait 100 ms at most:
+    -- a user holding many rows costs the batch about 1 s, not 1 s each.
+    if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
+        perform pg_catalog.set_config('lock_timeout', '1s', true);
+    end if;
     foreach v_exec in array v_execs loop
         -- Each execution acts as its own org (the actor, RLS, the matcher's context).
         if v_exec.org_id is distinct from v_org_id then
@@ -4970,8 +4980,14 @@ begin
         select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, true) as r;
         v_outcomes := v_outcomes || v_run.outcome;
         v_logs := v_logs || v_run.logs;
+        if v_run.outcome = 'deferred' and (
+            v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds'
+        ) then
+            perform pg_catalog.set_config('lock_timeout', '100ms', true);
+        end if;
     end loop;
     perform pg_catalog.set_config('intime.wf_execution', '', true);
+    perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     insert into app.workflow_execution_logs select l.* from unnest(v_logs) as l;
     return query
     select
@@ -11327,26 +11343,29 @@ declare
     v_send app.email_sends;
     v_skip text := p_skip;
 begin
+    -- What app._email_insert_send would refuse (IT005, IT011), checked first:
+    -- no subtransaction (and no subtransaction id) per recipient, which would
+    -- count against the 64 a backend caches (a workflow batch: docs/workflows.md).
+    if v_skip is null and not coalesce(app._email_is_plain_address(p_to), false) then
+        v_skip := 'invalid recipient address';
+    elsif v_skip is null and not exists (
+        select from app.email_settings as s where s.org_id = p_org_id
+    ) then
+        v_skip := 'no email provider configured';
+    end if;
     if v_skip is null then
-        begin
-            v_send := app._email_insert_send(
-                p_org_id => p_org_id,
-                p_to => p_to,
-                p_subject => p_subject,
-                p_html => p_html,
-                p_text => p_text,
-                p_category => 'transactional',
-                p_entity_type => p_entity_type,
-                p_entity_id => p_entity_id,
-                p_notification_id => p_notification_id,
-                p_recipient_user_id => p_recipient_user_id
-            );
-        exception
-            when sqlstate 'IT005' then
-                v_skip := 'invalid recipient address';
-            when sqlstate 'IT011' then
-                v_skip := 'no email provider configured';
-        end;
+        v_send := app._email_insert_send(
+            p_org_id => p_org_id,
+            p_to => p_to,
+            p_subject => p_subject,
+            p_html => p_html,
+            p_text => p_text,
+            p_category => 'transactional',
+            p_entity_type => p_entity_type,
+            p_entity_id => p_entity_id,
+            p_notification_id => p_notification_id,
+            p_recipient_user_id => p_recipient_user_id
+        );
     end if;
     if v_skip is null and v_send.status = 'suppressed' then
         v_skip := 'suppressed: ' || v_send.suppression_reason;
@@ -13209,6 +13228,7 @@ CREATE FUNCTION app._tg_approval_field_lock() RETURNS trigger
     AS $$
 declare
     v_hit record;
+    v_running uuid;
 begin
     if not exists (
         select from app.workflow_executions as e
@@ -13218,6 +13238,10 @@ begin
     ) then
         return null;
     end if;
+    -- The one execution this transaction runs now: a batch
+    -- (api.run_executions) runs many in one transaction, so run_xid alone
+    -- would exempt every execution the batch ran before this one too.
+    select c.execution_id into v_running from app._wf_run_context() as c;
     select n.id, f.field, w.name as workflow, e.waiting_for into v_hit
     from new_rows as n
     inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
@@ -13234,7 +13258,7 @@ begin
         app._wf_locked_fields(v.definition, t.status_field, t.owner_field)
     ) as f (field)
     where
-        e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
+        e.id is distinct from v_running
         and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
     limit 1;
     if found then
@@ -17795,6 +17819,11 @@ begin
             if not p_batch then
                 raise;
             end if;
+            -- Its own job tries again in a second, as a single run's job
+            -- does: the batch's job (its wake_job_id) is ending.
+            perform app._wf_schedule_run(
+                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
+            );
             outcome := 'deferred';
             return;
         end if;
@@ -17814,6 +17843,9 @@ begin
         get stacked diagnostics
             v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_context;
         if v_state like '40%' or v_state = '55P03' then
+            perform app._wf_schedule_run(
+                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
+            );
             outcome := 'deferred';
             return;
         end if;

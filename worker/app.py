@@ -275,6 +275,7 @@ class Worker:
         that is cancelled and logged: it may be made again after its lease."""
         self._stop_requested = True
         self._stopped.set()
+        self.runner.stopping = True
         in_flight = len(self.runner.running)
         log.info(
             "worker stopping: %s job(s) in flight, grace %.0f s",

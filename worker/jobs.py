@@ -105,6 +105,9 @@ class JobRunner:
     # Of those, the ones recording an outcome (the hand-over is done).
     recording: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
     releasing: bool = False
+    # The worker stopped taking jobs (Worker.stop), before the grace period: a job
+    # that loops (workflow.run_due) hands the rest of its work back between rounds.
+    stopping: bool = False
     released: int = 0
     # Past the last window of a stop: held outcomes go to the journal.
     finalizing: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)

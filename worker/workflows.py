@@ -11,7 +11,8 @@ The engine lives in SQL (docs/workflows.md); these handlers only call it:
   one execution ends that execution (in SQL), not the batch; a lost connection
   retries the job; should the batch itself fail otherwise (a bug), the job still
   completes and the sweeper re-queues the executions left pending one by one
-  (``workflow.run``), so none is stranded;
+  (``workflow.run``), so none is stranded. A worker that stops taking jobs ends the
+  loop after the batch in flight and re-queues the job for another worker;
 - ``webhook.deliver``: ``api.claim_webhook`` (committed before the request), one
   signed POST (``worker.webhooks.deliver``), then ``api.complete_action`` or
   ``api.fail_action``. Retries and their backoff belong to the engine: a failed
@@ -33,7 +34,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -64,11 +65,15 @@ log = logging.getLogger("intime.worker.workflows")
 SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
 BUSY_RETRY = timedelta(seconds=1)
-# api.run_executions: executions per transaction (each a subtransaction: at most 64
-# keep PostgreSQL's per-backend subtransaction cache from overflowing), how many
-# batches one workflow.run_due job runs at most, and how many such jobs a worker runs
-# at once.
-RUN_DUE_BATCH = 50
+# api.run_executions: executions per transaction, how many batches one workflow.run_due
+# job runs at most, and how many such jobs a worker runs at once. A batch must stay
+# within the 64 subtransaction ids a backend caches (past that, every snapshot on the
+# server reads pg_subtrans while the batch is open). Measured per execution on the
+# quick path: 1 (its own subtransaction) for create_activity, update_field, assign,
+# condition and send_notification; 2 for create_task (the task_assigned notification's
+# exception block) and escalate (app._wf_notify's). So 20 executions take 20 to 40, and
+# 60 when each has two such steps (docs/workflows.md, "Batched running").
+RUN_DUE_BATCH = 20
 RUN_DUE_ROUNDS = 200
 RUN_DUE_CONCURRENCY = 2
 RECORD_TIMEOUT = 5.0
@@ -123,13 +128,20 @@ class DueRun:
     retrying: int = 0
     failed: int = 0
     deferred: int = 0
+    # Ended early because the worker is stopping, with more perhaps due.
+    handed_back: bool = False
 
 
 async def run_due(
-    pool: AsyncConnectionPool, limit: int = RUN_DUE_BATCH, rounds: int = RUN_DUE_ROUNDS
+    pool: AsyncConnectionPool,
+    limit: int = RUN_DUE_BATCH,
+    rounds: int = RUN_DUE_ROUNDS,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> DueRun:
     """Run due executions in batches (one transaction each) until a batch comes back
-    short, or made no progress (every execution in it deferred), or ``rounds`` ran."""
+    short, or made no progress (every execution in it deferred), or ``rounds`` ran; or,
+    between batches, ``stopping()`` (``handed_back`` when more may be due)."""
     done = DueRun()
     # One connection for the whole loop: behind jobs that wait on a row lock with
     # theirs (email claims of one org), a batch would queue for each connection anew.
@@ -139,6 +151,9 @@ async def run_due(
             row = await cur.fetchone()
             await conn.commit()
             if row is None or not _count(done, row, limit):
+                break
+            if stopping():
+                done.handed_back = True
                 break
     return done
 
@@ -339,7 +354,7 @@ def register(
             # waits for a loop's turn (never skips it, lest its executions wait
             # for the sweeper), and then usually finds them run already.
             async with deps.batches:
-                done = await run_due(pool)
+                done = await run_due(pool, stopping=lambda: runner.stopping)
         except Exception as exc:
             if is_transient_db_error(exc):
                 raise
@@ -349,6 +364,10 @@ def register(
             return
         if done.failed or done.deferred:
             log.info("workflow batch %s: %s", job.id, dataclasses.asdict(done))
+        if done.handed_back:
+            # The worker is stopping: the rest goes back to the queue now (another
+            # worker goes on), not after the grace period, nor to the sweeper.
+            raise RetryRequested(timedelta(0), "the worker is stopping: the rest of the batches")
 
     @runner.entrypoint(pgq, "webhook.deliver")
     async def webhook_deliver(job: Job) -> None:

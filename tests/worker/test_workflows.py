@@ -258,6 +258,36 @@ def test_a_bulk_update_runs_through_batch_jobs_of_both_orgs(flows: Flows, worker
     ).fetchone() == (2,)
 
 
+def test_a_batch_loop_hands_the_rest_back_between_batches_when_the_worker_stops(
+    flows: Flows, db: Database
+) -> None:
+    """A worker that stops taking jobs ends a workflow.run_due loop after the batch in
+    flight (its handler then re-queues the job for another worker), not after up to
+    RUN_DUE_ROUNDS more batches."""
+    wf = flows.create({"triggers": ON_VALUE_CHANGE, "steps": [
+        {"name": "bump", "type": "update_field", "field": "description", "value": "x"}
+    ]})  # fmt: skip
+    # Not the deal the seed's pending approval locks.
+    locked = [r[0] for r in flows.owner.execute("select entity_id from app.workflow_entity_locks")]
+    flows.write("update app.deals set value = value + 1 where id <> all(%s)", (locked,))
+    started = flows.executions(wf)
+    assert len(started) >= 2
+
+    async def loop(stopping: bool) -> workflows.DueRun:
+        pool = await open_pool(db.dsn("intime_service"), max_size=1)
+        try:
+            return await workflows.run_due(pool, limit=1, stopping=lambda: stopping)
+        finally:
+            await pool.close()
+
+    done = asyncio.run(loop(stopping=True))
+    assert (done.batches, done.picked, done.handed_back) == (1, 1, True)
+    assert [e["status"] for e in flows.executions(wf)].count("pending") >= len(started) - 1
+    rest = asyncio.run(loop(stopping=False))
+    assert not rest.handed_back
+    assert {e["status"] for e in flows.executions(wf)} == {"completed"}
+
+
 def test_the_worker_makes_the_log_partitions_when_it_starts(flows: Flows, worker: Worker) -> None:
     three_months_ahead = (
         "select to_regclass('app.workflow_execution_logs_y' "

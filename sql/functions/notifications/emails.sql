@@ -26,26 +26,29 @@ declare
     v_send app.email_sends;
     v_skip text := p_skip;
 begin
+    -- What app._email_insert_send would refuse (IT005, IT011), checked first:
+    -- no subtransaction (and no subtransaction id) per recipient, which would
+    -- count against the 64 a backend caches (a workflow batch: docs/workflows.md).
+    if v_skip is null and not coalesce(app._email_is_plain_address(p_to), false) then
+        v_skip := 'invalid recipient address';
+    elsif v_skip is null and not exists (
+        select from app.email_settings as s where s.org_id = p_org_id
+    ) then
+        v_skip := 'no email provider configured';
+    end if;
     if v_skip is null then
-        begin
-            v_send := app._email_insert_send(
-                p_org_id => p_org_id,
-                p_to => p_to,
-                p_subject => p_subject,
-                p_html => p_html,
-                p_text => p_text,
-                p_category => 'transactional',
-                p_entity_type => p_entity_type,
-                p_entity_id => p_entity_id,
-                p_notification_id => p_notification_id,
-                p_recipient_user_id => p_recipient_user_id
-            );
-        exception
-            when sqlstate 'IT005' then
-                v_skip := 'invalid recipient address';
-            when sqlstate 'IT011' then
-                v_skip := 'no email provider configured';
-        end;
+        v_send := app._email_insert_send(
+            p_org_id => p_org_id,
+            p_to => p_to,
+            p_subject => p_subject,
+            p_html => p_html,
+            p_text => p_text,
+            p_category => 'transactional',
+            p_entity_type => p_entity_type,
+            p_entity_id => p_entity_id,
+            p_notification_id => p_notification_id,
+            p_recipient_user_id => p_recipient_user_id
+        );
     end if;
     if v_skip is null and v_send.status = 'suppressed' then
         v_skip := 'suppressed: ' || v_send.suppression_reason;

@@ -522,7 +522,9 @@ $function$;
 -- that raises, carefully (every step in its own subtransaction, so a failing
 -- step is recorded and retried). A transient error (a deadlock, a
 -- serialization failure, a lock timeout) leaves the execution as it was:
--- deferred in a batch, raised for a single run (its job retries). p_batch: a
+-- deferred in a batch (with a workflow.run job of its own in a second, since
+-- the batch's job, its wake_job_id, is ending), raised for a single run (its
+-- job retries). p_batch: a
 -- careful run that still raises ends the execution failed with the reason,
 -- not the batch; alone, the error goes to the caller as before.
 create or replace function app._wf_run_due(
@@ -551,6 +553,11 @@ begin
             if not p_batch then
                 raise;
             end if;
+            -- Its own job tries again in a second, as a single run's job
+            -- does: the batch's job (its wake_job_id) is ending.
+            perform app._wf_schedule_run(
+                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
+            );
             outcome := 'deferred';
             return;
         end if;
@@ -570,6 +577,9 @@ begin
         get stacked diagnostics
             v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_context;
         if v_state like '40%' or v_state = '55P03' then
+            perform app._wf_schedule_run(
+                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
+            );
             outcome := 'deferred';
             return;
         end if;
@@ -677,6 +687,7 @@ declare
     v_run record;
     v_logs app.workflow_execution_logs [] := '{}';
     v_outcomes text [] := '{}';
+    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 begin
     perform app._require_service();
     select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
@@ -699,6 +710,15 @@ begin
             for no key update of e skip locked
         ) as d;
     end if;
+    -- An execution that waits on a row lock (a user's open transaction on its
+    -- entity) would hold back the commit of every other in the batch, of any
+    -- org: it waits 1 second at most (or the session's shorter lock_timeout),
+    -- then is deferred to a workflow.run job of its own (which waits as a
+    -- single run does). Once one was deferred, the rest wait 100 ms at most:
+    -- a user holding many rows costs the batch about 1 s, not 1 s each.
+    if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
+        perform pg_catalog.set_config('lock_timeout', '1s', true);
+    end if;
     foreach v_exec in array v_execs loop
         -- Each execution acts as its own org (the actor, RLS, the matcher's context).
         if v_exec.org_id is distinct from v_org_id then
@@ -711,8 +731,14 @@ begin
         select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, true) as r;
         v_outcomes := v_outcomes || v_run.outcome;
         v_logs := v_logs || v_run.logs;
+        if v_run.outcome = 'deferred' and (
+            v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds'
+        ) then
+            perform pg_catalog.set_config('lock_timeout', '100ms', true);
+        end if;
     end loop;
     perform pg_catalog.set_config('intime.wf_execution', '', true);
+    perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     insert into app.workflow_execution_logs select l.* from unnest(v_logs) as l;
     return query
     select
@@ -731,9 +757,10 @@ comment on function api.run_executions(integer) is
 'an action or a decision) and waiting ones whose timer or retry is due, skipping rows another '
 'runner holds (SKIP LOCKED). Each runs as api.run_execution would, as its own org, in its own '
 'subtransaction: a failing step is retried or fails the execution, an error no retry cures fails '
-'that execution with the reason, and a transient one (a deadlock) leaves it due for the next '
-'batch; no execution undoes another. Returns how many were picked, and how many of them '
-'completed, parked (waiting), will retry, failed, or were deferred.';
+'that execution with the reason, and a transient one (a deadlock, a row lock held past the '
+'batch''s lock_timeout: 1 s, 100 ms once one was deferred) defers it to a workflow.run job of '
+'its own a second later; no execution undoes another. Returns how many were picked, and how '
+'many of them completed, parked (waiting), will retry, failed, or were deferred.';
 
 -- An action ended (the worker's report, or the email trigger): record it
 -- on the action and its step, and let the execution go on (or retry/fail).

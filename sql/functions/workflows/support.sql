@@ -490,6 +490,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_hit record;
+    v_running uuid;
 begin
     if not exists (
         select from app.workflow_executions as e
@@ -499,6 +500,10 @@ begin
     ) then
         return null;
     end if;
+    -- The one execution this transaction runs now: a batch
+    -- (api.run_executions) runs many in one transaction, so run_xid alone
+    -- would exempt every execution the batch ran before this one too.
+    select c.execution_id into v_running from app._wf_run_context() as c;
     select n.id, f.field, w.name as workflow, e.waiting_for into v_hit
     from new_rows as n
     inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
@@ -515,7 +520,7 @@ begin
         app._wf_locked_fields(v.definition, t.status_field, t.owner_field)
     ) as f (field)
     where
-        e.run_xid is distinct from pg_catalog.pg_current_xact_id_if_assigned()
+        e.id is distinct from v_running
         and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
     limit 1;
     if found then

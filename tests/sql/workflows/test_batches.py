@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from tests.sql.workflows.conftest import Flows
 from tests.support import Database
+from worker.workflows import RUN_DUE_BATCH
 
 THREE_STEPS = [
     {"name": "task", "type": "create_task", "title": "Call {{deal.name}}"},
@@ -265,3 +266,154 @@ def test_the_due_pick_reads_the_partial_indexes(flows: Flows) -> None:
     assert re.search(r"Index Scan using workflow_executions_wake_idx", timers), timers
     for plan in picks:
         assert "Seq Scan on workflow_executions" not in plan, plan
+
+
+def approval_and_bump(flows: Flows) -> tuple[uuid.UUID, uuid.UUID]:
+    """An approval execution on deal 0 (discount 40 asks for one, the field is locked)
+    and a manual execution that sets the deal's discount: both due, the approval first."""
+    a = flows.orgs.a
+    flows.create(
+        {
+            "triggers": [{"type": "field_change", "field": "discount_percent"}],
+            "conditions": {
+                "all": [{"field": "discount_percent", "operator": "gt", "value": 30}]
+            },
+            "steps": [
+                {"name": "ok", "type": "approval", "approvers": [{"manager": True}],
+                 "lock_entity": False},
+                {"name": "done", "type": "create_activity", "subject": "x"},
+            ],
+        },
+        name="approval",
+    )  # fmt: skip
+    bump = flows.create(
+        {
+            "triggers": [{"type": "manual"}],
+            "steps": [
+                {"name": "bump", "type": "update_field", "field": "discount_percent",
+                 "value": 90}
+            ],
+        },
+        name="bump",
+    )  # fmt: skip
+    flows.write(
+        "update app.deals set discount_percent = 40 where id = %s",
+        (a.deal_ids[0],),
+        user=a.rep_ids[0],
+    )
+    [approval] = flows.executions()
+    [row] = flows.call(
+        "select api.start_workflow(%s, %s) as id", (bump, a.deal_ids[0]), user=a.rep_ids[0]
+    )
+    flows.owner.execute("delete from queue.pgqueuer")
+    return approval["id"], row["id"]
+
+
+def test_a_batch_keeps_the_approval_field_lock_against_its_later_executions(
+    flows: Flows,
+) -> None:
+    """The approval asked in the batch's transaction; the bump running after it in the
+    same transaction is another execution: IT014, its step retried, the field kept."""
+    approval, bump = approval_and_bump(flows)
+    counts = flows.run_batch()
+    assert (counts["picked"], counts["waiting"], counts["retrying"]) == (2, 1, 1)
+    assert flows.execution(approval)["waiting_for"] == "approval"
+    assert flows.deal(flows.orgs.a.deal_ids[0])["discount_percent"] == 40
+    row = flows.execution(bump)
+    assert (row["status"], row["waiting_for"]) == ("waiting", "retry")
+    assert "IT014" in row["error_message"]
+
+
+def hold_deal(db: Database, deal_id: uuid.UUID) -> psycopg.Connection:
+    """Another session holding the deal's row lock (a user's open transaction)."""
+    holder = db.connect()
+    holder.execute("select 1 from app.deals where id = %s for update", (deal_id,))
+    return holder
+
+
+def test_an_execution_blocked_on_a_row_lock_is_deferred_not_waited_for(
+    flows: Flows, db: Database
+) -> None:
+    """The batch waits for a locked entity a short while (its lock_timeout), then defers
+    that execution and commits the others, of every org, while the lock is still held."""
+    a, b = flows.orgs.a, flows.orgs.b
+    theirs = on_value(flows, THREE_STEPS[1:2], org_id=b.org_id, admin_id=b.admin_id)
+    mine = on_value(flows, THREE_STEPS[1:2])
+    touch(flows, b.org_id, b.admin_id)
+    touch(flows)
+    [blocked] = [e for e in flows.executions(mine) if e["entity_id"] == a.deal_ids[0]]
+    # Without the batch's own lock_timeout this would wait for the holder: end the
+    # test with an error rather than hang.
+    flows.conn.execute("set statement_timeout = '60s'")
+    with hold_deal(db, a.deal_ids[0]) as holder:
+        counts = flows.run_batch(limit=500)
+        # Committed while the holder still holds its lock.
+        assert statuses(flows, theirs) == ["completed"] * len(flows.executions(theirs))
+        others = [e for e in flows.executions(mine) if e["id"] != blocked["id"]]
+        assert {e["status"] for e in others} == {"completed"}
+        assert flows.execution(blocked["id"])["status"] == "pending"
+        holder.rollback()
+    flows.conn.execute("reset statement_timeout")
+    assert (counts["deferred"], counts["completed"]) == (1, counts["picked"] - 1)
+
+
+def test_a_batch_restores_the_sessions_lock_timeout(flows: Flows) -> None:
+    on_value(flows, THREE_STEPS[1:2])
+    touch(flows)
+    with flows.conn.transaction():
+        flows.conn.execute("set local lock_timeout = '7s'")
+        flows.conn.execute("select * from api.run_executions(p_limit => 5)")
+        row = flows.conn.execute("show lock_timeout").fetchone()
+    assert row == ("7s",)
+
+
+def test_a_deferred_execution_gets_a_run_job_of_its_own_within_seconds(
+    flows: Flows, db: Database
+) -> None:
+    """The batch's workflow.run_due job ends with the loop: the deferred execution is
+    not left to the sweeper (minutes, and a `requeued` count towards poisoned)."""
+    a = flows.orgs.a
+    wf = on_value(flows, THREE_STEPS[1:2])
+    touch(flows)
+    flows.owner.execute("delete from queue.pgqueuer")  # the worker took the run_due job
+    with hold_deal(db, a.deal_ids[0]) as holder:
+        outcomes = flows.run_due()
+        holder.rollback()
+    assert outcomes.count("deferred") == 1
+    [left] = [e for e in flows.executions(wf) if e["status"] == "pending"]
+    [job] = flows.jobs()
+    assert job["execution_id"] == str(left["id"])
+    assert left["wake_job_id"] == job["id"]
+    soon = flows.owner.execute("select %s <= now() + interval '5 seconds'", (job["execute_after"],))
+    assert soon.fetchone() == (True,)
+    flows.sweep()
+    assert "requeued" not in flows.execution(left["id"])["execution_context"]
+    assert flows.drain() == ["completed"]
+
+
+def xid(flows: Flows) -> int:
+    row = flows.owner.execute("select pg_current_xact_id()::text::bigint").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_full_batch_stays_within_the_subtransaction_cache(flows: Flows) -> None:
+    """PostgreSQL caches 64 subtransaction ids per backend; past that every snapshot
+    taken on the server while the batch is open overflows into pg_subtrans. A batch of
+    RUN_DUE_BATCH three-step executions (a task, a field, a note: every database-only
+    step whose subtransactions write) assigns no more (xids are counted: the batch's
+    own, and the owner's probe before and after)."""
+    flows.owner.execute(
+        "insert into app.deals select (jsonb_populate_record(null::app.deals, "
+        "to_jsonb(d) || jsonb_build_object('id', gen_random_uuid(), 'name', d.name || g))).* "
+        "from app.deals as d, generate_series(1, %s) as g where d.org_id = %s",
+        (RUN_DUE_BATCH, flows.org_id),
+    )
+    wf = on_value(flows, THREE_STEPS)
+    touch(flows)
+    assert len(flows.executions(wf)) >= RUN_DUE_BATCH
+    before = xid(flows)
+    counts = flows.run_batch(RUN_DUE_BATCH)
+    after = xid(flows)
+    assert counts["completed"] == RUN_DUE_BATCH
+    assert after - before - 2 <= 64
