@@ -43,6 +43,31 @@ begin
 end
 $bootstrap$;
 
+-- No JIT in this database unless an operator chose otherwise (docs/operations.md,
+-- "JIT"). InTime's statements are short OLTP work, but the planner's estimates over
+-- transition tables and set-returning functions pass jit_above_cost, and compiling
+-- then costs milliseconds per statement (a notification send took seconds). A jit
+-- value already set on the database is kept; without the privilege to set it, a
+-- warning says so and the migration goes on.
+do $jit$
+begin
+    if not exists (
+        select from pg_catalog.pg_db_role_setting as s
+        inner join pg_catalog.pg_database as d on d.oid = s.setdatabase
+        where
+            d.datname = current_database() and s.setrole = 0
+            and exists (select from unnest(s.setconfig) as c (v) where c.v like 'jit=%')
+    ) then
+        execute format('alter database %I set jit = off', current_database());
+    end if;
+exception when insufficient_privilege then
+    raise warning using message = format(
+        'jit stays as the server sets it in database %s: only its owner may set it off',
+        current_database()
+    );
+end
+$jit$;
+
 create schema if not exists app authorization intime_owner;
 
 create table if not exists app.schema_migrations (

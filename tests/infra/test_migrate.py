@@ -233,3 +233,17 @@ def test_a_held_migration_lock_is_reported_with_its_holder(db: Database, two_org
         with pytest.raises(MigrationLockTimeoutError, match="intime_service") as info:
             migrate.migrate(db.dsn(), lock_timeout=0.5)
     assert info.value.sqlstate == "IT009"
+
+
+def test_migrate_turns_jit_off_for_new_sessions_of_the_database(empty_db: Database) -> None:
+    migrate.migrate(empty_db.dsn())
+    with empty_db.connect() as conn:
+        assert conn.execute("select current_setting('jit')").fetchone() == ("off",)
+
+
+def test_migrate_keeps_a_jit_value_the_operator_set(empty_db: Database) -> None:
+    with empty_db.connect() as conn:
+        conn.execute(f'alter database "{empty_db.name}" set jit = on')
+    migrate.migrate(empty_db.dsn())
+    with empty_db.connect() as conn:
+        assert conn.execute("select current_setting('jit')").fetchone() == ("on",)
