@@ -6831,23 +6831,31 @@ CREATE FUNCTION app._campaign_arm_next_wake(p_now timestamp with time zone) RETU
     AS $$
 declare
     v_next timestamptz;
+    v_seen bigint [];
     v_job_id bigint;
 begin
-    select least(
-        (
-            select min(e.next_step_at)
-            from app.campaign_enrollments as e
-            where e.status = 'active'
+    select
+        least(
+            (
+                select min(e.next_step_at)
+                from app.campaign_enrollments as e
+                where e.status = 'active'
+            ),
+            (
+                select min(e.resume_at)
+                from app.campaign_enrollments as e
+                where
+                    e.status = 'paused' and e.resume_at is not null
+                    and e.stop_reason = 'out_of_office'
+            )
         ),
-        (
-            select min(e.resume_at)
-            from app.campaign_enrollments as e
-            where
-                e.status = 'paused' and e.resume_at is not null
-                and e.stop_reason = 'out_of_office'
+        array(
+            select k.id
+            from queue.pgqueuer as k
+            where k.entrypoint = 'campaigns.wake' and k.status = 'queued'
         )
-    ) into v_next;
-    if v_next is null or v_next <= p_now then
+    into v_next, v_seen;
+    if v_next <= p_now then
         return null;
     end if;
     v_job_id := app._campaign_arm_wake(v_next);
@@ -6855,7 +6863,9 @@ begin
     where j.id in (
         select k.id
         from queue.pgqueuer as k
-        where k.entrypoint = 'campaigns.wake' and k.status = 'queued' and k.id <> v_job_id
+        where
+            k.id = any(v_seen) and k.id is distinct from v_job_id
+            and k.entrypoint = 'campaigns.wake' and k.status = 'queued'
         for update skip locked
     );
     return v_job_id;
@@ -6877,6 +6887,7 @@ declare
     -- The clock first: execute_after is then never before p_at on the real clock.
     v_now timestamptz := app.now();
     v_after timestamptz;
+    v_not_due timestamptz;
     v_job_id bigint;
     v_job_after timestamptz;
     v_payload bytea;
@@ -6885,17 +6896,40 @@ begin
         return null;
     end if;
     v_after := pg_catalog.clock_timestamp() + greatest(p_at - v_now, interval '0');
+    v_not_due := pg_catalog.clock_timestamp() + interval '1 second';
+    v_payload := convert_to(jsonb_build_object('due_at', p_at)::text, 'UTF8');
+    v_job_id := nullif(pg_catalog.current_setting('app.campaign_wake_job', true), '')::bigint;
+    if v_job_id is not null then
+        select j.execute_after into v_job_after
+        from queue.pgqueuer as j
+        where j.id = v_job_id and j.entrypoint = 'campaigns.wake' and j.status = 'queued';
+        if found then
+            if v_job_after > v_after then
+                update queue.pgqueuer as j
+                set execute_after = v_after, payload = v_payload
+                where j.id = v_job_id;
+            end if;
+            return v_job_id;
+        end if;
+    end if;
     select j.id, j.execute_after into v_job_id, v_job_after
     from queue.pgqueuer as j
-    where j.entrypoint = 'campaigns.wake' and j.status = 'queued'
+    where
+        j.entrypoint = 'campaigns.wake' and j.status = 'queued'
+        and j.execute_after > v_not_due
     order by j.execute_after
-    limit 1
-    for key share skip locked;
+    limit 1;
     if v_job_id is not null and v_job_after <= v_after then
-        return v_job_id;
-    end if;
-    v_payload := convert_to(jsonb_build_object('due_at', p_at)::text, 'UTF8');
-    if v_job_id is not null then
+        select k.id into v_job_id
+        from queue.pgqueuer as k
+        where
+            k.id = v_job_id and k.status = 'queued'
+            and k.execute_after > v_not_due and k.execute_after <= v_after
+        for key share skip locked;
+        if v_job_id is not null then
+            return v_job_id;
+        end if;
+    elsif v_job_id is not null and v_after > v_not_due then
         update queue.pgqueuer as j
         set execute_after = v_after, payload = v_payload
         where j.id = (
@@ -6914,6 +6948,7 @@ begin
     insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
     values (10, 'campaigns.wake', v_payload, 'queued', v_after)
     returning id into v_job_id;
+    perform pg_catalog.set_config('app.campaign_wake_job', v_job_id::text, true);
     return v_job_id;
 end
 $$;

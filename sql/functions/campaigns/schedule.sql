@@ -169,13 +169,22 @@ $function$;
 -- (docs/campaigns.md#on-time).
 
 -- Arm the wake-up for p_at (application clock; the queue runs on the real one, as
--- in app._enqueue_job): keep the earliest queued campaigns.wake job when it is due
--- by then, move it earlier when it is not, else queue one. Never waits on another
--- transaction: a job being picked or moved by someone else is left alone and a new
--- one queued instead (app._campaign_arm_next_wake folds the extras). The kept job is
--- held FOR KEY SHARE until commit: pgqueuer claims with FOR UPDATE SKIP LOCKED, so
--- its tick cannot start before this transaction's rows are visible to it (and then
--- re-arms for them). Returns the job's id; null for a null p_at.
+-- in app._enqueue_job), never holding back a wake-up that is already due: pgqueuer
+-- claims with FOR UPDATE SKIP LOCKED, so a due job this transaction locked would wait
+-- for its commit, and so would the steps of every other enrollment relying on it.
+-- In order:
+-- 1. the job this transaction queued itself (app.campaign_wake_job, transaction-local):
+--    no one else sees it before commit; moved earlier if p_at is earlier;
+-- 2. the earliest queued campaigns.wake job not yet due (more than a second ahead):
+--    kept when due by p_at, moved earlier when not and p_at is itself more than a
+--    second ahead; held (FOR KEY SHARE, or the move's row lock) until commit, so its
+--    tick cannot start before this transaction's rows are visible to it (and then
+--    re-arms for them);
+-- 3. else a job of its own, at p_at: invisible until commit, so no tick claims it
+--    before the rows relying on it are visible.
+-- Never waits on another transaction: a job being picked or moved by someone else is
+-- left alone. At most one job per transaction; app._campaign_arm_next_wake folds the
+-- extras after the tick. Returns the job's id; null for a null p_at.
 create or replace function app._campaign_arm_wake(p_at timestamptz)
 returns bigint
 language plpgsql
@@ -185,6 +194,7 @@ declare
     -- The clock first: execute_after is then never before p_at on the real clock.
     v_now timestamptz := app.now();
     v_after timestamptz;
+    v_not_due timestamptz;
     v_job_id bigint;
     v_job_after timestamptz;
     v_payload bytea;
@@ -193,17 +203,40 @@ begin
         return null;
     end if;
     v_after := pg_catalog.clock_timestamp() + greatest(p_at - v_now, interval '0');
+    v_not_due := pg_catalog.clock_timestamp() + interval '1 second';
+    v_payload := convert_to(jsonb_build_object('due_at', p_at)::text, 'UTF8');
+    v_job_id := nullif(pg_catalog.current_setting('app.campaign_wake_job', true), '')::bigint;
+    if v_job_id is not null then
+        select j.execute_after into v_job_after
+        from queue.pgqueuer as j
+        where j.id = v_job_id and j.entrypoint = 'campaigns.wake' and j.status = 'queued';
+        if found then
+            if v_job_after > v_after then
+                update queue.pgqueuer as j
+                set execute_after = v_after, payload = v_payload
+                where j.id = v_job_id;
+            end if;
+            return v_job_id;
+        end if;
+    end if;
     select j.id, j.execute_after into v_job_id, v_job_after
     from queue.pgqueuer as j
-    where j.entrypoint = 'campaigns.wake' and j.status = 'queued'
+    where
+        j.entrypoint = 'campaigns.wake' and j.status = 'queued'
+        and j.execute_after > v_not_due
     order by j.execute_after
-    limit 1
-    for key share skip locked;
+    limit 1;
     if v_job_id is not null and v_job_after <= v_after then
-        return v_job_id;
-    end if;
-    v_payload := convert_to(jsonb_build_object('due_at', p_at)::text, 'UTF8');
-    if v_job_id is not null then
+        select k.id into v_job_id
+        from queue.pgqueuer as k
+        where
+            k.id = v_job_id and k.status = 'queued'
+            and k.execute_after > v_not_due and k.execute_after <= v_after
+        for key share skip locked;
+        if v_job_id is not null then
+            return v_job_id;
+        end if;
+    elsif v_job_id is not null and v_after > v_not_due then
         update queue.pgqueuer as j
         set execute_after = v_after, payload = v_payload
         where j.id = (
@@ -222,6 +255,7 @@ begin
     insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)
     values (10, 'campaigns.wake', v_payload, 'queued', v_after)
     returning id into v_job_id;
+    perform pg_catalog.set_config('app.campaign_wake_job', v_job_id::text, true);
     return v_job_id;
 end
 $function$;
@@ -229,9 +263,11 @@ $function$;
 -- After a tick (p_now: its clock): unless steps are still due (the drain running
 -- it goes on, or the tick holding them re-arms when it ends), arm the wake-up for
 -- the next due time: the earliest active enrollment's next step (already at its
--- send window's opening) or out-of-office resume; and drop any other queued
--- wake-up no one holds (a race of two armers can leave two). Returns the job's id,
--- or null when nothing is armed.
+-- send window's opening) or out-of-office resume; and drop the other queued
+-- wake-ups no one holds (concurrent armers each queue their own). Only those read
+-- with the due times, in one snapshot: a job committed after it stands for rows this
+-- tick did not see, and is left to run. Returns the job's id, or null when nothing
+-- is armed.
 create or replace function app._campaign_arm_next_wake(p_now timestamptz)
 returns bigint
 language plpgsql
@@ -239,23 +275,31 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_next timestamptz;
+    v_seen bigint [];
     v_job_id bigint;
 begin
-    select least(
-        (
-            select min(e.next_step_at)
-            from app.campaign_enrollments as e
-            where e.status = 'active'
+    select
+        least(
+            (
+                select min(e.next_step_at)
+                from app.campaign_enrollments as e
+                where e.status = 'active'
+            ),
+            (
+                select min(e.resume_at)
+                from app.campaign_enrollments as e
+                where
+                    e.status = 'paused' and e.resume_at is not null
+                    and e.stop_reason = 'out_of_office'
+            )
         ),
-        (
-            select min(e.resume_at)
-            from app.campaign_enrollments as e
-            where
-                e.status = 'paused' and e.resume_at is not null
-                and e.stop_reason = 'out_of_office'
+        array(
+            select k.id
+            from queue.pgqueuer as k
+            where k.entrypoint = 'campaigns.wake' and k.status = 'queued'
         )
-    ) into v_next;
-    if v_next is null or v_next <= p_now then
+    into v_next, v_seen;
+    if v_next <= p_now then
         return null;
     end if;
     v_job_id := app._campaign_arm_wake(v_next);
@@ -263,7 +307,9 @@ begin
     where j.id in (
         select k.id
         from queue.pgqueuer as k
-        where k.entrypoint = 'campaigns.wake' and k.status = 'queued' and k.id <> v_job_id
+        where
+            k.id = any(v_seen) and k.id is distinct from v_job_id
+            and k.entrypoint = 'campaigns.wake' and k.status = 'queued'
         for update skip locked
     );
     return v_job_id;

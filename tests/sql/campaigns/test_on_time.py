@@ -13,11 +13,13 @@ claim (the job becomes 'picked') followed by the tick."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.sql.campaigns.conftest import Campaigns
+from tests.sql.campaigns.conftest import MONDAY_10, Campaigns
+from tests.support import Database
 
 WAKE = "campaigns.wake"
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -124,13 +126,17 @@ def test_completing_a_step_re_arms_the_wake_up_for_the_next_step(camp: Campaigns
 
 
 def test_a_tick_re_arms_for_a_due_time_it_did_not_write(camp: Campaigns) -> None:
-    """The wake-up stands for the earliest due step only: a later one armed nothing of
-    its own, so the tick that ran the earlier one arms for it."""
+    """The wake-up stands for the earliest due step only: the step due now queued its
+    own (the later job is left as it is), and the tick that ran it arms for the later
+    step, keeping that job and nothing else."""
     soon = one_step_campaign(camp)
     later = one_step_campaign(camp, delay_minutes=3)
     camp.enroll(later, camp.contacts(1))
     camp.enroll(soon, camp.contacts(1))
-    assert the_wake_job(camp)["due_at"] == app_now(camp)
+    assert [j["due_at"] for j in wake_jobs(camp)] == [
+        app_now(camp),
+        app_now(camp) + timedelta(minutes=3),
+    ]
 
     assert run_the_wake_up(camp)["completed"] == 1
 
@@ -255,6 +261,136 @@ def test_the_minute_tick_leaves_one_wake_up_when_two_were_queued(camp: Campaigns
     assert wake_jobs(camp) == [first]
 
 
+# pgqueuer's claim (its dequeue query's lock clause): what a worker can take now.
+CLAIM = (
+    "select id from queue.pgqueuer where entrypoint = 'campaigns.wake' "
+    "and status = 'queued' and execute_after < now() order by id for update skip locked"
+)
+# The same without the due filter: which wake-ups are free to claim once due.
+UNHELD = (
+    "select id from queue.pgqueuer where entrypoint = 'campaigns.wake' "
+    "and status = 'queued' order by id for update skip locked"
+)
+
+
+def claimable(camp: Campaigns, query: str = CLAIM) -> list[int]:
+    with camp.owner.transaction():
+        return [r[0] for r in camp.owner.execute(query).fetchall()]
+
+
+def enroll_in_open_transaction(
+    camp: Campaigns, conn: Any, campaign_id: uuid.UUID, contact_ids: list[uuid.UUID]
+) -> None:
+    """Enroll on ``conn`` (not autocommit) and leave its transaction open."""
+    conn.execute("select set_config('app.fake_now', %s, false)", (MONDAY_10,))
+    conn.execute("select api.set_actor(%s, %s)", (camp.org_id, camp.admin_id))
+    conn.execute(
+        "select api.enroll_contacts(p_campaign_id => %s, p_contact_ids => %s)",
+        (campaign_id, contact_ids),
+    )
+
+
+def test_a_due_wake_up_stays_claimable_while_another_enrollment_is_open(
+    camp: Campaigns, db: Database
+) -> None:
+    """An open enrollment transaction (a bulk import, a slow request) does not hold back
+    the wake-up other enrollments' steps are due on: it queues its own instead."""
+    due_now = one_step_campaign(camp)
+    camp.enroll(due_now, camp.contacts(1))
+    later = one_step_campaign(camp, delay_minutes=1)
+    [job] = wake_jobs(camp)
+    while not claimable(camp):  # due on the real clock within moments
+        time.sleep(0.05)
+    with db.connect("intime_service") as other:
+        enroll_in_open_transaction(camp, other, later, camp.contacts(1))
+        assert claimable(camp) == [job["id"]]
+        other.commit()
+    [_, own] = wake_jobs(camp)
+    assert own["due_at"] == app_now(camp) + timedelta(minutes=1)
+
+
+def test_an_enrollment_holds_the_wake_up_not_yet_due_it_relies_on_until_it_commits(
+    camp: Campaigns, db: Database
+) -> None:
+    """No lost wake-up: the kept job cannot be claimed before the rows relying on it
+    are visible to its tick."""
+    ten = one_step_campaign(camp, delay_minutes=10)
+    thirty = one_step_campaign(camp, delay_minutes=30)
+    camp.enroll(ten, camp.contacts(1))
+    [job] = wake_jobs(camp)
+    with db.connect("intime_service") as other:
+        enroll_in_open_transaction(camp, other, thirty, camp.contacts(1))
+        assert claimable(camp, UNHELD) == []
+        other.commit()
+    assert claimable(camp, UNHELD) == [job["id"]]
+    assert wake_jobs(camp) == [job]
+
+
+def test_a_step_due_now_gets_a_wake_up_no_tick_can_claim_before_its_rows_are_visible(
+    camp: Campaigns, db: Database
+) -> None:
+    first = one_step_campaign(camp)
+    second = one_step_campaign(camp)
+    camp.enroll(first, camp.contacts(1))
+    [job] = wake_jobs(camp)
+    with db.connect("intime_service") as other:
+        enroll_in_open_transaction(camp, other, second, camp.contacts(1))
+        assert [j["id"] for j in wake_jobs(camp)] == [job["id"]]  # its own: not yet visible
+        other.commit()
+    [_, own] = wake_jobs(camp)
+    assert own["due_at"] == app_now(camp)
+    assert_delay(own, timedelta(0))
+
+
+def test_one_transaction_enrolling_many_times_adds_one_wake_up(
+    camp: Campaigns, db: Database
+) -> None:
+    """A bulk import enrolling chunk by chunk in one transaction: its own job, moved
+    earlier when a chunk is due earlier, never a second one."""
+    later = one_step_campaign(camp, delay_minutes=5)
+    now = one_step_campaign(camp)
+    camp.enroll(now, camp.contacts(1))
+    [due] = wake_jobs(camp)
+    with db.connect("intime_service") as other:
+        enroll_in_open_transaction(camp, other, now, camp.contacts(1))
+        enroll_in_open_transaction(camp, other, later, camp.contacts(1))
+        enroll_in_open_transaction(camp, other, now, camp.contacts(1))
+        other.commit()
+    [kept, own] = wake_jobs(camp)
+    assert kept == due
+    assert own["due_at"] == app_now(camp)
+
+
+def test_the_tick_drops_the_wake_ups_of_rows_it_saw(camp: Campaigns) -> None:
+    """Concurrent enrollments due now each queued one: the tick that ran them all
+    keeps one wake-up, for the next due time."""
+    now = one_step_campaign(camp)
+    later = one_step_campaign(camp, delay_minutes=5)
+    camp.enroll(later, camp.contacts(1))
+    camp.enroll(now, camp.contacts(1))
+    camp.enroll(now, camp.contacts(1))
+    assert len(wake_jobs(camp)) == 3
+
+    assert run_the_wake_up(camp)["completed"] == 2
+    job = the_wake_job(camp)
+    assert job["due_at"] == app_now(camp) + timedelta(minutes=5)
+
+
+def test_a_tick_leaving_nothing_due_drops_the_wake_ups_it_saw(camp: Campaigns) -> None:
+    now = one_step_campaign(camp)
+    camp.enroll(now, camp.contacts(1))
+    camp.owner.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after) "
+        "values (10, %s, convert_to('{\"due_at\": \"2026-06-01 10:00:00-04\"}', 'UTF8'), "
+        "'queued', now())",
+        (WAKE,),
+    )
+    assert len(wake_jobs(camp)) == 2
+
+    assert run_the_wake_up(camp)["completed"] == 1
+    assert wake_jobs(camp) == []
+
+
 def explain(camp: Campaigns, query: str) -> str:
     camp.owner.execute("set enable_seqscan = off")
     try:
@@ -268,7 +404,8 @@ def test_arming_finds_the_queued_wake_up_by_pgqueuers_entrypoint_index(camp: Cam
     plan = explain(
         camp,
         "select j.id from queue.pgqueuer as j where j.entrypoint = 'campaigns.wake' "
-        "and j.status = 'queued' order by j.execute_after limit 1 for key share skip locked",
+        "and j.status = 'queued' and j.execute_after > clock_timestamp() + interval '1 second' "
+        "order by j.execute_after limit 1",
     )
     assert "pgqueuer_ep_ea_idx" in plan
 
