@@ -49,6 +49,7 @@ import json
 import logging
 import math
 import random
+import signal
 import time
 import uuid
 from collections import defaultdict
@@ -138,6 +139,18 @@ class Subscriber:
 
 
 PING = StreamEvent("ping", "")
+
+
+def server_exiting() -> bool:
+    """Whether uvicorn was told to exit. sse_starlette's flag is set only where its
+    patch of ``uvicorn.Server.handle_exit`` came before uvicorn bound its signal
+    handlers, which an app loaded by import string (``intime web``) misses; so also the
+    server behind the SIGTERM handler (a bound ``Server.handle_exit``), as sse_starlette
+    finds it."""
+    if AppStatus.should_exit:
+        return True
+    server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    return bool(getattr(server, "should_exit", False))
 
 
 @dataclasses.dataclass
@@ -283,7 +296,7 @@ class NotificationHub:
         slot = math.floor(time.monotonic() / self._tick)
         while True:
             await asyncio.sleep(self._tick)
-            if AppStatus.should_exit:
+            if server_exiting():
                 self._close_all("server shutting down")
             now = time.monotonic()
             current = math.floor(now / self._tick)

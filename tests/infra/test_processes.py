@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -346,3 +347,41 @@ def test_a_worker_on_a_database_without_the_queue_schema_exits_2_with_one_line(
     assert last.startswith("error: the worker cannot run:"), result.stderr
     assert "intime db migrate" in last
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_ends_open_notification_streams_at_once(
+    db: Database, service: psycopg.Connection, two_orgs: object, tmp_path: Path
+) -> None:
+    """``intime web`` loads its app by import string, after uvicorn bound its signal
+    handlers: on SIGTERM the hub still sees the server exiting and ends every stream
+    itself, so the process exits well inside uvicorn's graceful-shutdown wait and no
+    stream is cut by cancellation (one traceback each)."""
+    org = two_orgs.a  # type: ignore[attr-defined]
+    with actor(service, org.org_id):
+        row = service.execute(
+            "select token from api.create_api_token(p_name => 'sse', p_user_id => %s)",
+            (org.rep_ids[0],),
+        ).fetchone()
+    assert row is not None
+    env = base_env(tmp_path, INTIME_SERVICE_URL=db.dsn("intime_service"))
+    port = free_port()
+    log = tmp_path / "web.log"
+    with process(["web", "--port", str(port)], env, log) as web:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", alive=lambda: web.poll() is None)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as stream:
+            stream.sendall(
+                f"GET /notifications/stream HTTP/1.1\r\nHost: test\r\n"
+                f"Authorization: Bearer {row[0]}\r\nAccept: text/event-stream\r\n\r\n".encode()
+            )
+            first = stream.recv(4096)
+            assert b" 200 " in first.split(b"\r\n", 1)[0], first
+            web.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            while stream.recv(4096):  # the server ends the response, then closes
+                pass
+            ended = time.monotonic() - started
+        assert web.wait(timeout=30) == 0, log.read_text()
+    assert ended < 3, ended
+    text = log.read_text()
+    assert "Exception in ASGI application" not in text, text
+    assert "timeout graceful shutdown exceeded" not in text, text
