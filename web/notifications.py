@@ -43,6 +43,8 @@ from web.sse import PING, EventStreamResponse, frame
 log = logging.getLogger("intime.web.notifications")
 
 RETRY_MS = 3000
+# How long a stream waits for one of the hub's re-check slots before it tries again later.
+RECHECK_SLOT_WAIT = 1.0
 REPLAY_CAP = 500
 MAX_LISTED = 200  # seqs an event id lists at most
 MAX_HELD = 10_000  # seqs a stream's own position holds at most
@@ -291,8 +293,10 @@ class _Stream:
                 yield self._wrote(sub, chunk)
             yield self._wrote(sub, _count(unread, pos))
             # The first re-check at a random point of the interval, the next ones
-            # within 10 % of it: streams opened together do not re-check together.
+            # within its last 20 %: streams opened together do not re-check together,
+            # and none goes longer than the interval unchecked.
             next_auth = time.monotonic() + self.reauth_every * random.uniform(0.5, 1.0)  # noqa: S311
+            verified = time.monotonic()
             while True:
                 if sub.overflowed and sub.queue.empty():
                     # Events were dropped while the queue was full: read them
@@ -306,14 +310,10 @@ class _Stream:
                     async with asyncio.timeout(max(next_auth - time.monotonic(), 0.01)):
                         item = await sub.queue.get()
                 except TimeoutError:
-                    authorized = await self._recheck()
-                    if authorized is False:
-                        return  # revoked, expired, or the user was deactivated
-                    next_auth = time.monotonic() + (
-                        self.reauth_every * random.uniform(0.9, 1.1)  # noqa: S311
-                        if authorized
-                        else min(self.reauth_every, 5.0)  # the pool was busy: soon again
-                    )
+                    checked = await self._checkpoint(verified)
+                    if checked is None:
+                        return
+                    verified, next_auth = checked
                     continue
                 if item is None:
                     return
@@ -338,14 +338,33 @@ class _Stream:
         sub.last_write = time.monotonic()  # the hub's heartbeat timer reads it
         return chunk
 
+    async def _checkpoint(self, verified: float) -> tuple[float, float] | None:
+        """Re-check the credential: None ends the stream (revoked, expired, the user
+        deactivated; or unchecked for two intervals while the database was busy: the
+        client reconnects and is authenticated afresh). Else when it was last verified
+        and when to check next."""
+        authorized = await self._recheck()
+        now = time.monotonic()
+        if authorized is False or (authorized is None and now - verified > 2 * self.reauth_every):
+            return None
+        if authorized:
+            return now, now + self.reauth_every * random.uniform(0.8, 1.0)  # noqa: S311
+        return verified, now + min(self.reauth_every, 5.0)  # the pool was busy: soon again
+
     async def _recheck(self) -> bool | None:
-        """Whether the credential still holds; None when no pooled connection was free
-        in time (the hub lets a few streams re-check at once)."""
+        """Whether the credential still holds; None when no re-check slot (the hub lets
+        a few streams re-check at once) or no pooled connection was free in time. The
+        wait for a slot is short: meanwhile this stream's queue is not read."""
         try:
-            async with self.hub.reauth_slots:
-                return await self.still_authorized()
+            await asyncio.wait_for(self.hub.reauth_slots.acquire(), RECHECK_SLOT_WAIT)
+        except TimeoutError:
+            return None
+        try:
+            return await self.still_authorized()
         except PoolTimeout:
             return None
+        finally:
+            self.hub.reauth_slots.release()
 
 
 async def stream(request: Request) -> Response:

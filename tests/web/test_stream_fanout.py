@@ -4,6 +4,7 @@ consumer resumes from its Last-Event-ID without losing anything."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -84,3 +85,22 @@ def test_a_stream_whose_client_left_is_dropped_by_the_hub(
     while stream_app.state.hub.subscribers_of(two_orgs.a.org_id, sam):
         assert time.monotonic() < deadline, "the subscriber outlived its client"
         time.sleep(0.05)
+
+
+def test_a_stream_whose_credential_no_re_check_could_verify_for_two_intervals_ends(
+    stream_app: Starlette, stream_url, token_for, two_orgs
+) -> None:
+    """The database busy throughout (here: no re-check slot ever free): a stream does not
+    go on unchecked; it ends after two intervals (0.5 s each in the stream app), and its
+    client reconnects and is authenticated afresh."""
+    hub = stream_app.state.hub
+    slots = hub.reauth_slots
+    hub.reauth_slots = asyncio.Semaphore(0)
+    try:
+        with (
+            opened(stream_url, token=token_for(two_orgs.a.rep_ids[1])) as stream,
+            pytest.raises(EOFError),
+        ):
+            stream.next("never sent", timeout=15)
+    finally:
+        hub.reauth_slots = slots
