@@ -10440,10 +10440,10 @@ $$;
 ALTER FUNCTION app._enable_tenant_rls(p_table regclass) OWNER TO intime_owner;
 
 --
--- Name: _enqueue_job(text, jsonb, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _enqueue_job(text, jsonb, timestamp with time zone, text, boolean, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_dedupe_key text DEFAULT NULL::text, p_skip_duplicate boolean DEFAULT false) RETURNS bigint
+CREATE FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_dedupe_key text DEFAULT NULL::text, p_skip_duplicate boolean DEFAULT false, p_priority integer DEFAULT 0) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -10461,12 +10461,12 @@ declare
 begin
     if p_skip_duplicate then
         insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        values (p_priority, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
         on conflict do nothing
         returning id into v_job_id;
     else
         insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        values (p_priority, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
         returning id into v_job_id;
     end if;
     return v_job_id;
@@ -10474,7 +10474,7 @@ end
 $$;
 
 
-ALTER FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean, p_priority integer) OWNER TO intime_owner;
 
 --
 -- Name: _ensure_trigger(regclass, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -17925,10 +17925,13 @@ CREATE FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at ti
 declare
     v_job_id bigint;
 begin
+    -- Priority 5: ahead of a backlog of email.send jobs (0), so that a timer or a
+    -- resume runs on time behind a campaign's burst; behind campaigns.wake (10).
     v_job_id := app._enqueue_job(
         p_entrypoint => 'workflow.run',
         p_payload => jsonb_build_object('org_id', p_org_id, 'execution_id', p_execution_id),
-        p_at => p_at
+        p_at => p_at,
+        p_priority => 5
     );
     update app.workflow_executions as e set wake_job_id = v_job_id
     where e.org_id = p_org_id and e.id = p_execution_id;
@@ -18211,7 +18214,7 @@ begin
     jobs as (
         insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
         select
-            g.job_id, 0,
+            g.job_id, 5,  -- as app._wf_schedule_run's: ahead of email.send backlogs
             case when g.n = 1 then 'workflow.run' else 'workflow.run_due' end,
             convert_to(
                 case
@@ -27732,10 +27735,10 @@ REVOKE ALL ON FUNCTION app._enable_tenant_rls(p_table regclass) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION _enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean, p_priority integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._enqueue_job(p_entrypoint text, p_payload jsonb, p_at timestamp with time zone, p_dedupe_key text, p_skip_duplicate boolean, p_priority integer) FROM PUBLIC;
 
 
 --

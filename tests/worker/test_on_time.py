@@ -74,3 +74,23 @@ def test_a_resumed_timer_is_queued_again_at_its_wake_time(flows: Flows) -> None:
     assert len(jobs) == 2  # the first timer's job, and the one the re-park queued
     for job_time in jobs:
         assert_due_at(job_time, wake_at)
+
+
+def test_a_timers_job_is_claimed_ahead_of_an_older_email_backlog(
+    flows: Flows, admin: psycopg.Connection
+) -> None:
+    """pgqueuer claims by priority, then id: a campaign's burst of email.send jobs queued
+    earlier does not hold a workflow's timer (or start, or resume) back."""
+    admin.execute(
+        "insert into queue.pgqueuer (priority, entrypoint, payload, status) "
+        "select 0, 'email.send', convert_to('{}', 'UTF8'), 'queued' from generate_series(1, 50)"
+    )
+    execution = start(flows, NAP)
+    flows.drain(due_only=True)
+    [job] = [j for j in flows.jobs() if j["execution_id"] == str(execution)]
+    admin.execute("update queue.pgqueuer set execute_after = now() where id = %s", (job["id"],))
+    first = admin.execute(
+        "select id from queue.pgqueuer where status = 'queued' and execute_after <= now() "
+        "order by priority desc, id limit 1"
+    ).fetchone()
+    assert first == (job["id"],)

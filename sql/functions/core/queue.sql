@@ -2,12 +2,16 @@
 -- the (possibly fake) application clock; the queue runs on the real one, so
 -- the job runs after the same delay from the real now. A duplicate
 -- p_dedupe_key raises, unless p_skip_duplicate (then null is returned).
+-- p_priority: pgqueuer claims by priority, then id (docs/operations.md, "Queue").
+drop function if exists app._enqueue_job(text, jsonb, timestamptz, text, boolean);
+
 create or replace function app._enqueue_job(
     p_entrypoint text,
     p_payload jsonb,
     p_at timestamptz default null,
     p_dedupe_key text default null,
-    p_skip_duplicate boolean default false
+    p_skip_duplicate boolean default false,
+    p_priority integer default 0
 )
 returns bigint
 language plpgsql
@@ -27,12 +31,12 @@ declare
 begin
     if p_skip_duplicate then
         insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        values (p_priority, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
         on conflict do nothing
         returning id into v_job_id;
     else
         insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        values (0, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
+        values (p_priority, p_entrypoint, v_payload, 'queued', v_after, p_dedupe_key)
         returning id into v_job_id;
     end if;
     return v_job_id;

@@ -138,7 +138,7 @@ begin
     jobs as (
         insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
         select
-            g.job_id, 0,
+            g.job_id, 5,  -- as app._wf_schedule_run's: ahead of email.send backlogs
             case when g.n = 1 then 'workflow.run' else 'workflow.run_due' end,
             convert_to(
                 case

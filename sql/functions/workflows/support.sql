@@ -50,10 +50,13 @@ as $function$
 declare
     v_job_id bigint;
 begin
+    -- Priority 5: ahead of a backlog of email.send jobs (0), so that a timer or a
+    -- resume runs on time behind a campaign's burst; behind campaigns.wake (10).
     v_job_id := app._enqueue_job(
         p_entrypoint => 'workflow.run',
         p_payload => jsonb_build_object('org_id', p_org_id, 'execution_id', p_execution_id),
-        p_at => p_at
+        p_at => p_at,
+        p_priority => 5
     );
     update app.workflow_executions as e set wake_job_id = v_job_id
     where e.org_id = p_org_id and e.id = p_execution_id;
