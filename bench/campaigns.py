@@ -41,7 +41,7 @@
    was due); a workflow wait's = the wait step's completed_at minus its wait_until. Work
    not done LATENESS_CAP seconds after the last due time counts with its lateness so far
    (a lower bound; the note says how many). With --quick, the waits are shorter: the
-   workflow waits 10 s, and the campaign (no delay) has a send window that opens 15 s
+   workflow waits 5 s, and the campaign (no delay) has a send window that opens 8 s
    after the first probe, so the probes are due at that instant (steps are whole minutes).
 
 Sizes: INTIME_BENCH_CAMP_* environment variables (see SIZES below: each has a full and a
@@ -79,9 +79,9 @@ SIZES = Sizes(
     ROUNDS=(3, 1),  # 1, 2. interleaved rounds
     SEED_ENROLLMENTS=(5000, 300),  # 2. enrollments of the seed's loop
     PROFILE_BATCHES=(4, 1),  # 3. batches explained per batch size
-    PROBE_SECONDS=(60, 10),  # 4. how long probes are started, one round every 2 s
+    PROBE_SECONDS=(60, 6),  # 4. how long probes are started, one round every 2 s
     PROBE_BATCH=(20, 10),  # 4. contacts enrolled and deals created per probe round
-    LATENESS_CAP=(120, 30),  # 4. how long after the last due time to wait for the work
+    LATENESS_CAP=(120, 15),  # 4. how long after the last due time to wait for the work
 )
 
 
@@ -616,13 +616,13 @@ where x.workflow_id = %s and s.step_kind = 'wait' and s.wait_until is not null
 
 def _probe_campaign(ctx: Ctx, quick: bool) -> tuple[uuid.UUID, datetime | None]:
     """The probes' campaign: one email step after a 1-minute wait, the window open all day;
-    quick: no wait, the window opening 15 s from now (None when that wraps past midnight:
+    quick: no wait, the window opening 8 s from now (None when that wraps past midnight:
     then the full run's 1-minute wait)."""
     opens: datetime | None = None
     start, delay = "00:00", 1
     if quick:
         now = datetime.now(ZoneInfo("UTC"))
-        candidate = now + timedelta(seconds=15)
+        candidate = now + timedelta(seconds=8)
         if candidate.date() == now.date() and candidate.hour < 23:
             opens = candidate.replace(microsecond=0)
             start, delay = opens.strftime("%H:%M:%S"), 0
@@ -671,7 +671,7 @@ def _lateness(ctx: Ctx, load: Campaign, quick: bool) -> Lateness:
         ctx, SIZES.PROBE_BATCH * (SIZES.PROBE_SECONDS // 2 + 1), prefix="probe"
     )
     campaign_id, opens = _probe_campaign(ctx, quick)
-    workflow_id = _probe_workflow(ctx, "10 seconds" if quick else "1 minute")
+    workflow_id = _probe_workflow(ctx, "5 seconds" if quick else "1 minute")
     _reset(ctx, load.id, real_clock=True)  # the load: every enrollment due a minute ago
     start = time.monotonic()
     probes = 0
@@ -698,7 +698,7 @@ def _lateness(ctx: Ctx, load: Campaign, quick: bool) -> Lateness:
                 )
             probes += len(batch)
             time.sleep(max(0.0, probe_start + k / SIZES.PROBE_BATCH * 2 - time.monotonic()))
-        due_by = time.monotonic() + (10 if quick else 60) + (15 if opens else 0)
+        due_by = time.monotonic() + (5 if quick else 60) + (8 if opens else 0)
         while True:
             campaign = ctx.admin.execute(LATE_CAMPAIGN, (campaign_id,)).fetchall()
             workflow = ctx.admin.execute(LATE_WORKFLOW, (workflow_id,)).fetchall()
@@ -725,7 +725,7 @@ def _lateness(ctx: Ctx, load: Campaign, quick: bool) -> Lateness:
 
 
 def _report_lateness(late: Lateness, load: Campaign, report: Report, quick: bool) -> None:
-    wait = "window opening 15 s after the first probe" if quick else "1-minute wait"
+    wait = "window opening 8 s after the first probe" if quick else "1-minute wait"
     report.table(
         f"On time: due-time lateness with the worker running, under the tick's load "
         f"({load.enrollments:,} enrollments due at once)",
@@ -738,12 +738,12 @@ def _report_lateness(late: Lateness, load: Campaign, report: Report, quick: bool
                 goal=GOAL_LATE,
             ),
             Case(
-                f"workflow wait ({'10 s' if quick else '1 minute'}): p50 lateness",
+                f"workflow wait ({'5 s' if quick else '1 minute'}): p50 lateness",
                 "s",
                 pct(late.workflow, 50),
             ),
             Case(
-                f"workflow wait ({'10 s' if quick else '1 minute'}): p99 lateness",
+                f"workflow wait ({'5 s' if quick else '1 minute'}): p99 lateness",
                 "s",
                 pct(late.workflow, 99),
                 goal=GOAL_LATE,

@@ -373,9 +373,9 @@ def _raise_nofile() -> None:
 async def _big_client(port, token, connects, ready, arrivals, pings, fails) -> None:
     """One SSE client: each notification's arrival (perf_counter, a clock shared by every
     process) by id, and the arrival of every frame, an event or a heartbeat (the server
-    pings a stream only when it wrote nothing for its heartbeat interval). It holds a ``connects`` slot until its
-    stream has sent the first event, so that the clients connect at the pace the server
-    takes them (each stream's start reads the database)."""
+    pings a stream only when it wrote nothing for its heartbeat interval). It holds a
+    ``connects`` slot until its stream has sent the first event, so that the clients
+    connect at the pace the server takes them (each stream's start reads the database)."""
     await connects.acquire()
     held = True
     writer = None
@@ -820,7 +820,8 @@ def _report_big(big: BigFleet, fleet: list[float], report: Report) -> None:
         ],
         f"The clients run in {SIZES.BIG_PROCS} processes of their own (connected in "
         f"{big.connect_seconds:.1f} s); the server pings a stream silent for "
-        f"{SIZES.HEARTBEAT} s. Longest silence (no event, no ping) per client: p50 {pct(big.max_gaps, 50):.1f} s, max "
+        f"{SIZES.HEARTBEAT} s. Longest silence (no event, no ping) per client: p50 "
+        f"{pct(big.max_gaps, 50):.1f} s, max "
         f"{max(big.max_gaps, default=math.nan):.1f} s. Connection failures: {len(big.failed)}"
         + (f" (first: {big.failed[0]})" if big.failed else "")
         + f". The writers aimed at {SIZES.BIG_RATE:,}/s and reached {big.rate:,.0f}/s. "
