@@ -14104,6 +14104,7 @@ ALTER FUNCTION app._tg_entity_history_update() OWNER TO intime_owner;
 CREATE FUNCTION app._tg_entity_refs_check(p_org_ids uuid[], p_types text[], p_ids uuid[]) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
     v_type text;
