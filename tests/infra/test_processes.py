@@ -30,7 +30,7 @@ from intime.config import as_role
 from intime.db import actor
 from intime_cli.seed import seed_org
 from intime_cli.serving import free_port, wait_for_http
-from tests.support import Database
+from tests.support import Database, TwoOrgs
 
 INTIME = [sys.executable, "-m", "intime_cli.cli"]
 
@@ -350,13 +350,13 @@ def test_a_worker_on_a_database_without_the_queue_schema_exits_2_with_one_line(
 
 
 def test_sigterm_ends_open_notification_streams_at_once(
-    db: Database, service: psycopg.Connection, two_orgs: object, tmp_path: Path
+    db: Database, service: psycopg.Connection, two_orgs: TwoOrgs, tmp_path: Path
 ) -> None:
     """``intime web`` loads its app by import string, after uvicorn bound its signal
     handlers: on SIGTERM the hub still sees the server exiting and ends every stream
     itself, so the process exits well inside uvicorn's graceful-shutdown wait and no
     stream is cut by cancellation (one traceback each)."""
-    org = two_orgs.a  # type: ignore[attr-defined]
+    org = two_orgs.a
     with actor(service, org.org_id):
         row = service.execute(
             "select token from api.create_api_token(p_name => 'sse', p_user_id => %s)",

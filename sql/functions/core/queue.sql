@@ -3,8 +3,8 @@
 -- the job runs after the same delay from the real now. A duplicate
 -- p_dedupe_key raises, unless p_skip_duplicate (then null is returned).
 -- p_priority: pgqueuer claims by priority, then id (docs/operations.md, "Queue").
-drop function if exists app._enqueue_job(text, jsonb, timestamptz, text, boolean);
-
+-- (The five-argument version it replaces is dropped by the migration runner,
+-- as any function no file defines any more.)
 create or replace function app._enqueue_job(
     p_entrypoint text,
     p_payload jsonb,
