@@ -16443,6 +16443,20 @@ $$;
 ALTER FUNCTION app._wf_interval(p_value text) OWNER TO intime_owner;
 
 --
+-- Name: _wf_is_transient(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_is_transient(p_state text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select p_state like '40%' or p_state = '55P03'
+$$;
+
+
+ALTER FUNCTION app._wf_is_transient(p_state text) OWNER TO intime_owner;
+
+--
 -- Name: _wf_is_user_ref(jsonb, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -17851,17 +17865,8 @@ begin
         return;
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate;
-        if v_state like '40%' or v_state = '55P03' then
-            if not p_batch then
-                raise;
-            end if;
-            -- Its own job tries again in a second, as a single run's job
-            -- does: the batch's job (its wake_job_id) is ending.
-            perform app._wf_schedule_run(
-                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
-            );
-            outcome := 'deferred';
-            return;
+        if not p_batch and app._wf_is_transient(v_state) then
+            raise;
         end if;
     end;
     if not p_batch then
@@ -17870,22 +17875,25 @@ begin
         logs := v_run.logs;
         return;
     end if;
-    begin
-        select a.outcome, a.logs into v_run from app._wf_advance(p_exec, true) as a;
-        outcome := v_run.outcome;
-        logs := v_run.logs;
-        return;
-    exception when others then
-        get stacked diagnostics
-            v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_context;
-        if v_state like '40%' or v_state = '55P03' then
-            perform app._wf_schedule_run(
-                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
-            );
-            outcome := 'deferred';
+    if not app._wf_is_transient(v_state) then
+        begin
+            select a.outcome, a.logs into v_run from app._wf_advance(p_exec, true) as a;
+            outcome := v_run.outcome;
+            logs := v_run.logs;
             return;
-        end if;
-    end;
+        exception when others then
+            get stacked diagnostics
+                v_state = returned_sqlstate, v_message = message_text,
+                v_detail = pg_exception_context;
+        end;
+    end if;
+    if app._wf_is_transient(v_state) then
+        -- Its own job tries again in a second, as a single run's job does:
+        -- the batch's job (its wake_job_id) is ending.
+        perform app._wf_schedule_run(p_exec.org_id, p_exec.id, app.now() + interval '1 second');
+        outcome := 'deferred';
+        return;
+    end if;
     -- No retry cures it (docs/operations.md, rule 2): the execution ends now,
     -- with the reason, as api.fail_execution does for a single run.
     begin
@@ -28647,6 +28655,13 @@ REVOKE ALL ON FUNCTION app._wf_holds(p_condition jsonb, p_new jsonb, p_old jsonb
 --
 
 REVOKE ALL ON FUNCTION app._wf_interval(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_is_transient(p_state text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_is_transient(p_state text) FROM PUBLIC;
 
 
 --

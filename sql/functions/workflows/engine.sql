@@ -518,6 +518,17 @@ begin
 end
 $function$;
 
+-- A transient error: a deadlock, a serialization failure (class 40) or a
+-- lock timeout (55P03); the worker's is_transient_db_error says the same.
+create or replace function app._wf_is_transient(p_state text)
+returns boolean
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select p_state like '40%' or p_state = '55P03'
+$function$;
+
 -- Run one locked, due execution: the quick way in a subtransaction, and when
 -- that raises, carefully (every step in its own subtransaction, so a failing
 -- step is recorded and retried). A transient error (a deadlock, a
@@ -549,17 +560,8 @@ begin
         return;
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate;
-        if v_state like '40%' or v_state = '55P03' then
-            if not p_batch then
-                raise;
-            end if;
-            -- Its own job tries again in a second, as a single run's job
-            -- does: the batch's job (its wake_job_id) is ending.
-            perform app._wf_schedule_run(
-                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
-            );
-            outcome := 'deferred';
-            return;
+        if not p_batch and app._wf_is_transient(v_state) then
+            raise;
         end if;
     end;
     if not p_batch then
@@ -568,22 +570,25 @@ begin
         logs := v_run.logs;
         return;
     end if;
-    begin
-        select a.outcome, a.logs into v_run from app._wf_advance(p_exec, true) as a;
-        outcome := v_run.outcome;
-        logs := v_run.logs;
-        return;
-    exception when others then
-        get stacked diagnostics
-            v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_context;
-        if v_state like '40%' or v_state = '55P03' then
-            perform app._wf_schedule_run(
-                p_exec.org_id, p_exec.id, app.now() + interval '1 second'
-            );
-            outcome := 'deferred';
+    if not app._wf_is_transient(v_state) then
+        begin
+            select a.outcome, a.logs into v_run from app._wf_advance(p_exec, true) as a;
+            outcome := v_run.outcome;
+            logs := v_run.logs;
             return;
-        end if;
-    end;
+        exception when others then
+            get stacked diagnostics
+                v_state = returned_sqlstate, v_message = message_text,
+                v_detail = pg_exception_context;
+        end;
+    end if;
+    if app._wf_is_transient(v_state) then
+        -- Its own job tries again in a second, as a single run's job does:
+        -- the batch's job (its wake_job_id) is ending.
+        perform app._wf_schedule_run(p_exec.org_id, p_exec.id, app.now() + interval '1 second');
+        outcome := 'deferred';
+        return;
+    end if;
     -- No retry cures it (docs/operations.md, rule 2): the execution ends now,
     -- with the reason, as api.fail_execution does for a single run.
     begin
