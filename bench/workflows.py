@@ -688,9 +688,12 @@ def _prepare(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID], *, jobs: bool) ->
 
 
 @contextlib.contextmanager
-def _workers(ctx: Ctx, count: int, tuning: dict[str, Any]) -> Iterator[None]:
-    """``count`` worker processes (python -m bench.workflows worker ...), ready."""
+def _workers(ctx: Ctx, count: int, tuning: dict[str, Any], *, sets: bool = True) -> Iterator[None]:
+    """``count`` worker processes (python -m bench.workflows worker ...), ready;
+    ``sets``: False runs every execution one by one (intime.workflow_sets = off on the
+    workers' connections)."""
     names = [f"intime-bench-worker-{k}" for k in range(count)]
+    options = {} if sets else {"options": "-c intime.workflow_sets=off"}
     with tempfile.TemporaryDirectory() as tmp:
         logs = [(Path(tmp) / f"{name}.log").open("w") for name in names]
         procs = [
@@ -700,7 +703,7 @@ def _workers(ctx: Ctx, count: int, tuning: dict[str, Any]) -> Iterator[None]:
                     "-m",
                     "bench.workflows",
                     "worker",
-                    make_conninfo(ctx.service, application_name=name),
+                    make_conninfo(ctx.service, application_name=name, **options),
                     json.dumps(tuning),
                 ],
                 cwd=ROOT,
@@ -753,10 +756,17 @@ class E2E:
 
 
 def _through_workers(
-    ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID], workers: int, tuning: dict, cap: int
+    ctx: Ctx,
+    org: SeededOrg,
+    deals: list[uuid.UUID],
+    workers: int,
+    tuning: dict,
+    cap: int,
+    *,
+    sets: bool = True,
 ) -> E2E:
     _reset_executions(ctx, org)
-    with _workers(ctx, workers, tuning):
+    with _workers(ctx, workers, tuning, sets=sets):
         _bulk_update(ctx, org, deals)
         committed = time.time()
         count = "select count(*) from app.workflow_executions where org_id = %s"
@@ -849,18 +859,32 @@ def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
 
     # worker.app now listens on its own connection (worker/driver.py) and caps
     # jobs in flight at MAX_CONCURRENT_TASKS: the changes this bench measured.
-    cases = [(1, S.E2E_CAP_SECONDS), (2, S.E2E_TUNED_CAP_SECONDS), (4, S.E2E_TUNED_CAP_SECONDS)]
+    # Worker processes, and whether set-based steps are on (0 workers: 2, sets off).
+    cases = [
+        (1, S.E2E_CAP_SECONDS),
+        (2, S.E2E_TUNED_CAP_SECONDS),
+        (4, S.E2E_TUNED_CAP_SECONDS),
+        (0, S.E2E_TUNED_CAP_SECONDS),
+    ]
     runs: dict[int, list[E2E]] = {count: [] for count, _ in cases}
     for r in range(S.E2E_ROUNDS):
-        for count, cap in cases[r % 3 :] + cases[: r % 3]:
+        for count, cap in cases[r % 4 :] + cases[: r % 4]:
             runs[count].append(
-                _through_workers(ctx, org, deals[: S.E2E_EXECUTIONS], count, {}, cap)
+                _through_workers(
+                    ctx, org, deals[: S.E2E_EXECUTIONS], count or 2, {}, cap, sets=count > 0
+                )
             )
     results = []
     for count, _ in cases:
         got = sorted(runs[count], key=lambda e: e.rate)
-        results.append((f"{count} worker process{'es' if count > 1 else ''}", count, got))
+        label = (
+            f"{count} worker process{'es' if count > 1 else ''}"
+            if count
+            else "2 worker processes, set-based steps off"
+        )
+        results.append((label, count, got))
     _reset_executions(ctx, org)
+    off = results[-1][2][len(results[-1][2]) // 2].rate
 
     print("\n### Workflow executions end to end: a 3-step DB-only workflow through the worker\n")
     print(
@@ -884,6 +908,15 @@ def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
                 Goal.of(ours=(">=", 1000)) if count == 2 else None,
             )
         )
+    two = results[1][2][len(results[1][2]) // 2].rate
+    ctx.report.add(
+        Case(
+            "end to end, 2 worker processes: set-based steps vs off (one by one)",
+            "executions/s",
+            two,
+            off,
+        )
+    )
     ctx.report.add(
         Case(
             "no queue: api.run_execution + COMMIT, 2 threads (the engine's ceiling)",
@@ -899,8 +932,11 @@ def _end_to_end(ctx: Ctx, org: SeededOrg, deals: list[uuid.UUID]) -> None:
     )
     print(
         f"\nGoal: >= 1,000 executions/s. Steps: create_task, update_field (description), "
-        f"create_activity. Ours: one bulk UPDATE starts the executions (and their workflow.run "
-        f"jobs) while the workers wait; executions/s from the first execution's start "
+        f"create_activity. Ours: one bulk UPDATE starts the executions (and their "
+        f"workflow.run_due jobs, one per 100) while the workers wait; each batch (up to 100) "
+        f"runs its fresh executions of the workflow as one group, a statement per step; "
+        f"'set-based steps off' runs the same through the same workers one by one "
+        f"(intime.workflow_sets = off, 20 a batch); executions/s from the first execution's start "
         f"(min(started_at)) to the poll (every 0.1 s) that saw the last one completed; "
         f"the 2- and 4-process runs are capped at {S.E2E_TUNED_CAP_SECONDS} s, the one-process "
         f"run at {S.E2E_CAP_SECONDS} s; the median of {S.E2E_ROUNDS} interleaved round(s) "

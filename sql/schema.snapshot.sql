@@ -4929,11 +4929,17 @@ CREATE FUNCTION api.run_executions(p_limit integer DEFAULT 50) RETURNS TABLE(pic
 #variable_conflict use_column
 declare
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 500);
+    -- At most 20 run one by one: each takes one or two subtransaction ids, and
+    -- a backend caches 64 (past that, every snapshot on the server reads
+    -- pg_subtrans while the batch is open).
+    v_one integer := least(v_limit, 20);
+    v_more app.workflow_executions [];
     v_now timestamptz := app.now();
     v_execs app.workflow_executions [];
     v_exec app.workflow_executions%rowtype;
     v_org_id uuid;
     v_run record;
+    v_set record;
     v_logs app.workflow_execution_logs [] := '{}';
     v_outcomes text [] := '{}';
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
@@ -4942,12 +4948,15 @@ begin
     select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
     from (
         select e.* from app.workflow_executions as e
-        where e.status in ('pending', 'running')
+        where
+            e.status in ('pending', 'running')
+            -- Deferred (below) to a job of its own a second later: that job's.
+            and not app._wf_left_to_its_job(e.wake_job_id)
         order by e.updated_at
-        limit v_limit
+        limit v_one
         for no key update of e skip locked
     ) as d;
-    if cardinality(v_execs) < v_limit then
+    if cardinality(v_execs) < v_one then
         select v_execs || coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
         from (
             select e.* from app.workflow_executions as e
@@ -4955,7 +4964,7 @@ begin
                 e.status = 'waiting' and e.wake_at is not null and e.wake_at <= v_now
                 and e.waiting_for in ('timer', 'retry')
             order by e.wake_at
-            limit v_limit - cardinality(v_execs)
+            limit v_one - cardinality(v_execs)
             for no key update of e skip locked
         ) as d;
     end if;
@@ -4968,6 +4977,35 @@ begin
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
         perform pg_catalog.set_config('lock_timeout', '1s', true);
     end if;
+    -- Groups of fresh executions of one straight database-only workflow run
+    -- as sets, one statement per step (app._wf_run_set); the rest one by one.
+    -- When some did, more fresh executions of those workflows join them, up to
+    -- p_limit in all; any of these a group could not run stays due for the
+    -- next batch (it is not counted as picked).
+    select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
+    if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit then
+        select coalesce(array_agg(d::app.workflow_executions), '{}') into v_more
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+                and e.workflow_id in (
+                    select x.workflow_id from unnest(v_execs) as x where x.id = any(v_set.done)
+                )
+                and e.id not in (select x.id from unnest(v_execs) as x)
+                and not app._wf_left_to_its_job(e.wake_job_id)
+            order by e.updated_at
+            limit v_limit - cardinality(v_execs)
+            for no key update of e skip locked
+        ) as d;
+        select v_set.done || r.done, v_set.logs || r.logs into v_set.done, v_set.logs
+        from app._wf_run_set(v_more) as r;
+    end if;
+    v_logs := v_set.logs;
+    v_outcomes := array_fill('completed'::text, array[cardinality(v_set.done)]);
+    select coalesce(array_agg(v_execs[g.i] order by g.i), '{}') into v_execs
+    from generate_subscripts(v_execs, 1) as g (i)
+    where (v_execs[g.i]).id <> all(v_set.done);
     foreach v_exec in array v_execs loop
         -- Each execution acts as its own org (the actor, RLS, the matcher's context).
         if v_exec.org_id is distinct from v_org_id then
@@ -16013,9 +16051,16 @@ begin
             message = format('%s %s no longer exists', p_exec.entity_type, p_exec.entity_id);
     end if;
     return case p_step ->> 'type'
-        when 'create_task' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
-        when 'create_activity' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
-        when 'update_field' then app._wf_step_update_field(p_exec, p_step, p_doc, p_vars, p_type)
+        -- The set forms with one row (app._wf_run_set runs them for groups).
+        when 'create_task' then jsonb_build_object('result', (
+            app._wf_steps_activity(array[p_exec], p_step, array[p_doc], array[p_vars], p_type)
+        )[1])
+        when 'create_activity' then jsonb_build_object('result', (
+            app._wf_steps_activity(array[p_exec], p_step, array[p_doc], array[p_vars], p_type)
+        )[1])
+        when 'update_field' then jsonb_build_object('result', (
+            app._wf_steps_update_field(array[p_exec], p_step, array[p_doc], array[p_vars], p_type)
+        )[1])
         when 'assign' then app._wf_step_assign(p_exec, p_step, p_doc, p_type)
         when 'send_notification' then app._wf_step_notify(p_exec, p_step, p_doc, p_vars, p_type)
         when 'send_email' then app._wf_step_email(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
@@ -16583,6 +16628,24 @@ $$;
 ALTER FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb, p_org jsonb) OWNER TO intime_owner;
 
 --
+-- Name: _wf_left_to_its_job(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_left_to_its_job(p_wake_job_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    select exists (
+        select from queue.pgqueuer as j
+        where
+            j.id = p_wake_job_id and j.entrypoint = 'workflow.run'
+            and j.execute_after > pg_catalog.now()
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_left_to_its_job(p_wake_job_id bigint) OWNER TO intime_owner;
+
+--
 -- Name: _wf_locked_fields(jsonb, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -16753,6 +16816,15 @@ begin
 
     if v_org_ids is null then
         return 0;
+    end if;
+    -- A set-based step (app._wf_run_set) made this change for many executions
+    -- at once: a start needs the one execution that made it (its depth and
+    -- chain), so the group's attempt is undone and its executions run one by
+    -- one. Anyone may set the setting; it only ever refuses.
+    if pg_catalog.current_setting('intime.wf_set', true) = 'on' then
+        raise exception using
+            errcode = 'IT013',
+            message = 'a set-based workflow step would start a workflow: run one by one';
     end if;
 
     if v_ctx.execution_id is not null then
@@ -17924,6 +17996,181 @@ $$;
 ALTER FUNCTION app._wf_run_due(p_exec app.workflow_executions, p_batch boolean, OUT outcome text, OUT logs app.workflow_execution_logs[]) OWNER TO intime_owner;
 
 --
+-- Name: _wf_run_set(app.workflow_executions[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_run_set(p_execs app.workflow_executions[], OUT done uuid[], OUT logs app.workflow_execution_logs[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_group record;
+    v_execs app.workflow_executions [];
+    v_exec app.workflow_executions%rowtype;
+    v_type app.entity_types%rowtype;
+    v_step jsonb;
+    v_kind text;
+    v_docs jsonb [];
+    v_vars jsonb [];
+    v_results jsonb [];
+    v_ids uuid [];
+    v_logs app.workflow_execution_logs [];
+    v_step_ids uuid [];
+begin
+    done := '{}';
+    logs := '{}';
+    -- The switch (docs/operations.md): off runs every execution one by one.
+    if pg_catalog.current_setting('intime.workflow_sets', true) = 'off' then
+        return;
+    end if;
+    for v_group in
+        select x.org_id, x.workflow_id, x.steps, w.name, array_agg(x.id order by x.id) as ids
+        from (
+            select
+                e.org_id, e.id, e.workflow_id,
+                coalesce(
+                    e.steps,
+                    (
+                        select v.definition -> 'steps' from app.workflow_versions as v
+                        where
+                            v.org_id = e.org_id and v.workflow_id = e.workflow_id
+                            and v.version = e.workflow_version
+                    )
+                ) as steps,
+                count(*) over (partition by e.org_id, e.workflow_id, e.entity_id) as on_entity
+            from unnest(p_execs) as e
+            where e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+        ) as x
+        inner join app.workflows as w on w.org_id = x.org_id and w.id = x.workflow_id
+        where x.on_entity = 1 and app._wf_set_steps(x.steps)
+        group by x.org_id, x.workflow_id, x.steps, w.name
+        having count(*) >= 2
+    loop
+        v_logs := '{}';
+        begin
+            perform api.set_actor(p_org_id => v_group.org_id);
+            -- No one execution made the group's changes: the matcher refuses
+            -- to start a workflow from them (app._wf_match_rows), which sends
+            -- the group one by one, each with its depth and chain.
+            perform pg_catalog.set_config('intime.wf_execution', '', true);
+            perform pg_catalog.set_config('intime.wf_set', 'on', true);
+            with started as (
+                update app.workflow_executions as e
+                set
+                    status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
+                    started_at = coalesce(e.started_at, app.now()),
+                    run_xid = pg_catalog.pg_current_xact_id(), runs = e.runs + 1,
+                    updated_at = app.now(), execution_context = e.execution_context - 'requeued'
+                where e.org_id = v_group.org_id and e.id = any(v_group.ids)
+                returning e.*
+            )
+
+            select array_agg(s::app.workflow_executions order by s.id) into v_execs
+            from started as s;
+            select array_agg(e.id order by e.id) into v_ids from unnest(v_execs) as e;
+            select v_logs || array_agg(
+                app._wf_log_line(e.org_id, e.id, 'info', 'execution started', null) order by e.id
+            )
+            into v_logs
+            from unnest(v_execs) as e;
+            select t.* into v_type from app.entity_types as t
+            where t.entity_type = (v_execs[1]).entity_type;
+
+            for v_index in 0 .. jsonb_array_length(v_group.steps) - 1 loop
+                v_step := v_group.steps -> v_index;
+                v_kind := v_step ->> 'type';
+                -- Each entity as it is now (an earlier step may have changed it).
+                execute format(
+                    'select array_agg(to_jsonb(t) order by x.i) '
+                    'from unnest($1::uuid[]) with ordinality as x (id, i) '
+                    'left join app.%I as t on t.org_id = $2 and t.id = x.id',
+                    v_type.table_name
+                ) into v_docs using
+                    array(select e.entity_id from unnest(v_execs) with ordinality as e order by e.ordinality),
+                    v_group.org_id;
+                if array_position(v_docs, null) is not null then
+                    raise exception using
+                        errcode = 'IT004', message = 'an entity of the group no longer exists';
+                end if;
+                select array_agg(app._wf_vars(v_execs[g.i], v_docs[g.i], v_group.name) order by g.i)
+                into v_vars
+                from generate_subscripts(v_execs, 1) as g (i);
+                v_results := case v_kind
+                    when 'update_field' then
+                        app._wf_steps_update_field(v_execs, v_step, v_docs, v_vars, v_type)
+                    else app._wf_steps_activity(v_execs, v_step, v_docs, v_vars, v_type)
+                end;
+                -- Each execution's step row, done, and its log line; each goes on,
+                -- its context holding the step's result.
+                v_step_ids := array(
+                    select gen_random_uuid() from generate_subscripts(v_execs, 1) as g (i) order by g.i
+                );
+                insert into app.workflow_steps (
+                    org_id, id, execution_id, transition_id, step_type, step_kind, step_name,
+                    step_config, position, status, attempts, started_at, completed_at, result
+                )
+                select
+                    v_group.org_id, v_step_ids[g.i], (v_execs[g.i]).id, (v_execs[g.i]).transition_id,
+                    'action', v_kind, v_step ->> 'name', v_step, v_index, 'completed', 1, app.now(),
+                    app.now(), v_results[g.i]
+                from generate_subscripts(v_execs, 1) as g (i);
+                select
+                    v_logs || array_agg(
+                        app._wf_log_line(
+                            v_group.org_id, (v_execs[g.i]).id, 'info',
+                            format('step %s completed', v_step ->> 'name'), v_results[g.i],
+                            v_step_ids[g.i]
+                        )
+                        order by g.i
+                    ),
+                    array_agg(
+                        jsonb_populate_record(
+                            v_execs[g.i],
+                            jsonb_build_object(
+                                'current_step_index', v_index + 1,
+                                'execution_context', jsonb_set(
+                                    (v_execs[g.i]).execution_context, '{steps}',
+                                    coalesce((v_execs[g.i]).execution_context -> 'steps', '{}')
+                                    || jsonb_build_object(v_step ->> 'name', v_results[g.i])
+                                )
+                            )
+                        )
+                        order by g.i
+                    )
+                into v_logs, v_execs
+                from generate_subscripts(v_execs, 1) as g (i);
+            end loop;
+
+            update app.workflow_executions as e
+            set
+                status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
+                updated_at = app.now(), current_step_index = x.current_step_index, retry_count = 0,
+                error_message = null, execution_context = x.execution_context
+            from unnest(v_execs) as x
+            where e.org_id = x.org_id and e.id = x.id;
+            delete from app.workflow_entity_locks as l
+            where l.org_id = v_group.org_id and l.execution_id = any(v_ids);
+            select v_logs || array_agg(
+                app._wf_log_line(e.org_id, e.id, 'info', 'execution completed', null) order by e.id
+            )
+            into v_logs
+            from unnest(v_execs) as e;
+            perform pg_catalog.set_config('intime.wf_set', '', true);
+            done := done || v_ids;
+            logs := logs || v_logs;
+        exception when others then
+            -- Nothing of the group stays (the subtransaction is undone): the
+            -- caller runs its executions one by one.
+            null;
+        end;
+    end loop;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_run_set(p_execs app.workflow_executions[], OUT done uuid[], OUT logs app.workflow_execution_logs[]) OWNER TO intime_owner;
+
+--
 -- Name: _wf_schedule_run(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -18007,6 +18254,31 @@ $$;
 
 
 ALTER FUNCTION app._wf_set_state(p_exec app.workflow_executions, p_step jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_set_steps(jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_set_steps(p_steps jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select
+        jsonb_typeof(p_steps) = 'array'
+        and jsonb_array_length(p_steps) between 1 and 50
+        and not exists (
+            select
+            from jsonb_array_elements(p_steps) as s (v)
+            where
+                jsonb_typeof(s.v) <> 'object'
+                or s.v ->> 'type' is null
+                or s.v ->> 'type' not in ('create_task', 'create_activity', 'update_field')
+                or s.v ? 'next'
+        )
+$$;
+
+
+ALTER FUNCTION app._wf_set_steps(p_steps jsonb) OWNER TO intime_owner;
 
 --
 -- Name: _wf_settle_approval(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -18276,49 +18548,6 @@ $$;
 
 
 ALTER FUNCTION app._wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_ids uuid[], p_trigger_events jsonb[], p_trigger_type text, p_triggered_by uuid, p_depth integer, p_chain uuid[], p_parent_execution_id uuid) OWNER TO intime_owner;
-
---
--- Name: _wf_step_activity(app.workflow_executions, jsonb, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_task boolean := p_step ->> 'type' = 'create_task';
-    v_assignee uuid;
-    v_id uuid;
-begin
-    v_assignee := app._wf_resolve_user(
-        p_exec.org_id, coalesce(p_step ->> 'assignee', case when v_task then 'owner' end), p_doc,
-        p_type.owner_field, p_exec.triggered_by
-    );
-    insert into app.activities (
-        org_id, entity_type, entity_id, type, subject, description, status, priority, due_date,
-        completed_at, assignee_id, metadata
-    )
-    values (
-        p_exec.org_id, p_exec.entity_type, p_exec.entity_id,
-        coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
-        app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), p_vars, 'none'),
-        app._wf_text(p_step ->> 'description', p_vars),
-        case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
-        coalesce(p_step ->> 'priority', 'normal'),
-        app.now() + app._wf_interval(p_step ->> 'due_in'),
-        case when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed' then app.now() end,
-        v_assignee,
-        jsonb_build_object('workflow_id', p_exec.workflow_id, 'execution_id', p_exec.id)
-    )
-    returning id into v_id;
-    return jsonb_build_object(
-        'result', jsonb_build_object('activity_id', v_id, 'assignee_id', v_assignee)
-    );
-end
-$$;
-
-
-ALTER FUNCTION app._wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
 
 --
 -- Name: _wf_step_assign(app.workflow_executions, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -18995,27 +19224,6 @@ $$;
 ALTER FUNCTION app._wf_step_row(p_exec app.workflow_executions, p_index integer, p_step jsonb) OWNER TO intime_owner;
 
 --
--- Name: _wf_step_update_field(app.workflow_executions, jsonb, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    v_value jsonb := app._wf_render_json(p_step -> 'value', p_vars);
-begin
-    perform app._wf_set_field(p_exec, p_type, p_step ->> 'field', v_value);
-    return jsonb_build_object('result', jsonb_build_object(
-        'field', p_step ->> 'field', 'old', p_doc -> (p_step ->> 'field'), 'new', v_value
-    ));
-end
-$$;
-
-
-ALTER FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) OWNER TO intime_owner;
-
---
 -- Name: _wf_step_wait(app.workflow_executions, jsonb, jsonb, app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -19145,6 +19353,69 @@ $$;
 
 
 ALTER FUNCTION app._wf_step_webhook(p_exec app.workflow_executions, p_step jsonb, p_step_id uuid, p_doc jsonb, p_vars jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_steps_activity(app.workflow_executions[], jsonb, jsonb[], jsonb[], app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_steps_activity(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types) RETURNS jsonb[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+    v_task boolean := p_step ->> 'type' = 'create_task';
+    v_results jsonb [];
+begin
+    with src as materialized (
+        -- (A multi-array unnest would spread the executions' columns.)
+        select
+            g.i, p_execs[g.i] as e, p_vars[g.i] as vars,
+            app._wf_resolve_user(
+                (p_execs[g.i]).org_id,
+                coalesce(p_step ->> 'assignee', case when v_task then 'owner' end),
+                p_docs[g.i], p_type.owner_field, (p_execs[g.i]).triggered_by
+            ) as assignee
+        from generate_subscripts(p_execs, 1) as g (i)
+    ),
+
+    made as (
+        insert into app.activities (
+            org_id, entity_type, entity_id, type, subject, description, status, priority,
+            due_date, completed_at, assignee_id, metadata
+        )
+        select
+            (s.e).org_id, (s.e).entity_type, (s.e).entity_id,
+            coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
+            app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), s.vars, 'none'),
+            app._wf_text(p_step ->> 'description', s.vars),
+            case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
+            coalesce(p_step ->> 'priority', 'normal'),
+            app.now() + app._wf_interval(p_step ->> 'due_in'),
+            case
+                when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed'
+                    then app.now()
+            end,
+            s.assignee,
+            jsonb_build_object('workflow_id', (s.e).workflow_id, 'execution_id', (s.e).id)
+        from src as s
+        order by s.i
+        returning id, (metadata ->> 'execution_id')::uuid as execution_id
+    )
+
+    select
+        array_agg(
+            jsonb_build_object('activity_id', m.id, 'assignee_id', s.assignee) order by s.i
+        )
+    into v_results
+    from src as s
+    inner join made as m on m.execution_id = (s.e).id;
+    return v_results;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_steps_activity(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types) OWNER TO intime_owner;
 
 --
 -- Name: _wf_steps_problems(jsonb, text, text, text[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -19396,6 +19667,90 @@ $_$;
 
 
 ALTER FUNCTION app._wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_steps_update_field(app.workflow_executions[], jsonb, jsonb[], jsonb[], app.entity_types); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_steps_update_field(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types) RETURNS jsonb[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $_$
+declare
+    v_field text := p_step ->> 'field';
+    v_values jsonb [];
+    v_lock record;
+    v_count integer;
+    v_gone uuid;
+begin
+    if v_field <> all(p_type.updatable_fields) then
+        raise exception using
+            errcode = 'IT005', message = format('%L is not updatable on %s', v_field, p_type.entity_type);
+    end if;
+    select l.entity_type, l.entity_id, l.reason into v_lock
+    from unnest(p_execs) as e
+    inner join app.workflow_entity_locks as l
+        on
+            l.org_id = e.org_id and l.entity_type = e.entity_type and l.entity_id = e.entity_id
+            and l.execution_id is distinct from e.id
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT014',
+            message = format('%s %s is locked: %s', v_lock.entity_type, v_lock.entity_id, v_lock.reason),
+            hint = 'It unlocks when the approval is decided or recalled.';
+    end if;
+    select array_agg(app._wf_render_json(p_step -> 'value', x.vars) order by x.i) into v_values
+    from unnest(p_vars) with ordinality as x (vars, i);
+    if cardinality(p_execs) = 1 then
+        -- One row (a one-by-one run): the plain statement, quicker to plan.
+        execute format(
+            'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, $1)).%2$I '
+            'where t.org_id = $2 and t.id = $3',
+            p_type.table_name, v_field
+        ) using
+            jsonb_build_object(v_field, v_values[1]), (p_execs[1]).org_id, (p_execs[1]).entity_id;
+    else
+        execute format(
+            'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, x.v)).%2$I '
+            'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as x (org_id, id, v) '
+            'where t.org_id = x.org_id and t.id = x.id',
+            p_type.table_name, v_field
+        ) using
+            array(select e.org_id from unnest(p_execs) with ordinality as e order by e.ordinality),
+            array(select e.entity_id from unnest(p_execs) with ordinality as e order by e.ordinality),
+            array(
+                select jsonb_build_object(v_field, v.v)
+                from unnest(v_values) with ordinality as v (v, i)
+                order by v.i
+            );
+    end if;
+    get diagnostics v_count = row_count;
+    if v_count < cardinality(p_execs) then
+        execute format(
+            'select e.entity_id from unnest($1::app.workflow_executions[]) as e '
+            'where not exists ('
+            'select from app.%I as t where t.org_id = e.org_id and t.id = e.entity_id'
+            ') limit 1',
+            p_type.table_name
+        ) into v_gone using p_execs;
+        raise exception using
+            errcode = 'IT004',
+            message = format('%s %s no longer exists', p_type.entity_type, v_gone);
+    end if;
+    return array(
+        select jsonb_build_object(
+            'field', v_field, 'old', x.doc -> v_field, 'new', x.v
+        )
+        from unnest(p_docs, v_values) with ordinality as x (doc, v, i)
+        order by x.i
+    );
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_steps_update_field(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types) OWNER TO intime_owner;
 
 --
 -- Name: _wf_store_version(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -28686,6 +29041,13 @@ REVOKE ALL ON FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb
 
 
 --
+-- Name: FUNCTION _wf_left_to_its_job(p_wake_job_id bigint); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_left_to_its_job(p_wake_job_id bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_locked_fields(p_definition jsonb, p_status_field text, p_owner_field text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -28834,6 +29196,13 @@ REVOKE ALL ON FUNCTION app._wf_run_due(p_exec app.workflow_executions, p_batch b
 
 
 --
+-- Name: FUNCTION _wf_run_set(p_execs app.workflow_executions[], OUT done uuid[], OUT logs app.workflow_execution_logs[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_run_set(p_execs app.workflow_executions[], OUT done uuid[], OUT logs app.workflow_execution_logs[]) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -28855,6 +29224,13 @@ REVOKE ALL ON FUNCTION app._wf_set_state(p_exec app.workflow_executions, p_step 
 
 
 --
+-- Name: FUNCTION _wf_set_steps(p_steps jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_set_steps(p_steps jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_settle_approval(p_org_id uuid, p_step_id uuid); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -28866,13 +29242,6 @@ REVOKE ALL ON FUNCTION app._wf_settle_approval(p_org_id uuid, p_step_id uuid) FR
 --
 
 REVOKE ALL ON FUNCTION app._wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_ids uuid[], p_trigger_events jsonb[], p_trigger_type text, p_triggered_by uuid, p_depth integer, p_chain uuid[], p_parent_execution_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION _wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._wf_step_activity(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
 
 
 --
@@ -28982,13 +29351,6 @@ REVOKE ALL ON FUNCTION app._wf_step_row(p_exec app.workflow_executions, p_index 
 
 
 --
--- Name: FUNCTION _wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._wf_step_update_field(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb, p_type app.entity_types) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION _wf_step_wait(p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -29003,10 +29365,24 @@ REVOKE ALL ON FUNCTION app._wf_step_webhook(p_exec app.workflow_executions, p_st
 
 
 --
+-- Name: FUNCTION _wf_steps_activity(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_steps_activity(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._wf_steps_problems(p_steps jsonb, p_path text, p_entity_type text, p_columns text[], p_org_columns text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_steps_update_field(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_steps_update_field(p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[], p_type app.entity_types) FROM PUBLIC;
 
 
 --

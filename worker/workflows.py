@@ -66,14 +66,12 @@ SWEEP_CRON = "* * * * *"
 MAINTAIN_CRON = "17 3 * * *"
 BUSY_RETRY = timedelta(seconds=1)
 # api.run_executions: executions per transaction, how many batches one workflow.run_due
-# job runs at most, and how many such jobs a worker runs at once. A batch must stay
-# within the 64 subtransaction ids a backend caches (past that, every snapshot on the
-# server reads pg_subtrans while the batch is open). Measured per execution on the
-# quick path: 1 (its own subtransaction) for create_activity, update_field, assign,
-# condition and send_notification; 2 for create_task (the task_assigned notification's
-# exception block) and escalate (app._wf_notify's). So 20 executions take 20 to 40, and
-# 60 when each has two such steps (docs/workflows.md, "Batched running").
-RUN_DUE_BATCH = 20
+# job runs at most, and how many such jobs a worker runs at once. Groups of fresh
+# executions run as sets (one statement per step for the group: the more per batch, the
+# fewer statements); at most 20 of a batch run one by one, within the 64 subtransaction
+# ids a backend caches (docs/workflows.md, "Batched running"), the others stay due for
+# the next batch.
+RUN_DUE_BATCH = 100
 RUN_DUE_ROUNDS = 200
 RUN_DUE_CONCURRENCY = 2
 RECORD_TIMEOUT = 5.0
@@ -139,9 +137,11 @@ async def run_due(
     *,
     stopping: Callable[[], bool] = lambda: False,
 ) -> DueRun:
-    """Run due executions in batches (one transaction each) until a batch comes back
-    short, or made no progress (every execution in it deferred), or ``rounds`` ran; or,
-    between batches, ``stopping()`` (``handed_back`` when more may be due)."""
+    """Run due executions in batches (one transaction each) until a batch finds none, or
+    made no progress (every execution in it deferred), or ``rounds`` ran; or, between
+    batches, ``stopping()`` (``handed_back`` when more may be due). A batch may run fewer
+    than ``limit`` and leave more due (at most 20 run one by one), so only an empty
+    batch says that nothing is left."""
     done = DueRun()
     # One connection for the whole loop: behind jobs that wait on a row lock with
     # theirs (email claims of one org), a batch would queue for each connection anew.
@@ -159,8 +159,8 @@ async def run_due(
 
 
 def _count(done: DueRun, row: Sequence[Any], limit: int) -> bool:
-    """Add a batch's counts; whether another batch may find more (it came back full
-    and not all deferred)."""
+    """Add a batch's counts; whether another batch may find more (it ran some, not all
+    deferred)."""
     picked, completed, waiting, retrying, failed, deferred = (int(x) for x in row)
     done.batches += 1
     done.picked += picked
@@ -169,7 +169,7 @@ def _count(done: DueRun, row: Sequence[Any], limit: int) -> bool:
     done.retrying += retrying
     done.failed += failed
     done.deferred += deferred
-    return picked == limit and deferred < picked
+    return 0 < picked <= limit and deferred < picked
 
 
 def webhook_request(

@@ -91,9 +91,16 @@ begin
             message = format('%s %s no longer exists', p_exec.entity_type, p_exec.entity_id);
     end if;
     return case p_step ->> 'type'
-        when 'create_task' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
-        when 'create_activity' then app._wf_step_activity(p_exec, p_step, p_doc, p_vars, p_type)
-        when 'update_field' then app._wf_step_update_field(p_exec, p_step, p_doc, p_vars, p_type)
+        -- The set forms with one row (app._wf_run_set runs them for groups).
+        when 'create_task' then jsonb_build_object('result', (
+            app._wf_steps_activity(array[p_exec], p_step, array[p_doc], array[p_vars], p_type)
+        )[1])
+        when 'create_activity' then jsonb_build_object('result', (
+            app._wf_steps_activity(array[p_exec], p_step, array[p_doc], array[p_vars], p_type)
+        )[1])
+        when 'update_field' then jsonb_build_object('result', (
+            app._wf_steps_update_field(array[p_exec], p_step, array[p_doc], array[p_vars], p_type)
+        )[1])
         when 'assign' then app._wf_step_assign(p_exec, p_step, p_doc, p_type)
         when 'send_notification' then app._wf_step_notify(p_exec, p_step, p_doc, p_vars, p_type)
         when 'send_email' then app._wf_step_email(p_exec, p_step, p_step_id, p_doc, p_vars, p_type)
@@ -668,6 +675,22 @@ comment on function api.run_execution(uuid, uuid) is
 'fails and its owner is notified. Returns completed, waiting, retrying, failed, busy (another '
 'runner holds it) or the status it already had. p_org_id defaults to the actor''s org.';
 
+-- Whether an execution was deferred to a workflow.run job of its own that is
+-- due later (app._wf_run_due): the batches leave it to that job. Inlined into
+-- the batch's picks (no SET clause: docs/conventions.md, "Inlined SQL helpers").
+create or replace function app._wf_left_to_its_job(p_wake_job_id bigint)
+returns boolean
+language sql
+stable
+as $function$
+    select exists (
+        select from queue.pgqueuer as j
+        where
+            j.id = p_wake_job_id and j.entrypoint = 'workflow.run'
+            and j.execute_after > pg_catalog.now()
+    )
+$function$;
+
 -- The due executions of every org, up to p_limit of them, each run as
 -- api.run_execution would (its org's actor; one subtransaction each), and one
 -- commit for all. Due: pending, running (resumed after an action or a
@@ -685,11 +708,17 @@ as $function$
 #variable_conflict use_column
 declare
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 500);
+    -- At most 20 run one by one: each takes one or two subtransaction ids, and
+    -- a backend caches 64 (past that, every snapshot on the server reads
+    -- pg_subtrans while the batch is open).
+    v_one integer := least(v_limit, 20);
+    v_more app.workflow_executions [];
     v_now timestamptz := app.now();
     v_execs app.workflow_executions [];
     v_exec app.workflow_executions%rowtype;
     v_org_id uuid;
     v_run record;
+    v_set record;
     v_logs app.workflow_execution_logs [] := '{}';
     v_outcomes text [] := '{}';
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
@@ -698,12 +727,15 @@ begin
     select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
     from (
         select e.* from app.workflow_executions as e
-        where e.status in ('pending', 'running')
+        where
+            e.status in ('pending', 'running')
+            -- Deferred (below) to a job of its own a second later: that job's.
+            and not app._wf_left_to_its_job(e.wake_job_id)
         order by e.updated_at
-        limit v_limit
+        limit v_one
         for no key update of e skip locked
     ) as d;
-    if cardinality(v_execs) < v_limit then
+    if cardinality(v_execs) < v_one then
         select v_execs || coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
         from (
             select e.* from app.workflow_executions as e
@@ -711,7 +743,7 @@ begin
                 e.status = 'waiting' and e.wake_at is not null and e.wake_at <= v_now
                 and e.waiting_for in ('timer', 'retry')
             order by e.wake_at
-            limit v_limit - cardinality(v_execs)
+            limit v_one - cardinality(v_execs)
             for no key update of e skip locked
         ) as d;
     end if;
@@ -724,6 +756,35 @@ begin
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
         perform pg_catalog.set_config('lock_timeout', '1s', true);
     end if;
+    -- Groups of fresh executions of one straight database-only workflow run
+    -- as sets, one statement per step (app._wf_run_set); the rest one by one.
+    -- When some did, more fresh executions of those workflows join them, up to
+    -- p_limit in all; any of these a group could not run stays due for the
+    -- next batch (it is not counted as picked).
+    select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
+    if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit then
+        select coalesce(array_agg(d::app.workflow_executions), '{}') into v_more
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+                and e.workflow_id in (
+                    select x.workflow_id from unnest(v_execs) as x where x.id = any(v_set.done)
+                )
+                and e.id not in (select x.id from unnest(v_execs) as x)
+                and not app._wf_left_to_its_job(e.wake_job_id)
+            order by e.updated_at
+            limit v_limit - cardinality(v_execs)
+            for no key update of e skip locked
+        ) as d;
+        select v_set.done || r.done, v_set.logs || r.logs into v_set.done, v_set.logs
+        from app._wf_run_set(v_more) as r;
+    end if;
+    v_logs := v_set.logs;
+    v_outcomes := array_fill('completed'::text, array[cardinality(v_set.done)]);
+    select coalesce(array_agg(v_execs[g.i] order by g.i), '{}') into v_execs
+    from generate_subscripts(v_execs, 1) as g (i)
+    where (v_execs[g.i]).id <> all(v_set.done);
     foreach v_exec in array v_execs loop
         -- Each execution acts as its own org (the actor, RLS, the matcher's context).
         if v_exec.org_id is distinct from v_org_id then
@@ -760,7 +821,11 @@ comment on function api.run_executions(integer) is
 'Service role only (the worker''s workflow.run_due job). Runs up to p_limit (1 to 500, default '
 '50) due executions of every org in one transaction: pending ones, running ones (resumed after '
 'an action or a decision) and waiting ones whose timer or retry is due, skipping rows another '
-'runner holds (SKIP LOCKED). Each runs as api.run_execution would, as its own org, in its own '
+'runner holds (SKIP LOCKED). Fresh executions of one workflow whose steps are a straight run of '
+'create_task, create_activity and update_field run as a group, one statement per step (off with '
+'the setting intime.workflow_sets = off; a group that cannot, for example because its change '
+'would start another workflow, runs one by one). Each runs as api.run_execution would, as its '
+'own org, in its own '
 'subtransaction: a failing step is retried or fails the execution, an error no retry cures fails '
 'that execution with the reason, and a transient one (a deadlock, a row lock held past the '
 'batch''s lock_timeout: 1 s, 100 ms once one was deferred) defers it to a workflow.run job of '

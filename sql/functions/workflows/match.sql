@@ -258,6 +258,15 @@ begin
     if v_org_ids is null then
         return 0;
     end if;
+    -- A set-based step (app._wf_run_set) made this change for many executions
+    -- at once: a start needs the one execution that made it (its depth and
+    -- chain), so the group's attempt is undone and its executions run one by
+    -- one. Anyone may set the setting; it only ever refuses.
+    if pg_catalog.current_setting('intime.wf_set', true) = 'on' then
+        raise exception using
+            errcode = 'IT013',
+            message = 'a set-based workflow step would start a workflow: run one by one';
+    end if;
 
     if v_ctx.execution_id is not null then
         select s.workflow_max_depth into v_max_depth from app.settings as s;

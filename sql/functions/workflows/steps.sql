@@ -3,43 +3,67 @@
 -- when the execution must wait. They raise on failure; the engine records
 -- the error and retries the step.
 
-create or replace function app._wf_step_activity(
-    p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb,
+-- create_task / create_activity for one or many executions of one step at
+-- once (one INSERT, so the activities' statement triggers run once): each
+-- execution's activity on its entity, rendered with its own variables.
+-- Returns each execution's result, in p_execs' order.
+create or replace function app._wf_steps_activity(
+    p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[],
     p_type app.entity_types
 )
-returns jsonb
+returns jsonb[]
 language plpgsql
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $function$
 declare
     v_task boolean := p_step ->> 'type' = 'create_task';
-    v_assignee uuid;
-    v_id uuid;
+    v_results jsonb [];
 begin
-    v_assignee := app._wf_resolve_user(
-        p_exec.org_id, coalesce(p_step ->> 'assignee', case when v_task then 'owner' end), p_doc,
-        p_type.owner_field, p_exec.triggered_by
-    );
-    insert into app.activities (
-        org_id, entity_type, entity_id, type, subject, description, status, priority, due_date,
-        completed_at, assignee_id, metadata
+    with src as materialized (
+        -- (A multi-array unnest would spread the executions' columns.)
+        select
+            g.i, p_execs[g.i] as e, p_vars[g.i] as vars,
+            app._wf_resolve_user(
+                (p_execs[g.i]).org_id,
+                coalesce(p_step ->> 'assignee', case when v_task then 'owner' end),
+                p_docs[g.i], p_type.owner_field, (p_execs[g.i]).triggered_by
+            ) as assignee
+        from generate_subscripts(p_execs, 1) as g (i)
+    ),
+
+    made as (
+        insert into app.activities (
+            org_id, entity_type, entity_id, type, subject, description, status, priority,
+            due_date, completed_at, assignee_id, metadata
+        )
+        select
+            (s.e).org_id, (s.e).entity_type, (s.e).entity_id,
+            coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
+            app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), s.vars, 'none'),
+            app._wf_text(p_step ->> 'description', s.vars),
+            case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
+            coalesce(p_step ->> 'priority', 'normal'),
+            app.now() + app._wf_interval(p_step ->> 'due_in'),
+            case
+                when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed'
+                    then app.now()
+            end,
+            s.assignee,
+            jsonb_build_object('workflow_id', (s.e).workflow_id, 'execution_id', (s.e).id)
+        from src as s
+        order by s.i
+        returning id, (metadata ->> 'execution_id')::uuid as execution_id
     )
-    values (
-        p_exec.org_id, p_exec.entity_type, p_exec.entity_id,
-        coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
-        app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), p_vars, 'none'),
-        app._wf_text(p_step ->> 'description', p_vars),
-        case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
-        coalesce(p_step ->> 'priority', 'normal'),
-        app.now() + app._wf_interval(p_step ->> 'due_in'),
-        case when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed' then app.now() end,
-        v_assignee,
-        jsonb_build_object('workflow_id', p_exec.workflow_id, 'execution_id', p_exec.id)
-    )
-    returning id into v_id;
-    return jsonb_build_object(
-        'result', jsonb_build_object('activity_id', v_id, 'assignee_id', v_assignee)
-    );
+
+    select
+        array_agg(
+            jsonb_build_object('activity_id', m.id, 'assignee_id', s.assignee) order by s.i
+        )
+    into v_results
+    from src as s
+    inner join made as m on m.execution_id = (s.e).id;
+    return v_results;
 end
 $function$;
 
@@ -74,21 +98,91 @@ begin
 end
 $function$;
 
-create or replace function app._wf_step_update_field(
-    p_exec app.workflow_executions, p_step jsonb, p_doc jsonb, p_vars jsonb,
+-- update_field for one or many executions of one step at once, one UPDATE (the
+-- entity table's statement triggers run once): each execution's entity gets
+-- the value rendered with its own variables, as app._wf_set_field writes one
+-- (an allowlisted column, the column's own type, refused while another
+-- execution's approval locks the entity, IT004 for an entity gone). The
+-- entities are distinct (app._wf_run_set groups them so). Returns each
+-- execution's result, in p_execs' order.
+create or replace function app._wf_steps_update_field(
+    p_execs app.workflow_executions[], p_step jsonb, p_docs jsonb[], p_vars jsonb[],
     p_type app.entity_types
 )
-returns jsonb
+returns jsonb[]
 language plpgsql
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $function$
 declare
-    v_value jsonb := app._wf_render_json(p_step -> 'value', p_vars);
+    v_field text := p_step ->> 'field';
+    v_values jsonb [];
+    v_lock record;
+    v_count integer;
+    v_gone uuid;
 begin
-    perform app._wf_set_field(p_exec, p_type, p_step ->> 'field', v_value);
-    return jsonb_build_object('result', jsonb_build_object(
-        'field', p_step ->> 'field', 'old', p_doc -> (p_step ->> 'field'), 'new', v_value
-    ));
+    if v_field <> all(p_type.updatable_fields) then
+        raise exception using
+            errcode = 'IT005', message = format('%L is not updatable on %s', v_field, p_type.entity_type);
+    end if;
+    select l.entity_type, l.entity_id, l.reason into v_lock
+    from unnest(p_execs) as e
+    inner join app.workflow_entity_locks as l
+        on
+            l.org_id = e.org_id and l.entity_type = e.entity_type and l.entity_id = e.entity_id
+            and l.execution_id is distinct from e.id
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'IT014',
+            message = format('%s %s is locked: %s', v_lock.entity_type, v_lock.entity_id, v_lock.reason),
+            hint = 'It unlocks when the approval is decided or recalled.';
+    end if;
+    select array_agg(app._wf_render_json(p_step -> 'value', x.vars) order by x.i) into v_values
+    from unnest(p_vars) with ordinality as x (vars, i);
+    if cardinality(p_execs) = 1 then
+        -- One row (a one-by-one run): the plain statement, quicker to plan.
+        execute format(
+            'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, $1)).%2$I '
+            'where t.org_id = $2 and t.id = $3',
+            p_type.table_name, v_field
+        ) using
+            jsonb_build_object(v_field, v_values[1]), (p_execs[1]).org_id, (p_execs[1]).entity_id;
+    else
+        execute format(
+            'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, x.v)).%2$I '
+            'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as x (org_id, id, v) '
+            'where t.org_id = x.org_id and t.id = x.id',
+            p_type.table_name, v_field
+        ) using
+            array(select e.org_id from unnest(p_execs) with ordinality as e order by e.ordinality),
+            array(select e.entity_id from unnest(p_execs) with ordinality as e order by e.ordinality),
+            array(
+                select jsonb_build_object(v_field, v.v)
+                from unnest(v_values) with ordinality as v (v, i)
+                order by v.i
+            );
+    end if;
+    get diagnostics v_count = row_count;
+    if v_count < cardinality(p_execs) then
+        execute format(
+            'select e.entity_id from unnest($1::app.workflow_executions[]) as e '
+            'where not exists ('
+            'select from app.%I as t where t.org_id = e.org_id and t.id = e.entity_id'
+            ') limit 1',
+            p_type.table_name
+        ) into v_gone using p_execs;
+        raise exception using
+            errcode = 'IT004',
+            message = format('%s %s no longer exists', p_type.entity_type, v_gone);
+    end if;
+    return array(
+        select jsonb_build_object(
+            'field', v_field, 'old', x.doc -> v_field, 'new', x.v
+        )
+        from unnest(p_docs, v_values) with ordinality as x (doc, v, i)
+        order by x.i
+    );
 end
 $function$;
 

@@ -108,9 +108,12 @@ class Flows:
                 outcomes.append(self.run(uuid.UUID(job["execution_id"]), uuid.UUID(job["org_id"])))
         return outcomes
 
-    def run_batch(self, limit: int = 50) -> dict[str, int]:
-        """One api.run_executions transaction: its counts."""
+    def run_batch(self, limit: int = 50, *, sets: bool = True) -> dict[str, int]:
+        """One api.run_executions transaction: its counts. ``sets``: False runs every
+        execution one by one (intime.workflow_sets = off)."""
         with errors_translated(), self.conn.transaction():
+            if not sets:
+                self.conn.execute("select set_config('intime.workflow_sets', 'off', true)")
             cur = self.conn.cursor(row_factory=dict_row)
             row = cur.execute(
                 "select * from api.run_executions(p_limit => %s)", (limit,)
@@ -119,13 +122,15 @@ class Flows:
         return dict(row)
 
     def run_due(self, limit: int = 50) -> list[str]:
-        """api.run_executions until a batch comes back short: one outcome per execution."""
+        """api.run_executions until a batch finds none: one outcome per execution."""
         outcomes: list[str] = []
         for _ in range(100):
             counts = self.run_batch(limit)
             for outcome in ("completed", "waiting", "retrying", "failed", "deferred"):
                 outcomes.extend([outcome] * counts[outcome])
-            if counts["picked"] < limit or counts["picked"] == counts["deferred"]:
+            # As the worker does: until a batch finds none (one runs 20 at most one
+            # by one, and may leave more due), or makes no progress.
+            if counts["picked"] == 0 or counts["picked"] == counts["deferred"]:
                 break
         return outcomes
 

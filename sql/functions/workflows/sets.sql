@@ -1,0 +1,210 @@
+-- Set-based steps (issue 17; docs/workflows.md, "Batched running"): a batch's
+-- fresh executions of one workflow whose steps are a straight run of
+-- database-only steps (create_task, create_activity, update_field) run step by
+-- step for the whole group, one statement per step, the way the campaign tick
+-- sends: the entity tables' statement triggers (history, workflow matching,
+-- reference checks, built-in notifications) run once per step, not once per
+-- execution. Whatever such a group cannot do as a set (a change that starts
+-- another workflow, an approval's lock, an entity gone, a failing render)
+-- undoes the group's attempt, and its executions run one by one as before.
+
+-- Which steps a group may run as a set: one to 50 steps, each of a set kind,
+-- none jumping (no "next"); conditions, waits, actions and approvals go one by
+-- one.
+create or replace function app._wf_set_steps(p_steps jsonb)
+returns boolean
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select
+        jsonb_typeof(p_steps) = 'array'
+        and jsonb_array_length(p_steps) between 1 and 50
+        and not exists (
+            select
+            from jsonb_array_elements(p_steps) as s (v)
+            where
+                jsonb_typeof(s.v) <> 'object'
+                or s.v ->> 'type' is null
+                or s.v ->> 'type' not in ('create_task', 'create_activity', 'update_field')
+                or s.v ? 'next'
+        )
+$function$;
+
+-- Run the set-capable groups of a batch (api.run_executions; the rows are
+-- locked and due): fresh executions (pending, never run) of the same workflow
+-- version, on distinct entities, two or more of them. Each group acts as its
+-- org, in its own subtransaction; a group that raises leaves no trace and is
+-- left to the caller's one-by-one runs. Returns the executions completed here
+-- and their log lines (the caller inserts them with its own).
+create or replace function app._wf_run_set(
+    p_execs app.workflow_executions[],
+    out done uuid[],
+    out logs app.workflow_execution_logs[]
+)
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_group record;
+    v_execs app.workflow_executions [];
+    v_exec app.workflow_executions%rowtype;
+    v_type app.entity_types%rowtype;
+    v_step jsonb;
+    v_kind text;
+    v_docs jsonb [];
+    v_vars jsonb [];
+    v_results jsonb [];
+    v_ids uuid [];
+    v_logs app.workflow_execution_logs [];
+    v_step_ids uuid [];
+begin
+    done := '{}';
+    logs := '{}';
+    -- The switch (docs/operations.md): off runs every execution one by one.
+    if pg_catalog.current_setting('intime.workflow_sets', true) = 'off' then
+        return;
+    end if;
+    for v_group in
+        select x.org_id, x.workflow_id, x.steps, w.name, array_agg(x.id order by x.id) as ids
+        from (
+            select
+                e.org_id, e.id, e.workflow_id,
+                coalesce(
+                    e.steps,
+                    (
+                        select v.definition -> 'steps' from app.workflow_versions as v
+                        where
+                            v.org_id = e.org_id and v.workflow_id = e.workflow_id
+                            and v.version = e.workflow_version
+                    )
+                ) as steps,
+                count(*) over (partition by e.org_id, e.workflow_id, e.entity_id) as on_entity
+            from unnest(p_execs) as e
+            where e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+        ) as x
+        inner join app.workflows as w on w.org_id = x.org_id and w.id = x.workflow_id
+        where x.on_entity = 1 and app._wf_set_steps(x.steps)
+        group by x.org_id, x.workflow_id, x.steps, w.name
+        having count(*) >= 2
+    loop
+        v_logs := '{}';
+        begin
+            perform api.set_actor(p_org_id => v_group.org_id);
+            -- No one execution made the group's changes: the matcher refuses
+            -- to start a workflow from them (app._wf_match_rows), which sends
+            -- the group one by one, each with its depth and chain.
+            perform pg_catalog.set_config('intime.wf_execution', '', true);
+            perform pg_catalog.set_config('intime.wf_set', 'on', true);
+            with started as (
+                update app.workflow_executions as e
+                set
+                    status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
+                    started_at = coalesce(e.started_at, app.now()),
+                    run_xid = pg_catalog.pg_current_xact_id(), runs = e.runs + 1,
+                    updated_at = app.now(), execution_context = e.execution_context - 'requeued'
+                where e.org_id = v_group.org_id and e.id = any(v_group.ids)
+                returning e.*
+            )
+
+            select array_agg(s::app.workflow_executions order by s.id) into v_execs
+            from started as s;
+            select array_agg(e.id order by e.id) into v_ids from unnest(v_execs) as e;
+            select v_logs || array_agg(
+                app._wf_log_line(e.org_id, e.id, 'info', 'execution started', null) order by e.id
+            )
+            into v_logs
+            from unnest(v_execs) as e;
+            select t.* into v_type from app.entity_types as t
+            where t.entity_type = (v_execs[1]).entity_type;
+
+            for v_index in 0 .. jsonb_array_length(v_group.steps) - 1 loop
+                v_step := v_group.steps -> v_index;
+                v_kind := v_step ->> 'type';
+                -- Each entity as it is now (an earlier step may have changed it).
+                execute format(
+                    'select array_agg(to_jsonb(t) order by x.i) '
+                    'from unnest($1::uuid[]) with ordinality as x (id, i) '
+                    'left join app.%I as t on t.org_id = $2 and t.id = x.id',
+                    v_type.table_name
+                ) into v_docs using
+                    array(select e.entity_id from unnest(v_execs) with ordinality as e order by e.ordinality),
+                    v_group.org_id;
+                if array_position(v_docs, null) is not null then
+                    raise exception using
+                        errcode = 'IT004', message = 'an entity of the group no longer exists';
+                end if;
+                select array_agg(app._wf_vars(v_execs[g.i], v_docs[g.i], v_group.name) order by g.i)
+                into v_vars
+                from generate_subscripts(v_execs, 1) as g (i);
+                v_results := case v_kind
+                    when 'update_field' then
+                        app._wf_steps_update_field(v_execs, v_step, v_docs, v_vars, v_type)
+                    else app._wf_steps_activity(v_execs, v_step, v_docs, v_vars, v_type)
+                end;
+                -- Each execution's step row, done, and its log line; each goes on,
+                -- its context holding the step's result.
+                v_step_ids := array(
+                    select gen_random_uuid() from generate_subscripts(v_execs, 1) as g (i) order by g.i
+                );
+                insert into app.workflow_steps (
+                    org_id, id, execution_id, transition_id, step_type, step_kind, step_name,
+                    step_config, position, status, attempts, started_at, completed_at, result
+                )
+                select
+                    v_group.org_id, v_step_ids[g.i], (v_execs[g.i]).id, (v_execs[g.i]).transition_id,
+                    'action', v_kind, v_step ->> 'name', v_step, v_index, 'completed', 1, app.now(),
+                    app.now(), v_results[g.i]
+                from generate_subscripts(v_execs, 1) as g (i);
+                select
+                    v_logs || array_agg(
+                        app._wf_log_line(
+                            v_group.org_id, (v_execs[g.i]).id, 'info',
+                            format('step %s completed', v_step ->> 'name'), v_results[g.i],
+                            v_step_ids[g.i]
+                        )
+                        order by g.i
+                    ),
+                    array_agg(
+                        jsonb_populate_record(
+                            v_execs[g.i],
+                            jsonb_build_object(
+                                'current_step_index', v_index + 1,
+                                'execution_context', jsonb_set(
+                                    (v_execs[g.i]).execution_context, '{steps}',
+                                    coalesce((v_execs[g.i]).execution_context -> 'steps', '{}')
+                                    || jsonb_build_object(v_step ->> 'name', v_results[g.i])
+                                )
+                            )
+                        )
+                        order by g.i
+                    )
+                into v_logs, v_execs
+                from generate_subscripts(v_execs, 1) as g (i);
+            end loop;
+
+            update app.workflow_executions as e
+            set
+                status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
+                updated_at = app.now(), current_step_index = x.current_step_index, retry_count = 0,
+                error_message = null, execution_context = x.execution_context
+            from unnest(v_execs) as x
+            where e.org_id = x.org_id and e.id = x.id;
+            delete from app.workflow_entity_locks as l
+            where l.org_id = v_group.org_id and l.execution_id = any(v_ids);
+            select v_logs || array_agg(
+                app._wf_log_line(e.org_id, e.id, 'info', 'execution completed', null) order by e.id
+            )
+            into v_logs
+            from unnest(v_execs) as e;
+            perform pg_catalog.set_config('intime.wf_set', '', true);
+            done := done || v_ids;
+            logs := logs || v_logs;
+        exception when others then
+            -- Nothing of the group stays (the subtransaction is undone): the
+            -- caller runs its executions one by one.
+            null;
+        end;
+    end loop;
+end
+$function$;
