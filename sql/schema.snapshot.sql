@@ -18098,6 +18098,16 @@ begin
                 v_results := case v_kind
                     when 'update_field' then
                         app._wf_steps_update_field(v_execs, v_step, v_docs, v_vars, v_type)
+                    -- Each execution's own request (recipients, variables): one
+                    -- app._notification_send each, in the group's subtransaction.
+                    when 'send_notification' then array(
+                        select
+                            app._wf_step_notify(
+                                v_execs[g.i], v_step, v_docs[g.i], v_vars[g.i], v_type
+                            ) -> 'result'
+                        from generate_subscripts(v_execs, 1) as g (i)
+                        order by g.i
+                    )
                     else app._wf_steps_activity(v_execs, v_step, v_docs, v_vars, v_type)
                 end;
                 -- Each execution's step row, done, and its log line; each goes on,
@@ -18272,7 +18282,9 @@ CREATE FUNCTION app._wf_set_steps(p_steps jsonb) RETURNS boolean
             where
                 jsonb_typeof(s.v) <> 'object'
                 or s.v ->> 'type' is null
-                or s.v ->> 'type' not in ('create_task', 'create_activity', 'update_field')
+                or s.v ->> 'type' not in (
+                    'create_task', 'create_activity', 'update_field', 'send_notification'
+                )
                 or s.v ? 'next'
         )
 $$;

@@ -1,7 +1,8 @@
 -- Set-based steps (issue 17; docs/workflows.md, "Batched running"): a batch's
 -- fresh executions of one workflow whose steps are a straight run of
--- database-only steps (create_task, create_activity, update_field) run step by
--- step for the whole group, one statement per step, the way the campaign tick
+-- database-only steps (create_task, create_activity, update_field,
+-- send_notification) run step by step for the whole group, one statement per
+-- step (a notification: one send per execution), the way the campaign tick
 -- sends: the entity tables' statement triggers (history, workflow matching,
 -- reference checks, built-in notifications) run once per step, not once per
 -- execution. Whatever such a group cannot do as a set (a change that starts
@@ -26,7 +27,9 @@ as $function$
             where
                 jsonb_typeof(s.v) <> 'object'
                 or s.v ->> 'type' is null
-                or s.v ->> 'type' not in ('create_task', 'create_activity', 'update_field')
+                or s.v ->> 'type' not in (
+                    'create_task', 'create_activity', 'update_field', 'send_notification'
+                )
                 or s.v ? 'next'
         )
 $function$;
@@ -140,6 +143,16 @@ begin
                 v_results := case v_kind
                     when 'update_field' then
                         app._wf_steps_update_field(v_execs, v_step, v_docs, v_vars, v_type)
+                    -- Each execution's own request (recipients, variables): one
+                    -- app._notification_send each, in the group's subtransaction.
+                    when 'send_notification' then array(
+                        select
+                            app._wf_step_notify(
+                                v_execs[g.i], v_step, v_docs[g.i], v_vars[g.i], v_type
+                            ) -> 'result'
+                        from generate_subscripts(v_execs, 1) as g (i)
+                        order by g.i
+                    )
                     else app._wf_steps_activity(v_execs, v_step, v_docs, v_vars, v_type)
                 end;
                 -- Each execution's step row, done, and its log line; each goes on,

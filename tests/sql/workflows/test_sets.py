@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.sql.workflows.conftest import Flows
 from tests.sql.workflows.test_approvals import approval_workflow, locks, start
 from tests.sql.workflows.test_batches import THREE_STEPS, on_value, touch
@@ -53,30 +55,61 @@ def test_the_switch_off_runs_the_group_one_by_one(flows: Flows) -> None:
     assert len(writes(flows, wf, "task")) == len(executions)
 
 
-def test_a_set_and_one_by_one_leave_the_same_rows(flows: Flows) -> None:
-    """Steps, results, execution rows, activities, field values and timelines: the
-    set's are those of the one-by-one runs (ids and times aside)."""
-    first = on_value(flows, THREE_STEPS, name="one by one")
+NOTIFY = {
+    "name": "tell",
+    "type": "send_notification",
+    "to": ["owner"],
+    "title": "{{deal.name}} is now {{deal.description}}",
+    "message": "After {{steps.task.activity_id}}",
+}
+
+
+def without_ids(value: Any) -> Any:
+    """A step result without the ids of the rows it made (activities, notifications)."""
+    if isinstance(value, dict):
+        return {
+            k: without_ids(v)
+            for k, v in value.items()
+            if k not in ("activity_id", "notification_id")
+        }
+    if isinstance(value, list):
+        return [without_ids(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [THREE_STEPS, [*THREE_STEPS[:2], NOTIFY, THREE_STEPS[2]]],
+    ids=["task, field, note", "task, field, notification, note"],
+)
+def test_a_set_and_one_by_one_leave_the_same_rows(flows: Flows, steps: list[Any]) -> None:
+    """Steps, results, execution rows, activities, notifications, field values and
+    timelines: the set's are those of the one-by-one runs (ids and times aside)."""
+    first = on_value(flows, steps, name="one by one")
     touch(flows)
     flows.run_batch(sets=False)
-    second = on_value(flows, THREE_STEPS, name="as a set")
+    second = on_value(flows, steps, name="as a set")
     flows.owner.execute("update app.workflows set is_active = false where id = %s", (first,))
     flows.write("update app.deals set description = null")
     touch(flows)
     flows.run_batch()
     assert len(writes(flows, second, "task")) == 1
+    assert len(writes(flows, second, "note")) == 1
 
     def shape(execution: dict[str, Any]) -> Any:
         row = flows.execution(execution["id"])
         steps = [
             (s["step_type"], s["step_kind"], s["step_name"], s["position"], s["status"],
-             s["attempts"], {k: v for k, v in s["result"].items() if k != "activity_id"})
+             s["attempts"], without_ids(s["result"]))
             for s in flows.steps(execution["id"])
         ]  # fmt: skip
-        context = {
-            name: {k: v for k, v in result.items() if k != "activity_id"}
-            for name, result in row["execution_context"]["steps"].items()
-        }
+        context = without_ids(row["execution_context"]["steps"])
+        notes = flows.owner.execute(
+            "select n.user_id, n.title ~ ' is now touched$', n.group_count, n.category "
+            "from app.notifications as n where n.entity_id = %s "
+            "and n.data -> 'execution' ->> 'id' = %s order by n.created_at",
+            (row["entity_id"], str(execution["id"])),
+        ).fetchall()
         acts = flows.owner.execute(
             "select type, subject, description, status, priority, assignee_id, "
             "completed_at is not null, due_date is not null "
@@ -85,12 +118,15 @@ def test_a_set_and_one_by_one_leave_the_same_rows(flows: Flows) -> None:
         ).fetchall()
         return (
             row["entity_id"], row["status"], row["current_step_index"], row["retry_count"],
-            row["runs"], row["error_message"], context, steps, acts, flows.logs(execution["id"]),
+            row["runs"], row["error_message"], context, steps, acts, notes,
+            flows.logs(execution["id"]),
         )  # fmt: skip
 
     by_deal = {e["entity_id"]: shape(e) for e in flows.executions(first)}
     got = {e["entity_id"]: shape(e) for e in flows.executions(second)}
     assert got.keys() == by_deal.keys()
+    notified = 1 if NOTIFY in steps else 0
+    assert all(len(seen[-2]) == notified for seen in [*got.values(), *by_deal.values()])
     for deal, one_by_one in by_deal.items():
         for ours, theirs in zip(got[deal], one_by_one, strict=True):
             assert ours == theirs
