@@ -11748,32 +11748,86 @@ CREATE FUNCTION app._notification_queue_emails(p_org_id uuid, p_delivery_ids uui
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_row record;
-    v_queued integer := 0;
+    v_settings app.email_settings%rowtype;
+    v_queued integer;
 begin
-    for v_row in
-        select d.id, d.user_id, n.id as notification_id, n.email_subject, n.email_html,
-            n.email_text, n.entity_type, n.entity_id, u.email, u.is_active
+    select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    with todo as materialized (
+        select
+            d.id as delivery_id, d.user_id, n.id as notification_id, n.email_subject,
+            n.email_html, n.email_text, n.entity_type, n.entity_id, u.email,
+            case
+                when not u.is_active then 'user inactive'
+                when not coalesce(app._email_is_plain_address(u.email), false)
+                    then 'invalid recipient address'
+                when v_settings.org_id is null then 'no email provider configured'
+            end as skip,
+            gen_random_uuid() as send_id,
+            replace(gen_random_uuid()::text, '-', '') as reply_token
         from app.notification_deliveries as d
         inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
         inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
         where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
-        order by d.id
-    loop
-        v_queued := v_queued + app._notification_email_deliveries(
-            p_org_id => p_org_id,
-            p_delivery_ids => array[v_row.id],
-            p_to => v_row.email,
-            p_subject => v_row.email_subject,
-            p_html => v_row.email_html,
-            p_text => v_row.email_text,
-            p_entity_type => v_row.entity_type,
-            p_entity_id => v_row.entity_id,
-            p_notification_id => v_row.notification_id,
-            p_recipient_user_id => v_row.user_id,
-            p_skip => case when not v_row.is_active then 'user inactive' end
-        )::integer;
-    end loop;
+    ),
+
+    sends as (
+        insert into app.email_sends (
+            org_id, id, to_email, from_email, from_name, reply_to, subject, html_body,
+            text_body, category, variables, entity_type, entity_id, notification_id,
+            recipient_user_id, status, suppression_reason, provider, message_id, reply_token,
+            unsubscribe_token, is_test
+        )
+        select
+            p_org_id, t.send_id, t.email, v_settings.from_email, v_settings.from_name,
+            format('reply+%s@%s', t.reply_token, v_settings.reply_domain),
+            regexp_replace(t.email_subject, '[\r\n]+', ' ', 'g'), t.email_html, t.email_text,
+            'transactional', '{}', t.entity_type, t.entity_id, t.notification_id, t.user_id,
+            case when r.reason is null then 'queued' else 'suppressed' end, r.reason,
+            v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
+            t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
+        from todo as t
+        cross join lateral (
+            select app._email_suppression_reason(p_org_id, t.email, 'transactional') as reason
+        ) as r
+        where t.skip is null
+        order by t.delivery_id
+        returning id, status, suppression_reason
+    ),
+
+    jobs as (
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        select
+            0, 'email.send',
+            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', s.id)::text, 'UTF8'),
+            'queued', pg_catalog.clock_timestamp(), 'email.send:' || s.id
+        from sends as s
+        where s.status = 'queued'
+        order by s.id
+    ),
+
+    outcome as (
+        select
+            t.delivery_id, s.id as send_id,
+            coalesce(t.skip, 'suppressed: ' || s.suppression_reason) as skip
+        from todo as t
+        left join sends as s on s.id = t.send_id
+    ),
+
+    linked as (
+        update app.notification_deliveries as d
+        set
+            email_send_id = o.send_id,
+            status = case when o.skip is null then 'pending' else 'skipped' end,
+            reason = o.skip,
+            deliver_after = null,
+            attempts = d.attempts + (o.send_id is not null)::integer,
+            updated_at = app.now()
+        from outcome as o
+        where d.org_id = p_org_id and d.id = o.delivery_id
+        returning o.skip
+    )
+
+    select count(*) filter (where l.skip is null) into v_queued from linked as l;
     return v_queued;
 end
 $$;
@@ -18054,19 +18108,22 @@ begin
             -- the group one by one, each with its depth and chain.
             perform pg_catalog.set_config('intime.wf_execution', '', true);
             perform pg_catalog.set_config('intime.wf_set', 'on', true);
-            with started as (
-                update app.workflow_executions as e
-                set
-                    status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-                    started_at = coalesce(e.started_at, app.now()),
-                    run_xid = pg_catalog.pg_current_xact_id(), runs = e.runs + 1,
-                    updated_at = app.now(), execution_context = e.execution_context - 'requeued'
-                where e.org_id = v_group.org_id and e.id = any(v_group.ids)
-                returning e.*
+            -- Started in memory (the row is written once, at the end): what the
+            -- steps' variables read of it (execution.started_at) is set here.
+            select array_agg(
+                jsonb_populate_record(
+                    e,
+                    jsonb_build_object(
+                        'status', 'running', 'runs', e.runs + 1,
+                        'started_at', coalesce(e.started_at, app.now()),
+                        'execution_context', e.execution_context - 'requeued'
+                    )
+                )
+                order by e.id
             )
-
-            select array_agg(s::app.workflow_executions order by s.id) into v_execs
-            from started as s;
+            into v_execs
+            from unnest(p_execs) as e
+            where e.org_id = v_group.org_id and e.id = any(v_group.ids);
             select array_agg(e.id order by e.id) into v_ids from unnest(v_execs) as e;
             select v_logs || array_agg(
                 app._wf_log_line(e.org_id, e.id, 'info', 'execution started', null) order by e.id
@@ -18151,15 +18208,16 @@ begin
                 from generate_subscripts(v_execs, 1) as g (i);
             end loop;
 
+            -- No entity lock to release: only an approval step takes one.
             update app.workflow_executions as e
             set
                 status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
-                updated_at = app.now(), current_step_index = x.current_step_index, retry_count = 0,
-                error_message = null, execution_context = x.execution_context
+                next_retry_at = null, started_at = x.started_at,
+                run_xid = pg_catalog.pg_current_xact_id(), runs = x.runs, updated_at = app.now(),
+                current_step_index = x.current_step_index, retry_count = 0, error_message = null,
+                execution_context = x.execution_context
             from unnest(v_execs) as x
             where e.org_id = x.org_id and e.id = x.id;
-            delete from app.workflow_entity_locks as l
-            where l.org_id = v_group.org_id and l.execution_id = any(v_ids);
             select v_logs || array_agg(
                 app._wf_log_line(e.org_id, e.id, 'info', 'execution completed', null) order by e.id
             )

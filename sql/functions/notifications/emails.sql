@@ -67,40 +67,99 @@ end
 $function$;
 
 -- Queues the email of each given pending email delivery (org p_org_id), one
--- email per notification; an inactive user's is skipped. Returns how many
--- emails were queued.
+-- email per notification, set-based (one INSERT of the sends, one of their
+-- email.send jobs, one UPDATE of the deliveries: a workflow batch's or a bulk
+-- UPDATE's task notifications cost one statement each, not one per email).
+-- Each delivery ends as app._notification_email_deliveries leaves one: pending
+-- and linked to its send; or skipped with the reason (an inactive user, an
+-- address the mailer refuses, no email settings, a suppressed recipient, whose
+-- suppressed send is kept and linked). Returns how many emails were queued.
 create or replace function app._notification_queue_emails(p_org_id uuid, p_delivery_ids uuid[])
 returns integer
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_row record;
-    v_queued integer := 0;
+    v_settings app.email_settings%rowtype;
+    v_queued integer;
 begin
-    for v_row in
-        select d.id, d.user_id, n.id as notification_id, n.email_subject, n.email_html,
-            n.email_text, n.entity_type, n.entity_id, u.email, u.is_active
+    select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    with todo as materialized (
+        select
+            d.id as delivery_id, d.user_id, n.id as notification_id, n.email_subject,
+            n.email_html, n.email_text, n.entity_type, n.entity_id, u.email,
+            case
+                when not u.is_active then 'user inactive'
+                when not coalesce(app._email_is_plain_address(u.email), false)
+                    then 'invalid recipient address'
+                when v_settings.org_id is null then 'no email provider configured'
+            end as skip,
+            gen_random_uuid() as send_id,
+            replace(gen_random_uuid()::text, '-', '') as reply_token
         from app.notification_deliveries as d
         inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
         inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
         where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
-        order by d.id
-    loop
-        v_queued := v_queued + app._notification_email_deliveries(
-            p_org_id => p_org_id,
-            p_delivery_ids => array[v_row.id],
-            p_to => v_row.email,
-            p_subject => v_row.email_subject,
-            p_html => v_row.email_html,
-            p_text => v_row.email_text,
-            p_entity_type => v_row.entity_type,
-            p_entity_id => v_row.entity_id,
-            p_notification_id => v_row.notification_id,
-            p_recipient_user_id => v_row.user_id,
-            p_skip => case when not v_row.is_active then 'user inactive' end
-        )::integer;
-    end loop;
+    ),
+
+    sends as (
+        insert into app.email_sends (
+            org_id, id, to_email, from_email, from_name, reply_to, subject, html_body,
+            text_body, category, variables, entity_type, entity_id, notification_id,
+            recipient_user_id, status, suppression_reason, provider, message_id, reply_token,
+            unsubscribe_token, is_test
+        )
+        select
+            p_org_id, t.send_id, t.email, v_settings.from_email, v_settings.from_name,
+            format('reply+%s@%s', t.reply_token, v_settings.reply_domain),
+            regexp_replace(t.email_subject, '[\r\n]+', ' ', 'g'), t.email_html, t.email_text,
+            'transactional', '{}', t.entity_type, t.entity_id, t.notification_id, t.user_id,
+            case when r.reason is null then 'queued' else 'suppressed' end, r.reason,
+            v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
+            t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
+        from todo as t
+        cross join lateral (
+            select app._email_suppression_reason(p_org_id, t.email, 'transactional') as reason
+        ) as r
+        where t.skip is null
+        order by t.delivery_id
+        returning id, status, suppression_reason
+    ),
+
+    jobs as (
+        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+        select
+            0, 'email.send',
+            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', s.id)::text, 'UTF8'),
+            'queued', pg_catalog.clock_timestamp(), 'email.send:' || s.id
+        from sends as s
+        where s.status = 'queued'
+        order by s.id
+    ),
+
+    outcome as (
+        select
+            t.delivery_id, s.id as send_id,
+            coalesce(t.skip, 'suppressed: ' || s.suppression_reason) as skip
+        from todo as t
+        left join sends as s on s.id = t.send_id
+    ),
+
+    linked as (
+        update app.notification_deliveries as d
+        set
+            email_send_id = o.send_id,
+            status = case when o.skip is null then 'pending' else 'skipped' end,
+            reason = o.skip,
+            deliver_after = null,
+            attempts = d.attempts + (o.send_id is not null)::integer,
+            updated_at = app.now()
+        from outcome as o
+        where d.org_id = p_org_id and d.id = o.delivery_id
+        returning o.skip
+    )
+
+    select count(*) filter (where l.skip is null) into v_queued from linked as l;
     return v_queued;
 end
 $function$;

@@ -99,19 +99,22 @@ begin
             -- the group one by one, each with its depth and chain.
             perform pg_catalog.set_config('intime.wf_execution', '', true);
             perform pg_catalog.set_config('intime.wf_set', 'on', true);
-            with started as (
-                update app.workflow_executions as e
-                set
-                    status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-                    started_at = coalesce(e.started_at, app.now()),
-                    run_xid = pg_catalog.pg_current_xact_id(), runs = e.runs + 1,
-                    updated_at = app.now(), execution_context = e.execution_context - 'requeued'
-                where e.org_id = v_group.org_id and e.id = any(v_group.ids)
-                returning e.*
+            -- Started in memory (the row is written once, at the end): what the
+            -- steps' variables read of it (execution.started_at) is set here.
+            select array_agg(
+                jsonb_populate_record(
+                    e,
+                    jsonb_build_object(
+                        'status', 'running', 'runs', e.runs + 1,
+                        'started_at', coalesce(e.started_at, app.now()),
+                        'execution_context', e.execution_context - 'requeued'
+                    )
+                )
+                order by e.id
             )
-
-            select array_agg(s::app.workflow_executions order by s.id) into v_execs
-            from started as s;
+            into v_execs
+            from unnest(p_execs) as e
+            where e.org_id = v_group.org_id and e.id = any(v_group.ids);
             select array_agg(e.id order by e.id) into v_ids from unnest(v_execs) as e;
             select v_logs || array_agg(
                 app._wf_log_line(e.org_id, e.id, 'info', 'execution started', null) order by e.id
@@ -196,15 +199,16 @@ begin
                 from generate_subscripts(v_execs, 1) as g (i);
             end loop;
 
+            -- No entity lock to release: only an approval step takes one.
             update app.workflow_executions as e
             set
                 status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
-                updated_at = app.now(), current_step_index = x.current_step_index, retry_count = 0,
-                error_message = null, execution_context = x.execution_context
+                next_retry_at = null, started_at = x.started_at,
+                run_xid = pg_catalog.pg_current_xact_id(), runs = x.runs, updated_at = app.now(),
+                current_step_index = x.current_step_index, retry_count = 0, error_message = null,
+                execution_context = x.execution_context
             from unnest(v_execs) as x
             where e.org_id = x.org_id and e.id = x.id;
-            delete from app.workflow_entity_locks as l
-            where l.org_id = v_group.org_id and l.execution_id = any(v_ids);
             select v_logs || array_agg(
                 app._wf_log_line(e.org_id, e.id, 'info', 'execution completed', null) order by e.id
             )

@@ -472,6 +472,50 @@ def test_1000_tasks_assigned_in_one_update_give_1000_notifications_in_one_pass(o
     }
 
 
+def test_the_emails_of_a_bulk_assignment_are_queued_in_one_statement(org: Org) -> None:
+    """One INSERT of the sends, one of their jobs, one UPDATE of the deliveries: Sam's
+    address is suppressed, so his are skipped (their suppressed sends kept and linked),
+    Riley's pending, each with one email.send job."""
+    conn = org.owner
+    conn.execute(
+        "insert into app.suppressions (org_id, email, reason) "
+        "values (%s, 'sam@acme.example', 'hard_bounce')",
+        (org.seed.org_id,),
+    )
+    with conn.transaction():
+        conn.execute("select api.set_actor(%s, %s)", (org.seed.org_id, org.admin))
+        conn.execute(
+            "insert into app.activities (org_id, entity_type, entity_id, type, subject) "
+            "select %s, 'deal', %s, 'task', 'Mail task ' || g from generate_series(1, 40) g",
+            (org.seed.org_id, org.seed.deal_ids[0]),
+        )
+        conn.execute("set local track_functions = 'pl'")
+        conn.execute(
+            "update app.activities set assignee_id = case when right(subject, 1) in "
+            "('0', '2', '4', '6', '8') then %s::uuid else %s::uuid end "
+            "where subject like 'Mail task %%'",
+            (org.sam, org.riley),
+        )
+        assert _calls(conn, "_notification_queue_emails") == 1
+        assert _calls(conn, "_email_insert_send") == 0
+    rows = conn.execute(
+        "select n.user_id, d.status, d.reason, s.status, d.attempts, s.xmin::text, s.cmin::text, "
+        "(select count(*) from queue.pgqueuer j where j.entrypoint = 'email.send' "
+        "and j.dedupe_key = 'email.send:' || s.id) "
+        "from app.notifications n join app.activities a on a.org_id = n.org_id "
+        "and a.id = n.entity_id join app.notification_deliveries d on d.org_id = n.org_id "
+        "and d.notification_id = n.id and d.channel = 'email' left join app.email_sends s "
+        "on s.org_id = d.org_id and s.id = d.email_send_id "
+        "where n.template_slug = 'task_assigned' and a.subject like 'Mail task %%'",
+    ).fetchall()
+    assert len(rows) == 40
+    assert {(*r[:5], r[7]) for r in rows} == {
+        (org.sam, "skipped", "suppressed: hard_bounce", "suppressed", 1, 0),
+        (org.riley, "pending", None, "queued", 1, 1),
+    }
+    assert len({(r[5], r[6]) for r in rows}) == 1  # one statement wrote every send
+
+
 def test_an_update_of_other_columns_never_reaches_the_sender(org: Org) -> None:
     conn = org.owner
     with conn.transaction():
