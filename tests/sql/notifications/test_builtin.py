@@ -440,22 +440,30 @@ def _calls(conn: psycopg.Connection, function: str) -> int:
     return int(row[0])
 
 
+def _assign_in_bulk(org: Org, subject: str, count: int) -> psycopg.Cursor:
+    """In the owner's open transaction (the actor set): ``count`` unassigned tasks
+    ``subject N``, then one UPDATE assigning the even ones to Sam, the others to Riley,
+    with track_functions on."""
+    conn = org.owner
+    conn.execute(
+        "insert into app.activities (org_id, entity_type, entity_id, type, subject) "
+        "select %s, 'deal', %s, 'task', %s || ' ' || g from generate_series(1, %s) g",
+        (org.seed.org_id, org.seed.deal_ids[0], subject, count),
+    )
+    conn.execute("set local track_functions = 'pl'")
+    return conn.execute(
+        "update app.activities set assignee_id = case when right(subject, 1) in "
+        "('0', '2', '4', '6', '8') then %s::uuid else %s::uuid end "
+        "where subject like %s",
+        (org.sam, org.riley, subject + " %"),
+    )
+
+
 def test_1000_tasks_assigned_in_one_update_give_1000_notifications_in_one_pass(org: Org) -> None:
     conn = org.owner  # a superuser: it may turn on track_functions
     with conn.transaction():
         conn.execute("select api.set_actor(%s, %s)", (org.seed.org_id, org.admin))
-        conn.execute(
-            "insert into app.activities (org_id, entity_type, entity_id, type, subject) "
-            "select %s, 'deal', %s, 'task', 'Bulk task ' || g from generate_series(1, 1000) g",
-            (org.seed.org_id, org.seed.deal_ids[0]),
-        )
-        conn.execute("set local track_functions = 'pl'")
-        cur = conn.execute(
-            "update app.activities set assignee_id = case when right(subject, 1) in "
-            "('0', '2', '4', '6', '8') then %s::uuid else %s::uuid end "
-            "where subject like 'Bulk task %%'",
-            (org.sam, org.riley),
-        )
+        cur = _assign_in_bulk(org, "Bulk task", 1000)
         assert cur.rowcount == 1000
         assert _calls(conn, "_tg_activity_notify_update") == 1
         assert _calls(conn, "_notification_send_builtin") == 1
@@ -484,18 +492,7 @@ def test_the_emails_of_a_bulk_assignment_are_queued_in_one_statement(org: Org) -
     )
     with conn.transaction():
         conn.execute("select api.set_actor(%s, %s)", (org.seed.org_id, org.admin))
-        conn.execute(
-            "insert into app.activities (org_id, entity_type, entity_id, type, subject) "
-            "select %s, 'deal', %s, 'task', 'Mail task ' || g from generate_series(1, 40) g",
-            (org.seed.org_id, org.seed.deal_ids[0]),
-        )
-        conn.execute("set local track_functions = 'pl'")
-        conn.execute(
-            "update app.activities set assignee_id = case when right(subject, 1) in "
-            "('0', '2', '4', '6', '8') then %s::uuid else %s::uuid end "
-            "where subject like 'Mail task %%'",
-            (org.sam, org.riley),
-        )
+        _assign_in_bulk(org, "Mail task", 40)
         assert _calls(conn, "_notification_queue_emails") == 1
         assert _calls(conn, "_email_insert_send") == 0
     rows = conn.execute(
