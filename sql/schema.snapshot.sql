@@ -4979,27 +4979,46 @@ begin
     end if;
     -- Groups of fresh executions of one straight database-only workflow run
     -- as sets, one statement per step (app._wf_run_set); the rest one by one.
-    -- When some did, more fresh executions of those workflows join them, up to
+    -- When some did, more fresh executions of those workflows join them
+    -- (from the oldest of the group on, by the workflow's index), up to
     -- p_limit in all; any of these a group could not run stays due for the
-    -- next batch (it is not counted as picked).
+    -- next batch (it is not counted as picked). A group waits 100 ms at most
+    -- for a row lock, then runs one by one (where the 1 s rule holds).
+    if v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds' then
+        perform pg_catalog.set_config('lock_timeout', '100ms', true);
+    end if;
     select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
     if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit then
         select coalesce(array_agg(d::app.workflow_executions), '{}') into v_more
         from (
-            select e.* from app.workflow_executions as e
-            where
-                e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
-                and e.workflow_id in (
-                    select x.workflow_id from unnest(v_execs) as x where x.id = any(v_set.done)
-                )
-                and e.id not in (select x.id from unnest(v_execs) as x)
-                and not app._wf_left_to_its_job(e.wake_job_id)
-            order by e.updated_at
+            select m.*
+            from (
+                select x.org_id, x.workflow_id, min(x.created_at) as since
+                from unnest(v_execs) as x
+                where x.id = any(v_set.done)
+                group by x.org_id, x.workflow_id
+            ) as w
+            cross join lateral (
+                select e.* from app.workflow_executions as e
+                where
+                    e.org_id = w.org_id and e.workflow_id = w.workflow_id
+                    and e.created_at >= w.since
+                    and e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+                    and e.id <> all(array(select x.id from unnest(v_execs) as x))
+                    and not app._wf_left_to_its_job(e.wake_job_id)
+                order by e.created_at, e.id
+                limit v_limit - cardinality(v_execs)
+                for no key update of e skip locked
+            ) as m
             limit v_limit - cardinality(v_execs)
-            for no key update of e skip locked
         ) as d;
         select v_set.done || r.done, v_set.logs || r.logs into v_set.done, v_set.logs
         from app._wf_run_set(v_more) as r;
+    end if;
+    if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
+        perform pg_catalog.set_config('lock_timeout', '1s', true);
+    else
+        perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     end if;
     v_logs := v_set.logs;
     v_outcomes := array_fill('completed'::text, array[cardinality(v_set.done)]);
@@ -12152,7 +12171,7 @@ ALTER FUNCTION app._notification_send(p_request app.notification_request) OWNER 
 CREATE FUNCTION app._notification_send_builtin(p_slug text, p_items jsonb) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
     v_now timestamptz := app.now();
     v_stored integer;
@@ -12160,6 +12179,7 @@ declare
     v_pending_ids uuid[];
     v_org_id uuid;
     v_ids uuid[];
+    v_count integer;
 begin
     if p_items is null or jsonb_array_length(p_items) = 0 then
         return 0;
@@ -12291,6 +12311,22 @@ begin
         end loop;
     exception
         when sqlstate 'IT004' or sqlstate 'IT005' or sqlstate 'IT010' then
+            -- Which items failed: each half again, so that the others still go
+            -- out, as they would one statement each.
+            v_count := jsonb_array_length(p_items);
+            if v_count > 1 then
+                return app._notification_send_builtin(
+                    p_slug,
+                    jsonb_path_query_array(
+                        p_items, '$[0 to $n]', jsonb_build_object('n', v_count / 2 - 1)
+                    )
+                ) + app._notification_send_builtin(
+                    p_slug,
+                    jsonb_path_query_array(
+                        p_items, '$[$m to last]', jsonb_build_object('m', v_count / 2)
+                    )
+                );
+            end if;
             raise warning using
                 message = format('built-in notification %s not sent: %s', p_slug, sqlerrm),
                 hint = 'Check the org''s template with this slug (its required variables).';
@@ -12298,7 +12334,7 @@ begin
     end;
     return v_stored;
 end
-$$;
+$_$;
 
 
 ALTER FUNCTION app._notification_send_builtin(p_slug text, p_items jsonb) OWNER TO intime_owner;
@@ -18017,6 +18053,13 @@ begin
         -- Its own job tries again in a second, as a single run's job does:
         -- the batch's job (its wake_job_id) is ending.
         perform app._wf_schedule_run(p_exec.org_id, p_exec.id, app.now() + interval '1 second');
+        -- A due timer or retry is due again with that job (the batches' due pick
+        -- reads wake_at, on the application clock): not picked again meanwhile.
+        if p_exec.status = 'waiting' then
+            update app.workflow_executions as e
+            set wake_at = app.now() + interval '1 second'
+            where e.org_id = p_exec.org_id and e.id = p_exec.id;
+        end if;
         outcome := 'deferred';
         return;
     end if;
@@ -18070,6 +18113,7 @@ declare
     v_ids uuid [];
     v_logs app.workflow_execution_logs [];
     v_step_ids uuid [];
+    v_started timestamptz;
 begin
     done := '{}';
     logs := '{}';
@@ -18081,7 +18125,7 @@ begin
         select x.org_id, x.workflow_id, x.steps, w.name, array_agg(x.id order by x.id) as ids
         from (
             select
-                e.org_id, e.id, e.workflow_id,
+                e.org_id, e.id, e.workflow_id, e.entity_type,
                 coalesce(
                     e.steps,
                     (
@@ -18093,10 +18137,24 @@ begin
                 ) as steps,
                 count(*) over (partition by e.org_id, e.workflow_id, e.entity_id) as on_entity
             from unnest(p_execs) as e
-            where e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+            where
+                e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+                -- One by one, a batch runs the older first: a group never overtakes
+                -- an older due execution on one of its entities (which may be one
+                -- by one, in this batch or the next).
+                and not exists (
+                    select
+                    from app.workflow_executions as o
+                    where
+                        o.org_id = e.org_id and o.entity_id = e.entity_id
+                        and o.status in ('pending', 'running') and o.id <> e.id
+                        and (o.created_at, o.id) < (e.created_at, e.id)
+                )
         ) as x
         inner join app.workflows as w on w.org_id = x.org_id and w.id = x.workflow_id
-        where x.on_entity = 1 and app._wf_set_steps(x.steps)
+        where
+            x.on_entity = 1 and app._wf_set_steps(x.steps)
+            and not app._wf_set_may_start(x.org_id, x.entity_type, x.steps)
         group by x.org_id, x.workflow_id, x.steps, w.name
         having count(*) >= 2
     loop
@@ -18136,6 +18194,7 @@ begin
             for v_index in 0 .. jsonb_array_length(v_group.steps) - 1 loop
                 v_step := v_group.steps -> v_index;
                 v_kind := v_step ->> 'type';
+                v_started := app.now();
                 -- Each entity as it is now (an earlier step may have changed it).
                 execute format(
                     'select array_agg(to_jsonb(t) order by x.i) '
@@ -18178,7 +18237,7 @@ begin
                 )
                 select
                     v_group.org_id, v_step_ids[g.i], (v_execs[g.i]).id, (v_execs[g.i]).transition_id,
-                    'action', v_kind, v_step ->> 'name', v_step, v_index, 'completed', 1, app.now(),
+                    'action', v_kind, v_step ->> 'name', v_step, v_index, 'completed', 1, v_started,
                     app.now(), v_results[g.i]
                 from generate_subscripts(v_execs, 1) as g (i);
                 select
@@ -18298,6 +18357,44 @@ $_$;
 
 
 ALTER FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_set_may_start(uuid, text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps jsonb) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select exists (
+        select
+        from app.workflows as w
+        inner join app.entity_types as t on t.entity_type = w.entity_type
+        cross join lateral jsonb_array_elements(w.definition -> 'triggers') as tr (v)
+        cross join lateral jsonb_array_elements(p_steps) as s (v)
+        where
+            w.org_id = p_org_id and w.is_active and w.deleted_at is null
+            and (
+                (
+                    s.v ->> 'type' in ('create_task', 'create_activity')
+                    and w.entity_type = 'activity' and 'insert' = any(w.trigger_events)
+                    and tr.v ->> 'type' = 'created'
+                )
+                or (
+                    s.v ->> 'type' = 'update_field'
+                    and w.entity_type = p_entity_type and 'update' = any(w.trigger_events)
+                    and (
+                        tr.v ->> 'type' = 'updated'
+                        or (tr.v ->> 'type' = 'field_change' and tr.v ->> 'field' = s.v ->> 'field')
+                        or (tr.v ->> 'type' = 'status_change' and t.status_field = s.v ->> 'field')
+                    )
+                )
+            )
+    )
+$$;
+
+
+ALTER FUNCTION app._wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps jsonb) OWNER TO intime_owner;
 
 --
 -- Name: _wf_set_state(app.workflow_executions, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -29284,6 +29381,13 @@ REVOKE ALL ON FUNCTION app._wf_schedule_run(p_org_id uuid, p_execution_id uuid, 
 --
 
 REVOKE ALL ON FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type app.entity_types, p_field text, p_value jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps jsonb); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps jsonb) FROM PUBLIC;
 
 
 --

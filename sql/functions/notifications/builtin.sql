@@ -107,7 +107,8 @@ $function$;
 -- sender permissions, no send rate (the actor did not choose to notify).
 -- An org template that the event's variables do not satisfy (IT010), that
 -- renders something invalid (IT005) or no template at all (IT004) must not
--- undo the change that fired it: the items are dropped with a WARNING.
+-- undo the change that fired it: the items that fail are dropped with a
+-- WARNING each (found by halving the failed batch), the others are sent.
 -- Returns how many notifications were stored.
 create or replace function app._notification_send_builtin(p_slug text, p_items jsonb)
 returns integer
@@ -121,6 +122,7 @@ declare
     v_pending_ids uuid[];
     v_org_id uuid;
     v_ids uuid[];
+    v_count integer;
 begin
     if p_items is null or jsonb_array_length(p_items) = 0 then
         return 0;
@@ -252,6 +254,22 @@ begin
         end loop;
     exception
         when sqlstate 'IT004' or sqlstate 'IT005' or sqlstate 'IT010' then
+            -- Which items failed: each half again, so that the others still go
+            -- out, as they would one statement each.
+            v_count := jsonb_array_length(p_items);
+            if v_count > 1 then
+                return app._notification_send_builtin(
+                    p_slug,
+                    jsonb_path_query_array(
+                        p_items, '$[0 to $n]', jsonb_build_object('n', v_count / 2 - 1)
+                    )
+                ) + app._notification_send_builtin(
+                    p_slug,
+                    jsonb_path_query_array(
+                        p_items, '$[$m to last]', jsonb_build_object('m', v_count / 2)
+                    )
+                );
+            end if;
             raise warning using
                 message = format('built-in notification %s not sent: %s', p_slug, sqlerrm),
                 hint = 'Check the org''s template with this slug (its required variables).';

@@ -593,6 +593,13 @@ begin
         -- Its own job tries again in a second, as a single run's job does:
         -- the batch's job (its wake_job_id) is ending.
         perform app._wf_schedule_run(p_exec.org_id, p_exec.id, app.now() + interval '1 second');
+        -- A due timer or retry is due again with that job (the batches' due pick
+        -- reads wake_at, on the application clock): not picked again meanwhile.
+        if p_exec.status = 'waiting' then
+            update app.workflow_executions as e
+            set wake_at = app.now() + interval '1 second'
+            where e.org_id = p_exec.org_id and e.id = p_exec.id;
+        end if;
         outcome := 'deferred';
         return;
     end if;
@@ -758,27 +765,46 @@ begin
     end if;
     -- Groups of fresh executions of one straight database-only workflow run
     -- as sets, one statement per step (app._wf_run_set); the rest one by one.
-    -- When some did, more fresh executions of those workflows join them, up to
+    -- When some did, more fresh executions of those workflows join them
+    -- (from the oldest of the group on, by the workflow's index), up to
     -- p_limit in all; any of these a group could not run stays due for the
-    -- next batch (it is not counted as picked).
+    -- next batch (it is not counted as picked). A group waits 100 ms at most
+    -- for a row lock, then runs one by one (where the 1 s rule holds).
+    if v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds' then
+        perform pg_catalog.set_config('lock_timeout', '100ms', true);
+    end if;
     select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
     if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit then
         select coalesce(array_agg(d::app.workflow_executions), '{}') into v_more
         from (
-            select e.* from app.workflow_executions as e
-            where
-                e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
-                and e.workflow_id in (
-                    select x.workflow_id from unnest(v_execs) as x where x.id = any(v_set.done)
-                )
-                and e.id not in (select x.id from unnest(v_execs) as x)
-                and not app._wf_left_to_its_job(e.wake_job_id)
-            order by e.updated_at
+            select m.*
+            from (
+                select x.org_id, x.workflow_id, min(x.created_at) as since
+                from unnest(v_execs) as x
+                where x.id = any(v_set.done)
+                group by x.org_id, x.workflow_id
+            ) as w
+            cross join lateral (
+                select e.* from app.workflow_executions as e
+                where
+                    e.org_id = w.org_id and e.workflow_id = w.workflow_id
+                    and e.created_at >= w.since
+                    and e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+                    and e.id <> all(array(select x.id from unnest(v_execs) as x))
+                    and not app._wf_left_to_its_job(e.wake_job_id)
+                order by e.created_at, e.id
+                limit v_limit - cardinality(v_execs)
+                for no key update of e skip locked
+            ) as m
             limit v_limit - cardinality(v_execs)
-            for no key update of e skip locked
         ) as d;
         select v_set.done || r.done, v_set.logs || r.logs into v_set.done, v_set.logs
         from app._wf_run_set(v_more) as r;
+    end if;
+    if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
+        perform pg_catalog.set_config('lock_timeout', '1s', true);
+    else
+        perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     end if;
     v_logs := v_set.logs;
     v_outcomes := array_fill('completed'::text, array[cardinality(v_set.done)]);

@@ -34,6 +34,48 @@ as $function$
         )
 $function$;
 
+-- Whether a group's writes could start a workflow of its org (a workflow on
+-- new activities, for a create_task or create_activity step; one on its
+-- entity type whose update trigger watches a field an update_field step
+-- writes, or any field): the matcher would refuse the group's change (it
+-- needs the one execution that made it), so such a group runs one by one
+-- from the start instead of twice. Errs towards true (a trigger's from/to
+-- and the conditions are not evaluated).
+create or replace function app._wf_set_may_start(
+    p_org_id uuid, p_entity_type text, p_steps jsonb
+)
+returns boolean
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select exists (
+        select
+        from app.workflows as w
+        inner join app.entity_types as t on t.entity_type = w.entity_type
+        cross join lateral jsonb_array_elements(w.definition -> 'triggers') as tr (v)
+        cross join lateral jsonb_array_elements(p_steps) as s (v)
+        where
+            w.org_id = p_org_id and w.is_active and w.deleted_at is null
+            and (
+                (
+                    s.v ->> 'type' in ('create_task', 'create_activity')
+                    and w.entity_type = 'activity' and 'insert' = any(w.trigger_events)
+                    and tr.v ->> 'type' = 'created'
+                )
+                or (
+                    s.v ->> 'type' = 'update_field'
+                    and w.entity_type = p_entity_type and 'update' = any(w.trigger_events)
+                    and (
+                        tr.v ->> 'type' = 'updated'
+                        or (tr.v ->> 'type' = 'field_change' and tr.v ->> 'field' = s.v ->> 'field')
+                        or (tr.v ->> 'type' = 'status_change' and t.status_field = s.v ->> 'field')
+                    )
+                )
+            )
+    )
+$function$;
+
 -- Run the set-capable groups of a batch (api.run_executions; the rows are
 -- locked and due): fresh executions (pending, never run) of the same workflow
 -- version, on distinct entities, two or more of them. Each group acts as its
@@ -61,6 +103,7 @@ declare
     v_ids uuid [];
     v_logs app.workflow_execution_logs [];
     v_step_ids uuid [];
+    v_started timestamptz;
 begin
     done := '{}';
     logs := '{}';
@@ -72,7 +115,7 @@ begin
         select x.org_id, x.workflow_id, x.steps, w.name, array_agg(x.id order by x.id) as ids
         from (
             select
-                e.org_id, e.id, e.workflow_id,
+                e.org_id, e.id, e.workflow_id, e.entity_type,
                 coalesce(
                     e.steps,
                     (
@@ -84,10 +127,24 @@ begin
                 ) as steps,
                 count(*) over (partition by e.org_id, e.workflow_id, e.entity_id) as on_entity
             from unnest(p_execs) as e
-            where e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+            where
+                e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+                -- One by one, a batch runs the older first: a group never overtakes
+                -- an older due execution on one of its entities (which may be one
+                -- by one, in this batch or the next).
+                and not exists (
+                    select
+                    from app.workflow_executions as o
+                    where
+                        o.org_id = e.org_id and o.entity_id = e.entity_id
+                        and o.status in ('pending', 'running') and o.id <> e.id
+                        and (o.created_at, o.id) < (e.created_at, e.id)
+                )
         ) as x
         inner join app.workflows as w on w.org_id = x.org_id and w.id = x.workflow_id
-        where x.on_entity = 1 and app._wf_set_steps(x.steps)
+        where
+            x.on_entity = 1 and app._wf_set_steps(x.steps)
+            and not app._wf_set_may_start(x.org_id, x.entity_type, x.steps)
         group by x.org_id, x.workflow_id, x.steps, w.name
         having count(*) >= 2
     loop
@@ -127,6 +184,7 @@ begin
             for v_index in 0 .. jsonb_array_length(v_group.steps) - 1 loop
                 v_step := v_group.steps -> v_index;
                 v_kind := v_step ->> 'type';
+                v_started := app.now();
                 -- Each entity as it is now (an earlier step may have changed it).
                 execute format(
                     'select array_agg(to_jsonb(t) order by x.i) '
@@ -169,7 +227,7 @@ begin
                 )
                 select
                     v_group.org_id, v_step_ids[g.i], (v_execs[g.i]).id, (v_execs[g.i]).transition_id,
-                    'action', v_kind, v_step ->> 'name', v_step, v_index, 'completed', 1, app.now(),
+                    'action', v_kind, v_step ->> 'name', v_step, v_index, 'completed', 1, v_started,
                     app.now(), v_results[g.i]
                 from generate_subscripts(v_execs, 1) as g (i);
                 select

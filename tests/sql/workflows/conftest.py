@@ -121,11 +121,11 @@ class Flows:
         assert row is not None
         return dict(row)
 
-    def run_due(self, limit: int = 50) -> list[str]:
+    def run_due(self, limit: int = 50, *, sets: bool = True) -> list[str]:
         """api.run_executions until a batch finds none: one outcome per execution."""
         outcomes: list[str] = []
         for _ in range(100):
-            counts = self.run_batch(limit)
+            counts = self.run_batch(limit, sets=sets)
             for outcome in ("completed", "waiting", "retrying", "failed", "deferred"):
                 outcomes.extend([outcome] * counts[outcome])
             # As the worker does: until a batch finds none (one runs 20 at most one

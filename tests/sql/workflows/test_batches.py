@@ -268,13 +268,20 @@ def test_the_due_pick_reads_the_partial_indexes(flows: Flows) -> None:
         assert "Seq Scan on workflow_executions" not in plan, plan
 
 
-def approval_and_bump(flows: Flows) -> tuple[uuid.UUID, uuid.UUID]:
+def approval_and_bump(
+    flows: Flows, *, manual_approval: bool = False, bump_on: tuple[int, ...] = (0,)
+) -> tuple[uuid.UUID, uuid.UUID]:
     """An approval execution on deal 0 (discount 40 asks for one, the field is locked)
-    and a manual execution that sets the deal's discount: both due, the approval first."""
+    and manual executions that set the discount of deals ``bump_on``: all due, the
+    approval first (started by the discount's change, or by hand). Returns the approval's
+    execution and the bump's on deal 0."""
     a = flows.orgs.a
-    flows.create(
+    approval_wf = flows.create(
         {
-            "triggers": [{"type": "field_change", "field": "discount_percent"}],
+            "triggers": [
+                {"type": "manual"} if manual_approval
+                else {"type": "field_change", "field": "discount_percent"}
+            ],
             "conditions": {
                 "all": [{"field": "discount_percent", "operator": "gt", "value": 30}]
             },
@@ -301,12 +308,14 @@ def approval_and_bump(flows: Flows) -> tuple[uuid.UUID, uuid.UUID]:
         (a.deal_ids[0],),
         user=a.rep_ids[0],
     )
-    [approval] = flows.executions()
-    [row] = flows.call(
-        "select api.start_workflow(%s, %s) as id", (bump, a.deal_ids[0]), user=a.rep_ids[0]
-    )
+    start = "select api.start_workflow(%s, %s) as id"
+    if manual_approval:
+        [approval] = flows.call(start, (approval_wf, a.deal_ids[0]), user=a.rep_ids[0])
+    else:
+        [approval] = flows.executions()
+    bumps = [flows.call(start, (bump, a.deal_ids[k]), user=a.rep_ids[0])[0] for k in bump_on]
     flows.owner.execute("delete from queue.pgqueuer")
-    return approval["id"], row["id"]
+    return approval["id"], bumps[0]["id"]
 
 
 def test_a_batch_keeps_the_approval_field_lock_against_its_later_executions(

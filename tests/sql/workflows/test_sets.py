@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from intime.errors import InvalidStateError
 from tests.sql.workflows.conftest import Flows
 from tests.sql.workflows.test_approvals import approval_workflow, locks, start
 from tests.sql.workflows.test_batches import THREE_STEPS, on_value, touch
@@ -207,3 +208,14 @@ def test_a_workflow_with_a_condition_step_is_not_run_as_a_set(flows: Flows) -> N
     executions = flows.executions(wf)
     assert flows.run_batch()["completed"] == len(executions)
     assert len(writes(flows, wf, "task")) == len(executions)
+
+
+def test_the_matcher_refuses_to_start_a_workflow_while_a_set_runs(flows: Flows) -> None:
+    """The safety net behind app._wf_set_may_start (which sends such a group one by one
+    from the start): a change made while intime.wf_set is on that would start a
+    workflow raises IT013, which undoes the group's attempt."""
+    on_value(flows, THREE_STEPS)
+    with pytest.raises(InvalidStateError, match="set-based workflow step"):
+        flows.write(
+            "select set_config('intime.wf_set', 'on', true); update app.deals set value = value + 1"
+        )
