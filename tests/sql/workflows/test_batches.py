@@ -226,6 +226,38 @@ def test_a_due_timer_is_picked_by_a_batch(flows: Flows) -> None:
     assert (counts["picked"], counts["completed"]) == (n, n)
 
 
+def batch_plans(
+    flows: Flows, limit: int, *, analyze: bool = False
+) -> tuple[dict[str, int], list[str]]:
+    """One api.run_executions batch as the service role, with every statement's plan
+    (auto_explain, nested statements too; ``analyze``: with row counts)."""
+    conn = flows.owner
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.UndefinedFile:
+        pytest.skip("auto_explain is not installed with this PostgreSQL")
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("set auto_explain.log_min_duration = 0")
+    conn.execute("select set_config('auto_explain.log_analyze', %s, false)", (str(analyze),))
+    conn.execute("set auto_explain.log_timing = off")
+    conn.execute("set auto_explain.log_nested_statements = on")
+    conn.execute("set auto_explain.log_level = notice")
+    try:
+        with conn.transaction():
+            conn.execute("set local role intime_service")
+            row = (
+                conn.cursor(row_factory=dict_row)
+                .execute("select * from api.run_executions(p_limit => %s)", (limit,))
+                .fetchone()
+            )
+            conn.execute("reset role")
+    finally:
+        conn.execute("set auto_explain.log_min_duration = -1")
+    assert row is not None
+    return dict(row), plans
+
+
 def test_the_due_pick_reads_the_partial_indexes(flows: Flows) -> None:
     """The batch's picks (auto_explain of the real statements): the pending/running one
     an index on updated_at, the due timers one an index on wake_at; never a scan of
@@ -243,22 +275,7 @@ def test_the_due_pick_reads_the_partial_indexes(flows: Flows) -> None:
         (e["id"],),
     )
     flows.owner.execute("analyze app.workflow_executions")
-    conn = flows.owner
-    try:
-        conn.execute("load 'auto_explain'")
-    except psycopg.errors.UndefinedFile:
-        pytest.skip("auto_explain is not installed with this PostgreSQL")
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("set auto_explain.log_min_duration = 0")
-    conn.execute("set auto_explain.log_nested_statements = on")
-    conn.execute("set auto_explain.log_level = notice")
-    with conn.transaction():
-        conn.execute("set local role intime_service")
-        conn.cursor(row_factory=dict_row).execute(
-            "select * from api.run_executions(p_limit => 1)"
-        ).fetchall()
-        conn.execute("reset role")
+    _, plans = batch_plans(flows, 1)
     picks = [p for p in plans if "for no key update of e skip locked" in p]
     assert len(picks) == 2, plans
     pending, timers = picks

@@ -14,10 +14,9 @@ import uuid
 from typing import Any
 
 import pytest
-from psycopg.rows import dict_row
 
 from tests.sql.workflows.conftest import Flows
-from tests.sql.workflows.test_batches import approval_and_bump, hold_deal
+from tests.sql.workflows.test_batches import approval_and_bump, batch_plans, hold_deal
 
 SETS = pytest.mark.parametrize("sets", [True, False], ids=["as a set", "one by one"])
 
@@ -187,25 +186,7 @@ def test_the_second_pick_reads_only_the_groups_workflow(flows: Flows) -> None:
         (proto["id"],),
     )
     flows.owner.execute("analyze app.workflow_executions")
-    # The real statements' plans (auto_explain), as test_the_due_pick_reads_the_partial_indexes.
-    conn = flows.owner
-    conn.execute("load 'auto_explain'")
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("set auto_explain.log_min_duration = 0")
-    conn.execute("set auto_explain.log_analyze = on")
-    conn.execute("set auto_explain.log_timing = off")
-    conn.execute("set auto_explain.log_nested_statements = on")
-    conn.execute("set auto_explain.log_level = notice")
-    with conn.transaction():
-        conn.execute("set local role intime_service")
-        counts = (
-            conn.cursor(row_factory=dict_row)
-            .execute("select * from api.run_executions(p_limit => 50)")
-            .fetchone()
-        )
-        conn.execute("reset role")
-    conn.execute("set auto_explain.log_min_duration = -1")
+    counts, plans = batch_plans(flows, 50, analyze=True)
     (text,) = [p for p in plans if "e.runs = 0" in p and "skip locked" in p]
     assert counts["completed"] == 20
     scanned = re.search(r"Index Scan using \S+ on workflow_executions e .*rows=(\d+)", text)
