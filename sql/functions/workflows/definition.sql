@@ -622,6 +622,7 @@ begin
                     'url', 'body', 'value', 'variables'
                 )
                 or (k.key = 'to' and v_kind = 'send_email')
+                or (k.key = 'group_key' and v_kind = 'send_notification')
         ) as t
         where cardinality(t.unknown) > 0;
         -- The email or notification template a step sends is rendered with the workflow's

@@ -308,7 +308,7 @@ begin
         app._wf_text(p_step ->> 'action_url', p_vars),  -- action_url
         p_step ->> 'action_label',  -- action_label
         (select array_agg(c) from jsonb_array_elements_text(p_step -> 'channels') as c),  -- channels
-        p_step ->> 'group_key',  -- group_key
+        app._wf_text(p_step ->> 'group_key', p_vars),  -- group_key
         null,  -- expires_at
         coalesce((p_step ->> 'critical')::boolean, false)  -- critical
     )::app.notification_request) as s;

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from intime.errors import PermissionDeniedError
+from intime.errors import InvalidDefinitionError, PermissionDeniedError
 from tests.sql.workflows.conftest import Flows
 
 
@@ -235,6 +235,36 @@ def test_send_notification_renders_a_template_from_the_entity(flows: Flows) -> N
         "Won: Acme Staffing deal 1",
         "Acme Staffing deal 1 closed for 10000.00. Ring the bell!",
     )
+
+
+def test_send_notification_renders_its_group_key(flows: Flows) -> None:
+    """A group key is a template like the title: one unread notification per deal."""
+    deal = flows.orgs.a.deal_ids[0]
+    step = {
+        "name": "ping",
+        "type": "send_notification",
+        "title": "Ping",
+        "message": "{{deal.name}}",
+        "group_key": "deal-{{deal.id}}",
+    }
+    execution = run_on_deal(flows, [step], deal)
+    [note] = results(flows, execution)["ping"]["notifications"]
+    row = flows.owner.execute(
+        "select group_key from app.notifications where id = %s", (note["notification_id"],)
+    ).fetchone()
+    assert row == (f"deal-{deal}",)
+
+
+def test_a_group_key_naming_an_unknown_variable_is_refused(flows: Flows) -> None:
+    step = {
+        "name": "ping",
+        "type": "send_notification",
+        "title": "Ping",
+        "message": "m",
+        "group_key": "deal-{{deal.nope}}",
+    }
+    with pytest.raises(InvalidDefinitionError, match=r"\$\.steps\[0\]\.group_key"):
+        flows.create({"triggers": [{"type": "manual"}], "steps": [step]})
 
 
 def test_send_notification_with_no_recipient_is_skipped(flows: Flows) -> None:
