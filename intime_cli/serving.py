@@ -40,8 +40,17 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 15.0) -> Iterator[str]:
-    """Run ``app`` under uvicorn on 127.0.0.1 until the block ends; yields its base URL."""
-    port = port or free_port()
+    """Run ``app`` under uvicorn on 127.0.0.1 until the block ends; yields its base URL.
+    With no ``port``, the listening socket is bound here (port 0) and handed to uvicorn:
+    a port picked free and bound later could be taken meanwhile (by any outgoing
+    connection's ephemeral port, or another test process)."""
+    sockets: list[socket.socket] | None = None
+    if port is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+        sockets = [sock]
     # Open event streams end within a second on exit (uvicorn otherwise waits
     # for them forever).
     server = uvicorn.Server(
@@ -49,12 +58,14 @@ def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 15.0)
             app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
         )
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             server.should_exit = True
+            for listening in sockets or []:
+                listening.close()
             raise RuntimeError(f"uvicorn did not start on port {port}")
         time.sleep(0.02)
     try:
@@ -62,6 +73,8 @@ def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 15.0)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        for listening in sockets or []:
+            listening.close()
 
 
 def wait_for_http(url: str, *, timeout: float = 30.0, alive: Any = None) -> None:
