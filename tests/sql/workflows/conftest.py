@@ -4,9 +4,11 @@ api.run_execution per job), so SQL-level tests need no worker process."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -200,3 +202,25 @@ def flows(service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoO
     admin.execute("delete from app.workflow_execution_logs")
     admin.execute("delete from queue.pgqueuer")
     return Flows(service, admin, two_orgs)
+
+
+@contextlib.contextmanager
+def nested_plans(conn: psycopg.Connection, *, analyze: bool = False) -> Iterator[list[str]]:
+    """Every statement's plan while the block runs, nested ones too (auto_explain on a
+    superuser connection; ``analyze``: with row counts); skipped where auto_explain is
+    not installed."""
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.UndefinedFile:
+        pytest.skip("auto_explain is not installed with this PostgreSQL")
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("set auto_explain.log_min_duration = 0")
+    conn.execute("select set_config('auto_explain.log_analyze', %s, false)", (str(analyze),))
+    conn.execute("set auto_explain.log_timing = off")
+    conn.execute("set auto_explain.log_nested_statements = on")
+    conn.execute("set auto_explain.log_level = notice")
+    try:
+        yield plans
+    finally:
+        conn.execute("set auto_explain.log_min_duration = -1")

@@ -14,7 +14,7 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from tests.sql.workflows.conftest import Flows
+from tests.sql.workflows.conftest import Flows, nested_plans
 from tests.support import Database
 from worker.workflows import RUN_DUE_BATCH
 
@@ -232,28 +232,14 @@ def batch_plans(
     """One api.run_executions batch as the service role, with every statement's plan
     (auto_explain, nested statements too; ``analyze``: with row counts)."""
     conn = flows.owner
-    try:
-        conn.execute("load 'auto_explain'")
-    except psycopg.errors.UndefinedFile:
-        pytest.skip("auto_explain is not installed with this PostgreSQL")
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("set auto_explain.log_min_duration = 0")
-    conn.execute("select set_config('auto_explain.log_analyze', %s, false)", (str(analyze),))
-    conn.execute("set auto_explain.log_timing = off")
-    conn.execute("set auto_explain.log_nested_statements = on")
-    conn.execute("set auto_explain.log_level = notice")
-    try:
-        with conn.transaction():
-            conn.execute("set local role intime_service")
-            row = (
-                conn.cursor(row_factory=dict_row)
-                .execute("select * from api.run_executions(p_limit => %s)", (limit,))
-                .fetchone()
-            )
-            conn.execute("reset role")
-    finally:
-        conn.execute("set auto_explain.log_min_duration = -1")
+    with nested_plans(conn, analyze=analyze) as plans, conn.transaction():
+        conn.execute("set local role intime_service")
+        row = (
+            conn.cursor(row_factory=dict_row)
+            .execute("select * from api.run_executions(p_limit => %s)", (limit,))
+            .fetchone()
+        )
+        conn.execute("reset role")
     assert row is not None
     return dict(row), plans
 

@@ -14,7 +14,7 @@ import pytest
 from intime.db import actor
 from intime.errors import InTimeError, InvalidParameterError
 from intime.errors import translate as translate_error
-from tests.sql.workflows.conftest import Flows
+from tests.sql.workflows.conftest import Flows, nested_plans
 
 LIST = (
     "select * from api.list_executions(p_status => %(status)s, p_workflow_id => %(workflow)s, "
@@ -291,16 +291,7 @@ def test_the_hot_path_reads_the_listing_index_in_order(flows: Flows) -> None:
     )
     flows.owner.execute("analyze app.workflow_executions")
     conn = flows.owner
-    try:
-        conn.execute("load 'auto_explain'")
-    except psycopg.errors.UndefinedFile:
-        pytest.skip("auto_explain is not installed with this PostgreSQL")
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("set auto_explain.log_min_duration = 0")
-    conn.execute("set auto_explain.log_nested_statements = on")
-    conn.execute("set auto_explain.log_level = notice")
-    with actor(conn, flows.orgs.a.org_id, flows.orgs.a.admin_id):
+    with nested_plans(conn) as plans, actor(conn, flows.orgs.a.org_id, flows.orgs.a.admin_id):
         first = conn.execute("select * from api.list_executions(p_limit => 50)").fetchall()
         last = first[-1]
         conn.execute(
@@ -334,18 +325,11 @@ def test_one_execution_by_id_is_a_primary_key_read_even_in_a_generic_plan(flows:
     )
     flows.owner.execute("analyze app.workflow_executions")
     conn = flows.owner
-    try:
-        conn.execute("load 'auto_explain'")
-    except psycopg.errors.UndefinedFile:
-        pytest.skip("auto_explain is not installed with this PostgreSQL")
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
     conn.execute("set plan_cache_mode = force_generic_plan")
-    conn.execute("set auto_explain.log_min_duration = 0")
-    conn.execute("set auto_explain.log_analyze = on")
-    conn.execute("set auto_explain.log_nested_statements = on")
-    conn.execute("set auto_explain.log_level = notice")
-    with actor(conn, flows.orgs.a.org_id, flows.orgs.a.admin_id):
+    with (
+        nested_plans(conn, analyze=True) as plans,
+        actor(conn, flows.orgs.a.org_id, flows.orgs.a.admin_id),
+    ):
         found = conn.execute(
             "select execution_id from api.list_executions(p_execution_id => %s)", (wanted,)
         ).fetchall()
