@@ -74,7 +74,13 @@ def build() -> Starlette:
     """The app, ours plus the baseline route (the factory each uvicorn worker calls)."""
     dsn = os.environ["INTIME_BENCH_SERVER_DSN"]
     heartbeat = float(os.environ.get("INTIME_BENCH_SERVER_HEARTBEAT", "15"))
-    app = create_app(dsn, resend_secrets=(SECRET,), stream_heartbeat=heartbeat)
+    batch = int(os.environ.get("INTIME_BENCH_SERVER_EVENT_BATCH", "0"))
+    app = create_app(
+        dsn,
+        resend_secrets=(SECRET,),
+        stream_heartbeat=heartbeat,
+        **({"event_batch": batch} if batch else {}),
+    )
     admin = os.environ.get("INTIME_BENCH_SERVER_ADMIN_DSN", dsn)
     app.state.baseline_pool = AsyncConnectionPool(admin, min_size=1, max_size=16, open=False)
     app.router.routes.append(Route("/baseline/resend", baseline, methods=["POST"]))
@@ -83,7 +89,8 @@ def build() -> Starlette:
 
 def main() -> None:
     """python -m bench.webhook_server DSN PORT [WORKERS [HEARTBEAT_SECONDS]]; the baseline's
-    connections: INTIME_BENCH_SERVER_ADMIN_DSN (default DSN)."""
+    connections: INTIME_BENCH_SERVER_ADMIN_DSN (default DSN); INTIME_BENCH_SERVER_EVENT_BATCH:
+    create_app's event_batch (1: each webhook event in a statement of its own)."""
     dsn, port = sys.argv[1], int(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.environ["INTIME_BENCH_SERVER_DSN"] = dsn

@@ -7,8 +7,10 @@ connections sending pre-signed requests (each with its own svix-id), so the
 client costs little next to the server. Server, client and PostgreSQL share the
 machine's 2 cores.
 
-Two servers run side by side, one uvicorn worker and two; each round loads ours and
-the baseline on each (ROUNDS interleaved rounds, medians). Sizes:
+Three servers run side by side: one uvicorn worker, two, and one worker with group
+commit off (each event in a statement of its own, the design before web/ingest.py);
+each round loads ours and the baseline on the first two and ours on the third
+(ROUNDS interleaved rounds, medians). Sizes:
 INTIME_BENCH_HOOK_EVENTS (quick: 1,500), INTIME_BENCH_HOOK_ROUNDS (quick: 2).
 """
 
@@ -100,15 +102,19 @@ def _load(port: int, requests: list[bytes]) -> tuple[float, list[float], list[in
 
 
 GOAL_RATE = Goal.of(ours=(">=", 2500))
+OFF = 0  # the server key of 1 worker with group commit off
 GOAL_P99 = Goal.of(ours=("<=", 50))
 
 
-def _server(service: str, admin: str, workers: int) -> tuple[subprocess.Popen, int]:
+def _server(service: str, admin: str, workers: int, batch: int = 0) -> tuple[subprocess.Popen, int]:
     port = free_port()
+    env = {"INTIME_BENCH_SERVER_ADMIN_DSN": admin}
+    if batch:
+        env["INTIME_BENCH_SERVER_EVENT_BATCH"] = str(batch)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.webhook_server", service, str(port), str(workers)],
         cwd=Path(__file__).resolve().parents[1],
-        env=os.environ | {"INTIME_BENCH_SERVER_ADMIN_DSN": admin},
+        env=os.environ | env,
     )
     try:  # a loaded machine takes a while to start two workers
         wait_for_http(
@@ -137,24 +143,28 @@ def run(quick: bool = False) -> Report:
                     "from generate_series(1, %s) g",
                     (SENDS,),
                 )
+        # 1 and 2 workers; and 1 worker recording each event in a statement of its own
+        # (OFF: group commit off, the design before web/ingest.py).
         servers: dict[int, tuple[subprocess.Popen, int]] = {}
         runs: dict[tuple[int, str], list[tuple[float, list[float], list[int]]]] = {}
         flows = (("ours", "/webhooks/resend"), ("baseline", "/baseline/resend"))
         try:
-            for workers in (1, 2):
-                servers[workers] = _server(service, dsn, workers)
+            for workers in (1, 2, OFF):
+                servers[workers] = _server(
+                    service, dsn, max(workers, 1), batch=1 if workers == OFF else 0
+                )
             for workers, (_, port) in servers.items():
                 for _label, path in flows:  # warm-up: every worker's pool and plans
                     _load(
                         port,
                         [
                             _request(path, f"bench-{i % SENDS + 1}")
-                            for i in range(sz.WARMUP * workers)
+                            for i in range(sz.WARMUP * max(workers, 1))
                         ],
                     )
             for r in range(sz.ROUNDS):
-                order = [(w, f) for w in (1, 2) for f in flows]
-                for workers, (label, path) in order[r % 4 :] + order[: r % 4]:
+                order = [(w, f) for w in (1, 2) for f in flows] + [(OFF, flows[0])]
+                for workers, (label, path) in order[r % 5 :] + order[: r % 5]:
                     reqs = [_request(path, f"bench-{i % SENDS + 1}") for i in range(sz.EVENTS)]
                     runs.setdefault((workers, label), []).append(_load(servers[workers][1], reqs))
         finally:
@@ -196,13 +206,36 @@ def run(quick: bool = False) -> Report:
                 lower_is_better=True,
             ),
         ]
-    every = {f"{w}w {label}": [round(r[0]) for r in v] for (w, label), v in runs.items()}
+    grouped, alone = median_of(1, "ours"), median_of(OFF, "ours")
+    errors += alone[3]
+    cases += [
+        Case(
+            "1 uvicorn worker: group commit vs each event in its own statement",
+            "events/s",
+            grouped[0],
+            alone[0],
+        ),
+        Case(
+            "1 uvicorn worker: p99 latency, group commit vs each event alone",
+            "ms",
+            grouped[2],
+            alone[2],
+            lower_is_better=True,
+        ),
+    ]
+    every = {
+        f"{w}w {label}" if w != OFF else "1w each event alone": [round(r[0]) for r in v]
+        for (w, label), v in runs.items()
+    }
     report.table(
         f"Webhook ingestion: {sz.EVENTS:,} signed events a run, {CONCURRENCY} keep-alive "
         f"connections (median of {sz.ROUNDS} interleaved rounds)",
         cases,
-        "ours = api.ingest_email_event (dedupe, forward-only status, counters, log) in one "
-        "transaction; baseline = the seed's select/update/insert/update round trips without "
+        "ours = the events that arrive together recorded in one api.ingest_email_events call "
+        "and one commit (web/ingest.py: dedupe, forward-only status, counters, log), each "
+        "answered after its commit; each event alone = the same server with group commit off "
+        "(create_app(event_batch=1): one api.ingest_email_event statement per event, up to 8 "
+        "at once); baseline = the seed's select/update/insert/update round trips without "
         f"dedupe, served by the same process, as the superuser (RLS bypassed, like the seed's "
         f"adminClient). Non-200 responses over every run: {errors}. "
         f"Every run (events/s): {every}. Machine: {report.machine}; uvicorn (uvloop, "

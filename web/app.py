@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from intime.db import open_pool
 from intime.netguard import TargetGuard
-from web import api, limits
+from web import api, ingest, limits
 from web import queries as q
 from web.console import routes as console_routes
 from web.guards import ByteBudget, database_error
@@ -125,6 +125,7 @@ def create_app(
     pool_min_size: int = 2,
     pool_max_size: int = 16,
     event_pool_size: int = 8,
+    event_batch: int = ingest.MAX_BATCH,
     db_timeout: float = 10.0,
     parse_processes: int = limits.PARSE_PROCESSES,
     parse_queue: int = limits.PARSE_QUEUE,
@@ -148,7 +149,9 @@ def create_app(
     when it was revoked, expired or its user deactivated.
 
     ``event_pool_size``: connections of the pool that ``POST /webhooks/resend`` uses
-    (web/pools.py), besides the main pool's ``pool_max_size``.
+    (web/pools.py), besides the main pool's ``pool_max_size``. ``event_batch``: the most
+    events that route records in one statement (web/ingest.py); 1 records each alone,
+    up to ``event_pool_size`` at once (the design before group commit, for comparison).
 
     ``db_timeout``: seconds a request waits for a pooled connection before it
     answers 503 (also the pool's start-up wait). ``parse_processes``,
@@ -176,6 +179,12 @@ def create_app(
             min_size=min(2, event_pool_size),
             max_size=event_pool_size,
             timeout=db_timeout,
+        )
+        app.state.event_batcher = ingest.EventBatcher(
+            app.state.event_pool,
+            app.state.event_check,
+            max_batch=event_batch,
+            in_flight=ingest.IN_FLIGHT if event_batch > 1 else event_pool_size,
         )
         app.state.parser = ParserSandbox(
             processes=parse_processes,
@@ -207,6 +216,7 @@ def create_app(
             await app.state.parser.close()
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()
+            await app.state.event_batcher.close()
             await app.state.event_pool.close()
             await app.state.hub_pool.close()
             await app.state.pool.close()

@@ -3,8 +3,8 @@
 The app's main pool (``intime.db.open_pool``) checks every connection with an empty
 query before handing it out and runs ``RESET ALL`` when it comes back: three round
 trips for a route that needs one. ``POST /webhooks/resend`` runs a single autocommit
-statement (``api.ingest_email_event``, which changes no session setting: its
-``set_config`` calls are transaction-local), so its own pool skips both:
+statement (``api.ingest_email_event(s)``, web/ingest.py, which changes no session
+setting: its ``set_config`` calls are transaction-local), so its own pool skips both:
 
 - no reset: nothing can be left behind (psycopg_pool still rolls back a connection
   returned inside a transaction and discards a broken one);
@@ -12,7 +12,7 @@ statement (``api.ingest_email_event``, which changes no session setting: its
   ``fresh`` seconds (``RecentlyChecked``). A connection that broke in that window
   (a terminated backend, a restarted server) fails its statement; the route then
   distrusts every connection (the next hand-outs are checked, which discards the
-  dead ones) and tries once more (``api.ingest_email_event`` is idempotent by
+  dead ones) and tries once more (``api.ingest_email_event(s)`` is idempotent by
   svix-id, so a retry is safe).
 """
 

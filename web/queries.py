@@ -8,6 +8,10 @@ INGEST_EMAIL_EVENT = (
     "select api.ingest_email_event(p_provider_event_id => %(event_id)s, "
     "p_payload => %(payload)s::jsonb)"
 )
+INGEST_EMAIL_EVENTS = (
+    "select api.ingest_email_events(p_provider_event_ids => %(event_ids)s, "
+    "p_payloads => %(payloads)s::jsonb[])"
+)
 RECORD_INBOUND_EMAIL = (
     "select result, inbound_id, match_method, is_auto_reply, auto_reply_kind, bounce "
     "from api.record_inbound_email("

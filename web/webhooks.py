@@ -4,9 +4,9 @@ Order: no secrets configured is a 503; missing Svix headers a 400; a
 ``Content-Length`` over 1 MiB a 413, before anything is read; the body is then
 streamed with the same cap (413) and verified (401 for a bad or stale
 signature); a body that is not UTF-8 JSON, nests deeper than the JSON cap or is
-not an event is a 400. Rejections write nothing. An accepted event is one call
-to ``api.ingest_email_event`` in its own transaction, one round trip on the event
-pool (web/pools.py); a replayed ``svix-id`` is
+not an event is a 400. Rejections write nothing. An accepted event is recorded with
+the others that arrive with it, in one call of ``api.ingest_email_events`` and one
+commit (web/ingest.py), and answered after that commit; a replayed ``svix-id`` is
 answered 200 and changes nothing.
 """
 
@@ -17,16 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from intime.errors import InvalidParameterError, translate
-from web import queries as q
 from web.guards import ByteBudget, Rejected, is_input_limit, read_body, rejected
 from web.limits import MAX_EVENT_BYTES, SIGNATURE_TOLERANCE_SECONDS, JsonRefused, load_json
 from web.metrics import counted
-from web.pools import RecentlyChecked
 from web.signatures import SVIX_HEADERS, SignatureVerifier, Verdict
 
 __all__ = ["MAX_BODY_BYTES", "Rejected", "resend_webhook", "verified_event"]
@@ -87,24 +84,6 @@ def verified_event(
     return payload
 
 
-async def _ingest(pool: AsyncConnectionPool, check: RecentlyChecked, params: dict[str, str]) -> Any:
-    """``api.ingest_email_event``'s row: one statement, one round trip (web/pools.py).
-    A connection found broken by the statement (it was not checked: recently used)
-    is discarded and the event tried once more on a checked one; the function is
-    idempotent by svix-id, so a retry after a lost answer says 'duplicate'."""
-    async with pool.connection() as conn:
-        try:
-            cur = await conn.execute(q.INGEST_EMAIL_EVENT, params)
-            return await cur.fetchone()
-        except psycopg.OperationalError:
-            if not conn.broken:
-                raise
-    check.distrust()
-    async with pool.connection() as conn:
-        cur = await conn.execute(q.INGEST_EMAIL_EVENT, params)
-        return await cur.fetchone()
-
-
 @counted("resend")
 async def resend_webhook(request: Request) -> JSONResponse:
     verifier = request.app.state.resend_verifier
@@ -120,7 +99,9 @@ async def resend_webhook(request: Request) -> JSONResponse:
     # no re-serialising.
     params = {"event_id": request.headers["svix-id"], "payload": body.decode()}
     try:
-        row = await _ingest(request.app.state.event_pool, request.app.state.event_check, params)
+        outcome = await request.app.state.event_batcher.ingest(
+            params["event_id"], params["payload"]
+        )
     except psycopg.DataError as exc:  # e.g. a NUL in a string: not storable, not our fault
         return JSONResponse({"error": f"unstorable event: {exc.diag.message_primary}"}, 422)
     except psycopg.Error as exc:
@@ -132,4 +113,4 @@ async def resend_webhook(request: Request) -> JSONResponse:
         if error is exc:
             raise  # an outage is the app's 503 (web/guards.py)
         raise error from exc
-    return JSONResponse({"result": row[0] if row else None})
+    return JSONResponse({"result": outcome})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable
@@ -157,3 +158,29 @@ def test_every_resend_event_type_is_accepted_over_http(
         assert (response.status_code, response.json()) == (200, {"result": expected}), fixture[
             "type"
         ]
+
+
+def test_a_burst_of_events_is_answered_each_with_its_own_outcome(
+    base_url: str, mail: Mail, sent
+) -> None:
+    """Concurrent requests are recorded together (web/ingest.py); a replay inside the
+    same burst is still a duplicate, and every open counts once."""
+    send_id, message_id = sent
+    bodies = [json.dumps(event("email.opened", message_id)) for _ in range(24)]
+    requests = [(body, signed(body)) for body in bodies]
+    requests.append(requests[0])  # the provider's retry, racing the first delivery
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(f"{base_url}/webhooks/resend", content=body, headers=headers)
+                    for body, headers in requests
+                )
+            )
+
+    responses = asyncio.run(burst())
+    assert sorted((r.status_code, r.json()["result"]) for r in responses) == [
+        (200, "applied")
+    ] * 24 + [(200, "duplicate")]
+    assert mail.send_row(send_id)["open_count"] == 24

@@ -4,7 +4,7 @@
 
 -- Applies the report p_dsn (the parser's dsn object, or null for a message the
 -- classifier found to be a bounce report without one) to the send it came back for:
--- through app._email_apply_event, with a synthesized event whose provider_event_id is
+-- through app._email_apply_events, with a synthesized event whose provider_event_id is
 -- 'dsn:' plus the report's Message-ID, so a report delivered twice is applied once.
 -- The recipient the report is about: the send's own address when it is named,
 -- failures before delays. Action failed with a 5.x.x status: a hard bounce (suppressed
@@ -99,13 +99,15 @@ begin
             'status', v_status
         )));
     end if;
-    perform app._email_apply_event(
-        p_org_id, p_send_id, v_event_id,
-        jsonb_build_object(
+    perform app._email_apply_events(
+        p_org_ids => array[p_org_id],
+        p_send_ids => array[p_send_id],
+        p_event_ids => array[v_event_id],
+        p_payloads => array[jsonb_build_object(
             'type', case when v_kind = 'delayed' then 'email.delivery_delayed' else 'email.bounced' end,
             'data', v_data
-        ),
-        app.now()
+        )],
+        p_received_at => array[app.now()]
     );
     return v_kind;
 end

@@ -2,169 +2,380 @@
 -- send they name, statuses only moving forward, and kept aside until the send
 -- is known when they arrive before the send response.
 
--- One transaction-scoped lock per provider message id, taken by both
--- api.ingest_email_event and api.record_email_sent, so an event racing the
--- send record either sees the send or is parked before the drain runs.
-create or replace function app._email_lock_provider_message(p_provider_message_id text)
-returns void
-language sql
-set search_path = pg_catalog, pg_temp
-as $function$
-    select pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('intime.email:' || p_provider_message_id, 0)
-    )
-$function$;
-
--- Apply one event to a send (row-locked). Called by api.ingest_email_event and
--- by api.record_email_sent when it drains events that arrived early.
-create or replace function app._email_apply_event(
-    p_org_id uuid,
-    p_send_id uuid,
-    p_event_id text,
-    p_payload jsonb,
-    p_received_at timestamptz
-)
+-- Transaction-scoped locks on provider message ids, taken by
+-- api.ingest_email_event(s) and api.record_email_sent, so an event racing the
+-- send record either sees the send or is parked before the drain runs. A batch
+-- takes its locks in the order of their keys, so two batches never wait on each
+-- other in a cycle.
+create or replace function app._email_lock_provider_messages(p_provider_message_ids text[])
 returns void
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
-declare
-    v_type text := p_payload ->> 'type';
-    v_data jsonb := coalesce(p_payload -> 'data', '{}');
-    v_at timestamptz;
-    v_send app.email_sends%rowtype;
-    v_target text;
-    v_status text;
-    v_hard boolean;
 begin
-    begin
-        v_at := coalesce((p_payload ->> 'created_at')::timestamptz, p_received_at);
-    exception when invalid_datetime_format or datetime_field_overflow then
-        v_at := p_received_at;
-    end;
-    select s.* into v_send
+    perform pg_catalog.pg_advisory_xact_lock(k.key)
+    from (
+        select distinct pg_catalog.hashtextextended('intime.email:' || m.id, 0) as key
+        from unnest(p_provider_message_ids) as m (id)
+        where m.id is not null
+    ) as k
+    order by k.key;
+end
+$function$;
+
+-- An event's created_at, or p_default when it is missing or not a time.
+create or replace function app._email_event_time(p_created_at text, p_default timestamptz)
+returns timestamptz
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    return coalesce(p_created_at::timestamptz, p_default);
+exception when invalid_datetime_format or datetime_field_overflow then
+    return p_default;
+end
+$function$;
+
+-- Apply events to their sends, as if one by one in array order: one INSERT of the
+-- events, one UPDATE per send (statuses only move forward; counts add up; first
+-- times stay first), one INSERT of the suppressions they cause. The arrays are
+-- parallel (the send's org and id, the event id, payload and receipt time).
+-- Called by ingest (app._email_ingest_events), by api.record_email_sent when it
+-- drains events that arrived early, and for bounce reports.
+create or replace function app._email_apply_events(
+    p_org_ids uuid[],
+    p_send_ids uuid[],
+    p_event_ids text[],
+    p_payloads jsonb[],
+    p_received_at timestamptz[]
+)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
+as $function$
+declare
+    v_at timestamptz[];
+begin
+    -- The sends, row-locked in one order (two batches never wait in a cycle).
+    perform
     from app.email_sends as s
-    where s.org_id = p_org_id and s.id = p_send_id
-    for update;
+    inner join (
+        select distinct p_org_ids[g.i] as org_id, p_send_ids[g.i] as send_id
+        from unnest(p_send_ids) with ordinality as g (send_id, i)
+    ) as k on s.org_id = k.org_id and s.id = k.send_id
+    order by s.org_id, s.id
+    for update of s;
+
+    v_at := array(
+        select app._email_event_time(p_payloads[g.i] ->> 'created_at', p_received_at[g.i])
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        order by g.i
+    );
 
     insert into app.email_events (
         org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,
         recipient_user_id
     )
-    values (
-        p_org_id, p_send_id, p_event_id, coalesce(v_type, ''), p_payload, v_at, p_received_at,
-        v_send.recipient_user_id
-    );
+    select
+        p_org_ids[g.i], p_send_ids[g.i], p_event_ids[g.i],
+        coalesce(p_payloads[g.i] ->> 'type', ''), p_payloads[g.i], v_at[g.i], p_received_at[g.i],
+        s.recipient_user_id
+    from unnest(p_event_ids) with ordinality as g (event_id, i)
+    left join app.email_sends as s on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+    order by g.i;
 
-    v_target := case v_type
-        when 'email.sent' then 'sent'
-        when 'email.delivery_delayed' then 'delivery_delayed'
-        when 'email.delivered' then 'delivered'
-        when 'email.opened' then 'opened'
-        when 'email.clicked' then 'clicked'
-        when 'email.bounced' then 'bounced'
-        when 'email.complained' then 'complained'
-        when 'email.failed' then 'failed'
-        when 'email.suppressed' then 'suppressed'
-    end;
-    v_status := case
-        when app._email_status_rank(v_send.status) >= 100 then v_send.status
-        when v_target is null then v_send.status
-        when app._email_status_rank(v_target) > app._email_status_rank(v_send.status)
-            then v_target
-        else v_send.status
-    end;
-    v_hard := v_type = 'email.bounced'
-        and lower(coalesce(v_data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard');
+    with ev as (
+        select
+            p_org_ids[g.i] as org_id,
+            p_send_ids[g.i] as send_id,
+            g.i as ord,
+            p_payloads[g.i] ->> 'type' as type,
+            coalesce(p_payloads[g.i] -> 'data', '{}') as data,
+            v_at[g.i] as at
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+    ),
+
+    typed as (
+        select
+            ev.*,
+            case ev.type
+                when 'email.sent' then 'sent'
+                when 'email.delivery_delayed' then 'delivery_delayed'
+                when 'email.delivered' then 'delivered'
+                when 'email.opened' then 'opened'
+                when 'email.clicked' then 'clicked'
+                when 'email.bounced' then 'bounced'
+                when 'email.complained' then 'complained'
+                when 'email.failed' then 'failed'
+                when 'email.suppressed' then 'suppressed'
+            end as target,
+            ev.type = 'email.bounced'
+            and lower(coalesce(ev.data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard')
+                as hard,
+            substring(ev.data -> 'bounce' ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$')
+                as bounce_status,
+            case ev.type
+                when 'email.failed' then ev.data -> 'failed' ->> 'reason'
+                when 'email.bounced' then ev.data -> 'bounce' ->> 'message'
+            end as error
+        from ev
+    ),
+
+    per_send as (
+        select
+            t.org_id,
+            t.send_id,
+            -- The first final status wins; otherwise the highest rank.
+            (array_agg(t.target order by t.ord) filter (
+                where t.target is not null and app._email_status_rank(t.target) >= 100
+            ))[1] as first_final,
+            (array_agg(t.target order by app._email_status_rank(t.target) desc, t.ord) filter (
+                where t.target is not null and app._email_status_rank(t.target) < 100
+            ))[1] as top,
+            (array_agg(t.at order by t.ord) filter (where t.type = 'email.sent'))[1] as sent_at,
+            (array_agg(t.at order by t.ord) filter (where t.type = 'email.delivered'))[1]
+                as delivered_at,
+            min(t.at) filter (where t.type = 'email.opened') as opened_at,
+            count(*) filter (where t.type = 'email.opened') as opens,
+            min(t.at) filter (where t.type = 'email.clicked') as clicked_at,
+            count(*) filter (where t.type = 'email.clicked') as clicks,
+            (array_agg(t.at order by t.ord) filter (where t.type = 'email.bounced'))[1]
+                as bounced_at,
+            (array_agg(t.hard order by t.ord desc) filter (where t.type = 'email.bounced'))[1]
+                as last_hard,
+            (array_agg(t.bounce_status order by t.ord desc) filter (
+                where t.type = 'email.bounced' and t.bounce_status is not null
+            ))[1] as bounce_status,
+            (array_agg(t.at order by t.ord) filter (where t.type = 'email.complained'))[1]
+                as complained_at,
+            (array_agg(t.at order by t.ord) filter (where t.type = 'email.failed'))[1]
+                as failed_at,
+            (array_agg(t.error order by t.ord desc) filter (where t.error is not null))[1]
+                as error
+        from typed as t
+        group by t.org_id, t.send_id
+    ),
+
+    next as (
+        select
+            p.*,
+            case
+                when app._email_status_rank(o.status) >= 100 then o.status
+                when p.first_final is not null then p.first_final
+                when p.top is not null
+                    and app._email_status_rank(p.top) > app._email_status_rank(o.status) then p.top
+                else o.status
+            end as status
+        from per_send as p
+        inner join app.email_sends as o on o.org_id = p.org_id and o.id = p.send_id
+    )
 
     update app.email_sends as s
     set
-        status = v_status,
+        status = n.status,
         suppression_reason = case
-            when v_status = 'suppressed' then coalesce(s.suppression_reason, 'provider')
+            when n.status = 'suppressed' then coalesce(s.suppression_reason, 'provider')
         end,
-        sent_at = case when v_type = 'email.sent' then coalesce(s.sent_at, v_at) else s.sent_at end,
-        delivered_at = case
-            when v_type = 'email.delivered' then coalesce(s.delivered_at, v_at) else s.delivered_at
-        end,
-        first_opened_at = case
-            when v_type = 'email.opened' then least(coalesce(s.first_opened_at, v_at), v_at)
-            else s.first_opened_at
-        end,
-        open_count = s.open_count + (v_type = 'email.opened')::integer,
-        first_clicked_at = case
-            when v_type = 'email.clicked' then least(coalesce(s.first_clicked_at, v_at), v_at)
-            else s.first_clicked_at
-        end,
-        click_count = s.click_count + (v_type = 'email.clicked')::integer,
-        bounced_at = case
-            when v_type = 'email.bounced' then coalesce(s.bounced_at, v_at) else s.bounced_at
-        end,
+        sent_at = coalesce(s.sent_at, n.sent_at),
+        delivered_at = coalesce(s.delivered_at, n.delivered_at),
+        first_opened_at = least(coalesce(s.first_opened_at, n.opened_at), n.opened_at),
+        open_count = s.open_count + n.opens,
+        first_clicked_at = least(coalesce(s.first_clicked_at, n.clicked_at), n.clicked_at),
+        click_count = s.click_count + n.clicks,
+        bounced_at = coalesce(s.bounced_at, n.bounced_at),
         bounce_type = case
-            when v_type = 'email.bounced' then case when v_hard then 'hard' else 'soft' end
+            when n.last_hard then 'hard'
+            when not n.last_hard then 'soft'
             else s.bounce_type
         end,
         -- The enhanced status code of a bounce report (app._email_apply_bounce_report).
-        bounce_status = case
-            when v_type = 'email.bounced' then coalesce(
-                substring(v_data -> 'bounce' ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$'),
-                s.bounce_status
-            )
-            else s.bounce_status
-        end,
-        complained_at = case
-            when v_type = 'email.complained' then coalesce(s.complained_at, v_at)
-            else s.complained_at
-        end,
-        failed_at = case
-            when v_type = 'email.failed' then coalesce(s.failed_at, v_at) else s.failed_at
-        end,
-        error = case
-            when v_type = 'email.failed' then coalesce(v_data -> 'failed' ->> 'reason', s.error)
-            when v_type = 'email.bounced' then coalesce(v_data -> 'bounce' ->> 'message', s.error)
-            else s.error
-        end,
+        bounce_status = coalesce(n.bounce_status, s.bounce_status),
+        complained_at = coalesce(s.complained_at, n.complained_at),
+        failed_at = coalesce(s.failed_at, n.failed_at),
+        error = coalesce(n.error, s.error),
         updated_at = app.now()
-    where s.org_id = p_org_id and s.id = p_send_id;
+    from next as n
+    where s.org_id = n.org_id and s.id = n.send_id;
 
     -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
-    -- also unsubscribes from marketing) or a provider-side suppression.
+    -- also unsubscribes from marketing) or a provider-side suppression; the
+    -- first event that causes one is its source.
     insert into app.suppressions (org_id, email, reason, source_event_id)
-    select p_org_id, lower(v_send.to_email), r.reason, p_event_id
+    select c.org_id, c.email, c.reason, c.event_id
     from (
-        select 'hard_bounce' as reason where v_hard
-        union all
-        select 'soft_bounce'
-        where
-            v_type = 'email.bounced' and not v_hard
-            and (
-                select count(*)
-                from app.email_sends as b
-                where
-                    b.org_id = p_org_id and lower(b.to_email) = lower(v_send.to_email)
-                    and b.bounce_type = 'soft'
-                    -- Since the address's soft-bounce suppression was last lifted
-                    -- (api.remove_suppression): a lift starts the count again.
-                    and b.bounced_at > coalesce(
-                        (
-                            select max(c.changed_at)
-                            from app.suppression_changes as c
-                            where
-                                c.org_id = p_org_id and c.email = lower(v_send.to_email)
-                                and c.reason = 'soft_bounce' and c.action = 'removed'
-                        ),
-                        '-infinity'
-                    )
-            ) >= 3
-        union all
-        select 'complaint' where v_type = 'email.complained'
-        union all
-        select 'unsubscribe' where v_type = 'email.complained'
-        union all
-        select 'provider' where v_type = 'email.suppressed'
-    ) as r
+        select p_org_ids[g.i] as org_id, lower(s.to_email) as email, r.reason,
+            p_event_ids[g.i] as event_id, g.i as ord
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        inner join app.email_sends as s on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+        cross join lateral (
+            select 'hard_bounce' as reason
+            where
+                p_payloads[g.i] ->> 'type' = 'email.bounced'
+                and lower(coalesce(p_payloads[g.i] -> 'data' -> 'bounce' ->> 'type', ''))
+                in ('permanent', 'hard')
+            union all
+            select 'soft_bounce'
+            where
+                p_payloads[g.i] ->> 'type' = 'email.bounced'
+                and lower(coalesce(p_payloads[g.i] -> 'data' -> 'bounce' ->> 'type', ''))
+                not in ('permanent', 'hard')
+                and (
+                    select count(*)
+                    from app.email_sends as b
+                    where
+                        b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
+                        and b.bounce_type = 'soft'
+                        -- Since the address's soft-bounce suppression was last lifted
+                        -- (api.remove_suppression): a lift starts the count again.
+                        and b.bounced_at > coalesce(
+                            (
+                                select max(c.changed_at)
+                                from app.suppression_changes as c
+                                where
+                                    c.org_id = s.org_id and c.email = lower(s.to_email)
+                                    and c.reason = 'soft_bounce' and c.action = 'removed'
+                            ),
+                            '-infinity'
+                        )
+                ) >= 3
+            union all
+            select x.reason
+            from (values ('complaint'), ('unsubscribe')) as x (reason)
+            where p_payloads[g.i] ->> 'type' = 'email.complained'
+            union all
+            select 'provider' where p_payloads[g.i] ->> 'type' = 'email.suppressed'
+        ) as r
+    ) as c
+    order by c.ord
     on conflict (org_id, email, reason) do nothing;
 end
+$function$;
+
+-- Ingest validated events (ids and payloads checked by the api functions): dedupe
+-- by svix-id, park the ones whose send is not recorded yet, apply the rest in
+-- one set (app._email_apply_events). Returns each event's outcome, in order.
+create or replace function app._email_ingest_events(p_event_ids text[], p_payloads jsonb[])
+returns text[]
+language plpgsql
+set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
+as $function$
+declare
+    v_result text[];
+    v_messages text[];
+    v_ords integer[];
+    v_org_ids uuid[];
+    v_send_ids uuid[];
+    v_ids text[];
+    v_payloads jsonb[];
+begin
+    -- Receipts in one order (two batches never wait on each other in a cycle); an id
+    -- seen before, or twice in this batch, is a duplicate after its first.
+    with fresh as (
+        insert into app.webhook_receipts (provider, event_id)
+        select 'resend', e.id
+        from pg_catalog.unnest(p_event_ids) as e (id)
+        order by e.id
+        on conflict do nothing
+        returning event_id
+    ),
+
+    ev as (
+        select
+            g.i as ord,
+            p_payloads[g.i] -> 'data' ->> 'email_id' as message_id,
+            p_payloads[g.i] ->> 'type' as type,
+            g.i = min(g.i) over (partition by p_event_ids[g.i])
+            and p_event_ids[g.i] in (select f.event_id from fresh as f) as is_new
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+    )
+
+    select array_agg(
+        case
+            when not ev.is_new then 'duplicate'
+            -- Not about a send of ours (inbound mail has its own endpoint).
+            when ev.message_id is null or not starts_with(ev.type, 'email.')
+                or ev.type = 'email.received' then 'ignored'
+        end order by ev.ord
+    )
+    into v_result
+    from ev;
+
+    v_messages := array(
+        select p_payloads[g.i] -> 'data' ->> 'email_id'
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        where v_result[g.i] is null
+    );
+    if cardinality(v_messages) = 0 then
+        return v_result;
+    end if;
+    -- Serialize with api.record_email_sent for these message ids, so an event
+    -- either sees the recorded send or is parked before the drain runs.
+    perform app._email_lock_provider_messages(v_messages);
+
+    select
+        array_agg(g.i order by g.i),
+        array_agg(s.org_id order by g.i),
+        array_agg(s.id order by g.i)
+    into v_ords, v_org_ids, v_send_ids
+    from unnest(p_event_ids) with ordinality as g (event_id, i)
+    left join app.email_sends as s on s.provider_message_id = p_payloads[g.i] -> 'data' ->> 'email_id'
+    where v_result[g.i] is null;
+
+    -- A send not recorded yet: the event waits for api.record_email_sent.
+    insert into app.email_events_pending (provider_event_id, provider_message_id, payload)
+    select p_event_ids[o.i], p_payloads[o.i] -> 'data' ->> 'email_id', p_payloads[o.i]
+    from unnest(v_ords, v_send_ids) as o (i, send_id)
+    where o.send_id is null
+    order by o.i;
+
+    select
+        array_agg(o.org_id order by o.i),
+        array_agg(o.send_id order by o.i),
+        array_agg(p_event_ids[o.i] order by o.i),
+        array_agg(p_payloads[o.i] order by o.i)
+    into v_org_ids, v_send_ids, v_ids, v_payloads
+    from unnest(v_ords, v_org_ids, v_send_ids) as o (i, org_id, send_id)
+    where o.send_id is not null;
+    if v_ids is not null then
+        perform app._email_apply_events(
+            p_org_ids => v_org_ids,
+            p_send_ids => v_send_ids,
+            p_event_ids => v_ids,
+            p_payloads => v_payloads,
+            p_received_at => array_fill(app.now(), array[cardinality(v_ids)])
+        );
+    end if;
+
+    v_result := array(
+        select coalesce(
+            v_result[g.i],
+            case when p_event_ids[g.i] = any(v_ids) then 'applied' else 'pending' end
+        )
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        order by g.i
+    );
+    return v_result;
+end
+$function$;
+
+-- An event as Resend sends it: a svix-id, and a JSON object with type and data.
+create or replace function app._email_check_event(p_provider_event_id text, p_payload jsonb)
+returns text
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select case
+        when p_provider_event_id is null or length(p_provider_event_id) = 0
+            then 'p_provider_event_id is required'
+        when p_payload is null or jsonb_typeof(p_payload) <> 'object'
+            or jsonb_typeof(p_payload -> 'type') is distinct from 'string'
+            or jsonb_typeof(p_payload -> 'data') is distinct from 'object'
+            then 'an event is a JSON object with type and data'
+    end
 $function$;
 
 create or replace function api.ingest_email_event(p_provider_event_id text, p_payload jsonb)
@@ -174,45 +385,13 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_message_id text := p_payload -> 'data' ->> 'email_id';
-    v_org_id uuid;
-    v_send_id uuid;
+    v_refused text := app._email_check_event(p_provider_event_id, p_payload);
 begin
     perform app._require_service();
-    if p_provider_event_id is null or length(p_provider_event_id) = 0 then
-        raise exception using errcode = 'IT005', message = 'p_provider_event_id is required';
+    if v_refused is not null then
+        raise exception using errcode = 'IT005', message = v_refused;
     end if;
-    if p_payload is null or jsonb_typeof(p_payload) <> 'object'
-        or jsonb_typeof(p_payload -> 'type') is distinct from 'string'
-        or jsonb_typeof(p_payload -> 'data') is distinct from 'object' then
-        raise exception using
-            errcode = 'IT005', message = 'an event is a JSON object with type and data';
-    end if;
-
-    insert into app.webhook_receipts (provider, event_id)
-    values ('resend', p_provider_event_id)
-    on conflict do nothing;
-    if not found then
-        return 'duplicate';
-    end if;
-    if v_message_id is null or not starts_with(p_payload ->> 'type', 'email.')
-        or p_payload ->> 'type' = 'email.received' then
-        return 'ignored';  -- not about a send of ours (inbound mail has its own endpoint)
-    end if;
-
-    -- Serialize with api.record_email_sent for this message id, so an event
-    -- either sees the recorded send or is parked before the drain runs.
-    perform app._email_lock_provider_message(v_message_id);
-    select s.org_id, s.id into v_org_id, v_send_id
-    from app.email_sends as s
-    where s.provider_message_id = v_message_id;
-    if not found then
-        insert into app.email_events_pending (provider_event_id, provider_message_id, payload)
-        values (p_provider_event_id, v_message_id, p_payload);
-        return 'pending';
-    end if;
-    perform app._email_apply_event(v_org_id, v_send_id, p_provider_event_id, p_payload, app.now());
-    return 'applied';
+    return (app._email_ingest_events(array[p_provider_event_id], array[p_payload]))[1];
 end
 $function$;
 
@@ -225,6 +404,52 @@ forward (queued < sending < sent < delivery_delayed < delivered < opened < click
 complained, failed and suppressed are final); opens and clicks are counted with their first
 times. A hard bounce, a third soft bounce, a complaint (also an unsubscribe from marketing)
 or a provider suppression suppresses the recipient.$$;
+
+create or replace function api.ingest_email_events(
+    p_provider_event_ids text[],
+    p_payloads jsonb[]
+)
+returns text[]
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_refused text;
+begin
+    perform app._require_service();
+    if p_provider_event_ids is null or p_payloads is null
+        or array_ndims(p_provider_event_ids) is distinct from 1
+        or array_ndims(p_payloads) is distinct from 1
+        or array_lower(p_provider_event_ids, 1) <> 1 or array_lower(p_payloads, 1) <> 1
+        or cardinality(p_provider_event_ids) <> cardinality(p_payloads) then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_provider_event_ids and p_payloads are two arrays of one length';
+    end if;
+    if cardinality(p_provider_event_ids) > 1000 then
+        raise exception using errcode = 'IT005', message = 'at most 1000 events a call';
+    end if;
+    select format('event %s: %s', g.i, app._email_check_event(p_provider_event_ids[g.i], p_payloads[g.i]))
+    into v_refused
+    from unnest(p_provider_event_ids) with ordinality as g (event_id, i)
+    where app._email_check_event(p_provider_event_ids[g.i], p_payloads[g.i]) is not null
+    order by g.i
+    limit 1;
+    if v_refused is not null then
+        raise exception using errcode = 'IT005', message = v_refused;
+    end if;
+    return app._email_ingest_events(p_provider_event_ids, p_payloads);
+end
+$function$;
+
+comment on function api.ingest_email_events(text[], jsonb[]) is
+$$Service role only. Records up to 1000 Resend webhook events in one call, as if
+api.ingest_email_event were called for each in array order (p_provider_event_ids[i] is the
+svix-id of p_payloads[i]), and returns each one's outcome at the same position: 'applied',
+'pending', 'duplicate' (seen before, or earlier in the same call) or 'ignored'. One malformed
+event refuses the whole call (IT005, naming its position) and nothing is written. The web
+app groups the events that arrive together into one call (group commit).$$;
 
 create or replace function api.record_email_sent(
     p_email_send_id uuid,
@@ -239,10 +464,12 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_status text;
-    v_pending record;
+    v_ids text[];
+    v_payloads jsonb[];
+    v_received timestamptz[];
 begin
     perform app._require_service();
-    perform app._email_lock_provider_message(p_provider_message_id);
+    perform app._email_lock_provider_messages(array[p_provider_message_id]);
     update app.email_sends as s
     set
         provider = p_provider,
@@ -261,18 +488,26 @@ begin
     end if;
 
     -- Events that beat the send response are applied now, in arrival order.
-    for v_pending in
-        select p.provider_event_id, p.payload, p.received_at
-        from app.email_events_pending as p
-        where p.provider_message_id = p_provider_message_id
-        order by p.received_at, p.provider_event_id
+    select
+        array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+        array_agg(p.payload order by p.received_at, p.provider_event_id),
+        array_agg(p.received_at order by p.received_at, p.provider_event_id)
+    into v_ids, v_payloads, v_received
+    from (
+        select q.provider_event_id, q.payload, q.received_at
+        from app.email_events_pending as q
+        where q.provider_message_id = p_provider_message_id
         for update
-    loop
-        perform app._email_apply_event(
-            v_org_id, p_email_send_id, v_pending.provider_event_id, v_pending.payload,
-            v_pending.received_at
+    ) as p;
+    if v_ids is not null then
+        perform app._email_apply_events(
+            p_org_ids => array_fill(v_org_id, array[cardinality(v_ids)]),
+            p_send_ids => array_fill(p_email_send_id, array[cardinality(v_ids)]),
+            p_event_ids => v_ids,
+            p_payloads => v_payloads,
+            p_received_at => v_received
         );
-    end loop;
+    end if;
     delete from app.email_events_pending as p
     where p.provider_message_id = p_provider_message_id;
     select s.status into v_status

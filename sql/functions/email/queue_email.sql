@@ -3,7 +3,6 @@ create or replace function app._email_status_rank(p_status text)
 returns integer
 language sql
 immutable
-set search_path = pg_catalog, pg_temp
 as $function$
     select case p_status
         when 'queued' then 0
