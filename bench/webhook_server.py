@@ -79,6 +79,7 @@ def build() -> Starlette:
         dsn,
         resend_secrets=(SECRET,),
         stream_heartbeat=heartbeat,
+        freeze_gc=True,  # as `intime web` does
         **({"event_batch": batch} if batch else {}),
     )
     admin = os.environ.get("INTIME_BENCH_SERVER_ADMIN_DSN", dsn)

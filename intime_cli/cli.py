@@ -384,6 +384,7 @@ def _web_app(config: Config, service: str) -> Starlette:
         public_url=config.public_url,
         pool_min_size=min(2, config.web_pool_size),
         pool_max_size=config.web_pool_size,
+        freeze_gc=True,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 
 
@@ -17,3 +19,22 @@ def test_healthz_reports_the_stream_hub(base_url: str) -> None:
     assert stream["clients"] == 0
     assert stream["reconnects"] == 0
     assert {"delivered", "slow_consumers", "gaps_open", "listening"} <= set(stream)
+
+
+def test_a_server_process_freezes_what_its_start_up_made(serve) -> None:
+    """create_app(freeze_gc=True), as `intime web` runs it: the start-up objects are out
+    of the collector's way (a full collection no longer walks them)."""
+    gc.unfreeze()
+    try:
+        base = serve(freeze_gc=True)
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_an_app_in_a_test_or_demo_process_leaves_the_collector_alone(serve) -> None:
+    gc.unfreeze()
+    base = serve()
+    assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+    assert gc.get_freeze_count() == 0
