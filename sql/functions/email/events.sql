@@ -57,6 +57,7 @@ set plan_cache_mode = force_generic_plan
 as $function$
 declare
     v_at timestamptz[];
+    v_suppressing boolean;
 begin
     -- The sends, row-locked in one order (two batches never wait in a cycle).
     perform
@@ -68,11 +69,14 @@ begin
     order by s.org_id, s.id
     for update of s;
 
-    v_at := array(
-        select app._email_event_time(p_payloads[g.i] ->> 'created_at', p_received_at[g.i])
-        from unnest(p_event_ids) with ordinality as g (event_id, i)
-        order by g.i
-    );
+    select
+        array_agg(
+            app._email_event_time(p_payloads[g.i] ->> 'created_at', p_received_at[g.i])
+            order by g.i
+        ),
+        bool_or(p_payloads[g.i] ->> 'type' in ('email.bounced', 'email.complained', 'email.suppressed'))
+    into v_at, v_suppressing
+    from unnest(p_event_ids) with ordinality as g (event_id, i);
 
     insert into app.email_events (
         org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,
@@ -202,6 +206,9 @@ begin
     -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
     -- also unsubscribes from marketing) or a provider-side suppression; the
     -- first event that causes one is its source.
+    if not v_suppressing then
+        return;
+    end if;
     insert into app.suppressions (org_id, email, reason, source_event_id)
     select c.org_id, c.email, c.reason, c.event_id
     from (
@@ -264,8 +271,6 @@ set plan_cache_mode = force_generic_plan
 as $function$
 declare
     v_result text[];
-    v_messages text[];
-    v_ords integer[];
     v_org_ids uuid[];
     v_send_ids uuid[];
     v_ids text[];
@@ -303,42 +308,42 @@ begin
     into v_result
     from ev;
 
-    v_messages := array(
-        select p_payloads[g.i] -> 'data' ->> 'email_id'
-        from unnest(p_event_ids) with ordinality as g (event_id, i)
-        where v_result[g.i] is null
-    );
-    if cardinality(v_messages) = 0 then
-        return v_result;
+    if array_position(v_result, null) is null then
+        return v_result;  -- duplicates and events about no send of ours only
     end if;
     -- Serialize with api.record_email_sent for these message ids, so an event
     -- either sees the recorded send or is parked before the drain runs.
-    perform app._email_lock_provider_messages(v_messages);
+    perform app._email_lock_provider_messages(array(
+        select p_payloads[g.i] -> 'data' ->> 'email_id'
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        where v_result[g.i] is null
+    ));
+
+    with todo as (
+        select g.i, s.org_id, s.id as send_id
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        left join app.email_sends as s
+            on s.provider_message_id = p_payloads[g.i] -> 'data' ->> 'email_id'
+        where v_result[g.i] is null
+    ),
+
+    parked as (
+        -- A send not recorded yet: the event waits for api.record_email_sent.
+        insert into app.email_events_pending (provider_event_id, provider_message_id, payload)
+        select p_event_ids[t.i], p_payloads[t.i] -> 'data' ->> 'email_id', p_payloads[t.i]
+        from todo as t
+        where t.send_id is null
+        order by t.i
+    )
 
     select
-        array_agg(g.i order by g.i),
-        array_agg(s.org_id order by g.i),
-        array_agg(s.id order by g.i)
-    into v_ords, v_org_ids, v_send_ids
-    from unnest(p_event_ids) with ordinality as g (event_id, i)
-    left join app.email_sends as s on s.provider_message_id = p_payloads[g.i] -> 'data' ->> 'email_id'
-    where v_result[g.i] is null;
-
-    -- A send not recorded yet: the event waits for api.record_email_sent.
-    insert into app.email_events_pending (provider_event_id, provider_message_id, payload)
-    select p_event_ids[o.i], p_payloads[o.i] -> 'data' ->> 'email_id', p_payloads[o.i]
-    from unnest(v_ords, v_send_ids) as o (i, send_id)
-    where o.send_id is null
-    order by o.i;
-
-    select
-        array_agg(o.org_id order by o.i),
-        array_agg(o.send_id order by o.i),
-        array_agg(p_event_ids[o.i] order by o.i),
-        array_agg(p_payloads[o.i] order by o.i)
+        array_agg(t.org_id order by t.i),
+        array_agg(t.send_id order by t.i),
+        array_agg(p_event_ids[t.i] order by t.i),
+        array_agg(p_payloads[t.i] order by t.i)
     into v_org_ids, v_send_ids, v_ids, v_payloads
-    from unnest(v_ords, v_org_ids, v_send_ids) as o (i, org_id, send_id)
-    where o.send_id is not null;
+    from todo as t
+    where t.send_id is not null;
     if v_ids is not null then
         perform app._email_apply_events(
             p_org_ids => v_org_ids,
@@ -349,7 +354,7 @@ begin
         );
     end if;
 
-    v_result := array(
+    return array(
         select coalesce(
             v_result[g.i],
             case when p_event_ids[g.i] = any(v_ids) then 'applied' else 'pending' end
@@ -357,7 +362,6 @@ begin
         from unnest(p_event_ids) with ordinality as g (event_id, i)
         order by g.i
     );
-    return v_result;
 end
 $function$;
 
