@@ -10102,7 +10102,6 @@ ALTER FUNCTION app._email_is_domain(p_domain text) OWNER TO intime_owner;
 
 CREATE FUNCTION app._email_is_plain_address(p_address text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
     -- No bounded repetition ({0,61}) in the pattern: PostgreSQL's regex engine
     -- pays for it on every call (17x here), and the campaign tick checks every

@@ -50,7 +50,6 @@ create or replace function app._email_is_plain_address(p_address text)
 returns boolean
 language sql
 immutable
-set search_path = pg_catalog, pg_temp
 as $function$
     -- No bounded repetition ({0,61}) in the pattern: PostgreSQL's regex engine
     -- pays for it on every call (17x here), and the campaign tick checks every

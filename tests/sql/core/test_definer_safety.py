@@ -12,6 +12,7 @@ PIN = "search_path=pg_catalog, pg_temp"
 # Plain SQL helpers with no SET clause, so that PostgreSQL inlines them into the query of
 # the (pinned) function that calls them (docs/conventions.md, "Inlined SQL helpers").
 INLINED = {
+    "app._email_is_plain_address",
     "app._email_status_rank",
     "app._html_escape",
     "app._notification_delivery_state",
