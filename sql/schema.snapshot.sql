@@ -10895,7 +10895,6 @@ ALTER FUNCTION app._is_org_admin() OWNER TO intime_owner;
 
 CREATE FUNCTION app._is_service() RETURNS boolean
     LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
 $$;
@@ -15118,7 +15117,6 @@ ALTER FUNCTION app._tg_workflow_update() OWNER TO intime_owner;
 
 CREATE FUNCTION app._transaction_stamp() RETURNS text
     LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select extract(epoch from pg_catalog.transaction_timestamp())::text
 $$;

@@ -9,7 +9,6 @@ create or replace function app._is_service()
 returns boolean
 language sql
 stable
-set search_path = pg_catalog, pg_temp
 as $function$
     select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
 $function$;
@@ -22,7 +21,6 @@ create or replace function app._transaction_stamp()
 returns text
 language sql
 stable
-set search_path = pg_catalog, pg_temp
 as $function$
     select extract(epoch from pg_catalog.transaction_timestamp())::text
 $function$;

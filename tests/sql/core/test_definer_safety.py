@@ -15,10 +15,12 @@ INLINED = {
     "app._email_is_plain_address",
     "app._email_status_rank",
     "app._html_escape",
+    "app._is_service",
     "app._notification_delivery_state",
     "app._notification_effective_preference",
     "app._notification_plan",
     "app._notification_quiet_hours_end",
+    "app._transaction_stamp",
     "app._wf_left_to_its_job",
 }
 
