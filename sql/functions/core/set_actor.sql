@@ -25,9 +25,11 @@ begin
             hint = 'A user acts only in its own organization: select id, email from '
             || 'app.user_profiles where org_id = .. lists them.';
     end if;
-    perform pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true);
-    perform pg_catalog.set_config('intime.org_id', p_org_id::text, true);
-    perform pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
+    -- One statement for the three (every api call of the service starts here).
+    perform
+        pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true),
+        pg_catalog.set_config('intime.org_id', p_org_id::text, true),
+        pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
 end
 $function$;
 
