@@ -2556,6 +2556,7 @@ ALTER FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) O
 CREATE FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '2s'
     AS $$
 declare
     v_refused text := app._email_check_event(p_provider_event_id, p_payload);
@@ -2578,6 +2579,7 @@ ALTER FUNCTION api.ingest_email_event(p_provider_event_id text, p_payload jsonb)
 CREATE FUNCTION api.ingest_email_events(p_provider_event_ids text[], p_payloads jsonb[]) RETURNS text[]
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '2s'
     AS $$
 declare
     v_refused text;
@@ -9262,6 +9264,35 @@ begin
     ) as k on s.org_id = k.org_id and s.id = k.send_id
     order by s.org_id, s.id
     for update of s;
+    -- What the sends' row triggers lock next, in the order they lock it: a campaign
+    -- email's enrollment (app._tg_email_send_campaign), then its campaign (the totals
+    -- trigger). Taken here in key order, so that two batches with opens on the same
+    -- campaigns queue instead of deadlocking (the triggers find them held).
+    perform
+    from app.campaign_enrollments as e
+    inner join (
+        select distinct s.org_id, s.enrollment_id
+        from app.email_sends as s
+        inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
+            on s.org_id = k.org_id and s.id = k.send_id
+        where s.enrollment_id is not null
+    ) as k on e.org_id = k.org_id and e.id = k.enrollment_id
+    order by e.org_id, e.id
+    for update of e;
+    if found then
+        perform
+        from app.campaigns as c
+        inner join (
+            select distinct e.org_id, e.campaign_id
+            from app.email_sends as s
+            inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
+                on s.org_id = k.org_id and s.id = k.send_id
+            inner join app.campaign_enrollments as e
+                on e.org_id = s.org_id and e.id = s.enrollment_id
+        ) as k on c.org_id = k.org_id and c.id = k.campaign_id
+        order by c.org_id, c.id
+        for update of c;
+    end if;
 
     select
         array_agg(
@@ -9404,8 +9435,12 @@ begin
         return;
     end if;
     insert into app.suppressions (org_id, email, reason, source_event_id)
-    select c.org_id, c.email, c.reason, c.event_id
+    select f.org_id, f.email, f.reason, f.event_id
     from (
+        -- Per address and reason, the first event that causes it; inserted in key
+        -- order, so two batches never wait on each other's keys in a cycle.
+        select distinct on (c.org_id, c.email, c.reason) c.*
+        from (
         select p_org_ids[g.i] as org_id, lower(s.to_email) as email, r.reason,
             p_event_ids[g.i] as event_id, g.i as ord
         from unnest(p_event_ids) with ordinality as g (event_id, i)
@@ -9448,8 +9483,10 @@ begin
             union all
             select 'provider' where p_payloads[g.i] ->> 'type' = 'email.suppressed'
         ) as r
-    ) as c
-    order by c.ord
+        ) as c
+        order by c.org_id, c.email, c.reason, c.ord
+    ) as f
+    order by f.org_id, f.email, f.reason
     on conflict (org_id, email, reason) do nothing;
 end
 $_$;

@@ -195,6 +195,8 @@ def create_app(
             app.state.event_check,
             max_batch=event_batch,
             in_flight=ingest.IN_FLIGHT if event_batch > 1 else event_pool_size,
+            max_in_flight=event_pool_size,
+            timeout=db_timeout,
         )
         app.state.parser = ParserSandbox(
             processes=parse_processes,
@@ -220,6 +222,7 @@ def create_app(
             else None
         )
         if freeze_gc:
+            gc.collect()  # nothing of start-up's garbage frozen with it
             gc.freeze()
         try:
             yield

@@ -2,27 +2,39 @@
 recorded together.
 
 Each request hands its verified event to the app's ``EventBatcher`` and waits for its
-outcome. The batcher runs at most ``in_flight`` statements at once on the event pool
+outcome. The batcher keeps ``in_flight`` statements running at once on the event pool
 (web/pools.py); the events that arrive while they run wait and go together, up to
 ``max_batch``, in one call of ``api.ingest_email_events``: one round trip and one commit
 for all of them. A request is answered only after the commit that recorded its event, so
 an answered event is durable as before; an idle server sends a lone event at once, in
 its own call (no added wait).
 
-A batch the database refuses as a whole (one event that cannot be stored, such as a NUL
-in a string; an outage) is tried again event by event, so each request gets the outcome
-its own event would have had alone: the one bad event its 422, the others recorded.
-``api.ingest_email_events`` is idempotent by svix-id, so trying again is safe. Two
-batches in flight lock their rows in one order (docs/email.md, "Webhook ingestion").
+- **A batch refused as a whole** (one event that cannot be stored: a NUL in a string, an
+  id over an index's size limit) is tried again event by event, so each request gets the
+  outcome its own event would have had alone: the one bad event its 422, the others
+  recorded. ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again is
+  safe; a deadlock or serialization failure of one event is tried once more.
+- **An unreachable database** (no connection in time, a lost connection, a server shutting
+  down) answers every event of the batch at once (503, the provider retries), without
+  trying each again.
+- **A statement that waits** (a send row locked by a long transaction; the functions give
+  up on a lock after 2 s) does not hold up the rest: a statement running for longer than
+  ``STALLED`` seconds no longer counts against ``in_flight``, up to ``max_in_flight``.
+- **Bounds.** A request waits at most ``timeout`` seconds for its outcome, and at most
+  ``MAX_WAITING`` events wait for a statement; past either the request is answered 503
+  (``PoolTimeout``) and the provider retries.
+
+Batches lock their rows in one order (docs/email.md, "Webhook ingestion").
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from web import queries as q
 from web.pools import RecentlyChecked
@@ -31,8 +43,25 @@ __all__ = ["EventBatcher"]
 
 MAX_BATCH = 100
 IN_FLIGHT = 2
+MAX_IN_FLIGHT = 8  # the event pool's size (create_app's event_pool_size)
+MAX_WAITING = 2000
+STALLED = 0.25  # seconds
 
 Item = tuple[str, str, "asyncio.Future[str | None]"]
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The database could not be asked (no connection, a lost one, a server shutting
+    down), as opposed to an answer about this statement."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in {"57P01", "57P02", "57P03"}
+
+
+def retryable(exc: BaseException) -> bool:
+    """A deadlock or a serialization failure: the same statement may pass at once."""
+    return isinstance(exc, psycopg.Error) and exc.sqlstate in {"40P01", "40001"}
 
 
 class EventBatcher:
@@ -45,6 +74,8 @@ class EventBatcher:
         *,
         max_batch: int = MAX_BATCH,
         in_flight: int = IN_FLIGHT,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        timeout: float = 10.0,
     ) -> None:
         if max_batch < 1 or in_flight < 1:
             raise ValueError("max_batch and in_flight are at least 1")
@@ -52,18 +83,29 @@ class EventBatcher:
         self._check = check
         self._max_batch = max_batch
         self._in_flight = in_flight
+        self._max_in_flight = max(in_flight, max_in_flight)
+        self._timeout = timeout
         self._waiting: list[Item] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], float] = {}  # task -> when it started
+        self._timer: asyncio.TimerHandle | None = None
         self.calls = 0  # statements sent, one per batch or per event tried alone
         self.events = 0  # events recorded in a batch of more than one
 
     async def ingest(self, event_id: str, payload: str) -> str | None:
         """The outcome of ``api.ingest_email_event`` for this event, once committed; its
-        error (``psycopg.Error``) when it alone cannot be recorded."""
+        error (``psycopg.Error``) when it alone cannot be recorded; ``PoolTimeout`` when
+        too many wait or it waited ``timeout`` seconds (it may still be recorded: a retry
+        of the provider then says 'duplicate')."""
+        if len(self._waiting) >= MAX_WAITING:
+            raise PoolTimeout(f"{MAX_WAITING} webhook events are waiting for the database")
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)  # a request that gave up leaves no warning
         self._waiting.append((event_id, payload, future))
         self._dispatch()
-        return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+        except TimeoutError:
+            raise PoolTimeout(f"the event was not recorded within {self._timeout:g} s") from None
 
     async def close(self) -> None:
         """Waits for the batches in flight (their requests are still being answered)."""
@@ -71,56 +113,81 @@ class EventBatcher:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _dispatch(self) -> None:
-        while self._waiting and len(self._tasks) < self._in_flight:
+        while self._waiting:
+            now = time.monotonic()
+            running = sum(1 for started in self._tasks.values() if now - started < STALLED)
+            if running >= self._in_flight or len(self._tasks) >= self._max_in_flight:
+                if self._timer is None and len(self._tasks) < self._max_in_flight:
+                    # Look again when the youngest statement counts as stalled.
+                    youngest = max(self._tasks.values())
+                    self._timer = asyncio.get_running_loop().call_later(
+                        max(0.0, youngest + STALLED - now) + 0.001, self._look_again
+                    )
+                return
             batch = self._waiting[: self._max_batch]
             del self._waiting[: self._max_batch]
             task = asyncio.create_task(self._run(batch))
-            self._tasks.add(task)
+            self._tasks[task] = now
             task.add_done_callback(self._finished)
 
+    def _look_again(self) -> None:
+        self._timer = None
+        self._dispatch()
+
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
+        self._tasks.pop(task, None)
         self._dispatch()
 
     async def _run(self, batch: list[Item]) -> None:
         try:
-            if len(batch) > 1:
-                try:
-                    outcomes = await self._statement(
-                        q.INGEST_EMAIL_EVENTS,
-                        {
-                            "event_ids": [event_id for event_id, _, _ in batch],
-                            "payloads": [payload for _, payload, _ in batch],
-                        },
-                    )
-                except psycopg.Error:
-                    pass  # each alone below, for each one's own outcome
-                else:
-                    self.events += len(batch)
-                    for (_, _, future), outcome in zip(batch, outcomes, strict=True):
-                        _settle(future, outcome)
-                    return
-            for i, (event_id, payload, future) in enumerate(batch):
-                if future.done():
-                    continue  # its request is gone; a retry of the provider records it
-                try:
-                    row = await self._statement(
-                        q.INGEST_EMAIL_EVENT, {"event_id": event_id, "payload": payload}
-                    )
-                except psycopg.OperationalError as exc:
-                    # The database is unreachable or refused in time: the rest would wait
-                    # for the same answer one by one (each request's 503).
-                    for _, _, rest in batch[i:]:
-                        _settle(rest, exc)
-                    return
-                except psycopg.Error as exc:
-                    _settle(future, exc)
-                else:
-                    _settle(future, row)
+            if len(batch) == 1 or not await self._together(batch):
+                await self._each(batch)
         except BaseException as exc:  # cancelled at shutdown, or a bug: no request hangs
             for _, _, future in batch:
                 _settle(future, exc)
             raise
+
+    async def _together(self, batch: list[Item]) -> bool:
+        """The batch in one statement; False when each must be tried alone."""
+        try:
+            outcomes = await self._statement(
+                q.INGEST_EMAIL_EVENTS,
+                {
+                    "event_ids": [event_id for event_id, _, _ in batch],
+                    "payloads": [payload for _, payload, _ in batch],
+                },
+            )
+        except psycopg.Error as exc:
+            if not unreachable(exc):
+                return False
+            for _, _, future in batch:
+                _settle(future, exc)
+            return True
+        self.events += len(batch)
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            _settle(future, outcome)
+        return True
+
+    async def _each(self, batch: list[Item]) -> None:
+        for i, (event_id, payload, future) in enumerate(batch):
+            if future.done():
+                continue  # its request is gone; a retry of the provider records it
+            params = {"event_id": event_id, "payload": payload}
+            try:
+                try:
+                    row = await self._statement(q.INGEST_EMAIL_EVENT, params)
+                except psycopg.Error as exc:
+                    if not retryable(exc):
+                        raise
+                    row = await self._statement(q.INGEST_EMAIL_EVENT, params)
+            except psycopg.Error as exc:
+                if unreachable(exc):
+                    for _, _, rest in batch[i:]:
+                        _settle(rest, exc)
+                    return
+                _settle(future, exc)
+            else:
+                _settle(future, row)
 
     async def _statement(self, query: str, params: dict[str, Any]) -> Any:
         """The statement's one value: one round trip on the event pool. A connection found
@@ -140,6 +207,11 @@ class EventBatcher:
             cur = await conn.execute(query, params)
             row = await cur.fetchone()
             return row[0] if row else None
+
+
+def _retrieved(future: asyncio.Future[str | None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _settle(future: asyncio.Future[str | None], outcome: Any) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 
 from tests.support import Database, Mail, TwoOrgs, event
 from web.ingest import EventBatcher
@@ -21,12 +24,19 @@ T = TypeVar("T")
 
 
 def with_batcher(
-    dsn: str, body: Callable[[EventBatcher], Awaitable[T]], *, timeout: float = 5
+    dsn: str,
+    body: Callable[[EventBatcher], Awaitable[T]],
+    *,
+    pool_timeout: float = 5,
+    **options: Any,
 ) -> T:
+    """``body`` with a batcher on a pool of its own; one statement in flight unless
+    ``options`` say otherwise (the production app keeps 2, up to the pool's 8)."""
+
     async def run() -> T:
-        pool, check = await open_event_pool(dsn, min_size=1, max_size=2, timeout=timeout)
+        pool, check = await open_event_pool(dsn, min_size=8, max_size=8, timeout=pool_timeout)
         try:
-            batcher = EventBatcher(pool, check, in_flight=1)
+            batcher = EventBatcher(pool, check, **({"in_flight": 1} | options))
             try:
                 return await body(batcher)
             finally:
@@ -35,6 +45,20 @@ def with_batcher(
             await pool.close()
 
     return asyncio.run(run())
+
+
+def recorded_sends(db: Database, two_orgs: TwoOrgs, count: int) -> list[tuple[uuid.UUID, str]]:
+    """Recorded sends of org A (id, provider message id), committed (the batcher's pool
+    sees them)."""
+    with db.connect("intime_service", autocommit=True) as conn:
+        mail = Mail(conn, two_orgs.a.org_id, two_orgs.a.admin_id)
+        out = []
+        for i in range(count):
+            send_id = mail.queue(to=f"batch{i}@example.com", subject="Hi", text="x")
+            message_id = f"re_{uuid.uuid4().hex}"
+            mail.sent(send_id, message_id)
+            out.append((send_id, message_id))
+        return out
 
 
 @pytest.fixture
@@ -128,5 +152,105 @@ def test_an_unreachable_database_answers_every_waiting_event(
             finally:
                 admin.execute("alter role intime_service login")
 
-    outcomes = with_batcher(db.dsn("intime_service"), body, timeout=1)
+    started = time.monotonic()
+    outcomes = with_batcher(db.dsn("intime_service"), body, pool_timeout=1)
     assert [type(o).__name__ for o in outcomes if not isinstance(o, psycopg.OperationalError)] == []
+    # Each statement waited for a connection once (1 s): the batch was not tried again
+    # event by event, each waiting again.
+    assert time.monotonic() - started < 4.5
+
+
+def test_an_event_over_a_database_limit_fails_alone(db: Database, two_orgs: TwoOrgs) -> None:
+    """A class-54 error (an email id too long for the pending table's index) is an answer
+    about that event, not an unreachable database: the others are recorded."""
+    sends = recorded_sends(db, two_orgs, 4)
+    huge = json.dumps(event("email.opened", secrets.token_hex(8000)))  # incompressible
+
+    async def body(batcher: EventBatcher) -> list[object]:
+        return await asyncio.gather(
+            batcher.ingest("first", opened(sends[0][1])),  # alone; the rest go together
+            batcher.ingest("good-1", opened(sends[1][1])),
+            batcher.ingest("huge", huge),
+            batcher.ingest("good-2", opened(sends[2][1])),
+            batcher.ingest("good-3", opened(sends[3][1])),
+            return_exceptions=True,
+        )
+
+    outcomes = with_batcher(db.dsn("intime_service"), body)
+    assert [o if isinstance(o, str) else type(o).__name__ for o in outcomes] == [
+        "applied",
+        "applied",
+        "ProgramLimitExceeded",
+        "applied",
+        "applied",
+    ]
+
+
+def test_a_statement_waiting_for_a_lock_does_not_hold_up_other_events(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """A send row locked by a long transaction: its events wait (and give up after the
+    functions' 2 s lock timeout), the others are recorded meanwhile."""
+    sends = recorded_sends(db, two_orgs, 6)
+    (locked_id, locked), others = sends[0], sends[1:]
+    took: dict[str, tuple[object, float, float]] = {}  # outcome, seconds, when answered
+
+    async def timed(name: str, message_id: str, batcher: EventBatcher) -> None:
+        start = time.monotonic()
+        try:
+            outcome: object = await batcher.ingest(f"{name}-{uuid.uuid4().hex}", opened(message_id))
+        except psycopg.Error as exc:
+            outcome = type(exc).__name__
+        took[name] = (outcome, time.monotonic() - start, time.monotonic())
+
+    async def body(batcher: EventBatcher) -> None:
+        with db.connect() as holder:
+            holder.execute("select from app.email_sends where id = %s for update", (locked_id,))
+            tasks = [asyncio.create_task(timed(f"locked-{i}", locked, batcher)) for i in range(2)]
+            await asyncio.sleep(0.3)  # both statements in flight wait for the row
+            tasks += [
+                asyncio.create_task(timed(f"other-{i}", m, batcher))
+                for i, (_, m) in enumerate(others)
+            ]
+            await asyncio.sleep(3)
+            holder.rollback()
+        await asyncio.gather(*tasks)
+
+    with_batcher(db.dsn("intime_service"), body, in_flight=2)
+    assert {k: v[0] for k, v in took.items()} == {
+        "locked-0": "LockNotAvailable",
+        "locked-1": "LockNotAvailable",
+        **{f"other-{i}": "applied" for i in range(5)},
+    }
+    # Each other event was answered while the locked ones still waited (before their
+    # 2 s lock timeout), not after them.
+    locked_done = min(v[2] for k, v in took.items() if k.startswith("locked"))
+    assert max(v[2] for k, v in took.items() if k.startswith("other")) < locked_done - 0.2
+
+
+def test_a_request_waits_for_its_outcome_at_most_the_timeout(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """Past ``timeout`` the request is answered 503 (PoolTimeout); the statement goes on
+    and records the event later, which a retry of the provider finds a duplicate."""
+    ((locked_id, locked),) = recorded_sends(db, two_orgs, 1)
+
+    async def body(batcher: EventBatcher) -> tuple[str, float]:
+        with db.connect() as holder:
+            holder.execute("select from app.email_sends where id = %s for update", (locked_id,))
+            start = time.monotonic()
+            try:
+                await batcher.ingest("patient", opened(locked))
+            except PoolTimeout as exc:
+                waited = time.monotonic() - start
+                holder.rollback()
+                return str(exc), waited
+        raise AssertionError("the request did not time out")
+
+    message, waited = with_batcher(db.dsn("intime_service"), body, timeout=0.5)
+    assert "not recorded within 0.5 s" in message
+    assert waited < 1.5
+    with db.connect() as admin:
+        assert admin.execute(
+            "select count(*) from app.webhook_receipts where event_id = 'patient'"
+        ).fetchone() == (1,)

@@ -68,6 +68,35 @@ begin
     ) as k on s.org_id = k.org_id and s.id = k.send_id
     order by s.org_id, s.id
     for update of s;
+    -- What the sends' row triggers lock next, in the order they lock it: a campaign
+    -- email's enrollment (app._tg_email_send_campaign), then its campaign (the totals
+    -- trigger). Taken here in key order, so that two batches with opens on the same
+    -- campaigns queue instead of deadlocking (the triggers find them held).
+    perform
+    from app.campaign_enrollments as e
+    inner join (
+        select distinct s.org_id, s.enrollment_id
+        from app.email_sends as s
+        inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
+            on s.org_id = k.org_id and s.id = k.send_id
+        where s.enrollment_id is not null
+    ) as k on e.org_id = k.org_id and e.id = k.enrollment_id
+    order by e.org_id, e.id
+    for update of e;
+    if found then
+        perform
+        from app.campaigns as c
+        inner join (
+            select distinct e.org_id, e.campaign_id
+            from app.email_sends as s
+            inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
+                on s.org_id = k.org_id and s.id = k.send_id
+            inner join app.campaign_enrollments as e
+                on e.org_id = s.org_id and e.id = s.enrollment_id
+        ) as k on c.org_id = k.org_id and c.id = k.campaign_id
+        order by c.org_id, c.id
+        for update of c;
+    end if;
 
     select
         array_agg(
@@ -210,8 +239,12 @@ begin
         return;
     end if;
     insert into app.suppressions (org_id, email, reason, source_event_id)
-    select c.org_id, c.email, c.reason, c.event_id
+    select f.org_id, f.email, f.reason, f.event_id
     from (
+        -- Per address and reason, the first event that causes it; inserted in key
+        -- order, so two batches never wait on each other's keys in a cycle.
+        select distinct on (c.org_id, c.email, c.reason) c.*
+        from (
         select p_org_ids[g.i] as org_id, lower(s.to_email) as email, r.reason,
             p_event_ids[g.i] as event_id, g.i as ord
         from unnest(p_event_ids) with ordinality as g (event_id, i)
@@ -254,8 +287,10 @@ begin
             union all
             select 'provider' where p_payloads[g.i] ->> 'type' = 'email.suppressed'
         ) as r
-    ) as c
-    order by c.ord
+        ) as c
+        order by c.org_id, c.email, c.reason, c.ord
+    ) as f
+    order by f.org_id, f.email, f.reason
     on conflict (org_id, email, reason) do nothing;
 end
 $function$;
@@ -387,6 +422,7 @@ returns text
 language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
+set lock_timeout = '2s'
 as $function$
 declare
     v_refused text := app._email_check_event(p_provider_event_id, p_payload);
@@ -407,7 +443,7 @@ recorded yet (applied later by api.record_email_sent), 'duplicate' for an id see
 forward (queued < sending < sent < delivery_delayed < delivered < opened < clicked; bounced,
 complained, failed and suppressed are final); opens and clicks are counted with their first
 times. A hard bounce, a third soft bounce, a complaint (also an unsubscribe from marketing)
-or a provider suppression suppresses the recipient.$$;
+or a provider suppression suppresses the recipient. Waits at most 2 s for a lock (55P03).$$;
 
 create or replace function api.ingest_email_events(
     p_provider_event_ids text[],
@@ -417,6 +453,7 @@ returns text[]
 language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
+set lock_timeout = '2s'
 as $function$
 declare
     v_refused text;
@@ -452,8 +489,9 @@ $$Service role only. Records up to 1000 Resend webhook events in one call, as if
 api.ingest_email_event were called for each in array order (p_provider_event_ids[i] is the
 svix-id of p_payloads[i]), and returns each one's outcome at the same position: 'applied',
 'pending', 'duplicate' (seen before, or earlier in the same call) or 'ignored'. One malformed
-event refuses the whole call (IT005, naming its position) and nothing is written. The web
-app groups the events that arrive together into one call (group commit).$$;
+event refuses the whole call (IT005, naming its position) and nothing is written; waits at
+most 2 s for a lock (55P03). The web app groups the events that arrive together into one
+call (group commit, docs/email.md).$$;
 
 create or replace function api.record_email_sent(
     p_email_send_id uuid,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import uuid
 
 import psycopg
@@ -13,8 +14,9 @@ import pytest
 
 from intime.db import errors_translated
 from intime.errors import InvalidParameterError, ServiceRoleRequiredError
-from tests.support import Database, Mail, TwoOrgs, behind, event
+from tests.support import Database, Mail, TwoOrgs, event
 
+ROUNDS = 12  # of two batches at once: a deadlock, when possible, shows in a few
 BATCH = "select api.ingest_email_events(p_provider_event_ids => %s, p_payloads => %s::jsonb[])"
 # sent_at is the send's record time (api.record_email_sent), not an event's.
 FIELDS = (
@@ -209,27 +211,104 @@ def test_a_batch_is_for_the_service_role_only(db: Database, two_orgs: TwoOrgs) -
         conn.execute(BATCH, (["x"], ['{"type": "email.opened", "data": {}}']))
 
 
-def test_two_batches_on_the_same_sends_in_opposite_orders_do_not_deadlock(
+def at_once(db: Database, *batches: list[tuple[str, dict]]) -> list[str | None]:
+    """Run the batches at the same moment, each on a service connection of its own; the
+    name of what each raised (None when it went through)."""
+    barrier = threading.Barrier(len(batches))
+    raised: list[str | None] = [None] * len(batches)
+
+    def run(k: int, events: list[tuple[str, dict]]) -> None:
+        with db.connect("intime_service", autocommit=True) as conn:
+            barrier.wait()
+            try:
+                conn.execute(BATCH, ([e for e, _ in events], [json.dumps(p) for _, p in events]))
+            except psycopg.Error as exc:
+                raised[k] = type(exc).__name__
+
+    threads = [threading.Thread(target=run, args=(k, b)) for k, b in enumerate(batches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return raised
+
+
+def recorded(db: Database, orgs: TwoOrgs, addresses: list[str]) -> list[tuple[uuid.UUID, str]]:
+    """Recorded sends to the addresses, committed (past the org's sending rate)."""
+    with db.connect(autocommit=True) as admin:
+        admin.execute("update app.settings set email_rate_per_minute = 100000")
+    with db.connect("intime_service", autocommit=True) as conn:
+        mail = Mail(conn, orgs.a.org_id, orgs.a.admin_id)
+        return [sent_email(mail, to) for to in addresses]
+
+
+def test_batches_with_opens_on_the_same_campaigns_do_not_deadlock(
     db: Database, two_orgs: TwoOrgs
 ) -> None:
-    with db.connect("intime_service", autocommit=True) as setup:
-        mail = Mail(setup, two_orgs.a.org_id, two_orgs.a.admin_id)
-        messages = [sent_email(mail, f"order{i}@example.com")[1] for i in range(2)]
-    with (
-        db.connect("intime_service") as first,
-        db.connect("intime_service", autocommit=True) as second,
-    ):
-        first.execute(
-            BATCH,
-            (["f1", "f2"], [json.dumps(event("email.opened", m)) for m in messages]),
+    """Each send's campaign trigger locks its enrollment, then the campaign: two batches
+    at once, with opens of two campaigns' emails in opposite orders."""
+    org, owner, n = two_orgs.a.org_id, two_orgs.a.admin_id, 30
+    sends = recorded(db, two_orgs, [f"camp{i}@example.com" for i in range(4 * n)])
+    with db.connect(autocommit=True) as admin:
+        campaigns = [
+            row[0]
+            for row in admin.execute(
+                "insert into app.campaigns (org_id, name, owner_id, status) "
+                "values (%s, 'c1', %s, 'active'), (%s, 'c2', %s, 'active') returning id",
+                (org, owner, org, owner),
+            )
+        ]
+        for i, (send_id, _) in enumerate(sends):
+            contact = admin.execute(
+                "insert into app.contacts (org_id, first_name, email) "
+                "values (%s, 'C', %s) returning id",
+                (org, f"c{i}@example.com"),
+            ).fetchone()[0]
+            admin.execute(
+                "with e as (insert into app.campaign_enrollments (org_id, campaign_id, "
+                "contact_id, next_step_at) values (%s, %s, %s, now() + interval '10 days') "
+                "returning id) update app.email_sends set enrollment_id = (select id from e) "
+                "where id = %s",
+                (org, campaigns[i % 2], contact, send_id),
+            )
+    rounds = [
+        at_once(
+            db,
+            [(f"a{r}-{i}", event("email.opened", m)) for i, (_, m) in enumerate(sends[: 2 * n])],
+            [
+                (f"b{r}-{i}", event("email.opened", m))
+                for i, (_, m) in enumerate(reversed(sends[2 * n :]))
+            ],
         )
-        waited, error = behind(
-            first,
-            second,
-            BATCH,
-            (["s1", "s2"], [json.dumps(event("email.clicked", m)) for m in reversed(messages)]),
-        )
-    assert (waited, error) == (True, None)
+        for r in range(ROUNDS)
+    ]
+    assert rounds == [[None, None]] * ROUNDS
+    with db.connect() as admin:
+        opened = admin.execute(
+            "select sum(total_opened) from app.campaigns where id = any(%s)", (campaigns,)
+        ).fetchone()
+    assert opened == (4 * n,)  # each enrollment's first open counts once
+
+
+def test_batches_suppressing_the_same_addresses_do_not_deadlock(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """Complaints about the same addresses (different sends) in opposite orders: each
+    batch inserts its suppressions in key order."""
+    addresses = [f"same{i}@example.com" for i in range(150)]
+    first = recorded(db, two_orgs, addresses)
+    second = recorded(db, two_orgs, list(reversed(addresses)))
+    outcome = at_once(
+        db,
+        [(f"x{i}", event("email.complained", m)) for i, (_, m) in enumerate(first)],
+        [(f"y{i}", event("email.complained", m)) for i, (_, m) in enumerate(second)],
+    )
+    assert outcome == [None, None]
+    with db.connect() as admin:
+        kept = admin.execute(
+            "select count(*) from app.suppressions where email like 'same%%'"
+        ).fetchone()
+    assert kept == (300,)  # complaint and unsubscribe, once per address
 
 
 def test_an_event_with_an_unreadable_time_is_dated_when_it_arrived(mail: Mail, admin) -> None:
