@@ -9254,44 +9254,50 @@ CREATE FUNCTION app._email_apply_events(p_org_ids uuid[], p_send_ids uuid[], p_e
 declare
     v_at timestamptz[];
     v_suppressing boolean;
+    v_enrolled boolean;
 begin
     -- The sends, row-locked in one order (two batches never wait in a cycle).
-    perform
-    from app.email_sends as s
-    inner join (
-        select distinct p_org_ids[g.i] as org_id, p_send_ids[g.i] as send_id
-        from unnest(p_send_ids) with ordinality as g (send_id, i)
-    ) as k on s.org_id = k.org_id and s.id = k.send_id
-    order by s.org_id, s.id
-    for update of s;
+    select coalesce(bool_or(l.enrolled), false) into v_enrolled
+    from (
+        select s.enrollment_id is not null as enrolled
+        from app.email_sends as s
+        inner join (
+            select distinct p_org_ids[g.i] as org_id, p_send_ids[g.i] as send_id
+            from unnest(p_send_ids) with ordinality as g (send_id, i)
+        ) as k on s.org_id = k.org_id and s.id = k.send_id
+        order by s.org_id, s.id
+        for update of s
+    ) as l;
     -- What the sends' row triggers lock next, in the order they lock it: a campaign
     -- email's enrollment (app._tg_email_send_campaign), then its campaign (the totals
     -- trigger). Taken here in key order, so that two batches with opens on the same
     -- campaigns queue instead of deadlocking (the triggers find them held).
-    perform
-    from app.campaign_enrollments as e
-    inner join (
-        select distinct s.org_id, s.enrollment_id
-        from app.email_sends as s
-        inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
-            on s.org_id = k.org_id and s.id = k.send_id
-        where s.enrollment_id is not null
-    ) as k on e.org_id = k.org_id and e.id = k.enrollment_id
-    order by e.org_id, e.id
-    for update of e;
-    if found then
+    if v_enrolled then
         perform
-        from app.campaigns as c
+        from app.campaign_enrollments as e
         inner join (
-            select distinct e.org_id, e.campaign_id
+            select distinct s.org_id, s.enrollment_id
             from app.email_sends as s
             inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
                 on s.org_id = k.org_id and s.id = k.send_id
-            inner join app.campaign_enrollments as e
-                on e.org_id = s.org_id and e.id = s.enrollment_id
-        ) as k on c.org_id = k.org_id and c.id = k.campaign_id
-        order by c.org_id, c.id
-        for update of c;
+            where s.enrollment_id is not null
+        ) as k on e.org_id = k.org_id and e.id = k.enrollment_id
+        order by e.org_id, e.id
+        for update of e;
+        if found then
+            perform
+            from app.campaigns as c
+            inner join (
+                select distinct e.org_id, e.campaign_id
+                from app.email_sends as s
+                inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
+                    on s.org_id = k.org_id and s.id = k.send_id
+                inner join app.campaign_enrollments as e
+                    on e.org_id = s.org_id and e.id = s.enrollment_id
+            ) as k on c.org_id = k.org_id and c.id = k.campaign_id
+            order by c.org_id, c.id
+            for update of c;
+        end if;
     end if;
 
     select
