@@ -190,7 +190,7 @@ def test_a_statement_waiting_for_a_lock_does_not_hold_up_other_events(
     db: Database, two_orgs: TwoOrgs
 ) -> None:
     """A send row locked by a long transaction: its events wait (and give up after the
-    functions' 2 s lock timeout), the others are recorded meanwhile."""
+    functions' 2 s lock timeout, per lock), the others are recorded meanwhile."""
     sends = recorded_sends(db, two_orgs, 6)
     (locked_id, locked), others = sends[0], sends[1:]
     took: dict[str, tuple[object, float, float]] = {}  # outcome, seconds, when answered
@@ -217,11 +217,16 @@ def test_a_statement_waiting_for_a_lock_does_not_hold_up_other_events(
         await asyncio.gather(*tasks)
 
     with_batcher(db.dsn("intime_service"), body, in_flight=2)
-    assert {k: v[0] for k, v in took.items()} == {
-        "locked-0": "LockNotAvailable",
-        "locked-1": "LockNotAvailable",
-        **{f"other-{i}": "applied" for i in range(5)},
+    # A locked event gives up after 2 s on each lock it waits for: the second one waits
+    # for the first's message lock, then may wait for the row and get it at release.
+    assert {k: v[0] for k, v in took.items() if k.startswith("other")} == {
+        f"other-{i}": "applied" for i in range(5)
     }
+    assert {v[0] for k, v in took.items() if k.startswith("locked")} <= {
+        "LockNotAvailable",
+        "applied",
+    }
+    assert took["locked-0"][0] == "LockNotAvailable" or took["locked-1"][0] == "LockNotAvailable"
     # Each other event was answered while the locked ones still waited (before their
     # 2 s lock timeout), not after them.
     locked_done = min(v[2] for k, v in took.items() if k.startswith("locked"))
