@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import resource
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -32,7 +34,30 @@ def raise_open_file_limit(connections: int) -> tuple[int, int]:
     return soft, wanted
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PICK = 20000
+
+
 def free_port() -> int:
+    """A loopback TCP port free now, for a server that binds it later (a peer process,
+    a test's receiver). Picked at random below the kernel's ephemeral range: a port the
+    kernel hands out for port 0 comes from that range, where every outgoing connection
+    also takes its local port, so one could take it before the server binds (a CI run
+    failed so). Below it, only another explicit bind can. Falls back to port 0 when no
+    port there is free after a few tries."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    if low > LOWEST_PICK + 1000:
+        for _ in range(50):
+            port = random.randrange(LOWEST_PICK, low)  # noqa: S311 - spread, not security
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

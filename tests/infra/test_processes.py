@@ -29,7 +29,7 @@ from intime import migrate, pgserver
 from intime.config import as_role
 from intime.db import actor
 from intime_cli.seed import seed_org
-from intime_cli.serving import free_port, wait_for_http
+from intime_cli.serving import EPHEMERAL_RANGE, LOWEST_PICK, free_port, wait_for_http
 from tests.support import Database, TwoOrgs
 
 INTIME = [sys.executable, "-m", "intime_cli.cli"]
@@ -385,3 +385,12 @@ def test_sigterm_ends_open_notification_streams_at_once(
     text = log.read_text()
     assert "Exception in ASGI application" not in text, text
     assert "timeout graceful shutdown exceeded" not in text, text
+
+
+def test_a_free_port_is_picked_below_the_ephemeral_range() -> None:
+    """Outgoing connections take their local ports from the ephemeral range; a port
+    picked there could be taken before its server binds it."""
+    low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(LOWEST_PICK <= port < low for port in ports)
+    assert len(ports) > 1  # spread, so that parallel tests rarely pick the same
