@@ -9254,60 +9254,89 @@ CREATE FUNCTION app._email_apply_events(p_org_ids uuid[], p_send_ids uuid[], p_e
 declare
     v_at timestamptz[];
     v_suppressing boolean;
-    v_enrolled boolean;
+    v_org_ids uuid[];
+    v_enrollment_ids uuid[];
+    v_campaign_ids uuid[];
 begin
-    -- The sends, row-locked in one order (two batches never wait in a cycle).
-    select coalesce(bool_or(l.enrolled), false) into v_enrolled
+    -- The sends, row-locked in one order (two batches never wait in a cycle), and
+    -- what their events set off: a campaign email's open, click, bounce or complaint
+    -- (app._tg_email_send_campaign), and a bounce, complaint or provider suppression,
+    -- which may suppress the address (app._tg_suppression_campaign stops its enrollments).
+    select
+        array_agg(l.org_id) filter (where l.campaign),
+        array_agg(l.enrollment_id) filter (where l.campaign),
+        coalesce(bool_or(l.suppressing), false)
+    into v_org_ids, v_enrollment_ids, v_suppressing
     from (
-        select s.enrollment_id is not null as enrolled
+        select
+            s.org_id,
+            s.enrollment_id,
+            s.enrollment_id is not null and k.engaging as campaign,
+            k.suppressing
         from app.email_sends as s
         inner join (
-            select distinct p_org_ids[g.i] as org_id, p_send_ids[g.i] as send_id
+            select
+                p_org_ids[g.i] as org_id,
+                p_send_ids[g.i] as send_id,
+                bool_or(p_payloads[g.i] ->> 'type' in (
+                    'email.opened', 'email.clicked', 'email.bounced', 'email.complained'
+                )) as engaging,
+                bool_or(p_payloads[g.i] ->> 'type' in (
+                    'email.bounced', 'email.complained', 'email.suppressed'
+                )) as suppressing
             from unnest(p_send_ids) with ordinality as g (send_id, i)
+            group by 1, 2
         ) as k on s.org_id = k.org_id and s.id = k.send_id
         order by s.org_id, s.id
         for update of s
     ) as l;
-    -- What the sends' row triggers lock next, in the order they lock it: a campaign
-    -- email's enrollment (app._tg_email_send_campaign), then its campaign (the totals
-    -- trigger). Taken here in key order, so that two batches with opens on the same
-    -- campaigns queue instead of deadlocking (the triggers find them held).
-    if v_enrolled then
+
+    -- What those triggers lock next, in the order they lock it: enrollments (the
+    -- campaign email's own; the address's running ones in any campaign when it may be
+    -- suppressed), then their campaigns (the totals trigger). Taken here, each in key
+    -- order, so that two batches queue instead of deadlocking (found in review: opens
+    -- of two campaigns' emails; hard bounces of contacts enrolled in two campaigns).
+    if v_enrollment_ids is not null or v_suppressing then
+        select array_agg(e.org_id), array_agg(e.campaign_id)
+        into v_org_ids, v_campaign_ids
+        from (
+            select e.org_id, e.campaign_id
+            from app.campaign_enrollments as e
+            where (e.org_id, e.id) in (
+                select u.org_id, u.id
+                from unnest(v_org_ids, v_enrollment_ids) as u (org_id, id)
+                union
+                select r.org_id, r.id
+                from unnest(p_org_ids, p_send_ids, p_payloads) as g (org_id, send_id, payload)
+                inner join app.email_sends as s on s.org_id = g.org_id and s.id = g.send_id
+                inner join app.contacts as k
+                    on k.org_id = s.org_id and lower(k.email) = lower(s.to_email)
+                inner join app.campaign_enrollments as r
+                    on r.org_id = k.org_id and r.contact_id = k.id
+                where
+                    v_suppressing
+                    and g.payload ->> 'type' in (
+                        'email.bounced', 'email.complained', 'email.suppressed'
+                    )
+                    and r.status in ('active', 'paused')
+            )
+            order by e.org_id, e.id
+            for update of e
+        ) as e;
         perform
-        from app.campaign_enrollments as e
-        inner join (
-            select distinct s.org_id, s.enrollment_id
-            from app.email_sends as s
-            inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
-                on s.org_id = k.org_id and s.id = k.send_id
-            where s.enrollment_id is not null
-        ) as k on e.org_id = k.org_id and e.id = k.enrollment_id
-        order by e.org_id, e.id
-        for update of e;
-        if found then
-            perform
-            from app.campaigns as c
-            inner join (
-                select distinct e.org_id, e.campaign_id
-                from app.email_sends as s
-                inner join unnest(p_org_ids, p_send_ids) as k (org_id, send_id)
-                    on s.org_id = k.org_id and s.id = k.send_id
-                inner join app.campaign_enrollments as e
-                    on e.org_id = s.org_id and e.id = s.enrollment_id
-            ) as k on c.org_id = k.org_id and c.id = k.campaign_id
-            order by c.org_id, c.id
-            for update of c;
-        end if;
+        from app.campaigns as c
+        where (c.org_id, c.id) in (
+            select u.org_id, u.id from unnest(v_org_ids, v_campaign_ids) as u (org_id, id)
+        )
+        order by c.org_id, c.id
+        for update of c;
     end if;
 
-    select
-        array_agg(
-            app._email_event_time(p_payloads[g.i] ->> 'created_at', p_received_at[g.i])
-            order by g.i
-        ),
-        bool_or(p_payloads[g.i] ->> 'type' in ('email.bounced', 'email.complained', 'email.suppressed'))
-    into v_at, v_suppressing
-    from unnest(p_event_ids) with ordinality as g (event_id, i);
+    v_at := array(
+        select app._email_event_time(p_payloads[g.i] ->> 'created_at', p_received_at[g.i])
+        from unnest(p_event_ids) with ordinality as g (event_id, i)
+        order by g.i
+    );
 
     insert into app.email_events (
         org_id, email_send_id, provider_event_id, type, payload, occurred_at, received_at,

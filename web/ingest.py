@@ -10,10 +10,12 @@ an answered event is durable as before; an idle server sends a lone event at onc
 its own call (no added wait).
 
 - **A batch refused as a whole** (one event that cannot be stored: a NUL in a string, an
-  id over an index's size limit) is tried again event by event, so each request gets the
-  outcome its own event would have had alone: the one bad event its 422, the others
-  recorded. ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again is
-  safe; a deadlock or serialization failure of one event is tried once more.
+  id over an index's size limit; a send locked past the lock timeout) is tried again event
+  by event, so each request gets the outcome its own event would have had alone: the one
+  bad event its 422, the others recorded. The events of one message go in order, the
+  messages side by side; a message whose send stays locked (55P03) answers its remaining
+  events at once. ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again
+  is safe; a deadlock or serialization failure of one event is tried once more.
 - **An unreachable database** (no connection in time, a lost connection, a server shutting
   down) answers every event of the batch at once (503, the provider retries), without
   trying each again.
@@ -22,7 +24,8 @@ its own call (no added wait).
   ``STALLED`` seconds no longer counts against ``in_flight``, up to ``max_in_flight``.
 - **Bounds.** A request waits at most ``timeout`` seconds for its outcome, and at most
   ``MAX_WAITING`` events wait for a statement; past either the request is answered 503
-  (``PoolTimeout``) and the provider retries.
+  (``PoolTimeout``) and the provider retries. An event whose request gave up is not sent
+  if it still waits, nor tried alone.
 
 Batches lock their rows in one order (docs/email.md, "Webhook ingestion").
 """
@@ -30,11 +33,12 @@ Batches lock their rows in one order (docs/email.md, "Webhook ingestion").
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from web import queries as q
 from web.pools import RecentlyChecked
@@ -105,7 +109,11 @@ class EventBatcher:
         try:
             return await asyncio.wait_for(asyncio.shield(future), self._timeout)
         except TimeoutError:
+            future.cancel()  # given up: not tried alone any more, nor sent if still waiting
             raise PoolTimeout(f"the event was not recorded within {self._timeout:g} s") from None
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
 
     async def close(self) -> None:
         """Waits for the batches in flight (their requests are still being answered)."""
@@ -115,17 +123,18 @@ class EventBatcher:
     def _dispatch(self) -> None:
         while self._waiting:
             now = time.monotonic()
-            running = sum(1 for started in self._tasks.values() if now - started < STALLED)
-            if running >= self._in_flight or len(self._tasks) >= self._max_in_flight:
+            fresh = [started for started in self._tasks.values() if now - started < STALLED]
+            if len(fresh) >= self._in_flight or len(self._tasks) >= self._max_in_flight:
                 if self._timer is None and len(self._tasks) < self._max_in_flight:
-                    # Look again when the youngest statement counts as stalled.
-                    youngest = max(self._tasks.values())
+                    # Look again when the oldest running statement counts as stalled.
                     self._timer = asyncio.get_running_loop().call_later(
-                        max(0.0, youngest + STALLED - now) + 0.001, self._look_again
+                        max(0.0, min(fresh) + STALLED - now) + 0.001, self._look_again
                     )
                 return
-            batch = self._waiting[: self._max_batch]
+            batch = [item for item in self._waiting[: self._max_batch] if not item[2].done()]
             del self._waiting[: self._max_batch]
+            if not batch:
+                continue
             task = asyncio.create_task(self._run(batch))
             self._tasks[task] = now
             task.add_done_callback(self._finished)
@@ -143,8 +152,13 @@ class EventBatcher:
             if len(batch) == 1 or not await self._together(batch):
                 await self._each(batch)
         except BaseException as exc:  # cancelled at shutdown, or a bug: no request hangs
+            answer = (
+                PoolClosed("the web process is stopping")
+                if isinstance(exc, asyncio.CancelledError)
+                else exc
+            )
             for _, _, future in batch:
-                _settle(future, exc)
+                _settle(future, answer)
             raise
 
     async def _together(self, batch: list[Item]) -> bool:
@@ -169,9 +183,17 @@ class EventBatcher:
         return True
 
     async def _each(self, batch: list[Item]) -> None:
-        for i, (event_id, payload, future) in enumerate(batch):
+        """Each event alone: the events of one message in order, the messages side by
+        side, so that events held up by a lock on one send do not hold up the rest."""
+        by_message: dict[object, list[Item]] = {}
+        for item in batch:
+            by_message.setdefault(_message_id(item[1]), []).append(item)
+        await asyncio.gather(*(self._in_order(items) for items in by_message.values()))
+
+    async def _in_order(self, items: list[Item]) -> None:
+        for i, (event_id, payload, future) in enumerate(items):
             if future.done():
-                continue  # its request is gone; a retry of the provider records it
+                continue  # its request gave up; a retry of the provider records it
             params = {"event_id": event_id, "payload": payload}
             try:
                 try:
@@ -181,8 +203,10 @@ class EventBatcher:
                         raise
                     row = await self._statement(q.INGEST_EMAIL_EVENT, params)
             except psycopg.Error as exc:
-                if unreachable(exc):
-                    for _, _, rest in batch[i:]:
+                if unreachable(exc) or exc.sqlstate == "55P03":
+                    # No database, or this message's send is held: the same answer for
+                    # the rest of its events, without waiting for it once more each.
+                    for _, _, rest in items[i:]:
                         _settle(rest, exc)
                     return
                 _settle(future, exc)
@@ -207,6 +231,15 @@ class EventBatcher:
             cur = await conn.execute(query, params)
             row = await cur.fetchone()
             return row[0] if row else None
+
+
+def _message_id(payload: str) -> object:
+    """The provider message id an event is about (its send), or None."""
+    try:
+        data = json.loads(payload).get("data")
+    except (ValueError, AttributeError):
+        return None
+    return data.get("email_id") if isinstance(data, dict) else None
 
 
 def _retrieved(future: asyncio.Future[str | None]) -> None:

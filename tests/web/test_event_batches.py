@@ -259,3 +259,62 @@ def test_a_request_waits_for_its_outcome_at_most_the_timeout(
         assert admin.execute(
             "select count(*) from app.webhook_receipts where event_id = 'patient'"
         ).fetchone() == (1,)
+
+
+def test_events_after_a_locked_send_in_a_refused_batch_are_not_held_up(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """A batch refused after the lock timeout is tried again per message, the messages
+    side by side: the healthy events in it do not wait behind each locked one, and the
+    locked message's events are answered together."""
+    sends = recorded_sends(db, two_orgs, 7)
+    (locked_id, locked), healthy = sends[0], sends[1:]
+    took: dict[str, tuple[object, float]] = {}
+
+    async def timed(name: str, message_id: str, batcher: EventBatcher) -> None:
+        start = time.monotonic()
+        try:
+            outcome: object = await batcher.ingest(f"{name}-{uuid.uuid4().hex}", opened(message_id))
+        except psycopg.Error as exc:
+            outcome = type(exc).__name__
+        took[name] = (outcome, time.monotonic() - start)
+
+    async def body(batcher: EventBatcher) -> int:
+        with db.connect() as holder:
+            holder.execute("select from app.email_sends where id = %s for update", (locked_id,))
+            # The first goes alone; the rest, locked and healthy interleaved, together.
+            names = [("locked-0", locked)]
+            for i, (_, m) in enumerate(healthy):
+                names += [(f"locked-{i + 1}", locked), (f"healthy-{i}", m)]
+            tasks = [asyncio.create_task(timed(n, m, batcher)) for n, m in names]
+            await asyncio.gather(*tasks)
+            holder.rollback()
+        return batcher.calls
+
+    calls = with_batcher(db.dsn("intime_service"), body)
+    assert {k: v[0] for k, v in took.items() if k.startswith("healthy")} == {
+        f"healthy-{i}": "applied" for i in range(6)
+    }
+    assert {v[0] for k, v in took.items() if k.startswith("locked")} == {"LockNotAvailable"}
+    # The batch waited once (2 s), then the locked message once more: not 2 s per event.
+    assert max(v[1] for v in took.values()) < 7
+    assert calls <= 1 + 1 + 1 + 6  # alone, the batch, the locked message once, each healthy
+
+
+def test_an_event_whose_request_gave_up_is_not_tried_alone(db: Database, two_orgs: TwoOrgs) -> None:
+    ((locked_id, locked),) = recorded_sends(db, two_orgs, 1)
+
+    async def body(batcher: EventBatcher) -> tuple[list[str], int]:
+        with db.connect() as holder:
+            holder.execute("select from app.email_sends where id = %s for update", (locked_id,))
+            outcomes = await asyncio.gather(
+                *(batcher.ingest(f"gave-up-{i}", opened(locked)) for i in range(6)),
+                return_exceptions=True,
+            )
+            await batcher.close()  # what was in flight ends (lock timeout)
+            holder.rollback()
+        return [type(o).__name__ for o in outcomes], batcher.calls
+
+    outcomes, calls = with_batcher(db.dsn("intime_service"), body, timeout=0.5)
+    assert outcomes == ["PoolTimeout"] * 6
+    assert calls <= 2  # the first alone, the other five together; none of them alone again

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import uuid
 
 import psycopg
@@ -329,3 +330,104 @@ def test_an_event_with_an_unreadable_time_is_dated_when_it_arrived(mail: Mail, a
         (arrived,),
     ).fetchone()
     assert occurred == ([True, True],)
+
+
+def test_hard_bounces_of_contacts_in_two_campaigns_do_not_deadlock(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """A suppression stops the address's enrollments in every campaign: each batch locks
+    those and their campaigns first, in key order (a session holding two of them lines the
+    batches up, as a tick or a pause would)."""
+    org, owner = two_orgs.a.org_id, two_orgs.a.admin_id
+    (s1, m1), (s2, m2) = recorded(db, two_orgs, ["x@example.com", "y@example.com"])
+    with db.connect(autocommit=True) as admin:
+        c1, c2 = (
+            admin.execute(
+                "insert into app.campaigns (org_id, name, owner_id, status) "
+                "values (%s, %s, %s, 'active') returning id",
+                (org, name, owner),
+            ).fetchone()[0]
+            for name in ("c1", "c2")
+        )
+
+        def enroll(campaign: uuid.UUID, contact: uuid.UUID) -> uuid.UUID:
+            return admin.execute(
+                "insert into app.campaign_enrollments (org_id, campaign_id, contact_id, "
+                "next_step_at) values (%s, %s, %s, now() + interval '10 days') returning id",
+                (org, campaign, contact),
+            ).fetchone()[0]
+
+        x, y = (
+            admin.execute(
+                "insert into app.contacts (org_id, first_name, email) values (%s, 'C', %s) "
+                "returning id",
+                (org, email),
+            ).fetchone()[0]
+            for email in ("x@example.com", "y@example.com")
+        )
+        e1, e2, e3, e4 = enroll(c1, x), enroll(c2, x), enroll(c2, y), enroll(c1, y)
+        for enrollment, send in ((e1, s1), (e3, s2)):
+            admin.execute(
+                "update app.email_sends set enrollment_id = %s where id = %s", (enrollment, send)
+            )
+    hard = {"bounce": {"type": "Permanent", "message": "no such user"}}
+    with db.connect() as blocker:
+        blocker.execute(
+            "select from app.campaign_enrollments where id in (%s, %s) for update", (e2, e4)
+        )
+        outcome: list[list[str | None]] = []
+        thread = threading.Thread(
+            target=lambda: outcome.append(
+                at_once(
+                    db,
+                    [("A1", event("email.bounced", m1, **hard))],
+                    [("B1", event("email.bounced", m2, **hard))],
+                )
+            )
+        )
+        thread.start()
+        time.sleep(0.7)
+        blocker.rollback()
+        thread.join(30)
+    assert outcome == [[None, None]]
+    with db.connect() as admin:
+        stopped = admin.execute(
+            "select array_agg(status order by status) from app.campaign_enrollments "
+            "where id = any(%s)",
+            ([e1, e2, e3, e4],),
+        ).fetchone()
+    assert stopped == (["bounced"] * 4,)
+
+
+def test_an_event_the_campaign_ignores_does_not_wait_for_the_campaign(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """Only opens, clicks, bounces and complaints reach the campaign: a delivery of a
+    campaign email is applied while the campaign is busy (enrolling, ticking)."""
+    org, owner = two_orgs.a.org_id, two_orgs.a.admin_id
+    ((send_id, message_id),) = recorded(db, two_orgs, ["busy@example.com"])
+    with db.connect(autocommit=True) as admin:
+        campaign = admin.execute(
+            "insert into app.campaigns (org_id, name, owner_id, status) "
+            "values (%s, 'busy', %s, 'active') returning id",
+            (org, owner),
+        ).fetchone()[0]
+        contact = admin.execute(
+            "insert into app.contacts (org_id, first_name, email) "
+            "values (%s, 'C', 'busy@example.com') returning id",
+            (org,),
+        ).fetchone()[0]
+        admin.execute(
+            "with e as (insert into app.campaign_enrollments (org_id, campaign_id, contact_id, "
+            "next_step_at) values (%s, %s, %s, now() + interval '10 days') returning id) "
+            "update app.email_sends set enrollment_id = (select id from e) where id = %s",
+            (org, campaign, contact, send_id),
+        )
+    with db.connect() as holder, db.connect("intime_service", autocommit=True) as conn:
+        holder.execute("select from app.campaigns where id = %s for update", (campaign,))
+        conn.execute("set statement_timeout = '1s'")
+        row = conn.execute(
+            BATCH, (["d1"], [json.dumps(event("email.delivered", message_id))])
+        ).fetchone()
+        holder.rollback()
+    assert row == (["applied"],)
