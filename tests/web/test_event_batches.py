@@ -79,6 +79,19 @@ def opened(message_id: str) -> str:
     return json.dumps(event("email.opened", message_id))
 
 
+Took = dict[str, tuple[object, float, float]]  # name -> outcome, seconds, when answered
+
+
+async def timed(took: Took, name: str, message_id: str, batcher: EventBatcher) -> None:
+    """Ingest an open of the message, noting in ``took`` how it went and how long it took."""
+    start = time.monotonic()
+    try:
+        outcome: object = await batcher.ingest(f"{name}-{uuid.uuid4().hex}", opened(message_id))
+    except psycopg.Error as exc:
+        outcome = type(exc).__name__
+    took[name] = (outcome, time.monotonic() - start, time.monotonic())
+
+
 def test_events_that_arrive_together_are_recorded_in_one_statement(
     db: Database, messages: list[str]
 ) -> None:
@@ -193,23 +206,17 @@ def test_a_statement_waiting_for_a_lock_does_not_hold_up_other_events(
     functions' 2 s lock timeout, per lock), the others are recorded meanwhile."""
     sends = recorded_sends(db, two_orgs, 6)
     (locked_id, locked), others = sends[0], sends[1:]
-    took: dict[str, tuple[object, float, float]] = {}  # outcome, seconds, when answered
-
-    async def timed(name: str, message_id: str, batcher: EventBatcher) -> None:
-        start = time.monotonic()
-        try:
-            outcome: object = await batcher.ingest(f"{name}-{uuid.uuid4().hex}", opened(message_id))
-        except psycopg.Error as exc:
-            outcome = type(exc).__name__
-        took[name] = (outcome, time.monotonic() - start, time.monotonic())
+    took: Took = {}
 
     async def body(batcher: EventBatcher) -> None:
         with db.connect() as holder:
             holder.execute("select from app.email_sends where id = %s for update", (locked_id,))
-            tasks = [asyncio.create_task(timed(f"locked-{i}", locked, batcher)) for i in range(2)]
+            tasks = [
+                asyncio.create_task(timed(took, f"locked-{i}", locked, batcher)) for i in range(2)
+            ]
             await asyncio.sleep(0.3)  # both statements in flight wait for the row
             tasks += [
-                asyncio.create_task(timed(f"other-{i}", m, batcher))
+                asyncio.create_task(timed(took, f"other-{i}", m, batcher))
                 for i, (_, m) in enumerate(others)
             ]
             await asyncio.sleep(3)
@@ -269,15 +276,7 @@ def test_events_after_a_locked_send_in_a_refused_batch_are_not_held_up(
     locked message's events are answered together."""
     sends = recorded_sends(db, two_orgs, 7)
     (locked_id, locked), healthy = sends[0], sends[1:]
-    took: dict[str, tuple[object, float]] = {}
-
-    async def timed(name: str, message_id: str, batcher: EventBatcher) -> None:
-        start = time.monotonic()
-        try:
-            outcome: object = await batcher.ingest(f"{name}-{uuid.uuid4().hex}", opened(message_id))
-        except psycopg.Error as exc:
-            outcome = type(exc).__name__
-        took[name] = (outcome, time.monotonic() - start)
+    took: Took = {}
 
     async def body(batcher: EventBatcher) -> int:
         with db.connect() as holder:
@@ -286,7 +285,7 @@ def test_events_after_a_locked_send_in_a_refused_batch_are_not_held_up(
             names = [("locked-0", locked)]
             for i, (_, m) in enumerate(healthy):
                 names += [(f"locked-{i + 1}", locked), (f"healthy-{i}", m)]
-            tasks = [asyncio.create_task(timed(n, m, batcher)) for n, m in names]
+            tasks = [asyncio.create_task(timed(took, n, m, batcher)) for n, m in names]
             await asyncio.gather(*tasks)
             holder.rollback()
         return batcher.calls
