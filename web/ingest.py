@@ -13,8 +13,10 @@ its own call (no added wait).
   id over an index's size limit; a send locked past the lock timeout) is tried again event
   by event, so each request gets the outcome its own event would have had alone: the one
   bad event its 422, the others recorded. The events of one message go in order, the
-  messages side by side; a message whose send stays locked (55P03) answers its remaining
-  events at once. ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again
+  messages side by side, at most ``max_in_flight - in_flight`` at once (new batches still
+  find connections); a message that gave up on a lock (55P03: its send, its campaign)
+  answers its remaining events at once, and after ``LOCKED_MESSAGES`` such messages (most
+  likely one lock they share) the whole rest of the batch does. ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again
   is safe; a deadlock or serialization failure of one event is tried once more.
 - **An unreachable database** (no connection in time, a lost connection, a server shutting
   down) answers every event of the batch at once (503, the provider retries), without
@@ -50,6 +52,7 @@ IN_FLIGHT = 2
 MAX_IN_FLIGHT = 8  # the event pool's size (create_app's event_pool_size)
 MAX_WAITING = 2000
 STALLED = 0.25  # seconds
+LOCKED_MESSAGES = 3  # messages of one retried batch that gave up on a lock
 
 Item = tuple[str, str, "asyncio.Future[str | None]"]
 
@@ -92,6 +95,8 @@ class EventBatcher:
         self._waiting: list[Item] = []
         self._tasks: dict[asyncio.Task[None], float] = {}  # task -> when it started
         self._timer: asyncio.TimerHandle | None = None
+        # The event-by-event retries' share of the pool (web/ingest.py, _each).
+        self._retries = asyncio.Semaphore(max(1, self._max_in_flight - in_flight))
         self.calls = 0  # statements sent, one per batch or per event tried alone
         self.events = 0  # events recorded in a batch of more than one
 
@@ -184,34 +189,46 @@ class EventBatcher:
 
     async def _each(self, batch: list[Item]) -> None:
         """Each event alone: the events of one message in order, the messages side by
-        side, so that events held up by a lock on one send do not hold up the rest."""
-        by_message: dict[object, list[Item]] = {}
+        side (at most ``max_in_flight - in_flight`` at once, so that new batches still
+        find connections), so that events held up by a lock on one send do not hold up
+        the rest. After ``LOCKED_MESSAGES`` messages gave up on a lock (most likely one
+        lock they share, a campaign's), the rest of the batch gets the same answer."""
+        by_message: dict[str | None, list[Item]] = {}
         for item in batch:
             by_message.setdefault(_message_id(item[1]), []).append(item)
-        await asyncio.gather(*(self._in_order(items) for items in by_message.values()))
+        locked: list[psycopg.Error] = []
+        await asyncio.gather(*(self._in_order(items, locked) for items in by_message.values()))
 
-    async def _in_order(self, items: list[Item]) -> None:
-        for i, (event_id, payload, future) in enumerate(items):
-            if future.done():
-                continue  # its request gave up; a retry of the provider records it
-            params = {"event_id": event_id, "payload": payload}
-            try:
-                try:
-                    row = await self._statement(q.INGEST_EMAIL_EVENT, params)
-                except psycopg.Error as exc:
-                    if not retryable(exc):
-                        raise
-                    row = await self._statement(q.INGEST_EMAIL_EVENT, params)
-            except psycopg.Error as exc:
-                if unreachable(exc) or exc.sqlstate == "55P03":
-                    # No database, or this message's send is held: the same answer for
-                    # the rest of its events, without waiting for it once more each.
+    async def _in_order(self, items: list[Item], locked: list[psycopg.Error]) -> None:
+        async with self._retries:
+            for i, (event_id, payload, future) in enumerate(items):
+                if future.done():
+                    continue  # its request gave up; a retry of the provider records it
+                if len(locked) >= LOCKED_MESSAGES:
                     for _, _, rest in items[i:]:
-                        _settle(rest, exc)
+                        _settle(rest, locked[0])
                     return
-                _settle(future, exc)
-            else:
-                _settle(future, row)
+                params = {"event_id": event_id, "payload": payload}
+                try:
+                    try:
+                        row = await self._statement(q.INGEST_EMAIL_EVENT, params)
+                    except psycopg.Error as exc:
+                        if not retryable(exc):
+                            raise
+                        row = await self._statement(q.INGEST_EMAIL_EVENT, params)
+                except psycopg.Error as exc:
+                    if unreachable(exc) or exc.sqlstate == "55P03":
+                        # No database, or a lock this message's events need is held
+                        # (its send, its campaign): the same answer for the rest of
+                        # its events, without waiting for it once more each.
+                        if exc.sqlstate == "55P03":
+                            locked.append(exc)
+                        for _, _, rest in items[i:]:
+                            _settle(rest, exc)
+                        return
+                    _settle(future, exc)
+                else:
+                    _settle(future, row)
 
     async def _statement(self, query: str, params: dict[str, Any]) -> Any:
         """The statement's one value: one round trip on the event pool. A connection found
@@ -233,13 +250,15 @@ class EventBatcher:
             return row[0] if row else None
 
 
-def _message_id(payload: str) -> object:
-    """The provider message id an event is about (its send), or None."""
+def _message_id(payload: str) -> str | None:
+    """The provider message id an event is about (its send), or None (not a string:
+    the database parks or ignores such an event; the payload was checked as JSON)."""
     try:
         data = json.loads(payload).get("data")
     except (ValueError, AttributeError):
         return None
-    return data.get("email_id") if isinstance(data, dict) else None
+    message_id = data.get("email_id") if isinstance(data, dict) else None
+    return message_id if isinstance(message_id, str) else None
 
 
 def _retrieved(future: asyncio.Future[str | None]) -> None:

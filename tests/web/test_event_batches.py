@@ -49,7 +49,9 @@ def with_batcher(
 
 def recorded_sends(db: Database, two_orgs: TwoOrgs, count: int) -> list[tuple[uuid.UUID, str]]:
     """Recorded sends of org A (id, provider message id), committed (the batcher's pool
-    sees them)."""
+    sees them), past the org's sending rate."""
+    with db.connect(autocommit=True) as admin:
+        admin.execute("update app.settings set email_rate_per_minute = 100000")
     with db.connect("intime_service", autocommit=True) as conn:
         mail = Mail(conn, two_orgs.a.org_id, two_orgs.a.admin_id)
         out = []
@@ -317,3 +319,52 @@ def test_an_event_whose_request_gave_up_is_not_tried_alone(db: Database, two_org
     outcomes, calls = with_batcher(db.dsn("intime_service"), body, timeout=0.5)
     assert outcomes == ["PoolTimeout"] * 6
     assert calls <= 2  # the first alone, the other five together; none of them alone again
+
+
+def test_a_refused_batch_of_locked_sends_does_not_starve_later_events(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """Many messages whose sends are held (a campaign busy for long): their retry takes at
+    most its share of the pool and gives up after a few of them, so events that arrive
+    meanwhile about other sends go through at once."""
+    sends = recorded_sends(db, two_orgs, 44)
+    locked, healthy = sends[:40], sends[40:]
+    took: Took = {}
+
+    async def body(batcher: EventBatcher) -> None:
+        with db.connect() as holder:
+            holder.execute(
+                "select from app.email_sends where id = any(%s) for update",
+                ([send_id for send_id, _ in locked],),
+            )
+            tasks = [
+                asyncio.create_task(timed(took, f"locked-{i}", m, batcher))
+                for i, (_, m) in enumerate(locked)
+            ]
+            await asyncio.sleep(3)  # the batch gave up (2 s) and is being retried
+            tasks += [
+                asyncio.create_task(timed(took, f"healthy-{i}", m, batcher))
+                for i, (_, m) in enumerate(healthy)
+            ]
+            await asyncio.gather(*tasks)
+            holder.rollback()
+
+    with_batcher(db.dsn("intime_service"), body, in_flight=2, timeout=10)
+    assert {k: v[0] for k, v in took.items() if k.startswith("healthy")} == {
+        f"healthy-{i}": "applied" for i in range(4)
+    }
+    assert max(v[1] for k, v in took.items() if k.startswith("healthy")) < 1.5
+    assert {v[0] for k, v in took.items() if k.startswith("locked")} == {"LockNotAvailable"}
+
+
+def test_an_event_whose_email_id_is_not_a_string_is_parked_not_a_crash(
+    db: Database, two_orgs: TwoOrgs
+) -> None:
+    """The database parks it (no send has such an id); the retry's grouping by message
+    takes it as about no message."""
+    payload = json.dumps({"type": "email.opened", "data": {"email_id": ["re_x"]}})
+
+    async def body(batcher: EventBatcher) -> str | None:
+        return await batcher.ingest("listed-id", payload)
+
+    assert with_batcher(db.dsn("intime_service"), body) == "pending"
