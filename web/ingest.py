@@ -16,8 +16,9 @@ its own call (no added wait).
   messages side by side, at most ``max_in_flight - in_flight`` at once (new batches still
   find connections); a message that gave up on a lock (55P03: its send, its campaign)
   answers its remaining events at once, and after ``LOCKED_MESSAGES`` such messages (most
-  likely one lock they share) the whole rest of the batch does. ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again
-  is safe; a deadlock or serialization failure of one event is tried once more.
+  likely one lock they share) the whole rest of the batch does.
+  ``api.ingest_email_event(s)`` is idempotent by svix-id, so trying again is safe; a
+  deadlock or serialization failure of one event is tried once more.
 - **An unreachable database** (no connection in time, a lost connection, a server shutting
   down) answers every event of the batch at once (503, the provider retries), without
   trying each again.
