@@ -2597,10 +2597,13 @@ begin
     if cardinality(p_provider_event_ids) > 1000 then
         raise exception using errcode = 'IT005', message = 'at most 1000 events a call';
     end if;
-    select format('event %s: %s', g.i, app._email_check_event(p_provider_event_ids[g.i], p_payloads[g.i]))
+    select format('event %s: %s', g.i, c.refused)
     into v_refused
     from unnest(p_provider_event_ids) with ordinality as g (event_id, i)
-    where app._email_check_event(p_provider_event_ids[g.i], p_payloads[g.i]) is not null
+    cross join lateral (
+        select app._email_check_event(g.event_id, p_payloads[g.i]) as refused
+    ) as c
+    where c.refused is not null
     order by g.i
     limit 1;
     if v_refused is not null then
@@ -9253,9 +9256,11 @@ CREATE FUNCTION app._email_apply_events(p_org_ids uuid[], p_send_ids uuid[], p_e
     AS $_$
 declare
     v_at timestamptz[];
-    v_suppressing boolean;
-    v_org_ids uuid[];
+    v_enrollment_org_ids uuid[];
     v_enrollment_ids uuid[];
+    v_suppressing_org_ids uuid[];
+    v_suppressing_send_ids uuid[];
+    v_campaign_org_ids uuid[];
     v_campaign_ids uuid[];
 begin
     -- The sends, row-locked in one order (two batches never wait in a cycle), and
@@ -9265,11 +9270,13 @@ begin
     select
         array_agg(l.org_id) filter (where l.campaign),
         array_agg(l.enrollment_id) filter (where l.campaign),
-        coalesce(bool_or(l.suppressing), false)
-    into v_org_ids, v_enrollment_ids, v_suppressing
+        array_agg(l.org_id) filter (where l.suppressing),
+        array_agg(l.id) filter (where l.suppressing)
+    into v_enrollment_org_ids, v_enrollment_ids, v_suppressing_org_ids, v_suppressing_send_ids
     from (
         select
             s.org_id,
+            s.id,
             s.enrollment_id,
             s.enrollment_id is not null and k.engaging as campaign,
             k.suppressing
@@ -9296,29 +9303,24 @@ begin
     -- suppressed), then their campaigns (the totals trigger). Taken here, each in key
     -- order, so that two batches queue instead of deadlocking (found in review: opens
     -- of two campaigns' emails; hard bounces of contacts enrolled in two campaigns).
-    if v_enrollment_ids is not null or v_suppressing then
+    if v_enrollment_ids is not null or v_suppressing_send_ids is not null then
         select array_agg(e.org_id), array_agg(e.campaign_id)
-        into v_org_ids, v_campaign_ids
+        into v_campaign_org_ids, v_campaign_ids
         from (
             select e.org_id, e.campaign_id
             from app.campaign_enrollments as e
             where (e.org_id, e.id) in (
                 select u.org_id, u.id
-                from unnest(v_org_ids, v_enrollment_ids) as u (org_id, id)
+                from unnest(v_enrollment_org_ids, v_enrollment_ids) as u (org_id, id)
                 union
                 select r.org_id, r.id
-                from unnest(p_org_ids, p_send_ids, p_payloads) as g (org_id, send_id, payload)
+                from unnest(v_suppressing_org_ids, v_suppressing_send_ids) as g (org_id, send_id)
                 inner join app.email_sends as s on s.org_id = g.org_id and s.id = g.send_id
                 inner join app.contacts as k
                     on k.org_id = s.org_id and lower(k.email) = lower(s.to_email)
                 inner join app.campaign_enrollments as r
                     on r.org_id = k.org_id and r.contact_id = k.id
-                where
-                    v_suppressing
-                    and g.payload ->> 'type' in (
-                        'email.bounced', 'email.complained', 'email.suppressed'
-                    )
-                    and r.status in ('active', 'paused')
+                where r.status in ('active', 'paused')
             )
             order by e.org_id, e.id
             for update of e
@@ -9326,7 +9328,7 @@ begin
         perform
         from app.campaigns as c
         where (c.org_id, c.id) in (
-            select u.org_id, u.id from unnest(v_org_ids, v_campaign_ids) as u (org_id, id)
+            select u.org_id, u.id from unnest(v_campaign_org_ids, v_campaign_ids) as u (org_id, id)
         )
         order by c.org_id, c.id
         for update of c;
@@ -9466,7 +9468,7 @@ begin
     -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
     -- also unsubscribes from marketing) or a provider-side suppression; the
     -- first event that causes one is its source.
-    if not v_suppressing then
+    if v_suppressing_send_ids is null then
         return;
     end if;
     insert into app.suppressions (org_id, email, reason, source_event_id)
@@ -9476,48 +9478,51 @@ begin
         -- order, so two batches never wait on each other's keys in a cycle.
         select distinct on (c.org_id, c.email, c.reason) c.*
         from (
-        select p_org_ids[g.i] as org_id, lower(s.to_email) as email, r.reason,
-            p_event_ids[g.i] as event_id, g.i as ord
-        from unnest(p_event_ids) with ordinality as g (event_id, i)
-        inner join app.email_sends as s on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
-        cross join lateral (
-            select 'hard_bounce' as reason
-            where
-                p_payloads[g.i] ->> 'type' = 'email.bounced'
-                and lower(coalesce(p_payloads[g.i] -> 'data' -> 'bounce' ->> 'type', ''))
-                in ('permanent', 'hard')
-            union all
-            select 'soft_bounce'
-            where
-                p_payloads[g.i] ->> 'type' = 'email.bounced'
-                and lower(coalesce(p_payloads[g.i] -> 'data' -> 'bounce' ->> 'type', ''))
-                not in ('permanent', 'hard')
-                and (
-                    select count(*)
-                    from app.email_sends as b
-                    where
-                        b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
-                        and b.bounce_type = 'soft'
-                        -- Since the address's soft-bounce suppression was last lifted
-                        -- (api.remove_suppression): a lift starts the count again.
-                        and b.bounced_at > coalesce(
-                            (
-                                select max(c.changed_at)
-                                from app.suppression_changes as c
-                                where
-                                    c.org_id = s.org_id and c.email = lower(s.to_email)
-                                    and c.reason = 'soft_bounce' and c.action = 'removed'
-                            ),
-                            '-infinity'
-                        )
-                ) >= 3
-            union all
-            select x.reason
-            from (values ('complaint'), ('unsubscribe')) as x (reason)
-            where p_payloads[g.i] ->> 'type' = 'email.complained'
-            union all
-            select 'provider' where p_payloads[g.i] ->> 'type' = 'email.suppressed'
-        ) as r
+            select
+                p_org_ids[g.i] as org_id, lower(s.to_email) as email, r.reason,
+                p_event_ids[g.i] as event_id, g.i as ord
+            from unnest(p_event_ids) with ordinality as g (event_id, i)
+            inner join app.email_sends as s
+                on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+            cross join lateral (
+                select
+                    p_payloads[g.i] ->> 'type' as type,
+                    lower(coalesce(p_payloads[g.i] -> 'data' -> 'bounce' ->> 'type', ''))
+                    in ('permanent', 'hard') as hard
+            ) as t
+            cross join lateral (
+                select 'hard_bounce' as reason
+                where t.type = 'email.bounced' and t.hard
+                union all
+                select 'soft_bounce'
+                where
+                    t.type = 'email.bounced' and not t.hard
+                    and (
+                        select count(*)
+                        from app.email_sends as b
+                        where
+                            b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
+                            and b.bounce_type = 'soft'
+                            -- Since the address's soft-bounce suppression was last lifted
+                            -- (api.remove_suppression): a lift starts the count again.
+                            and b.bounced_at > coalesce(
+                                (
+                                    select max(c.changed_at)
+                                    from app.suppression_changes as c
+                                    where
+                                        c.org_id = s.org_id and c.email = lower(s.to_email)
+                                        and c.reason = 'soft_bounce' and c.action = 'removed'
+                                ),
+                                '-infinity'
+                            )
+                    ) >= 3
+                union all
+                select x.reason
+                from (values ('complaint'), ('unsubscribe')) as x (reason)
+                where t.type = 'email.complained'
+                union all
+                select 'provider' where t.type = 'email.suppressed'
+            ) as r
         ) as c
         order by c.org_id, c.email, c.reason, c.ord
     ) as f

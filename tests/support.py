@@ -112,6 +112,24 @@ class Mail:
         return row[0]
 
 
+def recorded_sends(
+    db: Database, orgs: TwoOrgs, addresses: list[str]
+) -> list[tuple[uuid.UUID, str]]:
+    """Sends of org A to the addresses, queued and recorded as sent (id, provider message
+    id), each committed (other connections see them), past the org's sending rate."""
+    with db.connect(autocommit=True) as admin:
+        admin.execute("update app.settings set email_rate_per_minute = 100000")
+    with db.connect("intime_service", autocommit=True) as conn:
+        mail = Mail(conn, orgs.a.org_id, orgs.a.admin_id)
+        out = []
+        for to in addresses:
+            send_id = mail.queue(to=to, subject="Hi", text="x")
+            message_id = f"re_{uuid.uuid4().hex}"
+            mail.sent(send_id, message_id)
+            out.append((send_id, message_id))
+        return out
+
+
 def event(
     kind: str, message_id: str, created_at: str = "2026-01-01T00:00:00Z", **extra: object
 ) -> dict:

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg_pool import PoolTimeout
 
-from tests.support import Database, Mail, TwoOrgs, event
+from tests.support import Database, TwoOrgs, event, recorded_sends
 from web.ingest import EventBatcher
 from web.pools import open_event_pool
 
@@ -47,34 +47,14 @@ def with_batcher(
     return asyncio.run(run())
 
 
-def recorded_sends(db: Database, two_orgs: TwoOrgs, count: int) -> list[tuple[uuid.UUID, str]]:
-    """Recorded sends of org A (id, provider message id), committed (the batcher's pool
-    sees them), past the org's sending rate."""
-    with db.connect(autocommit=True) as admin:
-        admin.execute("update app.settings set email_rate_per_minute = 100000")
-    with db.connect("intime_service", autocommit=True) as conn:
-        mail = Mail(conn, two_orgs.a.org_id, two_orgs.a.admin_id)
-        out = []
-        for i in range(count):
-            send_id = mail.queue(to=f"batch{i}@example.com", subject="Hi", text="x")
-            message_id = f"re_{uuid.uuid4().hex}"
-            mail.sent(send_id, message_id)
-            out.append((send_id, message_id))
-        return out
+def sends_of_a(db: Database, two_orgs: TwoOrgs, count: int) -> list[tuple[uuid.UUID, str]]:
+    return recorded_sends(db, two_orgs, [f"batch{i}@example.com" for i in range(count)])
 
 
 @pytest.fixture
 def messages(db: Database, two_orgs: TwoOrgs) -> list[str]:
     """Five recorded sends of org A, committed (the batcher's pool sees them)."""
-    with db.connect("intime_service", autocommit=True) as conn:
-        mail = Mail(conn, two_orgs.a.org_id, two_orgs.a.admin_id)
-        out = []
-        for i in range(5):
-            send_id = mail.queue(to=f"batch{i}@example.com", subject="Hi", text="x")
-            message_id = f"re_{uuid.uuid4().hex}"
-            mail.sent(send_id, message_id)
-            out.append(message_id)
-        return out
+    return [message_id for _, message_id in sends_of_a(db, two_orgs, 5)]
 
 
 def opened(message_id: str) -> str:
@@ -178,7 +158,7 @@ def test_an_unreachable_database_answers_every_waiting_event(
 def test_an_event_over_a_database_limit_fails_alone(db: Database, two_orgs: TwoOrgs) -> None:
     """A class-54 error (an email id too long for the pending table's index) is an answer
     about that event, not an unreachable database: the others are recorded."""
-    sends = recorded_sends(db, two_orgs, 4)
+    sends = sends_of_a(db, two_orgs, 4)
     huge = json.dumps(event("email.opened", secrets.token_hex(8000)))  # incompressible
 
     async def body(batcher: EventBatcher) -> list[object]:
@@ -206,7 +186,7 @@ def test_a_statement_waiting_for_a_lock_does_not_hold_up_other_events(
 ) -> None:
     """A send row locked by a long transaction: its events wait (and give up after the
     functions' 2 s lock timeout, per lock), the others are recorded meanwhile."""
-    sends = recorded_sends(db, two_orgs, 6)
+    sends = sends_of_a(db, two_orgs, 6)
     (locked_id, locked), others = sends[0], sends[1:]
     took: Took = {}
 
@@ -247,7 +227,7 @@ def test_a_request_waits_for_its_outcome_at_most_the_timeout(
 ) -> None:
     """Past ``timeout`` the request is answered 503 (PoolTimeout); the statement goes on
     and records the event later, which a retry of the provider finds a duplicate."""
-    ((locked_id, locked),) = recorded_sends(db, two_orgs, 1)
+    ((locked_id, locked),) = sends_of_a(db, two_orgs, 1)
 
     async def body(batcher: EventBatcher) -> tuple[str, float]:
         with db.connect() as holder:
@@ -276,7 +256,7 @@ def test_events_after_a_locked_send_in_a_refused_batch_are_not_held_up(
     """A batch refused after the lock timeout is tried again per message, the messages
     side by side: the healthy events in it do not wait behind each locked one, and the
     locked message's events are answered together."""
-    sends = recorded_sends(db, two_orgs, 7)
+    sends = sends_of_a(db, two_orgs, 7)
     (locked_id, locked), healthy = sends[0], sends[1:]
     took: Took = {}
 
@@ -303,7 +283,7 @@ def test_events_after_a_locked_send_in_a_refused_batch_are_not_held_up(
 
 
 def test_an_event_whose_request_gave_up_is_not_tried_alone(db: Database, two_orgs: TwoOrgs) -> None:
-    ((locked_id, locked),) = recorded_sends(db, two_orgs, 1)
+    ((locked_id, locked),) = sends_of_a(db, two_orgs, 1)
 
     async def body(batcher: EventBatcher) -> tuple[list[str], int]:
         with db.connect() as holder:
@@ -327,7 +307,7 @@ def test_a_refused_batch_of_locked_sends_does_not_starve_later_events(
     """Many messages whose sends are held (a campaign busy for long): their retry takes at
     most its share of the pool and gives up after a few of them, so events that arrive
     meanwhile about other sends go through at once."""
-    sends = recorded_sends(db, two_orgs, 44)
+    sends = sends_of_a(db, two_orgs, 44)
     locked, healthy = sends[:40], sends[40:]
     took: Took = {}
 

@@ -15,7 +15,7 @@ import pytest
 
 from intime.db import errors_translated
 from intime.errors import InvalidParameterError, ServiceRoleRequiredError
-from tests.support import Database, Mail, TwoOrgs, event
+from tests.support import Database, Mail, TwoOrgs, event, recorded_sends
 
 ROUNDS = 12  # of two batches at once: a deadlock, when possible, shows in a few
 BATCH = "select api.ingest_email_events(p_provider_event_ids => %s, p_payloads => %s::jsonb[])"
@@ -234,22 +234,13 @@ def at_once(db: Database, *batches: list[tuple[str, dict]]) -> list[str | None]:
     return raised
 
 
-def recorded(db: Database, orgs: TwoOrgs, addresses: list[str]) -> list[tuple[uuid.UUID, str]]:
-    """Recorded sends to the addresses, committed (past the org's sending rate)."""
-    with db.connect(autocommit=True) as admin:
-        admin.execute("update app.settings set email_rate_per_minute = 100000")
-    with db.connect("intime_service", autocommit=True) as conn:
-        mail = Mail(conn, orgs.a.org_id, orgs.a.admin_id)
-        return [sent_email(mail, to) for to in addresses]
-
-
 def test_batches_with_opens_on_the_same_campaigns_do_not_deadlock(
     db: Database, two_orgs: TwoOrgs
 ) -> None:
     """Each send's campaign trigger locks its enrollment, then the campaign: two batches
     at once, with opens of two campaigns' emails in opposite orders."""
     org, owner, n = two_orgs.a.org_id, two_orgs.a.admin_id, 30
-    sends = recorded(db, two_orgs, [f"camp{i}@example.com" for i in range(4 * n)])
+    sends = recorded_sends(db, two_orgs, [f"camp{i}@example.com" for i in range(4 * n)])
     with db.connect(autocommit=True) as admin:
         campaigns = [
             row[0]
@@ -297,8 +288,8 @@ def test_batches_suppressing_the_same_addresses_do_not_deadlock(
     """Complaints about the same addresses (different sends) in opposite orders: each
     batch inserts its suppressions in key order."""
     addresses = [f"same{i}@example.com" for i in range(150)]
-    first = recorded(db, two_orgs, addresses)
-    second = recorded(db, two_orgs, list(reversed(addresses)))
+    first = recorded_sends(db, two_orgs, addresses)
+    second = recorded_sends(db, two_orgs, list(reversed(addresses)))
     outcome = at_once(
         db,
         [(f"x{i}", event("email.complained", m)) for i, (_, m) in enumerate(first)],
@@ -339,7 +330,7 @@ def test_hard_bounces_of_contacts_in_two_campaigns_do_not_deadlock(
     those and their campaigns first, in key order (a session holding two of them lines the
     batches up, as a tick or a pause would)."""
     org, owner = two_orgs.a.org_id, two_orgs.a.admin_id
-    (s1, m1), (s2, m2) = recorded(db, two_orgs, ["x@example.com", "y@example.com"])
+    (s1, m1), (s2, m2) = recorded_sends(db, two_orgs, ["x@example.com", "y@example.com"])
     with db.connect(autocommit=True) as admin:
         c1, c2 = (
             admin.execute(
@@ -405,7 +396,7 @@ def test_an_event_the_campaign_ignores_does_not_wait_for_the_campaign(
     """Only opens, clicks, bounces and complaints reach the campaign: a delivery of a
     campaign email is applied while the campaign is busy (enrolling, ticking)."""
     org, owner = two_orgs.a.org_id, two_orgs.a.admin_id
-    ((send_id, message_id),) = recorded(db, two_orgs, ["busy@example.com"])
+    ((send_id, message_id),) = recorded_sends(db, two_orgs, ["busy@example.com"])
     with db.connect(autocommit=True) as admin:
         campaign = admin.execute(
             "insert into app.campaigns (org_id, name, owner_id, status) "
