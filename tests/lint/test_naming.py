@@ -29,7 +29,7 @@ APP_SHARED = {
     "_require_org", "_require_send_rate", "_require_service", "_secret_hash", "_transaction_stamp",
     "_template_known_variables", "_template_unknown_variables", "_template_variables",
     "_template_assert_senders",
-    "_url_encode",
+    "_url_encode", "_uuid7",
     "_is_time_zone", "now", "current_org_id", "current_user_id",
 }  # fmt: skip
 

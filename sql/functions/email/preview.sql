@@ -211,7 +211,10 @@ begin
 
     select v.vars, v.vars_html into v_values, v_values_html
     from app._campaign_values(
-        p_contact => v_contact, p_campaign_name => v_campaign.name,
+        p_first_name => v_contact.first_name, p_last_name => v_contact.last_name,
+        p_full_name => v_contact.full_name, p_email => v_contact.email,
+        p_company => v_contact.company_name, p_title => v_contact.title,
+        p_campaign_name => v_campaign.name,
         p_sender_name => v_sender_name, p_sender_email => v_sender_email
     ) as v;
     return query select

@@ -12,6 +12,9 @@ PIN = "search_path=pg_catalog, pg_temp"
 # Plain SQL helpers with no SET clause, so that PostgreSQL inlines them into the query of
 # the (pinned) function that calls them (docs/conventions.md, "Inlined SQL helpers").
 INLINED = {
+    "app._campaign_fill_finish",
+    "app._campaign_fill_known",
+    "app._campaign_values",
     "app._email_is_plain_address",
     "app._email_status_rank",
     "app._html_escape",
@@ -21,6 +24,7 @@ INLINED = {
     "app._notification_plan",
     "app._notification_quiet_hours_end",
     "app._transaction_stamp",
+    "app._uuid7",
     "app._wf_left_to_its_job",
 }
 
@@ -42,12 +46,13 @@ def test_every_function_pins_its_search_path_with_pg_temp_last(admin) -> None:
 
 
 def test_an_inlined_helper_is_plain_sql_that_runs_with_its_callers_rights(admin) -> None:
-    """What PostgreSQL needs to inline it (SQL, no SET, not strict, not volatile), and no
-    SECURITY DEFINER: called on its own, under the caller's path, it has only their rights."""
+    """What PostgreSQL needs to inline it (SQL, no SET, not strict; a set-returning one not
+    volatile either), and no SECURITY DEFINER: called on its own, under the caller's path, it
+    has only their rights."""
     rows = admin.execute(
         """
         select n.nspname || '.' || p.proname, l.lanname, p.prosecdef, p.proconfig,
-            p.proisstrict, p.provolatile <> 'v'
+            p.proisstrict, not (p.proretset and p.provolatile = 'v')
         from pg_proc p
         join pg_namespace n on n.oid = p.pronamespace
         join pg_language l on l.oid = p.prolang
