@@ -7735,6 +7735,7 @@ CREATE FUNCTION app._campaign_fill_finish(p_filled text, p_values text[], p_html
     LANGUAGE sql IMMUTABLE
     AS $$
     select case
+        when p_filled is null then null
         when strpos(p_filled, '{{') = 0 then replace(p_filled, chr(1), '{')
         else app._campaign_fill_rest(p_filled, p_values, p_html)
     end

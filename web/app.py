@@ -34,6 +34,7 @@ from web.pools import open_event_pool
 from web.problems import http_error
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
+from web.sse import SendWatch
 from web.unsubscribe import unsubscribe
 from web.webhooks import resend_webhook
 
@@ -210,6 +211,7 @@ def create_app(
             service_dsn, min_size=1, max_size=2, timeout=db_timeout, name="hub"
         )
         app.state.hub = NotificationHub(service_dsn, app.state.hub_pool, heartbeat=stream_heartbeat)
+        app.state.send_watch = SendWatch()  # the streams' send timeouts (web/sse.py)
         app.state.metrics.watch_hub(app.state.hub)
         await app.state.hub.start()
         app.state.resend_client = (
@@ -228,6 +230,7 @@ def create_app(
             yield
         finally:
             await app.state.hub.stop()
+            await app.state.send_watch.close()
             await app.state.parser.close()
             if app.state.resend_client is not None:
                 await app.state.resend_client.aclose()

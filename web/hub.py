@@ -102,6 +102,10 @@ class Subscriber:
         self.overflows = 0
         self.closed_reason: str | None = None
         self.last_write = time.monotonic()  # the stream's last write (web/notifications.py)
+        # When the stream re-checks its credential (NotificationHub.recheck_at), and
+        # the wheel slot of its next beat (one at a time: see _schedule_beat).
+        self.recheck_at: float | None = None
+        self.beat_slot: int | None = None
 
     def ping(self) -> bool:
         """Queue a heartbeat unless something is queued already (it will be written)."""
@@ -109,6 +113,12 @@ class Subscriber:
             return False
         self.queue.put_nowait(PING)
         return True
+
+    def wake(self) -> None:
+        """Wake the stream's task (its re-check is due) unless something is queued:
+        it checks the time after every item it takes."""
+        if self.closed_reason is None and self.queue.empty():
+            self.queue.put_nowait(RECHECK)
 
     def offer(self, event: StreamEvent) -> bool:
         if self.closed_reason is not None:
@@ -139,6 +149,7 @@ class Subscriber:
 
 
 PING = StreamEvent("ping", "")
+RECHECK = StreamEvent("recheck", "")  # written as nothing: the stream re-checks its credential
 
 
 def server_exiting() -> bool:
@@ -194,9 +205,12 @@ class NotificationHub:
         self._linger = linger
         self._idle_poll = idle_poll
         self.heartbeat = heartbeat
-        # One timer for every stream's heartbeat: a wheel of slots ``_tick`` wide.
+        # One timer for every stream's heartbeat and credential re-check: a wheel of
+        # slots ``_tick`` wide. A timer per stream's wait (an ``asyncio.timeout``) lived
+        # past the young collections and hastened the full ones (docs/operations.md).
         self._tick = min(0.1, heartbeat / 4)
         self._beats: dict[int, list[Subscriber]] = defaultdict(list)
+        self._slot = math.floor(time.monotonic() / self._tick)  # the next slot to run
         # Streams re-checking their credential at once (web/notifications.py): a
         # thousand streams opened together must not take the whole pool together.
         self.reauth_slots = asyncio.Semaphore(reauth_at_once)
@@ -284,8 +298,20 @@ class NotificationHub:
         if self.on_connected is not None:
             self.on_connected(self.connected)
 
+    def recheck_at(self, sub: Subscriber, due: float) -> None:
+        """The stream re-checks its credential at ``due``: the wheel wakes it then if
+        nothing else has (web/notifications.py)."""
+        sub.recheck_at = due
+        self._schedule_beat(sub, due)
+
     def _schedule_beat(self, sub: Subscriber, due: float) -> None:
-        self._beats[math.ceil(due / self._tick)].append(sub)
+        """One beat per stream in the wheel: a later one waits for the earlier, which
+        schedules the next; an earlier one replaces it (the later entry is skipped)."""
+        slot = max(math.ceil(due / self._tick), self._slot)
+        if sub.beat_slot is not None and sub.beat_slot <= slot:
+            return
+        sub.beat_slot = slot
+        self._beats[slot].append(sub)
 
     async def _heartbeats(self) -> None:
         """Every tick, the streams whose beat is due: a comment for those that wrote
@@ -293,27 +319,36 @@ class NotificationHub:
         ``heartbeat`` after their last write for the others. A stream that ended is
         dropped when its slot comes. Also ends every stream when the server is told to
         exit (sse_starlette's flag, set by uvicorn's signal handler)."""
-        slot = math.floor(time.monotonic() / self._tick)
+        self._slot = math.floor(time.monotonic() / self._tick)
         while True:
             await asyncio.sleep(self._tick)
             if server_exiting():
                 self._close_all("server shutting down")
             now = time.monotonic()
             current = math.floor(now / self._tick)
-            while slot <= current:
+            while self._slot <= current:
+                slot = self._slot
+                self._slot += 1  # what the beats schedule goes to a later slot
                 for sub in self._beats.pop(slot, ()):
-                    self._beat(sub, now)
-                slot += 1
+                    if sub.beat_slot == slot:  # else replaced by an earlier beat
+                        sub.beat_slot = None
+                        self._beat(sub, now)
 
     def _beat(self, sub: Subscriber, now: float) -> None:
         if sub.closed_reason is not None or sub not in self._subscribers.get(sub.key, ()):
             return  # ended: it leaves the wheel
+        recheck = sub.recheck_at
         if now - sub.last_write >= self.heartbeat - self._tick:
             if sub.ping():
                 self.stats.heartbeats += 1
-            self._schedule_beat(sub, now + self.heartbeat)
+            due = now + self.heartbeat
         else:
-            self._schedule_beat(sub, sub.last_write + self.heartbeat)
+            due = sub.last_write + self.heartbeat
+            if recheck is not None and recheck <= now + self._tick:
+                sub.wake()
+        if recheck is not None and recheck > now + self._tick:
+            due = min(due, recheck)
+        self._schedule_beat(sub, due)
 
     def _close_all(self, reason: str) -> None:
         for subscribers in self._subscribers.values():

@@ -36,7 +36,7 @@ from intime.errors import (
 from web import queries as q
 from web.auth import SESSION_COOKIE, Unauthenticated, authenticate
 from web.guards import Rejected, read_body, rejected
-from web.hub import NotificationHub, Subscriber
+from web.hub import NotificationHub, StreamEvent, Subscriber
 from web.limits import MAX_READ_BODY_BYTES, JsonRefused, load_json
 from web.sse import PING, EventStreamResponse, frame
 
@@ -176,6 +176,21 @@ def _last_event_id(request: Request) -> Position | None:
     return Position.parse(raw)
 
 
+def _live_frame(item: StreamEvent, pos: Position) -> bytes | None:
+    """What a live item writes: None for a re-check's wake-up and a notification the
+    stream delivered already (recording the others in ``pos``)."""
+    if item.kind == "ping":
+        return PING
+    if item.kind == "recheck":
+        return None
+    if item.seq is None:
+        return b"event: " + item.kind.encode() + b"\r\n" + item.tail
+    if pos.delivered(item.seq):
+        return None
+    pos.record(item.seq, item.watermark)
+    return b"id: " + pos.event_id().encode() + b"\r\nevent: notification\r\n" + item.tail
+
+
 @dataclasses.dataclass
 class _Stream:
     """One authenticated stream: the replay, then live events from the hub."""
@@ -297,6 +312,9 @@ class _Stream:
             # and none goes longer than the interval unchecked.
             next_auth = time.monotonic() + self.reauth_every * random.uniform(0.5, 1.0)  # noqa: S311
             verified = time.monotonic()
+            # The hub wakes the stream when the re-check is due (one timer for all
+            # streams); the time is checked after every item, whatever woke it.
+            self.hub.recheck_at(sub, next_auth)
             while True:
                 if sub.overflowed and sub.queue.empty():
                     # Events were dropped while the queue was full: read them
@@ -306,30 +324,19 @@ class _Stream:
                     for chunk in backlog:
                         yield self._wrote(sub, chunk)
                     yield self._wrote(sub, _count(unread, pos))
-                try:
-                    async with asyncio.timeout(max(next_auth - time.monotonic(), 0.01)):
-                        item = await sub.queue.get()
-                except TimeoutError:
+                item = await sub.queue.get()
+                if item is None:
+                    return
+                if time.monotonic() >= next_auth:
+                    # Before anything more is written: a revoked credential gets nothing.
                     checked = await self._checkpoint(verified)
                     if checked is None:
                         return
                     verified, next_auth = checked
-                    continue
-                if item is None:
-                    return
-                if item.kind == "ping":
-                    yield self._wrote(sub, PING)
-                elif item.seq is None:
-                    yield self._wrote(sub, b"event: " + item.kind.encode() + b"\r\n" + item.tail)
-                elif not pos.delivered(item.seq):
-                    pos.record(item.seq, item.watermark)
-                    yield self._wrote(
-                        sub,
-                        b"id: "
-                        + pos.event_id().encode()
-                        + b"\r\nevent: notification\r\n"
-                        + item.tail,
-                    )
+                    self.hub.recheck_at(sub, next_auth)
+                live = _live_frame(item, pos)
+                if live is not None:
+                    yield self._wrote(sub, live)
         finally:
             self.hub.unsubscribe(sub)
 
@@ -411,6 +418,7 @@ async def stream(request: Request) -> Response:
         session.events(),
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
         on_disconnect=session.disconnected,
+        watch=request.app.state.send_watch,
         send_timeout=30,
     )
 

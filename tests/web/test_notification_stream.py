@@ -542,6 +542,28 @@ def test_revoking_the_token_ends_an_open_stream(stream_url, service, send, two_o
             stream.next(timeout=3)
 
 
+def test_an_idle_stream_re_checks_its_token_with_no_heartbeat_to_wake_it(
+    db, service, two_orgs
+) -> None:
+    """The hub's wheel wakes a stream whose re-check is due (no timer per stream): with
+    no event and no heartbeat in between (30 s apart here), revoking its token still
+    ends it within the 0.5 s interval."""
+    app = create_app(db.dsn("intime_service"), stream_heartbeat=30, stream_reauth=0.5)
+    with actor(service, two_orgs.a.org_id):
+        row = service.execute(
+            "select token_id, token from api.create_api_token(p_name => 'x', p_user_id => %s)",
+            (two_orgs.a.rep_ids[1],),
+        ).fetchone()
+    assert row is not None
+    with serve_in_thread(app) as url, opened(url, token=row[1]) as stream:
+        with actor(service, two_orgs.a.org_id):
+            service.execute("select api.revoke_api_token(p_token_id => %s)", (row[0],))
+        revoked = time.monotonic()
+        with pytest.raises(EOFError):
+            stream.next(timeout=10)
+        assert time.monotonic() - revoked < 3
+
+
 @pytest.mark.parametrize(
     "params", [{"before_seq": "99999999999999999999"}, {"limit": "99999999999"}, {"limit": "0"}]
 )

@@ -86,7 +86,8 @@ end
 $function$;
 
 -- What app._campaign_fill_known made, finished: the braces back, or the
--- tokens left rendered. Called with a column (p_filled is read three times).
+-- tokens left rendered (null stays null: a step without a text body). Called
+-- with a column (p_filled is read four times).
 create or replace function app._campaign_fill_finish(
     p_filled text, p_values text[], p_html boolean default false
 )
@@ -95,6 +96,7 @@ language sql
 immutable
 as $function$
     select case
+        when p_filled is null then null
         when strpos(p_filled, '{{') = 0 then replace(p_filled, chr(1), '{')
         else app._campaign_fill_rest(p_filled, p_values, p_html)
     end

@@ -40,7 +40,8 @@ def test_a_template_of_known_tokens_is_filled_without_a_call(camp: Campaigns) ->
     assert "_campaign_fill_known" not in plan
     assert "_campaign_fill_finish" not in plan
     # The rest of the work is only reached when tokens are left.
-    assert "CASE WHEN (strpos(" in plan
+    assert "CASE WHEN" in plan
+    assert "strpos(" in plan
 
 
 @pytest.mark.parametrize(
@@ -51,9 +52,10 @@ def test_a_template_of_known_tokens_is_filled_without_a_call(camp: Campaigns) ->
         ("<p>{{ contact.nickname | default: 'R&D <x>' }} {{campaign.name}}</p>", True),
         ("no tokens {here}", False),
         ("{{contact.email}}}} {{{sender.email}}", False),
+        (None, False),
     ],
 )
-def test_the_parts_fill_as_the_whole(camp: Campaigns, template: str, html: bool) -> None:
+def test_the_parts_fill_as_the_whole(camp: Campaigns, template: str | None, html: bool) -> None:
     row = camp.owner.execute(
         "select app._campaign_fill(%(t)s, v.vars, %(h)s),"
         " app._campaign_fill_finish(app._campaign_fill_known(%(t)s, v.vars), v.vars, %(h)s)"
@@ -65,7 +67,7 @@ def test_the_parts_fill_as_the_whole(camp: Campaigns, template: str, html: bool)
     ).fetchone()
     assert row is not None
     assert row[0] == row[1]
-    assert "\x01" not in row[0]
+    assert template is None or "\x01" not in row[0]
 
 
 def test_contact_data_that_looks_like_a_token_is_sent_as_written(camp: Campaigns) -> None:
