@@ -7720,7 +7720,7 @@ begin
         return p_template;
     end if;
     v_filled := app._campaign_fill_known(p_template, p_values);
-    return app._campaign_fill_finish(v_filled, p_values, p_html);
+    return app._campaign_fill_finish(p_template, v_filled, p_values, p_html);
 end
 $$;
 
@@ -7728,21 +7728,21 @@ $$;
 ALTER FUNCTION app._campaign_fill(p_template text, p_values text[], p_html boolean) OWNER TO intime_owner;
 
 --
--- Name: _campaign_fill_finish(text, text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_fill_finish(text, text, text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_fill_finish(p_filled text, p_values text[], p_html boolean DEFAULT false) RETURNS text
+CREATE FUNCTION app._campaign_fill_finish(p_template text, p_filled text, p_values text[], p_html boolean DEFAULT false) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
     select case
-        when p_filled is null then null
+        when p_template is null or strpos(p_template, '{{') = 0 then p_template
         when strpos(p_filled, '{{') = 0 then replace(p_filled, chr(1), '{')
         else app._campaign_fill_rest(p_filled, p_values, p_html)
     end
 $$;
 
 
-ALTER FUNCTION app._campaign_fill_finish(p_filled text, p_values text[], p_html boolean) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_fill_finish(p_template text, p_filled text, p_values text[], p_html boolean) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_fill_known(text, text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -8630,13 +8630,13 @@ begin
         l.task_config, l.next_number, l.variant, l.final_act, l.error_count + 1 >= 3, t.due_at,
         ct.template_id,
         regexp_replace(
-            app._campaign_fill_finish(f.subject, r.vars), '[\r\n]+', ' ', 'g'
+            app._campaign_fill_finish(ct.subject, f.subject, r.vars), '[\r\n]+', ' ', 'g'
         ),
         coalesce(
-            app._campaign_fill_finish(f.body_html, r.vars_html, true),
-            app._html_escape(app._campaign_fill_finish(f.body_text, r.vars))
+            app._campaign_fill_finish(ct.body_html, f.body_html, r.vars_html, true),
+            app._html_escape(app._campaign_fill_finish(ct.body_text, f.body_text, r.vars))
         ),
-        app._campaign_fill_finish(f.body_text, r.vars)
+        app._campaign_fill_finish(ct.body_text, f.body_text, r.vars)
     from limited as l
     left join timing as t
         on
@@ -28432,10 +28432,10 @@ REVOKE ALL ON FUNCTION app._campaign_fill(p_template text, p_values text[], p_ht
 
 
 --
--- Name: FUNCTION _campaign_fill_finish(p_filled text, p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _campaign_fill_finish(p_template text, p_filled text, p_values text[], p_html boolean); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._campaign_fill_finish(p_filled text, p_values text[], p_html boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._campaign_fill_finish(p_template text, p_filled text, p_values text[], p_html boolean) FROM PUBLIC;
 
 
 --

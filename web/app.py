@@ -212,6 +212,7 @@ def create_app(
         )
         app.state.hub = NotificationHub(service_dsn, app.state.hub_pool, heartbeat=stream_heartbeat)
         app.state.send_watch = SendWatch()  # the streams' send timeouts (web/sse.py)
+        app.state.send_watch.start()
         app.state.metrics.watch_hub(app.state.hub)
         await app.state.hub.start()
         app.state.resend_client = (

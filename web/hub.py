@@ -344,9 +344,11 @@ class NotificationHub:
             due = now + self.heartbeat
         else:
             due = sub.last_write + self.heartbeat
-            if recheck is not None and recheck <= now + self._tick:
+            if recheck is not None and recheck <= now:
                 sub.wake()
-        if recheck is not None and recheck > now + self._tick:
+        if recheck is not None and recheck > now:
+            # Not due yet (the stream checks the time itself): a beat then, at the
+            # latest the next slot, whatever woke the stream now.
             due = min(due, recheck)
         self._schedule_beat(sub, due)
 

@@ -69,10 +69,13 @@ class SendWatch:
         self._streams: set[EventStreamResponse] = set()
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, stream: EventStreamResponse) -> None:
-        self._streams.add(stream)
+    def start(self) -> None:
+        """In the app's lifespan: the task carries no request's context."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="sse-send-watch")
+
+    def add(self, stream: EventStreamResponse) -> None:
+        self._streams.add(stream)
 
     def discard(self, stream: EventStreamResponse) -> None:
         self._streams.discard(stream)
@@ -139,13 +142,15 @@ class EventStreamResponse(Response):
         watcher = asyncio.create_task(self._watch(receive))
         self.watch.add(self)
         try:
-            await send(start)
+            await self._send(send, start)
             async with contextlib.aclosing(self.frames) as frames:
                 async for chunk in frames:
-                    self._sending_since = time.monotonic()
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    self._sending_since = None
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    await self._send(
+                        send, {"type": "http.response.body", "body": chunk, "more_body": True}
+                    )
+            # Watched too: a stream that ends (revoked, server exiting) while the
+            # client's buffers are full would otherwise wait here for good.
+            await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not self._stalled:
                 raise
@@ -156,6 +161,13 @@ class EventStreamResponse(Response):
         finally:
             self.watch.discard(self)
             watcher.cancel()
+
+    async def _send(self, send: Send, message: Message) -> None:
+        self._sending_since = time.monotonic()
+        try:
+            await send(message)
+        finally:
+            self._sending_since = None
 
     async def _watch(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":

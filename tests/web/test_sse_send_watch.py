@@ -36,6 +36,7 @@ def test_a_send_that_never_completes_ends_the_stream_after_its_timeout() -> None
 
     async def scenario() -> float:
         watch = SendWatch(period=0.05)
+        watch.start()
         response = EventStreamResponse(
             frames(), headers={}, on_disconnect=lambda: None, watch=watch, send_timeout=0.2
         )
@@ -47,6 +48,30 @@ def test_a_send_that_never_completes_ends_the_stream_after_its_timeout() -> None
     elapsed = asyncio.run(scenario())
     assert 0.2 <= elapsed < 2
     assert closed == [True]
+
+
+def test_the_closing_send_is_watched_too() -> None:
+    """A stream that ends (its credential revoked, the server exiting) while the client's
+    socket is full: the last send waits for a drain that never comes, and is cut too."""
+
+    async def frames() -> AsyncGenerator[bytes, None]:
+        yield b": the frame that fills the socket\r\n\r\n"
+
+    async def send(message: Message) -> None:
+        # As uvicorn: the write that fills the buffer returns; the next one waits to drain.
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            await asyncio.Event().wait()
+
+    async def scenario() -> None:
+        watch = SendWatch(period=0.05)
+        watch.start()
+        response = EventStreamResponse(
+            frames(), headers={}, on_disconnect=lambda: None, watch=watch, send_timeout=0.2
+        )
+        await asyncio.wait_for(response(SCOPE, _never_disconnects, send), 3)
+        await watch.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_stream_whose_sends_complete_is_not_cut(caplog) -> None:
@@ -63,6 +88,7 @@ def test_a_stream_whose_sends_complete_is_not_cut(caplog) -> None:
 
     async def scenario() -> None:
         watch = SendWatch(period=0.05)
+        watch.start()
         response = EventStreamResponse(
             frames(), headers={}, on_disconnect=lambda: None, watch=watch, send_timeout=0.1
         )
@@ -89,6 +115,7 @@ def test_a_cancellation_from_outside_still_cancels_the_stream() -> None:
 
     async def scenario() -> bool:
         watch = SendWatch(period=0.05)
+        watch.start()
         response = EventStreamResponse(
             frames(), headers={}, on_disconnect=lambda: None, watch=watch, send_timeout=10
         )

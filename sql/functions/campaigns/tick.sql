@@ -85,18 +85,20 @@ begin
 end
 $function$;
 
--- What app._campaign_fill_known made, finished: the braces back, or the
--- tokens left rendered (null stays null: a step without a text body). Called
--- with a column (p_filled is read four times).
+-- What app._campaign_fill_known made of p_template, finished: the braces
+-- back, or the tokens left rendered. A template without '{{' stays as written
+-- (a chr(1) in it too), null stays null (a step without a text body). Called
+-- with columns (the arguments are read several times).
+drop function if exists app._campaign_fill_finish(text, text[], boolean);
 create or replace function app._campaign_fill_finish(
-    p_filled text, p_values text[], p_html boolean default false
+    p_template text, p_filled text, p_values text[], p_html boolean default false
 )
 returns text
 language sql
 immutable
 as $function$
     select case
-        when p_filled is null then null
+        when p_template is null or strpos(p_template, '{{') = 0 then p_template
         when strpos(p_filled, '{{') = 0 then replace(p_filled, chr(1), '{')
         else app._campaign_fill_rest(p_filled, p_values, p_html)
     end
@@ -117,7 +119,7 @@ begin
         return p_template;
     end if;
     v_filled := app._campaign_fill_known(p_template, p_values);
-    return app._campaign_fill_finish(v_filled, p_values, p_html);
+    return app._campaign_fill_finish(p_template, v_filled, p_values, p_html);
 end
 $function$;
 

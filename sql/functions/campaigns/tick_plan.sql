@@ -285,13 +285,13 @@ begin
         l.task_config, l.next_number, l.variant, l.final_act, l.error_count + 1 >= 3, t.due_at,
         ct.template_id,
         regexp_replace(
-            app._campaign_fill_finish(f.subject, r.vars), '[\r\n]+', ' ', 'g'
+            app._campaign_fill_finish(ct.subject, f.subject, r.vars), '[\r\n]+', ' ', 'g'
         ),
         coalesce(
-            app._campaign_fill_finish(f.body_html, r.vars_html, true),
-            app._html_escape(app._campaign_fill_finish(f.body_text, r.vars))
+            app._campaign_fill_finish(ct.body_html, f.body_html, r.vars_html, true),
+            app._html_escape(app._campaign_fill_finish(ct.body_text, f.body_text, r.vars))
         ),
-        app._campaign_fill_finish(f.body_text, r.vars)
+        app._campaign_fill_finish(ct.body_text, f.body_text, r.vars)
     from limited as l
     left join timing as t
         on
