@@ -74,6 +74,10 @@ class SendWatch:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="sse-send-watch")
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def add(self, stream: EventStreamResponse) -> None:
         self._streams.add(stream)
 
@@ -152,11 +156,10 @@ class EventStreamResponse(Response):
             # client's buffers are full would otherwise wait here for good.
             await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
-            if not self._stalled:
+            # Our own cancellation (check_send) ends the stream, not the request; one
+            # from the server too, in the same loop step, still propagates.
+            if not self._stalled or (self._task is not None and self._task.uncancel() > 0):
                 raise
-            # Our own cancellation (check_send): the stream ends, the request does not fail.
-            if self._task is not None:
-                self._task.uncancel()
             log.info("a notification stream ended: the client stopped reading")
         finally:
             self.watch.discard(self)

@@ -74,6 +74,29 @@ def test_the_closing_send_is_watched_too() -> None:
     asyncio.run(scenario())
 
 
+def test_a_response_start_that_never_completes_ends_the_stream() -> None:
+    async def frames() -> AsyncGenerator[bytes, None]:
+        yield b": never sent\r\n\r\n"
+
+    async def send(message: Message) -> None:
+        await asyncio.Event().wait()  # not even the headers go out
+
+    async def scenario() -> None:
+        watch = SendWatch(period=0.05)
+        watch.start()
+        response = EventStreamResponse(
+            frames(), headers={}, on_disconnect=lambda: None, watch=watch, send_timeout=0.2
+        )
+        await asyncio.wait_for(response(SCOPE, _never_disconnects, send), 3)
+        await watch.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_app_watches_its_streams_sends_from_start_up(stream_app, stream_url) -> None:
+    assert stream_app.state.send_watch.running
+
+
 def test_a_stream_whose_sends_complete_is_not_cut(caplog) -> None:
     sent: list[bytes] = []
 

@@ -44,6 +44,7 @@ def _recheck_times(
     fake_asyncio.sleep = fake_sleep
     monkeypatch.setattr(hub_mod, "asyncio", fake_asyncio)
     checks: list[float] = []
+    taken: list[str] = []
 
     async def main() -> None:
         no_pool: Any = None  # the wheel reads nothing
@@ -60,6 +61,7 @@ def _recheck_times(
             nonlocal next_auth
             while True:
                 item = await sub.queue.get()
+                taken.append(item.kind if item is not None else "end")
                 if clock["t"] >= next_auth:
                     checks.append(round(clock["t"] - START, 2))
                     next_auth = clock["t"] + reauth
@@ -74,6 +76,9 @@ def _recheck_times(
         consumer.cancel()
 
     asyncio.run(main())
+    # An idle stream is woken by its heartbeats (40 s / 15 s) and its re-checks, no more:
+    # a wheel that beat it every slot would wake it hundreds of times.
+    assert len(taken) <= until / heartbeat + until / reauth + 2, taken
     return checks
 
 
