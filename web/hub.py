@@ -531,7 +531,17 @@ class NotificationHub:
         orgs = [k[0] for k in keys]
         users = [k[1] for k in keys]
         async with self._pool.connection() as conn:
-            cur = await conn.execute(q.COUNT_UNREAD_FOR, {"org_ids": orgs, "user_ids": users})
+            # Over what was fanned out: a row committed since the last read
+            # comes as an event, which the client adds to the count.
+            cur = await conn.execute(
+                q.COUNT_UNREAD_FOR,
+                {
+                    "org_ids": orgs,
+                    "user_ids": users,
+                    "through": self._cursor,
+                    "gaps": sorted(self._gaps),
+                },
+            )
             counts = await cur.fetchall()
         self._recount_all = False
         self._recount -= keys

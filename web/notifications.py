@@ -21,6 +21,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any, LiteralString
 
 import psycopg
+from psycopg import IsolationLevel
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -219,21 +220,27 @@ class _Stream:
         up to it are sent. A row for which ``before`` is true is recorded but not
         sent: the hub fanned it out before this stream subscribed.
         """
-        async with self.pool.connection() as conn, async_actor(conn, self.org_id, self.user_id):
-            cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
-            head_row = await cur.fetchone()
-            out: list[bytes] = []
-            if head_row is not None and pos.watermark > head_row[0]:
-                # A position from another database (a restore, a failover).
-                out.append(_reset("Last-Event-ID is ahead of this server"))
-                pos.watermark, pos.above = floor, set()
-            cur = await conn.execute(
-                q.REPLAY_NOTIFICATIONS,
-                {"after": pos.watermark, "limit": REPLAY_CAP + len(pos.above) + 1},
-            )
-            rows = [r for r in await cur.fetchall() if not pos.delivered(r[0])]
-            cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
-            unread_row = await cur.fetchone()
+        async with self.pool.connection() as conn:
+            # One snapshot for the rows and the count. Under read committed each
+            # statement has its own: a notification that committed between them
+            # was counted here, then counted again when it arrived live. (The
+            # pool's reset puts the isolation level back.)
+            await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
+            async with async_actor(conn, self.org_id, self.user_id):
+                cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
+                head_row = await cur.fetchone()
+                out: list[bytes] = []
+                if head_row is not None and pos.watermark > head_row[0]:
+                    # A position from another database (a restore, a failover).
+                    out.append(_reset("Last-Event-ID is ahead of this server"))
+                    pos.watermark, pos.above = floor, set()
+                cur = await conn.execute(
+                    q.REPLAY_NOTIFICATIONS,
+                    {"after": pos.watermark, "limit": REPLAY_CAP + len(pos.above) + 1},
+                )
+                rows = [r for r in await cur.fetchall() if not pos.delivered(r[0])]
+                cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
+                unread_row = await cur.fetchone()
         if len(rows) > REPLAY_CAP:
             out.append(_reset("more notifications were missed than a stream replays"))
             rows = rows[-REPLAY_CAP:]

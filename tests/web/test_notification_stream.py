@@ -6,22 +6,27 @@ hub restarts and bursts; the server stops promptly with a stream open."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
-from intime.db import actor
+from intime.db import actor, open_pool
 from intime_cli.serving import serve_in_thread
 from intime_cli.sse import SseStream
 from tests.web.streams import open_send, opened, titles_within
+from web import queries as q
 from web.app import create_app, redact_access_log
 from web.hub import StreamEvent, Subscriber
+from web.notifications import Position, _Stream
 
 
 def test_an_event_arrives_after_the_commit(stream_url, token_for, send, two_orgs) -> None:
@@ -781,3 +786,61 @@ def test_the_server_stops_promptly_with_an_open_stream(db, token_for, two_orgs) 
     took = time.monotonic() - started
     stream.close()
     assert took < 5
+
+
+class _CommitAfterReplay:
+    """A pool whose connections run ``between`` (in a thread) right after the
+    replay's rows are read, before anything else on that connection."""
+
+    def __init__(self, pool: Any, between: Callable[[], object]) -> None:
+        self.pool, self.between = pool, between
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        async with self.pool.connection() as conn:
+            yield _Hooked(conn, self.between)
+
+
+class _Hooked:
+    def __init__(self, conn: Any, between: Callable[[], object]) -> None:
+        self.conn, self.between = conn, between
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def execute(self, query: Any, params: Any = None) -> Any:
+        cur = await self.conn.execute(query, params)
+        if query == q.REPLAY_NOTIFICATIONS:
+            await asyncio.to_thread(self.between)
+        return cur
+
+
+def test_the_replay_and_its_unread_count_read_one_snapshot(db, service, send, two_orgs) -> None:
+    """A notification that commits between the replay's rows and its count is
+    in neither: it arrives live, and the badge counts it once, not twice."""
+    sam = two_orgs.a.rep_ids[1]
+    head = send(sam, "sent before the stream")
+    with actor(service, two_orgs.a.org_id, sam):
+        before = service.execute("select api.count_unread_notifications()").fetchone()
+
+    async def scenario() -> tuple[list[bytes], int]:
+        pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
+        try:
+            stream = _Stream(
+                pool=_CommitAfterReplay(pool, lambda: send(sam, "committed in between")),
+                hub=None,
+                org_id=two_orgs.a.org_id,
+                user_id=sam,
+                token=None,
+                ticket_id=None,
+                resume=None,
+                reauth_every=60.0,
+            )
+            return await stream.replay(Position(head), head)
+        finally:
+            await pool.close()
+
+    backlog, unread = asyncio.run(scenario())
+    assert backlog == []
+    assert before is not None
+    assert unread == before[0]  # the one committed in between is on its way live
