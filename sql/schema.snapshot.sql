@@ -932,10 +932,10 @@ $$;
 ALTER FUNCTION api.count_unread_notifications() OWNER TO intime_owner;
 
 --
--- Name: count_unread_notifications_for(uuid[], uuid[], bigint, bigint[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: count_unread_notifications_for(uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[] DEFAULT '{}'::bigint[]) RETURNS TABLE(org_id uuid, user_id uuid, unread bigint)
+CREATE FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) RETURNS TABLE(org_id uuid, user_id uuid, unread bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -953,8 +953,6 @@ begin
             where
                 n.org_id = k.org_id
                 and n.user_id = k.user_id
-                and n.seq <= p_through_seq
-                and n.seq <> all(coalesce(p_except_seqs, '{}'))
                 and n.read_at is null
                 and n.archived_at is null
                 and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
@@ -964,7 +962,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[]) OWNER TO intime_owner;
+ALTER FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) OWNER TO intime_owner;
 
 --
 -- Name: create_api_token(text, uuid, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -27313,12 +27311,12 @@ GRANT ALL ON FUNCTION api.count_unread_notifications() TO intime_user;
 
 
 --
--- Name: FUNCTION count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[]); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[]) TO intime_service;
-GRANT ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[]) TO intime_user;
+REVOKE ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[]) TO intime_user;
 
 
 --

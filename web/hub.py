@@ -57,6 +57,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg import IsolationLevel
 from psycopg_pool import AsyncConnectionPool
 from sse_starlette.sse import AppStatus
 
@@ -83,6 +84,8 @@ class StreamEvent:
     watermark: int = 0
     # The frame's ``data:`` lines and end, encoded once for all its clients (web/sse.py).
     tail: bytes = b""
+    # An unread_count's count: which of the hub's counts it is (NotificationHub.count_epoch).
+    epoch: int = 0
 
 
 class Subscriber:
@@ -223,6 +226,7 @@ class NotificationHub:
         self._wake = asyncio.Event()
         self._recount: set[UserKey] = set()
         self._recount_all = False
+        self.count_epoch = 0  # how many counts the hub has taken (StreamEvent.epoch)
         self._tasks: list[asyncio.Task[None]] = []
         self._listen_conn: psycopg.AsyncConnection[Any] | None = None
         self.listening = asyncio.Event()
@@ -420,11 +424,10 @@ class NotificationHub:
             try:
                 found = 0
                 while True:
-                    more, new = await self._read_once()
+                    more, new = await self._read_once(count=True)
                     found += new
                     if not more:
                         break
-                await self._send_counts()
                 now = time.monotonic()
                 if found:
                     active_until = now + self._linger
@@ -447,19 +450,24 @@ class NotificationHub:
                 await asyncio.sleep(self._reconnect_delay)
                 self._wake.set()
 
-    async def _read_once(self) -> tuple[bool, int]:
-        """Read and fan out one batch: (more rows may be waiting, new rows read)."""
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                q.READ_FEED,
-                {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
-            )
-            rows = await cur.fetchall()
-            tag = 0
-            if self._opens_gaps(rows):
-                cur = await conn.execute(q.DRAW_XID)  # its own transaction: autocommit
-                row = await cur.fetchone()
-                tag = int(row[0]) if row else 0
+    async def _read_once(self, count: bool = False) -> tuple[bool, int]:
+        """Read and fan out one batch: (more rows may be waiting, new rows read).
+
+        ``count``: when the batch is the last one and unread counts are due, count
+        them in the read's snapshot and send them after its events. Each count then
+        holds exactly the rows the hub has read: one committed later comes as an
+        event (which the client adds), one committed earlier was read (and the
+        count, sent after its event, sets the badge). A collapsed notification
+        keeps its id, and so its place in the count, whichever side it falls on.
+        """
+        every, keys = self._take_counts_due() if count else (False, set())
+        counts: list[Any] | None = None
+        try:
+            rows, tag, counts = await self._fetch(keys)
+        finally:
+            if counts is None:  # not counted (more to read, or the read failed): still due
+                self._recount |= keys
+                self._recount_all = self._recount_all or every
         self.stats.reads += 1
         xmin = int(rows[0][0])
         now = time.monotonic()
@@ -482,6 +490,14 @@ class NotificationHub:
             self.stats.rows += 1
             if notification is not None:
                 self._fan_out(org_id, user_id, seq, notification)
+        self._settle_gaps(xmin, now)
+        if counts:
+            self._send_counts(counts, self.count_epoch)
+        return new_rows >= self._batch, new_rows
+
+    def _settle_gaps(self, xmin: int, now: float) -> None:
+        """Forget the gaps that can no longer fill (their tag is below the read's
+        xmin) and those waited for longer than ``gap_ttl``."""
         for seq, (tag, noticed) in list(self._gaps.items()):
             if tag <= xmin:
                 del self._gaps[seq]
@@ -491,7 +507,34 @@ class NotificationHub:
                 self.stats.gaps_given_up += 1
                 log.warning("stream hub gave up waiting for seq %s after %ss", seq, self._gap_ttl)
         self.stats.gaps_open = len(self._gaps)
-        return new_rows >= self._batch, new_rows
+
+    async def _fetch(self, keys: set[UserKey]) -> tuple[list[Any], int, list[Any] | None]:
+        """A batch of the feed, the xid drawn if it opens gaps, and the unread counts of
+        ``keys`` in the same snapshot when the batch is the last (else None)."""
+        counts = None
+        async with self._pool.connection() as conn:
+            if keys:  # one snapshot for the read and the count (the pool resets it)
+                await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
+            async with conn.transaction() if keys else contextlib.nullcontext():
+                cur = await conn.execute(
+                    q.READ_FEED,
+                    {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
+                )
+                rows = await cur.fetchall()
+                read = sum(1 for r in rows if r[2] is not None and r[2] > self._cursor)
+                if keys and read < self._batch:  # the last batch: count now
+                    self.count_epoch += 1
+                    cur = await conn.execute(
+                        q.COUNT_UNREAD_FOR,
+                        {"org_ids": [k[0] for k in keys], "user_ids": [k[1] for k in keys]},
+                    )
+                    counts = await cur.fetchall()
+            tag = 0
+            if self._opens_gaps(rows):
+                cur = await conn.execute(q.DRAW_XID)  # its own transaction: autocommit
+                row = await cur.fetchone()
+                tag = int(row[0]) if row else 0
+        return rows, tag, counts
 
     def _opens_gaps(self, rows: list[Any]) -> bool:
         """Whether the rows skip a seq past the cursor (which becomes a gap)."""
@@ -520,33 +563,24 @@ class NotificationHub:
             else:
                 self.stats.overflows += 1
 
-    async def _send_counts(self) -> None:
-        keys = (
-            set(self._subscribers) if self._recount_all else self._recount & set(self._subscribers)
-        )
-        if not keys:
-            self._recount_all = False
-            self._recount.clear()
-            return
-        orgs = [k[0] for k in keys]
-        users = [k[1] for k in keys]
-        async with self._pool.connection() as conn:
-            # Over what was fanned out: a row committed since the last read
-            # comes as an event, which the client adds to the count.
-            cur = await conn.execute(
-                q.COUNT_UNREAD_FOR,
-                {
-                    "org_ids": orgs,
-                    "user_ids": users,
-                    "through": self._cursor,
-                    "gaps": sorted(self._gaps),
-                },
-            )
-            counts = await cur.fetchall()
+    def _take_counts_due(self) -> tuple[bool, set[UserKey]]:
+        """Whether every count was due, and the connected users whose unread count
+        is to be sent. Taken before the snapshot: a read mark noticed from now on
+        is counted next time."""
+        every = self._recount_all
+        keys = set(self._subscribers) if every else self._recount & set(self._subscribers)
         self._recount_all = False
-        self._recount -= keys
+        self._recount.clear()
+        return every, keys
+
+    def recount(self, key: UserKey) -> None:
+        """Send this user's streams a fresh unread count (at the next read)."""
+        self._recount.add(key)
+        self._wake.set()
+
+    def _send_counts(self, counts: list[Any], epoch: int) -> None:
         for org_id, user_id, unread in counts:
             data = json.dumps({"unread_count": unread})
-            event = StreamEvent("unread_count", data, tail=data_tail(data))
+            event = StreamEvent("unread_count", data, tail=data_tail(data), epoch=epoch)
             for sub in list(self._subscribers.get((org_id, user_id), ())):
                 sub.offer(event)

@@ -311,6 +311,8 @@ class _Stream:
             # as before the stream: recorded in its position, not sent. What it
             # had not read yet is sent, from the table or live, once.
             backlog, unread = await self.replay(pos, floor, before if self.resume is None else None)
+            # The hub's counts taken so far may be older than the replay's: see below.
+            count_floor = self.hub.count_epoch
             for chunk in backlog:
                 yield self._wrote(sub, chunk)
             yield self._wrote(sub, _count(unread, pos))
@@ -328,6 +330,7 @@ class _Stream:
                     # from the table, then take live events again.
                     sub.caught_up()
                     backlog, unread = await self.replay(pos, self.hub.watermark())
+                    count_floor = self.hub.count_epoch
                     for chunk in backlog:
                         yield self._wrote(sub, chunk)
                     yield self._wrote(sub, _count(unread, pos))
@@ -341,6 +344,12 @@ class _Stream:
                         return
                     verified, next_auth = checked
                     self.hub.recheck_at(sub, next_auth)
+                if item.kind == "unread_count" and item.epoch <= count_floor:
+                    # Taken before the replay's snapshot, or about then: written
+                    # after the replay's count, it could set the badge back past a
+                    # notification the replay sent. Ask for a count taken after.
+                    self.hub.recount(sub.key)
+                    continue
                 live = _live_frame(item, pos)
                 if live is not None:
                     yield self._wrote(sub, live)

@@ -55,8 +55,7 @@ READ_FEED = (
 )
 COUNT_UNREAD_FOR = (
     "select org_id, user_id, unread from api.count_unread_notifications_for("
-    "p_org_ids => %(org_ids)s::uuid[], p_user_ids => %(user_ids)s::uuid[], "
-    "p_through_seq => %(through)s, p_except_seqs => %(gaps)s::bigint[])"
+    "p_org_ids => %(org_ids)s::uuid[], p_user_ids => %(user_ids)s::uuid[])"
 )
 REPLAY_NOTIFICATIONS = (
     "select seq, notification from api.replay_notifications("

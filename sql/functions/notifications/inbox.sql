@@ -353,11 +353,7 @@ comment on function api.get_notification_feed_head() is
 $$Service role only. The highest notification seq written so far (0 when none): where a
 starting stream hub begins reading.$$;
 
-drop function if exists api.count_unread_notifications_for(uuid[], uuid[]);
-
-create or replace function api.count_unread_notifications_for(
-    p_org_ids uuid[], p_user_ids uuid[], p_through_seq bigint, p_except_seqs bigint[] default '{}'
-)
+create or replace function api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[])
 returns table (org_id uuid, user_id uuid, unread bigint)
 language plpgsql
 stable
@@ -378,8 +374,6 @@ begin
             where
                 n.org_id = k.org_id
                 and n.user_id = k.user_id
-                and n.seq <= p_through_seq
-                and n.seq <> all(coalesce(p_except_seqs, '{}'))
                 and n.read_at is null
                 and n.archived_at is null
                 and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
@@ -388,9 +382,6 @@ begin
 end
 $function$;
 
-comment on function api.count_unread_notifications_for(uuid[], uuid[], bigint, bigint[]) is
+comment on function api.count_unread_notifications_for(uuid[], uuid[]) is
 $$Service role only (the stream hub). The unread count of each (p_org_ids[i], p_user_ids[i])
-pair, as api.count_unread_notifications computes it for one user, over the notifications
-the hub has fanned out: seq up to p_through_seq, less p_except_seqs (the seqs it is still
-waiting for). A notification it has not read yet is left out, so a client that sets its
-badge to this count and adds one for each live event counts every notification once.$$;
+pair, as api.count_unread_notifications computes it for one user.$$;

@@ -59,36 +59,6 @@ def test_unread_count_follows_reads(notifier: Notifier, sam) -> None:
     assert notifier.as_user(sam, count)[0]["n"] == 0
 
 
-def test_the_hubs_count_leaves_out_what_it_has_not_fanned_out(
-    notifier: Notifier, service: psycopg.Connection, two_orgs, sam
-) -> None:
-    """Through the hub's cursor, less the seqs it still waits for: those come
-    later as events, which the client adds to the count it was given."""
-    ids = _three(notifier, sam)
-    seqs = [
-        notifier.as_user(sam, "select seq from api.list_notifications() where id = %s", (i,))[0][
-            "seq"
-        ]
-        for i in ids
-    ]
-    query = (
-        "select unread from api.count_unread_notifications_for("
-        "p_org_ids => array[%s]::uuid[], p_user_ids => array[%s]::uuid[], "
-        "p_through_seq => %s, p_except_seqs => %s::bigint[])"
-    )
-    org = two_orgs.a.org_id
-    counts = [
-        service.execute(query, (org, sam, through, gaps)).fetchone()[0]
-        for through, gaps in [
-            (seqs[2], []),
-            (seqs[1], []),
-            (seqs[2], [seqs[1]]),
-            (seqs[0] - 1, []),
-        ]
-    ]
-    assert counts == [3, 2, 2, 0]
-
-
 def test_marking_someone_elses_notification_changes_nothing(
     notifier: Notifier, two_orgs, sam
 ) -> None:

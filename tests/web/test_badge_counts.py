@@ -1,0 +1,242 @@
+"""The unread badge stays exact when writes race the stream's counts.
+
+A client (the console's inbox.js, simulated here) adds one for each notification
+event whose id it does not list yet, and sets the badge to each ``unread_count``.
+The counts come from a stream's replay and from the hub (after a read mark, or a
+LISTEN reconnect); each must hold exactly the notifications that came, or will
+come, before it as events. Each test commits a notification at the worst moment
+(a hook on the connection) and compares the badge with the table's count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import psycopg
+
+from intime.db import actor, open_pool
+from tests.support import Database, TwoOrgs
+from web import queries as q
+from web.hub import NotificationHub
+from web.notifications import _Stream
+
+
+class Inbox:
+    """web/static/inbox.js: +1 for a new unread notification, the count sets the badge."""
+
+    def __init__(self, ids: set[str], badge: int) -> None:
+        self.ids, self.badge = ids, badge
+        self.log: list[str] = []
+
+    def feed(self, chunk: bytes) -> None:
+        event, data = "message", []
+        for line in chunk.decode().split("\r\n"):
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        if not data:
+            return
+        payload = json.loads("\n".join(data))
+        if event == "notification":
+            self.log.append(f"notification {payload['title']}")
+            if payload["id"] not in self.ids:
+                self.ids.add(payload["id"])
+                self.badge += 0 if payload.get("read_at") else 1
+        elif event == "unread_count":
+            self.log.append(f"unread_count {payload['unread_count']}")
+            self.badge = payload["unread_count"]
+
+
+class Hooked:
+    """A pool that runs ``hook`` once: right after the first statement that starts
+    with ``after`` (before anything else on that connection), or, with ``after``
+    None, before it hands out its first connection."""
+
+    def __init__(self, pool: Any, after: str | None, hook: Callable[[], Awaitable[None]]) -> None:
+        self.pool, self.after, self.hook = pool, after, hook
+        self.fired = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        if self.after is None and not self.fired:
+            self.fired = True
+            await self.hook()
+        async with self.pool.connection() as conn:
+            yield _HookedConn(conn, self)
+
+
+class _HookedConn:
+    def __init__(self, conn: Any, owner: Hooked) -> None:
+        self.conn, self.owner = conn, owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def execute(self, query: Any, params: Any = None) -> Any:
+        cur = await self.conn.execute(query, params)
+        after = self.owner.after
+        if not self.owner.fired and after is not None and str(query).startswith(after):
+            self.owner.fired = True
+            await self.owner.hook()
+        return cur
+
+
+class Scene:
+    def __init__(self, db: Database, service: psycopg.Connection, two_orgs: TwoOrgs) -> None:
+        self.db, self.service = db, service
+        self.org, self.user = two_orgs.a.org_id, two_orgs.a.rep_ids[1]
+
+    @property
+    def key(self) -> tuple[uuid.UUID, uuid.UUID]:
+        return self.org, self.user
+
+    def send(self, title: str, group_key: str | None = None) -> None:
+        with actor(self.service, self.org, self.user):
+            self.service.execute(
+                "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                "p_title => %s, p_message => 'm', p_channels => array['in_app'], "
+                "p_group_key => %s)",
+                (self.user, title, group_key),
+            )
+
+    async def send_later(self, title: str, group_key: str | None = None) -> None:
+        await asyncio.to_thread(self.send, title, group_key)
+
+    def unread(self) -> int:
+        with actor(self.service, self.org, self.user):
+            row = self.service.execute("select api.count_unread_notifications()").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def page(self) -> Inbox:
+        """The inbox as the page rendered it: its ids and its badge."""
+        with actor(self.service, self.org, self.user):
+            ids = {
+                str(r[0]) for r in self.service.execute("select id from api.list_notifications()")
+            }
+        return Inbox(ids, self.unread())
+
+    def run(self, body: Callable[[Any, NotificationHub], Awaitable[Inbox]]) -> Inbox:
+        async def main() -> Inbox:
+            dsn = self.db.dsn("intime_service")
+            app_pool = await open_pool(dsn, max_size=2, autocommit=True)
+            hub_pool = await open_pool(dsn, max_size=2, autocommit=True)
+            try:
+                hub = NotificationHub(dsn, hub_pool)
+                async with hub_pool.connection() as conn:
+                    cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
+                    head = await cur.fetchone()
+                hub._cursor = head[0] if head else 0
+                return await body(app_pool, hub)
+            finally:
+                await app_pool.close()
+                await hub_pool.close()
+
+        return asyncio.run(main())
+
+    def stream(self, pool: Any, hub: NotificationHub) -> _Stream:
+        return _Stream(
+            pool=pool,
+            hub=hub,
+            org_id=self.org,
+            user_id=self.user,
+            token=None,
+            ticket_id=None,
+            resume=None,
+            reauth_every=3600.0,
+        )
+
+
+async def _reading(stream: _Stream, inbox: Inbox) -> asyncio.Task[None]:
+    async def consume() -> None:
+        async for chunk in stream._events():
+            inbox.feed(chunk)
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.3)
+    return task
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def test_a_hub_count_leaves_out_what_committed_after_its_read(db, service, two_orgs) -> None:
+    scene = Scene(db, service, two_orgs)
+    scene.send("before")
+    inbox = scene.page()
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+        task = await _reading(scene.stream(app_pool, hub), inbox)
+        hub._pool = Hooked(hub._pool, q.READ_FEED, lambda: scene.send_later("after the read"))
+        hub.recount(scene.key)  # a read mark in another tab, say
+        await hub._read_once(count=True)  # reads, then N commits, then counts
+        await hub._read_once(count=True)  # N, as an event
+        await _stop(task)
+        return inbox
+
+    seen = scene.run(body)
+    assert seen.badge == scene.unread(), seen.log
+
+
+def test_a_collapse_between_the_hubs_read_and_its_count_keeps_its_place(
+    db, service, two_orgs
+) -> None:
+    """A collapsed notification keeps its id and takes a new seq: the client has
+    it already, so its event adds nothing, and the count must still hold it."""
+    scene = Scene(db, service, two_orgs)
+    scene.send("X v1", "deal-1")
+    inbox = scene.page()
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+        task = await _reading(scene.stream(app_pool, hub), inbox)
+        hub._pool = Hooked(hub._pool, q.READ_FEED, lambda: scene.send_later("X v2", "deal-1"))
+        hub.recount(scene.key)
+        await hub._read_once(count=True)
+        await hub._read_once(count=True)
+        await _stop(task)
+        return inbox
+
+    seen = scene.run(body)
+    assert seen.badge == scene.unread(), seen.log
+    assert "notification X v2" in seen.log
+
+
+def test_a_hub_count_older_than_a_streams_replay_is_not_written_after_it(
+    db, service, two_orgs
+) -> None:
+    """The hub counts (without N), N commits, the new stream's replay sends N and
+    counts it: the hub's count, queued meanwhile, must not set the badge back."""
+    scene = Scene(db, service, two_orgs)
+    scene.send("old")
+    inbox = scene.page()
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+
+        async def hub_counts_then_n_commits() -> None:
+            hub.recount(scene.key)
+            await hub._read_once(count=True)
+            await scene.send_later("N")
+
+        # The stream subscribes, then (before its replay reads) the hub counts
+        # and N commits; the replay's snapshot then holds N.
+        stream = scene.stream(Hooked(app_pool, None, hub_counts_then_n_commits), hub)
+        task = await _reading(stream, inbox)
+        await hub._read_once(count=True)  # N live (already replayed), and the fresh count
+        await _stop(task)
+        return inbox
+
+    seen = scene.run(body)
+    assert seen.badge == scene.unread(), seen.log
