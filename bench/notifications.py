@@ -11,8 +11,10 @@ design pays before doing anything.
 Throughput is api.send_notification calls per second from concurrent writers,
 each call its own transaction (pipelined: BEGIN, set_actor, send, COMMIT):
 with the stream live (announce trigger on, hub reading, clients connected),
-with it off (announce triggers disabled, no web process), and the naive
-design (a row-level trigger NOTIFYing the row as JSON, one listener).
+with it off (announce triggers disabled, no web process), the naive
+design (a row-level trigger NOTIFYing the row as JSON, one listener), and the
+floor: the same writers and transactions inserting only the two rows a send
+writes (the notification and its in-app delivery), with no engine around them.
 
 Built-in notifications: a 1,000-row UPDATE that assigns 1,000 tasks, with the
 statement-level set-based trigger (ours) beside a row-level trigger that calls
@@ -83,6 +85,17 @@ SEND = (
     "p_title => 'Deal won', p_message => %(message)s, p_channels => array['in_app'])"
 )
 SET_ACTOR = "select api.set_actor(p_org_id => %(org_id)s, p_user_id => %(actor)s)"
+# The floor of the write: the two rows that a send writes (the notification and its
+# in-app delivery), inserted by the superuser with no engine around them.
+BARE_ROWS = """
+with n as (
+    insert into app.notifications (org_id, user_id, title, message, category, channels)
+    values (%(org_id)s, %(user_id)s, 'Deal won', %(message)s, 'deal', '["in_app"]')
+    returning org_id, id, user_id
+)
+insert into app.notification_deliveries (org_id, notification_id, user_id, channel, status)
+select n.org_id, n.id, n.user_id, 'in_app', 'delivered' from n
+"""
 NAIVE = """
 create or replace function app._bench_naive_notify() returns trigger
 language plpgsql set search_path = pg_catalog, pg_temp as $$
@@ -281,17 +294,35 @@ async def _fleet(service: str, port: int, org_id, users, tokens) -> tuple[list[f
 
 
 async def _throughput(service: str, org_id, users, on_listen: Callable | None = None) -> float:
+    """Sends per second: WRITERS connections, each send its own pipelined transaction."""
+    return await _writers(
+        service,
+        [(SET_ACTOR, {"org_id": org_id, "actor": None}), (SEND, {"message": "t"})],
+        users,
+    )
+
+
+async def _bare_throughput(dsn: str, org_id, users) -> float:
+    """The same writers and transactions, writing only the rows (``BARE_ROWS``)."""
+    return await _writers(dsn, [(BARE_ROWS, {"org_id": org_id, "message": "t"})], users)
+
+
+async def _writers(dsn: str, statements: list[tuple[str, dict[str, Any]]], users) -> float:
+    """Transactions per second: WRITERS connections, THROUGHPUT_SENDS transactions in
+    all, each BEGIN, ``statements`` (``user_id`` added to the last one's parameters,
+    the users in turn) and COMMIT, pipelined."""
     per = SIZES.THROUGHPUT_SENDS // WRITERS
+    *first, (last, last_params) = statements
 
     async def writer(k: int) -> None:
-        async with await psycopg.AsyncConnection.connect(service, autocommit=True) as conn:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
             for i in range(per):
                 async with conn.pipeline():
                     await conn.execute("begin")
-                    await conn.execute(SET_ACTOR, {"org_id": org_id, "actor": None})
-                    await conn.execute(
-                        SEND, {"user_id": users[(k * per + i) % len(users)], "message": "t"}
-                    )
+                    for query, params in first:
+                        await conn.execute(query, params)
+                    user = users[(k * per + i) % len(users)]
+                    await conn.execute(last, {**last_params, "user_id": user})
                     await conn.execute("commit")
 
     start = time.perf_counter()
@@ -572,7 +603,9 @@ def _big_fleet(service: str, org_id, users, tokens) -> BigFleet:
 def _throughput_rounds(dsn: str, service: str, port: int, org_id, users, tokens) -> dict[str, Any]:
     """Each configuration once per round, ROUNDS rounds, medians: interleaved, so
     that a growing table and autovacuum weigh on every configuration alike."""
-    runs: dict[str, list[float]] = {k: [] for k in ("off", "always", "naive", "hub", "live")}
+    runs: dict[str, list[float]] = {
+        k: [] for k in ("off", "bare", "always", "naive", "hub", "live")
+    }
     received: list[int] = []
     with psycopg.connect(dsn, autocommit=True) as admin:
 
@@ -585,6 +618,7 @@ def _throughput_rounds(dsn: str, service: str, port: int, org_id, users, tokens)
         for _ in range(SIZES.ROUNDS):
             announce(on=False)
             runs["off"].append(asyncio.run(_throughput(service, org_id, users)))
+            runs["bare"].append(asyncio.run(_bare_throughput(dsn, org_id, users)))
             # An idle hub elsewhere (a second web process): every write NOTIFYs.
             announce(on=True)
             admin.execute(
@@ -606,6 +640,7 @@ def _throughput_rounds(dsn: str, service: str, port: int, org_id, users, tokens)
     medians = {k: statistics.median(v) for k, v in runs.items()}
     return {
         "off": medians["off"],
+        "bare_rows": medians["bare"],
         "always_notify": medians["always"],
         "naive_rate": medians["naive"],
         "hub_only": medians["hub"],
@@ -889,7 +924,7 @@ def _report(r: dict[str, Any], report: Report) -> None:
     idle, floor, single, fleet = r["idle"], r["floor"], r["single"], r["fleet"]
     off, hub_only, live, always_notify = r["off"], r["hub_only"], r["live"], r["always_notify"]
     naive_rate, fleet_rate, health = r["naive_rate"], r["fleet_rate"], r["health"]
-    live_received = r["live_received"]
+    live_received, bare_rows = r["live_received"], r["bare_rows"]
     print("\n### Notifications: commit-to-SSE latency (ms, COMMIT sent -> event at the client)\n")
     print("| case | p50 | p95 | p99 | floor p50 | floor p99 | samples |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -933,6 +968,10 @@ def _report(r: dict[str, Any], report: Report) -> None:
     print(
         f"| naive: row-level NOTIFY of the row as JSON, one listener | {naive_rate:,.0f} | "
         f"{naive_rate / off:.2f} |"
+    )
+    print(
+        f"| floor: only the two rows a send writes (notification, in-app delivery), one INSERT "
+        f"by the superuser, stream off | {bare_rows:,.0f} | {bare_rows / off:.2f} |"
     )
     print(
         f"\nGoal: live / off >= 0.8 at >= 2,000/s. Medians of {SIZES.ROUNDS} interleaved rounds of "
@@ -982,6 +1021,12 @@ def _report(r: dict[str, Any], report: Report) -> None:
         ),
         Case(
             "naive row-level NOTIFY of the row as JSON vs off", "notifications/s", naive_rate, off
+        ),
+        Case(
+            "send_notification, stream off, vs the floor: only its two rows, one bare INSERT",
+            "notifications/s",
+            off,
+            bare_rows,
         ),
     )
 
