@@ -47,6 +47,7 @@ RETRY_MS = 3000
 # How long a stream waits for one of the hub's re-check slots before it tries again later.
 RECHECK_SLOT_WAIT = 1.0
 REPLAY_CAP = 500
+REPLAY_FETCH_MAX = 1000  # api.replay_notifications' p_limit at most
 MAX_LISTED = 200  # seqs an event id lists at most
 MAX_HELD = 10_000  # seqs a stream's own position holds at most
 MAX_BODY = MAX_READ_BODY_BYTES
@@ -234,14 +235,18 @@ class _Stream:
                     # A position from another database (a restore, a failover).
                     out.append(_reset("Last-Event-ID is ahead of this server"))
                     pos.watermark, pos.above = floor, set()
+                # The rows past the watermark, less those the position lists (up to
+                # MAX_HELD of them): as many as the function gives at most.
+                limit = min(REPLAY_CAP + len(pos.above) + 1, REPLAY_FETCH_MAX)
                 cur = await conn.execute(
-                    q.REPLAY_NOTIFICATIONS,
-                    {"after": pos.watermark, "limit": REPLAY_CAP + len(pos.above) + 1},
+                    q.REPLAY_NOTIFICATIONS, {"after": pos.watermark, "limit": limit}
                 )
-                rows = [r for r in await cur.fetchall() if not pos.delivered(r[0])]
+                fetched = await cur.fetchall()
+                rows = [r for r in fetched if not pos.delivered(r[0])]
                 cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
                 unread_row = await cur.fetchone()
-        if len(rows) > REPLAY_CAP:
+        # At the function's cap a full fetch may have left rows behind it.
+        if len(rows) > REPLAY_CAP or (limit == REPLAY_FETCH_MAX and len(fetched) == limit):
             out.append(_reset("more notifications were missed than a stream replays"))
             rows = rows[-REPLAY_CAP:]
         for seq, notification in rows:

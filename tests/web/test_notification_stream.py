@@ -850,3 +850,34 @@ def test_the_replay_and_its_unread_count_read_one_snapshot(db, service, send, tw
     assert backlog == []
     assert before is not None
     assert unread == before[0]  # the one committed in between is on its way live
+
+
+def test_a_position_holding_many_seqs_replays_within_the_functions_limit(
+    db, send, two_orgs
+) -> None:
+    """A stream that delivered 600 seqs above a seq still open replays (its query's
+    limit stays within api.replay_notifications' 1,000) instead of ending."""
+    sam = two_orgs.a.rep_ids[1]
+    head = send(sam, "before")
+
+    async def scenario() -> tuple[list[bytes], int]:
+        pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
+        try:
+            stream = _Stream(
+                pool=pool,
+                hub=None,
+                org_id=two_orgs.a.org_id,
+                user_id=sam,
+                token=None,
+                ticket_id=None,
+                resume=None,
+                reauth_every=60.0,
+            )
+            pos = Position(head - 1, set(range(head, head + 600)))
+            return await stream.replay(pos, head)
+        finally:
+            await pool.close()
+
+    backlog, unread = asyncio.run(scenario())
+    assert backlog == []  # "before" is in the position already
+    assert unread >= 1
