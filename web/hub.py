@@ -463,9 +463,9 @@ class NotificationHub:
         every, keys = self._take_counts_due() if count else (False, set())
         counts: list[Any] | None = None
         try:
-            rows, tag, counts = await self._fetch(keys)
+            rows, tag, counts, epoch = await self._fetch(keys)
         finally:
-            if counts is None:  # not counted (more to read, or the read failed): still due
+            if keys and counts is None:  # not counted (more to read, or the read failed)
                 self._recount |= keys
                 self._recount_all = self._recount_all or every
         self.stats.reads += 1
@@ -492,7 +492,7 @@ class NotificationHub:
                 self._fan_out(org_id, user_id, seq, notification)
         self._settle_gaps(xmin, now)
         if counts:
-            self._send_counts(counts, self.count_epoch)
+            self._send_counts(counts, epoch)
         return new_rows >= self._batch, new_rows
 
     def _settle_gaps(self, xmin: int, now: float) -> None:
@@ -508,33 +508,43 @@ class NotificationHub:
                 log.warning("stream hub gave up waiting for seq %s after %ss", seq, self._gap_ttl)
         self.stats.gaps_open = len(self._gaps)
 
-    async def _fetch(self, keys: set[UserKey]) -> tuple[list[Any], int, list[Any] | None]:
+    async def _fetch(self, keys: set[UserKey]) -> tuple[list[Any], int, list[Any] | None, int]:
         """A batch of the feed, the xid drawn if it opens gaps, and the unread counts of
-        ``keys`` in the same snapshot when the batch is the last (else None)."""
+        ``keys`` in the same snapshot when the batch is the last (else None), with the
+        counts' epoch: drawn before the snapshot, so that a stream whose replay ended
+        after it knows the count may be older than its replay (web/notifications.py)."""
         counts = None
+        epoch = 0
         async with self._pool.connection() as conn:
-            if keys:  # one snapshot for the read and the count (the pool resets it)
+            if keys:  # one snapshot for the read and the count
                 await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
-            async with conn.transaction() if keys else contextlib.nullcontext():
-                cur = await conn.execute(
-                    q.READ_FEED,
-                    {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
-                )
-                rows = await cur.fetchall()
-                read = sum(1 for r in rows if r[2] is not None and r[2] > self._cursor)
-                if keys and read < self._batch:  # the last batch: count now
-                    self.count_epoch += 1
+            try:
+                async with conn.transaction() if keys else contextlib.nullcontext():
+                    if keys:
+                        self.count_epoch += 1
+                        epoch = self.count_epoch
                     cur = await conn.execute(
-                        q.COUNT_UNREAD_FOR,
-                        {"org_ids": [k[0] for k in keys], "user_ids": [k[1] for k in keys]},
+                        q.READ_FEED,
+                        {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
                     )
-                    counts = await cur.fetchall()
+                    rows = await cur.fetchall()
+                    read = sum(1 for r in rows if r[2] is not None and r[2] > self._cursor)
+                    if keys and read < self._batch:  # the last batch: count now
+                        cur = await conn.execute(
+                            q.COUNT_UNREAD_FOR,
+                            {"org_ids": [k[0] for k in keys], "user_ids": [k[1] for k in keys]},
+                        )
+                        counts = await cur.fetchall()
+            finally:
+                if keys:  # the hub's pool has no reset: put the default back
+                    with contextlib.suppress(psycopg.Error):  # a broken one is discarded
+                        await conn.set_isolation_level(None)
             tag = 0
             if self._opens_gaps(rows):
                 cur = await conn.execute(q.DRAW_XID)  # its own transaction: autocommit
                 row = await cur.fetchone()
                 tag = int(row[0]) if row else 0
-        return rows, tag, counts
+        return rows, tag, counts, epoch
 
     def _opens_gaps(self, rows: list[Any]) -> bool:
         """Whether the rows skip a seq past the cursor (which becomes a gap)."""

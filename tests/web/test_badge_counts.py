@@ -22,8 +22,9 @@ import psycopg
 from intime.db import actor, open_pool
 from tests.support import Database, TwoOrgs
 from web import queries as q
-from web.hub import NotificationHub
+from web.hub import PING, NotificationHub
 from web.notifications import _Stream
+from web.pools import open_event_pool
 
 
 class Inbox:
@@ -240,3 +241,137 @@ def test_a_hub_count_older_than_a_streams_replay_is_not_written_after_it(
 
     seen = scene.run(body)
     assert seen.badge == scene.unread(), seen.log
+
+
+def test_a_hub_count_whose_read_began_before_a_replay_ended_is_not_written_after_it(
+    db, service, two_orgs
+) -> None:
+    """The hub's read has taken its snapshot (without N); N commits; a second tab
+    opens and its replay sends N. The hub's count, taken in the older snapshot but
+    offered after that replay, must not set the second tab back (the count's epoch
+    is drawn before its snapshot)."""
+    scene = Scene(db, service, two_orgs)
+    scene.send("old")
+    first, second = scene.page(), scene.page()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+        tasks.append(await _reading(scene.stream(app_pool, hub), first))
+
+        async def n_commits_then_a_second_tab_opens() -> None:
+            await scene.send_later("N")
+            tasks.append(await _reading(scene.stream(app_pool, hub), second))
+
+        hub._pool = Hooked(hub._pool, q.READ_FEED, n_commits_then_a_second_tab_opens)
+        hub.recount(scene.key)
+        await hub._read_once(count=True)
+        await hub._read_once(count=True)
+        for task in tasks:
+            await _stop(task)
+        return second
+
+    seen = scene.run(body)
+    assert seen.badge == scene.unread(), seen.log
+    assert first.badge == scene.unread(), first.log
+
+
+def test_an_overflow_catch_up_drops_a_hub_count_older_than_it(db, service, two_orgs) -> None:
+    scene = Scene(db, service, two_orgs)
+    scene.send("old")
+    inbox = scene.page()
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+        stream = scene.stream(app_pool, hub)
+        task = await _reading(stream, inbox)
+        sub = stream.sub
+        assert sub is not None
+
+        async def n_commits_then_the_stream_catches_up() -> None:
+            await scene.send_later("N")
+            sub.overflowed = True  # as if its queue had overflowed: it reads the table
+            sub.queue.put_nowait(PING)
+            await asyncio.sleep(0.3)
+
+        hub._pool = Hooked(hub._pool, q.READ_FEED, n_commits_then_the_stream_catches_up)
+        hub.recount(scene.key)
+        await hub._read_once(count=True)
+        await hub._read_once(count=True)
+        await _stop(task)
+        return inbox
+
+    seen = scene.run(body)
+    assert seen.badge == scene.unread(), seen.log
+
+
+def test_a_dropped_hub_count_is_replaced_by_a_fresh_one(db, service, two_orgs) -> None:
+    """A read mark commits after the replay's snapshot and the hub counts it before
+    the replay ends: the stream drops that count (it cannot tell it from an older
+    one) and must get the mark from the count it asks for."""
+    scene = Scene(db, service, two_orgs)
+    scene.send("one")
+    scene.send("two")
+    inbox = scene.page()
+
+    def mark_all_read() -> None:
+        with actor(scene.service, scene.org, scene.user):
+            scene.service.execute("select api.mark_all_notifications_read()")
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+
+        async def a_read_mark_then_the_hub_counts() -> None:
+            await asyncio.to_thread(mark_all_read)
+            hub.recount(scene.key)  # its NOTIFY
+            await hub._read_once(count=True)
+
+        pool = Hooked(app_pool, q.COUNT_UNREAD_NOTIFICATIONS, a_read_mark_then_the_hub_counts)
+        task = await _reading(scene.stream(pool, hub), inbox)
+        await hub._read_once(count=True)  # the count the stream asked for
+        await _stop(task)
+        return inbox
+
+    seen = scene.run(body)
+    assert seen.badge == scene.unread() == 0, seen.log
+
+
+def test_the_hubs_connection_is_back_to_read_committed_after_a_count(db, two_orgs) -> None:
+    """The hub's pool (web/pools.py) resets nothing on return: the count's
+    repeatable read must not stay on the connection."""
+
+    async def scenario() -> tuple[Any, bool]:
+        dsn = db.dsn("intime_service")
+        pool, _ = await open_event_pool(dsn, min_size=1, max_size=1, timeout=10, name="hub")
+        try:
+            hub = NotificationHub(dsn, pool)
+            key = (two_orgs.a.org_id, two_orgs.a.rep_ids[1])
+            hub._subscribers[key] = set()
+            hub.recount(key)
+            await hub._read_once(count=True)
+            async with pool.connection() as conn:
+                level = conn.isolation_level
+            return level, hub._recount == set()
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) == (None, True)
+
+
+def test_a_recount_of_everyone_with_nobody_connected_is_done_with(db) -> None:
+    """After a LISTEN (re)connect the hub counts every connected user once; with
+    nobody connected there is nothing to count, and the first stream to open
+    later gets its count from its own replay, not a second one from the hub."""
+
+    async def scenario() -> bool:
+        dsn = db.dsn("intime_service")
+        pool, _ = await open_event_pool(dsn, min_size=1, max_size=1, timeout=10, name="hub")
+        try:
+            hub = NotificationHub(dsn, pool)
+            hub._recount_all = True
+            await hub._read_once(count=True)
+            return hub._recount_all
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) is False
