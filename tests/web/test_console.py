@@ -13,8 +13,10 @@ import psycopg
 import pytest
 
 from intime.db import actor
+from intime_cli.sse import SseStream
 from tests.browser.scenarios import ab_campaign, approval_execution, emailed_link, failed_job
-from tests.support import TwoOrgs
+from tests.support import Database, TwoOrgs
+from tests.web.streams import open_send
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -100,6 +102,42 @@ def test_the_inbox_escapes_what_a_notification_says(
     page = client.get("/inbox").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_inbox_streams_from_below_a_notification_still_in_flight(
+    client: httpx.Client,
+    base_url: str,
+    db: Database,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+    admin: psycopg.Connection,
+) -> None:
+    """A notification whose transaction is still open when the page renders, below
+    one that committed: the page's stream position is below it, and the stream
+    then sends it when it commits."""
+    a = two_orgs.a
+    token = token_for(a.admin_id)
+    late = open_send(db, a.org_id, a.admin_id, "committed after the page")
+    try:
+        notify(service, a.org_id, a.rep_ids[0], "someone else's, committed first")
+        (head,) = admin.execute("select max(seq) from app.notifications").fetchone()
+        sign_in(client, token)
+        found = re.search(r'data-stream-from="(\d+)"', client.get("/inbox").text)
+        assert found is not None
+        assert int(found.group(1)) < head
+        stream = SseStream(
+            f"{base_url}/notifications/stream", token=token, last_event_id=found.group(1)
+        )
+        late.commit()
+    finally:
+        late.close()
+    titles: list[str] = []
+    try:  # what the page already shows may come again first: the client skips its ids
+        while "committed after the page" not in titles:
+            titles.append(stream.next_json(timeout=10)["title"])
+    finally:
+        stream.close()
 
 
 def test_a_post_without_the_csrf_token_is_refused(

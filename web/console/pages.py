@@ -71,6 +71,11 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
     archived = request.query_params.get("archived") == "1"
     unread_only = request.query_params.get("unread") == "1"
     before = _positive_int(request.query_params.get("before_seq"))
+    # The live stream resumes from the stream hub's watermark, taken before the page
+    # reads: every seq at or below it is committed (and so on this page, or older)
+    # or will never be. Not the feed's head: a seq below the head can still be in
+    # flight, and the stream would take it as delivered.
+    stream_from = request.app.state.hub.watermark()
     async with acting(request, viewer) as conn:
         await load_viewer(conn, viewer)
         items = await rows(
@@ -83,7 +88,6 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
                 "limit": PAGE_SIZE + 1,
             },
         )
-        head = await one(conn, q.FEED_HEAD, {})
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
     return render(
@@ -94,8 +98,7 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
         archived=archived,
         unread_only=unread_only,
         next_before=items[-1]["seq"] if more else None,
-        # The live stream starts where this page's data ends.
-        stream_from=head if before is None and not archived else None,
+        stream_from=stream_from if before is None and not archived else None,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 GET_ACTOR = "select full_name, email, role from api.get_actor()"
 COUNT_UNREAD = "select api.count_unread_notifications()"
-FEED_HEAD = "select api.get_notification_feed_head()"
 
 LIST_NOTIFICATIONS = (
     "select id, seq, title, message, type, category, priority, action_url, action_label, "
