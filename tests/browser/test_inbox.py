@@ -59,3 +59,36 @@ def test_a_new_notification_appears_live_on_the_inbox(
     assert item is not None
     console.wait_for("#unread-badge", str(int(before) + 1))
     console.screenshot("inbox", docs=True)
+
+
+def test_a_collapse_into_a_notification_off_the_page_leaves_the_badge_alone(
+    console: Console,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    """The page lists 50; a collapse re-announces an older unread notification that
+    the badge already counts, so its live event adds nothing."""
+    a = two_orgs.a
+
+    def grouped(title: str) -> None:
+        with actor(service, a.org_id, a.admin_id):
+            service.execute(
+                "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                "p_title => %s, p_message => 'm', p_channels => array['in_app'], "
+                "p_group_key => 'deal-42')",
+                (a.admin_id, title),
+            )
+
+    grouped("Deal 42: first update")
+    for i in range(50):
+        send(service, a.org_id, a.admin_id, f"Newer {i}")
+    console.sign_in(token_for(a.admin_id))
+    console.wait_for("#live-status", "Live")
+    before = console.find("#unread-badge").text
+    grouped("Deal 42: second update")
+    console.wait_for("#notifications li.fresh .item-title", "Deal 42: second update")
+    with actor(service, a.org_id, a.admin_id):
+        row = service.execute("select api.count_unread_notifications()").fetchone()
+    assert row is not None
+    assert console.find("#unread-badge").text == before == str(row[0])
