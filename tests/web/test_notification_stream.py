@@ -875,3 +875,59 @@ def test_a_position_holding_many_seqs_replays_within_the_functions_limit(
     backlog, unread = asyncio.run(scenario())
     assert backlog == []  # "before" is in the position already
     assert unread >= 1
+
+
+def _bulk(db, send, user, count: int) -> list[int]:
+    """``count`` more notifications like a sent one, inserted at once: the user's seqs."""
+    first = send(user, "template")
+    with db.connect() as owner:
+        owner.execute(
+            "insert into app.notifications overriding system value "
+            "select (jsonb_populate_record(n, jsonb_build_object('id', gen_random_uuid(), "
+            "'seq', nextval(pg_get_serial_sequence('app.notifications', 'seq')), "
+            "'title', 'bulk ' || g))).* "
+            "from app.notifications as n, generate_series(1, %s) as g where n.seq = %s "
+            "order by g",
+            (count, first),
+        )
+        rows = owner.execute(
+            "select seq from app.notifications where user_id = %s and seq >= %s order by seq",
+            (user, first),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _replay(db, two_orgs, user, pos: Position, floor: int) -> tuple[int, int]:
+    """(resets, notifications) that a stream's replay from ``pos`` sends."""
+
+    async def scenario() -> list[bytes]:
+        pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
+        try:
+            stream = _Stream(
+                pool=pool,
+                hub=None,
+                org_id=two_orgs.a.org_id,
+                user_id=user,
+                token=None,
+                ticket_id=None,
+                resume=None,
+                reauth_every=60.0,
+            )
+            return (await stream.replay(pos, floor))[0]
+        finally:
+            await pool.close()
+
+    backlog = asyncio.run(scenario())
+    resets = sum(1 for b in backlog if b.startswith(b"event: reset"))
+    return resets, sum(1 for b in backlog if b"event: notification" in b)
+
+
+def test_a_replay_that_cannot_reach_every_missed_row_resets_the_client(db, send, two_orgs) -> None:
+    """The 600 newest delivered, the 500 before them not: the fetch (1,000 at most)
+    reaches only 400 of those, so the client is told to reload."""
+    sam = two_orgs.a.rep_ids[1]
+    seqs = _bulk(db, send, sam, 1100)
+    assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[-600:])), seqs[-1]) == (
+        1,
+        400,
+    )
