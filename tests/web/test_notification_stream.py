@@ -826,16 +826,8 @@ def test_the_replay_and_its_unread_count_read_one_snapshot(db, service, send, tw
     async def scenario() -> tuple[list[bytes], int]:
         pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
         try:
-            stream = _Stream(
-                pool=_CommitAfterReplay(pool, lambda: send(sam, "committed in between")),
-                hub=None,
-                org_id=two_orgs.a.org_id,
-                user_id=sam,
-                token=None,
-                ticket_id=None,
-                resume=None,
-                reauth_every=60.0,
-            )
+            hooked = _CommitAfterReplay(pool, lambda: send(sam, "committed in between"))
+            stream = _bare_stream(hooked, two_orgs, sam)
             return await stream.replay(Position(head), head)
         finally:
             await pool.close()
@@ -857,16 +849,7 @@ def test_a_position_holding_many_seqs_replays_within_the_functions_limit(
     async def scenario() -> tuple[list[bytes], int]:
         pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
         try:
-            stream = _Stream(
-                pool=pool,
-                hub=None,
-                org_id=two_orgs.a.org_id,
-                user_id=sam,
-                token=None,
-                ticket_id=None,
-                resume=None,
-                reauth_every=60.0,
-            )
+            stream = _bare_stream(pool, two_orgs, sam)
             pos = Position(head - 1, set(range(head, head + 600)))
             return await stream.replay(pos, head)
         finally:
@@ -903,16 +886,7 @@ def _replay(db, two_orgs, user, pos: Position, floor: int) -> tuple[int, int]:
     async def scenario() -> list[bytes]:
         pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
         try:
-            stream = _Stream(
-                pool=pool,
-                hub=None,
-                org_id=two_orgs.a.org_id,
-                user_id=user,
-                token=None,
-                ticket_id=None,
-                resume=None,
-                reauth_every=60.0,
-            )
+            stream = _bare_stream(pool, two_orgs, user)
             return (await stream.replay(pos, floor))[0]
         finally:
             await pool.close()
@@ -930,4 +904,18 @@ def test_a_replay_that_cannot_reach_every_missed_row_resets_the_client(db, send,
     assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[-600:])), seqs[-1]) == (
         1,
         400,
+    )
+
+
+def _bare_stream(pool: Any, two_orgs, user) -> _Stream:
+    """A stream of org A's ``user`` on ``pool`` with no hub: for its replay alone."""
+    return _Stream(
+        pool=pool,
+        hub=None,
+        org_id=two_orgs.a.org_id,
+        user_id=user,
+        token=None,
+        ticket_id=None,
+        resume=None,
+        reauth_every=60.0,
     )
