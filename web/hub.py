@@ -564,6 +564,13 @@ class NotificationHub:
             return
         data = json.dumps(notification, separators=(",", ":"))
         event = StreamEvent("notification", data, seq, self.watermark(), data_tail(data))
+        if notification.get("group_count", 1) > 1:
+            # A collapse re-announces a notification under a new seq. A client that
+            # lists it skips the event; one that does not (an older row than its
+            # page shows, or a group it never saw) adds it. Either may be off by
+            # one: a count taken after this read sets it right.
+            self._recount.add((org_id, user_id))
+            self._wake.set()
         for sub in list(subscribers):
             if sub.offer(event):
                 self.stats.delivered += 1

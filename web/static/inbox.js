@@ -40,9 +40,7 @@
     var empty = list.querySelector(".empty-state");
     if (empty) { empty.remove(); }
     list.insertBefore(item, list.firstChild);
-    // A collapse (group_count above 1) re-announces a notification that was unread
-    // already, and so counted, even when it is not among the rows on this page.
-    if (!n.read_at && !(n.group_count > 1)) { setBadge((parseInt(badge.textContent, 10) || 0) + 1); }
+    if (!n.read_at) { setBadge((parseInt(badge.textContent, 10) || 0) + 1); }
   });
 
   function setBadge(count) {
