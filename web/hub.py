@@ -569,8 +569,7 @@ class NotificationHub:
             # lists it skips the event; one that does not (an older row than its
             # page shows, or a group it never saw) adds it. Either may be off by
             # one: a count taken after this read sets it right.
-            self._recount.add((org_id, user_id))
-            self._wake.set()
+            self.recount((org_id, user_id))
         for sub in list(subscribers):
             if sub.offer(event):
                 self.stats.delivered += 1

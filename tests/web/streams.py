@@ -6,7 +6,8 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import psycopg
 
@@ -53,3 +54,37 @@ def titles_within(stream: SseStream, seconds: float) -> list[str]:
             break
         got.append(json.loads(event.data)["title"])
     return got
+
+
+class Hooked:
+    """A pool that runs ``hook`` once: right after the first statement that starts
+    with ``after`` (before anything else on that connection), or, with ``after``
+    None, before it hands out its first connection."""
+
+    def __init__(self, pool: Any, after: str | None, hook: Callable[[], Awaitable[None]]) -> None:
+        self.pool, self.after, self.hook = pool, after, hook
+        self.fired = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        if self.after is None and not self.fired:
+            self.fired = True
+            await self.hook()
+        async with self.pool.connection() as conn:
+            yield _HookedConn(conn, self)
+
+
+class _HookedConn:
+    def __init__(self, conn: Any, owner: Hooked) -> None:
+        self.conn, self.owner = conn, owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def execute(self, query: Any, params: Any = None) -> Any:
+        cur = await self.conn.execute(query, params)
+        after = self.owner.after
+        if not self.owner.fired and after is not None and str(query).startswith(after):
+            self.owner.fired = True
+            await self.owner.hook()
+        return cur

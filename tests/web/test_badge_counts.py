@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
 
 from intime.db import actor, open_pool
 from tests.support import Database, TwoOrgs
+from tests.web.streams import Hooked
 from web import queries as q
 from web.hub import PING, NotificationHub
 from web.notifications import _Stream
@@ -52,40 +53,6 @@ class Inbox:
         elif event == "unread_count":
             self.log.append(f"unread_count {payload['unread_count']}")
             self.badge = payload["unread_count"]
-
-
-class Hooked:
-    """A pool that runs ``hook`` once: right after the first statement that starts
-    with ``after`` (before anything else on that connection), or, with ``after``
-    None, before it hands out its first connection."""
-
-    def __init__(self, pool: Any, after: str | None, hook: Callable[[], Awaitable[None]]) -> None:
-        self.pool, self.after, self.hook = pool, after, hook
-        self.fired = False
-
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        if self.after is None and not self.fired:
-            self.fired = True
-            await self.hook()
-        async with self.pool.connection() as conn:
-            yield _HookedConn(conn, self)
-
-
-class _HookedConn:
-    def __init__(self, conn: Any, owner: Hooked) -> None:
-        self.conn, self.owner = conn, owner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conn, name)
-
-    async def execute(self, query: Any, params: Any = None) -> Any:
-        cur = await self.conn.execute(query, params)
-        after = self.owner.after
-        if not self.owner.fired and after is not None and str(query).startswith(after):
-            self.owner.fired = True
-            await self.owner.hook()
-        return cur
 
 
 class Scene:
@@ -182,19 +149,28 @@ async def _count_racing(
     await hub._read_once(count=True)
 
 
+def _one_tab_while_the_hub_counts(
+    scene: Scene, inbox: Inbox, hook: Callable[[], Awaitable[None]]
+) -> Inbox:
+    """One tab open while the hub counts its user, ``hook`` run right after the
+    hub's read: the tab as it ends."""
+
+    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
+        await hub._read_once()
+        task = await _reading(scene.stream(app_pool, hub), inbox)
+        await _count_racing(hub, scene, hook)
+        await _stop(task)
+        return inbox
+
+    return scene.run(body)
+
+
 def test_a_hub_count_leaves_out_what_committed_after_its_read(db, service, two_orgs) -> None:
     scene = Scene(db, service, two_orgs)
     scene.send("before")
     inbox = scene.page()
 
-    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
-        await hub._read_once()
-        task = await _reading(scene.stream(app_pool, hub), inbox)
-        await _count_racing(hub, scene, lambda: scene.send_later("after the read"))
-        await _stop(task)
-        return inbox
-
-    seen = scene.run(body)
+    seen = _one_tab_while_the_hub_counts(scene, inbox, lambda: scene.send_later("after the read"))
     assert seen.badge == scene.unread(), seen.log
 
 
@@ -207,14 +183,7 @@ def test_a_collapse_between_the_hubs_read_and_its_count_keeps_its_place(
     scene.send("X v1", "deal-1")
     inbox = scene.page()
 
-    async def body(app_pool: Any, hub: NotificationHub) -> Inbox:
-        await hub._read_once()
-        task = await _reading(scene.stream(app_pool, hub), inbox)
-        await _count_racing(hub, scene, lambda: scene.send_later("X v2", "deal-1"))
-        await _stop(task)
-        return inbox
-
-    seen = scene.run(body)
+    seen = _one_tab_while_the_hub_counts(scene, inbox, lambda: scene.send_later("X v2", "deal-1"))
     assert seen.badge == scene.unread(), seen.log
     assert "notification X v2" in seen.log
 

@@ -6,13 +6,11 @@ hub restarts and bursts; the server stops promptly with a stream open."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -22,7 +20,7 @@ import pytest
 from intime.db import actor, open_pool
 from intime_cli.serving import serve_in_thread
 from intime_cli.sse import SseStream
-from tests.web.streams import open_send, opened, titles_within
+from tests.web.streams import Hooked, open_send, opened, titles_within
 from web import queries as q
 from web.app import create_app, redact_access_log
 from web.hub import StreamEvent, Subscriber
@@ -788,33 +786,6 @@ def test_the_server_stops_promptly_with_an_open_stream(db, token_for, two_orgs) 
     assert took < 5
 
 
-class _CommitAfterReplay:
-    """A pool whose connections run ``between`` (in a thread) right after the
-    replay's rows are read, before anything else on that connection."""
-
-    def __init__(self, pool: Any, between: Callable[[], object]) -> None:
-        self.pool, self.between = pool, between
-
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        async with self.pool.connection() as conn:
-            yield _Hooked(conn, self.between)
-
-
-class _Hooked:
-    def __init__(self, conn: Any, between: Callable[[], object]) -> None:
-        self.conn, self.between = conn, between
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conn, name)
-
-    async def execute(self, query: Any, params: Any = None) -> Any:
-        cur = await self.conn.execute(query, params)
-        if query == q.REPLAY_NOTIFICATIONS:
-            await asyncio.to_thread(self.between)
-        return cur
-
-
 def test_the_replay_and_its_unread_count_read_one_snapshot(db, service, send, two_orgs) -> None:
     """A notification that commits between the replay's rows and its count is
     in neither: it arrives live, and the badge counts it once, not twice."""
@@ -826,7 +797,11 @@ def test_the_replay_and_its_unread_count_read_one_snapshot(db, service, send, tw
     async def scenario() -> tuple[list[bytes], int]:
         pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
         try:
-            hooked = _CommitAfterReplay(pool, lambda: send(sam, "committed in between"))
+            hooked = Hooked(
+                pool,
+                q.REPLAY_NOTIFICATIONS,
+                lambda: asyncio.to_thread(send, sam, "committed in between"),
+            )
             stream = _bare_stream(hooked, two_orgs, sam)
             return await stream.replay(Position(head), head)
         finally:
