@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,6 +129,32 @@ def recorded_sends(
             mail.sent(send_id, message_id)
             out.append((send_id, message_id))
         return out
+
+
+@contextlib.contextmanager
+def autovacuum_paused(cluster: psycopg.Connection, wait: float = 30.0) -> Iterator[None]:
+    """No autovacuum worker runs on the test server inside the body: a test that counts
+    transaction ids on the cluster's counter would otherwise count an ANALYZE's too
+    (one per table it writes statistics of). ``cluster`` is a superuser session in
+    autocommit. Turned off, the launcher exits at its next reload (so no worker starts
+    after the wait), and the workers already running are waited for."""
+    cluster.execute("alter system set autovacuum = off")
+    cluster.execute("select pg_reload_conf()")
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            row = cluster.execute(
+                "select count(*) from pg_stat_activity "
+                "where backend_type in ('autovacuum launcher', 'autovacuum worker')"
+            ).fetchone()
+            if row == (0,):
+                break
+            assert time.monotonic() < deadline, "autovacuum is still running"
+            time.sleep(0.05)
+        yield
+    finally:
+        cluster.execute("alter system reset autovacuum")
+        cluster.execute("select pg_reload_conf()")
 
 
 def event(
