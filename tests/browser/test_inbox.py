@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 
 import psycopg
+from selenium.webdriver.support.wait import WebDriverWait
 
 from intime.db import actor
-from tests.browser.conftest import Console
+from tests.browser.conftest import WAIT, Console
 from tests.support import TwoOrgs
 
 
@@ -98,3 +99,63 @@ def test_a_collapse_into_a_notification_off_the_page_keeps_the_badge_right(
     while console.find("#unread-badge").text != before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert console.find("#unread-badge").text == before
+
+
+def _burst(service: psycopg.Connection, org_id, user_id, count: int, prefix: str) -> None:
+    """``count`` notifications in one transaction, sent as the engine sends them (a
+    workflow: no user in context, no sending rate). The hub fans out one read of up to
+    1,000: a stream's queue takes 256 of them, then its replay from the table sends at
+    most 500; past 756 it sends a reset first."""
+    with actor(service, org_id):
+        for i in range(count):
+            service.execute(
+                "select api.send_notification(p_user_id => %s, p_category => 'deal', "
+                "p_title => %s, p_message => 'm', p_channels => array['in_app'])",
+                (user_id, f"{prefix} {i}"),
+            )
+
+
+def test_a_burst_beyond_what_the_stream_replays_reloads_the_inbox(
+    console: Console,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    """The stream sends `reset`; the page loads afresh: the newest 50 from the server,
+    none of them added live, and the badge counts the whole burst."""
+    a = two_orgs.a
+    console.sign_in(token_for(a.admin_id))
+    console.wait_for("#live-status", "Live")
+    console.driver.execute_script("window.intimeBeforeReload = true")
+    _burst(service, a.org_id, a.admin_id, 1000, "Burst")
+    WebDriverWait(console.driver, WAIT).until(
+        lambda d: d.execute_script("return window.intimeBeforeReload === undefined")
+    )
+    first = console.wait_for("#notifications li[data-id] .item-title", "Burst 999")
+    assert first is not None
+    assert console.all("#notifications li.fresh") == []
+    assert len(console.all("#notifications li[data-id]")) == 50
+    with actor(service, a.org_id, a.admin_id):
+        row = service.execute("select api.count_unread_notifications()").fetchone()
+    assert row is not None
+    console.wait_for("#unread-badge", str(row[0]))
+
+
+def test_a_second_burst_within_a_minute_asks_for_a_reload_instead(
+    console: Console,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    """No reload loop: after one reset's reload, another within a minute leaves the page
+    and says why."""
+    a = two_orgs.a
+    console.sign_in(token_for(a.admin_id))
+    console.wait_for("#live-status", "Live")
+    _burst(service, a.org_id, a.admin_id, 1000, "First")
+    console.wait_for("#notifications li[data-id] .item-title", "First 999")
+    console.wait_for("#live-status", "Live")
+    console.driver.execute_script("window.intimeBeforeReload = true")
+    _burst(service, a.org_id, a.admin_id, 1000, "Second")
+    console.wait_for("#live-status", "reload the page")
+    assert console.driver.execute_script("return window.intimeBeforeReload") is True

@@ -54,6 +54,22 @@
     } catch (e) { /* a malformed event changes nothing */ }
   });
 
+  // More arrived than the stream replays (a burst, or a long time away): the list
+  // is missing some, so it is loaded afresh. Not twice within a minute: a second
+  // reset that soon asks the user instead of reloading again and again.
+  source.addEventListener("reset", function () {
+    var key = "intime.inbox.reset-at";
+    var last = 0;
+    try { last = parseInt(window.sessionStorage.getItem(key), 10) || 0; } catch (e) { /* no storage */ }
+    if (Date.now() - last < 60000) {
+      status.textContent = "More notifications arrived than shown: reload the page.";
+      return;
+    }
+    try { window.sessionStorage.setItem(key, String(Date.now())); } catch (e) { /* no storage */ }
+    source.close();
+    window.location.reload();
+  });
+
   source.addEventListener("open", function () { status.textContent = "Live: new notifications appear here."; });
   source.addEventListener("error", function () {
     status.textContent = source.readyState === EventSource.CLOSED
