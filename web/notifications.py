@@ -48,6 +48,7 @@ RETRY_MS = 3000
 RECHECK_SLOT_WAIT = 1.0
 REPLAY_CAP = 500
 REPLAY_FETCH_MAX = 1000  # api.replay_notifications' p_limit at most
+LIST_PAGE_MAX = 500  # api.list_notifications' p_limit at most
 MAX_LISTED = 200  # seqs an event id lists at most
 MAX_HELD = 10_000  # seqs a stream's own position holds at most
 MAX_BODY = MAX_READ_BODY_BYTES
@@ -243,10 +244,16 @@ class _Stream:
                 )
                 fetched = await cur.fetchall()
                 rows = [r for r in fetched if not pos.delivered(r[0])]
+                # At the function's cap a full fetch (the newest rows) may have left
+                # missed ones below it.
+                missed = len(rows) > REPLAY_CAP or (
+                    limit == REPLAY_FETCH_MAX
+                    and len(fetched) == limit
+                    and await _missed_below(conn, pos, fetched[0][0])
+                )
                 cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
                 unread_row = await cur.fetchone()
-        # At the function's cap a full fetch may have left rows behind it.
-        if len(rows) > REPLAY_CAP or (limit == REPLAY_FETCH_MAX and len(fetched) == limit):
+        if missed:
             out.append(_reset("more notifications were missed than a stream replays"))
             rows = rows[-REPLAY_CAP:]
         for seq, notification in rows:
@@ -468,6 +475,26 @@ async def stream_ticket(request: Request) -> Response:
         201,
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def _missed_below(conn: psycopg.AsyncConnection, pos: Position, before: int) -> bool:
+    """Whether a row that ``pos`` has not delivered lies between its watermark and
+    ``before``: pages down from ``before`` until a seq at or below the watermark. Every
+    seq of a full page that is not missed is one the position holds, so this reads at
+    most MAX_HELD / LIST_PAGE_MAX + 1 pages."""
+    while True:
+        cur = await conn.execute(
+            q.NOTIFICATION_SEQS_BEFORE, {"before": before, "limit": LIST_PAGE_MAX}
+        )
+        seqs = [row[0] for row in await cur.fetchall()]
+        for seq in seqs:
+            if seq <= pos.watermark:
+                return False
+            if not pos.delivered(seq):
+                return True
+        if len(seqs) < LIST_PAGE_MAX:
+            return False
+        before = seqs[-1]
 
 
 def _reset(reason: str) -> bytes:

@@ -62,6 +62,10 @@ REPLAY_NOTIFICATIONS = (
     "p_after_seq => %(after)s, p_limit => %(limit)s)"
 )
 COUNT_UNREAD_NOTIFICATIONS = "select api.count_unread_notifications()"
+# The seqs below one, newest first, under the same filter as the replay's.
+NOTIFICATION_SEQS_BEFORE = (
+    "select seq from api.list_notifications(p_before_seq => %(before)s, p_limit => %(limit)s)"
+)
 LIST_NOTIFICATIONS = (
     "select to_jsonb(n) from api.list_notifications(p_unread_only => %(unread_only)s, "
     "p_archived => %(archived)s, p_before_seq => %(before_seq)s, p_limit => %(limit)s) as n"

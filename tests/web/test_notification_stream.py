@@ -882,6 +882,24 @@ def test_a_replay_that_cannot_reach_every_missed_row_resets_the_client(db, send,
     )
 
 
+def test_a_replay_whose_full_fetch_left_nothing_missed_below_does_not_reset(
+    db, send, two_orgs
+) -> None:
+    """All 1,100 above the watermark delivered (a seq long in flight below them): the
+    fetch is full and sends nothing, and nothing below it was missed either."""
+    sam = two_orgs.a.rep_ids[1]
+    seqs = _bulk(db, send, sam, 1100)
+    assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[1:])), seqs[-1]) == (0, 0)
+
+
+def test_a_replay_finds_a_missed_row_pages_below_its_full_fetch(db, send, two_orgs) -> None:
+    """One missed row 1,600 below the newest, the others delivered: the fetch of the
+    newest 1,000 sends nothing, and the pages below it find the missed one: reset."""
+    sam = two_orgs.a.rep_ids[1]
+    seqs = _bulk(db, send, sam, 1700)
+    assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[2:])), seqs[-1]) == (1, 0)
+
+
 def _bare_stream(pool: Any, two_orgs, user) -> _Stream:
     """A stream of org A's ``user`` on ``pool`` with no hub: for its replay alone."""
     return _Stream(
