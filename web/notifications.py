@@ -313,6 +313,7 @@ class _Stream:
             return
         # Subscribe before reading the table, so nothing falls between the two.
         sub = self.sub = self.hub.subscribe(self.org_id, self.user_id)
+        guard: _Recheck | None = None
         try:
             floor = self.hub.watermark()
             before = self.hub.fanned_out_test()  # taken with the subscription: no await between
@@ -328,14 +329,7 @@ class _Stream:
             for chunk in backlog:
                 yield self._wrote(sub, chunk)
             yield self._wrote(sub, _count(unread, pos))
-            # The first re-check at a random point of the interval, the next ones
-            # within its last 20 %: streams opened together do not re-check together,
-            # and none goes longer than the interval unchecked.
-            next_auth = time.monotonic() + self.reauth_every * random.uniform(0.5, 1.0)  # noqa: S311
-            verified = time.monotonic()
-            # The hub wakes the stream when the re-check is due (one timer for all
-            # streams); the time is checked after every item, whatever woke it.
-            self.hub.recheck_at(sub, next_auth)
+            guard = _Recheck(self, sub, time.monotonic())
             while True:
                 if sub.overflowed and sub.queue.empty():
                     # Events were dropped while the queue was full: read them
@@ -349,13 +343,8 @@ class _Stream:
                 item = await sub.queue.get()
                 if item is None:
                     return
-                if time.monotonic() >= next_auth:
-                    # Before anything more is written: a revoked credential gets nothing.
-                    checked = await self._checkpoint(verified)
-                    if checked is None:
-                        return
-                    verified, next_auth = checked
-                    self.hub.recheck_at(sub, next_auth)
+                if not await guard.poll():
+                    return  # before anything more is written: revoked, or unverified
                 if item.kind == "unread_count" and item.epoch <= count_floor:
                     # Taken before the replay's snapshot, or about then: written
                     # after the replay's count, it could set the badge back past a
@@ -366,6 +355,8 @@ class _Stream:
                 if live is not None:
                     yield self._wrote(sub, live)
         finally:
+            if guard is not None:
+                guard.cancel()
             self.hub.unsubscribe(sub)
 
     @staticmethod
@@ -373,23 +364,10 @@ class _Stream:
         sub.last_write = time.monotonic()  # the hub's heartbeat timer reads it
         return chunk
 
-    async def _checkpoint(self, verified: float) -> tuple[float, float] | None:
-        """Re-check the credential: None ends the stream (revoked, expired, the user
-        deactivated; or unchecked for two intervals while the database was busy: the
-        client reconnects and is authenticated afresh). Else when it was last verified
-        and when to check next."""
-        authorized = await self._recheck()
-        now = time.monotonic()
-        if authorized is False or (authorized is None and now - verified > 2 * self.reauth_every):
-            return None
-        if authorized:
-            return now, now + self.reauth_every * random.uniform(0.8, 1.0)  # noqa: S311
-        return verified, now + min(self.reauth_every, 5.0)  # the pool was busy: soon again
-
     async def _recheck(self) -> bool | None:
         """Whether the credential still holds; None when no re-check slot (the hub lets
-        a few streams re-check at once) or no pooled connection was free in time. The
-        wait for a slot is short: meanwhile this stream's queue is not read."""
+        a few streams re-check at once) or no pooled connection was free in time. It
+        runs beside the stream (``_Recheck``), which goes on writing meanwhile."""
         try:
             await asyncio.wait_for(self.hub.reauth_slots.acquire(), RECHECK_SLOT_WAIT)
         except TimeoutError:
@@ -400,6 +378,73 @@ class _Stream:
             return None
         finally:
             self.hub.reauth_slots.release()
+
+
+class _Recheck:
+    """When a stream re-checks its credential, beside the stream.
+
+    A check starts at a random point of 50-80 % of the interval after the stream
+    opened (streams opened together do not check together), then of 70-85 % after the
+    last one that verified. It runs as a task of its own while the stream goes on
+    writing: waiting for a check slot and a pooled connection among thousands of
+    streams took up to a second, and the events waited behind it. No stream writes
+    past its deadline, a full interval after it was last verified, until a check is
+    done: a revoked credential gets nothing more once that check has seen it. While
+    the database is too busy to check (no slot or connection in time) the stream
+    goes on until two intervals unverified, trying again every few seconds, then
+    ends: its client reconnects and is authenticated afresh."""
+
+    def __init__(self, stream: _Stream, sub: Subscriber, now: float) -> None:
+        self.stream, self.sub = stream, sub
+        self.interval = stream.reauth_every
+        self.verified = now
+        self.deadline = now + self.interval
+        self.start_at = now + self.interval * random.uniform(0.5, 0.8)  # noqa: S311
+        self.task: asyncio.Task[bool | None] | None = None
+        self.started = now
+        self._arm()
+
+    def _arm(self) -> None:
+        """The hub's wheel wakes the stream then (one timer for every stream); the
+        stream looks at the time after every item, whatever woke it."""
+        due = self.deadline if self.task else min(self.start_at, self.deadline)
+        self.stream.hub.recheck_at(self.sub, due)
+
+    async def poll(self) -> bool:
+        """After each item: start a check when one is due, take its outcome when it is
+        done, or wait for it past the deadline. False ends the stream."""
+        now = time.monotonic()
+        if self.task is None and now >= min(self.start_at, self.deadline):
+            self.started = now
+            self.task = asyncio.create_task(self.stream._recheck())
+            self.task.add_done_callback(lambda _task: self.sub.wake())
+            self._arm()
+        if self.task is None or not (self.task.done() or now >= self.deadline):
+            return True
+        authorized = await self.task  # a database error ends the stream (see events)
+        self.task = None
+        now = time.monotonic()
+        if authorized:
+            self.verified = self.started
+            self.deadline = self.started + self.interval
+            self.start_at = self.started + self.interval * random.uniform(0.7, 0.85)  # noqa: S311
+        elif authorized is None and now - self.verified <= 2 * self.interval:
+            self.deadline = self.verified + 2 * self.interval
+            self.start_at = now + min(self.interval, 5.0) * random.uniform(0.5, 1.0)  # noqa: S311
+        else:
+            return False
+        self._arm()
+        return True
+
+    def cancel(self) -> None:
+        """The stream ended: stop a check in flight, or take a finished one's outcome
+        (an error included: nobody waits for it any more)."""
+        if self.task is None:
+            return
+        if not self.task.done():
+            self.task.cancel()
+        elif not self.task.cancelled():
+            self.task.exception()
 
 
 async def stream(request: Request) -> Response:

@@ -6,11 +6,13 @@ hub restarts and bursts; the server stops promptly with a stream open."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from intime.db import actor, open_pool
 from intime_cli.serving import serve_in_thread
 from intime_cli.sse import SseStream
 from tests.web.streams import Hooked, open_send, opened, titles_within
+from web import notifications
 from web import queries as q
 from web.app import create_app, redact_access_log
 from web.hub import StreamEvent, Subscriber
@@ -565,6 +568,46 @@ def test_an_idle_stream_re_checks_its_token_with_no_heartbeat_to_wake_it(
         with pytest.raises(EOFError):
             stream.next(timeout=10)
         assert time.monotonic() - revoked < 3
+
+
+@contextlib.contextmanager
+def _stuck_recheck(db, monkeypatch, token: str) -> Iterator[tuple[SseStream, float]]:
+    """A stream (re-checks every 4 s, at the earliest point: 2 s after it opened, then its
+    deadline at 4 s) whose re-check cannot get a slot for 30 s; and when it opened."""
+    monkeypatch.setattr(notifications.random, "uniform", lambda low, high: low)
+    monkeypatch.setattr(notifications, "RECHECK_SLOT_WAIT", 30.0)
+    app = create_app(db.dsn("intime_service"), stream_heartbeat=30, stream_reauth=4.0)
+    with serve_in_thread(app) as url:
+        app.state.hub.reauth_slots = asyncio.Semaphore(0)
+        started = time.monotonic()
+        with opened(url, token=token) as stream:
+            yield stream, started
+
+
+def test_a_stream_goes_on_writing_while_its_re_check_waits(
+    db, monkeypatch, token_for, send, two_orgs
+) -> None:
+    """Its re-check started at 2 s and waits for a slot: a notification at 3 s arrives at
+    once, not after the check (a second, with 10,000 streams checking)."""
+    sam = two_orgs.a.rep_ids[1]
+    with _stuck_recheck(db, monkeypatch, token_for(sam)) as (stream, started):
+        time.sleep(max(0.0, started + 3.0 - time.monotonic()))
+        send(sam, "while checking")
+        assert stream.next_json(timeout=0.8)["title"] == "while checking"
+        assert time.monotonic() - started < 4.0
+
+
+def test_a_stream_writes_nothing_past_its_deadline_until_a_re_check_is_done(
+    db, monkeypatch, token_for, send, two_orgs
+) -> None:
+    """Last verified when it opened; at 4 s, with its re-check still waiting, a
+    notification is held back: a revoked credential gets nothing once unverified for a
+    whole interval."""
+    sam = two_orgs.a.rep_ids[1]
+    with _stuck_recheck(db, monkeypatch, token_for(sam)) as (stream, started):
+        time.sleep(max(0.0, started + 4.5 - time.monotonic()))
+        send(sam, "past the deadline")
+        assert stream.nothing_within(1.5)
 
 
 @pytest.mark.parametrize(
