@@ -232,8 +232,10 @@ class _Stream:
                 cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
                 head_row = await cur.fetchone()
                 out: list[bytes] = []
-                if head_row is not None and pos.watermark > head_row[0]:
-                    # A position from another database (a restore, a failover).
+                if head_row is not None and pos.watermark > max(head_row[0], floor):
+                    # A position from another database (a restore, a failover). Not
+                    # one at the hub's watermark: the newest rows may have been
+                    # purged (expired) since the hub read them.
                     out.append(_reset("Last-Event-ID is ahead of this server"))
                     pos.watermark, pos.above = floor, set()
                 # The rows past the watermark, less those the position lists (up to
@@ -313,7 +315,9 @@ class _Stream:
             return
         # Subscribe before reading the table, so nothing falls between the two.
         sub = self.sub = self.hub.subscribe(self.org_id, self.user_id)
-        guard: _Recheck | None = None
+        # The credential was verified when the request came in: the first interval
+        # runs from here, the replay's wait for a connection included.
+        guard = _Recheck(self, sub, time.monotonic())
         try:
             floor = self.hub.watermark()
             before = self.hub.fanned_out_test()  # taken with the subscription: no await between
@@ -326,10 +330,11 @@ class _Stream:
             backlog, unread = await self.replay(pos, floor, before if self.resume is None else None)
             # The hub's counts taken so far may be older than the replay's: see below.
             count_floor = self.hub.count_epoch
+            if not await guard.poll():
+                return  # before anything more is written (so after each wait below)
             for chunk in backlog:
                 yield self._wrote(sub, chunk)
             yield self._wrote(sub, _count(unread, pos))
-            guard = _Recheck(self, sub, time.monotonic())
             while True:
                 if sub.overflowed and sub.queue.empty():
                     # Events were dropped while the queue was full: read them
@@ -337,6 +342,8 @@ class _Stream:
                     sub.caught_up()
                     backlog, unread = await self.replay(pos, self.hub.watermark())
                     count_floor = self.hub.count_epoch
+                    if not await guard.poll():
+                        return
                     for chunk in backlog:
                         yield self._wrote(sub, chunk)
                     yield self._wrote(sub, _count(unread, pos))
@@ -344,7 +351,7 @@ class _Stream:
                 if item is None:
                     return
                 if not await guard.poll():
-                    return  # before anything more is written: revoked, or unverified
+                    return  # revoked, or unverified for too long
                 if item.kind == "unread_count" and item.epoch <= count_floor:
                     # Taken before the replay's snapshot, or about then: written
                     # after the replay's count, it could set the badge back past a
@@ -355,8 +362,7 @@ class _Stream:
                 if live is not None:
                     yield self._wrote(sub, live)
         finally:
-            if guard is not None:
-                guard.cancel()
+            guard.cancel()
             self.hub.unsubscribe(sub)
 
     @staticmethod
@@ -439,12 +445,16 @@ class _Recheck:
     def cancel(self) -> None:
         """The stream ended: stop a check in flight, or take a finished one's outcome
         (an error included: nobody waits for it any more)."""
-        if self.task is None:
-            return
-        if not self.task.done():
+        if self.task is not None:
+            # Python 3.11's wait_for can swallow a cancel that comes as the slot is
+            # taken: the check then runs on, and its outcome is taken when it ends.
+            self.task.add_done_callback(_outcome_taken)
             self.task.cancel()
-        elif not self.task.cancelled():
-            self.task.exception()
+
+
+def _outcome_taken(task: asyncio.Task[bool | None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def stream(request: Request) -> Response:

@@ -159,3 +159,32 @@ def test_a_second_burst_within_a_minute_asks_for_a_reload_instead(
     _burst(service, a.org_id, a.admin_id, 1000, "Second")
     console.wait_for("#live-status", "reload the page")
     assert console.driver.execute_script("return window.intimeBeforeReload") is True
+
+
+def test_a_reset_where_storage_is_blocked_asks_for_a_reload_instead(
+    console: Console,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    """With sessionStorage blocked (the site's storage refused), the page cannot tell
+    whether it reloaded a moment ago: it does not reload, and says why."""
+    blocked = console.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "Object.defineProperty(window, 'sessionStorage', {get() "
+            "{ throw new DOMException('blocked', 'SecurityError'); }});"
+        },
+    )
+    try:
+        a = two_orgs.a
+        console.sign_in(token_for(a.admin_id))
+        console.wait_for("#live-status", "Live")
+        console.driver.execute_script("window.intimeBeforeReload = true")
+        _burst(service, a.org_id, a.admin_id, 1000, "Blocked")
+        console.wait_for("#live-status", "reload the page")
+        assert console.driver.execute_script("return window.intimeBeforeReload") is True
+    finally:
+        console.driver.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": blocked["identifier"]}
+        )

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import psycopg
@@ -26,8 +26,9 @@ from tests.web.streams import Hooked, open_send, opened, titles_within
 from web import notifications
 from web import queries as q
 from web.app import create_app, redact_access_log
-from web.hub import StreamEvent, Subscriber
+from web.hub import NotificationHub, StreamEvent, Subscriber
 from web.notifications import Position, _Stream
+from web.sse import frame
 
 
 def test_an_event_arrives_after_the_commit(stream_url, token_for, send, two_orgs) -> None:
@@ -941,6 +942,69 @@ def test_a_replay_finds_a_missed_row_pages_below_its_full_fetch(db, send, two_or
     sam = two_orgs.a.rep_ids[1]
     seqs = _bulk(db, send, sam, 1700)
     assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[2:])), seqs[-1]) == (1, 0)
+
+
+def test_a_new_stream_is_not_reset_after_the_newest_row_was_purged(db, send, two_orgs) -> None:
+    """The hub read the newest notification, which then expired and was purged: the
+    table's highest seq is below the hub's watermark, where a new stream starts. That is
+    not a position from another database (a reset would reload the console at once)."""
+    sam = two_orgs.a.rep_ids[1]
+    newest = send(sam, "expires")
+    with db.connect() as owner:
+        owner.execute("delete from app.notifications where seq = %s", (newest,))
+    assert _replay(db, two_orgs, sam, Position(newest), newest) == (0, 0)
+
+
+def test_a_catch_up_writes_nothing_once_a_check_saw_the_credential_revoked() -> None:
+    """An overflow's catch-up replay waits for a connection while the re-check finds the
+    token revoked: the stream ends before writing what the replay read."""
+
+    async def scenario(patch: pytest.MonkeyPatch) -> list[bytes]:
+        hub = NotificationHub("", cast(Any, None), heartbeat=30)
+        stream = _Stream(
+            pool=cast(Any, None),
+            hub=hub,
+            org_id=uuid.uuid4(),
+            user_id=uuid.uuid4(),
+            token="t",
+            ticket_id=None,
+            resume=None,
+            reauth_every=1.0,
+        )
+        replays: list[float] = []
+
+        async def replay(pos: Position, floor: int, before: Any = None) -> tuple[list[bytes], int]:
+            replays.append(time.monotonic())
+            if len(replays) == 1:
+                return [], 0
+            await asyncio.sleep(0.8)  # a busy pool
+            return [frame(event="notification", data="from the catch-up")], 0
+
+        async def still_authorized() -> bool:
+            await asyncio.sleep(0.2)
+            return False
+
+        patch.setattr(stream, "replay", replay)
+        patch.setattr(stream, "still_authorized", still_authorized)
+        written: list[bytes] = []
+
+        async def read() -> None:
+            async for chunk in stream._events():
+                written.append(chunk)
+
+        reader = asyncio.create_task(read())
+        await asyncio.sleep(0.6)  # the check is due (at 0.5 s: the lowest point)
+        assert stream.sub is not None
+        for seq in range(1, 300):  # past the queue's 256: the stream catches up
+            stream.sub.offer(StreamEvent("notification", "", seq, seq, b"data: {}\r\n\r\n"))
+        await asyncio.wait_for(reader, 5)
+        return written
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(notifications.random, "uniform", lambda low, high: low)
+        written = asyncio.run(scenario(patch))
+    assert len(written) > 200  # the queued events went out while the check ran
+    assert not any(b"from the catch-up" in chunk for chunk in written)
 
 
 def _bare_stream(pool: Any, two_orgs, user) -> _Stream:

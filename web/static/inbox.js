@@ -55,24 +55,31 @@
   });
 
   // More arrived than the stream replays (a burst, or a long time away): the list
-  // is missing some, so it is loaded afresh. Not twice within a minute: a second
-  // reset that soon asks the user instead of reloading again and again.
+  // is missing some, so it is loaded afresh. Not twice within a minute, and not
+  // where the time of the last reload cannot be kept (storage blocked): then the
+  // page says so instead of reloading again and again.
+  var stale = "";
   source.addEventListener("reset", function () {
     var key = "intime.inbox.reset-at";
-    var last = 0;
-    try { last = parseInt(window.sessionStorage.getItem(key), 10) || 0; } catch (e) { /* no storage */ }
-    if (Date.now() - last < 60000) {
-      status.textContent = "More notifications arrived than shown: reload the page.";
-      return;
-    }
-    try { window.sessionStorage.setItem(key, String(Date.now())); } catch (e) { /* no storage */ }
-    source.close();
-    window.location.reload();
+    var now = Date.now();
+    try {
+      var last = parseInt(window.sessionStorage.getItem(key), 10) || 0;
+      if (now - last >= 60000) {
+        window.sessionStorage.setItem(key, String(now));
+        source.close();
+        window.location.reload();
+        return;
+      }
+    } catch (e) { /* no storage: no reload */ }
+    stale = "More notifications arrived than shown: reload the page.";
+    status.textContent = stale;
   });
 
-  source.addEventListener("open", function () { status.textContent = "Live: new notifications appear here."; });
+  source.addEventListener("open", function () {
+    status.textContent = stale || "Live: new notifications appear here.";
+  });
   source.addEventListener("error", function () {
     status.textContent = source.readyState === EventSource.CLOSED
-      ? "Live updates stopped: reload the page." : "Reconnecting…";
+      ? "Live updates stopped: reload the page." : stale || "Reconnecting…";
   });
 })();
