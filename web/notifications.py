@@ -330,11 +330,12 @@ class _Stream:
             backlog, unread = await self.replay(pos, floor, before if self.resume is None else None)
             # The hub's counts taken so far may be older than the replay's: see below.
             count_floor = self.hub.count_epoch
-            if not await guard.poll():
-                return  # before anything more is written (so after each wait below)
-            for chunk in backlog:
+            # Before anything is written, and again before each frame: a client that
+            # reads slowly takes a while to pull a backlog of 500.
+            for chunk in [*backlog, _count(unread, pos)]:
+                if not await guard.poll():
+                    return
                 yield self._wrote(sub, chunk)
-            yield self._wrote(sub, _count(unread, pos))
             while True:
                 if sub.overflowed and sub.queue.empty():
                     # Events were dropped while the queue was full: read them
@@ -342,11 +343,10 @@ class _Stream:
                     sub.caught_up()
                     backlog, unread = await self.replay(pos, self.hub.watermark())
                     count_floor = self.hub.count_epoch
-                    if not await guard.poll():
-                        return
-                    for chunk in backlog:
+                    for chunk in [*backlog, _count(unread, pos)]:
+                        if not await guard.poll():
+                            return
                         yield self._wrote(sub, chunk)
-                    yield self._wrote(sub, _count(unread, pos))
                 item = await sub.queue.get()
                 if item is None:
                     return
@@ -393,9 +393,10 @@ class _Recheck:
     opened (streams opened together do not check together), then of 70-85 % after the
     last one that verified. It runs as a task of its own while the stream goes on
     writing: waiting for a check slot and a pooled connection among thousands of
-    streams took up to a second, and the events waited behind it. No stream writes
-    past its deadline, a full interval after it was last verified, until a check is
-    done: a revoked credential gets nothing more once that check has seen it. While
+    streams took up to a second, and the events waited behind it. The stream polls
+    before every frame it writes. None goes out past the deadline (a full interval
+    after the credential was last verified) until a check is done, and none after a
+    check has seen the credential revoked. While
     the database is too busy to check (no slot or connection in time) the stream
     goes on until two intervals unverified, trying again every few seconds, then
     ends: its client reconnects and is authenticated afresh."""

@@ -157,7 +157,7 @@ def test_a_second_burst_within_a_minute_asks_for_a_reload_instead(
     console.wait_for("#live-status", "Live")
     console.driver.execute_script("window.intimeBeforeReload = true")
     _burst(service, a.org_id, a.admin_id, 1000, "Second")
-    console.wait_for("#live-status", "reload the page")
+    console.wait_for("#live-status", "More notifications arrived")
     assert console.driver.execute_script("return window.intimeBeforeReload") is True
 
 
@@ -182,7 +182,7 @@ def test_a_reset_where_storage_is_blocked_asks_for_a_reload_instead(
         console.wait_for("#live-status", "Live")
         console.driver.execute_script("window.intimeBeforeReload = true")
         _burst(service, a.org_id, a.admin_id, 1000, "Blocked")
-        console.wait_for("#live-status", "reload the page")
+        console.wait_for("#live-status", "More notifications arrived")
         assert console.driver.execute_script("return window.intimeBeforeReload") is True
     finally:
         console.driver.execute_cdp_cmd(

@@ -955,22 +955,55 @@ def test_a_new_stream_is_not_reset_after_the_newest_row_was_purged(db, send, two
     assert _replay(db, two_orgs, sam, Position(newest), newest) == (0, 0)
 
 
+def test_a_position_above_the_table_and_the_hub_is_reset(db, send, two_orgs) -> None:
+    """A Last-Event-ID from another database (a restore, a failover): above both the
+    table's highest seq and the hub's watermark."""
+    sam = two_orgs.a.rep_ids[1]
+    newest = send(sam, "here")
+    assert _replay(db, two_orgs, sam, Position(newest + 1000), newest) == (1, 0)
+
+
+def test_a_slow_reader_gets_no_more_of_its_backlog_once_a_check_saw_the_credential_revoked() -> (
+    None
+):
+    """The first replay's 20 rows go out one by one to a client that takes 50 ms a
+    frame; the check that starts meanwhile finds the token revoked: no frame after it."""
+
+    async def scenario(patch: pytest.MonkeyPatch) -> tuple[list[float], float]:
+        stream = _unstarted_hub_stream(reauth_every=1.0)
+        refused: list[float] = []
+
+        async def replay(pos: Position, floor: int, before: Any = None) -> tuple[list[bytes], int]:
+            return [frame(event="notification", data=str(i)) for i in range(20)], 0
+
+        async def still_authorized() -> bool:
+            await asyncio.sleep(0.1)
+            refused.append(time.monotonic())
+            return False
+
+        patch.setattr(stream, "replay", replay)
+        patch.setattr(stream, "still_authorized", still_authorized)
+        written: list[float] = []
+        async for chunk in stream._events():
+            if b"event: notification" in chunk:
+                written.append(time.monotonic())
+            await asyncio.sleep(0.05)
+        return written, refused[0]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(notifications.random, "uniform", lambda low, high: low)
+        written, refused = asyncio.run(scenario(patch))
+    assert written  # the check starts at 0.5 s: some went out before it
+    assert len(written) < 20
+    assert max(written) <= refused
+
+
 def test_a_catch_up_writes_nothing_once_a_check_saw_the_credential_revoked() -> None:
     """An overflow's catch-up replay waits for a connection while the re-check finds the
     token revoked: the stream ends before writing what the replay read."""
 
     async def scenario(patch: pytest.MonkeyPatch) -> list[bytes]:
-        hub = NotificationHub("", cast(Any, None), heartbeat=30)
-        stream = _Stream(
-            pool=cast(Any, None),
-            hub=hub,
-            org_id=uuid.uuid4(),
-            user_id=uuid.uuid4(),
-            token="t",
-            ticket_id=None,
-            resume=None,
-            reauth_every=1.0,
-        )
+        stream = _unstarted_hub_stream(reauth_every=2.0)
         replays: list[float] = []
 
         async def replay(pos: Position, floor: int, before: Any = None) -> tuple[list[bytes], int]:
@@ -993,7 +1026,7 @@ def test_a_catch_up_writes_nothing_once_a_check_saw_the_credential_revoked() -> 
                 written.append(chunk)
 
         reader = asyncio.create_task(read())
-        await asyncio.sleep(0.6)  # the check is due (at 0.5 s: the lowest point)
+        await asyncio.sleep(1.2)  # the check is due (at 1 s: the lowest point; deadline 2 s)
         assert stream.sub is not None
         for seq in range(1, 300):  # past the queue's 256: the stream catches up
             stream.sub.offer(StreamEvent("notification", "", seq, seq, b"data: {}\r\n\r\n"))
@@ -1005,6 +1038,21 @@ def test_a_catch_up_writes_nothing_once_a_check_saw_the_credential_revoked() -> 
         written = asyncio.run(scenario(patch))
     assert len(written) > 200  # the queued events went out while the check ran
     assert not any(b"from the catch-up" in chunk for chunk in written)
+
+
+def _unstarted_hub_stream(reauth_every: float) -> _Stream:
+    """A stream on a hub that was never started (no pool, no wheel): for tests that stub
+    its replay and its credential check and drive its queue themselves."""
+    return _Stream(
+        pool=cast(Any, None),
+        hub=NotificationHub("", cast(Any, None), heartbeat=30),
+        org_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        token="t",
+        ticket_id=None,
+        resume=None,
+        reauth_every=reauth_every,
+    )
 
 
 def _bare_stream(pool: Any, two_orgs, user) -> _Stream:
