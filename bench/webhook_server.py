@@ -79,6 +79,7 @@ def build() -> Starlette:
         dsn,
         resend_secrets=(SECRET,),
         stream_heartbeat=heartbeat,
+        stream_reauth=float(os.environ.get("INTIME_BENCH_SERVER_REAUTH", "60")),
         freeze_gc=True,  # as `intime web` does
         **({"event_batch": batch} if batch else {}),
     )
@@ -91,7 +92,9 @@ def build() -> Starlette:
 def main() -> None:
     """python -m bench.webhook_server DSN PORT [WORKERS [HEARTBEAT_SECONDS]]; the baseline's
     connections: INTIME_BENCH_SERVER_ADMIN_DSN (default DSN); INTIME_BENCH_SERVER_EVENT_BATCH:
-    create_app's event_batch (1: each webhook event in a statement of its own)."""
+    create_app's event_batch (1: each webhook event in a statement of its own);
+    INTIME_BENCH_SERVER_REAUTH: its stream_reauth (seconds between a stream's credential
+    re-checks, default 60)."""
     dsn, port = sys.argv[1], int(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.environ["INTIME_BENCH_SERVER_DSN"] = dsn

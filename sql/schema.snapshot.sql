@@ -595,6 +595,69 @@ $$;
 ALTER FUNCTION api.check_sending_domain(p_domain text) OWNER TO intime_owner;
 
 --
+-- Name: check_stream_credentials(uuid[], uuid[], uuid[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]) RETURNS boolean[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_live boolean[];
+begin
+    perform app._require_service();
+    if p_org_ids is null or p_token_ids is null or p_session_ids is null
+        or cardinality(p_token_ids) <> cardinality(p_org_ids)
+        or cardinality(p_session_ids) <> cardinality(p_org_ids)
+        or cardinality(p_org_ids) > 1000
+        or array_position(p_org_ids, null) is not null
+        or array_position(p_token_ids, null) is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_org_ids, p_token_ids and p_session_ids must be arrays of one length '
+            || '(at most 1,000), the first two without nulls';
+    end if;
+
+    select coalesce(array_agg(
+        app._api_token_is_live(c.org_id, c.token_id)
+        and (
+            c.session_id is null
+            or exists (
+                select
+                from app.web_sessions as s
+                where
+                    s.org_id = c.org_id and s.id = c.session_id and s.token_id = c.token_id
+                    and s.ended_at is null and s.expires_at > app.now()
+            )
+        )
+        order by c.n
+    ), '{}')
+    into v_live
+    from unnest(p_org_ids, p_token_ids, p_session_ids) with ordinality as c (org_id, token_id, session_id, n);
+
+    -- An open stream is a use of its token and session, recorded at most once a
+    -- minute as api.authenticate_token and api.authenticate_web_session do: a token
+    -- that only feeds a stream does not look unused.
+    update app.api_tokens as t
+    set last_used_at = app.now()
+    from unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
+    where
+        c.live and t.org_id = c.org_id and t.id = c.token_id
+        and (t.last_used_at is null or t.last_used_at < app.now() - interval '1 minute');
+    update app.web_sessions as s
+    set last_seen_at = app.now()
+    from unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
+    where
+        c.live and s.org_id = c.org_id and s.id = c.session_id
+        and (s.last_seen_at is null or s.last_seen_at < app.now() - interval '1 minute');
+    return v_live;
+end
+$$;
+
+
+ALTER FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]) OWNER TO intime_owner;
+
+--
 -- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
@@ -750,7 +813,7 @@ ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
 -- Name: claim_stream_ticket(text); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.claim_stream_ticket(p_ticket text) RETURNS TABLE(org_id uuid, user_id uuid, ticket_id uuid)
+CREATE FUNCTION api.claim_stream_ticket(p_ticket text) RETURNS TABLE(org_id uuid, user_id uuid, ticket_id uuid, token_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -765,7 +828,7 @@ begin
         and t.used_at is null
         and t.expires_at > app.now()
         and app._api_token_is_live(t.org_id, t.token_id)
-    returning t.org_id, t.user_id, t.id;
+    returning t.org_id, t.user_id, t.id, t.token_id;
     if not found then
         raise exception using
             errcode = 'IT007', message = 'invalid, used or expired stream ticket';
@@ -27254,6 +27317,15 @@ GRANT ALL ON FUNCTION api.cancel_execution(p_execution_id uuid, p_reason text, p
 REVOKE ALL ON FUNCTION api.check_sending_domain(p_domain text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.check_sending_domain(p_domain text) TO intime_service;
 GRANT ALL ON FUNCTION api.check_sending_domain(p_domain text) TO intime_user;
+
+
+--
+-- Name: FUNCTION check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]) TO intime_service;
+GRANT ALL ON FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]) TO intime_user;
 
 
 --

@@ -32,6 +32,7 @@ from web.metrics import WebMetrics, metrics_endpoint
 from web.notifications import list_notifications, mark_read, stream, stream_ticket
 from web.pools import open_event_pool
 from web.problems import http_error
+from web.rechecks import CredentialChecks
 from web.sandbox import ParserSandbox
 from web.signatures import SignatureVerifier
 from web.sse import SendWatch
@@ -62,6 +63,9 @@ async def healthz(request: Request) -> JSONResponse:
                 "listening": hub.listening.is_set(),
                 "clients": hub.connected,
                 **dataclasses.asdict(hub.stats),
+                # Credential re-checks (web/rechecks.py): calls, credentials checked,
+                # and checks the database was too busy (or gone) to answer.
+                "rechecks": dataclasses.asdict(request.app.state.credential_checks.stats),
             },
             "parser": {"processes": len(parser.pids()), "killed": parser.killed},
         }
@@ -222,6 +226,7 @@ def create_app(
             service_dsn, min_size=1, max_size=2, timeout=db_timeout, name="hub"
         )
         app.state.hub = NotificationHub(service_dsn, app.state.hub_pool, heartbeat=stream_heartbeat)
+        app.state.credential_checks = CredentialChecks(app.state.pool)  # web/rechecks.py
         app.state.send_watch = SendWatch()  # the streams' send timeouts (web/sse.py)
         app.state.send_watch.start()
         app.state.metrics.watch_hub(app.state.hub)
@@ -243,6 +248,7 @@ def create_app(
             yield
         finally:
             await app.state.hub.stop()
+            await app.state.credential_checks.close()
             await app.state.send_watch.close()
             await app.state.parser.close()
             if app.state.resend_client is not None:

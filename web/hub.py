@@ -196,7 +196,6 @@ class NotificationHub:
         linger: float = 0.5,
         idle_poll: float = 1.0,
         heartbeat: float = 15.0,
-        reauth_at_once: int = 4,
     ) -> None:
         self._dsn = dsn
         self._pool = pool
@@ -214,9 +213,6 @@ class NotificationHub:
         self._tick = min(0.1, heartbeat / 4)
         self._beats: dict[int, list[Subscriber]] = defaultdict(list)
         self._slot = math.floor(time.monotonic() / self._tick)  # the next slot to run
-        # Streams re-checking their credential at once (web/notifications.py): a
-        # thousand streams opened together must not take the whole pool together.
-        self.reauth_slots = asyncio.Semaphore(reauth_at_once)
         self.hub_id = uuid.uuid4()
         self._subscribers: dict[UserKey, set[Subscriber]] = defaultdict(set)
         self._read_keys: dict[str, UserKey] = {}

@@ -22,7 +22,7 @@ from typing import Any, LiteralString
 
 import psycopg
 from psycopg import IsolationLevel
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -39,13 +39,12 @@ from web.auth import SESSION_COOKIE, Unauthenticated, authenticate
 from web.guards import Rejected, read_body, rejected
 from web.hub import NotificationHub, StreamEvent, Subscriber
 from web.limits import MAX_READ_BODY_BYTES, JsonRefused, load_json
+from web.rechecks import Credential, CredentialChecks
 from web.sse import PING, EventStreamResponse, frame
 
 log = logging.getLogger("intime.web.notifications")
 
 RETRY_MS = 3000
-# How long a stream waits for one of the hub's re-check slots before it tries again later.
-RECHECK_SLOT_WAIT = 1.0
 REPLAY_CAP = 500
 REPLAY_FETCH_MAX = 1000  # api.replay_notifications' p_limit at most
 LIST_PAGE_MAX = 500  # api.list_notifications' p_limit at most
@@ -100,16 +99,17 @@ async def _credential_row(
     return tuple(row)
 
 
-async def _claim(pool: AsyncConnectionPool, ticket: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
-    org_id, user_id, ticket_id = await _credential_row(
+async def _claim(pool: AsyncConnectionPool, ticket: str) -> tuple[uuid.UUID, Credential]:
+    """The ticket's user, and the API token that made it (the stream lives while it does)."""
+    org_id, user_id, _ticket_id, token_id = await _credential_row(
         pool, q.CLAIM_STREAM_TICKET, {"ticket": ticket}
     )
-    return org_id, user_id, ticket_id
+    return user_id, Credential(org_id, token_id)
 
 
-async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, uuid.UUID]:
-    org_id, user_id = await _credential_row(pool, q.AUTHENTICATE_TOKEN, {"token": token})
-    return org_id, user_id
+async def _authenticate(pool: AsyncConnectionPool, token: str) -> tuple[uuid.UUID, Credential]:
+    org_id, user_id, token_id = await _credential_row(pool, q.AUTHENTICATE_BEARER, {"token": token})
+    return user_id, Credential(org_id, token_id)
 
 
 def _unauthorized(message: str = "a valid API token is required") -> JSONResponse:
@@ -202,13 +202,12 @@ class _Stream:
     hub: NotificationHub
     org_id: uuid.UUID
     user_id: uuid.UUID
-    # How it was opened: a bearer token (re-checked as such), a ticket (its token), or
-    # the console's session cookie (the session, which lives while its token does).
-    token: str | None
-    ticket_id: uuid.UUID | None
+    # What it was opened with, re-checked every ``reauth_every`` seconds: the API
+    # token of a bearer or a ticket, or the console's session and its token.
+    credential: Credential
+    checks: CredentialChecks
     resume: Position | None
     reauth_every: float
-    session: str | None = None
     sub: Subscriber | None = None
     gone: bool = False
 
@@ -271,27 +270,11 @@ class _Stream:
             )
         return out, unread_row[0] if unread_row else 0
 
-    async def still_authorized(self) -> bool:
-        if self.session is not None:
-            try:
-                await _credential_row(
-                    self.pool, q.AUTHENTICATE_WEB_SESSION, {"session": self.session}
-                )
-            except Unauthorized:
-                return False
-            return True
-        if self.ticket_id is not None:
-            async with self.pool.connection() as conn:
-                cur = await conn.execute(
-                    q.AUTHENTICATE_STREAM_TICKET, {"ticket_id": self.ticket_id}
-                )
-                row = await cur.fetchone()
-            return bool(row and row[0])
-        try:
-            await _authenticate(self.pool, self.token or "")
-        except Unauthorized:
-            return False
-        return True
+    async def still_authorized(self) -> bool | None:
+        """Whether the credential still holds; None when the database was too busy to
+        say. Many streams' checks go in one query (web/rechecks.py); the check runs
+        beside the stream (``_Recheck``), which goes on writing meanwhile."""
+        return await self.checks.check(self.credential)
 
     def disconnected(self) -> None:
         """The client went away: end the stream (its task reads ``None``)."""
@@ -370,21 +353,6 @@ class _Stream:
         sub.last_write = time.monotonic()  # the hub's heartbeat timer reads it
         return chunk
 
-    async def _recheck(self) -> bool | None:
-        """Whether the credential still holds; None when no re-check slot (the hub lets
-        a few streams re-check at once) or no pooled connection was free in time. It
-        runs beside the stream (``_Recheck``), which goes on writing meanwhile."""
-        try:
-            await asyncio.wait_for(self.hub.reauth_slots.acquire(), RECHECK_SLOT_WAIT)
-        except TimeoutError:
-            return None
-        try:
-            return await self.still_authorized()
-        except PoolTimeout:
-            return None
-        finally:
-            self.hub.reauth_slots.release()
-
 
 class _Recheck:
     """When a stream re-checks its credential, beside the stream.
@@ -392,14 +360,14 @@ class _Recheck:
     A check starts at a random point of 50-80 % of the interval after the stream
     opened (streams opened together do not check together), then of 70-85 % after the
     last one that verified. It runs as a task of its own while the stream goes on
-    writing: waiting for a check slot and a pooled connection among thousands of
-    streams took up to a second, and the events waited behind it. The stream polls
-    before every frame it writes. None goes out past the deadline (a full interval
-    after the credential was last verified) until a check is done, and none after a
-    check has seen the credential revoked. While the database is too busy to check
-    (no slot or connection in time) the stream goes on until two intervals
-    unverified, trying again every few seconds, then ends: its client reconnects and
-    is authenticated afresh."""
+    writing: a check waits for others to join its query (web/rechecks.py) and for a
+    pooled connection, up to a second among thousands of streams, and the events must
+    not wait behind it. The stream polls before every frame it writes. None goes out
+    past the deadline (a full interval after the credential was last verified) until
+    a check is done, and none after a check has seen the credential revoked. While the
+    database is too busy to check (no connection in time) the stream goes on until two
+    intervals unverified, trying again every few seconds, then ends: its client
+    reconnects and is authenticated afresh."""
 
     def __init__(self, stream: _Stream, sub: Subscriber, now: float) -> None:
         self.stream, self.sub = stream, sub
@@ -423,7 +391,7 @@ class _Recheck:
         now = time.monotonic()
         if self.task is None and now >= min(self.start_at, self.deadline):
             self.started = now
-            self.task = asyncio.create_task(self.stream._recheck())
+            self.task = asyncio.create_task(self.stream.still_authorized())
             self.task.add_done_callback(lambda _task: self.sub.wake())
             self._arm()
         if self.task is None or not (self.task.done() or now >= self.deadline):
@@ -447,8 +415,7 @@ class _Recheck:
         """The stream ended: stop a check in flight, or take a finished one's outcome
         (an error included: nobody waits for it any more)."""
         if self.task is not None:
-            # Python 3.11's wait_for can swallow a cancel that comes as the slot is
-            # taken: the check then runs on, and its outcome is taken when it ends.
+            # A check that ended before the cancel keeps its outcome: taken here.
             self.task.add_done_callback(_outcome_taken)
             self.task.cancel()
 
@@ -463,21 +430,17 @@ async def stream(request: Request) -> Response:
     Credentials: a stream ticket (``?ticket=``), a bearer token, or else the console's
     session cookie (a browser's EventSource on a console page sends it)."""
     pool: AsyncConnectionPool = request.app.state.pool
-    token: str | None = None
-    ticket_id: uuid.UUID | None = None
-    cookie: str | None = None
     try:
         resume = _last_event_id(request)
         ticket = _ticket(request)
         if ticket is not None:
-            org_id, user_id, ticket_id = await _claim(pool, ticket)
+            user_id, credential = await _claim(pool, ticket)
         elif "authorization" in request.headers or SESSION_COOKIE not in request.cookies:
-            token = _token(request)
-            org_id, user_id = await _authenticate(pool, token)
+            user_id, credential = await _authenticate(pool, _token(request))
         else:
             principal = await authenticate(request)
-            org_id, user_id = principal.org_id, principal.user_id
-            cookie = request.cookies[SESSION_COOKIE]
+            user_id = principal.user_id
+            credential = Credential(principal.org_id, principal.token_id, principal.session_id)
     except TokenInUrl:
         return _unauthorized(URL_CREDENTIAL_REFUSED)
     except (Unauthorized, Unauthenticated):
@@ -490,13 +453,12 @@ async def stream(request: Request) -> Response:
     session = _Stream(
         pool=pool,
         hub=request.app.state.hub,
-        org_id=org_id,
+        org_id=credential.org_id,
         user_id=user_id,
-        token=token,
-        ticket_id=ticket_id,
+        credential=credential,
+        checks=request.app.state.credential_checks,
         resume=resume,
         reauth_every=request.app.state.stream_reauth,
-        session=cookie,
     )
     return EventStreamResponse(
         session.events(),
@@ -578,7 +540,8 @@ async def list_notifications(request: Request) -> Response:
     """``GET /notifications``: the caller's inbox as JSON (same filters as the SQL api)."""
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        org_id, user_id = await _authenticate(pool, _token(request))
+        user_id, credential = await _authenticate(pool, _token(request))
+        org_id = credential.org_id
     except Unauthorized:
         return _unauthorized()
     try:
@@ -608,7 +571,8 @@ async def mark_read(request: Request) -> Response:
     """``POST /notifications/read`` with ``{"ids": [...]}`` or ``{"all": true}``."""
     pool: AsyncConnectionPool = request.app.state.pool
     try:
-        org_id, user_id = await _authenticate(pool, _token(request))
+        user_id, credential = await _authenticate(pool, _token(request))
+        org_id = credential.org_id
     except Unauthorized:
         return _unauthorized()
     try:

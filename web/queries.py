@@ -30,14 +30,17 @@ UNSUBSCRIBE = (
 GET_METRICS = "select name, labels, value from api.get_metrics()"
 
 # The notification stream (web/hub.py, web/notifications.py).
-AUTHENTICATE_TOKEN = "select org_id, user_id from api.authenticate_token(p_token => %(token)s)"
 CREATE_STREAM_TICKET = (
     "select ticket, expires_at from api.create_stream_ticket(p_token => %(token)s)"
 )
 CLAIM_STREAM_TICKET = (
-    "select org_id, user_id, ticket_id from api.claim_stream_ticket(p_ticket => %(ticket)s)"
+    "select org_id, user_id, ticket_id, token_id "
+    "from api.claim_stream_ticket(p_ticket => %(ticket)s)"
 )
-AUTHENTICATE_STREAM_TICKET = "select api.authenticate_stream_ticket(p_ticket_id => %(ticket_id)s)"
+CHECK_STREAM_CREDENTIALS = (
+    "select api.check_stream_credentials(p_org_ids => %(org_ids)s::uuid[], "
+    "p_token_ids => %(token_ids)s::uuid[], p_session_ids => %(session_ids)s::uuid[])"
+)
 GET_NOTIFICATION_FEED_HEAD = "select api.get_notification_feed_head()"
 STREAM_KEY = "select secret from app.stream_secret"
 # The next xid, drawn by the hub itself: above every xid assigned before it (a

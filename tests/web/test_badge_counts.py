@@ -15,7 +15,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
@@ -26,6 +26,7 @@ from web import queries as q
 from web.hub import PING, NotificationHub
 from web.notifications import _Stream
 from web.pools import open_event_pool
+from web.rechecks import Credential
 
 
 class Inbox:
@@ -114,8 +115,8 @@ class Scene:
             hub=hub,
             org_id=self.org,
             user_id=self.user,
-            token=None,
-            ticket_id=None,
+            credential=Credential(self.org, uuid.uuid4()),
+            checks=cast(Any, None),
             resume=None,
             reauth_every=3600.0,
         )

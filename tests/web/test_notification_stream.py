@@ -28,6 +28,7 @@ from web import queries as q
 from web.app import create_app, redact_access_log
 from web.hub import NotificationHub, StreamEvent, Subscriber
 from web.notifications import Position, _Stream
+from web.rechecks import Credential
 from web.sse import frame
 
 
@@ -203,6 +204,40 @@ def test_a_ticket_of_a_revoked_token_is_refused(stream_url, service, two_orgs) -
         service.execute("select api.revoke_api_token(p_token_id => %s)", (token_id,))
     response = httpx.get(f"{stream_url}/notifications/stream", params={"ticket": ticket})
     assert response.status_code == 401
+
+
+def test_a_ticket_stream_lives_on_after_its_spent_ticket_is_purged(
+    stream_url, token_for, db, send, two_orgs
+) -> None:
+    """Spent tickets are deleted an hour after they expire (api.create_stream_ticket). A
+    stream opened with one stands on the token that made it, not on the ticket's row:
+    it was ended at its next re-check, and its EventSource could not reconnect with the
+    spent ticket."""
+    sam = two_orgs.a.rep_ids[1]
+    with opened(stream_url, params={"ticket": _ticket(stream_url, token_for(sam))}) as stream:
+        with db.connect(autocommit=True) as owner:
+            owner.execute("delete from app.stream_tickets")
+        time.sleep(1.0)  # the stream checks its token every 0.5 s here (60 s by default)
+        send(sam, "after the purge")
+        assert stream.next_json(timeout=3)["title"] == "after the purge"
+
+
+def test_revoking_the_token_ends_a_stream_opened_with_its_ticket(
+    stream_url, service, send, two_orgs
+) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    with actor(service, two_orgs.a.org_id):
+        token_id, token = service.execute(
+            "select token_id, token from api.create_api_token(p_name => 't', p_user_id => %s)",
+            (sam,),
+        ).fetchone()
+    with opened(stream_url, params={"ticket": _ticket(stream_url, token)}) as stream:
+        with actor(service, two_orgs.a.org_id):
+            service.execute("select api.revoke_api_token(p_token_id => %s)", (token_id,))
+        time.sleep(1.0)
+        send(sam, "after revocation")
+        with pytest.raises(EOFError):
+            stream.next(timeout=3)
 
 
 def test_a_stream_ticket_needs_a_bearer_token(stream_url) -> None:
@@ -549,6 +584,20 @@ def test_revoking_the_token_ends_an_open_stream(stream_url, service, send, two_o
             stream.next(timeout=3)
 
 
+def test_healthz_counts_the_open_streams_re_checks(stream_url, token_for, two_orgs) -> None:
+    """Three streams checking every 0.5 s (the stream app) go through the app's shared
+    checker (web/rechecks.py; that checks coming together share a call is tested there)."""
+    tokens = [token_for(user) for user in two_orgs.a.rep_ids[:3]]
+    with contextlib.ExitStack() as streams:
+        for token in tokens:
+            streams.enter_context(opened(stream_url, token=token))
+        time.sleep(2.0)
+        rechecks = httpx.get(f"{stream_url}/healthz", timeout=5).json()["stream"]["rechecks"]
+    assert rechecks["checked"] >= 6
+    assert 1 <= rechecks["calls"] <= rechecks["checked"]
+    assert rechecks["busy"] == 0
+
+
 def test_an_idle_stream_re_checks_its_token_with_no_heartbeat_to_wake_it(
     db, service, two_orgs
 ) -> None:
@@ -574,12 +623,17 @@ def test_an_idle_stream_re_checks_its_token_with_no_heartbeat_to_wake_it(
 @contextlib.contextmanager
 def _stuck_recheck(db, monkeypatch, token: str) -> Iterator[tuple[SseStream, float]]:
     """A stream (re-checks every 4 s, at the earliest point: 2 s after it opened, then its
-    deadline at 4 s) whose re-check cannot get a slot for 30 s; and when it opened."""
+    deadline at 4 s) whose re-check takes 30 s (a database that long busy); and when it
+    opened."""
+
+    async def stuck(credential: Credential) -> bool:
+        await asyncio.sleep(30)
+        return True
+
     monkeypatch.setattr(notifications.random, "uniform", lambda low, high: low)
-    monkeypatch.setattr(notifications, "RECHECK_SLOT_WAIT", 30.0)
     app = create_app(db.dsn("intime_service"), stream_heartbeat=30, stream_reauth=4.0)
     with serve_in_thread(app) as url:
-        app.state.hub.reauth_slots = asyncio.Semaphore(0)
+        monkeypatch.setattr(app.state.credential_checks, "check", stuck)
         started = time.monotonic()
         with opened(url, token=token) as stream:
             yield stream, started
@@ -1048,8 +1102,8 @@ def _unstarted_hub_stream(reauth_every: float) -> _Stream:
         hub=NotificationHub("", cast(Any, None), heartbeat=30),
         org_id=uuid.uuid4(),
         user_id=uuid.uuid4(),
-        token="t",
-        ticket_id=None,
+        credential=Credential(uuid.uuid4(), uuid.uuid4()),
+        checks=cast(Any, None),
         resume=None,
         reauth_every=reauth_every,
     )
@@ -1062,8 +1116,8 @@ def _bare_stream(pool: Any, two_orgs, user) -> _Stream:
         hub=None,
         org_id=two_orgs.a.org_id,
         user_id=user,
-        token=None,
-        ticket_id=None,
+        credential=Credential(two_orgs.a.org_id, uuid.uuid4()),
+        checks=cast(Any, None),
         resume=None,
         reauth_every=60.0,
     )

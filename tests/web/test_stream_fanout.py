@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from intime_cli.sse import SseStream
 from tests.web.streams import opened
+from web.rechecks import Credential
 
 
 def test_an_event_reaches_every_stream_of_its_user_and_no_other(
@@ -90,17 +91,18 @@ def test_a_stream_whose_client_left_is_dropped_by_the_hub(
 def test_a_stream_whose_credential_no_re_check_could_verify_for_two_intervals_ends(
     stream_app: Starlette, stream_url, token_for, two_orgs
 ) -> None:
-    """The database busy throughout (here: no re-check slot ever free): a stream does not
-    go on unchecked; it ends after two intervals (0.5 s each in the stream app), and its
-    client reconnects and is authenticated afresh."""
-    hub = stream_app.state.hub
-    slots = hub.reauth_slots
-    hub.reauth_slots = asyncio.Semaphore(0)
-    try:
+    """The database busy throughout (here: every check finds no pooled connection in
+    time): a stream does not go on unchecked; it ends after two intervals (0.5 s each in
+    the stream app), and its client reconnects and is authenticated afresh."""
+
+    async def busy(credential: Credential) -> bool | None:
+        await asyncio.sleep(0.05)
+        return None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream_app.state.credential_checks, "check", busy)
         with (
             opened(stream_url, token=token_for(two_orgs.a.rep_ids[1])) as stream,
             pytest.raises(EOFError),
         ):
             stream.next("never sent", timeout=15)
-    finally:
-        hub.reauth_slots = slots

@@ -93,8 +93,11 @@ itst_ and 64 hex digits, valid for 60 seconds, once, for /notifications/stream?t
 its SHA-256 is stored; at most 10 live unused tickets per token (IT016). The web app's POST
 /notifications/stream-ticket calls it.$$;
 
+-- Its result gained token_id (the stream's re-checks, web/rechecks.py): a result type
+-- cannot change in place.
+drop function if exists api.claim_stream_ticket(text);
 create or replace function api.claim_stream_ticket(p_ticket text)
-returns table (org_id uuid, user_id uuid, ticket_id uuid)
+returns table (org_id uuid, user_id uuid, ticket_id uuid, token_id uuid)
 language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
@@ -110,7 +113,7 @@ begin
         and t.used_at is null
         and t.expires_at > app.now()
         and app._api_token_is_live(t.org_id, t.token_id)
-    returning t.org_id, t.user_id, t.id;
+    returning t.org_id, t.user_id, t.id, t.token_id;
     if not found then
         raise exception using
             errcode = 'IT007', message = 'invalid, used or expired stream ticket';
@@ -119,8 +122,9 @@ end
 $function$;
 
 comment on function api.claim_stream_ticket(text) is
-$$Service role only. Spends a stream ticket: its org, user and id, once, within its 60 seconds,
-while the API token that made it is valid and its user active; IT007 otherwise.$$;
+$$Service role only. Spends a stream ticket: its org, user and id, and the API token that
+made it, once, within its 60 seconds, while that token is valid and its user active; IT007
+otherwise. The stream then lives while the token does (api.check_stream_credentials).$$;
 
 create or replace function api.authenticate_stream_ticket(p_ticket_id uuid)
 returns boolean
@@ -141,5 +145,78 @@ $function$;
 
 comment on function api.authenticate_stream_ticket(uuid) is
 $$Service role only (false otherwise). Whether a stream opened with the ticket may go on: the
-API token that made it is neither revoked nor expired and its user is active. The stream
-checks it as often as it re-checks a bearer token.$$;
+API token that made it is neither revoked nor expired and its user is active. False once the
+spent ticket is purged (an hour after it expired): the web app's streams check the ticket's
+token instead, many at once (api.check_stream_credentials).$$;
+
+-- Open streams' credentials re-checked many at once (web/rechecks.py): one call
+-- for a batch of streams instead of a query each, about 200 a second at 10,000
+-- streams. A stream stands on an API token, and on a console session when it
+-- was opened with the session cookie.
+create or replace function api.check_stream_credentials(
+    p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]
+)
+returns boolean[]
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_live boolean[];
+begin
+    perform app._require_service();
+    if p_org_ids is null or p_token_ids is null or p_session_ids is null
+        or cardinality(p_token_ids) <> cardinality(p_org_ids)
+        or cardinality(p_session_ids) <> cardinality(p_org_ids)
+        or cardinality(p_org_ids) > 1000
+        or array_position(p_org_ids, null) is not null
+        or array_position(p_token_ids, null) is not null then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_org_ids, p_token_ids and p_session_ids must be arrays of one length '
+            || '(at most 1,000), the first two without nulls';
+    end if;
+
+    select coalesce(array_agg(
+        app._api_token_is_live(c.org_id, c.token_id)
+        and (
+            c.session_id is null
+            or exists (
+                select
+                from app.web_sessions as s
+                where
+                    s.org_id = c.org_id and s.id = c.session_id and s.token_id = c.token_id
+                    and s.ended_at is null and s.expires_at > app.now()
+            )
+        )
+        order by c.n
+    ), '{}')
+    into v_live
+    from unnest(p_org_ids, p_token_ids, p_session_ids) with ordinality as c (org_id, token_id, session_id, n);
+
+    -- An open stream is a use of its token and session, recorded at most once a
+    -- minute as api.authenticate_token and api.authenticate_web_session do: a token
+    -- that only feeds a stream does not look unused.
+    update app.api_tokens as t
+    set last_used_at = app.now()
+    from unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
+    where
+        c.live and t.org_id = c.org_id and t.id = c.token_id
+        and (t.last_used_at is null or t.last_used_at < app.now() - interval '1 minute');
+    update app.web_sessions as s
+    set last_seen_at = app.now()
+    from unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
+    where
+        c.live and s.org_id = c.org_id and s.id = c.session_id
+        and (s.last_seen_at is null or s.last_seen_at < app.now() - interval '1 minute');
+    return v_live;
+end
+$function$;
+
+comment on function api.check_stream_credentials(uuid[], uuid[], uuid[]) is
+$$Service role only. Whether each open notification stream may go on, for many streams in
+one call (at most 1,000; IT005 for arrays of different lengths or a null org or token): the
+stream's API token (p_token_ids, in org p_org_ids) is neither revoked nor expired and its
+user is active, and its console session (p_session_ids; null for a stream opened with a
+token or a ticket) is neither ended nor expired. Records the token's last use and the
+session's last sight at most once a minute, as signing in with them does.$$;
