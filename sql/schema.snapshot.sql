@@ -637,19 +637,32 @@ begin
 
     -- An open stream is a use of its token and session, recorded at most once a
     -- minute as api.authenticate_token and api.authenticate_web_session do: a token
-    -- that only feeds a stream does not look unused.
+    -- that only feeds a stream does not look unused. Rows another transaction holds
+    -- are skipped, never waited for: the call answers for up to 1,000 streams of
+    -- every org, and one login's open transaction on its own token must not hold
+    -- them all (nor two web processes' calls deadlock on rows in opposite orders).
     update app.api_tokens as t
     set last_used_at = app.now()
-    from unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
-    where
-        c.live and t.org_id = c.org_id and t.id = c.token_id
-        and (t.last_used_at is null or t.last_used_at < app.now() - interval '1 minute');
+    from (
+        select k.org_id, k.id
+        from app.api_tokens as k
+        inner join unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
+            on k.org_id = c.org_id and k.id = c.token_id
+        where c.live and (k.last_used_at is null or k.last_used_at < app.now() - interval '1 minute')
+        for no key update of k skip locked
+    ) as u
+    where t.org_id = u.org_id and t.id = u.id;
     update app.web_sessions as s
     set last_seen_at = app.now()
-    from unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
-    where
-        c.live and s.org_id = c.org_id and s.id = c.session_id
-        and (s.last_seen_at is null or s.last_seen_at < app.now() - interval '1 minute');
+    from (
+        select w.org_id, w.id
+        from app.web_sessions as w
+        inner join unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
+            on w.org_id = c.org_id and w.id = c.session_id
+        where c.live and (w.last_seen_at is null or w.last_seen_at < app.now() - interval '1 minute')
+        for no key update of w skip locked
+    ) as u
+    where s.org_id = u.org_id and s.id = u.id;
     return v_live;
 end
 $$;

@@ -9,7 +9,9 @@ in during ``linger`` seconds go as one call of ``api.check_stream_credentials``,
 
 A check comes back True (the credential holds), False (revoked, expired, user
 deactivated, session ended) or None when the database could not say: no pooled
-connection within ``wait``, or the connection lost (a restart, a failover). The stream
+connection within ``wait``, the connection lost (a restart, a failover), or no answer
+within ``timeout`` (the query is then cancelled: one slow call must not hold every
+stream of the process, of every org, past its deadline). The stream
 then tries again shortly, and ends after two intervals unverified; one lost connection
 does not end a thousand streams at once. Any other error is raised to every check of its
 batch (each of those streams ends).
@@ -18,7 +20,6 @@ batch (each of those streams ends).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import uuid
@@ -33,6 +34,7 @@ log = logging.getLogger("intime.web.rechecks")
 LINGER = 0.1  # seconds a first check waits for others to join its call
 BATCH = 1000  # api.check_stream_credentials' arrays at most
 WAIT = 1.0  # seconds a call waits for a pooled connection before its checks say None
+TIMEOUT = 5.0  # seconds a call may take in all before its checks say None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class Credential:
 class RecheckStats:
     calls: int = 0  # calls of api.check_stream_credentials
     checked: int = 0  # credentials they checked
-    busy: int = 0  # checks answered None: no connection in time, or it was lost
+    busy: int = 0  # checks answered None: no connection or answer in time, or it was lost
 
 
 class CredentialChecks:
@@ -60,12 +62,15 @@ class CredentialChecks:
         linger: float = LINGER,
         batch: int = BATCH,
         wait: float = WAIT,
+        timeout: float = TIMEOUT,
     ) -> None:
         self._pool = pool
         self._linger = linger
         self._batch = min(batch, BATCH)
         self._wait = wait
+        self._timeout = timeout
         self._pending: list[tuple[Credential, asyncio.Future[bool | None]]] = []
+        self._calling: list[tuple[Credential, asyncio.Future[bool | None]]] = []
         self._runner: asyncio.Task[None] | None = None
         self.stats = RecheckStats()
 
@@ -84,13 +89,19 @@ class CredentialChecks:
             batch = [(c, f) for c, f in self._pending[: self._batch] if not f.done()]
             del self._pending[: self._batch]
             if batch:
+                self._calling = batch  # close() cancels them if it comes meanwhile
                 await self._call(batch)
+                self._calling = []
 
     async def _call(self, batch: list[tuple[Credential, asyncio.Future[bool | None]]]) -> None:
         creds = [c for c, _ in batch]
         live: list[bool | None]
         try:
-            async with self._pool.connection(timeout=self._wait) as conn:
+            # Cancelled at the timeout, psycopg cancels the query in the server too.
+            async with (
+                asyncio.timeout(self._timeout),
+                self._pool.connection(timeout=self._wait) as conn,
+            ):
                 cur = await conn.execute(
                     q.CHECK_STREAM_CREDENTIALS,
                     {
@@ -100,12 +111,14 @@ class CredentialChecks:
                     },
                 )
                 row = await cur.fetchone()
-            live = list(row[0]) if row is not None else [False] * len(creds)
+            live = list(row[0]) if row is not None else []
+            if len(live) != len(creds):
+                raise RuntimeError(f"{len(live)} answers for {len(creds)} credentials")
             self.stats.calls += 1
             self.stats.checked += len(creds)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
-            if isinstance(exc, psycopg.OperationalError):
-                log.warning("stream credential re-checks: database unavailable: %r", exc)
+        except (PoolTimeout, psycopg.OperationalError, TimeoutError) as exc:
+            if not isinstance(exc, PoolTimeout):
+                log.warning("stream credential re-checks: no answer from the database: %r", exc)
             live = [None] * len(creds)
             self.stats.busy += len(creds)
         except Exception as exc:  # each stream waiting for it ends
@@ -118,11 +131,16 @@ class CredentialChecks:
                 future.set_result(holds)
 
     async def close(self) -> None:
-        """Stop (the app's shutdown): checks still waiting are cancelled."""
+        """Stop (the app's shutdown): checks still waiting, or in a call, are cancelled."""
         if self._runner is not None:
             self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._runner
-        for _, future in self._pending:
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("stream credential re-checks: the runner failed")
+        for _, future in [*self._calling, *self._pending]:
             future.cancel()
+        self._calling = []
         self._pending.clear()

@@ -598,6 +598,36 @@ def test_healthz_counts_the_open_streams_re_checks(stream_url, token_for, two_or
     assert rechecks["busy"] == 0
 
 
+def test_one_logins_open_transaction_on_its_token_holds_no_other_orgs_stream(
+    stream_url, token_for, send, db, admin, two_orgs
+) -> None:
+    """Review of the shared re-checks: a SQL login left a revoke of its own token open
+    (its row locked); the call that checks every stream of the process waited on that
+    row to record the token's use, and org B's stream got nothing until the rollback."""
+    victim = two_orgs.b.rep_ids[0]
+    with db.connect(two_orgs.login_a) as login:
+        token_id, token = login.execute(
+            "select token_id, token from api.create_api_token(p_name => 'mine')"
+        ).fetchone()
+        login.commit()
+        with (
+            opened(stream_url, token=token_for(victim, two_orgs.b.org_id)) as stream,
+            opened(stream_url, token=token),
+        ):
+            admin.execute(
+                "update app.api_tokens set last_used_at = now() - interval '2 minutes' "
+                "where id = %s",
+                (token_id,),
+            )
+            login.execute("select api.revoke_api_token(p_token_id => %s)", (token_id,))
+            try:
+                time.sleep(1.5)  # re-checks every 0.5 s here
+                send(victim, "to org B", org_id=two_orgs.b.org_id)
+                assert stream.next_json(timeout=4)["title"] == "to org B"
+            finally:
+                login.rollback()
+
+
 def test_an_idle_stream_re_checks_its_token_with_no_heartbeat_to_wake_it(
     db, service, two_orgs
 ) -> None:

@@ -68,6 +68,18 @@ def test_checks_that_come_together_go_in_one_query(db, service, two_orgs: TwoOrg
     assert counts == (1, 40)
 
 
+def test_checks_within_the_linger_share_a_call(db, service, two_orgs: TwoOrgs) -> None:
+    creds = _tokens(service, two_orgs, 2)
+
+    async def body(checks: CredentialChecks, pool: Any) -> tuple[list[bool | None], int]:
+        first = asyncio.create_task(checks.check(creds[0]))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(checks.check(creds[1]))
+        return [await first, await second], checks.stats.calls
+
+    assert _run(db, body, linger=0.3) == ([True, True], 1)
+
+
 def test_more_checks_than_a_batch_go_in_several_queries(db, service, two_orgs: TwoOrgs) -> None:
     creds = _tokens(service, two_orgs, 25)
 
@@ -125,7 +137,7 @@ def test_a_check_is_none_when_its_connection_is_lost_and_the_next_one_answers(
         second = await checks.check(creds[0])
         return [first, second]
 
-    assert _run(db, body, max_size=1) == [None, True]
+    assert _run(db, body, max_size=1, wait=5.0) == [None, True]
 
 
 def test_another_error_reaches_every_check_of_its_batch(
@@ -160,3 +172,62 @@ def test_an_unknown_credential_does_not_hold(db, two_orgs: TwoOrgs) -> None:
         return await checks.check(Credential(two_orgs.a.org_id, uuid.uuid4()))
 
     assert _run(db, body) is False
+
+
+def test_a_call_with_no_answer_in_time_says_none_and_the_next_one_answers(
+    db, service, two_orgs: TwoOrgs
+) -> None:
+    """The query is cancelled at the timeout, and its pooled connection serves the next."""
+    creds = _tokens(service, two_orgs, 1)
+
+    async def body(checks: CredentialChecks, pool: Any) -> list[bool | None]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                rechecks.q,
+                "CHECK_STREAM_CREDENTIALS",
+                "select array[true] from pg_sleep(30) where %(org_ids)s::uuid[] is not null",
+            )
+            first = await checks.check(creds[0])
+        return [first, await checks.check(creds[0])]
+
+    assert _run(db, body, max_size=1, timeout=0.5) == [None, True]
+
+
+def test_a_wrong_length_answer_fails_its_checks_and_the_next_ones_answer(
+    db, service, two_orgs: TwoOrgs
+) -> None:
+    creds = _tokens(service, two_orgs, 2)
+
+    async def body(checks: CredentialChecks, pool: Any) -> list[Any]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                rechecks.q,
+                "CHECK_STREAM_CREDENTIALS",
+                "select array[true] where %(org_ids)s::uuid[] is not null",
+            )
+            results = await asyncio.gather(
+                *(checks.check(c) for c in creds), return_exceptions=True
+            )
+        return [type(r) for r in results] + [await checks.check(creds[1])]
+
+    assert _run(db, body) == [RuntimeError, RuntimeError, True]
+
+
+def test_closing_during_a_call_cancels_its_checks(db, service, two_orgs: TwoOrgs) -> None:
+    creds = _tokens(service, two_orgs, 1)
+
+    async def body(checks: CredentialChecks, pool: Any) -> bool:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                rechecks.q,
+                "CHECK_STREAM_CREDENTIALS",
+                "select array[true] from pg_sleep(30) where %(org_ids)s::uuid[] is not null",
+            )
+            waiting = asyncio.create_task(checks.check(creds[0]))
+            await asyncio.sleep(0.5)  # in the call
+            await checks.close()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(waiting, 2)
+        return True
+
+    assert _run(db, body, linger=0.0)

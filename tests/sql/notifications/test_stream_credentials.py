@@ -206,3 +206,31 @@ def test_a_claimed_ticket_names_the_token_that_made_it(service, two_orgs: TwoOrg
         "select org_id, user_id, token_id from api.claim_stream_ticket(p_ticket => %s)", (ticket,)
     ).fetchone()
     assert row == (org, rep, token_id)
+
+
+def test_a_check_never_waits_for_a_row_another_transaction_holds(
+    admin, service, two_orgs: TwoOrgs
+) -> None:
+    """A login's open transaction on its own token (a revoke left open in psql) held the
+    call, and with it every stream of the web process, of every org. The held rows'
+    bookkeeping is skipped; the others' is done."""
+    org = two_orgs.a.org_id
+    held, held_token = _token(service, org, two_orgs.a.rep_ids[0])
+    free, _ = _token(service, org, two_orgs.a.rep_ids[0])
+    session_id, _ = _session(service, held_token)
+    admin.execute(
+        "update app.api_tokens set last_used_at = '2000-01-01T00:00:00Z' where id = %s", (held,)
+    )
+    service.execute("set lock_timeout = '2s'")
+    with admin.transaction():
+        admin.execute("select from app.api_tokens where id = %s for update", (held,))
+        admin.execute("select from app.web_sessions where id = %s for update", (session_id,))
+        assert _check(service, (org, held, session_id), (org, free)) == [True, True]
+    used = dict(
+        admin.execute(
+            "select id, extract(year from last_used_at) from app.api_tokens where id = any(%s)",
+            ([held, free],),
+        ).fetchall()
+    )
+    assert used[held] == 2000  # held: skipped
+    assert used[free] is not None  # done
