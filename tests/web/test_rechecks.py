@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -32,6 +33,17 @@ def _tokens(service: psycopg.Connection, two_orgs: TwoOrgs, n: int) -> list[Cred
 def _revoke(service: psycopg.Connection, cred: Credential) -> None:
     with actor(service, cred.org_id):
         service.execute("select api.revoke_api_token(p_token_id => %s)", (cred.token_id,))
+
+
+SLOW = "select array[true] from pg_sleep(30) where %(org_ids)s::uuid[] is not null"
+
+
+@contextlib.contextmanager
+def _answering(query: str) -> Iterator[None]:
+    """The checker's query replaced by ``query`` (the real one back at the end)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rechecks.q, "CHECK_STREAM_CREDENTIALS", query)
+        yield
 
 
 def _run(
@@ -127,12 +139,7 @@ def test_a_check_is_none_when_its_connection_is_lost_and_the_next_one_answers(
     creds = _tokens(service, two_orgs, 1)
 
     async def body(checks: CredentialChecks, pool: Any) -> list[bool | None]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(
-                rechecks.q,
-                "CHECK_STREAM_CREDENTIALS",
-                "select pg_terminate_backend(pg_backend_pid())",
-            )
+        with _answering("select pg_terminate_backend(pg_backend_pid())"):
             first = await checks.check(creds[0])
         second = await checks.check(creds[0])
         return [first, second]
@@ -144,7 +151,7 @@ def test_another_error_reaches_every_check_of_its_batch(
     db, service, two_orgs: TwoOrgs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     creds = _tokens(service, two_orgs, 3)
-    monkeypatch.setattr(rechecks.q, "CHECK_STREAM_CREDENTIALS", "select 1 / 0")
+    monkeypatch.setattr(rechecks.q, "CHECK_STREAM_CREDENTIALS", "select 1 / 0")  # the whole test
 
     async def body(checks: CredentialChecks, pool: Any) -> list[Any]:
         return await asyncio.gather(*(checks.check(c) for c in creds), return_exceptions=True)
@@ -181,12 +188,7 @@ def test_a_call_with_no_answer_in_time_says_none_and_the_next_one_answers(
     creds = _tokens(service, two_orgs, 1)
 
     async def body(checks: CredentialChecks, pool: Any) -> list[bool | None]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(
-                rechecks.q,
-                "CHECK_STREAM_CREDENTIALS",
-                "select array[true] from pg_sleep(30) where %(org_ids)s::uuid[] is not null",
-            )
+        with _answering(SLOW):
             first = await checks.check(creds[0])
         return [first, await checks.check(creds[0])]
 
@@ -199,12 +201,7 @@ def test_a_wrong_length_answer_fails_its_checks_and_the_next_ones_answer(
     creds = _tokens(service, two_orgs, 2)
 
     async def body(checks: CredentialChecks, pool: Any) -> list[Any]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(
-                rechecks.q,
-                "CHECK_STREAM_CREDENTIALS",
-                "select array[true] where %(org_ids)s::uuid[] is not null",
-            )
+        with _answering("select array[true] where %(org_ids)s::uuid[] is not null"):
             results = await asyncio.gather(
                 *(checks.check(c) for c in creds), return_exceptions=True
             )
@@ -217,12 +214,7 @@ def test_closing_during_a_call_cancels_its_checks(db, service, two_orgs: TwoOrgs
     creds = _tokens(service, two_orgs, 1)
 
     async def body(checks: CredentialChecks, pool: Any) -> bool:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(
-                rechecks.q,
-                "CHECK_STREAM_CREDENTIALS",
-                "select array[true] from pg_sleep(30) where %(org_ids)s::uuid[] is not null",
-            )
+        with _answering(SLOW):
             waiting = asyncio.create_task(checks.check(creds[0]))
             await asyncio.sleep(0.5)  # in the call
             await checks.close()
