@@ -10,8 +10,10 @@ in during ``linger`` seconds go as one call of ``api.check_stream_credentials``,
 A check comes back True (the credential holds), False (revoked, expired, user
 deactivated, session ended) or None when the database could not say: no pooled
 connection within ``wait``, the connection lost (a restart, a failover), or no answer
-within ``timeout`` (the query is then cancelled: one slow call must not hold every
-stream of the process, of every org, past its deadline). The stream
+within ``timeout`` (one slow call must not hold every stream of the process, of every
+org, past its deadline: the call is cancelled and left to end in the background, since
+psycopg's cancel of a query can itself take 10 s on a network that drops packets). The
+stream
 then tries again shortly, and ends after two intervals unverified; one lost connection
 does not end a thousand streams at once. Any other error is raised to every check of its
 batch (each of those streams ends).
@@ -72,6 +74,7 @@ class CredentialChecks:
         self._pending: list[tuple[Credential, asyncio.Future[bool | None]]] = []
         self._calling: list[tuple[Credential, asyncio.Future[bool | None]]] = []
         self._runner: asyncio.Task[None] | None = None
+        self._abandoned: set[asyncio.Task[list[bool]]] = set()  # calls past their timeout
         self.stats = RecheckStats()
 
     async def check(self, credential: Credential) -> bool | None:
@@ -96,24 +99,18 @@ class CredentialChecks:
     async def _call(self, batch: list[tuple[Credential, asyncio.Future[bool | None]]]) -> None:
         creds = [c for c, _ in batch]
         live: list[bool | None]
+        call = asyncio.create_task(self._query(creds))
         try:
-            # Cancelled at the timeout, psycopg cancels the query in the server too.
-            async with (
-                asyncio.timeout(self._timeout),
-                self._pool.connection(timeout=self._wait) as conn,
-            ):
-                cur = await conn.execute(
-                    q.CHECK_STREAM_CREDENTIALS,
-                    {
-                        "org_ids": [c.org_id for c in creds],
-                        "token_ids": [c.token_id for c in creds],
-                        "session_ids": [c.session_id for c in creds],
-                    },
-                )
-                row = await cur.fetchone()
-            live = list(row[0]) if row is not None else []
-            if len(live) != len(creds):
-                raise RuntimeError(f"{len(live)} answers for {len(creds)} credentials")
+            done, _ = await asyncio.wait({call}, timeout=self._timeout)
+        finally:
+            if not call.done():  # the timeout, or close()
+                call.cancel()  # psycopg cancels the query in the server, in the background
+                self._abandoned.add(call)
+                call.add_done_callback(self._forget)
+        try:
+            if not done:
+                raise TimeoutError(f"no answer within {self._timeout} s")
+            live = list(call.result())
             self.stats.calls += 1
             self.stats.checked += len(creds)
         except (PoolTimeout, psycopg.OperationalError, TimeoutError) as exc:
@@ -130,6 +127,27 @@ class CredentialChecks:
             if not future.done():
                 future.set_result(holds)
 
+    async def _query(self, creds: list[Credential]) -> list[bool]:
+        async with self._pool.connection(timeout=self._wait) as conn:
+            cur = await conn.execute(
+                q.CHECK_STREAM_CREDENTIALS,
+                {
+                    "org_ids": [c.org_id for c in creds],
+                    "token_ids": [c.token_id for c in creds],
+                    "session_ids": [c.session_id for c in creds],
+                },
+            )
+            row = await cur.fetchone()
+        live = list(row[0]) if row is not None else []
+        if len(live) != len(creds):
+            raise RuntimeError(f"{len(live)} answers for {len(creds)} credentials")
+        return live
+
+    def _forget(self, call: asyncio.Task[list[bool]]) -> None:
+        self._abandoned.discard(call)
+        if not call.cancelled():
+            call.exception()  # taken: nobody waits for it any more
+
     async def close(self) -> None:
         """Stop (the app's shutdown): checks still waiting, or in a call, are cancelled."""
         if self._runner is not None:
@@ -144,3 +162,5 @@ class CredentialChecks:
             future.cancel()
         self._calling = []
         self._pending.clear()
+        if self._abandoned:  # their cancels, a few seconds at most
+            await asyncio.wait(self._abandoned, timeout=self._timeout)

@@ -221,6 +221,10 @@ def test_a_check_never_waits_for_a_row_another_transaction_holds(
     admin.execute(
         "update app.api_tokens set last_used_at = '2000-01-01T00:00:00Z' where id = %s", (held,)
     )
+    admin.execute(
+        "update app.web_sessions set last_seen_at = '2000-01-01T00:00:00Z' where id = %s",
+        (session_id,),
+    )
     service.execute("set lock_timeout = '2s'")
     with admin.transaction():
         admin.execute("select from app.api_tokens where id = %s for update", (held,))
@@ -234,3 +238,8 @@ def test_a_check_never_waits_for_a_row_another_transaction_holds(
     )
     assert used[held] == 2000  # held: skipped
     assert used[free] is not None  # done
+    seen = admin.execute(
+        "select extract(year from last_seen_at) from app.web_sessions where id = %s",
+        (session_id,),
+    ).fetchone()
+    assert seen == (2000,)
