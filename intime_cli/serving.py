@@ -8,6 +8,7 @@ import resource
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 15.0) -> Iterator[str]:
+def serve_in_thread(
+    app: Any, *, port: int | None = None, timeout: float = 15.0, exit_timeout: float = 10.0
+) -> Iterator[str]:
     """Run ``app`` under uvicorn on 127.0.0.1 until the block ends; yields its base URL.
+    A server still running ``exit_timeout`` seconds after the block ends is left
+    behind (a daemon thread) with a RuntimeWarning.
     With no ``port``, the listening socket is bound here (port 0) and handed to uvicorn:
     a port picked free and bound later could be taken meanwhile (by any outgoing
     connection's ephemeral port, or another test process)."""
@@ -97,9 +102,18 @@ def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 15.0)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=exit_timeout)
         for listening in sockets or []:
             listening.close()
+        if thread.is_alive():
+            # Its app (pools, stream hub) lives on; in a test run the warnings summary
+            # names the test, which went on silently before.
+            warnings.warn(
+                f"the server on port {port} was still running {exit_timeout} s after it was "
+                "told to exit",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
 
 def wait_for_http(url: str, *, timeout: float = 30.0, alive: Any = None) -> None:
