@@ -365,9 +365,9 @@ class _Recheck:
     not wait behind it. The stream polls before every frame it writes. None goes out
     past the deadline (a full interval after the credential was last verified) until
     a check is done, and none after a check has seen the credential revoked. While the
-    database is too busy to check (no connection in time) the stream goes on until two
-    intervals unverified, trying again every few seconds, then ends: its client
-    reconnects and is authenticated afresh."""
+    database cannot say (no connection or no answer in time, the connection lost) the
+    stream goes on until two intervals unverified, trying again every few seconds, then
+    ends: its client reconnects and is authenticated afresh."""
 
     def __init__(self, stream: _Stream, sub: Subscriber, now: float) -> None:
         self.stream, self.sub = stream, sub

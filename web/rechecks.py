@@ -10,12 +10,11 @@ in during ``linger`` seconds go as one call of ``api.check_stream_credentials``,
 A check comes back True (the credential holds), False (revoked, expired, user
 deactivated, session ended) or None when the database could not say: no pooled
 connection within ``wait``, the connection lost (a restart, a failover), or no answer
-within ``timeout`` (one slow call must not hold every stream of the process, of every
-org, past its deadline: the call is cancelled and left to end in the background, since
-psycopg's cancel of a query can itself take 10 s on a network that drops packets). The
-stream
-then tries again shortly, and ends after two intervals unverified; one lost connection
-does not end a thousand streams at once. Any other error is raised to every check of its
+within ``timeout``. One slow call must not hold every stream of the process, of every
+org, past its deadline: it is cancelled and left to end in the background (psycopg's
+cancel of a query can itself take 10 s on a network that drops packets). The stream then
+tries again shortly, and ends after two intervals unverified; one lost connection does
+not end a thousand streams at once. Any other error is raised to every check of its
 batch (each of those streams ends).
 """
 
@@ -78,7 +77,7 @@ class CredentialChecks:
         self.stats = RecheckStats()
 
     async def check(self, credential: Credential) -> bool | None:
-        """Whether ``credential`` still holds; None when the database was too busy."""
+        """Whether ``credential`` still holds; None when the database could not say."""
         future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self._pending.append((credential, future))
         if self._runner is None or self._runner.done():
