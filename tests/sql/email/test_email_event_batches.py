@@ -286,16 +286,21 @@ def test_batches_suppressing_the_same_addresses_do_not_deadlock(
     db: Database, two_orgs: TwoOrgs
 ) -> None:
     """Complaints about the same addresses (different sends) in opposite orders: each
-    batch inserts its suppressions in key order."""
+    batch inserts its suppressions in key order. Under load one batch may wait past the
+    function's 2 s lock timeout for the other (LockNotAvailable, seen once in CI): the
+    web app then tries its events again (web/ingest.py), and the ingestion is idempotent,
+    so the test tries that batch again. A deadlock is not accepted."""
     addresses = [f"same{i}@example.com" for i in range(150)]
     first = recorded_sends(db, two_orgs, addresses)
     second = recorded_sends(db, two_orgs, list(reversed(addresses)))
-    outcome = at_once(
-        db,
+    batches = [
         [(f"x{i}", event("email.complained", m)) for i, (_, m) in enumerate(first)],
         [(f"y{i}", event("email.complained", m)) for i, (_, m) in enumerate(second)],
-    )
-    assert outcome == [None, None]
+    ]
+    outcome = at_once(db, *batches)
+    assert set(outcome) <= {None, "LockNotAvailable"}
+    retried = [at_once(db, b) for b, o in zip(batches, outcome, strict=True) if o is not None]
+    assert retried in ([], [[None]])
     with db.connect() as admin:
         kept = admin.execute(
             "select count(*) from app.suppressions where email like 'same%%'"
