@@ -200,7 +200,6 @@ class _Stream:
 
     pool: AsyncConnectionPool
     hub: NotificationHub
-    org_id: uuid.UUID
     user_id: uuid.UUID
     # What it was opened with, re-checked every ``reauth_every`` seconds: the API
     # token of a bearer or a ticket, or the console's session and its token.
@@ -210,6 +209,10 @@ class _Stream:
     reauth_every: float
     sub: Subscriber | None = None
     gone: bool = False
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.credential.org_id
 
     async def replay(
         self, pos: Position, floor: int, before: Callable[[int], bool] | None = None
@@ -453,7 +456,6 @@ async def stream(request: Request) -> Response:
     session = _Stream(
         pool=pool,
         hub=request.app.state.hub,
-        org_id=credential.org_id,
         user_id=user_id,
         credential=credential,
         checks=request.app.state.credential_checks,

@@ -113,7 +113,6 @@ class Scene:
         return _Stream(
             pool=pool,
             hub=hub,
-            org_id=self.org,
             user_id=self.user,
             credential=Credential(self.org, uuid.uuid4()),
             checks=cast(Any, None),

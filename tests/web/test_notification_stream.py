@@ -1130,7 +1130,6 @@ def _unstarted_hub_stream(reauth_every: float) -> _Stream:
     return _Stream(
         pool=cast(Any, None),
         hub=NotificationHub("", cast(Any, None), heartbeat=30),
-        org_id=uuid.uuid4(),
         user_id=uuid.uuid4(),
         credential=Credential(uuid.uuid4(), uuid.uuid4()),
         checks=cast(Any, None),
@@ -1144,7 +1143,6 @@ def _bare_stream(pool: Any, two_orgs, user) -> _Stream:
     return _Stream(
         pool=pool,
         hub=None,
-        org_id=two_orgs.a.org_id,
         user_id=user,
         credential=Credential(two_orgs.a.org_id, uuid.uuid4()),
         checks=cast(Any, None),
