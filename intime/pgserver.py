@@ -67,7 +67,7 @@ def _usable_bindir(path: Path) -> bool:
     return all((path / tool).is_file() for tool in ("postgres", "initdb", "pg_ctl"))
 
 
-def _pg_config_bindir() -> Path | None:
+def pg_config_bindir() -> Path | None:
     exe = shutil.which("pg_config")
     if not exe:
         return None
@@ -149,7 +149,7 @@ def candidate_bindirs(cache_dir: Path) -> list[Path]:
     """Every usable bin directory, in discovery order (without fetching)."""
     found: list[Path] = []
     env_dir = os.environ.get("INTIME_PG_BINDIR")
-    pg_config = _pg_config_bindir()
+    pg_config = pg_config_bindir()
     for path in [
         *([Path(env_dir)] if env_dir else []),
         *([pg_config] if pg_config else []),
@@ -169,7 +169,7 @@ def find_binaries(cache_dir: Path, *, fetch: bool = True) -> PgBinaries:
         if not _usable_bindir(path):
             raise PgServerError(f"INTIME_PG_BINDIR={env_dir} has no postgres/initdb/pg_ctl")
         return PgBinaries(path, "INTIME_PG_BINDIR")
-    pg_config = _pg_config_bindir()
+    pg_config = pg_config_bindir()
     if pg_config and _usable_bindir(pg_config):
         return PgBinaries(pg_config, "pg_config")
     for path in _debian_bindirs():
@@ -254,6 +254,7 @@ class PgServer:
     port: int = 0
     superuser: str = "postgres"
     fast_unsafe: bool = False  # fsync off etc.: tests and benchmarks of logic only
+    settings: dict[str, str] = dataclasses.field(default_factory=dict)  # more -c options
     _run_as: pwd.struct_passwd | None = dataclasses.field(default=None, init=False)
     _started: bool = dataclasses.field(default=False, init=False)
 
@@ -394,6 +395,7 @@ class PgServer:
         ]
         if self.fast_unsafe:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        options += [f"-c {name}={value}" for name, value in self.settings.items()]
         result = self._run(
             [
                 self.binaries.tool("pg_ctl"),

