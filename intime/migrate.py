@@ -26,7 +26,9 @@ queue behind each other:
    ALL FUNCTIONS``) goes at the next run.
 
 pgqueuer comes before the function files so that SQL-language functions may
-refer to queue tables.
+refer to queue tables. On a database with the ``citus`` extension, the tables of ``app``
+are then distributed (``intime.citus``, docs/scale-out.md) before the function files,
+which then create triggers on distributed tables.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from intime import citus
 from intime import queries as q
 from intime.errors import MigrationLockTimeoutError, translate
 from intime.paths import sql_dir
@@ -74,6 +77,8 @@ class MigrateResult:
     repeatable_files: int
     queue: str
     dropped: list[str] = dataclasses.field(default_factory=list)  # 'trigger x on t', 'f(args)'
+    # On a Citus database: the tables this run made distributed or reference tables.
+    distributed: list[str] = dataclasses.field(default_factory=list)
 
 
 def schema_migrations(root: Path | None = None) -> list[Migration]:
@@ -167,6 +172,7 @@ def migrate(
     base = root or sql_dir()
     migrations = schema_migrations(base)
     applied: list[str] = []
+    distributed: list[str] = []
     files = repeatable_files(base)
     steps = iter(range(len(migrations) + len(files) + 3))
 
@@ -201,27 +207,57 @@ def migrate(
                         applied.append(migration.name)
                 step("queue schema")
                 queue = asyncio.run(_install_queue(dsn))
-                with conn.transaction():
-                    conn.execute(q.SET_OWNER_ROLE)
-                    conn.execute(q.CHECK_BODIES_OFF)
-                    grants = base / "grants.sql"
-                    dropped: list[str] = []
-                    for path in files:
-                        if path == grants:
-                            # Before the grants: GRANT ... ON ALL FUNCTIONS rewrites
-                            # every routine's catalog row, stale ones too.
-                            dropped = _drop_stale(conn, before)
-                        step(str(path.relative_to(base)))
-                        conn.execute(_read(path))
-                    step("validating routines")
-                    conn.execute(q.CHECK_BODIES_ON)
-                    conn.execute(q.PINNED_SEARCH_PATH)
-                    conn.execute(q.VALIDATE_ROUTINES)
+                on_citus = citus.is_citus(conn)
+                if on_citus:
+                    done = citus.distribute(conn)
+                    distributed = [*done.reference, *done.distributed]
+                dropped = _apply_repeatable(conn, base, files, before, step, on_citus=on_citus)
             finally:
                 conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})
     except psycopg.Error as exc:
         raise translate(exc) from exc
-    return MigrateResult(applied=applied, repeatable_files=len(files), queue=queue, dropped=dropped)
+    return MigrateResult(
+        applied=applied,
+        repeatable_files=len(files),
+        queue=queue,
+        dropped=dropped,
+        distributed=distributed,
+    )
+
+
+def _apply_repeatable(
+    conn: psycopg.Connection,
+    base: Path,
+    files: list[Path],
+    before: dict[int, tuple[str, str]],
+    step: Callable[[str], None],
+    *,
+    on_citus: bool,
+) -> list[str]:
+    """Steps 4 and 5 of the module: the function, trigger and grant files in one
+    transaction, the stale routines and triggers dropped, every routine validated."""
+    with conn.transaction():
+        conn.execute(q.SET_OWNER_ROLE)
+        conn.execute(q.CHECK_BODIES_OFF)
+        if on_citus:
+            # Triggers on distributed tables (docs/scale-out.md).
+            conn.execute(q.CITUS_UNSAFE_TRIGGERS)
+        grants = base / "grants.sql"
+        dropped: list[str] = []
+        for path in files:
+            if path == grants:
+                # Before the grants: GRANT ... ON ALL FUNCTIONS rewrites
+                # every routine's catalog row, stale ones too.
+                if on_citus:
+                    citus.ensure_set_null_triggers(conn)
+                dropped = _drop_stale(conn, before)
+            step(str(path.relative_to(base)))
+            conn.execute(_read(path))
+        step("validating routines")
+        conn.execute(q.CHECK_BODIES_ON)
+        conn.execute(q.PINNED_SEARCH_PATH)
+        conn.execute(q.VALIDATE_ROUTINES)
+    return dropped
 
 
 def _routines(conn: psycopg.Connection) -> dict[int, tuple[str, str]]:

@@ -26,6 +26,7 @@ MIGRATION_STATUS = "select app._migration_status(%(name)s, %(checksum)s)"
 SET_OWNER_ROLE = "set local role intime_owner"
 SET_SESSION_OWNER_ROLE = "set role intime_owner"
 RESET_ROLE = "reset role"
+CITUS_UNSAFE_TRIGGERS = "set local citus.enable_unsafe_triggers = on"
 # Function files are applied with bodies unchecked (a SQL function may call one
 # that a later file defines), then every SQL and PL/pgSQL routine of app and api
 # is validated with the checks back on: the language's own validator, as CREATE

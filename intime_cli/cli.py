@@ -281,6 +281,11 @@ def _cmd_db(args: argparse.Namespace, config: Config) -> int:
             f"{result.repeatable_files} function/trigger/grant files re-applied; "
             f"{len(result.dropped)} stale function(s)/trigger(s) dropped; "
             f"queue schema {result.queue}"
+            + (
+                f"; {len(result.distributed)} table(s) distributed on Citus"
+                if result.distributed
+                else ""
+            )
         )
         return 0
     if args.action == "status":

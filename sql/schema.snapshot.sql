@@ -14145,6 +14145,29 @@ $$;
 ALTER FUNCTION app._tg_check_entity_refs_update() OWNER TO intime_owner;
 
 --
+-- Name: _tg_citus_set_null(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_citus_set_null() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+    execute format(
+        'update %s as c set %I = null where c.org_id = ($1).org_id and c.%I = ($1).%I',
+        tg_argv[0]::regclass,
+        tg_argv[1],
+        tg_argv[1],
+        tg_argv[2]
+    ) using old;
+    return old;
+end
+$_$;
+
+
+ALTER FUNCTION app._tg_citus_set_null() OWNER TO intime_owner;
+
+--
 -- Name: _tg_comment_mentions(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -29320,6 +29343,13 @@ REVOKE ALL ON FUNCTION app._tg_check_entity_refs() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_check_entity_refs_update() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_citus_set_null(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_citus_set_null() FROM PUBLIC;
 
 
 --

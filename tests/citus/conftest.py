@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from intime import citus_build, pgcluster, pgserver
+from intime import citus_build, migrate, pgcluster, pgserver
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +37,12 @@ def citus(citus_binaries: pgserver.PgBinaries) -> Iterator[pgcluster.PgCluster]:
     parent = shm if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
     with pgcluster.temporary_cluster(citus_binaries, workers=2, parent=parent) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def citus_db(citus: pgcluster.PgCluster) -> tuple[str, migrate.MigrateResult]:
+    """The admin DSN of database ``intime`` on the coordinator, migrated, and what the
+    migration did."""
+    citus.create_database("intime")
+    dsn = citus.coordinator.dsn("intime")
+    return dsn, migrate.migrate(dsn)

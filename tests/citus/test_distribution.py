@@ -1,0 +1,138 @@
+"""intime db migrate on a Citus database: which tables go where, and the three shapes
+Citus refuses, adapted (intime/citus.py, docs/scale-out.md)."""
+
+from __future__ import annotations
+
+import psycopg
+
+from intime import citus, migrate
+
+GLOBAL = {
+    "organizations",
+    "entity_types",
+    "permissions",
+    "notification_system_templates",
+    "settings",
+    "stream_secret",
+    "webhook_receipts",
+    "email_events_pending",
+    "inbound_unmatched",
+}
+
+
+def _kinds(dsn: str) -> dict[str, str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select c.relname, coalesce(p.partmethod::text, 'local')"
+            " from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+            " left join pg_dist_partition as p on p.logicalrelid = c.oid"
+            " where n.nspname = 'app' and c.relkind in ('r', 'p') and not c.relispartition"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_every_tenant_table_is_distributed_by_org_id_in_one_colocation_group(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    dsn, _ = citus_db
+    with psycopg.connect(dsn) as conn:
+        tenant = {
+            r[0]
+            for r in conn.execute(
+                "select c.relname from pg_class as c"
+                " join pg_namespace as n on n.oid = c.relnamespace"
+                " join pg_attribute as a on a.attrelid = c.oid and a.attname = 'org_id'"
+                " where n.nspname = 'app' and c.relkind in ('r', 'p') and not c.relispartition"
+            ).fetchall()
+        }
+        rows = conn.execute(
+            "select logicalrelid::regclass::text, column_to_column_name(logicalrelid, partkey),"
+            " colocationid from pg_dist_partition where partmethod = 'h'"
+            " and logicalrelid::regclass::text like 'app.%' and not exists ("
+            "   select from pg_inherits where inhrelid = logicalrelid)"
+        ).fetchall()
+    assert {r[0].removeprefix("app.") for r in rows} == tenant
+    assert {r[1] for r in rows} == {"org_id"}
+    assert len({r[2] for r in rows}) == 1
+    assert len(tenant) > 50
+
+
+def test_global_tables_are_reference_tables(citus_db: tuple[str, migrate.MigrateResult]) -> None:
+    kinds = _kinds(citus_db[0])
+    assert {t for t, kind in kinds.items() if kind == "n"} == GLOBAL
+
+
+def test_the_ledger_and_the_hub_registry_stay_on_the_coordinator(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    kinds = _kinds(citus_db[0])
+    assert {t for t, kind in kinds.items() if kind == "local"} == set(citus.LOCAL_TABLES)
+
+
+def test_the_first_migrate_reports_what_it_distributed(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    _, result = citus_db
+    kinds = _kinds(citus_db[0])
+    assert set(result.distributed) == {t for t, kind in kinds.items() if kind != "local"}
+
+
+def test_a_second_migrate_distributes_and_drops_nothing(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    again = migrate.migrate(citus_db[0])
+    assert (again.applied, again.distributed, again.dropped) == ([], [], [])
+
+
+def test_policies_call_the_context_functions_without_subqueries(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    with psycopg.connect(citus_db[0]) as conn:
+        rows = conn.execute(
+            "select polrelid::regclass::text, polname,"
+            " coalesce(pg_get_expr(polqual, polrelid), '')"
+            " || coalesce(pg_get_expr(polwithcheck, polrelid), '')"
+            " from pg_policy where polrelid::regclass::text like 'app.%'"
+        ).fetchall()
+    assert rows
+    assert [r for r in rows if "SELECT" in r[2]] == []
+    assert all("app.current_org_id()" in r[2] for r in rows if r[1] == "tenant_isolation")
+
+
+def test_global_unique_keys_become_unique_per_org(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    with psycopg.connect(citus_db[0]) as conn:
+        rows = conn.execute(
+            "select conname, pg_get_constraintdef(oid) from pg_constraint"
+            " where conrelid = any(array['app.api_tokens', 'app.notifications']::regclass[])"
+            " and contype = 'u' order by 1"
+        ).fetchall()
+        partial = conn.execute(
+            "select pg_get_indexdef('app.email_sends_provider_message_id_key'::regclass)"
+        ).fetchone()
+    assert rows == [
+        ("api_tokens_token_hash_key", "UNIQUE (org_id, token_hash)"),
+        ("notifications_seq_key", "UNIQUE (org_id, seq)"),
+    ]
+    assert partial is not None
+    assert "(org_id, provider_message_id) WHERE (provider_message_id IS NOT NULL)" in partial[0]
+
+
+def test_each_set_null_key_is_no_action_with_a_trigger_on_its_parent(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    with psycopg.connect(citus_db[0]) as conn:
+        keys = conn.execute(citus.SET_NULL_KEYS, {"tag": citus.SET_NULL_TAG}).fetchall()
+        actions = conn.execute(
+            "select distinct confdeltype from pg_constraint"
+            " where obj_description(oid, 'pg_constraint') = %(tag)s",
+            {"tag": citus.SET_NULL_TAG},
+        ).fetchall()
+        triggers = conn.execute(
+            "select tgrelid::regclass::text, tgname from pg_trigger"
+            " where tgfoid = 'app._tg_citus_set_null'::regproc"
+        ).fetchall()
+    assert len(keys) > 50
+    assert actions == [("a",)]  # NO ACTION
+    assert sorted(triggers) == sorted((f"app.{parent}", name) for _, name, parent, _, _ in keys)
