@@ -287,6 +287,16 @@ def _add_key(
         )
         return
     column, parent, key, rest = match.groups()
+    key_type = conn.execute(
+        "select format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_attribute as a"
+        " where a.attrelid = %(parent)s::regclass and a.attname = %(key)s",
+        {"parent": parent, "key": key},
+    ).fetchone()
+    if key_type is None or key_type[0] != "uuid":
+        raise CitusDistributionError(
+            f"{child}.{name}: ON DELETE SET NULL on a key of type {key_type} (only uuid keys"
+            " are adapted, app._tg_citus_set_null)"
+        )
     rest = re.sub(r"\s*ON DELETE SET NULL( \([^)]*\))?", "", rest)
     no_action = f"FOREIGN KEY (org_id, {column}) REFERENCES {parent}(org_id, {key}){rest}"
     conn.execute(

@@ -13790,26 +13790,30 @@ CREATE FUNCTION app._tg_activity_notify_insert() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- The transition table first, the campaigns then: a Citus worker cannot read
+    -- both in one statement (docs/scale-out.md).
     select jsonb_agg(jsonb_build_object(
-        'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id
+        'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id,
+        'campaign_id', n.metadata ->> 'campaign_id'
     ))
     into v_rows
     from new_rows as n
     where
         n.type = 'task' and n.assignee_id is not null
-        and n.status in ('open', 'scheduled', 'in_progress')
-        -- A campaign's step task goes to the campaign's owner, who set the sequence up:
-        -- the owner's own action, carried out by the tick (docs/notifications.md). The
-        -- campaign must be the assignee's: a metadata key alone silences nothing.
-        and not exists (
-            select
-            from app.campaigns as c
-            where
-                n.metadata ? 'campaign_id'
-                and c.org_id = n.org_id
-                and c.id::text = n.metadata ->> 'campaign_id'
-                and c.owner_id = n.assignee_id
-        );
+        and n.status in ('open', 'scheduled', 'in_progress');
+    -- A campaign's step task goes to the campaign's owner, who set the sequence up:
+    -- the owner's own action, carried out by the tick (docs/notifications.md). The
+    -- campaign must be the assignee's: a metadata key alone silences nothing.
+    select jsonb_agg(r.v - 'campaign_id') into v_rows
+    from jsonb_array_elements(v_rows) as r (v)
+    where not exists (
+        select
+        from app.campaigns as c
+        where
+            c.org_id = (r.v ->> 'org_id')::uuid
+            and c.id::text = r.v ->> 'campaign_id'
+            and c.owner_id = (r.v ->> 'assignee_id')::uuid
+    );
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;
@@ -13864,25 +13868,36 @@ CREATE FUNCTION app._tg_approval_field_lock() RETURNS trigger
 declare
     v_hit record;
     v_running uuid;
+    -- The transition tables are read apart from the statements on the tables (a
+    -- Citus worker cannot mix them, docs/scale-out.md).
+    v_org_ids uuid [] := array(select distinct n.org_id from new_rows as n);
+    v_new jsonb [];
+    v_old jsonb [];
 begin
     if not exists (
         select from app.workflow_executions as e
         where
-            e.approval_requested_at is not null
+            e.org_id = any(v_org_ids)
+            and e.approval_requested_at is not null
             and e.status in ('pending', 'running', 'waiting', 'paused')
     ) then
         return null;
     end if;
+    select array_agg(to_jsonb(n)), array_agg(to_jsonb(o)) into v_new, v_old
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id;
     -- The one execution this transaction runs now: a batch
     -- (api.run_executions) runs many in one transaction, so run_xid alone
     -- would exempt every execution the batch ran before this one too.
     select c.execution_id into v_running from app._wf_run_context() as c;
-    select n.id, f.field, w.name as workflow, e.waiting_for into v_hit
-    from new_rows as n
-    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    select x.id, f.field, w.name as workflow, e.waiting_for into v_hit
+    from (
+        select (r.n ->> 'org_id')::uuid as org_id, (r.n ->> 'id')::uuid as id, r.n, r.o
+        from unnest(v_new, v_old) as r (n, o)
+    ) as x
     inner join app.workflow_executions as e
         on
-            e.org_id = n.org_id and e.entity_type = tg_argv[0] and e.entity_id = n.id
+            e.org_id = x.org_id and e.entity_type = tg_argv[0] and e.entity_id = x.id
             and e.approval_requested_at is not null
             and e.status in ('pending', 'running', 'waiting', 'paused')
     inner join app.workflow_versions as v
@@ -13894,7 +13909,7 @@ begin
     ) as f (field)
     where
         e.id is distinct from v_running
-        and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
+        and x.n -> f.field is distinct from x.o -> f.field
     limit 1;
     if found then
         raise exception using
@@ -13927,7 +13942,19 @@ CREATE FUNCTION app._tg_campaign_enrollment_totals() RETURNS trigger
     AS $_$
 declare
     v_rows text;
+    -- The transition tables, read apart from the statements on campaigns (a Citus
+    -- worker cannot mix them, docs/scale-out.md): $1 and $2 below.
+    v_new app.campaign_enrollments [];
+    v_old app.campaign_enrollments [];
 begin
+    -- EXECUTE: each of the insert, update and delete triggers has only its own
+    -- transition tables (format: so that no check looks for the other's).
+    if tg_op in ('INSERT', 'UPDATE') then
+        execute format('select array(select r from %I as r)', 'new_rows') into v_new;
+    end if;
+    if tg_op in ('DELETE', 'UPDATE') then
+        execute format('select array(select r from %I as r)', 'old_rows') into v_old;
+    end if;
     -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
     -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
     -- deleted enrollment (its contact deleted): what was sent stays sent, as
@@ -13935,10 +13962,10 @@ begin
     -- statement (EXECUTE): a plan kept from a one-row statement would join a
     -- 10,000-row batch with nested loops.
     v_rows := case tg_op
-        when 'INSERT' then 'select 1 as sign, 1 as csign, n.* from new_rows as n'
-        when 'DELETE' then 'select -1 as sign, 0 as csign, o.* from old_rows as o'
-        else 'select 1 as sign, 1 as csign, n.* from new_rows as n '
-            || 'union all select -1 as sign, -1 as csign, o.* from old_rows as o'
+        when 'INSERT' then 'select 1 as sign, 1 as csign, n.* from unnest($1) as n'
+        when 'DELETE' then 'select -1 as sign, 0 as csign, o.* from unnest($2) as o'
+        else 'select 1 as sign, 1 as csign, n.* from unnest($1) as n '
+            || 'union all select -1 as sign, -1 as csign, o.* from unnest($2) as o'
     end;
     -- Lock the campaigns in key order first: concurrent ticks over the same
     -- campaigns then queue instead of deadlocking.
@@ -13947,7 +13974,7 @@ begin
         || '(select r.org_id, r.campaign_id from (%s) as r) '
         || 'order by c.org_id, c.id for update of c',
         v_rows
-    );
+    ) using v_new, v_old;
     execute format(
         $sql$
         update app.campaigns as c
@@ -13993,7 +14020,7 @@ begin
         $sql$,
         case tg_op when 'UPDATE' then 'false' else 'true' end,
         v_rows
-    );
+    ) using v_new, v_old;
     return null;
 end
 $_$;
@@ -14153,13 +14180,13 @@ CREATE FUNCTION app._tg_citus_set_null() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 begin
+    -- Plain uuid parameters: Citus cannot ship a record parameter to a shard.
     execute format(
-        'update %s as c set %I = null where c.org_id = ($1).org_id and c.%I = ($1).%I',
+        'update %s as c set %I = null where c.org_id = $1 and c.%I = $2',
         tg_argv[0]::regclass,
         tg_argv[1],
-        tg_argv[1],
-        tg_argv[2]
-    ) using old;
+        tg_argv[1]
+    ) using old.org_id, (to_jsonb(old) ->> tg_argv[2])::uuid;
     return old;
 end
 $_$;
@@ -14177,14 +14204,20 @@ CREATE FUNCTION app._tg_comment_mentions() RETURNS trigger
     AS $$
 declare
     v_unknown uuid;
+    -- Each mention as (org, user): the transition table is read here, apart from the
+    -- statement on user_profiles (a Citus worker cannot mix them, docs/scale-out.md).
+    v_org_ids uuid[];
+    v_user_ids uuid[];
 begin
-    select m.user_id into v_unknown
+    select array_agg(c.org_id), array_agg(m.user_id) into v_org_ids, v_user_ids
     from new_rows as c
-    cross join lateral unnest(c.mentioned_user_ids) as m (user_id)
+    cross join lateral unnest(c.mentioned_user_ids) as m (user_id);
+    select m.user_id into v_unknown
+    from unnest(v_org_ids, v_user_ids) as m (org_id, user_id)
     where not exists (
         select
         from app.user_profiles as u
-        where u.org_id = c.org_id and u.id = m.user_id
+        where u.org_id = m.org_id and u.id = m.user_id
     )
     limit 1;
     if found then
@@ -14238,12 +14271,13 @@ CREATE FUNCTION app._tg_comment_notify_update() RETURNS trigger
     AS $$
 declare
     v_rows jsonb;
+    v_actor uuid := app.current_user_id();
 begin
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
         -- The edit's mentioner is whoever edits (the author when no user is in
         -- context): an admin adding a mention to another's comment is the actor.
-        'entity_id', n.entity_id, 'author_id', coalesce(app.current_user_id(), n.author_id),
+        'entity_id', n.entity_id, 'author_id', coalesce(v_actor, n.author_id),
         'body', n.body, 'user_ids', a.added
     ))
     into v_rows
@@ -14314,6 +14348,9 @@ declare
     v_setting text := coalesce(pg_catalog.current_setting('intime.deal_stage_notes', true), '');
     v_stamp text := app._transaction_stamp() || '|';
     v_notes text;
+    -- The transition tables, read apart from the insert (docs/scale-out.md).
+    v_new app.deals[] := array(select n from new_rows as n);
+    v_old app.deals[] := array(select o from old_rows as o);
 begin
     if starts_with(v_setting, v_stamp) then
         v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
@@ -14328,8 +14365,8 @@ begin
         v_notes,
         app.current_user_id(),
         n.stage_entered_at
-    from new_rows as n
-    inner join old_rows as o on n.org_id = o.org_id and n.id = o.id
+    from unnest(v_new) as n
+    inner join unnest(v_old) as o on n.org_id = o.org_id and n.id = o.id
     where n.stage_id is distinct from o.stage_id;
     return null;
 end
@@ -14642,14 +14679,18 @@ CREATE FUNCTION app._tg_entity_history_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
 begin
     -- Skip rows whose organization is being deleted in the same statement.
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, old_value, changed_by
     )
-    select r.org_id, tg_argv[0], r.id, 'deleted', to_jsonb(r), app.current_user_id()
-    from old_rows as r
-    where exists (select from app.organizations as o where o.id = r.org_id);
+    select
+        (e.doc ->> 'org_id')::uuid, tg_argv[0], (e.doc ->> 'id')::uuid, 'deleted', e.doc,
+        app.current_user_id()
+    from jsonb_array_elements(v_old) as e (doc)
+    where exists (select from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
     return null;
 end
 $$;
@@ -14665,10 +14706,14 @@ CREATE FUNCTION app._tg_entity_history_insert() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_org_ids uuid[];
+    v_ids uuid[];
 begin
+    select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
     insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
     select r.org_id, tg_argv[0], r.id, 'created', app.current_user_id()
-    from new_rows as r;
+    from unnest(v_org_ids, v_ids) as r (org_id, id);
     return null;
 end
 $$;
@@ -14686,20 +14731,24 @@ CREATE FUNCTION app._tg_entity_history_update() RETURNS trigger
     AS $_$
 declare
     v_actor uuid := app.current_user_id();
+    v_new jsonb := (select jsonb_agg(to_jsonb(r)) from new_rows as r);
+    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
 begin
-    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
-    -- would recompute to_jsonb() for every field it is compared on.
+    -- Materialized CTEs expand each array once; a flattened subquery would
+    -- expand it again for every field it is compared on.
     -- EXECUTE: planned for this statement's row counts. A static query's plan
     -- is kept per connection with the row count it first saw, so a bulk
     -- UPDATE after a single-row one would join with nested loops (quadratic).
     execute '
     with
     n as materialized (
-        select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
+        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
+        from jsonb_array_elements($3) as e (doc)
     ),
 
     o as materialized (
-        select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
+        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
+        from jsonb_array_elements($4) as e (doc)
     )
 
     insert into app.entity_history (
@@ -14712,7 +14761,7 @@ begin
     where
         f.key not in (''updated_at'', ''updated_by'')
         and (o.doc -> f.key) is distinct from f.value'
-    using tg_argv[0], v_actor;
+    using tg_argv[0], v_actor, v_new, v_old;
     return null;
 end
 $_$;
@@ -14912,11 +14961,14 @@ CREATE FUNCTION app._tg_organizations_purge() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    -- Read apart from the deletes (a Citus node cannot mix them, docs/scale-out.md).
+    v_org_ids uuid [] := array(select o.id from old_rows as o);
 begin
     delete from app.email_sends as s
-    where s.org_id in (select o.id from old_rows as o);
+    where s.org_id = any(v_org_ids);
     delete from app.campaign_sequence_logs as l
-    where l.org_id in (select o.id from old_rows as o);
+    where l.org_id = any(v_org_ids);
     return null;
 end
 $$;
@@ -15232,21 +15284,25 @@ CREATE FUNCTION app._tg_workflow_delete() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
+    v_old jsonb [];
 begin
     if exists (
         select from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'delete' = any(w.trigger_events)
-            and w.org_id in (select r.org_id from old_rows as r)
+            and w.org_id = any(v_org_ids)
     ) then
+        v_old := array(select to_jsonb(r) from old_rows as r);
+        -- Not the rows of an organization deleted in the same statement.
+        v_old := array(
+            select r.doc from unnest(v_old) as r (doc)
+            where exists (select from app.organizations as o where o.id = (r.doc ->> 'org_id')::uuid)
+        );
         perform app._wf_match_rows(
-            tg_argv[0], 'delete',
-            array_fill(null::jsonb, array[(select count(*)::integer from old_rows)]),
-            array(
-                select to_jsonb(r) from old_rows as r
-                where exists (select from app.organizations as o where o.id = r.org_id)
-            )
+            tg_argv[0], 'delete', array_fill(null::jsonb, array[cardinality(v_old)]), v_old
         );
     end if;
     return null;
@@ -15264,13 +15320,15 @@ CREATE FUNCTION app._tg_workflow_insert() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
     if exists (
         select from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'insert' = any(w.trigger_events)
-            and w.org_id in (select r.org_id from new_rows as r)
+            and w.org_id = any(v_org_ids)
     ) then
         perform app._wf_match_rows(
             tg_argv[0], 'insert', array(select to_jsonb(r) from new_rows as r),
@@ -15299,6 +15357,7 @@ declare
     v_fields text [];
     v_columns text;
     v_changed text;
+    v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
     -- The update triggers of the changed rows' orgs' active workflows: does
     -- any need the whole old row ("updated" compares every column; a
@@ -15320,7 +15379,7 @@ begin
     where
         w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
         and 'update' = any(w.trigger_events)
-        and w.org_id in (select r.org_id from new_rows as r)
+        and w.org_id = any(v_org_ids)
         and t.v ->> 'type' in ('updated', 'status_change', 'field_change');
     if v_whole_old is null then
         return null;

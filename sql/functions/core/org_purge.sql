@@ -10,11 +10,14 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    -- Read apart from the deletes (a Citus node cannot mix them, docs/scale-out.md).
+    v_org_ids uuid [] := array(select o.id from old_rows as o);
 begin
     delete from app.email_sends as s
-    where s.org_id in (select o.id from old_rows as o);
+    where s.org_id = any(v_org_ids);
     delete from app.campaign_sequence_logs as l
-    where l.org_id in (select o.id from old_rows as o);
+    where l.org_id = any(v_org_ids);
     return null;
 end
 $function$;

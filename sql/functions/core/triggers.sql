@@ -84,6 +84,9 @@ $function$;
 -- field for updates and one per row for creates and deletes.
 -- tg_argv[0] is the entity type. One function per event, because each
 -- event has its own transition tables.
+-- Each reads its transition tables into a jsonb array first, and the statement
+-- that writes reads the array: on a Citus worker a statement that touches a
+-- distributed table cannot see a transition table (docs/scale-out.md).
 create or replace function app._tg_entity_history_update()
 returns trigger
 language plpgsql
@@ -92,20 +95,24 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
+    v_new jsonb := (select jsonb_agg(to_jsonb(r)) from new_rows as r);
+    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
 begin
-    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
-    -- would recompute to_jsonb() for every field it is compared on.
+    -- Materialized CTEs expand each array once; a flattened subquery would
+    -- expand it again for every field it is compared on.
     -- EXECUTE: planned for this statement's row counts. A static query's plan
     -- is kept per connection with the row count it first saw, so a bulk
     -- UPDATE after a single-row one would join with nested loops (quadratic).
     execute '
     with
     n as materialized (
-        select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
+        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
+        from jsonb_array_elements($3) as e (doc)
     ),
 
     o as materialized (
-        select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
+        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
+        from jsonb_array_elements($4) as e (doc)
     )
 
     insert into app.entity_history (
@@ -118,7 +125,7 @@ begin
     where
         f.key not in (''updated_at'', ''updated_by'')
         and (o.doc -> f.key) is distinct from f.value'
-    using tg_argv[0], v_actor;
+    using tg_argv[0], v_actor, v_new, v_old;
     return null;
 end
 $function$;
@@ -129,10 +136,14 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_org_ids uuid[];
+    v_ids uuid[];
 begin
+    select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
     insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
     select r.org_id, tg_argv[0], r.id, 'created', app.current_user_id()
-    from new_rows as r;
+    from unnest(v_org_ids, v_ids) as r (org_id, id);
     return null;
 end
 $function$;
@@ -143,14 +154,18 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
 begin
     -- Skip rows whose organization is being deleted in the same statement.
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, old_value, changed_by
     )
-    select r.org_id, tg_argv[0], r.id, 'deleted', to_jsonb(r), app.current_user_id()
-    from old_rows as r
-    where exists (select from app.organizations as o where o.id = r.org_id);
+    select
+        (e.doc ->> 'org_id')::uuid, tg_argv[0], (e.doc ->> 'id')::uuid, 'deleted', e.doc,
+        app.current_user_id()
+    from jsonb_array_elements(v_old) as e (doc)
+    where exists (select from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
     return null;
 end
 $function$;

@@ -11,14 +11,20 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_unknown uuid;
+    -- Each mention as (org, user): the transition table is read here, apart from the
+    -- statement on user_profiles (a Citus worker cannot mix them, docs/scale-out.md).
+    v_org_ids uuid[];
+    v_user_ids uuid[];
 begin
-    select m.user_id into v_unknown
+    select array_agg(c.org_id), array_agg(m.user_id) into v_org_ids, v_user_ids
     from new_rows as c
-    cross join lateral unnest(c.mentioned_user_ids) as m (user_id)
+    cross join lateral unnest(c.mentioned_user_ids) as m (user_id);
+    select m.user_id into v_unknown
+    from unnest(v_org_ids, v_user_ids) as m (org_id, user_id)
     where not exists (
         select
         from app.user_profiles as u
-        where u.org_id = c.org_id and u.id = m.user_id
+        where u.org_id = m.org_id and u.id = m.user_id
     )
     limit 1;
     if found then

@@ -61,6 +61,9 @@ declare
     v_setting text := coalesce(pg_catalog.current_setting('intime.deal_stage_notes', true), '');
     v_stamp text := app._transaction_stamp() || '|';
     v_notes text;
+    -- The transition tables, read apart from the insert (docs/scale-out.md).
+    v_new app.deals[] := array(select n from new_rows as n);
+    v_old app.deals[] := array(select o from old_rows as o);
 begin
     if starts_with(v_setting, v_stamp) then
         v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
@@ -75,8 +78,8 @@ begin
         v_notes,
         app.current_user_id(),
         n.stage_entered_at
-    from new_rows as n
-    inner join old_rows as o on n.org_id = o.org_id and n.id = o.id
+    from unnest(v_new) as n
+    inner join unnest(v_old) as o on n.org_id = o.org_id and n.id = o.id
     where n.stage_id is distinct from o.stage_id;
     return null;
 end

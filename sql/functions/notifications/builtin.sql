@@ -618,26 +618,30 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- The transition table first, the campaigns then: a Citus worker cannot read
+    -- both in one statement (docs/scale-out.md).
     select jsonb_agg(jsonb_build_object(
-        'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id
+        'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id,
+        'campaign_id', n.metadata ->> 'campaign_id'
     ))
     into v_rows
     from new_rows as n
     where
         n.type = 'task' and n.assignee_id is not null
-        and n.status in ('open', 'scheduled', 'in_progress')
-        -- A campaign's step task goes to the campaign's owner, who set the sequence up:
-        -- the owner's own action, carried out by the tick (docs/notifications.md). The
-        -- campaign must be the assignee's: a metadata key alone silences nothing.
-        and not exists (
-            select
-            from app.campaigns as c
-            where
-                n.metadata ? 'campaign_id'
-                and c.org_id = n.org_id
-                and c.id::text = n.metadata ->> 'campaign_id'
-                and c.owner_id = n.assignee_id
-        );
+        and n.status in ('open', 'scheduled', 'in_progress');
+    -- A campaign's step task goes to the campaign's owner, who set the sequence up:
+    -- the owner's own action, carried out by the tick (docs/notifications.md). The
+    -- campaign must be the assignee's: a metadata key alone silences nothing.
+    select jsonb_agg(r.v - 'campaign_id') into v_rows
+    from jsonb_array_elements(v_rows) as r (v)
+    where not exists (
+        select
+        from app.campaigns as c
+        where
+            c.org_id = (r.v ->> 'org_id')::uuid
+            and c.id::text = r.v ->> 'campaign_id'
+            and c.owner_id = (r.v ->> 'assignee_id')::uuid
+    );
     if v_rows is not null then
         perform app._notification_builtin_tasks(v_rows);
     end if;
@@ -708,12 +712,13 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_rows jsonb;
+    v_actor uuid := app.current_user_id();
 begin
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
         -- The edit's mentioner is whoever edits (the author when no user is in
         -- context): an admin adding a mention to another's comment is the actor.
-        'entity_id', n.entity_id, 'author_id', coalesce(app.current_user_id(), n.author_id),
+        'entity_id', n.entity_id, 'author_id', coalesce(v_actor, n.author_id),
         'body', n.body, 'user_ids', a.added
     ))
     into v_rows

@@ -316,20 +316,24 @@ $function$;
 
 -- AFTER INSERT/UPDATE/DELETE, per statement, on every entity table.
 -- tg_argv[0] is the entity type. When the changed rows' orgs have no active
--- workflow for this event, one index probe and out.
+-- workflow for this event, one index probe and out. A statement reads either a
+-- transition table or the tables, never both: on a Citus worker a statement on a
+-- distributed or reference table cannot see a transition table (docs/scale-out.md).
 create or replace function app._tg_workflow_insert()
 returns trigger
 language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
     if exists (
         select from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'insert' = any(w.trigger_events)
-            and w.org_id in (select r.org_id from new_rows as r)
+            and w.org_id = any(v_org_ids)
     ) then
         perform app._wf_match_rows(
             tg_argv[0], 'insert', array(select to_jsonb(r) from new_rows as r),
@@ -353,6 +357,7 @@ declare
     v_fields text [];
     v_columns text;
     v_changed text;
+    v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
     -- The update triggers of the changed rows' orgs' active workflows: does
     -- any need the whole old row ("updated" compares every column; a
@@ -374,7 +379,7 @@ begin
     where
         w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
         and 'update' = any(w.trigger_events)
-        and w.org_id in (select r.org_id from new_rows as r)
+        and w.org_id = any(v_org_ids)
         and t.v ->> 'type' in ('updated', 'status_change', 'field_change');
     if v_whole_old is null then
         return null;
@@ -426,21 +431,25 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
+    v_old jsonb [];
 begin
     if exists (
         select from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'delete' = any(w.trigger_events)
-            and w.org_id in (select r.org_id from old_rows as r)
+            and w.org_id = any(v_org_ids)
     ) then
+        v_old := array(select to_jsonb(r) from old_rows as r);
+        -- Not the rows of an organization deleted in the same statement.
+        v_old := array(
+            select r.doc from unnest(v_old) as r (doc)
+            where exists (select from app.organizations as o where o.id = (r.doc ->> 'org_id')::uuid)
+        );
         perform app._wf_match_rows(
-            tg_argv[0], 'delete',
-            array_fill(null::jsonb, array[(select count(*)::integer from old_rows)]),
-            array(
-                select to_jsonb(r) from old_rows as r
-                where exists (select from app.organizations as o where o.id = r.org_id)
-            )
+            tg_argv[0], 'delete', array_fill(null::jsonb, array[cardinality(v_old)]), v_old
         );
     end if;
     return null;

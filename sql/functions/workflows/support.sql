@@ -494,25 +494,36 @@ as $function$
 declare
     v_hit record;
     v_running uuid;
+    -- The transition tables are read apart from the statements on the tables (a
+    -- Citus worker cannot mix them, docs/scale-out.md).
+    v_org_ids uuid [] := array(select distinct n.org_id from new_rows as n);
+    v_new jsonb [];
+    v_old jsonb [];
 begin
     if not exists (
         select from app.workflow_executions as e
         where
-            e.approval_requested_at is not null
+            e.org_id = any(v_org_ids)
+            and e.approval_requested_at is not null
             and e.status in ('pending', 'running', 'waiting', 'paused')
     ) then
         return null;
     end if;
+    select array_agg(to_jsonb(n)), array_agg(to_jsonb(o)) into v_new, v_old
+    from new_rows as n
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id;
     -- The one execution this transaction runs now: a batch
     -- (api.run_executions) runs many in one transaction, so run_xid alone
     -- would exempt every execution the batch ran before this one too.
     select c.execution_id into v_running from app._wf_run_context() as c;
-    select n.id, f.field, w.name as workflow, e.waiting_for into v_hit
-    from new_rows as n
-    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    select x.id, f.field, w.name as workflow, e.waiting_for into v_hit
+    from (
+        select (r.n ->> 'org_id')::uuid as org_id, (r.n ->> 'id')::uuid as id, r.n, r.o
+        from unnest(v_new, v_old) as r (n, o)
+    ) as x
     inner join app.workflow_executions as e
         on
-            e.org_id = n.org_id and e.entity_type = tg_argv[0] and e.entity_id = n.id
+            e.org_id = x.org_id and e.entity_type = tg_argv[0] and e.entity_id = x.id
             and e.approval_requested_at is not null
             and e.status in ('pending', 'running', 'waiting', 'paused')
     inner join app.workflow_versions as v
@@ -524,7 +535,7 @@ begin
     ) as f (field)
     where
         e.id is distinct from v_running
-        and to_jsonb(n) -> f.field is distinct from to_jsonb(o) -> f.field
+        and x.n -> f.field is distinct from x.o -> f.field
     limit 1;
     if found then
         raise exception using
