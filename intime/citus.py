@@ -33,6 +33,7 @@ import re
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from intime import queries as q
 
@@ -152,6 +153,21 @@ class Distribution:
     per_org_unique: list[str] = dataclasses.field(default_factory=list)
     set_null_keys: list[str] = dataclasses.field(default_factory=list)
     policies: list[str] = dataclasses.field(default_factory=list)
+
+
+WORKER_NODES = """
+select nodename, nodeport from pg_catalog.pg_dist_node
+where groupid <> 0 and isactive and noderole = 'primary'
+order by groupid
+"""
+
+
+def worker_dsns(conn: psycopg.Connection, dsn: str) -> list[str]:
+    """``dsn`` (the coordinator's) pointed at each active worker node instead."""
+    return [
+        make_conninfo(dsn, host=host, port=str(port))
+        for host, port in conn.execute(WORKER_NODES).fetchall()
+    ]
 
 
 def is_citus(conn: psycopg.Connection) -> bool:

@@ -209,6 +209,10 @@ def migrate(
                 queue = asyncio.run(_install_queue(dsn))
                 on_citus = citus.is_citus(conn)
                 if on_citus:
+                    # A queue on every node (docs/scale-out.md): a trigger enqueues on
+                    # the node it runs on.
+                    for node_dsn in citus.worker_dsns(conn, dsn):
+                        asyncio.run(_install_queue(node_dsn))
                     done = citus.distribute(conn)
                     distributed = [*done.reference, *done.distributed]
                 dropped = _apply_repeatable(conn, base, files, before, step, on_citus=on_citus)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from intime import citus, migrate
+from intime import citus, migrate, pgcluster
 
 GLOBAL = {
     "organizations",
@@ -136,3 +136,16 @@ def test_each_set_null_key_is_no_action_with_a_trigger_on_its_parent(
     assert len(keys) > 50
     assert actions == [("a",)]  # NO ACTION
     assert sorted(triggers) == sorted((f"app.{parent}", name) for _, name, parent, _, _ in keys)
+
+
+def test_every_node_has_a_queue_of_its_own(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    for node in citus.nodes:
+        with psycopg.connect(node.dsn("intime")) as conn:
+            row = conn.execute(
+                "select to_regclass('queue.pgqueuer') is not null,"
+                " exists (select from pg_dist_partition"
+                "  where logicalrelid = to_regclass('queue.pgqueuer'))"
+            ).fetchone()
+        assert row == (True, False), node.base_dir.name

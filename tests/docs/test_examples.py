@@ -56,6 +56,11 @@ LINE_SKIPS = (
         "runs the embedded server in the foreground: tests/e2e/test_new_user.py runs it "
         "under intime up",
     ),
+    (
+        re.compile(r"\bintime pg cluster\b"),
+        "runs a Citus cluster in the foreground: "
+        "tests/citus/test_cluster.py::test_pg_cluster_command_prints_every_node_and_stops_on_sigterm",
+    ),
 )
 
 
