@@ -70,8 +70,11 @@ pytest-citus: venv
 	  echo "== skipping the Citus leg: $$(tail -n 1 $$err)"; rm -f $$err; \
 	fi
 
+# The Citus leg runs after the other two: beside them its three servers per test process
+# would slow the suite's time-bounded tests.
 pytest: venv
-	@$(MAKE) --no-print-directory -j3 --output-sync=target pytest-pg15 pytest-pg18 pytest-citus
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-pg15 pytest-pg18
+	@$(MAKE) --no-print-directory pytest-citus
 
 test: lint pytest
 
