@@ -8,8 +8,8 @@ makes a cluster is read off the catalog, not written twice.
   ``org_id``, all co-located with each other, so one org's rows of every table live on one
   node and a join or a foreign key inside an org never leaves it.
 - **Global tables** (the rest of ``app``: organizations, the templates catalog, entity
-  types, permissions, settings, webhook receipts) become reference tables, copied to every
-  node.
+  types, permissions, settings, webhook receipts, and the login map of
+  :data:`REFERENCE_WITH_ORG`) become reference tables, copied to every node.
 - **Local tables** stay on the coordinator: the migration ledger and the stream hubs'
   registry (:data:`LOCAL_TABLES`).
 
@@ -38,6 +38,9 @@ from psycopg.conninfo import make_conninfo
 from intime import queries as q
 
 LOCAL_TABLES = frozenset({"schema_migrations", "stream_hubs"})
+# Tables with an org_id that every node must read whole: the login map (who a SQL
+# login is, looked up by login, not by org) is a reference table.
+REFERENCE_WITH_ORG = frozenset({"login_roles"})
 SET_NULL_TAG = "intime:citus on delete set null"
 TENANT_COLUMN = "org_id"
 
@@ -203,7 +206,7 @@ def distribute(conn: psycopg.Connection) -> Distribution:
     pending = [t for t, _ in rows if t not in LOCAL_TABLES]
     if not pending:
         return done
-    tenant = {t for t, is_tenant in rows if is_tenant}
+    tenant = {t for t, is_tenant in rows if is_tenant and t not in REFERENCE_WITH_ORG}
     with conn.transaction():
         conn.execute(q.CITUS_UNSAFE_TRIGGERS)
         # DDL on shards of co-located tables and reference tables in one transaction.

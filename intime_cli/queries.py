@@ -151,6 +151,8 @@ where n.nspname = 'app'
     select from pg_catalog.pg_attribute as a
     where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
   )
+  -- The login map: owner-only and keyed by login, not a tenant's data (migration 0025).
+  and c.relname <> 'login_roles'
 order by c.relname
 """
 # Tables whose policy also checks the user: private to each user of an org.

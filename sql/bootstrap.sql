@@ -19,7 +19,7 @@ begin
             ('intime_user', 'nologin')
         ) as r (name, options)
     loop
-        if not exists (select from pg_catalog.pg_roles where rolname = v_role.name) then
+        if not exists (select 1 from pg_catalog.pg_roles where rolname = v_role.name) then
             begin
                 execute format('create role %I %s', v_role.name, v_role.options);
             exception when duplicate_object or unique_violation then
@@ -52,11 +52,11 @@ $bootstrap$;
 do $jit$
 begin
     if not exists (
-        select from pg_catalog.pg_db_role_setting as s
+        select 1 from pg_catalog.pg_db_role_setting as s
         inner join pg_catalog.pg_database as d on d.oid = s.setdatabase
         where
             d.datname = current_database() and s.setrole = 0
-            and exists (select from unnest(s.setconfig) as c (v) where c.v like 'jit=%')
+            and exists (select 1 from unnest(s.setconfig) as c (v) where c.v like 'jit=%')
     ) then
         execute format('alter database %I set jit = off', current_database());
     end if;
@@ -71,10 +71,16 @@ $jit$;
 -- On a Citus cluster (docs/scale-out.md) a node opens its connections to the others as
 -- the current role: the owner (migrations, SECURITY DEFINER functions) must log in there.
 -- The cluster's own authentication decides how (a socket, a password in pg_dist_authinfo).
+-- SET LOCAL commands are sent along, so that the workers know the actor
+-- (sql/functions/core/context.sql).
 do $citus$
 begin
-    if exists (select from pg_catalog.pg_extension where extname = 'citus') then
+    if exists (select 1 from pg_catalog.pg_extension where extname = 'citus') then
         alter role intime_owner login;
+        -- The actor's pin (SET LOCAL intime.pin) travels to the workers.
+        execute format(
+            'alter database %I set citus.propagate_set_commands = local', current_database()
+        );
     end if;
 end
 $citus$;
@@ -134,7 +140,7 @@ begin
     execute format('alter table %s enable row level security', p_table);
     execute format('alter table %s force row level security', p_table);
     if not exists (
-        select from pg_catalog.pg_policy as p
+        select 1 from pg_catalog.pg_policy as p
         where p.polrelid = p_table and p.polname = 'tenant_isolation'
     ) then
         execute format(

@@ -257,7 +257,7 @@ begin
         raise exception using errcode = 'IT005', message = 'step numbers are 1 to 1000';
     end if;
     if exists (
-        select from app.campaign_sequences as s
+        select 1 from app.campaign_sequences as s
         where s.org_id = v_c.org_id and s.campaign_id = v_c.id and s.step_number = v_number
     ) then
         raise exception using
@@ -414,7 +414,7 @@ CREATE FUNCTION api.authenticate_stream_ticket(p_ticket_id uuid) RETURNS boolean
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select exists (
-        select
+        select 1
         from app.stream_tickets as t
         where
             app._is_service()
@@ -623,7 +623,7 @@ begin
         and (
             c.session_id is null
             or exists (
-                select
+                select 1
                 from app.web_sessions as s
                 where
                     s.org_id = c.org_id and s.id = c.session_id and s.token_id = c.token_id
@@ -1070,7 +1070,7 @@ begin
             hint = 'Leave p_user_id out to create a token for yourself.';
     end if;
     if not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_org_id and u.id = v_user_id and u.is_active
     ) then
         raise exception using errcode = 'IT004', message = format('user %s not found', v_user_id);
@@ -1121,7 +1121,7 @@ begin
             || 'campaigns.manage_any with api.set_role_permission.';
     end if;
     if not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_org_id and u.id = v_owner and u.is_active
     ) then
         raise exception using
@@ -1186,7 +1186,7 @@ begin
             hint = 'Use 2 to 63 lower-case letters, digits and dashes.';
     end if;
     perform app._assert_time_zone(p_timezone, 'the organization');
-    if exists (select from app.organizations as o where o.slug = p_slug) then
+    if exists (select 1 from app.organizations as o where o.slug = p_slug) then
         raise exception using
             errcode = 'IT006', message = format('organization slug %s is taken', p_slug);
     end if;
@@ -1287,20 +1287,20 @@ begin
     end if;
     perform app._assert_time_zone(p_timezone, 'the user');
     if p_manager_id is not null and not exists (
-        select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
+        select 1 from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
         raise exception using
             errcode = 'IT004', message = format('manager %s not found', p_manager_id);
     end if;
     if exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_org_id and lower(u.email) = lower(p_email)
     ) then
         raise exception using
             errcode = 'IT006', message = format('a user with email %s exists', p_email);
     end if;
     if p_db_role is not null then
-        if not exists (select from pg_catalog.pg_roles as r where r.rolname = p_db_role) then
+        if not exists (select 1 from pg_catalog.pg_roles as r where r.rolname = p_db_role) then
             raise exception using
                 errcode = 'IT005', message = format('database role %s does not exist', p_db_role);
         end if;
@@ -1308,7 +1308,7 @@ begin
             or pg_catalog.pg_has_role(p_db_role, 'intime_service', 'member')
             or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member')
             or exists (
-                select
+                select 1
                 from pg_catalog.pg_roles as r
                 where
                     r.rolname = p_db_role
@@ -1322,20 +1322,26 @@ begin
                     p_db_role
                 );
         end if;
-        if exists (select from app.user_profiles as u where u.db_role = p_db_role) then
+        if exists (select 1 from app.login_roles as l where l.db_role = p_db_role) then
             raise exception using
                 errcode = 'IT006',
                 message = format('database role %s is already mapped to a user', p_db_role);
         end if;
     end if;
 
+    v_user_id := gen_random_uuid();
+    -- The login map first: user_profiles' trigger checks that it agrees (migration 0025).
+    if p_db_role is not null then
+        insert into app.login_roles (org_id, user_id, db_role, is_active)
+        values (v_org_id, v_user_id, p_db_role, true);
+    end if;
     insert into app.user_profiles (
-        org_id, email, full_name, role, manager_id, timezone, db_role
+        org_id, id, email, full_name, role, manager_id, timezone, db_role
     )
     values (
-        v_org_id, p_email, btrim(p_full_name), p_role, p_manager_id, p_timezone, p_db_role
-    )
-    returning id into v_user_id;
+        v_org_id, v_user_id, p_email, btrim(p_full_name), p_role, p_manager_id, p_timezone,
+        p_db_role
+    );
     return v_user_id;
 exception
     when unique_violation then
@@ -1520,12 +1526,12 @@ declare
 begin
     -- Never to a subject of the request: nobody approves their own change.
     if p_to_user is null or p_to_user = v_row.approver_id or exists (
-        select from app.workflow_executions as e
+        select 1 from app.workflow_executions as e
         where
             e.org_id = v_row.org_id and e.id = v_row.execution_id
             and p_to_user = any(app._wf_approval_subjects(e))
     ) or not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
     ) then
         raise exception using
@@ -1646,7 +1652,7 @@ begin
     order by s.step_number
     limit 1;
     v_needs_email := exists (
-        select from app.campaign_sequences as s
+        select 1 from app.campaign_sequences as s
         where
             s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
             and s.channel = 'email'
@@ -1678,7 +1684,7 @@ begin
                 -- EXISTS, not a join: a join was planned as a nested loop over
                 -- the campaign's enrollments (quadratic as a campaign fills).
                 when exists (
-                    select
+                    select 1
                     from app.campaign_enrollments as e
                     where
                         e.org_id = v_org_id and e.campaign_id = v_c.id
@@ -1687,13 +1693,13 @@ begin
                 when k.status = 'do_not_contact' then 'do_not_contact'
                 when v_needs_email and nullif(btrim(k.email), '') is null then 'no_email'
                 when v_needs_email and exists (
-                    select from app.suppressions as s
+                    select 1 from app.suppressions as s
                     where
                         s.org_id = v_org_id and s.email = lower(k.email)
                         and s.reason = 'unsubscribe'
                 ) then 'unsubscribed'
                 when v_needs_email and exists (
-                    select from app.suppressions as s
+                    select 1 from app.suppressions as s
                     where s.org_id = v_org_id and s.email = lower(k.email)
                 ) then 'suppressed'
                 else 'enrolled'
@@ -1823,7 +1829,7 @@ begin
         where
             c.status = 'active' and c.ab_winner_variant is null
             and exists (
-                select from app.campaign_sequences as s
+                select 1 from app.campaign_sequences as s
                 where
                     s.org_id = c.org_id and s.campaign_id = c.id and s.is_active
                     and jsonb_array_length(s.ab_variants) >= 2
@@ -2007,7 +2013,7 @@ begin
     if not (
         app._is_org_admin()
         or exists (
-            select
+            select 1
             from app.workflow_approvals as a
             inner join app.workflow_approvals as mine
                 on
@@ -2259,7 +2265,7 @@ declare
     v_org_id uuid := app._require_org();
 begin
     if not exists (
-        select from app.campaign_enrollments as e
+        select 1 from app.campaign_enrollments as e
         where e.org_id = v_org_id and e.id = p_enrollment_id
     ) then
         raise exception using
@@ -2302,7 +2308,7 @@ declare
     v_org_id uuid := app._require_org();
 begin
     if not exists (
-        select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+        select 1 from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
     ) then
         raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
     end if;
@@ -2614,7 +2620,7 @@ CREATE FUNCTION api.get_workflow_instance(p_workflow_id uuid, p_entity_id uuid) 
     select
         i.id, s.name, i.status,
         exists (
-            select from app.workflow_entity_locks as l
+            select 1 from app.workflow_entity_locks as l
             where l.org_id = i.org_id and l.entity_type = i.entity_type and l.entity_id = i.entity_id
         )
     from app.workflow_instances as i
@@ -2821,7 +2827,7 @@ begin
             hint = 'One of pending, running, waiting, paused, completed, failed, cancelled.';
     end if;
     if p_entity_type is not null
-        and not exists (select from app.entity_types as t where t.entity_type = p_entity_type) then
+        and not exists (select 1 from app.entity_types as t where t.entity_type = p_entity_type) then
         raise exception using
             errcode = 'IT005', message = format('unknown entity type %L', p_entity_type);
     end if;
@@ -2841,7 +2847,7 @@ begin
         -- The same rules as app._wf_controlled and api.retry_execution & co.
         c.may and e.status = 'failed' and not (
             e.exclusive and exists (
-                select from app.workflow_executions as o
+                select 1 from app.workflow_executions as o
                 where
                     o.org_id = e.org_id and o.workflow_id = e.workflow_id
                     and o.entity_id = e.entity_id and o.id <> e.id and o.exclusive
@@ -3407,15 +3413,17 @@ CREATE FUNCTION app.current_org_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_org_id uuid;
 begin
     if app._is_service() then
         return app._actor_setting('intime.org_id')::uuid;
     end if;
-    return (
-        select u.org_id
-        from app.user_profiles as u
-        where u.db_role = session_user and u.is_active
-    );
+    v_org_id := (app._login_actor()).org_id;
+    if v_org_id is null and session_user = 'intime_owner' and app._on_citus() then
+        return app._pinned('org')::uuid;
+    end if;
+    return v_org_id;
 end
 $$;
 
@@ -3430,15 +3438,17 @@ CREATE FUNCTION app.current_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_user_id uuid;
 begin
     if app._is_service() then
         return app._actor_setting('intime.user_id')::uuid;
     end if;
-    return (
-        select u.id
-        from app.user_profiles as u
-        where u.db_role = session_user and u.is_active
-    );
+    v_user_id := (app._login_actor()).user_id;
+    if v_user_id is null and session_user = 'intime_owner' and app._on_citus() then
+        return app._pinned('user')::uuid;
+    end if;
+    return v_user_id;
 end
 $$;
 
@@ -3536,7 +3546,7 @@ begin
         raise exception using errcode = 'IT004', message = format('deal %s not found', p_deal_id);
     end if;
     if not exists (
-        select from app.deal_stages as s where s.org_id = v_org_id and s.id = p_stage_id
+        select 1 from app.deal_stages as s where s.org_id = v_org_id and s.id = p_stage_id
     ) then
         raise exception using
             errcode = 'IT004', message = format('deal stage %s not found', p_stage_id);
@@ -3788,7 +3798,7 @@ begin
         from queue.pgqueuer_log as x
         where
             x.created < pg_catalog.now() - make_interval(days => v_settings.queue_log_retention_days)
-            and not exists (select from queue.pgqueuer as j where j.id = x.job_id)
+            and not exists (select 1 from queue.pgqueuer as j where j.id = x.job_id)
         order by x.created
         limit p_limit
         for update skip locked
@@ -3881,7 +3891,7 @@ begin
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    if not exists (select from app.email_settings as s where s.org_id = v_org_id) then
+    if not exists (select 1 from app.email_settings as s where s.org_id = v_org_id) then
         raise exception using
             errcode = 'IT011',
             message = 'email is not configured for this organization',
@@ -3900,7 +3910,7 @@ begin
     -- Only the workflow engine, inside the run that owns the action, may tie a
     -- send to a workflow action (the send's status resumes that action).
     if p_workflow_action_id is not null and not exists (
-        select
+        select 1
         from app._wf_run_context() as c
         inner join app.workflow_actions as a
             on a.org_id = c.org_id and a.execution_id = c.execution_id
@@ -3914,7 +3924,7 @@ begin
     end if;
 
     if p_notification_id is not null and not exists (
-        select from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
+        select 1 from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
     ) then
         raise exception using
             errcode = 'IT004',
@@ -4469,7 +4479,7 @@ begin
     perform app._require_permission('email_settings.manage');
     v_domain := app._email_domain_argument(p_domain);
     if exists (
-        select from app.email_settings as s
+        select 1 from app.email_settings as s
         where
             s.org_id = v_org_id
             and v_domain in (s.reply_domain, lower(split_part(s.from_email, '@', 2)))
@@ -4987,7 +4997,7 @@ begin
     for no key update skip locked;
     if not found then
         if exists (
-            select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+            select 1 from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
         ) then
             return 'busy';
         end if;
@@ -5388,13 +5398,13 @@ begin
     if p_org_id is null then
         raise exception using errcode = 'IT005', message = 'p_org_id must not be null';
     end if;
-    if not exists (select from app.organizations as o where o.id = p_org_id) then
+    if not exists (select 1 from app.organizations as o where o.id = p_org_id) then
         raise exception using
             errcode = 'IT004', message = format('organization %s not found', p_org_id),
             hint = 'select id, slug from app.organizations lists them.';
     end if;
     if p_user_id is not null and not exists (
-        select
+        select 1
         from app.user_profiles as u
         where u.org_id = p_org_id and u.id = p_user_id and u.is_active
     ) then
@@ -5409,6 +5419,8 @@ begin
         pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true),
         pg_catalog.set_config('intime.org_id', p_org_id::text, true),
         pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
+    -- The same actor for the workers of a Citus cluster (a no-op elsewhere).
+    perform app._pin_actor('service', p_org_id, p_user_id);
 end
 $$;
 
@@ -5432,7 +5444,7 @@ begin
             message = 'only an org admin may turn a built-in notification on or off',
             hint = 'Act as a user with role admin.';
     end if;
-    if not exists (select from app._notification_builtins() as b where b.slug = p_slug) then
+    if not exists (select 1 from app._notification_builtins() as b where b.slug = p_slug) then
         raise exception using
             errcode = 'IT004',
             message = format('no built-in notification %L', p_slug),
@@ -5774,7 +5786,7 @@ begin
             message = format('role must be manager or member, not %L', p_role),
             hint = 'Admins hold every permission.';
     end if;
-    if not exists (select from app.permissions as p where p.name = p_permission) then
+    if not exists (select 1 from app.permissions as p where p.name = p_permission) then
         raise exception using
             errcode = 'IT005', message = format('unknown permission %L', p_permission);
     end if;
@@ -5823,7 +5835,7 @@ begin
         raise exception using errcode = 'IT013', message = format('workflow %s is not active', v_wf.name);
     end if;
     if not exists (
-        select from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+        select 1 from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
         where t.v ->> 'type' = 'manual'
     ) then
         raise exception using
@@ -5832,7 +5844,7 @@ begin
             hint = 'Add {"type": "manual"} to its triggers to allow starting it by hand.';
     end if;
     select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
-    execute format('select exists (select from app.%I where org_id = $1 and id = $2)', v_table)
+    execute format('select exists (select 1 from app.%I where org_id = $1 and id = $2)', v_table)
     into v_exists using v_org_id, p_entity_id;
     if not v_exists then
         raise exception using
@@ -6047,10 +6059,10 @@ begin
         v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
         v_counts.completed, v_counts.stopped,
         exists (
-            select from app.campaign_enrollments as e
+            select 1 from app.campaign_enrollments as e
             where e.status = 'active' and e.next_step_at <= v_now
         ) or exists (
-            select from app.campaign_enrollments as e
+            select 1 from app.campaign_enrollments as e
             where
                 e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
                 and e.stop_reason = 'out_of_office'
@@ -6258,7 +6270,7 @@ begin
     end if;
     select o.name into v_org_name from app.organizations as o where o.id = v_send.org_id;
     v_done := exists (
-        select from app.suppressions as s
+        select 1 from app.suppressions as s
         where
             s.org_id = v_send.org_id and s.email = lower(v_send.to_email)
             and s.reason = 'unsubscribe'
@@ -6315,7 +6327,7 @@ begin
     -- A new owner (an active user of the org) gets the tasks, the replies and
     -- the notifications from now on; the current owner or a holder of campaigns.manage_any hands over.
     if p_changes ? 'owner_id' and not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_c.org_id and u.id = v_c.owner_id and u.is_active
     ) then
         raise exception using
@@ -6562,13 +6574,19 @@ begin
         select from app.user_profiles as m
         where
             m.org_id = v_org_id and m.id = v_manager_id
-            and not exists (select from chain where chain.id = p_user_id)
+            and not exists (select 1 from chain where chain.id = p_user_id)
     ) then
         raise exception using
             errcode = 'IT005',
             message = format('manager %s is unknown or would make a reporting loop', v_manager_id);
     end if;
 
+    if p_changes ? 'is_active' then
+        -- The login map first (migration 0025).
+        update app.login_roles as l
+        set is_active = (p_changes ->> 'is_active')::boolean
+        where l.org_id = v_org_id and l.user_id = p_user_id;
+    end if;
     update app.user_profiles as u
     set
         full_name = case
@@ -6596,7 +6614,7 @@ begin
     if v_old.role = 'admin' and v_old.is_active
         and not (v_user.role = 'admin' and v_user.is_active)
         and not exists (
-            select from app.user_profiles as u
+            select 1 from app.user_profiles as u
             where u.org_id = v_org_id and u.role = 'admin' and u.is_active
         ) then
         raise exception using
@@ -6702,6 +6720,30 @@ $$;
 ALTER FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) OWNER TO intime_owner;
 
 --
+-- Name: _actor_pin(text, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._actor_pin(p_kind text, p_org_id uuid, p_user_id uuid) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_body text := 'v1:' || p_kind || ':' || p_org_id || ':' || coalesce(p_user_id::text, '');
+    v_secret bytea;
+begin
+    execute format('select k.secret from %s as k', app._citus_placement('app.stream_secret'))
+    into v_secret;
+    return v_body || ':' || encode(
+        sha256(v_secret || sha256(v_secret || convert_to('intime-actor:' || v_body, 'UTF8'))),
+        'hex'
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._actor_pin(p_kind text, p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
+
+--
 -- Name: _actor_setting(text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -6712,6 +6754,13 @@ CREATE FUNCTION app._actor_setting(p_name text) RETURNS text
 begin
     if pg_catalog.current_setting('intime.actor_stamp', true)
         is distinct from app._transaction_stamp() then
+        -- A Citus worker: the service's pin stands for its settings.
+        if app._on_citus() and app._pinned('kind') = 'service' then
+            return case p_name
+                when 'intime.org_id' then app._pinned('org')
+                when 'intime.user_id' then app._pinned('user')
+            end;
+        end if;
         return null;
     end if;
     return nullif(pg_catalog.current_setting(p_name, true), '');
@@ -6730,7 +6779,7 @@ CREATE FUNCTION app._api_token_is_live(p_org_id uuid, p_token_id uuid) RETURNS b
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select exists (
-        select
+        select 1
         from app.api_tokens as k
         inner join app.user_profiles as u on u.org_id = k.org_id and u.id = k.user_id
         where
@@ -7188,7 +7237,7 @@ begin
     from app.campaign_sequences as s
     where s.org_id = p_org_id and s.campaign_id = p_campaign_id;
     if v_count = 0 or not exists (
-        select from app.campaign_sequences as s
+        select 1 from app.campaign_sequences as s
         where s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
     ) then
         raise exception using errcode = 'IT005', message = 'the campaign has no active steps';
@@ -7215,7 +7264,7 @@ begin
         and (
             case
                 when s.ab_variants is not null then exists (
-                    select from jsonb_array_elements(s.ab_variants) as v (variant)
+                    select 1 from jsonb_array_elements(s.ab_variants) as v (variant)
                     where
                         coalesce(v.variant ->> 'subject', s.subject, '') = ''
                         or coalesce(
@@ -7238,9 +7287,9 @@ begin
                 v_bad
             );
     end if;
-    if not exists (select from app.email_settings as s where s.org_id = p_org_id)
+    if not exists (select 1 from app.email_settings as s where s.org_id = p_org_id)
         and exists (
-            select from app.campaign_sequences as s
+            select 1 from app.campaign_sequences as s
             where
                 s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
                 and s.channel = 'email'
@@ -7391,7 +7440,7 @@ begin
         raise exception using errcode = 'IT005', message = 'task_config must be a JSON object';
     end if;
     if exists (
-        select from jsonb_object_keys(p_task_config) as k
+        select 1 from jsonb_object_keys(p_task_config) as k
         where k not in ('title', 'description', 'priority', 'due_hours')
     ) then
         raise exception using
@@ -7454,7 +7503,7 @@ begin
             end if;
             v_ids := v_ids || v_id;
             if exists (
-                select from jsonb_object_keys(v_variant) as k
+                select 1 from jsonb_object_keys(v_variant) as k
                 where k not in ('id', 'subject', 'body_html', 'body_text', 'weight')
             ) then
                 raise exception using
@@ -7668,7 +7717,7 @@ begin
         order by x.i
     );
     v_insufficient := exists (
-        select from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
+        select 1 from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
     );
     v_k := v_count - 1;
     v_alpha_corrected := case when v_k > 0 then trim_scale(v_campaign.ab_alpha / v_k) end;
@@ -7712,7 +7761,7 @@ begin
     -- same arms: nothing new closed) is not recorded again, so the job that
     -- evaluates every 15 minutes leaves one row per change, not one per run.
     if not v_already and exists (
-        select
+        select 1
         from (
             select d.outcome, d.arms
             from app.campaign_ab_decisions as d
@@ -8021,7 +8070,7 @@ begin
     -- Most batches have no limited campaign: the orgs' few campaigns say so
     -- without looking up each enrollment.
     if not exists (
-        select
+        select 1
         from app.campaigns as c
         where
             c.org_id = any(p_org_ids)
@@ -8607,10 +8656,10 @@ begin
                     not coalesce(app._email_is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
-                    select from app.email_settings as st where st.org_id = b.org_id
+                    select 1 from app.email_settings as st where st.org_id = b.org_id
                 ) then 'error_settings'
                 when s.channel = 'email' and exists (
-                    select from app.suppressions as sp
+                    select 1 from app.suppressions as sp
                     where sp.org_id = b.org_id and sp.email = lower(b.email)
                 ) then 'suppressed'
                 when s.channel = 'sms' then 'skip_sms'
@@ -9170,7 +9219,7 @@ CREATE FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) RETURN
     AS $$
 begin
     return exists (
-        select
+        select 1
         from jsonb_array_elements(p_conditions) as c (condition)
         where app._wf_holds(c.condition, p_doc, null, null)
     );
@@ -9301,6 +9350,30 @@ $$;
 ALTER FUNCTION app._campaign_variables() OWNER TO intime_owner;
 
 --
+-- Name: _citus_placement(regclass); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._citus_placement(p_table regclass) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_name text;
+begin
+    -- (format: so that a check on a single node does not look for Citus's catalog.)
+    execute format(
+        'select shard_name($1, s.shardid) from %I as s where s.logicalrelid = $1', 'pg_dist_shard'
+    )
+    into v_name
+    using p_table;
+    return v_name;
+end
+$_$;
+
+
+ALTER FUNCTION app._citus_placement(p_table regclass) OWNER TO intime_owner;
+
+--
 -- Name: _email_apply_bounce_report(uuid, uuid, text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -9322,7 +9395,7 @@ declare
     v_kind text;
     v_data jsonb;
 begin
-    if exists (select from app.email_events as e where e.provider_event_id = v_event_id) then
+    if exists (select 1 from app.email_events as e where e.provider_event_id = v_event_id) then
         return null;
     end if;
     select s.to_email into v_to
@@ -9342,7 +9415,7 @@ begin
         -- recipient says what happened: unreadable, applied to nothing.
         return case
             when exists (
-                select from jsonb_array_elements(v_recipients) as r (value)
+                select 1 from jsonb_array_elements(v_recipients) as r (value)
                 where
                     jsonb_typeof(r.value) = 'object'
                     and r.value ->> 'action' in ('delivered', 'relayed', 'expanded')
@@ -10041,11 +10114,11 @@ CREATE FUNCTION app._email_domain_refusal(p_org_id uuid, p_domain text, p_provid
         when app._email_domain_owner(p_domain) <> p_org_id
             then format('the domain %s is verified by another organization', p_domain)
         when not exists (
-            select from app.sending_domains as d
+            select 1 from app.sending_domains as d
             where d.domain = p_domain and d.org_id = p_org_id
         ) then format('the domain %s is not claimed by this organization', p_domain)
         when p_provider <> 'outbox' and not exists (
-            select from app.sending_domains as d
+            select 1 from app.sending_domains as d
             where d.domain = p_domain and d.org_id = p_org_id and d.verified_at is not null
         ) then format('the domain %s is not verified (needed for %s)', p_domain, p_provider)
     end
@@ -10953,7 +11026,7 @@ begin
     execute format('alter table %s enable row level security', p_table);
     execute format('alter table %s force row level security', p_table);
     if not exists (
-        select from pg_catalog.pg_policy as p
+        select 1 from pg_catalog.pg_policy as p
         where p.polrelid = p_table and p.polname = 'tenant_isolation'
     ) then
         execute format(
@@ -11110,7 +11183,7 @@ begin
         return true;
     end if;
     return exists (
-        select
+        select 1
         from app.user_profiles as u
         where
             u.org_id = app.current_org_id()
@@ -11131,7 +11204,12 @@ ALTER FUNCTION app._is_org_admin() OWNER TO intime_owner;
 CREATE FUNCTION app._is_service() RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
-    select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+    select
+        pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+        or (
+            session_user = 'intime_owner' and app._on_citus()
+            and app._pinned('kind') = 'service'
+        )
 $$;
 
 
@@ -11160,7 +11238,7 @@ begin
     if p_zone !~ '[0-9]' then
         return true;
     end if;
-    return exists (select from pg_catalog.pg_timezone_names as z where z.name = p_zone);
+    return exists (select 1 from pg_catalog.pg_timezone_names as z where z.name = p_zone);
 exception
     when invalid_parameter_value then
         return false;
@@ -11169,6 +11247,77 @@ $_$;
 
 
 ALTER FUNCTION app._is_time_zone(p_zone text) OWNER TO intime_owner;
+
+--
+-- Name: _login_actor(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._login_actor(OUT org_id uuid, OUT user_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+    if app._on_citus() then
+        execute format(
+            'select l.org_id, l.user_id from %s as l where l.db_role = $1 and l.is_active',
+            app._citus_placement('app.login_roles')
+        )
+        into org_id, user_id
+        using session_user::text;
+        return;
+    end if;
+    select l.org_id, l.user_id into org_id, user_id
+    from app.login_roles as l
+    where l.db_role = session_user and l.is_active;
+end
+$_$;
+
+
+ALTER FUNCTION app._login_actor(OUT org_id uuid, OUT user_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: login_roles; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.login_roles (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    db_role text NOT NULL,
+    is_active boolean NOT NULL
+);
+
+ALTER TABLE ONLY app.login_roles FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.login_roles OWNER TO intime_owner;
+
+--
+-- Name: _login_row(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._login_row(p_org_id uuid, p_user_id uuid) RETURNS app.login_roles
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_row app.login_roles;
+begin
+    if app._on_citus() then
+        execute format(
+            'select l.* from %s as l where l.org_id = $1 and l.user_id = $2',
+            app._citus_placement('app.login_roles')
+        )
+        into v_row
+        using p_org_id, p_user_id;
+        return v_row;
+    end if;
+    select l.* into v_row from app.login_roles as l where l.org_id = p_org_id and l.user_id = p_user_id;
+    return v_row;
+end
+$_$;
+
+
+ALTER FUNCTION app._login_row(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _migration_status(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11325,7 +11474,7 @@ CREATE FUNCTION app._notification_builtin_enabled(p_org_id uuid, p_slug text) RE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select not exists (
-        select
+        select 1
         from app.builtin_notification_settings as s
         where s.org_id = p_org_id and s.slug = p_slug and not s.enabled
     )
@@ -11620,7 +11769,7 @@ begin
     if p_action_url ~* '^https?://' then
         perform app._require_permission('notifications.link_external');
     end if;
-    if exists (select from unnest(p_user_ids) as u (id) where u.id is distinct from v_user_id)
+    if exists (select 1 from unnest(p_user_ids) as u (id) where u.id is distinct from v_user_id)
         and not app._has_permission('notifications.send_email') then
         if 'email' = any(v_channels) then
             perform app._require_permission('notifications.send_email');
@@ -11913,7 +12062,7 @@ begin
     if v_skip is null and not coalesce(app._email_is_plain_address(p_to), false) then
         v_skip := 'invalid recipient address';
     elsif v_skip is null and not exists (
-        select from app.email_settings as s where s.org_id = p_org_id
+        select 1 from app.email_settings as s where s.org_id = p_org_id
     ) then
         v_skip := 'no email provider configured';
     end if;
@@ -12579,7 +12728,7 @@ begin
         cross join lateral (
             select
                 c.channel <> 'email' or exists (
-                    select from app.email_settings as e where e.org_id = p_request.org_id
+                    select 1 from app.email_settings as e where e.org_id = p_request.org_id
                 ) as has_email
         ) as cfg
         cross join lateral app._notification_delivery_state(
@@ -12671,7 +12820,7 @@ begin
                 i.user_id is not null
                 and i.user_id is distinct from i.actor_id
                 and not exists (
-                    select
+                    select 1
                     from app.builtin_notification_settings as s
                     where s.org_id = i.org_id and s.slug = p_slug and not s.enabled
                 )
@@ -12756,7 +12905,7 @@ begin
             cross join lateral (
                 select
                     ch.channel <> 'email' or exists (
-                        select from app.email_settings as e where e.org_id = ins.org_id
+                        select 1 from app.email_settings as e where e.org_id = ins.org_id
                     ) as has_email
             ) as cfg
             cross join lateral app._notification_delivery_state(
@@ -12963,6 +13112,19 @@ $$;
 
 
 ALTER FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
+
+--
+-- Name: _on_citus(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._on_citus() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    select pg_catalog.current_setting('citus.version', true) is not null
+$$;
+
+
+ALTER FUNCTION app._on_citus() OWNER TO intime_owner;
 
 --
 -- Name: _ops_job_error(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -13212,7 +13374,7 @@ begin
                     or s.sending_until <= pg_catalog.clock_timestamp()
                 )
                 and not exists (
-                    select from queue.pgqueuer as j
+                    select 1 from queue.pgqueuer as j
                     where j.dedupe_key = 'email.send:' || s.id and j.status in ('queued', 'picked')
                 )
             order by s.updated_at
@@ -13320,6 +13482,74 @@ $$;
 
 
 ALTER FUNCTION app._ops_revive_held_job(p_job_id bigint, p_at timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _pin_actor(text, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._pin_actor(p_kind text, p_org_id uuid, p_user_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_pin text;
+begin
+    if not app._on_citus() or p_org_id is null then
+        return;
+    end if;
+    v_pin := app._actor_pin(p_kind, p_org_id, p_user_id);
+    if pg_catalog.current_setting('intime.pin', true) is distinct from v_pin then
+        execute format('set local intime.pin = %L', v_pin);
+    end if;
+end
+$$;
+
+
+ALTER FUNCTION app._pin_actor(p_kind text, p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _pinned(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._pinned(p_field text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_pin text := pg_catalog.current_setting('intime.pin', true);
+    v_parts text [];
+    v_active boolean;
+begin
+    if v_pin is null or v_pin !~ '^v1:(service|user):[0-9a-f-]{36}:([0-9a-f-]{36})?:[0-9a-f]{64}$' then
+        return null;
+    end if;
+    v_parts := string_to_array(v_pin, ':');
+    if app._actor_pin(v_parts[2], v_parts[3]::uuid, nullif(v_parts[4], '')::uuid)
+        is distinct from v_pin then
+        return null;
+    end if;
+    if v_parts[2] = 'user' then
+        execute format(
+            'select exists (select 1 from %s as l '
+            'where l.org_id = $1 and l.user_id = $2 and l.is_active)',
+            app._citus_placement('app.login_roles')
+        )
+        into v_active
+        using v_parts[3]::uuid, v_parts[4]::uuid;
+        if not v_active then
+            return null;
+        end if;
+    end if;
+    return case p_field
+        when 'kind' then v_parts[2]
+        when 'org' then v_parts[3]
+        when 'user' then nullif(v_parts[4], '')
+    end;
+end
+$_$;
+
+
+ALTER FUNCTION app._pinned(p_field text) OWNER TO intime_owner;
 
 --
 -- Name: _render(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -13437,6 +13667,11 @@ CREATE FUNCTION app._require_org() RETURNS uuid
 declare
     v_org_id uuid := app.current_org_id();
 begin
+    if v_org_id is not null and not app._is_service() then
+        -- A login's actor, for the workers of a Citus cluster (the service's is
+        -- pinned by api.set_actor).
+        perform app._pin_actor('user', v_org_id, app.current_user_id());
+    end if;
     if v_org_id is null then
         raise exception using
             errcode = 'IT008',
@@ -13743,7 +13978,7 @@ CREATE FUNCTION app._template_unknown_variables(p_text text, p_known text[]) RET
     select coalesce(array_agg(v.name order by v.name), '{}')
     from unnest(app._template_variables(p_text)) as v (name)
     where not exists (
-        select
+        select 1
         from unnest(p_known) as k (known)
         where
             k.known = v.name
@@ -13807,7 +14042,7 @@ begin
     select jsonb_agg(r.v - 'campaign_id') into v_rows
     from jsonb_array_elements(v_rows) as r (v)
     where not exists (
-        select
+        select 1
         from app.campaigns as c
         where
             c.org_id = (r.v ->> 'org_id')::uuid
@@ -13875,7 +14110,7 @@ declare
     v_old jsonb [];
 begin
     if not exists (
-        select from app.workflow_executions as e
+        select 1 from app.workflow_executions as e
         where
             e.org_id = any(v_org_ids)
             and e.approval_requested_at is not null
@@ -14101,14 +14336,14 @@ begin
     execute 'select array_agg(x.org_id), array_agg(x.ref_type), array_agg(x.ref_id) from ('
         'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
         'from new_rows as r '
-        'where not exists (select from old_rows as o '
+        'where not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
         'and o.entity_id = r.entity_id) '
         'union all '
         'select r.org_id, r.secondary_entity_type, r.secondary_entity_id '
         'from new_rows as r '
         'where r.secondary_entity_type is not null '
-        'and not exists (select from old_rows as o '
+        'and not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id '
         'and o.secondary_entity_type = r.secondary_entity_type '
         'and o.secondary_entity_id = r.secondary_entity_id)) as x'
@@ -14159,7 +14394,7 @@ declare
     v_ids uuid [];
 begin
     execute 'select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id) '
-        'from new_rows as r where not exists (select from old_rows as o '
+        'from new_rows as r where not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
         'and o.entity_id = r.entity_id)'
     into v_org_ids, v_types, v_ids;
@@ -14215,7 +14450,7 @@ begin
     select m.user_id into v_unknown
     from unnest(v_org_ids, v_user_ids) as m (org_id, user_id)
     where not exists (
-        select
+        select 1
         from app.user_profiles as u
         where u.org_id = m.org_id and u.id = m.user_id
     )
@@ -14615,7 +14850,7 @@ CREATE FUNCTION app._tg_email_send_workflow_action() RETURNS trigger
     AS $$
 begin
     if exists (
-        select from app.workflow_actions as a
+        select 1 from app.workflow_actions as a
         where
             a.org_id = new.org_id and a.id = new.workflow_action_id
             and a.action_type = 'send_email' and a.status in ('pending', 'running')
@@ -14690,7 +14925,7 @@ begin
         (e.doc ->> 'org_id')::uuid, tg_argv[0], (e.doc ->> 'id')::uuid, 'deleted', e.doc,
         app.current_user_id()
     from jsonb_array_elements(v_old) as e (doc)
-    where exists (select from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
+    where exists (select 1 from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
     return null;
 end
 $$;
@@ -14787,7 +15022,7 @@ begin
     end if;
     select r.ref_type into v_type
     from unnest(p_types) as r (ref_type)
-    where not exists (select from app.entity_types as e where e.entity_type = r.ref_type)
+    where not exists (select 1 from app.entity_types as e where e.entity_type = r.ref_type)
     limit 1;
     if found then
         raise exception using
@@ -14798,31 +15033,31 @@ begin
     where not coalesce(
         case r.ref_type
             when 'account' then exists (
-                select from app.accounts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.accounts as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'contact' then exists (
-                select from app.contacts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.contacts as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'deal' then exists (
-                select from app.deals as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.deals as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'activity' then exists (
-                select from app.activities as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.activities as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'job' then exists (
-                select from app.jobs as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.jobs as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'candidate' then exists (
-                select from app.candidates as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.candidates as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'submission' then exists (
-                select from app.submissions as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.submissions as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'interview' then exists (
-                select from app.interviews as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.interviews as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'placement' then exists (
-                select from app.placements as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.placements as t where t.org_id = r.org_id and t.id = r.ref_id
             )
         end,
         false
@@ -14925,6 +15160,40 @@ $$;
 
 
 ALTER FUNCTION app._tg_interview_notify_update() OWNER TO intime_owner;
+
+--
+-- Name: _tg_login_roles_guard(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_login_roles_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_map app.login_roles;
+begin
+    if tg_op = 'DELETE' then
+        if old.db_role is not null and (app._login_row(old.org_id, old.id)).db_role is not null then
+            raise exception using
+                errcode = 'IT005',
+                message = format('user %s is mapped to login %s: deactivate it instead', old.id, old.db_role),
+                hint = 'api.update_user(p_user_id => .., p_changes => ''{"is_active": false}'')';
+        end if;
+        return null;
+    end if;
+    v_map := app._login_row(new.org_id, new.id);
+    if (v_map.db_role, v_map.is_active) is distinct from (new.db_role, case when new.db_role is not null then new.is_active end) then
+        raise exception using
+            errcode = 'IT005',
+            message = format('user %s: db_role and is_active change through api.create_user and api.update_user', new.id),
+            hint = 'They keep the login map (app.login_roles) beside the user.';
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_login_roles_guard() OWNER TO intime_owner;
 
 --
 -- Name: _tg_notification_announce(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15100,7 +15369,7 @@ begin
         return null;
     end if;
     -- The org itself is being deleted (its rows cascade): nobody is left to read it.
-    if not exists (select from app.organizations as o where o.id = old.org_id) then
+    if not exists (select 1 from app.organizations as o where o.id = old.org_id) then
         return null;
     end if;
     insert into app.suppression_changes (
@@ -15289,7 +15558,7 @@ declare
     v_old jsonb [];
 begin
     if exists (
-        select from app.workflows as w
+        select 1 from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'delete' = any(w.trigger_events)
@@ -15299,7 +15568,7 @@ begin
         -- Not the rows of an organization deleted in the same statement.
         v_old := array(
             select r.doc from unnest(v_old) as r (doc)
-            where exists (select from app.organizations as o where o.id = (r.doc ->> 'org_id')::uuid)
+            where exists (select 1 from app.organizations as o where o.id = (r.doc ->> 'org_id')::uuid)
         );
         perform app._wf_match_rows(
             tg_argv[0], 'delete', array_fill(null::jsonb, array[cardinality(v_old)]), v_old
@@ -15324,7 +15593,7 @@ declare
     v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
     if exists (
-        select from app.workflows as w
+        select 1 from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'insert' = any(w.trigger_events)
@@ -15983,7 +16252,7 @@ begin
         where l.token_hash = app._secret_hash(p_token);
     end if;
     if not found or not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_link.org_id and u.id = v_link.approver_id and u.is_active
     ) then
         raise exception using errcode = 'IT007', message = 'unknown approval link';
@@ -16448,7 +16717,7 @@ begin
         return;
     end if;
     if exists (
-        select from jsonb_object_keys(p_cond) as k (key)
+        select 1 from jsonb_object_keys(p_cond) as k (key)
         where k.key not in ('field', 'operator', 'value')
     ) then
         return query select p_path, 'a condition has only "field", "operator" and "value"';
@@ -16520,7 +16789,7 @@ begin
     if not (
         app._is_org_admin()
         or exists (
-            select from app.workflows as w
+            select 1 from app.workflows as w
             where
                 w.org_id = v_exec.org_id and w.id = v_exec.workflow_id
                 and w.created_by = app.current_user_id()
@@ -16837,7 +17106,7 @@ begin
                 v_target := null;
             end if;
             v_asked := v_target is not null and exists (
-                select from app.workflow_approvals as a
+                select 1 from app.workflow_approvals as a
                 where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
                     and a.approver_id = v_target and a.status = 'pending'
             );
@@ -16981,7 +17250,7 @@ begin
         )
     );
     if v_notify is not null and exists (
-        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_notify and u.is_active
+        select 1 from app.user_profiles as u where u.org_id = p_org_id and u.id = v_notify and u.is_active
     ) then
         perform app._wf_notify(
             p_org_id => p_org_id,
@@ -17055,14 +17324,14 @@ begin
     loop
         begin
             if exists (
-                select from generate_series(
+                select 1 from generate_series(
                     greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
                     v_now, interval '1 minute'
                 ) as m (at)
                 where app._wf_cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
             ) then
                 select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
-                select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
+                select exists (select 1 from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
                 into v_soft;
                 execute format(
                     'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
@@ -17186,7 +17455,7 @@ CREATE FUNCTION app._wf_is_user_ref(p_ref jsonb, p_user_columns text[]) RETURNS 
         or (
             p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
             and exists (
-                select from app.user_profiles as u
+                select 1 from app.user_profiles as u
                 where
                     u.org_id = app.current_org_id() and u.id = (p_ref #>> '{}')::uuid
                     and u.is_active
@@ -17275,13 +17544,13 @@ begin
             return coalesce(app._wf_compare(v_have, v_want) <= 0, false);
         when 'in', 'not_in' then
             v_contains := not v_null and exists (
-                select from jsonb_array_elements(v_want) as e (v) where app._wf_equals(v_have, e.v)
+                select 1 from jsonb_array_elements(v_want) as e (v) where app._wf_equals(v_have, e.v)
             );
             return case when v_op = 'in' then v_contains else not v_contains end;
         when 'contains', 'not_contains' then
             v_contains := case jsonb_typeof(v_have)
                 when 'array' then exists (
-                    select from jsonb_array_elements(v_have) as e (v) where app._wf_equals(e.v, v_want)
+                    select 1 from jsonb_array_elements(v_have) as e (v) where app._wf_equals(e.v, v_want)
                 )
                 when 'object' then v_have ? (v_want #>> '{}')
                 when 'string' then
@@ -17307,7 +17576,7 @@ CREATE FUNCTION app._wf_left_to_its_job(p_wake_job_id bigint) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
     select exists (
-        select from queue.pgqueuer as j
+        select 1 from queue.pgqueuer as j
         where
             j.id = p_wake_job_id and j.entrypoint = 'workflow.run'
             and j.execute_after > pg_catalog.now()
@@ -17614,7 +17883,7 @@ begin
         current_state_id = v_tr.to_state_id, updated_at = app.now(),
         status = case
             when exists (
-                select from app.workflow_states as s
+                select 1 from app.workflow_states as s
                 where s.org_id = p_org_id and s.id = v_tr.to_state_id and s.state_type = 'final'
             ) then 'completed'
             else 'active'
@@ -18129,7 +18398,7 @@ begin
                 e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
                 and (
                     exists (
-                        select from queue.pgqueuer as j
+                        select 1 from queue.pgqueuer as j
                         where j.id = e.wake_job_id and j.status = 'failed'
                     )
                     or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= p_max_rounds
@@ -18143,7 +18412,7 @@ begin
             where
                 e.status = 'waiting' and e.wake_at <= app.now()
                 and exists (
-                    select from queue.pgqueuer as j
+                    select 1 from queue.pgqueuer as j
                     where j.id = e.wake_job_id and j.status = 'failed'
                 )
             limit p_limit
@@ -18172,9 +18441,9 @@ begin
     select count(app._wf_schedule_run(d.org_id, d.id)) into v_woken
     from due as d
     where not exists (
-        select from queue.pgqueuer as j
+        select 1 from queue.pgqueuer as j
         where j.id = d.wake_job_id and j.status in ('queued', 'picked')
-    ) and not exists (select from moved as m where m.id = d.wake_job_id);
+    ) and not exists (select 1 from moved as m where m.id = d.wake_job_id);
 
     -- Pending or running executions with no job left (a crash between the
     -- job and its execution): p_grace of silence, then queue them.
@@ -18184,7 +18453,7 @@ begin
         where
             e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
             and not exists (
-                select from queue.pgqueuer as j
+                select 1 from queue.pgqueuer as j
                 where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
             )
         limit p_limit
@@ -18222,7 +18491,7 @@ begin
                 and e.status = 'waiting' and e.waiting_for = 'action'
                 and coalesce(a.scheduled_at, a.created_at) < app.now() - p_grace
                 and not exists (
-                    select from queue.pgqueuer as j
+                    select 1 from queue.pgqueuer as j
                     where
                         j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
                         and j.status in ('queued', 'picked')
@@ -18391,7 +18660,7 @@ begin
             on
                 p.org_id = p_exec.org_id and p.is_active and p.role = 'admin'
                 and p.id <> all(v_subjects)
-        where not exists (select from resolved as r where r.slot = sp.slot)
+        where not exists (select 1 from resolved as r where r.slot = sp.slot)
     ),
 
     numbered as (
@@ -18550,7 +18819,7 @@ begin
         else p_ref::uuid
     end;
     if v_id is not null and not exists (
-        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_id
+        select 1 from app.user_profiles as u where u.org_id = p_org_id and u.id = v_id
     ) then
         raise exception using errcode = 'IT004', message = format('user %s not found', v_id);
     end if;
@@ -18725,7 +18994,7 @@ begin
                 -- an older due execution on one of its entities (which may be one
                 -- by one, in this batch or the next).
                 and not exists (
-                    select
+                    select 1
                     from app.workflow_executions as o
                     where
                         o.org_id = e.org_id and o.entity_id = e.entity_id
@@ -18949,7 +19218,7 @@ CREATE FUNCTION app._wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select exists (
-        select
+        select 1
         from app.workflows as w
         inner join app.entity_types as t on t.entity_type = w.entity_type
         cross join lateral jsonb_array_elements(w.definition -> 'triggers') as tr (v)
@@ -19014,7 +19283,7 @@ CREATE FUNCTION app._wf_set_steps(p_steps jsonb) RETURNS boolean
         jsonb_typeof(p_steps) = 'array'
         and jsonb_array_length(p_steps) between 1 and 50
         and not exists (
-            select
+            select 1
             from jsonb_array_elements(p_steps) as s (v)
             where
                 jsonb_typeof(s.v) <> 'object'
@@ -19081,7 +19350,7 @@ begin
 
     if v_decision is null then
         if v_step.result ->> 'mode' = 'sequential' and not exists (
-            select from app.workflow_approvals as a
+            select 1 from app.workflow_approvals as a
             where a.org_id = p_org_id and a.step_id = p_step_id and a.status = 'pending'
         ) then
             select min(a.slot) into v_next from app.workflow_approvals as a
@@ -19121,7 +19390,7 @@ begin
         l.org_id = p_org_id and l.execution_id = v_step.execution_id
         and not (
             v_decision = 'approved' and exists (
-                select from app.workflow_executions as e
+                select 1 from app.workflow_executions as e
                 where e.org_id = p_org_id and e.id = v_step.execution_id and e.transition_id is not null
             )
         );
@@ -19200,7 +19469,7 @@ begin
         where
             w.reenrollment <> 'never'
             or not exists (
-                select from app.workflow_executions as e
+                select 1 from app.workflow_executions as e
                 where e.org_id = inst.org_id and e.instance_id = inst.id
             )
     ),
@@ -19337,7 +19606,7 @@ begin
         select p_exec.org_id, p_exec.workflow_id, v_step_name, x.user_id, x.weight
         from unnest(v_users, v_weights) as x (user_id, weight)
         where exists (
-            select from app.user_profiles as p where p.org_id = p_exec.org_id and p.id = x.user_id
+            select 1 from app.user_profiles as p where p.org_id = p_exec.org_id and p.id = x.user_id
         )
         on conflict (org_id, workflow_id, step_name, user_id) do update set weight = excluded.weight;
         -- One rotation at a time: lock it whole, then pick.
@@ -19699,7 +19968,7 @@ begin
         return query select p_at, 'needs a template, or a subject and html or text';
     end if;
     if p_step ->> 'template' is not null and not exists (
-        select from app.email_templates as t
+        select 1 from app.email_templates as t
         where t.slug = p_step ->> 'template' and t.org_id = app.current_org_id()
     ) then
         return query select p_at || '.template',
@@ -19727,7 +19996,7 @@ begin
     if p_step ? 'to' and (
         jsonb_typeof(p_step -> 'to') <> 'array'
         or exists (
-            select from jsonb_array_elements(p_step -> 'to') as r (v)
+            select 1 from jsonb_array_elements(p_step -> 'to') as r (v)
             where not app._wf_is_user_ref(r.v, p_user_columns)
         )
     ) then
@@ -19737,9 +20006,9 @@ begin
         return query select p_at, 'needs a template or a title';
     end if;
     if p_step ->> 'template' is not null and not exists (
-        select from app.notification_system_templates as t where t.slug = p_step ->> 'template'
+        select 1 from app.notification_system_templates as t where t.slug = p_step ->> 'template'
     ) and not exists (
-        select from app.notification_templates as t
+        select 1 from app.notification_templates as t
         where t.slug = p_step ->> 'template' and t.org_id = app.current_org_id()
     ) then
         return query select p_at || '.template',
@@ -19877,7 +20146,7 @@ begin
     if p_step ? 'headers' and (
         jsonb_typeof(p_step -> 'headers') <> 'object'
         or exists (
-            select from jsonb_each(p_step -> 'headers') as h (k, v)
+            select 1 from jsonb_each(p_step -> 'headers') as h (k, v)
             where jsonb_typeof(h.v) <> 'string' or h.k !~ '^[A-Za-z0-9-]{1,64}$'
                 or h.v #>> '{}' !~ '^[ -~]*$'
                 or lower(h.k) like 'webhook-%'
@@ -20551,11 +20820,11 @@ begin
     where
         s.org_id = p_org_id and s.workflow_id = p_workflow_id
         and not exists (
-            select from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
+            select 1 from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
             where d.v ->> 'name' = s.name
         )
         and exists (
-            select from app.workflow_instances as i
+            select 1 from app.workflow_instances as i
             where i.org_id = p_org_id and i.current_state_id = s.id
         );
     if v_busy is not null then
@@ -20569,14 +20838,14 @@ begin
     where
         t.org_id = p_org_id and t.workflow_id = p_workflow_id
         and not exists (
-            select from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
+            select 1 from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
             where d.v ->> 'name' = t.name
         );
     delete from app.workflow_states as s
     where
         s.org_id = p_org_id and s.workflow_id = p_workflow_id
         and not exists (
-            select from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
+            select 1 from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
             where d.v ->> 'name' = s.name
         );
     -- Demote first, so that a new initial state never meets the old one.
@@ -23015,6 +23284,22 @@ ALTER TABLE ONLY app.jobs
 
 
 --
+-- Name: login_roles login_roles_db_role_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.login_roles
+    ADD CONSTRAINT login_roles_db_role_key UNIQUE (db_role);
+
+
+--
+-- Name: login_roles login_roles_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.login_roles
+    ADD CONSTRAINT login_roles_pkey PRIMARY KEY (org_id, user_id);
+
+
+--
 -- Name: notes notes_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -24627,6 +24912,13 @@ CREATE TRIGGER immutable_keys BEFORE UPDATE OF id, org_id ON app.submissions FOR
 
 
 --
+-- Name: user_profiles login_roles_guard; Type: TRIGGER; Schema: app; Owner: intime_owner
+--
+
+CREATE TRIGGER login_roles_guard AFTER INSERT OR DELETE OR UPDATE OF db_role, is_active ON app.user_profiles FOR EACH ROW EXECUTE FUNCTION app._tg_login_roles_guard();
+
+
+--
 -- Name: notification_templates notification_templates_permission; Type: TRIGGER; Schema: app; Owner: intime_owner
 --
 
@@ -25903,6 +26195,14 @@ ALTER TABLE ONLY app.jobs
 
 
 --
+-- Name: login_roles login_roles_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.login_roles
+    ADD CONSTRAINT login_roles_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
 -- Name: notes notes_entity_type_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -26705,6 +27005,12 @@ ALTER TABLE app.interviews ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.jobs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: login_roles; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.login_roles ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: notes; Type: ROW SECURITY; Schema: app; Owner: intime_owner
 --
 
@@ -26982,6 +27288,13 @@ CREATE POLICY tenant_isolation ON app.interviews USING ((org_id = ( SELECT app.c
 --
 
 CREATE POLICY tenant_isolation ON app.jobs USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
+-- Name: login_roles tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.login_roles USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
 
 
 --
@@ -28464,6 +28777,13 @@ GRANT ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) TO
 
 
 --
+-- Name: FUNCTION _actor_pin(p_kind text, p_org_id uuid, p_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._actor_pin(p_kind text, p_org_id uuid, p_user_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _actor_setting(p_name text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -28745,6 +29065,13 @@ REVOKE ALL ON FUNCTION app._campaign_variables() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _citus_placement(p_table regclass); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._citus_placement(p_table regclass) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _email_apply_bounce_report(p_org_id uuid, p_send_id uuid, p_message_id text, p_dsn jsonb); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -28984,6 +29311,20 @@ REVOKE ALL ON FUNCTION app._is_time_zone(p_zone text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _login_actor(OUT org_id uuid, OUT user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._login_actor(OUT org_id uuid, OUT user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _login_row(p_org_id uuid, p_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._login_row(p_org_id uuid, p_user_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _migration_status(p_name text, p_checksum text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -29188,6 +29529,13 @@ REVOKE ALL ON FUNCTION app._notification_skip_reason(p_row app.notifications, p_
 
 
 --
+-- Name: FUNCTION _on_citus(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._on_citus() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _ops_job_error(p_job_id bigint); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -29248,6 +29596,20 @@ REVOKE ALL ON FUNCTION app._ops_reconcile_lock() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._ops_revive_held_job(p_job_id bigint, p_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _pin_actor(p_kind text, p_org_id uuid, p_user_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._pin_actor(p_kind text, p_org_id uuid, p_user_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _pinned(p_field text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._pinned(p_field text) FROM PUBLIC;
 
 
 --
@@ -29528,6 +29890,13 @@ REVOKE ALL ON FUNCTION app._tg_interview_notify_insert() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_interview_notify_update() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_login_roles_guard(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_login_roles_guard() FROM PUBLIC;
 
 
 --

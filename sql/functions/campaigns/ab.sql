@@ -417,7 +417,7 @@ begin
         order by x.i
     );
     v_insufficient := exists (
-        select from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
+        select 1 from unnest(v_n) as x (n) where x.n < v_campaign.ab_min_sample_per_variant
     );
     v_k := v_count - 1;
     v_alpha_corrected := case when v_k > 0 then trim_scale(v_campaign.ab_alpha / v_k) end;
@@ -461,7 +461,7 @@ begin
     -- same arms: nothing new closed) is not recorded again, so the job that
     -- evaluates every 15 minutes leaves one row per change, not one per run.
     if not v_already and exists (
-        select
+        select 1
         from (
             select d.outcome, d.arms
             from app.campaign_ab_decisions as d
@@ -659,7 +659,7 @@ begin
         where
             c.status = 'active' and c.ab_winner_variant is null
             and exists (
-                select from app.campaign_sequences as s
+                select 1 from app.campaign_sequences as s
                 where
                     s.org_id = c.org_id and s.campaign_id = c.id and s.is_active
                     and jsonb_array_length(s.ab_variants) >= 2

@@ -163,7 +163,7 @@ begin
             || 'campaigns.manage_any with api.set_role_permission.';
     end if;
     if not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_org_id and u.id = v_owner and u.is_active
     ) then
         raise exception using
@@ -281,7 +281,7 @@ begin
     -- A new owner (an active user of the org) gets the tasks, the replies and
     -- the notifications from now on; the current owner or a holder of campaigns.manage_any hands over.
     if p_changes ? 'owner_id' and not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_c.org_id and u.id = v_c.owner_id and u.is_active
     ) then
         raise exception using
@@ -444,7 +444,7 @@ begin
         raise exception using errcode = 'IT005', message = 'task_config must be a JSON object';
     end if;
     if exists (
-        select from jsonb_object_keys(p_task_config) as k
+        select 1 from jsonb_object_keys(p_task_config) as k
         where k not in ('title', 'description', 'priority', 'due_hours')
     ) then
         raise exception using
@@ -507,7 +507,7 @@ begin
             end if;
             v_ids := v_ids || v_id;
             if exists (
-                select from jsonb_object_keys(v_variant) as k
+                select 1 from jsonb_object_keys(v_variant) as k
                 where k not in ('id', 'subject', 'body_html', 'body_text', 'weight')
             ) then
                 raise exception using
@@ -616,7 +616,7 @@ begin
         raise exception using errcode = 'IT005', message = 'step numbers are 1 to 1000';
     end if;
     if exists (
-        select from app.campaign_sequences as s
+        select 1 from app.campaign_sequences as s
         where s.org_id = v_c.org_id and s.campaign_id = v_c.id and s.step_number = v_number
     ) then
         raise exception using
@@ -760,7 +760,7 @@ begin
     from app.campaign_sequences as s
     where s.org_id = p_org_id and s.campaign_id = p_campaign_id;
     if v_count = 0 or not exists (
-        select from app.campaign_sequences as s
+        select 1 from app.campaign_sequences as s
         where s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
     ) then
         raise exception using errcode = 'IT005', message = 'the campaign has no active steps';
@@ -787,7 +787,7 @@ begin
         and (
             case
                 when s.ab_variants is not null then exists (
-                    select from jsonb_array_elements(s.ab_variants) as v (variant)
+                    select 1 from jsonb_array_elements(s.ab_variants) as v (variant)
                     where
                         coalesce(v.variant ->> 'subject', s.subject, '') = ''
                         or coalesce(
@@ -810,9 +810,9 @@ begin
                 v_bad
             );
     end if;
-    if not exists (select from app.email_settings as s where s.org_id = p_org_id)
+    if not exists (select 1 from app.email_settings as s where s.org_id = p_org_id)
         and exists (
-            select from app.campaign_sequences as s
+            select 1 from app.campaign_sequences as s
             where
                 s.org_id = p_org_id and s.campaign_id = p_campaign_id and s.is_active
                 and s.channel = 'email'

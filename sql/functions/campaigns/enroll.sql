@@ -41,7 +41,7 @@ begin
     order by s.step_number
     limit 1;
     v_needs_email := exists (
-        select from app.campaign_sequences as s
+        select 1 from app.campaign_sequences as s
         where
             s.org_id = v_org_id and s.campaign_id = v_c.id and s.is_active
             and s.channel = 'email'
@@ -73,7 +73,7 @@ begin
                 -- EXISTS, not a join: a join was planned as a nested loop over
                 -- the campaign's enrollments (quadratic as a campaign fills).
                 when exists (
-                    select
+                    select 1
                     from app.campaign_enrollments as e
                     where
                         e.org_id = v_org_id and e.campaign_id = v_c.id
@@ -82,13 +82,13 @@ begin
                 when k.status = 'do_not_contact' then 'do_not_contact'
                 when v_needs_email and nullif(btrim(k.email), '') is null then 'no_email'
                 when v_needs_email and exists (
-                    select from app.suppressions as s
+                    select 1 from app.suppressions as s
                     where
                         s.org_id = v_org_id and s.email = lower(k.email)
                         and s.reason = 'unsubscribe'
                 ) then 'unsubscribed'
                 when v_needs_email and exists (
-                    select from app.suppressions as s
+                    select 1 from app.suppressions as s
                     where s.org_id = v_org_id and s.email = lower(k.email)
                 ) then 'suppressed'
                 else 'enrolled'

@@ -133,7 +133,7 @@ declare
     v_org_id uuid := app._require_org();
 begin
     if not exists (
-        select from app.campaign_enrollments as e
+        select 1 from app.campaign_enrollments as e
         where e.org_id = v_org_id and e.id = p_enrollment_id
     ) then
         raise exception using

@@ -186,7 +186,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 begin
     return exists (
-        select
+        select 1
         from jsonb_array_elements(p_conditions) as c (condition)
         where app._wf_holds(c.condition, p_doc, null, null)
     );
@@ -209,7 +209,7 @@ begin
     -- Most batches have no limited campaign: the orgs' few campaigns say so
     -- without looking up each enrollment.
     if not exists (
-        select
+        select 1
         from app.campaigns as c
         where
             c.org_id = any(p_org_ids)
@@ -761,10 +761,10 @@ begin
         v_counts.processed, v_counts.sent, v_counts.skipped, v_counts.errored, v_counts.deferred,
         v_counts.completed, v_counts.stopped,
         exists (
-            select from app.campaign_enrollments as e
+            select 1 from app.campaign_enrollments as e
             where e.status = 'active' and e.next_step_at <= v_now
         ) or exists (
-            select from app.campaign_enrollments as e
+            select 1 from app.campaign_enrollments as e
             where
                 e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
                 and e.stop_reason = 'out_of_office'

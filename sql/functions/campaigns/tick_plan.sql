@@ -188,10 +188,10 @@ begin
                     not coalesce(app._email_is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
-                    select from app.email_settings as st where st.org_id = b.org_id
+                    select 1 from app.email_settings as st where st.org_id = b.org_id
                 ) then 'error_settings'
                 when s.channel = 'email' and exists (
-                    select from app.suppressions as sp
+                    select 1 from app.suppressions as sp
                     where sp.org_id = b.org_id and sp.email = lower(b.email)
                 ) then 'suppressed'
                 when s.channel = 'sms' then 'skip_sms'

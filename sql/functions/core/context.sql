@@ -1,16 +1,173 @@
 -- Who is calling. For the service role (and superusers, who are members of
 -- every role) the org and user come from the transaction-local settings
 -- that api.set_actor writes, and only in the transaction that wrote them.
--- For everyone else they come from the mapping
--- app.user_profiles.db_role = session_user, so a GUC such a role sets
+-- For everyone else they come from the login map
+-- app.login_roles.db_role = session_user, so a GUC such a role sets
 -- itself is ignored. SECURITY DEFINER so the mapping is read past RLS.
+--
+-- On a Citus cluster (docs/scale-out.md) a worker runs its part of a statement
+-- in a connection of the coordinator's current role: inside a SECURITY DEFINER
+-- function that is intime_owner, not the caller, and set_config values do not
+-- travel. There the caller is the pinned actor: api.set_actor and
+-- app._require_org write it on the coordinator with SET LOCAL, which Citus
+-- sends to the workers, and a keyed hash makes a pin nobody but the engine can
+-- write (app._pinned). A single node never reads a pin.
+
+-- Whether this server runs Citus: only then are pins written and read.
+create or replace function app._on_citus()
+returns boolean
+language sql
+stable
+as $function$
+    select pg_catalog.current_setting('citus.version', true) is not null
+$function$;
+
+-- On a Citus node, the name of this node's copy of a reference table (its one
+-- shard, on every node). The context functions read the login map and the key
+-- there: they run inside statements that Citus sends to a shard, where a query
+-- on a Citus table is refused ("cannot execute a distributed query from a query
+-- on a shard"), and a shard is a plain table. Dynamic: Citus's catalog and
+-- shard_name() exist only on a Citus node.
+create or replace function app._citus_placement(p_table regclass)
+returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_name text;
+begin
+    -- (format: so that a check on a single node does not look for Citus's catalog.)
+    execute format(
+        'select shard_name($1, s.shardid) from %I as s where s.logicalrelid = $1', 'pg_dist_shard'
+    )
+    into v_name
+    using p_table;
+    return v_name;
+end
+$function$;
+
+-- The caller's row of the login map (app.login_roles.db_role = session_user, and
+-- active): its org and user, else nulls.
+create or replace function app._login_actor(out org_id uuid, out user_id uuid)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if app._on_citus() then
+        execute format(
+            'select l.org_id, l.user_id from %s as l where l.db_role = $1 and l.is_active',
+            app._citus_placement('app.login_roles')
+        )
+        into org_id, user_id
+        using session_user::text;
+        return;
+    end if;
+    select l.org_id, l.user_id into org_id, user_id
+    from app.login_roles as l
+    where l.db_role = session_user and l.is_active;
+end
+$function$;
+
+-- The pin of an actor: 'v1:<kind>:<org>:<user>:<mac>', kind service or user,
+-- the mac a keyed hash (the key is app.stream_secret's, the message tagged
+-- 'intime-actor:' so that no other hash of that key can stand for it). Citus only.
+create or replace function app._actor_pin(p_kind text, p_org_id uuid, p_user_id uuid)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_body text := 'v1:' || p_kind || ':' || p_org_id || ':' || coalesce(p_user_id::text, '');
+    v_secret bytea;
+begin
+    execute format('select k.secret from %s as k', app._citus_placement('app.stream_secret'))
+    into v_secret;
+    return v_body || ':' || encode(
+        sha256(v_secret || sha256(v_secret || convert_to('intime-actor:' || v_body, 'UTF8'))),
+        'hex'
+    );
+end
+$function$;
+
+-- Pin the actor for the workers of a Citus cluster (a no-op elsewhere). Volatile:
+-- its SET LOCAL is a statement, which a stable caller may not run itself.
+create or replace function app._pin_actor(p_kind text, p_org_id uuid, p_user_id uuid)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_pin text;
+begin
+    if not app._on_citus() or p_org_id is null then
+        return;
+    end if;
+    v_pin := app._actor_pin(p_kind, p_org_id, p_user_id);
+    if pg_catalog.current_setting('intime.pin', true) is distinct from v_pin then
+        execute format('set local intime.pin = %L', v_pin);
+    end if;
+end
+$function$;
+
+-- A field (kind, org or user) of the pinned actor, when the pin's hash is the
+-- engine's and, for a user, the login is still mapped and active; else null.
+-- Read only on a Citus worker, in a connection of the owner or the service.
+create or replace function app._pinned(p_field text)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_pin text := pg_catalog.current_setting('intime.pin', true);
+    v_parts text [];
+    v_active boolean;
+begin
+    if v_pin is null or v_pin !~ '^v1:(service|user):[0-9a-f-]{36}:([0-9a-f-]{36})?:[0-9a-f]{64}$' then
+        return null;
+    end if;
+    v_parts := string_to_array(v_pin, ':');
+    if app._actor_pin(v_parts[2], v_parts[3]::uuid, nullif(v_parts[4], '')::uuid)
+        is distinct from v_pin then
+        return null;
+    end if;
+    if v_parts[2] = 'user' then
+        execute format(
+            'select exists (select 1 from %s as l '
+            'where l.org_id = $1 and l.user_id = $2 and l.is_active)',
+            app._citus_placement('app.login_roles')
+        )
+        into v_active
+        using v_parts[3]::uuid, v_parts[4]::uuid;
+        if not v_active then
+            return null;
+        end if;
+    end if;
+    return case p_field
+        when 'kind' then v_parts[2]
+        when 'org' then v_parts[3]
+        when 'user' then nullif(v_parts[4], '')
+    end;
+end
+$function$;
 
 create or replace function app._is_service()
 returns boolean
 language sql
 stable
 as $function$
-    select pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+    select
+        pg_catalog.pg_has_role(session_user, 'intime_service', 'member')
+        or (
+            session_user = 'intime_owner' and app._on_citus()
+            and app._pinned('kind') = 'service'
+        )
 $function$;
 
 -- The epoch of the current transaction's start: api.set_actor stamps it next
@@ -35,6 +192,13 @@ as $function$
 begin
     if pg_catalog.current_setting('intime.actor_stamp', true)
         is distinct from app._transaction_stamp() then
+        -- A Citus worker: the service's pin stands for its settings.
+        if app._on_citus() and app._pinned('kind') = 'service' then
+            return case p_name
+                when 'intime.org_id' then app._pinned('org')
+                when 'intime.user_id' then app._pinned('user')
+            end;
+        end if;
         return null;
     end if;
     return nullif(pg_catalog.current_setting(p_name, true), '');
@@ -48,15 +212,17 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_org_id uuid;
 begin
     if app._is_service() then
         return app._actor_setting('intime.org_id')::uuid;
     end if;
-    return (
-        select u.org_id
-        from app.user_profiles as u
-        where u.db_role = session_user and u.is_active
-    );
+    v_org_id := (app._login_actor()).org_id;
+    if v_org_id is null and session_user = 'intime_owner' and app._on_citus() then
+        return app._pinned('org')::uuid;
+    end if;
+    return v_org_id;
 end
 $function$;
 
@@ -67,15 +233,17 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_user_id uuid;
 begin
     if app._is_service() then
         return app._actor_setting('intime.user_id')::uuid;
     end if;
-    return (
-        select u.id
-        from app.user_profiles as u
-        where u.db_role = session_user and u.is_active
-    );
+    v_user_id := (app._login_actor()).user_id;
+    if v_user_id is null and session_user = 'intime_owner' and app._on_citus() then
+        return app._pinned('user')::uuid;
+    end if;
+    return v_user_id;
 end
 $function$;
 
@@ -107,6 +275,11 @@ as $function$
 declare
     v_org_id uuid := app.current_org_id();
 begin
+    if v_org_id is not null and not app._is_service() then
+        -- A login's actor, for the workers of a Citus cluster (the service's is
+        -- pinned by api.set_actor).
+        perform app._pin_actor('user', v_org_id, app.current_user_id());
+    end if;
     if v_org_id is null then
         raise exception using
             errcode = 'IT008',
@@ -135,7 +308,7 @@ begin
         return true;
     end if;
     return exists (
-        select
+        select 1
         from app.user_profiles as u
         where
             u.org_id = app.current_org_id()

@@ -22,7 +22,7 @@ begin
             hint = 'Use 2 to 63 lower-case letters, digits and dashes.';
     end if;
     perform app._assert_time_zone(p_timezone, 'the organization');
-    if exists (select from app.organizations as o where o.slug = p_slug) then
+    if exists (select 1 from app.organizations as o where o.slug = p_slug) then
         raise exception using
             errcode = 'IT006', message = format('organization slug %s is taken', p_slug);
     end if;

@@ -97,7 +97,7 @@ begin
             message = format('role must be manager or member, not %L', p_role),
             hint = 'Admins hold every permission.';
     end if;
-    if not exists (select from app.permissions as p where p.name = p_permission) then
+    if not exists (select 1 from app.permissions as p where p.name = p_permission) then
         raise exception using
             errcode = 'IT005', message = format('unknown permission %L', p_permission);
     end if;

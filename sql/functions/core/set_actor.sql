@@ -9,13 +9,13 @@ begin
     if p_org_id is null then
         raise exception using errcode = 'IT005', message = 'p_org_id must not be null';
     end if;
-    if not exists (select from app.organizations as o where o.id = p_org_id) then
+    if not exists (select 1 from app.organizations as o where o.id = p_org_id) then
         raise exception using
             errcode = 'IT004', message = format('organization %s not found', p_org_id),
             hint = 'select id, slug from app.organizations lists them.';
     end if;
     if p_user_id is not null and not exists (
-        select
+        select 1
         from app.user_profiles as u
         where u.org_id = p_org_id and u.id = p_user_id and u.is_active
     ) then
@@ -30,6 +30,8 @@ begin
         pg_catalog.set_config('intime.actor_stamp', app._transaction_stamp(), true),
         pg_catalog.set_config('intime.org_id', p_org_id::text, true),
         pg_catalog.set_config('intime.user_id', coalesce(p_user_id::text, ''), true);
+    -- The same actor for the workers of a Citus cluster (a no-op elsewhere).
+    perform app._pin_actor('service', p_org_id, p_user_id);
 end
 $function$;
 
@@ -65,4 +67,4 @@ $function$;
 
 comment on function api.get_actor() is
 $$The caller's organization and user as InTime sees them, and how they were resolved:
-'service' (api.set_actor) or 'db_role' (app.user_profiles.db_role = session_user).$$;
+'service' (api.set_actor) or 'db_role' (app.login_roles.db_role = session_user).$$;

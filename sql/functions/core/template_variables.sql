@@ -42,7 +42,7 @@ as $function$
     select coalesce(array_agg(v.name order by v.name), '{}')
     from unnest(app._template_variables(p_text)) as v (name)
     where not exists (
-        select
+        select 1
         from unnest(p_known) as k (known)
         where
             k.known = v.name

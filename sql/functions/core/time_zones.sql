@@ -32,7 +32,7 @@ begin
     if p_zone !~ '[0-9]' then
         return true;
     end if;
-    return exists (select from pg_catalog.pg_timezone_names as z where z.name = p_zone);
+    return exists (select 1 from pg_catalog.pg_timezone_names as z where z.name = p_zone);
 exception
     when invalid_parameter_value then
         return false;

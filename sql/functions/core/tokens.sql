@@ -19,7 +19,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $function$
     select exists (
-        select
+        select 1
         from app.api_tokens as k
         inner join app.user_profiles as u on u.org_id = k.org_id and u.id = k.user_id
         where
@@ -62,7 +62,7 @@ begin
             hint = 'Leave p_user_id out to create a token for yourself.';
     end if;
     if not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_org_id and u.id = v_user_id and u.is_active
     ) then
         raise exception using errcode = 'IT004', message = format('user %s not found', v_user_id);

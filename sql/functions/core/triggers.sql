@@ -165,7 +165,7 @@ begin
         (e.doc ->> 'org_id')::uuid, tg_argv[0], (e.doc ->> 'id')::uuid, 'deleted', e.doc,
         app.current_user_id()
     from jsonb_array_elements(v_old) as e (doc)
-    where exists (select from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
+    where exists (select 1 from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
     return null;
 end
 $function$;

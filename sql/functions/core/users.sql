@@ -34,20 +34,20 @@ begin
     end if;
     perform app._assert_time_zone(p_timezone, 'the user');
     if p_manager_id is not null and not exists (
-        select from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
+        select 1 from app.user_profiles as u where u.org_id = v_org_id and u.id = p_manager_id
     ) then
         raise exception using
             errcode = 'IT004', message = format('manager %s not found', p_manager_id);
     end if;
     if exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_org_id and lower(u.email) = lower(p_email)
     ) then
         raise exception using
             errcode = 'IT006', message = format('a user with email %s exists', p_email);
     end if;
     if p_db_role is not null then
-        if not exists (select from pg_catalog.pg_roles as r where r.rolname = p_db_role) then
+        if not exists (select 1 from pg_catalog.pg_roles as r where r.rolname = p_db_role) then
             raise exception using
                 errcode = 'IT005', message = format('database role %s does not exist', p_db_role);
         end if;
@@ -55,7 +55,7 @@ begin
             or pg_catalog.pg_has_role(p_db_role, 'intime_service', 'member')
             or pg_catalog.pg_has_role(p_db_role, 'intime_owner', 'member')
             or exists (
-                select
+                select 1
                 from pg_catalog.pg_roles as r
                 where
                     r.rolname = p_db_role
@@ -69,20 +69,26 @@ begin
                     p_db_role
                 );
         end if;
-        if exists (select from app.user_profiles as u where u.db_role = p_db_role) then
+        if exists (select 1 from app.login_roles as l where l.db_role = p_db_role) then
             raise exception using
                 errcode = 'IT006',
                 message = format('database role %s is already mapped to a user', p_db_role);
         end if;
     end if;
 
+    v_user_id := gen_random_uuid();
+    -- The login map first: user_profiles' trigger checks that it agrees (migration 0025).
+    if p_db_role is not null then
+        insert into app.login_roles (org_id, user_id, db_role, is_active)
+        values (v_org_id, v_user_id, p_db_role, true);
+    end if;
     insert into app.user_profiles (
-        org_id, email, full_name, role, manager_id, timezone, db_role
+        org_id, id, email, full_name, role, manager_id, timezone, db_role
     )
     values (
-        v_org_id, p_email, btrim(p_full_name), p_role, p_manager_id, p_timezone, p_db_role
-    )
-    returning id into v_user_id;
+        v_org_id, v_user_id, p_email, btrim(p_full_name), p_role, p_manager_id, p_timezone,
+        p_db_role
+    );
     return v_user_id;
 exception
     when unique_violation then
@@ -188,13 +194,19 @@ begin
         select from app.user_profiles as m
         where
             m.org_id = v_org_id and m.id = v_manager_id
-            and not exists (select from chain where chain.id = p_user_id)
+            and not exists (select 1 from chain where chain.id = p_user_id)
     ) then
         raise exception using
             errcode = 'IT005',
             message = format('manager %s is unknown or would make a reporting loop', v_manager_id);
     end if;
 
+    if p_changes ? 'is_active' then
+        -- The login map first (migration 0025).
+        update app.login_roles as l
+        set is_active = (p_changes ->> 'is_active')::boolean
+        where l.org_id = v_org_id and l.user_id = p_user_id;
+    end if;
     update app.user_profiles as u
     set
         full_name = case
@@ -222,7 +234,7 @@ begin
     if v_old.role = 'admin' and v_old.is_active
         and not (v_user.role = 'admin' and v_user.is_active)
         and not exists (
-            select from app.user_profiles as u
+            select 1 from app.user_profiles as u
             where u.org_id = v_org_id and u.role = 'admin' and u.is_active
         ) then
         raise exception using

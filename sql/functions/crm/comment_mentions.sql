@@ -22,7 +22,7 @@ begin
     select m.user_id into v_unknown
     from unnest(v_org_ids, v_user_ids) as m (org_id, user_id)
     where not exists (
-        select
+        select 1
         from app.user_profiles as u
         where u.org_id = m.org_id and u.id = m.user_id
     )

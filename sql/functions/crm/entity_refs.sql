@@ -36,7 +36,7 @@ begin
     end if;
     select r.ref_type into v_type
     from unnest(p_types) as r (ref_type)
-    where not exists (select from app.entity_types as e where e.entity_type = r.ref_type)
+    where not exists (select 1 from app.entity_types as e where e.entity_type = r.ref_type)
     limit 1;
     if found then
         raise exception using
@@ -47,31 +47,31 @@ begin
     where not coalesce(
         case r.ref_type
             when 'account' then exists (
-                select from app.accounts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.accounts as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'contact' then exists (
-                select from app.contacts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.contacts as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'deal' then exists (
-                select from app.deals as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.deals as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'activity' then exists (
-                select from app.activities as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.activities as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'job' then exists (
-                select from app.jobs as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.jobs as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'candidate' then exists (
-                select from app.candidates as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.candidates as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'submission' then exists (
-                select from app.submissions as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.submissions as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'interview' then exists (
-                select from app.interviews as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.interviews as t where t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'placement' then exists (
-                select from app.placements as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.placements as t where t.org_id = r.org_id and t.id = r.ref_id
             )
         end,
         false
@@ -120,7 +120,7 @@ declare
     v_ids uuid [];
 begin
     execute 'select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id) '
-        'from new_rows as r where not exists (select from old_rows as o '
+        'from new_rows as r where not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
         'and o.entity_id = r.entity_id)'
     into v_org_ids, v_types, v_ids;
@@ -171,14 +171,14 @@ begin
     execute 'select array_agg(x.org_id), array_agg(x.ref_type), array_agg(x.ref_id) from ('
         'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
         'from new_rows as r '
-        'where not exists (select from old_rows as o '
+        'where not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
         'and o.entity_id = r.entity_id) '
         'union all '
         'select r.org_id, r.secondary_entity_type, r.secondary_entity_id '
         'from new_rows as r '
         'where r.secondary_entity_type is not null '
-        'and not exists (select from old_rows as o '
+        'and not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id '
         'and o.secondary_entity_type = r.secondary_entity_type '
         'and o.secondary_entity_id = r.secondary_entity_id)) as x'

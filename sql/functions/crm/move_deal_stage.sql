@@ -20,7 +20,7 @@ begin
         raise exception using errcode = 'IT004', message = format('deal %s not found', p_deal_id);
     end if;
     if not exists (
-        select from app.deal_stages as s where s.org_id = v_org_id and s.id = p_stage_id
+        select 1 from app.deal_stages as s where s.org_id = v_org_id and s.id = p_stage_id
     ) then
         raise exception using
             errcode = 'IT004', message = format('deal stage %s not found', p_stage_id);

@@ -40,7 +40,7 @@ declare
     v_kind text;
     v_data jsonb;
 begin
-    if exists (select from app.email_events as e where e.provider_event_id = v_event_id) then
+    if exists (select 1 from app.email_events as e where e.provider_event_id = v_event_id) then
         return null;
     end if;
     select s.to_email into v_to
@@ -60,7 +60,7 @@ begin
         -- recipient says what happened: unreadable, applied to nothing.
         return case
             when exists (
-                select from jsonb_array_elements(v_recipients) as r (value)
+                select 1 from jsonb_array_elements(v_recipients) as r (value)
                 where
                     jsonb_typeof(r.value) = 'object'
                     and r.value ->> 'action' in ('delivered', 'relayed', 'expanded')

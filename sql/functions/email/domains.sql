@@ -82,11 +82,11 @@ as $function$
         when app._email_domain_owner(p_domain) <> p_org_id
             then format('the domain %s is verified by another organization', p_domain)
         when not exists (
-            select from app.sending_domains as d
+            select 1 from app.sending_domains as d
             where d.domain = p_domain and d.org_id = p_org_id
         ) then format('the domain %s is not claimed by this organization', p_domain)
         when p_provider <> 'outbox' and not exists (
-            select from app.sending_domains as d
+            select 1 from app.sending_domains as d
             where d.domain = p_domain and d.org_id = p_org_id and d.verified_at is not null
         ) then format('the domain %s is not verified (needed for %s)', p_domain, p_provider)
     end
@@ -209,7 +209,7 @@ begin
     perform app._require_permission('email_settings.manage');
     v_domain := app._email_domain_argument(p_domain);
     if exists (
-        select from app.email_settings as s
+        select 1 from app.email_settings as s
         where
             s.org_id = v_org_id
             and v_domain in (s.reply_domain, lower(split_part(s.from_email, '@', 2)))

@@ -176,7 +176,7 @@ begin
     if jsonb_typeof(v_vars) <> 'object' then
         raise exception using errcode = 'IT005', message = 'p_variables must be a JSON object';
     end if;
-    if not exists (select from app.email_settings as s where s.org_id = v_org_id) then
+    if not exists (select 1 from app.email_settings as s where s.org_id = v_org_id) then
         raise exception using
             errcode = 'IT011',
             message = 'email is not configured for this organization',
@@ -195,7 +195,7 @@ begin
     -- Only the workflow engine, inside the run that owns the action, may tie a
     -- send to a workflow action (the send's status resumes that action).
     if p_workflow_action_id is not null and not exists (
-        select
+        select 1
         from app._wf_run_context() as c
         inner join app.workflow_actions as a
             on a.org_id = c.org_id and a.execution_id = c.execution_id
@@ -209,7 +209,7 @@ begin
     end if;
 
     if p_notification_id is not null and not exists (
-        select from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
+        select 1 from app.notifications as n where n.org_id = v_org_id and n.id = p_notification_id
     ) then
         raise exception using
             errcode = 'IT004',

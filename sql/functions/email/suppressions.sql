@@ -24,7 +24,7 @@ begin
         return null;
     end if;
     -- The org itself is being deleted (its rows cascade): nobody is left to read it.
-    if not exists (select from app.organizations as o where o.id = old.org_id) then
+    if not exists (select 1 from app.organizations as o where o.id = old.org_id) then
         return null;
     end if;
     insert into app.suppression_changes (

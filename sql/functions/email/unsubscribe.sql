@@ -19,7 +19,7 @@ begin
     end if;
     select o.name into v_org_name from app.organizations as o where o.id = v_send.org_id;
     v_done := exists (
-        select from app.suppressions as s
+        select 1 from app.suppressions as s
         where
             s.org_id = v_send.org_id and s.email = lower(v_send.to_email)
             and s.reason = 'unsubscribe'

@@ -67,7 +67,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $function$
     select not exists (
-        select
+        select 1
         from app.builtin_notification_settings as s
         where s.org_id = p_org_id and s.slug = p_slug and not s.enabled
     )
@@ -142,7 +142,7 @@ begin
                 i.user_id is not null
                 and i.user_id is distinct from i.actor_id
                 and not exists (
-                    select
+                    select 1
                     from app.builtin_notification_settings as s
                     where s.org_id = i.org_id and s.slug = p_slug and not s.enabled
                 )
@@ -227,7 +227,7 @@ begin
             cross join lateral (
                 select
                     ch.channel <> 'email' or exists (
-                        select from app.email_settings as e where e.org_id = ins.org_id
+                        select 1 from app.email_settings as e where e.org_id = ins.org_id
                     ) as has_email
             ) as cfg
             cross join lateral app._notification_delivery_state(
@@ -578,7 +578,7 @@ begin
             message = 'only an org admin may turn a built-in notification on or off',
             hint = 'Act as a user with role admin.';
     end if;
-    if not exists (select from app._notification_builtins() as b where b.slug = p_slug) then
+    if not exists (select 1 from app._notification_builtins() as b where b.slug = p_slug) then
         raise exception using
             errcode = 'IT004',
             message = format('no built-in notification %L', p_slug),
@@ -635,7 +635,7 @@ begin
     select jsonb_agg(r.v - 'campaign_id') into v_rows
     from jsonb_array_elements(v_rows) as r (v)
     where not exists (
-        select
+        select 1
         from app.campaigns as c
         where
             c.org_id = (r.v ->> 'org_id')::uuid

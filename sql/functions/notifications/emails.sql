@@ -32,7 +32,7 @@ begin
     if v_skip is null and not coalesce(app._email_is_plain_address(p_to), false) then
         v_skip := 'invalid recipient address';
     elsif v_skip is null and not exists (
-        select from app.email_settings as s where s.org_id = p_org_id
+        select 1 from app.email_settings as s where s.org_id = p_org_id
     ) then
         v_skip := 'no email provider configured';
     end if;

@@ -355,7 +355,7 @@ begin
         cross join lateral (
             select
                 c.channel <> 'email' or exists (
-                    select from app.email_settings as e where e.org_id = p_request.org_id
+                    select 1 from app.email_settings as e where e.org_id = p_request.org_id
                 ) as has_email
         ) as cfg
         cross join lateral app._notification_delivery_state(
@@ -590,7 +590,7 @@ begin
     if p_action_url ~* '^https?://' then
         perform app._require_permission('notifications.link_external');
     end if;
-    if exists (select from unnest(p_user_ids) as u (id) where u.id is distinct from v_user_id)
+    if exists (select 1 from unnest(p_user_ids) as u (id) where u.id is distinct from v_user_id)
         and not app._has_permission('notifications.send_email') then
         if 'email' = any(v_channels) then
             perform app._require_permission('notifications.send_email');

@@ -134,7 +134,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
     select exists (
-        select
+        select 1
         from app.stream_tickets as t
         where
             app._is_service()
@@ -182,7 +182,7 @@ begin
         and (
             c.session_id is null
             or exists (
-                select
+                select 1
                 from app.web_sessions as s
                 where
                     s.org_id = c.org_id and s.id = c.session_id and s.token_id = c.token_id

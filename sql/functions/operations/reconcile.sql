@@ -95,7 +95,7 @@ begin
                     or s.sending_until <= pg_catalog.clock_timestamp()
                 )
                 and not exists (
-                    select from queue.pgqueuer as j
+                    select 1 from queue.pgqueuer as j
                     where j.dedupe_key = 'email.send:' || s.id and j.status in ('queued', 'picked')
                 )
             order by s.updated_at

@@ -113,7 +113,7 @@ begin
         from queue.pgqueuer_log as x
         where
             x.created < pg_catalog.now() - make_interval(days => v_settings.queue_log_retention_days)
-            and not exists (select from queue.pgqueuer as j where j.id = x.job_id)
+            and not exists (select 1 from queue.pgqueuer as j where j.id = x.job_id)
         order by x.created
         limit p_limit
         for update skip locked

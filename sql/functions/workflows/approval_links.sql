@@ -176,7 +176,7 @@ begin
     if not (
         app._is_org_admin()
         or exists (
-            select
+            select 1
             from app.workflow_approvals as a
             inner join app.workflow_approvals as mine
                 on
@@ -255,7 +255,7 @@ begin
         where l.token_hash = app._secret_hash(p_token);
     end if;
     if not found or not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_link.org_id and u.id = v_link.approver_id and u.is_active
     ) then
         raise exception using errcode = 'IT007', message = 'unknown approval link';

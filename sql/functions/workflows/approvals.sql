@@ -184,7 +184,7 @@ begin
             on
                 p.org_id = p_exec.org_id and p.is_active and p.role = 'admin'
                 and p.id <> all(v_subjects)
-        where not exists (select from resolved as r where r.slot = sp.slot)
+        where not exists (select 1 from resolved as r where r.slot = sp.slot)
     ),
 
     numbered as (
@@ -318,7 +318,7 @@ begin
 
     if v_decision is null then
         if v_step.result ->> 'mode' = 'sequential' and not exists (
-            select from app.workflow_approvals as a
+            select 1 from app.workflow_approvals as a
             where a.org_id = p_org_id and a.step_id = p_step_id and a.status = 'pending'
         ) then
             select min(a.slot) into v_next from app.workflow_approvals as a
@@ -358,7 +358,7 @@ begin
         l.org_id = p_org_id and l.execution_id = v_step.execution_id
         and not (
             v_decision = 'approved' and exists (
-                select from app.workflow_executions as e
+                select 1 from app.workflow_executions as e
                 where e.org_id = p_org_id and e.id = v_step.execution_id and e.transition_id is not null
             )
         );
@@ -491,12 +491,12 @@ declare
 begin
     -- Never to a subject of the request: nobody approves their own change.
     if p_to_user is null or p_to_user = v_row.approver_id or exists (
-        select from app.workflow_executions as e
+        select 1 from app.workflow_executions as e
         where
             e.org_id = v_row.org_id and e.id = v_row.execution_id
             and p_to_user = any(app._wf_approval_subjects(e))
     ) or not exists (
-        select from app.user_profiles as u
+        select 1 from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
     ) then
         raise exception using
@@ -610,7 +610,7 @@ begin
                 v_target := null;
             end if;
             v_asked := v_target is not null and exists (
-                select from app.workflow_approvals as a
+                select 1 from app.workflow_approvals as a
                 where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
                     and a.approver_id = v_target and a.status = 'pending'
             );

@@ -130,13 +130,13 @@ begin
             return coalesce(app._wf_compare(v_have, v_want) <= 0, false);
         when 'in', 'not_in' then
             v_contains := not v_null and exists (
-                select from jsonb_array_elements(v_want) as e (v) where app._wf_equals(v_have, e.v)
+                select 1 from jsonb_array_elements(v_want) as e (v) where app._wf_equals(v_have, e.v)
             );
             return case when v_op = 'in' then v_contains else not v_contains end;
         when 'contains', 'not_contains' then
             v_contains := case jsonb_typeof(v_have)
                 when 'array' then exists (
-                    select from jsonb_array_elements(v_have) as e (v) where app._wf_equals(e.v, v_want)
+                    select 1 from jsonb_array_elements(v_have) as e (v) where app._wf_equals(e.v, v_want)
                 )
                 when 'object' then v_have ? (v_want #>> '{}')
                 when 'string' then

@@ -26,7 +26,7 @@ begin
     if not (
         app._is_org_admin()
         or exists (
-            select from app.workflows as w
+            select 1 from app.workflows as w
             where
                 w.org_id = v_exec.org_id and w.id = v_exec.workflow_id
                 and w.created_by = app.current_user_id()
@@ -244,7 +244,7 @@ declare
     v_org_id uuid := app._require_org();
 begin
     if not exists (
-        select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+        select 1 from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
     ) then
         raise exception using errcode = 'IT004', message = format('execution %s not found', p_execution_id);
     end if;
@@ -316,7 +316,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 begin
     if exists (
-        select from app.workflow_actions as a
+        select 1 from app.workflow_actions as a
         where
             a.org_id = new.org_id and a.id = new.workflow_action_id
             and a.action_type = 'send_email' and a.status in ('pending', 'running')

@@ -73,7 +73,7 @@ as $function$
         or (
             p_ref #>> '{}' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
             and exists (
-                select from app.user_profiles as u
+                select 1 from app.user_profiles as u
                 where
                     u.org_id = app.current_org_id() and u.id = (p_ref #>> '{}')::uuid
                     and u.is_active
@@ -130,7 +130,7 @@ begin
         return;
     end if;
     if exists (
-        select from jsonb_object_keys(p_cond) as k (key)
+        select 1 from jsonb_object_keys(p_cond) as k (key)
         where k.key not in ('field', 'operator', 'value')
     ) then
         return query select p_path, 'a condition has only "field", "operator" and "value"';
@@ -299,7 +299,7 @@ begin
     if p_step ? 'to' and (
         jsonb_typeof(p_step -> 'to') <> 'array'
         or exists (
-            select from jsonb_array_elements(p_step -> 'to') as r (v)
+            select 1 from jsonb_array_elements(p_step -> 'to') as r (v)
             where not app._wf_is_user_ref(r.v, p_user_columns)
         )
     ) then
@@ -309,9 +309,9 @@ begin
         return query select p_at, 'needs a template or a title';
     end if;
     if p_step ->> 'template' is not null and not exists (
-        select from app.notification_system_templates as t where t.slug = p_step ->> 'template'
+        select 1 from app.notification_system_templates as t where t.slug = p_step ->> 'template'
     ) and not exists (
-        select from app.notification_templates as t
+        select 1 from app.notification_templates as t
         where t.slug = p_step ->> 'template' and t.org_id = app.current_org_id()
     ) then
         return query select p_at || '.template',
@@ -342,7 +342,7 @@ begin
         return query select p_at, 'needs a template, or a subject and html or text';
     end if;
     if p_step ->> 'template' is not null and not exists (
-        select from app.email_templates as t
+        select 1 from app.email_templates as t
         where t.slug = p_step ->> 'template' and t.org_id = app.current_org_id()
     ) then
         return query select p_at || '.template',
@@ -375,7 +375,7 @@ begin
     if p_step ? 'headers' and (
         jsonb_typeof(p_step -> 'headers') <> 'object'
         or exists (
-            select from jsonb_each(p_step -> 'headers') as h (k, v)
+            select 1 from jsonb_each(p_step -> 'headers') as h (k, v)
             where jsonb_typeof(h.v) <> 'string' or h.k !~ '^[A-Za-z0-9-]{1,64}$'
                 or h.v #>> '{}' !~ '^[ -~]*$'
                 or lower(h.k) like 'webhook-%'
@@ -1085,11 +1085,11 @@ begin
     where
         s.org_id = p_org_id and s.workflow_id = p_workflow_id
         and not exists (
-            select from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
+            select 1 from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
             where d.v ->> 'name' = s.name
         )
         and exists (
-            select from app.workflow_instances as i
+            select 1 from app.workflow_instances as i
             where i.org_id = p_org_id and i.current_state_id = s.id
         );
     if v_busy is not null then
@@ -1103,14 +1103,14 @@ begin
     where
         t.org_id = p_org_id and t.workflow_id = p_workflow_id
         and not exists (
-            select from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
+            select 1 from jsonb_array_elements(v_wf.definition -> 'transitions') as d (v)
             where d.v ->> 'name' = t.name
         );
     delete from app.workflow_states as s
     where
         s.org_id = p_org_id and s.workflow_id = p_workflow_id
         and not exists (
-            select from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
+            select 1 from jsonb_array_elements(v_wf.definition -> 'states') as d (v)
             where d.v ->> 'name' = s.name
         );
     -- Demote first, so that a new initial state never meets the old one.

@@ -190,7 +190,7 @@ begin
         )
     );
     if v_notify is not null and exists (
-        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_notify and u.is_active
+        select 1 from app.user_profiles as u where u.org_id = p_org_id and u.id = v_notify and u.is_active
     ) then
         perform app._wf_notify(
             p_org_id => p_org_id,
@@ -647,7 +647,7 @@ begin
     for no key update skip locked;
     if not found then
         if exists (
-            select from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
+            select 1 from app.workflow_executions as e where e.org_id = v_org_id and e.id = p_execution_id
         ) then
             return 'busy';
         end if;
@@ -691,7 +691,7 @@ language sql
 stable
 as $function$
     select exists (
-        select from queue.pgqueuer as j
+        select 1 from queue.pgqueuer as j
         where
             j.id = p_wake_job_id and j.entrypoint = 'workflow.run'
             and j.execute_after > pg_catalog.now()

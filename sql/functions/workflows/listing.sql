@@ -58,7 +58,7 @@ begin
             hint = 'One of pending, running, waiting, paused, completed, failed, cancelled.';
     end if;
     if p_entity_type is not null
-        and not exists (select from app.entity_types as t where t.entity_type = p_entity_type) then
+        and not exists (select 1 from app.entity_types as t where t.entity_type = p_entity_type) then
         raise exception using
             errcode = 'IT005', message = format('unknown entity type %L', p_entity_type);
     end if;
@@ -78,7 +78,7 @@ begin
         -- The same rules as app._wf_controlled and api.retry_execution & co.
         c.may and e.status = 'failed' and not (
             e.exclusive and exists (
-                select from app.workflow_executions as o
+                select 1 from app.workflow_executions as o
                 where
                     o.org_id = e.org_id and o.workflow_id = e.workflow_id
                     and o.entity_id = e.entity_id and o.id <> e.id and o.exclusive

@@ -33,14 +33,14 @@ begin
     loop
         begin
             if exists (
-                select from generate_series(
+                select 1 from generate_series(
                     greatest(date_trunc('minute', v_wf.schedule_fired_at) + interval '1 minute', v_now - interval '1 day'),
                     v_now, interval '1 minute'
                 ) as m (at)
                 where app._wf_cron_matches(v_wf.schedule_cron, m.at at time zone v_wf.schedule_timezone)
             ) then
                 select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
-                select exists (select from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
+                select exists (select 1 from app._wf_columns(v_table) as c where c.column_name = 'deleted_at')
                 into v_soft;
                 execute format(
                     'select array_agg(to_jsonb(t)) from app.%I as t where t.org_id = $1 %s',
@@ -122,7 +122,7 @@ begin
                 e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
                 and (
                     exists (
-                        select from queue.pgqueuer as j
+                        select 1 from queue.pgqueuer as j
                         where j.id = e.wake_job_id and j.status = 'failed'
                     )
                     or coalesce((e.execution_context ->> 'requeued')::integer, 0) >= p_max_rounds
@@ -136,7 +136,7 @@ begin
             where
                 e.status = 'waiting' and e.wake_at <= app.now()
                 and exists (
-                    select from queue.pgqueuer as j
+                    select 1 from queue.pgqueuer as j
                     where j.id = e.wake_job_id and j.status = 'failed'
                 )
             limit p_limit
@@ -165,9 +165,9 @@ begin
     select count(app._wf_schedule_run(d.org_id, d.id)) into v_woken
     from due as d
     where not exists (
-        select from queue.pgqueuer as j
+        select 1 from queue.pgqueuer as j
         where j.id = d.wake_job_id and j.status in ('queued', 'picked')
-    ) and not exists (select from moved as m where m.id = d.wake_job_id);
+    ) and not exists (select 1 from moved as m where m.id = d.wake_job_id);
 
     -- Pending or running executions with no job left (a crash between the
     -- job and its execution): p_grace of silence, then queue them.
@@ -177,7 +177,7 @@ begin
         where
             e.status in ('pending', 'running') and e.updated_at < app.now() - p_grace
             and not exists (
-                select from queue.pgqueuer as j
+                select 1 from queue.pgqueuer as j
                 where j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
             )
         limit p_limit
@@ -215,7 +215,7 @@ begin
                 and e.status = 'waiting' and e.waiting_for = 'action'
                 and coalesce(a.scheduled_at, a.created_at) < app.now() - p_grace
                 and not exists (
-                    select from queue.pgqueuer as j
+                    select 1 from queue.pgqueuer as j
                     where
                         j.dedupe_key = format('webhook.deliver:%s:%s', a.id, a.retry_count)
                         and j.status in ('queued', 'picked')

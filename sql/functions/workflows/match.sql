@@ -94,7 +94,7 @@ begin
         where
             w.reenrollment <> 'never'
             or not exists (
-                select from app.workflow_executions as e
+                select 1 from app.workflow_executions as e
                 where e.org_id = inst.org_id and e.instance_id = inst.id
             )
     ),
@@ -329,7 +329,7 @@ declare
     v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
     if exists (
-        select from app.workflows as w
+        select 1 from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'insert' = any(w.trigger_events)
@@ -436,7 +436,7 @@ declare
     v_old jsonb [];
 begin
     if exists (
-        select from app.workflows as w
+        select 1 from app.workflows as w
         where
             w.entity_type = tg_argv[0] and w.is_active and w.deleted_at is null
             and 'delete' = any(w.trigger_events)
@@ -446,7 +446,7 @@ begin
         -- Not the rows of an organization deleted in the same statement.
         v_old := array(
             select r.doc from unnest(v_old) as r (doc)
-            where exists (select from app.organizations as o where o.id = (r.doc ->> 'org_id')::uuid)
+            where exists (select 1 from app.organizations as o where o.id = (r.doc ->> 'org_id')::uuid)
         );
         perform app._wf_match_rows(
             tg_argv[0], 'delete', array_fill(null::jsonb, array[cardinality(v_old)]), v_old
@@ -481,7 +481,7 @@ begin
         raise exception using errcode = 'IT013', message = format('workflow %s is not active', v_wf.name);
     end if;
     if not exists (
-        select from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
+        select 1 from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
         where t.v ->> 'type' = 'manual'
     ) then
         raise exception using
@@ -490,7 +490,7 @@ begin
             hint = 'Add {"type": "manual"} to its triggers to allow starting it by hand.';
     end if;
     select e.table_name into v_table from app.entity_types as e where e.entity_type = v_wf.entity_type;
-    execute format('select exists (select from app.%I where org_id = $1 and id = $2)', v_table)
+    execute format('select exists (select 1 from app.%I where org_id = $1 and id = $2)', v_table)
     into v_exists using v_org_id, p_entity_id;
     if not v_exists then
         raise exception using

@@ -22,7 +22,7 @@ as $function$
         jsonb_typeof(p_steps) = 'array'
         and jsonb_array_length(p_steps) between 1 and 50
         and not exists (
-            select
+            select 1
             from jsonb_array_elements(p_steps) as s (v)
             where
                 jsonb_typeof(s.v) <> 'object'
@@ -50,7 +50,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $function$
     select exists (
-        select
+        select 1
         from app.workflows as w
         inner join app.entity_types as t on t.entity_type = w.entity_type
         cross join lateral jsonb_array_elements(w.definition -> 'triggers') as tr (v)
@@ -133,7 +133,7 @@ begin
                 -- an older due execution on one of its entities (which may be one
                 -- by one, in this batch or the next).
                 and not exists (
-                    select
+                    select 1
                     from app.workflow_executions as o
                     where
                         o.org_id = e.org_id and o.entity_id = e.entity_id

@@ -41,7 +41,7 @@ begin
         current_state_id = v_tr.to_state_id, updated_at = app.now(),
         status = case
             when exists (
-                select from app.workflow_states as s
+                select 1 from app.workflow_states as s
                 where s.org_id = p_org_id and s.id = v_tr.to_state_id and s.state_type = 'final'
             ) then 'completed'
             else 'active'
@@ -209,7 +209,7 @@ as $function$
     select
         i.id, s.name, i.status,
         exists (
-            select from app.workflow_entity_locks as l
+            select 1 from app.workflow_entity_locks as l
             where l.org_id = i.org_id and l.entity_type = i.entity_type and l.entity_id = i.entity_id
         )
     from app.workflow_instances as i

@@ -227,7 +227,7 @@ begin
         select p_exec.org_id, p_exec.workflow_id, v_step_name, x.user_id, x.weight
         from unnest(v_users, v_weights) as x (user_id, weight)
         where exists (
-            select from app.user_profiles as p where p.org_id = p_exec.org_id and p.id = x.user_id
+            select 1 from app.user_profiles as p where p.org_id = p_exec.org_id and p.id = x.user_id
         )
         on conflict (org_id, workflow_id, step_name, user_id) do update set weight = excluded.weight;
         -- One rotation at a time: lock it whole, then pick.

@@ -173,7 +173,7 @@ begin
         else p_ref::uuid
     end;
     if v_id is not null and not exists (
-        select from app.user_profiles as u where u.org_id = p_org_id and u.id = v_id
+        select 1 from app.user_profiles as u where u.org_id = p_org_id and u.id = v_id
     ) then
         raise exception using errcode = 'IT004', message = format('user %s not found', v_id);
     end if;
@@ -501,7 +501,7 @@ declare
     v_old jsonb [];
 begin
     if not exists (
-        select from app.workflow_executions as e
+        select 1 from app.workflow_executions as e
         where
             e.org_id = any(v_org_ids)
             and e.approval_requested_at is not null

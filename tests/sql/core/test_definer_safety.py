@@ -23,6 +23,7 @@ INLINED = {
     "app._notification_effective_preference",
     "app._notification_plan",
     "app._notification_quiet_hours_end",
+    "app._on_citus",
     "app._transaction_stamp",
     "app._uuid7",
     "app._wf_left_to_its_job",

@@ -25,6 +25,7 @@ GLOBAL_TABLES = {
     "notification_system_templates",  # read-only for all: the seed's 9 system templates
     "stream_secret",  # the stream hub's key: the service role reads it, nobody else
     "stream_hubs",  # engine-only: which web processes are polling the notifications
+    "login_roles",  # owner-only: which user each SQL login is, keyed by login (0025)
 }
 
 # Tables private to each user inside an org (the policy also checks the user).
