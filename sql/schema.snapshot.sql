@@ -13120,7 +13120,7 @@ ALTER FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_act
 CREATE FUNCTION app._on_citus() RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
-    select pg_catalog.current_setting('citus.version', true) is not null
+    select pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is not null
 $$;
 
 

@@ -13,13 +13,15 @@
 -- sends to the workers, and a keyed hash makes a pin nobody but the engine can
 -- write (app._pinned). A single node never reads a pin.
 
--- Whether this server runs Citus: only then are pins written and read.
+-- Whether this database runs Citus: only then are pins written and read. Read
+-- off the catalog (Citus's shard table), not a setting: anyone may set a
+-- setting named citus.version where Citus is not loaded.
 create or replace function app._on_citus()
 returns boolean
 language sql
 stable
 as $function$
-    select pg_catalog.current_setting('citus.version', true) is not null
+    select pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is not null
 $function$;
 
 -- On a Citus node, the name of this node's copy of a reference table (its one

@@ -117,3 +117,12 @@ def test_a_single_node_pins_no_actor(
         pin = service.execute("select current_setting('intime.pin', true)").fetchone()
     assert pin == (None,)
     assert admin.execute("select app._on_citus()").fetchone() == (False,)
+
+
+def test_a_setting_named_like_citus_does_not_make_a_single_node_a_cluster(
+    db, two_orgs: TwoOrgs
+) -> None:
+    with db.connect(two_orgs.login_a) as login:
+        login.execute("set citus.version = '14.0.1'")
+        row = login.execute("select app.current_org_id()").fetchone()
+    assert row == (two_orgs.a.org_id,)
