@@ -10,13 +10,18 @@ apart by working in organisations of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from intime import citus_build, migrate, pgcluster, pgserver
+from intime.db import actor
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +51,46 @@ def citus_db(citus: pgcluster.PgCluster) -> tuple[str, migrate.MigrateResult]:
     citus.create_database("intime")
     dsn = citus.coordinator.dsn("intime")
     return dsn, migrate.migrate(dsn)
+
+
+@dataclasses.dataclass(frozen=True)
+class Org:
+    org_id: uuid.UUID
+    admin_id: uuid.UUID
+    login: str
+    login_user_id: uuid.UUID
+
+
+def make_org(citus: pgcluster.PgCluster, admin_dsn: str) -> Org:
+    """An org made through the API (one transaction per call), with an admin and a user
+    mapped to a new SQL login."""
+    service_dsn = citus.coordinator.dsn("intime", "intime_service")
+    login = f"login_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("create role {} login in role intime_user").format(sql.Identifier(login))
+        )
+    slug = f"org-{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(service_dsn) as service:
+        row = service.execute(
+            "select api.create_organization(p_name => 'Citus Org', p_slug => %s,"
+            " p_timezone => 'UTC')",
+            (slug,),
+        ).fetchone()
+        service.commit()
+        assert row is not None
+        org_id = row[0]
+        ids = []
+        for email, role, db_role in (
+            (f"admin@{slug}.example", "admin", None),
+            (f"rep@{slug}.example", "member", login),
+        ):
+            with actor(service, org_id):
+                made = service.execute(
+                    "select api.create_user(p_email => %s, p_full_name => 'Person',"
+                    " p_role => %s, p_db_role => %s)",
+                    (email, role, db_role),
+                ).fetchone()
+            assert made is not None
+            ids.append(made[0])
+    return Org(org_id, ids[0], login, ids[1])

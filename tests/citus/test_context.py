@@ -5,63 +5,17 @@ its key from the node's own copy of those reference tables."""
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
-
 import psycopg
 import pytest
-from psycopg import sql
 
 from intime import migrate, pgcluster
 from intime.db import actor
-
-
-@dataclasses.dataclass(frozen=True)
-class Org:
-    org_id: uuid.UUID
-    admin_id: uuid.UUID
-    login: str
-    login_user_id: uuid.UUID
-
-
-def _org(citus: pgcluster.PgCluster, admin_dsn: str) -> Org:
-    """An org made through the API (one transaction per call), with an admin and a user
-    mapped to a new SQL login."""
-    service_dsn = citus.coordinator.dsn("intime", "intime_service")
-    login = f"login_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("create role {} login in role intime_user").format(sql.Identifier(login))
-        )
-    slug = f"org-{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(service_dsn) as service:
-        row = service.execute(
-            "select api.create_organization(p_name => 'Citus Org', p_slug => %s,"
-            " p_timezone => 'UTC')",
-            (slug,),
-        ).fetchone()
-        service.commit()
-        assert row is not None
-        org_id = row[0]
-        ids = []
-        for email, role, db_role in (
-            (f"admin@{slug}.example", "admin", None),
-            (f"rep@{slug}.example", "member", login),
-        ):
-            with actor(service, org_id):
-                made = service.execute(
-                    "select api.create_user(p_email => %s, p_full_name => 'Person',"
-                    " p_role => %s, p_db_role => %s)",
-                    (email, role, db_role),
-                ).fetchone()
-            assert made is not None
-            ids.append(made[0])
-    return Org(org_id, ids[0], login, ids[1])
+from tests.citus.conftest import Org, make_org
 
 
 @pytest.fixture
 def org(citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]) -> Org:
-    return _org(citus, citus_db[0])
+    return make_org(citus, citus_db[0])
 
 
 def test_the_service_actor_reaches_the_triggers_on_the_workers(
@@ -134,7 +88,7 @@ def test_a_login_stays_one_users_across_the_cluster(
     citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: Org
 ) -> None:
     """user_profiles' key on db_role is per org on a cluster; the login map's is not."""
-    other = _org(citus, citus_db[0])
+    other = make_org(citus, citus_db[0])
     with (
         psycopg.connect(citus_db[0], autocommit=True) as admin,
         pytest.raises(psycopg.errors.UniqueViolation, match="login_roles_db_role_key"),

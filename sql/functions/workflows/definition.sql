@@ -1059,8 +1059,12 @@ begin
         reenrollment = coalesce(v_wf.definition ->> 'reenrollment', 'after_exit'),
         max_retries = coalesce((v_wf.definition ->> 'max_retries')::integer, 3),
         trigger_events = array(
-            select distinct case t.v ->> 'type'
-                when 'created' then 'insert' when 'deleted' then 'delete' else 'update'
+            -- A searched CASE: Citus sends a simple one (CASE x WHEN ..) to a worker as
+            -- text = boolean (docs/scale-out.md).
+            select distinct case
+                when t.v ->> 'type' = 'created' then 'insert'
+                when t.v ->> 'type' = 'deleted' then 'delete'
+                else 'update'
             end
             from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
             where t.v ->> 'type' in ('created', 'updated', 'deleted', 'status_change', 'field_change')
