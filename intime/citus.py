@@ -23,7 +23,10 @@ Citus refuses three shapes the single-node schema uses; on a cluster they are ad
   (``app._tg_citus_set_null``) that clears the column first.
 
 Every step is idempotent: a table already distributed is left alone, so a later migration
-that adds a table gets it distributed at the next ``migrate``.
+that adds a table gets it distributed by the same ``migrate`` (Citus first makes a new
+table keyed to ``organizations`` a local Citus table; it is distributed from there). A
+later migration that changes a table already distributed runs on Citus as it is written:
+it must use the forms above itself (docs/conventions.md).
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ SET_NULL_TAG = "intime:citus on delete set null"
 TENANT_COLUMN = "org_id"
 
 IS_CITUS = "select exists (select from pg_catalog.pg_extension where extname = 'citus')"
-# Tables of app not yet known to Citus, with whether they carry org_id.
+# Tables of app not yet distributed nor reference tables, with whether they carry org_id.
+# A Citus local table (partmethod n, repmodel s) counts: Citus makes one of a new table
+# whose foreign key points at a reference table (a later migration's tenant table).
 UNDISTRIBUTED = """
 select c.relname, exists (
     select from pg_catalog.pg_attribute as a
@@ -55,7 +60,10 @@ from pg_catalog.pg_class as c
 join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where
     n.nspname = 'app' and c.relkind in ('r', 'p') and not c.relispartition
-    and not exists (select from pg_catalog.pg_dist_partition as p where p.logicalrelid = c.oid)
+    and not exists (
+        select from pg_catalog.pg_dist_partition as p
+        where p.logicalrelid = c.oid and not (p.partmethod = 'n' and p.repmodel = 's')
+    )
 order by c.relname
 """
 # Foreign keys of app (not a partition's copy): child, name, parent, definition.

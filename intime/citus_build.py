@@ -40,10 +40,18 @@ def default_source(checkout: Path) -> Path | None:
     for root in (checkout, _origin_checkout(checkout)):
         if root is None:
             continue
-        archives = sorted((root.parent / "shared" / "citus").glob("citus-*.tar.gz"))
+        archives = sorted(
+            (root.parent / "shared" / "citus").glob("citus-*.tar.gz"), key=_version_of
+        )
         if archives:
             return archives[-1]
     return None
+
+
+def _version_of(archive: Path) -> tuple[int, ...]:
+    """(14, 0, 1) for citus-14.0.1.tar.gz: newest by number, not by text."""
+    version = archive.name.removeprefix("citus-").removesuffix(".tar.gz")
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
 
 
 def _origin_checkout(checkout: Path) -> Path | None:

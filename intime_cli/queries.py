@@ -322,7 +322,11 @@ NOTIFICATION_EMAIL_OF_USER = (
     "and notification_id is not null order by created_at limit 1"
 )
 LOGIN_EXISTS = "select 1 from pg_roles where rolname = %(role)s"
-UNMAP_LOGIN = "update app.user_profiles set db_role = null where db_role = %(role)s"
+# The login map's row first (user_profiles' guard checks they agree, migration 0025).
+UNMAP_LOGIN = """
+with unmapped as (delete from app.login_roles where db_role = %(role)s)
+update app.user_profiles set db_role = null where db_role = %(role)s
+"""
 ACTOR_NAME = "select full_name from api.get_actor()"
 ORG_NAME = "select name from app.organizations"
 ORG_COUNTS = """

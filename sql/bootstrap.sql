@@ -136,6 +136,14 @@ returns void
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    -- The initplan form on one node; on Citus, whose policies take no subquery, the
+    -- plain call (docs/scale-out.md).
+    v_org text := case
+        when pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is null
+            then '(select app.current_org_id())'
+        else 'app.current_org_id()'
+    end;
 begin
     execute format('alter table %s enable row level security', p_table);
     execute format('alter table %s force row level security', p_table);
@@ -144,10 +152,8 @@ begin
         where p.polrelid = p_table and p.polname = 'tenant_isolation'
     ) then
         execute format(
-            'create policy tenant_isolation on %s '
-            'using (org_id = (select app.current_org_id())) '
-            'with check (org_id = (select app.current_org_id()))',
-            p_table
+            'create policy tenant_isolation on %s using (org_id = %s) with check (org_id = %s)',
+            p_table, v_org, v_org
         );
     end if;
 end

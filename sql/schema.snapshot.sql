@@ -9366,7 +9366,9 @@ begin
     )
     into v_name
     using p_table;
-    return v_name;
+    -- Not (yet) a reference table, as between CREATE EXTENSION citus and the
+    -- migration that distributes (docs/scale-out.md): the table itself.
+    return coalesce(v_name, p_table::text);
 end
 $_$;
 
@@ -11022,6 +11024,14 @@ CREATE FUNCTION app._enable_tenant_rls(p_table regclass) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    -- The initplan form on one node; on Citus, whose policies take no subquery, the
+    -- plain call (docs/scale-out.md).
+    v_org text := case
+        when pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is null
+            then '(select app.current_org_id())'
+        else 'app.current_org_id()'
+    end;
 begin
     execute format('alter table %s enable row level security', p_table);
     execute format('alter table %s force row level security', p_table);
@@ -11030,10 +11040,8 @@ begin
         where p.polrelid = p_table and p.polname = 'tenant_isolation'
     ) then
         execute format(
-            'create policy tenant_isolation on %s '
-            'using (org_id = (select app.current_org_id())) '
-            'with check (org_id = (select app.current_org_id()))',
-            p_table
+            'create policy tenant_isolation on %s using (org_id = %s) with check (org_id = %s)',
+            p_table, v_org, v_org
         );
     end if;
 end
@@ -13519,8 +13527,16 @@ declare
     v_pin text := pg_catalog.current_setting('intime.pin', true);
     v_parts text [];
     v_active boolean;
+    v_group integer;
 begin
-    if v_pin is null or v_pin !~ '^v1:(service|user):[0-9a-f-]{36}:([0-9a-f-]{36})?:[0-9a-f]{64}$' then
+    if v_pin is null then
+        return null;
+    end if;
+    -- Only a worker takes a pin: on the coordinator the caller is known, and the
+    -- service's settings hold only in the transaction that wrote them.
+    execute format('select l.groupid from %I as l', 'pg_dist_local_group') into v_group;
+    if v_group = 0
+        or v_pin !~ '^v1:(service|user):[0-9a-f-]{36}:([0-9a-f-]{36})?:[0-9a-f]{64}$' then
         return null;
     end if;
     v_parts := string_to_array(v_pin, ':');
@@ -14177,85 +14193,91 @@ CREATE FUNCTION app._tg_campaign_enrollment_totals() RETURNS trigger
     AS $_$
 declare
     v_rows text;
-    -- The transition tables, read apart from the statements on campaigns (a Citus
-    -- worker cannot mix them, docs/scale-out.md): $1 and $2 below.
-    v_new app.campaign_enrollments [];
-    v_old app.campaign_enrollments [];
+    v_org_ids uuid [];
+    v_campaign_ids uuid [];
+    v_deltas jsonb [];
 begin
-    -- EXECUTE: each of the insert, update and delete triggers has only its own
-    -- transition tables (format: so that no check looks for the other's).
-    if tg_op in ('INSERT', 'UPDATE') then
-        execute format('select array(select r from %I as r)', 'new_rows') into v_new;
-    end if;
-    if tg_op in ('DELETE', 'UPDATE') then
-        execute format('select array(select r from %I as r)', 'old_rows') into v_old;
-    end if;
     -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
     -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
     -- deleted enrollment (its contact deleted): what was sent stays sent, as
     -- in the logs; the status totals count the enrollments that exist. Planned per
     -- statement (EXECUTE): a plan kept from a one-row statement would join a
-    -- 10,000-row batch with nested loops.
+    -- 10,000-row batch with nested loops. Each trigger has only its own
+    -- transition tables (format: so that no check looks for the other's).
     v_rows := case tg_op
-        when 'INSERT' then 'select 1 as sign, 1 as csign, n.* from unnest($1) as n'
-        when 'DELETE' then 'select -1 as sign, 0 as csign, o.* from unnest($2) as o'
-        else 'select 1 as sign, 1 as csign, n.* from unnest($1) as n '
-            || 'union all select -1 as sign, -1 as csign, o.* from unnest($2) as o'
+        when 'INSERT' then format('select 1 as sign, 1 as csign, n.* from %I as n', 'new_rows')
+        when 'DELETE' then format('select -1 as sign, 0 as csign, o.* from %I as o', 'old_rows')
+        else format(
+            'select 1 as sign, 1 as csign, n.* from %I as n '
+            'union all select -1 as sign, -1 as csign, o.* from %I as o',
+            'new_rows', 'old_rows'
+        )
     end;
-    -- Lock the campaigns in key order first: concurrent ticks over the same
-    -- campaigns then queue instead of deadlocking.
-    execute format(
-        'select from app.campaigns as c where (c.org_id, c.id) in '
-        || '(select r.org_id, r.campaign_id from (%s) as r) '
-        || 'order by c.org_id, c.id for update of c',
-        v_rows
-    ) using v_new, v_old;
+    -- The deltas, one per campaign touched, from the transition tables alone;
+    -- then the campaigns, from the deltas (a Citus worker cannot mix the two,
+    -- docs/scale-out.md).
     execute format(
         $sql$
-        update app.campaigns as c
-        set
-            total_enrolled = c.total_enrolled + d.enrolled,
-            total_active = c.total_active + d.active,
-            total_completed = c.total_completed + d.completed,
-            total_replied = c.total_replied + d.replied,
-            total_bounced = c.total_bounced + d.bounced,
-            total_unsubscribed = c.total_unsubscribed + d.unsubscribed,
-            total_stopped = c.total_stopped + d.stopped,
-            total_paused = c.total_paused + d.paused,
-            total_sent = c.total_sent + d.sent,
-            total_opened = c.total_opened + d.opened,
-            total_clicked = c.total_clicked + d.clicked,
-            total_tasks = c.total_tasks + d.tasks
+        select array_agg(d.org_id), array_agg(d.campaign_id), array_agg(d.delta)
         from (
             select
                 r.org_id, r.campaign_id,
-                coalesce(sum(r.csign) filter (where %1$s), 0) as enrolled,
-                coalesce(sum(r.sign) filter (where r.status = 'active'), 0) as active,
-                coalesce(sum(r.sign) filter (where r.status = 'completed'), 0) as completed,
-                coalesce(sum(r.sign) filter (where r.status = 'replied'), 0) as replied,
-                coalesce(sum(r.sign) filter (where r.status = 'bounced'), 0) as bounced,
-                coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0) as unsubscribed,
-                coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0) as stopped,
-                coalesce(sum(r.sign) filter (where r.status = 'paused'), 0) as paused,
-                coalesce(sum(r.csign * r.emails_sent), 0) as sent,
-                coalesce(
-                    sum(r.csign) filter (
-                        where r.first_opened_at is not null or r.first_clicked_at is not null
+                jsonb_build_object(
+                    'enrolled', coalesce(sum(r.csign) filter (where %1$s), 0),
+                    'active', coalesce(sum(r.sign) filter (where r.status = 'active'), 0),
+                    'completed', coalesce(sum(r.sign) filter (where r.status = 'completed'), 0),
+                    'replied', coalesce(sum(r.sign) filter (where r.status = 'replied'), 0),
+                    'bounced', coalesce(sum(r.sign) filter (where r.status = 'bounced'), 0),
+                    'unsubscribed',
+                    coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0),
+                    'stopped', coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0),
+                    'paused', coalesce(sum(r.sign) filter (where r.status = 'paused'), 0),
+                    'sent', coalesce(sum(r.csign * r.emails_sent), 0),
+                    'opened', coalesce(
+                        sum(r.csign) filter (
+                            where r.first_opened_at is not null or r.first_clicked_at is not null
+                        ),
+                        0
                     ),
-                    0
-                ) as opened,
-                coalesce(sum(r.csign) filter (where r.first_clicked_at is not null), 0) as clicked,
-                coalesce(
-                    sum(r.csign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
-                ) as tasks
+                    'clicked', coalesce(sum(r.csign) filter (where r.first_clicked_at is not null), 0),
+                    'tasks', coalesce(
+                        sum(r.csign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
+                    )
+                ) as delta
             from (%2$s) as r
             group by r.org_id, r.campaign_id
         ) as d
-        where c.org_id = d.org_id and c.id = d.campaign_id
         $sql$,
         case tg_op when 'UPDATE' then 'false' else 'true' end,
         v_rows
-    ) using v_new, v_old;
+    )
+    into v_org_ids, v_campaign_ids, v_deltas;
+    if v_org_ids is null then
+        return null;
+    end if;
+    -- Lock the campaigns in key order first: concurrent ticks over the same
+    -- campaigns then queue instead of deadlocking.
+    perform
+    from app.campaigns as c
+    where (c.org_id, c.id) in (select * from unnest(v_org_ids, v_campaign_ids))
+    order by c.org_id, c.id
+    for update of c;
+    update app.campaigns as c
+    set
+        total_enrolled = c.total_enrolled + (d.delta ->> 'enrolled')::integer,
+        total_active = c.total_active + (d.delta ->> 'active')::integer,
+        total_completed = c.total_completed + (d.delta ->> 'completed')::integer,
+        total_replied = c.total_replied + (d.delta ->> 'replied')::integer,
+        total_bounced = c.total_bounced + (d.delta ->> 'bounced')::integer,
+        total_unsubscribed = c.total_unsubscribed + (d.delta ->> 'unsubscribed')::integer,
+        total_stopped = c.total_stopped + (d.delta ->> 'stopped')::integer,
+        total_paused = c.total_paused + (d.delta ->> 'paused')::integer,
+        total_sent = c.total_sent + (d.delta ->> 'sent')::integer,
+        total_opened = c.total_opened + (d.delta ->> 'opened')::integer,
+        total_clicked = c.total_clicked + (d.delta ->> 'clicked')::integer,
+        total_tasks = c.total_tasks + (d.delta ->> 'tasks')::integer
+    from unnest(v_org_ids, v_campaign_ids, v_deltas) as d (org_id, campaign_id, delta)
+    where c.org_id = d.org_id and c.id = d.campaign_id;
     return null;
 end
 $_$;
@@ -14583,26 +14605,51 @@ declare
     v_setting text := coalesce(pg_catalog.current_setting('intime.deal_stage_notes', true), '');
     v_stamp text := app._transaction_stamp() || '|';
     v_notes text;
-    -- The transition tables, read apart from the insert (docs/scale-out.md).
-    v_new app.deals[] := array(select n from new_rows as n);
-    v_old app.deals[] := array(select o from old_rows as o);
+    v_actor uuid := app.current_user_id();
+    v_chunk record;
 begin
     if starts_with(v_setting, v_stamp) then
         v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
     end if;
-    insert into app.deal_stages_history (
-        org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
-        days_in_stage, notes, changed_by, changed_at
-    )
-    select
-        n.org_id, n.id, o.stage_id, n.stage_id, o.probability, n.probability,
-        greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer,
-        v_notes,
-        app.current_user_id(),
-        n.stage_entered_at
-    from unnest(v_new) as n
-    inner join unnest(v_old) as o on n.org_id = o.org_id and n.id = o.id
-    where n.stage_id is distinct from o.stage_id;
+    -- The moves, from the transition tables alone, 5,000 a chunk; then each chunk
+    -- written from its arrays (a Citus worker cannot mix the two, docs/scale-out.md).
+    for v_chunk in
+        select
+            array_agg(m.org_id) as org_ids, array_agg(m.id) as ids,
+            array_agg(m.from_stage_id) as from_stage_ids, array_agg(m.to_stage_id) as to_stage_ids,
+            array_agg(m.from_probability) as from_probabilities,
+            array_agg(m.to_probability) as to_probabilities,
+            array_agg(m.days_in_stage) as days, array_agg(m.changed_at) as changed_at
+        from (
+            select
+                n.org_id, n.id, o.stage_id as from_stage_id, n.stage_id as to_stage_id,
+                o.probability as from_probability, n.probability as to_probability,
+                greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer
+                as days_in_stage,
+                n.stage_entered_at as changed_at,
+                (row_number() over () - 1) / 5000 as chunk
+            from new_rows as n
+            inner join old_rows as o on n.org_id = o.org_id and n.id = o.id
+            where n.stage_id is distinct from o.stage_id
+        ) as m
+        group by m.chunk
+    loop
+        insert into app.deal_stages_history (
+            org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
+            days_in_stage, notes, changed_by, changed_at
+        )
+        select
+            x.org_id, x.id, x.from_stage_id, x.to_stage_id, x.from_probability,
+            x.to_probability, x.days, v_notes, v_actor, x.changed_at
+        from unnest(
+            v_chunk.org_ids, v_chunk.ids, v_chunk.from_stage_ids, v_chunk.to_stage_ids,
+            v_chunk.from_probabilities, v_chunk.to_probabilities, v_chunk.days,
+            v_chunk.changed_at
+        ) as x (
+            org_id, id, from_stage_id, to_stage_id, from_probability, to_probability, days,
+            changed_at
+        );
+    end loop;
     return null;
 end
 $$;
@@ -14915,17 +14962,33 @@ CREATE FUNCTION app._tg_entity_history_delete() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
+    v_actor uuid := app.current_user_id();
+    v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
+    v_chunk record;
 begin
-    -- Skip rows whose organization is being deleted in the same statement.
-    insert into app.entity_history (
-        org_id, entity_type, entity_id, change_type, old_value, changed_by
-    )
-    select
-        (e.doc ->> 'org_id')::uuid, tg_argv[0], (e.doc ->> 'id')::uuid, 'deleted', e.doc,
-        app.current_user_id()
-    from jsonb_array_elements(v_old) as e (doc)
-    where exists (select 1 from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
+    -- Not the rows of an organization deleted in the same statement: what is
+    -- left of them is nothing to keep history for.
+    v_org_ids := array(
+        select x.id from unnest(v_org_ids) as x (id)
+        where exists (select 1 from app.organizations as o where o.id = x.id)
+    );
+    for v_chunk in
+        select array_agg(r.org_id) as org_ids, array_agg(r.id) as ids, array_agg(r.doc) as docs
+        from (
+            select
+                d.org_id, d.id, to_jsonb(d) as doc,
+                (row_number() over () - 1) / 5000 as chunk
+            from old_rows as d
+            where d.org_id = any(v_org_ids)
+        ) as r
+        group by r.chunk
+    loop
+        insert into app.entity_history (
+            org_id, entity_type, entity_id, change_type, old_value, changed_by
+        )
+        select x.org_id, tg_argv[0], x.id, 'deleted', x.doc, v_actor
+        from unnest(v_chunk.org_ids, v_chunk.ids, v_chunk.docs) as x (org_id, id, doc);
+    end loop;
     return null;
 end
 $$;
@@ -14942,13 +15005,21 @@ CREATE FUNCTION app._tg_entity_history_insert() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_ids uuid[];
-    v_ids uuid[];
+    v_actor uuid := app.current_user_id();
+    v_chunk record;
 begin
-    select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
-    insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
-    select r.org_id, tg_argv[0], r.id, 'created', app.current_user_id()
-    from unnest(v_org_ids, v_ids) as r (org_id, id);
+    for v_chunk in
+        select array_agg(r.org_id) as org_ids, array_agg(r.id) as ids
+        from (
+            select n.org_id, n.id, (row_number() over () - 1) / 5000 as chunk
+            from new_rows as n
+        ) as r
+        group by r.chunk
+    loop
+        insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
+        select x.org_id, tg_argv[0], x.id, 'created', v_actor
+        from unnest(v_chunk.org_ids, v_chunk.ids) as x (org_id, id);
+    end loop;
     return null;
 end
 $$;
@@ -14966,37 +15037,51 @@ CREATE FUNCTION app._tg_entity_history_update() RETURNS trigger
     AS $_$
 declare
     v_actor uuid := app.current_user_id();
-    v_new jsonb := (select jsonb_agg(to_jsonb(r)) from new_rows as r);
-    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
+    v_chunk record;
 begin
-    -- Materialized CTEs expand each array once; a flattened subquery would
-    -- expand it again for every field it is compared on.
+    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
+    -- would recompute to_jsonb() for every field it is compared on.
     -- EXECUTE: planned for this statement's row counts. A static query's plan
     -- is kept per connection with the row count it first saw, so a bulk
     -- UPDATE after a single-row one would join with nested loops (quadratic).
-    execute '
-    with
-    n as materialized (
-        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
-        from jsonb_array_elements($3) as e (doc)
-    ),
+    for v_chunk in execute '
+        with
+        n as materialized (
+            select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
+        ),
 
-    o as materialized (
-        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
-        from jsonb_array_elements($4) as e (doc)
-    )
+        o as materialized (
+            select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
+        ),
 
-    insert into app.entity_history (
-        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
-    )
-    select n.org_id, $1, n.id, ''updated'', f.key, o.doc -> f.key, f.value, $2
-    from n
-    inner join o on n.org_id = o.org_id and n.id = o.id
-    cross join lateral jsonb_each(n.doc) as f
-    where
-        f.key not in (''updated_at'', ''updated_by'')
-        and (o.doc -> f.key) is distinct from f.value'
-    using tg_argv[0], v_actor, v_new, v_old;
+        changed as (
+            select
+                n.org_id, n.id, f.key, o.doc -> f.key as old_value, f.value as new_value,
+                (row_number() over () - 1) / $1 as chunk
+            from n
+            inner join o on n.org_id = o.org_id and n.id = o.id
+            cross join lateral jsonb_each(n.doc) as f
+            where
+                f.key not in (''updated_at'', ''updated_by'')
+                and (o.doc -> f.key) is distinct from f.value
+        )
+
+        select
+            array_agg(c.org_id) as org_ids, array_agg(c.id) as ids, array_agg(c.key) as keys,
+            array_agg(c.old_value) as old_values, array_agg(c.new_value) as new_values
+        from changed as c
+        group by c.chunk'
+        using 5000
+    loop
+        insert into app.entity_history (
+            org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
+            changed_by
+        )
+        select x.org_id, tg_argv[0], x.id, 'updated', x.key, x.old_value, x.new_value, v_actor
+        from unnest(
+            v_chunk.org_ids, v_chunk.ids, v_chunk.keys, v_chunk.old_values, v_chunk.new_values
+        ) as x (org_id, id, key, old_value, new_value);
+    end loop;
     return null;
 end
 $_$;
@@ -20794,8 +20879,12 @@ begin
         reenrollment = coalesce(v_wf.definition ->> 'reenrollment', 'after_exit'),
         max_retries = coalesce((v_wf.definition ->> 'max_retries')::integer, 3),
         trigger_events = array(
-            select distinct case t.v ->> 'type'
-                when 'created' then 'insert' when 'deleted' then 'delete' else 'update'
+            -- A searched CASE: Citus sends a simple one (CASE x WHEN ..) to a worker as
+            -- text = boolean (docs/scale-out.md).
+            select distinct case
+                when t.v ->> 'type' = 'created' then 'insert'
+                when t.v ->> 'type' = 'deleted' then 'delete'
+                else 'update'
             end
             from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
             where t.v ->> 'type' in ('created', 'updated', 'deleted', 'status_change', 'field_change')

@@ -69,19 +69,36 @@ def test_a_login_through_an_api_function_is_the_actor_on_the_workers(
     assert changed_by == [(org.login_user_id,)]
 
 
-def test_a_pin_without_the_engines_hash_is_no_actor(
-    citus_db: tuple[str, migrate.MigrateResult], org: Org
+def test_a_pin_without_the_engines_hash_is_no_actor_on_a_worker(
+    citus: pgcluster.PgCluster, org: Org
 ) -> None:
-    with psycopg.connect(citus_db[0]) as admin:
-        good = admin.execute("select app._actor_pin('service', %s, null)", (org.org_id,)).fetchone()
+    with psycopg.connect(citus.worker_nodes[0].dsn("intime")) as worker:
+        good = worker.execute(
+            "select app._actor_pin('service', %s, null)", (org.org_id,)
+        ).fetchone()
         assert good is not None
         forged = good[0][:-64] + "0" * 64
         seen = []
         for pin in (good[0], forged):
-            admin.execute("select set_config('intime.pin', %s, true)", (pin,))
-            seen.append(admin.execute("select app._pinned('org')").fetchone())
-        admin.rollback()
+            worker.execute("select set_config('intime.pin', %s, true)", (pin,))
+            seen.append(worker.execute("select app._pinned('org')").fetchone())
+        worker.rollback()
     assert seen == [(str(org.org_id),), (None,)]
+
+
+def test_the_coordinator_takes_no_pin_past_the_transaction_that_wrote_it(
+    citus: pgcluster.PgCluster, org: Org
+) -> None:
+    """The service's settings hold in the transaction of api.set_actor only: a pin set
+    again at session level afterwards is no actor on the coordinator."""
+    with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
+        with actor(service, org.org_id, org.admin_id):
+            pin = service.execute("select current_setting('intime.pin')").fetchone()
+        assert pin is not None
+        service.execute("select set_config('intime.pin', %s, false)", (pin[0],))
+        row = service.execute("select app.current_org_id()").fetchone()
+        service.rollback()
+    assert row == (None,)
 
 
 def test_a_login_stays_one_users_across_the_cluster(

@@ -3,9 +3,13 @@ Citus refuses, adapted (intime/citus.py, docs/scale-out.md)."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import psycopg
 
 from intime import citus, migrate, pgcluster
+from intime.paths import sql_dir
 
 GLOBAL = {
     "organizations",
@@ -150,3 +154,35 @@ def test_every_node_has_a_queue_of_its_own(
                 "  where logicalrelid = to_regclass('queue.pgqueuer'))"
             ).fetchone()
         assert row == (True, False), node.base_dir.name
+
+
+def test_a_later_migrations_tenant_table_is_distributed_at_that_migrate(
+    citus: pgcluster.PgCluster, tmp_path: Path
+) -> None:
+    """A migration written after the cluster exists (a tenant table keyed to organizations,
+    with the RLS helper) needs nothing of Citus in it."""
+    citus.create_database("later_probe")
+    dsn = citus.coordinator.dsn("later_probe")
+    migrate.migrate(dsn)
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    (root / "schema" / "9999_later_things.sql").write_text(
+        "create table app.later_things (\n"
+        "    org_id uuid not null references app.organizations (id) on delete cascade,\n"
+        "    id uuid not null default gen_random_uuid(),\n"
+        "    name text not null,\n"
+        "    primary key (org_id, id)\n"
+        ");\n"
+        "select app._enable_tenant_rls('app.later_things');\n"
+    )
+    result = migrate.migrate(dsn, root)
+    assert result.applied == ["9999_later_things.sql"]
+    assert result.distributed == ["later_things"]
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "select p.partmethod, p.colocationid = ("
+            "  select colocationid from pg_dist_partition"
+            "  where logicalrelid = 'app.deals'::regclass)"
+            " from pg_dist_partition as p where p.logicalrelid = 'app.later_things'::regclass"
+        ).fetchone()
+    assert row == ("h", True)

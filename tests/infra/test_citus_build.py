@@ -16,7 +16,7 @@ def test_source_is_found_beside_the_checkout(tmp_path: Path, monkeypatch) -> Non
     checkout.mkdir()
     archives = tmp_path / "shared" / "citus"
     archives.mkdir(parents=True)
-    (archives / "citus-13.0.0.tar.gz").write_bytes(b"")
+    (archives / "citus-9.5.0.tar.gz").write_bytes(b"")
     (archives / "citus-14.0.1.tar.gz").write_bytes(b"")
     assert citus_build.default_source(checkout) == archives / "citus-14.0.1.tar.gz"
 

@@ -220,85 +220,91 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_rows text;
-    -- The transition tables, read apart from the statements on campaigns (a Citus
-    -- worker cannot mix them, docs/scale-out.md): $1 and $2 below.
-    v_new app.campaign_enrollments [];
-    v_old app.campaign_enrollments [];
+    v_org_ids uuid [];
+    v_campaign_ids uuid [];
+    v_deltas jsonb [];
 begin
-    -- EXECUTE: each of the insert, update and delete triggers has only its own
-    -- transition tables (format: so that no check looks for the other's).
-    if tg_op in ('INSERT', 'UPDATE') then
-        execute format('select array(select r from %I as r)', 'new_rows') into v_new;
-    end if;
-    if tg_op in ('DELETE', 'UPDATE') then
-        execute format('select array(select r from %I as r)', 'old_rows') into v_old;
-    end if;
     -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
     -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
     -- deleted enrollment (its contact deleted): what was sent stays sent, as
     -- in the logs; the status totals count the enrollments that exist. Planned per
     -- statement (EXECUTE): a plan kept from a one-row statement would join a
-    -- 10,000-row batch with nested loops.
+    -- 10,000-row batch with nested loops. Each trigger has only its own
+    -- transition tables (format: so that no check looks for the other's).
     v_rows := case tg_op
-        when 'INSERT' then 'select 1 as sign, 1 as csign, n.* from unnest($1) as n'
-        when 'DELETE' then 'select -1 as sign, 0 as csign, o.* from unnest($2) as o'
-        else 'select 1 as sign, 1 as csign, n.* from unnest($1) as n '
-            || 'union all select -1 as sign, -1 as csign, o.* from unnest($2) as o'
+        when 'INSERT' then format('select 1 as sign, 1 as csign, n.* from %I as n', 'new_rows')
+        when 'DELETE' then format('select -1 as sign, 0 as csign, o.* from %I as o', 'old_rows')
+        else format(
+            'select 1 as sign, 1 as csign, n.* from %I as n '
+            'union all select -1 as sign, -1 as csign, o.* from %I as o',
+            'new_rows', 'old_rows'
+        )
     end;
-    -- Lock the campaigns in key order first: concurrent ticks over the same
-    -- campaigns then queue instead of deadlocking.
-    execute format(
-        'select from app.campaigns as c where (c.org_id, c.id) in '
-        || '(select r.org_id, r.campaign_id from (%s) as r) '
-        || 'order by c.org_id, c.id for update of c',
-        v_rows
-    ) using v_new, v_old;
+    -- The deltas, one per campaign touched, from the transition tables alone;
+    -- then the campaigns, from the deltas (a Citus worker cannot mix the two,
+    -- docs/scale-out.md).
     execute format(
         $sql$
-        update app.campaigns as c
-        set
-            total_enrolled = c.total_enrolled + d.enrolled,
-            total_active = c.total_active + d.active,
-            total_completed = c.total_completed + d.completed,
-            total_replied = c.total_replied + d.replied,
-            total_bounced = c.total_bounced + d.bounced,
-            total_unsubscribed = c.total_unsubscribed + d.unsubscribed,
-            total_stopped = c.total_stopped + d.stopped,
-            total_paused = c.total_paused + d.paused,
-            total_sent = c.total_sent + d.sent,
-            total_opened = c.total_opened + d.opened,
-            total_clicked = c.total_clicked + d.clicked,
-            total_tasks = c.total_tasks + d.tasks
+        select array_agg(d.org_id), array_agg(d.campaign_id), array_agg(d.delta)
         from (
             select
                 r.org_id, r.campaign_id,
-                coalesce(sum(r.csign) filter (where %1$s), 0) as enrolled,
-                coalesce(sum(r.sign) filter (where r.status = 'active'), 0) as active,
-                coalesce(sum(r.sign) filter (where r.status = 'completed'), 0) as completed,
-                coalesce(sum(r.sign) filter (where r.status = 'replied'), 0) as replied,
-                coalesce(sum(r.sign) filter (where r.status = 'bounced'), 0) as bounced,
-                coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0) as unsubscribed,
-                coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0) as stopped,
-                coalesce(sum(r.sign) filter (where r.status = 'paused'), 0) as paused,
-                coalesce(sum(r.csign * r.emails_sent), 0) as sent,
-                coalesce(
-                    sum(r.csign) filter (
-                        where r.first_opened_at is not null or r.first_clicked_at is not null
+                jsonb_build_object(
+                    'enrolled', coalesce(sum(r.csign) filter (where %1$s), 0),
+                    'active', coalesce(sum(r.sign) filter (where r.status = 'active'), 0),
+                    'completed', coalesce(sum(r.sign) filter (where r.status = 'completed'), 0),
+                    'replied', coalesce(sum(r.sign) filter (where r.status = 'replied'), 0),
+                    'bounced', coalesce(sum(r.sign) filter (where r.status = 'bounced'), 0),
+                    'unsubscribed',
+                    coalesce(sum(r.sign) filter (where r.status = 'unsubscribed'), 0),
+                    'stopped', coalesce(sum(r.sign) filter (where r.status = 'stopped'), 0),
+                    'paused', coalesce(sum(r.sign) filter (where r.status = 'paused'), 0),
+                    'sent', coalesce(sum(r.csign * r.emails_sent), 0),
+                    'opened', coalesce(
+                        sum(r.csign) filter (
+                            where r.first_opened_at is not null or r.first_clicked_at is not null
+                        ),
+                        0
                     ),
-                    0
-                ) as opened,
-                coalesce(sum(r.csign) filter (where r.first_clicked_at is not null), 0) as clicked,
-                coalesce(
-                    sum(r.csign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
-                ) as tasks
+                    'clicked', coalesce(sum(r.csign) filter (where r.first_clicked_at is not null), 0),
+                    'tasks', coalesce(
+                        sum(r.csign * (r.linkedin_sent + r.calls_made + r.tasks_created)), 0
+                    )
+                ) as delta
             from (%2$s) as r
             group by r.org_id, r.campaign_id
         ) as d
-        where c.org_id = d.org_id and c.id = d.campaign_id
         $sql$,
         case tg_op when 'UPDATE' then 'false' else 'true' end,
         v_rows
-    ) using v_new, v_old;
+    )
+    into v_org_ids, v_campaign_ids, v_deltas;
+    if v_org_ids is null then
+        return null;
+    end if;
+    -- Lock the campaigns in key order first: concurrent ticks over the same
+    -- campaigns then queue instead of deadlocking.
+    perform
+    from app.campaigns as c
+    where (c.org_id, c.id) in (select * from unnest(v_org_ids, v_campaign_ids))
+    order by c.org_id, c.id
+    for update of c;
+    update app.campaigns as c
+    set
+        total_enrolled = c.total_enrolled + (d.delta ->> 'enrolled')::integer,
+        total_active = c.total_active + (d.delta ->> 'active')::integer,
+        total_completed = c.total_completed + (d.delta ->> 'completed')::integer,
+        total_replied = c.total_replied + (d.delta ->> 'replied')::integer,
+        total_bounced = c.total_bounced + (d.delta ->> 'bounced')::integer,
+        total_unsubscribed = c.total_unsubscribed + (d.delta ->> 'unsubscribed')::integer,
+        total_stopped = c.total_stopped + (d.delta ->> 'stopped')::integer,
+        total_paused = c.total_paused + (d.delta ->> 'paused')::integer,
+        total_sent = c.total_sent + (d.delta ->> 'sent')::integer,
+        total_opened = c.total_opened + (d.delta ->> 'opened')::integer,
+        total_clicked = c.total_clicked + (d.delta ->> 'clicked')::integer,
+        total_tasks = c.total_tasks + (d.delta ->> 'tasks')::integer
+    from unnest(v_org_ids, v_campaign_ids, v_deltas) as d (org_id, campaign_id, delta)
+    where c.org_id = d.org_id and c.id = d.campaign_id;
     return null;
 end
 $function$;

@@ -10,8 +10,9 @@
 -- function that is intime_owner, not the caller, and set_config values do not
 -- travel. There the caller is the pinned actor: api.set_actor and
 -- app._require_org write it on the coordinator with SET LOCAL, which Citus
--- sends to the workers, and a keyed hash makes a pin nobody but the engine can
--- write (app._pinned). A single node never reads a pin.
+-- sends to the workers, and a keyed hash makes a pin that nobody but the
+-- engine (and the service, which may act for any org anyway) can write
+-- (app._pinned). A single node never reads a pin.
 
 -- Whether this database runs Citus: only then are pins written and read. Read
 -- off the catalog (Citus's shard table), not a setting: anyone may set a
@@ -25,11 +26,11 @@ as $function$
 $function$;
 
 -- On a Citus node, the name of this node's copy of a reference table (its one
--- shard, on every node). The context functions read the login map and the key
--- there: they run inside statements that Citus sends to a shard, where a query
--- on a Citus table is refused ("cannot execute a distributed query from a query
--- on a shard"), and a shard is a plain table. Dynamic: Citus's catalog and
--- shard_name() exist only on a Citus node.
+-- shard, on every node), else the table's own name. The context functions read
+-- the login map and the key there: they run inside statements that Citus sends
+-- to a shard, where a query on a Citus table is refused ("cannot execute a
+-- distributed query from a query on a shard"), and a shard is a plain table.
+-- Dynamic: Citus's catalog and shard_name() exist only on a Citus node.
 create or replace function app._citus_placement(p_table regclass)
 returns text
 language plpgsql
@@ -45,7 +46,9 @@ begin
     )
     into v_name
     using p_table;
-    return v_name;
+    -- Not (yet) a reference table, as between CREATE EXTENSION citus and the
+    -- migration that distributes (docs/scale-out.md): the table itself.
+    return coalesce(v_name, p_table::text);
 end
 $function$;
 
@@ -116,9 +119,9 @@ begin
 end
 $function$;
 
--- A field (kind, org or user) of the pinned actor, when the pin's hash is the
--- engine's and, for a user, the login is still mapped and active; else null.
--- Read only on a Citus worker, in a connection of the owner or the service.
+-- A field (kind, org or user) of the pinned actor, on a Citus worker, when the
+-- pin's hash is the engine's and, for a user, the login is still mapped and
+-- active; else null. Read in a connection of the owner or the service.
 create or replace function app._pinned(p_field text)
 returns text
 language plpgsql
@@ -130,8 +133,16 @@ declare
     v_pin text := pg_catalog.current_setting('intime.pin', true);
     v_parts text [];
     v_active boolean;
+    v_group integer;
 begin
-    if v_pin is null or v_pin !~ '^v1:(service|user):[0-9a-f-]{36}:([0-9a-f-]{36})?:[0-9a-f]{64}$' then
+    if v_pin is null then
+        return null;
+    end if;
+    -- Only a worker takes a pin: on the coordinator the caller is known, and the
+    -- service's settings hold only in the transaction that wrote them.
+    execute format('select l.groupid from %I as l', 'pg_dist_local_group') into v_group;
+    if v_group = 0
+        or v_pin !~ '^v1:(service|user):[0-9a-f-]{36}:([0-9a-f-]{36})?:[0-9a-f]{64}$' then
         return null;
     end if;
     v_parts := string_to_array(v_pin, ':');

@@ -84,9 +84,13 @@ $function$;
 -- field for updates and one per row for creates and deletes.
 -- tg_argv[0] is the entity type. One function per event, because each
 -- event has its own transition tables.
--- Each reads its transition tables into a jsonb array first, and the statement
--- that writes reads the array: on a Citus worker a statement that touches a
--- distributed table cannot see a transition table (docs/scale-out.md).
+-- A statement that reads a transition table reads no table (on a Citus worker
+-- a statement that touches a distributed table cannot see a transition table,
+-- docs/scale-out.md): each computes the history rows from the transition
+-- tables alone, in chunks of 5,000 rows as arrays, and writes each chunk from
+-- its arrays. Only what history keeps crosses over (the changed fields, not the
+-- rows), a chunk at a time, so no array grows with the statement.
+
 create or replace function app._tg_entity_history_update()
 returns trigger
 language plpgsql
@@ -95,37 +99,51 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
-    v_new jsonb := (select jsonb_agg(to_jsonb(r)) from new_rows as r);
-    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
+    v_chunk record;
 begin
-    -- Materialized CTEs expand each array once; a flattened subquery would
-    -- expand it again for every field it is compared on.
+    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
+    -- would recompute to_jsonb() for every field it is compared on.
     -- EXECUTE: planned for this statement's row counts. A static query's plan
     -- is kept per connection with the row count it first saw, so a bulk
     -- UPDATE after a single-row one would join with nested loops (quadratic).
-    execute '
-    with
-    n as materialized (
-        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
-        from jsonb_array_elements($3) as e (doc)
-    ),
+    for v_chunk in execute '
+        with
+        n as materialized (
+            select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
+        ),
 
-    o as materialized (
-        select (e.doc ->> ''org_id'')::uuid as org_id, (e.doc ->> ''id'')::uuid as id, e.doc
-        from jsonb_array_elements($4) as e (doc)
-    )
+        o as materialized (
+            select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
+        ),
 
-    insert into app.entity_history (
-        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value, changed_by
-    )
-    select n.org_id, $1, n.id, ''updated'', f.key, o.doc -> f.key, f.value, $2
-    from n
-    inner join o on n.org_id = o.org_id and n.id = o.id
-    cross join lateral jsonb_each(n.doc) as f
-    where
-        f.key not in (''updated_at'', ''updated_by'')
-        and (o.doc -> f.key) is distinct from f.value'
-    using tg_argv[0], v_actor, v_new, v_old;
+        changed as (
+            select
+                n.org_id, n.id, f.key, o.doc -> f.key as old_value, f.value as new_value,
+                (row_number() over () - 1) / $1 as chunk
+            from n
+            inner join o on n.org_id = o.org_id and n.id = o.id
+            cross join lateral jsonb_each(n.doc) as f
+            where
+                f.key not in (''updated_at'', ''updated_by'')
+                and (o.doc -> f.key) is distinct from f.value
+        )
+
+        select
+            array_agg(c.org_id) as org_ids, array_agg(c.id) as ids, array_agg(c.key) as keys,
+            array_agg(c.old_value) as old_values, array_agg(c.new_value) as new_values
+        from changed as c
+        group by c.chunk'
+        using 5000
+    loop
+        insert into app.entity_history (
+            org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
+            changed_by
+        )
+        select x.org_id, tg_argv[0], x.id, 'updated', x.key, x.old_value, x.new_value, v_actor
+        from unnest(
+            v_chunk.org_ids, v_chunk.ids, v_chunk.keys, v_chunk.old_values, v_chunk.new_values
+        ) as x (org_id, id, key, old_value, new_value);
+    end loop;
     return null;
 end
 $function$;
@@ -137,13 +155,21 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_org_ids uuid[];
-    v_ids uuid[];
+    v_actor uuid := app.current_user_id();
+    v_chunk record;
 begin
-    select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
-    insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
-    select r.org_id, tg_argv[0], r.id, 'created', app.current_user_id()
-    from unnest(v_org_ids, v_ids) as r (org_id, id);
+    for v_chunk in
+        select array_agg(r.org_id) as org_ids, array_agg(r.id) as ids
+        from (
+            select n.org_id, n.id, (row_number() over () - 1) / 5000 as chunk
+            from new_rows as n
+        ) as r
+        group by r.chunk
+    loop
+        insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
+        select x.org_id, tg_argv[0], x.id, 'created', v_actor
+        from unnest(v_chunk.org_ids, v_chunk.ids) as x (org_id, id);
+    end loop;
     return null;
 end
 $function$;
@@ -155,17 +181,33 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_old jsonb := (select jsonb_agg(to_jsonb(r)) from old_rows as r);
+    v_actor uuid := app.current_user_id();
+    v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
+    v_chunk record;
 begin
-    -- Skip rows whose organization is being deleted in the same statement.
-    insert into app.entity_history (
-        org_id, entity_type, entity_id, change_type, old_value, changed_by
-    )
-    select
-        (e.doc ->> 'org_id')::uuid, tg_argv[0], (e.doc ->> 'id')::uuid, 'deleted', e.doc,
-        app.current_user_id()
-    from jsonb_array_elements(v_old) as e (doc)
-    where exists (select 1 from app.organizations as o where o.id = (e.doc ->> 'org_id')::uuid);
+    -- Not the rows of an organization deleted in the same statement: what is
+    -- left of them is nothing to keep history for.
+    v_org_ids := array(
+        select x.id from unnest(v_org_ids) as x (id)
+        where exists (select 1 from app.organizations as o where o.id = x.id)
+    );
+    for v_chunk in
+        select array_agg(r.org_id) as org_ids, array_agg(r.id) as ids, array_agg(r.doc) as docs
+        from (
+            select
+                d.org_id, d.id, to_jsonb(d) as doc,
+                (row_number() over () - 1) / 5000 as chunk
+            from old_rows as d
+            where d.org_id = any(v_org_ids)
+        ) as r
+        group by r.chunk
+    loop
+        insert into app.entity_history (
+            org_id, entity_type, entity_id, change_type, old_value, changed_by
+        )
+        select x.org_id, tg_argv[0], x.id, 'deleted', x.doc, v_actor
+        from unnest(v_chunk.org_ids, v_chunk.ids, v_chunk.docs) as x (org_id, id, doc);
+    end loop;
     return null;
 end
 $function$;

@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
+from intime_cli.queries import UNMAP_LOGIN
 from tests.support import TwoOrgs
 
 
@@ -126,3 +127,14 @@ def test_a_setting_named_like_citus_does_not_make_a_single_node_a_cluster(
         login.execute("set citus.version = '14.0.1'")
         row = login.execute("select app.current_org_id()").fetchone()
     assert row == (two_orgs.a.org_id,)
+
+
+def test_the_demo_unmaps_its_login_from_wherever_it_was_mapped(
+    admin: psycopg.Connection, two_orgs: TwoOrgs
+) -> None:
+    admin.execute(UNMAP_LOGIN, {"role": two_orgs.login_b})
+    mapped = admin.execute(
+        "select count(*) from app.user_profiles where db_role = %s", (two_orgs.login_b,)
+    ).fetchone()
+    assert mapped == (0,)
+    assert [r for r in _map(admin) if r[2] == two_orgs.login_b] == []
