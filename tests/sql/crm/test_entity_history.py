@@ -94,3 +94,25 @@ def test_deleting_an_organization_cascades_cleanly(admin, two_orgs: TwoOrgs) -> 
     assert admin.execute(
         "select count(*) from app.deals where org_id = %s", (two_orgs.a.org_id,)
     ).fetchone() == (len(two_orgs.a.deal_ids),)
+
+
+def test_a_statement_larger_than_a_chunk_records_every_row(admin, two_orgs: TwoOrgs) -> None:
+    """The history triggers write 5,000 rows at a time (sql/functions/core/triggers.sql):
+    past the boundary, every created, changed and deleted row is still recorded once."""
+    org = two_orgs.a
+    ids = [
+        r[0]
+        for r in admin.execute(
+            "insert into app.accounts (org_id, name) select %s, 'Bulk ' || n"
+            " from generate_series(1, 5001) as n returning id",
+            (org.org_id,),
+        ).fetchall()
+    ]
+    admin.execute("update app.accounts set industry = 'Bulk' where id = any(%s)", (ids,))
+    admin.execute("delete from app.accounts where id = any(%s)", (ids,))
+    counts = admin.execute(
+        "select change_type, count(*), count(distinct entity_id) from app.entity_history"
+        " where entity_id = any(%s) group by 1 order by 1",
+        (ids,),
+    ).fetchall()
+    assert counts == [("created", 5001, 5001), ("deleted", 5001, 5001), ("updated", 5001, 5001)]
