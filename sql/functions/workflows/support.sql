@@ -497,21 +497,31 @@ declare
     -- The transition tables are read apart from the statements on the tables (a
     -- Citus worker cannot mix them, docs/scale-out.md).
     v_org_ids uuid [] := array(select distinct n.org_id from new_rows as n);
+    v_locked_orgs uuid [];
+    v_locked_ids uuid [];
     v_new jsonb [];
     v_old jsonb [];
 begin
-    if not exists (
-        select 1 from app.workflow_executions as e
-        where
-            e.org_id = any(v_org_ids)
-            and e.approval_requested_at is not null
-            and e.status in ('pending', 'running', 'waiting', 'paused')
-    ) then
+    -- The rows of this type that an approval holds, in the statement's orgs: most
+    -- often none, and the statement is done.
+    select array_agg(e.org_id), array_agg(e.entity_id) into v_locked_orgs, v_locked_ids
+    from app.workflow_executions as e
+    where
+        e.org_id = any(v_org_ids)
+        and e.entity_type = tg_argv[0]
+        and e.approval_requested_at is not null
+        and e.status in ('pending', 'running', 'waiting', 'paused');
+    if v_locked_ids is null then
         return null;
     end if;
+    -- Only those rows' images, as jsonb.
     select array_agg(to_jsonb(n)), array_agg(to_jsonb(o)) into v_new, v_old
     from new_rows as n
-    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id;
+    inner join old_rows as o on o.org_id = n.org_id and o.id = n.id
+    where (n.org_id, n.id) in (select * from unnest(v_locked_orgs, v_locked_ids));
+    if v_new is null then
+        return null;
+    end if;
     -- The one execution this transaction runs now: a batch
     -- (api.run_executions) runs many in one transaction, so run_xid alone
     -- would exempt every execution the batch ran before this one too.
