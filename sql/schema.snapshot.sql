@@ -14121,12 +14121,27 @@ declare
     v_running uuid;
     -- The transition tables are read apart from the statements on the tables (a
     -- Citus worker cannot mix them, docs/scale-out.md).
-    v_org_ids uuid [] := array(select distinct n.org_id from new_rows as n);
+    v_org_ids uuid [];
     v_locked_orgs uuid [];
     v_locked_ids uuid [];
     v_new jsonb [];
     v_old jsonb [];
 begin
+    -- Most often no approval is pending anywhere: one probe of the partial index and
+    -- out. (On Citus a trigger's query must name its orgs, so there the probe below
+    -- is the first.)
+    if not app._on_citus() then
+        -- (Its own statement: Citus would plan it whatever the other condition says.)
+        if not exists (
+            select 1 from app.workflow_executions as e
+            where
+                e.approval_requested_at is not null
+                and e.status in ('pending', 'running', 'waiting', 'paused')
+        ) then
+            return null;
+        end if;
+    end if;
+    v_org_ids := array(select distinct n.org_id from new_rows as n);
     -- The rows of this type that an approval holds, in the statement's orgs: most
     -- often none, and the statement is done.
     select array_agg(e.org_id), array_agg(e.entity_id) into v_locked_orgs, v_locked_ids
@@ -15015,21 +15030,13 @@ CREATE FUNCTION app._tg_entity_history_insert() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_actor uuid := app.current_user_id();
-    v_chunk record;
+    v_org_ids uuid [];
+    v_ids uuid [];
 begin
-    for v_chunk in
-        select array_agg(r.org_id) as org_ids, array_agg(r.id) as ids
-        from (
-            select n.org_id, n.id, (row_number() over () - 1) / 5000 as chunk
-            from new_rows as n
-        ) as r
-        group by r.chunk
-    loop
-        insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
-        select x.org_id, tg_argv[0], x.id, 'created', v_actor
-        from unnest(v_chunk.org_ids, v_chunk.ids) as x (org_id, id);
-    end loop;
+    select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
+    insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
+    select x.org_id, tg_argv[0], x.id, 'created', app.current_user_id()
+    from unnest(v_org_ids, v_ids) as x (org_id, id);
     return null;
 end
 $$;
@@ -15044,17 +15051,22 @@ ALTER FUNCTION app._tg_entity_history_insert() OWNER TO intime_owner;
 CREATE FUNCTION app._tg_entity_history_update() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
     v_actor uuid := app.current_user_id();
-    v_chunk record;
+    v_org_ids uuid [];
+    v_ids uuid [];
+    v_keys text [];
+    v_old_values jsonb [];
+    v_new_values jsonb [];
 begin
-    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
-    -- would recompute to_jsonb() for every field it is compared on.
+    -- The changed fields, from the transition tables alone; then history, from
+    -- their arrays. Materialized CTEs compute each row's jsonb once; a flattened
+    -- subquery would recompute to_jsonb() for every field it is compared on.
     -- EXECUTE: planned for this statement's row counts. A static query's plan
     -- is kept per connection with the row count it first saw, so a bulk
     -- UPDATE after a single-row one would join with nested loops (quadratic).
-    for v_chunk in execute '
+    execute '
         with
         n as materialized (
             select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
@@ -15062,39 +15074,28 @@ begin
 
         o as materialized (
             select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
-        ),
-
-        changed as (
-            select
-                n.org_id, n.id, f.key, o.doc -> f.key as old_value, f.value as new_value,
-                (row_number() over () - 1) / $1 as chunk
-            from n
-            inner join o on n.org_id = o.org_id and n.id = o.id
-            cross join lateral jsonb_each(n.doc) as f
-            where
-                f.key not in (''updated_at'', ''updated_by'')
-                and (o.doc -> f.key) is distinct from f.value
         )
 
         select
-            array_agg(c.org_id) as org_ids, array_agg(c.id) as ids, array_agg(c.key) as keys,
-            array_agg(c.old_value) as old_values, array_agg(c.new_value) as new_values
-        from changed as c
-        group by c.chunk'
-        using 5000
-    loop
-        insert into app.entity_history (
-            org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
-            changed_by
-        )
-        select x.org_id, tg_argv[0], x.id, 'updated', x.key, x.old_value, x.new_value, v_actor
-        from unnest(
-            v_chunk.org_ids, v_chunk.ids, v_chunk.keys, v_chunk.old_values, v_chunk.new_values
-        ) as x (org_id, id, key, old_value, new_value);
-    end loop;
+            array_agg(n.org_id), array_agg(n.id), array_agg(f.key), array_agg(o.doc -> f.key),
+            array_agg(f.value)
+        from n
+        inner join o on n.org_id = o.org_id and n.id = o.id
+        cross join lateral jsonb_each(n.doc) as f
+        where
+            f.key not in (''updated_at'', ''updated_by'')
+            and (o.doc -> f.key) is distinct from f.value'
+    into v_org_ids, v_ids, v_keys, v_old_values, v_new_values;
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
+        changed_by
+    )
+    select x.org_id, tg_argv[0], x.id, 'updated', x.key, x.old_value, x.new_value, v_actor
+    from unnest(v_org_ids, v_ids, v_keys, v_old_values, v_new_values)
+        as x (org_id, id, key, old_value, new_value);
     return null;
 end
-$_$;
+$$;
 
 
 ALTER FUNCTION app._tg_entity_history_update() OWNER TO intime_owner;

@@ -87,9 +87,10 @@ $function$;
 -- A statement that reads a transition table reads no table (on a Citus worker
 -- a statement that touches a distributed table cannot see a transition table,
 -- docs/scale-out.md): each computes the history rows from the transition
--- tables alone, in chunks of 5,000 rows as arrays, and writes each chunk from
--- its arrays. Only what history keeps crosses over (the changed fields, not the
--- rows), a chunk at a time, so no array grows with the statement.
+-- tables alone, as arrays, and writes them from the arrays. Only what history
+-- keeps crosses over: the keys of created rows, the changed fields of updated
+-- ones (not their rows), and deleted rows 5,000 at a time. An array is bounded
+-- (1 GB): an UPDATE whose changed values pass it in one statement fails.
 
 create or replace function app._tg_entity_history_update()
 returns trigger
@@ -99,14 +100,19 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
-    v_chunk record;
+    v_org_ids uuid [];
+    v_ids uuid [];
+    v_keys text [];
+    v_old_values jsonb [];
+    v_new_values jsonb [];
 begin
-    -- Materialized CTEs compute each row's jsonb once; a flattened subquery
-    -- would recompute to_jsonb() for every field it is compared on.
+    -- The changed fields, from the transition tables alone; then history, from
+    -- their arrays. Materialized CTEs compute each row's jsonb once; a flattened
+    -- subquery would recompute to_jsonb() for every field it is compared on.
     -- EXECUTE: planned for this statement's row counts. A static query's plan
     -- is kept per connection with the row count it first saw, so a bulk
     -- UPDATE after a single-row one would join with nested loops (quadratic).
-    for v_chunk in execute '
+    execute '
         with
         n as materialized (
             select r.org_id, r.id, to_jsonb(r) as doc from new_rows as r
@@ -114,36 +120,25 @@ begin
 
         o as materialized (
             select r.org_id, r.id, to_jsonb(r) as doc from old_rows as r
-        ),
-
-        changed as (
-            select
-                n.org_id, n.id, f.key, o.doc -> f.key as old_value, f.value as new_value,
-                (row_number() over () - 1) / $1 as chunk
-            from n
-            inner join o on n.org_id = o.org_id and n.id = o.id
-            cross join lateral jsonb_each(n.doc) as f
-            where
-                f.key not in (''updated_at'', ''updated_by'')
-                and (o.doc -> f.key) is distinct from f.value
         )
 
         select
-            array_agg(c.org_id) as org_ids, array_agg(c.id) as ids, array_agg(c.key) as keys,
-            array_agg(c.old_value) as old_values, array_agg(c.new_value) as new_values
-        from changed as c
-        group by c.chunk'
-        using 5000
-    loop
-        insert into app.entity_history (
-            org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
-            changed_by
-        )
-        select x.org_id, tg_argv[0], x.id, 'updated', x.key, x.old_value, x.new_value, v_actor
-        from unnest(
-            v_chunk.org_ids, v_chunk.ids, v_chunk.keys, v_chunk.old_values, v_chunk.new_values
-        ) as x (org_id, id, key, old_value, new_value);
-    end loop;
+            array_agg(n.org_id), array_agg(n.id), array_agg(f.key), array_agg(o.doc -> f.key),
+            array_agg(f.value)
+        from n
+        inner join o on n.org_id = o.org_id and n.id = o.id
+        cross join lateral jsonb_each(n.doc) as f
+        where
+            f.key not in (''updated_at'', ''updated_by'')
+            and (o.doc -> f.key) is distinct from f.value'
+    into v_org_ids, v_ids, v_keys, v_old_values, v_new_values;
+    insert into app.entity_history (
+        org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
+        changed_by
+    )
+    select x.org_id, tg_argv[0], x.id, 'updated', x.key, x.old_value, x.new_value, v_actor
+    from unnest(v_org_ids, v_ids, v_keys, v_old_values, v_new_values)
+        as x (org_id, id, key, old_value, new_value);
     return null;
 end
 $function$;
@@ -155,21 +150,13 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_actor uuid := app.current_user_id();
-    v_chunk record;
+    v_org_ids uuid [];
+    v_ids uuid [];
 begin
-    for v_chunk in
-        select array_agg(r.org_id) as org_ids, array_agg(r.id) as ids
-        from (
-            select n.org_id, n.id, (row_number() over () - 1) / 5000 as chunk
-            from new_rows as n
-        ) as r
-        group by r.chunk
-    loop
-        insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
-        select x.org_id, tg_argv[0], x.id, 'created', v_actor
-        from unnest(v_chunk.org_ids, v_chunk.ids) as x (org_id, id);
-    end loop;
+    select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
+    insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
+    select x.org_id, tg_argv[0], x.id, 'created', app.current_user_id()
+    from unnest(v_org_ids, v_ids) as x (org_id, id);
     return null;
 end
 $function$;
