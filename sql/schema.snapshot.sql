@@ -14631,50 +14631,39 @@ declare
     v_stamp text := app._transaction_stamp() || '|';
     v_notes text;
     v_actor uuid := app.current_user_id();
-    v_chunk record;
+    v_org_ids uuid [];
+    v_ids uuid [];
+    v_from uuid [];
+    v_to uuid [];
+    v_from_probabilities integer [];
+    v_to_probabilities integer [];
+    v_days integer [];
+    v_at timestamptz [];
 begin
     if starts_with(v_setting, v_stamp) then
         v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
     end if;
-    -- The moves, from the transition tables alone, 5,000 a chunk; then each chunk
-    -- written from its arrays (a Citus worker cannot mix the two, docs/scale-out.md).
-    for v_chunk in
-        select
-            array_agg(m.org_id) as org_ids, array_agg(m.id) as ids,
-            array_agg(m.from_stage_id) as from_stage_ids, array_agg(m.to_stage_id) as to_stage_ids,
-            array_agg(m.from_probability) as from_probabilities,
-            array_agg(m.to_probability) as to_probabilities,
-            array_agg(m.days_in_stage) as days, array_agg(m.changed_at) as changed_at
-        from (
-            select
-                n.org_id, n.id, o.stage_id as from_stage_id, n.stage_id as to_stage_id,
-                o.probability as from_probability, n.probability as to_probability,
-                greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer
-                as days_in_stage,
-                n.stage_entered_at as changed_at,
-                (row_number() over () - 1) / 5000 as chunk
-            from new_rows as n
-            inner join old_rows as o on n.org_id = o.org_id and n.id = o.id
-            where n.stage_id is distinct from o.stage_id
-        ) as m
-        group by m.chunk
-    loop
+    -- The moves, from the transition tables alone; then history, from their
+    -- arrays (a Citus worker cannot mix the two, docs/scale-out.md).
+    select
+        array_agg(n.org_id), array_agg(n.id), array_agg(o.stage_id), array_agg(n.stage_id),
+        array_agg(o.probability), array_agg(n.probability),
+        array_agg(greatest(0, extract(day from n.stage_entered_at - o.stage_entered_at))::integer),
+        array_agg(n.stage_entered_at)
+    into v_org_ids, v_ids, v_from, v_to, v_from_probabilities, v_to_probabilities, v_days, v_at
+    from new_rows as n
+    inner join old_rows as o on n.org_id = o.org_id and n.id = o.id
+    where n.stage_id is distinct from o.stage_id;
+    if v_ids is not null then
         insert into app.deal_stages_history (
             org_id, deal_id, from_stage_id, to_stage_id, from_probability, to_probability,
             days_in_stage, notes, changed_by, changed_at
         )
-        select
-            x.org_id, x.id, x.from_stage_id, x.to_stage_id, x.from_probability,
-            x.to_probability, x.days, v_notes, v_actor, x.changed_at
+        select x.org_id, x.id, x.f, x.t, x.fp, x.tp, x.days, v_notes, v_actor, x.at
         from unnest(
-            v_chunk.org_ids, v_chunk.ids, v_chunk.from_stage_ids, v_chunk.to_stage_ids,
-            v_chunk.from_probabilities, v_chunk.to_probabilities, v_chunk.days,
-            v_chunk.changed_at
-        ) as x (
-            org_id, id, from_stage_id, to_stage_id, from_probability, to_probability, days,
-            changed_at
-        );
-    end loop;
+            v_org_ids, v_ids, v_from, v_to, v_from_probabilities, v_to_probabilities, v_days, v_at
+        ) as x (org_id, id, f, t, fp, tp, days, at);
+    end if;
     return null;
 end
 $$;
@@ -15086,6 +15075,9 @@ begin
             f.key not in (''updated_at'', ''updated_by'')
             and (o.doc -> f.key) is distinct from f.value'
     into v_org_ids, v_ids, v_keys, v_old_values, v_new_values;
+    if v_ids is null then
+        return null;
+    end if;
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
         changed_by

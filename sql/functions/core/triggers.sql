@@ -132,6 +132,9 @@ begin
             f.key not in (''updated_at'', ''updated_by'')
             and (o.doc -> f.key) is distinct from f.value'
     into v_org_ids, v_ids, v_keys, v_old_values, v_new_values;
+    if v_ids is null then
+        return null;
+    end if;
     insert into app.entity_history (
         org_id, entity_type, entity_id, change_type, field_name, old_value, new_value,
         changed_by

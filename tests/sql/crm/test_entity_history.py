@@ -97,8 +97,8 @@ def test_deleting_an_organization_cascades_cleanly(admin, two_orgs: TwoOrgs) -> 
 
 
 def test_a_statement_larger_than_a_chunk_records_every_row(admin, two_orgs: TwoOrgs) -> None:
-    """The history triggers write 5,000 rows at a time (sql/functions/core/triggers.sql):
-    past the boundary, every created, changed and deleted row is still recorded once."""
+    """The delete trigger writes 5,000 rows at a time (sql/functions/core/triggers.sql):
+    past that boundary, every created, changed and deleted row is still recorded once."""
     org = two_orgs.a
     ids = [
         r[0]
