@@ -24,7 +24,9 @@ Citus refuses three shapes the single-node schema uses; on a cluster they are ad
 
 Every step is idempotent: a table already distributed is left alone, so a later migration
 that adds a table gets it distributed by the same ``migrate`` (Citus first makes a new
-table keyed to ``organizations`` a local Citus table; it is distributed from there). A
+table keyed to ``organizations`` a local Citus table; it is distributed from there; one
+with a foreign key to another tenant table distributes itself first, with
+``app._distribute_tenant_table``, docs/conventions.md). A
 later migration that changes a table already distributed runs on Citus as it is written:
 it must use the forms above itself (docs/conventions.md).
 """

@@ -160,6 +160,46 @@ end
 $function$;
 
 alter function app._enable_tenant_rls(regclass) owner to intime_owner;
+
+-- A new tenant table on a Citus database (docs/scale-out.md): distributed by org_id,
+-- co-located with the others, now, so that the migration's next statement may give it
+-- a foreign key to another tenant table (Citus refuses one from a table it has not
+-- distributed). Nothing on a single node. A migration that adds a tenant table calls it
+-- after CREATE TABLE and before such keys (docs/conventions.md). Idempotent.
+create or replace function app._distribute_tenant_table(p_table regclass)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_anchor text;
+begin
+    if pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is null then
+        return;
+    end if;
+    -- A tenant table already distributed, to be co-located with; none on a cluster's
+    -- first migrate, whose distribution step then takes this table with the others.
+    execute format(
+        'select p.logicalrelid::regclass::text from %I as p where p.partmethod = %L '
+        'and p.logicalrelid <> $1 order by p.colocationid, p.logicalrelid limit 1',
+        'pg_dist_partition', 'h'
+    )
+    into v_anchor
+    using p_table;
+    if v_anchor is null then
+        return;
+    end if;
+    perform set_config('citus.enable_unsafe_triggers', 'on', true);
+    execute format(
+        'select create_distributed_table(%L, %L, colocate_with => %L) where not exists '
+        '(select 1 from %I where logicalrelid = %L::regclass and partmethod = %L)',
+        p_table, 'org_id', v_anchor, 'pg_dist_partition', p_table, 'h'
+    );
+end
+$function$;
+
+alter function app._distribute_tenant_table(regclass) owner to intime_owner;
+revoke all on function app._distribute_tenant_table(regclass) from public;
 revoke all on function app._enable_tenant_rls(regclass) from public;
 
 -- A human SQL login (intime_user) gets no advisory lock functions: holding the

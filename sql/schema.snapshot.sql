@@ -9376,6 +9376,44 @@ $_$;
 ALTER FUNCTION app._citus_placement(p_table regclass) OWNER TO intime_owner;
 
 --
+-- Name: _distribute_tenant_table(regclass); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._distribute_tenant_table(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_anchor text;
+begin
+    if pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is null then
+        return;
+    end if;
+    -- A tenant table already distributed, to be co-located with; none on a cluster's
+    -- first migrate, whose distribution step then takes this table with the others.
+    execute format(
+        'select p.logicalrelid::regclass::text from %I as p where p.partmethod = %L '
+        'and p.logicalrelid <> $1 order by p.colocationid, p.logicalrelid limit 1',
+        'pg_dist_partition', 'h'
+    )
+    into v_anchor
+    using p_table;
+    if v_anchor is null then
+        return;
+    end if;
+    perform set_config('citus.enable_unsafe_triggers', 'on', true);
+    execute format(
+        'select create_distributed_table(%L, %L, colocate_with => %L) where not exists '
+        '(select 1 from %I where logicalrelid = %L::regclass and partmethod = %L)',
+        p_table, 'org_id', v_anchor, 'pg_dist_partition', p_table, 'h'
+    );
+end
+$_$;
+
+
+ALTER FUNCTION app._distribute_tenant_table(p_table regclass) OWNER TO intime_owner;
+
+--
 -- Name: _email_apply_bounce_report(uuid, uuid, text, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -29161,6 +29199,13 @@ REVOKE ALL ON FUNCTION app._campaign_variables() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._citus_placement(p_table regclass) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _distribute_tenant_table(p_table regclass); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._distribute_tenant_table(p_table regclass) FROM PUBLIC;
 
 
 --

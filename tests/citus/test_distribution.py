@@ -186,3 +186,38 @@ def test_a_later_migrations_tenant_table_is_distributed_at_that_migrate(
             " from pg_dist_partition as p where p.logicalrelid = 'app.later_things'::regclass"
         ).fetchone()
     assert row == ("h", True)
+
+
+def test_a_later_tenant_table_keyed_to_another_distributes_itself_first(
+    citus: pgcluster.PgCluster, tmp_path: Path
+) -> None:
+    """docs/conventions.md: CREATE TABLE, app._distribute_tenant_table, then the foreign key
+    to another tenant table (Citus refuses it from a table it has not distributed)."""
+    citus.create_database("later_keyed")
+    dsn = citus.coordinator.dsn("later_keyed")
+    migrate.migrate(dsn)
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    (root / "schema" / "9999_deal_notes.sql").write_text(
+        "create table app.later_deal_notes (\n"
+        "    org_id uuid not null references app.organizations (id) on delete cascade,\n"
+        "    id uuid not null default gen_random_uuid(),\n"
+        "    deal_id uuid not null,\n"
+        "    primary key (org_id, id)\n"
+        ");\n"
+        "select app._enable_tenant_rls('app.later_deal_notes');\n"
+        "select app._distribute_tenant_table('app.later_deal_notes');\n"
+        "alter table app.later_deal_notes add foreign key (org_id, deal_id)\n"
+        "    references app.deals (org_id, id) on delete cascade;\n"
+    )
+    result = migrate.migrate(dsn, root)
+    assert result.applied == ["9999_deal_notes.sql"]
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "select p.partmethod, p.colocationid = ("
+            "  select colocationid from pg_dist_partition"
+            "  where logicalrelid = 'app.deals'::regclass)"
+            " from pg_dist_partition as p"
+            " where p.logicalrelid = 'app.later_deal_notes'::regclass"
+        ).fetchone()
+    assert row == ("h", True)

@@ -24,6 +24,7 @@ APP_SHARED = {
     "_citus_placement", "_login_actor", "_login_row", "_on_citus", "_pin_actor", "_pinned",
     "_apply_changes", "_assert_changes",
     "_assert_time_zone",
+    "_distribute_tenant_table",
     "_enable_tenant_rls", "_enqueue_job", "_ensure_trigger", "_html_escape",
     "_has_permission", "_is_org_admin", "_is_service", "_require_permission",
     "_migration_status", "_missing_variables", "_render", "_render_check", "_render_pattern",

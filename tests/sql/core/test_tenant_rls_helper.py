@@ -21,3 +21,12 @@ def test_the_helper_forces_rls_with_the_tenant_policy_and_may_run_twice(
     assert row is not None
     assert row[:3] == (True, True, 1)
     assert row[3] == row[4] == "(org_id = ( SELECT app.current_org_id() AS current_org_id))"
+
+
+def test_distributing_a_tenant_table_does_nothing_on_a_single_node(admin) -> None:
+    admin.execute(
+        "create table app.lonely (org_id uuid not null, id uuid, primary key (org_id, id))"
+    )
+    admin.execute("select app._distribute_tenant_table('app.lonely')")
+    row = admin.execute("select to_regclass('pg_catalog.pg_dist_partition')").fetchone()
+    assert row == (None,)
