@@ -156,36 +156,49 @@ def test_every_node_has_a_queue_of_its_own(
         assert row == (True, False), node.base_dir.name
 
 
+def _later_migration(
+    citus: pgcluster.PgCluster, tmp_path: Path, dbname: str, text: str
+) -> tuple[str, migrate.MigrateResult]:
+    """A database migrated as it is, then migrated again with one more migration."""
+    citus.create_database(dbname)
+    dsn = citus.coordinator.dsn(dbname)
+    migrate.migrate(dsn)
+    root = tmp_path / "sql"
+    shutil.copytree(sql_dir(), root)
+    (root / "schema" / "9999_later.sql").write_text(text)
+    return dsn, migrate.migrate(dsn, root)
+
+
+def _colocated_with_deals(dsn: str, table: str) -> tuple[str, bool] | None:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "select p.partmethod, p.colocationid = ("
+            "  select colocationid from pg_dist_partition"
+            "  where logicalrelid = 'app.deals'::regclass)"
+            " from pg_dist_partition as p where p.logicalrelid = %s::regclass",
+            (table,),
+        ).fetchone()
+
+
 def test_a_later_migrations_tenant_table_is_distributed_at_that_migrate(
     citus: pgcluster.PgCluster, tmp_path: Path
 ) -> None:
     """A migration written after the cluster exists (a tenant table keyed to organizations,
     with the RLS helper) needs nothing of Citus in it."""
-    citus.create_database("later_probe")
-    dsn = citus.coordinator.dsn("later_probe")
-    migrate.migrate(dsn)
-    root = tmp_path / "sql"
-    shutil.copytree(sql_dir(), root)
-    (root / "schema" / "9999_later_things.sql").write_text(
+    dsn, result = _later_migration(
+        citus,
+        tmp_path,
+        "later_probe",
         "create table app.later_things (\n"
         "    org_id uuid not null references app.organizations (id) on delete cascade,\n"
         "    id uuid not null default gen_random_uuid(),\n"
         "    name text not null,\n"
         "    primary key (org_id, id)\n"
         ");\n"
-        "select app._enable_tenant_rls('app.later_things');\n"
+        "select app._enable_tenant_rls('app.later_things');\n",
     )
-    result = migrate.migrate(dsn, root)
-    assert result.applied == ["9999_later_things.sql"]
-    assert result.distributed == ["later_things"]
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "select p.partmethod, p.colocationid = ("
-            "  select colocationid from pg_dist_partition"
-            "  where logicalrelid = 'app.deals'::regclass)"
-            " from pg_dist_partition as p where p.logicalrelid = 'app.later_things'::regclass"
-        ).fetchone()
-    assert row == ("h", True)
+    assert (result.applied, result.distributed) == (["9999_later.sql"], ["later_things"])
+    assert _colocated_with_deals(dsn, "app.later_things") == ("h", True)
 
 
 def test_a_later_tenant_table_keyed_to_another_distributes_itself_first(
@@ -193,12 +206,10 @@ def test_a_later_tenant_table_keyed_to_another_distributes_itself_first(
 ) -> None:
     """docs/conventions.md: CREATE TABLE, app._distribute_tenant_table, then the foreign key
     to another tenant table (Citus refuses it from a table it has not distributed)."""
-    citus.create_database("later_keyed")
-    dsn = citus.coordinator.dsn("later_keyed")
-    migrate.migrate(dsn)
-    root = tmp_path / "sql"
-    shutil.copytree(sql_dir(), root)
-    (root / "schema" / "9999_deal_notes.sql").write_text(
+    dsn, result = _later_migration(
+        citus,
+        tmp_path,
+        "later_keyed",
         "create table app.later_deal_notes (\n"
         "    org_id uuid not null references app.organizations (id) on delete cascade,\n"
         "    id uuid not null default gen_random_uuid(),\n"
@@ -208,16 +219,7 @@ def test_a_later_tenant_table_keyed_to_another_distributes_itself_first(
         "select app._enable_tenant_rls('app.later_deal_notes');\n"
         "select app._distribute_tenant_table('app.later_deal_notes');\n"
         "alter table app.later_deal_notes add foreign key (org_id, deal_id)\n"
-        "    references app.deals (org_id, id) on delete cascade;\n"
+        "    references app.deals (org_id, id) on delete cascade;\n",
     )
-    result = migrate.migrate(dsn, root)
-    assert result.applied == ["9999_deal_notes.sql"]
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "select p.partmethod, p.colocationid = ("
-            "  select colocationid from pg_dist_partition"
-            "  where logicalrelid = 'app.deals'::regclass)"
-            " from pg_dist_partition as p"
-            " where p.logicalrelid = 'app.later_deal_notes'::regclass"
-        ).fetchone()
-    assert row == ("h", True)
+    assert result.applied == ["9999_later.sql"]
+    assert _colocated_with_deals(dsn, "app.later_deal_notes") == ("h", True)
