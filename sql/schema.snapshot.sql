@@ -13721,10 +13721,13 @@ CREATE FUNCTION app._require_org() RETURNS uuid
 declare
     v_org_id uuid := app.current_org_id();
 begin
-    if v_org_id is not null and not app._is_service() then
+    if app._on_citus() then
         -- A login's actor, for the workers of a Citus cluster (the service's is
-        -- pinned by api.set_actor).
-        perform app._pin_actor('user', v_org_id, app.current_user_id());
+        -- pinned by api.set_actor). Tested first: on a single node the user is
+        -- not looked up for a pin that is never written.
+        if v_org_id is not null and not app._is_service() then
+            perform app._pin_actor('user', v_org_id, app.current_user_id());
+        end if;
     end if;
     if v_org_id is null then
         raise exception using
