@@ -183,6 +183,26 @@ def worker_dsns(conn: psycopg.Connection, dsn: str) -> list[str]:
     ]
 
 
+QUEUE_WAKEUP_GUARD = """
+alter table queue.pgqueuer disable trigger tg_pgqueuer_changed;
+create or replace trigger tg_pgqueuer_changed_intime
+    after insert or update or delete or truncate on queue.pgqueuer
+    for each statement execute function app._tg_queue_changed();
+"""
+
+
+def guard_queue_wakeups(dsns: list[str]) -> None:
+    """On each node's queue, pgqueuer's NOTIFY trigger gives way to
+    ``app._tg_queue_changed``, which sends no wake-up from a node's part of a
+    transaction begun elsewhere: the initiator may commit it in two phases, and
+    PostgreSQL refuses PREPARE TRANSACTION after a NOTIFY (docs/scale-out.md). Run after
+    the function files, whose functions Citus has sent to every node by then; again on
+    every migrate, as pgqueuer's upgrade may re-create its trigger."""
+    for node_dsn in dsns:
+        with psycopg.connect(node_dsn, autocommit=True) as node:
+            node.execute(QUEUE_WAKEUP_GUARD)
+
+
 def is_citus(conn: psycopg.Connection) -> bool:
     row = conn.execute(IS_CITUS).fetchone()
     return bool(row and row[0])

@@ -208,14 +208,18 @@ def migrate(
                 step("queue schema")
                 queue = asyncio.run(_install_queue(dsn))
                 on_citus = citus.is_citus(conn)
+                nodes = [dsn, *citus.worker_dsns(conn, dsn)] if on_citus else []
                 if on_citus:
                     # A queue on every node (docs/scale-out.md): a trigger enqueues on
                     # the node it runs on.
-                    for node_dsn in citus.worker_dsns(conn, dsn):
+                    for node_dsn in nodes[1:]:
                         asyncio.run(_install_queue(node_dsn))
                     done = citus.distribute(conn)
                     distributed = [*done.reference, *done.distributed]
                 dropped = _apply_repeatable(conn, base, files, before, step, on_citus=on_citus)
+                if on_citus:
+                    step("queue wake-ups")
+                    citus.guard_queue_wakeups(nodes)
             finally:
                 conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})
     except psycopg.Error as exc:

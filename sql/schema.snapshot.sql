@@ -11366,6 +11366,33 @@ $_$;
 ALTER FUNCTION app._login_row(p_org_id uuid, p_user_id uuid) OWNER TO intime_owner;
 
 --
+-- Name: _may_notify(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._may_notify() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_participant boolean;
+begin
+    if not app._on_citus() then
+        return true;
+    end if;
+    execute format(
+        'select t.transaction_number <> 0 and t.initiator_node_identifier <> l.groupid '
+        'from %I() as t cross join %I as l',
+        'get_current_transaction_id', 'pg_dist_local_group'
+    )
+    into v_participant;
+    return not coalesce(v_participant, false);
+end
+$$;
+
+
+ALTER FUNCTION app._may_notify() OWNER TO intime_owner;
+
+--
 -- Name: _migration_status(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -12297,7 +12324,7 @@ begin
             else n.archived_at is null
         end;
     get diagnostics v_count = row_count;
-    if v_count > 0 and p_mark <> 'seen' then
+    if v_count > 0 and p_mark <> 'seen' and app._may_notify() then
         -- The stream hub recounts this user's badge for their other tabs.
         -- The payload is a keyed hash of the user: any role may LISTEN, and ids
         -- of other tenants' users must not reach it.
@@ -15333,6 +15360,14 @@ CREATE FUNCTION app._tg_notification_announce() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
+    -- On a Citus worker's part of a transaction begun elsewhere, no NOTIFY
+    -- (app._may_notify); the hubs' registry lives on the coordinator.
+    if app._on_citus() then
+        if app._may_notify() then
+            perform pg_catalog.pg_notify('app_notifications', '');
+        end if;
+        return null;
+    end if;
     if coalesce(
         (
             select bool_and(h.polling_until > pg_catalog.clock_timestamp() + interval '100 ms')
@@ -15373,6 +15408,34 @@ $$;
 
 
 ALTER FUNCTION app._tg_organizations_purge() OWNER TO intime_owner;
+
+--
+-- Name: _tg_queue_changed(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._tg_queue_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if app._may_notify() then
+        perform pg_catalog.pg_notify(
+            'ch_pgqueuer',
+            json_build_object(
+                'channel', 'ch_pgqueuer',
+                'operation', lower(tg_op),
+                'sent_at', pg_catalog.now(),
+                'table', tg_table_name,
+                'type', 'table_changed_event'
+            )::text
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+ALTER FUNCTION app._tg_queue_changed() OWNER TO intime_owner;
 
 --
 -- Name: _tg_require_permission(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -17837,10 +17900,34 @@ declare
     v_events jsonb [];
     v_started integer;
     v_status_field text;
+    v_orgs uuid [];
+    v_workflows app.workflows [];
+    v_org_rows uuid [];
+    v_org_docs jsonb [];
 begin
     select e.status_field into v_status_field
     from app.entity_types as e where e.entity_type = p_entity_type;
     select c.* into v_ctx from app._wf_run_context() as c;
+
+    -- The orgs' active workflows for this event, and the orgs, first; then a
+    -- match on arrays alone (on a Citus shard, a query joining the changed rows
+    -- to a table is planned through intermediate results, which a trigger
+    -- there cannot use).
+    v_orgs := array(
+        select distinct (coalesce(x.new_doc, x.old_doc) ->> 'org_id')::uuid
+        from unnest(p_new, p_old) as x (new_doc, old_doc)
+    );
+    select array_agg(w) into v_workflows
+    from app.workflows as w
+    where
+        w.org_id = any(v_orgs) and w.entity_type = p_entity_type and w.is_active
+        and w.deleted_at is null and p_event = any(w.trigger_events);
+    if v_workflows is null then
+        return 0;
+    end if;
+    select array_agg(o.id), array_agg(to_jsonb(o)) into v_org_rows, v_org_docs
+    from app.organizations as o
+    where o.id = any(v_orgs);
 
     with
     changed as materialized (
@@ -17849,12 +17936,6 @@ begin
             (coalesce(x.new_doc, x.old_doc) ->> 'org_id')::uuid as org_id,
             (coalesce(x.new_doc, x.old_doc) ->> 'id')::uuid as entity_id
         from unnest(p_new, p_old) as x (new_doc, old_doc)
-    ),
-
-    orgs as materialized (
-        select o.id, to_jsonb(o) as doc
-        from app.organizations as o
-        where o.id in (select c.org_id from changed as c)
     )
 
     select
@@ -17866,11 +17947,8 @@ begin
         )
     into v_org_ids, v_workflow_ids, v_entity_ids, v_events
     from changed as c
-    inner join orgs as o on o.id = c.org_id
-    inner join app.workflows as w
-        on
-            w.org_id = c.org_id and w.entity_type = p_entity_type and w.is_active
-            and w.deleted_at is null and p_event = any(w.trigger_events)
+    inner join unnest(v_org_rows, v_org_docs) as o (id, doc) on o.id = c.org_id
+    inner join unnest(v_workflows) as w on w.org_id = c.org_id
     cross join lateral (
         select tr.v
         from jsonb_array_elements(w.definition -> 'triggers') as tr (v)
@@ -19552,123 +19630,149 @@ CREATE FUNCTION app._wf_start(p_org_ids uuid[], p_workflow_ids uuid[], p_entity_
     AS $$
 #variable_conflict use_column
 declare
-    v_ids uuid [];
-    v_orgs uuid [];
-    v_instances uuid [];
+    v_orgs uuid [] := array(select distinct x.o from unnest(p_org_ids) as x (o));
+    v_workflows app.workflows [];
+    v_states app.workflow_states [];
+    v_made uuid [];
+    v_instances app.workflow_instances [];
     v_new_instances uuid [];
+    v_ran uuid [];
+    v_c_orgs uuid [];
+    v_c_ids uuid [];
+    v_c_workflows uuid [];
+    v_c_entities uuid [];
+    v_c_events jsonb [];
+    v_c_instances uuid [];
+    v_jobs bigint [];
+    v_ids uuid [];
+    v_orgs_out uuid [];
+    v_instances_out uuid [];
+    v_wake_jobs bigint [];
 begin
+    select array_agg(w) into v_workflows
+    from app.workflows as w
+    where w.org_id = any(v_orgs) and w.id = any(p_workflow_ids);
+    if v_workflows is null then
+        return;
+    end if;
+    select array_agg(s) into v_states
+    from app.workflow_states as s
+    where s.org_id = any(v_orgs) and s.workflow_id = any(p_workflow_ids) and s.state_type = 'initial';
+
     -- A new instance has had no execution, so the one about to start is
     -- certain: count it now (updating the rows just inserted would pay every
     -- foreign-key check again, a third of a bulk statement's time).
-    with made as (
-        insert into app.workflow_instances (
-            org_id, workflow_id, entity_type, entity_id, current_state_id, created_by,
-            executions_started, last_execution_at
-        )
-        select distinct on (i.org_id, i.workflow_id, i.entity_id)
-            i.org_id, i.workflow_id, w.entity_type, i.entity_id, s.id, p_triggered_by, 1, app.now()
-        from unnest(p_org_ids, p_workflow_ids, p_entity_ids) as i (org_id, workflow_id, entity_id)
-        inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
-        left join app.workflow_states as s
-            on s.org_id = i.org_id and s.workflow_id = i.workflow_id and s.state_type = 'initial'
-        on conflict (org_id, workflow_id, entity_id) do nothing
-        returning workflow_instances.id
+    select array_agg(gen_random_uuid()) into v_made from unnest(p_org_ids);
+    insert into app.workflow_instances (
+        org_id, id, workflow_id, entity_type, entity_id, current_state_id, created_by,
+        executions_started, last_execution_at
     )
+    select distinct on (i.org_id, i.workflow_id, i.entity_id)
+        i.org_id, i.id, i.workflow_id, w.entity_type, i.entity_id, s.id, p_triggered_by, 1, app.now()
+    from unnest(p_org_ids, p_workflow_ids, p_entity_ids, v_made)
+        as i (org_id, workflow_id, entity_id, id)
+    inner join unnest(v_workflows) as w on w.org_id = i.org_id and w.id = i.workflow_id
+    left join unnest(v_states) as s on s.org_id = i.org_id and s.workflow_id = i.workflow_id
+    on conflict (org_id, workflow_id, entity_id) do nothing;
 
-    select array_agg(m.id) into v_new_instances from made as m;
+    select array_agg(inst) into v_instances
+    from app.workflow_instances as inst
+    inner join (
+        select distinct k.org_id, k.workflow_id, k.entity_id
+        from unnest(p_org_ids, p_workflow_ids, p_entity_ids) as k (org_id, workflow_id, entity_id)
+    ) as k on inst.org_id = k.org_id and inst.workflow_id = k.workflow_id and inst.entity_id = k.entity_id
+    where inst.org_id = any(v_orgs);
+    select array_agg(i.id) into v_new_instances
+    from unnest(v_instances) as i
+    inner join unnest(v_made) as m (id) on m.id = i.id;
 
-    with
-    input as (
-        select i.*
-        from unnest(p_org_ids, p_workflow_ids, p_entity_ids, p_trigger_events)
-            as i (org_id, workflow_id, entity_id, trigger_event)
-    ),
-
-    candidates as (
-        select
-            i.org_id, i.workflow_id, i.entity_id, i.trigger_event, w.entity_type, w.version,
-            w.max_retries, w.reenrollment, inst.id as instance_id,
-            jsonb_array_length(w.definition -> 'steps') as total_steps
-        from input as i
-        inner join app.workflows as w on w.org_id = i.org_id and w.id = i.workflow_id
-        inner join app.workflow_instances as inst
-            on
-                inst.org_id = i.org_id and inst.workflow_id = i.workflow_id
-                and inst.entity_id = i.entity_id
+    -- The instances of re-enrollment 'never' workflows that have had a run.
+    if exists (select 1 from unnest(v_workflows) as w where w.reenrollment = 'never') then
+        select array_agg(distinct e.instance_id) into v_ran
+        from app.workflow_executions as e
         where
-            w.reenrollment <> 'never'
-            or not exists (
-                select 1 from app.workflow_executions as e
-                where e.org_id = inst.org_id and e.instance_id = inst.id
-            )
-    ),
+            e.org_id = any(v_orgs)
+            and e.instance_id = any(array(
+                select i.id from unnest(v_instances) as i
+                inner join unnest(v_workflows) as w on w.org_id = i.org_id and w.id = i.workflow_id
+                where w.reenrollment = 'never'
+            ));
+    end if;
+
+    select
+        array_agg(i.org_id), array_agg(gen_random_uuid()), array_agg(i.workflow_id),
+        array_agg(i.entity_id), array_agg(i.trigger_event), array_agg(inst.id)
+    into v_c_orgs, v_c_ids, v_c_workflows, v_c_entities, v_c_events, v_c_instances
+    from unnest(p_org_ids, p_workflow_ids, p_entity_ids, p_trigger_events)
+        as i (org_id, workflow_id, entity_id, trigger_event)
+    inner join unnest(v_workflows) as w on w.org_id = i.org_id and w.id = i.workflow_id
+    inner join unnest(v_instances) as inst
+        on
+            inst.org_id = i.org_id and inst.workflow_id = i.workflow_id
+            and inst.entity_id = i.entity_id
+    where
+        w.reenrollment <> 'never'
+        or not exists (select 1 from unnest(v_ran) as r (id) where r.id = inst.id);
+    if v_c_ids is null then
+        return;
+    end if;
 
     -- One wake-up job per 100 executions (api.run_executions runs them in
     -- batches); its id is each execution's wake_job_id, for the sweeper.
-    numbered as (
-        select c.*, (row_number() over () - 1) / 100 as chunk
-        from candidates as c
-    ),
-
-    chunks as materialized (
-        select k.chunk, nextval('queue.pgqueuer_id_seq') as job_id
-        from (select distinct n.chunk from numbered as n) as k
-    ),
-
-    inserted as (
-        insert into app.workflow_executions (
-            org_id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
-            triggered_by, trigger_type, trigger_event, total_steps, max_retries, depth, chain,
-            parent_execution_id, exclusive, wake_job_id
-        )
-        select
-            c.org_id, c.instance_id, c.workflow_id, c.version, c.entity_type, c.entity_id,
-            p_triggered_by, p_trigger_type, c.trigger_event, coalesce(c.total_steps, 0),
-            c.max_retries, p_depth, p_chain || c.workflow_id, p_parent_execution_id,
-            c.reenrollment <> 'concurrent', k.job_id
-        from numbered as c
-        inner join chunks as k on k.chunk = c.chunk
-        on conflict (org_id, workflow_id, entity_id)
-        where exclusive and status in ('pending', 'running', 'waiting', 'paused')
-        do nothing
-        returning
-            workflow_executions.id, workflow_executions.org_id, workflow_executions.instance_id,
-            workflow_executions.wake_job_id
-    ),
-
-    -- A job that wakes one execution runs it (workflow.run, the same as a
-    -- resume's); a job for more runs due executions in batches until none is
-    -- left (workflow.run_due).
-    jobs as (
-        insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
-        select
-            g.job_id, 5,  -- as app._wf_schedule_run's: ahead of email.send backlogs
-            case when g.n = 1 then 'workflow.run' else 'workflow.run_due' end,
-            convert_to(
-                case
-                    when g.n = 1 then
-                        format('{"org_id": "%s", "execution_id": "%s"}', g.org_id, g.id)
-                    else format('{"executions": %s}', g.n)
-                end,
-                'UTF8'
-            ),
-            'queued', pg_catalog.now()
-        from (
-            select
-                x.wake_job_id as job_id, count(*) as n, min(x.org_id::text) as org_id,
-                min(x.id::text) as id
-            from inserted as x
-            group by x.wake_job_id
-        ) as g
+    v_jobs := array(
+        select nextval('queue.pgqueuer_id_seq')
+        from generate_series(1, (cardinality(v_c_ids) + 99) / 100)
+    );
+    insert into app.workflow_executions (
+        org_id, id, instance_id, workflow_id, workflow_version, entity_type, entity_id,
+        triggered_by, trigger_type, trigger_event, total_steps, max_retries, depth, chain,
+        parent_execution_id, exclusive, wake_job_id
     )
+    select
+        c.org_id, c.id, c.instance_id, c.workflow_id, w.version, w.entity_type, c.entity_id,
+        p_triggered_by, p_trigger_type, c.trigger_event,
+        coalesce(jsonb_array_length(w.definition -> 'steps'), 0),
+        w.max_retries, p_depth, p_chain || c.workflow_id, p_parent_execution_id,
+        w.reenrollment <> 'concurrent', v_jobs[(c.n - 1) / 100 + 1]
+    from unnest(v_c_orgs, v_c_ids, v_c_instances, v_c_workflows, v_c_entities, v_c_events)
+        with ordinality as c (org_id, id, instance_id, workflow_id, entity_id, trigger_event, n)
+    inner join unnest(v_workflows) as w on w.org_id = c.org_id and w.id = c.workflow_id
+    on conflict (org_id, workflow_id, entity_id)
+    where exclusive and status in ('pending', 'running', 'waiting', 'paused')
+    do nothing;
 
-    select array_agg(x.id), array_agg(x.org_id), array_agg(x.instance_id)
-    into v_ids, v_orgs, v_instances
-    from inserted as x;
-
+    -- What was inserted: an execution the conflict skipped is not there.
+    select array_agg(e.id), array_agg(e.org_id), array_agg(e.instance_id), array_agg(e.wake_job_id)
+    into v_ids, v_orgs_out, v_instances_out, v_wake_jobs
+    from app.workflow_executions as e
+    inner join unnest(v_c_orgs, v_c_ids) as c (org_id, id) on e.org_id = c.org_id and e.id = c.id
+    where e.org_id = any(v_orgs);
     if v_ids is null then
         return;
     end if;
+
+    -- A job that wakes one execution runs it (workflow.run, the same as a
+    -- resume's); a job for more runs due executions in batches until none is
+    -- left (workflow.run_due). The queue is the node's own table: a statement
+    -- of its own.
+    insert into queue.pgqueuer (id, priority, entrypoint, payload, status, execute_after)
+    select
+        g.job_id, 5,  -- as app._wf_schedule_run's: ahead of email.send backlogs
+        case when g.n = 1 then 'workflow.run' else 'workflow.run_due' end,
+        convert_to(
+            case
+                when g.n = 1 then
+                    format('{"org_id": "%s", "execution_id": "%s"}', g.org_id, g.id)
+                else format('{"executions": %s}', g.n)
+            end,
+            'UTF8'
+        ),
+        'queued', pg_catalog.now()
+    from (
+        select x.job_id, count(*) as n, min(x.org_id::text) as org_id, min(x.id::text) as id
+        from unnest(v_wake_jobs, v_orgs_out, v_ids) as x (job_id, org_id, id)
+        group by x.job_id
+    ) as g;
 
     update app.workflow_instances as i
     set
@@ -19677,19 +19781,20 @@ begin
         updated_at = app.now()
     from (
         select x.org_id, x.instance_id, count(*)::integer as started
-        from unnest(v_orgs, v_instances) as x (org_id, instance_id)
-        where x.instance_id <> all(coalesce(v_new_instances, '{}'))
+        from unnest(v_orgs_out, v_instances_out) as x (org_id, instance_id)
+        where not exists (select 1 from unnest(v_new_instances) as m (id) where m.id = x.instance_id)
         group by 1, 2
     ) as n
-    where i.org_id = n.org_id and i.id = n.instance_id;
+    where i.org_id = n.org_id and i.id = n.instance_id and i.org_id = any(v_orgs);
 
     -- No "queued" log line per execution: the execution row says it
     -- (api.get_execution_timeline shows it first), and a bulk statement would
     -- otherwise write one more partitioned row, with its checks, per row.
     return query
-    select e.id, e.org_id, e.workflow_id, e.entity_id
-    from app.workflow_executions as e
-    inner join unnest(v_orgs, v_ids) as x (org_id, id) on e.org_id = x.org_id and e.id = x.id;
+    select x.id, x.org_id, c.workflow_id, c.entity_id
+    from unnest(v_ids, v_orgs_out) as x (id, org_id)
+    inner join unnest(v_c_ids, v_c_workflows, v_c_entities) as c (id, workflow_id, entity_id)
+        on c.id = x.id;
 end
 $$;
 
@@ -29465,6 +29570,13 @@ REVOKE ALL ON FUNCTION app._login_row(p_org_id uuid, p_user_id uuid) FROM PUBLIC
 
 
 --
+-- Name: FUNCTION _may_notify(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._may_notify() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _migration_status(p_name text, p_checksum text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -30051,6 +30163,13 @@ REVOKE ALL ON FUNCTION app._tg_notification_announce() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._tg_organizations_purge() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _tg_queue_changed(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._tg_queue_changed() FROM PUBLIC;
 
 
 --

@@ -148,6 +148,27 @@ async def _connect_within(dsn: str, timeout: float) -> psycopg.AsyncConnection:
     raise AssertionError("unreachable")
 
 
+# On a Citus node a job enqueued by the node's part of a transaction begun on another
+# node comes with no NOTIFY (app._may_notify, docs/scale-out.md): the worker looks at
+# the queue at least this often there.
+CLUSTER_DEQUEUE_TIMEOUT = timedelta(seconds=1)
+
+
+async def _for_the_node(conn: psycopg.AsyncConnection, options: WorkerOptions) -> WorkerOptions:
+    """The options, with the queue polled every ``CLUSTER_DEQUEUE_TIMEOUT`` on a Citus
+    node."""
+    cursor = await conn.execute("select pg_catalog.to_regclass('pg_catalog.pg_dist_shard')")
+    row = await cursor.fetchone()
+    if row is None or row[0] is None or options.dequeue_timeout <= CLUSTER_DEQUEUE_TIMEOUT:
+        return options
+    log.info(
+        "a Citus node: the queue is polled every %s s",
+        CLUSTER_DEQUEUE_TIMEOUT.total_seconds(),
+        extra={"event": "worker_cluster_poll"},
+    )
+    return dataclasses.replace(options, dequeue_timeout=CLUSTER_DEQUEUE_TIMEOUT)
+
+
 @dataclasses.dataclass
 class Worker:
     pgq: PgQueuer
@@ -379,6 +400,7 @@ async def start_worker(
 
     query = await _connect_within(service_dsn, options.connect_timeout)
     try:
+        options = await _for_the_node(query, options)
         listen = await _connect_within(service_dsn, options.connect_timeout)
         try:
             pool = await open_pool(

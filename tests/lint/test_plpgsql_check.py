@@ -24,7 +24,10 @@ from pg_trigger t where t.tgfoid = %s and not t.tgisinternal
 
 # Trigger functions that only a Citus database attaches (intime/citus.py), checked as if
 # on a table they stand for there.
-CITUS_ONLY_TRIGGERS = {"app._tg_citus_set_null()": "app.user_profiles"}
+CITUS_ONLY_TRIGGERS = {
+    "app._tg_citus_set_null()": "app.user_profiles",
+    "app._tg_queue_changed()": "queue.pgqueuer",
+}
 
 
 @pytest.fixture

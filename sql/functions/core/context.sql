@@ -25,6 +25,34 @@ as $function$
     select pg_catalog.to_regclass('pg_catalog.pg_dist_shard') is not null
 $function$;
 
+-- Whether this transaction may NOTIFY. On a Citus node that runs its part of
+-- a transaction begun on another node, no: the initiator may commit it in two
+-- phases, and PostgreSQL refuses PREPARE TRANSACTION after a NOTIFY, so one
+-- wake-up would fail a whole multi-shard statement. Listeners there poll
+-- (docs/scale-out.md, "Wake-ups on a cluster"). Elsewhere, and on a single
+-- node, yes. Dynamic: Citus's functions exist only on a Citus node.
+create or replace function app._may_notify()
+returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_participant boolean;
+begin
+    if not app._on_citus() then
+        return true;
+    end if;
+    execute format(
+        'select t.transaction_number <> 0 and t.initiator_node_identifier <> l.groupid '
+        'from %I() as t cross join %I as l',
+        'get_current_transaction_id', 'pg_dist_local_group'
+    )
+    into v_participant;
+    return not coalesce(v_participant, false);
+end
+$function$;
+
 -- On a Citus node, the name of this node's copy of a reference table (its one
 -- shard, on every node), else the table's own name. The context functions read
 -- the login map and the key there: they run inside statements that Citus sends

@@ -42,3 +42,30 @@ begin
     return v_job_id;
 end
 $function$;
+
+-- On a Citus node, pgqueuer's own statement trigger on queue.pgqueuer is
+-- disabled and this one stands in (intime.citus.guard_queue_wakeups): the same
+-- wake-up, unless this node runs its part of a transaction begun elsewhere,
+-- where a NOTIFY would make the initiator's two-phase commit fail
+-- (app._may_notify). The workers attached to such a node poll (docs/scale-out.md).
+create or replace function app._tg_queue_changed()
+returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    if app._may_notify() then
+        perform pg_catalog.pg_notify(
+            'ch_pgqueuer',
+            json_build_object(
+                'channel', 'ch_pgqueuer',
+                'operation', lower(tg_op),
+                'sent_at', pg_catalog.now(),
+                'table', tg_table_name,
+                'type', 'table_changed_event'
+            )::text
+        );
+    end if;
+    return null;
+end
+$function$;

@@ -182,7 +182,7 @@ begin
             else n.archived_at is null
         end;
     get diagnostics v_count = row_count;
-    if v_count > 0 and p_mark <> 'seen' then
+    if v_count > 0 and p_mark <> 'seen' and app._may_notify() then
         -- The stream hub recounts this user's badge for their other tabs.
         -- The payload is a keyed hash of the user: any role may LISTEN, and ids
         -- of other tenants' users must not reach it.

@@ -17,6 +17,14 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
 begin
+    -- On a Citus worker's part of a transaction begun elsewhere, no NOTIFY
+    -- (app._may_notify); the hubs' registry lives on the coordinator.
+    if app._on_citus() then
+        if app._may_notify() then
+            perform pg_catalog.pg_notify('app_notifications', '');
+        end if;
+        return null;
+    end if;
     if coalesce(
         (
             select bool_and(h.polling_until > pg_catalog.clock_timestamp() + interval '100 ms')
