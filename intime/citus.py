@@ -183,6 +183,60 @@ def worker_dsns(conn: psycopg.Connection, dsn: str) -> list[str]:
     ]
 
 
+GENERIC_PLAN_ROUTINES = """
+select p.oid::regprocedure::text
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+where n.nspname in ('app', 'api') and 'plan_cache_mode=force_generic_plan' = any(p.proconfig)
+order by 1
+"""
+# SQL functions that PostgreSQL may inline (no SET clause) and that read a table of app.
+INLINED_TABLE_READERS = r"""
+select p.oid::regprocedure::text
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+inner join pg_catalog.pg_language as l on l.oid = p.prolang
+where
+    n.nspname in ('app', 'api') and l.lanname = 'sql' and p.proconfig is null
+    and p.prosrc ~ '(from|join)\s+app\.'
+order by 1
+"""
+
+
+@dataclasses.dataclass
+class RoutineAdaptations:
+    custom_plans: list[str]
+    not_inlined: list[str]
+
+
+def adapt_routines(conn: psycopg.Connection) -> RoutineAdaptations:
+    """Two single-node tunings of the function files that Citus cannot plan, undone.
+    Runs in the migration's repeatable-files transaction, after the files.
+
+    - ``plan_cache_mode = force_generic_plan`` is reset: Citus routes a query by its
+      distribution column's value, and in a generic plan a PL/pgSQL variable is an
+      unresolved parameter; a query with a data-modifying CTE is then refused ("could
+      not create distributed plan").
+    - A SQL function that reads a table of ``app`` and may be inlined gets a pinned
+      ``search_path``, which stops inlining: Citus cannot plan the tables an inlined
+      function brings into a query ("parameterized queries for SQL functions
+      referencing distributed tables are not supported"). Called on its own, in a
+      statement on arrays, it is planned like PL/pgSQL."""
+    done = RoutineAdaptations(
+        custom_plans=[row[0] for row in conn.execute(GENERIC_PLAN_ROUTINES).fetchall()],
+        not_inlined=[row[0] for row in conn.execute(INLINED_TABLE_READERS).fetchall()],
+    )
+    for routine in done.custom_plans:
+        conn.execute(sql.SQL("alter routine {} reset plan_cache_mode").format(sql.SQL(routine)))
+    for routine in done.not_inlined:
+        conn.execute(
+            sql.SQL("alter routine {} set search_path = pg_catalog, pg_temp").format(
+                sql.SQL(routine)
+            )
+        )
+    return done
+
+
 QUEUE_WAKEUP_GUARD = """
 alter table queue.pgqueuer disable trigger tg_pgqueuer_changed;
 create or replace trigger tg_pgqueuer_changed_intime

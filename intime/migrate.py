@@ -261,6 +261,8 @@ def _apply_repeatable(
                 dropped = _drop_stale(conn, before)
             step(str(path.relative_to(base)))
             conn.execute(_read(path))
+        if on_citus:
+            citus.adapt_routines(conn)
         step("validating routines")
         conn.execute(q.CHECK_BODIES_ON)
         conn.execute(q.PINNED_SEARCH_PATH)

@@ -135,6 +135,21 @@ begin
 end
 $function$;
 
+-- The user's own '*' row of the preferences, if any. Inlined into
+-- app._notification_plan; a function of its own so that the plan's query reads
+-- no table itself: on Citus, where no helper is inlined (intime.citus), a query
+-- that reads a distributed table runs on its shard, and a helper called there
+-- may not read one (docs/scale-out.md).
+create or replace function app._notification_user_default(p_org_id uuid, p_user_id uuid)
+returns setof app.notification_preferences
+language sql
+stable
+as $function$
+    select p.*
+    from app.notification_preferences as p
+    where p.org_id = p_org_id and p.user_id = p_user_id and p.category = '*'
+$function$;
+
 -- What the preferences decide for one recipient of one notification at
 -- p_now: the channels (requested ∩ allowed), whether nothing is stored
 -- (never), whether external channels are held and until when, whether the
@@ -198,8 +213,7 @@ as $function$
         end,
         e.email_unsubscribed
     from app._notification_effective_preference(p_org_id, p_user_id, p_category) as e
-    left join app.notification_preferences as g
-        on g.org_id = p_org_id and g.user_id = p_user_id and g.category = '*'
+    left join app._notification_user_default(p_org_id, p_user_id) as g on true
     cross join lateral (
         select
             d.pref_dnd or d.global_dnd as dnd,

@@ -257,6 +257,8 @@ declare
     v_outcomes text[];
     v_expected bigint;
     v_pending uuid[];
+    v_found uuid[];
+    v_found_active boolean[];
 begin
     -- A user's notification may not link off the app without the permission,
     -- whether the URL came as a parameter or out of a template and its variables.
@@ -279,18 +281,17 @@ begin
             and n.expires_at <= v_now;
     end if;
 
-    -- Each recipient's profile is probed by key (OFFSET 0 keeps the lateral
-    -- probe: the cached plan guesses 10 recipients and would scan the org's
-    -- users instead), then planned by app._notification_plan, inlined.
+    -- Each recipient's profile, by key; then each is planned by
+    -- app._notification_plan (inlined on a single node) in a statement on the
+    -- arrays: on Citus a query that reads a table may not also call a function
+    -- that reads one (docs/scale-out.md).
+    select array_agg(u.id), array_agg(u.is_active) into v_found, v_found_active
+    from app.user_profiles as u
+    where u.org_id = p_request.org_id and u.id = any(p_request.user_ids);
+
     with plan as (
         select u.id as user_id, u.is_active, p.*
-        from (select distinct r.id from unnest(p_request.user_ids) as r (id)) as r
-        cross join lateral (
-            select u.id, u.is_active
-            from app.user_profiles as u
-            where u.org_id = p_request.org_id and u.id = r.id
-            offset 0
-        ) as u
+        from unnest(v_found, v_found_active) as u (id, is_active)
         cross join lateral app._notification_plan(
             p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
         ) as p
@@ -314,7 +315,7 @@ begin
         where group_key is not null and read_at is null and archived_at is null
         and channels ? 'in_app'
         do update set
-            seq = default,
+            seq = excluded.seq,  -- a fresh seq: the one this row would have taken
             group_count = n.group_count + 1,
             title = excluded.title,
             message = excluded.message,

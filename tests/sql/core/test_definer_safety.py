@@ -22,6 +22,7 @@ INLINED = {
     "app._notification_delivery_state",
     "app._notification_effective_preference",
     "app._notification_plan",
+    "app._notification_user_default",
     "app._notification_quiet_hours_end",
     "app._on_citus",
     "app._transaction_stamp",
