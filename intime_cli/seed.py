@@ -2,16 +2,18 @@
 
 Runs as the service role through the public API (api.create_organization,
 api.create_user, api.set_actor, api.move_deal_stage) and plain INSERTs under
-RLS, the way a client would.
+RLS, the way a client would, each statement in a transaction of its own (so that it
+runs on a Citus cluster too: ``_Statements``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import LiteralString
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -36,7 +38,35 @@ class SeededOrg:
     login_user_id: uuid.UUID | None
 
 
-def _one(conn: psycopg.Connection, query: LiteralString, params: Mapping[str, object]) -> uuid.UUID:
+class _Statements:
+    """Runs each statement in a transaction of its own, as one actor (or none). On a
+    Citus cluster a transaction may not touch an org's shards as the service once an
+    ``api`` function (the owner) wrote them, or the other way round
+    (docs/scale-out.md); the seed mixes plain INSERTs under RLS with ``api`` calls."""
+
+    def __init__(
+        self, conn: psycopg.Connection, org_id: uuid.UUID | None, user_id: uuid.UUID | None
+    ) -> None:
+        self.conn, self.org_id, self.user_id = conn, org_id, user_id
+
+    def execute(
+        self, query: LiteralString, params: Mapping[str, object] | None = None
+    ) -> psycopg.Cursor[Any]:
+        if self.org_id is None:
+            with self.conn.transaction():
+                return self.conn.execute(query, params)
+        with actor(self.conn, self.org_id, self.user_id):
+            return self.conn.execute(query, params)
+
+
+@contextlib.contextmanager
+def _acting(
+    conn: psycopg.Connection, org_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+) -> Iterator[_Statements]:
+    yield _Statements(conn, org_id, user_id)
+
+
+def _one(conn: _Statements, query: LiteralString, params: Mapping[str, object]) -> uuid.UUID:
     row = conn.execute(query, params).fetchone()
     assert row is not None
     value = row[0]
@@ -45,7 +75,7 @@ def _one(conn: psycopg.Connection, query: LiteralString, params: Mapping[str, ob
 
 
 def _user(
-    conn: psycopg.Connection,
+    conn: _Statements,
     email: str,
     full_name: str,
     *,
@@ -89,12 +119,12 @@ def claim_sending_domains(
 ) -> None:
     """Claim ``domains`` for the org as its admin and verify them as the platform (the
     domains.verify job's call, without a DNS lookup): what email settings need."""
-    with actor(conn, org_id, admin_id):
+    with _acting(conn, org_id, admin_id) as c:
         for domain in domains:
-            conn.execute(q.ADD_SENDING_DOMAIN, {"domain": domain})
-    with conn.transaction():
+            c.execute(q.ADD_SENDING_DOMAIN, {"domain": domain})
+    with _acting(conn) as c:
         for domain in domains:
-            conn.execute(q.VERIFY_SENDING_DOMAIN, {"org_id": org_id, "domain": domain})
+            c.execute(q.VERIFY_SENDING_DOMAIN, {"org_id": org_id, "domain": domain})
 
 
 def _seed_email(
@@ -109,12 +139,12 @@ def _seed_email(
     """Sending domains (claimed, verified as the platform), sending settings, a template,
     a delivered email with a reply, a hard bounce and a suppression added by hand."""
     claim_sending_domains(conn, org_id, admin_id, (domain, f"mail.{domain}"))
-    with actor(conn, org_id, admin_id):
-        conn.execute(
+    with _acting(conn, org_id, admin_id) as c:
+        c.execute(
             q.SET_EMAIL_SETTINGS,
             {"from_email": f"sales@{domain}", "reply_domain": f"mail.{domain}", "from_name": slug},
         )
-        conn.execute(
+        c.execute(
             q.INSERT_EMAIL_TEMPLATE,
             {
                 "slug": "intro",
@@ -128,7 +158,7 @@ def _seed_email(
         )
         sends = [
             _one(
-                conn,
+                c,
                 q.QUEUE_TEMPLATE_EMAIL,
                 {
                     "to": to,
@@ -141,28 +171,28 @@ def _seed_email(
             for to in (f"ada.lovelace@client.{domain}", f"nobody@bounce.{domain}")
         ]
         # A "don't email me" recorded by hand (audited in app.suppression_changes).
-        conn.execute(
+        c.execute(
             q.ADD_SUPPRESSION,
             {"email": f"no.mail@client.{domain}", "note": "Asked by phone not to be emailed."},
         )
-    with actor(conn, org_id):
+    with _acting(conn, org_id) as c:
         for send_id, event, extra in (
             (sends[0], "email.delivered", {}),
             (sends[1], "email.bounced", {"bounce": {"type": "Permanent", "message": "no user"}}),
         ):
             message_id = f"{slug}-{send_id}"
-            conn.execute(
+            c.execute(
                 q.RECORD_EMAIL_SENT, {"id": send_id, "provider": "resend", "message_id": message_id}
             )
-            conn.execute(
+            c.execute(
                 q.INGEST_EMAIL_EVENT,
                 {
                     "event_id": f"msg_{uuid.uuid4().hex}",
                     "payload": _resend_event(event, message_id, **extra),
                 },
             )
-    with conn.transaction():
-        conn.execute(
+    with _acting(conn) as c:
+        c.execute(
             q.RECORD_INBOUND_EMAIL,
             {
                 "message_id": f"<reply-{uuid.uuid4().hex}@client.{domain}>",
@@ -185,8 +215,8 @@ def _seed_notifications(
 ) -> None:
     """An org template override, a preference, notifications with deliveries, and a
     reply to a notification email."""
-    with actor(conn, org_id, admin_id):
-        conn.execute(
+    with _acting(conn, org_id, admin_id) as c:
+        c.execute(
             q.INSERT_NOTIFICATION_TEMPLATE,
             {
                 "slug": "deal_closed_won",
@@ -198,7 +228,7 @@ def _seed_notifications(
                 "variables": Jsonb([{"name": "deal.name", "required": True}]),
             },
         )
-        conn.execute(
+        c.execute(
             q.SEND_TEMPLATE_NOTIFICATION,
             {
                 "user_id": rep_ids[0],
@@ -208,7 +238,7 @@ def _seed_notifications(
                 "entity_id": deal_id,
             },
         )
-        conn.execute(
+        c.execute(
             q.SEND_TEMPLATE_NOTIFICATION,
             {
                 "user_id": manager_id,
@@ -218,7 +248,7 @@ def _seed_notifications(
                 "entity_id": deal_id,
             },
         )
-        conn.execute(
+        c.execute(
             q.SEND_NOTIFICATION_BULK,
             {
                 "user_ids": list(rep_ids),
@@ -227,20 +257,20 @@ def _seed_notifications(
             },
         )
     for user_id in (rep_ids[0], manager_id):
-        with actor(conn, org_id, user_id):
-            conn.execute(
+        with _acting(conn, org_id, user_id) as c:
+            c.execute(
                 q.SET_NOTIFICATION_PREFERENCE,
                 {"category": "deal", "channels": ["in_app", "email"], "frequency": "immediate"},
             )
     # The manager's mention email was delivered: an event private to them.
-    with actor(conn, org_id, manager_id):
-        send_id = _one(conn, q.NOTIFICATION_EMAIL_OF_USER, {"user_id": manager_id})
-    with actor(conn, org_id):
+    with _acting(conn, org_id, manager_id) as c:
+        send_id = _one(c, q.NOTIFICATION_EMAIL_OF_USER, {"user_id": manager_id})
+    with _acting(conn, org_id) as c:
         message_id = f"notify-{send_id}"
-        conn.execute(
+        c.execute(
             q.RECORD_EMAIL_SENT, {"id": send_id, "provider": "resend", "message_id": message_id}
         )
-        conn.execute(
+        c.execute(
             q.INGEST_EMAIL_EVENT,
             {
                 "event_id": f"msg_{uuid.uuid4().hex}",
@@ -248,8 +278,8 @@ def _seed_notifications(
             },
         )
     # ... and the manager replied to it: a reply (and thread) private to them too.
-    with conn.transaction():
-        conn.execute(
+    with _acting(conn) as c:
+        c.execute(
             q.RECORD_INBOUND_EMAIL,
             {
                 "message_id": f"<reply-{uuid.uuid4().hex}@{domain}>",
@@ -290,27 +320,25 @@ def _seed_workflows(
             },
         ],
     }
-    with actor(conn, org_id, admin_id):
+    with _acting(conn, org_id, admin_id) as c:
         workflow_id = _one(
-            conn,
+            c,
             q.CREATE_WORKFLOW,
             {"name": "Discount sign-off", "entity_type": "deal", "definition": Jsonb(definition)},
         )
-        execution_id = _one(
-            conn, q.START_WORKFLOW, {"workflow_id": workflow_id, "entity_id": deal_id}
-        )
-        conn.execute(q.WEBHOOK_SIGNING_SECRET)
+        execution_id = _one(c, q.START_WORKFLOW, {"workflow_id": workflow_id, "entity_id": deal_id})
+        c.execute(q.WEBHOOK_SIGNING_SECRET)
     ids = {"execution_id": execution_id, "org_id": org_id}
-    with conn.transaction():
-        conn.execute(q.RUN_EXECUTION, ids)  # parks on the webhook
-    with actor(conn, org_id):
-        action_id = _one(conn, q.EXECUTION_WEBHOOK_ACTION, {"execution_id": execution_id})
-        conn.execute(
+    with _acting(conn) as c:
+        c.execute(q.RUN_EXECUTION, ids)  # parks on the webhook
+    with _acting(conn, org_id) as c:
+        action_id = _one(c, q.EXECUTION_WEBHOOK_ACTION, {"execution_id": execution_id})
+        c.execute(
             q.COMPLETE_ACTION,
             {"action_id": action_id, "result": Jsonb({"status_code": 200}), "org_id": org_id},
         )
-    with conn.transaction():
-        conn.execute(q.RUN_EXECUTION, ids)  # parks on the approval
+    with _acting(conn) as c:
+        c.execute(q.RUN_EXECUTION, ids)  # parks on the approval
 
 
 def _seed_campaigns(
@@ -321,9 +349,9 @@ def _seed_campaigns(
 ) -> None:
     """A campaign that ran its first step: an A/B email to three contacts, a
     daily limit, a manual A/B choice, its first logs archived, one unenrolled."""
-    with actor(conn, org_id, admin_id):
+    with _acting(conn, org_id, admin_id) as c:
         campaign_id = _one(
-            conn,
+            c,
             q.CREATE_CAMPAIGN,
             {
                 "name": "Spring outreach",
@@ -340,7 +368,7 @@ def _seed_campaigns(
             {"id": "B", "subject": "A question, {{contact.first_name}}", "body_html": "<p>B</p>"},
         ]
         ids = {"campaign_id": campaign_id}
-        conn.execute(
+        c.execute(
             q.ADD_EMAIL_STEP,
             {
                 **ids,
@@ -350,23 +378,21 @@ def _seed_campaigns(
                 "ab_variants": Jsonb(variants),
             },
         )
-        conn.execute(
+        c.execute(
             q.ADD_TASK_STEP,
             {**ids, "channel": "linkedin", "delay_minutes": 60 * 24, "task_config": Jsonb({})},
         )
-        conn.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": list(contact_ids)})
-        conn.execute(q.ACTIVATE_CAMPAIGN, ids)
-    with conn.transaction():
-        conn.execute(q.TICK_CAMPAIGNS, {"batch_size": 100})
-    with actor(conn, org_id, admin_id):
-        conn.execute(q.SELECT_AB_WINNER, {**ids, "variant": "B"})
-    with conn.transaction():
-        conn.execute(q.ARCHIVE_CAMPAIGN_LOGS, {"retention": "0 seconds"})
-    with actor(conn, org_id, admin_id):
-        enrollment_id = _one(conn, q.CAMPAIGN_ENROLLMENTS, ids)
-        conn.execute(
-            q.STOP_ENROLLMENT, {"enrollment_id": enrollment_id, "reason": "asked by phone"}
-        )
+        c.execute(q.ENROLL_CONTACTS, {**ids, "contact_ids": list(contact_ids)})
+        c.execute(q.ACTIVATE_CAMPAIGN, ids)
+    with _acting(conn) as c:
+        c.execute(q.TICK_CAMPAIGNS, {"batch_size": 100})
+    with _acting(conn, org_id, admin_id) as c:
+        c.execute(q.SELECT_AB_WINNER, {**ids, "variant": "B"})
+    with _acting(conn) as c:
+        c.execute(q.ARCHIVE_CAMPAIGN_LOGS, {"retention": "0 seconds"})
+    with _acting(conn, org_id, admin_id) as c:
+        enrollment_id = _one(c, q.CAMPAIGN_ENROLLMENTS, ids)
+        c.execute(q.STOP_ENROLLMENT, {"enrollment_id": enrollment_id, "reason": "asked by phone"})
 
 
 def seed_org(
@@ -383,20 +409,20 @@ def seed_org(
     intime_user) is mapped to one of the reps for SQL-login tests.
     """
     domain = f"{slug}.example"
-    with conn.transaction():
+    with _acting(conn) as c:
         org_id = _one(
-            conn,
+            c,
             q.CREATE_ORGANIZATION,
             {"name": name, "slug": slug, "timezone": "America/New_York"},
         )
-    with actor(conn, org_id):
-        admin_id = _user(conn, f"admin@{domain}", f"{name} Admin", role="admin")
+    with _acting(conn, org_id) as c:
+        admin_id = _user(c, f"admin@{domain}", f"{name} Admin", role="admin")
         manager_id = _user(
-            conn, f"manager@{domain}", "Morgan Manager", role="manager", timezone="Europe/London"
+            c, f"manager@{domain}", "Morgan Manager", role="manager", timezone="Europe/London"
         )
         rep_ids = tuple(
             _user(
-                conn,
+                c,
                 f"{first.lower()}@{domain}",
                 f"{first} Rep",
                 manager_id=manager_id,
@@ -404,27 +430,27 @@ def seed_org(
             )
             for i, first in enumerate(("Riley", "Sam"))
         )
-    with actor(conn, org_id, admin_id):
-        seed_token = conn.execute(
+    with _acting(conn, org_id, admin_id) as c:
+        seed_token = c.execute(
             q.CREATE_API_TOKEN, {"name": "seed", "user_id": rep_ids[0]}
         ).fetchone()
         assert seed_token is not None
     # A stream ticket, as the web app mints one for a browser (engine-only tables).
-    with conn.transaction():
-        conn.execute(q.CREATE_STREAM_TICKET, {"token": seed_token[1]})
+    with _acting(conn) as c:
+        c.execute(q.CREATE_STREAM_TICKET, {"token": seed_token[1]})
         # And a console session signed in with it.
-        conn.execute(dq.CREATE_WEB_SESSION, {"token": seed_token[1]})
-    with actor(conn, org_id, admin_id):
+        c.execute(dq.CREATE_WEB_SESSION, {"token": seed_token[1]})
+    with _acting(conn, org_id, admin_id) as c:
         # Said out loud, though it is the default: members manage only their own campaigns.
-        conn.execute(
+        c.execute(
             q.SET_ROLE_PERMISSION,
             {"role": "member", "permission": "campaigns.manage_any", "granted": False},
         )
         # Also the default: the deal owner hears of each stage change (built-in notification).
-        conn.execute(q.SET_BUILTIN_NOTIFICATION, {"slug": "deal_stage_changed", "enabled": True})
-        stages = {name: id_ for id_, name in conn.execute(q.DEAL_STAGES).fetchall()}
+        c.execute(q.SET_BUILTIN_NOTIFICATION, {"slug": "deal_stage_changed", "enabled": True})
+        stages = {name: id_ for id_, name in c.execute(q.DEAL_STAGES).fetchall()}
         account_id = _one(
-            conn,
+            c,
             q.INSERT_ACCOUNT,
             {
                 "name": f"{name} Client Co",
@@ -436,7 +462,7 @@ def seed_org(
         )
         contact_ids = tuple(
             _one(
-                conn,
+                c,
                 q.INSERT_CONTACT,
                 {
                     "first_name": first,
@@ -451,7 +477,7 @@ def seed_org(
         )
         deal_ids = tuple(
             _one(
-                conn,
+                c,
                 q.INSERT_DEAL,
                 {
                     "name": f"{name} deal {i + 1}",
@@ -467,11 +493,11 @@ def seed_org(
         )
         for i, deal_id in enumerate(deal_ids):
             for stage in _stage_path(i, len(deal_ids)):
-                conn.execute(
+                c.execute(
                     q.MOVE_DEAL_STAGE,
                     {"deal_id": deal_id, "stage_id": stages[stage], "notes": f"moved to {stage}"},
                 )
-        conn.execute(
+        c.execute(
             q.INSERT_TASK,
             {
                 "entity_type": "deal",
@@ -483,7 +509,7 @@ def seed_org(
             },
         )
         comment_id = _one(
-            conn,
+            c,
             q.INSERT_COMMENT,
             {
                 "entity_type": "deal",
@@ -493,7 +519,7 @@ def seed_org(
                 "mentions": [manager_id],
             },
         )
-        conn.execute(
+        c.execute(
             q.INSERT_COMMENT,
             {
                 "entity_type": "deal",
@@ -503,7 +529,7 @@ def seed_org(
                 "mentions": [],
             },
         )
-        conn.execute(
+        c.execute(
             q.INSERT_NOTE,
             {
                 "entity_type": "account",
@@ -514,7 +540,7 @@ def seed_org(
             },
         )
         job_id = _one(
-            conn,
+            c,
             q.INSERT_JOB,
             {
                 "title": "Senior Data Engineer",
@@ -525,7 +551,7 @@ def seed_org(
             },
         )
         candidate_id = _one(
-            conn,
+            c,
             q.INSERT_CANDIDATE,
             {
                 "first_name": "Katherine",
@@ -538,13 +564,13 @@ def seed_org(
     _seed_notifications(conn, org_id, admin_id, manager_id, rep_ids, deal_ids[0], domain)
     _seed_workflows(conn, org_id, admin_id, rep_ids, deal_ids[-1])
     _seed_campaigns(conn, org_id, admin_id, contact_ids)
-    with actor(conn, org_id, rep_ids[1]):
+    with _acting(conn, org_id, rep_ids[1]) as c:
         submission_id = _one(
-            conn,
+            c,
             q.INSERT_SUBMISSION,
             {"job_id": job_id, "candidate_id": candidate_id, "bill_rate": 120},
         )
-        conn.execute(
+        c.execute(
             q.INSERT_INTERVIEW,
             {
                 "submission_id": submission_id,
@@ -553,8 +579,8 @@ def seed_org(
                 "interviewer_id": manager_id,
             },
         )
-        conn.execute(q.SET_SUBMISSION_STATUS, {"status": "offered", "id": submission_id})
-        conn.execute(
+        c.execute(q.SET_SUBMISSION_STATUS, {"status": "offered", "id": submission_id})
+        c.execute(
             q.INSERT_PLACEMENT,
             {
                 "submission_id": submission_id,

@@ -865,6 +865,7 @@ declare
     v_org_id uuid;
     v_action app.workflow_actions%rowtype;
     v_settings app.webhook_settings%rowtype;
+    v_stamp timestamptz;
 begin
     perform app._require_service();
     v_org_id := coalesce(p_org_id, app._require_org());
@@ -890,9 +891,10 @@ begin
         return;
     end if;
     v_settings := app._wf_webhook_settings(v_org_id);
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflow_actions as a
     set
-        status = 'running', started_at = coalesce(a.started_at, app.now()),
+        status = 'running', started_at = coalesce(a.started_at, v_stamp),
         sending_until = pg_catalog.clock_timestamp() + make_interval(
             secs => (select t.webhook_send_lease_seconds from app.settings as t)
         )
@@ -1626,6 +1628,14 @@ declare
     v_ab_variants jsonb;
     v_result jsonb;
     v_repeats integer;
+    v_user_id uuid := app.current_user_id();
+    v_contacts uuid[];
+    v_zones text[];
+    v_reasons text[];
+    v_zone_names text[];
+    v_first_ats timestamptz[];
+    v_ids uuid[];
+    v_inserted integer;
 begin
     -- Any member may enroll into a campaign of the org; the lock orders
     -- concurrent enrollments (a contact is enrolled once).
@@ -1669,13 +1679,13 @@ begin
     select count(i.contact_id) - count(distinct i.contact_id) into v_repeats
     from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id);
 
-    with input as (
-        select distinct i.contact_id
-        from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id)
-        where i.contact_id is not null
-    ),
-
-    classified as (
+    -- Each contact's fate, then each zone's first send time, then the insert:
+    -- statements of their own. On Citus a statement that reads the org's shards
+    -- may not call a function with an exception block (a subtransaction), and
+    -- the time zone checks have one (docs/scale-out.md).
+    select array_agg(c.contact_id), array_agg(c.timezone), array_agg(c.reason)
+    into v_contacts, v_zones, v_reasons
+    from (
         select
             i.contact_id,
             k.timezone,
@@ -1704,80 +1714,77 @@ begin
                 ) then 'suppressed'
                 else 'enrolled'
             end as reason
-        from input as i
-        left join app.contacts as k on k.org_id = v_org_id and k.id = i.contact_id
-    ),
-
-    zones as (
-        -- One window computation per distinct zone.
-        select
-            z.zone,
-            app._campaign_next_send_time(
-                -- Calendar days in the zone, then elapsed hours and minutes.
-                p_ts => ((v_now at time zone z.zone) + make_interval(
-                    days => coalesce(v_first.delay_days, 0)
-                )) at time zone z.zone + make_interval(
-                    hours => coalesce(v_first.delay_hours, 0),
-                    mins => coalesce(v_first.delay_minutes, 0)
-                ),
-                p_timezone => z.zone,
-                p_window_start => v_c.send_window_start,
-                p_window_end => v_c.send_window_end,
-                p_send_days => v_c.send_days
-            ) as first_at
         from (
-            select distinct
-                app._campaign_timezone(
-                    p_contact_timezone => c.timezone,
-                    p_campaign_timezone => v_c.timezone,
-                    p_use_contact => v_c.use_contact_timezone
-                ) as zone
-            from classified as c
-            where c.reason = 'enrolled'
-        ) as z
-    ),
+            select distinct i.contact_id
+            from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id)
+            where i.contact_id is not null
+        ) as i
+        left join app.contacts as k on k.org_id = v_org_id and k.id = i.contact_id
+    ) as c;
 
-    fresh as (
-        select c.contact_id, gen_random_uuid() as id, c.timezone
-        from classified as c
-        where c.reason = 'enrolled'
-    ),
-
-    inserted as (
-        insert into app.campaign_enrollments (
-            org_id, id, campaign_id, contact_id, status, stop_reason, next_step_at, ab_variant,
-            enrolled_by, enrolled_at
+    -- Each enrolled contact's zone, and one window computation per distinct zone.
+    v_zones := array(
+        select app._campaign_timezone(
+            p_contact_timezone => c.timezone,
+            p_campaign_timezone => v_c.timezone,
+            p_use_contact => v_c.use_contact_timezone
         )
-        select
-            v_org_id, f.id, v_c.id, f.contact_id,
-            case when v_c.status = 'active' then 'active' else 'paused' end,
-            case when v_c.status = 'active' then null else 'campaign_paused' end,
-            z.first_at,
-            app._campaign_ab_pick_variant(f.id, v_ab_variants),
-            app.current_user_id(), v_now
-        from fresh as f
-        inner join zones as z
-            on z.zone = app._campaign_timezone(
-                p_contact_timezone => f.timezone,
-                p_campaign_timezone => v_c.timezone,
-                p_use_contact => v_c.use_contact_timezone
-            )
-        on conflict (org_id, campaign_id, contact_id) do nothing
-        returning 1
+        from unnest(v_zones) with ordinality as c (timezone, i)
+        order by c.i
+    );
+    select array_agg(z.zone), array_agg(
+        app._campaign_next_send_time(
+            -- Calendar days in the zone, then elapsed hours and minutes.
+            p_ts => ((v_now at time zone z.zone) + make_interval(
+                days => coalesce(v_first.delay_days, 0)
+            )) at time zone z.zone + make_interval(
+                hours => coalesce(v_first.delay_hours, 0),
+                mins => coalesce(v_first.delay_minutes, 0)
+            ),
+            p_timezone => z.zone,
+            p_window_start => v_c.send_window_start,
+            p_window_end => v_c.send_window_end,
+            p_send_days => v_c.send_days
+        )
     )
+    into v_zone_names, v_first_ats
+    from (
+        select distinct c.zone
+        from unnest(v_zones, v_reasons) as c (zone, reason)
+        where c.reason = 'enrolled'
+    ) as z;
+
+    select array_agg(gen_random_uuid()) into v_ids
+    from unnest(v_reasons) as c (reason);
+    insert into app.campaign_enrollments (
+        org_id, id, campaign_id, contact_id, status, stop_reason, next_step_at, ab_variant,
+        enrolled_by, enrolled_at
+    )
+    select
+        v_org_id, c.id, v_c.id, c.contact_id,
+        case when v_c.status = 'active' then 'active' else 'paused' end,
+        case when v_c.status = 'active' then null else 'campaign_paused' end,
+        z.first_at,
+        app._campaign_ab_pick_variant(c.id, v_ab_variants),
+        v_user_id, v_now
+    from unnest(v_contacts, v_ids, v_zones, v_reasons) as c (contact_id, id, zone, reason)
+    inner join unnest(v_zone_names, v_first_ats) as z (zone, first_at) on z.zone = c.zone
+    where c.reason = 'enrolled'
+    on conflict (org_id, campaign_id, contact_id) do nothing;
+    get diagnostics v_inserted = row_count;
 
     select jsonb_build_object(
-        'enrolled', (select count(*) from inserted),
+        'enrolled', v_inserted,
         'already_enrolled',
-        (select count(*) from classified where reason = 'already_enrolled')
-        + (select count(*) from fresh) - (select count(*) from inserted) + v_repeats,
+        count(*) filter (where c.reason = 'already_enrolled')
+        + count(*) filter (where c.reason = 'enrolled') - v_inserted + v_repeats,
         'not_found', count(*) filter (where c.reason = 'not_found'),
         'do_not_contact', count(*) filter (where c.reason = 'do_not_contact'),
         'no_email', count(*) filter (where c.reason = 'no_email'),
         'unsubscribed', count(*) filter (where c.reason = 'unsubscribed'),
         'suppressed', count(*) filter (where c.reason = 'suppressed')
     ) into v_result
-    from classified as c;
+    from unnest(v_reasons) as c (reason);
     return v_result;
 end
 $$;
@@ -1901,14 +1908,16 @@ CREATE FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_perman
 declare
     v_org_id uuid := app._require_org();
     v_status text;
+    v_stamp timestamptz;
 begin
     perform app._require_service();
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.email_sends as s
     set
         status = case when p_permanent then 'failed' else 'queued' end,
-        failed_at = case when p_permanent then app.now() else s.failed_at end,
+        failed_at = case when p_permanent then v_stamp else s.failed_at end,
         error = left(p_error, 2000),
-        updated_at = app.now()
+        updated_at = v_stamp
     where s.org_id = v_org_id and s.id = p_email_send_id and s.status in ('queued', 'sending')
     returning s.status into v_status;
     if not found then
@@ -4122,9 +4131,11 @@ declare
     v_ids text[];
     v_payloads jsonb[];
     v_received timestamptz[];
+    v_stamp timestamptz;
 begin
     perform app._require_service();
     perform app._email_lock_provider_messages(array[p_provider_message_id]);
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.email_sends as s
     set
         provider = p_provider,
@@ -4133,8 +4144,8 @@ begin
             when app._email_status_rank(s.status) < app._email_status_rank('sent') then 'sent'
             else s.status
         end,
-        sent_at = coalesce(s.sent_at, app.now()),
-        updated_at = app.now()
+        sent_at = coalesce(s.sent_at, v_stamp),
+        updated_at = v_stamp
     where s.org_id = v_org_id and s.id = p_email_send_id
     returning s.status into v_status;
     if not found then
@@ -4201,6 +4212,8 @@ declare
     v_owners uuid[];
     v_bounce text;
     v_enrollment_id uuid;
+    v_stamp timestamptz;
+    v_recipient_user_id uuid;
 begin
     perform app._require_service();
     if v_message_id is null then
@@ -4382,9 +4395,13 @@ begin
     on conflict (org_id, root_send_id) do update
     set
         message_count = app.email_threads.message_count + 1,
-        last_message_at = app.now()
+        last_message_at = excluded.last_message_at
     returning id into v_thread_id;
 
+    -- Read first: Citus takes no subquery in INSERT ... VALUES (docs/scale-out.md).
+    select s.recipient_user_id into v_recipient_user_id
+    from app.email_sends as s
+    where s.org_id = v_org_id and s.id = v_send_id;
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
         text_body, html_body, reply_text, headers, is_auto_reply, auto_reply_reason,
@@ -4395,19 +4412,16 @@ begin
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
         p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, p_reply_text, v_headers,
         v_kind is not null, v_reason, v_kind, v_send_id, v_method, v_thread_id, p_provider,
-        p_provider_email_id,
-        (
-            select s.recipient_user_id from app.email_sends as s
-            where s.org_id = v_org_id and s.id = v_send_id
-        )
+        p_provider_email_id, v_recipient_user_id
     )
     returning id into v_inbound_id;
 
     if v_kind is null then
         -- A human reply. An automatic message (an out-of-office, a bounce report, a
         -- ticket acknowledgement) is never one.
+        v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
         update app.email_sends as s
-        set replied_at = coalesce(s.replied_at, app.now()), updated_at = app.now()
+        set replied_at = coalesce(s.replied_at, v_stamp), updated_at = v_stamp
         where s.org_id = v_org_id and s.id = v_send_id;
     elsif v_kind = 'bounce' then
         v_bounce := app._email_apply_bounce_report(v_org_id, v_send_id, v_message_id, p_dsn);
@@ -4790,6 +4804,7 @@ declare
     v_org_id uuid := app._require_org();
     v_e app.campaign_enrollments%rowtype;
     v_c app.campaigns%rowtype;
+    v_stamp timestamptz;
 begin
     select e.* into v_e
     from app.campaign_enrollments as e
@@ -4806,13 +4821,14 @@ begin
     -- In a campaign that is not running the enrollment is parked like the
     -- others (the tick only runs active campaigns; an active enrollment of a
     -- paused one would be locked by every tick and never run).
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.campaign_enrollments as e
     set
         status = case when v_c.status = 'active' then 'active' else 'paused' end,
         stop_reason = case when v_c.status = 'active' then null else 'campaign_paused' end,
         error_count = 0,
-        next_step_at = greatest(coalesce(e.next_step_at, app.now()), app.now()),
-        updated_at = app.now()
+        next_step_at = greatest(coalesce(e.next_step_at, v_stamp), v_stamp),
+        updated_at = v_stamp
     where e.org_id = v_org_id and e.id = p_enrollment_id;
     return true;
 end
@@ -5564,7 +5580,7 @@ begin
         reply_domain = excluded.reply_domain,
         provider = excluded.provider,
         rate_limit_per_minute = excluded.rate_limit_per_minute,
-        updated_at = app.now()
+        updated_at = excluded.updated_at
     returning * into v_settings;
     return v_settings;
 end
@@ -9528,6 +9544,9 @@ declare
     v_suppressing_send_ids uuid[];
     v_campaign_org_ids uuid[];
     v_campaign_ids uuid[];
+    -- Every table is filtered by the events' orgs too (the caller passes one): on
+    -- Citus that routes each statement to the org's shards (docs/scale-out.md).
+    v_orgs uuid[] := array(select distinct o.id from unnest(p_org_ids) as o (id));
 begin
     -- The sends, row-locked in one order (two batches never wait in a cycle), and
     -- what their events set off: a campaign email's open, click, bounce or complaint
@@ -9560,6 +9579,7 @@ begin
             from unnest(p_send_ids) with ordinality as g (send_id, i)
             group by 1, 2
         ) as k on s.org_id = k.org_id and s.id = k.send_id
+        where s.org_id = any(v_orgs)
         order by s.org_id, s.id
         for update of s
     ) as l;
@@ -9586,8 +9606,11 @@ begin
                     on k.org_id = s.org_id and lower(k.email) = lower(s.to_email)
                 inner join app.campaign_enrollments as r
                     on r.org_id = k.org_id and r.contact_id = k.id
-                where r.status in ('active', 'paused')
+                where
+                    r.status in ('active', 'paused') and s.org_id = any(v_orgs)
+                    and k.org_id = any(v_orgs) and r.org_id = any(v_orgs)
             )
+            and e.org_id = any(v_orgs)
             order by e.org_id, e.id
             for update of e
         ) as e;
@@ -9596,6 +9619,7 @@ begin
         where (c.org_id, c.id) in (
             select u.org_id, u.id from unnest(v_campaign_org_ids, v_campaign_ids) as u (org_id, id)
         )
+        and c.org_id = any(v_orgs)
         order by c.org_id, c.id
         for update of c;
     end if;
@@ -9615,7 +9639,8 @@ begin
         coalesce(p_payloads[g.i] ->> 'type', ''), p_payloads[g.i], v_at[g.i], p_received_at[g.i],
         s.recipient_user_id
     from unnest(p_event_ids) with ordinality as g (event_id, i)
-    left join app.email_sends as s on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+    left join app.email_sends as s
+        on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i] and s.org_id = any(v_orgs)
     order by g.i;
 
     with ev as (
@@ -9632,25 +9657,23 @@ begin
     typed as (
         select
             ev.*,
-            case ev.type
-                when 'email.sent' then 'sent'
-                when 'email.delivery_delayed' then 'delivery_delayed'
-                when 'email.delivered' then 'delivered'
-                when 'email.opened' then 'opened'
-                when 'email.clicked' then 'clicked'
-                when 'email.bounced' then 'bounced'
-                when 'email.complained' then 'complained'
-                when 'email.failed' then 'failed'
-                when 'email.suppressed' then 'suppressed'
+            -- Searched CASEs only in this statement: Citus sends a simple one
+            -- here to the worker as text = boolean (docs/scale-out.md).
+            case
+                when ev.type in (
+                    'email.sent', 'email.delivery_delayed', 'email.delivered', 'email.opened',
+                    'email.clicked', 'email.bounced', 'email.complained', 'email.failed',
+                    'email.suppressed'
+                ) then substr(ev.type, length('email.') + 1)
             end as target,
             ev.type = 'email.bounced'
             and lower(coalesce(ev.data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard')
                 as hard,
             substring(ev.data -> 'bounce' ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$')
                 as bounce_status,
-            case ev.type
-                when 'email.failed' then ev.data -> 'failed' ->> 'reason'
-                when 'email.bounced' then ev.data -> 'bounce' ->> 'message'
+            case
+                when ev.type = 'email.failed' then ev.data -> 'failed' ->> 'reason'
+                when ev.type = 'email.bounced' then ev.data -> 'bounce' ->> 'message'
             end as error
         from ev
     ),
@@ -9702,6 +9725,7 @@ begin
             end as status
         from per_send as p
         inner join app.email_sends as o on o.org_id = p.org_id and o.id = p.send_id
+        where o.org_id = any(v_orgs)
     )
 
     update app.email_sends as s
@@ -9729,7 +9753,7 @@ begin
         error = coalesce(n.error, s.error),
         updated_at = app.now()
     from next as n
-    where s.org_id = n.org_id and s.id = n.send_id;
+    where s.org_id = n.org_id and s.id = n.send_id and s.org_id = any(v_orgs);
 
     -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
     -- also unsubscribes from marketing) or a provider-side suppression; the
@@ -9749,7 +9773,7 @@ begin
                 p_event_ids[g.i] as event_id, g.i as ord
             from unnest(p_event_ids) with ordinality as g (event_id, i)
             inner join app.email_sends as s
-                on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+                on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i] and s.org_id = any(v_orgs)
             cross join lateral (
                 select
                     p_payloads[g.i] ->> 'type' as type,
@@ -9767,7 +9791,8 @@ begin
                         select count(*)
                         from app.email_sends as b
                         where
-                            b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
+                            b.org_id = any(v_orgs)
+                            and b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
                             and b.bounce_type = 'soft'
                             -- Since the address's soft-bounce suppression was last lifted
                             -- (api.remove_suppression): a lift starts the count again.
@@ -9776,7 +9801,8 @@ begin
                                     select max(c.changed_at)
                                     from app.suppression_changes as c
                                     where
-                                        c.org_id = s.org_id and c.email = lower(s.to_email)
+                                        c.org_id = any(v_orgs)
+                                        and c.org_id = s.org_id and c.email = lower(s.to_email)
                                         and c.reason = 'soft_bounce' and c.action = 'removed'
                                 ),
                                 '-infinity'
@@ -10147,21 +10173,31 @@ ALTER FUNCTION app._email_domain_records(p_org_id uuid, p_domain text) OWNER TO 
 --
 
 CREATE FUNCTION app._email_domain_refusal(p_org_id uuid, p_domain text, p_provider text) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select case
-        when app._email_domain_owner(p_domain) <> p_org_id
-            then format('the domain %s is verified by another organization', p_domain)
-        when not exists (
-            select 1 from app.sending_domains as d
-            where d.domain = p_domain and d.org_id = p_org_id
-        ) then format('the domain %s is not claimed by this organization', p_domain)
-        when p_provider <> 'outbox' and not exists (
-            select 1 from app.sending_domains as d
-            where d.domain = p_domain and d.org_id = p_org_id and d.verified_at is not null
-        ) then format('the domain %s is not verified (needed for %s)', p_domain, p_provider)
-    end
+declare
+    -- Which org verified the domain, in a statement of its own: on Citus it
+    -- reads every org's shards, and a query routed to this org's shard may not
+    -- call a function that does (docs/scale-out.md).
+    v_owner uuid := app._email_domain_owner(p_domain);
+    v_claimed boolean;
+    v_verified boolean;
+begin
+    if v_owner <> p_org_id then
+        return format('the domain %s is verified by another organization', p_domain);
+    end if;
+    select true, d.verified_at is not null into v_claimed, v_verified
+    from app.sending_domains as d
+    where d.org_id = p_org_id and d.domain = p_domain;
+    if v_claimed is null then
+        return format('the domain %s is not claimed by this organization', p_domain);
+    end if;
+    if p_provider <> 'outbox' and not v_verified then
+        return format('the domain %s is not verified (needed for %s)', p_domain, p_provider);
+    end if;
+    return null;
+end
 $$;
 
 
@@ -10200,6 +10236,7 @@ declare
     v_send_ids uuid[];
     v_ids text[];
     v_payloads jsonb[];
+    v_org_id uuid;
 begin
     -- Receipts in one order (two batches never wait on each other in a cycle); an id
     -- seen before, or twice in this batch, is a duplicate after its first.
@@ -10269,15 +10306,29 @@ begin
     into v_org_ids, v_send_ids, v_ids, v_payloads
     from todo as t
     where t.send_id is not null;
-    if v_ids is not null then
+    -- One org at a time: on Citus each org's sends, enrollments and campaigns
+    -- are locked on the node that holds them, which a lock across orgs cannot be
+    -- (docs/scale-out.md). Orgs in key order, so two batches never wait in a cycle.
+    for v_org_id in select distinct o.id from unnest(v_org_ids) as o (id) order by 1 loop
         perform app._email_apply_events(
-            p_org_ids => v_org_ids,
-            p_send_ids => v_send_ids,
-            p_event_ids => v_ids,
-            p_payloads => v_payloads,
-            p_received_at => array_fill(app.now(), array[cardinality(v_ids)])
+            p_org_ids => array(select o.id from unnest(v_org_ids) as o (id) where o.id = v_org_id),
+            p_send_ids => array(
+                select x.send_id from unnest(v_org_ids, v_send_ids) with ordinality as x (org_id, send_id, i)
+                where x.org_id = v_org_id order by x.i
+            ),
+            p_event_ids => array(
+                select x.event_id from unnest(v_org_ids, v_ids) with ordinality as x (org_id, event_id, i)
+                where x.org_id = v_org_id order by x.i
+            ),
+            p_payloads => array(
+                select x.payload from unnest(v_org_ids, v_payloads) with ordinality as x (org_id, payload, i)
+                where x.org_id = v_org_id order by x.i
+            ),
+            p_received_at => array_fill(
+                app.now(), array[(select count(*)::integer from unnest(v_org_ids) as o (id) where o.id = v_org_id)]
+            )
         );
-    end if;
+    end loop;
 
     return array(
         select coalesce(
@@ -10496,11 +10547,14 @@ CREATE FUNCTION app._email_mark_domain(p_org_id uuid, p_domain text, p_verified 
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_stamp timestamptz;
 begin
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.sending_domains as d
     set
-        verified_at = case when p_verified then coalesce(d.verified_at, app.now()) end,
-        last_checked_at = app.now(),
+        verified_at = case when p_verified then coalesce(d.verified_at, v_stamp) end,
+        last_checked_at = v_stamp,
         last_error = p_error
     where d.org_id = p_org_id and d.domain = p_domain;
     if not found then
@@ -10972,14 +11026,16 @@ ALTER FUNCTION app._email_return_date(p_text text, p_received_at timestamp with 
 CREATE FUNCTION app._email_status_rank(p_status text) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
-    select case p_status
-        when 'queued' then 0
-        when 'sending' then 1
-        when 'sent' then 2
-        when 'delivery_delayed' then 3
-        when 'delivered' then 4
-        when 'opened' then 5
-        when 'clicked' then 6
+    -- A searched CASE: Citus sends a simple one (CASE p_status WHEN ...), once
+    -- inlined into an UPDATE, to the worker as text = boolean (docs/scale-out.md).
+    select case
+        when p_status = 'queued' then 0
+        when p_status = 'sending' then 1
+        when p_status = 'sent' then 2
+        when p_status = 'delivery_delayed' then 3
+        when p_status = 'delivered' then 4
+        when p_status = 'opened' then 5
+        when p_status = 'clicked' then 6
         else 100  -- bounced, complained, failed, suppressed
     end
 $$;
@@ -11174,18 +11230,24 @@ declare
     v_role text;
     v_default text[];
     v_granted boolean;
+    -- Variables, not calls, in the filters: Citus routes a query to one shard by
+    -- a value it knows before running it (docs/scale-out.md).
+    v_org_id uuid;
+    v_user_id uuid;
 begin
     select p.default_roles into v_default from app.permissions as p where p.name = p_permission;
     if not found then
         raise exception using
             errcode = 'IT005', message = format('unknown permission %L', p_permission);
     end if;
-    if app.current_user_id() is null then
+    v_user_id := app.current_user_id();
+    if v_user_id is null then
         return app._is_service();
     end if;
+    v_org_id := app.current_org_id();
     select u.role into v_role
     from app.user_profiles as u
-    where u.org_id = app.current_org_id() and u.id = app.current_user_id() and u.is_active;
+    where u.org_id = v_org_id and u.id = v_user_id and u.is_active;
     if v_role is null then
         return false;
     end if;
@@ -11194,7 +11256,7 @@ begin
     end if;
     select r.granted into v_granted
     from app.role_permissions as r
-    where r.org_id = app.current_org_id() and r.role = v_role and r.permission = p_permission;
+    where r.org_id = v_org_id and r.role = v_role and r.permission = p_permission;
     return coalesce(v_granted, v_role = any(v_default));
 end
 $$;
@@ -11224,16 +11286,20 @@ CREATE FUNCTION app._is_org_admin() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    -- Variables, not calls, in the filter (see app._has_permission).
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
 begin
-    if app._is_service() and app.current_user_id() is null then
+    if app._is_service() and v_user_id is null then
         return true;
     end if;
     return exists (
         select 1
         from app.user_profiles as u
         where
-            u.org_id = app.current_org_id()
-            and u.id = app.current_user_id()
+            u.org_id = v_org_id
+            and u.id = v_user_id
             and u.role = 'admin'
             and u.is_active
     );
@@ -11499,9 +11565,17 @@ CREATE FUNCTION app._notification_builtin_deals(p_rows jsonb) RETURNS integer
     AS $$
 declare
     v_actor uuid := app.current_user_id();
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
+    v_won_orgs uuid[];
     v_won jsonb;
     v_moved jsonb;
 begin
+    v_won_orgs := array(
+        select o.id from unnest(v_orgs) as o (id)
+        where app._notification_builtin_enabled(o.id, 'deal_closed_won')
+    );
     select
         jsonb_agg(x.item) filter (where x.won),
         jsonb_agg(x.item) filter (where not x.won)
@@ -11513,7 +11587,7 @@ begin
     inner join app.deal_stages as st on st.org_id = r.org_id and st.id = r.stage_id
     cross join lateral (
         select
-            st.is_won and app._notification_builtin_enabled(r.org_id, 'deal_closed_won') as won,
+            st.is_won and r.org_id = any(v_won_orgs) as won,
             jsonb_build_object(
                 'org_id', r.org_id,
                 'user_id', r.owner_id,
@@ -11529,7 +11603,8 @@ begin
                     'stage', st.name
                 )
             ) as item
-    ) as x;
+    ) as x
+    where st.org_id = any(v_orgs);
     return app._notification_send_builtin('deal_closed_won', v_won)
         + app._notification_send_builtin('deal_stage_changed', v_moved);
 end
@@ -11566,6 +11641,9 @@ CREATE FUNCTION app._notification_builtin_interviews(p_rows jsonb) RETURNS integ
     AS $$
 declare
     v_actor uuid := app.current_user_id();
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
     v_items jsonb;
 begin
     with tz as (
@@ -11602,7 +11680,8 @@ begin
     ) as t
     inner join app.submissions as s on s.org_id = r.org_id and s.id = r.submission_id
     inner join app.jobs as j on j.org_id = s.org_id and j.id = s.job_id
-    inner join app.candidates as c on c.org_id = s.org_id and c.id = s.candidate_id;
+    inner join app.candidates as c on c.org_id = s.org_id and c.id = s.candidate_id
+    where s.org_id = any(v_orgs) and j.org_id = any(v_orgs) and c.org_id = any(v_orgs);
     return app._notification_send_builtin('interview_scheduled', v_items);
 end
 $$;
@@ -11619,6 +11698,9 @@ CREATE FUNCTION app._notification_builtin_mentions(p_rows jsonb) RETURNS integer
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
     v_names jsonb := '{}';
     v_type app.entity_types;
     v_found jsonb;
@@ -11633,14 +11715,14 @@ begin
     loop
         execute format(
             'select jsonb_object_agg(t.id::text, t.%I) from app.%I as t '
-            || 'where (t.org_id, t.id) in ('
+            || 'where t.org_id = any($3) and (t.org_id, t.id) in ('
             || 'select r.org_id, r.entity_id '
             || 'from jsonb_to_recordset($1) as r (org_id uuid, entity_type text, entity_id uuid) '
             || 'where r.entity_type = $2)',
             v_type.name_field, v_type.table_name
         )
         into v_found
-        using p_rows, v_type.entity_type;
+        using p_rows, v_type.entity_type, v_orgs;
         v_names := v_names || jsonb_build_object(v_type.entity_type, coalesce(v_found, '{}'));
     end loop;
 
@@ -11697,6 +11779,9 @@ CREATE FUNCTION app._notification_builtin_submissions(p_slug text, p_rows jsonb)
     AS $$
 declare
     v_actor uuid := app.current_user_id();
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
     v_items jsonb;
 begin
     select jsonb_agg(jsonb_build_object(
@@ -11721,7 +11806,9 @@ begin
     )
     inner join app.jobs as j on j.org_id = r.org_id and j.id = r.job_id
     inner join app.candidates as c on c.org_id = r.org_id and c.id = r.candidate_id
-    where j.owner_id is not null and j.deleted_at is null;
+    where
+        j.org_id = any(v_orgs) and c.org_id = any(v_orgs)
+        and j.owner_id is not null and j.deleted_at is null;
     return app._notification_send_builtin(p_slug, v_items);
 end
 $$;
@@ -12462,8 +12549,20 @@ CREATE FUNCTION app._notification_queue_emails(p_org_id uuid, p_delivery_ids uui
 declare
     v_settings app.email_settings%rowtype;
     v_queued integer;
+    v_emails text[];
+    v_reasons text[];
 begin
     select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    -- The recipients' suppressions first, in statements of their own: on Citus a
+    -- statement that writes may not call a function that reads a table
+    -- (docs/scale-out.md).
+    select array_agg(distinct lower(u.email)) into v_emails
+    from app.notification_deliveries as d
+    inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+    where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email';
+    select array_agg(app._email_suppression_reason(p_org_id, e.email, 'transactional'))
+    into v_reasons
+    from unnest(v_emails) as e (email);
     with todo as materialized (
         select
             d.id as delivery_id, d.user_id, n.id as notification_id, n.email_subject,
@@ -12498,9 +12597,7 @@ begin
             v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
             t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
         from todo as t
-        cross join lateral (
-            select app._email_suppression_reason(p_org_id, t.email, 'transactional') as reason
-        ) as r
+        left join unnest(v_emails, v_reasons) as r (email, reason) on r.email = lower(t.email)
         where t.skip is null
         order by t.delivery_id
         returning id, status, suppression_reason
@@ -12704,6 +12801,13 @@ declare
     v_pending uuid[];
     v_found uuid[];
     v_found_active boolean[];
+    v_p_channels jsonb[];
+    v_p_suppressed boolean[];
+    v_p_hold_until timestamptz[];
+    v_p_hold_reason text[];
+    v_p_silent boolean[];
+    v_p_digest_at timestamptz[];
+    v_p_unsubscribed boolean[];
 begin
     -- A user's notification may not link off the app without the permission,
     -- whether the URL came as a parameter or out of a template and its variables.
@@ -12727,19 +12831,33 @@ begin
     end if;
 
     -- Each recipient's profile, by key; then each is planned by
-    -- app._notification_plan (inlined on a single node) in a statement on the
-    -- arrays: on Citus a query that reads a table may not also call a function
-    -- that reads one (docs/scale-out.md).
+    -- app._notification_plan (inlined on a single node) in a statement of its
+    -- own, on arrays: on Citus a query that reads a table may not also call a
+    -- function that reads one, nor may a statement that writes (docs/scale-out.md).
     select array_agg(u.id), array_agg(u.is_active) into v_found, v_found_active
     from app.user_profiles as u
     where u.org_id = p_request.org_id and u.id = any(p_request.user_ids);
+    select
+        array_agg(u.id), array_agg(u.is_active), array_agg(p.channels), array_agg(p.suppressed),
+        array_agg(p.hold_until), array_agg(p.hold_reason), array_agg(p.silent),
+        array_agg(p.digest_at), array_agg(p.email_unsubscribed)
+    into
+        v_found, v_found_active, v_p_channels, v_p_suppressed, v_p_hold_until, v_p_hold_reason,
+        v_p_silent, v_p_digest_at, v_p_unsubscribed
+    from unnest(v_found, v_found_active) as u (id, is_active)
+    cross join lateral app._notification_plan(
+        p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
+    ) as p;
 
     with plan as (
-        select u.id as user_id, u.is_active, p.*
-        from unnest(v_found, v_found_active) as u (id, is_active)
-        cross join lateral app._notification_plan(
-            p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
-        ) as p
+        select *
+        from unnest(
+            v_found, v_found_active, v_p_channels, v_p_suppressed, v_p_hold_until,
+            v_p_hold_reason, v_p_silent, v_p_digest_at, v_p_unsubscribed
+        ) as p (
+            user_id, is_active, channels, suppressed, hold_until, hold_reason, silent,
+            digest_at, email_unsubscribed
+        )
     ),
 
     upserted as (
@@ -12868,9 +12986,36 @@ CREATE FUNCTION app._notification_send_builtin(p_slug text, p_items jsonb) RETUR
     AS $_$
 declare
     v_now timestamptz := app.now();
+    v_orgs uuid[];
+    v_off uuid[];
+    -- the items that may go, each with the id of its notification
+    v_i_orgs uuid[];
+    v_i_ids uuid[];
+    v_i_users uuid[];
+    v_i_actors uuid[];
+    v_i_variables jsonb[];
+    v_i_entity_types text[];
+    v_i_entity_ids uuid[];
+    -- one rendering per (org, variables)
+    v_c_orgs uuid[];
+    v_c_variables jsonb[];
+    v_contents app.notification_content[];
+    -- the active recipients, the actors that are users, the orgs with email
+    v_r_orgs uuid[];
+    v_r_users uuid[];
+    v_a_orgs uuid[];
+    v_a_users uuid[];
+    v_email_orgs uuid[];
+    -- each recipient's plan
+    v_p_orgs uuid[];
+    v_p_users uuid[];
+    v_p_channels jsonb[];
+    v_p_silent boolean[];
+    v_p_unsubscribed boolean[];
+    v_p_digest_at timestamptz[];
+    v_p_hold_until timestamptz[];
+    v_p_hold_reason text[];
     v_stored integer;
-    v_pending_orgs uuid[];
-    v_pending_ids uuid[];
     v_org_id uuid;
     v_ids uuid[];
     v_count integer;
@@ -12882,124 +13027,160 @@ begin
     -- app._notification_send); a trigger's statement already wrote, so this
     -- is free.
     perform pg_catalog.pg_current_xact_id();
+    -- Each statement reads one table, filtered by the items' orgs, or works on
+    -- arrays and calls the helpers that read tables: on a Citus shard's
+    -- trigger both in one statement are refused (docs/scale-out.md).
     begin
-        with item as (
-            select i.org_id, i.user_id, i.actor_id, i.variables, i.entity_type, i.entity_id
-            from jsonb_to_recordset(p_items) as i (
-                org_id uuid, user_id uuid, actor_id uuid, variables jsonb, entity_type text,
-                entity_id uuid
-            )
-            where
-                i.user_id is not null
-                and i.user_id is distinct from i.actor_id
-                and not exists (
-                    select 1
-                    from app.builtin_notification_settings as s
-                    where s.org_id = i.org_id and s.slug = p_slug and not s.enabled
-                )
-        ),
-
-        content as (
-            select v.org_id, v.item_variables, c.*
-            from (
-                select i.org_id, i.variables as item_variables, (array_agg(i.user_id))[1] as any_user
-                from item as i
-                group by i.org_id, i.variables
-            ) as v
-            cross join lateral app._notification_content(row(
-                v.org_id,  -- org_id
-                array[v.any_user],  -- user_ids (checked not empty, not used to render)
-                null,  -- category
-                p_slug,  -- template_slug
-                null,  -- title
-                null,  -- message
-                v.item_variables,  -- variables
-                null,  -- type
-                null,  -- priority
-                null,  -- entity_type
-                null,  -- entity_id
-                null,  -- action_url
-                null,  -- action_label
-                null,  -- channels
-                null,  -- group_key
-                null,  -- expires_at
-                false  -- critical
-            )::app.notification_request) as c
-        ),
-
-        org_content as (
-            select distinct on (c.org_id) c.org_id, c.category, c.requested_channels
-            from content as c
-            order by c.org_id
-        ),
-
-        plan as (
-            select r.org_id, r.user_id, p.*
-            from (select distinct i.org_id, i.user_id from item as i) as r
-            inner join app.user_profiles as u on u.org_id = r.org_id and u.id = r.user_id
-            inner join org_content as k on k.org_id = r.org_id
-            cross join lateral app._notification_plan(
-                r.org_id, r.user_id, k.category, k.requested_channels, false, v_now
-            ) as p
-            where u.is_active and not p.suppressed
-        ),
-
-        inserted as (
-            insert into app.notifications as n (
-                org_id, user_id, title, message, type, category, priority, entity_type,
-                entity_id, action_url, action_label, channels, template_slug, data, critical,
-                silent, email_subject, email_html, email_text, created_by, created_at, updated_at
-            )
-            select
-                i.org_id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
-                i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
-                c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
-                a.id, v_now, v_now
-            from item as i
-            inner join content as c on c.org_id = i.org_id and c.item_variables = i.variables
-            inner join plan as pl on pl.org_id = i.org_id and pl.user_id = i.user_id
-            left join app.user_profiles as a on a.org_id = i.org_id and a.id = i.actor_id
-            returning n.org_id, n.id, n.user_id
-        ),
-
-        -- As app._notification_send decides each channel's delivery.
-        deliveries as (
-            insert into app.notification_deliveries (
-                org_id, notification_id, user_id, channel, status, reason, deliver_after,
-                created_at, updated_at
-            )
-            select
-                ins.org_id, ins.id, ins.user_id, ch.channel, s.status, s.reason,
-                case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
-                v_now, v_now
-            from inserted as ins
-            inner join plan as pl on pl.org_id = ins.org_id and pl.user_id = ins.user_id
-            cross join lateral jsonb_array_elements_text(pl.channels) as ch (channel)
-            cross join lateral (
-                select
-                    ch.channel <> 'email' or exists (
-                        select 1 from app.email_settings as e where e.org_id = ins.org_id
-                    ) as has_email
-            ) as cfg
-            cross join lateral app._notification_delivery_state(
-                ch.channel, pl.silent, pl.email_unsubscribed, cfg.has_email, pl.digest_at,
-                pl.hold_until, pl.hold_reason
-            ) as s
-            returning org_id, id, channel, status
-        )
+        v_orgs := array(
+            select distinct (i.value ->> 'org_id')::uuid from jsonb_array_elements(p_items) as i
+        );
+        select array_agg(s.org_id) into v_off
+        from app.builtin_notification_settings as s
+        where s.org_id = any(v_orgs) and s.slug = p_slug and not s.enabled;
 
         select
-            (select count(*) from inserted),
-            array_agg(d.org_id order by d.org_id),
-            array_agg(d.id order by d.org_id)
-        into v_stored, v_pending_orgs, v_pending_ids
-        from deliveries as d
-        where d.channel = 'email' and d.status = 'pending';
+            array_agg(i.org_id), array_agg(gen_random_uuid()), array_agg(i.user_id),
+            array_agg(i.actor_id), array_agg(i.variables), array_agg(i.entity_type),
+            array_agg(i.entity_id)
+        into
+            v_i_orgs, v_i_ids, v_i_users, v_i_actors, v_i_variables, v_i_entity_types,
+            v_i_entity_ids
+        from jsonb_to_recordset(p_items) as i (
+            org_id uuid, user_id uuid, actor_id uuid, variables jsonb, entity_type text,
+            entity_id uuid
+        )
+        where
+            i.user_id is not null
+            and i.user_id is distinct from i.actor_id
+            and not i.org_id = any(coalesce(v_off, '{}'));
+        if v_i_ids is null then
+            return 0;
+        end if;
+
+        select array_agg(v.org_id), array_agg(v.variables), array_agg(app._notification_content(row(
+            v.org_id,  -- org_id
+            array[v.any_user],  -- user_ids (checked not empty, not used to render)
+            null,  -- category
+            p_slug,  -- template_slug
+            null,  -- title
+            null,  -- message
+            v.variables,  -- variables
+            null,  -- type
+            null,  -- priority
+            null,  -- entity_type
+            null,  -- entity_id
+            null,  -- action_url
+            null,  -- action_label
+            null,  -- channels
+            null,  -- group_key
+            null,  -- expires_at
+            false  -- critical
+        )::app.notification_request))
+        into v_c_orgs, v_c_variables, v_contents
+        from (
+            select i.org_id, i.variables, (array_agg(i.user_id))[1] as any_user
+            from unnest(v_i_orgs, v_i_users, v_i_variables) as i (org_id, user_id, variables)
+            group by i.org_id, i.variables
+        ) as v;
+
+        select array_agg(u.org_id), array_agg(u.id) into v_r_orgs, v_r_users
+        from app.user_profiles as u
+        inner join (
+            select distinct i.org_id, i.user_id from unnest(v_i_orgs, v_i_users) as i (org_id, user_id)
+        ) as i on u.org_id = i.org_id and u.id = i.user_id
+        where u.org_id = any(v_orgs) and u.is_active;
+        select array_agg(u.org_id), array_agg(u.id) into v_a_orgs, v_a_users
+        from app.user_profiles as u
+        inner join (
+            select distinct i.org_id, i.actor_id
+            from unnest(v_i_orgs, v_i_actors) as i (org_id, actor_id)
+        ) as i on u.org_id = i.org_id and u.id = i.actor_id
+        where u.org_id = any(v_orgs);
+        select array_agg(e.org_id) into v_email_orgs
+        from app.email_settings as e
+        where e.org_id = any(v_orgs);
+
+        select
+            array_agg(r.org_id), array_agg(r.user_id), array_agg(p.channels), array_agg(p.silent),
+            array_agg(p.email_unsubscribed), array_agg(p.digest_at), array_agg(p.hold_until),
+            array_agg(p.hold_reason)
+        into
+            v_p_orgs, v_p_users, v_p_channels, v_p_silent, v_p_unsubscribed, v_p_digest_at,
+            v_p_hold_until, v_p_hold_reason
+        from unnest(v_r_orgs, v_r_users) as r (org_id, user_id)
+        inner join (
+            -- (unnest of several arrays expands a composite element's columns)
+            select distinct on (c.org_id) c.org_id, c.category, c.requested_channels
+            from unnest(v_c_orgs, v_contents) as c (org_id, category, title, message, type,
+                priority, action_url, action_label, requested_channels)
+            order by c.org_id
+        ) as k on k.org_id = r.org_id
+        cross join lateral app._notification_plan(
+            r.org_id, r.user_id, k.category, k.requested_channels, false, v_now
+        ) as p
+        where not p.suppressed;
+
+        insert into app.notifications (
+            org_id, id, user_id, title, message, type, category, priority, entity_type,
+            entity_id, action_url, action_label, channels, template_slug, data, critical,
+            silent, email_subject, email_html, email_text, created_by, created_at, updated_at
+        )
+        select
+            i.org_id, i.id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
+            i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
+            c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
+            a.user_id, v_now, v_now
+        from unnest(
+            v_i_orgs, v_i_ids, v_i_users, v_i_actors, v_i_variables, v_i_entity_types,
+            v_i_entity_ids
+        ) as i (org_id, id, user_id, actor_id, variables, entity_type, entity_id)
+        inner join unnest(v_c_orgs, v_c_variables, v_contents) as c (
+            org_id, item_variables, category, title, message, type, priority, action_url,
+            action_label, requested_channels, variables, email_subject, email_html, email_text
+        ) on c.org_id = i.org_id and c.item_variables = i.variables
+        inner join unnest(v_p_orgs, v_p_users, v_p_channels, v_p_silent)
+            as pl (org_id, user_id, channels, silent)
+            on pl.org_id = i.org_id and pl.user_id = i.user_id
+        left join unnest(v_a_orgs, v_a_users) as a (org_id, user_id)
+            on a.org_id = i.org_id and a.user_id = i.actor_id;
+        get diagnostics v_stored = row_count;
+
+        -- As app._notification_send decides each channel's delivery.
+        insert into app.notification_deliveries (
+            org_id, notification_id, user_id, channel, status, reason, deliver_after,
+            created_at, updated_at
+        )
+        select
+            i.org_id, i.id, i.user_id, ch.channel, s.status, s.reason,
+            case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
+            v_now, v_now
+        from unnest(v_i_orgs, v_i_ids, v_i_users, v_i_variables)
+            as i (org_id, id, user_id, variables)
+        inner join (
+            select distinct c.org_id, c.variables
+            from unnest(v_c_orgs, v_c_variables) as c (org_id, variables)
+        ) as c on c.org_id = i.org_id and c.variables = i.variables
+        inner join unnest(
+            v_p_orgs, v_p_users, v_p_channels, v_p_silent, v_p_unsubscribed, v_p_digest_at,
+            v_p_hold_until, v_p_hold_reason
+        ) as pl (
+            org_id, user_id, channels, silent, email_unsubscribed, digest_at, hold_until,
+            hold_reason
+        ) on pl.org_id = i.org_id and pl.user_id = i.user_id
+        cross join lateral jsonb_array_elements_text(pl.channels) as ch (channel)
+        cross join lateral app._notification_delivery_state(
+            ch.channel, pl.silent, pl.email_unsubscribed,
+            ch.channel <> 'email' or i.org_id = any(coalesce(v_email_orgs, '{}')),
+            pl.digest_at, pl.hold_until, pl.hold_reason
+        ) as s;
 
         for v_org_id, v_ids in
-            select p.org_id, array_agg(p.id)
-            from unnest(v_pending_orgs, v_pending_ids) as p (org_id, id)
-            group by p.org_id
+            select d.org_id, array_agg(d.id)
+            from app.notification_deliveries as d
+            where
+                d.org_id = any(v_orgs) and d.notification_id = any(v_i_ids)
+                and d.channel = 'email' and d.status = 'pending'
+            group by d.org_id
         loop
             perform app._notification_queue_emails(v_org_id, v_ids);
         end loop;
@@ -13375,6 +13556,7 @@ declare
     v_settled integer;
     v_redriven integer;
     v_failed integer;
+    v_stamp timestamptz;
 begin
     with settled as (
         select d.org_id, d.id, o.status, o.reason
@@ -13397,12 +13579,13 @@ begin
     where d.org_id = x.org_id and d.id = x.id;
     get diagnostics v_settled = row_count;
 
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     with lost as (
         select d.org_id, d.id, d.attempts > p_max_rounds as poison
         from app.notification_deliveries as d
         where
             d.status = 'pending' and d.channel = 'email' and d.email_send_id is null
-            and d.updated_at < app.now() - p_grace
+            and d.updated_at < v_stamp - p_grace
         order by d.updated_at
         limit p_limit
         for no key update of d skip locked
@@ -13416,8 +13599,8 @@ begin
                 when l.poison then format('its email was lost %s times', d.attempts)
                 else 'its email was lost: decided again by the next tick'
             end,
-            deliver_after = case when not l.poison then app.now() end,
-            updated_at = app.now()
+            deliver_after = case when not l.poison then v_stamp end,
+            updated_at = v_stamp
         from lost as l
         where d.org_id = l.org_id and d.id = l.id
         returning l.poison
@@ -14123,7 +14306,13 @@ CREATE FUNCTION app._tg_activity_notify_insert() RETURNS trigger
     AS $$
 declare
     v_rows jsonb;
+    v_orgs uuid[];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- The transition table first, the campaigns then: a Citus worker cannot read
     -- both in one statement (docs/scale-out.md).
     select jsonb_agg(jsonb_build_object(
@@ -14135,6 +14324,9 @@ begin
     where
         n.type = 'task' and n.assignee_id is not null
         and n.status in ('open', 'scheduled', 'in_progress');
+    v_orgs := array(
+        select distinct (r.v ->> 'org_id')::uuid from jsonb_array_elements(v_rows) as r (v)
+    );
     -- A campaign's step task goes to the campaign's owner, who set the sequence up:
     -- the owner's own action, carried out by the tick (docs/notifications.md). The
     -- campaign must be the assignee's: a metadata key alone silences nothing.
@@ -14144,7 +14336,8 @@ begin
         select 1
         from app.campaigns as c
         where
-            c.org_id = (r.v ->> 'org_id')::uuid
+            c.org_id = any(v_orgs)
+            and c.org_id = (r.v ->> 'org_id')::uuid
             and c.id::text = r.v ->> 'campaign_id'
             and c.owner_id = (r.v ->> 'assignee_id')::uuid
     );
@@ -14169,6 +14362,11 @@ CREATE FUNCTION app._tg_activity_notify_update() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id
     ))
@@ -14210,6 +14408,11 @@ declare
     v_new jsonb [];
     v_old jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- Most often no approval is pending anywhere: one probe of the partial index and
     -- out. (On Citus a trigger's query must name its orgs, so there the probe below
     -- is the first.)
@@ -14300,11 +14503,24 @@ CREATE FUNCTION app._tg_campaign_enrollment_totals() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
+    v_any boolean;
     v_rows text;
     v_org_ids uuid [];
     v_campaign_ids uuid [];
     v_deltas jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    -- (EXECUTE: one function serves INSERT, UPDATE and DELETE, whose transition
+    -- tables differ.)
+    execute format(
+        'select exists (select 1 from %I)',
+        case when tg_op = 'DELETE' then 'old_rows' else 'new_rows' end
+    )
+    into v_any;
+    if not v_any then
+        return null;
+    end if;
     -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
     -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
     -- deleted enrollment (its contact deleted): what was sent stays sent, as
@@ -14367,7 +14583,9 @@ begin
     -- campaigns then queue instead of deadlocking.
     perform
     from app.campaigns as c
-    where (c.org_id, c.id) in (select * from unnest(v_org_ids, v_campaign_ids))
+    where
+        c.org_id = any(v_org_ids)  -- on Citus: this shard's orgs, one shard (docs/scale-out.md)
+        and (c.org_id, c.id) in (select * from unnest(v_org_ids, v_campaign_ids))
     order by c.org_id, c.id
     for update of c;
     update app.campaigns as c
@@ -14385,7 +14603,7 @@ begin
         total_clicked = c.total_clicked + (d.delta ->> 'clicked')::integer,
         total_tasks = c.total_tasks + (d.delta ->> 'tasks')::integer
     from unnest(v_org_ids, v_campaign_ids, v_deltas) as d (org_id, campaign_id, delta)
-    where c.org_id = d.org_id and c.id = d.campaign_id;
+    where c.org_id = any(v_org_ids) and c.org_id = d.org_id and c.id = d.campaign_id;
     return null;
 end
 $_$;
@@ -14404,6 +14622,11 @@ CREATE FUNCTION app._tg_campaign_enrollment_wake() RETURNS trigger
 declare
     v_due timestamptz;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select least(
         min(n.next_step_at) filter (where n.status = 'active'),
         min(n.resume_at) filter (where n.status = 'paused' and n.stop_reason = 'out_of_office')
@@ -14432,6 +14655,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(x.org_id), array_agg(x.ref_type), array_agg(x.ref_id)
     into v_org_ids, v_types, v_ids
     from (
@@ -14463,6 +14691,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     execute 'select array_agg(x.org_id), array_agg(x.ref_type), array_agg(x.ref_id) from ('
         'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
         'from new_rows as r '
@@ -14499,6 +14732,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id)
     into v_org_ids, v_types, v_ids
     from new_rows as r;
@@ -14523,6 +14761,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     execute 'select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id) '
         'from new_rows as r where not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
@@ -14573,15 +14816,30 @@ declare
     -- statement on user_profiles (a Citus worker cannot mix them, docs/scale-out.md).
     v_org_ids uuid[];
     v_user_ids uuid[];
+    -- The mentioned users that exist, read by key in a statement of their own:
+    -- on a Citus shard a probe per mention would need a correlated subquery.
+    v_found_orgs uuid[];
+    v_found_ids uuid[];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(c.org_id), array_agg(m.user_id) into v_org_ids, v_user_ids
     from new_rows as c
     cross join lateral unnest(c.mentioned_user_ids) as m (user_id);
+    if v_org_ids is null then
+        return null;
+    end if;
+    select array_agg(u.org_id), array_agg(u.id) into v_found_orgs, v_found_ids
+    from app.user_profiles as u
+    where u.org_id = any(v_org_ids) and u.id = any(v_user_ids);
     select m.user_id into v_unknown
     from unnest(v_org_ids, v_user_ids) as m (org_id, user_id)
     where not exists (
         select 1
-        from app.user_profiles as u
+        from unnest(v_found_orgs, v_found_ids) as u (org_id, id)
         where u.org_id = m.org_id and u.id = m.user_id
     )
     limit 1;
@@ -14608,6 +14866,11 @@ CREATE FUNCTION app._tg_comment_notify_insert() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
         'entity_id', n.entity_id, 'author_id', n.author_id, 'body', n.body,
@@ -14638,6 +14901,11 @@ declare
     v_rows jsonb;
     v_actor uuid := app.current_user_id();
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
         -- The edit's mentioner is whoever edits (the author when no user is in
@@ -14680,6 +14948,11 @@ CREATE FUNCTION app._tg_deal_notify_stage() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'name', n.name, 'value', n.value,
         'currency', n.currency, 'stage_id', n.stage_id, 'owner_id', n.owner_id
@@ -14723,6 +14996,11 @@ declare
     v_days integer [];
     v_at timestamptz [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     if starts_with(v_setting, v_stamp) then
         v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
     end if;
@@ -14815,6 +15093,7 @@ declare
     v_complained boolean := new.status = 'complained' and old.status <> 'complained';
     v_opens integer := greatest(new.open_count - old.open_count, 0);
     v_clicks integer := greatest(new.click_count - old.click_count, 0);
+    v_stamp timestamptz;
 begin
     if not (v_replied or v_bounced or v_complained or v_opens > 0 or v_clicks > 0) then
         return null;
@@ -14842,6 +15121,7 @@ begin
     end if;
 
     if v_bounced or v_complained then
+        v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
         update app.campaign_enrollments as e
         set
             status = case
@@ -14858,12 +15138,12 @@ begin
                 when e.status in ('active', 'paused', 'completed') then null
                 else e.next_step_at
             end,
-            bounced_at = case when v_bounced then coalesce(e.bounced_at, app.now()) else e.bounced_at end,
+            bounced_at = case when v_bounced then coalesce(e.bounced_at, v_stamp) else e.bounced_at end,
             unsubscribed_at = case
-                when v_complained then coalesce(e.unsubscribed_at, app.now())
+                when v_complained then coalesce(e.unsubscribed_at, v_stamp)
                 else e.unsubscribed_at
             end,
-            updated_at = app.now()
+            updated_at = v_stamp
         where e.org_id = v_e.org_id and e.id = v_e.id;
         if v_e.status in ('active', 'paused', 'completed') then
             insert into app.campaign_sequence_logs (
@@ -14966,13 +15246,19 @@ CREATE FUNCTION app._tg_email_send_delivery_status() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_status text;
+    v_reason text;
 begin
+    -- The outcome first: Citus cannot send a function's record to a shard
+    -- (docs/scale-out.md).
+    select o.status, o.reason into v_status, v_reason
+    from app._notification_email_outcome(new.status, new.error, new.suppression_reason) as o;
     update app.notification_deliveries as d
     set
-        status = o.status,
-        reason = o.reason,
+        status = v_status,
+        reason = v_reason,
         updated_at = app.now()
-    from app._notification_email_outcome(new.status, new.error, new.suppression_reason) as o
     where
         d.org_id = new.org_id
         and d.email_send_id = new.id
@@ -15063,6 +15349,11 @@ declare
     v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
     v_chunk record;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from old_rows) then
+        return null;
+    end if;
     -- Not the rows of an organization deleted in the same statement: what is
     -- left of them is nothing to keep history for.
     v_org_ids := array(
@@ -15105,6 +15396,11 @@ declare
     v_org_ids uuid [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
     insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
     select x.org_id, tg_argv[0], x.id, 'created', app.current_user_id()
@@ -15132,6 +15428,11 @@ declare
     v_old_values jsonb [];
     v_new_values jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- The changed fields, from the transition tables alone; then history, from
     -- their arrays. Materialized CTEs compute each row's jsonb once; a flattened
     -- subquery would recompute to_jsonb() for every field it is compared on.
@@ -15187,10 +15488,14 @@ CREATE FUNCTION app._tg_entity_refs_check(p_org_ids uuid[], p_types text[], p_id
 declare
     v_type text;
     v_id uuid;
+    -- Each probe names the statement's orgs too: on a Citus shard's trigger a
+    -- probe must prune to that shard (docs/scale-out.md).
+    v_orgs uuid[];
 begin
     if p_types is null then
         return;
     end if;
+    v_orgs := array(select distinct o.id from unnest(p_org_ids) as o (id));
     select r.ref_type into v_type
     from unnest(p_types) as r (ref_type)
     where not exists (select 1 from app.entity_types as e where e.entity_type = r.ref_type)
@@ -15204,31 +15509,40 @@ begin
     where not coalesce(
         case r.ref_type
             when 'account' then exists (
-                select 1 from app.accounts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.accounts as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'contact' then exists (
-                select 1 from app.contacts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.contacts as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'deal' then exists (
-                select 1 from app.deals as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.deals as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'activity' then exists (
-                select 1 from app.activities as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.activities as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'job' then exists (
-                select 1 from app.jobs as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.jobs as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'candidate' then exists (
-                select 1 from app.candidates as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.candidates as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'submission' then exists (
-                select 1 from app.submissions as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.submissions as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'interview' then exists (
-                select 1 from app.interviews as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.interviews as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'placement' then exists (
-                select 1 from app.placements as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.placements as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
         end,
         false
@@ -15276,6 +15590,11 @@ CREATE FUNCTION app._tg_interview_notify_insert() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'submission_id', n.submission_id,
         'scheduled_at', n.scheduled_at, 'timezone', n.timezone,
@@ -15305,6 +15624,11 @@ CREATE FUNCTION app._tg_interview_notify_update() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'submission_id', n.submission_id,
         'scheduled_at', n.scheduled_at, 'timezone', n.timezone,
@@ -15511,6 +15835,11 @@ CREATE FUNCTION app._tg_submission_notify_insert() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'job_id', n.job_id, 'candidate_id', n.candidate_id,
         'submitted_by', n.submitted_by, 'status', n.status
@@ -15538,6 +15867,11 @@ CREATE FUNCTION app._tg_submission_notify_update() RETURNS trigger
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'job_id', n.job_id, 'candidate_id', n.candidate_id,
         'submitted_by', n.submitted_by, 'status', n.status
@@ -15602,7 +15936,10 @@ CREATE FUNCTION app._tg_suppression_campaign() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_stamp timestamptz;
 begin
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     with stopped as (
         update app.campaign_enrollments as e
         set
@@ -15614,14 +15951,14 @@ begin
             stop_reason = new.reason,
             next_step_at = null,
             unsubscribed_at = case
-                when new.reason in ('unsubscribe', 'complaint', 'manual') then app.now()
+                when new.reason in ('unsubscribe', 'complaint', 'manual') then v_stamp
                 else e.unsubscribed_at
             end,
             bounced_at = case
-                when new.reason in ('hard_bounce', 'soft_bounce') then coalesce(e.bounced_at, app.now())
+                when new.reason in ('hard_bounce', 'soft_bounce') then coalesce(e.bounced_at, v_stamp)
                 else e.bounced_at
             end,
-            updated_at = app.now()
+            updated_at = v_stamp
         from app.contacts as k
         where
             k.org_id = new.org_id and lower(k.email) = new.email
@@ -15764,6 +16101,11 @@ declare
     v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
     v_old jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from old_rows) then
+        return null;
+    end if;
     if exists (
         select 1 from app.workflows as w
         where
@@ -15799,6 +16141,11 @@ CREATE FUNCTION app._tg_workflow_insert() RETURNS trigger
 declare
     v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     if exists (
         select 1 from app.workflows as w
         where
@@ -15835,6 +16182,11 @@ declare
     v_changed text;
     v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- The update triggers of the changed rows' orgs' active workflows: does
     -- any need the whole old row ("updated" compares every column; a
     -- condition on "old.x" or with "changed" reads it), or only the columns
@@ -16163,13 +16515,15 @@ declare
     v_started timestamptz;
     -- The quick way: steps done but not yet written on the execution row.
     v_dirty boolean := false;
+    v_stamp timestamptz;
 begin
     logs := '{}';
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflow_executions as e
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-        started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
-        runs = e.runs + 1, updated_at = app.now(), execution_context = e.execution_context - 'requeued'
+        started_at = coalesce(e.started_at, v_stamp), run_xid = pg_catalog.pg_current_xact_id(),
+        runs = e.runs + 1, updated_at = v_stamp, execution_context = e.execution_context - 'requeued'
     where e.org_id = v_org_id and e.id = p_exec.id
     returning * into v_exec;
     if v_exec.runs = 1 then
@@ -16218,7 +16572,7 @@ begin
             )
             values (
                 v_org_id, v_row.id, v_exec.id, v_exec.transition_id,
-                case v_kind when 'condition' then 'condition' else 'action' end,
+                case when v_kind = 'condition' then 'condition' else 'action' end,
                 v_kind, v_step ->> 'name', v_step, v_exec.current_step_index, 'completed', 1,
                 v_started, app.now(), v_result
             );
@@ -16266,10 +16620,11 @@ begin
                     v_doc := v_exec.trigger_event -> 'row';
                 end if;
                 v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
+                v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
                 update app.workflow_steps as s
                 set
                     status = 'running', attempts = s.attempts + 1,
-                    started_at = coalesce(s.started_at, app.now()), error_message = null
+                    started_at = coalesce(s.started_at, v_stamp), error_message = null
                 where s.org_id = v_org_id and s.id = v_row.id;
                 if p_careful then
                     begin
@@ -18812,6 +19167,7 @@ declare
         app._wf_text(p_step ->> 'title', p_vars),
         format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
     );
+    v_stamp timestamptz;
 begin
     -- A retried step starts its chain again: open rows are cancelled, the
     -- earlier attempt's decisions expire (kept for the record, not counted).
@@ -18954,8 +19310,9 @@ begin
     where s.org_id = p_exec.org_id and s.id = p_step_id;
     -- The fields the workflow reads stay locked until this execution ends
     -- (app._tg_approval_field_lock).
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflow_executions as e
-    set approval_requested_at = coalesce(e.approval_requested_at, app.now())
+    set approval_requested_at = coalesce(e.approval_requested_at, v_stamp)
     where e.org_id = p_exec.org_id and e.id = p_exec.id;
     perform app._wf_notify_approvers(p_exec.org_id, v_ids);
     return jsonb_build_object('park', 'approval', 'result', jsonb_build_object(
@@ -20475,9 +20832,11 @@ begin
     )
     values (
         p_exec.org_id, p_exec.id, p_exec.transition_id,
-        case p_step ->> 'type'
-            when 'wait' then 'wait' when 'condition' then 'condition' when 'approval' then 'approval'
-            when 'set_state' then 'transition'
+        -- A searched CASE: Citus sends a simple one on a parameter to the worker as
+        -- text = boolean (docs/scale-out.md).
+        case
+            when p_step ->> 'type' in ('wait', 'condition', 'approval') then p_step ->> 'type'
+            when p_step ->> 'type' = 'set_state' then 'transition'
             else 'action'
         end,
         p_step ->> 'type', p_step ->> 'name', p_step, p_index, 'pending'
@@ -21032,12 +21391,14 @@ declare
     v_wf app.workflows%rowtype;
     v_scheduled jsonb;
     v_busy text;
+    v_stamp timestamptz;
 begin
     select w.* into v_wf from app.workflows as w where w.org_id = p_org_id and w.id = p_workflow_id;
     select t.v into v_scheduled
     from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
     where t.v ->> 'type' = 'scheduled';
 
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflows as w
     set
         reenrollment = coalesce(v_wf.definition ->> 'reenrollment', 'after_exit'),
@@ -21060,7 +21421,7 @@ begin
         end,
         schedule_fired_at = case
             when v_scheduled is null then null
-            else coalesce(w.schedule_fired_at, app.now())
+            else coalesce(w.schedule_fired_at, v_stamp)
         end
     where w.org_id = p_org_id and w.id = p_workflow_id;
 

@@ -15,6 +15,14 @@ declare
     v_ab_variants jsonb;
     v_result jsonb;
     v_repeats integer;
+    v_user_id uuid := app.current_user_id();
+    v_contacts uuid[];
+    v_zones text[];
+    v_reasons text[];
+    v_zone_names text[];
+    v_first_ats timestamptz[];
+    v_ids uuid[];
+    v_inserted integer;
 begin
     -- Any member may enroll into a campaign of the org; the lock orders
     -- concurrent enrollments (a contact is enrolled once).
@@ -58,13 +66,13 @@ begin
     select count(i.contact_id) - count(distinct i.contact_id) into v_repeats
     from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id);
 
-    with input as (
-        select distinct i.contact_id
-        from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id)
-        where i.contact_id is not null
-    ),
-
-    classified as (
+    -- Each contact's fate, then each zone's first send time, then the insert:
+    -- statements of their own. On Citus a statement that reads the org's shards
+    -- may not call a function with an exception block (a subtransaction), and
+    -- the time zone checks have one (docs/scale-out.md).
+    select array_agg(c.contact_id), array_agg(c.timezone), array_agg(c.reason)
+    into v_contacts, v_zones, v_reasons
+    from (
         select
             i.contact_id,
             k.timezone,
@@ -93,80 +101,77 @@ begin
                 ) then 'suppressed'
                 else 'enrolled'
             end as reason
-        from input as i
-        left join app.contacts as k on k.org_id = v_org_id and k.id = i.contact_id
-    ),
-
-    zones as (
-        -- One window computation per distinct zone.
-        select
-            z.zone,
-            app._campaign_next_send_time(
-                -- Calendar days in the zone, then elapsed hours and minutes.
-                p_ts => ((v_now at time zone z.zone) + make_interval(
-                    days => coalesce(v_first.delay_days, 0)
-                )) at time zone z.zone + make_interval(
-                    hours => coalesce(v_first.delay_hours, 0),
-                    mins => coalesce(v_first.delay_minutes, 0)
-                ),
-                p_timezone => z.zone,
-                p_window_start => v_c.send_window_start,
-                p_window_end => v_c.send_window_end,
-                p_send_days => v_c.send_days
-            ) as first_at
         from (
-            select distinct
-                app._campaign_timezone(
-                    p_contact_timezone => c.timezone,
-                    p_campaign_timezone => v_c.timezone,
-                    p_use_contact => v_c.use_contact_timezone
-                ) as zone
-            from classified as c
-            where c.reason = 'enrolled'
-        ) as z
-    ),
+            select distinct i.contact_id
+            from unnest(coalesce(p_contact_ids, '{}')) as i (contact_id)
+            where i.contact_id is not null
+        ) as i
+        left join app.contacts as k on k.org_id = v_org_id and k.id = i.contact_id
+    ) as c;
 
-    fresh as (
-        select c.contact_id, gen_random_uuid() as id, c.timezone
-        from classified as c
-        where c.reason = 'enrolled'
-    ),
-
-    inserted as (
-        insert into app.campaign_enrollments (
-            org_id, id, campaign_id, contact_id, status, stop_reason, next_step_at, ab_variant,
-            enrolled_by, enrolled_at
+    -- Each enrolled contact's zone, and one window computation per distinct zone.
+    v_zones := array(
+        select app._campaign_timezone(
+            p_contact_timezone => c.timezone,
+            p_campaign_timezone => v_c.timezone,
+            p_use_contact => v_c.use_contact_timezone
         )
-        select
-            v_org_id, f.id, v_c.id, f.contact_id,
-            case when v_c.status = 'active' then 'active' else 'paused' end,
-            case when v_c.status = 'active' then null else 'campaign_paused' end,
-            z.first_at,
-            app._campaign_ab_pick_variant(f.id, v_ab_variants),
-            app.current_user_id(), v_now
-        from fresh as f
-        inner join zones as z
-            on z.zone = app._campaign_timezone(
-                p_contact_timezone => f.timezone,
-                p_campaign_timezone => v_c.timezone,
-                p_use_contact => v_c.use_contact_timezone
-            )
-        on conflict (org_id, campaign_id, contact_id) do nothing
-        returning 1
+        from unnest(v_zones) with ordinality as c (timezone, i)
+        order by c.i
+    );
+    select array_agg(z.zone), array_agg(
+        app._campaign_next_send_time(
+            -- Calendar days in the zone, then elapsed hours and minutes.
+            p_ts => ((v_now at time zone z.zone) + make_interval(
+                days => coalesce(v_first.delay_days, 0)
+            )) at time zone z.zone + make_interval(
+                hours => coalesce(v_first.delay_hours, 0),
+                mins => coalesce(v_first.delay_minutes, 0)
+            ),
+            p_timezone => z.zone,
+            p_window_start => v_c.send_window_start,
+            p_window_end => v_c.send_window_end,
+            p_send_days => v_c.send_days
+        )
     )
+    into v_zone_names, v_first_ats
+    from (
+        select distinct c.zone
+        from unnest(v_zones, v_reasons) as c (zone, reason)
+        where c.reason = 'enrolled'
+    ) as z;
+
+    select array_agg(gen_random_uuid()) into v_ids
+    from unnest(v_reasons) as c (reason);
+    insert into app.campaign_enrollments (
+        org_id, id, campaign_id, contact_id, status, stop_reason, next_step_at, ab_variant,
+        enrolled_by, enrolled_at
+    )
+    select
+        v_org_id, c.id, v_c.id, c.contact_id,
+        case when v_c.status = 'active' then 'active' else 'paused' end,
+        case when v_c.status = 'active' then null else 'campaign_paused' end,
+        z.first_at,
+        app._campaign_ab_pick_variant(c.id, v_ab_variants),
+        v_user_id, v_now
+    from unnest(v_contacts, v_ids, v_zones, v_reasons) as c (contact_id, id, zone, reason)
+    inner join unnest(v_zone_names, v_first_ats) as z (zone, first_at) on z.zone = c.zone
+    where c.reason = 'enrolled'
+    on conflict (org_id, campaign_id, contact_id) do nothing;
+    get diagnostics v_inserted = row_count;
 
     select jsonb_build_object(
-        'enrolled', (select count(*) from inserted),
+        'enrolled', v_inserted,
         'already_enrolled',
-        (select count(*) from classified where reason = 'already_enrolled')
-        + (select count(*) from fresh) - (select count(*) from inserted) + v_repeats,
+        count(*) filter (where c.reason = 'already_enrolled')
+        + count(*) filter (where c.reason = 'enrolled') - v_inserted + v_repeats,
         'not_found', count(*) filter (where c.reason = 'not_found'),
         'do_not_contact', count(*) filter (where c.reason = 'do_not_contact'),
         'no_email', count(*) filter (where c.reason = 'no_email'),
         'unsubscribed', count(*) filter (where c.reason = 'unsubscribed'),
         'suppressed', count(*) filter (where c.reason = 'suppressed')
     ) into v_result
-    from classified as c;
+    from unnest(v_reasons) as c (reason);
     return v_result;
 end
 $function$;

@@ -328,6 +328,11 @@ as $function$
 declare
     v_due timestamptz;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select least(
         min(n.next_step_at) filter (where n.status = 'active'),
         min(n.resume_at) filter (where n.status = 'paused' and n.stop_reason = 'out_of_office')

@@ -175,6 +175,7 @@ declare
     v_org_id uuid := app._require_org();
     v_e app.campaign_enrollments%rowtype;
     v_c app.campaigns%rowtype;
+    v_stamp timestamptz;
 begin
     select e.* into v_e
     from app.campaign_enrollments as e
@@ -191,13 +192,14 @@ begin
     -- In a campaign that is not running the enrollment is parked like the
     -- others (the tick only runs active campaigns; an active enrollment of a
     -- paused one would be locked by every tick and never run).
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.campaign_enrollments as e
     set
         status = case when v_c.status = 'active' then 'active' else 'paused' end,
         stop_reason = case when v_c.status = 'active' then null else 'campaign_paused' end,
         error_count = 0,
-        next_step_at = greatest(coalesce(e.next_step_at, app.now()), app.now()),
-        updated_at = app.now()
+        next_step_at = greatest(coalesce(e.next_step_at, v_stamp), v_stamp),
+        updated_at = v_stamp
     where e.org_id = v_org_id and e.id = p_enrollment_id;
     return true;
 end

@@ -22,6 +22,7 @@ declare
     v_complained boolean := new.status = 'complained' and old.status <> 'complained';
     v_opens integer := greatest(new.open_count - old.open_count, 0);
     v_clicks integer := greatest(new.click_count - old.click_count, 0);
+    v_stamp timestamptz;
 begin
     if not (v_replied or v_bounced or v_complained or v_opens > 0 or v_clicks > 0) then
         return null;
@@ -49,6 +50,7 @@ begin
     end if;
 
     if v_bounced or v_complained then
+        v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
         update app.campaign_enrollments as e
         set
             status = case
@@ -65,12 +67,12 @@ begin
                 when e.status in ('active', 'paused', 'completed') then null
                 else e.next_step_at
             end,
-            bounced_at = case when v_bounced then coalesce(e.bounced_at, app.now()) else e.bounced_at end,
+            bounced_at = case when v_bounced then coalesce(e.bounced_at, v_stamp) else e.bounced_at end,
             unsubscribed_at = case
-                when v_complained then coalesce(e.unsubscribed_at, app.now())
+                when v_complained then coalesce(e.unsubscribed_at, v_stamp)
                 else e.unsubscribed_at
             end,
-            updated_at = app.now()
+            updated_at = v_stamp
         where e.org_id = v_e.org_id and e.id = v_e.id;
         if v_e.status in ('active', 'paused', 'completed') then
             insert into app.campaign_sequence_logs (
@@ -172,7 +174,10 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_stamp timestamptz;
 begin
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     with stopped as (
         update app.campaign_enrollments as e
         set
@@ -184,14 +189,14 @@ begin
             stop_reason = new.reason,
             next_step_at = null,
             unsubscribed_at = case
-                when new.reason in ('unsubscribe', 'complaint', 'manual') then app.now()
+                when new.reason in ('unsubscribe', 'complaint', 'manual') then v_stamp
                 else e.unsubscribed_at
             end,
             bounced_at = case
-                when new.reason in ('hard_bounce', 'soft_bounce') then coalesce(e.bounced_at, app.now())
+                when new.reason in ('hard_bounce', 'soft_bounce') then coalesce(e.bounced_at, v_stamp)
                 else e.bounced_at
             end,
-            updated_at = app.now()
+            updated_at = v_stamp
         from app.contacts as k
         where
             k.org_id = new.org_id and lower(k.email) = new.email
@@ -219,11 +224,24 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
+    v_any boolean;
     v_rows text;
     v_org_ids uuid [];
     v_campaign_ids uuid [];
     v_deltas jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    -- (EXECUTE: one function serves INSERT, UPDATE and DELETE, whose transition
+    -- tables differ.)
+    execute format(
+        'select exists (select 1 from %I)',
+        case when tg_op = 'DELETE' then 'old_rows' else 'new_rows' end
+    )
+    into v_any;
+    if not v_any then
+        return null;
+    end if;
     -- Signed rows: +1 for the new image, -1 for the old one. The cumulative
     -- totals (enrolled, sent, opened, clicked, tasks) use csign, 0 for a
     -- deleted enrollment (its contact deleted): what was sent stays sent, as
@@ -286,7 +304,9 @@ begin
     -- campaigns then queue instead of deadlocking.
     perform
     from app.campaigns as c
-    where (c.org_id, c.id) in (select * from unnest(v_org_ids, v_campaign_ids))
+    where
+        c.org_id = any(v_org_ids)  -- on Citus: this shard's orgs, one shard (docs/scale-out.md)
+        and (c.org_id, c.id) in (select * from unnest(v_org_ids, v_campaign_ids))
     order by c.org_id, c.id
     for update of c;
     update app.campaigns as c
@@ -304,7 +324,7 @@ begin
         total_clicked = c.total_clicked + (d.delta ->> 'clicked')::integer,
         total_tasks = c.total_tasks + (d.delta ->> 'tasks')::integer
     from unnest(v_org_ids, v_campaign_ids, v_deltas) as d (org_id, campaign_id, delta)
-    where c.org_id = d.org_id and c.id = d.campaign_id;
+    where c.org_id = any(v_org_ids) and c.org_id = d.org_id and c.id = d.campaign_id;
     return null;
 end
 $function$;

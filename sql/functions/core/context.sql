@@ -347,16 +347,20 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    -- Variables, not calls, in the filter (see app._has_permission).
+    v_org_id uuid := app.current_org_id();
+    v_user_id uuid := app.current_user_id();
 begin
-    if app._is_service() and app.current_user_id() is null then
+    if app._is_service() and v_user_id is null then
         return true;
     end if;
     return exists (
         select 1
         from app.user_profiles as u
         where
-            u.org_id = app.current_org_id()
-            and u.id = app.current_user_id()
+            u.org_id = v_org_id
+            and u.id = v_user_id
             and u.role = 'admin'
             and u.is_active
     );

@@ -17,18 +17,24 @@ declare
     v_role text;
     v_default text[];
     v_granted boolean;
+    -- Variables, not calls, in the filters: Citus routes a query to one shard by
+    -- a value it knows before running it (docs/scale-out.md).
+    v_org_id uuid;
+    v_user_id uuid;
 begin
     select p.default_roles into v_default from app.permissions as p where p.name = p_permission;
     if not found then
         raise exception using
             errcode = 'IT005', message = format('unknown permission %L', p_permission);
     end if;
-    if app.current_user_id() is null then
+    v_user_id := app.current_user_id();
+    if v_user_id is null then
         return app._is_service();
     end if;
+    v_org_id := app.current_org_id();
     select u.role into v_role
     from app.user_profiles as u
-    where u.org_id = app.current_org_id() and u.id = app.current_user_id() and u.is_active;
+    where u.org_id = v_org_id and u.id = v_user_id and u.is_active;
     if v_role is null then
         return false;
     end if;
@@ -37,7 +43,7 @@ begin
     end if;
     select r.granted into v_granted
     from app.role_permissions as r
-    where r.org_id = app.current_org_id() and r.role = v_role and r.permission = p_permission;
+    where r.org_id = v_org_id and r.role = v_role and r.permission = p_permission;
     return coalesce(v_granted, v_role = any(v_default));
 end
 $function$;

@@ -106,6 +106,11 @@ declare
     v_old_values jsonb [];
     v_new_values jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- The changed fields, from the transition tables alone; then history, from
     -- their arrays. Materialized CTEs compute each row's jsonb once; a flattened
     -- subquery would recompute to_jsonb() for every field it is compared on.
@@ -156,6 +161,11 @@ declare
     v_org_ids uuid [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(r.org_id), array_agg(r.id) into v_org_ids, v_ids from new_rows as r;
     insert into app.entity_history (org_id, entity_type, entity_id, change_type, changed_by)
     select x.org_id, tg_argv[0], x.id, 'created', app.current_user_id()
@@ -175,6 +185,11 @@ declare
     v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
     v_chunk record;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from old_rows) then
+        return null;
+    end if;
     -- Not the rows of an organization deleted in the same statement: what is
     -- left of them is nothing to keep history for.
     v_org_ids := array(

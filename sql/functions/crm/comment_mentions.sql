@@ -15,15 +15,30 @@ declare
     -- statement on user_profiles (a Citus worker cannot mix them, docs/scale-out.md).
     v_org_ids uuid[];
     v_user_ids uuid[];
+    -- The mentioned users that exist, read by key in a statement of their own:
+    -- on a Citus shard a probe per mention would need a correlated subquery.
+    v_found_orgs uuid[];
+    v_found_ids uuid[];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(c.org_id), array_agg(m.user_id) into v_org_ids, v_user_ids
     from new_rows as c
     cross join lateral unnest(c.mentioned_user_ids) as m (user_id);
+    if v_org_ids is null then
+        return null;
+    end if;
+    select array_agg(u.org_id), array_agg(u.id) into v_found_orgs, v_found_ids
+    from app.user_profiles as u
+    where u.org_id = any(v_org_ids) and u.id = any(v_user_ids);
     select m.user_id into v_unknown
     from unnest(v_org_ids, v_user_ids) as m (org_id, user_id)
     where not exists (
         select 1
-        from app.user_profiles as u
+        from unnest(v_found_orgs, v_found_ids) as u (org_id, id)
         where u.org_id = m.org_id and u.id = m.user_id
     )
     limit 1;

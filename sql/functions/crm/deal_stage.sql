@@ -71,6 +71,11 @@ declare
     v_days integer [];
     v_at timestamptz [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     if starts_with(v_setting, v_stamp) then
         v_notes := nullif(substr(v_setting, length(v_stamp) + 1), '');
     end if;

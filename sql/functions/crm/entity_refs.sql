@@ -30,10 +30,14 @@ as $function$
 declare
     v_type text;
     v_id uuid;
+    -- Each probe names the statement's orgs too: on a Citus shard's trigger a
+    -- probe must prune to that shard (docs/scale-out.md).
+    v_orgs uuid[];
 begin
     if p_types is null then
         return;
     end if;
+    v_orgs := array(select distinct o.id from unnest(p_org_ids) as o (id));
     select r.ref_type into v_type
     from unnest(p_types) as r (ref_type)
     where not exists (select 1 from app.entity_types as e where e.entity_type = r.ref_type)
@@ -47,31 +51,40 @@ begin
     where not coalesce(
         case r.ref_type
             when 'account' then exists (
-                select 1 from app.accounts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.accounts as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'contact' then exists (
-                select 1 from app.contacts as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.contacts as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'deal' then exists (
-                select 1 from app.deals as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.deals as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'activity' then exists (
-                select 1 from app.activities as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.activities as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'job' then exists (
-                select 1 from app.jobs as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.jobs as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'candidate' then exists (
-                select 1 from app.candidates as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.candidates as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'submission' then exists (
-                select 1 from app.submissions as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.submissions as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'interview' then exists (
-                select 1 from app.interviews as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.interviews as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
             when 'placement' then exists (
-                select 1 from app.placements as t where t.org_id = r.org_id and t.id = r.ref_id
+                select 1 from app.placements as t
+                where t.org_id = any(v_orgs) and t.org_id = r.org_id and t.id = r.ref_id
             )
         end,
         false
@@ -96,6 +109,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id)
     into v_org_ids, v_types, v_ids
     from new_rows as r;
@@ -119,6 +137,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     execute 'select array_agg(r.org_id), array_agg(r.entity_type), array_agg(r.entity_id) '
         'from new_rows as r where not exists (select 1 from old_rows as o '
         'where o.org_id = r.org_id and o.id = r.id and o.entity_type = r.entity_type '
@@ -141,6 +164,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select array_agg(x.org_id), array_agg(x.ref_type), array_agg(x.ref_id)
     into v_org_ids, v_types, v_ids
     from (
@@ -168,6 +196,11 @@ declare
     v_types text [];
     v_ids uuid [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     execute 'select array_agg(x.org_id), array_agg(x.ref_type), array_agg(x.ref_id) from ('
         'select r.org_id, r.entity_type as ref_type, r.entity_id as ref_id '
         'from new_rows as r '

@@ -63,6 +63,9 @@ declare
     v_suppressing_send_ids uuid[];
     v_campaign_org_ids uuid[];
     v_campaign_ids uuid[];
+    -- Every table is filtered by the events' orgs too (the caller passes one): on
+    -- Citus that routes each statement to the org's shards (docs/scale-out.md).
+    v_orgs uuid[] := array(select distinct o.id from unnest(p_org_ids) as o (id));
 begin
     -- The sends, row-locked in one order (two batches never wait in a cycle), and
     -- what their events set off: a campaign email's open, click, bounce or complaint
@@ -95,6 +98,7 @@ begin
             from unnest(p_send_ids) with ordinality as g (send_id, i)
             group by 1, 2
         ) as k on s.org_id = k.org_id and s.id = k.send_id
+        where s.org_id = any(v_orgs)
         order by s.org_id, s.id
         for update of s
     ) as l;
@@ -121,8 +125,11 @@ begin
                     on k.org_id = s.org_id and lower(k.email) = lower(s.to_email)
                 inner join app.campaign_enrollments as r
                     on r.org_id = k.org_id and r.contact_id = k.id
-                where r.status in ('active', 'paused')
+                where
+                    r.status in ('active', 'paused') and s.org_id = any(v_orgs)
+                    and k.org_id = any(v_orgs) and r.org_id = any(v_orgs)
             )
+            and e.org_id = any(v_orgs)
             order by e.org_id, e.id
             for update of e
         ) as e;
@@ -131,6 +138,7 @@ begin
         where (c.org_id, c.id) in (
             select u.org_id, u.id from unnest(v_campaign_org_ids, v_campaign_ids) as u (org_id, id)
         )
+        and c.org_id = any(v_orgs)
         order by c.org_id, c.id
         for update of c;
     end if;
@@ -150,7 +158,8 @@ begin
         coalesce(p_payloads[g.i] ->> 'type', ''), p_payloads[g.i], v_at[g.i], p_received_at[g.i],
         s.recipient_user_id
     from unnest(p_event_ids) with ordinality as g (event_id, i)
-    left join app.email_sends as s on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+    left join app.email_sends as s
+        on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i] and s.org_id = any(v_orgs)
     order by g.i;
 
     with ev as (
@@ -167,25 +176,23 @@ begin
     typed as (
         select
             ev.*,
-            case ev.type
-                when 'email.sent' then 'sent'
-                when 'email.delivery_delayed' then 'delivery_delayed'
-                when 'email.delivered' then 'delivered'
-                when 'email.opened' then 'opened'
-                when 'email.clicked' then 'clicked'
-                when 'email.bounced' then 'bounced'
-                when 'email.complained' then 'complained'
-                when 'email.failed' then 'failed'
-                when 'email.suppressed' then 'suppressed'
+            -- Searched CASEs only in this statement: Citus sends a simple one
+            -- here to the worker as text = boolean (docs/scale-out.md).
+            case
+                when ev.type in (
+                    'email.sent', 'email.delivery_delayed', 'email.delivered', 'email.opened',
+                    'email.clicked', 'email.bounced', 'email.complained', 'email.failed',
+                    'email.suppressed'
+                ) then substr(ev.type, length('email.') + 1)
             end as target,
             ev.type = 'email.bounced'
             and lower(coalesce(ev.data -> 'bounce' ->> 'type', '')) in ('permanent', 'hard')
                 as hard,
             substring(ev.data -> 'bounce' ->> 'status' from '^[245]\.[0-9]{1,3}\.[0-9]{1,3}$')
                 as bounce_status,
-            case ev.type
-                when 'email.failed' then ev.data -> 'failed' ->> 'reason'
-                when 'email.bounced' then ev.data -> 'bounce' ->> 'message'
+            case
+                when ev.type = 'email.failed' then ev.data -> 'failed' ->> 'reason'
+                when ev.type = 'email.bounced' then ev.data -> 'bounce' ->> 'message'
             end as error
         from ev
     ),
@@ -237,6 +244,7 @@ begin
             end as status
         from per_send as p
         inner join app.email_sends as o on o.org_id = p.org_id and o.id = p.send_id
+        where o.org_id = any(v_orgs)
     )
 
     update app.email_sends as s
@@ -264,7 +272,7 @@ begin
         error = coalesce(n.error, s.error),
         updated_at = app.now()
     from next as n
-    where s.org_id = n.org_id and s.id = n.send_id;
+    where s.org_id = n.org_id and s.id = n.send_id and s.org_id = any(v_orgs);
 
     -- Suppressions: a hard bounce, the third soft bounce, a complaint (which
     -- also unsubscribes from marketing) or a provider-side suppression; the
@@ -284,7 +292,7 @@ begin
                 p_event_ids[g.i] as event_id, g.i as ord
             from unnest(p_event_ids) with ordinality as g (event_id, i)
             inner join app.email_sends as s
-                on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i]
+                on s.org_id = p_org_ids[g.i] and s.id = p_send_ids[g.i] and s.org_id = any(v_orgs)
             cross join lateral (
                 select
                     p_payloads[g.i] ->> 'type' as type,
@@ -302,7 +310,8 @@ begin
                         select count(*)
                         from app.email_sends as b
                         where
-                            b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
+                            b.org_id = any(v_orgs)
+                            and b.org_id = s.org_id and lower(b.to_email) = lower(s.to_email)
                             and b.bounce_type = 'soft'
                             -- Since the address's soft-bounce suppression was last lifted
                             -- (api.remove_suppression): a lift starts the count again.
@@ -311,7 +320,8 @@ begin
                                     select max(c.changed_at)
                                     from app.suppression_changes as c
                                     where
-                                        c.org_id = s.org_id and c.email = lower(s.to_email)
+                                        c.org_id = any(v_orgs)
+                                        and c.org_id = s.org_id and c.email = lower(s.to_email)
                                         and c.reason = 'soft_bounce' and c.action = 'removed'
                                 ),
                                 '-infinity'
@@ -347,6 +357,7 @@ declare
     v_send_ids uuid[];
     v_ids text[];
     v_payloads jsonb[];
+    v_org_id uuid;
 begin
     -- Receipts in one order (two batches never wait on each other in a cycle); an id
     -- seen before, or twice in this batch, is a duplicate after its first.
@@ -416,15 +427,29 @@ begin
     into v_org_ids, v_send_ids, v_ids, v_payloads
     from todo as t
     where t.send_id is not null;
-    if v_ids is not null then
+    -- One org at a time: on Citus each org's sends, enrollments and campaigns
+    -- are locked on the node that holds them, which a lock across orgs cannot be
+    -- (docs/scale-out.md). Orgs in key order, so two batches never wait in a cycle.
+    for v_org_id in select distinct o.id from unnest(v_org_ids) as o (id) order by 1 loop
         perform app._email_apply_events(
-            p_org_ids => v_org_ids,
-            p_send_ids => v_send_ids,
-            p_event_ids => v_ids,
-            p_payloads => v_payloads,
-            p_received_at => array_fill(app.now(), array[cardinality(v_ids)])
+            p_org_ids => array(select o.id from unnest(v_org_ids) as o (id) where o.id = v_org_id),
+            p_send_ids => array(
+                select x.send_id from unnest(v_org_ids, v_send_ids) with ordinality as x (org_id, send_id, i)
+                where x.org_id = v_org_id order by x.i
+            ),
+            p_event_ids => array(
+                select x.event_id from unnest(v_org_ids, v_ids) with ordinality as x (org_id, event_id, i)
+                where x.org_id = v_org_id order by x.i
+            ),
+            p_payloads => array(
+                select x.payload from unnest(v_org_ids, v_payloads) with ordinality as x (org_id, payload, i)
+                where x.org_id = v_org_id order by x.i
+            ),
+            p_received_at => array_fill(
+                app.now(), array[(select count(*)::integer from unnest(v_org_ids) as o (id) where o.id = v_org_id)]
+            )
         );
-    end if;
+    end loop;
 
     return array(
         select coalesce(
@@ -549,9 +574,11 @@ declare
     v_ids text[];
     v_payloads jsonb[];
     v_received timestamptz[];
+    v_stamp timestamptz;
 begin
     perform app._require_service();
     perform app._email_lock_provider_messages(array[p_provider_message_id]);
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.email_sends as s
     set
         provider = p_provider,
@@ -560,8 +587,8 @@ begin
             when app._email_status_rank(s.status) < app._email_status_rank('sent') then 'sent'
             else s.status
         end,
-        sent_at = coalesce(s.sent_at, app.now()),
-        updated_at = app.now()
+        sent_at = coalesce(s.sent_at, v_stamp),
+        updated_at = v_stamp
     where s.org_id = v_org_id and s.id = p_email_send_id
     returning s.status into v_status;
     if not found then

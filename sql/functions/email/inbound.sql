@@ -65,6 +65,8 @@ declare
     v_owners uuid[];
     v_bounce text;
     v_enrollment_id uuid;
+    v_stamp timestamptz;
+    v_recipient_user_id uuid;
 begin
     perform app._require_service();
     if v_message_id is null then
@@ -246,9 +248,13 @@ begin
     on conflict (org_id, root_send_id) do update
     set
         message_count = app.email_threads.message_count + 1,
-        last_message_at = app.now()
+        last_message_at = excluded.last_message_at
     returning id into v_thread_id;
 
+    -- Read first: Citus takes no subquery in INSERT ... VALUES (docs/scale-out.md).
+    select s.recipient_user_id into v_recipient_user_id
+    from app.email_sends as s
+    where s.org_id = v_org_id and s.id = v_send_id;
     insert into app.inbound_emails (
         org_id, message_id, in_reply_to, "references", from_email, from_name, to_emails, subject,
         text_body, html_body, reply_text, headers, is_auto_reply, auto_reply_reason,
@@ -259,19 +265,16 @@ begin
         v_org_id, v_message_id, v_in_reply_to, coalesce(p_references, '{}'), btrim(p_from),
         p_from_name, coalesce(p_to, '{}'), p_subject, p_text, p_html, p_reply_text, v_headers,
         v_kind is not null, v_reason, v_kind, v_send_id, v_method, v_thread_id, p_provider,
-        p_provider_email_id,
-        (
-            select s.recipient_user_id from app.email_sends as s
-            where s.org_id = v_org_id and s.id = v_send_id
-        )
+        p_provider_email_id, v_recipient_user_id
     )
     returning id into v_inbound_id;
 
     if v_kind is null then
         -- A human reply. An automatic message (an out-of-office, a bounce report, a
         -- ticket acknowledgement) is never one.
+        v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
         update app.email_sends as s
-        set replied_at = coalesce(s.replied_at, app.now()), updated_at = app.now()
+        set replied_at = coalesce(s.replied_at, v_stamp), updated_at = v_stamp
         where s.org_id = v_org_id and s.id = v_send_id;
     elsif v_kind = 'bounce' then
         v_bounce := app._email_apply_bounce_report(v_org_id, v_send_id, v_message_id, p_dsn);

@@ -4,14 +4,16 @@ returns integer
 language sql
 immutable
 as $function$
-    select case p_status
-        when 'queued' then 0
-        when 'sending' then 1
-        when 'sent' then 2
-        when 'delivery_delayed' then 3
-        when 'delivered' then 4
-        when 'opened' then 5
-        when 'clicked' then 6
+    -- A searched CASE: Citus sends a simple one (CASE p_status WHEN ...), once
+    -- inlined into an UPDATE, to the worker as text = boolean (docs/scale-out.md).
+    select case
+        when p_status = 'queued' then 0
+        when p_status = 'sending' then 1
+        when p_status = 'sent' then 2
+        when p_status = 'delivery_delayed' then 3
+        when p_status = 'delivered' then 4
+        when p_status = 'opened' then 5
+        when p_status = 'clicked' then 6
         else 100  -- bounced, complained, failed, suppressed
     end
 $function$;

@@ -241,14 +241,16 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_status text;
+    v_stamp timestamptz;
 begin
     perform app._require_service();
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.email_sends as s
     set
         status = case when p_permanent then 'failed' else 'queued' end,
-        failed_at = case when p_permanent then app.now() else s.failed_at end,
+        failed_at = case when p_permanent then v_stamp else s.failed_at end,
         error = left(p_error, 2000),
-        updated_at = app.now()
+        updated_at = v_stamp
     where s.org_id = v_org_id and s.id = p_email_send_id and s.status in ('queued', 'sending')
     returning s.status into v_status;
     if not found then

@@ -73,7 +73,7 @@ begin
         reply_domain = excluded.reply_domain,
         provider = excluded.provider,
         rate_limit_per_minute = excluded.rate_limit_per_minute,
-        updated_at = app.now()
+        updated_at = excluded.updated_at
     returning * into v_settings;
     return v_settings;
 end

@@ -117,9 +117,36 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_now timestamptz := app.now();
+    v_orgs uuid[];
+    v_off uuid[];
+    -- the items that may go, each with the id of its notification
+    v_i_orgs uuid[];
+    v_i_ids uuid[];
+    v_i_users uuid[];
+    v_i_actors uuid[];
+    v_i_variables jsonb[];
+    v_i_entity_types text[];
+    v_i_entity_ids uuid[];
+    -- one rendering per (org, variables)
+    v_c_orgs uuid[];
+    v_c_variables jsonb[];
+    v_contents app.notification_content[];
+    -- the active recipients, the actors that are users, the orgs with email
+    v_r_orgs uuid[];
+    v_r_users uuid[];
+    v_a_orgs uuid[];
+    v_a_users uuid[];
+    v_email_orgs uuid[];
+    -- each recipient's plan
+    v_p_orgs uuid[];
+    v_p_users uuid[];
+    v_p_channels jsonb[];
+    v_p_silent boolean[];
+    v_p_unsubscribed boolean[];
+    v_p_digest_at timestamptz[];
+    v_p_hold_until timestamptz[];
+    v_p_hold_reason text[];
     v_stored integer;
-    v_pending_orgs uuid[];
-    v_pending_ids uuid[];
     v_org_id uuid;
     v_ids uuid[];
     v_count integer;
@@ -131,124 +158,160 @@ begin
     -- app._notification_send); a trigger's statement already wrote, so this
     -- is free.
     perform pg_catalog.pg_current_xact_id();
+    -- Each statement reads one table, filtered by the items' orgs, or works on
+    -- arrays and calls the helpers that read tables: on a Citus shard's
+    -- trigger both in one statement are refused (docs/scale-out.md).
     begin
-        with item as (
-            select i.org_id, i.user_id, i.actor_id, i.variables, i.entity_type, i.entity_id
-            from jsonb_to_recordset(p_items) as i (
-                org_id uuid, user_id uuid, actor_id uuid, variables jsonb, entity_type text,
-                entity_id uuid
-            )
-            where
-                i.user_id is not null
-                and i.user_id is distinct from i.actor_id
-                and not exists (
-                    select 1
-                    from app.builtin_notification_settings as s
-                    where s.org_id = i.org_id and s.slug = p_slug and not s.enabled
-                )
-        ),
-
-        content as (
-            select v.org_id, v.item_variables, c.*
-            from (
-                select i.org_id, i.variables as item_variables, (array_agg(i.user_id))[1] as any_user
-                from item as i
-                group by i.org_id, i.variables
-            ) as v
-            cross join lateral app._notification_content(row(
-                v.org_id,  -- org_id
-                array[v.any_user],  -- user_ids (checked not empty, not used to render)
-                null,  -- category
-                p_slug,  -- template_slug
-                null,  -- title
-                null,  -- message
-                v.item_variables,  -- variables
-                null,  -- type
-                null,  -- priority
-                null,  -- entity_type
-                null,  -- entity_id
-                null,  -- action_url
-                null,  -- action_label
-                null,  -- channels
-                null,  -- group_key
-                null,  -- expires_at
-                false  -- critical
-            )::app.notification_request) as c
-        ),
-
-        org_content as (
-            select distinct on (c.org_id) c.org_id, c.category, c.requested_channels
-            from content as c
-            order by c.org_id
-        ),
-
-        plan as (
-            select r.org_id, r.user_id, p.*
-            from (select distinct i.org_id, i.user_id from item as i) as r
-            inner join app.user_profiles as u on u.org_id = r.org_id and u.id = r.user_id
-            inner join org_content as k on k.org_id = r.org_id
-            cross join lateral app._notification_plan(
-                r.org_id, r.user_id, k.category, k.requested_channels, false, v_now
-            ) as p
-            where u.is_active and not p.suppressed
-        ),
-
-        inserted as (
-            insert into app.notifications as n (
-                org_id, user_id, title, message, type, category, priority, entity_type,
-                entity_id, action_url, action_label, channels, template_slug, data, critical,
-                silent, email_subject, email_html, email_text, created_by, created_at, updated_at
-            )
-            select
-                i.org_id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
-                i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
-                c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
-                a.id, v_now, v_now
-            from item as i
-            inner join content as c on c.org_id = i.org_id and c.item_variables = i.variables
-            inner join plan as pl on pl.org_id = i.org_id and pl.user_id = i.user_id
-            left join app.user_profiles as a on a.org_id = i.org_id and a.id = i.actor_id
-            returning n.org_id, n.id, n.user_id
-        ),
-
-        -- As app._notification_send decides each channel's delivery.
-        deliveries as (
-            insert into app.notification_deliveries (
-                org_id, notification_id, user_id, channel, status, reason, deliver_after,
-                created_at, updated_at
-            )
-            select
-                ins.org_id, ins.id, ins.user_id, ch.channel, s.status, s.reason,
-                case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
-                v_now, v_now
-            from inserted as ins
-            inner join plan as pl on pl.org_id = ins.org_id and pl.user_id = ins.user_id
-            cross join lateral jsonb_array_elements_text(pl.channels) as ch (channel)
-            cross join lateral (
-                select
-                    ch.channel <> 'email' or exists (
-                        select 1 from app.email_settings as e where e.org_id = ins.org_id
-                    ) as has_email
-            ) as cfg
-            cross join lateral app._notification_delivery_state(
-                ch.channel, pl.silent, pl.email_unsubscribed, cfg.has_email, pl.digest_at,
-                pl.hold_until, pl.hold_reason
-            ) as s
-            returning org_id, id, channel, status
-        )
+        v_orgs := array(
+            select distinct (i.value ->> 'org_id')::uuid from jsonb_array_elements(p_items) as i
+        );
+        select array_agg(s.org_id) into v_off
+        from app.builtin_notification_settings as s
+        where s.org_id = any(v_orgs) and s.slug = p_slug and not s.enabled;
 
         select
-            (select count(*) from inserted),
-            array_agg(d.org_id order by d.org_id),
-            array_agg(d.id order by d.org_id)
-        into v_stored, v_pending_orgs, v_pending_ids
-        from deliveries as d
-        where d.channel = 'email' and d.status = 'pending';
+            array_agg(i.org_id), array_agg(gen_random_uuid()), array_agg(i.user_id),
+            array_agg(i.actor_id), array_agg(i.variables), array_agg(i.entity_type),
+            array_agg(i.entity_id)
+        into
+            v_i_orgs, v_i_ids, v_i_users, v_i_actors, v_i_variables, v_i_entity_types,
+            v_i_entity_ids
+        from jsonb_to_recordset(p_items) as i (
+            org_id uuid, user_id uuid, actor_id uuid, variables jsonb, entity_type text,
+            entity_id uuid
+        )
+        where
+            i.user_id is not null
+            and i.user_id is distinct from i.actor_id
+            and not i.org_id = any(coalesce(v_off, '{}'));
+        if v_i_ids is null then
+            return 0;
+        end if;
+
+        select array_agg(v.org_id), array_agg(v.variables), array_agg(app._notification_content(row(
+            v.org_id,  -- org_id
+            array[v.any_user],  -- user_ids (checked not empty, not used to render)
+            null,  -- category
+            p_slug,  -- template_slug
+            null,  -- title
+            null,  -- message
+            v.variables,  -- variables
+            null,  -- type
+            null,  -- priority
+            null,  -- entity_type
+            null,  -- entity_id
+            null,  -- action_url
+            null,  -- action_label
+            null,  -- channels
+            null,  -- group_key
+            null,  -- expires_at
+            false  -- critical
+        )::app.notification_request))
+        into v_c_orgs, v_c_variables, v_contents
+        from (
+            select i.org_id, i.variables, (array_agg(i.user_id))[1] as any_user
+            from unnest(v_i_orgs, v_i_users, v_i_variables) as i (org_id, user_id, variables)
+            group by i.org_id, i.variables
+        ) as v;
+
+        select array_agg(u.org_id), array_agg(u.id) into v_r_orgs, v_r_users
+        from app.user_profiles as u
+        inner join (
+            select distinct i.org_id, i.user_id from unnest(v_i_orgs, v_i_users) as i (org_id, user_id)
+        ) as i on u.org_id = i.org_id and u.id = i.user_id
+        where u.org_id = any(v_orgs) and u.is_active;
+        select array_agg(u.org_id), array_agg(u.id) into v_a_orgs, v_a_users
+        from app.user_profiles as u
+        inner join (
+            select distinct i.org_id, i.actor_id
+            from unnest(v_i_orgs, v_i_actors) as i (org_id, actor_id)
+        ) as i on u.org_id = i.org_id and u.id = i.actor_id
+        where u.org_id = any(v_orgs);
+        select array_agg(e.org_id) into v_email_orgs
+        from app.email_settings as e
+        where e.org_id = any(v_orgs);
+
+        select
+            array_agg(r.org_id), array_agg(r.user_id), array_agg(p.channels), array_agg(p.silent),
+            array_agg(p.email_unsubscribed), array_agg(p.digest_at), array_agg(p.hold_until),
+            array_agg(p.hold_reason)
+        into
+            v_p_orgs, v_p_users, v_p_channels, v_p_silent, v_p_unsubscribed, v_p_digest_at,
+            v_p_hold_until, v_p_hold_reason
+        from unnest(v_r_orgs, v_r_users) as r (org_id, user_id)
+        inner join (
+            -- (unnest of several arrays expands a composite element's columns)
+            select distinct on (c.org_id) c.org_id, c.category, c.requested_channels
+            from unnest(v_c_orgs, v_contents) as c (org_id, category, title, message, type,
+                priority, action_url, action_label, requested_channels)
+            order by c.org_id
+        ) as k on k.org_id = r.org_id
+        cross join lateral app._notification_plan(
+            r.org_id, r.user_id, k.category, k.requested_channels, false, v_now
+        ) as p
+        where not p.suppressed;
+
+        insert into app.notifications (
+            org_id, id, user_id, title, message, type, category, priority, entity_type,
+            entity_id, action_url, action_label, channels, template_slug, data, critical,
+            silent, email_subject, email_html, email_text, created_by, created_at, updated_at
+        )
+        select
+            i.org_id, i.id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
+            i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
+            c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
+            a.user_id, v_now, v_now
+        from unnest(
+            v_i_orgs, v_i_ids, v_i_users, v_i_actors, v_i_variables, v_i_entity_types,
+            v_i_entity_ids
+        ) as i (org_id, id, user_id, actor_id, variables, entity_type, entity_id)
+        inner join unnest(v_c_orgs, v_c_variables, v_contents) as c (
+            org_id, item_variables, category, title, message, type, priority, action_url,
+            action_label, requested_channels, variables, email_subject, email_html, email_text
+        ) on c.org_id = i.org_id and c.item_variables = i.variables
+        inner join unnest(v_p_orgs, v_p_users, v_p_channels, v_p_silent)
+            as pl (org_id, user_id, channels, silent)
+            on pl.org_id = i.org_id and pl.user_id = i.user_id
+        left join unnest(v_a_orgs, v_a_users) as a (org_id, user_id)
+            on a.org_id = i.org_id and a.user_id = i.actor_id;
+        get diagnostics v_stored = row_count;
+
+        -- As app._notification_send decides each channel's delivery.
+        insert into app.notification_deliveries (
+            org_id, notification_id, user_id, channel, status, reason, deliver_after,
+            created_at, updated_at
+        )
+        select
+            i.org_id, i.id, i.user_id, ch.channel, s.status, s.reason,
+            case s.status when 'held' then pl.hold_until when 'digest' then pl.digest_at end,
+            v_now, v_now
+        from unnest(v_i_orgs, v_i_ids, v_i_users, v_i_variables)
+            as i (org_id, id, user_id, variables)
+        inner join (
+            select distinct c.org_id, c.variables
+            from unnest(v_c_orgs, v_c_variables) as c (org_id, variables)
+        ) as c on c.org_id = i.org_id and c.variables = i.variables
+        inner join unnest(
+            v_p_orgs, v_p_users, v_p_channels, v_p_silent, v_p_unsubscribed, v_p_digest_at,
+            v_p_hold_until, v_p_hold_reason
+        ) as pl (
+            org_id, user_id, channels, silent, email_unsubscribed, digest_at, hold_until,
+            hold_reason
+        ) on pl.org_id = i.org_id and pl.user_id = i.user_id
+        cross join lateral jsonb_array_elements_text(pl.channels) as ch (channel)
+        cross join lateral app._notification_delivery_state(
+            ch.channel, pl.silent, pl.email_unsubscribed,
+            ch.channel <> 'email' or i.org_id = any(coalesce(v_email_orgs, '{}')),
+            pl.digest_at, pl.hold_until, pl.hold_reason
+        ) as s;
 
         for v_org_id, v_ids in
-            select p.org_id, array_agg(p.id)
-            from unnest(v_pending_orgs, v_pending_ids) as p (org_id, id)
-            group by p.org_id
+            select d.org_id, array_agg(d.id)
+            from app.notification_deliveries as d
+            where
+                d.org_id = any(v_orgs) and d.notification_id = any(v_i_ids)
+                and d.channel = 'email' and d.status = 'pending'
+            group by d.org_id
         loop
             perform app._notification_queue_emails(v_org_id, v_ids);
         end loop;
@@ -322,6 +385,9 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
     v_names jsonb := '{}';
     v_type app.entity_types;
     v_found jsonb;
@@ -336,14 +402,14 @@ begin
     loop
         execute format(
             'select jsonb_object_agg(t.id::text, t.%I) from app.%I as t '
-            || 'where (t.org_id, t.id) in ('
+            || 'where t.org_id = any($3) and (t.org_id, t.id) in ('
             || 'select r.org_id, r.entity_id '
             || 'from jsonb_to_recordset($1) as r (org_id uuid, entity_type text, entity_id uuid) '
             || 'where r.entity_type = $2)',
             v_type.name_field, v_type.table_name
         )
         into v_found
-        using p_rows, v_type.entity_type;
+        using p_rows, v_type.entity_type, v_orgs;
         v_names := v_names || jsonb_build_object(v_type.entity_type, coalesce(v_found, '{}'));
     end loop;
 
@@ -398,6 +464,9 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
     v_items jsonb;
 begin
     select jsonb_agg(jsonb_build_object(
@@ -422,7 +491,9 @@ begin
     )
     inner join app.jobs as j on j.org_id = r.org_id and j.id = r.job_id
     inner join app.candidates as c on c.org_id = r.org_id and c.id = r.candidate_id
-    where j.owner_id is not null and j.deleted_at is null;
+    where
+        j.org_id = any(v_orgs) and c.org_id = any(v_orgs)
+        and j.owner_id is not null and j.deleted_at is null;
     return app._notification_send_builtin(p_slug, v_items);
 end
 $function$;
@@ -438,6 +509,9 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
     v_items jsonb;
 begin
     with tz as (
@@ -474,7 +548,8 @@ begin
     ) as t
     inner join app.submissions as s on s.org_id = r.org_id and s.id = r.submission_id
     inner join app.jobs as j on j.org_id = s.org_id and j.id = s.job_id
-    inner join app.candidates as c on c.org_id = s.org_id and c.id = s.candidate_id;
+    inner join app.candidates as c on c.org_id = s.org_id and c.id = s.candidate_id
+    where s.org_id = any(v_orgs) and j.org_id = any(v_orgs) and c.org_id = any(v_orgs);
     return app._notification_send_builtin('interview_scheduled', v_items);
 end
 $function$;
@@ -490,9 +565,17 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_actor uuid := app.current_user_id();
+    v_orgs uuid[] := array(
+        select distinct (r.value ->> 'org_id')::uuid from jsonb_array_elements(p_rows) as r
+    );
+    v_won_orgs uuid[];
     v_won jsonb;
     v_moved jsonb;
 begin
+    v_won_orgs := array(
+        select o.id from unnest(v_orgs) as o (id)
+        where app._notification_builtin_enabled(o.id, 'deal_closed_won')
+    );
     select
         jsonb_agg(x.item) filter (where x.won),
         jsonb_agg(x.item) filter (where not x.won)
@@ -504,7 +587,7 @@ begin
     inner join app.deal_stages as st on st.org_id = r.org_id and st.id = r.stage_id
     cross join lateral (
         select
-            st.is_won and app._notification_builtin_enabled(r.org_id, 'deal_closed_won') as won,
+            st.is_won and r.org_id = any(v_won_orgs) as won,
             jsonb_build_object(
                 'org_id', r.org_id,
                 'user_id', r.owner_id,
@@ -520,7 +603,8 @@ begin
                     'stage', st.name
                 )
             ) as item
-    ) as x;
+    ) as x
+    where st.org_id = any(v_orgs);
     return app._notification_send_builtin('deal_closed_won', v_won)
         + app._notification_send_builtin('deal_stage_changed', v_moved);
 end
@@ -617,7 +701,13 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_rows jsonb;
+    v_orgs uuid[];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- The transition table first, the campaigns then: a Citus worker cannot read
     -- both in one statement (docs/scale-out.md).
     select jsonb_agg(jsonb_build_object(
@@ -629,6 +719,9 @@ begin
     where
         n.type = 'task' and n.assignee_id is not null
         and n.status in ('open', 'scheduled', 'in_progress');
+    v_orgs := array(
+        select distinct (r.v ->> 'org_id')::uuid from jsonb_array_elements(v_rows) as r (v)
+    );
     -- A campaign's step task goes to the campaign's owner, who set the sequence up:
     -- the owner's own action, carried out by the tick (docs/notifications.md). The
     -- campaign must be the assignee's: a metadata key alone silences nothing.
@@ -638,7 +731,8 @@ begin
         select 1
         from app.campaigns as c
         where
-            c.org_id = (r.v ->> 'org_id')::uuid
+            c.org_id = any(v_orgs)
+            and c.org_id = (r.v ->> 'org_id')::uuid
             and c.id::text = r.v ->> 'campaign_id'
             and c.owner_id = (r.v ->> 'assignee_id')::uuid
     );
@@ -659,6 +753,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'subject', n.subject, 'assignee_id', n.assignee_id
     ))
@@ -688,6 +787,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
         'entity_id', n.entity_id, 'author_id', n.author_id, 'body', n.body,
@@ -714,6 +818,11 @@ declare
     v_rows jsonb;
     v_actor uuid := app.current_user_id();
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'entity_type', n.entity_type,
         -- The edit's mentioner is whoever edits (the author when no user is in
@@ -752,6 +861,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'job_id', n.job_id, 'candidate_id', n.candidate_id,
         'submitted_by', n.submitted_by, 'status', n.status
@@ -775,6 +889,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'job_id', n.job_id, 'candidate_id', n.candidate_id,
         'submitted_by', n.submitted_by, 'status', n.status
@@ -800,6 +919,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'submission_id', n.submission_id,
         'scheduled_at', n.scheduled_at, 'timezone', n.timezone,
@@ -826,6 +950,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'submission_id', n.submission_id,
         'scheduled_at', n.scheduled_at, 'timezone', n.timezone,
@@ -860,6 +989,11 @@ as $function$
 declare
     v_rows jsonb;
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     select jsonb_agg(jsonb_build_object(
         'org_id', n.org_id, 'id', n.id, 'name', n.name, 'value', n.value,
         'currency', n.currency, 'stage_id', n.stage_id, 'owner_id', n.owner_id

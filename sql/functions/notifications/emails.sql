@@ -82,8 +82,20 @@ as $function$
 declare
     v_settings app.email_settings%rowtype;
     v_queued integer;
+    v_emails text[];
+    v_reasons text[];
 begin
     select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
+    -- The recipients' suppressions first, in statements of their own: on Citus a
+    -- statement that writes may not call a function that reads a table
+    -- (docs/scale-out.md).
+    select array_agg(distinct lower(u.email)) into v_emails
+    from app.notification_deliveries as d
+    inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+    where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email';
+    select array_agg(app._email_suppression_reason(p_org_id, e.email, 'transactional'))
+    into v_reasons
+    from unnest(v_emails) as e (email);
     with todo as materialized (
         select
             d.id as delivery_id, d.user_id, n.id as notification_id, n.email_subject,
@@ -118,9 +130,7 @@ begin
             v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
             t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
         from todo as t
-        cross join lateral (
-            select app._email_suppression_reason(p_org_id, t.email, 'transactional') as reason
-        ) as r
+        left join unnest(v_emails, v_reasons) as r (email, reason) on r.email = lower(t.email)
         where t.skip is null
         order by t.delivery_id
         returning id, status, suppression_reason

@@ -259,6 +259,13 @@ declare
     v_pending uuid[];
     v_found uuid[];
     v_found_active boolean[];
+    v_p_channels jsonb[];
+    v_p_suppressed boolean[];
+    v_p_hold_until timestamptz[];
+    v_p_hold_reason text[];
+    v_p_silent boolean[];
+    v_p_digest_at timestamptz[];
+    v_p_unsubscribed boolean[];
 begin
     -- A user's notification may not link off the app without the permission,
     -- whether the URL came as a parameter or out of a template and its variables.
@@ -282,19 +289,33 @@ begin
     end if;
 
     -- Each recipient's profile, by key; then each is planned by
-    -- app._notification_plan (inlined on a single node) in a statement on the
-    -- arrays: on Citus a query that reads a table may not also call a function
-    -- that reads one (docs/scale-out.md).
+    -- app._notification_plan (inlined on a single node) in a statement of its
+    -- own, on arrays: on Citus a query that reads a table may not also call a
+    -- function that reads one, nor may a statement that writes (docs/scale-out.md).
     select array_agg(u.id), array_agg(u.is_active) into v_found, v_found_active
     from app.user_profiles as u
     where u.org_id = p_request.org_id and u.id = any(p_request.user_ids);
+    select
+        array_agg(u.id), array_agg(u.is_active), array_agg(p.channels), array_agg(p.suppressed),
+        array_agg(p.hold_until), array_agg(p.hold_reason), array_agg(p.silent),
+        array_agg(p.digest_at), array_agg(p.email_unsubscribed)
+    into
+        v_found, v_found_active, v_p_channels, v_p_suppressed, v_p_hold_until, v_p_hold_reason,
+        v_p_silent, v_p_digest_at, v_p_unsubscribed
+    from unnest(v_found, v_found_active) as u (id, is_active)
+    cross join lateral app._notification_plan(
+        p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
+    ) as p;
 
     with plan as (
-        select u.id as user_id, u.is_active, p.*
-        from unnest(v_found, v_found_active) as u (id, is_active)
-        cross join lateral app._notification_plan(
-            p_request.org_id, u.id, v_content.category, v_content.requested_channels, v_critical, v_now
-        ) as p
+        select *
+        from unnest(
+            v_found, v_found_active, v_p_channels, v_p_suppressed, v_p_hold_until,
+            v_p_hold_reason, v_p_silent, v_p_digest_at, v_p_unsubscribed
+        ) as p (
+            user_id, is_active, channels, suppressed, hold_until, hold_reason, silent,
+            digest_at, email_unsubscribed
+        )
     ),
 
     upserted as (

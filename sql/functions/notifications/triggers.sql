@@ -76,13 +76,19 @@ returns trigger
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_status text;
+    v_reason text;
 begin
+    -- The outcome first: Citus cannot send a function's record to a shard
+    -- (docs/scale-out.md).
+    select o.status, o.reason into v_status, v_reason
+    from app._notification_email_outcome(new.status, new.error, new.suppression_reason) as o;
     update app.notification_deliveries as d
     set
-        status = o.status,
-        reason = o.reason,
+        status = v_status,
+        reason = v_reason,
         updated_at = app.now()
-    from app._notification_email_outcome(new.status, new.error, new.suppression_reason) as o
     where
         d.org_id = new.org_id
         and d.email_send_id = new.id

@@ -174,6 +174,7 @@ declare
     v_settled integer;
     v_redriven integer;
     v_failed integer;
+    v_stamp timestamptz;
 begin
     with settled as (
         select d.org_id, d.id, o.status, o.reason
@@ -196,12 +197,13 @@ begin
     where d.org_id = x.org_id and d.id = x.id;
     get diagnostics v_settled = row_count;
 
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     with lost as (
         select d.org_id, d.id, d.attempts > p_max_rounds as poison
         from app.notification_deliveries as d
         where
             d.status = 'pending' and d.channel = 'email' and d.email_send_id is null
-            and d.updated_at < app.now() - p_grace
+            and d.updated_at < v_stamp - p_grace
         order by d.updated_at
         limit p_limit
         for no key update of d skip locked
@@ -215,8 +217,8 @@ begin
                 when l.poison then format('its email was lost %s times', d.attempts)
                 else 'its email was lost: decided again by the next tick'
             end,
-            deliver_after = case when not l.poison then app.now() end,
-            updated_at = app.now()
+            deliver_after = case when not l.poison then v_stamp end,
+            updated_at = v_stamp
         from lost as l
         where d.org_id = l.org_id and d.id = l.id
         returning l.poison

@@ -114,6 +114,7 @@ declare
         app._wf_text(p_step ->> 'title', p_vars),
         format('%s: %s', p_type.label, p_doc ->> p_type.name_field)
     );
+    v_stamp timestamptz;
 begin
     -- A retried step starts its chain again: open rows are cancelled, the
     -- earlier attempt's decisions expire (kept for the record, not counted).
@@ -256,8 +257,9 @@ begin
     where s.org_id = p_exec.org_id and s.id = p_step_id;
     -- The fields the workflow reads stay locked until this execution ends
     -- (app._tg_approval_field_lock).
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflow_executions as e
-    set approval_requested_at = coalesce(e.approval_requested_at, app.now())
+    set approval_requested_at = coalesce(e.approval_requested_at, v_stamp)
     where e.org_id = p_exec.org_id and e.id = p_exec.id;
     perform app._wf_notify_approvers(p_exec.org_id, v_ids);
     return jsonb_build_object('park', 'approval', 'result', jsonb_build_object(

@@ -1048,12 +1048,14 @@ declare
     v_wf app.workflows%rowtype;
     v_scheduled jsonb;
     v_busy text;
+    v_stamp timestamptz;
 begin
     select w.* into v_wf from app.workflows as w where w.org_id = p_org_id and w.id = p_workflow_id;
     select t.v into v_scheduled
     from jsonb_array_elements(v_wf.definition -> 'triggers') as t (v)
     where t.v ->> 'type' = 'scheduled';
 
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflows as w
     set
         reenrollment = coalesce(v_wf.definition ->> 'reenrollment', 'after_exit'),
@@ -1076,7 +1078,7 @@ begin
         end,
         schedule_fired_at = case
             when v_scheduled is null then null
-            else coalesce(w.schedule_fired_at, app.now())
+            else coalesce(w.schedule_fired_at, v_stamp)
         end
     where w.org_id = p_org_id and w.id = p_workflow_id;
 

@@ -63,9 +63,11 @@ begin
     )
     values (
         p_exec.org_id, p_exec.id, p_exec.transition_id,
-        case p_step ->> 'type'
-            when 'wait' then 'wait' when 'condition' then 'condition' when 'approval' then 'approval'
-            when 'set_state' then 'transition'
+        -- A searched CASE: Citus sends a simple one on a parameter to the worker as
+        -- text = boolean (docs/scale-out.md).
+        case
+            when p_step ->> 'type' in ('wait', 'condition', 'approval') then p_step ->> 'type'
+            when p_step ->> 'type' = 'set_state' then 'transition'
             else 'action'
         end,
         p_step ->> 'type', p_step ->> 'name', p_step, p_index, 'pending'
@@ -276,13 +278,15 @@ declare
     v_started timestamptz;
     -- The quick way: steps done but not yet written on the execution row.
     v_dirty boolean := false;
+    v_stamp timestamptz;
 begin
     logs := '{}';
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflow_executions as e
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-        started_at = coalesce(e.started_at, app.now()), run_xid = pg_catalog.pg_current_xact_id(),
-        runs = e.runs + 1, updated_at = app.now(), execution_context = e.execution_context - 'requeued'
+        started_at = coalesce(e.started_at, v_stamp), run_xid = pg_catalog.pg_current_xact_id(),
+        runs = e.runs + 1, updated_at = v_stamp, execution_context = e.execution_context - 'requeued'
     where e.org_id = v_org_id and e.id = p_exec.id
     returning * into v_exec;
     if v_exec.runs = 1 then
@@ -331,7 +335,7 @@ begin
             )
             values (
                 v_org_id, v_row.id, v_exec.id, v_exec.transition_id,
-                case v_kind when 'condition' then 'condition' else 'action' end,
+                case when v_kind = 'condition' then 'condition' else 'action' end,
                 v_kind, v_step ->> 'name', v_step, v_exec.current_step_index, 'completed', 1,
                 v_started, app.now(), v_result
             );
@@ -379,10 +383,11 @@ begin
                     v_doc := v_exec.trigger_event -> 'row';
                 end if;
                 v_vars := app._wf_vars(v_exec, v_doc, v_wf_name);
+                v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
                 update app.workflow_steps as s
                 set
                     status = 'running', attempts = s.attempts + 1,
-                    started_at = coalesce(s.started_at, app.now()), error_message = null
+                    started_at = coalesce(s.started_at, v_stamp), error_message = null
                 where s.org_id = v_org_id and s.id = v_row.id;
                 if p_careful then
                     begin
@@ -1012,6 +1017,7 @@ declare
     v_org_id uuid;
     v_action app.workflow_actions%rowtype;
     v_settings app.webhook_settings%rowtype;
+    v_stamp timestamptz;
 begin
     perform app._require_service();
     v_org_id := coalesce(p_org_id, app._require_org());
@@ -1037,9 +1043,10 @@ begin
         return;
     end if;
     v_settings := app._wf_webhook_settings(v_org_id);
+    v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
     update app.workflow_actions as a
     set
-        status = 'running', started_at = coalesce(a.started_at, app.now()),
+        status = 'running', started_at = coalesce(a.started_at, v_stamp),
         sending_until = pg_catalog.clock_timestamp() + make_interval(
             secs => (select t.webhook_send_lease_seconds from app.settings as t)
         )

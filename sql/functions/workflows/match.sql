@@ -376,6 +376,11 @@ as $function$
 declare
     v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     if exists (
         select 1 from app.workflows as w
         where
@@ -407,6 +412,11 @@ declare
     v_changed text;
     v_org_ids uuid [] := array(select distinct r.org_id from new_rows as r);
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- The update triggers of the changed rows' orgs' active workflows: does
     -- any need the whole old row ("updated" compares every column; a
     -- condition on "old.x" or with "changed" reads it), or only the columns
@@ -483,6 +493,11 @@ declare
     v_org_ids uuid [] := array(select distinct r.org_id from old_rows as r);
     v_old jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from old_rows) then
+        return null;
+    end if;
     if exists (
         select 1 from app.workflows as w
         where

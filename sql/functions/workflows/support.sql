@@ -502,6 +502,11 @@ declare
     v_new jsonb [];
     v_old jsonb [];
 begin
+    -- Citus fires a statement trigger on every shard a statement visits, with
+    -- no rows on most: nothing to do (docs/scale-out.md).
+    if not exists (select 1 from new_rows) then
+        return null;
+    end if;
     -- Most often no approval is pending anywhere: one probe of the partial index and
     -- out. (On Citus a trigger's query must name its orgs, so there the probe below
     -- is the first.)
