@@ -237,7 +237,9 @@ def adapt_routines(conn: psycopg.Connection) -> RoutineAdaptations:
     return done
 
 
-QUEUE_WAKEUP_GUARD = """
+NODE_QUEUE_SETUP = """
+grant select, insert, update, delete on all tables in schema queue to intime_service;
+grant usage, select on all sequences in schema queue to intime_service;
 alter table queue.pgqueuer disable trigger tg_pgqueuer_changed;
 create or replace trigger tg_pgqueuer_changed_intime
     after insert or update or delete or truncate on queue.pgqueuer
@@ -245,8 +247,11 @@ create or replace trigger tg_pgqueuer_changed_intime
 """
 
 
-def guard_queue_wakeups(dsns: list[str]) -> None:
-    """On each node's queue, pgqueuer's NOTIFY trigger gives way to
+def set_up_node_queues(dsns: list[str]) -> None:
+    """On each node's queue: the service's grants on its tables (sql/grants.sql runs on
+    the coordinator: Citus sends the schema's grant to the nodes, not a grant on a
+    node-local table), and pgqueuer's
+    NOTIFY trigger gives way to
     ``app._tg_queue_changed``, which sends no wake-up from a node's part of a
     transaction begun elsewhere: the initiator may commit it in two phases, and
     PostgreSQL refuses PREPARE TRANSACTION after a NOTIFY (docs/scale-out.md). Run after
@@ -254,7 +259,7 @@ def guard_queue_wakeups(dsns: list[str]) -> None:
     every migrate, as pgqueuer's upgrade may re-create its trigger."""
     for node_dsn in dsns:
         with psycopg.connect(node_dsn, autocommit=True) as node:
-            node.execute(QUEUE_WAKEUP_GUARD)
+            node.execute(NODE_QUEUE_SETUP)
 
 
 def is_citus(conn: psycopg.Connection) -> bool:

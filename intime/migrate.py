@@ -218,8 +218,8 @@ def migrate(
                     distributed = [*done.reference, *done.distributed]
                 dropped = _apply_repeatable(conn, base, files, before, step, on_citus=on_citus)
                 if on_citus:
-                    step("queue wake-ups")
-                    citus.guard_queue_wakeups(nodes)
+                    step("node queues")
+                    citus.set_up_node_queues(nodes)
             finally:
                 conn.execute(q.ADVISORY_UNLOCK, {"key": LOCK_KEY})
     except psycopg.Error as exc:

@@ -60,6 +60,47 @@ CREATE TYPE app.campaign_batch_counts AS (
 ALTER TYPE app.campaign_batch_counts OWNER TO intime_owner;
 
 --
+-- Name: campaign_plan_row; Type: TYPE; Schema: app; Owner: intime_owner
+--
+
+CREATE TYPE app.campaign_plan_row AS (
+	org_id uuid,
+	id uuid,
+	row_ctid tid,
+	campaign_id uuid,
+	contact_id uuid,
+	owner_id uuid,
+	email text,
+	contact_gone boolean,
+	current_step integer,
+	next_step_at timestamp with time zone,
+	error_count integer,
+	local_date date,
+	daily_send_limit integer,
+	zone text,
+	send_window_start time without time zone,
+	send_window_end time without time zone,
+	send_days text[],
+	open_at timestamp with time zone,
+	step_id uuid,
+	step_number integer,
+	channel text,
+	task_config jsonb,
+	next_number integer,
+	variant text,
+	act text,
+	pauses boolean,
+	due_at timestamp with time zone,
+	template_id uuid,
+	subject text,
+	body_html text,
+	body_text text
+);
+
+
+ALTER TYPE app.campaign_plan_row OWNER TO intime_owner;
+
+--
 -- Name: notification_content; Type: TYPE; Schema: app; Owner: intime_owner
 --
 
@@ -353,6 +394,10 @@ CREATE FUNCTION api.archive_campaign_logs(p_limit integer DEFAULT 50000, p_reten
 declare
     v_retention interval;
     v_count integer;
+    v_cutoff timestamptz;
+    v_org_id uuid;
+    v_rows integer;
+    v_moved integer;
 begin
     perform app._require_service();
     select coalesce(p_retention, make_interval(days => s.campaign_log_retention_days))
@@ -361,29 +406,47 @@ begin
     if v_retention < interval '0' then
         raise exception using errcode = 'IT005', message = 'p_retention must not be negative';
     end if;
-    with moved as (
-        delete from app.campaign_sequence_logs as l
-        where l.ctid in (
-            select o.ctid
-            from app.campaign_sequence_logs as o
-            where o.created_at < app.now() - v_retention
-            order by o.created_at
+    -- One org at a time, in key order (a row lock holds one org's rows: on Citus
+    -- that is one shard, docs/scale-out.md), p_limit rows in all, oldest first.
+    v_count := 0;
+    v_cutoff := app.now() - v_retention;
+    for v_org_id, v_rows in
+        select o.org_id, count(*)::integer
+        from (
+            select l.org_id
+            from app.campaign_sequence_logs as l
+            where l.created_at < v_cutoff
+            order by l.created_at
             limit greatest(p_limit, 1)
-            for update skip locked
+        ) as o
+        group by o.org_id
+        order by o.org_id
+    loop
+        with moved as (
+            delete from app.campaign_sequence_logs as l
+            where l.org_id = v_org_id and l.ctid in (
+                select o.ctid
+                from app.campaign_sequence_logs as o
+                where o.org_id = v_org_id and o.created_at < v_cutoff
+                order by o.created_at
+                limit v_rows
+                for update skip locked
+            )
+            returning l.*
         )
-        returning l.*
-    )
 
-    insert into app.campaign_sequence_logs_archive (
-        org_id, id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
-        detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
-    )
-    select
-        m.org_id, m.id, m.campaign_id, m.enrollment_id, m.sequence_id, m.step_number,
-        m.channel, m.status, m.detail, m.ab_variant, m.email_send_id, m.activity_id,
-        m.scheduled_at, m.sent_at, m.created_at
-    from moved as m;
-    get diagnostics v_count = row_count;
+        insert into app.campaign_sequence_logs_archive (
+            org_id, id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
+            detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
+        )
+        select
+            m.org_id, m.id, m.campaign_id, m.enrollment_id, m.sequence_id, m.step_number,
+            m.channel, m.status, m.detail, m.ab_variant, m.email_send_id, m.activity_id,
+            m.scheduled_at, m.sent_at, m.created_at
+        from moved as m;
+        get diagnostics v_moved = row_count;
+        v_count := v_count + v_moved;
+    end loop;
     return v_count;
 end
 $$;
@@ -680,6 +743,7 @@ CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action 
     AS $$
 #variable_conflict use_column
 declare
+    v_lease_until timestamptz;
     v_org_id uuid := app._require_org();
     v_send app.email_sends%rowtype;
     v_reason text;
@@ -801,12 +865,15 @@ begin
 
     -- 'sending' again means an earlier attempt died mid-send and its lease
     -- ran out: send again with the same Message-ID and idempotency key.
+    -- The lease's end first: Citus takes no volatile call (clock_timestamp) and
+    -- no subquery in an UPDATE's SET (docs/scale-out.md, "SQL shapes").
+    select pg_catalog.clock_timestamp() + make_interval(secs => t.email_send_lease_seconds)
+    into v_lease_until
+    from app.settings as t;
     update app.email_sends as s
     set
         status = 'sending', attempts = s.attempts + 1, updated_at = app.now(),
-        sending_until = pg_catalog.clock_timestamp() + make_interval(
-            secs => (select t.email_send_lease_seconds from app.settings as t)
-        )
+        sending_until = v_lease_until
     where s.org_id = v_org_id and s.id = v_send.id
     returning s.* into v_send;
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,
@@ -862,6 +929,7 @@ CREATE FUNCTION api.claim_webhook(p_action_id uuid, p_org_id uuid DEFAULT NULL::
     AS $$
 #variable_conflict use_column
 declare
+    v_lease_until timestamptz;
     v_org_id uuid;
     v_action app.workflow_actions%rowtype;
     v_settings app.webhook_settings%rowtype;
@@ -892,12 +960,13 @@ begin
     end if;
     v_settings := app._wf_webhook_settings(v_org_id);
     v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
+    select pg_catalog.clock_timestamp() + make_interval(secs => t.webhook_send_lease_seconds)
+    into v_lease_until
+    from app.settings as t;
     update app.workflow_actions as a
     set
         status = 'running', started_at = coalesce(a.started_at, v_stamp),
-        sending_until = pg_catalog.clock_timestamp() + make_interval(
-            secs => (select t.webhook_send_lease_seconds from app.settings as t)
-        )
+        sending_until = v_lease_until
     where a.org_id = v_org_id and a.id = p_action_id;
     return query select
         'send',
@@ -3265,8 +3334,23 @@ declare
     v_part record;
     v_first date;
     v_cutoff date;
+    v_citus boolean;
+    v_coordinator boolean;
 begin
     perform app._require_service();
+    -- On Citus the partitions are made on the coordinator (DDL on a distributed
+    -- table is refused elsewhere), one shard at a time (a DDL after a parallel
+    -- statement on the same tables is refused), and as `partition of` the log
+    -- table, which Citus distributes with it (docs/scale-out.md).
+    v_citus := app._on_citus();
+    if v_citus then
+        execute format('select l.groupid = 0 from %I as l', 'pg_dist_local_group')
+        into v_coordinator;
+        if not v_coordinator then
+            return jsonb_build_object('skipped', 'not the coordinator of the cluster');
+        end if;
+        perform pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    end if;
     -- One maintainer at a time; a second (or anyone holding the lock) is
     -- not waited for: maintenance runs again tomorrow.
     if not pg_catalog.pg_try_advisory_xact_lock(444770001) then
@@ -3301,6 +3385,36 @@ begin
     loop
         v_name := format('workflow_execution_logs_y%sm%s', to_char(v_month, 'YYYY'), to_char(v_month, 'MM'));
         continue when to_regclass(format('app.%I', v_name)) is not null;
+        if v_citus then
+            -- A month the default partition holds rows of waits: moving them is a
+            -- DDL and a data move in one transaction, which Citus refuses.
+            if exists (
+                select 1 from app.workflow_execution_logs_default as l
+                where
+                    l.occurred_at >= (v_month::timestamp at time zone 'UTC')
+                    and l.occurred_at < ((v_month + interval '1 month')::timestamp at time zone 'UTC')
+            ) then
+                v_busy := v_busy || v_name;
+                continue;
+            end if;
+            execute format(
+                'create table app.%I partition of app.workflow_execution_logs '
+                'for values from (%L) to (%L)',
+                v_name, v_month::timestamp at time zone 'UTC',
+                (v_month + interval '1 month')::timestamp at time zone 'UTC'
+            );
+            execute format('alter table app.%I enable row level security', v_name);
+            execute format('alter table app.%I force row level security', v_name);
+            -- The plain call: Citus refuses a subquery in a policy.
+            execute format(
+                'create policy tenant_isolation on app.%I '
+                'using (org_id = app.current_org_id()) '
+                'with check (org_id = app.current_org_id())',
+                v_name
+            );
+            v_made := v_made || v_name;
+            continue;
+        end if;
         begin
             -- Nothing may land in the default partition between the move and the
             -- attach (the attach would then fail its scan of the default).
@@ -5947,126 +6061,56 @@ declare
     v_started timestamptz := clock_timestamp();
     v_now timestamptz := app.now();
     v_org_ids uuid[];
-    v_ids uuid[];
-    v_resume_org_ids uuid[];
-    v_resume_ids uuid[];
-    v_counts app.campaign_batch_counts;
+    v_org_id uuid;
+    v_budget integer;
+    v_counts app.campaign_batch_counts := row(0, 0, 0, 0, 0, 0, 0);
     v_one app.campaign_batch_counts;
-    v_error text;
 begin
     perform app._require_service();
     if p_batch_size is null or p_batch_size not between 1 and 10000 then
         raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
     end if;
-    -- Out-of-office pauses that are over (app._campaign_pause_out_of_office),
-    -- by their resume time (campaign_enrollments_resume_idx).
-    select array_agg(r.org_id), array_agg(r.id) into v_resume_org_ids, v_resume_ids
-    from (
-        select e.org_id, e.id
-        from app.campaign_enrollments as e
-        where
-            e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
-            and e.stop_reason = 'out_of_office'
-        order by e.resume_at
-        limit p_batch_size
-        for update skip locked
-    ) as r;
-    select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
-    from (
-        select e.org_id, e.id
-        from app.campaign_enrollments as e
-        where e.status = 'active' and e.next_step_at <= v_now
-        order by e.next_step_at
-        limit p_batch_size
-        for update skip locked
-    ) as d;
-
-    if v_resume_ids is not null then
-        -- Locks in the order of every tick: the enrollments (above), the
-        -- daily counters, then the campaigns (which the resume's totals
-        -- trigger takes), for all of this call's campaigns at once.
-        perform app._campaign_lock_daily(
-            p_now => v_now,
-            p_org_ids => coalesce(v_org_ids, '{}') || v_resume_org_ids,
-            p_ids => coalesce(v_ids, '{}') || v_resume_ids
-        );
-        perform
-        from app.campaigns as c
-        where (c.org_id, c.id) in (
-            select e.org_id, e.campaign_id
-            from unnest(
-                coalesce(v_org_ids, '{}') || v_resume_org_ids, coalesce(v_ids, '{}') || v_resume_ids
-            ) as x (org_id, id)
-            inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
-        )
-        order by c.org_id, c.id
-        for update;
-        -- Back to active, or parked like the rest of a campaign paused meanwhile
-        -- (api.resume_campaign releases it); the next step keeps its time,
-        -- which the pause set to the resume time or later.
-        with resumed as (
-            update app.campaign_enrollments as e
-            set
-                status = case when c.status = 'active' then 'active' else 'paused' end,
-                stop_reason = case when c.status = 'active' then null else 'campaign_paused' end,
-                resume_at = null,
-                next_step_at = coalesce(e.next_step_at, v_now),
-                updated_at = v_now
-            from unnest(v_resume_org_ids, v_resume_ids) as x (org_id, id),
-                app.campaigns as c
-            where
-                e.org_id = x.org_id and e.id = x.id
-                and c.org_id = e.org_id and c.id = e.campaign_id
-            returning e.org_id, e.id, e.status, e.next_step_at
-        )
-
-        -- Those due now run in this call, up to p_batch_size in all.
-        select
-            coalesce(v_org_ids, '{}') || coalesce(array_agg(d.org_id), '{}'),
-            coalesce(v_ids, '{}') || coalesce(array_agg(d.id), '{}')
-        into v_org_ids, v_ids
+    -- The orgs with work, from the first due rows (unlocked): out-of-office pauses
+    -- that are over (app._campaign_pause_out_of_office, by their resume time:
+    -- campaign_enrollments_resume_idx), and the due steps. Then each org's part, in
+    -- key order (app._campaign_tick_org), which locks what it runs: a row lock
+    -- holds one org's rows at a time, which is what Citus can take
+    -- (docs/scale-out.md), and two ticks take the orgs in one order.
+    v_org_ids := array(
+        select distinct x.org_id
         from (
-            select r.org_id, r.id
-            from resumed as r
-            where r.status = 'active' and r.next_step_at <= v_now
-            order by r.next_step_at
-            limit p_batch_size - coalesce(cardinality(v_ids), 0)
-        ) as d;
-        if cardinality(v_ids) = 0 then
-            v_ids := null;
-            v_org_ids := null;
-        end if;
-    end if;
-
-    v_counts := row(0, 0, 0, 0, 0, 0, 0);
-    if v_ids is not null then
-        begin
-            v_counts := app._campaign_run_batch(p_now => v_now, p_org_ids => v_org_ids, p_ids => v_ids);
-        exception when others then
-            -- Something in the batch raised: run it one enrollment at a time so
-            -- that one bad row (a trigger, a template) can't hold up the rest.
-            for i in 1 .. cardinality(v_ids) loop
-                begin
-                    v_one := app._campaign_run_batch(
-                        p_now => v_now, p_org_ids => array[v_org_ids[i]], p_ids => array[v_ids[i]]
-                    );
-                    v_counts := row(
-                        v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-                        v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-                        v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-                        v_counts.stopped + v_one.stopped
-                    );
-                exception when others then
-                    get stacked diagnostics v_error = message_text;
-                    perform app._campaign_record_error(
-                        p_now => v_now, p_org_id => v_org_ids[i], p_id => v_ids[i], p_error => v_error
-                    );
-                    v_counts.processed := v_counts.processed + 1;
-                    v_counts.errored := v_counts.errored + 1;
-                end;
-            end loop;
-        end;
-    end if;
+            (
+                select e.org_id
+                from app.campaign_enrollments as e
+                where e.status = 'active' and e.next_step_at <= v_now
+                order by e.next_step_at
+                limit p_batch_size
+            )
+            union all
+            (
+                select e.org_id
+                from app.campaign_enrollments as e
+                where
+                    e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
+                    and e.stop_reason = 'out_of_office'
+                order by e.resume_at
+                limit p_batch_size
+            )
+        ) as x
+        order by 1
+    );
+    v_budget := p_batch_size;
+    foreach v_org_id in array v_org_ids loop
+        exit when v_budget <= 0;
+        v_one := app._campaign_tick_org(p_now => v_now, p_org_id => v_org_id, p_budget => v_budget);
+        v_budget := v_budget - v_one.processed;
+        v_counts := row(
+            v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+            v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+            v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+            v_counts.stopped + v_one.stopped
+        );
+    end loop;
 
     -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).
     perform app._campaign_arm_next_wake(p_now => v_now);
@@ -8099,7 +8143,9 @@ begin
     from unnest(p_org_ids, p_ids) as x (org_id, id)
     inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
     inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-    where c.daily_send_limit is not null
+    where
+        c.daily_send_limit is not null
+        and e.org_id = any(p_org_ids) and c.org_id = any(p_org_ids)  -- for Citus (SQL shapes)
     order by 1, 2
     on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
 end
@@ -8547,13 +8593,18 @@ ALTER FUNCTION app._campaign_pause_out_of_office(p_org_id uuid, p_send_id uuid, 
 -- Name: _campaign_plan_batch(timestamp with time zone, uuid[], uuid[]); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) RETURNS TABLE(org_id uuid, id uuid, row_ctid tid, campaign_id uuid, contact_id uuid, owner_id uuid, email text, contact_gone boolean, current_step integer, next_step_at timestamp with time zone, error_count integer, local_date date, daily_send_limit integer, zone text, send_window_start time without time zone, send_window_end time without time zone, send_days text[], open_at timestamp with time zone, step_id uuid, step_number integer, channel text, task_config jsonb, next_number integer, variant text, act text, pauses boolean, due_at timestamp with time zone, template_id uuid, subject text, body_html text, body_text text)
+CREATE FUNCTION app._campaign_plan_batch(p_now timestamp with time zone, p_org_ids uuid[], p_ids uuid[]) RETURNS SETOF app.campaign_plan_row
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 -- PL/pgSQL for its plan cache: as a LANGUAGE sql function (with its SET
 -- clause) the query was planned again on every call, 8.6 ms a batch.
 #variable_conflict use_column
+declare
+    -- Every table is filtered by the batch's orgs too (the tick passes one): on
+    -- Citus that routes the whole query to the org's shards, where it runs as
+    -- is (docs/scale-out.md, "SQL shapes").
+    v_orgs uuid[] := array(select distinct o.id from unnest(p_org_ids) as o (id));
 begin
     return query
     with b as materialized (
@@ -8571,9 +8622,13 @@ begin
         from unnest(p_org_ids, p_ids) as x (org_id, id)
         inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
         inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-        left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
-        where e.status = 'active' and c.status = 'active'
+        left join app.contacts as k
+            on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
+        left join app.user_profiles as u
+            on u.org_id = c.org_id and u.id = c.owner_id and u.org_id = any(v_orgs)
+        where
+            e.status = 'active' and c.status = 'active'
+            and e.org_id = any(v_orgs) and c.org_id = any(v_orgs)
     ),
 
     zones as materialized (
@@ -8615,7 +8670,7 @@ begin
                 as next_delay_hm
         from app.campaign_sequences as s
         where
-            s.is_active
+            s.is_active and s.org_id = any(v_orgs)
             and (s.org_id, s.campaign_id) in (select b.org_id, b.campaign_id from b)
         window w as (partition by s.org_id, s.campaign_id order by s.step_number)
     ),
@@ -8639,7 +8694,8 @@ begin
             ) as body_text,
             s.template_id
         from seq as s
-        left join app.email_templates as t on t.org_id = s.org_id and t.id = s.template_id
+        left join app.email_templates as t
+            on t.org_id = s.org_id and t.id = s.template_id and t.org_id = any(v_orgs)
         left join lateral jsonb_array_elements(s.ab_variants) with ordinality as v (variant, n)
             on true
         where s.channel = 'email'
@@ -8672,11 +8728,14 @@ begin
                     not coalesce(app._email_is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
-                    select 1 from app.email_settings as st where st.org_id = b.org_id
+                    select 1 from app.email_settings as st
+                    where st.org_id = any(v_orgs) and st.org_id = b.org_id
                 ) then 'error_settings'
                 when s.channel = 'email' and exists (
                     select 1 from app.suppressions as sp
-                    where sp.org_id = b.org_id and sp.email = lower(b.email)
+                    where
+                        sp.org_id = any(v_orgs)
+                        and sp.org_id = b.org_id and sp.email = lower(b.email)
                 ) then 'suppressed'
                 when s.channel = 'sms' then 'skip_sms'
                 else 'run'
@@ -8704,8 +8763,9 @@ begin
                             jsonb_build_object('id', b.campaign_id, 'name', b.campaign_name)
                         )
                         from app.campaign_enrollments as e
-                        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-                        where e.org_id = b.org_id and e.id = b.id
+                        left join app.contacts as k
+                            on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
+                        where e.org_id = any(v_orgs) and e.org_id = b.org_id and e.id = b.id
                     )
                 )
             end as skip
@@ -8729,7 +8789,7 @@ begin
         left join app.campaign_daily_sends as d
             on
                 d.org_id = c.org_id and d.campaign_id = c.campaign_id
-                and d.local_date = c.local_date
+                and d.local_date = c.local_date and d.org_id = any(v_orgs)
     ),
 
     timing as materialized (
@@ -8828,6 +8888,7 @@ declare
     v_e app.campaign_enrollments%rowtype;
     v_c app.campaigns%rowtype;
     v_zone text;
+    v_retry_at timestamptz;
 begin
     select e.* into v_e
     from app.campaign_enrollments as e
@@ -8843,6 +8904,12 @@ begin
     from app.contacts as k
     where k.org_id = p_org_id and k.id = v_e.contact_id;
     v_zone := coalesce(v_zone, v_c.timezone);
+    -- The back-off first: no function call in an UPDATE's CASE on Citus (SQL shapes).
+    v_retry_at := app._campaign_next_send_time(
+        p_ts => p_now + interval '5 minutes' * (v_e.error_count + 1),
+        p_timezone => v_zone, p_window_start => v_c.send_window_start,
+        p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
+    );
     update app.campaign_enrollments as e
     set
         error_count = e.error_count + 1,
@@ -8852,11 +8919,7 @@ begin
         stop_reason = case when e.error_count + 1 >= 3 then 'errors' else e.stop_reason end,
         next_step_at = case
             when e.error_count + 1 >= 3 then e.next_step_at
-            else app._campaign_next_send_time(
-                p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
-                p_timezone => v_zone, p_window_start => v_c.send_window_start,
-                p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
-            )
+            else v_retry_at
         end,
         updated_at = p_now
     where e.org_id = p_org_id and e.id = p_id;
@@ -8936,11 +8999,36 @@ declare
     v_counts app.campaign_batch_counts;
     v_moved integer;
     v_paused record;
+    v_plan app.campaign_plan_row[];
+    v_plan_ids uuid[];
+    v_retry_ids uuid[];
+    v_retry_ats timestamptz[];
+    -- Every table is filtered by the batch's orgs too (the tick passes one org):
+    -- on Citus that routes each statement to the org's shards (docs/scale-out.md).
+    v_orgs uuid[] := array(select distinct o.id from unnest(p_org_ids) as o (id));
 begin
     perform app._campaign_lock_daily(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids);
 
-    -- What to do is decided read-only (app._campaign_plan_batch); this
-    -- statement adds the new rows' ids and tokens and carries it out.
+    -- What to do is decided read-only (app._campaign_plan_batch), in a statement
+    -- of its own: on Citus a statement that writes may not call a function that
+    -- reads the shards. The next statement adds the new rows' ids and tokens and
+    -- carries it out.
+    v_plan := array(
+        select d from app._campaign_plan_batch(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids) as d
+    );
+    v_plan_ids := array(select d.id from unnest(v_plan) as d);
+    -- An error's back-off: the next window after 5 minutes per error in a row (the
+    -- window function has an EXCEPTION block: not in the statement that writes).
+    select array_agg(d.id), array_agg(
+        app._campaign_next_send_time(
+            p_ts => p_now + interval '5 minutes' * (d.error_count + 1),
+            p_timezone => d.zone, p_window_start => d.send_window_start,
+            p_window_end => d.send_window_end, p_send_days => d.send_days
+        )
+    )
+    into v_retry_ids, v_retry_ats
+    from unnest(v_plan) as d
+    where d.act in ('error_address', 'error_settings', 'error_condition') and not d.pauses;
     with plan as materialized (
         select
             d.*,
@@ -8950,8 +9038,20 @@ begin
             case when d.act = 'run' and d.channel in ('linkedin', 'phone', 'task')
                     then gen_random_uuid() end as activity_id,
             case when d.act = 'run' and d.channel = 'email'
-                    then replace(gen_random_uuid()::text, '-', '') end as reply_token
-        from app._campaign_plan_batch(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids) as d
+                    then replace(gen_random_uuid()::text, '-', '') end as reply_token,
+            r.retry_at,
+            -- Here, not in the UPDATE below: Citus takes no function call (format)
+            -- in an UPDATE's CASE (docs/scale-out.md, "SQL shapes").
+            case
+                when d.act = 'error_address'
+                    then format('invalid or missing email address %L', d.email)
+                when d.act = 'error_settings'
+                    then 'email is not configured for this organization'
+                when d.act = 'error_condition'
+                    then 'a skip condition could not be evaluated'
+            end as error_text
+        from unnest(v_plan) as d
+        left join unnest(v_retry_ids, v_retry_ats) as r (id, retry_at) on r.id = d.id
     ),
 
     sends as (
@@ -8977,7 +9077,7 @@ begin
             p_now, null, p_now, p_now
         from plan as p
         inner join app.email_settings as st on st.org_id = p.org_id
-        where p.send_id is not null
+        where p.send_id is not null and st.org_id = any(v_orgs)
         returning email_sends.org_id, email_sends.id
     ),
 
@@ -9034,7 +9134,8 @@ begin
             group by p.org_id, p.campaign_id, p.local_date
         ) as n
         where
-            d.org_id = n.org_id and d.campaign_id = n.campaign_id
+            d.org_id = any(v_orgs)
+            and d.org_id = n.org_id and d.campaign_id = n.campaign_id
             and d.local_date = n.local_date
     ),
 
@@ -9074,11 +9175,7 @@ begin
                 when p.act in ('run', 'skip', 'skip_sms', 'defer_limit') then p.due_at
                 when p.act = 'defer_window' then p.open_at
                 when p.act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
-                    then app._campaign_next_send_time(
-                        p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
-                        p_timezone => p.zone, p_window_start => p.send_window_start,
-                        p_window_end => p.send_window_end, p_send_days => p.send_days
-                    )
+                    then p.retry_at
                 when p.act in ('error_address', 'error_settings', 'error_condition') then e.next_step_at
             end,
             emails_sent = e.emails_sent + (p.send_id is not null)::integer,
@@ -9093,15 +9190,7 @@ begin
                 when p.act in ('run', 'skip', 'skip_sms') then 0
                 else e.error_count
             end,
-            last_error = case
-                when p.act = 'error_address'
-                    then format('invalid or missing email address %L', p.email)
-                when p.act = 'error_settings'
-                    then 'email is not configured for this organization'
-                when p.act = 'error_condition'
-                    then 'a skip condition could not be evaluated'
-                else e.last_error
-            end,
+            last_error = coalesce(p.error_text, e.last_error),
             last_error_at = case
                 when p.act in ('error_address', 'error_settings', 'error_condition') then p_now
                 else e.last_error_at
@@ -9113,10 +9202,12 @@ begin
             end,
             updated_at = p_now
         from plan as p
-        -- By the row's address (a TID scan each): a join on the key hashes the
-        -- whole table. The rows are locked by this transaction, so the address
-        -- is the one the plan read; the key is checked too, and the count below.
-        where e.ctid = p.row_ctid and e.org_id = p.org_id and e.id = p.id
+        -- By the keys in an array (an index probe each): a join on the key alone
+        -- hashes the whole table. Not by the row's address (ctid), which Citus
+        -- refuses in a modification that reads a CTE (docs/scale-out.md).
+        where
+            e.org_id = any(v_orgs) and e.id = any(v_plan_ids)
+            and e.org_id = p.org_id and e.id = p.id
         returning e.id
     ),
 
@@ -9203,8 +9294,11 @@ begin
         from unnest(p_org_ids, p_ids) as x (org_id, id)
         inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
         inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-        where e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
+        left join app.contacts as k
+            on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
+        where
+            e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
+            and e.org_id = any(v_orgs) and c.org_id = any(v_orgs)
     loop
         perform app._campaign_notify(
             p_org_id => v_paused.org_id,
@@ -9246,6 +9340,133 @@ $$;
 
 
 ALTER FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_tick_org(timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer) RETURNS app.campaign_batch_counts
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_ids uuid[];
+    v_resume_ids uuid[];
+    v_all uuid[];
+    v_counts app.campaign_batch_counts := row(0, 0, 0, 0, 0, 0, 0);
+    v_one app.campaign_batch_counts;
+    v_error text;
+begin
+    select array_agg(r.id) into v_resume_ids
+    from (
+        select e.id
+        from app.campaign_enrollments as e
+        where
+            e.org_id = p_org_id
+            and e.status = 'paused' and e.resume_at is not null and e.resume_at <= p_now
+            and e.stop_reason = 'out_of_office'
+        order by e.resume_at
+        limit p_budget
+        for update skip locked
+    ) as r;
+    select array_agg(d.id) into v_ids
+    from (
+        select e.id
+        from app.campaign_enrollments as e
+        where e.org_id = p_org_id and e.status = 'active' and e.next_step_at <= p_now
+        order by e.next_step_at
+        limit p_budget
+        for update skip locked
+    ) as d;
+
+    if v_resume_ids is not null then
+        v_all := coalesce(v_ids, '{}') || v_resume_ids;
+        perform app._campaign_lock_daily(
+            p_now => p_now, p_org_ids => array_fill(p_org_id, array[cardinality(v_all)]),
+            p_ids => v_all
+        );
+        perform
+        from app.campaigns as c
+        where
+            c.org_id = p_org_id
+            and c.id in (
+                select e.campaign_id
+                from app.campaign_enrollments as e
+                where e.org_id = p_org_id and e.id = any(v_all)
+            )
+        order by c.id
+        for update;
+        -- Back to active, or parked like the rest of a campaign paused meanwhile
+        -- (api.resume_campaign releases it); the next step keeps its time,
+        -- which the pause set to the resume time or later.
+        with resumed as (
+            update app.campaign_enrollments as e
+            set
+                status = case when c.status = 'active' then 'active' else 'paused' end,
+                stop_reason = case when c.status = 'active' then null else 'campaign_paused' end,
+                resume_at = null,
+                next_step_at = coalesce(e.next_step_at, p_now),
+                updated_at = p_now
+            from app.campaigns as c
+            where
+                e.org_id = p_org_id and e.id = any(v_resume_ids)
+                and c.org_id = p_org_id and c.id = e.campaign_id
+            returning e.id, e.status, e.next_step_at
+        )
+
+        -- Those due now run in this call, within the budget.
+        select coalesce(v_ids, '{}') || coalesce(array_agg(d.id), '{}')
+        into v_ids
+        from (
+            select r.id
+            from resumed as r
+            where r.status = 'active' and r.next_step_at <= p_now
+            order by r.next_step_at
+            limit greatest(p_budget - coalesce(cardinality(v_ids), 0), 0)
+        ) as d;
+        if cardinality(v_ids) = 0 then
+            v_ids := null;
+        end if;
+    end if;
+
+    if v_ids is null then
+        return v_counts;
+    end if;
+    begin
+        v_counts := app._campaign_run_batch(
+            p_now => p_now, p_org_ids => array_fill(p_org_id, array[cardinality(v_ids)]),
+            p_ids => v_ids
+        );
+    exception when others then
+        -- Something in the batch raised: run it one enrollment at a time so
+        -- that one bad row (a trigger, a template) can't hold up the rest.
+        for i in 1 .. cardinality(v_ids) loop
+            begin
+                v_one := app._campaign_run_batch(
+                    p_now => p_now, p_org_ids => array[p_org_id], p_ids => array[v_ids[i]]
+                );
+                v_counts := row(
+                    v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+                    v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+                    v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+                    v_counts.stopped + v_one.stopped
+                );
+            exception when others then
+                get stacked diagnostics v_error = message_text;
+                perform app._campaign_record_error(
+                    p_now => p_now, p_org_id => p_org_id, p_id => v_ids[i], p_error => v_error
+                );
+                v_counts.processed := v_counts.processed + 1;
+                v_counts.errored := v_counts.errored + 1;
+            end;
+        end loop;
+    end;
+    return v_counts;
+end
+$$;
+
+
+ALTER FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_timezone(text, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -12551,6 +12772,16 @@ declare
     v_queued integer;
     v_emails text[];
     v_reasons text[];
+    v_delivery_ids uuid[];
+    v_user_ids uuid[];
+    v_notification_ids uuid[];
+    v_addresses text[];
+    v_skips text[];
+    v_send_ids uuid[];
+    v_queued_ids uuid[];
+    v_made_ids uuid[];
+    v_made_reasons text[];
+    v_stamp timestamptz;
 begin
     select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
     -- The recipients' suppressions first, in statements of their own: on Citus a
@@ -12563,80 +12794,88 @@ begin
     select array_agg(app._email_suppression_reason(p_org_id, e.email, 'transactional'))
     into v_reasons
     from unnest(v_emails) as e (email);
-    with todo as materialized (
-        select
-            d.id as delivery_id, d.user_id, n.id as notification_id, n.email_subject,
-            n.email_html, n.email_text, n.entity_type, n.entity_id, u.email,
+    -- Each statement reads or writes one kind of row, from arrays: on a Citus
+    -- shard's trigger a statement may not mix the node's queue with the shards
+    -- (docs/scale-out.md).
+    select
+        array_agg(d.id), array_agg(d.user_id), array_agg(n.id), array_agg(u.email),
+        array_agg(
             case
                 when not u.is_active then 'user inactive'
                 when not coalesce(app._email_is_plain_address(u.email), false)
                     then 'invalid recipient address'
                 when v_settings.org_id is null then 'no email provider configured'
-            end as skip,
-            gen_random_uuid() as send_id,
-            replace(gen_random_uuid()::text, '-', '') as reply_token
-        from app.notification_deliveries as d
-        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
-        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
-        where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
-    ),
+            end
+        ),
+        array_agg(gen_random_uuid())
+    into v_delivery_ids, v_user_ids, v_notification_ids, v_addresses, v_skips, v_send_ids
+    from app.notification_deliveries as d
+    inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+    inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+    where
+        d.org_id = p_org_id and n.org_id = p_org_id and u.org_id = p_org_id
+        and d.id = any(p_delivery_ids) and d.channel = 'email';
+    if v_delivery_ids is null then
+        return 0;
+    end if;
 
-    sends as (
-        insert into app.email_sends (
-            org_id, id, to_email, from_email, from_name, reply_to, subject, html_body,
-            text_body, category, variables, entity_type, entity_id, notification_id,
-            recipient_user_id, status, suppression_reason, provider, message_id, reply_token,
-            unsubscribe_token, is_test
-        )
-        select
-            p_org_id, t.send_id, t.email, v_settings.from_email, v_settings.from_name,
-            format('reply+%s@%s', t.reply_token, v_settings.reply_domain),
-            regexp_replace(t.email_subject, '[\r\n]+', ' ', 'g'), t.email_html, t.email_text,
-            'transactional', '{}', t.entity_type, t.entity_id, t.notification_id, t.user_id,
-            case when r.reason is null then 'queued' else 'suppressed' end, r.reason,
-            v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
-            t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
-        from todo as t
-        left join unnest(v_emails, v_reasons) as r (email, reason) on r.email = lower(t.email)
-        where t.skip is null
-        order by t.delivery_id
-        returning id, status, suppression_reason
-    ),
-
-    jobs as (
-        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        select
-            0, 'email.send',
-            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', s.id)::text, 'UTF8'),
-            'queued', pg_catalog.clock_timestamp(), 'email.send:' || s.id
-        from sends as s
-        where s.status = 'queued'
-        order by s.id
-    ),
-
-    outcome as (
-        select
-            t.delivery_id, s.id as send_id,
-            coalesce(t.skip, 'suppressed: ' || s.suppression_reason) as skip
-        from todo as t
-        left join sends as s on s.id = t.send_id
-    ),
-
-    linked as (
-        update app.notification_deliveries as d
-        set
-            email_send_id = o.send_id,
-            status = case when o.skip is null then 'pending' else 'skipped' end,
-            reason = o.skip,
-            deliver_after = null,
-            attempts = d.attempts + (o.send_id is not null)::integer,
-            updated_at = app.now()
-        from outcome as o
-        where d.org_id = p_org_id and d.id = o.delivery_id
-        returning o.skip
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body,
+        text_body, category, variables, entity_type, entity_id, notification_id,
+        recipient_user_id, status, suppression_reason, provider, message_id, reply_token,
+        unsubscribe_token, is_test
     )
+    select
+        p_org_id, t.send_id, t.email, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', t.reply_token, v_settings.reply_domain),
+        regexp_replace(n.email_subject, '[\r\n]+', ' ', 'g'), n.email_html, n.email_text,
+        'transactional', '{}', n.entity_type, n.entity_id, n.id, t.user_id,
+        case when r.reason is null then 'queued' else 'suppressed' end, r.reason,
+        v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
+        t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
+    from (
+        select x.*, replace(gen_random_uuid()::text, '-', '') as reply_token
+        from unnest(v_delivery_ids, v_user_ids, v_notification_ids, v_addresses, v_skips, v_send_ids)
+            as x (delivery_id, user_id, notification_id, email, skip, send_id)
+    ) as t
+    inner join app.notifications as n
+        on n.org_id = p_org_id and n.id = t.notification_id
+    left join unnest(v_emails, v_reasons) as r (email, reason) on r.email = lower(t.email)
+    where t.skip is null
+    order by t.delivery_id;
 
-    select count(*) filter (where l.skip is null) into v_queued from linked as l;
+    -- What was sent: the queued sends wake the sender, from the node's queue.
+    select array_agg(s.id) filter (where s.status = 'queued'), array_agg(s.id),
+        array_agg(s.suppression_reason)
+    into v_queued_ids, v_made_ids, v_made_reasons
+    from app.email_sends as s
+    where s.org_id = p_org_id and s.id = any(v_send_ids);
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+    select
+        0, 'email.send',
+        convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', q.id)::text, 'UTF8'),
+        'queued', pg_catalog.clock_timestamp(), 'email.send:' || q.id
+    from unnest(v_queued_ids) as q (id)
+    order by q.id;
+
+    v_stamp := app.now();
+    update app.notification_deliveries as d
+    set
+        email_send_id = o.send_id,
+        status = case when o.skip is null then 'pending' else 'skipped' end,
+        reason = o.skip,
+        deliver_after = null,
+        attempts = d.attempts + (o.send_id is not null)::integer,
+        updated_at = v_stamp
+    from (
+        select
+            t.delivery_id, m.id as send_id,
+            coalesce(t.skip, 'suppressed: ' || m.reason) as skip
+        from unnest(v_delivery_ids, v_skips, v_send_ids) as t (delivery_id, skip, send_id)
+        left join unnest(v_made_ids, v_made_reasons) as m (id, reason) on m.id = t.send_id
+    ) as o
+    where d.org_id = p_org_id and d.id = o.delivery_id;
+    v_queued := coalesce(cardinality(v_queued_ids), 0);
     return v_queued;
 end
 $$;
@@ -15753,7 +15992,7 @@ ALTER FUNCTION app._tg_organizations_purge() OWNER TO intime_owner;
 --
 
 CREATE FUNCTION app._tg_queue_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
@@ -19156,6 +19395,9 @@ CREATE FUNCTION app._wf_request_approval(p_exec app.workflow_executions, p_step 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+    v_specs jsonb[];
+    v_slot_numbers integer[];
+    v_targets uuid[];
     v_mode text := coalesce(p_step ->> 'mode', 'sequential');
     v_slots integer;
     v_needed integer;
@@ -19179,10 +19421,28 @@ begin
         a.org_id = p_exec.org_id and a.step_id = p_step_id
         and a.status not in ('cancelled', 'expired');
 
+    -- Each slot's user (a manager, an owner, a field, a user), resolved first in a
+    -- statement of its own: app._wf_resolve_user reads the tables, and on Citus a
+    -- query on the shards may not call a function that does (docs/scale-out.md).
+    select array_agg(s.v), array_agg(s.i::integer), array_agg(
+        case when not s.v ? 'role' then app._wf_resolve_user(
+            p_exec.org_id,
+            case
+                when s.v ? 'manager' then 'manager'
+                when s.v ? 'owner' then 'owner'
+                when s.v ? 'field' then 'field:' || (s.v ->> 'field')
+                else s.v ->> 'user'
+            end,
+            p_doc, p_type.owner_field, p_exec.triggered_by
+        ) end
+    )
+    into v_specs, v_slot_numbers, v_targets
+    from jsonb_array_elements(p_step -> 'approvers') with ordinality as s (v, i);
+
     with
     specs as (
-        select s.v as spec, s.i::integer as slot
-        from jsonb_array_elements(p_step -> 'approvers') with ordinality as s (v, i)
+        select s.spec, s.slot, s.target
+        from unnest(v_specs, v_slot_numbers, v_targets) as s (spec, slot, target)
     ),
 
     resolved as (
@@ -19212,16 +19472,7 @@ begin
                         not sp.spec ? 'role'
                         -- Nor does any other slot: it falls back (below).
                         and p.id <> all(v_subjects)
-                        and p.id = app._wf_resolve_user(
-                            p_exec.org_id,
-                            case
-                                when sp.spec ? 'manager' then 'manager'
-                                when sp.spec ? 'owner' then 'owner'
-                                when sp.spec ? 'field' then 'field:' || (sp.spec ->> 'field')
-                                else sp.spec ->> 'user'
-                            end,
-                            p_doc, p_type.owner_field, p_exec.triggered_by
-                        )
+                        and p.id = sp.target
                     )
                 )
         ) as u
@@ -29648,6 +29899,13 @@ REVOKE ALL ON FUNCTION app._campaign_run_batch(p_now timestamp with time zone, p
 --
 
 REVOKE ALL ON FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer) FROM PUBLIC;
 
 
 --

@@ -22,6 +22,9 @@ from psycopg import sql
 
 from intime import citus_build, migrate, pgcluster, pgserver
 from intime.db import actor
+from tests.peers import smtp_server
+
+__all__ = ["smtp_server"]
 
 
 @pytest.fixture(scope="session")

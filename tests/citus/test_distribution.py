@@ -156,6 +156,55 @@ def test_every_node_has_a_queue_of_its_own(
         assert row == (True, False), node.base_dir.name
 
 
+def test_the_service_uses_every_nodes_queue_and_its_wake_up_trigger(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    """Its grants there (a grant on a node-local table does not travel), and pgqueuer's
+    NOTIFY trigger swapped for app._tg_queue_changed (no NOTIFY from a participant)."""
+    for node in citus.nodes:
+        with psycopg.connect(node.dsn("intime", "intime_service")) as service:
+            service.execute("select count(*) from queue.pgqueuer")
+        with psycopg.connect(node.dsn("intime")) as conn:
+            triggers = conn.execute(
+                "select tgname, tgenabled from pg_trigger"
+                " where tgrelid = 'queue.pgqueuer'::regclass and not tgisinternal order by 1"
+            ).fetchall()
+        assert triggers == [("tg_pgqueuer_changed", "D"), ("tg_pgqueuer_changed_intime", "O")]
+
+
+def test_no_routine_forces_generic_plans_or_inlines_a_table_read_on_the_cluster(
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    """intime.citus.adapt_routines undid both single-node tunings, and a later migrate
+    (which re-creates the routines) does it again."""
+    dsn, _ = citus_db
+    migrate.migrate(dsn)
+    with psycopg.connect(dsn) as conn:
+        generic = conn.execute(citus.GENERIC_PLAN_ROUTINES).fetchall()
+        inlined = conn.execute(citus.INLINED_TABLE_READERS).fetchall()
+    assert generic == []
+    assert inlined == []
+
+
+def test_log_partitions_are_made_on_the_coordinator_and_skipped_on_a_worker(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
+        made = service.execute("select api.maintain_workflow_logs()").fetchone()
+    with psycopg.connect(citus.worker_nodes[0].dsn("intime", "intime_service")) as service:
+        skipped = service.execute("select api.maintain_workflow_logs()").fetchone()
+    with psycopg.connect(citus_db[0]) as conn:
+        parts = conn.execute(
+            "select count(*) from pg_inherits as i"
+            " join pg_dist_partition as p on p.logicalrelid = i.inhrelid"
+            " where i.inhparent = 'app.workflow_execution_logs'::regclass"
+        ).fetchone()
+    assert made is not None
+    assert skipped == ({"skipped": "not the coordinator of the cluster"},)
+    assert parts is not None
+    assert parts[0] >= 2  # the default and at least this month, distributed with the table
+
+
 def _later_migration(
     citus: pgcluster.PgCluster, tmp_path: Path, dbname: str, text: str
 ) -> tuple[str, migrate.MigrateResult]:

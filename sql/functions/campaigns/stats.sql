@@ -223,6 +223,10 @@ as $function$
 declare
     v_retention interval;
     v_count integer;
+    v_cutoff timestamptz;
+    v_org_id uuid;
+    v_rows integer;
+    v_moved integer;
 begin
     perform app._require_service();
     select coalesce(p_retention, make_interval(days => s.campaign_log_retention_days))
@@ -231,29 +235,47 @@ begin
     if v_retention < interval '0' then
         raise exception using errcode = 'IT005', message = 'p_retention must not be negative';
     end if;
-    with moved as (
-        delete from app.campaign_sequence_logs as l
-        where l.ctid in (
-            select o.ctid
-            from app.campaign_sequence_logs as o
-            where o.created_at < app.now() - v_retention
-            order by o.created_at
+    -- One org at a time, in key order (a row lock holds one org's rows: on Citus
+    -- that is one shard, docs/scale-out.md), p_limit rows in all, oldest first.
+    v_count := 0;
+    v_cutoff := app.now() - v_retention;
+    for v_org_id, v_rows in
+        select o.org_id, count(*)::integer
+        from (
+            select l.org_id
+            from app.campaign_sequence_logs as l
+            where l.created_at < v_cutoff
+            order by l.created_at
             limit greatest(p_limit, 1)
-            for update skip locked
+        ) as o
+        group by o.org_id
+        order by o.org_id
+    loop
+        with moved as (
+            delete from app.campaign_sequence_logs as l
+            where l.org_id = v_org_id and l.ctid in (
+                select o.ctid
+                from app.campaign_sequence_logs as o
+                where o.org_id = v_org_id and o.created_at < v_cutoff
+                order by o.created_at
+                limit v_rows
+                for update skip locked
+            )
+            returning l.*
         )
-        returning l.*
-    )
 
-    insert into app.campaign_sequence_logs_archive (
-        org_id, id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
-        detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
-    )
-    select
-        m.org_id, m.id, m.campaign_id, m.enrollment_id, m.sequence_id, m.step_number,
-        m.channel, m.status, m.detail, m.ab_variant, m.email_send_id, m.activity_id,
-        m.scheduled_at, m.sent_at, m.created_at
-    from moved as m;
-    get diagnostics v_count = row_count;
+        insert into app.campaign_sequence_logs_archive (
+            org_id, id, campaign_id, enrollment_id, sequence_id, step_number, channel, status,
+            detail, ab_variant, email_send_id, activity_id, scheduled_at, sent_at, created_at
+        )
+        select
+            m.org_id, m.id, m.campaign_id, m.enrollment_id, m.sequence_id, m.step_number,
+            m.channel, m.status, m.detail, m.ab_variant, m.email_send_id, m.activity_id,
+            m.scheduled_at, m.sent_at, m.created_at
+        from moved as m;
+        get diagnostics v_moved = row_count;
+        v_count := v_count + v_moved;
+    end loop;
     return v_count;
 end
 $function$;

@@ -222,7 +222,9 @@ begin
     from unnest(p_org_ids, p_ids) as x (org_id, id)
     inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
     inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-    where c.daily_send_limit is not null
+    where
+        c.daily_send_limit is not null
+        and e.org_id = any(p_org_ids) and c.org_id = any(p_org_ids)  -- for Citus (SQL shapes)
     order by 1, 2
     on conflict (org_id, campaign_id, local_date) do update set sent = d.sent;
 end
@@ -250,11 +252,36 @@ declare
     v_counts app.campaign_batch_counts;
     v_moved integer;
     v_paused record;
+    v_plan app.campaign_plan_row[];
+    v_plan_ids uuid[];
+    v_retry_ids uuid[];
+    v_retry_ats timestamptz[];
+    -- Every table is filtered by the batch's orgs too (the tick passes one org):
+    -- on Citus that routes each statement to the org's shards (docs/scale-out.md).
+    v_orgs uuid[] := array(select distinct o.id from unnest(p_org_ids) as o (id));
 begin
     perform app._campaign_lock_daily(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids);
 
-    -- What to do is decided read-only (app._campaign_plan_batch); this
-    -- statement adds the new rows' ids and tokens and carries it out.
+    -- What to do is decided read-only (app._campaign_plan_batch), in a statement
+    -- of its own: on Citus a statement that writes may not call a function that
+    -- reads the shards. The next statement adds the new rows' ids and tokens and
+    -- carries it out.
+    v_plan := array(
+        select d from app._campaign_plan_batch(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids) as d
+    );
+    v_plan_ids := array(select d.id from unnest(v_plan) as d);
+    -- An error's back-off: the next window after 5 minutes per error in a row (the
+    -- window function has an EXCEPTION block: not in the statement that writes).
+    select array_agg(d.id), array_agg(
+        app._campaign_next_send_time(
+            p_ts => p_now + interval '5 minutes' * (d.error_count + 1),
+            p_timezone => d.zone, p_window_start => d.send_window_start,
+            p_window_end => d.send_window_end, p_send_days => d.send_days
+        )
+    )
+    into v_retry_ids, v_retry_ats
+    from unnest(v_plan) as d
+    where d.act in ('error_address', 'error_settings', 'error_condition') and not d.pauses;
     with plan as materialized (
         select
             d.*,
@@ -264,8 +291,20 @@ begin
             case when d.act = 'run' and d.channel in ('linkedin', 'phone', 'task')
                     then gen_random_uuid() end as activity_id,
             case when d.act = 'run' and d.channel = 'email'
-                    then replace(gen_random_uuid()::text, '-', '') end as reply_token
-        from app._campaign_plan_batch(p_now => p_now, p_org_ids => p_org_ids, p_ids => p_ids) as d
+                    then replace(gen_random_uuid()::text, '-', '') end as reply_token,
+            r.retry_at,
+            -- Here, not in the UPDATE below: Citus takes no function call (format)
+            -- in an UPDATE's CASE (docs/scale-out.md, "SQL shapes").
+            case
+                when d.act = 'error_address'
+                    then format('invalid or missing email address %L', d.email)
+                when d.act = 'error_settings'
+                    then 'email is not configured for this organization'
+                when d.act = 'error_condition'
+                    then 'a skip condition could not be evaluated'
+            end as error_text
+        from unnest(v_plan) as d
+        left join unnest(v_retry_ids, v_retry_ats) as r (id, retry_at) on r.id = d.id
     ),
 
     sends as (
@@ -291,7 +330,7 @@ begin
             p_now, null, p_now, p_now
         from plan as p
         inner join app.email_settings as st on st.org_id = p.org_id
-        where p.send_id is not null
+        where p.send_id is not null and st.org_id = any(v_orgs)
         returning email_sends.org_id, email_sends.id
     ),
 
@@ -348,7 +387,8 @@ begin
             group by p.org_id, p.campaign_id, p.local_date
         ) as n
         where
-            d.org_id = n.org_id and d.campaign_id = n.campaign_id
+            d.org_id = any(v_orgs)
+            and d.org_id = n.org_id and d.campaign_id = n.campaign_id
             and d.local_date = n.local_date
     ),
 
@@ -388,11 +428,7 @@ begin
                 when p.act in ('run', 'skip', 'skip_sms', 'defer_limit') then p.due_at
                 when p.act = 'defer_window' then p.open_at
                 when p.act in ('error_address', 'error_settings', 'error_condition') and not p.pauses
-                    then app._campaign_next_send_time(
-                        p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
-                        p_timezone => p.zone, p_window_start => p.send_window_start,
-                        p_window_end => p.send_window_end, p_send_days => p.send_days
-                    )
+                    then p.retry_at
                 when p.act in ('error_address', 'error_settings', 'error_condition') then e.next_step_at
             end,
             emails_sent = e.emails_sent + (p.send_id is not null)::integer,
@@ -407,15 +443,7 @@ begin
                 when p.act in ('run', 'skip', 'skip_sms') then 0
                 else e.error_count
             end,
-            last_error = case
-                when p.act = 'error_address'
-                    then format('invalid or missing email address %L', p.email)
-                when p.act = 'error_settings'
-                    then 'email is not configured for this organization'
-                when p.act = 'error_condition'
-                    then 'a skip condition could not be evaluated'
-                else e.last_error
-            end,
+            last_error = coalesce(p.error_text, e.last_error),
             last_error_at = case
                 when p.act in ('error_address', 'error_settings', 'error_condition') then p_now
                 else e.last_error_at
@@ -427,10 +455,12 @@ begin
             end,
             updated_at = p_now
         from plan as p
-        -- By the row's address (a TID scan each): a join on the key hashes the
-        -- whole table. The rows are locked by this transaction, so the address
-        -- is the one the plan read; the key is checked too, and the count below.
-        where e.ctid = p.row_ctid and e.org_id = p.org_id and e.id = p.id
+        -- By the keys in an array (an index probe each): a join on the key alone
+        -- hashes the whole table. Not by the row's address (ctid), which Citus
+        -- refuses in a modification that reads a CTE (docs/scale-out.md).
+        where
+            e.org_id = any(v_orgs) and e.id = any(v_plan_ids)
+            and e.org_id = p.org_id and e.id = p.id
         returning e.id
     ),
 
@@ -517,8 +547,11 @@ begin
         from unnest(p_org_ids, p_ids) as x (org_id, id)
         inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
         inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-        where e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
+        left join app.contacts as k
+            on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
+        where
+            e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
+            and e.org_id = any(v_orgs) and c.org_id = any(v_orgs)
     loop
         perform app._campaign_notify(
             p_org_id => v_paused.org_id,
@@ -549,6 +582,7 @@ declare
     v_e app.campaign_enrollments%rowtype;
     v_c app.campaigns%rowtype;
     v_zone text;
+    v_retry_at timestamptz;
 begin
     select e.* into v_e
     from app.campaign_enrollments as e
@@ -564,6 +598,12 @@ begin
     from app.contacts as k
     where k.org_id = p_org_id and k.id = v_e.contact_id;
     v_zone := coalesce(v_zone, v_c.timezone);
+    -- The back-off first: no function call in an UPDATE's CASE on Citus (SQL shapes).
+    v_retry_at := app._campaign_next_send_time(
+        p_ts => p_now + interval '5 minutes' * (v_e.error_count + 1),
+        p_timezone => v_zone, p_window_start => v_c.send_window_start,
+        p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
+    );
     update app.campaign_enrollments as e
     set
         error_count = e.error_count + 1,
@@ -573,11 +613,7 @@ begin
         stop_reason = case when e.error_count + 1 >= 3 then 'errors' else e.stop_reason end,
         next_step_at = case
             when e.error_count + 1 >= 3 then e.next_step_at
-            else app._campaign_next_send_time(
-                p_ts => p_now + interval '5 minutes' * (e.error_count + 1),
-                p_timezone => v_zone, p_window_start => v_c.send_window_start,
-                p_window_end => v_c.send_window_end, p_send_days => v_c.send_days
-            )
+            else v_retry_at
         end,
         updated_at = p_now
     where e.org_id = p_org_id and e.id = p_id;
@@ -612,6 +648,135 @@ begin
 end
 $function$;
 
+-- One org's part of a tick (api.tick_campaigns): lock up to p_budget of the
+-- org's due enrollments (FOR UPDATE SKIP LOCKED: a concurrent tick takes the
+-- others) and of its out-of-office pauses that are over, resume those, and run
+-- the due ones and the resumed ones now due, p_budget in all. Locks, in the order of every tick:
+-- enrollments, daily counters, campaigns. On Citus every statement here is on
+-- one org's shards (docs/scale-out.md).
+create or replace function app._campaign_tick_org(
+    p_now timestamptz, p_org_id uuid, p_budget integer
+)
+returns app.campaign_batch_counts
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_ids uuid[];
+    v_resume_ids uuid[];
+    v_all uuid[];
+    v_counts app.campaign_batch_counts := row(0, 0, 0, 0, 0, 0, 0);
+    v_one app.campaign_batch_counts;
+    v_error text;
+begin
+    select array_agg(r.id) into v_resume_ids
+    from (
+        select e.id
+        from app.campaign_enrollments as e
+        where
+            e.org_id = p_org_id
+            and e.status = 'paused' and e.resume_at is not null and e.resume_at <= p_now
+            and e.stop_reason = 'out_of_office'
+        order by e.resume_at
+        limit p_budget
+        for update skip locked
+    ) as r;
+    select array_agg(d.id) into v_ids
+    from (
+        select e.id
+        from app.campaign_enrollments as e
+        where e.org_id = p_org_id and e.status = 'active' and e.next_step_at <= p_now
+        order by e.next_step_at
+        limit p_budget
+        for update skip locked
+    ) as d;
+
+    if v_resume_ids is not null then
+        v_all := coalesce(v_ids, '{}') || v_resume_ids;
+        perform app._campaign_lock_daily(
+            p_now => p_now, p_org_ids => array_fill(p_org_id, array[cardinality(v_all)]),
+            p_ids => v_all
+        );
+        perform
+        from app.campaigns as c
+        where
+            c.org_id = p_org_id
+            and c.id in (
+                select e.campaign_id
+                from app.campaign_enrollments as e
+                where e.org_id = p_org_id and e.id = any(v_all)
+            )
+        order by c.id
+        for update;
+        -- Back to active, or parked like the rest of a campaign paused meanwhile
+        -- (api.resume_campaign releases it); the next step keeps its time,
+        -- which the pause set to the resume time or later.
+        with resumed as (
+            update app.campaign_enrollments as e
+            set
+                status = case when c.status = 'active' then 'active' else 'paused' end,
+                stop_reason = case when c.status = 'active' then null else 'campaign_paused' end,
+                resume_at = null,
+                next_step_at = coalesce(e.next_step_at, p_now),
+                updated_at = p_now
+            from app.campaigns as c
+            where
+                e.org_id = p_org_id and e.id = any(v_resume_ids)
+                and c.org_id = p_org_id and c.id = e.campaign_id
+            returning e.id, e.status, e.next_step_at
+        )
+
+        -- Those due now run in this call, within the budget.
+        select coalesce(v_ids, '{}') || coalesce(array_agg(d.id), '{}')
+        into v_ids
+        from (
+            select r.id
+            from resumed as r
+            where r.status = 'active' and r.next_step_at <= p_now
+            order by r.next_step_at
+            limit greatest(p_budget - coalesce(cardinality(v_ids), 0), 0)
+        ) as d;
+        if cardinality(v_ids) = 0 then
+            v_ids := null;
+        end if;
+    end if;
+
+    if v_ids is null then
+        return v_counts;
+    end if;
+    begin
+        v_counts := app._campaign_run_batch(
+            p_now => p_now, p_org_ids => array_fill(p_org_id, array[cardinality(v_ids)]),
+            p_ids => v_ids
+        );
+    exception when others then
+        -- Something in the batch raised: run it one enrollment at a time so
+        -- that one bad row (a trigger, a template) can't hold up the rest.
+        for i in 1 .. cardinality(v_ids) loop
+            begin
+                v_one := app._campaign_run_batch(
+                    p_now => p_now, p_org_ids => array[p_org_id], p_ids => array[v_ids[i]]
+                );
+                v_counts := row(
+                    v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+                    v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+                    v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+                    v_counts.stopped + v_one.stopped
+                );
+            exception when others then
+                get stacked diagnostics v_error = message_text;
+                perform app._campaign_record_error(
+                    p_now => p_now, p_org_id => p_org_id, p_id => v_ids[i], p_error => v_error
+                );
+                v_counts.processed := v_counts.processed + 1;
+                v_counts.errored := v_counts.errored + 1;
+            end;
+        end loop;
+    end;
+    return v_counts;
+end
+$function$;
+
 create or replace function api.tick_campaigns(p_batch_size integer default 1000)
 returns table (
     processed integer,
@@ -633,126 +798,56 @@ declare
     v_started timestamptz := clock_timestamp();
     v_now timestamptz := app.now();
     v_org_ids uuid[];
-    v_ids uuid[];
-    v_resume_org_ids uuid[];
-    v_resume_ids uuid[];
-    v_counts app.campaign_batch_counts;
+    v_org_id uuid;
+    v_budget integer;
+    v_counts app.campaign_batch_counts := row(0, 0, 0, 0, 0, 0, 0);
     v_one app.campaign_batch_counts;
-    v_error text;
 begin
     perform app._require_service();
     if p_batch_size is null or p_batch_size not between 1 and 10000 then
         raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
     end if;
-    -- Out-of-office pauses that are over (app._campaign_pause_out_of_office),
-    -- by their resume time (campaign_enrollments_resume_idx).
-    select array_agg(r.org_id), array_agg(r.id) into v_resume_org_ids, v_resume_ids
-    from (
-        select e.org_id, e.id
-        from app.campaign_enrollments as e
-        where
-            e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
-            and e.stop_reason = 'out_of_office'
-        order by e.resume_at
-        limit p_batch_size
-        for update skip locked
-    ) as r;
-    select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
-    from (
-        select e.org_id, e.id
-        from app.campaign_enrollments as e
-        where e.status = 'active' and e.next_step_at <= v_now
-        order by e.next_step_at
-        limit p_batch_size
-        for update skip locked
-    ) as d;
-
-    if v_resume_ids is not null then
-        -- Locks in the order of every tick: the enrollments (above), the
-        -- daily counters, then the campaigns (which the resume's totals
-        -- trigger takes), for all of this call's campaigns at once.
-        perform app._campaign_lock_daily(
-            p_now => v_now,
-            p_org_ids => coalesce(v_org_ids, '{}') || v_resume_org_ids,
-            p_ids => coalesce(v_ids, '{}') || v_resume_ids
-        );
-        perform
-        from app.campaigns as c
-        where (c.org_id, c.id) in (
-            select e.org_id, e.campaign_id
-            from unnest(
-                coalesce(v_org_ids, '{}') || v_resume_org_ids, coalesce(v_ids, '{}') || v_resume_ids
-            ) as x (org_id, id)
-            inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
-        )
-        order by c.org_id, c.id
-        for update;
-        -- Back to active, or parked like the rest of a campaign paused meanwhile
-        -- (api.resume_campaign releases it); the next step keeps its time,
-        -- which the pause set to the resume time or later.
-        with resumed as (
-            update app.campaign_enrollments as e
-            set
-                status = case when c.status = 'active' then 'active' else 'paused' end,
-                stop_reason = case when c.status = 'active' then null else 'campaign_paused' end,
-                resume_at = null,
-                next_step_at = coalesce(e.next_step_at, v_now),
-                updated_at = v_now
-            from unnest(v_resume_org_ids, v_resume_ids) as x (org_id, id),
-                app.campaigns as c
-            where
-                e.org_id = x.org_id and e.id = x.id
-                and c.org_id = e.org_id and c.id = e.campaign_id
-            returning e.org_id, e.id, e.status, e.next_step_at
-        )
-
-        -- Those due now run in this call, up to p_batch_size in all.
-        select
-            coalesce(v_org_ids, '{}') || coalesce(array_agg(d.org_id), '{}'),
-            coalesce(v_ids, '{}') || coalesce(array_agg(d.id), '{}')
-        into v_org_ids, v_ids
+    -- The orgs with work, from the first due rows (unlocked): out-of-office pauses
+    -- that are over (app._campaign_pause_out_of_office, by their resume time:
+    -- campaign_enrollments_resume_idx), and the due steps. Then each org's part, in
+    -- key order (app._campaign_tick_org), which locks what it runs: a row lock
+    -- holds one org's rows at a time, which is what Citus can take
+    -- (docs/scale-out.md), and two ticks take the orgs in one order.
+    v_org_ids := array(
+        select distinct x.org_id
         from (
-            select r.org_id, r.id
-            from resumed as r
-            where r.status = 'active' and r.next_step_at <= v_now
-            order by r.next_step_at
-            limit p_batch_size - coalesce(cardinality(v_ids), 0)
-        ) as d;
-        if cardinality(v_ids) = 0 then
-            v_ids := null;
-            v_org_ids := null;
-        end if;
-    end if;
-
-    v_counts := row(0, 0, 0, 0, 0, 0, 0);
-    if v_ids is not null then
-        begin
-            v_counts := app._campaign_run_batch(p_now => v_now, p_org_ids => v_org_ids, p_ids => v_ids);
-        exception when others then
-            -- Something in the batch raised: run it one enrollment at a time so
-            -- that one bad row (a trigger, a template) can't hold up the rest.
-            for i in 1 .. cardinality(v_ids) loop
-                begin
-                    v_one := app._campaign_run_batch(
-                        p_now => v_now, p_org_ids => array[v_org_ids[i]], p_ids => array[v_ids[i]]
-                    );
-                    v_counts := row(
-                        v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-                        v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-                        v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-                        v_counts.stopped + v_one.stopped
-                    );
-                exception when others then
-                    get stacked diagnostics v_error = message_text;
-                    perform app._campaign_record_error(
-                        p_now => v_now, p_org_id => v_org_ids[i], p_id => v_ids[i], p_error => v_error
-                    );
-                    v_counts.processed := v_counts.processed + 1;
-                    v_counts.errored := v_counts.errored + 1;
-                end;
-            end loop;
-        end;
-    end if;
+            (
+                select e.org_id
+                from app.campaign_enrollments as e
+                where e.status = 'active' and e.next_step_at <= v_now
+                order by e.next_step_at
+                limit p_batch_size
+            )
+            union all
+            (
+                select e.org_id
+                from app.campaign_enrollments as e
+                where
+                    e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
+                    and e.stop_reason = 'out_of_office'
+                order by e.resume_at
+                limit p_batch_size
+            )
+        ) as x
+        order by 1
+    );
+    v_budget := p_batch_size;
+    foreach v_org_id in array v_org_ids loop
+        exit when v_budget <= 0;
+        v_one := app._campaign_tick_org(p_now => v_now, p_org_id => v_org_id, p_budget => v_budget);
+        v_budget := v_budget - v_one.processed;
+        v_counts := row(
+            v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
+            v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
+            v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
+            v_counts.stopped + v_one.stopped
+        );
+    end loop;
 
     -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).
     perform app._campaign_arm_next_wake(p_now => v_now);

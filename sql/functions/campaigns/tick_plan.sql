@@ -30,39 +30,7 @@ drop function if exists app._campaign_plan_batch(timestamptz, uuid[], uuid[]);
 create function app._campaign_plan_batch(
     p_now timestamptz, p_org_ids uuid[], p_ids uuid[]
 )
-returns table (
-    org_id uuid,
-    id uuid,
-    row_ctid tid,
-    campaign_id uuid,
-    contact_id uuid,
-    owner_id uuid,
-    email text,
-    contact_gone boolean,
-    current_step integer,
-    next_step_at timestamptz,
-    error_count integer,
-    local_date date,
-    daily_send_limit integer,
-    zone text,
-    send_window_start time,
-    send_window_end time,
-    send_days text[],
-    open_at timestamptz,
-    step_id uuid,
-    step_number integer,
-    channel text,
-    task_config jsonb,
-    next_number integer,
-    variant text,
-    act text,
-    pauses boolean,
-    due_at timestamptz,
-    template_id uuid,
-    subject text,
-    body_html text,
-    body_text text
-)
+returns setof app.campaign_plan_row
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
@@ -70,6 +38,11 @@ as $function$
 -- PL/pgSQL for its plan cache: as a LANGUAGE sql function (with its SET
 -- clause) the query was planned again on every call, 8.6 ms a batch.
 #variable_conflict use_column
+declare
+    -- Every table is filtered by the batch's orgs too (the tick passes one): on
+    -- Citus that routes the whole query to the org's shards, where it runs as
+    -- is (docs/scale-out.md, "SQL shapes").
+    v_orgs uuid[] := array(select distinct o.id from unnest(p_org_ids) as o (id));
 begin
     return query
     with b as materialized (
@@ -87,9 +60,13 @@ begin
         from unnest(p_org_ids, p_ids) as x (org_id, id)
         inner join app.campaign_enrollments as e on e.org_id = x.org_id and e.id = x.id
         inner join app.campaigns as c on c.org_id = e.org_id and c.id = e.campaign_id
-        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-        left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
-        where e.status = 'active' and c.status = 'active'
+        left join app.contacts as k
+            on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
+        left join app.user_profiles as u
+            on u.org_id = c.org_id and u.id = c.owner_id and u.org_id = any(v_orgs)
+        where
+            e.status = 'active' and c.status = 'active'
+            and e.org_id = any(v_orgs) and c.org_id = any(v_orgs)
     ),
 
     zones as materialized (
@@ -131,7 +108,7 @@ begin
                 as next_delay_hm
         from app.campaign_sequences as s
         where
-            s.is_active
+            s.is_active and s.org_id = any(v_orgs)
             and (s.org_id, s.campaign_id) in (select b.org_id, b.campaign_id from b)
         window w as (partition by s.org_id, s.campaign_id order by s.step_number)
     ),
@@ -155,7 +132,8 @@ begin
             ) as body_text,
             s.template_id
         from seq as s
-        left join app.email_templates as t on t.org_id = s.org_id and t.id = s.template_id
+        left join app.email_templates as t
+            on t.org_id = s.org_id and t.id = s.template_id and t.org_id = any(v_orgs)
         left join lateral jsonb_array_elements(s.ab_variants) with ordinality as v (variant, n)
             on true
         where s.channel = 'email'
@@ -188,11 +166,14 @@ begin
                     not coalesce(app._email_is_plain_address(b.email), false)
                 ) then 'error_address'
                 when s.channel = 'email' and not exists (
-                    select 1 from app.email_settings as st where st.org_id = b.org_id
+                    select 1 from app.email_settings as st
+                    where st.org_id = any(v_orgs) and st.org_id = b.org_id
                 ) then 'error_settings'
                 when s.channel = 'email' and exists (
                     select 1 from app.suppressions as sp
-                    where sp.org_id = b.org_id and sp.email = lower(b.email)
+                    where
+                        sp.org_id = any(v_orgs)
+                        and sp.org_id = b.org_id and sp.email = lower(b.email)
                 ) then 'suppressed'
                 when s.channel = 'sms' then 'skip_sms'
                 else 'run'
@@ -220,8 +201,9 @@ begin
                             jsonb_build_object('id', b.campaign_id, 'name', b.campaign_name)
                         )
                         from app.campaign_enrollments as e
-                        left join app.contacts as k on k.org_id = e.org_id and k.id = e.contact_id
-                        where e.org_id = b.org_id and e.id = b.id
+                        left join app.contacts as k
+                            on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
+                        where e.org_id = any(v_orgs) and e.org_id = b.org_id and e.id = b.id
                     )
                 )
             end as skip
@@ -245,7 +227,7 @@ begin
         left join app.campaign_daily_sends as d
             on
                 d.org_id = c.org_id and d.campaign_id = c.campaign_id
-                and d.local_date = c.local_date
+                and d.local_date = c.local_date and d.org_id = any(v_orgs)
     ),
 
     timing as materialized (

@@ -44,13 +44,14 @@ end
 $function$;
 
 -- On a Citus node, pgqueuer's own statement trigger on queue.pgqueuer is
--- disabled and this one stands in (intime.citus.guard_queue_wakeups): the same
+-- disabled and this one stands in (intime.citus.set_up_node_queues): the same
 -- wake-up, unless this node runs its part of a transaction begun elsewhere,
 -- where a NOTIFY would make the initiator's two-phase commit fail
 -- (app._may_notify). The workers attached to such a node poll (docs/scale-out.md).
 create or replace function app._tg_queue_changed()
 returns trigger
 language plpgsql
+security definer  -- the worker writes the queue as the service: app._may_notify is the owner's
 set search_path = pg_catalog, pg_temp
 as $function$
 begin

@@ -72,6 +72,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
 declare
+    v_lease_until timestamptz;
     v_org_id uuid := app._require_org();
     v_send app.email_sends%rowtype;
     v_reason text;
@@ -193,12 +194,15 @@ begin
 
     -- 'sending' again means an earlier attempt died mid-send and its lease
     -- ran out: send again with the same Message-ID and idempotency key.
+    -- The lease's end first: Citus takes no volatile call (clock_timestamp) and
+    -- no subquery in an UPDATE's SET (docs/scale-out.md, "SQL shapes").
+    select pg_catalog.clock_timestamp() + make_interval(secs => t.email_send_lease_seconds)
+    into v_lease_until
+    from app.settings as t;
     update app.email_sends as s
     set
         status = 'sending', attempts = s.attempts + 1, updated_at = app.now(),
-        sending_until = pg_catalog.clock_timestamp() + make_interval(
-            secs => (select t.email_send_lease_seconds from app.settings as t)
-        )
+        sending_until = v_lease_until
     where s.org_id = v_org_id and s.id = v_send.id
     returning s.* into v_send;
     return query select 'send', 0::double precision, v_send.id, v_send.to_email,

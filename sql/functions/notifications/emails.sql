@@ -84,6 +84,16 @@ declare
     v_queued integer;
     v_emails text[];
     v_reasons text[];
+    v_delivery_ids uuid[];
+    v_user_ids uuid[];
+    v_notification_ids uuid[];
+    v_addresses text[];
+    v_skips text[];
+    v_send_ids uuid[];
+    v_queued_ids uuid[];
+    v_made_ids uuid[];
+    v_made_reasons text[];
+    v_stamp timestamptz;
 begin
     select s.* into v_settings from app.email_settings as s where s.org_id = p_org_id;
     -- The recipients' suppressions first, in statements of their own: on Citus a
@@ -96,80 +106,88 @@ begin
     select array_agg(app._email_suppression_reason(p_org_id, e.email, 'transactional'))
     into v_reasons
     from unnest(v_emails) as e (email);
-    with todo as materialized (
-        select
-            d.id as delivery_id, d.user_id, n.id as notification_id, n.email_subject,
-            n.email_html, n.email_text, n.entity_type, n.entity_id, u.email,
+    -- Each statement reads or writes one kind of row, from arrays: on a Citus
+    -- shard's trigger a statement may not mix the node's queue with the shards
+    -- (docs/scale-out.md).
+    select
+        array_agg(d.id), array_agg(d.user_id), array_agg(n.id), array_agg(u.email),
+        array_agg(
             case
                 when not u.is_active then 'user inactive'
                 when not coalesce(app._email_is_plain_address(u.email), false)
                     then 'invalid recipient address'
                 when v_settings.org_id is null then 'no email provider configured'
-            end as skip,
-            gen_random_uuid() as send_id,
-            replace(gen_random_uuid()::text, '-', '') as reply_token
-        from app.notification_deliveries as d
-        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
-        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
-        where d.org_id = p_org_id and d.id = any(p_delivery_ids) and d.channel = 'email'
-    ),
+            end
+        ),
+        array_agg(gen_random_uuid())
+    into v_delivery_ids, v_user_ids, v_notification_ids, v_addresses, v_skips, v_send_ids
+    from app.notification_deliveries as d
+    inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+    inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+    where
+        d.org_id = p_org_id and n.org_id = p_org_id and u.org_id = p_org_id
+        and d.id = any(p_delivery_ids) and d.channel = 'email';
+    if v_delivery_ids is null then
+        return 0;
+    end if;
 
-    sends as (
-        insert into app.email_sends (
-            org_id, id, to_email, from_email, from_name, reply_to, subject, html_body,
-            text_body, category, variables, entity_type, entity_id, notification_id,
-            recipient_user_id, status, suppression_reason, provider, message_id, reply_token,
-            unsubscribe_token, is_test
-        )
-        select
-            p_org_id, t.send_id, t.email, v_settings.from_email, v_settings.from_name,
-            format('reply+%s@%s', t.reply_token, v_settings.reply_domain),
-            regexp_replace(t.email_subject, '[\r\n]+', ' ', 'g'), t.email_html, t.email_text,
-            'transactional', '{}', t.entity_type, t.entity_id, t.notification_id, t.user_id,
-            case when r.reason is null then 'queued' else 'suppressed' end, r.reason,
-            v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
-            t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
-        from todo as t
-        left join unnest(v_emails, v_reasons) as r (email, reason) on r.email = lower(t.email)
-        where t.skip is null
-        order by t.delivery_id
-        returning id, status, suppression_reason
-    ),
-
-    jobs as (
-        insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
-        select
-            0, 'email.send',
-            convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', s.id)::text, 'UTF8'),
-            'queued', pg_catalog.clock_timestamp(), 'email.send:' || s.id
-        from sends as s
-        where s.status = 'queued'
-        order by s.id
-    ),
-
-    outcome as (
-        select
-            t.delivery_id, s.id as send_id,
-            coalesce(t.skip, 'suppressed: ' || s.suppression_reason) as skip
-        from todo as t
-        left join sends as s on s.id = t.send_id
-    ),
-
-    linked as (
-        update app.notification_deliveries as d
-        set
-            email_send_id = o.send_id,
-            status = case when o.skip is null then 'pending' else 'skipped' end,
-            reason = o.skip,
-            deliver_after = null,
-            attempts = d.attempts + (o.send_id is not null)::integer,
-            updated_at = app.now()
-        from outcome as o
-        where d.org_id = p_org_id and d.id = o.delivery_id
-        returning o.skip
+    insert into app.email_sends (
+        org_id, id, to_email, from_email, from_name, reply_to, subject, html_body,
+        text_body, category, variables, entity_type, entity_id, notification_id,
+        recipient_user_id, status, suppression_reason, provider, message_id, reply_token,
+        unsubscribe_token, is_test
     )
+    select
+        p_org_id, t.send_id, t.email, v_settings.from_email, v_settings.from_name,
+        format('reply+%s@%s', t.reply_token, v_settings.reply_domain),
+        regexp_replace(n.email_subject, '[\r\n]+', ' ', 'g'), n.email_html, n.email_text,
+        'transactional', '{}', n.entity_type, n.entity_id, n.id, t.user_id,
+        case when r.reason is null then 'queued' else 'suppressed' end, r.reason,
+        v_settings.provider, format('<%s@%s>', t.send_id, v_settings.reply_domain),
+        t.reply_token, replace(gen_random_uuid()::text, '-', ''), false
+    from (
+        select x.*, replace(gen_random_uuid()::text, '-', '') as reply_token
+        from unnest(v_delivery_ids, v_user_ids, v_notification_ids, v_addresses, v_skips, v_send_ids)
+            as x (delivery_id, user_id, notification_id, email, skip, send_id)
+    ) as t
+    inner join app.notifications as n
+        on n.org_id = p_org_id and n.id = t.notification_id
+    left join unnest(v_emails, v_reasons) as r (email, reason) on r.email = lower(t.email)
+    where t.skip is null
+    order by t.delivery_id;
 
-    select count(*) filter (where l.skip is null) into v_queued from linked as l;
+    -- What was sent: the queued sends wake the sender, from the node's queue.
+    select array_agg(s.id) filter (where s.status = 'queued'), array_agg(s.id),
+        array_agg(s.suppression_reason)
+    into v_queued_ids, v_made_ids, v_made_reasons
+    from app.email_sends as s
+    where s.org_id = p_org_id and s.id = any(v_send_ids);
+    insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after, dedupe_key)
+    select
+        0, 'email.send',
+        convert_to(jsonb_build_object('org_id', p_org_id, 'email_send_id', q.id)::text, 'UTF8'),
+        'queued', pg_catalog.clock_timestamp(), 'email.send:' || q.id
+    from unnest(v_queued_ids) as q (id)
+    order by q.id;
+
+    v_stamp := app.now();
+    update app.notification_deliveries as d
+    set
+        email_send_id = o.send_id,
+        status = case when o.skip is null then 'pending' else 'skipped' end,
+        reason = o.skip,
+        deliver_after = null,
+        attempts = d.attempts + (o.send_id is not null)::integer,
+        updated_at = v_stamp
+    from (
+        select
+            t.delivery_id, m.id as send_id,
+            coalesce(t.skip, 'suppressed: ' || m.reason) as skip
+        from unnest(v_delivery_ids, v_skips, v_send_ids) as t (delivery_id, skip, send_id)
+        left join unnest(v_made_ids, v_made_reasons) as m (id, reason) on m.id = t.send_id
+    ) as o
+    where d.org_id = p_org_id and d.id = o.delivery_id;
+    v_queued := coalesce(cardinality(v_queued_ids), 0);
     return v_queued;
 end
 $function$;

@@ -103,6 +103,9 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
+    v_specs jsonb[];
+    v_slot_numbers integer[];
+    v_targets uuid[];
     v_mode text := coalesce(p_step ->> 'mode', 'sequential');
     v_slots integer;
     v_needed integer;
@@ -126,10 +129,28 @@ begin
         a.org_id = p_exec.org_id and a.step_id = p_step_id
         and a.status not in ('cancelled', 'expired');
 
+    -- Each slot's user (a manager, an owner, a field, a user), resolved first in a
+    -- statement of its own: app._wf_resolve_user reads the tables, and on Citus a
+    -- query on the shards may not call a function that does (docs/scale-out.md).
+    select array_agg(s.v), array_agg(s.i::integer), array_agg(
+        case when not s.v ? 'role' then app._wf_resolve_user(
+            p_exec.org_id,
+            case
+                when s.v ? 'manager' then 'manager'
+                when s.v ? 'owner' then 'owner'
+                when s.v ? 'field' then 'field:' || (s.v ->> 'field')
+                else s.v ->> 'user'
+            end,
+            p_doc, p_type.owner_field, p_exec.triggered_by
+        ) end
+    )
+    into v_specs, v_slot_numbers, v_targets
+    from jsonb_array_elements(p_step -> 'approvers') with ordinality as s (v, i);
+
     with
     specs as (
-        select s.v as spec, s.i::integer as slot
-        from jsonb_array_elements(p_step -> 'approvers') with ordinality as s (v, i)
+        select s.spec, s.slot, s.target
+        from unnest(v_specs, v_slot_numbers, v_targets) as s (spec, slot, target)
     ),
 
     resolved as (
@@ -159,16 +180,7 @@ begin
                         not sp.spec ? 'role'
                         -- Nor does any other slot: it falls back (below).
                         and p.id <> all(v_subjects)
-                        and p.id = app._wf_resolve_user(
-                            p_exec.org_id,
-                            case
-                                when sp.spec ? 'manager' then 'manager'
-                                when sp.spec ? 'owner' then 'owner'
-                                when sp.spec ? 'field' then 'field:' || (sp.spec ->> 'field')
-                                else sp.spec ->> 'user'
-                            end,
-                            p_doc, p_type.owner_field, p_exec.triggered_by
-                        )
+                        and p.id = sp.target
                     )
                 )
         ) as u

@@ -1014,6 +1014,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
 declare
+    v_lease_until timestamptz;
     v_org_id uuid;
     v_action app.workflow_actions%rowtype;
     v_settings app.webhook_settings%rowtype;
@@ -1044,12 +1045,13 @@ begin
     end if;
     v_settings := app._wf_webhook_settings(v_org_id);
     v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
+    select pg_catalog.clock_timestamp() + make_interval(secs => t.webhook_send_lease_seconds)
+    into v_lease_until
+    from app.settings as t;
     update app.workflow_actions as a
     set
         status = 'running', started_at = coalesce(a.started_at, v_stamp),
-        sending_until = pg_catalog.clock_timestamp() + make_interval(
-            secs => (select t.webhook_send_lease_seconds from app.settings as t)
-        )
+        sending_until = v_lease_until
     where a.org_id = v_org_id and a.id = p_action_id;
     return query select
         'send',
