@@ -25,6 +25,7 @@ NAMES = (
     "notifications",
     "workflows",
     "campaigns",
+    "cluster",
 )
 
 

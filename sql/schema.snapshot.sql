@@ -6104,12 +6104,7 @@ begin
         exit when v_budget <= 0;
         v_one := app._campaign_tick_org(p_now => v_now, p_org_id => v_org_id, p_budget => v_budget);
         v_budget := v_budget - v_one.processed;
-        v_counts := row(
-            v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-            v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-            v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-            v_counts.stopped + v_one.stopped
-        );
+        v_counts := app._campaign_add_counts(v_counts, v_one);
     end loop;
 
     -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).
@@ -7087,6 +7082,24 @@ $$;
 
 
 ALTER FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _campaign_add_counts(app.campaign_batch_counts, app.campaign_batch_counts); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._campaign_add_counts(p_a app.campaign_batch_counts, p_b app.campaign_batch_counts) RETURNS app.campaign_batch_counts
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select row(
+        p_a.processed + p_b.processed, p_a.sent + p_b.sent, p_a.skipped + p_b.skipped,
+        p_a.errored + p_b.errored, p_a.deferred + p_b.deferred,
+        p_a.completed + p_b.completed, p_a.stopped + p_b.stopped
+    )::app.campaign_batch_counts
+$$;
+
+
+ALTER FUNCTION app._campaign_add_counts(p_a app.campaign_batch_counts, p_b app.campaign_batch_counts) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_arm_next_wake(timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -9445,12 +9458,7 @@ begin
                 v_one := app._campaign_run_batch(
                     p_now => p_now, p_org_ids => array[p_org_id], p_ids => array[v_ids[i]]
                 );
-                v_counts := row(
-                    v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-                    v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-                    v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-                    v_counts.stopped + v_one.stopped
-                );
+                v_counts := app._campaign_add_counts(v_counts, v_one);
             exception when others then
                 get stacked diagnostics v_error = message_text;
                 perform app._campaign_record_error(
@@ -14546,6 +14554,9 @@ CREATE FUNCTION app._tg_activity_notify_insert() RETURNS trigger
 declare
     v_rows jsonb;
     v_orgs uuid[];
+    v_campaign_orgs uuid[];
+    v_campaign_ids text[];
+    v_campaign_owners uuid[];
 begin
     -- Citus fires a statement trigger on every shard a statement visits, with
     -- no rows on most: nothing to do (docs/scale-out.md).
@@ -14563,21 +14574,32 @@ begin
     where
         n.type = 'task' and n.assignee_id is not null
         and n.status in ('open', 'scheduled', 'in_progress');
+    if v_rows is null then
+        return null;
+    end if;
+    -- A campaign's step task goes to the campaign's owner, who set the sequence up:
+    -- the owner's own action, carried out by the tick (docs/notifications.md). The
+    -- campaign must be the assignee's: a metadata key alone silences nothing. The
+    -- campaigns are read apart (on Citus no correlated probe per row: SQL shapes).
     v_orgs := array(
         select distinct (r.v ->> 'org_id')::uuid from jsonb_array_elements(v_rows) as r (v)
     );
-    -- A campaign's step task goes to the campaign's owner, who set the sequence up:
-    -- the owner's own action, carried out by the tick (docs/notifications.md). The
-    -- campaign must be the assignee's: a metadata key alone silences nothing.
+    v_campaign_ids := array(
+        select r.v ->> 'campaign_id' from jsonb_array_elements(v_rows) as r (v)
+        where r.v ->> 'campaign_id' is not null
+    );
+    select array_agg(c.org_id), array_agg(c.id::text), array_agg(c.owner_id)
+    into v_campaign_orgs, v_campaign_ids, v_campaign_owners
+    from app.campaigns as c
+    where c.org_id = any(v_orgs) and c.id::text = any(v_campaign_ids);
     select jsonb_agg(r.v - 'campaign_id') into v_rows
     from jsonb_array_elements(v_rows) as r (v)
     where not exists (
         select 1
-        from app.campaigns as c
+        from unnest(v_campaign_orgs, v_campaign_ids, v_campaign_owners) as c (org_id, id, owner_id)
         where
-            c.org_id = any(v_orgs)
-            and c.org_id = (r.v ->> 'org_id')::uuid
-            and c.id::text = r.v ->> 'campaign_id'
+            c.org_id = (r.v ->> 'org_id')::uuid
+            and c.id = r.v ->> 'campaign_id'
             and c.owner_id = (r.v ->> 'assignee_id')::uuid
     );
     if v_rows is not null then
@@ -21242,52 +21264,47 @@ CREATE FUNCTION app._wf_steps_activity(p_execs app.workflow_executions[], p_step
     AS $$
 declare
     v_task boolean := p_step ->> 'type' = 'create_task';
-    v_results jsonb [];
+    v_assignees uuid[];
+    v_ids uuid[];
 begin
-    with src as materialized (
-        -- (A multi-array unnest would spread the executions' columns.)
-        select
-            g.i, p_execs[g.i] as e, p_vars[g.i] as vars,
-            app._wf_resolve_user(
-                (p_execs[g.i]).org_id,
-                coalesce(p_step ->> 'assignee', case when v_task then 'owner' end),
-                p_docs[g.i], p_type.owner_field, (p_execs[g.i]).triggered_by
-            ) as assignee
+    -- Each execution's assignee first (app._wf_resolve_user reads the tables), then
+    -- the activities from arrays with their ids made here: on Citus a statement that
+    -- writes may not call a function that reads the shards (docs/scale-out.md).
+    v_assignees := array(
+        select app._wf_resolve_user(
+            (p_execs[g.i]).org_id,
+            coalesce(p_step ->> 'assignee', case when v_task then 'owner' end),
+            p_docs[g.i], p_type.owner_field, (p_execs[g.i]).triggered_by
+        )
         from generate_subscripts(p_execs, 1) as g (i)
-    ),
-
-    made as (
-        insert into app.activities (
-            org_id, entity_type, entity_id, type, subject, description, status, priority,
-            due_date, completed_at, assignee_id, metadata
-        )
-        select
-            (s.e).org_id, (s.e).entity_type, (s.e).entity_id,
-            coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
-            app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), s.vars, 'none'),
-            app._wf_text(p_step ->> 'description', s.vars),
-            case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
-            coalesce(p_step ->> 'priority', 'normal'),
-            app.now() + app._wf_interval(p_step ->> 'due_in'),
-            case
-                when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed'
-                    then app.now()
-            end,
-            s.assignee,
-            jsonb_build_object('workflow_id', (s.e).workflow_id, 'execution_id', (s.e).id)
-        from src as s
-        order by s.i
-        returning id, (metadata ->> 'execution_id')::uuid as execution_id
+        order by g.i
+    );
+    v_ids := array(select gen_random_uuid() from generate_subscripts(p_execs, 1));
+    insert into app.activities (
+        org_id, id, entity_type, entity_id, type, subject, description, status, priority,
+        due_date, completed_at, assignee_id, metadata
     )
-
     select
-        array_agg(
-            jsonb_build_object('activity_id', m.id, 'assignee_id', s.assignee) order by s.i
-        )
-    into v_results
-    from src as s
-    inner join made as m on m.execution_id = (s.e).id;
-    return v_results;
+        (p_execs[g.i]).org_id, v_ids[g.i], (p_execs[g.i]).entity_type, (p_execs[g.i]).entity_id,
+        coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
+        app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), p_vars[g.i], 'none'),
+        app._wf_text(p_step ->> 'description', p_vars[g.i]),
+        case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
+        coalesce(p_step ->> 'priority', 'normal'),
+        app.now() + app._wf_interval(p_step ->> 'due_in'),
+        case
+            when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed'
+                then app.now()
+        end,
+        v_assignees[g.i],
+        jsonb_build_object('workflow_id', (p_execs[g.i]).workflow_id, 'execution_id', (p_execs[g.i]).id)
+    from generate_subscripts(p_execs, 1) as g (i)
+    order by g.i;
+    return array(
+        select jsonb_build_object('activity_id', v_ids[g.i], 'assignee_id', v_assignees[g.i])
+        from generate_subscripts(p_execs, 1) as g (i)
+        order by g.i
+    );
 end
 $$;
 
@@ -21561,17 +21578,21 @@ declare
     v_lock record;
     v_count integer;
     v_gone uuid;
+    v_orgs uuid[];
 begin
     if v_field <> all(p_type.updatable_fields) then
         raise exception using
             errcode = 'IT005', message = format('%L is not updatable on %s', v_field, p_type.entity_type);
     end if;
+    -- The executions' orgs name the shard on Citus (docs/scale-out.md, "SQL shapes").
+    v_orgs := array(select distinct e.org_id from unnest(p_execs) as e);
     select l.entity_type, l.entity_id, l.reason into v_lock
     from unnest(p_execs) as e
     inner join app.workflow_entity_locks as l
         on
             l.org_id = e.org_id and l.entity_type = e.entity_type and l.entity_id = e.entity_id
             and l.execution_id is distinct from e.id
+    where l.org_id = any(v_orgs)
     limit 1;
     if found then
         raise exception using
@@ -21593,7 +21614,7 @@ begin
         execute format(
             'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, x.v)).%2$I '
             'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as x (org_id, id, v) '
-            'where t.org_id = x.org_id and t.id = x.id',
+            'where t.org_id = any($1::uuid[]) and t.org_id = x.org_id and t.id = x.id',
             p_type.table_name, v_field
         ) using
             array(select e.org_id from unnest(p_execs) with ordinality as e order by e.ordinality),
@@ -21609,10 +21630,11 @@ begin
         execute format(
             'select e.entity_id from unnest($1::app.workflow_executions[]) as e '
             'where not exists ('
-            'select from app.%I as t where t.org_id = e.org_id and t.id = e.entity_id'
+            'select 1 from app.%I as t where t.org_id = any($2) and t.org_id = e.org_id '
+            'and t.id = e.entity_id'
             ') limit 1',
             p_type.table_name
-        ) into v_gone using p_execs;
+        ) into v_gone using p_execs, v_orgs;
         raise exception using
             errcode = 'IT004',
             message = format('%s %s no longer exists', p_type.entity_type, v_gone);
@@ -29702,6 +29724,13 @@ REVOKE ALL ON FUNCTION app._campaign_ab_notify_winner(p_org_id uuid, p_campaign_
 --
 
 REVOKE ALL ON FUNCTION app._campaign_ab_pick_variant(p_enrollment_id uuid, p_variants jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _campaign_add_counts(p_a app.campaign_batch_counts, p_b app.campaign_batch_counts); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._campaign_add_counts(p_a app.campaign_batch_counts, p_b app.campaign_batch_counts) FROM PUBLIC;
 
 
 --

@@ -132,3 +132,12 @@ def test_sizes_take_the_quick_default_unless_the_environment_names_one(monkeypat
     assert (sizes.EVENTS, sizes.ROUNDS) == (42, 1)
     sizes.configure(quick=False)
     assert (sizes.EVENTS, sizes.ROUNDS) == (42, 3)
+
+
+def test_the_cluster_bench_says_it_skips_without_citus(monkeypatch, capsys):
+    import bench.cluster
+
+    monkeypatch.setattr(bench.cluster.citus_build, "find_citus_binaries", lambda _home: None)
+    report = bench.cluster.run(quick=True)
+    assert report.cases == []
+    assert "skipped: no PostgreSQL with Citus (make citus builds it)" in capsys.readouterr().out

@@ -84,3 +84,49 @@ def _jobs(dsn: str) -> int:
         row = node.execute(JOBS_PER_NODE).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_an_execution_of_task_field_and_note_steps_completes_through_run_execution(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    """The worker's call from the coordinator: a task with no assignee to resolve, a
+    field update of the deal (its own triggers on the shard), a note."""
+    org = make_org(citus, citus_db[0])
+    steps = [
+        {"name": "task", "type": "create_task", "title": "Call {{deal.name}}"},
+        {"name": "describe", "type": "update_field", "field": "description", "value": "seen"},
+        {"name": "note", "type": "create_activity", "subject": "Noted"},
+    ]
+    with (
+        psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service,
+        psycopg.connect(citus_db[0], autocommit=True) as admin,
+    ):
+        with actor(service, org.org_id, org.admin_id):
+            service.execute(
+                "select api.create_workflow(p_name => 'three', p_entity_type => 'deal',"
+                " p_definition => %s)",
+                (Jsonb({"triggers": [{"type": "updated"}], "steps": steps}),),
+            )
+        admin.execute(
+            "insert into app.deals (org_id, name, value, stage_id) select %s, 'One', 1, s.id"
+            " from app.deal_stages as s where s.org_id = %s and s.name = 'Lead'",
+            (org.org_id, org.org_id),
+        )
+        admin.execute("update app.deals set value = 2 where org_id = %s", (org.org_id,))
+        executions = admin.execute(
+            "select id from app.workflow_executions where org_id = %s", (org.org_id,)
+        ).fetchall()
+        service.autocommit = True
+        outcomes = [
+            service.execute(
+                "select api.run_execution(p_execution_id => %s, p_org_id => %s)",
+                (e[0], org.org_id),
+            ).fetchone()
+            for e in executions
+        ]
+        deal = admin.execute(
+            "select description from app.deals where org_id = %s", (org.org_id,)
+        ).fetchone()
+    assert outcomes
+    assert {o[0] for o in outcomes if o} == {"completed"}
+    assert deal == ("seen",)

@@ -648,6 +648,22 @@ begin
 end
 $function$;
 
+-- Two batches' counts added up.
+create or replace function app._campaign_add_counts(
+    p_a app.campaign_batch_counts, p_b app.campaign_batch_counts
+)
+returns app.campaign_batch_counts
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select row(
+        p_a.processed + p_b.processed, p_a.sent + p_b.sent, p_a.skipped + p_b.skipped,
+        p_a.errored + p_b.errored, p_a.deferred + p_b.deferred,
+        p_a.completed + p_b.completed, p_a.stopped + p_b.stopped
+    )::app.campaign_batch_counts
+$function$;
+
 -- One org's part of a tick (api.tick_campaigns): lock up to p_budget of the
 -- org's due enrollments (FOR UPDATE SKIP LOCKED: a concurrent tick takes the
 -- others) and of its out-of-office pauses that are over, resume those, and run
@@ -757,12 +773,7 @@ begin
                 v_one := app._campaign_run_batch(
                     p_now => p_now, p_org_ids => array[p_org_id], p_ids => array[v_ids[i]]
                 );
-                v_counts := row(
-                    v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-                    v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-                    v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-                    v_counts.stopped + v_one.stopped
-                );
+                v_counts := app._campaign_add_counts(v_counts, v_one);
             exception when others then
                 get stacked diagnostics v_error = message_text;
                 perform app._campaign_record_error(
@@ -841,12 +852,7 @@ begin
         exit when v_budget <= 0;
         v_one := app._campaign_tick_org(p_now => v_now, p_org_id => v_org_id, p_budget => v_budget);
         v_budget := v_budget - v_one.processed;
-        v_counts := row(
-            v_counts.processed + v_one.processed, v_counts.sent + v_one.sent,
-            v_counts.skipped + v_one.skipped, v_counts.errored + v_one.errored,
-            v_counts.deferred + v_one.deferred, v_counts.completed + v_one.completed,
-            v_counts.stopped + v_one.stopped
-        );
+        v_counts := app._campaign_add_counts(v_counts, v_one);
     end loop;
 
     -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).

@@ -702,6 +702,9 @@ as $function$
 declare
     v_rows jsonb;
     v_orgs uuid[];
+    v_campaign_orgs uuid[];
+    v_campaign_ids text[];
+    v_campaign_owners uuid[];
 begin
     -- Citus fires a statement trigger on every shard a statement visits, with
     -- no rows on most: nothing to do (docs/scale-out.md).
@@ -719,21 +722,32 @@ begin
     where
         n.type = 'task' and n.assignee_id is not null
         and n.status in ('open', 'scheduled', 'in_progress');
+    if v_rows is null then
+        return null;
+    end if;
+    -- A campaign's step task goes to the campaign's owner, who set the sequence up:
+    -- the owner's own action, carried out by the tick (docs/notifications.md). The
+    -- campaign must be the assignee's: a metadata key alone silences nothing. The
+    -- campaigns are read apart (on Citus no correlated probe per row: SQL shapes).
     v_orgs := array(
         select distinct (r.v ->> 'org_id')::uuid from jsonb_array_elements(v_rows) as r (v)
     );
-    -- A campaign's step task goes to the campaign's owner, who set the sequence up:
-    -- the owner's own action, carried out by the tick (docs/notifications.md). The
-    -- campaign must be the assignee's: a metadata key alone silences nothing.
+    v_campaign_ids := array(
+        select r.v ->> 'campaign_id' from jsonb_array_elements(v_rows) as r (v)
+        where r.v ->> 'campaign_id' is not null
+    );
+    select array_agg(c.org_id), array_agg(c.id::text), array_agg(c.owner_id)
+    into v_campaign_orgs, v_campaign_ids, v_campaign_owners
+    from app.campaigns as c
+    where c.org_id = any(v_orgs) and c.id::text = any(v_campaign_ids);
     select jsonb_agg(r.v - 'campaign_id') into v_rows
     from jsonb_array_elements(v_rows) as r (v)
     where not exists (
         select 1
-        from app.campaigns as c
+        from unnest(v_campaign_orgs, v_campaign_ids, v_campaign_owners) as c (org_id, id, owner_id)
         where
-            c.org_id = any(v_orgs)
-            and c.org_id = (r.v ->> 'org_id')::uuid
-            and c.id::text = r.v ->> 'campaign_id'
+            c.org_id = (r.v ->> 'org_id')::uuid
+            and c.id = r.v ->> 'campaign_id'
             and c.owner_id = (r.v ->> 'assignee_id')::uuid
     );
     if v_rows is not null then

@@ -18,52 +18,47 @@ set plan_cache_mode = force_generic_plan
 as $function$
 declare
     v_task boolean := p_step ->> 'type' = 'create_task';
-    v_results jsonb [];
+    v_assignees uuid[];
+    v_ids uuid[];
 begin
-    with src as materialized (
-        -- (A multi-array unnest would spread the executions' columns.)
-        select
-            g.i, p_execs[g.i] as e, p_vars[g.i] as vars,
-            app._wf_resolve_user(
-                (p_execs[g.i]).org_id,
-                coalesce(p_step ->> 'assignee', case when v_task then 'owner' end),
-                p_docs[g.i], p_type.owner_field, (p_execs[g.i]).triggered_by
-            ) as assignee
+    -- Each execution's assignee first (app._wf_resolve_user reads the tables), then
+    -- the activities from arrays with their ids made here: on Citus a statement that
+    -- writes may not call a function that reads the shards (docs/scale-out.md).
+    v_assignees := array(
+        select app._wf_resolve_user(
+            (p_execs[g.i]).org_id,
+            coalesce(p_step ->> 'assignee', case when v_task then 'owner' end),
+            p_docs[g.i], p_type.owner_field, (p_execs[g.i]).triggered_by
+        )
         from generate_subscripts(p_execs, 1) as g (i)
-    ),
-
-    made as (
-        insert into app.activities (
-            org_id, entity_type, entity_id, type, subject, description, status, priority,
-            due_date, completed_at, assignee_id, metadata
-        )
-        select
-            (s.e).org_id, (s.e).entity_type, (s.e).entity_id,
-            coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
-            app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), s.vars, 'none'),
-            app._wf_text(p_step ->> 'description', s.vars),
-            case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
-            coalesce(p_step ->> 'priority', 'normal'),
-            app.now() + app._wf_interval(p_step ->> 'due_in'),
-            case
-                when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed'
-                    then app.now()
-            end,
-            s.assignee,
-            jsonb_build_object('workflow_id', (s.e).workflow_id, 'execution_id', (s.e).id)
-        from src as s
-        order by s.i
-        returning id, (metadata ->> 'execution_id')::uuid as execution_id
+        order by g.i
+    );
+    v_ids := array(select gen_random_uuid() from generate_subscripts(p_execs, 1));
+    insert into app.activities (
+        org_id, id, entity_type, entity_id, type, subject, description, status, priority,
+        due_date, completed_at, assignee_id, metadata
     )
-
     select
-        array_agg(
-            jsonb_build_object('activity_id', m.id, 'assignee_id', s.assignee) order by s.i
-        )
-    into v_results
-    from src as s
-    inner join made as m on m.execution_id = (s.e).id;
-    return v_results;
+        (p_execs[g.i]).org_id, v_ids[g.i], (p_execs[g.i]).entity_type, (p_execs[g.i]).entity_id,
+        coalesce(p_step ->> 'activity_type', case when v_task then 'task' else 'note' end),
+        app._render(coalesce(p_step ->> 'title', p_step ->> 'subject'), p_vars[g.i], 'none'),
+        app._wf_text(p_step ->> 'description', p_vars[g.i]),
+        case when v_task then 'open' else coalesce(p_step ->> 'status', 'completed') end,
+        coalesce(p_step ->> 'priority', 'normal'),
+        app.now() + app._wf_interval(p_step ->> 'due_in'),
+        case
+            when not v_task and coalesce(p_step ->> 'status', 'completed') = 'completed'
+                then app.now()
+        end,
+        v_assignees[g.i],
+        jsonb_build_object('workflow_id', (p_execs[g.i]).workflow_id, 'execution_id', (p_execs[g.i]).id)
+    from generate_subscripts(p_execs, 1) as g (i)
+    order by g.i;
+    return array(
+        select jsonb_build_object('activity_id', v_ids[g.i], 'assignee_id', v_assignees[g.i])
+        from generate_subscripts(p_execs, 1) as g (i)
+        order by g.i
+    );
 end
 $function$;
 
@@ -120,17 +115,21 @@ declare
     v_lock record;
     v_count integer;
     v_gone uuid;
+    v_orgs uuid[];
 begin
     if v_field <> all(p_type.updatable_fields) then
         raise exception using
             errcode = 'IT005', message = format('%L is not updatable on %s', v_field, p_type.entity_type);
     end if;
+    -- The executions' orgs name the shard on Citus (docs/scale-out.md, "SQL shapes").
+    v_orgs := array(select distinct e.org_id from unnest(p_execs) as e);
     select l.entity_type, l.entity_id, l.reason into v_lock
     from unnest(p_execs) as e
     inner join app.workflow_entity_locks as l
         on
             l.org_id = e.org_id and l.entity_type = e.entity_type and l.entity_id = e.entity_id
             and l.execution_id is distinct from e.id
+    where l.org_id = any(v_orgs)
     limit 1;
     if found then
         raise exception using
@@ -152,7 +151,7 @@ begin
         execute format(
             'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, x.v)).%2$I '
             'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as x (org_id, id, v) '
-            'where t.org_id = x.org_id and t.id = x.id',
+            'where t.org_id = any($1::uuid[]) and t.org_id = x.org_id and t.id = x.id',
             p_type.table_name, v_field
         ) using
             array(select e.org_id from unnest(p_execs) with ordinality as e order by e.ordinality),
@@ -168,10 +167,11 @@ begin
         execute format(
             'select e.entity_id from unnest($1::app.workflow_executions[]) as e '
             'where not exists ('
-            'select from app.%I as t where t.org_id = e.org_id and t.id = e.entity_id'
+            'select 1 from app.%I as t where t.org_id = any($2) and t.org_id = e.org_id '
+            'and t.id = e.entity_id'
             ') limit 1',
             p_type.table_name
-        ) into v_gone using p_execs;
+        ) into v_gone using p_execs, v_orgs;
         raise exception using
             errcode = 'IT004',
             message = format('%s %s no longer exists', p_type.entity_type, v_gone);
