@@ -217,6 +217,17 @@ def _make_orgs(target: Target, count: int) -> None:
             target.orgs.append(Org(row[0], ids[0], ids[1]))
 
 
+def _threads(fn: Callable[[int], None], count: int, errors: list[BaseException]) -> None:
+    """``fn(0) .. fn(count - 1)`` at once; the first error any of them kept is raised."""
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 # -- 1. send_notification -------------------------------------------------------------------
 
 
@@ -239,17 +250,11 @@ def _sends(target: Target) -> Measured:
                             (org.rep_id,),
                         )
                     counts[i] += 1
-        except BaseException as exc:  # reported below
+        except BaseException as exc:  # reported by _threads
             errors.append(exc)
 
     def work() -> int:
-        threads = [threading.Thread(target=writer, args=(i,)) for i in range(S.WRITERS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
+        _threads(writer, S.WRITERS, errors)
         return sum(counts)
 
     return _measure(target, S.WRITERS, work)
@@ -302,17 +307,11 @@ def _executions(target: Target) -> Measured:
                         (execution_id, org_id),
                     )
                     done[i] += 1
-        except BaseException as exc:  # reported below
+        except BaseException as exc:  # reported by _threads
             errors.append(exc)
 
     def work() -> int:
-        threads = [threading.Thread(target=runner, args=(i,)) for i in range(S.THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
+        _threads(runner, S.THREADS, errors)
         return sum(done)
 
     measured = _measure(target, S.THREADS, work)
