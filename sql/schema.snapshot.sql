@@ -6061,7 +6061,12 @@ declare
     v_started timestamptz := clock_timestamp();
     v_now timestamptz := app.now();
     v_org_ids uuid[];
+    v_ids uuid[];
+    v_resume_org_ids uuid[];
+    v_resume_ids uuid[];
     v_org_id uuid;
+    v_org_due uuid[];
+    v_org_resumes uuid[];
     v_budget integer;
     v_counts app.campaign_batch_counts := row(0, 0, 0, 0, 0, 0, 0);
     v_one app.campaign_batch_counts;
@@ -6070,41 +6075,68 @@ begin
     if p_batch_size is null or p_batch_size not between 1 and 10000 then
         raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
     end if;
-    -- The orgs with work, from the first due rows (unlocked): out-of-office pauses
-    -- that are over (app._campaign_pause_out_of_office, by their resume time:
-    -- campaign_enrollments_resume_idx), and the due steps. Then each org's part, in
-    -- key order (app._campaign_tick_org), which locks what it runs: a row lock
-    -- holds one org's rows at a time, which is what Citus can take
-    -- (docs/scale-out.md), and two ticks take the orgs in one order.
-    v_org_ids := array(
-        select distinct x.org_id
-        from (
-            (
-                select e.org_id
-                from app.campaign_enrollments as e
-                where e.status = 'active' and e.next_step_at <= v_now
-                order by e.next_step_at
-                limit p_batch_size
-            )
-            union all
-            (
-                select e.org_id
+    -- The candidates, unlocked, in due order: out-of-office pauses that are over
+    -- (app._campaign_pause_out_of_office, by their resume time:
+    -- campaign_enrollments_resume_idx) and the first p_batch_size due steps. Then
+    -- each org's part in key order (app._campaign_tick_org), which locks its
+    -- candidates that no other tick holds: a row lock holds one org's rows at a
+    -- time, which is what Citus can take (docs/scale-out.md), each org gets its
+    -- share of the oldest due work, and two ticks take the orgs in one order. When
+    -- another tick holds every candidate, the next window of due rows is tried
+    -- (nothing is locked yet then, so the key order still holds).
+    for v_window in 0 .. 2 loop
+        if v_window = 0 then
+            select array_agg(r.org_id), array_agg(r.id) into v_resume_org_ids, v_resume_ids
+            from (
+                select e.org_id, e.id
                 from app.campaign_enrollments as e
                 where
                     e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
                     and e.stop_reason = 'out_of_office'
                 order by e.resume_at
                 limit p_batch_size
-            )
-        ) as x
-        order by 1
-    );
-    v_budget := p_batch_size;
-    foreach v_org_id in array v_org_ids loop
-        exit when v_budget <= 0;
-        v_one := app._campaign_tick_org(p_now => v_now, p_org_id => v_org_id, p_budget => v_budget);
-        v_budget := v_budget - v_one.processed;
-        v_counts := app._campaign_add_counts(v_counts, v_one);
+            ) as r;
+        else
+            v_resume_org_ids := null;
+            v_resume_ids := null;
+        end if;
+        select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
+        from (
+            select e.org_id, e.id
+            from app.campaign_enrollments as e
+            where e.status = 'active' and e.next_step_at <= v_now
+            order by e.next_step_at
+            limit p_batch_size
+            offset v_window * p_batch_size
+        ) as d;
+        exit when v_ids is null and v_resume_ids is null;
+        v_budget := p_batch_size - coalesce(cardinality(v_ids), 0);
+        for v_org_id, v_org_due, v_org_resumes in
+            select
+                o.id,
+                (
+                    select array_agg(x.id) from unnest(v_org_ids, v_ids) as x (org_id, id)
+                    where x.org_id = o.id
+                ),
+                (
+                    select array_agg(x.id)
+                    from unnest(v_resume_org_ids, v_resume_ids) as x (org_id, id)
+                    where x.org_id = o.id
+                )
+            from (
+                select distinct u.id
+                from unnest(coalesce(v_org_ids, '{}') || coalesce(v_resume_org_ids, '{}')) as u (id)
+            ) as o
+            order by o.id
+        loop
+            v_one := app._campaign_tick_org(
+                p_now => v_now, p_org_id => v_org_id, p_due_ids => v_org_due,
+                p_resume_ids => v_org_resumes, p_budget => v_budget
+            );
+            v_budget := v_budget - greatest(v_one.processed - coalesce(cardinality(v_org_due), 0), 0);
+            v_counts := app._campaign_add_counts(v_counts, v_one);
+        end loop;
+        exit when v_counts.processed > 0 or v_resume_ids is not null;
     end loop;
 
     -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).
@@ -9355,10 +9387,10 @@ $$;
 ALTER FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb) OWNER TO intime_owner;
 
 --
--- Name: _campaign_tick_org(timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _campaign_tick_org(timestamp with time zone, uuid, uuid[], uuid[], integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer) RETURNS app.campaign_batch_counts
+CREATE FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_due_ids uuid[], p_resume_ids uuid[], p_budget integer) RETURNS app.campaign_batch_counts
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -9370,27 +9402,31 @@ declare
     v_one app.campaign_batch_counts;
     v_error text;
 begin
-    select array_agg(r.id) into v_resume_ids
-    from (
-        select e.id
-        from app.campaign_enrollments as e
-        where
-            e.org_id = p_org_id
-            and e.status = 'paused' and e.resume_at is not null and e.resume_at <= p_now
-            and e.stop_reason = 'out_of_office'
-        order by e.resume_at
-        limit p_budget
-        for update skip locked
-    ) as r;
-    select array_agg(d.id) into v_ids
-    from (
-        select e.id
-        from app.campaign_enrollments as e
-        where e.org_id = p_org_id and e.status = 'active' and e.next_step_at <= p_now
-        order by e.next_step_at
-        limit p_budget
-        for update skip locked
-    ) as d;
+    if p_resume_ids is not null then
+        select array_agg(r.id) into v_resume_ids
+        from (
+            select e.id
+            from app.campaign_enrollments as e
+            where
+                e.org_id = p_org_id and e.id = any(p_resume_ids)
+                and e.status = 'paused' and e.resume_at is not null and e.resume_at <= p_now
+                and e.stop_reason = 'out_of_office'
+            order by e.resume_at
+            for update skip locked
+        ) as r;
+    end if;
+    if p_due_ids is not null then
+        select array_agg(d.id) into v_ids
+        from (
+            select e.id
+            from app.campaign_enrollments as e
+            where
+                e.org_id = p_org_id and e.id = any(p_due_ids)
+                and e.status = 'active' and e.next_step_at <= p_now
+            order by e.next_step_at
+            for update skip locked
+        ) as d;
+    end if;
 
     if v_resume_ids is not null then
         v_all := coalesce(v_ids, '{}') || v_resume_ids;
@@ -9435,7 +9471,7 @@ begin
             from resumed as r
             where r.status = 'active' and r.next_step_at <= p_now
             order by r.next_step_at
-            limit greatest(p_budget - coalesce(cardinality(v_ids), 0), 0)
+            limit greatest(p_budget, 0)
         ) as d;
         if cardinality(v_ids) = 0 then
             v_ids := null;
@@ -9474,7 +9510,7 @@ end
 $$;
 
 
-ALTER FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer) OWNER TO intime_owner;
+ALTER FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_due_ids uuid[], p_resume_ids uuid[], p_budget integer) OWNER TO intime_owner;
 
 --
 -- Name: _campaign_timezone(text, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -10465,7 +10501,11 @@ declare
     v_send_ids uuid[];
     v_ids text[];
     v_payloads jsonb[];
-    v_org_id uuid;
+    v_citus boolean;
+    v_group_orgs uuid[];
+    v_group_sends uuid[];
+    v_group_ids text[];
+    v_group_payloads jsonb[];
 begin
     -- Receipts in one order (two batches never wait on each other in a cycle); an id
     -- seen before, or twice in this batch, is a duplicate after its first.
@@ -10535,27 +10575,27 @@ begin
     into v_org_ids, v_send_ids, v_ids, v_payloads
     from todo as t
     where t.send_id is not null;
-    -- One org at a time: on Citus each org's sends, enrollments and campaigns
-    -- are locked on the node that holds them, which a lock across orgs cannot be
-    -- (docs/scale-out.md). Orgs in key order, so two batches never wait in a cycle.
-    for v_org_id in select distinct o.id from unnest(v_org_ids) as o (id) order by 1 loop
+    -- On Citus one org at a time: each org's sends, enrollments and campaigns are
+    -- locked on the node that holds them, which a lock across orgs cannot be
+    -- (docs/scale-out.md); orgs in key order, so two batches never wait in a cycle.
+    -- On a single node the whole batch at once (a call per org costs about a
+    -- millisecond).
+    v_citus := app._on_citus();
+    for v_group_sends, v_group_ids, v_group_payloads, v_group_orgs in
+        select
+            array_agg(x.send_id order by x.i), array_agg(x.event_id order by x.i),
+            array_agg(x.payload order by x.i), array_agg(x.org_id order by x.i)
+        from unnest(v_org_ids, v_send_ids, v_ids, v_payloads) with ordinality
+            as x (org_id, send_id, event_id, payload, i)
+        group by case when v_citus then x.org_id end
+        order by min(x.org_id::text)
+    loop
         perform app._email_apply_events(
-            p_org_ids => array(select o.id from unnest(v_org_ids) as o (id) where o.id = v_org_id),
-            p_send_ids => array(
-                select x.send_id from unnest(v_org_ids, v_send_ids) with ordinality as x (org_id, send_id, i)
-                where x.org_id = v_org_id order by x.i
-            ),
-            p_event_ids => array(
-                select x.event_id from unnest(v_org_ids, v_ids) with ordinality as x (org_id, event_id, i)
-                where x.org_id = v_org_id order by x.i
-            ),
-            p_payloads => array(
-                select x.payload from unnest(v_org_ids, v_payloads) with ordinality as x (org_id, payload, i)
-                where x.org_id = v_org_id order by x.i
-            ),
-            p_received_at => array_fill(
-                app.now(), array[(select count(*)::integer from unnest(v_org_ids) as o (id) where o.id = v_org_id)]
-            )
+            p_org_ids => v_group_orgs,
+            p_send_ids => v_group_sends,
+            p_event_ids => v_group_ids,
+            p_payloads => v_group_payloads,
+            p_received_at => array_fill(app.now(), array[cardinality(v_group_ids)])
         );
     end loop;
 
@@ -20355,9 +20395,9 @@ begin
         on
             inst.org_id = i.org_id and inst.workflow_id = i.workflow_id
             and inst.entity_id = i.entity_id
-    where
-        w.reenrollment <> 'never'
-        or not exists (select 1 from unnest(v_ran) as r (id) where r.id = inst.id);
+    -- A join, hashed (a NOT EXISTS under the OR was a linear scan per row).
+    left join (select distinct r.id from unnest(v_ran) as r (id)) as ran on ran.id = inst.id
+    where w.reenrollment <> 'never' or ran.id is null;
     if v_c_ids is null then
         return;
     end if;
@@ -29931,10 +29971,10 @@ REVOKE ALL ON FUNCTION app._campaign_skip_holds(p_conditions jsonb, p_doc jsonb)
 
 
 --
--- Name: FUNCTION _campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_due_ids uuid[], p_resume_ids uuid[], p_budget integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_budget integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._campaign_tick_org(p_now timestamp with time zone, p_org_id uuid, p_due_ids uuid[], p_resume_ids uuid[], p_budget integer) FROM PUBLIC;
 
 
 --

@@ -664,14 +664,14 @@ as $function$
     )::app.campaign_batch_counts
 $function$;
 
--- One org's part of a tick (api.tick_campaigns): lock up to p_budget of the
--- org's due enrollments (FOR UPDATE SKIP LOCKED: a concurrent tick takes the
--- others) and of its out-of-office pauses that are over, resume those, and run
--- the due ones and the resumed ones now due, p_budget in all. Locks, in the order of every tick:
+-- One org's part of a tick (api.tick_campaigns): lock the org's candidates
+-- that are still due (FOR UPDATE SKIP LOCKED: a concurrent tick holds the
+-- others), resume its out-of-office pauses that are over, and run the due ones
+-- and up to p_budget resumed ones now due. Locks, in the order of every tick:
 -- enrollments, daily counters, campaigns. On Citus every statement here is on
 -- one org's shards (docs/scale-out.md).
 create or replace function app._campaign_tick_org(
-    p_now timestamptz, p_org_id uuid, p_budget integer
+    p_now timestamptz, p_org_id uuid, p_due_ids uuid[], p_resume_ids uuid[], p_budget integer
 )
 returns app.campaign_batch_counts
 language plpgsql
@@ -685,27 +685,31 @@ declare
     v_one app.campaign_batch_counts;
     v_error text;
 begin
-    select array_agg(r.id) into v_resume_ids
-    from (
-        select e.id
-        from app.campaign_enrollments as e
-        where
-            e.org_id = p_org_id
-            and e.status = 'paused' and e.resume_at is not null and e.resume_at <= p_now
-            and e.stop_reason = 'out_of_office'
-        order by e.resume_at
-        limit p_budget
-        for update skip locked
-    ) as r;
-    select array_agg(d.id) into v_ids
-    from (
-        select e.id
-        from app.campaign_enrollments as e
-        where e.org_id = p_org_id and e.status = 'active' and e.next_step_at <= p_now
-        order by e.next_step_at
-        limit p_budget
-        for update skip locked
-    ) as d;
+    if p_resume_ids is not null then
+        select array_agg(r.id) into v_resume_ids
+        from (
+            select e.id
+            from app.campaign_enrollments as e
+            where
+                e.org_id = p_org_id and e.id = any(p_resume_ids)
+                and e.status = 'paused' and e.resume_at is not null and e.resume_at <= p_now
+                and e.stop_reason = 'out_of_office'
+            order by e.resume_at
+            for update skip locked
+        ) as r;
+    end if;
+    if p_due_ids is not null then
+        select array_agg(d.id) into v_ids
+        from (
+            select e.id
+            from app.campaign_enrollments as e
+            where
+                e.org_id = p_org_id and e.id = any(p_due_ids)
+                and e.status = 'active' and e.next_step_at <= p_now
+            order by e.next_step_at
+            for update skip locked
+        ) as d;
+    end if;
 
     if v_resume_ids is not null then
         v_all := coalesce(v_ids, '{}') || v_resume_ids;
@@ -750,7 +754,7 @@ begin
             from resumed as r
             where r.status = 'active' and r.next_step_at <= p_now
             order by r.next_step_at
-            limit greatest(p_budget - coalesce(cardinality(v_ids), 0), 0)
+            limit greatest(p_budget, 0)
         ) as d;
         if cardinality(v_ids) = 0 then
             v_ids := null;
@@ -809,7 +813,12 @@ declare
     v_started timestamptz := clock_timestamp();
     v_now timestamptz := app.now();
     v_org_ids uuid[];
+    v_ids uuid[];
+    v_resume_org_ids uuid[];
+    v_resume_ids uuid[];
     v_org_id uuid;
+    v_org_due uuid[];
+    v_org_resumes uuid[];
     v_budget integer;
     v_counts app.campaign_batch_counts := row(0, 0, 0, 0, 0, 0, 0);
     v_one app.campaign_batch_counts;
@@ -818,41 +827,68 @@ begin
     if p_batch_size is null or p_batch_size not between 1 and 10000 then
         raise exception using errcode = 'IT005', message = 'p_batch_size: 1 to 10,000';
     end if;
-    -- The orgs with work, from the first due rows (unlocked): out-of-office pauses
-    -- that are over (app._campaign_pause_out_of_office, by their resume time:
-    -- campaign_enrollments_resume_idx), and the due steps. Then each org's part, in
-    -- key order (app._campaign_tick_org), which locks what it runs: a row lock
-    -- holds one org's rows at a time, which is what Citus can take
-    -- (docs/scale-out.md), and two ticks take the orgs in one order.
-    v_org_ids := array(
-        select distinct x.org_id
-        from (
-            (
-                select e.org_id
-                from app.campaign_enrollments as e
-                where e.status = 'active' and e.next_step_at <= v_now
-                order by e.next_step_at
-                limit p_batch_size
-            )
-            union all
-            (
-                select e.org_id
+    -- The candidates, unlocked, in due order: out-of-office pauses that are over
+    -- (app._campaign_pause_out_of_office, by their resume time:
+    -- campaign_enrollments_resume_idx) and the first p_batch_size due steps. Then
+    -- each org's part in key order (app._campaign_tick_org), which locks its
+    -- candidates that no other tick holds: a row lock holds one org's rows at a
+    -- time, which is what Citus can take (docs/scale-out.md), each org gets its
+    -- share of the oldest due work, and two ticks take the orgs in one order. When
+    -- another tick holds every candidate, the next window of due rows is tried
+    -- (nothing is locked yet then, so the key order still holds).
+    for v_window in 0 .. 2 loop
+        if v_window = 0 then
+            select array_agg(r.org_id), array_agg(r.id) into v_resume_org_ids, v_resume_ids
+            from (
+                select e.org_id, e.id
                 from app.campaign_enrollments as e
                 where
                     e.status = 'paused' and e.resume_at is not null and e.resume_at <= v_now
                     and e.stop_reason = 'out_of_office'
                 order by e.resume_at
                 limit p_batch_size
-            )
-        ) as x
-        order by 1
-    );
-    v_budget := p_batch_size;
-    foreach v_org_id in array v_org_ids loop
-        exit when v_budget <= 0;
-        v_one := app._campaign_tick_org(p_now => v_now, p_org_id => v_org_id, p_budget => v_budget);
-        v_budget := v_budget - v_one.processed;
-        v_counts := app._campaign_add_counts(v_counts, v_one);
+            ) as r;
+        else
+            v_resume_org_ids := null;
+            v_resume_ids := null;
+        end if;
+        select array_agg(d.org_id), array_agg(d.id) into v_org_ids, v_ids
+        from (
+            select e.org_id, e.id
+            from app.campaign_enrollments as e
+            where e.status = 'active' and e.next_step_at <= v_now
+            order by e.next_step_at
+            limit p_batch_size
+            offset v_window * p_batch_size
+        ) as d;
+        exit when v_ids is null and v_resume_ids is null;
+        v_budget := p_batch_size - coalesce(cardinality(v_ids), 0);
+        for v_org_id, v_org_due, v_org_resumes in
+            select
+                o.id,
+                (
+                    select array_agg(x.id) from unnest(v_org_ids, v_ids) as x (org_id, id)
+                    where x.org_id = o.id
+                ),
+                (
+                    select array_agg(x.id)
+                    from unnest(v_resume_org_ids, v_resume_ids) as x (org_id, id)
+                    where x.org_id = o.id
+                )
+            from (
+                select distinct u.id
+                from unnest(coalesce(v_org_ids, '{}') || coalesce(v_resume_org_ids, '{}')) as u (id)
+            ) as o
+            order by o.id
+        loop
+            v_one := app._campaign_tick_org(
+                p_now => v_now, p_org_id => v_org_id, p_due_ids => v_org_due,
+                p_resume_ids => v_org_resumes, p_budget => v_budget
+            );
+            v_budget := v_budget - greatest(v_one.processed - coalesce(cardinality(v_org_due), 0), 0);
+            v_counts := app._campaign_add_counts(v_counts, v_one);
+        end loop;
+        exit when v_counts.processed > 0 or v_resume_ids is not null;
     end loop;
 
     -- On time: the wake-up for the next due time, once nothing is due (schedule.sql).

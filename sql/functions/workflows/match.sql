@@ -134,9 +134,9 @@ begin
         on
             inst.org_id = i.org_id and inst.workflow_id = i.workflow_id
             and inst.entity_id = i.entity_id
-    where
-        w.reenrollment <> 'never'
-        or not exists (select 1 from unnest(v_ran) as r (id) where r.id = inst.id);
+    -- A join, hashed (a NOT EXISTS under the OR was a linear scan per row).
+    left join (select distinct r.id from unnest(v_ran) as r (id)) as ran on ran.id = inst.id
+    where w.reenrollment <> 'never' or ran.id is null;
     if v_c_ids is null then
         return;
     end if;
