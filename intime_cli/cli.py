@@ -382,14 +382,15 @@ def _cmd_citus(args: argparse.Namespace, home: Path) -> int:
         cluster.create_database(dbname)
         migrations.migrate(cluster.coordinator.dsn(dbname))
         coordinator = cluster.coordinator
+        # Before the lines that say it is up: a SIGTERM right after them stops it cleanly.
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         print(f"Citus cluster of PostgreSQL {binaries.major_version()} is up and migrated.")
         print(f"  coordinator: psql '{coordinator.url(dbname)}'")
         print(f"  service:     psql '{coordinator.url(dbname, 'intime_service')}'")
         for number, node in enumerate(cluster.worker_nodes, start=1):
             print(f"  worker {number}:    psql '{node.url(dbname)}'")
         print("Ctrl-C stops it.", flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

@@ -26,7 +26,7 @@ from intime_cli import queries as q
 from intime_cli.demo_workflows import WON_FOLLOW_UP
 from intime_cli.seed import SeededOrg, seed_org
 from tests.peers import SmtpServer
-from worker.app import start_worker
+from worker.app import CLUSTER_DEQUEUE_TIMEOUT, start_worker
 from worker.transports import OutboxTransport, SmtpTransport, Transport
 
 PUBLIC = "https://crm.example"
@@ -229,3 +229,23 @@ def test_ten_contacts_go_through_a_three_step_sequence_on_the_cluster(
     assert enrollments == [("completed", 3, 2, 1)] * 10
     assert sends == [("sent", 20)]
     assert len([m for m in smtp_server.messages if f".{tag}@" in m["To"]]) == 20
+
+
+def test_a_worker_on_a_citus_node_polls_its_queue_every_second(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], tmp_path: Path
+) -> None:
+    """A job a participant enqueues comes with no NOTIFY (app._may_notify): the worker
+    looks at its node's queue every second instead of every 30."""
+
+    async def timeout() -> object:
+        worker = await start_worker(
+            citus.worker_nodes[0].dsn("intime", "intime_service"),
+            {"outbox": OutboxTransport(tmp_path)},
+            PUBLIC,
+        )
+        try:
+            return worker.options.dequeue_timeout
+        finally:
+            await worker.close()
+
+    assert asyncio.run(timeout()) == CLUSTER_DEQUEUE_TIMEOUT
