@@ -9046,6 +9046,7 @@ declare
     v_paused record;
     v_plan app.campaign_plan_row[];
     v_plan_ids uuid[];
+    v_paused_ids uuid[];
     v_retry_ids uuid[];
     v_retry_ats timestamptz[];
     -- Every table is filtered by the batch's orgs too (the tick passes one org):
@@ -9332,7 +9333,15 @@ begin
             );
     end if;
 
-    -- The owner hears about enrollments the third error in a row paused.
+    -- The owner hears about enrollments the third error in a row paused: the plan
+    -- says which (most batches: none, and no query).
+    v_paused_ids := array(
+        select d.id from unnest(v_plan) as d
+        where d.pauses and d.act in ('error_address', 'error_settings', 'error_condition')
+    );
+    if cardinality(v_paused_ids) = 0 then
+        return v_counts;
+    end if;
     for v_paused in
         select e.org_id, e.campaign_id, c.name as campaign_name, c.owner_id, e.last_error,
             k.full_name
@@ -9343,7 +9352,7 @@ begin
             on k.org_id = e.org_id and k.id = e.contact_id and k.org_id = any(v_orgs)
         where
             e.status = 'paused' and e.stop_reason = 'errors' and e.last_error_at = p_now
-            and e.org_id = any(v_orgs) and c.org_id = any(v_orgs)
+            and e.org_id = any(v_orgs) and c.org_id = any(v_orgs) and x.id = any(v_paused_ids)
     loop
         perform app._campaign_notify(
             p_org_id => v_paused.org_id,
