@@ -2553,21 +2553,34 @@ $$;
 ALTER FUNCTION api.get_metrics() OWNER TO intime_owner;
 
 --
--- Name: get_notification_feed_head(); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: get_notification_feed_heads(); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.get_notification_feed_head() RETURNS bigint
+CREATE FUNCTION api.get_notification_feed_heads() RETURNS TABLE(seq_range integer, head bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+#variable_conflict use_column
+declare
+    v_range integer;
 begin
     perform app._require_service();
-    return coalesce((select max(n.seq) from app.notifications as n), 0);
+    foreach v_range in array app._notification_seq_ranges() loop
+        seq_range := v_range;
+        head := coalesce(
+            (
+                select max(n.seq) from app.notifications as n
+                where n.seq > v_range::bigint << 48 and n.seq <= (v_range::bigint + 1) << 48
+            ),
+            v_range::bigint << 48
+        );
+        return next;
+    end loop;
 end
 $$;
 
 
-ALTER FUNCTION api.get_notification_feed_head() OWNER TO intime_owner;
+ALTER FUNCTION api.get_notification_feed_heads() OWNER TO intime_owner;
 
 --
 -- Name: get_permission(text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -2667,6 +2680,88 @@ $$;
 
 
 ALTER FUNCTION api.get_queue_stats() OWNER TO intime_owner;
+
+--
+-- Name: get_stream_horizon(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_stream_horizon() RETURNS TABLE(seq_range integer, xmin bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_started timestamptz := pg_catalog.clock_timestamp();
+    v_groups integer[];
+    v_xmins bigint[];
+    v_waiting bigint;
+begin
+    perform app._require_service();
+    if not app._on_citus() then
+        return query
+        select r.id, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
+        from unnest(app._notification_seq_ranges()) as r (id);
+        return;
+    end if;
+    select array_agg(e.node_group), array_agg(e.result::bigint) into v_groups, v_xmins
+    from app._on_every_node(
+        'select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())'
+    ) as e
+    where e.succeeded;
+    -- Then, on every node, the transactions prepared before the xmins were read (and
+    -- 100 ms more, for the nodes' clocks): a writer that ended on its own node may
+    -- still be committing its rows there. A node that does not answer counts as one.
+    select count(*) into v_waiting
+    from app._on_every_node(
+        format(
+            'select count(*) from pg_catalog.pg_prepared_xacts where prepared <= %L',
+            v_started + interval '100 milliseconds'
+        )
+    ) as e
+    where not e.succeeded or e.result::bigint > 0;
+    if v_waiting > 0 then
+        return;
+    end if;
+    return query select x.id, x.xmin from unnest(v_groups, v_xmins) as x (id, xmin);
+end
+$$;
+
+
+ALTER FUNCTION api.get_stream_horizon() OWNER TO intime_owner;
+
+--
+-- Name: get_stream_tags(); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.get_stream_tags() RETURNS TABLE(seq_range integer, tag bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    if not app._on_citus() then
+        -- One node draws every range. Nothing written but the commit record, which
+        -- need not wait for a flush.
+        perform pg_catalog.set_config('synchronous_commit', 'off', true);
+        return query
+        select r.id, pg_catalog.pg_current_xact_id()::text::bigint
+        from unnest(app._notification_seq_ranges()) as r (id);
+        return;
+    end if;
+    -- Each node's xid, drawn in a transaction of its own there.
+    return query
+    select e.node_group, e.result::bigint
+    from app._on_every_node(
+        'select pg_catalog.pg_current_xact_id() '
+        'from pg_catalog.set_config(''synchronous_commit'', ''off'', true)'
+    ) as e
+    where e.succeeded;
+end
+$$;
+
+
+ALTER FUNCTION api.get_stream_tags() OWNER TO intime_owner;
 
 --
 -- Name: get_webhook_signing_secret(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4110,41 +4205,75 @@ $$;
 ALTER FUNCTION api.queue_email(p_to text, p_template_slug text, p_variables jsonb, p_subject text, p_html text, p_text text, p_category text, p_entity_type text, p_entity_id uuid, p_send_after timestamp with time zone, p_enrollment_id uuid, p_workflow_action_id uuid, p_notification_id uuid) OWNER TO intime_owner;
 
 --
--- Name: read_notification_feed(bigint, integer, bigint[]); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: read_notification_feed(bigint[], integer, bigint[]); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[] DEFAULT '{}'::bigint[]) RETURNS TABLE(seq bigint, org_id uuid, user_id uuid, notification jsonb)
+CREATE FUNCTION api.read_notification_feed(p_after_seqs bigint[], p_limit integer, p_gaps bigint[] DEFAULT '{}'::bigint[]) RETURNS TABLE(seq bigint, org_id uuid, user_id uuid, notification jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
     v_now timestamptz := app.now();
+    v_range integer;
+    v_after bigint;
 begin
     perform app._require_service();
+    if p_limit is null or p_limit < 1 or p_limit > 10000 or cardinality(p_gaps) > 10000 then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_limit must be between 1 and 10,000, and p_gaps hold at most 10,000';
+    end if;
     return query
     select
-        n.seq, n.org_id, n.user_id,
-        case when (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now)) then app._notification_json(n) end
-    from (
-        select g.*
-        from app.notifications as g
-        where g.seq = any(p_gaps)
-        union all
-        (
-            select a.*
-            from app.notifications as a
-            where a.seq > p_after_seq
-            order by a.seq
-            limit p_limit
-        )
-    ) as n
-    order by n.seq;
+        g.seq, g.org_id, g.user_id,
+        case when g.channels ? 'in_app' and (g.expires_at is null or g.expires_at > v_now)
+            then app._notification_json(
+                g.id, g.seq, g.title, g.message, g.type, g.category, g.priority,
+                g.entity_type, g.entity_id, g.action_url, g.action_label, g.data,
+                g.group_key, g.group_count, g.critical, g.silent, g.read_at, g.seen_at,
+                g.archived_at, g.expires_at, g.created_at, g.updated_at
+            ) end
+    from app.notifications as g
+    where g.seq = any(p_gaps);
+    -- Each range past its cursor (a range not in p_after_seqs from its start), one
+    -- statement per range: on Citus each is one ordered, limited read of the shards.
+    for v_range, v_after in
+        select r.id, coalesce(max(a.seq), r.id::bigint << 48)
+        from (
+            select distinct u.id
+            from unnest(
+                app._notification_seq_ranges()
+                || array(
+                    select (x.seq >> 48)::integer from unnest(p_after_seqs) as x (seq)
+                    where x.seq >= 0
+                )
+            ) as u (id)
+        ) as r
+        left join unnest(p_after_seqs) as a (seq) on a.seq >= 0 and (a.seq >> 48) = r.id
+        group by r.id
+        order by r.id
+    loop
+        return query
+        select
+            a.seq, a.org_id, a.user_id,
+            case when a.channels ? 'in_app' and (a.expires_at is null or a.expires_at > v_now)
+            then app._notification_json(
+                a.id, a.seq, a.title, a.message, a.type, a.category, a.priority,
+                a.entity_type, a.entity_id, a.action_url, a.action_label, a.data,
+                a.group_key, a.group_count, a.critical, a.silent, a.read_at, a.seen_at,
+                a.archived_at, a.expires_at, a.created_at, a.updated_at
+            ) end
+        from app.notifications as a
+        where a.seq > v_after and a.seq <= (v_range::bigint + 1) << 48
+        order by a.seq
+        limit p_limit;
+    end loop;
 end
 $$;
 
 
-ALTER FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) OWNER TO intime_owner;
+ALTER FUNCTION api.read_notification_feed(p_after_seqs bigint[], p_limit integer, p_gaps bigint[]) OWNER TO intime_owner;
 
 --
 -- Name: recall_approval(uuid, text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4767,20 +4896,27 @@ declare
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
 begin
-    if p_after_seq is null or p_limit is null or p_limit < 1 or p_limit > 1000 then
+    if p_after_seq is null or p_after_seq < 0 or p_limit is null or p_limit < 1 or p_limit > 1000 then
         raise exception using
             errcode = 'IT005',
-            message = 'p_after_seq is required and p_limit must be between 1 and 1000';
+            message = 'p_after_seq is required (0 or more) and p_limit must be between 1 and 1000';
     end if;
     return query
     select r.seq, r.notification
     from (
-        select n.seq, app._notification_json(n) as notification
+        select n.seq, app._notification_json(
+                n.id, n.seq, n.title, n.message, n.type, n.category, n.priority,
+                n.entity_type, n.entity_id, n.action_url, n.action_label, n.data,
+                n.group_key, n.group_count, n.critical, n.silent, n.read_at, n.seen_at,
+                n.archived_at, n.expires_at, n.created_at, n.updated_at
+            ) as notification
         from app.notifications as n
         where
             n.org_id = v_org_id
             and n.user_id = v_user_id
             and n.seq > p_after_seq
+            -- within p_after_seq's range (see app._notification_seq_ranges)
+            and n.seq <= ((p_after_seq >> 48) + 1) << 48
             and n.archived_at is null
             and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
         order by n.seq desc
@@ -12551,90 +12687,40 @@ $$;
 ALTER FUNCTION app._notification_email_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) OWNER TO intime_owner;
 
 --
--- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
+-- Name: _notification_json(uuid, bigint, text, text, text, text, text, text, uuid, text, text, jsonb, text, integer, boolean, boolean, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE TABLE app.notifications (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    seq bigint NOT NULL,
-    user_id uuid NOT NULL,
-    title text NOT NULL,
-    message text NOT NULL,
-    type text DEFAULT 'info'::text NOT NULL,
-    category text NOT NULL,
-    priority text DEFAULT 'normal'::text NOT NULL,
-    entity_type text,
-    entity_id uuid,
-    action_url text,
-    action_label text,
-    channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
-    template_slug text,
-    data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    group_key text,
-    group_count integer DEFAULT 1 NOT NULL,
-    critical boolean DEFAULT false NOT NULL,
-    silent boolean DEFAULT false NOT NULL,
-    email_subject text,
-    email_html text,
-    email_text text,
-    expires_at timestamp with time zone,
-    read_at timestamp with time zone,
-    seen_at timestamp with time zone,
-    archived_at timestamp with time zone,
-    created_by uuid,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    CONSTRAINT notifications_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
-    CONSTRAINT notifications_group_count_check CHECK ((group_count >= 1)),
-    CONSTRAINT notifications_group_key_check CHECK ((length(group_key) <= 200)),
-    CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
-    CONSTRAINT notifications_title_check CHECK ((length(title) <= 500)),
-    CONSTRAINT notifications_type_check CHECK ((type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text])))
-);
-
-ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.notifications OWNER TO intime_owner;
-
---
--- Name: _notification_json(app.notifications); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._notification_json(p_row app.notifications) RETURNS jsonb
+CREATE FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select jsonb_build_object(
-        'id', p_row.id,
-        'seq', p_row.seq,
-        'title', p_row.title,
-        'message', p_row.message,
-        'type', p_row.type,
-        'category', p_row.category,
-        'priority', p_row.priority,
-        'entity_type', p_row.entity_type,
-        'entity_id', p_row.entity_id,
-        'action_url', p_row.action_url,
-        'action_label', p_row.action_label,
-        'data', p_row.data,
-        'group_key', p_row.group_key,
-        'group_count', p_row.group_count,
-        'critical', p_row.critical,
-        'silent', p_row.silent,
-        'read_at', p_row.read_at,
-        'seen_at', p_row.seen_at,
-        'archived_at', p_row.archived_at,
-        'expires_at', p_row.expires_at,
-        'created_at', p_row.created_at,
-        'updated_at', p_row.updated_at
+        'id', p_id,
+        'seq', p_seq,
+        'title', p_title,
+        'message', p_message,
+        'type', p_type,
+        'category', p_category,
+        'priority', p_priority,
+        'entity_type', p_entity_type,
+        'entity_id', p_entity_id,
+        'action_url', p_action_url,
+        'action_label', p_action_label,
+        'data', p_data,
+        'group_key', p_group_key,
+        'group_count', p_group_count,
+        'critical', p_critical,
+        'silent', p_silent,
+        'read_at', p_read_at,
+        'seen_at', p_seen_at,
+        'archived_at', p_archived_at,
+        'expires_at', p_expires_at,
+        'created_at', p_created_at,
+        'updated_at', p_updated_at
     )
 $$;
 
 
-ALTER FUNCTION app._notification_json(p_row app.notifications) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: _notification_mark(uuid[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -13457,16 +13543,20 @@ begin
             pl.digest_at, pl.hold_until, pl.hold_reason
         ) as s;
 
-        for v_org_id, v_ids in
-            select d.org_id, array_agg(d.id)
-            from app.notification_deliveries as d
-            where
-                d.org_id = any(v_orgs) and d.notification_id = any(v_i_ids)
-                and d.channel = 'email' and d.status = 'pending'
-            group by d.org_id
-        loop
-            perform app._notification_queue_emails(v_org_id, v_ids);
-        end loop;
+        -- The pending email deliveries, read back, when some recipient's plan has
+        -- the email channel (most built-ins go in-app only: no read then).
+        if exists (select 1 from unnest(v_p_channels) as c (channels) where c.channels ? 'email') then
+            for v_org_id, v_ids in
+                select d.org_id, array_agg(d.id)
+                from app.notification_deliveries as d
+                where
+                    d.org_id = any(v_orgs) and d.notification_id = any(v_i_ids)
+                    and d.channel = 'email' and d.status = 'pending'
+                group by d.org_id
+            loop
+                perform app._notification_queue_emails(v_org_id, v_ids);
+            end loop;
+        end if;
     exception
         when sqlstate 'IT004' or sqlstate 'IT005' or sqlstate 'IT010' then
             -- Which items failed: each half again, so that the others still go
@@ -13629,6 +13719,93 @@ $$;
 ALTER FUNCTION app._notification_send_due_digests(p_limit integer) OWNER TO intime_owner;
 
 --
+-- Name: _notification_seq_ranges(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_seq_ranges() RETURNS integer[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_ranges integer[] := array[0];
+    v_next bigint;
+begin
+    if app._on_citus() then
+        -- Dynamic: Citus's catalog exists only on a Citus node.
+        execute format(
+            'select array_agg(n.groupid) from %I as n where n.noderole = %L',
+            'pg_dist_node', 'primary'
+        )
+        into v_ranges;
+        return array(
+            select distinct g.id from unnest(array[0] || v_ranges) as g (id) order by g.id
+        );
+    end if;
+    v_next := (select min(n.seq) from app.notifications as n where n.seq > 1::bigint << 48);
+    while v_next is not null loop
+        v_ranges := v_ranges || (v_next >> 48)::integer;
+        v_next := (
+            select min(n.seq) from app.notifications as n
+            where n.seq > ((v_next >> 48) + 1) << 48
+        );
+    end loop;
+    return v_ranges;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_seq_ranges() OWNER TO intime_owner;
+
+--
+-- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notifications (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    user_id uuid NOT NULL,
+    title text NOT NULL,
+    message text NOT NULL,
+    type text DEFAULT 'info'::text NOT NULL,
+    category text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    action_url text,
+    action_label text,
+    channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
+    template_slug text,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    group_key text,
+    group_count integer DEFAULT 1 NOT NULL,
+    critical boolean DEFAULT false NOT NULL,
+    silent boolean DEFAULT false NOT NULL,
+    email_subject text,
+    email_html text,
+    email_text text,
+    expires_at timestamp with time zone,
+    read_at timestamp with time zone,
+    seen_at timestamp with time zone,
+    archived_at timestamp with time zone,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT notifications_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_group_count_check CHECK ((group_count >= 1)),
+    CONSTRAINT notifications_group_key_check CHECK ((length(group_key) <= 200)),
+    CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notifications_title_check CHECK ((length(title) <= 500)),
+    CONSTRAINT notifications_type_check CHECK ((type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text])))
+);
+
+ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notifications OWNER TO intime_owner;
+
+--
 -- Name: _notification_skip_reason(app.notifications, boolean, boolean, jsonb, boolean, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -13677,6 +13854,27 @@ $$;
 
 
 ALTER FUNCTION app._on_citus() OWNER TO intime_owner;
+
+--
+-- Name: _on_every_node(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._on_every_node(p_command text) RETURNS TABLE(node_group integer, succeeded boolean, result text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+    return query execute format(
+        'select n.groupid, r.success, case when r.success then r.result end '
+        'from %I($1) as r inner join %I as n on n.nodeid = r.nodeid',
+        'run_command_on_all_nodes', 'pg_dist_node'
+    )
+    using p_command;
+end
+$_$;
+
+
+ALTER FUNCTION app._on_every_node(p_command text) OWNER TO intime_owner;
 
 --
 -- Name: _ops_job_error(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -28957,12 +29155,12 @@ GRANT ALL ON FUNCTION api.get_metrics() TO intime_user;
 
 
 --
--- Name: FUNCTION get_notification_feed_head(); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION get_notification_feed_heads(); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.get_notification_feed_head() FROM PUBLIC;
-GRANT ALL ON FUNCTION api.get_notification_feed_head() TO intime_service;
-GRANT ALL ON FUNCTION api.get_notification_feed_head() TO intime_user;
+REVOKE ALL ON FUNCTION api.get_notification_feed_heads() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_notification_feed_heads() TO intime_service;
+GRANT ALL ON FUNCTION api.get_notification_feed_heads() TO intime_user;
 
 
 --
@@ -28990,6 +29188,24 @@ GRANT ALL ON FUNCTION api.get_preferences() TO intime_user;
 REVOKE ALL ON FUNCTION api.get_queue_stats() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_queue_stats() TO intime_service;
 GRANT ALL ON FUNCTION api.get_queue_stats() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_stream_horizon(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_stream_horizon() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_stream_horizon() TO intime_service;
+GRANT ALL ON FUNCTION api.get_stream_horizon() TO intime_user;
+
+
+--
+-- Name: FUNCTION get_stream_tags(); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.get_stream_tags() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_stream_tags() TO intime_service;
+GRANT ALL ON FUNCTION api.get_stream_tags() TO intime_user;
 
 
 --
@@ -29271,12 +29487,12 @@ GRANT ALL ON FUNCTION api.queue_email(p_to text, p_template_slug text, p_variabl
 
 
 --
--- Name: FUNCTION read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION read_notification_feed(p_after_seqs bigint[], p_limit integer, p_gaps bigint[]); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) TO intime_service;
-GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seq bigint, p_limit integer, p_gaps bigint[]) TO intime_user;
+REVOKE ALL ON FUNCTION api.read_notification_feed(p_after_seqs bigint[], p_limit integer, p_gaps bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seqs bigint[], p_limit integer, p_gaps bigint[]) TO intime_service;
+GRANT ALL ON FUNCTION api.read_notification_feed(p_after_seqs bigint[], p_limit integer, p_gaps bigint[]) TO intime_user;
 
 
 --
@@ -30395,18 +30611,10 @@ REVOKE ALL ON FUNCTION app._notification_email_outcome(p_email_status text, p_er
 
 
 --
--- Name: TABLE notifications; Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-GRANT SELECT ON TABLE app.notifications TO intime_service;
-GRANT SELECT ON TABLE app.notifications TO intime_user;
-
-
---
--- Name: FUNCTION _notification_json(p_row app.notifications); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._notification_json(p_row app.notifications) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone) FROM PUBLIC;
 
 
 --
@@ -30473,6 +30681,21 @@ REVOKE ALL ON FUNCTION app._notification_send_due_digests(p_limit integer) FROM 
 
 
 --
+-- Name: FUNCTION _notification_seq_ranges(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_seq_ranges() FROM PUBLIC;
+
+
+--
+-- Name: TABLE notifications; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notifications TO intime_service;
+GRANT SELECT ON TABLE app.notifications TO intime_user;
+
+
+--
 -- Name: FUNCTION _notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -30491,6 +30714,13 @@ REVOKE ALL ON FUNCTION app._notification_user_default(p_org_id uuid, p_user_id u
 --
 
 REVOKE ALL ON FUNCTION app._on_citus() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _on_every_node(p_command text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._on_every_node(p_command text) FROM PUBLIC;
 
 
 --

@@ -73,6 +73,20 @@ STARTUP_WINDOW = 10_000  # seqs below the head re-read at start, to find in-flig
 
 UserKey = tuple[uuid.UUID, uuid.UUID]
 
+SEQ_RANGE_BITS = 48  # a Citus node group g draws seqs (g << 48) + 1 upwards
+HORIZON_EVERY = 0.25  # seconds between a cluster's horizon reads while gaps are open
+
+
+def seq_range(seq: int) -> int:
+    """The range of a seq: 0 on a single node; on Citus the node group that drew it
+    (app._notification_seq_ranges). Seqs are ordered only within a range."""
+    return seq >> SEQ_RANGE_BITS
+
+
+def range_start(r: int) -> int:
+    """The position before range ``r``'s first seq."""
+    return r << SEQ_RANGE_BITS
+
 
 @dataclasses.dataclass(frozen=True)
 class StreamEvent:
@@ -81,7 +95,7 @@ class StreamEvent:
     kind: str
     data: str
     seq: int | None = None
-    watermark: int = 0
+    watermark: int = 0  # the hub's, in the seq's range
     # The frame's ``data:`` lines and end, encoded once for all its clients (web/sse.py).
     tail: bytes = b""
     # An unread_count's count: which of the hub's counts it is (NotificationHub.count_epoch).
@@ -217,8 +231,15 @@ class NotificationHub:
         self._subscribers: dict[UserKey, set[Subscriber]] = defaultdict(set)
         self._read_keys: dict[str, UserKey] = {}
         self._secret = b""
-        self._cursor = 0
-        self._gaps: dict[int, tuple[int, float]] = {}
+        # Per seq range (one on a single node; one per node group on a Citus cluster,
+        # docs/scale-out.md): the highest seq read. A gap is a seq, its range's tag and
+        # when it was noticed.
+        self._cursors: dict[int, int] = {0: 0}
+        self._gaps: dict[int, tuple[float, float]] = {}
+        # On a cluster (more than one range) the gaps settle by api.get_stream_horizon,
+        # read before a read, at most every HORIZON_EVERY seconds.
+        self._sharded = False
+        self._horizon_at = 0.0
         self._wake = asyncio.Event()
         self._recount: set[UserKey] = set()
         self._recount_all = False
@@ -237,10 +258,12 @@ class NotificationHub:
             cur = await conn.execute(q.STREAM_KEY)
             row = await cur.fetchone()
             self._secret = bytes(row[0]) if row else b""
-            cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
-            row = await cur.fetchone()
-        head = int(row[0]) if row else 0
-        self._cursor = max(0, head - STARTUP_WINDOW)
+            cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEADS)
+            heads = await cur.fetchall()
+        self._cursors = {
+            int(r): max(range_start(int(r)), int(head) - STARTUP_WINDOW) for r, head in heads
+        } or {0: 0}
+        self._sharded = len(self._cursors) > 1
         while (await self._read_once())[0]:
             pass
         await self._register(0)
@@ -264,14 +287,24 @@ class NotificationHub:
         self._beats.clear()
         self._read_keys.clear()
 
-    def watermark(self) -> int:
-        """Every seq at or below this has been read and fanned out."""
-        return min(self._gaps) - 1 if self._gaps else self._cursor
+    def watermark(self) -> dict[int, int]:
+        """Per seq range: every seq at or below it has been read and fanned out."""
+        return {r: self.watermark_of(r) for r in self._cursors}
+
+    def watermark_of(self, r: int) -> int:
+        """Range ``r``'s watermark: the highest seq below its open gaps."""
+        gaps = [seq for seq in self._gaps if seq_range(seq) == r] if self._sharded else self._gaps
+        if gaps:
+            return min(gaps) - 1
+        return self._cursors.get(r, range_start(r))
 
     def fanned_out_test(self) -> Callable[[int], bool]:
-        """Whether a seq was fanned out before now: at or below the cursor and not a gap."""
-        cursor, gaps = self._cursor, frozenset(self._gaps)
-        return lambda seq: seq <= cursor and seq not in gaps
+        """Whether a seq was fanned out before now: at or below its range's cursor and
+        not a gap."""
+        cursors, gaps = dict(self._cursors), frozenset(self._gaps)
+        return lambda seq: (
+            seq <= cursors.get(seq_range(seq), range_start(seq_range(seq))) and seq not in gaps
+        )
 
     def read_key(self, key: UserKey) -> str:
         """The keyed hash the mark functions NOTIFY for a user (see inbox.sql)."""
@@ -459,26 +492,32 @@ class NotificationHub:
         every, keys = self._take_counts_due() if count else (False, set())
         counts: list[Any] | None = None
         try:
-            rows, tag, counts, epoch = await self._fetch(keys)
+            rows, tags, horizon, counts, epoch = await self._fetch(keys)
         finally:
             if keys and counts is None:  # not counted (more to read, or the read failed)
                 self._recount |= keys
                 self._recount_all = self._recount_all or every
         self.stats.reads += 1
-        xmin = int(rows[0][0])
+        if horizon is None:  # a single node: the read's own snapshot
+            horizon = {0: int(rows[0][0])}
         now = time.monotonic()
-        new_rows = 0
+        new_rows: dict[int, int] = defaultdict(int)
         for _, _, seq, org_id, user_id, notification in rows:
             if seq is None:
                 continue
-            if seq > self._cursor:
-                new_rows += 1
+            r = seq_range(seq)
+            cursor = self._cursors.get(r, range_start(r))
+            if seq > cursor:
+                new_rows[r] += 1
                 room = MAX_GAPS - len(self._gaps)
-                missing = range(self._cursor + 1, seq)
+                missing = range(cursor + 1, seq)
+                # A range whose node gave no tag: its gaps wait for their rows or gap_ttl.
+                tag = tags.get(r, math.inf)
                 for gap in missing[: max(room, 0)]:
                     self._gaps[gap] = (tag, now)
                 self.stats.gaps_given_up += max(len(missing) - max(room, 0), 0)
-                self._cursor = seq
+                self._cursors[r] = seq
+                self._sharded = self._sharded or r != 0
             elif self._gaps.pop(seq, None) is not None:
                 self.stats.gaps_filled += 1
             else:
@@ -486,16 +525,17 @@ class NotificationHub:
             self.stats.rows += 1
             if notification is not None:
                 self._fan_out(org_id, user_id, seq, notification)
-        self._settle_gaps(xmin, now)
+        self._settle_gaps(horizon, now)
         if counts:
             self._send_counts(counts, epoch)
-        return new_rows >= self._batch, new_rows
+        return any(n >= self._batch for n in new_rows.values()), sum(new_rows.values())
 
-    def _settle_gaps(self, xmin: int, now: float) -> None:
-        """Forget the gaps that can no longer fill (their tag is below the read's
-        xmin) and those waited for longer than ``gap_ttl``."""
+    def _settle_gaps(self, horizon: dict[int, int], now: float) -> None:
+        """Forget the gaps that can no longer fill (their tag is at or below their
+        range's horizon: the read's xmin on a single node) and those waited for
+        longer than ``gap_ttl``."""
         for seq, (tag, noticed) in list(self._gaps.items()):
-            if tag <= xmin:
+            if tag <= horizon.get(seq_range(seq), -1):
                 del self._gaps[seq]
                 self.stats.gaps_settled += 1
             elif now - noticed > self._gap_ttl:
@@ -504,14 +544,27 @@ class NotificationHub:
                 log.warning("stream hub gave up waiting for seq %s after %ss", seq, self._gap_ttl)
         self.stats.gaps_open = len(self._gaps)
 
-    async def _fetch(self, keys: set[UserKey]) -> tuple[list[Any], int, list[Any] | None, int]:
-        """A batch of the feed, the xid drawn if it opens gaps, and the unread counts of
-        ``keys`` in the same snapshot when the batch is the last (else None), with the
-        counts' epoch: drawn before the snapshot, so that a stream whose replay ended
-        after it knows the count may be older than its replay (web/notifications.py)."""
+    async def _fetch(
+        self, keys: set[UserKey]
+    ) -> tuple[list[Any], dict[int, float], dict[int, int] | None, list[Any] | None, int]:
+        """A batch of the feed; the tags drawn if it opens gaps (per range); on a
+        cluster, the horizon read before it (None on a single node: the read's own
+        xmin is); and the unread counts of ``keys`` in the same snapshot when the
+        batch is the last (else None), with the counts' epoch: drawn before the
+        snapshot, so that a stream whose replay ended after it knows the count may be
+        older than its replay (web/notifications.py)."""
         counts = None
         epoch = 0
+        horizon: dict[int, int] | None = None
         async with self._pool.connection() as conn:
+            if self._sharded:
+                # Before the read: a gap whose writer ended by now (its rows committed
+                # on every node) is in the read that follows, or never will be.
+                horizon = {}
+                if self._gaps and time.monotonic() - self._horizon_at >= HORIZON_EVERY:
+                    self._horizon_at = time.monotonic()
+                    cur = await conn.execute(q.GET_HORIZON)
+                    horizon = {int(r): int(x) for r, x in await cur.fetchall()}
             if keys:  # one snapshot for the read and the count
                 await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
             try:
@@ -521,11 +574,14 @@ class NotificationHub:
                         epoch = self.count_epoch
                     cur = await conn.execute(
                         q.READ_FEED,
-                        {"after": self._cursor, "limit": self._batch, "gaps": sorted(self._gaps)},
+                        {
+                            "after": sorted(self._cursors.values()),
+                            "limit": self._batch,
+                            "gaps": sorted(self._gaps),
+                        },
                     )
                     rows = await cur.fetchall()
-                    read = sum(1 for r in rows if r[2] is not None and r[2] > self._cursor)
-                    if keys and read < self._batch:  # the last batch: count now
+                    if keys and not self._full(rows):  # the last batch: count now
                         cur = await conn.execute(
                             q.COUNT_UNREAD_FOR,
                             {"org_ids": [k[0] for k in keys], "user_ids": [k[1] for k in keys]},
@@ -535,23 +591,38 @@ class NotificationHub:
                 if keys:  # the hub's pool has no reset: put the default back
                     with contextlib.suppress(psycopg.Error):  # a broken one is discarded
                         await conn.set_isolation_level(None)
-            tag = 0
+            tags: dict[int, float] = {}
             if self._opens_gaps(rows):
-                cur = await conn.execute(q.DRAW_XID)  # its own transaction: autocommit
-                row = await cur.fetchone()
-                tag = int(row[0]) if row else 0
-        return rows, tag, counts, epoch
+                cur = await conn.execute(q.DRAW_TAGS)  # its own transaction: autocommit
+                tags = {int(r): int(t) for r, t in await cur.fetchall()}
+        return rows, tags, horizon, counts, epoch
 
-    def _opens_gaps(self, rows: list[Any]) -> bool:
-        """Whether the rows skip a seq past the cursor (which becomes a gap)."""
-        expected = self._cursor + 1
+    def _full(self, rows: list[Any]) -> bool:
+        """Whether some range gave a full batch past its cursor (more may wait)."""
+        read: dict[int, int] = defaultdict(int)
         for row in rows:
             seq = row[2]
-            if seq is None or seq <= self._cursor:
+            if seq is not None and seq > self._cursors.get(
+                seq_range(seq), range_start(seq_range(seq))
+            ):
+                read[seq_range(seq)] += 1
+        return any(n >= self._batch for n in read.values())
+
+    def _opens_gaps(self, rows: list[Any]) -> bool:
+        """Whether the rows skip a seq past their range's cursor (which becomes a gap).
+        The rows come in seq order, so each range's rows are in order."""
+        expected: dict[int, int] = {}
+        for row in rows:
+            seq = row[2]
+            if seq is None:
                 continue
-            if seq != expected:
+            r = seq_range(seq)
+            cursor = self._cursors.get(r, range_start(r))
+            if seq <= cursor:
+                continue
+            if seq != expected.get(r, cursor + 1):
                 return True
-            expected = seq + 1
+            expected[r] = seq + 1
         return False
 
     def _fan_out(self, org_id: uuid.UUID, user_id: uuid.UUID, seq: int, notification: Any) -> None:
@@ -559,7 +630,9 @@ class NotificationHub:
         if not subscribers:
             return
         data = json.dumps(notification, separators=(",", ":"))
-        event = StreamEvent("notification", data, seq, self.watermark(), data_tail(data))
+        event = StreamEvent(
+            "notification", data, seq, self.watermark_of(seq_range(seq)), data_tail(data)
+        )
         if notification.get("group_count", 1) > 1:
             # A collapse re-announces a notification under a new seq. A client that
             # lists it skips the event; one that does not (an older row than its

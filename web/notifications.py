@@ -37,7 +37,7 @@ from intime.errors import (
 from web import queries as q
 from web.auth import SESSION_COOKIE, Unauthenticated, authenticate
 from web.guards import Rejected, read_body, rejected
-from web.hub import NotificationHub, StreamEvent, Subscriber
+from web.hub import NotificationHub, StreamEvent, Subscriber, range_start, seq_range
 from web.limits import MAX_READ_BODY_BYTES, JsonRefused, load_json
 from web.rechecks import Credential, CredentialChecks
 from web.sse import PING, EventStreamResponse, frame
@@ -50,6 +50,7 @@ REPLAY_FETCH_MAX = 1000  # api.replay_notifications' p_limit at most
 LIST_PAGE_MAX = 500  # api.list_notifications' p_limit at most
 MAX_LISTED = 200  # seqs an event id lists at most
 MAX_HELD = 10_000  # seqs a stream's own position holds at most
+MAX_RANGES = 64  # seq ranges (Citus node groups) an event id names at most
 MAX_BODY = MAX_READ_BODY_BYTES
 
 
@@ -128,48 +129,82 @@ URL_CREDENTIAL_REFUSED = (
 
 @dataclasses.dataclass
 class Position:
-    """Where a stream stands, sent as each event's id: every notification with
-    seq <= ``watermark`` was delivered (or is not this user's), and so was each
-    seq in ``above``. Written "W" or "W.s1.s2"; a resume replays seq > W minus
-    those listed, so a notification that committed late is not missed and none
-    is sent twice.
+    """Where a stream stands, sent as each event's id: in each seq range, every
+    notification with seq <= the range's watermark was delivered (or is not this user's),
+    and so was each seq in ``above``. Written "W" or "W.s1.s2" per range, the ranges
+    joined by "_" (a single node has one range, 0; a Citus cluster one per node group,
+    whose seqs are ordered only within it). A resume replays each range past its W minus
+    those listed, so a notification that committed late is not missed and none is sent
+    twice. A range the position does not name is replayed from its start.
     """
 
-    watermark: int
+    marks: dict[int, int]
     above: set[int] = dataclasses.field(default_factory=set)
 
     @classmethod
+    def at(cls, marks: dict[int, int]) -> Position:
+        """A new stream's position: the hub's watermarks."""
+        return cls(dict(marks))
+
+    @classmethod
     def parse(cls, raw: str) -> Position:
-        parts = raw.split(".")
-        if len(parts) > MAX_LISTED + 1 or not all(
-            p.isascii() and p.isdigit() and 0 < len(p) <= 18 for p in parts
+        parts = raw.split("_")
+        seqs = [p.split(".") for p in parts]
+        if (
+            len(parts) > MAX_RANGES
+            or sum(len(p) for p in seqs) > MAX_LISTED + len(parts)
+            or not all(
+                p.isascii() and p.isdigit() and 0 < len(p) <= 18 for part in seqs for p in part
+            )
         ):
             raise InvalidParameterError("Last-Event-ID is not a position this server sent")
-        watermark, *above = (int(p) for p in parts)
-        return cls(watermark, {s for s in above if s > watermark})
+        pos = cls({})
+        for part in seqs:
+            watermark, *above = (int(p) for p in part)
+            r = seq_range(watermark)
+            if r in pos.marks or any(seq_range(s) != r for s in above if s > watermark):
+                raise InvalidParameterError("Last-Event-ID is not a position this server sent")
+            pos.marks[r] = watermark
+            pos.above |= {s for s in above if s > watermark}
+        return pos
+
+    def mark(self, r: int) -> int:
+        """Range ``r``'s watermark (its start when the position has none)."""
+        return self.marks.get(r, range_start(r))
+
+    def ranges(self) -> set[int]:
+        return set(self.marks) | {seq_range(s) for s in self.above}
 
     def delivered(self, seq: int) -> bool:
-        return seq <= self.watermark or seq in self.above
+        return seq <= self.mark(seq_range(seq)) or seq in self.above
 
     def record(self, seq: int, watermark: int) -> None:
-        if seq > self.watermark:
+        """``seq`` was delivered; ``watermark`` is the hub's in the seq's range."""
+        r = seq_range(seq)
+        if seq > self.mark(r):
             self.above.add(seq)
-        if watermark > self.watermark:
-            self.watermark = watermark
-            self.above = {s for s in self.above if s > watermark}
+        if seq_range(watermark) == r and watermark > self.mark(r):
+            self.marks[r] = watermark
+            self.above = {s for s in self.above if s > watermark or seq_range(s) != r}
         while len(self.above) > MAX_HELD:
             # Bounded memory: past the cap the oldest open gap gives way.
-            self.watermark = min(self.above)
-            self.above.discard(self.watermark)
+            oldest = min(self.above)
+            self.marks[seq_range(oldest)] = oldest
+            self.above.discard(oldest)
 
     def event_id(self) -> str:
         """The position as an id, at most MAX_LISTED seqs listed: past that, resume
         exactness gives way for the oldest open gaps (the id claims them), while this
         stream's own record, which live delivery checks, stays exact."""
-        above = sorted(self.above)
-        cut = max(len(above) - MAX_LISTED, 0)
-        watermark = above[cut - 1] if cut else self.watermark
-        return ".".join(str(s) for s in [watermark, *above[cut:]])
+        ranges = sorted(self.ranges()) or [0]
+        room = max(MAX_LISTED // len(ranges), 1)
+        parts = []
+        for r in ranges:
+            above = sorted(s for s in self.above if seq_range(s) == r)
+            cut = max(len(above) - room, 0)
+            watermark = above[cut - 1] if cut else self.mark(r)
+            parts.append(".".join(str(s) for s in [watermark, *above[cut:]]))
+        return "_".join(parts)
 
 
 def _last_event_id(request: Request) -> Position | None:
@@ -215,14 +250,18 @@ class _Stream:
         return self.credential.org_id
 
     async def replay(
-        self, pos: Position, floor: int, before: Callable[[int], bool] | None = None
+        self,
+        pos: Position,
+        floor: dict[int, int],
+        before: Callable[[int], bool] | None = None,
     ) -> tuple[list[bytes], int]:
         """Events for what the table has past ``pos`` (recording them), and the unread count.
 
-        ``floor`` is the hub's watermark, taken after subscribing: everything at
-        or below it that the table shows now has been replayed once the rows
-        up to it are sent. A row for which ``before`` is true is recorded but not
-        sent: the hub fanned it out before this stream subscribed.
+        ``floor`` is the hub's watermark per seq range, taken after subscribing:
+        everything at or below it that the table shows now has been replayed once the
+        rows up to it are sent. A row for which ``before`` is true is recorded but not
+        sent: the hub fanned it out before this stream subscribed. Each seq range is
+        replayed from the position's own watermark in it (one range on a single node).
         """
         async with self.pool.connection() as conn:
             # One snapshot for the rows and the count. Under read committed each
@@ -231,37 +270,47 @@ class _Stream:
             # pool's reset puts the isolation level back.)
             await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
             async with async_actor(conn, self.org_id, self.user_id):
-                cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
-                head_row = await cur.fetchone()
+                cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEADS)
+                heads: dict[int, int] = {int(r): int(h) for r, h in await cur.fetchall()}
+                ranges = sorted(set(heads) | set(floor) | pos.ranges())
                 out: list[bytes] = []
-                if head_row is not None and pos.watermark > max(head_row[0], floor):
+                if any(
+                    pos.mark(r) > max(heads.get(r, range_start(r)), floor.get(r, range_start(r)))
+                    for r in ranges
+                ):
                     # A position from another database (a restore, a failover). Not
                     # one at the hub's watermark: the newest rows may have been
                     # purged (expired) since the hub read them.
                     out.append(_reset("Last-Event-ID is ahead of this server"))
-                    pos.watermark, pos.above = floor, set()
-                # The rows past the watermark, less those the position lists (up to
-                # MAX_HELD of them): as many as the function gives at most.
-                limit = min(REPLAY_CAP + len(pos.above) + 1, REPLAY_FETCH_MAX)
-                cur = await conn.execute(
-                    q.REPLAY_NOTIFICATIONS, {"after": pos.watermark, "limit": limit}
-                )
-                fetched = await cur.fetchall()
-                rows = [r for r in fetched if not pos.delivered(r[0])]
-                # At the function's cap a full fetch (the newest rows) may have left
-                # missed ones below it.
-                missed = len(rows) > REPLAY_CAP or (
-                    limit == REPLAY_FETCH_MAX
-                    and len(fetched) == limit
-                    and await _missed_below(conn, pos, fetched[0][0])
-                )
+                    pos.marks, pos.above = dict(floor), set()
+                rows: list[Any] = []
+                missed = False
+                for r in ranges:
+                    # The rows past the range's watermark, less those the position lists
+                    # (up to MAX_HELD of them): as many as the function gives at most.
+                    listed = sum(1 for s in pos.above if seq_range(s) == r)
+                    limit = min(REPLAY_CAP + listed + 1, REPLAY_FETCH_MAX)
+                    cur = await conn.execute(
+                        q.REPLAY_NOTIFICATIONS, {"after": pos.mark(r), "limit": limit}
+                    )
+                    fetched = await cur.fetchall()
+                    rows += [row for row in fetched if not pos.delivered(row[0])]
+                    # At the function's cap a full fetch (the newest rows) may have
+                    # left missed ones below it.
+                    missed = missed or (
+                        limit == REPLAY_FETCH_MAX
+                        and len(fetched) == limit
+                        and await _missed_below(conn, pos, fetched[0][0])
+                    )
+                missed = missed or len(rows) > REPLAY_CAP
                 cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
                 unread_row = await cur.fetchone()
         if missed:
             out.append(_reset("more notifications were missed than a stream replays"))
             rows = rows[-REPLAY_CAP:]
         for seq, notification in rows:
-            pos.record(seq, min(seq, floor))
+            r = seq_range(seq)
+            pos.record(seq, min(seq, floor.get(r, range_start(r))))
             if before is not None and before(seq):
                 continue
             out.append(
@@ -307,7 +356,7 @@ class _Stream:
         try:
             floor = self.hub.watermark()
             before = self.hub.fanned_out_test()  # taken with the subscription: no await between
-            pos = self.resume if self.resume is not None else Position(floor)
+            pos = self.resume if self.resume is not None else Position.at(floor)
             yield self._wrote(sub, frame(comment="intime notifications", retry=RETRY_MS))
             # A new stream starts at the hub's watermark. Above it, what the hub
             # fanned out before this subscribed (past a seq still open) counts
@@ -501,14 +550,16 @@ async def _missed_below(conn: psycopg.AsyncConnection, pos: Position, before: in
     """Whether a row that ``pos`` has not delivered lies between its watermark and
     ``before``: pages down from ``before`` until a seq at or below the watermark. Every
     seq of a full page that is not missed is one the position holds, so this reads at
-    most MAX_HELD / LIST_PAGE_MAX + 1 pages."""
+    most MAX_HELD / LIST_PAGE_MAX + 1 pages. Within ``before``'s seq range: the seqs
+    below it in other ranges are below its watermark there."""
+    mark = pos.mark(seq_range(before))
     while True:
         cur = await conn.execute(
             q.NOTIFICATION_SEQS_BEFORE, {"before": before, "limit": LIST_PAGE_MAX}
         )
         seqs = [row[0] for row in await cur.fetchall()]
         for seq in seqs:
-            if seq <= pos.watermark:
+            if seq <= mark:
                 return False
             if not pos.delivered(seq):
                 return True

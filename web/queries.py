@@ -41,19 +41,23 @@ CHECK_STREAM_CREDENTIALS = (
     "select api.check_stream_credentials(p_org_ids => %(org_ids)s::uuid[], "
     "p_token_ids => %(token_ids)s::uuid[], p_session_ids => %(session_ids)s::uuid[])"
 )
-GET_NOTIFICATION_FEED_HEAD = "select api.get_notification_feed_head()"
+# Per seq range (one on a single node, one per node group on Citus): the highest seq.
+GET_NOTIFICATION_FEED_HEADS = "select seq_range, head from api.get_notification_feed_heads()"
 STREAM_KEY = "select secret from app.stream_secret"
-# The next xid, drawn by the hub itself: above every xid assigned before it (a
-# gap's tag; web/hub.py says why not a snapshot's xmax). Its transaction writes
-# nothing but a commit record, which need not wait for a WAL flush.
-DRAW_XID = (
-    "select pg_current_xact_id()::text::bigint from set_config('synchronous_commit', 'off', true)"
-)
+# Per seq range, the next xid of the node that draws it, drawn by the hub itself: above
+# every xid assigned there before (a gap's tag; web/hub.py says why not a snapshot's
+# xmax). Its transaction writes nothing but a commit record, which need not wait for a
+# WAL flush.
+DRAW_TAGS = "select seq_range, tag from api.get_stream_tags()"
+# On a cluster, per seq range, the xmin below which a gap can no longer fill (none while
+# a two-phase commit is pending); taken before a read (web/hub.py).
+GET_HORIZON = "select seq_range, xmin from api.get_stream_horizon()"
 READ_FEED = (
     "select pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, "
     "f.seq, f.org_id, f.user_id, f.notification "
     "from pg_current_snapshot() as s left join api.read_notification_feed("
-    "p_after_seq => %(after)s, p_limit => %(limit)s, p_gaps => %(gaps)s::bigint[]) as f on true "
+    "p_after_seqs => %(after)s::bigint[], p_limit => %(limit)s, "
+    "p_gaps => %(gaps)s::bigint[]) as f on true "
     "order by f.seq"
 )
 COUNT_UNREAD_FOR = (

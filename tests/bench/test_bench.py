@@ -36,7 +36,7 @@ def test_list_names_every_benchmark_module():
         p.stem
         for p in (ROOT / "bench").glob("*.py")
         if not p.stem.startswith("_")
-        and p.stem not in {"common", "webhook_server", "smtplib_transport"}
+        and p.stem not in {"common", "webhook_server", "smtplib_transport", "ab"}
     }
     out = _bench("--list")
     assert out.returncode == 0, out.stderr
@@ -141,3 +141,14 @@ def test_the_cluster_bench_says_it_skips_without_citus(monkeypatch, capsys):
     report = bench.cluster.run(quick=True)
     assert report.cases == []
     assert "skipped: no PostgreSQL with Citus (make citus builds it)" in capsys.readouterr().out
+
+
+def test_the_before_and_after_tool_refuses_an_unknown_case(capsys):
+    """bench/ab.py compares an earlier commit with this checkout; a case it does not have
+    is a usage error before any checkout or server."""
+    from bench import ab
+
+    with pytest.raises(SystemExit) as exited:
+        ab.main(["--before", "HEAD", "nosuch"])
+    assert exited.value.code == 2
+    assert "unknown case nosuch" in capsys.readouterr().err

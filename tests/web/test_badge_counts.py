@@ -99,9 +99,9 @@ class Scene:
             try:
                 hub = NotificationHub(dsn, hub_pool)
                 async with hub_pool.connection() as conn:
-                    cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEAD)
-                    head = await cur.fetchone()
-                hub._cursor = head[0] if head else 0
+                    cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEADS)
+                    heads = await cur.fetchall()
+                hub._cursors = {r: head for r, head in heads}
                 return await body(app_pool, hub)
             finally:
                 await app_pool.close()

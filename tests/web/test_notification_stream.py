@@ -931,7 +931,7 @@ def test_the_replay_and_its_unread_count_read_one_snapshot(db, service, send, tw
                 lambda: asyncio.to_thread(send, sam, "committed in between"),
             )
             stream = _bare_stream(hooked, two_orgs, sam)
-            return await stream.replay(Position(head), head)
+            return await stream.replay(Position({0: head}), {0: head})
         finally:
             await pool.close()
 
@@ -953,8 +953,8 @@ def test_a_position_holding_many_seqs_replays_within_the_functions_limit(
         pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
         try:
             stream = _bare_stream(pool, two_orgs, sam)
-            pos = Position(head - 1, set(range(head, head + 600)))
-            return await stream.replay(pos, head)
+            pos = Position({0: head - 1}, set(range(head, head + 600)))
+            return await stream.replay(pos, {0: head})
         finally:
             await pool.close()
 
@@ -990,7 +990,7 @@ def _replay(db, two_orgs, user, pos: Position, floor: int) -> tuple[int, int]:
         pool = await open_pool(db.dsn("intime_service"), max_size=1, autocommit=True)
         try:
             stream = _bare_stream(pool, two_orgs, user)
-            return (await stream.replay(pos, floor))[0]
+            return (await stream.replay(pos, {0: floor}))[0]
         finally:
             await pool.close()
 
@@ -1004,7 +1004,7 @@ def test_a_replay_that_cannot_reach_every_missed_row_resets_the_client(db, send,
     reaches only 400 of those, so the client is told to reload."""
     sam = two_orgs.a.rep_ids[1]
     seqs = _bulk(db, send, sam, 1100)
-    assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[-600:])), seqs[-1]) == (
+    assert _replay(db, two_orgs, sam, Position({0: seqs[0]}, set(seqs[-600:])), seqs[-1]) == (
         1,
         400,
     )
@@ -1017,7 +1017,7 @@ def test_a_replay_whose_full_fetch_left_nothing_missed_below_does_not_reset(
     fetch is full and sends nothing, and nothing below it was missed either."""
     sam = two_orgs.a.rep_ids[1]
     seqs = _bulk(db, send, sam, 1100)
-    assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[1:])), seqs[-1]) == (0, 0)
+    assert _replay(db, two_orgs, sam, Position({0: seqs[0]}, set(seqs[1:])), seqs[-1]) == (0, 0)
 
 
 def test_a_replay_finds_a_missed_row_pages_below_its_full_fetch(db, send, two_orgs) -> None:
@@ -1025,7 +1025,7 @@ def test_a_replay_finds_a_missed_row_pages_below_its_full_fetch(db, send, two_or
     newest 1,000 sends nothing, and the pages below it find the missed one: reset."""
     sam = two_orgs.a.rep_ids[1]
     seqs = _bulk(db, send, sam, 1700)
-    assert _replay(db, two_orgs, sam, Position(seqs[0], set(seqs[2:])), seqs[-1]) == (1, 0)
+    assert _replay(db, two_orgs, sam, Position({0: seqs[0]}, set(seqs[2:])), seqs[-1]) == (1, 0)
 
 
 def test_a_new_stream_is_not_reset_after_the_newest_row_was_purged(db, send, two_orgs) -> None:
@@ -1036,7 +1036,7 @@ def test_a_new_stream_is_not_reset_after_the_newest_row_was_purged(db, send, two
     newest = send(sam, "expires")
     with db.connect() as owner:
         owner.execute("delete from app.notifications where seq = %s", (newest,))
-    assert _replay(db, two_orgs, sam, Position(newest), newest) == (0, 0)
+    assert _replay(db, two_orgs, sam, Position({0: newest}), newest) == (0, 0)
 
 
 def test_a_position_above_the_table_and_the_hub_is_reset(db, send, two_orgs) -> None:
@@ -1044,7 +1044,7 @@ def test_a_position_above_the_table_and_the_hub_is_reset(db, send, two_orgs) -> 
     table's highest seq and the hub's watermark."""
     sam = two_orgs.a.rep_ids[1]
     newest = send(sam, "here")
-    assert _replay(db, two_orgs, sam, Position(newest + 1000), newest) == (1, 0)
+    assert _replay(db, two_orgs, sam, Position({0: newest + 1000}), newest) == (1, 0)
 
 
 def test_a_slow_reader_gets_no_more_of_its_backlog_once_a_check_saw_the_credential_revoked() -> (

@@ -31,6 +31,7 @@ from web.console.base import (
     rows,
     uuid_param,
 )
+from web.notifications import Position
 
 PAGE_SIZE = 50
 DECIDED_SHOWN = 20
@@ -75,7 +76,7 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
     # reads: every seq at or below it is committed (and so on this page, or older)
     # or will never be. Not the feed's head: a seq below the head can still be in
     # flight, and the stream would take it as delivered.
-    stream_from = request.app.state.hub.watermark()
+    stream_from = Position.at(request.app.state.hub.watermark()).event_id()
     async with acting(request, viewer) as conn:
         await load_viewer(conn, viewer)
         items = await rows(

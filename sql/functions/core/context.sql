@@ -366,3 +366,23 @@ begin
     );
 end
 $function$;
+
+-- On a Citus cluster: p_command run on every node (coordinator and workers), each
+-- in a transaction of its own there, with the node's group (the high bits of the
+-- seqs it draws) and its one-value result as text; a node that failed has a null
+-- result. Dynamic: Citus's functions exist only on a Citus node.
+create or replace function app._on_every_node(p_command text)
+returns table (node_group integer, succeeded boolean, result text)
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    return query execute format(
+        'select n.groupid, r.success, case when r.success then r.result end '
+        'from %I($1) as r inner join %I as n on n.nodeid = r.nodeid',
+        'run_command_on_all_nodes', 'pg_dist_node'
+    )
+    using p_command;
+end
+$function$;

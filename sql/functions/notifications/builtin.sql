@@ -305,16 +305,20 @@ begin
             pl.digest_at, pl.hold_until, pl.hold_reason
         ) as s;
 
-        for v_org_id, v_ids in
-            select d.org_id, array_agg(d.id)
-            from app.notification_deliveries as d
-            where
-                d.org_id = any(v_orgs) and d.notification_id = any(v_i_ids)
-                and d.channel = 'email' and d.status = 'pending'
-            group by d.org_id
-        loop
-            perform app._notification_queue_emails(v_org_id, v_ids);
-        end loop;
+        -- The pending email deliveries, read back, when some recipient's plan has
+        -- the email channel (most built-ins go in-app only: no read then).
+        if exists (select 1 from unnest(v_p_channels) as c (channels) where c.channels ? 'email') then
+            for v_org_id, v_ids in
+                select d.org_id, array_agg(d.id)
+                from app.notification_deliveries as d
+                where
+                    d.org_id = any(v_orgs) and d.notification_id = any(v_i_ids)
+                    and d.channel = 'email' and d.status = 'pending'
+                group by d.org_id
+            loop
+                perform app._notification_queue_emails(v_org_id, v_ids);
+            end loop;
+        end if;
     exception
         when sqlstate 'IT004' or sqlstate 'IT005' or sqlstate 'IT010' then
             -- Which items failed: each half again, so that the others still go

@@ -1,36 +1,61 @@
 -- The inbox: a user's own in-app notifications (expired ones never show),
 -- read/seen/archive marks, and the reads the SSE stream makes.
 
--- The JSON a client receives for one notification (SSE data, replay).
-create or replace function app._notification_json(p_row app.notifications)
+-- The JSON a client receives for one notification (SSE data, replay), from the
+-- row's columns. Inlined
+-- (docs/conventions.md, "Inlined SQL helpers"). Columns, not the row: on Citus a
+-- shard runs the call, and a whole row there is of the shard's own type.
+create or replace function app._notification_json(
+    p_id uuid,
+    p_seq bigint,
+    p_title text,
+    p_message text,
+    p_type text,
+    p_category text,
+    p_priority text,
+    p_entity_type text,
+    p_entity_id uuid,
+    p_action_url text,
+    p_action_label text,
+    p_data jsonb,
+    p_group_key text,
+    p_group_count integer,
+    p_critical boolean,
+    p_silent boolean,
+    p_read_at timestamptz,
+    p_seen_at timestamptz,
+    p_archived_at timestamptz,
+    p_expires_at timestamptz,
+    p_created_at timestamptz,
+    p_updated_at timestamptz
+)
 returns jsonb
 language sql
 immutable
-set search_path = pg_catalog, pg_temp
 as $function$
     select jsonb_build_object(
-        'id', p_row.id,
-        'seq', p_row.seq,
-        'title', p_row.title,
-        'message', p_row.message,
-        'type', p_row.type,
-        'category', p_row.category,
-        'priority', p_row.priority,
-        'entity_type', p_row.entity_type,
-        'entity_id', p_row.entity_id,
-        'action_url', p_row.action_url,
-        'action_label', p_row.action_label,
-        'data', p_row.data,
-        'group_key', p_row.group_key,
-        'group_count', p_row.group_count,
-        'critical', p_row.critical,
-        'silent', p_row.silent,
-        'read_at', p_row.read_at,
-        'seen_at', p_row.seen_at,
-        'archived_at', p_row.archived_at,
-        'expires_at', p_row.expires_at,
-        'created_at', p_row.created_at,
-        'updated_at', p_row.updated_at
+        'id', p_id,
+        'seq', p_seq,
+        'title', p_title,
+        'message', p_message,
+        'type', p_type,
+        'category', p_category,
+        'priority', p_priority,
+        'entity_type', p_entity_type,
+        'entity_id', p_entity_id,
+        'action_url', p_action_url,
+        'action_label', p_action_label,
+        'data', p_data,
+        'group_key', p_group_key,
+        'group_count', p_group_count,
+        'critical', p_critical,
+        'silent', p_silent,
+        'read_at', p_read_at,
+        'seen_at', p_seen_at,
+        'archived_at', p_archived_at,
+        'expires_at', p_expires_at,
+        'created_at', p_created_at,
+        'updated_at', p_updated_at
     )
 $function$;
 
@@ -250,6 +275,48 @@ comment on function api.archive_notifications(uuid[]) is
 $$Archives the caller's notifications p_ids: they leave the inbox and the unread count and
 show with api.list_notifications(p_archived => true). Returns how many changed.$$;
 
+-- Notification seqs come in ranges. On a single node there is one, range 0. On
+-- Citus each node group draws from its own, (group << 48) + 1 upwards (Citus
+-- gives a bigint sequence a range per node: AlterSequenceMinMax), so a seq is
+-- unique in the cluster but ordered only within its range: the stream keeps a
+-- cursor and a watermark per range (web/hub.py, docs/scale-out.md). A seq's
+-- range is seq >> 48, and range r holds (r << 48) + 1 to (r + 1) << 48.
+-- The ranges of this database: 0, and on Citus every primary node's group. On a
+-- single node also any range that holds rows (a database restored from a
+-- cluster), found by one index probe per range past 0.
+create or replace function app._notification_seq_ranges()
+returns integer[]
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_ranges integer[] := array[0];
+    v_next bigint;
+begin
+    if app._on_citus() then
+        -- Dynamic: Citus's catalog exists only on a Citus node.
+        execute format(
+            'select array_agg(n.groupid) from %I as n where n.noderole = %L',
+            'pg_dist_node', 'primary'
+        )
+        into v_ranges;
+        return array(
+            select distinct g.id from unnest(array[0] || v_ranges) as g (id) order by g.id
+        );
+    end if;
+    v_next := (select min(n.seq) from app.notifications as n where n.seq > 1::bigint << 48);
+    while v_next is not null loop
+        v_ranges := v_ranges || (v_next >> 48)::integer;
+        v_next := (
+            select min(n.seq) from app.notifications as n
+            where n.seq > ((v_next >> 48) + 1) << 48
+        );
+    end loop;
+    return v_ranges;
+end
+$function$;
+
 create or replace function api.replay_notifications(p_after_seq bigint, p_limit integer default 200)
 returns table (seq bigint, notification jsonb)
 language plpgsql
@@ -263,20 +330,27 @@ declare
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
 begin
-    if p_after_seq is null or p_limit is null or p_limit < 1 or p_limit > 1000 then
+    if p_after_seq is null or p_after_seq < 0 or p_limit is null or p_limit < 1 or p_limit > 1000 then
         raise exception using
             errcode = 'IT005',
-            message = 'p_after_seq is required and p_limit must be between 1 and 1000';
+            message = 'p_after_seq is required (0 or more) and p_limit must be between 1 and 1000';
     end if;
     return query
     select r.seq, r.notification
     from (
-        select n.seq, app._notification_json(n) as notification
+        select n.seq, app._notification_json(
+                n.id, n.seq, n.title, n.message, n.type, n.category, n.priority,
+                n.entity_type, n.entity_id, n.action_url, n.action_label, n.data,
+                n.group_key, n.group_count, n.critical, n.silent, n.read_at, n.seen_at,
+                n.archived_at, n.expires_at, n.created_at, n.updated_at
+            ) as notification
         from app.notifications as n
         where
             n.org_id = v_org_id
             and n.user_id = v_user_id
             and n.seq > p_after_seq
+            -- within p_after_seq's range (see app._notification_seq_ranges)
+            and n.seq <= ((p_after_seq >> 48) + 1) << 48
             and n.archived_at is null
             and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
         order by n.seq desc
@@ -288,11 +362,13 @@ $function$;
 
 comment on function api.replay_notifications(bigint, integer) is
 $$What the caller missed after stream position p_after_seq (an SSE Last-Event-ID), oldest
-first: the newest p_limit unarchived, unexpired in-app notifications with a greater seq. A
-collapsed group appears once, at its newest seq.$$;
+first: the newest p_limit unarchived, unexpired in-app notifications with a greater seq in
+the same seq range (one range on a single node; one per node on a Citus cluster, where a
+stream resumes each range from its own position). A collapsed group appears once, at its
+newest seq.$$;
 
 create or replace function api.read_notification_feed(
-    p_after_seq bigint,
+    p_after_seqs bigint[],
     p_limit integer,
     p_gaps bigint[] default '{}'
 )
@@ -305,53 +381,199 @@ as $function$
 #variable_conflict use_column
 declare
     v_now timestamptz := app.now();
+    v_range integer;
+    v_after bigint;
 begin
     perform app._require_service();
+    if p_limit is null or p_limit < 1 or p_limit > 10000 or cardinality(p_gaps) > 10000 then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_limit must be between 1 and 10,000, and p_gaps hold at most 10,000';
+    end if;
     return query
     select
-        n.seq, n.org_id, n.user_id,
-        case when (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now)) then app._notification_json(n) end
-    from (
-        select g.*
-        from app.notifications as g
-        where g.seq = any(p_gaps)
-        union all
-        (
-            select a.*
-            from app.notifications as a
-            where a.seq > p_after_seq
-            order by a.seq
-            limit p_limit
-        )
-    ) as n
-    order by n.seq;
+        g.seq, g.org_id, g.user_id,
+        case when g.channels ? 'in_app' and (g.expires_at is null or g.expires_at > v_now)
+            then app._notification_json(
+                g.id, g.seq, g.title, g.message, g.type, g.category, g.priority,
+                g.entity_type, g.entity_id, g.action_url, g.action_label, g.data,
+                g.group_key, g.group_count, g.critical, g.silent, g.read_at, g.seen_at,
+                g.archived_at, g.expires_at, g.created_at, g.updated_at
+            ) end
+    from app.notifications as g
+    where g.seq = any(p_gaps);
+    -- Each range past its cursor (a range not in p_after_seqs from its start), one
+    -- statement per range: on Citus each is one ordered, limited read of the shards.
+    for v_range, v_after in
+        select r.id, coalesce(max(a.seq), r.id::bigint << 48)
+        from (
+            select distinct u.id
+            from unnest(
+                app._notification_seq_ranges()
+                || array(
+                    select (x.seq >> 48)::integer from unnest(p_after_seqs) as x (seq)
+                    where x.seq >= 0
+                )
+            ) as u (id)
+        ) as r
+        left join unnest(p_after_seqs) as a (seq) on a.seq >= 0 and (a.seq >> 48) = r.id
+        group by r.id
+        order by r.id
+    loop
+        return query
+        select
+            a.seq, a.org_id, a.user_id,
+            case when a.channels ? 'in_app' and (a.expires_at is null or a.expires_at > v_now)
+            then app._notification_json(
+                a.id, a.seq, a.title, a.message, a.type, a.category, a.priority,
+                a.entity_type, a.entity_id, a.action_url, a.action_label, a.data,
+                a.group_key, a.group_count, a.critical, a.silent, a.read_at, a.seen_at,
+                a.archived_at, a.expires_at, a.created_at, a.updated_at
+            ) end
+        from app.notifications as a
+        where a.seq > v_after and a.seq <= (v_range::bigint + 1) << 48
+        order by a.seq
+        limit p_limit;
+    end loop;
 end
 $function$;
 
-comment on function api.read_notification_feed(bigint, integer, bigint[]) is
-$$Service role only (the web process's stream hub). Every org's notifications with seq >
-p_after_seq, in seq order, at most p_limit, plus those whose seq is in p_gaps (seqs the
-reader skipped while their transaction was still open); notification is null for a row that
+comment on function api.read_notification_feed(bigint[], integer, bigint[]) is
+$$Service role only (the web process's stream hub). Every org's notifications past the
+reader's cursors: p_after_seqs holds one cursor per seq range (one range on a single node,
+one per node group on Citus; a range not given is read from its start), each range read in
+seq order, at most p_limit rows per range; plus the rows whose seq is in p_gaps (seqs the
+reader skipped while their transaction was still open). notification is null for a row that
 must not be streamed (no in-app channel, or expired), so the reader still advances past it.
 It is STABLE: called in the same statement as pg_current_snapshot(), it reads with that
 snapshot.$$;
 
-create or replace function api.get_notification_feed_head()
-returns bigint
+create or replace function api.get_notification_feed_heads()
+returns table (seq_range integer, head bigint)
 language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+#variable_conflict use_column
+declare
+    v_range integer;
 begin
     perform app._require_service();
-    return coalesce((select max(n.seq) from app.notifications as n), 0);
+    foreach v_range in array app._notification_seq_ranges() loop
+        seq_range := v_range;
+        head := coalesce(
+            (
+                select max(n.seq) from app.notifications as n
+                where n.seq > v_range::bigint << 48 and n.seq <= (v_range::bigint + 1) << 48
+            ),
+            v_range::bigint << 48
+        );
+        return next;
+    end loop;
 end
 $function$;
 
-comment on function api.get_notification_feed_head() is
-$$Service role only. The highest notification seq written so far (0 when none): where a
-starting stream hub begins reading.$$;
+comment on function api.get_notification_feed_heads() is
+$$Service role only. Per seq range (one on a single node, one per node group on a Citus
+cluster), the highest notification seq written so far, or the range's start (range << 48)
+when none: where a starting stream hub begins reading, and what a resumed stream position
+may not pass.$$;
+
+-- How the stream hub settles its gaps on a cluster. On a single node the hub tags a
+-- gap with an xid it draws after the read and drops the gap once a read's snapshot
+-- xmin passes that tag (web/hub.py). On Citus the writer of a seq in range r holds an
+-- xid on node r (it drew the seq there, and the engine's writers take an xid first),
+-- so the tag is an xid drawn on node r and the horizon node r's xmin; but a writer's
+-- rows on other nodes commit in two phases after its own node's part, so no gap
+-- settles while a transaction prepared before the horizon was read still waits on any
+-- node (docs/scale-out.md, "The stream on a cluster").
+create or replace function api.get_stream_tags()
+returns table (seq_range integer, tag bigint)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+begin
+    perform app._require_service();
+    if not app._on_citus() then
+        -- One node draws every range. Nothing written but the commit record, which
+        -- need not wait for a flush.
+        perform pg_catalog.set_config('synchronous_commit', 'off', true);
+        return query
+        select r.id, pg_catalog.pg_current_xact_id()::text::bigint
+        from unnest(app._notification_seq_ranges()) as r (id);
+        return;
+    end if;
+    -- Each node's xid, drawn in a transaction of its own there.
+    return query
+    select e.node_group, e.result::bigint
+    from app._on_every_node(
+        'select pg_catalog.pg_current_xact_id() '
+        'from pg_catalog.set_config(''synchronous_commit'', ''off'', true)'
+    ) as e
+    where e.succeeded;
+end
+$function$;
+
+comment on function api.get_stream_tags() is
+$$Service role only (the stream hub, after a read that skipped seqs). Per seq range, a new
+xid of the node that draws that range's seqs: above every xid assigned there before. On a
+single node this node's xid, for each range. A node that did not answer has no row (its
+gaps then wait for their rows or the hub's time limit).$$;
+
+create or replace function api.get_stream_horizon()
+returns table (seq_range integer, xmin bigint)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_started timestamptz := pg_catalog.clock_timestamp();
+    v_groups integer[];
+    v_xmins bigint[];
+    v_waiting bigint;
+begin
+    perform app._require_service();
+    if not app._on_citus() then
+        return query
+        select r.id, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
+        from unnest(app._notification_seq_ranges()) as r (id);
+        return;
+    end if;
+    select array_agg(e.node_group), array_agg(e.result::bigint) into v_groups, v_xmins
+    from app._on_every_node(
+        'select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())'
+    ) as e
+    where e.succeeded;
+    -- Then, on every node, the transactions prepared before the xmins were read (and
+    -- 100 ms more, for the nodes' clocks): a writer that ended on its own node may
+    -- still be committing its rows there. A node that does not answer counts as one.
+    select count(*) into v_waiting
+    from app._on_every_node(
+        format(
+            'select count(*) from pg_catalog.pg_prepared_xacts where prepared <= %L',
+            v_started + interval '100 milliseconds'
+        )
+    ) as e
+    where not e.succeeded or e.result::bigint > 0;
+    if v_waiting > 0 then
+        return;
+    end if;
+    return query select x.id, x.xmin from unnest(v_groups, v_xmins) as x (id, xmin);
+end
+$function$;
+
+comment on function api.get_stream_horizon() is
+$$Service role only (the stream hub of a Citus cluster, before a read while gaps are open).
+Per seq range, the xmin of a snapshot taken now on the node that draws it: a gap whose tag
+(api.get_stream_tags) is at or below it can no longer be filled by a read that follows.
+No rows while a transaction prepared before this call waits on any node (its rows may
+still commit). On a single node the current snapshot's xmin, for each range.$$;
 
 create or replace function api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[])
 returns table (org_id uuid, user_id uuid, unread bigint)

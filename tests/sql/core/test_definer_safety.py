@@ -21,6 +21,7 @@ INLINED = {
     "app._is_service",
     "app._notification_delivery_state",
     "app._notification_effective_preference",
+    "app._notification_json",
     "app._notification_plan",
     "app._notification_user_default",
     "app._notification_quiet_hours_end",

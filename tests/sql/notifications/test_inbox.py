@@ -149,7 +149,7 @@ def test_a_login_sees_only_its_own_notifications(db, notifier: Notifier, two_org
 
 def test_the_feed_is_for_the_service_only(db, two_orgs: TwoOrgs) -> None:
     with db.connect(two_orgs.login_a) as conn, pytest.raises(psycopg.Error) as caught:
-        conn.execute("select * from api.read_notification_feed(0, 10)")
+        conn.execute("select * from api.read_notification_feed('{0}', 10)")
     assert caught.value.sqlstate == "IT002"
 
 
@@ -157,7 +157,7 @@ def test_the_feed_marks_rows_that_must_not_stream(notifier: Notifier, sam) -> No
     notifier.prefer(sam, category="deal", channels=["email"])
     nid = notifier.send(sam, category="deal", title="email only", message="m")
     rows = notifier.conn.execute(
-        "select org_id, notification from api.read_notification_feed(0, 1000) "
+        "select org_id, notification from api.read_notification_feed('{0}', 1000) "
         "where notification is null or notification ->> 'id' = %s",
         (str(nid),),
     ).fetchall()
