@@ -3911,6 +3911,13 @@ declare
     v_queue_log integer;
     v_queue_stats integer;
     v_send_log integer;
+    v_keys text[];
+    v_providers text[];
+    v_orgs uuid[];
+    v_days integer[];
+    v_deleted integer;
+    v_org_id uuid;
+    v_ids uuid[];
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -3918,49 +3925,54 @@ begin
     end if;
     select s.* into v_settings from app.settings as s;
 
-    -- Each delete is one bounded statement: at most p_limit rows, oldest
-    -- first, found through an index on the age column and deleted by their
-    -- tuple ids (a TID scan: never a plan that reads the whole table).
-    delete from app.inbound_unmatched as u
-    where u.ctid = any(array(
-        select x.ctid
+    -- Each delete takes at most p_limit rows, oldest first, found through an index
+    -- on the age column: their keys are read in a statement of their own (FOR
+    -- UPDATE SKIP LOCKED: a concurrent purge has the others), then deleted by key
+    -- (an index probe each). On Citus these tables are reference tables, copied on
+    -- every node: a delete that chose its rows itself would choose on each copy.
+    v_keys := array(
+        select x.message_id
         from app.inbound_unmatched as x
         where x.received_at < v_now - make_interval(days => v_settings.inbound_unmatched_retention_days)
         order by x.received_at
         limit p_limit
         for update skip locked
-    ));
+    );
+    delete from app.inbound_unmatched as u where u.message_id = any(v_keys);
     get diagnostics v_inbound = row_count;
 
     -- Any internet sender can add unmatched mail: past the row cap the
     -- oldest go, whatever their age (within the same p_limit).
     if v_inbound < p_limit then
-        delete from app.inbound_unmatched as u
-        where u.ctid = any(array(
-            select x.ctid
+        v_keys := array(
+            select x.message_id
             from app.inbound_unmatched as x
             order by x.received_at desc
             offset v_settings.inbound_unmatched_max_rows
             limit p_limit - v_inbound
             for update skip locked
-        ));
+        );
+        delete from app.inbound_unmatched as u where u.message_id = any(v_keys);
         get diagnostics v_capped = row_count;
     end if;
 
-    delete from app.webhook_receipts as r
-    where r.ctid = any(array(
-        select x.ctid
-        from app.webhook_receipts as x
-        where x.received_at < v_now - make_interval(days => v_settings.webhook_receipt_retention_days)
-        order by x.received_at
+    select array_agg(x.provider), array_agg(x.event_id) into v_providers, v_keys
+    from (
+        select r.provider, r.event_id
+        from app.webhook_receipts as r
+        where r.received_at < v_now - make_interval(days => v_settings.webhook_receipt_retention_days)
+        order by r.received_at
         limit p_limit
         for update skip locked
-    ));
+    ) as x;
+    delete from app.webhook_receipts as r
+    where
+        r.event_id = any(v_keys)
+        and (r.provider, r.event_id) in (select k.p, k.e from unnest(v_providers, v_keys) as k (p, e));
     get diagnostics v_receipts = row_count;
 
-    delete from app.email_events_pending as p
-    where p.ctid = any(array(
-        select x.ctid
+    v_keys := array(
+        select x.provider_event_id
         from app.email_events_pending as x
         where
             x.received_at
@@ -3968,31 +3980,64 @@ begin
         order by x.received_at
         limit p_limit
         for update skip locked
-    ));
+    );
+    delete from app.email_events_pending as p where p.provider_event_id = any(v_keys);
     get diagnostics v_pending = row_count;
 
-    -- Per org: its own retention, else the default. Each org's oldest rows
-    -- come from entity_history_changed_idx (org_id, changed_at).
-    delete from app.entity_history as h
-    where h.ctid = any(array(
-        select x.ctid
-        from app.organizations as o
-        cross join lateral (
-            select e.ctid
-            from app.entity_history as e
-            where
-                e.org_id = o.id
-                and e.changed_at < v_now - make_interval(
-                    days => coalesce(
-                        o.entity_history_retention_days, v_settings.entity_history_retention_days
+    -- Per org: its own retention, else the default. Each org's oldest rows come
+    -- from entity_history_changed_idx (org_id, changed_at) and go by their tuple ids
+    -- (a TID scan: never a plan that reads an org's whole history). On a single
+    -- node in one statement. On Citus one org at a time, until p_limit rows in all:
+    -- a statement on the org's shard, where its tuple ids are its own (a tuple id
+    -- without the org would be taken on every shard).
+    if not app._on_citus() then
+        delete from app.entity_history as h
+        where h.ctid = any(array(
+            select x.ctid
+            from app.organizations as o
+            cross join lateral (
+                select e.ctid
+                from app.entity_history as e
+                where
+                    e.org_id = o.id
+                    and e.changed_at < v_now - make_interval(
+                        days => coalesce(
+                            o.entity_history_retention_days, v_settings.entity_history_retention_days
+                        )
                     )
-                )
-            order by e.changed_at
+                order by e.changed_at
+                limit p_limit
+            ) as x
             limit p_limit
-        ) as x
-        limit p_limit
-    ));
-    get diagnostics v_history = row_count;
+        ));
+        get diagnostics v_history = row_count;
+    else
+        v_history := 0;
+        select array_agg(o.id order by o.id), array_agg(
+            coalesce(o.entity_history_retention_days, v_settings.entity_history_retention_days)
+            order by o.id
+        )
+        into v_orgs, v_days
+        from app.organizations as o;
+        for i in 1 .. coalesce(cardinality(v_orgs), 0) loop
+            exit when v_history >= p_limit;
+            delete from app.entity_history as h
+            where
+                h.org_id = v_orgs[i]
+                and h.ctid = any(array(
+                    select e.ctid
+                    from app.entity_history as e
+                    where
+                        e.org_id = v_orgs[i]
+                        and e.changed_at < v_now - make_interval(days => v_days[i])
+                    order by e.changed_at
+                    limit p_limit - v_history
+                    for update skip locked
+                ));
+            get diagnostics v_deleted = row_count;
+            v_history := v_history + v_deleted;
+        end loop;
+    end if;
 
     -- pgqueuer's history, on the real clock (the queue's own): the log rows
     -- of jobs that left the queue (a held job keeps its traceback, which the
@@ -4023,17 +4068,32 @@ begin
     ));
     get diagnostics v_queue_stats = row_count;
 
-    -- The per-user send rates read the last minute; an hour is kept.
-    delete from app.send_log as l
-    where l.ctid = any(array(
-        select x.ctid
-        from app.send_log as x
-        where x.sent_at < v_now - interval '1 hour'
-        order by x.sent_at
-        limit p_limit
-        for update skip locked
-    ));
-    get diagnostics v_send_log = row_count;
+    -- The per-user send rates read the last minute; an hour is kept. The oldest
+    -- rows unlocked, then each org's locked and deleted.
+    v_send_log := 0;
+    for v_org_id, v_ids in
+        select c.org_id, array_agg(c.id)
+        from (
+            select l.org_id, l.id
+            from app.send_log as l
+            where l.sent_at < v_now - interval '1 hour'
+            order by l.sent_at
+            limit p_limit
+        ) as c
+        group by c.org_id
+        order by c.org_id
+    loop
+        delete from app.send_log as l
+        where
+            l.org_id = v_org_id
+            and l.id = any(array(
+                select x.id from app.send_log as x
+                where x.org_id = v_org_id and x.id = any(v_ids)
+                for update skip locked
+            ));
+        get diagnostics v_deleted = row_count;
+        v_send_log := v_send_log + v_deleted;
+    end loop;
 
     return jsonb_build_object(
         'inbound_unmatched', v_inbound + v_capped,
@@ -4059,19 +4119,40 @@ CREATE FUNCTION api.purge_expired_notifications(p_limit integer DEFAULT 10000) R
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_count integer;
+    v_now timestamptz := app.now();
+    v_count integer := 0;
+    v_deleted integer;
+    v_org_id uuid;
+    v_ids uuid[];
 begin
     perform app._require_service();
-    delete from app.notifications as n
-    where (n.org_id, n.id) in (
-        select e.org_id, e.id
-        from app.notifications as e
-        where e.expires_at <= app.now()
-        order by e.expires_at
-        limit p_limit
-        for update skip locked
-    );
-    get diagnostics v_count = row_count;
+    -- The candidates unlocked, then each org's locked (SKIP LOCKED: another purge
+    -- has them) and deleted: a row lock holds one org's rows, which is what Citus
+    -- can take (docs/scale-out.md, "SQL shapes").
+    for v_org_id, v_ids in
+        select c.org_id, array_agg(c.id)
+        from (
+            select e.org_id, e.id
+            from app.notifications as e
+            where e.expires_at <= v_now
+            order by e.expires_at
+            limit p_limit
+        ) as c
+        group by c.org_id
+        order by c.org_id
+    loop
+        delete from app.notifications as n
+        where
+            n.org_id = v_org_id
+            and n.id in (
+                select e.id
+                from app.notifications as e
+                where e.org_id = v_org_id and e.id = any(v_ids) and e.expires_at <= v_now
+                for update skip locked
+            );
+        get diagnostics v_deleted = row_count;
+        v_count := v_count + v_deleted;
+    end loop;
     return v_count;
 end
 $$;
@@ -4321,6 +4402,12 @@ begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
         raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
+    end if;
+    -- On a Citus cluster the queue is per node, and the reconciliation joins it with
+    -- the rows in flight, which Citus cannot: not run there yet (docs/scale-out.md,
+    -- "Open").
+    if app._on_citus() then
+        return jsonb_build_object('skipped', 'the queue is per node on a cluster');
     end if;
     if not app._ops_reconcile_lock() then
         return jsonb_build_object('skipped', 'another reconciliation holds the lock');
@@ -6321,8 +6408,13 @@ begin
     perform app._require_service();
     select s.* into v_settings from app.settings as s;
     -- A reconciliation running at the same time (api.reconcile_in_flight_work, or
-    -- another sweep) does this part: skip it rather than queue twice.
-    if app._ops_reconcile_lock() then
+    -- another sweep) does this part: skip it rather than queue twice. On a Citus
+    -- cluster the queue is per node, and the reconciliation joins it with the
+    -- executions, which Citus cannot: not run there yet (docs/scale-out.md, "Open").
+    if app._on_citus() then
+        v_reconciled := v_reconciled
+            || jsonb_build_object('reconcile', 'skipped: the queue is per node on a cluster');
+    elsif app._ops_reconcile_lock() then
         v_reconciled := app._wf_reconcile(
             p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
             v_settings.reconcile_max_rounds
@@ -6338,7 +6430,7 @@ begin
         (v_reconciled ->> 'poisoned')::integer + (v_reconciled ->> 'deliveries_failed')::integer,
         'escalated', v_escalated,
         'scheduled', v_scheduled
-    );
+    ) || jsonb_strip_nulls(jsonb_build_object('reconcile', v_reconciled -> 'reconcile'));
 end
 $$;
 
@@ -13038,6 +13130,64 @@ $$;
 ALTER FUNCTION app._notification_quiet_hours_end(p_now timestamp with time zone, p_start time without time zone, p_end time without time zone, p_timezone text) OWNER TO intime_owner;
 
 --
+-- Name: _notification_redecide(uuid, uuid[], timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_redecide(p_org_id uuid, p_ids uuid[], p_now timestamp with time zone, p_stage text) RETURNS TABLE(id uuid, reason text, digest_at timestamp with time zone, hold_until timestamp with time zone, hold_reason text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_ids uuid[];
+    v_users uuid[];
+    v_channel text[];
+    v_categories text[];
+    v_channels jsonb[];
+    v_critical boolean[];
+    v_read timestamptz[];
+    v_archived timestamptz[];
+    v_expires timestamptz[];
+    v_active boolean[];
+begin
+    select
+        array_agg(d.id), array_agg(d.user_id), array_agg(d.channel), array_agg(n.category),
+        array_agg(n.channels), array_agg(n.critical), array_agg(n.read_at),
+        array_agg(n.archived_at), array_agg(n.expires_at), array_agg(u.is_active)
+    into
+        v_ids, v_users, v_channel, v_categories, v_channels, v_critical, v_read, v_archived,
+        v_expires, v_active
+    from app.notification_deliveries as d
+    inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
+    inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
+    where
+        d.org_id = p_org_id and n.org_id = p_org_id and u.org_id = p_org_id
+        and d.id = any(p_ids);
+    return query
+    select
+        x.id,
+        app._notification_skip_reason(
+            x.read_at, x.archived_at, x.expires_at, x.active, pl.suppressed, pl.channels,
+            pl.email_unsubscribed, x.channel, p_now, p_stage
+        ),
+        pl.digest_at, pl.hold_until, pl.hold_reason
+    from unnest(
+        v_ids, v_users, v_channel, v_categories, v_channels, v_critical, v_read, v_archived,
+        v_expires, v_active
+    ) as x (
+        id, user_id, channel, category, channels, critical, read_at, archived_at, expires_at,
+        active
+    )
+    cross join lateral app._notification_plan(
+        p_org_id, x.user_id, x.category, x.channels, x.critical, p_now
+    ) as pl;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_redecide(p_org_id uuid, p_ids uuid[], p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
+
+--
 -- Name: _notification_release_held(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -13049,10 +13199,18 @@ declare
     v_now timestamptz := app.now();
     v_ids uuid[];
     v_orgs uuid[];
-    v_pending uuid[];
-    v_pending_orgs uuid[];
     v_org uuid;
-    v_counts jsonb;
+    v_org_ids uuid[];
+    v_locked uuid[];
+    v_pending uuid[];
+    v_released integer := 0;
+    v_rescheduled integer := 0;
+    v_skipped integer := 0;
+    v_counts record;
+    v_d_ids uuid[];
+    v_d_status text[];
+    v_d_reason text[];
+    v_d_after timestamptz[];
 begin
     if p_org_id is null then
         select array_agg(c.id), array_agg(c.org_id) into v_ids, v_orgs
@@ -13062,7 +13220,6 @@ begin
             where d.status = 'held' and d.deliver_after <= v_now
             order by d.deliver_after
             limit p_limit
-            for update skip locked
         ) as c;
     else
         select array_agg(c.id), array_agg(c.org_id) into v_ids, v_orgs
@@ -13075,64 +13232,73 @@ begin
                 and d.status = 'held'
             order by d.deliver_after
             limit p_limit
-            for update skip locked
         ) as c;
     end if;
-    if v_ids is null then
-        return jsonb_build_object('released', 0, 'rescheduled', 0, 'skipped', 0);
-    end if;
 
-    with decided as (
+    for v_org, v_org_ids in
+        select c.org_id, array_agg(c.id)
+        from unnest(v_orgs, v_ids) as c (org_id, id)
+        group by c.org_id
+        order by c.org_id
+    loop
+        select array_agg(d.id) into v_locked
+        from (
+            select d.id
+            from app.notification_deliveries as d
+            where
+                d.org_id = v_org and d.id = any(v_org_ids) and d.status = 'held'
+                and (p_org_id is not null or d.deliver_after <= v_now)
+            for update skip locked
+        ) as d;
+        continue when v_locked is null;
+
+        -- Decided in a statement of its own (on Citus a statement that writes may not
+        -- call a function that reads the shards), then written.
+        select array_agg(x.id), array_agg(x.status), array_agg(x.reason), array_agg(x.deliver_after)
+        into v_d_ids, v_d_status, v_d_reason, v_d_after
+        from (
+            select
+                r.id,
+                case when r.reason is not null then 'skipped'
+                    when r.digest_at is not null then 'digest'
+                    when r.hold_until is not null then 'held'
+                    else 'pending'
+                end as status,
+                coalesce(r.reason, case when r.digest_at is null then r.hold_reason end) as reason,
+                coalesce(r.digest_at, r.hold_until) as deliver_after
+            from app._notification_redecide(v_org, v_locked, v_now, 'delivery') as r
+        ) as x;
+
+        with updated as (
+            update app.notification_deliveries as d
+            set
+                status = x.status,
+                reason = x.reason,
+                deliver_after = case when x.status in ('held', 'digest') then x.deliver_after end,
+                updated_at = v_now
+            from unnest(v_d_ids, v_d_status, v_d_reason, v_d_after)
+                as x (id, status, reason, deliver_after)
+            where d.org_id = v_org and d.id = any(v_locked) and d.id = x.id
+            returning d.id, d.status
+        )
+
         select
-            d.org_id,
-            d.id,
-            case when r.reason is not null then 'skipped'
-                when pl.digest_at is not null then 'digest'
-                when pl.hold_until is not null then 'held'
-                else 'pending'
-            end as status,
-            coalesce(r.reason, case when pl.digest_at is null then pl.hold_reason end) as reason,
-            coalesce(pl.digest_at, pl.hold_until) as deliver_after
-        from app.notification_deliveries as d
-        inner join app.notifications as n on n.org_id = d.org_id and n.id = d.notification_id
-        inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
-        cross join lateral app._notification_plan(
-            d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
-        ) as pl
-        cross join lateral app._notification_skip_reason(n, u.is_active, pl.suppressed, pl.channels,
-            pl.email_unsubscribed, d.channel, v_now, 'delivery') as r (reason)
-        where (d.org_id, d.id) in (select * from unnest(v_orgs, v_ids))
-    ),
-
-    updated as (
-        update app.notification_deliveries as d
-        set
-            status = x.status,
-            reason = x.reason,
-            deliver_after = case when x.status in ('held', 'digest') then x.deliver_after end,
-            updated_at = v_now
-        from decided as x
-        where d.org_id = x.org_id and d.id = x.id
-        returning d.org_id, d.id, d.status
-    )
-
-    select
-        jsonb_build_object(
-            'released', count(*) filter (where u.status = 'pending'),
-            'rescheduled', count(*) filter (where u.status in ('held', 'digest')),
-            'skipped', count(*) filter (where u.status = 'skipped')
-        ),
-        array_agg(u.id) filter (where u.status = 'pending'),
-        array_agg(u.org_id) filter (where u.status = 'pending')
-    into v_counts, v_pending, v_pending_orgs
-    from updated as u;
-
-    if v_pending is not null then
-        for v_org in select distinct o from unnest(v_pending_orgs) as o loop
-            perform app._notification_queue_emails(v_org, v_pending);
-        end loop;
-    end if;
-    return v_counts;
+            count(*) filter (where u.status = 'pending') as released,
+            count(*) filter (where u.status in ('held', 'digest')) as rescheduled,
+            count(*) filter (where u.status = 'skipped') as skipped,
+            array_agg(u.id) filter (where u.status = 'pending') as pending
+        into v_counts
+        from updated as u;
+        v_released := v_released + v_counts.released;
+        v_rescheduled := v_rescheduled + v_counts.rescheduled;
+        v_skipped := v_skipped + v_counts.skipped;
+        if v_counts.pending is not null then
+            perform app._notification_queue_emails(v_org, v_counts.pending);
+        end if;
+    end loop;
+    return jsonb_build_object(
+        'released', v_released, 'rescheduled', v_rescheduled, 'skipped', v_skipped
+    );
 end
 $$;
 
@@ -13604,16 +13770,31 @@ declare
     v_text text;
     v_due uuid[];
     v_sent integer := 0;
+    v_d_ids uuid[];
+    v_d_reason text[];
+    v_d_after timestamptz[];
+    v_u_orgs uuid[];
+    v_u_users uuid[];
+    v_u_emails text[];
 begin
-    for v_user in
-        select d.org_id, d.user_id, u.email
+    -- The users due, read whole first (on Citus a loop over a query on the shards
+    -- may not run other statements on them meanwhile).
+    select
+        array_agg(c.org_id order by c.due), array_agg(c.user_id order by c.due),
+        array_agg(c.email order by c.due)
+    into v_u_orgs, v_u_users, v_u_emails
+    from (
+        select d.org_id, d.user_id, u.email, min(d.deliver_after) as due
         from app.notification_deliveries as d
         inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
         where d.status = 'digest' and d.deliver_after <= v_now
         group by d.org_id, d.user_id, u.email
         order by min(d.deliver_after)
         limit p_limit
-    loop
+    ) as c;
+    for i in 1 .. coalesce(cardinality(v_u_users), 0) loop
+        select v_u_orgs[i] as org_id, v_u_users[i] as user_id, v_u_emails[i] as email
+        into v_user;
         -- One digest per user even with two ticks at once.
         continue when not pg_try_advisory_xact_lock(
             hashtextextended('intime.digest:' || v_user.org_id || ':' || v_user.user_id, 0)
@@ -13632,34 +13813,22 @@ begin
         continue when v_ids is null;
 
         -- Decided again now: skip what must not go out any more, and move
-        -- what a quiet window or do-not-disturb holds to the window's end.
-        with decided as (
-            select d.org_id, d.id, r.reason, pl.hold_until
-            from app.notification_deliveries as d
-            inner join app.notifications as n
-                on n.org_id = d.org_id and n.id = d.notification_id
-            inner join app.user_profiles as u on u.org_id = d.org_id and u.id = d.user_id
-            cross join lateral app._notification_plan(
-                d.org_id, d.user_id, n.category, n.channels, n.critical, v_now
-            ) as pl
-            cross join lateral app._notification_skip_reason(
-                n, u.is_active, pl.suppressed, pl.channels, pl.email_unsubscribed, d.channel,
-                v_now, 'the digest'
-            ) as r (reason)
-            where d.org_id = v_user.org_id and d.id = any(v_ids)
-        )
-
-        update app.notification_deliveries as d
-        set
-            status = case when x.reason is not null then 'skipped' else 'digest' end,
-            reason = x.reason,
-            deliver_after = case when x.reason is null then x.hold_until end,
-            updated_at = v_now
-        from decided as x
-        where
-            d.org_id = x.org_id
-            and d.id = x.id
-            and (x.reason is not null or x.hold_until is not null);
+        -- what a quiet window or do-not-disturb holds to the window's end (in a
+        -- statement of its own, then written: see app._notification_release_held).
+        select array_agg(r.id), array_agg(r.reason), array_agg(r.hold_until)
+        into v_d_ids, v_d_reason, v_d_after
+        from app._notification_redecide(v_user.org_id, v_ids, v_now, 'the digest') as r
+        where r.reason is not null or r.hold_until is not null;
+        if v_d_ids is not null then
+            update app.notification_deliveries as d
+            set
+                status = case when x.reason is not null then 'skipped' else 'digest' end,
+                reason = x.reason,
+                deliver_after = case when x.reason is null then x.hold_until end,
+                updated_at = v_now
+            from unnest(v_d_ids, v_d_reason, v_d_after) as x (id, reason, hold_until)
+            where d.org_id = v_user.org_id and d.id = any(v_d_ids) and d.id = x.id;
+        end if;
 
         select
             count(*),
@@ -13757,66 +13926,17 @@ $$;
 ALTER FUNCTION app._notification_seq_ranges() OWNER TO intime_owner;
 
 --
--- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
+-- Name: _notification_skip_reason(timestamp with time zone, timestamp with time zone, timestamp with time zone, boolean, boolean, jsonb, boolean, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE TABLE app.notifications (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    seq bigint NOT NULL,
-    user_id uuid NOT NULL,
-    title text NOT NULL,
-    message text NOT NULL,
-    type text DEFAULT 'info'::text NOT NULL,
-    category text NOT NULL,
-    priority text DEFAULT 'normal'::text NOT NULL,
-    entity_type text,
-    entity_id uuid,
-    action_url text,
-    action_label text,
-    channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
-    template_slug text,
-    data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    group_key text,
-    group_count integer DEFAULT 1 NOT NULL,
-    critical boolean DEFAULT false NOT NULL,
-    silent boolean DEFAULT false NOT NULL,
-    email_subject text,
-    email_html text,
-    email_text text,
-    expires_at timestamp with time zone,
-    read_at timestamp with time zone,
-    seen_at timestamp with time zone,
-    archived_at timestamp with time zone,
-    created_by uuid,
-    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
-    CONSTRAINT notifications_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
-    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
-    CONSTRAINT notifications_group_count_check CHECK ((group_count >= 1)),
-    CONSTRAINT notifications_group_key_check CHECK ((length(group_key) <= 200)),
-    CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
-    CONSTRAINT notifications_title_check CHECK ((length(title) <= 500)),
-    CONSTRAINT notifications_type_check CHECK ((type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text])))
-);
-
-ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE app.notifications OWNER TO intime_owner;
-
---
--- Name: _notification_skip_reason(app.notifications, boolean, boolean, jsonb, boolean, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
---
-
-CREATE FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) RETURNS text
+CREATE FUNCTION app._notification_skip_reason(p_read_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select case
-        when p_row.read_at is not null then 'read before ' || p_stage
-        when p_row.archived_at is not null then 'archived before ' || p_stage
-        when p_row.expires_at is not null and p_row.expires_at <= p_now then 'expired'
+        when p_read_at is not null then 'read before ' || p_stage
+        when p_archived_at is not null then 'archived before ' || p_stage
+        when p_expires_at is not null and p_expires_at <= p_now then 'expired'
         when not p_user_active then 'user inactive'
         when p_suppressed then 'frequency never'
         when not p_channels ? p_channel then 'channel turned off'
@@ -13825,7 +13945,7 @@ CREATE FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_ac
 $$;
 
 
-ALTER FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_skip_reason(p_read_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) OWNER TO intime_owner;
 
 --
 -- Name: _notification_user_default(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -18128,19 +18248,38 @@ declare
     v_new uuid;
     v_asked boolean;
     v_error text;
+    v_now timestamptz := app.now();
+    v_orgs uuid[];
+    v_ids uuid[];
 begin
-    for v_row in
+    -- The candidates unlocked, then each locked on its own (SKIP LOCKED: another
+    -- sweep has it) and checked again: a row lock holds one org's rows, which is
+    -- what Citus can take (docs/scale-out.md, "SQL shapes").
+    select array_agg(c.org_id order by c.due_at), array_agg(c.id order by c.due_at)
+    into v_orgs, v_ids
+    from (
+        select a.org_id, a.id, a.due_at
+        from app.workflow_approvals as a
+        inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+        where
+            a.status = 'pending' and a.escalated_at is null and a.due_at <= v_now
+            and not coalesce(s.result ? 'decision', false)
+        order by a.due_at
+        limit p_limit
+    ) as c;
+    for i in 1 .. coalesce(cardinality(v_ids), 0) loop
         select a.*, s.step_config, e.entity_type, e.entity_id, e.triggered_by
+        into v_row
         from app.workflow_approvals as a
         inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
         inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
         where
-            a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+            a.org_id = v_orgs[i] and a.id = v_ids[i]
+            and s.org_id = v_orgs[i] and e.org_id = v_orgs[i]
+            and a.status = 'pending' and a.escalated_at is null and a.due_at <= v_now
             and not coalesce(s.result ? 'decision', false)
-        order by a.due_at
-        limit p_limit
-        for update of a skip locked
-    loop
+        for update of a skip locked;
+        continue when not found;
         begin
             v_target := null;
             if v_row.step_config ? 'escalate_to' then
@@ -18369,16 +18508,34 @@ declare
     v_started integer := 0;
     v_count integer;
     v_error text;
+    v_wf_orgs uuid[];
+    v_wf_ids uuid[];
 begin
-    for v_wf in
-        select w.* from app.workflows as w
+    -- The candidates unlocked, then each locked on its own (SKIP LOCKED: another
+    -- sweep has it) and checked again: a row lock holds one org's rows, which is
+    -- what Citus can take (docs/scale-out.md, "SQL shapes").
+    select
+        array_agg(c.org_id order by c.schedule_fired_at),
+        array_agg(c.id order by c.schedule_fired_at)
+    into v_wf_orgs, v_wf_ids
+    from (
+        select w.org_id, w.id, w.schedule_fired_at
+        from app.workflows as w
         where
             w.schedule_cron is not null and w.is_active and w.deleted_at is null
             and w.schedule_fired_at < v_now
         order by w.schedule_fired_at
         limit p_limit
-        for update skip locked
-    loop
+    ) as c;
+    for i in 1 .. coalesce(cardinality(v_wf_ids), 0) loop
+        select w.* into v_wf
+        from app.workflows as w
+        where
+            w.org_id = v_wf_orgs[i] and w.id = v_wf_ids[i]
+            and w.schedule_cron is not null and w.is_active and w.deleted_at is null
+            and w.schedule_fired_at < v_now
+        for update skip locked;
+        continue when not found;
         begin
             if exists (
                 select 1 from generate_series(
@@ -23277,6 +23434,55 @@ UNION ALL
 
 
 ALTER TABLE app.notification_template_catalog OWNER TO intime_owner;
+
+--
+-- Name: notifications; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.notifications (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    user_id uuid NOT NULL,
+    title text NOT NULL,
+    message text NOT NULL,
+    type text DEFAULT 'info'::text NOT NULL,
+    category text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    action_url text,
+    action_label text,
+    channels jsonb DEFAULT '["in_app"]'::jsonb NOT NULL,
+    template_slug text,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    group_key text,
+    group_count integer DEFAULT 1 NOT NULL,
+    critical boolean DEFAULT false NOT NULL,
+    silent boolean DEFAULT false NOT NULL,
+    email_subject text,
+    email_html text,
+    email_text text,
+    expires_at timestamp with time zone,
+    read_at timestamp with time zone,
+    seen_at timestamp with time zone,
+    archived_at timestamp with time zone,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    CONSTRAINT notifications_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_group_count_check CHECK ((group_count >= 1)),
+    CONSTRAINT notifications_group_key_check CHECK ((length(group_key) <= 200)),
+    CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notifications_title_check CHECK ((length(title) <= 500)),
+    CONSTRAINT notifications_type_check CHECK ((type = ANY (ARRAY['info'::text, 'success'::text, 'warning'::text, 'error'::text, 'action_required'::text])))
+);
+
+ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.notifications OWNER TO intime_owner;
 
 --
 -- Name: notifications_seq_seq; Type: SEQUENCE; Schema: app; Owner: intime_owner
@@ -30653,6 +30859,13 @@ REVOKE ALL ON FUNCTION app._notification_quiet_hours_end(p_now timestamp with ti
 
 
 --
+-- Name: FUNCTION _notification_redecide(p_org_id uuid, p_ids uuid[], p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_redecide(p_org_id uuid, p_ids uuid[], p_now timestamp with time zone, p_stage text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _notification_release_held(p_org_id uuid, p_user_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -30688,18 +30901,10 @@ REVOKE ALL ON FUNCTION app._notification_seq_ranges() FROM PUBLIC;
 
 
 --
--- Name: TABLE notifications; Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_skip_reason(p_read_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-GRANT SELECT ON TABLE app.notifications TO intime_service;
-GRANT SELECT ON TABLE app.notifications TO intime_user;
-
-
---
--- Name: FUNCTION _notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text); Type: ACL; Schema: app; Owner: intime_owner
---
-
-REVOKE ALL ON FUNCTION app._notification_skip_reason(p_row app.notifications, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_skip_reason(p_read_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_user_active boolean, p_suppressed boolean, p_channels jsonb, p_email_unsubscribed boolean, p_channel text, p_now timestamp with time zone, p_stage text) FROM PUBLIC;
 
 
 --
@@ -32414,6 +32619,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.notification_templates TO intime_
 
 GRANT SELECT ON TABLE app.notification_template_catalog TO intime_service;
 GRANT SELECT ON TABLE app.notification_template_catalog TO intime_user;
+
+
+--
+-- Name: TABLE notifications; Type: ACL; Schema: app; Owner: intime_owner
+--
+
+GRANT SELECT ON TABLE app.notifications TO intime_service;
+GRANT SELECT ON TABLE app.notifications TO intime_user;
 
 
 --

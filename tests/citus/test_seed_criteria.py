@@ -4,8 +4,7 @@ queue is per node: docs/scale-out.md) and real SMTP on loopback:
 - a deal won runs a 3-step workflow (a task, an email, a notification) to completion;
 - 10 contacts go through a 3-step sequence (an email, a task, an email).
 
-The third, a notification live in a browser, needs the stream hub to listen on every
-node: open, in docs/scale-out.md."""
+The third, a notification live on the stream, is tests/citus/test_stream.py."""
 
 from __future__ import annotations
 

@@ -249,6 +249,12 @@ begin
     if p_limit is null or p_limit < 1 then
         raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
     end if;
+    -- On a Citus cluster the queue is per node, and the reconciliation joins it with
+    -- the rows in flight, which Citus cannot: not run there yet (docs/scale-out.md,
+    -- "Open").
+    if app._on_citus() then
+        return jsonb_build_object('skipped', 'the queue is per node on a cluster');
+    end if;
     if not app._ops_reconcile_lock() then
         return jsonb_build_object('skipped', 'another reconciliation holds the lock');
     end if;
@@ -286,7 +292,7 @@ A row already re-queued reconcile_max_rounds times (default 3), or an execution 
 is held failed, is failed for good with the reason (the error names the job's last error),
 which fails the workflow step and notification delivery waiting on it. Two calls never queue a
 row twice: one holds the reconciliation lock and the other (or a sweep) skips, returning
-{"skipped": ...}. Returns the counts per kind: emails_requeued, emails_failed,
+{"skipped": ...}; on a Citus cluster, where the queue is per node, it is skipped too. Returns the counts per kind: emails_requeued, emails_failed,
 executions_requeued, executions_failed, actions_requeued, actions_failed (webhook
 deliveries), deliveries_settled, deliveries_redriven, deliveries_failed. Call again while a
 count equals p_limit.$$;

@@ -21,6 +21,13 @@ declare
     v_queue_log integer;
     v_queue_stats integer;
     v_send_log integer;
+    v_keys text[];
+    v_providers text[];
+    v_orgs uuid[];
+    v_days integer[];
+    v_deleted integer;
+    v_org_id uuid;
+    v_ids uuid[];
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -28,49 +35,54 @@ begin
     end if;
     select s.* into v_settings from app.settings as s;
 
-    -- Each delete is one bounded statement: at most p_limit rows, oldest
-    -- first, found through an index on the age column and deleted by their
-    -- tuple ids (a TID scan: never a plan that reads the whole table).
-    delete from app.inbound_unmatched as u
-    where u.ctid = any(array(
-        select x.ctid
+    -- Each delete takes at most p_limit rows, oldest first, found through an index
+    -- on the age column: their keys are read in a statement of their own (FOR
+    -- UPDATE SKIP LOCKED: a concurrent purge has the others), then deleted by key
+    -- (an index probe each). On Citus these tables are reference tables, copied on
+    -- every node: a delete that chose its rows itself would choose on each copy.
+    v_keys := array(
+        select x.message_id
         from app.inbound_unmatched as x
         where x.received_at < v_now - make_interval(days => v_settings.inbound_unmatched_retention_days)
         order by x.received_at
         limit p_limit
         for update skip locked
-    ));
+    );
+    delete from app.inbound_unmatched as u where u.message_id = any(v_keys);
     get diagnostics v_inbound = row_count;
 
     -- Any internet sender can add unmatched mail: past the row cap the
     -- oldest go, whatever their age (within the same p_limit).
     if v_inbound < p_limit then
-        delete from app.inbound_unmatched as u
-        where u.ctid = any(array(
-            select x.ctid
+        v_keys := array(
+            select x.message_id
             from app.inbound_unmatched as x
             order by x.received_at desc
             offset v_settings.inbound_unmatched_max_rows
             limit p_limit - v_inbound
             for update skip locked
-        ));
+        );
+        delete from app.inbound_unmatched as u where u.message_id = any(v_keys);
         get diagnostics v_capped = row_count;
     end if;
 
-    delete from app.webhook_receipts as r
-    where r.ctid = any(array(
-        select x.ctid
-        from app.webhook_receipts as x
-        where x.received_at < v_now - make_interval(days => v_settings.webhook_receipt_retention_days)
-        order by x.received_at
+    select array_agg(x.provider), array_agg(x.event_id) into v_providers, v_keys
+    from (
+        select r.provider, r.event_id
+        from app.webhook_receipts as r
+        where r.received_at < v_now - make_interval(days => v_settings.webhook_receipt_retention_days)
+        order by r.received_at
         limit p_limit
         for update skip locked
-    ));
+    ) as x;
+    delete from app.webhook_receipts as r
+    where
+        r.event_id = any(v_keys)
+        and (r.provider, r.event_id) in (select k.p, k.e from unnest(v_providers, v_keys) as k (p, e));
     get diagnostics v_receipts = row_count;
 
-    delete from app.email_events_pending as p
-    where p.ctid = any(array(
-        select x.ctid
+    v_keys := array(
+        select x.provider_event_id
         from app.email_events_pending as x
         where
             x.received_at
@@ -78,31 +90,64 @@ begin
         order by x.received_at
         limit p_limit
         for update skip locked
-    ));
+    );
+    delete from app.email_events_pending as p where p.provider_event_id = any(v_keys);
     get diagnostics v_pending = row_count;
 
-    -- Per org: its own retention, else the default. Each org's oldest rows
-    -- come from entity_history_changed_idx (org_id, changed_at).
-    delete from app.entity_history as h
-    where h.ctid = any(array(
-        select x.ctid
-        from app.organizations as o
-        cross join lateral (
-            select e.ctid
-            from app.entity_history as e
-            where
-                e.org_id = o.id
-                and e.changed_at < v_now - make_interval(
-                    days => coalesce(
-                        o.entity_history_retention_days, v_settings.entity_history_retention_days
+    -- Per org: its own retention, else the default. Each org's oldest rows come
+    -- from entity_history_changed_idx (org_id, changed_at) and go by their tuple ids
+    -- (a TID scan: never a plan that reads an org's whole history). On a single
+    -- node in one statement. On Citus one org at a time, until p_limit rows in all:
+    -- a statement on the org's shard, where its tuple ids are its own (a tuple id
+    -- without the org would be taken on every shard).
+    if not app._on_citus() then
+        delete from app.entity_history as h
+        where h.ctid = any(array(
+            select x.ctid
+            from app.organizations as o
+            cross join lateral (
+                select e.ctid
+                from app.entity_history as e
+                where
+                    e.org_id = o.id
+                    and e.changed_at < v_now - make_interval(
+                        days => coalesce(
+                            o.entity_history_retention_days, v_settings.entity_history_retention_days
+                        )
                     )
-                )
-            order by e.changed_at
+                order by e.changed_at
+                limit p_limit
+            ) as x
             limit p_limit
-        ) as x
-        limit p_limit
-    ));
-    get diagnostics v_history = row_count;
+        ));
+        get diagnostics v_history = row_count;
+    else
+        v_history := 0;
+        select array_agg(o.id order by o.id), array_agg(
+            coalesce(o.entity_history_retention_days, v_settings.entity_history_retention_days)
+            order by o.id
+        )
+        into v_orgs, v_days
+        from app.organizations as o;
+        for i in 1 .. coalesce(cardinality(v_orgs), 0) loop
+            exit when v_history >= p_limit;
+            delete from app.entity_history as h
+            where
+                h.org_id = v_orgs[i]
+                and h.ctid = any(array(
+                    select e.ctid
+                    from app.entity_history as e
+                    where
+                        e.org_id = v_orgs[i]
+                        and e.changed_at < v_now - make_interval(days => v_days[i])
+                    order by e.changed_at
+                    limit p_limit - v_history
+                    for update skip locked
+                ));
+            get diagnostics v_deleted = row_count;
+            v_history := v_history + v_deleted;
+        end loop;
+    end if;
 
     -- pgqueuer's history, on the real clock (the queue's own): the log rows
     -- of jobs that left the queue (a held job keeps its traceback, which the
@@ -133,17 +178,32 @@ begin
     ));
     get diagnostics v_queue_stats = row_count;
 
-    -- The per-user send rates read the last minute; an hour is kept.
-    delete from app.send_log as l
-    where l.ctid = any(array(
-        select x.ctid
-        from app.send_log as x
-        where x.sent_at < v_now - interval '1 hour'
-        order by x.sent_at
-        limit p_limit
-        for update skip locked
-    ));
-    get diagnostics v_send_log = row_count;
+    -- The per-user send rates read the last minute; an hour is kept. The oldest
+    -- rows unlocked, then each org's locked and deleted.
+    v_send_log := 0;
+    for v_org_id, v_ids in
+        select c.org_id, array_agg(c.id)
+        from (
+            select l.org_id, l.id
+            from app.send_log as l
+            where l.sent_at < v_now - interval '1 hour'
+            order by l.sent_at
+            limit p_limit
+        ) as c
+        group by c.org_id
+        order by c.org_id
+    loop
+        delete from app.send_log as l
+        where
+            l.org_id = v_org_id
+            and l.id = any(array(
+                select x.id from app.send_log as x
+                where x.org_id = v_org_id and x.id = any(v_ids)
+                for update skip locked
+            ));
+        get diagnostics v_deleted = row_count;
+        v_send_log := v_send_log + v_deleted;
+    end loop;
 
     return jsonb_build_object(
         'inbound_unmatched', v_inbound + v_capped,

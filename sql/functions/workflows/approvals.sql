@@ -589,19 +589,38 @@ declare
     v_new uuid;
     v_asked boolean;
     v_error text;
+    v_now timestamptz := app.now();
+    v_orgs uuid[];
+    v_ids uuid[];
 begin
-    for v_row in
+    -- The candidates unlocked, then each locked on its own (SKIP LOCKED: another
+    -- sweep has it) and checked again: a row lock holds one org's rows, which is
+    -- what Citus can take (docs/scale-out.md, "SQL shapes").
+    select array_agg(c.org_id order by c.due_at), array_agg(c.id order by c.due_at)
+    into v_orgs, v_ids
+    from (
+        select a.org_id, a.id, a.due_at
+        from app.workflow_approvals as a
+        inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
+        where
+            a.status = 'pending' and a.escalated_at is null and a.due_at <= v_now
+            and not coalesce(s.result ? 'decision', false)
+        order by a.due_at
+        limit p_limit
+    ) as c;
+    for i in 1 .. coalesce(cardinality(v_ids), 0) loop
         select a.*, s.step_config, e.entity_type, e.entity_id, e.triggered_by
+        into v_row
         from app.workflow_approvals as a
         inner join app.workflow_steps as s on s.org_id = a.org_id and s.id = a.step_id
         inner join app.workflow_executions as e on e.org_id = a.org_id and e.id = a.execution_id
         where
-            a.status = 'pending' and a.escalated_at is null and a.due_at <= app.now()
+            a.org_id = v_orgs[i] and a.id = v_ids[i]
+            and s.org_id = v_orgs[i] and e.org_id = v_orgs[i]
+            and a.status = 'pending' and a.escalated_at is null and a.due_at <= v_now
             and not coalesce(s.result ? 'decision', false)
-        order by a.due_at
-        limit p_limit
-        for update of a skip locked
-    loop
+        for update of a skip locked;
+        continue when not found;
         begin
             v_target := null;
             if v_row.step_config ? 'escalate_to' then

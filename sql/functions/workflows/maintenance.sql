@@ -21,16 +21,34 @@ declare
     v_started integer := 0;
     v_count integer;
     v_error text;
+    v_wf_orgs uuid[];
+    v_wf_ids uuid[];
 begin
-    for v_wf in
-        select w.* from app.workflows as w
+    -- The candidates unlocked, then each locked on its own (SKIP LOCKED: another
+    -- sweep has it) and checked again: a row lock holds one org's rows, which is
+    -- what Citus can take (docs/scale-out.md, "SQL shapes").
+    select
+        array_agg(c.org_id order by c.schedule_fired_at),
+        array_agg(c.id order by c.schedule_fired_at)
+    into v_wf_orgs, v_wf_ids
+    from (
+        select w.org_id, w.id, w.schedule_fired_at
+        from app.workflows as w
         where
             w.schedule_cron is not null and w.is_active and w.deleted_at is null
             and w.schedule_fired_at < v_now
         order by w.schedule_fired_at
         limit p_limit
-        for update skip locked
-    loop
+    ) as c;
+    for i in 1 .. coalesce(cardinality(v_wf_ids), 0) loop
+        select w.* into v_wf
+        from app.workflows as w
+        where
+            w.org_id = v_wf_orgs[i] and w.id = v_wf_ids[i]
+            and w.schedule_cron is not null and w.is_active and w.deleted_at is null
+            and w.schedule_fired_at < v_now
+        for update skip locked;
+        continue when not found;
         begin
             if exists (
                 select 1 from generate_series(
@@ -281,8 +299,13 @@ begin
     perform app._require_service();
     select s.* into v_settings from app.settings as s;
     -- A reconciliation running at the same time (api.reconcile_in_flight_work, or
-    -- another sweep) does this part: skip it rather than queue twice.
-    if app._ops_reconcile_lock() then
+    -- another sweep) does this part: skip it rather than queue twice. On a Citus
+    -- cluster the queue is per node, and the reconciliation joins it with the
+    -- executions, which Citus cannot: not run there yet (docs/scale-out.md, "Open").
+    if app._on_citus() then
+        v_reconciled := v_reconciled
+            || jsonb_build_object('reconcile', 'skipped: the queue is per node on a cluster');
+    elsif app._ops_reconcile_lock() then
         v_reconciled := app._wf_reconcile(
             p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
             v_settings.reconcile_max_rounds
@@ -298,7 +321,7 @@ begin
         (v_reconciled ->> 'poisoned')::integer + (v_reconciled ->> 'deliveries_failed')::integer,
         'escalated', v_escalated,
         'scheduled', v_scheduled
-    );
+    ) || jsonb_strip_nulls(jsonb_build_object('reconcile', v_reconciled -> 'reconcile'));
 end
 $function$;
 
@@ -310,7 +333,8 @@ comment on function api.tick_workflows(integer) is
 'rather than left failed); fails for good a run whose job is held failed and any execution or '
 'delivery already re-queued reconcile_max_rounds times (default 3); escalates approvals past '
 'due_at; and fires scheduled triggers. The re-queueing is skipped while another sweep or '
-'api.reconcile_in_flight_work holds the reconciliation lock. Returns the counts as JSON: woken, '
+'api.reconcile_in_flight_work holds the reconciliation lock, and on a Citus cluster, where the '
+'queue is per node (then reconcile says so). Returns the counts as JSON: woken, '
 'stalled (executions and deliveries re-queued), poisoned (failed for good), escalated, '
 'scheduled.';
 
