@@ -233,11 +233,13 @@ class NotificationHub:
         self._secret = b""
         # Per seq range (one on a single node; one per node group on a Citus cluster,
         # docs/scale-out.md): the highest seq read. A gap is a seq, its range's tag and
-        # when it was noticed.
+        # when it was noticed; on a cluster its tag comes with the next horizon (None
+        # until then).
         self._cursors: dict[int, int] = {0: 0}
-        self._gaps: dict[int, tuple[float, float]] = {}
+        self._gaps: dict[int, tuple[float | None, float]] = {}
         # On a cluster (more than one range) the gaps settle by api.get_stream_horizon,
-        # read before a read, at most every HORIZON_EVERY seconds.
+        # read before a read, at most every HORIZON_EVERY seconds while gaps are open:
+        # each node's xmin, and a new xid there that tags the gaps noticed before it.
         self._sharded = False
         self._horizon_at = 0.0
         self._wake = asyncio.Event()
@@ -500,6 +502,9 @@ class NotificationHub:
         self.stats.reads += 1
         if horizon is None:  # a single node: the read's own snapshot
             horizon = {0: int(rows[0][0])}
+        else:  # a cluster: the gaps noticed before the horizon take its new xids
+            self._tag_gaps(tags)
+            tags = {}  # and this read's gaps wait for the next horizon
         now = time.monotonic()
         new_rows: dict[int, int] = defaultdict(int)
         for _, _, seq, org_id, user_id, notification in rows:
@@ -511,8 +516,9 @@ class NotificationHub:
                 new_rows[r] += 1
                 room = MAX_GAPS - len(self._gaps)
                 missing = range(cursor + 1, seq)
-                # A range whose node gave no tag: its gaps wait for their rows or gap_ttl.
-                tag = tags.get(r, math.inf)
+                # A range whose node gave no tag: its gaps wait for the next horizon (a
+                # cluster), or their rows or gap_ttl.
+                tag = tags.get(r)
                 for gap in missing[: max(room, 0)]:
                     self._gaps[gap] = (tag, now)
                 self.stats.gaps_given_up += max(len(missing) - max(room, 0), 0)
@@ -530,12 +536,18 @@ class NotificationHub:
             self._send_counts(counts, epoch)
         return any(n >= self._batch for n in new_rows.values()), sum(new_rows.values())
 
+    def _tag_gaps(self, tags: dict[int, int]) -> None:
+        """Tag the untagged gaps (noticed before the horizon that drew ``tags``)."""
+        for seq, (tag, noticed) in list(self._gaps.items()):
+            if tag is None and seq_range(seq) in tags:
+                self._gaps[seq] = (tags[seq_range(seq)], noticed)
+
     def _settle_gaps(self, horizon: dict[int, int], now: float) -> None:
         """Forget the gaps that can no longer fill (their tag is at or below their
         range's horizon: the read's xmin on a single node) and those waited for
         longer than ``gap_ttl``."""
         for seq, (tag, noticed) in list(self._gaps.items()):
-            if tag <= horizon.get(seq_range(seq), -1):
+            if tag is not None and tag <= horizon.get(seq_range(seq), -1):
                 del self._gaps[seq]
                 self.stats.gaps_settled += 1
             elif now - noticed > self._gap_ttl:
@@ -546,16 +558,18 @@ class NotificationHub:
 
     async def _fetch(
         self, keys: set[UserKey]
-    ) -> tuple[list[Any], dict[int, float], dict[int, int] | None, list[Any] | None, int]:
-        """A batch of the feed; the tags drawn if it opens gaps (per range); on a
-        cluster, the horizon read before it (None on a single node: the read's own
-        xmin is); and the unread counts of ``keys`` in the same snapshot when the
-        batch is the last (else None), with the counts' epoch: drawn before the
-        snapshot, so that a stream whose replay ended after it knows the count may be
-        older than its replay (web/notifications.py)."""
+    ) -> tuple[list[Any], dict[int, int], dict[int, int] | None, list[Any] | None, int]:
+        """A batch of the feed; its tags per range (a single node: drawn after the read
+        if it opens gaps; a cluster: the horizon's new xids); on a cluster the horizon
+        read before it (None on a single node: the read's own xmin is); and the unread
+        counts of ``keys`` in the same snapshot when the batch is the last (else None),
+        with the counts' epoch: drawn before the snapshot, so that a stream whose
+        replay ended after it knows the count may be older than its replay
+        (web/notifications.py)."""
         counts = None
         epoch = 0
         horizon: dict[int, int] | None = None
+        tags: dict[int, int] = {}
         async with self._pool.connection() as conn:
             if self._sharded:
                 # Before the read: a gap whose writer ended by now (its rows committed
@@ -564,7 +578,10 @@ class NotificationHub:
                 if self._gaps and time.monotonic() - self._horizon_at >= HORIZON_EVERY:
                     self._horizon_at = time.monotonic()
                     cur = await conn.execute(q.GET_HORIZON)
-                    horizon = {int(r): int(x) for r, x in await cur.fetchall()}
+                    for r, xmin, tag in await cur.fetchall():
+                        tags[int(r)] = int(tag)
+                        if xmin is not None:
+                            horizon[int(r)] = int(xmin)
             if keys:  # one snapshot for the read and the count
                 await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
             try:
@@ -591,8 +608,7 @@ class NotificationHub:
                 if keys:  # the hub's pool has no reset: put the default back
                     with contextlib.suppress(psycopg.Error):  # a broken one is discarded
                         await conn.set_isolation_level(None)
-            tags: dict[int, float] = {}
-            if self._opens_gaps(rows):
+            if not self._sharded and self._opens_gaps(rows):
                 cur = await conn.execute(q.DRAW_TAGS)  # its own transaction: autocommit
                 tags = {int(r): int(t) for r, t in await cur.fetchall()}
         return rows, tags, horizon, counts, epoch

@@ -50,7 +50,7 @@ REPLAY_FETCH_MAX = 1000  # api.replay_notifications' p_limit at most
 LIST_PAGE_MAX = 500  # api.list_notifications' p_limit at most
 MAX_LISTED = 200  # seqs an event id lists at most
 MAX_HELD = 10_000  # seqs a stream's own position holds at most
-MAX_RANGES = 64  # seq ranges (Citus node groups) an event id names at most
+MAX_RANGES = 1024  # seq ranges (Citus node groups) an event id names at most
 MAX_BODY = MAX_READ_BODY_BYTES
 
 
@@ -187,8 +187,13 @@ class Position:
             self.marks[r] = watermark
             self.above = {s for s in self.above if s > watermark or seq_range(s) != r}
         while len(self.above) > MAX_HELD:
-            # Bounded memory: past the cap the oldest open gap gives way.
-            oldest = min(self.above)
+            # Bounded memory: past the cap the oldest open gap of the range holding the
+            # most gives way (seqs of different ranges say nothing of their age).
+            held: dict[int, list[int]] = {}
+            for s in self.above:
+                held.setdefault(seq_range(s), []).append(s)
+            most = max(held, key=lambda r: len(held[r]))
+            oldest = min(held[most])
             self.marks[seq_range(oldest)] = oldest
             self.above.discard(oldest)
 
@@ -197,11 +202,18 @@ class Position:
         exactness gives way for the oldest open gaps (the id claims them), while this
         stream's own record, which live delivery checks, stays exact."""
         ranges = sorted(self.ranges()) or [0]
-        room = max(MAX_LISTED // len(ranges), 1)
+        listed = {r: sorted(s for s in self.above if seq_range(s) == r) for r in ranges}
+        # The MAX_LISTED places go to the ranges that need them: the shortest lists
+        # whole, what is left shared by the longer ones.
+        room: dict[int, int] = {}
+        left = MAX_LISTED
+        for i, r in enumerate(sorted(ranges, key=lambda r: len(listed[r]))):
+            room[r] = min(len(listed[r]), left // (len(ranges) - i))
+            left -= room[r]
         parts = []
         for r in ranges:
-            above = sorted(s for s in self.above if seq_range(s) == r)
-            cut = max(len(above) - room, 0)
+            above = listed[r]
+            cut = len(above) - room[r]
             watermark = above[cut - 1] if cut else self.mark(r)
             parts.append(".".join(str(s) for s in [watermark, *above[cut:]]))
         return "_".join(parts)
@@ -272,17 +284,17 @@ class _Stream:
             async with async_actor(conn, self.org_id, self.user_id):
                 cur = await conn.execute(q.GET_NOTIFICATION_FEED_HEADS)
                 heads: dict[int, int] = {int(r): int(h) for r, h in await cur.fetchall()}
-                ranges = sorted(set(heads) | set(floor) | pos.ranges())
                 out: list[bytes] = []
                 if any(
                     pos.mark(r) > max(heads.get(r, range_start(r)), floor.get(r, range_start(r)))
-                    for r in ranges
+                    for r in pos.ranges()
                 ):
-                    # A position from another database (a restore, a failover). Not
-                    # one at the hub's watermark: the newest rows may have been
-                    # purged (expired) since the hub read them.
+                    # A position from another database (a restore, a failover), or naming
+                    # ranges this one has not. Not one at the hub's watermark: the newest
+                    # rows may have been purged (expired) since the hub read them.
                     out.append(_reset("Last-Event-ID is ahead of this server"))
                     pos.marks, pos.above = dict(floor), set()
+                ranges = sorted(set(heads) | set(floor) | pos.ranges())
                 rows: list[Any] = []
                 missed = False
                 for r in ranges:
@@ -297,14 +309,22 @@ class _Stream:
                     rows += [row for row in fetched if not pos.delivered(row[0])]
                     # At the function's cap a full fetch (the newest rows) may have
                     # left missed ones below it.
-                    missed = missed or (
-                        limit == REPLAY_FETCH_MAX
-                        and len(fetched) == limit
-                        and await _missed_below(conn, pos, fetched[0][0])
+                    missed = (
+                        missed
+                        or len(rows) > REPLAY_CAP
+                        or (
+                            limit == REPLAY_FETCH_MAX
+                            and len(fetched) == limit
+                            and await _missed_below(conn, pos, fetched[0][0])
+                        )
                     )
                 missed = missed or len(rows) > REPLAY_CAP
                 cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
                 unread_row = await cur.fetchone()
+        if len({seq_range(row[0]) for row in rows}) > 1:
+            # Rows of several ranges: in the order they were written (seqs of different
+            # ranges say nothing of it), so that a cut keeps the newest.
+            rows.sort(key=lambda row: (str(row[1].get("created_at", "")), row[0]))
         if missed:
             out.append(_reset("more notifications were missed than a stream replays"))
             rows = rows[-REPLAY_CAP:]

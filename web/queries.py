@@ -49,9 +49,10 @@ STREAM_KEY = "select secret from app.stream_secret"
 # xmax). Its transaction writes nothing but a commit record, which need not wait for a
 # WAL flush.
 DRAW_TAGS = "select seq_range, tag from api.get_stream_tags()"
-# On a cluster, per seq range, the xmin below which a gap can no longer fill (none while
-# a two-phase commit is pending); taken before a read (web/hub.py).
-GET_HORIZON = "select seq_range, xmin from api.get_stream_horizon()"
+# On a cluster, per seq range: the xmin below which a gap can no longer fill (none while
+# a two-phase commit is pending) and a new xid (the tag of the gaps noticed before);
+# taken before a read (web/hub.py).
+GET_HORIZON = "select seq_range, xmin, tag from api.get_stream_horizon()"
 READ_FEED = (
     "select pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint, "
     "f.seq, f.org_id, f.user_id, f.notification "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from intime.errors import InvalidParameterError
-from web.notifications import MAX_LISTED, Position
+from web.notifications import MAX_HELD, MAX_LISTED, Position
 
 
 def test_an_open_gap_stays_undelivered_past_the_listed_cap() -> None:
@@ -78,3 +78,24 @@ def test_a_listed_seq_outside_its_parts_range_is_refused() -> None:
 def test_a_range_named_twice_is_refused() -> None:
     with pytest.raises(InvalidParameterError):
         Position.parse("100_101")
+
+
+def test_the_listed_places_go_to_the_range_that_needs_them() -> None:
+    """Review: an equal share per range listed 100 of range 1's seqs when range 0 listed
+    none, and the id claimed range 1's open gap after 100 deliveries instead of 200."""
+    pos = Position({0: 100, 1: R1})
+    for seq in range(R1 + 2, R1 + 2 + 150):
+        pos.record(seq, R1)  # R1 + 1 is still open
+    resumed = Position.parse(pos.event_id())
+    assert not resumed.delivered(R1 + 1)
+    assert len(resumed.above) == 150
+
+
+def test_past_the_held_cap_the_range_holding_most_gives_way() -> None:
+    """Review: the lowest seq gave way first, always range 0's, however few it held."""
+    pos = Position({0: 2, 1: R1})
+    pos.record(4, 2)  # 3 is open in range 0
+    for seq in range(R1 + 2, R1 + 2 + MAX_HELD):
+        pos.record(seq, R1)  # R1 + 1 is open in range 1
+    assert not pos.delivered(3)
+    assert pos.delivered(R1 + 1)  # range 1's oldest gap gave way

@@ -2,20 +2,25 @@
 from its own range, (group << 48) + 1 upwards, so seqs are ordered only within a range
 (docs/scale-out.md, "The stream on a cluster"). Here, on a single node, a notification is
 moved into range 1 in the transaction that sends it, as a worker node's write would number
-it: the hub keeps a cursor per range, the ids a watermark per range, and a resume replays
-each range from its own."""
+it, in a database that held a row of range 1 when the web process started (as one restored
+from a cluster would): the hub keeps a cursor per range, the ids a watermark per range, and
+a resume replays each range from its own."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Iterator
 
 import psycopg
+import pytest
 
+from intime_cli.serving import serve_in_thread
 from intime_cli.sse import SseStream
 from tests.conftest import Database
 from tests.web.streams import opened
+from web.app import create_app
 from web.notifications import Position
 
 R1 = 1 << 48
@@ -42,6 +47,15 @@ def _send_in_range_1(
 ) -> None:
     with _open_send_in_range_1(db, org_id, user_id, title, seq) as conn:
         conn.commit()
+
+
+@pytest.fixture
+def stream_url(db: Database, two_orgs) -> Iterator[str]:
+    """The stream app, started after org B's user got a notification of range 1."""
+    _send_in_range_1(db, two_orgs.b.org_id, two_orgs.b.rep_ids[0], "range 1 exists", R1 + 1)
+    app = create_app(db.dsn("intime_service"), stream_heartbeat=0.3, stream_reauth=0.5)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def test_a_row_of_another_range_is_streamed_and_the_first_range_goes_on(

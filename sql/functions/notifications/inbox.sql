@@ -2,9 +2,9 @@
 -- read/seen/archive marks, and the reads the SSE stream makes.
 
 -- The JSON a client receives for one notification (SSE data, replay), from the
--- row's columns. Inlined
--- (docs/conventions.md, "Inlined SQL helpers"). Columns, not the row: on Citus a
--- shard runs the call, and a whole row there is of the shard's own type.
+-- row's columns. Inlined (docs/conventions.md, "Inlined SQL helpers"; stable, as
+-- jsonb_build_object is). Columns, not the row: on Citus a shard runs the call,
+-- and a whole row there is of the shard's own type.
 create or replace function app._notification_json(
     p_id uuid,
     p_seq bigint,
@@ -31,7 +31,7 @@ create or replace function app._notification_json(
 )
 returns jsonb
 language sql
-immutable
+stable
 as $function$
     select jsonb_build_object(
         'id', p_id,
@@ -280,7 +280,9 @@ show with api.list_notifications(p_archived => true). Returns how many changed.$
 -- gives a bigint sequence a range per node: AlterSequenceMinMax), so a seq is
 -- unique in the cluster but ordered only within its range: the stream keeps a
 -- cursor and a watermark per range (web/hub.py, docs/scale-out.md). A seq's
--- range is seq >> 48, and range r holds (r << 48) + 1 to (r + 1) << 48.
+-- range is seq >> 48: range r holds (r << 48) + 1 to ((r + 1) << 48) - 1, and a
+-- position r << 48 is range r's start. (Citus lets a node draw two seqs past that
+-- after 2^48 of them: never reached.)
 -- The ranges of this database: 0, and on Citus every primary node's group. On a
 -- single node also any range that holds rows (a database restored from a
 -- cluster), found by one index probe per range past 0.
@@ -305,12 +307,12 @@ begin
             select distinct g.id from unnest(array[0] || v_ranges) as g (id) order by g.id
         );
     end if;
-    v_next := (select min(n.seq) from app.notifications as n where n.seq > 1::bigint << 48);
+    v_next := (select min(n.seq) from app.notifications as n where n.seq >= 1::bigint << 48);
     while v_next is not null loop
         v_ranges := v_ranges || (v_next >> 48)::integer;
         v_next := (
             select min(n.seq) from app.notifications as n
-            where n.seq > ((v_next >> 48) + 1) << 48
+            where n.seq >= ((v_next >> 48) + 1) << 48
         );
     end loop;
     return v_ranges;
@@ -330,11 +332,12 @@ declare
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
 begin
-    if p_after_seq is null or p_after_seq < 0 or p_limit is null or p_limit < 1 or p_limit > 1000 then
+    if p_after_seq is null or p_limit is null or p_limit < 1 or p_limit > 1000 then
         raise exception using
             errcode = 'IT005',
-            message = 'p_after_seq is required (0 or more) and p_limit must be between 1 and 1000';
+            message = 'p_after_seq is required and p_limit must be between 1 and 1000';
     end if;
+    p_after_seq := greatest(p_after_seq, 0);
     return query
     select r.seq, r.notification
     from (
@@ -350,7 +353,7 @@ begin
             and n.user_id = v_user_id
             and n.seq > p_after_seq
             -- within p_after_seq's range (see app._notification_seq_ranges)
-            and n.seq <= ((p_after_seq >> 48) + 1) << 48
+            and n.seq < ((p_after_seq >> 48) + 1) << 48
             and n.archived_at is null
             and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
         order by n.seq desc
@@ -381,6 +384,8 @@ as $function$
 #variable_conflict use_column
 declare
     v_now timestamptz := app.now();
+    v_ranges integer[];
+    v_afters bigint[];
     v_range integer;
     v_after bigint;
 begin
@@ -390,36 +395,40 @@ begin
             errcode = 'IT005',
             message = 'p_limit must be between 1 and 10,000, and p_gaps hold at most 10,000';
     end if;
-    return query
-    select
-        g.seq, g.org_id, g.user_id,
-        case when g.channels ? 'in_app' and (g.expires_at is null or g.expires_at > v_now)
-            then app._notification_json(
-                g.id, g.seq, g.title, g.message, g.type, g.category, g.priority,
-                g.entity_type, g.entity_id, g.action_url, g.action_label, g.data,
-                g.group_key, g.group_count, g.critical, g.silent, g.read_at, g.seen_at,
-                g.archived_at, g.expires_at, g.created_at, g.updated_at
-            ) end
-    from app.notifications as g
-    where g.seq = any(p_gaps);
-    -- Each range past its cursor (a range not in p_after_seqs from its start), one
-    -- statement per range: on Citus each is one ordered, limited read of the shards.
-    for v_range, v_after in
-        select r.id, coalesce(max(a.seq), r.id::bigint << 48)
+    -- The ranges: the reader's, and on Citus every node's (a node added since). A
+    -- single node draws only range 0; a range a database restored from a cluster
+    -- holds comes from the heads a reader starts with (api.get_notification_feed_heads).
+    -- The usual case first, without a statement: a single node's reader of range 0.
+    if
+        cardinality(p_after_seqs) = 1 and p_after_seqs[1] >= 0
+        and p_after_seqs[1] < 1::bigint << 48 and not app._on_citus()
+    then
+        v_ranges := array[0];
+        v_afters := p_after_seqs;
+    else
+        select array_agg(r.id order by r.id), array_agg(r.after order by r.id)
+        into v_ranges, v_afters
         from (
-            select distinct u.id
-            from unnest(
-                app._notification_seq_ranges()
-                || array(
-                    select (x.seq >> 48)::integer from unnest(p_after_seqs) as x (seq)
-                    where x.seq >= 0
-                )
-            ) as u (id)
-        ) as r
-        left join unnest(p_after_seqs) as a (seq) on a.seq >= 0 and (a.seq >> 48) = r.id
-        group by r.id
-        order by r.id
-    loop
+            select u.id, coalesce(max(a.seq), u.id::bigint << 48) as after
+            from (
+                select distinct g.id
+                from unnest(
+                    case when app._on_citus() then app._notification_seq_ranges() else '{0}' end
+                    || array(
+                        select (x.seq >> 48)::integer from unnest(p_after_seqs) as x (seq)
+                        where x.seq >= 0
+                    )
+                ) as g (id)
+            ) as u
+            left join unnest(p_after_seqs) as a (seq)
+                on a.seq >= 0 and (a.seq >> 48) = u.id
+            group by u.id
+        ) as r;
+    end if;
+    -- Each range past its cursor, in seq order, at most p_limit; on Citus each is one
+    -- ordered, limited read of the shards. One range (a single node): one statement.
+    foreach v_range in array v_ranges loop
+        v_after := v_afters[array_position(v_ranges, v_range)];
         return query
         select
             a.seq, a.org_id, a.user_id,
@@ -430,10 +439,19 @@ begin
                 a.group_key, a.group_count, a.critical, a.silent, a.read_at, a.seen_at,
                 a.archived_at, a.expires_at, a.created_at, a.updated_at
             ) end
-        from app.notifications as a
-        where a.seq > v_after and a.seq <= (v_range::bigint + 1) << 48
-        order by a.seq
-        limit p_limit;
+        from (
+            select g.*
+            from app.notifications as g
+            where v_range = v_ranges[1] and g.seq = any(p_gaps)
+            union all
+            (
+                select r.*
+                from app.notifications as r
+                where r.seq > v_after and r.seq < (v_range::bigint + 1) << 48
+                order by r.seq
+                limit p_limit
+            )
+        ) as a;
     end loop;
 end
 $function$;
@@ -465,7 +483,7 @@ begin
         head := coalesce(
             (
                 select max(n.seq) from app.notifications as n
-                where n.seq > v_range::bigint << 48 and n.seq <= (v_range::bigint + 1) << 48
+                where n.seq > v_range::bigint << 48 and n.seq < (v_range::bigint + 1) << 48
             ),
             v_range::bigint << 48
         );
@@ -519,13 +537,14 @@ end
 $function$;
 
 comment on function api.get_stream_tags() is
-$$Service role only (the stream hub, after a read that skipped seqs). Per seq range, a new
-xid of the node that draws that range's seqs: above every xid assigned there before. On a
-single node this node's xid, for each range. A node that did not answer has no row (its
-gaps then wait for their rows or the hub's time limit).$$;
+$$Service role only (the stream hub of a single node, after a read that skipped seqs; on a
+cluster the tags come with api.get_stream_horizon). Per seq range, a new xid of the node
+that draws that range's seqs: above every xid assigned there before. On a single node this
+node's xid, for each range. A node that did not answer has no row (its gaps then wait for
+their rows or the hub's time limit).$$;
 
 create or replace function api.get_stream_horizon()
-returns table (seq_range integer, xmin bigint)
+returns table (seq_range integer, xmin bigint, tag bigint)
 language plpgsql
 volatile
 security definer
@@ -533,47 +552,63 @@ set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
 declare
-    v_started timestamptz := pg_catalog.clock_timestamp();
     v_groups integer[];
     v_xmins bigint[];
+    v_tags bigint[];
+    v_read timestamptz;
     v_waiting bigint;
 begin
     perform app._require_service();
     if not app._on_citus() then
+        perform pg_catalog.set_config('synchronous_commit', 'off', true);
         return query
-        select r.id, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint
+        select
+            r.id, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint,
+            pg_catalog.pg_current_xact_id()::text::bigint
         from unnest(app._notification_seq_ranges()) as r (id);
         return;
     end if;
-    select array_agg(e.node_group), array_agg(e.result::bigint) into v_groups, v_xmins
+    -- On each node, in one statement there: the xmin of a snapshot, then a new xid
+    -- (above every xid assigned there before).
+    select
+        array_agg(e.node_group), array_agg(split_part(e.result, ' ', 1)::bigint),
+        array_agg(split_part(e.result, ' ', 2)::bigint)
+    into v_groups, v_xmins, v_tags
     from app._on_every_node(
-        'select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())'
+        'select pg_catalog.pg_snapshot_xmin(s)::text || '' '' '
+        '|| pg_catalog.pg_current_xact_id()::text '
+        'from pg_catalog.pg_current_snapshot() as s, '
+        'pg_catalog.set_config(''synchronous_commit'', ''off'', true)'
     ) as e
     where e.succeeded;
-    -- Then, on every node, the transactions prepared before the xmins were read (and
-    -- 100 ms more, for the nodes' clocks): a writer that ended on its own node may
-    -- still be committing its rows there. A node that does not answer counts as one.
+    v_read := pg_catalog.clock_timestamp();
+    -- Then, on every node, this database's transactions prepared before the xmins
+    -- were read (with 100 ms for the nodes' clocks): a writer that ended on its own
+    -- node may still be committing its rows on another. While one waits (or a node
+    -- does not answer), no xmin: the tags still go out.
     select count(*) into v_waiting
     from app._on_every_node(
         format(
-            'select count(*) from pg_catalog.pg_prepared_xacts where prepared <= %L',
-            v_started + interval '100 milliseconds'
+            'select count(*) from pg_catalog.pg_prepared_xacts '
+            'where database = pg_catalog.current_database() and prepared <= %L',
+            v_read + interval '100 milliseconds'
         )
     ) as e
     where not e.succeeded or e.result::bigint > 0;
-    if v_waiting > 0 then
-        return;
-    end if;
-    return query select x.id, x.xmin from unnest(v_groups, v_xmins) as x (id, xmin);
+    return query
+    select x.id, case when v_waiting = 0 then x.xmin end, x.tag
+    from unnest(v_groups, v_xmins, v_tags) as x (id, xmin, tag);
 end
 $function$;
 
 comment on function api.get_stream_horizon() is
-$$Service role only (the stream hub of a Citus cluster, before a read while gaps are open).
-Per seq range, the xmin of a snapshot taken now on the node that draws it: a gap whose tag
-(api.get_stream_tags) is at or below it can no longer be filled by a read that follows.
-No rows while a transaction prepared before this call waits on any node (its rows may
-still commit). On a single node the current snapshot's xmin, for each range.$$;
+$$Service role only (the stream hub of a Citus cluster, while gaps are open, at most every
+250 ms, before a read). Per seq range, from the node that draws it: xmin, a snapshot's xmin
+there now (a gap whose tag is at or below it can no longer be filled by a read that
+follows), null while a transaction of this database prepared before the xmins were read
+still waits on any node (its rows may still commit) or a node does not answer; and tag, a
+new xid there, above every xid assigned before (the tag of the gaps the hub noticed
+before this call). On a single node the same from this node, for each range.$$;
 
 create or replace function api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[])
 returns table (org_id uuid, user_id uuid, unread bigint)
