@@ -43,9 +43,10 @@ from psycopg.conninfo import make_conninfo
 from intime import queries as q
 
 LOCAL_TABLES = frozenset({"schema_migrations", "stream_hubs"})
-# Tables with an org_id that every node must read whole: the login map (who a SQL
-# login is, looked up by login, not by org) is a reference table.
-REFERENCE_WITH_ORG = frozenset({"login_roles"})
+# Tables with an org_id that every node must read whole, keyed by something else
+# than the org: the login map (who a SQL login is, looked up by login) and the
+# verified sending domains (which org owns a domain, looked up by domain).
+REFERENCE_WITH_ORG = frozenset({"login_roles", "verified_domains"})
 SET_NULL_TAG = "intime:citus on delete set null"
 TENANT_COLUMN = "org_id"
 

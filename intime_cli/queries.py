@@ -151,8 +151,9 @@ where n.nspname = 'app'
     select from pg_catalog.pg_attribute as a
     where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
   )
-  -- The login map: owner-only and keyed by login, not a tenant's data (migration 0025).
-  and c.relname <> 'login_roles'
+  -- Owner-only and keyed by login or domain, not a tenant's data: the login map
+  -- (migration 0025) and the verified sending domains (0028).
+  and c.relname not in ('login_roles', 'verified_domains')
 order by c.relname
 """
 # Tables whose policy also checks the user: private to each user of an org.

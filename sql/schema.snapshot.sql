@@ -4589,8 +4589,7 @@ begin
     v_owners := array(
         select distinct d.org_id
         from unnest(coalesce(p_to, '{}')) as t (address)
-        inner join app.sending_domains as d
-            on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
+        inner join app.verified_domains as d on d.domain = lower(split_part(t.address, '@', 2))
     );
     -- Whether the message answers one of our sends: a reply through a mailing list is
     -- still a reply (the list header rules apply to other list mail only).
@@ -4854,6 +4853,7 @@ begin
         raise exception using
             errcode = 'IT004', message = format('sending domain %s not found', v_domain);
     end if;
+    delete from app.verified_domains as v where v.domain = v_domain and v.org_id = v_org_id;
 end
 $$;
 
@@ -10656,8 +10656,7 @@ CREATE FUNCTION app._email_domain_owner(p_domain text) RETURNS uuid
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select d.org_id from app.sending_domains as d
-    where d.domain = p_domain and d.verified_at is not null
+    select v.org_id from app.verified_domains as v where v.domain = p_domain
 $$;
 
 
@@ -11083,6 +11082,19 @@ begin
     if not found then
         raise exception using
             errcode = 'IT004', message = format('sending domain %s not found', p_domain);
+    end if;
+    if p_verified then
+        insert into app.verified_domains (domain, org_id, verified_at)
+        values (p_domain, p_org_id, v_stamp)
+        on conflict do nothing;
+        if app._email_domain_owner(p_domain) <> p_org_id then
+            raise exception using
+                errcode = 'IT006',
+                message = format('the domain %s is verified by another organization', p_domain);
+        end if;
+    else
+        delete from app.verified_domains as v
+        where v.domain = p_domain and v.org_id = p_org_id;
     end if;
     return query select * from app._email_domain_records(p_org_id, p_domain);
 end
@@ -23851,6 +23863,21 @@ ALTER TABLE ONLY app.suppressions FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.suppressions OWNER TO intime_owner;
 
 --
+-- Name: verified_domains; Type: TABLE; Schema: app; Owner: intime_owner
+--
+
+CREATE TABLE app.verified_domains (
+    org_id uuid NOT NULL,
+    domain text NOT NULL,
+    verified_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY app.verified_domains FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.verified_domains OWNER TO intime_owner;
+
+--
 -- Name: web_sessions; Type: TABLE; Schema: app; Owner: intime_owner
 --
 
@@ -24918,6 +24945,22 @@ ALTER TABLE ONLY app.user_profiles
 
 ALTER TABLE ONLY app.user_profiles
     ADD CONSTRAINT user_profiles_pkey PRIMARY KEY (org_id, id);
+
+
+--
+-- Name: verified_domains verified_domains_domain_key; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.verified_domains
+    ADD CONSTRAINT verified_domains_domain_key UNIQUE (domain);
+
+
+--
+-- Name: verified_domains verified_domains_pkey; Type: CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.verified_domains
+    ADD CONSTRAINT verified_domains_pkey PRIMARY KEY (org_id, domain);
 
 
 --
@@ -27864,6 +27907,14 @@ ALTER TABLE ONLY app.user_profiles
 
 
 --
+-- Name: verified_domains verified_domains_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE ONLY app.verified_domains
+    ADD CONSTRAINT verified_domains_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.organizations(id) ON DELETE CASCADE;
+
+
+--
 -- Name: web_sessions web_sessions_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: intime_owner
 --
 
@@ -28732,6 +28783,13 @@ CREATE POLICY tenant_isolation ON app.user_profiles USING ((org_id = ( SELECT ap
 
 
 --
+-- Name: verified_domains tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
+--
+
+CREATE POLICY tenant_isolation ON app.verified_domains USING ((org_id = ( SELECT app.current_org_id() AS current_org_id))) WITH CHECK ((org_id = ( SELECT app.current_org_id() AS current_org_id)));
+
+
+--
 -- Name: web_sessions tenant_isolation; Type: POLICY; Schema: app; Owner: intime_owner
 --
 
@@ -28862,6 +28920,12 @@ CREATE POLICY user_isolation ON app.notifications USING (((org_id = ( SELECT app
 --
 
 ALTER TABLE app.user_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: verified_domains; Type: ROW SECURITY; Schema: app; Owner: intime_owner
+--
+
+ALTER TABLE app.verified_domains ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: web_sessions; Type: ROW SECURITY; Schema: app; Owner: intime_owner

@@ -22,6 +22,7 @@ GLOBAL = {
     "email_events_pending",
     "inbound_unmatched",
     "login_roles",
+    "verified_domains",
 }
 
 

@@ -39,15 +39,15 @@ as $function$
     order by d.domain
 $function$;
 
--- The org that verified p_domain, or null.
+-- The org that verified p_domain, or null (app.verified_domains: on Citus a
+-- reference table, read on any node).
 create or replace function app._email_domain_owner(p_domain text)
 returns uuid
 language sql
 stable
 set search_path = pg_catalog, pg_temp
 as $function$
-    select d.org_id from app.sending_domains as d
-    where d.domain = p_domain and d.verified_at is not null
+    select v.org_id from app.verified_domains as v where v.domain = p_domain
 $function$;
 
 -- IT006 when an org other than p_org_id verified p_domain.
@@ -234,6 +234,7 @@ begin
         raise exception using
             errcode = 'IT004', message = format('sending domain %s not found', v_domain);
     end if;
+    delete from app.verified_domains as v where v.domain = v_domain and v.org_id = v_org_id;
 end
 $function$;
 
@@ -262,7 +263,8 @@ $function$;
 
 -- Marks org p_org_id's claim on p_domain verified (p_verified: keeping an
 -- earlier time) or not, checked now with p_error; IT004 without such a claim.
--- Returns the claim.
+-- Returns the claim. app.verified_domains follows: its key keeps a domain to one
+-- org across a cluster (IT006 when another org has it).
 create or replace function app._email_mark_domain(
     p_org_id uuid, p_domain text, p_verified boolean, p_error text
 )
@@ -283,6 +285,19 @@ begin
     if not found then
         raise exception using
             errcode = 'IT004', message = format('sending domain %s not found', p_domain);
+    end if;
+    if p_verified then
+        insert into app.verified_domains (domain, org_id, verified_at)
+        values (p_domain, p_org_id, v_stamp)
+        on conflict do nothing;
+        if app._email_domain_owner(p_domain) <> p_org_id then
+            raise exception using
+                errcode = 'IT006',
+                message = format('the domain %s is verified by another organization', p_domain);
+        end if;
+    else
+        delete from app.verified_domains as v
+        where v.domain = p_domain and v.org_id = p_org_id;
     end if;
     return query select * from app._email_domain_records(p_org_id, p_domain);
 end

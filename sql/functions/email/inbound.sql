@@ -96,8 +96,7 @@ begin
     v_owners := array(
         select distinct d.org_id
         from unnest(coalesce(p_to, '{}')) as t (address)
-        inner join app.sending_domains as d
-            on d.domain = lower(split_part(t.address, '@', 2)) and d.verified_at is not null
+        inner join app.verified_domains as d on d.domain = lower(split_part(t.address, '@', 2))
     );
     -- Whether the message answers one of our sends: a reply through a mailing list is
     -- still a reply (the list header rules apply to other list mail only).

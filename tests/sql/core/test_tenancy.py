@@ -26,6 +26,7 @@ GLOBAL_TABLES = {
     "stream_secret",  # the stream hub's key: the service role reads it, nobody else
     "stream_hubs",  # engine-only: which web processes are polling the notifications
     "login_roles",  # owner-only: which user each SQL login is, keyed by login (0025)
+    "verified_domains",  # owner-only: which org verified each sending domain (0028)
 }
 
 # Tables private to each user inside an org (the policy also checks the user).

@@ -390,6 +390,7 @@ def test_a_send_whose_reply_domain_another_org_verified_is_refused_at_the_claim(
         "where org_id = %s and domain = 'mail.acme.example'",
         (mail.org_id,),
     )
+    admin.execute("delete from app.verified_domains where domain = 'mail.acme.example'")
     add(service, b, "mail.acme.example")
     verify(service, b, "mail.acme.example")
     action, _ = claim_as(service, mail, send_id)
