@@ -2748,30 +2748,11 @@ ALTER FUNCTION api.get_stream_horizon() OWNER TO intime_owner;
 --
 
 CREATE FUNCTION api.get_stream_tags() RETURNS TABLE(seq_range integer, tag bigint)
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-#variable_conflict use_column
-begin
-    perform app._require_service();
-    if not app._on_citus() then
-        -- One node draws every range. Nothing written but the commit record, which
-        -- need not wait for a flush.
-        perform pg_catalog.set_config('synchronous_commit', 'off', true);
-        return query
-        select r.id, pg_catalog.pg_current_xact_id()::text::bigint
-        from unnest(app._notification_seq_ranges()) as r (id);
-        return;
-    end if;
-    -- Each node's xid, drawn in a transaction of its own there.
-    return query
-    select e.node_group, e.result::bigint
-    from app._on_every_node(
-        'select pg_catalog.pg_current_xact_id() '
-        'from pg_catalog.set_config(''synchronous_commit'', ''off'', true)'
-    ) as e
-    where e.succeeded;
-end
+    -- The new xids api.get_stream_horizon draws beside its xmins, each node's own.
+    select h.seq_range, h.tag from api.get_stream_horizon() as h
 $$;
 
 

@@ -506,43 +506,6 @@ may not pass.$$;
 -- rows on other nodes commit in two phases after its own node's part, so no gap
 -- settles while a transaction prepared before the horizon was read still waits on any
 -- node (docs/scale-out.md, "The stream on a cluster").
-create or replace function api.get_stream_tags()
-returns table (seq_range integer, tag bigint)
-language plpgsql
-volatile
-security definer
-set search_path = pg_catalog, pg_temp
-as $function$
-#variable_conflict use_column
-begin
-    perform app._require_service();
-    if not app._on_citus() then
-        -- One node draws every range. Nothing written but the commit record, which
-        -- need not wait for a flush.
-        perform pg_catalog.set_config('synchronous_commit', 'off', true);
-        return query
-        select r.id, pg_catalog.pg_current_xact_id()::text::bigint
-        from unnest(app._notification_seq_ranges()) as r (id);
-        return;
-    end if;
-    -- Each node's xid, drawn in a transaction of its own there.
-    return query
-    select e.node_group, e.result::bigint
-    from app._on_every_node(
-        'select pg_catalog.pg_current_xact_id() '
-        'from pg_catalog.set_config(''synchronous_commit'', ''off'', true)'
-    ) as e
-    where e.succeeded;
-end
-$function$;
-
-comment on function api.get_stream_tags() is
-$$Service role only (the stream hub of a single node, after a read that skipped seqs; on a
-cluster the tags come with api.get_stream_horizon). Per seq range, a new xid of the node
-that draws that range's seqs: above every xid assigned there before. On a single node this
-node's xid, for each range. A node that did not answer has no row (its gaps then wait for
-their rows or the hub's time limit).$$;
-
 create or replace function api.get_stream_horizon()
 returns table (seq_range integer, xmin bigint, tag bigint)
 language plpgsql
@@ -609,6 +572,24 @@ follows), null while a transaction of this database prepared before the xmins we
 still waits on any node (its rows may still commit) or a node does not answer; and tag, a
 new xid there, above every xid assigned before (the tag of the gaps the hub noticed
 before this call). On a single node the same from this node, for each range.$$;
+
+create or replace function api.get_stream_tags()
+returns table (seq_range integer, tag bigint)
+language sql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+    -- The new xids api.get_stream_horizon draws beside its xmins, each node's own.
+    select h.seq_range, h.tag from api.get_stream_horizon() as h
+$function$;
+
+comment on function api.get_stream_tags() is
+$$Service role only (the stream hub of a single node, after a read that skipped seqs; on a
+cluster the tags come with api.get_stream_horizon). Per seq range, a new xid of the node
+that draws that range's seqs: above every xid assigned there before. On a single node this
+node's xid, for each range. A node that did not answer has no row (its gaps then wait for
+their rows or the hub's time limit).$$;
 
 create or replace function api.count_unread_notifications_for(p_org_ids uuid[], p_user_ids uuid[])
 returns table (org_id uuid, user_id uuid, unread bigint)
