@@ -238,6 +238,66 @@ def adapt_routines(conn: psycopg.Connection) -> RoutineAdaptations:
     return done
 
 
+# The api functions an org-first call can run on the node that holds the org: every one
+# with an argument named DELEGATION_ARG, but NOT_DELEGATED.
+DELEGATION_ARG = "p_org_id"
+NOT_DELEGATED = {
+    # It sets the actor of the caller's transaction for the statements after it. Citus
+    # delegates a call made outside a transaction block only, where it would set nothing.
+    "api.set_actor(uuid,uuid)": "it sets its transaction's actor",
+}
+DELEGABLE_ROUTINES = """
+select
+    p.oid::regprocedure::text,
+    p.oid,
+    array_position(p.proargnames, %(arg)s) as arg_position,
+    o.distribution_argument_index,
+    o.colocationid
+from pg_catalog.pg_proc as p
+inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+left join pg_catalog.pg_dist_object as o
+    on o.classid = 'pg_catalog.pg_proc'::regclass and o.objid = p.oid
+where
+    n.nspname = 'api' and p.prokind = 'f'
+    and p.proargtypes[array_position(p.proargnames, %(arg)s) - 1] = 'uuid'::regtype
+order by 1
+"""
+TENANT_COLOCATION = """
+select colocationid from pg_catalog.pg_dist_partition
+where logicalrelid = 'app.user_profiles'::regclass
+"""
+DELEGATE_ROUTINE = """
+select create_distributed_function(
+    %(routine)s::regprocedure, %(arg)s, colocate_with => 'app.user_profiles'
+)
+"""
+
+
+def delegate_routines(conn: psycopg.Connection) -> list[str]:
+    """Every ``api`` function that takes the org as :data:`DELEGATION_ARG` (but
+    :data:`NOT_DELEGATED`) made a distributed function co-located with the tenant
+    tables: a lone ``select api.f(p_org_id => ...)`` outside a transaction block then
+    runs on the node that holds the org, whose statements are local there. Runs after
+    the function files, in their transaction; a function already delegated is left
+    alone (the files' ``CREATE OR REPLACE`` keeps its catalog row). Returns what it
+    delegated this run."""
+    row = conn.execute(TENANT_COLOCATION).fetchone()
+    if row is None:
+        return []
+    colocation = row[0]
+    done: list[str] = []
+    for routine, _oid, position, index, colocationid in conn.execute(
+        DELEGABLE_ROUTINES, {"arg": DELEGATION_ARG}
+    ).fetchall():
+        if routine in NOT_DELEGATED:
+            continue
+        if index == position - 1 and colocationid == colocation:
+            continue
+        conn.execute(DELEGATE_ROUTINE, {"routine": routine, "arg": DELEGATION_ARG})
+        done.append(routine)
+    return done
+
+
 NODE_QUEUE_SETUP = """
 grant select, insert, update, delete on all tables in schema queue to intime_service;
 grant usage, select on all sequences in schema queue to intime_service;

@@ -263,6 +263,7 @@ def _apply_repeatable(
             conn.execute(_read(path))
         if on_citus:
             citus.adapt_routines(conn)
+            citus.delegate_routines(conn)
         step("validating routines")
         conn.execute(q.CHECK_BODIES_ON)
         conn.execute(q.PINNED_SEARCH_PATH)

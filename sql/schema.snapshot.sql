@@ -734,17 +734,17 @@ $$;
 ALTER FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[], p_session_ids uuid[]) OWNER TO intime_owner;
 
 --
--- Name: claim_email_send(uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: claim_email_send(uuid, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.claim_email_send(p_email_send_id uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer, return_path text)
+CREATE FUNCTION api.claim_email_send(p_email_send_id uuid, p_org_id uuid DEFAULT NULL::uuid) RETURNS TABLE(action text, retry_after_seconds double precision, email_send_id uuid, to_email text, from_email text, from_name text, reply_to text, subject text, html_body text, text_body text, category text, message_id text, unsubscribe_token text, provider text, attempts integer, return_path text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
     v_lease_until timestamptz;
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_send app.email_sends%rowtype;
     v_reason text;
     v_wait double precision;
@@ -887,7 +887,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.claim_email_send(p_email_send_id uuid) OWNER TO intime_owner;
+ALTER FUNCTION api.claim_email_send(p_email_send_id uuid, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: claim_stream_ticket(text); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -1967,15 +1967,15 @@ $$;
 ALTER FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanent boolean, p_retry_after_seconds double precision, p_result jsonb, p_org_id uuid) OWNER TO intime_owner;
 
 --
--- Name: fail_email_send(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: fail_email_send(uuid, text, boolean, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) RETURNS text
+CREATE FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean, p_org_id uuid DEFAULT NULL::uuid) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_status text;
     v_stamp timestamptz;
 begin
@@ -2003,7 +2003,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) OWNER TO intime_owner;
+ALTER FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: fail_execution(uuid, text, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4445,15 +4445,15 @@ $$;
 ALTER FUNCTION api.reconcile_in_flight_work(p_limit integer) OWNER TO intime_owner;
 
 --
--- Name: record_email_sent(uuid, text, text); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: record_email_sent(uuid, text, text, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) RETURNS text
+CREATE FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text, p_org_id uuid DEFAULT NULL::uuid) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_status text;
     v_ids text[];
     v_payloads jsonb[];
@@ -4511,7 +4511,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) OWNER TO intime_owner;
+ALTER FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: record_inbound_email(text, text, text[], text, text, text[], text, text, jsonb, text, text, text, text, jsonb); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -5594,15 +5594,15 @@ $$;
 ALTER FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p_step_number integer) OWNER TO intime_owner;
 
 --
--- Name: send_notification(uuid, text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: send_notification(uuid, text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean, uuid); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.send_notification(p_user_id uuid, p_category text DEFAULT NULL::text, p_template_slug text DEFAULT NULL::text, p_title text DEFAULT NULL::text, p_message text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_type text DEFAULT NULL::text, p_priority text DEFAULT NULL::text, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text, p_channels text[] DEFAULT NULL::text[], p_group_key text DEFAULT NULL::text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_critical boolean DEFAULT false) RETURNS uuid
+CREATE FUNCTION api.send_notification(p_user_id uuid, p_category text DEFAULT NULL::text, p_template_slug text DEFAULT NULL::text, p_title text DEFAULT NULL::text, p_message text DEFAULT NULL::text, p_variables jsonb DEFAULT '{}'::jsonb, p_type text DEFAULT NULL::text, p_priority text DEFAULT NULL::text, p_entity_type text DEFAULT NULL::text, p_entity_id uuid DEFAULT NULL::uuid, p_action_url text DEFAULT NULL::text, p_action_label text DEFAULT NULL::text, p_channels text[] DEFAULT NULL::text[], p_group_key text DEFAULT NULL::text, p_expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_critical boolean DEFAULT false, p_org_id uuid DEFAULT NULL::uuid) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_id uuid;
     v_outcome text;
     v_channels text[];
@@ -5643,7 +5643,7 @@ end
 $$;
 
 
-ALTER FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) OWNER TO intime_owner;
+ALTER FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean, p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: send_notification_bulk(uuid[], text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -7031,6 +7031,36 @@ $$;
 
 
 ALTER FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) OWNER TO intime_owner;
+
+--
+-- Name: _act_for_org(uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._act_for_org(p_org_id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_current uuid;
+begin
+    if p_org_id is null then
+        return app._require_org();
+    end if;
+    perform app._require_service();
+    v_current := app.current_org_id();
+    if v_current is null then
+        perform api.set_actor(p_org_id => p_org_id);
+    elsif v_current <> p_org_id then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_org_id is not the org of the actor this transaction set';
+    end if;
+    return p_org_id;
+end
+$$;
+
+
+ALTER FUNCTION app._act_for_org(p_org_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _actor_pin(text, uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -29139,12 +29169,12 @@ GRANT ALL ON FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids
 
 
 --
--- Name: FUNCTION claim_email_send(p_email_send_id uuid); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION claim_email_send(p_email_send_id uuid, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_service;
-GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid) TO intime_user;
+REVOKE ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.claim_email_send(p_email_send_id uuid, p_org_id uuid) TO intime_user;
 
 
 --
@@ -29337,12 +29367,12 @@ GRANT ALL ON FUNCTION api.fail_action(p_action_id uuid, p_error text, p_permanen
 
 
 --
--- Name: FUNCTION fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) TO intime_service;
-GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean) TO intime_user;
+REVOKE ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.fail_email_send(p_email_send_id uuid, p_error text, p_permanent boolean, p_org_id uuid) TO intime_user;
 
 
 --
@@ -29795,12 +29825,12 @@ GRANT ALL ON FUNCTION api.reconcile_in_flight_work(p_limit integer) TO intime_us
 
 
 --
--- Name: FUNCTION record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) TO intime_service;
-GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text) TO intime_user;
+REVOKE ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_provider_message_id text, p_org_id uuid) TO intime_user;
 
 
 --
@@ -29975,12 +30005,12 @@ GRANT ALL ON FUNCTION api.select_ab_winner(p_campaign_id uuid, p_variant text, p
 
 
 --
--- Name: FUNCTION send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean, p_org_id uuid); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_service;
-GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean) TO intime_user;
+REVOKE ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean, p_org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean, p_org_id uuid) TO intime_service;
+GRANT ALL ON FUNCTION api.send_notification(p_user_id uuid, p_category text, p_template_slug text, p_title text, p_message text, p_variables jsonb, p_type text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_channels text[], p_group_key text, p_expires_at timestamp with time zone, p_critical boolean, p_org_id uuid) TO intime_user;
 
 
 --
@@ -30194,6 +30224,13 @@ GRANT ALL ON FUNCTION api.validate_workflow_definition(p_definition jsonb, p_ent
 REVOKE ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) TO intime_service;
 GRANT ALL ON FUNCTION api.verify_sending_domain(p_org_id uuid, p_domain text) TO intime_user;
+
+
+--
+-- Name: FUNCTION _act_for_org(p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._act_for_org(p_org_id uuid) FROM PUBLIC;
 
 
 --

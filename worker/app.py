@@ -403,10 +403,13 @@ async def start_worker(
         options = await _for_the_node(query, options)
         listen = await _connect_within(service_dsn, options.connect_timeout)
         try:
+            # Autocommit: a job's call is one statement, its own transaction, which
+            # is also what lets Citus run an org-first call on the org's node.
             pool = await open_pool(
                 service_dsn,
                 min_size=options.pool_min,
                 max_size=options.pool_max,
+                autocommit=True,
                 timeout=max(options.connect_timeout, 1.0),
                 name="worker",
             )

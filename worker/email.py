@@ -37,7 +37,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from intime.db import async_actor
 from intime.errors import NotFoundError
 from worker import journal
 from worker import queries as q
@@ -169,9 +168,11 @@ class Attempt:
 async def _claim(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> dict[str, Any] | None:
     """The claimed send (its action says what to do), or None when it no longer exists."""
     try:
-        async with deps.pool.connection() as conn, async_actor(conn, org_id):
+        # Org-first and alone in its transaction: on a Citus cluster the call runs on
+        # the node that holds the org (docs/scale-out.md, "Function delegation").
+        async with deps.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(q.CLAIM_EMAIL_SEND, {"id": send_id})
+            await cur.execute(q.CLAIM_EMAIL_SEND, {"id": send_id, "org_id": org_id})
             return await cur.fetchone()
     except NotFoundError:
         return None  # the send (or its org) was deleted after it was queued
@@ -220,7 +221,7 @@ async def _record(
     deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID, provider: str, attempt: Attempt
 ) -> None:
     # A short wait for a connection: an outage is noticed (and logged) in seconds.
-    async with deps.pool.connection(timeout=RECORD_TIMEOUT) as conn, async_actor(conn, org_id):
+    async with deps.pool.connection(timeout=RECORD_TIMEOUT) as conn:
         if attempt.provider_message_id is not None:
             await conn.execute(
                 q.RECORD_EMAIL_SENT,
@@ -228,12 +229,18 @@ async def _record(
                     "id": send_id,
                     "provider": provider,
                     "provider_message_id": attempt.provider_message_id,
+                    "org_id": org_id,
                 },
             )
         else:
             await conn.execute(
                 q.FAIL_EMAIL_SEND,
-                {"id": send_id, "error": attempt.error, "permanent": attempt.permanent},
+                {
+                    "id": send_id,
+                    "error": attempt.error,
+                    "permanent": attempt.permanent,
+                    "org_id": org_id,
+                },
             )
 
 
@@ -256,7 +263,9 @@ def _journal_entry(
         "id": str(send_id),
         "provider": provider,
         "provider_message_id": attempt.provider_message_id,
+        "org_id": str(org_id),
     }
+    # The org as actor too: a worker of the release before org-first calls replays it so.
     return journal.entry("RECORD_EMAIL_SENT", params, org_id)
 
 

@@ -33,7 +33,7 @@ from typing import IO, Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from intime.db import async_actor, is_transient
+from intime.db import is_transient
 from worker import queries as q
 
 log = logging.getLogger("intime.worker")
@@ -158,9 +158,9 @@ async def _run(pool: AsyncConnectionPool, item: dict[str, Any]) -> None:
     params = dict(item.get("params") or {})
     if "result" in params:
         params["result"] = Jsonb(params["result"])
+    if item.get("actor_org"):
+        # Every replayable statement is org-first; an entry written before that names
+        # its org as the actor only.
+        params.setdefault("org_id", item["actor_org"])
     async with pool.connection(timeout=5) as conn:
-        if item.get("actor_org"):
-            async with async_actor(conn, uuid.UUID(item["actor_org"])):
-                await conn.execute(getattr(q, name), params)
-        else:
-            await conn.execute(getattr(q, name), params)
+        await conn.execute(getattr(q, name), params)

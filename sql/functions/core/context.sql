@@ -306,6 +306,37 @@ begin
 end
 $function$;
 
+-- The org of an org-first call (an api function's p_org_id): when given, the
+-- caller must be the service (IT002), and the transaction acts as that org's
+-- service unless its actor is already of that org (another org's is IT005); when
+-- null, the actor's org (IT008 without one). On a Citus cluster such a call, made
+-- outside a transaction block, runs on the node that holds the org
+-- (docs/scale-out.md, "Function delegation").
+create or replace function app._act_for_org(p_org_id uuid)
+returns uuid
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_current uuid;
+begin
+    if p_org_id is null then
+        return app._require_org();
+    end if;
+    perform app._require_service();
+    v_current := app.current_org_id();
+    if v_current is null then
+        perform api.set_actor(p_org_id => p_org_id);
+    elsif v_current <> p_org_id then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_org_id is not the org of the actor this transaction set';
+    end if;
+    return p_org_id;
+end
+$function$;
+
 -- The caller's org, or IT008 when there is none.
 create or replace function app._require_org()
 returns uuid

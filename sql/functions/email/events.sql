@@ -565,7 +565,8 @@ call (group commit, docs/email.md).$$;
 create or replace function api.record_email_sent(
     p_email_send_id uuid,
     p_provider text,
-    p_provider_message_id text
+    p_provider_message_id text,
+    p_org_id uuid default null
 )
 returns text
 language plpgsql
@@ -573,7 +574,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_status text;
     v_ids text[];
     v_payloads jsonb[];
@@ -630,7 +631,8 @@ begin
 end
 $function$;
 
-comment on function api.record_email_sent(uuid, text, text) is
-$$Service role only, with the send's org as actor. The worker calls it after the provider
-accepted a message: records the provider and its message id, moves the status to at least
-sent, and applies any webhook events that arrived before this call. Returns the status.$$;
+comment on function api.record_email_sent(uuid, text, text, uuid) is
+$$Service role only, with the send's org as actor or as p_org_id (an org-first call). The
+worker calls it after the provider accepted a message: records the provider and its message
+id, moves the status to at least sent, and applies any webhook events that arrived before
+this call. Returns the status.$$;

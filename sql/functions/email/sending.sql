@@ -44,10 +44,7 @@ begin
 end
 $function$;
 
--- The result gained return_path (issue 15): CREATE OR REPLACE cannot change it.
-drop function if exists api.claim_email_send(uuid);
-
-create or replace function api.claim_email_send(p_email_send_id uuid)
+create or replace function api.claim_email_send(p_email_send_id uuid, p_org_id uuid default null)
 returns table (
     action text,
     retry_after_seconds double precision,
@@ -73,7 +70,7 @@ as $function$
 #variable_conflict use_column
 declare
     v_lease_until timestamptz;
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_send app.email_sends%rowtype;
     v_reason text;
     v_wait double precision;
@@ -215,8 +212,9 @@ begin
 end
 $function$;
 
-comment on function api.claim_email_send(uuid) is
-$$Service role only, with the send's org as actor: the email.send job's first step. Returns
+comment on function api.claim_email_send(uuid, uuid) is
+$$Service role only, with the send's org as actor or as p_org_id (an org-first call, which a
+Citus cluster runs on the org's node): the email.send job's first step. Returns
 action 'send' with what to send (status becomes sending, attempts + 1, and the send is leased
 to this worker for app.settings.email_send_lease_seconds of real time, default 120), 'defer'
 with retry_after_seconds = the lease left when another claim's lease has not run out (that
@@ -235,7 +233,8 @@ otherwise.$$;
 create or replace function api.fail_email_send(
     p_email_send_id uuid,
     p_error text,
-    p_permanent boolean
+    p_permanent boolean,
+    p_org_id uuid default null
 )
 returns text
 language plpgsql
@@ -243,7 +242,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_status text;
     v_stamp timestamptz;
 begin
@@ -270,8 +269,9 @@ begin
 end
 $function$;
 
-comment on function api.fail_email_send(uuid, text, boolean) is
-$$Service role only, with the send's org as actor. Records a failed attempt: permanent
+comment on function api.fail_email_send(uuid, text, boolean, uuid) is
+$$Service role only, with the send's org as actor or as p_org_id (an org-first call).
+Records a failed attempt: permanent
 (a 4xx from the provider, a 5xx SMTP reply) ends the send as failed with the error;
 transient (429, 5xx, 4xx SMTP, a timeout) puts it back to queued for the job's retry.
 Returns the resulting status; a send already past sending is left as it is.$$;

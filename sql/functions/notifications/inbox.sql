@@ -506,6 +506,10 @@ may not pass.$$;
 -- rows on other nodes commit in two phases after its own node's part, so no gap
 -- settles while a transaction prepared before the horizon was read still waits on any
 -- node (docs/scale-out.md, "The stream on a cluster").
+-- Its result gained seq_range and tag after a commit of main had it without them;
+-- CREATE OR REPLACE cannot change a result, so a database migrated then needs this.
+drop function if exists api.get_stream_horizon();
+
 create or replace function api.get_stream_horizon()
 returns table (seq_range integer, xmin bigint, tag bigint)
 language plpgsql

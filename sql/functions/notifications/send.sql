@@ -447,7 +447,8 @@ create or replace function api.send_notification(
     p_channels text[] default null,
     p_group_key text default null,
     p_expires_at timestamptz default null,
-    p_critical boolean default false
+    p_critical boolean default false,
+    p_org_id uuid default null
 )
 returns uuid
 language plpgsql
@@ -455,7 +456,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
-    v_org_id uuid := app._require_org();
+    v_org_id uuid := app._act_for_org(p_org_id);
     v_id uuid;
     v_outcome text;
     v_channels text[];
@@ -497,7 +498,7 @@ $function$;
 
 comment on function api.send_notification(
     uuid, text, text, text, text, jsonb, text, text, text, uuid, text, text, text[], text,
-    timestamptz, boolean
+    timestamptz, boolean, uuid
 ) is
 $$Notifies one active user of the caller's org, in one transaction. Content is the template
 p_template_slug (the org's active one, else the system one) rendered with p_variables
@@ -513,6 +514,8 @@ reason 'no provider configured'. A user sending needs notifications.send_critica
 p_critical, notifications.link_external for an absolute action URL and
 notifications.send_email to email someone else (default channels become in-app only without
 it), IT003 otherwise; and may send app.settings.notification_rate_per_minute a minute (IT016).
+The service may name the org as p_org_id instead of setting an actor first (an org-first
+call, which a Citus cluster runs on the node that holds the org; IT002 for anyone else).
 Returns the notification id. Errors: IT004 unknown template or user, IT010 missing required
 variables (named), IT005 bad input.$$;
 
