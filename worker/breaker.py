@@ -2,7 +2,8 @@
 
 After ``threshold`` transient failures in a row the circuit opens for
 ``cooldown`` seconds: jobs are deferred, not failed. Then one probe is let
-through (half-open); its success closes the circuit, its failure opens it again.
+through (half-open); its success closes the circuit, its failure opens it again,
+and a probe that ends with neither is released, so the next call probes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ class CircuitBreaker:
             return 0.0
         assert self._opened_at is not None
         return max(1.0, self.cooldown - (self._clock() - self._opened_at))
+
+    @property
+    def probing(self) -> bool:
+        """Whether the half-open probe is out: read right after ``wait()`` let a call
+        through, it says that call is the probe."""
+        return self._probing
+
+    def release(self) -> None:
+        """The probe ended without saying whether the provider works (the message could
+        not be built, the call was cancelled): the next call probes instead."""
+        self._probing = False
 
     def success(self) -> None:
         self._failures, self._opened_at, self._probing = 0, None, False

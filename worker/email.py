@@ -178,7 +178,7 @@ async def _claim(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> dict
         return None  # the send (or its org) was deleted after it was queued
 
 
-async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa: PLR0911
+async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:
     """Build and hand over the message. Never raises: every failure is classified."""
     provider = str(send["provider"])
     transport = deps.transports.get(provider)
@@ -188,6 +188,23 @@ async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa
     wait = breaker.wait()
     if wait:
         return Attempt(error=f"{provider} circuit open", retry_after=wait)
+    probe = breaker.probing  # this call is the half-open probe (nothing awaited since)
+    try:
+        return await _hand_over(deps, send, provider, transport, breaker)
+    finally:
+        if probe and breaker.probing:
+            breaker.release()
+
+
+async def _hand_over(
+    deps: EmailDeps,
+    send: Mapping[str, Any],
+    provider: str,
+    transport: Transport,
+    breaker: CircuitBreaker,
+) -> Attempt:
+    """Build the message and hand it to ``transport``; the breaker hears whether the
+    provider answered."""
     try:
         message = build_message(send, deps)
     except Exception as exc:  # e.g. a header or address the email package refuses
@@ -201,6 +218,7 @@ async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa
         breaker.failure()
         return Attempt(error=str(exc), retry_after=exc.retry_after)
     except PermanentError as exc:
+        breaker.success()  # the provider answered: it works, the message does not
         return Attempt(error=str(exc), permanent=True)
     except OSError as exc:  # the machine's trouble (a disk, a socket): try again later
         breaker.failure()
@@ -212,6 +230,7 @@ async def _attempt(deps: EmailDeps, send: Mapping[str, Any]) -> Attempt:  # noqa
             provider,
             exc_info=exc,
         )
+        breaker.failure()
         return Attempt(error=f"{provider} transport error: {one_line(exc)}", permanent=True)
     breaker.success()
     return Attempt(provider_message_id=provider_message_id)

@@ -53,6 +53,7 @@ Handler = Callable[[Job], Awaitable[None]]
 
 RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 300.0
+DATABASE_RETRY_STEPS = 3  # database_retry_delay: at most 5 s x 2^3
 
 
 class Transient(Exception):
@@ -75,6 +76,15 @@ def retry_delay(attempts: int) -> float:
     """5 s, 10 s, 20 s ... capped at 5 minutes, with ±20 % jitter."""
     base = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** min(max(attempts, 0), 16))
     return float(base) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+def database_retry_delay(attempts: int) -> float:
+    """After a database error: 5 s, 10 s, 20 s, then 40 s (±20 %). A job's attempts count
+    its deliberate deferrals too (an open circuit, a rate limit, a lease), which say
+    nothing about the database; and the queue lives in the database, so a job waits
+    for it anyway. Uncapped, six deferrals and one lost connection put an email five
+    minutes out."""
+    return retry_delay(min(attempts, DATABASE_RETRY_STEPS))
 
 
 def job_payload(job: Job) -> dict[str, Any]:
@@ -169,7 +179,12 @@ class JobRunner:
                 )
                 raise
             seconds = exc.seconds if isinstance(exc, Transient) else None
-            delay = retry_delay(job.attempts) if seconds is None else seconds
+            if seconds is not None:
+                delay = seconds
+            elif isinstance(exc, Transient):
+                delay = retry_delay(job.attempts)
+            else:
+                delay = database_retry_delay(job.attempts)
             log.info(
                 "job retried in %.0f s: %s %s: %s",
                 delay,

@@ -53,10 +53,10 @@ from worker.jobs import (
     Durability,
     JobRunner,
     Transient,
+    database_retry_delay,
     is_transient_db_error,
     one_line,
     payload_ids,
-    retry_delay,
 )
 from worker.webhooks import WebhookRequest, deliver, new_client
 
@@ -101,7 +101,7 @@ def retry_when_the_database_fails(job: Job) -> Iterator[None]:
         yield
     except psycopg.OperationalError as exc:
         raise RetryRequested(
-            delay=timedelta(seconds=retry_delay(job.attempts)), reason=f"database: {exc}"
+            delay=timedelta(seconds=database_retry_delay(job.attempts)), reason=f"database: {exc}"
         ) from exc
 
 

@@ -46,3 +46,17 @@ def test_a_failed_probe_opens_it_again_and_a_success_closes_it() -> None:
     breaker.success()
     assert breaker.state == "closed"
     assert breaker.wait() == 0
+
+
+def test_a_probe_that_ends_with_no_verdict_is_released_and_the_next_call_probes() -> None:
+    """A probe whose message could not be built, or that was cancelled, says nothing
+    about the provider: without the release every later call would wait for ever."""
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, cooldown=10, clock=clock)
+    breaker.failure()
+    clock.now = 10
+    assert breaker.wait() == 0
+    assert breaker.probing
+    breaker.release()
+    assert breaker.wait() == 0  # the next probe
+    assert breaker.wait() > 0

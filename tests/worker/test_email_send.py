@@ -342,3 +342,29 @@ def test_a_send_interrupted_mid_flight_is_resent_with_the_same_key(
     )
     assert [r["headers"]["idempotency-key"] for r in fake_resend.requests] == [str(send_id)]
     assert mail.send_row(send_id)["attempts"] == 2
+
+
+def test_a_permanent_refusal_of_the_probe_closes_the_circuit(
+    db: Database, mail: Mail, admin, fake_resend: FakeResend
+) -> None:
+    """The provider answered the half-open probe, if with a 4xx for that message: it
+    works, so the sends after it go ahead instead of waiting for a probe that ended."""
+    use_provider(admin, mail, "resend")
+    sends = [mail.queue(to=f"p{i}@example.com", subject="Hi", text="x") for i in range(2)]
+    fake_resend.script.extend(
+        [(503, {}, {}), (422, {"message": "bad"}, {}), (200, {"id": "re_after"}, {})]
+    )
+
+    async def scenario(deps: EmailDeps) -> list[str]:
+        breaker = CircuitBreaker(threshold=1, cooldown=0.05)
+        deps.breakers["resend"] = breaker
+        first = mail.queue(to="opens@example.com", subject="Hi", text="x")
+        with pytest.raises(Defer):
+            await send_email(deps, mail.org_id, first)  # the 503 opens it
+        await asyncio.sleep(0.06)
+        probe = await send_email(deps, mail.org_id, sends[0])  # the 422
+        after = await send_email(deps, mail.org_id, sends[1])
+        return [probe, after, breaker.state]
+
+    outcomes = run(db, {"resend": ResendTransport("k", fake_resend.url)}, scenario)
+    assert outcomes == ["failed", "sent", "closed"]

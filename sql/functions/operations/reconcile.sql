@@ -320,8 +320,14 @@ begin
     perform app._require_service();
     return query
     with jobs as materialized (
-        -- One row per dedupe key: a live job before a held failed one.
-        select distinct on (j.dedupe_key) j.dedupe_key, j.status::text as status
+        -- One row per dedupe key: a live job before a held failed one; retry_at when
+        -- it is queued for later (a retry's delay, on the queue's own clock).
+        select distinct on (j.dedupe_key)
+            j.dedupe_key, j.status::text as status,
+            case
+                when j.status = 'queued' and j.execute_after > pg_catalog.now()
+                    then j.execute_after
+            end as retry_at
         from queue.pgqueuer as j
         where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
         order by j.dedupe_key, j.status = 'failed', j.id desc
@@ -331,7 +337,8 @@ begin
         select
             a.org_id, a.id, a.execution_id, a.status, a.created_at,
             coalesce(a.scheduled_at, a.started_at, a.created_at) as since,
-            case a.action_type when 'webhook' then wj.status else ej.status end as job_status
+            case a.action_type when 'webhook' then wj.status else ej.status end as job_status,
+            case a.action_type when 'webhook' then wj.retry_at else ej.retry_at end as retry_at
         from app.workflow_actions as a
         inner join app.workflow_executions as e
             on
@@ -355,7 +362,7 @@ begin
     )
 
     select 'email', s.org_id, s.id, s.status, jb.status,
-        case when s.send_after > app.now() then s.send_after end,
+        coalesce(case when s.send_after > app.now() then s.send_after end, jb.retry_at),
         s.updated_at
     from app.email_sends as s
     left join jobs as jb on jb.dedupe_key = 'email.send:' || s.id
@@ -379,6 +386,13 @@ begin
                     p.org_id = e.org_id and p.execution_id = e.id and p.status = 'pending'
                     and p.escalated_at is null
             )
+            when e.waiting_for = 'action' then (
+                select a.retry_at from actions as a
+                where a.org_id = e.org_id and a.execution_id = e.id
+                order by a.created_at desc
+                limit 1
+            )
+            when j.status = 'queued' and j.execute_after > pg_catalog.now() then j.execute_after
         end,
         e.updated_at
     from app.workflow_executions as e
@@ -388,13 +402,13 @@ begin
 
     union all
 
-    select 'action', a.org_id, a.id, a.status, a.job_status, null::timestamptz, a.since
+    select 'action', a.org_id, a.id, a.status, a.job_status, a.retry_at, a.since
     from actions as a
 
     union all
 
     select 'delivery', d.org_id, d.id, d.status, jb.status,
-        case when d.status in ('held', 'digest') then d.deliver_after end,
+        case when d.status in ('held', 'digest') then d.deliver_after else jb.retry_at end,
         d.updated_at
     from app.notification_deliveries as d
     left join jobs as jb on d.status = 'pending' and jb.dedupe_key = 'email.send:' || d.email_send_id
@@ -415,7 +429,8 @@ on an action that action's job; a webhook's delivery job; a send_email action's 
 delivery's email job): queued, picked, failed (held by the worker: a bug unless the
 reconciliation picks it up), or null when there is none. waiting_until is set when the row
 legitimately waits on a timer: a send_after ahead, an execution's wake_at, the escalation time
-of an open approval, a held or digest delivery's deliver_after. since is when the row last
+of an open approval, a held or digest delivery's deliver_after, or the time its job is queued
+for (a retry's delay: a deferral, a database error). since is when the row last
 changed. Reading it: a row with a queued or picked job is moving; one with waiting_until set
 is waiting on time; one waiting:approval (with no escalation left) or paused waits on a
 person; anything else older than app.settings.reconcile_grace_seconds, or with job_status

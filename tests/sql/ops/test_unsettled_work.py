@@ -39,6 +39,34 @@ def test_an_email_waiting_for_its_send_after_says_until_when(ops: Ops) -> None:
     assert row["waiting_until"] == datetime(2999, 1, 1, tzinfo=UTC)
 
 
+def _delay_job(ops: Ops, dedupe_key: str) -> datetime:
+    row = ops.owner.execute(
+        "update queue.pgqueuer set execute_after = now() + interval '5 minutes'"
+        " where dedupe_key = %s returning execute_after",
+        (dedupe_key,),
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_an_email_whose_job_was_put_off_waits_until_the_job_is_due(ops: Ops) -> None:
+    """A retry's delay (a deferral, a database error) is a timer too: the job is queued
+    but not due, so nothing is stuck."""
+    send_id = ops.mail.queue(to="a@example.com", subject="Hi", text="x")
+    due = _delay_job(ops, email_key(send_id))
+    [row] = listed(ops, send_id)
+    assert (row["job_status"], row["waiting_until"]) == ("queued", due)
+
+
+def test_a_pending_delivery_whose_email_job_was_put_off_waits_until_it_is_due(
+    ops: Ops,
+) -> None:
+    delivery = email_delivery(ops)
+    due = _delay_job(ops, email_key(delivery["email_send_id"]))
+    [row] = listed(ops, delivery["id"])
+    assert (row["status"], row["job_status"], row["waiting_until"]) == ("pending", "queued", due)
+
+
 def test_a_held_failed_job_shows_as_failed(ops: Ops) -> None:
     send_id = ops.mail.queue(to="a@example.com", subject="Hi", text="x")
     ops.hold_failed(email_key(send_id))
