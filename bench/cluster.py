@@ -7,13 +7,13 @@ single node's without), fsync on, the same migrations, the same orgs and the sam
 workloads, alternated:
 
 1. ``api.send_notification``: writer threads, each its own service connection, one
-   notification per transaction, for a fixed time: once with an actor set first
-   (set_actor, send, commit: the web app's way), once org-first (``p_org_id``, alone in
-   its transaction: the worker's way, which Citus delegates to the node that holds the
-   org).
+   notification per transaction (set_actor, send, commit), for a fixed time.
 2. Workflow executions: one UPDATE of the orgs' deals starts an execution of a 3-step
    DB-only workflow per deal (bench/workflows.py's), then threads run them with
-   ``api.run_execution`` (the worker's call, without the queue).
+   ``api.run_execution`` org-first in autocommit (the worker's call, without the queue),
+   which the cluster delegates to the node that holds the org; then again with each
+   call in a transaction block, which the cluster runs on the coordinator (the
+   delegation's own effect).
 3. The campaign tick: contacts enrolled in a one-step (task) campaign per org, then
    ``api.tick_campaigns(p_batch_size => 1000)`` until none is due.
 
@@ -234,23 +234,7 @@ def _threads(fn: Callable[[int], None], count: int, errors: list[BaseException])
 # -- 1. send_notification -------------------------------------------------------------------
 
 
-SEND = (
-    "select api.send_notification(p_user_id => %s, p_category => 'system', p_title => 'Bench',"
-    " p_message => 'Hello', p_channels => array['in_app']{org})"
-)
-
-
 def _sends(target: Target) -> Measured:
-    """With an actor set first, in one transaction: the web app's way."""
-    return _send_loop(target, org_first=False)
-
-
-def _sends_org_first(target: Target) -> Measured:
-    """Org-first, alone in its transaction: delegated on the cluster (the worker's way)."""
-    return _send_loop(target, org_first=True)
-
-
-def _send_loop(target: Target, *, org_first: bool) -> Measured:
     stop = time.monotonic() + S.SEND_SECONDS
     counts = [0] * S.WRITERS
     errors: list[BaseException] = []
@@ -258,14 +242,16 @@ def _send_loop(target: Target, *, org_first: bool) -> Measured:
     def writer(i: int) -> None:
         org = target.orgs[i % len(target.orgs)]
         try:
-            with psycopg.connect(target.service, autocommit=org_first) as conn:
+            with psycopg.connect(target.service) as conn:
                 while time.monotonic() < stop:
                     # As the service, no user: the engine's sends (no per-user rate).
-                    if org_first:
-                        conn.execute(SEND.format(org=", p_org_id => %s"), (org.rep_id, org.org_id))
-                    else:
-                        with actor(conn, org.org_id):
-                            conn.execute(SEND.format(org=""), (org.rep_id,))
+                    with actor(conn, org.org_id):
+                        conn.execute(
+                            "select api.send_notification(p_user_id => %s,"
+                            " p_category => 'system', p_title => 'Bench', p_message => 'Hello',"
+                            " p_channels => array['in_app'])",
+                            (org.rep_id,),
+                        )
                     counts[i] += 1
         except BaseException as exc:  # reported by _threads
             errors.append(exc)
@@ -281,6 +267,17 @@ def _send_loop(target: Target, *, org_first: bool) -> Measured:
 
 
 def _executions(target: Target) -> Measured:
+    """Each call alone in its transaction: delegated on the cluster."""
+    return _run_executions(target, in_blocks=False)
+
+
+def _executions_in_blocks(target: Target) -> Measured:
+    """Each call in a transaction block of its own: the cluster runs it on the
+    coordinator (delegation off)."""
+    return _run_executions(target, in_blocks=True)
+
+
+def _run_executions(target: Target, *, in_blocks: bool) -> Measured:
     per_org = S.EXECUTIONS // len(target.orgs)
     with psycopg.connect(target.service) as service:
         for org in target.orgs:
@@ -319,10 +316,11 @@ def _executions(target: Target) -> Measured:
                         org_id, execution_id = todo.get_nowait()
                     except queue.Empty:
                         return
-                    conn.execute(
-                        "select api.run_execution(p_execution_id => %s, p_org_id => %s)",
-                        (execution_id, org_id),
-                    )
+                    with conn.transaction() if in_blocks else contextlib.nullcontext():
+                        conn.execute(
+                            "select api.run_execution(p_execution_id => %s, p_org_id => %s)",
+                            (execution_id, org_id),
+                        )
                     done[i] += 1
         except BaseException as exc:  # reported by _threads
             errors.append(exc)
@@ -425,9 +423,13 @@ def run(quick: bool = False) -> Report:
     print(f"Machine: {cpu()}; PostgreSQL {binaries.major_version()} with Citus; {S.describe()}")
     cores = os.cpu_count() or 1
     workloads: list[tuple[str, str, Callable[[Target], Measured]]] = [
-        ("api.send_notification, an actor set first", "sends/s", _sends),
-        ("api.send_notification, org-first", "sends/s", _sends_org_first),
+        ("api.send_notification, one per transaction", "sends/s", _sends),
         ("workflow executions (3 DB-only steps, api.run_execution)", "executions/s", _executions),
+        (
+            "workflow executions, each call in a transaction block (not delegated)",
+            "executions/s",
+            _executions_in_blocks,
+        ),
         ("campaign tick, batch 1,000 (a task step)", "steps/s", _tick),
     ]
     with _sides(binaries) as (single, cluster):

@@ -3317,8 +3317,14 @@ begin
     perform app._require_service();
     return query
     with jobs as materialized (
-        -- One row per dedupe key: a live job before a held failed one.
-        select distinct on (j.dedupe_key) j.dedupe_key, j.status::text as status
+        -- One row per dedupe key: a live job before a held failed one; retry_at when
+        -- it is queued for later (a retry's delay, on the queue's own clock).
+        select distinct on (j.dedupe_key)
+            j.dedupe_key, j.status::text as status,
+            case
+                when j.status = 'queued' and j.execute_after > pg_catalog.now()
+                    then j.execute_after
+            end as retry_at
         from queue.pgqueuer as j
         where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
         order by j.dedupe_key, j.status = 'failed', j.id desc
@@ -3328,7 +3334,8 @@ begin
         select
             a.org_id, a.id, a.execution_id, a.status, a.created_at,
             coalesce(a.scheduled_at, a.started_at, a.created_at) as since,
-            case a.action_type when 'webhook' then wj.status else ej.status end as job_status
+            case a.action_type when 'webhook' then wj.status else ej.status end as job_status,
+            case a.action_type when 'webhook' then wj.retry_at else ej.retry_at end as retry_at
         from app.workflow_actions as a
         inner join app.workflow_executions as e
             on
@@ -3352,7 +3359,7 @@ begin
     )
 
     select 'email', s.org_id, s.id, s.status, jb.status,
-        case when s.send_after > app.now() then s.send_after end,
+        coalesce(case when s.send_after > app.now() then s.send_after end, jb.retry_at),
         s.updated_at
     from app.email_sends as s
     left join jobs as jb on jb.dedupe_key = 'email.send:' || s.id
@@ -3376,6 +3383,13 @@ begin
                     p.org_id = e.org_id and p.execution_id = e.id and p.status = 'pending'
                     and p.escalated_at is null
             )
+            when e.waiting_for = 'action' then (
+                select a.retry_at from actions as a
+                where a.org_id = e.org_id and a.execution_id = e.id
+                order by a.created_at desc
+                limit 1
+            )
+            when j.status = 'queued' and j.execute_after > pg_catalog.now() then j.execute_after
         end,
         e.updated_at
     from app.workflow_executions as e
@@ -3385,13 +3399,13 @@ begin
 
     union all
 
-    select 'action', a.org_id, a.id, a.status, a.job_status, null::timestamptz, a.since
+    select 'action', a.org_id, a.id, a.status, a.job_status, a.retry_at, a.since
     from actions as a
 
     union all
 
     select 'delivery', d.org_id, d.id, d.status, jb.status,
-        case when d.status in ('held', 'digest') then d.deliver_after end,
+        case when d.status in ('held', 'digest') then d.deliver_after else jb.retry_at end,
         d.updated_at
     from app.notification_deliveries as d
     left join jobs as jb on d.status = 'pending' and jb.dedupe_key = 'email.send:' || d.email_send_id
@@ -4480,29 +4494,37 @@ begin
             errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
     end if;
 
-    -- Events that beat the send response are applied now, in arrival order.
-    select
-        array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
-        array_agg(p.payload order by p.received_at, p.provider_event_id),
-        array_agg(p.received_at order by p.received_at, p.provider_event_id)
-    into v_ids, v_payloads, v_received
-    from (
-        select q.provider_event_id, q.payload, q.received_at
-        from app.email_events_pending as q
+    -- Events that beat the send response are applied now, in arrival order. Looked
+    -- for first without a row lock (the message's advisory lock above keeps an
+    -- arriving event out): on a Citus cluster the table is a reference table, whose
+    -- locking read and delete reach every node, so the usual case (none) stays local.
+    if exists (
+        select 1 from app.email_events_pending as q
         where q.provider_message_id = p_provider_message_id
-        for update
-    ) as p;
-    if v_ids is not null then
-        perform app._email_apply_events(
-            p_org_ids => array_fill(v_org_id, array[cardinality(v_ids)]),
-            p_send_ids => array_fill(p_email_send_id, array[cardinality(v_ids)]),
-            p_event_ids => v_ids,
-            p_payloads => v_payloads,
-            p_received_at => v_received
-        );
+    ) then
+        select
+            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+            array_agg(p.payload order by p.received_at, p.provider_event_id),
+            array_agg(p.received_at order by p.received_at, p.provider_event_id)
+        into v_ids, v_payloads, v_received
+        from (
+            select q.provider_event_id, q.payload, q.received_at
+            from app.email_events_pending as q
+            where q.provider_message_id = p_provider_message_id
+            for update
+        ) as p;
+        if v_ids is not null then
+            perform app._email_apply_events(
+                p_org_ids => array_fill(v_org_id, array[cardinality(v_ids)]),
+                p_send_ids => array_fill(p_email_send_id, array[cardinality(v_ids)]),
+                p_event_ids => v_ids,
+                p_payloads => v_payloads,
+                p_received_at => v_received
+            );
+        end if;
+        delete from app.email_events_pending as p
+        where p.provider_message_id = p_provider_message_id;
     end if;
-    delete from app.email_events_pending as p
-    where p.provider_message_id = p_provider_message_id;
     select s.status into v_status
     from app.email_sends as s
     where s.org_id = v_org_id and s.id = p_email_send_id;
@@ -17184,13 +17206,17 @@ declare
     -- The quick way: steps done but not yet written on the execution row.
     v_dirty boolean := false;
     v_stamp timestamptz;
+    v_xid xid8;
 begin
     logs := '{}';
     v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
+    -- This node's transaction id, read here: on Citus an expression in the UPDATE
+    -- would be evaluated on the node that holds the row (app._wf_run_context).
+    v_xid := pg_catalog.pg_current_xact_id();
     update app.workflow_executions as e
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-        started_at = coalesce(e.started_at, v_stamp), run_xid = pg_catalog.pg_current_xact_id(),
+        started_at = coalesce(e.started_at, v_stamp), run_xid = v_xid,
         runs = e.runs + 1, updated_at = v_stamp, execution_context = e.execution_context - 'requeued'
     where e.org_id = v_org_id and e.id = p_exec.id
     returning * into v_exec;
@@ -20136,17 +20162,20 @@ CREATE FUNCTION app._wf_run_context() RETURNS TABLE(org_id uuid, execution_id uu
     AS $$
 declare
     v_setting text := nullif(pg_catalog.current_setting('intime.wf_execution', true), '');
+    v_xid xid8;
 begin
     if v_setting is null then
         return;
     end if;
+    -- Read on this node: on Citus the query below runs on the node that holds the row.
+    v_xid := pg_catalog.pg_current_xact_id();
     return query
     select e.org_id, e.id, e.depth, e.chain
     from app.workflow_executions as e
     where
         e.org_id = split_part(v_setting, ':', 1)::uuid
         and e.id = split_part(v_setting, ':', 2)::uuid
-        and e.run_xid = pg_catalog.pg_current_xact_id();
+        and e.run_xid = v_xid;
 end
 $$;
 
@@ -20248,6 +20277,7 @@ CREATE FUNCTION app._wf_run_set(p_execs app.workflow_executions[], OUT done uuid
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
+    v_xid xid8;
     v_group record;
     v_execs app.workflow_executions [];
     v_exec app.workflow_executions%rowtype;
@@ -20414,12 +20444,14 @@ begin
                 from generate_subscripts(v_execs, 1) as g (i);
             end loop;
 
-            -- No entity lock to release: only an approval step takes one.
+            -- No entity lock to release: only an approval step takes one. The
+            -- transaction id is this node's (app._wf_run_context).
+            v_xid := pg_catalog.pg_current_xact_id();
             update app.workflow_executions as e
             set
                 status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
                 next_retry_at = null, started_at = x.started_at,
-                run_xid = pg_catalog.pg_current_xact_id(), runs = x.runs, updated_at = app.now(),
+                run_xid = v_xid, runs = x.runs, updated_at = app.now(),
                 current_step_index = x.current_step_index, retry_count = 0, error_message = null,
                 execution_context = x.execution_context
             from unnest(v_execs) as x

@@ -9,6 +9,7 @@ import uuid
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from intime import citus as intime_citus
 from intime import migrate, pgcluster, pgserver
@@ -18,13 +19,22 @@ from tests.citus.conftest import Org, make_org
 PUSHED = "pushing down the function call"
 SEND = (
     "select api.send_notification(p_org_id => %s, p_user_id => %s, p_category => 'system',"
-    " p_title => %s, p_message => 'Hi', p_channels => %s, p_critical => true)"
+    " p_title => %s, p_message => 'Hi', p_channels => array['in_app'])"
 )
+RUN = "select api.run_execution(p_execution_id => %s, p_org_id => %s)"
+MAIL_ON_VALUE = {
+    "triggers": [{"type": "field_change", "field": "value"}],
+    "steps": [
+        {"name": "mail", "type": "send_email", "to": "x@nowhere.example", "subject": "S",
+         "text": "T"}
+    ],
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def org(citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]) -> Org:
-    """An org with email settings (so a send with email enqueues a job)."""
+    """An org with email settings and a workflow that emails when a deal's value
+    changes (so a run enqueues an email job)."""
     made = make_org(citus, citus_db[0])
     with (
         psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service,
@@ -36,7 +46,34 @@ def org(citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult])
             "select api.set_email_settings(p_from_email => %s, p_reply_domain => %s)",
             (f"crm@{domain}", domain),
         )
+        service.execute(
+            "select api.create_workflow(p_name => 'mail', p_entity_type => 'deal',"
+            " p_definition => %s)",
+            (Jsonb(MAIL_ON_VALUE),),
+        )
     return made
+
+
+def _pending_execution(admin_dsn: str, org: Org) -> uuid.UUID:
+    """A deal's value changed: the org's workflow's new execution."""
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        row = admin.execute(
+            "insert into app.deals (org_id, name, value, stage_id)"
+            " select %(org)s, 'Deal', 1, s.id from app.deal_stages as s"
+            " where s.org_id = %(org)s and s.name = 'Lead' returning id",
+            {"org": org.org_id},
+        ).fetchone()
+        assert row is not None
+        admin.execute(
+            "update app.deals set value = 2 where org_id = %s and id = %s", (org.org_id, row[0])
+        )
+        made = admin.execute(
+            "select id from app.workflow_executions"
+            " where org_id = %s and entity_id = %s and status = 'pending'",
+            (org.org_id, row[0]),
+        ).fetchone()
+    assert made is not None
+    return made[0]
 
 
 def _holder(citus: pgcluster.PgCluster, admin_dsn: str, org_id: uuid.UUID) -> pgserver.PgServer:
@@ -70,7 +107,7 @@ def _email_jobs(node: pgserver.PgServer) -> int:
     return int(row[0])
 
 
-def test_every_org_first_api_function_but_set_actor_is_delegated_by_its_org(
+def test_every_org_first_api_function_is_delegated_by_its_org_but_the_named_ones(
     citus_db: tuple[str, migrate.MigrateResult],
 ) -> None:
     with psycopg.connect(citus_db[0]) as conn:
@@ -80,17 +117,19 @@ def test_every_org_first_api_function_but_set_actor_is_delegated_by_its_org(
         tenant = conn.execute(intime_citus.TENANT_COLOCATION).fetchone()
     assert tenant is not None
     delegated = {r[0] for r in rows if r[3] == r[2] - 1 and r[4] == tenant[0]}
-    assert {r[0] for r in rows} - delegated == {"api.set_actor(uuid,uuid)"}
+    plain = {r[0] for r in rows if r[3] is None}
+    assert {r[0] for r in rows} - delegated == set(intime_citus.NOT_DELEGATED) == plain
     assert {
         "api.run_execution(uuid,uuid)",
         "api.claim_email_send(uuid,uuid)",
+        "api.record_email_sent(uuid,text,text,uuid)",
+        "api.fail_email_send(uuid,text,boolean,uuid)",
         "api.claim_webhook(uuid,uuid)",
-        "api.send_notification(uuid,text,text,text,text,jsonb,text,text,text,uuid,text,text,"
-        "text[],text,timestamp with time zone,boolean,uuid)",
+        "api.complete_action(uuid,jsonb,uuid)",
     } <= delegated
 
 
-def test_a_later_migrate_keeps_every_delegation(
+def test_a_later_migrate_changes_no_delegation(
     citus_db: tuple[str, migrate.MigrateResult],
 ) -> None:
     """The files' CREATE OR REPLACE keeps a function's catalog row, so nothing is
@@ -103,29 +142,29 @@ def test_a_later_migrate_keeps_every_delegation(
 
 
 @pytest.mark.parametrize("entry", ["coordinator", "other worker"])
-def test_an_org_first_send_runs_on_the_node_that_holds_the_org(
+def test_an_org_first_run_runs_on_the_node_that_holds_the_org(
     citus: pgcluster.PgCluster,
     citus_db: tuple[str, migrate.MigrateResult],
     org: Org,
     entry: str,
 ) -> None:
     """Made on the coordinator or on the worker that does not hold the org, the call is
-    pushed down, and the email job it enqueues is in the holder's queue, announced."""
+    pushed down, and the email job its step enqueues is in the holder's queue,
+    announced there at once."""
     holder = _holder(citus, citus_db[0], org.org_id)
     start = (
         citus.coordinator
         if entry == "coordinator"
         else next(n for n in citus.worker_nodes if n.port != holder.port)
     )
+    execution = _pending_execution(citus_db[0], org)
     messages: list[str] = []
     before = _email_jobs(holder)
     listener = psycopg.connect(holder.dsn("intime"), autocommit=True)
     listener.execute("listen ch_pgqueuer")
     with _service(start, messages) as conn:
-        row = conn.execute(
-            SEND, (org.org_id, org.login_user_id, "Delegated", ["in_app", "email"])
-        ).fetchone()
-    assert row is not None
+        row = conn.execute(RUN, (execution, org.org_id)).fetchone()
+    assert row == ("waiting",)  # on its email
     assert PUSHED in messages
     assert _email_jobs(holder) == before + 1
     # Begun on the holder, the call's transaction is the holder's own: it wakes the
@@ -133,25 +172,37 @@ def test_an_org_first_send_runs_on_the_node_that_holds_the_org(
     with listener:
         woke = [n.channel for n in listener.notifies(timeout=5, stop_after=1)]
     assert woke == ["ch_pgqueuer"]
+
+
+def test_a_run_in_a_transaction_block_stays_on_the_coordinator_and_its_email_step_works(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: Org
+) -> None:
+    """Not pushed down, the run's steps work from the coordinator too: the send_email
+    step may tie its email to its action, as the run's transaction id is read on the
+    node that runs it (it was the holder's before, and the step failed with IT003)."""
+    execution = _pending_execution(citus_db[0], org)
+    messages: list[str] = []
+    with _service(citus.coordinator, messages) as conn, conn.transaction():
+        row = conn.execute(RUN, (execution, org.org_id)).fetchone()
+    assert row == ("waiting",)
+    assert PUSHED not in messages
+
+
+def test_an_org_first_send_notification_runs_where_it_is_called(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: Org
+) -> None:
+    """Not delegated (intime.citus.NOT_DELEGATED says why), it still acts for the org."""
+    messages: list[str] = []
+    with _service(citus.coordinator, messages) as conn:
+        row = conn.execute(SEND, (org.org_id, org.login_user_id, "Here")).fetchone()
+    assert row is not None
+    assert PUSHED not in messages
     with psycopg.connect(citus_db[0]) as admin:
         stored = admin.execute(
             "select title from app.notifications where org_id = %s and id = %s",
             (org.org_id, row[0]),
         ).fetchone()
-    assert stored == ("Delegated",)
-
-
-def test_a_call_in_a_transaction_block_is_not_pushed_down_and_still_works(
-    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: Org
-) -> None:
-    messages: list[str] = []
-    with _service(citus.coordinator, messages) as conn, conn.transaction():
-        row = conn.execute(
-            SEND, (org.org_id, org.login_user_id, "In a block", ["in_app"])
-        ).fetchone()
-    assert row is not None
-    assert row[0] is not None
-    assert PUSHED not in messages
+    assert stored == ("Here",)
 
 
 def test_a_pushed_down_error_keeps_its_sqlstate(
@@ -162,10 +213,7 @@ def test_a_pushed_down_error_keeps_its_sqlstate(
         _service(citus.coordinator, messages) as conn,
         pytest.raises(psycopg.Error) as caught,
     ):
-        conn.execute(
-            "select api.run_execution(p_execution_id => %s, p_org_id => %s)",
-            (uuid.uuid4(), org.org_id),
-        )
+        conn.execute(RUN, (uuid.uuid4(), org.org_id))
     assert caught.value.sqlstate == "IT004"
     assert PUSHED in messages
 
@@ -174,17 +222,18 @@ def test_an_org_first_call_by_a_login_is_refused_on_the_node_that_holds_the_org(
     citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: Org
 ) -> None:
     """The org as an argument is the service's: a login naming its own org is refused
-    (IT002), after the push-down as before it."""
+    (IT002) after the push-down as before it."""
     login = psycopg.connect(citus.coordinator.dsn("intime", org.login), autocommit=True)
+    login.add_notice_handler(lambda diag: messages.append(diag.message_primary or ""))
+    messages: list[str] = []
+    login.execute("set client_min_messages = debug1")
     with login, pytest.raises(psycopg.Error) as caught:
-        login.execute(SEND, (org.org_id, org.login_user_id, "Nope", ["in_app"]))
+        login.execute(
+            "select action from api.claim_email_send(p_email_send_id => %s, p_org_id => %s)",
+            (uuid.uuid4(), org.org_id),
+        )
     assert caught.value.sqlstate == "IT002"
-    with psycopg.connect(citus_db[0]) as admin:
-        stored = admin.execute(
-            "select count(*) from app.notifications where org_id = %s and title = 'Nope'",
-            (org.org_id,),
-        ).fetchone()
-    assert stored == (0,)
+    assert PUSHED in messages
 
 
 def test_the_service_with_another_orgs_actor_is_refused(
@@ -196,5 +245,5 @@ def test_the_service_with_another_orgs_actor_is_refused(
         actor(conn, other.org_id),
         pytest.raises(psycopg.Error) as caught,
     ):
-        conn.execute(SEND, (org.org_id, org.login_user_id, "Crossed", ["in_app"]))
+        conn.execute(SEND, (org.org_id, org.login_user_id, "Crossed"))
     assert caught.value.sqlstate == "IT005"

@@ -601,29 +601,37 @@ begin
             errcode = 'IT004', message = format('email send %s not found', p_email_send_id);
     end if;
 
-    -- Events that beat the send response are applied now, in arrival order.
-    select
-        array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
-        array_agg(p.payload order by p.received_at, p.provider_event_id),
-        array_agg(p.received_at order by p.received_at, p.provider_event_id)
-    into v_ids, v_payloads, v_received
-    from (
-        select q.provider_event_id, q.payload, q.received_at
-        from app.email_events_pending as q
+    -- Events that beat the send response are applied now, in arrival order. Looked
+    -- for first without a row lock (the message's advisory lock above keeps an
+    -- arriving event out): on a Citus cluster the table is a reference table, whose
+    -- locking read and delete reach every node, so the usual case (none) stays local.
+    if exists (
+        select 1 from app.email_events_pending as q
         where q.provider_message_id = p_provider_message_id
-        for update
-    ) as p;
-    if v_ids is not null then
-        perform app._email_apply_events(
-            p_org_ids => array_fill(v_org_id, array[cardinality(v_ids)]),
-            p_send_ids => array_fill(p_email_send_id, array[cardinality(v_ids)]),
-            p_event_ids => v_ids,
-            p_payloads => v_payloads,
-            p_received_at => v_received
-        );
+    ) then
+        select
+            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+            array_agg(p.payload order by p.received_at, p.provider_event_id),
+            array_agg(p.received_at order by p.received_at, p.provider_event_id)
+        into v_ids, v_payloads, v_received
+        from (
+            select q.provider_event_id, q.payload, q.received_at
+            from app.email_events_pending as q
+            where q.provider_message_id = p_provider_message_id
+            for update
+        ) as p;
+        if v_ids is not null then
+            perform app._email_apply_events(
+                p_org_ids => array_fill(v_org_id, array[cardinality(v_ids)]),
+                p_send_ids => array_fill(p_email_send_id, array[cardinality(v_ids)]),
+                p_event_ids => v_ids,
+                p_payloads => v_payloads,
+                p_received_at => v_received
+            );
+        end if;
+        delete from app.email_events_pending as p
+        where p.provider_message_id = p_provider_message_id;
     end if;
-    delete from app.email_events_pending as p
-    where p.provider_message_id = p_provider_message_id;
     select s.status into v_status
     from app.email_sends as s
     where s.org_id = v_org_id and s.id = p_email_send_id;

@@ -279,13 +279,17 @@ declare
     -- The quick way: steps done but not yet written on the execution row.
     v_dirty boolean := false;
     v_stamp timestamptz;
+    v_xid xid8;
 begin
     logs := '{}';
     v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
+    -- This node's transaction id, read here: on Citus an expression in the UPDATE
+    -- would be evaluated on the node that holds the row (app._wf_run_context).
+    v_xid := pg_catalog.pg_current_xact_id();
     update app.workflow_executions as e
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
-        started_at = coalesce(e.started_at, v_stamp), run_xid = pg_catalog.pg_current_xact_id(),
+        started_at = coalesce(e.started_at, v_stamp), run_xid = v_xid,
         runs = e.runs + 1, updated_at = v_stamp, execution_context = e.execution_context - 'requeued'
     where e.org_id = v_org_id and e.id = p_exec.id
     returning * into v_exec;

@@ -13,17 +13,20 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_setting text := nullif(pg_catalog.current_setting('intime.wf_execution', true), '');
+    v_xid xid8;
 begin
     if v_setting is null then
         return;
     end if;
+    -- Read on this node: on Citus the query below runs on the node that holds the row.
+    v_xid := pg_catalog.pg_current_xact_id();
     return query
     select e.org_id, e.id, e.depth, e.chain
     from app.workflow_executions as e
     where
         e.org_id = split_part(v_setting, ':', 1)::uuid
         and e.id = split_part(v_setting, ':', 2)::uuid
-        and e.run_xid = pg_catalog.pg_current_xact_id();
+        and e.run_xid = v_xid;
 end
 $function$;
 

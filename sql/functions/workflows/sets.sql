@@ -91,6 +91,7 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
+    v_xid xid8;
     v_group record;
     v_execs app.workflow_executions [];
     v_exec app.workflow_executions%rowtype;
@@ -257,12 +258,14 @@ begin
                 from generate_subscripts(v_execs, 1) as g (i);
             end loop;
 
-            -- No entity lock to release: only an approval step takes one.
+            -- No entity lock to release: only an approval step takes one. The
+            -- transaction id is this node's (app._wf_run_context).
+            v_xid := pg_catalog.pg_current_xact_id();
             update app.workflow_executions as e
             set
                 status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
                 next_retry_at = null, started_at = x.started_at,
-                run_xid = pg_catalog.pg_current_xact_id(), runs = x.runs, updated_at = app.now(),
+                run_xid = v_xid, runs = x.runs, updated_at = app.now(),
                 current_step_index = x.current_step_index, retry_count = 0, error_message = null,
                 execution_context = x.execution_context
             from unnest(v_execs) as x
