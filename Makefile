@@ -56,14 +56,19 @@ pytest-pg18: venv
 citus: venv
 	$(BIN)/intime pg citus
 
-# The Citus leg: tests/citus on a coordinator and two workers per test process. Without
-# Citus (no source, no build packages) it is skipped with the reason, unless
-# INTIME_REQUIRE_CITUS is set (.ci/run).
+# The Citus leg: tests/citus, then the workflow, campaign and notification SQL suites
+# (INTIME_TEST_CITUS: tests/conftest.py, tests/citus_exclusions.py), on a coordinator and
+# two workers per test process. Without Citus (no source, no build packages) it is
+# skipped with the reason, unless INTIME_REQUIRE_CITUS is set (.ci/run).
 CITUS_PYTEST_ARGS ?= -n 2
+CITUS_SUITES ?= tests/sql/workflows tests/sql/campaigns tests/sql/notifications
 pytest-citus: venv
 	@err=$$(mktemp); if bindir=$$($(BIN)/intime pg citus 2>$$err); then \
 	  rm -f $$err; echo "== tests on a Citus cluster ($$bindir)"; \
-	  INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(CITUS_PYTEST_ARGS) tests/citus; \
+	  INTIME_PG_BINDIR=$$bindir $(BIN)/pytest $(CITUS_PYTEST_ARGS) tests/citus && \
+	  echo "== the SQL suites on a Citus cluster" && \
+	  INTIME_PG_BINDIR=$$bindir INTIME_TEST_CITUS=1 \
+	    $(BIN)/pytest $(CITUS_PYTEST_ARGS) $(CITUS_SUITES); \
 	elif [ -n "$$INTIME_REQUIRE_CITUS" ]; then \
 	  cat $$err >&2; rm -f $$err; echo "Citus is required" >&2; exit 1; \
 	else \

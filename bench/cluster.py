@@ -279,6 +279,12 @@ def _executions_in_blocks(target: Target) -> Measured:
 
 def _run_executions(target: Target, *, in_blocks: bool) -> Measured:
     per_org = S.EXECUTIONS // len(target.orgs)
+    tag = uuid.uuid4().hex[:8]  # this run's deals, and its workflow alone active
+    with psycopg.connect(target.admin, autocommit=True) as admin:
+        admin.execute(
+            "update app.workflows set is_active = false where org_id = any(%s)",
+            ([o.org_id for o in target.orgs],),
+        )
     with psycopg.connect(target.service) as service:
         for org in target.orgs:
             with actor(service, org.org_id, org.admin_id):
@@ -291,13 +297,16 @@ def _run_executions(target: Target, *, in_blocks: bool) -> Measured:
         for org in target.orgs:
             admin.execute(
                 "insert into app.deals (org_id, name, value, stage_id)"
-                " select %s, 'Deal ' || n, n, (select s.id from app.deal_stages as s"
+                " select %s, %s || n, n, (select s.id from app.deal_stages as s"
                 "  where s.org_id = %s and s.name = 'Lead')"
                 " from generate_series(1, %s) as n",
-                (org.org_id, org.org_id, per_org),
+                (org.org_id, f"Deal {tag} ", org.org_id, per_org),
             )
         ids = [o.org_id for o in target.orgs]
-        admin.execute("update app.deals set value = value + 1 where org_id = any(%s)", (ids,))
+        admin.execute(
+            "update app.deals set value = value + 1 where org_id = any(%s) and name like %s",
+            (ids, f"Deal {tag} %"),
+        )
         todo: queue.SimpleQueue[tuple[uuid.UUID, uuid.UUID]] = queue.SimpleQueue()
         for row in admin.execute(
             "select org_id, id from app.workflow_executions"

@@ -1501,6 +1501,8 @@ CREATE FUNCTION api.decide_approval_link(p_token text, p_decision text, p_commen
     AS $$
 declare
     v_link app.approval_links%rowtype;
+    v_execution_id uuid;
+    v_used text;
     v_status text;
     v_stamp text := pg_catalog.current_setting('intime.actor_stamp', true);
     v_org text := pg_catalog.current_setting('intime.org_id', true);
@@ -1520,13 +1522,10 @@ begin
     -- The link first (a second use waits here, then finds it used), then the execution
     -- and its approvals in the order every approval path takes them.
     v_link := app._wf_approval_link(p_token, true);
+    select a.execution_id into v_execution_id from app.workflow_approvals as a
+    where a.org_id = v_link.org_id and a.id = v_link.approval_id;
     perform from app.workflow_executions as e
-    where
-        e.org_id = v_link.org_id
-        and e.id = (
-            select a.execution_id from app.workflow_approvals as a
-            where a.org_id = v_link.org_id and a.id = v_link.approval_id
-        )
+    where e.org_id = v_link.org_id and e.id = v_execution_id
     for no key update;
     select a.status into v_status from app.workflow_approvals as a
     where a.org_id = v_link.org_id and a.id = v_link.approval_id;
@@ -1562,14 +1561,17 @@ begin
                 p_reason => p_comment
             );
     end case;
+    -- Computed here, not as CASE p_decision WHEN ... in the UPDATE, which Citus sends
+    -- to a shard as one that fails there ("operator does not exist: text = boolean").
+    v_used := case p_decision
+        when 'approve' then 'approved'
+        when 'reject' then 'rejected'
+        else 'delegated'
+    end;
     update app.approval_links as l
     set
         used_at = app.now(),
-        used_decision = case p_decision
-            when 'approve' then 'approved'
-            when 'reject' then 'rejected'
-            else 'delegated'
-        end
+        used_decision = v_used
     where l.org_id = v_link.org_id and l.id = v_link.id
     returning l.* into v_link;
     -- The caller's own actor (if any) again.
@@ -1593,14 +1595,16 @@ CREATE FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reas
     AS $$
 declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
+    v_exec app.workflow_executions%rowtype;
     v_id uuid;
 begin
+    -- The execution read first: a function given a row of a Citus shard would get
+    -- the shard's row type (docs/scale-out.md, "SQL shapes").
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_row.org_id and e.id = v_row.execution_id;
     -- Never to a subject of the request: nobody approves their own change.
-    if p_to_user is null or p_to_user = v_row.approver_id or exists (
-        select 1 from app.workflow_executions as e
-        where
-            e.org_id = v_row.org_id and e.id = v_row.execution_id
-            and p_to_user = any(app._wf_approval_subjects(e))
+    if p_to_user is null or p_to_user = v_row.approver_id or (
+        v_exec.id is not null and p_to_user = any(app._wf_approval_subjects(v_exec))
     ) or not exists (
         select 1 from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
@@ -5425,20 +5429,27 @@ declare
     v_logs app.workflow_execution_logs [] := '{}';
     v_outcomes text [] := '{}';
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+    v_citus boolean := app._on_citus();
 begin
     perform app._require_service();
-    select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
-    from (
-        select e.* from app.workflow_executions as e
-        where
-            e.status in ('pending', 'running')
-            -- Deferred (below) to a job of its own a second later: that job's.
-            and not app._wf_left_to_its_job(e.wake_job_id)
-        order by e.updated_at
-        limit v_one
-        for no key update of e skip locked
-    ) as d;
-    if cardinality(v_execs) < v_one then
+    if v_citus then
+        -- A locking read keeps to one org on Citus: the due executions are read
+        -- unlocked, then locked one org at a time (app._wf_lock_due).
+        v_execs := app._wf_lock_due(v_one, v_now);
+    else
+        select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.status in ('pending', 'running')
+                -- Deferred (below) to a job of its own a second later: that job's.
+                and not app._wf_left_to_its_job(e.wake_job_id)
+            order by e.updated_at
+            limit v_one
+            for no key update of e skip locked
+        ) as d;
+    end if;
+    if cardinality(v_execs) < v_one and not v_citus then
         select v_execs || coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
         from (
             select e.* from app.workflow_executions as e
@@ -5470,7 +5481,9 @@ begin
         perform pg_catalog.set_config('lock_timeout', '100ms', true);
     end if;
     select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
-    if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit then
+    -- (On Citus the group's later executions wait for the next batch: the join
+    -- below locks across orgs.)
+    if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit and not v_citus then
         select coalesce(array_agg(d::app.workflow_executions), '{}') into v_more
         from (
             select m.*
@@ -12922,12 +12935,14 @@ begin
         n.org_id = v_org_id
         and n.user_id = v_user_id
         and (p_mark = 'all_read' or n.id = any(p_ids))
-        and case p_mark
-            when 'read' then n.read_at is null
-            when 'all_read' then n.read_at is null and n.archived_at is null
-            when 'seen' then n.seen_at is null
-            else n.archived_at is null
-        end;
+        -- Not CASE p_mark WHEN ...: Citus sends that form to a shard as one that
+        -- fails there ("operator does not exist: text = boolean"); this one runs.
+        and (
+            (p_mark = 'read' and n.read_at is null)
+            or (p_mark = 'all_read' and n.read_at is null and n.archived_at is null)
+            or (p_mark = 'seen' and n.seen_at is null)
+            or (p_mark not in ('read', 'all_read', 'seen') and n.archived_at is null)
+        );
     get diagnostics v_count = row_count;
     if v_count > 0 and p_mark <> 'seen' and app._may_notify() then
         -- The stream hub recounts this user's badge for their other tabs.
@@ -17499,15 +17514,16 @@ declare
     v_link app.approval_links%rowtype;
 begin
     -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
-    if p_lock then
+    -- Found first, then locked by its key: the hash names no org, and on Citus a
+    -- locking read must keep to one (docs/scale-out.md, "SQL shapes").
+    select l.* into v_link from app.approval_links as l
+    where l.token_hash = app._secret_hash(p_token);
+    if found and p_lock then
         select l.* into v_link from app.approval_links as l
-        where l.token_hash = app._secret_hash(p_token)
+        where l.org_id = v_link.org_id and l.id = v_link.id
         for update;
-    else
-        select l.* into v_link from app.approval_links as l
-        where l.token_hash = app._secret_hash(p_token);
     end if;
-    if not found or not exists (
+    if v_link.id is null or not exists (
         select 1 from app.user_profiles as u
         where u.org_id = v_link.org_id and u.id = v_link.approver_id and u.is_active
     ) then
@@ -17741,10 +17757,12 @@ begin
         ),
         'requested_at', v_a.requested_at,
         'due_at', v_a.due_at,
+        -- Names by a join, not app._wf_user_name: on Citus a function inside a
+        -- statement sent to a shard may not read a distributed table.
         'history', coalesce((
             select jsonb_agg(
                 jsonb_build_object(
-                    'approver', app._wf_user_name(p_org_id, h.approver_id),
+                    'approver', coalesce(ua.full_name, h.approver_id::text),
                     'status', h.status,
                     'at', coalesce(
                         h.responded_at, h.delegated_at,
@@ -17754,12 +17772,14 @@ begin
                     'notes', coalesce(h.response_notes, h.delegation_reason),
                     'delegated_to', case
                         when h.delegated_to is not null
-                            then app._wf_user_name(p_org_id, h.delegated_to)
+                            then coalesce(ud.full_name, h.delegated_to::text)
                     end
                 )
                 order by h.created_at, h.slot, h.id
             )
             from app.workflow_approvals as h
+            left join app.user_profiles as ua on ua.org_id = h.org_id and ua.id = h.approver_id
+            left join app.user_profiles as ud on ud.org_id = h.org_id and ud.id = h.delegated_to
             where
                 h.org_id = p_org_id and h.execution_id = v_a.execution_id
                 and h.step_id is not distinct from v_a.step_id
@@ -18322,6 +18342,7 @@ CREATE FUNCTION app._wf_escalate_due(p_limit integer) RETURNS integer
     AS $$
 declare
     v_row record;
+    v_exec app.workflow_executions%rowtype;
     v_target uuid;
     v_count integer := 0;
     v_new uuid;
@@ -18373,11 +18394,11 @@ begin
                 select u.manager_id into v_target from app.user_profiles as u
                 where u.org_id = v_row.org_id and u.id = v_row.approver_id;
             end if;
-            -- Not to a subject of the request either.
-            if v_target = any(app._wf_approval_subjects((
-                select e from app.workflow_executions as e
-                where e.org_id = v_row.org_id and e.id = v_row.execution_id
-            ))) then
+            -- Not to a subject of the request either (the execution read first,
+            -- as in api.delegate_approval).
+            select e.* into v_exec from app.workflow_executions as e
+            where e.org_id = v_row.org_id and e.id = v_row.execution_id;
+            if v_target = any(app._wf_approval_subjects(v_exec)) then
                 v_target := null;
             end if;
             v_asked := v_target is not null and exists (
@@ -18878,6 +18899,87 @@ $$;
 
 
 ALTER FUNCTION app._wf_left_to_its_job(p_wake_job_id bigint) OWNER TO intime_owner;
+
+--
+-- Name: _wf_lock_due(integer, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_lock_due(p_limit integer, p_now timestamp with time zone) RETURNS app.workflow_executions[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_orgs uuid [];
+    v_ids uuid [];
+    v_jobs bigint [];
+    v_pending boolean [];
+    v_org uuid;
+    v_org_ids uuid [];
+    v_got app.workflow_executions [];
+    v_execs app.workflow_executions [] := '{}';
+begin
+    select
+        array_agg(c.org_id order by c.due, c.id), array_agg(c.id order by c.due, c.id),
+        array_agg(c.wake_job_id order by c.due, c.id), array_agg(c.pending order by c.due, c.id)
+    into v_orgs, v_ids, v_jobs, v_pending
+    from (
+        (
+            select e.org_id, e.id, e.updated_at as due, e.wake_job_id, true as pending
+            from app.workflow_executions as e
+            where e.status in ('pending', 'running')
+            order by e.updated_at
+            limit p_limit * 4
+        )
+        union all
+        (
+            select e.org_id, e.id, e.wake_at as due, e.wake_job_id, false as pending
+            from app.workflow_executions as e
+            where
+                e.status = 'waiting' and e.wake_at is not null and e.wake_at <= p_now
+                and e.waiting_for in ('timer', 'retry')
+            order by e.wake_at
+            limit p_limit * 4
+        )
+    ) as c;
+    -- Deferred to a job of its own a second later: that job's (read here, on this
+    -- node, not inside a statement sent to a shard).
+    select array_agg(u.org_id order by u.n), array_agg(u.id order by u.n)
+    into v_orgs, v_ids
+    from unnest(v_orgs, v_ids, v_jobs, v_pending) with ordinality as u (org_id, id, job, pending, n)
+    where not u.pending or not app._wf_left_to_its_job(u.job);
+    -- The orgs in the order of their oldest due execution.
+    foreach v_org in array coalesce(array(
+        select u.o from unnest(v_orgs) with ordinality as u (o, n) group by u.o order by min(u.n)
+    ), '{}') loop
+        exit when cardinality(v_execs) >= p_limit;
+        v_org_ids := array(
+            select i.id from unnest(v_orgs, v_ids) as i (org_id, id) where i.org_id = v_org
+        );
+        select coalesce(array_agg(d::app.workflow_executions), '{}') into v_got
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.org_id = v_org
+                and e.id = any(v_org_ids)
+                and (
+                    e.status in ('pending', 'running')
+                    or (
+                        e.status = 'waiting' and e.wake_at is not null and e.wake_at <= p_now
+                        and e.waiting_for in ('timer', 'retry')
+                    )
+                )
+            order by coalesce(e.wake_at, e.updated_at), e.id
+            limit p_limit - cardinality(v_execs)
+            for no key update of e skip locked
+        ) as d;
+        v_execs := v_execs || v_got;
+    end loop;
+    return v_execs;
+end
+$$;
+
+
+ALTER FUNCTION app._wf_lock_due(p_limit integer, p_now timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: _wf_locked_fields(jsonb, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -31808,6 +31910,13 @@ REVOKE ALL ON FUNCTION app._wf_leaf_holds(p_leaf jsonb, p_new jsonb, p_old jsonb
 --
 
 REVOKE ALL ON FUNCTION app._wf_left_to_its_job(p_wake_job_id bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_lock_due(p_limit integer, p_now timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_lock_due(p_limit integer, p_now timestamp with time zone) FROM PUBLIC;
 
 
 --

@@ -37,6 +37,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from intime.db import errors_translated
 from intime.errors import NotFoundError
 from worker import journal
 from worker import queries as q
@@ -172,7 +173,8 @@ async def _claim(deps: EmailDeps, org_id: uuid.UUID, send_id: uuid.UUID) -> dict
         # the node that holds the org (docs/scale-out.md, "Function delegation").
         async with deps.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(q.CLAIM_EMAIL_SEND, {"id": send_id, "org_id": org_id})
+            with errors_translated():  # IT004 as NotFoundError (async_actor did it before)
+                await cur.execute(q.CLAIM_EMAIL_SEND, {"id": send_id, "org_id": org_id})
             return await cur.fetchone()
     except NotFoundError:
         return None  # the send (or its org) was deleted after it was queued

@@ -368,3 +368,18 @@ def test_a_permanent_refusal_of_the_probe_closes_the_circuit(
 
     outcomes = run(db, {"resend": ResendTransport("k", fake_resend.url)}, scenario)
     assert outcomes == ["failed", "sent", "closed"]
+
+
+def test_a_send_deleted_after_it_was_queued_is_missing_not_a_failed_job(
+    db: Database, mail: Mail, admin, tmp_path: Path
+) -> None:
+    """The org-first claim's IT004 is the "missing" outcome, as it was under an actor."""
+    use_provider(admin, mail, "outbox")
+    send_id = mail.queue(to="gone@example.com", subject="Hi", text="x")
+    admin.execute("delete from app.email_sends where id = %s", (send_id,))
+    outcome = run(
+        db,
+        {"outbox": OutboxTransport(tmp_path / "outbox")},
+        lambda d: send_email(d, mail.org_id, send_id),
+    )
+    assert outcome == "missing"

@@ -200,12 +200,14 @@ begin
         n.org_id = v_org_id
         and n.user_id = v_user_id
         and (p_mark = 'all_read' or n.id = any(p_ids))
-        and case p_mark
-            when 'read' then n.read_at is null
-            when 'all_read' then n.read_at is null and n.archived_at is null
-            when 'seen' then n.seen_at is null
-            else n.archived_at is null
-        end;
+        -- Not CASE p_mark WHEN ...: Citus sends that form to a shard as one that
+        -- fails there ("operator does not exist: text = boolean"); this one runs.
+        and (
+            (p_mark = 'read' and n.read_at is null)
+            or (p_mark = 'all_read' and n.read_at is null and n.archived_at is null)
+            or (p_mark = 'seen' and n.seen_at is null)
+            or (p_mark not in ('read', 'all_read', 'seen') and n.archived_at is null)
+        );
     get diagnostics v_count = row_count;
     if v_count > 0 and p_mark <> 'seen' and app._may_notify() then
         -- The stream hub recounts this user's badge for their other tabs.

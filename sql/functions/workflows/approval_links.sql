@@ -119,10 +119,12 @@ begin
         ),
         'requested_at', v_a.requested_at,
         'due_at', v_a.due_at,
+        -- Names by a join, not app._wf_user_name: on Citus a function inside a
+        -- statement sent to a shard may not read a distributed table.
         'history', coalesce((
             select jsonb_agg(
                 jsonb_build_object(
-                    'approver', app._wf_user_name(p_org_id, h.approver_id),
+                    'approver', coalesce(ua.full_name, h.approver_id::text),
                     'status', h.status,
                     'at', coalesce(
                         h.responded_at, h.delegated_at,
@@ -132,12 +134,14 @@ begin
                     'notes', coalesce(h.response_notes, h.delegation_reason),
                     'delegated_to', case
                         when h.delegated_to is not null
-                            then app._wf_user_name(p_org_id, h.delegated_to)
+                            then coalesce(ud.full_name, h.delegated_to::text)
                     end
                 )
                 order by h.created_at, h.slot, h.id
             )
             from app.workflow_approvals as h
+            left join app.user_profiles as ua on ua.org_id = h.org_id and ua.id = h.approver_id
+            left join app.user_profiles as ud on ud.org_id = h.org_id and ud.id = h.delegated_to
             where
                 h.org_id = p_org_id and h.execution_id = v_a.execution_id
                 and h.step_id is not distinct from v_a.step_id
@@ -246,15 +250,16 @@ declare
     v_link app.approval_links%rowtype;
 begin
     -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
-    if p_lock then
+    -- Found first, then locked by its key: the hash names no org, and on Citus a
+    -- locking read must keep to one (docs/scale-out.md, "SQL shapes").
+    select l.* into v_link from app.approval_links as l
+    where l.token_hash = app._secret_hash(p_token);
+    if found and p_lock then
         select l.* into v_link from app.approval_links as l
-        where l.token_hash = app._secret_hash(p_token)
+        where l.org_id = v_link.org_id and l.id = v_link.id
         for update;
-    else
-        select l.* into v_link from app.approval_links as l
-        where l.token_hash = app._secret_hash(p_token);
     end if;
-    if not found or not exists (
+    if v_link.id is null or not exists (
         select 1 from app.user_profiles as u
         where u.org_id = v_link.org_id and u.id = v_link.approver_id and u.is_active
     ) then
@@ -296,6 +301,8 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_link app.approval_links%rowtype;
+    v_execution_id uuid;
+    v_used text;
     v_status text;
     v_stamp text := pg_catalog.current_setting('intime.actor_stamp', true);
     v_org text := pg_catalog.current_setting('intime.org_id', true);
@@ -315,13 +322,10 @@ begin
     -- The link first (a second use waits here, then finds it used), then the execution
     -- and its approvals in the order every approval path takes them.
     v_link := app._wf_approval_link(p_token, true);
+    select a.execution_id into v_execution_id from app.workflow_approvals as a
+    where a.org_id = v_link.org_id and a.id = v_link.approval_id;
     perform from app.workflow_executions as e
-    where
-        e.org_id = v_link.org_id
-        and e.id = (
-            select a.execution_id from app.workflow_approvals as a
-            where a.org_id = v_link.org_id and a.id = v_link.approval_id
-        )
+    where e.org_id = v_link.org_id and e.id = v_execution_id
     for no key update;
     select a.status into v_status from app.workflow_approvals as a
     where a.org_id = v_link.org_id and a.id = v_link.approval_id;
@@ -357,14 +361,17 @@ begin
                 p_reason => p_comment
             );
     end case;
+    -- Computed here, not as CASE p_decision WHEN ... in the UPDATE, which Citus sends
+    -- to a shard as one that fails there ("operator does not exist: text = boolean").
+    v_used := case p_decision
+        when 'approve' then 'approved'
+        when 'reject' then 'rejected'
+        else 'delegated'
+    end;
     update app.approval_links as l
     set
         used_at = app.now(),
-        used_decision = case p_decision
-            when 'approve' then 'approved'
-            when 'reject' then 'rejected'
-            else 'delegated'
-        end
+        used_decision = v_used
     where l.org_id = v_link.org_id and l.id = v_link.id
     returning l.* into v_link;
     -- The caller's own actor (if any) again.

@@ -501,14 +501,16 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
+    v_exec app.workflow_executions%rowtype;
     v_id uuid;
 begin
+    -- The execution read first: a function given a row of a Citus shard would get
+    -- the shard's row type (docs/scale-out.md, "SQL shapes").
+    select e.* into v_exec from app.workflow_executions as e
+    where e.org_id = v_row.org_id and e.id = v_row.execution_id;
     -- Never to a subject of the request: nobody approves their own change.
-    if p_to_user is null or p_to_user = v_row.approver_id or exists (
-        select 1 from app.workflow_executions as e
-        where
-            e.org_id = v_row.org_id and e.id = v_row.execution_id
-            and p_to_user = any(app._wf_approval_subjects(e))
+    if p_to_user is null or p_to_user = v_row.approver_id or (
+        v_exec.id is not null and p_to_user = any(app._wf_approval_subjects(v_exec))
     ) or not exists (
         select 1 from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
@@ -584,6 +586,7 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_row record;
+    v_exec app.workflow_executions%rowtype;
     v_target uuid;
     v_count integer := 0;
     v_new uuid;
@@ -635,11 +638,11 @@ begin
                 select u.manager_id into v_target from app.user_profiles as u
                 where u.org_id = v_row.org_id and u.id = v_row.approver_id;
             end if;
-            -- Not to a subject of the request either.
-            if v_target = any(app._wf_approval_subjects((
-                select e from app.workflow_executions as e
-                where e.org_id = v_row.org_id and e.id = v_row.execution_id
-            ))) then
+            -- Not to a subject of the request either (the execution read first,
+            -- as in api.delegate_approval).
+            select e.* into v_exec from app.workflow_executions as e
+            where e.org_id = v_row.org_id and e.id = v_row.execution_id;
+            if v_target = any(app._wf_approval_subjects(v_exec)) then
                 v_target := null;
             end if;
             v_asked := v_target is not null and exists (

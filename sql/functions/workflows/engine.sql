@@ -707,6 +707,88 @@ as $function$
     )
 $function$;
 
+-- The due executions of api.run_executions on Citus, where a locking read keeps
+-- to one org: the due ones (pending or running, and timers and retries whose
+-- time came; oldest first by that time) read unlocked, those deferred to a job
+-- of their own left out (app._wf_left_to_its_job, this node's queue), then
+-- locked one org at a time, SKIP LOCKED, and checked again; at most p_limit.
+-- Four times as many are read as wanted, so that runners at once still fill a
+-- batch past the rows the others hold.
+create or replace function app._wf_lock_due(p_limit integer, p_now timestamptz)
+returns app.workflow_executions[]
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_orgs uuid [];
+    v_ids uuid [];
+    v_jobs bigint [];
+    v_pending boolean [];
+    v_org uuid;
+    v_org_ids uuid [];
+    v_got app.workflow_executions [];
+    v_execs app.workflow_executions [] := '{}';
+begin
+    select
+        array_agg(c.org_id order by c.due, c.id), array_agg(c.id order by c.due, c.id),
+        array_agg(c.wake_job_id order by c.due, c.id), array_agg(c.pending order by c.due, c.id)
+    into v_orgs, v_ids, v_jobs, v_pending
+    from (
+        (
+            select e.org_id, e.id, e.updated_at as due, e.wake_job_id, true as pending
+            from app.workflow_executions as e
+            where e.status in ('pending', 'running')
+            order by e.updated_at
+            limit p_limit * 4
+        )
+        union all
+        (
+            select e.org_id, e.id, e.wake_at as due, e.wake_job_id, false as pending
+            from app.workflow_executions as e
+            where
+                e.status = 'waiting' and e.wake_at is not null and e.wake_at <= p_now
+                and e.waiting_for in ('timer', 'retry')
+            order by e.wake_at
+            limit p_limit * 4
+        )
+    ) as c;
+    -- Deferred to a job of its own a second later: that job's (read here, on this
+    -- node, not inside a statement sent to a shard).
+    select array_agg(u.org_id order by u.n), array_agg(u.id order by u.n)
+    into v_orgs, v_ids
+    from unnest(v_orgs, v_ids, v_jobs, v_pending) with ordinality as u (org_id, id, job, pending, n)
+    where not u.pending or not app._wf_left_to_its_job(u.job);
+    -- The orgs in the order of their oldest due execution.
+    foreach v_org in array coalesce(array(
+        select u.o from unnest(v_orgs) with ordinality as u (o, n) group by u.o order by min(u.n)
+    ), '{}') loop
+        exit when cardinality(v_execs) >= p_limit;
+        v_org_ids := array(
+            select i.id from unnest(v_orgs, v_ids) as i (org_id, id) where i.org_id = v_org
+        );
+        select coalesce(array_agg(d::app.workflow_executions), '{}') into v_got
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.org_id = v_org
+                and e.id = any(v_org_ids)
+                and (
+                    e.status in ('pending', 'running')
+                    or (
+                        e.status = 'waiting' and e.wake_at is not null and e.wake_at <= p_now
+                        and e.waiting_for in ('timer', 'retry')
+                    )
+                )
+            order by coalesce(e.wake_at, e.updated_at), e.id
+            limit p_limit - cardinality(v_execs)
+            for no key update of e skip locked
+        ) as d;
+        v_execs := v_execs || v_got;
+    end loop;
+    return v_execs;
+end
+$function$;
+
 -- The due executions of every org, up to p_limit of them, each run as
 -- api.run_execution would (its org's actor; one subtransaction each), and one
 -- commit for all. Due: pending, running (resumed after an action or a
@@ -738,20 +820,27 @@ declare
     v_logs app.workflow_execution_logs [] := '{}';
     v_outcomes text [] := '{}';
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+    v_citus boolean := app._on_citus();
 begin
     perform app._require_service();
-    select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
-    from (
-        select e.* from app.workflow_executions as e
-        where
-            e.status in ('pending', 'running')
-            -- Deferred (below) to a job of its own a second later: that job's.
-            and not app._wf_left_to_its_job(e.wake_job_id)
-        order by e.updated_at
-        limit v_one
-        for no key update of e skip locked
-    ) as d;
-    if cardinality(v_execs) < v_one then
+    if v_citus then
+        -- A locking read keeps to one org on Citus: the due executions are read
+        -- unlocked, then locked one org at a time (app._wf_lock_due).
+        v_execs := app._wf_lock_due(v_one, v_now);
+    else
+        select coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
+        from (
+            select e.* from app.workflow_executions as e
+            where
+                e.status in ('pending', 'running')
+                -- Deferred (below) to a job of its own a second later: that job's.
+                and not app._wf_left_to_its_job(e.wake_job_id)
+            order by e.updated_at
+            limit v_one
+            for no key update of e skip locked
+        ) as d;
+    end if;
+    if cardinality(v_execs) < v_one and not v_citus then
         select v_execs || coalesce(array_agg(d::app.workflow_executions), '{}') into v_execs
         from (
             select e.* from app.workflow_executions as e
@@ -783,7 +872,9 @@ begin
         perform pg_catalog.set_config('lock_timeout', '100ms', true);
     end if;
     select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
-    if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit then
+    -- (On Citus the group's later executions wait for the next batch: the join
+    -- below locks across orgs.)
+    if cardinality(v_set.done) > 0 and cardinality(v_execs) < v_limit and not v_citus then
         select coalesce(array_agg(d::app.workflow_executions), '{}') into v_more
         from (
             select m.*
