@@ -28,7 +28,9 @@ queue behind each other:
 pgqueuer comes before the function files so that SQL-language functions may
 refer to queue tables. On a database with the ``citus`` extension, the tables of ``app``
 are then distributed (``intime.citus``, docs/scale-out.md) before the function files,
-which then create triggers on distributed tables.
+which then create triggers on distributed tables; after them, in their transaction, the
+routines are adapted to Citus and the org-first ``api`` functions delegated by their
+``p_org_id`` (``citus.adapt_routines``, ``citus.delegate_routines``).
 """
 
 from __future__ import annotations
