@@ -19,7 +19,13 @@ Cases (bench/README.md, "Before and after"):
   registered (sends/s);
 - ``send_notify``: the same with a hub registered, so that every write NOTIFYs (sends/s);
 - ``builtin``: a 1,000-row UPDATE that assigns 1,000 tasks, each recipient in-app only, and
-  again with email (ms).
+  again with email (ms);
+- ``run_one``: 300 fresh executions of the workflows bench's 3-step database workflow,
+  each run by ``api.run_execution`` in a transaction of its own, from 2 threads, as the
+  worker's ``workflow.run`` jobs run them (executions/s);
+- ``run_batch``: the same 300 run by ``api.run_executions(p_limit => 50)`` until none is
+  due, as the worker's ``workflow.run_due`` job runs a bulk start: in groups, one
+  statement per step (executions/s).
 """
 
 from __future__ import annotations
@@ -40,14 +46,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-from bench import campaigns
+from bench import campaigns, workflows
 from bench.common import bench_database, machine
 from intime.config import as_role
+from intime.db import actor
 from intime.pgserver import PgServer
 from intime_cli.seed import SeededOrg, seed_org
 
-CASES = ("tick", "send", "send_notify", "builtin_in_app", "builtin_email")
+CASES = (
+    "tick", "send", "send_notify", "builtin_in_app", "builtin_email", "run_one", "run_batch",
+)  # fmt: skip
+RUNS = 300
+RUN_DEALS = "where org_id = %s and name like 'AB deal %%'"
 TICK_DUE = 3000
 TICK_BATCH = 1000
 WRITERS = 8
@@ -139,6 +151,22 @@ def _setup(server: PgServer, name: str, dsn: str) -> Side:
     admin.execute("vacuum analyze")
     campaigns._ours(ctx, campaign, TICK_BATCH)  # warm-up
     admin.execute(f"analyze {campaigns.CAMPAIGN_TABLES}")
+    # The runs' workflow (the workflows bench's 3 database steps on a deal's value) and
+    # its deals.
+    with actor(svc, org.org_id, org.admin_id):
+        svc.execute(
+            "select api.create_workflow(p_name => 'ab', p_entity_type => 'deal', "
+            "p_definition => %s)",
+            (Jsonb(workflows.ON_VALUE),),
+        )
+    with actor(svc, org.org_id):
+        svc.execute(
+            "insert into app.deals (name, owner_id, stage_id, value) "
+            "select 'AB deal ' || g, %s, "
+            "(select s.id from app.deal_stages as s where s.org_id = %s and s.name = 'Lead'), "
+            "1000 from generate_series(1, %s) as g",
+            (org.rep_ids[0], org.org_id, RUNS),
+        )
     return Side(name, dsn, org, users, (ctx, campaign), {c: [] for c in CASES})
 
 
@@ -214,6 +242,75 @@ def _builtin(side: Side, channels: list[str]) -> float:
     return elapsed
 
 
+def _fresh_executions(side: Side) -> list[uuid.UUID]:
+    """No execution left, then one UPDATE of the runs' deals starts RUNS fresh ones (their
+    jobs deleted: the case runs them)."""
+    org = side.org
+    with psycopg.connect(side.dsn, autocommit=True) as admin:
+        for table in ("workflow_executions", "workflow_instances", "workflow_execution_logs"):
+            admin.execute(f"delete from app.{table} where org_id = %s", (org.org_id,))
+        admin.execute(
+            "delete from app.activities where org_id = %s and metadata ? 'workflow_id'",
+            (org.org_id,),
+        )
+        with admin.transaction():
+            admin.execute("select api.set_actor(%s, %s)", (org.org_id, org.admin_id))
+            admin.execute(f"update app.deals set value = value + 1 {RUN_DEALS}", (org.org_id,))
+        admin.execute("delete from queue.pgqueuer")
+        admin.execute(f"vacuum app.deals, app.activities, {workflows.ENGINE_TABLES}")
+        ids = [
+            r[0]
+            for r in admin.execute(
+                "select id from app.workflow_executions where org_id = %s and status = 'pending'",
+                (org.org_id,),
+            ).fetchall()
+        ]
+    assert len(ids) == RUNS, len(ids)
+    return ids
+
+
+def _run_one(side: Side) -> float:
+    ids = _fresh_executions(side)
+    service = as_role(side.dsn, "intime_service")
+
+    def run(k: int) -> None:
+        with psycopg.connect(service) as conn:
+            for execution_id in ids[k::2]:
+                with conn.transaction():
+                    conn.execute(
+                        "select api.run_execution(p_execution_id => %s, p_org_id => %s)",
+                        (execution_id, side.org.org_id),
+                    )
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(ids) / (time.perf_counter() - start)
+
+
+def _run_batch(side: Side) -> float:
+    ids = _fresh_executions(side)
+    service = as_role(side.dsn, "intime_service")
+    done: int = 0
+    with psycopg.connect(service) as conn:
+        start = time.perf_counter()
+        while True:
+            with conn.transaction():
+                row = conn.execute(
+                    "select picked, completed from api.run_executions(p_limit => 50)"
+                ).fetchone()
+            assert row is not None
+            done += int(row[1])
+            if row[0] == 0:
+                break
+        elapsed = time.perf_counter() - start
+    assert done == len(ids), (done, len(ids))
+    return done / elapsed
+
+
 def _runners(seconds: float) -> dict[str, Callable[[Side], float]]:
     return {
         "tick": _tick,
@@ -221,6 +318,8 @@ def _runners(seconds: float) -> dict[str, Callable[[Side], float]]:
         "send_notify": lambda s: _sends(s, seconds, notify=True),
         "builtin_in_app": lambda s: _builtin(s, ["in_app"]),
         "builtin_email": lambda s: _builtin(s, ["in_app", "email"]),
+        "run_one": _run_one,
+        "run_batch": _run_batch,
     }
 
 
@@ -230,6 +329,8 @@ UNITS = {
     "send_notify": ("sends/s", True),
     "builtin_in_app": ("ms", False),
     "builtin_email": ("ms", False),
+    "run_one": ("executions/s", True),
+    "run_batch": ("executions/s", True),
 }
 
 

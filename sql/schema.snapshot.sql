@@ -539,18 +539,24 @@ CREATE FUNCTION api.authenticate_web_session(p_session text) RETURNS TABLE(org_i
     AS $$
 declare
     v_session app.web_sessions%rowtype;
+    v_hash bytea;
+    v_now timestamptz;
 begin
     perform app._require_service();
     -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
+    -- The hash and the clock read first, the token's liveness checked after, in
+    -- statements of their own (on Citus a lookup not by org reaches every shard, where
+    -- the values must be known and a helper that reads tables is refused).
+    v_hash := app._secret_hash(p_session);
+    v_now := app.now();
     select s.* into v_session
     from app.web_sessions as s
     where
-        s.secret_hash = app._secret_hash(p_session)
+        s.secret_hash = v_hash
         and s.ended_at is null
-        and s.expires_at > app.now()
-        and app._api_token_is_live(s.org_id, s.token_id);
+        and s.expires_at > v_now;
 
-    if not found then
+    if v_session.id is null or not app._api_token_is_live(v_session.org_id, v_session.token_id) then
         raise exception using
             errcode = 'IT007', message = 'invalid, ended or expired console session';
     end if;
@@ -667,6 +673,10 @@ CREATE FUNCTION api.check_stream_credentials(p_org_ids uuid[], p_token_ids uuid[
     AS $$
 declare
     v_live boolean[];
+    v_now timestamptz;
+    v_session_orgs uuid [];
+    v_session_ids uuid [];
+    v_org_id uuid;
 begin
     perform app._require_service();
     if p_org_ids is null or p_token_ids is null or p_session_ids is null
@@ -681,16 +691,21 @@ begin
             || '(at most 1,000), the first two without nulls';
     end if;
 
+    v_now := app.now();
+    -- The sessions that hold, read by key (a join on the arrays, no correlated probe:
+    -- on Citus a subquery beside unnest is not planned), then each stream decided on
+    -- arrays alone.
+    select array_agg(s.org_id), array_agg(s.id) into v_session_orgs, v_session_ids
+    from app.web_sessions as s
+    inner join unnest(p_org_ids, p_token_ids, p_session_ids) as c (org_id, token_id, session_id)
+        on s.org_id = c.org_id and s.id = c.session_id
+    where s.token_id = c.token_id and s.ended_at is null and s.expires_at > v_now;
     select coalesce(array_agg(
         app._api_token_is_live(c.org_id, c.token_id)
         and (
             c.session_id is null
-            or exists (
-                select 1
-                from app.web_sessions as s
-                where
-                    s.org_id = c.org_id and s.id = c.session_id and s.token_id = c.token_id
-                    and s.ended_at is null and s.expires_at > app.now()
+            or (c.org_id, c.session_id) in (
+                select * from unnest(v_session_orgs, v_session_ids)
             )
         )
         order by c.n
@@ -704,28 +719,41 @@ begin
     -- are skipped, never waited for: the call answers for up to 1,000 streams of
     -- every org, and one login's open transaction on its own token must not hold
     -- them all (nor two web processes' calls deadlock on rows in opposite orders).
-    update app.api_tokens as t
-    set last_used_at = app.now()
-    from (
-        select k.org_id, k.id
-        from app.api_tokens as k
-        inner join unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
-            on k.org_id = c.org_id and k.id = c.token_id
-        where c.live and (k.last_used_at is null or k.last_used_at < app.now() - interval '1 minute')
-        for no key update of k skip locked
-    ) as u
-    where t.org_id = u.org_id and t.id = u.id;
-    update app.web_sessions as s
-    set last_seen_at = app.now()
-    from (
-        select w.org_id, w.id
-        from app.web_sessions as w
-        inner join unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
-            on w.org_id = c.org_id and w.id = c.session_id
-        where c.live and (w.last_seen_at is null or w.last_seen_at < app.now() - interval '1 minute')
-        for no key update of w skip locked
-    ) as u
-    where s.org_id = u.org_id and s.id = u.id;
+    -- On Citus a row lock holds one org's rows: one org at a time, in key order.
+    for v_org_id in
+        select distinct c.org_id from unnest(p_org_ids, v_live) as c (org_id, live)
+        where c.live and app._on_citus()
+        union all
+        select null::uuid where not app._on_citus()
+        order by 1
+    loop
+        update app.api_tokens as t
+        set last_used_at = v_now
+        from (
+            select k.org_id, k.id
+            from app.api_tokens as k
+            inner join unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
+                on k.org_id = c.org_id and k.id = c.token_id
+            where
+                c.live and (k.last_used_at is null or k.last_used_at < v_now - interval '1 minute')
+                and (v_org_id is null or k.org_id = v_org_id)
+            for no key update of k skip locked
+        ) as u
+        where t.org_id = u.org_id and t.id = u.id and (v_org_id is null or t.org_id = v_org_id);
+        update app.web_sessions as s
+        set last_seen_at = v_now
+        from (
+            select w.org_id, w.id
+            from app.web_sessions as w
+            inner join unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
+                on w.org_id = c.org_id and w.id = c.session_id
+            where
+                c.live and (w.last_seen_at is null or w.last_seen_at < v_now - interval '1 minute')
+                and (v_org_id is null or w.org_id = v_org_id)
+            for no key update of w skip locked
+        ) as u
+        where s.org_id = u.org_id and s.id = u.id and (v_org_id is null or s.org_id = v_org_id);
+    end loop;
     return v_live;
 end
 $$;
@@ -898,18 +926,35 @@ CREATE FUNCTION api.claim_stream_ticket(p_ticket text) RETURNS TABLE(org_id uuid
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
+declare
+    v_hash bytea;
+    v_now timestamptz;
+    v_org_id uuid;
+    v_id uuid;
+    v_token_id uuid;
+    v_spent boolean := false;
 begin
     perform app._require_service();
-    return query
-    update app.stream_tickets as t
-    set used_at = app.now()
-    where
-        t.ticket_hash = app._secret_hash(p_ticket)
-        and t.used_at is null
-        and t.expires_at > app.now()
-        and app._api_token_is_live(t.org_id, t.token_id)
-    returning t.org_id, t.user_id, t.id, t.token_id;
-    if not found then
+    -- Found by its hash, its token checked, then spent by key, once (the update
+    -- checks it unused again under the row lock): each in a statement of its own
+    -- (on Citus a lookup not by org reaches every shard, where the values must be
+    -- known and a helper that reads tables is refused).
+    v_hash := app._secret_hash(p_ticket);
+    v_now := app.now();
+    select t.org_id, t.id, t.token_id into v_org_id, v_id, v_token_id
+    from app.stream_tickets as t
+    where t.ticket_hash = v_hash and t.used_at is null and t.expires_at > v_now;
+    if v_id is not null and app._api_token_is_live(v_org_id, v_token_id) then
+        return query
+        update app.stream_tickets as t
+        set used_at = v_now
+        where
+            t.org_id = v_org_id and t.id = v_id
+            and t.used_at is null and t.expires_at > v_now
+        returning t.org_id, t.user_id, t.id, t.token_id;
+        v_spent := found;
+    end if;
+    if not v_spent then
         raise exception using
             errcode = 'IT007', message = 'invalid, used or expired stream ticket';
     end if;
@@ -1596,15 +1641,21 @@ CREATE FUNCTION api.delegate_approval(p_approval_id uuid, p_to_user uuid, p_reas
 declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
     v_exec app.workflow_executions%rowtype;
+    v_subjects uuid [];
     v_id uuid;
 begin
     -- The execution read first: a function given a row of a Citus shard would get
-    -- the shard's row type (docs/scale-out.md, "SQL shapes").
+    -- the shard's row type (docs/scale-out.md, "SQL shapes"); its subjects too, in a
+    -- statement of their own (a helper that reads tables is refused inside a
+    -- statement Citus sends to a shard).
     select e.* into v_exec from app.workflow_executions as e
     where e.org_id = v_row.org_id and e.id = v_row.execution_id;
+    if v_exec.id is not null then
+        v_subjects := app._wf_approval_subjects(v_exec);
+    end if;
     -- Never to a subject of the request: nobody approves their own change.
     if p_to_user is null or p_to_user = v_row.approver_id or (
-        v_exec.id is not null and p_to_user = any(app._wf_approval_subjects(v_exec))
+        p_to_user = any(v_subjects)
     ) or not exists (
         select 1 from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
@@ -2088,12 +2139,15 @@ CREATE FUNCTION api.get_approval(p_approval_id uuid) RETURNS jsonb
 declare
     v_org_id uuid := app._require_org();
     v_user_id uuid := app.current_user_id();
+    -- Apart from the probe below (which Citus sends to a shard, where a helper that
+    -- reads a table is refused).
+    v_admin boolean := app._is_org_admin();
     v_view jsonb;
 begin
     -- The approver of any row of its slot, an admin (or the service role acting for no
     -- user); for anyone else the approval does not exist.
     if not (
-        app._is_org_admin()
+        v_admin
         or exists (
             select 1
             from app.workflow_approvals as a
@@ -2612,6 +2666,7 @@ CREATE FUNCTION api.get_preferences() RETURNS TABLE(category text, scope text, c
 declare
     v_org_id uuid := app._require_org();
     v_user_id uuid := app.current_user_id();
+    v_categories text [];
 begin
     if v_user_id is null then
         raise exception using
@@ -2619,17 +2674,25 @@ begin
             hint = 'These are a user''s own: as intime_service, pass p_user_id to '
             || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
+    -- The categories first, in a statement of their own; then each one's effective
+    -- preference, in a statement that reads no table itself (on Citus a statement
+    -- that reads a table goes to a shard, where a helper that reads tables is
+    -- refused: docs/scale-out.md, "SQL shapes").
+    v_categories := array(
+        select x.category
+        from (
+            select '*' as category
+            union
+            select s.category from app.notification_system_templates as s
+            union
+            select t.category from app.notification_templates as t where t.org_id = v_org_id
+            union
+            select p.category from app.notification_preferences as p
+            where p.org_id = v_org_id and (p.user_id is null or p.user_id = v_user_id)
+        ) as x
+        order by x.category <> '*', x.category
+    );
     return query
-    with categories as (
-        select '*' as category
-        union
-        select s.category from app.notification_system_templates as s
-        union
-        select t.category from app.notification_templates as t where t.org_id = v_org_id
-        union
-        select p.category from app.notification_preferences as p
-        where p.org_id = v_org_id and (p.user_id is null or p.user_id = v_user_id)
-    )
     select
         c.category,
         case
@@ -2643,9 +2706,9 @@ begin
         e.frequency, e.digest_time, e.digest_day, e.quiet_hours_enabled, e.quiet_hours_start,
         e.quiet_hours_end, e.quiet_hours_timezone, e.dnd_enabled, e.dnd_until, e.sound_enabled,
         e.email_unsubscribed
-    from categories as c
+    from unnest(v_categories) with ordinality as c (category, n)
     cross join lateral app._notification_effective_preference(v_org_id, v_user_id, c.category) as e
-    order by c.category <> '*', c.category;
+    order by c.n;
 end
 $$;
 
@@ -2955,12 +3018,14 @@ begin
         c.id, c.name, c.status, c.owner_id, u.full_name,
         (
             select count(*)::integer from app.campaign_sequences as s
-            where s.org_id = c.org_id and s.campaign_id = c.id
+            where s.org_id = v_org_id and s.campaign_id = c.id
         ),
         c.total_enrolled, c.total_active, c.total_completed, c.total_replied,
         c.created_at, c.activated_at
+    -- Every table named by the org: on Citus the statement is then routed to the org's
+    -- shards whole (a correlated count on c.org_id alone is not planned).
     from app.campaigns as c
-    left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
+    left join app.user_profiles as u on u.org_id = v_org_id and u.id = c.owner_id
     where
         c.org_id = v_org_id
         and (p_status is null or c.status = p_status)
@@ -3021,7 +3086,7 @@ begin
             e.exclusive and exists (
                 select 1 from app.workflow_executions as o
                 where
-                    o.org_id = e.org_id and o.workflow_id = e.workflow_id
+                    o.org_id = v_org_id and o.workflow_id = e.workflow_id
                     and o.entity_id = e.entity_id and o.id <> e.id and o.exclusive
                     and o.status in ('pending', 'running', 'waiting', 'paused')
             )
@@ -3064,7 +3129,9 @@ begin
             limit p_limit
         )
     ) as e
-    inner join app.workflows as w on w.org_id = e.org_id and w.id = e.workflow_id
+    -- Every table named by the org (on Citus the statement is then routed to the org's
+    -- shards whole: a join on e.org_id alone, past the page's LIMIT, is not planned).
+    inner join app.workflows as w on w.org_id = v_org_id and w.id = e.workflow_id
     cross join lateral (
         select (
             v_admin
@@ -4433,9 +4500,12 @@ begin
     end if;
     -- On a Citus cluster the queue is per node, and the reconciliation joins it with
     -- the rows in flight, which Citus cannot: not run there yet (docs/scale-out.md,
-    -- "Open").
+    -- "Open"). Parked email events are applied there too: they need no queue.
     if app._on_citus() then
-        return jsonb_build_object('skipped', 'the queue is per node on a cluster');
+        return jsonb_build_object(
+            'skipped', 'the queue is per node on a cluster',
+            'email_events_applied', app._email_apply_parked(p_limit)
+        );
     end if;
     if not app._ops_reconcile_lock() then
         return jsonb_build_object('skipped', 'another reconciliation holds the lock');
@@ -4454,7 +4524,8 @@ begin
         'actions_failed', (v_flows ->> 'deliveries_failed')::integer,
         'deliveries_settled', (v_deliveries ->> 'settled')::integer,
         'deliveries_redriven', (v_deliveries ->> 'redriven')::integer,
-        'deliveries_failed', (v_deliveries ->> 'failed')::integer
+        'deliveries_failed', (v_deliveries ->> 'failed')::integer,
+        'email_events_applied', app._email_apply_parked(p_limit)
     );
 end
 $$;
@@ -5393,10 +5464,10 @@ begin
     -- The engine acts as the org's system user from here on; the matcher
     -- trusts intime.wf_execution because run_xid names this transaction.
     perform api.set_actor(p_org_id => v_org_id);
-    perform pg_catalog.set_config('intime.wf_execution', v_org_id || ':' || p_execution_id, true);
+    perform app._wf_set_run(v_org_id, p_execution_id);
     select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, false) as r;
     insert into app.workflow_execution_logs select l.* from unnest(v_run.logs) as l;
-    perform pg_catalog.set_config('intime.wf_execution', '', true);
+    perform app._wf_set_run(null, null);
     return v_run.outcome;
 end
 $$;
@@ -5468,7 +5539,7 @@ begin
     -- single run does). Once one was deferred, the rest wait 100 ms at most:
     -- a user holding many rows costs the batch about 1 s, not 1 s each.
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
-        perform pg_catalog.set_config('lock_timeout', '1s', true);
+        perform app._wf_lock_timeout('1s');
     end if;
     -- Groups of fresh executions of one straight database-only workflow run
     -- as sets, one statement per step (app._wf_run_set); the rest one by one.
@@ -5478,7 +5549,7 @@ begin
     -- next batch (it is not counted as picked). A group waits 100 ms at most
     -- for a row lock, then runs one by one (where the 1 s rule holds).
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds' then
-        perform pg_catalog.set_config('lock_timeout', '100ms', true);
+        perform app._wf_lock_timeout('100ms');
     end if;
     select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
     -- (On Citus the group's later executions wait for the next batch: the join
@@ -5511,9 +5582,9 @@ begin
         from app._wf_run_set(v_more) as r;
     end if;
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
-        perform pg_catalog.set_config('lock_timeout', '1s', true);
+        perform app._wf_lock_timeout('1s');
     else
-        perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        perform app._wf_lock_timeout(v_lock_timeout);
     end if;
     v_logs := v_set.logs;
     v_outcomes := array_fill('completed'::text, array[cardinality(v_set.done)]);
@@ -5526,20 +5597,18 @@ begin
             perform api.set_actor(p_org_id => v_exec.org_id);
             v_org_id := v_exec.org_id;
         end if;
-        perform pg_catalog.set_config(
-            'intime.wf_execution', v_exec.org_id || ':' || v_exec.id, true
-        );
+        perform app._wf_set_run(v_exec.org_id, v_exec.id);
         select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, true) as r;
         v_outcomes := v_outcomes || v_run.outcome;
         v_logs := v_logs || v_run.logs;
         if v_run.outcome = 'deferred' and (
             v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds'
         ) then
-            perform pg_catalog.set_config('lock_timeout', '100ms', true);
+            perform app._wf_lock_timeout('100ms');
         end if;
     end loop;
-    perform pg_catalog.set_config('intime.wf_execution', '', true);
-    perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    perform app._wf_set_run(null, null);
+    perform app._wf_lock_timeout(v_lock_timeout);
     insert into app.workflow_execution_logs select l.* from unnest(v_logs) as l;
     return query
     select
@@ -7107,14 +7176,8 @@ CREATE FUNCTION app._actor_pin(p_kind text, p_org_id uuid, p_user_id uuid) RETUR
     AS $$
 declare
     v_body text := 'v1:' || p_kind || ':' || p_org_id || ':' || coalesce(p_user_id::text, '');
-    v_secret bytea;
 begin
-    execute format('select k.secret from %s as k', app._citus_placement('app.stream_secret'))
-    into v_secret;
-    return v_body || ':' || encode(
-        sha256(v_secret || sha256(v_secret || convert_to('intime-actor:' || v_body, 'UTF8'))),
-        'hex'
-    );
+    return v_body || ':' || app._keyed_mark('intime-actor', v_body);
 end
 $$;
 
@@ -9931,6 +9994,51 @@ $$;
 ALTER FUNCTION app._campaign_variables() OWNER TO intime_owner;
 
 --
+-- Name: _citus_local_shard(regclass, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._citus_local_shard(p_table regclass, p_org_id uuid) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_name text;
+begin
+    if p_org_id is null or not app._on_citus() then
+        return null;
+    end if;
+    execute format('select shard_name($1, %I($1, $2))', 'get_shard_id_for_distribution_column')
+    into v_name
+    using p_table, p_org_id;
+    -- A shard is a table of this node only where it is placed here.
+    if v_name is null or pg_catalog.to_regclass(v_name) is null then
+        return null;
+    end if;
+    return v_name;
+end
+$_$;
+
+
+ALTER FUNCTION app._citus_local_shard(p_table regclass, p_org_id uuid) OWNER TO intime_owner;
+
+--
+-- Name: _citus_logical_name(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._citus_logical_name(p_name text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    select case
+        when app._on_citus() then regexp_replace(p_name, '_[0-9]+$', '')
+        else p_name
+    end
+$_$;
+
+
+ALTER FUNCTION app._citus_logical_name(p_name text) OWNER TO intime_owner;
+
+--
 -- Name: _citus_placement(regclass); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -10390,6 +10498,67 @@ $_$;
 
 
 ALTER FUNCTION app._email_apply_events(p_org_ids uuid[], p_send_ids uuid[], p_event_ids text[], p_payloads jsonb[], p_received_at timestamp with time zone[]) OWNER TO intime_owner;
+
+--
+-- Name: _email_apply_parked(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_apply_parked(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_messages text [];
+    v_orgs uuid [];
+    v_sends uuid [];
+    v_ids text [];
+    v_payloads jsonb [];
+    v_received timestamptz [];
+    v_count integer := 0;
+begin
+    -- The candidates, unlocked: the parked messages a send has recorded.
+    select array_agg(x.message_id order by x.since), array_agg(x.org_id order by x.since),
+        array_agg(x.send_id order by x.since)
+    into v_messages, v_orgs, v_sends
+    from (
+        select q.provider_message_id as message_id, min(q.received_at) as since,
+            min(s.org_id::text)::uuid as org_id, min(s.id::text)::uuid as send_id
+        from app.email_events_pending as q
+        inner join app.email_sends as s on s.provider_message_id = q.provider_message_id
+        group by q.provider_message_id
+        order by since
+        limit p_limit
+    ) as x;
+    for i in 1 .. coalesce(cardinality(v_messages), 0) loop
+        perform app._email_lock_provider_messages(array[v_messages[i]]);
+        select
+            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+            array_agg(p.payload order by p.received_at, p.provider_event_id),
+            array_agg(p.received_at order by p.received_at, p.provider_event_id)
+        into v_ids, v_payloads, v_received
+        from (
+            select q.provider_event_id, q.payload, q.received_at
+            from app.email_events_pending as q
+            where q.provider_message_id = v_messages[i]
+            for update skip locked
+        ) as p;
+        continue when v_ids is null;
+        perform app._email_apply_events(
+            p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
+            p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
+            p_event_ids => v_ids,
+            p_payloads => v_payloads,
+            p_received_at => v_received
+        );
+        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
+        v_count := v_count + cardinality(v_ids);
+    end loop;
+    return v_count;
+end
+$$;
+
+
+ALTER FUNCTION app._email_apply_parked(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: _email_assert_domain_free(uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -11940,6 +12109,29 @@ $_$;
 
 
 ALTER FUNCTION app._is_time_zone(p_zone text) OWNER TO intime_owner;
+
+--
+-- Name: _keyed_mark(text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._keyed_mark(p_tag text, p_body text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_secret bytea;
+begin
+    execute format('select k.secret from %s as k', app._citus_placement('app.stream_secret'))
+    into v_secret;
+    return encode(
+        sha256(v_secret || sha256(v_secret || convert_to(p_tag || ':' || p_body, 'UTF8'))),
+        'hex'
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._keyed_mark(p_tag text, p_body text) OWNER TO intime_owner;
 
 --
 -- Name: _login_actor(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -15175,7 +15367,12 @@ begin
         app._wf_locked_fields(v.definition, t.status_field, t.owner_field)
     ) as f (field)
     where
-        e.id is distinct from v_running
+        -- Each table named by the orgs (on Citus the statement is then routed to
+        -- the trigger's own shard: a join on the arrays alone is not).
+        e.org_id = any(v_locked_orgs)
+        and v.org_id = any(v_locked_orgs)
+        and w.org_id = any(v_locked_orgs)
+        and e.id is distinct from v_running
         and x.n -> f.field is distinct from x.o -> f.field
     limit 1;
     if found then
@@ -16489,7 +16686,22 @@ CREATE FUNCTION app._tg_require_permission() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    v_worker boolean;
 begin
+    -- On Citus the trigger fires on every shard the statement visits. On a worker
+    -- that does not hold the caller's org no row of the caller's can change (RLS),
+    -- and reading the permission would be a query on another node, which Citus
+    -- refuses inside a trigger on a shard: the node that holds the org checks (there
+    -- the reads are local, which a trigger may do).
+    if app._on_citus()
+        and app._citus_local_shard('app.user_profiles', app.current_org_id()) is null then
+        execute format('select l.groupid <> 0 from %I as l', 'pg_dist_local_group')
+        into v_worker;
+        if v_worker then
+            return null;
+        end if;
+    end if;
     perform app._require_permission(tg_argv[0]);
     return null;
 end
@@ -16694,6 +16906,8 @@ CREATE FUNCTION app._tg_template_tokens() RETURNS trigger
     AS $$
 declare
     v_row jsonb := to_jsonb(new);
+    -- The table's own name, not its shard's (on Citus the trigger fires on a shard).
+    v_table text := app._citus_logical_name(tg_table_name);
     v_column text;
     v_known text[];
     v_unknown text[];
@@ -16703,7 +16917,7 @@ begin
         continue when strpos(coalesce(v_row ->> v_column, ''), '{{') = 0;
         v_known := coalesce(
             v_known,
-            app._template_known_variables(tg_table_name, v_row -> 'variables', v_row ->> 'slug')
+            app._template_known_variables(v_table, v_row -> 'variables', v_row ->> 'slug')
         );
         v_unknown := app._template_unknown_variables(v_row ->> v_column, v_known);
         if cardinality(v_unknown) > 0 then
@@ -16724,8 +16938,8 @@ begin
         end if;
     end loop;
     perform app._template_assert_senders(
-        tg_table_name, (v_row ->> 'org_id')::uuid, (v_row ->> 'id')::uuid, v_row ->> 'slug',
-        tg_table_name = 'email_templates' or (v_row ->> 'is_active')::boolean is not false,
+        v_table, (v_row ->> 'org_id')::uuid, (v_row ->> 'id')::uuid, v_row ->> 'slug',
+        v_table = 'email_templates' or (v_row ->> 'is_active')::boolean is not false,
         array_to_string(array(select v_row ->> a.c from unnest(tg_argv) as a (c)), ' ')
     );
     return new;
@@ -17225,9 +17439,10 @@ declare
 begin
     logs := '{}';
     v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
-    -- This node's transaction id, read here: on Citus an expression in the UPDATE
-    -- would be evaluated on the node that holds the row (app._wf_run_context).
-    v_xid := pg_catalog.pg_current_xact_id();
+    -- The run's stamp (app._wf_run_stamp: this transaction's id on one node), read
+    -- here: on Citus an expression in the UPDATE would be evaluated on the node that
+    -- holds the row (app._wf_run_context).
+    v_xid := app._wf_run_stamp();
     update app.workflow_executions as e
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
@@ -18053,6 +18268,10 @@ CREATE FUNCTION app._wf_controlled(p_execution_id uuid) RETURNS app.workflow_exe
 declare
     v_org_id uuid := app._require_org();
     v_exec app.workflow_executions%rowtype;
+    -- Read apart: a helper that reads a table, inside a statement Citus sends to a
+    -- shard, is refused there (docs/scale-out.md, "SQL shapes").
+    v_admin boolean := app._is_org_admin();
+    v_user_id uuid := app.current_user_id();
 begin
     select e.* into v_exec from app.workflow_executions as e
     where e.org_id = v_org_id and e.id = p_execution_id
@@ -18063,16 +18282,16 @@ begin
             hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
-        app._is_org_admin()
+        v_admin
         or exists (
             select 1 from app.workflows as w
             where
                 w.org_id = v_exec.org_id and w.id = v_exec.workflow_id
-                and w.created_by = app.current_user_id()
+                and w.created_by = v_user_id
         )
         or (
             v_exec.trigger_type in ('manual', 'api', 'transition')
-            and v_exec.triggered_by = app.current_user_id()
+            and v_exec.triggered_by = v_user_id
         )
     ) then
         raise exception using
@@ -18348,6 +18567,12 @@ declare
     v_new uuid;
     v_asked boolean;
     v_error text;
+    v_owner_field text;
+    v_doc jsonb;
+    v_reason text;
+    v_stamp timestamptz;
+    v_title text;
+    v_approver_name text;
     v_now timestamptz := app.now();
     v_orgs uuid[];
     v_ids uuid[];
@@ -18382,11 +18607,15 @@ begin
         continue when not found;
         begin
             v_target := null;
+            -- Every value read in a statement of its own before it is used (on Citus
+            -- a statement that reads a table goes to a shard, where the helpers that
+            -- read tables are refused: docs/scale-out.md, "SQL shapes").
             if v_row.step_config ? 'escalate_to' then
+                select t.owner_field into v_owner_field
+                from app.entity_types as t where t.entity_type = v_row.entity_type;
+                v_doc := app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id);
                 v_target := app._wf_resolve_user(
-                    v_row.org_id, v_row.step_config ->> 'escalate_to',
-                    app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
-                    (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
+                    v_row.org_id, v_row.step_config ->> 'escalate_to', v_doc, v_owner_field,
                     v_row.triggered_by
                 );
             end if;
@@ -18406,14 +18635,16 @@ begin
                 where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
                     and a.approver_id = v_target and a.status = 'pending'
             );
+            v_reason := case
+                when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
+                when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
+                else format('not decided by %s', v_row.due_at)
+            end;
+            v_stamp := app.now();
             update app.workflow_approvals as a
             set
-                escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
-                escalation_reason = case
-                    when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
-                    when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
-                    else format('not decided by %s', v_row.due_at)
-                end
+                escalated_at = v_stamp, escalated_to = v_target, updated_at = v_stamp,
+                escalation_reason = v_reason
             where a.org_id = v_row.org_id and a.id = v_row.id;
             if v_target is not null and not v_asked then
                 insert into app.workflow_approvals (
@@ -18425,19 +18656,17 @@ begin
                     v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
                 )
                 returning id into v_new;
+                select s.result ->> 'title' into v_title from app.workflow_steps as s
+                where s.org_id = v_row.org_id and s.id = v_row.step_id;
+                select u.full_name into v_approver_name from app.user_profiles as u
+                where u.org_id = v_row.org_id and u.id = v_row.approver_id;
                 perform app._wf_notify(
                     p_org_id => v_row.org_id,
                     p_user_ids => array[v_target],
                     p_template => 'approval_escalated',
                     p_variables => jsonb_build_object(
-                        'item', jsonb_build_object('title', (
-                            select s.result ->> 'title' from app.workflow_steps as s
-                            where s.org_id = v_row.org_id and s.id = v_row.step_id
-                        )),
-                        'approver', jsonb_build_object('name', (
-                            select u.full_name from app.user_profiles as u
-                            where u.org_id = v_row.org_id and u.id = v_row.approver_id
-                        )),
+                        'item', jsonb_build_object('title', v_title),
+                        'approver', jsonb_build_object('name', v_approver_name),
                         'due_at', v_row.due_at::text
                     ),
                     p_entity_type => v_row.entity_type,
@@ -18460,9 +18689,10 @@ begin
             -- One approval's trouble (a user who left the org, say) never
             -- stops the sweep for everyone: record it and move on.
             get stacked diagnostics v_error = message_text;
+            v_stamp := app.now();
             update app.workflow_approvals as a
             set
-                escalated_at = app.now(), updated_at = app.now(),
+                escalated_at = v_stamp, updated_at = v_stamp,
                 escalation_reason = left('escalation failed: ' || v_error, 500)
             where a.org_id = v_row.org_id and a.id = v_row.id;
             perform app._wf_log(
@@ -18980,6 +19210,22 @@ $$;
 
 
 ALTER FUNCTION app._wf_lock_due(p_limit integer, p_now timestamp with time zone) OWNER TO intime_owner;
+
+--
+-- Name: _wf_lock_timeout(text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_lock_timeout(p_value text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    execute format('set local lock_timeout = %L', p_value);
+end
+$$;
+
+
+ALTER FUNCTION app._wf_lock_timeout(p_value text) OWNER TO intime_owner;
 
 --
 -- Name: _wf_locked_fields(jsonb, text, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -20269,8 +20515,13 @@ begin
     if v_setting is null then
         return;
     end if;
-    -- Read on this node: on Citus the query below runs on the node that holds the row.
-    v_xid := pg_catalog.pg_current_xact_id();
+    -- The run's stamp (app._wf_run_stamp), read on this node: on Citus the query
+    -- below runs on the node that holds the row, and a trigger reads it on the node
+    -- where it fires; there the setting's mark must be the engine's.
+    v_xid := app._wf_run_stamp();
+    if v_xid is null then
+        return;
+    end if;
     return query
     select e.org_id, e.id, e.depth, e.chain
     from app.workflow_executions as e
@@ -20393,6 +20644,12 @@ declare
     v_logs app.workflow_execution_logs [];
     v_step_ids uuid [];
     v_started timestamptz;
+    v_held uuid [];
+    v_versioned uuid [];
+    v_version_steps jsonb [];
+    v_names_org uuid [];
+    v_names_id uuid [];
+    v_names text [];
 begin
     done := '{}';
     logs := '{}';
@@ -20400,41 +20657,50 @@ begin
     if pg_catalog.current_setting('intime.workflow_sets', true) = 'off' then
         return;
     end if;
+    -- What the grouping needs from the tables, each read on its own by the batch's
+    -- keys (on Citus a statement over the batch's rows may not probe a table row by
+    -- row, nor call a helper that reads one: docs/scale-out.md, "SQL shapes"):
+    -- the fresh executions an older due one on the same entity holds back (one by
+    -- one, a batch runs the older first: a group never overtakes it, in this batch
+    -- or the next), the steps of those that carry none, the workflows' names.
+    select coalesce(array_agg(distinct e.id), '{}') into v_held
+    from unnest(p_execs) as e
+    inner join app.workflow_executions as o
+        on o.org_id = e.org_id and o.entity_id = e.entity_id
+    where
+        e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+        and o.status in ('pending', 'running') and o.id <> e.id
+        and (o.created_at, o.id) < (e.created_at, e.id);
+    select array_agg(e.id), array_agg(v.definition -> 'steps') into v_versioned, v_version_steps
+    from unnest(p_execs) as e
+    inner join app.workflow_versions as v
+        on
+            v.org_id = e.org_id and v.workflow_id = e.workflow_id
+            and v.version = e.workflow_version
+    where e.steps is null and e.status = 'pending' and e.runs = 0 and e.current_step_index = 0;
+    select array_agg(w.org_id), array_agg(w.id), array_agg(w.name)
+    into v_names_org, v_names_id, v_names
+    from app.workflows as w
+    inner join (select distinct e.org_id, e.workflow_id from unnest(p_execs) as e) as e
+        on w.org_id = e.org_id and w.id = e.workflow_id;
     for v_group in
-        select x.org_id, x.workflow_id, x.steps, w.name, array_agg(x.id order by x.id) as ids
+        select x.org_id, x.workflow_id, x.steps, n.name, array_agg(x.id order by x.id) as ids
         from (
             select
                 e.org_id, e.id, e.workflow_id, e.entity_type,
-                coalesce(
-                    e.steps,
-                    (
-                        select v.definition -> 'steps' from app.workflow_versions as v
-                        where
-                            v.org_id = e.org_id and v.workflow_id = e.workflow_id
-                            and v.version = e.workflow_version
-                    )
-                ) as steps,
+                coalesce(e.steps, v_version_steps[array_position(v_versioned, e.id)]) as steps,
                 count(*) over (partition by e.org_id, e.workflow_id, e.entity_id) as on_entity
             from unnest(p_execs) as e
             where
                 e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
-                -- One by one, a batch runs the older first: a group never overtakes
-                -- an older due execution on one of its entities (which may be one
-                -- by one, in this batch or the next).
-                and not exists (
-                    select 1
-                    from app.workflow_executions as o
-                    where
-                        o.org_id = e.org_id and o.entity_id = e.entity_id
-                        and o.status in ('pending', 'running') and o.id <> e.id
-                        and (o.created_at, o.id) < (e.created_at, e.id)
-                )
+                and e.id <> all(v_held)
         ) as x
-        inner join app.workflows as w on w.org_id = x.org_id and w.id = x.workflow_id
+        inner join unnest(v_names_org, v_names_id, v_names) as n (org_id, id, name)
+            on n.org_id = x.org_id and n.id = x.workflow_id
         where
             x.on_entity = 1 and app._wf_set_steps(x.steps)
             and not app._wf_set_may_start(x.org_id, x.entity_type, x.steps)
-        group by x.org_id, x.workflow_id, x.steps, w.name
+        group by x.org_id, x.workflow_id, x.steps, n.name
         having count(*) >= 2
     loop
         v_logs := '{}';
@@ -20443,8 +20709,9 @@ begin
             -- No one execution made the group's changes: the matcher refuses
             -- to start a workflow from them (app._wf_match_rows), which sends
             -- the group one by one, each with its depth and chain.
-            perform pg_catalog.set_config('intime.wf_execution', '', true);
-            perform pg_catalog.set_config('intime.wf_set', 'on', true);
+            perform app._wf_set_run(null, null);
+            -- A SET LOCAL: on Citus the matcher reads it on the workers.
+            set local intime.wf_set = 'on';
             -- Started in memory (the row is written once, at the end): what the
             -- steps' variables read of it (execution.started_at) is set here.
             select array_agg(
@@ -20547,8 +20814,8 @@ begin
             end loop;
 
             -- No entity lock to release: only an approval step takes one. The
-            -- transaction id is this node's (app._wf_run_context).
-            v_xid := pg_catalog.pg_current_xact_id();
+            -- stamp is read on this node (app._wf_run_context).
+            v_xid := app._wf_run_stamp();
             update app.workflow_executions as e
             set
                 status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
@@ -20557,13 +20824,13 @@ begin
                 current_step_index = x.current_step_index, retry_count = 0, error_message = null,
                 execution_context = x.execution_context
             from unnest(v_execs) as x
-            where e.org_id = x.org_id and e.id = x.id;
+            where e.org_id = v_group.org_id and e.org_id = x.org_id and e.id = x.id;
             select v_logs || array_agg(
                 app._wf_log_line(e.org_id, e.id, 'info', 'execution completed', null) order by e.id
             )
             into v_logs
             from unnest(v_execs) as e;
-            perform pg_catalog.set_config('intime.wf_set', '', true);
+            set local intime.wf_set = '';
             done := done || v_ids;
             logs := logs || v_logs;
         exception when others then
@@ -20577,6 +20844,36 @@ $_$;
 
 
 ALTER FUNCTION app._wf_run_set(p_execs app.workflow_executions[], OUT done uuid[], OUT logs app.workflow_execution_logs[]) OWNER TO intime_owner;
+
+--
+-- Name: _wf_run_stamp(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_run_stamp() RETURNS xid8
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_setting text := nullif(pg_catalog.current_setting('intime.wf_execution', true), '');
+    v_parts text [];
+begin
+    if not app._on_citus() then
+        return pg_catalog.pg_current_xact_id();
+    end if;
+    if v_setting is null or v_setting !~ '^[0-9a-f-]{36}:[0-9a-f-]{36}:[0-9]+:[0-9a-f]{64}$' then
+        return null;
+    end if;
+    v_parts := string_to_array(v_setting, ':');
+    if app._keyed_mark('intime-run', v_parts[1] || ':' || v_parts[2] || ':' || v_parts[3])
+        is distinct from v_parts[4] then
+        return null;
+    end if;
+    return v_parts[3]::xid8;
+end
+$_$;
+
+
+ALTER FUNCTION app._wf_run_stamp() OWNER TO intime_owner;
 
 --
 -- Name: _wf_schedule_run(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -20676,6 +20973,38 @@ $$;
 
 
 ALTER FUNCTION app._wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps jsonb) OWNER TO intime_owner;
+
+--
+-- Name: _wf_set_run(uuid, uuid); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._wf_set_run(p_org_id uuid, p_execution_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_body text;
+begin
+    if not app._on_citus() then
+        perform pg_catalog.set_config(
+            'intime.wf_execution', coalesce(p_org_id || ':' || p_execution_id, ''), true
+        );
+        return;
+    end if;
+    if p_execution_id is null then
+        execute format('set local intime.wf_execution = %L', '');
+        return;
+    end if;
+    v_body := p_org_id || ':' || p_execution_id || ':'
+        || ('x' || left(md5(gen_random_uuid()::text), 15))::bit(60)::bigint;
+    execute format(
+        'set local intime.wf_execution = %L', v_body || ':' || app._keyed_mark('intime-run', v_body)
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._wf_set_run(p_org_id uuid, p_execution_id uuid) OWNER TO intime_owner;
 
 --
 -- Name: _wf_set_state(app.workflow_executions, jsonb); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -22189,9 +22518,14 @@ begin
         ) using
             jsonb_build_object(v_field, v_values[1]), (p_execs[1]).org_id, (p_execs[1]).entity_id;
     else
+        -- The values typed first, in a CTE of their own (materialized): Citus refuses a
+        -- stable function of a column in an UPDATE (docs/scale-out.md, "SQL shapes").
         execute format(
-            'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, x.v)).%2$I '
-            'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as x (org_id, id, v) '
+            'with x as materialized ('
+            'select u.org_id, u.id, (jsonb_populate_record(null::app.%1$I, u.v)).%2$I as v '
+            'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as u (org_id, id, v)'
+            ') '
+            'update app.%1$I as t set %2$I = x.v from x '
             'where t.org_id = any($1::uuid[]) and t.org_id = x.org_id and t.id = x.id',
             p_type.table_name, v_field
         ) using
@@ -30670,6 +31004,20 @@ REVOKE ALL ON FUNCTION app._campaign_variables() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _citus_local_shard(p_table regclass, p_org_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._citus_local_shard(p_table regclass, p_org_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _citus_logical_name(p_name text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._citus_logical_name(p_name text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _citus_placement(p_table regclass); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -30695,6 +31043,13 @@ REVOKE ALL ON FUNCTION app._email_apply_bounce_report(p_org_id uuid, p_send_id u
 --
 
 REVOKE ALL ON FUNCTION app._email_apply_events(p_org_ids uuid[], p_send_ids uuid[], p_event_ids text[], p_payloads jsonb[], p_received_at timestamp with time zone[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_apply_parked(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_apply_parked(p_limit integer) FROM PUBLIC;
 
 
 --
@@ -30920,6 +31275,13 @@ REVOKE ALL ON FUNCTION app._is_service() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._is_time_zone(p_zone text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _keyed_mark(p_tag text, p_body text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._keyed_mark(p_tag text, p_body text) FROM PUBLIC;
 
 
 --
@@ -31920,6 +32282,13 @@ REVOKE ALL ON FUNCTION app._wf_lock_due(p_limit integer, p_now timestamp with ti
 
 
 --
+-- Name: FUNCTION _wf_lock_timeout(p_value text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_lock_timeout(p_value text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_locked_fields(p_definition jsonb, p_status_field text, p_owner_field text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -32075,6 +32444,13 @@ REVOKE ALL ON FUNCTION app._wf_run_set(p_execs app.workflow_executions[], OUT do
 
 
 --
+-- Name: FUNCTION _wf_run_stamp(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_run_stamp() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _wf_schedule_run(p_org_id uuid, p_execution_id uuid, p_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -32093,6 +32469,13 @@ REVOKE ALL ON FUNCTION app._wf_set_field(p_exec app.workflow_executions, p_type 
 --
 
 REVOKE ALL ON FUNCTION app._wf_set_may_start(p_org_id uuid, p_entity_type text, p_steps jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _wf_set_run(p_org_id uuid, p_execution_id uuid); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._wf_set_run(p_org_id uuid, p_execution_id uuid) FROM PUBLIC;
 
 
 --

@@ -39,7 +39,15 @@ from psycopg import sql
 
 from intime import citus_build, migrate, pgcluster, pgserver
 from intime_cli.seed import seed_org
-from tests.support import TESTDATA, CommittedInTestTx, Database, Mail, TwoOrgs, rolled_back
+from tests.support import (
+    TESTDATA,
+    CommittedInTestTx,
+    Database,
+    Mail,
+    Queues,
+    TwoOrgs,
+    rolled_back,
+)
 
 TEMPLATE = "intime_template"
 SEEDED = "intime_seeded"
@@ -348,6 +356,23 @@ def admin(db: Database) -> Iterator[psycopg.Connection]:
     """A superuser connection to the test database (autocommit)."""
     with db.connect(autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def queues(
+    db: Database, admin: psycopg.Connection, citus_cluster: pgcluster.PgCluster | None
+) -> Iterator[Queues]:
+    """The test database's job queue: ``admin``'s on one server, every node's on a Citus
+    cluster (:class:`tests.support.Queues`)."""
+    if citus_cluster is None:
+        yield Queues([admin])
+        return
+    with contextlib.ExitStack() as stack:
+        others = [
+            stack.enter_context(psycopg.connect(server.dsn(db.name), autocommit=True))
+            for server in citus_cluster.worker_nodes
+        ]
+        yield Queues([admin, *others])
 
 
 @pytest.fixture

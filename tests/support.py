@@ -35,6 +35,47 @@ class Database:
         return psycopg.connect(self.dsn(user), **kwargs)
 
 
+@dataclasses.dataclass
+class Queues:
+    """The test database's job queue, read past RLS: on one server, the queue of
+    ``conns[0]``; on a Citus cluster, one queue per node (docs/scale-out.md, "The queue:
+    one per node"), so a read goes to every node and a job names its node. ``conns``:
+    superuser sessions (autocommit) on the test database, the coordinator first."""
+
+    conns: list[psycopg.Connection]
+
+    def rows(self, query: str, params: Any = None) -> list[tuple[int, tuple[Any, ...]]]:
+        """``query`` on every node's queue: (node, row) for each row, the nodes in order."""
+        return [
+            (node, row)
+            for node, conn in enumerate(self.conns)
+            for row in conn.execute(query, params).fetchall()
+        ]
+
+    def execute(self, query: str, params: Any = None, *, node: int | None = None) -> None:
+        """``query`` on one node's queue, or on every node's (``node`` None)."""
+        for conn in self.conns if node is None else [self.conns[node]]:
+            conn.execute(query, params)
+
+    def of_org(self, org_id: uuid.UUID) -> psycopg.Connection:
+        """The session on the node whose queue an org's triggers write to: the node that
+        holds the org's shards (on one server, the server)."""
+        if len(self.conns) == 1:
+            return self.conns[0]
+        row = (
+            self.conns[0]
+            .execute(
+                "select p.nodeport from pg_dist_shard_placement as p "
+                "where p.shardid = get_shard_id_for_distribution_column('app.user_profiles', %s)",
+                (org_id,),
+            )
+            .fetchone()
+        )
+        assert row is not None, f"no placement for org {org_id}"
+        [conn] = [c for c in self.conns if c.info.port == row[0]]
+        return conn
+
+
 class CommittedInTestTx(AssertionError):
     """A test that was given a rolled-back transaction ended it (commit or rollback)."""
 

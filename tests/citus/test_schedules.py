@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from intime import migrate, pgcluster
 from intime.db import actor
 from intime_cli.seed import SeededOrg, seed_org
+from tests.support import Mail, event
 
 EVERY_MINUTE = {
     "triggers": [{"type": "scheduled", "cron": "* * * * *", "timezone": "UTC"}],
@@ -189,4 +190,36 @@ def test_the_reconciliation_says_it_is_skipped_on_the_cluster(
     with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
         row = service.execute("select api.reconcile_in_flight_work(p_limit => 1000)").fetchone()
     assert row is not None
-    assert row[0] == {"skipped": "the queue is per node on a cluster"}
+    assert row[0] == {"skipped": "the queue is per node on a cluster", "email_events_applied": 0}
+
+
+def test_an_event_parked_while_its_send_was_recorded_is_applied_on_the_cluster(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: SeededOrg
+) -> None:
+    """Open item 17: the ingest (where the web app connects) and api.record_email_sent
+    (the org's node) may run on different nodes, where the message's advisory lock keeps
+    nothing apart; an event parked meanwhile is applied by the reconciliation, which
+    runs that part on a cluster too."""
+    with (
+        psycopg.connect(citus.coordinator.dsn("intime", "intime_service"), autocommit=True) as svc,
+        psycopg.connect(citus.coordinator.dsn("intime"), autocommit=True) as admin,
+    ):
+        mail = Mail(svc, org.org_id, org.admin_id)
+        send_id = mail.queue(to="late@example.com", subject="Hi", text="x")
+        message_id = f"re_{uuid.uuid4().hex}"
+        assert mail.sent(send_id, message_id) == "sent"
+        payload = event("email.bounced", message_id, bounce={"type": "Permanent"})
+        admin.execute(
+            "insert into app.email_events_pending "
+            "(provider_event_id, provider_message_id, payload) values (%s, %s, %s)",
+            (f"msg_{uuid.uuid4().hex}", message_id, Jsonb(payload)),
+        )
+        row = svc.execute("select api.reconcile_in_flight_work(p_limit => 1000)").fetchone()
+        assert row is not None
+        assert row[0]["email_events_applied"] == 1
+        assert mail.send_row(send_id)["status"] == "bounced"
+        left = admin.execute(
+            "select count(*) from app.email_events_pending where provider_message_id = %s",
+            (message_id,),
+        ).fetchone()
+    assert left == (0,)

@@ -46,12 +46,14 @@ begin
         c.id, c.name, c.status, c.owner_id, u.full_name,
         (
             select count(*)::integer from app.campaign_sequences as s
-            where s.org_id = c.org_id and s.campaign_id = c.id
+            where s.org_id = v_org_id and s.campaign_id = c.id
         ),
         c.total_enrolled, c.total_active, c.total_completed, c.total_replied,
         c.created_at, c.activated_at
+    -- Every table named by the org: on Citus the statement is then routed to the org's
+    -- shards whole (a correlated count on c.org_id alone is not planned).
     from app.campaigns as c
-    left join app.user_profiles as u on u.org_id = c.org_id and u.id = c.owner_id
+    left join app.user_profiles as u on u.org_id = v_org_id and u.id = c.owner_id
     where
         c.org_id = v_org_id
         and (p_status is null or c.status = p_status)

@@ -80,6 +80,50 @@ begin
 end
 $function$;
 
+-- On a Citus node that holds it, the name of the shard of a tenant table (any
+-- table distributed by org_id) that holds p_org_id's rows; else null (a single
+-- node, the coordinator, a node without that org). A trigger on a shard may read
+-- the shards of its own node (Citus runs such reads locally), not another node's:
+-- whether the org's rows are here tells which. Dynamic: Citus's functions exist
+-- only on a Citus node.
+create or replace function app._citus_local_shard(p_table regclass, p_org_id uuid)
+returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_name text;
+begin
+    if p_org_id is null or not app._on_citus() then
+        return null;
+    end if;
+    execute format('select shard_name($1, %I($1, $2))', 'get_shard_id_for_distribution_column')
+    into v_name
+    using p_table, p_org_id;
+    -- A shard is a table of this node only where it is placed here.
+    if v_name is null or pg_catalog.to_regclass(v_name) is null then
+        return null;
+    end if;
+    return v_name;
+end
+$function$;
+
+-- The table a trigger fires on, by the name of its logical table: on a Citus node a
+-- trigger fires on a shard, whose name is the table's with _<shard id> after it
+-- (tg_table_name is then deals_102008). Elsewhere the name as it is.
+create or replace function app._citus_logical_name(p_name text)
+returns text
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select case
+        when app._on_citus() then regexp_replace(p_name, '_[0-9]+$', '')
+        else p_name
+    end
+$function$;
+
 -- The caller's row of the login map (app.login_roles.db_role = session_user, and
 -- active): its org and user, else nulls.
 create or replace function app._login_actor(out org_id uuid, out user_id uuid)
@@ -104,6 +148,29 @@ begin
 end
 $function$;
 
+-- A keyed hash of p_body, tagged p_tag ('intime-actor', 'intime-run') so that no other
+-- hash of the key stands for it: hex of sha256(k || sha256(k || '<tag>:<body>')), the
+-- key app.stream_secret's, read from the node's copy (a trigger on a Citus shard reads
+-- it too). Marks what only the engine may write (the actor's pin, a workflow run).
+create or replace function app._keyed_mark(p_tag text, p_body text)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_secret bytea;
+begin
+    execute format('select k.secret from %s as k', app._citus_placement('app.stream_secret'))
+    into v_secret;
+    return encode(
+        sha256(v_secret || sha256(v_secret || convert_to(p_tag || ':' || p_body, 'UTF8'))),
+        'hex'
+    );
+end
+$function$;
+
 -- The pin of an actor: 'v1:<kind>:<org>:<user>:<mac>', kind service or user,
 -- the mac a keyed hash (the key is app.stream_secret's, the message tagged
 -- 'intime-actor:' so that no other hash of that key can stand for it). Citus only.
@@ -116,14 +183,8 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_body text := 'v1:' || p_kind || ':' || p_org_id || ':' || coalesce(p_user_id::text, '');
-    v_secret bytea;
 begin
-    execute format('select k.secret from %s as k', app._citus_placement('app.stream_secret'))
-    into v_secret;
-    return v_body || ':' || encode(
-        sha256(v_secret || sha256(v_secret || convert_to('intime-actor:' || v_body, 'UTF8'))),
-        'hex'
-    );
+    return v_body || ':' || app._keyed_mark('intime-actor', v_body);
 end
 $function$;
 

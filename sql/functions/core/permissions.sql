@@ -80,7 +80,22 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $function$
+declare
+    v_worker boolean;
 begin
+    -- On Citus the trigger fires on every shard the statement visits. On a worker
+    -- that does not hold the caller's org no row of the caller's can change (RLS),
+    -- and reading the permission would be a query on another node, which Citus
+    -- refuses inside a trigger on a shard: the node that holds the org checks (there
+    -- the reads are local, which a trigger may do).
+    if app._on_citus()
+        and app._citus_local_shard('app.user_profiles', app.current_org_id()) is null then
+        execute format('select l.groupid <> 0 from %I as l', 'pg_dist_local_group')
+        into v_worker;
+        if v_worker then
+            return null;
+        end if;
+    end if;
     perform app._require_permission(tg_argv[0]);
     return null;
 end

@@ -175,6 +175,8 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_row jsonb := to_jsonb(new);
+    -- The table's own name, not its shard's (on Citus the trigger fires on a shard).
+    v_table text := app._citus_logical_name(tg_table_name);
     v_column text;
     v_known text[];
     v_unknown text[];
@@ -184,7 +186,7 @@ begin
         continue when strpos(coalesce(v_row ->> v_column, ''), '{{') = 0;
         v_known := coalesce(
             v_known,
-            app._template_known_variables(tg_table_name, v_row -> 'variables', v_row ->> 'slug')
+            app._template_known_variables(v_table, v_row -> 'variables', v_row ->> 'slug')
         );
         v_unknown := app._template_unknown_variables(v_row ->> v_column, v_known);
         if cardinality(v_unknown) > 0 then
@@ -205,8 +207,8 @@ begin
         end if;
     end loop;
     perform app._template_assert_senders(
-        tg_table_name, (v_row ->> 'org_id')::uuid, (v_row ->> 'id')::uuid, v_row ->> 'slug',
-        tg_table_name = 'email_templates' or (v_row ->> 'is_active')::boolean is not false,
+        v_table, (v_row ->> 'org_id')::uuid, (v_row ->> 'id')::uuid, v_row ->> 'slug',
+        v_table = 'email_templates' or (v_row ->> 'is_active')::boolean is not false,
         array_to_string(array(select v_row ->> a.c from unnest(tg_argv) as a (c)), ' ')
     );
     return new;

@@ -49,18 +49,24 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_session app.web_sessions%rowtype;
+    v_hash bytea;
+    v_now timestamptz;
 begin
     perform app._require_service();
     -- Lookup by hash: a timing difference can only reveal bits of a SHA-256 digest.
+    -- The hash and the clock read first, the token's liveness checked after, in
+    -- statements of their own (on Citus a lookup not by org reaches every shard, where
+    -- the values must be known and a helper that reads tables is refused).
+    v_hash := app._secret_hash(p_session);
+    v_now := app.now();
     select s.* into v_session
     from app.web_sessions as s
     where
-        s.secret_hash = app._secret_hash(p_session)
+        s.secret_hash = v_hash
         and s.ended_at is null
-        and s.expires_at > app.now()
-        and app._api_token_is_live(s.org_id, s.token_id);
+        and s.expires_at > v_now;
 
-    if not found then
+    if v_session.id is null or not app._api_token_is_live(v_session.org_id, v_session.token_id) then
         raise exception using
             errcode = 'IT007', message = 'invalid, ended or expired console session';
     end if;

@@ -644,3 +644,68 @@ $$Service role only, with the send's org as actor or as p_org_id (an org-first c
 worker calls it after the provider accepted a message: records the provider and its message
 id, moves the status to at least sent, and applies any webhook events that arrived before
 this call. Returns the status.$$;
+
+-- Provider events still parked for a send that has since been recorded: applied as
+-- api.record_email_sent applies them, oldest message first, at most p_limit
+-- messages. The message's advisory lock keeps an ingest and api.record_email_sent
+-- apart on one node; on a Citus cluster they may run on different nodes, where it
+-- holds nothing, and an event parked while the send was being recorded elsewhere was
+-- seen by neither (docs/scale-out.md, Open item 17). A worker that died between the
+-- provider's answer and the record leaves the same once the send is recorded again.
+-- Parked rows are locked SKIP LOCKED (api.record_email_sent holds them while it
+-- applies them), one message at a time: the table is a reference table on Citus, and
+-- a send's rows are its org's. Returns how many events were applied.
+create or replace function app._email_apply_parked(p_limit integer)
+returns integer
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_messages text [];
+    v_orgs uuid [];
+    v_sends uuid [];
+    v_ids text [];
+    v_payloads jsonb [];
+    v_received timestamptz [];
+    v_count integer := 0;
+begin
+    -- The candidates, unlocked: the parked messages a send has recorded.
+    select array_agg(x.message_id order by x.since), array_agg(x.org_id order by x.since),
+        array_agg(x.send_id order by x.since)
+    into v_messages, v_orgs, v_sends
+    from (
+        select q.provider_message_id as message_id, min(q.received_at) as since,
+            min(s.org_id::text)::uuid as org_id, min(s.id::text)::uuid as send_id
+        from app.email_events_pending as q
+        inner join app.email_sends as s on s.provider_message_id = q.provider_message_id
+        group by q.provider_message_id
+        order by since
+        limit p_limit
+    ) as x;
+    for i in 1 .. coalesce(cardinality(v_messages), 0) loop
+        perform app._email_lock_provider_messages(array[v_messages[i]]);
+        select
+            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+            array_agg(p.payload order by p.received_at, p.provider_event_id),
+            array_agg(p.received_at order by p.received_at, p.provider_event_id)
+        into v_ids, v_payloads, v_received
+        from (
+            select q.provider_event_id, q.payload, q.received_at
+            from app.email_events_pending as q
+            where q.provider_message_id = v_messages[i]
+            for update skip locked
+        ) as p;
+        continue when v_ids is null;
+        perform app._email_apply_events(
+            p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
+            p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
+            p_event_ids => v_ids,
+            p_payloads => v_payloads,
+            p_received_at => v_received
+        );
+        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
+        v_count := v_count + cardinality(v_ids);
+    end loop;
+    return v_count;
+end
+$function$;

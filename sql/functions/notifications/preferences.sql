@@ -28,6 +28,7 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_user_id uuid := app.current_user_id();
+    v_categories text [];
 begin
     if v_user_id is null then
         raise exception using
@@ -35,17 +36,25 @@ begin
             hint = 'These are a user''s own: as intime_service, pass p_user_id to '
             || 'api.set_actor; or use a SQL login mapped to a user.';
     end if;
+    -- The categories first, in a statement of their own; then each one's effective
+    -- preference, in a statement that reads no table itself (on Citus a statement
+    -- that reads a table goes to a shard, where a helper that reads tables is
+    -- refused: docs/scale-out.md, "SQL shapes").
+    v_categories := array(
+        select x.category
+        from (
+            select '*' as category
+            union
+            select s.category from app.notification_system_templates as s
+            union
+            select t.category from app.notification_templates as t where t.org_id = v_org_id
+            union
+            select p.category from app.notification_preferences as p
+            where p.org_id = v_org_id and (p.user_id is null or p.user_id = v_user_id)
+        ) as x
+        order by x.category <> '*', x.category
+    );
     return query
-    with categories as (
-        select '*' as category
-        union
-        select s.category from app.notification_system_templates as s
-        union
-        select t.category from app.notification_templates as t where t.org_id = v_org_id
-        union
-        select p.category from app.notification_preferences as p
-        where p.org_id = v_org_id and (p.user_id is null or p.user_id = v_user_id)
-    )
     select
         c.category,
         case
@@ -59,9 +68,9 @@ begin
         e.frequency, e.digest_time, e.digest_day, e.quiet_hours_enabled, e.quiet_hours_start,
         e.quiet_hours_end, e.quiet_hours_timezone, e.dnd_enabled, e.dnd_until, e.sound_enabled,
         e.email_unsubscribed
-    from categories as c
+    from unnest(v_categories) with ordinality as c (category, n)
     cross join lateral app._notification_effective_preference(v_org_id, v_user_id, c.category) as e
-    order by c.category <> '*', c.category;
+    order by c.n;
 end
 $function$;
 

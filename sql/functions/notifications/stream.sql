@@ -103,18 +103,35 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
+declare
+    v_hash bytea;
+    v_now timestamptz;
+    v_org_id uuid;
+    v_id uuid;
+    v_token_id uuid;
+    v_spent boolean := false;
 begin
     perform app._require_service();
-    return query
-    update app.stream_tickets as t
-    set used_at = app.now()
-    where
-        t.ticket_hash = app._secret_hash(p_ticket)
-        and t.used_at is null
-        and t.expires_at > app.now()
-        and app._api_token_is_live(t.org_id, t.token_id)
-    returning t.org_id, t.user_id, t.id, t.token_id;
-    if not found then
+    -- Found by its hash, its token checked, then spent by key, once (the update
+    -- checks it unused again under the row lock): each in a statement of its own
+    -- (on Citus a lookup not by org reaches every shard, where the values must be
+    -- known and a helper that reads tables is refused).
+    v_hash := app._secret_hash(p_ticket);
+    v_now := app.now();
+    select t.org_id, t.id, t.token_id into v_org_id, v_id, v_token_id
+    from app.stream_tickets as t
+    where t.ticket_hash = v_hash and t.used_at is null and t.expires_at > v_now;
+    if v_id is not null and app._api_token_is_live(v_org_id, v_token_id) then
+        return query
+        update app.stream_tickets as t
+        set used_at = v_now
+        where
+            t.org_id = v_org_id and t.id = v_id
+            and t.used_at is null and t.expires_at > v_now
+        returning t.org_id, t.user_id, t.id, t.token_id;
+        v_spent := found;
+    end if;
+    if not v_spent then
         raise exception using
             errcode = 'IT007', message = 'invalid, used or expired stream ticket';
     end if;
@@ -163,6 +180,10 @@ set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_live boolean[];
+    v_now timestamptz;
+    v_session_orgs uuid [];
+    v_session_ids uuid [];
+    v_org_id uuid;
 begin
     perform app._require_service();
     if p_org_ids is null or p_token_ids is null or p_session_ids is null
@@ -177,16 +198,21 @@ begin
             || '(at most 1,000), the first two without nulls';
     end if;
 
+    v_now := app.now();
+    -- The sessions that hold, read by key (a join on the arrays, no correlated probe:
+    -- on Citus a subquery beside unnest is not planned), then each stream decided on
+    -- arrays alone.
+    select array_agg(s.org_id), array_agg(s.id) into v_session_orgs, v_session_ids
+    from app.web_sessions as s
+    inner join unnest(p_org_ids, p_token_ids, p_session_ids) as c (org_id, token_id, session_id)
+        on s.org_id = c.org_id and s.id = c.session_id
+    where s.token_id = c.token_id and s.ended_at is null and s.expires_at > v_now;
     select coalesce(array_agg(
         app._api_token_is_live(c.org_id, c.token_id)
         and (
             c.session_id is null
-            or exists (
-                select 1
-                from app.web_sessions as s
-                where
-                    s.org_id = c.org_id and s.id = c.session_id and s.token_id = c.token_id
-                    and s.ended_at is null and s.expires_at > app.now()
+            or (c.org_id, c.session_id) in (
+                select * from unnest(v_session_orgs, v_session_ids)
             )
         )
         order by c.n
@@ -200,28 +226,41 @@ begin
     -- are skipped, never waited for: the call answers for up to 1,000 streams of
     -- every org, and one login's open transaction on its own token must not hold
     -- them all (nor two web processes' calls deadlock on rows in opposite orders).
-    update app.api_tokens as t
-    set last_used_at = app.now()
-    from (
-        select k.org_id, k.id
-        from app.api_tokens as k
-        inner join unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
-            on k.org_id = c.org_id and k.id = c.token_id
-        where c.live and (k.last_used_at is null or k.last_used_at < app.now() - interval '1 minute')
-        for no key update of k skip locked
-    ) as u
-    where t.org_id = u.org_id and t.id = u.id;
-    update app.web_sessions as s
-    set last_seen_at = app.now()
-    from (
-        select w.org_id, w.id
-        from app.web_sessions as w
-        inner join unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
-            on w.org_id = c.org_id and w.id = c.session_id
-        where c.live and (w.last_seen_at is null or w.last_seen_at < app.now() - interval '1 minute')
-        for no key update of w skip locked
-    ) as u
-    where s.org_id = u.org_id and s.id = u.id;
+    -- On Citus a row lock holds one org's rows: one org at a time, in key order.
+    for v_org_id in
+        select distinct c.org_id from unnest(p_org_ids, v_live) as c (org_id, live)
+        where c.live and app._on_citus()
+        union all
+        select null::uuid where not app._on_citus()
+        order by 1
+    loop
+        update app.api_tokens as t
+        set last_used_at = v_now
+        from (
+            select k.org_id, k.id
+            from app.api_tokens as k
+            inner join unnest(p_org_ids, p_token_ids, v_live) as c (org_id, token_id, live)
+                on k.org_id = c.org_id and k.id = c.token_id
+            where
+                c.live and (k.last_used_at is null or k.last_used_at < v_now - interval '1 minute')
+                and (v_org_id is null or k.org_id = v_org_id)
+            for no key update of k skip locked
+        ) as u
+        where t.org_id = u.org_id and t.id = u.id and (v_org_id is null or t.org_id = v_org_id);
+        update app.web_sessions as s
+        set last_seen_at = v_now
+        from (
+            select w.org_id, w.id
+            from app.web_sessions as w
+            inner join unnest(p_org_ids, p_session_ids, v_live) as c (org_id, session_id, live)
+                on w.org_id = c.org_id and w.id = c.session_id
+            where
+                c.live and (w.last_seen_at is null or w.last_seen_at < v_now - interval '1 minute')
+                and (v_org_id is null or w.org_id = v_org_id)
+            for no key update of w skip locked
+        ) as u
+        where s.org_id = u.org_id and s.id = u.id and (v_org_id is null or s.org_id = v_org_id);
+    end loop;
     return v_live;
 end
 $function$;

@@ -251,9 +251,12 @@ begin
     end if;
     -- On a Citus cluster the queue is per node, and the reconciliation joins it with
     -- the rows in flight, which Citus cannot: not run there yet (docs/scale-out.md,
-    -- "Open").
+    -- "Open"). Parked email events are applied there too: they need no queue.
     if app._on_citus() then
-        return jsonb_build_object('skipped', 'the queue is per node on a cluster');
+        return jsonb_build_object(
+            'skipped', 'the queue is per node on a cluster',
+            'email_events_applied', app._email_apply_parked(p_limit)
+        );
     end if;
     if not app._ops_reconcile_lock() then
         return jsonb_build_object('skipped', 'another reconciliation holds the lock');
@@ -272,7 +275,8 @@ begin
         'actions_failed', (v_flows ->> 'deliveries_failed')::integer,
         'deliveries_settled', (v_deliveries ->> 'settled')::integer,
         'deliveries_redriven', (v_deliveries ->> 'redriven')::integer,
-        'deliveries_failed', (v_deliveries ->> 'failed')::integer
+        'deliveries_failed', (v_deliveries ->> 'failed')::integer,
+        'email_events_applied', app._email_apply_parked(p_limit)
     );
 end
 $function$;
@@ -287,15 +291,19 @@ untouched for app.settings.reconcile_grace_seconds (default 300), at most p_limi
 - workflow executions pending or running without a job, waiting ones whose timer is due, and
   webhook deliveries of waiting executions: as api.tick_workflows does (the same code);
 - notification deliveries pending on an email that settled without them: they take its
-  outcome; on an email that is gone: held until now, for the next tick to decide again.
+  outcome; on an email that is gone: held until now, for the next tick to decide again;
+- provider events parked for a send not yet recorded when they came, whose send has since
+  been recorded: applied as api.record_email_sent applies them (on a cluster, where the
+  two may run on different nodes, this is how such an event is not lost).
 A row already re-queued reconcile_max_rounds times (default 3), or an execution whose run job
 is held failed, is failed for good with the reason (the error names the job's last error),
 which fails the workflow step and notification delivery waiting on it. Two calls never queue a
 row twice: one holds the reconciliation lock and the other (or a sweep) skips, returning
-{"skipped": ...}; on a Citus cluster, where the queue is per node, it is skipped too. Returns the counts per kind: emails_requeued, emails_failed,
+{"skipped": ...}; on a Citus cluster, where the queue is per node, it is skipped too, but for
+the parked events. Returns the counts per kind: emails_requeued, emails_failed,
 executions_requeued, executions_failed, actions_requeued, actions_failed (webhook
-deliveries), deliveries_settled, deliveries_redriven, deliveries_failed. Call again while a
-count equals p_limit.$$;
+deliveries), deliveries_settled, deliveries_redriven, deliveries_failed,
+email_events_applied. Call again while a count equals p_limit.$$;
 
 -- Rows in flight, for operators and the soak harness: every email queued or
 -- sending, execution not ended, action pending or running of an execution

@@ -502,15 +502,21 @@ as $function$
 declare
     v_row app.workflow_approvals%rowtype := app._wf_my_approval(p_approval_id);
     v_exec app.workflow_executions%rowtype;
+    v_subjects uuid [];
     v_id uuid;
 begin
     -- The execution read first: a function given a row of a Citus shard would get
-    -- the shard's row type (docs/scale-out.md, "SQL shapes").
+    -- the shard's row type (docs/scale-out.md, "SQL shapes"); its subjects too, in a
+    -- statement of their own (a helper that reads tables is refused inside a
+    -- statement Citus sends to a shard).
     select e.* into v_exec from app.workflow_executions as e
     where e.org_id = v_row.org_id and e.id = v_row.execution_id;
+    if v_exec.id is not null then
+        v_subjects := app._wf_approval_subjects(v_exec);
+    end if;
     -- Never to a subject of the request: nobody approves their own change.
     if p_to_user is null or p_to_user = v_row.approver_id or (
-        v_exec.id is not null and p_to_user = any(app._wf_approval_subjects(v_exec))
+        p_to_user = any(v_subjects)
     ) or not exists (
         select 1 from app.user_profiles as u
         where u.org_id = v_row.org_id and u.id = p_to_user and u.is_active
@@ -592,6 +598,12 @@ declare
     v_new uuid;
     v_asked boolean;
     v_error text;
+    v_owner_field text;
+    v_doc jsonb;
+    v_reason text;
+    v_stamp timestamptz;
+    v_title text;
+    v_approver_name text;
     v_now timestamptz := app.now();
     v_orgs uuid[];
     v_ids uuid[];
@@ -626,11 +638,15 @@ begin
         continue when not found;
         begin
             v_target := null;
+            -- Every value read in a statement of its own before it is used (on Citus
+            -- a statement that reads a table goes to a shard, where the helpers that
+            -- read tables are refused: docs/scale-out.md, "SQL shapes").
             if v_row.step_config ? 'escalate_to' then
+                select t.owner_field into v_owner_field
+                from app.entity_types as t where t.entity_type = v_row.entity_type;
+                v_doc := app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id);
                 v_target := app._wf_resolve_user(
-                    v_row.org_id, v_row.step_config ->> 'escalate_to',
-                    app._wf_entity_doc(v_row.org_id, v_row.entity_type, v_row.entity_id),
-                    (select t.owner_field from app.entity_types as t where t.entity_type = v_row.entity_type),
+                    v_row.org_id, v_row.step_config ->> 'escalate_to', v_doc, v_owner_field,
                     v_row.triggered_by
                 );
             end if;
@@ -650,14 +666,16 @@ begin
                 where a.org_id = v_row.org_id and a.step_id = v_row.step_id and a.slot = v_row.slot
                     and a.approver_id = v_target and a.status = 'pending'
             );
+            v_reason := case
+                when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
+                when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
+                else format('not decided by %s', v_row.due_at)
+            end;
+            v_stamp := app.now();
             update app.workflow_approvals as a
             set
-                escalated_at = app.now(), escalated_to = v_target, updated_at = app.now(),
-                escalation_reason = case
-                    when v_target is null then format('not decided by %s; no escalation target', v_row.due_at)
-                    when v_asked then format('not decided by %s; %s already has it', v_row.due_at, v_target)
-                    else format('not decided by %s', v_row.due_at)
-                end
+                escalated_at = v_stamp, escalated_to = v_target, updated_at = v_stamp,
+                escalation_reason = v_reason
             where a.org_id = v_row.org_id and a.id = v_row.id;
             if v_target is not null and not v_asked then
                 insert into app.workflow_approvals (
@@ -669,19 +687,17 @@ begin
                     v_row.slot, v_row.sequence_order, v_row.is_parallel, v_row.id
                 )
                 returning id into v_new;
+                select s.result ->> 'title' into v_title from app.workflow_steps as s
+                where s.org_id = v_row.org_id and s.id = v_row.step_id;
+                select u.full_name into v_approver_name from app.user_profiles as u
+                where u.org_id = v_row.org_id and u.id = v_row.approver_id;
                 perform app._wf_notify(
                     p_org_id => v_row.org_id,
                     p_user_ids => array[v_target],
                     p_template => 'approval_escalated',
                     p_variables => jsonb_build_object(
-                        'item', jsonb_build_object('title', (
-                            select s.result ->> 'title' from app.workflow_steps as s
-                            where s.org_id = v_row.org_id and s.id = v_row.step_id
-                        )),
-                        'approver', jsonb_build_object('name', (
-                            select u.full_name from app.user_profiles as u
-                            where u.org_id = v_row.org_id and u.id = v_row.approver_id
-                        )),
+                        'item', jsonb_build_object('title', v_title),
+                        'approver', jsonb_build_object('name', v_approver_name),
                         'due_at', v_row.due_at::text
                     ),
                     p_entity_type => v_row.entity_type,
@@ -704,9 +720,10 @@ begin
             -- One approval's trouble (a user who left the org, say) never
             -- stops the sweep for everyone: record it and move on.
             get stacked diagnostics v_error = message_text;
+            v_stamp := app.now();
             update app.workflow_approvals as a
             set
-                escalated_at = app.now(), updated_at = app.now(),
+                escalated_at = v_stamp, updated_at = v_stamp,
                 escalation_reason = left('escalation failed: ' || v_error, 500)
             where a.org_id = v_row.org_id and a.id = v_row.id;
             perform app._wf_log(

@@ -14,6 +14,10 @@ as $function$
 declare
     v_org_id uuid := app._require_org();
     v_exec app.workflow_executions%rowtype;
+    -- Read apart: a helper that reads a table, inside a statement Citus sends to a
+    -- shard, is refused there (docs/scale-out.md, "SQL shapes").
+    v_admin boolean := app._is_org_admin();
+    v_user_id uuid := app.current_user_id();
 begin
     select e.* into v_exec from app.workflow_executions as e
     where e.org_id = v_org_id and e.id = p_execution_id
@@ -24,16 +28,16 @@ begin
             hint = 'Ids are looked up in the caller''s organization only (api.get_actor).';
     end if;
     if not (
-        app._is_org_admin()
+        v_admin
         or exists (
             select 1 from app.workflows as w
             where
                 w.org_id = v_exec.org_id and w.id = v_exec.workflow_id
-                and w.created_by = app.current_user_id()
+                and w.created_by = v_user_id
         )
         or (
             v_exec.trigger_type in ('manual', 'api', 'transition')
-            and v_exec.triggered_by = app.current_user_id()
+            and v_exec.triggered_by = v_user_id
         )
     ) then
         raise exception using

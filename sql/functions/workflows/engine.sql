@@ -283,9 +283,10 @@ declare
 begin
     logs := '{}';
     v_stamp := app.now();  -- a variable: see docs/scale-out.md, "SQL shapes"
-    -- This node's transaction id, read here: on Citus an expression in the UPDATE
-    -- would be evaluated on the node that holds the row (app._wf_run_context).
-    v_xid := pg_catalog.pg_current_xact_id();
+    -- The run's stamp (app._wf_run_stamp: this transaction's id on one node), read
+    -- here: on Citus an expression in the UPDATE would be evaluated on the node that
+    -- holds the row (app._wf_run_context).
+    v_xid := app._wf_run_stamp();
     update app.workflow_executions as e
     set
         status = 'running', waiting_for = null, wake_at = null, next_retry_at = null,
@@ -675,10 +676,10 @@ begin
     -- The engine acts as the org's system user from here on; the matcher
     -- trusts intime.wf_execution because run_xid names this transaction.
     perform api.set_actor(p_org_id => v_org_id);
-    perform pg_catalog.set_config('intime.wf_execution', v_org_id || ':' || p_execution_id, true);
+    perform app._wf_set_run(v_org_id, p_execution_id);
     select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, false) as r;
     insert into app.workflow_execution_logs select l.* from unnest(v_run.logs) as l;
-    perform pg_catalog.set_config('intime.wf_execution', '', true);
+    perform app._wf_set_run(null, null);
     return v_run.outcome;
 end
 $function$;
@@ -789,6 +790,21 @@ begin
 end
 $function$;
 
+-- Set this transaction's lock_timeout (api.run_executions' waits on a row lock) on
+-- every node it reaches: a SET LOCAL, which Citus sends to the workers' connections
+-- of the transaction (citus.propagate_set_commands = 'local', set by bootstrap), where
+-- the rows of a batch are locked; set_config() would hold on this node only. The same
+-- as set_config(..., true) on a single node (undone with a subtransaction too).
+create or replace function app._wf_lock_timeout(p_value text)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+begin
+    execute format('set local lock_timeout = %L', p_value);
+end
+$function$;
+
 -- The due executions of every org, up to p_limit of them, each run as
 -- api.run_execution would (its org's actor; one subtransaction each), and one
 -- commit for all. Due: pending, running (resumed after an action or a
@@ -859,7 +875,7 @@ begin
     -- single run does). Once one was deferred, the rest wait 100 ms at most:
     -- a user holding many rows costs the batch about 1 s, not 1 s each.
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
-        perform pg_catalog.set_config('lock_timeout', '1s', true);
+        perform app._wf_lock_timeout('1s');
     end if;
     -- Groups of fresh executions of one straight database-only workflow run
     -- as sets, one statement per step (app._wf_run_set); the rest one by one.
@@ -869,7 +885,7 @@ begin
     -- next batch (it is not counted as picked). A group waits 100 ms at most
     -- for a row lock, then runs one by one (where the 1 s rule holds).
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds' then
-        perform pg_catalog.set_config('lock_timeout', '100ms', true);
+        perform app._wf_lock_timeout('100ms');
     end if;
     select r.done, r.logs into v_set from app._wf_run_set(v_execs) as r;
     -- (On Citus the group's later executions wait for the next batch: the join
@@ -902,9 +918,9 @@ begin
         from app._wf_run_set(v_more) as r;
     end if;
     if v_lock_timeout = '0' or v_lock_timeout::interval > interval '1 second' then
-        perform pg_catalog.set_config('lock_timeout', '1s', true);
+        perform app._wf_lock_timeout('1s');
     else
-        perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        perform app._wf_lock_timeout(v_lock_timeout);
     end if;
     v_logs := v_set.logs;
     v_outcomes := array_fill('completed'::text, array[cardinality(v_set.done)]);
@@ -917,20 +933,18 @@ begin
             perform api.set_actor(p_org_id => v_exec.org_id);
             v_org_id := v_exec.org_id;
         end if;
-        perform pg_catalog.set_config(
-            'intime.wf_execution', v_exec.org_id || ':' || v_exec.id, true
-        );
+        perform app._wf_set_run(v_exec.org_id, v_exec.id);
         select r.outcome, r.logs into v_run from app._wf_run_due(v_exec, true) as r;
         v_outcomes := v_outcomes || v_run.outcome;
         v_logs := v_logs || v_run.logs;
         if v_run.outcome = 'deferred' and (
             v_lock_timeout = '0' or v_lock_timeout::interval > interval '100 milliseconds'
         ) then
-            perform pg_catalog.set_config('lock_timeout', '100ms', true);
+            perform app._wf_lock_timeout('100ms');
         end if;
     end loop;
-    perform pg_catalog.set_config('intime.wf_execution', '', true);
-    perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    perform app._wf_set_run(null, null);
+    perform app._wf_lock_timeout(v_lock_timeout);
     insert into app.workflow_execution_logs select l.* from unnest(v_logs) as l;
     return query
     select

@@ -18,8 +18,13 @@ begin
     if v_setting is null then
         return;
     end if;
-    -- Read on this node: on Citus the query below runs on the node that holds the row.
-    v_xid := pg_catalog.pg_current_xact_id();
+    -- The run's stamp (app._wf_run_stamp), read on this node: on Citus the query
+    -- below runs on the node that holds the row, and a trigger reads it on the node
+    -- where it fires; there the setting's mark must be the engine's.
+    v_xid := app._wf_run_stamp();
+    if v_xid is null then
+        return;
+    end if;
     return query
     select e.org_id, e.id, e.depth, e.chain
     from app.workflow_executions as e
@@ -27,6 +32,71 @@ begin
         e.org_id = split_part(v_setting, ':', 1)::uuid
         and e.id = split_part(v_setting, ':', 2)::uuid
         and e.run_xid = v_xid;
+end
+$function$;
+
+-- The run of an execution this transaction is making, for the matcher, the approval
+-- field lock and the email step (app._wf_run_context): 'org:execution' in the
+-- setting intime.wf_execution, trusted because the execution's run_xid is this
+-- transaction's (app._wf_run_stamp). On a single node a set_config, the stamp the
+-- transaction id. On Citus the triggers that read it fire on the workers, where
+-- another transaction id runs and set_config does not reach: there a SET LOCAL
+-- (which Citus sends to the workers) carries 'org:execution:token:mac', the token a
+-- random stamp, the mac a keyed hash with app.stream_secret's key (as the actor's
+-- pin), so that nobody but the engine can name a run. Null clears it.
+create or replace function app._wf_set_run(p_org_id uuid, p_execution_id uuid)
+returns void
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_body text;
+begin
+    if not app._on_citus() then
+        perform pg_catalog.set_config(
+            'intime.wf_execution', coalesce(p_org_id || ':' || p_execution_id, ''), true
+        );
+        return;
+    end if;
+    if p_execution_id is null then
+        execute format('set local intime.wf_execution = %L', '');
+        return;
+    end if;
+    v_body := p_org_id || ':' || p_execution_id || ':'
+        || ('x' || left(md5(gen_random_uuid()::text), 15))::bit(60)::bigint;
+    execute format(
+        'set local intime.wf_execution = %L', v_body || ':' || app._keyed_mark('intime-run', v_body)
+    );
+end
+$function$;
+
+-- The stamp of the run this transaction makes (app._wf_set_run): on a single node
+-- the transaction id; on Citus the setting's token when its mac is the engine's,
+-- else null.
+create or replace function app._wf_run_stamp()
+returns xid8
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_setting text := nullif(pg_catalog.current_setting('intime.wf_execution', true), '');
+    v_parts text [];
+begin
+    if not app._on_citus() then
+        return pg_catalog.pg_current_xact_id();
+    end if;
+    if v_setting is null or v_setting !~ '^[0-9a-f-]{36}:[0-9a-f-]{36}:[0-9]+:[0-9a-f]{64}$' then
+        return null;
+    end if;
+    v_parts := string_to_array(v_setting, ':');
+    if app._keyed_mark('intime-run', v_parts[1] || ':' || v_parts[2] || ':' || v_parts[3])
+        is distinct from v_parts[4] then
+        return null;
+    end if;
+    return v_parts[3]::xid8;
 end
 $function$;
 

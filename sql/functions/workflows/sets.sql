@@ -105,6 +105,12 @@ declare
     v_logs app.workflow_execution_logs [];
     v_step_ids uuid [];
     v_started timestamptz;
+    v_held uuid [];
+    v_versioned uuid [];
+    v_version_steps jsonb [];
+    v_names_org uuid [];
+    v_names_id uuid [];
+    v_names text [];
 begin
     done := '{}';
     logs := '{}';
@@ -112,41 +118,50 @@ begin
     if pg_catalog.current_setting('intime.workflow_sets', true) = 'off' then
         return;
     end if;
+    -- What the grouping needs from the tables, each read on its own by the batch's
+    -- keys (on Citus a statement over the batch's rows may not probe a table row by
+    -- row, nor call a helper that reads one: docs/scale-out.md, "SQL shapes"):
+    -- the fresh executions an older due one on the same entity holds back (one by
+    -- one, a batch runs the older first: a group never overtakes it, in this batch
+    -- or the next), the steps of those that carry none, the workflows' names.
+    select coalesce(array_agg(distinct e.id), '{}') into v_held
+    from unnest(p_execs) as e
+    inner join app.workflow_executions as o
+        on o.org_id = e.org_id and o.entity_id = e.entity_id
+    where
+        e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
+        and o.status in ('pending', 'running') and o.id <> e.id
+        and (o.created_at, o.id) < (e.created_at, e.id);
+    select array_agg(e.id), array_agg(v.definition -> 'steps') into v_versioned, v_version_steps
+    from unnest(p_execs) as e
+    inner join app.workflow_versions as v
+        on
+            v.org_id = e.org_id and v.workflow_id = e.workflow_id
+            and v.version = e.workflow_version
+    where e.steps is null and e.status = 'pending' and e.runs = 0 and e.current_step_index = 0;
+    select array_agg(w.org_id), array_agg(w.id), array_agg(w.name)
+    into v_names_org, v_names_id, v_names
+    from app.workflows as w
+    inner join (select distinct e.org_id, e.workflow_id from unnest(p_execs) as e) as e
+        on w.org_id = e.org_id and w.id = e.workflow_id;
     for v_group in
-        select x.org_id, x.workflow_id, x.steps, w.name, array_agg(x.id order by x.id) as ids
+        select x.org_id, x.workflow_id, x.steps, n.name, array_agg(x.id order by x.id) as ids
         from (
             select
                 e.org_id, e.id, e.workflow_id, e.entity_type,
-                coalesce(
-                    e.steps,
-                    (
-                        select v.definition -> 'steps' from app.workflow_versions as v
-                        where
-                            v.org_id = e.org_id and v.workflow_id = e.workflow_id
-                            and v.version = e.workflow_version
-                    )
-                ) as steps,
+                coalesce(e.steps, v_version_steps[array_position(v_versioned, e.id)]) as steps,
                 count(*) over (partition by e.org_id, e.workflow_id, e.entity_id) as on_entity
             from unnest(p_execs) as e
             where
                 e.status = 'pending' and e.runs = 0 and e.current_step_index = 0
-                -- One by one, a batch runs the older first: a group never overtakes
-                -- an older due execution on one of its entities (which may be one
-                -- by one, in this batch or the next).
-                and not exists (
-                    select 1
-                    from app.workflow_executions as o
-                    where
-                        o.org_id = e.org_id and o.entity_id = e.entity_id
-                        and o.status in ('pending', 'running') and o.id <> e.id
-                        and (o.created_at, o.id) < (e.created_at, e.id)
-                )
+                and e.id <> all(v_held)
         ) as x
-        inner join app.workflows as w on w.org_id = x.org_id and w.id = x.workflow_id
+        inner join unnest(v_names_org, v_names_id, v_names) as n (org_id, id, name)
+            on n.org_id = x.org_id and n.id = x.workflow_id
         where
             x.on_entity = 1 and app._wf_set_steps(x.steps)
             and not app._wf_set_may_start(x.org_id, x.entity_type, x.steps)
-        group by x.org_id, x.workflow_id, x.steps, w.name
+        group by x.org_id, x.workflow_id, x.steps, n.name
         having count(*) >= 2
     loop
         v_logs := '{}';
@@ -155,8 +170,9 @@ begin
             -- No one execution made the group's changes: the matcher refuses
             -- to start a workflow from them (app._wf_match_rows), which sends
             -- the group one by one, each with its depth and chain.
-            perform pg_catalog.set_config('intime.wf_execution', '', true);
-            perform pg_catalog.set_config('intime.wf_set', 'on', true);
+            perform app._wf_set_run(null, null);
+            -- A SET LOCAL: on Citus the matcher reads it on the workers.
+            set local intime.wf_set = 'on';
             -- Started in memory (the row is written once, at the end): what the
             -- steps' variables read of it (execution.started_at) is set here.
             select array_agg(
@@ -259,8 +275,8 @@ begin
             end loop;
 
             -- No entity lock to release: only an approval step takes one. The
-            -- transaction id is this node's (app._wf_run_context).
-            v_xid := pg_catalog.pg_current_xact_id();
+            -- stamp is read on this node (app._wf_run_context).
+            v_xid := app._wf_run_stamp();
             update app.workflow_executions as e
             set
                 status = 'completed', completed_at = app.now(), waiting_for = null, wake_at = null,
@@ -269,13 +285,13 @@ begin
                 current_step_index = x.current_step_index, retry_count = 0, error_message = null,
                 execution_context = x.execution_context
             from unnest(v_execs) as x
-            where e.org_id = x.org_id and e.id = x.id;
+            where e.org_id = v_group.org_id and e.org_id = x.org_id and e.id = x.id;
             select v_logs || array_agg(
                 app._wf_log_line(e.org_id, e.id, 'info', 'execution completed', null) order by e.id
             )
             into v_logs
             from unnest(v_execs) as e;
-            perform pg_catalog.set_config('intime.wf_set', '', true);
+            set local intime.wf_set = '';
             done := done || v_ids;
             logs := logs || v_logs;
         exception when others then

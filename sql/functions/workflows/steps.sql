@@ -148,9 +148,14 @@ begin
         ) using
             jsonb_build_object(v_field, v_values[1]), (p_execs[1]).org_id, (p_execs[1]).entity_id;
     else
+        -- The values typed first, in a CTE of their own (materialized): Citus refuses a
+        -- stable function of a column in an UPDATE (docs/scale-out.md, "SQL shapes").
         execute format(
-            'update app.%1$I as t set %2$I = (jsonb_populate_record(null::app.%1$I, x.v)).%2$I '
-            'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as x (org_id, id, v) '
+            'with x as materialized ('
+            'select u.org_id, u.id, (jsonb_populate_record(null::app.%1$I, u.v)).%2$I as v '
+            'from unnest($1::uuid[], $2::uuid[], $3::jsonb[]) as u (org_id, id, v)'
+            ') '
+            'update app.%1$I as t set %2$I = x.v from x '
             'where t.org_id = any($1::uuid[]) and t.org_id = x.org_id and t.id = x.id',
             p_type.table_name, v_field
         ) using

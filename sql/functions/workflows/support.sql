@@ -564,7 +564,12 @@ begin
         app._wf_locked_fields(v.definition, t.status_field, t.owner_field)
     ) as f (field)
     where
-        e.id is distinct from v_running
+        -- Each table named by the orgs (on Citus the statement is then routed to
+        -- the trigger's own shard: a join on the arrays alone is not).
+        e.org_id = any(v_locked_orgs)
+        and v.org_id = any(v_locked_orgs)
+        and w.org_id = any(v_locked_orgs)
+        and e.id is distinct from v_running
         and x.n -> f.field is distinct from x.o -> f.field
     limit 1;
     if found then

@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, errors_translated
-from tests.support import TwoOrgs
+from tests.support import Queues, TwoOrgs
 
 # A Monday 10:00 in New York (15:00 UTC): inside the default window.
 MONDAY_10 = "2026-06-01 10:00:00-04"
@@ -25,6 +25,14 @@ class Campaigns:
     conn: psycopg.Connection  # intime_service: every api call
     owner: psycopg.Connection  # superuser: reads state past RLS
     orgs: TwoOrgs
+    # The job queue (every node's on a Citus cluster); None: the owner's.
+    queues: Queues | None = None
+
+    @property
+    def queue(self) -> psycopg.Connection:
+        """A superuser session on the queue org A's triggers write to (on a Citus
+        cluster, the node that holds org A's shards)."""
+        return self.queues.of_org(self.org_id) if self.queues else self.owner
 
     @property
     def org_id(self) -> uuid.UUID:
@@ -143,11 +151,12 @@ class Campaigns:
         ).fetchall()
 
     def jobs(self, entrypoint: str = "email.send") -> list[dict[str, Any]]:
-        rows = self.owner.execute(
+        """The queued jobs of ``entrypoint`` on every node: payload, id and dedupe key."""
+        rows = (self.queues or Queues([self.owner])).rows(
             "select id, payload, dedupe_key from queue.pgqueuer where entrypoint = %s order by id",
             (entrypoint,),
-        ).fetchall()
-        return [{"id": r[0], **json.loads(bytes(r[1])), "dedupe_key": r[2]} for r in rows]
+        )
+        return [{"id": r[0], **json.loads(bytes(r[1])), "dedupe_key": r[2]} for _, r in rows]
 
     def stats(self, campaign_id: uuid.UUID) -> list[dict[str, Any]]:
         return self.call(
@@ -156,13 +165,15 @@ class Campaigns:
 
 
 @pytest.fixture
-def camp(service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs) -> Campaigns:
+def camp(
+    service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs, queues: Queues
+) -> Campaigns:
     """Both orgs as seeded, minus the seed's campaigns and queued jobs, the
     clock on a Monday 10:00 in New York."""
     admin.execute("delete from app.campaigns")
     admin.execute("delete from app.campaign_sequence_logs")
     admin.execute("delete from app.campaign_sequence_logs_archive")
-    admin.execute("delete from queue.pgqueuer")
-    c = Campaigns(service, admin, two_orgs)
+    queues.execute("delete from queue.pgqueuer")
+    c = Campaigns(service, admin, two_orgs, queues)
     c.at(MONDAY_10)
     return c

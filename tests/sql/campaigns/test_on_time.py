@@ -27,7 +27,7 @@ EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 def wake_jobs(camp: Campaigns) -> list[dict[str, Any]]:
     """The queued wake-ups: their id, due time (application clock) and delay (real)."""
-    rows = camp.owner.execute(
+    rows = camp.queue.execute(
         "select id, payload, execute_after - created from queue.pgqueuer "
         "where entrypoint = %s and status = 'queued' order by execute_after, id",
         (WAKE,),
@@ -57,9 +57,9 @@ def app_now(camp: Campaigns) -> datetime:
 def run_the_wake_up(camp: Campaigns) -> dict[str, Any]:
     """What the worker does with the earliest wake-up: claim it, tick, finish it."""
     [job] = wake_jobs(camp)[:1]
-    camp.owner.execute("update queue.pgqueuer set status = 'picked' where id = %s", (job["id"],))
+    camp.queue.execute("update queue.pgqueuer set status = 'picked' where id = %s", (job["id"],))
     row = camp.tick()
-    camp.owner.execute("delete from queue.pgqueuer where id = %s", (job["id"],))
+    camp.queue.execute("delete from queue.pgqueuer where id = %s", (job["id"],))
     return row
 
 
@@ -219,7 +219,7 @@ def test_resuming_a_campaign_wakes_the_tick_for_the_steps_due_meanwhile(
     cid = one_step_campaign(camp, delay_minutes=5)
     camp.enroll(cid, camp.contacts(2))
     camp.one("select api.pause_campaign(p_campaign_id => %s)", (cid,))
-    camp.owner.execute("delete from queue.pgqueuer where entrypoint = %s", (WAKE,))
+    camp.queue.execute("delete from queue.pgqueuer where entrypoint = %s", (WAKE,))
 
     camp.at("2026-06-01 11:00:00-04")
     assert camp.one("select api.resume_campaign(p_campaign_id => %s)", (cid,)) == 2
@@ -235,7 +235,7 @@ def test_a_tick_that_leaves_steps_due_arms_no_wake_up_for_later(camp: Campaigns)
     camp.email_step(cid, delay_days=2)
     camp.activate(cid)
     camp.enroll(cid, camp.contacts(3))
-    camp.owner.execute("update queue.pgqueuer set status = 'picked' where entrypoint = %s", (WAKE,))
+    camp.queue.execute("update queue.pgqueuer set status = 'picked' where entrypoint = %s", (WAKE,))
 
     assert camp.tick(batch_size=2)["more_due"] is True
     later = the_wake_job(camp)  # the batch's own rows armed their next step
@@ -249,7 +249,7 @@ def test_the_minute_tick_leaves_one_wake_up_when_two_were_queued(camp: Campaigns
     cid = one_step_campaign(camp, delay_minutes=30)
     camp.enroll(cid, camp.contacts(1))
     first = the_wake_job(camp)
-    camp.owner.execute(
+    camp.queue.execute(
         "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after) "
         "values (0, %s, convert_to('{\"due_at\": \"2026-06-01 11:00:00-04\"}', 'UTF8'), "
         "'queued', now() + interval '1 hour')",
@@ -274,8 +274,8 @@ UNHELD = (
 
 
 def claimable(camp: Campaigns, query: str = CLAIM) -> list[int]:
-    with camp.owner.transaction():
-        return [r[0] for r in camp.owner.execute(query).fetchall()]
+    with camp.queue.transaction():
+        return [r[0] for r in camp.queue.execute(query).fetchall()]
 
 
 def enroll_in_open_transaction(
@@ -379,7 +379,7 @@ def test_the_tick_drops_the_wake_ups_of_rows_it_saw(camp: Campaigns) -> None:
 def test_a_tick_leaving_nothing_due_drops_the_wake_ups_it_saw(camp: Campaigns) -> None:
     now = one_step_campaign(camp)
     camp.enroll(now, camp.contacts(1))
-    camp.owner.execute(
+    camp.queue.execute(
         "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after) "
         "values (10, %s, convert_to('{\"due_at\": \"2026-06-01 10:00:00-04\"}', 'UTF8'), "
         "'queued', now())",
@@ -392,11 +392,11 @@ def test_a_tick_leaving_nothing_due_drops_the_wake_ups_it_saw(camp: Campaigns) -
 
 
 def explain(camp: Campaigns, query: str) -> str:
-    camp.owner.execute("set enable_seqscan = off")
+    camp.queue.execute("set enable_seqscan = off")
     try:
-        rows = camp.owner.execute("explain (costs off) " + query).fetchall()
+        rows = camp.queue.execute("explain (costs off) " + query).fetchall()
     finally:
-        camp.owner.execute("reset enable_seqscan")
+        camp.queue.execute("reset enable_seqscan")
     return "\n".join(r[0] for r in rows)
 
 

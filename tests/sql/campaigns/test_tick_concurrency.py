@@ -122,7 +122,10 @@ def test_pausing_a_campaign_during_a_tick_waits_instead_of_deadlocking(
             c.execute("select set_config('app.fake_now', %s, false)", (MONDAY_10,))
             c.commit()
         gate.execute(
-            "select from app.campaign_daily_sends where campaign_id = %s for update", (cid,)
+            # By org too: Citus locks one org's rows (docs/scale-out.md, "SQL shapes").
+            "select from app.campaign_daily_sends where org_id = %s and campaign_id = %s "
+            "for update",
+            (camp.org_id, cid),
         )
 
         def tick() -> None:

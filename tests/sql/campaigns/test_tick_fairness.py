@@ -60,8 +60,11 @@ def test_the_oldest_due_step_runs_first_whatever_its_orgs_key(
     _org_campaign(camp, lo, 30)
     cid_hi, _ = _org_campaign(camp, hi, 1)
     # hi's one step has been due for an hour, lo's 30 just became due.
+    # Shifted in UTC: an immutable expression, which Citus takes in an UPDATE (a
+    # timestamptz minus an interval is stable).
     camp.owner.execute(
-        "update app.campaign_enrollments set next_step_at = next_step_at - interval '1 hour' "
+        "update app.campaign_enrollments set "
+        "next_step_at = (next_step_at at time zone 'UTC' - interval '1 hour') at time zone 'UTC' "
         "where campaign_id = %s",
         (cid_hi,),
     )
@@ -79,7 +82,8 @@ def test_a_second_tick_at_once_takes_another_orgs_due_steps(camp: Campaigns, db:
     cid_x, _ = _org_campaign(camp, x, 10)
     _org_campaign(camp, y, 10)
     camp.owner.execute(
-        "update app.campaign_enrollments set next_step_at = next_step_at - interval '1 hour' "
+        "update app.campaign_enrollments set "
+        "next_step_at = (next_step_at at time zone 'UTC' - interval '1 hour') at time zone 'UTC' "
         "where campaign_id = %s",
         (cid_x,),
     )
@@ -125,14 +129,15 @@ def test_one_tick_resumes_no_more_than_its_batch(camp: Campaigns) -> None:
     # nothing runs: resumes only).
     camp.owner.execute(
         "update app.campaign_enrollments set status = 'paused', stop_reason = 'out_of_office', "
-        "resume_at = next_step_at - interval '1 minute',"
-        " next_step_at = next_step_at + interval '1 day' "
+        "resume_at = (next_step_at at time zone 'UTC' - interval '1 minute') at time zone 'UTC',"
+        " next_step_at = (next_step_at at time zone 'UTC' + interval '1 day') at time zone 'UTC' "
         "where campaign_id = any(%s)",
         ([cid_a, cid_b],),
     )
     # one of b's over first, so that both orgs are among the first due rows
     camp.owner.execute(
-        "update app.campaign_enrollments set resume_at = resume_at - interval '10 minutes' "
+        "update app.campaign_enrollments set "
+        "resume_at = (resume_at at time zone 'UTC' - interval '10 minutes') at time zone 'UTC' "
         "where id = (select id from app.campaign_enrollments where campaign_id = %s limit 1)",
         (cid_b,),
     )

@@ -227,8 +227,14 @@ def test_a_check_never_waits_for_a_row_another_transaction_holds(
     )
     service.execute("set lock_timeout = '2s'")
     with admin.transaction():
-        admin.execute("select from app.api_tokens where id = %s for update", (held,))
-        admin.execute("select from app.web_sessions where id = %s for update", (session_id,))
+        # By org too: Citus locks one org's rows (docs/scale-out.md, "SQL shapes").
+        admin.execute(
+            "select from app.api_tokens where org_id = %s and id = %s for update", (org, held)
+        )
+        admin.execute(
+            "select from app.web_sessions where org_id = %s and id = %s for update",
+            (org, session_id),
+        )
         assert _check(service, (org, held, session_id), (org, free)) == [True, True]
     used = dict(
         admin.execute(

@@ -347,4 +347,5 @@ def test_with_nothing_left_behind_every_count_is_zero(ops: Ops) -> None:
         "deliveries_settled": 0,
         "deliveries_redriven": 0,
         "deliveries_failed": 0,
+        "email_events_applied": 0,
     }

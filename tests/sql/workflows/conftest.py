@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from intime.db import actor, errors_translated
-from tests.support import TwoOrgs
+from tests.support import Queues, TwoOrgs
 
 
 @dataclasses.dataclass
@@ -25,6 +25,19 @@ class Flows:
     conn: psycopg.Connection  # intime_service: every api call
     owner: psycopg.Connection  # superuser: reads engine state past RLS
     orgs: TwoOrgs
+    # The job queue (every node's on a Citus cluster); None: the owner's.
+    queues: Queues | None = None
+
+    @property
+    def queue(self) -> Queues:
+        return self.queues or Queues([self.owner])
+
+    def clear_queue(self, entrypoint: str | None = None) -> None:
+        """Delete the queued jobs (of ``entrypoint``, or all), as a worker taking them."""
+        self.queue.execute(
+            "delete from queue.pgqueuer where %(e)s::text is null or entrypoint = %(e)s",
+            {"e": entrypoint},
+        )
 
     @property
     def org_id(self) -> uuid.UUID:
@@ -83,12 +96,22 @@ class Flows:
             self.conn.execute(query, params)
 
     def jobs(self, entrypoint: str = "workflow.run") -> list[dict[str, Any]]:
-        rows = self.owner.execute(
+        """The queued jobs of ``entrypoint``: their payload, id, node and due time."""
+        rows = self.queue.rows(
             "select id, payload, execute_after from queue.pgqueuer "
             "where entrypoint = %s order by id",
             (entrypoint,),
-        ).fetchall()
-        return [{"id": r[0], **json.loads(bytes(r[1])), "execute_after": r[2]} for r in rows]
+        )
+        return [
+            {"id": r[0], "node": node, **json.loads(bytes(r[1])), "execute_after": r[2]}
+            for node, r in rows
+        ]
+
+    def take(self, job: dict[str, Any]) -> None:
+        """Delete a job :meth:`jobs` returned, as the worker that took it."""
+        self.queue.execute(
+            "delete from queue.pgqueuer where id = %s", (job["id"],), node=job["node"]
+        )
 
     def drain(self, *, due_only: bool = False, limit: int = 100) -> list[str]:
         """Run queued workflow.run jobs until none is left (each once per round), and
@@ -103,10 +126,10 @@ class Flows:
             if not jobs and not batches:
                 break
             for batch in batches:
-                self.owner.execute("delete from queue.pgqueuer where id = %s", (batch["id"],))
+                self.take(batch)
                 outcomes.extend(self.run_due())
             for job in jobs:
-                self.owner.execute("delete from queue.pgqueuer where id = %s", (job["id"],))
+                self.take(job)
                 outcomes.append(self.run(uuid.UUID(job["execution_id"]), uuid.UUID(job["org_id"])))
         return outcomes
 
@@ -195,13 +218,16 @@ class Flows:
 
 
 @pytest.fixture
-def flows(service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs) -> Flows:
+def flows(
+    service: psycopg.Connection, admin: psycopg.Connection, two_orgs: TwoOrgs, queues: Queues
+) -> Flows:
     """Both orgs as seeded, minus the seed's workflow (and its executions,
     approvals, locks, logs and queued jobs), so every test starts from none."""
     admin.execute("delete from app.workflows")
     admin.execute("delete from app.workflow_execution_logs")
-    admin.execute("delete from queue.pgqueuer")
-    return Flows(service, admin, two_orgs)
+    flows = Flows(service, admin, two_orgs, queues)
+    flows.clear_queue()
+    return flows
 
 
 @contextlib.contextmanager

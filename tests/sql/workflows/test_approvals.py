@@ -575,7 +575,7 @@ def _org_b_lost_timer(flows: Flows) -> uuid.UUID:
         user=b.admin_id,
     )
     flows.drain()
-    flows.owner.execute("delete from queue.pgqueuer")
+    flows.clear_queue()
     return row["id"]
 
 

@@ -161,7 +161,9 @@ def test_a_second_runner_skips_a_locked_execution(flows: Flows, db) -> None:
     execution = start(flows, [{"name": "note", "type": "create_activity", "subject": "x"}])
     with db.connect() as holder:
         holder.execute(
-            "select 1 from app.workflow_executions where id = %s for update", (execution,)
+            # By org too: Citus locks one org's rows (docs/scale-out.md, "SQL shapes").
+            "select 1 from app.workflow_executions where org_id = %s and id = %s for update",
+            (flows.org_id, execution),
         )
         assert flows.run(execution) == "busy"
         holder.rollback()
@@ -180,7 +182,10 @@ def test_a_runner_killed_mid_run_leaves_the_execution_resumable(flows: Flows, db
     outcome: dict[str, Any] = {}
     with db.connect() as blocker:
         # Hold the deal's row lock so the run blocks inside its second step.
-        blocker.execute("select 1 from app.deals where id = %s for update", (deal,))
+        blocker.execute(
+            "select 1 from app.deals where org_id = %s and id = %s for update",
+            (flows.org_id, deal),
+        )
 
         def runner() -> None:
             with db.connect("intime_service", autocommit=True) as conn:
@@ -203,7 +208,8 @@ def test_a_runner_killed_mid_run_leaves_the_execution_resumable(flows: Flows, db
             if waiting and waiting[0]:
                 break
             time.sleep(0.02)
-        flows.owner.execute("select pg_terminate_backend(%s)", (outcome["pid"],))
+        # (Cast: Citus adds a pg_terminate_backend(bigint).)
+        flows.owner.execute("select pg_terminate_backend(%s::integer)", (outcome["pid"],))
         thread.join(10)
         blocker.rollback()
     assert "error" in outcome
@@ -336,9 +342,12 @@ def test_a_workflow_failed_override_cannot_wedge_a_failing_execution(flows: Flow
 
 def test_a_run_that_keeps_failing_is_failed_by_the_sweeper_not_requeued(flows: Flows) -> None:
     execution = start(flows, [{"name": "n", "type": "create_activity", "subject": "x"}])
-    flows.owner.execute("delete from queue.pgqueuer")
+    flows.clear_queue()
+    # Shifted in UTC: an immutable expression, which Citus takes in an UPDATE (a
+    # timestamptz minus an interval is stable).
     flows.owner.execute(
-        "update app.workflow_executions set updated_at = updated_at - interval '6 minutes', "
+        "update app.workflow_executions set "
+        "updated_at = (updated_at at time zone 'UTC' - interval '6 minutes') at time zone 'UTC', "
         "execution_context = '{\"requeued\": 3}' where id = %s",
         (execution,),
     )

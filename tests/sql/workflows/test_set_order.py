@@ -60,7 +60,7 @@ def test_a_group_never_overtakes_an_older_execution_on_its_entities(
     )
     flows.write(
         "update app.deals set expected_close_date = coalesce(expected_close_date, "
-        "current_date) + 1 where id = any(%s)",
+        "date '2026-01-01') + 1 where id = any(%s)",
         (deals,),
     )
     flows.write("update app.deals set value = value + 1 where id = any(%s)", (deals,))
@@ -173,7 +173,7 @@ def test_the_second_pick_reads_only_the_groups_workflow(flows: Flows) -> None:
     flows.write("update app.deals set value = value + 1 where id = any(%s)", (deals[:2],))
     flows.write(
         "update app.deals set expected_close_date = coalesce(expected_close_date, "
-        "current_date) + 1 where id = %s",
+        "date '2026-01-01') + 1 where id = %s",
         (deals[2],),
     )
     (proto,) = flows.executions(x)
@@ -284,7 +284,7 @@ def test_a_deferred_timer_is_left_to_its_own_job(flows: Flows, db: Any) -> None:
     )  # fmt: skip
     flows.write(
         "update app.deals set expected_close_date = coalesce(expected_close_date, "
-        "current_date) + 1 where id = %s",
+        "date '2026-01-01') + 1 where id = %s",
         (deals[0],),
     )
     assert flows.run_batch()["waiting"] == 1
@@ -293,7 +293,7 @@ def test_a_deferred_timer_is_left_to_its_own_job(flows: Flows, db: Any) -> None:
         [{"name": "put", "type": "update_field", "field": "currency", "value": "EUR"}],
     )  # fmt: skip
     flows.write("update app.deals set value = value + 1 where id = any(%s)", (deals[1:],))
-    flows.owner.execute("delete from queue.pgqueuer")
+    flows.clear_queue()
     flows.at("2099-01-01T00:00:00Z")
     holder = hold_deal(db, deals[0])
     try:
