@@ -676,6 +676,7 @@ declare
     v_now timestamptz;
     v_session_orgs uuid [];
     v_session_ids uuid [];
+    v_session_tokens uuid [];
     v_org_id uuid;
 begin
     perform app._require_service();
@@ -695,7 +696,8 @@ begin
     -- The sessions that hold, read by key (a join on the arrays, no correlated probe:
     -- on Citus a subquery beside unnest is not planned), then each stream decided on
     -- arrays alone.
-    select array_agg(s.org_id), array_agg(s.id) into v_session_orgs, v_session_ids
+    select array_agg(s.org_id), array_agg(s.id), array_agg(s.token_id)
+    into v_session_orgs, v_session_ids, v_session_tokens
     from app.web_sessions as s
     inner join unnest(p_org_ids, p_token_ids, p_session_ids) as c (org_id, token_id, session_id)
         on s.org_id = c.org_id and s.id = c.session_id
@@ -704,8 +706,10 @@ begin
         app._api_token_is_live(c.org_id, c.token_id)
         and (
             c.session_id is null
-            or (c.org_id, c.session_id) in (
-                select * from unnest(v_session_orgs, v_session_ids)
+            -- The session with the stream's own token (the same session named with
+            -- another token does not hold).
+            or (c.org_id, c.session_id, c.token_id) in (
+                select * from unnest(v_session_orgs, v_session_ids, v_session_tokens)
             )
         )
         order by c.n
@@ -4597,8 +4601,9 @@ begin
                 p_received_at => v_received
             );
         end if;
-        delete from app.email_events_pending as p
-        where p.provider_message_id = p_provider_message_id;
+        -- Only the rows applied: on a cluster an event parked meanwhile on another node
+        -- (where the message's lock holds nothing) stays for the reconciliation.
+        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
     end if;
     select s.status into v_status
     from app.email_sends as s
@@ -10515,8 +10520,10 @@ declare
     v_payloads jsonb [];
     v_received timestamptz [];
     v_count integer := 0;
+    v_error text;
 begin
-    -- The candidates, unlocked: the parked messages a send has recorded.
+    -- The candidates, unlocked: the parked messages a send has recorded; at most 50 a
+    -- call (each is a subtransaction; the reconciliation runs every minute).
     select array_agg(x.message_id order by x.since), array_agg(x.org_id order by x.since),
         array_agg(x.send_id order by x.since)
     into v_messages, v_orgs, v_sends
@@ -10527,31 +10534,41 @@ begin
         inner join app.email_sends as s on s.provider_message_id = q.provider_message_id
         group by q.provider_message_id
         order by since
-        limit p_limit
+        limit least(p_limit, 50)
     ) as x;
     for i in 1 .. coalesce(cardinality(v_messages), 0) loop
-        perform app._email_lock_provider_messages(array[v_messages[i]]);
-        select
-            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
-            array_agg(p.payload order by p.received_at, p.provider_event_id),
-            array_agg(p.received_at order by p.received_at, p.provider_event_id)
-        into v_ids, v_payloads, v_received
-        from (
-            select q.provider_event_id, q.payload, q.received_at
-            from app.email_events_pending as q
-            where q.provider_message_id = v_messages[i]
-            for update skip locked
-        ) as p;
-        continue when v_ids is null;
-        perform app._email_apply_events(
-            p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
-            p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
-            p_event_ids => v_ids,
-            p_payloads => v_payloads,
-            p_received_at => v_received
+        -- Never waited for (an ingest or a record holds it: they apply the events
+        -- themselves), and each message on its own: one that fails is left parked,
+        -- with a warning, and the reconciliation goes on.
+        continue when not pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtextextended('intime.email:' || v_messages[i], 0)
         );
-        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
-        v_count := v_count + cardinality(v_ids);
+        begin
+            select
+                array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+                array_agg(p.payload order by p.received_at, p.provider_event_id),
+                array_agg(p.received_at order by p.received_at, p.provider_event_id)
+            into v_ids, v_payloads, v_received
+            from (
+                select q.provider_event_id, q.payload, q.received_at
+                from app.email_events_pending as q
+                where q.provider_message_id = v_messages[i]
+                for update skip locked
+            ) as p;
+            continue when v_ids is null;
+            perform app._email_apply_events(
+                p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
+                p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
+                p_event_ids => v_ids,
+                p_payloads => v_payloads,
+                p_received_at => v_received
+            );
+            delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
+            v_count := v_count + cardinality(v_ids);
+        exception when others then
+            get stacked diagnostics v_error = message_text;
+            raise warning 'parked events of message % not applied: %', v_messages[i], v_error;
+        end;
     end loop;
     return v_count;
 end
@@ -20860,7 +20877,8 @@ begin
     if not app._on_citus() then
         return pg_catalog.pg_current_xact_id();
     end if;
-    if v_setting is null or v_setting !~ '^[0-9a-f-]{36}:[0-9a-f-]{36}:[0-9]+:[0-9a-f]{64}$' then
+    if v_setting is null
+        or v_setting !~ '^[0-9a-f-]{36}:[0-9a-f-]{36}:[0-9a-f]{64}:[0-9a-f]{64}$' then
         return null;
     end if;
     v_parts := string_to_array(v_setting, ':');
@@ -20868,7 +20886,9 @@ begin
         is distinct from v_parts[4] then
         return null;
     end if;
-    return v_parts[3]::xid8;
+    return (
+        ('x' || left(encode(sha256(convert_to(v_parts[3], 'UTF8')), 'hex'), 15))::bit(60)::bigint
+    )::text::xid8;
 end
 $_$;
 
@@ -20996,7 +21016,7 @@ begin
         return;
     end if;
     v_body := p_org_id || ':' || p_execution_id || ':'
-        || ('x' || left(md5(gen_random_uuid()::text), 15))::bit(60)::bigint;
+        || replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
     execute format(
         'set local intime.wf_execution = %L', v_body || ':' || app._keyed_mark('intime-run', v_body)
     );

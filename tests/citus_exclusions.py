@@ -40,7 +40,8 @@ WAIT = (
     "coordinator's backend waits for the worker (wait event Client)"
 )
 RECONCILE = (
-    "the sweeper's reconciliation (a lost or poisoned job) is skipped on a cluster, where "
+    "the sweeper's reconciliation (a timer's wake-up, a lost or poisoned job) is skipped "
+    "on a cluster, where "
     "the queue is per node (docs/scale-out.md, Open item 9)"
 )
 PARTITIONS = (
@@ -69,7 +70,6 @@ DIAGNOSED: dict[str, str] = {
             "tests/sql/campaigns/test_stats.py::test_archiving_moves_old_logs_and_keeps_the_stats",
             "tests/sql/notifications/test_stream_credentials.py::test_an_expired_token_does_not_hold",
             "tests/sql/workflows/test_approval_links.py::test_a_link_expires_after_seven_days",
-            "tests/sql/workflows/test_definitions.py::test_update_bumps_the_version_and_running_executions_keep_theirs",
         ],
         CLOCK,
     ),
@@ -104,6 +104,7 @@ DIAGNOSED: dict[str, str] = {
         [
             "tests/sql/workflows/test_approvals.py::test_a_members_template_override_cannot_stop_the_sweeper",
             "tests/sql/workflows/test_batches.py::test_the_sweeper_requeues_executions_whose_wake_up_job_vanished",
+            "tests/sql/workflows/test_definitions.py::test_update_bumps_the_version_and_running_executions_keep_theirs",
             "tests/sql/workflows/test_running.py::test_a_run_that_keeps_failing_is_failed_by_the_sweeper_not_requeued",
             "tests/sql/workflows/test_steps.py::test_a_missed_timer_is_caught_by_the_sweeper",
         ],

@@ -73,7 +73,10 @@ $function$;
 -- Statement trigger on a configuration table that clients may write with
 -- plain DML: the statement needs the permission named by the trigger's
 -- argument, whatever rows it touches (none included), so a refused UPDATE
--- or DELETE is IT003 rather than "0 rows".
+-- or DELETE is IT003 rather than "0 rows". On a Citus cluster the check is made
+-- on the node that holds the caller's org: a statement that reaches only other
+-- nodes (aimed at another org's rows by org_id) changes nothing there, and is
+-- 0 rows (an INSERT meets row-level security).
 create or replace function app._tg_require_permission()
 returns trigger
 language plpgsql

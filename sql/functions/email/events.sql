@@ -629,8 +629,9 @@ begin
                 p_received_at => v_received
             );
         end if;
-        delete from app.email_events_pending as p
-        where p.provider_message_id = p_provider_message_id;
+        -- Only the rows applied: on a cluster an event parked meanwhile on another node
+        -- (where the message's lock holds nothing) stays for the reconciliation.
+        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
     end if;
     select s.status into v_status
     from app.email_sends as s
@@ -668,8 +669,10 @@ declare
     v_payloads jsonb [];
     v_received timestamptz [];
     v_count integer := 0;
+    v_error text;
 begin
-    -- The candidates, unlocked: the parked messages a send has recorded.
+    -- The candidates, unlocked: the parked messages a send has recorded; at most 50 a
+    -- call (each is a subtransaction; the reconciliation runs every minute).
     select array_agg(x.message_id order by x.since), array_agg(x.org_id order by x.since),
         array_agg(x.send_id order by x.since)
     into v_messages, v_orgs, v_sends
@@ -680,31 +683,41 @@ begin
         inner join app.email_sends as s on s.provider_message_id = q.provider_message_id
         group by q.provider_message_id
         order by since
-        limit p_limit
+        limit least(p_limit, 50)
     ) as x;
     for i in 1 .. coalesce(cardinality(v_messages), 0) loop
-        perform app._email_lock_provider_messages(array[v_messages[i]]);
-        select
-            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
-            array_agg(p.payload order by p.received_at, p.provider_event_id),
-            array_agg(p.received_at order by p.received_at, p.provider_event_id)
-        into v_ids, v_payloads, v_received
-        from (
-            select q.provider_event_id, q.payload, q.received_at
-            from app.email_events_pending as q
-            where q.provider_message_id = v_messages[i]
-            for update skip locked
-        ) as p;
-        continue when v_ids is null;
-        perform app._email_apply_events(
-            p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
-            p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
-            p_event_ids => v_ids,
-            p_payloads => v_payloads,
-            p_received_at => v_received
+        -- Never waited for (an ingest or a record holds it: they apply the events
+        -- themselves), and each message on its own: one that fails is left parked,
+        -- with a warning, and the reconciliation goes on.
+        continue when not pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtextextended('intime.email:' || v_messages[i], 0)
         );
-        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
-        v_count := v_count + cardinality(v_ids);
+        begin
+            select
+                array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
+                array_agg(p.payload order by p.received_at, p.provider_event_id),
+                array_agg(p.received_at order by p.received_at, p.provider_event_id)
+            into v_ids, v_payloads, v_received
+            from (
+                select q.provider_event_id, q.payload, q.received_at
+                from app.email_events_pending as q
+                where q.provider_message_id = v_messages[i]
+                for update skip locked
+            ) as p;
+            continue when v_ids is null;
+            perform app._email_apply_events(
+                p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
+                p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
+                p_event_ids => v_ids,
+                p_payloads => v_payloads,
+                p_received_at => v_received
+            );
+            delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
+            v_count := v_count + cardinality(v_ids);
+        exception when others then
+            get stacked diagnostics v_error = message_text;
+            raise warning 'parked events of message % not applied: %', v_messages[i], v_error;
+        end;
     end loop;
     return v_count;
 end

@@ -183,6 +183,7 @@ declare
     v_now timestamptz;
     v_session_orgs uuid [];
     v_session_ids uuid [];
+    v_session_tokens uuid [];
     v_org_id uuid;
 begin
     perform app._require_service();
@@ -202,7 +203,8 @@ begin
     -- The sessions that hold, read by key (a join on the arrays, no correlated probe:
     -- on Citus a subquery beside unnest is not planned), then each stream decided on
     -- arrays alone.
-    select array_agg(s.org_id), array_agg(s.id) into v_session_orgs, v_session_ids
+    select array_agg(s.org_id), array_agg(s.id), array_agg(s.token_id)
+    into v_session_orgs, v_session_ids, v_session_tokens
     from app.web_sessions as s
     inner join unnest(p_org_ids, p_token_ids, p_session_ids) as c (org_id, token_id, session_id)
         on s.org_id = c.org_id and s.id = c.session_id
@@ -211,8 +213,10 @@ begin
         app._api_token_is_live(c.org_id, c.token_id)
         and (
             c.session_id is null
-            or (c.org_id, c.session_id) in (
-                select * from unnest(v_session_orgs, v_session_ids)
+            -- The session with the stream's own token (the same session named with
+            -- another token does not hold).
+            or (c.org_id, c.session_id, c.token_id) in (
+                select * from unnest(v_session_orgs, v_session_ids, v_session_tokens)
             )
         )
         order by c.n

@@ -41,9 +41,13 @@ $function$;
 -- transaction's (app._wf_run_stamp). On a single node a set_config, the stamp the
 -- transaction id. On Citus the triggers that read it fire on the workers, where
 -- another transaction id runs and set_config does not reach: there a SET LOCAL
--- (which Citus sends to the workers) carries 'org:execution:token:mac', the token a
--- random stamp, the mac a keyed hash with app.stream_secret's key (as the actor's
--- pin), so that nobody but the engine can name a run. Null clears it.
+-- (which Citus sends to the workers) carries 'org:execution:token:mac', the token 244
+-- random bits (two v4 UUIDs), the mac a keyed hash with app.stream_secret's key (as
+-- the actor's pin). The run's stamp (run_xid) is a hash of the token, not the token:
+-- whoever reads the execution row (a user of the org; the service, which can read the
+-- key too) cannot name the run from it. The token lives in the engine's transaction
+-- only (and in the SET LOCAL that Citus sends to the workers' connections of the
+-- owner: a server log that records statements holds it). Null clears it.
 create or replace function app._wf_set_run(p_org_id uuid, p_execution_id uuid)
 returns void
 language plpgsql
@@ -64,7 +68,7 @@ begin
         return;
     end if;
     v_body := p_org_id || ':' || p_execution_id || ':'
-        || ('x' || left(md5(gen_random_uuid()::text), 15))::bit(60)::bigint;
+        || replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
     execute format(
         'set local intime.wf_execution = %L', v_body || ':' || app._keyed_mark('intime-run', v_body)
     );
@@ -72,8 +76,8 @@ end
 $function$;
 
 -- The stamp of the run this transaction makes (app._wf_set_run): on a single node
--- the transaction id; on Citus the setting's token when its mac is the engine's,
--- else null.
+-- the transaction id; on Citus, when the setting's mac is the engine's, a hash of its
+-- token (60 bits of its SHA-256), else null.
 create or replace function app._wf_run_stamp()
 returns xid8
 language plpgsql
@@ -88,7 +92,8 @@ begin
     if not app._on_citus() then
         return pg_catalog.pg_current_xact_id();
     end if;
-    if v_setting is null or v_setting !~ '^[0-9a-f-]{36}:[0-9a-f-]{36}:[0-9]+:[0-9a-f]{64}$' then
+    if v_setting is null
+        or v_setting !~ '^[0-9a-f-]{36}:[0-9a-f-]{36}:[0-9a-f]{64}:[0-9a-f]{64}$' then
         return null;
     end if;
     v_parts := string_to_array(v_setting, ':');
@@ -96,7 +101,9 @@ begin
         is distinct from v_parts[4] then
         return null;
     end if;
-    return v_parts[3]::xid8;
+    return (
+        ('x' || left(encode(sha256(convert_to(v_parts[3], 'UTF8')), 'hex'), 15))::bit(60)::bigint
+    )::text::xid8;
 end
 $function$;
 

@@ -125,6 +125,18 @@ def test_a_session_named_with_another_token_does_not_hold(service, two_orgs: Two
     assert _check(service, (org, other, session_id)) == [False]
 
 
+def test_a_session_named_with_another_token_does_not_hold_beside_its_own(
+    service, two_orgs: TwoOrgs
+) -> None:
+    """Review of session 35: with the sessions read apart, the same session named twice,
+    once with its own token, let the other token's entry hold too."""
+    org, rep = two_orgs.a.org_id, two_orgs.a.rep_ids[0]
+    own, token = _token(service, org, rep)
+    other, _ = _token(service, org, rep)
+    session_id, _ = _session(service, token)
+    assert _check(service, (org, own, session_id), (org, other, session_id)) == [True, False]
+
+
 def test_no_credentials_is_an_empty_answer(service) -> None:
     assert _check(service) == []
 

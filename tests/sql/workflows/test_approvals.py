@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from intime.db import actor, errors_translated
@@ -947,6 +948,40 @@ def test_whoever_changed_it_cannot_cancel_the_approval_their_change_started(
             user=flows.orgs.a.rep_ids[0],
         )
     assert flows.execution(discount["execution_id"])["waiting_for"] == "approval"
+
+
+def _change_as_the_runs_forger(flows: Flows, execution: uuid.UUID, deal: uuid.UUID) -> None:
+    """As the service (for rep 0): the run's setting made from what the service can read
+    (the execution's run_xid, the key of app.stream_secret), then the locked change."""
+    with errors_translated(), actor(flows.conn, flows.org_id, flows.orgs.a.rep_ids[0]):
+        conn = flows.conn
+        [(stamp,)] = conn.execute(
+            "select run_xid::text from app.workflow_executions where org_id = %s and id = %s",
+            (flows.org_id, execution),
+        ).fetchall()
+        body = f"{flows.org_id}:{execution}:{stamp}"
+        [(mark,)] = conn.execute(
+            "select encode(sha256(k.secret || sha256(k.secret || "
+            "convert_to('intime-run:' || %s, 'UTF8'))), 'hex') from app.stream_secret as k",
+            (body,),
+        ).fetchall()
+        conn.execute(
+            sql.SQL("set local intime.wf_execution = {}").format(sql.Literal(f"{body}:{mark}"))
+        )
+        conn.execute("update app.deals set discount_percent = 90 where id = %s", (deal,))
+
+
+def test_the_service_cannot_pass_its_change_off_as_the_engines_run(flows: Flows, discount) -> None:
+    """Review of session 35: the engine's own run may change a locked field, and says so
+    in intime.wf_execution. On a Citus cluster that setting carries a mark keyed with
+    app.stream_secret, which the service can read, and the run's stamp (run_xid) is
+    readable too: the stamp must not give the run's token away. What the service makes
+    of what it can read leaves the field locked (on one server the stamp is a transaction
+    id that only the run's transaction has)."""
+    deal = discount["deal_id"]
+    with pytest.raises(EntityLockedError):
+        _change_as_the_runs_forger(flows, discount["execution_id"], deal)
+    assert discount_of(flows, deal) == 40
 
 
 def test_cancelling_an_approval_runs_its_undo(flows: Flows, discount) -> None:
