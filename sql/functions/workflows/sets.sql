@@ -275,7 +275,8 @@ begin
             end loop;
 
             -- No entity lock to release: only an approval step takes one. The
-            -- stamp is read on this node (app._wf_run_context).
+            -- stamp is read on this node (app._wf_run_context); on Citus, with no one
+            -- run named in the group's setting, it is null (the executions end here).
             v_xid := app._wf_run_stamp();
             update app.workflow_executions as e
             set

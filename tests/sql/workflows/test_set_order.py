@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import on_citus
 from tests.sql.workflows.conftest import Flows
 from tests.sql.workflows.test_batches import approval_and_bump, batch_plans, hold_deal
 
@@ -150,7 +151,10 @@ def test_a_held_row_costs_a_batch_of_groups_about_one_lock_timeout(
         holder.rollback()
         holder.close()
     assert (counts["completed"], counts["deferred"]) == (6, 3)
-    assert took < 2.0
+    # One lock timeout per held row would be 3 s and more. On a Citus cluster every
+    # statement of the batch goes to a worker and back: the bound leaves room for that
+    # (2.1 s measured once under a CI run's load).
+    assert took < (2.7 if on_citus() else 2.0)
 
 
 def test_the_second_pick_reads_only_the_groups_workflow(flows: Flows) -> None:
