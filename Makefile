@@ -56,12 +56,13 @@ pytest-pg18: venv
 citus: venv
 	$(BIN)/intime pg citus
 
-# The Citus leg: tests/citus, then the workflow, campaign and notification SQL suites
-# (INTIME_TEST_CITUS: tests/conftest.py, tests/citus_exclusions.py), on a coordinator and
-# two workers per test process. Without Citus (no source, no build packages) it is
+# The Citus leg: tests/citus, then the workflow, campaign and notification SQL suites and the
+# reconciliation's tests (INTIME_TEST_CITUS: tests/conftest.py, tests/citus_exclusions.py),
+# on a coordinator and two workers per test process. Without Citus (no source, no build packages) it is
 # skipped with the reason, unless INTIME_REQUIRE_CITUS is set (.ci/run).
 CITUS_PYTEST_ARGS ?= -n 2
-CITUS_SUITES ?= tests/sql/workflows tests/sql/campaigns tests/sql/notifications
+CITUS_SUITES ?= tests/sql/workflows tests/sql/campaigns tests/sql/notifications \
+  tests/sql/ops/test_reconcile.py tests/sql/ops/test_unsettled_work.py
 pytest-citus: venv
 	@err=$$(mktemp); if bindir=$$($(BIN)/intime pg citus 2>$$err); then \
 	  rm -f $$err; echo "== tests on a Citus cluster ($$bindir)"; \

@@ -176,15 +176,18 @@ def migrate(
     applied: list[str] = []
     distributed: list[str] = []
     files = repeatable_files(base)
-    steps = iter(range(len(migrations) + len(files) + 3))
+    steps = iter(range(1_000_000))
+    total = len(migrations) + len(files) + 3
 
     def step(label: str) -> None:
         if progress is not None:
-            progress(label, next(steps), len(migrations) + len(files) + 3)
+            progress(label, next(steps), total)
 
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             _acquire_lock(conn, lock_timeout)
+            # One more step on Citus: the node queues (its extension comes before us).
+            total += int(citus.is_citus(conn))
             try:
                 before = _routines(conn)
                 step("bootstrap.sql")

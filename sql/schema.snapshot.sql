@@ -3388,21 +3388,55 @@ CREATE FUNCTION api.list_unsettled_work() RETURNS TABLE(kind text, org_id uuid, 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
+declare
+    v_citus boolean := app._on_citus();
+    v_jobs jsonb := '[]';
 begin
     perform app._require_service();
+    -- On a Citus cluster the queue is per node: every node's jobs, read in one round
+    -- trip (docs/scale-out.md, "The reconciliation on a cluster").
+    if v_citus then
+        select coalesce(jsonb_agg(to_jsonb(c)), '[]') into v_jobs
+        from app._ops_cluster_jobs(null, null, true) as c
+        where c.status <> 'unanswered';
+    end if;
     return query
-    with jobs as materialized (
+    with queued as materialized (
+        select
+            j.id, j.dedupe_key, j.status::text as status, j.execute_after, j.entrypoint,
+            null::uuid as execution_id
+        from queue.pgqueuer as j
+        where not v_citus and j.status in ('queued', 'picked', 'failed')
+        union all
+        select x.job_id, x.dedupe_key, x.status, x.execute_after, x.entrypoint, x.execution_id
+        from jsonb_to_recordset(v_jobs) as x (
+            job_id bigint, dedupe_key text, status text, execute_after timestamptz,
+            entrypoint text, execution_id uuid
+        )
+    ),
+
+    jobs as materialized (
         -- One row per dedupe key: a live job before a held failed one; retry_at when
         -- it is queued for later (a retry's delay, on the queue's own clock).
         select distinct on (j.dedupe_key)
-            j.dedupe_key, j.status::text as status,
+            j.dedupe_key, j.status,
             case
                 when j.status = 'queued' and j.execute_after > pg_catalog.now()
                     then j.execute_after
             end as retry_at
-        from queue.pgqueuer as j
-        where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
+        from queued as j
+        where j.dedupe_key is not null
         order by j.dedupe_key, j.status = 'failed', j.id desc
+    ),
+
+    -- A run job by its id. On a cluster an id names a job with its node: the one
+    -- whose payload names an execution first (the join checks it is this one), a
+    -- batch's (workflow.run_due) otherwise.
+    run_jobs as materialized (
+        select distinct on (j.id) j.id, j.status, j.execute_after, j.execution_id
+        from queued as j
+        where j.entrypoint in ('workflow.run', 'workflow.run_due')
+        order by j.id, j.execution_id is null, j.status = 'failed'
     ),
 
     actions as materialized (
@@ -3468,8 +3502,8 @@ begin
         end,
         e.updated_at
     from app.workflow_executions as e
-    left join queue.pgqueuer as j
-        on j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
+    left join run_jobs as j
+        on j.id = e.wake_job_id and (j.execution_id is null or j.execution_id = e.id)
     where e.status in ('pending', 'running', 'waiting', 'paused')
 
     union all
@@ -3576,14 +3610,21 @@ begin
                 v_busy := v_busy || v_name;
                 continue;
             end if;
-            execute format(
-                'create table app.%I partition of app.workflow_execution_logs '
-                'for values from (%L) to (%L)',
-                v_name, v_month::timestamp at time zone 'UTC',
-                (v_month + interval '1 month')::timestamp at time zone 'UTC'
-            );
-            perform app._enable_tenant_rls(format('app.%I', v_name)::regclass);
-            v_made := v_made || v_name;
+            -- A log line of the month committed since the look (or not yet
+            -- committed: its lock outwaits lock_timeout) fails the make, which
+            -- scans the default partition: the month waits for a later run.
+            begin
+                execute format(
+                    'create table app.%I partition of app.workflow_execution_logs '
+                    'for values from (%L) to (%L)',
+                    v_name, v_month::timestamp at time zone 'UTC',
+                    (v_month + interval '1 month')::timestamp at time zone 'UTC'
+                );
+                perform app._enable_tenant_rls(format('app.%I', v_name)::regclass);
+                v_made := v_made || v_name;
+            exception when check_violation or lock_not_available then
+                v_busy := v_busy || v_name;
+            end;
             continue;
         end if;
         begin
@@ -4502,12 +4543,12 @@ begin
     if p_limit is null or p_limit < 1 then
         raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
     end if;
-    -- On a Citus cluster the queue is per node, and the reconciliation joins it with
-    -- the rows in flight, which Citus cannot: not run there yet (docs/scale-out.md,
-    -- "Open"). Parked email events are applied there too: they need no queue.
-    if app._on_citus() then
+    -- On a Citus cluster the queue is per node: the coordinator reconciles, asking
+    -- every node's queue (docs/scale-out.md, "The reconciliation on a cluster"); the
+    -- other nodes apply parked email events only (they need no queue).
+    if app._on_citus() and not app._citus_on_coordinator() then
         return jsonb_build_object(
-            'skipped', 'the queue is per node on a cluster',
+            'skipped', 'the coordinator reconciles on a cluster',
             'email_events_applied', app._email_apply_parked(p_limit)
         );
     end if;
@@ -4516,9 +4557,25 @@ begin
     end if;
     select s.* into v_settings from app.settings as s;
     v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
-    v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
-    v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
-    v_deliveries := app._ops_reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    if app._on_citus() then
+        v_emails := app._ops_reconcile_emails_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        if v_emails ? 'skipped' then
+            return v_emails || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
+        end if;
+        v_flows := app._ops_reconcile_flows_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        if v_flows ? 'skipped' then
+            return v_flows || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
+        end if;
+        v_deliveries := app._ops_reconcile_deliveries_cluster(
+            p_limit, v_grace, v_settings.reconcile_max_rounds
+        );
+    else
+        v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        v_deliveries := app._ops_reconcile_deliveries(
+            p_limit, v_grace, v_settings.reconcile_max_rounds
+        );
+    end if;
     return jsonb_build_object(
         'emails_requeued', (v_emails ->> 'requeued')::integer,
         'emails_failed', (v_emails ->> 'failed')::integer,
@@ -6529,11 +6586,22 @@ begin
     select s.* into v_settings from app.settings as s;
     -- A reconciliation running at the same time (api.reconcile_in_flight_work, or
     -- another sweep) does this part: skip it rather than queue twice. On a Citus
-    -- cluster the queue is per node, and the reconciliation joins it with the
-    -- executions, which Citus cannot: not run there yet (docs/scale-out.md, "Open").
-    if app._on_citus() then
+    -- cluster the queue is per node: the coordinator reconciles, asking every node's
+    -- queue (docs/scale-out.md, "The reconciliation on a cluster").
+    if app._on_citus() and not app._citus_on_coordinator() then
         v_reconciled := v_reconciled
-            || jsonb_build_object('reconcile', 'skipped: the queue is per node on a cluster');
+            || jsonb_build_object('reconcile', 'skipped: the coordinator reconciles on a cluster');
+    elsif app._ops_reconcile_lock() and app._on_citus() then
+        v_reconciled := app._ops_reconcile_flows_cluster(
+            p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
+            v_settings.reconcile_max_rounds
+        );
+        if v_reconciled ? 'skipped' then
+            v_reconciled := jsonb_build_object(
+                'woken', 0, 'stalled', 0, 'poisoned', 0, 'deliveries_requeued', 0,
+                'deliveries_failed', 0, 'reconcile', 'skipped: ' || (v_reconciled ->> 'skipped')
+            );
+        end if;
     elsif app._ops_reconcile_lock() then
         v_reconciled := app._wf_reconcile(
             p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
@@ -10042,6 +10110,28 @@ $_$;
 
 
 ALTER FUNCTION app._citus_logical_name(p_name text) OWNER TO intime_owner;
+
+--
+-- Name: _citus_on_coordinator(); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._citus_on_coordinator() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_group integer;
+begin
+    if not app._on_citus() then
+        return false;
+    end if;
+    execute format('select l.groupid from %I as l', 'pg_dist_local_group') into v_group;
+    return v_group = 0;
+end
+$$;
+
+
+ALTER FUNCTION app._citus_on_coordinator() OWNER TO intime_owner;
 
 --
 -- Name: _citus_placement(regclass); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14296,6 +14386,170 @@ $_$;
 ALTER FUNCTION app._on_every_node(p_command text) OWNER TO intime_owner;
 
 --
+-- Name: _ops_cluster_job_list(bigint[], text[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_cluster_job_list(p_ids bigint[], p_keys text[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_jobs jsonb;
+    v_silent jsonb;
+begin
+    select coalesce(jsonb_agg(to_jsonb(j)), '[]') into v_jobs
+    from app._ops_cluster_jobs(p_ids, p_keys) as j;
+    v_silent := jsonb_path_query_first(v_jobs, '$[*] ? (@.status == "unanswered")');
+    if v_silent is not null then
+        return jsonb_build_object(
+            'skipped', format('a node did not answer: %s (node %s)', v_silent ->> 'error', v_silent ->> 'node_id')
+        );
+    end if;
+    return v_jobs;
+end
+$_$;
+
+
+ALTER FUNCTION app._ops_cluster_job_list(p_ids bigint[], p_keys text[]) OWNER TO intime_owner;
+
+--
+-- Name: _ops_cluster_jobs(bigint[], text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_cluster_jobs(p_ids bigint[], p_keys text[], p_all boolean DEFAULT false) RETURNS TABLE(node_id integer, job_id bigint, dedupe_key text, status text, entrypoint text, execute_after timestamp with time zone, execution_id uuid, error text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_command text;
+    v_node integer;
+    v_ok boolean;
+    v_result text;
+begin
+    -- Run by the owner's connection on each node, whose search_path is its own:
+    -- every name qualified. The arrays are literals (%L) of ids and keys.
+    v_command := format(
+        $command$
+        select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'id', j.id, 'key', j.dedupe_key, 'status', j.status, 'entrypoint', j.entrypoint,
+            'execute_after', j.execute_after,
+            'execution_id', case when j.entrypoint = 'workflow.run' then
+                pg_catalog.convert_from(j.payload, 'UTF8')::jsonb ->> 'execution_id' end,
+            'error', case when j.status = 'failed' then (
+                select l.traceback ->> 'exception_message' from queue.pgqueuer_log as l
+                where l.job_id = j.id and l.traceback is not null
+                order by l.id desc limit 1
+            ) end
+        )), '[]')::text
+        from queue.pgqueuer as j
+        where
+            j.status in ('queued', 'picked', 'failed')
+            and (
+                j.id = any(%L::bigint[]) or j.dedupe_key = any(%L::text[])
+                or (%L and (j.dedupe_key is not null or j.entrypoint like 'workflow.run%%'))
+            )
+        $command$,
+        coalesce(p_ids, '{}'), coalesce(p_keys, '{}'), coalesce(p_all, false)
+    );
+    for v_node, v_ok, v_result in execute format(
+        'select r.nodeid, r.success, r.result from pg_catalog.%I($1) as r',
+        'run_command_on_all_nodes'
+    ) using v_command
+    loop
+        if not v_ok then
+            return query select v_node, null::bigint, null::text, 'unanswered'::text,
+                null::text, null::timestamptz, null::uuid, left(v_result, 500);
+            continue;
+        end if;
+        return query
+        select
+            v_node, (x.value ->> 'id')::bigint, x.value ->> 'key',
+            x.value ->> 'status', x.value ->> 'entrypoint', (x.value ->> 'execute_after')::timestamptz,
+            (x.value ->> 'execution_id')::uuid, x.value ->> 'error'
+        from jsonb_array_elements(v_result::jsonb) as x (value);
+    end loop;
+end
+$_$;
+
+
+ALTER FUNCTION app._ops_cluster_jobs(p_ids bigint[], p_keys text[], p_all boolean) OWNER TO intime_owner;
+
+--
+-- Name: _ops_cluster_revive(bigint[], text[], timestamp with time zone[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_cluster_revive(p_ids bigint[], p_keys text[], p_ats timestamp with time zone[]) RETURNS text[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_command text;
+    v_revived text[] := '{}';
+    v_ok boolean;
+    v_result text;
+begin
+    if coalesce(cardinality(p_ids), 0) = 0 then
+        return v_revived;
+    end if;
+    v_command := format(
+        $command$
+        select coalesce(pg_catalog.array_agg(x.key), '{}')::text
+        from unnest(%L::bigint[], %L::text[], %L::timestamptz[]) as x (id, key, at)
+        where case
+            when exists (
+                select 1 from queue.pgqueuer as j
+                where j.id = x.id and j.dedupe_key = x.key and j.status = 'failed'
+            ) then app._ops_revive_held_job(x.id, x.at)
+            else false
+        end
+        $command$,
+        p_ids, p_keys, p_ats
+    );
+    for v_ok, v_result in execute format(
+        'select r.success, r.result from pg_catalog.%I($1) as r', 'run_command_on_all_nodes'
+    ) using v_command
+    loop
+        -- A node that did not answer revived nothing: the caller queues a job.
+        if v_ok then
+            v_revived := v_revived || v_result::text[];
+        end if;
+    end loop;
+    return v_revived;
+end
+$_$;
+
+
+ALTER FUNCTION app._ops_cluster_revive(p_ids bigint[], p_keys text[], p_ats timestamp with time zone[]) OWNER TO intime_owner;
+
+--
+-- Name: _ops_fail_lost_email(uuid, uuid, text, integer, text); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_fail_lost_email(p_org_id uuid, p_id uuid, p_status text, p_rounds integer, p_job_error text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    -- Values first: Citus takes no stable function of a column in an UPDATE.
+    v_stamp timestamptz := app.now();
+    v_error text := left(
+        format(
+            'left %s without a live job after %s re-queues by the reconciliation sweep%s',
+            p_status, p_rounds, coalesce('; the job last failed with: ' || p_job_error, '')
+        ),
+        2000
+    );
+begin
+    update app.email_sends as s
+    set status = 'failed', failed_at = v_stamp, updated_at = v_stamp, error = v_error
+    where s.org_id = p_org_id and s.id = p_id;
+end
+$$;
+
+
+ALTER FUNCTION app._ops_fail_lost_email(p_org_id uuid, p_id uuid, p_status text, p_rounds integer, p_job_error text) OWNER TO intime_owner;
+
+--
 -- Name: _ops_job_error(bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -14518,6 +14772,87 @@ $$;
 ALTER FUNCTION app._ops_reconcile_deliveries(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
 
 --
+-- Name: _ops_reconcile_deliveries_cluster(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_reconcile_deliveries_cluster(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_stamp timestamptz := app.now();
+    v_row record;
+    v_settled integer := 0;
+    v_redriven integer := 0;
+    v_failed integer := 0;
+    v_status text;
+    v_reason text;
+    v_after timestamptz;
+begin
+    -- Its email settled without it: the email's outcome.
+    for v_row in
+        select d.org_id, d.id, o.status, o.reason
+        from app.notification_deliveries as d
+        inner join app.email_sends as s on s.org_id = d.org_id and s.id = d.email_send_id
+        cross join lateral app._notification_email_outcome(
+            s.status, s.error, s.suppression_reason
+        ) as o
+        where
+            d.status = 'pending' and d.updated_at < v_stamp - p_grace
+            and s.status not in ('queued', 'sending')
+        order by d.updated_at
+        limit p_limit
+    loop
+        update app.notification_deliveries as d
+        set status = v_row.status, reason = v_row.reason, updated_at = v_stamp
+        where d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending';
+        if found then
+            v_settled := v_settled + 1;
+        end if;
+    end loop;
+
+    -- Its email is gone: held for the next tick to decide again, or failed.
+    for v_row in
+        select d.org_id, d.id, d.attempts > p_max_rounds as poison, d.attempts
+        from app.notification_deliveries as d
+        where
+            d.status = 'pending' and d.channel = 'email' and d.email_send_id is null
+            and d.updated_at < v_stamp - p_grace
+        order by d.updated_at
+        limit p_limit
+    loop
+        -- (Values first: Citus takes no stable function in an UPDATE's CASE.)
+        if v_row.poison then
+            v_status := 'failed';
+            v_reason := format('its email was lost %s times', v_row.attempts);
+            v_after := null;
+        else
+            v_status := 'held';
+            v_reason := 'its email was lost: decided again by the next tick';
+            v_after := v_stamp;
+        end if;
+        update app.notification_deliveries as d
+        set status = v_status, reason = v_reason, deliver_after = v_after, updated_at = v_stamp
+        where
+            d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
+            and d.email_send_id is null;
+        if found then
+            if v_row.poison then
+                v_failed := v_failed + 1;
+            else
+                v_redriven := v_redriven + 1;
+            end if;
+        end if;
+    end loop;
+
+    return jsonb_build_object('settled', v_settled, 'redriven', v_redriven, 'failed', v_failed);
+end
+$$;
+
+
+ALTER FUNCTION app._ops_reconcile_deliveries_cluster(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
 -- Name: _ops_reconcile_emails(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -14569,21 +14904,10 @@ begin
         left join held as h on h.dedupe_key = s.dedupe_key
     loop
         if v_row.reconciled >= p_max_rounds then
-            update app.email_sends as s
-            set
-                status = 'failed',
-                failed_at = app.now(),
-                updated_at = app.now(),
-                error = left(
-                    format(
-                        'left %s without a live job after %s re-queues by the reconciliation '
-                        'sweep%s',
-                        v_row.status, v_row.reconciled,
-                        coalesce('; the job last failed with: ' || app._ops_job_error(v_row.held_job_id), '')
-                    ),
-                    2000
-                )
-            where s.org_id = v_row.org_id and s.id = v_row.id;
+            perform app._ops_fail_lost_email(
+                v_row.org_id, v_row.id, v_row.status, v_row.reconciled,
+                app._ops_job_error(v_row.held_job_id)
+            );
             v_failed := v_failed + 1;
         else
             update app.email_sends as s
@@ -14607,6 +14931,355 @@ $$;
 
 
 ALTER FUNCTION app._ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
+-- Name: _ops_reconcile_emails_cluster(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_reconcile_emails_cluster(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_stamp timestamptz := app.now();
+    v_clock timestamptz := pg_catalog.clock_timestamp();
+    v_orgs uuid[];
+    v_ids uuid[];
+    v_keys text[];
+    v_jobs jsonb;
+    v_row record;
+    v_email record;
+    v_requeued integer := 0;
+    v_failed integer := 0;
+    v_revive_ids bigint[] := '{}';
+    v_revive_keys text[] := '{}';
+    v_revive_ats timestamptz[] := '{}';
+    v_queue_orgs uuid[] := '{}';
+    v_queue_ids uuid[] := '{}';
+    v_queue_ats timestamptz[] := '{}';
+    v_revived text[];
+begin
+    select array_agg(s.org_id order by s.updated_at), array_agg(s.id order by s.updated_at),
+        array_agg('email.send:' || s.id order by s.updated_at)
+    into v_orgs, v_ids, v_keys
+    from (
+        select s.org_id, s.id, s.updated_at
+        from app.email_sends as s
+        where
+            s.status in ('queued', 'sending')
+            and s.updated_at < v_stamp - p_grace
+            and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
+        order by s.updated_at
+        limit p_limit * 5
+    ) as s;
+    if v_ids is null then
+        return jsonb_build_object('requeued', 0, 'failed', 0);
+    end if;
+
+    v_jobs := app._ops_cluster_job_list(null, v_keys);
+    if jsonb_typeof(v_jobs) = 'object' then
+        return v_jobs;  -- a node did not answer
+    end if;
+
+    for v_row in
+        select c.org_id, c.id, c.dedupe_key, h.job_id as held_job_id, h.error as held_error
+        from unnest(v_orgs, v_ids, v_keys) with ordinality as c (org_id, id, dedupe_key, n)
+        left join lateral (
+            select (x ->> 'job_id')::bigint as job_id, x ->> 'error' as error
+            from jsonb_array_elements(v_jobs) as x
+            where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' = 'failed'
+            order by (x ->> 'job_id')::bigint desc
+            limit 1
+        ) as h on true
+        where not exists (
+            select 1 from jsonb_array_elements(v_jobs) as x
+            where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' in ('queued', 'picked')
+        )
+        order by c.n
+        limit p_limit
+    loop
+        -- The row now, locked: a claim or a reply since the read moved it on.
+        select s.status, s.send_after, s.reconciled into v_email
+        from app.email_sends as s
+        where
+            s.org_id = v_row.org_id and s.id = v_row.id
+            and s.status in ('queued', 'sending') and s.updated_at < v_stamp - p_grace
+            and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
+        for no key update skip locked;
+        if not found then
+            continue;
+        end if;
+        if v_email.reconciled >= p_max_rounds then
+            perform app._ops_fail_lost_email(
+                v_row.org_id, v_row.id, v_email.status, v_email.reconciled, v_row.held_error
+            );
+            v_failed := v_failed + 1;
+        else
+            update app.email_sends as s
+            set reconciled = s.reconciled + 1, updated_at = v_stamp
+            where s.org_id = v_row.org_id and s.id = v_row.id;
+            if v_row.held_job_id is not null then
+                v_revive_ids := v_revive_ids || v_row.held_job_id;
+                v_revive_keys := v_revive_keys || v_row.dedupe_key;
+                v_revive_ats := v_revive_ats || v_email.send_after;
+            end if;
+            v_queue_orgs := v_queue_orgs || v_row.org_id;
+            v_queue_ids := v_queue_ids || v_row.id;
+            v_queue_ats := v_queue_ats || v_email.send_after;
+            v_requeued := v_requeued + 1;
+        end if;
+    end loop;
+
+    -- A held job is put back on its node; the others are queued here.
+    v_revived := app._ops_cluster_revive(v_revive_ids, v_revive_keys, v_revive_ats);
+    perform app._enqueue_job(
+        p_entrypoint => 'email.send',
+        p_payload => jsonb_build_object('org_id', q.org_id, 'email_send_id', q.id),
+        p_at => q.at,
+        p_dedupe_key => 'email.send:' || q.id,
+        p_skip_duplicate => true
+    )
+    from unnest(v_queue_orgs, v_queue_ids, v_queue_ats) as q (org_id, id, at)
+    where not ('email.send:' || q.id = any(v_revived));
+    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
+end
+$$;
+
+
+ALTER FUNCTION app._ops_reconcile_emails_cluster(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
+
+--
+-- Name: _ops_reconcile_flows_cluster(integer, interval, integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_reconcile_flows_cluster(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_stamp timestamptz := app.now();
+    v_stale jsonb;
+    v_due jsonb;
+    v_actions jsonb;
+    v_jobs jsonb;
+    v_row record;
+    v_woken integer := 0;
+    v_stalled integer := 0;
+    v_poisoned integer := 0;
+    v_deliveries integer := 0;
+    v_deliveries_failed integer := 0;
+    v_revive_ids bigint[] := '{}';
+    v_revive_keys text[] := '{}';
+    v_revived text[];
+    v_queue_orgs uuid[] := '{}';
+    v_queue_ids uuid[] := '{}';
+begin
+    -- The candidates, unlocked: pending or running past the grace, waiting with a
+    -- due timer, and webhook deliveries of waiting executions past the grace.
+    select coalesce(jsonb_agg(to_jsonb(e) order by e.updated_at), '[]') into v_stale
+    from (
+        select
+            e.org_id, e.id, e.wake_job_id, e.updated_at,
+            coalesce((e.execution_context ->> 'requeued')::integer, 0) as requeued
+        from app.workflow_executions as e
+        where e.status in ('pending', 'running') and e.updated_at < v_stamp - p_grace
+        order by e.updated_at
+        limit p_limit * 5
+    ) as e;
+    select coalesce(jsonb_agg(to_jsonb(e) order by e.wake_at), '[]') into v_due
+    from (
+        select e.org_id, e.id, e.wake_job_id, e.wake_at
+        from app.workflow_executions as e
+        where e.status = 'waiting' and e.wake_at <= v_stamp
+        order by e.wake_at
+        limit p_limit * 5
+    ) as e;
+    select coalesce(jsonb_agg(to_jsonb(a) order by a.since), '[]') into v_actions
+    from (
+        select
+            a.org_id, a.id, a.reconciled, coalesce(a.scheduled_at, a.created_at) as since,
+            format('webhook.deliver:%s:%s', a.id, a.retry_count) as dedupe_key
+        from app.workflow_actions as a
+        inner join app.workflow_executions as e
+            on e.org_id = a.org_id and e.id = a.execution_id
+        where
+            a.action_type = 'webhook' and a.status in ('pending', 'running')
+            and e.status = 'waiting' and e.waiting_for = 'action'
+            and coalesce(a.scheduled_at, a.created_at) < v_stamp - p_grace
+        order by coalesce(a.scheduled_at, a.created_at)
+        limit p_limit * 5
+    ) as a;
+    if v_stale = '[]' and v_due = '[]' and v_actions = '[]' then
+        return jsonb_build_object(
+            'woken', 0, 'stalled', 0, 'poisoned', 0, 'deliveries_requeued', 0,
+            'deliveries_failed', 0
+        );
+    end if;
+
+    v_jobs := app._ops_cluster_job_list(
+        array(
+            select (x ->> 'wake_job_id')::bigint
+            from jsonb_array_elements(v_stale || v_due) as x
+            where x ->> 'wake_job_id' is not null
+        ),
+        array(select x ->> 'dedupe_key' from jsonb_array_elements(v_actions) as x)
+    );
+    if jsonb_typeof(v_jobs) = 'object' then
+        return v_jobs;  -- a node did not answer
+    end if;
+
+    -- Each execution with its job's state: live, failed (with the error) or none.
+    for v_row in
+        with candidates as (
+            select
+                x.n, (x.value ->> 'org_id')::uuid as org_id, (x.value ->> 'id')::uuid as id,
+                (x.value ->> 'wake_job_id')::bigint as wake_job_id,
+                (x.value ->> 'requeued')::integer as requeued, x.n > s.n as waiting
+            from jsonb_array_elements(v_stale || v_due) with ordinality as x (value, n)
+            cross join (select jsonb_array_length(v_stale) as n) as s
+        )
+
+        select
+            c.org_id, c.id, c.wake_job_id, c.requeued, c.waiting,
+            exists (
+                select 1 from jsonb_array_elements(v_jobs) as j
+                where
+                    (j ->> 'job_id')::bigint = c.wake_job_id
+                    and j ->> 'status' in ('queued', 'picked')
+                    and (
+                        (j ->> 'execution_id')::uuid = c.id
+                        or j ->> 'entrypoint' = 'workflow.run_due'
+                    )
+            ) as live,
+            (
+                select coalesce(j ->> 'error', '')
+                from jsonb_array_elements(v_jobs) as j
+                where
+                    (j ->> 'job_id')::bigint = c.wake_job_id and j ->> 'status' = 'failed'
+                    and (j ->> 'execution_id')::uuid = c.id
+                limit 1
+            ) as failed_with
+        from candidates as c
+        order by c.n
+    loop
+        if v_row.failed_with is not null or (not v_row.waiting and v_row.requeued >= p_max_rounds) then
+            -- Still where it was read (a runner may have moved it on since).
+            perform 1 from app.workflow_executions as e
+            where
+                e.org_id = v_row.org_id and e.id = v_row.id
+                and e.wake_job_id is not distinct from v_row.wake_job_id
+                and e.status in ('pending', 'running', 'waiting');
+            if found and v_poisoned < p_limit then
+                perform app._wf_fail_step(
+                    v_row.org_id, v_row.id, null,
+                    coalesce('the run failed: ' || nullif(v_row.failed_with, ''), 'the run failed repeatedly'),
+                    null, true
+                );
+                v_poisoned := v_poisoned + 1;
+            end if;
+        elsif v_row.live then
+            continue;
+        elsif v_row.waiting then
+            if v_woken < p_limit then
+                perform 1 from app.workflow_executions as e
+                where
+                    e.org_id = v_row.org_id and e.id = v_row.id and e.status = 'waiting'
+                    and e.wake_job_id is not distinct from v_row.wake_job_id;
+                if found then
+                    perform app._wf_schedule_run(v_row.org_id, v_row.id);
+                    v_woken := v_woken + 1;
+                end if;
+            end if;
+        elsif v_stalled < p_limit then
+            update app.workflow_executions as e
+            set execution_context = jsonb_set(
+                e.execution_context, '{requeued}', to_jsonb(v_row.requeued + 1)
+            )
+            where
+                e.org_id = v_row.org_id and e.id = v_row.id
+                and e.status in ('pending', 'running') and e.updated_at < v_stamp - p_grace
+                and e.wake_job_id is not distinct from v_row.wake_job_id;
+            if found then
+                perform app._wf_schedule_run(v_row.org_id, v_row.id);
+                v_stalled := v_stalled + 1;
+            end if;
+        end if;
+    end loop;
+
+    -- Webhook deliveries without a live job: queued again (a held job put back on
+    -- its node), or failed for good after p_max_rounds.
+    for v_row in
+        select
+            (x.value ->> 'org_id')::uuid as org_id, (x.value ->> 'id')::uuid as id,
+            (x.value ->> 'reconciled')::integer as reconciled, x.value ->> 'dedupe_key' as dedupe_key,
+            h.job_id as held_job_id, h.error as held_error
+        from jsonb_array_elements(v_actions) with ordinality as x (value, n)
+        left join lateral (
+            select (j ->> 'job_id')::bigint as job_id, j ->> 'error' as error
+            from jsonb_array_elements(v_jobs) as j
+            where j ->> 'dedupe_key' = x.value ->> 'dedupe_key' and j ->> 'status' = 'failed'
+            order by (j ->> 'job_id')::bigint desc
+            limit 1
+        ) as h on true
+        where not exists (
+            select 1 from jsonb_array_elements(v_jobs) as j
+            where j ->> 'dedupe_key' = x.value ->> 'dedupe_key' and j ->> 'status' in ('queued', 'picked')
+        )
+        order by x.n
+        limit p_limit
+    loop
+        -- The row now, locked: its report may have come since the read.
+        perform 1 from app.workflow_actions as a
+        where
+            a.org_id = v_row.org_id and a.id = v_row.id and a.status in ('pending', 'running')
+            and a.reconciled = v_row.reconciled
+            and format('webhook.deliver:%s:%s', a.id, a.retry_count) = v_row.dedupe_key
+        for no key update skip locked;
+        if not found then
+            continue;
+        end if;
+        if v_row.reconciled >= p_max_rounds then
+            perform app._wf_action_finished(
+                v_row.org_id, v_row.id, false, '{}',
+                format(
+                    'the delivery was re-queued %s times without an outcome%s', v_row.reconciled,
+                    coalesce(': ' || v_row.held_error, '')
+                ),
+                true
+            );
+            v_deliveries_failed := v_deliveries_failed + 1;
+        else
+            update app.workflow_actions as a
+            set reconciled = a.reconciled + 1, scheduled_at = v_stamp
+            where a.org_id = v_row.org_id and a.id = v_row.id;
+            if v_row.held_job_id is not null then
+                v_revive_ids := v_revive_ids || v_row.held_job_id;
+                v_revive_keys := v_revive_keys || v_row.dedupe_key;
+            end if;
+            v_queue_orgs := v_queue_orgs || v_row.org_id;
+            v_queue_ids := v_queue_ids || v_row.id;
+            v_deliveries := v_deliveries + 1;
+        end if;
+    end loop;
+    v_revived := app._ops_cluster_revive(
+        v_revive_ids, v_revive_keys, array_fill(null::timestamptz, array[cardinality(v_revive_ids)])
+    );
+    perform app._wf_queue_delivery(q.org_id, q.id)
+    from unnest(v_queue_orgs, v_queue_ids) as q (org_id, id)
+    where not exists (
+        select 1 from unnest(v_revived) as r (dedupe_key)
+        where r.dedupe_key like 'webhook.deliver:' || q.id || ':%'
+    );
+
+    return jsonb_build_object(
+        'woken', v_woken, 'stalled', v_stalled, 'poisoned', v_poisoned,
+        'deliveries_requeued', v_deliveries, 'deliveries_failed', v_deliveries_failed
+    );
+end
+$$;
+
+
+ALTER FUNCTION app._ops_reconcile_flows_cluster(p_limit integer, p_grace interval, p_max_rounds integer) OWNER TO intime_owner;
 
 --
 -- Name: _ops_reconcile_lock(); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -31039,6 +31712,13 @@ REVOKE ALL ON FUNCTION app._citus_logical_name(p_name text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _citus_on_coordinator(); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._citus_on_coordinator() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _citus_placement(p_table regclass); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -31558,6 +32238,34 @@ REVOKE ALL ON FUNCTION app._on_every_node(p_command text) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION _ops_cluster_job_list(p_ids bigint[], p_keys text[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_cluster_job_list(p_ids bigint[], p_keys text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_cluster_jobs(p_ids bigint[], p_keys text[], p_all boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_cluster_jobs(p_ids bigint[], p_keys text[], p_all boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_cluster_revive(p_ids bigint[], p_keys text[], p_ats timestamp with time zone[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_cluster_revive(p_ids bigint[], p_keys text[], p_ats timestamp with time zone[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_fail_lost_email(p_org_id uuid, p_id uuid, p_status text, p_rounds integer, p_job_error text); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_fail_lost_email(p_org_id uuid, p_id uuid, p_status text, p_rounds integer, p_job_error text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _ops_job_error(p_job_id bigint); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -31600,10 +32308,31 @@ REVOKE ALL ON FUNCTION app._ops_reconcile_deliveries(p_limit integer, p_grace in
 
 
 --
+-- Name: FUNCTION _ops_reconcile_deliveries_cluster(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_reconcile_deliveries_cluster(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
 --
 
 REVOKE ALL ON FUNCTION app._ops_reconcile_emails(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_reconcile_emails_cluster(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_reconcile_emails_cluster(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_reconcile_flows_cluster(p_limit integer, p_grace interval, p_max_rounds integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_reconcile_flows_cluster(p_limit integer, p_grace interval, p_max_rounds integer) FROM PUBLIC;
 
 
 --

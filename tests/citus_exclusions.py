@@ -39,11 +39,6 @@ WAIT = (
     "on a cluster the lock is waited for on the worker that holds the row, and the "
     "coordinator's backend waits for the worker (wait event Client)"
 )
-RECONCILE = (
-    "the sweeper's reconciliation (a timer's wake-up, a lost or poisoned job) is skipped "
-    "on a cluster, where "
-    "the queue is per node (docs/scale-out.md, Open item 9)"
-)
 PARTITIONS = (
     "on a cluster the log partitions are made on the coordinator as partitions of the "
     "distributed table (so a worker names them with a shard's suffix), and a month the "
@@ -102,26 +97,10 @@ DIAGNOSED: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
-            "tests/sql/workflows/test_approvals.py::test_a_members_template_override_cannot_stop_the_sweeper",
-            "tests/sql/workflows/test_batches.py::test_the_sweeper_requeues_executions_whose_wake_up_job_vanished",
-            "tests/sql/workflows/test_definitions.py::test_update_bumps_the_version_and_running_executions_keep_theirs",
-            "tests/sql/workflows/test_running.py::test_a_run_that_keeps_failing_is_failed_by_the_sweeper_not_requeued",
-            "tests/sql/workflows/test_steps.py::test_a_missed_timer_is_caught_by_the_sweeper",
-        ],
-        RECONCILE,
-    ),
-    **dict.fromkeys(
-        [
             "tests/sql/workflows/test_running.py::test_maintenance_makes_monthly_partitions_ahead",
             "tests/sql/workflows/test_running.py::test_maintenance_moves_rows_from_the_default_partition",
         ],
         PARTITIONS,
-    ),
-    "tests/sql/workflows/test_running.py::test_a_log_line_committed_during_maintenance_cannot_break_the_attach": (
-        "engine gap: on a cluster api.maintain_workflow_logs looks for the month's rows in "
-        "the default partition, then makes the month: a log line of that month committed "
-        "in between fails the make (CheckViolation), and the month is made on a later run "
-        "(docs/scale-out.md, Open item 18)"
     ),
     "tests/sql/workflows/test_batches.py::test_a_full_batch_stays_within_the_subtransaction_cache[as a set]": (
         "on a cluster a batch adds no more of a group's executions after its pick (the "

@@ -3,8 +3,7 @@ api.tick_workflows escalates overdue approvals and fires scheduled workflows the
 api.tick_notifications releases held deliveries and sends digests, and
 api.purge_expired_notifications and api.purge_expired_data purge: each reads its
 candidates unlocked, then locks one org's (or one row) at a time. The reconciliation
-(api.tick_workflows' part, api.reconcile_in_flight_work), which joins the node's queue
-with the rows in flight, is skipped there and says so."""
+(api.tick_workflows' part, api.reconcile_in_flight_work): tests/citus/test_reconcile.py."""
 
 from __future__ import annotations
 
@@ -38,14 +37,14 @@ def org(citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult])
         return seed_org(service, "Schedules Co", f"schedules-{uuid.uuid4().hex[:8]}")
 
 
-def test_the_workflow_tick_runs_on_the_cluster_and_says_it_skipped_the_reconciliation(
+def test_the_workflow_tick_runs_on_the_cluster_with_its_reconciliation(
     citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
 ) -> None:
     with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
         row = service.execute("select api.tick_workflows(p_limit => 1000)").fetchone()
     assert row is not None
-    assert row[0]["reconcile"] == "skipped: the queue is per node on a cluster"
-    assert set(row[0]) >= {"escalated", "scheduled", "stalled", "poisoned", "woken"}
+    assert "reconcile" not in row[0]  # tests/citus/test_reconcile.py: what it does
+    assert set(row[0]) == {"escalated", "scheduled", "stalled", "poisoned", "woken"}
 
 
 def test_a_scheduled_workflow_fires_for_every_deal_of_its_org_on_the_cluster(
@@ -182,15 +181,6 @@ def test_an_orgs_expired_history_is_purged_on_the_cluster(
     assert row is not None
     assert row[0]["entity_history"] >= aged
     assert left == (0,)
-
-
-def test_the_reconciliation_says_it_is_skipped_on_the_cluster(
-    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
-) -> None:
-    with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
-        row = service.execute("select api.reconcile_in_flight_work(p_limit => 1000)").fetchone()
-    assert row is not None
-    assert row[0] == {"skipped": "the queue is per node on a cluster", "email_events_applied": 0}
 
 
 def test_an_event_parked_while_its_send_was_recorded_is_applied_on_the_cluster(

@@ -21,6 +21,7 @@ APP_DOMAIN = re.compile(r"^_(tg|wf|campaign|email|notification|ops)_[a-z0-9_]+$"
 # Helpers shared by several domains (no domain tag), and the three public app functions.
 APP_SHARED = {
     "_act_for_org", "_actor_pin", "_actor_setting", "_api_token_is_live",
+    "_citus_on_coordinator",
     "_citus_local_shard", "_citus_logical_name", "_citus_placement",
     "_keyed_mark", "_login_actor", "_login_row", "_may_notify", "_on_citus", "_on_every_node",
     "_pin_actor",

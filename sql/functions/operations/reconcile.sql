@@ -61,6 +61,33 @@ begin
 end
 $function$;
 
+-- Fail an email the reconciliation already queued again p_rounds times, with
+-- the reason and its job's last error (p_job_error, or null): its workflow step
+-- and notification delivery follow the failure as they follow any.
+create or replace function app._ops_fail_lost_email(
+    p_org_id uuid, p_id uuid, p_status text, p_rounds integer, p_job_error text
+)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    -- Values first: Citus takes no stable function of a column in an UPDATE.
+    v_stamp timestamptz := app.now();
+    v_error text := left(
+        format(
+            'left %s without a live job after %s re-queues by the reconciliation sweep%s',
+            p_status, p_rounds, coalesce('; the job last failed with: ' || p_job_error, '')
+        ),
+        2000
+    );
+begin
+    update app.email_sends as s
+    set status = 'failed', failed_at = v_stamp, updated_at = v_stamp, error = v_error
+    where s.org_id = p_org_id and s.id = p_id;
+end
+$function$;
+
 -- Emails queued or sending whose email.send job is gone or held failed,
 -- untouched for p_grace and, when sending, past their lease: queued again
 -- (the held job itself when there is one) at send_after if that is still
@@ -119,21 +146,10 @@ begin
         left join held as h on h.dedupe_key = s.dedupe_key
     loop
         if v_row.reconciled >= p_max_rounds then
-            update app.email_sends as s
-            set
-                status = 'failed',
-                failed_at = app.now(),
-                updated_at = app.now(),
-                error = left(
-                    format(
-                        'left %s without a live job after %s re-queues by the reconciliation '
-                        'sweep%s',
-                        v_row.status, v_row.reconciled,
-                        coalesce('; the job last failed with: ' || app._ops_job_error(v_row.held_job_id), '')
-                    ),
-                    2000
-                )
-            where s.org_id = v_row.org_id and s.id = v_row.id;
+            perform app._ops_fail_lost_email(
+                v_row.org_id, v_row.id, v_row.status, v_row.reconciled,
+                app._ops_job_error(v_row.held_job_id)
+            );
             v_failed := v_failed + 1;
         else
             update app.email_sends as s
@@ -249,12 +265,12 @@ begin
     if p_limit is null or p_limit < 1 then
         raise exception using errcode = 'IT005', message = 'p_limit must be at least 1';
     end if;
-    -- On a Citus cluster the queue is per node, and the reconciliation joins it with
-    -- the rows in flight, which Citus cannot: not run there yet (docs/scale-out.md,
-    -- "Open"). Parked email events are applied there too: they need no queue.
-    if app._on_citus() then
+    -- On a Citus cluster the queue is per node: the coordinator reconciles, asking
+    -- every node's queue (docs/scale-out.md, "The reconciliation on a cluster"); the
+    -- other nodes apply parked email events only (they need no queue).
+    if app._on_citus() and not app._citus_on_coordinator() then
         return jsonb_build_object(
-            'skipped', 'the queue is per node on a cluster',
+            'skipped', 'the coordinator reconciles on a cluster',
             'email_events_applied', app._email_apply_parked(p_limit)
         );
     end if;
@@ -263,9 +279,25 @@ begin
     end if;
     select s.* into v_settings from app.settings as s;
     v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
-    v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
-    v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
-    v_deliveries := app._ops_reconcile_deliveries(p_limit, v_grace, v_settings.reconcile_max_rounds);
+    if app._on_citus() then
+        v_emails := app._ops_reconcile_emails_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        if v_emails ? 'skipped' then
+            return v_emails || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
+        end if;
+        v_flows := app._ops_reconcile_flows_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        if v_flows ? 'skipped' then
+            return v_flows || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
+        end if;
+        v_deliveries := app._ops_reconcile_deliveries_cluster(
+            p_limit, v_grace, v_settings.reconcile_max_rounds
+        );
+    else
+        v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
+        v_deliveries := app._ops_reconcile_deliveries(
+            p_limit, v_grace, v_settings.reconcile_max_rounds
+        );
+    end if;
     return jsonb_build_object(
         'emails_requeued', (v_emails ->> 'requeued')::integer,
         'emails_failed', (v_emails ->> 'failed')::integer,
@@ -299,8 +331,9 @@ A row already re-queued reconcile_max_rounds times (default 3), or an execution 
 is held failed, is failed for good with the reason (the error names the job's last error),
 which fails the workflow step and notification delivery waiting on it. Two calls never queue a
 row twice: one holds the reconciliation lock and the other (or a sweep) skips, returning
-{"skipped": ...}; on a Citus cluster, where the queue is per node, it is skipped too, but for
-the parked events. Returns the counts per kind: emails_requeued, emails_failed,
+{"skipped": ...}. On a Citus cluster, where the queue is per node, the coordinator reconciles
+(asking every node's queue; a held job is put back on its own node) and the other nodes skip it
+but for the parked events. Returns the counts per kind: emails_requeued, emails_failed,
 executions_requeued, executions_failed, actions_requeued, actions_failed (webhook
 deliveries), deliveries_settled, deliveries_redriven, deliveries_failed,
 email_events_applied. Call again while a count equals p_limit.$$;
@@ -324,21 +357,55 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $function$
 #variable_conflict use_column
+declare
+    v_citus boolean := app._on_citus();
+    v_jobs jsonb := '[]';
 begin
     perform app._require_service();
+    -- On a Citus cluster the queue is per node: every node's jobs, read in one round
+    -- trip (docs/scale-out.md, "The reconciliation on a cluster").
+    if v_citus then
+        select coalesce(jsonb_agg(to_jsonb(c)), '[]') into v_jobs
+        from app._ops_cluster_jobs(null, null, true) as c
+        where c.status <> 'unanswered';
+    end if;
     return query
-    with jobs as materialized (
+    with queued as materialized (
+        select
+            j.id, j.dedupe_key, j.status::text as status, j.execute_after, j.entrypoint,
+            null::uuid as execution_id
+        from queue.pgqueuer as j
+        where not v_citus and j.status in ('queued', 'picked', 'failed')
+        union all
+        select x.job_id, x.dedupe_key, x.status, x.execute_after, x.entrypoint, x.execution_id
+        from jsonb_to_recordset(v_jobs) as x (
+            job_id bigint, dedupe_key text, status text, execute_after timestamptz,
+            entrypoint text, execution_id uuid
+        )
+    ),
+
+    jobs as materialized (
         -- One row per dedupe key: a live job before a held failed one; retry_at when
         -- it is queued for later (a retry's delay, on the queue's own clock).
         select distinct on (j.dedupe_key)
-            j.dedupe_key, j.status::text as status,
+            j.dedupe_key, j.status,
             case
                 when j.status = 'queued' and j.execute_after > pg_catalog.now()
                     then j.execute_after
             end as retry_at
-        from queue.pgqueuer as j
-        where j.dedupe_key is not null and j.status in ('queued', 'picked', 'failed')
+        from queued as j
+        where j.dedupe_key is not null
         order by j.dedupe_key, j.status = 'failed', j.id desc
+    ),
+
+    -- A run job by its id. On a cluster an id names a job with its node: the one
+    -- whose payload names an execution first (the join checks it is this one), a
+    -- batch's (workflow.run_due) otherwise.
+    run_jobs as materialized (
+        select distinct on (j.id) j.id, j.status, j.execute_after, j.execution_id
+        from queued as j
+        where j.entrypoint in ('workflow.run', 'workflow.run_due')
+        order by j.id, j.execution_id is null, j.status = 'failed'
     ),
 
     actions as materialized (
@@ -404,8 +471,8 @@ begin
         end,
         e.updated_at
     from app.workflow_executions as e
-    left join queue.pgqueuer as j
-        on j.id = e.wake_job_id and j.status in ('queued', 'picked', 'failed')
+    left join run_jobs as j
+        on j.id = e.wake_job_id and (j.execution_id is null or j.execution_id = e.id)
     where e.status in ('pending', 'running', 'waiting', 'paused')
 
     union all
@@ -434,7 +501,7 @@ send_email action pending or running, of an execution not ended) or delivery (a
 notification delivery pending, held or digest). job_status is the status of the pgqueuer job
 that moves the row on (an email's email.send job; an execution's run job, or for one waiting
 on an action that action's job; a webhook's delivery job; a send_email action's or a pending
-delivery's email job): queued, picked, failed (held by the worker: a bug unless the
+delivery's email job; on a Citus cluster in any node's queue): queued, picked, failed (held by the worker: a bug unless the
 reconciliation picks it up), or null when there is none. waiting_until is set when the row
 legitimately waits on a timer: a send_after ahead, an execution's wake_at, the escalation time
 of an open approval, a held or digest delivery's deliver_after, or the time its job is queued

@@ -300,11 +300,22 @@ begin
     select s.* into v_settings from app.settings as s;
     -- A reconciliation running at the same time (api.reconcile_in_flight_work, or
     -- another sweep) does this part: skip it rather than queue twice. On a Citus
-    -- cluster the queue is per node, and the reconciliation joins it with the
-    -- executions, which Citus cannot: not run there yet (docs/scale-out.md, "Open").
-    if app._on_citus() then
+    -- cluster the queue is per node: the coordinator reconciles, asking every node's
+    -- queue (docs/scale-out.md, "The reconciliation on a cluster").
+    if app._on_citus() and not app._citus_on_coordinator() then
         v_reconciled := v_reconciled
-            || jsonb_build_object('reconcile', 'skipped: the queue is per node on a cluster');
+            || jsonb_build_object('reconcile', 'skipped: the coordinator reconciles on a cluster');
+    elsif app._ops_reconcile_lock() and app._on_citus() then
+        v_reconciled := app._ops_reconcile_flows_cluster(
+            p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
+            v_settings.reconcile_max_rounds
+        );
+        if v_reconciled ? 'skipped' then
+            v_reconciled := jsonb_build_object(
+                'woken', 0, 'stalled', 0, 'poisoned', 0, 'deliveries_requeued', 0,
+                'deliveries_failed', 0, 'reconcile', 'skipped: ' || (v_reconciled ->> 'skipped')
+            );
+        end if;
     elsif app._ops_reconcile_lock() then
         v_reconciled := app._wf_reconcile(
             p_limit, make_interval(secs => v_settings.reconcile_grace_seconds),
@@ -333,8 +344,8 @@ comment on function api.tick_workflows(integer) is
 'rather than left failed); fails for good a run whose job is held failed and any execution or '
 'delivery already re-queued reconcile_max_rounds times (default 3); escalates approvals past '
 'due_at; and fires scheduled triggers. The re-queueing is skipped while another sweep or '
-'api.reconcile_in_flight_work holds the reconciliation lock, and on a Citus cluster, where the '
-'queue is per node (then reconcile says so). Returns the counts as JSON: woken, '
+'api.reconcile_in_flight_work holds the reconciliation lock; on a Citus cluster the coordinator '
+'does it (asking every node''s queue) and the other nodes skip it (then reconcile says so). Returns the counts as JSON: woken, '
 'stalled (executions and deliveries re-queued), poisoned (failed for good), escalated, '
 'scheduled.';
 
@@ -422,14 +433,21 @@ begin
                 v_busy := v_busy || v_name;
                 continue;
             end if;
-            execute format(
-                'create table app.%I partition of app.workflow_execution_logs '
-                'for values from (%L) to (%L)',
-                v_name, v_month::timestamp at time zone 'UTC',
-                (v_month + interval '1 month')::timestamp at time zone 'UTC'
-            );
-            perform app._enable_tenant_rls(format('app.%I', v_name)::regclass);
-            v_made := v_made || v_name;
+            -- A log line of the month committed since the look (or not yet
+            -- committed: its lock outwaits lock_timeout) fails the make, which
+            -- scans the default partition: the month waits for a later run.
+            begin
+                execute format(
+                    'create table app.%I partition of app.workflow_execution_logs '
+                    'for values from (%L) to (%L)',
+                    v_name, v_month::timestamp at time zone 'UTC',
+                    (v_month + interval '1 month')::timestamp at time zone 'UTC'
+                );
+                perform app._enable_tenant_rls(format('app.%I', v_name)::regclass);
+                v_made := v_made || v_name;
+            exception when check_violation or lock_not_available then
+                v_busy := v_busy || v_name;
+            end;
             continue;
         end if;
         begin

@@ -82,9 +82,11 @@ class Ops:
 
     def expire_lease(self, send_id: uuid.UUID) -> None:
         self.owner.execute(
-            "update app.email_sends set sending_until = clock_timestamp() - interval '1 second' "
-            "where id = %s",
-            (send_id,),
+            # now(), the transaction's start: a Citus cluster takes no volatile function
+            # in an UPDATE, and the sweep's clock reads later.
+            "update app.email_sends set sending_until = now() - interval '1 second' "
+            "where org_id = %s and id = %s",
+            (self.mail.org_id, send_id),
         )
 
     def jobs(self, dedupe_key: str) -> list[dict[str, Any]]:

@@ -112,7 +112,10 @@ def test_a_reconciliation_waits_for_nobody(ops: Ops, db: Database) -> None:
     """A row locked by a claim in progress is skipped, not waited for."""
     send_id = lost_email(ops)
     with db.connect() as worker:  # as a claim holds it (the owner may lock it)
-        worker.execute("select from app.email_sends where id = %s for update", (send_id,))
+        worker.execute(
+            "select from app.email_sends where org_id = %s and id = %s for update",
+            (ops.mail.org_id, send_id),
+        )
         done = threading.Event()
 
         def reconcile() -> None:
