@@ -96,6 +96,13 @@ class ForceRequiredError(InTimeError):
     sqlstate = "IT017"
 
 
+class NodeUnavailableError(InTimeError):
+    """A node of a Citus cluster did not answer a question asked of every node; the
+    answer would be incomplete. Retry once the node is back."""
+
+    sqlstate = "IT018"
+
+
 BY_SQLSTATE: dict[str, type[InTimeError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -116,6 +123,7 @@ BY_SQLSTATE: dict[str, type[InTimeError]] = {
         TransitionNotAllowedError,
         RateLimitedError,
         ForceRequiredError,
+        NodeUnavailableError,
     )
 }
 

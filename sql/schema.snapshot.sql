@@ -3391,14 +3391,26 @@ CREATE FUNCTION api.list_unsettled_work() RETURNS TABLE(kind text, org_id uuid, 
 declare
     v_citus boolean := app._on_citus();
     v_jobs jsonb := '[]';
+    v_node text;
+    v_error text;
 begin
     perform app._require_service();
     -- On a Citus cluster the queue is per node: every node's jobs, read in one round
     -- trip (docs/scale-out.md, "The reconciliation on a cluster").
     if v_citus then
         select coalesce(jsonb_agg(to_jsonb(c)), '[]') into v_jobs
-        from app._ops_cluster_jobs(null, null, true) as c
-        where c.status <> 'unanswered';
+        from app._ops_cluster_jobs(null, null, true) as c;
+        -- A node that did not answer: its jobs unknown, the list would say "no job".
+        select x ->> 'node_id', x ->> 'error' into v_node, v_error
+        from jsonb_array_elements(v_jobs) as x
+        where x ->> 'status' = 'unanswered'
+        limit 1;
+        if found then
+            raise exception using
+                errcode = 'IT018',
+                message = format('node %s of the cluster did not answer: %s', v_node, v_error),
+                hint = 'The list would show its jobs as missing. Retry once the node is back.';
+        end if;
     end if;
     return query
     with queued as materialized (
@@ -3429,14 +3441,15 @@ begin
         order by j.dedupe_key, j.status = 'failed', j.id desc
     ),
 
-    -- A run job by its id. On a cluster an id names a job with its node: the one
-    -- whose payload names an execution first (the join checks it is this one), a
-    -- batch's (workflow.run_due) otherwise.
+    -- The run jobs, one row per id and execution (a live one before a held failed
+    -- one). On a cluster an id names a job only with its node: an execution's job is
+    -- the one of its wake_job_id whose payload names it, else a batch's of that id
+    -- (workflow.run_due, which names none). On one node execution_id is not read.
     run_jobs as materialized (
-        select distinct on (j.id) j.id, j.status, j.execute_after, j.execution_id
+        select distinct on (j.id, j.execution_id) j.id, j.status, j.execute_after, j.execution_id
         from queued as j
         where j.entrypoint in ('workflow.run', 'workflow.run_due')
-        order by j.id, j.execution_id is null, j.status = 'failed'
+        order by j.id, j.execution_id, j.status = 'failed'
     ),
 
     actions as materialized (
@@ -3483,7 +3496,7 @@ begin
             where a.org_id = e.org_id and a.execution_id = e.id
             order by a.created_at desc
             limit 1
-        ) else j.status::text end,
+        ) else coalesce(jx.status, jb.status) end,
         case
             when e.waiting_for in ('timer', 'retry') then e.wake_at
             when e.waiting_for = 'approval' then (
@@ -3498,12 +3511,14 @@ begin
                 order by a.created_at desc
                 limit 1
             )
-            when j.status = 'queued' and j.execute_after > pg_catalog.now() then j.execute_after
+            when coalesce(jx.status, jb.status) = 'queued'
+                and coalesce(jx.execute_after, jb.execute_after) > pg_catalog.now()
+                then coalesce(jx.execute_after, jb.execute_after)
         end,
         e.updated_at
     from app.workflow_executions as e
-    left join run_jobs as j
-        on j.id = e.wake_job_id and (j.execution_id is null or j.execution_id = e.id)
+    left join run_jobs as jx on jx.id = e.wake_job_id and jx.execution_id = e.id
+    left join run_jobs as jb on jb.id = e.wake_job_id and jb.execution_id is null
     where e.status in ('pending', 'running', 'waiting', 'paused')
 
     union all
@@ -4538,6 +4553,7 @@ declare
     v_emails jsonb;
     v_flows jsonb;
     v_deliveries jsonb;
+    v_skipped text;
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -4558,17 +4574,16 @@ begin
     select s.* into v_settings from app.settings as s;
     v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
     if app._on_citus() then
+        -- A part whose nodes did not all answer is skipped (its rows wait for the next
+        -- call), and says so; the others go on.
         v_emails := app._ops_reconcile_emails_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
-        if v_emails ? 'skipped' then
-            return v_emails || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
-        end if;
         v_flows := app._ops_reconcile_flows_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
-        if v_flows ? 'skipped' then
-            return v_flows || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
-        end if;
         v_deliveries := app._ops_reconcile_deliveries_cluster(
             p_limit, v_grace, v_settings.reconcile_max_rounds
         );
+        v_skipped := coalesce(v_emails ->> 'skipped', v_flows ->> 'skipped');
+        v_flows := '{"woken": 0, "stalled": 0, "poisoned": 0, "deliveries_requeued": 0, '
+            '"deliveries_failed": 0}'::jsonb || v_flows;
     else
         v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
         v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
@@ -4587,7 +4602,7 @@ begin
         'deliveries_redriven', (v_deliveries ->> 'redriven')::integer,
         'deliveries_failed', (v_deliveries ->> 'failed')::integer,
         'email_events_applied', app._email_apply_parked(p_limit)
-    );
+    ) || jsonb_strip_nulls(jsonb_build_object('skipped', v_skipped));
 end
 $$;
 
@@ -14426,29 +14441,10 @@ declare
     v_ok boolean;
     v_result text;
 begin
-    -- Run by the owner's connection on each node, whose search_path is its own:
-    -- every name qualified. The arrays are literals (%L) of ids and keys.
+    -- Each node answers for its own queue (app._ops_node_jobs), in a connection of
+    -- the owner's; the arrays travel as literals (%L).
     v_command := format(
-        $command$
-        select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-            'id', j.id, 'key', j.dedupe_key, 'status', j.status, 'entrypoint', j.entrypoint,
-            'execute_after', j.execute_after,
-            'execution_id', case when j.entrypoint = 'workflow.run' then
-                pg_catalog.convert_from(j.payload, 'UTF8')::jsonb ->> 'execution_id' end,
-            'error', case when j.status = 'failed' then (
-                select l.traceback ->> 'exception_message' from queue.pgqueuer_log as l
-                where l.job_id = j.id and l.traceback is not null
-                order by l.id desc limit 1
-            ) end
-        )), '[]')::text
-        from queue.pgqueuer as j
-        where
-            j.status in ('queued', 'picked', 'failed')
-            and (
-                j.id = any(%L::bigint[]) or j.dedupe_key = any(%L::text[])
-                or (%L and (j.dedupe_key is not null or j.entrypoint like 'workflow.run%%'))
-            )
-        $command$,
+        'select app._ops_node_jobs(%L::bigint[], %L::text[], %L::boolean)',
         coalesce(p_ids, '{}'), coalesce(p_keys, '{}'), coalesce(p_all, false)
     );
     for v_node, v_ok, v_result in execute format(
@@ -14491,19 +14487,11 @@ begin
     if coalesce(cardinality(p_ids), 0) = 0 then
         return v_revived;
     end if;
+    -- The times as epoch seconds: a number reads the same in every session.
     v_command := format(
-        $command$
-        select coalesce(pg_catalog.array_agg(x.key), '{}')::text
-        from unnest(%L::bigint[], %L::text[], %L::timestamptz[]) as x (id, key, at)
-        where case
-            when exists (
-                select 1 from queue.pgqueuer as j
-                where j.id = x.id and j.dedupe_key = x.key and j.status = 'failed'
-            ) then app._ops_revive_held_job(x.id, x.at)
-            else false
-        end
-        $command$,
-        p_ids, p_keys, p_ats
+        'select app._ops_node_revive(%L::bigint[], %L::text[], %L::double precision[])',
+        p_ids, p_keys,
+        array(select extract(epoch from a.at) from unnest(p_ats) with ordinality as a (at, n) order by a.n)
     );
     for v_ok, v_result in execute format(
         'select r.success, r.result from pg_catalog.%I($1) as r', 'run_command_on_all_nodes'
@@ -14520,6 +14508,20 @@ $_$;
 
 
 ALTER FUNCTION app._ops_cluster_revive(p_ids bigint[], p_keys text[], p_ats timestamp with time zone[]) OWNER TO intime_owner;
+
+--
+-- Name: _ops_cluster_window(integer); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_cluster_window(p_limit integer) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select least(p_limit::bigint * 5, 50000)
+$$;
+
+
+ALTER FUNCTION app._ops_cluster_window(p_limit integer) OWNER TO intime_owner;
 
 --
 -- Name: _ops_fail_lost_email(uuid, uuid, text, integer, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -14672,6 +14674,65 @@ $$;
 ALTER FUNCTION app._ops_job_refusal(p_entrypoint text, p_payload jsonb) OWNER TO intime_owner;
 
 --
+-- Name: _ops_node_jobs(bigint[], text[], boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_node_jobs(p_ids bigint[], p_keys text[], p_all boolean) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(jsonb_agg(jsonb_build_object(
+        'id', j.id, 'key', j.dedupe_key, 'status', j.status, 'entrypoint', j.entrypoint,
+        'execute_after', j.execute_after,
+        -- Read by pattern, not parsed: one job's malformed payload must not make
+        -- this node unanswered for every sweep.
+        'execution_id', case
+            when j.entrypoint = 'workflow.run' then substring(
+                convert_from(j.payload, 'UTF8')
+                from '"execution_id": *"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
+            )
+        end,
+        'error', case when j.status = 'failed' then app._ops_job_error(j.id) end
+    )), '[]')::text
+    from queue.pgqueuer as j
+    where
+        j.status in ('queued', 'picked', 'failed')
+        and (
+            j.id = any(p_ids) or j.dedupe_key = any(p_keys)
+            or (p_all and (j.dedupe_key is not null or j.entrypoint like 'workflow.run%'))
+        )
+$$;
+
+
+ALTER FUNCTION app._ops_node_jobs(p_ids bigint[], p_keys text[], p_all boolean) OWNER TO intime_owner;
+
+--
+-- Name: _ops_node_revive(bigint[], text[], double precision[]); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._ops_node_revive(p_ids bigint[], p_keys text[], p_ats double precision[]) RETURNS text
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select coalesce(array_agg(x.key), '{}')::text
+    from unnest(p_ids, p_keys, p_ats) as x (id, key, at)
+    where case
+        when exists (
+            select 1 from queue.pgqueuer as j
+            where j.dedupe_key = x.key and j.status in ('queued', 'picked')
+        ) then true
+        when exists (
+            select 1 from queue.pgqueuer as j
+            where j.id = x.id and j.dedupe_key = x.key and j.status = 'failed'
+        ) then app._ops_revive_held_job(x.id, to_timestamp(x.at))
+        else false
+    end
+$$;
+
+
+ALTER FUNCTION app._ops_node_revive(p_ids bigint[], p_keys text[], p_ats double precision[]) OWNER TO intime_owner;
+
+--
 -- Name: _ops_queue_org(); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -14777,6 +14838,7 @@ ALTER FUNCTION app._ops_reconcile_deliveries(p_limit integer, p_grace interval, 
 
 CREATE FUNCTION app._ops_reconcile_deliveries_cluster(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
     LANGUAGE plpgsql
+    SET "DateStyle" TO 'ISO, YMD'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -14803,12 +14865,15 @@ begin
         order by d.updated_at
         limit p_limit
     loop
+        -- Locked by its key, SKIP LOCKED as on one node: a trigger moving it now wins.
+        perform 1 from app.notification_deliveries as d
+        where d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
+        for no key update skip locked;
+        continue when not found;
         update app.notification_deliveries as d
         set status = v_row.status, reason = v_row.reason, updated_at = v_stamp
-        where d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending';
-        if found then
-            v_settled := v_settled + 1;
-        end if;
+        where d.org_id = v_row.org_id and d.id = v_row.id;
+        v_settled := v_settled + 1;
     end loop;
 
     -- Its email is gone: held for the next tick to decide again, or failed.
@@ -14821,6 +14886,12 @@ begin
         order by d.updated_at
         limit p_limit
     loop
+        perform 1 from app.notification_deliveries as d
+        where
+            d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
+            and d.email_send_id is null
+        for no key update skip locked;
+        continue when not found;
         -- (Values first: Citus takes no stable function in an UPDATE's CASE.)
         if v_row.poison then
             v_status := 'failed';
@@ -14833,15 +14904,11 @@ begin
         end if;
         update app.notification_deliveries as d
         set status = v_status, reason = v_reason, deliver_after = v_after, updated_at = v_stamp
-        where
-            d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
-            and d.email_send_id is null;
-        if found then
-            if v_row.poison then
-                v_failed := v_failed + 1;
-            else
-                v_redriven := v_redriven + 1;
-            end if;
+        where d.org_id = v_row.org_id and d.id = v_row.id;
+        if v_row.poison then
+            v_failed := v_failed + 1;
+        else
+            v_redriven := v_redriven + 1;
         end if;
     end loop;
 
@@ -14938,14 +15005,19 @@ ALTER FUNCTION app._ops_reconcile_emails(p_limit integer, p_grace interval, p_ma
 
 CREATE FUNCTION app._ops_reconcile_emails_cluster(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
     LANGUAGE plpgsql
+    SET "DateStyle" TO 'ISO, YMD'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_stamp timestamptz := app.now();
     v_clock timestamptz := pg_catalog.clock_timestamp();
+    v_window bigint := app._ops_cluster_window(p_limit);
+    v_after_at timestamptz := '-infinity';
+    v_after_id uuid := '00000000-0000-0000-0000-000000000000';
     v_orgs uuid[];
     v_ids uuid[];
     v_keys text[];
+    v_stamps timestamptz[];
     v_jobs jsonb;
     v_row record;
     v_email record;
@@ -14958,79 +15030,87 @@ declare
     v_queue_ids uuid[] := '{}';
     v_queue_ats timestamptz[] := '{}';
     v_revived text[];
+    v_skipped text;
 begin
-    select array_agg(s.org_id order by s.updated_at), array_agg(s.id order by s.updated_at),
-        array_agg('email.send:' || s.id order by s.updated_at)
-    into v_orgs, v_ids, v_keys
-    from (
-        select s.org_id, s.id, s.updated_at
-        from app.email_sends as s
-        where
-            s.status in ('queued', 'sending')
-            and s.updated_at < v_stamp - p_grace
-            and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
-        order by s.updated_at
-        limit p_limit * 5
-    ) as s;
-    if v_ids is null then
-        return jsonb_build_object('requeued', 0, 'failed', 0);
-    end if;
+    for v_page in 1 .. 20 loop
+        select
+            array_agg(s.org_id order by s.updated_at, s.id), array_agg(s.id order by s.updated_at, s.id),
+            array_agg('email.send:' || s.id order by s.updated_at, s.id),
+            array_agg(s.updated_at order by s.updated_at, s.id)
+        into v_orgs, v_ids, v_keys, v_stamps
+        from (
+            select s.org_id, s.id, s.updated_at
+            from app.email_sends as s
+            where
+                s.status in ('queued', 'sending')
+                and s.updated_at < v_stamp - p_grace
+                and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
+                and (s.send_after is null or s.send_after <= v_stamp)
+                and (s.updated_at, s.id) > (v_after_at, v_after_id)
+            order by s.updated_at, s.id
+            limit v_window
+        ) as s;
+        exit when v_ids is null;
 
-    v_jobs := app._ops_cluster_job_list(null, v_keys);
-    if jsonb_typeof(v_jobs) = 'object' then
-        return v_jobs;  -- a node did not answer
-    end if;
-
-    for v_row in
-        select c.org_id, c.id, c.dedupe_key, h.job_id as held_job_id, h.error as held_error
-        from unnest(v_orgs, v_ids, v_keys) with ordinality as c (org_id, id, dedupe_key, n)
-        left join lateral (
-            select (x ->> 'job_id')::bigint as job_id, x ->> 'error' as error
-            from jsonb_array_elements(v_jobs) as x
-            where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' = 'failed'
-            order by (x ->> 'job_id')::bigint desc
-            limit 1
-        ) as h on true
-        where not exists (
-            select 1 from jsonb_array_elements(v_jobs) as x
-            where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' in ('queued', 'picked')
-        )
-        order by c.n
-        limit p_limit
-    loop
-        -- The row now, locked: a claim or a reply since the read moved it on.
-        select s.status, s.send_after, s.reconciled into v_email
-        from app.email_sends as s
-        where
-            s.org_id = v_row.org_id and s.id = v_row.id
-            and s.status in ('queued', 'sending') and s.updated_at < v_stamp - p_grace
-            and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
-        for no key update skip locked;
-        if not found then
-            continue;
+        v_jobs := app._ops_cluster_job_list(null, v_keys);
+        if jsonb_typeof(v_jobs) = 'object' then
+            v_skipped := v_jobs ->> 'skipped';  -- a node did not answer: no more pages
+            exit;
         end if;
-        if v_email.reconciled >= p_max_rounds then
-            perform app._ops_fail_lost_email(
-                v_row.org_id, v_row.id, v_email.status, v_email.reconciled, v_row.held_error
-            );
-            v_failed := v_failed + 1;
-        else
-            update app.email_sends as s
-            set reconciled = s.reconciled + 1, updated_at = v_stamp
-            where s.org_id = v_row.org_id and s.id = v_row.id;
-            if v_row.held_job_id is not null then
-                v_revive_ids := v_revive_ids || v_row.held_job_id;
-                v_revive_keys := v_revive_keys || v_row.dedupe_key;
-                v_revive_ats := v_revive_ats || v_email.send_after;
+
+        for v_row in
+            select c.org_id, c.id, c.dedupe_key, h.job_id as held_job_id, h.error as held_error
+            from unnest(v_orgs, v_ids, v_keys) with ordinality as c (org_id, id, dedupe_key, n)
+            left join lateral (
+                select (x ->> 'job_id')::bigint as job_id, x ->> 'error' as error
+                from jsonb_array_elements(v_jobs) as x
+                where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' = 'failed'
+                order by (x ->> 'job_id')::bigint desc
+                limit 1
+            ) as h on true
+            where not exists (
+                select 1 from jsonb_array_elements(v_jobs) as x
+                where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' in ('queued', 'picked')
+            )
+            order by c.n
+            limit p_limit - v_requeued - v_failed
+        loop
+            -- The row now, locked: a claim or a reply since the read moved it on.
+            select s.status, s.send_after, s.reconciled into v_email
+            from app.email_sends as s
+            where
+                s.org_id = v_row.org_id and s.id = v_row.id
+                and s.status in ('queued', 'sending') and s.updated_at < v_stamp - p_grace
+                and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
+            for no key update skip locked;
+            continue when not found;
+            if v_email.reconciled >= p_max_rounds then
+                perform app._ops_fail_lost_email(
+                    v_row.org_id, v_row.id, v_email.status, v_email.reconciled, v_row.held_error
+                );
+                v_failed := v_failed + 1;
+            else
+                update app.email_sends as s
+                set reconciled = s.reconciled + 1, updated_at = v_stamp
+                where s.org_id = v_row.org_id and s.id = v_row.id;
+                if v_row.held_job_id is not null then
+                    v_revive_ids := v_revive_ids || v_row.held_job_id;
+                    v_revive_keys := v_revive_keys || v_row.dedupe_key;
+                    v_revive_ats := v_revive_ats || v_email.send_after;
+                end if;
+                v_queue_orgs := v_queue_orgs || v_row.org_id;
+                v_queue_ids := v_queue_ids || v_row.id;
+                v_queue_ats := v_queue_ats || v_email.send_after;
+                v_requeued := v_requeued + 1;
             end if;
-            v_queue_orgs := v_queue_orgs || v_row.org_id;
-            v_queue_ids := v_queue_ids || v_row.id;
-            v_queue_ats := v_queue_ats || v_email.send_after;
-            v_requeued := v_requeued + 1;
-        end if;
+        end loop;
+        exit when v_requeued + v_failed >= p_limit or cardinality(v_ids) < v_window;
+        v_after_at := v_stamps[cardinality(v_stamps)];
+        v_after_id := v_ids[cardinality(v_ids)];
     end loop;
 
-    -- A held job is put back on its node; the others are queued here.
+    -- A held job is put back on its node (or found live there again); the others
+    -- are queued here.
     v_revived := app._ops_cluster_revive(v_revive_ids, v_revive_keys, v_revive_ats);
     perform app._enqueue_job(
         p_entrypoint => 'email.send',
@@ -15041,7 +15121,8 @@ begin
     )
     from unnest(v_queue_orgs, v_queue_ids, v_queue_ats) as q (org_id, id, at)
     where not ('email.send:' || q.id = any(v_revived));
-    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
+    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed)
+        || jsonb_strip_nulls(jsonb_build_object('skipped', v_skipped));
 end
 $$;
 
@@ -15054,6 +15135,7 @@ ALTER FUNCTION app._ops_reconcile_emails_cluster(p_limit integer, p_grace interv
 
 CREATE FUNCTION app._ops_reconcile_flows_cluster(p_limit integer, p_grace interval, p_max_rounds integer) RETURNS jsonb
     LANGUAGE plpgsql
+    SET "DateStyle" TO 'ISO, YMD'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -15084,7 +15166,7 @@ begin
         from app.workflow_executions as e
         where e.status in ('pending', 'running') and e.updated_at < v_stamp - p_grace
         order by e.updated_at
-        limit p_limit * 5
+        limit app._ops_cluster_window(p_limit)
     ) as e;
     select coalesce(jsonb_agg(to_jsonb(e) order by e.wake_at), '[]') into v_due
     from (
@@ -15092,7 +15174,7 @@ begin
         from app.workflow_executions as e
         where e.status = 'waiting' and e.wake_at <= v_stamp
         order by e.wake_at
-        limit p_limit * 5
+        limit app._ops_cluster_window(p_limit)
     ) as e;
     select coalesce(jsonb_agg(to_jsonb(a) order by a.since), '[]') into v_actions
     from (
@@ -15107,7 +15189,7 @@ begin
             and e.status = 'waiting' and e.waiting_for = 'action'
             and coalesce(a.scheduled_at, a.created_at) < v_stamp - p_grace
         order by coalesce(a.scheduled_at, a.created_at)
-        limit p_limit * 5
+        limit app._ops_cluster_window(p_limit)
     ) as a;
     if v_stale = '[]' and v_due = '[]' and v_actions = '[]' then
         return jsonb_build_object(
@@ -32259,6 +32341,13 @@ REVOKE ALL ON FUNCTION app._ops_cluster_revive(p_ids bigint[], p_keys text[], p_
 
 
 --
+-- Name: FUNCTION _ops_cluster_window(p_limit integer); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_cluster_window(p_limit integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _ops_fail_lost_email(p_org_id uuid, p_id uuid, p_status text, p_rounds integer, p_job_error text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -32291,6 +32380,20 @@ REVOKE ALL ON FUNCTION app._ops_job_payload(p_payload bytea) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app._ops_job_refusal(p_entrypoint text, p_payload jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_node_jobs(p_ids bigint[], p_keys text[], p_all boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_node_jobs(p_ids bigint[], p_keys text[], p_all boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _ops_node_revive(p_ids bigint[], p_keys text[], p_ats double precision[]); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._ops_node_revive(p_ids bigint[], p_keys text[], p_ats double precision[]) FROM PUBLIC;
 
 
 --

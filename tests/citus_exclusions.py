@@ -102,6 +102,12 @@ DIAGNOSED: dict[str, str] = {
         ],
         PARTITIONS,
     ),
+    "tests/sql/ops/test_reconcile.py::test_a_requeued_email_still_waits_for_its_send_after": (
+        "on a cluster an email scheduled for later is no candidate of the reconciliation "
+        "until its time (a backlog of scheduled sends would fill every window of "
+        "candidates): a lost one is queued again by the first sweep after its send_after, "
+        'not ahead for that time (docs/scale-out.md, "The reconciliation on a cluster")'
+    ),
     "tests/sql/workflows/test_batches.py::test_a_full_batch_stays_within_the_subtransaction_cache[as a set]": (
         "on a cluster a batch adds no more of a group's executions after its pick (the "
         "query that finds them locks across orgs; api.run_executions says so): they run in "

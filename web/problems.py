@@ -42,6 +42,7 @@ STATUS_BY_SQLSTATE: dict[str, int] = {
     "IT015": 409,  # the state machine has no such transition
     "IT016": 429,  # rate limited; Retry-After from the error's hint
     "IT017": 409,  # a risky change needs an explicit force
+    "IT018": 503,  # a node of the cluster did not answer: retry later
     "42501": 403,  # a privilege or row-level security refusal
     "23503": 422,  # a reference to a row that is not the caller's organization's
     "23505": 409,  # a duplicate

@@ -65,14 +65,16 @@ def _put_job(
     key: str | None = None,
     status: str = "queued",
     error: str | None = None,
+    job_id: int | None = None,
 ) -> int:
-    """A job in one node's queue, as that node's worker would have left it."""
+    """A job in one node's queue, as that node's worker would have left it (with the id
+    given: each node draws ids of its own, so another node's job may have it)."""
     with psycopg.connect(_nodes(citus)[node], autocommit=True) as conn:
         row = conn.execute(
-            "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after,"
-            " dedupe_key) values (0, %s, convert_to(%s, 'UTF8'), %s,"
-            " now() + interval '1 hour', %s) returning id",
-            (entrypoint, json.dumps(payload), status, key),
+            "insert into queue.pgqueuer (id, priority, entrypoint, payload, status,"
+            " execute_after, dedupe_key) values (coalesce(%s, nextval('queue.pgqueuer_id_seq')),"
+            " 0, %s, convert_to(%s, 'UTF8'), %s, now() + interval '1 hour', %s) returning id",
+            (job_id, entrypoint, json.dumps(payload), status, key),
         ).fetchone()
         assert row is not None
         if error is not None:
@@ -84,9 +86,14 @@ def _put_job(
     return int(row[0])
 
 
-def _reconcile(citus: pgcluster.PgCluster, node: int = 0) -> dict[str, Any]:
+def _reconcile(
+    citus: pgcluster.PgCluster, node: int = 0, limit: int = 1000, datestyle: str = "ISO, MDY"
+) -> dict[str, Any]:
     with psycopg.connect(citus.nodes[node].dsn("intime", "intime_service")) as service:
-        row = service.execute("select api.reconcile_in_flight_work(p_limit => 1000)").fetchone()
+        service.execute(sql.SQL("set datestyle = {}").format(sql.Literal(datestyle)))
+        row = service.execute(
+            "select api.reconcile_in_flight_work(p_limit => %s)", (limit,)
+        ).fetchone()
         service.commit()
     assert row is not None
     return dict(row[0])
@@ -357,9 +364,18 @@ def test_the_unsettled_list_shows_a_job_in_a_worker_nodes_queue(
             key=key,
         )
         execution, _ = _execution(citus, org, admin)
+        # Its job on node 1; jobs of the same id on the other nodes run other executions
+        # (one of them held failed).
         live = _put_job(
-            citus, 1, "workflow.run", {"org_id": str(org.org_id), "execution_id": str(execution)}
+            citus,
+            1,
+            "workflow.run",
+            {"org_id": str(org.org_id), "execution_id": str(execution)},
+            job_id=800_000_000 + uuid.uuid4().int % 1_000_000,
         )
+        for node, status in ((0, "failed"), (2, "queued")):
+            other = {"org_id": str(org.org_id), "execution_id": str(uuid.uuid4())}
+            _put_job(citus, node, "workflow.run", other, status=status, job_id=live)
         admin.execute(
             "update app.workflow_executions set wake_job_id = %s where org_id = %s and id = %s",
             (live, org.org_id, execution),
@@ -391,3 +407,118 @@ def test_a_node_whose_queue_cannot_be_read_makes_the_sweep_skip_not_requeue(
         reconciled = _reconciled(admin, org, send_id)
     assert str(counts["skipped"]).startswith("a node did not answer: ")
     assert reconciled == 0
+
+
+def test_the_largest_limit_reads_a_bounded_window_on_the_cluster(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
+        row = service.execute(
+            "select api.reconcile_in_flight_work(p_limit => 2147483647)"
+        ).fetchone()
+    with psycopg.connect(citus_db[0]) as admin:
+        window = admin.execute("select app._ops_cluster_window(2147483647)").fetchone()
+    assert row is not None
+    assert "skipped" not in row[0]
+    assert window == (50000,)
+
+
+def _queued_email(
+    citus: pgcluster.PgCluster, org: SeededOrg, admin: psycopg.Connection, **params: object
+) -> uuid.UUID:
+    """An email queued a day ago, its job where the queue put it."""
+    with psycopg.connect(
+        citus.coordinator.dsn("intime", "intime_service"), autocommit=True
+    ) as service:
+        send_id = Mail(service, org.org_id, org.admin_id).queue(
+            to="backlog@example.com", subject="Hi", text="x", **params
+        )
+    admin.execute(
+        "update app.email_sends set updated_at = now() - interval '1 day'"
+        " where org_id = %s and id = %s",
+        (org.org_id, send_id),
+    )
+    return send_id
+
+
+def test_a_lost_email_behind_older_ones_with_live_jobs_is_found(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: SeededOrg
+) -> None:
+    """Older rows in flight whose jobs are live (scheduled sends, a backlog) do not hide a
+    lost one: the sweep pages past them (p_limit 1 reads 5 at a time)."""
+    with psycopg.connect(citus_db[0], autocommit=True) as admin:
+        for _ in range(5):
+            _queued_email(citus, org, admin, send_after="2030-01-01T00:00:00Z")
+        for _ in range(7):
+            _queued_email(citus, org, admin)
+        send_id, key = _lost_email(citus, org, admin)
+        counts = _reconcile(citus, limit=1)
+        reconciled = _reconciled(admin, org, send_id)
+    assert counts["emails_requeued"] == 1
+    assert reconciled == 1
+    assert [status for _, _, status in _jobs(citus, key)] == ["queued"]
+
+
+def test_a_held_job_revived_in_any_session_style_is_due_when_its_email_is(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: SeededOrg
+) -> None:
+    """The time travels to the node as a number: a session whose date style reads
+    03/01 as the 3rd of January still revives the job for the 3rd of January."""
+    with psycopg.connect(citus_db[0], autocommit=True) as admin:
+        _, key = _lost_email(citus, org, admin)
+        held = _put_job(
+            citus, 1, "email.send", {"org_id": str(org.org_id)}, key=key, status="failed"
+        )
+        admin.execute("set datestyle = 'SQL, DMY'")
+        revived = admin.execute(
+            "select app._ops_cluster_revive(%s::bigint[], %s::text[], %s::timestamptz[])",
+            ([held], [key], ["2027-01-03T10:00:00Z"]),
+        ).fetchone()
+        with psycopg.connect(_nodes(citus)[1]) as node:
+            row = node.execute(
+                "select status::text,"
+                " abs(extract(epoch from execute_after - '2027-01-03T10:00:00Z')) < 60"
+                " from queue.pgqueuer where id = %s",
+                (held,),
+            ).fetchone()
+    assert revived == ([key],)
+    assert row == ("queued", True)
+
+
+def test_a_held_job_someone_put_back_meanwhile_gets_no_second_job(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: SeededOrg
+) -> None:
+    """The revive, asked of every node, counts a key whose job is live there as put
+    back: the sweep then queues none of its own."""
+    with psycopg.connect(citus_db[0], autocommit=True) as admin:
+        send_id, key = _lost_email(citus, org, admin)
+        live = _put_job(
+            citus,
+            1,
+            "email.send",
+            {"org_id": str(org.org_id), "email_send_id": str(send_id)},
+            key=key,
+        )
+        row = admin.execute(
+            "select app._ops_cluster_revive(%s::bigint[], %s::text[], array[null]::timestamptz[])",
+            ([live + 1], [key]),
+        ).fetchone()
+    assert row == ([key],)
+    assert _jobs(citus, key) == [(1, live, "queued")]
+
+
+def test_the_unsettled_list_refuses_to_answer_without_every_nodes_queue(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    with psycopg.connect(_nodes(citus)[2], autocommit=True) as node:
+        node.execute("alter table queue.pgqueuer rename to pgqueuer_away")
+        try:
+            with (
+                psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service,
+                pytest.raises(psycopg.Error) as caught,
+            ):
+                service.execute("select * from api.list_unsettled_work()")
+        finally:
+            node.execute("alter table queue.pgqueuer_away rename to pgqueuer")
+    assert caught.value.sqlstate == "IT018"
+    assert "did not answer" in str(caught.value)

@@ -260,6 +260,7 @@ declare
     v_emails jsonb;
     v_flows jsonb;
     v_deliveries jsonb;
+    v_skipped text;
 begin
     perform app._require_service();
     if p_limit is null or p_limit < 1 then
@@ -280,17 +281,16 @@ begin
     select s.* into v_settings from app.settings as s;
     v_grace := make_interval(secs => v_settings.reconcile_grace_seconds);
     if app._on_citus() then
+        -- A part whose nodes did not all answer is skipped (its rows wait for the next
+        -- call), and says so; the others go on.
         v_emails := app._ops_reconcile_emails_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
-        if v_emails ? 'skipped' then
-            return v_emails || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
-        end if;
         v_flows := app._ops_reconcile_flows_cluster(p_limit, v_grace, v_settings.reconcile_max_rounds);
-        if v_flows ? 'skipped' then
-            return v_flows || jsonb_build_object('email_events_applied', app._email_apply_parked(p_limit));
-        end if;
         v_deliveries := app._ops_reconcile_deliveries_cluster(
             p_limit, v_grace, v_settings.reconcile_max_rounds
         );
+        v_skipped := coalesce(v_emails ->> 'skipped', v_flows ->> 'skipped');
+        v_flows := '{"woken": 0, "stalled": 0, "poisoned": 0, "deliveries_requeued": 0, '
+            '"deliveries_failed": 0}'::jsonb || v_flows;
     else
         v_emails := app._ops_reconcile_emails(p_limit, v_grace, v_settings.reconcile_max_rounds);
         v_flows := app._wf_reconcile(p_limit, v_grace, v_settings.reconcile_max_rounds);
@@ -309,7 +309,7 @@ begin
         'deliveries_redriven', (v_deliveries ->> 'redriven')::integer,
         'deliveries_failed', (v_deliveries ->> 'failed')::integer,
         'email_events_applied', app._email_apply_parked(p_limit)
-    );
+    ) || jsonb_strip_nulls(jsonb_build_object('skipped', v_skipped));
 end
 $function$;
 
@@ -360,14 +360,26 @@ as $function$
 declare
     v_citus boolean := app._on_citus();
     v_jobs jsonb := '[]';
+    v_node text;
+    v_error text;
 begin
     perform app._require_service();
     -- On a Citus cluster the queue is per node: every node's jobs, read in one round
     -- trip (docs/scale-out.md, "The reconciliation on a cluster").
     if v_citus then
         select coalesce(jsonb_agg(to_jsonb(c)), '[]') into v_jobs
-        from app._ops_cluster_jobs(null, null, true) as c
-        where c.status <> 'unanswered';
+        from app._ops_cluster_jobs(null, null, true) as c;
+        -- A node that did not answer: its jobs unknown, the list would say "no job".
+        select x ->> 'node_id', x ->> 'error' into v_node, v_error
+        from jsonb_array_elements(v_jobs) as x
+        where x ->> 'status' = 'unanswered'
+        limit 1;
+        if found then
+            raise exception using
+                errcode = 'IT018',
+                message = format('node %s of the cluster did not answer: %s', v_node, v_error),
+                hint = 'The list would show its jobs as missing. Retry once the node is back.';
+        end if;
     end if;
     return query
     with queued as materialized (
@@ -398,14 +410,15 @@ begin
         order by j.dedupe_key, j.status = 'failed', j.id desc
     ),
 
-    -- A run job by its id. On a cluster an id names a job with its node: the one
-    -- whose payload names an execution first (the join checks it is this one), a
-    -- batch's (workflow.run_due) otherwise.
+    -- The run jobs, one row per id and execution (a live one before a held failed
+    -- one). On a cluster an id names a job only with its node: an execution's job is
+    -- the one of its wake_job_id whose payload names it, else a batch's of that id
+    -- (workflow.run_due, which names none). On one node execution_id is not read.
     run_jobs as materialized (
-        select distinct on (j.id) j.id, j.status, j.execute_after, j.execution_id
+        select distinct on (j.id, j.execution_id) j.id, j.status, j.execute_after, j.execution_id
         from queued as j
         where j.entrypoint in ('workflow.run', 'workflow.run_due')
-        order by j.id, j.execution_id is null, j.status = 'failed'
+        order by j.id, j.execution_id, j.status = 'failed'
     ),
 
     actions as materialized (
@@ -452,7 +465,7 @@ begin
             where a.org_id = e.org_id and a.execution_id = e.id
             order by a.created_at desc
             limit 1
-        ) else j.status::text end,
+        ) else coalesce(jx.status, jb.status) end,
         case
             when e.waiting_for in ('timer', 'retry') then e.wake_at
             when e.waiting_for = 'approval' then (
@@ -467,12 +480,14 @@ begin
                 order by a.created_at desc
                 limit 1
             )
-            when j.status = 'queued' and j.execute_after > pg_catalog.now() then j.execute_after
+            when coalesce(jx.status, jb.status) = 'queued'
+                and coalesce(jx.execute_after, jb.execute_after) > pg_catalog.now()
+                then coalesce(jx.execute_after, jb.execute_after)
         end,
         e.updated_at
     from app.workflow_executions as e
-    left join run_jobs as j
-        on j.id = e.wake_job_id and (j.execution_id is null or j.execution_id = e.id)
+    left join run_jobs as jx on jx.id = e.wake_job_id and jx.execution_id = e.id
+    left join run_jobs as jb on jb.id = e.wake_job_id and jb.execution_id is null
     where e.status in ('pending', 'running', 'waiting', 'paused')
 
     union all
@@ -509,4 +524,5 @@ for (a retry's delay: a deferral, a database error). since is when the row last
 changed. Reading it: a row with a queued or picked job is moving; one with waiting_until set
 is waiting on time; one waiting:approval (with no escalation left) or paused waits on a
 person; anything else older than app.settings.reconcile_grace_seconds, or with job_status
-failed, is what api.reconcile_in_flight_work re-queues or settles.$$;
+failed, is what api.reconcile_in_flight_work re-queues or settles. On a Citus cluster a node that does
+not answer fails the call with IT018 (the list would show its jobs as missing).$$;

@@ -28,6 +28,64 @@ begin
 end
 $function$;
 
+-- On one node, for app._ops_cluster_jobs: this node's jobs among p_ids and p_keys
+-- (or with p_all every job with a dedupe key and every run job), queued, picked
+-- or held failed, as a JSON array: id, key, status, entrypoint, execute_after, the
+-- execution a workflow.run job runs, and a failed job's last error.
+create or replace function app._ops_node_jobs(p_ids bigint[], p_keys text[], p_all boolean)
+returns text
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select coalesce(jsonb_agg(jsonb_build_object(
+        'id', j.id, 'key', j.dedupe_key, 'status', j.status, 'entrypoint', j.entrypoint,
+        'execute_after', j.execute_after,
+        -- Read by pattern, not parsed: one job's malformed payload must not make
+        -- this node unanswered for every sweep.
+        'execution_id', case
+            when j.entrypoint = 'workflow.run' then substring(
+                convert_from(j.payload, 'UTF8')
+                from '"execution_id": *"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
+            )
+        end,
+        'error', case when j.status = 'failed' then app._ops_job_error(j.id) end
+    )), '[]')::text
+    from queue.pgqueuer as j
+    where
+        j.status in ('queued', 'picked', 'failed')
+        and (
+            j.id = any(p_ids) or j.dedupe_key = any(p_keys)
+            or (p_all and (j.dedupe_key is not null or j.entrypoint like 'workflow.run%'))
+        )
+$function$;
+
+-- On one node, for app._ops_cluster_revive: put back this node's held jobs with
+-- one of p_ids and its dedupe key, due at p_ats (epoch seconds). Returns, as text,
+-- the keys revived and the keys of which this node holds a live job.
+create or replace function app._ops_node_revive(
+    p_ids bigint[], p_keys text[], p_ats double precision[]
+)
+returns text
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $function$
+    select coalesce(array_agg(x.key), '{}')::text
+    from unnest(p_ids, p_keys, p_ats) as x (id, key, at)
+    where case
+        when exists (
+            select 1 from queue.pgqueuer as j
+            where j.dedupe_key = x.key and j.status in ('queued', 'picked')
+        ) then true
+        when exists (
+            select 1 from queue.pgqueuer as j
+            where j.id = x.id and j.dedupe_key = x.key and j.status = 'failed'
+        ) then app._ops_revive_held_job(x.id, to_timestamp(x.at))
+        else false
+    end
+$function$;
+
 -- Every node's jobs among p_ids (pgqueuer ids, which each node draws from a
 -- sequence of its own, so the same id may be a job on two nodes) and p_keys
 -- (dedupe keys), or with p_all every job with a dedupe key and every run job;
@@ -57,29 +115,10 @@ declare
     v_ok boolean;
     v_result text;
 begin
-    -- Run by the owner's connection on each node, whose search_path is its own:
-    -- every name qualified. The arrays are literals (%L) of ids and keys.
+    -- Each node answers for its own queue (app._ops_node_jobs), in a connection of
+    -- the owner's; the arrays travel as literals (%L).
     v_command := format(
-        $command$
-        select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-            'id', j.id, 'key', j.dedupe_key, 'status', j.status, 'entrypoint', j.entrypoint,
-            'execute_after', j.execute_after,
-            'execution_id', case when j.entrypoint = 'workflow.run' then
-                pg_catalog.convert_from(j.payload, 'UTF8')::jsonb ->> 'execution_id' end,
-            'error', case when j.status = 'failed' then (
-                select l.traceback ->> 'exception_message' from queue.pgqueuer_log as l
-                where l.job_id = j.id and l.traceback is not null
-                order by l.id desc limit 1
-            ) end
-        )), '[]')::text
-        from queue.pgqueuer as j
-        where
-            j.status in ('queued', 'picked', 'failed')
-            and (
-                j.id = any(%L::bigint[]) or j.dedupe_key = any(%L::text[])
-                or (%L and (j.dedupe_key is not null or j.entrypoint like 'workflow.run%%'))
-            )
-        $command$,
+        'select app._ops_node_jobs(%L::bigint[], %L::text[], %L::boolean)',
         coalesce(p_ids, '{}'), coalesce(p_keys, '{}'), coalesce(p_all, false)
     );
     for v_node, v_ok, v_result in execute format(
@@ -100,6 +139,18 @@ begin
         from jsonb_array_elements(v_result::jsonb) as x (value);
     end loop;
 end
+$function$;
+
+-- How many candidates of a kind a sweep on a cluster reads: five times as many
+-- as it may move (those with a live job are left out after the read), at most
+-- 50,000 (their keys travel to every node in one command).
+create or replace function app._ops_cluster_window(p_limit integer)
+returns bigint
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select least(p_limit::bigint * 5, 50000)
 $function$;
 
 -- app._ops_cluster_jobs as a JSON array for the sweeps, or, when a node did not
@@ -131,7 +182,9 @@ $function$;
 -- name another node's job), due at p_ats (app._ops_revive_held_job). Committed
 -- on each node at once, in a connection of its own: a sweep that then rolls back
 -- leaves a revived job, which does what the lost one would have (its runner
--- checks the row first). Returns the dedupe keys revived.
+-- checks the row first). Returns the dedupe keys revived, and those a node holds
+-- a live job of (put back by someone else since the read: a job queued here as
+-- well would be a second one).
 create or replace function app._ops_cluster_revive(
     p_ids bigint[], p_keys text[], p_ats timestamptz[]
 )
@@ -148,19 +201,11 @@ begin
     if coalesce(cardinality(p_ids), 0) = 0 then
         return v_revived;
     end if;
+    -- The times as epoch seconds: a number reads the same in every session.
     v_command := format(
-        $command$
-        select coalesce(pg_catalog.array_agg(x.key), '{}')::text
-        from unnest(%L::bigint[], %L::text[], %L::timestamptz[]) as x (id, key, at)
-        where case
-            when exists (
-                select 1 from queue.pgqueuer as j
-                where j.id = x.id and j.dedupe_key = x.key and j.status = 'failed'
-            ) then app._ops_revive_held_job(x.id, x.at)
-            else false
-        end
-        $command$,
-        p_ids, p_keys, p_ats
+        'select app._ops_node_revive(%L::bigint[], %L::text[], %L::double precision[])',
+        p_ids, p_keys,
+        array(select extract(epoch from a.at) from unnest(p_ats) with ordinality as a (at, n) order by a.n)
     );
     for v_ok, v_result in execute format(
         'select r.success, r.result from pg_catalog.%I($1) as r', 'run_command_on_all_nodes'
@@ -175,23 +220,32 @@ begin
 end
 $function$;
 
--- app._ops_reconcile_emails on a cluster: the same decisions. The candidates are
--- the 5 * p_limit oldest emails in flight past the grace; those with a live job
--- on any node are left out, the rest (at most p_limit) locked one by one and
--- checked again, then queued again or failed as on one node.
+-- app._ops_reconcile_emails on a cluster: the same decisions. The candidates
+-- are read oldest first, a window at a time (app._ops_cluster_window), at most 20
+-- windows a call; those with a live job on any node are left out, the rest (at
+-- most p_limit) locked one by one and checked again, then queued again or
+-- failed as on one node. An email scheduled for later is not a candidate until
+-- its time (a backlog of them would fill every window): one whose job was lost is
+-- queued again by the first sweep after its send_after.
 create or replace function app._ops_reconcile_emails_cluster(
     p_limit integer, p_grace interval, p_max_rounds integer
 )
 returns jsonb
 language plpgsql
+-- Times travel to the workers as text: in a style every node reads alike.
+set datestyle = 'ISO, YMD'
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
     v_stamp timestamptz := app.now();
     v_clock timestamptz := pg_catalog.clock_timestamp();
+    v_window bigint := app._ops_cluster_window(p_limit);
+    v_after_at timestamptz := '-infinity';
+    v_after_id uuid := '00000000-0000-0000-0000-000000000000';
     v_orgs uuid[];
     v_ids uuid[];
     v_keys text[];
+    v_stamps timestamptz[];
     v_jobs jsonb;
     v_row record;
     v_email record;
@@ -204,79 +258,87 @@ declare
     v_queue_ids uuid[] := '{}';
     v_queue_ats timestamptz[] := '{}';
     v_revived text[];
+    v_skipped text;
 begin
-    select array_agg(s.org_id order by s.updated_at), array_agg(s.id order by s.updated_at),
-        array_agg('email.send:' || s.id order by s.updated_at)
-    into v_orgs, v_ids, v_keys
-    from (
-        select s.org_id, s.id, s.updated_at
-        from app.email_sends as s
-        where
-            s.status in ('queued', 'sending')
-            and s.updated_at < v_stamp - p_grace
-            and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
-        order by s.updated_at
-        limit p_limit * 5
-    ) as s;
-    if v_ids is null then
-        return jsonb_build_object('requeued', 0, 'failed', 0);
-    end if;
+    for v_page in 1 .. 20 loop
+        select
+            array_agg(s.org_id order by s.updated_at, s.id), array_agg(s.id order by s.updated_at, s.id),
+            array_agg('email.send:' || s.id order by s.updated_at, s.id),
+            array_agg(s.updated_at order by s.updated_at, s.id)
+        into v_orgs, v_ids, v_keys, v_stamps
+        from (
+            select s.org_id, s.id, s.updated_at
+            from app.email_sends as s
+            where
+                s.status in ('queued', 'sending')
+                and s.updated_at < v_stamp - p_grace
+                and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
+                and (s.send_after is null or s.send_after <= v_stamp)
+                and (s.updated_at, s.id) > (v_after_at, v_after_id)
+            order by s.updated_at, s.id
+            limit v_window
+        ) as s;
+        exit when v_ids is null;
 
-    v_jobs := app._ops_cluster_job_list(null, v_keys);
-    if jsonb_typeof(v_jobs) = 'object' then
-        return v_jobs;  -- a node did not answer
-    end if;
-
-    for v_row in
-        select c.org_id, c.id, c.dedupe_key, h.job_id as held_job_id, h.error as held_error
-        from unnest(v_orgs, v_ids, v_keys) with ordinality as c (org_id, id, dedupe_key, n)
-        left join lateral (
-            select (x ->> 'job_id')::bigint as job_id, x ->> 'error' as error
-            from jsonb_array_elements(v_jobs) as x
-            where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' = 'failed'
-            order by (x ->> 'job_id')::bigint desc
-            limit 1
-        ) as h on true
-        where not exists (
-            select 1 from jsonb_array_elements(v_jobs) as x
-            where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' in ('queued', 'picked')
-        )
-        order by c.n
-        limit p_limit
-    loop
-        -- The row now, locked: a claim or a reply since the read moved it on.
-        select s.status, s.send_after, s.reconciled into v_email
-        from app.email_sends as s
-        where
-            s.org_id = v_row.org_id and s.id = v_row.id
-            and s.status in ('queued', 'sending') and s.updated_at < v_stamp - p_grace
-            and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
-        for no key update skip locked;
-        if not found then
-            continue;
+        v_jobs := app._ops_cluster_job_list(null, v_keys);
+        if jsonb_typeof(v_jobs) = 'object' then
+            v_skipped := v_jobs ->> 'skipped';  -- a node did not answer: no more pages
+            exit;
         end if;
-        if v_email.reconciled >= p_max_rounds then
-            perform app._ops_fail_lost_email(
-                v_row.org_id, v_row.id, v_email.status, v_email.reconciled, v_row.held_error
-            );
-            v_failed := v_failed + 1;
-        else
-            update app.email_sends as s
-            set reconciled = s.reconciled + 1, updated_at = v_stamp
-            where s.org_id = v_row.org_id and s.id = v_row.id;
-            if v_row.held_job_id is not null then
-                v_revive_ids := v_revive_ids || v_row.held_job_id;
-                v_revive_keys := v_revive_keys || v_row.dedupe_key;
-                v_revive_ats := v_revive_ats || v_email.send_after;
+
+        for v_row in
+            select c.org_id, c.id, c.dedupe_key, h.job_id as held_job_id, h.error as held_error
+            from unnest(v_orgs, v_ids, v_keys) with ordinality as c (org_id, id, dedupe_key, n)
+            left join lateral (
+                select (x ->> 'job_id')::bigint as job_id, x ->> 'error' as error
+                from jsonb_array_elements(v_jobs) as x
+                where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' = 'failed'
+                order by (x ->> 'job_id')::bigint desc
+                limit 1
+            ) as h on true
+            where not exists (
+                select 1 from jsonb_array_elements(v_jobs) as x
+                where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' in ('queued', 'picked')
+            )
+            order by c.n
+            limit p_limit - v_requeued - v_failed
+        loop
+            -- The row now, locked: a claim or a reply since the read moved it on.
+            select s.status, s.send_after, s.reconciled into v_email
+            from app.email_sends as s
+            where
+                s.org_id = v_row.org_id and s.id = v_row.id
+                and s.status in ('queued', 'sending') and s.updated_at < v_stamp - p_grace
+                and (s.status = 'queued' or s.sending_until is null or s.sending_until <= v_clock)
+            for no key update skip locked;
+            continue when not found;
+            if v_email.reconciled >= p_max_rounds then
+                perform app._ops_fail_lost_email(
+                    v_row.org_id, v_row.id, v_email.status, v_email.reconciled, v_row.held_error
+                );
+                v_failed := v_failed + 1;
+            else
+                update app.email_sends as s
+                set reconciled = s.reconciled + 1, updated_at = v_stamp
+                where s.org_id = v_row.org_id and s.id = v_row.id;
+                if v_row.held_job_id is not null then
+                    v_revive_ids := v_revive_ids || v_row.held_job_id;
+                    v_revive_keys := v_revive_keys || v_row.dedupe_key;
+                    v_revive_ats := v_revive_ats || v_email.send_after;
+                end if;
+                v_queue_orgs := v_queue_orgs || v_row.org_id;
+                v_queue_ids := v_queue_ids || v_row.id;
+                v_queue_ats := v_queue_ats || v_email.send_after;
+                v_requeued := v_requeued + 1;
             end if;
-            v_queue_orgs := v_queue_orgs || v_row.org_id;
-            v_queue_ids := v_queue_ids || v_row.id;
-            v_queue_ats := v_queue_ats || v_email.send_after;
-            v_requeued := v_requeued + 1;
-        end if;
+        end loop;
+        exit when v_requeued + v_failed >= p_limit or cardinality(v_ids) < v_window;
+        v_after_at := v_stamps[cardinality(v_stamps)];
+        v_after_id := v_ids[cardinality(v_ids)];
     end loop;
 
-    -- A held job is put back on its node; the others are queued here.
+    -- A held job is put back on its node (or found live there again); the others
+    -- are queued here.
     v_revived := app._ops_cluster_revive(v_revive_ids, v_revive_keys, v_revive_ats);
     perform app._enqueue_job(
         p_entrypoint => 'email.send',
@@ -287,7 +349,8 @@ begin
     )
     from unnest(v_queue_orgs, v_queue_ids, v_queue_ats) as q (org_id, id, at)
     where not ('email.send:' || q.id = any(v_revived));
-    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed);
+    return jsonb_build_object('requeued', v_requeued, 'failed', v_failed)
+        || jsonb_strip_nulls(jsonb_build_object('skipped', v_skipped));
 end
 $function$;
 
@@ -304,6 +367,7 @@ create or replace function app._ops_reconcile_flows_cluster(
 )
 returns jsonb
 language plpgsql
+set datestyle = 'ISO, YMD'  -- times travel to the workers as text
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
@@ -334,7 +398,7 @@ begin
         from app.workflow_executions as e
         where e.status in ('pending', 'running') and e.updated_at < v_stamp - p_grace
         order by e.updated_at
-        limit p_limit * 5
+        limit app._ops_cluster_window(p_limit)
     ) as e;
     select coalesce(jsonb_agg(to_jsonb(e) order by e.wake_at), '[]') into v_due
     from (
@@ -342,7 +406,7 @@ begin
         from app.workflow_executions as e
         where e.status = 'waiting' and e.wake_at <= v_stamp
         order by e.wake_at
-        limit p_limit * 5
+        limit app._ops_cluster_window(p_limit)
     ) as e;
     select coalesce(jsonb_agg(to_jsonb(a) order by a.since), '[]') into v_actions
     from (
@@ -357,7 +421,7 @@ begin
             and e.status = 'waiting' and e.waiting_for = 'action'
             and coalesce(a.scheduled_at, a.created_at) < v_stamp - p_grace
         order by coalesce(a.scheduled_at, a.created_at)
-        limit p_limit * 5
+        limit app._ops_cluster_window(p_limit)
     ) as a;
     if v_stale = '[]' and v_due = '[]' and v_actions = '[]' then
         return jsonb_build_object(
@@ -536,6 +600,7 @@ create or replace function app._ops_reconcile_deliveries_cluster(
 )
 returns jsonb
 language plpgsql
+set datestyle = 'ISO, YMD'  -- times travel to the workers as text
 set search_path = pg_catalog, pg_temp
 as $function$
 declare
@@ -562,12 +627,15 @@ begin
         order by d.updated_at
         limit p_limit
     loop
+        -- Locked by its key, SKIP LOCKED as on one node: a trigger moving it now wins.
+        perform 1 from app.notification_deliveries as d
+        where d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
+        for no key update skip locked;
+        continue when not found;
         update app.notification_deliveries as d
         set status = v_row.status, reason = v_row.reason, updated_at = v_stamp
-        where d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending';
-        if found then
-            v_settled := v_settled + 1;
-        end if;
+        where d.org_id = v_row.org_id and d.id = v_row.id;
+        v_settled := v_settled + 1;
     end loop;
 
     -- Its email is gone: held for the next tick to decide again, or failed.
@@ -580,6 +648,12 @@ begin
         order by d.updated_at
         limit p_limit
     loop
+        perform 1 from app.notification_deliveries as d
+        where
+            d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
+            and d.email_send_id is null
+        for no key update skip locked;
+        continue when not found;
         -- (Values first: Citus takes no stable function in an UPDATE's CASE.)
         if v_row.poison then
             v_status := 'failed';
@@ -592,15 +666,11 @@ begin
         end if;
         update app.notification_deliveries as d
         set status = v_status, reason = v_reason, deliver_after = v_after, updated_at = v_stamp
-        where
-            d.org_id = v_row.org_id and d.id = v_row.id and d.status = 'pending'
-            and d.email_send_id is null;
-        if found then
-            if v_row.poison then
-                v_failed := v_failed + 1;
-            else
-                v_redriven := v_redriven + 1;
-            end if;
+        where d.org_id = v_row.org_id and d.id = v_row.id;
+        if v_row.poison then
+            v_failed := v_failed + 1;
+        else
+            v_redriven := v_redriven + 1;
         end if;
     end loop;
 
