@@ -345,9 +345,9 @@ comment on function api.tick_workflows(integer) is
 'delivery already re-queued reconcile_max_rounds times (default 3); escalates approvals past '
 'due_at; and fires scheduled triggers. The re-queueing is skipped while another sweep or '
 'api.reconcile_in_flight_work holds the reconciliation lock; on a Citus cluster the coordinator '
-'does it (asking every node''s queue) and the other nodes skip it (then reconcile says so). Returns the counts as JSON: woken, '
-'stalled (executions and deliveries re-queued), poisoned (failed for good), escalated, '
-'scheduled.';
+'does it (asking every node''s queue) and the other nodes skip it (then reconcile says so). '
+'Returns the counts as JSON: woken, stalled (executions and deliveries re-queued), poisoned '
+'(failed for good), escalated, scheduled.';
 
 -- Log partitions: one per month, made workflow_log_premake_months ahead;
 -- rows caught by the default partition move into their month; months past
