@@ -522,3 +522,49 @@ def test_the_unsettled_list_refuses_to_answer_without_every_nodes_queue(
             node.execute("alter table queue.pgqueuer_away rename to pgqueuer")
     assert caught.value.sqlstate == "IT018"
     assert "did not answer" in str(caught.value)
+
+
+def test_a_locked_lost_email_does_not_make_the_sweep_pass_over_the_next_oldest(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult], org: SeededOrg
+) -> None:
+    """A row someone holds is skipped and counts for nothing: the sweep moves on to the
+    next oldest lost one, not past the rest of the page."""
+    with psycopg.connect(citus_db[0], autocommit=True) as admin:
+        lost = [_lost_email(citus, org, admin)[0] for _ in range(4)]
+        for n, send_id in enumerate(lost):  # oldest first
+            admin.execute(
+                "update app.email_sends set updated_at = now() - make_interval(hours => %s)"
+                " where org_id = %s and id = %s",
+                (10 - n, org.org_id, send_id),
+            )
+        with psycopg.connect(citus_db[0]) as holder:
+            holder.execute(
+                "select from app.email_sends where org_id = %s and id = %s for update",
+                (org.org_id, lost[0]),
+            )
+            _reconcile(citus, limit=1)
+            holder.rollback()
+        reconciled = [_reconciled(admin, org, send_id) for send_id in lost]
+    assert reconciled == [0, 1, 0, 0]
+
+
+def test_a_job_with_a_malformed_payload_does_not_silence_its_node(
+    citus: pgcluster.PgCluster, citus_db: tuple[str, migrate.MigrateResult]
+) -> None:
+    with psycopg.connect(_nodes(citus)[2], autocommit=True) as node:
+        row = node.execute(
+            "insert into queue.pgqueuer (priority, entrypoint, payload, status, execute_after)"
+            " values (0, 'workflow.run', '\\xff00'::bytea, 'queued', now() + interval '1 hour')"
+            " returning id"
+        ).fetchone()
+        assert row is not None
+        try:
+            counts = _reconcile(citus)
+            with psycopg.connect(citus.coordinator.dsn("intime", "intime_service")) as service:
+                listed = service.execute(
+                    "select count(*) from api.list_unsettled_work()"
+                ).fetchone()
+        finally:
+            node.execute("delete from queue.pgqueuer where id = %s", (row[0],))
+    assert "skipped" not in counts
+    assert listed is not None

@@ -333,7 +333,8 @@ which fails the workflow step and notification delivery waiting on it. Two calls
 row twice: one holds the reconciliation lock and the other (or a sweep) skips, returning
 {"skipped": ...}. On a Citus cluster, where the queue is per node, the coordinator reconciles
 (asking every node's queue; a held job is put back on its own node) and the other nodes skip it
-but for the parked events. Returns the counts per kind: emails_requeued, emails_failed,
+but for the parked events; a part whose node did not answer is skipped, and "skipped" says so
+beside the counts of the parts that ran. Returns the counts per kind: emails_requeued, emails_failed,
 executions_requeued, executions_failed, actions_requeued, actions_failed (webhook
 deliveries), deliveries_settled, deliveries_redriven, deliveries_failed,
 email_events_applied. Call again while a count equals p_limit.$$;

@@ -41,11 +41,11 @@ as $function$
     select coalesce(jsonb_agg(jsonb_build_object(
         'id', j.id, 'key', j.dedupe_key, 'status', j.status, 'entrypoint', j.entrypoint,
         'execute_after', j.execute_after,
-        -- Read by pattern, not parsed: one job's malformed payload must not make
-        -- this node unanswered for every sweep.
+        -- Read by pattern from the bytes (encode never fails), not parsed: one
+        -- job's malformed payload must not make this node unanswered for every sweep.
         'execution_id', case
             when j.entrypoint = 'workflow.run' then substring(
-                convert_from(j.payload, 'UTF8')
+                encode(j.payload, 'escape')
                 from '"execution_id": *"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"'
             )
         end,
@@ -139,6 +139,25 @@ begin
         from jsonb_array_elements(v_result::jsonb) as x (value);
     end loop;
 end
+$function$;
+
+-- The jobs of app._ops_cluster_job_list by dedupe key: whether one is live on
+-- some node, and the newest held failed one (its id and last error). A set, for a
+-- hashed join with the candidates.
+create or replace function app._ops_cluster_keyed(p_jobs jsonb)
+returns table (dedupe_key text, live boolean, held_job_id bigint, held_error text)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+    select
+        j.dedupe_key,
+        bool_or(j.status in ('queued', 'picked')),
+        (array_agg(j.job_id order by j.job_id desc) filter (where j.status = 'failed'))[1],
+        (array_agg(j.error order by j.job_id desc) filter (where j.status = 'failed'))[1]
+    from jsonb_to_recordset(p_jobs) as j (dedupe_key text, status text, job_id bigint, error text)
+    where j.dedupe_key is not null
+    group by j.dedupe_key
 $function$;
 
 -- How many candidates of a kind a sweep on a cluster reads: five times as many
@@ -286,23 +305,16 @@ begin
             exit;
         end if;
 
+        -- Every row of the page without a live job is looked at (a row skipped below
+        -- counts for nothing), until p_limit moved.
         for v_row in
-            select c.org_id, c.id, c.dedupe_key, h.job_id as held_job_id, h.error as held_error
+            select c.org_id, c.id, c.dedupe_key, k.held_job_id, k.held_error
             from unnest(v_orgs, v_ids, v_keys) with ordinality as c (org_id, id, dedupe_key, n)
-            left join lateral (
-                select (x ->> 'job_id')::bigint as job_id, x ->> 'error' as error
-                from jsonb_array_elements(v_jobs) as x
-                where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' = 'failed'
-                order by (x ->> 'job_id')::bigint desc
-                limit 1
-            ) as h on true
-            where not exists (
-                select 1 from jsonb_array_elements(v_jobs) as x
-                where x ->> 'dedupe_key' = c.dedupe_key and x ->> 'status' in ('queued', 'picked')
-            )
+            left join app._ops_cluster_keyed(v_jobs) as k on k.dedupe_key = c.dedupe_key
+            where not coalesce(k.live, false)
             order by c.n
-            limit p_limit - v_requeued - v_failed
         loop
+            exit when v_requeued + v_failed >= p_limit;
             -- The row now, locked: a claim or a reply since the read moved it on.
             select s.status, s.send_after, s.reconciled into v_email
             from app.email_sends as s
@@ -451,29 +463,31 @@ begin
                 (x.value ->> 'requeued')::integer as requeued, x.n > s.n as waiting
             from jsonb_array_elements(v_stale || v_due) with ordinality as x (value, n)
             cross join (select jsonb_array_length(v_stale) as n) as s
+        ),
+
+        -- One row per job id and the execution its payload names (none for a batch's
+        -- job): live on some node, and a held failed one's error. Joined by hash.
+        run_jobs as materialized (
+            select
+                j.job_id, j.execution_id,
+                bool_or(j.status in ('queued', 'picked')) as live,
+                min(coalesce(j.error, '')) filter (where j.status = 'failed') as failed_with
+            from jsonb_to_recordset(v_jobs) as j (
+                job_id bigint, status text, entrypoint text, execution_id uuid, error text
+            )
+            where
+                (j.entrypoint = 'workflow.run' and j.execution_id is not null)
+                or j.entrypoint = 'workflow.run_due'
+            group by j.job_id, j.execution_id
         )
 
         select
             c.org_id, c.id, c.wake_job_id, c.requeued, c.waiting,
-            exists (
-                select 1 from jsonb_array_elements(v_jobs) as j
-                where
-                    (j ->> 'job_id')::bigint = c.wake_job_id
-                    and j ->> 'status' in ('queued', 'picked')
-                    and (
-                        (j ->> 'execution_id')::uuid = c.id
-                        or j ->> 'entrypoint' = 'workflow.run_due'
-                    )
-            ) as live,
-            (
-                select coalesce(j ->> 'error', '')
-                from jsonb_array_elements(v_jobs) as j
-                where
-                    (j ->> 'job_id')::bigint = c.wake_job_id and j ->> 'status' = 'failed'
-                    and (j ->> 'execution_id')::uuid = c.id
-                limit 1
-            ) as failed_with
+            coalesce(x.live, false) or coalesce(b.live, false) as live,
+            x.failed_with
         from candidates as c
+        left join run_jobs as x on x.job_id = c.wake_job_id and x.execution_id = c.id
+        left join run_jobs as b on b.job_id = c.wake_job_id and b.execution_id is null
         order by c.n
     loop
         if v_row.failed_with is not null or (not v_row.waiting and v_row.requeued >= p_max_rounds) then
@@ -526,22 +540,13 @@ begin
         select
             (x.value ->> 'org_id')::uuid as org_id, (x.value ->> 'id')::uuid as id,
             (x.value ->> 'reconciled')::integer as reconciled, x.value ->> 'dedupe_key' as dedupe_key,
-            h.job_id as held_job_id, h.error as held_error
+            k.held_job_id, k.held_error
         from jsonb_array_elements(v_actions) with ordinality as x (value, n)
-        left join lateral (
-            select (j ->> 'job_id')::bigint as job_id, j ->> 'error' as error
-            from jsonb_array_elements(v_jobs) as j
-            where j ->> 'dedupe_key' = x.value ->> 'dedupe_key' and j ->> 'status' = 'failed'
-            order by (j ->> 'job_id')::bigint desc
-            limit 1
-        ) as h on true
-        where not exists (
-            select 1 from jsonb_array_elements(v_jobs) as j
-            where j ->> 'dedupe_key' = x.value ->> 'dedupe_key' and j ->> 'status' in ('queued', 'picked')
-        )
+        left join app._ops_cluster_keyed(v_jobs) as k on k.dedupe_key = x.value ->> 'dedupe_key'
+        where not coalesce(k.live, false)
         order by x.n
-        limit p_limit
     loop
+        exit when v_deliveries + v_deliveries_failed >= p_limit;
         -- The row now, locked: its report may have come since the read.
         perform 1 from app.workflow_actions as a
         where
