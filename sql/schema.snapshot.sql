@@ -4620,9 +4620,6 @@ CREATE FUNCTION api.record_email_sent(p_email_send_id uuid, p_provider text, p_p
 declare
     v_org_id uuid := app._act_for_org(p_org_id);
     v_status text;
-    v_ids text[];
-    v_payloads jsonb[];
-    v_received timestamptz[];
     v_stamp timestamptz;
 begin
     perform app._require_service();
@@ -4653,29 +4650,9 @@ begin
         select 1 from app.email_events_pending as q
         where q.provider_message_id = p_provider_message_id
     ) then
-        select
-            array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
-            array_agg(p.payload order by p.received_at, p.provider_event_id),
-            array_agg(p.received_at order by p.received_at, p.provider_event_id)
-        into v_ids, v_payloads, v_received
-        from (
-            select q.provider_event_id, q.payload, q.received_at
-            from app.email_events_pending as q
-            where q.provider_message_id = p_provider_message_id
-            for update
-        ) as p;
-        if v_ids is not null then
-            perform app._email_apply_events(
-                p_org_ids => array_fill(v_org_id, array[cardinality(v_ids)]),
-                p_send_ids => array_fill(p_email_send_id, array[cardinality(v_ids)]),
-                p_event_ids => v_ids,
-                p_payloads => v_payloads,
-                p_received_at => v_received
-            );
-        end if;
-        -- Only the rows applied: on a cluster an event parked meanwhile on another node
-        -- (where the message's lock holds nothing) stays for the reconciliation.
-        delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
+        perform app._email_apply_parked_message(
+            v_org_id, p_email_send_id, p_provider_message_id, p_skip_locked => false
+        );
     end if;
     select s.status into v_status
     from app.email_sends as s
@@ -10621,9 +10598,6 @@ declare
     v_messages text [];
     v_orgs uuid [];
     v_sends uuid [];
-    v_ids text [];
-    v_payloads jsonb [];
-    v_received timestamptz [];
     v_count integer := 0;
     v_error text;
 begin
@@ -10649,27 +10623,9 @@ begin
             pg_catalog.hashtextextended('intime.email:' || v_messages[i], 0)
         );
         begin
-            select
-                array_agg(p.provider_event_id order by p.received_at, p.provider_event_id),
-                array_agg(p.payload order by p.received_at, p.provider_event_id),
-                array_agg(p.received_at order by p.received_at, p.provider_event_id)
-            into v_ids, v_payloads, v_received
-            from (
-                select q.provider_event_id, q.payload, q.received_at
-                from app.email_events_pending as q
-                where q.provider_message_id = v_messages[i]
-                for update skip locked
-            ) as p;
-            continue when v_ids is null;
-            perform app._email_apply_events(
-                p_org_ids => array_fill(v_orgs[i], array[cardinality(v_ids)]),
-                p_send_ids => array_fill(v_sends[i], array[cardinality(v_ids)]),
-                p_event_ids => v_ids,
-                p_payloads => v_payloads,
-                p_received_at => v_received
+            v_count := v_count + app._email_apply_parked_message(
+                v_orgs[i], v_sends[i], v_messages[i], p_skip_locked => true
             );
-            delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
-            v_count := v_count + cardinality(v_ids);
         exception when others then
             get stacked diagnostics v_error = message_text;
             raise warning 'parked events of message % not applied: %', v_messages[i], v_error;
@@ -10681,6 +10637,60 @@ $$;
 
 
 ALTER FUNCTION app._email_apply_parked(p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: _email_apply_parked_message(uuid, uuid, text, boolean); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._email_apply_parked_message(p_org_id uuid, p_send_id uuid, p_message_id text, p_skip_locked boolean) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_locked text[];
+    v_ids text[];
+    v_payloads jsonb[];
+    v_received timestamptz[];
+begin
+    if p_skip_locked then
+        select array_agg(x.provider_event_id) into v_locked
+        from (
+            select q.provider_event_id from app.email_events_pending as q
+            where q.provider_message_id = p_message_id
+            for update skip locked
+        ) as x;
+    else
+        select array_agg(x.provider_event_id) into v_locked
+        from (
+            select q.provider_event_id from app.email_events_pending as q
+            where q.provider_message_id = p_message_id
+            for update
+        ) as x;
+    end if;
+    select
+        array_agg(q.provider_event_id order by q.received_at, q.provider_event_id),
+        array_agg(q.payload order by q.received_at, q.provider_event_id),
+        array_agg(q.received_at order by q.received_at, q.provider_event_id)
+    into v_ids, v_payloads, v_received
+    from app.email_events_pending as q
+    where q.provider_event_id = any(v_locked);
+    if v_ids is null then
+        return 0;
+    end if;
+    perform app._email_apply_events(
+        p_org_ids => array_fill(p_org_id, array[cardinality(v_ids)]),
+        p_send_ids => array_fill(p_send_id, array[cardinality(v_ids)]),
+        p_event_ids => v_ids,
+        p_payloads => v_payloads,
+        p_received_at => v_received
+    );
+    delete from app.email_events_pending as p where p.provider_event_id = any(v_ids);
+    return cardinality(v_ids);
+end
+$$;
+
+
+ALTER FUNCTION app._email_apply_parked_message(p_org_id uuid, p_send_id uuid, p_message_id text, p_skip_locked boolean) OWNER TO intime_owner;
 
 --
 -- Name: _email_assert_domain_free(uuid, text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -31840,6 +31850,13 @@ REVOKE ALL ON FUNCTION app._email_apply_events(p_org_ids uuid[], p_send_ids uuid
 --
 
 REVOKE ALL ON FUNCTION app._email_apply_parked(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION _email_apply_parked_message(p_org_id uuid, p_send_id uuid, p_message_id text, p_skip_locked boolean); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._email_apply_parked_message(p_org_id uuid, p_send_id uuid, p_message_id text, p_skip_locked boolean) FROM PUBLIC;
 
 
 --
