@@ -6,8 +6,9 @@ queue behind each other:
 1. ``sql/bootstrap.sql`` as the connecting admin role (roles, the ``app``
    schema, the migration ledger);
 2. each pending ``sql/schema/NNNN_*.sql`` in its own transaction, as
-   ``intime_owner``, recorded with its SHA-256 checksum; an applied file whose
-   checksum changed is refused with SQLSTATE IT001;
+   ``intime_owner``, one statement at a time (``_statements``), recorded with its
+   SHA-256 checksum; an applied file whose checksum changed is refused with SQLSTATE
+   IT001;
 3. pgqueuer's schema in ``queue``, installed or upgraded by pgqueuer itself;
 4. ``sql/functions/**`` then ``sql/triggers/**`` (sorted by path), then
    ``sql/grants.sql``, all in one transaction, as ``intime_owner``, with function
@@ -102,6 +103,18 @@ def repeatable_files(root: Path | None = None) -> list[Path]:
 def _read(path: Path) -> sql.SQL:
     # Files are trusted project SQL executed without parameters.
     return sql.SQL(path.read_text())
+
+
+def _statements(path: Path) -> list[sql.SQL]:
+    """A migration's statements, one by one, as PostgreSQL's own parser splits them
+    (pglast). Citus forwards some DDL on a distributed table (``CREATE INDEX``, ``ALTER
+    TABLE ... ADD COLUMN``) to the shards as the text of the query that carried it: a
+    file sent whole fails there with "cannot insert multiple commands into a prepared
+    statement" (citusdata/citus#6608), so a migration that changes a table an existing
+    cluster already distributed must go one statement at a time."""
+    import pglast
+
+    return [sql.SQL(statement) for statement in pglast.split(path.read_text())]
 
 
 async def _install_queue(dsn: str) -> str:
@@ -203,7 +216,8 @@ def migrate(
                         if row is None or row[0] == "applied":
                             continue
                         conn.execute(q.SET_OWNER_ROLE)
-                        conn.execute(_read(migration.path))
+                        for statement in _statements(migration.path):
+                            conn.execute(statement)
                         conn.execute(q.RESET_ROLE)
                         conn.execute(
                             q.RECORD_MIGRATION,

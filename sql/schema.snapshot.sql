@@ -3226,10 +3226,10 @@ $$;
 ALTER FUNCTION api.list_my_approvals() OWNER TO intime_owner;
 
 --
--- Name: list_notifications(boolean, boolean, bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
+-- Name: list_notification_seqs(bigint, integer); Type: FUNCTION; Schema: api; Owner: intime_owner
 --
 
-CREATE FUNCTION api.list_notifications(p_unread_only boolean DEFAULT false, p_archived boolean DEFAULT false, p_before_seq bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 50) RETURNS TABLE(id uuid, seq bigint, title text, message text, type text, category text, priority text, entity_type text, entity_id uuid, action_url text, action_label text, data jsonb, group_key text, group_count integer, critical boolean, silent boolean, read_at timestamp with time zone, seen_at timestamp with time zone, archived_at timestamp with time zone, expires_at timestamp with time zone, created_at timestamp with time zone, updated_at timestamp with time zone, delivery_status jsonb)
+CREATE FUNCTION api.list_notification_seqs(p_before_seq bigint, p_limit integer DEFAULT 200) RETURNS TABLE(seq bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3239,6 +3239,48 @@ declare
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
 begin
+    if p_before_seq is null or p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_before_seq is required and p_limit must be between 1 and 1000';
+    end if;
+    return query
+    select n.seq
+    from app.notifications as n
+    where
+        n.org_id = v_org_id
+        and n.user_id = v_user_id
+        and n.seq < p_before_seq
+        -- within p_before_seq's range (see app._notification_seq_ranges)
+        and n.seq >= (p_before_seq >> 48) << 48
+        and n.archived_at is null
+        and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+    order by n.seq desc
+    limit p_limit;
+end
+$$;
+
+
+ALTER FUNCTION api.list_notification_seqs(p_before_seq bigint, p_limit integer) OWNER TO intime_owner;
+
+--
+-- Name: list_notifications(boolean, boolean, bigint, integer, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: intime_owner
+--
+
+CREATE FUNCTION api.list_notifications(p_unread_only boolean DEFAULT false, p_archived boolean DEFAULT false, p_before_seq bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 50, p_before_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(id uuid, seq bigint, title text, message text, type text, category text, priority text, entity_type text, entity_id uuid, action_url text, action_label text, data jsonb, group_key text, group_count integer, critical boolean, silent boolean, read_at timestamp with time zone, seen_at timestamp with time zone, archived_at timestamp with time zone, expires_at timestamp with time zone, created_at timestamp with time zone, updated_at timestamp with time zone, delivery_status jsonb, announced_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+    -- The page's cursor: rows before (v_before_at, v_before_seq) in the inbox's
+    -- order; the top of the inbox when neither is given.
+    v_before_at timestamptz := p_before_at;
+    v_before_seq bigint := coalesce(p_before_seq, 9223372036854775807);
+begin
     if v_user_id is null then
         raise exception using
             errcode = 'IT008', message = 'no user in context',
@@ -3247,6 +3289,9 @@ begin
     end if;
     if p_limit is null or p_limit < 1 or p_limit > 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
+    end if;
+    if v_before_at is null and p_before_seq is not null then
+        v_before_at := app._notification_cursor_at(v_org_id, v_user_id, p_before_seq);
     end if;
     return query
     select
@@ -3258,7 +3303,8 @@ begin
             select jsonb_object_agg(d.channel, d.status order by d.channel)
             from app.notification_deliveries as d
             where d.org_id = n.org_id and d.notification_id = n.id
-        )
+        ),
+        n.announced_at
     from app.notifications as n
     where
         n.org_id = v_org_id
@@ -3266,14 +3312,14 @@ begin
         and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
         and (n.archived_at is not null) = coalesce(p_archived, false)
         and (not coalesce(p_unread_only, false) or n.read_at is null)
-        and (p_before_seq is null or n.seq < p_before_seq)
-    order by n.seq desc
+        and (n.announced_at, n.seq) < (coalesce(v_before_at, 'infinity'), v_before_seq)
+    order by n.announced_at desc, n.seq desc
     limit p_limit;
 end
 $$;
 
 
-ALTER FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) OWNER TO intime_owner;
+ALTER FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer, p_before_at timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: list_role_permissions(); Type: FUNCTION; Schema: api; Owner: intime_owner
@@ -4489,7 +4535,7 @@ begin
                 a.id, a.seq, a.title, a.message, a.type, a.category, a.priority,
                 a.entity_type, a.entity_id, a.action_url, a.action_label, a.data,
                 a.group_key, a.group_count, a.critical, a.silent, a.read_at, a.seen_at,
-                a.archived_at, a.expires_at, a.created_at, a.updated_at
+                a.archived_at, a.expires_at, a.created_at, a.updated_at, a.announced_at
             ) end
         from (
             select g.*
@@ -5157,7 +5203,7 @@ begin
                 n.id, n.seq, n.title, n.message, n.type, n.category, n.priority,
                 n.entity_type, n.entity_id, n.action_url, n.action_label, n.data,
                 n.group_key, n.group_count, n.critical, n.silent, n.read_at, n.seen_at,
-                n.archived_at, n.expires_at, n.created_at, n.updated_at
+                n.archived_at, n.expires_at, n.created_at, n.updated_at, n.announced_at
             ) as notification
         from app.notifications as n
         where
@@ -13031,6 +13077,50 @@ $_$;
 ALTER FUNCTION app._notification_content(p_request app.notification_request) OWNER TO intime_owner;
 
 --
+-- Name: _notification_cursor_at(uuid, uuid, bigint); Type: FUNCTION; Schema: app; Owner: intime_owner
+--
+
+CREATE FUNCTION app._notification_cursor_at(p_org_id uuid, p_user_id uuid, p_before_seq bigint) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_at timestamptz;
+    -- the bounds of p_before_seq's range (see app._notification_seq_ranges)
+    v_low bigint := (p_before_seq >> 48) << 48;
+    v_high bigint := ((p_before_seq >> 48) + 1) << 48;
+begin
+    select n.announced_at into v_at
+    from app.notifications as n
+    where n.org_id = p_org_id and n.user_id = p_user_id and n.seq = p_before_seq;
+    if found then
+        return v_at;
+    end if;
+    select n.announced_at into v_at
+    from app.notifications as n
+    where
+        n.org_id = p_org_id and n.user_id = p_user_id
+        and n.seq < p_before_seq and n.seq >= v_low
+    order by n.seq desc
+    limit 1;
+    if found then
+        return v_at;
+    end if;
+    select n.announced_at into v_at
+    from app.notifications as n
+    where
+        n.org_id = p_org_id and n.user_id = p_user_id
+        and n.seq > p_before_seq and n.seq < v_high
+    order by n.seq
+    limit 1;
+    return v_at;
+end
+$$;
+
+
+ALTER FUNCTION app._notification_cursor_at(p_org_id uuid, p_user_id uuid, p_before_seq bigint) OWNER TO intime_owner;
+
+--
 -- Name: _notification_delivery_state(text, boolean, boolean, boolean, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
@@ -13191,10 +13281,10 @@ $$;
 ALTER FUNCTION app._notification_email_outcome(p_email_status text, p_error text, p_suppression_reason text, OUT status text, OUT reason text) OWNER TO intime_owner;
 
 --
--- Name: _notification_json(uuid, bigint, text, text, text, text, text, text, uuid, text, text, jsonb, text, integer, boolean, boolean, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
+-- Name: _notification_json(uuid, bigint, text, text, text, text, text, text, uuid, text, text, jsonb, text, integer, boolean, boolean, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: intime_owner
 --
 
-CREATE FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone, p_announced_at timestamp with time zone) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     select jsonb_build_object(
@@ -13219,12 +13309,13 @@ CREATE FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_
         'archived_at', p_archived_at,
         'expires_at', p_expires_at,
         'created_at', p_created_at,
-        'updated_at', p_updated_at
+        'updated_at', p_updated_at,
+        'announced_at', p_announced_at
     )
 $$;
 
 
-ALTER FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone) OWNER TO intime_owner;
+ALTER FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone, p_announced_at timestamp with time zone) OWNER TO intime_owner;
 
 --
 -- Name: _notification_mark(uuid[], text); Type: FUNCTION; Schema: app; Owner: intime_owner
@@ -13814,13 +13905,14 @@ begin
             org_id, user_id, title, message, type, category, priority, entity_type, entity_id,
             action_url, action_label, channels, template_slug, data, group_key, critical,
             silent, email_subject, email_html, email_text, expires_at, created_by,
-            created_at, updated_at
+            created_at, updated_at, announced_at
         )
         select
             p_request.org_id, pl.user_id, v_content.title, v_content.message, v_content.type, v_content.category, v_content.priority,
             p_request.entity_type, p_request.entity_id, v_content.action_url, v_content.action_label, pl.channels,
             p_request.template_slug, v_content.variables, p_request.group_key, v_critical, pl.silent, v_content.email_subject,
-            v_content.email_html, v_content.email_text, p_request.expires_at, v_sender, v_now, v_now
+            v_content.email_html, v_content.email_text, p_request.expires_at, v_sender, v_now, v_now,
+            v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
         on conflict (org_id, user_id, group_key, created_by)
@@ -13828,6 +13920,7 @@ begin
         and channels ? 'in_app'
         do update set
             seq = excluded.seq,  -- a fresh seq: the one this row would have taken
+            announced_at = excluded.announced_at,  -- and the inbox's order with it
             group_count = n.group_count + 1,
             title = excluded.title,
             message = excluded.message,
@@ -14072,13 +14165,14 @@ begin
         insert into app.notifications (
             org_id, id, user_id, title, message, type, category, priority, entity_type,
             entity_id, action_url, action_label, channels, template_slug, data, critical,
-            silent, email_subject, email_html, email_text, created_by, created_at, updated_at
+            silent, email_subject, email_html, email_text, created_by, created_at, updated_at,
+            announced_at
         )
         select
             i.org_id, i.id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
             i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
             c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
-            a.user_id, v_now, v_now
+            a.user_id, v_now, v_now, v_now
         from unnest(
             v_i_orgs, v_i_ids, v_i_users, v_i_actors, v_i_variables, v_i_entity_types,
             v_i_entity_ids
@@ -14261,11 +14355,11 @@ begin
                         else ''
                     end
                 ),
-                '' order by n.seq
+                '' order by n.announced_at, n.seq
             ),
             string_agg(
                 '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
-                E'\n' order by n.seq
+                E'\n' order by n.announced_at, n.seq
             )
         into v_count, v_due, v_html, v_text
         from app.notification_deliveries as d
@@ -24784,6 +24878,7 @@ CREATE TABLE app.notifications (
     created_by uuid,
     created_at timestamp with time zone DEFAULT app.now() NOT NULL,
     updated_at timestamp with time zone DEFAULT app.now() NOT NULL,
+    announced_at timestamp with time zone DEFAULT app.now() NOT NULL,
     CONSTRAINT notifications_category_check CHECK ((category ~ '^[a-z][a-z0-9_]*$'::text)),
     CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
     CONSTRAINT notifications_group_count_check CHECK ((group_count >= 1)),
@@ -26776,6 +26871,13 @@ CREATE INDEX notification_preferences_dnd_idx ON app.notification_preferences US
 --
 
 CREATE INDEX notification_templates_category_idx ON app.notification_templates USING btree (org_id, category) WHERE is_active;
+
+
+--
+-- Name: notifications_announced_idx; Type: INDEX; Schema: app; Owner: intime_owner
+--
+
+CREATE INDEX notifications_announced_idx ON app.notifications USING btree (org_id, user_id, announced_at DESC, seq DESC);
 
 
 --
@@ -30871,12 +30973,21 @@ GRANT ALL ON FUNCTION api.list_my_approvals() TO intime_user;
 
 
 --
--- Name: FUNCTION list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
+-- Name: FUNCTION list_notification_seqs(p_before_seq bigint, p_limit integer); Type: ACL; Schema: api; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_service;
-GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer) TO intime_user;
+REVOKE ALL ON FUNCTION api.list_notification_seqs(p_before_seq bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_notification_seqs(p_before_seq bigint, p_limit integer) TO intime_service;
+GRANT ALL ON FUNCTION api.list_notification_seqs(p_before_seq bigint, p_limit integer) TO intime_user;
+
+
+--
+-- Name: FUNCTION list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer, p_before_at timestamp with time zone); Type: ACL; Schema: api; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer, p_before_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer, p_before_at timestamp with time zone) TO intime_service;
+GRANT ALL ON FUNCTION api.list_notifications(p_unread_only boolean, p_archived boolean, p_before_seq bigint, p_limit integer, p_before_at timestamp with time zone) TO intime_user;
 
 
 --
@@ -32204,6 +32315,13 @@ REVOKE ALL ON FUNCTION app._notification_content(p_request app.notification_requ
 
 
 --
+-- Name: FUNCTION _notification_cursor_at(p_org_id uuid, p_user_id uuid, p_before_seq bigint); Type: ACL; Schema: app; Owner: intime_owner
+--
+
+REVOKE ALL ON FUNCTION app._notification_cursor_at(p_org_id uuid, p_user_id uuid, p_before_seq bigint) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION _notification_delivery_state(p_channel text, p_silent boolean, p_email_unsubscribed boolean, p_has_email boolean, p_digest_at timestamp with time zone, p_hold_until timestamp with time zone, p_hold_reason text); Type: ACL; Schema: app; Owner: intime_owner
 --
 
@@ -32232,10 +32350,10 @@ REVOKE ALL ON FUNCTION app._notification_email_outcome(p_email_status text, p_er
 
 
 --
--- Name: FUNCTION _notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
+-- Name: FUNCTION _notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone, p_announced_at timestamp with time zone); Type: ACL; Schema: app; Owner: intime_owner
 --
 
-REVOKE ALL ON FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app._notification_json(p_id uuid, p_seq bigint, p_title text, p_message text, p_type text, p_category text, p_priority text, p_entity_type text, p_entity_id uuid, p_action_url text, p_action_label text, p_data jsonb, p_group_key text, p_group_count integer, p_critical boolean, p_silent boolean, p_read_at timestamp with time zone, p_seen_at timestamp with time zone, p_archived_at timestamp with time zone, p_expires_at timestamp with time zone, p_created_at timestamp with time zone, p_updated_at timestamp with time zone, p_announced_at timestamp with time zone) FROM PUBLIC;
 
 
 --

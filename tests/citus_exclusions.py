@@ -76,6 +76,7 @@ DIAGNOSED: dict[str, str] = {
             "tests/sql/notifications/test_builtin.py::test_the_emails_of_a_bulk_assignment_are_queued_in_one_statement",
             "tests/sql/notifications/test_inbox.py::test_the_feed_query_reads_the_seq_index",
             "tests/sql/notifications/test_inbox.py::test_the_unread_count_uses_the_partial_index",
+            "tests/sql/notifications/test_inbox.py::test_the_inbox_page_reads_the_announced_index",
             "tests/sql/notifications/test_plan.py::test_a_send_calls_no_preference_function",
             "tests/sql/notifications/test_plan.py::test_the_preference_plan_is_inlined_into_the_senders_query",
             "tests/sql/workflows/test_batches.py::test_the_due_pick_reads_the_partial_indexes",
@@ -112,10 +113,6 @@ DIAGNOSED: dict[str, str] = {
         "on a cluster a batch adds no more of a group's executions after its pick (the "
         "query that finds them locks across orgs; api.run_executions says so): they run in "
         "the next batch"
-    ),
-    "tests/sql/notifications/test_inbox.py::test_archived_notifications_leave_the_inbox": (
-        "engine gap: the inbox pages by seq, and on a cluster each worker draws seq from a "
-        "range of its own (docs/scale-out.md, Open item 10)"
     ),
 }
 

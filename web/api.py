@@ -109,6 +109,7 @@ NOTIFICATION = _obj(
     created_at=TS,
     updated_at=NTS,
     delivery_status=ANY,
+    announced_at=TS,
 )
 PREFERENCE_FIELDS: dict[str, Json] = {
     "category": STR,
@@ -208,18 +209,37 @@ UPDATED = _obj(updated=INT)
 async def list_notifications(call: Call) -> Reply:
     a = call.args
     limit = a["limit"] or 50
+    before_at, before_seq = None, a["before_seq"]
+    if a["cursor"]:
+        if before_seq is not None:
+            raise Invalid('send either "cursor" or "before_seq"')
+        before_at, seq = _decode_cursor(a["cursor"])
+        before_seq = _seq(seq)
     rows = await _rows(
         call,
         q.API_LIST_NOTIFICATIONS,
         {
             "unread_only": bool(a["unread_only"]),
             "archived": bool(a["archived"]),
-            "before_seq": a["before_seq"],
+            "before_seq": before_seq,
+            "before_at": before_at,
             "limit": limit,
         },
     )
-    following = rows[-1]["seq"] if len(rows) == limit else None
-    return Reply({"notifications": rows, "next_before_seq": following})
+    last = rows[-1] if len(rows) == limit else None
+    return Reply(
+        {
+            "notifications": rows,
+            "next_cursor": encode_cursor(last["announced_at"], str(last["seq"])) if last else None,
+            "next_before_seq": last["seq"] if last else None,
+        }
+    )
+
+
+def _seq(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) < 2**63:
+        raise Invalid("the cursor is not one this server gave")
+    return int(raw)
 
 
 async def unread_count(call: Call) -> Reply:
@@ -268,19 +288,27 @@ async def delegate(call: Call) -> Reply:
     return Reply({"approval_id": str(await _value(call, q.API_DELEGATE, call.args))}, 201)
 
 
-def encode_cursor(created_at: str, row_id: str) -> str:
-    """The opaque position after a row of a keyset listing."""
-    return base64.urlsafe_b64encode(json.dumps([created_at, row_id]).encode()).decode()
+def encode_cursor(at: str, key: str) -> str:
+    """The opaque position after a row of a keyset listing: its time and its key."""
+    return base64.urlsafe_b64encode(json.dumps([at, key]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw_at, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at = datetime.fromisoformat(raw_at)
+        if at.tzinfo is None or not isinstance(key, str):
+            raise ValueError(raw_at)
+        return at, key
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("the cursor is not one this server gave") from None
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    at, key = _decode_cursor(cursor)
     try:
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = datetime.fromisoformat(created_at)
-        if at.tzinfo is None:
-            raise ValueError(created_at)
-        return at, uuid.UUID(row_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return at, uuid.UUID(key)
+    except ValueError:
         raise Invalid("the cursor is not one this server gave") from None
 
 
@@ -372,10 +400,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "notifications",
         "api.list_notifications",
         list_notifications,
-        _listing("notifications", NOTIFICATION, next_before_seq=NINT),
+        _listing("notifications", NOTIFICATION, next_cursor=NSTR, next_before_seq=NINT),
         Param("unread_only", Boolean()),
         Param("archived", Boolean(), description="the archived ones instead of the inbox"),
-        Param("before_seq", Integer(1, 2**63 - 1), description="next page: next_before_seq"),
+        Param("cursor", Text(300), description="next page: next_cursor"),
+        Param(
+            "before_seq",
+            Integer(1, 2**63 - 1),
+            description="next page: next_before_seq (older clients; next_cursor is exact)",
+        ),
         Param("limit", Integer(1, 500), description="at most (default 50)"),
         errors=(422,),
     ),

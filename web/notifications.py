@@ -47,7 +47,7 @@ log = logging.getLogger("intime.web.notifications")
 RETRY_MS = 3000
 REPLAY_CAP = 500
 REPLAY_FETCH_MAX = 1000  # api.replay_notifications' p_limit at most
-LIST_PAGE_MAX = 500  # api.list_notifications' p_limit at most
+LIST_PAGE_MAX = 500  # a page of api.list_notifications or api.list_notification_seqs
 MAX_LISTED = 200  # seqs an event id lists at most
 MAX_HELD = 10_000  # seqs a stream's own position holds at most
 MAX_RANGES = 1024  # seq ranges (Citus node groups) an event id names at most
@@ -322,9 +322,9 @@ class _Stream:
                 cur = await conn.execute(q.COUNT_UNREAD_NOTIFICATIONS)
                 unread_row = await cur.fetchone()
         if len({seq_range(row[0]) for row in rows}) > 1:
-            # Rows of several ranges: in the order they were written (seqs of different
+            # Rows of several ranges: in the order they were announced (seqs of different
             # ranges say nothing of it), so that a cut keeps the newest.
-            rows.sort(key=lambda row: (str(row[1].get("created_at", "")), row[0]))
+            rows.sort(key=lambda row: (str(row[1].get("announced_at", "")), row[0]))
         if missed:
             out.append(_reset("more notifications were missed than a stream replays"))
             rows = rows[-REPLAY_CAP:]

@@ -70,9 +70,9 @@ REPLAY_NOTIFICATIONS = (
     "p_after_seq => %(after)s, p_limit => %(limit)s)"
 )
 COUNT_UNREAD_NOTIFICATIONS = "select api.count_unread_notifications()"
-# The seqs below one, newest first, under the same filter as the replay's.
+# The seqs below one in its range, newest first, under the same filter as the replay's.
 NOTIFICATION_SEQS_BEFORE = (
-    "select seq from api.list_notifications(p_before_seq => %(before)s, p_limit => %(limit)s)"
+    "select seq from api.list_notification_seqs(p_before_seq => %(before)s, p_limit => %(limit)s)"
 )
 LIST_NOTIFICATIONS = (
     "select to_jsonb(n) from api.list_notifications(p_unread_only => %(unread_only)s, "
@@ -89,7 +89,8 @@ REMOVE_STREAM_HUB = "select api.remove_stream_hub(p_hub_id => %(hub_id)s)"
 # The JSON API under /api/v1 (web/api.py): one api function per endpoint, rows as JSON.
 API_LIST_NOTIFICATIONS = (
     "select to_jsonb(n) from api.list_notifications(p_unread_only => %(unread_only)s, "
-    "p_archived => %(archived)s, p_before_seq => %(before_seq)s, p_limit => %(limit)s) as n"
+    "p_archived => %(archived)s, p_before_seq => %(before_seq)s, p_limit => %(limit)s, "
+    "p_before_at => %(before_at)s) as n"
 )
 API_COUNT_UNREAD = "select api.count_unread_notifications()"
 API_MARK_READ = "select api.mark_notifications_read(p_ids => %(ids)s::uuid[])"

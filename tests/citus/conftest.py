@@ -64,10 +64,10 @@ class Org:
     login_user_id: uuid.UUID
 
 
-def make_org(citus: pgcluster.PgCluster, admin_dsn: str) -> Org:
+def make_org(citus: pgcluster.PgCluster, admin_dsn: str, dbname: str = "intime") -> Org:
     """An org made through the API (one transaction per call), with an admin and a user
     mapped to a new SQL login."""
-    service_dsn = citus.coordinator.dsn("intime", "intime_service")
+    service_dsn = citus.coordinator.dsn(dbname, "intime_service")
     login = f"login_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute(

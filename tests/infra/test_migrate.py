@@ -82,6 +82,24 @@ def test_a_failing_migration_leaves_no_trace(empty_db: Database, tmp_path: Path)
         assert recorded == (0,)
 
 
+def test_a_migration_is_split_into_its_statements_by_the_postgresql_parser(
+    tmp_path: Path,
+) -> None:
+    # One at a time: Citus forwards some DDL to the shards as its query's whole text.
+    path = tmp_path / "0001_x.sql"
+    path.write_text(
+        "-- a; comment\ncreate table t (a text default 'x;y');\n"
+        "do $$ begin perform 1; perform 2; end $$;\n"
+        "comment on table t is $c$one; two$c$;"
+    )
+    statements = [s.as_string() for s in migrate._statements(path)]
+    assert statements == [
+        "create table t (a text default 'x;y')",
+        "do $$ begin perform 1; perform 2; end $$",
+        "comment on table t is $c$one; two$c$",
+    ]
+
+
 def test_a_sql_function_may_call_one_a_later_file_defines(
     empty_db: Database, tmp_path: Path
 ) -> None:

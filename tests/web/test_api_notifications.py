@@ -37,6 +37,50 @@ def test_a_full_page_gives_the_next_pages_cursor(base_url, token_for, send, two_
     assert seen[:3] == ["n2", "n1", "n0"]
 
 
+def test_the_next_cursor_pages_through_the_inbox_once(base_url, token_for, send, two_orgs) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    token = token_for(sam)
+    for i in range(5):
+        send(sam, f"c{i}")
+    seen: list[str] = []
+    params: dict = {"limit": 2}
+    for _ in range(50):
+        page = call(base_url, "GET", "/notifications", token, params=params).json()
+        seen += [n["id"] for n in page["notifications"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    everything = call(base_url, "GET", "/notifications", token, params={"limit": 500}).json()
+    assert seen == [n["id"] for n in everything["notifications"]]
+
+
+def test_a_notification_cursor_this_server_did_not_give_is_a_bad_request(
+    base_url, token_for, two_orgs
+) -> None:
+    token = token_for(two_orgs.a.rep_ids[1])
+    forged = "WyIyMDMwLTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgIi0xIl0="  # ["2030-...", "-1"]
+    for cursor in ("bm90IGEgY3Vyc29y", forged):
+        response = call(base_url, "GET", "/notifications", token, params={"cursor": cursor})
+        assert is_problem(response, 400)
+
+
+def test_a_cursor_and_a_before_seq_together_are_a_bad_request(
+    base_url, token_for, send, two_orgs
+) -> None:
+    sam = two_orgs.a.rep_ids[1]
+    token = token_for(sam)
+    send(sam, "one")
+    page = call(base_url, "GET", "/notifications", token, params={"limit": 1}).json()
+    response = call(
+        base_url,
+        "GET",
+        "/notifications",
+        token,
+        params={"cursor": page["next_cursor"], "before_seq": page["next_before_seq"]},
+    )
+    assert is_problem(response, 400)
+
+
 def test_the_unread_count_is_the_badge(base_url, token_for, send, two_orgs) -> None:
     sam = two_orgs.a.rep_ids[1]
     token = token_for(sam)

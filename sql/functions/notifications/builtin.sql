@@ -254,13 +254,14 @@ begin
         insert into app.notifications (
             org_id, id, user_id, title, message, type, category, priority, entity_type,
             entity_id, action_url, action_label, channels, template_slug, data, critical,
-            silent, email_subject, email_html, email_text, created_by, created_at, updated_at
+            silent, email_subject, email_html, email_text, created_by, created_at, updated_at,
+            announced_at
         )
         select
             i.org_id, i.id, i.user_id, c.title, c.message, c.type, c.category, c.priority,
             i.entity_type, i.entity_id, c.action_url, c.action_label, pl.channels, p_slug,
             c.variables, false, pl.silent, c.email_subject, c.email_html, c.email_text,
-            a.user_id, v_now, v_now
+            a.user_id, v_now, v_now, v_now
         from unnest(
             v_i_orgs, v_i_ids, v_i_users, v_i_actors, v_i_variables, v_i_entity_types,
             v_i_entity_ids

@@ -27,7 +27,8 @@ create or replace function app._notification_json(
     p_archived_at timestamptz,
     p_expires_at timestamptz,
     p_created_at timestamptz,
-    p_updated_at timestamptz
+    p_updated_at timestamptz,
+    p_announced_at timestamptz
 )
 returns jsonb
 language sql
@@ -55,7 +56,8 @@ as $function$
         'archived_at', p_archived_at,
         'expires_at', p_expires_at,
         'created_at', p_created_at,
-        'updated_at', p_updated_at
+        'updated_at', p_updated_at,
+        'announced_at', p_announced_at
     )
 $function$;
 
@@ -63,7 +65,8 @@ create or replace function api.list_notifications(
     p_unread_only boolean default false,
     p_archived boolean default false,
     p_before_seq bigint default null,
-    p_limit integer default 50
+    p_limit integer default 50,
+    p_before_at timestamptz default null
 )
 returns table (
     id uuid,
@@ -88,7 +91,8 @@ returns table (
     expires_at timestamptz,
     created_at timestamptz,
     updated_at timestamptz,
-    delivery_status jsonb
+    delivery_status jsonb,
+    announced_at timestamptz
 )
 language plpgsql
 stable
@@ -100,6 +104,10 @@ declare
     v_org_id uuid := app._require_org();
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
+    -- The page's cursor: rows before (v_before_at, v_before_seq) in the inbox's
+    -- order; the top of the inbox when neither is given.
+    v_before_at timestamptz := p_before_at;
+    v_before_seq bigint := coalesce(p_before_seq, 9223372036854775807);
 begin
     if v_user_id is null then
         raise exception using
@@ -109,6 +117,9 @@ begin
     end if;
     if p_limit is null or p_limit < 1 or p_limit > 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
+    end if;
+    if v_before_at is null and p_before_seq is not null then
+        v_before_at := app._notification_cursor_at(v_org_id, v_user_id, p_before_seq);
     end if;
     return query
     select
@@ -120,7 +131,8 @@ begin
             select jsonb_object_agg(d.channel, d.status order by d.channel)
             from app.notification_deliveries as d
             where d.org_id = n.org_id and d.notification_id = n.id
-        )
+        ),
+        n.announced_at
     from app.notifications as n
     where
         n.org_id = v_org_id
@@ -128,17 +140,68 @@ begin
         and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
         and (n.archived_at is not null) = coalesce(p_archived, false)
         and (not coalesce(p_unread_only, false) or n.read_at is null)
-        and (p_before_seq is null or n.seq < p_before_seq)
-    order by n.seq desc
+        and (n.announced_at, n.seq) < (coalesce(v_before_at, 'infinity'), v_before_seq)
+    order by n.announced_at desc, n.seq desc
     limit p_limit;
 end
 $function$;
 
-comment on function api.list_notifications(boolean, boolean, bigint, integer) is
-$$The caller's in-app notifications, newest first (by seq): unread only with p_unread_only,
-the archived ones with p_archived, older than p_before_seq for the next page, at most p_limit
-(1..500). Expired notifications never show. delivery_status is the seed's summary,
-{"in_app": "delivered", "email": "held", ...}.$$;
+comment on function api.list_notifications(boolean, boolean, bigint, integer, timestamptz) is
+$$The caller's in-app notifications, newest first: by announced_at (when each was made or
+last re-announced by its group), then seq. Unread only with p_unread_only, the archived ones
+with p_archived, at most p_limit (1..500). The next page: the last row's announced_at and
+seq as p_before_at and p_before_seq; p_before_seq alone finds the row's announced_at (if the
+row has since been re-announced or purged, the page goes on below the row of the same seq
+range written just before it). Expired notifications never show. delivery_status is the
+seed's summary, {"in_app": "delivered", "email": "held", ...}.$$;
+
+-- Where a page given only by p_before_seq goes on (api.list_notifications): that
+-- row's announced_at; if the row is gone (re-announced under a new seq, or
+-- purged), the announced_at of the caller's row written just before it in the
+-- same seq range (one per node on Citus), else of the one just after it. Null
+-- (the top of the inbox) when the range holds no row of the caller's.
+create or replace function app._notification_cursor_at(
+    p_org_id uuid,
+    p_user_id uuid,
+    p_before_seq bigint
+)
+returns timestamptz
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $function$
+declare
+    v_at timestamptz;
+    -- the bounds of p_before_seq's range (see app._notification_seq_ranges)
+    v_low bigint := (p_before_seq >> 48) << 48;
+    v_high bigint := ((p_before_seq >> 48) + 1) << 48;
+begin
+    select n.announced_at into v_at
+    from app.notifications as n
+    where n.org_id = p_org_id and n.user_id = p_user_id and n.seq = p_before_seq;
+    if found then
+        return v_at;
+    end if;
+    select n.announced_at into v_at
+    from app.notifications as n
+    where
+        n.org_id = p_org_id and n.user_id = p_user_id
+        and n.seq < p_before_seq and n.seq >= v_low
+    order by n.seq desc
+    limit 1;
+    if found then
+        return v_at;
+    end if;
+    select n.announced_at into v_at
+    from app.notifications as n
+    where
+        n.org_id = p_org_id and n.user_id = p_user_id
+        and n.seq > p_before_seq and n.seq < v_high
+    order by n.seq
+    limit 1;
+    return v_at;
+end
+$function$;
 
 create or replace function api.count_unread_notifications()
 returns bigint
@@ -347,7 +410,7 @@ begin
                 n.id, n.seq, n.title, n.message, n.type, n.category, n.priority,
                 n.entity_type, n.entity_id, n.action_url, n.action_label, n.data,
                 n.group_key, n.group_count, n.critical, n.silent, n.read_at, n.seen_at,
-                n.archived_at, n.expires_at, n.created_at, n.updated_at
+                n.archived_at, n.expires_at, n.created_at, n.updated_at, n.announced_at
             ) as notification
         from app.notifications as n
         where
@@ -371,6 +434,48 @@ first: the newest p_limit unarchived, unexpired in-app notifications with a grea
 the same seq range (one range on a single node; one per node on a Citus cluster, where a
 stream resumes each range from its own position). A collapsed group appears once, at its
 newest seq.$$;
+
+create or replace function api.list_notification_seqs(
+    p_before_seq bigint,
+    p_limit integer default 200
+)
+returns table (seq bigint)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $function$
+#variable_conflict use_column
+declare
+    v_org_id uuid := app._require_org();
+    v_user_id uuid := app.current_user_id();
+    v_now timestamptz := app.now();
+begin
+    if p_before_seq is null or p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception using
+            errcode = 'IT005',
+            message = 'p_before_seq is required and p_limit must be between 1 and 1000';
+    end if;
+    return query
+    select n.seq
+    from app.notifications as n
+    where
+        n.org_id = v_org_id
+        and n.user_id = v_user_id
+        and n.seq < p_before_seq
+        -- within p_before_seq's range (see app._notification_seq_ranges)
+        and n.seq >= (p_before_seq >> 48) << 48
+        and n.archived_at is null
+        and (n.channels ? 'in_app' and (n.expires_at is null or n.expires_at > v_now))
+    order by n.seq desc
+    limit p_limit;
+end
+$function$;
+
+comment on function api.list_notification_seqs(bigint, integer) is
+$$The seqs below stream position p_before_seq in its seq range, newest first, at most p_limit
+(1..1000), under api.replay_notifications' filter (the caller's unarchived, unexpired in-app
+notifications): a stream checks with it whether a resume missed rows below its replay.$$;
 
 create or replace function api.read_notification_feed(
     p_after_seqs bigint[],
@@ -439,7 +544,7 @@ begin
                 a.id, a.seq, a.title, a.message, a.type, a.category, a.priority,
                 a.entity_type, a.entity_id, a.action_url, a.action_label, a.data,
                 a.group_key, a.group_count, a.critical, a.silent, a.read_at, a.seen_at,
-                a.archived_at, a.expires_at, a.created_at, a.updated_at
+                a.archived_at, a.expires_at, a.created_at, a.updated_at, a.announced_at
             ) end
         from (
             select g.*

@@ -323,13 +323,14 @@ begin
             org_id, user_id, title, message, type, category, priority, entity_type, entity_id,
             action_url, action_label, channels, template_slug, data, group_key, critical,
             silent, email_subject, email_html, email_text, expires_at, created_by,
-            created_at, updated_at
+            created_at, updated_at, announced_at
         )
         select
             p_request.org_id, pl.user_id, v_content.title, v_content.message, v_content.type, v_content.category, v_content.priority,
             p_request.entity_type, p_request.entity_id, v_content.action_url, v_content.action_label, pl.channels,
             p_request.template_slug, v_content.variables, p_request.group_key, v_critical, pl.silent, v_content.email_subject,
-            v_content.email_html, v_content.email_text, p_request.expires_at, v_sender, v_now, v_now
+            v_content.email_html, v_content.email_text, p_request.expires_at, v_sender, v_now, v_now,
+            v_now
         from plan as pl
         where pl.is_active and not pl.suppressed
         on conflict (org_id, user_id, group_key, created_by)
@@ -337,6 +338,7 @@ begin
         and channels ? 'in_app'
         do update set
             seq = excluded.seq,  -- a fresh seq: the one this row would have taken
+            announced_at = excluded.announced_at,  -- and the inbox's order with it
             group_count = n.group_count + 1,
             title = excluded.title,
             message = excluded.message,

@@ -314,11 +314,11 @@ begin
                         else ''
                     end
                 ),
-                '' order by n.seq
+                '' order by n.announced_at, n.seq
             ),
             string_agg(
                 '- ' || n.title || ': ' || n.message || coalesce(' (' || n.action_url || ')', ''),
-                E'\n' order by n.seq
+                E'\n' order by n.announced_at, n.seq
             )
         into v_count, v_due, v_html, v_text
         from app.notification_deliveries as d

@@ -46,6 +46,73 @@ def test_the_list_is_newest_first_and_pages_by_seq(notifier: Notifier, sam) -> N
     assert next(r["title"] for r in rest) == "n0"
 
 
+def _send(notifier: Notifier, user, title: str, at: str, **params) -> None:
+    notifier.at(at)
+    try:
+        notifier.send(
+            user, category="deal", title=title, message="m", channels=["in_app"], **params
+        )
+    finally:
+        notifier.at(None)
+
+
+def test_the_list_is_in_the_order_announced_not_the_order_of_seqs(notifier: Notifier, sam) -> None:
+    # On a cluster seqs come in a range per node: a later seq can be an older row.
+    _send(notifier, sam, "later", "2030-01-01T10:00:00Z")
+    _send(notifier, sam, "earlier", "2030-01-01T09:00:00Z")
+    assert _titles(notifier, sam) == ["later", "earlier"]
+
+
+def test_a_page_goes_on_after_its_last_row_by_time_and_seq(notifier: Notifier, sam) -> None:
+    for title in ("a", "b", "c"):  # one instant: the seq breaks the tie
+        _send(notifier, sam, title, "2030-01-01T09:00:00Z")
+    _send(notifier, sam, "z", "2030-01-01T08:00:00Z")
+    first = notifier.as_user(sam, "select * from api.list_notifications(p_limit => 2)")
+    assert [r["title"] for r in first] == ["c", "b"]
+    last = first[-1]
+    by_pair = notifier.as_user(
+        sam,
+        "select title from api.list_notifications(p_before_at => %s, p_before_seq => %s)",
+        (last["announced_at"], last["seq"]),
+    )
+    by_seq = notifier.as_user(
+        sam, "select title from api.list_notifications(p_before_seq => %s)", (last["seq"],)
+    )
+    assert [r["title"] for r in by_pair] == [r["title"] for r in by_seq] == ["a", "z"]
+
+
+def test_a_re_announced_group_moves_to_the_top(notifier: Notifier, sam) -> None:
+    _send(notifier, sam, "grouped", "2030-01-01T09:00:00Z", group_key="g")
+    _send(notifier, sam, "plain", "2030-01-01T10:00:00Z")
+    _send(notifier, sam, "grouped again", "2030-01-01T11:00:00Z", group_key="g")
+    rows = notifier.as_user(sam, "select title, announced_at from api.list_notifications()")
+    assert [r["title"] for r in rows] == ["grouped again", "plain"]
+    assert rows[0]["announced_at"].hour == 11
+
+
+def test_a_page_after_a_row_re_announced_since_skips_nothing_older(notifier: Notifier, sam) -> None:
+    _send(notifier, sam, "oldest", "2030-01-01T08:00:00Z")
+    _send(notifier, sam, "older", "2030-01-01T09:00:00Z")
+    _send(notifier, sam, "grouped", "2030-01-01T10:00:00Z", group_key="g")
+    _send(notifier, sam, "newest", "2030-01-01T11:00:00Z")
+    [*_, cut] = notifier.as_user(sam, "select seq from api.list_notifications(p_limit => 2)")
+    _send(notifier, sam, "grouped again", "2030-01-01T12:00:00Z", group_key="g")
+    rest = notifier.as_user(
+        sam, "select title from api.list_notifications(p_before_seq => %s)", (cut["seq"],)
+    )
+    assert [r["title"] for r in rest] == ["older", "oldest"]
+
+
+def test_the_stream_lists_seqs_below_a_position_in_its_range(notifier: Notifier, sam) -> None:
+    _send(notifier, sam, "later", "2030-01-01T10:00:00Z")
+    _send(notifier, sam, "earlier", "2030-01-01T09:00:00Z")
+    seqs = [r["seq"] for r in notifier.as_user(sam, "select seq from api.list_notifications()")]
+    below = notifier.as_user(
+        sam, "select seq from api.list_notification_seqs(p_before_seq => %s)", (max(seqs) + 1,)
+    )
+    assert [r["seq"] for r in below] == sorted(seqs, reverse=True)
+
+
 def test_unread_count_follows_reads(notifier: Notifier, sam) -> None:
     ids = _three(notifier, sam)
     count = "select api.count_unread_notifications() as n"
@@ -183,7 +250,18 @@ def test_the_feed_query_reads_the_seq_index(notifier: Notifier) -> None:
     assert "notifications_seq_key" in plan
 
 
+def _history(notifier: Notifier, org_id, user_id, count: int = 2000) -> None:
+    """A user's inbox of ``count`` read notifications, analyzed: the plans of a used inbox."""
+    notifier.owner.execute(
+        "insert into app.notifications (org_id, user_id, title, message, category, read_at) "
+        "select %s, %s, 'old', 'm', 'deal', app.now() from generate_series(1, %s)",
+        (org_id, user_id, count),
+    )
+    notifier.owner.execute("analyze app.notifications")
+
+
 def test_the_unread_count_uses_the_partial_index(notifier: Notifier, two_orgs, sam) -> None:
+    _history(notifier, two_orgs.a.org_id, sam)
     plan = _plan(
         notifier.owner,
         "select count(*) from app.notifications where org_id = %s and user_id = %s "
@@ -191,6 +269,19 @@ def test_the_unread_count_uses_the_partial_index(notifier: Notifier, two_orgs, s
         (two_orgs.a.org_id, sam),
     )
     assert "notifications_unread_idx" in plan
+
+
+def test_the_inbox_page_reads_the_announced_index(notifier: Notifier, two_orgs, sam) -> None:
+    _history(notifier, two_orgs.a.org_id, sam)
+    plan = _plan(
+        notifier.owner,
+        "select id from app.notifications where org_id = %s and user_id = %s "
+        "and (announced_at, seq) < (%s, %s) order by announced_at desc, seq desc limit 50",
+        (two_orgs.a.org_id, sam, "infinity", 2**62),
+    )
+    assert "notifications_announced_idx" in plan
+    assert "ROW(announced_at, seq) < ROW(" in plan  # the cursor bounds the scan
+    assert '"Sort"' not in plan
 
 
 def test_the_tick_scan_uses_the_due_index(notifier: Notifier) -> None:
