@@ -111,10 +111,19 @@ def _statements(path: Path) -> list[sql.SQL]:
     TABLE ... ADD COLUMN``) to the shards as the text of the query that carried it: a
     file sent whole fails there with "cannot insert multiple commands into a prepared
     statement" (citusdata/citus#6608), so a migration that changes a table an existing
-    cluster already distributed must go one statement at a time."""
-    import pglast
+    cluster already distributed must go one statement at a time.
 
-    return [sql.SQL(statement) for statement in pglast.split(path.read_text())]
+    pglast parses with the grammar of its own PostgreSQL (pglast 8: 18's), which reserves
+    words older servers take (``system_user``, ``json_value``): a file it cannot parse goes
+    whole, as before, and the server says what it thinks of it."""
+    import pglast
+    from pglast.parser import ParseError
+
+    text = path.read_text()
+    try:
+        return [sql.SQL(statement) for statement in pglast.split(text)]
+    except ParseError:
+        return [sql.SQL(text)]
 
 
 async def _install_queue(dsn: str) -> str:

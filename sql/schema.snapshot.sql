@@ -3277,9 +3277,12 @@ declare
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
     -- The page's cursor: rows before (v_before_at, v_before_seq) in the inbox's
-    -- order; the top of the inbox when neither is given.
+    -- order; the top of the inbox when neither is given, the rows older than
+    -- p_before_at when only it is (seqs are positive).
     v_before_at timestamptz := p_before_at;
-    v_before_seq bigint := coalesce(p_before_seq, 9223372036854775807);
+    v_before_seq bigint := coalesce(
+        p_before_seq, case when p_before_at is null then 9223372036854775807 else 0 end
+    );
 begin
     if v_user_id is null then
         raise exception using
@@ -3290,8 +3293,14 @@ begin
     if p_limit is null or p_limit < 1 or p_limit > 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
     end if;
+    if p_before_seq < 1 then
+        raise exception using errcode = 'IT005', message = 'p_before_seq must be positive';
+    end if;
     if v_before_at is null and p_before_seq is not null then
         v_before_at := app._notification_cursor_at(v_org_id, v_user_id, p_before_seq);
+        if v_before_at is null then
+            return;  -- the seq's range holds no row of the caller's: nothing to go on from
+        end if;
     end if;
     return query
     select

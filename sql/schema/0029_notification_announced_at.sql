@@ -8,12 +8,7 @@
 -- A default that is not volatile is stored once in the catalog: the column is
 -- added without rewriting the table, on one node and on every shard. The rows
 -- that exist keep their seq order among themselves (they tie on the time of this
--- migration) and sort below every row announced after it.
+-- migration) and sort below every row announced after it. The index comes in
+-- 0030, a transaction of its own: this one's lock is then held for an instant.
 alter table app.notifications
 add column announced_at timestamptz not null default app.now();
-
--- The inbox page (api.list_notifications). notifications_inbox_idx (by seq) stays
--- for the stream's replay and the cursor's lookup by seq.
-create index notifications_announced_idx on app.notifications (
-    org_id, user_id, announced_at desc, seq desc
-);

@@ -100,6 +100,15 @@ def test_a_migration_is_split_into_its_statements_by_the_postgresql_parser(
     ]
 
 
+def test_a_migration_pglast_cannot_parse_goes_whole_and_the_server_judges_it(
+    tmp_path: Path,
+) -> None:
+    # system_user is reserved from PostgreSQL 16 (pglast's grammar), a column name on 15.
+    path = tmp_path / "0001_x.sql"
+    path.write_text("create table t (system_user text);\nselect 1;")
+    assert [s.as_string() for s in migrate._statements(path)] == [path.read_text()]
+
+
 def test_a_sql_function_may_call_one_a_later_file_defines(
     empty_db: Database, tmp_path: Path
 ) -> None:

@@ -104,6 +104,29 @@ def test_the_inbox_escapes_what_a_notification_says(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_the_inbox_older_link_goes_on_after_the_last_row_shown(
+    client: httpx.Client,
+    two_orgs: TwoOrgs,
+    token_for: Callable[..., str],
+    service: psycopg.Connection,
+) -> None:
+    a = two_orgs.a
+    for i in range(55):
+        notify(service, a.org_id, a.rep_ids[1], f"page-test {i:02d}")
+    sign_in(client, token_for(a.rep_ids[1]))
+    first = client.get("/inbox").text
+    older = re.search(r'href="(/inbox\?before_seq=[^"]+)">Older', first)
+    assert older is not None
+    assert "before_at=" in older.group(1)
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    shown = [re.findall(r"page-test (\d\d)", page) for page in (first, second)]
+    assert shown[0][:1] == ["54"]
+    assert not set(shown[0]) & set(shown[1])
+    assert sorted(shown[0] + shown[1], reverse=True)[: len(shown[0]) + 5] == [
+        f"{i:02d}" for i in range(54, 54 - len(shown[0]) - 5, -1)
+    ]
+
+
 def test_the_inbox_streams_from_below_a_notification_still_in_flight(
     client: httpx.Client,
     base_url: str,
@@ -210,6 +233,7 @@ def test_another_users_notification_is_not_changed(
         "/executions/6d1e1f0e-0000-4000-8000-000000000001",
         "/enrollments/6d1e1f0e-0000-4000-8000-000000000002",
         "/inbox?before_seq=-1",
+        "/inbox?before_seq=5&before_at=yesterday",
         "/executions?status=bogus",
         "/executions?before_created_at=yesterday",
     ],

@@ -47,6 +47,16 @@ EXECUTION_STATUSES = (
 CAMPAIGN_STATUSES = ("draft", "active", "paused", "completed", "archived")
 
 
+def _instant(raw: str | None, name: str) -> datetime | None:
+    """A page position's time, ISO 8601."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise PageError(422, f"{name} is not a timestamp") from None
+
+
 def _positive_int(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
@@ -72,6 +82,7 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
     archived = request.query_params.get("archived") == "1"
     unread_only = request.query_params.get("unread") == "1"
     before = _positive_int(request.query_params.get("before_seq"))
+    before_at = _instant(request.query_params.get("before_at"), "before_at")
     # The live stream resumes from the stream hub's watermark, taken before the page
     # reads: every seq at or below it is committed (and so on this page, or older)
     # or will never be. Not the feed's head: a seq below the head can still be in
@@ -86,6 +97,7 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
                 "unread_only": unread_only,
                 "archived": archived,
                 "before_seq": before,
+                "before_at": before_at,
                 "limit": PAGE_SIZE + 1,
             },
         )
@@ -99,7 +111,8 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
         archived=archived,
         unread_only=unread_only,
         next_before=items[-1]["seq"] if more else None,
-        stream_from=stream_from if before is None and not archived else None,
+        next_before_at=items[-1]["announced_at"].isoformat() if more else None,
+        stream_from=stream_from if before is None and before_at is None and not archived else None,
     )
 
 
@@ -219,12 +232,7 @@ def _execution_filters(request: Request) -> dict[str, Any]:
     entity_type = params.get("entity_type") or None
     if entity_type is not None and len(entity_type) > 100:
         raise PageError(422, "entity_type is too long")
-    before_at: datetime | None = None
-    if params.get("before_created_at"):
-        try:
-            before_at = datetime.fromisoformat(params["before_created_at"])
-        except ValueError:
-            raise PageError(422, "before_created_at is not a timestamp") from None
+    before_at = _instant(params.get("before_created_at"), "before_created_at")
     return {
         "status": status,
         "workflow_id": _uuid_or_none(params.get("workflow_id"), "workflow_id"),

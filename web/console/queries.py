@@ -9,9 +9,9 @@ COUNT_UNREAD = "select api.count_unread_notifications()"
 
 LIST_NOTIFICATIONS = (
     "select id, seq, title, message, type, category, priority, action_url, action_label, "
-    "read_at, seen_at, archived_at, created_at, group_count "
+    "read_at, seen_at, archived_at, created_at, group_count, announced_at "
     "from api.list_notifications(p_unread_only => %(unread_only)s, p_archived => %(archived)s, "
-    "p_before_seq => %(before_seq)s, p_limit => %(limit)s)"
+    "p_before_seq => %(before_seq)s, p_before_at => %(before_at)s, p_limit => %(limit)s)"
 )
 MARK_READ = "select api.mark_notifications_read(p_ids => %(ids)s::uuid[])"
 MARK_SEEN = "select api.mark_notifications_seen(p_ids => %(ids)s::uuid[])"

@@ -105,9 +105,12 @@ declare
     v_user_id uuid := app.current_user_id();
     v_now timestamptz := app.now();
     -- The page's cursor: rows before (v_before_at, v_before_seq) in the inbox's
-    -- order; the top of the inbox when neither is given.
+    -- order; the top of the inbox when neither is given, the rows older than
+    -- p_before_at when only it is (seqs are positive).
     v_before_at timestamptz := p_before_at;
-    v_before_seq bigint := coalesce(p_before_seq, 9223372036854775807);
+    v_before_seq bigint := coalesce(
+        p_before_seq, case when p_before_at is null then 9223372036854775807 else 0 end
+    );
 begin
     if v_user_id is null then
         raise exception using
@@ -118,8 +121,14 @@ begin
     if p_limit is null or p_limit < 1 or p_limit > 500 then
         raise exception using errcode = 'IT005', message = 'p_limit must be between 1 and 500';
     end if;
+    if p_before_seq < 1 then
+        raise exception using errcode = 'IT005', message = 'p_before_seq must be positive';
+    end if;
     if v_before_at is null and p_before_seq is not null then
         v_before_at := app._notification_cursor_at(v_org_id, v_user_id, p_before_seq);
+        if v_before_at is null then
+            return;  -- the seq's range holds no row of the caller's: nothing to go on from
+        end if;
     end if;
     return query
     select
@@ -150,16 +159,17 @@ comment on function api.list_notifications(boolean, boolean, bigint, integer, ti
 $$The caller's in-app notifications, newest first: by announced_at (when each was made or
 last re-announced by its group), then seq. Unread only with p_unread_only, the archived ones
 with p_archived, at most p_limit (1..500). The next page: the last row's announced_at and
-seq as p_before_at and p_before_seq; p_before_seq alone finds the row's announced_at (if the
-row has since been re-announced or purged, the page goes on below the row of the same seq
-range written just before it). Expired notifications never show. delivery_status is the
-seed's summary, {"in_app": "delivered", "email": "held", ...}.$$;
+seq as p_before_at and p_before_seq (p_before_at alone: the rows announced before it);
+p_before_seq alone finds the row's announced_at (if the row has since been re-announced or
+purged, the page goes on from the caller's row of the same seq range written just before it,
+else just after it, else it is empty). Expired notifications never show. delivery_status is
+the seed's summary, {"in_app": "delivered", "email": "held", ...}.$$;
 
 -- Where a page given only by p_before_seq goes on (api.list_notifications): that
 -- row's announced_at; if the row is gone (re-announced under a new seq, or
 -- purged), the announced_at of the caller's row written just before it in the
 -- same seq range (one per node on Citus), else of the one just after it. Null
--- (the top of the inbox) when the range holds no row of the caller's.
+-- when the range holds no row of the caller's.
 create or replace function app._notification_cursor_at(
     p_org_id uuid,
     p_user_id uuid,

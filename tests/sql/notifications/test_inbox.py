@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from intime.db import actor
+from intime.errors import InvalidParameterError
 from tests.sql.notifications.conftest import Notifier
 from tests.support import TwoOrgs
 
@@ -101,6 +102,33 @@ def test_a_page_after_a_row_re_announced_since_skips_nothing_older(notifier: Not
         sam, "select title from api.list_notifications(p_before_seq => %s)", (cut["seq"],)
     )
     assert [r["title"] for r in rest] == ["older", "oldest"]
+
+
+def test_a_time_alone_lists_the_rows_announced_before_it(notifier: Notifier, sam) -> None:
+    for title in ("a", "b"):
+        _send(notifier, sam, title, "2030-01-01T09:00:00Z")
+    _send(notifier, sam, "z", "2030-01-01T08:00:00Z")
+    rows = notifier.as_user(
+        sam,
+        "select title from api.list_notifications(p_before_at => '2030-01-01T09:00:00Z')",
+    )
+    assert [r["title"] for r in rows] == ["z"]
+
+
+def test_a_seq_whose_range_holds_nothing_of_the_callers_gives_an_empty_page(
+    notifier: Notifier, sam
+) -> None:
+    # (on a cluster: every row of the caller's that one node wrote is gone)
+    _send(notifier, sam, "kept", "2030-01-01T09:00:00Z")
+    rows = notifier.as_user(
+        sam, "select title from api.list_notifications(p_before_seq => %s)", ((5 << 48) + 1,)
+    )
+    assert rows == []
+
+
+def test_a_seq_below_one_is_refused(notifier: Notifier, sam) -> None:
+    with pytest.raises(InvalidParameterError):
+        notifier.as_user(sam, "select * from api.list_notifications(p_before_seq => 0)")
 
 
 def test_the_stream_lists_seqs_below_a_position_in_its_range(notifier: Notifier, sam) -> None:
