@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gc
+import io
 import random
 import resource
 import socket
@@ -88,7 +91,22 @@ def serve_in_thread(
             app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
         )
     )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def serve() -> None:
+        loops.append(asyncio.get_running_loop())
+        await server.serve(sockets=sockets)
+
+    def run() -> None:
+        # As uvicorn's Server.run, keeping the loop: a server that does not stop is
+        # reported with what its tasks are waiting in.
+        loop_factory = getattr(server.config, "get_loop_factory", None)  # newer uvicorn: its loop
+        if loop_factory is None:
+            server.config.setup_event_loop()
+        with asyncio.Runner(loop_factory=loop_factory() if loop_factory else None) as runner:
+            runner.run(serve())
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started:
@@ -110,10 +128,48 @@ def serve_in_thread(
             # names the test, which went on silently before.
             warnings.warn(
                 f"the server on port {port} was still running {exit_timeout} s after it was "
-                "told to exit",
+                f"told to exit; its tasks:\n{_waiting_in(loops)}",
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+
+def _waiting_in(loops: list[asyncio.AbstractEventLoop], limit: int = 4000) -> str:
+    """Where each task of a running loop waits (read from another thread: a diagnostic,
+    which a task that moves meanwhile may spoil)."""
+    if not loops:
+        return "(no loop)"
+    out = io.StringIO()
+    try:
+        tasks = list(asyncio.all_tasks(loops[0]))
+    except RuntimeError as exc:  # the task set changed while it was read
+        return f"(the tasks could not be read: {exc})"
+    for task in tasks[:20]:
+        out.write(f"- {task.get_name()}\n")
+        for where in _await_chain(task.get_coro())[-8:]:
+            out.write(f"    {where}\n")
+    return out.getvalue()[-limit:]
+
+
+def _await_chain(coro: object) -> list[str]:
+    """file:line in function, outermost first, down the coroutines one awaits."""
+    chain: list[str] = []
+    while coro is not None and len(chain) < 40:
+        frame = _first(coro, ("cr_frame", "ag_frame", "gi_frame"))
+        if frame is not None:
+            code = frame.f_code
+            chain.append(f"{code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        coro = _first(coro, ("cr_await", "ag_await", "gi_yieldfrom")) or next(
+            # an async generator's step (``anext``: an asynccontextmanager's exit)
+            # names its generator only to the garbage collector
+            (r for r in gc.get_referents(coro) if getattr(r, "ag_frame", None) is not None),
+            None,
+        )
+    return chain
+
+
+def _first(obj: object, names: tuple[str, ...]) -> Any:
+    return next((v for v in (getattr(obj, n, None) for n in names) if v is not None), None)
 
 
 def wait_for_http(url: str, *, timeout: float = 30.0, alive: Any = None) -> None:

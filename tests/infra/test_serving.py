@@ -41,3 +41,11 @@ def test_a_server_still_running_after_the_exit_timeout_is_reported() -> None:
         serve_in_thread(_app(3.0), exit_timeout=0.5) as url,
     ):
         assert httpx.get(url, timeout=5).text == "hello"
+
+
+def test_the_report_names_what_the_stuck_shutdown_waits_in() -> None:
+    with (
+        pytest.warns(RuntimeWarning, match=r"(?s)its tasks:.*test_serving.py:\d+ in lifespan"),
+        serve_in_thread(_app(3.0), exit_timeout=0.5) as url,
+    ):
+        assert httpx.get(url, timeout=5).text == "hello"
