@@ -9,8 +9,10 @@ import io
 import random
 import resource
 import socket
+import sys
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,27 +130,34 @@ def serve_in_thread(
             # names the test, which went on silently before.
             warnings.warn(
                 f"the server on port {port} was still running {exit_timeout} s after it was "
-                f"told to exit; its tasks:\n{_waiting_in(loops)}",
+                f"told to exit; its thread:\n{_thread_stack(thread)}its tasks:\n"
+                f"{_waiting_in(loops)}",
                 RuntimeWarning,
                 stacklevel=3,
             )
 
 
+def _thread_stack(thread: threading.Thread) -> str:
+    """Where the thread runs now: the line a synchronous call blocks on."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    return "".join(traceback.format_stack(frame, limit=8)) if frame is not None else "(gone)\n"
+
+
 def _waiting_in(loops: list[asyncio.AbstractEventLoop], limit: int = 4000) -> str:
     """Where each task of a running loop waits (read from another thread: a diagnostic,
-    which a task that moves meanwhile may spoil)."""
+    which a task that moves meanwhile may spoil; it never raises)."""
     if not loops:
         return "(no loop)"
     out = io.StringIO()
     try:
         tasks = list(asyncio.all_tasks(loops[0]))
-    except RuntimeError as exc:  # the task set changed while it was read
-        return f"(the tasks could not be read: {exc})"
-    for task in tasks[:20]:
-        out.write(f"- {task.get_name()}\n")
-        for where in _await_chain(task.get_coro())[-8:]:
-            out.write(f"    {where}\n")
-    return out.getvalue()[-limit:]
+        for task in tasks[:20]:
+            out.write(f"- {task.get_name()}\n")
+            for where in _await_chain(task.get_coro())[-8:]:
+                out.write(f"    {where}\n")
+    except Exception as exc:  # the task set changed while read, or an object raised
+        out.write(f"(the tasks could not be read: {exc!r})")
+    return out.getvalue()[-limit:] or "(none: the loop is closing)"
 
 
 def _await_chain(coro: object) -> list[str]:
@@ -162,14 +171,21 @@ def _await_chain(coro: object) -> list[str]:
         coro = _first(coro, ("cr_await", "ag_await", "gi_yieldfrom")) or next(
             # an async generator's step (``anext``: an asynccontextmanager's exit)
             # names its generator only to the garbage collector
-            (r for r in gc.get_referents(coro) if getattr(r, "ag_frame", None) is not None),
+            (r for r in gc.get_referents(coro) if _first(r, ("ag_frame",)) is not None),
             None,
         )
     return chain
 
 
 def _first(obj: object, names: tuple[str, ...]) -> Any:
-    return next((v for v in (getattr(obj, n, None) for n in names) if v is not None), None)
+    """The first of the attributes ``obj`` has; None for an object whose attributes raise
+    (a task's arguments are anyone's objects)."""
+    for name in names:
+        with contextlib.suppress(Exception):
+            value = getattr(obj, name, None)
+            if value is not None:
+                return value
+    return None
 
 
 def wait_for_http(url: str, *, timeout: float = 30.0, alive: Any = None) -> None:

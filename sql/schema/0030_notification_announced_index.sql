@@ -6,7 +6,8 @@
 -- On a large notifications table an operator may build it first without that:
 --   create index concurrently if not exists notifications_announced_idx
 --   on app.notifications (org_id, user_id, announced_at desc, seq desc);
--- and this migration then finds it there.
+-- and this migration then finds it there (a failed concurrent build leaves an
+-- invalid index, which it would find too: check pg_index.indisvalid first).
 create index if not exists notifications_announced_idx on app.notifications (
     org_id, user_id, announced_at desc, seq desc
 );

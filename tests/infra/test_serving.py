@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -49,3 +50,28 @@ def test_the_report_names_what_the_stuck_shutdown_waits_in() -> None:
         serve_in_thread(_app(3.0), exit_timeout=0.5) as url,
     ):
         assert httpx.get(url, timeout=5).text == "hello"
+
+
+class _Raising:
+    def __getattr__(self, name: str) -> object:
+        raise KeyError(name)
+
+
+async def _later(arg: object) -> None:
+    await asyncio.sleep(10)
+
+
+def test_the_report_survives_tasks_whose_objects_raise_and_names_a_blocked_line() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        asyncio.get_running_loop().create_task(_later(_Raising()))  # not started yet
+        await asyncio.sleep(0)
+        time.sleep(2)  # the loop blocked: only the thread's stack says where
+
+    app = Starlette(routes=[], lifespan=lifespan)
+    with (
+        pytest.warns(RuntimeWarning, match=r"(?s)its thread:.*time.sleep\(2\)"),
+        serve_in_thread(app, exit_timeout=0.5),
+    ):
+        pass
