@@ -61,6 +61,7 @@ from psycopg import IsolationLevel
 from psycopg_pool import AsyncConnectionPool
 from sse_starlette.sse import AppStatus
 
+from intime.aio import wait_event
 from web import queries as q
 from web.sse import data_tail
 
@@ -447,10 +448,7 @@ class NotificationHub:
         beat_at = 0.0
         while True:
             busy = time.monotonic() < max(active_until, registered_until)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), self._poll_interval if busy else self._idle_poll
-                )
+            await wait_event(self._wake, self._poll_interval if busy else self._idle_poll)
             self._wake.clear()
             try:
                 found = 0

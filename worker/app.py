@@ -31,6 +31,7 @@ from pgqueuer.domain.models import Job
 from pgqueuer.domain.types import QueueExecutionMode
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from intime.aio import wait_event
 from intime.config import Config, ConfigError
 from intime.db import is_transient, open_pool, with_tcp_options
 from intime.migrate import QUEUE_SCHEMA
@@ -263,8 +264,7 @@ class Worker:
                     one_line(exc),
                     extra={"event": "worker_loop_failed", "restarts": self.restarts},
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopped.wait(), delay)
+                await wait_event(self._stopped, delay)
                 if self._stop_requested:
                     return
                 self.pgq.shutdown.clear()
@@ -274,8 +274,7 @@ class Worker:
         if self.journal is None:
             return
         while not self._stop_requested:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), REPLAY_SECONDS)
+            await wait_event(self._stopped, REPLAY_SECONDS)
             if not self._stop_requested:
                 await self.journal.replay(self.pool)
 

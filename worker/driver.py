@@ -44,6 +44,7 @@ from pgqueuer.ports.driver import NotifyCallback
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from intime.aio import wait_event
 from intime.db import is_transient
 
 log = logging.getLogger("intime.worker")
@@ -99,8 +100,7 @@ class ReconnectingConnection:
         self._closing.set()
 
     async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
+        await wait_event(self._closing, seconds)
 
     async def replace(self, broken: psycopg.AsyncConnection, error: BaseException) -> None:
         """Wait until ``self.conn`` is a new, working connection (single flight)."""

@@ -41,6 +41,7 @@ from pgqueuer.domain.errors import RetryRequested
 from pgqueuer.domain.models import Job
 from pgqueuer.types import OnFailure
 
+from intime.aio import wait_event
 from intime.db import is_transient
 from worker.driver import backoff_delays
 from worker.journal import OutcomeJournal
@@ -291,8 +292,7 @@ class Durability:
         if self.runner is None:
             await asyncio.sleep(seconds)
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.runner.finalizing.wait(), seconds)
+        await wait_event(self.runner.finalizing, seconds)
 
     async def settle(
         self,
