@@ -106,7 +106,8 @@ bench: venv
 	$(BIN)/python -m bench
 
 # Soak-and-chaos run (tests/soak/README.md): SOAK_MINUTES of load (default 10) with faults,
-# then a drain and the invariants; exits non-zero when one fails.
+# then a drain and the invariants; exits non-zero when one fails. SOAK_CITUS=1 runs it on a
+# Citus coordinator and two worker nodes (make citus first).
 SOAK_MINUTES ?= 10
 soak: venv
 	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m tests.soak

@@ -29,6 +29,10 @@ from intime.errors import translate
 # connections) count as a whole.
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"})
 TRANSIENT_CLASSES = ("08", "53")
+# Citus: a statement whose connection to another node of the cluster failed in the middle
+# of its transaction ends with this internal error (XX000, no SQLSTATE of its own:
+# remote_transaction.c), as when that node restarts. The node is away, as with class 08.
+CITUS_NODE_FAILURE = "failure on connection marked as essential"
 # Keep a TCP connection to a peer that went silent (a failover that moved its
 # address, a firewall that dropped the state) from hanging for the kernel's
 # default of minutes to hours. libpq ignores these on Unix-domain sockets.
@@ -53,7 +57,28 @@ def is_transient(exc: BaseException) -> bool:
     state = exc.sqlstate
     if state is None:
         return isinstance(exc, psycopg.OperationalError)
-    return state in TRANSIENT_SQLSTATES or state.startswith(TRANSIENT_CLASSES)
+    return (
+        state in TRANSIENT_SQLSTATES or state.startswith(TRANSIENT_CLASSES) or is_node_failure(exc)
+    )
+
+
+def is_node_failure(exc: BaseException) -> bool:
+    """A Citus node did not answer in the middle of the statement (``CITUS_NODE_FAILURE``):
+    the cluster is partly away, which a later attempt may not meet."""
+    return (
+        isinstance(exc, psycopg.InternalError)
+        and exc.sqlstate == "XX000"
+        and (exc.diag.message_primary or "").startswith(CITUS_NODE_FAILURE)
+    )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database could not answer this request (a lost or refused connection, a server
+    shutting down, a timeout, a Citus node away), as opposed to an answer about it: what a
+    web request answers 503 (Retry-After). A program limit (class 54) is the input's."""
+    if is_node_failure(exc):
+        return True
+    return isinstance(exc, psycopg.OperationalError) and not (exc.sqlstate or "").startswith("54")
 
 
 def with_tcp_options(dsn: str) -> str:

@@ -275,8 +275,13 @@ def create_app(
             *console_routes(),  # the operator console (web/console/)
         ],
         middleware=cors_middleware(cors_origins),
-        # Database unavailability on any route: 503 with Retry-After (web/guards.py).
-        exception_handlers={psycopg.OperationalError: database_error, HTTPException: http_error},
+        # Database unavailability on any route (a Citus node away included): 503 with
+        # Retry-After (web/guards.py).
+        exception_handlers={
+            psycopg.OperationalError: database_error,
+            psycopg.InternalError: database_error,
+            HTTPException: http_error,
+        },
         lifespan=lifespan,
     )
     app.state.metrics = WebMetrics()

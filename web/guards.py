@@ -20,6 +20,7 @@ import psycopg
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from intime.db import is_node_failure
 from web import limits
 from web.limits import RETRY_AFTER_SECONDS
 
@@ -120,13 +121,18 @@ def is_input_limit(exc: psycopg.Error) -> bool:
 
 
 async def database_error(request: Request, exc: Exception) -> Response:
-    """The app's handler for ``psycopg.OperationalError`` from any route.
+    """The app's handler for ``psycopg.OperationalError`` and ``psycopg.InternalError``
+    from any route.
 
     A lost connection, a pool timeout, a server shutting down, a statement
-    timeout or a serialization failure is temporary: 503 with Retry-After, so
+    timeout, a serialization failure or a Citus node away (an internal error of
+    its own, ``intime.db.is_node_failure``) is temporary: 503 with Retry-After, so
     the gateway, Resend and browsers retry. A program limit (class 54) is the
-    input's fault: 422, so nobody retries it forever.
+    input's fault: 422, so nobody retries it forever. Any other internal error is
+    a bug: raised again, the 500 it always was.
     """
+    if isinstance(exc, psycopg.InternalError) and not is_node_failure(exc):
+        raise exc
     if isinstance(exc, psycopg.Error) and is_input_limit(exc):
         log.info("%s %s: refused by a database limit: %s", request.method, request.url.path, exc)
         return refusal(422, "the request exceeds a database limit")

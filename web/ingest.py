@@ -43,6 +43,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
+from intime.db import is_node_failure
 from web import queries as q
 from web.pools import RecentlyChecked
 
@@ -60,7 +61,9 @@ Item = tuple[str, str, "asyncio.Future[str | None]"]
 
 def unreachable(exc: BaseException) -> bool:
     """The database could not be asked (no connection, a lost one, a server shutting
-    down), as opposed to an answer about this statement."""
+    down, a Citus node away), as opposed to an answer about this statement."""
+    if is_node_failure(exc):
+        return True
     if not isinstance(exc, psycopg.OperationalError):
         return False
     state = exc.sqlstate

@@ -41,6 +41,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from intime.db import is_node_failure
 from web import queries as q
 from web.hub import NotificationHub
 
@@ -203,7 +204,7 @@ def counted(source: str) -> Callable[[Endpoint], Endpoint]:
                 response = await endpoint(request)
             except Exception as exc:
                 if metrics is not None:
-                    unavailable = isinstance(exc, psycopg.OperationalError)
+                    unavailable = isinstance(exc, psycopg.OperationalError) or is_node_failure(exc)
                     metrics.webhook_answered(source, 503 if unavailable else 500)
                 raise
             if metrics is not None:

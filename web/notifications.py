@@ -26,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from intime.db import async_actor
+from intime.db import async_actor, is_node_failure
 from intime.errors import (
     InTimeError,
     InvalidParameterError,
@@ -362,7 +362,9 @@ class _Stream:
             async with contextlib.aclosing(self._events()) as events:
                 async for event in events:
                     yield event
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
+            if not (isinstance(exc, psycopg.OperationalError) or is_node_failure(exc)):
+                raise
             log.warning("a notification stream ended: database unavailable: %r", exc)
 
     async def _events(self) -> AsyncGenerator[bytes, None]:

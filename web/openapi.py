@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from intime.db import is_unavailable
 from intime.errors import InTimeError
 from web.auth import (
     SESSION_COOKIE,
@@ -32,7 +33,7 @@ from web.auth import (
     authenticate,
     require_csrf,
 )
-from web.guards import Rejected, body_pending, is_input_limit, read_body
+from web.guards import Rejected, body_pending, read_body
 from web.limits import MAX_READ_BODY_BYTES, RETRY_AFTER_SECONDS, JsonRefused, load_json
 from web.problems import MEDIA_TYPE, database_problem, problem
 
@@ -392,7 +393,7 @@ async def _inputs(endpoint: Endpoint, request: Request) -> tuple[Principal, dict
 
 def _failure(exc: InTimeError | psycopg.Error, request: Request) -> Response:
     """A database refusal as a problem; an unavailable database is 503 (Retry-After)."""
-    if isinstance(exc, psycopg.OperationalError) and not is_input_limit(exc):
+    if is_unavailable(exc):
         log.warning("%s %s: database unavailable: %r", request.method, request.url.path, exc)
         return _refuse(
             503,

@@ -23,13 +23,13 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg.rows import dict_row
 
-from tests.soak import logs
+from tests.soak import logs, nodes
 from tests.soak import queries as sq
-from tests.soak.clients import HttpStats, SseClient
+from tests.soak.clients import SEQ_RANGE_BITS, HttpStats, SseClient
 from tests.soak.faults import FaultRecord, InFlight
 from tests.soak.journal import Journal
 from tests.soak.peers import Delivery, ResendStub, SmtpSink, WebhookReceiver
-from tests.soak.processes import HARNESS_APP, Database, ManagedProcess
+from tests.soak.processes import HARNESS_APP, ManagedProcess, Postgres
 
 TERMINAL_EMAIL = frozenset(
     {
@@ -77,6 +77,7 @@ EVIDENCE_KEYS = (
     "updated_at",
 )
 
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 UUID_IN_MESSAGE_ID = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")
 REPO_FRAME = re.compile(
     r'File "[^"]*?/(?P<path>(?:worker|web|intime|tests)/[^"]+\.py)", line (?P<line>\d+), '
@@ -109,13 +110,13 @@ class Unsettled:
     reason: str = ""
 
 
-async def _connect(db: Database) -> psycopg.AsyncConnection:
+async def _connect(db: Postgres) -> psycopg.AsyncConnection:
     return await psycopg.AsyncConnection.connect(
         db.admin_dsn, autocommit=True, application_name=HARNESS_APP, connect_timeout=10
     )
 
 
-async def _rows(db: Database, query: LiteralString, params: Any = None) -> list[dict[str, Any]]:
+async def _rows(db: Postgres, query: LiteralString, params: Any = None) -> list[dict[str, Any]]:
     async with await _connect(db) as conn:
         cur = conn.cursor(row_factory=dict_row)
         await cur.execute(query, params)
@@ -192,16 +193,16 @@ def classify(row: Unsettled) -> Unsettled:
     return row
 
 
-async def unsettled(db: Database) -> tuple[str, list[Unsettled]]:
+async def unsettled(db: Postgres) -> tuple[str, list[Unsettled]]:
     """(source, classified rows): api.list_unsettled_work() when the product has it."""
     async with await _connect(db) as conn:
         cur = await conn.execute(sq.HAS_UNSETTLED_WORK)
         row = await cur.fetchone()
     has_product = bool(row and row[0])
-    query = sq.PRODUCT_UNSETTLED if has_product else sq.HARNESS_UNSETTLED
-    rows = await _rows(db, query)
-    out = [_unsettled(r) for r in rows]
-    return ("api.list_unsettled_work()" if has_product else "the harness's queries"), out
+    if not has_product:
+        return await _own_unsettled(db)
+    rows = await _rows(db, sq.PRODUCT_UNSETTLED)
+    return "api.list_unsettled_work()", [_unsettled(r) for r in rows]
 
 
 def _tally(rows: Iterable[Unsettled], verdicts: Sequence[str]) -> Counter[str]:
@@ -215,7 +216,7 @@ class DrainResult:
     last: Counter[str]
 
 
-async def drain(db: Database, journal: Journal, budget: float) -> DrainResult:
+async def drain(db: Postgres, journal: Journal, budget: float) -> DrainResult:
     """Poll every 5 s until, twice in a row, nothing is in flight or lost and no timer is
     due before the budget ends (so short waits and retries are seen through), or until
     the budget is spent. Rows that turn up lost are shown as they appear."""
@@ -253,7 +254,7 @@ async def drain(db: Database, journal: Journal, budget: float) -> DrainResult:
         await asyncio.sleep(5.0)
 
 
-async def check_lost(db: Database) -> list[Check]:
+async def check_lost(db: Postgres) -> list[Check]:
     source, rows = await unsettled(db)
     lost = [r for r in rows if r.verdict == "lost"]
     stuck = [r for r in rows if r.verdict == "inflight"]
@@ -281,20 +282,27 @@ async def check_lost(db: Database) -> list[Check]:
     return [check, legit]
 
 
-async def _evidence(db: Database, rows: Sequence[Unsettled]) -> list[str]:
+async def _evidence(db: Postgres, rows: Sequence[Unsettled]) -> list[str]:
     """What the database says about a few of the rows: enough to see which step stopped."""
     if not rows:
         return []
     ids = [r.id for r in rows]
     out = []
     executions = {r["id"]: r for r in await _rows(db, sq.EXECUTION_EVIDENCE, {"ids": ids})}
+    job_ids = [e["wake_job_id"] for e in executions.values() if e["wake_job_id"] is not None]
+    wake_jobs: dict[int, list[str]] = {}
+    if job_ids:
+        for j in await nodes.rows_on_every_node(db, sq.WAKE_JOBS, {"job_ids": job_ids}):
+            text = j["wake_job"] if nodes.single(db) else f"{j['node']}: {j['wake_job']}"
+            wake_jobs.setdefault(j["job_id"], []).append(text)
     others = {r["id"]: r["row"] for r in await _rows(db, sq.ROW_EVIDENCE, {"ids": ids})}
     for r in rows:
         head = f"e.g. {r.kind} {r.id} {r.status} job={r.job_status}: {r.reason}"
         if (e := executions.get(r.id)) is not None:
+            wake = "; ".join(wake_jobs.get(e["wake_job_id"], []))
             out.append(
                 f"{head}; wake_at {e['wake_at']} (overdue {e['overdue_s']}s), wake job "
-                f"{e['wake_job_id']} [{e['wake_job'] or 'not in the log'}], retries "
+                f"{e['wake_job_id']} [{wake or 'not in the log'}], retries "
                 f"{e['retry_count']}, runs {e['runs']}; last log: {e['last_logs']}"
             )
         elif (row := others.get(r.id)) is not None:
@@ -321,9 +329,19 @@ def _unsettled(r: dict[str, Any]) -> Unsettled:
     )
 
 
-async def _own_unsettled(db: Database) -> tuple[str, list[Unsettled]]:
-    rows = await _rows(db, sq.HARNESS_UNSETTLED)
-    return "the harness's queries", [_unsettled(r) for r in rows]
+async def _own_unsettled(db: Postgres) -> tuple[str, list[Unsettled]]:
+    """The harness's query on every node: each node lists every domain row with the job
+    its own queue has for it; a row's job is the best one any node has."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in await nodes.rows_on_every_node(db, sq.HARNESS_UNSETTLED):
+        key = (str(r["kind"]), str(r["id"]))
+        have = merged.get(key)
+        if (
+            have is None
+            or nodes.best_job_status([have["job_status"], r["job_status"]]) != (have["job_status"])
+        ):
+            merged[key] = r
+    return "the harness's queries", [_unsettled(r) for r in merged.values()]
 
 
 # -- failed jobs -------------------------------------------------------------------------
@@ -348,8 +366,34 @@ def _terminal(entrypoint: str, status: str | None) -> bool:
     }.get(entrypoint, frozenset({status}))
 
 
-async def check_failed_jobs(db: Database) -> list[Check]:
-    rows = await _rows(db, sq.FAILED_JOBS)
+async def _failed_jobs(db: Postgres) -> list[dict[str, Any]]:
+    """Every node's failed jobs, each with its domain row's status (read apart: Citus
+    plans no join from a node's own table to a distributed one)."""
+    rows = await nodes.rows_on_every_node(db, sq.FAILED_JOBS)
+    wanted: dict[str, list[str]] = {"email.send": [], "workflow.run": [], "webhook.deliver": []}
+    for r in rows:
+        if r["entrypoint"] in wanted and UUID.fullmatch(str(r["domain_id"] or "")):
+            wanted[r["entrypoint"]].append(r["domain_id"])
+    statuses = {
+        (s["entrypoint"], s["id"]): s["status"]
+        for s in await _rows(
+            db,
+            sq.DOMAIN_STATUSES,
+            {
+                "emails": wanted["email.send"],
+                "executions": wanted["workflow.run"],
+                "actions": wanted["webhook.deliver"],
+            },
+        )
+    }
+    for r in rows:
+        r["domain_status"] = statuses.get((r["entrypoint"], str(r["domain_id"]).lower()))
+        r["id"] = nodes.job_name(r, db)
+    return rows
+
+
+async def check_failed_jobs(db: Postgres) -> list[Check]:
+    rows = await _failed_jobs(db)
     bad = [r for r in rows if not _terminal(r["entrypoint"], r["domain_status"])]
     check = Check(
         "failed jobs whose domain row is non-terminal",
@@ -368,12 +412,10 @@ async def check_failed_jobs(db: Database) -> list[Check]:
         f"e.g. job {r['id']} {r['entrypoint']} -> {r['domain_id']} {r['domain_status']}"
         for r in bad[:5]
     ]
-    async with await _connect(db) as conn:
-        cur = await conn.execute(sq.FAILED_LOG_ONLY)
-        log_only = await cur.fetchone()
+    log_only = sum(r["count"] for r in await nodes.rows_on_every_node(db, sq.FAILED_LOG_ONLY))
     held = Check(
         "  failed jobs held in total (any domain state)",
-        f"{len(rows)}; {log_only[0] if log_only else 0} more in the log only",
+        f"{len(rows)}; {log_only} more in the log only",
     )
     return [check, held]
 
@@ -385,9 +427,9 @@ def _exc_line(traceback: dict[str, Any] | None) -> str:
     return f"{traceback.get('exception_type', '?')}: {message}"
 
 
-async def job_error_signatures(db: Database) -> list[str]:
+async def job_error_signatures(db: Postgres) -> list[str]:
     """Why jobs failed or raised, grouped, with the project frame that raised."""
-    rows = await _rows(db, sq.JOB_ERRORS)
+    rows = await nodes.rows_on_every_node(db, sq.JOB_ERRORS)
     causes = Counter(
         f"{r['entrypoint']} {r['status']}: {_exc_line(r['traceback'])} @ "
         f"{frame_of(str(r['traceback'].get('traceback', '')))}"
@@ -452,7 +494,7 @@ def _attribute(
 
 
 async def check_duplicates(
-    db: Database,
+    db: Postgres,
     sink: SmtpSink,
     stub: ResendStub,
     receiver: WebhookReceiver,
@@ -555,21 +597,44 @@ def check_http(stats: HttpStats) -> list[Check]:
 # -- SSE ---------------------------------------------------------------------------------
 
 
-def _position(raw: str) -> tuple[int, set[int]]:
-    watermark, *above = (int(p) for p in raw.split("."))
-    return watermark, set(above)
+def _position(raw: str) -> tuple[dict[int, int], set[int]]:
+    """A stream position ("W" or "W.s1.s2" per seq range, the ranges joined by "_"): each
+    range's watermark, and the seqs above one that were delivered too."""
+    marks: dict[int, int] = {}
+    above: set[int] = set()
+    for part in raw.split("_"):
+        watermark, *listed = (int(p) for p in part.split("."))
+        marks[watermark >> SEQ_RANGE_BITS] = watermark
+        above |= set(listed)
+    return marks, above
 
 
-async def sse_catch_up(db: Database, clients: Sequence[SseClient], timeout: float) -> None:
+def _covered(seq: int, marks: dict[int, int], above: set[int]) -> bool:
+    """Whether a position says ``seq`` was delivered (or is not to be): a range it does not
+    name is replayed from its start."""
+    r = seq >> SEQ_RANGE_BITS
+    return seq <= marks.get(r, r << SEQ_RANGE_BITS) or seq in above
+
+
+async def sse_catch_up(db: Postgres, clients: Sequence[SseClient], timeout: float) -> None:
+    """Wait (bounded) until each stream got, in each seq range, the user's newest
+    notification that its first position did not cover."""
     deadline = time.monotonic() + timeout
-    heads: dict[str, int] = {}
+    heads: dict[str, dict[int, int]] = {}
     async with await _connect(db) as conn:
         for c in clients:
-            cur = await conn.execute(sq.STREAM_HEAD, {"user_id": c.user_id})
-            row = await cur.fetchone()
-            heads[c.name] = int(row[0]) if row else 0
+            cur = await conn.execute(sq.STREAM_HEADS, {"user_id": c.user_id})
+            marks, above = _position(c.first_position) if c.first_position else ({}, set())
+            heads[c.name] = {
+                int(r): int(head)
+                for r, head in await cur.fetchall()
+                if not _covered(int(head), marks, above)
+            }
     while time.monotonic() < deadline:
-        if all(c.live and c.max_seq >= heads[c.name] for c in clients):
+        if all(
+            c.live and all(c.max_seq.get(r, 0) >= head for r, head in heads[c.name].items())
+            for c in clients
+        ):
             return
         await asyncio.sleep(0.5)
 
@@ -583,7 +648,7 @@ class SseTally:
     details: list[str] = dataclasses.field(default_factory=list)
 
 
-async def sse_tally(db: Database, clients: Sequence[SseClient]) -> SseTally:
+async def sse_tally(db: Postgres, clients: Sequence[SseClient]) -> SseTally:
     tally = SseTally(streams=len(clients))
     async with await _connect(db) as conn:
         for c in clients:
@@ -591,9 +656,11 @@ async def sse_tally(db: Database, clients: Sequence[SseClient]) -> SseTally:
                 tally.details.append(f"{c.name}: never connected")
                 tally.missing += 1
                 continue
-            watermark, above = _position(c.first_position)
-            cur = await conn.execute(sq.STREAMED, {"user_id": c.user_id, "after": watermark})
-            expected = {(str(i), int(s)) for i, s in await cur.fetchall() if s not in above}
+            marks, above = _position(c.first_position)
+            cur = await conn.execute(sq.STREAMED, {"user_id": c.user_id})
+            expected = {
+                (str(i), int(s)) for i, s in await cur.fetchall() if not _covered(s, marks, above)
+            }
             missing = expected - set(c.received)
             dups = {k: n for k, n in c.received.items() if n > 1}
             tally.expected += len(expected)
@@ -805,7 +872,7 @@ WORKLOAD_PER_MINUTE = (
 
 
 async def check_workload(
-    db: Database,
+    db: Postgres,
     minutes: float,
     sink: SmtpSink,
     stub: ResendStub,
@@ -941,17 +1008,19 @@ def check_embedded(home: Path, passed_database_url: bool) -> Check:
     )
 
 
-async def totals(db: Database) -> list[Check]:
+async def totals(db: Postgres) -> list[Check]:
     emails = await _rows(db, sq.EMAIL_TOTALS)
     by_org: dict[str, list[str]] = {}
     for r in emails:
         by_org.setdefault(r["slug"], []).append(f"{r['status']} {r['count']}")
     executions = await _rows(db, sq.EXECUTION_TOTALS)
-    jobs = await _rows(db, sq.JOB_STATUS_COUNTS)
+    jobs: Counter[tuple[str, str]] = Counter()
+    for r in await nodes.rows_on_every_node(db, sq.JOB_STATUS_COUNTS):
+        jobs[(r["entrypoint"], r["status"])] += r["count"]
     job_summary: dict[str, list[str]] = {}
-    for r in jobs:
-        if r["status"] in ("successful", "exception", "failed"):
-            job_summary.setdefault(r["entrypoint"], []).append(f"{r['status']} {r['count']}")
+    for (entrypoint, status), count in sorted(jobs.items()):
+        if status in ("successful", "exception", "failed"):
+            job_summary.setdefault(entrypoint, []).append(f"{status} {count}")
     return [
         Check(f"  emails of {slug}", ", ".join(parts)) for slug, parts in sorted(by_org.items())
     ] + [

@@ -18,6 +18,10 @@ import httpx
 from intime_cli.sse import SseParser
 from tests.soak.journal import Journal
 
+# A notification's seq carries its range in the bits above these (one server: range 0; a
+# Citus cluster: one per node group, ordered only within it; docs/scale-out.md).
+SEQ_RANGE_BITS = 48
+
 
 @dataclasses.dataclass(frozen=True)
 class Web:
@@ -110,7 +114,7 @@ class SseClient:
     first_position: str | None = None  # the id of the first unread_count: the stream's start
     last_id: str | None = None
     received: Counter[tuple[str, int]] = dataclasses.field(default_factory=Counter)
-    max_seq: int = 0
+    max_seq: dict[int, int] = dataclasses.field(default_factory=dict)  # per seq range
     connects: int = 0
     drops: int = 0
     resets: int = 0
@@ -170,7 +174,8 @@ class SseClient:
                     data = json.loads(event.data)
                     seq = int(data["seq"])
                     self.received[(str(data["id"]), seq)] += 1
-                    self.max_seq = max(self.max_seq, seq)
+                    r = seq >> SEQ_RANGE_BITS
+                    self.max_seq[r] = max(self.max_seq.get(r, 0), seq)
                 elif event.event == "reset":
                     self.resets += 1
                     self.journal.log("sse", f"{self.name}: reset event {event.data}")

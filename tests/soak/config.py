@@ -71,6 +71,15 @@ class SoakConfig:
     # re-queue a row in flight after 5 minutes and lease a claimed email for 2, longer
     # than a drain should take; these are the smallest the schema allows, near.
     settings: tuple[tuple[str, str], ...] = DEFAULT_SETTINGS
+    # A Citus coordinator and this many worker nodes instead of one server (the PostgreSQL
+    # 18 wheel with Citus, ``make citus``); one ``intime worker`` per node.
+    citus: bool = False
+    citus_workers: int = 2
+
+    @property
+    def worker_count(self) -> int:
+        """``intime worker`` processes: ``workers``, or one per node of a cluster."""
+        return self.citus_workers + 1 if self.citus else self.workers
 
     @property
     def load_seconds(self) -> float:
@@ -181,6 +190,13 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         "worker-2 text)",
     )
     parser.add_argument(
+        "--citus",
+        action="store_true",
+        default=_env("SOAK_CITUS", "") not in ("", "0"),
+        help="run on a Citus coordinator and two worker nodes, one intime worker per node "
+        "(SOAK_CITUS=1; needs make citus)",
+    )
+    parser.add_argument(
         "--no-restart-crashed",
         action="store_true",
         help="leave a process that exited by itself down (it is counted either way)",
@@ -203,4 +219,5 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         settings=args.settings,
         worker_grace_seconds=args.worker_grace_seconds,
         worker_log_format=args.worker_log_format,
+        citus=args.citus,
     )

@@ -34,8 +34,9 @@ from tests.soak import queries as sq
 from tests.soak.clients import HttpStats, Web
 from tests.soak.config import SoakConfig
 from tests.soak.journal import Journal
+from tests.soak.nodes import NodeConnections
 from tests.soak.peers import ResendStub, SmtpSink, WebhookReceiver
-from tests.soak.processes import HARNESS_APP, Database, ManagedProcess, Supervisor, rss_kb
+from tests.soak.processes import HARNESS_APP, ManagedProcess, Postgres, Supervisor, rss_kb
 
 # pg_down_sigterm: the providers answer this slowly for a while, so that a send is surely
 # in flight when PostgreSQL stops (its outcome then has to be held, then journaled).
@@ -126,22 +127,25 @@ class FaultRecord:
         return f"{self.kind} #{self.number}" + (f" ({self.target})" if self.target else "")
 
 
-async def in_flight(conn: psycopg.AsyncConnection) -> list[InFlight]:
-    cur = await conn.execute(sq.IN_FLIGHT)
-    return [
-        InFlight(kind, key, message_id, status, frozenset(holders or ()))
-        for kind, key, message_id, status, holders in await cur.fetchall()
-    ]
-
-
-async def _admin(db: Database) -> psycopg.AsyncConnection:
-    return await psycopg.AsyncConnection.connect(
-        db.admin_dsn, autocommit=True, application_name=HARNESS_APP, connect_timeout=5
-    )
+async def in_flight(conns: NodeConnections) -> list[InFlight]:
+    """Every send in flight, with the workers holding a job for it on any node."""
+    merged: dict[tuple[str, str], InFlight] = {}
+    for r in await conns.rows(sq.IN_FLIGHT):
+        key = (r["kind"], r["key"])
+        holders = frozenset(r["holders"] or ())
+        have = merged.get(key)
+        merged[key] = InFlight(
+            r["kind"],
+            r["key"],
+            r["message_id"],
+            r["status"],
+            holders if have is None else have.holders | holders,
+        )
+    return list(merged.values())
 
 
 async def snapshot(
-    db: Database, label: str, t: float, worker: ManagedProcess | None = None
+    db: Postgres, label: str, t: float, worker: ManagedProcess | None = None
 ) -> Snapshot:
     name = wid = None
     note = ""
@@ -155,8 +159,8 @@ async def snapshot(
             f"{worker.log_path.name} (incarnation #{inc.number if inc else '?'})"
         )
     try:
-        async with await _admin(db) as conn:
-            rows = await in_flight(conn)
+        async with NodeConnections(db, timeout=5) as conns:
+            rows = await in_flight(conns)
     except psycopg.Error as exc:
         return Snapshot(label, t, [], name, wid, note, error=type(exc).__name__)
     return Snapshot(label, t, rows, name, wid, note)
@@ -168,7 +172,7 @@ class Faults:
         *,
         config: SoakConfig,
         journal: Journal,
-        db: Database,
+        db: Postgres,
         supervisor: Supervisor,
         webs: list[Web],
         sink: SmtpSink,
@@ -276,9 +280,9 @@ class Faults:
         known = {wid: w for w in candidates if (wid := w.worker_id()) is not None}
         unknown = [w for w in candidates if w not in known.values()]
         with contextlib.suppress(psycopg.Error):
-            async with await _admin(self.db) as conn:
+            async with NodeConnections(self.db, timeout=5) as conns:
                 while time.monotonic() < deadline:
-                    active = [r for r in await in_flight(conn) if r.active]
+                    active = [r for r in await in_flight(conns) if r.active]
                     for row in active:
                         for holder in row.holders:
                             if holder in known:
@@ -293,32 +297,34 @@ class Faults:
             record = self._record("pg_terminate")
             record.snapshot = await snapshot(self.db, record.label, self.journal.now())
             try:
-                async with await _admin(self.db) as conn:
-                    cur = await conn.execute(sq.TERMINATE_SERVICE, {"harness": HARNESS_APP})
-                    row = await cur.fetchone()
+                async with NodeConnections(self.db, timeout=5) as conns:
+                    rows = await conns.rows(sq.TERMINATE_SERVICE, {"harness": HARNESS_APP})
             except psycopg.Error as exc:
                 self.journal.log("fault", f"pg_terminate could not run: {exc!r}")
                 return
-            killed, seen = row if row else (0, 0)
-            record.detail = f"{killed} of {seen} intime_service backends terminated"
+            killed, seen = sum(r["killed"] for r in rows), sum(r["seen"] for r in rows)
+            record.detail = f"{killed} of {seen} intime_service backends terminated" + (
+                f" on {len(rows)} nodes" if len(rows) > 1 else ""
+            )
             record.done = True
             self.journal.log("FAULT", f"pg_terminate_backend: {record.detail}")
 
     async def _pg_restart(self) -> None:
         async with self.exclusive:
-            record = self._record("pg_restart")
+            node = self.db.node_for_fault(self._index("pg_restart"))
+            record = self._record("pg_restart", node)
             record.snapshot = await snapshot(self.db, record.label, self.journal.now())
             t0 = time.monotonic()
-            await asyncio.to_thread(self.db.stop)
+            await asyncio.to_thread(self.db.stop, node)
             try:
                 self.journal.log(
                     "FAULT",
-                    f"PostgreSQL stopped (fast) in {time.monotonic() - t0:.1f}s; "
-                    f"{record.snapshot.summary()} at the stop",
+                    f"PostgreSQL {node + ' ' if node else ''}stopped (fast) in "
+                    f"{time.monotonic() - t0:.1f}s; {record.snapshot.summary()} at the stop",
                 )
                 await asyncio.sleep(self.config.pg_down_seconds)
             finally:
-                await asyncio.to_thread(self.db.start_again)
+                await asyncio.to_thread(self.db.start_again, node)
             record.t_up = self.journal.now()
             record.detail = f"down {time.monotonic() - t0:.1f}s"
             record.done = True
@@ -342,7 +348,8 @@ class Faults:
                 peer.pace.slow_for(SLOW_WINDOW_SECONDS, SLOW_ANSWER_SECONDS)
             holder = await self._holder(workers, AIM_SECONDS)
             worker = holder or workers[self._index("pg_down_sigterm") % len(workers)]
-            record = self._record("pg_down_sigterm", worker.name)
+            node = worker.node  # the node it attaches to (one server: "")
+            record = self._record("pg_down_sigterm", worker.name + (f" on {node}" if node else ""))
             record.snapshot = snap = await snapshot(
                 self.db, record.label, self.journal.now(), worker
             )
@@ -350,11 +357,12 @@ class Faults:
             assert stopped is not None
             limit = record.exit_limit = self.config.worker_stop_limit
             t0 = time.monotonic()
-            await asyncio.to_thread(self.db.stop)
+            await asyncio.to_thread(self.db.stop, node)
             try:
                 self.journal.log(
                     "FAULT",
-                    f"PostgreSQL stopped (fast) in {time.monotonic() - t0:.1f}s; SIGTERM "
+                    f"PostgreSQL {node + ' ' if node else ''}stopped (fast) in "
+                    f"{time.monotonic() - t0:.1f}s; SIGTERM "
                     f"{worker.name}"
                     + ("" if holder else " (no worker had a send in flight)")
                     + f"; {snap.summary()}",
@@ -364,7 +372,7 @@ class Faults:
             finally:
                 for peer in (self.sink, self.stub, self.receiver):
                     peer.pace.normal()
-                await asyncio.to_thread(self.db.start_again)
+                await asyncio.to_thread(self.db.start_again, node)
             down = time.monotonic() - t0
             record.t_up = self.journal.now()
             counts = logs.journal_counts(

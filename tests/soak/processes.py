@@ -1,4 +1,5 @@
-"""The real processes of a soak run: the embedded PostgreSQL, ``intime web`` and ``intime worker``.
+"""The real processes of a soak run: the embedded PostgreSQL (one server, or a Citus
+coordinator and workers), ``intime web`` and ``intime worker``.
 
 Each web and worker is a subprocess in a session of its own, with stdout and stderr in
 one log file under the run folder (one header line per incarnation). A supervisor
@@ -24,7 +25,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from intime import migrate, pgserver
+from intime import citus_build, migrate, pgcluster, pgserver
 from intime.config import SERVICE_ROLE, as_role
 from intime_cli.cli import ensure_database
 from tests.soak import logs
@@ -39,16 +40,16 @@ LIVE_GROUPS: set[int] = set()
 LIVE_SERVERS: list[pgserver.PgServer] = []
 
 
-class Database:
-    """The embedded server on a private folder, fsync on, restartable on its port."""
+class _Entry:
+    """Where the load, the webs and the checks connect: ``entry()``, the one server or a
+    cluster's coordinator."""
 
-    def __init__(self, base_dir: Path) -> None:
-        binaries = pgserver.find_binaries(pgserver.default_home() / "pgbin")
-        self.server = pgserver.PgServer(binaries=binaries, base_dir=base_dir, fast_unsafe=False)
+    def entry(self) -> pgserver.PgServer:
+        raise NotImplementedError
 
     @property
     def admin_dsn(self) -> str:
-        return self.server.dsn(DBNAME)
+        return self.entry().dsn(DBNAME)
 
     @property
     def service_dsn(self) -> str:
@@ -56,11 +57,35 @@ class Database:
 
     @property
     def admin_url(self) -> str:
-        return self.server.url(DBNAME)
+        return self.entry().url(DBNAME)
 
     @property
     def service_url(self) -> str:
-        return self.server.url(DBNAME, SERVICE_ROLE)
+        return self.entry().url(DBNAME, SERVICE_ROLE)
+
+
+class Database(_Entry):
+    """The embedded server on a private folder, fsync on, restartable on its port."""
+
+    def __init__(self, base_dir: Path) -> None:
+        binaries = pgserver.find_binaries(pgserver.default_home() / "pgbin")
+        self.server = pgserver.PgServer(binaries=binaries, base_dir=base_dir, fast_unsafe=False)
+
+    def entry(self) -> pgserver.PgServer:
+        return self.server
+
+    @property
+    def where(self) -> str:
+        return f"port {self.server.port}"
+
+    @property
+    def nodes(self) -> list[tuple[str, str]]:
+        """(name, superuser DSN) of every node whose queue a worker drains: this one."""
+        return [("postgresql", self.admin_dsn)]
+
+    def worker_node(self, index: int) -> tuple[str, str, str]:
+        """(node name, service URL, superuser URL) worker ``index`` (0-based) attaches to."""
+        return "", self.service_url, self.admin_url
 
     def start(self, settings: Sequence[tuple[str, str]] = ()) -> list[str]:
         """initdb, start, create and migrate the database, apply ``settings`` to
@@ -69,34 +94,128 @@ class Database:
         LIVE_SERVERS.append(self.server)
         ensure_database(self.server.dsn(), DBNAME)
         migrate.migrate(self.admin_dsn)
-        applied = []
-        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            for name, value in settings:
-                exists = conn.execute(
-                    "select 1 from information_schema.columns where table_schema = 'app' "
-                    "and table_name = 'settings' and column_name = %s",
-                    (name,),
-                ).fetchone()
-                if exists:
-                    conn.execute(
-                        sql.SQL("update app.settings set {} = %s").format(sql.Identifier(name)),
-                        (value,),
-                    )
-                    applied.append(f"{name}={value}")
-        return applied
+        return apply_settings(self.admin_dsn, settings)
 
-    def stop(self) -> None:
-        """``pg_ctl stop --mode=fast``."""
+    def stop(self, node: str = "") -> None:
+        """``pg_ctl stop --mode=fast`` (``node`` is for a cluster's: one server here)."""
         self.server.stop()
 
-    def start_again(self) -> None:
+    def start_again(self, node: str = "") -> None:
         """Start on the same port and folders (``PgServer`` keeps its port)."""
         self.server.start()
+
+    def node_for_fault(self, index: int) -> str:
+        """The node the ``index``-th PostgreSQL fault of a kind stops: the one server."""
+        return ""
 
     def close(self) -> None:
         self.server.stop()
         with contextlib.suppress(ValueError):
             LIVE_SERVERS.remove(self.server)
+
+
+def apply_settings(admin_dsn: str, settings: Sequence[tuple[str, str]]) -> list[str]:
+    """Apply ``settings`` to app.settings; returns what was applied (a column the schema
+    lacks is skipped)."""
+    applied = []
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        for name, value in settings:
+            exists = conn.execute(
+                "select 1 from information_schema.columns where table_schema = 'app' "
+                "and table_name = 'settings' and column_name = %s",
+                (name,),
+            ).fetchone()
+            if exists:
+                conn.execute(
+                    sql.SQL("update app.settings set {} = %s").format(sql.Identifier(name)),
+                    (value,),
+                )
+                applied.append(f"{name}={value}")
+    return applied
+
+
+class Cluster(_Entry):
+    """A Citus coordinator and worker nodes (``intime.pgcluster``, the PostgreSQL 18 wheel
+    with Citus: ``make citus``), fsync on, each node stopped and started on its own.
+
+    The load, the webs and the checks connect to the coordinator; worker process ``i``
+    attaches to node ``i`` modulo the nodes (each node's queue has its own jobs), and the
+    queue reads run on every node (``nodes``). A fault stops one node at a time, the
+    worker nodes first: a worker node down is the fault a cluster adds (its orgs' calls
+    fail as transient, the other orgs go on).
+    """
+
+    def __init__(self, base_dir: Path, workers: int = 2) -> None:
+        binaries = citus_build.find_citus_binaries(pgserver.default_home() / "pgbin")
+        if binaries is None:
+            raise RuntimeError("no PostgreSQL with Citus found: run make citus")
+        self.cluster = pgcluster.PgCluster(
+            binaries=binaries, base_dir=base_dir, workers=workers, fast_unsafe=False
+        )
+        self._names = ["coordinator", *(f"worker{i}" for i in range(1, workers + 1))]
+
+    @property
+    def server(self) -> pgserver.PgServer:
+        """The coordinator (its binaries name the run in the journal)."""
+        return self.cluster.coordinator
+
+    def entry(self) -> pgserver.PgServer:
+        return self.cluster.coordinator
+
+    def _node(self, name: str) -> pgserver.PgServer:
+        return self.cluster.nodes[self._names.index(name)] if name else self.server
+
+    @property
+    def where(self) -> str:
+        ports = ", ".join(f"{name} :{node.port}" for name, node in self._pairs())
+        return f"a Citus cluster ({ports})"
+
+    @property
+    def nodes(self) -> list[tuple[str, str]]:
+        return [(name, node.dsn(DBNAME)) for name, node in self._pairs()]
+
+    def _pairs(self) -> list[tuple[str, pgserver.PgServer]]:
+        """(name, server) of every node started."""
+        return list(zip(self._names, self.cluster.nodes, strict=False))
+
+    def worker_node(self, index: int) -> tuple[str, str, str]:
+        name = self._names[index % len(self._names)]
+        node = self._node(name)
+        return name, node.url(DBNAME, SERVICE_ROLE), node.url(DBNAME)
+
+    def node_for_fault(self, index: int) -> str:
+        """worker1, worker2, ..., then the coordinator, round and round."""
+        order = [*self._names[1:], self._names[0]]
+        return order[index % len(order)]
+
+    def start(self, settings: Sequence[tuple[str, str]] = ()) -> list[str]:
+        """initdb and start every node, create the database with Citus on each, join the
+        workers, migrate (which distributes the tables), apply ``settings``."""
+        try:
+            self.cluster.start()
+        finally:
+            LIVE_SERVERS.extend(self.cluster.nodes)
+        self.cluster.create_database(DBNAME)
+        migrate.migrate(self.admin_dsn)
+        return apply_settings(self.admin_dsn, settings)
+
+    def stop(self, node: str = "") -> None:
+        """``pg_ctl stop --mode=fast`` of one node (the coordinator by default)."""
+        self._node(node).stop()
+
+    def start_again(self, node: str = "") -> None:
+        """Start that node again on its port and folders."""
+        self._node(node).start()
+
+    def close(self) -> None:
+        self.cluster.stop()
+        for node in self.cluster.nodes:
+            with contextlib.suppress(ValueError):
+                LIVE_SERVERS.remove(node)
+
+
+# What a run's PostgreSQL is: one server, or a Citus cluster.
+Postgres = Database | Cluster
 
 
 def cli_needs_database_url(setting: str) -> bool:
@@ -119,11 +238,11 @@ def cli_needs_database_url(setting: str) -> bool:
     return "admin_database(" in source
 
 
-def database_env(db: Database, *, pass_database_url: bool) -> dict[str, str]:
-    """How the web and worker processes find the database."""
-    env = {"INTIME_SERVICE_URL": db.service_url}
+def database_env(service_url: str, admin_url: str, *, pass_database_url: bool) -> dict[str, str]:
+    """How a web or worker process finds the database (a worker on a cluster: its node)."""
+    env = {"INTIME_SERVICE_URL": service_url}
     if pass_database_url:
-        env["DATABASE_URL"] = db.admin_url
+        env["DATABASE_URL"] = admin_url
     return env
 
 
@@ -206,8 +325,10 @@ class ManagedProcess:
         *,
         health_url: str | None = None,
         stop_limit: float = 15.0,
+        node: str = "",
     ) -> None:
         self.name = name
+        self.node = node  # a worker on a cluster: the node it attaches to
         self.argv = argv
         self.env = dict(env)
         self.log_path = log_path

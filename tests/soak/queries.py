@@ -1,4 +1,12 @@
-"""The SQL the soak harness runs, read as the superuser unless said otherwise."""
+"""The SQL the soak harness runs, read as the superuser unless said otherwise.
+
+On a Citus cluster every node has a queue of its own (docs/scale-out.md, "The queue: one
+per node"): a query that reads ``queue.*`` runs on every node and the harness merges
+the answers (job ids collide across nodes, so a job is named with its node). Those
+queries read the node's queue alone, or join it only to the app tables in ways Citus
+plans on any node (a left join from the node's jobs to a distributed table is refused:
+the domain rows are then read apart, by id).
+"""
 
 from __future__ import annotations
 
@@ -79,17 +87,10 @@ select kind, org_id, id, status, job_status, waiting_until,
        extract(epoch from now() - coalesce(waiting_until, since)) as age, related
 from u
 """
+# Run on every node: the node's failed jobs; their domain rows are read by DOMAIN_STATUSES.
 FAILED_JOBS: LiteralString = """
 select q.id, q.entrypoint, q.attempts,
        coalesce(p ->> 'email_send_id', p ->> 'execution_id', p ->> 'action_id') as domain_id,
-       case q.entrypoint
-           when 'email.send' then (select s.status from app.email_sends as s
-                                   where s.id = (p ->> 'email_send_id')::uuid)
-           when 'workflow.run' then (select e.status from app.workflow_executions as e
-                                     where e.id = (p ->> 'execution_id')::uuid)
-           when 'webhook.deliver' then (select a.status from app.workflow_actions as a
-                                        where a.id = (p ->> 'action_id')::uuid)
-       end as domain_status,
        (select l.traceback from queue.pgqueuer_log as l
         where l.job_id = q.id and l.status = 'failed' order by l.id desc limit 1) as traceback
 from queue.pgqueuer as q,
@@ -98,6 +99,16 @@ from queue.pgqueuer as q,
                      then convert_from(q.payload, 'UTF8')::jsonb end as p) as x
 where q.status = 'failed'
 order by q.id
+"""
+DOMAIN_STATUSES: LiteralString = """
+select 'email.send' as entrypoint, s.id::text as id, s.status from app.email_sends as s
+where s.id = any(%(emails)s::uuid[])
+union all
+select 'workflow.run', e.id::text, e.status from app.workflow_executions as e
+where e.id = any(%(executions)s::uuid[])
+union all
+select 'webhook.deliver', a.id::text, a.status from app.workflow_actions as a
+where a.id = any(%(actions)s::uuid[])
 """
 FAILED_LOG_ONLY: LiteralString = """
 select count(*) from queue.pgqueuer_log as l
@@ -128,29 +139,37 @@ EMAILS_BY_ID: LiteralString = """
 select id::text, message_id, status, attempts, provider from app.email_sends
 where id = any(%(ids)s::uuid[]) or message_id = any(%(mids)s)
 """
+# A user's in-app notifications (a few hundred in a run: the position is applied in Python,
+# a watermark per seq range).
 STREAMED: LiteralString = """
 select id::text, seq from app.notifications
-where user_id = %(user_id)s and seq > %(after)s and channels ? 'in_app'
+where user_id = %(user_id)s and channels ? 'in_app'
   and (expires_at is null or expires_at > now())
 """
-STREAM_HEAD: LiteralString = """
-select coalesce(max(seq), 0) from app.notifications
+STREAM_HEADS: LiteralString = """
+select seq >> 48 as seq_range, max(seq) as head from app.notifications
 where user_id = %(user_id)s and channels ? 'in_app'
+group by 1
 """
 EXECUTION_EVIDENCE: LiteralString = """
 select e.id::text, e.status, e.waiting_for,
        to_char(e.wake_at, 'HH24:MI:SS.MS') as wake_at,
        round(extract(epoch from now() - e.wake_at)::numeric, 1) as overdue_s,
        e.wake_job_id, e.retry_count, e.runs,
-       (select string_agg(l.status::text || ' ' || to_char(l.created, 'HH24:MI:SS.MS'), ', '
-                          order by l.id)
-        from queue.pgqueuer_log as l where l.job_id = e.wake_job_id) as wake_job,
        (select string_agg(x.message, ' | ')
         from (select g.message from app.workflow_execution_logs as g
               where g.org_id = e.org_id and g.execution_id = e.id
               order by g.occurred_at desc, g.seq desc limit 3) as x) as last_logs
 from app.workflow_executions as e
 where e.id = any(%(ids)s::uuid[])
+"""
+# Run on every node: what its queue log says of the jobs of these ids (one node's ids).
+WAKE_JOBS: LiteralString = """
+select l.job_id, string_agg(l.status::text || ' ' || to_char(l.created, 'HH24:MI:SS.MS'), ', '
+                            order by l.id) as wake_job
+from queue.pgqueuer_log as l
+where l.job_id = any(%(job_ids)s::bigint[])
+group by l.job_id
 """
 ROW_EVIDENCE: LiteralString = """
 select 'email' as kind, s.id::text, to_jsonb(s) - 'html_body' - 'text_body' - 'variables'
@@ -196,7 +215,7 @@ left join held as h on h.entrypoint = 'webhook.deliver' and h.key = a.id::text
 where (a.action_type = 'webhook' and a.status = 'running') or h.key is not null
 """
 TERMINATE_SERVICE: LiteralString = """
-select count(*) filter (where pg_terminate_backend(pid)), count(*)
+select count(*) filter (where pg_terminate_backend(pid)) as killed, count(*) as seen
 from pg_stat_activity
 where usename = 'intime_service' and application_name is distinct from %(harness)s
   and pid <> pg_backend_pid()

@@ -26,6 +26,7 @@ from tests.soak.faults import Faults
 from tests.soak.journal import Journal
 from tests.soak.peers import ResendStub, SmtpSink, WebhookReceiver
 from tests.soak.processes import (
+    Cluster,
     Database,
     ManagedProcess,
     Supervisor,
@@ -67,6 +68,8 @@ def _keep_logs(run_dir: Path, log_dir: Path) -> Path:
     for path in [*run_dir.glob("*.log"), run_dir / "pg" / "postgres.log"]:
         if path.exists():
             shutil.copy2(path, target / path.name)
+    for path in run_dir.glob("pg/*/postgres.log"):  # a cluster's nodes
+        shutil.copy2(path, target / f"postgres-{path.parent.name}.log")
     return target
 
 
@@ -116,7 +119,9 @@ async def _run(config: SoakConfig, run_dir: Path, journal: Journal) -> int:
         results.insert(soak.shutdown_row, await soak.shutdown())
         title = (
             f"InTime soak: {config.minutes:g} min load, seed {config.seed}, "
-            f"{config.workers} workers + {config.webs} webs; app.settings "
+            f"{config.worker_count} workers + {config.webs} webs"
+            + (f" on Citus (coordinator + {config.citus_workers} nodes)" if config.citus else "")
+            + "; app.settings "
             f"{', '.join(soak.applied_settings) or 'defaults'}"
         )
         print(render(title, results), flush=True)
@@ -130,7 +135,11 @@ class Soak:
         self, config: SoakConfig, run_dir: Path, journal: Journal, stack: contextlib.AsyncExitStack
     ) -> None:
         self.config, self.run_dir, self.journal, self.stack = config, run_dir, journal, stack
-        self.db = Database(run_dir / "pg")
+        self.db: Database | Cluster = (
+            Cluster(run_dir / "pg", workers=config.citus_workers)
+            if config.citus
+            else Database(run_dir / "pg")
+        )
         self.resend_key, self.inbound_token = secrets.token_hex(16), secrets.token_hex(16)
         self.resend_secret = new_svix_secret()
         self.sink = SmtpSink(journal, free_port())
@@ -157,8 +166,8 @@ class Soak:
         applied = await asyncio.to_thread(self.db.start, self.config.settings)
         self.journal.log(
             "setup",
-            f"PostgreSQL {self.db.server.binaries.major_version()} (fsync on) on port "
-            f"{self.db.server.port}, migrated; app.settings: {', '.join(applied) or 'defaults'}",
+            f"PostgreSQL {self.db.server.binaries.major_version()} (fsync on) on {self.db.where}, "
+            f"migrated; app.settings: {', '.join(applied) or 'defaults'}",
         )
         self.applied_settings = applied
         self.world = await asyncio.to_thread(
@@ -189,7 +198,7 @@ class Soak:
             "RESEND_WEBHOOK_SECRETS": self.resend_secret,
             "INBOUND_WEBHOOK_TOKEN": self.inbound_token,
             "INTIME_WEBHOOK_ALLOW": "127.0.0.0/8",
-            **database_env(self.db, pass_database_url=self.pass_db),
+            **database_env(self.db.service_url, self.db.admin_url, pass_database_url=self.pass_db),
         }
 
     async def start_processes(self) -> None:
@@ -218,12 +227,14 @@ class Soak:
         # the journal of a stopped worker is replayed by the next one started there.
         grace = self.config.worker_grace_seconds
         formats = []
-        for i in range(self.config.workers):
+        for i in range(self.config.worker_count):
             name = f"worker-{i + 1}"
             fmt = self.config.log_format(i)
-            formats.append(f"{name} {fmt}")
+            node, service_url, admin_url = self.db.worker_node(i)
+            formats.append(f"{name} {fmt}" + (f" on {node}" if node else ""))
             worker_env = {
                 **env,
+                **database_env(service_url, admin_url, pass_database_url=self.pass_db),
                 "INTIME_WORKER_GRACE_SECONDS": f"{grace:g}",
                 "INTIME_LOG_FORMAT": fmt,
             }
@@ -235,6 +246,7 @@ class Soak:
                     self.run_dir / f"{name}.log",
                     self.journal,
                     stop_limit=self.config.worker_stop_limit,
+                    node=node,
                 )
             )
         self.journal.log(

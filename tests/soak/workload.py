@@ -115,56 +115,62 @@ def _one(conn: psycopg.Connection, query: LiteralString, params: dict[str, Any])
 def build_org(
     conn: psycopg.Connection, name: str, slug: str, provider: str, hook_url: str
 ) -> OrgWorld:
+    """Each statement in a transaction of its own, as the org's admin: on Citus the
+    service's own DML and an ``api`` function's (their owner's) may not touch one org's
+    shards in one transaction (docs/scale-out.md), and one server does not mind."""
     seeded = seed_org(conn, name, slug)
     domain = f"{slug}.example"
     owners = seeded.rep_ids
+
+    def one(query: LiteralString, params: dict[str, Any]) -> Any:
+        with actor(conn, seeded.org_id, seeded.admin_id):
+            return _one(conn, query, params)
+
+    one(
+        sq.SET_EMAIL_SETTINGS,
+        {
+            "from_email": f"sales@{domain}",
+            "reply_domain": f"mail.{domain}",
+            "from_name": name,
+            "provider": provider,
+        },
+    )
+    one(
+        q.CREATE_WORKFLOW,
+        {
+            "name": "Soak: deal value changed",
+            "entity_type": "deal",
+            "definition": Jsonb(soak_workflow(hook_url)),
+        },
+    )
+    deals = []
+    for i in range(DEALS_PER_ORG):
+        owner = owners[i % len(owners)]
+        contact = one(
+            q.INSERT_CONTACT,
+            {
+                "first_name": f"Deal{i}",
+                "last_name": "Contact",
+                "email": f"deal{i}.soak@client.{domain}",
+                "account_id": None,
+                "owner_id": owner,
+                "timezone": "UTC",
+            },
+        )
+        deal = one(
+            q.INSERT_DEAL,
+            {
+                "name": f"Soak deal {i}",
+                "account_id": None,
+                "contact_id": contact,
+                "owner_id": owner,
+                "stage_id": seeded.stage_ids["Qualified"],
+                "value": 1000,
+                "close_in_days": 30,
+            },
+        )
+        deals.append((deal, owner))
     with actor(conn, seeded.org_id, seeded.admin_id):
-        conn.execute(
-            sq.SET_EMAIL_SETTINGS,
-            {
-                "from_email": f"sales@{domain}",
-                "reply_domain": f"mail.{domain}",
-                "from_name": name,
-                "provider": provider,
-            },
-        )
-        conn.execute(
-            q.CREATE_WORKFLOW,
-            {
-                "name": "Soak: deal value changed",
-                "entity_type": "deal",
-                "definition": Jsonb(soak_workflow(hook_url)),
-            },
-        )
-        deals = []
-        for i in range(DEALS_PER_ORG):
-            owner = owners[i % len(owners)]
-            contact = _one(
-                conn,
-                q.INSERT_CONTACT,
-                {
-                    "first_name": f"Deal{i}",
-                    "last_name": "Contact",
-                    "email": f"deal{i}.soak@client.{domain}",
-                    "account_id": None,
-                    "owner_id": owner,
-                    "timezone": "UTC",
-                },
-            )
-            deal = _one(
-                conn,
-                q.INSERT_DEAL,
-                {
-                    "name": f"Soak deal {i}",
-                    "account_id": None,
-                    "contact_id": contact,
-                    "owner_id": owner,
-                    "stage_id": seeded.stage_ids["Qualified"],
-                    "value": 1000,
-                    "close_in_days": 30,
-                },
-            )
-            deals.append((deal, owner))
         pool = [
             row[0]
             for row in conn.execute(
@@ -172,20 +178,20 @@ def build_org(
                 {"domain": domain, "owner_id": owners[0], "n": CAMPAIGN_POOL},
             ).fetchall()
         ]
-        campaign = _one(
-            conn,
-            q.CREATE_CAMPAIGN,
-            {
-                "name": "Soak sequence",
-                "start": "00:00",
-                "end": "23:59:59",
-                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                "timezone": "UTC",
-                "daily_limit": 100000,
-                "min_sample": 100,
-            },
-        )
-        for delay in (0, 1, 2):
+    campaign = one(
+        q.CREATE_CAMPAIGN,
+        {
+            "name": "Soak sequence",
+            "start": "00:00",
+            "end": "23:59:59",
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "timezone": "UTC",
+            "daily_limit": 100000,
+            "min_sample": 100,
+        },
+    )
+    for delay in (0, 1, 2):
+        with actor(conn, seeded.org_id, seeded.admin_id):
             conn.execute(
                 q.ADD_EMAIL_STEP,
                 {
@@ -196,17 +202,20 @@ def build_org(
                     "ab_variants": None,
                 },
             )
+    with actor(conn, seeded.org_id, seeded.admin_id):
         conn.execute(q.ENROLL_CONTACTS, {"campaign_id": campaign, "contact_ids": pool[:2]})
+    with actor(conn, seeded.org_id, seeded.admin_id):
         conn.execute(q.ACTIVATE_CAMPAIGN, {"campaign_id": campaign})
-        users = [seeded.admin_id, seeded.manager_id, *seeded.rep_ids]
-        tokens: dict[uuid.UUID, str] = {}
-        for user in users:
+    users = [seeded.admin_id, seeded.manager_id, *seeded.rep_ids]
+    tokens: dict[uuid.UUID, str] = {}
+    for user in users:
+        with actor(conn, seeded.org_id, seeded.admin_id):
             row = conn.execute(
                 q.CREATE_API_TOKEN, {"name": "soak stream", "user_id": user}
             ).fetchone()
-            assert row is not None
-            tokens[user] = str(row[1])
-        secret = str(_one(conn, q.WEBHOOK_SIGNING_SECRET, {}))
+        assert row is not None
+        tokens[user] = str(row[1])
+    secret = str(one(q.WEBHOOK_SIGNING_SECRET, {}))
     return OrgWorld(
         name=name,
         slug=slug,
