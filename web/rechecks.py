@@ -9,13 +9,13 @@ in during ``linger`` seconds go as one call of ``api.check_stream_credentials``,
 
 A check comes back True (the credential holds), False (revoked, expired, user
 deactivated, session ended) or None when the database could not say: no pooled
-connection within ``wait``, the connection lost (a restart, a failover), or no answer
-within ``timeout``. One slow call must not hold every stream of the process, of every
-org, past its deadline: it is cancelled and left to end in the background (psycopg's
-cancel of a query can itself take 10 s on a network that drops packets). The stream then
-tries again shortly, and ends after two intervals unverified; one lost connection does
-not end a thousand streams at once. Any other error is raised to every check of its
-batch (each of those streams ends).
+connection within ``wait``, the connection lost (a restart, a failover, a Citus node
+away), or no answer within ``timeout``. One slow call must not hold every stream of the
+process, of every org, past its deadline: it is cancelled and left to end in the
+background (psycopg's cancel of a query can itself take 10 s on a network that drops
+packets). The stream then tries again shortly, and ends after two intervals unverified;
+one lost connection does not end a thousand streams at once. Any other error is raised
+to every check of its batch (each of those streams ends).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import uuid
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from intime.db import is_node_failure
 from web import queries as q
 
 log = logging.getLogger("intime.web.rechecks")
@@ -112,16 +113,19 @@ class CredentialChecks:
             live = list(call.result())
             self.stats.calls += 1
             self.stats.checked += len(creds)
-        except (PoolTimeout, psycopg.OperationalError, TimeoutError) as exc:
+        except Exception as exc:
+            if not (
+                isinstance(exc, PoolTimeout | psycopg.OperationalError | TimeoutError)
+                or is_node_failure(exc)
+            ):  # each stream waiting for it ends
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
             if not isinstance(exc, PoolTimeout):
                 log.warning("stream credential re-checks: no answer from the database: %r", exc)
             live = [None] * len(creds)
             self.stats.busy += len(creds)
-        except Exception as exc:  # each stream waiting for it ends
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
         for (_, future), holds in zip(batch, live, strict=True):
             if not future.done():
                 future.set_result(holds)

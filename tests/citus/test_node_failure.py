@@ -10,6 +10,7 @@ first one failing workflow runs for good and answering Resend's webhook 500.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -21,11 +22,13 @@ import pytest
 from svix.webhooks import Webhook
 
 from intime import migrate, pgcluster
-from intime.db import is_node_failure, is_transient, is_unavailable
+from intime.db import actor, is_node_failure, is_transient, is_unavailable, open_pool
 from intime_cli.serving import serve_in_thread
+from tests.citus.conftest import make_org
 from tests.support import event
 from web.app import create_app
 from web.ingest import unreachable
+from web.rechecks import Credential, CredentialChecks
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -38,6 +41,16 @@ def worker_node_stopped_later(citus: pgcluster.PgCluster) -> Iterator[pgcluster.
         yield citus
     finally:
         node.start()
+
+
+@pytest.fixture
+def worker_nodes_stopped_later(citus: pgcluster.PgCluster) -> Iterator[pgcluster.PgCluster]:
+    """The test stops every worker node; they are started again whatever happens."""
+    try:
+        yield citus
+    finally:
+        for node in citus.worker_nodes:
+            node.start()
 
 
 def _lost_mid_statement(citus: pgcluster.PgCluster, admin_dsn: str) -> psycopg.Error:
@@ -119,3 +132,38 @@ def test_resend_webhooks_are_answered_503_while_a_node_is_away(
         assert all(a.headers.get("retry-after") for a in answers)
         citus.worker_nodes[0].start()
         assert post().status_code == 200
+
+
+def test_a_stream_recheck_with_the_nodes_away_cannot_tell(
+    worker_nodes_stopped_later: pgcluster.PgCluster,
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    """An open stream's credential re-check with the nodes away: the database could not
+    say (None: the stream goes on and asks again), not an error that ends every stream
+    of the batch. (The check only reads, so Citus answers it with class 08 here; the
+    checker treats a node failure, ``is_node_failure``, the same way.)"""
+    citus = worker_nodes_stopped_later
+    org = make_org(citus, citus_db[0])
+    service_dsn = citus.coordinator.dsn("intime", "intime_service")
+    with psycopg.connect(service_dsn) as service, actor(service, org.org_id):
+        row = service.execute(
+            "select token_id from api.create_api_token(p_name => 'stream', p_user_id => %s)",
+            (org.login_user_id,),
+        ).fetchone()
+    assert row is not None
+    credential = Credential(org.org_id, row[0])
+
+    async def main() -> list[bool | None]:
+        pool = await open_pool(service_dsn, min_size=1, max_size=1, autocommit=True)
+        checks = CredentialChecks(pool, linger=0.01)
+        try:
+            answers = [await checks.check(credential)]  # its backend now holds connections
+            for node in citus.worker_nodes:
+                node.stop()
+            answers += [await checks.check(credential) for _ in range(2)]
+            return answers
+        finally:
+            await checks.close()
+            await pool.close()
+
+    assert asyncio.run(main()) == [True, None, None]

@@ -331,17 +331,23 @@ def _unsettled(r: dict[str, Any]) -> Unsettled:
 
 async def _own_unsettled(db: Postgres) -> tuple[str, list[Unsettled]]:
     """The harness's query on every node: each node lists every domain row with the job
-    its own queue has for it; a row's job is the best one any node has."""
+    its own queue has for it; a row's job is the best one any node has. The nodes are
+    read one after the other, so a row only some of them listed settled (or began)
+    between two reads: it is left out rather than shown without its job."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
+    seen: Counter[tuple[str, str]] = Counter()
     for r in await nodes.rows_on_every_node(db, sq.HARNESS_UNSETTLED):
         key = (str(r["kind"]), str(r["id"]))
+        seen[key] += 1
         have = merged.get(key)
         if (
             have is None
             or nodes.best_job_status([have["job_status"], r["job_status"]]) != (have["job_status"])
         ):
             merged[key] = r
-    return "the harness's queries", [_unsettled(r) for r in merged.values()]
+    every = len(db.nodes)
+    rows = [_unsettled(r) for key, r in merged.items() if seen[key] == every]
+    return "the harness's queries", rows
 
 
 # -- failed jobs -------------------------------------------------------------------------

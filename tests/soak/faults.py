@@ -134,13 +134,11 @@ async def in_flight(conns: NodeConnections) -> list[InFlight]:
         key = (r["kind"], r["key"])
         holders = frozenset(r["holders"] or ())
         have = merged.get(key)
-        merged[key] = InFlight(
-            r["kind"],
-            r["key"],
-            r["message_id"],
-            r["status"],
-            holders if have is None else have.holders | holders,
-        )
+        if have is not None:  # another node's read: a send active in either is active
+            holders |= have.holders
+            if have.active:
+                r["status"] = have.status
+        merged[key] = InFlight(r["kind"], r["key"], r["message_id"], r["status"], holders)
     return list(merged.values())
 
 
@@ -311,7 +309,9 @@ class Faults:
 
     async def _pg_restart(self) -> None:
         async with self.exclusive:
-            node = self.db.node_for_fault(self._index("pg_restart"))
+            # On a cluster the nodes take turns, from one the seed picks (a short run has
+            # one restart: over runs, each node gets it).
+            node = self.db.node_for_fault(self._index("pg_restart") + self.config.seed)
             record = self._record("pg_restart", node)
             record.snapshot = await snapshot(self.db, record.label, self.journal.now())
             t0 = time.monotonic()

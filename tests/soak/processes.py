@@ -184,7 +184,7 @@ class Cluster(_Entry):
         return name, node.url(DBNAME, SERVICE_ROLE), node.url(DBNAME)
 
     def node_for_fault(self, index: int) -> str:
-        """worker1, worker2, ..., then the coordinator, round and round."""
+        """worker1, worker2, ..., then the coordinator, round and round (from ``index``)."""
         order = [*self._names[1:], self._names[0]]
         return order[index % len(order)]
 
