@@ -34,7 +34,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from svix.webhooks import Webhook as SvixWebhook
 
-from intime.db import actor, async_actor
+from intime.db import actor, async_actor, is_node_failure
 from intime.errors import InTimeError
 from intime_cli import queries as q
 from intime_cli.seed import seed_org
@@ -270,7 +270,12 @@ class ServiceConn:
             self.errors[f"{self.name}: {type(exc).__name__} (database unavailable)"] += 1
             await self.close()
         except (psycopg.Error, InTimeError) as exc:
-            self.errors[f"{self.name}: {type(exc).__name__}: {str(exc)[:120]}"] += 1
+            cause = exc.__cause__ if isinstance(exc, InTimeError) else exc
+            if cause is not None and is_node_failure(cause):
+                # A Citus node away (docs/scale-out.md, "A node away"): an outage too.
+                self.errors[f"{self.name}: {type(exc).__name__} (a node unavailable)"] += 1
+            else:
+                self.errors[f"{self.name}: {type(exc).__name__}: {str(exc)[:120]}"] += 1
             await self.close()
         return None
 
