@@ -167,3 +167,30 @@ def test_a_stream_recheck_with_the_nodes_away_cannot_tell(
             await pool.close()
 
     assert asyncio.run(main()) == [True, None, None]
+
+
+def test_a_stream_recheck_that_meets_a_node_failure_cannot_tell(
+    worker_node_stopped_later: pgcluster.PgCluster,
+    citus_db: tuple[str, migrate.MigrateResult],
+) -> None:
+    """The checker's call failing with the node failure itself (the real error, taken
+    from a stopped node): the streams waiting for it are told None, as for a lost
+    connection, and none of them ends."""
+    failure = _lost_mid_statement(worker_node_stopped_later, citus_db[0])
+    assert is_node_failure(failure)
+
+    class Failing(CredentialChecks):
+        async def _query(self, creds: list[Credential]) -> list[bool]:
+            raise failure
+
+    async def main() -> list[bool | None]:
+        pool = await open_pool(citus_db[0], min_size=1, max_size=1, autocommit=True)
+        checks = Failing(pool, linger=0.01)
+        try:
+            credential = Credential(uuid.uuid4(), uuid.uuid4())
+            return list(await asyncio.gather(checks.check(credential), checks.check(credential)))
+        finally:
+            await checks.close()
+            await pool.close()
+
+    assert asyncio.run(main()) == [None, None]

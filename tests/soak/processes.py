@@ -140,9 +140,9 @@ class Cluster(_Entry):
 
     The load, the webs and the checks connect to the coordinator; worker process ``i``
     attaches to node ``i`` modulo the nodes (each node's queue has its own jobs), and the
-    queue reads run on every node (``nodes``). A fault stops one node at a time, the
-    worker nodes first: a worker node down is the fault a cluster adds (its orgs' calls
-    fail as transient, the other orgs go on).
+    queue reads run on every node (``nodes``). A fault stops one node at a time
+    (``node_for_fault``): a node down is the fault a cluster adds (what needs its shards
+    fails as an outage, 503 or a retry, until it is back).
     """
 
     def __init__(self, base_dir: Path, workers: int = 2) -> None:
